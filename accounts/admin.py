@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts import services
+from accounts.models import Unit, UnitTransition, User
+from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "real_name", "kind", "unit", "is_active", "date_joined"]
+    list_filter = ["kind", "is_active", "is_staff", "groups"]
+    search_fields = ["username", "real_name", "unit__name"]
+    list_select_related = ["unit"]
+    autocomplete_fields = ["unit"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        ("门户信息", {"fields": ["kind", "real_name", "id_type", "id_number", "mobile", "unit"]}),
+    ]
+
+
+@admin.register(Unit)
+class UnitAdmin(ServiceTransitionAdmin):
+    list_display = ["name", "credit_code", "nature", "district", "status", "submitted_at"]
+    list_filter = ["status", "nature", "district"]
+    search_fields = ["name", "credit_code", "contact_name"]
+    date_hierarchy = "submitted_at"
+    readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
+    transition_services = {
+        "approve": lambda unit, user: services.approve_unit(unit, user),
+        "reject": lambda unit, user, reason: services.reject_unit(unit, user, reason),
+    }
+
+
+@admin.register(UnitTransition)
+class UnitTransitionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "unit",
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "actor_role",
+        "created_at",
+    ]
+    list_filter = ["action", "to_status"]
+    search_fields = ["unit__name", "actor__username"]
+    list_select_related = ["unit", "actor"]

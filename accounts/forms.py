@@ -1,0 +1,238 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import RegexValidator
+
+from accounts import validators
+from accounts.choices import IdType
+from accounts.models import Unit, UnitStatus, User
+
+UNIT_FIELDS = [
+    "name",
+    "credit_code",
+    "nature",
+    "district",
+    "address",
+    "contact_name",
+    "contact_mobile",
+    "email",
+    "licence",
+]
+
+
+class AccountFieldsMixin(forms.Form):
+    """用户名, 密码, 确认密码 — shared by both registration forms."""
+
+    username = forms.CharField(
+        label="用户名",
+        max_length=30,
+        help_text="4至30位字母、数字或下划线，用于登录。",
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9_]{4,30}$", "用户名应为4至30位字母、数字或下划线。")
+        ],
+    )
+    password1 = forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少8位，不能全为数字，不能过于简单或与用户名相似。",
+    )
+    password2 = forms.CharField(
+        label="确认密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("该用户名已被注册，请换一个。")
+        return username
+
+    def clean_password2(self):
+        password1 = self.cleaned_data.get("password1")
+        password2 = self.cleaned_data.get("password2")
+        if password1 and password2 and password1 != password2:
+            raise forms.ValidationError("两次输入的密码不一致。")
+        return password2
+
+    def check_password(self, user: User) -> None:
+        """Run Django's password validators against the user being created."""
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+class UnitDetailsForm(forms.ModelForm):
+    """The unit's own details, as registered or corrected after 未通过."""
+
+    class Meta:
+        model = Unit
+        fields = UNIT_FIELDS
+        widgets = {"licence": forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"})}
+        help_texts = {
+            "licence": "支持jpg、png或pdf格式，不超过5MB。",
+            "credit_code": "18位，见营业执照或法人证书。",
+        }
+
+    def clean_credit_code(self):
+        code = validators.clean_credit_code(self.cleaned_data["credit_code"])
+        if Unit.objects.filter(credit_code=code).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                "该统一社会信用代码的单位已注册，请勿重复注册。如需找回单位账号，请致电 %(help)s。",
+                params={"help": settings.HELP_LINE},
+            )
+        return code
+
+    def clean_contact_mobile(self):
+        return validators.clean_mobile(self.cleaned_data["contact_mobile"])
+
+    def clean_licence(self):
+        licence = self.cleaned_data["licence"]
+        # A new upload is an UploadedFile; an unchanged one is the stored FieldFile.
+        if licence and hasattr(licence, "content_type"):
+            validators.validate_licence(licence)
+        return licence
+
+
+class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
+    """新用户注册：单位."""
+
+    field_order = [*UNIT_FIELDS, "username", "password1", "password2"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_password(
+            User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+        )
+        return cleaned
+
+
+class UnitProfileForm(forms.ModelForm):
+    """信息更改: what an approved unit completes and keeps up to date."""
+
+    class Meta:
+        model = Unit
+        fields = [
+            "nature",
+            "district",
+            "address",
+            "legal_representative",
+            "office_phone",
+            "postcode",
+            "website",
+            "contact_name",
+            "contact_mobile",
+            "email",
+            "introduction",
+        ]
+        widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("legal_representative", "office_phone"):
+            self.fields[name].required = True
+
+    def clean_contact_mobile(self):
+        return validators.clean_mobile(self.cleaned_data["contact_mobile"])
+
+    def clean_office_phone(self):
+        return validators.clean_office_phone(self.cleaned_data["office_phone"])
+
+    def clean_postcode(self):
+        postcode = self.cleaned_data["postcode"].strip()
+        if postcode and not (len(postcode) == 6 and postcode.isdigit()):
+            raise forms.ValidationError("邮政编码应为6位数字。")
+        return postcode
+
+
+class ApprovedUnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, unit: Unit) -> str:
+        return unit.name
+
+
+class IndividualRegistrationForm(AccountFieldsMixin, forms.ModelForm):
+    """新用户注册：个人."""
+
+    unit = ApprovedUnitChoiceField(
+        label="所属单位",
+        queryset=Unit.objects.filter(status=UnitStatus.APPROVED),
+        help_text="输入单位名称搜索。如果找不到您的单位，请先由单位注册单位账号并通过审核。",
+        error_messages={"invalid_choice": "请选择已通过审核的单位。"},
+    )
+
+    class Meta:
+        model = User
+        fields = ["real_name", "id_type", "id_number", "mobile", "email", "unit"]
+
+    field_order = ["username", "password1", "password2", *Meta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("real_name", "id_type", "id_number", "mobile", "email"):
+            self.fields[name].required = True
+        self.fields["id_type"].initial = IdType.RESIDENT
+
+    def clean_mobile(self):
+        return validators.clean_mobile(self.cleaned_data["mobile"])
+
+    def clean(self):
+        cleaned = super().clean()
+        id_type, id_number = cleaned.get("id_type"), cleaned.get("id_number")
+        if id_type and id_number:
+            try:
+                number = validators.clean_id_number(id_type, id_number)
+            except forms.ValidationError as error:
+                self.add_error("id_number", error)
+            else:
+                cleaned["id_number"] = number
+                if User.objects.filter(id_type=id_type, id_number=number).exists():
+                    self.add_error(
+                        "id_number",
+                        forms.ValidationError(
+                            "该证件号码已注册过账号，每人只能注册一个账号。"
+                            "如忘记账号，请致电 %(help)s。",
+                            params={"help": settings.HELP_LINE},
+                        ),
+                    )
+        self.check_password(
+            User(
+                username=cleaned.get("username", ""),
+                real_name=cleaned.get("real_name", ""),
+                email=cleaned.get("email", ""),
+            )
+        )
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "用户名或密码错误，请重新输入。",
+        "inactive": "该账号已被停用，如有疑问请致电科技局。",
+    }
+
+
+class ReasonForm(forms.Form):
+    """A required reason: 不通过, 退回, 审核不通过."""
+
+    reason = forms.CharField(
+        label="理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "请填写理由，申请人将看到此理由。"},
+    )
+
+
+class CommentForm(forms.Form):
+    """An optional comment: 提交 (recommend), 审核通过."""
+
+    comment = forms.CharField(
+        label="意见（选填）",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

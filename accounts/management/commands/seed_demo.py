@@ -1,0 +1,95 @@
+"""Demo accounts for every role, so a new user can click through the whole manual at once."""
+
+import io
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from PIL import Image
+from stdnum.cn import ric, uscc
+
+from accounts import services
+from accounts.models import Unit, UnitStatus, User
+from accounts.permissions import BUREAU_GROUP
+
+PASSWORD = "Demo#2026pass"
+
+
+def credit_code(body17: str) -> str:
+    return body17 + uscc.calc_check_digit(body17)
+
+
+def resident_id(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+def licence_png() -> ContentFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), "white").save(buffer, "PNG")
+    return ContentFile(buffer.getvalue(), name="licence.png")
+
+
+class Command(BaseCommand):
+    help = "创建演示账号：运维人员、科技局审核员、单位账号（已通过、待审核）和个人账号。"
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        admin = self._user("admin", kind=User.Kind.BUREAU, real_name="运维人员")
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+
+        reviewer = self._user("bureau", kind=User.Kind.BUREAU, real_name="科技局审核员")
+        reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
+
+        approved = self._unit("unit", "武汉示范大学", credit_code("12420000441600000"))
+        if approved.status == UnitStatus.PENDING:
+            services.approve_unit(approved, admin)
+        self._unit("unit2", "武汉待审科技有限公司", credit_code("91420100MA4K00000"))
+
+        if not User.objects.filter(username="expert").exists():
+            applicant = User(
+                username="expert",
+                real_name="张明",
+                id_type="resident",
+                id_number=resident_id("42010219750312001"),
+                mobile="+8613800138000",
+                email="zhangming@example.com",
+                unit=Unit.objects.get(pk=approved.pk),
+            )
+            services.register_individual(applicant, password=PASSWORD)
+
+        self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {PASSWORD}）："))
+        for username, role in [
+            ("admin", "运维人员（/admin/）"),
+            ("bureau", "科技局审核员"),
+            ("unit", "单位账号，已通过：武汉示范大学"),
+            ("unit2", "单位账号，待审核：武汉待审科技有限公司"),
+            ("expert", "个人账号，所属单位：武汉示范大学"),
+        ]:
+            self.stdout.write(f"  {username:<8} {role}")
+
+    def _user(self, username: str, **fields) -> User:
+        user, created = User.objects.get_or_create(username=username, defaults=fields)
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+        return user
+
+    def _unit(self, username: str, name: str, code: str) -> Unit:
+        existing = Unit.objects.filter(credit_code=code).first()
+        if existing:
+            return existing
+        unit = Unit(
+            name=name,
+            credit_code=code,
+            nature="university" if "大学" in name else "enterprise",
+            district="洪山区",
+            address="武汉市洪山区珞喻路1号",
+            contact_name="李华",
+            contact_mobile="+8613900139000",
+            email=f"{username}@example.com",
+            licence=licence_png(),
+        )
+        services.register_unit(unit, username=username, password=PASSWORD)
+        return unit

@@ -1,0 +1,200 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from accounts import permissions
+from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature
+from portal.workflow import action_label
+
+
+class UnitStatus(models.TextChoices):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+
+
+def licence_upload_to(unit: "Unit", filename: str) -> str:
+    # Never keep the uploader's file name: it may carry personal data or path tricks.
+    suffix = PurePath(filename).suffix.lower()
+    return f"licences/{uuid.uuid4().hex}{suffix}"
+
+
+class Unit(FSMModelMixin, models.Model):
+    name = models.CharField(
+        "单位名称", max_length=100, help_text="与营业执照或法人证书上的全称一致"
+    )
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    nature = models.CharField("单位性质", max_length=20, choices=UnitNature.choices)
+    district = models.CharField("所在区", max_length=20, choices=DISTRICT_CHOICES)
+    address = models.CharField("单位地址", max_length=200)
+    contact_name = models.CharField("联系人", max_length=50)
+    contact_mobile = models.CharField("联系人手机", max_length=20)
+    email = models.EmailField("电子邮箱", max_length=254)
+    licence = models.FileField("营业执照或法人证书扫描件", upload_to=licence_upload_to)
+
+    # Completed by the unit after approval (信息更改).
+    legal_representative = models.CharField("法定代表人", max_length=50, blank=True)
+    office_phone = models.CharField("单位电话", max_length=30, blank=True)
+    postcode = models.CharField("邮政编码", max_length=6, blank=True)
+    website = models.URLField("单位网址", max_length=200, blank=True)
+    introduction = models.TextField("单位简介", max_length=2000, blank=True)
+    profile_updated_at = models.DateTimeField("信息更改时间", null=True, blank=True)
+
+    status = FSMField(
+        "审核状态",
+        max_length=20,
+        choices=UnitStatus.choices,
+        default=UnitStatus.PENDING,
+        protected=True,
+    )
+    created_at = models.DateTimeField("注册时间", auto_now_add=True)
+    submitted_at = models.DateTimeField("提交审核时间", auto_now_add=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def profile_complete(self) -> bool:
+        return bool(self.legal_representative and self.office_phone)
+
+    # Transitions change only the row; services.py locks, records history and queues the SMS.
+    @transition(
+        field=status,
+        source=UnitStatus.PENDING,
+        target=UnitStatus.APPROVED,
+        permission=lambda unit, user: permissions.is_bureau_reviewer(user),
+        custom={"label": "通过", "admin": True},
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=UnitStatus.PENDING,
+        target=UnitStatus.REJECTED,
+        permission=lambda unit, user: permissions.is_bureau_reviewer(user),
+        custom={"label": "不通过", "admin": True, "form": "accounts.forms.ReasonForm"},
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=UnitStatus.REJECTED,
+        target=UnitStatus.PENDING,
+        permission=lambda unit, user: permissions.is_unit_account_of(user, unit),
+        custom={"label": "重新提交"},
+    )
+    def resubmit(self) -> None:
+        pass
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        APPLICANT = "applicant", "个人"
+        UNIT = "unit", "单位"
+        BUREAU = "bureau", "科技局"
+
+    kind = models.CharField("账号类型", max_length=20, choices=Kind.choices, default=Kind.APPLICANT)
+    real_name = models.CharField("姓名", max_length=50, blank=True)
+    id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices, blank=True)
+    id_number = models.CharField("证件号码", max_length=30, blank=True)
+    mobile = models.CharField("手机号码", max_length=20, blank=True)
+    # For an applicant, 所属单位; for a unit account, the unit it administers.
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="所属单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=models.Q(kind="unit"),
+                name="one_account_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["id_type", "id_number"],
+                condition=~models.Q(id_number=""),
+                name="one_account_per_id_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.real_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return (
+            self.real_name
+            or (self.unit.name if self.kind == self.Kind.UNIT and self.unit else "")
+            or self.username
+        )
+
+
+class TransitionRecord(models.Model):
+    """What one person did to one object: the history a person is shown."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_role = models.CharField("操作人角色", max_length=20)
+    action = models.CharField("操作", max_length=20)
+    from_status = models.CharField("原状态", max_length=20)
+    to_status = models.CharField("新状态", max_length=20)
+    comment = models.TextField("意见或理由", max_length=1000, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    # The foreign key to the object whose state changed; set by each concrete model.
+    subject_field = ""
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}：{self.from_status} → {self.to_status}"
+
+    def _subject_model(self):
+        return self._meta.get_field(self.subject_field).related_model
+
+    def _status_label(self, value: str) -> str:
+        return dict(self._subject_model()._meta.get_field("status").flatchoices).get(value, value)
+
+    def get_action_display(self) -> str:
+        return action_label(self._subject_model(), self.action)
+
+    def get_from_status_display(self) -> str:
+        return self._status_label(self.from_status)
+
+    def get_to_status_display(self) -> str:
+        return self._status_label(self.to_status)
+
+
+class UnitTransition(TransitionRecord):
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="history")
+    subject_field = "unit"
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = "单位审核记录"
+        verbose_name_plural = "单位审核记录"

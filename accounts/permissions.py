@@ -1,0 +1,56 @@
+"""Small named predicates about who a user is, shared by views, templates and FSM permissions.
+
+This module imports no models at load time: accounts.models uses it in its transitions.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+
+BUREAU_GROUP = "科技局审核员"
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_bureau_reviewer(user) -> bool:
+    """Bureau staff in the reviewers' group; operators (superusers) act as reviewers too."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_is_bureau_reviewer", None)
+    if cached is None:
+        cached = user.groups.filter(name=BUREAU_GROUP).exists()
+        user._is_bureau_reviewer = cached
+    return cached
+
+
+def is_applicant(user) -> bool:
+    return _active(user) and user.kind == "applicant" and user.unit_id is not None
+
+
+def is_unit_account(user) -> bool:
+    return _active(user) and user.kind == "unit" and user.unit_id is not None
+
+
+def is_unit_account_of(user, unit) -> bool:
+    return is_unit_account(user) and user.unit_id == unit.pk
+
+
+def is_approved_unit_account(user) -> bool:
+    from accounts.models import UnitStatus
+
+    return is_unit_account(user) and user.unit.status == UnitStatus.APPROVED
+
+
+def role_label(user) -> str:
+    """The role a person acts in, as recorded in history rows and shown in the header."""
+    if isinstance(user, AnonymousUser) or not _active(user):
+        return "访客"
+    if is_bureau_reviewer(user):
+        return "运维人员" if user.is_superuser else "科技局审核员"
+    if is_unit_account(user):
+        return "单位账号"
+    if is_applicant(user):
+        return "申请人"
+    return "用户"

@@ -1,0 +1,14 @@
+"""What each user may see of units: every view starts from here (outside it is a 404)."""
+
+from django.db.models import QuerySet
+
+from accounts.models import Unit
+from accounts.permissions import is_bureau_reviewer, is_unit_account
+
+
+def units_for(user) -> QuerySet[Unit]:
+    if is_bureau_reviewer(user):
+        return Unit.objects.all()
+    if is_unit_account(user):
+        return Unit.objects.filter(pk=user.unit_id)
+    return Unit.objects.none()

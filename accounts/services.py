@@ -1,0 +1,89 @@
+"""What happens when a person acts on a unit or an account: the one place with side effects."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Unit, UnitStatus, User
+from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from experts.services import open_application
+from experts.sms.outbox import queue_sms, shorten
+from portal.workflow import WorkflowError, fire
+
+
+def register_unit(unit: Unit, *, username: str, password: str) -> User:
+    """Save a new unit (待审核) and its account. The bureau's queue shows it at once."""
+    with transaction.atomic():
+        unit.save()
+        user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
+        user.set_password(password)
+        user.save()
+    return user
+
+
+def register_individual(user: User, *, password: str) -> User:
+    """Save a new applicant under an approved unit, with an empty application (信息未填写)."""
+    with transaction.atomic():
+        # Lock the unit so it cannot be rejected between the form's check and this save.
+        unit = Unit.objects.select_for_update().get(pk=user.unit_id)
+        if unit.status != UnitStatus.APPROVED:
+            raise WorkflowError("所选单位尚未通过审核，请选择其他单位。")
+        user.kind = User.Kind.APPLICANT
+        user.set_password(password)
+        user.save()
+        open_application(user)
+    return user
+
+
+def _decision_sms(unit: Unit, text: str) -> None:
+    queue_sms(unit.contact_mobile, f"【{settings.PORTAL_NAME}】{text}")
+
+
+def approve_unit(unit: Unit, actor: User) -> Unit:
+    """通过: the unit becomes 已通过 and its contact gets an SMS after commit."""
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        locked.decided_at = timezone.now()
+        fire(locked, "approve", actor, update_fields=["decided_at"])
+        _decision_sms(
+            locked,
+            f"贵单位“{locked.name}”的注册申请已通过审核，请登录系统点击“信息更改”完善单位信息。",
+        )
+    return locked
+
+
+def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
+    """不通过 with a reason: the unit becomes 未通过, sees the reason, and gets an SMS."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("请填写不通过的理由。")
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        locked.decided_at = timezone.now()
+        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
+        _decision_sms(
+            locked,
+            f"贵单位“{locked.name}”的注册申请未通过审核，原因：{shorten(reason)}。"
+            "请登录系统修改后重新提交。",
+        )
+    return locked
+
+
+def resubmit_unit(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
+    """A 未通过 unit saves its corrections and goes back to 待审核, at the end of the queue."""
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        for name in changed_fields:
+            setattr(locked, name, getattr(unit, name))
+        locked.submitted_at = timezone.now()
+        fire(locked, "resubmit", actor, update_fields=[*changed_fields, "submitted_at"])
+    return locked
+
+
+def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
+    """信息更改: an approved unit completes or corrects its details."""
+    if not (is_unit_account_of(actor, unit) and is_approved_unit_account(actor)):
+        raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
+    unit.profile_updated_at = timezone.now()
+    unit.save(update_fields=[*changed_fields, "profile_updated_at"])
+    return unit

@@ -1,0 +1,189 @@
+"""Normalisers and validators for the identifiers people type, each with a Chinese message.
+
+Each `clean_*` function takes what a person typed and returns the stored form, or raises
+ValidationError with a message that says what is wrong.
+"""
+
+import datetime
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from accounts.choices import IdType
+
+# GB/T 2260 province-level prefixes; 81/82 are Hong Kong and Macao, 83 Taiwan (居住证).
+_PROVINCES = (
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83"
+)
+PROVINCE_PREFIXES = frozenset(_PROVINCES.split())
+
+
+def clean_credit_code(value: str) -> str:
+    """统一社会信用代码: 18 characters, GB 32100 check character, stored compact upper-case."""
+    number = uscc.compact(value or "")
+    if len(number) != 18:
+        raise ValidationError(
+            "统一社会信用代码应为18位，您输入了%(n)d位。", params={"n": len(number)}
+        )
+    try:
+        return uscc.validate(number)
+    except StdnumError:
+        raise ValidationError(
+            "统一社会信用代码校验未通过，请核对营业执照或法人证书上的代码。"
+        ) from None
+
+
+def clean_resident_id(value: str) -> str:
+    """居民身份证号码, GB 11643.
+
+    Not `stdnum.cn.ric.validate`: it also checks the county code against the birth year, which
+    rejects real numbers of people whose county was renamed after they were born (python-stdnum
+    issue #442), and it accepts birth dates in the future.
+    """
+    number = ric.compact(value or "")
+    if len(number) != 18:
+        raise ValidationError(
+            "居民身份证号码应为18位，您输入了%(n)d位。", params={"n": len(number)}
+        )
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError("居民身份证号码前17位应为数字，最后一位为数字或X。")
+    if number[:2] not in PROVINCE_PREFIXES:
+        raise ValidationError("居民身份证号码前两位不是有效的省级行政区代码。")
+    try:
+        birth = ric.get_birth_date(number)
+    except StdnumError:
+        raise ValidationError("居民身份证号码中的出生日期无效。") from None
+    if birth > timezone.localdate() or birth < datetime.date(1900, 1, 1):
+        raise ValidationError("居民身份证号码中的出生日期无效。")
+    if number[17] != ric.calc_check_digit(number):
+        raise ValidationError("居民身份证号码校验位不正确，请核对后重新输入。")
+    return number
+
+
+_PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")
+_HMT_PERMIT = re.compile(r"^[HM]\d{8}(\d{2})?$")
+_TW_PERMIT = re.compile(r"^\d{8}$")
+_FOREIGNER = re.compile(r"^([A-Z]{3}\d{12}|9\d{17})$")
+
+
+def clean_id_number(id_type: str, value: str) -> str:
+    """Normalise and check an ID number of the given type."""
+    if id_type in (IdType.RESIDENT, IdType.HK_MO_TW_RESIDENCE):
+        # 港澳台居民居住证 follow GB 11643 with prefixes 81/82/83.
+        number = clean_resident_id(value)
+        if id_type == IdType.HK_MO_TW_RESIDENCE and number[:2] not in {"81", "82", "83"}:
+            raise ValidationError("港澳台居民居住证号码应以81、82或83开头。")
+        return number
+    number = re.sub(r"\s+", "", value or "").upper()
+    number = number.translate(_FULL_WIDTH)
+    patterns = {
+        IdType.PASSPORT: (_PASSPORT, "护照号码应为5至17位字母或数字。"),
+        IdType.HK_MO_PERMIT: (
+            _HMT_PERMIT,
+            "港澳居民来往内地通行证号码应为H或M开头加8位或10位数字。",
+        ),
+        IdType.TW_PERMIT: (_TW_PERMIT, "台湾居民来往大陆通行证号码应为8位数字。"),
+        IdType.FOREIGNER_PERMIT: (_FOREIGNER, "外国人永久居留身份证号码格式不正确。"),
+    }
+    pattern, message = patterns.get(id_type, (None, "请选择证件类型。"))
+    if pattern is None or not pattern.match(number):
+        raise ValidationError(message)
+    return number
+
+
+# Full-width digits and letters (０-９, Ａ-Ｚ) as typed with a Chinese input method.
+_FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF21 + i: 0x41 + i for i in range(26)}
+
+
+def clean_mobile(value: str) -> str:
+    """A mainland mobile number, returned in E.164 (+86…) for SMS."""
+    raw = (value or "").translate(_FULL_WIDTH).strip()
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValidationError("请输入11位手机号码，例如13812345678。") from None
+    if (
+        parsed.country_code != 86
+        or not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise ValidationError("请输入有效的11位中国大陆手机号码，例如13812345678。")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_OFFICE_PHONE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$|^1\d{10}$")
+
+
+def clean_office_phone(value: str) -> str:
+    """办公电话: area code, number and extension, e.g. 027-85870766-123."""
+    phone = re.sub(r"[\s（）()]", "", (value or "").translate(_FULL_WIDTH)).replace("—", "-")
+    if not _OFFICE_PHONE.match(phone):
+        raise ValidationError("请输入有效的电话号码，例如027-85870766或027-85870766-123。")
+    return phone
+
+
+def display_mobile(e164: str) -> str:
+    """+8613812345678 → 13812345678, as people write it."""
+    return e164[3:] if e164.startswith("+86") else e164
+
+
+LICENCE_MAX_BYTES = 5 * 1024 * 1024
+LICENCE_MAX_PIXELS = 40_000_000
+_LICENCE_MAGIC = {
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".pdf": b"%PDF-",
+}
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
+def validate_licence(upload) -> None:
+    """营业执照或法人证书扫描件: jpg, png or pdf, at most 5 MB, and really of that type."""
+    name = (upload.name or "").lower()
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if suffix not in _LICENCE_MAGIC:
+        raise ValidationError("扫描件仅支持jpg、png或pdf格式。")
+    if upload.size > LICENCE_MAX_BYTES:
+        raise ValidationError(
+            "扫描件不能超过5MB，当前文件为%(size).1fMB。", params={"size": upload.size / 1048576}
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    if not head.startswith(_LICENCE_MAGIC[suffix]):
+        raise ValidationError("文件内容与扩展名不符，请上传真实的jpg、png或pdf扫描件。")
+    if suffix == ".pdf":
+        upload.seek(max(upload.size - 1024, 0))
+        if b"%%EOF" not in upload.read():
+            raise ValidationError("PDF文件不完整或已损坏，请重新导出后上传。")
+    else:
+        _verify_image(upload, _PIL_FORMATS[suffix])
+    upload.seek(0)
+
+
+def _verify_image(upload, expected_format: str) -> None:
+    from PIL import Image
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            if image.format != expected_format:
+                raise ValidationError("文件内容与扩展名不符，请上传真实的jpg、png或pdf扫描件。")
+            if image.width * image.height > LICENCE_MAX_PIXELS:
+                raise ValidationError("图片尺寸过大，请压缩后上传。")
+            image.verify()
+    except ValidationError:
+        raise
+    except Exception:
+        # Pillow raises many types for broken or hostile files; all mean "not a usable image".
+        raise ValidationError("图片文件已损坏或无法识别，请重新扫描后上传。") from None
+
+
+def resident_id_facts(number: str) -> tuple[datetime.date, str]:
+    """Birth date and sex ("male"/"female") from a valid 居民身份证号码 (17th digit odd: male)."""
+    return ric.get_birth_date(number), "male" if int(number[16]) % 2 else "female"

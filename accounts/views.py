@@ -1,0 +1,219 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services
+from accounts.forms import (
+    IndividualRegistrationForm,
+    LoginForm,
+    ReasonForm,
+    UnitDetailsForm,
+    UnitProfileForm,
+    UnitRegistrationForm,
+)
+from accounts.models import Unit, UnitStatus
+from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
+from accounts.selectors import units_for
+from portal.views import filtered_page, perform, role_required
+from portal.workflow import WorkflowError
+
+
+class PortalLoginView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def register_choice(request):
+    """用户注册: choose 新用户注册：单位 or 新用户注册：个人."""
+    return render(request, "accounts/register_choice.html")
+
+
+def register_unit(request):
+    """新用户注册：单位."""
+    form = UnitRegistrationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.register_unit(
+            form.save(commit=False),
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            "单位注册成功，已提交科技局审核，审核一般在2个工作日内完成，结果将以短信通知联系人。",
+        )
+        return redirect("accounts:unit_home")
+    return render(request, "accounts/register_unit.html", {"form": form})
+
+
+def register_individual(request):
+    """新用户注册：个人, under an approved unit."""
+    form = IndividualRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.username = form.cleaned_data["username"]
+        try:
+            services.register_individual(user, password=form.cleaned_data["password1"])
+        except WorkflowError as error:
+            form.add_error("unit", str(error))
+        else:
+            messages.success(request, "注册成功，请使用刚注册的用户名和密码登录。")
+            return redirect("accounts:login")
+    return render(request, "accounts/register_individual.html", {"form": form})
+
+
+@require_GET
+def unit_search(request):
+    """Approved units matching a name or credit code, for the 所属单位 search box."""
+    query = request.GET.get("q", "").strip()[:50]
+    units = Unit.objects.filter(status=UnitStatus.APPROVED)
+    if query:
+        units = units.filter(name__icontains=query) | units.filter(
+            credit_code__startswith=query.upper()
+        )
+    results = [
+        {"id": pk, "name": name}
+        for pk, name in units.order_by("name").values_list("pk", "name")[:20]
+    ]
+    return JsonResponse({"results": results})
+
+
+@role_required(is_unit_account)
+def unit_home(request):
+    """The unit account's start page: its registration status, and what to do next."""
+    unit = request.user.unit
+    reason = None
+    if unit.status == UnitStatus.REJECTED:
+        last = unit.history.filter(to_status=UnitStatus.REJECTED).last()
+        reason = last.comment if last else ""
+    return render(request, "accounts/unit_home.html", {"unit": unit, "reason": reason})
+
+
+@role_required(is_unit_account)
+def unit_resubmit(request):
+    """A 未通过 unit corrects its details and submits them for review again."""
+    unit = request.user.unit
+    if unit.status != UnitStatus.REJECTED:
+        messages.info(request, "单位注册信息当前不需要重新提交。")
+        return redirect("accounts:unit_home")
+    form = UnitDetailsForm(request.POST or None, request.FILES or None, instance=unit)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and perform(
+            request,
+            services.resubmit_unit,
+            form.instance,
+            request.user,
+            form.changed_data,
+            success="已重新提交，请等待科技局审核。",
+        )
+    ):
+        return redirect("accounts:unit_home")
+    return render(request, "accounts/unit_resubmit.html", {"form": form, "unit": unit})
+
+
+@role_required(is_approved_unit_account)
+def unit_profile(request):
+    """信息更改: the approved unit completes its details and saves (保存)."""
+    unit = request.user.unit
+    form = UnitProfileForm(request.POST or None, instance=unit)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and perform(
+            request,
+            services.update_unit_profile,
+            form.instance,
+            request.user,
+            form.changed_data,
+            success="单位信息已保存。",
+        )
+    ):
+        return redirect("accounts:unit_profile")
+    return render(request, "accounts/unit_profile.html", {"form": form, "unit": unit})
+
+
+@login_required
+def licence_download(request, pk):
+    """The licence scan, only to the unit itself and bureau reviewers; never a public URL."""
+    unit = get_object_or_404(units_for(request.user), pk=pk)
+    name = unit.licence.name
+    suffix = name[name.rfind(".") :]
+    response = FileResponse(
+        unit.licence.open("rb"),
+        as_attachment=suffix == ".pdf",
+        filename=f"licence-{unit.credit_code}{suffix}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(is_bureau_reviewer)
+def bureau_unit_queue(request):
+    """单位注册审核: 待审核 units oldest first; other statuses through the tabs."""
+    context = filtered_page(
+        request,
+        Unit.objects.all(),
+        choices=UnitStatus.choices,
+        default_status=UnitStatus.PENDING,
+        search_fields=["name", "credit_code", "contact_name"],
+        order_by=["submitted_at", "pk"],
+    )
+    return render(request, "accounts/bureau_unit_queue.html", context)
+
+
+def _unit_detail(request, unit, reject_form=None, status=200):
+    return render(
+        request,
+        "accounts/bureau_unit_detail.html",
+        {
+            "unit": unit,
+            "history": unit.history.select_related("actor"),
+            "reject_form": reject_form or ReasonForm(),
+        },
+        status=status,
+    )
+
+
+@role_required(is_bureau_reviewer)
+def bureau_unit_detail(request, pk):
+    return _unit_detail(request, get_object_or_404(units_for(request.user), pk=pk))
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_unit_approve(request, pk):
+    unit = get_object_or_404(units_for(request.user), pk=pk)
+    perform(
+        request,
+        services.approve_unit,
+        unit,
+        request.user,
+        success=f"已通过“{unit.name}”的注册申请，已短信通知联系人。",
+    )
+    return redirect("accounts:bureau_unit_detail", pk=unit.pk)
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_unit_reject(request, pk):
+    unit = get_object_or_404(units_for(request.user), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _unit_detail(request, unit, reject_form=form, status=400)
+    perform(
+        request,
+        services.reject_unit,
+        unit,
+        request.user,
+        form.cleaned_data["reason"],
+        success=f"已将“{unit.name}”的注册申请设为不通过，已短信通知联系人。",
+    )
+    return redirect("accounts:bureau_unit_detail", pk=unit.pk)

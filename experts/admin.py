@@ -1,0 +1,64 @@
+from django.contrib import admin, messages
+
+from experts import services
+from experts.models import ApplicationTransition, Discipline, ExpertApplication, SMSMessage
+from experts.sms.outbox import deliver
+from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
+
+
+@admin.register(ExpertApplication)
+class ExpertApplicationAdmin(ServiceTransitionAdmin):
+    list_display = ["name", "unit", "title", "title_level", "status", "submitted_at", "decided_at"]
+    list_filter = ["status", "title_level", "disciplines"]
+    search_fields = ["user__real_name", "user__username", "user__unit__name"]
+    list_select_related = ["user", "user__unit"]
+    list_per_page = 25
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at", "submitted_at", "recommended_at", "decided_at"]
+    filter_horizontal = ["disciplines"]
+    transition_services = {
+        "approve": lambda app, user: services.approve_application(app, user),
+        "reject": lambda app, user, reason: services.reject_application(app, user, reason),
+    }
+
+    @admin.display(description="姓名", ordering="user__real_name")
+    def name(self, application):
+        return application.user.real_name
+
+    @admin.display(description="工作单位", ordering="user__unit__name")
+    def unit(self, application):
+        return application.user.unit
+
+
+@admin.register(ApplicationTransition)
+class ApplicationTransitionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "application",
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "actor_role",
+        "created_at",
+    ]
+    list_filter = ["action", "to_status"]
+    search_fields = ["application__user__real_name", "actor__username"]
+    list_select_related = ["application__user", "actor"]
+
+
+@admin.register(Discipline)
+class DisciplineAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(SMSMessage)
+class SMSMessageAdmin(ReadOnlyAdmin):
+    list_display = ["to", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["to"]
+    actions = ["send_now"]
+
+    @admin.action(description="立即发送所选待发送短信")
+    def send_now(self, request, queryset):
+        sent = sum(deliver(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"已发送{sent}条短信。", level=messages.INFO)

@@ -1,0 +1,136 @@
+import datetime
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts import validators
+from accounts.choices import IdType
+from accounts.forms import CommentForm, ReasonForm
+from experts.models import Discipline, ExpertApplication
+from experts.services import REQUIRED_FOR_SUBMISSION
+
+__all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]
+
+# The form's sections, in the order the applicant fills them.
+SECTIONS = [
+    ("基本信息", ["gender", "birth_date", "ethnicity", "political_status"]),
+    (
+        "学历与职称",
+        [
+            "education",
+            "degree",
+            "graduated_from",
+            "major",
+            "current_specialty",
+            "title",
+            "title_level",
+            "admin_position",
+        ],
+    ),
+    ("工作单位与联系方式", ["department", "mobile", "office_phone", "email", "address"]),
+    ("专业领域与成果", ["disciplines", "research_direction", "resume", "achievements"]),
+    ("银行信息", ["bank_name", "bank_account"]),
+    ("承诺", ["integrity_pledge"]),
+]
+
+INTEGRITY_PLEDGE = (
+    "本人承诺所填报的信息真实、准确、完整，不存在弄虚作假行为；"
+    "入库后遵守专家工作纪律，客观公正履行职责，如有违反，愿承担相应责任。"
+)
+
+
+class ExpertApplicationForm(forms.ModelForm):
+    """专家信息管理-新增.
+
+    In draft mode (保存草稿) every field may be empty, but whatever is typed must be well
+    formed. With `for_submission=True` (提交) the required fields must be filled too.
+    """
+
+    disciplines = forms.ModelMultipleChoiceField(
+        label="专业领域",
+        queryset=Discipline.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="可选择多项。",
+    )
+
+    class Meta:
+        model = ExpertApplication
+        fields = [name for _, names in SECTIONS for name in names]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "research_direction": forms.Textarea(attrs={"rows": 3}),
+            "resume": forms.Textarea(attrs={"rows": 6}),
+            "achievements": forms.Textarea(attrs={"rows": 6}),
+            "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        }
+        help_texts = {
+            "resume": "按时间顺序填写学习和工作经历。",
+            "bank_account": "用于发放评审劳务费，12至30位数字。",
+        }
+
+    pledge_text = INTEGRITY_PLEDGE
+    wide_fields = {"disciplines", "research_direction", "resume", "achievements", "address"}
+    use_required_attribute = False  # drafts may be half-filled; the server says what is missing
+
+    def __init__(self, *args, for_submission: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.for_submission = for_submission
+        self.fields["integrity_pledge"].label = "本人已阅读并同意上述诚信承诺"
+        for name, field in self.fields.items():
+            required = name in REQUIRED_FOR_SUBMISSION
+            field.required = for_submission and required
+            if required and not for_submission:
+                # Drafts may be saved half-filled; the asterisk still shows what 提交 asks for.
+                field.label = format_html('{}<span class="asteriskField">*</span>', field.label)
+        self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
+        if self.instance.mobile:
+            self.initial.setdefault("mobile", validators.display_mobile(self.instance.mobile))
+
+    def required_names(self) -> set[str]:
+        return set(REQUIRED_FOR_SUBMISSION)
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in SECTIONS]
+
+    def clean_mobile(self):
+        mobile = self.cleaned_data["mobile"]
+        return validators.clean_mobile(mobile) if mobile else ""
+
+    def clean_office_phone(self):
+        phone = self.cleaned_data["office_phone"]
+        return validators.clean_office_phone(phone) if phone else ""
+
+    def clean_birth_date(self):
+        birth = self.cleaned_data["birth_date"]
+        if birth and not (datetime.date(1900, 1, 1) <= birth <= timezone.localdate()):
+            raise forms.ValidationError("请输入有效的出生日期。")
+        return birth
+
+    def clean_bank_account(self):
+        account = re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
+        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+            raise forms.ValidationError("银行账号应为12至30位数字。")
+        return account
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.instance.user
+        if user.id_type == IdType.RESIDENT and user.id_number:
+            # The ID number carries the birth date and, in its 17th digit, the sex.
+            id_birth, id_gender = validators.resident_id_facts(user.id_number)
+            if cleaned.get("birth_date") and cleaned["birth_date"] != id_birth:
+                self.add_error("birth_date", "出生日期与居民身份证号码不一致。")
+            if cleaned.get("gender") and cleaned["gender"] != id_gender:
+                self.add_error("gender", "性别与居民身份证号码不一致。")
+        return cleaned
+
+    def valid_values(self) -> dict:
+        """What the applicant typed that is well formed: saved even when other fields fail."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "disciplines" and name not in self.errors
+        }

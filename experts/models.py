@@ -1,0 +1,221 @@
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from accounts.models import TransitionRecord
+from experts import permissions
+from experts.choices import (
+    DEGREE_CHOICES,
+    EDUCATION_CHOICES,
+    ETHNICITY_CHOICES,
+    POLITICAL_CHOICES,
+    Gender,
+    TitleLevel,
+)
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "信息未填写"
+    PENDING_UNIT = "pending_unit", "待单位推荐"
+    PENDING_BUREAU = "pending_bureau", "待科技局审核"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+
+
+# Grouped states for source lists and filters.
+EDITABLE = [ApplicationStatus.DRAFT]
+IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
+DECIDED = [ApplicationStatus.APPROVED, ApplicationStatus.REJECTED]
+
+
+class Discipline(models.Model):
+    """专业领域: the bureau's fixed classification, loaded by a data migration."""
+
+    code = models.CharField("代码", max_length=10, unique=True)
+    name = models.CharField("名称", max_length=50)
+
+    class Meta:
+        verbose_name = "专业领域"
+        verbose_name_plural = "专业领域"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpertApplication(FSMModelMixin, models.Model):
+    """One person's application to the expert database (专家信息), with its state."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人账号",
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    status = FSMField(
+        "专家状态",
+        max_length=20,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+        protected=True,
+    )
+
+    # 基本信息 (姓名, 证件类型, 证件号码 come from the account)
+    gender = models.CharField("性别", max_length=10, choices=Gender.choices, blank=True)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    ethnicity = models.CharField("民族", max_length=20, choices=ETHNICITY_CHOICES, blank=True)
+    political_status = models.CharField(
+        "政治面貌", max_length=20, choices=POLITICAL_CHOICES, blank=True
+    )
+    # 学历与职称
+    education = models.CharField("最高学历", max_length=20, choices=EDUCATION_CHOICES, blank=True)
+    degree = models.CharField("最高学位", max_length=20, choices=DEGREE_CHOICES, blank=True)
+    graduated_from = models.CharField("毕业院校", max_length=100, blank=True)
+    major = models.CharField("所学专业", max_length=100, blank=True)
+    current_specialty = models.CharField("现从事专业", max_length=100, blank=True)
+    title = models.CharField("专业技术职称", max_length=100, blank=True)
+    title_level = models.CharField(
+        "职称级别", max_length=20, choices=TitleLevel.choices, blank=True
+    )
+    admin_position = models.CharField("行政职务", max_length=100, blank=True)
+    # 工作单位与联系方式 (工作单位 comes from the account)
+    department = models.CharField("所在部门", max_length=100, blank=True)
+    mobile = models.CharField(
+        "手机", max_length=20, blank=True, help_text="审核结果将以短信通知此号码"
+    )
+    office_phone = models.CharField("办公电话", max_length=30, blank=True)
+    email = models.EmailField("电子邮箱", max_length=254, blank=True)
+    address = models.CharField("通讯地址", max_length=200, blank=True)
+    # 专业领域与成果
+    disciplines = models.ManyToManyField(Discipline, verbose_name="专业领域", blank=True)
+    research_direction = models.TextField("研究方向/擅长领域", max_length=500, blank=True)
+    resume = models.TextField("工作简历", max_length=4000, blank=True)
+    achievements = models.TextField("主要业绩与成果", max_length=4000, blank=True)
+    # 银行信息
+    bank_name = models.CharField("开户银行", max_length=100, blank=True)
+    bank_account = models.CharField("银行账号", max_length=30, blank=True)
+    # 承诺
+    integrity_pledge = models.BooleanField("诚信承诺", default=False)
+
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    recommended_at = models.DateTimeField("单位推荐时间", null=True, blank=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "专家申请"
+        verbose_name_plural = "专家申请"
+        indexes = [
+            models.Index(fields=["status", "recommended_at"]),
+            models.Index(fields=["status", "decided_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.real_name}（{self.get_status_display()}）"
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+    # Transitions change only the row; services.py locks, records history and queues SMS.
+    @transition(
+        field=status,
+        source=ApplicationStatus.DRAFT,
+        target=ApplicationStatus.PENDING_UNIT,
+        permission=permissions.is_owner,
+        custom={"label": "提交"},
+    )
+    def submit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_UNIT,
+        target=ApplicationStatus.PENDING_BUREAU,
+        permission=permissions.is_unit_of,
+        custom={"label": "推荐"},
+    )
+    def recommend(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_UNIT,
+        target=ApplicationStatus.DRAFT,
+        permission=permissions.is_unit_of,
+        custom={"label": "退回"},
+    )
+    def send_back(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_BUREAU,
+        target=ApplicationStatus.APPROVED,
+        permission=permissions.is_reviewer_for,
+        custom={"label": "审核通过", "admin": True},
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_BUREAU,
+        target=ApplicationStatus.REJECTED,
+        permission=permissions.is_reviewer_for,
+        custom={"label": "审核不通过", "admin": True, "form": "experts.forms.ReasonForm"},
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.REJECTED,
+        target=ApplicationStatus.DRAFT,
+        permission=permissions.is_owner,
+        custom={"label": "修改后重新提交"},
+    )
+    def revise(self) -> None:
+        pass
+
+
+class ApplicationTransition(TransitionRecord):
+    application = models.ForeignKey(
+        ExpertApplication, on_delete=models.PROTECT, related_name="history"
+    )
+    subject_field = "application"
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = "专家审核记录"
+        verbose_name_plural = "专家审核记录"
+
+
+class SMSMessage(models.Model):
+    """The SMS outbox: written in the decision's transaction, sent after it commits."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENDING = "sending", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    to = models.CharField("手机号码", max_length=20)
+    body = models.TextField("内容", max_length=500)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    last_error = models.TextField("最近错误", blank=True)
+    provider_id = models.CharField("服务商消息编号", max_length=64, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    next_attempt_at = models.DateTimeField("下次尝试时间", auto_now_add=True)
+    claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信"
+        verbose_name_plural = "短信发送队列"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.to}：{self.body[:20]}"

@@ -1,0 +1,176 @@
+"""What happens when a person acts on an expert application: the one place with side effects.
+
+Each action locks the application row, fires its django-fsm transition through
+`portal.workflow.fire` (which checks role and state and writes the history row), queues any
+SMS in the same transaction, and commits. The SMS leaves only after the commit.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.choices import IdType
+from accounts.validators import resident_id_facts
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.permissions import is_owner
+from experts.sms.outbox import queue_sms, shorten
+from portal.workflow import WorkflowError, fire
+
+# Fields the applicant must fill before 提交; 行政职务, 所在部门 and 办公电话 may stay empty.
+REQUIRED_FOR_SUBMISSION = (
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "political_status",
+    "education",
+    "degree",
+    "graduated_from",
+    "major",
+    "current_specialty",
+    "title",
+    "title_level",
+    "mobile",
+    "email",
+    "address",
+    "disciplines",
+    "research_direction",
+    "resume",
+    "achievements",
+    "bank_name",
+    "bank_account",
+    "integrity_pledge",
+)
+
+
+def missing_for_submission(application: ExpertApplication) -> list[str]:
+    """Labels of required fields still empty, in form order."""
+    missing = []
+    for name in REQUIRED_FOR_SUBMISSION:
+        field = ExpertApplication._meta.get_field(name)
+        if name == "disciplines":
+            empty = application.pk is None or not application.disciplines.exists()
+        else:
+            empty = getattr(application, name) in (None, "", False)
+        if empty:
+            missing.append(str(field.verbose_name))
+    return missing
+
+
+def open_application(user) -> ExpertApplication:
+    """The applicant's empty application (信息未填写), pre-filled from the account."""
+    application = ExpertApplication(user=user, mobile=user.mobile, email=user.email)
+    if user.id_type == IdType.RESIDENT and user.id_number:
+        application.birth_date, application.gender = resident_id_facts(user.id_number)
+    application.save()
+    return application
+
+
+def _lock(application: ExpertApplication) -> ExpertApplication:
+    return (
+        ExpertApplication.objects.select_related("user")
+        .select_for_update(of=("self",))
+        .get(pk=application.pk)
+    )
+
+
+def save_draft(
+    application: ExpertApplication,
+    actor,
+    values: dict[str, Any],
+    disciplines: Iterable[Discipline] | None = None,
+) -> ExpertApplication:
+    """保存草稿: store what the applicant typed, any number of times, while the form is editable."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if not is_owner(locked, actor):
+            raise WorkflowError("您只能修改自己的专家信息。")
+        if not locked.editable:
+            raise WorkflowError(
+                f"专家状态为「{locked.get_status_display()}」，信息已提交，不能再修改。"
+            )
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*values, "updated_at"])
+        if disciplines is not None:
+            locked.disciplines.set(disciplines)
+    return locked
+
+
+def submit_application(application: ExpertApplication, actor) -> ExpertApplication:
+    """提交: a complete application moves to 待单位推荐 and the form becomes read-only."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if is_owner(locked, actor) and locked.status == ApplicationStatus.DRAFT:
+            missing = missing_for_submission(locked)
+            if missing:
+                raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))
+        locked.submitted_at = timezone.now()
+        fire(locked, "submit", actor, update_fields=["submitted_at"])
+    return locked
+
+
+def recommend_application(
+    application: ExpertApplication, actor, comment: str = ""
+) -> ExpertApplication:
+    """提交 (by the unit): recommend the applicant to the bureau → 待科技局审核."""
+    with transaction.atomic():
+        locked = _lock(application)
+        locked.recommended_at = timezone.now()
+        fire(locked, "recommend", actor, comment=comment.strip(), update_fields=["recommended_at"])
+    return locked
+
+
+def return_application(application: ExpertApplication, actor, reason: str) -> ExpertApplication:
+    """退回 (by the unit, with a reason) → 信息未填写; the applicant sees why and edits again."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("请填写退回理由。")
+    with transaction.atomic():
+        locked = _lock(application)
+        fire(locked, "send_back", actor, comment=reason)
+    return locked
+
+
+def approve_application(
+    application: ExpertApplication, actor, comment: str = ""
+) -> ExpertApplication:
+    """审核通过 (bureau) → 审核通过, with one SMS to the applicant after commit."""
+    with transaction.atomic():
+        locked = _lock(application)
+        locked.decided_at = timezone.now()
+        fire(locked, "approve", actor, comment=comment.strip(), update_fields=["decided_at"])
+        _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
+    return locked
+
+
+def reject_application(application: ExpertApplication, actor, reason: str) -> ExpertApplication:
+    """审核不通过 (bureau, with a reason) → 审核不通过, with one SMS to the applicant."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("请填写审核不通过的理由。")
+    with transaction.atomic():
+        locked = _lock(application)
+        locked.decided_at = timezone.now()
+        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
+        _decision_sms(
+            locked,
+            f"您的专家入库申请审核不通过，原因：{shorten(reason)}。可登录系统修改后重新提交。",
+        )
+    return locked
+
+
+def revise_application(application: ExpertApplication, actor) -> ExpertApplication:
+    """After 审核不通过 the applicant reopens the form (→ 信息未填写) to correct and resubmit."""
+    with transaction.atomic():
+        locked = _lock(application)
+        fire(locked, "revise", actor)
+    return locked
+
+
+def _decision_sms(application: ExpertApplication, text: str) -> None:
+    # SMS texts carry no URL and no ID number: only the name and the decision.
+    name = application.user.real_name
+    queue_sms(application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}")

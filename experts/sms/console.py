@@ -1,0 +1,16 @@
+import itertools
+import sys
+
+from experts.sms import BaseBackend
+
+_ids = itertools.count(1)
+
+
+class ConsoleBackend(BaseBackend):
+    """Prints each message to standard output: the default for development."""
+
+    def send(self, to: str, body: str) -> str:
+        message_id = f"console-{next(_ids)}"
+        sys.stdout.write(f"[SMS to {to}] {body}\n")
+        sys.stdout.flush()
+        return message_id

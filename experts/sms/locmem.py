@@ -1,0 +1,15 @@
+import itertools
+
+from experts.sms import BaseBackend
+
+# Messages sent in this process, for tests to read (like django.core.mail.outbox).
+outbox: list[tuple[str, str]] = []
+_ids = itertools.count(1)
+
+
+class LocmemBackend(BaseBackend):
+    """Keeps messages in memory: the backend of the test settings."""
+
+    def send(self, to: str, body: str) -> str:
+        outbox.append((to, body))
+        return f"locmem-{next(_ids)}"

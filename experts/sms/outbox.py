@@ -1,0 +1,103 @@
+"""The SMS outbox: queue inside a decision's transaction, send only after it commits.
+
+A sender first claims a row with one conditional UPDATE (healthchecks' pattern), so two senders,
+or the after-commit hook and the retry command racing each other, never send one message twice.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from experts.models import SMSMessage
+from experts.sms import SMSError, get_backend
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A claim older than this belongs to a sender that died mid-send. Whether the provider got the
+# message is unknown, so it is marked failed for an operator rather than sent a second time.
+STALE_CLAIM = datetime.timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """1, 2, 4 … minutes after each failed attempt, capped at one hour."""
+    return datetime.timedelta(minutes=min(2 ** (attempts - 1), 60))
+
+
+def queue_sms(to: str, body: str) -> SMSMessage:
+    """Write an outbox row in the caller's transaction and send it once that commits.
+
+    Must be called inside transaction.atomic(): if the decision rolls back, so does the row,
+    and nothing is sent.
+    """
+    message = SMSMessage.objects.create(to=to, body=body)
+    transaction.on_commit(lambda: deliver(message.pk))
+    return message
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A reason cut to fit one SMS: cost grows with length, and the full text is on the portal."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _claim(message_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        SMSMessage.objects.filter(
+            pk=message_id, status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now
+        ).update(status=SMSMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def deliver(message_id: int) -> bool:
+    """Send one queued message if this process can claim it. Returns True when it was sent.
+
+    A failure is recorded on the row (error, attempts, next attempt) and never raised: the
+    decision that queued it has already committed and must stand.
+    """
+    if not _claim(message_id):
+        return False
+    message = SMSMessage.objects.get(pk=message_id)
+    try:
+        provider_id = get_backend().send(message.to, message.body)
+    except SMSError as exc:
+        give_up = exc.permanent or message.attempts >= MAX_ATTEMPTS
+        message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
+        message.last_error = str(exc)[:1000]
+        message.next_attempt_at = timezone.now() + backoff(message.attempts)
+        message.save(update_fields=["status", "last_error", "next_attempt_at"])
+        logger.warning(
+            "SMS %s to %s not sent (%s): %s", message.pk, message.to, message.status, exc
+        )
+        return False
+    message.status = SMSMessage.Status.SENT
+    message.provider_id = provider_id[:64]
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["status", "provider_id", "sent_at", "last_error"])
+    return True
+
+
+def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Send every queued message whose next attempt is due; the retry command's work."""
+    now = now or timezone.now()
+    stale = SMSMessage.objects.filter(
+        status=SMSMessage.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(
+        status=SMSMessage.Status.FAILED,
+        last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
+    )
+    due = SMSMessage.objects.filter(
+        status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    sent = failed = 0
+    for message_id in list(due.order_by("next_attempt_at")[:500]):
+        if deliver(message_id):
+            sent += 1
+        else:
+            failed += 1
+    return {"sent": sent, "not_sent": failed, "stale": stale}

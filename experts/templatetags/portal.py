@@ -1,0 +1,79 @@
+from django import template
+from django.utils.html import format_html
+
+from accounts.validators import display_mobile
+
+register = template.Library()
+
+# Bootstrap colours per state, the same on every page a state appears.
+BADGE_CLASSES = {
+    "draft": "text-bg-secondary",
+    "pending_unit": "text-bg-warning",
+    "pending_bureau": "text-bg-info",
+    "approved": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "pending": "text-bg-warning",
+}
+
+
+@register.simple_tag
+def status_badge(obj):
+    """The object's state as a coloured badge, labelled in the manual's words."""
+    return format_html(
+        '<span class="badge {} status-badge">{}</span>',
+        BADGE_CLASSES.get(obj.status, "text-bg-secondary"),
+        obj.get_status_display(),
+    )
+
+
+@register.filter
+def mobile(value):
+    return display_mobile(value or "")
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes):
+    """The current query string with some parameters changed (pagination, filter tabs)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    if "page" not in changes:
+        params.pop("page", None)
+    return "?" + params.urlencode() if params else "?"
+
+
+@register.simple_tag
+def application_sections(application):
+    """The application as the read-only form shows it: (section, [(label, value)]) in order."""
+    from experts.forms import SECTIONS
+
+    user = application.user
+    sections = []
+    for title, names in SECTIONS:
+        rows = []
+        if title == "基本信息":
+            rows += [
+                ("姓名", user.real_name),
+                ("证件类型", user.get_id_type_display()),
+                ("证件号码", user.id_number),
+            ]
+        if title == "工作单位与联系方式":
+            rows.append(("工作单位", user.unit.name if user.unit else ""))
+        for name in names:
+            field = application._meta.get_field(name)
+            if name == "disciplines":
+                value = "、".join(d.name for d in application.disciplines.all())
+            elif name == "integrity_pledge":
+                value = "已承诺" if application.integrity_pledge else "未承诺"
+            elif name == "mobile":
+                value = display_mobile(application.mobile)
+            elif field.choices:
+                value = getattr(application, f"get_{name}_display")()
+            else:
+                value = getattr(application, name)
+            rows.append((field.verbose_name, value))
+        sections.append((title, rows))
+    return sections

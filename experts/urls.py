@@ -1,0 +1,20 @@
+from django.urls import path
+
+from experts import views
+
+app_name = "experts"
+
+urlpatterns = [
+    path("expert/", views.applicant_home, name="home"),
+    path("expert/form/", views.application_form, name="form"),
+    path("expert/revise/", views.revise, name="revise"),
+    path("unit/people/", views.unit_people, name="unit_people"),
+    path("unit/people/<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("unit/people/<int:pk>/recommend/", views.unit_recommend, name="unit_recommend"),
+    path("unit/people/<int:pk>/return/", views.unit_return, name="unit_return"),
+    path("bureau/experts/", views.bureau_queue, name="bureau_queue"),
+    path("bureau/experts/<int:pk>/", views.bureau_detail, name="bureau_detail"),
+    path("bureau/experts/<int:pk>/approve/", views.bureau_approve, name="bureau_approve"),
+    path("bureau/experts/<int:pk>/reject/", views.bureau_reject, name="bureau_reject"),
+    path("bureau/pool/", views.expert_pool, name="pool"),
+]

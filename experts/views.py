@@ -1,0 +1,256 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from experts import services
+from experts.choices import TitleLevel
+from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
+from experts.models import ApplicationStatus, Discipline
+from experts.selectors import applications_for
+from portal.views import filtered_page, perform, role_required
+from portal.workflow import WorkflowError
+
+SEARCH_FIELDS = ["user__real_name", "user__unit__name", "title", "current_specialty"]
+
+
+def _own_application(request):
+    return get_object_or_404(applications_for(request.user), user=request.user)
+
+
+def _reasons(application):
+    """Every reason and comment given to the applicant, newest first."""
+    return application.history.select_related("actor").order_by("-created_at", "-pk")
+
+
+@role_required(is_applicant)
+def applicant_home(request):
+    """The applicant's start page: 专家状态, 申请成为专家, and the decision history."""
+    application = _own_application(request)
+    history = list(_reasons(application))
+    # The reason for a 退回 or 审核不通过 the applicant has not yet acted on.
+    latest = history[0] if history else None
+    show_reason = latest and latest.comment and latest.action in ("send_back", "reject")
+    return render(
+        request,
+        "experts/applicant_home.html",
+        {
+            "application": application,
+            "history": history,
+            "latest_reason": latest if show_reason else None,
+        },
+    )
+
+
+@role_required(is_applicant)
+def application_form(request):
+    """专家信息管理-新增: 保存草稿 any number of times, 提交 when complete; read-only after."""
+    application = _own_application(request)
+    if not application.editable:
+        return render(request, "experts/application_readonly.html", {"application": application})
+    submitting = request.POST.get("action") == "submit"
+    form = ExpertApplicationForm(
+        request.POST or None, instance=application, for_submission=submitting
+    )
+    if request.method != "POST":
+        return render(request, "experts/application_form.html", {"form": form})
+
+    valid = form.is_valid()
+    # Whatever is well formed is kept, even when other fields fail: nothing typed is lost.
+    try:
+        services.save_draft(
+            application,
+            request.user,
+            form.valid_values(),
+            form.cleaned_data.get("disciplines") if "disciplines" not in form.errors else None,
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect("experts:home")
+    if not valid:
+        messages.error(request, "表单有误，请按提示修改。已填写的正确内容已保存为草稿。")
+        return render(request, "experts/application_form.html", {"form": form}, status=400)
+    if not submitting:
+        messages.success(request, "草稿已保存，可随时回来继续填写。")
+        return redirect("experts:form")
+    if perform(
+        request,
+        services.submit_application,
+        application,
+        request.user,
+        success="已提交，专家状态变更为“待单位推荐”，请等待单位审核推荐。",
+    ):
+        return redirect("experts:home")
+    return render(request, "experts/application_form.html", {"form": form}, status=400)
+
+
+@require_POST
+@role_required(is_applicant)
+def revise(request):
+    """After 审核不通过: reopen the form to correct it and submit again."""
+    application = _own_application(request)
+    perform(
+        request,
+        services.revise_application,
+        application,
+        request.user,
+        success="已重新打开专家信息，修改后请再次提交。",
+    )
+    return redirect("experts:form")
+
+
+@role_required(is_approved_unit_account)
+def unit_people(request):
+    """用户账号管理: the unit's own people with their 专家状态."""
+    context = filtered_page(
+        request,
+        applications_for(request.user),
+        choices=ApplicationStatus.choices,
+        default_status="all",
+        search_fields=["user__real_name", "user__username", "title"],
+        order_by=["-updated_at", "-pk"],
+    )
+    return render(request, "experts/unit_people.html", context)
+
+
+def _detail(request, application, template, forms=None, status=200):
+    context = {
+        "application": application,
+        "history": _reasons(application),
+        "comment_form": CommentForm(),
+        "reason_form": ReasonForm(),
+    }
+    context.update(forms or {})
+    return render(request, template, context, status=status)
+
+
+@role_required(is_approved_unit_account)
+def unit_detail(request, pk):
+    """专家信息查看: the read-only form, with 提交 (recommend) and 退回."""
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    return _detail(request, application, "experts/unit_detail.html")
+
+
+@require_POST
+@role_required(is_approved_unit_account)
+def unit_recommend(request, pk):
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _detail(
+            request, application, "experts/unit_detail.html", {"comment_form": form}, 400
+        )
+    perform(
+        request,
+        services.recommend_application,
+        application,
+        request.user,
+        form.cleaned_data["comment"],
+        success=f"已推荐{application.user.real_name}，专家状态变更为“待科技局审核”。",
+    )
+    return redirect("experts:unit_detail", pk=application.pk)
+
+
+@require_POST
+@role_required(is_approved_unit_account)
+def unit_return(request, pk):
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, application, "experts/unit_detail.html", {"reason_form": form}, 400)
+    perform(
+        request,
+        services.return_application,
+        application,
+        request.user,
+        form.cleaned_data["reason"],
+        success=f"已退回{application.user.real_name}的专家信息，申请人将看到退回理由。",
+    )
+    return redirect("experts:unit_detail", pk=application.pk)
+
+
+@role_required(is_bureau_reviewer)
+def bureau_queue(request):
+    """专家审核: applications 待科技局审核, longest waiting first."""
+    context = filtered_page(
+        request,
+        applications_for(request.user),
+        choices=ApplicationStatus.choices,
+        default_status=ApplicationStatus.PENDING_BUREAU,
+        search_fields=SEARCH_FIELDS,
+        order_by=["recommended_at", "pk"],
+    )
+    return render(request, "experts/bureau_queue.html", context)
+
+
+@role_required(is_bureau_reviewer)
+def bureau_detail(request, pk):
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    return _detail(request, application, "experts/bureau_detail.html")
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_approve(request, pk):
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _detail(
+            request, application, "experts/bureau_detail.html", {"comment_form": form}, 400
+        )
+    perform(
+        request,
+        services.approve_application,
+        application,
+        request.user,
+        form.cleaned_data["comment"],
+        success=f"{application.user.real_name}的专家申请已审核通过，已短信通知申请人。",
+    )
+    return redirect("experts:bureau_detail", pk=application.pk)
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_reject(request, pk):
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _detail(
+            request, application, "experts/bureau_detail.html", {"reason_form": form}, 400
+        )
+    perform(
+        request,
+        services.reject_application,
+        application,
+        request.user,
+        form.cleaned_data["reason"],
+        success=f"{application.user.real_name}的专家申请审核不通过，已短信通知申请人。",
+    )
+    return redirect("experts:bureau_detail", pk=application.pk)
+
+
+@role_required(is_bureau_reviewer)
+def expert_pool(request):
+    """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
+    applications = applications_for(request.user).filter(status=ApplicationStatus.APPROVED)
+    discipline = request.GET.get("discipline", "")
+    if discipline.isdigit():
+        applications = applications.filter(disciplines=int(discipline))
+    level = request.GET.get("title_level", "")
+    if level:
+        applications = applications.filter(title_level=level)
+    context = filtered_page(
+        request,
+        applications,
+        choices=[(ApplicationStatus.APPROVED, ApplicationStatus.APPROVED.label)],
+        default_status=ApplicationStatus.APPROVED,
+        search_fields=SEARCH_FIELDS,
+        order_by=["-decided_at", "-pk"],
+    )
+    context.update(
+        disciplines=Discipline.objects.all(),
+        discipline=discipline,
+        title_level=level,
+        title_levels=TitleLevel.choices,
+    )
+    return render(request, "experts/expert_pool.html", context)

@@ -1,0 +1,23 @@
+from django.conf import settings
+
+from accounts.permissions import (
+    is_applicant,
+    is_approved_unit_account,
+    is_bureau_reviewer,
+    is_unit_account,
+    role_label,
+)
+
+
+def portal(request):
+    """Who is logged in and in which role: the header and the navigation need it on every page."""
+    user = request.user
+    return {
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        "HELP_LINE": settings.HELP_LINE,
+        "role": role_label(user),
+        "is_bureau": is_bureau_reviewer(user),
+        "is_unit": is_unit_account(user),
+        "is_approved_unit": is_approved_unit_account(user),
+        "is_applicant": is_applicant(user),
+    }

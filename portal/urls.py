@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+admin.site.site_header = "专家入库系统运维管理"
+admin.site.site_title = "专家入库系统"
+admin.site.index_title = "运维管理"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("", include("experts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,55 @@
+"""The one way a state changes: fire a django-fsm transition on a locked row and record it.
+
+Both state machines (units in accounts, applications in experts) go through `fire`; their
+services lock the row, call it, and queue any SMS in the same transaction.
+"""
+
+from django.db import models
+from django_fsm import can_proceed
+
+from accounts.permissions import role_label
+
+
+class WorkflowError(Exception):
+    """An action that cannot happen now; the message tells the person why, in Chinese."""
+
+
+def transition_of(obj: models.Model | type[models.Model], action: str):
+    """The django-fsm Transition behind `obj.<action>` (the first; all share label and permission).
+
+    `obj` may be a model class: the label of a recorded action needs no instance."""
+    method = getattr(obj, action, None)
+    meta = getattr(method, "_django_fsm", None)
+    if meta is None:
+        raise ValueError(f"{type(obj).__name__}.{action} is not a transition")
+    return next(iter(meta.transitions.values()))
+
+
+def action_label(obj: models.Model | type[models.Model], action: str) -> str:
+    return transition_of(obj, action).custom.get("label", action)
+
+
+def fire(locked: models.Model, action: str, actor, *, comment: str = "", update_fields=()):
+    """Fire `action` on a row the caller has locked with select_for_update; write its history.
+
+    Checks the actor's permission first, then the state, so a reviewer who was too slow hears
+    that the object was already handled. Returns the history row. Raises WorkflowError.
+    """
+    transition = transition_of(locked, action)
+    label = transition.custom.get("label", action)
+    if not transition.has_perm(locked, actor):
+        raise WorkflowError(f"您没有权限执行「{label}」操作。")
+    if not can_proceed(getattr(locked, action)):
+        current = locked.get_status_display()
+        raise WorkflowError(f"当前状态为「{current}」，不能执行「{label}」操作，可能已被他人处理。")
+    from_status = locked.status
+    getattr(locked, action)()
+    locked.save(update_fields=["status", *update_fields])
+    return locked.history.create(
+        actor=actor,
+        actor_role=role_label(actor),
+        action=action,
+        from_status=from_status,
+        to_status=locked.status,
+        comment=comment,
+    )
