@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from accounts import services
 from accounts.models import Unit, UnitTransition, User
@@ -26,6 +27,7 @@ class UnitAdmin(ServiceTransitionAdmin):
     search_fields = ["name", "credit_code", "contact_name"]
     date_hierarchy = "submitted_at"
     readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     transition_services = {
         "approve": lambda unit, user: services.approve_unit(unit, user),
         "reject": lambda unit, user, reason: services.reject_unit(unit, user, reason),

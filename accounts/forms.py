@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from accounts import validators
 from accounts.choices import IdType
 from accounts.models import Unit, UnitStatus, User
+from portal.forms import MobileField, PortalFormMixin
 
 UNIT_FIELDS = [
     "name",
@@ -67,13 +68,14 @@ class AccountFieldsMixin(forms.Form):
                 self.add_error("password1", error)
 
 
-class UnitDetailsForm(forms.ModelForm):
+class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
     """The unit's own details, as registered or corrected after 未通过."""
 
     class Meta:
         model = Unit
         fields = UNIT_FIELDS
         widgets = {"licence": forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"})}
+        field_classes = {"contact_mobile": MobileField}
         help_texts = {
             "licence": "支持jpg、png或pdf格式，不超过5MB。",
             "credit_code": "18位，见营业执照或法人证书。",
@@ -88,9 +90,6 @@ class UnitDetailsForm(forms.ModelForm):
             )
         return code
 
-    def clean_contact_mobile(self):
-        return validators.clean_mobile(self.cleaned_data["contact_mobile"])
-
     def clean_licence(self):
         licence = self.cleaned_data["licence"]
         # A new upload is an UploadedFile; an unchanged one is the stored FieldFile.
@@ -103,6 +102,12 @@ class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
     """新用户注册：单位."""
 
     field_order = [*UNIT_FIELDS, "username", "password1", "password2"]
+    fieldsets = [
+        ("单位信息", ["name", "credit_code", "nature", "district", "address", "licence"]),
+        ("联系人", ["contact_name", "contact_mobile", "email"]),
+        ("登录账号", ["username", "password1", "password2"]),
+    ]
+    wide_fields = {"name", "address", "licence"}
 
     def clean(self):
         cleaned = super().clean()
@@ -112,8 +117,12 @@ class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
         return cleaned
 
 
-class UnitProfileForm(forms.ModelForm):
+class UnitProfileForm(PortalFormMixin, forms.ModelForm):
     """信息更改: what an approved unit completes and keeps up to date."""
+
+    website = forms.URLField(
+        label="单位网址", max_length=200, required=False, assume_scheme="https"
+    )
 
     class Meta:
         model = Unit
@@ -131,14 +140,12 @@ class UnitProfileForm(forms.ModelForm):
             "introduction",
         ]
         widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"contact_mobile": MobileField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("legal_representative", "office_phone"):
             self.fields[name].required = True
-
-    def clean_contact_mobile(self):
-        return validators.clean_mobile(self.cleaned_data["contact_mobile"])
 
     def clean_office_phone(self):
         return validators.clean_office_phone(self.cleaned_data["office_phone"])
@@ -155,7 +162,7 @@ class ApprovedUnitChoiceField(forms.ModelChoiceField):
         return unit.name
 
 
-class IndividualRegistrationForm(AccountFieldsMixin, forms.ModelForm):
+class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.ModelForm):
     """新用户注册：个人."""
 
     unit = ApprovedUnitChoiceField(
@@ -168,17 +175,23 @@ class IndividualRegistrationForm(AccountFieldsMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["real_name", "id_type", "id_number", "mobile", "email", "unit"]
+        labels = {"email": "电子邮箱"}
+        field_classes = {"mobile": MobileField}
+        help_texts = {"mobile": "审核结果将以短信通知此号码。"}
 
     field_order = ["username", "password1", "password2", *Meta.fields]
+    fieldsets = [
+        ("登录账号", ["username", "password1", "password2"]),
+        ("个人信息", ["real_name", "id_type", "id_number", "mobile", "email"]),
+        ("所属单位", ["unit"]),
+    ]
+    wide_fields = {"unit"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("real_name", "id_type", "id_number", "mobile", "email"):
             self.fields[name].required = True
         self.fields["id_type"].initial = IdType.RESIDENT
-
-    def clean_mobile(self):
-        return validators.clean_mobile(self.cleaned_data["mobile"])
 
     def clean(self):
         cleaned = super().clean()

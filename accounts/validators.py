@@ -45,7 +45,7 @@ def clean_resident_id(value: str) -> str:
     rejects real numbers of people whose county was renamed after they were born (python-stdnum
     issue #442), and it accepts birth dates in the future.
     """
-    number = ric.compact(value or "")
+    number = ric.compact(re.sub(r"[\s-]+", "", value or ""))
     if len(number) != 18:
         raise ValidationError(
             "居民身份证号码应为18位，您输入了%(n)d位。", params={"n": len(number)}

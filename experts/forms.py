@@ -10,6 +10,7 @@ from accounts.choices import IdType
 from accounts.forms import CommentForm, ReasonForm
 from experts.models import Discipline, ExpertApplication
 from experts.services import REQUIRED_FOR_SUBMISSION
+from portal.forms import MobileField, PortalFormMixin
 
 __all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]
 
@@ -41,7 +42,7 @@ INTEGRITY_PLEDGE = (
 )
 
 
-class ExpertApplicationForm(forms.ModelForm):
+class ExpertApplicationForm(PortalFormMixin, forms.ModelForm):
     """专家信息管理-新增.
 
     In draft mode (保存草稿) every field may be empty, but whatever is typed must be well
@@ -66,12 +67,14 @@ class ExpertApplicationForm(forms.ModelForm):
             "achievements": forms.Textarea(attrs={"rows": 6}),
             "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
+        field_classes = {"mobile": MobileField}
         help_texts = {
             "resume": "按时间顺序填写学习和工作经历。",
             "bank_account": "用于发放评审劳务费，12至30位数字。",
         }
 
     pledge_text = INTEGRITY_PLEDGE
+    fieldsets = SECTIONS
     wide_fields = {"disciplines", "research_direction", "resume", "achievements", "address"}
     use_required_attribute = False  # drafts may be half-filled; the server says what is missing
 
@@ -86,18 +89,9 @@ class ExpertApplicationForm(forms.ModelForm):
                 # Drafts may be saved half-filled; the asterisk still shows what 提交 asks for.
                 field.label = format_html('{}<span class="asteriskField">*</span>', field.label)
         self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
-        if self.instance.mobile:
-            self.initial.setdefault("mobile", validators.display_mobile(self.instance.mobile))
 
     def required_names(self) -> set[str]:
         return set(REQUIRED_FOR_SUBMISSION)
-
-    def sections(self):
-        return [(title, [self[name] for name in names]) for title, names in SECTIONS]
-
-    def clean_mobile(self):
-        mobile = self.cleaned_data["mobile"]
-        return validators.clean_mobile(mobile) if mobile else ""
 
     def clean_office_phone(self):
         phone = self.cleaned_data["office_phone"]

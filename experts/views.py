@@ -47,6 +47,13 @@ def application_form(request):
     """专家信息管理-新增: 保存草稿 any number of times, 提交 when complete; read-only after."""
     application = _own_application(request)
     if not application.editable:
+        if request.method == "POST":
+            # A stale tab or a double click after 提交: say why nothing was saved.
+            messages.error(
+                request,
+                f"专家状态为「{application.get_status_display()}」，信息已提交，不能再修改或提交。",
+            )
+            return redirect("experts:home")
         return render(request, "experts/application_readonly.html", {"application": application})
     submitting = request.POST.get("action") == "submit"
     form = ExpertApplicationForm(

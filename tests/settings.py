@@ -9,6 +9,7 @@ os.environ.setdefault(
     "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="portal-tests-"))
+os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="portal-static-"))
 
 from portal.settings import *  # noqa: F403
 

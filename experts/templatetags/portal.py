@@ -1,5 +1,6 @@
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from accounts.validators import display_mobile
 
@@ -77,3 +78,20 @@ def application_sections(application):
             rows.append((field.verbose_name, value))
         sections.append((title, rows))
     return sections
+
+
+@register.simple_tag(takes_context=True)
+def nav_link(context, url_name, label, exact=False):
+    """A navigation item, marked as the current page when the path is (or is under) its URL."""
+    from django.urls import reverse
+
+    url = reverse(url_name)
+    path = context["request"].path
+    active = path == url if exact else path.startswith(url)
+    return format_html(
+        '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}</a></li>',
+        " active" if active else "",
+        url,
+        mark_safe(' aria-current="page"') if active else "",
+        label,
+    )

@@ -1,0 +1,40 @@
+from django import forms
+
+from accounts.validators import clean_mobile, display_mobile
+
+
+class MobileField(forms.CharField):
+    """A mainland mobile: shown as people write it (13812345678), cleaned to E.164 for SMS."""
+
+    def prepare_value(self, value):
+        return display_mobile(value) if value else value
+
+    def clean(self, value):
+        value = super().clean(value)
+        return clean_mobile(value) if value else ""
+
+
+class PortalFormMixin:
+    """Chinese wording for what Django leaves in English or dashes (the empty choice), and the
+    sections a long form is shown in (`fieldsets`: [(title, [field names])])."""
+
+    fieldsets: list[tuple[str, list[str]]] = []
+    wide_fields: set[str] = set()
+
+    def grouped_fields(self):
+        return [(title, [self[name] for name in names]) for title, names in self.fieldsets]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and not isinstance(
+                field, forms.ModelMultipleChoiceField
+            ):
+                field.empty_label = "请选择"
+            elif isinstance(field, forms.ChoiceField) and not isinstance(
+                field, forms.MultipleChoiceField
+            ):
+                field.choices = [
+                    ("", "请选择") if value == "" else (value, label)
+                    for value, label in field.choices
+                ]

@@ -1,0 +1,98 @@
+"""Registration forms: clear Chinese messages, nothing typed lost, only approved units offered."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Unit, UnitStatus, User
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def individual_data(unit, **overrides):
+    data = {
+        "username": "wangwu",
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+        "real_name": "王五",
+        "id_type": "resident",
+        "id_number": factories.resident_id(9001),
+        "mobile": "13712345678",
+        "email": "wangwu@example.com",
+        "unit": unit.pk,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_second_registration_of_a_credit_code_names_the_problem_and_the_help_line(client, unit):
+    response = client.post(
+        reverse("accounts:register_unit"),
+        {"name": "重复单位", "credit_code": unit.credit_code.lower(), "licence": ""},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["credit_code"]
+    assert errors == [
+        "该统一社会信用代码的单位已注册，请勿重复注册。如需找回单位账号，请致电 027-85870766。"
+    ]
+    assert Unit.objects.count() == 1
+    assert 'value="重复单位"' in response.content.decode()
+
+
+def test_individual_cannot_choose_a_unit_that_is_not_approved(client):
+    pending = factories.make_unit(UnitStatus.PENDING)
+    response = client.post(reverse("accounts:register_individual"), individual_data(pending))
+    assert response.context["form"].errors["unit"] == ["请选择已通过审核的单位。"]
+    assert not User.objects.filter(username="wangwu").exists()
+
+
+def test_unit_search_offers_approved_units_only(client, unit):
+    pending = factories.make_unit(UnitStatus.PENDING, name="测试待审单位")
+    rejected = factories.make_unit(UnitStatus.REJECTED, name="测试未过单位")
+    results = client.get(reverse("accounts:unit_search"), {"q": "测试"}).json()["results"]
+    ids = {row["id"] for row in results}
+    assert unit.pk in ids
+    assert pending.pk not in ids and rejected.pk not in ids
+
+
+def test_one_person_one_account(client, unit):
+    first = client.post(reverse("accounts:register_individual"), individual_data(unit))
+    assert first.status_code == 302
+    again = client.post(
+        reverse("accounts:register_individual"),
+        individual_data(unit, username="wangwu2", id_number=factories.resident_id(9001).lower()),
+    )
+    assert "该证件号码已注册过账号" in again.context["form"].errors["id_number"][0]
+    assert User.objects.filter(real_name="王五").count() == 1
+
+
+def test_registration_errors_are_in_chinese_and_keep_what_was_typed(client, unit):
+    response = client.post(
+        reverse("accounts:register_individual"),
+        individual_data(unit, password2="Other#Pass2026", mobile="1234", id_number="4201"),
+    )
+    errors = response.context["form"].errors
+    assert errors["password2"] == ["两次输入的密码不一致。"]
+    assert "手机号码" in errors["mobile"][0]
+    assert "您输入了4位" in errors["id_number"][0]
+    page = response.content.decode()
+    assert 'value="王五"' in page and 'value="wangwu@example.com"' in page
+
+
+def test_a_weak_password_is_refused_in_chinese(client, unit):
+    response = client.post(
+        reverse("accounts:register_individual"),
+        individual_data(unit, password1="12345678", password2="12345678"),
+    )
+    messages = " ".join(response.context["form"].errors["password1"])
+    assert "密码" in messages and "常见" in messages
+
+
+def test_applicant_starts_at_information_not_filled_with_birth_date_from_the_id(client, unit):
+    number = factories.resident_id(9002, birth="19660704", sex="female")
+    client.post(reverse("accounts:register_individual"), individual_data(unit, id_number=number))
+    application = User.objects.get(username="wangwu").application
+    assert application.get_status_display() == "信息未填写"
+    assert application.birth_date.isoformat() == "1966-07-04"
+    assert application.gender == "female"
+    assert application.mobile == "+8613712345678"

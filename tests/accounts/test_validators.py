@@ -1,0 +1,116 @@
+"""The identifiers people type: accepted in the forms people really type them, refused with a
+message that says what is wrong."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from stdnum.cn import ric
+
+from accounts import validators
+from tests import factories
+
+
+def with_check(body17: str) -> str:
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+def test_credit_code_is_stored_compact_and_upper_case():
+    code = factories.credit_code(4242)
+    assert validators.clean_credit_code(f" {code.lower()} ") == code
+    assert validators.clean_credit_code(code[:6] + " " + code[6:]) == code
+
+
+def test_credit_code_of_wrong_length_is_refused():
+    with pytest.raises(ValidationError) as error:
+        validators.clean_credit_code(factories.credit_code(7)[:17])
+    assert "应为18位，您输入了17位" in error.value.messages[0]
+
+
+def test_credit_code_with_wrong_check_character_is_refused():
+    code = factories.credit_code(7)
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    with pytest.raises(ValidationError) as error:
+        validators.clean_credit_code(wrong)
+    assert "校验未通过" in error.value.messages[0]
+
+
+def test_wuhan_id_of_someone_born_before_the_district_existed_is_accepted():
+    # 黄陂区 (420116) is dated from 1998 in python-stdnum's data; people born in 1960 hold it.
+    number = with_check("42011619600101001")
+    assert validators.clean_resident_id(number) == number
+
+
+@pytest.mark.parametrize(
+    "typed_from",
+    [
+        lambda n: n.lower(),
+        lambda n: " ".join([n[:6], n[6:14], n[14:]]),
+        lambda n: n.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"}),
+    ],
+    ids=["lower-case x", "spaces", "full-width digits"],
+)
+def test_resident_id_as_people_type_it_is_normalised(typed_from):
+    number = next(
+        with_check(f"4201021975031200{i}")
+        for i in range(10)
+        if with_check(f"4201021975031200{i}").endswith("X")
+    )
+    assert validators.clean_resident_id(typed_from(number)) == number
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("42010219750230001", "出生日期无效"),  # 30 February
+        (f"420102{datetime.date.today().year + 1}0101001", "出生日期无效"),
+        ("99010219750312001", "省级行政区代码"),
+    ],
+)
+def test_resident_id_with_impossible_facts_is_refused(body, message):
+    with pytest.raises(ValidationError) as error:
+        validators.clean_resident_id(with_check(body))
+    assert message in error.value.messages[0]
+
+
+@pytest.mark.parametrize("length", [15, 17, 19])
+def test_resident_id_of_wrong_length_is_refused(length):
+    number = with_check("42010219750312001")
+    typed = (number * 2)[:length]
+    with pytest.raises(ValidationError) as error:
+        validators.clean_resident_id(typed)
+    assert f"您输入了{length}位" in error.value.messages[0]
+
+
+def test_resident_id_with_wrong_check_digit_is_refused():
+    number = with_check("42010219750312001")
+    wrong = number[:17] + ("1" if number[17] != "1" else "2")
+    with pytest.raises(ValidationError) as error:
+        validators.clean_resident_id(wrong)
+    assert "校验位不正确" in error.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("13812345678", "+8613812345678"),
+        ("138 1234 5678", "+8613812345678"),
+        ("+86 138-1234-5678", "+8613812345678"),
+        ("１３８１２３４５６７８", "+8613812345678"),
+    ],
+)
+def test_mobile_numbers_are_stored_in_e164(typed, stored):
+    assert validators.clean_mobile(typed) == stored
+    assert validators.display_mobile(stored) == "13812345678"
+
+
+@pytest.mark.parametrize("typed", ["12345", "027-85870766", "2381234567", "+1 650 253 0000"])
+def test_non_mainland_mobiles_are_refused(typed):
+    with pytest.raises(ValidationError) as error:
+        validators.clean_mobile(typed)
+    assert "手机号码" in error.value.messages[0]
+
+
+@pytest.mark.parametrize("typed", ["027-85870766", "02785870766", "027-85870766-123", "85870766"])
+def test_office_phones_with_area_code_and_extension_are_accepted(typed):
+    assert validators.clean_office_phone(typed)

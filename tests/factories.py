@@ -1,0 +1,140 @@
+"""Test data, built through the same models and services the portal uses."""
+
+import io
+import itertools
+
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from stdnum.cn import ric, uscc
+
+from accounts.models import Unit, UnitStatus, User
+from accounts.permissions import BUREAU_GROUP
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.services import open_application
+
+PASSWORD = "Test#Pass2026"
+_serial = itertools.count(1)
+
+
+def credit_code(serial: int | None = None) -> str:
+    body = f"91420100MA4K{(serial or next(_serial)):05d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def resident_id(serial: int | None = None, birth: str = "19800101", sex: str = "male") -> str:
+    order = (serial or next(_serial)) % 500 * 2 + (1 if sex == "male" else 0)
+    body = f"420102{birth}{order:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def png_bytes(size=(60, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def licence_upload(name="licence.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+
+def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
+    n = next(_serial)
+    unit = Unit.objects.create(
+        name=name or f"测试单位{n}",
+        credit_code=credit_code(n),
+        nature="university",
+        district="洪山区",
+        address="武汉市洪山区珞喻路1号",
+        contact_name="李华",
+        contact_mobile="+8613900139000",
+        email=f"unit{n}@example.com",
+        licence=licence_upload(),
+    )
+    Unit.objects.filter(pk=unit.pk).update(status=status)
+    unit.refresh_from_db()
+    if with_account:
+        user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit)
+        user.set_password(PASSWORD)
+        user.save()
+    return unit
+
+
+def unit_account(unit: Unit) -> User:
+    return User.objects.get(unit=unit, kind=User.Kind.UNIT)
+
+
+def make_reviewer(username=None) -> User:
+    user = User(username=username or f"reviewer{next(_serial)}", kind=User.Kind.BUREAU)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=BUREAU_GROUP))
+    return user
+
+
+def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, name=None) -> User:
+    """An applicant whose application is already in `status`: tests of one step start here."""
+    n = next(_serial)
+    user = User(
+        username=f"person{n}",
+        kind=User.Kind.APPLICANT,
+        real_name=name or f"申请人{n}",
+        id_type="resident",
+        id_number=resident_id(n),
+        mobile=f"+86138{n:08d}",
+        email=f"person{n}@example.com",
+        unit=unit,
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    application = open_application(user)
+    if complete:
+        for name_, value in complete_values().items():
+            setattr(application, name_, value)
+        application.save()
+        application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
+    ExpertApplication.objects.filter(pk=application.pk).update(status=status)
+    return user
+
+
+def complete_values() -> dict:
+    return {
+        "ethnicity": "汉族",
+        "political_status": "群众",
+        "education": "博士研究生",
+        "degree": "博士",
+        "graduated_from": "华中科技大学",
+        "major": "机械工程",
+        "current_specialty": "智能制造",
+        "title": "教授",
+        "title_level": "senior",
+        "department": "机械学院",
+        "address": "武汉市洪山区珞喻路1037号",
+        "research_direction": "工业机器人",
+        "resume": "2005年至今在华中科技大学任教。",
+        "achievements": "主持国家重点研发计划项目2项。",
+        "bank_name": "中国工商银行武汉珞喻路支行",
+        "bank_account": "6222020200112233445",
+        "integrity_pledge": True,
+    }
+
+
+def application_post_data(user: User, action="save", **overrides) -> dict:
+    """What the browser posts from 专家信息管理-新增 when every field is filled."""
+    birth, gender = user.application.birth_date, user.application.gender
+    data = {
+        **complete_values(),
+        "gender": gender,
+        "birth_date": birth.isoformat(),
+        "mobile": "13812345678",
+        "email": user.email,
+        "office_phone": "027-87541234",
+        "admin_position": "",
+        "integrity_pledge": "on",
+        "disciplines": [
+            str(pk) for pk in Discipline.objects.filter(code="01").values_list("pk", flat=True)
+        ],
+        "action": action,
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

@@ -1,0 +1,126 @@
+"""Operators in Django admin: every model is there, states are read-only, and transitions go
+through the same services (and rules) as the portal's pages."""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.urls import reverse
+
+from accounts.models import Unit, UnitStatus, UnitTransition, User
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication, SMSMessage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client):
+    user = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(user)
+    return user
+
+
+def test_every_portal_model_is_in_admin():
+    registered = {model for model in site._registry}
+    for model in [User, Unit, UnitTransition, ExpertApplication, ApplicationTransition, SMSMessage]:
+        assert model in registered, model
+
+
+def test_status_is_read_only_and_posting_it_changes_nothing(client, operator, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    # The transitions open to an operator in this state are offered as buttons.
+    assert 'value="approve"' in page.content.decode()
+    assert 'value="submit"' not in page.content.decode()
+
+
+def test_admin_approve_goes_through_the_service(
+    client, operator, unit, django_capture_on_commit_callbacks
+):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
+    data["disciplines"] = [d.pk for d in application.disciplines.all()]
+    data["birth_date"] = application.birth_date.isoformat()
+    data["_fsm_transition_to"] = "approve"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    history = list(application.history.all())
+    assert [(h.action, h.actor, h.actor_role) for h in history] == [
+        ("approve", operator, "运维人员")
+    ]
+    assert SMSMessage.objects.filter(to=application.mobile, status="sent").count() == 1
+
+
+def test_admin_reject_asks_for_a_reason_then_goes_through_the_service(client, operator, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    url = reverse(
+        "admin:experts_expertapplication_transition",
+        kwargs={"object_id": application.pk, "transition_name": "reject"},
+    )
+    empty = client.post(url, {"reason": ""})
+    assert empty.status_code == 200
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING_BUREAU
+
+    client.post(url, {"reason": "材料不全。"})
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED
+    assert application.history.get().comment == "材料不全。"
+    assert SMSMessage.objects.count() == 1
+
+
+def test_admin_cannot_fire_a_transition_from_the_wrong_state(client, operator, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    application = applicant.application
+    url = reverse(
+        "admin:experts_expertapplication_transition",
+        kwargs={"object_id": application.pk, "transition_name": "reject"},
+    )
+    response = client.post(url, {"reason": "不该生效"}, follow=True)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING_UNIT
+    assert application.history.count() == 0
+    assert SMSMessage.objects.count() == 0
+    assert response.status_code == 200
+
+
+def test_admin_approves_a_unit_through_the_service(
+    client, operator, django_capture_on_commit_callbacks
+):
+    pending = factories.make_unit(UnitStatus.PENDING)
+    url = reverse("admin:accounts_unit_change", args=[pending.pk])
+    page = client.get(url)
+    assert 'value="approve"' in page.content.decode()
+    url = reverse(
+        "admin:accounts_unit_transition",
+        kwargs={"object_id": pending.pk, "transition_name": "reject"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"reason": "扫描件不清晰。"})
+    pending.refresh_from_db()
+    assert pending.status == UnitStatus.REJECTED
+    assert pending.history.get().comment == "扫描件不清晰。"
+    assert SMSMessage.objects.get().to == pending.contact_mobile
+
+
+def test_history_and_outbox_cannot_be_changed_in_admin(client, operator):
+    for name in ["experts_applicationtransition", "accounts_unittransition", "experts_smsmessage"]:
+        assert client.get(reverse(f"admin:{name}_add")).status_code == 403
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_reviewer_without_staff_flag_cannot_open_admin(client, reviewer):
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response.url

@@ -1,0 +1,90 @@
+"""List pages use a fixed number of queries whatever the number of rows (no N+1)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import UnitStatus
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def grow(unit, status, count):
+    for _ in range(count):
+        factories.make_applicant(unit, status)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "status", "params"),
+    [
+        ("experts:bureau_queue", ApplicationStatus.PENDING_BUREAU, {}),
+        ("experts:bureau_queue", ApplicationStatus.PENDING_BUREAU, {"q": "申请人"}),
+        ("experts:pool", ApplicationStatus.APPROVED, {}),
+        ("experts:pool", ApplicationStatus.APPROVED, {"discipline": "1", "title_level": "senior"}),
+    ],
+)
+def test_bureau_lists_do_not_grow_with_rows(client, reviewer, unit, url_name, status, params):
+    client.force_login(reviewer)
+    grow(unit, status, 2)
+    few = queries_for(client, reverse(url_name), params)
+    grow(factories.make_unit(), status, 10)
+    many = queries_for(client, reverse(url_name), params)
+    assert few == many
+    page = client.get(reverse(url_name), params)
+    assert len(page.context["rows"]) == 12
+
+
+def test_unit_people_does_not_grow_with_rows(client, unit):
+    client.force_login(factories.unit_account(unit))
+    grow(unit, ApplicationStatus.PENDING_UNIT, 2)
+    few = queries_for(client, reverse("experts:unit_people"))
+    grow(unit, ApplicationStatus.DRAFT, 10)
+    many = queries_for(client, reverse("experts:unit_people"))
+    assert few == many
+
+
+def test_unit_queue_does_not_grow_with_rows(client, reviewer):
+    client.force_login(reviewer)
+    for _ in range(2):
+        factories.make_unit(UnitStatus.PENDING)
+    few = queries_for(client, reverse("accounts:bureau_unit_queue"))
+    for _ in range(10):
+        factories.make_unit(UnitStatus.PENDING)
+    many = queries_for(client, reverse("accounts:bureau_unit_queue"))
+    assert few == many
+
+
+def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
+    from experts import services
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    client.force_login(applicant)
+    services.submit_application(applicant.application, applicant)
+    few = queries_for(client, reverse("experts:home"))
+    account = factories.unit_account(unit)
+    for _ in range(4):
+        services.return_application(applicant.application, account, "请补充。")
+        services.submit_application(applicant.application, applicant)
+    many = queries_for(client, reverse("experts:home"))
+    assert few == many
+
+
+def test_lists_paginate_at_25_rows(client, reviewer, unit):
+    client.force_login(reviewer)
+    grow(unit, ApplicationStatus.PENDING_BUREAU, 27)
+    first = client.get(reverse("experts:bureau_queue"))
+    assert len(first.context["rows"]) == 25
+    second = client.get(reverse("experts:bureau_queue"), {"page": 2})
+    assert len(second.context["rows"]) == 2
+    tabs = {value: count for value, _, count in first.context["tabs"]}
+    assert tabs["pending_bureau"] == 27 and tabs["all"] == 27
