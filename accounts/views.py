@@ -99,7 +99,10 @@ def unit_resubmit(request):
     """A 未通过 unit corrects its details and submits them for review again."""
     unit = request.user.unit
     if unit.status != UnitStatus.REJECTED:
-        messages.info(request, "单位注册信息当前不需要重新提交。")
+        messages.error(
+            request,
+            f"单位注册状态为「{unit.get_status_display()}」，无需重新提交，所填修改未保存。",
+        )
         return redirect("accounts:unit_home")
     form = UnitDetailsForm(request.POST or None, request.FILES or None, instance=unit)
     if (

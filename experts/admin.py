@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from experts import services
 from experts.models import ApplicationTransition, Discipline, ExpertApplication, SMSMessage
-from experts.sms.outbox import deliver
+from experts.sms.outbox import Outcome, deliver
 from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
 
 
@@ -60,5 +60,6 @@ class SMSMessageAdmin(ReadOnlyAdmin):
 
     @admin.action(description="立即发送所选待发送短信")
     def send_now(self, request, queryset):
-        sent = sum(deliver(pk) for pk in queryset.values_list("pk", flat=True))
+        outcomes = [deliver(pk) for pk in queryset.values_list("pk", flat=True)]
+        sent = outcomes.count(Outcome.SENT)
         self.message_user(request, f"已发送{sent}条短信。", level=messages.INFO)

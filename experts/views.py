@@ -49,10 +49,12 @@ def application_form(request):
     if not application.editable:
         if request.method == "POST":
             # A stale tab or a double click after 提交: say why nothing was saved.
-            messages.error(
-                request,
-                f"专家状态为「{application.get_status_display()}」，信息已提交，不能再修改或提交。",
+            hint = (
+                "请先点击“修改后重新提交”。"
+                if application.status == ApplicationStatus.REJECTED
+                else "信息已提交，不能再修改或提交。"
             )
+            messages.error(request, f"专家状态为「{application.get_status_display()}」，{hint}")
             return redirect("experts:home")
         return render(request, "experts/application_readonly.html", {"application": application})
     submitting = request.POST.get("action") == "submit"

@@ -44,8 +44,7 @@ def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _claim(message_id: int) -> bool:
-    now = timezone.now()
+def _claim(message_id: int, now: datetime.datetime) -> bool:
     return bool(
         SMSMessage.objects.filter(
             pk=message_id, status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now
@@ -53,18 +52,30 @@ def _claim(message_id: int) -> bool:
     )
 
 
-def deliver(message_id: int) -> bool:
-    """Send one queued message if this process can claim it. Returns True when it was sent.
+class Outcome:
+    SENT = "sent"
+    NOT_SENT = "not_sent"  # tried and failed; the row says why and when to try again
+    NOT_CLAIMED = "not_claimed"  # another sender has it, or it is not due
 
-    A failure is recorded on the row (error, attempts, next attempt) and never raised: the
-    decision that queued it has already committed and must stand.
+
+def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
+    """Send one queued message if this process can claim it; returns an Outcome.
+
+    A failure is recorded on the row (error, attempts, next attempt) and logged, never raised:
+    the decision that queued it has already committed and must stand.
     """
-    if not _claim(message_id):
-        return False
+    now = now or timezone.now()
+    if not _claim(message_id, now):
+        return Outcome.NOT_CLAIMED
     message = SMSMessage.objects.get(pk=message_id)
     try:
         provider_id = get_backend().send(message.to, message.body)
-    except SMSError as exc:
+    except Exception as exc:
+        if not isinstance(exc, SMSError):
+            # A bug or an answer nobody foresaw: whether it went out is unknown, so an operator
+            # checks it (admin shows failed messages) rather than the retry sending it twice.
+            logger.exception("SMS %s: unexpected error from the backend", message.pk)
+            exc = SMSError(f"{type(exc).__name__}: {exc}", permanent=True)
         give_up = exc.permanent or message.attempts >= MAX_ATTEMPTS
         message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
         message.last_error = str(exc)[:1000]
@@ -79,7 +90,7 @@ def deliver(message_id: int) -> bool:
     message.sent_at = timezone.now()
     message.last_error = ""
     message.save(update_fields=["status", "provider_id", "sent_at", "last_error"])
-    return True
+    return Outcome.SENT
 
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -94,10 +105,7 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
     due = SMSMessage.objects.filter(
         status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now
     ).values_list("pk", flat=True)
-    sent = failed = 0
+    counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
     for message_id in list(due.order_by("next_attempt_at")[:500]):
-        if deliver(message_id):
-            sent += 1
-        else:
-            failed += 1
-    return {"sent": sent, "not_sent": failed, "stale": stale}
+        counts[deliver(message_id, now=now)] += 1
+    return {**counts, "stale": stale}

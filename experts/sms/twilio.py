@@ -1,5 +1,9 @@
 from django.conf import settings
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -26,14 +30,25 @@ class TwilioBackend(BaseBackend):
             message = self.client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body
             )
-        except TwilioRestException as exc:
-            permanent = exc.code in PERMANENT_CODES or (
-                400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
-            )
+        except (TwilioRestException, TwilioServiceException) as exc:
             raise SMSError(
-                f"Twilio {exc.status} {exc.code}: {exc.msg}", permanent=permanent
+                f"Twilio {exc.status} {exc.code}: {getattr(exc, 'msg', '') or exc.title}",
+                permanent=is_permanent(exc.status, exc.code),
             ) from exc
+        except ValueError as exc:
+            # A 2xx answer that is not Twilio's JSON (a proxy's page, say): the message may have
+            # been accepted, so sending again could deliver it twice.
+            raise SMSError(f"unreadable answer from Twilio: {exc}", permanent=True) from exc
         except (TwilioException, OSError) as exc:
             # Connection refused, timeouts and other transport failures: worth retrying.
             raise SMSError(f"{type(exc).__name__}: {exc}") from exc
         return message.sid
+
+
+def is_permanent(status: int, code: int | None) -> bool:
+    """Whether sending the same message again can never succeed."""
+    if code in PERMANENT_CODES:
+        return True
+    # Other client errors are about the request itself, except auth, timeouts and rate limits,
+    # which a fixed configuration or a later attempt can cure.
+    return 400 <= status < 500 and status not in (401, 403, 408, 429)

@@ -19,10 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, loop=None, **options):
         while True:
             result = send_due()
-            if result["sent"] or result["not_sent"] or result["stale"] or not loop:
-                self.stdout.write(
-                    f"sent={result['sent']} not_sent={result['not_sent']} stale={result['stale']}"
-                )
+            if any(result.values()) or not loop:
+                self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
             if not loop:
                 return
             time.sleep(loop)
