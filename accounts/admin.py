@@ -1,14 +1,37 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db import models
 
 from accounts import services
+from accounts.choices import UnitStatus, UserKind
 from accounts.models import Unit, UnitTransition, User
+from experts.models import IN_REVIEW
 from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
+
+
+class UserChangeForm(BaseUserChangeForm):
+    def clean_unit(self):
+        """An applicant moves only to an approved unit, and never while under review: the
+        application would land in another unit's queue mid-decision."""
+        unit = self.cleaned_data["unit"]
+        user = self.instance
+        if user.kind != UserKind.APPLICANT or unit is None or unit.pk == user.unit_id:
+            return unit
+        if unit.status != UnitStatus.APPROVED:
+            raise forms.ValidationError("个人账号只能调入已通过审核的单位。")
+        application = getattr(user, "application", None)
+        if application is not None and application.status in IN_REVIEW:
+            raise forms.ValidationError(
+                f"该申请人的专家状态为「{application.get_status_display()}」，审核完成前不能更换单位。"
+            )
+        return unit
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     list_display = ["username", "real_name", "kind", "unit", "is_active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]
     search_fields = ["username", "real_name", "unit__name"]

@@ -3,6 +3,18 @@
 from django.db import models
 
 
+class UserKind(models.TextChoices):
+    APPLICANT = "applicant", "个人"
+    UNIT = "unit", "单位"
+    BUREAU = "bureau", "科技局"
+
+
+class UnitStatus(models.TextChoices):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+
+
 class UnitNature(models.TextChoices):
     UNIVERSITY = "university", "高等院校"
     INSTITUTE = "institute", "科研院所"

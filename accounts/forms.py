@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -90,13 +92,6 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
             )
         return code
 
-    def clean_licence(self):
-        licence = self.cleaned_data["licence"]
-        # A new upload is an UploadedFile; an unchanged one is the stored FieldFile.
-        if licence and hasattr(licence, "content_type"):
-            validators.validate_licence(licence)
-        return licence
-
 
 class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
     """新用户注册：单位."""
@@ -152,7 +147,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
 
     def clean_postcode(self):
         postcode = self.cleaned_data["postcode"].strip()
-        if postcode and not (len(postcode) == 6 and postcode.isdigit()):
+        if postcode and not re.fullmatch(r"[0-9]{6}", postcode):
             raise forms.ValidationError("邮政编码应为6位数字。")
         return postcode
 

@@ -7,14 +7,9 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts import permissions
-from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature
+from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
+from accounts.validators import validate_licence
 from portal.workflow import action_label
-
-
-class UnitStatus(models.TextChoices):
-    PENDING = "pending", "待审核"
-    APPROVED = "approved", "已通过"
-    REJECTED = "rejected", "未通过"
 
 
 def licence_upload_to(unit: "Unit", filename: str) -> str:
@@ -34,7 +29,9 @@ class Unit(FSMModelMixin, models.Model):
     contact_name = models.CharField("联系人", max_length=50)
     contact_mobile = models.CharField("联系人手机", max_length=20)
     email = models.EmailField("电子邮箱", max_length=254)
-    licence = models.FileField("营业执照或法人证书扫描件", upload_to=licence_upload_to)
+    licence = models.FileField(
+        "营业执照或法人证书扫描件", upload_to=licence_upload_to, validators=[validate_licence]
+    )
 
     # Completed by the unit after approval (信息更改).
     legal_representative = models.CharField("法定代表人", max_length=50, blank=True)
@@ -101,10 +98,7 @@ class Unit(FSMModelMixin, models.Model):
 
 
 class User(AbstractUser):
-    class Kind(models.TextChoices):
-        APPLICANT = "applicant", "个人"
-        UNIT = "unit", "单位"
-        BUREAU = "bureau", "科技局"
+    Kind = UserKind
 
     kind = models.CharField("账号类型", max_length=20, choices=Kind.choices, default=Kind.APPLICANT)
     real_name = models.CharField("姓名", max_length=50, blank=True)
@@ -127,7 +121,7 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(
                 fields=["unit"],
-                condition=models.Q(kind="unit"),
+                condition=models.Q(kind=UserKind.UNIT),
                 name="one_account_per_unit",
             ),
             models.UniqueConstraint(
@@ -139,14 +133,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.real_name or self.username
-
-    @property
-    def display_name(self) -> str:
-        return (
-            self.real_name
-            or (self.unit.name if self.kind == self.Kind.UNIT and self.unit else "")
-            or self.username
-        )
 
 
 class TransitionRecord(models.Model):

@@ -5,6 +5,8 @@ This module imports no models at load time: accounts.models uses it in its trans
 
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.choices import UnitStatus, UserKind
+
 BUREAU_GROUP = "科技局审核员"
 
 
@@ -26,11 +28,11 @@ def is_bureau_reviewer(user) -> bool:
 
 
 def is_applicant(user) -> bool:
-    return _active(user) and user.kind == "applicant" and user.unit_id is not None
+    return _active(user) and user.kind == UserKind.APPLICANT and user.unit_id is not None
 
 
 def is_unit_account(user) -> bool:
-    return _active(user) and user.kind == "unit" and user.unit_id is not None
+    return _active(user) and user.kind == UserKind.UNIT and user.unit_id is not None
 
 
 def is_unit_account_of(user, unit) -> bool:
@@ -38,8 +40,6 @@ def is_unit_account_of(user, unit) -> bool:
 
 
 def is_approved_unit_account(user) -> bool:
-    from accounts.models import UnitStatus
-
     return is_unit_account(user) and user.unit.status == UnitStatus.APPROVED
 
 

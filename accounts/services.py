@@ -24,7 +24,8 @@ def register_unit(unit: Unit, *, username: str, password: str) -> User:
 def register_individual(user: User, *, password: str) -> User:
     """Save a new applicant under an approved unit, with an empty application (信息未填写)."""
     with transaction.atomic():
-        # Lock the unit so it cannot be rejected between the form's check and this save.
+        # The form offered approved units only; check again under a lock, so that a unit whose
+        # approval an operator reverses in admin meanwhile is not chosen.
         unit = Unit.objects.select_for_update().get(pk=user.unit_id)
         if unit.status != UnitStatus.APPROVED:
             raise WorkflowError("所选单位尚未通过审核，请选择其他单位。")

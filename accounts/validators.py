@@ -50,7 +50,7 @@ def clean_resident_id(value: str) -> str:
         raise ValidationError(
             "居民身份证号码应为18位，您输入了%(n)d位。", params={"n": len(number)}
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ValidationError("居民身份证号码前17位应为数字，最后一位为数字或X。")
     if number[:2] not in PROVINCE_PREFIXES:
         raise ValidationError("居民身份证号码前两位不是有效的省级行政区代码。")
@@ -144,7 +144,13 @@ _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 
 
 def validate_licence(upload) -> None:
-    """营业执照或法人证书扫描件: jpg, png or pdf, at most 5 MB, and really of that type."""
+    """营业执照或法人证书扫描件: jpg, png or pdf, at most 5 MB, and really of that type.
+
+    On the model field, so admin uploads are checked too; a file already stored was checked
+    when it was uploaded.
+    """
+    if getattr(upload, "_committed", False):
+        return
     name = (upload.name or "").lower()
     suffix = name[name.rfind(".") :] if "." in name else ""
     if suffix not in _LICENCE_MAGIC:

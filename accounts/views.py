@@ -1,8 +1,12 @@
+import logging
+from pathlib import PurePath
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import FileResponse, JsonResponse
+from django.db import IntegrityError
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,8 +22,11 @@ from accounts.forms import (
 from accounts.models import Unit, UnitStatus
 from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
 from accounts.selectors import units_for
-from portal.views import filtered_page, perform, role_required
+from portal.views import filtered_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
+
+logger = logging.getLogger(__name__)
+INLINE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
 class PortalLoginView(LoginView):
@@ -35,13 +42,18 @@ def register_choice(request):
 
 def register_unit(request):
     """新用户注册：单位."""
-    form = UnitRegistrationForm(request.POST or None, request.FILES or None)
+    form = UnitRegistrationForm(*posted(request))
     if request.method == "POST" and form.is_valid():
-        user = services.register_unit(
-            form.save(commit=False),
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password1"],
-        )
+        try:
+            user = services.register_unit(
+                form.save(commit=False),
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except IntegrityError:
+            # Someone registered the same username or code between the form's check and now.
+            form.add_error(None, "该用户名或统一社会信用代码刚刚已被注册，请检查后重新提交。")
+            return render(request, "accounts/register_unit.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request,
@@ -53,7 +65,7 @@ def register_unit(request):
 
 def register_individual(request):
     """新用户注册：个人, under an approved unit."""
-    form = IndividualRegistrationForm(request.POST or None)
+    form = IndividualRegistrationForm(*posted(request))
     if request.method == "POST" and form.is_valid():
         user = form.save(commit=False)
         user.username = form.cleaned_data["username"]
@@ -61,6 +73,8 @@ def register_individual(request):
             services.register_individual(user, password=form.cleaned_data["password1"])
         except WorkflowError as error:
             form.add_error("unit", str(error))
+        except IntegrityError:
+            form.add_error(None, "该用户名或证件号码刚刚已被注册，请检查后重新提交。")
         else:
             messages.success(request, "注册成功，请使用刚注册的用户名和密码登录。")
             return redirect("accounts:login")
@@ -70,7 +84,7 @@ def register_individual(request):
 @require_GET
 def unit_search(request):
     """Approved units matching a name or credit code, for the 所属单位 search box."""
-    query = request.GET.get("q", "").strip()[:50]
+    query = search_term(request)
     units = Unit.objects.filter(status=UnitStatus.APPROVED)
     if query:
         units = units.filter(name__icontains=query) | units.filter(
@@ -104,7 +118,7 @@ def unit_resubmit(request):
             f"单位注册状态为「{unit.get_status_display()}」，无需重新提交，所填修改未保存。",
         )
         return redirect("accounts:unit_home")
-    form = UnitDetailsForm(request.POST or None, request.FILES or None, instance=unit)
+    form = UnitDetailsForm(*posted(request), instance=unit)
     if (
         request.method == "POST"
         and form.is_valid()
@@ -125,7 +139,7 @@ def unit_resubmit(request):
 def unit_profile(request):
     """信息更改: the approved unit completes its details and saves (保存)."""
     unit = request.user.unit
-    form = UnitProfileForm(request.POST or None, instance=unit)
+    form = UnitProfileForm(*posted(request), instance=unit)
     if (
         request.method == "POST"
         and form.is_valid()
@@ -146,14 +160,20 @@ def unit_profile(request):
 def licence_download(request, pk):
     """The licence scan, only to the unit itself and bureau reviewers; never a public URL."""
     unit = get_object_or_404(units_for(request.user), pk=pk)
-    name = unit.licence.name
-    suffix = name[name.rfind(".") :]
+    suffix = PurePath(unit.licence.name).suffix.lower()
+    try:
+        scan = unit.licence.open("rb")
+    except FileNotFoundError:
+        logger.error("licence scan of unit %s is missing: %s", unit.pk, unit.licence.name)
+        raise Http404("扫描件文件不存在，请联系科技局。") from None
     response = FileResponse(
-        unit.licence.open("rb"),
-        as_attachment=suffix == ".pdf",
+        scan,
+        # Only images are shown in the browser; anything else is a download.
+        as_attachment=suffix not in INLINE_SUFFIXES,
         filename=f"licence-{unit.credit_code}{suffix}",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -163,7 +183,7 @@ def bureau_unit_queue(request):
     """单位注册审核: 待审核 units oldest first; other statuses through the tabs."""
     context = filtered_page(
         request,
-        Unit.objects.all(),
+        units_for(request.user),
         choices=UnitStatus.choices,
         default_status=UnitStatus.PENDING,
         search_fields=["name", "credit_code", "contact_name"],

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from experts import services
 from experts.models import ApplicationTransition, Discipline, ExpertApplication, SMSMessage
-from experts.sms.outbox import Outcome, deliver
+from experts.sms.outbox import Outcome, deliver, requeue
 from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
 
 
@@ -58,8 +58,14 @@ class SMSMessageAdmin(ReadOnlyAdmin):
     search_fields = ["to"]
     actions = ["send_now"]
 
-    @admin.action(description="立即发送所选待发送短信")
+    @admin.action(description="立即重新发送所选短信（含发送失败的）")
     def send_now(self, request, queryset):
-        outcomes = [deliver(pk) for pk in queryset.values_list("pk", flat=True)]
-        sent = outcomes.count(Outcome.SENT)
-        self.message_user(request, f"已发送{sent}条短信。", level=messages.INFO)
+        ids = list(queryset.values_list("pk", flat=True))
+        requeue(ids)
+        sent = [deliver(pk) for pk in ids].count(Outcome.SENT)
+        self.message_user(
+            request,
+            f"已发送{sent}条，未发送{len(ids) - sent}条。已发送过的短信不会重发；"
+            "未发送的原因见“最近错误”。",
+            level=messages.INFO,
+        )

@@ -85,13 +85,15 @@ class ExpertApplicationForm(PortalFormMixin, forms.ModelForm):
         for name, field in self.fields.items():
             required = name in REQUIRED_FOR_SUBMISSION
             field.required = for_submission and required
+            if required:
+                field.widget.attrs["aria-required"] = "true"
             if required and not for_submission:
                 # Drafts may be saved half-filled; the asterisk still shows what 提交 asks for.
-                field.label = format_html('{}<span class="asteriskField">*</span>', field.label)
+                field.label = format_html(
+                    '{}<span class="asteriskField" aria-hidden="true">*</span>', field.label
+                )
+        self.fields["integrity_pledge"].widget.attrs["aria-describedby"] = "pledge-text"
         self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
-
-    def required_names(self) -> set[str]:
-        return set(REQUIRED_FOR_SUBMISSION)
 
     def clean_office_phone(self):
         phone = self.cleaned_data["office_phone"]
@@ -105,7 +107,7 @@ class ExpertApplicationForm(PortalFormMixin, forms.ModelForm):
 
     def clean_bank_account(self):
         account = re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
-        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+        if account and not re.fullmatch(r"[0-9]{12,30}", account):
             raise forms.ValidationError("银行账号应为12至30位数字。")
         return account
 

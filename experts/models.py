@@ -25,7 +25,8 @@ class ApplicationStatus(models.TextChoices):
 # Grouped states for source lists and filters.
 EDITABLE = [ApplicationStatus.DRAFT]
 IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
-DECIDED = [ApplicationStatus.APPROVED, ApplicationStatus.REJECTED]
+# Transitions whose comment is a reason the applicant must read and act on.
+ACTIONS_WITH_REASON = ("send_back", "reject")
 
 
 class Discipline(models.Model):

@@ -19,6 +19,14 @@ def is_unit_of(application, user) -> bool:
     return is_approved_unit_account(user) and application.user.unit_id == user.unit_id
 
 
+def can_view_content(application, user) -> bool:
+    """The form's content is the applicant's own until submitted; after that the unit and the
+    bureau (whoever can see the application at all) may read it."""
+    from experts.models import ApplicationStatus
+
+    return application.user_id == user.pk or application.status != ApplicationStatus.DRAFT
+
+
 def is_reviewer_for(application, user) -> bool:
     """A bureau reviewer, never deciding their own application."""
     return is_bureau_reviewer(user) and application.user_id != user.pk

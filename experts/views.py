@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -6,9 +8,10 @@ from accounts.permissions import is_applicant, is_approved_unit_account, is_bure
 from experts import services
 from experts.choices import TitleLevel
 from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
-from experts.models import ApplicationStatus, Discipline
+from experts.models import ACTIONS_WITH_REASON, ApplicationStatus, Discipline
+from experts.permissions import can_view_content
 from experts.selectors import applications_for
-from portal.views import filtered_page, perform, role_required
+from portal.views import filtered_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
 SEARCH_FIELDS = ["user__real_name", "user__unit__name", "title", "current_specialty"]
@@ -20,7 +23,7 @@ def _own_application(request):
 
 def _reasons(application):
     """Every reason and comment given to the applicant, newest first."""
-    return application.history.select_related("actor").order_by("-created_at", "-pk")
+    return application.history.order_by("-created_at", "-pk")
 
 
 @role_required(is_applicant)
@@ -30,7 +33,7 @@ def applicant_home(request):
     history = list(_reasons(application))
     # The reason for a 退回 or 审核不通过 the applicant has not yet acted on.
     latest = history[0] if history else None
-    show_reason = latest and latest.comment and latest.action in ("send_back", "reject")
+    show_reason = latest and latest.comment and latest.action in ACTIONS_WITH_REASON
     return render(
         request,
         "experts/applicant_home.html",
@@ -58,9 +61,7 @@ def application_form(request):
             return redirect("experts:home")
         return render(request, "experts/application_readonly.html", {"application": application})
     submitting = request.POST.get("action") == "submit"
-    form = ExpertApplicationForm(
-        request.POST or None, instance=application, for_submission=submitting
-    )
+    form = ExpertApplicationForm(*posted(request), instance=application, for_submission=submitting)
     if request.method != "POST":
         return render(request, "experts/application_form.html", {"form": form})
 
@@ -126,6 +127,7 @@ def _detail(request, application, template, forms=None, status=200):
     context = {
         "application": application,
         "history": _reasons(application),
+        "show_content": can_view_content(application, request.user),
         "comment_form": CommentForm(),
         "reason_form": ReasonForm(),
     }
@@ -243,7 +245,7 @@ def expert_pool(request):
     """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
     applications = applications_for(request.user).filter(status=ApplicationStatus.APPROVED)
     discipline = request.GET.get("discipline", "")
-    if discipline.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", discipline):
         applications = applications.filter(disciplines=int(discipline))
     level = request.GET.get("title_level", "")
     if level:

@@ -17,6 +17,20 @@ class ServiceTransitionAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
     transition_services: dict = {}
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Write only what the operator changed. A full save would write back the status read
+        # when the page loaded, undoing a decision someone made meanwhile.
+        fields = [
+            name
+            for name in form.changed_data
+            if not obj._meta.get_field(name).many_to_many and name not in self.fsm_fields
+        ]
+        if fields:
+            obj.save(update_fields=fields)
+
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
         service = self.transition_services.get(transition_name)
         if service is None:

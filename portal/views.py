@@ -42,6 +42,18 @@ def role_required(predicate):
     return decorator
 
 
+def posted(request) -> tuple:
+    """A form's data: bound on every POST (even an empty one), unbound on GET."""
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None
+
+
+def search_term(request, limit: int = 100) -> str:
+    """The ?q= search text, without NUL characters (PostgreSQL refuses them in a query)."""
+    return request.GET.get("q", "").replace("\x00", "").strip()[:limit]
+
+
 def perform(request, action, *args, success: str, **kwargs) -> bool:
     """Run a service; tell the person what happened, or why it could not happen."""
     try:
@@ -56,7 +68,7 @@ def perform(request, action, *args, success: str, **kwargs) -> bool:
 def filtered_page(request, queryset, *, choices, default_status, search_fields, order_by):
     """A list page's context: per-status counts (one aggregate query), status filter, search
     over `search_fields`, and one page of PAGE_SIZE rows."""
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_term(request)
     if query:
         condition = Q()
         for field in search_fields:

@@ -13,6 +13,11 @@ def _empty_sms_outbox():
 
 
 @pytest.fixture
+def reference_data(db):
+    factories.ensure_reference_data()
+
+
+@pytest.fixture
 def unit(db):
     return factories.make_unit(UnitStatus.APPROVED)
 

@@ -10,6 +10,7 @@ from stdnum.cn import ric, uscc
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
+from experts.choices import DISCIPLINES
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.services import open_application
 
@@ -62,6 +63,13 @@ def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
 
 def unit_account(unit: Unit) -> User:
     return User.objects.get(unit=unit, kind=User.Kind.UNIT)
+
+
+def ensure_reference_data() -> None:
+    """What the data migration loads, for transactional tests whose flush removed it."""
+    Group.objects.get_or_create(name=BUREAU_GROUP)
+    for code, name in DISCIPLINES:
+        Discipline.objects.get_or_create(code=code, defaults={"name": name})
 
 
 def make_reviewer(username=None) -> User:

@@ -9,6 +9,9 @@ os.environ.setdefault(
     "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="portal-tests-"))
+# The test client and the live server speak plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="portal-static-"))
 
 from portal.settings import *  # noqa: F403

@@ -124,3 +124,77 @@ def test_reviewer_without_staff_flag_cannot_open_admin(client, reviewer):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
+
+
+def test_an_admin_save_does_not_undo_a_decision_made_meanwhile(client, operator, unit, reviewer):
+    from django.db.models.signals import pre_save
+
+    from experts.services import approve_application
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
+    data["disciplines"] = [d.pk for d in application.disciplines.all()]
+    data["birth_date"] = application.birth_date.isoformat()
+    data["department"] = "新部门"
+
+    # A reviewer decides between the admin loading the row and writing it back.
+    def reviewer_decides(sender, instance, update_fields=None, **kwargs):
+        if instance.pk == application.pk and instance.department == "新部门":
+            pre_save.disconnect(reviewer_decides, sender=ExpertApplication)
+            approve_application(application, reviewer)
+
+    pre_save.connect(reviewer_decides, sender=ExpertApplication)
+    try:
+        response = client.post(url, data)
+    finally:
+        pre_save.disconnect(reviewer_decides, sender=ExpertApplication)
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.department == "新部门"
+
+
+def test_operator_can_resend_a_failed_sms(client, operator):
+    from experts.sms import locmem
+
+    message = SMSMessage.objects.create(
+        to="+8613812345678", body="【测试】您好", status=SMSMessage.Status.FAILED
+    )
+    response = client.post(
+        reverse("admin:experts_smsmessage_changelist"),
+        {"action": "send_now", "_selected_action": [message.pk]},
+        follow=True,
+    )
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.SENT
+    assert locmem.outbox == [("+8613812345678", "【测试】您好")]
+    assert "已发送1条" in response.content.decode()
+
+
+def test_operator_cannot_move_an_applicant_under_review_or_to_an_unapproved_unit(
+    client, operator, unit
+):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    pending = factories.make_unit(UnitStatus.PENDING)
+    approved = factories.make_unit(UnitStatus.APPROVED)
+    url = reverse("admin:accounts_user_change", args=[applicant.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data["groups"] = []
+    data["user_permissions"] = []
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "09:00:00"
+    data.pop("date_joined")
+    data.pop("last_login", None)
+
+    for target, message in [
+        (pending, "只能调入已通过审核的单位"),
+        (approved, "审核完成前不能更换单位"),
+    ]:
+        response = client.post(url, {**data, "unit": target.pk})
+        assert message in response.content.decode()
+        applicant.refresh_from_db()
+        assert applicant.unit == unit

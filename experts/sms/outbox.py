@@ -16,7 +16,9 @@ from experts.sms import SMSError, get_backend
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A decision's SMS is worth sending for a day; after that an operator decides (admin can
+# queue a failed message again).
+GIVE_UP_AFTER = datetime.timedelta(hours=24)
 # A claim older than this belongs to a sender that died mid-send. Whether the provider got the
 # message is unknown, so it is marked failed for an operator rather than sent a second time.
 STALE_CLAIM = datetime.timedelta(minutes=10)
@@ -76,21 +78,26 @@ def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
             # checks it (admin shows failed messages) rather than the retry sending it twice.
             logger.exception("SMS %s: unexpected error from the backend", message.pk)
             exc = SMSError(f"{type(exc).__name__}: {exc}", permanent=True)
-        give_up = exc.permanent or message.attempts >= MAX_ATTEMPTS
+        give_up = exc.permanent or now - message.created_at > GIVE_UP_AFTER
         message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
         message.last_error = str(exc)[:1000]
-        message.next_attempt_at = timezone.now() + backoff(message.attempts)
+        message.next_attempt_at = now + backoff(message.attempts)
         message.save(update_fields=["status", "last_error", "next_attempt_at"])
-        logger.warning(
-            "SMS %s to %s not sent (%s): %s", message.pk, message.to, message.status, exc
-        )
-        return False
+        logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, exc)
+        return Outcome.NOT_SENT
     message.status = SMSMessage.Status.SENT
     message.provider_id = provider_id[:64]
-    message.sent_at = timezone.now()
+    message.sent_at = now
     message.last_error = ""
     message.save(update_fields=["status", "provider_id", "sent_at", "last_error"])
     return Outcome.SENT
+
+
+def requeue(message_ids) -> int:
+    """Queue failed or waiting messages to be sent at once (an operator's decision in admin)."""
+    return SMSMessage.objects.filter(
+        pk__in=message_ids, status__in=[SMSMessage.Status.FAILED, SMSMessage.Status.QUEUED]
+    ).update(status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None)
 
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -1,3 +1,5 @@
+import requests
+import urllib3
 from django.conf import settings
 from twilio.base.exceptions import (
     TwilioException,
@@ -40,9 +42,26 @@ class TwilioBackend(BaseBackend):
             # been accepted, so sending again could deliver it twice.
             raise SMSError(f"unreadable answer from Twilio: {exc}", permanent=True) from exc
         except (TwilioException, OSError) as exc:
-            # Connection refused, timeouts and other transport failures: worth retrying.
-            raise SMSError(f"{type(exc).__name__}: {exc}") from exc
+            if never_reached_twilio(exc):
+                raise SMSError(f"{type(exc).__name__}: {exc}") from exc
+            # The request went out but no answer came back (a read timeout, a dropped
+            # connection): Twilio may have sent it, and a retry could deliver it twice.
+            raise SMSError(
+                f"已发出请求但未收到回复，无法确认是否送达，请核实后再决定是否重发。"
+                f"{type(exc).__name__}: {exc}",
+                permanent=True,
+            ) from exc
         return message.sid
+
+
+def never_reached_twilio(exc: BaseException) -> bool:
+    """True when the request provably never left: the connection itself failed."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
 
 
 def is_permanent(status: int, code: int | None) -> bool:

@@ -2,18 +2,22 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from accounts.choices import UnitStatus
 from accounts.validators import display_mobile
+from experts.models import ApplicationStatus
 
 register = template.Library()
 
 # Bootstrap colours per state, the same on every page a state appears.
 BADGE_CLASSES = {
-    "draft": "text-bg-secondary",
-    "pending_unit": "text-bg-warning",
-    "pending_bureau": "text-bg-info",
-    "approved": "text-bg-success",
-    "rejected": "text-bg-danger",
-    "pending": "text-bg-warning",
+    ApplicationStatus.DRAFT: "text-bg-secondary",
+    ApplicationStatus.PENDING_UNIT: "text-bg-warning",
+    ApplicationStatus.PENDING_BUREAU: "text-bg-info",
+    ApplicationStatus.APPROVED: "text-bg-success",
+    ApplicationStatus.REJECTED: "text-bg-danger",
+    UnitStatus.PENDING: "text-bg-warning",
+    UnitStatus.APPROVED: "text-bg-success",
+    UnitStatus.REJECTED: "text-bg-danger",
 }
 
 
@@ -95,3 +99,12 @@ def nav_link(context, url_name, label, exact=False):
         mark_safe(' aria-current="page"') if active else "",
         label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def can(context, obj, action):
+    """Whether the person viewing may fire `action` on `obj` now (its FSM permission and state):
+    `{% can application "recommend" as may_recommend %}`."""
+    from django_fsm import has_transition_perm
+
+    return has_transition_perm(getattr(obj, action), context["request"].user)

@@ -67,3 +67,28 @@ def test_a_real_pdf_and_png_are_accepted():
         form = UnitRegistrationForm(data={}, files={"licence": upload})
         form.is_valid()
         assert "licence" not in form.errors
+
+
+def test_a_licence_file_missing_from_disk_is_a_404_not_a_500(client, unit, reviewer):
+    unit.licence.storage.delete(unit.licence.name)
+    client.force_login(reviewer)
+    assert client.get(reverse("accounts:licence", args=[unit.pk])).status_code == 404
+
+
+def test_pdf_licence_is_a_download_and_images_are_sandboxed(client, reviewer):
+    unit = factories.make_unit()
+    unit.licence.save("scan.pdf", SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n"))
+    client.force_login(reviewer)
+    response = client.get(reverse("accounts:licence", args=[unit.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_admin_upload_of_a_licence_is_checked_too():
+    from django.core.exceptions import ValidationError
+
+    unit = factories.make_unit()
+    unit.licence = SimpleUploadedFile("evil.svg", b"<svg onload=alert(1)></svg>")
+    with pytest.raises(ValidationError) as error:
+        unit.full_clean(exclude=["status"])  # a protected FSM field cannot be re-assigned
+    assert "仅支持jpg、png或pdf格式" in str(error.value)

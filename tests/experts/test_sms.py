@@ -197,9 +197,11 @@ def test_approval_sms_stays_queued_when_twilio_refuses_connection(
     assert message.provider_id == fake_twilio.issued_sids[0]
 
 
-def test_approval_sms_stays_queued_when_twilio_hangs_past_timeout(
+def test_sms_unanswered_past_the_timeout_is_held_for_an_operator_not_resent(
     fake_twilio, settings, unit, reviewer, django_capture_on_commit_callbacks
 ):
+    # Twilio got the request but never answered: it may have sent the SMS, so the retry
+    # command must not send it again; an operator checks and re-sends from admin.
     settings.SMS_TIMEOUT_SECONDS = 0.5
     fake_twilio.set_mode("hang")
     application = pending_application(unit)
@@ -211,9 +213,40 @@ def test_approval_sms_stays_queued_when_twilio_hangs_past_timeout(
     assert 0.5 <= elapsed < 3
     assert_decision_stands(application)
     message = SMSMessage.objects.get()
-    assert_queued_for_retry(message)
-    assert "Timeout" in message.last_error
+    assert message.status == SMSMessage.Status.FAILED
+    assert "无法确认是否送达" in message.last_error and "Timeout" in message.last_error
+    make_due(message)
+    fake_twilio.set_mode("ok")
+    assert retry_due_messages() == "sent=0 not_sent=0 not_claimed=0 stale=0"
     assert len(fake_twilio.requests) == 1
+
+
+def test_retry_command_keeps_going_when_twilio_still_fails(
+    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
+):
+    fake_twilio.set_mode("error500")
+    for _ in range(2):
+        approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+    for message in SMSMessage.objects.all():
+        make_due(message)
+
+    assert retry_due_messages() == "sent=0 not_sent=2 not_claimed=0 stale=0"
+    assert len(fake_twilio.requests) == 4
+    assert set(SMSMessage.objects.values_list("status", "attempts")) == {("queued", 2)}
+
+
+def test_message_is_given_up_a_day_after_it_was_queued(
+    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
+):
+    fake_twilio.set_mode("error500")
+    approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+    message = SMSMessage.objects.get()
+
+    result = send_due(now=message.created_at + datetime.timedelta(hours=25))
+
+    assert result["not_sent"] == 1
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.FAILED
 
 
 def test_approval_sms_to_invalid_number_fails_for_good(
@@ -293,7 +326,7 @@ def test_delivering_one_message_twice_sends_once(
     assert message.attempts == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_second_sender_does_not_send_a_message_claimed_mid_send(fake_twilio):
     # The first sender is held inside the Twilio request; the second must see the claim.
     message = SMSMessage.objects.create(to="+8613812345678", body="【测试】您好")

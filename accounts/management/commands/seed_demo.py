@@ -2,14 +2,16 @@
 
 import io
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image
 from stdnum.cn import ric, uscc
 
 from accounts import services
+from accounts.choices import IdType, UnitNature
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 
@@ -33,8 +35,18 @@ def licence_png() -> ContentFile:
 class Command(BaseCommand):
     help = "创建演示账号：运维人员、科技局审核员、单位账号（已通过、待审核）和个人账号。"
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="create them even with DEBUG off (never in production)",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, force=False, **options):
+        if not (settings.DEBUG or force):
+            # Known passwords, a superuser among them: never on a real server by accident.
+            raise CommandError("演示账号只能在开发环境（DEBUG=true）中创建。")
         admin = self._user("admin", kind=User.Kind.BUREAU, real_name="运维人员")
         admin.is_staff = admin.is_superuser = True
         admin.save()
@@ -51,11 +63,11 @@ class Command(BaseCommand):
             applicant = User(
                 username="expert",
                 real_name="张明",
-                id_type="resident",
+                id_type=IdType.RESIDENT,
                 id_number=resident_id("42010219750312001"),
                 mobile="+8613800138000",
                 email="zhangming@example.com",
-                unit=Unit.objects.get(pk=approved.pk),
+                unit=approved,
             )
             services.register_individual(applicant, password=PASSWORD)
 
@@ -83,7 +95,7 @@ class Command(BaseCommand):
         unit = Unit(
             name=name,
             credit_code=code,
-            nature="university" if "大学" in name else "enterprise",
+            nature=UnitNature.UNIVERSITY if "大学" in name else UnitNature.ENTERPRISE,
             district="洪山区",
             address="武汉市洪山区珞喻路1号",
             contact_name="李华",

@@ -1,0 +1,129 @@
+"""Browser tests: Debian's chromium driven by Playwright against the live test server.
+
+Every step saves a full-page screenshot under tests/e2e/artifacts/<test>/ and runs axe-core
+on the page, so a reviewer can look at each page of a journey after a run.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
+# between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--lang=zh-CN",
+]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / ".e2e" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [
+        what
+        for what, path in (("chromium", CHROMIUM), ("axe-core", str(AXE)))
+        if not Path(path).exists()
+    ]
+    if not missing:
+        return
+    reason = (
+        f"browser tests need {' and '.join(missing)} (scripts/test installs axe-core with npm; "
+        "chromium: apt-get install chromium fonts-noto-cjk)"
+    )
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"CI must run the browser tests: {reason}")
+    for item in items:
+        if "e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Journey:
+    """One person's browser tab, with the screenshots and accessibility checks of each step."""
+
+    def __init__(self, browser, base_url: str, folder: Path, viewport=(1280, 900)):
+        self.context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN"
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.folder = folder
+        self.dialogs: list[str] = []
+        self.page.on("dialog", self._confirm)
+
+    def _confirm(self, dialog):
+        # Every state change asks first; the tests answer yes and remember the question.
+        self.dialogs.append(dialog.message)
+        dialog.accept()
+
+    def open(self, path: str = "/"):
+        self.page.goto(self.base_url + path)
+
+    def snap(self, name: str) -> None:
+        """Screenshot the page and check it with axe-core (no serious or critical violation)."""
+        self.page.wait_for_load_state()
+        count = len(list(self.folder.glob("*.png"))) + 1
+        self.page.screenshot(path=self.folder / f"{count:02d}-{name}.png", full_page=True)
+        assert self.page.locator("html").get_attribute("lang") == "zh-Hans"
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate("async () => await axe.run(document)")
+        serious = [
+            f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['html'][:120]})"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], f"axe on {name}: {serious}"
+
+    def log_in(self, username: str, password: str) -> None:
+        self.open("/")
+        self.page.get_by_role("link", name="登录").first.click()
+        self.page.get_by_label("用户名").fill(username)
+        self.page.get_by_label("密码").fill(password)
+        self.page.get_by_role("button", name="登录").click()
+        self.page.wait_for_load_state()
+
+    def log_out(self) -> None:
+        self.page.get_by_role("button", name="退出").click()
+        self.page.wait_for_load_state()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def journey(browser, live_server, request):
+    """Open browser tabs for a test: journey() gives a desktop tab, journey(phone=True) a phone."""
+    folder = ARTIFACTS / re.sub(r"[^\w-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    opened = []
+
+    def open_tab(phone: bool = False) -> Journey:
+        tab = Journey(browser, live_server.url, folder, (390, 844) if phone else (1280, 900))
+        opened.append(tab)
+        return tab
+
+    yield open_tab
+    for tab in opened:
+        tab.close()
