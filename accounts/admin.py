@@ -2,13 +2,18 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
-from django.db import models
 
 from accounts import services
 from accounts.choices import UnitStatus, UserKind
+from accounts.forms import UnitAdminForm
 from accounts.models import Unit, UnitTransition, User
 from experts.models import IN_REVIEW
-from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
+from portal.admin import (
+    HistoryAdmin,
+    ServiceTransitionAdmin,
+    labelled_filter,
+    transition_choices,
+)
 
 
 class UserChangeForm(BaseUserChangeForm):
@@ -45,12 +50,12 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(ServiceTransitionAdmin):
+    form = UnitAdminForm
     list_display = ["name", "credit_code", "nature", "district", "status", "submitted_at"]
     list_filter = ["status", "nature", "district"]
     search_fields = ["name", "credit_code", "contact_name"]
     date_hierarchy = "submitted_at"
     readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     transition_services = {
         "approve": lambda unit, user: services.approve_unit(unit, user),
         "reject": lambda unit, user, reason: services.reject_unit(unit, user, reason),
@@ -58,16 +63,19 @@ class UnitAdmin(ServiceTransitionAdmin):
 
 
 @admin.register(UnitTransition)
-class UnitTransitionAdmin(ReadOnlyAdmin):
+class UnitTransitionAdmin(HistoryAdmin):
     list_display = [
         "unit",
-        "action",
-        "from_status",
-        "to_status",
+        "action_label",
+        "from_label",
+        "to_label",
         "actor",
         "actor_role",
         "created_at",
     ]
-    list_filter = ["action", "to_status"]
+    list_filter = [
+        labelled_filter("action", "操作", transition_choices(Unit)),
+        labelled_filter("to_status", "新状态", UnitStatus.choices),
+    ]
     search_fields = ["unit__name", "actor__username"]
     list_select_related = ["unit", "actor"]

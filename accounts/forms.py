@@ -5,12 +5,15 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
 from accounts.models import Unit, UnitStatus, User
 from portal.forms import MobileField, PortalFormMixin
 
+LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
 UNIT_FIELDS = [
     "name",
     "credit_code",
@@ -73,15 +76,33 @@ class AccountFieldsMixin(forms.Form):
 class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
     """The unit's own details, as registered or corrected after 未通过."""
 
+    fieldsets = [
+        ("单位信息", ["name", "credit_code", "nature", "district", "address", "licence"]),
+        ("联系人", ["contact_name", "contact_mobile", "email"]),
+    ]
+    wide_fields = {"name", "address", "licence"}
+
     class Meta:
         model = Unit
         fields = UNIT_FIELDS
-        widgets = {"licence": forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"})}
+        widgets = {"licence": forms.FileInput(attrs={"accept": LICENCE_ACCEPT})}
         field_classes = {"contact_mobile": MobileField}
         help_texts = {
             "licence": "支持jpg、png或pdf格式，不超过5MB。",
             "credit_code": "18位，见营业执照或法人证书。",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.licence:
+            # The stored file has no public URL: link to the view that checks who asks.
+            url = reverse("accounts:licence", args=[self.instance.pk])
+            self.fields["licence"].widget = forms.FileInput(attrs={"accept": LICENCE_ACCEPT})
+            self.fields["licence"].help_text = format_html(
+                '已上传：<a href="{}" target="_blank" rel="noopener">查看扫描件</a>。'
+                "如需更换，请重新选择文件（jpg、png或pdf格式，不超过5MB）。",
+                url,
+            )
 
     def clean_credit_code(self):
         code = validators.clean_credit_code(self.cleaned_data["credit_code"])
@@ -93,16 +114,22 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         return code
 
 
+class UnitAdminForm(UnitDetailsForm):
+    """Operators editing a unit in admin get the registration's checks."""
+
+    website = forms.URLField(
+        label="单位网址", max_length=200, required=False, assume_scheme="https"
+    )
+
+    class Meta(UnitDetailsForm.Meta):
+        fields = "__all__"  # noqa: DJ007 - admin passes the fields it shows
+
+
 class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
     """新用户注册：单位."""
 
     field_order = [*UNIT_FIELDS, "username", "password1", "password2"]
-    fieldsets = [
-        ("单位信息", ["name", "credit_code", "nature", "district", "address", "licence"]),
-        ("联系人", ["contact_name", "contact_mobile", "email"]),
-        ("登录账号", ["username", "password1", "password2"]),
-    ]
-    wide_fields = {"name", "address", "licence"}
+    fieldsets = [*UnitDetailsForm.fieldsets, ("登录账号", ["username", "password1", "password2"])]
 
     def clean(self):
         cleaned = super().clean()
@@ -137,6 +164,24 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"contact_mobile": MobileField}
 
+    fieldsets = [
+        (
+            "单位信息",
+            [
+                "nature",
+                "district",
+                "address",
+                "legal_representative",
+                "office_phone",
+                "postcode",
+                "website",
+            ],
+        ),
+        ("联系人", ["contact_name", "contact_mobile", "email"]),
+        ("单位简介", ["introduction"]),
+    ]
+    wide_fields = {"address", "introduction"}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("legal_representative", "office_phone"):
@@ -163,7 +208,7 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
     unit = ApprovedUnitChoiceField(
         label="所属单位",
         queryset=Unit.objects.filter(status=UnitStatus.APPROVED),
-        help_text="输入单位名称搜索。如果找不到您的单位，请先由单位注册单位账号并通过审核。",
+        help_text="只列出已通过科技局审核的单位。如果找不到您的单位，请先由单位注册单位账号。",
         error_messages={"invalid_choice": "请选择已通过审核的单位。"},
     )
 

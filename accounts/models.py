@@ -81,7 +81,12 @@ class Unit(FSMModelMixin, models.Model):
         source=UnitStatus.PENDING,
         target=UnitStatus.REJECTED,
         permission=lambda unit, user: permissions.is_bureau_reviewer(user),
-        custom={"label": "不通过", "admin": True, "form": "accounts.forms.ReasonForm"},
+        custom={
+            "label": "不通过",
+            "admin": True,
+            "form": "accounts.forms.ReasonForm",
+            "help_text": "理由将显示在单位的页面上，并随短信通知单位联系人。",
+        },
     )
     def reject(self) -> None:
         pass
@@ -178,7 +183,9 @@ class TransitionRecord(models.Model):
 
 
 class UnitTransition(TransitionRecord):
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="history")
+    unit = models.ForeignKey(
+        Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="history"
+    )
     subject_field = "unit"
 
     class Meta(TransitionRecord.Meta):

@@ -60,7 +60,20 @@ def register_unit(request):
             "单位注册成功，已提交科技局审核，审核一般在2个工作日内完成，结果将以短信通知联系人。",
         )
         return redirect("accounts:unit_home")
+    ask_to_reselect_licence(request, form)
     return render(request, "accounts/register_unit.html", {"form": form})
+
+
+def ask_to_reselect_licence(request, form) -> None:
+    """Browsers cannot re-fill a file input: when another field fails, say the scan must be
+    chosen again rather than let it vanish silently."""
+    if (
+        form.is_bound
+        and form.errors
+        and "licence" in request.FILES
+        and "licence" not in form.errors
+    ):
+        form.add_error("licence", "表单其他项有误，出于安全原因需要重新选择扫描件后再提交。")
 
 
 def register_individual(request):
@@ -132,6 +145,7 @@ def unit_resubmit(request):
         )
     ):
         return redirect("accounts:unit_home")
+    ask_to_reselect_licence(request, form)
     return render(request, "accounts/unit_resubmit.html", {"form": form, "unit": unit})
 
 
@@ -199,6 +213,7 @@ def _unit_detail(request, unit, reject_form=None, status=200):
         {
             "unit": unit,
             "history": unit.history.select_related("actor"),
+            "show_actor_names": True,
             "reject_form": reject_form or ReasonForm(),
         },
         status=status,

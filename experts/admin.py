@@ -1,13 +1,27 @@
 from django.contrib import admin, messages
 
 from experts import services
-from experts.models import ApplicationTransition, Discipline, ExpertApplication, SMSMessage
+from experts.forms import ApplicationAdminForm
+from experts.models import (
+    ApplicationStatus,
+    ApplicationTransition,
+    Discipline,
+    ExpertApplication,
+    SMSMessage,
+)
 from experts.sms.outbox import Outcome, deliver, requeue
-from portal.admin import ReadOnlyAdmin, ServiceTransitionAdmin
+from portal.admin import (
+    HistoryAdmin,
+    ReadOnlyAdmin,
+    ServiceTransitionAdmin,
+    labelled_filter,
+    transition_choices,
+)
 
 
 @admin.register(ExpertApplication)
 class ExpertApplicationAdmin(ServiceTransitionAdmin):
+    form = ApplicationAdminForm
     list_display = ["name", "unit", "title", "title_level", "status", "submitted_at", "decided_at"]
     list_filter = ["status", "title_level", "disciplines"]
     search_fields = ["user__real_name", "user__username", "user__unit__name"]
@@ -31,17 +45,20 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
 
 
 @admin.register(ApplicationTransition)
-class ApplicationTransitionAdmin(ReadOnlyAdmin):
+class ApplicationTransitionAdmin(HistoryAdmin):
     list_display = [
         "application",
-        "action",
-        "from_status",
-        "to_status",
+        "action_label",
+        "from_label",
+        "to_label",
         "actor",
         "actor_role",
         "created_at",
     ]
-    list_filter = ["action", "to_status"]
+    list_filter = [
+        labelled_filter("action", "操作", transition_choices(ExpertApplication)),
+        labelled_filter("to_status", "新状态", ApplicationStatus.choices),
+    ]
     search_fields = ["application__user__real_name", "actor__username"]
     list_select_related = ["application__user", "actor"]
 

@@ -42,7 +42,36 @@ INTEGRITY_PLEDGE = (
 )
 
 
-class ExpertApplicationForm(PortalFormMixin, forms.ModelForm):
+class ApplicationFieldsMixin:
+    """Checks of single fields, shared by the applicant's form and the operators' admin form."""
+
+    def clean_office_phone(self):
+        phone = self.cleaned_data["office_phone"]
+        return validators.clean_office_phone(phone) if phone else ""
+
+    def clean_birth_date(self):
+        birth = self.cleaned_data["birth_date"]
+        if birth and not (datetime.date(1900, 1, 1) <= birth <= timezone.localdate()):
+            raise forms.ValidationError("请输入有效的出生日期。")
+        return birth
+
+    def clean_bank_account(self):
+        account = re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
+        if account and not re.fullmatch(r"[0-9]{12,30}", account):
+            raise forms.ValidationError("银行账号应为12至30位数字。")
+        return account
+
+
+class ApplicationAdminForm(ApplicationFieldsMixin, forms.ModelForm):
+    """Operators correcting an application in admin get the applicant's checks."""
+
+    class Meta:
+        model = ExpertApplication
+        fields = "__all__"  # noqa: DJ007 - admin passes the fields it shows
+        field_classes = {"mobile": MobileField}
+
+
+class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
     """专家信息管理-新增.
 
     In draft mode (保存草稿) every field may be empty, but whatever is typed must be well
@@ -94,22 +123,6 @@ class ExpertApplicationForm(PortalFormMixin, forms.ModelForm):
                 )
         self.fields["integrity_pledge"].widget.attrs["aria-describedby"] = "pledge-text"
         self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
-
-    def clean_office_phone(self):
-        phone = self.cleaned_data["office_phone"]
-        return validators.clean_office_phone(phone) if phone else ""
-
-    def clean_birth_date(self):
-        birth = self.cleaned_data["birth_date"]
-        if birth and not (datetime.date(1900, 1, 1) <= birth <= timezone.localdate()):
-            raise forms.ValidationError("请输入有效的出生日期。")
-        return birth
-
-    def clean_bank_account(self):
-        account = re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
-        if account and not re.fullmatch(r"[0-9]{12,30}", account):
-            raise forms.ValidationError("银行账号应为12至30位数字。")
-        return account
 
     def clean(self):
         cleaned = super().clean()

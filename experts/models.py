@@ -165,7 +165,12 @@ class ExpertApplication(FSMModelMixin, models.Model):
         source=ApplicationStatus.PENDING_BUREAU,
         target=ApplicationStatus.REJECTED,
         permission=permissions.is_reviewer_for,
-        custom={"label": "审核不通过", "admin": True, "form": "experts.forms.ReasonForm"},
+        custom={
+            "label": "审核不通过",
+            "admin": True,
+            "form": "experts.forms.ReasonForm",
+            "help_text": "理由将显示在申请人的页面上，并随短信通知申请人。",
+        },
     )
     def reject(self) -> None:
         pass
@@ -175,7 +180,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         source=ApplicationStatus.REJECTED,
         target=ApplicationStatus.DRAFT,
         permission=permissions.is_owner,
-        custom={"label": "修改后重新提交"},
+        custom={"label": "修改专家信息"},
     )
     def revise(self) -> None:
         pass
@@ -183,7 +188,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
 
 class ApplicationTransition(TransitionRecord):
     application = models.ForeignKey(
-        ExpertApplication, on_delete=models.PROTECT, related_name="history"
+        ExpertApplication, verbose_name="专家申请", on_delete=models.PROTECT, related_name="history"
     )
     subject_field = "application"
 

@@ -20,11 +20,9 @@ def is_unit_of(application, user) -> bool:
 
 
 def can_view_content(application, user) -> bool:
-    """The form's content is the applicant's own until submitted; after that the unit and the
-    bureau (whoever can see the application at all) may read it."""
-    from experts.models import ApplicationStatus
-
-    return application.user_id == user.pk or application.status != ApplicationStatus.DRAFT
+    """The form's content is the applicant's own until first submitted; after that the unit and
+    the bureau (whoever can see the application at all) may read it, drafts after 退回 too."""
+    return application.user_id == user.pk or application.submitted_at is not None
 
 
 def is_reviewer_for(application, user) -> bool:

@@ -23,7 +23,15 @@ def _own_application(request):
 
 def _reasons(application):
     """Every reason and comment given to the applicant, newest first."""
-    return application.history.order_by("-created_at", "-pk")
+    return application.history.select_related("actor").order_by("-created_at", "-pk")
+
+
+def _latest_reason(history):
+    """The 退回 or 审核不通过 the applicant has not yet acted on, if that is the last event."""
+    latest = history[0] if history else None
+    if latest and latest.comment and latest.action in ACTIONS_WITH_REASON:
+        return latest
+    return None
 
 
 @role_required(is_applicant)
@@ -31,18 +39,22 @@ def applicant_home(request):
     """The applicant's start page: 专家状态, 申请成为专家, and the decision history."""
     application = _own_application(request)
     history = list(_reasons(application))
-    # The reason for a 退回 or 审核不通过 the applicant has not yet acted on.
-    latest = history[0] if history else None
-    show_reason = latest and latest.comment and latest.action in ACTIONS_WITH_REASON
     return render(
         request,
         "experts/applicant_home.html",
-        {
-            "application": application,
-            "history": history,
-            "latest_reason": latest if show_reason else None,
-        },
+        {"application": application, "history": history, "latest_reason": _latest_reason(history)},
     )
+
+
+def _render_form(request, form, status=200):
+    application = form.instance
+    context = {
+        "form": form,
+        # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
+        "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
+        "latest_reason": _latest_reason(list(_reasons(application)[:1])),
+    }
+    return render(request, "experts/application_form.html", context, status=status)
 
 
 @role_required(is_applicant)
@@ -53,7 +65,7 @@ def application_form(request):
         if request.method == "POST":
             # A stale tab or a double click after 提交: say why nothing was saved.
             hint = (
-                "请先点击“修改后重新提交”。"
+                "请先在首页点击“修改专家信息”。"
                 if application.status == ApplicationStatus.REJECTED
                 else "信息已提交，不能再修改或提交。"
             )
@@ -63,7 +75,7 @@ def application_form(request):
     submitting = request.POST.get("action") == "submit"
     form = ExpertApplicationForm(*posted(request), instance=application, for_submission=submitting)
     if request.method != "POST":
-        return render(request, "experts/application_form.html", {"form": form})
+        return _render_form(request, form)
 
     valid = form.is_valid()
     # Whatever is well formed is kept, even when other fields fail: nothing typed is lost.
@@ -79,7 +91,7 @@ def application_form(request):
         return redirect("experts:home")
     if not valid:
         messages.error(request, "表单有误，请按提示修改。已填写的正确内容已保存为草稿。")
-        return render(request, "experts/application_form.html", {"form": form}, status=400)
+        return _render_form(request, form, status=400)
     if not submitting:
         messages.success(request, "草稿已保存，可随时回来继续填写。")
         return redirect("experts:form")
@@ -91,7 +103,7 @@ def application_form(request):
         success="已提交，专家状态变更为“待单位推荐”，请等待单位审核推荐。",
     ):
         return redirect("experts:home")
-    return render(request, "experts/application_form.html", {"form": form}, status=400)
+    return _render_form(request, form, status=400)
 
 
 @require_POST
@@ -128,6 +140,8 @@ def _detail(request, application, template, forms=None, status=200):
         "application": application,
         "history": _reasons(application),
         "show_content": can_view_content(application, request.user),
+        # The bureau needs to know which reviewer decided; applicants see roles only.
+        "show_actor_names": is_bureau_reviewer(request.user),
         "comment_form": CommentForm(),
         "reason_form": ReasonForm(),
     }
@@ -183,10 +197,11 @@ def unit_return(request, pk):
 @role_required(is_bureau_reviewer)
 def bureau_queue(request):
     """专家审核: applications 待科技局审核, longest waiting first."""
+    # Unsubmitted drafts are the applicants' business, not the bureau's.
     context = filtered_page(
         request,
-        applications_for(request.user),
-        choices=ApplicationStatus.choices,
+        applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
+        choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT],
         default_status=ApplicationStatus.PENDING_BUREAU,
         search_fields=SEARCH_FIELDS,
         order_by=["recommended_at", "pk"],

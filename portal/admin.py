@@ -17,6 +17,10 @@ class ServiceTransitionAdmin(FSMAdminMixin, admin.ModelAdmin):
     fsm_fields = ["status"]
     transition_services: dict = {}
 
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name: str) -> str:
+        return "审核操作"
+
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
@@ -49,6 +53,28 @@ class ServiceTransitionAdmin(FSMAdminMixin, admin.ModelAdmin):
         return False
 
 
+def labelled_filter(field: str, title: str, choices):
+    """A list filter on a coded column, offering the codes' Chinese labels."""
+
+    class Filter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return choices
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    Filter.title = title
+    return Filter
+
+
+def transition_choices(model) -> list[tuple[str, str]]:
+    """(name, label) of every transition of a model's status field."""
+    transitions = model._meta.get_field("status").get_all_transitions(model)
+    return sorted({(t.name, t.custom.get("label", t.name)) for t in transitions})
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """History rows: operators read and filter them; nobody edits or deletes them."""
 
@@ -60,3 +86,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class HistoryAdmin(ReadOnlyAdmin):
+    """Transition records, shown with the manual's words instead of codes."""
+
+    @admin.display(description="操作")
+    def action_label(self, record):
+        return record.get_action_display()
+
+    @admin.display(description="原状态")
+    def from_label(self, record):
+        return record.get_from_status_display()
+
+    @admin.display(description="新状态")
+    def to_label(self, record):
+        return record.get_to_status_display()

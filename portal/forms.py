@@ -27,6 +27,12 @@ class PortalFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.EmailField):
+                field.error_messages["invalid"] = (
+                    "请输入有效的电子邮箱地址，例如 name@example.com。"
+                )
+            elif isinstance(field, forms.URLField):
+                field.error_messages["invalid"] = "请输入有效的网址，例如 https://www.example.com。"
             if isinstance(field, forms.ModelChoiceField) and not isinstance(
                 field, forms.ModelMultipleChoiceField
             ):

@@ -198,3 +198,22 @@ def test_operator_cannot_move_an_applicant_under_review_or_to_an_unapproved_unit
         assert message in response.content.decode()
         applicant.refresh_from_db()
         assert applicant.unit == unit
+
+
+def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.APPROVED)
+    application = applicant.application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
+    data["disciplines"] = [d.pk for d in application.disciplines.all()]
+    data["birth_date"] = application.birth_date.isoformat()
+    data.update(mobile="abc", bank_account="12")
+
+    response = client.post(url, data)
+
+    errors = response.context["adminform"].form.errors
+    assert errors["mobile"] == ["请输入11位手机号码，例如13812345678。"]
+    assert errors["bank_account"] == ["银行账号应为12至30位数字。"]
+    application.refresh_from_db()
+    assert application.bank_account == "6222020200112233445"

@@ -273,13 +273,13 @@ def test_return_and_rejection_then_revise_and_resubmit(
     assert application.status == ApplicationStatus.REJECTED
     assert [sms.body for sms in SMSMessage.objects.all()] == [
         f"【武汉市科技局专家入库系统】{applicant.real_name}您好，您的专家入库申请审核不通过，"
-        "原因：主要业绩与成果缺少佐证材料。。可登录系统修改后重新提交。"
+        "原因：主要业绩与成果缺少佐证材料。可登录系统修改后重新提交。"
     ]
     home = text(person.get(reverse("experts:home")))
     assert "专家状态： 审核不通过" in home
     assert "主要业绩与成果缺少佐证材料。" in home
 
-    # 修改后重新提交: revise reopens the form, and submitting goes back to 待单位推荐.
+    # 修改专家信息: revise reopens the form, and submitting goes back to 待单位推荐.
     response = person.post(reverse("experts:revise"), follow=True)
     assert "已重新打开专家信息" in text(response)
     submit()

@@ -42,7 +42,8 @@ def queue_sms(to: str, body: str) -> SMSMessage:
 
 def shorten(text: str, limit: int = 60) -> str:
     """A reason cut to fit one SMS: cost grows with length, and the full text is on the portal."""
-    text = " ".join(text.split())
+    # Its own final full stop would double the one the message puts after it.
+    text = " ".join(text.split()).rstrip("。.；;，,")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

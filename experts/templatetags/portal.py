@@ -1,4 +1,7 @@
+import datetime
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -48,6 +51,21 @@ def query(context, **changes):
     if "page" not in changes:
         params.pop("page", None)
     return "?" + params.urlencode() if params else "?"
+
+
+@register.filter
+def working_days_since(moment) -> int:
+    """Whole working days (Monday to Friday) from `moment` to today, as the manual's promise of
+    review "within 2 working days" counts them. Public holidays are not known here."""
+    if not moment:
+        return 0
+    start = timezone.localtime(moment).date()
+    today = timezone.localdate()
+    return sum(
+        1
+        for offset in range(1, (today - start).days + 1)
+        if (start + datetime.timedelta(days=offset)).weekday() < 5
+    )
 
 
 @register.simple_tag

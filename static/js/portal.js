@@ -18,14 +18,17 @@
   var timer = null;
 
   function fill(results) {
-    var chosen = select.value;
+    // Keep a unit already chosen in the list, even when the new search does not match it.
+    var chosen = select.selectedIndex > 0 ? select.options[select.selectedIndex] : null;
     select.innerHTML = "";
-    var placeholder = new Option(results.length ? "请选择所属单位" : "没有匹配的已审核单位", "");
-    select.add(placeholder);
+    select.add(new Option(results.length ? "请选择所属单位" : "没有匹配的已审核单位", ""));
+    if (chosen && !results.some(function (unit) { return String(unit.id) === chosen.value; })) {
+      select.add(new Option(chosen.text, chosen.value, false, true));
+    }
     results.forEach(function (unit) {
-      select.add(new Option(unit.name, unit.id, false, String(unit.id) === chosen));
+      select.add(new Option(unit.name, unit.id, false, chosen && String(unit.id) === chosen.value));
     });
-    if (results.length === 1) select.value = String(results[0].id);
+    if (!chosen && results.length === 1) select.value = String(results[0].id);
   }
 
   search.addEventListener("input", function () {

@@ -195,7 +195,7 @@ def test_rejection_then_revise_and_resubmit(journey):
     expect_status(person, "审核不通过")
     expect(person.page.get_by_role("status")).to_contain_text("主要业绩与成果缺少佐证材料。")
     person.snap("applicant-rejected")
-    person.page.get_by_role("button", name="修改后重新提交").click()
+    person.page.get_by_role("button", name="修改专家信息").click()
     person.page.get_by_label("主要业绩与成果").fill("主持国家重点研发计划项目2项，附验收证书。")
     person.snap("revising")
     person.page.get_by_role("button", name="提交").first.click()

@@ -47,11 +47,11 @@ class Command(BaseCommand):
         if not (settings.DEBUG or force):
             # Known passwords, a superuser among them: never on a real server by accident.
             raise CommandError("演示账号只能在开发环境（DEBUG=true）中创建。")
-        admin = self._user("admin", kind=User.Kind.BUREAU, real_name="运维人员")
+        admin = self._user("admin", kind=User.Kind.BUREAU)
         admin.is_staff = admin.is_superuser = True
         admin.save()
 
-        reviewer = self._user("bureau", kind=User.Kind.BUREAU, real_name="科技局审核员")
+        reviewer = self._user("bureau", kind=User.Kind.BUREAU, real_name="周敏")
         reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
 
         approved = self._unit("unit", "武汉示范大学", credit_code("12420000441600000"))

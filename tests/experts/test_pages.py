@@ -1,0 +1,67 @@
+"""Details of the review pages that a person relies on."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from experts.models import ApplicationStatus
+from experts.templatetags.portal import working_days_since
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("days_ago", "working_days"), [(0, 0), (7, 5), (14, 10)])
+def test_waiting_time_counts_working_days(days_ago, working_days):
+    assert working_days_since(timezone.now() - datetime.timedelta(days=days_ago)) == working_days
+
+
+def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
+    draft = factories.make_applicant(unit, ApplicationStatus.DRAFT, name="草稿人")
+    factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="待审人")
+    client.force_login(reviewer)
+    response = client.get(reverse("experts:bureau_queue"), {"status": "all"})
+    names = [row.user.real_name for row in response.context["rows"]]
+    assert names == ["待审人"]
+    assert [value for value, _, _ in response.context["tabs"]] == [
+        "all",
+        "pending_unit",
+        "pending_bureau",
+        "approved",
+        "rejected",
+    ]
+    detail = client.get(reverse("experts:bureau_detail", args=[draft.application.pk]))
+    assert "申请人尚未提交专家信息" in detail.content.decode()
+    assert draft.application.bank_account not in detail.content.decode()
+
+
+def test_overdue_unit_registration_is_marked(client, reviewer):
+    from accounts.models import Unit, UnitStatus
+
+    unit = factories.make_unit(UnitStatus.PENDING, name="久等单位")
+    Unit.objects.filter(pk=unit.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=7))
+    client.force_login(reviewer)
+    page = client.get(reverse("accounts:bureau_unit_queue")).content.decode()
+    assert "已等待5个工作日，已超期" in page
+
+
+def test_unit_still_reads_a_returned_application_and_the_applicant_sees_why_on_the_form(
+    client, unit
+):
+    from experts import services
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    services.submit_application(applicant.application, applicant)
+    services.return_application(applicant.application, factories.unit_account(unit), "补充简历。")
+
+    client.force_login(factories.unit_account(unit))
+    view = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    assert "已退回申请人修改" in view.content.decode()
+    assert "华中科技大学" in view.content.decode()
+
+    client.force_login(applicant)
+    form = client.get(reverse("experts:form")).content.decode()
+    assert "专家信息管理-修改" in form
+    assert "补充简历。" in form
