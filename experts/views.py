@@ -27,10 +27,13 @@ def _reasons(application):
 
 
 def _latest_reason(history):
-    """The 退回 or 审核不通过 the applicant has not yet acted on, if that is the last event."""
-    latest = history[0] if history else None
-    if latest and latest.comment and latest.action in ACTIONS_WITH_REASON:
-        return latest
+    """The 退回 or 审核不通过 reason the applicant is still answering: the newest one given
+    since their last 提交 (reopening the form with 修改专家信息 does not answer it)."""
+    for row in history:
+        if row.action in ACTIONS_WITH_REASON:
+            return row
+        if row.action == "submit":
+            return None
     return None
 
 
@@ -52,7 +55,7 @@ def _render_form(request, form, status=200):
         "form": form,
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
         "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
-        "latest_reason": _latest_reason(list(_reasons(application)[:1])),
+        "latest_reason": _latest_reason(_reasons(application)),
     }
     return render(request, "experts/application_form.html", context, status=status)
 

@@ -196,6 +196,7 @@ def test_rejection_then_revise_and_resubmit(journey):
     expect(person.page.get_by_role("status")).to_contain_text("主要业绩与成果缺少佐证材料。")
     person.snap("applicant-rejected")
     person.page.get_by_role("button", name="修改专家信息").click()
+    expect(person.page.get_by_role("status")).to_contain_text("主要业绩与成果缺少佐证材料。")
     person.page.get_by_label("主要业绩与成果").fill("主持国家重点研发计划项目2项，附验收证书。")
     person.snap("revising")
     person.page.get_by_role("button", name="提交").first.click()
@@ -232,5 +233,21 @@ def test_applicant_pages_on_a_phone(journey):
     phone.snap("phone-home")
     phone.page.get_by_role("link", name="申请成为专家").click()
     phone.snap("phone-form")
-    width = phone.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the form is {width}px wide on a 390px screen"
+    assert_fits(phone, "the form")
+
+    for n in range(3):
+        factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name=f"欧阳明{n}")
+    unit_phone = journey(phone=True)
+    unit_phone.log_in(factories.unit_account(unit).username, PASSWORD)
+    unit_phone.page.get_by_role("button", name="展开导航").click()
+    unit_phone.page.get_by_role("navigation", name="主导航").get_by_role(
+        "link", name="用户账号管理"
+    ).click()
+    expect(unit_phone.page.get_by_role("row", name="欧阳明0")).to_contain_text("待单位推荐")
+    unit_phone.snap("phone-unit-people")
+    assert_fits(unit_phone, "用户账号管理")
+
+
+def assert_fits(tab, what: str) -> None:
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{what} is {width}px wide on a 390px screen"
