@@ -269,7 +269,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PortalFormMixin, forms.Form):
     """A required reason: 不通过, 退回, 审核不通过."""
 
     reason = forms.CharField(
@@ -280,7 +280,7 @@ class ReasonForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(PortalFormMixin, forms.Form):
     """An optional comment: 提交 (recommend), 审核通过."""
 
     comment = forms.CharField(

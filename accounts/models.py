@@ -8,7 +8,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
-from accounts.validators import validate_licence
+from accounts.licence import validate_licence
 from portal.workflow import action_label
 
 

@@ -1,5 +1,4 @@
 import datetime
-import re
 
 from django import forms
 from django.utils import timezone
@@ -56,10 +55,8 @@ class ApplicationFieldsMixin:
         return birth
 
     def clean_bank_account(self):
-        account = re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
-        if account and not re.fullmatch(r"[0-9]{12,30}", account):
-            raise forms.ValidationError("银行账号应为12至30位数字。")
-        return account
+        account = self.cleaned_data["bank_account"]
+        return validators.clean_bank_account(account) if account.strip() else ""
 
 
 class ApplicationAdminForm(ApplicationFieldsMixin, forms.ModelForm):

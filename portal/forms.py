@@ -27,6 +27,9 @@ class PortalFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea) and getattr(field, "max_length", None):
+                limit = f"最多{field.max_length}字。"
+                field.help_text = f"{field.help_text}{limit}" if field.help_text else limit
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = (
                     "请输入有效的电子邮箱地址，例如 name@example.com。"

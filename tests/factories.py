@@ -5,6 +5,7 @@ import itertools
 
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 from stdnum.cn import ric, uscc
 
@@ -101,7 +102,10 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
             setattr(application, name_, value)
         application.save()
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
-    ExpertApplication.objects.filter(pk=application.pk).update(status=status)
+    submitted = None if status == ApplicationStatus.DRAFT else timezone.now()
+    ExpertApplication.objects.filter(pk=application.pk).update(
+        status=status, submitted_at=submitted
+    )
     return user
 
 
@@ -122,7 +126,7 @@ def complete_values() -> dict:
         "resume": "2005年至今在华中科技大学任教。",
         "achievements": "主持国家重点研发计划项目2项。",
         "bank_name": "中国工商银行武汉珞喻路支行",
-        "bank_account": "6222020200112233445",
+        "bank_account": "6222020200112233446",
         "integrity_pledge": True,
     }
 

@@ -214,6 +214,6 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
 
     errors = response.context["adminform"].form.errors
     assert errors["mobile"] == ["请输入11位手机号码，例如13812345678。"]
-    assert errors["bank_account"] == ["银行账号应为12至30位数字。"]
+    assert errors["bank_account"] == ["银行账号应为12至30位数字，您输入了2位。"]
     application.refresh_from_db()
-    assert application.bank_account == "6222020200112233445"
+    assert application.bank_account == "6222020200112233446"

@@ -6,7 +6,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.choices import UnitStatus
-from accounts.validators import display_mobile
+from accounts.permissions import is_bureau_reviewer
+from accounts.validators import display_mobile, mask
 from experts.models import ApplicationStatus
 
 register = template.Library()
@@ -68,10 +69,15 @@ def working_days_since(moment) -> int:
     )
 
 
-@register.simple_tag
-def application_sections(application):
-    """The application as the read-only form shows it: (section, [(label, value)]) in order."""
+@register.simple_tag(takes_context=True)
+def application_sections(context, application):
+    """The application as the read-only form shows it: (section, [(label, value)]) in order.
+
+    The bank account is masked except to its owner and bureau reviewers."""
     from experts.forms import SECTIONS
+
+    viewer = context["request"].user
+    full_bank = viewer.pk == application.user_id or is_bureau_reviewer(viewer)
 
     user = application.user
     sections = []
@@ -93,6 +99,8 @@ def application_sections(application):
                 value = "已承诺" if application.integrity_pledge else "未承诺"
             elif name == "mobile":
                 value = display_mobile(application.mobile)
+            elif name == "bank_account" and not full_bank:
+                value = mask(application.bank_account, 4)
             elif field.choices:
                 value = getattr(application, f"get_{name}_display")()
             else:

@@ -40,3 +40,70 @@
     }, 200);
   });
 })();
+
+// The expert form keeps a copy of what is typed in this browser, so a session that timed
+// out, a closed tab or a lost connection does not lose a long answer. The copy is offered
+// back only to the same user, only when newer than the saved draft, and for a day at most;
+// the bank account is never kept in it.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave-key]");
+  if (!form) return;
+  var key = form.getAttribute("data-autosave-key");
+  var savedAt = Number(form.getAttribute("data-saved-at")) * 1000;
+  var skip = ["csrfmiddlewaretoken", "action", "bank_account"];
+  var maxAge = 24 * 60 * 60 * 1000;
+  var timer = null;
+
+  function fields() {
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip.indexOf(el.name) >= 0 || el.type === "submit") return;
+      if (el.type === "checkbox") {
+        values[el.name] = values[el.name] || [];
+        if (el.checked) values[el.name].push(el.value);
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  }
+
+  function restore(values) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!(el.name in values)) return;
+      if (el.type === "checkbox") {
+        el.checked = values[el.name].indexOf(el.value) >= 0;
+      } else {
+        el.value = values[el.name];
+      }
+    });
+  }
+
+  var stash = null;
+  try { stash = JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { stash = null; }
+  var now = Date.now();
+  if (stash && (stash.at <= savedAt || now - stash.at > maxAge)) {
+    window.localStorage.removeItem(key);
+    stash = null;
+  }
+  if (stash && JSON.stringify(stash.fields) !== JSON.stringify(fields())) {
+    var banner = document.getElementById("autosave-banner");
+    banner.classList.remove("d-none");
+    banner.querySelector("[data-restore]").addEventListener("click", function () {
+      restore(stash.fields);
+      banner.classList.add("d-none");
+    });
+    banner.querySelector("[data-discard]").addEventListener("click", function () {
+      window.localStorage.removeItem(key);
+      banner.classList.add("d-none");
+    });
+  }
+
+  form.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      window.localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() }));
+    }, 300);
+  });
+})();

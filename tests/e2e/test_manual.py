@@ -43,7 +43,7 @@ def fill_expert_form(tab, *, complete: bool) -> None:
     page.get_by_label("工作简历").fill("2008年至今在武汉光谷研究院工作。")
     page.get_by_label("主要业绩与成果").fill("主持国家自然科学基金项目3项。")
     page.get_by_label("开户银行").fill("中国银行武汉东湖支行")
-    page.get_by_label("银行账号").fill("6216600100001234567")
+    page.get_by_label("银行账号").fill("6216600100001234564")
     page.get_by_label("本人已阅读并同意上述诚信承诺").check()
 
 
@@ -251,3 +251,36 @@ def test_applicant_pages_on_a_phone(journey):
 def assert_fits(tab, what: str) -> None:
     width = tab.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{what} is {width}px wide on a 390px screen"
+
+
+def test_typed_answers_survive_a_session_timeout(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    person = journey()
+    person.log_in(applicant.username, PASSWORD)
+    person.page.get_by_role("link", name="申请成为专家").click()
+    person.page.get_by_label("工作简历").fill("1998年至今在武汉示范大学任教，主讲光学。")
+    person.page.get_by_label("现代农业").check()
+    person.page.wait_for_timeout(600)  # the copy is written a moment after typing stops
+
+    # The session ends (timeout): the next page asks to log in again.
+    person.context.clear_cookies()
+    person.log_in(applicant.username, PASSWORD)
+    person.page.get_by_role("link", name="申请成为专家").click()
+    banner = person.page.get_by_role("alert").filter(has_text="尚未保存的内容")
+    expect(banner).to_be_visible()
+    person.snap("restore-offered")
+    banner.get_by_role("button", name="恢复未保存的内容").click()
+    expect(person.page.get_by_label("工作简历")).to_have_value(
+        "1998年至今在武汉示范大学任教，主讲光学。"
+    )
+    person.page.get_by_role("button", name="保存草稿").first.click()
+    expect(person.page.get_by_role("alert").first).to_contain_text("草稿已保存")
+
+    application = applicant.application
+    application.refresh_from_db()
+    assert application.resume == "1998年至今在武汉示范大学任教，主讲光学。"
+    assert list(application.disciplines.values_list("name", flat=True)) == ["现代农业"]
+    # Once saved, the copy is not offered again.
+    person.page.reload()
+    expect(person.page.get_by_role("button", name="恢复未保存的内容")).to_be_hidden()

@@ -65,3 +65,20 @@ def test_unit_still_reads_a_returned_application_and_the_applicant_sees_why_on_t
     form = client.get(reverse("experts:form")).content.decode()
     assert "专家信息管理-修改" in form
     assert "补充简历。" in form
+
+
+def test_bank_account_is_masked_for_the_unit_but_not_for_owner_or_bureau(client, unit, reviewer):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    application = applicant.application
+    full, masked = "6222020200112233446", "6222***********3446"
+
+    client.force_login(factories.unit_account(unit))
+    page = client.get(reverse("experts:unit_detail", args=[application.pk])).content.decode()
+    assert masked in page and full not in page
+
+    client.force_login(reviewer)
+    page = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert full in page
+
+    client.force_login(applicant)
+    assert full in client.get(reverse("experts:form")).content.decode()

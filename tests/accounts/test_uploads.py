@@ -1,0 +1,140 @@
+"""Forged and broken licence scans are refused with a message; real ones land under a random
+name, outside any public URL."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+
+from accounts.forms import UnitRegistrationForm
+from accounts.licence import MAX_BYTES
+from accounts.models import Unit
+from tests import factories
+
+
+def jpeg_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), "white").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def pdf_bytes(javascript: str | None = None, password: str | None = None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if javascript:
+        writer.add_open_action(JavaScript(javascript))
+    if password:
+        writer.encrypt(password)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pixel_bomb() -> bytes:
+    # 36 million one-bit pixels: a few kilobytes on disk, over 100 MB once decoded as RGB.
+    buffer = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def licence_errors(name: str, content: bytes) -> list[str]:
+    form = UnitRegistrationForm(data={}, files={"licence": SimpleUploadedFile(name, content)})
+    form.is_valid()
+    return form.errors.get("licence", [])
+
+
+FORGED = [
+    ("program.jpg", b"MZ\x90\x00\x03" + b"\x00" * 200, "文件内容与扩展名不符"),
+    ("program.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "文件内容与扩展名不符"),
+    ("scan.png", factories.png_bytes()[:-30], "文件末尾含有多余内容或文件不完整"),
+    ("scan.png", factories.png_bytes() + b"<html><script>alert(1)</script></html>", "多余内容"),
+    ("scan.jpg", jpeg_bytes() + b"<script>alert(1)</script>", "多余内容"),
+    (
+        "scan.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        "仅支持jpg、png或pdf",
+    ),
+    ("scan.jpg", pdf_bytes(), "文件内容与扩展名不符"),
+    ("scan.png", jpeg_bytes(), "文件内容与扩展名不符"),
+    ("scan.pdf", pdf_bytes()[:-200], "PDF文件不完整或已损坏"),
+    ("scan.pdf", pdf_bytes(javascript="app.alert(1);"), "PDF文件含有脚本"),
+    ("scan.pdf", pdf_bytes(password="secret"), "PDF文件已加密"),
+    ("scan", factories.png_bytes(), "仅支持jpg、png或pdf"),
+    ("scan.html", b"<html></html>", "仅支持jpg、png或pdf"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    FORGED,
+    ids=[
+        "executable-as-jpg",
+        "elf-as-pdf",
+        "truncated-png",
+        "png-with-html-appended",
+        "jpeg-with-script-appended",
+        "svg",
+        "pdf-named-jpg",
+        "jpeg-named-png",
+        "truncated-pdf",
+        "pdf-with-javascript",
+        "encrypted-pdf",
+        "no-extension",
+        "html",
+    ],
+)
+def test_forged_or_broken_scans_are_refused_with_a_message(name, content, message):
+    errors = licence_errors(name, content)
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_a_pixel_bomb_is_refused_before_it_is_decoded():
+    errors = licence_errors("scan.png", pixel_bomb())
+    assert errors == ["图片尺寸过大（超过2500万像素），请降低分辨率后上传。"]
+
+
+def test_a_file_one_byte_over_5_mb_is_refused_and_one_at_the_limit_is_not_for_its_size():
+    png = factories.png_bytes()
+    over = png + b"\x00" * (MAX_BYTES + 1 - len(png))
+    assert licence_errors("scan.png", over) == [
+        "扫描件不能超过5MB，当前文件为5.00MB，请压缩后上传。"
+    ]
+    at_limit = png + b"\x00" * (MAX_BYTES - len(png))
+    assert licence_errors("scan.png", at_limit) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("scan.pdf", pdf_bytes()), ("scan.PNG", factories.png_bytes()), ("扫描.jpeg", jpeg_bytes())],
+)
+def test_real_scans_are_accepted(name, content):
+    assert licence_errors(name, content) == []
+
+
+@pytest.mark.django_db
+def test_a_path_like_file_name_lands_under_a_random_name(client):
+    code = factories.credit_code()
+    data = {
+        "name": "路径测试单位",
+        "credit_code": code,
+        "nature": "enterprise",
+        "district": "江汉区",
+        "address": "武汉市江汉区1号",
+        "contact_name": "张三",
+        "contact_mobile": "13900139002",
+        "email": "path@example.com",
+        "licence": SimpleUploadedFile("../../etc/x.pdf", pdf_bytes()),
+        "username": "pathunit",
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+    }
+    response = client.post(reverse("accounts:register_unit"), data)
+    assert response.status_code == 302
+    stored = Unit.objects.get(credit_code=code).licence
+    assert stored.name.startswith("licences/") and stored.name.endswith(".pdf")
+    assert ".." not in stored.name and "etc" not in stored.name and "x.pdf" not in stored.name
+    assert stored.storage.exists(stored.name)
