@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from accounts import validators
 from accounts.choices import IdType
 from accounts.models import Unit, UnitStatus, User
-from portal.forms import MobileField, PortalFormMixin
+from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
 UNIT_FIELDS = [
@@ -197,7 +197,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         return postcode
 
 
-class ApprovedUnitChoiceField(forms.ModelChoiceField):
+class ApprovedUnitChoiceField(PkModelChoiceField):
     def label_from_instance(self, unit: Unit) -> str:
         return unit.name
 

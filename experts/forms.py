@@ -9,7 +9,7 @@ from accounts.choices import IdType
 from accounts.forms import CommentForm, ReasonForm
 from experts.models import Discipline, ExpertApplication
 from experts.services import REQUIRED_FOR_SUBMISSION
-from portal.forms import MobileField, PortalFormMixin
+from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
 __all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]
 
@@ -75,7 +75,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
     formed. With `for_submission=True` (提交) the required fields must be filled too.
     """
 
-    disciplines = forms.ModelMultipleChoiceField(
+    disciplines = PkModelMultipleChoiceField(
         label="专业领域",
         queryset=Discipline.objects.all(),
         widget=forms.CheckboxSelectMultiple,

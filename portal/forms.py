@@ -1,6 +1,38 @@
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 
 from accounts.validators import clean_mobile, display_mobile
+
+
+def _is_pk(value) -> bool:
+    # Primary keys are 64-bit integers; anything else would reach the database as a query
+    # parameter it cannot hold (SQLite raises OverflowError on a 40-digit "id").
+    return bool(re.fullmatch(r"[0-9]{1,18}", str(value)))
+
+
+class PkModelChoiceField(forms.ModelChoiceField):
+    """A choice of one row whose posted id is checked before it is looked up."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _is_pk(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class PkModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several rows whose posted ids are checked before they are looked up."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not _is_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class MobileField(forms.CharField):

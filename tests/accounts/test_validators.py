@@ -114,3 +114,63 @@ def test_non_mainland_mobiles_are_refused(typed):
 @pytest.mark.parametrize("typed", ["027-85870766", "02785870766", "027-85870766-123", "85870766"])
 def test_office_phones_with_area_code_and_extension_are_accepted(typed):
     assert validators.clean_office_phone(typed)
+
+
+@pytest.mark.parametrize(
+    ("id_type", "typed", "stored"),
+    [
+        ("passport", "e 1234 5678", "E12345678"),
+        ("hk_mo_permit", "h12345678", "H12345678"),
+        ("tw_permit", "１２３４５６７８", "12345678"),
+        ("foreigner_permit", "usa420102750312", "USA420102750312"),
+    ],
+)
+def test_other_id_types_are_normalised(id_type, typed, stored):
+    assert validators.clean_id_number(id_type, typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("id_type", "typed", "message"),
+    [
+        ("passport", "E1", "护照号码应为5至17位字母或数字"),
+        ("hk_mo_permit", "X12345678", "港澳居民来往内地通行证号码"),
+        ("tw_permit", "1234567", "台湾居民来往大陆通行证号码应为8位数字"),
+        ("foreigner_permit", "US420102", "外国人永久居留身份证号码格式不正确"),
+        ("hmt_residence", with_check("42010219750312001"), "应以81、82或83开头"),
+        ("nonsense", "E12345678", "请选择证件类型"),
+    ],
+)
+def test_other_id_types_refuse_what_does_not_fit(id_type, typed, message):
+    with pytest.raises(ValidationError) as error:
+        validators.clean_id_number(id_type, typed)
+    assert message in error.value.messages[0]
+
+
+def test_hong_kong_residence_permit_number_follows_gb_11643():
+    number = with_check("81000019800101001")
+    assert validators.clean_id_number("hmt_residence", number) == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "result"),
+    [
+        ("6222 0202 0011 2233 446", "6222020200112233446"),
+        ("110060149018000012345", "110060149018000012345"),  # a corporate account: no Luhn
+    ],
+)
+def test_bank_accounts_are_normalised(typed, result):
+    assert validators.clean_bank_account(typed) == result
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("6222020200112233445", "银行卡号校验未通过"),
+        ("12345", "12至30位数字，您输入了5位"),
+        ("6222-abcd", "12至30位数字"),
+    ],
+)
+def test_bad_bank_accounts_are_refused(typed, message):
+    with pytest.raises(ValidationError) as error:
+        validators.clean_bank_account(typed)
+    assert message in error.value.messages[0]
