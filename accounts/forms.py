@@ -65,7 +65,7 @@ class AccountFieldsMixin(forms.Form):
 
     def check_password(self, user: User) -> None:
         """Run Django's password validators against the user being created."""
-        password = self.cleaned_data.get("password2")
+        password = self.cleaned_data.get("password1")
         if password:
             try:
                 password_validation.validate_password(password, user)

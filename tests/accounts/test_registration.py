@@ -96,3 +96,13 @@ def test_applicant_starts_at_information_not_filled_with_birth_date_from_the_id(
     assert application.birth_date.isoformat() == "1966-07-04"
     assert application.gender == "female"
     assert application.mobile == "+8613712345678"
+
+
+def test_a_weak_password_is_named_even_when_the_two_passwords_differ(client, unit):
+    response = client.post(
+        reverse("accounts:register_individual"),
+        individual_data(unit, password1="12345678", password2="12345679"),
+    )
+    errors = response.context["form"].errors
+    assert errors["password2"] == ["两次输入的密码不一致。"]
+    assert "常见" in " ".join(errors["password1"])
