@@ -264,9 +264,32 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误，请重新输入。",
+        "invalid_login": "用户名或密码错误，请重新输入。连续输错5次，账号将被锁定30分钟。",
         "inactive": "该账号已被停用，如有疑问请致电科技局。",
+        "unit_inactive": "您所属的单位账号已停用，如有疑问请致电科技局。",
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.unit_id and not user.unit.is_active:
+            raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
+
+
+class TwoFactorForm(forms.Form):
+    code = forms.CharField(
+        label="验证码",
+        max_length=6,
+        min_length=6,
+        help_text="身份验证器（如“腾讯身份验证器”、Google Authenticator）中显示的6位数字。",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={"required": "请输入6位验证码。", "min_length": "请输入6位验证码。"},
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError("请输入6位数字验证码。")
+        return code
 
 
 class ReasonForm(PortalFormMixin, forms.Form):

@@ -40,6 +40,11 @@ class Unit(FSMModelMixin, models.Model):
     website = models.URLField("单位网址", max_length=200, blank=True)
     introduction = models.TextField("单位简介", max_length=2000, blank=True)
     profile_updated_at = models.DateTimeField("信息更改时间", null=True, blank=True)
+    is_active = models.BooleanField(
+        "启用",
+        default=True,
+        help_text="停用后，本单位账号及其个人账号的登录会话立即结束，且不能再登录。",
+    )
 
     status = FSMField(
         "审核状态",

@@ -54,3 +54,19 @@ def role_label(user) -> str:
     if is_applicant(user):
         return "申请人"
     return "用户"
+
+
+def requires_second_factor(user) -> bool:
+    """Reviewers and operators must use a second factor (MLPS level 3); anyone else who
+    enrolled one voluntarily is held to it too."""
+    if not _active(user):
+        return False
+    if is_bureau_reviewer(user) or user.is_staff:
+        return True
+    cached = getattr(user, "_has_second_factor", None)
+    if cached is None:
+        from django_otp import user_has_device
+
+        cached = user_has_device(user, confirmed=True)
+        user._has_second_factor = cached
+    return cached

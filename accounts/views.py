@@ -1,6 +1,9 @@
 import logging
+from base64 import b32encode
 from pathlib import PurePath
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -8,13 +11,18 @@ from django.contrib.auth.views import LoginView
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import (
     IndividualRegistrationForm,
     LoginForm,
     ReasonForm,
+    TwoFactorForm,
     UnitDetailsForm,
     UnitProfileForm,
     UnitRegistrationForm,
@@ -255,3 +263,44 @@ def bureau_unit_reject(request, pk):
         success=f"已将“{unit.name}”的注册申请设为不通过，已短信通知联系人。",
     )
     return redirect("accounts:bureau_unit_detail", pk=unit.pk)
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes: too many failed logins for this username or address."""
+    until = timezone.localtime(timezone.now() + settings.AXES_COOLOFF_TIME)
+    return render(
+        request,
+        "accounts/locked_out.html",
+        {"until": until, "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+        status=429,
+    )
+
+
+@login_required
+def two_factor(request):
+    """两步验证: enrol an authenticator app (QR code) or enter its current code."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=request.user, confirmed=False, defaults={"name": "身份验证器"}
+        )
+    form = TwoFactorForm(*posted(request)[:1])
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    if request.method == "POST" and form.is_valid():
+        # verify_token refuses a code that was already used, and throttles repeated failures.
+        if device.verify_token(form.cleaned_data["code"]):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, "两步验证已完成。" if not enrolling else "已绑定身份验证器。")
+            return redirect(next_url or "home")
+        form.add_error("code", "验证码不正确或已使用过，请等待身份验证器显示新的验证码后重试。")
+    context = {"form": form, "enrolling": enrolling, "next": next_url}
+    if enrolling:
+        context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+        context["secret"] = b32encode(device.bin_key).decode()
+    return render(request, "accounts/two_factor.html", context)

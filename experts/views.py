@@ -266,8 +266,10 @@ def expert_pool(request):
     if re.fullmatch(r"[0-9]{1,9}", discipline):
         applications = applications.filter(disciplines=int(discipline))
     level = request.GET.get("title_level", "")
-    if level:
+    if level in TitleLevel.values:
         applications = applications.filter(title_level=level)
+    else:
+        level = ""
     context = filtered_page(
         request,
         applications,

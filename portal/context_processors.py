@@ -5,6 +5,7 @@ from accounts.permissions import (
     is_approved_unit_account,
     is_bureau_reviewer,
     is_unit_account,
+    requires_second_factor,
     role_label,
 )
 
@@ -12,6 +13,13 @@ from accounts.permissions import (
 def portal(request):
     """Who is logged in and in which role: the header and the navigation need it on every page."""
     user = request.user
+    if requires_second_factor(user) and not user.is_verified():
+        # Until the second factor is entered, no page but the two-factor one opens: offer none.
+        return {
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            "HELP_LINE": settings.HELP_LINE,
+            "role": role_label(user),
+        }
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "HELP_LINE": settings.HELP_LINE,

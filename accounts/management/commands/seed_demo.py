@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from stdnum.cn import ric, uscc
 
@@ -16,6 +17,8 @@ from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 
 PASSWORD = "Demo#2026pass"
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
+DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 
 def credit_code(body17: str) -> str:
@@ -53,6 +56,11 @@ class Command(BaseCommand):
 
         reviewer = self._user("bureau", kind=User.Kind.BUREAU, real_name="周敏")
         reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
+        for user in (admin, reviewer):
+            # A known authenticator key, so the demo needs no phone: see demo_totp.
+            TOTPDevice.objects.get_or_create(
+                user=user, confirmed=True, defaults={"name": "演示", "key": DEMO_TOTP_KEY}
+            )
 
         approved = self._unit("unit", "武汉示范大学", credit_code("12420000441600000"))
         if approved.status == UnitStatus.PENDING:
@@ -80,6 +88,10 @@ class Command(BaseCommand):
             ("expert", "个人账号，所属单位：武汉示范大学"),
         ]:
             self.stdout.write(f"  {username:<8} {role}")
+        self.stdout.write(
+            "admin 和 bureau 登录后需输入两步验证码：python manage.py demo_totp 显示当前验证码，"
+            f"或在身份验证器中添加密钥 {DEMO_TOTP_BASE32}。"
+        )
 
     def _user(self, username: str, **fields) -> User:
         user, created = User.objects.get_or_create(username=username, defaults=fields)

@@ -1,0 +1,305 @@
+"""Logging in at MLPS level 3: lockouts, passwords, the second factor and session limits."""
+
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.middleware import LOGGED_IN_AT
+from accounts.models import Unit
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "accounts:login"
+
+
+def post_login(client, username, password, **extra):
+    return client.post(reverse(LOGIN), {"username": username, "password": password}, **extra)
+
+
+def fail(client, username, times, **extra):
+    for _ in range(times):
+        response = post_login(client, username, "Wrong#Pass2026", **extra)
+    return response
+
+
+# Lockout
+
+
+def test_five_failures_lock_the_username_for_30_minutes_with_a_message(unit):
+    applicant = factories.make_applicant(unit)
+    client = Client()
+    assert fail(client, applicant.username, 4).status_code == 200
+    locked = fail(client, applicant.username, 1)
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "已暂时锁定" in page and "锁定30分钟" in page and "之后再试" in page
+    # Even the right password is refused while locked, from another address too.
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    assert post_login(other, applicant.username, factories.PASSWORD).status_code == 429
+
+
+def test_the_address_is_a_second_key(unit):
+    client = Client(REMOTE_ADDR="198.51.100.8")
+    for n in range(5):
+        post_login(client, f"nobody{n}", "Wrong#Pass2026")
+    applicant = factories.make_applicant(unit)
+    assert post_login(client, applicant.username, factories.PASSWORD).status_code == 429
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_count(unit):
+    applicant = factories.make_applicant(unit)
+    client = Client()
+    for n in range(5):
+        post_login(
+            client, applicant.username, "Wrong#Pass2026", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        )
+    response = post_login(
+        client, applicant.username, factories.PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99"
+    )
+    assert response.status_code == 429
+
+
+def test_admin_login_is_locked_out_too():
+    get_user_model().objects.create_superuser("op", "op@example.com", "Op#Pass2026x")
+    client = Client()
+    for _ in range(5):
+        client.post(reverse("admin:login"), {"username": "op", "password": "wrong"})
+    response = client.post(reverse("admin:login"), {"username": "op", "password": "Op#Pass2026x"})
+    assert response.status_code == 429
+
+
+# Passwords
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Ab1", "密码长度太短"),
+        ("abcdefgh1", "至少3种"),
+        ("password123", "太常见"),
+        ("12345678901", "密码只包含数字"),
+    ],
+)
+def test_each_password_rule_has_a_chinese_message(client, unit, password, message):
+    response = client.post(
+        reverse("accounts:register_individual"),
+        {
+            "username": "wang",
+            "password1": password,
+            "password2": password,
+            "real_name": "王",
+            "id_type": "resident",
+            "id_number": factories.resident_id(),
+            "mobile": "13712345678",
+            "email": "w@example.com",
+            "unit": unit.pk,
+        },
+    )
+    assert message in " ".join(response.context["form"].errors["password1"])
+
+
+def test_password_similar_to_the_username_is_refused(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    new = applicant.username.capitalize() + "#1"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert "太相似" in " ".join(response.context["form"].errors["new_password2"])
+
+
+def test_change_password_page(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "New#Secret2026",
+            "new_password2": "New#Secret2026",
+        },
+        follow=True,
+    )
+    assert "密码已修改" in response.content.decode()
+    applicant.refresh_from_db()
+    assert applicant.check_password("New#Secret2026")
+
+
+def test_password_reset_by_email(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.post(reverse("accounts:password_reset"), {"email": applicant.email})
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert applicant.username in body
+    link = next(line for line in body.splitlines() if "/password/reset/" in line)
+    page = client.get(link.split("testserver", 1)[1], follow=True)
+    response = client.post(
+        page.redirect_chain[-1][0],
+        {"new_password1": "Reset#Secret2026", "new_password2": "Reset#Secret2026"},
+        follow=True,
+    )
+    assert "密码已重设" in response.content.decode()
+    applicant.refresh_from_db()
+    assert applicant.check_password("Reset#Secret2026")
+
+
+# The second factor
+
+
+def log_in_with_password(user) -> Client:
+    client = Client()
+    response = post_login(client, user.username, factories.PASSWORD)
+    assert response.status_code == 302
+    return client
+
+
+def test_reviewer_reaches_no_page_before_the_second_factor(reviewer):
+    client = log_in_with_password(reviewer)
+    for url in [
+        reverse("experts:bureau_queue"),
+        reverse("accounts:bureau_unit_queue"),
+        reverse("experts:pool"),
+        reverse("admin:index"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("accounts:two_factor")), url
+
+
+def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(reviewer):
+    client = log_in_with_password(reviewer)
+    page = client.get(reverse("accounts:two_factor"), {"next": reverse("experts:pool")})
+    html = page.content.decode()
+    assert 'src="data:image/svg+xml' in html and "绑定" in html
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    response = client.post(
+        reverse("accounts:two_factor"),
+        {"code": factories.totp_code(device), "next": reverse("experts:pool")},
+    )
+    assert response.url == reverse("experts:pool")
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get(reverse("experts:bureau_queue")).status_code == 200
+
+
+def test_a_replayed_code_is_refused(reviewer):
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    code = factories.totp_code(device)
+    first = log_in_with_password(reviewer)
+    assert first.post(reverse("accounts:two_factor"), {"code": code}).status_code == 302
+
+    second = log_in_with_password(reviewer)
+    replay = second.post(reverse("accounts:two_factor"), {"code": code})
+    assert replay.status_code == 200
+    assert "已使用过" in replay.content.decode()
+    assert second.get(reverse("experts:bureau_queue")).status_code == 302
+
+
+def test_an_open_redirect_through_next_is_refused(reviewer):
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = log_in_with_password(reviewer)
+    response = client.post(
+        reverse("accounts:two_factor"),
+        {"code": factories.totp_code(device), "next": "https://evil.example.com/"},
+    )
+    assert response.url == reverse("home")
+
+
+def test_operator_needs_the_second_factor_for_admin():
+    get_user_model().objects.create_superuser("op", "op@example.com", factories.PASSWORD)
+    client = Client()
+    client.post(reverse("admin:login"), {"username": "op", "password": factories.PASSWORD})
+    response = client.get(reverse("admin:experts_expertapplication_changelist"))
+    assert response.url.startswith(reverse("accounts:two_factor"))
+
+
+def test_applicant_may_enrol_voluntarily_and_is_then_held_to_it(unit):
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    assert client.get(reverse("experts:home")).status_code == 200
+    client.get(reverse("accounts:two_factor"))
+    device = TOTPDevice.objects.get(user=applicant)
+    client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+
+    later = log_in_with_password(applicant)
+    assert later.get(reverse("experts:home")).url.startswith(reverse("accounts:two_factor"))
+
+
+# Sessions
+
+
+def test_session_key_changes_at_login(unit):
+    applicant = factories.make_applicant(unit)
+    client = Client()
+    client.get(reverse(LOGIN))
+    client.session.save()
+    before = client.session.session_key
+    post_login(client, applicant.username, factories.PASSWORD)
+    assert client.session.session_key != before
+
+
+def test_a_logged_out_cookie_is_refused(unit):
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    cookie = client.cookies["sessionid"].value
+    client.post(reverse("accounts:logout"))
+    thief = Client()
+    thief.cookies["sessionid"] = cookie
+    assert thief.get(reverse("experts:home")).status_code == 302
+
+
+def test_sessions_end_after_30_idle_minutes(settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_sessions_end_12_hours_after_login_however_active(unit):
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    session = client.session
+    session[LOGGED_IN_AT] = time.time() - 12 * 60 * 60 - 1
+    session.save()
+    response = client.get(reverse("experts:home"), follow=True)
+    assert "登录已超过12小时" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_deactivating_a_user_ends_their_session(unit):
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    applicant.is_active = False
+    applicant.save()
+    assert client.get(reverse("experts:home")).status_code == 302
+
+
+def test_deactivating_a_unit_ends_its_peoples_sessions_and_refuses_their_login(unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    person = log_in_with_password(applicant)
+    unit_client = log_in_with_password(factories.unit_account(unit))
+    Unit.objects.filter(pk=unit.pk).update(is_active=False)
+
+    for client, url in [(person, "experts:home"), (unit_client, "experts:unit_people")]:
+        response = client.get(reverse(url), follow=True)
+        assert "单位账号已停用" in response.content.decode()
+    again = post_login(Client(), applicant.username, factories.PASSWORD)
+    assert "单位账号已停用" in again.content.decode()
+
+
+# Headers
+
+
+def test_pages_send_a_content_security_policy_of_the_portals_own_files(client):
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
