@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
@@ -262,7 +263,21 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class UsernameLengthMixin:
+    def clean_username(self):
+        # AuthenticationForm sets max_length after building its validators, so it checks none;
+        # an over-long name would reach authenticate() and the lockout records.
+        username = self.cleaned_data["username"]
+        if len(username) > User._meta.get_field("username").max_length:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        return username
+
+
+class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
+    pass
+
+
+class LoginForm(UsernameLengthMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "用户名或密码错误，请重新输入。连续输错5次，账号将被锁定30分钟。",
         "inactive": "该账号已被停用，如有疑问请致电科技局。",

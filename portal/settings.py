@@ -224,5 +224,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The twilio client logs every request's headers at INFO.
-    "loggers": {"twilio": {"level": "WARNING"}},
+    "loggers": {"twilio": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

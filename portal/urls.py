@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.forms import AdminLoginForm
 from portal import views
 
 admin.site.site_header = "专家入库系统运维管理"
 admin.site.site_title = "专家入库系统"
 admin.site.index_title = "运维管理"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),

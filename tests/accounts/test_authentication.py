@@ -303,3 +303,9 @@ def test_pages_send_a_content_security_policy_of_the_portals_own_files(client):
     assert directives["script-src"] == "'self'"
     assert directives["object-src"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
+
+
+@pytest.mark.parametrize("url_name", ["accounts:login", "admin:login"])
+def test_an_overlong_username_is_an_ordinary_failure(url_name):
+    response = Client().post(reverse(url_name), {"username": "x" * 5000, "password": "y"})
+    assert response.status_code == 200

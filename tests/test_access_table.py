@@ -1,0 +1,190 @@
+"""Who reaches what: every named URL × every role → the status it must answer (pretalx style).
+
+A second test walks every URL pattern the project defines (as Zulip's URL test does) and fails
+on any name missing from the table, so no page ships without a decision about who may see it.
+"""
+
+import pytest
+from django.contrib.admin.sites import site as admin_site
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import UnitStatus
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "anonymous",
+    "applicant",
+    "other_applicant",
+    "own_unit",
+    "other_unit",
+    "pending_unit",
+    "reviewer",
+    "operator",
+]
+APPLICANTS = {"applicant", "other_applicant"}
+APPROVED_UNITS = {"own_unit", "other_unit"}
+UNITS = APPROVED_UNITS | {"pending_unit"}
+BUREAU = {"reviewer", "operator"}
+LOGGED_IN = set(ROLES) - {"anonymous"}
+
+OK, REDIRECT, FORBIDDEN, MISSING, NOT_ALLOWED = 200, 302, 403, 404, 405
+
+
+def only(roles, status_if=OK, anonymous=REDIRECT, others=FORBIDDEN):
+    """Status by role: `roles` get status_if, visitors are sent to log in, the rest `others`."""
+    return {
+        role: anonymous if role == "anonymous" else (status_if if role in roles else others)
+        for role in ROLES
+    }
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+# url name → (kwargs builder, {role: status}) for a GET.
+TABLE = {
+    "home": (None, {**everyone(REDIRECT), "anonymous": OK}),
+    "accounts:login": (None, {**everyone(REDIRECT), "anonymous": OK}),
+    "accounts:logout": (None, everyone(NOT_ALLOWED)),
+    "accounts:register": (None, everyone(OK)),
+    "accounts:register_unit": (None, everyone(OK)),
+    "accounts:register_individual": (None, everyone(OK)),
+    "accounts:unit_search": (None, everyone(OK)),
+    "accounts:two_factor": (None, only(LOGGED_IN)),
+    "accounts:password_change": (None, only(LOGGED_IN)),
+    "accounts:password_change_done": (None, only(LOGGED_IN)),
+    "accounts:password_reset": (None, everyone(OK)),
+    "accounts:password_reset_done": (None, everyone(OK)),
+    "accounts:password_reset_confirm": (
+        lambda w: {"uidb64": "MQ", "token": "set-password"},
+        everyone(OK),  # an invalid link answers with its own page
+    ),
+    "accounts:password_reset_complete": (None, everyone(OK)),
+    "accounts:licence": (
+        lambda w: {"pk": w["unit"].pk},
+        {**only({"own_unit"} | BUREAU, others=MISSING), "applicant": MISSING},
+    ),
+    "accounts:unit_home": (None, only(UNITS)),
+    # Only a 未通过 unit resubmits; the others are sent back to their start page.
+    "accounts:unit_resubmit": (None, only(UNITS, status_if=REDIRECT)),
+    "accounts:unit_profile": (None, only(APPROVED_UNITS)),
+    "accounts:bureau_unit_queue": (None, only(BUREAU)),
+    "accounts:bureau_unit_detail": (lambda w: {"pk": w["unit"].pk}, only(BUREAU)),
+    "accounts:bureau_unit_approve": (lambda w: {"pk": w["pending"].pk}, everyone(NOT_ALLOWED)),
+    "accounts:bureau_unit_reject": (lambda w: {"pk": w["pending"].pk}, everyone(NOT_ALLOWED)),
+    "experts:home": (None, only(APPLICANTS)),
+    "experts:form": (None, only(APPLICANTS)),
+    "experts:revise": (None, everyone(NOT_ALLOWED)),
+    "experts:unit_people": (None, only(APPROVED_UNITS)),
+    "experts:unit_detail": (
+        lambda w: {"pk": w["application"].pk},
+        {**only({"own_unit"}), "other_unit": MISSING},
+    ),
+    "experts:unit_recommend": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:unit_return": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_queue": (None, only(BUREAU)),
+    "experts:bureau_detail": (lambda w: {"pk": w["application"].pk}, only(BUREAU)),
+    "experts:bureau_approve": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:pool": (None, only(BUREAU)),
+}
+# Django admin: operators only (staff with the second factor); everyone else meets the admin's
+# own login page. Every registered model's changelist and add page is tried.
+ADMIN_TABLE = {**only({"operator"}, others=REDIRECT)}
+# Records nobody adds by hand: history, the SMS outbox, and django-axes' login records.
+ADMIN_READ_ONLY_MODELS = {
+    "unittransition",
+    "applicationtransition",
+    "smsmessage",
+    "accessattempt",
+    "accesslog",
+    "accessfailurelog",
+}
+
+
+@pytest.fixture
+def world(db):
+    unit = factories.make_unit(name="本单位")
+    other = factories.make_unit(name="他单位")
+    pending = factories.make_unit(UnitStatus.PENDING, name="待审单位")
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    users = {
+        "anonymous": None,
+        "applicant": applicant,
+        "other_applicant": factories.make_applicant(unit),
+        "own_unit": factories.unit_account(unit),
+        "other_unit": factories.unit_account(other),
+        "pending_unit": factories.unit_account(pending),
+        "reviewer": factories.make_reviewer(),
+        "operator": get_user_model().objects.create_superuser("op", "op@example.com", "x"),
+    }
+    return {
+        "unit": unit,
+        "pending": pending,
+        "application": applicant.application,
+        "users": users,
+    }
+
+
+def status_for(client, world, role, url):
+    if world["users"][role] is not None:
+        client.force_login(world["users"][role])
+    return client.get(url).status_code
+
+
+CELLS = [(name, role) for name in TABLE for role in ROLES]
+
+
+@pytest.mark.parametrize(("url_name", "role"), CELLS, ids=[f"{n}-{r}" for n, r in CELLS])
+def test_access_table(client, world, url_name, role):
+    kwargs_for, expected = TABLE[url_name]
+    url = reverse(url_name, kwargs=kwargs_for(world) if kwargs_for else None)
+    assert status_for(client, world, role, url) == expected[role]
+
+
+def admin_urls():
+    urls = [reverse("admin:index")]
+    for model in admin_site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls.append(reverse(f"{prefix}_changelist"))
+        if model._meta.model_name not in ADMIN_READ_ONLY_MODELS:
+            urls.append(reverse(f"{prefix}_add"))
+    return urls
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_access(client, world, role):
+    statuses = {url: status_for(client, world, role, url) for url in admin_urls()}
+    assert set(statuses.values()) == {ADMIN_TABLE[role]}, statuses
+
+
+def url_patterns(resolver=None, namespace=""):
+    """(namespace, name or the pattern itself) of every URL the project answers."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_patterns(entry, inner)
+        elif isinstance(entry, URLPattern):
+            yield namespace, f"{namespace}{entry.name}" if entry.name else str(entry.pattern)
+
+
+def test_every_url_the_project_defines_is_in_the_table():
+    # The admin's own URLs follow test_admin_access's rule: staff with the second factor only.
+    missing = [
+        name
+        for namespace, name in url_patterns()
+        if name not in TABLE and not namespace.startswith("admin:")
+    ]
+    assert missing == [], f"decide who may see these and add them to TABLE: {missing}"
+
+
+def test_cells_tried():
+    # 34 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access.
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 272
+    assert len(admin_urls()) == 19
