@@ -140,6 +140,7 @@ def approve_application(
     """审核通过 (bureau) → 审核通过, with one SMS to the applicant after commit."""
     with transaction.atomic():
         locked = _lock(application)
+        _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
         fire(locked, "approve", actor, comment=comment.strip(), update_fields=["decided_at"])
         _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
@@ -153,6 +154,7 @@ def reject_application(application: ExpertApplication, actor, reason: str) -> Ex
         raise WorkflowError("请填写审核不通过的理由。")
     with transaction.atomic():
         locked = _lock(application)
+        _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
         fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
         _decision_sms(
@@ -168,6 +170,12 @@ def revise_application(application: ExpertApplication, actor) -> ExpertApplicati
         locked = _lock(application)
         fire(locked, "revise", actor)
     return locked
+
+
+def _refuse_own(application: ExpertApplication, actor) -> None:
+    # The FSM permission refuses it too; this says why in words the reviewer understands.
+    if application.user_id == actor.pk:
+        raise WorkflowError("审核员不能审核自己的专家申请，请由其他审核员处理。")
 
 
 def _decision_sms(application: ExpertApplication, text: str) -> None:
