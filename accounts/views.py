@@ -30,6 +30,8 @@ from accounts.forms import (
 from accounts.models import Unit, UnitStatus
 from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
 from accounts.selectors import units_for
+from audit.log import record
+from audit.models import AuditEvent
 from portal.views import filtered_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
 
@@ -194,6 +196,7 @@ def licence_download(request, pk):
         as_attachment=suffix not in INLINE_SUFFIXES,
         filename=f"licence-{unit.credit_code}{suffix}",
     )
+    record(AuditEvent.Action.LICENCE_DOWNLOAD, request=request, obj=unit)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     response["Cache-Control"] = "private, no-store"

@@ -103,7 +103,12 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
     """提交: a complete application moves to 待单位推荐 and the form becomes read-only."""
     with transaction.atomic():
         locked = _lock(application)
-        if is_owner(locked, actor) and locked.status == ApplicationStatus.DRAFT:
+        if is_owner(locked, actor) and locked.status != ApplicationStatus.DRAFT:
+            # Mostly a double click: the first click already submitted it.
+            raise WorkflowError(
+                f"专家信息已提交，当前专家状态为「{locked.get_status_display()}」，无需重复提交。"
+            )
+        if is_owner(locked, actor):
             missing = missing_for_submission(locked)
             if missing:
                 raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))

@@ -5,10 +5,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from audit.log import record
+from audit.models import AuditEvent
 from experts import services
 from experts.choices import TitleLevel
 from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
-from experts.models import ACTIONS_WITH_REASON, ApplicationStatus, Discipline
+from experts.models import (
+    ACTIONS_WITH_REASON,
+    EDITABLE,
+    ApplicationStatus,
+    Discipline,
+    ExpertApplication,
+)
 from experts.permissions import can_view_content
 from experts.selectors import applications_for
 from portal.views import filtered_page, perform, posted, role_required
@@ -106,6 +114,11 @@ def application_form(request):
         success="已提交，专家状态变更为“待单位推荐”，请等待单位审核推荐。",
     ):
         return redirect("experts:home")
+    # Submitted meanwhile (a double click)? Then the home page shows the status it reached.
+    # (A fresh query: django-fsm's refresh_from_db toggles a class attribute, unsafe in threads.)
+    status = ExpertApplication.objects.filter(pk=application.pk).values_list("status", flat=True)
+    if status.get() not in EDITABLE:
+        return redirect("experts:home")
     return _render_form(request, form, status=400)
 
 
@@ -139,10 +152,14 @@ def unit_people(request):
 
 
 def _detail(request, application, template, forms=None, status=200):
+    show_content = can_view_content(application, request.user)
+    if show_content and request.method == "GET":
+        # The page shows the ID number and bank details to someone other than their owner.
+        record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
     context = {
         "application": application,
         "history": _reasons(application),
-        "show_content": can_view_content(application, request.user),
+        "show_content": show_content,
         # The bureau needs to know which reviewer decided; applicants see roles only.
         "show_actor_names": is_bureau_reviewer(request.user),
         "comment_form": CommentForm(),

@@ -4,10 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
 from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_account
+from audit.log import record
+from audit.models import AuditEvent
 from portal.workflow import WorkflowError
 
 PAGE_SIZE = 25
@@ -60,6 +63,14 @@ def perform(request, action, *args, success: str, **kwargs) -> bool:
         action(*args, **kwargs)
     except WorkflowError as error:
         messages.error(request, str(error))
+        subject = args[0] if args and isinstance(args[0], models.Model) else None
+        record(
+            AuditEvent.Action.TRANSITION,
+            request=request,
+            obj=subject,
+            result=AuditEvent.Result.FAILURE,
+            detail=str(error),
+        )
         return False
     messages.success(request, success)
     return True

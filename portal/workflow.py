@@ -8,6 +8,8 @@ from django.db import models
 from django_fsm import can_proceed
 
 from accounts.permissions import role_label
+from audit.log import record
+from audit.models import AuditEvent
 
 
 class WorkflowError(Exception):
@@ -29,6 +31,10 @@ def action_label(obj: models.Model | type[models.Model], action: str) -> str:
     return transition_of(obj, action).custom.get("label", action)
 
 
+def _status_label(obj: models.Model, value: str) -> str:
+    return dict(obj._meta.get_field("status").flatchoices).get(value, value)
+
+
 def fire(locked: models.Model, action: str, actor, *, comment: str = "", update_fields=()):
     """Fire `action` on a row the caller has locked with select_for_update; write its history.
 
@@ -45,6 +51,13 @@ def fire(locked: models.Model, action: str, actor, *, comment: str = "", update_
     from_status = locked.status
     getattr(locked, action)()
     locked.save(update_fields=["status", *update_fields])
+    # In the same transaction as the change: a change that rolls back leaves no audit row.
+    record(
+        AuditEvent.Action.TRANSITION,
+        actor=actor,
+        obj=locked,
+        detail=f"{label}：{_status_label(locked, from_status)} → {locked.get_status_display()}",
+    )
     return locked.history.create(
         actor=actor,
         actor_role=role_label(actor),

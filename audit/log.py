@@ -1,0 +1,73 @@
+"""Writing audit events: one function, used by signals, services and views."""
+
+import json
+import logging
+from contextvars import ContextVar
+
+from django.db import models
+
+from accounts.middleware import client_ip
+from accounts.permissions import role_label
+from audit.models import AuditEvent
+
+# Every event is also written to this logger as one JSON line, for shipping off the host
+# (syslog, journald, a log collector): see docs/audit.md.
+shipper = logging.getLogger("portal.audit")
+
+# The request being served, so that services (which take no request) still record the address.
+current_request: ContextVar = ContextVar("current_request", default=None)
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            current_request.reset(token)
+
+
+def record(
+    action: str,
+    *,
+    request=None,
+    actor=None,
+    obj: models.Model | None = None,
+    result: str = AuditEvent.Result.SUCCESS,
+    detail: str = "",
+    username: str = "",
+) -> AuditEvent:
+    request = request if request is not None else current_request.get()
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    event = AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        username=(actor.get_username() if actor is not None else username)[:150],
+        role=role_label(actor) if actor is not None else "访客",
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        result=result,
+        ip=(client_ip(request) or None) if request is not None and request.META else None,
+        detail=detail[:300],
+    )
+    shipper.info(
+        json.dumps(
+            {
+                "at": event.at.isoformat(),
+                "user": event.username,
+                "role": event.role,
+                "action": event.action,
+                "object": f"{event.object_type}:{event.object_id}",
+                "result": event.result,
+                "ip": event.ip,
+                "detail": event.detail,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return event

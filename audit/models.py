@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event (MLPS 安全审计): who, in what role, did what to which object,
+    with what result, when and from where. Never a password, a code or a full ID number."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "登录成功"
+        LOGIN_FAILED = "login_failed", "登录失败"
+        LOCKED_OUT = "locked_out", "登录锁定"
+        LOGOUT = "logout", "退出登录"
+        TRANSITION = "transition", "状态变更"
+        VIEW_PERSONAL_DATA = "view_personal", "查看完整个人信息"
+        LICENCE_DOWNLOAD = "licence", "查看营业执照扫描件"
+        ADMIN_CHANGE = "admin_change", "后台修改"
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField("用户名", max_length=150, blank=True)
+    role = models.CharField("角色", max_length=20, blank=True)
+    action = models.CharField("操作", max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField("对象类型", max_length=50, blank=True)
+    object_id = models.CharField("对象编号", max_length=50, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    result = models.CharField("结果", max_length=10, choices=Result.choices)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    detail = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"

@@ -1,0 +1,58 @@
+"""Logins, failures, lockouts and admin changes, caught where Django and django-axes announce
+them."""
+
+from axes.signals import user_locked_out
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from audit.log import record
+from audit.models import AuditEvent
+
+Action, Result = AuditEvent.Action, AuditEvent.Result
+
+
+@receiver(user_logged_in)
+def _login(sender, request, user, **kwargs):
+    record(Action.LOGIN, request=request, actor=user)
+
+
+@receiver(user_logged_out)
+def _logout(sender, request, user, **kwargs):
+    if user is not None:
+        record(Action.LOGOUT, request=request, actor=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # credentials has the password masked by Django; only the username is kept.
+    record(
+        Action.LOGIN_FAILED,
+        request=request,
+        username=str(credentials.get("username", ""))[:150],
+        result=Result.FAILURE,
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    record(
+        Action.LOCKED_OUT,
+        request=request,
+        username=(username or "")[:150],
+        result=Result.FAILURE,
+        detail="连续登录失败，已锁定",
+    )
+
+
+@receiver(post_save, sender=LogEntry)
+def _admin_change(sender, instance, created, **kwargs):
+    if created:
+        record(
+            Action.ADMIN_CHANGE,
+            actor=instance.user,
+            obj=instance.get_edited_object() if not instance.is_deletion() else None,
+            detail=f"{instance.get_action_flag_display()} {instance.content_type} "
+            f"#{instance.object_id} {instance.object_repr}：{instance.get_change_message()}",
+        )

@@ -1,0 +1,145 @@
+"""The audit trail: logins, failures, lockouts, transitions, full views of personal data by
+someone else, licence downloads and admin changes; append-only in PostgreSQL."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from experts import services
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+A = AuditEvent.Action
+
+
+def events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_logins_failures_and_lockouts_are_recorded_without_the_password(unit):
+    applicant = factories.make_applicant(unit)
+    client = Client(REMOTE_ADDR="198.51.100.20")
+    client.post(reverse("accounts:login"), {"username": applicant.username, "password": "Bad#1pw"})
+    client.post(
+        reverse("accounts:login"),
+        {"username": applicant.username, "password": factories.PASSWORD},
+    )
+    failed, ok = events(A.LOGIN_FAILED)[-1], events(A.LOGIN)[-1]
+    assert (failed.username, failed.result, failed.ip) == (
+        applicant.username,
+        "failure",
+        "198.51.100.20",
+    )
+    assert (ok.actor, ok.role, ok.ip) == (applicant, "申请人", "198.51.100.20")
+
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.21").post(
+            reverse("accounts:login"), {"username": "target", "password": "Wrong#pw1"}
+        )
+    assert [e.username for e in events(A.LOCKED_OUT)] == ["target"]
+    everything = " ".join(f"{e.detail} {e.object_repr}" for e in AuditEvent.objects.all())
+    assert "Bad#1pw" not in everything and factories.PASSWORD not in everything
+
+
+def test_every_transition_is_recorded_in_its_transaction(unit, reviewer):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    services.approve_application(applicant.application, reviewer)
+    event = events(A.TRANSITION)[-1]
+    assert (event.actor, event.role, event.result) == (reviewer, "科技局审核员", "success")
+    assert event.object_type == "experts.expertapplication"
+    assert event.detail == "审核通过：待科技局审核 → 审核通过"
+
+    other = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.approve_application(other.application, reviewer)
+        raise RuntimeError("the decision rolls back")
+    assert AuditEvent.objects.filter(object_id=str(other.application.pk)).count() == 0
+
+
+def test_a_refused_action_is_recorded_as_a_failure(client, unit, reviewer):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    client.force_login(reviewer)
+    client.post(reverse("experts:bureau_approve", args=[applicant.application.pk]), {})
+    event = events(A.TRANSITION)[-1]
+    assert (event.result, event.object_id) == ("failure", str(applicant.application.pk))
+    assert "不能执行「审核通过」" in event.detail
+
+
+def test_full_views_of_personal_data_by_others_and_licence_downloads_are_recorded(
+    client, unit, reviewer
+):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    client.force_login(factories.unit_account(unit))
+    client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    client.force_login(reviewer)
+    client.get(reverse("experts:bureau_detail", args=[applicant.application.pk]))
+    client.get(reverse("accounts:licence", args=[unit.pk]))
+    client.force_login(applicant)
+    client.get(reverse("experts:form"))  # the owner's own view is not an event
+
+    views = events(A.VIEW_PERSONAL_DATA)
+    assert [(e.role, e.object_id) for e in views] == [
+        ("单位账号", str(applicant.application.pk)),
+        ("科技局审核员", str(applicant.application.pk)),
+    ]
+    assert [e.object_id for e in events(A.LICENCE_DOWNLOAD)] == [str(unit.pk)]
+    # The full ID number is on the page, never in the audit trail.
+    assert applicant.id_number not in " ".join(e.object_repr + e.detail for e in views)
+
+
+def test_admin_changes_are_recorded(client, unit):
+    operator = get_user_model().objects.create_superuser("op", "op@example.com", "x")
+    client.force_login(operator)
+    pending = factories.make_unit(name="后台改名前")
+    url = reverse("admin:accounts_unit_change", args=[pending.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v not in (None,) and k != "licence"}
+    data["name"] = "后台改名后"
+    client.post(url, data)
+    event = events(A.ADMIN_CHANGE)[-1]
+    assert event.actor == operator and "后台改名后" in event.detail
+
+
+def test_nobody_can_change_the_audit_trail_in_admin(client):
+    operator = get_user_model().objects.create_superuser("op", "op@example.com", "x")
+    client.force_login(operator)
+    event = AuditEvent.objects.create(action=A.LOGIN, result="success", username="x")
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    delete = client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_or_delete_recent_audit_rows():
+    event = AuditEvent.objects.create(action=A.LOGIN, result="success", username="x")
+    for statement in (
+        "UPDATE audit_auditevent SET username = 'y' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [event.pk])
+    event.refresh_from_db()
+    assert event.username == "x"
+
+
+@pytest.mark.postgres
+def test_rows_past_the_retention_period_may_be_purged():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (at, username, role, action, object_type, object_id,"
+            " object_repr, result, detail) VALUES (%s, 'old', '', 'login', '', '', '',"
+            " 'success', '') RETURNING id",
+            [timezone.now() - datetime.timedelta(days=181)],
+        )
+        (old_id,) = cursor.fetchone()
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [old_id])
+    assert not AuditEvent.objects.filter(pk=old_id).exists()
