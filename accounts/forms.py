@@ -244,7 +244,7 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
                 self.add_error("id_number", error)
             else:
                 cleaned["id_number"] = number
-                if User.objects.filter(id_type=id_type, id_number=number).exists():
+                if User.objects.filter(id_number_index=User.id_index(id_type, number)).exists():
                     self.add_error(
                         "id_number",
                         forms.ValidationError(

@@ -9,6 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.licence import validate_licence
+from portal.crypto import EncryptedCharField, blind_index
 from portal.workflow import action_label
 
 
@@ -113,7 +114,9 @@ class User(AbstractUser):
     kind = models.CharField("账号类型", max_length=20, choices=Kind.choices, default=Kind.APPLICANT)
     real_name = models.CharField("姓名", max_length=50, blank=True)
     id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices, blank=True)
-    id_number = models.CharField("证件号码", max_length=30, blank=True)
+    id_number = EncryptedCharField("证件号码", max_length=30, blank=True)
+    # Finds and keeps unique an ID number without storing it readably (portal.crypto).
+    id_number_index = models.CharField(max_length=64, blank=True, editable=False)
     mobile = models.CharField("手机号码", max_length=20, blank=True)
     # For an applicant, 所属单位; for a unit account, the unit it administers.
     unit = models.ForeignKey(
@@ -135,14 +138,25 @@ class User(AbstractUser):
                 name="one_account_per_unit",
             ),
             models.UniqueConstraint(
-                fields=["id_type", "id_number"],
-                condition=~models.Q(id_number=""),
+                fields=["id_number_index"],
+                condition=~models.Q(id_number_index=""),
                 name="one_account_per_id_number",
             ),
         ]
 
     def __str__(self) -> str:
         return self.real_name or self.username
+
+    @staticmethod
+    def id_index(id_type: str, id_number: str) -> str:
+        return blind_index(f"{id_type}:{id_number}") if id_number else ""
+
+    def save(self, *args, **kwargs):
+        self.id_number_index = self.id_index(self.id_type, self.id_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "id_number_index"}
+        super().save(*args, **kwargs)
 
 
 class TransitionRecord(models.Model):

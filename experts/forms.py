@@ -8,7 +8,7 @@ from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import CommentForm, ReasonForm
 from experts.models import Discipline, ExpertApplication
-from experts.services import REQUIRED_FOR_SUBMISSION
+from experts.services import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
 __all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]
@@ -32,7 +32,7 @@ SECTIONS = [
     ("工作单位与联系方式", ["department", "mobile", "office_phone", "email", "address"]),
     ("专业领域与成果", ["disciplines", "research_direction", "resume", "achievements"]),
     ("银行信息", ["bank_name", "bank_account"]),
-    ("承诺", ["integrity_pledge"]),
+    ("承诺", ["integrity_pledge", "sensitive_consent"]),
 ]
 
 INTEGRITY_PLEDGE = (
@@ -99,6 +99,12 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
             "bank_account": "用于发放评审劳务费，12至30位数字。",
         }
 
+    sensitive_consent = forms.BooleanField(
+        label="本人同意上述敏感个人信息处理（单独同意）",
+        required=False,
+        help_text=CONSENT_TEXT + f"（同意书版本：{CONSENT_VERSION}）",
+    )
+
     pledge_text = INTEGRITY_PLEDGE
     fieldsets = SECTIONS
     wide_fields = {"disciplines", "research_direction", "resume", "achievements", "address"}
@@ -120,6 +126,11 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
                 )
         self.fields["integrity_pledge"].widget.attrs["aria-describedby"] = "pledge-text"
         self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
+        self.fields["sensitive_consent"].error_messages["required"] = (
+            "提交前请阅读并勾选敏感个人信息处理同意。"
+        )
+        # Never ticked for the applicant: only their own earlier agreement to this wording.
+        self.initial["sensitive_consent"] = self.instance.consent_version == CONSENT_VERSION
 
     def clean(self):
         cleaned = super().clean()
@@ -135,8 +146,15 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
 
     def valid_values(self) -> dict:
         """What the applicant typed that is well formed: saved even when other fields fail."""
-        return {
+        values = {
             name: value
             for name, value in self.cleaned_data.items()
-            if name != "disciplines" and name not in self.errors
+            if name not in ("disciplines", "sensitive_consent") and name not in self.errors
         }
+        if "sensitive_consent" in self.cleaned_data:
+            agreed = self.cleaned_data["sensitive_consent"]
+            if agreed and self.instance.consent_version != CONSENT_VERSION:
+                values.update(consent_version=CONSENT_VERSION, consent_at=timezone.now())
+            elif not agreed:
+                values.update(consent_version="", consent_at=None)  # withdrawn before 提交
+        return values

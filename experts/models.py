@@ -12,6 +12,7 @@ from experts.choices import (
     Gender,
     TitleLevel,
 )
+from portal.crypto import EncryptedCharField
 
 
 class ApplicationStatus(models.TextChoices):
@@ -94,9 +95,12 @@ class ExpertApplication(FSMModelMixin, models.Model):
     achievements = models.TextField("主要业绩与成果", max_length=4000, blank=True)
     # 银行信息
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
-    bank_account = models.CharField("银行账号", max_length=30, blank=True)
+    bank_account = EncryptedCharField("银行账号", max_length=30, blank=True)
     # 承诺
     integrity_pledge = models.BooleanField("诚信承诺", default=False)
+    # PIPL art. 29: a separate consent to processing sensitive personal information.
+    consent_version = models.CharField("敏感个人信息处理同意书版本", max_length=20, blank=True)
+    consent_at = models.DateTimeField("同意时间", null=True, blank=True)
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -42,6 +42,16 @@ REQUIRED_FOR_SUBMISSION = (
     "bank_name",
     "bank_account",
     "integrity_pledge",
+    "sensitive_consent",
+)
+
+# The consent text the applicant agrees to; a new wording gets a new version, and applications
+# agreed to an older one must agree again before 提交.
+CONSENT_VERSION = "2026-11"
+CONSENT_TEXT = (
+    "本人同意武汉市科学技术局为专家入库审核、专家遴选和发放评审劳务费的目的，"
+    "处理本人的身份证件号码、银行账号等敏感个人信息；上述信息仅由本人所在单位和科技局审核人员查看，"
+    "加密存储，不用于其他目的。本人可随时联系科技局撤回同意或要求删除。"
 )
 
 
@@ -49,6 +59,10 @@ def missing_for_submission(application: ExpertApplication) -> list[str]:
     """Labels of required fields still empty, in form order."""
     missing = []
     for name in REQUIRED_FOR_SUBMISSION:
+        if name == "sensitive_consent":
+            if application.consent_version != CONSENT_VERSION:
+                missing.append("敏感个人信息处理同意")
+            continue
         field = ExpertApplication._meta.get_field(name)
         if name == "disciplines":
             empty = application.pk is None or not application.disciplines.exists()

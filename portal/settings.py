@@ -207,6 +207,21 @@ if BEHIND_TLS_PROXY:
     # The proxy terminates TLS and says so in X-Forwarded-Proto; trust it only when told to.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# ID and bank numbers are encrypted at rest (portal.crypto). Keys from the environment only;
+# a development server derives throwaway ones from its SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
+if DEBUG and not FIELD_ENCRYPTION_KEYS:
+    import base64
+    import hashlib
+
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+    FIELD_HMAC_KEY = FIELD_HMAC_KEY or hashlib.sha256(f"hmac:{SECRET_KEY}".encode()).hexdigest()
+if not FIELD_ENCRYPTION_KEYS or not FIELD_HMAC_KEY:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and FIELD_HMAC_KEY must be set.")
+
 # SMS: a backend class, like EMAIL_BACKEND. Console prints; Twilio sends for real.
 SMS_BACKEND = env.str("SMS_BACKEND", default="experts.sms.console.ConsoleBackend")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

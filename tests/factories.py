@@ -13,7 +13,7 @@ from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 from experts.choices import DISCIPLINES
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
-from experts.services import open_application
+from experts.services import CONSENT_VERSION, open_application
 
 PASSWORD = "Test#Pass2026"
 _serial = itertools.count(1)
@@ -100,6 +100,7 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
     if complete:
         for name_, value in complete_values().items():
             setattr(application, name_, value)
+        application.consent_version, application.consent_at = CONSENT_VERSION, timezone.now()
         application.save()
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
     submitted = None if status == ApplicationStatus.DRAFT else timezone.now()
@@ -143,6 +144,7 @@ def application_post_data(user: User, action="save", **overrides) -> dict:
         "office_phone": "027-87541234",
         "admin_position": "",
         "integrity_pledge": "on",
+        "sensitive_consent": "on",
         "disciplines": [
             str(pk) for pk in Discipline.objects.filter(code="01").values_list("pk", flat=True)
         ],

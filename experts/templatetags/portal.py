@@ -25,6 +25,13 @@ BADGE_CLASSES = {
 }
 
 
+def consent_text(application) -> str:
+    if not application.consent_at:
+        return "未同意"
+    at = timezone.localtime(application.consent_at)
+    return f"已同意（版本{application.consent_version}，{at:%Y-%m-%d %H:%M}）"
+
+
 @register.simple_tag
 def status_badge(obj):
     """The object's state as a coloured badge, labelled in the manual's words."""
@@ -92,6 +99,9 @@ def application_sections(context, application):
         if title == "工作单位与联系方式":
             rows.append(("工作单位", user.unit.name if user.unit else ""))
         for name in names:
+            if name == "sensitive_consent":  # a form field; the model keeps version and time
+                rows.append(("敏感个人信息处理同意", consent_text(application)))
+                continue
             field = application._meta.get_field(name)
             if name == "disciplines":
                 value = "、".join(d.name for d in application.disciplines.all())

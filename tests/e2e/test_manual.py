@@ -45,6 +45,7 @@ def fill_expert_form(tab, *, complete: bool) -> None:
     page.get_by_label("开户银行").fill("中国银行武汉东湖支行")
     page.get_by_label("银行账号").fill("6216600100001234564")
     page.get_by_label("本人已阅读并同意上述诚信承诺").check()
+    page.get_by_label("本人同意上述敏感个人信息处理（单独同意）").check()
 
 
 def expect_status(tab, label: str) -> None:

@@ -82,3 +82,27 @@ def test_bank_account_is_masked_for_the_unit_but_not_for_owner_or_bureau(client,
 
     client.force_login(applicant)
     assert full in client.get(reverse("experts:form")).content.decode()
+
+
+def test_submission_needs_the_separate_unticked_consent_and_stores_its_version(client, unit):
+    from experts.services import CONSENT_VERSION
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    client.force_login(applicant)
+    page = client.get(reverse("experts:form")).content.decode()
+    assert 'name="sensitive_consent"' in page
+    assert 'name="sensitive_consent" checked' not in page  # never ticked for the applicant
+
+    data = factories.application_post_data(applicant, "submit")
+    del data["sensitive_consent"]
+    refused = client.post(reverse("experts:form"), data)
+    assert refused.status_code == 400
+    assert "提交前请阅读并勾选敏感个人信息处理同意" in refused.content.decode()
+    application = applicant.application
+    application.refresh_from_db()
+    assert (application.status, application.consent_at) == (ApplicationStatus.DRAFT, None)
+
+    client.post(reverse("experts:form"), factories.application_post_data(applicant, "submit"))
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PENDING_UNIT
+    assert application.consent_version == CONSENT_VERSION and application.consent_at is not None

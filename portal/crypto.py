@@ -1,0 +1,58 @@
+"""Personal numbers at rest: encrypted with Fernet, found and kept unique through a keyed hash.
+
+The keys come from the environment (FIELD_ENCRYPTION_KEYS, FIELD_HMAC_KEY), never the
+database or the repository: a database dump alone reveals no ID or bank number.
+"""
+
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+@cache
+def _fernet() -> MultiFernet:
+    keys = settings.FIELD_ENCRYPTION_KEYS
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set.")
+    # The first key encrypts; all of them decrypt, so keys can be rotated (see .env.example).
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A stored personal number cannot be decrypted: FIELD_ENCRYPTION_KEYS lacks its key."
+        ) from None
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash (HMAC-SHA256) to look a number up and keep it unique without storing it."""
+    return hmac.new(settings.FIELD_HMAC_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+class EncryptedCharField(models.TextField):
+    """A short text stored encrypted; the empty string stays empty (nothing to hide)."""
+
+    def from_db_value(self, value, expression, connection):
+        return decrypt(value) if value else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return encrypt(value) if value else value
+
+    def formfield(self, **kwargs):
+        # Shown and typed as a one-line field, as the plain CharField it replaces.
+        from django import forms
+
+        return super().formfield(**{"widget": forms.TextInput, **kwargs})

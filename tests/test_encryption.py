@@ -1,0 +1,71 @@
+"""ID and bank numbers are encrypted at rest: a dump of the database holds neither."""
+
+import os
+import subprocess
+
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from experts.models import ExpertApplication
+from tests import factories
+
+
+@pytest.mark.django_db
+def test_numbers_are_stored_encrypted_and_read_back_in_clear(unit):
+    applicant = factories.make_applicant(unit)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id_number, id_number_index FROM accounts_user WHERE id = %s", [applicant.pk]
+        )
+        stored_id, index = cursor.fetchone()
+        cursor.execute(
+            "SELECT bank_account FROM experts_expertapplication WHERE user_id = %s", [applicant.pk]
+        )
+        (stored_bank,) = cursor.fetchone()
+    assert applicant.id_number not in stored_id and stored_id.startswith("gAAAA")
+    assert "6222020200112233446" not in stored_bank and stored_bank.startswith("gAAAA")
+    assert len(index) == 64 and applicant.id_number not in index
+    fresh = User.objects.get(pk=applicant.pk)
+    assert fresh.id_number == applicant.id_number
+    assert ExpertApplication.objects.get(user=fresh).bank_account == "6222020200112233446"
+
+
+@pytest.mark.django_db
+def test_the_same_number_encrypts_differently_but_indexes_the_same(unit):
+    first = factories.make_applicant(unit)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM accounts_user WHERE id = %s", [first.pk])
+        (token,) = cursor.fetchone()
+    assert User.id_index("resident", first.id_number) == first.id_number_index
+    assert token != User._meta.get_field("id_number").get_prep_value(first.id_number)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_database_dump_holds_no_plaintext_id_or_bank_number(reference_data, unit):
+    applicants = [factories.make_applicant(unit) for _ in range(3)]
+    numbers = [a.id_number for a in applicants] + ["6222020200112233446", "622202020011223344"]
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+    dump = subprocess.run(
+        [
+            "pg_dump",
+            "--data-only",
+            "-h",
+            db.get("HOST") or "127.0.0.1",
+            "-p",
+            str(db.get("PORT") or 5432),
+            "-U",
+            db.get("USER") or "postgres",
+            db["NAME"],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert applicants[0].real_name in dump  # the dump did include the rows
+    leaked = [number for number in numbers if number in dump]
+    assert leaked == []
