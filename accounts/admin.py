@@ -7,6 +7,7 @@ from accounts import services
 from accounts.choices import UnitStatus, UserKind
 from accounts.forms import UnitAdminForm
 from accounts.models import Unit, UnitTransition, User
+from accounts.validators import display_mobile, mask, mask_id_number
 from experts.models import IN_REVIEW
 from portal.admin import (
     HistoryAdmin,
@@ -44,8 +45,22 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ["unit"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        ("门户信息", {"fields": ["kind", "real_name", "id_type", "id_number", "mobile", "unit"]}),
+        (
+            "门户信息",
+            {"fields": ["kind", "real_name", "id_type", "masked_id", "masked_mobile", "unit"]},
+        ),
     ]
+    # Operators need not see whole personal numbers; people correct their own mobile on the
+    # expert form, and an ID number is corrected through the person's unit.
+    readonly_fields = ["masked_id", "masked_mobile"]
+
+    @admin.display(description="证件号码")
+    def masked_id(self, user):
+        return mask_id_number(user.id_number)
+
+    @admin.display(description="手机号码")
+    def masked_mobile(self, user):
+        return mask(display_mobile(user.mobile), 3)
 
 
 @admin.register(Unit)

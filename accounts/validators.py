@@ -144,6 +144,11 @@ def clean_bank_account(value: str) -> str:
     return account
 
 
+def mask_id_number(value: str) -> str:
+    """4201**********1234: the region and the last digits, never the birth date."""
+    return mask(value, 4)
+
+
 def mask(value: str, keep_start: int, keep_end: int = 4) -> str:
     """138****5678, 6222********1234: enough to recognise a number, not to use it."""
     if len(value) <= keep_start + keep_end:

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from accounts.validators import display_mobile, mask
 from experts import services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
@@ -28,7 +29,29 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
     list_select_related = ["user", "user__unit"]
     list_per_page = 25
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "updated_at", "submitted_at", "recommended_at", "decided_at"]
+    # Whole bank and mobile numbers are for the applicant, their unit and bureau reviewers on
+    # the portal's detail page, not for admin.
+    exclude = ["bank_account", "mobile"]
+    readonly_fields = [
+        "masked_mobile",
+        "masked_bank_account",
+        "consent_version",
+        "consent_at",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "recommended_at",
+        "decided_at",
+    ]
+
+    @admin.display(description="手机")
+    def masked_mobile(self, application):
+        return mask(display_mobile(application.mobile), 3)
+
+    @admin.display(description="银行账号")
+    def masked_bank_account(self, application):
+        return mask(application.bank_account, 4)
+
     filter_horizontal = ["disciplines"]
     transition_services = {
         "approve": lambda app, user: services.approve_application(app, user),
@@ -70,7 +93,14 @@ class DisciplineAdmin(admin.ModelAdmin):
 
 @admin.register(SMSMessage)
 class SMSMessageAdmin(ReadOnlyAdmin):
-    list_display = ["to", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_display = ["masked_to", "status", "attempts", "created_at", "sent_at", "last_error"]
+    fields = ["masked_to", "body", "status", "attempts", "last_error", "provider_id", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="手机号码")
+    def masked_to(self, message):
+        return mask(display_mobile(message.to), 3)
+
     list_filter = ["status"]
     search_fields = ["to"]
     actions = ["send_now"]

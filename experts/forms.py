@@ -59,7 +59,7 @@ class ApplicationFieldsMixin:
         return validators.clean_bank_account(account) if account.strip() else ""
 
 
-class ApplicationAdminForm(ApplicationFieldsMixin, forms.ModelForm):
+class ApplicationAdminForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
     """Operators correcting an application in admin get the applicant's checks."""
 
     class Meta:

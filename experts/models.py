@@ -3,6 +3,7 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
+from accounts.validators import display_mobile, mask
 from experts import permissions
 from experts.choices import (
     DEGREE_CHOICES,
@@ -228,4 +229,4 @@ class SMSMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.to}：{self.body[:20]}"
+        return f"短信 #{self.pk}（{mask(display_mobile(self.to), 3)}）"

@@ -110,6 +110,11 @@ ADMIN_READ_ONLY_MODELS = {
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world():
+    """Two approved units, one pending, their accounts, two applicants, a reviewer, an operator."""
     unit = factories.make_unit(name="本单位")
     other = factories.make_unit(name="他单位")
     pending = factories.make_unit(UnitStatus.PENDING, name="待审单位")

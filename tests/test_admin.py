@@ -208,12 +208,12 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
     data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
     data["disciplines"] = [d.pk for d in application.disciplines.all()]
     data["birth_date"] = application.birth_date.isoformat()
-    data.update(mobile="abc", bank_account="12")
+    data.update(email="not-an-email", office_phone="12")
 
     response = client.post(url, data)
 
     errors = response.context["adminform"].form.errors
-    assert errors["mobile"] == ["请输入11位手机号码，例如13812345678。"]
-    assert errors["bank_account"] == ["银行账号应为12至30位数字，您输入了2位。"]
+    assert errors["email"] == ["请输入有效的电子邮箱地址，例如 name@example.com。"]
+    assert errors["office_phone"] == ["请输入有效的电话号码，例如027-85870766或027-85870766-123。"]
     application.refresh_from_db()
-    assert application.bank_account == "6222020200112233446"
+    assert application.mobile == applicant.mobile
