@@ -93,15 +93,32 @@ class DisciplineAdmin(admin.ModelAdmin):
 
 @admin.register(SMSMessage)
 class SMSMessageAdmin(ReadOnlyAdmin):
-    list_display = ["masked_to", "status", "attempts", "created_at", "sent_at", "last_error"]
-    fields = ["masked_to", "body", "status", "attempts", "last_error", "provider_id", "created_at"]
+    list_display = [
+        "masked_to",
+        "status",
+        "needs_check",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "needs_check"]
+    fields = [
+        "masked_to",
+        "body",
+        "status",
+        "needs_check",
+        "attempts",
+        "last_error",
+        "provider_id",
+        "created_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description="手机号码")
     def masked_to(self, message):
         return mask(display_mobile(message.to), 3)
 
-    list_filter = ["status"]
     search_fields = ["to"]
     actions = ["send_now"]
 

@@ -217,6 +217,8 @@ class SMSMessage(models.Model):
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     last_error = models.TextField("最近错误", blank=True)
     provider_id = models.CharField("服务商消息编号", max_length=64, blank=True)
+    # An earlier attempt got no answer: ask the provider whether it went out before resending.
+    needs_check = models.BooleanField("待核实是否已发送", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     next_attempt_at = models.DateTimeField("下次尝试时间", auto_now_add=True)
     claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)

@@ -6,7 +6,8 @@ it and stops it afterwards. Tests switch `fake_twilio.mode` to choose how it ans
 - "ok": 201 with a fresh message sid, like a message Twilio accepted;
 - "error500": 500, a Twilio outage;
 - "invalid_number": 400 with Twilio's code 21211 (invalid 'To' number);
-- "hang": read the request and never answer (until the test ends), past the client's timeout;
+- "hang": accept the message (as Twilio would) but never answer, past the client's timeout;
+- "drop": read the request and close the connection before accepting anything;
 - "not_json": 200 with an HTML page, as a captive proxy might answer;
 - "hold": wait until the test calls `fake_twilio.release.set()`, then answer like "ok"
   (a sender caught mid-send).
@@ -30,7 +31,7 @@ import pytest
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-7f3c"
 FROM_NUMBER = "+15005550006"
-MODES = ("ok", "error500", "invalid_number", "hang", "hold", "not_json")
+MODES = ("ok", "error500", "invalid_number", "hang", "drop", "hold", "not_json")
 # How long "hang" and "hold" wait at most if a test forgets to release them.
 MAX_WAIT_SECONDS = 10
 
@@ -58,6 +59,7 @@ class FakeTwilio:
         self.mode = "ok"
         self.requests: list[RecordedRequest] = []
         self.issued_sids: list[str] = []  # sids of the messages answered with 201, in order
+        self.accepted: list[dict] = []  # every message Twilio would have sent, listed by GET
         self.received = threading.Event()  # set when any request has been recorded
         self.release = threading.Event()  # lets "hang" and "hold" requests finish
         self._lock = threading.Lock()
@@ -97,6 +99,11 @@ class FakeTwilio:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    @property
+    def posts(self) -> list[RecordedRequest]:
+        """The send requests, without the message-list look-ups."""
+        return [request for request in self.requests if request.method == "POST"]
+
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
@@ -123,7 +130,12 @@ class FakeTwilio:
                     return
 
                 mode = fake.mode
+                if mode == "drop":
+                    self.close_connection = True  # nothing accepted, nothing answered
+                    return
                 if mode == "hang":
+                    with fake._lock:  # Twilio took the message; its answer never arrives
+                        fake.accepted.append(fake_message(fake.account_sid, form))
                     fake.release.wait(MAX_WAIT_SECONDS)
                     self.close_connection = True  # the client gave up long ago: say nothing
                     return
@@ -140,7 +152,40 @@ class FakeTwilio:
                     message = fake_message(fake.account_sid, form)
                     with fake._lock:
                         fake.issued_sids.append(message["sid"])
+                        fake.accepted.append(message)
                     self._reply(201, message)
+
+            def do_GET(self):
+                """The message list, filtered by To, as Twilio's Messages.json answers it."""
+                user, password = _basic_auth(self.headers.get("Authorization", ""))
+                path, _, query = self.path.partition("?")
+                params = {key: values[-1] for key, values in parse_qs(query).items()}
+                fake._record(RecordedRequest("GET", self.path, params, user, password))
+                if (user, password) != (fake.account_sid, fake.auth_token):
+                    self._reply(401, _error(20003, "Authenticate", 401))
+                    return
+                if path != fake.messages_path:
+                    self._reply(404, _error(20404, "The requested resource was not found", 404))
+                    return
+                if fake.mode in ("error500", "hang", "drop"):
+                    self._reply(500, _error(20500, "Internal Server Error", 500))
+                    return
+                with fake._lock:
+                    found = [m for m in fake.accepted if m["to"] == params.get("To")]
+                self._reply(
+                    200,
+                    {
+                        "messages": found,
+                        "uri": self.path,
+                        "first_page_uri": self.path,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
+                        "page": 0,
+                        "page_size": 50,
+                        "start": 0,
+                        "end": len(found),
+                    },
+                )
 
             def _reply(self, status: int, payload: dict | str) -> None:
                 body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()

@@ -1,7 +1,10 @@
 """SMS backends, chosen by settings.SMS_BACKEND like Django's EMAIL_BACKEND.
 
 A backend's `send(to, body)` returns the provider's message id or raises SMSError, whose
-`permanent` flag says whether retrying could ever help (an invalid number: it cannot).
+`permanent` flag says whether retrying could ever help (an invalid number: it cannot), and
+whose `unsure` flag says the provider may have taken the message although no answer came.
+A backend that can list what it sent (`find_sent`) lets the outbox settle such a message
+before trying again, so an SMS is neither lost nor sent twice.
 """
 
 from functools import cache
@@ -11,13 +14,22 @@ from django.utils.module_loading import import_string
 
 
 class SMSError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, unsure: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.unsure = unsure
 
 
 class BaseBackend:
+    # Whether find_sent can tell if a message went out; without it an unsure send is left
+    # for an operator rather than risk sending twice.
+    can_find_sent = False
+
     def send(self, to: str, body: str) -> str:
+        raise NotImplementedError
+
+    def find_sent(self, to: str, body: str, since) -> str | None:
+        """The provider's id of this message if it was taken since `since`, else None."""
         raise NotImplementedError
 
 

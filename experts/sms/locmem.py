@@ -10,6 +10,11 @@ _ids = itertools.count(1)
 class LocmemBackend(BaseBackend):
     """Keeps messages in memory: the backend of the test settings."""
 
+    can_find_sent = True
+
     def send(self, to: str, body: str) -> str:
         outbox.append((to, body))
         return f"locmem-{next(_ids)}"
+
+    def find_sent(self, to: str, body: str, since) -> str | None:
+        return "locmem-found" if (to, body) in outbox else None

@@ -65,33 +65,50 @@ def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
     """Send one queued message if this process can claim it; returns an Outcome.
 
     A failure is recorded on the row (error, attempts, next attempt) and logged, never raised:
-    the decision that queued it has already committed and must stand.
+    the decision that queued it has already committed and must stand. A message whose earlier
+    attempt got no answer is first looked up at the provider, and marked sent if it went out.
     """
     now = now or timezone.now()
     if not _claim(message_id, now):
         return Outcome.NOT_CLAIMED
     message = SMSMessage.objects.get(pk=message_id)
+    backend = get_backend()
     try:
-        provider_id = get_backend().send(message.to, message.body)
+        provider_id = None
+        if message.needs_check:
+            # The window starts a minute early: provider clocks and ours may differ a little.
+            since = message.created_at - datetime.timedelta(minutes=1)
+            provider_id = backend.find_sent(message.to, message.body, since)
+        if provider_id is None:
+            provider_id = backend.send(message.to, message.body)
     except Exception as exc:
         if not isinstance(exc, SMSError):
             # A bug or an answer nobody foresaw: whether it went out is unknown, so an operator
             # checks it (admin shows failed messages) rather than the retry sending it twice.
             logger.exception("SMS %s: unexpected error from the backend", message.pk)
             exc = SMSError(f"{type(exc).__name__}: {exc}", permanent=True)
-        give_up = exc.permanent or now - message.created_at > GIVE_UP_AFTER
-        message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
-        message.last_error = str(exc)[:1000]
-        message.next_attempt_at = now + backoff(message.attempts)
-        message.save(update_fields=["status", "last_error", "next_attempt_at"])
-        logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, exc)
+        _record_failure(message, exc, now, backend)
         return Outcome.NOT_SENT
     message.status = SMSMessage.Status.SENT
     message.provider_id = provider_id[:64]
     message.sent_at = now
     message.last_error = ""
-    message.save(update_fields=["status", "provider_id", "sent_at", "last_error"])
+    message.needs_check = False
+    message.save(update_fields=["status", "provider_id", "sent_at", "last_error", "needs_check"])
     return Outcome.SENT
+
+
+def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
+    if exc.unsure:
+        message.needs_check = True
+    # Unsure and no way to ask the provider: an operator decides, rather than risk two SMS.
+    cannot_settle = message.needs_check and not backend.can_find_sent
+    give_up = exc.permanent or cannot_settle or now - message.created_at > GIVE_UP_AFTER
+    message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
+    message.last_error = str(exc)[:1000]
+    message.next_attempt_at = now + backoff(message.attempts)
+    message.save(update_fields=["status", "last_error", "next_attempt_at", "needs_check"])
+    logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, exc)
 
 
 def requeue(message_ids) -> int:

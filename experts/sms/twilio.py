@@ -45,13 +45,22 @@ class TwilioBackend(BaseBackend):
             if never_reached_twilio(exc):
                 raise SMSError(f"{type(exc).__name__}: {exc}") from exc
             # The request went out but no answer came back (a read timeout, a dropped
-            # connection): Twilio may have sent it, and a retry could deliver it twice.
+            # connection): Twilio may have taken it. The outbox asks (find_sent) before retrying.
             raise SMSError(
-                f"已发出请求但未收到回复，无法确认是否送达，请核实后再决定是否重发。"
+                f"已发出请求但未收到回复，重试前将先向短信服务商核实是否已发送。"
                 f"{type(exc).__name__}: {exc}",
-                permanent=True,
+                unsure=True,
             ) from exc
         return message.sid
+
+    can_find_sent = True
+
+    def find_sent(self, to: str, body: str, since) -> str | None:
+        try:
+            sent = self.client.messages.list(to=to, date_sent_after=since, limit=50)
+        except (TwilioRestException, TwilioServiceException, TwilioException, OSError) as exc:
+            raise SMSError(f"无法向短信服务商核实：{type(exc).__name__}: {exc}") from exc
+        return next((message.sid for message in sent if message.body == body), None)
 
 
 def never_reached_twilio(exc: BaseException) -> bool:

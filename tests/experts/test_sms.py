@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
 from experts.services import approve_application, reject_application
-from experts.sms import get_backend
+from experts.sms import BaseBackend, SMSError, get_backend
 from experts.sms.outbox import Outcome, deliver, send_due
 from experts.sms.twilio import TwilioBackend
 from tests.factories import make_applicant
@@ -197,11 +197,10 @@ def test_approval_sms_stays_queued_when_twilio_refuses_connection(
     assert message.provider_id == fake_twilio.issued_sids[0]
 
 
-def test_sms_unanswered_past_the_timeout_is_held_for_an_operator_not_resent(
+def test_sms_taken_but_unanswered_is_found_at_twilio_not_sent_again(
     fake_twilio, settings, unit, reviewer, django_capture_on_commit_callbacks
 ):
-    # Twilio got the request but never answered: it may have sent the SMS, so the retry
-    # command must not send it again; an operator checks and re-sends from admin.
+    # Twilio took the message but its answer never came: the retry asks Twilio first.
     settings.SMS_TIMEOUT_SECONDS = 0.5
     fake_twilio.set_mode("hang")
     application = pending_application(unit)
@@ -213,12 +212,53 @@ def test_sms_unanswered_past_the_timeout_is_held_for_an_operator_not_resent(
     assert 0.5 <= elapsed < 3
     assert_decision_stands(application)
     message = SMSMessage.objects.get()
-    assert message.status == SMSMessage.Status.FAILED
-    assert "无法确认是否送达" in message.last_error and "Timeout" in message.last_error
-    make_due(message)
+    assert (message.status, message.needs_check) == (SMSMessage.Status.QUEUED, True)
+    assert "Timeout" in message.last_error
     fake_twilio.set_mode("ok")
+    make_due(message)
+
+    assert retry_due_messages() == "sent=1 not_sent=0 not_claimed=0 stale=0"
+    message.refresh_from_db()
+    assert (message.status, message.needs_check) == (SMSMessage.Status.SENT, False)
+    assert message.provider_id == fake_twilio.accepted[0]["sid"]
+    assert len(fake_twilio.posts) == 1  # found, not sent a second time
+    assert len(fake_twilio.accepted) == 1
+
+
+def test_sms_dropped_before_twilio_took_it_is_sent_once_on_retry(
+    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
+):
+    fake_twilio.set_mode("drop")
+    application = pending_application(unit)
+    approve(application, reviewer, django_capture_on_commit_callbacks)
+    message = SMSMessage.objects.get()
+    assert (message.status, message.needs_check) == (SMSMessage.Status.QUEUED, True)
+
+    fake_twilio.set_mode("ok")
+    make_due(message)
+    assert retry_due_messages() == "sent=1 not_sent=0 not_claimed=0 stale=0"
     assert retry_due_messages() == "sent=0 not_sent=0 not_claimed=0 stale=0"
-    assert len(fake_twilio.requests) == 1
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.SENT
+    assert len(fake_twilio.accepted) == 1
+    assert [r.form["To"] for r in fake_twilio.posts] == [application.mobile] * 2
+
+
+def test_an_unsure_send_waits_while_twilio_cannot_be_asked(
+    fake_twilio, settings, unit, reviewer, django_capture_on_commit_callbacks
+):
+    settings.SMS_TIMEOUT_SECONDS = 0.5
+    fake_twilio.set_mode("hang")
+    approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+    message = SMSMessage.objects.get()
+    fake_twilio.set_mode("error500")  # Twilio down: neither asking nor sending works
+    make_due(message)
+
+    assert retry_due_messages() == "sent=0 not_sent=1 not_claimed=0 stale=0"
+    message.refresh_from_db()
+    assert (message.status, message.needs_check) == (SMSMessage.Status.QUEUED, True)
+    assert "无法向短信服务商核实" in message.last_error
+    assert len(fake_twilio.posts) == 1
 
 
 def test_retry_command_keeps_going_when_twilio_still_fails(
@@ -415,3 +455,19 @@ def test_send_due_at_a_later_moment_sends_what_is_due_by_then(
     assert result == {"sent": 1, "not_sent": 0, "not_claimed": 0, "stale": 0}
     message.refresh_from_db()
     assert message.status == SMSMessage.Status.SENT
+
+
+class UnsureBackend(BaseBackend):
+    """A provider that never answers and cannot be asked what it sent."""
+
+    def send(self, to, body):
+        raise SMSError("no answer", unsure=True)
+
+
+def test_an_unsure_send_is_left_for_an_operator_when_the_provider_cannot_be_asked(
+    settings, unit, reviewer, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "tests.experts.test_sms.UnsureBackend"
+    approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+    message = SMSMessage.objects.get()
+    assert (message.status, message.needs_check) == (SMSMessage.Status.FAILED, True)
