@@ -19,6 +19,15 @@ def operator(client):
     return user
 
 
+def admin_form_data(client, url, application) -> dict:
+    """What the admin change page posts back unchanged."""
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
+    data["disciplines"] = [d.pk for d in application.disciplines.all()]
+    data["birth_date"] = application.birth_date.isoformat()
+    return data
+
+
 def test_every_portal_model_is_in_admin():
     registered = {model for model in site._registry}
     for model in [User, Unit, UnitTransition, ExpertApplication, ApplicationTransition, SMSMessage]:
@@ -43,10 +52,7 @@ def test_admin_approve_goes_through_the_service(
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
     application = applicant.application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
-    data["disciplines"] = [d.pk for d in application.disciplines.all()]
-    data["birth_date"] = application.birth_date.isoformat()
+    data = admin_form_data(client, url, application)
     data["_fsm_transition_to"] = "approve"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
@@ -134,10 +140,7 @@ def test_an_admin_save_does_not_undo_a_decision_made_meanwhile(client, operator,
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
     application = applicant.application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
-    data["disciplines"] = [d.pk for d in application.disciplines.all()]
-    data["birth_date"] = application.birth_date.isoformat()
+    data = admin_form_data(client, url, application)
     data["department"] = "新部门"
 
     # A reviewer decides between the admin loading the row and writing it back.
@@ -204,10 +207,7 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
     applicant = factories.make_applicant(unit, ApplicationStatus.APPROVED)
     application = applicant.application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
-    data["disciplines"] = [d.pk for d in application.disciplines.all()]
-    data["birth_date"] = application.birth_date.isoformat()
+    data = admin_form_data(client, url, application)
     data.update(email="not-an-email", office_phone="12")
 
     response = client.post(url, data)
