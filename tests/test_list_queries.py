@@ -88,3 +88,39 @@ def test_lists_paginate_at_25_rows(client, reviewer, unit):
     assert len(second.context["rows"]) == 2
     tabs = {value: count for value, _, count in first.context["tabs"]}
     assert tabs["pending_bureau"] == 27 and tabs["all"] == 27
+
+
+@pytest.mark.parametrize(
+    ("url_name", "who", "params"),
+    [
+        ("experts:unit_people", "big_unit", {}),
+        ("experts:unit_people", "big_unit", {"q": "expert", "status": "all"}),
+        ("experts:bureau_queue", "reviewer", {}),
+        ("experts:bureau_queue", "reviewer", {"status": "all", "q": "武汉"}),
+        ("accounts:bureau_unit_queue", "reviewer", {"status": "all"}),
+        ("experts:pool", "reviewer", {}),
+        ("experts:pool", "reviewer", {"q": "武汉"}),
+        ("experts:home", "applicant", {}),
+    ],
+)
+def test_pages_use_the_same_queries_at_10_and_at_1000_rows(client, url_name, who, params):
+    """Seeded in bulk by the benchmark's own command (seed_scale), 10 applicants, then 1,000."""
+    from accounts.models import Unit, User
+    from experts.management.commands.seed_scale import seed_scale
+
+    seed_scale(units=3, experts=10)
+    big_unit = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
+    users = {
+        "big_unit": User.objects.get(unit=big_unit, kind="unit"),
+        "reviewer": factories.make_reviewer(),
+        "applicant": User.objects.filter(kind="applicant").order_by("pk").first(),
+    }
+    client.force_login(users[who])
+    url = reverse(url_name)
+    few = queries_for(client, url, params)
+    rows = client.get(url, params).context.get("rows")
+    assert rows is None or len(rows) > 0  # a list page shows rows at both sizes
+
+    seed_scale(units=5, experts=990)
+    assert User.objects.filter(kind="applicant").count() == 1000
+    assert queries_for(client, url, params) == few

@@ -1,0 +1,318 @@
+"""Fill the database with a city's worth of realistic data, by bulk inserts.
+
+`python manage.py seed_scale --units 1000 --experts 100000`: approved, pending and rejected
+units with valid 统一社会信用代码; applicants with Chinese names, valid ID numbers and every
+专家状态 in realistic proportions, with their review history. One unit has 5,000 people, as a
+large university would. Everyone's password is the one printed at the end.
+"""
+
+import datetime
+import io
+import random
+import time
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+
+from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
+from accounts.models import Unit, User
+from accounts.permissions import BUREAU_GROUP
+from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
+from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
+from experts.services import CONSENT_VERSION
+
+PASSWORD = "Scale#2026pass"
+BATCH = 5000
+# Every 20th applicant belongs to the first approved unit: 5,000 people at 100,000.
+BIG_UNIT_SHARE = 20
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建红文辉力斌宇浩凯健俊帆欣"
+    "佳怡晨阳雪琳婷思远博鹏飞鑫宁波东海峰亮志新光"
+)
+PLACES = "江城楚天光谷长江汉江东湖黄鹤琴台晴川江汉珞珈南湖沙湖墨水龟山月湖"
+KINDS = [
+    (UnitNature.UNIVERSITY, "大学"),
+    (UnitNature.INSTITUTE, "研究院"),
+    (UnitNature.ENTERPRISE, "科技有限公司"),
+    (UnitNature.MEDICAL, "医院"),
+    (UnitNature.SOCIAL, "科技协会"),
+]
+TITLES = [
+    ("教授", TitleLevel.SENIOR),
+    ("研究员", TitleLevel.SENIOR),
+    ("正高级工程师", TitleLevel.SENIOR),
+    ("主任医师", TitleLevel.SENIOR),
+    ("副教授", TitleLevel.ASSOCIATE),
+    ("高级工程师", TitleLevel.ASSOCIATE),
+    ("副研究员", TitleLevel.ASSOCIATE),
+    ("工程师", TitleLevel.INTERMEDIATE),
+    ("讲师", TitleLevel.INTERMEDIATE),
+]
+_SPECIALTIES = (
+    "光电子 集成电路 生物医药 人工智能 新能源汽车 智能制造 新材料 环境工程 数字经济 现代农业"
+)
+SPECIALTIES = _SPECIALTIES.split()
+# 专家状态 in the proportions a working database shows.
+STATUS_WEIGHTS = [
+    (ApplicationStatus.DRAFT, 20),
+    (ApplicationStatus.PENDING_UNIT, 8),
+    (ApplicationStatus.PENDING_BUREAU, 7),
+    (ApplicationStatus.APPROVED, 55),
+    (ApplicationStatus.REJECTED, 10),
+]
+# The same proportions spread evenly (smooth weighted round robin), so that even a handful of
+# applicants has every status.
+STATUS_CYCLE = [
+    status
+    for _, status in sorted(
+        ((k + 0.5) / weight, status) for status, weight in STATUS_WEIGHTS for k in range(weight)
+    )
+]
+# Wuhan's county codes: ID numbers carry them.
+COUNTIES = ["420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112",
+            "420113", "420114", "420115", "420116", "420117"]  # fmt: skip
+
+
+def credit_code(n: int) -> str:
+    body = f"91420100MA{n:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def resident_id(n: int) -> str:
+    """A valid, unique ID number for the n-th applicant (county, birth date and order from n)."""
+    days, order = 40 * 365, n // (len(COUNTIES) * 40 * 365)
+    birth = datetime.date(1955, 1, 1) + datetime.timedelta(days=(n // len(COUNTIES)) % days)
+    body = f"{COUNTIES[n % len(COUNTIES)]}{birth:%Y%m%d}{order % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def bank_card(n: int) -> str:
+    body = f"621700{n:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+class Command(BaseCommand):
+    help = "批量生成测试数据：单位、个人账号、各状态的专家申请及审核记录（用于性能测试）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--units", type=int, default=1000)
+        parser.add_argument("--experts", type=int, default=100_000)
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (same data twice)")
+
+    def handle(self, *args, units, experts, seed, **options):
+        started = time.monotonic()
+        counts = seed_scale(units=units, experts=experts, seed=seed)
+        took = time.monotonic() - started
+        summary = "，".join(f"{name}{n}条" for name, n in counts.items())
+        self.stdout.write(f"已生成：{summary}；用时{took:.1f}秒。所有账号密码：{PASSWORD}")
+
+
+@transaction.atomic
+def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
+    """Insert `units` units and `experts` applicants in bulk; returns what was made."""
+    rng = random.Random(seed)
+    now = timezone.now()
+    password = make_password(PASSWORD)  # hashed once: hashing 100,000 times would take hours
+    start = (Unit.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    licence = _licence_file()
+
+    unit_rows = []
+    for i in range(start, start + units):
+        nature, suffix = KINDS[i % len(KINDS)]
+        status = rng.choices(
+            [UnitStatus.APPROVED, UnitStatus.PENDING, UnitStatus.REJECTED], [92, 5, 3]
+        )[0]
+        unit = Unit(
+            name=f"武汉{PLACES[i % len(PLACES)]}{i}号{suffix}",
+            credit_code=credit_code(i),
+            nature=nature,
+            district=rng.choice(DISTRICT_CHOICES)[0],
+            address=f"武汉市某区某路{i}号",
+            contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            contact_mobile=f"+86139{i:08d}",
+            email=f"unit{i}@example.com",
+            licence=licence,
+            legal_representative=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            office_phone="027-87654321",
+            status=status,  # a protected FSM field may be given when the object is made
+        )
+        unit_rows.append(unit)
+    made_units = Unit.objects.bulk_create(unit_rows, batch_size=BATCH)
+    User.objects.bulk_create(
+        [
+            User(
+                username=f"unit{unit.pk}",
+                kind=UserKind.UNIT,
+                unit=unit,
+                password=password,
+                email=unit.email,
+            )
+            for unit in made_units
+        ],
+        batch_size=BATCH,
+    )
+    # Applicants join any approved unit, those made before included (the command adds up).
+    approved = list(Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk"))
+    account_of = dict(
+        User.objects.filter(kind=UserKind.UNIT).values_list("unit_id", "pk").iterator()
+    )
+    reviewer = User.objects.create(
+        username=f"scale_reviewer_{seed}_{start}", kind=UserKind.BUREAU, password=password
+    )
+    reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
+
+    disciplines = list(Discipline.objects.values_list("pk", flat=True))
+    big_unit = approved[0] if approved else None
+    first = User.objects.filter(kind=UserKind.APPLICANT).count() + 1
+    made = {"单位": len(made_units), "申请人": 0, "审核记录": 0}
+    for batch_start in range(0, experts, BATCH):
+        size = min(BATCH, experts - batch_start)
+        made_batch = _applicants(
+            rng, first + batch_start, size, approved, big_unit, password, now, disciplines
+        )
+        made["申请人"] += len(made_batch)
+        made["审核记录"] += _history(made_batch, account_of, reviewer, now)
+    return made
+
+
+def _licence_file() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(buffer, "PNG")
+    return default_storage.save("licences/seed-scale.png", ContentFile(buffer.getvalue()))
+
+
+def _applicants(rng, first, size, approved, big_unit, password, now, disciplines):
+    users, applications = [], []
+    for n in range(first, first + size):
+        unit = big_unit if (n - 1) % BIG_UNIT_SHARE == 0 else rng.choice(approved)
+        number = resident_id(n)
+        users.append(
+            User(
+                username=f"expert{n:06d}",
+                kind=UserKind.APPLICANT,
+                real_name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN]),
+                id_type=IdType.RESIDENT,
+                id_number=number,
+                id_number_index=User.id_index(IdType.RESIDENT, number),
+                mobile=f"+86138{n:08d}",
+                email=f"expert{n}@example.com",
+                unit=unit,
+                password=password,
+            )
+        )
+    users = User.objects.bulk_create(users, batch_size=BATCH)
+    for n, user in enumerate(users, start=first):
+        status = STATUS_CYCLE[n % len(STATUS_CYCLE)]
+        submitted = (
+            None
+            if status == ApplicationStatus.DRAFT
+            else now - datetime.timedelta(days=rng.randrange(30, 700))
+        )
+        title, level = rng.choice(TITLES)
+        application = ExpertApplication(
+            user=user,
+            gender="male" if int(user.id_number[16]) % 2 else "female",
+            birth_date=ric.get_birth_date(user.id_number),
+            ethnicity=rng.choice(ETHNICITY_CHOICES[:5])[0],
+            political_status=rng.choice(POLITICAL_CHOICES)[0],
+            education=rng.choice(EDUCATION_CHOICES[:3])[0],
+            degree="博士",
+            graduated_from="华中科技大学",
+            major=rng.choice(SPECIALTIES),
+            current_specialty=rng.choice(SPECIALTIES),
+            title=title,
+            title_level=level,
+            mobile=user.mobile,
+            email=user.email,
+            address="武汉市洪山区珞喻路1037号",
+            research_direction=rng.choice(SPECIALTIES),
+            resume="长期从事相关领域的研究与工程实践。",
+            achievements="主持省部级以上项目多项。",
+            bank_name="中国银行武汉分行",
+            bank_account=bank_card(user.pk),
+            integrity_pledge=True,
+            consent_version=CONSENT_VERSION if submitted else "",
+            consent_at=submitted,
+            submitted_at=submitted,
+            recommended_at=submitted + datetime.timedelta(days=3)
+            if status in (ApplicationStatus.PENDING_BUREAU, *DECIDED)
+            else None,
+            decided_at=submitted + datetime.timedelta(days=10) if status in DECIDED else None,
+            status=status,
+        )
+        applications.append(application)
+    applications = ExpertApplication.objects.bulk_create(applications, batch_size=BATCH)
+    through = ExpertApplication.disciplines.through
+    through.objects.bulk_create(
+        [
+            through(expertapplication_id=application.pk, discipline_id=pk)
+            for application in applications
+            for pk in rng.sample(disciplines, rng.randint(1, 2))
+        ],
+        batch_size=BATCH,
+    )
+    return applications
+
+
+DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+PATHS = {
+    ApplicationStatus.DRAFT: [],
+    ApplicationStatus.PENDING_UNIT: [("submit", "draft", "pending_unit")],
+    ApplicationStatus.PENDING_BUREAU: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+    ],
+    ApplicationStatus.APPROVED: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+        ("approve", "pending_bureau", "approved"),
+    ],
+    ApplicationStatus.REJECTED: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+        ("reject", "pending_bureau", "rejected"),
+    ],
+}
+ROLES = {
+    "submit": "申请人",
+    "recommend": "单位账号",
+    "approve": "科技局审核员",
+    "reject": "科技局审核员",
+}
+
+
+def _history(applications, account_of, reviewer, now) -> int:
+    rows = []
+    for application in applications:
+        for action, source, target in PATHS[application.status]:
+            actor_id = {
+                "submit": application.user_id,
+                "recommend": account_of[application.user.unit_id],
+            }.get(action, reviewer.pk)
+            rows.append(
+                ApplicationTransition(
+                    application=application,
+                    actor_id=actor_id,
+                    actor_role=ROLES[action],
+                    action=action,
+                    from_status=source,
+                    to_status=target,
+                    comment="材料不全，请补充。" if action == "reject" else "",
+                )
+            )
+    ApplicationTransition.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)

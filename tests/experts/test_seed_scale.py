@@ -1,0 +1,36 @@
+"""The scale seeder makes data the portal itself would accept."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Unit, UnitStatus, User
+from accounts.validators import clean_credit_code, clean_resident_id
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
+    call_command("seed_scale", units=12, experts=400)
+    assert "申请人400条" in capsys.readouterr().out
+
+    units = list(Unit.objects.all())
+    assert len(units) == 12
+    assert all(clean_credit_code(unit.credit_code) == unit.credit_code for unit in units)
+    applicants = list(User.objects.filter(kind="applicant"))
+    assert len({a.id_number for a in applicants}) == 400
+    assert all(clean_resident_id(a.id_number) == a.id_number for a in applicants)
+
+    statuses = dict.fromkeys(ApplicationStatus.values, 0)
+    for status in ExpertApplication.objects.values_list("status", flat=True):
+        statuses[status] += 1
+    assert all(count > 0 for count in statuses.values()), statuses
+    assert statuses["approved"] > statuses["draft"] > statuses["pending_bureau"]
+
+    # Every submitted application has its history, ending in its current status.
+    for application in ExpertApplication.objects.exclude(status="draft")[:50]:
+        history = list(ApplicationTransition.objects.filter(application=application))
+        assert history[0].action == "submit" and history[-1].to_status == application.status
+
+    big = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
+    assert User.objects.filter(unit=big, kind="applicant").count() >= 400 // 20
