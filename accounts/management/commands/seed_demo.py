@@ -89,7 +89,8 @@ class Command(BaseCommand):
         ]:
             self.stdout.write(f"  {username:<8} {role}")
         self.stdout.write(
-            "admin 和 bureau 登录后需输入两步验证码：python manage.py demo_totp 显示当前验证码，"
+            "admin 和 bureau 登录后需输入两步验证码："
+            "DEBUG=true .venv/bin/python manage.py demo_totp 显示当前验证码，"
             f"或在身份验证器中添加密钥 {DEMO_TOTP_BASE32}。"
         )
 
