@@ -10,18 +10,15 @@ The expectation is written as a rule (`expected`), never recorded from what the 
 The test ids name each cell and its expected outcome, so `pytest -v` lists every cell tried.
 """
 
-import enum
 import itertools
-from dataclasses import dataclass
 
 import pytest
-from django.contrib import messages
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import Unit, UnitStatus
 from experts.models import SMSMessage
 from tests import factories
+from tests.matrix import Action, Outcome, assert_answer
 
 U = UnitStatus
 
@@ -44,26 +41,6 @@ OWN_UNIT_STATE = {
     "rejected_unit_account": U.REJECTED,
 }
 CORRECTED = "（更正）"  # appended to 单位名称 by the resubmit form: kept only when it is allowed
-
-
-class Outcome(enum.Enum):
-    DONE = "done"
-    REFUSED = "refused"  # right person, wrong state: nothing changes, a message says why
-    LOGIN = "login"
-    FORBIDDEN = "403"
-    OWN_ONLY = "own-only"  # a URL without pk: it reaches only the actor's own unit
-
-
-@dataclass(frozen=True)
-class Action:
-    url_name: str
-    takes_pk: bool
-    page_roles: frozenset[str]
-    scope_roles: frozenset[str]
-    source: str
-    target: str
-    sms: int
-    data: tuple[tuple[str, str], ...] = ()
 
 
 REVIEWER = frozenset({"reviewer"})
@@ -168,28 +145,6 @@ def post_action(client, action: str, role: str, cast: dict):
     else:
         data = dict(spec.data)
     return client.post(reverse(spec.url_name, kwargs=kwargs), data)
-
-
-def assert_answer(response, outcome: Outcome) -> None:
-    if outcome is Outcome.LOGIN:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("accounts:login") + "?next=")
-    elif outcome is Outcome.FORBIDDEN:
-        assert response.status_code == 403
-    else:
-        said = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
-        if outcome is Outcome.DONE:
-            assert response.status_code == 302
-            assert [level for level, _ in said] == [messages.SUCCESS], said
-        else:
-            assert response.status_code in (200, 302)
-            assert len(said) == 1, (
-                f"HTTP {response.status_code} without a message saying why nothing happened: {said}"
-            )
-            level, text = said[0]
-            # 重新提交 when there is nothing to resubmit answers at info level; never "success".
-            assert level in (messages.INFO, messages.WARNING, messages.ERROR), said
-            assert any("\u4e00" <= char <= "\u9fff" for char in text), text
 
 
 def assert_moved(unit: Unit, before: dict, action: str, actor) -> None:

@@ -11,18 +11,15 @@ The expectation is written as a rule (`expected`), never recorded from what the 
 The test ids name each cell and its expected outcome, so `pytest -v` lists every cell tried.
 """
 
-import enum
 import itertools
-from dataclasses import dataclass
 
 import pytest
-from django.contrib import messages
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import UnitStatus
 from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
 from tests import factories
+from tests.matrix import Action, Outcome, assert_answer
 
 S = ApplicationStatus
 
@@ -44,27 +41,6 @@ APPROVED_UNITS = frozenset({"own_unit", "other_unit"})
 OTHERS_STATE = S.DRAFT
 # 所在部门 as posted by the form actions: stored only when a draft save is allowed.
 POSTED_DEPARTMENT = "矩阵测试部门"
-
-
-class Outcome(enum.Enum):
-    DONE = "done"  # the action happens
-    REFUSED = "refused"  # right person, wrong state: nothing changes, a message says why
-    LOGIN = "login"  # a visitor is sent to log in
-    FORBIDDEN = "403"  # the page is not for this role
-    NOT_FOUND = "404"  # the application is outside the user's scope
-    OWN_ONLY = "own-only"  # a URL without pk: it reaches only the actor's own application
-
-
-@dataclass(frozen=True)
-class Action:
-    url_name: str
-    takes_pk: bool
-    page_roles: frozenset[str]  # roles the page lets in
-    scope_roles: frozenset[str]  # of those, who can reach the owner's application
-    source: str
-    target: str | None  # None: a draft save, no transition
-    sms: int  # SMS rows a successful action queues
-    data: tuple[tuple[str, str], ...] = ()
 
 
 ACTIONS = {
@@ -197,31 +173,6 @@ def post_action(client, action: str, role: str, cast: dict):
 # --- assert --------------------------------------------------------------------------------
 
 
-def assert_answer(response, outcome: Outcome, state: str) -> None:
-    """The response a person sees for `outcome`; `state` is the application's current state."""
-    if outcome is Outcome.LOGIN:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("accounts:login") + "?next=")
-    elif outcome is Outcome.FORBIDDEN:
-        assert response.status_code == 403
-    elif outcome is Outcome.NOT_FOUND:
-        assert response.status_code == 404
-    else:
-        said = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
-        if outcome is Outcome.DONE:
-            assert response.status_code == 302
-            assert [level for level, _ in said] == [messages.SUCCESS], said
-        else:
-            assert response.status_code in (200, 302)
-            assert len(said) == 1, (
-                f"HTTP {response.status_code} without a message saying why nothing happened: {said}"
-            )
-            level, text = said[0]
-            assert level == messages.ERROR, said
-            # It says why: the state the application is in.
-            assert f"「{S(state).label}」" in text, text
-
-
 def assert_moved(application, before: dict, action: str, actor) -> None:
     spec = ACTIONS[action]
     after = snapshot(application)
@@ -250,20 +201,20 @@ def test_expert_application_cell(client, db, role, action, state, outcome):
     response = post_action(client, action, role, cast)
 
     if outcome is Outcome.DONE:
-        assert_answer(response, outcome, state)
+        assert_answer(response, outcome, says=f"「{S(state).label}」")
         assert_moved(owner.application, before, action, actor)
         assert SMSMessage.objects.count() == sms_before + ACTIONS[action].sms
         return
     # Nothing happened to the owner's application, whatever the answer.
     assert snapshot(owner.application) == before
     if outcome is Outcome.OWN_ONLY:
-        assert_answer(response, own_outcome(action), OTHERS_STATE)
+        assert_answer(response, own_outcome(action), says=f"「{S(OTHERS_STATE).label}」")
         if own_outcome(action) is Outcome.DONE:
             assert_moved(actor.application, actors_own_before, action, actor)
         else:
             assert snapshot(actor.application) == actors_own_before
     else:
-        assert_answer(response, outcome, state)
+        assert_answer(response, outcome, says=f"「{S(state).label}」")
     assert SMSMessage.objects.count() == sms_before
 
 
