@@ -32,11 +32,6 @@ def reviewer(db):
     return factories.make_reviewer()
 
 
-def login(client, user):
-    client.force_login(user)
-    return client
-
-
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL's own behaviour; on SQLite they are skipped,
     and -ra prints the reason."""
