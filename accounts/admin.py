@@ -54,6 +54,10 @@ class UserAdmin(BaseUserAdmin):
     # expert form, and an ID number is corrected through the person's unit.
     readonly_fields = ["masked_id", "masked_mobile"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)  # in the change form's transaction
+        services.user_changed(obj, form.changed_data)
+
     @admin.display(description="证件号码")
     def masked_id(self, user):
         return mask_id_number(user.id_number)
@@ -75,6 +79,10 @@ class UnitAdmin(ServiceTransitionAdmin):
         "approve": lambda unit, user: services.approve_unit(unit, user),
         "reject": lambda unit, user, reason: services.reject_unit(unit, user, reason),
     }
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)  # in the change form's transaction
+        services.unit_changed(obj, form.changed_data)
 
 
 @admin.register(UnitTransition)

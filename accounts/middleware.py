@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from accounts.permissions import requires_second_factor
 
 LOGGED_IN_AT = "portal_logged_in_at"
+REFRESHED_AT = "portal_refreshed_at"
 
 
 def client_ip(request) -> str:
@@ -31,7 +32,7 @@ def client_ip(request) -> str:
 @receiver(user_logged_in)
 def _remember_login_time(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[LOGGED_IN_AT] = time.time()
+        request.session[LOGGED_IN_AT] = request.session[REFRESHED_AT] = time.time()
 
 
 class SessionPolicyMiddleware:
@@ -49,6 +50,10 @@ class SessionPolicyMiddleware:
                 logout(request)
                 messages.info(request, reason)
                 return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
+            now = time.time()
+            if now - request.session.get(REFRESHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS:
+                # Saving the session pushes its idle expiry SESSION_COOKIE_AGE ahead.
+                request.session[REFRESHED_AT] = now
         return self.get_response(request)
 
     @staticmethod

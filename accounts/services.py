@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from experts import search
+from experts.models import ExpertApplication
 from experts.services import open_application
 from experts.sms.outbox import queue_sms, shorten
 from portal.workflow import WorkflowError, fire
@@ -78,6 +80,7 @@ def resubmit_unit(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
             setattr(locked, name, getattr(unit, name))
         locked.submitted_at = timezone.now()
         fire(locked, "resubmit", actor, update_fields=[*changed_fields, "submitted_at"])
+        unit_changed(locked, changed_fields)
     return locked
 
 
@@ -85,6 +88,20 @@ def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> U
     """信息更改: an approved unit completes or corrects its details."""
     if not (is_unit_account_of(actor, unit) and is_approved_unit_account(actor)):
         raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
-    unit.profile_updated_at = timezone.now()
-    unit.save(update_fields=[*changed_fields, "profile_updated_at"])
+    with transaction.atomic():
+        unit.profile_updated_at = timezone.now()
+        unit.save(update_fields=[*changed_fields, "profile_updated_at"])
+        unit_changed(unit, changed_fields)
     return unit
+
+
+def unit_changed(unit: Unit, changed_fields) -> None:
+    """A renamed unit is found by its new name in the bureau's search."""
+    if "name" in changed_fields:
+        search.refresh(ExpertApplication.objects.filter(unit=unit))
+
+
+def user_changed(user: User, changed_fields) -> None:
+    """A renamed applicant, or one moved to another unit, is searched and listed as such."""
+    if {"real_name", "unit"} & set(changed_fields):
+        search.refresh(ExpertApplication.objects.filter(user=user))

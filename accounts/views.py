@@ -32,7 +32,14 @@ from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, i
 from accounts.selectors import units_for
 from audit.log import record
 from audit.models import AuditEvent
-from portal.views import filtered_page, perform, posted, role_required, search_term
+from portal.views import (
+    filtered_page,
+    icontains_any,
+    perform,
+    posted,
+    role_required,
+    search_term,
+)
 from portal.workflow import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -211,7 +218,7 @@ def bureau_unit_queue(request):
         units_for(request.user),
         choices=UnitStatus.choices,
         default_status=UnitStatus.PENDING,
-        search_fields=["name", "credit_code", "contact_name"],
+        search=icontains_any("name", "credit_code", "contact_name"),
         order_by=["submitted_at", "pk"],
     )
     return render(request, "accounts/bureau_unit_queue.html", context)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from accounts.validators import display_mobile, mask
-from experts import services
+from experts import counts, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     ApplicationStatus,
@@ -58,6 +58,16 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
         "reject": lambda app, user, reason: services.reject_application(app, user, reason),
     }
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)  # in the change form's transaction
+        if not change:
+            counts.shift(None, obj.status)
+
+    def save_related(self, request, form, formsets, change):
+        # 职称, 专业 or 专业领域 may have changed (the last only now, with the form's m2m).
+        super().save_related(request, form, formsets, change)
+        search.refresh(ExpertApplication.objects.filter(pk=form.instance.pk))
+
     @admin.display(description="姓名", ordering="user__real_name")
     def name(self, application):
         return application.user.real_name
@@ -89,6 +99,11 @@ class ApplicationTransitionAdmin(HistoryAdmin):
 @admin.register(Discipline)
 class DisciplineAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)  # in the change form's transaction
+        if "name" in form.changed_data:
+            search.refresh(ExpertApplication.objects.filter(disciplines=obj))
 
 
 @admin.register(SMSMessage)

@@ -11,7 +11,7 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_bureau_reviewer(user):
         return applications
     if is_approved_unit_account(user):
-        return applications.filter(user__unit_id=user.unit_id)
+        return applications.filter(unit_id=user.unit_id)
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.choices import IdType
 from accounts.validators import resident_id_facts
+from experts import counts, search
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.permissions import is_owner
 from experts.sms.outbox import queue_sms, shorten
@@ -75,11 +76,24 @@ def missing_for_submission(application: ExpertApplication) -> list[str]:
 
 def open_application(user) -> ExpertApplication:
     """The applicant's empty application (信息未填写), pre-filled from the account."""
-    application = ExpertApplication(user=user, mobile=user.mobile, email=user.email)
+    application = ExpertApplication(
+        user=user, unit_id=user.unit_id, mobile=user.mobile, email=user.email
+    )
     if user.id_type == IdType.RESIDENT and user.id_number:
         application.birth_date, application.gender = resident_id_facts(user.id_number)
+    application.search_text = search.normalise(
+        f"{user.real_name} {user.unit.name if user.unit_id else ''}"
+    )
     application.save()
+    counts.shift(None, application.status)
     return application
+
+
+def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
+    """`fire`, with the per-status counts following in the same transaction."""
+    history = fire(locked, action, actor, **kwargs)
+    counts.shift(history.from_status, history.to_status)
+    return history
 
 
 def _lock(application: ExpertApplication) -> ExpertApplication:
@@ -107,9 +121,10 @@ def save_draft(
             )
         for name, value in values.items():
             setattr(locked, name, value)
-        locked.save(update_fields=[*values, "updated_at"])
         if disciplines is not None:
             locked.disciplines.set(disciplines)
+        locked.search_text = search.search_text_for(locked)
+        locked.save(update_fields=[*values, "search_text", "updated_at"])
     return locked
 
 
@@ -127,7 +142,7 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
             if missing:
                 raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))
         locked.submitted_at = timezone.now()
-        fire(locked, "submit", actor, update_fields=["submitted_at"])
+        _fire(locked, "submit", actor, update_fields=["submitted_at"])
     return locked
 
 
@@ -138,7 +153,7 @@ def recommend_application(
     with transaction.atomic():
         locked = _lock(application)
         locked.recommended_at = timezone.now()
-        fire(locked, "recommend", actor, comment=comment.strip(), update_fields=["recommended_at"])
+        _fire(locked, "recommend", actor, comment=comment.strip(), update_fields=["recommended_at"])
     return locked
 
 
@@ -149,7 +164,7 @@ def return_application(application: ExpertApplication, actor, reason: str) -> Ex
         raise WorkflowError("请填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)
-        fire(locked, "send_back", actor, comment=reason)
+        _fire(locked, "send_back", actor, comment=reason)
     return locked
 
 
@@ -161,7 +176,7 @@ def approve_application(
         locked = _lock(application)
         _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
-        fire(locked, "approve", actor, comment=comment.strip(), update_fields=["decided_at"])
+        _fire(locked, "approve", actor, comment=comment.strip(), update_fields=["decided_at"])
         _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
     return locked
 
@@ -175,7 +190,7 @@ def reject_application(application: ExpertApplication, actor, reason: str) -> Ex
         locked = _lock(application)
         _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
-        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
+        _fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
         _decision_sms(
             locked,
             f"您的专家入库申请审核不通过，原因：{shorten(reason)}。可登录系统修改后重新提交。",
@@ -187,7 +202,7 @@ def revise_application(application: ExpertApplication, actor) -> ExpertApplicati
     """After 审核不通过 the applicant reopens the form (→ 信息未填写) to correct and resubmit."""
     with transaction.atomic():
         locked = _lock(application)
-        fire(locked, "revise", actor)
+        _fire(locked, "revise", actor)
     return locked
 
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
-from experts import services
+from experts import counts, search, services
 from experts.choices import TitleLevel
 from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
 from experts.models import (
@@ -19,10 +19,8 @@ from experts.models import (
 )
 from experts.permissions import can_view_content
 from experts.selectors import applications_for
-from portal.views import filtered_page, perform, posted, role_required
+from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
-
-SEARCH_FIELDS = ["user__real_name", "user__unit__name", "title", "current_specialty"]
 
 
 def _own_application(request):
@@ -145,7 +143,7 @@ def unit_people(request):
         applications_for(request.user),
         choices=ApplicationStatus.choices,
         default_status="all",
-        search_fields=["user__real_name", "user__username", "title"],
+        search=icontains_any("user__real_name", "user__username", "title"),
         order_by=["-updated_at", "-pk"],
     )
     return render(request, "experts/unit_people.html", context)
@@ -223,7 +221,8 @@ def bureau_queue(request):
         applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
         choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT],
         default_status=ApplicationStatus.PENDING_BUREAU,
-        search_fields=SEARCH_FIELDS,
+        search=search.matching,
+        counts=counts.current,
         order_by=["recommended_at", "pk"],
     )
     return render(request, "experts/bureau_queue.html", context)
@@ -292,7 +291,9 @@ def expert_pool(request):
         applications,
         choices=[(ApplicationStatus.APPROVED, ApplicationStatus.APPROVED.label)],
         default_status=ApplicationStatus.APPROVED,
-        search_fields=SEARCH_FIELDS,
+        search=search.matching,
+        # Kept counts are of all applications; a 专业领域 or 职称级别 filter counts its rows.
+        counts=None if discipline or level else counts.current,
         order_by=["-decided_at", "-pk"],
     )
     context.update(

@@ -11,6 +11,7 @@ admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("experts.urls")),
     path("admin/", admin.site.urls),

@@ -1,12 +1,16 @@
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models
-from django.db.models import Count, Q
+from django.db import DatabaseError, connection, models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_account
 from audit.log import record
@@ -26,6 +30,18 @@ def home(request):
     if is_applicant(user):
         return redirect("experts:home")
     return render(request, "home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For a load balancer or monitor: 200 when this node and its database answer, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
 
 
 def role_required(predicate):
@@ -76,28 +92,66 @@ def perform(request, action, *args, success: str, **kwargs) -> bool:
     return True
 
 
-def filtered_page(request, queryset, *, choices, default_status, search_fields, order_by):
-    """A list page's context: per-status counts (one aggregate query), status filter, search
-    over `search_fields`, and one page of PAGE_SIZE rows."""
+def icontains_any(*fields: str) -> Callable[[QuerySet, str], QuerySet]:
+    """A list page's search: rows with the term in any of `fields` (a scan, for short lists)."""
+
+    def search(queryset: QuerySet, term: str) -> QuerySet:
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": term})
+        return queryset.filter(condition)
+
+    return search
+
+
+def filtered_page(
+    request,
+    queryset,
+    *,
+    choices,
+    default_status,
+    search: Callable[[QuerySet, str], QuerySet],
+    order_by,
+    counts: Callable[[], dict[str, int]] | None = None,
+):
+    """A list page's context: per-status counts, status filter, search, and one page of
+    PAGE_SIZE rows.
+
+    The counts come from one aggregate query, or from `counts()` when the view has them kept
+    already (they must then count exactly `queryset`); a search always counts its results."""
     query = search_term(request)
     if query:
-        condition = Q()
-        for field in search_fields:
-            condition |= Q(**{f"{field}__icontains": query})
-        queryset = queryset.filter(condition)
-    counted = dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
+        queryset = search(queryset, query)
+    if counts is None or query:
+        counted = dict(queryset.order_by().values_list("status").annotate(n=Count("*")))
+    else:
+        counted = counts()
+    valid = [value for value, _ in choices]
     status = request.GET.get("status", default_status)
-    valid = {value for value, _ in choices}
     if status not in valid:
         status = "all"
     if status != "all":
         queryset = queryset.filter(status=status)
-    page = Paginator(queryset.order_by(*order_by), PAGE_SIZE).get_page(request.GET.get("page"))
+    total = sum(counted.get(value, 0) for value in (valid if status == "all" else [status]))
+    # The page's keys first, then its 25 rows with their joins: the database sorts narrow rows
+    # and joins 25 of them, not every match (a common search term matches thousands).
+    keys = queryset.order_by(*order_by).values_list("pk", flat=True)
+    page = CountedPaginator(keys, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
+    position = {pk: i for i, pk in enumerate(page.object_list)}
+    page.object_list = sorted(queryset.filter(pk__in=position), key=lambda row: position[row.pk])
     return {
         "page": page,
         "rows": page.object_list,
         "status": status,
         "q": query,
-        "tabs": [("all", "全部", sum(counted.values()))]
+        "tabs": [("all", "全部", sum(counted.get(value, 0) for value in valid))]
         + [(value, label, counted.get(value, 0)) for value, label in choices],
     }
+
+
+class CountedPaginator(Paginator):
+    """A Paginator told the number of rows: the tabs have counted them already."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.count = count  # instead of the cached_property's COUNT(*) query

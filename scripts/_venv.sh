@@ -11,10 +11,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 # Reinstall only when pyproject.toml changed since the last install.
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${EXTRAS:-none}
+hash=$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$hash-${EXTRAS:-none}
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet ".${EXTRAS:+[$EXTRAS]}"
-  rm -f .venv/.installed-*
+  # Stamps of other pyproject.toml versions are stale; other extras of this one are not.
+  find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash-*" -delete
   touch "$stamp"
 fi

@@ -11,6 +11,7 @@ from stdnum.cn import ric, uscc
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
+from experts import counts, search
 from experts.choices import DISCIPLINES
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.services import CONSENT_VERSION, open_application
@@ -103,10 +104,12 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         application.consent_version, application.consent_at = CONSENT_VERSION, timezone.now()
         application.save()
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
+        search.refresh(ExpertApplication.objects.filter(pk=application.pk))
     submitted = None if status == ApplicationStatus.DRAFT else timezone.now()
     ExpertApplication.objects.filter(pk=application.pk).update(
         status=status, submitted_at=submitted
     )
+    counts.shift(ApplicationStatus.DRAFT, status)  # as the transitions on the way would have
     return user
 
 

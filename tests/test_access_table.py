@@ -49,6 +49,7 @@ def everyone(status):
 # url name → (kwargs builder, {role: status}) for a GET.
 TABLE = {
     "home": (None, {**everyone(REDIRECT), "anonymous": OK}),
+    "healthz": (None, everyone(OK)),
     "accounts:login": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "accounts:logout": (None, everyone(NOT_ALLOWED)),
     "accounts:register": (None, everyone(OK)),
@@ -191,6 +192,6 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 34 named URLs × 8 roles, besides 20 admin pages × 8 roles in test_admin_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 272
+    # 35 named URLs × 8 roles, besides 20 admin pages × 8 roles in test_admin_access.
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 280
     assert len(admin_urls()) == 20

@@ -22,9 +22,11 @@ import pytest
 from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
+from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
 from experts.sms import locmem
 from experts.sms.outbox import send_due
@@ -181,6 +183,12 @@ def history_of(application: ExpertApplication) -> list[tuple]:
     return list(application.history.values_list("action", "from_status", "to_status", "actor_id"))
 
 
+def assert_counts_exact():
+    """The kept per-status counts survived the race: each transition shifted them once."""
+    live = ExpertApplication.objects.order_by().values_list("status").annotate(n=Count("*"))
+    assert {s: n for s, n in counts.current().items() if n} == dict(live)
+
+
 def test_twenty_reviewers_deciding_at_once_make_one_decision_and_one_sms(reference_data, unit):
     reviewers = [factories.make_reviewer() for _ in range(REVIEWERS)]
     clients = [logged_in(reviewer) for reviewer in reviewers]
@@ -230,6 +238,7 @@ def test_twenty_reviewers_deciding_at_once_make_one_decision_and_one_sms(referen
         tally.count_rows(repetition, "sent", sent, sent[:1])
 
     assert tally.problems == [], tally.report()
+    assert_counts_exact()
     tally.report()
     print(f"  won by: {decided['approve']} × 审核通过, {decided['reject']} × 审核不通过")
     assert (tally.attempts, tally.transitions, tally.server_errors, tally.duplicates) == (
@@ -326,6 +335,7 @@ def test_double_clicked_submit_submits_once(reference_data, unit):
             tally.problems.append(f"repetition {repetition}: {application.status}")
 
     assert tally.problems == [], tally.report()
+    assert_counts_exact()
     tally.report()
     print("  refused by: " + "; ".join(f"{n} × {text}" for text, n in refused_by.items()))
     assert (tally.attempts, tally.transitions, tally.server_errors, tally.duplicates) == (

@@ -52,3 +52,33 @@ def test_demo_accounts_are_refused_on_a_production_server():
     )
     assert result.returncode != 0
     assert "演示账号只能在开发环境" in result.stderr
+
+
+def test_healthz_answers_over_plain_http(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True  # as in production: everything else goes to https
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok\n")
+    assert "no-cache" in response["Cache-Control"]
+    assert client.get("/").status_code == 301
+
+
+def test_healthz_says_503_when_the_database_does_not_answer():
+    """A node whose database is unreachable (nothing listens on port 1) is taken out."""
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client().get('/healthz'); print(r.status_code, r.content.decode().strip())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
+            "ALLOWED_HOSTS": "testserver",
+        },
+        timeout=60,
+    )
+    assert result.stdout.strip() == "503 database unavailable", result.stderr

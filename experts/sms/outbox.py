@@ -71,6 +71,10 @@ def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
     now = now or timezone.now()
     if not _claim(message_id, now):
         return Outcome.NOT_CLAIMED
+    return _send_claimed(message_id, now)
+
+
+def _send_claimed(message_id: int, now: datetime.datetime) -> str:
     message = SMSMessage.objects.get(pk=message_id)
     backend = get_backend()
     try:
@@ -127,10 +131,30 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
         status=SMSMessage.Status.FAILED,
         last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
     )
-    due = SMSMessage.objects.filter(
-        status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
     counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
-    for message_id in list(due.order_by("next_attempt_at")[:500]):
-        counts[deliver(message_id, now=now)] += 1
+    for _ in range(500):
+        message_id = _claim_next(now)
+        if message_id is None:
+            break
+        counts[_send_claimed(message_id, now)] += 1
     return {**counts, "stale": stale}
+
+
+def _claim_next(now: datetime.datetime) -> int | None:
+    """Claim the next due message that no other sender is claiming at this moment.
+
+    SKIP LOCKED lets several senders drain the outbox side by side, each taking the next row
+    the others have not locked, instead of queueing behind one another; the conditional
+    UPDATE in _claim is what guarantees a message is claimed once. (SQLite has neither
+    locking clause: there, one writer at a time.)"""
+    with transaction.atomic():
+        message_id = (
+            SMSMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=SMSMessage.Status.QUEUED, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if message_id is not None and _claim(message_id, now):
+            return message_id
+    return None

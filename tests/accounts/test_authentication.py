@@ -5,11 +5,13 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.middleware import LOGGED_IN_AT
+from accounts.middleware import LOGGED_IN_AT, REFRESHED_AT
 from accounts.models import Unit
 from experts.models import ApplicationStatus
 from tests import factories
@@ -268,12 +270,39 @@ def test_sessions_end_after_30_idle_minutes(unit):
     left = (expires - timezone.now()).total_seconds()
     assert 29 * 60 < left <= 30 * 60
 
+    # Active again after the refresh interval: the idle clock restarts.
+    session = client.session
+    session[REFRESHED_AT] = time.time() - 61
+    session.save()
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() + timezone.timedelta(minutes=1)
+    )
+    assert client.get(reverse("experts:home")).status_code == 200
+    left = (Session.objects.get(session_key=key).expire_date - timezone.now()).total_seconds()
+    assert 29 * 60 < left <= 30 * 60
+
     # 31 idle minutes later the session is gone.
     Session.objects.filter(session_key=key).update(
         expire_date=timezone.now() - timezone.timedelta(seconds=1)
     )
     response = client.get(reverse("experts:home"))
     assert response.status_code == 302 and response.url.startswith(reverse(LOGIN))
+
+
+def test_requests_within_a_minute_of_each_other_write_the_session_once(unit):
+    """The idle clock is restarted at most once a minute: not a write per page view."""
+    from django.contrib.sessions.models import Session
+
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    client.get(reverse("experts:home"))
+    key = client.session.session_key
+    before = Session.objects.get(session_key=key).expire_date
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("experts:home")).status_code == 200
+    writes = [q["sql"] for q in captured if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert writes == []
+    assert Session.objects.get(session_key=key).expire_date == before
 
 
 def test_sessions_end_12_hours_after_login_however_active(unit):

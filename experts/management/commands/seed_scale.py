@@ -25,6 +25,7 @@ from stdnum.cn import ric, uscc
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.models import Unit, User
 from accounts.permissions import BUREAU_GROUP
+from experts import counts, search
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
 from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
 from experts.services import CONSENT_VERSION
@@ -175,7 +176,7 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
     )
     reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
 
-    disciplines = list(Discipline.objects.values_list("pk", flat=True))
+    disciplines = list(Discipline.objects.values_list("pk", "name"))
     big_unit = approved[0] if approved else None
     first = User.objects.filter(kind=UserKind.APPLICANT).count() + 1
     made = {"单位": len(made_units), "申请人": 0, "审核记录": 0}
@@ -186,6 +187,7 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
         )
         made["申请人"] += len(made_batch)
         made["审核记录"] += _history(made_batch, account_of, reviewer, now)
+    counts.recount()
     return made
 
 
@@ -215,6 +217,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
             )
         )
     users = User.objects.bulk_create(users, batch_size=BATCH)
+    chosen = {}
     for n, user in enumerate(users, start=first):
         status = STATUS_CYCLE[n % len(STATUS_CYCLE)]
         submitted = (
@@ -223,8 +226,13 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
             else now - datetime.timedelta(days=rng.randrange(30, 700))
         )
         title, level = rng.choice(TITLES)
+        specialty = rng.choice(SPECIALTIES)
+        chosen[user.pk] = rng.sample(disciplines, rng.randint(1, 2))
+        searched = [user.real_name, user.unit.name, title, specialty]
         application = ExpertApplication(
             user=user,
+            unit_id=user.unit_id,
+            search_text=search.normalise(" ".join(searched + [n for _, n in chosen[user.pk]])),
             gender="male" if int(user.id_number[16]) % 2 else "female",
             birth_date=ric.get_birth_date(user.id_number),
             ethnicity=rng.choice(ETHNICITY_CHOICES[:5])[0],
@@ -233,7 +241,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
             degree="博士",
             graduated_from="华中科技大学",
             major=rng.choice(SPECIALTIES),
-            current_specialty=rng.choice(SPECIALTIES),
+            current_specialty=specialty,
             title=title,
             title_level=level,
             mobile=user.mobile,
@@ -261,7 +269,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
         [
             through(expertapplication_id=application.pk, discipline_id=pk)
             for application in applications
-            for pk in rng.sample(disciplines, rng.randint(1, 2))
+            for pk, _ in chosen[application.user_id]
         ],
         batch_size=BATCH,
     )

@@ -1,0 +1,80 @@
+"""The per-status counts the bureau's tabs show are kept, not counted on each page: they must
+stay exactly the rows' own counts through every action, and be rebuilt on demand."""
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.urls import reverse
+
+from experts import counts, services
+from experts.models import ApplicationStatus, ExpertApplication, StatusCount
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+def live() -> dict[str, int]:
+    rows = ExpertApplication.objects.values_list("status").annotate(n=Count("*"))
+    return {status: n for status, n in rows.order_by()}
+
+
+def kept() -> dict[str, int]:
+    return {status: n for status, n in counts.current().items() if n}
+
+
+def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
+    account = factories.unit_account(unit)
+    people = [factories.make_applicant(unit, S.DRAFT) for _ in range(6)]
+    applications = [person.application for person in people]
+    assert kept() == live() == {S.DRAFT: 6}
+
+    for person, application in zip(people, applications, strict=True):
+        services.submit_application(application, person)
+    for application in applications[:5]:
+        services.recommend_application(application, account)
+    services.return_application(applications[5], account, "请补充成果材料。")
+    services.approve_application(applications[0], reviewer)
+    services.approve_application(applications[1], reviewer)
+    services.reject_application(applications[2], reviewer, "不符合条件。")
+    services.revise_application(applications[2], people[2])
+    with pytest.raises(services.WorkflowError):  # refused: counts stay as they were
+        services.approve_application(applications[0], reviewer)
+
+    expected = {S.DRAFT: 2, S.PENDING_BUREAU: 2, S.APPROVED: 2}
+    assert live() == expected
+    assert kept() == expected
+
+    client.force_login(reviewer)
+    tabs = {v: n for v, _, n in client.get(reverse("experts:bureau_queue")).context["tabs"]}
+    assert tabs == {"all": 4, S.PENDING_UNIT: 0, S.PENDING_BUREAU: 2, S.APPROVED: 2, S.REJECTED: 0}
+    tabs = {v: n for v, _, n in client.get(reverse("experts:pool")).context["tabs"]}
+    assert tabs == {"all": 2, S.APPROVED: 2}
+
+
+def test_new_registrations_are_counted(client, unit):
+    factories.make_applicant(unit, S.DRAFT)
+    factories.make_applicant(unit, S.DRAFT)
+    assert kept() == {S.DRAFT: 2}
+
+
+def test_recount_repairs_wrong_counts_and_says_what_it_counted(unit, capsys):
+    factories.make_applicant(unit, S.APPROVED)
+    factories.make_applicant(unit, S.REJECTED)
+    StatusCount.objects.filter(status=S.APPROVED).update(n=99)
+    StatusCount.objects.filter(status=S.REJECTED).delete()
+
+    call_command("recount_applications")
+
+    assert kept() == live() == {S.APPROVED: 1, S.REJECTED: 1}
+    assert "审核通过1条" in capsys.readouterr().out
+
+
+def test_filtered_pool_counts_its_own_rows(client, unit, reviewer):
+    factories.make_applicant(unit, S.APPROVED)
+    other = factories.make_applicant(unit, S.APPROVED)
+    ExpertApplication.objects.filter(user=other).update(title_level="associate")
+    client.force_login(reviewer)
+    response = client.get(reverse("experts:pool"), {"title_level": "associate"})
+    assert {v: n for v, _, n in response.context["tabs"]} == {"all": 1, S.APPROVED: 1}
+    assert [row.user for row in response.context["rows"]] == [other]

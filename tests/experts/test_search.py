@@ -1,0 +1,156 @@
+"""The bureau's search box finds applications by 姓名, 工作单位, 职称, 现从事专业 and 专业领域,
+and goes on finding them after any of these changes (experts.search keeps one column)."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from experts import search
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from tests import factories
+from tests.test_admin import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def found(client, term, url_name="experts:pool") -> list[str]:
+    response = client.get(reverse(url_name), {"q": term, "status": "all"})
+    assert response.status_code == 200
+    return sorted(row.user.real_name for row in response.context["rows"])
+
+
+@pytest.fixture
+def pool(client, reviewer):
+    """Two approved experts in two units, and a reviewer looking at the pool."""
+    first = factories.make_unit(name="华中光电研究院")
+    second = factories.make_unit(name="武汉集成科技有限公司")
+    zhang = factories.make_applicant(first, ApplicationStatus.APPROVED, name="张伟")
+    wang = factories.make_applicant(second, ApplicationStatus.APPROVED, name="王芳")
+    ExpertApplication.objects.filter(user=wang).update(title="研究员", current_specialty="成电研究")
+    search.refresh(ExpertApplication.objects.filter(user=wang))
+    client.force_login(reviewer)
+    return {"zhang": zhang, "wang": wang, "first": first, "second": second}
+
+
+@pytest.mark.parametrize(
+    ("term", "names"),
+    [
+        ("张伟", ["张伟"]),  # 姓名, two characters
+        ("张", ["张伟"]),  # one character
+        ("光电研究院", ["张伟"]),  # 工作单位
+        ("集成科技", ["王芳"]),
+        ("研究员", ["王芳"]),  # 职称
+        ("教授", ["张伟"]),
+        ("成电研究", ["王芳"]),  # 现从事专业
+        ("智能制造", ["张伟"]),
+        ("电子信息", ["张伟", "王芳"]),  # 专业领域 (both have it)
+        ("研究", ["张伟", "王芳"]),
+        # 王芳 has every pair of 集成电 (集成 in the unit, 成电 in the specialty) but not the
+        # term itself: the index finds her, the LIKE drops her.
+        ("集成电", []),
+        ("李", []),
+    ],
+)
+def test_pool_search_finds_by_name_unit_title_specialty_and_discipline(client, pool, term, names):
+    assert found(client, term) == names
+
+
+def test_search_ignores_case_width_and_spaces(client, pool):
+    ExpertApplication.objects.filter(user=pool["zhang"]).update(current_specialty="AI 芯片")
+    search.refresh(ExpertApplication.objects.filter(user=pool["zhang"]))
+    assert found(client, "ai") == ["张伟"]
+    assert found(client, "ＡＩ　芯片") == ["张伟"]  # full-width letters and space
+    assert found(client, "  张伟  ") == ["张伟"]
+
+
+def test_bureau_queue_searches_the_same_way(client, pool, unit):
+    factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="赵光明")
+    assert found(client, "光", "experts:bureau_queue") == ["张伟", "赵光明"]
+
+
+def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
+    client, pool, admin_user
+):
+    """Operators rename people and move them between units in admin."""
+    client.force_login(admin_user)
+    zhang = pool["zhang"]
+    url = reverse("admin:accounts_user_change", args=[zhang.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(groups=[], user_permissions=[], real_name="张卫国", unit=pool["second"].pk)
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "09:00:00"
+    data.pop("date_joined")
+    data.pop("last_login", None)
+    assert client.post(url, data).status_code == 302
+
+    client.force_login(factories.make_reviewer())
+    assert found(client, "张卫国") == ["张卫国"]
+    assert found(client, "张伟") == []
+    assert found(client, "集成科技") == ["张卫国", "王芳"]
+    # …and the new unit lists them among its people; the old one no longer does.
+    client.force_login(factories.unit_account(pool["second"]))
+    people = client.get(reverse("experts:unit_people")).context["rows"]
+    assert sorted(row.user.real_name for row in people) == ["张卫国", "王芳"]
+    client.force_login(factories.unit_account(pool["first"]))
+    assert list(client.get(reverse("experts:unit_people")).context["rows"]) == []
+
+
+def test_application_changed_in_admin_is_found_by_new_title_and_discipline(
+    client, pool, admin_user
+):
+    application = pool["zhang"].application
+    client.force_login(admin_user)
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data.update(title="主任医师", disciplines=[Discipline.objects.get(code="05").pk])
+    assert client.post(url, data).status_code == 302
+
+    client.force_login(factories.make_reviewer())
+    assert found(client, "主任医师") == ["张伟"]
+    assert found(client, Discipline.objects.get(code="05").name) == ["张伟"]
+    assert found(client, "教授") == []
+
+
+def test_renamed_discipline_is_found_by_its_new_name(client, pool, admin_user):
+    discipline = Discipline.objects.get(code="01")  # 电子信息, which both have
+    client.force_login(admin_user)
+    url = reverse("admin:experts_discipline_change", args=[discipline.pk])
+    response = client.post(url, {"code": "01", "name": "新一代信息技术"})
+    assert response.status_code == 302
+
+    client.force_login(factories.make_reviewer())
+    assert found(client, "新一代信息技术") == ["张伟", "王芳"]
+    assert found(client, "电子信息") == []
+
+
+def test_applicant_saving_the_form_updates_what_search_finds(client, unit, reviewer):
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    client.force_login(applicant)
+    data = factories.application_post_data(applicant, current_specialty="量子通信")
+    assert client.post(reverse("experts:form"), data).status_code == 302
+    assert "量子通信" in ExpertApplication.objects.get(user=applicant).search_text
+
+
+@pytest.mark.postgres
+def test_sql_grams_function_is_the_twin_of_the_python_one():
+    text = search.normalise("张伟 武汉光谷 ai芯片 教授")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT expert_search_grams(%s)", [text])
+        in_sql = set(cursor.fetchone()[0])
+    pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+    assert in_sql == set(text) | pairs
+    for term in ["张伟", "张", "光谷 a", "芯片"]:
+        assert set(search.grams(term)) <= in_sql
+
+
+@pytest.mark.postgres
+def test_search_query_can_use_the_gram_index(pool):
+    """The expression the ORM writes is the indexed one (else every search scans the table).
+    With a handful of rows the planner would scan anyway, so scans are priced out here."""
+    queryset = search.matching(ExpertApplication.objects.all(), "光电")
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "experts_application_search_grams" in plan
