@@ -15,3 +15,20 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()
+
+
+# What list pages never show: decrypting 25 bank and ID numbers and loading the long texts
+# was a fifth of a list page's time. (A template that used one would cost a query per row,
+# which tests/test_list_queries.py would catch.)
+NOT_LISTED = (
+    "bank_account",
+    "resume",
+    "achievements",
+    "research_direction",
+    "search_text",
+    "user__id_number",
+)
+
+
+def listed(applications: QuerySet[ExpertApplication]) -> QuerySet[ExpertApplication]:
+    return applications.defer(*NOT_LISTED)

@@ -18,7 +18,7 @@ from experts.models import (
     ExpertApplication,
 )
 from experts.permissions import can_view_content
-from experts.selectors import applications_for
+from experts.selectors import applications_for, listed
 from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
 
@@ -140,7 +140,7 @@ def unit_people(request):
     """用户账号管理: the unit's own people with their 专家状态."""
     context = filtered_page(
         request,
-        applications_for(request.user),
+        listed(applications_for(request.user)),
         choices=ApplicationStatus.choices,
         default_status="all",
         search=icontains_any("user__real_name", "user__username", "title"),
@@ -218,7 +218,7 @@ def bureau_queue(request):
     # Unsubmitted drafts are the applicants' business, not the bureau's.
     context = filtered_page(
         request,
-        applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
+        listed(applications_for(request.user)).exclude(status=ApplicationStatus.DRAFT),
         choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT],
         default_status=ApplicationStatus.PENDING_BUREAU,
         search=search.matching,
@@ -277,7 +277,7 @@ def bureau_reject(request, pk):
 @role_required(is_bureau_reviewer)
 def expert_pool(request):
     """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
-    applications = applications_for(request.user).filter(status=ApplicationStatus.APPROVED)
+    applications = listed(applications_for(request.user)).filter(status=ApplicationStatus.APPROVED)
     discipline = request.GET.get("discipline", "")
     if re.fullmatch(r"[0-9]{1,9}", discipline):
         applications = applications.filter(disciplines=int(discipline))
