@@ -1,0 +1,360 @@
+"""Load-test the portal at a city's size and compare it with three references.
+
+`bash bench/run` (see the README) seeds PostgreSQL with seed_scale, serves the portal under
+gunicorn on 127.0.0.1 as in production (DEBUG off, 2 workers, behind a TLS proxy), logs in
+as each role through the real login and two-factor pages, and drives each page with wrk
+for a fixed time. It prints a table and writes it to docs/benchmarks.md.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST, PORT = "127.0.0.1", 8123
+
+ADMIN_CHANGELIST = "/bench/admin/experts/expertapplication/"
+POOL = "/bureau/pool/"
+# (label, role, path, reference kind): every page the issue names, and the three references.
+PAGES = [
+    ("/healthz（框架底线）", None, "/healthz", "ref_healthz"),
+    ("原始列表（一次查询）", "reviewer", "/bench/raw/", "ref_raw"),
+    ("Django admin 列表", "operator", ADMIN_CHANGELIST, "ref_admin"),
+    ("Django admin 搜索", "operator", ADMIN_CHANGELIST + "?q=张伟", "ref_admin_search"),
+    ("用户账号管理（5,000人）", "unit", "/unit/people/", "list"),
+    ("专家审核", "reviewer", "/bureau/experts/", "list"),
+    ("单位注册审核", "reviewer", "/bureau/units/", "list"),
+    ("专家库", "reviewer", POOL, "list"),
+    ("专家库 搜索姓名", "reviewer", POOL + "?q=张伟", "search"),
+    # A common term: one applicant in ten has 集成电路 as 专业.
+    ("专家库 搜索专业", "reviewer", POOL + "?q=集成电路", "search"),
+    ("专家详情", "reviewer", "/bureau/experts/{detail_pk}/", "detail"),
+    ("申请人首页", "applicant", "/expert/", "home"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10, help="load time per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--experts", type=int, default=100_000)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench"
+        ),
+    )
+    parser.add_argument("--reseed", action="store_true", help="drop and seed again")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("需要 wrk（Debian/Ubuntu：apt-get install -y wrk）。")
+
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": args.database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
+        "FIELD_HMAC_KEY": "bench-only-hmac-key",
+        "ALLOWED_HOSTS": HOST,
+        "BEHIND_TLS_PROXY": "true",
+        "SMS_BACKEND": "experts.sms.console.ConsoleBackend",
+        "PRIVATE_MEDIA_ROOT": str(workdir / "private"),
+        "STATIC_ROOT": str(workdir / "static"),
+        "LOG_LEVEL": "WARNING",
+    }
+    seed(args, env)
+    people = json.loads(django(env, "-m", "bench.accounts", capture=True))
+    psql(args.database_url, "VACUUM ANALYZE")
+    django(env, "manage.py", "collectstatic", "--noinput", "-v0")
+
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            f"--bind={HOST}:{PORT}",
+            f"--workers={args.workers}",
+            f"--threads={args.threads}",
+            "--access-logfile=-" if os.environ.get("BENCH_ACCESS_LOG") else "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up()
+        sessions = {role: log_in(role, people) for role in ("reviewer", "operator", "unit")}
+        sessions["applicant"] = log_in("applicant", people)
+        results = []
+        for label, role, path, kind in PAGES:
+            path = path.format(detail_pk=people["detail_pk"])
+            cookie = sessions.get(role, "")
+            status, queries = probe(path, cookie)
+            if status != 200:
+                sys.exit(f"{label} {path} answered {status}, not 200: check the log above.")
+            figures = load(path, cookie, args.seconds, args.connections)
+            results.append(
+                {"label": label, "path": path, "kind": kind, "queries": queries, **figures}
+            )
+            print(
+                f"{label:<24} {figures['rps']:8.1f} req/s  p95 {figures['p95']:6.1f} ms  "
+                f"errors {figures['errors']}  queries {queries}",
+                flush=True,
+            )
+        memory = worker_peak_memory(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = render(results, memory, args, people)
+    Path(args.output).write_text(report, encoding="utf-8")
+    print()
+    print(report)
+
+
+def seed(args, env) -> None:
+    """Seed once; later runs reuse the data unless --reseed (or it is not the size asked)."""
+    django(env, "manage.py", "migrate", "-v0")
+    have = psql(
+        args.database_url,
+        "SELECT count(*) FROM accounts_user WHERE kind = 'applicant'",
+    )
+    if args.reseed or int(have or 0) != args.experts:
+        print(f"Seeding {args.units} units and {args.experts} applicants …", flush=True)
+        name = urllib.parse.urlparse(args.database_url).path.lstrip("/")
+        admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+        psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        psql(admin_url, f'CREATE DATABASE "{name}"')
+        django(env, "manage.py", "migrate", "-v0")
+        django(
+            env,
+            "manage.py",
+            "seed_scale",
+            f"--units={args.units}",
+            f"--experts={args.experts}",
+        )
+
+
+def django(env, *argv, capture=False) -> str:
+    result = subprocess.run(
+        [PYTHON, *argv], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
+    )
+    return result.stdout if capture else ""
+
+
+def psql(url: str, sql: str) -> str:
+    result = subprocess.run(["psql", url, "-Atqc", sql], check=True, text=True, capture_output=True)
+    return result.stdout.strip()
+
+
+def request(method, path, cookie="", body=None, headers=None):
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    all_headers = {
+        # As a TLS-terminating proxy would send them.
+        "X-Forwarded-Proto": "https",
+        "Origin": f"https://{HOST}:{PORT}",
+        "Cookie": cookie,
+        **(headers or {}),
+    }
+    connection.request(method, quote(path), body=body, headers=all_headers)
+    response = connection.getresponse()
+    content = response.read().decode("utf-8", "replace")
+    connection.close()
+    return response, content
+
+
+def quote(path: str) -> str:
+    return urllib.parse.quote(path, safe="/?=&")
+
+
+def wait_until_up() -> None:
+    for _ in range(100):
+        try:
+            if request("GET", "/healthz")[0].status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit("gunicorn did not start")
+
+
+def cookies_of(response, jar: dict) -> dict:
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            jar[name] = rest.split(";", 1)[0]
+    # A "logged in" notice waiting in the messages cookie would show on every measured page.
+    jar.pop("messages", None)
+    return jar
+
+
+def cookie_header(jar: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def post_form(path, jar, fields) -> tuple:
+    response, page = request("GET", path, cookie_header(jar))
+    cookies_of(response, jar)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields})
+    response, page = request(
+        "POST",
+        path,
+        cookie_header(jar),
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    cookies_of(response, jar)
+    return response, page
+
+
+def log_in(role: str, people: dict) -> str:
+    """Through the login page and, for reviewers and operators, the two-factor page."""
+    from django_otp.oath import totp
+
+    jar: dict = {}
+    who = people[role]
+    response, _ = post_form(
+        "/login/", jar, {"username": who["username"], "password": people["password"]}
+    )
+    if response.status != 302:
+        sys.exit(f"{role} could not log in ({response.status})")
+    if "totp" in who:
+        code = f"{totp(bytes.fromhex(who['totp'])):06d}"
+        response, _ = post_form("/two-factor/", jar, {"code": code})
+        if response.status != 302:
+            sys.exit(f"{role}: two-factor step failed ({response.status})")
+    return cookie_header(jar)
+
+
+def probe(path: str, cookie: str) -> tuple[int, int]:
+    response, _ = request("GET", path, cookie)
+    return response.status, int(response.getheader("X-Bench-Queries", "0"))
+
+
+def load(path: str, cookie: str, seconds: int, connections: int) -> dict:
+    command = [
+        "wrk",
+        f"--threads={min(2, connections)}",
+        f"--connections={connections}",
+        f"--duration={seconds}s",
+        "--timeout=10s",
+        f"--script={ROOT / 'bench' / 'report.lua'}",
+        "--header=X-Forwarded-Proto: https",
+    ]
+    if cookie:
+        command.append(f"--header=Cookie: {cookie}")
+    output = subprocess.run(
+        [*command, f"http://{HOST}:{PORT}{quote(path)}"],
+        check=True,
+        text=True,
+        capture_output=True,
+    ).stdout
+    figures = json.loads(output.strip().splitlines()[-1])
+    return {
+        "rps": figures["requests"] / figures["seconds"],
+        "p50": figures["p50"],
+        "p95": figures["p95"],
+        "p99": figures["p99"],
+        "errors": figures["not_200"] + figures["socket_errors"],
+    }
+
+
+def worker_peak_memory(master_pid: int) -> list[float]:
+    """Peak resident memory (VmHWM) of each gunicorn worker, in MB."""
+    peaks = []
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+    return peaks
+
+
+def render(results, memory, args, people) -> str:
+    by_kind = {r["kind"]: r for r in results}
+    healthz, raw = by_kind["ref_healthz"], by_kind["ref_raw"]
+    admin, admin_search = by_kind["ref_admin"], by_kind["ref_admin_search"]
+    checks = []
+    rows = []
+    for r in results:
+        vs_raw = r["rps"] / raw["rps"]
+        vs_admin = r["rps"] / (admin_search if r["kind"] == "search" else admin)["rps"]
+        vs_healthz = r["rps"] / healthz["rps"]
+        rows.append(
+            f"| {r['label']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
+            f"{r['p99']:.1f} | {r['errors']} | {r['queries']} | {vs_healthz:.0%} | "
+            f"{vs_raw:.0%} | {vs_admin:.1f}× |"
+        )
+        if r["kind"] == "list":
+            checks.append((f"{r['label']} ≥ 50% 原始列表", vs_raw >= 0.5, f"{vs_raw:.0%}"))
+            checks.append((f"{r['label']} ≥ 5× admin 列表", vs_admin >= 5, f"{vs_admin:.1f}×"))
+        if r["kind"] == "search" and r["path"] == admin_search["path"].replace(
+            ADMIN_CHANGELIST, POOL
+        ):
+            # The same name as the admin searches for (admin cannot search 职称 or 专业).
+            checks.append((f"{r['label']} ≥ 10× admin 搜索", vs_admin >= 10, f"{vs_admin:.1f}×"))
+        if r["kind"] == "home":
+            checks.append((f"{r['label']} ≥ 30% /healthz", vs_healthz >= 0.3, f"{vs_healthz:.0%}"))
+        if not r["kind"].startswith("ref_"):
+            checks.append((f"{r['label']} p95 < 80 ms", r["p95"] < 80, f"{r['p95']:.1f} ms"))
+            checks.append((f"{r['label']} 无错误", r["errors"] == 0, str(r["errors"])))
+    peak = max(memory) if memory else 0.0
+    checks.append(("每个 worker 峰值内存 < 200 MB", peak < 200, f"{peak:.0f} MB"))
+    missed = [c for c in checks if not c[1]]
+    lines = [
+        "# 性能基准 (benchmarks)",
+        "",
+        "Written by `bash bench/run` (bench/run.py); rerun it to refresh this page.",
+        "",
+        f"- Date: {datetime.date.today().isoformat()}",
+        f"- Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}",
+        f"- Data: {args.units:,} units, {args.experts:,} applicants "
+        f"(the unit measured has {people['unit']['people']:,} people)",
+        f"- Server: gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL on the same "
+        "machine",
+        f"- Load: wrk, {args.connections} connections, {args.seconds} s per page, the same machine",
+        "",
+        "| 页面 | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/请求 | vs /healthz | "
+        "vs 原始列表 | vs admin |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        "“vs admin” compares searches with the admin's search and every other page with the "
+        "admin changelist. Errors are answers other than 200 plus socket errors.",
+        "",
+        f"Peak memory per worker (VmHWM): {', '.join(f'{m:.0f} MB' for m in memory)}.",
+        "",
+        "## Targets",
+        "",
+        "| 目标 | 结果 | 实测 |",
+        "|---|---|---:|",
+        *(f"| {name} | {'达标' if ok else '未达标'} | {figure} |" for name, ok, figure in checks),
+        "",
+        f"{len(checks) - len(missed)} of {len(checks)} targets met.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
