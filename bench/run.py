@@ -151,6 +151,7 @@ def seed(args, env) -> None:
             env,
             "manage.py",
             "seed_scale",
+            "--force",
             f"--units={args.units}",
             f"--experts={args.experts}",
         )

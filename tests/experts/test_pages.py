@@ -106,3 +106,19 @@ def test_submission_needs_the_separate_unticked_consent_and_stores_its_version(c
     application.refresh_from_db()
     assert application.status == ApplicationStatus.PENDING_UNIT
     assert application.consent_version == CONSENT_VERSION and application.consent_at is not None
+
+
+def test_list_dates_are_local_minutes_like_the_date_filter():
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    moment = dt.datetime(2026, 11, 25, 16, 5, tzinfo=dt.UTC)  # 00:05 on the 26th in Wuhan
+    template = Template(
+        '{% load portal %}{{ m|date:"Y-m-d H:i" }}|{{ m|minutes }}|{{ m|date:"Y-m-d" }}|{{ m|day }}'
+        "|{{ none|minutes }}|{{ none|day }}"
+    )
+    with timezone.override("Asia/Shanghai"):
+        rendered = template.render(Context({"m": moment, "none": None}))
+    assert rendered == "2026-11-26 00:05|2026-11-26 00:05|2026-11-26|2026-11-26||"

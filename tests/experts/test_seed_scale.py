@@ -1,7 +1,7 @@
 """The scale seeder makes data the portal itself would accept."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.validators import clean_credit_code, clean_resident_id
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
-    call_command("seed_scale", units=12, experts=400)
+    call_command("seed_scale", units=12, experts=400, force=True)
     assert "申请人400条" in capsys.readouterr().out
 
     units = list(Unit.objects.all())
@@ -34,3 +34,10 @@ def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
 
     big = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
     assert User.objects.filter(unit=big, kind="applicant").count() >= 400 // 20
+
+
+def test_seeding_needs_debug_or_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=true"):
+        call_command("seed_scale", units=1, experts=1)
+    assert not User.objects.exists()

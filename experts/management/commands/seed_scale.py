@@ -11,11 +11,12 @@ import io
 import random
 import time
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image
@@ -113,8 +114,16 @@ class Command(BaseCommand):
         parser.add_argument("--units", type=int, default=1000)
         parser.add_argument("--experts", type=int, default=100_000)
         parser.add_argument("--seed", type=int, default=2026, help="random seed (same data twice)")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="seed even with DEBUG off (a benchmark database; never in production)",
+        )
 
-    def handle(self, *args, units, experts, seed, **options):
+    def handle(self, *args, units, experts, seed, force=False, **options):
+        if not (settings.DEBUG or force):
+            # 100,000 made-up people must never land in the bureau's real database.
+            raise CommandError("测试数据只能在开发环境（DEBUG=true）或加 --force 时生成。")
         started = time.monotonic()
         counts = seed_scale(units=units, experts=experts, seed=seed)
         took = time.monotonic() - started

@@ -1,0 +1,63 @@
+"""EXPLAIN ANALYZE of the list pages' queries on the benchmark's data, as docs/performance.md
+quotes them: `DJANGO_SETTINGS_MODULE=bench.settings python -m bench.explain` (the environment
+bench/run.py sets; run it after `bash bench/run` has seeded the database)."""
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+
+from accounts.models import Unit, UnitStatus, User  # noqa: E402
+from experts import search  # noqa: E402
+from experts.models import ApplicationStatus, StatusCount  # noqa: E402
+from experts.selectors import applications_for, listed  # noqa: E402
+
+
+def explain(title: str, queryset) -> None:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    print(f"### {title}\n\n```\n{plan}\n```\n")
+
+
+def counts(queryset):
+    return queryset.order_by().values_list("status").annotate(n=Count("*"))
+
+
+def main() -> None:
+    reviewer = User.objects.get(username="bench_reviewer")
+    big_unit = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
+    unit_account = User.objects.filter(unit=big_unit, kind="unit").first()
+    bureau = listed(applications_for(reviewer))
+    people = listed(applications_for(unit_account))
+    S = ApplicationStatus
+
+    explain(
+        "专家审核: the first page",
+        bureau.filter(status=S.PENDING_BUREAU).order_by("recommended_at", "pk")[:25],
+    )
+    explain(
+        "专家库: the first page",
+        bureau.filter(status=S.APPROVED).order_by("-decided_at", "-pk")[:25],
+    )
+    explain("Kept counts (专家审核 and 专家库 tabs)", StatusCount.objects.all())
+    explain("用户账号管理: counts of one unit's 5,000 people", counts(people))
+    explain("用户账号管理: the first page", people.order_by("-updated_at", "-pk")[:25])
+    explain(
+        "单位注册审核: the first page",
+        Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],
+    )
+    for term in ("张伟", "集成电路"):
+        found = search.matching(bureau.filter(status=S.APPROVED), term)
+        explain(f"专家库 search {term}: counts", counts(found))
+        explain(
+            f"专家库 search {term}: the page's keys",
+            found.order_by("-decided_at", "-pk").values_list("pk", flat=True)[:25],
+        )
+
+
+if __name__ == "__main__":
+    main()
