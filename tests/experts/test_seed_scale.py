@@ -41,3 +41,15 @@ def test_seeding_needs_debug_or_force(settings):
     with pytest.raises(CommandError, match="DEBUG=true"):
         call_command("seed_scale", units=1, experts=1)
     assert not User.objects.exists()
+
+
+def test_the_big_unit_has_the_same_mix_of_statuses_as_everyone():
+    from experts.management.commands.seed_scale import seed_scale
+
+    seed_scale(units=5, experts=2000)
+    big = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
+    mine = ExpertApplication.objects.filter(unit=big)
+    share = mine.filter(status="approved").count() / mine.count()
+    overall = ExpertApplication.objects.filter(status="approved").count() / 2000
+    assert mine.count() >= 100
+    assert abs(share - overall) < 0.05, (share, overall)

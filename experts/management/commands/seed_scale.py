@@ -228,7 +228,9 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
     users = User.objects.bulk_create(users, batch_size=BATCH)
     chosen = {}
     for n, user in enumerate(users, start=first):
-        status = STATUS_CYCLE[n % len(STATUS_CYCLE)]
+        # Shifted by n // BIG_UNIT_SHARE: the big unit's every 20th applicant would otherwise
+        # always land on the same few places of the cycle (3 in 5 of them drafts).
+        status = STATUS_CYCLE[(n + n // BIG_UNIT_SHARE) % len(STATUS_CYCLE)]
         submitted = (
             None
             if status == ApplicationStatus.DRAFT
