@@ -17,6 +17,8 @@ def _user_sql() -> str:
                 JOIN {Group._meta.db_table} g ON g.id = ug.group_id
                 WHERE ug.user_id = u.id AND g.name = %s
             ) AS in_bureau_group,
+            -- django_otp.user_has_device, for the one device type installed (TOTP); another
+            -- type added to INSTALLED_APPS must be added here too.
             EXISTS (
                 SELECT 1 FROM {TOTPDevice._meta.db_table} d
                 WHERE d.user_id = u.id AND d.confirmed

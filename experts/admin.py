@@ -105,6 +105,10 @@ class DisciplineAdmin(admin.ModelAdmin):
         if "name" in form.changed_data:
             search.refresh(ExpertApplication.objects.filter(disciplines=obj))
 
+    def has_delete_permission(self, request, obj=None):
+        # The bureau's fixed classification: applications and their search text refer to it.
+        return False
+
 
 @admin.register(SMSMessage)
 class SMSMessageAdmin(ReadOnlyAdmin):

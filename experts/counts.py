@@ -40,7 +40,7 @@ def recount() -> dict[str, int]:
 
     The count rows are locked first: a transition that has not committed yet waits, and then
     shifts the new figures; one that has committed is in the count."""
-    list(StatusCount.objects.select_for_update())
+    list(StatusCount.objects.select_for_update().order_by("status"))  # shift's order
     counted = dict(
         ExpertApplication.objects.order_by().values_list("status").annotate(n=Count("*"))
     )

@@ -14,7 +14,7 @@ order. docs/performance.md has the EXPLAIN behind this. SQLite scans the one col
 import unicodedata
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Func, QuerySet
 
 # The SQL function behind the index; `grams` below is its twin in Python.
@@ -50,14 +50,21 @@ def refresh(applications: QuerySet) -> int:
     """Rewrite `search_text` (and the denormalised unit) of these applications; returns how
     many changed. Call it in the transaction that changed a name, unit, 职称, 专业 or 专业领域."""
     changed = []
-    rows = applications.select_related("user__unit").prefetch_related("disciplines")
-    for application in rows.iterator(chunk_size=1000):
-        text = search_text_for(application)
-        if text != application.search_text or application.unit_id != application.user.unit_id:
-            application.search_text = text
-            application.unit_id = application.user.unit_id
-            changed.append(application)
-    applications.model.objects.bulk_update(changed, ["search_text", "unit"], batch_size=1000)
+    rows = (
+        applications.select_related("user__unit")
+        .prefetch_related("disciplines")
+        # Locked while read: a draft saved meanwhile waits, and then writes its own text.
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        for application in rows.iterator(chunk_size=1000):
+            text = search_text_for(application)
+            if text != application.search_text or application.unit_id != application.user.unit_id:
+                application.search_text = text
+                application.unit_id = application.user.unit_id
+                changed.append(application)
+        applications.model.objects.bulk_update(changed, ["search_text", "unit"], batch_size=1000)
     return len(changed)
 
 

@@ -171,7 +171,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # The idle clock restarts when the session is saved: at most once a minute, not on every
 # request (a write and a commit per page view, and requests of one person queueing on their
 # session's row). Idle sessions so end between 29 and 30 minutes.
-SESSION_REFRESH_SECONDS = 60
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 2)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 
 # Password reset mails; the console backend prints them until a mail server is configured.

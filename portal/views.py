@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_account
 from audit.log import record
@@ -33,7 +33,7 @@ def home(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503."""
     try:

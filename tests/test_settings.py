@@ -59,6 +59,7 @@ def test_healthz_answers_over_plain_http(client, settings, db):
     response = client.get("/healthz")
     assert (response.status_code, response.content) == (200, b"ok\n")
     assert "no-cache" in response["Cache-Control"]
+    assert client.head("/healthz").status_code == 200  # probes often use HEAD
     assert client.get("/").status_code == 301
 
 

@@ -124,6 +124,7 @@ def requeue(message_ids) -> int:
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Send every queued message whose next attempt is due; the retry command's work."""
+    now_given = now is not None
     now = now or timezone.now()
     stale = SMSMessage.objects.filter(
         status=SMSMessage.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
@@ -132,7 +133,11 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
         last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
     )
     counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
+    fixed = now if now_given else None
     for _ in range(500):
+        # Each claim is stamped when it is made: a long batch must not look stale to the
+        # sweep of another worker (STALE_CLAIM) while its sends are still under way.
+        now = fixed or timezone.now()
         message_id = _claim_next(now)
         if message_id is None:
             break

@@ -154,3 +154,22 @@ def test_search_query_can_use_the_gram_index(pool):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "experts_application_search_grams" in plan
+
+
+def test_refresh_search_rebuilds_text_and_unit_lost_to_an_old_version(client, pool, capsys):
+    """Rows an older portal wrote during a rolling deploy have no search text and no unit."""
+    from django.core.management import call_command
+
+    ExpertApplication.objects.update(search_text="", unit=None)
+    call_command("refresh_search")
+    assert "2条" in capsys.readouterr().out
+    assert found(client, "光电研究院") == ["张伟"]
+    assert ExpertApplication.objects.get(user=pool["wang"]).unit == pool["second"]
+
+
+def test_disciplines_cannot_be_deleted_in_admin(client, admin_user):
+    discipline = Discipline.objects.get(code="01")
+    client.force_login(admin_user)
+    url = reverse("admin:experts_discipline_delete", args=[discipline.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Discipline.objects.filter(pk=discipline.pk).exists()

@@ -238,7 +238,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
         )
         title, level = rng.choice(TITLES)
         specialty = rng.choice(SPECIALTIES)
-        chosen[user.pk] = rng.sample(disciplines, rng.randint(1, 2))
+        chosen[user.pk] = sorted(rng.sample(disciplines, rng.randint(1, 2)))  # as search does
         searched = [user.real_name, user.unit.name, title, specialty]
         application = ExpertApplication(
             user=user,
