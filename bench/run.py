@@ -33,7 +33,7 @@ PAGES = [
     ("原始列表（一次查询）", "reviewer", "/bench/raw/", "ref_raw"),
     ("Django admin 列表", "operator", ADMIN_CHANGELIST, "ref_admin"),
     ("Django admin 搜索", "operator", ADMIN_CHANGELIST + "?q=张伟", "ref_admin_search"),
-    ("用户账号管理（5,000人）", "unit", "/unit/people/", "list"),
+    ("用户账号管理（最大单位）", "unit", "/unit/people/", "list"),
     ("专家审核", "reviewer", "/bureau/experts/", "list"),
     ("单位注册审核", "reviewer", "/bureau/units/", "list"),
     ("专家库", "reviewer", POOL, "list"),
@@ -135,6 +135,12 @@ def main() -> None:
 
 def seed(args, env) -> None:
     """Seed once; later runs reuse the data unless --reseed (or it is not the size asked)."""
+    name = urllib.parse.urlparse(args.database_url).path.lstrip("/")
+    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        sys.exit(f"数据库名只能含字母、数字和下划线：{name}")
+    if not psql(admin_url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+        psql(admin_url, f'CREATE DATABASE "{name}"')
     django(env, "manage.py", "migrate", "-v0")
     have = psql(
         args.database_url,
@@ -142,8 +148,6 @@ def seed(args, env) -> None:
     )
     if args.reseed or int(have or 0) != args.experts:
         print(f"Seeding {args.units} units and {args.experts} applicants …", flush=True)
-        name = urllib.parse.urlparse(args.database_url).path.lstrip("/")
-        admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
         psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         psql(admin_url, f'CREATE DATABASE "{name}"')
         django(env, "manage.py", "migrate", "-v0")
