@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,8 @@ PAGES = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10, help="load time per page")
+    parser.add_argument("--seconds", type=int, default=10, help="load time per page and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all pages (median)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
@@ -105,22 +107,31 @@ def main() -> None:
         wait_until_up()
         sessions = {role: log_in(role, people) for role in ("reviewer", "operator", "unit")}
         sessions["applicant"] = log_in("applicant", people)
-        results = []
+        pages = []
         for label, role, path, kind in PAGES:
             path = path.format(detail_pk=people["detail_pk"])
             cookie = sessions.get(role, "")
             status, queries = probe(path, cookie)
             if status != 200:
                 sys.exit(f"{label} {path} answered {status}, not 200: check the log above.")
-            figures = load(path, cookie, args.seconds, args.connections)
-            results.append(
-                {"label": label, "path": path, "kind": kind, "queries": queries, **figures}
+            pages.append(
+                {"label": label, "path": path, "kind": kind, "queries": queries, "cookie": cookie}
             )
-            print(
-                f"{label:<24} {figures['rps']:8.1f} req/s  p95 {figures['p95']:6.1f} ms  "
-                f"errors {figures['errors']}  queries {queries}",
-                flush=True,
-            )
+        # Whole rounds, one page after another, so that a slow spell of the machine touches
+        # every page alike; each figure is then the median of the rounds.
+        runs = {page["path"]: [] for page in pages}
+        for round_ in range(1, args.rounds + 1):
+            for page in pages:
+                wait_until_idle()
+                figures = load(page["path"], page["cookie"], args.seconds, args.connections)
+                runs[page["path"]].append(figures)
+                print(
+                    f"[{round_}/{args.rounds}] {page['label']:<24} {figures['rps']:8.1f} req/s  "
+                    f"p95 {figures['p95']:6.1f} ms  errors {figures['errors']}  "
+                    f"queries {page['queries']}",
+                    flush=True,
+                )
+        results = [{**page, **median_of(runs[page["path"]])} for page in pages]
         memory = worker_peak_memory(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -204,6 +215,18 @@ def wait_until_up() -> None:
     sys.exit("gunicorn did not start")
 
 
+def wait_until_idle() -> None:
+    """Let the server finish what the last page's clients left queued (a slow page leaves up
+    to 16 requests of a second each), so that it is not counted against the next page."""
+    quick = 0
+    deadline = time.monotonic() + 60
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        request("GET", "/healthz")
+        quick = quick + 1 if time.monotonic() - started < 0.02 else 0
+        time.sleep(0.1)
+
+
 def cookies_of(response, jar: dict) -> dict:
     for header, value in response.getheaders():
         if header.lower() == "set-cookie":
@@ -251,6 +274,13 @@ def log_in(role: str, people: dict) -> str:
         if response.status != 302:
             sys.exit(f"{role}: two-factor step failed ({response.status})")
     return cookie_header(jar)
+
+
+def median_of(runs: list[dict]) -> dict:
+    middle = {
+        key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p95", "p99")
+    }
+    return {**middle, "errors": sum(run["errors"] for run in runs)}
 
 
 def probe(path: str, cookie: str) -> tuple[int, int]:
@@ -337,7 +367,9 @@ def render(results, memory, args, people) -> str:
         f"(the unit measured has {people['unit']['people']:,} people)",
         f"- Server: gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL on the same "
         "machine",
-        f"- Load: wrk, {args.connections} connections, {args.seconds} s per page, the same machine",
+        f"- Load: wrk on the same machine, {args.connections} connections, {args.seconds} s per "
+        f"page, {args.rounds} rounds over all pages, the server idle before each page; each "
+        "figure is the median of the rounds (errors are summed)",
         "",
         "| 页面 | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/请求 | vs /healthz | "
         "vs 原始列表 | vs admin |",
