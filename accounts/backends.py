@@ -1,5 +1,7 @@
 """The user each request loads, with what every page then asks about them, in one query."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
@@ -8,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.permissions import BUREAU_GROUP
 
 
+@functools.cache
 def _user_sql() -> str:
     user = get_user_model()
     return f"""

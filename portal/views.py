@@ -134,28 +134,25 @@ def filtered_page(
         queryset = queryset.filter(status=status)
     total = sum(counted.get(value, 0) for value in (valid if status == "all" else [status]))
     ordered = queryset.order_by(*order_by)
+    number = request.GET.get("page")
     if not query:
         # An index gives the order: the database reads and joins the page's 25 rows only.
-        page = CountedPaginator(ordered, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
-        return _context(page, status, query, counted, choices)
-    # A search term may match thousands of rows, each to be sorted: the page's keys first,
-    # from narrow rows, then its 25 rows with their joins (27 ms instead of 45 ms for a term
-    # matching 5,500 applicants).
-    keys = ordered.values_list("pk", flat=True)
-    page = CountedPaginator(keys, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
-    position = {pk: i for i, pk in enumerate(page.object_list)}
-    page.object_list = sorted(queryset.filter(pk__in=position), key=lambda row: position[row.pk])
-    return _context(page, status, query, counted, choices)
-
-
-def _context(page, status, query, counted, choices) -> dict:
-    total = sum(counted.get(value, 0) for value, _ in choices)
+        page = CountedPaginator(ordered, PAGE_SIZE, count=total).get_page(number)
+    else:
+        # A search term may match thousands of rows, each to be sorted: the page's keys first,
+        # from narrow rows, then its 25 rows with their joins (27 ms instead of 45 ms for a
+        # term matching 5,500 applicants).
+        keys = ordered.values_list("pk", flat=True)
+        page = CountedPaginator(keys, PAGE_SIZE, count=total).get_page(number)
+        position = {pk: i for i, pk in enumerate(page.object_list)}
+        rows = queryset.filter(pk__in=position)
+        page.object_list = sorted(rows, key=lambda row: position[row.pk])
     return {
         "page": page,
         "rows": page.object_list,
         "status": status,
         "q": query,
-        "tabs": [("all", "全部", total)]
+        "tabs": [("all", "全部", sum(counted.get(value, 0) for value in valid))]
         + [(value, label, counted.get(value, 0)) for value, label in choices],
     }
 

@@ -79,7 +79,10 @@ def drop_search_index(apps, schema_editor):
 
 
 def fill(apps, schema_editor):
-    """Unit, search text and counts of the applications made before this migration."""
+    """Unit, search text and counts of the applications made before this migration.
+
+    A frozen copy of experts.search.search_text_for and experts.counts.recount: a migration
+    must give the same result however those change later."""
     import unicodedata
 
     from django.db.models import Count
