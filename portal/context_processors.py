@@ -19,6 +19,10 @@ def portal(request):
             "PORTAL_NAME": settings.PORTAL_NAME,
             "HELP_LINE": settings.HELP_LINE,
             "role": role_label(user),
+            "is_bureau": False,
+            "is_unit": False,
+            "is_approved_unit": False,
+            "is_applicant": False,
         }
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,

@@ -87,6 +87,21 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The lists and the applicant's home, where Django templates cost most of the page's
+        # time (portal/jinja2.py); the layout in jinja/layout/ serves both engines.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "portal.jinja2.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
 ]
 
 DATABASES = {

@@ -68,3 +68,23 @@ def _second_factor_with_force_login(monkeypatch):
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_contexts_for_the_test_client():
+    """Django's test client sees the context of Django templates only (it instruments them in
+    setup_test_environment); do the same for the Jinja2 pages, so that `response.context` and
+    `response.templates` work for every page."""
+    from django.template.backends.jinja2 import Template
+    from django.test.signals import template_rendered
+
+    original = Template.render
+
+    def render(self, context=None, request=None):
+        content = original(self, context, request)
+        template_rendered.send(sender=self, template=self, context=context)
+        return content
+
+    Template.render = render
+    yield
+    Template.render = original

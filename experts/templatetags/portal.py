@@ -1,6 +1,8 @@
 import datetime
 
 from django import template
+from django.template import engines
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -53,10 +55,9 @@ def masked_mobile(value):
     return mask(display_mobile(value or ""), 3)
 
 
-@register.simple_tag(takes_context=True)
-def query(context, **changes):
+def query_string(request, **changes) -> str:
     """The current query string with some parameters changed (pagination, filter tabs)."""
-    params = context["request"].GET.copy()
+    params = request.GET.copy()
     for key, value in changes.items():
         if value in (None, ""):
             params.pop(key, None)
@@ -65,6 +66,11 @@ def query(context, **changes):
     if "page" not in changes:
         params.pop("page", None)
     return "?" + params.urlencode() if params else "?"
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes):
+    return query_string(context["request"], **changes)
 
 
 @register.filter
@@ -126,14 +132,10 @@ def application_sections(context, application):
     return sections
 
 
-@register.simple_tag(takes_context=True)
-def nav_link(context, url_name, label, exact=False):
+def nav_link_html(request, url_name, label, exact=False):
     """A navigation item, marked as the current page when the path is (or is under) its URL."""
-    from django.urls import reverse
-
     url = reverse(url_name)
-    path = context["request"].path
-    active = path == url if exact else path.startswith(url)
+    active = request.path == url if exact else request.path.startswith(url)
     return format_html(
         '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}</a></li>',
         " active" if active else "",
@@ -143,13 +145,25 @@ def nav_link(context, url_name, label, exact=False):
     )
 
 
-@register.simple_tag(takes_context=True)
-def can(context, obj, action):
-    """Whether the person viewing may fire `action` on `obj` now (its FSM permission and state):
-    `{% can application "recommend" as may_recommend %}`."""
+def may(user, obj, action) -> bool:
+    """Whether `user` may fire `action` on `obj` now (its FSM permission and state)."""
     from django_fsm import has_transition_perm
 
-    return has_transition_perm(getattr(obj, action), context["request"].user)
+    return has_transition_perm(getattr(obj, action), user)
+
+
+@register.simple_tag(takes_context=True)
+def can(context, obj, action):
+    """`{% can application "recommend" as may_recommend %}`: may the person viewing fire it?"""
+    return may(context["request"].user, obj, action)
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context, template_name):
+    """A Jinja2 template (jinja/) rendered here with this page's context: how Django templates
+    share the layout with the Jinja2 pages (portal/jinja2.py)."""
+    template = engines["jinja2"].get_template(template_name)
+    return mark_safe(template.render(context.flatten(), context["request"]))
 
 
 @register.filter

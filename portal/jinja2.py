@@ -1,0 +1,45 @@
+"""The Jinja2 environment for the portal's busiest pages (lists and the applicant's home).
+
+Django's own template language spends about 10 µs on every `{{ }}` it prints (localisation,
+escaping, lookups), which on a 25-row list is most of the page's time; Jinja2 compiles a
+template to Python and prints the same page in a fraction of that (docs/performance.md).
+Forms stay in Django templates, for crispy-forms; the layout they share is in jinja/layout/
+and reaches Django templates through `{% jinja %}` (experts/templatetags/portal.py).
+"""
+
+from django.template.defaultfilters import linebreaksbr
+from django.templatetags.static import static
+from django.urls import reverse
+from jinja2 import Environment, StrictUndefined
+
+from experts.templatetags import portal as tags
+
+
+def url(name: str, *args) -> str:
+    return reverse(name, args=args or None)
+
+
+def environment(**options) -> Environment:
+    # A name missing from the context is an error, not an empty string: tests catch typos.
+    options["undefined"] = StrictUndefined
+    env = Environment(**options)
+    env.globals.update(
+        {
+            "static": static,
+            "url": url,
+            "nav_link": tags.nav_link_html,
+            "query": tags.query_string,
+            "status_badge": tags.status_badge,
+            "may": tags.may,
+        }
+    )
+    env.filters.update(
+        {
+            "minutes": tags.minutes,
+            "day": tags.day,
+            "masked_mobile": tags.masked_mobile,
+            "working_days_since": tags.working_days_since,
+            "linebreaksbr": linebreaksbr,
+        }
+    )
+    return env
