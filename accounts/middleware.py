@@ -3,16 +3,20 @@ second factor for those who must (or chose to) use one."""
 
 import time
 
+import django_otp.middleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db import connections, router
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.permissions import requires_second_factor
+from portal import rows
 
 LOGGED_IN_AT = "portal_logged_in_at"
 REFRESHED_AT = "portal_refreshed_at"
@@ -90,3 +94,25 @@ class SecondFactorMiddleware:
             return None
         target = reverse("accounts:two_factor")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+class OTPMiddleware(django_otp.middleware.OTPMiddleware):
+    """django-otp's middleware, reading the session's authenticator with one plain query (the
+    ORM's took 0.5 ms of Python a request, profiled under the benchmark). The user binding,
+    the confirmed check and the session clean-up stay django-otp's (_finalize_device)."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        label, _, pk = persistent_id.rpartition("/")
+        if label != TOTPDevice.model_label() or not pk.isascii() or not pk.isdigit():
+            return super()._device_from_persistent_id(persistent_id)
+        using = router.db_for_read(TOTPDevice)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {rows.columns(TOTPDevice, 't', connection)} "
+                f"FROM {TOTPDevice._meta.db_table} t WHERE t.id = %s",
+                [int(pk)],
+            )
+            row = cursor.fetchone()
+        return rows.build(TOTPDevice, row, using) if row else None
