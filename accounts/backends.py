@@ -51,6 +51,8 @@ class PortalBackend(ModelBackend):
             user_id = int(user_id)
         except (TypeError, ValueError):
             return None
+        if not 0 < user_id < 2**63:  # no such row, and SQLite refuses larger numbers
+            return None
         model = get_user_model()
         using = router.db_for_read(model)
         connection = connections[using]
