@@ -1,0 +1,109 @@
+"""A search counts its results up to SEARCH_COUNT_LIMIT (1,000 in production, 3 here); past it
+the page says "3+", lists the first 3 in the list's own order, and says why."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from experts.models import ApplicationStatus
+from portal import views
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+@pytest.fixture
+def limit(monkeypatch):
+    monkeypatch.setattr(views, "SEARCH_COUNT_LIMIT", 3)
+    return 3
+
+
+@pytest.fixture
+def many(client, reviewer, limit):
+    """Five approved 李 and two pending 李 in one unit; one 王 for contrast."""
+    unit = factories.make_unit(name="武汉光谷研究院")
+    people = {
+        "approved": [
+            factories.make_applicant(unit, S.APPROVED, name=f"李{n}") for n in "一二三四五"
+        ],
+        "pending": [
+            factories.make_applicant(unit, S.PENDING_BUREAU, name=f"李{n}") for n in "六七"
+        ],
+    }
+    factories.make_applicant(unit, S.APPROVED, name="王明")
+    client.force_login(reviewer)
+    return people
+
+
+def names(response) -> list[str]:
+    return [row.user.real_name for row in response.context["rows"]]
+
+
+def test_the_pool_lists_the_newest_experts_past_the_limit_and_says_so(client, many, limit):
+    unlimited = client.get(reverse("experts:pool"))
+    newest_first = [name for name in names(unlimited) if name.startswith("李")]
+    response = client.get(reverse("experts:pool"), {"q": "李"})
+    assert response.context["more"] is True
+    assert names(response) == newest_first[:limit]
+    assert response.context["page"].paginator.count == limit
+    html = response.content.decode()
+    assert "3+ 人" in html
+    assert "与“李”匹配的专家超过3人，以下只列出最近入库的3人" in html
+
+
+def test_within_the_limit_counts_stay_exact(client, many):
+    response = client.get(reverse("experts:bureau_queue"), {"q": "李", "status": "pending_bureau"})
+    # Seven 李 in all are more than 3: the tabs are a sample, and say only "3+".
+    assert response.context["more"] is False  # but the list's own status has 2
+    tabs = {value: count for value, _, count in response.context["tabs"]}
+    assert tabs == {
+        "all": None,
+        S.PENDING_UNIT: None,
+        S.PENDING_BUREAU: None,
+        S.APPROVED: None,
+        S.REJECTED: None,
+    }
+    assert sorted(names(response)) == ["李七", "李六"]
+    assert response.context["page"].paginator.count == 2
+    html = response.content.decode()
+    assert "3+</span>" in html and "超过3条" not in html
+    response = client.get(reverse("experts:bureau_queue"), {"q": "王"})
+    tabs = {value: count for value, _, count in response.context["tabs"]}
+    assert tabs["all"] == 1 and tabs[S.APPROVED] == 1 and tabs[S.PENDING_BUREAU] == 0
+
+
+def test_a_status_with_more_matches_than_the_limit_is_listed_in_its_order(client, many, limit):
+    response = client.get(reverse("experts:bureau_queue"), {"q": "李", "status": "approved"})
+    assert response.context["more"] is True
+    assert len(names(response)) == limit
+    html = response.content.decode()
+    assert "与“李”匹配的结果超过3条，以下只列出前3条" in html
+    assert "共 3+ 条" not in html  # one page: no pagination shown
+    every = client.get(reverse("experts:bureau_queue"), {"status": "approved"})
+    in_order = [name for name in names(every) if name.startswith("李")]
+    assert names(response) == in_order[:limit]
+
+
+def test_the_limit_keeps_pages_past_it_out_of_reach(client, many, limit, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    first = client.get(reverse("experts:pool"), {"q": "李"})
+    second = client.get(reverse("experts:pool"), {"q": "李", "page": 2})
+    beyond = client.get(reverse("experts:pool"), {"q": "李", "page": 9})
+    assert first.context["page"].paginator.num_pages == 2
+    assert len(names(first)) == 2 and len(names(second)) == 1
+    assert names(beyond) == names(second)  # Django's get_page: the last page
+    assert "共 3+ 条" in first.content.decode()
+
+
+def test_a_search_past_the_limit_takes_a_fixed_number_of_queries(client, many, reviewer):
+    url = reverse("experts:bureau_queue")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url, {"q": "李", "status": "approved"})
+    unit = factories.make_unit()
+    for n in range(6):
+        factories.make_applicant(unit, S.APPROVED, name=f"李{n}")
+    with CaptureQueriesContext(connection) as more:
+        client.get(url, {"q": "李", "status": "approved"})
+    assert len(more) == len(few)
