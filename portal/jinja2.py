@@ -9,6 +9,7 @@ and reaches Django templates through `{% jinja %}` (experts/templatetags/portal.
 
 import functools
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.conf import settings
 from django.template.defaultfilters import linebreaksbr
 from django.templatetags.static import static
@@ -42,6 +43,8 @@ def environment(**options) -> Environment:
             "query": tags.query_string,
             "status_badge": tags.status_badge,
             "may": tags.may,
+            "application_sections": tags.application_sections,
+            "crispy": as_crispy_form,
         }
     )
     env.filters.update(

@@ -97,14 +97,12 @@ def working_days_since(moment) -> int:
     )
 
 
-@register.simple_tag(takes_context=True)
-def application_sections(context, application):
+def application_sections(viewer, application):
     """The application as the read-only form shows it: (section, [(label, value)]) in order.
 
     The bank account is masked except to its owner and bureau reviewers."""
     from experts.forms import SECTIONS
 
-    viewer = context["request"].user
     full_bank = viewer.pk == application.user_id or is_bureau_reviewer(viewer)
 
     user = application.user
