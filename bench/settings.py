@@ -5,9 +5,15 @@ beside the portal's own, and `bench.middleware` reports each response's SQL quer
 """
 
 from portal.settings import *  # noqa: F403
-from portal.settings import INSTALLED_APPS, MIDDLEWARE
+from portal.settings import BASE_DIR, INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
 ROOT_URLCONF = "bench.urls"
 # Outermost, so that it counts every query of the request, the session's and user's included.
 MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *MIDDLEWARE]
+# The raw list is a bare template on the engine the portal's lists use (portal/jinja2.py).
+DJANGO_ENGINE, JINJA2_ENGINE = TEMPLATES
+TEMPLATES = [
+    DJANGO_ENGINE,
+    {**JINJA2_ENGINE, "DIRS": [*JINJA2_ENGINE["DIRS"], BASE_DIR / "bench" / "jinja"]},
+]

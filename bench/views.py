@@ -9,7 +9,8 @@ from portal.views import PAGE_SIZE
 
 @login_required
 def raw_list(request):
-    """The 专家审核 queue's first page (same rows, same order), in one query, bare template."""
+    """The 专家审核 queue's first page (same rows, same order), in one query, bare template
+    on the lists' engine, Jinja2."""
     rows = (
         ExpertApplication.objects.filter(status=ApplicationStatus.PENDING_BUREAU)
         .order_by("recommended_at", "pk")
