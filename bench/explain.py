@@ -13,10 +13,12 @@ from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
 from experts.models import ApplicationStatus, StatusCount  # noqa: E402
 from experts.selectors import applications_for, listed  # noqa: E402
+from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
 
 
-def explain(title: str, queryset) -> None:
+def explain(title: str, queryset, wrap: str = "{}") -> None:
     sql, params = queryset.query.sql_with_params()
+    sql = wrap.format(sql)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -50,13 +52,26 @@ def main() -> None:
         "单位注册审核: the first page",
         Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],
     )
+    approved = bureau.filter(status=S.APPROVED)
     for term in ("张伟", "集成电路"):
-        found = search.matching(bureau.filter(status=S.APPROVED), term)
-        explain(f"专家库 search {term}: counts", counts(found))
+        found = search.matching(approved, term)
+        # portal.views.capped_counts: the first SEARCH_COUNT_LIMIT + 1 matches, counted.
+        explain(
+            f"专家库 search {term}: counts, up to {SEARCH_COUNT_LIMIT}",
+            found.order_by().values("status")[: SEARCH_COUNT_LIMIT + 1],
+            "SELECT status, COUNT(*) FROM ({}) found GROUP BY status",
+        )
         explain(
             f"专家库 search {term}: the page's keys",
             found.order_by("-decided_at", "-pk").values_list("pk", flat=True)[:25],
         )
+    # More than SEARCH_COUNT_LIMIT matches: the page's keys along the status's own index.
+    explain(
+        "专家库 search 集成电路: the page's keys, a common term",
+        search.matching(approved, "集成电路", common=True)
+        .order_by("-decided_at", "-pk")
+        .values_list("pk", flat=True)[:25],
+    )
 
 
 if __name__ == "__main__":
