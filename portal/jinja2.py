@@ -31,6 +31,22 @@ def _reverse(root_urlconf, urlconf, prefix, name, args) -> str:
     return reverse(name, args=args or None)
 
 
+# Unbound forms without initial data print the same every time: (class, prefix, auto_id) → HTML.
+_UNBOUND_FORMS: dict[tuple, str] = {}
+
+
+def crispy(form) -> str:
+    """`{{ crispy(form) }}`: crispy-forms' `|crispy`. It prints through Django templates, 1.5 ms
+    for the two one-field forms of a detail page, so an empty form is printed once per class:
+    nothing of the request is in it (the CSRF token is outside, in the page's <form>)."""
+    if form.is_bound or form.initial:
+        return as_crispy_form(form)
+    key = (type(form), form.prefix, form.auto_id)
+    if key not in _UNBOUND_FORMS:
+        _UNBOUND_FORMS[key] = as_crispy_form(form)
+    return _UNBOUND_FORMS[key]
+
+
 def environment(**options) -> Environment:
     # A name missing from the context is an error, not an empty string: tests catch typos.
     options["undefined"] = StrictUndefined
@@ -44,7 +60,7 @@ def environment(**options) -> Environment:
             "status_badge": tags.status_badge,
             "may": tags.may,
             "application_sections": tags.application_sections,
-            "crispy": as_crispy_form,
+            "crispy": crispy,
         }
     )
     env.filters.update(

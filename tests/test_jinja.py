@@ -1,0 +1,39 @@
+"""The Jinja2 environment's helpers (portal/jinja2.py) print what Django's own would."""
+
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+from django.urls import reverse, set_script_prefix
+
+from accounts.forms import CommentForm, ReasonForm
+from portal import jinja2
+
+
+def test_an_empty_form_prints_as_crispy_forms_prints_it_once_per_class():
+    first = jinja2.crispy(ReasonForm())
+    assert first == as_crispy_form(ReasonForm())
+    assert jinja2.crispy(ReasonForm()) is first  # remembered
+    assert jinja2.crispy(CommentForm()) == as_crispy_form(CommentForm())
+    assert 'name="reason"' in first and 'name="comment"' not in first
+
+
+def test_a_bound_form_prints_its_own_data_and_errors():
+    jinja2.crispy(ReasonForm())
+    refused = jinja2.crispy(ReasonForm(data={"reason": ""}))
+    assert "请填写理由，申请人将看到此理由。" in refused
+    typed = jinja2.crispy(ReasonForm(data={"reason": "缺<少>材料"}))
+    assert "缺&lt;少&gt;材料" in typed
+    assert "请填写理由" not in jinja2.crispy(ReasonForm())
+
+
+def test_a_prefixed_form_is_remembered_apart():
+    assert 'name="a-reason"' in jinja2.crispy(ReasonForm(prefix="a"))
+    assert 'name="reason"' in jinja2.crispy(ReasonForm())
+
+
+def test_remembered_urls_follow_the_script_prefix():
+    assert jinja2.url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
+    set_script_prefix("/portal/")
+    try:
+        assert jinja2.url("experts:bureau_detail", 7).startswith("/portal/")
+    finally:
+        set_script_prefix("/")
+    assert jinja2.url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
