@@ -7,29 +7,12 @@ Forms stay in Django templates, for crispy-forms; the layout they share is in ji
 and reaches Django templates through `{% jinja %}` (experts/templatetags/portal.py).
 """
 
-import functools
-
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
-from django.conf import settings
 from django.template.defaultfilters import linebreaksbr
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from jinja2 import Environment, StrictUndefined
 
 from experts.templatetags import portal as tags
-
-
-def url(name: str, *args) -> str:
-    """`{{ url('experts:bureau_detail', pk) }}`: Django's reverse(), remembered. A list page
-    reverses a URL per row, at about 20 µs each."""
-    return _reverse(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name, args)
-
-
-@functools.lru_cache(maxsize=4096)
-def _reverse(root_urlconf, urlconf, prefix, name, args) -> str:
-    # The urlconfs and the script prefix are in the key: a URL depends on them too.
-    return reverse(name, args=args or None)
-
 
 # Unbound forms without initial data print the same every time: (class, prefix, auto_id) → HTML.
 _UNBOUND_FORMS: dict[tuple, str] = {}
@@ -54,7 +37,7 @@ def environment(**options) -> Environment:
     env.globals.update(
         {
             "static": static,
-            "url": url,
+            "url": tags.url,
             "nav_link": tags.nav_link_html,
             "query": tags.query_string,
             "status_badge": tags.status_badge,

@@ -4,6 +4,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.urls import reverse, set_script_prefix
 
 from accounts.forms import CommentForm, ReasonForm
+from experts.templatetags.portal import url
 from portal import jinja2
 
 
@@ -30,10 +31,10 @@ def test_a_prefixed_form_is_remembered_apart():
 
 
 def test_remembered_urls_follow_the_script_prefix():
-    assert jinja2.url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
+    assert url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
     set_script_prefix("/portal/")
     try:
-        assert jinja2.url("experts:bureau_detail", 7).startswith("/portal/")
+        assert url("experts:bureau_detail", 7).startswith("/portal/")
     finally:
         set_script_prefix("/")
-    assert jinja2.url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
+    assert url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])

@@ -2,9 +2,10 @@ import datetime
 import functools
 
 from django import template
+from django.conf import settings
 from django.template import engines
 from django.template.backends.utils import csrf_input_lazy
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -139,14 +140,26 @@ def application_sections(viewer, application):
     return sections
 
 
+def url(name: str, *args) -> str:
+    """Django's reverse(), remembered: a list page reverses a URL per row, at about 20 µs
+    each (`{{ url('experts:bureau_detail', pk) }}` in Jinja2 templates)."""
+    return _reverse(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name, args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reverse(root_urlconf, urlconf, prefix, name, args) -> str:
+    # The urlconfs and the script prefix are in the key: a URL depends on them too.
+    return reverse(name, args=args or None)
+
+
 def nav_link_html(request, url_name, label, exact=False):
     """A navigation item, marked as the current page when the path is (or is under) its URL."""
-    url = reverse(url_name)
-    active = request.path == url if exact else request.path.startswith(url)
+    target = url(url_name)
+    active = request.path == target if exact else request.path.startswith(target)
     return format_html(
         '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}</a></li>',
         " active" if active else "",
-        url,
+        target,
         mark_safe(' aria-current="page"') if active else "",
         label,
     )
