@@ -13,8 +13,9 @@ from accounts.permissions import BUREAU_GROUP
 from portal import rows
 
 
-@functools.lru_cache(maxsize=4)
-def _user_sql(connection) -> str:
+@functools.cache
+def _user_sql(alias: str) -> str:
+    connection = connections[alias]
     user = get_user_model()
     quote = connection.ops.quote_name
     return f"""
@@ -57,7 +58,7 @@ class PortalBackend(ModelBackend):
         using = router.db_for_read(model)
         connection = connections[using]
         with connection.cursor() as cursor:
-            cursor.execute(_user_sql(connection), [BUREAU_GROUP, user_id])
+            cursor.execute(_user_sql(using), [BUREAU_GROUP, user_id])
             row = cursor.fetchone()
         if row is None:
             return None

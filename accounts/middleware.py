@@ -106,6 +106,8 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
         label, _, pk = persistent_id.rpartition("/")
         if label != TOTPDevice.model_label() or not pk.isascii() or not pk.isdigit():
             return super()._device_from_persistent_id(persistent_id)
+        if not 0 < int(pk) < 2**63:  # no such row, and SQLite refuses larger numbers
+            return None
         using = router.db_for_read(TOTPDevice)
         connection = connections[using]
         with connection.cursor() as cursor:

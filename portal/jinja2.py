@@ -10,7 +10,7 @@ and reaches Django templates through `{% jinja %}` (experts/templatetags/portal.
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.template.defaultfilters import linebreaksbr
 from django.templatetags.static import static
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment
 
 from experts.templatetags import portal as tags
 
@@ -31,8 +31,6 @@ def crispy(form) -> str:
 
 
 def environment(**options) -> Environment:
-    # A name missing from the context is an error, not an empty string: tests catch typos.
-    options["undefined"] = StrictUndefined
     env = Environment(**options)
     env.globals.update(
         {

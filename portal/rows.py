@@ -18,10 +18,12 @@ def columns(model, alias: str, connection) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-@functools.lru_cache(maxsize=64)
-def _converters(model, connection):
+@functools.cache
+def _converters(model, alias: str):
     """Per field, its column and the converters the ORM would apply to it: the backend's own
-    (SQLite's datetimes and booleans) and the field's from_db_value (decryption)."""
+    (SQLite's datetimes and booleans) and the field's from_db_value (decryption). Keyed by the
+    database's alias, not its per-thread connection; each converter is given the caller's."""
+    connection = connections[alias]
     result = []
     for field in model._meta.concrete_fields:
         column = field.get_col(model._meta.db_table)
@@ -38,7 +40,7 @@ def build(model, values, using: str):
     """An instance of `model` from `values`, one per concrete field in declared order."""
     connection = connections[using]
     converted = []
-    for value, (column, converters) in zip(values, _converters(model, connection), strict=True):
+    for value, (column, converters) in zip(values, _converters(model, using), strict=True):
         for convert in converters:
             value = convert(value, column, connection)
         converted.append(value)

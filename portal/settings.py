@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import environ
+import jinja2
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +96,9 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "portal.jinja2.environment",
+            # A missing name prints nothing, as in Django templates; the tests and DEBUG make
+            # it an error instead, so that a typo is found before it ships.
+            "undefined": jinja2.StrictUndefined if DEBUG else jinja2.Undefined,
             "context_processors": [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

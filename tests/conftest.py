@@ -82,6 +82,7 @@ def _jinja2_contexts_for_the_test_client():
 
     def render(self, context=None, request=None):
         content = original(self, context, request)
+        self.name = self.origin.template_name  # as assertTemplateUsed reads it
         template_rendered.send(sender=self, template=self, context=context)
         return content
 

@@ -17,6 +17,12 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="portal-static-"))
 
+import jinja2
+
 from portal.settings import *  # noqa: F403
+from portal.settings import TEMPLATES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A name a Jinja2 template reads but its view does not pass is an error in the tests.
+TEMPLATES[1]["OPTIONS"]["undefined"] = jinja2.StrictUndefined

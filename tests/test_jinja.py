@@ -38,3 +38,32 @@ def test_remembered_urls_follow_the_script_prefix():
     finally:
         set_script_prefix("/")
     assert url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
+
+
+def test_a_person_without_a_unit_does_not_break_the_bureaus_pages(client, reviewer, unit):
+    """An operator may clear an applicant's unit (accounts.admin); the pages listing them must
+    still open, as Django templates printed nothing for the missing unit."""
+    from experts.models import ApplicationStatus, ExpertApplication
+    from tests import factories
+
+    pending = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="孤雁")
+    approved = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="孤鸿")
+    type(pending).objects.filter(pk__in=[pending.pk, approved.pk]).update(unit=None)
+    client.force_login(reviewer)
+    for url, name in [
+        (reverse("experts:bureau_queue"), "孤雁"),
+        (reverse("experts:pool"), "孤鸿"),
+        (reverse("experts:bureau_detail", args=[pending.application.pk]), "孤雁"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert name in response.content.decode()
+    assert ExpertApplication.objects.filter(user__unit=None).count() == 2
+
+
+def test_jinja2_pages_are_named_for_assert_template_used(client, reviewer):
+    from django.test import SimpleTestCase
+
+    client.force_login(reviewer)
+    response = client.get(reverse("experts:bureau_queue"))
+    SimpleTestCase().assertTemplateUsed(response, "experts/bureau_queue.html")

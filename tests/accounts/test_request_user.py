@@ -136,3 +136,14 @@ def test_a_forged_authenticator_id_verifies_nobody(reviewer, persistent_id):
     response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 302
     assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_an_overlong_authenticator_id_verifies_nobody(reviewer):
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = reviewer_client(reviewer, device)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = "otp_totp.totpdevice/" + "9" * 25
+    session.save()
+    response = client.get(reverse("experts:bureau_queue"))
+    assert response.status_code == 302
+    assert DEVICE_ID_SESSION_KEY not in client.session
