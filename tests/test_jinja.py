@@ -50,13 +50,13 @@ def test_a_person_without_a_unit_does_not_break_the_bureaus_pages(client, review
     approved = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="孤鸿")
     type(pending).objects.filter(pk__in=[pending.pk, approved.pk]).update(unit=None)
     client.force_login(reviewer)
-    for url, name in [
+    for page, name in [
         (reverse("experts:bureau_queue"), "孤雁"),
         (reverse("experts:pool"), "孤鸿"),
         (reverse("experts:bureau_detail", args=[pending.application.pk]), "孤雁"),
     ]:
-        response = client.get(url)
-        assert response.status_code == 200, url
+        response = client.get(page)
+        assert response.status_code == 200, page
         assert name in response.content.decode()
     assert ExpertApplication.objects.filter(user__unit=None).count() == 2
 
