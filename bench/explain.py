@@ -33,21 +33,21 @@ def main() -> None:
     reviewer = User.objects.get(username="bench_reviewer")
     big_unit = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
     unit_account = User.objects.filter(unit=big_unit, kind="unit").first()
-    bureau = listed(applications_for(reviewer))
-    people = listed(applications_for(unit_account))
+    bureau = applications_for(reviewer)
+    people = applications_for(unit_account)
     S = ApplicationStatus
 
     explain(
         "专家审核: the first page",
-        bureau.filter(status=S.PENDING_BUREAU).order_by("recommended_at", "pk")[:25],
+        listed(bureau.filter(status=S.PENDING_BUREAU)).order_by("recommended_at", "pk")[:25],
     )
     explain(
         "专家库: the first page",
-        bureau.filter(status=S.APPROVED).order_by("-decided_at", "-pk")[:25],
+        listed(bureau.filter(status=S.APPROVED)).order_by("-decided_at", "-pk")[:25],
     )
     explain("Kept counts (专家审核 and 专家库 tabs)", StatusCount.objects.all())
     explain("用户账号管理: counts of one unit's 5,000 people", counts(people))
-    explain("用户账号管理: the first page", people.order_by("-updated_at", "-pk")[:25])
+    explain("用户账号管理: the first page", listed(people).order_by("-updated_at", "-pk")[:25])
     explain(
         "单位注册审核: the first page",
         Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],

@@ -140,11 +140,12 @@ def unit_people(request):
     """用户账号管理: the unit's own people with their 专家状态."""
     context = filtered_page(
         request,
-        listed(applications_for(request.user)),
+        applications_for(request.user),
         choices=ApplicationStatus.choices,
         default_status="all",
         search=icontains_any("user__real_name", "user__username", "title"),
         order_by=["-updated_at", "-pk"],
+        rows=listed,
     )
     return render(request, "experts/unit_people.html", context)
 
@@ -218,12 +219,13 @@ def bureau_queue(request):
     # Unsubmitted drafts are the applicants' business, not the bureau's.
     context = filtered_page(
         request,
-        listed(applications_for(request.user)).exclude(status=ApplicationStatus.DRAFT),
+        applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
         choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT],
         default_status=ApplicationStatus.PENDING_BUREAU,
         search=search.matching,
         counts=counts.current,
         order_by=["recommended_at", "pk"],
+        rows=listed,
     )
     return render(request, "experts/bureau_queue.html", context)
 
@@ -277,7 +279,7 @@ def bureau_reject(request, pk):
 @role_required(is_bureau_reviewer)
 def expert_pool(request):
     """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
-    applications = listed(applications_for(request.user)).filter(status=ApplicationStatus.APPROVED)
+    applications = applications_for(request.user).filter(status=ApplicationStatus.APPROVED)
     discipline = request.GET.get("discipline", "")
     if re.fullmatch(r"[0-9]{1,9}", discipline):
         applications = applications.filter(disciplines=int(discipline))
@@ -295,6 +297,7 @@ def expert_pool(request):
         # Kept counts are of all applications; a 专业领域 or 职称级别 filter counts its rows.
         counts=None if discipline or level else counts.current,
         order_by=["-decided_at", "-pk"],
+        rows=listed,
     )
     context.update(
         disciplines=Discipline.objects.all(),

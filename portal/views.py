@@ -129,6 +129,7 @@ def filtered_page(
     search: Callable[..., QuerySet],
     order_by,
     counts: Callable[[], dict[str, int]] | None = None,
+    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
 ):
     """A list page's context: per-status counts, status filter, search, and one page of
     PAGE_SIZE rows.
@@ -136,7 +137,9 @@ def filtered_page(
     The counts come from one aggregate query, or from `counts()` when the view has them kept
     already (they must then count exactly `queryset`). A search counts its results up to
     SEARCH_COUNT_LIMIT; `search(queryset, term, common=True)` is asked for the page's rows of
-    a status with more matches than that (see experts.search.matching)."""
+    a status with more matches than that (see experts.search.matching). `rows(queryset)` is
+    the page's own query, with what its rows show (experts.selectors.listed): the counts and
+    the search leave out its joins."""
     query = search_term(request)
     unfiltered = queryset
     if query:
@@ -164,7 +167,7 @@ def filtered_page(
     number = request.GET.get("page")
     if not query:
         # An index gives the order: the database reads and joins the page's 25 rows only.
-        ordered = queryset.order_by(*order_by)
+        ordered = rows(queryset).order_by(*order_by)
         page = CountedPaginator(ordered, PAGE_SIZE, count=total).get_page(number)
     else:
         # A search term may match thousands of rows, each to be sorted: the page's keys first,
@@ -177,8 +180,8 @@ def filtered_page(
         page = CountedPaginator(keys, PAGE_SIZE, count=min(total, SEARCH_COUNT_LIMIT))
         page = page.get_page(number)
         position = {pk: i for i, pk in enumerate(page.object_list)}
-        rows = queryset.filter(pk__in=position)
-        page.object_list = sorted(rows, key=lambda row: position[row.pk])
+        found = rows(queryset).filter(pk__in=position)
+        page.object_list = sorted(found, key=lambda row: position[row.pk])
 
     def shown(n: int) -> int | None:
         return None if sampled else n  # a sample's counts are not shown
