@@ -163,7 +163,7 @@ def filtered_page(
         total = SEARCH_COUNT_LIMIT + 1
     else:
         total = sum(capped_counts(queryset).values())
-    more = total > SEARCH_COUNT_LIMIT
+    more = bool(query) and total > SEARCH_COUNT_LIMIT  # a capped search, not a long list
     number = request.GET.get("page")
     if not query:
         # An index gives the order: the database reads and joins the page's 25 rows only.

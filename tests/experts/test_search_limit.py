@@ -107,3 +107,12 @@ def test_a_search_past_the_limit_takes_a_fixed_number_of_queries(client, many, r
     with CaptureQueriesContext(connection) as more:
         client.get(url, {"q": "李", "status": "approved"})
     assert len(more) == len(few)
+
+
+def test_a_list_longer_than_the_limit_without_a_search_counts_exactly(client, many, limit):
+    for url_name, count in [("experts:pool", 6), ("experts:bureau_queue", 8)]:
+        response = client.get(reverse(url_name), {"status": "all"})
+        assert response.context["more"] is False
+        assert response.context["page"].paginator.count == count
+        html = response.content.decode()
+        assert "匹配的" not in html and "+ 人" not in html and "+ 条" not in html
