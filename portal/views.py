@@ -150,7 +150,7 @@ def filtered_page(
     else:
         counted = counts()
     # Past the limit, the counts are of a sample: only their sum, "more than the limit", holds.
-    sampled = query and sum(counted.values()) > SEARCH_COUNT_LIMIT
+    sampled = bool(query) and sum(counted.values()) > SEARCH_COUNT_LIMIT
     valid = [value for value, _ in choices]
     status = request.GET.get("status", default_status)
     if status not in valid:
