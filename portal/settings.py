@@ -119,6 +119,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: take the write lock when a transaction starts, so two people
     # deciding at once wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the SQL, and a query a connection has run five times is
+    # prepared, so that PostgreSQL parses and plans it once: planning cost more than running
+    # most of our queries (docs/performance.md). Searches are planned afresh each time
+    # (portal/postgresql/base.py). Behind PgBouncer in transaction mode, set
+    # DATABASE_PREPARE_THRESHOLD=0 unless it is 1.21+ with max_prepared_statements.
+    DATABASES["default"]["ENGINE"] = "portal.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

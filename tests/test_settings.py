@@ -83,3 +83,25 @@ def test_healthz_says_503_when_the_database_does_not_answer():
         timeout=60,
     )
     assert result.stdout.strip() == "503 database unavailable", result.stderr
+
+
+def database_options(**env) -> str:
+    code = "from django.conf import settings; d = settings.DATABASES['default']; "
+    code += "print(d['ENGINE'], sorted(d.get('OPTIONS', {}).items()))"
+    result = run_manage("shell", "-c", code, SECRET_KEY="x" * 50, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_postgresql_prepares_statements_unless_told_not_to():
+    url = "postgres://portal@db.example:5432/portal"
+    assert database_options(DATABASE_URL=url) == (
+        "portal.postgresql [('prepare_threshold', 5), ('server_side_binding', True)]"
+    )
+    # Behind a connection pooler that cannot keep prepared statements.
+    assert database_options(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="0") == (
+        "portal.postgresql [('prepare_threshold', None), ('server_side_binding', True)]"
+    )
+    assert database_options(DATABASE_URL="sqlite:////tmp/x.sqlite3").startswith(
+        "django.db.backends.sqlite3"
+    )
