@@ -24,12 +24,20 @@ from portal.workflow import WorkflowError
 
 
 def _own_application(request):
-    return get_object_or_404(applications_for(request.user), user=request.user)
+    """The applicant's own application. Its `user` is the request's, loaded already with the
+    unit: joining them again made this query's SQL cost a quarter of the home page's time."""
+    application = get_object_or_404(
+        applications_for(request.user).select_related(None), user=request.user
+    )
+    ExpertApplication.user.field.set_cached_value(application, request.user)
+    return application
 
 
-def _reasons(application):
-    """Every reason and comment given to the applicant, newest first."""
-    return application.history.select_related("actor").order_by("-created_at", "-pk")
+def _reasons(application, *, with_actors: bool = False):
+    """Every reason and comment given to the applicant, newest first; `with_actors` for the
+    bureau, who see which reviewer decided (applicants and units see roles only)."""
+    history = application.history.order_by("-created_at", "-pk")
+    return history.select_related("actor") if with_actors else history
 
 
 def _latest_reason(history):
@@ -155,12 +163,13 @@ def _detail(request, application, template, forms=None, status=200):
     if show_content and request.method == "GET":
         # The page shows the ID number and bank details to someone other than their owner.
         record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
+    # The bureau needs to know which reviewer decided; applicants see roles only.
+    show_actor_names = is_bureau_reviewer(request.user)
     context = {
         "application": application,
-        "history": _reasons(application),
+        "history": _reasons(application, with_actors=show_actor_names),
         "show_content": show_content,
-        # The bureau needs to know which reviewer decided; applicants see roles only.
-        "show_actor_names": is_bureau_reviewer(request.user),
+        "show_actor_names": show_actor_names,
         "comment_form": CommentForm(),
         "reason_form": ReasonForm(),
     }

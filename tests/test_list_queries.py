@@ -77,6 +77,9 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
         services.submit_application(applicant.application, applicant)
     many = queries_for(client, reverse("experts:home"))
     assert few == many
+    # The session, the applicant with their unit, the application, its history: the account
+    # and the unit are not read again through the application.
+    assert few == 4
 
 
 def test_lists_paginate_at_25_rows(client, reviewer, unit):
