@@ -62,7 +62,8 @@ class Unit(FSMModelMixin, models.Model):
         verbose_name = "单位"
         verbose_name_plural = "单位"
         ordering = ["name"]
-        indexes = [models.Index(fields=["status", "submitted_at"])]
+        # 单位注册审核: WHERE status = … ORDER BY submitted_at, id (the id as in experts' lists)
+        indexes = [models.Index(fields=["status", "submitted_at", "id"])]
 
     def __str__(self) -> str:
         return self.name

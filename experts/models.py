@@ -127,14 +127,17 @@ class ExpertApplication(FSMModelMixin, models.Model):
         verbose_name_plural = "专家申请"
         # Each serves a list page's filter and order; docs/performance.md has the EXPLAINs.
         indexes = [
-            # 专家审核: WHERE status = … ORDER BY recommended_at
-            models.Index(fields=["status", "recommended_at"]),
-            # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC
-            models.Index(fields=["status", "decided_at"]),
+            # Each list's order ends with the id, so that rows with the same time keep their
+            # places from page to page; with the id in the index too, the index gives the
+            # whole order and a page reads its 25 rows, not every row tied with the last one.
+            # 专家审核: WHERE status = … ORDER BY recommended_at, id
+            models.Index(fields=["status", "recommended_at", "id"]),
+            # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC, id DESC
+            models.Index(fields=["status", "decided_at", "id"]),
             # 用户账号管理: counts per status of one unit (an index-only scan)
             models.Index(fields=["unit", "status"]),
-            # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC
-            models.Index(fields=["unit", "updated_at"]),
+            # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC, id DESC
+            models.Index(fields=["unit", "updated_at", "id"]),
         ]
 
     def __str__(self) -> str:

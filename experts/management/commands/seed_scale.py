@@ -231,10 +231,12 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
         # Shifted by n // BIG_UNIT_SHARE: the big unit's every 20th applicant would otherwise
         # always land on the same few places of the cycle (3 in 5 of them drafts).
         status = STATUS_CYCLE[(n + n // BIG_UNIT_SHARE) % len(STATUS_CYCLE)]
+        # At any time of day, as real people submit and reviewers decide: with whole days
+        # only, every 75 experts shared one decision time, ties real data does not have.
         submitted = (
             None
             if status == ApplicationStatus.DRAFT
-            else now - datetime.timedelta(days=rng.randrange(30, 700))
+            else now - datetime.timedelta(days=rng.randrange(30, 700), seconds=rng.randrange(DAY))
         )
         title, level = rng.choice(TITLES)
         specialty = rng.choice(SPECIALTIES)
@@ -267,10 +269,12 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
             consent_version=CONSENT_VERSION if submitted else "",
             consent_at=submitted,
             submitted_at=submitted,
-            recommended_at=submitted + datetime.timedelta(days=3)
+            recommended_at=submitted + datetime.timedelta(days=3, seconds=rng.randrange(DAY))
             if status in (ApplicationStatus.PENDING_BUREAU, *DECIDED)
             else None,
-            decided_at=submitted + datetime.timedelta(days=10) if status in DECIDED else None,
+            decided_at=submitted + datetime.timedelta(days=10, seconds=rng.randrange(DAY))
+            if status in DECIDED
+            else None,
             status=status,
         )
         applications.append(application)
@@ -288,6 +292,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
 
 
 DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+DAY = 24 * 60 * 60
 PATHS = {
     ApplicationStatus.DRAFT: [],
     ApplicationStatus.PENDING_UNIT: [("submit", "draft", "pending_unit")],
