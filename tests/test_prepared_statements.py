@@ -40,3 +40,53 @@ def test_a_search_is_planned_for_its_own_term_every_time():
     run(matching(ExpertApplication.objects.all(), "集成电路"), 8)
     run(User.objects.filter(real_name__icontains="张伟"), 8)
     assert not [s for s in prepared() if " LIKE " in s]
+
+
+@pytest.fixture
+def probe_table(transactional_db):
+    """A table of this test's own, whose column type another connection then changes."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (id integer, name varchar(10))")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1, 'a')")
+    yield "SELECT id, name FROM prepared_probe WHERE id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS prepared_probe")
+
+
+def alter_from_another_connection(sql: str) -> None:
+    """As a migration run by the next release does while this node still serves."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{k: params[k] for k in keys if k in params}, autocommit=True) as other:
+        other.execute(sql)
+
+
+def fetch(sql: str) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [1])
+        return cursor.fetchall()
+
+
+def test_a_migration_changing_a_prepared_column_type_is_survived(probe_table):
+    for _ in range(6):
+        fetch(probe_table)
+    assert [s for s in prepared() if "prepared_probe" in s]
+    alter_from_another_connection("ALTER TABLE prepared_probe ALTER COLUMN name TYPE varchar(20)")
+    # PostgreSQL refuses the prepared statement ("cached plan must not change result type"):
+    # the backend forgets its prepared statements and runs the query again.
+    assert fetch(probe_table) == [(1, "a")]
+    assert fetch(probe_table) == [(1, "a")]
+
+
+def test_inside_a_transaction_it_fails_once_and_the_rollback_clears_it(probe_table):
+    from django.db import transaction
+
+    for _ in range(6):
+        fetch(probe_table)
+    alter_from_another_connection("ALTER TABLE prepared_probe ALTER COLUMN name TYPE text")
+    refused = pytest.raises(Exception, match="cached plan must not change result type")
+    with refused, transaction.atomic():
+        fetch(probe_table)
+    assert fetch(probe_table) == [(1, "a")]
