@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ExpertsConfig(AppConfig):
     name = "experts"
     verbose_name = "专家申请"
+
+    def ready(self):
+        from experts import selectors  # noqa: F401  (its signal receivers)

@@ -1,9 +1,13 @@
 """What each user may see of applications: every view starts from here (outside it is a 404)."""
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from experts.models import ExpertApplication
+from experts.models import Discipline, ExpertApplication
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -47,3 +51,24 @@ def listed(applications: QuerySet[ExpertApplication]) -> QuerySet[ExpertApplicat
             unit_name=F("user__unit__name"),
         )
     )
+
+
+DISCIPLINES_KEY = "experts:disciplines"
+DISCIPLINES_SECONDS = 60
+
+
+def discipline_choices() -> list[tuple[int, str]]:
+    """专业领域 as (pk, name), for 专家库's filter: a dozen rows an operator rarely edits, read
+    on every request of the page (0.2 ms of its 4.5 through the ORM), so kept in the cache.
+    An edit clears it once committed; a node with a cache of its own (the default, locmem)
+    sees another node's edit within DISCIPLINES_SECONDS."""
+    choices = cache.get(DISCIPLINES_KEY)
+    if choices is None:
+        choices = list(Discipline.objects.values_list("pk", "name"))
+        cache.set(DISCIPLINES_KEY, choices, DISCIPLINES_SECONDS)
+    return choices
+
+
+@receiver([post_save, post_delete], sender=Discipline)
+def _forget_disciplines(**kwargs):
+    transaction.on_commit(lambda: cache.delete(DISCIPLINES_KEY))

@@ -14,11 +14,10 @@ from experts.models import (
     ACTIONS_WITH_REASON,
     EDITABLE,
     ApplicationStatus,
-    Discipline,
     ExpertApplication,
 )
 from experts.permissions import can_view_content
-from experts.selectors import applications_for, listed
+from experts.selectors import applications_for, discipline_choices, listed
 from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
 
@@ -309,7 +308,7 @@ def expert_pool(request):
         rows=listed,
     )
     context.update(
-        disciplines=Discipline.objects.all(),
+        disciplines=discipline_choices(),
         discipline=discipline,
         title_level=level,
         title_levels=TitleLevel.choices,

@@ -12,6 +12,17 @@ def _empty_sms_outbox():
     locmem.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what one test cached (the 专业领域 of a database
+    it then rolled back) is not another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def reference_data(db):
     factories.ensure_reference_data()

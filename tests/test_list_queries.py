@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 def queries_for(client, url, params=None) -> int:
+    """Queries of a page once its cache is warm (专家库's 专业领域 come from the cache)."""
+    client.get(url, params or {})
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params or {})
     assert response.status_code == 200
@@ -127,3 +129,24 @@ def test_pages_use_the_same_queries_at_10_and_at_1000_rows(client, url_name, who
     seed_scale(units=5, experts=990)
     assert User.objects.filter(kind="applicant").count() == 1000
     assert queries_for(client, url, params) == few
+
+
+def test_the_pools_disciplines_come_from_the_cache_until_one_changes(
+    client, reviewer, django_capture_on_commit_callbacks
+):
+    from experts.models import Discipline
+
+    client.force_login(reviewer)
+    url = reverse("experts:pool")
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert not [q for q in captured if "experts_discipline" in q["sql"]]
+    assert again.context["disciplines"] == first.context["disciplines"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = Discipline.objects.create(code="ZZ99", name="量子信息")
+    assert (added.pk, "量子信息") in client.get(url).context["disciplines"]
+    with django_capture_on_commit_callbacks(execute=True):
+        added.delete()
+    assert (added.pk, "量子信息") not in client.get(url).context["disciplines"]
