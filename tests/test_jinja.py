@@ -1,5 +1,6 @@
 """The Jinja2 environment's helpers (portal/jinja2.py) print what Django's own would."""
 
+import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.urls import reverse, set_script_prefix
 
@@ -67,3 +68,26 @@ def test_jinja2_pages_are_named_for_assert_template_used(client, reviewer):
     client.force_login(reviewer)
     response = client.get(reverse("experts:bureau_queue"))
     SimpleTestCase().assertTemplateUsed(response, "experts/bureau_queue.html")
+
+
+def test_a_list_row_shows_what_it_has_and_refuses_the_rest():
+    from django.template import engines
+    from jinja2 import UndefinedError
+
+    from experts.models import ApplicationStatus
+    from experts.selectors import ListedApplication
+
+    row = ListedApplication(
+        pk=7, status=ApplicationStatus.APPROVED, title_level="senior", real_name="王芳"
+    )
+    env = engines["jinja2"].env
+    shown = env.from_string(
+        "{{ a.real_name }} {{ a.get_title_level_display() }} {{ status_badge(a) }}"
+    ).render(a=row)
+    assert shown.startswith("王芳 正高级 ")
+    assert ApplicationStatus.APPROVED.label in shown
+    # A template reading what list rows do not load fails in the tests, not silently per row.
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ a.user.real_name }}").render(a=row)
+    assert ListedApplication(title_level="").get_title_level_display() == ""
+    assert ListedApplication(title_level="retired").get_title_level_display() == "retired"

@@ -51,7 +51,7 @@ def _badge(model, status: str) -> str:
 def status_badge(obj):
     """The object's state as a coloured badge, labelled in the manual's words (made once per
     state: lists show 25 a page)."""
-    return _badge(type(obj), obj.status)
+    return _badge(getattr(obj, "model", type(obj)), obj.status)
 
 
 @register.filter

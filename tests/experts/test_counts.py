@@ -77,4 +77,4 @@ def test_filtered_pool_counts_its_own_rows(client, unit, reviewer):
     client.force_login(reviewer)
     response = client.get(reverse("experts:pool"), {"title_level": "associate"})
     assert {v: n for v, _, n in response.context["tabs"]} == {"all": 1, S.APPROVED: 1}
-    assert [row.user for row in response.context["rows"]] == [other]
+    assert [row.pk for row in response.context["rows"]] == [other.application.pk]

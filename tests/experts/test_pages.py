@@ -23,7 +23,7 @@ def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
     factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="待审人")
     client.force_login(reviewer)
     response = client.get(reverse("experts:bureau_queue"), {"status": "all"})
-    names = [row.user.real_name for row in response.context["rows"]]
+    names = [row.real_name for row in response.context["rows"]]
     assert names == ["待审人"]
     assert [value for value, _, _ in response.context["tabs"]] == [
         "all",

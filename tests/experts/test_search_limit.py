@@ -38,7 +38,7 @@ def many(client, reviewer, limit):
 
 
 def names(response) -> list[str]:
-    return [row.user.real_name for row in response.context["rows"]]
+    return [row.real_name for row in response.context["rows"]]
 
 
 def test_the_pool_lists_the_newest_experts_past_the_limit_and_says_so(client, many, limit):
