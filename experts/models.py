@@ -244,6 +244,29 @@ class StatusCount(models.Model):
         return f"{self.get_status_display()}：{self.n}"
 
 
+class UnitStatusCount(models.Model):
+    """How many of one unit's applications are in each 专家状态, kept as StatusCount is.
+
+    用户账号管理 shows them on every request; counting a 5,000-person unit's rows took 0.5 ms
+    of the database's time, growing with the unit (docs/performance.md)."""
+
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name="单位", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField("专家状态", max_length=20, choices=ApplicationStatus.choices)
+    n = models.IntegerField("数量", default=0)
+
+    class Meta:
+        verbose_name = "单位专家状态计数"
+        verbose_name_plural = "单位专家状态计数"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "status"], name="unit_status_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.get_status_display()}：{self.n}"
+
+
 class SMSMessage(models.Model):
     """The SMS outbox: written in the decision's transaction, sent after it commits."""
 

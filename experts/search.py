@@ -17,6 +17,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models, transaction
 from django.db.models import Func, QuerySet
 
+from experts import counts
+
 # The SQL function behind the index; `grams` below is its twin in Python.
 GRAMS_FUNCTION = "expert_search_grams"
 
@@ -50,6 +52,7 @@ def refresh(applications: QuerySet) -> int:
     """Rewrite `search_text` (and the denormalised unit) of these applications; returns how
     many changed. Call it in the transaction that changed a name, unit, 职称, 专业 or 专业领域."""
     changed = []
+    moved: dict[tuple, int] = {}
     rows = (
         applications.select_related("user__unit")
         .prefetch_related("disciplines")
@@ -61,10 +64,15 @@ def refresh(applications: QuerySet) -> int:
         for application in rows.iterator(chunk_size=1000):
             text = search_text_for(application)
             if text != application.search_text or application.unit_id != application.user.unit_id:
+                if application.unit_id != application.user.unit_id:
+                    key = (application.status, application.unit_id, application.user.unit_id)
+                    moved[key] = moved.get(key, 0) + 1
                 application.search_text = text
                 application.unit_id = application.user.unit_id
                 changed.append(application)
         applications.model.objects.bulk_update(changed, ["search_text", "unit"], batch_size=1000)
+        for (status, from_unit_id, to_unit_id), n in moved.items():
+            counts.move(status, from_unit_id, to_unit_id, n)
     return len(changed)
 
 

@@ -85,14 +85,14 @@ def open_application(user) -> ExpertApplication:
         f"{user.real_name} {user.unit.name if user.unit_id else ''}"
     )
     application.save()
-    counts.shift(None, application.status)
+    counts.shift(None, application.status, unit_id=application.unit_id)
     return application
 
 
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
     """`fire`, with the per-status counts following in the same transaction."""
     history = fire(locked, action, actor, **kwargs)
-    counts.shift(history.from_status, history.to_status)
+    counts.shift(history.from_status, history.to_status, unit_id=locked.unit_id)
     return history
 
 

@@ -151,6 +151,7 @@ def unit_people(request):
         choices=ApplicationStatus.choices,
         default_status="all",
         search=icontains_any("user__real_name", "user__username", "title"),
+        counts=lambda: counts.for_unit(request.user.unit_id),
         order_by=["-updated_at", "-pk"],
         rows=listed,
     )

@@ -109,7 +109,8 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
     ExpertApplication.objects.filter(pk=application.pk).update(
         status=status, submitted_at=submitted
     )
-    counts.shift(ApplicationStatus.DRAFT, status)  # as the transitions on the way would have
+    # As the transitions on the way would have.
+    counts.shift(ApplicationStatus.DRAFT, status, unit_id=application.unit_id)
     return user
 
 

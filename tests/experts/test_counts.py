@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from experts import counts, services
-from experts.models import ApplicationStatus, ExpertApplication, StatusCount
+from experts.models import ApplicationStatus, ExpertApplication, StatusCount, UnitStatusCount
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,16 @@ def live() -> dict[str, int]:
 
 def kept() -> dict[str, int]:
     return {status: n for status, n in counts.current().items() if n}
+
+
+def live_by_unit() -> dict[tuple, int]:
+    rows = ExpertApplication.objects.values_list("unit_id", "status").annotate(n=Count("*"))
+    return {(unit_id, status): n for unit_id, status, n in rows.order_by()}
+
+
+def kept_by_unit() -> dict[tuple, int]:
+    rows = UnitStatusCount.objects.exclude(n=0).values_list("unit_id", "status", "n")
+    return {(unit_id, status): n for unit_id, status, n in rows}
 
 
 def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
@@ -44,6 +54,7 @@ def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
     expected = {S.DRAFT: 2, S.PENDING_BUREAU: 2, S.APPROVED: 2}
     assert live() == expected
     assert kept() == expected
+    assert kept_by_unit() == live_by_unit() == {(unit.pk, s): n for s, n in expected.items()}
 
     client.force_login(reviewer)
     tabs = {v: n for v, _, n in client.get(reverse("experts:bureau_queue")).context["tabs"]}
@@ -78,3 +89,34 @@ def test_filtered_pool_counts_its_own_rows(client, unit, reviewer):
     response = client.get(reverse("experts:pool"), {"title_level": "associate"})
     assert {v: n for v, _, n in response.context["tabs"]} == {"all": 1, S.APPROVED: 1}
     assert [row.pk for row in response.context["rows"]] == [other.application.pk]
+
+
+def test_each_units_counts_are_its_own_and_follow_a_move(client, unit):
+    from accounts.models import UnitStatus
+    from accounts.services import user_changed
+
+    other_unit = factories.make_unit(UnitStatus.APPROVED)
+    mover = factories.make_applicant(unit, S.APPROVED)
+    factories.make_applicant(unit, S.DRAFT)
+    factories.make_applicant(other_unit, S.PENDING_UNIT)
+    assert kept_by_unit() == live_by_unit()
+    assert counts.for_unit(unit.pk) == {S.DRAFT: 1, S.APPROVED: 1}
+
+    mover.unit = other_unit  # an operator moves an expert to another unit
+    mover.save()
+    user_changed(mover, ["unit"])
+    assert kept_by_unit() == live_by_unit()
+    assert {s: n for s, n in counts.for_unit(unit.pk).items() if n} == {S.DRAFT: 1}
+
+    client.force_login(factories.unit_account(other_unit))
+    tabs = {v: n for v, _, n in client.get(reverse("experts:unit_people")).context["tabs"]}
+    assert tabs["all"] == 2 and tabs[S.APPROVED] == 1 and tabs[S.PENDING_UNIT] == 1
+
+
+def test_recount_repairs_each_units_counts(unit):
+    factories.make_applicant(unit, S.APPROVED)
+    factories.make_applicant(unit, S.DRAFT)
+    UnitStatusCount.objects.filter(status=S.APPROVED).update(n=7)
+    UnitStatusCount.objects.filter(status=S.DRAFT).delete()
+    call_command("recount_applications")
+    assert kept_by_unit() == live_by_unit() == {(unit.pk, S.APPROVED): 1, (unit.pk, S.DRAFT): 1}

@@ -89,10 +89,13 @@ def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
     assert found(client, "集成科技") == ["张卫国", "王芳"]
     # …and the new unit lists them among its people; the old one no longer does.
     client.force_login(factories.unit_account(pool["second"]))
-    people = client.get(reverse("experts:unit_people")).context["rows"]
-    assert sorted(row.real_name for row in people) == ["张卫国", "王芳"]
+    page = client.get(reverse("experts:unit_people")).context
+    assert sorted(row.real_name for row in page["rows"]) == ["张卫国", "王芳"]
+    assert page["tabs"][0][2] == 2  # 全部: the kept counts moved with the person
     client.force_login(factories.unit_account(pool["first"]))
-    assert list(client.get(reverse("experts:unit_people")).context["rows"]) == []
+    page = client.get(reverse("experts:unit_people")).context
+    assert list(page["rows"]) == []
+    assert page["tabs"][0][2] == 0
 
 
 def test_application_changed_in_admin_is_found_by_new_title_and_discipline(
