@@ -54,7 +54,8 @@ def _latest_reason(history):
 def applicant_home(request):
     """The applicant's start page: 专家状态, 申请成为专家, and the decision history."""
     application = _own_application(request)
-    history = list(_reasons(application))
+    # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
+    history = list(_reasons(application)) if application.submitted_at else []
     return render(
         request,
         "experts/applicant_home.html",
