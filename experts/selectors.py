@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.choices import TitleLevel
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import Discipline, ExpertApplication
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -45,7 +45,7 @@ LISTED = (
 
 class ListedApplication(dict):
     """One row of a list page: LISTED, `real_name`, `username` and `unit_name`, read as
-    attributes (`application.real_name`), with the two methods the lists call."""
+    attributes (`application.real_name`), with the one method the lists call."""
 
     model = ExpertApplication
 
@@ -55,15 +55,11 @@ class ListedApplication(dict):
         except KeyError:
             raise AttributeError(name) from None
 
-    def get_status_display(self) -> str:
-        return _STATUS_LABELS.get(self["status"], self["status"])
-
     def get_title_level_display(self) -> str:
         return _TITLE_LEVEL_LABELS.get(self["title_level"], self["title_level"])
 
 
-# As the model's get_FOO_display(): the label, or the stored value if it has none.
-_STATUS_LABELS = dict(ApplicationStatus.choices)
+# As the model's get_title_level_display(): the label, or the stored value if it has none.
 _TITLE_LEVEL_LABELS = dict(TitleLevel.choices)
 
 
