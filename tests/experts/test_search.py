@@ -159,6 +159,35 @@ def test_search_query_can_use_the_gram_index(pool):
     assert "experts_application_search_grams" in plan
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "status, index",
+    [
+        # 专家库: the index of approved applications only (migration experts 0006).
+        (ApplicationStatus.APPROVED, "experts_application_pool_search_grams"),
+        # The queue's other statuses are not in it.
+        (ApplicationStatus.PENDING_BUREAU, "experts_application_search_grams"),
+    ],
+)
+def test_a_search_in_the_pool_uses_the_pools_own_gram_index(pool, status, index):
+    """With a handful of rows the planner prefers the status indexes: they are dropped for the
+    test (its transaction is rolled back), leaving the two gram indexes to choose from."""
+    queryset = search.matching(ExpertApplication.objects.filter(status=status), "光电")
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'experts_expertapplication'"
+            " AND indexdef NOT LIKE '%%expert_search_grams%%'"
+            " AND indexdef NOT LIKE '%%UNIQUE%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Bitmap Index Scan on {index} " in plan + " "
+
+
 def test_refresh_search_rebuilds_text_and_unit_lost_to_an_old_version(client, pool, capsys):
     """Rows an older portal wrote during a rolling deploy have no search text and no unit."""
     from django.core.management import call_command
