@@ -170,18 +170,18 @@ def filtered_page(
         ordered = rows(queryset).order_by(*order_by)
         page = CountedPaginator(ordered, PAGE_SIZE, count=total).get_page(number)
     else:
-        # A search term may match thousands of rows, each to be sorted: the page's keys first,
-        # from narrow rows, then its 25 rows with their joins (27 ms instead of 45 ms for a
-        # term matching 5,500 applicants). A term that common in one status is searched for
-        # along that status's index instead (`common`).
+        # A search term may match thousands of rows, each to be sorted: the page's keys are
+        # found from narrow rows, and only those 25 are joined, in the same query (27 ms
+        # instead of 45 ms for a term matching 5,500 applicants). A term that common in one
+        # status is searched for along that status's index instead (`common`).
         if more and status != "all":
             queryset = search(unfiltered, query, common=True).filter(status=status)
         keys = queryset.order_by(*order_by).values_list("pk", flat=True)
         page = CountedPaginator(keys, PAGE_SIZE, count=min(total, SEARCH_COUNT_LIMIT))
         page = page.get_page(number)
-        position = {pk: i for i, pk in enumerate(page.object_list)}
-        found = rows(queryset).filter(pk__in=position)
-        page.object_list = sorted(found, key=lambda row: position[row.pk])
+        # page.object_list is still a query: the page's keys, found in the database.
+        found = rows(unfiltered).filter(pk__in=page.object_list).order_by(*order_by)
+        page.object_list = list(found)
 
     def shown(n: int) -> int | None:
         return None if sampled else n  # a sample's counts are not shown
