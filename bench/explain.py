@@ -11,7 +11,8 @@ from django.db import connection  # noqa: E402
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
 from experts.models import ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
-from experts.selectors import applications_for, listed  # noqa: E402
+from experts.selectors import applications_for  # noqa: E402
+from experts.views import PEOPLE_ROWS, POOL_ROWS, QUEUE_ROWS  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
 
 
@@ -34,18 +35,18 @@ def main() -> None:
 
     explain(
         "专家审核: the first page",
-        listed(bureau.filter(status=S.PENDING_BUREAU)).order_by("recommended_at", "pk")[:25],
+        QUEUE_ROWS(bureau.filter(status=S.PENDING_BUREAU)).order_by("recommended_at", "pk")[:25],
     )
     explain(
         "专家库: the first page",
-        listed(bureau.filter(status=S.APPROVED)).order_by("-decided_at", "-pk")[:25],
+        POOL_ROWS(bureau.filter(status=S.APPROVED)).order_by("-decided_at", "-pk")[:25],
     )
     explain("Kept counts (专家审核 and 专家库 tabs)", StatusCount.objects.all())
     explain(
         "用户账号管理: kept counts of one unit's 5,000 people",
         UnitStatusCount.objects.filter(unit=big_unit),
     )
-    explain("用户账号管理: the first page", listed(people).order_by("-updated_at", "-pk")[:25])
+    explain("用户账号管理: the first page", PEOPLE_ROWS(people).order_by("-updated_at", "-pk")[:25])
     explain(
         "单位注册审核: the first page",
         Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],

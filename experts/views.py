@@ -21,6 +21,13 @@ from experts.selectors import applications_for, discipline_choices, listed
 from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
 
+# What each list prints of a row (its template), and nothing more (experts.selectors.listed).
+PEOPLE_ROWS = listed("status", "real_name", "username", "title", "mobile", "updated_at")
+QUEUE_ROWS = listed("status", "real_name", "unit_name", "title", "title_level", "recommended_at")
+POOL_ROWS = listed(
+    "real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"
+)
+
 
 def _own_application(request):
     """The applicant's own application. Its `user` is the request's, loaded already with the
@@ -154,7 +161,7 @@ def unit_people(request):
         search=icontains_any("user__real_name", "user__username", "title"),
         counts=lambda: counts.for_unit(request.user.unit_id),
         order_by=["-updated_at", "-pk"],
-        rows=listed,
+        rows=PEOPLE_ROWS,
     )
     return render(request, "experts/unit_people.html", context)
 
@@ -235,7 +242,7 @@ def bureau_queue(request):
         search=search.matching,
         counts=counts.current,
         order_by=["recommended_at", "pk"],
-        rows=listed,
+        rows=QUEUE_ROWS,
     )
     return render(request, "experts/bureau_queue.html", context)
 
@@ -307,7 +314,7 @@ def expert_pool(request):
         # Kept counts are of all applications; a 专业领域 or 职称级别 filter counts its rows.
         counts=None if discipline or level else counts.current,
         order_by=["-decided_at", "-pk"],
-        rows=listed,
+        rows=POOL_ROWS,
     )
     context.update(
         disciplines=discipline_choices(),
