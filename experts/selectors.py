@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
 from django.db.models.query import ValuesIterable
 from django.db.models.signals import post_delete, post_save
@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.choices import TitleLevel
 from experts.models import Discipline, ExpertApplication
+from portal import rows
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -23,6 +24,26 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()
+
+
+def own_application(user) -> ExpertApplication | None:
+    """The applicant's own application, `user` set to theirs, or None: applications_for(user)
+    for an applicant, in one plain query (portal.rows). Through the ORM, building the SELECT of
+    the long form's 40 columns took a third of the applicant home's time."""
+    using = router.db_for_read(ExpertApplication)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(ExpertApplication, 'a', connection)} "
+            f"FROM {ExpertApplication._meta.db_table} a WHERE a.user_id = %s",
+            [user.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    application = rows.build(ExpertApplication, row, using)
+    ExpertApplication.user.field.set_cached_value(application, user)
+    return application
 
 
 # What the list pages show, and all their rows load: building 25 applications with every

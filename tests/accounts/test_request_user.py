@@ -147,3 +147,23 @@ def test_an_overlong_authenticator_id_verifies_nobody(reviewer):
     response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 302
     assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_the_applicants_own_application_is_what_the_orm_loads(unit):
+    from experts.models import ApplicationStatus, ExpertApplication
+    from experts.selectors import own_application
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    with CaptureQueriesContext(connection) as queries:
+        application = own_application(applicant)
+        assert application.user is applicant  # the request's own, not loaded again
+    assert len(queries) == 1
+    expected = ExpertApplication.objects.get(user=applicant)
+    assert field_values(application) == field_values(expected)
+    # Decrypted, as the ORM gives them, and timestamps aware.
+    assert application.bank_account == expected.bank_account == "6222020200112233446"
+    assert application.submitted_at.tzinfo is not None
+    assert application._state.adding is False and application._state.db == "default"
+    other = factories.make_applicant(unit)
+    ExpertApplication.objects.filter(user=other).delete()
+    assert own_application(other) is None
