@@ -91,3 +91,11 @@ def test_a_list_row_shows_what_it_has_and_refuses_the_rest():
         env.from_string("{{ a.user.real_name }}").render(a=row)
     assert ListedApplication(title_level="").get_title_level_display() == ""
     assert ListedApplication(title_level="retired").get_title_level_display() == "retired"
+
+
+def test_static_urls_are_djangos_remembered_until_the_settings_change(settings):
+    from django.templatetags.static import static
+
+    assert jinja2.static("css/portal.css") == static("css/portal.css")
+    settings.STATIC_URL = "/assets/"
+    assert jinja2.static("css/portal.css") == "/assets/css/portal.css"
