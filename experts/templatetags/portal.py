@@ -89,13 +89,15 @@ def working_days_since(moment) -> int:
     review "within 2 working days" counts them. Public holidays are not known here."""
     if not moment:
         return 0
-    start = timezone.localtime(moment).date()
-    today = timezone.localdate()
-    return sum(
-        1
-        for offset in range(1, (today - start).days + 1)
-        if (start + datetime.timedelta(days=offset)).weekday() < 5
-    )
+    return working_days_between(timezone.localtime(moment).date(), timezone.localdate())
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """The days after `start` up to and including `end` that are Monday to Friday: five in
+    every whole week, then the days left over one by one (at most six, however long ago)."""
+    weeks, rest = divmod(max((end - start).days, 0), 7)
+    first = start.weekday()
+    return weeks * 5 + sum(1 for offset in range(1, rest + 1) if (first + offset) % 7 < 5)
 
 
 def application_sections(viewer, application):
