@@ -5,14 +5,13 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
-from django.db.models.query import ValuesIterable
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from experts.choices import TitleLevel
 from experts.models import Discipline, ExpertApplication
 from portal import rows
+from portal.listing import Row, rows_of
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -46,15 +45,13 @@ def own_application(user) -> ExpertApplication | None:
     return application
 
 
-# What the list pages show, and all their rows load: building 25 applications with every
+# What the lists show of each application (portal.listing): building 25 applications with every
 # column of theirs, their accounts' and units' took 3.3 ms of a list page's 12; with only the
 # columns the lists show, 1.1 ms; with the account's and unit's names as columns of the
 # application instead of two more model instances per row, 0.5 ms; as rows of values instead
 # of model instances, about 0.3 ms less again (profiled under the benchmark). Each list asks
 # for its own columns (`listed`): a time it does not print is not read and parsed 25 times, and
-# 用户账号管理, one unit's people, does not join the unit. A template that reads anything else
-# of a row fails in the tests and in DEBUG (a missing attribute), instead of costing a query
-# per row.
+# 用户账号管理, one unit's people, does not join the unit.
 ACCOUNT_COLUMNS = {
     "real_name": F("user__real_name"),
     "username": F("user__username"),
@@ -62,44 +59,18 @@ ACCOUNT_COLUMNS = {
 }
 
 
-class ListedApplication(dict):
-    """One row of a list page, its columns read as attributes (`application.real_name`), with
-    the one method the lists call."""
+class ListedApplication(Row):
+    """One application in a list."""
 
     model = ExpertApplication
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def get_title_level_display(self) -> str:
-        return _TITLE_LEVEL_LABELS.get(self["title_level"], self["title_level"])
-
-
-# As the model's get_title_level_display(): the label, or the stored value if it has none.
-_TITLE_LEVEL_LABELS = dict(TitleLevel.choices)
-
-
-class _ListedIterable(ValuesIterable):
-    def __iter__(self):
-        for row in super().__iter__():
-            yield ListedApplication(row)
 
 
 def listed(*columns: str) -> Callable[[QuerySet[ExpertApplication]], QuerySet]:
     """A list page's rows (portal.views.filtered_page's `rows`): its applications as
     ListedApplication, with `pk` and `columns`, fields of the application or ACCOUNT_COLUMNS."""
-    own = ["pk", *(column for column in columns if column not in ACCOUNT_COLUMNS)]
+    own = [column for column in columns if column not in ACCOUNT_COLUMNS]
     joined = {column: ACCOUNT_COLUMNS[column] for column in columns if column in ACCOUNT_COLUMNS}
-
-    def rows(applications: QuerySet[ExpertApplication]) -> QuerySet:
-        values = applications.select_related(None).values(*own, **joined)
-        values._iterable_class = _ListedIterable  # kept by the slicing and filtering that follow
-        return values
-
-    return rows
+    return rows_of(ListedApplication, *own, **joined)
 
 
 DISCIPLINES_KEY = "experts:disciplines"

@@ -91,6 +91,21 @@ def test_a_list_row_shows_what_it_has_and_refuses_the_rest():
         env.from_string("{{ a.user.real_name }}").render(a=row)
     assert ListedApplication(title_level="").get_title_level_display() == ""
     assert ListedApplication(title_level="retired").get_title_level_display() == "retired"
+    with pytest.raises(AttributeError):
+        ListedApplication(pk=7).get_title_level_display()  # a column it does not carry
+
+
+def test_a_unit_row_labels_its_choices_and_badges_its_status_as_a_unit_would():
+    from django.template import engines
+
+    from accounts.choices import UnitNature, UnitStatus
+    from accounts.models import Unit
+    from accounts.selectors import ListedUnit
+
+    row = ListedUnit(pk=3, status=UnitStatus.PENDING, nature=UnitNature.UNIVERSITY)
+    assert row.get_nature_display() == Unit(nature=UnitNature.UNIVERSITY).get_nature_display()
+    shown = engines["jinja2"].env.from_string("{{ status_badge(u) }}").render(u=row)
+    assert UnitStatus.PENDING.label in shown
 
 
 def test_static_urls_are_djangos_remembered_until_the_settings_change(settings):
