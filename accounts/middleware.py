@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
-from django.db import connections, router
+from django.db import router
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -108,13 +108,4 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
             return super()._device_from_persistent_id(persistent_id)
         if not 0 < int(pk) < 2**63:  # no such row, and SQLite refuses larger numbers
             return None
-        using = router.db_for_read(TOTPDevice)
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {rows.columns(TOTPDevice, 't', connection)} "
-                f"FROM {TOTPDevice._meta.db_table} t WHERE t.id = %s",
-                [int(pk)],
-            )
-            row = cursor.fetchone()
-        return rows.build(TOTPDevice, row, using) if row else None
+        return rows.one(TOTPDevice, "id", int(pk), router.db_for_read(TOTPDevice))

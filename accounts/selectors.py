@@ -21,7 +21,7 @@ class ListedUnit(Row):
     model = Unit
 
 
-# What 单位注册审核 prints of each unit: building whole units (twenty columns, four times
+# What 单位注册审核 prints of each unit: building whole units (twenty columns, four timestamps
 # among them) took a fifth of the page (profiled under the benchmark).
 QUEUE_ROWS = rows_of(
     ListedUnit, "status", "name", "credit_code", "nature", "contact_name", "submitted_at"

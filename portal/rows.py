@@ -45,3 +45,16 @@ def build(model, values, using: str):
             value = convert(value, column, connection)
         converted.append(value)
     return model.from_db(using, None, converted)
+
+
+def one(model, column: str, value, using: str):
+    """The instance of `model` whose `column` (a unique one) holds `value`, or None."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(model, 't', connection)} FROM {model._meta.db_table} t "
+            f"WHERE t.{connection.ops.quote_name(column)} = %s",
+            [value],
+        )
+        row = cursor.fetchone()
+    return build(model, row, using) if row else None
