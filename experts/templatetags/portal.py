@@ -105,6 +105,7 @@ def application_sections(viewer, application):
 
     The bank account is masked except to its owner and bureau reviewers."""
     from experts.forms import SECTIONS
+    from experts.selectors import discipline_names
 
     full_bank = viewer.pk == application.user_id or is_bureau_reviewer(viewer)
 
@@ -126,7 +127,7 @@ def application_sections(viewer, application):
                 continue
             field = application._meta.get_field(name)
             if name == "disciplines":
-                value = "、".join(d.name for d in application.disciplines.all())
+                value = "、".join(discipline_names(application))
             elif name == "integrity_pledge":
                 value = "已承诺" if application.integrity_pledge else "未承诺"
             elif name == "mobile":
