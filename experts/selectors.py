@@ -1,7 +1,5 @@
 """What each user may see of applications: every view starts from here (outside it is a 404)."""
 
-from collections.abc import Callable
-
 from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.db.models import F, QuerySet
@@ -11,7 +9,7 @@ from django.dispatch import receiver
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import ApplicationTransition, Discipline, ExpertApplication
 from portal import rows
-from portal.listing import Row, rows_of
+from portal.listing import Row, Rows, rows_of
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -114,7 +112,7 @@ class ListedApplication(Row):
     model = ExpertApplication
 
 
-def listed(*columns: str) -> Callable[[QuerySet[ExpertApplication]], QuerySet]:
+def listed(*columns: str) -> Rows:
     """A list page's rows (portal.views.filtered_page's `rows`): its applications as
     ListedApplication, with `pk` and `columns`, fields of the application or ACCOUNT_COLUMNS."""
     own = [column for column in columns if column not in ACCOUNT_COLUMNS]

@@ -9,8 +9,8 @@ of costing a query per row.
 """
 
 import functools
-from collections.abc import Callable
 
+from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable
 
@@ -47,14 +47,66 @@ class _RowsIterable(ValuesIterable):
             yield row_class(values)
 
 
-def rows_of(row_class: type[Row], *columns: str, **joined) -> Callable[[QuerySet], QuerySet]:
-    """A list page's `rows` (portal.views.filtered_page): its queryset's rows as `row_class`,
-    with `pk`, `columns` of the model and `joined` expressions (an F() across a relation)."""
-    iterable = type(f"{row_class.__name__}Iterable", (_RowsIterable,), {"row_class": row_class})
+class Rows:
+    """A list page's `rows` (portal.views.filtered_page): `rows(queryset)` is the page's
+    query, its rows as `row_class` with `pk`, `columns` of the model and `joined` expressions
+    (an F() across a relation); `rows.by_keys(…)` reads the rows of keys found already."""
 
-    def rows(queryset: QuerySet) -> QuerySet:
-        values = queryset.select_related(None).values("pk", *columns, **joined)
-        values._iterable_class = iterable  # kept by the slicing and filtering that follow
+    def __init__(self, row_class: type[Row], *columns: str, **joined):
+        self.row_class, self.columns, self.joined = row_class, columns, joined
+        self.iterable = type(
+            f"{row_class.__name__}Iterable", (_RowsIterable,), {"row_class": row_class}
+        )
+        self._compiled: dict[tuple, tuple] = {}
+
+    def __call__(self, queryset: QuerySet) -> QuerySet:
+        values = queryset.select_related(None).values("pk", *self.columns, **self.joined)
+        values._iterable_class = self.iterable  # kept by the slicing and filtering that follow
         return values
 
-    return rows
+    def by_keys(self, model, keys: list, order_by: list[str], using: str) -> list[Row]:
+        """The rows of `model` whose pk is in `keys`, ordered by `order_by`.
+
+        A search page finds its 25 keys first (experts.search); building and compiling the
+        query that joins their accounts and units took 1.2 ms of Python a page, more than the
+        database took for both. Its SQL differs only by how many keys there are, so it is
+        compiled once per count and database, and run again with other keys."""
+        if not keys:
+            return []
+        sql, names, converters = self._compile(model, len(keys), tuple(order_by), using)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, keys)
+            found = cursor.fetchall()
+        row_class = self.row_class
+        result = []
+        for values in found:
+            if converters:
+                values = list(values)
+                for position, (functions, expression) in converters:
+                    for convert in functions:
+                        values[position] = convert(values[position], expression, connection)
+            result.append(row_class(zip(names, values, strict=True)))
+        return result
+
+    def _compile(self, model, count: int, order_by: tuple, using: str) -> tuple:
+        key = (model, count, order_by, using)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            sample = list(range(1, count + 1))  # stand-ins, replaced by the real keys
+            queryset = self(model._base_manager.using(using).filter(pk__in=sample))
+            query = queryset.order_by(*order_by).query
+            compiler = query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            if list(params) != sample:  # the keys must be the query's only parameters
+                raise ValueError(f"{model.__name__} rows take parameters besides their keys")
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+            converters = list(compiler.get_converters(fields).items())
+            compiled = self._compiled[key] = (sql, names, converters)
+        return compiled
+
+
+def rows_of(row_class: type[Row], *columns: str, **joined) -> Rows:
+    """A list page's rows (see Rows)."""
+    return Rows(row_class, *columns, **joined)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_account
 from audit.log import record
 from audit.models import AuditEvent
+from portal.listing import Rows
 from portal.workflow import WorkflowError
 
 PAGE_SIZE = 25
@@ -129,7 +130,7 @@ def filtered_page(
     search: Callable[..., QuerySet],
     order_by,
     counts: Callable[[], dict[str, int]] | None = None,
-    rows: Callable[[QuerySet], QuerySet] = lambda queryset: queryset,
+    rows: Rows,
 ):
     """A list page's context: per-status counts, status filter, search, and one page of
     PAGE_SIZE rows.
@@ -179,9 +180,9 @@ def filtered_page(
         keys = queryset.order_by(*order_by).values_list("pk", flat=True)
         page = CountedPaginator(keys, PAGE_SIZE, count=min(total, SEARCH_COUNT_LIMIT))
         page = page.get_page(number)
-        # page.object_list is still a query: the page's keys, found in the database.
-        found = rows(unfiltered).filter(pk__in=page.object_list).order_by(*order_by)
-        page.object_list = list(found)
+        # Only the page's keys come from the search; their rows are read by key.
+        keys = list(page.object_list)
+        page.object_list = rows.by_keys(queryset.model, keys, order_by, queryset.db)
 
     def shown(n: int) -> int | None:
         return None if sampled else n  # a sample's counts are not shown

@@ -1,0 +1,57 @@
+"""portal.listing.Rows.by_keys: a search page's rows, read by key with SQL compiled once, are
+the rows its query would give."""
+
+import pytest
+from django.db import connection
+from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
+
+from experts.models import ApplicationStatus, ExpertApplication
+from experts.selectors import ListedApplication, listed
+from portal.listing import rows_of
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROWS = listed("status", "real_name", "unit_name", "title", "submitted_at", "decided_at")
+ORDER = ["-submitted_at", "-pk"]
+
+
+def expected(keys):
+    queryset = ExpertApplication.objects.filter(pk__in=keys).order_by(*ORDER)
+    return list(ROWS(queryset))
+
+
+def test_rows_by_key_are_the_querys_rows_in_its_order(unit, other_unit):
+    for status in [ApplicationStatus.PENDING_BUREAU, ApplicationStatus.APPROVED] * 2:
+        factories.make_applicant(unit, status)
+    factories.make_applicant(other_unit, ApplicationStatus.PENDING_UNIT)
+    every = list(ExpertApplication.objects.order_by("pk").values_list("pk", flat=True))
+    for keys in [every, every[:2], every[3:], every[1:2], [every[4], every[0]]]:
+        with CaptureQueriesContext(connection) as queries:
+            found = ROWS.by_keys(ExpertApplication, keys, ORDER, "default")
+        assert len(queries) == 1
+        assert found == expected(keys)
+        assert all(isinstance(row, ListedApplication) for row in found)
+    # Converted as the ORM converts them (SQLite stores times as text).
+    assert found[0].submitted_at.tzinfo is not None
+    assert {row.unit_name for row in found} == {unit.name, other_unit.name}
+
+
+def test_the_same_count_of_other_keys_reuses_the_sql_with_those_keys(unit):
+    first = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    second = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    assert [r.pk for r in ROWS.by_keys(ExpertApplication, [first.pk], ORDER, "default")] == [
+        first.pk
+    ]
+    assert [r.pk for r in ROWS.by_keys(ExpertApplication, [second.pk], ORDER, "default")] == [
+        second.pk
+    ]
+    assert ROWS.by_keys(ExpertApplication, [], ORDER, "default") == []
+
+
+def test_rows_whose_query_takes_other_parameters_are_refused(unit):
+    factories.make_applicant(unit)
+    rows = rows_of(ListedApplication, "status", label=Value("专家"))
+    with pytest.raises(ValueError, match="parameters besides their keys"):
+        rows.by_keys(ExpertApplication, [1], ORDER, "default")
