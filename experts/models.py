@@ -134,6 +134,10 @@ class ExpertApplication(FSMModelMixin, models.Model):
             models.Index(fields=["status", "recommended_at", "id"]),
             # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC, id DESC
             models.Index(fields=["status", "decided_at", "id"]),
+            # 专家库 filtered by 职称级别: counts per status of one level (an index-only scan,
+            # 2.9 ms for the 24,491 approved 正高级 of 100,000 where reading the table took 36;
+            # migration 0007)
+            models.Index(fields=["status", "title_level"], name="experts_status_title_level"),
             # 用户账号管理: counts per status of one unit (an index-only scan)
             models.Index(fields=["unit", "status"]),
             # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC, id DESC
