@@ -60,6 +60,30 @@ def test_a_search_is_planned_for_its_own_term_every_time():
     assert not [s for s in prepared() if " LIKE " in s]
 
 
+def test_a_search_reaches_postgresql_with_its_term_written_in():
+    """Generic plans (plan_cache_mode) also take a query sent once with parameters: a search
+    carries none, its term written into the SQL, so that it is planned for that term."""
+    import tempfile
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        try:
+            list(matching(ExpertApplication.objects.all(), "Optics"))
+            list(User.objects.filter(pk=12345, email="traced@example.com"))
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        sent = trace.read().decode("ascii", "replace").splitlines()
+    # Sent as a plain Query message, values and all; no Parse with $1 for it.
+    search = [line for line in sent if " LIKE " in line]
+    assert len(search) == 1 and "\tQuery\t" in search[0]
+    assert "$1" not in search[0] and "'%optics%'" in search[0]
+    other = [line for line in sent if "\tParse\t" in line and "traced" not in line]
+    assert any("$1" in line for line in other)  # everything else binds on the server
+
+
 @pytest.fixture
 def probe_table(transactional_db):
     """A table of this test's own, whose column type another connection then changes."""
