@@ -1,5 +1,6 @@
 """PostgreSQL restarted while the portal (gunicorn, as in production) is under load: requests
-fail with the portal's own error page, and it recovers by itself once the database is back."""
+fail with the portal's own error page, and it recovers by itself once the database is back; so
+does the SMS worker, which keeps running and sends what is queued afterwards."""
 
 import os
 import shutil
@@ -21,12 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATABASE = f"portal_restart_{os.getpid()}"
 
 
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql],
+def psql(sql: str, database: str = "postgres") -> str:
+    result = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atqc", sql],
         check=True,
         capture_output=True,
+        text=True,
     )
+    return result.stdout.strip()
 
 
 def get(url: str) -> tuple[int, str]:
@@ -58,6 +61,7 @@ def portal_server(tmp_path):
         "STATIC_ROOT": str(tmp_path / "static"),
         "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "SMS_BACKEND": "experts.sms.console.ConsoleBackend",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -84,19 +88,50 @@ def portal_server(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    worker = subprocess.Popen(
+        [*manage, "send_queued_sms", "--loop", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         if get(base + "/login/")[0] == 200:
             break
         time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait(10)
+    yield base, worker
+    for process in (server, worker):
+        process.terminate()
+        process.wait(10)
     connections.close_all()  # this process's own connections died with the restart
     psql(f"DROP DATABASE IF EXISTS {DATABASE}")
 
 
+def queue_sms() -> int:
+    """A decision's SMS, written as the service writes it, for the worker to send."""
+    return int(
+        psql(
+            'INSERT INTO experts_smsmessage ("to", body, status, attempts, last_error,'
+            " provider_id, needs_check, created_at, next_attempt_at) VALUES ('+8613800138000',"
+            " '测试', 'queued', 0, '', '', false, now(), now()) RETURNING id",
+            DATABASE,
+        )
+    )
+
+
+def wait_until_sent(message_id: int) -> str:
+    for _ in range(100):
+        status = psql(f"SELECT status FROM experts_smsmessage WHERE id = {message_id}", DATABASE)
+        if status == "sent":
+            break
+        time.sleep(0.1)
+    return status
+
+
 def test_portal_survives_a_database_restart_under_load(portal_server):
+    portal_server, sms_worker = portal_server
+    assert wait_until_sent(queue_sms()) == "sent"  # the worker is at work
     url = portal_server + "/units/search/?q=%E6%AD%A6%E6%B1%89"  # 武汉
     assert get(url)[0] == 200
     results: list[tuple[float, int, str]] = []
@@ -132,6 +167,9 @@ def test_portal_survives_a_database_restart_under_load(portal_server):
     after = [status for at, status, _ in results if at > back + 1]
     assert after and set(after) == {200}
     assert any(at > restarted for at, _, _ in results)
+    # The SMS worker lost its connection too: it is still running, and sends what comes next.
+    assert sms_worker.poll() is None
+    assert wait_until_sent(queue_sms()) == "sent"
     print(
         f"{len(results)} requests, {len(failures)} answered with the error page during the restart"
     )

@@ -1,8 +1,12 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
 
 from experts.sms.outbox import send_due
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -18,9 +22,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop=None, **options):
         while True:
-            result = send_due()
-            if any(result.values()) or not loop:
-                self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
+            # As before each web request: drop a connection that broke (the database
+            # restarted) or outlived CONN_MAX_AGE, so that this round opens a fresh one.
+            close_old_connections()
+            try:
+                result = send_due()
+            except DatabaseError as error:
+                if not loop:
+                    raise
+                # The messages wait in the outbox; the worker tries again next round rather
+                # than exiting and leaving them to whoever restarts it.
+                logger.warning("SMS worker: database unavailable (%s); retrying", error)
+                self.stderr.write(f"数据库暂时不可用，{loop:g}秒后重试：{error}")
+            else:
+                if any(result.values()) or not loop:
+                    self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
             if not loop:
                 return
             time.sleep(loop)
