@@ -62,7 +62,7 @@ def _joined(model, related: tuple[str, ...], using: str):
         target, alias = field.related_model, f"r{number}"
         aliases[path] = (alias, target)
         joins.append(
-            f"LEFT JOIN {target._meta.db_table} {alias} ON "
+            f"LEFT JOIN {quote(target._meta.db_table)} {alias} ON "
             f"{alias}.{quote(field.target_field.column)} = {parent_alias}.{quote(field.column)}"
         )
         select.append(columns(target, alias, connection))
@@ -96,7 +96,7 @@ def where(
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {select} FROM {model._meta.db_table} t {joins} "
+            f"SELECT {select} FROM {quote(model._meta.db_table)} t {joins} "
             f"WHERE t.{quote(column)} = %s" + (f" ORDER BY {order}" if order else ""),
             [value],
         )

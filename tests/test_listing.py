@@ -41,12 +41,15 @@ def test_rows_by_key_are_the_querys_rows_in_its_order(unit, other_unit):
 def test_the_same_count_of_other_keys_reuses_the_sql_with_those_keys(unit):
     first = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
     second = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
-    assert [r.pk for r in ROWS.by_keys(ExpertApplication, [first.pk], ORDER, "default")] == [
+    rows = listed("status", "real_name")  # a fresh cache
+    assert [r.pk for r in rows.by_keys(ExpertApplication, [first.pk], ORDER, "default")] == [
         first.pk
     ]
-    assert [r.pk for r in ROWS.by_keys(ExpertApplication, [second.pk], ORDER, "default")] == [
+    compiled = dict(rows._compiled)
+    assert [r.pk for r in rows.by_keys(ExpertApplication, [second.pk], ORDER, "default")] == [
         second.pk
     ]
+    assert rows._compiled == compiled and len(compiled) == 1  # the same SQL, other keys
     assert ROWS.by_keys(ExpertApplication, [], ORDER, "default") == []
 
 

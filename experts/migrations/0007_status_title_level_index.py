@@ -12,9 +12,11 @@ INDEX = models.Index(fields=["status", "title_level"], name="experts_status_titl
 def create(apps, schema_editor):
     model = apps.get_model("experts", "ExpertApplication")
     if schema_editor.connection.vendor == "postgresql":
+        # A concurrent build that failed leaves an invalid index of that name behind: drop it
+        # (this runs only while the migration is unapplied), then build.
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX.name}")
         schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX.name} "
-            f"ON {model._meta.db_table} (status, title_level)"
+            f"CREATE INDEX CONCURRENTLY {INDEX.name} ON {model._meta.db_table} (status, title_level)"
         )
     else:
         schema_editor.add_index(model, INDEX)

@@ -16,8 +16,9 @@ list page's `status = $1 … ORDER BY … LIMIT 25` always looks so (a generic s
 rarer than 'approved', so 25 rows seem further away), though both plans walk the same index.
 专家库's page query was planned on every request: 0.5 ms of the database's time, 1.0 ms of
 wall time where 0.45 would do. So prepared statements take the generic plan
-(`plan_cache_mode`), on connections that prepare them (DATABASE_PREPARE_THRESHOLD). That
-setting also covers a query sent once with parameters, which is why a search carries none."""
+(`plan_cache_mode`), on connections that prepare them (DATABASE_PREPARE_THRESHOLD). The
+setting covers every query sent with parameters, prepared or not, which is why a search
+carries none."""
 
 from django.db.backends.postgresql import base
 from psycopg import ClientCursor, errors, pq
@@ -52,8 +53,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.settings_dict["OPTIONS"].get("prepare_threshold") is None:
             return commit
         with connection.cursor() as cursor:
+            # Session state: behind PgBouncer in transaction mode it would stay with whichever
+            # server connection ran it (docs/deployment.md: set it on the role there instead).
             cursor.execute("SET plan_cache_mode = force_generic_plan")
-        return True  # committed unless the connection is in autocommit mode
+        return True  # as Django's own settings: committed if autocommit is off
 
     def get_connection_params(self):
         params = super().get_connection_params()

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import UnitStatus
 from accounts.permissions import is_bureau_reviewer
-from experts import services
+from experts import search, services
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.selectors import (
     applications_for,
@@ -31,7 +31,12 @@ def test_each_person_sees_by_pk_exactly_what_applications_for_lists(unit, other_
     factories.make_applicant(other_unit, ApplicationStatus.PENDING_BUREAU)
     pending_unit = factories.make_unit(UnitStatus.PENDING)
     factories.make_applicant(pending_unit)
+    unitless = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    type(unitless).objects.filter(pk=unitless.pk).update(unit=None)  # an operator cleared it
+    unitless.refresh_from_db()
+    search.refresh(ExpertApplication.objects.filter(user=unitless))  # as the admin does
     people = [
+        unitless,
         reviewer,
         factories.unit_account(unit),
         factories.unit_account(other_unit),
@@ -44,7 +49,7 @@ def test_each_person_sees_by_pk_exactly_what_applications_for_lists(unit, other_
         seen = {pk for pk in every if visible_application(person, pk) is not None}
         assert seen == expected, person.username
     # Each rule lets someone through and keeps someone out.
-    assert len(set(applications_for(reviewer))) == 4
+    assert len(set(applications_for(reviewer))) == 5
     assert {a.user for a in applications_for(mine)} == {mine}
 
 

@@ -2,7 +2,7 @@ import logging
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from experts.sms.outbox import send_due
 
@@ -27,12 +27,14 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 result = send_due()
-            except DatabaseError as error:
+            except (OperationalError, InterfaceError) as error:
+                # The database is unreachable or the connection broke (a restart, a failover).
+                # The messages wait in the outbox; the worker tries again next round rather
+                # than exiting and leaving them to whoever restarts it. Any other error (a
+                # missing migration, a bug) still stops it.
                 if not loop:
                     raise
-                # The messages wait in the outbox; the worker tries again next round rather
-                # than exiting and leaving them to whoever restarts it.
-                logger.warning("SMS worker: database unavailable (%s); retrying", error)
+                logger.warning("SMS worker: database unavailable; retrying", exc_info=True)
                 self.stderr.write(f"数据库暂时不可用，{loop:g}秒后重试：{error}")
             else:
                 if any(result.values()) or not loop:
