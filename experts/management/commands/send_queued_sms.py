@@ -22,9 +22,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop=None, **options):
         while True:
-            # As before each web request: drop a connection that broke (the database
-            # restarted) or outlived CONN_MAX_AGE, so that this round opens a fresh one.
-            close_old_connections()
+            if loop:
+                # As before each web request: drop a connection that broke (the database
+                # restarted) or outlived CONN_MAX_AGE, so that this round opens a fresh one.
+                # (A single run leaves the caller's connection alone.)
+                close_old_connections()
             try:
                 result = send_due()
             except (OperationalError, InterfaceError) as error:
