@@ -105,6 +105,7 @@ def test_lists_paginate_at_25_rows(client, reviewer, unit):
         ("experts:bureau_queue", "reviewer", {}),
         ("experts:bureau_queue", "reviewer", {"status": "all", "q": "武汉"}),
         ("accounts:bureau_unit_queue", "reviewer", {"status": "all"}),
+        ("accounts:bureau_unit_queue", "reviewer", {"status": "all", "q": "武汉"}),
         ("experts:pool", "reviewer", {}),
         ("experts:pool", "reviewer", {"q": "武汉"}),
         ("experts:home", "applicant", {}),

@@ -58,3 +58,21 @@ def test_rows_whose_query_takes_other_parameters_are_refused(unit):
     rows = rows_of(ListedApplication, "status", label=Value("专家"))
     with pytest.raises(ValueError, match="parameters besides their keys"):
         rows.by_keys(ExpertApplication, [1], ORDER, "default")
+
+
+def test_a_unit_queue_search_lists_the_matching_units_in_order(client, reviewer):
+    """单位注册审核's search reads its units by key too (accounts.selectors.QUEUE_ROWS)."""
+    from django.urls import reverse
+
+    from accounts.choices import UnitStatus
+
+    first = factories.make_unit(UnitStatus.PENDING, name="光谷检索研究院")
+    second = factories.make_unit(UnitStatus.PENDING, name="光谷检索大学")
+    factories.make_unit(UnitStatus.PENDING, name="江夏农业公司")
+    client.force_login(reviewer)
+    page = client.get(reverse("accounts:bureau_unit_queue"), {"q": "光谷检索"})
+    rows = page.context["rows"]
+    assert [row.pk for row in rows] == [first.pk, second.pk]  # oldest submission first
+    assert rows[0].get_nature_display() == first.get_nature_display()
+    assert "光谷检索研究院" in page.content.decode()
+    assert "江夏农业公司" not in page.content.decode()
