@@ -29,7 +29,7 @@ from accounts.forms import (
 )
 from accounts.models import Unit, UnitStatus
 from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
-from accounts.selectors import QUEUE_ROWS, units_for
+from accounts.selectors import QUEUE_ROWS, unit_counts, units_for
 from audit.log import record
 from audit.models import AuditEvent
 from portal.views import (
@@ -219,6 +219,7 @@ def bureau_unit_queue(request):
         choices=UnitStatus.choices,
         default_status=UnitStatus.PENDING,
         search=icontains_any("name", "credit_code", "contact_name"),
+        counts=unit_counts,
         order_by=["submitted_at", "pk"],
         rows=QUEUE_ROWS,
     )

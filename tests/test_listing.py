@@ -76,3 +76,28 @@ def test_a_unit_queue_search_lists_the_matching_units_in_order(client, reviewer)
     assert rows[0].get_nature_display() == first.get_nature_display()
     assert "光谷检索研究院" in page.content.decode()
     assert "江夏农业公司" not in page.content.decode()
+
+
+def test_the_unit_queues_tabs_count_every_unit_by_status(client, reviewer):
+    """单位注册审核's kept-free counts (accounts.selectors.unit_counts) are the ORM's."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from accounts.choices import UnitStatus
+    from accounts.models import Unit
+
+    for status in [
+        UnitStatus.PENDING,
+        UnitStatus.PENDING,
+        UnitStatus.APPROVED,
+        UnitStatus.REJECTED,
+    ]:
+        factories.make_unit(status)
+    client.force_login(reviewer)
+    tabs = {
+        value: n
+        for value, _, n in client.get(reverse("accounts:bureau_unit_queue")).context["tabs"]
+    }
+    expected = dict(Unit.objects.order_by().values_list("status").annotate(n=Count("*")))
+    assert tabs["pending"] == expected["pending"] == 2
+    assert tabs["rejected"] == 1 and tabs["all"] == sum(expected.values())
