@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Unit
 from accounts.permissions import is_bureau_reviewer, is_unit_account
-from portal.listing import Row, rows_of
+from portal.listing import Row, Rows
 
 
 def units_for(user) -> QuerySet[Unit]:
@@ -36,6 +36,6 @@ class ListedUnit(Row):
 
 # What 单位注册审核 prints of each unit: building whole units (twenty columns, four timestamps
 # among them) took a fifth of the page (profiled under the benchmark).
-QUEUE_ROWS = rows_of(
+QUEUE_ROWS = Rows(
     ListedUnit, "status", "name", "credit_code", "nature", "contact_name", "submitted_at"
 )

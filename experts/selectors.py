@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import ApplicationTransition, Discipline, ExpertApplication
 from portal import rows
-from portal.listing import Row, Rows, rows_of
+from portal.listing import Row, Rows
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -54,7 +54,8 @@ def visible_application(user, pk: int) -> ExpertApplication | None:
 
 
 def history_of(application, *, with_actors: bool = False) -> list[ApplicationTransition]:
-    """The application's history, newest first; `with_actors` loads who acted too. A plain
+    """Every reason and comment given to the applicant, newest first; `with_actors` for the
+    bureau, who see which reviewer decided (applicants and units see roles only). A plain
     query (portal.rows): the ORM's took 0.9 ms of a detail page, this one 0.3."""
     return rows.where(
         ApplicationTransition,
@@ -121,7 +122,7 @@ def listed(*columns: str) -> Rows:
     ListedApplication, with `pk` and `columns`, fields of the application or ACCOUNT_COLUMNS."""
     own = [column for column in columns if column not in ACCOUNT_COLUMNS]
     joined = {column: ACCOUNT_COLUMNS[column] for column in columns if column in ACCOUNT_COLUMNS}
-    return rows_of(ListedApplication, *own, **joined)
+    return Rows(ListedApplication, *own, **joined)
 
 
 DISCIPLINES_KEY = "experts:disciplines"

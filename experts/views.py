@@ -54,12 +54,6 @@ def _visible(request, pk):
     return application
 
 
-def _reasons(application, *, with_actors: bool = False):
-    """Every reason and comment given to the applicant, newest first; `with_actors` for the
-    bureau, who see which reviewer decided (applicants and units see roles only)."""
-    return history_of(application, with_actors=with_actors)
-
-
 def _latest_reason(history):
     """The 退回 or 审核不通过 reason the applicant is still answering: the newest one given
     since their last 提交 (reopening the form with 修改专家信息 does not answer it)."""
@@ -76,7 +70,7 @@ def applicant_home(request):
     """The applicant's start page: 专家状态, 申请成为专家, and the decision history."""
     application = _own_application(request)
     # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
-    history = list(_reasons(application)) if application.submitted_at else []
+    history = list(history_of(application)) if application.submitted_at else []
     return render(
         request,
         "experts/applicant_home.html",
@@ -90,7 +84,7 @@ def _render_form(request, form, status=200):
         "form": form,
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
         "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
-        "latest_reason": _latest_reason(_reasons(application)),
+        "latest_reason": _latest_reason(history_of(application)),
     }
     return render(request, "experts/application_form.html", context, status=status)
 
@@ -189,7 +183,7 @@ def _detail(request, application, template, forms=None, status=200):
     show_actor_names = is_bureau_reviewer(request.user)
     context = {
         "application": application,
-        "history": _reasons(application, with_actors=show_actor_names),
+        "history": history_of(application, with_actors=show_actor_names),
         "show_content": show_content,
         "show_actor_names": show_actor_names,
         "comment_form": CommentForm(),

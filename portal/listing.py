@@ -1,7 +1,7 @@
 """A list page's rows as plain values, read as attributes, instead of model instances.
 
 Building 25 model instances with every column cost a list page more than its queries did
-(docs/performance.md). A list asks for the columns it prints (`rows_of`) and gets each row as
+(docs/performance.md). A list asks for the columns it prints (`Rows`) and gets each row as
 a `Row`: `row.name` reads a column, `row.get_nature_display()` labels a choice as the model's
 method would, and `row.model` tells status_badge whose states these are. A template that reads
 a column the row does not carry fails in the tests and in DEBUG (a missing attribute), instead
@@ -105,8 +105,3 @@ class Rows:
             converters = list(compiler.get_converters(fields).items())
             compiled = self._compiled[key] = (sql, names, converters)
         return compiled
-
-
-def rows_of(row_class: type[Row], *columns: str, **joined) -> Rows:
-    """A list page's rows (see Rows)."""
-    return Rows(row_class, *columns, **joined)

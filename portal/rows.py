@@ -66,7 +66,8 @@ def _joined(model, related: tuple[str, ...], using: str):
             f"{alias}.{quote(field.target_field.column)} = {parent_alias}.{quote(field.column)}"
         )
         select.append(columns(target, alias, connection))
-        steps.append((path, parent, field, target))
+        pk_position = target._meta.concrete_fields.index(target._meta.pk)
+        steps.append((path, parent, field, target, pk_position))
     return ", ".join(select), " ".join(joins), steps
 
 
@@ -107,12 +108,12 @@ def where(
 def _with_related(model, row, steps, using: str):
     width = len(model._meta.concrete_fields)
     instances = {"": build(model, row[:width], using)}
-    for path, parent, field, target in steps:
+    for path, parent, field, target, pk_position in steps:
         values = row[width : width + len(target._meta.concrete_fields)]
         width += len(values)
         owner = instances[parent]
-        pk = values[target._meta.concrete_fields.index(target._meta.pk)]
-        instances[path] = None if owner is None or pk is None else build(target, values, using)
+        missing = owner is None or values[pk_position] is None
+        instances[path] = None if missing else build(target, values, using)
         if owner is not None:
             field.set_cached_value(owner, instances[path])
         if field.one_to_one and instances[path] is not None:

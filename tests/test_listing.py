@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.selectors import ListedApplication, listed
-from portal.listing import rows_of
+from portal.listing import Rows
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_the_same_count_of_other_keys_reuses_the_sql_with_those_keys(unit):
 
 def test_rows_whose_query_takes_other_parameters_are_refused(unit):
     factories.make_applicant(unit)
-    rows = rows_of(ListedApplication, "status", label=Value("专家"))
+    rows = Rows(ListedApplication, "status", label=Value("专家"))
     with pytest.raises(ValueError, match="parameters besides their keys"):
         rows.by_keys(ExpertApplication, [1], ORDER, "default")
 
