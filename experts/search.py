@@ -8,14 +8,18 @@ On PostgreSQL the column has a GIN index on its single characters and character 
 (migration experts 0003). A trigram index cannot serve most Chinese searches: a name or a
 term such as 光电 is two characters, with no complete trigram in it. Pairs and single
 characters cover every length; the LIKE that follows drops rows whose pairs match in another
-order. docs/performance.md has the EXPLAIN behind this. SQLite scans the one column.
+order. A term that many approved experts have is instead searched along 专家库's order index,
+which carries the text too (`is_common`, migration experts 0008). docs/performance.md has the
+EXPLAINs behind this. SQLite scans the one column.
 """
 
+import time
 import unicodedata
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models, transaction
-from django.db.models import Func, QuerySet
+from django.db.models import Func, QuerySet, Value
+from django.db.models.functions import StrIndex
 
 from experts import counts
 
@@ -84,18 +88,69 @@ class Grams(Func):
 def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet:
     """The applications whose search text contains `term` (case and width ignored).
 
-    `common`: the caller knows that more than a thousand of the rows it will order match
-    (portal.views.filtered_page). Then the gram index, which finds every match before any is
+    `common`: the caller knows, or PostgreSQL's statistics say (`is_common`), that many of the
+    rows it will order match. Then the gram index, which finds every match before any is
     sorted, is not offered to the planner: walking the list's own ordered index and keeping
     matching rows finds a page in 1.7 ms where the index and a sort took 14 ms (集成电路, one
     applicant in ten; docs/performance.md). For a rare term that walk would read the whole
-    index (85 ms for 张伟), so it is never the default."""
+    index (85 ms for 张伟), so it is never the default. Its plan does not depend on the term,
+    so it looks for the term with STRPOS, which PostgreSQL may prepare and plan once, instead
+    of a LIKE, which portal.postgresql plans for each term."""
     term = normalise(term)
     if not term:
         return queryset
-    if connections[queryset.db].vendor == "postgresql" and not common:
+    if common:
+        return queryset.alias(search_at=StrIndex("search_text", Value(term))).filter(
+            search_at__gt=0
+        )
+    if connections[queryset.db].vendor == "postgresql":
         # The index finds the candidates; the LIKE keeps those with the term in one piece.
         queryset = queryset.alias(search_grams=Grams("search_text")).filter(
             search_grams__contains=grams(term)
         )
     return queryset.filter(search_text__contains=term)
+
+
+# A term is common (searched along the list's order) if the statistics put each of its pairs
+# in at least this share of approved applications: the walk then reads at most about 15,000
+# index entries to find 1,001 matches (about 2.5 ms), and the gram index, which reads every
+# candidate whatever the LIMIT, costs more (2.6-3.4 ms for 集成电路, in 10 % of them).
+COMMON_SHARE = 0.067
+# PostgreSQL renews the statistics when it analyses the table; they are read again this often.
+STATISTICS_SECONDS = 600
+_shares: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def is_common(term: str, using: str) -> bool:
+    """Whether PostgreSQL's statistics of 专家库's gram index (migration experts 0006) put every
+    pair of `term` in at least COMMON_SHARE of approved applications.
+
+    It chooses how to search, never what is found: both ways find the same rows. A pair is only
+    an upper bound for the term (集成 and 电路 can be common and 电路集成 rare); then the walk
+    reads all 55,000 entries (about 9 ms) and finds every match, still right."""
+    term = normalise(term)
+    if not term or connections[using].vendor != "postgresql":
+        return False
+    shares = pair_shares(using)
+    return all(shares.get(gram, 0.0) >= COMMON_SHARE for gram in grams(term))
+
+
+def pair_shares(using: str) -> dict[str, float]:
+    """The share of approved applications holding each of the commonest characters and pairs,
+    from PostgreSQL's statistics of the pool's gram index (pg_stats, renewed by ANALYZE);
+    empty before the first ANALYZE."""
+    now = time.monotonic()
+    kept = _shares.get(using)
+    if kept and kept[0] > now:
+        return kept[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+            " WHERE schemaname = current_schema()"
+            " AND tablename = 'experts_application_pool_search_grams'"
+        )
+        row = cursor.fetchone()
+    # The frequencies end with three summary figures (the least, the most, the nulls').
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _shares[using] = (now + STATISTICS_SECONDS, shares)
+    return shares

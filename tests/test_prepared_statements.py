@@ -60,6 +60,19 @@ def test_a_search_is_planned_for_its_own_term_every_time():
     assert not [s for s in prepared() if " LIKE " in s]
 
 
+def test_a_common_terms_walk_is_prepared_and_planned_once():
+    """Its plan is the list's order index whatever the term (experts.search.matching)."""
+    approved = ExpertApplication.objects.filter(status="approved")
+    walk = matching(approved, "集成电路", common=True).order_by("-decided_at", "-pk")
+    run(walk.values_list("pk", flat=True)[:1001], 9)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%STRPOS(%%'"
+        )
+        assert cursor.fetchall() == [(4, 0)]
+
+
 def test_a_search_reaches_postgresql_with_its_term_written_in():
     """Generic plans (plan_cache_mode) also take a query sent once with parameters: a search
     carries none, its term written into the SQL, so that it is planned for that term."""

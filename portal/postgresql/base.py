@@ -18,7 +18,9 @@ rarer than 'approved', so 25 rows seem further away), though both plans walk the
 wall time where 0.45 would do. So prepared statements take the generic plan
 (`plan_cache_mode`), on connections that prepare them (DATABASE_PREPARE_THRESHOLD). The
 setting covers every query sent with parameters, prepared or not, which is why a search
-carries none."""
+carries none. A common term's walk along a list's order (experts.search.matching) looks for
+its term with STRPOS, not LIKE, and is prepared like any other query: its plan is that order's
+index whatever the term."""
 
 from django.db.backends.postgresql import base
 from psycopg import ClientCursor, errors, pq
