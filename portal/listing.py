@@ -8,11 +8,18 @@ a column the row does not carry fails in the tests and in DEBUG (a missing attri
 of costing a query per row.
 """
 
+import datetime
+import decimal
 import functools
+import uuid
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import Lookup
 from django.db.models.query import ValuesIterable
+from django.db.models.sql.where import WhereNode
 
 
 class Row(dict):
@@ -50,7 +57,12 @@ class _RowsIterable(ValuesIterable):
 class Rows:
     """A list page's `rows` (portal.views.filtered_page): `rows(queryset)` is the page's
     query, its rows as `row_class` with `pk`, `columns` of the model and `joined` expressions
-    (an F() across a relation); `rows.by_keys(…)` reads the rows of keys found already."""
+    (an F() across a relation); `rows.ordered(…)` is the same query for a paginator, compiled
+    once; `rows.by_keys(…)` reads the rows of keys found already."""
+
+    # Compiled page queries kept per Rows (`ordered`): more than the lists' filters and their
+    # values make (statuses, 职称级别, 专业领域, a unit's), fewer than would weigh on a worker.
+    KEPT_QUERIES = 512
 
     def __init__(self, row_class: type[Row], *columns: str, **joined):
         self.row_class, self.columns, self.joined = row_class, columns, joined
@@ -58,6 +70,7 @@ class Rows:
             f"{row_class.__name__}Iterable", (_RowsIterable,), {"row_class": row_class}
         )
         self._compiled: dict[tuple, tuple] = {}
+        self._queries: dict[tuple, tuple] = {}
 
     def __call__(self, queryset: QuerySet) -> QuerySet:
         values = queryset.select_related(None).values("pk", *self.columns, **self.joined)
@@ -74,9 +87,16 @@ class Rows:
         if not keys:
             return []
         sql, names, converters = self._compile(model, len(keys), tuple(order_by), using)
+        return self._run(sql, keys, names, converters, using)
+
+    def ordered(self, queryset: QuerySet, order_by: list[str]) -> "Ordered":
+        """`self(queryset).order_by(*order_by)`, for a paginator to slice (`Ordered`)."""
+        return Ordered(self, queryset, tuple(order_by))
+
+    def _run(self, sql: str, params, names: list, converters: list, using: str) -> list[Row]:
         connection = connections[using]
         with connection.cursor() as cursor:
-            cursor.execute(sql, keys)
+            cursor.execute(sql, params)
             found = cursor.fetchall()
         row_class = self.row_class
         result = []
@@ -88,6 +108,42 @@ class Rows:
                         values[position] = convert(values[position], expression, connection)
             result.append(row_class(zip(names, values, strict=True)))
         return result
+
+    def _page_query(self, queryset: QuerySet, order_by: tuple) -> tuple:
+        """The SQL (without LIMIT and OFFSET), parameters, names and converters of `queryset`'s
+        rows in `order_by`, compiled once for the same filters with the same values."""
+        query = queryset.query
+        if not _plain(query.where):  # a filter whose text may not tell its value
+            return self._compile_page(queryset, order_by)
+        key = (
+            queryset.model,
+            queryset.db,
+            order_by,
+            # The filters with their values, and the joins they made (INNER or LEFT OUTER).
+            str(query.where),
+            tuple(
+                (alias, getattr(join, "join_type", None)) for alias, join in query.alias_map.items()
+            ),
+        )
+        compiled = self._queries.get(key)
+        if compiled is None:
+            if len(self._queries) >= self.KEPT_QUERIES:
+                self._queries.pop(next(iter(self._queries)))  # the oldest
+            compiled = self._queries[key] = self._compile_page(queryset, order_by)
+        return compiled
+
+    def _compile_page(self, queryset: QuerySet, order_by: tuple) -> tuple | None:
+        """As `_page_query`, compiled now; None for a query that can match nothing."""
+        query = self(queryset).order_by(*order_by).query
+        compiler = query.get_compiler(queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # `.none()`, `pk__in=[]`: Django runs no query for it either
+            return None
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        converters = list(compiler.get_converters(fields).items())
+        return sql, tuple(params), names, converters
 
     def _compile(self, model, count: int, order_by: tuple, using: str) -> tuple:
         key = (model, count, order_by, using)
@@ -105,3 +161,53 @@ class Rows:
             converters = list(compiler.get_converters(fields).items())
             compiled = self._compiled[key] = (sql, names, converters)
         return compiled
+
+
+# Values whose repr() tells them apart: a filter on them can key its compiled SQL by its text.
+_PLAIN = (str, int, float, decimal.Decimal, datetime.date, datetime.time, uuid.UUID)
+
+
+def _plain(node) -> bool:
+    """Whether the filters are columns compared with plain values (or lists of them)."""
+    if isinstance(node, WhereNode):
+        return all(_plain(child) for child in node.children)
+    if not isinstance(node, Lookup) or type(node.lhs) is not Col:
+        return False
+    values = node.rhs if isinstance(node.rhs, list | tuple | set | frozenset) else [node.rhs]
+    return all(isinstance(value, _PLAIN) for value in values)
+
+
+class Ordered:
+    """A list page's rows in order, for a paginator: slicing it reads one page.
+
+    Building and compiling a list's query with Django took about 1 ms of a list page's 5-6
+    (docs/performance.md), on every request, for SQL that changes only with the list's
+    filters and their values, a handful per list. So the SQL is compiled once for each of
+    them (`Rows._page_query`) and run with the page's LIMIT and OFFSET. A queryset with
+    anything but filters (annotations, extra, DISTINCT, a slice) is not a list's query, and
+    is refused."""
+
+    def __init__(self, rows: Rows, queryset: QuerySet, order_by: tuple):
+        query = queryset.query
+        if (
+            query.annotations
+            or query.extra
+            or query.extra_tables
+            or query.distinct
+            or query.combinator
+            or query.is_sliced
+            or query.select_for_update
+        ):
+            raise ValueError("a list's rows are a filtered queryset's, in its order")
+        self.rows, self.queryset, self.order_by = rows, queryset, order_by
+
+    def __getitem__(self, index: slice) -> list[Row]:
+        start, stop = index.start or 0, index.stop
+        if index.step is not None or stop is None or not 0 <= start <= stop:
+            raise TypeError("a list is read a page at a time: [start:stop]")
+        compiled = self.rows._page_query(self.queryset, self.order_by)
+        if compiled is None or start == stop:
+            return []
+        sql, params, names, converters = compiled
+        sql = f"{sql} LIMIT {int(stop - start)} OFFSET {int(start)}"
+        return self.rows._run(sql, params, names, converters, self.queryset.db)

@@ -180,7 +180,7 @@ def filtered_page(
     number = request.GET.get("page")
     if not query:
         # An index gives the order: the database reads and joins the page's 25 rows only.
-        ordered = rows(queryset).order_by(*order_by)
+        ordered = rows.ordered(queryset, order_by)
         page = CountedPaginator(ordered, PAGE_SIZE, count=total).get_page(number)
     else:
         # A search term may match thousands of rows, each to be sorted: the page's keys are

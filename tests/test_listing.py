@@ -1,5 +1,5 @@
-"""portal.listing.Rows.by_keys: a search page's rows, read by key with SQL compiled once, are
-the rows its query would give."""
+"""portal.listing.Rows: a list page's rows, read with SQL compiled once (`ordered`, `by_keys`),
+are the rows its query would give."""
 
 import pytest
 from django.db import connection
@@ -101,3 +101,95 @@ def test_the_unit_queues_tabs_count_every_unit_by_status(client, reviewer):
     expected = dict(Unit.objects.order_by().values_list("status").annotate(n=Count("*")))
     assert tabs["pending"] == expected["pending"] == 2
     assert tabs["rejected"] == 1 and tabs["all"] == sum(expected.values())
+
+
+def page_of(queryset, start, stop):
+    return list(ROWS(queryset).order_by(*ORDER)[start:stop])
+
+
+@pytest.fixture
+def lists(unit, other_unit):
+    """Applications in two units and three statuses, two of them 副高级."""
+    for status in [ApplicationStatus.PENDING_BUREAU, ApplicationStatus.APPROVED] * 3:
+        factories.make_applicant(unit, status)
+    factories.make_applicant(other_unit, ApplicationStatus.PENDING_UNIT)
+    ExpertApplication.objects.filter(pk__in=ExpertApplication.objects.order_by("pk")[:2]).update(
+        title_level="associate"
+    )
+    return {"unit": unit, "other_unit": other_unit}
+
+
+def test_ordered_pages_are_the_querys_pages(lists):
+    applications = ExpertApplication.objects.all()
+    querysets = [
+        applications,
+        applications.filter(status=ApplicationStatus.APPROVED),
+        applications.filter(status=ApplicationStatus.PENDING_BUREAU),
+        applications.filter(unit=lists["unit"], status=ApplicationStatus.APPROVED),
+        applications.filter(unit=lists["other_unit"]),
+        applications.filter(title_level="associate"),
+        applications.filter(disciplines__code="01", status=ApplicationStatus.APPROVED),
+        # Not keyed by their text: compiled on each request, still the query's rows.
+        applications.filter(user=lists["unit"].accounts.filter(kind="applicant").first()),
+        applications.extra(where=["1 = 1"]),
+    ]
+    for queryset in querysets:
+        ordered = ROWS.ordered(queryset, ORDER)
+        for start, stop in [(0, 25), (0, 2), (2, 4), (5, 30), (40, 65)]:
+            with CaptureQueriesContext(connection) as queries:
+                found = ordered[start:stop]
+            assert len(queries) == 1
+            assert found == page_of(queryset, start, stop)
+            assert all(isinstance(row, ListedApplication) for row in found)
+    assert ROWS.ordered(applications, ORDER)[0:25][0].submitted_at.tzinfo is not None
+    for nothing in [applications.filter(pk__in=[]), applications.none()]:
+        with CaptureQueriesContext(connection) as queries:
+            assert ROWS.ordered(nothing, ORDER)[0:25] == []
+        assert len(queries) == 0  # as Django, which asks nothing of the database either
+
+
+def test_the_same_filters_reuse_their_sql_and_other_values_get_their_own(lists):
+    rows = listed("status", "real_name")  # a fresh cache
+    approved = ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED)
+    first = rows.ordered(approved, ORDER)[0:2]
+    assert len(rows._queries) == 1
+    again = rows.ordered(approved.filter(), ORDER)[2:25]
+    assert len(rows._queries) == 1  # the same filters, their SQL kept
+    assert [r.pk for r in first + again] == [r.pk for r in page_of(approved, 0, 25)]
+    pending = ExpertApplication.objects.filter(status=ApplicationStatus.PENDING_BUREAU)
+    assert {r.status for r in rows.ordered(pending, ORDER)[0:25]} == {"pending_bureau"}
+    assert {r.status for r in rows.ordered(approved, ["pk"])[0:25]} == {"approved"}
+    assert len(rows._queries) == 3  # another value, another order
+
+
+def test_kept_queries_are_bounded(lists, monkeypatch):
+    rows = listed("status")
+    monkeypatch.setattr(rows, "KEPT_QUERIES", 2)
+    for unit_id in [lists["unit"].pk, lists["other_unit"].pk, 0]:
+        rows.ordered(ExpertApplication.objects.filter(unit_id=unit_id), ORDER)[0:25]
+    assert len(rows._queries) == 2
+    assert [key[3] for key in rows._queries] == [
+        str(ExpertApplication.objects.filter(unit_id=unit_id).query.where)
+        for unit_id in [lists["other_unit"].pk, 0]
+    ]  # the oldest went first
+
+
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        lambda q: q.annotate(label=Value("专家")),
+        lambda q: q.distinct(),
+        lambda q: q.extra(select={"one": "1"}),
+        lambda q: q[:5],
+    ],
+)
+def test_ordered_takes_a_filtered_queryset_only(queryset):
+    with pytest.raises(ValueError, match="filtered queryset"):
+        ROWS.ordered(queryset(ExpertApplication.objects.all()), ORDER)
+
+
+def test_ordered_is_read_a_page_at_a_time(lists):
+    ordered = ROWS.ordered(ExpertApplication.objects.all(), ORDER)
+    for index in [slice(0, 25, 2), slice(5, None), slice(-1, 3), slice(3, 1)]:
+        with pytest.raises(TypeError, match="a page at a time"):
+            ordered[index]
