@@ -55,6 +55,42 @@ def test_a_reviewer_with_an_authenticator_and_no_unit(reviewer):
 def test_an_unconfirmed_authenticator_is_no_second_factor(reviewer):
     TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=False)
     assert PortalBackend().get_user(reviewer.pk)._has_second_factor is False
+    assert PortalBackend().get_user(reviewer.pk)._totp_device is None
+
+
+def test_the_user_comes_with_their_first_confirmed_authenticator(reviewer):
+    TOTPDevice.objects.create(user=reviewer, name="旧手机", confirmed=False)
+    first = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    TOTPDevice.objects.create(user=reviewer, name="平板", confirmed=True)
+    TOTPDevice.objects.create(user=factories.make_reviewer(), name="别人的", confirmed=True)
+    device = PortalBackend().get_user(reviewer.pk)._totp_device
+    assert field_values(device) == field_values(TOTPDevice.objects.get(pk=first.pk))
+    assert device.key == first.key and device._state.adding is False
+
+
+def device_queries(client) -> list[str]:
+    """The queries of a bureau page that read an authenticator on their own."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("experts:bureau_queue"))
+    assert response.status_code == 200
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT t.") and "otp_totp_totpdevice" in q["sql"]
+    ]
+
+
+def test_the_sessions_authenticator_comes_with_the_user(reviewer):
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    assert device_queries(reviewer_client(reviewer, device)) == []
+
+
+def test_a_second_authenticator_in_the_session_is_read_and_verifies(reviewer):
+    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    second = TOTPDevice.objects.create(user=reviewer, name="平板", confirmed=True)
+    client = reviewer_client(reviewer, second)
+    assert len(device_queries(client)) == 1  # not the one the user's query brought
+    assert client.session[DEVICE_ID_SESSION_KEY] == second.persistent_id
 
 
 @pytest.mark.parametrize("user_id", [None, "x", "", 10**30])
