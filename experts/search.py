@@ -40,6 +40,13 @@ def grams(text: str) -> list[str]:
     return sorted({text[i : i + 2] for i in range(len(text) - 1)})
 
 
+# 专家库's order index carries search_text (migration experts 0008), and a B-tree entry holds at
+# most 2,704 bytes: 650 characters are 2,600 bytes at most in UTF-8, with room for the index's
+# other columns. Today's longest text is about 430 characters (50 + 100 + 100 + 100 and every
+# 专业领域); only 专业领域 an operator might add could run past the cut, and they come last.
+SEARCH_TEXT_LIMIT = 650
+
+
 def search_text_for(application) -> str:
     user = application.user
     parts = [
@@ -49,7 +56,7 @@ def search_text_for(application) -> str:
         application.current_specialty,
         *(discipline.name for discipline in application.disciplines.all()),
     ]
-    return normalise(" ".join(part for part in parts if part))
+    return normalise(" ".join(part for part in parts if part))[:SEARCH_TEXT_LIMIT]
 
 
 def refresh(applications: QuerySet) -> int:
@@ -112,9 +119,10 @@ def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet
 
 
 # A term is common (searched along the list's order) if the statistics put each of its pairs
-# in at least this share of approved applications: the walk then reads at most about 15,000
-# index entries to find 1,001 matches (about 2.5 ms), and the gram index, which reads every
-# candidate whatever the LIMIT, costs more (2.6-3.4 ms for 集成电路, in 10 % of them).
+# in at least this share of approved applications: if the term is as common as its rarest
+# pair, the walk finds 1,001 matches within about 15,000 index entries (about 2.5 ms), and the
+# gram index, which reads every candidate whatever the LIMIT, costs more (2.6-3.4 ms for
+# 集成电路, in 10 % of them). A rarer term makes the walk longer (`is_common`).
 COMMON_SHARE = 0.067
 # PostgreSQL renews the statistics when it analyses the table; they are read again this often.
 STATISTICS_SECONDS = 600
@@ -138,7 +146,9 @@ def is_common(term: str, using: str) -> bool:
 def pair_shares(using: str) -> dict[str, float]:
     """The share of approved applications holding each of the commonest characters and pairs,
     from PostgreSQL's statistics of the pool's gram index (pg_stats, renewed by ANALYZE);
-    empty before the first ANALYZE."""
+    empty before the first ANALYZE, and for a role that does not own the table (PostgreSQL
+    shows an index's statistics to its owner only): then every term is searched through the
+    gram index, as rightly but slower (docs/deployment.md)."""
     now = time.monotonic()
     kept = _shares.get(using)
     if kept and kept[0] > now:

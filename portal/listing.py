@@ -11,6 +11,7 @@ of costing a query per row.
 import datetime
 import decimal
 import functools
+import threading
 import uuid
 
 from django.core.exceptions import EmptyResultSet
@@ -60,8 +61,9 @@ class Rows:
     (an F() across a relation); `rows.ordered(…)` is the same query for a paginator, compiled
     once; `rows.by_keys(…)` reads the rows of keys found already."""
 
-    # Compiled page queries kept per Rows (`ordered`): more than the lists' filters and their
-    # values make (statuses, 职称级别, 专业领域, a unit's), fewer than would weigh on a worker.
+    # Compiled page queries kept per Rows (`ordered`), the oldest dropped first: the bureau's
+    # lists make a few dozen (statuses, 职称级别, 专业领域); 用户账号管理 one per unit and tab,
+    # of which the units in use stay. About 2 KB each.
     KEPT_QUERIES = 512
 
     def __init__(self, row_class: type[Row], *columns: str, **joined):
@@ -71,6 +73,7 @@ class Rows:
         )
         self._compiled: dict[tuple, tuple] = {}
         self._queries: dict[tuple, tuple] = {}
+        self._queries_lock = threading.Lock()  # gunicorn's threads share a worker's cache
 
     def __call__(self, queryset: QuerySet) -> QuerySet:
         values = queryset.select_related(None).values("pk", *self.columns, **self.joined)
@@ -113,23 +116,37 @@ class Rows:
         """The SQL (without LIMIT and OFFSET), parameters, names and converters of `queryset`'s
         rows in `order_by`, compiled once for the same filters with the same values."""
         query = queryset.query
-        if not _plain(query.where):  # a filter whose text may not tell its value
+        if (
+            not _plain(query.where)  # a filter whose text may not tell its value
+            or not query.standard_ordering  # reverse(): order_by() keeps it, the key would not
+            or query._filtered_relations  # a condition in a join, outside the filters' text
+        ):
             return self._compile_page(queryset, order_by)
         key = (
             queryset.model,
             queryset.db,
             order_by,
-            # The filters with their values, and the joins they made (INNER or LEFT OUTER).
+            # The filters with their values, and the joins they made: which table, from where,
+            # on which columns, INNER or LEFT OUTER.
             str(query.where),
             tuple(
-                (alias, getattr(join, "join_type", None)) for alias, join in query.alias_map.items()
+                (
+                    alias,
+                    join.table_name,
+                    getattr(join, "parent_alias", None),
+                    getattr(join, "join_cols", None),
+                    getattr(join, "join_type", None),
+                )
+                for alias, join in query.alias_map.items()
             ),
         )
         compiled = self._queries.get(key)
         if compiled is None:
-            if len(self._queries) >= self.KEPT_QUERIES:
-                self._queries.pop(next(iter(self._queries)))  # the oldest
-            compiled = self._queries[key] = self._compile_page(queryset, order_by)
+            compiled = self._compile_page(queryset, order_by)
+            with self._queries_lock:
+                if len(self._queries) >= self.KEPT_QUERIES:
+                    self._queries.pop(next(iter(self._queries)))  # the oldest
+                self._queries[key] = compiled
         return compiled
 
     def _compile_page(self, queryset: QuerySet, order_by: tuple) -> tuple | None:

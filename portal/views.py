@@ -165,7 +165,7 @@ def filtered_page(
         counted = counts()
     # Past the limit, the counts are of a sample: only their sum, "more than the limit", holds.
     sampled = bool(query) and sum(counted.values()) > SEARCH_COUNT_LIMIT
-    status = request.GET.get("status", default_status)
+    status = str(request.GET.get("status", default_status))  # a plain str, as when asked for
     if status not in valid:
         status = "all"
     if status != "all":

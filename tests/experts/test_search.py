@@ -205,3 +205,25 @@ def test_disciplines_cannot_be_deleted_in_admin(client, admin_user):
     url = reverse("admin:experts_discipline_delete", args=[discipline.pk])
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert Discipline.objects.filter(pk=discipline.pk).exists()
+
+
+def test_a_text_past_what_an_index_entry_holds_is_cut_and_still_saved(pool):
+    """An operator may add 专业领域 of up to 50 characters each; the text an application
+    carries stops at SEARCH_TEXT_LIMIT characters, which a B-tree entry of 专家库's order index
+    holds (PostgreSQL refuses an entry over 2,704 bytes: an applicant could not save)."""
+    long = [
+        # Characters that do not repeat, so that PostgreSQL cannot compress the entry.
+        Discipline.objects.create(
+            code=f"9{n:02d}",
+            name=f"第{n:02d}个" + "".join(chr(0x4E00 + 45 * n + i) for i in range(45)),
+        )
+        for n in range(20)
+    ]
+    application = ExpertApplication.objects.get(user=pool["zhang"])
+    application.disciplines.set(long)
+    search.refresh(ExpertApplication.objects.filter(pk=application.pk))
+    ExpertApplication.objects.filter(pk=application.pk).update(status=ApplicationStatus.APPROVED)
+    application.refresh_from_db()
+    assert len(application.search_text) == search.SEARCH_TEXT_LIMIT
+    assert len(application.search_text.encode()) > 1800  # three bytes a character, near the cut
+    assert search.matching(ExpertApplication.objects.all(), "第00个").get() == application
