@@ -134,7 +134,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
             models.Index(fields=["status", "recommended_at", "id"]),
             # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC, id DESC. With the
             # search text beside each entry, a term that many experts have is searched along
-            # this order without reading the table (experts.search.is_common; migration 0008).
+            # this order without reading the table (experts.search.how_common; migration 0008).
             models.Index(
                 fields=["status", "decided_at", "id"],
                 include=["search_text"],

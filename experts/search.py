@@ -9,12 +9,13 @@ On PostgreSQL the column has a GIN index on its single characters and character 
 term such as 光电 is two characters, with no complete trigram in it. Pairs and single
 characters cover every length; the LIKE that follows drops rows whose pairs match in another
 order. A term that many approved experts have is instead searched along 专家库's order index,
-which carries the text too (`is_common`, migration experts 0008). docs/performance.md has the
+which carries the text too (`how_common`, migration experts 0008). docs/performance.md has the
 EXPLAINs behind this. SQLite scans the one column.
 """
 
 import time
 import unicodedata
+from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models, transaction
@@ -95,7 +96,7 @@ class Grams(Func):
 def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet:
     """The applications whose search text contains `term` (case and width ignored).
 
-    `common`: the caller knows, or PostgreSQL's statistics say (`is_common`), that many of the
+    `common`: the caller knows, or PostgreSQL's statistics say (`how_common`), that many of the
     rows it will order match. Then the gram index, which finds every match before any is
     sorted, is not offered to the planner: walking the list's own ordered index and keeping
     matching rows finds a page in 1.7 ms where the index and a sort took 14 ms (集成电路, one
@@ -122,45 +123,67 @@ def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet
 # in at least this share of approved applications: if the term is as common as its rarest
 # pair, the walk finds 1,001 matches within about 15,000 index entries (about 2.5 ms), and the
 # gram index, which reads every candidate whatever the LIMIT, costs more (2.6-3.4 ms for
-# 集成电路, in 10 % of them). A rarer term makes the walk longer (`is_common`).
+# 集成电路, in 10 % of them). A rarer term makes the walk longer (`how_common`).
 COMMON_SHARE = 0.067
+# A term is rare if the statistics let no more approved applications than this have it: the
+# gram index finds them all, and sorting them costs little more than counting them did.
+RARE_MATCHES = 1000
+COMMON, RARE = "common", "rare"
 # PostgreSQL renews the statistics when it analyses the table; they are read again this often.
 STATISTICS_SECONDS = 600
-_shares: dict[str, tuple[float, dict[str, float]]] = {}
+_statistics: dict[str, tuple[float, "Statistics | None"]] = {}
 
 
-def is_common(term: str, using: str) -> bool:
-    """Whether PostgreSQL's statistics of 专家库's gram index (migration experts 0006) put every
-    pair of `term` in at least COMMON_SHARE of approved applications.
+class Statistics(NamedTuple):
+    shares: dict[str, float]  # the commonest characters and pairs: the share of rows with each
+    least: float  # the least of those shares: more than any character or pair not among them
+    rows: float  # approved applications, when the table was last analysed
 
-    It chooses how to search, never what is found: both ways find the same rows. A pair is only
-    an upper bound for the term (集成 and 电路 can be common and 电路集成 rare); then the walk
-    reads all 55,000 entries (about 9 ms) and finds every match, still right."""
+
+def how_common(term: str, using: str) -> str | None:
+    """COMMON, RARE or None (in between, or not known), as PostgreSQL's statistics of 专家库's
+    gram index (migration experts 0006) see `term` among approved applications: from its
+    rarest pair, which holds at least as many rows as the term itself.
+
+    It chooses how to search, never what is found: every way finds the same rows. A pair is
+    only an upper bound for the term (光电 and 电路 can be common and 光电路 in no one's text);
+    a common-looking term that is not makes the walk read all 55,000 entries (about 9 ms), still
+    finding every match."""
     term = normalise(term)
     if not term or connections[using].vendor != "postgresql":
-        return False
-    shares = pair_shares(using)
-    return all(shares.get(gram, 0.0) >= COMMON_SHARE for gram in grams(term))
+        return None
+    known = statistics(using)
+    if known is None:
+        return None
+    share = min(known.shares.get(gram, known.least) for gram in grams(term))
+    if share >= COMMON_SHARE:
+        return COMMON
+    if share * known.rows <= RARE_MATCHES:
+        return RARE
+    return None
 
 
-def pair_shares(using: str) -> dict[str, float]:
-    """The share of approved applications holding each of the commonest characters and pairs,
-    from PostgreSQL's statistics of the pool's gram index (pg_stats, renewed by ANALYZE);
-    empty before the first ANALYZE, and for a role that does not own the table (PostgreSQL
-    shows an index's statistics to its owner only): then every term is searched through the
-    gram index, as rightly but slower (docs/deployment.md)."""
+def statistics(using: str) -> Statistics | None:
+    """PostgreSQL's statistics of the pool's gram index (pg_stats, renewed by ANALYZE); None
+    before the first ANALYZE, and for a role that does not own the table (PostgreSQL shows an
+    index's statistics to its owner only): then every term is searched through the gram index
+    in two queries, as rightly but slower (docs/deployment.md)."""
     now = time.monotonic()
-    kept = _shares.get(using)
+    kept = _statistics.get(using)
     if kept and kept[0] > now:
         return kept[1]
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
-            " WHERE schemaname = current_schema()"
-            " AND tablename = 'experts_application_pool_search_grams'"
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples"
+            " FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass(s.tablename)"
+            " WHERE s.schemaname = current_schema()"
+            " AND s.tablename = 'experts_application_pool_search_grams'"
         )
         row = cursor.fetchone()
-    # The frequencies end with three summary figures (the least, the most, the nulls').
-    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    _shares[using] = (now + STATISTICS_SECONDS, shares)
-    return shares
+    known = None
+    if row and row[0] and row[2] > 0:
+        # The frequencies end with three summary figures (the least, the most, the nulls').
+        shares = dict(zip(row[0], row[1], strict=False))
+        known = Statistics(shares, min(shares.values()), row[2])
+    _statistics[using] = (now + STATISTICS_SECONDS, known)
+    return known

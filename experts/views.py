@@ -324,8 +324,8 @@ def expert_pool(request):
         order_by=["-decided_at", "-pk"],
         rows=POOL_ROWS,
         # A common term is searched along the pool's order index, which holds no filter's
-        # column: with a filter it would read the table (experts.search.is_common).
-        common=None if discipline or level else search.is_common,
+        # column: with a filter it would read the table (experts.search.how_common).
+        how_common=None if discipline or level else search.how_common,
     )
     context.update(
         disciplines=discipline_choices(),

@@ -131,7 +131,7 @@ def filtered_page(
     order_by,
     counts: Callable[[], dict[str, int]] | None = None,
     rows: Rows,
-    common: Callable[[str, str], bool] | None = None,
+    how_common: Callable[[str, str], str | None] | None = None,
 ):
     """A list page's context: per-status counts, status filter, search, and one page of
     PAGE_SIZE rows.
@@ -143,18 +143,22 @@ def filtered_page(
     the page's own query, with what its rows show (experts.selectors.listed): the counts and
     the search leave out its joins.
 
-    `common(term, database)`, for a page of one status and no other filter, tells a term that
-    many of its rows match (experts.search.is_common): its first SEARCH_COUNT_LIMIT + 1
-    matches are then found along the list's order, one query that gives both the count and
-    every page's keys."""
+    `how_common(term, database)`, for a page of one status and no other filter, tells a term
+    that many of its rows match ("common") or few ("rare"), or None (experts.search.how_common).
+    The page then searches in one query, which gives both the count and every page's keys: the
+    first SEARCH_COUNT_LIMIT + 1 matches in the list's order, found along that order for a
+    common term (`search(…, common=True)`), or all found through the search's index and sorted
+    for a rare one."""
     query = search_term(request)
     unfiltered = queryset
     valid = [value for value, _ in choices]
-    # The keys of the first matches in the list's order, when a common term was searched so.
+    kind = how_common(query, queryset.db) if query and how_common and len(valid) == 1 else None
+    # The keys of the first matches in the list's order, when the search found them so.
     found = None
-    if query and common is not None and len(valid) == 1 and common(query, queryset.db):
-        first = search(queryset, query, common=True).order_by(*order_by)
-        found = list(first.values_list("pk", flat=True)[: SEARCH_COUNT_LIMIT + 1])
+    if kind is not None:
+        matches = search(queryset, query, common=kind == "common")
+        first = matches.order_by(*order_by).values_list("pk", flat=True)
+        found = list(first[: SEARCH_COUNT_LIMIT + 1])
         counted = {valid[0]: len(found)}
     elif query:
         queryset = search(queryset, query)

@@ -2,7 +2,7 @@
 that a term that many approved experts have is searched along 专家库's order by the index
 alone: finding the first 1,001 of 5,623 with 集成电路 read 9,611 index entries in 1.7 ms,
 where counting them through the gram index took 2.6-3.4 ms and finding the page's keys 0.3 ms
-more (experts.search.is_common; docs/performance.md).
+more (experts.search.how_common; docs/performance.md).
 
 On PostgreSQL the new index is built CONCURRENTLY before the old one is dropped, so that the
 pool keeps its index and applicants can save their forms meanwhile."""

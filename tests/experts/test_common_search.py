@@ -1,4 +1,4 @@
-"""A term many approved experts have is searched along 专家库's order (experts.search.is_common):
+"""A term many approved experts have is searched along 专家库's order (experts.search.how_common):
 one query gives the count and the page, and it finds exactly what the gram index finds."""
 
 import datetime
@@ -24,11 +24,11 @@ def statistics():
     def analyse():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE experts_expertapplication")
-        search._shares.clear()
+        search._statistics.clear()
 
-    search._shares.clear()  # nothing another test's statistics left
+    search._statistics.clear()  # nothing another test's statistics left
     yield analyse
-    search._shares.clear()
+    search._statistics.clear()
 
 
 @pytest.fixture
@@ -65,12 +65,12 @@ def searched(client, **params):
 
 
 def test_statistics_tell_a_common_term_from_a_rare_one(pool, statistics):
-    assert not search.is_common("集成", "default")  # no statistics yet: never common
+    assert search.how_common("集成", "default") is None  # no statistics yet: not known
     statistics()
-    assert search.is_common("集成", "default")  # in 16 of 20
-    assert search.is_common("集成电路", "default")  # each pair in eight of 20 at least
-    assert not search.is_common("张伟", "default")  # in one
-    assert not search.is_common("李娜", "default")  # in none
+    assert search.how_common("集成", "default") == search.COMMON  # in 16 of 20
+    assert search.how_common("集成电路", "default") == search.COMMON  # each pair in 8 at least
+    assert search.how_common("张伟", "default") == search.RARE  # in one
+    assert search.how_common("李娜", "default") == search.RARE  # in none
 
 
 def test_a_common_term_finds_what_the_gram_index_finds(client, pool, statistics):
@@ -92,7 +92,7 @@ def test_a_term_of_common_pairs_that_few_rows_have_is_still_counted_exactly(
     """光电 and 电路 are each in eight of 20, 光电路 in none: the statistics cannot tell, so the
     walk reads the whole order, and finds exactly nothing."""
     statistics()
-    assert search.is_common("光电路", "default")
+    assert search.how_common("光电路", "default") == search.COMMON
     response, walked = searched(client, q="光电路")
     assert walked and list(response.context["rows"]) == []
     assert response.context["tabs"][0] == ("all", "全部", 0)
@@ -137,3 +137,43 @@ def test_the_walk_reads_the_order_index_alone(pool):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan Backward using experts_pool_order_search" in plan
+
+
+def grams_searches(client, **params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("experts:pool"), params)
+    sql = [q["sql"] for q in captured.captured_queries if "expert_search_grams(" in q["sql"]]
+    return response, sql
+
+
+def test_a_rare_term_is_counted_and_paged_in_one_query_too(client, pool, statistics, monkeypatch):
+    """A rare term's matches are all found through the gram index and sorted: with 20 experts
+    every term is rare unless common, so 集成 (in 16) is made not common here."""
+    monkeypatch.setattr("experts.search.COMMON_SHARE", 0.9)
+    monkeypatch.setattr("portal.views.PAGE_SIZE", 6)
+    statistics()
+    assert search.how_common("集成", "default") == search.RARE
+    pages = []
+    for number in (1, 2, 3):
+        response, searches = grams_searches(client, q="集成", page=number)
+        assert len(searches) == 1 and "ORDER BY" in searches[0]  # the count is the keys'
+        assert response.context["tabs"][0] == ("all", "全部", 16)
+        pages.append([row.real_name for row in response.context["rows"]])
+    assert [len(page) for page in pages] == [6, 6, 4]
+    assert [name for page in pages for name in page] == expected("集成")
+
+
+def test_a_term_neither_rare_nor_common_is_counted_then_paged(
+    client, pool, statistics, monkeypatch
+):
+    """Sorting every match of a term in 3 % of 55,000 took more than counting the first
+    1,001 and walking the order for a page: such a term takes two queries, as with no
+    statistics at all."""
+    monkeypatch.setattr("experts.search.COMMON_SHARE", 0.9)
+    monkeypatch.setattr("experts.search.RARE_MATCHES", 10)
+    statistics()
+    assert search.how_common("集成", "default") is None
+    response, searches = grams_searches(client, q="集成")
+    assert len(searches) == 2 and "COUNT(*)" in searches[0]
+    assert [row.real_name for row in response.context["rows"]] == expected("集成")
+    assert response.context["tabs"][0] == ("all", "全部", 16)
