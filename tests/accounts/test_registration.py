@@ -106,3 +106,11 @@ def test_a_weak_password_is_named_even_when_the_two_passwords_differ(client, uni
     errors = response.context["form"].errors
     assert errors["password2"] == ["两次输入的密码不一致。"]
     assert "常见" in " ".join(errors["password1"])
+
+
+def test_a_browser_asking_for_english_gets_chinese_messages(client, unit):
+    """The portal has one language: Django's own messages come in Chinese for every browser."""
+    response = client.post(reverse("accounts:login"), {}, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "这个字段是必填项" in page and "This field is required" not in page
