@@ -157,10 +157,7 @@ class Rows:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # `.none()`, `pk__in=[]`: Django runs no query for it either
             return None
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-        converters = list(compiler.get_converters(fields).items())
-        return sql, tuple(params), names, converters
+        return sql, tuple(params), *_columns(query, compiler)
 
     def _compile(self, model, count: int, order_by: tuple, using: str) -> tuple:
         key = (model, count, order_by, using)
@@ -173,11 +170,15 @@ class Rows:
             sql, params = compiler.as_sql()
             if list(params) != sample:  # the keys must be the query's only parameters
                 raise ValueError(f"{model.__name__} rows take parameters besides their keys")
-            names = [*query.extra_select, *query.values_select, *query.annotation_select]
-            fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-            converters = list(compiler.get_converters(fields).items())
-            compiled = self._compiled[key] = (sql, names, converters)
+            compiled = self._compiled[key] = (sql, *_columns(query, compiler))
         return compiled
+
+
+def _columns(query, compiler) -> tuple[list, list]:
+    """A compiled values() query's column names, and the converters the ORM would apply."""
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+    return names, list(compiler.get_converters(fields).items())
 
 
 # Values whose repr() tells them apart: a filter on them can key its compiled SQL by its text.
