@@ -282,6 +282,29 @@ class UnitStatusCount(models.Model):
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
 
 
+class PoolVersion(models.Model):
+    """Which state of 专家库 the database holds: a new `n` whenever an approved application
+    changes in any way, or an application becomes or stops being approved.
+
+    On PostgreSQL triggers keep it (migration experts 0009), whoever changes the rows: the
+    portal, the admin, a bulk load or SQL typed by hand. experts.search keeps the searches it
+    found for one state of the pool, and reads them again while `n` stays the same."""
+
+    id = models.SmallIntegerField(primary_key=True)  # one row, id 1
+    # From a sequence, so that a rolled-back change's number is never seen again; with the
+    # time, so that a database restored from a backup, whose sequence starts again from an
+    # older number, never gives a version it gave before.
+    n = models.BigIntegerField("版本")
+    changed_at = models.DateTimeField("变更时间")
+
+    class Meta:
+        verbose_name = "专家库版本"
+        verbose_name_plural = "专家库版本"
+
+    def __str__(self) -> str:
+        return str(self.n)
+
+
 class SMSMessage(models.Model):
     """The SMS outbox: written in the decision's transaction, sent after it commits."""
 

@@ -325,7 +325,7 @@ def expert_pool(request):
         rows=POOL_ROWS,
         # A common term is searched along the pool's order index, which holds no filter's
         # column: with a filter it would read the table (experts.search.how_common).
-        how_common=None if discipline or level else search.how_common,
+        first_matches=None if discipline or level else search.first_matches,
     )
     context.update(
         disciplines=discipline_choices(),

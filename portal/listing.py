@@ -117,7 +117,7 @@ class Rows:
         rows in `order_by`, compiled once for the same filters with the same values."""
         query = queryset.query
         if (
-            not _plain(query.where)  # a filter whose text may not tell its value
+            not plain_filters(query.where)  # a filter whose text may not tell its value
             or not query.standard_ordering  # reverse(): order_by() keeps it, the key would not
             or query._filtered_relations  # a condition in a join, outside the filters' text
         ):
@@ -185,10 +185,10 @@ def _columns(query, compiler) -> tuple[list, list]:
 _PLAIN = (str, int, float, decimal.Decimal, datetime.date, datetime.time, uuid.UUID)
 
 
-def _plain(node) -> bool:
+def plain_filters(node) -> bool:
     """Whether the filters are columns compared with plain values (or lists of them)."""
     if isinstance(node, WhereNode):
-        return all(_plain(child) for child in node.children)
+        return all(plain_filters(child) for child in node.children)
     if not isinstance(node, Lookup) or type(node.lhs) is not Col:
         return False
     values = node.rhs if isinstance(node.rhs, list | tuple | set | frozenset) else [node.rhs]

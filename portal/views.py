@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 
 from django.contrib import messages
@@ -131,7 +131,7 @@ def filtered_page(
     order_by,
     counts: Callable[[], dict[str, int]] | None = None,
     rows: Rows,
-    how_common: Callable[[str, str], str | None] | None = None,
+    first_matches: Callable[..., Sequence[int] | None] | None = None,
 ):
     """A list page's context: per-status counts, status filter, search, and one page of
     PAGE_SIZE rows.
@@ -143,22 +143,18 @@ def filtered_page(
     the page's own query, with what its rows show (experts.selectors.listed): the counts and
     the search leave out its joins.
 
-    `how_common(term, database)`, for a page of one status and no other filter, tells a term
-    that many of its rows match ("common") or few ("rare"), or None (experts.search.how_common).
-    The page then searches in one query, which gives both the count and every page's keys: the
-    first SEARCH_COUNT_LIMIT + 1 matches in the list's order, found along that order for a
-    common term (`search(…, common=True)`), or all found through the search's index and sorted
-    for a rare one."""
+    `first_matches(queryset, term, order_by, limit)`, for a page of one status, gives the keys
+    of the first `limit` matches in the list's order, found in one query, or None where it
+    cannot (experts.search.first_matches). The page asks it for SEARCH_COUNT_LIMIT + 1: they
+    give both the count and every page's keys."""
     query = search_term(request)
     unfiltered = queryset
     valid = [value for value, _ in choices]
-    kind = how_common(query, queryset.db) if query and how_common and len(valid) == 1 else None
     # The keys of the first matches in the list's order, when the search found them so.
     found = None
-    if kind is not None:
-        matches = search(queryset, query, common=kind == "common")
-        first = matches.order_by(*order_by).values_list("pk", flat=True)
-        found = list(first[: SEARCH_COUNT_LIMIT + 1])
+    if query and first_matches and len(valid) == 1:
+        found = first_matches(queryset, query, order_by, SEARCH_COUNT_LIMIT + 1)
+    if found is not None:
         counted = {valid[0]: len(found)}
     elif query:
         queryset = search(queryset, query)
