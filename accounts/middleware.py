@@ -12,6 +12,7 @@ from django.db import router
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -105,7 +106,13 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
     django-otp's (_finalize_device)."""
 
     def _verify_user_sync(self, request, user):
-        # django-otp's own, but for where the device comes from.
+        # django-otp's own, but for where the device comes from, and returning the user
+        # itself instead of the authentication middleware's lazy stand-in: every read of
+        # request.user, a few hundred a page, went through both stand-ins.
+        if isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
         self._init_user_fields(user)
         if user.is_authenticated:
             persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)

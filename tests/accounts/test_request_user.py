@@ -4,11 +4,13 @@ accounts.sessions, accounts.middleware.OTPMiddleware, portal.rows) is what the O
 import datetime
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import LazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -204,3 +206,17 @@ def test_the_applicants_own_application_is_what_the_orm_loads(unit):
     other = factories.make_applicant(unit)
     ExpertApplication.objects.filter(user=other).delete()
     assert own_application(other) is None
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_a_page_reads_the_user_through_one_lazy_stand_in(client, unit, signed_in):
+    """django-otp wraps the authentication middleware's lazy user in a second one; the portal's
+    OTPMiddleware hands on the user itself, so a page's reads pass one stand-in, not two."""
+    applicant = factories.make_applicant(unit)
+    if signed_in:
+        client.force_login(applicant)
+    response = client.get(reverse("experts:home") if signed_in else reverse("home"))
+    user = response.wsgi_request.user
+    assert isinstance(user, LazyObject)
+    assert type(user._wrapped) is (User if signed_in else AnonymousUser)
+    assert user.is_authenticated is signed_in and user.is_verified() is False
