@@ -397,6 +397,10 @@ def render(results, memory, args, people, speed) -> str:
         "“vs admin” compares searches with the admin's search and every other page with the "
         "admin changelist. Errors are answers other than 200 plus socket errors.",
         "",
+        "Each search repeats one term, so after its first request 专家库 reads the keys it "
+        "kept for the pool's version, as when a reviewer pages through the results; a search "
+        "after the pool changes costs what the first did (docs/performance.md, the search, 9).",
+        "",
         f"The machine's speed: the issue's targets are set for a machine on which a bare "
         f"25-row list serves about {REFERENCE_RAW_RPS} requests/s; here the raw list served "
         f"{raw['rps']:.0f} ({raw['rps'] / REFERENCE_RAW_RPS:.0%} of that). A fixed piece of "
