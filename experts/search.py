@@ -227,8 +227,10 @@ def first_matches(
         key = (str(queryset.query.where), normalise(term), tuple(order_by), limit)
         version = pool_version(using)
         kept = _found.get(using)
-        if version is not None and kept is not None and kept[0] == version and key in kept[1]:
-            return kept[1][key]
+        if version is not None and kept is not None and kept[0] == version:
+            keys = kept[1].get(key)  # one read: another thread may drop it meanwhile
+            if keys is not None:
+                return keys
     matches = matching(queryset, term, common=kind == COMMON).order_by(*order_by)
     keys = array("q", matches.values_list("pk", flat=True)[:limit])
     # Kept only if the pool did not change while it was searched (each query sees what was
