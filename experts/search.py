@@ -205,7 +205,8 @@ def statistics(using: str) -> Statistics | None:
 KEPT_SEARCHES = 256
 _found: dict[str, tuple[tuple, dict[tuple, array]]] = {}
 _found_lock = threading.Lock()  # gunicorn's threads share a worker's searches
-_POOL_VERSION = f"SELECT n, changed_at FROM {PoolVersion._meta.db_table} WHERE id = 1"
+_VERSION_TABLE = PoolVersion._meta.db_table
+_POOL_VERSION = f"SELECT n, changed_at FROM {_VERSION_TABLE} WHERE id = 1"
 
 
 def first_matches(
@@ -215,27 +216,36 @@ def first_matches(
     found in one query; or None where how_common does not tell that term common or rare (the
     caller then counts first and finds a page after: portal.views.filtered_page).
 
-    For 专家库, approved applications filtered on their own columns only, the keys are kept
-    for the pool's version and read again until an approved application changes; any other
-    queryset is searched every time (the version does not cover it)."""
+    For 专家库, approved applications filtered and ordered on their own columns only, the keys
+    are kept for the pool's version and read again until an approved application changes; any
+    other queryset is searched every time (the version does not cover it)."""
     using = queryset.db
     kind = how_common(term, using)
     if kind is None:
         return None
-    key = version = None
-    if _pool_only(queryset):
-        key = (str(queryset.query.where), normalise(term), tuple(order_by), limit)
-        version = pool_version(using)
-        kept = _found.get(using)
-        if version is not None and kept is not None and kept[0] == version:
-            keys = kept[1].get(key)  # one read: another thread may drop it meanwhile
-            if keys is not None:
-                return keys
-    matches = matching(queryset, term, common=kind == COMMON).order_by(*order_by)
-    keys = array("q", matches.values_list("pk", flat=True)[:limit])
-    # Kept only if the pool did not change while it was searched (each query sees what was
-    # committed when it began): then the keys are exactly this version's.
-    if version is not None and pool_version(using) == version:
+    matches = matching(queryset.using(using), term, common=kind == COMMON).order_by(*order_by)
+    first = matches.values_list("pk", flat=True)[:limit]
+    if not _pool_only(queryset, order_by):
+        return list(first)
+    key = (str(queryset.query.where), normalise(term), tuple(order_by), limit)
+    kept = _found.get(using)
+    if kept is not None and kept[0] == pool_version(using):
+        keys = kept[1].get(key)  # one read: another thread may drop it meanwhile
+        if keys is not None:
+            return keys
+    # The version with the keys, in one statement: both as of the same moment, on the same
+    # server, so that the keys are exactly that version's.
+    sql, params = first.query.get_compiler(using).as_sql()
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT n FROM {_VERSION_TABLE} WHERE id = 1),"
+            f" (SELECT changed_at FROM {_VERSION_TABLE} WHERE id = 1), ARRAY({sql})",
+            params,
+        )
+        n, changed_at, found = cursor.fetchone()
+    keys = array("q", found)
+    if n is not None:
+        version = (n, changed_at)
         with _found_lock:
             kept = _found.get(using)
             if kept is None or kept[0] != version:
@@ -255,14 +265,23 @@ def pool_version(using: str) -> tuple | None:
         return cursor.fetchone()
 
 
-def _pool_only(queryset: QuerySet) -> bool:
-    """Whether `queryset` holds approved applications only, filtered on their own columns
-    by plain values: what the pool's version covers."""
+def _pool_only(queryset: QuerySet, order_by: Sequence[str]) -> bool:
+    """Whether `queryset` holds approved applications only, filtered by plain values on their
+    own columns, and `order_by` names their own columns: what the pool's version covers."""
     query = queryset.query
     where = query.where
+    fields = {field.name: field for field in ExpertApplication._meta.concrete_fields}
     return (
         queryset.model is ExpertApplication
+        and connections[queryset.db].vendor == "postgresql"
         and len(query.alias_map) <= 1
+        and not (query.extra or query.extra_tables or query.annotations or query.combinator)
+        and not (query.distinct or query.is_sliced or query._filtered_relations)
+        and query.standard_ordering
+        and all(
+            name == "pk" or (name in fields and not fields[name].is_relation)
+            for name in (column.removeprefix("-") for column in order_by)
+        )
         and where.connector == AND
         and not where.negated
         and plain_filters(where)

@@ -11,7 +11,21 @@ statement changed (its transition tables): saving a draft took 0.33 ms instead o
 The sequence stands alone (no column owns it), so that nothing resets it: a number once used,
 even by a change rolled back, never comes again, and a search kept for it can never be taken
 for a later pool's. (A database restored from a backup takes its sequence back too: then the
-time tells the versions apart.)"""
+time tells the versions apart.)
+
+The function runs as its owner (the role that migrates), with the schema the migration ran in:
+a role that may only change applications, or a session with another search_path (pg_restore
+sets an empty one), changes them as before, instead of failing on the version's row.
+
+Until its transaction ends, a statement that changed approved applications holds the version
+row: other decisions on approved applications wait for it, as they wait for the count of
+approved applications (experts.counts). A bulk load in one transaction holds it throughout.
+
+A change that alters what a search finds without inserting, updating or deleting rows (a new
+`expert_search_grams`, a column rewritten by ALTER TABLE, rows loaded with triggers disabled)
+must renew the version itself, in its migration: `UPDATE experts_poolversion SET n =
+nextval('experts_pool_version_seq'), changed_at = clock_timestamp()`. Restarting the portal
+forgets the kept searches too."""
 
 from django.db import migrations, models
 
@@ -36,7 +50,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END;
-$$ LANGUAGE plpgsql;
+$$ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT;
 
 CREATE TRIGGER experts_pool_inserted
     AFTER INSERT ON experts_expertapplication REFERENCING NEW TABLE AS new_rows
