@@ -273,7 +273,6 @@ def _pool_only(queryset: QuerySet, order_by: Sequence[str]) -> bool:
     fields = {field.name: field for field in ExpertApplication._meta.concrete_fields}
     return (
         queryset.model is ExpertApplication
-        and connections[queryset.db].vendor == "postgresql"
         and len(query.alias_map) <= 1
         and not (query.extra or query.extra_tables or query.annotations or query.combinator)
         and not (query.distinct or query.is_sliced or query._filtered_relations)
