@@ -12,8 +12,9 @@ ROOT_URLCONF = "bench.urls"
 # Outermost, so that it counts every query of the request, the session's and user's included.
 MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *MIDDLEWARE]
 # The raw list is a bare template on the engine the portal's lists use (portal/jinja2.py).
-DJANGO_ENGINE, JINJA2_ENGINE = TEMPLATES
 TEMPLATES = [
-    DJANGO_ENGINE,
-    {**JINJA2_ENGINE, "DIRS": [*JINJA2_ENGINE["DIRS"], BASE_DIR / "bench" / "jinja"]},
+    {**engine, "DIRS": [*engine["DIRS"], BASE_DIR / "bench" / "jinja"]}
+    if engine["BACKEND"] == "django.template.backends.jinja2.Jinja2"
+    else engine
+    for engine in TEMPLATES
 ]

@@ -77,21 +77,7 @@ WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
-            ],
-        },
-    },
-    {
-        # The lists and the applicant's home, where Django templates cost most of the page's
-        # time (portal/jinja2.py); the layout in jinja/layout/ serves both engines.
+        # The portal's own pages (jinja/, one layout: jinja/base.html; portal/jinja2.py).
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "jinja"],
         "APP_DIRS": False,
@@ -104,6 +90,20 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+            ],
+        },
+    },
+    {
+        # The admin (with its overrides in templates/) and the libraries' own templates:
+        # crispy-bootstrap5's, which print the portal's forms, and django-fsm-admin's.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     },

@@ -25,4 +25,6 @@ from portal.settings import TEMPLATES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A name a Jinja2 template reads but its view does not pass is an error in the tests.
-TEMPLATES[1]["OPTIONS"]["undefined"] = jinja2.StrictUndefined
+for engine in TEMPLATES:
+    if engine["BACKEND"] == "django.template.backends.jinja2.Jinja2":
+        engine["OPTIONS"]["undefined"] = jinja2.StrictUndefined

@@ -1,34 +1,48 @@
-"""The Jinja2 environment's helpers (portal/jinja2.py) print what Django's own would."""
+"""One template engine for the portal's pages: Jinja2 (portal/jinja2.py, templates in jinja/),
+with one layout (jinja/base.html). Django templates print only the admin and the libraries' own
+templates (crispy-bootstrap5's, which print the forms, and Django's form widgets)."""
+
+from pathlib import Path
 
 import pytest
-from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.template import base as django_template
+from django.template import engines
+from django.template.backends.jinja2 import Template as JinjaTemplate
+from django.template.loader import render_to_string
+from django.test import RequestFactory
 from django.urls import reverse, set_script_prefix
 
 from accounts.forms import CommentForm, ReasonForm
-from experts.templatetags.portal import url
 from portal import jinja2
+from portal.templating import url
+from tests import factories
+from tests.test_access_table import FORBIDDEN, MISSING, OK, ROLES, TABLE, build_world
+
+JINJA = Path(settings.BASE_DIR) / "jinja"
+# What Django templates may print inside a portal page: the forms, by crispy-forms.
+LIBRARY_TEMPLATES = ("bootstrap5/", "django/forms/")
 
 
-def test_an_empty_form_prints_as_crispy_forms_prints_it_once_per_class():
-    first = jinja2.crispy(ReasonForm())
-    assert first == as_crispy_form(ReasonForm())
-    assert jinja2.crispy(ReasonForm()) is first  # remembered
+def test_forms_print_as_crispy_forms_prints_them():
+    assert jinja2.crispy(ReasonForm()) == as_crispy_form(ReasonForm())
     assert jinja2.crispy(CommentForm()) == as_crispy_form(CommentForm())
-    assert 'name="reason"' in first and 'name="comment"' not in first
+    assert 'name="a-reason"' in jinja2.crispy(ReasonForm(prefix="a"))
+    field = ReasonForm()["reason"]
+    assert jinja2.crispy_field(field) == as_crispy_field(field)
 
 
-def test_a_bound_form_prints_its_own_data_and_errors():
-    jinja2.crispy(ReasonForm())
+def test_a_bound_form_prints_its_own_data_and_errors_escaped():
     refused = jinja2.crispy(ReasonForm(data={"reason": ""}))
     assert "请填写理由，申请人将看到此理由。" in refused
     typed = jinja2.crispy(ReasonForm(data={"reason": "缺<少>材料"}))
     assert "缺&lt;少&gt;材料" in typed
     assert "请填写理由" not in jinja2.crispy(ReasonForm())
-
-
-def test_a_prefixed_form_is_remembered_apart():
-    assert 'name="a-reason"' in jinja2.crispy(ReasonForm(prefix="a"))
-    assert 'name="reason"' in jinja2.crispy(ReasonForm())
+    # Printed into a page, crispy-forms' HTML is kept as HTML, not escaped a second time.
+    page = engines["jinja2"].from_string("{{ crispy(form) }}").render({"form": ReasonForm()})
+    assert '<textarea name="reason"' in page
 
 
 def test_remembered_urls_follow_the_script_prefix():
@@ -41,11 +55,142 @@ def test_remembered_urls_follow_the_script_prefix():
     assert url("experts:bureau_detail", 7) == reverse("experts:bureau_detail", args=[7])
 
 
+def test_templates_compare_statuses_through_the_enums():
+    from accounts.choices import UnitStatus
+    from experts.models import ApplicationStatus
+
+    template = engines["jinja2"].from_string(
+        "{{ s == ApplicationStatus.PENDING_BUREAU }} {{ u == UnitStatus.REJECTED }}"
+    )
+    assert template.render({"s": "pending_bureau", "u": "pending"}) == "True False"
+    assert ApplicationStatus.PENDING_BUREAU == "pending_bureau"
+    assert UnitStatus.REJECTED == "rejected"
+
+
+def test_every_template_compiles():
+    env = engines["jinja2"].env
+    names = env.list_templates()
+    assert "base.html" in names and "500.html" in names
+    for name in names:
+        env.get_template(name)  # a syntax error or an unknown filter raises here
+
+
+def test_there_is_one_layout_and_every_page_extends_it():
+    assert not (JINJA / "layout").exists()
+    documents = [
+        path.relative_to(JINJA).as_posix()
+        for path in JINJA.rglob("*.html")
+        if "<html" in path.read_text()
+    ]
+    # The 500 page stands alone: it prints when nothing else may work (no request, no context).
+    assert sorted(documents) == ["500.html", "base.html"]
+    for path in JINJA.rglob("*.html"):
+        name = path.relative_to(JINJA).as_posix()
+        if name in documents or name.startswith("includes/"):
+            continue
+        assert path.read_text().startswith('{% extends "base.html" %}'), name
+    # Django templates are left for the admin's overrides and django-fsm's.
+    django_dir = Path(settings.BASE_DIR) / "templates"
+    folders = {path.relative_to(django_dir).parts[0] for path in django_dir.rglob("*.*")}
+    assert folders == {"admin", "django_fsm"}
+    assert [engine["BACKEND"] for engine in settings.TEMPLATES] == [
+        "django.template.backends.jinja2.Jinja2",
+        "django.template.backends.django.DjangoTemplates",
+    ]
+
+
+def assert_printed_by_jinja2(response, page) -> str:
+    """The page's template is Jinja2's (the one it names); Django's print only its forms."""
+    pages = [t.name for t in response.templates if isinstance(t, JinjaTemplate)]
+    assert len(pages) == 1, (page, pages)
+    for template in response.templates:
+        if isinstance(template, django_template.Template):
+            assert template.name.startswith(LIBRARY_TEMPLATES), (page, template.name)
+    assert "</html>" in response.content.decode()
+    return pages[0]
+
+
+PAGES = [
+    (name, role)
+    for name, (_, expected) in TABLE.items()
+    for role in ROLES
+    if expected[role] in (OK, FORBIDDEN, MISSING)
+    and name not in {"healthz", "accounts:unit_search"}  # plain text and JSON
+]
+
+
+@pytest.mark.django_db
+def test_every_portal_page_is_printed_by_jinja2_for_every_role(client):
+    """Every page of the access table, as each role sees it (its error pages included)."""
+    world = build_world()
+    seen = set()
+    for name, role in PAGES:
+        builder = TABLE[name][0]
+        page = reverse(name, kwargs=builder(world) if builder else None)
+        client.logout()
+        if world["users"][role] is not None:
+            client.force_login(world["users"][role])
+        response = client.get(page)
+        if response.get("Content-Type", "").startswith("text/html"):
+            seen.add(assert_printed_by_jinja2(response, (page, role)))
+    assert {"403.html", "404.html", "home.html", "accounts/login.html"} <= seen
+    assert {"experts/application_form.html", "accounts/bureau_unit_detail.html"} <= seen
+
+
+@pytest.mark.django_db
+def test_the_pages_no_table_cell_reaches_are_jinja2_too(client):
+    from accounts.choices import UnitStatus
+
+    rejected = factories.make_unit(UnitStatus.REJECTED)
+    client.force_login(factories.unit_account(rejected))
+    for page in ["accounts:unit_home", "accounts:unit_resubmit"]:
+        response = client.get(reverse(page))
+        assert response.status_code == 200, page
+        assert_printed_by_jinja2(response, page)
+    client.logout()
+    response = client.get(reverse("accounts:register_unit"))
+    assert_printed_by_jinja2(response, "register_unit")
+
+
+def test_the_locked_out_page_is_jinja2():
+    from accounts.views import locked_out
+
+    request = RequestFactory().get("/login/")
+    request.user = AnonymousUser()
+    response = locked_out(request)
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_the_500_page_prints_with_no_request_and_no_context():
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "系统暂时无法处理您的请求" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_password_reset_mail_is_plain_text(unit):
+    applicant = factories.make_applicant(unit)
+    context = {
+        "user": applicant,
+        "protocol": "https",
+        "domain": "portal.example?a=1&b=<2>",
+        "uid": "MQ",
+        "token": "abc-123",
+    }
+    body = render_to_string("accounts/password_reset_email.txt", context)
+    assert "https://portal.example?a=1&b=<2>/password/reset/MQ/abc-123/" in body
+    assert "&amp;" not in body and applicant.username in body
+    subject = render_to_string("accounts/password_reset_subject.txt", {})
+    assert subject.strip() == "武汉市科技局专家入库系统：重设密码"
+
+
 def test_a_person_without_a_unit_does_not_break_the_bureaus_pages(client, reviewer, unit):
     """An operator may clear an applicant's unit (accounts.admin); the pages listing them must
     still open, as Django templates printed nothing for the missing unit."""
     from experts.models import ApplicationStatus, ExpertApplication
-    from tests import factories
 
     pending = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="孤雁")
     approved = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="孤鸿")
@@ -71,7 +216,6 @@ def test_jinja2_pages_are_named_for_assert_template_used(client, reviewer):
 
 
 def test_a_list_row_shows_what_it_has_and_refuses_the_rest():
-    from django.template import engines
     from jinja2 import UndefinedError
 
     from experts.models import ApplicationStatus
@@ -96,8 +240,6 @@ def test_a_list_row_shows_what_it_has_and_refuses_the_rest():
 
 
 def test_a_unit_row_labels_its_choices_and_badges_its_status_as_a_unit_would():
-    from django.template import engines
-
     from accounts.choices import UnitNature, UnitStatus
     from accounts.models import Unit
     from accounts.selectors import ListedUnit

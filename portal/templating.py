@@ -1,10 +1,12 @@
+"""What the portal's Jinja2 templates call: globals and filters (registered in portal/jinja2.py).
+
+Plain functions of their arguments, so that a page's template and a test call them the same way.
+"""
+
 import datetime
 import functools
 
-from django import template
 from django.conf import settings
-from django.template import engines
-from django.template.backends.utils import csrf_input_lazy
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,8 +16,6 @@ from accounts.choices import UnitStatus
 from accounts.permissions import is_bureau_reviewer
 from accounts.validators import display_mobile, mask
 from experts.models import ApplicationStatus
-
-register = template.Library()
 
 # Bootstrap colours per state, the same on every page a state appears.
 BADGE_CLASSES = {
@@ -30,43 +30,34 @@ BADGE_CLASSES = {
 }
 
 
-def consent_text(application) -> str:
-    if not application.consent_at:
-        return "未同意"
-    at = timezone.localtime(application.consent_at)
-    return f"已同意（版本{application.consent_version}，{at:%Y-%m-%d %H:%M}）"
-
-
 @functools.cache
-def _badge(model, status: str) -> str:
-    label = model._meta.get_field("status").flatchoices
+def badge(model, status: str) -> str:
+    labels = dict(model._meta.get_field("status").flatchoices)
     return format_html(
         '<span class="badge {} status-badge">{}</span>',
         BADGE_CLASSES.get(status, "text-bg-secondary"),
-        dict(label).get(status, status),
+        labels.get(status, status),
     )
 
 
-@register.simple_tag
-def status_badge(obj):
-    """The object's state as a coloured badge, labelled in the manual's words (made once per
-    state: lists show 25 a page)."""
-    return _badge(getattr(obj, "model", type(obj)), obj.status)
+def status_badge(obj) -> str:
+    """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
+    manual's words. Made once per state: a list shows one on every row."""
+    return badge(getattr(obj, "model", type(obj)), obj.status)
 
 
-@register.filter
-def mobile(value):
+def mobile(value) -> str:
     return display_mobile(value or "")
 
 
-@register.filter
-def masked_mobile(value):
+def masked_mobile(value) -> str:
     """138****5678: lists show enough to tell people apart, not to call them."""
     return mask(display_mobile(value or ""), 3)
 
 
-def query_string(request, **changes) -> str:
-    """The current query string with some parameters changed (pagination, filter tabs)."""
+def query(request, **changes) -> str:
+    """`{{ query(request, page=2) }}`: the current query string with some parameters changed
+    (pagination, filter tabs); a new filter starts again at the first page."""
     params = request.GET.copy()
     for key, value in changes.items():
         if value in (None, ""):
@@ -78,12 +69,6 @@ def query_string(request, **changes) -> str:
     return "?" + params.urlencode() if params else "?"
 
 
-@register.simple_tag(takes_context=True)
-def query(context, **changes):
-    return query_string(context["request"], **changes)
-
-
-@register.filter
 def working_days_since(moment) -> int:
     """Whole working days (Monday to Friday) from `moment` to today, as the manual's promise of
     review "within 2 working days" counts them. Public holidays are not known here."""
@@ -98,6 +83,28 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
     weeks, rest = divmod(max((end - start).days, 0), 7)
     first = start.weekday()
     return weeks * 5 + sum(1 for offset in range(1, rest + 1) if (first + offset) % 7 < 5)
+
+
+def minutes(value) -> str:
+    """2026-11-26 09:30 in local time; "" for no value."""
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value) -> str:
+    """2026-11-26 in local time; "" for no value."""
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def consent_text(application) -> str:
+    if not application.consent_at:
+        return "未同意"
+    return f"已同意（版本{application.consent_version}，{minutes(application.consent_at)}）"
 
 
 def application_sections(viewer, application):
@@ -144,18 +151,18 @@ def application_sections(viewer, application):
 
 
 def url(name: str, *args) -> str:
-    """Django's reverse(), remembered: a list page reverses a URL per row, at about 20 µs
-    each (`{{ url('experts:bureau_detail', pk) }}` in Jinja2 templates)."""
-    return _reverse(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name, args)
+    """`{{ url('experts:bureau_detail', pk) }}`: Django's reverse(), remembered, as a list
+    page reverses the same pattern on every row."""
+    return reverse_once(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name, args)
 
 
 @functools.lru_cache(maxsize=4096)
-def _reverse(root_urlconf, urlconf, prefix, name, args) -> str:
+def reverse_once(root_urlconf, urlconf, prefix, name, args) -> str:
     # The urlconfs and the script prefix are in the key: a URL depends on them too.
     return reverse(name, args=args or None)
 
 
-def nav_link_html(request, url_name, label, exact=False):
+def nav_link(request, url_name, label, exact=False) -> str:
     """A navigation item, marked as the current page when the path is (or is under) its URL."""
     target = url(url_name)
     active = request.path == target if exact else request.path.startswith(target)
@@ -169,43 +176,8 @@ def nav_link_html(request, url_name, label, exact=False):
 
 
 def may(user, obj, action) -> bool:
-    """Whether `user` may fire `action` on `obj` now (its FSM permission and state)."""
+    """`{% if may(user, application, "recommend") %}`: may `user` fire `action` on `obj` now
+    (its FSM permission and state)?"""
     from django_fsm import has_transition_perm
 
     return has_transition_perm(getattr(obj, action), user)
-
-
-@register.simple_tag(takes_context=True)
-def can(context, obj, action):
-    """`{% can application "recommend" as may_recommend %}`: may the person viewing fire it?"""
-    return may(context["request"].user, obj, action)
-
-
-@register.simple_tag(takes_context=True)
-def jinja(context, template_name):
-    """A Jinja2 template (jinja/) rendered here with this page's context: how Django templates
-    share the layout with the Jinja2 pages (portal/jinja2.py). The Django template's context
-    processors are the Jinja2 engine's too, so their values are passed on, not computed again
-    for each of a page's four layout parts."""
-    values = context.flatten()
-    values["csrf_input"] = csrf_input_lazy(context["request"])
-    return mark_safe(engines["jinja2"].env.get_template(template_name).render(values))
-
-
-@register.filter
-def minutes(value) -> str:
-    """2026-11-26 09:30 in local time; "" for no value. The lists' `date:"Y-m-d H:i"`, at a
-    seventh of its cost (it looks up localised formats for every cell: 35 µs, 25 rows a page)."""
-    if not value:
-        return ""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-@register.filter
-def day(value) -> str:
-    """2026-11-26 in local time; "" for no value."""
-    if not value:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value)
-    return value.strftime("%Y-%m-%d")
