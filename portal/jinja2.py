@@ -13,16 +13,29 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template.defaultfilters import linebreaksbr
 from django.templatetags import static as django_static
+from django.utils.translation import get_language
 from jinja2 import Environment
 
 from accounts.choices import UnitStatus
 from experts.models import ApplicationStatus
 from portal import templating
 
+# Empty forms as printed: (class, prefix, auto_id, language) → HTML (docs/performance.md).
+UNBOUND_FORMS: dict[tuple, str] = {}
+
 
 def crispy(form) -> str:
-    """`{{ crispy(form) }}`: the whole form, as crispy-forms' `{{ form|crispy }}` prints it."""
-    return as_crispy_form(form)
+    """`{{ crispy(form) }}`: the whole form, as crispy-forms' `{{ form|crispy }}` prints it.
+
+    An empty form without choices prints the same every time (the CSRF token is outside it, in
+    the page's <form>), so it is printed once per class: the detail pages print two on every
+    request. A form with choices may read them from the database, and is printed every time."""
+    if form.is_bound or form.initial or any(hasattr(f, "choices") for f in form.fields.values()):
+        return as_crispy_form(form)
+    key = (type(form), form.prefix, form.auto_id, get_language())
+    if key not in UNBOUND_FORMS:
+        UNBOUND_FORMS[key] = as_crispy_form(form)
+    return UNBOUND_FORMS[key]
 
 
 def crispy_field(field) -> str:

@@ -34,7 +34,23 @@ def test_forms_print_as_crispy_forms_prints_them():
     assert jinja2.crispy_field(field) == as_crispy_field(field)
 
 
+def test_an_empty_form_is_printed_once_per_class_unless_it_has_choices():
+    first = jinja2.crispy(ReasonForm())
+    assert jinja2.crispy(ReasonForm()) is first  # remembered
+    assert jinja2.crispy(ReasonForm(prefix="b")) is not first
+    assert 'name="b-reason"' in jinja2.crispy(ReasonForm(prefix="b"))
+
+    from django import forms
+
+    class Pick(forms.Form):
+        colour = forms.ChoiceField(choices=[("r", "红")])
+
+    assert jinja2.crispy(Pick()) is not jinja2.crispy(Pick())  # choices may change
+    assert jinja2.crispy(Pick()) == as_crispy_form(Pick())
+
+
 def test_a_bound_form_prints_its_own_data_and_errors_escaped():
+    jinja2.crispy(ReasonForm())
     refused = jinja2.crispy(ReasonForm(data={"reason": ""}))
     assert "请填写理由，申请人将看到此理由。" in refused
     typed = jinja2.crispy(ReasonForm(data={"reason": "缺<少>材料"}))
