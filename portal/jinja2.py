@@ -9,6 +9,7 @@ The helpers the templates call are in portal/templating.py.
 import functools
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template.defaultfilters import linebreaksbr
@@ -60,6 +61,9 @@ def environment(**options) -> Environment:
     env = Environment(**options)
     env.globals.update(
         {
+            # The context processor passes them too; as globals they reach the 500 page.
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            "HELP_LINE": settings.HELP_LINE,
             "static": static,
             "url": templating.url,
             "nav_link": templating.nav_link,
