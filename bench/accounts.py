@@ -1,7 +1,8 @@
 """The benchmark's people, one per role, on the seeded data: `python -m bench.accounts`.
 
-Prints JSON: for each role its username, password and authenticator key (hex), and the
-application whose detail page is measured. Run again, it resets the same people."""
+Prints JSON: for each role its username, password and authenticator key (hex), the
+application whose detail page is measured, and the search mix's terms, (kind, term) pairs
+(bench/search_terms.py). Run again, it resets the same people."""
 
 import json
 import secrets
@@ -16,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from accounts.choices import UnitStatus, UserKind  # noqa: E402
 from accounts.models import Unit, User  # noqa: E402
 from accounts.permissions import BUREAU_GROUP  # noqa: E402
+from bench.search_terms import drawn_names, mix  # noqa: E402
 from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
 
 PASSWORD = "Bench#2026pass"
@@ -55,6 +57,7 @@ def main() -> dict:
         "unit": {"username": unit_account.username, "people": big_unit.applications.count()},
         "applicant": {"username": applicant.username},
         "detail_pk": pending.order_by("recommended_at", "pk").values_list("pk", flat=True)[0],
+        "search_mix": mix(drawn_names()),
     }
 
 

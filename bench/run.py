@@ -3,13 +3,16 @@
 `bash bench/run` (see the README) seeds PostgreSQL with seed_scale, serves the portal under
 gunicorn on 127.0.0.1 as in production (DEBUG off, 2 workers, behind a TLS proxy), logs in
 as each role through the real login and two-factor pages, and drives each page with wrk
-for a fixed time. It prints a table and writes it to docs/benchmarks.md.
+for a fixed time. 专家库's search is driven on a mix of terms (bench/search_terms.py, drawn by
+bench/mix.lua), and bench/middleware.py logs each of its requests' server time, for a table
+per term. It prints the tables and writes them to docs/benchmarks.md.
 """
 
 import argparse
 import datetime
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -31,6 +34,7 @@ REFERENCE_RAW_RPS = 600
 ADMIN_CHANGELIST = "/bench/admin/experts/expertapplication/"
 POOL = "/bureau/pool/"
 # (label, role, path, reference kind): every page the issue names, and the three references.
+# The search's path is the mix's first term: the mix's load draws a term for each request.
 PAGES = [
     ("/healthz（框架底线）", None, "/healthz", "ref_healthz"),
     ("原始列表（一次查询）", "reviewer", "/bench/raw/", "ref_raw"),
@@ -40,9 +44,7 @@ PAGES = [
     ("专家审核", "reviewer", "/bureau/experts/", "list"),
     ("单位注册审核", "reviewer", "/bureau/units/", "list"),
     ("专家库", "reviewer", POOL, "list"),
-    ("专家库 搜索姓名", "reviewer", POOL + "?q=张伟", "search"),
-    # A common term: one applicant in ten has 集成电路 as 专业.
-    ("专家库 搜索专业", "reviewer", POOL + "?q=集成电路", "search"),
+    ("专家库 搜索（混合）", "reviewer", POOL + "?q={first_term}", "search"),
     ("专家详情", "reviewer", "/bureau/experts/{detail_pk}/", "detail"),
     ("申请人首页", "applicant", "/expert/", "home"),
 ]
@@ -80,13 +82,16 @@ def main() -> None:
         "FIELD_HMAC_KEY": "bench-only-hmac-key",
         "ALLOWED_HOSTS": HOST,
         "BEHIND_TLS_PROXY": "true",
-        "SMS_BACKEND": "experts.sms.console.ConsoleBackend",
+        "BENCH_SEARCH_LOG": str(workdir / "search.jsonl"),
         "PRIVATE_MEDIA_ROOT": str(workdir / "private"),
         "STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",
     }
     seed(args, env)
     people = json.loads(django(env, "-m", "bench.accounts", capture=True))
+    terms = people["search_mix"]
+    mix_paths = workdir / "mix-paths.txt"
+    mix_paths.write_text("".join(quote(POOL + "?q=" + term) + "\n" for _, term in terms))
     psql(args.database_url, "VACUUM ANALYZE")
     django(env, "manage.py", "collectstatic", "--noinput", "-v0")
 
@@ -111,14 +116,21 @@ def main() -> None:
         sessions["applicant"] = log_in("applicant", people)
         pages = []
         for label, role, path, kind in PAGES:
-            path = path.format(detail_pk=people["detail_pk"])
+            path = path.format(detail_pk=people["detail_pk"], first_term=terms[0][1])
             cookie = sessions.get(role, "")
             probe(path, cookie)  # the first request fills what the page caches
             status, queries = probe(path, cookie)
             if status != 200:
                 sys.exit(f"{label} {path} answered {status}, not 200: check the log above.")
             pages.append(
-                {"label": label, "path": path, "kind": kind, "queries": queries, "cookie": cookie}
+                {
+                    "label": label,
+                    "path": path,
+                    "kind": kind,
+                    "queries": str(queries),
+                    "cookie": cookie,
+                    "mix": mix_paths if kind == "search" else None,
+                }
             )
         speed = [cpu_probe()]
         # Whole rounds, one page after another, so that a slow spell of the machine touches
@@ -127,7 +139,9 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             for page in pages:
                 wait_until_idle()
-                figures = load(page["path"], page["cookie"], args.seconds, args.connections)
+                figures = load(
+                    page["path"], page["cookie"], args.seconds, args.connections, page["mix"]
+                )
                 runs[page["path"]].append(figures)
                 print(
                     f"[{round_}/{args.rounds}] {page['label']:<24} {figures['rps']:8.1f} req/s  "
@@ -141,9 +155,17 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
-        shutil.rmtree(workdir, ignore_errors=True)
+    per_term = search_times(workdir / "search.jsonl", terms)
+    shutil.rmtree(workdir, ignore_errors=True)
+    for result in results:
+        if result["kind"] == "search":
+            # The mix's SQL per request, from every term's requests.
+            counts = sorted({q for row in per_term for q in row["queries"]})
+            if counts:
+                low, high = counts[0], counts[-1]
+                result["queries"] = str(low) if low == high else f"{low}–{high}"
 
-    report = render(results, memory, args, people, speed)
+    report = render(results, memory, args, people, speed, per_term)
     Path(args.output).write_text(report, encoding="utf-8")
     print()
     print(report)
@@ -293,24 +315,26 @@ def probe(path: str, cookie: str) -> tuple[int, int]:
     return response.status, int(response.getheader("X-Bench-Queries", "0"))
 
 
-def load(path: str, cookie: str, seconds: int, connections: int) -> dict:
+def load(path: str, cookie: str, seconds: int, connections: int, mix: Path | None) -> dict:
+    """wrk on `path`, or with `mix` (a file of paths) on a path drawn for each request."""
     command = [
         "wrk",
         f"--threads={min(2, connections)}",
         f"--connections={connections}",
         f"--duration={seconds}s",
         "--timeout=10s",
-        f"--script={ROOT / 'bench' / 'report.lua'}",
+        f"--script={ROOT / 'bench' / ('mix.lua' if mix else 'report.lua')}",
         "--header=X-Forwarded-Proto: https",
     ]
     if cookie:
         command.append(f"--header=Cookie: {cookie}")
-    output = subprocess.run(
-        [*command, f"http://{HOST}:{PORT}{quote(path)}"],
-        check=True,
-        text=True,
-        capture_output=True,
-    ).stdout
+    if mix:
+        command.append("--header=X-Bench-Mix: 1")
+    command.append(f"http://{HOST}:{PORT}{quote(path)}")
+    if mix:
+        command += ["--", str(mix)]
+    # mix.lua loads report.lua by its path from the project's root.
+    output = subprocess.run(command, cwd=ROOT, check=True, text=True, capture_output=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     return {
         "rps": figures["requests"] / figures["seconds"],
@@ -319,6 +343,36 @@ def load(path: str, cookie: str, seconds: int, connections: int) -> dict:
         "p99": figures["p99"],
         "errors": figures["not_200"] + figures["socket_errors"],
     }
+
+
+def search_times(log: Path, terms: list) -> list[dict]:
+    """Per term of the mix, from bench/middleware.py's log of every round: its requests, the
+    median and 95th percentile of their server time (ms), the SQL queries they took; in the
+    mix's order."""
+    times = {term: [] for _, term in terms}
+    queries = {term: set() for _, term in terms}
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    for line in lines:
+        entry = json.loads(line)
+        times[entry["term"]].append(entry["ms"])
+        queries[entry["term"]].add(entry["queries"])
+    return [
+        {
+            "term": term,
+            "kind": kind,
+            "n": len(times[term]),
+            "p50": percentile(times[term], 50),
+            "p95": percentile(times[term], 95),
+            "queries": queries[term],
+        }
+        for kind, term in terms
+    ]
+
+
+def percentile(values: list[float], share: int) -> float:
+    """The nearest-rank percentile (0 for no values)."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(len(ordered) * share / 100) - 1, 0)] if ordered else 0.0
 
 
 def cpu_probe() -> float:
@@ -343,7 +397,7 @@ def worker_peak_memory(master_pid: int) -> list[float]:
     return peaks
 
 
-def render(results, memory, args, people, speed) -> str:
+def render(results, memory, args, people, speed, per_term) -> str:
     by_kind = {r["kind"]: r for r in results}
     healthz, raw = by_kind["ref_healthz"], by_kind["ref_raw"]
     admin, admin_search = by_kind["ref_admin"], by_kind["ref_admin_search"]
@@ -360,19 +414,26 @@ def render(results, memory, args, people, speed) -> str:
         )
         if r["kind"] == "list":
             checks.append((f"{r['label']} ≥ 50% 原始列表", vs_raw >= 0.5, f"{vs_raw:.0%}"))
+        if r["kind"] in ("list", "detail"):
             checks.append((f"{r['label']} ≥ 5× admin 列表", vs_admin >= 5, f"{vs_admin:.1f}×"))
-        if r["kind"] == "search" and r["path"] == admin_search["path"].replace(
-            ADMIN_CHANGELIST, POOL
-        ):
-            # The same name as the admin searches for (admin cannot search 职称 or 专业).
+        if r["kind"] == "search":
             checks.append((f"{r['label']} ≥ 10× admin 搜索", vs_admin >= 10, f"{vs_admin:.1f}×"))
         if r["kind"] == "home":
-            checks.append((f"{r['label']} ≥ 30% /healthz", vs_healthz >= 0.3, f"{vs_healthz:.0%}"))
+            checks.append((f"{r['label']} ≥ 25% /healthz", vs_healthz >= 0.25, f"{vs_healthz:.0%}"))
         if not r["kind"].startswith("ref_"):
-            checks.append((f"{r['label']} p95 < 80 ms", r["p95"] < 80, f"{r['p95']:.1f} ms"))
+            limit = 50 if r["kind"] == "home" else 80
+            checks.append(
+                (f"{r['label']} p95 < {limit} ms", r["p95"] < limit, f"{r['p95']:.1f} ms")
+            )
             checks.append((f"{r['label']} 无错误", r["errors"] == 0, str(r["errors"])))
     peak = max(memory) if memory else 0.0
-    checks.append(("每个 worker 峰值内存 < 200 MB", peak < 200, f"{peak:.0f} MB"))
+    checks.append(("每个 worker 峰值内存 ≤ 200 MB", peak <= 200, f"{peak:.0f} MB"))
+    kinds = {}
+    for row in per_term:
+        kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+    # Slowest first; a term no request drew (a short run) last.
+    per_term = sorted(per_term, key=lambda row: (row["n"] == 0, -row["p95"]))
+    slowest = per_term[0] if per_term and per_term[0]["n"] else None
     missed = [c for c in checks if not c[1]]
     lines = [
         "# 性能基准 (benchmarks)",
@@ -397,9 +458,35 @@ def render(results, memory, args, people, speed) -> str:
         "“vs admin” compares searches with the admin's search and every other page with the "
         "admin changelist. Errors are answers other than 200 plus socket errors.",
         "",
-        "Each search repeats one term, so after its first request 专家库 reads the keys it "
-        "kept for the pool's version, as when a reviewer pages through the results; a search "
-        "after the pool changes costs what the first did (docs/performance.md, the search, 9).",
+        f"专家库's search is measured on a mix of {len(per_term)} terms "
+        f"({', '.join(f'{kind} {n}' for kind, n in kinds.items())}; bench/search_terms.py): "
+        "each request draws one, every term alike, from a fixed seed per wrk thread "
+        "(bench/mix.lua). Its row is wrk's, like every other row: the time from sending a "
+        "request to its answer, waiting for a free worker included.",
+        "",
+        "### 专家库 search, per term",
+        "",
+        "Server time: from the outermost middleware (bench/middleware.py) being called to its "
+        "having the response, for every request of the mix in every round, while the mix ran "
+        "at its full load; the time a request waited for a worker, gunicorn's parsing and the "
+        "sending of the page are not in it, so these are lower than the row above. Slowest "
+        "first"
+        + (
+            f"; the slowest term's p95 is {slowest['p95']:.1f} ms ({slowest['term']}, "
+            f"{slowest['kind']})."
+            if slowest
+            else "."
+        ),
+        "",
+        "| 词 | 类 | n | p50 ms | p95 ms | SQL/请求 |",
+        "|---|---|---:|---:|---:|---:|",
+        *(
+            f"| {row['term']} | {row['kind']} | {row['n']} | {row['p50']:.1f} | "
+            f"{row['p95']:.1f} | {'/'.join(map(str, sorted(row['queries'])))} |"
+            if row["n"]
+            else f"| {row['term']} | {row['kind']} | 0 | – | – | – |"
+            for row in per_term
+        ),
         "",
         f"The machine's speed: the issue's targets are set for a machine on which a bare "
         f"25-row list serves about {REFERENCE_RAW_RPS} requests/s; here the raw list served "

@@ -1,5 +1,6 @@
 """The benchmark's raw list (bench/) is what it claims to be: the 专家审核 queue's first page,
-the same applications in the same order, from one query of its own."""
+the same applications in the same order, from one query of its own. Its search mix holds what
+the issue asks for."""
 
 import re
 
@@ -38,3 +39,22 @@ def test_the_raw_list_is_the_queues_first_page(client, reviewer, unit, bench_url
     assert listed == expected
     # The session, the user and the authenticator, then the one query of the list itself.
     assert sum("experts_expertapplication" in q["sql"] for q in queries.captured_queries) == 1
+
+
+def test_the_search_mix_has_every_kind_of_term(unit):
+    """专家库's search is measured on a mix (bench/search_terms.py): at least 50 terms, of every
+    kind the issue names, none of which the search would drop as empty."""
+    from bench import search_terms
+    from experts.search import normalise
+
+    for n in range(12):
+        factories.make_applicant(unit, ApplicationStatus.APPROVED, name=f"专家{n:02d}")
+    drawn = search_terms.drawn_names()
+    assert len(drawn) == search_terms.DRAWN_NAMES
+    assert set(drawn) <= {f"专家{n:02d}" for n in range(12)}
+
+    terms = search_terms.mix(drawn)
+    assert len(terms) >= 50
+    assert {kind for kind, _ in terms} == set(search_terms.KINDS_OF_TERM)
+    assert all(normalise(term) for _, term in terms)
+    assert len({term for _, term in terms}) == len(terms)
