@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "pgtrigger",
     "crispy_forms",
     "crispy_bootstrap5",
     "accounts",
@@ -123,17 +124,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # 专家库's order index carries the search text on PostgreSQL only (experts.search); SQLite
     # builds it without, and its search scans the column anyway.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters travel apart from the SQL, and a query a connection has run five times is
-    # prepared, so that PostgreSQL parses and plans it once: planning cost more than running
-    # most of our queries (docs/performance.md). Searches are planned afresh each time
-    # (portal/postgresql/base.py). Behind PgBouncer in transaction mode, set
-    # DATABASE_PREPARE_THRESHOLD=0 unless it is 1.21+ with max_prepared_statements.
-    DATABASES["default"]["ENGINE"] = "portal.postgresql"
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None,
-    )
+# PostgreSQL runs on Django's stock backend and its defaults: values are bound on the client and
+# nothing is prepared, so that every search is planned for its own term (docs/performance.md).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -93,15 +93,9 @@ def database_options(**env) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_postgresql_prepares_statements_unless_told_not_to():
+def test_postgresql_runs_on_djangos_own_backend_and_defaults():
     url = "postgres://portal@db.example:5432/portal"
-    assert database_options(DATABASE_URL=url) == (
-        "portal.postgresql [('prepare_threshold', 5), ('server_side_binding', True)]"
-    )
-    # Behind a connection pooler that cannot keep prepared statements.
-    assert database_options(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="0") == (
-        "portal.postgresql [('prepare_threshold', None), ('server_side_binding', True)]"
-    )
+    assert database_options(DATABASE_URL=url) == "django.db.backends.postgresql []"
     assert database_options(DATABASE_URL="sqlite:////tmp/x.sqlite3").startswith(
         "django.db.backends.sqlite3"
     )
