@@ -2,9 +2,11 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
+from django_otp import user_has_device
 
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
@@ -109,8 +111,17 @@ class Unit(FSMModelMixin, models.Model):
         pass
 
 
+class PortalUserManager(UserManager):
+    def get(self, *args, **kwargs):
+        """One user, with their unit: Django's ModelBackend reads the request's user this way,
+        and the session policy, the navigation and the permissions then ask about the unit."""
+        return self.get_queryset().select_related("unit").get(*args, **kwargs)
+
+
 class User(AbstractUser):
     Kind = UserKind
+
+    objects = PortalUserManager()
 
     kind = models.CharField("账号类型", max_length=20, choices=Kind.choices, default=Kind.APPLICANT)
     real_name = models.CharField("姓名", max_length=50, blank=True)
@@ -147,6 +158,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.real_name or self.username
+
+    # Asked on most pages of a request (navigation, permissions, the second-factor rule); kept
+    # on the instance, which lives for one request.
+    @cached_property
+    def in_bureau_group(self) -> bool:
+        return self.groups.filter(name=permissions.BUREAU_GROUP).exists()
+
+    @cached_property
+    def has_confirmed_device(self) -> bool:
+        """Whether the person enrolled an authenticator (django-otp's own check)."""
+        return user_has_device(self, confirmed=True)
 
     @staticmethod
     def id_index(id_type: str, id_number: str) -> str:
@@ -186,20 +208,23 @@ class TransitionRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()}：{self.from_status} → {self.to_status}"
 
-    def _subject_model(self):
-        return self._meta.get_field(self.subject_field).related_model
+    @classmethod
+    def subject_model(cls) -> type[models.Model]:
+        return cls._meta.get_field(cls.subject_field).related_model
 
-    def _status_label(self, value: str) -> str:
-        return dict(self._subject_model()._meta.get_field("status").flatchoices).get(value, value)
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        status = cls.subject_model()._meta.get_field("status")
+        return dict(status.flatchoices).get(value, value)
 
     def get_action_display(self) -> str:
-        return action_label(self._subject_model(), self.action)
+        return action_label(self.subject_model(), self.action)
 
     def get_from_status_display(self) -> str:
-        return self._status_label(self.from_status)
+        return self.status_label(self.from_status)
 
     def get_to_status_display(self) -> str:
-        return self._status_label(self.to_status)
+        return self.status_label(self.to_status)
 
 
 class UnitTransition(TransitionRecord):

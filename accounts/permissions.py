@@ -20,11 +20,7 @@ def is_bureau_reviewer(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_is_bureau_reviewer", None)
-    if cached is None:
-        cached = user.groups.filter(name=BUREAU_GROUP).exists()
-        user._is_bureau_reviewer = cached
-    return cached
+    return user.in_bureau_group
 
 
 def is_applicant(user) -> bool:
@@ -63,10 +59,4 @@ def requires_second_factor(user) -> bool:
         return False
     if is_bureau_reviewer(user) or user.is_staff:
         return True
-    cached = getattr(user, "_has_second_factor", None)
-    if cached is None:
-        from django_otp import user_has_device
-
-        cached = user_has_device(user, confirmed=True)
-        user._has_second_factor = cached
-    return cached
+    return user.has_confirmed_device

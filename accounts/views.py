@@ -71,7 +71,7 @@ def register_unit(request):
             # Someone registered the same username or code between the form's check and now.
             form.add_error(None, "该用户名或统一社会信用代码刚刚已被注册，请检查后重新提交。")
             return render(request, "accounts/register_unit.html", {"form": form})
-        login(request, user, backend="accounts.backends.PortalBackend")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request,
             "单位注册成功，已提交科技局审核，审核一般在2个工作日内完成，结果将以短信通知联系人。",

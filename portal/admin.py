@@ -1,25 +1,141 @@
-"""Admin integration of the state machines: django-fsm-2's buttons, our services behind them."""
+"""Admin integration of the state machines: transition buttons, our services behind them."""
 
 from django.contrib import admin, messages
-from django_fsm.admin import FSMAdminMixin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.module_loading import import_string
 
 from portal.workflow import WorkflowError
 
 
-class ServiceTransitionAdmin(FSMAdminMixin, admin.ModelAdmin):
-    """Shows django-fsm-2's transition buttons, but applies each through our service.
+class ServiceTransitionAdmin(admin.ModelAdmin):
+    """Offers the status field's transitions as buttons on the change page and applies each
+    through our service.
 
-    django-fsm-2 would call the transition method and save the object itself, skipping the row
-    lock, the history row and the SMS outbox; `transition_services` maps each transition name to
-    the service function (obj, user, **form_data) that does all of that.
+    Calling the transition method and saving the object would skip the row lock, the history
+    row and the SMS outbox; `transition_services` maps each transition name to the service
+    function (obj, user, **form_data) that does all of that. Only transitions marked
+    `custom={"admin": True}` that have a service are offered. One with `custom={"form": ...}`
+    (a reason, say) asks for it on a page of its own first.
     """
 
-    fsm_fields = ["status"]
+    change_form_template = "admin/portal/transition_change_form.html"
+    transition_form_template = "admin/portal/transition_form.html"
+    # The name of the change form's transition button, as django-fsm-2's admin called it.
+    transition_param = "_fsm_transition_to"
+    transition_block_label = "审核操作"
     transition_services: dict = {}
 
-    @staticmethod
-    def get_fsm_block_label(fsm_field_name: str) -> str:
-        return "审核操作"
+    def get_readonly_fields(self, request, obj=None):
+        # The status changes through transitions only.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if "status" in fields else (*fields, "status")
+
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/transition/<str:transition_name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name=f"{opts.app_label}_{opts.model_name}_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def admin_transition(self, transition_name: str):
+        """The transition of that name an operator may ask for here, or None."""
+        if transition_name not in self.transition_services:
+            return None
+        status = self.opts.get_field("status")
+        for transition in status.get_all_transitions(self.model):
+            if transition.name == transition_name and transition.custom.get("admin"):
+                return transition
+        return None
+
+    def offered_transitions(self, request, obj) -> list[dict]:
+        """The buttons: transitions open in the object's state to this user."""
+        return [
+            {
+                "name": t.name,
+                "label": t.custom.get("label", t.name),
+                "help_text": t.custom.get("help_text", ""),
+            }
+            for t in obj.get_available_user_status_transitions(request.user)
+            if self.admin_transition(t.name) is not None
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "transition_block_label": self.transition_block_label,
+            "admin_transitions": self.offered_transitions(request, obj) if obj else [],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def change_url(self, obj) -> str:
+        opts = self.opts
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+    def apply_transition(self, request, obj, transition_name: str, data=None) -> bool:
+        """Runs the transition's service; tells the operator how it went."""
+        try:
+            self.transition_services[transition_name](obj, request.user, **(data or {}))
+        except WorkflowError as error:
+            self.message_user(request, str(error), level=messages.ERROR)
+            return False
+        self.message_user(request, "操作已完成。", level=messages.SUCCESS)
+        return True
+
+    def response_change(self, request, obj):
+        transition_name = request.POST.get(self.transition_param)
+        if not transition_name:
+            return super().response_change(request, obj)
+        transition = self.admin_transition(transition_name)
+        if transition is None:
+            self.message_user(request, "该操作不能在后台执行。", level=messages.ERROR)
+        elif transition.custom.get("form"):
+            opts = self.opts
+            return redirect(
+                f"admin:{opts.app_label}_{opts.model_name}_transition",
+                object_id=obj.pk,
+                transition_name=transition_name,
+            )
+        else:
+            self.apply_transition(request, obj, transition_name)
+        return redirect(self.change_url(obj))
+
+    def transition_view(self, request, object_id, transition_name):
+        """A transition that needs a form (a reason): asks for it, then runs the service."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        transition = self.admin_transition(transition_name)
+        if transition is None or not transition.custom.get("form"):
+            self.message_user(request, "该操作不能在后台执行。", level=messages.ERROR)
+            return redirect(self.change_url(obj))
+        form = import_string(transition.custom["form"])(
+            request.POST if request.method == "POST" else None
+        )
+        if request.method == "POST" and form.is_valid():
+            self.apply_transition(request, obj, transition_name, form.cleaned_data)
+            return redirect(self.change_url(obj))
+        label = transition.custom.get("label", transition_name)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": label,
+            "opts": self.opts,
+            "original": obj,
+            "transition": {"label": label, "help_text": transition.custom.get("help_text", "")},
+            "transition_form": form,
+        }
+        return TemplateResponse(request, self.transition_form_template, context)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -30,23 +146,10 @@ class ServiceTransitionAdmin(FSMAdminMixin, admin.ModelAdmin):
         fields = [
             name
             for name in form.changed_data
-            if not obj._meta.get_field(name).many_to_many and name not in self.fsm_fields
+            if not obj._meta.get_field(name).many_to_many and name != "status"
         ]
         if fields:
             obj.save(update_fields=fields)
-
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
-        service = self.transition_services.get(transition_name)
-        if service is None:
-            self.message_user(request, "该操作不能在后台执行。", level=messages.ERROR)
-            return False
-        try:
-            service(obj, request.user, **(kwargs or {}))
-        except WorkflowError as error:
-            self.message_user(request, str(error), level=messages.ERROR)
-            return False
-        self.message_user(request, "操作已完成。", level=messages.SUCCESS)
-        return True
 
     def has_delete_permission(self, request, obj=None):
         # Records with a history are never deleted; they end in a final state instead.

@@ -24,15 +24,17 @@ class PkModelChoiceField(forms.ModelChoiceField):
 class PkModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """A choice of several rows whose posted ids are checked before they are looked up."""
 
-    def _check_values(self, value):
-        for pk in value:
-            if not _is_pk(pk):
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
+    def clean(self, value):
+        value = self.prepare_value(value)
+        if isinstance(value, (list, tuple)):
+            for pk in value:
+                if not _is_pk(pk):
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    )
+        return super().clean(value)
 
 
 class MobileField(forms.CharField):

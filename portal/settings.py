@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.middleware.OTPMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "audit.log.RequestContextMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
@@ -70,7 +70,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "accounts.backends.PortalBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -191,7 +191,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR → Bootstrap's alert-danger
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_ENGINE = "accounts.sessions"
+# Django's own database sessions; docs/deployment.md says when cached_db is safe.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Sessions end after 30 minutes without a request and 12 hours after logging in, whatever
 # happens in between (accounts.middleware.SessionPolicyMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)

@@ -20,11 +20,11 @@ def transition_of(obj: models.Model | type[models.Model], action: str):
     """The django-fsm Transition behind `obj.<action>` (the first; all share label and permission).
 
     `obj` may be a model class: the label of a recorded action needs no instance."""
-    method = getattr(obj, action, None)
-    meta = getattr(method, "_django_fsm", None)
-    if meta is None:
-        raise ValueError(f"{type(obj).__name__}.{action} is not a transition")
-    return next(iter(meta.transitions.values()))
+    model = obj if isinstance(obj, type) else type(obj)
+    for transition in model._meta.get_field("status").get_all_transitions(model):
+        if transition.name == action:
+            return transition
+    raise ValueError(f"{model.__name__}.{action} is not a transition")
 
 
 def action_label(obj: models.Model | type[models.Model], action: str) -> str:
