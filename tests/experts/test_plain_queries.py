@@ -107,3 +107,25 @@ def test_the_disciplines_are_named_in_the_classifications_order(unit):
     assert discipline_names(application) == expected
     application.disciplines.clear()
     assert discipline_names(application) == []
+
+
+@pytest.mark.parametrize("url_name", ["experts:bureau_detail", "experts:unit_detail"])
+def test_a_detail_page_reads_the_same_queries_however_long_its_history(client, unit, url_name):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    account = factories.unit_account(unit)
+    client.force_login(account if url_name == "experts:unit_detail" else factories.make_reviewer())
+    url = reverse(url_name, args=[applicant.application.pk])
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return [query["sql"] for query in captured]
+
+    few = queries()
+    for _ in range(4):
+        services.return_application(applicant.application, account, "请补充。")
+        services.submit_application(applicant.application, applicant)
+    assert len(queries()) == len(few)
+    # The session, the viewer, the application with its account and unit, the personal-data
+    # audit row, the history, the disciplines.
+    assert len(few) == 6, "\n".join(few)
