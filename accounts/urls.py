@@ -60,6 +60,16 @@ urlpatterns = [
     path("unit/profile/", views.unit_profile, name="unit_profile"),
     path("bureau/units/", views.bureau_unit_queue, name="bureau_unit_queue"),
     path("bureau/units/<int:pk>/", views.bureau_unit_detail, name="bureau_unit_detail"),
-    path("bureau/units/<int:pk>/approve/", views.bureau_unit_approve, name="bureau_unit_approve"),
-    path("bureau/units/<int:pk>/reject/", views.bureau_unit_reject, name="bureau_unit_reject"),
+    path(
+        "bureau/units/<int:pk>/approve/",
+        views.bureau_unit_decide,
+        {"action": "approve"},
+        name="bureau_unit_approve",
+    ),
+    path(
+        "bureau/units/<int:pk>/reject/",
+        views.bureau_unit_decide,
+        {"action": "reject"},
+        name="bureau_unit_reject",
+    ),
 ]

@@ -3,6 +3,7 @@ from base64 import b32encode
 from pathlib import PurePath
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,7 +14,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -32,6 +33,7 @@ from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, i
 from accounts.selectors import QUEUE_ROWS, unit_counts, units_for
 from audit.log import record
 from audit.models import AuditEvent
+from portal.transitions import Action, TransitionView, empty_forms
 from portal.views import (
     filtered_page,
     icontains_any,
@@ -226,7 +228,26 @@ def bureau_unit_queue(request):
     return render(request, "accounts/bureau_unit_queue.html", context)
 
 
-def _unit_detail(request, unit, reject_form=None, status=200):
+# 单位注册审核's decisions, done by portal.transitions.TransitionView: adding one is a row
+# here and a URL (accounts/urls.py).
+UNIT_DECISIONS = {
+    "approve": Action(
+        is_bureau_reviewer,
+        forms.Form,  # nothing to fill in
+        services.approve_unit,
+        "已通过“{obj.name}”的注册申请，已短信通知联系人。",
+    ),
+    "reject": Action(
+        is_bureau_reviewer,
+        ReasonForm,
+        services.reject_unit,
+        "已将“{obj.name}”的注册申请设为不通过，已短信通知联系人。",
+    ),
+}
+
+
+def _unit_detail(request, unit, posted=None, status=200):
+    """The unit's page for the bureau; `posted` has the decisions' forms sent back with errors."""
     return render(
         request,
         "accounts/bureau_unit_detail.html",
@@ -234,7 +255,7 @@ def _unit_detail(request, unit, reject_form=None, status=200):
             "unit": unit,
             "history": unit.history.select_related("actor"),
             "show_actor_names": True,
-            "reject_form": reject_form or ReasonForm(),
+            "forms": empty_forms(UNIT_DECISIONS) | (posted or {}),
         },
         status=status,
     )
@@ -245,36 +266,13 @@ def bureau_unit_detail(request, pk):
     return _unit_detail(request, get_object_or_404(units_for(request.user), pk=pk))
 
 
-@require_POST
-@role_required(is_bureau_reviewer)
-def bureau_unit_approve(request, pk):
-    unit = get_object_or_404(units_for(request.user), pk=pk)
-    perform(
-        request,
-        services.approve_unit,
-        unit,
-        request.user,
-        success=f"已通过“{unit.name}”的注册申请，已短信通知联系人。",
-    )
-    return redirect("accounts:bureau_unit_detail", pk=unit.pk)
-
-
-@require_POST
-@role_required(is_bureau_reviewer)
-def bureau_unit_reject(request, pk):
-    unit = get_object_or_404(units_for(request.user), pk=pk)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        return _unit_detail(request, unit, reject_form=form, status=400)
-    perform(
-        request,
-        services.reject_unit,
-        unit,
-        request.user,
-        form.cleaned_data["reason"],
-        success=f"已将“{unit.name}”的注册申请设为不通过，已短信通知联系人。",
-    )
-    return redirect("accounts:bureau_unit_detail", pk=unit.pk)
+# POST only; the action comes from the URL.
+bureau_unit_decide = TransitionView.as_view(
+    actions=UNIT_DECISIONS,
+    scope=units_for,
+    detail=_unit_detail,
+    detail_url="accounts:bureau_unit_detail",
+)
 
 
 def locked_out(request, credentials=None, *args, **kwargs):

@@ -1,19 +1,19 @@
 """What each user may see of applications: every view starts from here (outside it is a 404)."""
 
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import ApplicationTransition, Discipline, ExpertApplication
-from portal import rows
 from portal.listing import Row, Rows
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
-    # may_see() below is the same rules for one row: change both.
+    """The applications `user` may see, each with its account and the account's unit: lists
+    filter it; detail and action views take their one application from it (else a 404)."""
     applications = ExpertApplication.objects.select_related("user", "user__unit")
     if is_bureau_reviewer(user):
         return applications
@@ -24,76 +24,26 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     return applications.none()
 
 
-def may_see(user, application) -> bool:
-    """Whether applications_for(user) holds `application`: its rules for one row (change
-    both; tests/experts/test_plain_queries.py checks that they agree for every role)."""
-    if is_bureau_reviewer(user):
-        return True
-    if is_approved_unit_account(user):
-        return application.unit_id == user.unit_id
-    if is_applicant(user):
-        return application.user_id == user.pk
-    return False
-
-
-def visible_application(user, pk: int) -> ExpertApplication | None:
-    """applications_for(user).get(pk=pk), or None, with its account and the account's unit:
-    one plain query (portal.rows). A detail page built that query through the ORM on every
-    request, a fifth of its time (1.0 ms of the bureau's 专家详情, profiled under the
-    benchmark)."""
-    if not 0 < pk < 2**63:  # no such row, and SQLite refuses larger numbers
-        return None
-    application = rows.one(
-        ExpertApplication,
-        "id",
-        pk,
-        router.db_for_read(ExpertApplication),
-        related=("user", "user__unit"),
-    )
-    return application if application is not None and may_see(user, application) else None
-
-
-def history_of(application, *, with_actors: bool = False) -> list[ApplicationTransition]:
+def history_of(application, *, with_actors: bool = False) -> QuerySet[ApplicationTransition]:
     """Every reason and comment given to the applicant, newest first; `with_actors` for the
-    bureau, who see which reviewer decided (applicants and units see roles only). A plain
-    query (portal.rows): the ORM's took 0.9 ms of a detail page, this one 0.3."""
-    return rows.where(
-        ApplicationTransition,
-        "application_id",
-        application.pk,
-        router.db_for_read(ApplicationTransition),
-        related=("actor",) if with_actors else (),
-        order_by=("-created_at", f"-{ApplicationTransition._meta.pk.column}"),
-    )
+    bureau, who see which reviewer decided (applicants and units see roles only)."""
+    history = application.history.order_by("-created_at", "-pk")
+    return history.select_related("actor") if with_actors else history
 
 
 def discipline_names(application) -> list[str]:
-    """application.disciplines in the classification's order, as names: a plain query, read
-    by every detail page (0.4 ms through the related manager, 0.1 this way)."""
-    field = ExpertApplication._meta.get_field("disciplines")
-    using = router.db_for_read(Discipline)
-    quote = connections[using].ops.quote_name
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT d.name FROM {quote(Discipline._meta.db_table)} d "
-            f"JOIN {quote(field.m2m_db_table())} x "
-            f"ON x.{quote(field.m2m_reverse_name())} = d.{quote(Discipline._meta.pk.column)} "
-            f"WHERE x.{quote(field.m2m_column_name())} = %s ORDER BY d.code",
-            [application.pk],
-        )
-        return [name for (name,) in cursor.fetchall()]
+    """application.disciplines in the classification's order, as names."""
+    return list(application.disciplines.order_by("code").values_list("name", flat=True))
 
 
 def own_application(user) -> ExpertApplication | None:
-    """The applicant's own application, `user` set to theirs, or None: applications_for(user)
-    for an applicant, in one plain query (portal.rows). Through the ORM, building the SELECT of
-    the long form's 40 columns took a third of the applicant home's time."""
-    application = rows.one(
-        ExpertApplication, "user_id", user.pk, router.db_for_read(ExpertApplication)
-    )
-    if application is None:
+    """The applicant's own application, or None, with `user` the one given (the request's,
+    whose unit is loaded already): the account is not read again."""
+    try:
+        application = ExpertApplication.objects.get(user=user)
+    except ExpertApplication.DoesNotExist:
         return None
-    ExpertApplication.user.field.set_cached_value(application, user)
+    application.user = user
     return application
 
 

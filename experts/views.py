@@ -2,7 +2,7 @@ import re
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
@@ -24,8 +24,8 @@ from experts.selectors import (
     history_of,
     listed,
     own_application,
-    visible_application,
 )
+from portal.transitions import Action, TransitionView, empty_forms
 from portal.views import filtered_page, icontains_any, perform, posted, role_required
 from portal.workflow import WorkflowError
 
@@ -41,14 +41,6 @@ def _own_application(request):
     """The applicant's own application (the views are the applicants'), with its `user` the
     request's, loaded already with the unit."""
     application = own_application(request.user)
-    if application is None:
-        raise Http404
-    return application
-
-
-def _visible(request, pk):
-    """The application `pk`, if the user may see it (experts.selectors.applications_for)."""
-    application = visible_application(request.user, pk)
     if application is None:
         raise Http404
     return application
@@ -174,68 +166,78 @@ def unit_people(request):
     return render(request, "experts/unit_people.html", context)
 
 
-def _detail(request, application, template, forms=None, status=200):
-    show_content = can_view_content(application, request.user)
-    if show_content and request.method == "GET":
-        # The page shows the ID number and bank details to someone other than their owner.
-        record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
-    # The bureau needs to know which reviewer decided; applicants see roles only.
-    show_actor_names = is_bureau_reviewer(request.user)
-    context = {
-        "application": application,
-        "history": history_of(application, with_actors=show_actor_names),
-        "show_content": show_content,
-        "show_actor_names": show_actor_names,
-        "comment_form": CommentForm(),
-        "reason_form": ReasonForm(),
-    }
-    context.update(forms or {})
-    return render(request, template, context, status=status)
+# The decisions of 专家信息查看 (the unit's) and of 专家审核 (the bureau's), each posted to its
+# own URL and done by portal.transitions.TransitionView: adding one is a row here and a URL.
+UNIT_DECISIONS = {
+    "recommend": Action(
+        is_approved_unit_account,
+        CommentForm,
+        services.recommend_application,
+        "已推荐{obj.user.real_name}，专家状态变更为“待科技局审核”。",
+    ),
+    "send_back": Action(
+        is_approved_unit_account,
+        ReasonForm,
+        services.return_application,
+        "已退回{obj.user.real_name}的专家信息，申请人将看到退回理由。",
+    ),
+}
+BUREAU_DECISIONS = {
+    "approve": Action(
+        is_bureau_reviewer,
+        CommentForm,
+        services.approve_application,
+        "{obj.user.real_name}的专家申请已审核通过，已短信通知申请人。",
+    ),
+    "reject": Action(
+        is_bureau_reviewer,
+        ReasonForm,
+        services.reject_application,
+        "{obj.user.real_name}的专家申请审核不通过，已短信通知申请人。",
+    ),
+}
+
+
+def _detail_page(template, decisions):
+    """A detail page: the application, its history, and a form per decision (`posted` has
+    those sent back with errors, by action)."""
+
+    def render_detail(request, application, posted=None, status=200):
+        show_content = can_view_content(application, request.user)
+        if show_content and request.method == "GET":
+            # The page shows the ID number and bank details to someone other than their owner.
+            record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
+        # The bureau needs to know which reviewer decided; applicants see roles only.
+        show_actor_names = is_bureau_reviewer(request.user)
+        context = {
+            "application": application,
+            "history": history_of(application, with_actors=show_actor_names),
+            "show_content": show_content,
+            "show_actor_names": show_actor_names,
+            "forms": empty_forms(decisions) | (posted or {}),
+        }
+        return render(request, template, context, status=status)
+
+    return render_detail
+
+
+_unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS)
+_bureau_detail = _detail_page("experts/bureau_detail.html", BUREAU_DECISIONS)
 
 
 @role_required(is_approved_unit_account)
 def unit_detail(request, pk):
     """专家信息查看: the read-only form, with 提交 (recommend) and 退回."""
-    application = _visible(request, pk)
-    return _detail(request, application, "experts/unit_detail.html")
+    return _unit_detail(request, get_object_or_404(applications_for(request.user), pk=pk))
 
 
-@require_POST
-@role_required(is_approved_unit_account)
-def unit_recommend(request, pk):
-    application = _visible(request, pk)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return _detail(
-            request, application, "experts/unit_detail.html", {"comment_form": form}, 400
-        )
-    perform(
-        request,
-        services.recommend_application,
-        application,
-        request.user,
-        form.cleaned_data["comment"],
-        success=f"已推荐{application.user.real_name}，专家状态变更为“待科技局审核”。",
-    )
-    return redirect("experts:unit_detail", pk=application.pk)
-
-
-@require_POST
-@role_required(is_approved_unit_account)
-def unit_return(request, pk):
-    application = _visible(request, pk)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, application, "experts/unit_detail.html", {"reason_form": form}, 400)
-    perform(
-        request,
-        services.return_application,
-        application,
-        request.user,
-        form.cleaned_data["reason"],
-        success=f"已退回{application.user.real_name}的专家信息，申请人将看到退回理由。",
-    )
-    return redirect("experts:unit_detail", pk=application.pk)
+# POST only; the action comes from the URL (experts/urls.py).
+unit_decide = TransitionView.as_view(
+    actions=UNIT_DECISIONS,
+    scope=applications_for,
+    detail=_unit_detail,
+    detail_url="experts:unit_detail",
+)
 
 
 @role_required(is_bureau_reviewer)
@@ -257,48 +259,16 @@ def bureau_queue(request):
 
 @role_required(is_bureau_reviewer)
 def bureau_detail(request, pk):
-    application = _visible(request, pk)
-    return _detail(request, application, "experts/bureau_detail.html")
+    """专家审核's detail: the read-only form, with 审核通过 and 审核不通过."""
+    return _bureau_detail(request, get_object_or_404(applications_for(request.user), pk=pk))
 
 
-@require_POST
-@role_required(is_bureau_reviewer)
-def bureau_approve(request, pk):
-    application = _visible(request, pk)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return _detail(
-            request, application, "experts/bureau_detail.html", {"comment_form": form}, 400
-        )
-    perform(
-        request,
-        services.approve_application,
-        application,
-        request.user,
-        form.cleaned_data["comment"],
-        success=f"{application.user.real_name}的专家申请已审核通过，已短信通知申请人。",
-    )
-    return redirect("experts:bureau_detail", pk=application.pk)
-
-
-@require_POST
-@role_required(is_bureau_reviewer)
-def bureau_reject(request, pk):
-    application = _visible(request, pk)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        return _detail(
-            request, application, "experts/bureau_detail.html", {"reason_form": form}, 400
-        )
-    perform(
-        request,
-        services.reject_application,
-        application,
-        request.user,
-        form.cleaned_data["reason"],
-        success=f"{application.user.real_name}的专家申请审核不通过，已短信通知申请人。",
-    )
-    return redirect("experts:bureau_detail", pk=application.pk)
+bureau_decide = TransitionView.as_view(
+    actions=BUREAU_DECISIONS,
+    scope=applications_for,
+    detail=_bureau_detail,
+    detail_url="experts:bureau_detail",
+)
 
 
 @role_required(is_bureau_reviewer)
