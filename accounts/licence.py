@@ -17,6 +17,8 @@ JPEG_END = b"\xff\xd9"
 # PDF features that run something when the file is opened.
 PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
 
+# Where stored scans live (accounts.models.licence_upload_to).
+LICENCE_FOLDER = "licences/"
 WRONG_TYPE = "文件内容与扩展名不符，请上传真实的jpg、png或pdf扫描件。"
 
 
@@ -26,8 +28,8 @@ def validate_licence(upload) -> None:
     Used as the model field's validator, so admin uploads are checked too; a file already
     stored was checked when it was uploaded.
     """
-    if getattr(upload, "_committed", False):
-        return
+    if upload.name.startswith(LICENCE_FOLDER):
+        return  # stored already: an upload's name is the browser's, without a folder
     name = (upload.name or "").lower()
     kind = SUFFIXES.get(name[name.rfind(".") :] if "." in name else "")
     if kind is None:

@@ -10,7 +10,7 @@ from django_otp import user_has_device
 
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
-from accounts.licence import validate_licence
+from accounts.licence import LICENCE_FOLDER, validate_licence
 from portal.crypto import EncryptedCharField, blind_index
 from portal.workflow import action_label
 
@@ -18,7 +18,7 @@ from portal.workflow import action_label
 def licence_upload_to(unit: "Unit", filename: str) -> str:
     # Never keep the uploader's file name: it may carry personal data or path tricks.
     suffix = PurePath(filename).suffix.lower()
-    return f"licences/{uuid.uuid4().hex}{suffix}"
+    return f"{LICENCE_FOLDER}{uuid.uuid4().hex}{suffix}"
 
 
 class Unit(FSMModelMixin, models.Model):

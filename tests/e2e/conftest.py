@@ -71,14 +71,14 @@ class Journey:
         self.folder = folder
         self.dialogs: list[str] = []
         self.csp_violations: list[str] = []
-        self.page.on("dialog", self._confirm)
-        self.page.on("console", self._watch_console)
+        self.page.on("dialog", self.confirm)
+        self.page.on("console", self.watch_console)
 
-    def _watch_console(self, message):
+    def watch_console(self, message):
         if "Content Security Policy" in message.text:
             self.csp_violations.append(message.text)
 
-    def _confirm(self, dialog):
+    def confirm(self, dialog):
         # Every state change asks first; the tests answer yes and remember the question.
         self.dialogs.append(dialog.message)
         dialog.accept()
@@ -112,9 +112,9 @@ class Journey:
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_load_state()
         if "/two-factor/" in self.page.url:
-            self._second_factor(username)
+            self.second_factor(username)
 
-    def _second_factor(self, username: str) -> None:
+    def second_factor(self, username: str) -> None:
         """Reviewers bind an authenticator at first login, then type its code each time."""
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
