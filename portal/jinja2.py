@@ -16,6 +16,8 @@ from django.template.defaultfilters import linebreaksbr
 from django.templatetags import static as django_static
 from jinja2 import Environment
 
+from accounts.choices import UnitStatus
+from experts.models import ApplicationStatus
 from experts.templatetags import portal as tags
 
 # Unbound forms without initial data print the same every time: (class, prefix, auto_id) → HTML.
@@ -60,6 +62,8 @@ def environment(**options) -> Environment:
             "may": tags.may,
             "application_sections": tags.application_sections,
             "crispy": crispy,
+            "ApplicationStatus": ApplicationStatus,
+            "UnitStatus": UnitStatus,
         }
     )
     env.filters.update(
