@@ -33,6 +33,7 @@ class ApplicationFilter(ListFilterSet):
             and not (data.get("discipline") or data.get("title_level"))
             and search.is_common(value, queryset.db)
         )
+        self.count_in_order = common
         return search.matching(queryset, value, common=common)
 
 

@@ -33,6 +33,9 @@ class ListFilterSet(django_filters.FilterSet):
     and name the same choices in STATUSES); the others narrow every tab."""
 
     STATUSES: list[tuple[str, str]] = []
+    # Set by a search that walks the list's order index (experts.filters): its matches are then
+    # counted in that order too, so that the count walks the same index.
+    count_in_order = False
 
     def filter_status(self, queryset, name, value):
         return queryset if value == ALL else queryset.filter(status=value)

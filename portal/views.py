@@ -115,9 +115,8 @@ def list_page(request, queryset, filters, *, default_status, order_by, shown, co
     term, status = filterset.term(), filterset.status_chosen()
     valid = [value for value, _ in filterset.STATUSES]
     if term:
-        counted = Counter(
-            narrowed.order_by().values_list("status", flat=True)[: SEARCH_COUNT_LIMIT + 1]
-        )
+        first = narrowed.order_by(*order_by) if filterset.count_in_order else narrowed.order_by()
+        counted = Counter(first.values_list("status", flat=True)[: SEARCH_COUNT_LIMIT + 1])
     elif counts is not None and not filterset.narrowing():
         counted = counts()
     else:

@@ -206,3 +206,14 @@ def test_no_trigger_keeps_a_version_of_the_pool(db):
         assert cursor.fetchall() == []
         cursor.execute("SELECT to_regclass('experts_poolversion')")
         assert cursor.fetchone() == (None,)
+
+
+def test_a_common_terms_count_walks_the_order_too(client, pool, statistics):
+    """Counted in the pool's order, the first 1,001 matches come from the order index alone
+    (test_the_walk_reads_the_order_index_alone), not from the table in any order."""
+    statistics()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("experts:pool"), {"q": "集成电路"})
+    walks = [q["sql"] for q in captured.captured_queries if "STRPOS(" in q["sql"]]
+    assert len(walks) == 2  # the count, and the page
+    assert all('ORDER BY "experts_expertapplication"."decided_at" DESC' in s for s in walks)
