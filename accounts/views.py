@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from accounts.filters import UnitFilter
 from accounts.forms import (
     IndividualRegistrationForm,
     LoginForm,
@@ -30,18 +31,11 @@ from accounts.forms import (
 )
 from accounts.models import Unit, UnitStatus
 from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
-from accounts.selectors import QUEUE_ROWS, unit_counts, units_for
+from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
 from portal.transitions import Action, TransitionView, empty_forms
-from portal.views import (
-    filtered_page,
-    icontains_any,
-    perform,
-    posted,
-    role_required,
-    search_term,
-)
+from portal.views import list_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -215,15 +209,13 @@ def licence_download(request, pk):
 @role_required(is_bureau_reviewer)
 def bureau_unit_queue(request):
     """单位注册审核: 待审核 units oldest first; other statuses through the tabs."""
-    context = filtered_page(
+    context = list_page(
         request,
         units_for(request.user),
-        choices=UnitStatus.choices,
+        UnitFilter,
         default_status=UnitStatus.PENDING,
-        search=icontains_any("name", "credit_code", "contact_name"),
-        counts=unit_counts,
         order_by=["submitted_at", "pk"],
-        rows=QUEUE_ROWS,
+        shown=lambda units: units.only(*QUEUE_COLUMNS),
     )
     return render(request, "accounts/bureau_unit_queue.html", context)
 

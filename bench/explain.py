@@ -11,8 +11,8 @@ from django.db import connection  # noqa: E402
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
 from experts.models import ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
-from experts.selectors import applications_for  # noqa: E402
-from experts.views import PEOPLE_ROWS, POOL_ROWS, QUEUE_ROWS  # noqa: E402
+from experts.selectors import applications_for, with_columns  # noqa: E402
+from experts.views import PEOPLE_COLUMNS, POOL_COLUMNS, QUEUE_COLUMNS  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
 
 
@@ -35,18 +35,25 @@ def main() -> None:
 
     explain(
         "专家审核: the first page",
-        QUEUE_ROWS(bureau.filter(status=S.PENDING_BUREAU)).order_by("recommended_at", "pk")[:25],
+        with_columns(bureau.filter(status=S.PENDING_BUREAU), *QUEUE_COLUMNS).order_by(
+            "recommended_at", "pk"
+        )[:25],
     )
     explain(
         "专家库: the first page",
-        POOL_ROWS(bureau.filter(status=S.APPROVED)).order_by("-decided_at", "-pk")[:25],
+        with_columns(bureau.filter(status=S.APPROVED), *POOL_COLUMNS).order_by(
+            "-decided_at", "-pk"
+        )[:25],
     )
     explain("Kept counts (专家审核 and 专家库 tabs)", StatusCount.objects.all())
     explain(
         "用户账号管理: kept counts of one unit's 5,000 people",
         UnitStatusCount.objects.filter(unit=big_unit),
     )
-    explain("用户账号管理: the first page", PEOPLE_ROWS(people).order_by("-updated_at", "-pk")[:25])
+    explain(
+        "用户账号管理: the first page",
+        with_columns(people, *PEOPLE_COLUMNS).order_by("-updated_at", "-pk")[:25],
+    )
     explain(
         "单位注册审核: the first page",
         Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],
@@ -54,22 +61,24 @@ def main() -> None:
     approved = bureau.filter(status=S.APPROVED)
     for term in ("张伟", "集成电路"):
         found = search.matching(approved, term)
-        # portal.views.capped_counts: the first SEARCH_COUNT_LIMIT + 1 matches, counted.
+        # portal.views.list_page: the statuses of the first SEARCH_COUNT_LIMIT + 1 matches.
         explain(
             f"专家库 search {term}: counts, up to {SEARCH_COUNT_LIMIT}",
-            found.order_by().values("status")[: SEARCH_COUNT_LIMIT + 1],
-            "SELECT status, COUNT(*) FROM ({}) found GROUP BY status",
+            found.order_by().values_list("status", flat=True)[: SEARCH_COUNT_LIMIT + 1],
         )
         explain(
-            f"专家库 search {term}: the page's keys",
-            found.order_by("-decided_at", "-pk").values_list("pk", flat=True)[:25],
+            f"专家库 search {term}: the page",
+            with_columns(found, *POOL_COLUMNS).order_by("-decided_at", "-pk")[:25],
         )
-    # More than SEARCH_COUNT_LIMIT matches: the page's keys along the status's own index.
+    # A common term (experts.search.is_common): along the pool's order index.
+    walk = search.matching(approved, "集成电路", common=True)
     explain(
-        "专家库 search 集成电路: the page's keys, a common term",
-        search.matching(approved, "集成电路", common=True)
-        .order_by("-decided_at", "-pk")
-        .values_list("pk", flat=True)[:25],
+        "专家库 search 集成电路, a common term: counts",
+        walk.order_by().values_list("status", flat=True)[: SEARCH_COUNT_LIMIT + 1],
+    )
+    explain(
+        "专家库 search 集成电路, a common term: the page",
+        with_columns(walk, *POOL_COLUMNS).order_by("-decided_at", "-pk")[:25],
     )
 
 

@@ -134,15 +134,14 @@ class ExpertApplication(FSMModelMixin, models.Model):
             models.Index(fields=["status", "recommended_at", "id"]),
             # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC, id DESC. With the
             # search text beside each entry, a term that many experts have is searched along
-            # this order without reading the table (experts.search.how_common; migration 0008).
+            # this order without reading the table (experts.search.is_common; migration 0008).
             models.Index(
                 fields=["status", "decided_at", "id"],
                 include=["search_text"],
                 name="experts_pool_order_search",
             ),
-            # 专家库 filtered by 职称级别: counts per status of one level (an index-only scan,
-            # 2.9 ms for the 24,491 approved 正高级 of 100,000 where reading the table took 36;
-            # migration 0007)
+            # 专家库 filtered by 职称级别: counts per status of one level, from the index alone
+            # (migration 0007)
             models.Index(fields=["status", "title_level"], name="experts_status_title_level"),
             # 用户账号管理: counts per status of one unit (an index-only scan)
             models.Index(fields=["unit", "status"]),
@@ -280,29 +279,6 @@ class UnitStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
-
-
-class PoolVersion(models.Model):
-    """Which state of 专家库 the database holds: a new `n` whenever an approved application
-    changes in any way, or an application becomes or stops being approved.
-
-    On PostgreSQL triggers keep it (migration experts 0009), whoever changes the rows: the
-    portal, the admin, a bulk load or SQL typed by hand. experts.search keeps the searches it
-    found for one state of the pool, and reads them again while `n` stays the same."""
-
-    id = models.SmallIntegerField(primary_key=True)  # one row, id 1
-    # From a sequence, so that a rolled-back change's number is never seen again; with the
-    # time, so that a database restored from a backup, whose sequence starts again from an
-    # older number, never gives a version it gave before.
-    n = models.BigIntegerField("版本")
-    changed_at = models.DateTimeField("变更时间")
-
-    class Meta:
-        verbose_name = "专家库版本"
-        verbose_name_plural = "专家库版本"
-
-    def __str__(self) -> str:
-        return str(self.n)
 
 
 class SMSMessage(models.Model):

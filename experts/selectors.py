@@ -8,7 +8,6 @@ from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import ApplicationTransition, Discipline, ExpertApplication
-from portal.listing import Row, Rows
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -47,13 +46,8 @@ def own_application(user) -> ExpertApplication | None:
     return application
 
 
-# What the lists show of each application (portal.listing): building 25 applications with every
-# column of theirs, their accounts' and units' took 3.3 ms of a list page's 12; with only the
-# columns the lists show, 1.1 ms; with the account's and unit's names as columns of the
-# application instead of two more model instances per row, 0.5 ms; as rows of values instead
-# of model instances, about 0.3 ms less again (profiled under the benchmark). Each list asks
-# for its own columns (`listed`): a time it does not print is not read and parsed 25 times, and
-# 用户账号管理, one unit's people, does not join the unit.
+# What a list prints of each application's account and unit: columns of the page's own query
+# (annotate), not two more model instances per row (docs/performance.md).
 ACCOUNT_COLUMNS = {
     "real_name": F("user__real_name"),
     "username": F("user__username"),
@@ -61,18 +55,13 @@ ACCOUNT_COLUMNS = {
 }
 
 
-class ListedApplication(Row):
-    """One application in a list."""
-
-    model = ExpertApplication
-
-
-def listed(*columns: str) -> Rows:
-    """A list page's rows (portal.views.filtered_page's `rows`): its applications as
-    ListedApplication, with `pk` and `columns`, fields of the application or ACCOUNT_COLUMNS."""
+def with_columns(applications: QuerySet, *columns: str) -> QuerySet[ExpertApplication]:
+    """`applications` as a list's rows: applications with only `columns` loaded, each a field
+    of the application or a name in ACCOUNT_COLUMNS. A list reads no other field of a row (a
+    deferred field would cost a query per row: tests/test_list_queries.py)."""
     own = [column for column in columns if column not in ACCOUNT_COLUMNS]
     joined = {column: ACCOUNT_COLUMNS[column] for column in columns if column in ACCOUNT_COLUMNS}
-    return Rows(ListedApplication, *own, **joined)
+    return applications.select_related(None).only(*own).annotate(**joined)
 
 
 DISCIPLINES_KEY = "experts:disciplines"
@@ -81,7 +70,7 @@ DISCIPLINES_SECONDS = 60
 
 def discipline_choices() -> list[tuple[int, str]]:
     """专业领域 as (pk, name), for 专家库's filter: a dozen rows an operator rarely edits, read
-    on every request of the page (0.2 ms of its 4.5 through the ORM), so kept in the cache.
+    on every request of the page (docs/performance.md), so kept in the cache.
     An edit clears it once committed; a node with a cache of its own (the default, locmem)
     sees another node's edit within DISCIPLINES_SECONDS."""
     choices = cache.get(DISCIPLINES_KEY)

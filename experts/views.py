@@ -1,5 +1,3 @@
-import re
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,8 +6,9 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
-from experts import counts, search, services
+from experts import counts, services
 from experts.choices import TitleLevel
+from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
 from experts.models import (
     ACTIONS_WITH_REASON,
@@ -22,19 +21,22 @@ from experts.selectors import (
     applications_for,
     discipline_choices,
     history_of,
-    listed,
     own_application,
+    with_columns,
 )
+from portal.filters import ALL
 from portal.transitions import Action, TransitionView, empty_forms
-from portal.views import filtered_page, icontains_any, perform, posted, role_required
+from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
-# What each list prints of a row (its template), and nothing more (experts.selectors.listed).
-PEOPLE_ROWS = listed("status", "real_name", "username", "title", "mobile", "updated_at")
-QUEUE_ROWS = listed("status", "real_name", "unit_name", "title", "title_level", "recommended_at")
-POOL_ROWS = listed(
-    "real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"
-)
+# What each list prints of a row (its template), and nothing more (experts.selectors).
+PEOPLE_COLUMNS = ("status", "real_name", "username", "title", "mobile", "updated_at")
+QUEUE_COLUMNS = ("status", "real_name", "unit_name", "title", "title_level", "recommended_at")
+POOL_COLUMNS = ("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at")
+
+
+def _shown(*columns):
+    return lambda applications: with_columns(applications, *columns)
 
 
 def _own_application(request):
@@ -153,15 +155,14 @@ def revise(request):
 @role_required(is_approved_unit_account)
 def unit_people(request):
     """用户账号管理: the unit's own people with their 专家状态."""
-    context = filtered_page(
+    context = list_page(
         request,
         applications_for(request.user),
-        choices=ApplicationStatus.choices,
-        default_status="all",
-        search=icontains_any("user__real_name", "user__username", "title"),
+        PeopleFilter,
+        default_status=ALL,
         counts=lambda: counts.for_unit(request.user.unit_id),
         order_by=["-updated_at", "-pk"],
-        rows=PEOPLE_ROWS,
+        shown=_shown(*PEOPLE_COLUMNS),
     )
     return render(request, "experts/unit_people.html", context)
 
@@ -244,15 +245,14 @@ unit_decide = TransitionView.as_view(
 def bureau_queue(request):
     """专家审核: applications 待科技局审核, longest waiting first."""
     # Unsubmitted drafts are the applicants' business, not the bureau's.
-    context = filtered_page(
+    context = list_page(
         request,
         applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
-        choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT],
+        QueueFilter,
         default_status=ApplicationStatus.PENDING_BUREAU,
-        search=search.matching,
         counts=counts.current,
         order_by=["recommended_at", "pk"],
-        rows=QUEUE_ROWS,
+        shown=_shown(*QUEUE_COLUMNS),
     )
     return render(request, "experts/bureau_queue.html", context)
 
@@ -274,33 +274,20 @@ bureau_decide = TransitionView.as_view(
 @role_required(is_bureau_reviewer)
 def expert_pool(request):
     """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
-    applications = applications_for(request.user).filter(status=ApplicationStatus.APPROVED)
-    discipline = request.GET.get("discipline", "")
-    if re.fullmatch(r"[0-9]{1,9}", discipline):
-        applications = applications.filter(disciplines=int(discipline))
-    level = request.GET.get("title_level", "")
-    if level in TitleLevel.values:
-        applications = applications.filter(title_level=level)
-    else:
-        level = ""
-    context = filtered_page(
+    context = list_page(
         request,
-        applications,
-        choices=[(ApplicationStatus.APPROVED, ApplicationStatus.APPROVED.label)],
+        applications_for(request.user).filter(status=ApplicationStatus.APPROVED),
+        PoolFilter,
         default_status=ApplicationStatus.APPROVED,
-        search=search.matching,
-        # Kept counts are of all applications; a 专业领域 or 职称级别 filter counts its rows.
-        counts=None if discipline or level else counts.current,
+        counts=counts.current,
         order_by=["-decided_at", "-pk"],
-        rows=POOL_ROWS,
-        # A common term is searched along the pool's order index, which holds no filter's
-        # column: with a filter it would read the table (experts.search.how_common).
-        first_matches=None if discipline or level else search.first_matches,
+        shown=_shown(*POOL_COLUMNS),
     )
+    chosen = context["filter"].form.cleaned_data
     context.update(
         disciplines=discipline_choices(),
-        discipline=discipline,
-        title_level=level,
+        discipline=chosen.get("discipline") or "",
+        title_level=chosen.get("title_level") or "",
         title_levels=TitleLevel.choices,
     )
     return render(request, "experts/expert_pool.html", context)

@@ -18,13 +18,9 @@ def _empty_cache():
     it then rolled back) is not another's."""
     from django.core.cache import cache
 
-    from experts import search
-
     cache.clear()
-    search._found.clear()  # 专家库's kept searches
     yield
     cache.clear()
-    search._found.clear()
 
 
 @pytest.fixture

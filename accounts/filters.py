@@ -1,0 +1,17 @@
+"""The filters of 单位注册审核 over units_for(user): portal.filters tells how."""
+
+import django_filters
+
+from accounts.choices import UnitStatus
+from portal.filters import ListFilterSet, contains_any, status_filter
+
+
+class UnitFilter(ListFilterSet):
+    """q: 单位名称, 统一社会信用代码 or 联系人; status: the tab."""
+
+    STATUSES = UnitStatus.choices
+    status = status_filter(STATUSES)
+    q = django_filters.CharFilter(method="filter_q", label="搜索")
+
+    def filter_q(self, queryset, name, value):
+        return contains_any(queryset, value, ["name", "credit_code", "contact_name"])

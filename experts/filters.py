@@ -1,0 +1,63 @@
+"""The filters of the lists of applications (专家审核, 专家库, 用户账号管理), for every list,
+export and extraction that starts from applications_for(user): portal.filters tells how."""
+
+import django_filters
+
+from experts import search
+from experts.choices import TitleLevel
+from experts.models import ApplicationStatus
+from experts.selectors import discipline_choices
+from portal.filters import ListFilterSet, contains_any, status_filter
+
+
+class ApplicationFilter(ListFilterSet):
+    """q: the search box (姓名, 工作单位, 职称, 现从事专业, 专业领域: experts.search);
+    discipline: 专业领域; title_level: 职称级别; status: the tab."""
+
+    STATUSES = ApplicationStatus.choices
+    # A common term may be searched along the list's order index (experts.search.matching):
+    # only 专家库's index carries the search text, and it holds no other filter's column.
+    WALK_COMMON_TERMS = False
+
+    status = status_filter(STATUSES)
+    q = django_filters.CharFilter(method="filter_q", label="搜索")
+    discipline = django_filters.ChoiceFilter(
+        choices=discipline_choices, field_name="disciplines", label="专业领域"
+    )
+    title_level = django_filters.ChoiceFilter(choices=TitleLevel.choices, label="职称级别")
+
+    def filter_q(self, queryset, name, value):
+        data = self.form.cleaned_data
+        common = (
+            self.WALK_COMMON_TERMS
+            and not (data.get("discipline") or data.get("title_level"))
+            and search.is_common(value, queryset.db)
+        )
+        self.count_in_order = common
+        return search.matching(queryset, value, common=common)
+
+
+class QueueFilter(ApplicationFilter):
+    """专家审核: every status but 草稿 (drafts are the applicants' business)."""
+
+    STATUSES = [c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT]
+    status = status_filter(STATUSES)
+
+
+class PoolFilter(ApplicationFilter):
+    """专家库: approved applications."""
+
+    STATUSES = [(ApplicationStatus.APPROVED.value, ApplicationStatus.APPROVED.label)]
+    WALK_COMMON_TERMS = True
+    status = status_filter(STATUSES)
+
+
+class PeopleFilter(ListFilterSet):
+    """用户账号管理: one unit's people; q looks in 姓名, 用户名 and 职称."""
+
+    STATUSES = ApplicationStatus.choices
+    status = status_filter(STATUSES)
+    q = django_filters.CharFilter(method="filter_q", label="搜索")
+
+    def filter_q(self, queryset, name, value):
+        return contains_any(queryset, value, ["user__real_name", "user__username", "title"])
