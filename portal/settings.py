@@ -160,8 +160,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 # The client's address as our own server or proxy saw it; a client cannot change its count by
-# sending an X-Forwarded-For of its own (accounts.middleware.client_ip).
-AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+# sending an X-Forwarded-For of its own (portal.network.client_ip).
+AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
