@@ -9,8 +9,8 @@ from accounts.permissions import is_approved_unit_account, is_unit_account_of
 from experts import search
 from experts.models import ExpertApplication
 from experts.services import open_application
-from experts.sms.outbox import queue_sms, shorten
 from portal.workflow import WorkflowError, fire
+from sms.outbox import queue_sms, shorten
 
 
 def register_unit(unit: Unit, *, username: str, password: str) -> User:

@@ -80,7 +80,7 @@ def main() -> None:
         "FIELD_HMAC_KEY": "bench-only-hmac-key",
         "ALLOWED_HOSTS": HOST,
         "BEHIND_TLS_PROXY": "true",
-        "SMS_BACKEND": "experts.sms.console.ConsoleBackend",
+        "SMS_BACKEND": "sms.backends.console.ConsoleBackend",
         "PRIVATE_MEDIA_ROOT": str(workdir / "private"),
         "STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",

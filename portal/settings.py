@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "experts",
     "audit",
+    "sms",
 ]
 
 MIDDLEWARE = [
@@ -266,7 +267,7 @@ if not FIELD_ENCRYPTION_KEYS or not FIELD_HMAC_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and FIELD_HMAC_KEY must be set.")
 
 # SMS: a backend class, like EMAIL_BACKEND. Console prints; Twilio sends for real.
-SMS_BACKEND = env.str("SMS_BACKEND", default="experts.sms.console.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.ConsoleBackend")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
