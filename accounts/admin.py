@@ -3,12 +3,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 
-from accounts import services
+from accounts import services, signals
 from accounts.choices import UnitStatus, UserKind
 from accounts.forms import UnitAdminForm
 from accounts.models import Unit, UnitTransition, User
 from accounts.validators import display_mobile, mask, mask_id_number
-from experts.models import IN_REVIEW
 from portal.admin import (
     HistoryAdmin,
     ServiceTransitionAdmin,
@@ -19,19 +18,16 @@ from portal.admin import (
 
 class UserChangeForm(BaseUserChangeForm):
     def clean_unit(self):
-        """An applicant moves only to an approved unit, and never while under review: the
-        application would land in another unit's queue mid-decision."""
+        """An applicant moves only to an approved unit, and only when no receiver of
+        `applicant_moving` refuses (experts: never while under review, or the application
+        would land in another unit's queue mid-decision)."""
         unit = self.cleaned_data["unit"]
         user = self.instance
         if user.kind != UserKind.APPLICANT or unit is None or unit.pk == user.unit_id:
             return unit
         if unit.status != UnitStatus.APPROVED:
             raise forms.ValidationError("个人账号只能调入已通过审核的单位。")
-        application = getattr(user, "application", None)
-        if application is not None and application.status in IN_REVIEW:
-            raise forms.ValidationError(
-                f"该申请人的专家状态为「{application.get_status_display()}」，审核完成前不能更换单位。"
-            )
+        signals.applicant_moving.send(sender=User, user=user, unit=unit)
         return unit
 
 

@@ -21,17 +21,6 @@ LOGGED_IN_AT = "portal_logged_in_at"
 REFRESHED_AT = "portal_refreshed_at"
 
 
-def client_ip(request) -> str:
-    """The address lockouts count against: the last hop our own proxy saw, never a value the
-    client could set. Without a proxy that is REMOTE_ADDR."""
-    if settings.BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the address it saw; anything before it came from the client.
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @receiver(user_logged_in)
 def _remember_login_time(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):

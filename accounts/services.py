@@ -4,13 +4,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import signals
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import is_approved_unit_account, is_unit_account_of
-from experts import search
-from experts.models import ExpertApplication
-from experts.services import open_application
-from experts.sms.outbox import queue_sms, shorten
 from portal.workflow import WorkflowError, fire
+from sms.outbox import queue_sms, shorten
 
 
 def register_unit(unit: Unit, *, username: str, password: str) -> User:
@@ -24,7 +22,8 @@ def register_unit(unit: Unit, *, username: str, password: str) -> User:
 
 
 def register_individual(user: User, *, password: str) -> User:
-    """Save a new applicant under an approved unit, with an empty application (信息未填写)."""
+    """Save a new applicant under an approved unit. Receivers of `applicant_registered` (experts
+    opens their empty application, 信息未填写) run in the same transaction."""
     with transaction.atomic():
         # The form offered approved units only; check again under a lock, so that a unit whose
         # approval an operator reverses in admin meanwhile is not chosen.
@@ -34,7 +33,7 @@ def register_individual(user: User, *, password: str) -> User:
         user.kind = User.Kind.APPLICANT
         user.set_password(password)
         user.save()
-        open_application(user)
+        signals.applicant_registered.send(sender=User, user=user)
     return user
 
 
@@ -96,12 +95,12 @@ def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> U
 
 
 def unit_changed(unit: Unit, changed_fields) -> None:
-    """A renamed unit is found by its new name in the bureau's search."""
-    if "name" in changed_fields:
-        search.refresh(ExpertApplication.objects.filter(unit=unit))
+    """Tell other apps a unit's details changed (a renamed unit is searched by its new name).
+    Call it in the transaction that saved the unit."""
+    signals.unit_changed.send(sender=Unit, unit=unit, changed_fields=list(changed_fields))
 
 
 def user_changed(user: User, changed_fields) -> None:
-    """A renamed applicant, or one moved to another unit, is searched and listed as such."""
-    if {"real_name", "unit"} & set(changed_fields):
-        search.refresh(ExpertApplication.objects.filter(user=user))
+    """Tell other apps an account changed (a renamed applicant, or one moved to another unit,
+    is searched and listed as such). Call it in the transaction that saved the account."""
+    signals.account_changed.send(sender=User, user=user, changed_fields=list(changed_fields))

@@ -6,9 +6,9 @@ from contextvars import ContextVar
 
 from django.db import models
 
-from accounts.middleware import client_ip
 from accounts.permissions import role_label
 from audit.models import AuditEvent
+from portal.network import client_ip
 
 # Every event is also written to this logger as one JSON line, for shipping off the host
 # (syslog, journald, a log collector): see docs/audit.md.

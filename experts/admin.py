@@ -1,19 +1,11 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from accounts.validators import display_mobile, mask
 from experts import counts, search, services
 from experts.forms import ApplicationAdminForm
-from experts.models import (
-    ApplicationStatus,
-    ApplicationTransition,
-    Discipline,
-    ExpertApplication,
-    SMSMessage,
-)
-from experts.sms.outbox import Outcome, deliver, requeue
+from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
 from portal.admin import (
     HistoryAdmin,
-    ReadOnlyAdmin,
     ServiceTransitionAdmin,
     labelled_filter,
     transition_choices,
@@ -108,47 +100,3 @@ class DisciplineAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The bureau's fixed classification: applications and their search text refer to it.
         return False
-
-
-@admin.register(SMSMessage)
-class SMSMessageAdmin(ReadOnlyAdmin):
-    list_display = [
-        "masked_to",
-        "status",
-        "needs_check",
-        "attempts",
-        "created_at",
-        "sent_at",
-        "last_error",
-    ]
-    list_filter = ["status", "needs_check"]
-    fields = [
-        "masked_to",
-        "body",
-        "status",
-        "needs_check",
-        "attempts",
-        "last_error",
-        "provider_id",
-        "created_at",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description="手机号码")
-    def masked_to(self, message):
-        return mask(display_mobile(message.to), 3)
-
-    search_fields = ["to"]
-    actions = ["send_now"]
-
-    @admin.action(description="立即重新发送所选短信（含发送失败的）")
-    def send_now(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        requeue(ids)
-        sent = [deliver(pk) for pk in ids].count(Outcome.SENT)
-        self.message_user(
-            request,
-            f"已发送{sent}条，未发送{len(ids) - sent}条。已发送过的短信不会重发；"
-            "未发送的原因见“最近错误”。",
-            level=messages.INFO,
-        )

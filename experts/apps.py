@@ -6,4 +6,7 @@ class ExpertsConfig(AppConfig):
     verbose_name = "专家申请"
 
     def ready(self):
-        from experts import selectors  # noqa: F401  (its signal receivers)
+        from experts import (
+            receivers,  # noqa: F401  (accounts' signals)
+            selectors,  # noqa: F401  (its signal receivers)
+        )

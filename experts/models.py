@@ -3,7 +3,6 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
-from accounts.validators import display_mobile, mask
 from experts import permissions
 from experts.choices import (
     DEGREE_CHOICES,
@@ -281,33 +280,3 @@ class UnitStatusCount(models.Model):
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
 
 
-class SMSMessage(models.Model):
-    """The SMS outbox: written in the decision's transaction, sent after it commits."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "待发送"
-        SENDING = "sending", "发送中"
-        SENT = "sent", "已发送"
-        FAILED = "failed", "发送失败"
-
-    to = models.CharField("手机号码", max_length=20)
-    body = models.TextField("内容", max_length=500)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField("尝试次数", default=0)
-    last_error = models.TextField("最近错误", blank=True)
-    provider_id = models.CharField("服务商消息编号", max_length=64, blank=True)
-    # An earlier attempt got no answer: ask the provider whether it went out before resending.
-    needs_check = models.BooleanField("待核实是否已发送", default=False)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    next_attempt_at = models.DateTimeField("下次尝试时间", auto_now_add=True)
-    claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "短信"
-        verbose_name_plural = "短信发送队列"
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"短信 #{self.pk}（{mask(display_mobile(self.to), 3)}）"

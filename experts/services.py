@@ -17,8 +17,8 @@ from accounts.validators import resident_id_facts
 from experts import counts, search
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.permissions import is_owner
-from experts.sms.outbox import queue_sms, shorten
 from portal.workflow import WorkflowError, fire
+from sms.outbox import queue_sms, shorten
 
 # Fields the applicant must fill before 提交; 行政职务, 所在部门 and 办公电话 may stay empty.
 REQUIRED_FOR_SUBMISSION = (

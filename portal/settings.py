@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "experts",
     "audit",
+    "sms",
 ]
 
 MIDDLEWARE = [
@@ -152,8 +153,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 # The client's address as our own server or proxy saw it; a client cannot change its count by
-# sending an X-Forwarded-For of its own (accounts.middleware.client_ip).
-AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+# sending an X-Forwarded-For of its own (portal.network.client_ip).
+AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -259,7 +260,7 @@ if not FIELD_ENCRYPTION_KEYS or not FIELD_HMAC_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and FIELD_HMAC_KEY must be set.")
 
 # SMS: a backend class, like EMAIL_BACKEND. Console prints; Twilio sends for real.
-SMS_BACKEND = env.str("SMS_BACKEND", default="experts.sms.console.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.ConsoleBackend")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")

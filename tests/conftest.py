@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import UnitStatus
-from experts.sms import locmem
+from sms.backends import locmem
 from tests import factories
 
 

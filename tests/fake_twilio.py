@@ -248,7 +248,7 @@ def fake_twilio(settings, monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     server = FakeTwilio()
     server.start()
-    settings.SMS_BACKEND = "experts.sms.twilio.TwilioBackend"
+    settings.SMS_BACKEND = "sms.backends.twilio.TwilioBackend"
     settings.TWILIO_ACCOUNT_SID = server.account_sid
     settings.TWILIO_AUTH_TOKEN = server.auth_token
     settings.TWILIO_FROM_NUMBER = FROM_NUMBER

@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 # Keys for the test database only; a deployment sets its own (see .env.example).
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
 os.environ.setdefault("FIELD_HMAC_KEY", "tests-only-hmac-key")
-os.environ.setdefault("SMS_BACKEND", "experts.sms.locmem.LocmemBackend")
+os.environ.setdefault("SMS_BACKEND", "sms.backends.locmem.LocmemBackend")
 os.environ.setdefault(
     "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

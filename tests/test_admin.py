@@ -6,7 +6,8 @@ from django.contrib.admin.sites import site
 from django.urls import reverse
 
 from accounts.models import Unit, UnitStatus, UnitTransition, User
-from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_admin_approves_a_unit_through_the_service(
 
 
 def test_history_and_outbox_cannot_be_changed_in_admin(client, operator):
-    for name in ["experts_applicationtransition", "accounts_unittransition", "experts_smsmessage"]:
+    for name in ["experts_applicationtransition", "accounts_unittransition", "sms_smsmessage"]:
         assert client.get(reverse(f"admin:{name}_add")).status_code == 403
         assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
 
@@ -161,13 +162,13 @@ def test_an_admin_save_does_not_undo_a_decision_made_meanwhile(client, operator,
 
 
 def test_operator_can_resend_a_failed_sms(client, operator):
-    from experts.sms import locmem
+    from sms.backends import locmem
 
     message = SMSMessage.objects.create(
         to="+8613812345678", body="【测试】您好", status=SMSMessage.Status.FAILED
     )
     response = client.post(
-        reverse("admin:experts_smsmessage_changelist"),
+        reverse("admin:sms_smsmessage_changelist"),
         {"action": "send_now", "_selected_action": [message.pk]},
         follow=True,
     )

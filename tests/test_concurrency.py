@@ -27,9 +27,10 @@ from django.test import Client
 from django.urls import reverse
 
 from experts import counts
-from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
-from experts.sms import locmem
-from experts.sms.outbox import send_due
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.backends import locmem
+from sms.models import SMSMessage
+from sms.outbox import send_due
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -347,7 +348,7 @@ def test_double_clicked_submit_submits_once(reference_data, unit):
 
 
 def test_two_senders_racing_send_due_send_each_message_once(reference_data, settings):
-    settings.SMS_BACKEND = "experts.sms.locmem.LocmemBackend"
+    settings.SMS_BACKEND = "sms.backends.locmem.LocmemBackend"
     queued = [
         SMSMessage.objects.create(to=f"+86139{n:08d}", body=f"【测试】第{n}条通知")
         for n in range(30)

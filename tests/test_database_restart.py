@@ -61,7 +61,7 @@ def portal_server(tmp_path):
         "STATIC_ROOT": str(tmp_path / "static"),
         "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        "SMS_BACKEND": "experts.sms.console.ConsoleBackend",
+        "SMS_BACKEND": "sms.backends.console.ConsoleBackend",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from experts import services
-from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -32,8 +32,8 @@ from experts.models import (
     ApplicationStatus,
     ApplicationTransition,
     ExpertApplication,
-    SMSMessage,
 )
+from sms.models import SMSMessage
 from tests import factories
 
 S = ApplicationStatus

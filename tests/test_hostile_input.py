@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.validators import clean_mobile
-from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from accounts.validators import display_mobile
 from experts import services
-from experts.models import ExpertApplication, SMSMessage
+from experts.models import ExpertApplication
+from sms.models import SMSMessage
 from tests.test_access_table import ROLES, TABLE, admin_urls, build_world
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def pages_for(world, role):
         yield "admin", reverse("admin:accounts_user_change", args=[application.user_id])
         yield "admin", reverse("admin:experts_expertapplication_change", args=[application.pk])
         for message in SMSMessage.objects.all():
-            yield "admin", reverse("admin:experts_smsmessage_change", args=[message.pk])
+            yield "admin", reverse("admin:sms_smsmessage_change", args=[message.pk])
 
 
 @pytest.fixture

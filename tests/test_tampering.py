@@ -18,7 +18,8 @@ from django.urls import reverse
 from accounts.models import Unit, UnitStatus, UnitTransition, User
 from accounts.permissions import BUREAU_GROUP, role_label
 from experts import services
-from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Unit, UnitStatus, User
-from experts.models import ApplicationStatus, SMSMessage
-from experts.sms import locmem
+from experts.models import ApplicationStatus
+from sms.backends import locmem
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Unit, UnitStatus
-from experts.models import SMSMessage
+from sms.models import SMSMessage
 from tests import factories
 from tests.matrix import Action, Outcome, assert_answer
 

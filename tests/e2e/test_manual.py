@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Unit, UnitStatus
-from experts.models import ApplicationStatus, SMSMessage
+from experts.models import ApplicationStatus
+from sms.models import SMSMessage
 from tests import factories
 
 # A live server needs committed data, so these tests commit and the database is emptied after

@@ -17,7 +17,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import UnitStatus
-from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.models import SMSMessage
 from tests import factories
 from tests.matrix import Action, Outcome, assert_answer
 

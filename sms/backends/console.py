@@ -1,7 +1,7 @@
 import itertools
 import sys
 
-from experts.sms import BaseBackend
+from sms.backends import BaseBackend
 
 _ids = itertools.count(1)
 

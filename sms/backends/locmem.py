@@ -1,6 +1,6 @@
 import itertools
 
-from experts.sms import BaseBackend
+from sms.backends import BaseBackend
 
 # Messages sent in this process, for tests to read (like django.core.mail.outbox).
 outbox: list[tuple[str, str]] = []

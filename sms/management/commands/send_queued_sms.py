@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from experts.sms.outbox import send_due
+from sms.outbox import send_due
 
 logger = logging.getLogger(__name__)
 

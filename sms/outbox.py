@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from experts.models import SMSMessage
-from experts.sms import SMSError, get_backend
+from sms.backends import SMSError, get_backend
+from sms.models import SMSMessage
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,12 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
-from experts.models import ApplicationStatus, ExpertApplication, SMSMessage
+from experts.models import ApplicationStatus, ExpertApplication
 from experts.services import approve_application, reject_application
-from experts.sms import BaseBackend, SMSError, get_backend
-from experts.sms.outbox import Outcome, deliver, send_due
-from experts.sms.twilio import TwilioBackend
+from sms.backends import BaseBackend, SMSError, get_backend
+from sms.backends.twilio import TwilioBackend
+from sms.models import SMSMessage
+from sms.outbox import Outcome, deliver, send_due
 from tests.factories import make_applicant
 from tests.fake_twilio import FROM_NUMBER, fake_twilio, unused_port
 
@@ -467,7 +468,7 @@ class UnsureBackend(BaseBackend):
 def test_an_unsure_send_is_left_for_an_operator_when_the_provider_cannot_be_asked(
     settings, unit, reviewer, django_capture_on_commit_callbacks
 ):
-    settings.SMS_BACKEND = "tests.experts.test_sms.UnsureBackend"
+    settings.SMS_BACKEND = "tests.sms.test_sms.UnsureBackend"
     approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
     message = SMSMessage.objects.get()
     assert (message.status, message.needs_check) == (SMSMessage.Status.FAILED, True)

@@ -9,7 +9,7 @@ from twilio.base.exceptions import (
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from experts.sms import BaseBackend, SMSError
+from sms.backends import BaseBackend, SMSError
 
 # Twilio error codes about the number itself: sending again cannot succeed.
 # 21211 invalid 'To', 21214 not reachable, 21408 region not enabled, 21610 unsubscribed,

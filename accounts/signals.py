@@ -1,0 +1,21 @@
+"""What accounts tells other apps, without importing them: experts listens (experts.receivers).
+
+Django's signals are synchronous: a receiver runs in the sender's transaction, so what it
+writes commits or rolls back with the account change that caused it, and an exception it
+raises reaches the sender.
+"""
+
+from django.dispatch import Signal
+
+# A person registered as an applicant, in register_individual's transaction. Arguments: user.
+applicant_registered = Signal()
+
+# A unit's details were saved (by the unit itself or in admin). Arguments: unit, changed_fields.
+unit_changed = Signal()
+
+# An account's details were saved in admin. Arguments: user, changed_fields.
+account_changed = Signal()
+
+# A form is about to move an applicant to another unit. Arguments: user, unit. A receiver
+# refuses the move by raising django.core.exceptions.ValidationError with the reason.
+applicant_moving = Signal()
