@@ -278,5 +278,3 @@ class UnitStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
-
-
