@@ -62,14 +62,14 @@ class FakeTwilio:
         self.accepted: list[dict] = []  # every message Twilio would have sent, listed by GET
         self.received = threading.Event()  # set when any request has been recorded
         self.release = threading.Event()  # lets "hang" and "hold" requests finish
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
         # Non-daemon handler threads are tracked, so server_close() waits for them: no handler
         # outlives its test.
-        self._server.daemon_threads = False
+        self.server.daemon_threads = False
         # A short poll interval: shutdown() waits for the serving loop's next poll.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
             kwargs={"poll_interval": 0.01},
             name="fake-twilio",
             daemon=True,
@@ -77,7 +77,7 @@ class FakeTwilio:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
     @property
@@ -90,26 +90,26 @@ class FakeTwilio:
         self.mode = mode
 
     def start(self) -> None:
-        self._thread.start()
+        self.thread.start()
 
     def stop(self) -> None:
         # Free handlers stuck in "hang"/"hold" first: server_close() joins the handler threads.
         self.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
 
     @property
     def posts(self) -> list[RecordedRequest]:
         """The send requests, without the message-list look-ups."""
         return [request for request in self.requests if request.method == "POST"]
 
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
+    def record(self, request: RecordedRequest) -> None:
+        with self.lock:
             self.requests.append(request)
         self.received.set()
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         # HTTP/1.0 (the default): one request per connection, so no idle keep-alive
@@ -120,13 +120,13 @@ class FakeTwilio:
                 raw = self.rfile.read(length).decode()
                 form = {key: values[-1] for key, values in parse_qs(raw).items()}
                 user, password = _basic_auth(self.headers.get("Authorization", ""))
-                fake._record(RecordedRequest("POST", self.path, form, user, password))
+                fake.record(RecordedRequest("POST", self.path, form, user, password))
 
                 if (user, password) != (fake.account_sid, fake.auth_token):
-                    self._reply(401, _error(20003, "Authenticate", 401))
+                    self.reply(401, _error(20003, "Authenticate", 401))
                     return
                 if self.path != fake.messages_path:
-                    self._reply(404, _error(20404, "The requested resource was not found", 404))
+                    self.reply(404, _error(20404, "The requested resource was not found", 404))
                     return
 
                 mode = fake.mode
@@ -134,7 +134,7 @@ class FakeTwilio:
                     self.close_connection = True  # nothing accepted, nothing answered
                     return
                 if mode == "hang":
-                    with fake._lock:  # Twilio took the message; its answer never arrives
+                    with fake.lock:  # Twilio took the message; its answer never arrives
                         fake.accepted.append(fake_message(fake.account_sid, form))
                     fake.release.wait(MAX_WAIT_SECONDS)
                     self.close_connection = True  # the client gave up long ago: say nothing
@@ -142,37 +142,37 @@ class FakeTwilio:
                 if mode == "hold":
                     fake.release.wait(MAX_WAIT_SECONDS)
                 if mode == "not_json":
-                    self._reply(200, "<html><body>网关维护中</body></html>")
+                    self.reply(200, "<html><body>网关维护中</body></html>")
                 elif mode == "error500":
-                    self._reply(500, _error(20500, "Internal Server Error", 500))
+                    self.reply(500, _error(20500, "Internal Server Error", 500))
                 elif mode == "invalid_number":
                     message = f"The 'To' number {form.get('To', '')} is not a valid phone number."
-                    self._reply(400, _error(21211, message, 400))
+                    self.reply(400, _error(21211, message, 400))
                 else:
                     message = fake_message(fake.account_sid, form)
-                    with fake._lock:
+                    with fake.lock:
                         fake.issued_sids.append(message["sid"])
                         fake.accepted.append(message)
-                    self._reply(201, message)
+                    self.reply(201, message)
 
             def do_GET(self):
                 """The message list, filtered by To, as Twilio's Messages.json answers it."""
                 user, password = _basic_auth(self.headers.get("Authorization", ""))
                 path, _, query = self.path.partition("?")
                 params = {key: values[-1] for key, values in parse_qs(query).items()}
-                fake._record(RecordedRequest("GET", self.path, params, user, password))
+                fake.record(RecordedRequest("GET", self.path, params, user, password))
                 if (user, password) != (fake.account_sid, fake.auth_token):
-                    self._reply(401, _error(20003, "Authenticate", 401))
+                    self.reply(401, _error(20003, "Authenticate", 401))
                     return
                 if path != fake.messages_path:
-                    self._reply(404, _error(20404, "The requested resource was not found", 404))
+                    self.reply(404, _error(20404, "The requested resource was not found", 404))
                     return
                 if fake.mode in ("error500", "hang", "drop"):
-                    self._reply(500, _error(20500, "Internal Server Error", 500))
+                    self.reply(500, _error(20500, "Internal Server Error", 500))
                     return
-                with fake._lock:
+                with fake.lock:
                     found = [m for m in fake.accepted if m["to"] == params.get("To")]
-                self._reply(
+                self.reply(
                     200,
                     {
                         "messages": found,
@@ -187,7 +187,7 @@ class FakeTwilio:
                     },
                 )
 
-            def _reply(self, status: int, payload: dict | str) -> None:
+            def reply(self, status: int, payload: dict | str) -> None:
                 body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                 try:
                     self.send_response(status)

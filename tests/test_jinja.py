@@ -104,10 +104,10 @@ def test_there_is_one_layout_and_every_page_extends_it():
         if name in documents or name.startswith("includes/"):
             continue
         assert path.read_text().startswith('{% extends "base.html" %}'), name
-    # Django templates are left for the admin's overrides and django-fsm's.
+    # Django templates are left for the admin's own overrides.
     django_dir = Path(settings.BASE_DIR) / "templates"
     folders = {path.relative_to(django_dir).parts[0] for path in django_dir.rglob("*.*")}
-    assert folders == {"admin", "django_fsm"}
+    assert folders == {"admin"}
     assert [engine["BACKEND"] for engine in settings.TEMPLATES] == [
         "django.template.backends.jinja2.Jinja2",
         "django.template.backends.django.DjangoTemplates",

@@ -126,6 +126,8 @@ def test_a_detail_page_reads_the_same_queries_however_long_its_history(client, u
         services.return_application(applicant.application, account, "请补充。")
         services.submit_application(applicant.application, applicant)
     assert len(queries()) == len(few)
-    # The session, the viewer, the application with its account and unit, the personal-data
-    # audit row, the history, the disciplines.
-    assert len(few) == 6, "\n".join(few)
+    # The session, the viewer with their unit, whether they are in the reviewers' group, their
+    # authenticator (django-otp's middleware for a reviewer, the second-factor check for a
+    # unit), the application with its account and unit, the personal-data audit row, the
+    # history, the disciplines.
+    assert len(few) == 8, "\n".join(few)

@@ -50,11 +50,11 @@ class Command(BaseCommand):
         if not (settings.DEBUG or force):
             # Known passwords, a superuser among them: never on a real server by accident.
             raise CommandError("演示账号只能在开发环境（DEBUG=true）中创建。")
-        admin = self._user("admin", kind=User.Kind.BUREAU)
+        admin = demo_user("admin", kind=User.Kind.BUREAU)
         admin.is_staff = admin.is_superuser = True
         admin.save()
 
-        reviewer = self._user("bureau", kind=User.Kind.BUREAU, real_name="周敏")
+        reviewer = demo_user("bureau", kind=User.Kind.BUREAU, real_name="周敏")
         reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
         for user in (admin, reviewer):
             # A known authenticator key, so the demo needs no phone: see demo_totp.
@@ -62,10 +62,10 @@ class Command(BaseCommand):
                 user=user, confirmed=True, defaults={"name": "演示", "key": DEMO_TOTP_KEY}
             )
 
-        approved = self._unit("unit", "武汉示范大学", credit_code("12420000441600000"))
+        approved = demo_unit("unit", "武汉示范大学", credit_code("12420000441600000"))
         if approved.status == UnitStatus.PENDING:
             services.approve_unit(approved, admin)
-        self._unit("unit2", "武汉待审科技有限公司", credit_code("91420100MA4K00000"))
+        demo_unit("unit2", "武汉待审科技有限公司", credit_code("91420100MA4K00000"))
 
         if not User.objects.filter(username="expert").exists():
             applicant = User(
@@ -94,27 +94,29 @@ class Command(BaseCommand):
             f"或在身份验证器中添加密钥 {DEMO_TOTP_BASE32}。"
         )
 
-    def _user(self, username: str, **fields) -> User:
-        user, created = User.objects.get_or_create(username=username, defaults=fields)
-        if created:
-            user.set_password(PASSWORD)
-            user.save()
-        return user
 
-    def _unit(self, username: str, name: str, code: str) -> Unit:
-        existing = Unit.objects.filter(credit_code=code).first()
-        if existing:
-            return existing
-        unit = Unit(
-            name=name,
-            credit_code=code,
-            nature=UnitNature.UNIVERSITY if "大学" in name else UnitNature.ENTERPRISE,
-            district="洪山区",
-            address="武汉市洪山区珞喻路1号",
-            contact_name="李华",
-            contact_mobile="+8613900139000",
-            email=f"{username}@example.com",
-            licence=licence_png(),
-        )
-        services.register_unit(unit, username=username, password=PASSWORD)
-        return unit
+def demo_user(username: str, **fields) -> User:
+    user, created = User.objects.get_or_create(username=username, defaults=fields)
+    if created:
+        user.set_password(PASSWORD)
+        user.save()
+    return user
+
+
+def demo_unit(username: str, name: str, code: str) -> Unit:
+    existing = Unit.objects.filter(credit_code=code).first()
+    if existing:
+        return existing
+    unit = Unit(
+        name=name,
+        credit_code=code,
+        nature=UnitNature.UNIVERSITY if "大学" in name else UnitNature.ENTERPRISE,
+        district="洪山区",
+        address="武汉市洪山区珞喻路1号",
+        contact_name="李华",
+        contact_mobile="+8613900139000",
+        email=f"{username}@example.com",
+        licence=licence_png(),
+    )
+    services.register_unit(unit, username=username, password=PASSWORD)
+    return unit
