@@ -1,9 +1,7 @@
 """The filters of 单位注册审核 over units_for(user): portal.filters tells how."""
 
-import django_filters
-
 from accounts.choices import UnitStatus
-from portal.filters import ListFilterSet, contains_any, status_filter
+from portal.filters import ListFilterSet, contains_filter, status_filter
 
 
 class UnitFilter(ListFilterSet):
@@ -11,7 +9,4 @@ class UnitFilter(ListFilterSet):
 
     STATUSES = UnitStatus.choices
     status = status_filter(STATUSES)
-    q = django_filters.CharFilter(method="filter_q", label="搜索")
-
-    def filter_q(self, queryset, name, value):
-        return contains_any(queryset, value, ["name", "credit_code", "contact_name"])
+    q = contains_filter("name", "credit_code", "contact_name")

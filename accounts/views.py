@@ -34,7 +34,7 @@ from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, i
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
-from portal.transitions import Action, TransitionView, empty_forms
+from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
 
@@ -259,11 +259,8 @@ def bureau_unit_detail(request, pk):
 
 
 # POST only; the action comes from the URL.
-bureau_unit_decide = TransitionView.as_view(
-    actions=UNIT_DECISIONS,
-    scope=units_for,
-    detail=_unit_detail,
-    detail_url="accounts:bureau_unit_detail",
+bureau_unit_decide = decisions(
+    UNIT_DECISIONS, units_for, _unit_detail, "accounts:bureau_unit_detail"
 )
 
 

@@ -7,7 +7,7 @@ from experts import search
 from experts.choices import TitleLevel
 from experts.models import ApplicationStatus
 from experts.selectors import discipline_choices
-from portal.filters import ListFilterSet, contains_any, status_filter
+from portal.filters import ListFilterSet, contains_filter, status_filter
 
 
 class ApplicationFilter(ListFilterSet):
@@ -57,7 +57,4 @@ class PeopleFilter(ListFilterSet):
 
     STATUSES = ApplicationStatus.choices
     status = status_filter(STATUSES)
-    q = django_filters.CharFilter(method="filter_q", label="搜索")
-
-    def filter_q(self, queryset, name, value):
-        return contains_any(queryset, value, ["user__real_name", "user__username", "title"])
+    q = contains_filter("user__real_name", "user__username", "title")

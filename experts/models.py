@@ -236,8 +236,8 @@ class ApplicationTransition(TransitionRecord):
 class StatusCount(models.Model):
     """How many applications are in each 专家状态, changed in the transaction that moves one.
 
-    The bureau's pages show these counts on every request; counting 100,000 rows each time
-    took 11 ms of the database's time even as an index-only scan. experts.counts keeps them."""
+    The bureau's pages show these counts on every request; counting every row each time costs
+    more than the rest of the page (docs/performance.md). experts.counts keeps them."""
 
     status = models.CharField(
         "专家状态", max_length=20, choices=ApplicationStatus.choices, unique=True
@@ -255,8 +255,8 @@ class StatusCount(models.Model):
 class UnitStatusCount(models.Model):
     """How many of one unit's applications are in each 专家状态, kept as StatusCount is.
 
-    用户账号管理 shows them on every request; counting a 5,000-person unit's rows took 0.5 ms
-    of the database's time, growing with the unit (docs/performance.md)."""
+    用户账号管理 shows them on every request; counting a unit's rows costs more the bigger the
+    unit (docs/performance.md)."""
 
     # No index of its own: the unique (unit, status) serves lookups by unit.
     unit = models.ForeignKey(

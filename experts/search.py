@@ -101,9 +101,8 @@ def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet
     match. Then the gram index, which finds every match before any is sorted, is not offered
     to the planner: walking the list's own ordered index and keeping matching rows finds a page
     sooner than the index and a sort (docs/performance.md). For a rare term that walk would
-    read the whole index, so it is never the default. Its plan does not depend on the term,
-    so it looks for the term with STRPOS, which PostgreSQL may prepare and plan once, instead
-    of a LIKE, which portal.postgresql plans for each term."""
+    read the whole index, so it is never the default. It looks for the term with STRPOS, which
+    no index serves, so that the planner keeps to the order's index."""
     term = normalise(term)
     if not term:
         return queryset

@@ -25,7 +25,7 @@ from experts.selectors import (
     with_columns,
 )
 from portal.filters import ALL
-from portal.transitions import Action, TransitionView, empty_forms
+from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
@@ -233,12 +233,7 @@ def unit_detail(request, pk):
 
 
 # POST only; the action comes from the URL (experts/urls.py).
-unit_decide = TransitionView.as_view(
-    actions=UNIT_DECISIONS,
-    scope=applications_for,
-    detail=_unit_detail,
-    detail_url="experts:unit_detail",
-)
+unit_decide = decisions(UNIT_DECISIONS, applications_for, _unit_detail, "experts:unit_detail")
 
 
 @role_required(is_bureau_reviewer)
@@ -263,11 +258,8 @@ def bureau_detail(request, pk):
     return _bureau_detail(request, get_object_or_404(applications_for(request.user), pk=pk))
 
 
-bureau_decide = TransitionView.as_view(
-    actions=BUREAU_DECISIONS,
-    scope=applications_for,
-    detail=_bureau_detail,
-    detail_url="experts:bureau_detail",
+bureau_decide = decisions(
+    BUREAU_DECISIONS, applications_for, _bureau_detail, "experts:bureau_detail"
 )
 
 

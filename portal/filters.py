@@ -28,6 +28,13 @@ def contains_any(queryset: QuerySet, term: str, fields) -> QuerySet:
     return queryset.filter(condition)
 
 
+def contains_filter(*fields: str) -> django_filters.CharFilter:
+    """A search box over a short list: rows with the term in any of `fields`."""
+    return django_filters.CharFilter(
+        method=lambda queryset, name, value: contains_any(queryset, value, fields), label="搜索"
+    )
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list's filters: `status` picks a tab (subclasses declare it with `status_filter`,
     and name the same choices in STATUSES); the others narrow every tab."""

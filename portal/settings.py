@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware: the portal speaks Simplified Chinese only (LANGUAGE_CODE), whatever
-    # language a browser asks for; the middleware cost 2-3 % of a page choosing it every time.
+    # language a browser asks for, so nothing needs choosing on every request.
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

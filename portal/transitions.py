@@ -79,3 +79,10 @@ class TransitionView(View):
             success=row.success.format(obj=obj),
         )
         return redirect(self.detail_url, pk=obj.pk)
+
+
+def decisions(actions: Mapping[str, Action], scope, detail, detail_url: str):
+    """The TransitionView of one detail page (see TransitionView for the arguments)."""
+    return TransitionView.as_view(
+        actions=actions, scope=scope, detail=detail, detail_url=detail_url
+    )
