@@ -125,8 +125,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # 专家库's order index carries the search text on PostgreSQL only (experts.search); SQLite
     # builds it without, and its search scans the column anyway.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-# PostgreSQL runs on Django's stock backend and its defaults: values are bound on the client and
-# nothing is prepared, so that every search is planned for its own term (docs/performance.md).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's stock backend. By default values are bound on the client and nothing is
+    # prepared. DATABASE_PREPARE_THRESHOLD=N (psycopg's documented options) prepares a query a
+    # connection has run N times and plans it once, with its generic plan: faster pages, but a
+    # migration that changes a column's type breaks such queries on workers that were serving
+    # while it ran, until they restart (docs/deployment.md, docs/performance.md).
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=0)
+    if prepare_threshold:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=prepare_threshold,
+            options="-c plan_cache_mode=force_generic_plan",
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -99,3 +99,11 @@ def test_postgresql_runs_on_djangos_own_backend_and_defaults():
     assert database_options(DATABASE_URL="sqlite:////tmp/x.sqlite3").startswith(
         "django.db.backends.sqlite3"
     )
+
+
+def test_prepared_statements_are_a_documented_opt_in():
+    url = "postgres://portal@db.example:5432/portal"
+    assert database_options(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="5") == (
+        "django.db.backends.postgresql [('options', '-c plan_cache_mode=force_generic_plan'), "
+        "('prepare_threshold', 5), ('server_side_binding', True)]"
+    )
