@@ -11,8 +11,6 @@ from accounts.validators import display_mobile, mask, mask_id_number
 from portal.admin import (
     HistoryAdmin,
     ServiceTransitionAdmin,
-    labelled_filter,
-    transition_choices,
 )
 
 
@@ -83,18 +81,5 @@ class UnitAdmin(ServiceTransitionAdmin):
 
 @admin.register(UnitTransition)
 class UnitTransitionAdmin(HistoryAdmin):
-    list_display = [
-        "unit",
-        "action_label",
-        "from_label",
-        "to_label",
-        "actor",
-        "actor_role",
-        "created_at",
-    ]
-    list_filter = [
-        labelled_filter("action", "操作", transition_choices(Unit)),
-        labelled_filter("to_status", "新状态", UnitStatus.choices),
-    ]
     search_fields = ["unit__name", "actor__username"]
     list_select_related = ["unit", "actor"]

@@ -140,16 +140,11 @@ class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
         return cleaned
 
 
-class UnitProfileForm(PortalFormMixin, forms.ModelForm):
-    """信息更改: what an approved unit completes and keeps up to date."""
-
-    website = forms.URLField(
-        label="单位网址", max_length=200, required=False, assume_scheme="https"
-    )
-
-    class Meta:
-        model = Unit
-        fields = [
+# 信息更改's sections, in the order the unit fills them.
+PROFILE_SECTIONS = [
+    (
+        "单位信息",
+        [
             "nature",
             "district",
             "address",
@@ -157,30 +152,28 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
             "office_phone",
             "postcode",
             "website",
-            "contact_name",
-            "contact_mobile",
-            "email",
-            "introduction",
-        ]
+        ],
+    ),
+    ("联系人", ["contact_name", "contact_mobile", "email"]),
+    ("单位简介", ["introduction"]),
+]
+
+
+class UnitProfileForm(PortalFormMixin, forms.ModelForm):
+    """信息更改: what an approved unit completes and keeps up to date."""
+
+    website = forms.URLField(
+        label="单位网址", max_length=200, required=False, assume_scheme="https"
+    )
+
+    fieldsets = PROFILE_SECTIONS
+
+    class Meta:
+        model = Unit
+        fields = [name for _, names in PROFILE_SECTIONS for name in names]
         widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"contact_mobile": MobileField}
 
-    fieldsets = [
-        (
-            "单位信息",
-            [
-                "nature",
-                "district",
-                "address",
-                "legal_representative",
-                "office_phone",
-                "postcode",
-                "website",
-            ],
-        ),
-        ("联系人", ["contact_name", "contact_mobile", "email"]),
-        ("单位简介", ["introduction"]),
-    ]
     wide_fields = {"address", "introduction"}
 
     def __init__(self, *args, **kwargs):

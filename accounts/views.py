@@ -134,6 +134,18 @@ def unit_home(request):
     return render(request, "accounts/unit_home.html", {"unit": unit, "reason": reason})
 
 
+def saved(request, form, service, success: str) -> bool:
+    """Whether a POSTed unit form was valid and `service(unit, actor, changed_fields)` took it
+    (the person is told either way: portal.views.perform)."""
+    return (
+        request.method == "POST"
+        and form.is_valid()
+        and perform(
+            request, service, form.instance, request.user, form.changed_data, success=success
+        )
+    )
+
+
 @role_required(is_unit_account)
 def unit_resubmit(request):
     """A 未通过 unit corrects its details and submits them for review again."""
@@ -145,18 +157,7 @@ def unit_resubmit(request):
         )
         return redirect("accounts:unit_home")
     form = UnitDetailsForm(*posted(request), instance=unit)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and perform(
-            request,
-            services.resubmit_unit,
-            form.instance,
-            request.user,
-            form.changed_data,
-            success="已重新提交，请等待科技局审核。",
-        )
-    ):
+    if saved(request, form, services.resubmit_unit, "已重新提交，请等待科技局审核。"):
         return redirect("accounts:unit_home")
     ask_to_reselect_licence(request, form)
     return render(request, "accounts/unit_resubmit.html", {"form": form, "unit": unit})
@@ -167,18 +168,7 @@ def unit_profile(request):
     """信息更改: the approved unit completes its details and saves (保存)."""
     unit = request.user.unit
     form = UnitProfileForm(*posted(request), instance=unit)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and perform(
-            request,
-            services.update_unit_profile,
-            form.instance,
-            request.user,
-            form.changed_data,
-            success="单位信息已保存。",
-        )
-    ):
+    if saved(request, form, services.update_unit_profile, "单位信息已保存。"):
         return redirect("accounts:unit_profile")
     return render(request, "accounts/unit_profile.html", {"form": form, "unit": unit})
 

@@ -3,12 +3,10 @@ from django.contrib import admin
 from accounts.validators import display_mobile, mask
 from experts import counts, search, services
 from experts.forms import ApplicationAdminForm
-from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
+from experts.models import ApplicationTransition, Discipline, ExpertApplication
 from portal.admin import (
     HistoryAdmin,
     ServiceTransitionAdmin,
-    labelled_filter,
-    transition_choices,
 )
 
 
@@ -71,19 +69,6 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
 
 @admin.register(ApplicationTransition)
 class ApplicationTransitionAdmin(HistoryAdmin):
-    list_display = [
-        "application",
-        "action_label",
-        "from_label",
-        "to_label",
-        "actor",
-        "actor_role",
-        "created_at",
-    ]
-    list_filter = [
-        labelled_filter("action", "操作", transition_choices(ExpertApplication)),
-        labelled_filter("to_status", "新状态", ApplicationStatus.choices),
-    ]
     search_fields = ["application__user__real_name", "actor__username"]
     list_select_related = ["application__user", "actor"]
 

@@ -192,7 +192,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class HistoryAdmin(ReadOnlyAdmin):
-    """Transition records, shown with the manual's words instead of codes."""
+    """Transition records (accounts.models.TransitionRecord), shown with the manual's words
+    instead of codes: the object, what was done, from which state to which, by whom, when."""
+
+    def get_list_display(self, request):
+        return [
+            self.model.subject_field,
+            "action_label",
+            "from_label",
+            "to_label",
+            "actor",
+            "actor_role",
+            "created_at",
+        ]
+
+    def get_list_filter(self, request):
+        subject = self.model.subject_model()
+        return [
+            labelled_filter("action", "操作", transition_choices(subject)),
+            labelled_filter("to_status", "新状态", subject._meta.get_field("status").choices),
+        ]
 
     @admin.display(description="操作")
     def action_label(self, record):
