@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Unit, UnitStatus, UnitTransition, User
 from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
 from sms.models import SMSMessage
+from sms.outbox import send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,7 @@ def test_admin_approve_goes_through_the_service(
     data["_fsm_transition_to"] = "approve"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
+    send_due()  # the SMS worker's pass: the request only queued the message
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
