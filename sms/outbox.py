@@ -118,10 +118,14 @@ def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
 
 
 def requeue(message_ids) -> int:
-    """Queue failed or waiting messages to be sent at once (an operator's decision in admin)."""
-    return SMSMessage.objects.filter(
+    """Queue failed or waiting messages for the worker to send at once (an operator's decision
+    in admin); returns how many were queued."""
+    queued = SMSMessage.objects.filter(
         pk__in=message_ids, status__in=[SMSMessage.Status.FAILED, SMSMessage.Status.QUEUED]
     ).update(status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None)
+    if queued:
+        notify_worker()
+    return queued
 
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:

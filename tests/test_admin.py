@@ -175,9 +175,13 @@ def test_operator_can_resend_a_failed_sms(client, operator):
         follow=True,
     )
     message.refresh_from_db()
+    assert message.status == SMSMessage.Status.QUEUED  # the request does not send it
+    assert locmem.outbox == []
+    assert "已将1条短信重新排队" in response.content.decode()
+    assert send_due()["sent"] == 1  # the worker's pass does
+    message.refresh_from_db()
     assert message.status == SMSMessage.Status.SENT
     assert locmem.outbox == [("+8613812345678", "【测试】您好")]
-    assert "已发送1条" in response.content.decode()
 
 
 def test_operator_cannot_move_an_applicant_under_review_or_to_an_unapproved_unit(

@@ -207,7 +207,7 @@ def test_whole_manual_from_unit_registration_to_approval_sms(
         response = bureau.post(
             reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""}, follow=True
         )
-    assert "审核通过，已短信通知申请人" in text(response)
+    assert "审核通过，短信通知将在几秒内发给申请人" in text(response)
     send_due()  # the SMS worker's pass
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
