@@ -217,13 +217,13 @@ UNIT_DECISIONS = {
         is_bureau_reviewer,
         forms.Form,  # nothing to fill in
         services.approve_unit,
-        "已通过“{obj.name}”的注册申请，已短信通知联系人。",
+        "已通过“{obj.name}”的注册申请，短信通知将在几秒内发给联系人。",
     ),
     "reject": Action(
         is_bureau_reviewer,
         ReasonForm,
         services.reject_unit,
-        "已将“{obj.name}”的注册申请设为不通过，已短信通知联系人。",
+        "已将“{obj.name}”的注册申请设为不通过，短信通知将在几秒内发给联系人。",
     ),
 }
 

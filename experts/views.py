@@ -188,13 +188,13 @@ BUREAU_DECISIONS = {
         is_bureau_reviewer,
         CommentForm,
         services.approve_application,
-        "{obj.user.real_name}的专家申请已审核通过，已短信通知申请人。",
+        "{obj.user.real_name}的专家申请已审核通过，短信通知将在几秒内发给申请人。",
     ),
     "reject": Action(
         is_bureau_reviewer,
         ReasonForm,
         services.reject_application,
-        "{obj.user.real_name}的专家申请审核不通过，已短信通知申请人。",
+        "{obj.user.real_name}的专家申请审核不通过，短信通知将在几秒内发给申请人。",
     ),
 }
 

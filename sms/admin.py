@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from portal.admin import ReadOnlyAdmin
 from sms.models import SMSMessage
-from sms.outbox import Outcome, deliver, requeue
+from sms.outbox import requeue
 
 
 @admin.register(SMSMessage)
@@ -38,12 +38,12 @@ class SMSMessageAdmin(ReadOnlyAdmin):
 
     @admin.action(description="立即重新发送所选短信（含发送失败的）")
     def send_now(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        requeue(ids)
-        sent = [deliver(pk) for pk in ids].count(Outcome.SENT)
+        # Through the outbox, as a decision's SMS: the worker sends it, this request does not
+        # wait for the provider, and the claim keeps it to one send.
+        queued = requeue(list(queryset.values_list("pk", flat=True)))
         self.message_user(
             request,
-            f"已发送{sent}条，未发送{len(ids) - sent}条。已发送过的短信不会重发；"
-            "未发送的原因见“最近错误”。",
+            f"已将{queued}条短信重新排队，将在几秒内发出。已发送过的短信不会重发；"
+            "发送结果见“状态”和“最近错误”。",
             level=messages.INFO,
         )

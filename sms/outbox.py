@@ -1,7 +1,7 @@
-"""The SMS outbox: queue inside a decision's transaction, send only after it commits.
+"""The SMS outbox: queue inside a decision's transaction; the worker sends once it commits.
 
 A sender first claims a row with one conditional UPDATE (healthchecks' pattern), so two senders,
-or the after-commit hook and the retry command racing each other, never send one message twice.
+or two workers racing each other, never send one message twice.
 """
 
 import datetime
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sms.backends import SMSError, get_backend
 from sms.models import SMSMessage
+from sms.worker import notify_worker
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,14 @@ def backoff(attempts: int) -> datetime.timedelta:
 
 
 def queue_sms(to: str, body: str) -> SMSMessage:
-    """Write an outbox row in the caller's transaction and send it once that commits.
+    """Write an outbox row in the caller's transaction for the worker to send once it commits.
 
     Must be called inside transaction.atomic(): if the decision rolls back, so does the row,
-    and nothing is sent.
+    and nothing is sent. The request never talks to the SMS provider: the worker
+    (send_queued_sms --loop) does, woken by the notification (sms.worker) on PostgreSQL.
     """
     message = SMSMessage.objects.create(to=to, body=body)
-    transaction.on_commit(lambda: deliver(message.pk))
+    notify_worker()
     return message
 
 
@@ -116,10 +118,14 @@ def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
 
 
 def requeue(message_ids) -> int:
-    """Queue failed or waiting messages to be sent at once (an operator's decision in admin)."""
-    return SMSMessage.objects.filter(
+    """Queue failed or waiting messages for the worker to send at once (an operator's decision
+    in admin); returns how many were queued."""
+    queued = SMSMessage.objects.filter(
         pk__in=message_ids, status__in=[SMSMessage.Status.FAILED, SMSMessage.Status.QUEUED]
     ).update(status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None)
+    if queued:
+        notify_worker()
+    return queued
 
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Unit, UnitStatus, UnitTransition, User
 from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
 from sms.models import SMSMessage
+from sms.outbox import send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,7 @@ def test_admin_approve_goes_through_the_service(
     data["_fsm_transition_to"] = "approve"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
+    send_due()  # the SMS worker's pass: the request only queued the message
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
@@ -173,9 +175,13 @@ def test_operator_can_resend_a_failed_sms(client, operator):
         follow=True,
     )
     message.refresh_from_db()
+    assert message.status == SMSMessage.Status.QUEUED  # the request does not send it
+    assert locmem.outbox == []
+    assert "已将1条短信重新排队" in response.content.decode()
+    assert send_due()["sent"] == 1  # the worker's pass does
+    message.refresh_from_db()
     assert message.status == SMSMessage.Status.SENT
     assert locmem.outbox == [("+8613812345678", "【测试】您好")]
-    assert "已发送1条" in response.content.decode()
 
 
 def test_operator_cannot_move_an_applicant_under_review_or_to_an_unapproved_unit(

@@ -11,6 +11,7 @@ from accounts.models import Unit, UnitStatus, User
 from experts.models import ApplicationStatus
 from sms.backends import locmem
 from sms.models import SMSMessage
+from sms.outbox import send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,7 @@ def test_whole_manual_from_unit_registration_to_approval_sms(
     assert bureau.get(reverse("accounts:licence", args=[unit.pk])).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = bureau.post(reverse("accounts:bureau_unit_approve", args=[unit.pk]), follow=True)
+    send_due()  # the SMS worker's pass: the request only queued the message
     assert "已通过“武汉光谷研究院”的注册申请" in " ".join(messages_of(response))
     unit.refresh_from_db()
     assert unit.status == UnitStatus.APPROVED
@@ -205,7 +207,8 @@ def test_whole_manual_from_unit_registration_to_approval_sms(
         response = bureau.post(
             reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""}, follow=True
         )
-    assert "审核通过，已短信通知申请人" in text(response)
+    assert "审核通过，短信通知将在几秒内发给申请人" in text(response)
+    send_due()  # the SMS worker's pass
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
     to_applicant = SMSMessage.objects.filter(to="+8613812345678")
@@ -317,6 +320,7 @@ def test_rejected_unit_sees_reason_corrects_and_resubmits(
     assert bureau.post(reject_url, {"reason": ""}).status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
         bureau.post(reject_url, {"reason": "单位名称与营业执照不一致。"})
+    send_due()  # the SMS worker's pass
     unit.refresh_from_db()
     assert unit.status == UnitStatus.REJECTED
     assert "单位名称与营业执照不一致" in locmem.outbox[-1][1]

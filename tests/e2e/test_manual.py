@@ -165,7 +165,9 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     bureau.page.get_by_role("row", name="刘洋").get_by_role("link", name="审核").click()
     bureau.snap("expert-review")
     bureau.page.get_by_role("button", name="审核通过").click()
-    expect(bureau.page.get_by_role("alert").first).to_contain_text("审核通过，已短信通知申请人")
+    expect(bureau.page.get_by_role("alert").first).to_contain_text(
+        "审核通过，短信通知将在几秒内发给申请人"
+    )
     bureau.snap("expert-approved")
     p.reload()
     expect_status(person, "审核通过")
@@ -188,7 +190,9 @@ def test_rejection_then_revise_and_resubmit(journey):
     bureau.snap("reject-without-reason")
     bureau.page.get_by_label("理由").fill("主要业绩与成果缺少佐证材料。")
     bureau.page.get_by_role("button", name="审核不通过").click()
-    expect(bureau.page.get_by_role("alert").first).to_contain_text("审核不通过，已短信通知申请人")
+    expect(bureau.page.get_by_role("alert").first).to_contain_text(
+        "审核不通过，短信通知将在几秒内发给申请人"
+    )
     bureau.snap("rejected")
     assert SMSMessage.objects.filter(to=applicant.application.mobile).count() == 1
 

@@ -27,10 +27,11 @@ def pending_application(unit) -> ExpertApplication:
 
 
 def approve(application, reviewer, capture_on_commit) -> None:
-    # execute=True runs the on_commit hook (the send) inside the test's transaction.
-    with capture_on_commit(execute=True) as callbacks:
+    # The decision only queues the message (no send after commit); the worker's pass sends it.
+    with capture_on_commit(execute=True):
         approve_application(application, reviewer)
-    assert len(callbacks) == 1
+    assert SMSMessage.objects.filter(status=SMSMessage.Status.QUEUED).exists()
+    send_due()
 
 
 def retry_due_messages() -> str:
@@ -410,6 +411,7 @@ def test_decision_sms_bodies_have_no_url_and_no_id_number(
     approve(approved, reviewer, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         reject_application(rejected, reviewer, "研究方向与本次征集的专业领域不符。")
+    send_due()
 
     bodies = [r.form["Body"] for r in fake_twilio.requests]
     assert [r.form["To"] for r in fake_twilio.requests] == [approved.mobile, rejected.mobile]

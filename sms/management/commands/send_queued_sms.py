@@ -1,10 +1,10 @@
 import logging
-import time
 
 from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from sms.outbox import send_due
+from sms.worker import Waiter
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +17,15 @@ class Command(BaseCommand):
             "--loop",
             type=float,
             metavar="SECONDS",
-            help="keep running, looking for due messages every SECONDS (the worker's mode)",
+            help=(
+                "keep running (the worker's mode): on PostgreSQL woken as soon as a message is"
+                " queued, and looking for due retries at least every SECONDS; elsewhere polling"
+                " every second"
+            ),
         )
 
     def handle(self, *args, loop=None, **options):
+        waiter = Waiter()
         while True:
             if loop:
                 # As before each web request: drop a connection that broke (the database
@@ -43,4 +48,4 @@ class Command(BaseCommand):
                     self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
             if not loop:
                 return
-            time.sleep(loop)
+            waiter.wait(loop)
