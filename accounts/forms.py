@@ -82,6 +82,7 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         ("联系人", ["contact_name", "contact_mobile", "email"]),
     ]
     wide_fields = {"name", "address", "licence"}
+    fixed_length_fields = {"credit_code"}
 
     class Meta:
         model = Unit
@@ -283,7 +284,7 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
             raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
 
 
-class TwoFactorForm(forms.Form):
+class TwoFactorForm(PortalFormMixin, forms.Form):
     code = forms.CharField(
         label="验证码",
         max_length=6,
