@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -282,6 +282,10 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.unit_id and not user.unit.is_active:
             raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
+
+
+class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
+    """找回密码: Django's form, with the portal's wording for an over-long address."""
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):

@@ -27,6 +27,7 @@ def portal_forms():
         account_forms.CommentForm,
         account_forms.LoginForm,
         account_forms.AdminLoginForm,
+        account_forms.PortalPasswordResetForm,
         lambda data: expert_forms.ExpertApplicationForm(
             data, instance=ExpertApplication(user=applicant)
         ),
@@ -79,6 +80,13 @@ def test_messages_name_the_field_and_both_lengths():
     short = account_forms.TwoFactorForm({"code": "123"})
     assert not short.is_valid()
     assert short.errors["code"] == ["请输入6位验证码。"]  # its own wording is kept
+
+
+def test_the_password_reset_page_uses_the_portal_form(client, db):
+    response = client.post(reverse("accounts:password_reset"), {"email": "a" * 250 + "@x.cn"})
+    assert response.status_code == 200
+    assert not any(word in response.content.decode() for word in GENERIC)
+    assert "不能超过254字，当前255字" in response.content.decode()
 
 
 def test_a_refused_long_value_is_shown_cut_to_its_limit():
