@@ -48,6 +48,10 @@ class MobileField(forms.CharField):
         return clean_mobile(value) if value else ""
 
 
+# How far over its limit a refused value may be and still be shown back whole.
+SHOWN_BACK_FACTOR = 2
+
+
 def length_messages(field, *, fixed: bool = False) -> None:
     """Length errors in the portal's voice, naming the field, instead of Django's generic
     "确保该变量包含不超过 N 字符"."""
@@ -107,15 +111,16 @@ class PortalFormMixin:
         super().full_clean()
         if not self.is_bound:
             return
-        # An over-long value is shown back cut to its limit: a refused 2 MB 工作简历 must not
-        # come back whole in the page that says so.
+        # A value a little over its limit comes back whole, for the person to shorten; one far
+        # over it (a 2 MB 工作简历 is no typing) comes back cut to the limit, so the page that
+        # refuses it stays small.
         data = None
         for name in self.errors:
             field = self.fields.get(name)
             limit = getattr(field, "max_length", None)
             key = self.add_prefix(name)
             value = self.data.get(key) if limit else None
-            if isinstance(value, str) and len(value) > limit:
+            if isinstance(value, str) and len(value) > SHOWN_BACK_FACTOR * limit:
                 if data is None:
                     data = self.data.copy()
                 data[key] = value[:limit]

@@ -94,6 +94,10 @@ def test_a_refused_long_value_is_shown_cut_to_its_limit():
     assert not form.is_valid()
     html = str(form["reason"])
     assert "理" * 1000 in html and "理" * 1001 not in html
+    # A little over the limit is shown whole, for the person to shorten.
+    near = account_forms.ReasonForm({"reason": "理" * 1200})
+    assert not near.is_valid()
+    assert "理" * 1200 in str(near["reason"])
 
 
 def test_a_two_megabyte_resume_gets_a_small_page_and_keeps_the_rest_of_the_draft(client, unit):
