@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -82,6 +82,7 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         ("联系人", ["contact_name", "contact_mobile", "email"]),
     ]
     wide_fields = {"name", "address", "licence"}
+    fixed_length_fields = {"credit_code"}
 
     class Meta:
         model = Unit
@@ -283,7 +284,11 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
             raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
 
 
-class TwoFactorForm(forms.Form):
+class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
+    """找回密码: Django's form, with the portal's wording for an over-long address."""
+
+
+class TwoFactorForm(PortalFormMixin, forms.Form):
     code = forms.CharField(
         label="验证码",
         max_length=6,

@@ -48,19 +48,44 @@ class MobileField(forms.CharField):
         return clean_mobile(value) if value else ""
 
 
+# How far over its limit a refused value may be and still be shown back whole.
+SHOWN_BACK_FACTOR = 2
+
+
+def length_messages(field, *, fixed: bool = False) -> None:
+    """Length errors in the portal's voice, naming the field, instead of Django's generic
+    "确保该变量包含不超过 N 字符"."""
+    if not isinstance(field, forms.CharField):
+        return
+    label = str(field.label or "").replace("%", "%%") or "该项"
+    fixed = fixed or (field.min_length is not None and field.min_length == field.max_length)
+    if fixed:
+        message = label + "应为%(limit_value)d位，当前%(show_value)d位。"
+        field.error_messages["max_length"] = message
+        field.error_messages.setdefault("min_length", message)
+        return
+    field.error_messages["max_length"] = label + "不能超过%(limit_value)d字，当前%(show_value)d字。"
+    field.error_messages.setdefault(
+        "min_length", label + "至少%(limit_value)d字，当前%(show_value)d字。"
+    )
+
+
 class PortalFormMixin:
     """Chinese wording for what Django leaves in English or dashes (the empty choice), and the
     sections a long form is shown in (`fieldsets`: [(title, [field names])])."""
 
     fieldsets: list[tuple[str, list[str]]] = []
     wide_fields: set[str] = set()
+    # Fields whose value has one length (credit code): "应为18位" rather than "不能超过".
+    fixed_length_fields: set[str] = set()
 
     def grouped_fields(self):
         return [(title, [self[name] for name in names]) for title, names in self.fieldsets]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
+            length_messages(field, fixed=name in self.fixed_length_fields)
             if isinstance(field.widget, forms.Textarea) and getattr(field, "max_length", None):
                 limit = f"最多{field.max_length}字。"
                 field.help_text = f"{field.help_text}{limit}" if field.help_text else limit
@@ -81,3 +106,23 @@ class PortalFormMixin:
                     ("", "请选择") if value == "" else (value, label)
                     for value, label in field.choices
                 ]
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        # A value a little over its limit comes back whole, for the person to shorten; one far
+        # over it (a 2 MB 工作简历 is no typing) comes back cut to the limit, so the page that
+        # refuses it stays small.
+        data = None
+        for name in self.errors:
+            field = self.fields.get(name)
+            limit = getattr(field, "max_length", None)
+            key = self.add_prefix(name)
+            value = self.data.get(key) if limit else None
+            if isinstance(value, str) and len(value) > SHOWN_BACK_FACTOR * limit:
+                if data is None:
+                    data = self.data.copy()
+                data[key] = value[:limit]
+        if data is not None:
+            self.data = data

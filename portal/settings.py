@@ -286,8 +286,14 @@ HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden": {"()": "portal.logging.ForbiddenFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The twilio client logs every request's headers at INFO.
-    "loggers": {"twilio": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # The twilio client logs every request's headers at INFO.
+        "twilio": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # A refusal by role is one line, without the traceback (portal.logging).
+        "django.request": {"filters": ["forbidden"]},
+    },
 }
