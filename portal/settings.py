@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # No LocaleMiddleware: the portal speaks Simplified Chinese only (LANGUAGE_CODE), whatever
     # language a browser asks for, so nothing needs choosing on every request.
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a form body: refuses one that is not UTF-8 (Django ticket #34709).
+    "portal.middleware.Utf8BodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
