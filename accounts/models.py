@@ -3,6 +3,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -35,6 +36,8 @@ class Unit(FSMModelMixin, models.Model):
     licence = models.FileField(
         "营业执照或法人证书扫描件", upload_to=licence_upload_to, validators=[validate_licence]
     )
+    # The registration decision's SMS (sms.SMSMessage.about), shown with its state.
+    sms_messages = GenericRelation("sms.SMSMessage")
 
     # Completed by the unit after approval (信息更改).
     legal_representative = models.CharField("法定代表人", max_length=50, blank=True)

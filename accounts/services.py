@@ -38,7 +38,7 @@ def register_individual(user: User, *, password: str) -> User:
 
 
 def _decision_sms(unit: Unit, text: str) -> None:
-    queue_sms(unit.contact_mobile, f"【{settings.PORTAL_NAME}】{text}")
+    queue_sms(unit.contact_mobile, f"【{settings.PORTAL_NAME}】{text}", about=unit)
 
 
 def approve_unit(unit: Unit, actor: User) -> Unit:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -54,6 +55,8 @@ class ExpertApplication(FSMModelMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="application",
     )
+    # The decisions' SMS (sms.SMSMessage.about), shown with their state on the detail pages.
+    sms_messages = GenericRelation("sms.SMSMessage")
     # The applicant's unit, copied from the account (experts.search.refresh keeps it so): the
     # unit's own pages filter and count on it without joining 100,000 accounts.
     unit = models.ForeignKey(

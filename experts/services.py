@@ -215,4 +215,6 @@ def _refuse_own(application: ExpertApplication, actor) -> None:
 def _decision_sms(application: ExpertApplication, text: str) -> None:
     # SMS texts carry no URL and no ID number: only the name and the decision.
     name = application.user.real_name
-    queue_sms(application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}")
+    queue_sms(
+        application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
+    )

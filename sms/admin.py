@@ -23,8 +23,10 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         "status",
         "needs_check",
         "attempts",
+        "failure_reason",
         "last_error",
         "provider_id",
+        "about",
         "created_at",
     ]
     readonly_fields = fields
@@ -41,9 +43,13 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         # Through the outbox, as a decision's SMS: the worker sends it, this request does not
         # wait for the provider, and the claim keeps it to one send.
         queued = requeue(list(queryset.values_list("pk", flat=True)))
+        # Recorded as an admin change: the audit app turns each log entry into an audit event
+        # (who, when, from where), without this leaf app importing it.
+        for message in queued:
+            self.log_change(request, message, [{"changed": {"fields": ["重新发送"]}}])
         self.message_user(
             request,
-            f"已将{queued}条短信重新排队，将在几秒内发出。已发送过的短信不会重发；"
+            f"已将{len(queued)}条短信重新排队，将在几秒内发出。已发送过的短信不会重发；"
             "发送结果见“状态”和“最近错误”。",
             level=messages.INFO,
         )

@@ -1,3 +1,5 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 
@@ -5,7 +7,7 @@ class SMSMessage(models.Model):
     """The SMS outbox: written in the decision's transaction, sent after it commits."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "待发送"
+        QUEUED = "queued", "排队中"
         SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
@@ -15,6 +17,9 @@ class SMSMessage(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     last_error = models.TextField("最近错误", blank=True)
+    # The same failure in a few words for the people on the portal's pages (the applicant,
+    # reviewers); last_error keeps the provider's own text for operators.
+    failure_reason = models.CharField("失败原因", max_length=100, blank=True)
     provider_id = models.CharField("服务商消息编号", max_length=64, blank=True)
     # An earlier attempt got no answer: ask the provider whether it went out before resending.
     needs_check = models.BooleanField("待核实是否已发送", default=False)
@@ -22,6 +27,18 @@ class SMSMessage(models.Model):
     next_attempt_at = models.DateTimeField("下次尝试时间", auto_now_add=True)
     claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    # What the message is about (an application, a unit), so that its page can show whether
+    # it went out. Generic, because sms is a leaf app that knows no other app's models.
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name="关于",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,  # sms_about_idx below starts with it
+    )
+    object_id = models.PositiveBigIntegerField("对象编号", null=True, blank=True)
+    about = GenericForeignKey("content_type", "object_id")
 
     class Meta:
         # The table and index the model had in the experts app: moved in state only
@@ -31,11 +48,23 @@ class SMSMessage(models.Model):
         verbose_name_plural = "短信发送队列"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="experts_sms_status_4cc40c_idx")
+            models.Index(
+                fields=["status", "next_attempt_at"], name="experts_sms_status_4cc40c_idx"
+            ),
+            models.Index(fields=["content_type", "object_id"], name="sms_about_idx"),
         ]
 
     def __str__(self) -> str:
         return f"短信 #{self.pk}（{self.masked_to}）"
+
+    @property
+    def state(self) -> str:
+        """排队中 / 发送中 / 已发送 / 发送失败（原因）, as the portal's pages show it."""
+        if self.status == self.Status.FAILED:
+            return f"发送失败（{self.failure_reason or '原因未知，请联系管理员'}）"
+        if self.status == self.Status.QUEUED and self.attempts:
+            return "排队中（上次发送未成功，将自动重试）"
+        return self.get_status_display()
 
     @property
     def masked_to(self) -> str:

@@ -7,7 +7,7 @@ or two workers racing each other, never send one message twice.
 import datetime
 import logging
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,14 +30,15 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
-def queue_sms(to: str, body: str) -> SMSMessage:
+def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMessage:
     """Write an outbox row in the caller's transaction for the worker to send once it commits.
 
     Must be called inside transaction.atomic(): if the decision rolls back, so does the row,
     and nothing is sent. The request never talks to the SMS provider: the worker
     (send_queued_sms --loop) does, woken by the notification (sms.worker) on PostgreSQL.
+    `about` is the object the message concerns; its page shows the message's state.
     """
-    message = SMSMessage.objects.create(to=to, body=body)
+    message = SMSMessage.objects.create(to=to, body=body, about=about)
     notify_worker()
     return message
 
@@ -92,15 +93,27 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
             # A bug or an answer nobody foresaw: whether it went out is unknown, so an operator
             # checks it (admin shows failed messages) rather than the retry sending it twice.
             logger.exception("SMS %s: unexpected error from the backend", message.pk)
-            exc = SMSError(f"{type(exc).__name__}: {exc}", permanent=True)
+            exc = SMSError(
+                f"{type(exc).__name__}: {exc}", permanent=True, reason="发送时出现意外错误"
+            )
         _record_failure(message, exc, now, backend)
         return Outcome.NOT_SENT
     message.status = SMSMessage.Status.SENT
     message.provider_id = provider_id[:64]
     message.sent_at = now
     message.last_error = ""
+    message.failure_reason = ""
     message.needs_check = False
-    message.save(update_fields=["status", "provider_id", "sent_at", "last_error", "needs_check"])
+    message.save(
+        update_fields=[
+            "status",
+            "provider_id",
+            "sent_at",
+            "last_error",
+            "failure_reason",
+            "needs_check",
+        ]
+    )
     return Outcome.SENT
 
 
@@ -112,20 +125,32 @@ def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
     give_up = exc.permanent or cannot_settle or now - message.created_at > GIVE_UP_AFTER
     message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
     message.last_error = str(exc)[:1000]
+    message.failure_reason = exc.reason[:100]
     message.next_attempt_at = now + backoff(message.attempts)
-    message.save(update_fields=["status", "last_error", "next_attempt_at", "needs_check"])
+    message.save(
+        update_fields=["status", "last_error", "failure_reason", "next_attempt_at", "needs_check"]
+    )
     logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, exc)
 
 
-def requeue(message_ids) -> int:
+def requeue(message_ids) -> list[SMSMessage]:
     """Queue failed or waiting messages for the worker to send at once (an operator's decision
-    in admin); returns how many were queued."""
-    queued = SMSMessage.objects.filter(
-        pk__in=message_ids, status__in=[SMSMessage.Status.FAILED, SMSMessage.Status.QUEUED]
-    ).update(status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None)
-    if queued:
-        notify_worker()
-    return queued
+    in admin); returns the messages queued, for the caller to record."""
+    with transaction.atomic():
+        messages = list(
+            SMSMessage.objects.select_for_update()
+            .filter(
+                pk__in=message_ids,
+                status__in=[SMSMessage.Status.FAILED, SMSMessage.Status.QUEUED],
+            )
+            .order_by("pk")
+        )
+        SMSMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None
+        )
+        if messages:
+            notify_worker()
+    return messages
 
 
 def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -137,6 +162,7 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
     ).update(
         status=SMSMessage.Status.FAILED,
         last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
+        failure_reason="发送过程中断，是否已送达待核实",
     )
     counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
     fixed = now if now_given else None

@@ -14,10 +14,21 @@ from django.utils.module_loading import import_string
 
 
 class SMSError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False, unsure: bool = False):
+    """`reason` is the failure in a few Chinese words for the portal's pages; the message
+    itself keeps the provider's text for operators."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        unsure: bool = False,
+        reason: str = "短信服务暂时不可用",
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.unsure = unsure
+        self.reason = reason
 
 
 class BaseBackend:

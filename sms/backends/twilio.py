@@ -36,20 +36,26 @@ class TwilioBackend(BaseBackend):
             raise SMSError(
                 f"Twilio {exc.status} {exc.code}: {getattr(exc, 'msg', '') or exc.title}",
                 permanent=is_permanent(exc.status, exc.code),
+                reason=failure_reason(exc.status, exc.code),
             ) from exc
         except ValueError as exc:
             # A 2xx answer that is not Twilio's JSON (a proxy's page, say): the message may have
             # been accepted, so sending again could deliver it twice.
-            raise SMSError(f"unreadable answer from Twilio: {exc}", permanent=True) from exc
+            raise SMSError(
+                f"unreadable answer from Twilio: {exc}",
+                permanent=True,
+                reason="短信服务商的回复无法识别，是否已送达待核实",
+            ) from exc
         except (TwilioException, OSError) as exc:
             if never_reached_twilio(exc):
-                raise SMSError(f"{type(exc).__name__}: {exc}") from exc
+                raise SMSError(f"{type(exc).__name__}: {exc}", reason="无法连接短信服务商") from exc
             # The request went out but no answer came back (a read timeout, a dropped
             # connection): Twilio may have taken it. The outbox asks (find_sent) before retrying.
             raise SMSError(
                 f"已发出请求但未收到回复，重试前将先向短信服务商核实是否已发送。"
                 f"{type(exc).__name__}: {exc}",
                 unsure=True,
+                reason="短信服务商未回复，是否已送达待核实",
             ) from exc
         return message.sid
 
@@ -59,8 +65,19 @@ class TwilioBackend(BaseBackend):
         try:
             sent = self.client.messages.list(to=to, date_sent_after=since, limit=50)
         except (TwilioRestException, TwilioServiceException, TwilioException, OSError) as exc:
-            raise SMSError(f"无法向短信服务商核实：{type(exc).__name__}: {exc}") from exc
+            raise SMSError(
+                f"无法向短信服务商核实：{type(exc).__name__}: {exc}",
+                reason="短信服务商未回复，是否已送达待核实",
+            ) from exc
         return next((message.sid for message in sent if message.body == body), None)
+
+
+def failure_reason(status: int, code: int | None) -> str:
+    if code in PERMANENT_CODES:
+        return "手机号码无效或无法接收短信"
+    if is_permanent(status, code):
+        return "短信服务商拒绝发送"
+    return "短信服务暂时不可用"
 
 
 def never_reached_twilio(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from accounts.models import Unit, UnitStatus
 from experts.models import ApplicationStatus
 from sms.models import SMSMessage
+from sms.outbox import send_due
 from tests import factories
 
 # A live server needs committed data, so these tests commit and the database is emptied after
@@ -193,12 +194,17 @@ def test_rejection_then_revise_and_resubmit(journey):
     expect(bureau.page.get_by_role("alert").first).to_contain_text(
         "审核不通过，短信通知将在几秒内发给申请人"
     )
+    bureau.page.goto(bureau.base_url + f"/bureau/experts/{applicant.application.pk}/")
+    expect(bureau.page.get_by_test_id("sms-state")).to_have_text("排队中")
     bureau.snap("rejected")
     assert SMSMessage.objects.filter(to=applicant.application.mobile).count() == 1
+    send_due()  # the worker's pass
 
     person = journey()
     person.log_in(applicant.username, PASSWORD)
     expect_status(person, "审核不通过")
+    expect(person.page.get_by_test_id("sms-state")).to_contain_text("已发送")
+    person.snap("applicant-rejected-sms-sent")
     expect(person.page.get_by_role("status")).to_contain_text("主要业绩与成果缺少佐证材料。")
     person.snap("applicant-rejected")
     person.page.get_by_role("button", name="修改专家信息").click()
