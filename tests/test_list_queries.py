@@ -71,8 +71,9 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
 
     applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
     client.force_login(applicant)
-    # Never submitted: no history to look for (every transition starts with 提交).
-    assert queries_for(client, reverse("experts:home")) == 5
+    # Never submitted: no history to look for (every transition starts with 提交); the SMS
+    # list is still read (one query, empty).
+    assert queries_for(client, reverse("experts:home")) == 6
     services.submit_application(applicant.application, applicant)
     few = queries_for(client, reverse("experts:home"))
     account = factories.unit_account(unit)
@@ -83,8 +84,8 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
     assert few == many
     # The session, the applicant with their unit, whether they are in the reviewers' group and
     # have an authenticator (stock authentication reads these apart from the user), the
-    # application, its history: the account and the unit are not read again through it.
-    assert few == 6
+    # application, its history, its SMS: the account and the unit are not read again through it.
+    assert few == 7
 
 
 def test_lists_paginate_at_25_rows(client, reviewer, unit):
