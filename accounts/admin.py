@@ -1,15 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 
-from accounts import services, signals
+from accounts import lockout, services, signals
 from accounts.choices import UnitStatus, UserKind
 from accounts.forms import UnitAdminForm
-from accounts.models import Unit, UnitTransition, User
+from accounts.models import AccountLock, Unit, UnitTransition, User
 from accounts.validators import display_mobile, mask, mask_id_number
 from portal.admin import (
     HistoryAdmin,
+    ReadOnlyAdmin,
     ServiceTransitionAdmin,
 )
 
@@ -83,3 +84,31 @@ class UnitAdmin(ServiceTransitionAdmin):
 class UnitTransitionAdmin(HistoryAdmin):
     search_fields = ["unit__name", "actor__username"]
     list_select_related = ["unit", "actor"]
+
+
+@admin.register(AccountLock)
+class AccountLockAdmin(ReadOnlyAdmin):
+    """账号锁定: usernames locked everywhere after failures from many addresses
+    (accounts.lockout). A pair locked at one address is in django-axes' 登录尝试 list, where
+    deleting the entry unlocks it."""
+
+    list_display = ["username", "locked_at", "until", "is_active", "notified_at"]
+    search_fields = ["username"]
+    actions = ["unlock"]
+
+    @admin.display(description="锁定中", boolean=True)
+    def is_active(self, lock):
+        return lock.active
+
+    @admin.action(description="解除所选账号的登录锁定")
+    def unlock(self, request, queryset):
+        unlocked = [
+            lock.username
+            for lock in queryset
+            if lockout.unlock(lock.username, why="运维人员在后台解除", request=request)
+        ]
+        self.message_user(
+            request,
+            f"已解除{len(unlocked)}个账号的登录锁定。" if unlocked else "所选账号均未被锁定。",
+            level=messages.SUCCESS if unlocked else messages.INFO,
+        )

@@ -6,5 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与单位"
 
     def ready(self):
-        # Connects the receiver that notes when a session logged in (for its 12-hour limit).
-        from accounts import middleware  # noqa: F401
+        # Connects the receivers that note when a session logged in (for its 12-hour limit)
+        # and count failed logins (for the account's and the address's ceilings).
+        from accounts import lockout, middleware  # noqa: F401

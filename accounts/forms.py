@@ -273,7 +273,9 @@ class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
 
 class LoginForm(UsernameLengthMixin, AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误，请重新输入。连续输错5次，账号将被锁定30分钟。",
+        "invalid_login": (
+            "用户名或密码错误，请重新输入。在同一网络位置连续输错5次，该账号将在此位置锁定30分钟。"
+        ),
         "inactive": "该账号已被停用，如有疑问请致电科技局。",
         "unit_inactive": "您所属的单位账号已停用，如有疑问请致电科技局。",
     }

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
 from django_otp import user_has_device
@@ -239,3 +240,47 @@ class UnitTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "单位审核记录"
         verbose_name_plural = "单位审核记录"
+
+
+class LoginFailure(models.Model):
+    """One failed password or second-factor code, for the account's and the address's ceilings
+    (accounts.lockout). django-axes keeps its own count for a username at one address."""
+
+    username = models.CharField("用户名", max_length=150)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "登录失败"
+        verbose_name_plural = "登录失败"
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failure_username_at"),
+            models.Index(fields=["ip", "at"], name="login_failure_ip_at"),
+            models.Index(fields=["at"], name="login_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}（{self.ip}）"
+
+
+class AccountLock(models.Model):
+    """A username locked everywhere after too many failures across addresses, until `until` or
+    until its owner resets the password or an operator unlocks it."""
+
+    username = models.CharField("用户名", max_length=150, unique=True)
+    locked_at = models.DateTimeField("锁定时间")
+    until = models.DateTimeField("锁定至")
+    # The owner is told by SMS at most once an hour, however often the lock is renewed.
+    notified_at = models.DateTimeField("短信通知时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "账号锁定"
+        verbose_name_plural = "账号锁定（多地登录失败）"
+        ordering = ["-locked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username}（锁定至{timezone.localtime(self.until):%Y-%m-%d %H:%M}）"
+
+    @property
+    def active(self) -> bool:
+        return self.until > timezone.now()

@@ -3,11 +3,12 @@ from django.urls import path, reverse_lazy
 
 from accounts import views
 from accounts.forms import PortalPasswordResetForm
+from accounts.lockout import login_gate
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", views.PortalLoginView.as_view(), name="login"),
+    path("login/", login_gate(views.PortalLoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path(
@@ -41,7 +42,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PortalPasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),

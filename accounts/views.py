@@ -6,19 +6,19 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts import lockout, services
 from accounts.filters import UnitFilter
 from accounts.forms import (
     IndividualRegistrationForm,
@@ -34,6 +34,7 @@ from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, i
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
+from portal.network import client_ip
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
@@ -46,6 +47,15 @@ class PortalLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+class PortalPasswordResetConfirmView(PasswordResetConfirmView):
+    """The owner proved they hold the account's e-mail: a new password also ends its locks."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout.unlock(form.user.get_username(), why="本人找回密码", request=self.request)
+        return response
 
 
 def register_choice(request):
@@ -255,17 +265,18 @@ bureau_unit_decide = decisions(
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes: too many failed logins for this username or address."""
-    until = timezone.localtime(timezone.now() + settings.AXES_COOLOFF_TIME)
-    return render(
-        request,
-        "accounts/locked_out.html",
-        {"until": until, "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
-        status=429,
-    )
+    """django-axes: the failure just now was this username's fifth from this address."""
+    username = str((credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD, ""))
+    if request.user.is_authenticated:
+        # A wrong second-factor code: the session ends with the lock (MLPS 登录失败处理).
+        username = request.user.get_username()
+        logout(request)
+    ends = lockout.pair_lock_ends(username, client_ip(request) or None)
+    return lockout.refused_page(request, lockout.Refusal(lockout.Refusal.PAIR, ends))
 
 
 @login_required
+@lockout.login_gate(ends_session=True)
 def two_factor(request):
     """两步验证: enrol an authenticator app (QR code) or enter its current code."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
@@ -287,6 +298,13 @@ def two_factor(request):
             otp_login(request, device)
             messages.success(request, "两步验证已完成。" if not enrolling else "已绑定身份验证器。")
             return redirect(next_url or "home")
+        # A wrong code is a failed login, for the same rules as a wrong password: django-axes
+        # counts it for this address, accounts.lockout for the account and the address.
+        user_login_failed.send(
+            sender=__name__,
+            credentials={settings.AXES_USERNAME_FORM_FIELD: request.user.get_username()},
+            request=request,
+        )
         form.add_error("code", "验证码不正确或已使用过，请等待身份验证器显示新的验证码后重试。")
     context = {"form": form, "enrolling": enrolling, "next": next_url}
     if enrolling:

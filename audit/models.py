@@ -16,6 +16,7 @@ class AuditEvent(models.Model):
         LOGIN = "login", "登录成功"
         LOGIN_FAILED = "login_failed", "登录失败"
         LOCKED_OUT = "locked_out", "登录锁定"
+        UNLOCKED = "unlocked", "解除登录锁定"
         LOGOUT = "logout", "退出登录"
         TRANSITION = "transition", "状态变更"
         VIEW_PERSONAL_DATA = "view_personal", "查看完整个人信息"

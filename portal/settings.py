@@ -157,11 +157,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.passwords.CharacterClassesValidator"},
 ]
 
-# Logging in: 5 failures lock the username, and separately the address, for 30 minutes.
+# Logging in: 5 failures for one username from one address lock that pair for 30 minutes.
+# The account's and the address's ceilings are in accounts.lockout; docs/security.md.
 AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
