@@ -246,7 +246,7 @@ def _unit_detail(request, unit, posted=None, status=200):
         "accounts/bureau_unit_detail.html",
         {
             "unit": unit,
-            "history": unit.history.select_related("actor"),
+            "history": unit.history.with_actors(),
             "show_actor_names": True,
             "forms": empty_forms(UNIT_DECISIONS) | (posted or {}),
         },
