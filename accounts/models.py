@@ -186,6 +186,14 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+class TransitionQuerySet(models.QuerySet):
+    def with_actors(self) -> "TransitionQuerySet":
+        """The rows with what actor_label reads (the account and its unit) in the same query,
+        however many rows. Not the password hash nor the ID number: no history shows them, so
+        they are neither read nor decrypted."""
+        return self.select_related("actor__unit").defer("actor__password", "actor__id_number")
+
+
 class TransitionRecord(models.Model):
     """What one person did to one object: the history a person is shown."""
 
@@ -201,6 +209,8 @@ class TransitionRecord(models.Model):
     to_status = models.CharField("新状态", max_length=20)
     comment = models.TextField("意见或理由", max_length=1000, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    objects = TransitionQuerySet.as_manager()
 
     # The foreign key to the object whose state changed; set by each concrete model.
     subject_field = ""
@@ -223,6 +233,18 @@ class TransitionRecord(models.Model):
 
     def get_action_display(self) -> str:
         return action_label(self.subject_model(), self.action)
+
+    def actor_label(self, *, for_staff: bool) -> str:
+        """Who acted, as a history row names them (load rows with_actors()). A unit account is
+        named by its unit, for everyone: its login name means nothing to a reader and is not
+        theirs to know. Staff (the bureau, operators) also see which person acted; applicants
+        and units see the role only, never a reviewer's name."""
+        actor = self.actor
+        if actor.kind == UserKind.UNIT and actor.unit_id is not None:
+            return f"{self.actor_role}（{actor.unit.name}）"
+        if for_staff:
+            return f"{self.actor_role}（{actor.real_name or actor.username}）"
+        return self.actor_role
 
     def get_from_status_display(self) -> str:
         return self.status_label(self.from_status)

@@ -63,6 +63,17 @@ def register_choice(request):
     return render(request, "accounts/register_choice.html")
 
 
+def sign_in_new_account(request, user) -> None:
+    """Both registrations end signed in: a person who has just chosen a password expects to be
+    in, and typing it again at once proves nothing more. ModelBackend is named because the form
+    has just checked the new password itself (django.contrib.auth.login needs a backend when
+    several are configured). The second factor is not bypassed: SecondFactorMiddleware asks
+    requires_second_factor on every request, not at login, so anyone it holds meets the
+    two-factor page first (a new account is neither a reviewer nor has a device, so in
+    practice it lets them through)."""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+
+
 def register_unit(request):
     """新用户注册：单位."""
     form = UnitRegistrationForm(*posted(request))
@@ -77,11 +88,9 @@ def register_unit(request):
             # Someone registered the same username or code between the form's check and now.
             form.add_error(None, "该用户名或统一社会信用代码刚刚已被注册，请检查后重新提交。")
             return render(request, "accounts/register_unit.html", {"form": form})
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request,
-            "单位注册成功，已提交科技局审核，审核一般在2个工作日内完成，结果将以短信通知联系人。",
-        )
+        sign_in_new_account(request, user)
+        # No message: the unit's home says once, in its 待审核 box, that the registration went
+        # to the bureau and how the contact hears back (a message here repeated it).
         return redirect("accounts:unit_home")
     ask_to_reselect_licence(request, form)
     return render(request, "accounts/register_unit.html", {"form": form})
@@ -112,8 +121,10 @@ def register_individual(request):
         except IntegrityError:
             form.add_error(None, "该用户名或证件号码刚刚已被注册，请检查后重新提交。")
         else:
-            messages.success(request, "注册成功，请使用刚注册的用户名和密码登录。")
-            return redirect("accounts:login")
+            sign_in_new_account(request, user)
+            # Only that it worked: the home page itself says what to do next.
+            messages.success(request, "注册成功，您已登录。")
+            return redirect("experts:home")
     return render(request, "accounts/register_individual.html", {"form": form})
 
 
@@ -245,7 +256,7 @@ def _unit_detail(request, unit, posted=None, status=200):
         "accounts/bureau_unit_detail.html",
         {
             "unit": unit,
-            "history": unit.history.select_related("actor"),
+            "history": unit.history.with_actors(),
             "show_actor_names": True,
             "forms": empty_forms(UNIT_DECISIONS) | (posted or {}),
         },

@@ -23,11 +23,10 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     return applications.none()
 
 
-def history_of(application, *, with_actors: bool = False) -> QuerySet[ApplicationTransition]:
-    """Every reason and comment given to the applicant, newest first; `with_actors` for the
-    bureau, who see which reviewer decided (applicants and units see roles only)."""
-    history = application.history.order_by("-created_at", "-pk")
-    return history.select_related("actor") if with_actors else history
+def history_of(application) -> QuerySet[ApplicationTransition]:
+    """Every reason and comment given to the applicant, newest first, in one query with what
+    each row's actor_label needs (a unit's name for everyone; a reviewer's name for staff)."""
+    return application.history.with_actors().order_by("-created_at", "-pk")
 
 
 def discipline_names(application) -> list[str]:

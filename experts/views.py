@@ -208,11 +208,12 @@ def _detail_page(template, decisions):
         if show_content and request.method == "GET":
             # The page shows the ID number and bank details to someone other than their owner.
             record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
-        # The bureau needs to know which reviewer decided; applicants see roles only.
+        # The bureau needs to know which reviewer decided; applicants and units see roles only
+        # (and a unit by its name: TransitionRecord.actor_label).
         show_actor_names = is_bureau_reviewer(request.user)
         context = {
             "application": application,
-            "history": history_of(application, with_actors=show_actor_names),
+            "history": history_of(application),
             "show_content": show_content,
             "show_actor_names": show_actor_names,
             "forms": empty_forms(decisions) | (posted or {}),

@@ -126,7 +126,7 @@ def test_posted_flags_are_ignored_on_individual_registration(client, unit, other
 
     response = client.post(reverse("accounts:register_individual"), data)
 
-    assert_redirect(response, reverse("accounts:login"))
+    assert_redirect(response, reverse("experts:home"))
     person = User.objects.get(username="tamper_person")
     assert account_flags(person) == (User.Kind.APPLICANT, unit.pk, False, False, True, [])
     assert person.pk != bystander.pk

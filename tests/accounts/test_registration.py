@@ -2,7 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.middleware import LOGGED_IN_AT
 from accounts.models import Unit, UnitStatus, User
 from tests import factories
 
@@ -23,6 +25,65 @@ def individual_data(unit, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def unit_data(**overrides):
+    data = {
+        "name": "武汉示范大学",
+        "credit_code": factories.credit_code(),
+        "nature": "university",
+        "district": "洪山区",
+        "address": "武汉市洪山区珞喻路1037号",
+        "contact_name": "王芳",
+        "contact_mobile": "13900139001",
+        "email": "office@example.edu.cn",
+        "licence": factories.licence_upload("营业执照.png"),
+        "username": "shifan",
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_a_registered_person_is_signed_in_and_lands_on_their_home(client, unit):
+    response = client.post(reverse("accounts:register_individual"), individual_data(unit))
+    assert response.status_code == 302
+    assert response.url == reverse("experts:home")
+    home = client.get(response.url)
+    assert home.status_code == 200
+    assert home.context["user"] == User.objects.get(username="wangwu")
+    assert messages_of(home) == ["注册成功，您已登录。"]
+    # Signed in as by the login page: the 12-hour session limit counts from now.
+    assert LOGGED_IN_AT in client.session
+
+
+def test_a_registered_unit_is_signed_in_and_told_once_that_the_bureau_reviews_it(client):
+    response = client.post(reverse("accounts:register_unit"), unit_data(), follow=True)
+    assert response.redirect_chain == [(reverse("accounts:unit_home"), 302)]
+    assert response.context["user"] == User.objects.get(username="shifan")
+    assert LOGGED_IN_AT in client.session
+    # One message: the page's 待审核 box, no green message repeating it above.
+    assert messages_of(response) == []
+    page = response.content.decode()
+    assert page.count("已提交科技局审核") == 1
+    assert page.count('class="alert') == 1
+
+
+def test_signing_in_at_registration_does_not_pass_the_second_factor(client, unit):
+    client.post(reverse("accounts:register_individual"), individual_data(unit))
+    person = User.objects.get(username="wangwu")
+    assert client.get(reverse("experts:home")).status_code == 200
+    # Once the account owes a second factor (here: it enrolled an authenticator), the session
+    # opened by the registration reaches no page before a code is entered.
+    TOTPDevice.objects.create(user=person, name="手机", confirmed=True)
+    response = client.get(reverse("experts:home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:two_factor"))
 
 
 def test_second_registration_of_a_credit_code_names_the_problem_and_the_help_line(client, unit):

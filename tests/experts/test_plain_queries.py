@@ -83,21 +83,29 @@ def test_no_application_for_an_unknown_or_impossible_pk(client, reviewer, url_na
     assert send(reverse(url_name, args=[pk])).status_code == 404
 
 
-def test_the_history_is_newest_first_with_its_actors_in_one_query(unit, reviewer):
+def test_the_history_is_newest_first_with_its_actors_and_their_units_in_one_query(unit, reviewer):
     applicant = factories.make_applicant(unit)
     application = ExpertApplication.objects.get(user=applicant)
     services.submit_application(application, applicant)
     services.recommend_application(application, factories.unit_account(unit), "推荐")
     services.approve_application(application, reviewer, "同意")
     with CaptureQueriesContext(connection) as queries:
-        history = list(history_of(application, with_actors=True))
-        actors = [row.actor.username for row in history]
+        history = list(history_of(application))
+        staff = [row.actor_label(for_staff=True) for row in history]
+        others = [row.actor_label(for_staff=False) for row in history]
     assert len(queries) == 1
     assert [row.action for row in history] == ["approve", "recommend", "submit"]
-    assert actors == [reviewer.username, factories.unit_account(unit).username, applicant.username]
+    assert staff == [
+        f"科技局审核员（{reviewer.username}）",
+        f"单位账号（{unit.name}）",
+        f"申请人（{applicant.real_name}）",
+    ]
+    assert others == ["科技局审核员", f"单位账号（{unit.name}）", "申请人"]
     assert history[0].get_to_status_display() == "审核通过"
-    # Without actors, the accounts are not joined (the applicant sees roles only).
-    assert "accounts_user" not in str(history_of(application).query)
+    # No history shows a password hash or an ID number: neither is read, nor decrypted.
+    sql = str(history_of(application).query)
+    assert '"accounts_user"."username"' in sql
+    assert '"accounts_user"."password"' not in sql and '"accounts_user"."id_number"' not in sql
 
 
 def test_the_disciplines_are_named_in_the_classifications_order(unit):
