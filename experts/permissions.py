@@ -28,3 +28,21 @@ def can_view_content(application, user) -> bool:
 def is_reviewer_for(application, user) -> bool:
     """A bureau reviewer, never deciding their own application."""
     return is_bureau_reviewer(user) and application.user_id != user.pk
+
+
+# 查看完整信息 (PIPL's minimum-necessary rule): the detail pages mask the 证件号码 and the 银行账号,
+# and these say who may ask to see each in full, one page at a time (experts.reveal). The
+# applicant always sees their own in full and never needs to ask.
+
+
+def may_reveal_id_number(application, user) -> bool:
+    """The bureau (it decides who enters the pool) and the applicant's own unit (it vouches
+    for who its people are), once the form's content is theirs to read at all."""
+    return can_view_content(application, user) and (
+        is_bureau_reviewer(user) or is_unit_of(application, user)
+    )
+
+
+def may_reveal_bank_account(application, user) -> bool:
+    """The bureau only: it pays the experts' fees. A unit has no use for the account."""
+    return can_view_content(application, user) and is_bureau_reviewer(user)

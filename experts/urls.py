@@ -22,6 +22,7 @@ urlpatterns = [
         {"action": "send_back"},
         name="unit_return",
     ),
+    path("unit/people/<int:pk>/reveal/", views.unit_reveal, name="unit_reveal"),
     path("bureau/experts/", views.bureau_queue, name="bureau_queue"),
     path("bureau/experts/<int:pk>/", views.bureau_detail, name="bureau_detail"),
     path(
@@ -36,5 +37,6 @@ urlpatterns = [
         {"action": "reject"},
         name="bureau_reject",
     ),
+    path("bureau/experts/<int:pk>/reveal/", views.bureau_reveal, name="bureau_reveal"),
     path("bureau/pool/", views.expert_pool, name="pool"),
 ]

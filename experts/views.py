@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
@@ -17,6 +19,7 @@ from experts.models import (
     ExpertApplication,
 )
 from experts.permissions import can_view_content
+from experts.reveal import PERSONAL_NUMBERS, RevealForm, revealable
 from experts.selectors import (
     applications_for,
     discipline_choices,
@@ -199,15 +202,23 @@ BUREAU_DECISIONS = {
 }
 
 
-def _detail_page(template, decisions):
+def _detail_page(template, decisions, reveal_url):
     """A detail page: the application, its history, and a form per decision (`posted` has
-    those sent back with errors, by action)."""
+    those sent back with errors, by action). The 证件号码 and 银行账号 are masked; `revealed`
+    names those 查看完整信息 (`reveal_url`) shows in full in this one response, checked and
+    audited by the reveal view; `reveal` is its form sent back with errors."""
 
-    def render_detail(request, application, posted=None, status=200):
+    def render_detail(
+        request, application, posted=None, status=200, *, reveal=None, revealed=frozenset()
+    ):
         show_content = can_view_content(application, request.user)
-        if show_content and request.method == "GET":
-            # The page shows the ID number and bank details to someone other than their owner.
-            record(AuditEvent.Action.VIEW_PERSONAL_DATA, request=request, obj=application)
+        # The numbers still masked, offered by 查看完整信息. A GET shows none whole, so it
+        # writes no audit row: the reveal view does, when someone asks and says why.
+        still_masked = [
+            choice
+            for choice in (revealable(application, request.user) if show_content else [])
+            if choice[0] not in revealed
+        ]
         # The bureau needs to know which reviewer decided; applicants and units see roles only
         # (and a unit by its name: TransitionRecord.actor_label).
         show_actor_names = is_bureau_reviewer(request.user)
@@ -217,14 +228,41 @@ def _detail_page(template, decisions):
             "show_content": show_content,
             "show_actor_names": show_actor_names,
             "forms": empty_forms(decisions) | (posted or {}),
+            "revealed": revealed,
+            "revealed_labels": [
+                label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
+            ],
+            "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
+            "reveal_url": reverse(reveal_url, args=[application.pk]),
         }
         return render(request, template, context, status=status)
 
     return render_detail
 
 
-_unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS)
-_bureau_detail = _detail_page("experts/bureau_detail.html", BUREAU_DECISIONS)
+def _reveal(request, pk, detail):
+    """查看完整信息 on a detail page: with a valid choice of numbers and a reason, the page
+    once more with those in full, and one audit event naming them and the reason; else the
+    page again, masked, saying what is missing (400)."""
+    application = get_object_or_404(applications_for(request.user), pk=pk)
+    form = RevealForm(request.POST, choices=revealable(application, request.user))
+    if not form.is_valid():
+        problems = [str(error) for errors in form.errors.values() for error in errors]
+        messages.error(request, "未显示完整信息：" + "".join(problems))
+        return detail(request, application, status=400, reveal=form)
+    record(
+        AuditEvent.Action.VIEW_PERSONAL_DATA,
+        request=request,
+        obj=application,
+        detail=form.audit_detail(),
+    )
+    return detail(request, application, revealed=form.revealed())
+
+
+_unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_reveal")
+_bureau_detail = _detail_page(
+    "experts/bureau_detail.html", BUREAU_DECISIONS, "experts:bureau_reveal"
+)
 
 
 @role_required(is_approved_unit_account)
@@ -235,6 +273,16 @@ def unit_detail(request, pk):
 
 # POST only; the action comes from the URL (experts/urls.py).
 unit_decide = decisions(UNIT_DECISIONS, applications_for, _unit_detail, "experts:unit_detail")
+
+
+# 查看完整信息: POST only, and never cached: the response holds whole numbers, and going back
+# to the detail page shows them masked again.
+@never_cache
+@require_POST
+@role_required(is_approved_unit_account)
+def unit_reveal(request, pk):
+    """The unit's 查看完整信息: the applicant's 证件号码 (experts.permissions)."""
+    return _reveal(request, pk, _unit_detail)
 
 
 @role_required(is_bureau_reviewer)
@@ -262,6 +310,14 @@ def bureau_detail(request, pk):
 bureau_decide = decisions(
     BUREAU_DECISIONS, applications_for, _bureau_detail, "experts:bureau_detail"
 )
+
+
+@never_cache
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_reveal(request, pk):
+    """The bureau's 查看完整信息: the 证件号码 and the 银行账号 (experts.permissions)."""
+    return _reveal(request, pk, _bureau_detail)
 
 
 @role_required(is_bureau_reviewer)

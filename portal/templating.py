@@ -13,8 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.choices import UnitStatus
-from accounts.permissions import is_bureau_reviewer
-from accounts.validators import display_mobile, mask
+from accounts.validators import display_mobile, mask, mask_id_number
 from experts.models import ApplicationStatus
 
 # Bootstrap colours per state, the same on every page a state appears.
@@ -53,6 +52,16 @@ def mobile(value) -> str:
 def masked_mobile(value) -> str:
     """138****5678: lists show enough to tell people apart, not to call them."""
     return mask(display_mobile(value or ""), 3)
+
+
+def masked_id_number(value) -> str:
+    """4201**********1234: the region and the last digits, never the birth date."""
+    return mask_id_number(value or "")
+
+
+def masked_bank_account(value) -> str:
+    """6222***********3446: enough to recognise an account, not to pay into it."""
+    return mask(value or "", 4)
 
 
 def query(request, **changes) -> str:
@@ -107,14 +116,18 @@ def consent_text(application) -> str:
     return f"已同意（版本{application.consent_version}，{minutes(application.consent_at)}）"
 
 
-def application_sections(viewer, application):
+def application_sections(viewer, application, revealed=frozenset()):
     """The application as the read-only form shows it: (section, [(label, value)]) in order.
 
-    The bank account is masked except to its owner and bureau reviewers."""
+    The 证件号码 and the 银行账号 are masked except to their owner, or where `revealed` names
+    them (查看完整信息: the view has checked who may see which, experts.reveal)."""
     from experts.forms import SECTIONS
     from experts.selectors import discipline_names
 
-    full_bank = viewer.pk == application.user_id or is_bureau_reviewer(viewer)
+    own = viewer.pk == application.user_id
+
+    def number(name: str, value: str, masked) -> str:
+        return value if own or name in revealed else masked(value)
 
     user = application.user
     sections = []
@@ -124,7 +137,7 @@ def application_sections(viewer, application):
             rows += [
                 ("姓名", user.real_name),
                 ("证件类型", user.get_id_type_display()),
-                ("证件号码", user.id_number),
+                ("证件号码", number("id_number", user.id_number, masked_id_number)),
             ]
         if title == "工作单位与联系方式":
             rows.append(("工作单位", user.unit.name if user.unit else ""))
@@ -139,8 +152,8 @@ def application_sections(viewer, application):
                 value = "已承诺" if application.integrity_pledge else "未承诺"
             elif name == "mobile":
                 value = display_mobile(application.mobile)
-            elif name == "bank_account" and not full_bank:
-                value = mask(application.bank_account, 4)
+            elif name == "bank_account":
+                value = number(name, application.bank_account, masked_bank_account)
             elif field.choices:
                 value = getattr(application, f"get_{name}_display")()
             else:

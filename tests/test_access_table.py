@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import UnitStatus
+from audit.models import AuditEvent
 from experts.models import ApplicationStatus
 from tests import factories
 
@@ -91,10 +92,12 @@ TABLE = {
     ),
     "experts:unit_recommend": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:unit_return": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:unit_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_queue": (None, only(BUREAU)),
     "experts:bureau_detail": (lambda w: {"pk": w["application"].pk}, only(BUREAU)),
     "experts:bureau_approve": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
@@ -196,6 +199,39 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 36 named URLs × 8 roles, besides 21 admin pages × 8 roles in test_admin_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 288
+    # 38 named URLs × 8 roles, besides 21 admin pages × 8 roles in test_admin_access, and the
+    # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 304
     assert len(admin_urls()) == 21
+    assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
+
+
+# 查看完整信息 (issue 19 point 11), POSTed with a valid choice and reason: who sees the applicant's
+# 证件号码 in full. Its own unit and the bureau do; another unit's account answers 404 (the
+# application is outside its scope); applicants, a pending unit and the other page's role 403.
+REVEAL_TABLE = {
+    "experts:unit_reveal": {**only({"own_unit"}), "other_unit": MISSING},
+    "experts:bureau_reveal": only(BUREAU),
+}
+REVEAL_CELLS = [(name, role) for name in REVEAL_TABLE for role in ROLES]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "role"), REVEAL_CELLS, ids=[f"{n}-{r}" for n, r in REVEAL_CELLS]
+)
+def test_reveal_access(client, world, url_name, role):
+    application = world["application"]
+    if world["users"][role] is not None:
+        client.force_login(world["users"][role])
+    response = client.post(
+        reverse(url_name, kwargs={"pk": application.pk}),
+        {"reveal-numbers": "id_number", "reveal-reason": "verify_identity"},
+    )
+    expected = REVEAL_TABLE[url_name][role]
+    assert response.status_code == expected
+    if expected == REDIRECT:
+        assert response.url.startswith(reverse("accounts:login") + "?next=")
+    # Whoever gets the page sees the number, with one audit event; nobody else either.
+    revealed = application.user.id_number in response.content.decode()
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+    assert (revealed, events.count()) == ((True, 1) if expected == OK else (False, 0))
