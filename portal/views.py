@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, models
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -16,6 +17,7 @@ from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_accou
 from audit.log import record
 from audit.models import AuditEvent
 from portal.filters import ALL
+from portal.workdays import calendar_status
 from portal.workflow import WorkflowError
 
 PAGE_SIZE = 25
@@ -36,14 +38,19 @@ def home(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """For a load balancer or monitor: 200 when this node and its database answer, else 503."""
+    """For a load balancer or monitor: 200 when this node and its database answer, else 503.
+    `?details` adds what an operator should know (the working-day calendar's last year)."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
             cursor.execute("SELECT 1")
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+    body = "ok\n"
+    if "details" in request.GET:
+        # For operators: whether working days beyond the calendar's last year are guesses.
+        body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 def role_required(predicate):

@@ -63,6 +63,14 @@ def test_healthz_answers_over_plain_http(client, settings, db):
     assert client.get("/").status_code == 301
 
 
+def test_healthz_details_name_the_working_day_calendars_last_year(client, db):
+    from portal.workdays import last_known_year
+
+    body = client.get("/healthz", {"details": "1"}).content.decode()
+    assert body.startswith("ok\n")
+    assert f"calendar: 工作日历（chinesecalendar）已知至{last_known_year()}年" in body
+
+
 def test_healthz_says_503_when_the_database_does_not_answer():
     """A node whose database is unreachable (nothing listens on port 1) is taken out."""
     script = (
