@@ -230,6 +230,8 @@ class ApplicationTransition(TransitionRecord):
         ExpertApplication, verbose_name="专家申请", on_delete=models.PROTECT, related_name="history"
     )
     subject_field = "application"
+    # On a 提交: the form as submitted (experts.snapshots), to show what changed next time.
+    snapshot = models.JSONField("提交内容", null=True, blank=True, editable=False)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"

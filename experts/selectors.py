@@ -26,7 +26,8 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
 def history_of(application) -> QuerySet[ApplicationTransition]:
     """Every reason and comment given to the applicant, newest first, in one query with what
     each row's actor_label needs (a unit's name for everyone; a reviewer's name for staff)."""
-    return application.history.with_actors().order_by("-created_at", "-pk")
+    # A submission's snapshot is read only to compare two (experts.snapshots), not per row.
+    return application.history.with_actors().defer("snapshot").order_by("-created_at", "-pk")
 
 
 def discipline_names(application) -> list[str]:

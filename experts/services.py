@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.choices import IdType
 from accounts.validators import resident_id_facts
-from experts import counts, search
+from experts import counts, search, snapshots
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.permissions import is_owner
 from portal.workflow import WorkflowError, fire
@@ -142,7 +142,13 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
             if missing:
                 raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))
         locked.submitted_at = timezone.now()
-        _fire(locked, "submit", actor, update_fields=["submitted_at"])
+        _fire(
+            locked,
+            "submit",
+            actor,
+            update_fields=["submitted_at"],
+            history_fields={"snapshot": snapshots.take(locked)},
+        )
     return locked
 
 

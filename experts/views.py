@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
-from experts import counts, services
+from experts import counts, services, snapshots
 from experts.choices import TitleLevel
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
@@ -222,16 +222,23 @@ def _detail_page(template, decisions, reveal_url):
         # The bureau needs to know which reviewer decided; applicants and units see roles only
         # (and a unit by its name: TransitionRecord.actor_label).
         show_actor_names = is_bureau_reviewer(request.user)
+        revealed_labels = [
+            label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
+        ]
+        # A resubmission: what changed against the submission before it.
+        submissions = snapshots.last_two_submissions(application) if show_content else None
         context = {
             "application": application,
+            "changes": snapshots.compare(*submissions, frozenset(revealed_labels))
+            if submissions
+            else None,
+            "only_changes": request.GET.get("changes") == "only",
             "history": history_of(application),
             "show_content": show_content,
             "show_actor_names": show_actor_names,
             "forms": empty_forms(decisions) | (posted or {}),
             "revealed": revealed,
-            "revealed_labels": [
-                label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
-            ],
+            "revealed_labels": revealed_labels,
             "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
             "reveal_url": reverse(reveal_url, args=[application.pk]),
         }

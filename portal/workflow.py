@@ -35,11 +35,20 @@ def _status_label(obj: models.Model, value: str) -> str:
     return dict(obj._meta.get_field("status").flatchoices).get(value, value)
 
 
-def fire(locked: models.Model, action: str, actor, *, comment: str = "", update_fields=()):
+def fire(
+    locked: models.Model,
+    action: str,
+    actor,
+    *,
+    comment: str = "",
+    update_fields=(),
+    history_fields: dict | None = None,
+):
     """Fire `action` on a row the caller has locked with select_for_update; write its history.
 
     Checks the actor's permission first, then the state, so a reviewer who was too slow hears
-    that the object was already handled. Returns the history row. Raises WorkflowError.
+    that the object was already handled. Returns the history row, created with
+    `history_fields` besides the common ones. Raises WorkflowError.
     """
     transition = transition_of(locked, action)
     label = transition.custom.get("label", action)
@@ -65,4 +74,5 @@ def fire(locked: models.Model, action: str, actor, *, comment: str = "", update_
         from_status=from_status,
         to_status=locked.status,
         comment=comment,
+        **(history_fields or {}),
     )

@@ -1,0 +1,73 @@
+"""What each 提交 submitted, kept beside its history row, and what changed since the last one.
+
+A snapshot is the read-only form as its owner sees it (portal.templating.application_sections):
+the labels and the shown values of every field and the 专业领域, taken in the submission's
+transaction. The 证件号码 and the 银行账号 are kept encrypted in it, as in their own columns.
+"""
+
+from dataclasses import dataclass
+
+from portal.crypto import decrypt, encrypt
+from portal.templating import application_sections, masked_bank_account, masked_id_number
+
+# Shown masked on the reviewers' pages (see experts.reveal); kept encrypted in a snapshot.
+SECRET_LABELS = {"证件号码": masked_id_number, "银行账号": masked_bank_account}
+# Not the applicant's information: the consent's time changes with every submission.
+LEFT_OUT = {"敏感个人信息处理同意"}
+
+
+def take(application) -> dict:
+    """The snapshot of `application` as submitted now, ready for a JSONField."""
+    rows = []
+    for section, fields in application_sections(application.user, application):
+        for label, value in fields:
+            if label in LEFT_OUT:
+                continue
+            text = "" if value in (None, "") else str(value)
+            secret = label in SECRET_LABELS and bool(text)
+            rows.append([section, label, encrypt(text) if secret else text, secret])
+    return {"version": 1, "rows": rows}
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str
+    label: str
+    old: str
+    new: str
+    changed: bool
+
+
+def _values(snapshot: dict, revealed: frozenset) -> dict[str, tuple[str, str, bool]]:
+    """label → (section, shown value, plain value for comparing)."""
+    values = {}
+    for section, label, value, secret in snapshot["rows"]:
+        plain = decrypt(value) if secret else value
+        shown = plain
+        if secret and label not in revealed:
+            shown = SECRET_LABELS[label](plain)
+        values[label] = (section, shown, plain)
+    return values
+
+
+def compare(previous: dict, current: dict, revealed: frozenset = frozenset()) -> list[Change]:
+    """Every field of the current submission beside its value in the previous one. A masked
+    number shows masked on both sides: its row says it changed, not what it was."""
+    before = _values(previous, revealed)
+    after = _values(current, revealed)
+    changes = []
+    for label, (section, shown, plain) in after.items():
+        _, old_shown, old_plain = before.get(label, (section, "", ""))
+        changes.append(Change(section, label, old_shown, shown, old_plain != plain))
+    return changes
+
+
+def last_two_submissions(application):
+    """The snapshots of the latest submission and of the one before it, or None for a first
+    submission (nothing to compare with)."""
+    snapshots = list(
+        application.history.filter(action="submit", snapshot__isnull=False)
+        .order_by("-created_at", "-pk")
+        .values_list("snapshot", flat=True)[:2]
+    )
+    return (snapshots[1], snapshots[0]) if len(snapshots) == 2 else None

@@ -1,0 +1,93 @@
+"""Issue 21, item 5: each 提交 keeps what was submitted; a resubmission shows what changed."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from experts import services
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def submitted(unit):
+    """An applicant who has submitted once, through the service (so with a snapshot)."""
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    services.submit_application(applicant.application, applicant)
+    return applicant
+
+
+def resubmit(applicant, unit, **values):
+    services.return_application(applicant.application, factories.unit_account(unit), "请修改。")
+    services.save_draft(applicant.application, applicant, values)
+    services.submit_application(applicant.application, applicant)
+
+
+def changed_rows(html: str) -> list[str]:
+    rows = html.split('data-testid="changed-row"')[1:]
+    cells = [row.split('<th scope="row"', 1)[1].split("</th>")[0] for row in rows]
+    return [cell.split(">", 1)[1].split(" <span")[0] for cell in cells]
+
+
+def test_a_first_submission_shows_no_changes(client, unit):
+    applicant = submitted(unit)
+    client.force_login(factories.unit_account(unit))
+    html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    assert "与上次提交相比" not in html.content.decode()
+
+
+def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
+    applicant = submitted(unit)
+    resubmit(applicant, unit, department="新实验室", research_direction="量子通信")
+    services.recommend_application(applicant.application, factories.unit_account(unit))
+    client.force_login(reviewer)
+    url = reverse("experts:bureau_detail", args=[applicant.application.pk])
+
+    html = client.get(url).content.decode()
+
+    assert "与上次提交相比" in html and "2 项已修改" in html
+    assert changed_rows(html) == ["所在部门", "研究方向/擅长领域"]
+    assert "<ins>新实验室</ins>" in html and "<ins>量子通信</ins>" in html
+    assert "毕业院校" in html.split('id="changes"')[1].split("</section>")[0]  # unchanged shown
+    only = client.get(url, {"changes": "only"}).content.decode()
+    section = only.split('id="changes"')[1].split("</section>")[0]
+    assert changed_rows(only) == ["所在部门", "研究方向/擅长领域"]
+    assert "毕业院校" not in section
+    assert "显示全部字段" in section
+
+
+def test_a_changed_bank_account_shows_only_that_it_changed_and_stays_encrypted(client, unit):
+    applicant = submitted(unit)
+    old_account = applicant.application.bank_account
+    resubmit(applicant, unit, bank_account="6222020200112233999")
+    client.force_login(factories.unit_account(unit))
+
+    html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    html = html.content.decode()
+
+    assert changed_rows(html) == ["银行账号"]
+    assert "6222020200112233999" not in html and old_account not in html
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT snapshot::text FROM experts_applicationtransition WHERE snapshot IS NOT NULL"
+        )
+        stored = " ".join(row[0] for row in cursor.fetchall())
+    assert "6222020200112233999" not in stored and old_account not in stored
+    assert applicant.id_number not in stored
+    assert "研究方向/擅长领域" in stored  # the other fields are kept as shown
+
+
+def test_revealing_the_numbers_shows_them_in_the_changes_too(client, unit, reviewer):
+    applicant = submitted(unit)
+    resubmit(applicant, unit, bank_account="6222020200112233999")
+    services.recommend_application(applicant.application, factories.unit_account(unit))
+    client.force_login(reviewer)
+
+    response = client.post(
+        reverse("experts:bureau_reveal", args=[applicant.application.pk]),
+        {"reveal-numbers": "bank_account", "reveal-reason": "check_bank"},
+    )
+
+    section = response.content.decode().split('id="changes"')[1].split("</section>")[0]
+    assert "<ins>6222020200112233999</ins>" in section
