@@ -1,13 +1,16 @@
 import uuid
 from pathlib import PurePath
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
 from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
@@ -239,3 +242,57 @@ class UnitTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "单位审核记录"
         verbose_name_plural = "单位审核记录"
+
+
+class Authenticator(TOTPDevice):
+    """A person's authenticator app (django-otp's TOTP device) under the portal's own name in
+    admin, where operators reset one by deleting it: django-otp's model names itself in English
+    only. A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "身份验证器"
+        verbose_name_plural = "身份验证器"
+
+
+def _local_time(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+class LoginAttempt(AccessAttempt):
+    """django-axes' failed-login counter of a username or address, under a Chinese name in
+    admin (axes names its records in English); deleting one unlocks it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+
+    def __str__(self) -> str:
+        who = self.username or "（无用户名）"
+        return f"{who}，{self.ip_address or ''}，{_local_time(self.attempt_time)}"
+
+
+class LoginFailure(AccessFailureLog):
+    """django-axes' record of one failed login."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "登录失败记录"
+        verbose_name_plural = "登录失败记录"
+
+    def __str__(self) -> str:
+        locked = "（已锁定）" if self.locked_out else ""
+        return f"{self.username or '（无用户名）'}{locked}，{_local_time(self.attempt_time)}"
+
+
+class LoginLog(AccessLog):
+    """django-axes' record of one login and its logout."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "登录日志"
+        verbose_name_plural = "登录日志"
+
+    def __str__(self) -> str:
+        return f"{self.username or '（无用户名）'}，{_local_time(self.attempt_time)}"
