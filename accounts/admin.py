@@ -28,6 +28,8 @@ from portal.admin import (
     ReadOnlyAdmin,
     ServiceTransitionAdmin,
     labelled_filter,
+    local_time,
+    yes_no,
 )
 
 
@@ -49,7 +51,7 @@ class UserChangeForm(BaseUserChangeForm):
 @admin.register(User)
 class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
-    list_display = ["username", "real_name", "kind", "unit", "is_active", "date_joined"]
+    list_display = ["username", "real_name", "kind", "unit", "active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]
     search_fields = ["username", "real_name", "unit__name"]
     list_select_related = ["unit"]
@@ -83,6 +85,10 @@ class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         services.user_changed(obj, form.changed_data)
+
+    @admin.display(description="有效", ordering="is_active")
+    def active(self, user):
+        return yes_no(user.is_active)
 
     @admin.display(description="证件号码")
     def masked_id(self, user):
@@ -166,22 +172,56 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     def device_name(self, device):
         return device.name
 
-    @admin.display(description="已绑定", boolean=True)
+    @admin.display(description="已绑定")
     def is_confirmed(self, device):
-        return device.confirmed
+        return yes_no(device.confirmed)
 
     @admin.display(description="创建时间", ordering="created_at")
     def created(self, device):
-        return device.created_at
+        return local_time(device.created_at)
 
     @admin.display(description="最近使用时间", ordering="last_used_at")
     def last_used(self, device):
-        return device.last_used_at
+        return local_time(device.last_used_at)
 
 
 # django-axes' records, through proxies that name them in Chinese (AXES_ENABLE_ADMIN is off, so
 # axes registers nothing itself); the columns and filters are axes' own, their labels Chinese
 # through locale/zh_Hans. An operator unlocks a username or address by deleting its 登录失败计数.
-admin.site.register(LoginAttempt, AccessAttemptAdmin)
-admin.site.register(LoginFailure, AccessFailureLogAdmin)
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """axes' own, with the columns and the action it leaves unnamed or in English named."""
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return super().status(obj)
+
+    @admin.display(description="过期时间")
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+    @admin.action(description="清理已过期的登录失败计数")
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, f"已清理{count}条过期的登录失败计数。")
+
+
+admin.site.register(LoginAttempt, LoginAttemptAdmin)
+
+
+class LoginFailureAdmin(AccessFailureLogAdmin):
+    list_display = [
+        "attempt_time",
+        "ip_address",
+        "username",
+        "user_agent",
+        "path_info",
+        "locked",
+    ]
+
+    @admin.display(description="是否锁定", ordering="locked_out")
+    def locked(self, obj):
+        return yes_no(obj.locked_out)
+
+
+admin.site.register(LoginFailure, LoginFailureAdmin)
 admin.site.register(LoginLog, AccessLogAdmin)

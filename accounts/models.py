@@ -212,7 +212,10 @@ class TransitionRecord(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}：{self.from_status} → {self.to_status}"
+        return (
+            f"{self.get_action_display()}："
+            f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+        )
 
     @classmethod
     def subject_model(cls) -> type[models.Model]:

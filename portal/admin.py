@@ -3,11 +3,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
@@ -237,6 +239,7 @@ class HistoryInline(HistoryLabels, admin.TabularInline):
     ordering = ["-created_at", "-id"]
     extra = 0
     can_delete = False
+    classes = ["history-inline"]  # static/css/admin.css
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor__unit")
@@ -257,6 +260,21 @@ class HistoryAdmin(HistoryLabels, ReadOnlyAdmin):
 
     ordering = ["-created_at", "-id"]
 
+    def get_fields(self, request, obj=None):
+        # The change page in the same words as the list, not the stored codes.
+        return [
+            self.model.subject_field,
+            "action_label",
+            "from_label",
+            "to_label",
+            "actor_label",
+            "comment",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
     def get_list_display(self, request):
         return [
             "created_at",
@@ -273,6 +291,18 @@ class HistoryAdmin(HistoryLabels, ReadOnlyAdmin):
             labelled_filter("action", "操作", transition_choices(subject)),
             labelled_filter("to_status", "新状态", subject._meta.get_field("status").choices),
         ]
+
+
+def yes_no(value) -> str:
+    """A boolean as text. Django's admin draws booleans as icons whose alt text is "True" or
+    "False" in English, which is what a screen reader says."""
+    return "是" if value else "否"
+
+
+def local_time(value) -> str:
+    """A time as the admin prints one, for display methods (a read-only field would print a
+    returned datetime raw, in UTC); "—" for none."""
+    return formats.localize(timezone.localtime(value)) if value else "—"
 
 
 PERMISSION_ACTIONS = {"add": "增加", "change": "修改", "delete": "删除", "view": "查看"}
@@ -300,12 +330,14 @@ class ChinesePermissionsMixin:
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.name in ("permissions", "user_permissions"):
             kwargs["form_class"] = PermissionChoiceField
-            # django-otp's device is managed through accounts.Authenticator's permissions.
+            # django-otp's device is managed through accounts.Authenticator's permissions, and
+            # a content type whose model is gone (it moved to another app) grants nothing.
+            stale = [ct.pk for ct in ContentType.objects.all() if ct.model_class() is None]
             kwargs.setdefault(
                 "queryset",
-                db_field.remote_field.model.objects.select_related("content_type").exclude(
-                    content_type__app_label="otp_totp"
-                ),
+                db_field.remote_field.model.objects.select_related("content_type")
+                .exclude(content_type__app_label="otp_totp")
+                .exclude(content_type__in=stale),
             )
         return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 

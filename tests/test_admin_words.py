@@ -72,6 +72,19 @@ ENGLISH = [
     "TOTP",
     "OTP_TOTP",
     "QR Code",
+    "Status",
+    "Expiration",
+    "About",
+    "True",
+    "False",
+    "None",
+    # State machine codes where the manual's words belong.
+    "approve",
+    "approved",
+    "pending",
+    "pending_bureau",
+    "recommend",
+    "submit",
 ]
 WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH) + r")\b", re.IGNORECASE)
 SPOKEN_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
