@@ -51,6 +51,7 @@ def everyone(status):
 TABLE = {
     "home": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "healthz": (None, everyone(OK)),
+    "favicon": (None, everyone(REDIRECT)),
     "accounts:login": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "accounts:logout": (None, everyone(NOT_ALLOWED)),
     "accounts:register": (None, everyone(OK)),
@@ -195,6 +196,6 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 35 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 280
+    # 36 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access.
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 288
     assert len(admin_urls()) == 19
