@@ -188,7 +188,14 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
 # django-axes' records, through proxies that name them in Chinese (AXES_ENABLE_ADMIN is off, so
 # axes registers nothing itself); the columns and filters are axes' own, their labels Chinese
 # through locale/zh_Hans. An operator unlocks a username or address by deleting its 登录失败计数.
-class LoginAttemptAdmin(AccessAttemptAdmin):
+class LoginRecordsAreReadOnly:
+    """Login records are what happened: read and deleted (to unlock), never edited."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LoginAttemptAdmin(LoginRecordsAreReadOnly, AccessAttemptAdmin):
     """axes' own, with the columns and the action it leaves unnamed or in English named."""
 
     @admin.display(description="状态")
@@ -208,7 +215,7 @@ class LoginAttemptAdmin(AccessAttemptAdmin):
 admin.site.register(LoginAttempt, LoginAttemptAdmin)
 
 
-class LoginFailureAdmin(AccessFailureLogAdmin):
+class LoginFailureAdmin(LoginRecordsAreReadOnly, AccessFailureLogAdmin):
     list_display = [
         "attempt_time",
         "ip_address",
@@ -224,4 +231,10 @@ class LoginFailureAdmin(AccessFailureLogAdmin):
 
 
 admin.site.register(LoginFailure, LoginFailureAdmin)
-admin.site.register(LoginLog, AccessLogAdmin)
+
+
+class LoginLogAdmin(LoginRecordsAreReadOnly, AccessLogAdmin):
+    pass
+
+
+admin.site.register(LoginLog, LoginLogAdmin)

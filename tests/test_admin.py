@@ -360,3 +360,24 @@ def test_favicon_answers(client):
     assert response.status_code == 302
     assert response.url == "/static/favicon.ico"
     assert finders.find("favicon.ico") is not None
+
+
+def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, operator):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="locked",
+        ip_address="10.0.0.1",
+        user_agent="浏览器",
+        http_accept="*/*",
+        path_info="/login/",
+        failures_since_start=5,
+    )
+    listed = client.get(reverse("admin:accounts_loginattempt_changelist"))
+    assert "已锁定" in listed.content.decode()
+    page = client.get(reverse("admin:accounts_loginattempt_change", args=[attempt.pk]))
+    assert 'name="username"' not in page.content.decode()  # read, not edited
+
+    client.post(reverse("admin:accounts_loginattempt_delete", args=[attempt.pk]), {"post": "yes"})
+
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()

@@ -154,9 +154,21 @@ def test_discipline_picker_and_search_box_speak_chinese(journey, unit):
     for english in ["Choose", "Remove all", "Choose all"]:
         expect(page.get_by_text(english, exact=False)).to_have_count(0)
 
+    # Whole numbers only after choosing a reason (point 11, admin part).
+    assert applicant.id_number not in page.content()
+    page.get_by_role("link", name="查看完整信息").click()
+    page.get_by_label("发放评审劳务费").check()
+    page.get_by_role("button", name="查看完整信息").click()
+    expect(page.get_by_text(applicant.id_number)).to_be_visible()
+    page.screenshot(path=tab.folder / "personal-data.png", full_page=True)
+
     tab.open("/admin/experts/expertapplication/")
     expect(page.get_by_role("textbox", name="搜索")).to_be_visible()
     expect(page.get_by_role("textbox", name="Search")).to_have_count(0)
+    tab.open("/admin/")
+    page.screenshot(path=tab.folder / "index.png", full_page=True)
+    for english in ["AXES", "Access attempts", "TOTP devices", "OTP_TOTP"]:
+        expect(page.get_by_text(english)).to_have_count(0)
 
 
 def test_favicon_is_served(journey, live_server):
