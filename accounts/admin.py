@@ -1,17 +1,35 @@
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, services, signals
 from accounts.choices import UnitStatus, UserKind
 from accounts.forms import UnitAdminForm
-from accounts.models import AccountLock, Unit, UnitTransition, User
+from accounts.models import (
+    AccountLock,
+    Authenticator,
+    LoginAttempt,
+    LoginLog,
+    Unit,
+    UnitTransition,
+    User,
+)
 from accounts.validators import display_mobile, mask, mask_id_number
 from portal.admin import (
+    ChinesePermissionsMixin,
     HistoryAdmin,
+    HistoryInline,
+    PersonalDataAdminMixin,
     ReadOnlyAdmin,
     ServiceTransitionAdmin,
+    labelled_filter,
+    local_time,
+    yes_no,
 )
 
 
@@ -31,9 +49,9 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
-    list_display = ["username", "real_name", "kind", "unit", "is_active", "date_joined"]
+    list_display = ["username", "real_name", "kind", "unit", "active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]
     search_fields = ["username", "real_name", "unit__name"]
     list_select_related = ["unit"]
@@ -42,16 +60,35 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (
             "门户信息",
-            {"fields": ["kind", "real_name", "id_type", "masked_id", "masked_mobile", "unit"]},
+            {
+                "fields": [
+                    "kind",
+                    "real_name",
+                    "id_type",
+                    "masked_id",
+                    "masked_mobile",
+                    "personal_data_link",
+                    "unit",
+                ]
+            },
         ),
     ]
-    # Operators need not see whole personal numbers; people correct their own mobile on the
+    # Operators need not see whole personal numbers: masked here, whole only through
+    # 查看完整信息, which asks why and is audited. People correct their own mobile on the
     # expert form, and an ID number is corrected through the person's unit.
-    readonly_fields = ["masked_id", "masked_mobile"]
+    readonly_fields = ["masked_id", "masked_mobile", "personal_data_link"]
+    personal_data_fields = {
+        "证件号码": lambda user: user.id_number,
+        "手机号码": lambda user: display_mobile(user.mobile),
+    }
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         services.user_changed(obj, form.changed_data)
+
+    @admin.display(description="有效", ordering="is_active")
+    def active(self, user):
+        return yes_no(user.is_active)
 
     @admin.display(description="证件号码")
     def masked_id(self, user):
@@ -62,6 +99,10 @@ class UserAdmin(BaseUserAdmin):
         return mask(display_mobile(user.mobile), 3)
 
 
+class UnitHistoryInline(HistoryInline):
+    model = UnitTransition
+
+
 @admin.register(Unit)
 class UnitAdmin(ServiceTransitionAdmin):
     form = UnitAdminForm
@@ -70,6 +111,7 @@ class UnitAdmin(ServiceTransitionAdmin):
     search_fields = ["name", "credit_code", "contact_name"]
     date_hierarchy = "submitted_at"
     readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
+    inlines = [UnitHistoryInline]
     transition_services = {
         "approve": lambda unit, user: services.approve_unit(unit, user),
         "reject": lambda unit, user, reason: services.reject_unit(unit, user, reason),
@@ -83,22 +125,116 @@ class UnitAdmin(ServiceTransitionAdmin):
 @admin.register(UnitTransition)
 class UnitTransitionAdmin(HistoryAdmin):
     search_fields = ["unit__name", "actor__username"]
-    list_select_related = ["unit", "actor"]
+    list_select_related = ["unit", "actor__unit"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ChinesePermissionsMixin, BaseGroupAdmin):
+    pass
+
+
+# django-otp's own admin names the device, its fields and sections in English only; operators
+# see the portal's proxy instead. Each person binds their authenticator when they first log in;
+# an operator resets a lost one by deleting it (they bind a new one at their next login). The
+# secret key is never shown.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(ReadOnlyAdmin):
+    list_display = ["owner", "device_name", "is_confirmed", "created", "last_used"]
+    list_filter = [labelled_filter("confirmed", "是否已绑定", [("1", "已绑定"), ("0", "未绑定")])]
+    search_fields = ["user__username", "user__real_name"]
+    list_select_related = ["user"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["owner", "device_name", "is_confirmed", "created", "last_used"],
+                "description": "删除身份验证器后，该用户下次登录时须重新绑定。",
+            },
+        )
+    ]
+    readonly_fields = ["owner", "device_name", "is_confirmed", "created", "last_used"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Resetting a lost authenticator.
+        return request.user.has_perm("accounts.delete_authenticator")
+
+    @admin.display(description="用户", ordering="user__username")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description="名称")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description="已绑定")
+    def is_confirmed(self, device):
+        return yes_no(device.confirmed)
+
+    @admin.display(description="创建时间", ordering="created_at")
+    def created(self, device):
+        return local_time(device.created_at)
+
+    @admin.display(description="最近使用时间", ordering="last_used_at")
+    def last_used(self, device):
+        return local_time(device.last_used_at)
+
+
+# django-axes' records, through proxies that name them in Chinese (AXES_ENABLE_ADMIN is off, so
+# axes registers nothing itself); the columns and filters are axes' own, their labels Chinese
+# through locale/zh_Hans. An operator unlocks a username or address by deleting its 登录失败计数.
+class LoginRecordsAreReadOnly:
+    """Login records are what happened: read and deleted (to unlock), never edited."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LoginAttemptAdmin(LoginRecordsAreReadOnly, AccessAttemptAdmin):
+    """axes' own, with the columns and the action it leaves unnamed or in English named."""
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return super().status(obj)
+
+    @admin.display(description="过期时间")
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+    @admin.action(description="清理已过期的登录失败计数")
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, f"已清理{count}条过期的登录失败计数。")
+
+
+admin.site.register(LoginAttempt, LoginAttemptAdmin)
+
+
+class LoginLogAdmin(LoginRecordsAreReadOnly, AccessLogAdmin):
+    pass
+
+
+admin.site.register(LoginLog, LoginLogAdmin)
 
 
 @admin.register(AccountLock)
 class AccountLockAdmin(ReadOnlyAdmin):
     """账号锁定: usernames locked everywhere after failures from many addresses
-    (accounts.lockout). A pair locked at one address is in django-axes' 登录尝试 list, where
+    (accounts.lockout). A pair locked at one address is in 登录失败计数 (django-axes), where
     deleting the entry unlocks it."""
 
     list_display = ["username", "locked_at", "until", "is_active", "notified_at"]
     search_fields = ["username"]
     actions = ["unlock"]
 
-    @admin.display(description="锁定中", boolean=True)
+    @admin.display(description="锁定中")
     def is_active(self, lock):
-        return lock.active
+        return yes_no(lock.active)
 
     @admin.action(description="解除所选账号的登录锁定")
     def unlock(self, request, queryset):

@@ -1,6 +1,7 @@
 import uuid
 from pathlib import PurePath
 
+from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericRelation
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
 from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
@@ -220,7 +222,10 @@ class TransitionRecord(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}：{self.from_status} → {self.to_status}"
+        return (
+            f"{self.get_action_display()}："
+            f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+        )
 
     @classmethod
     def subject_model(cls) -> type[models.Model]:
@@ -306,3 +311,44 @@ class AccountLock(models.Model):
     @property
     def active(self) -> bool:
         return self.until > timezone.now()
+
+
+class Authenticator(TOTPDevice):
+    """A person's authenticator app (django-otp's TOTP device) under the portal's own name in
+    admin, where operators reset one by deleting it: django-otp's model names itself in English
+    only. A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "身份验证器"
+        verbose_name_plural = "身份验证器"
+
+
+def _local_time(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+class LoginAttempt(AccessAttempt):
+    """django-axes' failed-login counter of a username or address, under a Chinese name in
+    admin (axes names its records in English); deleting one unlocks it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+
+    def __str__(self) -> str:
+        who = self.username or "（无用户名）"
+        return f"{who}，{self.ip_address or ''}，{_local_time(self.attempt_time)}"
+
+
+class LoginLog(AccessLog):
+    """django-axes' record of one login and its logout."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "登录日志"
+        verbose_name_plural = "登录日志"
+
+    def __str__(self) -> str:
+        return f"{self.username or '（无用户名）'}，{_local_time(self.attempt_time)}"

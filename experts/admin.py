@@ -1,17 +1,23 @@
 from django.contrib import admin
 
-from accounts.validators import display_mobile, mask
+from accounts.validators import display_mobile, mask, mask_id_number
 from experts import counts, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import ApplicationTransition, Discipline, ExpertApplication
 from portal.admin import (
     HistoryAdmin,
+    HistoryInline,
+    PersonalDataAdminMixin,
     ServiceTransitionAdmin,
 )
 
 
+class ApplicationHistoryInline(HistoryInline):
+    model = ApplicationTransition
+
+
 @admin.register(ExpertApplication)
-class ExpertApplicationAdmin(ServiceTransitionAdmin):
+class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = ApplicationAdminForm
     list_display = ["name", "unit", "title", "title_level", "status", "submitted_at", "decided_at"]
     list_filter = ["status", "title_level", "disciplines"]
@@ -19,12 +25,20 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
     list_select_related = ["user", "user__unit"]
     list_per_page = 25
     raw_id_fields = ["user"]
-    # Whole bank and mobile numbers are for the applicant, their unit and bureau reviewers on
-    # the portal's detail page, not for admin.
+    # Whole bank, ID and mobile numbers are masked in admin; whole only through 查看完整信息,
+    # which asks why and is audited (portal.admin.PersonalDataAdminMixin).
     exclude = ["bank_account", "mobile"]
+    inlines = [ApplicationHistoryInline]
+    personal_data_fields = {
+        "证件号码": lambda application: application.user.id_number,
+        "银行账号": lambda application: application.bank_account,
+        "手机": lambda application: display_mobile(application.mobile),
+    }
     readonly_fields = [
+        "masked_id_number",
         "masked_mobile",
         "masked_bank_account",
+        "personal_data_link",
         "consent_version",
         "consent_at",
         "created_at",
@@ -37,6 +51,10 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
     @admin.display(description="手机")
     def masked_mobile(self, application):
         return mask(display_mobile(application.mobile), 3)
+
+    @admin.display(description="证件号码")
+    def masked_id_number(self, application):
+        return mask_id_number(application.user.id_number)
 
     @admin.display(description="银行账号")
     def masked_bank_account(self, application):
@@ -70,7 +88,7 @@ class ExpertApplicationAdmin(ServiceTransitionAdmin):
 @admin.register(ApplicationTransition)
 class ApplicationTransitionAdmin(HistoryAdmin):
     search_fields = ["application__user__real_name", "actor__username"]
-    list_select_related = ["application__user", "actor"]
+    list_select_related = ["application__user", "actor__unit"]
 
 
 @admin.register(Discipline)

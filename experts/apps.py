@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ExpertsConfig(AppConfig):
     name = "experts"
-    verbose_name = "专家申请"
+    verbose_name = "专家管理"
 
     def ready(self):
         from experts import (

@@ -1,14 +1,21 @@
 """Admin integration of the state machines: transition buttons, our services behind them."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
+from accounts.choices import UserKind
+from audit.log import record
+from audit.models import AuditEvent
 from portal.workflow import WorkflowError
 
 
@@ -191,27 +198,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class HistoryAdmin(ReadOnlyAdmin):
-    """Transition records (accounts.models.TransitionRecord), shown with the manual's words
-    instead of codes: the object, what was done, from which state to which, by whom, when."""
+def actor_label(record) -> str:
+    """Who acted, for operators: the role, and the unit's name for a unit account (its login
+    name means nothing to the bureau), the person's name otherwise.
+    e.g. 单位账号（武汉示范大学）, 科技局审核员（张三）."""
+    actor = record.actor
+    if actor.kind == UserKind.UNIT and actor.unit_id is not None:
+        return f"{record.actor_role}（{actor.unit.name}）"
+    return f"{record.actor_role}（{actor.real_name or actor.username}）"
 
-    def get_list_display(self, request):
-        return [
-            self.model.subject_field,
-            "action_label",
-            "from_label",
-            "to_label",
-            "actor",
-            "actor_role",
-            "created_at",
-        ]
 
-    def get_list_filter(self, request):
-        subject = self.model.subject_model()
-        return [
-            labelled_filter("action", "操作", transition_choices(subject)),
-            labelled_filter("to_status", "新状态", subject._meta.get_field("status").choices),
-        ]
+class HistoryLabels:
+    """The columns of a transition record (accounts.models.TransitionRecord) in the manual's
+    words instead of codes, for the history lists and the inlines on the objects' pages."""
 
     @admin.display(description="操作")
     def action_label(self, record):
@@ -224,3 +223,204 @@ class HistoryAdmin(ReadOnlyAdmin):
     @admin.display(description="新状态")
     def to_label(self, record):
         return record.get_to_status_display()
+
+    @admin.display(description="操作人", ordering="actor__username")
+    def actor_label(self, record):
+        return actor_label(record)
+
+
+class HistoryInline(HistoryLabels, admin.TabularInline):
+    """审核记录 on the object's change page: read-only, newest first."""
+
+    verbose_name = "审核记录"
+    verbose_name_plural = "审核记录"
+    fields = ["created_at", "action_label", "from_label", "to_label", "actor_label", "comment"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    classes = ["history-inline"]  # static/css/admin.css
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor__unit")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HistoryAdmin(HistoryLabels, ReadOnlyAdmin):
+    """Transition records, newest first: the object, what was done, from which state to
+    which, by whom, when."""
+
+    ordering = ["-created_at", "-id"]
+
+    def get_fields(self, request, obj=None):
+        # The change page in the same words as the list, not the stored codes.
+        return [
+            self.model.subject_field,
+            "action_label",
+            "from_label",
+            "to_label",
+            "actor_label",
+            "comment",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_list_display(self, request):
+        return [
+            "created_at",
+            self.model.subject_field,
+            "action_label",
+            "from_label",
+            "to_label",
+            "actor_label",
+        ]
+
+    def get_list_filter(self, request):
+        subject = self.model.subject_model()
+        return [
+            labelled_filter("action", "操作", transition_choices(subject)),
+            labelled_filter("to_status", "新状态", subject._meta.get_field("status").choices),
+        ]
+
+
+def yes_no(value) -> str:
+    """A boolean as text. Django's admin draws booleans as icons whose alt text is "True" or
+    "False" in English, which is what a screen reader says."""
+    return "是" if value else "否"
+
+
+def local_time(value) -> str:
+    """A time as the admin prints one, for display methods (a read-only field would print a
+    returned datetime raw, in UTC); "—" for none."""
+    return formats.localize(timezone.localtime(value)) if value else "—"
+
+
+PERMISSION_ACTIONS = {"add": "增加", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    """Permissions named in Chinese. Django stores the default ones as "Can add <model>" in
+    English whatever the language; the label is built from the codename's action and the
+    model's verbose name instead, e.g. 专家管理 | 专家申请 | 可修改专家申请."""
+
+    def label_from_instance(self, permission):
+        action = permission.codename.partition("_")[0]
+        prefix = f"Can {action} "
+        if action not in PERMISSION_ACTIONS or not permission.name.startswith(prefix):
+            return str(permission)  # a permission of our own, named in Chinese
+        model = permission.content_type.model_class()
+        # A content type left behind by a model that moved has no model: its stored name.
+        subject = model._meta.verbose_name if model else permission.name.removeprefix(prefix)
+        return f"{permission.content_type} | 可{PERMISSION_ACTIONS[action]}{subject}"
+
+
+class ChinesePermissionsMixin:
+    """For the admins of users and groups: their permission pickers in Chinese."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["form_class"] = PermissionChoiceField
+            # django-otp's device is managed through accounts.Authenticator's permissions, and
+            # a content type whose model is gone (it moved to another app) grants nothing.
+            stale = [ct.pk for ct in ContentType.objects.all() if ct.model_class() is None]
+            kwargs.setdefault(
+                "queryset",
+                db_field.remote_field.model.objects.select_related("content_type")
+                .exclude(content_type__app_label="otp_totp")
+                .exclude(content_type__in=stale),
+            )
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
+
+# Why an operator opens whole ID or bank numbers (PIPL's minimum-necessary rule): the audit
+# record names the reason, chosen from this list.
+PERSONAL_DATA_REASONS = [
+    ("verify_identity", "核对本人身份"),
+    ("correct", "应本人或所在单位请求更正信息"),
+    ("payment", "发放评审劳务费"),
+    ("incident", "处理投诉或安全事件"),
+]
+
+
+class PersonalDataReasonForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="查看理由", choices=PERSONAL_DATA_REASONS, widget=forms.RadioSelect
+    )
+
+
+class PersonalDataAdminMixin:
+    """Whole personal numbers in admin only on request: the change page shows them masked
+    with a 查看完整信息 link; its page asks for a reason and, on confirming, shows the whole
+    values on that one page and writes one audit event (查看完整个人信息) naming the fields
+    and the reason. Nothing is kept in the session: the next visit asks again.
+
+    `personal_data_fields` maps each field's label to a function (obj) -> its whole value."""
+
+    personal_data_fields: dict = {}
+    personal_data_template = "admin/portal/personal_data.html"
+
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/personal-data/",
+                self.admin_site.admin_view(self.personal_data_view),
+                name=f"{opts.app_label}_{opts.model_name}_personal_data",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="完整信息")
+    def personal_data_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        opts = self.opts
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_personal_data", args=[obj.pk])
+        return format_html('<a href="{}">查看完整信息</a>', url)
+
+    def personal_data_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        form = PersonalDataReasonForm(request.POST if request.method == "POST" else None)
+        values = None
+        if request.method == "POST" and form.is_valid():
+            reason = dict(PERSONAL_DATA_REASONS)[form.cleaned_data["reason"]]
+            labels = list(self.personal_data_fields)
+            record(
+                AuditEvent.Action.VIEW_PERSONAL_DATA,
+                request=request,
+                obj=obj,
+                detail=f"后台查看：{'、'.join(labels)}；理由：{reason}",
+            )
+            values = [
+                (label, get(obj) or "（未填写）")
+                for label, get in self.personal_data_fields.items()
+            ]
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"查看完整信息：{obj}",
+            "opts": opts,
+            "original": obj,
+            "field_labels": "、".join(self.personal_data_fields),
+            "form": form,
+            "values": values,
+            "change_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+            ),
+        }
+        # admin_view() marks the page never_cache (no-store): the whole numbers stay in no cache.
+        return TemplateResponse(request, self.personal_data_template, context)

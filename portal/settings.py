@@ -36,8 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_fsm",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
+    # Under Chinese names in admin (portal.thirdparty).
+    "portal.thirdparty.TotpConfig",
+    "portal.thirdparty.AxesConfig",
     "csp",
     "pgtrigger",
     "crispy_forms",
@@ -169,11 +170,16 @@ AXES_USERNAME_FORM_FIELD = "username"
 # The client's address as our own server or proxy saw it; a client cannot change its count by
 # sending an X-Forwarded-For of its own (portal.network.client_ip).
 AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"
+# Its records are shown in admin through accounts' proxies, which name them in Chinese.
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Chinese for what Django's and django-axes' own catalogues leave in English (admin labels,
+# the admin's JavaScript picker); read before the apps' catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

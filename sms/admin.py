@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from portal.admin import ReadOnlyAdmin
+from portal.admin import ReadOnlyAdmin, yes_no
 from sms.models import SMSMessage
 from sms.outbox import requeue
 
@@ -10,7 +10,7 @@ class SMSMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "masked_to",
         "status",
-        "needs_check",
+        "to_check",
         "attempts",
         "created_at",
         "sent_at",
@@ -21,12 +21,12 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         "masked_to",
         "body",
         "status",
-        "needs_check",
+        "to_check",
         "attempts",
         "failure_reason",
         "last_error",
         "provider_id",
-        "about",
+        "about_label",
         "created_at",
     ]
     readonly_fields = fields
@@ -34,6 +34,14 @@ class SMSMessageAdmin(ReadOnlyAdmin):
     @admin.display(description="手机号码")
     def masked_to(self, message):
         return message.masked_to
+
+    @admin.display(description="待核实是否已发送", ordering="needs_check")
+    def to_check(self, message):
+        return yes_no(message.needs_check)
+
+    @admin.display(description="关于")
+    def about_label(self, message):
+        return message.about or "—"
 
     search_fields = ["to"]
     actions = ["send_now"]

@@ -54,6 +54,7 @@ TABLE = {
     "healthz": (None, everyone(OK)),
     # The admin's login page (under the login rules, accounts.lockout): a form for everyone.
     "admin_login": (None, {**everyone(OK), "operator": REDIRECT}),
+    "favicon": (None, everyone(REDIRECT)),
     "accounts:login": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "accounts:logout": (None, everyone(NOT_ALLOWED)),
     "accounts:register": (None, everyone(OK)),
@@ -103,15 +104,17 @@ TABLE = {
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
 ADMIN_TABLE = {**only({"operator"}, others=REDIRECT)}
-# Records nobody adds by hand: history, the SMS outbox, and django-axes' login records.
+# Records nobody adds by hand: history, the SMS outbox, django-axes' login records and the
+# authenticators people bind themselves (the last two through accounts' proxies).
 ADMIN_READ_ONLY_MODELS = {
     "accountlock",
     "unittransition",
     "applicationtransition",
     "smsmessage",
-    "accessattempt",
-    "accesslog",
-    "accessfailurelog",
+    "loginattempt",
+    "loginlog",
+    "loginfailure",
+    "authenticator",
     "auditevent",
 }
 
@@ -199,10 +202,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 38 named URLs × 8 roles, besides 21 admin pages × 8 roles in test_admin_access, and the
+    # 39 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 304
-    assert len(admin_urls()) == 21
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 312
+    assert len(admin_urls()) == 19
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

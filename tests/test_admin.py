@@ -23,10 +23,15 @@ def operator(client):
 
 def admin_form_data(client, url, application) -> dict:
     """What the admin change page posts back unchanged."""
-    form = client.get(url).context["adminform"].form
+    context = client.get(url).context
+    form = context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "disciplines"}
     data["disciplines"] = [d.pk for d in application.disciplines.all()]
     data["birth_date"] = application.birth_date.isoformat()
+    # The read-only 审核记录 inline still posts its management form.
+    for inline in context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
     return data
 
 
@@ -223,3 +228,156 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
     assert errors["office_phone"] == ["请输入有效的电话号码，例如027-85870766或027-85870766-123。"]
     application.refresh_from_db()
     assert application.mobile == applicant.mobile
+
+
+def test_application_page_shows_its_history_newest_first_read_only(
+    client, operator, unit, reviewer
+):
+    from experts.services import approve_application, recommend_application
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    application = applicant.application
+    recommend_application(application, factories.unit_account(unit))
+    approve_application(application, reviewer)
+
+    page = client.get(reverse("admin:experts_expertapplication_change", args=[application.pk]))
+
+    inline = page.context["inline_admin_formsets"][0]
+    assert inline.opts.verbose_name_plural == "审核记录"
+    rows = [form.original.action for form in inline]
+    assert rows == ["approve", "recommend"]  # newest first
+    assert not inline.has_add_permission
+    assert not inline.has_change_permission
+    assert not inline.has_delete_permission
+    html = page.content.decode()
+    assert "审核记录" in html
+    assert f"单位账号（{unit.name}）" in html
+    assert 'name="history-0-comment"' not in html  # read-only: nothing to post back
+
+
+def test_history_names_a_unit_account_by_its_unit_not_its_login_name(client, operator, unit):
+    from experts.services import recommend_application
+
+    account = factories.unit_account(unit)
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    recommend_application(applicant.application, account)
+
+    html = client.get(reverse("admin:experts_applicationtransition_changelist")).content.decode()
+
+    assert f"单位账号（{unit.name}）" in html
+    assert account.username not in html
+
+
+def test_breadcrumb_names_the_app_differently_from_its_model(client, operator):
+    html = client.get(reverse("admin:experts_expertapplication_changelist")).content.decode()
+    assert "专家管理" in html
+    assert "› 专家申请 › 专家申请" not in html.replace("&rsaquo;", "›").replace("\n", " ")
+
+
+def test_personal_numbers_are_masked_in_admin(client, operator, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    application.bank_account = "6222021234567890123"
+    application.save(update_fields=["bank_account"])
+    pages = [
+        reverse("admin:accounts_user_changelist"),
+        reverse("admin:accounts_user_change", args=[applicant.pk]),
+        reverse("admin:experts_expertapplication_changelist"),
+        reverse("admin:experts_expertapplication_change", args=[application.pk]),
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert applicant.id_number not in html, url
+        assert application.bank_account not in html, url
+    change = client.get(pages[3]).content.decode()
+    assert application.bank_account[-4:] in change  # masked, but recognisable
+    assert "查看完整信息" in change
+
+
+def test_whole_personal_numbers_need_a_reason_and_are_audited(client, operator, unit):
+    from audit.models import AuditEvent
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = applicant.application
+    application.bank_account = "6222021234567890123"
+    application.save(update_fields=["bank_account"])
+    url = reverse("admin:experts_expertapplication_personal_data", args=[application.pk])
+    views = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+
+    asking = client.get(url)
+    no_reason = client.post(url, {})
+    assert application.bank_account not in asking.content.decode()
+    assert application.bank_account not in no_reason.content.decode()
+    assert views.count() == 0
+
+    shown = client.post(url, {"reason": "payment"})
+
+    html = shown.content.decode()
+    assert application.bank_account in html
+    assert applicant.id_number in html
+    assert "no-store" in shown["Cache-Control"].split(", ")
+    event = views.get()
+    assert (event.actor, event.object_id) == (operator, str(application.pk))
+    assert event.detail == "后台查看：证件号码、银行账号、手机；理由：发放评审劳务费"
+
+
+def test_whole_id_number_of_a_user_is_audited_too(client, operator, unit):
+    from audit.models import AuditEvent
+
+    applicant = factories.make_applicant(unit)
+    url = reverse("admin:accounts_user_personal_data", args=[applicant.pk])
+
+    html = client.post(url, {"reason": "verify_identity"}).content.decode()
+
+    assert applicant.id_number in html
+    event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+    assert event.detail == "后台查看：证件号码、手机号码；理由：核对本人身份"
+
+
+def test_permission_pickers_name_permissions_in_chinese(client, operator):
+    form = client.get(reverse("admin:auth_group_add")).context["adminform"].form
+    labels = [label for _, label in form.fields["permissions"].choices]
+    assert "专家管理 | 专家申请 | 可修改专家申请" in labels
+    assert [label for label in labels if "Can " in label] == []
+
+
+def test_operator_resets_a_lost_authenticator_without_seeing_its_key(client, operator, reviewer):
+    from accounts.models import Authenticator
+
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+    page = client.get(reverse("admin:accounts_authenticator_change", args=[device.pk]))
+    assert device.key not in page.content.decode()
+
+    client.post(reverse("admin:accounts_authenticator_delete", args=[device.pk]), {"post": "yes"})
+
+    assert not Authenticator.objects.filter(pk=device.pk).exists()
+
+
+def test_favicon_answers(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response.url == "/static/favicon.ico"
+    assert finders.find("favicon.ico") is not None
+
+
+def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, operator):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="locked",
+        ip_address="10.0.0.1",
+        user_agent="浏览器",
+        http_accept="*/*",
+        path_info="/login/",
+        failures_since_start=5,
+    )
+    listed = client.get(reverse("admin:accounts_loginattempt_changelist"))
+    assert "已锁定" in listed.content.decode()
+    page = client.get(reverse("admin:accounts_loginattempt_change", args=[attempt.pk]))
+    assert 'name="username"' not in page.content.decode()  # read, not edited
+
+    client.post(reverse("admin:accounts_loginattempt_delete", args=[attempt.pk]), {"post": "yes"})
+
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()

@@ -135,9 +135,14 @@ def test_admin_changes_are_recorded(client, unit):
     client.force_login(operator)
     pending = factories.make_unit(name="后台改名前")
     url = reverse("admin:accounts_unit_change", args=[pending.pk])
-    form = client.get(url).context["adminform"].form
+    context = client.get(url).context
+    form = context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v not in (None,) and k != "licence"}
     data["name"] = "后台改名后"
+    # The read-only 审核记录 inline still posts its management form.
+    for inline in context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
     client.post(url, data)
     event = events(A.ADMIN_CHANGE)[-1]
     assert event.actor == operator and "后台改名后" in event.detail

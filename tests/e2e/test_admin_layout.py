@@ -1,0 +1,178 @@
+"""Django admin on a 1,280 px screen (issue 19 point 10): every changelist fits, no column
+header or name wraps, and the history list's 时间 column is on screen. The 专业领域 picker and
+the search box speak Chinese (point 9), and the favicon is served.
+
+Screenshots land in tests/e2e/artifacts/<test>/, one per changelist."""
+
+import re
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from playwright.sync_api import expect
+
+from accounts.models import UnitStatus, User
+from accounts.services import approve_unit
+from audit.log import record
+from audit.models import AuditEvent
+from experts.models import ApplicationStatus, ExpertApplication
+from experts.services import approve_application, recommend_application
+from sms.models import SMSMessage
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+# Free text that may take several lines; everything else stays on one.
+LONG_TEXT_COLUMNS = {"last_error", "user_agent", "object_repr", "detail", "path_info"}
+
+# For each cell of the changelist: its column, whether its text takes more than one line, and
+# whether it ends beyond the window's right edge.
+MEASURE = """() => {
+  const table = document.getElementById('result_list');
+  const cells = [...table.querySelectorAll('thead th, tbody td, tbody th')];
+  return cells.filter(cell => cell.innerText.trim() !== '').map(cell => {
+    // The line tops of the cell's text (not of its empty sort-icon boxes).
+    const lines = new Set();
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      if (!walker.currentNode.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      for (const r of range.getClientRects()) if (r.width > 0) lines.add(Math.round(r.top));
+    }
+    const column = [...cell.classList].find(c => /^(column|field)-/.test(c)) || '';
+    return {
+      column: column.replace(/^(column|field)-/, ''),
+      text: cell.innerText.trim(),
+      wraps: lines.size > 1,
+      right: cell.getBoundingClientRect().right,
+    };
+  });
+}"""
+
+
+def long_name_data(reviewer):
+    """Rows with names as long as real ones: a unit's full registered name, a 4-character
+    personal name, every kind of record the admin lists."""
+    unit = factories.make_unit(name="华中科技大学同济医学院附属协和医院")
+    account = factories.unit_account(unit)
+    for name in ["欧阳晓明", "司马相如", "诸葛孔明"]:
+        applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name=name)
+        recommend_application(applicant.application, account)
+        approve_application(applicant.application, reviewer)
+    approve_unit(
+        factories.make_unit(UnitStatus.PENDING, name="武汉东湖新技术开发区管委会"), reviewer
+    )
+    SMSMessage.objects.create(
+        to="+8613812345678", body="【武汉市科技局】您的专家入库申请已审核通过。"
+    )
+    record(AuditEvent.Action.LOGIN, actor=reviewer)
+    common = {
+        "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0",
+        "ip_address": "192.168.100.200",
+        "http_accept": "*/*",
+    }
+    AccessAttempt.objects.create(
+        username="zhangsan", path_info="/login/", failures_since_start=3, **common
+    )
+    AccessLog.objects.create(username=reviewer.username, path_info="/login/", **common)
+    AccessFailureLog.objects.create(username="zhangsan", path_info="/login/", **common)
+
+
+def operator_tab(journey):
+    User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    tab = journey()
+    tab.log_in("operator", factories.PASSWORD)
+    return tab
+
+
+def changelists(tab) -> list[tuple[str, str]]:
+    """(name, URL) of every changelist linked from the admin index."""
+    tab.open("/admin/")
+    hrefs = tab.page.locator("#content-main a").evaluate_all("links => links.map(a => a.pathname)")
+    return [
+        (href.strip("/").replace("/", "-"), href)
+        for href in dict.fromkeys(hrefs)
+        if re.fullmatch(r"/admin/\w+/\w+/", href)
+    ]
+
+
+def test_every_changelist_fits_1280_without_wrapping_a_name(journey, reviewer):
+    long_name_data(reviewer)
+    tab = operator_tab(journey)
+    page = tab.page
+    lists = changelists(tab)
+    assert len(lists) >= 12  # the walk reached every model
+
+    problems = []
+    for name, url in lists:
+        tab.open(url)
+        page.wait_for_load_state()
+        page.screenshot(path=tab.folder / f"{name}.png", full_page=True)
+        width = page.evaluate("document.documentElement.clientWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, url
+        for cell in page.evaluate(MEASURE):
+            if cell["wraps"] and cell["column"] not in LONG_TEXT_COLUMNS:
+                problems.append(f"{url} {cell['column']}: {cell['text']!r} wraps")
+            if cell["right"] > width:
+                problems.append(f"{url} {cell['column']}: {cell['text']!r} is off screen")
+    assert problems == [], "\n".join(problems)
+
+
+def test_history_list_shows_its_time_column(journey, reviewer):
+    long_name_data(reviewer)
+    tab = operator_tab(journey)
+    tab.open("/admin/experts/applicationtransition/")
+    header = tab.page.locator("#result_list thead th.column-created_at")
+    expect(header).to_have_text("时间")
+    box = header.bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= tab.page.viewport_size["width"]
+    tab.page.screenshot(path=tab.folder / "history-list.png", full_page=True)
+
+    # The application's own page: its 审核记录, newest first, the unit named by its name.
+    application = ExpertApplication.objects.get(user__real_name="欧阳晓明")
+    tab.open(f"/admin/experts/expertapplication/{application.pk}/change/")
+    rows = tab.page.locator("fieldset.module:has(h2:text-is('审核记录')) tbody tr.has_original")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("审核通过")
+    expect(rows.nth(1)).to_contain_text("单位账号（华中科技大学同济医学院附属协和医院）")
+    rows.nth(0).scroll_into_view_if_needed()
+    tab.page.screenshot(path=tab.folder / "application-history-inline.png")
+
+
+def test_discipline_picker_and_search_box_speak_chinese(journey, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    tab = operator_tab(journey)
+    page = tab.page
+    tab.open(f"/admin/experts/expertapplication/{applicant.application.pk}/change/")
+    page.screenshot(path=tab.folder / "application-change.png", full_page=True)
+
+    expect(page.get_by_role("button", name="全选专业领域")).to_be_visible()
+    expect(page.get_by_role("button", name="移除全部专业领域")).to_be_visible()
+    expect(page.get_by_placeholder("过滤").first).to_be_visible()
+    expect(page.get_by_text("审核记录").first).to_be_visible()
+    for english in ["Choose", "Remove all", "Choose all"]:
+        expect(page.get_by_text(english, exact=False)).to_have_count(0)
+
+    # Whole numbers only after choosing a reason (point 11, admin part).
+    assert applicant.id_number not in page.content()
+    page.get_by_role("link", name="查看完整信息").click()
+    page.get_by_label("发放评审劳务费").check()
+    page.get_by_role("button", name="查看完整信息").click()
+    expect(page.get_by_text(applicant.id_number)).to_be_visible()
+    page.screenshot(path=tab.folder / "personal-data.png", full_page=True)
+
+    tab.open("/admin/experts/expertapplication/")
+    expect(page.get_by_role("textbox", name="搜索")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Search")).to_have_count(0)
+    tab.open("/admin/")
+    page.screenshot(path=tab.folder / "index.png", full_page=True)
+    for english in ["AXES", "Access attempts", "TOTP devices", "OTP_TOTP"]:
+        expect(page.get_by_text(english)).to_have_count(0)
+
+
+def test_favicon_is_served(journey, live_server):
+    tab = journey()
+    response = tab.page.request.get(live_server.url + "/favicon.ico")
+    assert response.status == 200
+    assert response.headers["content-type"] in ("image/x-icon", "image/vnd.microsoft.icon")
