@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.permissions import (
     is_applicant,
@@ -8,6 +9,7 @@ from accounts.permissions import (
     requires_second_factor,
     role_label,
 )
+from portal.workdays import calendar_status
 
 
 def portal(request):
@@ -33,3 +35,9 @@ def portal(request):
         "is_approved_unit": is_approved_unit_account(user),
         "is_applicant": is_applicant(user),
     }
+
+
+def operators(request):
+    """Admin pages (the Django-template engine): what operators should know on the index, such
+    as the last year the working-day calendar knows."""
+    return {"calendar": calendar_status(timezone.localdate())}

@@ -115,3 +115,15 @@ def test_prepared_statements_are_a_documented_opt_in():
         "django.db.backends.postgresql [('options', '-c plan_cache_mode=force_generic_plan'), "
         "('prepare_threshold', 5), ('server_side_binding', True)]"
     )
+
+
+def test_the_admin_index_names_the_working_day_calendars_last_year(client, db):
+    from django.contrib.auth import get_user_model
+
+    from portal.workdays import last_known_year
+
+    operator = get_user_model().objects.create_superuser("op", "op@example.com", "Op#Pass2026x")
+    client.force_login(operator)
+    page = client.get("/admin/").content.decode()
+    assert 'data-testid="calendar-notice"' in page
+    assert f"工作日历（chinesecalendar）已知至{last_known_year()}年" in page
