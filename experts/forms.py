@@ -8,7 +8,7 @@ from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import CommentForm, ReasonForm
 from experts.models import Discipline, ExpertApplication
-from experts.services import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
+from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
 __all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("expert/form/", views.application_form, name="form"),
     path("expert/revise/", views.revise, name="revise"),
     path("unit/people/", views.unit_people, name="unit_people"),
+    path("unit/people/bulk/", views.unit_bulk, name="unit_bulk"),
     path("unit/people/<int:pk>/", views.unit_detail, name="unit_detail"),
     path(
         "unit/people/<int:pk>/recommend/",
@@ -24,6 +25,7 @@ urlpatterns = [
     ),
     path("unit/people/<int:pk>/reveal/", views.unit_reveal, name="unit_reveal"),
     path("bureau/experts/", views.bureau_queue, name="bureau_queue"),
+    path("bureau/experts/bulk/", views.bureau_bulk, name="bureau_bulk"),
     path("bureau/experts/<int:pk>/", views.bureau_detail, name="bureau_detail"),
     path(
         "bureau/experts/<int:pk>/approve/",

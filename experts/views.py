@@ -27,6 +27,7 @@ from experts.selectors import (
     own_application,
     with_columns,
 )
+from portal.bulk import bulk_decisions
 from portal.filters import ALL
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
@@ -347,3 +348,31 @@ def expert_pool(request):
         title_levels=TitleLevel.choices,
     )
     return render(request, "experts/expert_pool.html", context)
+
+
+def _application_names(applications):
+    """(pk, name) of the applications a bulk decision lists, in their queue's order."""
+    return applications.order_by("submitted_at", "pk").values_list("pk", "user__real_name")
+
+
+# 批量处理 on the queues: the same actions as the detail pages, each item through its service.
+unit_bulk = bulk_decisions(
+    actions=UNIT_DECISIONS,
+    scope=applications_for,
+    filters=PeopleFilter,
+    status=ApplicationStatus.PENDING_UNIT,
+    names=_application_names,
+    list_url="experts:unit_people",
+    noun="份申请",
+    action_labels={"recommend": "提交", "send_back": "退回"},
+)
+bureau_bulk = bulk_decisions(
+    actions=BUREAU_DECISIONS,
+    scope=applications_for,
+    filters=QueueFilter,
+    status=ApplicationStatus.PENDING_BUREAU,
+    names=_application_names,
+    list_url="experts:bureau_queue",
+    noun="份申请",
+    action_labels={"approve": "审核通过", "reject": "审核不通过"},
+)

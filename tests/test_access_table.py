@@ -87,6 +87,8 @@ TABLE = {
     "experts:form": (None, only(APPLICANTS)),
     "experts:revise": (None, everyone(NOT_ALLOWED)),
     "experts:unit_people": (None, only(APPROVED_UNITS)),
+    # 批量处理: its confirmation page needs ?action=… (tests/experts/test_bulk.py); bare, 404.
+    "experts:unit_bulk": (None, only(APPROVED_UNITS, status_if=MISSING)),
     "experts:unit_detail": (
         lambda w: {"pk": w["application"].pk},
         {**only({"own_unit"}), "other_unit": MISSING},
@@ -95,6 +97,7 @@ TABLE = {
     "experts:unit_return": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:unit_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_queue": (None, only(BUREAU)),
+    "experts:bureau_bulk": (None, only(BUREAU, status_if=MISSING)),
     "experts:bureau_detail": (lambda w: {"pk": w["application"].pk}, only(BUREAU)),
     "experts:bureau_approve": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
@@ -202,9 +205,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 39 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access, and the
+    # 41 named URLs × 8 roles, besides 19 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 312
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 328
     assert len(admin_urls()) == 19
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -1,0 +1,37 @@
+"""What a complete application is, and the consent it carries: read by the form, the services
+and the snapshots alike, so none of them imports another for it."""
+
+# Fields the applicant must fill before 提交; 行政职务, 所在部门 and 办公电话 may stay empty.
+REQUIRED_FOR_SUBMISSION = (
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "political_status",
+    "education",
+    "degree",
+    "graduated_from",
+    "major",
+    "current_specialty",
+    "title",
+    "title_level",
+    "mobile",
+    "email",
+    "address",
+    "disciplines",
+    "research_direction",
+    "resume",
+    "achievements",
+    "bank_name",
+    "bank_account",
+    "integrity_pledge",
+    "sensitive_consent",
+)
+
+# The consent text the applicant agrees to; a new wording gets a new version, and applications
+# agreed to an older one must agree again before 提交.
+CONSENT_VERSION = "2026-11"
+CONSENT_TEXT = (
+    "本人同意武汉市科学技术局为专家入库审核、专家遴选和发放评审劳务费的目的，"
+    "处理本人的身份证件号码、银行账号等敏感个人信息；上述信息仅由本人所在单位和科技局审核人员查看，"
+    "加密存储，不用于其他目的。本人可随时联系科技局撤回同意或要求删除。"
+)

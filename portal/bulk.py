@@ -1,0 +1,195 @@
+"""Bulk decisions: one action, one reason, many objects, each through its single-decision service.
+
+The queue's form sends the ticked ids (or "all matching this filter") to a confirmation page:
+how many, their names, the reason when the action needs one. Confirming posts the ids back;
+each item then goes through the same service as a decision on its detail page, in its own
+transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
+an item. An item outside the person's scope, or whose state changed meanwhile, or that they
+may not decide (their own application), is skipped with the reason. Works without JavaScript.
+The actions come from the same tables as the detail pages' (portal.transitions.Action).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+
+from audit.log import record
+from audit.models import AuditEvent
+from portal.transitions import Action
+from portal.views import role_required, search_term
+from portal.workflow import WorkflowError
+
+# At most this many items in one batch: a confirmation page lists them all, and a batch of 500
+# approvals finishes within seconds (bench/).
+BATCH_LIMIT = 500
+OUT_OF_SCOPE = "不存在或不在您的处理范围内"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pk: int
+    name: str
+    done: bool
+    why: str = ""
+
+
+class Selection(Exception):
+    """The selection cannot be decided on; the message says why, in the person's words."""
+
+
+class BulkDecisionView(View):
+    """GET: the confirmation page for ?action=…&ids=… (or &select=all with the list's filters).
+    POST: decide each item and show what was done and what was skipped, and why.
+
+    Configured through as_view():
+    - actions: the detail page's table, {action: Action};
+    - scope: user → the queryset they may decide from (applications_for, units_for);
+    - filters: the list's FilterSet, for "all matching this filter";
+    - status: the status tab whose items the action decides (待科技局审核 …): "all matching this
+      filter" takes the list's other filters within that tab;
+    - names: queryset → its (pk, name) pairs (values_list) in the list's order;
+    - list_url: the list's URL name;
+    - noun: what an item is called, with its measure word (份申请);
+    - action_labels: {action: its button label}.
+    """
+
+    http_method_names = ["get", "post"]
+    actions: Mapping[str, Action] = {}
+    scope: Callable[[Any], QuerySet] | None = None
+    filters = None
+    status = ""
+    names: Callable[[QuerySet], QuerySet] | None = None
+    list_url = ""
+    noun = "项"
+    action_labels: Mapping[str, str] = {}
+
+    def dispatch(self, request, *args, **kwargs):
+        def may_decide(user) -> bool:
+            return any(row.permission(user) for row in self.actions.values())
+
+        return role_required(may_decide)(self.checked_dispatch)(request, *args, **kwargs)
+
+    def checked_dispatch(self, request, *args, **kwargs):
+        data = request.POST if request.method == "POST" else request.GET
+        self.action = data.get("action", "")
+        self.row = self.actions.get(self.action)
+        if self.row is None or not self.row.permission(request.user):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def back_to_list(self, request):
+        query = request.GET.copy()
+        for key in ("action", "ids", "select"):
+            query.pop(key, None)
+        url = reverse(self.list_url)
+        return HttpResponseRedirect(f"{url}?{query.urlencode()}" if query else url)
+
+    def selected(self, request, data) -> list[tuple[int, str]]:
+        """(pk, name) of the chosen items in the person's scope, or Selection."""
+        scope = self.scope(request.user)
+        if data.get("select") == "all":
+            query = data.copy()
+            query["q"] = search_term(request)
+            query["status"] = self.status
+            filterset = self.filters(query, queryset=scope)
+            chosen = filterset.by_status(filterset.narrowed())
+        else:
+            raw = data.getlist("ids")
+            if not raw:
+                raise Selection(f"请先勾选要处理的{self.noun}。")
+            if len(raw) > BATCH_LIMIT:
+                raise Selection(
+                    f"每批最多处理{BATCH_LIMIT}{self.noun}，当前选择了{len(raw)}{self.noun}，"
+                    "请分批处理。"
+                )
+            if not all(value.isascii() and value.isdigit() for value in raw):
+                raise Selection("所选项目无效，请回到列表重新勾选。")
+            chosen = scope.filter(pk__in=[int(value) for value in raw])
+        found = list(self.names(chosen)[: BATCH_LIMIT + 1])
+        if len(found) > BATCH_LIMIT:
+            raise Selection(
+                f"符合条件的超过{BATCH_LIMIT}{self.noun}，每批最多处理{BATCH_LIMIT}{self.noun}，"
+                "请缩小筛选范围或分批勾选。"
+            )
+        if not found:
+            raise Selection(f"所选{self.noun}不存在或不在您的处理范围内，请回到列表重新勾选。")
+        return found
+
+    def get(self, request):
+        try:
+            items = self.selected(request, request.GET)
+        except Selection as problem:
+            messages.error(request, str(problem))
+            return self.back_to_list(request)
+        return self.confirm(request, items, self.row.form())
+
+    def confirm(self, request, items, form, status=200):
+        context = {
+            "action": self.action,
+            "label": self.label(),
+            "items": items,
+            "form": form,
+            "noun": self.noun,
+            "list_url": reverse(self.list_url),
+        }
+        return render(request, "bulk_confirm.html", context, status=status)
+
+    def label(self) -> str:
+        """The action's button label, as on the detail page: 审核通过, 退回 …"""
+        return self.action_labels.get(self.action, self.action)
+
+    def post(self, request):
+        try:
+            items = self.selected(request, request.POST)
+        except Selection as problem:
+            messages.error(request, str(problem))
+            return self.back_to_list(request)
+        asked = [int(value) for value in request.POST.getlist("ids")]
+        form = self.row.form(request.POST)
+        if not form.is_valid():
+            return self.confirm(request, items, form, status=400)
+        outcomes = self.decide(request, asked, dict(items), form.cleaned_data)
+        done = [outcome for outcome in outcomes if outcome.done]
+        record(
+            AuditEvent.Action.TRANSITION,
+            request=request,
+            detail=f"批量{self.label()}：{len(done)}{self.noun}完成，"
+            f"{len(outcomes) - len(done)}{self.noun}跳过",
+        )
+        context = {
+            "label": self.label(),
+            "done": done,
+            "skipped": [outcome for outcome in outcomes if not outcome.done],
+            "noun": self.noun,
+            "list_url": reverse(self.list_url),
+        }
+        return render(request, "bulk_result.html", context)
+
+    def decide(self, request, asked: list[int], names: dict, values: dict) -> list[Outcome]:
+        """Each asked item through the action's service, in its own transaction."""
+        objects = self.scope(request.user).in_bulk([pk for pk in asked if pk in names])
+        outcomes = []
+        for pk in dict.fromkeys(asked):  # once each, in the order asked
+            obj = objects.get(pk)
+            if obj is None:
+                outcomes.append(Outcome(pk, f"编号{pk}", False, OUT_OF_SCOPE))
+                continue
+            try:
+                self.row.service(obj, request.user, **values)
+            except WorkflowError as error:
+                outcomes.append(Outcome(pk, names[pk], False, str(error)))
+            else:
+                outcomes.append(Outcome(pk, names[pk], True))
+        return outcomes
+
+
+def bulk_decisions(**config):
+    """The BulkDecisionView of one list (see BulkDecisionView for the arguments)."""
+    return BulkDecisionView.as_view(**config)

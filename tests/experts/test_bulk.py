@@ -1,0 +1,198 @@
+"""Issue 21, item 1: bulk decisions on the queues, each item through its single-decision service."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.models import SMSMessage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+BULK = "experts:bureau_bulk"
+
+
+def pending(unit, n, status=S.PENDING_BUREAU, name="待审"):
+    return [factories.make_applicant(unit, status, name=f"{name}{i}").application for i in range(n)]
+
+
+def ids(applications):
+    return [a.pk for a in applications]
+
+
+def statuses(applications):
+    return [ExpertApplication.objects.get(pk=a.pk).status for a in applications]
+
+
+@pytest.fixture
+def bureau(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
+    chosen = pending(unit, 3)
+
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)})
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="bulk-count">3<' in html
+    assert all(a.user.real_name in html for a in chosen)
+    assert "确认审核通过（3）" in html
+    assert statuses(chosen) == [S.PENDING_BUREAU] * 3  # nothing happens before confirming
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        ({}, "请先勾选要处理的份申请。"),
+        ({"ids": ["12a"]}, "所选项目无效，请回到列表重新勾选。"),
+        ({"ids": [str(n) for n in range(1, 502)]}, "每批最多处理500份申请，当前选择了501份申请"),
+        ({"ids": ["999999"]}, "所选份申请不存在或不在您的处理范围内"),
+    ],
+)
+def test_a_bad_selection_goes_back_to_the_queue_with_a_message(bureau, unit, selection, message):
+    chosen = pending(unit, 1)
+    response = bureau.get(reverse(BULK), {"action": "approve", **selection}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("experts:bureau_queue"))
+    assert message in response.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+
+
+def test_an_unknown_action_or_another_roles_action_is_404(bureau, unit):
+    chosen = pending(unit, 1)
+    for action in ("delete", "recommend", ""):
+        response = bureau.get(reverse(BULK), {"action": action, "ids": ids(chosen)})
+        assert response.status_code == 404
+
+
+def test_applicants_and_units_may_not_use_the_bureaus_bulk(client, unit):
+    chosen = pending(unit, 1)
+    for user in (chosen[0].user, factories.unit_account(unit)):
+        client.force_login(user)
+        response = client.post(reverse(BULK), {"action": "approve", "ids": ids(chosen)})
+        assert response.status_code == 403
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+
+
+def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, reviewer):
+    chosen = pending(unit, 3)
+    decided = pending(unit, 1, status=S.APPROVED, name="已通过")
+
+    response = bureau.post(
+        reverse(BULK),
+        {"action": "approve", "ids": [*ids(chosen + decided), 999999], "comment": ""},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "已完成 3 份申请，跳过 2 份申请" in html
+    assert statuses(chosen) == [S.APPROVED] * 3
+    assert html.count('data-testid="skipped-row"') == 2
+    assert "不能执行「审核通过」操作" in html and "不存在或不在您的处理范围内" in html
+    # Each item as a single decision: its history row, audit row and SMS.
+    for application in chosen:
+        assert list(application.history.values_list("action", "actor")) == [
+            ("approve", reviewer.pk)
+        ]
+    assert AuditEvent.objects.filter(action="transition", result="success").count() >= 3
+    assert SMSMessage.objects.count() == 3
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过：3份申请完成").exists()
+
+
+def test_a_reason_is_required_once_for_a_rejected_batch(bureau, unit):
+    chosen = pending(unit, 2)
+
+    refused = bureau.post(reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": ""})
+
+    assert refused.status_code == 400
+    assert "请填写理由" in refused.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU] * 2
+    done = bureau.post(
+        reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": "专业领域不符。"}
+    )
+    assert "已完成 2 份申请" in done.content.decode()
+    assert statuses(chosen) == [S.REJECTED] * 2
+    assert [a.history.get().comment for a in chosen] == ["专业领域不符。"] * 2
+
+
+def test_a_unit_decides_only_its_own_people(client, unit, other_unit):
+    own = pending(unit, 2, status=S.PENDING_UNIT)
+    foreign = pending(other_unit, 1, status=S.PENDING_UNIT, name="外单位")
+    client.force_login(factories.unit_account(unit))
+
+    response = client.post(
+        reverse("experts:unit_bulk"),
+        {"action": "recommend", "ids": ids(own + foreign), "comment": ""},
+    )
+
+    html = response.content.decode()
+    assert "已完成 2 份申请，跳过 1 份申请" in html
+    assert "不存在或不在您的处理范围内" in html and "外单位" not in html
+    assert statuses(own) == [S.PENDING_BUREAU] * 2
+    assert statuses(foreign) == [S.PENDING_UNIT]
+
+
+def test_all_matching_the_filter_takes_the_queues_filter_within_its_tab(bureau, unit, other_unit):
+    factories.make_applicant(other_unit, S.PENDING_BUREAU, name="外地")
+    chosen = pending(unit, 2, name="光谷")
+    pending(unit, 1, status=S.APPROVED, name="光谷已过")
+
+    page = bureau.get(
+        reverse(BULK), {"action": "approve", "select": "all", "q": "光谷", "status": "all"}
+    )
+
+    html = page.content.decode()
+    assert 'data-testid="bulk-count">2<' in html
+    assert all(a.user.real_name in html for a in chosen) and "外地" not in html
+
+
+def test_more_than_500_matching_is_refused_with_a_message(bureau, unit, monkeypatch):
+    from portal import bulk
+
+    monkeypatch.setattr(bulk, "BATCH_LIMIT", 2)  # the rule, at a size a test can build
+    chosen = pending(unit, 3)
+    response = bureau.get(reverse(BULK), {"action": "approve", "select": "all"}, follow=True)
+    assert "符合条件的超过2份申请" in response.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU] * 3
+
+
+@pytest.mark.postgres  # row locks
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_at_once_decide_each_item_once(reference_data, unit):
+    chosen = pending(unit, 30)
+    first, second = factories.make_reviewer(), factories.make_reviewer()
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def decide(reviewer, batch):
+        client = Client()
+        client.force_login(reviewer)
+        barrier.wait()
+        response = client.post(
+            reverse(BULK), {"action": "approve", "ids": ids(batch), "comment": ""}
+        )
+        results[reviewer.pk] = response.content.decode()
+        connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(first, chosen[:20])),
+        threading.Thread(target=decide, args=(second, chosen[10:])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses(chosen) == [S.APPROVED] * 30
+    assert SMSMessage.objects.count() == 30
+    done = [html.split("已完成 ")[1].split(" ")[0] for html in results.values()]
+    assert sum(int(n) for n in done) == 30
+    for application in chosen:
+        assert application.history.filter(action="approve").count() == 1
