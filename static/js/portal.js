@@ -10,6 +10,31 @@
     }
   });
 
+  // 批量处理 on a queue: "select all on this page" and a live count of the ticked rows. The form
+  // works without this (the server counts and checks the selection on its confirmation page).
+  document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+    var boxes = form.querySelectorAll("input[name=ids]");
+    var all = form.querySelector("[data-bulk-all]");
+    var count = form.querySelector("[data-bulk-count]");
+    function update() {
+      var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; });
+      if (count) count.textContent = "已选 " + ticked.length + " 项";
+      if (all) {
+        all.checked = ticked.length === boxes.length && boxes.length > 0;
+        all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+      }
+    }
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+        update();
+      });
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    update();
+  });
+
   var picker = document.querySelector(".unit-picker");
   if (!picker) return;
   var search = picker.querySelector("input[type=search]");
