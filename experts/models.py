@@ -126,10 +126,11 @@ class ExpertApplication(FSMModelMixin, models.Model):
     recommended_at = models.DateTimeField("单位推荐时间", null=True, blank=True)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     # When the applicant last pressed 保存草稿: the home page says a draft is waiting.
-    draft_saved_at = models.DateTimeField("草稿保存时间", null=True, blank=True)
+    # Both are the system's to set (never a form's, admin's included): editable=False.
+    draft_saved_at = models.DateTimeField("草稿保存时间", null=True, blank=True, editable=False)
     # Set by 退回, cleared by the next 提交: the status goes back to 信息未填写 (the manual's
     # word), and this says the form is complete but waits for the applicant's changes.
-    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).
     search_text = models.TextField("检索文本", blank=True, editable=False)
 

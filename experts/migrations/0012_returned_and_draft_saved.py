@@ -42,12 +42,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="expertapplication",
             name="draft_saved_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="草稿保存时间"),
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="草稿保存时间"),
         ),
         migrations.AddField(
             model_name="expertapplication",
             name="returned_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="退回时间"),
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="退回时间"),
         ),
         migrations.RunPython(set_times, migrations.RunPython.noop),
         migrations.AddIndex(
