@@ -47,6 +47,14 @@ class QueueFilter(ApplicationFilter):
     ]
     status = status_filter(STATUSES)
 
+    def filter_status(self, queryset, name, value):
+        queryset = super().filter_status(queryset, name, value)
+        if value == ApplicationStatus.DRAFT:
+            # Said outright, though the scope implies it: the few returned rows are then read
+            # from their own (partial) index, not picked out of every unsubmitted draft.
+            return queryset.filter(returned_at__isnull=False)
+        return queryset
+
 
 class PoolFilter(ApplicationFilter):
     """专家库: approved applications."""

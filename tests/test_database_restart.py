@@ -231,8 +231,8 @@ def queue_sms(cluster: Cluster) -> int:
     return int(
         cluster.psql(
             'INSERT INTO experts_smsmessage ("to", body, status, attempts, last_error,'
-            " provider_id, needs_check, created_at, next_attempt_at) VALUES ('+8613800138000',"
-            " '测试', 'queued', 0, '', '', false, now(), now()) RETURNING id"
+            " failure_reason, provider_id, needs_check, created_at, next_attempt_at) VALUES"
+            " ('+8613800138000', '测试', 'queued', 0, '', '', '', false, now(), now()) RETURNING id"
         )
     )
 
