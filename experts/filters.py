@@ -5,7 +5,7 @@ import django_filters
 
 from experts import search
 from experts.choices import TitleLevel
-from experts.models import ApplicationStatus
+from experts.models import RETURNED_LABEL, ApplicationStatus
 from experts.selectors import discipline_choices
 from portal.filters import ListFilterSet, contains_filter, status_filter
 
@@ -38,10 +38,22 @@ class ApplicationFilter(ListFilterSet):
 
 
 class QueueFilter(ApplicationFilter):
-    """专家审核: every status but 草稿 (drafts are the applicants' business)."""
+    """专家审核: every status; of the drafts (the applicants' business) only those a unit
+    returned (bureau_queue's scope), so that tab reads 已退回（待修改）."""
 
-    STATUSES = [c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT]
+    STATUSES = [
+        (value, RETURNED_LABEL if value == ApplicationStatus.DRAFT else label)
+        for value, label in ApplicationStatus.choices
+    ]
     status = status_filter(STATUSES)
+
+    def filter_status(self, queryset, name, value):
+        queryset = super().filter_status(queryset, name, value)
+        if value == ApplicationStatus.DRAFT:
+            # Said outright, though the scope implies it: the few returned rows are then read
+            # from their own (partial) index, not picked out of every unsubmitted draft.
+            return queryset.filter(returned_at__isnull=False)
+        return queryset
 
 
 class PoolFilter(ApplicationFilter):
@@ -58,3 +70,8 @@ class PeopleFilter(ListFilterSet):
     STATUSES = ApplicationStatus.choices
     status = status_filter(STATUSES)
     q = contains_filter("user__real_name", "user__username", "title")
+    # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).
+    returned = django_filters.BooleanFilter(method="filter_returned", label=RETURNED_LABEL)
+
+    def filter_returned(self, queryset, name, value):
+        return queryset.filter(returned_at__isnull=not value)

@@ -100,12 +100,15 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         }
 
     sensitive_consent = forms.BooleanField(
-        label="本人同意上述敏感个人信息处理（单独同意）",
-        required=False,
-        help_text=CONSENT_TEXT + f"（同意书版本：{CONSENT_VERSION}）",
+        label="本人同意上述敏感个人信息处理（单独同意）", required=False
     )
 
-    pledge_text = INTEGRITY_PLEDGE
+    # Each consent's full text, shown above its own checkbox in the same box (the checkbox
+    # says "上述": the text must come first), and named by the checkbox's aria-describedby.
+    consent_texts = {
+        "integrity_pledge": ("诚信承诺", INTEGRITY_PLEDGE),
+        "sensitive_consent": (f"敏感个人信息处理同意书（版本：{CONSENT_VERSION}）", CONSENT_TEXT),
+    }
     fieldsets = SECTIONS
     wide_fields = {"disciplines", "research_direction", "resume", "achievements", "address"}
     use_required_attribute = False  # drafts may be half-filled; the server says what is missing
@@ -124,13 +127,26 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
                 field.label = format_html(
                     '{}<span class="asteriskField" aria-hidden="true">*</span>', field.label
                 )
-        self.fields["integrity_pledge"].widget.attrs["aria-describedby"] = "pledge-text"
+        for name in self.consent_texts:
+            self.fields[name].widget.attrs["aria-describedby"] = f"{name}-text"
         self.fields["integrity_pledge"].error_messages["required"] = "提交前请勾选诚信承诺。"
         self.fields["sensitive_consent"].error_messages["required"] = (
             "提交前请阅读并勾选敏感个人信息处理同意。"
         )
         # Never ticked for the applicant: only their own earlier agreement to this wording.
         self.initial["sensitive_consent"] = self.instance.consent_version == CONSENT_VERSION
+
+    @classmethod
+    def missing_required(cls, application: ExpertApplication) -> list[str]:
+        """Labels of the fields 提交 requires (this form's own definition) that `application`
+        has still empty, in form order: the home page counts them for a draft."""
+        form = cls(instance=application, for_submission=True)
+        return [
+            str(field.label)
+            for name, field in form.fields.items()
+            if field.required
+            and form.get_initial_for_field(field, name) in (*field.empty_values, False)
+        ]
 
     def clean(self):
         cleaned = super().clean()

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
@@ -27,6 +29,8 @@ class ApplicationStatus(models.TextChoices):
 # Grouped states for source lists and filters.
 EDITABLE = [ApplicationStatus.DRAFT]
 IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
+# Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
+RETURNED_LABEL = "已退回（待修改）"
 # Transitions whose comment is a reason the applicant must read and act on.
 ACTIONS_WITH_REASON = ("send_back", "reject")
 
@@ -121,6 +125,12 @@ class ExpertApplication(FSMModelMixin, models.Model):
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     recommended_at = models.DateTimeField("单位推荐时间", null=True, blank=True)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    # When the applicant last pressed 保存草稿: the home page says a draft is waiting.
+    # Both are the system's to set (never a form's, admin's included): editable=False.
+    draft_saved_at = models.DateTimeField("草稿保存时间", null=True, blank=True, editable=False)
+    # Set by 退回, cleared by the next 提交: the status goes back to 信息未填写 (the manual's
+    # word), and this says the form is complete but waits for the applicant's changes.
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).
     search_text = models.TextField("检索文本", blank=True, editable=False)
 
@@ -149,6 +159,13 @@ class ExpertApplication(FSMModelMixin, models.Model):
             models.Index(fields=["unit", "status"]),
             # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC, id DESC
             models.Index(fields=["unit", "updated_at", "id"]),
+            # 用户账号管理 filtered to 已退回（待修改）, and 专家审核's tab of returned drafts:
+            # the few returned rows, not every unsubmitted draft.
+            models.Index(
+                fields=["unit", "updated_at", "id"],
+                condition=Q(returned_at__isnull=False),
+                name="experts_returned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +174,11 @@ class ExpertApplication(FSMModelMixin, models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def returned(self) -> bool:
+        """退回 by the unit and not yet submitted again (状态 信息未填写, 已退回（待修改）)."""
+        return self.returned_at is not None
 
     # Transitions change only the row; services.py locks, records history and queues SMS.
     @transition(
@@ -167,7 +189,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         custom={"label": "提交"},
     )
     def submit(self) -> None:
-        pass
+        self.returned_at = None
 
     @transition(
         field=status,
@@ -187,7 +209,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         custom={"label": "退回"},
     )
     def send_back(self) -> None:
-        pass
+        self.returned_at = timezone.now()
 
     @transition(
         field=status,

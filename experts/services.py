@@ -90,7 +90,8 @@ def save_draft(
         if disciplines is not None:
             locked.disciplines.set(disciplines)
         locked.search_text = search.search_text_for(locked)
-        locked.save(update_fields=[*values, "search_text", "updated_at"])
+        locked.draft_saved_at = timezone.now()
+        locked.save(update_fields=[*values, "search_text", "draft_saved_at", "updated_at"])
     return locked
 
 
@@ -108,11 +109,12 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
             if missing:
                 raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))
         locked.submitted_at = timezone.now()
+        # submit clears returned_at: the unit has the application again.
         _fire(
             locked,
             "submit",
             actor,
-            update_fields=["submitted_at"],
+            update_fields=["submitted_at", "returned_at"],
             history_fields={"snapshot": snapshots.take(locked)},
         )
     return locked
@@ -130,13 +132,14 @@ def recommend_application(
 
 
 def return_application(application: ExpertApplication, actor, reason: str) -> ExpertApplication:
-    """退回 (by the unit, with a reason) → 信息未填写; the applicant sees why and edits again."""
+    """退回 (by the unit, with a reason) → 信息未填写, marked 已退回（待修改） (returned_at)
+    until the applicant submits again; the applicant sees why and edits again."""
     reason = reason.strip()
     if not reason:
         raise WorkflowError("请填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "send_back", actor, comment=reason)
+        _fire(locked, "send_back", actor, comment=reason, update_fields=["returned_at"])
     return locked
 
 

@@ -34,8 +34,25 @@ from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
 # What each list prints of a row (its template), and nothing more (experts.selectors).
-PEOPLE_COLUMNS = ("status", "real_name", "username", "title", "mobile", "updated_at")
-QUEUE_COLUMNS = ("status", "real_name", "unit_name", "title", "title_level", "recommended_at")
+# returned_at: status_badge shows 已退回（待修改） beside the status.
+PEOPLE_COLUMNS = (
+    "status",
+    "returned_at",
+    "real_name",
+    "username",
+    "title",
+    "mobile",
+    "updated_at",
+)
+QUEUE_COLUMNS = (
+    "status",
+    "returned_at",
+    "real_name",
+    "unit_name",
+    "title",
+    "title_level",
+    "recommended_at",
+)
 POOL_COLUMNS = ("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at")
 
 
@@ -65,14 +82,26 @@ def _latest_reason(history):
 
 @role_required(is_applicant)
 def applicant_home(request):
-    """The applicant's start page: 专家状态, 申请成为专家, and the decision history."""
+    """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
+    修改并重新提交, 修改专家信息), the reason being answered, and the decision history."""
     application = _own_application(request)
     # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
     history = list(history_of(application)) if application.submitted_at else []
+    # A draft (first or after 退回) says how much 提交 still asks for, as the form defines it.
+    missing = (
+        ExpertApplicationForm.missing_required(application)
+        if application.editable and (application.draft_saved_at or application.returned_at)
+        else []
+    )
     return render(
         request,
         "experts/applicant_home.html",
-        {"application": application, "history": history, "latest_reason": _latest_reason(history)},
+        {
+            "application": application,
+            "history": history,
+            "latest_reason": _latest_reason(history),
+            "missing": missing,
+        },
     )
 
 
@@ -168,6 +197,7 @@ def unit_people(request):
         order_by=["-updated_at", "-pk"],
         shown=_shown(*PEOPLE_COLUMNS),
     )
+    context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
     return render(request, "experts/unit_people.html", context)
 
 
@@ -296,13 +326,23 @@ def unit_reveal(request, pk):
 @role_required(is_bureau_reviewer)
 def bureau_queue(request):
     """专家审核: applications 待科技局审核, longest waiting first."""
-    # Unsubmitted drafts are the applicants' business, not the bureau's.
+    # Unsubmitted drafts are the applicants' business, not the bureau's; those a unit returned
+    # (已退回（待修改）) were submitted once, and their tab counts them alone.
+    scope = applications_for(request.user).exclude(
+        status=ApplicationStatus.DRAFT, returned_at__isnull=True
+    )
+
+    def queue_counts():
+        kept = counts.current()
+        kept[ApplicationStatus.DRAFT] = scope.filter(returned_at__isnull=False).count()
+        return kept
+
     context = list_page(
         request,
-        applications_for(request.user).exclude(status=ApplicationStatus.DRAFT),
+        scope,
         QueueFilter,
         default_status=ApplicationStatus.PENDING_BUREAU,
-        counts=counts.current,
+        counts=queue_counts,
         order_by=["recommended_at", "pk"],
         shown=_shown(*QUEUE_COLUMNS),
     )

@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.choices import UnitStatus
 from accounts.validators import display_mobile, mask, mask_id_number
-from experts.models import ApplicationStatus
+from experts.models import RETURNED_LABEL, ApplicationStatus
 
 # Bootstrap colours per state, the same on every page a state appears.
 BADGE_CLASSES = {
@@ -39,10 +39,22 @@ def badge(model, status: str) -> str:
     )
 
 
+# Beside 信息未填写 after 退回: the manual's state stays, this says the form waits for changes.
+RETURNED_BADGE = format_html(
+    '<span class="badge bg-warning-subtle text-warning-emphasis border border-warning-subtle'
+    ' status-badge">{}</span>',
+    RETURNED_LABEL,
+)
+
+
 def status_badge(obj) -> str:
     """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
-    manual's words. Made once per state: a list shows one on every row."""
-    return badge(getattr(obj, "model", type(obj)), obj.status)
+    manual's words. Made once per state: a list shows one on every row. An application
+    returned by its unit (returned_at, which a list must load) gets 已退回（待修改） beside it."""
+    shown = badge(getattr(obj, "model", type(obj)), obj.status)
+    if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
+        return format_html("{} {}", shown, RETURNED_BADGE)
+    return shown
 
 
 def mobile(value) -> str:

@@ -71,8 +71,8 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
 
     applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
     client.force_login(applicant)
-    # Never submitted: no history to look for (every transition starts with 提交); the SMS
-    # list is still read (one query, empty).
+    # Never submitted: no history to look for (every transition starts with 提交). Nor a saved
+    # draft: no required fields to count (experts.forms.ExpertApplicationForm.missing_required).
     assert queries_for(client, reverse("experts:home")) == 6
     services.submit_application(applicant.application, applicant)
     few = queries_for(client, reverse("experts:home"))
@@ -84,8 +84,13 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
     assert few == many
     # The session, the applicant with their unit, whether they are in the reviewers' group and
     # have an authenticator (stock authentication reads these apart from the user), the
-    # application, its history, its SMS: the account and the unit are not read again through it.
+    # application, its history, its SMS: the account and the unit are not read again.
     assert few == 7
+    # A returned draft (as a saved one) counts its empty required fields with the form
+    # (ExpertApplicationForm.missing_required): two more queries whatever the history, its
+    # 专业领域 and the form's 专业领域 choices (which portal.forms.PortalFormMixin lists).
+    services.return_application(applicant.application, account, "请补充。")
+    assert queries_for(client, reverse("experts:home")) == 9
 
 
 def test_lists_paginate_at_25_rows(client, reviewer, unit):

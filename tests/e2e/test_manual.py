@@ -141,7 +141,7 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     person.snap("draft-saved")
     person.log_out()
     person.log_in("liuyang", PASSWORD)
-    p.get_by_role("link", name="申请成为专家").click()
+    p.get_by_role("link", name="继续填写").click()  # home shows the saved draft (issue 19)
     expect(p.get_by_label("专业技术职称")).to_have_value("研究员")
     fill_expert_form(person, complete=True)
     person.snap("form-complete")
@@ -230,7 +230,7 @@ def test_unit_returns_an_application_with_a_reason(journey):
 
     person = journey()
     person.log_in(applicant.username, PASSWORD)
-    expect_status(person, "信息未填写")
+    expect_status(person, "信息未填写 已退回（待修改）")
     expect(person.page.get_by_role("status")).to_contain_text("工作简历缺少2015年以后的经历。")
     person.snap("applicant-sees-return")
 

@@ -39,12 +39,14 @@ def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
     response = client.get(reverse("experts:bureau_queue"), {"status": "all"})
     names = [row.real_name for row in response.context["rows"]]
     assert names == ["待审人"]
-    assert [value for value, _, _ in response.context["tabs"]] == [
-        "all",
-        "pending_unit",
-        "pending_bureau",
-        "approved",
-        "rejected",
+    # The drafts' tab holds only those a unit returned (issue 19): none here.
+    assert [(value, label, n) for value, label, n in response.context["tabs"]] == [
+        ("all", "全部", 1),
+        ("draft", "已退回（待修改）", 0),
+        ("pending_unit", "待单位推荐", 0),
+        ("pending_bureau", "待科技局审核", 1),
+        ("approved", "审核通过", 0),
+        ("rejected", "审核不通过", 0),
     ]
     detail = client.get(reverse("experts:bureau_detail", args=[draft.application.pk]))
     assert "申请人尚未提交专家信息" in detail.content.decode()
