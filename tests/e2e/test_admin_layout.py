@@ -4,13 +4,15 @@ the search box speak Chinese (point 9), and the favicon is served.
 
 Screenshots land in tests/e2e/artifacts/<test>/, one per changelist."""
 
+import datetime
 import re
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from axes.models import AccessAttempt, AccessLog
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import UnitStatus, User
+from accounts.models import AccountLock, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
 from audit.models import AuditEvent
@@ -75,7 +77,10 @@ def long_name_data(reviewer):
         username="zhangsan", path_info="/login/", failures_since_start=3, **common
     )
     AccessLog.objects.create(username=reviewer.username, path_info="/login/", **common)
-    AccessFailureLog.objects.create(username="zhangsan", path_info="/login/", **common)
+    now = timezone.now()
+    AccountLock.objects.create(
+        username="zhangsan", locked_at=now, until=now + datetime.timedelta(hours=1)
+    )
 
 
 def operator_tab(journey):

@@ -57,7 +57,7 @@ def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
 
 
 def test_a_person_registers_and_lands_signed_in_on_their_home(journey):
-    factories.make_unit(name="武汉示范大学")
+    unit = factories.make_unit(name="武汉示范大学")
     tab = journey()
     page = tab.page
     tab.open("/")
@@ -71,6 +71,7 @@ def test_a_person_registers_and_lands_signed_in_on_their_home(journey):
     page.get_by_label("手机号码").fill("13812345678")
     page.get_by_label("电子邮箱").fill("liuyang@example.com")
     page.get_by_label("搜索所属单位").fill("示范")
+    expect(exactly(page, "所属单位")).to_have_value(str(unit.pk))  # the search chose it
     page.get_by_role("button", name="注册").click()
 
     # No second login: the home page, signed in, with one success message.
