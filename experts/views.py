@@ -405,6 +405,10 @@ unit_bulk = bulk_decisions(
     list_url="experts:unit_people",
     noun="份申请",
     action_labels={"recommend": "提交", "send_back": "退回"},
+    notes={
+        "recommend": "已推荐至市科技局审核。",
+        "send_back": "申请人将在其页面上看到退回理由。",
+    },
 )
 bureau_bulk = bulk_decisions(
     actions=BUREAU_DECISIONS,
@@ -415,4 +419,5 @@ bureau_bulk = bulk_decisions(
     list_url="experts:bureau_queue",
     noun="份申请",
     action_labels={"approve": "审核通过", "reject": "审核不通过"},
+    notes=dict.fromkeys(["approve", "reject"], "短信通知将在几秒内陆续发给申请人。"),
 )

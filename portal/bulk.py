@@ -57,7 +57,8 @@ class BulkDecisionView(View):
     - names: queryset → its (pk, name) pairs (values_list) in the list's order;
     - list_url: the list's URL name;
     - noun: what an item is called, with its measure word (份申请);
-    - action_labels: {action: its button label}.
+    - action_labels: {action: its button label};
+    - notes: {action: what the result page adds once items are done, e.g. who is told how}.
     """
 
     http_method_names = ["get", "post"]
@@ -69,6 +70,7 @@ class BulkDecisionView(View):
     list_url = ""
     noun = "项"
     action_labels: Mapping[str, str] = {}
+    notes: Mapping[str, str] = {}
 
     def dispatch(self, request, *args, **kwargs):
         def may_decide(user) -> bool:
@@ -165,6 +167,7 @@ class BulkDecisionView(View):
         )
         context = {
             "label": self.label(),
+            "note": self.notes.get(self.action, ""),
             "done": done,
             "skipped": [outcome for outcome in outcomes if not outcome.done],
             "noun": self.noun,

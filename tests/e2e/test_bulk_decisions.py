@@ -1,0 +1,66 @@
+"""A bulk decision in the browser, by visible labels (issue 21 item 1)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from experts.models import ApplicationStatus, ExpertApplication
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+def test_the_bureau_approves_ticked_rows_after_confirming(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    names = ["陈静", "李强", "王芳"]
+    for name in names:
+        factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name=name)
+    reviewer = factories.make_reviewer()
+
+    tab = journey()
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    page = tab.page
+    bulk = page.get_by_role("group", name="批量处理")
+    page.get_by_role("checkbox", name="全选本页").check()
+    expect(bulk).to_contain_text("已选 3 项")
+    page.get_by_role("checkbox", name="选择王芳").uncheck()
+    expect(bulk).to_contain_text("已选 2 项")
+    tab.snap("queue-ticked")
+    bulk.get_by_role("button", name="批量审核通过").click()
+
+    expect(page.get_by_role("heading", name="批量审核通过：共 2 份申请")).to_be_visible()
+    expect(page.get_by_test_id("bulk-names")).to_have_text("陈静李强")
+    tab.snap("confirm")
+    page.get_by_role("button", name="确认审核通过（2）").click()
+
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text(
+        "已完成 2 份申请。短信通知将在几秒内陆续发给申请人。"
+    )
+    tab.snap("result")
+    assert tab.dialogs == ["确认对这2份申请执行“审核通过”吗？"]
+    statuses = dict(ExpertApplication.objects.values_list("user__real_name", "status"))
+    assert statuses == {"陈静": "approved", "李强": "approved", "王芳": "pending_bureau"}
+
+
+def test_a_unit_returns_a_batch_with_one_reason(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    for name in ["赵磊", "孙丽"]:
+        factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name=name)
+
+    tab = journey()
+    tab.log_in(factories.unit_account(unit).username, factories.PASSWORD)
+    page = tab.page
+    page.get_by_role("link", name="用户账号管理").first.click()
+    page.get_by_role("link", name="待单位推荐").click()
+    page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").check()
+    page.get_by_role("group", name="批量处理").get_by_role("button", name="批量退回").click()
+    page.get_by_role("button", name="确认退回（2）").click()
+    expect(page.get_by_role("alert")).to_contain_text("请填写理由")  # nothing happens without one
+    tab.snap("return-needs-reason")
+    page.get_by_label("理由").fill("请补充近三年的主要业绩证明材料。")
+    page.get_by_role("button", name="确认退回（2）").click()
+
+    expect(page.get_by_test_id("bulk-summary")).to_have_text(
+        "已完成 2 份申请。申请人将在其页面上看到退回理由。"
+    )
+    tab.snap("returned")
+    assert set(ExpertApplication.objects.values_list("status", flat=True)) == {"draft"}
