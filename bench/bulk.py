@@ -24,7 +24,12 @@ os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
 os.environ.setdefault("FIELD_HMAC_KEY", "bench-only-hmac-key")
 os.environ.setdefault("SMS_BACKEND", "sms.backends.locmem.LocmemBackend")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON audit line per item
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+# The page is rendered, not served: no collected, hashed static files needed.
+os.environ.setdefault(
+    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench"
 )
