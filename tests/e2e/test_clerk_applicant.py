@@ -156,6 +156,13 @@ def test_after_rejection_the_home_has_one_primary_action(journey):
     primary = person.page.get_by_role("button", name="修改专家信息").bounding_box()
     assert primary["height"] > secondary.bounding_box()["height"]
     person.snap("applicant-rejected")
+    # On a phone the history and SMS tables scroll sideways, reachable by keyboard (axe), and no
+    # word breaks a character a line.
+    phone = journey(phone=True)
+    phone.log_in(applicant.username, PASSWORD)
+    reason = phone.page.get_by_role("region", name="审核记录").locator(".history-comment")
+    assert reason.first.bounding_box()["width"] >= 150
+    phone.snap("phone-applicant-rejected")
 
 
 def one_line(locator) -> bool:
