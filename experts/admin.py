@@ -3,12 +3,13 @@ from django.contrib import admin
 from accounts.validators import display_mobile, mask, mask_id_number
 from experts import counts, search, services
 from experts.forms import ApplicationAdminForm
-from experts.models import ApplicationTransition, Discipline, ExpertApplication
+from experts.models import ApplicationTransition, Discipline, ExpertApplication, ReasonCode
 from portal.admin import (
     HistoryAdmin,
     HistoryInline,
     PersonalDataAdminMixin,
     ServiceTransitionAdmin,
+    yes_no,
 )
 
 
@@ -63,7 +64,7 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     filter_horizontal = ["disciplines"]
     transition_services = {
         "approve": lambda app, user: services.approve_application(app, user),
-        "reject": lambda app, user, reason: services.reject_application(app, user, reason),
+        "reject": lambda app, user, **reasons: services.reject_application(app, user, **reasons),
     }
 
     def save_model(self, request, obj, form, change):
@@ -89,6 +90,39 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
 class ApplicationTransitionAdmin(HistoryAdmin):
     search_fields = ["application__user__real_name", "actor__username"]
     list_select_related = ["application__user", "actor__unit"]
+
+    def get_fields(self, request, obj=None):
+        # A 退回 or 审核不通过 also keeps the reason codes ticked and the field comments.
+        return [*super().get_fields(request, obj), "reason_labels", "field_comment_list"]
+
+    @admin.display(description="理由")
+    def reason_labels(self, transition):
+        return "、".join(transition.reason_labels()) or "—"
+
+    @admin.display(description="字段批注")
+    def field_comment_list(self, transition):
+        return (
+            "；".join(f"{row['label']}：{row['comment']}" for row in transition.field_comments)
+            or "—"
+        )
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(admin.ModelAdmin):
+    """The reasons reviewers tick for 退回 and 审核不通过: renamed, reordered or switched off
+    here. A decision keeps the labels it showed, so an edit changes no earlier record."""
+
+    list_display = ["label", "code", "order", "active", "needs_text"]
+    list_editable = ["order", "active"]
+    ordering = ["order", "pk"]
+
+    @admin.display(description="须填写说明", ordering="requires_text")
+    def needs_text(self, code):
+        return yes_no(code.requires_text)
+
+    def has_delete_permission(self, request, obj=None):
+        # Switching a reason off (启用) keeps it out of new decisions; its code stays taken.
+        return False
 
 
 @admin.register(Discipline)

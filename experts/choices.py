@@ -48,3 +48,13 @@ DISCIPLINES = [
     ("11", "科技管理与软科学"),
     ("12", "财务与知识产权"),
 ]
+
+# The 退回 / 审核不通过 reasons loaded by the data migration, operators edit them in admin
+# afterwards: (code, 中文说明, whether the reviewer must also write the reason out).
+DEFAULT_REASON_CODES = [
+    ("incomplete", "信息不完整", False),
+    ("title", "职称不符合要求", False),
+    ("evidence", "证明材料不清晰", False),
+    ("discipline", "专业领域不符", False),
+    ("other", "其他", True),
+]

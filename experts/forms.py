@@ -1,17 +1,21 @@
 import datetime
 
 from django import forms
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
-from accounts.forms import CommentForm, ReasonForm
-from experts.models import Discipline, ExpertApplication
+from accounts.forms import CommentForm
+from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
-__all__ = ["CommentForm", "ExpertApplicationForm", "ReasonForm"]
+__all__ = ["ApplicationReasonForm", "CommentForm", "ExpertApplicationForm"]
 
 # The form's sections, in the order the applicant fills them.
 SECTIONS = [
@@ -174,3 +178,153 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
             elif not agreed:
                 values.update(consent_version="", consent_at=None)  # withdrawn before 提交
         return values
+
+
+# Labels of the form's fields where the model's verbose name is not what the applicant reads.
+FIELD_LABELS = {"sensitive_consent": "敏感个人信息处理同意"}
+
+
+def commentable_fields() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The application form's fields a reviewer may comment on, by section, as grouped choices:
+    [(section, [(field name, label)])], in the order the applicant fills them."""
+    fields = ExpertApplicationForm.base_fields
+    return [
+        (title, [(name, FIELD_LABELS.get(name, str(fields[name].label))) for name in names])
+        for title, names in SECTIONS
+    ]
+
+
+# How many [field + comment] rows the decision form offers: enough for the usual corrections
+# without JavaScript; more can go into the reason's text.
+FIELD_COMMENT_ROWS = 3
+
+
+def _comment_field(n: int) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=f"批注字段{n}",
+        choices=[("", "请选择"), *commentable_fields()],
+        required=False,
+        error_messages={"invalid_choice": "所选字段不在专家信息表中，请从列表中选择。"},
+    )
+
+
+def _comment_text(n: int) -> forms.CharField:
+    return forms.CharField(label=f"批注{n}", max_length=200, required=False)
+
+
+REASON_CODES_KEY = "experts:reason_codes"
+REASON_CODES_SECONDS = 60
+
+
+def reason_code_choices() -> list[tuple[str, str]]:
+    """The active reason codes as (pk, label): the checkboxes of every unit's and bureau's
+    detail page, a handful of rows an operator rarely edits, so kept in the cache (as
+    experts.selectors.discipline_choices). A posted code is checked in the database."""
+    choices = cache.get(REASON_CODES_KEY)
+    if choices is None:
+        choices = [
+            (str(pk), label)
+            for pk, label in ReasonCode.objects.filter(active=True).values_list("pk", "label")
+        ]
+        cache.set(REASON_CODES_KEY, choices, REASON_CODES_SECONDS)
+    return choices
+
+
+@receiver([post_save, post_delete], sender=ReasonCode)
+def _forget_reason_codes(**kwargs):
+    transaction.on_commit(lambda: cache.delete(REASON_CODES_KEY))
+
+
+class ReasonCodesField(forms.MultipleChoiceField):
+    """Reason codes ticked: offered from reason_code_choices(), cleaned to the ReasonCode rows,
+    each checked to be active now in the database (an operator may have switched one off
+    after the page was shown)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=reason_code_choices, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        # Checked against the database in clean(), not against the cached list.
+        return True
+
+    def clean(self, value) -> list[ReasonCode]:
+        values = set(super().clean(value))
+        if not values:
+            return []
+        if not all(v.isdigit() and len(v) <= 18 for v in values):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid")
+        codes = list(ReasonCode.objects.filter(pk__in=values, active=True))
+        if len(codes) != len(values):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid")
+        return codes  # in the model's order
+
+
+class ApplicationReasonForm(PortalFormMixin, forms.Form):
+    """退回 (the unit) and 审核不通过 (the bureau): one or more reason codes and/or a text, and
+    optional comments on named fields of the application form; the applicant sees them all.
+
+    Its cleaned_data are the service's keyword arguments: reason, codes, field_comments."""
+
+    codes = ReasonCodesField(
+        label="理由（可多选）",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "所选理由已停用或不存在，请重新选择。"},
+    )
+    reason = forms.CharField(
+        label="理由说明",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="申请人将看到所选理由和此说明。",
+    )
+    field_1 = _comment_field(1)
+    note_1 = _comment_text(1)
+    field_2 = _comment_field(2)
+    note_2 = _comment_text(2)
+    field_3 = _comment_field(3)
+    note_3 = _comment_text(3)
+
+    def comment_rows(self):
+        """The [field + comment] rows as pairs of bound fields, for the template."""
+        return [(self[f"field_{n}"], self[f"note_{n}"]) for n in range(1, FIELD_COMMENT_ROWS + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        codes = list(cleaned.get("codes") or [])
+        reason = (cleaned.get("reason") or "").strip()
+        if "codes" not in self.errors and "reason" not in self.errors:
+            if not codes and not reason:
+                self.add_error("reason", "请勾选至少一项理由或填写理由说明，申请人将看到此理由。")
+            needing_text = [code.label for code in codes if code.requires_text]
+            if needing_text and not reason:
+                self.add_error(
+                    "reason",
+                    f"选择“{'、'.join(needing_text)}”时，请在理由说明中写明具体原因。",
+                )
+        labels = commentable_field_labels()
+        comments = []
+        for n in range(1, FIELD_COMMENT_ROWS + 1):
+            if f"field_{n}" in self.errors or f"note_{n}" in self.errors:
+                continue
+            name = cleaned.get(f"field_{n}", "")
+            note = cleaned.get(f"note_{n}", "").strip()
+            if note and not name:
+                self.add_error(f"field_{n}", "请选择此条批注对应的字段。")
+            elif name and not note:
+                self.add_error(f"note_{n}", "请填写对所选字段的批注，或将字段改回“请选择”。")
+            elif name and any(comment["field"] == name for comment in comments):
+                self.add_error(f"field_{n}", "该字段已在上一行批注，请合并为一条。")
+            elif name:
+                comments.append({"field": name, "label": labels[name], "comment": note})
+        if self.errors:
+            return cleaned
+        # In the form's order, whatever the order of the rows.
+        order = list(labels)
+        comments.sort(key=lambda comment: order.index(comment["field"]))
+        return {"reason": reason, "codes": codes, "field_comments": comments}
+
+
+def commentable_field_labels() -> dict[str, str]:
+    """field name → label, in the form's order."""
+    return {name: label for _, fields in commentable_fields() for name, label in fields}

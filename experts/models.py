@@ -50,6 +50,33 @@ class Discipline(models.Model):
         return self.name
 
 
+class ReasonCode(models.Model):
+    """A reason for 退回 or 审核不通过 that a reviewer ticks; operators edit the list in admin.
+
+    A decision keeps the labels as they were shown (ApplicationTransition.reasons), so renaming
+    or switching one off later does not change what an applicant was told."""
+
+    code = models.SlugField("代码", max_length=30, unique=True)
+    label = models.CharField("中文说明", max_length=50)
+    active = models.BooleanField(
+        "启用", default=True, help_text="停用后审核人不能再选择，已有记录不受影响。"
+    )
+    order = models.PositiveSmallIntegerField("排序", default=0, help_text="数字小的排在前面。")
+    requires_text = models.BooleanField(
+        "须填写说明",
+        default=False,
+        help_text="选择此理由时，审核人须在“理由说明”中写明具体原因（如“其他”）。",
+    )
+
+    class Meta:
+        verbose_name = "退回及不通过理由"
+        verbose_name_plural = "退回及不通过理由"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class ExpertApplication(FSMModelMixin, models.Model):
     """One person's application to the expert database (专家信息), with its state."""
 
@@ -229,7 +256,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         custom={
             "label": "审核不通过",
             "admin": True,
-            "form": "experts.forms.ReasonForm",
+            "form": "experts.forms.ApplicationReasonForm",
             "help_text": "理由将显示在申请人的页面上，并随短信通知申请人。",
         },
     )
@@ -254,10 +281,22 @@ class ApplicationTransition(TransitionRecord):
     subject_field = "application"
     # On a 提交: the form as submitted (experts.snapshots), to show what changed next time.
     snapshot = models.JSONField("提交内容", null=True, blank=True, editable=False)
+    # On a 退回 or 审核不通过: the reason codes ticked, [{"code": …, "label": …}], and comments
+    # on named fields of the form, [{"field": name, "label": …, "comment": …}], each label as
+    # shown at the time and in the form's order (PostgreSQL's jsonb keeps no key order).
+    reasons = models.JSONField("理由", default=list, blank=True, editable=False)
+    field_comments = models.JSONField("字段批注", default=list, blank=True, editable=False)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"
         verbose_name_plural = "专家审核记录"
+
+    def reason_labels(self) -> list[str]:
+        return [reason["label"] for reason in self.reasons]
+
+    def comments_by_field(self) -> dict[str, str]:
+        """field name → comment: the markers beside the applicant's form fields."""
+        return {row["field"]: row["comment"] for row in self.field_comments}
 
 
 class StatusCount(models.Model):

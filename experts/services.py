@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.choices import IdType
 from accounts.validators import resident_id_facts
 from experts import counts, search, snapshots
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.workflow import WorkflowError, fire
@@ -131,15 +131,50 @@ def recommend_application(
     return locked
 
 
-def return_application(application: ExpertApplication, actor, reason: str) -> ExpertApplication:
-    """退回 (by the unit, with a reason) → 信息未填写, marked 已退回（待修改） (returned_at)
-    until the applicant submits again; the applicant sees why and edits again."""
+def _reasons_given(
+    reason: str,
+    codes: Iterable[ReasonCode],
+    field_comments: list[dict] | None,
+    missing: str,
+) -> dict[str, Any]:
+    """The history row's fields for a 退回 or 审核不通过: the comment, the codes with their labels
+    as shown now, and the field comments ({"field", "label", "comment"}, from the form).
+
+    Raises WorkflowError (`missing` when there is neither a code nor a text) for what the
+    decision form refuses too, so that every caller (admin, a batch) gets the same rules."""
     reason = reason.strip()
-    if not reason:
-        raise WorkflowError("请填写退回理由。")
+    codes = list(codes)
+    if not codes and not reason:
+        raise WorkflowError(missing)
+    switched_off = [code.label for code in codes if not code.active]
+    if switched_off:
+        raise WorkflowError(f"理由“{'、'.join(switched_off)}”已停用，请重新选择。")
+    needing_text = [code.label for code in codes if code.requires_text]
+    if needing_text and not reason:
+        raise WorkflowError(f"选择“{'、'.join(needing_text)}”时，请在理由说明中写明具体原因。")
+    return {
+        "comment": reason,
+        "history_fields": {
+            "reasons": [{"code": code.code, "label": code.label} for code in codes],
+            "field_comments": list(field_comments or []),
+        },
+    }
+
+
+def return_application(
+    application: ExpertApplication,
+    actor,
+    reason: str = "",
+    codes: Iterable[ReasonCode] = (),
+    field_comments: list[dict] | None = None,
+) -> ExpertApplication:
+    """退回 (by the unit, with reason codes and/or a text, and any field comments) → 信息未填写,
+    marked 已退回（待修改） (returned_at) until the applicant submits again; the applicant sees
+    why, and which fields to correct, and edits again."""
+    given = _reasons_given(reason, codes, field_comments, "请选择或填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "send_back", actor, comment=reason, update_fields=["returned_at"])
+        _fire(locked, "send_back", actor, update_fields=["returned_at"], **given)
     return locked
 
 
@@ -156,19 +191,27 @@ def approve_application(
     return locked
 
 
-def reject_application(application: ExpertApplication, actor, reason: str) -> ExpertApplication:
-    """审核不通过 (bureau, with a reason) → 审核不通过, with one SMS to the applicant."""
-    reason = reason.strip()
-    if not reason:
-        raise WorkflowError("请填写审核不通过的理由。")
+def reject_application(
+    application: ExpertApplication,
+    actor,
+    reason: str = "",
+    codes: Iterable[ReasonCode] = (),
+    field_comments: list[dict] | None = None,
+) -> ExpertApplication:
+    """审核不通过 (bureau, with reason codes and/or a text, and any field comments) → 审核不通过,
+    with one SMS to the applicant naming the reasons."""
+    given = _reasons_given(reason, codes, field_comments, "请选择或填写审核不通过的理由。")
     with transaction.atomic():
         locked = _lock(application)
         _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
-        _fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
+        history = _fire(locked, "reject", actor, update_fields=["decided_at"], **given)
+        # The labels first: cut to one SMS, the reason's text goes before they do.
+        labels = "、".join(history.reason_labels())
+        why = "；".join(part for part in (labels, history.comment) if part)
         _decision_sms(
             locked,
-            f"您的专家入库申请审核不通过，原因：{shorten(reason)}。可登录系统修改后重新提交。",
+            f"您的专家入库申请审核不通过，原因：{shorten(why)}。可登录系统修改后重新提交。",
         )
     return locked
 

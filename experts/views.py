@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from experts import counts, services, snapshots
 from experts.choices import TitleLevel
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
-from experts.forms import CommentForm, ExpertApplicationForm, ReasonForm
+from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm
 from experts.models import (
     ACTIONS_WITH_REASON,
     EDITABLE,
@@ -212,7 +212,7 @@ UNIT_DECISIONS = {
     ),
     "send_back": Action(
         is_approved_unit_account,
-        ReasonForm,
+        ApplicationReasonForm,
         services.return_application,
         "已退回{obj.user.real_name}的专家信息，申请人将看到退回理由。",
     ),
@@ -226,7 +226,7 @@ BUREAU_DECISIONS = {
     ),
     "reject": Action(
         is_bureau_reviewer,
-        ReasonForm,
+        ApplicationReasonForm,
         services.reject_application,
         "{obj.user.real_name}的专家申请审核不通过，短信通知将在几秒内发给申请人。",
     ),

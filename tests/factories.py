@@ -12,8 +12,8 @@ from stdnum.cn import ric, uscc
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 from experts import counts, search
-from experts.choices import DISCIPLINES
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.choices import DEFAULT_REASON_CODES, DISCIPLINES
+from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
 from experts.services import CONSENT_VERSION, open_application
 
 PASSWORD = "Test#Pass2026"
@@ -72,6 +72,11 @@ def ensure_reference_data() -> None:
     Group.objects.get_or_create(name=BUREAU_GROUP)
     for code, name in DISCIPLINES:
         Discipline.objects.get_or_create(code=code, defaults={"name": name})
+    for order, (code, label, requires_text) in enumerate(DEFAULT_REASON_CODES, start=1):
+        ReasonCode.objects.get_or_create(
+            code=code,
+            defaults={"label": label, "order": order * 10, "requires_text": requires_text},
+        )
 
 
 def make_reviewer(username=None) -> User:

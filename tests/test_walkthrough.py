@@ -265,7 +265,7 @@ def test_return_and_rejection_then_revise_and_resubmit(
     url = reverse("experts:unit_return", args=[application.pk])
     response = unit_client.post(url, {"reason": "  "})
     assert response.status_code == 400
-    assert "请填写理由" in text(response)
+    assert "请勾选至少一项理由或填写理由说明" in text(response)
     unit_client.post(url, {"reason": "工作简历缺少2015年以后的经历。"})
     application.refresh_from_db()
     assert application.status == ApplicationStatus.DRAFT

@@ -54,9 +54,10 @@ def test_a_unit_returns_a_batch_with_one_reason(journey):
     page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").check()
     page.get_by_role("group", name="批量处理").get_by_role("button", name="批量退回").click()
     page.get_by_role("button", name="确认退回（2）").click()
-    expect(page.get_by_role("alert")).to_contain_text("请填写理由")  # nothing happens without one
+    expect(page.get_by_role("alert")).to_contain_text("请勾选至少一项理由或填写理由说明")
     tab.snap("return-needs-reason")
-    page.get_by_label("理由").fill("请补充近三年的主要业绩证明材料。")
+    page.get_by_label("证明材料不清晰").check()
+    page.get_by_label("理由说明").fill("请补充近三年的主要业绩证明材料。")
     page.get_by_role("button", name="确认退回（2）").click()
 
     expect(page.get_by_test_id("bulk-summary")).to_have_text(

@@ -186,9 +186,11 @@ def test_rejection_then_revise_and_resubmit(journey):
     bureau.log_in(reviewer.username, PASSWORD)
     bureau.page.get_by_role("row", name="陈静").get_by_role("link", name="审核").click()
     bureau.page.get_by_role("button", name="审核不通过").click()
-    expect(bureau.page.get_by_text("请填写理由，申请人将看到此理由。")).to_be_visible()
+    expect(
+        bureau.page.get_by_text("请勾选至少一项理由或填写理由说明，申请人将看到此理由。")
+    ).to_be_visible()
     bureau.snap("reject-without-reason")
-    bureau.page.get_by_label("理由").fill("主要业绩与成果缺少佐证材料。")
+    bureau.page.get_by_label("理由说明").fill("主要业绩与成果缺少佐证材料。")
     bureau.page.get_by_role("button", name="审核不通过").click()
     expect(bureau.page.get_by_role("alert").first).to_contain_text(
         "审核不通过，短信通知将在几秒内发给申请人"
@@ -223,7 +225,7 @@ def test_unit_returns_an_application_with_a_reason(journey):
     unit_tab.log_in(factories.unit_account(unit).username, PASSWORD)
     unit_tab.page.get_by_role("link", name="用户账号管理").first.click()
     unit_tab.page.get_by_role("row", name="赵磊").get_by_role("link", name="专家信息查看").click()
-    unit_tab.page.get_by_label("理由").fill("工作简历缺少2015年以后的经历。")
+    unit_tab.page.get_by_label("理由说明").fill("工作简历缺少2015年以后的经历。")
     unit_tab.page.get_by_role("button", name="退回").click()
     expect(unit_tab.page.get_by_role("alert").first).to_contain_text("已退回赵磊的专家信息")
     unit_tab.snap("returned")

@@ -112,7 +112,7 @@ def test_a_reason_is_required_once_for_a_rejected_batch(bureau, unit):
     refused = bureau.post(reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": ""})
 
     assert refused.status_code == 400
-    assert "请填写理由" in refused.content.decode()
+    assert "请勾选至少一项理由或填写理由说明" in refused.content.decode()
     assert statuses(chosen) == [S.PENDING_BUREAU] * 2
     done = bureau.post(
         reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": "专业领域不符。"}
