@@ -136,13 +136,24 @@ def login_gate(view=None, *, ends_session: bool = False):
 
     @functools.wraps(view)
     def gated(request, *args, **kwargs):
-        if request.method == "POST":
-            found = refusal(request, username_of(request))
-            if found is not None:
-                if ends_session:
-                    logout(request)
-                return refused_page(request, found)
-        return view(request, *args, **kwargs)
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        username = username_of(request)
+        found = refusal(request, username)
+        if found is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200:
+                return response  # signed in, or on to the next step
+            # This failure may have been the one that locked the account: say so now, not at
+            # the next attempt (the pair's fifth is django-axes' to answer, in its middleware).
+            lock = AccountLock.objects.filter(username=username, until__gt=timezone.now())
+            lock = lock.first()
+            if lock is None:
+                return response
+            found = Refusal(Refusal.ACCOUNT, lock.until)
+        if ends_session:
+            logout(request)
+        return refused_page(request, found)
 
     return gated
 
