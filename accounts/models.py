@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.licence import LICENCE_FOLDER, validate_licence
+from portal import deadlines
 from portal.crypto import EncryptedCharField, blind_index
 from portal.workflow import action_label
 
@@ -65,13 +66,19 @@ class Unit(FSMModelMixin, models.Model):
     created_at = models.DateTimeField("注册时间", auto_now_add=True)
     submitted_at = models.DateTimeField("提交审核时间", auto_now_add=True)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    # While 待审核: the day the bureau's decision is due (portal.deadlines); else empty.
+    due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "单位"
         verbose_name_plural = "单位"
         ordering = ["name"]
         # 单位注册审核: WHERE status = … ORDER BY submitted_at, id (the id as in experts' lists)
-        indexes = [models.Index(fields=["status", "submitted_at", "id"])]
+        indexes = [
+            models.Index(fields=["status", "submitted_at", "id"]),
+            # sorted by 截止日期, and the 待审核 tab's 已超期 count (due_on < today)
+            models.Index(fields=["status", "due_on", "id"], name="accounts_unit_status_due"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -89,7 +96,7 @@ class Unit(FSMModelMixin, models.Model):
         custom={"label": "通过", "admin": True},
     )
     def approve(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -104,7 +111,7 @@ class Unit(FSMModelMixin, models.Model):
         },
     )
     def reject(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -114,7 +121,7 @@ class Unit(FSMModelMixin, models.Model):
         custom={"label": "重新提交"},
     )
     def resubmit(self) -> None:
-        pass
+        self.due_on = deadlines.registration_due(self.submitted_at)
 
 
 class PortalUserManager(UserManager):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts import signals
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from portal import deadlines
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
@@ -14,6 +15,7 @@ from sms.outbox import queue_sms, shorten
 def register_unit(unit: Unit, *, username: str, password: str) -> User:
     """Save a new unit (待审核) and its account. The bureau's queue shows it at once."""
     with transaction.atomic():
+        unit.due_on = deadlines.registration_due()
         unit.save()
         user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
         user.set_password(password)
@@ -46,7 +48,7 @@ def approve_unit(unit: Unit, actor: User) -> Unit:
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         locked.decided_at = timezone.now()
-        fire(locked, "approve", actor, update_fields=["decided_at"])
+        fire(locked, "approve", actor, update_fields=["decided_at", "due_on"])
         _decision_sms(
             locked,
             f"贵单位“{locked.name}”的注册申请已通过审核，请登录系统点击“信息更改”完善单位信息。",
@@ -62,7 +64,7 @@ def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         locked.decided_at = timezone.now()
-        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at"])
+        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at", "due_on"])
         _decision_sms(
             locked,
             f"贵单位“{locked.name}”的注册申请未通过审核，原因：{shorten(reason)}。"
@@ -78,7 +80,7 @@ def resubmit_unit(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
         for name in changed_fields:
             setattr(locked, name, getattr(unit, name))
         locked.submitted_at = timezone.now()
-        fire(locked, "resubmit", actor, update_fields=[*changed_fields, "submitted_at"])
+        fire(locked, "resubmit", actor, update_fields=[*changed_fields, "submitted_at", "due_on"])
         unit_changed(locked, changed_fields)
     return locked
 

@@ -15,6 +15,7 @@ from experts.choices import (
     Gender,
     TitleLevel,
 )
+from portal import deadlines
 from portal.crypto import EncryptedCharField
 
 
@@ -158,6 +159,9 @@ class ExpertApplication(FSMModelMixin, models.Model):
     # Set by 退回, cleared by the next 提交: the status goes back to 信息未填写 (the manual's
     # word), and this says the form is complete but waits for the applicant's changes.
     returned_at = models.DateTimeField("退回时间", null=True, blank=True, editable=False)
+    # While 待单位推荐 or 待科技局审核: the day the unit's or the bureau's step is due
+    # (portal.deadlines); empty in every other state.
+    due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).
     search_text = models.TextField("检索文本", blank=True, editable=False)
 
@@ -171,6 +175,10 @@ class ExpertApplication(FSMModelMixin, models.Model):
             # whole order and a page reads its 25 rows, not every row tied with the last one.
             # 专家审核: WHERE status = … ORDER BY recommended_at, id
             models.Index(fields=["status", "recommended_at", "id"]),
+            # 专家审核 sorted by 截止日期, and each waiting tab's 已超期 count (due_on < today)
+            models.Index(fields=["status", "due_on", "id"], name="experts_status_due"),
+            # 用户账号管理: the same, within one unit
+            models.Index(fields=["unit", "status", "due_on"], name="experts_unit_status_due"),
             # 专家库: WHERE status = 'approved' ORDER BY decided_at DESC, id DESC. With the
             # search text beside each entry, a term that many experts have is searched along
             # this order without reading the table (experts.search.is_common; migration 0008).
@@ -217,6 +225,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
     )
     def submit(self) -> None:
         self.returned_at = None
+        self.due_on = deadlines.recommendation_due(self.submitted_at)
 
     @transition(
         field=status,
@@ -226,7 +235,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         custom={"label": "推荐"},
     )
     def recommend(self) -> None:
-        pass
+        self.due_on = deadlines.decision_due(self.recommended_at)
 
     @transition(
         field=status,
@@ -237,6 +246,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
     )
     def send_back(self) -> None:
         self.returned_at = timezone.now()
+        self.due_on = None
 
     @transition(
         field=status,
@@ -246,7 +256,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         custom={"label": "审核通过", "admin": True},
     )
     def approve(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -261,7 +271,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
         },
     )
     def reject(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,

@@ -114,7 +114,7 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
             locked,
             "submit",
             actor,
-            update_fields=["submitted_at", "returned_at"],
+            update_fields=["submitted_at", "returned_at", "due_on"],
             history_fields={"snapshot": snapshots.take(locked)},
         )
     return locked
@@ -127,7 +127,13 @@ def recommend_application(
     with transaction.atomic():
         locked = _lock(application)
         locked.recommended_at = timezone.now()
-        _fire(locked, "recommend", actor, comment=comment.strip(), update_fields=["recommended_at"])
+        _fire(
+            locked,
+            "recommend",
+            actor,
+            comment=comment.strip(),
+            update_fields=["recommended_at", "due_on"],
+        )
     return locked
 
 
@@ -174,7 +180,7 @@ def return_application(
     given = _reasons_given(reason, codes, field_comments, "请选择或填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "send_back", actor, update_fields=["returned_at"], **given)
+        _fire(locked, "send_back", actor, update_fields=["returned_at", "due_on"], **given)
     return locked
 
 
@@ -186,7 +192,13 @@ def approve_application(
         locked = _lock(application)
         _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
-        _fire(locked, "approve", actor, comment=comment.strip(), update_fields=["decided_at"])
+        _fire(
+            locked,
+            "approve",
+            actor,
+            comment=comment.strip(),
+            update_fields=["decided_at", "due_on"],
+        )
         _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
     return locked
 
@@ -205,7 +217,7 @@ def reject_application(
         locked = _lock(application)
         _refuse_own(locked, actor)
         locked.decided_at = timezone.now()
-        history = _fire(locked, "reject", actor, update_fields=["decided_at"], **given)
+        history = _fire(locked, "reject", actor, update_fields=["decided_at", "due_on"], **given)
         # The labels first: cut to one SMS, the reason's text goes before they do.
         labels = "、".join(history.reason_labels())
         why = "；".join(part for part in (labels, history.comment) if part)

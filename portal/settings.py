@@ -293,6 +293,12 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 PORTAL_NAME = "武汉市科技局专家入库系统"
 HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 
+# Deadlines in Chinese working days (portal.deadlines): a unit recommends within
+# UNIT_REVIEW_WORKING_DAYS of 提交, the bureau decides within BUREAU_REVIEW_WORKING_DAYS of the
+# recommendation. A change applies to items that start waiting afterwards.
+UNIT_REVIEW_WORKING_DAYS = env.int("UNIT_REVIEW_WORKING_DAYS", default=5)
+BUREAU_REVIEW_WORKING_DAYS = env.int("BUREAU_REVIEW_WORKING_DAYS", default=10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from experts import counts, search
 from experts.choices import DEFAULT_REASON_CODES, DISCIPLINES
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
 from experts.services import CONSENT_VERSION, open_application
+from portal import deadlines
 
 PASSWORD = "Test#Pass2026"
 _serial = itertools.count(1)
@@ -54,7 +55,8 @@ def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
         email=f"unit{n}@example.com",
         licence=licence_upload(),
     )
-    Unit.objects.filter(pk=unit.pk).update(status=status)
+    due = deadlines.registration_due() if status == UnitStatus.PENDING else None
+    Unit.objects.filter(pk=unit.pk).update(status=status, due_on=due)
     unit.refresh_from_db()
     if with_account:
         user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit)
@@ -111,8 +113,12 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
         search.refresh(ExpertApplication.objects.filter(pk=application.pk))
     submitted = None if status == ApplicationStatus.DRAFT else timezone.now()
+    due = {
+        ApplicationStatus.PENDING_UNIT: deadlines.recommendation_due,
+        ApplicationStatus.PENDING_BUREAU: deadlines.decision_due,
+    }.get(status)
     ExpertApplication.objects.filter(pk=application.pk).update(
-        status=status, submitted_at=submitted
+        status=status, submitted_at=submitted, due_on=due() if due else None
     )
     # As the transitions on the way would have.
     counts.shift(ApplicationStatus.DRAFT, status, unit_id=application.unit_id)

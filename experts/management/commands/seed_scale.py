@@ -30,6 +30,7 @@ from experts import counts, search
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
 from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
 from experts.services import CONSENT_VERSION
+from portal import deadlines
 
 PASSWORD = "Scale#2026pass"
 BATCH = 5000
@@ -159,6 +160,7 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
             legal_representative=rng.choice(SURNAMES) + rng.choice(GIVEN),
             office_phone="027-87654321",
             status=status,  # a protected FSM field may be given when the object is made
+            due_on=deadlines.registration_due(now) if status == UnitStatus.PENDING else None,
         )
         unit_rows.append(unit)
     made_units = Unit.objects.bulk_create(unit_rows, batch_size=BATCH)
@@ -277,6 +279,10 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
             else None,
             status=status,
         )
+        if status == ApplicationStatus.PENDING_UNIT:
+            application.due_on = deadlines.recommendation_due(submitted)
+        elif status == ApplicationStatus.PENDING_BUREAU:
+            application.due_on = deadlines.decision_due(application.recommended_at)
         applications.append(application)
     applications = ExpertApplication.objects.bulk_create(applications, batch_size=BATCH)
     through = ExpertApplication.disciplines.through

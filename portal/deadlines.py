@@ -1,0 +1,50 @@
+"""When each waiting item is due, in Chinese working days (portal.workdays).
+
+- a unit's registration: REGISTRATION_WORKING_DAYS after it was submitted (the manual's promise);
+- a recommendation (待单位推荐): UNIT_REVIEW_WORKING_DAYS after 提交;
+- a bureau decision (待科技局审核): BUREAU_REVIEW_WORKING_DAYS after the recommendation.
+
+The date is stored on the row (`due_on`) when it starts waiting and cleared when it stops, so that
+lists sort, filter and count overdue rows along an index, with no calendar work per row. An item
+is overdue from the day after its due date.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from portal.workdays import add_workdays
+
+# 单位注册审核: "审核一般在2个工作日内" (the manual).
+REGISTRATION_WORKING_DAYS = 2
+
+
+# A wait begins at a moment (a datetime, taken on the local calendar), on a day, or now (None).
+Start = datetime.datetime | datetime.date | None
+
+
+def _due(start: Start, working_days: int) -> datetime.date:
+    if start is None:
+        day = timezone.localdate()
+    elif isinstance(start, datetime.datetime):
+        day = timezone.localdate(start)
+    else:
+        day = start
+    return add_workdays(day, working_days)
+
+
+def registration_due(submitted: Start = None) -> datetime.date:
+    return _due(submitted, REGISTRATION_WORKING_DAYS)
+
+
+def recommendation_due(submitted: Start = None) -> datetime.date:
+    return _due(submitted, settings.UNIT_REVIEW_WORKING_DAYS)
+
+
+def decision_due(recommended: Start = None) -> datetime.date:
+    return _due(recommended, settings.BUREAU_REVIEW_WORKING_DAYS)
+
+
+def is_overdue(due_on: datetime.date | None, today: datetime.date | None = None) -> bool:
+    return due_on is not None and due_on < (today or timezone.localdate())

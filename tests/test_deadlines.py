@@ -1,0 +1,102 @@
+"""Issue 21, item 2: each waiting row carries the day its step is due, set and cleared by the
+transitions (portal.deadlines), in Chinese working days."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts import services as unit_services
+from accounts.models import Unit, UnitStatus
+from experts import services
+from experts.models import ApplicationStatus, ExpertApplication, ReasonCode
+from portal import deadlines
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+D = datetime.date
+
+
+def at(day: D, hour=10) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def test_due_dates_count_chinese_working_days(settings):
+    settings.UNIT_REVIEW_WORKING_DAYS = 5
+    settings.BUREAU_REVIEW_WORKING_DAYS = 10
+    # Friday 25 Sep 2026: 28, 29, 30 Sep, then 1–7 Oct off, 8 and 9 Oct → due Fri 9 Oct.
+    assert deadlines.recommendation_due(at(D(2026, 9, 25))) == D(2026, 10, 9)
+    # Sat 10 Oct, a make-up working day, counts: 10, 12–16, 19–22 Oct (23 Oct without it).
+    assert deadlines.decision_due(D(2026, 10, 9)) == D(2026, 10, 22)
+    assert deadlines.registration_due(at(D(2026, 12, 4))) == D(2026, 12, 8)
+    # Late in the evening is still that day on the local calendar (Asia/Shanghai).
+    late = timezone.make_aware(datetime.datetime(2026, 12, 4, 23, 30))
+    assert deadlines.registration_due(late) == D(2026, 12, 8)
+
+
+def test_the_settings_come_from_the_environment(settings):
+    settings.UNIT_REVIEW_WORKING_DAYS = 1
+    assert deadlines.recommendation_due(D(2026, 12, 4)) == D(2026, 12, 7)
+
+
+def test_overdue_from_the_day_after_the_due_date():
+    assert not deadlines.is_overdue(D(2026, 12, 4), today=D(2026, 12, 4))
+    assert deadlines.is_overdue(D(2026, 12, 3), today=D(2026, 12, 4))
+    assert not deadlines.is_overdue(None, today=D(2026, 12, 4))
+
+
+def due(application) -> D | None:
+    return ExpertApplication.objects.values_list("due_on", flat=True).get(pk=application.pk)
+
+
+def test_an_application_is_due_while_it_waits_and_not_after():
+    unit = factories.make_unit()
+    owner = factories.make_applicant(unit)
+    application = owner.application
+    assert due(application) is None
+    services.submit_application(application, owner)
+    assert due(application) == deadlines.recommendation_due()
+    services.recommend_application(application, factories.unit_account(unit))
+    assert due(application) == deadlines.decision_due()
+    services.approve_application(application, factories.make_reviewer())
+    assert due(application) is None
+
+
+@pytest.mark.parametrize("decision", ["send_back", "reject"])
+def test_a_returned_or_rejected_application_is_due_no_more(decision):
+    unit = factories.make_unit()
+    status = S.PENDING_UNIT if decision == "send_back" else S.PENDING_BUREAU
+    application = factories.make_applicant(unit, status).application
+    assert due(application) is not None
+    code = ReasonCode.objects.filter(active=True, requires_text=False).first()
+    if decision == "send_back":
+        services.return_application(application, factories.unit_account(unit), codes=[code])
+    else:
+        services.reject_application(application, factories.make_reviewer(), codes=[code])
+    assert due(application) is None
+
+
+def test_a_unit_is_due_two_working_days_after_it_registers_and_after_it_resubmits():
+    unit = Unit(
+        name="截止日期测试单位",
+        credit_code=factories.credit_code(),
+        nature="university",
+        district="洪山区",
+        address="武汉市洪山区珞喻路1号",
+        contact_name="李华",
+        contact_mobile="+8613900139000",
+        email="due@example.com",
+        licence=factories.licence_upload(),
+    )
+    account = unit_services.register_unit(unit, username="due_unit", password="Pass#2026word")
+    assert Unit.objects.get(pk=unit.pk).due_on == deadlines.registration_due()
+    reviewer = factories.make_reviewer()
+    unit_services.reject_unit(unit, reviewer, "执照不清晰")
+    assert Unit.objects.get(pk=unit.pk).due_on is None
+    unit_services.resubmit_unit(Unit.objects.get(pk=unit.pk), account, [])
+    resubmitted = Unit.objects.get(pk=unit.pk)
+    assert resubmitted.status == UnitStatus.PENDING
+    assert resubmitted.due_on == deadlines.registration_due()
+    unit_services.approve_unit(resubmitted, reviewer)
+    assert Unit.objects.get(pk=unit.pk).due_on is None
