@@ -1,9 +1,15 @@
 from django.contrib import admin
 
 from accounts.validators import display_mobile, mask, mask_id_number
-from experts import counts, search, services
+from experts import counts, eligibility, search, services
 from experts.forms import ApplicationAdminForm
-from experts.models import ApplicationTransition, Discipline, ExpertApplication, ReasonCode
+from experts.models import (
+    ApplicationTransition,
+    Discipline,
+    EligibilityRule,
+    ExpertApplication,
+    ReasonCode,
+)
 from portal.admin import (
     HistoryAdmin,
     HistoryInline,
@@ -47,6 +53,7 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         "submitted_at",
         "recommended_at",
         "decided_at",
+        "eligibility_text",
     ]
 
     @admin.display(description="手机")
@@ -76,6 +83,13 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         # 职称, 专业 or 专业领域 may have changed (the last only now, with the form's m2m).
         super().save_related(request, form, formsets, change)
         search.refresh(ExpertApplication.objects.filter(pk=form.instance.pk))
+        # 出生日期, 职称级别 or 参加工作时间 may have changed: the flags of a waiting
+        # application follow (a decided one keeps those it was decided with).
+        eligibility.recompute(eligibility.waiting().filter(pk=form.instance.pk))
+
+    @admin.display(description="资格提示")
+    def eligibility_text(self, application):
+        return "；".join(application.eligibility_flags) or "—"
 
     @admin.display(description="姓名", ordering="user__real_name")
     def name(self, application):
@@ -122,6 +136,32 @@ class ReasonCodeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Switching a reason off (启用) keeps it out of new decisions; its code stays taken.
+        return False
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(admin.ModelAdmin):
+    """资格提示 rules: a change applies at once to every application waiting for a decision
+    (待单位推荐, 待科技局审核); decided applications keep the flags they were decided with."""
+
+    list_display = ["__str__", "kind", "value", "title_level", "is_active"]
+    list_filter = ["active", "kind"]
+    fields = ["kind", "value", "title_level", "label", "active"]
+
+    @admin.display(description="启用", ordering="active")
+    def is_active(self, rule):
+        return yes_no(rule.active)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)  # in the change form's transaction
+        checked, changed = eligibility.recompute()
+        self.message_user(
+            request,
+            f"已按当前规则重新核对{checked}份待审核申请的资格提示，其中{changed}份有变化。",
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Switched off (启用) instead: one place to undo, and the same recompute.
         return False
 
 

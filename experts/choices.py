@@ -58,3 +58,11 @@ DEFAULT_REASON_CODES = [
     ("discipline", "专业领域不符", False),
     ("other", "其他", True),
 ]
+
+# The 资格提示 rules loaded by the data migration, operators edit them in admin afterwards:
+# (kind, years, 职称级别). Their texts are generated (EligibilityRule.flag_text).
+DEFAULT_ELIGIBILITY_RULES = [
+    ("max_age", 65, ""),
+    ("min_title_level", None, TitleLevel.ASSOCIATE.value),
+    ("min_years", 5, ""),
+]

@@ -9,6 +9,19 @@ from experts.models import RETURNED_LABEL, ApplicationStatus
 from experts.selectors import discipline_choices
 from portal.filters import ListFilterSet, contains_filter, status_filter
 
+# 资格提示: 有提示 / 无提示 (experts.eligibility), a bookmarkable ?eligibility=flagged|clear.
+ELIGIBILITY_CHOICES = [("flagged", "有提示"), ("clear", "无提示")]
+
+
+def eligibility_filter() -> django_filters.ChoiceFilter:
+    return django_filters.ChoiceFilter(
+        choices=ELIGIBILITY_CHOICES, method=filter_eligibility, label="资格提示"
+    )
+
+
+def filter_eligibility(queryset, name, value):
+    return queryset.filter(has_eligibility_flags=value == "flagged")
+
 
 class ApplicationFilter(ListFilterSet):
     """q: the search box (姓名, 工作单位, 职称, 现从事专业, 专业领域: experts.search);
@@ -46,6 +59,7 @@ class QueueFilter(ApplicationFilter):
         for value, label in ApplicationStatus.choices
     ]
     status = status_filter(STATUSES)
+    eligibility = eligibility_filter()
 
     def filter_status(self, queryset, name, value):
         queryset = super().filter_status(queryset, name, value)
@@ -72,6 +86,7 @@ class PeopleFilter(ListFilterSet):
     q = contains_filter("user__real_name", "user__username", "title")
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).
     returned = django_filters.BooleanFilter(method="filter_returned", label=RETURNED_LABEL)
+    eligibility = eligibility_filter()
 
     def filter_returned(self, queryset, name, value):
         return queryset.filter(returned_at__isnull=not value)

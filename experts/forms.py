@@ -31,6 +31,7 @@ SECTIONS = [
             "title",
             "title_level",
             "admin_position",
+            "work_started_on",
         ],
     ),
     ("工作单位与联系方式", ["department", "mobile", "office_phone", "email", "address"]),
@@ -43,6 +44,17 @@ INTEGRITY_PLEDGE = (
     "本人承诺所填报的信息真实、准确、完整，不存在弄虚作假行为；"
     "入库后遵守专家工作纪律，客观公正履行职责，如有违反，愿承担相应责任。"
 )
+
+
+MIN_WORKING_AGE = 14
+
+
+def years_after(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` later (29 February: 1 March in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return datetime.date(day.year + years, 3, 1)
 
 
 class ApplicationFieldsMixin:
@@ -61,6 +73,28 @@ class ApplicationFieldsMixin:
     def clean_bank_account(self):
         account = self.cleaned_data["bank_account"]
         return validators.clean_bank_account(account) if account.strip() else ""
+
+    def clean_work_started_on(self):
+        started = self.cleaned_data.get("work_started_on")
+        if started and started > timezone.localdate():
+            raise forms.ValidationError("参加工作时间不能晚于今天。")
+        if started and started < datetime.date(1900, 1, 1):
+            raise forms.ValidationError("请输入有效的参加工作时间。")
+        return started
+
+    def clean(self):
+        cleaned = super().clean()
+        # Against the birth date as given in this form (else as stored): no one starts work
+        # before the age of 14, so an earlier date is a typing error.
+        birth = cleaned.get("birth_date", self.instance.birth_date)
+        started = cleaned.get("work_started_on")
+        if birth and started and started < years_after(birth, MIN_WORKING_AGE):
+            self.add_error(
+                "work_started_on",
+                f"参加工作时间不能早于年满{MIN_WORKING_AGE}周岁（出生日期后{MIN_WORKING_AGE}年），"
+                "请核对。",
+            )
+        return cleaned
 
 
 class ApplicationAdminForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
@@ -92,6 +126,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         fields = [name for _, names in SECTIONS for name in names]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "work_started_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "research_direction": forms.Textarea(attrs={"rows": 3}),
             "resume": forms.Textarea(attrs={"rows": 6}),
             "achievements": forms.Textarea(attrs={"rows": 6}),
@@ -101,6 +136,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         help_texts = {
             "resume": "按时间顺序填写学习和工作经历。",
             "bank_account": "用于发放评审劳务费，12至30位数字。",
+            "work_started_on": "用于核对从业年限，可不填。",
         }
 
     sensitive_consent = forms.BooleanField(

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -78,6 +79,80 @@ class ReasonCode(models.Model):
         return self.label
 
 
+class EligibilityKind(models.TextChoices):
+    MAX_AGE = "max_age", "最高年龄"
+    MIN_TITLE_LEVEL = "min_title_level", "最低职称级别"
+    MIN_YEARS = "min_years", "最少从业年限"
+
+
+class EligibilityRule(models.Model):
+    """A rule of eligibility that operators set in admin (资格提示). An application that does
+    not meet an active rule shows its text as a flag to reviewers; a flag never blocks a
+    decision. experts.eligibility applies the rules."""
+
+    kind = models.CharField("规则类型", max_length=20, choices=EligibilityKind.choices)
+    # 最高年龄 and 最少从业年限 use `value` (years); 最低职称级别 uses `title_level`.
+    value = models.PositiveSmallIntegerField(
+        "年数",
+        null=True,
+        blank=True,
+        help_text="最高年龄：提交时的周岁上限；最少从业年限：自参加工作时间起满的年数。",
+    )
+    title_level = models.CharField(
+        "职称级别",
+        max_length=20,
+        choices=TitleLevel.choices,
+        blank=True,
+        help_text="仅用于“最低职称级别”：低于此级别时提示。",
+    )
+    label = models.CharField(
+        "提示文字",
+        max_length=50,
+        blank=True,
+        help_text="审核人看到的提示。留空则自动生成，如“年龄超过65岁”。",
+    )
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "资格提示规则"
+        verbose_name_plural = "资格提示规则"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.flag_text()
+
+    def flag_text(self) -> str:
+        """What a reviewer reads when an application does not meet this rule."""
+        if self.label:
+            return self.label
+        if self.kind == EligibilityKind.MAX_AGE:
+            return f"年龄超过{self.value}岁"
+        if self.kind == EligibilityKind.MIN_TITLE_LEVEL:
+            return f"职称级别低于{TitleLevel(self.title_level).label}"
+        return f"从业不足{self.value}年"
+
+    def clean(self):
+        # Each kind has its own kind of value: say which is missing or out of place.
+        errors = {}
+        if self.kind == EligibilityKind.MIN_TITLE_LEVEL:
+            if not self.title_level:
+                errors["title_level"] = "“最低职称级别”规则须选择职称级别。"
+            if self.value is not None:
+                errors["value"] = "“最低职称级别”规则不使用年数，请清空。"
+        elif self.kind:
+            limits = {EligibilityKind.MAX_AGE: (18, 100), EligibilityKind.MIN_YEARS: (1, 60)}
+            low, high = limits[self.kind]
+            name = EligibilityKind(self.kind).label
+            if self.value is None:
+                errors["value"] = f"“{name}”规则须填写年数。"
+            elif not low <= self.value <= high:
+                errors["value"] = f"“{name}”的年数应在{low}至{high}之间。"
+            if self.title_level:
+                errors["title_level"] = f"“{name}”规则不使用职称级别，请清空。"
+        if errors:
+            raise ValidationError(errors)
+
+
 class ExpertApplication(FSMModelMixin, models.Model):
     """One person's application to the expert database (专家信息), with its state."""
 
@@ -126,6 +201,8 @@ class ExpertApplication(FSMModelMixin, models.Model):
         "职称级别", max_length=20, choices=TitleLevel.choices, blank=True
     )
     admin_position = models.CharField("行政职务", max_length=100, blank=True)
+    # Optional: the eligibility rule of years in the field (experts.eligibility) reads it.
+    work_started_on = models.DateField("参加工作时间", null=True, blank=True)
     # 工作单位与联系方式 (工作单位 comes from the account)
     department = models.CharField("所在部门", max_length=100, blank=True)
     mobile = models.CharField(
@@ -162,6 +239,11 @@ class ExpertApplication(FSMModelMixin, models.Model):
     # While 待单位推荐 or 待科技局审核: the day the unit's or the bureau's step is due
     # (portal.deadlines); empty in every other state.
     due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
+    # 资格提示: the texts of the EligibilityRules this application does not meet, set when it
+    # is submitted and while it waits for a decision (experts.eligibility); stored, so that a
+    # list filters and prints them with no work per row. Help for reviewers, never a block.
+    eligibility_flags = models.JSONField("资格提示", default=list, blank=True, editable=False)
+    has_eligibility_flags = models.BooleanField("有资格提示", default=False, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).
     search_text = models.TextField("检索文本", blank=True, editable=False)
 
@@ -200,6 +282,12 @@ class ExpertApplication(FSMModelMixin, models.Model):
                 fields=["unit", "updated_at", "id"],
                 condition=Q(returned_at__isnull=False),
                 name="experts_returned",
+            ),
+            # 专家审核 filtered by 资格提示 (有提示 / 无提示): the page in its order, and the
+            # tabs' counts per status from the index alone.
+            models.Index(
+                fields=["status", "has_eligibility_flags", "recommended_at", "id"],
+                name="experts_status_flags",
             ),
         ]
 

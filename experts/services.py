@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.choices import IdType
 from accounts.validators import resident_id_facts
-from experts import counts, search, snapshots
+from experts import counts, eligibility, search, snapshots
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
@@ -109,12 +109,14 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
             if missing:
                 raise WorkflowError("以下信息尚未填写，不能提交：" + "、".join(missing))
         locked.submitted_at = timezone.now()
+        # 资格提示 as of the submission: help for the reviewers, never a reason to refuse it.
+        flag_fields = eligibility.apply(locked)
         # submit clears returned_at: the unit has the application again.
         _fire(
             locked,
             "submit",
             actor,
-            update_fields=["submitted_at", "returned_at", "due_on"],
+            update_fields=["submitted_at", "returned_at", "due_on", *flag_fields],
             history_fields={"snapshot": snapshots.take(locked)},
         )
     return locked

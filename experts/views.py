@@ -43,6 +43,7 @@ PEOPLE_COLUMNS = (
     "title",
     "mobile",
     "updated_at",
+    "eligibility_flags",  # 资格提示 beside the name
 )
 QUEUE_COLUMNS = (
     "status",
@@ -52,6 +53,7 @@ QUEUE_COLUMNS = (
     "title",
     "title_level",
     "recommended_at",
+    "eligibility_flags",  # 资格提示 beside the name
 )
 POOL_COLUMNS = ("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at")
 
@@ -198,6 +200,7 @@ def unit_people(request):
         shown=_shown(*PEOPLE_COLUMNS),
     )
     context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
+    context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     return render(request, "experts/unit_people.html", context)
 
 
@@ -346,6 +349,7 @@ def bureau_queue(request):
         order_by=["recommended_at", "pk"],
         shown=_shown(*QUEUE_COLUMNS),
     )
+    context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     return render(request, "experts/bureau_queue.html", context)
 
 

@@ -12,8 +12,14 @@ from stdnum.cn import ric, uscc
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 from experts import counts, search
-from experts.choices import DEFAULT_REASON_CODES, DISCIPLINES
-from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
+from experts.choices import DEFAULT_ELIGIBILITY_RULES, DEFAULT_REASON_CODES, DISCIPLINES
+from experts.models import (
+    ApplicationStatus,
+    Discipline,
+    EligibilityRule,
+    ExpertApplication,
+    ReasonCode,
+)
 from experts.services import CONSENT_VERSION, open_application
 from portal import deadlines
 
@@ -79,6 +85,9 @@ def ensure_reference_data() -> None:
             code=code,
             defaults={"label": label, "order": order * 10, "requires_text": requires_text},
         )
+    if not EligibilityRule.objects.exists():
+        for kind, value, title_level in DEFAULT_ELIGIBILITY_RULES:
+            EligibilityRule.objects.create(kind=kind, value=value, title_level=title_level)
 
 
 def make_reviewer(username=None) -> User:

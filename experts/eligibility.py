@@ -1,0 +1,112 @@
+"""资格提示: which of the operators' EligibilityRules an application does not meet.
+
+The texts of the unmet rules are stored on the application (eligibility_flags, and
+has_eligibility_flags for the lists' 有提示 / 无提示 filter), so that a list of 100,000 rows
+filters and prints them with no work per row. They are set when the application is submitted
+(`apply`, in the submission's transaction), and again for every application waiting for a
+decision when an operator changes a rule or the application in admin (`recompute`). Decided
+applications keep the flags they had when they were decided: the record of what the reviewer
+saw. A flag is help for the reviewer and never blocks a decision.
+"""
+
+import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from experts.choices import TitleLevel
+from experts.models import IN_REVIEW, EligibilityKind, EligibilityRule, ExpertApplication
+
+# 正高级 > 副高级 > 中级 > 其他
+TITLE_RANK = {
+    TitleLevel.SENIOR: 3,
+    TitleLevel.ASSOCIATE: 2,
+    TitleLevel.INTERMEDIATE: 1,
+    TitleLevel.OTHER: 0,
+}
+# Shown instead of the rule's own text when the date it needs is missing: the reviewer then
+# knows the rule could not be checked, rather than reading silence as "met".
+NO_BIRTH_DATE = "未填写出生日期"
+NO_WORK_START = "未填写参加工作时间"
+# The fields the rules read (and `recompute` loads).
+FIELDS = ("birth_date", "title_level", "work_started_on", "submitted_at")
+# The fields `apply` sets.
+FLAG_FIELDS = ["eligibility_flags", "has_eligibility_flags"]
+BATCH = 1000
+
+
+def full_years(start: datetime.date, on: datetime.date) -> int:
+    """Whole years from `start` to `on`: a person born on 1961-06-01 is 65 on 2026-06-01 and
+    still 65 on 2027-05-31 (someone born on 29 February turns a year older on 1 March)."""
+    return on.year - start.year - ((on.month, on.day) < (start.month, start.day))
+
+
+def active_rules() -> list[EligibilityRule]:
+    return list(EligibilityRule.objects.filter(active=True).order_by("pk"))
+
+
+def reference_day(application: ExpertApplication) -> datetime.date:
+    """The day the rules are checked on: the day of submission (local), else today."""
+    moment = application.submitted_at or timezone.now()
+    return timezone.localdate(moment)
+
+
+def unmet(rule: EligibilityRule, application: ExpertApplication, on: datetime.date) -> str:
+    """The flag text if `application` does not meet `rule` on day `on`, else ""."""
+    if rule.kind == EligibilityKind.MAX_AGE:
+        if application.birth_date is None:
+            return NO_BIRTH_DATE
+        return rule.flag_text() if full_years(application.birth_date, on) > rule.value else ""
+    if rule.kind == EligibilityKind.MIN_TITLE_LEVEL:
+        rank = TITLE_RANK.get(application.title_level, -1)  # not given: below every level
+        return rule.flag_text() if rank < TITLE_RANK[rule.title_level] else ""
+    if application.work_started_on is None:
+        return NO_WORK_START
+    return rule.flag_text() if full_years(application.work_started_on, on) < rule.value else ""
+
+
+def flags_for(application: ExpertApplication, rules: list[EligibilityRule]) -> list[str]:
+    """The texts of the `rules` that `application` does not meet, in the rules' order, once each."""
+    on = reference_day(application)
+    flags = []
+    for rule in rules:
+        text = unmet(rule, application, on)
+        if text and text not in flags:
+            flags.append(text)
+    return flags
+
+
+def apply(application: ExpertApplication, rules: list[EligibilityRule] | None = None) -> list[str]:
+    """Set the application's flags (not saved); returns the fields to save."""
+    application.eligibility_flags = flags_for(
+        application, active_rules() if rules is None else rules
+    )
+    application.has_eligibility_flags = bool(application.eligibility_flags)
+    return FLAG_FIELDS
+
+
+def waiting() -> QuerySet[ExpertApplication]:
+    """Applications waiting for a decision (待单位推荐, 待科技局审核): the ones recomputed."""
+    return ExpertApplication.objects.filter(status__in=IN_REVIEW)
+
+
+def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:
+    """Set the flags of `applications` (default: every one waiting for a decision) by the
+    active rules, in batches; writes only the rows whose flags change. Returns how many were
+    checked and how many of them changed."""
+    rules = active_rules()
+    rows = (applications if applications is not None else waiting()).only(*FIELDS, *FLAG_FIELDS)
+    checked = updated = 0
+    changed = []
+    for application in rows.order_by("pk").iterator(chunk_size=BATCH):
+        checked += 1
+        before = application.eligibility_flags
+        apply(application, rules)
+        if application.eligibility_flags != before:
+            changed.append(application)
+        if len(changed) >= BATCH:
+            updated += ExpertApplication.objects.bulk_update(changed, FLAG_FIELDS)
+            changed = []
+    if changed:
+        updated += ExpertApplication.objects.bulk_update(changed, FLAG_FIELDS)
+    return checked, updated
