@@ -284,10 +284,14 @@ class ExpertApplication(FSMModelMixin, models.Model):
                 name="experts_returned",
             ),
             # 专家审核 filtered by 资格提示 (有提示 / 无提示): the page in its order, and the
-            # tabs' counts per status from the index alone.
+            # tabs' counts per status from the index alone (returned_at: the queue's scope
+            # leaves out unreturned drafts). The flag leads, so that a count reads only the
+            # entries of its value: 100,000 rows, about 1 ms for 有提示 and 6 ms for 无提示
+            # where a scan of the table took 40-75 ms (docs/performance.md).
             models.Index(
-                fields=["status", "has_eligibility_flags", "recommended_at", "id"],
-                name="experts_status_flags",
+                fields=["has_eligibility_flags", "status", "recommended_at", "id"],
+                include=["returned_at"],
+                name="experts_flags_status",
             ),
         ]
 

@@ -105,8 +105,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="expertapplication",
             index=models.Index(
-                fields=["status", "has_eligibility_flags", "recommended_at", "id"],
-                name="experts_status_flags",
+                fields=["has_eligibility_flags", "status", "recommended_at", "id"],
+                include=["returned_at"],
+                name="experts_flags_status",
             ),
         ),
         migrations.RunPython(add_rules, migrations.RunPython.noop),
