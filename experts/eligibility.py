@@ -92,8 +92,8 @@ def waiting() -> QuerySet[ExpertApplication]:
 
 def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:
     """Set the flags of `applications` (default: every one waiting for a decision) by the
-    active rules, in batches; writes only the rows whose flags change. Returns how many were
-    checked and how many of them changed."""
+    active rules, in batches; writes only the rows whose flags change, and only while they
+    still wait. Returns how many were checked and how many of them changed."""
     rules = active_rules()
     rows = (applications if applications is not None else waiting()).only(*FIELDS, *FLAG_FIELDS)
     checked = updated = 0
@@ -105,8 +105,14 @@ def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[
         if application.eligibility_flags != before:
             changed.append(application)
         if len(changed) >= BATCH:
-            updated += ExpertApplication.objects.bulk_update(changed, FLAG_FIELDS)
+            updated += write(changed)
             changed = []
     if changed:
-        updated += ExpertApplication.objects.bulk_update(changed, FLAG_FIELDS)
+        updated += write(changed)
     return checked, updated
+
+
+def write(changed: list[ExpertApplication]) -> int:
+    # The UPDATE keeps waiting()'s condition: an application decided since it was read (a
+    # reviewer is quicker than a long recompute) keeps the flags it was decided with.
+    return waiting().bulk_update(changed, FLAG_FIELDS)

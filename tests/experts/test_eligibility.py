@@ -452,7 +452,10 @@ def test_a_rule_change_in_admin_recomputes_the_waiting_and_keeps_the_decided(
 ):
     waiting = waiting_applicant(unit, ApplicationStatus.PENDING_UNIT, title_level="intermediate")
     decided = waiting_applicant(unit, ApplicationStatus.APPROVED, title_level="intermediate")
-    eligibility.recompute(ExpertApplication.objects.filter(pk=decided.application.pk))
+    ExpertApplication.objects.filter(pk=decided.application.pk).update(
+        eligibility_flags=[TITLE],
+        has_eligibility_flags=True,  # as when it was decided
+    )
     bystander = waiting_applicant(unit)  # 职称 正高级: no flag before or after
     rule = EligibilityRule.objects.get(kind=EligibilityKind.MIN_TITLE_LEVEL)
     url = reverse("admin:experts_eligibilityrule_change", args=[rule.pk])
@@ -495,6 +498,22 @@ def test_an_admin_edit_of_a_waiting_application_recomputes_its_flags(client, ope
     assert response.status_code == 302
     application.refresh_from_db()
     assert (application.eligibility_flags, application.has_eligibility_flags) == ([], False)
+
+
+def test_a_recompute_leaves_an_application_decided_meanwhile_as_it_was(unit):
+    applicant = waiting_applicant(unit, title_level="intermediate")
+    read_while_waiting = list(ExpertApplication.objects.filter(pk=applicant.application.pk))
+    ExpertApplication.objects.filter(pk=applicant.application.pk).update(
+        status=ApplicationStatus.APPROVED  # a reviewer decides before the write
+    )
+    EligibilityRule.objects.filter(kind=EligibilityKind.MIN_TITLE_LEVEL).update(active=False)
+    for application in read_while_waiting:
+        eligibility.apply(application)
+
+    assert eligibility.write(read_while_waiting) == 0
+
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert application.eligibility_flags == [TITLE]
 
 
 def test_the_command_recomputes_the_waiting_applications(unit, capsys):
