@@ -67,3 +67,47 @@ def test_applicant_gives_the_date_work_started_and_a_future_one_is_refused(journ
     tab.snap("form-saved")
     application = ExpertApplication.objects.get(pk=applicant.application.pk)
     assert application.work_started_on == datetime.date(2004, 9, 1)
+
+
+def test_unit_sees_the_flags_of_its_people_and_filters_them(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    for name, fields in [("王敏", {"title_level": "other"}), ("李强", {})]:
+        applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name=name)
+        rows = ExpertApplication.objects.filter(pk=applicant.application.pk)
+        rows.update(**{"work_started_on": datetime.date(2003, 7, 1), **fields})
+        eligibility.recompute(rows)
+
+    tab = journey()
+    tab.log_in(factories.unit_account(unit).username, factories.PASSWORD)
+    tab.page.get_by_role("link", name="用户账号管理").first.click()
+    expect(
+        tab.page.get_by_role("row", name="王敏").get_by_test_id("eligibility-badge")
+    ).to_contain_text("资格提示：职称级别低于副高级")
+    tab.page.get_by_role("group", name="资格提示：").get_by_role("link", name="无提示").click()
+    expect(tab.page.get_by_role("row", name="李强")).to_have_count(1)
+    expect(tab.page.get_by_role("row", name="王敏")).to_have_count(0)
+    tab.snap("people-clear")
+
+
+def test_operator_is_told_a_bad_value_then_how_many_were_recomputed(journey):
+    from accounts.models import User
+
+    unit = factories.make_unit(name="武汉示范大学")
+    factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="王敏")
+    User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    tab = journey()
+    tab.log_in("operator", factories.PASSWORD)
+    tab.open("/admin/experts/eligibilityrule/add/")
+    tab.page.get_by_label("规则类型").select_option(label="最少从业年限")
+    tab.page.get_by_label("年数").fill("0")
+    tab.page.get_by_role("button", name="保存", exact=True).click()
+    expect(tab.page.get_by_text("“最少从业年限”的年数应在1至60之间。")).to_be_visible()
+    # Admin's own pages: a screenshot only (Journey.snap's checks are for the portal's pages).
+    tab.page.screenshot(path=tab.folder / "rule-bad-value.png", full_page=True)
+
+    tab.page.get_by_label("年数").fill("10")
+    tab.page.get_by_role("button", name="保存", exact=True).click()
+    expect(
+        tab.page.get_by_text("已按当前规则重新核对1份待审核申请的资格提示，其中1份有变化。")
+    ).to_be_visible()
+    tab.page.screenshot(path=tab.folder / "rule-saved.png", full_page=True)
