@@ -26,7 +26,7 @@ from stdnum.cn import ric, uscc
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.models import Unit, User
 from accounts.permissions import BUREAU_GROUP
-from experts import counts, search
+from experts import counts, eligibility, search
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
 from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
 from experts.services import CONSENT_VERSION
@@ -199,6 +199,7 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
         made["申请人"] += len(made_batch)
         made["审核记录"] += _history(made_batch, account_of, reviewer, now)
     counts.recount()
+    eligibility.recompute()  # 资格提示 of the waiting applications, as submission would set them
     return made
 
 
