@@ -7,6 +7,7 @@ import time
 
 import pytest
 import requests
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -82,6 +83,9 @@ def test_five_failures_lock_the_pair_only(live_server, unit, applicant):
     assert locked.status_code == 429
     assert "该账号在您当前的网络位置登录失败次数过多" in locked.text
     assert "找回密码" in locked.text
+    # A way back to the form it came from, and the help line as a number a phone can call.
+    assert 'href="/login/">返回登录页' in locked.text
+    assert f'href="tel:{settings.HELP_LINE}"' in locked.text
     # The right password from X is refused while the pair is locked …
     assert x.log_in(applicant.username, factories.PASSWORD).status_code == 429
     # … but a colleague behind the same address, and the owner elsewhere, get in.
@@ -186,7 +190,9 @@ def test_the_admin_login_follows_the_same_rules(live_server):
     User.objects.create_superuser("op", "op@example.com", "Op#Pass2026x")
     x = Visitor(live_server, "198.51.100.30")
     admin_login = "/admin/login/"
-    assert x.fail("op", 5, admin_login).status_code == 429
+    locked = x.fail("op", 5, admin_login)
+    assert locked.status_code == 429
+    assert 'href="/admin/login/">返回登录页' in locked.text
     assert x.log_in("op", "Op#Pass2026x", admin_login).status_code == 429
     assert signed_in(
         Visitor(live_server, "198.51.100.31").log_in("op", "Op#Pass2026x", admin_login)
