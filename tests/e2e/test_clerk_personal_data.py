@@ -49,7 +49,10 @@ def test_clerks_see_numbers_masked_and_reveal_them_once_with_a_reason(journey):
     bureau.snap("bureau-masked")
     assert reveals() == []
 
-    # Without a choice or a reason: the page again, still masked, saying what is missing.
+    # Folded until asked for; without a choice or a reason: the page again, open and still
+    # masked, saying what is missing.
+    expect(reveal.get_by_role("button", name="查看完整信息")).to_be_hidden()
+    reveal.get_by_text("确需核对时点此展开").click()
     reveal.get_by_role("button", name="查看完整信息").click()
     expect(page.get_by_role("alert").first).to_contain_text("未显示完整信息：")
     expect(page.get_by_role("alert").first).to_contain_text("请选择查看事由。")
@@ -89,6 +92,7 @@ def test_clerks_see_numbers_masked_and_reveal_them_once_with_a_reason(journey):
     expect(reveal.get_by_label("证件号码")).to_be_checked()  # its only choice
     expect(reveal.get_by_label("银行账号")).to_have_count(0)
     unit_tab.snap("unit-masked")
+    reveal.get_by_text("确需核对时点此展开").click()
     reveal.get_by_label("查看事由").select_option(label="其他（须说明）")
     reveal.get_by_role("button", name="查看完整信息").click()
     expect(page.get_by_role("alert").first).to_contain_text("选择“其他”时，请填写事由说明。")
