@@ -7,7 +7,15 @@ from accounts.permissions import is_bureau_reviewer, is_unit_account
 
 # What 单位注册审核 prints of each unit (accounts.views.bureau_unit_queue): building whole
 # units, with every column, cost the page more than its queries did (docs/performance.md).
-QUEUE_COLUMNS = ("status", "name", "credit_code", "nature", "contact_name", "submitted_at")
+QUEUE_COLUMNS = (
+    "status",
+    "name",
+    "credit_code",
+    "nature",
+    "contact_name",
+    "submitted_at",
+    "due_on",
+)
 
 
 def units_for(user) -> QuerySet[Unit]:

@@ -4,13 +4,26 @@ A FilterSet maps (queryset, a request's parameters) to a queryset, and only ever
 queryset it is given: over applications_for(user) or units_for(user) it never reaches a row
 outside the user's scope. A value a filter cannot take (an unknown status, 专业领域 or 职称级别)
 is left out, as if not given: the list shows what the other filters keep.
+
+The queues (专家审核, 用户账号管理, 单位注册审核) also take `overdue` (已超期 only: due_on before
+today) and `sort` (按截止日期), from `overdue_filter` and `sort_filter`: a waiting row carries the
+day its step is due (portal.deadlines), every other row none.
 """
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
 ALL = "all"  # the tab of every status
+
+# ?sort=due: by 截止日期, the soonest (the most overdue) first; the rows of no deadline (the
+# statuses that wait for no one) after every dated row, on every database.
+BY_DUE_DATE = "due"
+DUE_DATE_ORDER = (F("due_on").asc(nulls_last=True), "pk")
+# Parameters that choose what a list shows of its rows, not which rows: the tabs' counts stay
+# the kept ones (ListFilterSet.narrowing).
+NOT_NARROWING = frozenset({"status", "sort"})
 
 
 def status_filter(statuses) -> django_filters.ChoiceFilter:
@@ -35,17 +48,71 @@ def contains_filter(*fields: str) -> django_filters.CharFilter:
     )
 
 
+def overdue_filter() -> django_filters.BooleanFilter:
+    """只看已超期 (?overdue=true): rows whose due date is past. Any other value is ignored."""
+    return django_filters.BooleanFilter(method="filter_overdue", label="已超期")
+
+
+def sort_filter() -> django_filters.ChoiceFilter:
+    """排序: 默认顺序 (the list's own, no parameter) or 按截止日期 (?sort=due). It narrows
+    nothing: list_page orders by ListFilterSet.ordering."""
+    return django_filters.ChoiceFilter(
+        choices=[(BY_DUE_DATE, "按截止日期")],
+        empty_label="默认顺序",
+        method=lambda queryset, name, value: queryset,
+        label="排序",
+    )
+
+
+def overdue_rows(queryset: QuerySet, waiting) -> QuerySet:
+    """The rows of `queryset` in a `waiting` status whose due date is before today (local
+    time). Naming the statuses lets the (status, due_on) indexes answer."""
+    return queryset.filter(status__in=list(waiting), due_on__lt=timezone.localdate())
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list's filters: `status` picks a tab (subclasses declare it with `status_filter`,
     and name the same choices in STATUSES); the others narrow every tab."""
 
     STATUSES: list[tuple[str, str]] = []
+    # The statuses whose rows carry a due date (a queue's, with overdue_filter and sort_filter);
+    # their tabs show how many are overdue. Empty: the list has no deadlines.
+    WAITING: tuple[str, ...] = ()
     # Set by a search that walks the list's order index (experts.filters): its matches are then
     # counted in that order too, so that the count walks the same index.
     count_in_order = False
 
     def filter_status(self, queryset, name, value):
         return queryset if value == ALL else queryset.filter(status=value)
+
+    def filter_overdue(self, queryset, name, value):
+        if value:
+            return overdue_rows(queryset, self.WAITING)
+        # ?overdue=false: the rows that are not overdue (a due date today or later, or none).
+        return queryset.exclude(due_on__lt=timezone.localdate())
+
+    def ordering(self, default):
+        """The list's order: by 截止日期 when ?sort=due is chosen, else `default`."""
+        self.is_valid()
+        if self.form.cleaned_data.get("sort") == BY_DUE_DATE:
+            return DUE_DATE_ORDER
+        return default
+
+    def overdue_only(self) -> bool:
+        self.is_valid()
+        return self.form.cleaned_data.get("overdue") is True
+
+    def sort_chosen(self) -> str:
+        self.is_valid()
+        return self.form.cleaned_data.get("sort") or ""
+
+    def overdue_counts(self, narrowed: QuerySet) -> dict[str, int]:
+        """How many rows of `narrowed` (the list through its filters) are overdue, per waiting
+        status: one grouped query; none (and no query) for a list without WAITING statuses."""
+        if not self.WAITING:
+            return {}
+        rows = overdue_rows(narrowed, self.WAITING).order_by()
+        return dict(rows.values_list("status").annotate(n=Count("*")))
 
     def narrowed(self) -> QuerySet:
         """The queryset through every filter but the status: what the tabs count."""
@@ -73,5 +140,5 @@ class ListFilterSet(django_filters.FilterSet):
         return any(
             value not in EMPTY_VALUES
             for name, value in self.form.cleaned_data.items()
-            if name != "status"
+            if name not in NOT_NARROWING
         )

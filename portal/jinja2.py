@@ -19,7 +19,7 @@ from jinja2 import Environment
 
 from accounts.choices import UnitStatus
 from experts.models import ApplicationStatus
-from portal import templating
+from portal import deadlines, templating
 
 # Empty forms as printed: (class, prefix, auto_id, language) → HTML (docs/performance.md).
 UNBOUND_FORMS: dict[tuple, str] = {}
@@ -70,6 +70,7 @@ def environment(**options) -> Environment:
             "query": templating.query,
             "status_badge": templating.status_badge,
             "may": templating.may,
+            "is_overdue": deadlines.is_overdue,
             "application_sections": templating.application_sections,
             "crispy": crispy,
             "crispy_field": crispy_field,

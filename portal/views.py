@@ -114,12 +114,17 @@ def list_page(request, queryset, filters, *, default_status, order_by, shown, co
     portal.filters.ListFilterSet; `shown(queryset)` the rows as the page prints them (.only(),
     annotate), in `order_by`, the order of the list's index. The tabs count per status: from
     `counts()`, kept counts of exactly `queryset`, when no filter but the status is set;
-    otherwise from the filtered rows, a search up to SEARCH_COUNT_LIMIT."""
+    otherwise from the filtered rows, a search up to SEARCH_COUNT_LIMIT.
+
+    A queue (a FilterSet with WAITING statuses) also counts, in one grouped query, the overdue
+    rows of each waiting tab among the filtered rows (`overdue`), and may be sorted by 截止日期
+    (?sort=due) instead of `order_by`."""
     data = request.GET.copy()
     data["q"] = search_term(request)
     data.setdefault("status", default_status)
     filterset = filters(data, queryset=queryset)
     narrowed = filterset.narrowed()
+    order_by = filterset.ordering(order_by)
     term, status = filterset.term(), filterset.status_chosen()
     valid = [value for value, _ in filterset.STATUSES]
     if term:
@@ -157,6 +162,11 @@ def list_page(request, queryset, filters, *, default_status, order_by, shown, co
         "more": more,
         "limit": SEARCH_COUNT_LIMIT,
         "filter": filterset,
+        # status → how many of its rows are overdue, for the waiting tabs (portal.filters).
+        "overdue": filterset.overdue_counts(narrowed),
+        "deadlines": bool(filterset.WAITING),
+        "overdue_only": filterset.overdue_only(),
+        "sort": filterset.sort_chosen(),
         "tabs": [(ALL, "全部", tab_count(sum(counted.get(value, 0) for value in valid)))]
         + [(value, label, tab_count(counted.get(value, 0))) for value, label in filterset.STATUSES],
     }

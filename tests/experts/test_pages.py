@@ -57,10 +57,15 @@ def test_overdue_unit_registration_is_marked(client, reviewer):
     from accounts.models import Unit, UnitStatus
 
     unit = factories.make_unit(UnitStatus.PENDING, name="久等单位")
-    Unit.objects.filter(pk=unit.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=7))
+    Unit.objects.filter(pk=unit.pk).update(
+        submitted_at=timezone.now() - datetime.timedelta(days=7),
+        due_on=timezone.localdate() - datetime.timedelta(days=3),
+    )
     client.force_login(reviewer)
     page = client.get(reverse("accounts:bureau_unit_queue")).content.decode()
-    assert "已等待5个工作日，已超期" in page
+    assert "已等待5个工作日" in page
+    # Whether it is overdue is the 截止日期's to say (portal.deadlines), in Chinese working days.
+    assert '<span class="badge text-bg-danger">已超期</span>' in page
 
 
 def test_unit_still_reads_a_returned_application_and_the_applicant_sees_why_on_the_form(
