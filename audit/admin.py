@@ -25,17 +25,9 @@ class ReminderAdmin(ReadOnlyAdmin):
     """The reminders send_reminders sent, one row per unit SMS or digest and day: operators see
     who was reminded of how much, and whether it went out; nobody adds, changes or deletes."""
 
-    list_display = [
-        "day",
-        "kind",
-        "target_name",
-        "overdue_recommendations",
-        "overdue_registrations",
-        "overdue_decisions",
-        "status",
-        "sms_state",
-        "created_at",
-    ]
+    list_display = ["day", "kind", "target_name", "overdue", "delivery"]
+    # One sort column: several would number their headers (1, 2, 3) and wrap them.
+    ordering = ["-day", "-id"]
     list_filter = ["kind", "day", "status"]
     search_fields = ["target_name", "target", "recipients"]
     date_hierarchy = "day"
@@ -44,13 +36,12 @@ class ReminderAdmin(ReadOnlyAdmin):
     fields = [
         "day",
         "kind",
-        "target",
+        "unit_id",
         "target_name",
         "overdue_recommendations",
         "overdue_registrations",
         "overdue_decisions",
-        "status",
-        "sms_state",
+        "delivery",
         "recipients",
         "error",
         "created_at",
@@ -58,11 +49,24 @@ class ReminderAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="短信发送情况")
-    def sms_state(self, reminder):
-        # The outbox row says whether the unit's SMS went out; the digest has none.
+    @admin.display(description="单位编号")
+    def unit_id(self, reminder):
+        return reminder.target if reminder.kind == Reminder.Kind.UNIT_SMS else "—"
+
+    @admin.display(description="超期数量")
+    def overdue(self, reminder):
+        if reminder.kind == Reminder.Kind.UNIT_SMS:
+            return f"待单位推荐{reminder.overdue_recommendations}份"
+        return (
+            f"单位注册{reminder.overdue_registrations}项，"
+            f"待科技局审核{reminder.overdue_decisions}项"
+        )
+
+    @admin.display(description="发送状态")
+    def delivery(self, reminder):
+        # A unit's SMS: the outbox row's state, which says whether it went out, linked to it.
         message = reminder.sms_message
         if message is None:
-            return "—"
+            return reminder.get_status_display()
         url = reverse("admin:sms_smsmessage_change", args=[message.pk])
-        return format_html('<a href="{}">{}：{}</a>', url, message, message.state)
+        return format_html('<a href="{}">短信{}</a>', url, message.state)

@@ -312,3 +312,14 @@ def summary(outcome: Outcome) -> str:
     else:
         parts.append("没有超期的审核事项，未发送摘要邮件")
     return f"{day}：" + "，".join(parts) + "。"
+
+
+def seconds_until(at: datetime.time, now: datetime.datetime) -> float:
+    """Seconds from `now` (aware) to the next `at` on the portal's local clock: today's if it
+    is still ahead, else tomorrow's (send_reminders --daily-at)."""
+    local = timezone.localtime(now)
+    target = timezone.make_aware(datetime.datetime.combine(local.date(), at))
+    if target <= local:
+        tomorrow = local.date() + datetime.timedelta(days=1)
+        target = timezone.make_aware(datetime.datetime.combine(tomorrow, at))
+    return (target - local).total_seconds()

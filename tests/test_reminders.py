@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
 from audit.models import AuditEvent, Reminder
@@ -379,7 +380,8 @@ def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
     html = changelist.content.decode()
     assert changelist.status_code == 200
     assert "超期提醒" in html and "单位短信提醒" in html and "科技局摘要邮件" in html
-    assert unit.name in html and "已交短信发送队列" in html and "排队中" in html
+    assert unit.name in html and "短信排队中" in html and "待单位推荐2份" in html
+    assert "单位注册0项，待科技局审核1项" in html
     assert changelist.context["cl"].result_count == 2
     filtered = client.get(reverse("admin:audit_reminder_changelist"), {"kind": "unit_sms"})
     assert filtered.context["cl"].result_count == 1
@@ -389,3 +391,30 @@ def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
     assert client.get(reverse("admin:audit_reminder_add")).status_code == 403
     delete = client.post(reverse("admin:audit_reminder_delete", args=[reminder.pk]))
     assert delete.status_code == 403
+
+
+def test_the_daily_loop_waits_for_the_next_half_past_eight_on_the_local_clock():
+    at = datetime.time(8, 30)
+    shanghai = timezone.get_current_timezone()
+    before = datetime.datetime(2026, 12, 8, 8, 0, tzinfo=shanghai)
+    after = datetime.datetime(2026, 12, 8, 9, 0, tzinfo=shanghai)
+    assert reminders.seconds_until(at, before) == 30 * 60
+    assert reminders.seconds_until(at, after) == 23.5 * 3600
+    # 00:10 UTC is 08:10 in Shanghai: twenty minutes, not a day.
+    utc = datetime.datetime(2026, 12, 8, 0, 10, tzinfo=datetime.UTC)
+    assert reminders.seconds_until(at, utc) == 20 * 60
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--daily-at", "8点半"], "时间“8点半”无效，应为HH:MM格式，例如08:30。"),
+        (["--daily-at", "08:30", "--date", "2026-12-08"], "--date 与 --daily-at 不能同时使用。"),
+    ],
+)
+def test_bad_daily_options_are_refused_with_a_message(unit, args, message):
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)
+    with pytest.raises(CommandError) as refused:
+        run(*args)
+    assert str(refused.value) == message
+    assert (SMSMessage.objects.count(), Reminder.objects.count()) == (0, 0)
