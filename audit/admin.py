@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Reminder
 from portal.admin import ReadOnlyAdmin
 
 
@@ -16,3 +18,55 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["username", "object_repr", "object_id", "ip", "detail"]
     date_hierarchy = "at"
     list_per_page = 50
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """The reminders send_reminders sent, one row per unit SMS or digest and day: operators see
+    who was reminded of how much, and whether it went out; nobody adds, changes or deletes."""
+
+    list_display = ["day", "kind", "target_name", "overdue", "delivery"]
+    # One sort column: several would number their headers (1, 2, 3) and wrap them.
+    ordering = ["-day", "-id"]
+    list_filter = ["kind", "day", "status"]
+    search_fields = ["target_name", "target", "recipients"]
+    date_hierarchy = "day"
+    list_select_related = ["sms_message"]
+    list_per_page = 50
+    fields = [
+        "day",
+        "kind",
+        "unit_id",
+        "target_name",
+        "overdue_recommendations",
+        "overdue_registrations",
+        "overdue_decisions",
+        "delivery",
+        "recipients",
+        "error",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="单位编号")
+    def unit_id(self, reminder):
+        return reminder.target if reminder.kind == Reminder.Kind.UNIT_SMS else "—"
+
+    @admin.display(description="超期数量")
+    def overdue(self, reminder):
+        if reminder.kind == Reminder.Kind.UNIT_SMS:
+            return f"待单位推荐{reminder.overdue_recommendations}份"
+        return (
+            f"单位注册{reminder.overdue_registrations}项，"
+            f"待科技局审核{reminder.overdue_decisions}项"
+        )
+
+    @admin.display(description="发送状态")
+    def delivery(self, reminder):
+        # A unit's SMS: the outbox row's state, which says whether it went out, linked to it.
+        message = reminder.sms_message
+        if message is None:
+            return reminder.get_status_display()
+        url = reverse("admin:sms_smsmessage_change", args=[message.pk])
+        return format_html('<a href="{}">短信{}</a>', url, message.state)

@@ -39,14 +39,17 @@ def record(
     result: str = AuditEvent.Result.SUCCESS,
     detail: str = "",
     username: str = "",
+    role: str = "",
 ) -> AuditEvent:
+    """Write one event. With no actor and no request (a command run by cron), `username` and
+    `role` say who acted, e.g. "send_reminders" and "系统"."""
     request = request if request is not None else current_request.get()
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     event = AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         username=(actor.get_username() if actor is not None else username)[:150],
-        role=role_label(actor) if actor is not None else "访客",
+        role=role or (role_label(actor) if actor is not None else "访客"),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

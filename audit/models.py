@@ -22,6 +22,7 @@ class AuditEvent(models.Model):
         VIEW_PERSONAL_DATA = "view_personal", "查看完整个人信息"
         LICENCE_DOWNLOAD = "licence", "查看营业执照扫描件"
         ADMIN_CHANGE = "admin_change", "后台修改"
+        REMINDED = "reminded", "发送超期提醒"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"
@@ -66,3 +67,59 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
+
+
+class Reminder(models.Model):
+    """One overdue reminder (send_reminders): to whom, of what kind, on which day, and what it
+    said. The unique (kind, target, day) is the claim: the run that inserts the row sends, in the
+    same transaction; a second run that day, or one running at the same moment, finds the row
+    and sends nothing."""
+
+    class Kind(models.TextChoices):
+        UNIT_SMS = "unit_sms", "单位短信提醒"
+        BUREAU_DIGEST = "bureau_digest", "科技局摘要邮件"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "已交短信发送队列"
+        SENDING = "sending", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    BUREAU = "bureau"  # the target of the digest: all reviewers together
+
+    kind = models.CharField("提醒类型", max_length=20, choices=Kind.choices)
+    # The unit's id for a unit's SMS, BUREAU for the digest. Plain text: audit knows no other
+    # app's models, and the row outlives whatever it names.
+    target = models.CharField("提醒对象编号", max_length=50)
+    target_name = models.CharField("提醒对象", max_length=200)
+    day = models.DateField("提醒日期")
+    overdue_recommendations = models.PositiveIntegerField("超期待单位推荐", default=0)
+    overdue_registrations = models.PositiveIntegerField("超期单位注册审核", default=0)
+    overdue_decisions = models.PositiveIntegerField("超期待科技局审核", default=0)
+    # A unit's SMS goes through the outbox, whose row says whether it went out.
+    sms_message = models.ForeignKey(
+        "sms.SMSMessage",
+        verbose_name="短信",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recipients = models.TextField("收件人", blank=True)
+    status = models.CharField("发送状态", max_length=10, choices=Status.choices)
+    error = models.CharField("错误信息", max_length=300, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "超期提醒"
+        verbose_name_plural = "超期提醒"
+        ordering = ["-day", "kind", "target_name", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target", "day"], name="audit_reminder_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.get_kind_display()}：{self.target_name}"

@@ -227,6 +227,14 @@ SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 *
 # Password reset mails; the console backend prints them until a mail server is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="专家入库系统 <noreply@localhost>")
+# The mail server for django.core.mail.backends.smtp.EmailBackend (reminder digests, password
+# reset mails).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 30
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Bureau reviewers and operators confirm a code from an authenticator app (TOTP) after their
@@ -291,6 +299,9 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 
 # Shown in the footer and in messages that ask a person to call the bureau.
 PORTAL_NAME = "武汉市科技局专家入库系统"
+# The portal's address as people reach it, without a trailing slash: links in e-mails sent by
+# commands (send_reminders), which have no request to take the host from.
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
 HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 
 # Deadlines in Chinese working days (portal.deadlines): a unit recommends within

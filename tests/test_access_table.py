@@ -108,7 +108,8 @@ TABLE = {
 # own login page. Every registered model's changelist and add page is tried.
 ADMIN_TABLE = {**only({"operator"}, others=REDIRECT)}
 # Records nobody adds by hand: history, the SMS outbox, django-axes' login records and the
-# authenticators people bind themselves (the last two through accounts' proxies).
+# authenticators people bind themselves (the last two through accounts' proxies), and the
+# reminders send_reminders records.
 ADMIN_READ_ONLY_MODELS = {
     "accountlock",
     "unittransition",
@@ -119,6 +120,7 @@ ADMIN_READ_ONLY_MODELS = {
     "loginfailure",
     "authenticator",
     "auditevent",
+    "reminder",
 }
 
 
@@ -205,10 +207,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 41 named URLs × 8 roles, besides 23 admin pages × 8 roles in test_admin_access, and the
+    # 41 named URLs × 8 roles, besides 24 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
     assert len(CELLS) == len(TABLE) * len(ROLES) == 328
-    assert len(admin_urls()) == 23
+    assert len(admin_urls()) == 24
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import AccountLock, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Reminder
 from experts.models import ApplicationStatus
 from experts.services import approve_application
 from sms.models import SMSMessage
@@ -140,7 +140,16 @@ def admin_data(unit, reviewer):
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
     approve_application(applicant.application, reviewer)
     approve_unit(factories.make_unit(UnitStatus.PENDING), reviewer)
-    SMSMessage.objects.create(to="+8613812345678", body="【测试】您好")
+    message = SMSMessage.objects.create(to="+8613812345678", body="【测试】您好")
+    Reminder.objects.create(
+        kind=Reminder.Kind.UNIT_SMS,
+        target=str(unit.pk),
+        target_name=unit.name,
+        day=timezone.localdate(),
+        overdue_recommendations=2,
+        sms_message=message,
+        status=Reminder.Status.QUEUED,
+    )
     record(AuditEvent.Action.LOGIN, actor=reviewer)
     common = {"user_agent": "浏览器", "ip_address": "127.0.0.1", "http_accept": "*/*"}
     AccessAttempt.objects.create(

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from accounts.models import AccountLock, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Reminder
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.services import approve_application, recommend_application
 from sms.models import SMSMessage
@@ -64,8 +64,29 @@ def long_name_data(reviewer):
     approve_unit(
         factories.make_unit(UnitStatus.PENDING, name="武汉东湖新技术开发区管委会"), reviewer
     )
-    SMSMessage.objects.create(
+    message = SMSMessage.objects.create(
         to="+8613812345678", body="【武汉市科技局】您的专家入库申请已审核通过。"
+    )
+    today = timezone.localdate()
+    Reminder.objects.create(
+        kind=Reminder.Kind.UNIT_SMS,
+        target=str(unit.pk),
+        target_name=unit.name,
+        day=today,
+        overdue_recommendations=12,
+        sms_message=message,
+        status=Reminder.Status.QUEUED,
+    )
+    Reminder.objects.create(
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=Reminder.BUREAU,
+        target_name="科技局审核员",
+        day=today,
+        overdue_registrations=15,
+        overdue_decisions=128,
+        recipients="reviewer1、reviewer2",
+        status=Reminder.Status.SENT,
+        sent_at=timezone.now(),
     )
     record(AuditEvent.Action.LOGIN, actor=reviewer)
     common = {

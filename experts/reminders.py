@@ -1,0 +1,325 @@
+"""Daily reminders of overdue work (issue 21 item 3), run by `manage.py send_reminders`.
+
+- Each approved, active unit with overdue 待单位推荐 applications gets one SMS to its contact,
+  with the count (queued in the outbox; the SMS worker sends it).
+- Bureau reviewers get one e-mail digest: overdue unit registrations (待审核) and overdue
+  decisions (待科技局审核), each with its 截止日期 and a link.
+
+Overdue means due before the day (portal.deadlines.is_overdue): an item due today is not.
+
+Never twice a day: each reminder is claimed by inserting its audit.Reminder row, unique on
+(kind, target, day), in the transaction that queues the SMS or records the digest. A second run
+that day finds the row and sends nothing; a run at the same moment on PostgreSQL waits on the
+first one's insert and then finds the row. Nothing overdue: nothing is sent and nothing recorded.
+"""
+
+import datetime
+import logging
+import smtplib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Unit, UnitStatus
+from accounts.permissions import BUREAU_GROUP
+from audit.log import record
+from audit.models import AuditEvent, Reminder
+from experts.models import ApplicationStatus, ExpertApplication
+from portal.workdays import is_workday
+from sms.outbox import queue_sms
+
+logger = logging.getLogger(__name__)
+
+# Who acts, in the audit trail: no person, the daily command.
+SYSTEM_USERNAME = "send_reminders"
+SYSTEM_ROLE = "系统"
+# A digest lists at most this many items of each kind, then says how many more there are:
+# a reviewer reads the first screen, and the queues sort by 截止日期 for the rest.
+DIGEST_LIMIT = 50
+
+
+@dataclass
+class Outcome:
+    """What one run did, for the command's summary line."""
+
+    day: datetime.date
+    skipped_non_workday: bool = False
+    units_reminded: int = 0
+    units_already: int = 0  # reminded earlier that day: not again
+    digest_recipients: int = 0
+    digest_already: bool = False
+    digest_overdue: int = 0  # registrations + decisions overdue on the day
+    digest_error: str = ""
+
+
+def unit_sms_text(count: int) -> str:
+    # No link and no personal number: an SMS is read on any phone, by anyone holding it.
+    return (
+        f"【{settings.PORTAL_NAME}】贵单位有{count}份专家申请已超过推荐期限，"
+        "请登录系统在“用户账号管理”中及时处理。"
+    )
+
+
+def overdue_recommendation_counts(day: datetime.date) -> dict[int, int]:
+    """{unit id: number of its 待单位推荐 applications due before `day`}, for approved, active
+    units only, in one grouped query along the (status, due_on) index."""
+    rows = (
+        ExpertApplication.objects.filter(
+            status=ApplicationStatus.PENDING_UNIT,
+            due_on__lt=day,
+            unit__status=UnitStatus.APPROVED,
+            unit__is_active=True,
+        )
+        .values("unit_id")
+        .annotate(overdue=Count("pk"))
+        .order_by("unit_id")
+    )
+    return {row["unit_id"]: row["overdue"] for row in rows}
+
+
+def remind_unit(unit: Unit, count: int, day: datetime.date) -> Reminder | None:
+    """Queue the unit's reminder SMS unless it already has one for `day`; returns the new
+    Reminder, or None when the day's reminder exists (another run made it)."""
+    with transaction.atomic():
+        reminder, created = Reminder.objects.get_or_create(
+            kind=Reminder.Kind.UNIT_SMS,
+            target=str(unit.pk),
+            day=day,
+            defaults={
+                "target_name": unit.name[:200],
+                "overdue_recommendations": count,
+                "status": Reminder.Status.QUEUED,
+            },
+        )
+        if not created:
+            return None
+        reminder.sms_message = queue_sms(unit.contact_mobile, unit_sms_text(count), about=unit)
+        reminder.save(update_fields=["sms_message"])
+        record(
+            AuditEvent.Action.REMINDED,
+            obj=unit,
+            username=SYSTEM_USERNAME,
+            role=SYSTEM_ROLE,
+            detail=f"超期提醒短信（{day:%Y-%m-%d}）：超期待单位推荐{count}份",
+        )
+    return reminder
+
+
+def remind_units(day: datetime.date, outcome: Outcome) -> None:
+    counts = overdue_recommendation_counts(day)
+    units = Unit.objects.in_bulk(list(counts))
+    for unit_id, count in counts.items():
+        unit = units[unit_id]
+        if not unit.contact_mobile:
+            logger.warning("Unit %s has no contact mobile: no reminder SMS", unit_id)
+            continue
+        if remind_unit(unit, count, day) is None:
+            outcome.units_already += 1
+        else:
+            outcome.units_reminded += 1
+
+
+def link(view: str, pk: int) -> str:
+    """An absolute link for an e-mail: a command has no request to take the host from."""
+    return settings.PORTAL_URL + reverse(view, args=[pk])
+
+
+def digest_content(day: datetime.date) -> dict:
+    """The overdue items of the bureau's two queues on `day`, the earliest due first, at most
+    DIGEST_LIMIT of each, with how many there are in all."""
+    registrations = Unit.objects.filter(status=UnitStatus.PENDING, due_on__lt=day)
+    decisions = ExpertApplication.objects.filter(
+        status=ApplicationStatus.PENDING_BUREAU, due_on__lt=day
+    )
+    registration_count = registrations.count()
+    decision_count = decisions.count()
+    return {
+        "day": day,
+        "portal_name": settings.PORTAL_NAME,
+        "registration_count": registration_count,
+        "registrations": [
+            {
+                "name": unit.name,
+                "due_on": unit.due_on,
+                "link": link("accounts:bureau_unit_detail", unit.pk),
+            }
+            for unit in registrations.order_by("due_on", "pk")[:DIGEST_LIMIT]
+        ]
+        if registration_count
+        else [],
+        "decision_count": decision_count,
+        "decisions": [
+            {
+                "name": application.user.real_name or application.user.username,
+                "unit": application.unit.name if application.unit else "",
+                "due_on": application.due_on,
+                "link": link("experts:bureau_detail", application.pk),
+            }
+            for application in decisions.select_related("user", "unit").order_by("due_on", "pk")[
+                :DIGEST_LIMIT
+            ]
+        ]
+        if decision_count
+        else [],
+        "registrations_more": max(registration_count - DIGEST_LIMIT, 0),
+        "decisions_more": max(decision_count - DIGEST_LIMIT, 0),
+        "queue_links": {
+            "units": settings.PORTAL_URL + reverse("accounts:bureau_unit_queue"),
+            "experts": settings.PORTAL_URL + reverse("experts:bureau_queue"),
+        },
+    }
+
+
+def digest_recipients() -> list:
+    """Active bureau reviewers (the group's members) with an e-mail address."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=BUREAU_GROUP)
+        .exclude(email="")
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def digest_messages(content: dict, recipients: list) -> list[EmailMultiAlternatives]:
+    """One message per reviewer, so that no one sees the others' addresses."""
+    day = content["day"]
+    subject = f"【{settings.PORTAL_NAME}】超期待办提醒（{day.year}年{day.month}月{day.day}日）"
+    text = render_to_string("experts/reminder_digest.txt", content)
+    html = render_to_string("experts/reminder_digest.html", content)
+    messages = []
+    for user in recipients:
+        message = EmailMultiAlternatives(subject, text, to=[user.email])
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    return messages
+
+
+def claim_digest(day: datetime.date, content: dict, recipients: list) -> Reminder | None:
+    """Record the day's digest, or take over one whose sending failed earlier that day; None
+    when the day's digest is sent or being sent by another run."""
+    counts = {
+        "overdue_registrations": content["registration_count"],
+        "overdue_decisions": content["decision_count"],
+        "recipients": "、".join(user.get_username() for user in recipients),
+    }
+    with transaction.atomic():
+        reminder, created = Reminder.objects.get_or_create(
+            kind=Reminder.Kind.BUREAU_DIGEST,
+            target=Reminder.BUREAU,
+            day=day,
+            defaults={"target_name": "科技局审核员", "status": Reminder.Status.SENDING, **counts},
+        )
+        if not created:
+            # One conditional UPDATE claims a failed digest (as the SMS outbox claims a row):
+            # of two runs retrying at once, one sends.
+            retried = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.FAILED).update(
+                status=Reminder.Status.SENDING, error="", **counts
+            )
+            if not retried:
+                return None
+        record(
+            AuditEvent.Action.REMINDED,
+            obj=reminder,
+            username=SYSTEM_USERNAME,
+            role=SYSTEM_ROLE,
+            detail=(
+                f"超期待办摘要邮件（{day:%Y-%m-%d}）{'' if created else '重新发送'}："
+                f"超期单位注册审核{content['registration_count']}项，"
+                f"超期待科技局审核{content['decision_count']}项，"
+                f"收件人{len(recipients)}位"
+            ),
+        )
+    return reminder
+
+
+def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
+    content = digest_content(day)
+    outcome.digest_overdue = content["registration_count"] + content["decision_count"]
+    if not outcome.digest_overdue:
+        return
+    recipients = digest_recipients()
+    if not recipients:
+        logger.warning("No active bureau reviewer has an e-mail address: no digest sent")
+        return
+    reminder = claim_digest(day, content, recipients)
+    if reminder is None:
+        outcome.digest_already = True
+        return
+    # The claim is committed before the mail leaves: a digest is never sent that the record
+    # does not show. A failure is written on the row, and the next run that day retries it.
+    try:
+        get_connection().send_messages(digest_messages(content, recipients))
+    except (smtplib.SMTPException, OSError) as exc:
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=Reminder.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+        )
+        record(
+            AuditEvent.Action.REMINDED,
+            obj=reminder,
+            username=SYSTEM_USERNAME,
+            role=SYSTEM_ROLE,
+            result=AuditEvent.Result.FAILURE,
+            detail=f"超期待办摘要邮件（{day:%Y-%m-%d}）发送失败：{type(exc).__name__}: {exc}",
+        )
+        logger.warning("Reminder digest %s not sent: %s", reminder.pk, exc)
+        outcome.digest_error = str(exc) or type(exc).__name__
+        return
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=Reminder.Status.SENT, sent_at=timezone.now()
+    )
+    outcome.digest_recipients = len(recipients)
+
+
+def send_reminders(day: datetime.date | None = None, *, force: bool = False) -> Outcome:
+    """The daily run: units' SMS, then the bureau's digest. On a day that is not a working day
+    nothing is sent unless `force`. Side effects: Reminder rows, SMS outbox rows, audit events,
+    e-mails."""
+    day = day or timezone.localdate()
+    outcome = Outcome(day=day)
+    if not is_workday(day) and not force:
+        # A reminder on a holiday helps nobody: it waits until the next working day's run.
+        outcome.skipped_non_workday = True
+        return outcome
+    remind_units(day, outcome)
+    remind_bureau(day, outcome)
+    return outcome
+
+
+def summary(outcome: Outcome) -> str:
+    """The command's one line, in Chinese."""
+    day = f"{outcome.day:%Y-%m-%d}"
+    if outcome.skipped_non_workday:
+        return f"{day}不是工作日，未发送提醒（如需发送请加 --force）。"
+    parts = [f"已提醒{outcome.units_reminded}个单位"]
+    if outcome.units_already:
+        parts.append(f"{outcome.units_already}个单位今天已提醒过，未重复发送")
+    if outcome.digest_error:
+        parts.append(f"摘要邮件发送失败（{outcome.digest_error}），再次运行将重试")
+    elif outcome.digest_already:
+        parts.append("摘要邮件今天已发送过，未重复发送")
+    elif outcome.digest_recipients:
+        parts.append(f"摘要邮件发给{outcome.digest_recipients}位审核员")
+    elif outcome.digest_overdue:
+        parts.append("没有已启用且填写了电子邮箱的审核员，摘要邮件未发送")
+    else:
+        parts.append("没有超期的审核事项，未发送摘要邮件")
+    return f"{day}：" + "，".join(parts) + "。"
+
+
+def seconds_until(at: datetime.time, now: datetime.datetime) -> float:
+    """Seconds from `now` (aware) to the next `at` on the portal's local clock: today's if it
+    is still ahead, else tomorrow's (send_reminders --daily-at)."""
+    local = timezone.localtime(now)
+    target = timezone.make_aware(datetime.datetime.combine(local.date(), at))
+    if target <= local:
+        tomorrow = local.date() + datetime.timedelta(days=1)
+        target = timezone.make_aware(datetime.datetime.combine(tomorrow, at))
+    return (target - local).total_seconds()

@@ -1,0 +1,420 @@
+"""Issue 21, item 3: the daily reminders (manage.py send_reminders, experts.reminders).
+
+Units with overdue 待单位推荐 applications get one SMS each with the count; bureau reviewers get
+one e-mail digest of overdue registrations and decisions with links; never twice a day."""
+
+import datetime
+import io
+import re
+import threading
+
+import pytest
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Unit, UnitStatus, User
+from audit.models import AuditEvent, Reminder
+from experts import reminders
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.models import SMSMessage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+D = datetime.date
+
+TUESDAY = D(2026, 12, 8)  # a working day
+WEDNESDAY = D(2026, 12, 9)
+NATIONAL_DAY = D(2026, 10, 1)  # a public holiday on a Thursday
+YESTERDAY = TUESDAY - datetime.timedelta(days=1)
+
+
+def waiting(unit, status, due_on, n=1, name="申请人"):
+    """n applications of `unit` in `status`, due on `due_on`."""
+    applications = [
+        factories.make_applicant(unit, status, name=f"{name}{i}").application for i in range(n)
+    ]
+    ExpertApplication.objects.filter(pk__in=[a.pk for a in applications]).update(due_on=due_on)
+    return applications
+
+
+def pending_unit(due_on, name=None):
+    unit = factories.make_unit(UnitStatus.PENDING, name=name)
+    Unit.objects.filter(pk=unit.pk).update(due_on=due_on)
+    return unit
+
+
+def reviewer_with_email(email, **changes):
+    user = factories.make_reviewer()
+    User.objects.filter(pk=user.pk).update(email=email, **changes)
+    return user
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("send_reminders", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def sms_by_unit() -> dict[int, str]:
+    unit_type = ContentType.objects.get_for_model(Unit)
+    return {
+        m.object_id: m.body for m in SMSMessage.objects.filter(content_type=unit_type).order_by()
+    }
+
+
+def test_each_unit_gets_one_sms_with_the_count_of_its_overdue_recommendations(unit, other_unit):
+    quiet = factories.make_unit()
+    waiting(unit, S.PENDING_UNIT, YESTERDAY, n=3)
+    waiting(unit, S.PENDING_UNIT, TUESDAY)  # due today: not overdue yet
+    waiting(unit, S.PENDING_UNIT, WEDNESDAY)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)  # the bureau's, not the unit's
+    waiting(other_unit, S.PENDING_UNIT, D(2026, 11, 2))
+    waiting(quiet, S.PENDING_UNIT, TUESDAY)
+
+    output = run("--date", "2026-12-08")
+
+    text = "【{}】贵单位有{}份专家申请已超过推荐期限，请登录系统在“用户账号管理”中及时处理。"
+    assert sms_by_unit() == {
+        unit.pk: text.format(settings.PORTAL_NAME, 3),
+        other_unit.pk: text.format(settings.PORTAL_NAME, 1),
+    }
+    assert set(SMSMessage.objects.values_list("to", flat=True)) == {unit.contact_mobile}
+    assert output.startswith("2026-12-08：已提醒2个单位，")
+    reminded = Reminder.objects.filter(kind=Reminder.Kind.UNIT_SMS)
+    assert {r.target: (r.overdue_recommendations, r.day) for r in reminded} == {
+        str(unit.pk): (3, TUESDAY),
+        str(other_unit.pk): (1, TUESDAY),
+    }
+    assert all(r.sms_message.about == Unit.objects.get(pk=r.target) for r in reminded)
+
+
+def test_an_item_due_today_is_not_overdue_and_nothing_is_sent_or_recorded(unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, TUESDAY)
+    waiting(unit, S.PENDING_BUREAU, TUESDAY)
+    pending_unit(TUESDAY)
+
+    output = run("--date", "2026-12-08")
+
+    assert output == "2026-12-08：已提醒0个单位，没有超期的审核事项，未发送摘要邮件。"
+    assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (0, 0, 0)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).exists()
+
+
+def test_inactive_and_unapproved_units_get_no_sms(unit):
+    inactive, rejected, pending = (factories.make_unit() for _ in range(3))
+    for each in (unit, inactive, rejected, pending):
+        waiting(each, S.PENDING_UNIT, YESTERDAY, n=2)
+    Unit.objects.filter(pk=inactive.pk).update(is_active=False)
+    Unit.objects.filter(pk=rejected.pk).update(status=UnitStatus.REJECTED)
+    Unit.objects.filter(pk=pending.pk).update(status=UnitStatus.PENDING)
+
+    run("--date", "2026-12-08")
+
+    assert list(sms_by_unit()) == [unit.pk]
+
+
+def test_the_sms_carries_no_link_and_no_id_number(unit):
+    applications = waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
+
+    run("--date", "2026-12-08")
+
+    body = SMSMessage.objects.get().body
+    assert body.startswith(f"【{settings.PORTAL_NAME}】")
+    assert re.search(r"https?:|www\.|/", body) is None
+    assert re.findall(r"\d+", body) == ["2"]  # the count, nothing else numeric
+    assert all(a.user.id_number not in body for a in applications)
+
+
+def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit):
+    late_unit = pending_unit(YESTERDAY, name="逾期注册单位")
+    pending_unit(TUESDAY, name="今日到期单位")
+    late = waiting(unit, S.PENDING_BUREAU, D(2026, 12, 1), name="逾期专家")[0]
+    waiting(unit, S.PENDING_BUREAU, TUESDAY, name="今日到期专家")
+    first = reviewer_with_email("first@example.com")
+    second = reviewer_with_email("second@example.com")
+    reviewer_with_email("gone@example.com", is_active=False)
+    reviewer_with_email("")
+    User.objects.filter(kind__in=[User.Kind.UNIT, User.Kind.APPLICANT]).update(
+        email="not-a-reviewer@example.com"
+    )
+
+    output = run("--date", "2026-12-08")
+
+    assert output == "2026-12-08：已提醒0个单位，摘要邮件发给2位审核员。"
+    assert sorted(m.to[0] for m in mail.outbox) == ["first@example.com", "second@example.com"]
+    assert [len(m.to) for m in mail.outbox] == [1, 1]  # nobody sees the others' addresses
+    message = mail.outbox[0]
+    assert message.subject == f"【{settings.PORTAL_NAME}】超期待办提醒（2026年12月8日）"
+    unit_link = settings.PORTAL_URL + reverse("accounts:bureau_unit_detail", args=[late_unit.pk])
+    expert_link = settings.PORTAL_URL + reverse("experts:bureau_detail", args=[late.pk])
+    assert unit_link.startswith("http://localhost:8000/")
+    text = message.body
+    assert (
+        f"一、单位注册审核（超期1项）\n1. 逾期注册单位（截止日期：2026-12-07）\n   {unit_link}"
+        in (text)
+    )
+    assert f"1. 逾期专家0（{unit.name}），截止日期：2026-12-01\n   {expert_link}" in text
+    assert "今日到期" not in text
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert f'<a href="{unit_link}">查看并处理</a>' in html
+    assert f'<a href="{expert_link}">查看并处理</a>' in html
+    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    assert (digest.overdue_registrations, digest.overdue_decisions) == (1, 1)
+    assert (digest.status, digest.recipients) == (
+        Reminder.Status.SENT,
+        f"{first.username}、{second.username}",
+    )
+    assert digest.sent_at is not None
+
+
+def test_a_long_digest_lists_the_earliest_due_and_counts_the_rest(unit, reviewer, monkeypatch):
+    monkeypatch.setattr(reminders, "DIGEST_LIMIT", 2)  # the rule, at a size a test can build
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    for day in (3, 1, 2):
+        waiting(unit, S.PENDING_BUREAU, D(2026, 12, day), name=f"十二月{day}日")
+
+    run("--date", "2026-12-08")
+
+    text = mail.outbox[0].body
+    assert "专家审核（待科技局审核，超期3项）" in text
+    assert text.index("十二月1日") < text.index("十二月2日")
+    assert "十二月3日" not in text
+    expert_queue = settings.PORTAL_URL + reverse("experts:bureau_queue")
+    assert f"另有1项，请在专家审核中按截止日期查看：{expert_queue}" in text
+    assert "一、单位注册审核（超期0项）\n无\n" in text
+
+
+def test_a_second_run_the_same_day_sends_nothing(unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    run("--date", "2026-12-08")
+    assert (SMSMessage.objects.count(), len(mail.outbox)) == (1, 1)
+
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)  # more overdue since: still not a second SMS today
+    output = run("--date", "2026-12-08")
+
+    assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (1, 1, 2)
+    assert output == (
+        "2026-12-08：已提醒0个单位，1个单位今天已提醒过，未重复发送，摘要邮件今天已发送过，未重复发送。"
+    )
+
+
+def test_the_next_day_sends_again(unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    run("--date", "2026-12-08")
+
+    output = run("--date", "2026-12-09")
+
+    assert output == "2026-12-09：已提醒1个单位，摘要邮件发给1位审核员。"
+    assert (SMSMessage.objects.count(), len(mail.outbox)) == (2, 2)
+    assert sorted(Reminder.objects.values_list("day", flat=True)) == [TUESDAY] * 2 + [WEDNESDAY] * 2
+
+
+def test_a_holiday_sends_nothing_unless_forced(unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, D(2026, 9, 28))
+    waiting(unit, S.PENDING_BUREAU, D(2026, 9, 28))
+
+    output = run("--date", "2026-10-01")
+
+    assert output == "2026-10-01不是工作日，未发送提醒（如需发送请加 --force）。"
+    assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (0, 0, 0)
+
+    output = run("--date", "2026-10-01", "--force")
+
+    assert output == "2026-10-01：已提醒1个单位，摘要邮件发给1位审核员。"
+    assert (SMSMessage.objects.count(), len(mail.outbox)) == (1, 1)
+
+
+def test_the_help_says_when_it_sends(capsys):
+    with pytest.raises(SystemExit):
+        call_command("send_reminders", "--help")
+    text = "".join(capsys.readouterr().out.split())
+    assert "同一天再次运行不会重复发送" in text
+    assert "非工作日不发送，除非加--force" in text
+
+
+def test_a_bad_date_is_refused_with_a_message_and_sends_nothing(unit):
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)
+    with pytest.raises(CommandError, match="日期“2026-13-01”无效，应为YYYY-MM-DD格式"):
+        run("--date", "2026-13-01")
+    assert (SMSMessage.objects.count(), Reminder.objects.count()) == (0, 0)
+
+
+def test_each_reminder_is_in_the_audit_trail_as_the_systems_act(unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    pending_unit(YESTERDAY)
+
+    run("--date", "2026-12-08")
+
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).order_by("id")
+    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    assert [(e.username, e.role, e.object_type, e.object_id, e.detail) for e in events] == [
+        (
+            "send_reminders",
+            "系统",
+            "accounts.unit",
+            str(unit.pk),
+            "超期提醒短信（2026-12-08）：超期待单位推荐2份",
+        ),
+        (
+            "send_reminders",
+            "系统",
+            "audit.reminder",
+            str(digest.pk),
+            "超期待办摘要邮件（2026-12-08）：超期单位注册审核1项，超期待科技局审核1项，收件人1位",
+        ),
+    ]
+    assert all(e.actor is None for e in events)
+
+
+def test_a_digest_the_mail_server_refused_is_recorded_and_sent_by_the_next_run(
+    unit, reviewer, settings
+):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    # Nothing listens on port 1: the SMTP backend's connection is refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+
+    with pytest.raises(CommandError, match=r"摘要邮件发送失败（.+），再次运行将重试"):
+        run("--date", "2026-12-08")
+
+    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    assert digest.status == Reminder.Status.FAILED
+    assert "ConnectionRefusedError" in digest.error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    output = run("--date", "2026-12-08")
+
+    assert output == "2026-12-08：已提醒0个单位，摘要邮件发给1位审核员。"
+    assert [m.to for m in mail.outbox] == [["reviewer@example.com"]]
+    digest.refresh_from_db()
+    assert (digest.status, digest.error) == (Reminder.Status.SENT, "")
+    assert run("--date", "2026-12-08").endswith("摘要邮件今天已发送过，未重复发送。")
+    assert len(mail.outbox) == 1
+    events = AuditEvent.objects.filter(object_type="audit.reminder").order_by("id")
+    # The claim, its failure and the retry, each recorded.
+    assert [(e.result, e.detail[:23]) for e in events] == [
+        ("success", "超期待办摘要邮件（2026-12-08）：超期"),
+        ("failure", "超期待办摘要邮件（2026-12-08）发送失"),
+        ("success", "超期待办摘要邮件（2026-12-08）重新发"),
+    ]
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_the_reads_do_not_grow_with_the_overdue_items(unit, size, django_assert_num_queries):
+    units = [unit] + [factories.make_unit() for _ in range(size - 1)]
+    for each in units:
+        waiting(each, S.PENDING_UNIT, YESTERDAY)
+        waiting(each, S.PENDING_BUREAU, YESTERDAY)
+        pending_unit(YESTERDAY)
+
+    with django_assert_num_queries(1):
+        assert len(reminders.overdue_recommendation_counts(TUESDAY)) == size
+    # Two counts, the registrations, the decisions with their applicants and units.
+    with django_assert_num_queries(4):
+        content = reminders.digest_content(TUESDAY)
+    assert (len(content["registrations"]), len(content["decisions"])) == (size, size)
+
+
+@pytest.mark.postgres  # two connections racing on the unique index
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_one_sms_per_unit_and_one_digest(reference_data):
+    units = [factories.make_unit() for _ in range(5)]
+    for each in units:
+        waiting(each, S.PENDING_UNIT, YESTERDAY, n=2)
+    waiting(units[0], S.PENDING_BUREAU, YESTERDAY)
+    for i in range(2):
+        reviewer_with_email(f"r{i}@example.com")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run_in_thread():
+        try:
+            barrier.wait()
+            outcomes.append(reminders.send_reminders(TUESDAY))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == 2
+    assert sorted(sms_by_unit()) == sorted(u.pk for u in units)
+    assert SMSMessage.objects.count() == 5
+    assert sum(o.units_reminded for o in outcomes) == 5
+    assert sum(o.units_already for o in outcomes) == 5
+    assert sorted(m.to[0] for m in mail.outbox) == ["r0@example.com", "r1@example.com"]
+    assert sorted(o.digest_already for o in outcomes) == [False, True]
+    assert Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).count() == 6
+
+
+def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    run("--date", "2026-12-08")
+    operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(operator)
+
+    changelist = client.get(reverse("admin:audit_reminder_changelist"))
+
+    html = changelist.content.decode()
+    assert changelist.status_code == 200
+    assert "超期提醒" in html and "单位短信提醒" in html and "科技局摘要邮件" in html
+    assert unit.name in html and "短信排队中" in html and "待单位推荐2份" in html
+    assert "单位注册0项，待科技局审核1项" in html
+    assert changelist.context["cl"].result_count == 2
+    filtered = client.get(reverse("admin:audit_reminder_changelist"), {"kind": "unit_sms"})
+    assert filtered.context["cl"].result_count == 1
+    reminder = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    page = client.get(reverse("admin:audit_reminder_change", args=[reminder.pk]))
+    assert page.status_code == 200 and reviewer.username in page.content.decode()
+    assert client.get(reverse("admin:audit_reminder_add")).status_code == 403
+    delete = client.post(reverse("admin:audit_reminder_delete", args=[reminder.pk]))
+    assert delete.status_code == 403
+
+
+def test_the_daily_loop_waits_for_the_next_half_past_eight_on_the_local_clock():
+    at = datetime.time(8, 30)
+    shanghai = timezone.get_current_timezone()
+    before = datetime.datetime(2026, 12, 8, 8, 0, tzinfo=shanghai)
+    after = datetime.datetime(2026, 12, 8, 9, 0, tzinfo=shanghai)
+    assert reminders.seconds_until(at, before) == 30 * 60
+    assert reminders.seconds_until(at, after) == 23.5 * 3600
+    # 00:10 UTC is 08:10 in Shanghai: twenty minutes, not a day.
+    utc = datetime.datetime(2026, 12, 8, 0, 10, tzinfo=datetime.UTC)
+    assert reminders.seconds_until(at, utc) == 20 * 60
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--daily-at", "8点半"], "时间“8点半”无效，应为HH:MM格式，例如08:30。"),
+        (["--daily-at", "08:30", "--date", "2026-12-08"], "--date 与 --daily-at 不能同时使用。"),
+    ],
+)
+def test_bad_daily_options_are_refused_with_a_message(unit, args, message):
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)
+    with pytest.raises(CommandError) as refused:
+        run(*args)
+    assert str(refused.value) == message
+    assert (SMSMessage.objects.count(), Reminder.objects.count()) == (0, 0)
