@@ -54,7 +54,7 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         # Recorded as an admin change: the audit app turns each log entry into an audit event
         # (who, when, from where), without this leaf app importing it.
         for message in queued:
-            self.log_change(request, message, [{"changed": {"fields": ["重新发送"]}}])
+            self.log_change(request, message, "重新发送：已重新排队，由短信队列发出")
         self.message_user(
             request,
             f"已将{len(queued)}条短信重新排队，将在几秒内发出。已发送过的短信不会重发；"

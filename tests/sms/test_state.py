@@ -141,7 +141,7 @@ def test_operators_resend_is_queued_and_audited(client, fake_twilio, unit, revie
     assert [(e.username, e.object_type, e.object_id) for e in events] == [
         ("operator", "sms.smsmessage", str(message.pk))
     ]
-    assert "重新发送" in events[0].detail
+    assert "重新发送：已重新排队，由短信队列发出" in events[0].detail
     fake_twilio.set_mode("ok")
     assert send_due()["sent"] == 1
     message.refresh_from_db()
