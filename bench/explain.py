@@ -7,12 +7,15 @@ import django
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
+from experts.filters import WAITING_STATUSES  # noqa: E402
 from experts.models import ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
 from experts.selectors import applications_for, with_columns  # noqa: E402
 from experts.views import PEOPLE_COLUMNS, POOL_COLUMNS, QUEUE_COLUMNS  # noqa: E402
+from portal.filters import overdue_rows  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
 
 
@@ -54,6 +57,15 @@ def main() -> None:
         "用户账号管理: the first page",
         with_columns(people, *PEOPLE_COLUMNS).order_by("-updated_at", "-pk")[:25],
     )
+    for title, scope, waiting in (
+        ("专家审核: 已超期 per waiting tab", bureau, WAITING_STATUSES),
+        ("用户账号管理: 已超期 per waiting tab, one unit", people, WAITING_STATUSES),
+        ("单位注册审核: 已超期", Unit.objects.all(), [UnitStatus.PENDING]),
+    ):
+        explain(
+            title,
+            overdue_rows(scope, waiting).order_by().values_list("status").annotate(n=Count("*")),
+        )
     explain(
         "单位注册审核: the first page",
         Unit.objects.filter(status=UnitStatus.PENDING).order_by("submitted_at", "pk")[:25],
