@@ -192,8 +192,8 @@ def digest_messages(content: dict, recipients: list) -> list[EmailMultiAlternati
     """One message per reviewer, so that no one sees the others' addresses."""
     day = content["day"]
     subject = f"【{settings.PORTAL_NAME}】超期待办提醒（{day.year}年{day.month}月{day.day}日）"
-    text = render_to_string("experts/reminder_digest.txt", content)
-    html = render_to_string("experts/reminder_digest.html", content)
+    text = render_to_string("email/reminder_digest.txt", content)
+    html = render_to_string("email/reminder_digest.html", content)
     messages = []
     for user in recipients:
         message = EmailMultiAlternatives(subject, text, to=[user.email])
