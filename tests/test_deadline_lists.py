@@ -355,13 +355,24 @@ def test_the_queues_do_not_grow_with_overdue_rows(client, queue, unit, params):
     ],
 )
 def test_the_overdue_counts_are_answered_from_the_due_date_indexes(client, request, name, index):
+    """With a handful of rows the planner may as well take another index on the status: the
+    table's other indexes are dropped for the test (its transaction is rolled back), leaving
+    the due-date index or none (a sequential scan, priced out)."""
     url = request.getfixturevalue(name)
     (sql,) = overdue_count_queries(page_queries(client, url))
+    table = "accounts_unit" if name == "unit_queue" else "experts_expertapplication"
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: priced out
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname <> %s"
+            " AND indexdef NOT LIKE '%%UNIQUE%%'",
+            [table, index],
+        )
+        for (other,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{other}"')
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert f"using {index} " in plan
+    assert re.search(rf"(using|on) {index}\b", plan), plan
 
 
 # --- the detail pages
