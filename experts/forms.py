@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -295,11 +296,21 @@ class ReasonCodesField(forms.MultipleChoiceField):
         return codes  # in the model's order
 
 
+# One instance, so that its template engine (and its compiled templates) lives as long as the
+# process: a renderer class given to a form is instantiated for each form.
+JINJA2_FORM_RENDERER = Jinja2FormRenderer()
+
+
 class ApplicationReasonForm(PortalFormMixin, forms.Form):
     """退回 (the unit) and 审核不通过 (the bureau): one or more reason codes and/or a text, and
     optional comments on named fields of the application form; the applicant sees them all.
 
     Its cleaned_data are the service's keyword arguments: reason, codes, field_comments."""
+
+    # Its widgets through Django's Jinja2 form templates: the three 批注字段 selects list every
+    # field of the form, and rendering their options through the Django template language was
+    # half of a detail page's time (docs/performance.md).
+    default_renderer = JINJA2_FORM_RENDERER
 
     codes = ReasonCodesField(
         label="理由（可多选）",
