@@ -88,6 +88,12 @@ def test_the_bureaus_queue_on_a_phone(journey, queues):
     page = tab.page
     expect(page.get_by_role("link", name="待科技局审核")).to_contain_text("已超期 1")
     expect(row(page, "陈静")).to_contain_text("已超期")
+    # The unit under the name, and the 审核 button on one line (it wrapped a character a line
+    # beside a 工作单位 column).
+    expect(row(page, "陈静").get_by_text("武汉示范大学").first).to_be_visible()
+    button = row(page, "陈静").get_by_role("link", name="审核")
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
+    assert button.bounding_box()["height"] < 2 * line
     tab.snap("bureau-queue-phone")
 
 
