@@ -13,7 +13,7 @@ from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
 from experts.filters import WAITING_STATUSES  # noqa: E402
 from experts.models import ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
-from experts.selectors import applications_for, with_columns  # noqa: E402
+from experts.selectors import applications_for, review_queue, with_columns  # noqa: E402
 from experts.views import PEOPLE_COLUMNS, POOL_COLUMNS, QUEUE_COLUMNS  # noqa: E402
 from portal.filters import overdue_rows  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> None:
         with_columns(people, *PEOPLE_COLUMNS).order_by("-updated_at", "-pk")[:25],
     )
     for title, scope, waiting in (
-        ("专家审核: 已超期 per waiting tab", bureau, WAITING_STATUSES),
+        ("专家审核: 已超期 per waiting tab", review_queue(reviewer), WAITING_STATUSES),
         ("用户账号管理: 已超期 per waiting tab, one unit", people, WAITING_STATUSES),
         ("单位注册审核: 已超期", Unit.objects.all(), [UnitStatus.PENDING]),
     ):

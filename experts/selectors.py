@@ -7,7 +7,12 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from experts.models import ApplicationTransition, Discipline, ExpertApplication
+from experts.models import (
+    ApplicationStatus,
+    ApplicationTransition,
+    Discipline,
+    ExpertApplication,
+)
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:
@@ -21,6 +26,12 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()
+
+
+def review_queue(user) -> QuerySet[ExpertApplication]:
+    """专家审核's rows: the user's applications but the unsubmitted drafts, which are the
+    applicants' business; those a unit returned (已退回（待修改）) were submitted once."""
+    return applications_for(user).exclude(status=ApplicationStatus.DRAFT, returned_at__isnull=True)
 
 
 def history_of(application) -> QuerySet[ApplicationTransition]:

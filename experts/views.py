@@ -25,6 +25,7 @@ from experts.selectors import (
     discipline_choices,
     history_of,
     own_application,
+    review_queue,
     with_columns,
 )
 from portal.bulk import bulk_decisions
@@ -331,11 +332,8 @@ def unit_reveal(request, pk):
 @role_required(is_bureau_reviewer)
 def bureau_queue(request):
     """专家审核: applications 待科技局审核, longest waiting first."""
-    # Unsubmitted drafts are the applicants' business, not the bureau's; those a unit returned
-    # (已退回（待修改）) were submitted once, and their tab counts them alone.
-    scope = applications_for(request.user).exclude(
-        status=ApplicationStatus.DRAFT, returned_at__isnull=True
-    )
+    # The returned drafts' tab counts them alone.
+    scope = review_queue(request.user)
 
     def queue_counts():
         kept = counts.current()
