@@ -406,6 +406,11 @@ class ApplicationTransition(TransitionRecord):
         """field name → comment: the markers beside the applicant's form fields."""
         return {row["field"]: row["comment"] for row in self.field_comments}
 
+    def comments_by_label(self) -> dict[str, str]:
+        """field label → comment: the markers beside the read-only form's rows, which are
+        labelled as the form's fields (portal.templating.application_sections)."""
+        return {row["label"]: row["comment"] for row in self.field_comments}
+
 
 class StatusCount(models.Model):
     """How many applications are in each 专家状态, changed in the transaction that moves one.

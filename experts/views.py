@@ -135,7 +135,12 @@ def application_form(request):
             )
             messages.error(request, f"专家状态为「{application.get_status_display()}」，{hint}")
             return redirect("experts:home")
-        return render(request, "experts/application_readonly.html", {"application": application})
+        # After 审核不通过, the reviewer's field comments beside the rows they are about.
+        context = {
+            "application": application,
+            "latest_reason": _latest_reason(history_of(application)),
+        }
+        return render(request, "experts/application_readonly.html", context)
     submitting = request.POST.get("action") == "submit"
     form = ExpertApplicationForm(*posted(request), instance=application, for_submission=submitting)
     if request.method != "POST":

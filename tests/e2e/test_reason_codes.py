@@ -59,3 +59,27 @@ def test_unit_returns_with_two_codes_and_a_field_comment_the_applicant_sees_the_
     column = person.page.locator("div", has=person.page.get_by_label("工作简历")).filter(has=marker)
     expect(column.last).to_be_visible()
     person.snap("form-marker")
+
+
+def test_after_a_rejection_the_applicant_reads_the_marker_on_the_submitted_information(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="钱程")
+    reviewer = factories.make_reviewer()
+
+    bureau = journey()
+    bureau.log_in(reviewer.username, factories.PASSWORD)
+    bureau.page.get_by_role("link", name="专家审核").click()
+    bureau.page.get_by_role("row", name="钱程").get_by_role("link", name="审核").click()
+    bureau.page.get_by_label("证明材料不清晰").check()
+    bureau.page.get_by_label("批注字段1").select_option(label="主要业绩与成果")
+    bureau.page.get_by_label("批注1").fill("请附验收证书")
+    bureau.page.get_by_role("button", name="审核不通过").click()
+    expect(bureau.page.get_by_role("alert").first).to_contain_text("审核不通过")
+
+    person = journey()
+    person.log_in(applicant.username, factories.PASSWORD)
+    person.page.get_by_role("link", name="查看已提交的专家信息").click()
+    marker = person.page.get_by_test_id("field-comment")
+    expect(marker).to_have_count(1)
+    expect(marker).to_contain_text("审核批注请附验收证书")
+    person.snap("readonly-marker")

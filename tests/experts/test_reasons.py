@@ -240,6 +240,29 @@ def test_the_bureau_rejects_with_codes_and_the_sms_names_their_labels(
     assert "http" not in sms.body and "请附验收证书" not in sms.body
 
 
+def test_after_a_rejection_the_read_only_page_marks_the_commented_field(client, reviewer, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    client.force_login(reviewer)
+    client.post(
+        reverse("experts:bureau_reject", args=[applicant.application.pk]),
+        {"codes": [code("evidence").pk], "field_1": "achievements", "note_1": "请附验收证书"},
+    )
+    client.force_login(applicant)
+
+    page = client.get(reverse("experts:form")).content.decode()  # 查看已提交的专家信息
+
+    assert "专家信息已提交，当前不能修改。" in page
+    assert page.count('data-testid="field-comment"') == 1
+    # In the row of the field it is about: after its label, before the next row's.
+    marker = page.index('data-testid="field-comment"')
+    assert page.index(">主要业绩与成果</dt>") < marker < page.index(">开户银行</dt>")
+    assert "请附验收证书" in page[marker : page.index(">开户银行</dt>")]
+    # The reviewers' pages of the same application show no marker.
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[applicant.application.pk]))
+    assert 'data-testid="field-comment"' not in detail.content.decode()
+
+
 def test_a_long_reason_is_cut_in_the_sms_but_the_labels_stay(
     client, reviewer, unit, django_capture_on_commit_callbacks
 ):
