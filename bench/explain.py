@@ -11,8 +11,7 @@ from django.db.models import Count  # noqa: E402
 
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
-from experts.filters import WAITING_STATUSES  # noqa: E402
-from experts.models import ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
+from experts.models import IN_REVIEW, ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
 from experts.selectors import applications_for, review_queue, with_columns  # noqa: E402
 from experts.views import PEOPLE_COLUMNS, POOL_COLUMNS, QUEUE_COLUMNS  # noqa: E402
 from portal.filters import overdue_rows  # noqa: E402
@@ -58,8 +57,8 @@ def main() -> None:
         with_columns(people, *PEOPLE_COLUMNS).order_by("-updated_at", "-pk")[:25],
     )
     for title, scope, waiting in (
-        ("专家审核: 已超期 per waiting tab", review_queue(reviewer), WAITING_STATUSES),
-        ("用户账号管理: 已超期 per waiting tab, one unit", people, WAITING_STATUSES),
+        ("专家审核: 已超期 per waiting tab", review_queue(reviewer), IN_REVIEW),
+        ("用户账号管理: 已超期 per waiting tab, one unit", people, IN_REVIEW),
         ("单位注册审核: 已超期", Unit.objects.all(), [UnitStatus.PENDING]),
     ):
         explain(

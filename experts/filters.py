@@ -5,7 +5,7 @@ import django_filters
 
 from experts import search
 from experts.choices import TitleLevel
-from experts.models import RETURNED_LABEL, ApplicationStatus
+from experts.models import IN_REVIEW, RETURNED_LABEL, ApplicationStatus
 from experts.selectors import discipline_choices
 from portal.filters import (
     ListFilterSet,
@@ -14,9 +14,6 @@ from portal.filters import (
     sort_filter,
     status_filter,
 )
-
-# The statuses in which an application waits for someone, with a due date (portal.deadlines).
-WAITING_STATUSES = (ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU)
 
 # 资格提示: 有提示 / 无提示 (experts.eligibility), a bookmarkable ?eligibility=flagged|clear.
 ELIGIBILITY_CHOICES = [("flagged", "有提示"), ("clear", "无提示")]
@@ -67,7 +64,7 @@ class QueueFilter(ApplicationFilter):
         (value, RETURNED_LABEL if value == ApplicationStatus.DRAFT else label)
         for value, label in ApplicationStatus.choices
     ]
-    WAITING = WAITING_STATUSES
+    WAITING = tuple(IN_REVIEW)  # the statuses with a due date (portal.deadlines)
     status = status_filter(STATUSES)
     eligibility = eligibility_filter()
     overdue = overdue_filter()
@@ -94,7 +91,7 @@ class PeopleFilter(ListFilterSet):
     """用户账号管理: one unit's people; q looks in 姓名, 用户名 and 职称."""
 
     STATUSES = ApplicationStatus.choices
-    WAITING = WAITING_STATUSES
+    WAITING = tuple(IN_REVIEW)  # the statuses with a due date (portal.deadlines)
     status = status_filter(STATUSES)
     q = contains_filter("user__real_name", "user__username", "title")
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).
