@@ -32,6 +32,7 @@ from accounts.permissions import BUREAU_GROUP
 from audit.log import record
 from audit.models import AuditEvent, Reminder
 from experts.models import ApplicationStatus, ExpertApplication
+from portal.filters import overdue_rows
 from portal.workdays import is_workday
 from sms.outbox import queue_sms
 
@@ -70,13 +71,11 @@ def unit_sms_text(count: int) -> str:
 def overdue_recommendation_counts(day: datetime.date) -> dict[int, int]:
     """{unit id: number of its 待单位推荐 applications due before `day`}, for approved, active
     units only, in one grouped query along the (status, due_on) index."""
+    waiting = ExpertApplication.objects.filter(
+        unit__status=UnitStatus.APPROVED, unit__is_active=True
+    )
     rows = (
-        ExpertApplication.objects.filter(
-            status=ApplicationStatus.PENDING_UNIT,
-            due_on__lt=day,
-            unit__status=UnitStatus.APPROVED,
-            unit__is_active=True,
-        )
+        overdue_rows(waiting, [ApplicationStatus.PENDING_UNIT], day)
         .values("unit_id")
         .annotate(overdue=Count("pk"))
         .order_by("unit_id")
@@ -134,9 +133,9 @@ def link(view: str, pk: int) -> str:
 def digest_content(day: datetime.date) -> dict:
     """The overdue items of the bureau's two queues on `day`, the earliest due first, at most
     DIGEST_LIMIT of each, with how many there are in all."""
-    registrations = Unit.objects.filter(status=UnitStatus.PENDING, due_on__lt=day)
-    decisions = ExpertApplication.objects.filter(
-        status=ApplicationStatus.PENDING_BUREAU, due_on__lt=day
+    registrations = overdue_rows(Unit.objects.all(), [UnitStatus.PENDING], day)
+    decisions = overdue_rows(
+        ExpertApplication.objects.all(), [ApplicationStatus.PENDING_BUREAU], day
     )
     registration_count = registrations.count()
     decision_count = decisions.count()

@@ -345,19 +345,8 @@ def test_the_queues_do_not_grow_with_overdue_rows(client, queue, unit, params):
     assert len(client.get(url, params).context["rows"]) >= 10
 
 
-# The applications' plans (experts_status_due, experts_unit_status_due) are read at scale in
-# bench/explain.py: on a test's handful of rows the planner may take any index on the status (the
-# 资格提示 one too). The units' table has one such index.
-@pytest.mark.postgres
-@pytest.mark.parametrize(("name", "index"), [("unit_queue", "accounts_unit_status_due")])
-def test_the_overdue_counts_are_answered_from_the_due_date_indexes(client, request, name, index):
-    url = request.getfixturevalue(name)
-    (sql,) = overdue_count_queries(page_queries(client, url))
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: priced out
-        cursor.execute("EXPLAIN " + sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert f"using {index} " in plan
+# Which index answers the overdue counts is a planner's choice that only means something at scale:
+# `python -m bench.explain` prints the three plans at 100,000 applicants (docs/performance.md).
 
 
 # --- the detail pages
