@@ -38,10 +38,20 @@ ACTIONS_WITH_REASON = ("send_back", "reject")
 
 
 class Discipline(models.Model):
-    """专业领域: the bureau's fixed classification, loaded by a data migration."""
+    """专业领域: the bureau's fixed classification in two levels, a field (领域, no parent) and
+    its sub-fields (子领域), loaded by data migrations. A filter or a draw on a field takes the
+    experts of the field and of each of its sub-fields."""
 
     code = models.CharField("代码", max_length=10, unique=True)
     name = models.CharField("名称", max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级领域",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
 
     class Meta:
         verbose_name = "专业领域"
