@@ -28,6 +28,13 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     return applications.none()
 
 
+def pool_for(user) -> QuerySet[ExpertApplication]:
+    """专家库: the approved experts `user` may see. The pool's list, its export and the draws
+    (draws.rules) start here. States a later lifecycle adds (frozen, exited) are not 审核通过,
+    so they are never in the pool's draws."""
+    return applications_for(user).filter(status=ApplicationStatus.APPROVED)
+
+
 def review_queue(user) -> QuerySet[ExpertApplication]:
     """专家审核's rows: the user's applications but the unsubmitted drafts, which are the
     applicants' business; those a unit returned (已退回（待修改）) were submitted once."""

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
+from draws.selectors import own_draws
 from experts import counts, services, snapshots
 from experts.choices import TitleLevel
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
@@ -106,6 +107,8 @@ def applicant_home(request):
             "history": history,
             "latest_reason": _latest_reason(history),
             "missing": missing,
+            # Only the draws this expert was chosen for: time, place and state, no project.
+            "draws": own_draws(application),
         },
     )
 

@@ -9,9 +9,11 @@ from django.apps import apps
 from django.contrib.admin.sites import site as admin_site
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import UnitStatus
 from audit.models import AuditEvent
+from draws.models import Draw
 from experts.models import ApplicationStatus
 from tests import factories
 
@@ -103,6 +105,14 @@ TABLE = {
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
+    # 专家抽取: the bureau's alone; units never see a draw (an expert sees their own on home).
+    "draws:list": (None, only(BUREAU)),
+    "draws:new": (None, only(BUREAU)),
+    "draws:detail": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:verify": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
+    "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
+    "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -121,6 +131,9 @@ ADMIN_READ_ONLY_MODELS = {
     "authenticator",
     "auditevent",
     "reminder",
+    "draw",
+    "pick",
+    "event",
 }
 
 
@@ -145,11 +158,19 @@ def build_world():
         "reviewer": factories.make_reviewer(),
         "operator": get_user_model().objects.create_superuser("op", "op@example.com", "x"),
     }
+    draw = Draw.objects.create(
+        project_name="示例项目",
+        review_at=timezone.now(),
+        review_place="市科技局",
+        criteria={},
+        created_by=users["reviewer"],
+    )
     return {
         "unit": unit,
         "pending": pending,
         "application": applicant.application,
         "users": users,
+        "draw": draw,
     }
 
 
@@ -207,10 +228,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 41 named URLs × 8 roles, besides 24 admin pages × 8 roles in test_admin_access, and the
+    # 48 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 328
-    assert len(admin_urls()) == 24
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 384
+    assert len(admin_urls()) == 27
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

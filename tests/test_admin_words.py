@@ -20,7 +20,9 @@ from accounts.models import AccountLock, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
 from audit.models import AuditEvent, Reminder
-from experts.models import ApplicationStatus
+from draws import services as draws
+from draws.rules import Criteria
+from experts.models import ApplicationStatus, Discipline
 from experts.services import approve_application
 from sms.models import SMSMessage
 from tests import factories
@@ -140,6 +142,16 @@ def admin_data(unit, reviewer):
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
     approve_application(applicant.application, reviewer)
     approve_unit(factories.make_unit(UnitStatus.PENDING), reviewer)
+    applicant.application.disciplines.set(Discipline.objects.filter(code="01"))
+    draw = draws.make_draw(
+        reviewer,
+        project_name="评审项目",
+        review_at=timezone.now(),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
+    )
+    draws.answer(reviewer, draw, applicant.application.pk, "confirm")
     message = SMSMessage.objects.create(to="+8613812345678", body="【测试】您好")
     Reminder.objects.create(
         kind=Reminder.Kind.UNIT_SMS,

@@ -1,0 +1,243 @@
+"""The 抽取申请 form: the project, the rules, and one row per 专业领域."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Unit, UnitStatus
+from draws.rules import Criteria
+from draws.services import QuotaAsk
+from experts.choices import TitleLevel
+from experts.models import Discipline
+from experts.selectors import pool_for
+from portal.forms import PortalFormMixin
+
+MAX_PER_QUOTA = 50
+MAX_RESERVES = 20
+QUOTA_ROWS = 4
+
+TITLE_CHOICES = [
+    ("", "不限"),
+    (TitleLevel.SENIOR.value, "正高级"),
+    (TitleLevel.ASSOCIATE.value, "副高级及以上"),
+    (TitleLevel.INTERMEDIATE.value, "中级及以上"),
+]
+
+
+def names_in(text: str) -> list[str]:
+    """The names typed one per line (or separated by 、，,；;), without blanks or repeats."""
+    names = (name.strip() for name in re.split(r"[\n\r、，,；;]+", text or ""))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def discipline_choices() -> list:
+    """专业领域 grouped by field: the field itself (with all its sub-fields) first."""
+    fields, children = [], {}
+    for discipline in Discipline.objects.order_by("code"):
+        if discipline.parent_id is None:
+            fields.append(discipline)
+        else:
+            children.setdefault(discipline.parent_id, []).append(discipline)
+    choices = [("", "请选择专业领域")]
+    for field in fields:
+        subs = children.get(field.pk, [])
+        if not subs:
+            choices.append((field.pk, field.name))
+            continue
+        group = [(field.pk, f"{field.name}（含全部子领域）")]
+        group += [(sub.pk, sub.name) for sub in subs]
+        choices.append((field.name, group))
+    return choices
+
+
+class DrawForm(PortalFormMixin, forms.Form):
+    project_name = forms.CharField(label="项目名称", max_length=100)
+    review_at = forms.DateTimeField(
+        label="评审时间",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": "请输入有效的评审时间，例如 2027-01-15 09:30。"},
+    )
+    review_place = forms.CharField(label="评审地点", max_length=200)
+    avoid_units = forms.CharField(
+        label="回避单位",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="申报本项目的单位，每行一个，须与已注册单位的名称完全一致。这些单位的专家不会被抽取。",
+    )
+    avoid_experts = forms.CharField(
+        label="回避专家",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="需要回避的专家姓名，每行一个。同名的专家均回避。",
+    )
+    min_title_level = forms.ChoiceField(
+        label="职称级别要求",
+        choices=TITLE_CHOICES,
+        required=False,
+        error_messages={"invalid_choice": "请选择列表中的职称级别要求。"},
+    )
+    cooldown_days = forms.IntegerField(
+        label="冷却期（天）",
+        min_value=0,
+        max_value=3650,
+        initial=0,
+        help_text="近若干天内被抽中过的专家不再抽取；0 表示不限。",
+        error_messages={"min_value": "冷却期不能为负数。", "invalid": "冷却期请填写整数天数。"},
+    )
+    yearly_cap = forms.IntegerField(
+        label="每人每年最多抽中次数",
+        min_value=0,
+        max_value=100,
+        initial=0,
+        help_text="本年度已被抽中达到该次数的专家不再抽取；0 表示不限。",
+        error_messages={"min_value": "次数不能为负数。", "invalid": "次数请填写整数。"},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_review_at(self):
+        review_at = self.cleaned_data["review_at"]
+        if review_at < timezone.now():
+            raise ValidationError("评审时间不能早于现在。")
+        return review_at
+
+    def clean_avoid_units(self):
+        names = names_in(self.cleaned_data["avoid_units"])
+        found = dict(
+            Unit.objects.filter(name__in=names, status=UnitStatus.APPROVED).values_list(
+                "name", "pk"
+            )
+        )
+        missing = [name for name in names if name not in found]
+        if missing:
+            listed = "、".join(f"“{name}”" for name in missing)
+            raise ValidationError(f"回避单位{listed}不存在，请填写已注册单位的完整名称。")
+        self.avoid_unit_ids = sorted(found.values())
+        return names
+
+    def clean_avoid_experts(self):
+        names = names_in(self.cleaned_data["avoid_experts"])
+        rows = pool_for(self.user).filter(user__real_name__in=names)
+        matched: dict[str, list[int]] = {}
+        for pk, name in rows.values_list("pk", "user__real_name"):
+            matched.setdefault(name, []).append(pk)
+        missing = [name for name in names if name not in matched]
+        if missing:
+            listed = "、".join(f"“{name}”" for name in missing)
+            raise ValidationError(f"回避专家{listed}不在专家库中，请核对姓名。")
+        self.avoid_matches = {name: len(matched[name]) for name in names}
+        self.avoid_expert_ids = sorted(pk for pks in matched.values() for pk in pks)
+        return names
+
+    def criteria(self) -> Criteria:
+        data = self.cleaned_data
+        return Criteria(
+            avoid_unit_ids=tuple(self.avoid_unit_ids),
+            avoid_unit_names=tuple(data["avoid_units"]),
+            avoid_expert_ids=tuple(self.avoid_expert_ids),
+            avoid_expert_names=tuple(data["avoid_experts"]),
+            cooldown_days=data["cooldown_days"],
+            yearly_cap=data["yearly_cap"],
+            min_title_level=data["min_title_level"],
+        )
+
+
+class QuotaForm(forms.Form):
+    discipline = forms.TypedChoiceField(
+        label="专业领域",
+        coerce=int,
+        required=False,
+        error_messages={"invalid_choice": "请选择列表中的专业领域。"},
+    )
+    count = forms.IntegerField(
+        label="抽取人数",
+        min_value=0,
+        max_value=MAX_PER_QUOTA,
+        required=False,
+        error_messages={
+            "min_value": "人数不能为负数。",
+            "max_value": f"每个专业领域最多抽取{MAX_PER_QUOTA}人。",
+            "invalid": "人数请填写整数。",
+        },
+    )
+    reserves = forms.IntegerField(
+        label="备选人数",
+        min_value=0,
+        max_value=MAX_RESERVES,
+        required=False,
+        error_messages={
+            "min_value": "人数不能为负数。",
+            "max_value": f"备选最多{MAX_RESERVES}人。",
+            "invalid": "人数请填写整数。",
+        },
+    )
+
+    def __init__(self, *args, disciplines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["discipline"].choices = disciplines
+
+    def clean(self):
+        data = super().clean()
+        discipline, count = data.get("discipline"), data.get("count")
+        if discipline and not count and "count" not in self.errors:
+            self.add_error("count", "请填写抽取人数（至少1人）。")
+        if count and not discipline and "discipline" not in self.errors:
+            self.add_error("discipline", "请选择专业领域。")
+        return data
+
+
+class BaseQuotaFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        chosen = [form.cleaned_data.get("discipline") for form in self.forms]
+        chosen = [pk for pk in chosen if pk]
+        if not chosen:
+            raise ValidationError("请至少填写一个专业领域及其抽取人数。")
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError("同一专业领域填写了多行，请合并为一行。")
+
+    def asks(self) -> list[QuotaAsk]:
+        rows = [form.cleaned_data for form in self.forms if form.cleaned_data.get("discipline")]
+        disciplines = Discipline.objects.in_bulk([row["discipline"] for row in rows])
+        return [
+            QuotaAsk(disciplines[row["discipline"]], row["count"], row["reserves"] or 0)
+            for row in rows
+        ]
+
+
+QuotaFormSet = forms.formset_factory(
+    QuotaForm,
+    formset=BaseQuotaFormSet,
+    extra=QUOTA_ROWS,
+    max_num=QUOTA_ROWS,
+    absolute_max=QUOTA_ROWS,
+)
+
+
+def quota_formset(data=None) -> BaseQuotaFormSet:
+    return QuotaFormSet(data, prefix="quota", form_kwargs={"disciplines": discipline_choices()})
+
+
+class AnswerForm(forms.Form):
+    """确认参加 / 不参加 for one drawn expert."""
+
+    application = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[("confirm", "确认参加"), ("decline", "不参加")])
+    reason = forms.CharField(label="不参加理由", max_length=200, required=False)
+
+
+class VerifyForm(forms.Form):
+    """复核 with a seed other than the stored one, to see that it gives other names."""
+
+    seed = forms.RegexField(
+        label="随机种子",
+        regex=r"^[0-9a-f]{64}$",
+        required=False,
+        error_messages={"invalid": "随机种子应为64位十六进制数字（0-9、a-f）。"},
+    )

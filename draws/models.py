@@ -1,0 +1,179 @@
+"""专家抽取: a bureau reviewer's draw of a review panel from the pool, and its record.
+
+The record is append-only, as the audit trail is: a draw (its criteria), its quotas, each
+selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
+(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed or
+deleted, which PostgreSQL itself enforces (triggers). What a panel looks like now is read from
+the rows: draws.services.panel.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+from experts.models import Discipline, ExpertApplication
+
+
+def append_only(prefix: str) -> list:
+    """Triggers that refuse every UPDATE and DELETE of a table's rows, whoever sends them."""
+    return [
+        pgtrigger.Protect(name=f"{prefix}_no_update", operation=pgtrigger.Update),
+        pgtrigger.Protect(name=f"{prefix}_no_delete", operation=pgtrigger.Delete),
+    ]
+
+
+class Draw(models.Model):
+    """抽取申请 as drawn: the project, the review, and the rules every selection of it obeys.
+
+    `criteria` holds the avoidance rules as they were resolved when the draw was made: the
+    ids and names of the 回避单位 and 回避专家, the cool-down, the yearly cap and the lowest
+    职称级别 (draws.rules.Criteria), so that a 补抽 months later applies the same rules."""
+
+    project_name = models.CharField("项目名称", max_length=100)
+    review_at = models.DateTimeField("评审时间")
+    review_place = models.CharField("评审地点", max_length=200)
+    criteria = models.JSONField("抽取条件", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="抽取人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("抽取时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "抽取记录"
+        verbose_name_plural = "抽取记录"
+        ordering = ["-created_at", "-pk"]
+        triggers = append_only("draw")
+
+    def __str__(self) -> str:
+        return f"{self.project_name}（{self.created_at:%Y-%m-%d}）" if self.created_at else ""
+
+
+class Quota(models.Model):
+    """How many experts of one 专业领域 (a field takes its sub-fields too), and how many 备选."""
+
+    draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
+    number = models.PositiveSmallIntegerField("序号")
+    discipline = models.ForeignKey(
+        Discipline, verbose_name="专业领域", on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.PositiveSmallIntegerField("抽取人数")
+    reserves = models.PositiveSmallIntegerField("备选人数")
+
+    class Meta:
+        verbose_name = "抽取名额"
+        verbose_name_plural = "抽取名额"
+        ordering = ["draw", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "number"], name="draws_quota_number"),
+        ]
+        triggers = append_only("draw_quota")
+
+    def __str__(self) -> str:
+        return f"{self.discipline}：{self.count}人，备选{self.reserves}人"
+
+
+class Round(models.Model):
+    """One selection for a quota: the first draw (number 1) or a fresh 补抽 (2, 3 …).
+
+    `eligible_ids` is every expert the rules allowed at that moment, in ascending id order, and
+    `eligible_hash` its SHA-256 (draws.fairness.eligible_hash); `picked_ids` the experts the
+    seed chose from it, in order: the first `wanted` are drawn, the rest are 备选 in turn.
+    Anyone with these three values re-derives `picked_ids` (draws.fairness.select)."""
+
+    quota = models.ForeignKey(Quota, verbose_name="抽取名额", on_delete=models.PROTECT)
+    number = models.PositiveSmallIntegerField("轮次")
+    seed = models.CharField("随机种子", max_length=64)
+    eligible_ids = models.JSONField("符合条件的专家编号")
+    eligible_hash = models.CharField("符合条件名单摘要（SHA-256）", max_length=64)
+    eligible_count = models.PositiveIntegerField("符合条件人数")
+    wanted = models.PositiveSmallIntegerField("抽取人数")
+    picked_ids = models.JSONField("抽中的专家编号")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="抽取人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("抽取时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "抽取轮次"
+        verbose_name_plural = "抽取轮次"
+        ordering = ["quota", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["quota", "number"], name="draws_round_number"),
+        ]
+        triggers = append_only("draw_round")
+
+    def __str__(self) -> str:
+        return f"{self.quota.discipline} 第{self.number}轮"
+
+
+class Pick(models.Model):
+    """One expert a round chose, as 抽中 (MEMBER) or 备选 (RESERVE). A reserve called up by
+    递补 gets a second row, as a member. The cool-down and the yearly cap count member rows."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "抽中"
+        RESERVE = "reserve", "备选"
+
+    draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
+    round = models.ForeignKey(Round, verbose_name="抽取轮次", on_delete=models.PROTECT)
+    application = models.ForeignKey(
+        ExpertApplication,
+        verbose_name="专家",
+        on_delete=models.PROTECT,
+        related_name="draw_picks",
+    )
+    role = models.CharField("身份", max_length=10, choices=Role.choices)
+    position = models.PositiveSmallIntegerField("顺序")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "抽中专家"
+        verbose_name_plural = "抽中专家"
+        ordering = ["draw", "round", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draw", "application", "role"], name="draws_pick_once_per_role"
+            ),
+        ]
+        indexes = [
+            # The cool-down and the yearly cap: members since a day, per expert.
+            models.Index(fields=["role", "created_at", "application"], name="draws_pick_recent"),
+            # An expert's own draws, on their home page.
+            models.Index(fields=["application", "role"], name="draws_pick_expert"),
+        ]
+        triggers = append_only("draw_pick")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.position}"
+
+
+class Event(models.Model):
+    """A later step on one drawn expert: 确认参加, 不参加 (with the reason), 短信通知."""
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", "确认参加"
+        DECLINE = "decline", "不参加"
+        NOTIFY = "notify", "短信通知"
+
+    draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
+    application = models.ForeignKey(
+        ExpertApplication, verbose_name="专家", on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    reason = models.CharField("理由", max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "抽取记录事件"
+        verbose_name_plural = "抽取记录事件"
+        ordering = ["draw", "created_at", "pk"]
+        triggers = append_only("draw_event")
+
+    def __str__(self) -> str:
+        return self.get_action_display()

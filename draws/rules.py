@@ -1,0 +1,115 @@
+"""Who may be drawn: the pool (experts.selectors.pool_for) narrowed by a draw's rules.
+
+The avoidance rules (回避) a draw states:
+- 回避单位: the units applying for the project; none of their experts is drawn. This is also
+  the 回避关系 "the same unit as a listed applicant unit", which the rule checks through the
+  expert's unit. A further relation such as 近三年合作 would be one more exclusion here: a
+  table of collaborations (expert, unit or expert, year) kept by the bureau, and
+  `exclude(pk__in=<its experts related to the listed units since three years ago>)`.
+- 回避专家: named experts, left out.
+- a cool-down: no expert drawn (抽中, or called up as 递补) in the last `cooldown_days` days;
+- a yearly cap: no expert drawn `yearly_cap` times or more this calendar year;
+- a lowest 职称级别.
+Only approved experts are ever drawn (pool_for): the states a later lifecycle adds (frozen,
+exited, blacklisted) are not 审核通过, so they are left out with no change here.
+"""
+
+import dataclasses
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from draws.models import Pick
+from experts.choices import TitleLevel
+from experts.models import ExpertApplication
+from experts.selectors import pool_for
+
+# 职称级别 from the highest: "at least 副高级" is 正高级 and 副高级.
+LEVELS = [
+    TitleLevel.SENIOR.value,
+    TitleLevel.ASSOCIATE.value,
+    TitleLevel.INTERMEDIATE.value,
+    TitleLevel.OTHER.value,
+]
+
+
+def levels_at_least(level: str) -> list[str]:
+    return LEVELS[: LEVELS.index(level) + 1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Criteria:
+    """A draw's rules as resolved when it was made (ids, and the names as they were typed)."""
+
+    avoid_unit_ids: tuple[int, ...] = ()
+    avoid_unit_names: tuple[str, ...] = ()
+    avoid_expert_ids: tuple[int, ...] = ()
+    avoid_expert_names: tuple[str, ...] = ()
+    cooldown_days: int = 0  # 0: no cool-down
+    yearly_cap: int = 0  # 0: no cap
+    min_title_level: str = ""  # "": any
+
+    def as_json(self) -> dict:
+        return {
+            field.name: list(value) if isinstance(value, tuple) else value
+            for field, value in ((f, getattr(self, f.name)) for f in dataclasses.fields(self))
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Criteria":
+        values = {}
+        for field in dataclasses.fields(cls):
+            value = data.get(field.name, field.default)
+            values[field.name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values)
+
+    def title_label(self) -> str:
+        return TitleLevel(self.min_title_level).label + "及以上" if self.min_title_level else "不限"
+
+
+def in_discipline(queryset: QuerySet, discipline_id: int) -> QuerySet:
+    """The experts of `queryset` with the 专业领域 `discipline_id` or one of its sub-fields."""
+    chosen = ExpertApplication.disciplines.through.objects.filter(
+        Q(discipline_id=discipline_id) | Q(discipline__parent_id=discipline_id)
+    )
+    return queryset.filter(pk__in=chosen.values("expertapplication_id"))
+
+
+def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None) -> QuerySet:
+    """The experts `user` may draw for `discipline_id` under `criteria`, but `taken` (those
+    this draw has chosen already)."""
+    now = now or timezone.now()
+    experts = in_discipline(pool_for(user), discipline_id)
+    if criteria.min_title_level:
+        experts = experts.filter(title_level__in=levels_at_least(criteria.min_title_level))
+    if criteria.avoid_unit_ids:
+        experts = experts.exclude(unit_id__in=criteria.avoid_unit_ids)
+    if criteria.avoid_expert_ids:
+        experts = experts.exclude(pk__in=criteria.avoid_expert_ids)
+    members = Pick.objects.filter(role=Pick.Role.MEMBER)
+    if criteria.cooldown_days:
+        since = now - datetime.timedelta(days=criteria.cooldown_days)
+        recent = members.filter(created_at__gte=since).values("application")
+        experts = experts.exclude(pk__in=recent)
+    if criteria.yearly_cap:
+        year_start = timezone.localtime(now).replace(
+            month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        capped = (
+            members.filter(created_at__gte=year_start)
+            .values("application")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=criteria.yearly_cap)
+            .values("application")
+        )
+        experts = experts.exclude(pk__in=capped)
+    if taken:
+        experts = experts.exclude(pk__in=list(taken))
+    return experts
+
+
+def eligible_ids(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None) -> list[int]:
+    """eligible()'s ids, ascending: the set a round draws from and stores."""
+    experts = eligible(user, criteria, discipline_id, taken=taken, now=now)
+    return list(experts.order_by("pk").values_list("pk", flat=True))

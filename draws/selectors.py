@@ -1,0 +1,168 @@
+"""Reading a draw's record: the panel as it stands, the 复核, and an expert's own draws."""
+
+import dataclasses
+
+from django.db.models import QuerySet
+
+from accounts.permissions import is_bureau_reviewer
+from draws import fairness
+from draws.models import Draw, Event, Pick, Quota, Round
+
+
+def draws_for(user) -> QuerySet[Draw]:
+    """The draws `user` may see: a bureau reviewer's all of them; nobody else's any (units
+    never see draws; an expert sees their own through own_draws, not the records)."""
+    if is_bureau_reviewer(user):
+        return Draw.objects.select_related("created_by")
+    return Draw.objects.none()
+
+
+@dataclasses.dataclass
+class Member:
+    pick: Pick
+    answer: Event | None = None
+    notified: bool = False
+
+    @property
+    def declined(self) -> bool:
+        return self.answer is not None and self.answer.action == Event.Action.DECLINE
+
+    @property
+    def status(self) -> str:
+        return self.answer.get_action_display() if self.answer else "待确认"
+
+
+@dataclasses.dataclass
+class Reserve:
+    pick: Pick
+    called: bool
+
+
+@dataclasses.dataclass
+class QuotaPanel:
+    quota: Quota
+    rounds: list[Round]
+    members: list[Member]
+    reserves: list[Reserve]
+
+    @property
+    def open_places(self) -> int:
+        return self.quota.count - sum(not member.declined for member in self.members)
+
+    @property
+    def reserves_left(self) -> int:
+        return sum(not reserve.called for reserve in self.reserves)
+
+
+def panel(draw: Draw) -> list[QuotaPanel]:
+    """Each quota of `draw` with its rounds, members (with their last answer and whether they
+    were told by SMS) and 备选: four queries, whatever the panel's size."""
+    quotas = list(Quota.objects.filter(draw=draw).select_related("discipline"))
+    rounds = Round.objects.filter(quota__draw=draw).defer("eligible_ids").order_by("number")
+    picks = (
+        Pick.objects.filter(draw=draw)
+        .select_related("application__user", "application__unit")
+        .order_by("created_at", "pk")
+    )
+    events = Event.objects.filter(draw=draw).order_by("created_at", "pk")
+    answers, notified = {}, set()
+    for event in events:
+        if event.action == Event.Action.NOTIFY:
+            notified.add(event.application_id)
+        else:
+            answers[event.application_id] = event
+    by_quota = {quota.pk: QuotaPanel(quota, [], [], []) for quota in quotas}
+    for drawn in rounds:
+        by_quota[drawn.quota_id].rounds.append(drawn)
+    round_quota = {drawn.pk: drawn.quota_id for drawn in rounds}
+    picks = list(picks)
+    called = {pick.application_id for pick in picks if pick.role == Pick.Role.MEMBER}
+    for pick in picks:
+        quota_panel = by_quota[round_quota[pick.round_id]]
+        if pick.role == Pick.Role.MEMBER:
+            member = Member(pick, answers.get(pick.application_id), pick.application_id in notified)
+            quota_panel.members.append(member)
+        else:
+            quota_panel.reserves.append(Reserve(pick, pick.application_id in called))
+    for quota_panel in by_quota.values():
+        quota_panel.members.sort(key=lambda member: member.pick.position)
+    return list(by_quota.values())
+
+
+@dataclasses.dataclass
+class Check:
+    """The 复核 of one round: its stored values against a re-run from them (or from a seed
+    given instead of the stored one)."""
+
+    round: Round
+    seed: str
+    recomputed: list[int]
+    hash_ok: bool
+    picks_ok: bool
+
+    @property
+    def seed_is_stored(self) -> bool:
+        return self.seed == self.round.seed
+
+    @property
+    def match(self) -> bool:
+        return self.recomputed == self.round.picked_ids
+
+    @property
+    def ok(self) -> bool:
+        return self.match and self.hash_ok and self.picks_ok
+
+
+def verify(draw: Draw, seeds: dict[int, str] | None = None) -> list[Check]:
+    """Re-derive every round of `draw`: the eligible list must still hash to its stored
+    digest and count, the seed must choose the stored names in the stored order, and the
+    pick rows must be those names. `seeds` ({round pk: seed}) re-runs a round with another
+    seed, to show that a changed seed gives other names."""
+    seeds = seeds or {}
+    rounds = Round.objects.filter(quota__draw=draw).select_related("quota__discipline")
+    picks: dict[int, list[tuple[str, int, int]]] = {}
+    for round_id, role, position, pk in Pick.objects.filter(draw=draw).values_list(
+        "round_id", "role", "position", "application_id"
+    ):
+        picks.setdefault(round_id, []).append((role, position, pk))
+    checks = []
+    for drawn in rounds.order_by("quota__number", "number"):
+        seed = seeds.get(drawn.pk) or drawn.seed
+        ids = drawn.eligible_ids
+        recomputed = fairness.select(seed, ids, len(drawn.picked_ids))
+        # The round's own rows: its members then its 备选, each in order (a 备选 called up
+        # later has a second, member row in this round, after the round's own members).
+        rows = sorted(picks.get(drawn.pk, []))
+        members = [pk for role, _, pk in rows if role == Pick.Role.MEMBER][: drawn.wanted]
+        reserves = [pk for role, _, pk in rows if role == Pick.Role.RESERVE]
+        checks.append(
+            Check(
+                round=drawn,
+                seed=seed,
+                recomputed=recomputed,
+                hash_ok=fairness.eligible_hash(ids) == drawn.eligible_hash
+                and len(ids) == drawn.eligible_count,
+                picks_ok=members + reserves == drawn.picked_ids,
+            )
+        )
+    return checks
+
+
+def own_draws(application) -> list[tuple[Pick, str]]:
+    """The draws `application`'s expert was chosen for (抽中 or called up), newest first,
+    each with its state (待确认, 确认参加, 不参加): what the expert's home page lists."""
+    if application is None or application.pk is None:
+        return []
+    picks = list(
+        Pick.objects.filter(application=application, role=Pick.Role.MEMBER)
+        .select_related("draw")
+        .order_by("-created_at")
+    )
+    answers = {}
+    for event in Event.objects.filter(
+        application=application,
+        draw__in=[pick.draw_id for pick in picks],
+        action__in=[Event.Action.CONFIRM, Event.Action.DECLINE],
+    ).order_by("created_at", "pk"):
+        answers[event.draw_id] = event.get_action_display()
+    return [(pick, answers.get(pick.draw_id, "待确认")) for pick in picks]

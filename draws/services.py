@@ -1,0 +1,241 @@
+"""Making a draw, and every later step on it: each appends rows, none changes one."""
+
+import dataclasses
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from draws import fairness
+from draws.models import Draw, Event, Pick, Quota, Round
+from draws.rules import Criteria, eligible_ids
+from experts.models import ApplicationStatus
+from sms.outbox import queue_sms, shorten
+
+
+class DrawError(Exception):
+    """A step the record does not allow now; the message is for the reviewer."""
+
+
+@dataclasses.dataclass
+class NotEnough(DrawError):
+    """A quota asks for more experts than the rules leave (number: the quota's, from 1)."""
+
+    number: int
+    discipline: str
+    eligible: int
+    wanted: int
+
+    def __str__(self) -> str:
+        return (
+            f"第{self.number}行“{self.discipline}”符合条件的专家只有{self.eligible}人，"
+            f"少于要抽取的{self.wanted}人（含备选）。请减少人数或放宽条件。"
+        )
+
+
+@dataclasses.dataclass
+class QuotaAsk:
+    discipline: object  # experts.models.Discipline
+    count: int
+    reserves: int
+
+
+def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
+    """How many experts each quota could draw from, each counted on its own (the confirmation
+    page's figures; a draw also leaves out those an earlier quota chose)."""
+    return [len(eligible_ids(user, criteria, ask.discipline.pk)) for ask in asks]
+
+
+@transaction.atomic
+def make_draw(user, *, project_name, review_at, review_place, criteria, asks) -> Draw:
+    """Draw every quota in turn: an expert chosen for one is not drawn for the next. Raises
+    NotEnough (and saves nothing) when a quota's eligible experts are fewer than it asks."""
+    draw = Draw.objects.create(
+        project_name=project_name,
+        review_at=review_at,
+        review_place=review_place,
+        criteria=criteria.as_json(),
+        created_by=user,
+    )
+    taken: set[int] = set()
+    for number, ask in enumerate(asks, 1):
+        quota = Quota.objects.create(
+            draw=draw,
+            number=number,
+            discipline=ask.discipline,
+            count=ask.count,
+            reserves=ask.reserves,
+        )
+        _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
+    return draw
+
+
+def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1) -> Round:
+    """One round: `wanted` members (numbered from `first`) and `reserves` 备选."""
+    ids = eligible_ids(user, criteria, quota.discipline_id, taken=taken)
+    if len(ids) < wanted + reserves:
+        raise NotEnough(quota.number, quota.discipline.name, len(ids), wanted + reserves)
+    seed = fairness.new_seed()
+    picked = fairness.select(seed, ids, wanted + reserves)
+    drawn = Round.objects.create(
+        quota=quota,
+        number=number,
+        seed=seed,
+        eligible_ids=ids,
+        eligible_hash=fairness.eligible_hash(ids),
+        eligible_count=len(ids),
+        wanted=wanted,
+        picked_ids=picked,
+        created_by=user,
+    )
+    Pick.objects.bulk_create(
+        Pick(
+            draw_id=quota.draw_id,
+            round=drawn,
+            application_id=pk,
+            role=Pick.Role.MEMBER if position <= wanted else Pick.Role.RESERVE,
+            position=first - 1 + position if position <= wanted else position - wanted,
+        )
+        for position, pk in enumerate(picked, 1)
+    )
+    taken.update(picked)
+    return drawn
+
+
+def _locked(draw: Draw) -> Draw:
+    """The draw, its row locked until the transaction ends: one step at a time on a panel (a
+    lock, not an update: the row stays as it was)."""
+    return Draw.objects.select_for_update().get(pk=draw.pk)
+
+
+def _member(draw: Draw, application_id: int) -> Pick:
+    try:
+        return Pick.objects.get(draw=draw, application_id=application_id, role=Pick.Role.MEMBER)
+    except Pick.DoesNotExist:
+        raise DrawError("该专家不是本次抽中的专家。") from None
+
+
+def _last_answer(draw: Draw, application_id: int) -> Event | None:
+    return (
+        Event.objects.filter(
+            draw=draw,
+            application_id=application_id,
+            action__in=[Event.Action.CONFIRM, Event.Action.DECLINE],
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def answer(user, draw: Draw, application_id: int, action: str, reason: str = "") -> Event:
+    """确认参加 or 不参加 (with a reason) for a drawn expert. 不参加 is final (the place is
+    filled by 补抽); 确认参加 may still turn into 不参加."""
+    draw = _locked(draw)
+    _member(draw, application_id)
+    last = _last_answer(draw, application_id)
+    if last is not None and last.action == Event.Action.DECLINE:
+        raise DrawError("该专家已记录为不参加，不能再更改。")
+    if last is not None and last.action == action:
+        raise DrawError(f"该专家已记录为{last.get_action_display()}。")
+    if action == Event.Action.DECLINE and not reason.strip():
+        raise DrawError("请填写不参加的理由。")
+    return Event.objects.create(
+        draw=draw, application_id=application_id, action=action, reason=reason.strip(), actor=user
+    )
+
+
+def open_places(draw: Draw, quota: Quota) -> int:
+    """How many of the quota's places a 补抽 may fill: those of members who declined."""
+    members = Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.MEMBER)
+    declined = Event.objects.filter(
+        draw=draw,
+        action=Event.Action.DECLINE,
+        application_id__in=members.values("application_id"),
+    ).values("application_id")
+    return quota.count - members.exclude(application_id__in=declined).count()
+
+
+def _next_member_position(draw: Draw, quota: Quota) -> int:
+    last = Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.MEMBER).aggregate(
+        n=Max("position")
+    )["n"]
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
+    """递补: the quota's first 备选 not yet called up and still in the pool becomes a member."""
+    draw = _locked(draw)
+    if open_places(draw, quota) <= 0:
+        raise DrawError("该专业领域没有空缺名额，无需补抽。")
+    called = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).values("application_id")
+    reserve = (
+        Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.RESERVE)
+        .exclude(application_id__in=called)
+        .filter(application__status=ApplicationStatus.APPROVED)
+        .order_by("round__number", "position")
+        .first()
+    )
+    if reserve is None:
+        raise DrawError("该专业领域的备选专家已用完，请重新抽取。")
+    return Pick.objects.create(
+        draw=draw,
+        round=reserve.round,
+        application_id=reserve.application_id,
+        role=Pick.Role.MEMBER,
+        position=_next_member_position(draw, quota),
+    )
+
+
+@transaction.atomic
+def redraw(user, draw: Draw, quota: Quota) -> Round:
+    """补抽 by a fresh draw under the same rules: one expert for each open place, from the
+    experts eligible now, never one this draw has chosen before (drawn or 备选)."""
+    draw = _locked(draw)
+    places = open_places(draw, quota)
+    if places <= 0:
+        raise DrawError("该专业领域没有空缺名额，无需补抽。")
+    taken = set(Pick.objects.filter(draw=draw).values_list("application_id", flat=True))
+    number = (Round.objects.filter(quota=quota).aggregate(n=Max("number"))["n"] or 0) + 1
+    criteria = Criteria.from_json(draw.criteria)
+    first = _next_member_position(draw, quota)
+    return _draw_round(user, quota, number, places, 0, criteria, taken, first=first)
+
+
+def review_text(draw: Draw) -> str:
+    when = timezone.localtime(draw.review_at)
+    return f"{when:%Y年%m月%d日 %H:%M}，{shorten(draw.review_place, 40)}"
+
+
+@transaction.atomic
+def notify(user, draw: Draw) -> int:
+    """短信通知 each drawn expert not yet told and not declined: the time and place of the
+    review only (no project name: a project's details stay with the bureau)."""
+    draw = _locked(draw)
+    members = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).select_related(
+        "application__user"
+    )
+    done = set(
+        Event.objects.filter(
+            draw=draw, action__in=[Event.Action.NOTIFY, Event.Action.DECLINE]
+        ).values_list("application_id", flat=True)
+    )
+    sent = 0
+    for pick in members:
+        application = pick.application
+        if application.pk in done:
+            continue
+        name = application.user.real_name
+        queue_sms(
+            application.mobile,
+            f"【{settings.PORTAL_NAME}】{name}您好，您被抽取为评审专家。评审时间地点："
+            f"{review_text(draw)}。请保持电话畅通，工作人员将与您联系确认。",
+            about=application,
+        )
+        Event.objects.create(
+            draw=draw, application=application, action=Event.Action.NOTIFY, actor=user
+        )
+        sent += 1
+    return sent

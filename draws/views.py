@@ -1,0 +1,170 @@
+"""专家抽取, for bureau reviewers only: the list of draws, a new draw (form, then a confirmation
+page with the eligible counts), a draw's record with its panel, and the 复核."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import is_bureau_reviewer
+from draws import services
+from draws.forms import AnswerForm, DrawForm, VerifyForm, quota_formset
+from draws.models import Quota, Round
+from draws.rules import Criteria
+from draws.selectors import draws_for, panel, verify
+from experts.models import ExpertApplication
+from portal.views import PAGE_SIZE, role_required
+
+CONFIRMED = "confirmed"  # the confirmation page's button: draw now
+
+
+@role_required(is_bureau_reviewer)
+def draw_list(request):
+    draws = draws_for(request.user).order_by("-created_at", "-pk")
+    page = Paginator(draws, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "draws/draw_list.html", {"page": page, "rows": page.object_list})
+
+
+@role_required(is_bureau_reviewer)
+def draw_new(request):
+    """GET: the form. POST: the confirmation page (what will be drawn, and from how many), or,
+    from that page's 确认抽取, the draw itself. A refused draw saves nothing and keeps what
+    was typed."""
+    data = request.POST if request.method == "POST" else None
+    form = DrawForm(data, user=request.user)
+    quotas = quota_formset(data)
+    context = {"form": form, "quotas": quotas}
+    editing = data is not None and "edit" in data  # 返回修改: the form again, as it was filled
+    if data is None or editing or not (form.is_valid() and quotas.is_valid()):
+        status = 400 if data is not None and not editing else 200
+        return render(request, "draws/draw_new.html", context, status=status)
+    criteria, asks = form.criteria(), quotas.asks()
+    counts = services.count_eligible(request.user, criteria, asks)
+    short = [
+        services.NotEnough(n, ask.discipline.name, have, ask.count + ask.reserves)
+        for n, (ask, have) in enumerate(zip(asks, counts, strict=True), 1)
+        if have < ask.count + ask.reserves
+    ]
+    if not short and CONFIRMED in request.POST:
+        try:
+            draw = services.make_draw(
+                request.user,
+                project_name=form.cleaned_data["project_name"],
+                review_at=form.cleaned_data["review_at"],
+                review_place=form.cleaned_data["review_place"],
+                criteria=criteria,
+                asks=asks,
+            )
+        except services.NotEnough as error:
+            short = [error]
+        else:
+            messages.success(request, f"已完成抽取（抽取记录编号 {draw.pk}）。")
+            return redirect("draws:detail", draw.pk)
+    for error in short:
+        form.add_error(None, str(error))
+    context.update(asks=list(zip(asks, counts, strict=True)), criteria=criteria)
+    template = "draws/draw_new.html" if short else "draws/draw_confirm.html"
+    return render(request, template, context, status=400 if short else 200)
+
+
+def _draw(request, pk):
+    return get_object_or_404(draws_for(request.user), pk=pk)
+
+
+@role_required(is_bureau_reviewer)
+def draw_detail(request, pk):
+    draw = _draw(request, pk)
+    return render(
+        request,
+        "draws/draw_detail.html",
+        {
+            "draw": draw,
+            "criteria": Criteria.from_json(draw.criteria),
+            "quotas": panel(draw),
+            "events": draw.event_set.select_related("application__user", "actor"),
+        },
+    )
+
+
+def _step(request, draw, step, done: str):
+    try:
+        result = step()
+    except services.DrawError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done.format(result=result))
+    return redirect("draws:detail", draw.pk)
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def draw_answer(request, pk):
+    draw = _draw(request, pk)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请求无效，请刷新页面后重试。")
+        return redirect("draws:detail", draw.pk)
+    data = form.cleaned_data
+    return _step(
+        request,
+        draw,
+        lambda: services.answer(
+            request.user, draw, data["application"], data["action"], data["reason"]
+        ),
+        "已记录：{result}。",
+    )
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def draw_fill(request, pk, quota):
+    """补抽 for one quota: 递补 the next 备选 (how=reserve), or a fresh draw (how=fresh)."""
+    draw = _draw(request, pk)
+    quota = get_object_or_404(Quota, draw=draw, number=quota)
+    if request.POST.get("how") == "fresh":
+        return _step(
+            request,
+            draw,
+            lambda: services.redraw(request.user, draw, quota),
+            "已按原条件重新抽取（第{result.number}轮）。",
+        )
+    return _step(
+        request,
+        draw,
+        lambda: services.call_reserve(request.user, draw, quota),
+        "已递补备选专家{result.application.user.real_name}。",
+    )
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def draw_notify(request, pk):
+    draw = _draw(request, pk)
+    return _step(
+        request,
+        draw,
+        lambda: services.notify(request.user, draw),
+        "已将评审时间和地点短信通知{result}位专家，短信将在几秒内发出。",
+    )
+
+
+@role_required(is_bureau_reviewer)
+def draw_verify(request, pk):
+    """复核: re-run every round from its record. ?round=<pk>&seed=<hex> re-runs one round with
+    another seed instead, which shows the mismatch a changed seed makes."""
+    draw = _draw(request, pk)
+    form = VerifyForm(request.GET or None)
+    seeds = {}
+    if form.is_valid() and form.cleaned_data["seed"]:
+        chosen = Round.objects.filter(quota__draw=draw, pk=request.GET.get("round") or 0)
+        seeds = dict.fromkeys(chosen.values_list("pk", flat=True), form.cleaned_data["seed"])
+    checks = verify(draw, seeds)
+    shown = {pk for check in checks for pk in [*check.recomputed, *check.round.picked_ids]}
+    names = dict(
+        ExpertApplication.objects.filter(pk__in=shown).values_list("pk", "user__real_name")
+    )
+    return render(
+        request,
+        "draws/draw_verify.html",
+        {"draw": draw, "checks": checks, "names": names, "form": form},
+    )
