@@ -10,55 +10,24 @@ SMS outbox row, kept counts). Everything happens inside one transaction that is 
 the end, so the database stays as seeded for the next run.
 """
 
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
-os.environ.setdefault("FIELD_HMAC_KEY", "bench-only-hmac-key")
-os.environ.setdefault("SMS_BACKEND", "sms.backends.locmem.LocmemBackend")
-os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a JSON audit line per item
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-# The page is rendered, not served: no collected, hashed static files needed.
-os.environ.setdefault(
-    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
-)
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench.inprocess import reviewer_client, setup
 
-django.setup()
+setup()
 
 from django.db import transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
 from sms.models import SMSMessage  # noqa: E402
 
 BATCH = 500
-
-
-def reviewer_client(reviewer) -> Client:
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(reviewer)
-    device = TOTPDevice.objects.filter(user=reviewer, confirmed=True).first()
-    device = device or TOTPDevice.objects.create(user=reviewer, name="bench", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 def one_run() -> float:

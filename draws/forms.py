@@ -99,6 +99,8 @@ class DrawForm(PortalFormMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        # "" is a choice of its own here (不限), not the mixin's 请选择 prompt.
+        self.fields["min_title_level"].choices = TITLE_CHOICES
 
     def clean_review_at(self):
         review_at = self.cleaned_data["review_at"]

@@ -58,7 +58,12 @@ def panel(draw: Draw) -> list[QuotaPanel]:
     """Each quota of `draw` with its rounds, members (with their last answer and whether they
     were told by SMS) and 备选: four queries, whatever the panel's size."""
     quotas = list(Quota.objects.filter(draw=draw).select_related("discipline"))
-    rounds = Round.objects.filter(quota__draw=draw).defer("eligible_ids").order_by("number")
+    rounds = (
+        Round.objects.filter(quota__draw=draw)
+        .defer("eligible_ids")
+        .select_related("created_by")
+        .order_by("number")
+    )
     picks = (
         Pick.objects.filter(draw=draw)
         .select_related("application__user", "application__unit")
@@ -69,7 +74,7 @@ def panel(draw: Draw) -> list[QuotaPanel]:
     for event in events:
         if event.action == Event.Action.NOTIFY:
             notified.add(event.application_id)
-        else:
+        elif event.action in (Event.Action.CONFIRM, Event.Action.DECLINE):
             answers[event.application_id] = event
     by_quota = {quota.pk: QuotaPanel(quota, [], [], []) for quota in quotas}
     for drawn in rounds:
@@ -87,6 +92,21 @@ def panel(draw: Draw) -> list[QuotaPanel]:
     for quota_panel in by_quota.values():
         quota_panel.members.sort(key=lambda member: member.pick.position)
     return list(by_quota.values())
+
+
+def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
+    """What happened to the draw, in order: (time, who, what)."""
+    lines = [(draw.created_at, draw.created_by, "抽取")]
+    for quota_panel in quotas:
+        for drawn in quota_panel.rounds[1:]:
+            what = f"按原条件重新抽取（{quota_panel.quota.discipline.name}，第{drawn.number}轮）"
+            lines.append((drawn.created_at, drawn.created_by, what))
+    for event in events:
+        what = f"{event.get_action_display()}：{event.application.user.real_name}"
+        lines.append(
+            (event.created_at, event.actor, what + (f"（{event.reason}）" if event.reason else ""))
+        )
+    return sorted(lines, key=lambda line: line[0])
 
 
 @dataclasses.dataclass

@@ -180,6 +180,9 @@ def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
     )
     if reserve is None:
         raise DrawError("该专业领域的备选专家已用完，请重新抽取。")
+    Event.objects.create(
+        draw=draw, application_id=reserve.application_id, action=Event.Action.CALL, actor=user
+    )
     return Pick.objects.create(
         draw=draw,
         round=reserve.round,

@@ -11,7 +11,7 @@ from draws import services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, quota_formset
 from draws.models import Quota, Round
 from draws.rules import Criteria
-from draws.selectors import draws_for, panel, verify
+from draws.selectors import draws_for, log, panel, verify
 from experts.models import ExpertApplication
 from portal.views import PAGE_SIZE, role_required
 
@@ -74,14 +74,16 @@ def _draw(request, pk):
 @role_required(is_bureau_reviewer)
 def draw_detail(request, pk):
     draw = _draw(request, pk)
+    quotas = panel(draw)
+    events = draw.event_set.select_related("application__user", "actor")
     return render(
         request,
         "draws/draw_detail.html",
         {
             "draw": draw,
             "criteria": Criteria.from_json(draw.criteria),
-            "quotas": panel(draw),
-            "events": draw.event_set.select_related("application__user", "actor"),
+            "quotas": quotas,
+            "log": log(draw, quotas, events),
         },
     )
 

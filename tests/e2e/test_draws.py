@@ -1,0 +1,131 @@
+"""专家抽取 as a bureau reviewer does it, by visible labels: a draw with avoidance, the
+confirmation page, the record, 不参加 and 递补, the 复核 with a tampered seed; and the drawn
+expert's own home page (issue 22 part 2)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from draws.models import Pick, Round
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+NAMES = ["王敏", "李强", "张伟", "刘洋", "陈静", "杨帆"]
+
+
+def experts(unit, names):
+    field = Discipline.objects.get(code="01")
+    made = []
+    for name in names:
+        application = factories.make_applicant(unit, ApplicationStatus.APPROVED, name=name)
+        application.application.disciplines.set([field])
+        made.append(application)
+    ExpertApplication.objects.update(title_level="senior")
+    return made
+
+
+def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
+    own = factories.make_unit(name="武汉示范大学")
+    applying = factories.make_unit(name="申报单位科技公司")
+    experts(own, NAMES)
+    experts(applying, ["赵磊", "孙丽"])
+
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.page.get_by_role("link", name="专家抽取").first.click()
+    tab.snap("list-empty")
+    tab.page.get_by_role("link", name="新建抽取").click()
+    tab.page.get_by_label("项目名称").fill("2027年度重点研发计划评审")
+    review_at = timezone.localtime() + datetime.timedelta(days=10)
+    tab.page.get_by_label("评审时间").fill(review_at.strftime("%Y-%m-%dT09:30"))
+    tab.page.get_by_label("评审地点").fill("市科技局三楼会议室")
+    rows = tab.page.get_by_test_id("quota-row")
+    rows.nth(0).get_by_label("专业领域").select_option(label="电子信息")
+    rows.nth(0).get_by_label("抽取人数").fill("9")  # more than are eligible
+    rows.nth(0).get_by_label("备选人数").fill("1")
+    tab.page.get_by_label("回避单位").fill("申报单位科技公司")
+    tab.page.get_by_label("回避专家").fill("杨帆")
+    tab.page.get_by_role("button", name="下一步：核对抽取条件").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text(
+        "符合条件的专家只有5人，少于要抽取的10人（含备选）"
+    )
+    expect(tab.page.get_by_label("项目名称")).to_have_value("2027年度重点研发计划评审")
+    tab.snap("refused")
+
+    tab.page.get_by_test_id("quota-row").nth(0).get_by_label("抽取人数").fill("3")
+    tab.page.get_by_role("button", name="下一步：核对抽取条件").click()
+    expect(tab.page.get_by_test_id("confirm-quotas")).to_contain_text("5 人")
+    tab.snap("confirm")
+    tab.page.get_by_role("button", name="确认抽取").click()
+    expect(tab.page.get_by_role("heading", name="2027年度重点研发计划评审")).to_be_visible()
+    tab.snap("record")
+
+    members = list(Pick.objects.filter(role=Pick.Role.MEMBER).order_by("position"))
+    assert len(members) == 3
+    drawn_names = {pick.application.user.real_name for pick in members}
+    assert not drawn_names & {"赵磊", "孙丽", "杨帆"}
+
+    first = members[0].application.user.real_name
+    row = tab.page.get_by_role("row", name=first)
+    row.get_by_role("textbox").fill("评审当天出差")
+    row.get_by_role("button", name="不参加").click()
+    expect(tab.page.get_by_role("row", name=first)).to_contain_text("评审当天出差")
+    tab.page.get_by_role("button", name="递补备选专家").click()
+    expect(tab.page.get_by_role("alert").filter(has_text="已递补备选专家")).to_be_visible()
+    second = members[1].application.user.real_name
+    tab.page.get_by_role("row", name=second).get_by_role("button", name="确认参加").click()
+    expect(tab.page.get_by_role("row", name=second)).to_contain_text("确认参加")
+    tab.page.get_by_role("button", name="短信通知专家").click()
+    expect(tab.page.get_by_text("短信将在几秒内发出")).to_be_visible()
+    tab.snap("record-after-steps")
+
+    tab.page.get_by_role("link", name="复核").click()
+    expect(tab.page.get_by_test_id("verdict")).to_have_text("一致")
+    tab.snap("verify")
+    tab.page.get_by_label("用其他随机种子验算（64位十六进制）").fill("0" * 64)
+    tab.page.get_by_role("button", name="验算").click()
+    expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
+    expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
+    tab.snap("verify-tampered")
+
+    # The drawn expert sees the review's time and place, not the project, on their home.
+    drawn = members[1].application.user
+    assert Round.objects.count() == 1
+    tab.log_out()
+    tab.log_in(drawn.username, factories.PASSWORD)
+    draws = tab.page.get_by_test_id("my-draws")
+    expect(draws).to_contain_text("市科技局三楼会议室")
+    expect(draws).to_contain_text("确认参加")
+    expect(draws).not_to_contain_text("重点研发")
+    tab.snap("expert-home")
+
+
+def test_the_record_reads_on_a_phone(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    experts(unit, NAMES[:3])
+    reviewer = factories.make_reviewer()
+    from draws import services
+    from draws.rules import Criteria
+
+    services.make_draw(
+        reviewer,
+        project_name="手机查看的评审",
+        review_at=timezone.now() + datetime.timedelta(days=3),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(Discipline.objects.get(code="01"), 2, 1)],
+    )
+    tab = journey(phone=True)
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    tab.open("/bureau/draws/")
+    tab.page.get_by_role("link", name="查看").click()
+    expect(tab.page.get_by_role("button", name="不参加").first).to_be_visible()
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, width
+    tab.snap("record-phone")
+    tab.open("/bureau/draws/new/")
+    tab.snap("new-phone")
