@@ -4,13 +4,13 @@ import dataclasses
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round
 from draws.rules import Criteria, eligible_ids
-from experts.models import ApplicationStatus
+from experts.models import ApplicationStatus, Discipline
 from sms.outbox import queue_sms, shorten
 
 
@@ -51,6 +51,7 @@ def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
 def make_draw(user, *, project_name, review_at, review_place, criteria, asks) -> Draw:
     """Draw every quota in turn: an expert chosen for one is not drawn for the next. Raises
     NotEnough (and saves nothing) when a quota's eligible experts are fewer than it asks."""
+    _lock_fields([ask.discipline.pk for ask in asks])
     draw = Draw.objects.create(
         project_name=project_name,
         review_at=review_at,
@@ -69,6 +70,17 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks) ->
         )
         _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
     return draw
+
+
+def _lock_fields(discipline_ids) -> None:
+    """Lock the 专业领域 rows drawn from (a lock, not an update), in id order, until the
+    transaction ends: two draws on the same fields at once run one after the other, so the
+    second sees the first's picks under its cool-down and yearly cap. A field and its
+    sub-fields share their field's row."""
+    rows = Discipline.objects.filter(pk__in=discipline_ids)
+    parents = rows.exclude(parent=None).values_list("parent_id", flat=True)
+    fields = Discipline.objects.filter(Q(pk__in=discipline_ids) | Q(pk__in=list(parents)))
+    list(fields.filter(parent=None).select_for_update().order_by("pk").values_list("pk"))
 
 
 def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1) -> Round:
@@ -197,6 +209,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     """补抽 by a fresh draw under the same rules: one expert for each open place, from the
     experts eligible now, never one this draw has chosen before (drawn or 备选)."""
     draw = _locked(draw)
+    _lock_fields([quota.discipline_id])
     places = open_places(draw, quota)
     if places <= 0:
         raise DrawError("该专业领域没有空缺名额，无需补抽。")

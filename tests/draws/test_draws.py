@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import threading
 
 import pgtrigger
 import pytest
@@ -411,3 +412,45 @@ def test_a_pending_unit_is_not_a_unit_to_avoid(reviewer, unit, field):
     assert form.errors["avoid_units"] == [
         f"回避单位“{pending.name}”不存在，请填写已注册单位的完整名称。"
     ]
+
+
+RACES = 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_draws_at_once_respect_each_others_cool_down(reference_data):
+    """Two reviewers draw one expert each from a field of two, with a cool-down, at the same
+    moment (RACES times, each on a fresh sub-field): the field's lock makes the second see the
+    first's pick, so they always differ. Without the lock about one race in three draws the
+    same expert twice."""
+    unit = factories.make_unit(UnitStatus.APPROVED)
+    field = Discipline.objects.get(code="01")
+    reviewers = [factories.make_reviewer(), factories.make_reviewer()]
+    for race in range(RACES):
+        sub = Discipline.objects.create(code=f"01{90 + race}", name=f"子领域{race}", parent=field)
+        pool = set()
+        for _ in range(2):
+            application = expert(unit)
+            application.disciplines.set([sub])
+            pool.add(application.pk)
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def draw(reviewer, sub=sub, barrier=barrier, results=results, errors=errors):
+            try:
+                barrier.wait()
+                made = make(reviewer, sub, 1, criteria=Criteria(cooldown_days=30))
+                results.append(drawn_ids(made))
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=draw, args=(r,)) for r in reviewers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(results) == 2 and results[0] | results[1] == pool, race
