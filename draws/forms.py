@@ -149,6 +149,21 @@ class DrawForm(PortalFormMixin, forms.Form):
         )
 
 
+def head_count(label: str, most: int, too_many: str) -> forms.IntegerField:
+    """A number of people: blank, or 0 to `most`, refused in Chinese otherwise."""
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=most,
+        required=False,
+        error_messages={
+            "min_value": "人数不能为负数。",
+            "max_value": too_many,
+            "invalid": "人数请填写整数。",
+        },
+    )
+
+
 class QuotaForm(forms.Form):
     discipline = forms.TypedChoiceField(
         label="专业领域",
@@ -156,28 +171,8 @@ class QuotaForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "请选择列表中的专业领域。"},
     )
-    count = forms.IntegerField(
-        label="抽取人数",
-        min_value=0,
-        max_value=MAX_PER_QUOTA,
-        required=False,
-        error_messages={
-            "min_value": "人数不能为负数。",
-            "max_value": f"每个专业领域最多抽取{MAX_PER_QUOTA}人。",
-            "invalid": "人数请填写整数。",
-        },
-    )
-    reserves = forms.IntegerField(
-        label="备选人数",
-        min_value=0,
-        max_value=MAX_RESERVES,
-        required=False,
-        error_messages={
-            "min_value": "人数不能为负数。",
-            "max_value": f"备选最多{MAX_RESERVES}人。",
-            "invalid": "人数请填写整数。",
-        },
-    )
+    count = head_count("抽取人数", MAX_PER_QUOTA, f"每个专业领域最多抽取{MAX_PER_QUOTA}人。")
+    reserves = head_count("备选人数", MAX_RESERVES, f"备选最多{MAX_RESERVES}人。")
 
     def __init__(self, *args, disciplines, **kwargs):
         super().__init__(*args, **kwargs)
