@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import views
+from experts import own_data_views, views
 
 app_name = "experts"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("expert/", views.applicant_home, name="home"),
     path("expert/form/", views.application_form, name="form"),
     path("expert/revise/", views.revise, name="revise"),
+    path("expert/my-data/", own_data_views.own_data, name="own_data"),
+    path("expert/my-data/download/", own_data_views.own_data_download, name="own_data_download"),
     path("unit/people/", views.unit_people, name="unit_people"),
     path("unit/people/bulk/", views.unit_bulk, name="unit_bulk"),
     path("unit/people/<int:pk>/", views.unit_detail, name="unit_detail"),

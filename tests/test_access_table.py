@@ -88,6 +88,8 @@ TABLE = {
     "experts:home": (None, only(APPLICANTS)),
     "experts:form": (None, only(APPLICANTS)),
     "experts:revise": (None, everyone(NOT_ALLOWED)),
+    "experts:own_data": (None, only(APPLICANTS)),
+    "experts:own_data_download": (None, only(APPLICANTS)),
     "experts:unit_people": (None, only(APPROVED_UNITS)),
     # 批量处理: its confirmation page needs ?action=… (tests/experts/test_bulk.py); bare, 404.
     "experts:unit_bulk": (None, only(APPROVED_UNITS, status_if=MISSING)),
@@ -228,9 +230,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 48 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 50 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 384
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 400
     assert len(admin_urls()) == 27
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -1,0 +1,159 @@
+"""下载我的个人信息 (PIPL art. 45): everything the portal holds about one applicant, as data.
+
+`collect(user)` gathers it in a fixed number of queries, as plain Chinese-labelled values that
+the page (jinja/experts/own_data.html) shows and the JSON download writes as they are:
+- 账号: the account, with the full 证件号码 (it is the person's own);
+- 专家信息: the application as it stands, every field, numbers in full;
+- 提交版本: each submitted version (the snapshot kept with its 提交), numbers in full;
+- 审核记录: the history, with reason codes and field comments, and the role of who acted;
+- 短信: every SMS about the application or to the person's numbers;
+- 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
+- 安全审计: the audit events the person caused or that are about their account or application,
+  with the role of whoever acted (a reviewer's name is not the person's data).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.validators import display_mobile
+from audit.models import AuditEvent
+from draws.selectors import own_draws
+from portal.crypto import decrypt
+from portal.templating import application_sections, minutes
+from sms.models import SMSMessage
+
+FORMAT_VERSION = 1
+
+
+def _when(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return minutes(value)
+    return value.isoformat() if value else ""
+
+
+def account(user) -> dict:
+    return {
+        "用户名": user.username,
+        "姓名": user.real_name,
+        "证件类型": user.get_id_type_display(),
+        "证件号码": user.id_number,
+        "手机号码": display_mobile(user.mobile) if user.mobile else "",
+        "电子邮箱": user.email,
+        "所属单位": user.unit.name if user.unit_id else "",
+        "注册时间": _when(user.date_joined),
+        "最近登录": _when(user.last_login),
+    }
+
+
+def current(application) -> list[dict]:
+    """The application as it stands: its owner's view, where nothing is masked."""
+    return [
+        {"分组": section, "项目": label, "内容": "" if value is None else str(value)}
+        for section, rows in application_sections(application.user, application)
+        for label, value in rows
+    ]
+
+
+def versions(history) -> list[dict]:
+    """Each 提交's snapshot, oldest first, its encrypted values decrypted."""
+    found = []
+    for row in sorted(history, key=lambda row: (row.created_at, row.pk)):
+        if not row.snapshot:
+            continue
+        rows = [
+            {"分组": section, "项目": label, "内容": decrypt(value) if secret else value}
+            for section, label, value, secret in row.snapshot["rows"]
+        ]
+        found.append({"提交时间": _when(row.created_at), "内容": rows})
+    return found
+
+
+def decisions(history) -> list[dict]:
+    return [
+        {
+            "时间": _when(row.created_at),
+            "操作": row.get_action_display(),
+            "操作人": row.actor_label(for_staff=False),
+            "状态变化": f"{row.get_from_status_display()} → {row.get_to_status_display()}",
+            "理由代码": row.reason_labels(),
+            "意见或理由": row.comment,
+            "字段批注": [f"{c['label']}：{c['comment']}" for c in row.field_comments],
+        }
+        for row in history
+    ]
+
+
+def messages(user, application) -> list[dict]:
+    numbers = {number for number in (user.mobile, application and application.mobile) if number}
+    about = Q(to__in=numbers)
+    if application is not None:
+        kind = ContentType.objects.get_for_model(application)
+        about |= Q(content_type=kind, object_id=application.pk)
+    rows = SMSMessage.objects.filter(about).order_by("created_at", "pk")
+    return [
+        {
+            "时间": _when(message.created_at),
+            "手机号码": display_mobile(message.to),
+            "状态": message.state,
+            "内容": message.body,
+        }
+        for message in rows
+    ]
+
+
+def draws(application) -> list[dict]:
+    return [
+        {
+            "评审时间": _when(pick.draw.review_at),
+            "评审地点": pick.draw.review_place,
+            "状态": state,
+        }
+        for pick, state in own_draws(application)
+    ]
+
+
+def audit_events(user, application) -> list[dict]:
+    about = Q(actor=user) | Q(object_type=user._meta.label_lower, object_id=str(user.pk))
+    about |= Q(actor=None, username=user.username)  # e.g. a failed login under this name
+    if application is not None:
+        label = application._meta.label_lower
+        about |= Q(object_type=label, object_id=str(application.pk))
+    rows = AuditEvent.objects.filter(about).order_by("at", "pk")
+    return [
+        {
+            "时间": _when(event.at),
+            "操作": event.get_action_display(),
+            "操作人角色": event.role,
+            "结果": event.get_result_display(),
+            "IP地址": event.ip or "",
+            "说明": event.detail,
+        }
+        for event in rows
+    ]
+
+
+def collect(user, application) -> dict:
+    """Everything above for `user` (and their application, or None)."""
+    # The history with each 提交's snapshot (history_of leaves the snapshots out).
+    history = (
+        list(application.history.with_actors().order_by("-created_at", "-pk"))
+        if application is not None
+        else []
+    )
+    return {
+        "说明": f"本文件包含{settings.PORTAL_NAME}保存的您的全部个人信息。",
+        "导出时间": _when(timezone.now()),
+        "格式版本": FORMAT_VERSION,
+        "账号": account(user),
+        "专家信息": current(application) if application is not None else [],
+        "专家状态": application.get_status_display() if application is not None else "",
+        "提交版本": versions(history),
+        "审核记录": decisions(history),
+        "短信": messages(user, application),
+        "评审抽取": draws(application),
+        "安全审计": audit_events(user, application),
+    }

@@ -1,0 +1,117 @@
+"""下载我的个人信息: the page and the JSON hold everything about the person, and nobody else's."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from draws import services as draws
+from draws.rules import Criteria
+from experts.models import ApplicationStatus, Discipline, ReasonCode
+from experts.services import (
+    approve_application,
+    recommend_application,
+    reject_application,
+    revise_application,
+    submit_application,
+)
+from sms.models import SMSMessage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(unit, reviewer):
+    """An applicant submitted, rejected with a code, resubmitted, recommended and approved,
+    then drawn once."""
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, name="周明")
+    application = applicant.application
+    submit_application(application, applicant)
+    recommend_application(application, factories.unit_account(unit))
+    reject_application(
+        application, reviewer, "请补充证明材料。", codes=ReasonCode.objects.filter(code="evidence")
+    )
+    revise_application(application, applicant)
+    application.refresh_from_db()
+    application.bank_account = "6222020200112233445"
+    application.save()
+    submit_application(application, applicant)
+    recommend_application(application, factories.unit_account(unit))
+    approve_application(application, reviewer)
+    application.disciplines.set(Discipline.objects.filter(code="01"))
+    draws.make_draw(
+        reviewer,
+        project_name="保密的项目名称",
+        review_at=timezone.now(),
+        review_place="市科技局会议室",
+        criteria=Criteria(),
+        asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
+    )
+    return applicant
+
+
+def download(client, user) -> dict:
+    client.force_login(user)
+    response = client.get(reverse("experts:own_data_download"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="my-data-')
+    return json.loads(response.content)
+
+
+def test_the_download_holds_everything_about_the_person(client, person):
+    data = download(client, person)
+    assert data["账号"]["姓名"] == "周明"
+    assert data["账号"]["证件号码"] == person.id_number  # in full: it is the person's own
+    assert data["专家状态"] == "审核通过"
+    form = {row["项目"]: row["内容"] for row in data["专家信息"]}
+    assert form["银行账号"] == "6222020200112233445"
+    assert form["专业领域"] == "电子信息"
+    # Two submissions (the first, and after 审核不通过), numbers decrypted in each.
+    assert len(data["提交版本"]) == 2
+    second = {row["项目"]: row["内容"] for row in data["提交版本"][1]["内容"]}
+    assert second["银行账号"] == "6222020200112233445"
+    rejected = next(row for row in data["审核记录"] if row["操作"] == "审核不通过")
+    assert (
+        rejected["理由代码"] == ["证明材料不清晰"] and rejected["意见或理由"] == "请补充证明材料。"
+    )
+    assert rejected["操作人"] == "科技局审核员"  # the role, never a reviewer's name
+    assert any("审核通过" in message["内容"] for message in data["短信"])
+    assert data["评审抽取"] == [
+        {
+            "评审时间": data["评审抽取"][0]["评审时间"],
+            "评审地点": "市科技局会议室",
+            "状态": "待确认",
+        }
+    ]
+    assert "保密的项目名称" not in json.dumps(data, ensure_ascii=False)
+    assert any(event["操作"] == "状态变更" for event in data["安全审计"])
+
+
+def test_nothing_of_anyone_else(client, person, unit):
+    other = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="钱多多")
+    SMSMessage.objects.create(to=other.mobile, body="【测试】钱多多您好")
+    text = json.dumps(download(client, person), ensure_ascii=False)
+    assert "钱多多" not in text and other.id_number not in text
+
+
+def test_the_download_is_audited_and_the_page_reads_the_same(client, person):
+    download(client, person)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+    assert (event.actor, event.detail) == (person, "下载我的个人信息（JSON）")
+    page = client.get(reverse("experts:own_data")).content.decode()
+    for part in ("账号", "专家信息（审核通过）", "历次提交的版本", "审核记录", "短信", "评审抽取"):
+        assert part in page
+    assert "6222020200112233445" in page and "市科技局会议室" in page
+    home = client.get(reverse("experts:home")).content.decode()
+    assert reverse("experts:own_data") in home
+
+
+def test_a_new_applicant_downloads_their_account(client, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    data = download(client, applicant)
+    assert data["账号"]["用户名"] == applicant.username
+    assert (data["提交版本"], data["审核记录"], data["评审抽取"]) == ([], [], [])
