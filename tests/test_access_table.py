@@ -103,6 +103,16 @@ TABLE = {
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
+    "experts:pool_export": (None, only(BUREAU)),
+    # An export and its file are the requester's (the reviewer's): another reviewer, 404.
+    "experts:export_job": (
+        lambda w: {"pk": reviewers_export(w).pk},
+        {**only(BUREAU), "operator": MISSING},
+    ),
+    "experts:export_download": (
+        lambda w: {"pk": reviewers_export(w).pk},
+        {**only(BUREAU), "operator": MISSING},
+    ),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -122,6 +132,15 @@ ADMIN_READ_ONLY_MODELS = {
     "auditevent",
     "reminder",
 }
+
+
+def reviewers_export(world):
+    """The reviewer's export of 专家库, written by the worker."""
+    from experts import exports
+
+    job = exports.request_pool_export(world["users"]["reviewer"], "", sensitive=False)
+    exports.run_pending()
+    return job
 
 
 @pytest.fixture
@@ -207,9 +226,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 41 named URLs × 8 roles, besides 24 admin pages × 8 roles in test_admin_access, and the
+    # 44 named URLs × 8 roles, besides 24 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 328
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 352
     assert len(admin_urls()) == 24
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
