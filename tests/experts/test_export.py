@@ -359,3 +359,16 @@ def test_files_are_deleted_after_the_keeping_time_and_stopped_jobs_fail(logged_i
     assert stopped.status == ExportJob.Status.FAILED
     assert logged_in.get(reverse("experts:export_download", args=[job.pk])).status_code == 404
     assert "已删除" in logged_in.get(reverse("experts:export_job", args=[job.pk])).content.decode()
+
+
+def test_the_worker_command_runs_the_queued_exports(logged_in, unit):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_pool(unit, 2)
+    logged_in.post(EXPORT_URL, {})
+    out = StringIO()
+    call_command("run_exports", stdout=out)
+    assert out.getvalue() == "exports=1\n"
+    assert ExportJob.objects.get().status == ExportJob.Status.DONE
