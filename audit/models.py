@@ -23,6 +23,9 @@ class AuditEvent(models.Model):
         LICENCE_DOWNLOAD = "licence", "查看营业执照扫描件"
         ADMIN_CHANGE = "admin_change", "后台修改"
         REMINDED = "reminded", "发送超期提醒"
+        # Every export of a list of experts (experts.exports); in full when 含敏感信息 was ticked.
+        EXPORT = "export", "导出专家名单"
+        EXPORT_SENSITIVE = "export_sensitive", "导出含敏感信息的专家名单"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

@@ -467,3 +467,64 @@ class UnitStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
+
+
+class ExportJob(models.Model):
+    """One export of a list to .xlsx (导出Excel), run by the export worker (`manage.py
+    run_exports`), not by the request: 100,000 rows take longer than a request should, and the
+    worker's memory stays its own (experts.exports). The row is the job's whole state: what was
+    asked (the list, its filter, whether in full and why), how far it got, and the file."""
+
+    class Kind(models.TextChoices):
+        POOL = "pool", "专家库"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "正在导出"
+        DONE = "done", "已完成"
+        FAILED = "failed", "导出失败"
+        EXPIRED = "expired", "已过期"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.EXPIRED)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导出人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField("导出内容", max_length=20, choices=Kind.choices)
+    # The list's filter as the page's query string (only the FilterSet's own parameters): the
+    # worker rebuilds the same FilterSet from it. `filter_text` says it in words.
+    params = models.TextField("筛选参数", blank=True)
+    filter_text = models.CharField("筛选条件", max_length=500, blank=True)
+    sensitive = models.BooleanField("含敏感信息", default=False)
+    reason = models.CharField("理由", max_length=100, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField("条数", default=0)
+    rows_done = models.PositiveIntegerField("已写入", default=0)
+    # A name in the private storage (settings.STORAGES["default"], never web-served), under
+    # exports/; emptied when the file is deleted.
+    file_name = models.CharField("文件", max_length=200, blank=True, editable=False)
+    error = models.CharField("错误信息", max_length=300, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Moved by every progress report: a running job whose heartbeat stops was interrupted.
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-pk"]
+        # The worker's rounds: the queued jobs, the running ones, the finished files to delete.
+        indexes = [models.Index(fields=["status", "created_at"], name="experts_exportjob_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}导出 {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

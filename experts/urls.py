@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import own_data_views, views
+from experts import export_views, own_data_views, views
 
 app_name = "experts"
 
@@ -43,4 +43,12 @@ urlpatterns = [
     ),
     path("bureau/experts/<int:pk>/reveal/", views.bureau_reveal, name="bureau_reveal"),
     path("bureau/pool/", views.expert_pool, name="pool"),
+    # 导出Excel (experts.exports): the confirmation, the job's progress, its file.
+    path("bureau/pool/export/", export_views.pool_export, name="pool_export"),
+    path("bureau/exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path(
+        "bureau/exports/<int:pk>/download/",
+        export_views.export_download,
+        name="export_download",
+    ),
 ]

@@ -311,6 +311,11 @@ HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 UNIT_REVIEW_WORKING_DAYS = env.int("UNIT_REVIEW_WORKING_DAYS", default=5)
 BUREAU_REVIEW_WORKING_DAYS = env.int("BUREAU_REVIEW_WORKING_DAYS", default=10)
 
+# 导出Excel (experts.exports): an export of more rows than EXPORT_MAX_ROWS is refused (narrow the
+# filter); the worker deletes each file EXPORT_KEEP_HOURS after it was written.
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -115,6 +115,16 @@ TABLE = {
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
+    "experts:pool_export": (None, only(BUREAU)),
+    # An export and its file are the requester's (the reviewer's): another reviewer, 404.
+    "experts:export_job": (
+        lambda w: {"pk": reviewers_export(w).pk},
+        {**only(BUREAU), "operator": MISSING},
+    ),
+    "experts:export_download": (
+        lambda w: {"pk": reviewers_export(w).pk},
+        {**only(BUREAU), "operator": MISSING},
+    ),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -137,6 +147,15 @@ ADMIN_READ_ONLY_MODELS = {
     "pick",
     "event",
 }
+
+
+def reviewers_export(world):
+    """The reviewer's export of 专家库, written by the worker."""
+    from experts import exports
+
+    job = exports.request_pool_export(world["users"]["reviewer"], "", sensitive=False)
+    exports.run_pending()
+    return job
 
 
 @pytest.fixture
@@ -230,9 +249,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 50 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 53 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 400
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 424
     assert len(admin_urls()) == 27
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -1,0 +1,129 @@
+"""导出Excel from 专家库: the confirmation page (导出专家名单), the job's progress page, and the
+download of its file (experts.exports does the work). Bureau reviewers only; a job and its file
+are their requester's alone (anyone else: 404)."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from accounts.permissions import is_bureau_reviewer
+from experts.exports import (
+    ExportRefused,
+    count_message,
+    download_name,
+    filter_in_words,
+    pool_filter,
+    pool_params,
+    pool_rows,
+    request_pool_export,
+)
+from experts.models import ExportJob
+from portal.forms import PortalFormMixin
+from portal.views import posted, role_required, search_term
+from portal.xlsx import CONTENT_TYPE
+
+
+class ExportForm(PortalFormMixin, forms.Form):
+    """含敏感信息 and, when ticked, the reason (recorded in the audit trail)."""
+
+    sensitive = forms.BooleanField(
+        label="含敏感信息",
+        required=False,
+        help_text="勾选后，证件号码、银行账号和手机号码完整导出，导出人和理由记入审计记录；"
+        "不勾选时这三项脱敏显示（如 4201**********1234）。",
+    )
+    reason = forms.CharField(
+        label="理由",
+        max_length=100,
+        required=False,
+        help_text="勾选“含敏感信息”时必填，例如“组织项目评审，需核对专家身份和劳务费账户”。",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("sensitive") and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "勾选“含敏感信息”时，请填写理由。")
+        return cleaned
+
+
+@never_cache
+@role_required(is_bureau_reviewer)
+def pool_export(request):
+    """导出专家名单: 专家库's rows through the page's own filter (its query string), counted and
+    said in words; 导出 queues the job and shows its progress. Over EXPORT_MAX_ROWS: refused,
+    with the count. GET shows the page; POST (the same URL and query string) asks."""
+    params = pool_params(request.GET, search_term(request))
+    filterset = pool_filter(request.user, params)
+    form = ExportForm(*posted(request))
+    refused = ""
+    if form.is_bound and form.is_valid():
+        try:
+            job = request_pool_export(
+                request.user,
+                params,
+                sensitive=form.cleaned_data["sensitive"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ExportRefused as error:
+            refused = str(error)
+        else:
+            return redirect("experts:export_job", job.pk)
+    count = pool_rows(filterset).order_by().count()
+    refused = refused or count_message(count)
+    pool_url = reverse("experts:pool") + (f"?{params}" if params else "")
+    context = {
+        "form": form,
+        "count": count,
+        "filter_text": filter_in_words(filterset),
+        "refused": refused,
+        "pool_url": pool_url,
+        "keep_hours": settings.EXPORT_KEEP_HOURS,
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "experts/export_confirm.html", context, status=status)
+
+
+def _own_job(request, pk) -> ExportJob:
+    return get_object_or_404(ExportJob.objects.filter(requested_by=request.user), pk=pk)
+
+
+@never_cache
+@require_safe
+@role_required(is_bureau_reviewer)
+def export_job(request, pk):
+    """The job's progress (排队中, 正在导出 n / N, 已完成 with the download, or why it failed).
+    static/js/export-progress.js refreshes it every second; without script, 刷新 does."""
+    job = _own_job(request, pk)
+    keep = timedelta(hours=settings.EXPORT_KEEP_HOURS)
+    context = {
+        "job": job,
+        "keep_hours": settings.EXPORT_KEEP_HOURS,
+        "expires_at": job.finished_at + keep if job.finished_at else None,
+    }
+    return render(request, "experts/export_job.html", context)
+
+
+@never_cache
+@require_safe
+@role_required(is_bureau_reviewer)
+def export_download(request, pk):
+    """The job's file, to its requester, while it is kept."""
+    job = _own_job(request, pk)
+    if job.status != ExportJob.Status.DONE or not job.file_name:
+        raise Http404
+    response = FileResponse(
+        default_storage.open(job.file_name, "rb"),
+        as_attachment=True,
+        filename=download_name(job),
+        content_type=CONTENT_TYPE,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

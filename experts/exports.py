@@ -1,0 +1,430 @@
+"""导出Excel: lists of experts as .xlsx (issue 22 part 3).
+
+专家库's export starts where the pool page starts: applications_for(user), approved, through
+experts.filters.PoolFilter built from the page's own query string, in the page's order. The
+request only checks and records it (`request_pool_export`: a confirmation, the cap, the audit
+event) and queues an ExportJob; the export worker (`manage.py run_exports`) writes the file
+(`run_job`), reporting its progress on the job's row, which the progress page reads. The file
+lives in the private storage, for its requester only, and is deleted EXPORT_KEEP_HOURS later.
+
+Personal numbers: the 证件号码, the 银行账号 and the 手机 are masked (as on the reviewers'
+pages) unless 含敏感信息 was ticked with a reason. Every export is audited, masked or not:
+导出专家名单, or 导出含敏感信息的专家名单 with the reason (docs/audit.md).
+
+Any list of experts with a title block (a draw record's, by its own module) writes through
+`write_expert_list` (a file, for the worker) or `expert_list_response` (a short list, in the
+response).
+"""
+
+import logging
+import secrets
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse, QueryDict
+from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
+
+from accounts.validators import display_mobile
+from audit.log import record
+from audit.models import AuditEvent
+from experts.filters import PoolFilter
+from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
+from experts.selectors import applications_for
+from portal.templating import masked_bank_account, masked_id_number, masked_mobile
+from portal.xlsx import write_xlsx, xlsx_response
+
+logger = logging.getLogger(__name__)
+
+# 专家库's order (experts.views.expert_pool; tests/experts/test_export.py holds them equal).
+POOL_ORDER = ("-decided_at", "-pk")
+
+# (header, column width in characters), in the sheet's order.
+COLUMNS = [
+    ("姓名", 10),
+    ("性别", 6),
+    ("出生日期", 12),
+    ("工作单位", 28),
+    ("所在部门", 16),
+    ("专业技术职称", 14),
+    ("职称级别", 10),
+    ("现从事专业", 16),
+    ("专业领域", 26),
+    ("手机", 14),
+    ("电子邮箱", 26),
+    ("证件号码", 22),
+    ("开户银行", 26),
+    ("银行账号", 24),
+    ("入库时间", 12),
+]
+# What a row reads, and nothing more: the 证件号码 is the account's, 工作单位 the unit's name.
+ROW_FIELDS = (
+    "gender",
+    "birth_date",
+    "department",
+    "title",
+    "title_level",
+    "current_specialty",
+    "mobile",
+    "email",
+    "bank_name",
+    "bank_account",
+    "decided_at",
+    "user__real_name",
+    "user__id_number",
+    "user__unit__name",
+)
+# Rows read per round trip; each chunk's 专业领域 come in one more query (Django prefetches per
+# chunk of an iterator).
+CHUNK_SIZE = 2000
+# A running job whose progress has not moved for this long was interrupted (the worker
+# stopped): it is marked failed, and its requester asks again.
+STALE_AFTER = timedelta(minutes=10)
+
+MASKED_NOTE = "否（证件号码、银行账号、手机已脱敏）"
+
+
+class ExportRefused(Exception):
+    """An export that may not run (too many rows); the message says why, in Chinese."""
+
+
+# -- Which rows: the pool page's own ------------------------------------------------------
+
+
+def pool_params(query: QueryDict, term: str) -> str:
+    """The filter of a 专家库 URL's query string, as a query string of its own: only the
+    FilterSet's parameters (anything else, such as ?limit= or ?page=, is not kept), with `term`
+    the search box's text as the page reads it (portal.views.search_term)."""
+    kept = QueryDict(mutable=True)
+    for name in PoolFilter.base_filters:
+        values = [term] if name == "q" else query.getlist(name)
+        values = [value for value in values if value not in EMPTY_VALUES]
+        if values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+def pool_filter(user, params: str) -> PoolFilter:
+    """专家库's FilterSet over `user`'s approved applications, as the page builds it."""
+    data = QueryDict(params, mutable=True)
+    data.setdefault("status", ApplicationStatus.APPROVED)
+    scope = applications_for(user).filter(status=ApplicationStatus.APPROVED)
+    return PoolFilter(data, queryset=scope)
+
+
+def pool_rows(filterset: PoolFilter) -> QuerySet[ExpertApplication]:
+    """The rows of 专家库 through `filterset`, in the page's order: all of them, not a page."""
+    rows = filterset.by_status(filterset.narrowed())
+    return rows.order_by(*filterset.ordering(list(POOL_ORDER)))
+
+
+def filter_in_words(filterset) -> str:
+    """The filters set, as people read them: "专业领域：电子信息；搜索：光电". The labels and the
+    choices are the FilterSet's own, so a filter added to it is named here too."""
+    filterset.is_valid()
+    parts = []
+    for name, value in filterset.form.cleaned_data.items():
+        if name == "status" or value in EMPTY_VALUES:
+            continue
+        field = filterset.form.fields[name]
+        label = filterset.filters[name].label or field.label or name
+        parts.append(f"{label}：{_value_in_words(field, value)}")
+    return "；".join(parts) or "全部专家（未筛选）"
+
+
+def _value_in_words(field, value) -> str:
+    choices = {}
+    for key, shown in getattr(field, "choices", ()):
+        if isinstance(shown, (list, tuple)):  # a group of choices
+            choices.update({str(k): str(v) for k, v in shown})
+        else:
+            choices[str(key)] = str(shown)
+    values = value if isinstance(value, (list, tuple, set, QuerySet)) else [value]
+    return "、".join(choices.get(str(getattr(v, "pk", v)), str(v)) for v in values)
+
+
+def count_message(count: int) -> str:
+    """Why an export of `count` rows is refused, or "" when it may run."""
+    cap = settings.EXPORT_MAX_ROWS
+    if count <= cap:
+        return ""
+    return (
+        f"符合筛选条件的专家有{count:,}人，超过单次导出上限{cap:,}人，不能导出。"
+        "请缩小筛选范围（如按专业领域、职称级别筛选）后再导出。"
+    )
+
+
+# -- One expert, one row ------------------------------------------------------------------
+
+
+def expert_rows(applications: Iterable[ExpertApplication], *, sensitive: bool) -> Iterator[list]:
+    """One row per application, in COLUMNS' order. A queryset is read in chunks, with only
+    ROW_FIELDS and its 专业领域 prefetched per chunk: a constant number of queries per chunk,
+    none per row. Any other iterable must carry `user`, `user.unit` and `disciplines` loaded."""
+    if isinstance(applications, QuerySet):
+        applications = (
+            applications.select_related("user", "user__unit")
+            .only(*ROW_FIELDS)
+            .prefetch_related(
+                Prefetch("disciplines", queryset=Discipline.objects.only("name").order_by("code"))
+            )
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+    for application in applications:
+        yield expert_row(application, sensitive=sensitive)
+
+
+def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
+    user = application.user
+    mobile = application.mobile or ""
+    id_number = user.id_number or ""
+    bank_account = application.bank_account or ""
+    if not sensitive:
+        mobile, id_number = masked_mobile(mobile), masked_id_number(id_number)
+        bank_account = masked_bank_account(bank_account)
+    else:
+        mobile = display_mobile(mobile)
+    decided = timezone.localtime(application.decided_at).date() if application.decided_at else None
+    return [
+        user.real_name,
+        application.get_gender_display(),
+        application.birth_date,
+        user.unit.name if user.unit else "",
+        application.department,
+        application.title,
+        application.get_title_level_display(),
+        application.current_specialty,
+        "、".join(discipline.name for discipline in application.disciplines.all()),
+        mobile,
+        application.email,
+        id_number,
+        application.bank_name,
+        bank_account,
+        decided,
+    ]
+
+
+def title_block(
+    *,
+    user,
+    filter_text: str,
+    count: int,
+    sensitive: bool,
+    reason: str = "",
+    at=None,
+    extra: Sequence[tuple[str, object]] = (),
+) -> list[tuple[str, object]]:
+    """The sheet's first rows: when, who, which filter, how many, whether in full. `extra`
+    rows come first (a draw's 项目名称, 评审时间…)."""
+    at = timezone.localtime(at or timezone.now())
+    who = user.real_name or user.username
+    if user.real_name:
+        who = f"{user.real_name}（{user.username}）"
+    return [
+        *extra,
+        ("导出时间", f"{at:%Y-%m-%d %H:%M}"),
+        ("导出人", who),
+        ("筛选条件", filter_text),
+        ("条数", count),
+        ("是否含敏感信息", f"是（理由：{reason}）" if sensitive else MASKED_NOTE),
+    ]
+
+
+def write_expert_list(
+    target,
+    *,
+    title_block: Sequence[tuple[str, object]],
+    applications: Iterable[ExpertApplication],
+    sensitive: bool,
+    sheet_title: str = "专家名单",
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """A list of experts as an .xlsx written to `target` (a path or a binary file): the title
+    block, the header row, one row per application (`expert_rows`). Returns the rows written."""
+    return write_xlsx(
+        target,
+        sheet_title=sheet_title,
+        title_block=title_block,
+        columns=[header for header, _ in COLUMNS],
+        widths=[width for _, width in COLUMNS],
+        rows=expert_rows(applications, sensitive=sensitive),
+        on_progress=on_progress,
+    )
+
+
+def expert_list_response(
+    filename: str,
+    *,
+    title_block: Sequence[tuple[str, object]],
+    applications: Iterable[ExpertApplication],
+    sensitive: bool,
+    sheet_title: str = "专家名单",
+) -> HttpResponse:
+    """A short list of experts (a draw record's) as a download in this response."""
+    return xlsx_response(
+        filename,
+        sheet_title=sheet_title,
+        title_block=title_block,
+        columns=[header for header, _ in COLUMNS],
+        widths=[width for _, width in COLUMNS],
+        rows=expert_rows(applications, sensitive=sensitive),
+    )
+
+
+# -- The job: asked for by a request, run by the worker -----------------------------------
+
+
+def audit_detail(job: ExportJob) -> str:
+    """The audit event's 说明: filter, count and, in full, the reason (never a number)."""
+    detail = f"条数：{job.rows_total}；含敏感信息：{'是' if job.sensitive else '否'}"
+    if job.sensitive:
+        detail += f"；理由：{job.reason}"
+    # The filter goes last: a long one is cut to the column, not the count or the reason.
+    return f"{detail}；筛选条件：{job.filter_text}"
+
+
+def request_pool_export(
+    user, params: str, *, sensitive: bool, reason: str = "", request=None
+) -> ExportJob:
+    """Queue an export of 专家库 through the filter `params` (pool_params) for `user`.
+
+    Side effects, in one transaction: the ExportJob row and its audit event (导出专家名单, or
+    导出含敏感信息的专家名单 with the reason). Raises ExportRefused, and saves nothing, when more
+    rows match than EXPORT_MAX_ROWS."""
+    filterset = pool_filter(user, params)
+    count = pool_rows(filterset).order_by().count()
+    refused = count_message(count)
+    if refused:
+        raise ExportRefused(refused)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            requested_by=user,
+            kind=ExportJob.Kind.POOL,
+            params=params,
+            filter_text=filter_in_words(filterset)[:500],
+            sensitive=sensitive,
+            reason=reason.strip() if sensitive else "",
+            rows_total=count,
+        )
+        action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
+        record(action, request=request, actor=user, obj=job, detail=audit_detail(job))
+    return job
+
+
+def claim_next() -> ExportJob | None:
+    """The oldest queued job, now running and this worker's: a job another worker claimed
+    first (the conditional UPDATE found it running) is skipped."""
+    queued = ExportJob.objects.filter(status=ExportJob.Status.QUEUED).order_by("created_at", "pk")
+    for pk in queued.values_list("pk", flat=True)[:10]:
+        now = timezone.now()
+        claimed = ExportJob.objects.filter(pk=pk, status=ExportJob.Status.QUEUED).update(
+            status=ExportJob.Status.RUNNING, started_at=now, updated_at=now
+        )
+        if claimed:
+            return ExportJob.objects.select_related("requested_by").get(pk=pk)
+    return None
+
+
+def run_job(job: ExportJob) -> None:
+    """Write a claimed job's file (the worker's side). The rows are counted again: an export
+    that grew past EXPORT_MAX_ROWS since it was asked for fails with the same message. On any
+    other error the job is marked failed and the error raised again (the worker stops, as the
+    SMS worker does on a bug)."""
+    try:
+        filterset = pool_filter(job.requested_by, job.params)
+        rows = pool_rows(filterset)
+        total = rows.order_by().count()
+        refused = count_message(total)
+        if refused:
+            _finish(job, ExportJob.Status.FAILED, error=refused)
+            return
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=total, updated_at=timezone.now())
+        job.rows_total = total
+        block = title_block(
+            user=job.requested_by,
+            filter_text=job.filter_text,
+            count=total,
+            sensitive=job.sensitive,
+            reason=job.reason,
+            at=job.created_at,
+        )
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())
+
+        with tempfile.TemporaryFile(suffix=".xlsx") as scratch:
+            written = write_expert_list(
+                scratch,
+                title_block=block,
+                applications=rows,
+                sensitive=job.sensitive,
+                on_progress=progress,
+            )
+            scratch.seek(0)
+            name = default_storage.save(
+                f"exports/{job.pk}-{secrets.token_hex(8)}.xlsx", File(scratch)
+            )
+        _finish(job, ExportJob.Status.DONE, file_name=name, rows_done=written)
+    except Exception:
+        logger.exception("export job %s failed", job.pk)
+        _finish(
+            job, ExportJob.Status.FAILED, error="导出时出错，请重新导出；仍不成功请联系运维人员。"
+        )
+        raise
+
+
+def _finish(job: ExportJob, status: str, **fields) -> None:
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=status, finished_at=now, updated_at=now, **fields
+    )
+    job.refresh_from_db()
+
+
+def sweep(now=None) -> dict[str, int]:
+    """The worker's housekeeping: delete the files older than EXPORT_KEEP_HOURS (the job is
+    then 已过期), and mark failed the running jobs whose progress stopped (STALE_AFTER)."""
+    now = now or timezone.now()
+    stale = ExportJob.objects.filter(
+        status=ExportJob.Status.RUNNING, updated_at__lt=now - STALE_AFTER
+    ).update(
+        status=ExportJob.Status.FAILED,
+        finished_at=now,
+        updated_at=now,
+        error="导出中断（导出程序已停止），请重新导出。",
+    )
+    old = ExportJob.objects.filter(
+        status=ExportJob.Status.DONE,
+        finished_at__lt=now - timedelta(hours=settings.EXPORT_KEEP_HOURS),
+    )
+    expired = 0
+    for job in old:
+        if job.file_name:
+            default_storage.delete(job.file_name)
+        expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
+            status=ExportJob.Status.EXPIRED, file_name="", updated_at=now
+        )
+    return {"stale": stale, "expired": expired}
+
+
+def run_pending() -> int:
+    """One round of the worker: housekeeping, then every queued job in turn. Returns how many
+    jobs it ran."""
+    sweep()
+    ran = 0
+    while (job := claim_next()) is not None:
+        run_job(job)
+        ran += 1
+    return ran
+
+
+def download_name(job: ExportJob) -> str:
+    at = timezone.localtime(job.created_at)
+    full = "（含敏感信息）" if job.sensitive else ""
+    return f"专家名单{full}-{at:%Y%m%d-%H%M}.xlsx"
