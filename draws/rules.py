@@ -67,6 +67,18 @@ class Criteria:
     def title_label(self) -> str:
         return TitleLevel(self.min_title_level).label + "及以上" if self.min_title_level else "不限"
 
+    def in_words(self) -> str:
+        """The rules as one line, for an export's title block."""
+        return "；".join(
+            [
+                f"回避单位：{'、'.join(self.avoid_unit_names) or '无'}",
+                f"回避专家：{'、'.join(self.avoid_expert_names) or '无'}",
+                f"职称级别要求：{self.title_label()}",
+                f"冷却期：{f'{self.cooldown_days}天' if self.cooldown_days else '不限'}",
+                f"每人每年上限：{f'{self.yearly_cap}次' if self.yearly_cap else '不限'}",
+            ]
+        )
+
 
 def in_discipline(queryset: QuerySet, discipline_id: int) -> QuerySet:
     """The experts of `queryset` with the 专业领域 `discipline_id` or one of its sub-fields."""

@@ -12,4 +12,5 @@ urlpatterns = [
     path("bureau/draws/<int:pk>/quota/<int:quota>/fill/", views.draw_fill, name="fill"),
     path("bureau/draws/<int:pk>/notify/", views.draw_notify, name="notify"),
     path("bureau/draws/<int:pk>/verify/", views.draw_verify, name="verify"),
+    path("bureau/draws/<int:pk>/export/", views.draw_export, name="export"),
 ]

@@ -3,17 +3,24 @@ page with the eligible counts), a draw's record with its panel, and the 复核."
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_bureau_reviewer
+from audit.log import record
+from audit.models import AuditEvent
 from draws import services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, quota_formset
 from draws.models import Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, log, panel, verify
-from experts.models import ExpertApplication
-from portal.views import PAGE_SIZE, role_required
+from experts.export_views import ExportForm
+from experts.exports import expert_list_response, title_block
+from experts.models import Discipline, ExpertApplication
+from portal.views import PAGE_SIZE, posted, role_required
 
 CONFIRMED = "confirmed"  # the confirmation page's button: draw now
 
@@ -169,4 +176,79 @@ def draw_verify(request, pk):
         request,
         "draws/draw_verify.html",
         {"draw": draw, "checks": checks, "names": names, "form": form},
+    )
+
+
+# The cells a draw's export puts before each expert's own: which row, in what role, answered how.
+EXPORT_LEAD = [("专业领域", 16), ("身份", 8), ("序号", 6), ("状态", 14)]
+
+
+def _export_rows(quotas) -> list[tuple[int, list]]:
+    """(application pk, lead cells) of every expert a draw chose, in the record's order: each
+    row's members (a 备选 called up among them, as 递补), then its 备选 not called up."""
+    rows = []
+    for q in quotas:
+        name = q.quota.discipline.name
+        reserves = {r.pick.application_id for r in q.reserves}
+        for member in q.members:
+            role = "递补" if member.pick.application_id in reserves else "抽中"
+            status = member.status + (f"（{member.answer.reason}）" if member.declined else "")
+            rows.append((member.pick.application_id, [name, role, member.pick.position, status]))
+        for reserve in q.reserves:
+            if not reserve.called:
+                rows.append(
+                    (reserve.pick.application_id, [name, "备选", reserve.pick.position, ""])
+                )
+    return rows
+
+
+@never_cache
+@role_required(is_bureau_reviewer)
+def draw_export(request, pk):
+    """导出Excel of a draw record: its experts, masked unless 含敏感信息 with a reason; each
+    export is recorded in the audit trail (as the pool's are)."""
+    draw = _draw(request, pk)
+    form = ExportForm(*posted(request))
+    quotas = panel(draw)
+    rows = _export_rows(quotas)
+    if not (form.is_bound and form.is_valid()):
+        context = {"draw": draw, "form": form, "count": len(rows)}
+        status = 400 if form.is_bound else 200
+        return render(request, "draws/draw_export.html", context, status=status)
+    sensitive, reason = form.cleaned_data["sensitive"], form.cleaned_data["reason"].strip()
+    criteria = Criteria.from_json(draw.criteria)
+    action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
+    detail = f"抽取记录：{draw.pk}；条数：{len(rows)}；含敏感信息：{'是' if sensitive else '否'}"
+    record(
+        action,
+        request=request,
+        obj=draw,
+        detail=detail + (f"；理由：{reason}" if sensitive else ""),
+    )
+    loaded = ExpertApplication.objects.select_related("user__unit").prefetch_related(
+        Prefetch("disciplines", queryset=Discipline.objects.order_by("code"))
+    )
+    applications = loaded.in_bulk([pk for pk, _ in rows])
+    lead = dict(rows)
+    block = title_block(
+        user=request.user,
+        filter_text=criteria.in_words(),
+        count=len(rows),
+        sensitive=sensitive,
+        reason=reason,
+        extra=[
+            ("项目名称", draw.project_name),
+            ("评审时间", f"{timezone.localtime(draw.review_at):%Y-%m-%d %H:%M}"),
+            ("评审地点", draw.review_place),
+            ("抽取记录编号", draw.pk),
+        ],
+    )
+    return expert_list_response(
+        f"draw-{draw.pk}.xlsx",
+        title_block=block,
+        applications=[applications[pk] for pk, _ in rows],
+        sensitive=sensitive,
+        sheet_title="抽取结果",
+        lead_columns=EXPORT_LEAD,
+        lead=lambda application: lead[application.pk],
     )

@@ -163,7 +163,9 @@ def count_message(count: int) -> str:
 # -- One expert, one row ------------------------------------------------------------------
 
 
-def expert_rows(applications: Iterable[ExpertApplication], *, sensitive: bool) -> Iterator[list]:
+def expert_rows(
+    applications: Iterable[ExpertApplication], *, sensitive: bool, lead=None
+) -> Iterator[list]:
     """One row per application, in COLUMNS' order. A queryset is read in chunks, with only
     ROW_FIELDS and its 专业领域 prefetched per chunk: a constant number of queries per chunk,
     none per row. Any other iterable must carry `user`, `user.unit` and `disciplines` loaded."""
@@ -177,7 +179,8 @@ def expert_rows(applications: Iterable[ExpertApplication], *, sensitive: bool) -
             .iterator(chunk_size=CHUNK_SIZE)
         )
     for application in applications:
-        yield expert_row(application, sensitive=sensitive)
+        row = expert_row(application, sensitive=sensitive)
+        yield [*lead(application), *row] if lead else row
 
 
 def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
@@ -265,15 +268,20 @@ def expert_list_response(
     applications: Iterable[ExpertApplication],
     sensitive: bool,
     sheet_title: str = "专家名单",
+    lead_columns: Sequence[tuple[str, int]] = (),
+    lead: Callable[[ExpertApplication], list] | None = None,
 ) -> HttpResponse:
-    """A short list of experts (a draw record's) as a download in this response."""
+    """A short list of experts (a draw record's) as a download in this response. `lead`
+    gives each row's first cells, under `lead_columns` ((header, width)): a draw's 身份,
+    序号 and 状态."""
+    columns = [*lead_columns, *COLUMNS]
     return xlsx_response(
         filename,
         sheet_title=sheet_title,
         title_block=title_block,
-        columns=[header for header, _ in COLUMNS],
-        widths=[width for _, width in COLUMNS],
-        rows=expert_rows(applications, sensitive=sensitive),
+        columns=[header for header, _ in columns],
+        widths=[width for _, width in columns],
+        rows=expert_rows(applications, sensitive=sensitive, lead=lead),
     )
 
 

@@ -112,6 +112,7 @@ TABLE = {
     "draws:new": (None, only(BUREAU)),
     "draws:detail": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:verify": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
@@ -249,9 +250,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 53 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 54 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 424
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 432
     assert len(admin_urls()) == 27
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

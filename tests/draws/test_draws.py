@@ -1,9 +1,11 @@
 """专家抽取: the form and its refusals, the draw, the record's steps, the 复核, who sees what."""
 
 import datetime
+import io
 import re
 import threading
 
+import openpyxl
 import pgtrigger
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import UnitStatus
+from audit.models import AuditEvent
 from draws import fairness, services
 from draws.forms import DrawForm
 from draws.models import Draw, Event, Pick, Round
@@ -454,3 +457,51 @@ def test_two_draws_at_once_respect_each_others_cool_down(reference_data):
             thread.join()
         assert errors == []
         assert len(results) == 2 and results[0] | results[1] == pool, race
+
+
+# The export ----------------------------------------------------------------------------------
+
+
+def sheet_rows(response) -> list[tuple]:
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response)), read_only=True)
+    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 2, reserves=2)
+    declined = members_of(draw)[0]
+    services.answer(reviewer, draw, declined, Event.Action.DECLINE, "出差")
+    called = services.call_reserve(reviewer, draw, draw.quota_set.get()).application_id
+    url = reverse("draws:export", args=[draw.pk])
+    assert '共 <span data-testid="export-count">4</span> 人' in reviewing.get(url).content.decode()
+
+    response = reviewing.post(url, {})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = sheet_rows(response)
+    titles = {row[0]: row[1] for row in rows[:10] if row and row[0]}
+    assert titles["项目名称"] == "项目" and titles["抽取记录编号"] == draw.pk
+    assert titles["是否含敏感信息"].startswith("否")
+    header = rows.index(next(row for row in rows if row and row[0] == "专业领域"))
+    body = rows[header + 1 :]
+    assert [row[1] for row in body] == ["抽中", "抽中", "递补", "备选"]
+    assert body[0][3] == "不参加（出差）"
+    names = {ExpertApplication.objects.get(pk=pk).user.real_name for pk in drawn_ids(draw)}
+    assert {row[4] for row in body} == names
+    called_user = ExpertApplication.objects.get(pk=called).user
+    assert called_user.id_number not in str(rows)  # masked
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.object_id == str(draw.pk) and "条数：4" in event.detail
+
+
+def test_a_draw_exports_in_full_only_with_a_reason(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 1)
+    url = reverse("draws:export", args=[draw.pk])
+    refused = reviewing.post(url, {"sensitive": "on"})
+    assert refused.status_code == 400
+    assert "勾选“含敏感信息”时，请填写理由" in refused.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT_SENSITIVE).exists()
+    rows = sheet_rows(reviewing.post(url, {"sensitive": "on", "reason": "核对劳务费账户"}))
+    chosen = ExpertApplication.objects.get(pk=members_of(draw)[0])
+    assert chosen.user.id_number in str(rows)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_SENSITIVE)
+    assert "理由：核对劳务费账户" in event.detail
