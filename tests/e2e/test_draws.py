@@ -3,7 +3,10 @@ confirmation page, the record, 不参加 and 递补, the 复核 with a tampered 
 expert's own home page (issue 22 part 2)."""
 
 import datetime
+import io
+from pathlib import Path
 
+import openpyxl
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -91,6 +94,19 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
     expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
     tab.snap("verify-tampered")
+
+    # The record exports to a real spreadsheet, masked.
+    tab.page.get_by_role("link", name="抽取记录 1").click()
+    tab.page.get_by_role("link", name="导出Excel").click()
+    tab.snap("export")
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="导出").click()
+    assert download.value.suggested_filename == "draw-1.xlsx"
+    content = io.BytesIO(Path(download.value.path()).read_bytes())
+    book = openpyxl.load_workbook(content, read_only=True)
+    rows = [row for row in book.active.iter_rows(values_only=True) if row and row[0]]
+    assert ("项目名称", "2027年度重点研发计划评审") in [row[:2] for row in rows]
+    assert [row[1] for row in rows if row[0] == "电子信息"] == ["抽中", "抽中", "抽中", "递补"]
 
     # The drawn expert sees the review's time and place, not the project, on their home.
     drawn = members[1].application.user
