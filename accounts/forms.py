@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Blacklist, Unit, UnitStatus, User
 from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -238,7 +238,17 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
                 self.add_error("id_number", error)
             else:
                 cleaned["id_number"] = number
-                if User.objects.filter(id_number_index=User.id_index(id_type, number)).exists():
+                index = User.id_index(id_type, number)
+                if Blacklist.in_force(index):
+                    # No more said: whether someone is barred is not a stranger's to learn.
+                    self.add_error(
+                        "id_number",
+                        forms.ValidationError(
+                            "该证件号码目前不能注册。如有疑问，请致电 %(help)s。",
+                            params={"help": settings.HELP_LINE},
+                        ),
+                    )
+                elif User.objects.filter(id_number_index=index).exists():
                     self.add_error(
                         "id_number",
                         forms.ValidationError(

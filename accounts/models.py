@@ -204,13 +204,16 @@ class TransitionQuerySet(models.QuerySet):
 
 
 class TransitionRecord(models.Model):
-    """What one person did to one object: the history a person is shown."""
+    """What one person did to one object: the history a person is shown. No actor: the system
+    (a scheduled command) acted."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="操作人",
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
     )
     actor_role = models.CharField("操作人角色", max_length=20)
     action = models.CharField("操作", max_length=20)
@@ -252,6 +255,8 @@ class TransitionRecord(models.Model):
         theirs to know. Staff (the bureau, operators) also see which person acted; applicants
         and units see the role only, never a reviewer's name."""
         actor = self.actor
+        if actor is None:
+            return self.actor_role
         if actor.kind == UserKind.UNIT and actor.unit_id is not None:
             return f"{self.actor_role}（{actor.unit.name}）"
         if for_staff:
@@ -359,3 +364,37 @@ class LoginLog(AccessLog):
 
     def __str__(self) -> str:
         return f"{self.username or '（无用户名）'}，{_local_time(self.attempt_time)}"
+
+
+class Blacklist(models.Model):
+    """禁入: an ID number that may not register nor apply to the pool until `until` (None: for
+    good). Kept as the ID number's blind index (User.id_index), never the number itself."""
+
+    id_number_index = models.CharField("证件号码索引", max_length=64, db_index=True)
+    until = models.DateField("禁入截止日期", null=True, blank=True, help_text="留空表示永久禁入。")
+    reason = models.CharField("禁入理由", max_length=200)
+    name = models.CharField("姓名", max_length=50, help_text="列入时的姓名，便于运维人员识别。")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="列入人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("列入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "禁入名单"
+        verbose_name_plural = "禁入名单"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{'永久' if self.until is None else f'至{self.until}'}）"
+
+    @classmethod
+    def in_force(cls, id_number_index: str, today=None) -> "Blacklist | None":
+        """The entry that bars this ID number today, or None."""
+        if not id_number_index:
+            return None
+        today = today or timezone.localdate()
+        entries = cls.objects.filter(id_number_index=id_number_index)
+        return entries.filter(models.Q(until__isnull=True) | models.Q(until__gte=today)).first()

@@ -39,6 +39,11 @@ def is_approved_unit_account(user) -> bool:
     return is_unit_account(user) and user.unit.status == UnitStatus.APPROVED
 
 
+# Who a history row names when no person acted: a daily command (e.g. 冻结 after 24 months
+# without a yearly confirmation).
+SYSTEM_ROLE = "系统"
+
+
 def role_label(user) -> str:
     """The role a person acts in, as recorded in history rows and shown in the header."""
     if isinstance(user, AnonymousUser) or not _active(user):

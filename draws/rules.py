@@ -1,4 +1,4 @@
-"""Who may be drawn: the pool (experts.selectors.pool_for) narrowed by a draw's rules.
+"""Who may be drawn: the approved experts (experts.selectors.drawable_for), by a draw's rules.
 
 The avoidance rules (回避) a draw states:
 - 回避单位: the units applying for the project; none of their experts is drawn. This is also
@@ -10,8 +10,8 @@ The avoidance rules (回避) a draw states:
 - a cool-down: no expert drawn (抽中, or called up as 递补) in the last `cooldown_days` days;
 - a yearly cap: no expert drawn `yearly_cap` times or more this calendar year;
 - a lowest 职称级别.
-Only approved experts are ever drawn (pool_for): the states a later lifecycle adds (frozen,
-exited, blacklisted) are not 审核通过, so they are left out with no change here.
+Only approved experts are ever drawn (experts.selectors.drawable_for): 已冻结, 退出待确认 and
+已出库 (blacklisted experts are 已出库) are not 审核通过, so they are left out.
 """
 
 import dataclasses
@@ -23,7 +23,7 @@ from django.utils import timezone
 from draws.models import Pick
 from experts.choices import TitleLevel
 from experts.models import ExpertApplication
-from experts.selectors import pool_for
+from experts.selectors import drawable_for
 
 # 职称级别 from the highest: "at least 副高级" is 正高级 and 副高级.
 LEVELS = [
@@ -92,7 +92,7 @@ def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None
     """The experts `user` may draw for `discipline_id` under `criteria`, but `taken` (those
     this draw has chosen already)."""
     now = now or timezone.now()
-    experts = in_discipline(pool_for(user), discipline_id)
+    experts = in_discipline(drawable_for(user), discipline_id)
     if criteria.min_title_level:
         experts = experts.filter(title_level__in=levels_at_least(criteria.min_title_level))
     if criteria.avoid_unit_ids:

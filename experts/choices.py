@@ -66,3 +66,15 @@ DEFAULT_ELIGIBILITY_RULES = [
     ("min_title_level", None, TitleLevel.ASSOCIATE.value),
     ("min_years", 5, ""),
 ]
+
+# 出库（清退）: why the bureau removes an admitted expert (code, 中文说明); "other" needs a text.
+REMOVAL_REASONS = [
+    ("conduct", "评审中有不良行为"),
+    ("false_info", "提供虚假信息"),
+    ("avoidance", "违反回避规定"),
+    ("unreachable", "长期无法联系"),
+    ("other", "其他"),
+]
+# 禁入 with a removal: how long the ID number may not register or apply again.
+BAN_FOR_GOOD = "forever"
+BAN_CHOICES = [("", "不禁入"), ("1", "1年"), ("3", "3年"), ("5", "5年"), (BAN_FOR_GOOD, "永久")]

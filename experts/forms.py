@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import CommentForm
+from experts.choices import BAN_CHOICES, REMOVAL_REASONS
 from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
@@ -375,3 +376,36 @@ class ApplicationReasonForm(PortalFormMixin, forms.Form):
 def commentable_field_labels() -> dict[str, str]:
     """field name → label, in the form's order."""
     return {name: label for _, fields in commentable_fields() for name, label in fields}
+
+
+class RemovalForm(forms.Form):
+    """出库（清退）: a reason code, a text (required for 其他), and an optional 禁入."""
+
+    code = forms.ChoiceField(
+        label="出库理由",
+        choices=[("", "请选择"), *REMOVAL_REASONS],
+        error_messages={
+            "required": "请选择出库理由。",
+            "invalid_choice": "请选择列表中的出库理由。",
+        },
+    )
+    reason = forms.CharField(
+        label="说明",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="将随短信通知专家，并记入审核记录。选择“其他”时必填。",
+    )
+    ban_years = forms.ChoiceField(
+        label="禁入",
+        choices=BAN_CHOICES,
+        required=False,
+        help_text="禁入期内，该证件号码不能注册账号，也不能重新申请入库。",
+        error_messages={"invalid_choice": "请选择列表中的禁入期限。"},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("code") == "other" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "选择“其他”时，请填写出库理由。")
+        return cleaned

@@ -16,6 +16,7 @@ from experts.choices import (
     Gender,
     TitleLevel,
 )
+from experts.periods import freeze_before, remind_before
 from portal import deadlines
 from portal.crypto import EncryptedCharField
 
@@ -26,10 +27,18 @@ class ApplicationStatus(models.TextChoices):
     PENDING_BUREAU = "pending_bureau", "待科技局审核"
     APPROVED = "approved", "审核通过"
     REJECTED = "rejected", "审核不通过"
+    # After admission (experts.lifecycle): the manual's five states above stay as they are.
+    FROZEN = "frozen", "已冻结"
+    EXIT_PENDING = "exit_pending", "退出待确认"
+    EXITED = "exited", "已出库"
 
 
 # Grouped states for source lists and filters.
 EDITABLE = [ApplicationStatus.DRAFT]
+# 专家库 lists the admitted experts, the frozen ones marked; only the approved are ever drawn.
+IN_POOL = [ApplicationStatus.APPROVED, ApplicationStatus.FROZEN]
+# Admitted and not gone: may ask to leave, or be removed by the bureau.
+ADMITTED = [ApplicationStatus.APPROVED, ApplicationStatus.FROZEN, ApplicationStatus.EXIT_PENDING]
 IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
 # Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
 RETURNED_LABEL = "已退回（待修改）"
@@ -249,6 +258,12 @@ class ExpertApplication(FSMModelMixin, models.Model):
     # While 待单位推荐 or 待科技局审核: the day the unit's or the bureau's step is due
     # (portal.deadlines); empty in every other state.
     due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
+    # 年度确认: set by 审核通过 and by each confirmation; 11 months on, a reminder (once per
+    # period: confirm_reminded_at), 24 months on, 冻结 (experts.lifecycle).
+    confirmed_at = models.DateTimeField("最近确认时间", null=True, blank=True, editable=False)
+    confirm_reminded_at = models.DateTimeField(
+        "确认提醒时间", null=True, blank=True, editable=False
+    )
     # 资格提示: the texts of the EligibilityRules this application does not meet, set when it
     # is submitted and while it waits for a decision (experts.eligibility); stored, so that a
     # list filters and prints them with no work per row. Help for reviewers, never a block.
@@ -288,6 +303,8 @@ class ExpertApplication(FSMModelMixin, models.Model):
             # 专家库 filtered by 职称级别: counts per status of one level, from the index alone
             # (migration 0007)
             models.Index(fields=["status", "title_level"], name="experts_status_title_level"),
+            # 年度确认's daily command: the approved experts whose confirmation is due.
+            models.Index(fields=["status", "confirmed_at"], name="experts_status_confirmed"),
             # 用户账号管理: counts per status of one unit (an index-only scan)
             models.Index(fields=["unit", "status"]),
             # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC, id DESC
@@ -365,6 +382,7 @@ class ExpertApplication(FSMModelMixin, models.Model):
     )
     def approve(self) -> None:
         self.due_on = None
+        self.confirmed_at, self.confirm_reminded_at = timezone.now(), None
 
     @transition(
         field=status,
@@ -390,6 +408,105 @@ class ExpertApplication(FSMModelMixin, models.Model):
     )
     def revise(self) -> None:
         pass
+
+    # After admission (experts.lifecycle) ------------------------------------------------------
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.APPROVED,
+        target=ApplicationStatus.APPROVED,
+        permission=permissions.is_owner,
+        custom={"label": "年度确认"},
+    )
+    def confirm_info(self) -> None:
+        self.confirmed_at, self.confirm_reminded_at = timezone.now(), None
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.APPROVED,
+        target=ApplicationStatus.FROZEN,
+        permission=permissions.is_system,
+        custom={"label": "冻结"},
+    )
+    def freeze(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.FROZEN,
+        target=ApplicationStatus.PENDING_BUREAU,
+        permission=permissions.is_owner,
+        custom={"label": "申请解冻"},
+    )
+    def request_unfreeze(self) -> None:
+        # Back to the bureau's queue: 审核通过 unfreezes (and counts as the confirmation).
+        self.recommended_at = timezone.now()
+        self.due_on = deadlines.decision_due(self.recommended_at)
+
+    @transition(
+        field=status,
+        source=[ApplicationStatus.APPROVED, ApplicationStatus.FROZEN],
+        target=ApplicationStatus.EXIT_PENDING,
+        permission=permissions.is_owner,
+        custom={"label": "申请退出"},
+    )
+    def request_exit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.EXIT_PENDING,
+        target=ApplicationStatus.APPROVED,
+        permission=permissions.is_owner,
+        # Not a way out of 冻结: a lapsed confirmation stays lapsed.
+        conditions=[lambda application: not application.confirmation_lapsed()],
+        custom={"label": "撤回退出申请"},
+    )
+    def withdraw_exit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.EXIT_PENDING,
+        target=ApplicationStatus.EXITED,
+        permission=permissions.is_reviewer_for,
+        custom={"label": "确认退出", "admin": True},
+    )
+    def confirm_exit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ADMITTED,
+        target=ApplicationStatus.EXITED,
+        permission=permissions.is_reviewer_for,
+        custom={"label": "出库（清退）"},
+    )
+    def remove(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.EXITED,
+        target=ApplicationStatus.DRAFT,
+        permission=permissions.is_owner,
+        custom={"label": "重新申请"},
+    )
+    def reapply(self) -> None:
+        self.returned_at = None
+
+    @property
+    def confirm_due(self) -> bool:
+        """审核通过 and 11 months or more since the last confirmation: the home page's banner."""
+        return (
+            self.status == ApplicationStatus.APPROVED
+            and self.confirmed_at is not None
+            and self.confirmed_at < remind_before()
+        )
+
+    def confirmation_lapsed(self, today=None) -> bool:
+        """Whether the last confirmation is older than the period that freezes (24 months)."""
+        return self.confirmed_at is not None and self.confirmed_at < freeze_before(today)
 
 
 class ApplicationTransition(TransitionRecord):

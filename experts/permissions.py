@@ -19,6 +19,11 @@ def is_unit_of(application, user) -> bool:
     return is_approved_unit_account(user) and application.user.unit_id == user.unit_id
 
 
+def is_system(application, user) -> bool:
+    """No person: a scheduled command (experts.lifecycle), e.g. 冻结."""
+    return user is None
+
+
 def can_view_content(application, user) -> bool:
     """The form's content is the applicant's own until first submitted; after that the unit and
     the bureau (whoever can see the application at all) may read it, drafts after 退回 too."""

@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import (
+    IN_POOL,
     ApplicationStatus,
     ApplicationTransition,
     Discipline,
@@ -29,9 +30,13 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
 
 
 def pool_for(user) -> QuerySet[ExpertApplication]:
-    """专家库: the approved experts `user` may see. The pool's list, its export and the draws
-    (draws.rules) start here. States a later lifecycle adds (frozen, exited) are not 审核通过,
-    so they are never in the pool's draws."""
+    """专家库: the admitted experts `user` may see (审核通过, and 已冻结 marked as such). The
+    pool's list and its export start here; the draws start from drawable_for."""
+    return applications_for(user).filter(status__in=IN_POOL)
+
+
+def drawable_for(user) -> QuerySet[ExpertApplication]:
+    """The experts a draw may choose from: 审核通过 only (never 已冻结, 退出待确认, 已出库)."""
     return applications_for(user).filter(status=ApplicationStatus.APPROVED)
 
 

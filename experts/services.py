@@ -13,9 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import IdType
+from accounts.models import Blacklist
 from accounts.validators import resident_id_facts
 from experts import counts, eligibility, search, snapshots
+from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
+from experts.periods import months_before
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from portal.workflow import WorkflowError, fire
@@ -199,7 +202,7 @@ def approve_application(
             "approve",
             actor,
             comment=comment.strip(),
-            update_fields=["decided_at", "due_on"],
+            update_fields=["decided_at", "due_on", "confirmed_at", "confirm_reminded_at"],
         )
         _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
     return locked
@@ -250,3 +253,121 @@ def _decision_sms(application: ExpertApplication, text: str) -> None:
     queue_sms(
         application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
     )
+
+
+# After admission: 年度确认, 冻结 and 解冻, 退出, 出库（清退） and 禁入, 重新申请 ------------
+
+
+def confirm_information(application: ExpertApplication, actor) -> ExpertApplication:
+    """年度确认: the expert confirms their information is current; the next is due in 12 months."""
+    with transaction.atomic():
+        locked = _lock(application)
+        _fire(locked, "confirm_info", actor, update_fields=["confirmed_at", "confirm_reminded_at"])
+    return locked
+
+
+def freeze_application(application: ExpertApplication) -> ExpertApplication | None:
+    """冻结, by the daily command: 24 months without a confirmation. None when the row moved
+    on meanwhile (confirmed, left): a second run does nothing."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if locked.status != ApplicationStatus.APPROVED or not locked.confirmation_lapsed():
+            return None
+        _fire(locked, "freeze", None)
+        _decision_sms(
+            locked,
+            "您的专家信息已超过24个月未确认，已被冻结，冻结期间不参加专家抽取。"
+            "请登录系统确认信息并申请解冻。",
+        )
+    return locked
+
+
+def request_unfreeze(application: ExpertApplication, actor) -> ExpertApplication:
+    """申请解冻: back to 待科技局审核; 审核通过 unfreezes and counts as the confirmation."""
+    with transaction.atomic():
+        locked = _lock(application)
+        _fire(locked, "request_unfreeze", actor, update_fields=["recommended_at", "due_on"])
+    return locked
+
+
+def request_exit(application: ExpertApplication, actor, reason: str = "") -> ExpertApplication:
+    """申请退出 (also what withdrawing the sensitive-data consent starts): the bureau confirms."""
+    with transaction.atomic():
+        locked = _lock(application)
+        _fire(locked, "request_exit", actor, comment=reason.strip())
+    return locked
+
+
+def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
+    with transaction.atomic():
+        locked = _lock(application)
+        if locked.status == ApplicationStatus.EXIT_PENDING and locked.confirmation_lapsed():
+            raise WorkflowError("您的专家信息已超过24个月未确认，不能撤回退出申请。")
+        _fire(locked, "withdraw_exit", actor)
+    return locked
+
+
+def confirm_exit(application: ExpertApplication, actor, comment: str = "") -> ExpertApplication:
+    """确认退出 (bureau): the expert leaves the pool; they may apply again later."""
+    with transaction.atomic():
+        locked = _lock(application)
+        _refuse_own(locked, actor)
+        _fire(locked, "confirm_exit", actor, comment=comment.strip())
+        _decision_sms(locked, "您的退出专家库申请已确认，您已退出市科技局专家库。")
+    return locked
+
+
+def remove_application(
+    application: ExpertApplication, actor, code: str, reason: str = "", ban_years=None
+) -> ExpertApplication:
+    """出库（清退） (bureau), with a reason code and text; `ban_years` (a number, or
+    BAN_FOR_GOOD) also bars the ID number (禁入) from registering and applying again."""
+    labels = dict(REMOVAL_REASONS)
+    if code not in labels:
+        raise WorkflowError("请选择出库理由。")
+    if code == "other" and not reason.strip():
+        raise WorkflowError("选择“其他”时，请填写出库理由。")
+    with transaction.atomic():
+        locked = _lock(application)
+        _refuse_own(locked, actor)
+        history = _fire(
+            locked,
+            "remove",
+            actor,
+            comment=reason.strip(),
+            history_fields={"reasons": [{"code": code, "label": labels[code]}]},
+        )
+        why = "；".join(part for part in (labels[code], history.comment) if part)
+        text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
+        if ban_years:
+            until = ban_until(ban_years)
+            Blacklist.objects.create(
+                id_number_index=locked.user.id_number_index,
+                until=until,
+                reason=why[:200],
+                name=locked.user.real_name,
+                created_by=actor,
+            )
+            text += (
+                "期间不得重新申请。" if until is None else f"{until:%Y年%m月%d日}前不得重新申请。"
+            )
+        _decision_sms(locked, text)
+    return locked
+
+
+def ban_until(ban_years):
+    """The last day of a 禁入 of `ban_years` years from today; None for good."""
+    if ban_years == BAN_FOR_GOOD:
+        return None
+    today = timezone.localdate()
+    return months_before(today, -12 * int(ban_years))
+
+
+def reapply(application: ExpertApplication, actor) -> ExpertApplication:
+    """重新申请 after leaving: the form opens again (→ 信息未填写), unless 禁入 is in force."""
+    if Blacklist.in_force(actor.id_number_index):
+        raise WorkflowError(f"您目前不能重新申请入库。如有疑问，请致电 {settings.HELP_LINE}。")
+    with transaction.atomic():
+        locked = _lock(application)
+        _fire(locked, "reapply", actor, update_fields=["returned_at"])
+    return locked

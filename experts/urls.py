@@ -8,6 +8,7 @@ urlpatterns = [
     path("expert/", views.applicant_home, name="home"),
     path("expert/form/", views.application_form, name="form"),
     path("expert/revise/", views.revise, name="revise"),
+    path("expert/act/<slug:action>/", views.applicant_act, name="applicant_act"),
     path("expert/my-data/", own_data_views.own_data, name="own_data"),
     path("expert/my-data/download/", own_data_views.own_data_download, name="own_data_download"),
     path("unit/people/", views.unit_people, name="unit_people"),
@@ -42,6 +43,18 @@ urlpatterns = [
         name="bureau_reject",
     ),
     path("bureau/experts/<int:pk>/reveal/", views.bureau_reveal, name="bureau_reveal"),
+    path(
+        "bureau/experts/<int:pk>/confirm-exit/",
+        views.bureau_decide,
+        {"action": "confirm_exit"},
+        name="bureau_confirm_exit",
+    ),
+    path(
+        "bureau/experts/<int:pk>/remove/",
+        views.bureau_decide,
+        {"action": "remove"},
+        name="bureau_remove",
+    ),
     path("bureau/pool/", views.expert_pool, name="pool"),
     # 导出Excel (experts.exports): the confirmation, the job's progress, its file.
     path("bureau/pool/export/", export_views.pool_export, name="pool_export"),

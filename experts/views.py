@@ -12,7 +12,7 @@ from draws.selectors import own_draws
 from experts import counts, services, snapshots
 from experts.choices import TitleLevel
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
-from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm
+from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
 from experts.models import (
     ACTIONS_WITH_REASON,
     EDITABLE,
@@ -244,6 +244,19 @@ BUREAU_DECISIONS = {
         services.reject_application,
         "{obj.user.real_name}的专家申请审核不通过，短信通知将在几秒内发给申请人。",
     ),
+    # After admission: the expert's 申请退出 confirmed, or a removal by the bureau.
+    "confirm_exit": Action(
+        is_bureau_reviewer,
+        CommentForm,
+        services.confirm_exit,
+        "已确认{obj.user.real_name}退出专家库，短信通知将在几秒内发出。",
+    ),
+    "remove": Action(
+        is_bureau_reviewer,
+        RemovalForm,
+        services.remove_application,
+        "已将{obj.user.real_name}移出专家库，短信通知将在几秒内发出。",
+    ),
 }
 
 
@@ -433,3 +446,31 @@ bureau_bulk = bulk_decisions(
     action_labels={"approve": "审核通过", "reject": "审核不通过"},
     notes=dict.fromkeys(["approve", "reject"], "短信通知将在几秒内陆续发给申请人。"),
 )
+
+
+# What an admitted (or departed) expert does from their home page: POST only, each through its
+# service; the home page says what happened, or why not.
+APPLICANT_ACTIONS = {
+    "confirm": (services.confirm_information, "已确认您的专家信息，下次请在12个月内确认。"),
+    "unfreeze": (services.request_unfreeze, "已提交解冻申请，市科技局审核通过后恢复。"),
+    "exit": (services.request_exit, "已提交退出申请，市科技局确认后您将退出专家库。"),
+    "withdraw_consent": (
+        lambda application, actor: services.request_exit(
+            application, actor, "撤回敏感个人信息处理同意"
+        ),
+        "已撤回敏感个人信息处理同意，并提交退出申请；市科技局确认后您将退出专家库。",
+    ),
+    "withdraw_exit": (services.withdraw_exit, "已撤回退出申请。"),
+    "reapply": (services.reapply, "可以重新填写专家信息并提交入库申请。"),
+}
+
+
+@require_POST
+@role_required(is_applicant)
+def applicant_act(request, action):
+    if action not in APPLICANT_ACTIONS:
+        raise Http404
+    service, done = APPLICANT_ACTIONS[action]
+    application = _own_application(request)
+    perform(request, service, application, request.user, success=done)
+    return redirect("experts:home")

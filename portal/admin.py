@@ -203,6 +203,8 @@ def actor_label(record) -> str:
     name means nothing to the bureau), the person's name otherwise.
     e.g. 单位账号（武汉示范大学）, 科技局审核员（张三）."""
     actor = record.actor
+    if actor is None:
+        return record.actor_role
     if actor.kind == UserKind.UNIT and actor.unit_id is not None:
         return f"{record.actor_role}（{actor.unit.name}）"
     return f"{record.actor_role}（{actor.real_name or actor.username}）"

@@ -7,7 +7,7 @@ services lock the row, call it, and queue any SMS in the same transaction.
 from django.db import models
 from django_fsm import can_proceed
 
-from accounts.permissions import role_label
+from accounts.permissions import SYSTEM_ROLE, role_label
 from audit.log import record
 from audit.models import AuditEvent
 
@@ -48,7 +48,8 @@ def fire(
 
     Checks the actor's permission first, then the state, so a reviewer who was too slow hears
     that the object was already handled. Returns the history row, created with
-    `history_fields` besides the common ones. Raises WorkflowError.
+    `history_fields` besides the common ones. Raises WorkflowError. `actor` None: the system
+    (a scheduled command), for transitions whose permission allows it.
     """
     transition = transition_of(locked, action)
     label = transition.custom.get("label", action)
@@ -66,10 +67,12 @@ def fire(
         actor=actor,
         obj=locked,
         detail=f"{label}：{_status_label(locked, from_status)} → {locked.get_status_display()}",
+        username="" if actor else "system",
+        role="" if actor else SYSTEM_ROLE,
     )
     return locked.history.create(
         actor=actor,
-        actor_role=role_label(actor),
+        actor_role=role_label(actor) if actor else SYSTEM_ROLE,
         action=action,
         from_status=from_status,
         to_status=locked.status,

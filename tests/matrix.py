@@ -24,10 +24,14 @@ class Action:
     takes_pk: bool
     page_roles: frozenset[str]  # roles the page lets in
     scope_roles: frozenset[str]  # of those, who can reach the object
-    source: str
+    source: str | tuple[str, ...]  # the state, or the states, the action starts from
     target: str | None  # None: a save without a transition
     sms: int  # SMS rows a successful action queues
     data: tuple[tuple[str, str], ...] = ()
+    url_kwargs: tuple[tuple[str, str], ...] = ()  # the URL's own arguments besides pk
+
+    def starts_from(self, state: str) -> bool:
+        return state in self.source if isinstance(self.source, tuple) else state == self.source
 
 
 def assert_answer(response, outcome: Outcome, says: str | None = None) -> None:

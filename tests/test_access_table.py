@@ -88,6 +88,7 @@ TABLE = {
     "experts:home": (None, only(APPLICANTS)),
     "experts:form": (None, only(APPLICANTS)),
     "experts:revise": (None, everyone(NOT_ALLOWED)),
+    "experts:applicant_act": (lambda w: {"action": "confirm"}, everyone(NOT_ALLOWED)),
     "experts:own_data": (None, only(APPLICANTS)),
     "experts:own_data_download": (None, only(APPLICANTS)),
     "experts:unit_people": (None, only(APPROVED_UNITS)),
@@ -106,6 +107,11 @@ TABLE = {
     "experts:bureau_approve": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_confirm_exit": (
+        lambda w: {"pk": w["application"].pk},
+        everyone(NOT_ALLOWED),
+    ),
+    "experts:bureau_remove": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
     # 专家抽取: the bureau's alone; units never see a draw (an expert sees their own on home).
     "draws:list": (None, only(BUREAU)),
@@ -147,6 +153,7 @@ ADMIN_READ_ONLY_MODELS = {
     "draw",
     "pick",
     "event",
+    "blacklist",
 }
 
 
@@ -250,10 +257,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 54 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 57 named URLs × 8 roles, besides 28 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 432
-    assert len(admin_urls()) == 27
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 456
+    assert len(admin_urls()) == 28
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

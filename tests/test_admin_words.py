@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AccountLock, UnitStatus, User
+from accounts.models import AccountLock, Blacklist, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
 from audit.models import AuditEvent, Reminder
@@ -152,6 +152,13 @@ def admin_data(unit, reviewer):
         asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
     )
     draws.answer(reviewer, draw, applicant.application.pk, "confirm")
+    Blacklist.objects.create(
+        id_number_index="0" * 64,
+        until=None,
+        reason="提供虚假信息",
+        name="某人",
+        created_by=reviewer,
+    )
     message = SMSMessage.objects.create(to="+8613812345678", body="【测试】您好")
     Reminder.objects.create(
         kind=Reminder.Kind.UNIT_SMS,

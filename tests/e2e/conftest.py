@@ -129,7 +129,7 @@ class Journey:
         self.page.wait_for_load_state()
 
     def log_out(self) -> None:
-        self.page.get_by_role("button", name="退出").click()
+        self.page.get_by_role("button", name="退出", exact=True).click()
         self.page.wait_for_load_state()
 
     def close(self):

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from draws.models import Pick, Round
+from draws.models import Draw, Pick, Round
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
 
@@ -96,12 +96,13 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.snap("verify-tampered")
 
     # The record exports to a real spreadsheet, masked.
-    tab.page.get_by_role("link", name="抽取记录 1").click()
+    draw = Draw.objects.get()
+    tab.page.get_by_role("link", name=f"抽取记录 {draw.pk}").click()
     tab.page.get_by_role("link", name="导出Excel").click()
     tab.snap("export")
     with tab.page.expect_download() as download:
         tab.page.get_by_role("button", name="导出").click()
-    assert download.value.suggested_filename == "draw-1.xlsx"
+    assert download.value.suggested_filename == f"draw-{draw.pk}.xlsx"
     content = io.BytesIO(Path(download.value.path()).read_bytes())
     book = openpyxl.load_workbook(content, read_only=True)
     rows = [row for row in book.active.iter_rows(values_only=True) if row and row[0]]

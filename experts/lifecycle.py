@@ -1,0 +1,79 @@
+"""The daily 年度确认 run (python manage.py review_confirmations): remind, then freeze.
+
+- 11 months after an expert's last confirmation (审核通过, 年度确认): one SMS asking them to
+  confirm, and the banner on their home page (ExpertApplication.confirm_due).
+- 24 months after it: 冻结 (experts.services.freeze_application), with its history row, audit
+  row and SMS. A frozen expert stays listed in 专家库, marked, and is never drawn.
+Each step claims its row first (a reminder by setting confirm_reminded_at where it is empty; a
+freeze under the row's lock, only while still 审核通过 and lapsed), so a second run the same
+day, or one running at the same moment, does nothing more.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.log import record
+from audit.models import AuditEvent
+from experts.models import ApplicationStatus, ExpertApplication
+from experts.periods import freeze_before, remind_before
+from experts.services import freeze_application
+from sms.outbox import queue_sms
+
+COMMAND = "review_confirmations"
+REMINDER = (
+    "距您上次确认专家信息已满11个月，请在满12个月前登录系统确认或更新信息；满24个月未确认将被冻结。"
+)
+
+
+def due_for_reminder(today=None):
+    """Approved experts whose last confirmation is 11 months old or more, not yet reminded."""
+    return ExpertApplication.objects.filter(
+        status=ApplicationStatus.APPROVED,
+        confirmed_at__lt=remind_before(today),
+        confirm_reminded_at__isnull=True,
+    )
+
+
+def lapsed(today=None):
+    """Approved experts whose last confirmation is 24 months old or more."""
+    return ExpertApplication.objects.filter(
+        status=ApplicationStatus.APPROVED, confirmed_at__lt=freeze_before(today)
+    )
+
+
+def remind(application_id: int, now) -> bool:
+    """One reminder, claimed by its row: True if this run sent it."""
+    with transaction.atomic():
+        claimed = ExpertApplication.objects.filter(
+            pk=application_id, confirm_reminded_at__isnull=True
+        ).update(confirm_reminded_at=now)
+        if not claimed:
+            return False
+        application = ExpertApplication.objects.select_related("user").get(pk=application_id)
+        name = application.user.real_name
+        queue_sms(
+            application.mobile,
+            f"【{settings.PORTAL_NAME}】{name}您好，{REMINDER}",
+            about=application,
+        )
+        record(
+            AuditEvent.Action.REMINDED,
+            obj=application,
+            detail="年度确认提醒（满11个月）",
+            username=COMMAND,
+            role="系统",
+        )
+    return True
+
+
+def run(today=None) -> dict[str, int]:
+    """Freeze the lapsed, then remind the due (a lapsed expert is frozen, not reminded)."""
+    now = timezone.now()
+    frozen = sum(
+        freeze_application(application) is not None
+        for application in lapsed(today).select_related("user").iterator(chunk_size=500)
+    )
+    ids = list(due_for_reminder(today).values_list("pk", flat=True))
+    reminded = sum(remind(pk, now) for pk in ids)
+    return {"frozen": frozen, "reminded": reminded}

@@ -1,0 +1,28 @@
+"""年度确认, daily: python manage.py review_confirmations [--date YYYY-MM-DD] (see the README's
+cron line; experts.lifecycle says what it does)."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from experts import lifecycle
+
+
+class Command(BaseCommand):
+    help = (
+        "年度确认：满11个月未确认的专家发送短信提醒，满24个月未确认的专家冻结。"
+        "重复运行不会重复提醒或冻结。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="按指定日期运行（YYYY-MM-DD），默认今天")
+
+    def handle(self, *args, **options):
+        today = None
+        if options["date"]:
+            try:
+                today = datetime.date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(f"日期格式应为 YYYY-MM-DD：{options['date']}") from None
+        done = lifecycle.run(today)
+        self.stdout.write(f"冻结 {done['frozen']} 人，发送年度确认提醒 {done['reminded']} 人。")

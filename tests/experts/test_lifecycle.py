@@ -1,0 +1,218 @@
+"""After admission (issue 23 parts 2 and 3): 年度确认, the daily reminder and 冻结, 申请解冻,
+退出, 出库（清退） with 禁入, 重新申请, and withdrawing the sensitive-data consent."""
+
+import datetime
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Blacklist, User
+from audit.models import AuditEvent
+from draws.rules import Criteria, eligible_ids
+from experts import lifecycle, services
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.periods import months_before
+from experts.selectors import pool_for
+from portal.workflow import WorkflowError
+from sms.models import SMSMessage
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+def admitted(unit, reviewer, confirmed_months_ago=0, days_more=0):
+    """An expert approved through the service, last confirmed that long ago."""
+    applicant = factories.make_applicant(unit, S.PENDING_BUREAU)
+    application = services.approve_application(applicant.application, reviewer)
+    application.disciplines.set(Discipline.objects.filter(code="01"))
+    when = months_before(timezone.localdate(), confirmed_months_ago) - datetime.timedelta(
+        days=days_more
+    )
+    moment = timezone.make_aware(datetime.datetime.combine(when, datetime.time(10)))
+    ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=moment)
+    SMSMessage.objects.all().delete()  # the approval's
+    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+
+
+def test_approval_starts_the_year_and_confirming_restarts_it(client, unit, reviewer):
+    application = admitted(unit, reviewer, confirmed_months_ago=11, days_more=1)
+    client.force_login(application.user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert 'data-testid="confirm-due"' in home and "已满11个月" in home
+    client.post(reverse("experts:applicant_act", args=["confirm"]))
+    application.refresh_from_db()
+    assert application.confirmed_at > timezone.now() - datetime.timedelta(minutes=1)
+    assert application.history.latest("pk").get_action_display() == "年度确认"
+    assert 'data-testid="confirm-due"' not in client.get(reverse("experts:home")).content.decode()
+
+
+def test_the_daily_run_reminds_at_eleven_months_once(unit, reviewer):
+    due = admitted(unit, reviewer, confirmed_months_ago=11, days_more=1)
+    not_yet = admitted(unit, reviewer, confirmed_months_ago=10)
+    assert lifecycle.run() == {"frozen": 0, "reminded": 1}
+    [message] = SMSMessage.objects.all()
+    assert message.to == due.mobile and "已满11个月" in message.body
+    assert ExpertApplication.objects.get(pk=not_yet.pk).confirm_reminded_at is None
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED, role="系统").count() == 1
+    assert lifecycle.run() == {"frozen": 0, "reminded": 0}
+    assert SMSMessage.objects.count() == 1
+
+
+def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer):
+    lapsed = admitted(unit, reviewer, confirmed_months_ago=24, days_more=1)
+    due = admitted(unit, reviewer, confirmed_months_ago=23)
+    call_command("review_confirmations")
+    lapsed.refresh_from_db()
+    assert lapsed.status == S.FROZEN
+    row = lapsed.history.latest("pk")
+    assert (row.actor, row.actor_role, row.get_action_display()) == (None, "系统", "冻结")
+    assert "已被冻结" in SMSMessage.objects.get(to=lapsed.mobile).body
+    assert "已满11个月" in SMSMessage.objects.get(to=due.mobile).body  # reminded, not frozen
+    assert ExpertApplication.objects.get(pk=due.pk).status == S.APPROVED
+    assert lifecycle.run() == {"frozen": 0, "reminded": 0}
+    assert lapsed.history.count() == 2  # 审核通过, 冻结
+    # Frozen: still listed in the pool, never drawn.
+    assert pool_for(reviewer).filter(pk=lapsed.pk).exists()
+    assert lapsed.pk not in eligible_ids(reviewer, Criteria(), Discipline.objects.get(code="01").pk)
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[lapsed.pk])).content.decode()
+    assert "已冻结" in detail and "系统" in detail
+
+
+def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, reviewer):
+    application = admitted(unit, reviewer, confirmed_months_ago=25)
+    lifecycle.run()
+    client.force_login(application.user)
+    assert "申请解冻" in client.get(reverse("experts:home")).content.decode()
+    client.post(reverse("experts:applicant_act", args=["unfreeze"]))
+    application.refresh_from_db()
+    assert application.status == S.PENDING_BUREAU and application.due_on is not None
+    services.approve_application(application, reviewer)
+    application.refresh_from_db()
+    assert application.status == S.APPROVED and not application.confirmation_lapsed()
+
+
+def test_exit_asked_then_confirmed_by_the_bureau(client, unit, reviewer):
+    application = admitted(unit, reviewer)
+    client.force_login(application.user)
+    client.post(reverse("experts:applicant_act", args=["exit"]))
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.EXIT_PENDING
+    client.force_login(reviewer)
+    page = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert "确认退出" in page
+    client.post(reverse("experts:bureau_confirm_exit", args=[application.pk]), {"comment": ""})
+    application.refresh_from_db()
+    assert application.status == S.EXITED
+    assert "已退出市科技局专家库" in SMSMessage.objects.get().body
+    assert not pool_for(reviewer).filter(pk=application.pk).exists()
+
+
+def test_a_frozen_expert_cannot_leave_and_come_back_unfrozen(unit, reviewer):
+    application = admitted(unit, reviewer, confirmed_months_ago=25)
+    lifecycle.run()
+    services.request_exit(application, application.user)
+    with pytest.raises(WorkflowError, match="超过24个月未确认"):
+        services.withdraw_exit(application, application.user)
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.EXIT_PENDING
+
+
+def test_withdrawing_consent_starts_the_exit(client, unit, reviewer):
+    application = admitted(unit, reviewer)
+    client.force_login(application.user)
+    client.post(reverse("experts:applicant_act", args=["withdraw_consent"]))
+    application.refresh_from_db()
+    assert application.status == S.EXIT_PENDING
+    assert application.history.latest("pk").comment == "撤回敏感个人信息处理同意"
+
+
+def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, reviewer):
+    application = admitted(unit, reviewer)
+    person = application.user
+    client.force_login(reviewer)
+    refused = client.post(
+        reverse("experts:bureau_remove", args=[application.pk]), {"code": "other", "reason": ""}
+    )
+    assert refused.status_code == 400 and "选择“其他”时，请填写出库理由" in refused.content.decode()
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.APPROVED
+
+    client.post(
+        reverse("experts:bureau_remove", args=[application.pk]),
+        {"code": "false_info", "reason": "学历信息不实", "ban_years": "3"},
+    )
+    application.refresh_from_db()
+    assert application.status == S.EXITED
+    row = application.history.latest("pk")
+    assert row.reason_labels() == ["提供虚假信息"] and row.comment == "学历信息不实"
+    entry = Blacklist.objects.get()
+    assert entry.id_number_index == person.id_number_index
+    assert person.id_number not in str(Blacklist.objects.values().get())
+    assert entry.until == months_before(timezone.localdate(), -36)
+    assert "不得重新申请" in SMSMessage.objects.get().body
+
+    # Under a new username: the registration is refused, saying nothing of the ban.
+    client.logout()
+    User.objects.filter(pk=person.pk).update(id_number_index="")  # as if the account were gone
+    data = {
+        "username": "newname2027",
+        "real_name": person.real_name,
+        "id_type": person.id_type,
+        "id_number": person.id_number,
+        "mobile": "13912345678",
+        "email": "new@example.com",
+        "unit": unit.pk,
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+    }
+    page = client.post(reverse("accounts:register_individual"), data)
+    assert "该证件号码目前不能注册" in page.content.decode()
+    assert not User.objects.filter(username="newname2027").exists()
+
+
+def test_reapply_waits_for_the_ban_to_end(client, unit, reviewer):
+    application = admitted(unit, reviewer)
+    services.remove_application(application, reviewer, "conduct", "评审中泄露信息", "1")
+    client.force_login(application.user)
+    client.post(reverse("experts:applicant_act", args=["reapply"]))
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.EXITED
+    Blacklist.objects.update(until=timezone.localdate() - datetime.timedelta(days=1))
+    client.post(reverse("experts:applicant_act", args=["reapply"]))
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.DRAFT
+
+
+def test_the_command_refuses_a_bad_date():
+    with pytest.raises(Exception, match="YYYY-MM-DD"):
+        call_command("review_confirmations", "--date", "2026-13-01")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_exit_at_once_apply_once(reference_data):
+    unit = factories.make_unit()
+    reviewers = [factories.make_reviewer(), factories.make_reviewer()]
+    application = admitted(unit, reviewers[0])
+    services.request_exit(application, application.user)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def confirm(reviewer):
+        try:
+            barrier.wait()
+            services.confirm_exit(application, reviewer)
+            outcomes.append("done")
+        except WorkflowError as error:
+            outcomes.append(str(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(r,)) for r in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[0] == "done" and "已被他人处理" in sorted(outcomes)[1]
+    assert application.history.filter(action="confirm_exit").count() == 1
+    assert SMSMessage.objects.filter(body__contains="已退出").count() == 1
