@@ -104,6 +104,10 @@ TABLE = {
     "experts:bureau_approve": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reject": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:bureau_reveal": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_revoke": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    # 专家入库公示: public, no login (notice); objections are posted by the bureau only.
+    "notice:public": (None, everyone(OK)),
+    "notice:record_objection": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
     # 专家抽取: the bureau's alone; units never see a draw (an expert sees their own on home).
     "draws:list": (None, only(BUREAU)),
@@ -134,6 +138,7 @@ ADMIN_READ_ONLY_MODELS = {
     "draw",
     "pick",
     "event",
+    "noticeobjection",
 }
 
 
@@ -228,10 +233,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 48 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 51 named URLs × 8 roles, besides 28 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 384
-    assert len(admin_urls()) == 27
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 408
+    assert len(admin_urls()) == 28
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 
