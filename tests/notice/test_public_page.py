@@ -47,7 +47,7 @@ def test_lists_the_approved_in_the_period_with_only_the_allowed_fields(client, u
     ends = periods.ends_on(today)
     assert f"{today:%Y-%m-%d} 至 {ends:%Y-%m-%d}" in html
     assert "如有异议，请在公示期内向市科技局实名反映" in html
-    assert f'电话：<a href="tel:{settings.HELP_LINE}">' in html
+    assert f'电话：<a class="text-nowrap" href="tel:{settings.HELP_LINE}">' in html
     # Nothing else personal: the listed expert's numbers, address, birth date, id.
     secrets = [
         listed.mobile,
@@ -100,7 +100,7 @@ def test_off_is_a_404_and_no_link(client, unit, settings):
 
 def test_the_login_page_links_to_the_notice(client):
     html = page(client, reverse("accounts:login"))
-    assert f'<a href="{URL}">专家入库公示</a>' in html
+    assert f'<a class="text-nowrap" href="{URL}">专家入库公示</a>' in html
 
 
 def test_past_the_limit_an_address_gets_429_in_chinese(client, unit, settings):
