@@ -22,6 +22,14 @@ CACHE_SECONDS = 300
 VERSION_KEY = "notice:version"
 # What a row of the public page reads; nothing else of the application is loaded.
 PUBLIC_COLUMNS = ("decided_at", "title", "real_name", "unit_name")
+OBJECTION_COLUMNS = (
+    "objector",
+    "channel",
+    "content",
+    "created_at",
+    "created_by__real_name",
+    "created_by__username",
+)
 
 
 def version() -> str:
@@ -96,6 +104,8 @@ def notice_panel(application: ExpertApplication, today) -> dict:
         "objections": list(
             NoticeObjection.objects.filter(application=application)
             .select_related("created_by")
+            # The reviewer's name, not their password hash or ID number.
+            .only(*OBJECTION_COLUMNS)
             .order_by("-created_at", "-pk")
         ),
         "open": periods.enabled() and period is not None and period.running,
