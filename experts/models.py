@@ -43,7 +43,7 @@ IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
 # Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
 RETURNED_LABEL = "已退回（待修改）"
 # Transitions whose comment is a reason the applicant must read and act on.
-ACTIONS_WITH_REASON = ("send_back", "reject")
+ACTIONS_WITH_REASON = ("send_back", "reject", "revoke")
 
 
 class Discipline(models.Model):
@@ -398,6 +398,20 @@ class ExpertApplication(FSMModelMixin, models.Model):
     )
     def reject(self) -> None:
         self.due_on = None
+
+    # 撤销入库（公示异议）: an objection raised during 公示 (the notice app) and upheld on review
+    # reverses the admission. It goes back to the manual's 审核不通过, so that the applicant
+    # reads the reason and may revise and submit again; experts.services.revoke_admission
+    # refuses it once the notice period is over. Not offered in admin: only from the page.
+    @transition(
+        field=status,
+        source=ApplicationStatus.APPROVED,
+        target=ApplicationStatus.REJECTED,
+        permission=permissions.is_reviewer_for,
+        custom={"label": "撤销入库（公示异议）"},
+    )
+    def revoke(self) -> None:
+        pass
 
     @transition(
         field=status,

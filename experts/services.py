@@ -21,6 +21,7 @@ from experts.models import ApplicationStatus, Discipline, ExpertApplication, Rea
 from experts.periods import months_before
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
+from notice import periods as notice_periods
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
@@ -253,6 +254,45 @@ def _decision_sms(application: ExpertApplication, text: str) -> None:
     queue_sms(
         application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
     )
+
+
+def revoke_admission(
+    application: ExpertApplication, actor, reason: str = "", codes: Iterable[ReasonCode] = ()
+) -> ExpertApplication:
+    """撤销入库（公示异议） (bureau, during the 公示期, with a reason text and any reason codes):
+    审核通过 → 审核不通过, out of the pool and off the public list (notice.receivers), with one
+    SMS to the applicant naming the reason. Refused once the 公示期 is over, or with 公示 off."""
+    if not reason.strip():
+        raise WorkflowError("请填写撤销入库的理由，申请人将看到此理由。")
+    given = _reasons_given(reason, codes, None, "请填写撤销入库的理由，申请人将看到此理由。")
+    with transaction.atomic():
+        locked = _lock(application)
+        _refuse_own(locked, actor)
+        if locked.status == ApplicationStatus.APPROVED:
+            _refuse_after_notice(locked)
+        locked.decided_at = timezone.now()
+        history = _fire(locked, "revoke", actor, update_fields=["decided_at"], **given)
+        labels = "、".join(history.reason_labels())
+        why = "；".join(part for part in (labels, history.comment) if part)
+        _decision_sms(
+            locked,
+            f"经公示期异议核实，您的专家入库已撤销，原因：{shorten(why)}。"
+            f"如有疑问请致电{settings.HELP_LINE}。",
+        )
+    return locked
+
+
+def _refuse_after_notice(application: ExpertApplication) -> None:
+    # A reversal answers an objection raised while the admission was on notice; after that,
+    # an expert leaves the pool by the ways of leaving (出库, 清退), not by this one.
+    if not notice_periods.enabled():
+        raise WorkflowError("本系统未启用专家入库公示，不能以公示异议撤销入库。")
+    period = notice_periods.period_of(application.decided_at)
+    if period is None or not period.running:
+        ended = f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"
+        raise WorkflowError(
+            f"{application.user.real_name}的公示期{ended}，不能再以公示异议撤销入库。"
+        )
 
 
 # After admission: 年度确认, 冻结 and 解冻, 退出, 出库（清退） and 禁入, 重新申请 ------------

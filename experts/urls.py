@@ -42,6 +42,12 @@ urlpatterns = [
         {"action": "reject"},
         name="bureau_reject",
     ),
+    path(
+        "bureau/experts/<int:pk>/revoke/",
+        views.bureau_revoke,
+        {"action": "revoke"},
+        name="bureau_revoke",
+    ),
     path("bureau/experts/<int:pk>/reveal/", views.bureau_reveal, name="bureau_reveal"),
     path(
         "bureau/experts/<int:pk>/confirm-exit/",

@@ -29,6 +29,8 @@ from experts.selectors import (
     review_queue,
     with_columns,
 )
+from notice.forms import RevokeForm
+from notice.views import panel_context
 from portal.bulk import bulk_decisions
 from portal.filters import ALL
 from portal.transitions import Action, decisions, empty_forms
@@ -258,13 +260,24 @@ BUREAU_DECISIONS = {
         "已将{obj.user.real_name}移出专家库，短信通知将在几秒内发出。",
     ),
 }
+# 撤销入库（公示异议）, on the same detail page but at a URL of its own: not one of 专家审核's
+# bulk actions (portal.bulk offers every row of BUREAU_DECISIONS).
+NOTICE_DECISIONS = {
+    "revoke": Action(
+        is_bureau_reviewer,
+        RevokeForm,
+        services.revoke_admission,
+        "已撤销{obj.user.real_name}的入库，专家状态变更为“审核不通过”，短信通知将在几秒内发给申请人。",
+    ),
+}
 
 
-def _detail_page(template, decisions, reveal_url):
+def _detail_page(template, decisions, reveal_url, extra=None):
     """A detail page: the application, its history, and a form per decision (`posted` has
     those sent back with errors, by action). The 证件号码 and 银行账号 are masked; `revealed`
     names those 查看完整信息 (`reveal_url`) shows in full in this one response, checked and
-    audited by the reveal view; `reveal` is its form sent back with errors."""
+    audited by the reveal view; `reveal` is its form sent back with errors. `extra(application)`
+    adds to the context (the bureau's 公示与异议)."""
 
     def render_detail(
         request, application, posted=None, status=200, *, reveal=None, revealed=frozenset()
@@ -300,6 +313,8 @@ def _detail_page(template, decisions, reveal_url):
             "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
             "reveal_url": reverse(reveal_url, args=[application.pk]),
         }
+        if extra is not None:
+            context.update(extra(application))
         return render(request, template, context, status=status)
 
     return render_detail
@@ -326,7 +341,10 @@ def _reveal(request, pk, detail):
 
 _unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_reveal")
 _bureau_detail = _detail_page(
-    "experts/bureau_detail.html", BUREAU_DECISIONS, "experts:bureau_reveal"
+    "experts/bureau_detail.html",
+    BUREAU_DECISIONS | NOTICE_DECISIONS,
+    "experts:bureau_reveal",
+    extra=panel_context,
 )
 
 
@@ -382,6 +400,9 @@ def bureau_detail(request, pk):
 
 bureau_decide = decisions(
     BUREAU_DECISIONS, applications_for, _bureau_detail, "experts:bureau_detail"
+)
+bureau_revoke = decisions(
+    NOTICE_DECISIONS, applications_for, _bureau_detail, "experts:bureau_detail"
 )
 
 

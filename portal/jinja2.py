@@ -19,6 +19,7 @@ from jinja2 import Environment
 
 from accounts.choices import UnitStatus
 from experts.models import ApplicationStatus
+from notice import periods as notice_periods
 from portal import deadlines, templating
 
 # Empty forms as printed: (class, prefix, auto_id, language) → HTML (docs/performance.md).
@@ -64,6 +65,8 @@ def environment(**options) -> Environment:
             # The context processor passes them too; as globals they reach the 500 page.
             "PORTAL_NAME": settings.PORTAL_NAME,
             "HELP_LINE": settings.HELP_LINE,
+            # The footer's link to 专家入库公示, read when a page renders (the setting may change).
+            "notice_enabled": notice_periods.enabled,
             "static": static,
             "url": templating.url,
             "nav_link": templating.nav_link,

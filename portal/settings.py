@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "experts",
     "draws",
+    "notice",
     "audit",
     "sms",
 ]
@@ -315,6 +316,15 @@ BUREAU_REVIEW_WORKING_DAYS = env.int("BUREAU_REVIEW_WORKING_DAYS", default=10)
 # filter); the worker deletes each file EXPORT_KEEP_HOURS after it was written.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# 专家入库公示 (notice): newly approved experts are listed on a public page, without logging in,
+# for PUBLIC_NOTICE_DAYS working days after the day of the decision; off, the page is a 404
+# and no 撤销入库（公示异议） is offered. PUBLIC_NOTICE_RATE_LIMIT: requests a minute that one
+# client address may make to the page (portal.ratelimit), counted in Django's cache.
+PUBLIC_NOTICE_ENABLED = env.bool("PUBLIC_NOTICE_ENABLED", default=True)
+PUBLIC_NOTICE_DAYS = env.int("PUBLIC_NOTICE_DAYS", default=5)
+PUBLIC_NOTICE_RATE_LIMIT = env.int("PUBLIC_NOTICE_RATE_LIMIT", default=30)
+if PUBLIC_NOTICE_DAYS < 1 or PUBLIC_NOTICE_RATE_LIMIT < 1:
+    raise ImproperlyConfigured("PUBLIC_NOTICE_DAYS and PUBLIC_NOTICE_RATE_LIMIT must be 1 or more.")
 
 LOGGING = {
     "version": 1,

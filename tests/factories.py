@@ -126,8 +126,11 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         ApplicationStatus.PENDING_UNIT: deadlines.recommendation_due,
         ApplicationStatus.PENDING_BUREAU: deadlines.decision_due,
     }.get(status)
+    decided = (
+        submitted if status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED) else None
+    )
     ExpertApplication.objects.filter(pk=application.pk).update(
-        status=status, submitted_at=submitted, due_on=due() if due else None
+        status=status, submitted_at=submitted, due_on=due() if due else None, decided_at=decided
     )
     # As the transitions on the way would have.
     counts.shift(ApplicationStatus.DRAFT, status, unit_id=application.unit_id)

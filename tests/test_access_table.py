@@ -112,6 +112,10 @@ TABLE = {
         everyone(NOT_ALLOWED),
     ),
     "experts:bureau_remove": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    "experts:bureau_revoke": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
+    # 专家入库公示: public, no login (notice); objections are posted by the bureau only.
+    "notice:public": (None, everyone(OK)),
+    "notice:record_objection": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
     # 专家抽取: the bureau's alone; units never see a draw (an expert sees their own on home).
     "draws:list": (None, only(BUREAU)),
@@ -154,6 +158,7 @@ ADMIN_READ_ONLY_MODELS = {
     "pick",
     "event",
     "blacklist",
+    "noticeobjection",
 }
 
 
@@ -257,10 +262,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 57 named URLs × 8 roles, besides 28 admin pages × 8 roles in test_admin_access, and the
+    # 60 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 456
-    assert len(admin_urls()) == 28
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 480
+    assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

@@ -24,6 +24,7 @@ from draws import services as draws
 from draws.rules import Criteria
 from experts.models import ApplicationStatus, Discipline
 from experts.services import approve_application
+from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
 
@@ -178,6 +179,13 @@ def admin_data(unit, reviewer):
     now = timezone.now()
     AccountLock.objects.create(username="someone", locked_at=now, until=now)
     Group.objects.create(name="科技局审核员组").permissions.set(Permission.objects.all()[:8])
+    NoticeObjection.objects.create(
+        application=applicant.application,
+        objector="王某",
+        channel="phone",
+        content="学历不实。",
+        created_by=reviewer,
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["accounts", "audit", "experts", "portal", "sms", "bench", "tests"]
+PACKAGES = ["accounts", "audit", "experts", "notice", "portal", "sms", "bench", "tests"]
 ALLOWED_ATTRIBUTES = {"_meta"}
 NAME_FUNCTIONS = {"getattr", "setattr", "hasattr", "delattr"}
 

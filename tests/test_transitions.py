@@ -27,6 +27,7 @@ DECISION_URLS = {
     "experts:unit_return": ("unit", ApplicationStatus.PENDING_UNIT),
     "experts:bureau_approve": ("reviewer", ApplicationStatus.PENDING_BUREAU),
     "experts:bureau_reject": ("reviewer", ApplicationStatus.PENDING_BUREAU),
+    "experts:bureau_revoke": ("reviewer", ApplicationStatus.APPROVED),
     "accounts:bureau_unit_approve": ("reviewer", None),
     "accounts:bureau_unit_reject": ("reviewer", None),
 }
@@ -52,6 +53,8 @@ def test_a_decision_is_posted_or_refused_with_405(client, unit, reviewer, url_na
         (expert_views.unit_decide, "approve"),  # the bureau's, not on the unit's page
         (expert_views.bureau_decide, "recommend"),
         (expert_views.bureau_decide, "revise"),  # a transition, but no page's decision
+        (expert_views.bureau_decide, "revoke"),  # its own URL (bureau_revoke), never in bulk
+        (expert_views.bureau_revoke, "approve"),
         (account_views.bureau_unit_decide, "resubmit"),
         (account_views.bureau_unit_decide, "delete"),
     ],

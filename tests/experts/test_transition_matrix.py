@@ -163,6 +163,17 @@ ACTIONS = {
         1,
         (("code", "false_info"), ("reason", "学历信息不实")),
     ),
+    # 撤销入库（公示异议）: the factory's 审核通过 is decided now, within its 公示期.
+    "revoke": Action(
+        "experts:bureau_revoke",
+        True,
+        frozenset({"reviewer"}),
+        frozenset({"reviewer"}),
+        S.APPROVED,
+        S.REJECTED,
+        1,
+        (("reason", "公示期间收到实名异议，经核实学历不实"),),
+    ),
 }
 
 
@@ -292,7 +303,7 @@ def test_expert_application_cell(client, db, role, action, state, outcome):
 
 
 def test_matrix_tries_every_cell():
-    assert len(CELLS) == len(ROLES) * len(S.values) * len(ACTIONS) == 896
+    assert len(CELLS) == len(ROLES) * len(S.values) * len(ACTIONS) == 960
 
 
 @pytest.mark.parametrize("as_role", ["anonymous", "right_role"])
