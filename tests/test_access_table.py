@@ -113,6 +113,11 @@ TABLE = {
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
+    # 入库证明: each applicant downloads their own (the URL names nobody); these two are not
+    # 审核通过, so they have none (404). Units and the bureau have no certificate (403).
+    "certificates:download": (None, only(APPLICANTS, status_if=MISSING)),
+    # 证书查验: public, no login; the bare form here (tests/certificates for lookups).
+    "certificates:verify": (None, everyone(OK)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -228,9 +233,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 48 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
+    # 50 named URLs × 8 roles, besides 27 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 384
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 400
     assert len(admin_urls()) == 27
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
