@@ -33,13 +33,14 @@ def test_expert_downloads_the_certificate_and_a_stranger_verifies_it(journey):
         button.click()
     download = downloading.value
     assert download.suggested_filename == "专家入库证明.pdf"
-    saved = expert.folder / "certificate.pdf"
+    saved = expert.folder / "pdf" / "certificate.pdf"
+    saved.parent.mkdir()
     download.save_as(saved)
     # The PDF page as a picture beside the screenshots, to look at (glyphs, not boxes).
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "100", str(saved), str(expert.folder / "certificate")],
-        check=True,
+        ["pdftoppm", "-png", "-r", "100", str(saved), str(saved.with_suffix(""))], check=True
     )
+    assert (saved.parent / "certificate-1.png").stat().st_size > 10_000
     reader = PdfReader(io.BytesIO(saved.read_bytes()))
     assert len(reader.pages) == 1
     certificate = Certificate.objects.get()
