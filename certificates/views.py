@@ -44,11 +44,13 @@ def verify(request):
     """GET ?code=…, from the form or the certificate's QR code. A wrong code reads the same
     whatever it was (no hint of a near miss), with the same status as a found one."""
     form = VerifyForm(request.GET if "code" in request.GET else None)
-    context = {"form": form, "searched": False, "certificate": None}
+    context = {"form": form, "searched": False, "certificate": None, "wait": 0}
     if form.is_bound:
         wait = ratelimit.seconds_to_wait(request)
         if wait:
-            response = render(request, "certificates/too_many.html", {"wait": wait}, status=429)
+            # The form again with what was typed, and when to try it.
+            context["wait"] = wait
+            response = render(request, "certificates/verify.html", context, status=429)
             response["Retry-After"] = str(wait)
             return response
         if form.is_valid():

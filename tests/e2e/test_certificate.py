@@ -86,3 +86,15 @@ def test_the_certificate_button_on_a_phone(journey):
     phone.log_in(applicant.username, factories.PASSWORD)
     expect(phone.page.get_by_role("link", name="下载入库证明")).to_be_visible()
     phone.snap("home-with-certificate-phone")
+
+
+def test_too_many_lookups_are_refused_with_the_code_kept(journey, settings):
+    settings.CERTIFICATE_VERIFY_LIMIT = 1
+    tab = journey(phone=True)
+    tab.open("/certificate/verify/")
+    for typed in ["ABCD-EFGH-JKMN", "WXYZ-EFGH-JKMN"]:
+        tab.page.get_by_label("验证码").fill(typed)
+        tab.page.get_by_role("button", name="查验").click()
+    expect(tab.page.get_by_test_id("too-many")).to_contain_text("查验次数过多，请稍后再试")
+    expect(tab.page.get_by_label("验证码")).to_have_value("WXYZ-EFGH-JKMN")
+    tab.snap("verify-too-many-phone")
