@@ -1,9 +1,15 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# The 入库证明 PDF (WeasyPrint): Pango and HarfBuzz's subsetter, and the CJK fonts it embeds.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pip install --no-cache-dir . \
-    && SECRET_KEY=build-only python manage.py collectstatic --no-input
+    && SECRET_KEY=build-only python manage.py collectstatic --no-input \
+    && SECRET_KEY=build-only python manage.py build_certificate_font
 RUN useradd --system portal && mkdir -p /app/var/private && chown -R portal /app/var
 USER portal
 EXPOSE 8000

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "experts",
     "draws",
     "notice",
+    "certificates",
     "audit",
     "sms",
 ]
@@ -306,6 +307,16 @@ PORTAL_NAME = "武汉市科技局专家入库系统"
 PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
 HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 
+# 入库证明 (certificates/): the issuer printed on it, how long it is valid from the admission,
+# and the 证书查验 page's limit of lookups per address (CERTIFICATE_VERIFY_LIMIT in
+# CERTIFICATE_VERIFY_WINDOW seconds, counted in the default cache). CERTIFICATE_FONT_DIR holds
+# the font subset `manage.py build_certificate_font` makes (docs/performance.md).
+CERTIFICATE_ISSUER = env.str("CERTIFICATE_ISSUER", default="武汉市科学技术局")
+CERTIFICATE_VALID_YEARS = env.int("CERTIFICATE_VALID_YEARS", default=3)
+CERTIFICATE_VERIFY_LIMIT = env.int("CERTIFICATE_VERIFY_LIMIT", default=30)
+CERTIFICATE_VERIFY_WINDOW = env.int("CERTIFICATE_VERIFY_WINDOW", default=600)
+CERTIFICATE_FONT_DIR = env.path("CERTIFICATE_FONT_DIR", default=BASE_DIR / "var" / "fonts")
+
 # Deadlines in Chinese working days (portal.deadlines): a unit recommends within
 # UNIT_REVIEW_WORKING_DAYS of 提交, the bureau decides within BUREAU_REVIEW_WORKING_DAYS of the
 # recommendation. A change applies to items that start waiting afterwards.
@@ -336,6 +347,10 @@ LOGGING = {
         # The twilio client logs every request's headers at INFO.
         "twilio": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every certificate at INFO, fontTools every glyph it
+        # keeps in the certificate's font subset.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # A refusal by role is one line, without the traceback (portal.logging).
         "django.request": {"filters": ["forbidden"]},
     },

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("experts.urls")),
     path("", include("draws.urls")),
     path("", include("notice.urls")),
+    path("", include("certificates.urls")),
     # The operators' login under the same rules as everyone's (accounts.lockout).
     path("admin/login/", login_gate(admin.site.login), name="admin_login"),
     path("admin/", admin.site.urls),

@@ -136,6 +136,11 @@ TABLE = {
         lambda w: {"pk": reviewers_export(w).pk},
         {**only(BUREAU), "operator": MISSING},
     ),
+    # 入库证明: each applicant downloads their own (the URL names nobody); these two are not
+    # 审核通过, so they have none (404). Units and the bureau have no certificate (403).
+    "certificates:download": (None, only(APPLICANTS, status_if=MISSING)),
+    # 证书查验: public, no login; the bare form here (tests/certificates for lookups).
+    "certificates:verify": (None, everyone(OK)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -262,9 +267,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 60 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
+    # 62 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 480
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 496
     assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -1,0 +1,55 @@
+"""Issuing a 入库证明: the one place a Certificate row is written."""
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from certificates.codes import new_code
+from certificates.models import Certificate
+from experts.models import ApplicationStatus, ExpertApplication
+
+# A fresh code collides with an existing one about once in 2^59 / n draws: one retry is plenty,
+# three make a second collision in a row impossible in practice.
+CODE_ATTEMPTS = 3
+
+
+class NotAdmitted(Exception):
+    """The application is not 审核通过: there is nothing to certify."""
+
+
+def valid_until(admitted_at: datetime.datetime) -> datetime.date:
+    """The last day of validity: the admission's date CERTIFICATE_VALID_YEARS later, the day
+    before (3 years from 2026-03-10 runs to 2029-03-09). A 29 February admission counts from
+    1 March in a common year."""
+    admitted = timezone.localdate(admitted_at)
+    year = admitted.year + settings.CERTIFICATE_VALID_YEARS
+    try:
+        anniversary = admitted.replace(year=year)
+    except ValueError:  # 29 February, and the target year is not a leap year
+        anniversary = datetime.date(year, 3, 1)
+    return anniversary - datetime.timedelta(days=1)
+
+
+def certificate_for(application: ExpertApplication) -> Certificate:
+    """The certificate of the application's current admission, issued on the first call.
+
+    Side effect: at most one Certificate row per admission (two downloads at once meet the
+    unique constraint, and the second returns the first's row). Raises NotAdmitted unless the
+    application is 审核通过."""
+    if application.status != ApplicationStatus.APPROVED or application.decided_at is None:
+        raise NotAdmitted
+    admission = {"application": application, "admitted_at": application.decided_at}
+    for _ in range(CODE_ATTEMPTS):
+        existing = Certificate.objects.filter(**admission).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                return Certificate.objects.create(
+                    **admission, code=new_code(), valid_until=valid_until(application.decided_at)
+                )
+        except IntegrityError:
+            continue  # issued meanwhile by another request, or (rarely) the code was taken
+    raise IntegrityError("no free verification code after several attempts")

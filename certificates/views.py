@@ -1,0 +1,67 @@
+"""下载入库证明 (the expert's own, nobody else's) and the public 证书查验 page.
+
+Only the expert downloads a certificate: the URL names no one, so each applicant reaches their
+own and nobody can ask for another's; units and reviewers have no certificate to download (403),
+and an applicant who is not 审核通过 has none either (404). The 证书查验 page needs no login."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+
+from accounts.permissions import is_applicant
+from certificates import ratelimit, services
+from certificates.forms import VerifyForm
+from certificates.rules import is_valid
+from certificates.selectors import find, masked_name
+from experts.selectors import own_application
+from portal.views import role_required
+
+NOT_FOUND = "未找到该证书，请核对验证码。"
+
+
+@role_required(is_applicant)
+def download(request):
+    application = own_application(request.user)
+    if application is None:
+        raise Http404
+    try:
+        certificate = services.certificate_for(application)
+    except services.NotAdmitted:
+        raise Http404 from None
+    certificate.application = application  # with its user (the request's) loaded
+    # Imported here: WeasyPrint needs Pango from the system (README), and a machine without it
+    # still serves every other page.
+    from certificates import pdf
+
+    response = HttpResponse(pdf.render(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, "专家入库证明.pdf")
+    # Personal data: kept by no shared cache, and not by the browser's either.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def verify(request):
+    """GET ?code=…, from the form or the certificate's QR code. A wrong code reads the same
+    whatever it was (no hint of a near miss), with the same status as a found one."""
+    form = VerifyForm(request.GET if "code" in request.GET else None)
+    context = {"form": form, "searched": False, "certificate": None, "wait": 0}
+    if form.is_bound:
+        wait = ratelimit.seconds_to_wait(request)
+        if wait:
+            # The form again with what was typed, and when to try it.
+            context["wait"] = wait
+            response = render(request, "certificates/verify.html", context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        if form.is_valid():
+            certificate = find(form.cleaned_data["code"])
+            context["searched"] = True
+            if certificate is not None:
+                application = certificate.application
+                context["certificate"] = certificate
+                context["masked_name"] = masked_name(application.user.real_name)
+                context["unit"] = application.unit.name if application.unit else ""
+                context["valid"] = is_valid(certificate)
+            else:
+                context["not_found"] = NOT_FOUND
+    return render(request, "certificates/verify.html", context)
