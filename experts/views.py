@@ -15,6 +15,7 @@ from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
 from experts.models import (
     ACTIONS_WITH_REASON,
+    ADMITTED,
     EDITABLE,
     ApplicationStatus,
     ExpertApplication,
@@ -88,6 +89,10 @@ def _latest_reason(history):
     return None
 
 
+# The states of an expert who was admitted: only they can have been drawn.
+DRAWN_STATES = (*ADMITTED, ApplicationStatus.EXITED)
+
+
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -109,8 +114,9 @@ def applicant_home(request):
             "history": history,
             "latest_reason": _latest_reason(history),
             "missing": missing,
-            # Only the draws this expert was chosen for: time, place and state, no project.
-            "draws": own_draws(application),
+            # Only the draws this expert was chosen for: time, place and state, no project. Only
+            # an admitted expert (or one who was) can have been drawn: no query for the others.
+            "draws": own_draws(application) if application.status in DRAWN_STATES else [],
         },
     )
 
