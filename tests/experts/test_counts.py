@@ -66,6 +66,9 @@ def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
         S.PENDING_BUREAU: 2,
         S.APPROVED: 2,
         S.REJECTED: 0,
+        S.FROZEN: 0,
+        S.EXIT_PENDING: 0,
+        S.EXITED: 0,
     }
     tabs = {v: n for v, _, n in client.get(reverse("experts:pool")).context["tabs"]}
     assert tabs == {"all": 2, S.APPROVED: 2}
