@@ -29,6 +29,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("experts.urls")),
+    path("", include("changes.urls")),
     path("", include("draws.urls")),
     # The operators' login under the same rules as everyone's (accounts.lockout).
     path("admin/login/", login_gate(admin.site.login), name="admin_login"),

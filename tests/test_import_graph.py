@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("accounts", "audit", "draws", "experts", "portal", "sms")
+PACKAGES = ("accounts", "audit", "changes", "draws", "experts", "portal", "sms")
 
 
 def module_name(path: Path) -> str:
