@@ -444,3 +444,60 @@ def test_a_reviewer_never_decides_their_own_change(client, reference_data, unit)
     client.force_login(expert)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
     assert said(response) == ["您没有权限执行「通过」操作。"]
+
+
+# --- lists at scale: a fixed number of queries whatever the rows --------------------------------
+
+
+def queries_for(client, url, params=None) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, params or {})
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def grow(unit, n, status=S.PENDING_BUREAU, new_unit=None):
+    for _ in range(n):
+        key_request(admitted(unit), status=status, new_unit=new_unit)
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "all"}, {"q": "申请人"}, {"moving": "true"}])
+def test_the_bureau_list_does_not_grow_with_rows(
+    client, reference_data, unit, other_unit, reviewer, params
+):
+    client.force_login(reviewer)
+    grow(unit, 2, new_unit=other_unit)
+    few = queries_for(client, reverse("changes:bureau_list"), params)
+    grow(factories.make_unit(), 10, new_unit=other_unit)
+    many = queries_for(client, reverse("changes:bureau_list"), params)
+    assert few == many
+    assert len(client.get(reverse("changes:bureau_list"), params).context["rows"]) == 12
+
+
+def test_the_unit_list_and_notice_do_not_grow_with_rows(client, reference_data, unit, other_unit):
+    # other_unit confirms the moves to it; unit sees them moving away on 用户账号管理.
+    grow(unit, 2, status=S.PENDING_UNIT, new_unit=other_unit)
+    client.force_login(factories.unit_account(other_unit))
+    few = queries_for(client, reverse("changes:unit_list"))
+    client.force_login(factories.unit_account(unit))
+    few_people = queries_for(client, reverse("experts:unit_people"))
+    grow(unit, 10, status=S.PENDING_UNIT, new_unit=other_unit)
+    assert queries_for(client, reverse("experts:unit_people")) == few_people
+    client.force_login(factories.unit_account(other_unit))
+    assert queries_for(client, reverse("changes:unit_list")) == few
+    assert len(client.get(reverse("changes:unit_list")).context["rows"]) == 12
+
+
+def test_the_experts_home_does_not_grow_with_changes(client, expert):
+    client.force_login(expert)
+    submit(client, expert, address="武汉市地址1号")
+    few = queries_for(client, reverse("experts:home"))
+    for n in range(2, 6):
+        submit(client, expert, address=f"武汉市地址{n}号")
+    submit(client, expert, title="研究员")
+    many = queries_for(client, reverse("experts:home"))
+    assert many == few
