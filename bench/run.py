@@ -47,6 +47,8 @@ PAGES = [
     ("专家库 搜索（混合）", "reviewer", POOL + "?q={first_term}", "search"),
     ("专家详情", "reviewer", "/bureau/experts/{detail_pk}/", "detail"),
     ("申请人首页", "applicant", "/expert/", "home"),
+    ("信息变更审核", "reviewer", "/bureau/changes/?status=all", "list"),
+    ("信息变更待确认（最大单位）", "unit", "/unit/changes/?status=all", "list"),
 ]
 
 
