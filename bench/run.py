@@ -50,6 +50,8 @@ PAGES = [
     # Anonymous and cached (notice.selectors); the seeded decisions are weeks old, so the seeded
     # list is empty: bench/notice.py times it with a week of approvals.
     ("专家入库公示", None, "/notice/", "public"),
+    ("信息变更审核", "reviewer", "/bureau/changes/?status=all", "list"),
+    ("信息变更待确认（最大单位）", "unit", "/unit/changes/?status=all", "list"),
 ]
 
 

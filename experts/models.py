@@ -8,6 +8,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
 from experts import permissions
+from experts.change_transitions import ChangeTransitionsMixin
 from experts.choices import (
     DEGREE_CHOICES,
     EDUCATION_CHOICES,
@@ -172,7 +173,7 @@ class EligibilityRule(models.Model):
             raise ValidationError(errors)
 
 
-class ExpertApplication(FSMModelMixin, models.Model):
+class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     """One person's application to the expert database (专家信息), with its state."""
 
     user = models.OneToOneField(

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
+from changes import selectors as change_selectors
 from draws.selectors import own_draws
 from experts import counts, services, snapshots
 from experts.choices import TitleLevel
@@ -117,6 +118,8 @@ def applicant_home(request):
             # Only the draws this expert was chosen for: time, place and state, no project. Only
             # an admitted expert (or one who was) can have been drawn: no query for the others.
             "draws": own_draws(application) if application.status in DRAWN_STATES else [],
+            # An admitted expert's 信息变更: the open request and the latest changes.
+            "my_changes": change_selectors.for_home(application),
         },
     )
 
@@ -220,6 +223,11 @@ def unit_people(request):
     )
     context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
+    # 信息变更: requests waiting for this unit, and its experts asking to move away.
+    context["unit_changes"] = {
+        "waiting": change_selectors.waiting_count(request.user),
+        "moving_away": change_selectors.moving_away(request.user.unit_id),
+    }
     return render(request, "experts/unit_people.html", context)
 
 
@@ -395,6 +403,7 @@ def bureau_queue(request):
         shown=_shown(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
+    context["changes_waiting"] = change_selectors.waiting_count(request.user)  # 信息变更审核
     return render(request, "experts/bureau_queue.html", context)
 
 

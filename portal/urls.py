@@ -29,6 +29,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("experts.urls")),
+    path("", include("changes.urls")),
     path("", include("draws.urls")),
     path("", include("notice.urls")),
     path("", include("certificates.urls")),

@@ -141,6 +141,21 @@ TABLE = {
     "certificates:download": (None, only(APPLICANTS, status_if=MISSING)),
     # 证书查验: public, no login; the bare form here (tests/certificates for lookups).
     "certificates:verify": (None, everyone(OK)),
+    # 信息变更 (changes): the form is an admitted expert's (the others are sent home); a unit
+    # sees the requests it confirms (another unit: 404); the bureau every one.
+    "changes:edit": (None, only(APPLICANTS, status_if=REDIRECT)),
+    "changes:withdraw": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:unit_list": (None, only(APPROVED_UNITS)),
+    "changes:unit_detail": (
+        lambda w: {"pk": change_request(w).pk},
+        {**only({"own_unit"}), "other_unit": MISSING},
+    ),
+    "changes:unit_confirm": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:unit_return": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:bureau_list": (None, only(BUREAU)),
+    "changes:bureau_detail": (lambda w: {"pk": change_request(w).pk}, only(BUREAU)),
+    "changes:bureau_approve": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:bureau_reject": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -174,6 +189,26 @@ def reviewers_export(world):
     job = exports.request_pool_export(world["users"]["reviewer"], "", sensitive=False)
     exports.run_pending()
     return job
+
+
+def change_request(world):
+    """A 变更申请 of the applicant's, which their own unit confirms."""
+    from changes.models import ChangeKind, ChangeRequest
+
+    application = world["application"]
+    return ChangeRequest.objects.get_or_create(
+        application=application,
+        defaults={
+            "kind": ChangeKind.KEY,
+            "requested_by": application.user,
+            "old_unit": world["unit"],
+            "confirming_unit": world["unit"],
+            "values": {"title": "研究员"},
+            "before": {"version": 1, "rows": [["学历与职称", "专业技术职称", "教授", False]]},
+            "after": {"version": 1, "rows": [["学历与职称", "专业技术职称", "研究员", False]]},
+            "changed_labels": "专业技术职称",
+        },
+    )[0]
 
 
 @pytest.fixture
@@ -267,9 +302,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 62 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
+    # 72 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 496
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 576
     assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

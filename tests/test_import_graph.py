@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("accounts", "audit", "certificates", "draws", "experts", "notice", "portal", "sms")
+PACKAGES = (
+    "accounts",
+    "audit",
+    "certificates",
+    "changes",
+    "draws",
+    "experts",
+    "notice",
+    "portal",
+    "sms",
+)
 
 
 def module_name(path: Path) -> str:

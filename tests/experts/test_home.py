@@ -117,7 +117,9 @@ def test_every_home_state_has_at_most_one_primary_action(client, unit, status):
     applicant = factories.make_applicant(unit, status)
     client.force_login(applicant)
     page = client.get(reverse("experts:home")).content.decode()
-    assert len(primary_buttons(page)) == (1 if status == ApplicationStatus.DRAFT else 0)
+    # An admitted expert's one next step is 修改专家信息 (信息变更, changes).
+    primary = status in (ApplicationStatus.DRAFT, ApplicationStatus.APPROVED)
+    assert len(primary_buttons(page)) == (1 if primary else 0)
 
 
 def test_each_consent_shows_its_full_text_above_its_own_checkbox(client, unit):

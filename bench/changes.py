@@ -1,0 +1,120 @@
+"""信息变更's lists at the benchmark's scale (issue 23 part 1): 信息变更审核 (the bureau),
+信息变更待确认 and 用户账号管理 (the biggest unit, with its notice), each timed in-process.
+
+    createdb -h 127.0.0.1 -U postgres -T portal_bench portal_bench_changes
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_changes \\
+        .venv/bin/python bench/changes.py
+
+Runs on a COPY of the database `bash bench/run` seeded (100,000 applicants): it migrates the copy
+and adds, once, 20,000 change requests of approved experts in every state (a fifth of them moving
+to the biggest unit), then times each page through Django's test client (the whole stack), and
+prints one line per page: the median and the worst of 20 requests.
+"""
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.inprocess import reviewer_client, setup
+
+setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from changes import fields  # noqa: E402
+from changes.models import ChangeKind, ChangeRequest, ChangeStatus  # noqa: E402
+from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
+
+REQUESTS = 20_000
+STATES = [
+    ChangeStatus.PENDING_UNIT,
+    ChangeStatus.PENDING_BUREAU,
+    ChangeStatus.APPROVED,
+    ChangeStatus.REJECTED,
+    ChangeStatus.WITHDRAWN,
+]
+
+
+def seed(big_unit_id: int) -> None:
+    if ChangeRequest.objects.count() >= REQUESTS:
+        return
+    approved = ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED)
+    rows = list(approved.order_by("pk").values_list("pk", "user_id", "unit_id")[:REQUESTS])
+    values = {"title": "研究员"}
+    before = fields.snapshot({"title": "教授"})
+    after = fields.snapshot(values)
+    requests = []
+    for n, (pk, user_id, unit_id) in enumerate(rows):
+        status = STATES[n % len(STATES)]
+        # One request in five moves to the biggest unit, which then confirms it.
+        moving = n % 5 == 0 and unit_id != big_unit_id
+        requests.append(
+            ChangeRequest(
+                application_id=pk,
+                kind=ChangeKind.KEY,
+                status=status,
+                requested_by_id=user_id,
+                old_unit_id=unit_id,
+                new_unit_id=big_unit_id if moving else None,
+                confirming_unit_id=big_unit_id if moving else unit_id,
+                values=values,
+                before=before,
+                after=after,
+                changed_labels="专业技术职称",
+            )
+        )
+    ChangeRequest.objects.bulk_create(requests, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE changes_changerequest")
+
+
+def timed(client, url, n=20) -> tuple[float, float]:
+    """Median and worst of `n` requests (the query counts are tests/changes' business)."""
+    response = client.get(url, secure=True)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        client.get(url, secure=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    big_unit_id = (
+        ExpertApplication.objects.values("unit_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+    seed(big_unit_id)
+    reviewer = User.objects.filter(kind=User.Kind.BUREAU, is_active=True).first()
+    bureau = reviewer_client(reviewer)
+    unit = Client(HTTP_HOST="127.0.0.1")
+    unit.force_login(User.objects.get(kind=User.Kind.UNIT, unit_id=big_unit_id))
+    pages = [
+        ("信息变更审核（待科技局审核）", bureau, "/bureau/changes/"),
+        ("信息变更审核（全部）", bureau, "/bureau/changes/?status=all"),
+        ("信息变更审核 搜索 张伟", bureau, "/bureau/changes/?status=all&q=张伟"),
+        ("信息变更审核 只看更换单位", bureau, "/bureau/changes/?status=all&moving=true"),
+        ("信息变更待确认（最大单位）", unit, "/unit/changes/"),
+        ("用户账号管理（最大单位，含信息变更提示）", unit, "/unit/people/"),
+        ("专家审核（含信息变更计数）", bureau, "/bureau/experts/"),
+    ]
+    print(f"{ChangeRequest.objects.count():,} change requests; unit {big_unit_id}")
+    for label, client, url in pages:
+        median, worst = timed(client, url)
+        print(f"{label}: median {median:.1f} ms, worst {worst:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

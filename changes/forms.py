@@ -1,0 +1,92 @@
+"""修改专家信息: the admitted expert's form, the values in force or those the open 变更申请 asks."""
+
+from django import forms
+from django.utils.html import format_html
+
+from accounts import validators
+from accounts.choices import IdType
+from accounts.forms import ApprovedUnitChoiceField
+from accounts.models import Unit, UnitStatus, User
+from changes import fields
+from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm
+from experts.models import Discipline, ExpertApplication
+from experts.rules import REQUIRED_FOR_SUBMISSION
+from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
+
+KEY_HINT = "需审核"
+
+
+class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
+    """Every field an admitted expert may change. Those the admission required stay required;
+    the key fields are marked 需审核 (changes.fields). The instance is never saved:
+    changes.services.save_changes takes the cleaned data."""
+
+    real_name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(
+        label="证件号码",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    unit = ApprovedUnitChoiceField(
+        label="工作单位",
+        queryset=Unit.objects.filter(status=UnitStatus.APPROVED),
+        help_text="只列出已通过科技局审核的单位。更换单位须由新单位确认、科技局审核通过后生效；"
+        "生效前您仍在原单位名下。",
+        error_messages={"invalid_choice": "请选择已通过审核的单位。"},
+    )
+    disciplines = PkModelMultipleChoiceField(
+        label="专业领域",
+        queryset=Discipline.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="可选择多项。",
+    )
+
+    fieldsets = fields.FORM_SECTIONS
+    wide_fields = {"unit", "disciplines", "research_direction", "resume", "achievements", "address"}
+
+    class Meta:
+        model = ExpertApplication
+        fields = [name for name in fields.ORDER if name not in fields.USER_FIELDS]
+        widgets = ExpertApplicationForm.Meta.widgets
+        field_classes = {"mobile": MobileField}
+        help_texts = ExpertApplicationForm.Meta.help_texts
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for name, field in self.fields.items():
+            field.required = name in REQUIRED_FOR_SUBMISSION or name in fields.USER_FIELDS
+            if name in fields.KEY:
+                field.label = format_html(
+                    '{} <span class="badge text-bg-warning fw-normal">{}</span>',
+                    field.label,
+                    KEY_HINT,
+                )
+        self.fields["id_number"].help_text = f"证件类型：{user.get_id_type_display()}。"
+
+    def clean_id_number(self):
+        number = validators.clean_id_number(self.user.id_type, self.cleaned_data["id_number"])
+        index = User.id_index(self.user.id_type, number)
+        if User.objects.filter(id_number_index=index).exclude(pk=self.user.pk).exists():
+            raise forms.ValidationError("该证件号码已被其他账号使用，请核对。")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        number = cleaned.get("id_number")
+        if self.user.id_type == IdType.RESIDENT and number:
+            # As the application form checks: the number carries the birth date and the sex.
+            id_birth, id_gender = validators.resident_id_facts(number)
+            if cleaned.get("birth_date") and cleaned["birth_date"] != id_birth:
+                self.add_error("birth_date", "出生日期与居民身份证号码不一致。")
+            if cleaned.get("gender") and cleaned["gender"] != id_gender:
+                self.add_error("gender", "性别与居民身份证号码不一致。")
+        return cleaned
+
+
+def initial_values(in_force: dict, asked: dict) -> dict:
+    """The form's initial values: those in force, with the open request's asked values over
+    them, so that the expert sees and edits what they asked for."""
+    values = {**in_force, **asked}
+    values["mobile"] = validators.display_mobile(values.get("mobile") or "")
+    return values

@@ -1,0 +1,224 @@
+"""变更申请 (issue 23 part 1): what an admitted expert asks to change, and its review.
+
+An admitted expert's application row stays as approved (in the pool, in the draws) until a
+change of its key fields is confirmed by a unit and approved by the bureau; only then are the
+values applied (changes.services). Contact details and the other fields no reviewer checks are
+applied at once, and a row here records what changed (status 已生效), so that the expert's
+history of changes is one list. changes.fields says which field is which.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from accounts.models import TransitionRecord
+from changes import permissions
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING_UNIT = "pending_unit", "待单位确认"
+    PENDING_BUREAU = "pending_bureau", "待科技局审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已撤回"
+    # A change that needs no review (联系方式, 简历 …), applied when saved: a record only.
+    APPLIED = "applied", "已生效"
+
+
+# Grouped states for source lists, filters and the one-open-request rule.
+OPEN = [ChangeStatus.PENDING_UNIT, ChangeStatus.PENDING_BUREAU]
+# The states of a reviewed request: the review lists' tabs (APPLIED rows are never reviewed).
+REVIEWED = [
+    ChangeStatus.PENDING_UNIT,
+    ChangeStatus.PENDING_BUREAU,
+    ChangeStatus.APPROVED,
+    ChangeStatus.REJECTED,
+    ChangeStatus.WITHDRAWN,
+]
+
+
+class ChangeKind(models.TextChoices):
+    KEY = "key", "关键信息变更"
+    CONTACT = "contact", "修改联系方式"
+    DETAILS = "details", "修改其他信息"
+
+
+class ChangeRequest(FSMModelMixin, models.Model):
+    """One change of an admitted expert's information: the values asked for, and its review.
+
+    `values` holds the changed fields only, as changes.fields encodes them: 证件号码 and 银行账号
+    encrypted (portal.crypto), 专业领域 as ids, 工作单位 as the unit's id. `before` and `after`
+    are the same fields as shown to a person, in experts.snapshots' format, so that reviewers
+    read the field-by-field diff the resubmissions use (includes/changes.html)."""
+
+    application = models.ForeignKey(
+        "experts.ExpertApplication",
+        verbose_name="专家申请",
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        db_index=False,  # the (application, created_at) index below serves lookups
+    )
+    kind = models.CharField("变更类型", max_length=10, choices=ChangeKind.choices)
+    status = FSMField(
+        "变更状态",
+        max_length=20,
+        choices=ChangeStatus.choices,
+        default=ChangeStatus.PENDING_UNIT,
+        protected=True,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    # The expert's unit when they asked, and the unit they ask to move to (if any). The unit
+    # that confirms is the new one when moving, else the expert's own.
+    old_unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name="原工作单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the moves-out index below serves the old unit's notice
+    )
+    new_unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name="新工作单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    confirming_unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name="确认单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (confirming_unit, status, created_at) index serves it
+    )
+    values = models.JSONField("变更内容", default=dict, editable=False)
+    before = models.JSONField("现行信息", default=dict, editable=False)
+    after = models.JSONField("变更后信息", default=dict, editable=False)
+    # The changed fields' labels, 、-joined: what a list prints of a row, with no decoding.
+    changed_labels = models.CharField("变更字段", max_length=300, editable=False)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    # As recorded at the decision (accounts.permissions.role_label): 单位账号, 科技局审核员 …
+    decided_role = models.CharField("处理人角色", max_length=20, blank=True, editable=False)
+    reason = models.TextField("理由", max_length=1000, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "变更申请"
+        verbose_name_plural = "变更申请"
+        indexes = [
+            # 信息变更审核 (the bureau): WHERE status = … ORDER BY created_at, id; the tabs'
+            # counts per status from the index alone.
+            models.Index(fields=["status", "created_at", "id"], name="changes_status_created"),
+            # 全部: every status in the same order (77 ms → see docs/performance.md).
+            models.Index(fields=["created_at", "id"], name="changes_created"),
+            # 信息变更待确认 (a unit): the same within the confirming unit.
+            models.Index(
+                fields=["confirming_unit", "status", "created_at", "id"],
+                name="changes_unit_status_created",
+            ),
+            # The expert's home: their requests, newest first.
+            models.Index(fields=["application", "created_at"], name="changes_application"),
+            # The old unit's notice: its experts asking to move away.
+            models.Index(
+                fields=["old_unit", "status"],
+                condition=Q(new_unit__isnull=False),
+                name="changes_moves_out",
+            ),
+        ]
+        constraints = [
+            # One open request per expert, whatever two requests racing each other do.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status__in=OPEN),
+                name="changes_one_open_per_application",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.get_status_display()}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def moves_unit(self) -> bool:
+        return self.new_unit_id is not None
+
+    # Transitions change only the row; changes.services locks, records and queues SMS.
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_UNIT,
+        target=ChangeStatus.PENDING_BUREAU,
+        permission=permissions.is_confirming_unit,
+        custom={"label": "确认"},
+    )
+    def confirm(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_UNIT,
+        target=ChangeStatus.REJECTED,
+        permission=permissions.is_confirming_unit,
+        custom={"label": "退回"},
+    )
+    def send_back(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_BUREAU,
+        target=ChangeStatus.APPROVED,
+        permission=permissions.is_bureau_for,
+        custom={"label": "通过"},
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_BUREAU,
+        target=ChangeStatus.REJECTED,
+        permission=permissions.is_bureau_for,
+        custom={"label": "不通过"},
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OPEN,
+        target=ChangeStatus.WITHDRAWN,
+        permission=permissions.is_requester,
+        custom={"label": "撤回"},
+    )
+    def withdraw(self) -> None:
+        pass
+
+
+class ChangeTransition(TransitionRecord):
+    """A change request's review: who confirmed, returned, approved, rejected or withdrew it."""
+
+    change_request = models.ForeignKey(
+        ChangeRequest, verbose_name="变更申请", on_delete=models.PROTECT, related_name="history"
+    )
+    subject_field = "change_request"
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = "变更审核记录"
+        verbose_name_plural = "变更审核记录"

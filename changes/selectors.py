@@ -1,0 +1,82 @@
+"""What each user may see of change requests: every list and detail view starts from here.
+
+The scope of a reviewed change request follows who acts on it. The bureau sees every one (as
+applications_for gives it every application). A unit sees those it must confirm: its own
+experts' requests, and those of another unit's expert asking to move to it, who is not yet in
+its applications_for scope; never another unit's expert's otherwise. The expert sees their own.
+"""
+
+from django.db.models import F, QuerySet
+
+from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from changes import fields
+from changes.models import OPEN, REVIEWED, ChangeRequest, ChangeStatus
+from experts import snapshots
+from experts.models import ApplicationStatus
+from experts.selectors import applications_for
+
+
+def change_requests_for(user) -> QuerySet[ChangeRequest]:
+    """The reviewed change requests `user` may see, each with its application and account."""
+    requests = ChangeRequest.objects.filter(status__in=REVIEWED).select_related(
+        "application__user", "old_unit", "new_unit"
+    )
+    if is_bureau_reviewer(user):
+        return requests
+    if is_approved_unit_account(user):
+        return requests.filter(confirming_unit_id=user.unit_id)
+    if is_applicant(user):
+        return requests.filter(application__in=applications_for(user))
+    return requests.none()
+
+
+# What a review list prints of a row: columns of the page's own query, no instance per row.
+LIST_COLUMNS = ("status", "created_at", "changed_labels", "new_unit", "kind")
+
+
+def as_rows(requests: QuerySet) -> QuerySet[ChangeRequest]:
+    return (
+        requests.select_related(None)
+        .only(*LIST_COLUMNS)
+        .annotate(
+            real_name=F("application__user__real_name"),
+            old_unit_name=F("old_unit__name"),
+            new_unit_name=F("new_unit__name"),
+        )
+    )
+
+
+def waiting_count(user) -> int:
+    """How many requests wait for `user` (a unit: 待单位确认; the bureau: 待科技局审核)."""
+    status = ChangeStatus.PENDING_BUREAU if is_bureau_reviewer(user) else ChangeStatus.PENDING_UNIT
+    return change_requests_for(user).filter(status=status).count()
+
+
+def moving_away(unit_id) -> list[ChangeRequest]:
+    """The unit's experts asking to move to another unit, still open: the old unit's notice."""
+    rows = ChangeRequest.objects.filter(
+        old_unit_id=unit_id, new_unit__isnull=False, status__in=OPEN
+    ).order_by("-created_at", "-pk")
+    return list(as_rows(rows)[:20])
+
+
+HISTORY_SHOWN = 10
+
+
+def for_home(application) -> dict | None:
+    """The expert's home: their open request (what changed, its state) and their latest
+    changes; None for an application that is not admitted (no query)."""
+    if application.status != ApplicationStatus.APPROVED:
+        return None
+    requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
+        "-created_at", "-pk"
+    )
+    pending = requests.filter(status__in=OPEN).first()
+    return {
+        "pending": pending,
+        # The expert's own numbers, in full on both sides (as on their own form).
+        "pending_diff": snapshots.compare(pending.before, pending.after, fields.SECRET_LABELS)
+        if pending
+        else None,
+        "history": list(requests[:HISTORY_SHOWN]),
+    }

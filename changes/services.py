@@ -1,0 +1,280 @@
+"""What happens when an admitted expert changes their information, and when it is reviewed:
+the one place with side effects of the `changes` app.
+
+Every function locks what it changes (the application first, then the change request: the
+same order everywhere, so two of them never wait on each other), fires the django-fsm
+transitions through portal.workflow.fire (role, state, history row, audit row), queues any SMS
+in the same transaction, and commits. Raises portal.workflow.WorkflowError with the reason.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Unit, UnitStatus, User
+from accounts.permissions import role_label
+from accounts.services import user_changed
+from audit.log import record
+from audit.models import AuditEvent
+from changes import fields
+from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
+from experts import search
+from experts.models import ApplicationStatus, ExpertApplication
+from experts.permissions import is_owner
+from portal.workflow import WorkflowError, fire
+from sms.outbox import queue_sms, shorten
+
+
+@dataclass
+class Saved:
+    """What one save of the change form did."""
+
+    contact: list[str]  # labels applied at once (修改联系方式)
+    details: list[str]  # labels applied at once (修改其他信息)
+    request: ChangeRequest | None  # the open 变更申请 after the save, if any
+    # What the save did to it: "created", "updated", or "" (nothing, or the same values).
+    request_change: str = ""
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.contact or self.details or self.request_change)
+
+
+def _lock_application(pk: int) -> ExpertApplication:
+    return (
+        ExpertApplication.objects.select_related("user").select_for_update(of=("self",)).get(pk=pk)
+    )
+
+
+def _lock_open_request(application_id: int) -> ChangeRequest | None:
+    return (
+        ChangeRequest.objects.select_for_update()
+        .filter(application_id=application_id, status__in=OPEN)
+        .first()
+    )
+
+
+def save_changes(application: ExpertApplication, actor, cleaned: dict) -> Saved:
+    """The change form saved by an admitted expert (`cleaned`: the form's cleaned_data).
+
+    Contact details and the other unreviewed fields are applied at once, each group with a
+    history row on the application and a ChangeRequest row of status 已生效 recording the
+    diff. Changed key fields become the one open 变更申请 (待单位确认), or update it while the
+    unit has not confirmed it yet; once it waits for the bureau, a different change is refused
+    (the expert may withdraw it first). Nothing is written when anything is refused."""
+    with transaction.atomic():
+        locked = _lock_application(application.pk)
+        if not is_owner(locked, actor):
+            raise WorkflowError("您只能修改自己的专家信息。")
+        if locked.status != ApplicationStatus.APPROVED:
+            raise WorkflowError(
+                f"专家状态为「{locked.get_status_display()}」，只有已入库（审核通过）的专家可以申请信息变更。"
+            )
+        in_force = fields.current(locked)
+        contact = fields.changed(in_force, cleaned, fields.CONTACT)
+        details = fields.changed(in_force, cleaned, fields.DETAILS)
+        key = fields.changed(in_force, cleaned, fields.KEY)
+        open_request = _lock_open_request(locked.pk)
+        request, request_change = _key_request(locked, actor, in_force, key, open_request)
+        if contact:
+            _apply_at_once(locked, actor, in_force, contact, ChangeKind.CONTACT, "update_contact")
+        if details:
+            _apply_at_once(locked, actor, in_force, details, ChangeKind.DETAILS, "update_details")
+            # 现从事专业 is searched (experts.search).
+            search.refresh(ExpertApplication.objects.filter(pk=locked.pk))
+    return Saved(fields.labels(contact), fields.labels(details), request, request_change)
+
+
+def _key_request(locked, actor, in_force, key, open_request):
+    """The open 变更申请 after this save, and what the save did to it (see save_changes)."""
+    if open_request is None and not key:
+        return None, ""
+    if open_request is not None:
+        asked = fields.decode(open_request.values)
+        if asked == key:
+            return open_request, ""  # the form sent the open request's values again
+        if open_request.status != ChangeStatus.PENDING_UNIT:
+            raise WorkflowError(
+                "您的变更申请已由单位确认，正在等待市科技局审核，审核完成前不能再修改关键信息。"
+                "如需修改，请先在首页撤回该变更申请。"
+            )
+        if not key:
+            raise WorkflowError("关键信息与现行信息相同。如不再需要变更，请在首页撤回变更申请。")
+    if "unit" in key:
+        unit = Unit.objects.filter(pk=key["unit"], status=UnitStatus.APPROVED).first()
+        if unit is None:
+            raise WorkflowError("所选新工作单位不是已通过审核的单位，请重新选择。")
+    new_unit_id = key.get("unit")
+    request = open_request or ChangeRequest(
+        application=locked, kind=ChangeKind.KEY, requested_by=actor, old_unit_id=locked.unit_id
+    )
+    request.new_unit_id = new_unit_id
+    request.confirming_unit_id = new_unit_id or locked.unit_id
+    _describe(request, in_force, key)
+    try:
+        with transaction.atomic():  # a savepoint: the constraint's refusal is ours to word
+            request.save()
+    except IntegrityError as error:
+        raise WorkflowError("您已有一份未完成的变更申请，请刷新页面后再试。") from error
+    record(
+        AuditEvent.Action.TRANSITION,
+        actor=actor,
+        obj=request,
+        detail=f"{'提交' if open_request is None else '修改'}变更申请：{request.changed_labels}",
+    )
+    return request, "created" if open_request is None else "updated"
+
+
+def _describe(request: ChangeRequest, in_force: dict, new: dict) -> None:
+    request.values = fields.encode(new)
+    request.before = fields.snapshot({name: in_force[name] for name in new})
+    request.after = fields.snapshot(new)
+    request.changed_labels = "、".join(fields.labels(new))
+
+
+def _apply_at_once(locked, actor, in_force, new: dict, kind: str, action: str) -> None:
+    for name, value in new.items():
+        setattr(locked, name, value)
+    names = "、".join(fields.labels(new))
+    fire(locked, action, actor, comment=names, update_fields=[*new, "updated_at"])
+    request = ChangeRequest(
+        application=locked,
+        kind=kind,
+        status=ChangeStatus.APPLIED,
+        requested_by=actor,
+        old_unit_id=locked.unit_id,
+        confirming_unit_id=locked.unit_id,
+        decided_at=timezone.now(),
+    )
+    _describe(request, in_force, new)
+    request.save()
+
+
+def _lock_request(change: ChangeRequest) -> tuple[ExpertApplication, ChangeRequest]:
+    """The change request's application and the request itself, locked in that order."""
+    application = _lock_application(change.application_id)
+    locked = (
+        ChangeRequest.objects.select_related("old_unit", "new_unit")
+        .select_for_update(of=("self",))
+        .get(pk=change.pk)
+    )
+    return application, locked
+
+
+def _decided(locked: ChangeRequest, actor, reason: str = "") -> list[str]:
+    locked.decided_at = timezone.now()
+    locked.decided_by = actor
+    locked.decided_role = role_label(actor)
+    locked.reason = reason
+    return ["decided_at", "decided_by", "decided_role", "reason", "updated_at"]
+
+
+def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeRequest:
+    """确认 (the confirming unit) → 待科技局审核."""
+    with transaction.atomic():
+        _, locked = _lock_request(change)
+        fire(locked, "confirm", actor, comment=comment.strip(), update_fields=["updated_at"])
+    return locked
+
+
+def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
+    """退回 (the confirming unit, with a reason) → 未通过; the values in force stay."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("请填写退回理由，申请人将看到此理由。")
+    with transaction.atomic():
+        _, locked = _lock_request(change)
+        fire(
+            locked,
+            "send_back",
+            actor,
+            comment=reason,
+            update_fields=_decided(locked, actor, reason),
+        )
+    return locked
+
+
+def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
+    """撤回 (the expert) an open request; the values in force stay."""
+    with transaction.atomic():
+        _, locked = _lock_request(change)
+        fire(locked, "withdraw", actor, update_fields=_decided(locked, actor))
+    return locked
+
+
+def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeRequest:
+    """通过 (the bureau): the values replace those in force, on the application and the account,
+    with a history row 信息变更 on the application; the search text and, for a new unit, the
+    per-unit counts follow. One SMS to the expert, and one to the old unit's contact when the
+    expert moves away."""
+    with transaction.atomic():
+        application, locked = _lock_request(change)
+        fire(
+            locked, "approve", actor, comment=comment.strip(), update_fields=_decided(locked, actor)
+        )
+        values = fields.decode(locked.values)
+        _apply(application, actor, values, locked.changed_labels)
+        name = application.user.real_name
+        _sms(application, "您提交的专家信息变更申请已审核通过，变更后的信息已生效。")
+        if locked.moves_unit and locked.old_unit.contact_mobile:
+            queue_sms(
+                locked.old_unit.contact_mobile,
+                f"【{settings.PORTAL_NAME}】{locked.old_unit.name}：贵单位专家{name}的工作单位已变更为"
+                f"{locked.new_unit.name}，已从贵单位专家名单中移出。",
+                about=locked,
+            )
+    return locked
+
+
+def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
+    """不通过 (the bureau, with a reason) → 未通过; the values in force stay; one SMS."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("请填写不通过的理由，申请人将看到此理由。")
+    with transaction.atomic():
+        application, locked = _lock_request(change)
+        fire(locked, "reject", actor, comment=reason, update_fields=_decided(locked, actor, reason))
+        _sms(
+            application,
+            f"您提交的专家信息变更申请未通过，原因：{shorten(reason)}。现行信息不变。",
+        )
+    return locked
+
+
+def _apply(application: ExpertApplication, actor, values: dict, summary: str) -> None:
+    user = application.user
+    own = {name: value for name, value in values.items() if name not in fields.USER_FIELDS}
+    disciplines = own.pop("disciplines", None)
+    for name, value in own.items():
+        setattr(application, name, value)
+    # Fired first: an application no longer 审核通过 (frozen, left) takes no change.
+    fire(application, "apply_change", actor, comment=summary, update_fields=[*own, "updated_at"])
+    if disciplines is not None:
+        application.disciplines.set(disciplines)
+    account = {name: value for name, value in values.items() if name in fields.USER_FIELDS}
+    if "unit" in account:
+        if not Unit.objects.filter(pk=account["unit"], status=UnitStatus.APPROVED).exists():
+            raise WorkflowError("申请变更的新工作单位已不是已通过审核的单位，不能通过。")
+        account["unit_id"] = account.pop("unit")
+    if "id_number" in account:
+        index = User.id_index(user.id_type, account["id_number"])
+        if User.objects.filter(id_number_index=index).exclude(pk=user.pk).exists():
+            raise WorkflowError("申请变更的证件号码已被其他账号使用，不能通过。")
+    if account:
+        for name, value in account.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(account))
+        # Tells experts (experts.receivers): the search text, the application's unit and the
+        # per-unit counts follow a new name or unit.
+        user_changed(user, ["unit" if name == "unit_id" else name for name in account])
+    search.refresh(ExpertApplication.objects.filter(pk=application.pk))
+
+
+def _sms(application: ExpertApplication, text: str) -> None:
+    # No URL and no ID number: the name and the decision only.
+    name = application.user.real_name
+    queue_sms(
+        application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
+    )

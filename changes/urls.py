@@ -1,0 +1,38 @@
+from django.urls import path
+
+from changes import views
+
+app_name = "changes"
+
+urlpatterns = [
+    path("expert/changes/edit/", views.edit, name="edit"),
+    path("expert/changes/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("unit/changes/", views.unit_list, name="unit_list"),
+    path("unit/changes/<int:pk>/", views.unit_detail, name="unit_detail"),
+    path(
+        "unit/changes/<int:pk>/confirm/",
+        views.unit_decide,
+        {"action": "confirm"},
+        name="unit_confirm",
+    ),
+    path(
+        "unit/changes/<int:pk>/return/",
+        views.unit_decide,
+        {"action": "send_back"},
+        name="unit_return",
+    ),
+    path("bureau/changes/", views.bureau_list, name="bureau_list"),
+    path("bureau/changes/<int:pk>/", views.bureau_detail, name="bureau_detail"),
+    path(
+        "bureau/changes/<int:pk>/approve/",
+        views.bureau_decide,
+        {"action": "approve"},
+        name="bureau_approve",
+    ),
+    path(
+        "bureau/changes/<int:pk>/reject/",
+        views.bureau_decide,
+        {"action": "reject"},
+        name="bureau_reject",
+    ),
+]

@@ -1,0 +1,177 @@
+"""信息变更's pages: the expert's form and 撤回; the unit's and the bureau's lists and detail
+pages with their decisions (portal.transitions, as experts.views)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.forms import CommentForm, ReasonForm
+from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from changes import fields, selectors, services
+from changes.filters import ChangeFilter
+from changes.forms import ChangeForm, initial_values
+from changes.models import ChangeStatus
+from experts import snapshots
+from experts.models import ApplicationStatus, ExpertApplication
+from experts.selectors import own_application
+from portal.transitions import Action, decisions, empty_forms
+from portal.views import list_page, perform, posted, role_required
+from portal.workflow import WorkflowError
+
+
+def _form_page(request, form, pending, status=200):
+    context = {"form": form, "pending": pending, "key_fields": fields.labels(fields.KEY)}
+    return render(request, "changes/change_form.html", context, status=status)
+
+
+@role_required(is_applicant)
+def edit(request):
+    """修改专家信息 (an admitted expert): contact details and the other unreviewed fields apply
+    when saved; key fields become one 变更申请 for the unit and the bureau."""
+    application = own_application(request.user)
+    if application is None or application.status != ApplicationStatus.APPROVED:
+        messages.error(request, "只有已入库（审核通过）的专家可以申请信息变更。")
+        return redirect("experts:home")
+    pending = selectors.change_requests_for(request.user).filter(status__in=selectors.OPEN).first()
+    in_force = fields.current(application)
+    asked = fields.decode(pending.values) if pending else {}
+    # A copy for the form, which writes the cleaned values into its instance (never saved).
+    instance = ExpertApplication.objects.get(pk=application.pk)
+    instance.user = request.user
+    data, files = posted(request)
+    form = ChangeForm(
+        data, files, instance=instance, initial=initial_values(in_force, asked), user=request.user
+    )
+    if request.method != "POST":
+        return _form_page(request, form, pending)
+    if not form.is_valid():
+        messages.error(request, "表单有误，请按提示修改；尚未保存任何修改。")
+        return _form_page(request, form, pending, status=400)
+    try:
+        saved = services.save_changes(application, request.user, form.cleaned_data)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return _form_page(request, form, pending, status=400)
+    if saved.nothing:
+        messages.info(request, "您没有修改任何信息。")
+    if saved.contact or saved.details:
+        messages.success(request, f"{'、'.join(saved.contact + saved.details)}已修改并生效。")
+    if saved.request_change:
+        who = "新单位" if saved.request.moves_unit else "所在单位"
+        done = "提交" if saved.request_change == "created" else "更新"
+        messages.success(
+            request,
+            f"变更申请已{done}（{saved.request.changed_labels}），等待{who}确认后由市科技局审核；"
+            "审核通过前，专家库仍使用现行信息。",
+        )
+    return redirect("experts:home")
+
+
+@require_POST
+@role_required(is_applicant)
+def withdraw(request, pk):
+    """撤回 an open 变更申请: the values in force stay."""
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    perform(
+        request,
+        services.withdraw_change,
+        change,
+        request.user,
+        success="变更申请已撤回，现行信息不变。",
+    )
+    return redirect("experts:home")
+
+
+def _list(request, template, default_status):
+    context = list_page(
+        request,
+        selectors.change_requests_for(request.user),
+        ChangeFilter,
+        default_status=default_status,
+        order_by=["created_at", "pk"],
+        shown=selectors.as_rows,
+    )
+    context["moving"] = context["filter"].form.cleaned_data.get("moving") is True
+    return render(request, template, context)
+
+
+@role_required(is_approved_unit_account)
+def unit_list(request):
+    """信息变更待确认: the unit's experts' change requests, and those of experts moving to it."""
+    return _list(request, "changes/unit_list.html", ChangeStatus.PENDING_UNIT)
+
+
+@role_required(is_bureau_reviewer)
+def bureau_list(request):
+    """信息变更审核: every change request, those the units confirmed first."""
+    return _list(request, "changes/bureau_list.html", ChangeStatus.PENDING_BUREAU)
+
+
+UNIT_DECISIONS = {
+    "confirm": Action(
+        is_approved_unit_account,
+        CommentForm,
+        services.confirm_change,
+        "已确认{obj.application.user.real_name}的变更申请，将由市科技局审核。",
+    ),
+    "send_back": Action(
+        is_approved_unit_account,
+        ReasonForm,
+        services.return_change,
+        "已退回{obj.application.user.real_name}的变更申请，申请人将看到退回理由。",
+    ),
+}
+BUREAU_DECISIONS = {
+    "approve": Action(
+        is_bureau_reviewer,
+        CommentForm,
+        services.approve_change,
+        "{obj.application.user.real_name}的变更申请已通过，新信息已生效，短信通知将在几秒内发出。",
+    ),
+    "reject": Action(
+        is_bureau_reviewer,
+        ReasonForm,
+        services.reject_change,
+        "{obj.application.user.real_name}的变更申请未通过，短信通知将在几秒内发出。",
+    ),
+}
+
+
+def _detail_page(template, actions):
+    def render_detail(request, change, posted=None, status=200):
+        context = {
+            "change": change,
+            "application": change.application,
+            # Masked on both sides (证件号码, 银行账号): the row says it changed.
+            "changes": snapshots.compare(change.before, change.after),
+            "history": change.history.with_actors().order_by("-created_at", "-pk"),
+            "show_actor_names": is_bureau_reviewer(request.user),
+            "forms": empty_forms(actions) | (posted or {}),
+        }
+        return render(request, template, context, status=status)
+
+    return render_detail
+
+
+_unit_detail = _detail_page("changes/unit_detail.html", UNIT_DECISIONS)
+_bureau_detail = _detail_page("changes/bureau_detail.html", BUREAU_DECISIONS)
+
+
+@role_required(is_approved_unit_account)
+def unit_detail(request, pk):
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    return _unit_detail(request, change)
+
+
+@role_required(is_bureau_reviewer)
+def bureau_detail(request, pk):
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    return _bureau_detail(request, change)
+
+
+unit_decide = decisions(
+    UNIT_DECISIONS, selectors.change_requests_for, _unit_detail, "changes:unit_detail"
+)
+bureau_decide = decisions(
+    BUREAU_DECISIONS, selectors.change_requests_for, _bureau_detail, "changes:bureau_detail"
+)

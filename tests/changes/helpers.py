@@ -1,0 +1,65 @@
+"""What the change-request tests share: an admitted expert, and what their form posts."""
+
+import datetime
+
+from changes import fields
+from changes.models import ChangeKind, ChangeRequest
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from tests import factories
+
+
+def admitted(unit, name=None):
+    """An applicant admitted to the pool (审核通过)."""
+    user = factories.make_applicant(unit, ApplicationStatus.APPROVED, name=name)
+    user.refresh_from_db()
+    return user
+
+
+def post_data(user, **overrides) -> dict:
+    """What 修改专家信息 posts when the expert changes nothing but `overrides`."""
+    application = ExpertApplication.objects.select_related("user").get(user=user)
+    data = {}
+    for name, value in fields.current(application).items():
+        if name == "disciplines":
+            data[name] = [str(pk) for pk in value]
+        elif name == "mobile":
+            data[name] = value.removeprefix("+86")
+        elif isinstance(value, datetime.date):
+            data[name] = value.isoformat()
+        elif value is None:
+            data[name] = ""
+        else:
+            data[name] = str(value)
+    for name, value in overrides.items():
+        if name == "disciplines":
+            value = [
+                str(pk)
+                for pk in Discipline.objects.filter(code__in=value).values_list("pk", flat=True)
+            ]
+        elif name == "unit" and not isinstance(value, str):
+            value = str(value.pk)
+        data[name] = value
+    return data
+
+
+def key_request(user, **kwargs) -> ChangeRequest:
+    """A 变更申请 in any state, built directly (the matrix's arrangement)."""
+    application = ExpertApplication.objects.get(user=user)
+    new_unit = kwargs.pop("new_unit", None)
+    values = {"title": "研究员"} | ({"unit": new_unit.pk} if new_unit else {})
+    request = ChangeRequest(
+        application=application,
+        kind=ChangeKind.KEY,
+        requested_by=user,
+        old_unit_id=application.unit_id,
+        new_unit=new_unit,
+        confirming_unit_id=new_unit.pk if new_unit else application.unit_id,
+        **kwargs,
+    )
+    in_force = fields.current(application)
+    request.values = fields.encode(values)
+    request.before = fields.snapshot({name: in_force[name] for name in values})
+    request.after = fields.snapshot(values)
+    request.changed_labels = "、".join(fields.labels(values))
+    request.save()
+    return request

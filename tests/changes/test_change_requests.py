@@ -1,0 +1,503 @@
+"""信息变更 (issue 23 part 1) through the pages: the admitted expert's form, the unit's
+confirmation, the bureau's decision, and every refusal on the way."""
+
+import html
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from accounts.models import User
+from changes.models import ChangeKind, ChangeRequest, ChangeStatus
+from experts import counts
+from experts.models import ApplicationStatus, ExpertApplication
+from sms.models import SMSMessage
+from tests import factories
+from tests.changes.helpers import admitted, key_request, post_data
+
+pytestmark = pytest.mark.django_db
+S = ChangeStatus
+
+
+@pytest.fixture
+def expert(reference_data, unit):
+    return admitted(unit, name="王建国")
+
+
+def said(response) -> list[str]:
+    return [m.message for m in get_messages(response.wsgi_request)]
+
+
+def page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def application_of(user) -> ExpertApplication:
+    return ExpertApplication.objects.select_related("user").get(user=user)
+
+
+def submit(client, user, **overrides):
+    client.force_login(user)
+    return client.post(reverse("changes:edit"), post_data(user, **overrides))
+
+
+# --- the expert's side -----------------------------------------------------------------------
+
+
+def test_admitted_expert_sees_the_change_button_and_a_prefilled_form(client, expert):
+    client.force_login(expert)
+    home = page(client.get(reverse("experts:home")))
+    assert reverse("changes:edit") in home and "修改专家信息" in home
+    form = client.get(reverse("changes:edit"))
+    assert form.status_code == 200
+    assert form.context["form"]["title"].value() == "教授"
+    assert form.context["form"]["unit"].value() == expert.unit_id
+    assert form.context["form"]["id_number"].value() == expert.id_number
+
+
+def test_an_expert_not_admitted_gets_no_form(client, reference_data, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    client.force_login(applicant)
+    assert reverse("changes:edit") not in page(client.get(reverse("experts:home")))
+    response = client.get(reverse("changes:edit"))
+    assert response.status_code == 302 and response.url == reverse("experts:home")
+    assert said(response) == ["只有已入库（审核通过）的专家可以申请信息变更。"]
+    response = client.post(reverse("changes:edit"), {"title": "研究员"})
+    assert response.status_code == 302 and ChangeRequest.objects.count() == 0
+
+
+def test_contact_details_apply_at_once_and_are_recorded(client, expert):
+    response = submit(client, expert, mobile="13900001111", address="武汉市武昌区中北路1号")
+    assert response.status_code == 302
+    assert said(response) == ["手机、通讯地址已修改并生效。"]
+    application = application_of(expert)
+    assert (application.mobile, application.address) == ("+8613900001111", "武汉市武昌区中北路1号")
+    row = application.history.get()
+    assert (row.action, row.from_status, row.to_status, row.comment) == (
+        "update_contact",
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.APPROVED,
+        "手机、通讯地址",
+    )
+    record = ChangeRequest.objects.get()
+    assert (record.kind, record.status, record.changed_labels) == (
+        ChangeKind.CONTACT,
+        S.APPLIED,
+        "手机、通讯地址",
+    )
+    assert [row[1:3] for row in record.after["rows"]] == [
+        ["手机", "13900001111"],
+        ["通讯地址", "武汉市武昌区中北路1号"],
+    ]
+    home = page(client.get(reverse("experts:home")))
+    assert "修改联系方式" in home and "已生效" in home
+
+
+def test_other_fields_apply_at_once_and_the_search_follows(client, expert):
+    submit(client, expert, current_specialty="光电子器件", resume="2010年至今在光谷实验室工作。")
+    application = application_of(expert)
+    assert application.current_specialty == "光电子器件"
+    assert "光电子器件" in application.search_text
+    assert application.history.get().action == "update_details"
+    assert ChangeRequest.objects.get().kind == ChangeKind.DETAILS
+
+
+def test_key_fields_become_a_pending_request_and_the_row_stays(client, expert, other_unit):
+    response = submit(client, expert, title="研究员", unit=other_unit, disciplines=["02"])
+    assert response.status_code == 302
+    assert said(response) == [
+        "变更申请已提交（专业技术职称、工作单位、专业领域），等待新单位确认后由市科技局审核；"
+        "审核通过前，专家库仍使用现行信息。"
+    ]
+    application = application_of(expert)
+    assert application.title == "教授" and application.unit_id == expert.unit_id
+    assert sorted(application.disciplines.values_list("code", flat=True)) == ["01", "08"]
+    assert application.history.count() == 0
+    request = ChangeRequest.objects.get()
+    assert (request.status, request.kind) == (S.PENDING_UNIT, ChangeKind.KEY)
+    assert (request.old_unit_id, request.new_unit_id, request.confirming_unit_id) == (
+        expert.unit_id,
+        other_unit.pk,
+        other_unit.pk,
+    )
+    assert request.values["title"] == "研究员" and request.values["unit"] == other_unit.pk
+    home = page(client.get(reverse("experts:home")))
+    assert "本次变更申请" in home and "待单位确认" in home and other_unit.name in home
+
+
+def test_numbers_in_a_request_are_kept_encrypted(client, expert):
+    new_number = factories.resident_id(7001)
+    submit(client, expert, id_number=new_number, bank_account="6222020200112233453")
+    request = ChangeRequest.objects.get()
+    stored = str(request.values) + str(request.before) + str(request.after)
+    assert new_number not in stored and "6222020200112233453" not in stored
+    assert expert.id_number not in stored
+    # The expert reads their own numbers in full on their home page.
+    assert new_number in page(client.get(reverse("experts:home")))
+
+
+def test_a_second_edit_updates_the_request_while_the_unit_has_not_confirmed(client, expert):
+    submit(client, expert, title="研究员")
+    response = submit(client, expert, title="研究员", title_level="associate")
+    assert said(response)[-1].startswith("变更申请已更新（专业技术职称、职称级别）")
+    request = ChangeRequest.objects.get()
+    assert request.values == {"title": "研究员", "title_level": "associate"}
+
+
+def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(client, expert):
+    key_request(expert, status=S.PENDING_BUREAU)
+    response = submit(client, expert, title="高级工程师", mobile="13900002222")
+    assert response.status_code == 400
+    assert said(response) == [
+        "您的变更申请已由单位确认，正在等待市科技局审核，审核完成前不能再修改关键信息。"
+        "如需修改，请先在首页撤回该变更申请。"
+    ]
+    # What was typed is on the page again; nothing was applied.
+    assert 'value="高级工程师"' in response.content.decode()
+    assert application_of(expert).mobile != "+8613900002222"
+    assert ChangeRequest.objects.get().values == {"title": "研究员"}
+
+
+def test_the_open_requests_values_sent_again_change_nothing(client, expert):
+    key_request(expert, status=S.PENDING_BUREAU)
+    response = submit(client, expert, title="研究员", address="武汉市新地址1号")
+    assert said(response) == ["通讯地址已修改并生效。"]
+    assert ChangeRequest.objects.filter(kind=ChangeKind.KEY).get().status == S.PENDING_BUREAU
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"bank_account": "12345"}, "bank_account", "银行账号应为12至30位数字"),
+        ({"id_number": "420102198001010000"}, "id_number", "校验位不正确"),
+        ({"title": ""}, "title", "这个字段是必填项"),
+        ({"disciplines": []}, "disciplines", "这个字段是必填项"),
+        ({"unit": "999999"}, "unit", "请选择已通过审核的单位"),
+        ({"mobile": "12345"}, "mobile", "11位中国大陆手机号码"),
+    ],
+)
+def test_bad_input_is_refused_nothing_saved_and_what_was_typed_kept(
+    client, expert, overrides, field, message
+):
+    typed = {"address": "武汉市刚输入的地址", **overrides}
+    response = submit(client, expert, **typed)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    assert 'value="武汉市刚输入的地址"' in response.content.decode()
+    assert application_of(expert).address != "武汉市刚输入的地址"
+    assert ChangeRequest.objects.count() == 0
+
+
+def test_an_id_number_of_another_account_is_refused(client, expert, unit):
+    other = admitted(unit)
+    response = submit(client, expert, id_number=other.id_number)
+    assert response.status_code == 400
+    assert response.context["form"].errors["id_number"] == ["该证件号码已被其他账号使用，请核对。"]
+
+
+def test_a_new_id_number_must_agree_with_the_birth_date(client, expert):
+    response = submit(client, expert, id_number=factories.resident_id(7002, birth="19751201"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["birth_date"] == ["出生日期与居民身份证号码不一致。"]
+
+
+def test_the_expert_withdraws_a_pending_request(client, expert):
+    request = key_request(expert)
+    client.force_login(expert)
+    response = client.post(reverse("changes:withdraw", args=[request.pk]))
+    assert said(response) == ["变更申请已撤回，现行信息不变。"]
+    request.refresh_from_db()
+    assert request.status == S.WITHDRAWN
+    assert application_of(expert).title == "教授"
+    again = client.post(reverse("changes:withdraw", args=[request.pk]))
+    assert said(again)[-1:] == ["当前状态为「已撤回」，不能执行「撤回」操作，可能已被他人处理。"]
+
+
+def test_another_applicant_cannot_withdraw_it(client, expert, unit):
+    request = key_request(expert)
+    client.force_login(admitted(unit))
+    assert client.post(reverse("changes:withdraw", args=[request.pk])).status_code == 404
+    request.refresh_from_db()
+    assert request.status == S.PENDING_UNIT
+
+
+# --- the units ---------------------------------------------------------------------------------
+
+
+def test_the_new_unit_confirms_and_the_old_unit_is_told(client, expert, unit, other_unit):
+    submit(client, expert, unit=other_unit, title="研究员")
+    request = ChangeRequest.objects.get(kind=ChangeKind.KEY)
+
+    client.force_login(factories.unit_account(unit))  # the old unit: a notice, no detail
+    people = page(client.get(reverse("experts:unit_people")))
+    assert f"本单位专家王建国申请将工作单位变更为“{other_unit.name}”" in people
+    assert client.get(reverse("changes:unit_detail", args=[request.pk])).status_code == 404
+    refused = client.post(reverse("changes:unit_confirm", args=[request.pk]), {"comment": ""})
+    assert refused.status_code == 404
+
+    client.force_login(factories.unit_account(other_unit))  # the new unit confirms
+    listed = client.get(reverse("changes:unit_list"))
+    assert [row.pk for row in listed.context["rows"]] == [request.pk]
+    detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
+    assert "申请调入单位" in detail and "研究员" in detail and "教授" in detail
+    response = client.post(reverse("changes:unit_confirm", args=[request.pk]), {"comment": "属实"})
+    assert said(response) == ["已确认王建国的变更申请，将由市科技局审核。"]
+    request.refresh_from_db()
+    assert request.status == S.PENDING_BUREAU
+    row = request.history.get()
+    assert (row.action, row.actor_id, row.comment) == (
+        "confirm",
+        response.wsgi_request.user.pk,
+        "属实",
+    )
+    # Still in the pool under the old unit.
+    assert application_of(expert).unit_id == unit.pk
+
+
+def test_a_third_unit_never_sees_the_request(client, expert, other_unit):
+    submit(client, expert, unit=other_unit)
+    request = ChangeRequest.objects.get()
+    third = factories.make_unit()
+    client.force_login(factories.unit_account(third))
+    assert client.get(reverse("changes:unit_detail", args=[request.pk])).status_code == 404
+    assert list(client.get(reverse("changes:unit_list"), {"status": "all"}).context["rows"]) == []
+    assert "王建国" not in page(client.get(reverse("experts:unit_people")))
+
+
+def test_the_own_unit_confirms_a_change_without_a_move(client, expert, unit):
+    submit(client, expert, title="研究员")
+    request = ChangeRequest.objects.get()
+    client.force_login(factories.unit_account(unit))
+    assert "信息变更待确认" in page(client.get(reverse("experts:unit_people")))
+    assert client.get(reverse("changes:unit_list")).context["page"].paginator.count == 1
+    client.post(reverse("changes:unit_confirm", args=[request.pk]), {"comment": ""})
+    request.refresh_from_db()
+    assert request.status == S.PENDING_BUREAU
+
+
+def test_returning_needs_a_reason_and_the_expert_reads_it(client, expert, unit):
+    request = key_request(expert)
+    client.force_login(factories.unit_account(unit))
+    url = reverse("changes:unit_return", args=[request.pk])
+    missing = client.post(url, {"reason": "  "})
+    assert missing.status_code == 400
+    assert missing.context["forms"]["send_back"].errors["reason"] == [
+        "请填写理由，申请人将看到此理由。"
+    ]
+    request.refresh_from_db()
+    assert request.status == S.PENDING_UNIT
+    client.post(url, {"reason": "职称证书尚未下发，请取得后再申请。"})
+    request.refresh_from_db()
+    assert (request.status, request.reason, request.decided_role) == (
+        S.REJECTED,
+        "职称证书尚未下发，请取得后再申请。",
+        "单位账号",
+    )
+    client.force_login(expert)
+    home = page(client.get(reverse("experts:home")))
+    assert "单位账号：职称证书尚未下发，请取得后再申请。" in home and "未通过" in home
+    assert application_of(expert).title == "教授"
+
+
+# --- the bureau ------------------------------------------------------------------------------
+
+
+def test_the_bureau_approves_and_the_values_apply(client, expert, unit, other_unit, reviewer):
+    approved_before = counts.for_unit(unit.pk)[ApplicationStatus.APPROVED]
+    submit(client, expert, unit=other_unit, title="研究员", real_name="王建华", disciplines=["02"])
+    request = ChangeRequest.objects.get()
+    client.force_login(factories.unit_account(other_unit))
+    client.post(reverse("changes:unit_confirm", args=[request.pk]), {"comment": ""})
+
+    client.force_login(reviewer)
+    queue = page(client.get(reverse("experts:bureau_queue")))
+    assert "已入库专家信息变更审核" in queue
+    listed = client.get(reverse("changes:bureau_list"))
+    assert [row.pk for row in listed.context["rows"]] == [request.pk]
+    detail = client.get(reverse("changes:bureau_detail", args=[request.pk]))
+    assert [change.label for change in detail.context["changes"]] == [
+        "姓名",
+        "专业技术职称",
+        "工作单位",
+        "专业领域",
+    ]
+    response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert said(response) == ["王建国的变更申请已通过，新信息已生效，短信通知将在几秒内发出。"]
+
+    application = application_of(expert)
+    user = User.objects.get(pk=expert.pk)
+    assert (application.title, application.unit_id, user.unit_id, user.real_name) == (
+        "研究员",
+        other_unit.pk,
+        other_unit.pk,
+        "王建华",
+    )
+    assert list(application.disciplines.values_list("code", flat=True)) == ["02"]
+    assert (
+        other_unit.name.lower() in application.search_text and "王建华" in application.search_text
+    )
+    row = application.history.get()
+    assert (row.action, row.actor_id, row.comment) == (
+        "apply_change",
+        reviewer.pk,
+        "姓名、专业技术职称、工作单位、专业领域",
+    )
+    assert row.get_action_display() == "信息变更"
+    # The kept counts follow the move.
+    assert counts.for_unit(unit.pk)[ApplicationStatus.APPROVED] == approved_before - 1
+    assert counts.for_unit(other_unit.pk)[ApplicationStatus.APPROVED] == 1
+    # One SMS to the expert (no number, no link), one to the old unit's contact.
+    bodies = dict(SMSMessage.objects.values_list("to", "body"))
+    assert "变更申请已审核通过" in bodies[application.mobile]
+    assert expert.id_number not in bodies[application.mobile]
+    assert "http" not in bodies[application.mobile]
+    assert f"已变更为{other_unit.name}" in bodies[unit.contact_mobile]
+    assert SMSMessage.objects.count() == 2
+
+
+def test_an_approved_id_number_and_bank_account_reach_the_account(client, expert, reviewer):
+    new_number = factories.resident_id(7003)
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    from changes import fields
+
+    request.values = fields.encode({"id_number": new_number, "bank_account": "6222020200112233453"})
+    request.save()
+    client.force_login(reviewer)
+    client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    user = User.objects.get(pk=expert.pk)
+    assert user.id_number == new_number
+    assert user.id_number_index == User.id_index(user.id_type, new_number)
+    assert application_of(expert).bank_account == "6222020200112233453"
+
+
+def test_the_bureau_rejects_with_a_reason_and_nothing_applies(client, expert, reviewer):
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    client.force_login(reviewer)
+    url = reverse("changes:bureau_reject", args=[request.pk])
+    assert client.post(url, {"reason": ""}).status_code == 400
+    assert SMSMessage.objects.count() == 0
+    response = client.post(url, {"reason": "未提供职称证明。"})
+    assert said(response) == ["王建国的变更申请未通过，短信通知将在几秒内发出。"]
+    request.refresh_from_db()
+    assert (request.status, request.reason) == (S.REJECTED, "未提供职称证明。")
+    assert application_of(expert).title == "教授"
+    assert "原因：未提供职称证明。" in SMSMessage.objects.get().body
+
+
+def test_the_bureau_cannot_decide_before_the_unit_confirmed(client, expert, reviewer):
+    request = key_request(expert)
+    client.force_login(reviewer)
+    response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert said(response) == ["当前状态为「待单位确认」，不能执行「通过」操作，可能已被他人处理。"]
+    request.refresh_from_db()
+    assert request.status == S.PENDING_UNIT
+
+
+def test_a_second_approval_is_told_it_was_handled(client, expert, reviewer):
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    client.force_login(reviewer)
+    url = reverse("changes:bureau_approve", args=[request.pk])
+    client.post(url, {"comment": ""})
+    again = client.post(url, {"comment": ""})
+    assert said(again)[-1:] == ["当前状态为「已通过」，不能执行「通过」操作，可能已被他人处理。"]
+    assert application_of(expert).history.count() == 1
+    assert SMSMessage.objects.count() == 1
+
+
+def test_a_unit_that_is_no_longer_approved_cannot_be_moved_to(client, expert, other_unit, reviewer):
+    request = key_request(expert, status=S.PENDING_BUREAU, new_unit=other_unit)
+    type(other_unit).objects.filter(pk=other_unit.pk).update(status="rejected")
+    client.force_login(reviewer)
+    response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert said(response) == ["申请变更的新工作单位已不是已通过审核的单位，不能通过。"]
+    request.refresh_from_db()
+    assert request.status == S.PENDING_BUREAU
+    assert application_of(expert).unit_id != other_unit.pk
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name", "expected"),
+    [
+        ("expert", "changes:unit_confirm", 403),
+        ("expert", "changes:bureau_approve", 403),
+        ("unit", "changes:bureau_approve", 403),
+        ("unit", "changes:bureau_reject", 403),
+        ("reviewer", "changes:unit_confirm", 403),
+        ("reviewer", "changes:unit_return", 403),
+    ],
+)
+def test_the_wrong_role_is_forbidden(client, expert, unit, reviewer, role, url_name, expected):
+    request = key_request(
+        expert, status=S.PENDING_BUREAU if "bureau" in url_name else S.PENDING_UNIT
+    )
+    actor = {"expert": expert, "unit": factories.unit_account(unit), "reviewer": reviewer}[role]
+    client.force_login(actor)
+    response = client.post(reverse(url_name, args=[request.pk]), {"comment": "", "reason": "x"})
+    assert response.status_code == expected
+    assert ChangeRequest.objects.get().status == request.status
+
+
+def test_a_reviewer_never_decides_their_own_change(client, reference_data, unit):
+    expert = admitted(unit)
+    expert.groups.add(factories.make_reviewer().groups.get())
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    client.force_login(expert)
+    response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert said(response) == ["您没有权限执行「通过」操作。"]
+
+
+# --- lists at scale: a fixed number of queries whatever the rows --------------------------------
+
+
+def queries_for(client, url, params=None) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, params or {})
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def grow(unit, n, status=S.PENDING_BUREAU, new_unit=None):
+    for _ in range(n):
+        key_request(admitted(unit), status=status, new_unit=new_unit)
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "all"}, {"q": "申请人"}, {"moving": "true"}])
+def test_the_bureau_list_does_not_grow_with_rows(
+    client, reference_data, unit, other_unit, reviewer, params
+):
+    client.force_login(reviewer)
+    grow(unit, 2, new_unit=other_unit)
+    few = queries_for(client, reverse("changes:bureau_list"), params)
+    grow(factories.make_unit(), 10, new_unit=other_unit)
+    many = queries_for(client, reverse("changes:bureau_list"), params)
+    assert few == many
+    assert len(client.get(reverse("changes:bureau_list"), params).context["rows"]) == 12
+
+
+def test_the_unit_list_and_notice_do_not_grow_with_rows(client, reference_data, unit, other_unit):
+    # other_unit confirms the moves to it; unit sees them moving away on 用户账号管理.
+    grow(unit, 2, status=S.PENDING_UNIT, new_unit=other_unit)
+    client.force_login(factories.unit_account(other_unit))
+    few = queries_for(client, reverse("changes:unit_list"))
+    client.force_login(factories.unit_account(unit))
+    few_people = queries_for(client, reverse("experts:unit_people"))
+    grow(unit, 10, status=S.PENDING_UNIT, new_unit=other_unit)
+    assert queries_for(client, reverse("experts:unit_people")) == few_people
+    client.force_login(factories.unit_account(other_unit))
+    assert queries_for(client, reverse("changes:unit_list")) == few
+    assert len(client.get(reverse("changes:unit_list")).context["rows"]) == 12
+
+
+def test_the_experts_home_does_not_grow_with_changes(client, expert):
+    client.force_login(expert)
+    submit(client, expert, address="武汉市地址1号")
+    few = queries_for(client, reverse("experts:home"))
+    for n in range(2, 6):
+        submit(client, expert, address=f"武汉市地址{n}号")
+    submit(client, expert, title="研究员")
+    many = queries_for(client, reverse("experts:home"))
+    assert many == few
