@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import export_views, own_data_views, views
+from experts import export_views, own_data_views, statistics_views, views
 
 app_name = "experts"
 
@@ -62,6 +62,7 @@ urlpatterns = [
         name="bureau_remove",
     ),
     path("bureau/pool/", views.expert_pool, name="pool"),
+    path("bureau/statistics/", statistics_views.statistics_page, name="statistics"),
     # 导出Excel (experts.exports): the confirmation, the job's progress, its file.
     path("bureau/pool/export/", export_views.pool_export, name="pool_export"),
     path("bureau/exports/<int:pk>/", export_views.export_job, name="export_job"),

@@ -50,6 +50,34 @@ def write_xlsx(
     `on_progress(n)` is called with the number of rows written every `progress_every` rows.
     Returns the number of data rows written."""
     workbook = Workbook(write_only=True)
+    written = _append_sheet(
+        workbook,
+        sheet_title=sheet_title,
+        title_block=title_block,
+        columns=columns,
+        rows=rows,
+        widths=widths,
+        on_progress=on_progress,
+        progress_every=progress_every,
+    )
+    workbook.save(target)
+    if on_progress is not None:
+        on_progress(written)
+    return written
+
+
+def _append_sheet(
+    workbook,
+    *,
+    sheet_title,
+    title_block,
+    columns,
+    rows,
+    widths=(),
+    on_progress=None,
+    progress_every=1000,
+) -> int:
+    """One sheet of `workbook` as write_xlsx describes it; returns the data rows written."""
     sheet = workbook.create_sheet(sheet_title[:31])  # Excel's longest sheet name
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -70,10 +98,25 @@ def write_xlsx(
         written += 1
         if on_progress is not None and written % progress_every == 0:
             on_progress(written)
-    workbook.save(target)
-    if on_progress is not None:
-        on_progress(written)
     return written
+
+
+def workbook_response(filename: str, sheets: Sequence[dict]) -> HttpResponse:
+    """Several short sheets in one workbook, as a download (统计分析's charts): each of
+    `sheets` a dict of write_xlsx's sheet arguments."""
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        _append_sheet(workbook, **sheet)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return _download(filename, buffer.getvalue())
+
+
+def _download(filename: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _text_cell(sheet, value):
@@ -93,7 +136,4 @@ def xlsx_response(filename: str, **sheet) -> HttpResponse:
     as for `write_xlsx`. A long one goes through the export worker (experts.exports)."""
     buffer = BytesIO()
     write_xlsx(buffer, **sheet)
-    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _download(filename, buffer.getvalue())

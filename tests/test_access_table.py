@@ -117,6 +117,7 @@ TABLE = {
     "notice:public": (None, everyone(OK)),
     "notice:record_objection": (lambda w: {"pk": w["application"].pk}, everyone(NOT_ALLOWED)),
     "experts:pool": (None, only(BUREAU)),
+    "experts:statistics": (None, only(BUREAU)),
     # 专家抽取: the bureau's alone; units never see a draw (an expert sees their own on home).
     "draws:list": (None, only(BUREAU)),
     "draws:new": (None, only(BUREAU)),
@@ -302,9 +303,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 72 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
+    # 73 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 576
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 584
     assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -1,0 +1,283 @@
+"""统计分析: the bureau's figures, one grouped query per chart, from the role's scope.
+
+What each chart counts:
+- 专家状态: every application (applications_for), by its state now;
+- 专业领域 (by field: an expert with two sub-fields of a field counts once), 职称级别, 所在区,
+  单位性质 and the top 20 units: the pool now (pool_for: 审核通过 and 已冻结);
+- 提交与审核（按月）: submissions (the latest 提交 of each application, submitted_at) and
+  decisions (审核通过 / 审核不通过, decided_at) in the chosen range, by month;
+- 办理时长: for each step, the median and the 90th percentile in Chinese working days
+  (portal.workdays): 单位推荐 from the latest 提交 to 推荐 (recommended_at in the range), 科技局审核
+  from 推荐 to the decision (decided_at in the range).
+The range (从 / 至) applies to the last two; the others are the state of today.
+"""
+
+import dataclasses
+import datetime
+
+from django import forms
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils import timezone
+
+from accounts.choices import DISTRICT_CHOICES, UnitNature
+from experts.choices import TitleLevel
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.selectors import applications_for, pool_for
+from portal.forms import PortalFormMixin
+from portal.workdays import is_workday
+
+TOP_UNITS = 20
+DEFAULT_MONTHS = 12
+
+
+class RangeForm(PortalFormMixin, forms.Form):
+    start = forms.DateField(
+        label="从",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效的开始日期，例如 2026-01-01。"},
+    )
+    end = forms.DateField(
+        label="至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效的结束日期，例如 2026-12-31。"},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("开始日期不能晚于结束日期。")
+        return cleaned
+
+    def chosen(self) -> tuple[datetime.date, datetime.date]:
+        """The range asked for, or the last 12 months to today when none (or a bad one)."""
+        today = timezone.localdate()
+        default_start = today.replace(day=1) - datetime.timedelta(days=365)
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("start") or default_start.replace(day=1), data.get("end") or today
+
+
+@dataclasses.dataclass
+class Chart:
+    """One chart: its title, what it counts, and its (label, n) rows in order."""
+
+    key: str
+    title: str
+    counts: str
+    rows: list[tuple[str, int]]
+    columns: tuple[str, ...] = ("项目", "人数")
+
+    @property
+    def peak(self) -> int:
+        return max((row[1] for row in self.rows), default=0) or 1
+
+    @property
+    def total(self) -> int:
+        return sum(row[1] for row in self.rows)
+
+
+@dataclasses.dataclass
+class Turnaround:
+    step: str
+    n: int
+    median: float | None
+    p90: float | None
+
+
+def _labelled(rows, labels: dict, order=None) -> list[tuple[str, int]]:
+    """Grouped (value, n) as (label, n) for every label (0 where none), in `order`."""
+    counts = dict(rows)
+    order = order or list(labels)
+    return [(labels[value], counts.get(value, 0)) for value in order]
+
+
+def by_status(user) -> Chart:
+    rows = applications_for(user).order_by().values_list("status").annotate(n=Count("*"))
+    return Chart(
+        "status",
+        "专家状态",
+        "全部专家申请，按当前状态",
+        _labelled(rows, dict(ApplicationStatus.choices)),
+    )
+
+
+def by_field(user) -> Chart:
+    """Each top-level field: the pool's experts with it or one of its sub-fields, once."""
+    links = ExpertApplication.disciplines.through.objects.filter(
+        expertapplication__in=pool_for(user)
+    )
+    rows = (
+        links.annotate(field=Coalesce(F("discipline__parent_id"), F("discipline_id")))
+        .order_by()
+        .values_list("field")
+        .annotate(n=Count("expertapplication_id", distinct=True))
+    )
+    fields = dict(Discipline.objects.filter(parent=None).order_by("code").values_list("pk", "name"))
+    counts = "专家库（审核通过、已冻结）中的专家，按专业领域"
+    return Chart("field", "专业领域", counts, _labelled(rows, fields))
+
+
+def by_title_level(user) -> Chart:
+    rows = pool_for(user).order_by().values_list("title_level").annotate(n=Count("*"))
+    return Chart(
+        "title_level",
+        "职称级别",
+        "专家库中的专家，按职称级别",
+        _labelled(rows, {**dict(TitleLevel.choices), "": "未填写"}),
+    )
+
+
+def by_unit_field(user, field: str, key: str, title: str, labels: dict) -> Chart:
+    rows = pool_for(user).order_by().values_list(f"unit__{field}").annotate(n=Count("*"))
+    return Chart(key, title, f"专家库中的专家，按所在单位的{title}", _labelled(rows, labels))
+
+
+def top_units(user) -> Chart:
+    rows = (
+        pool_for(user)
+        .exclude(unit=None)
+        .order_by()
+        .values_list("unit__name")
+        .annotate(n=Count("*"))
+        .order_by("-n", "unit__name")[:TOP_UNITS]
+    )
+    return Chart("units", f"专家最多的{TOP_UNITS}个单位", "专家库中的专家，按工作单位", list(rows))
+
+
+def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append(day)
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _in_range(field: str, start, end) -> Q:
+    return Q(**{f"{field}__date__gte": start, f"{field}__date__lte": end})
+
+
+def by_month(user, start, end) -> Chart:
+    """Submissions and decisions per month of the range: two grouped queries."""
+    applications = applications_for(user).order_by()
+    submitted = dict(
+        applications.filter(_in_range("submitted_at", start, end))
+        .annotate(month=TruncMonth("submitted_at"))
+        .values_list("month")
+        .annotate(n=Count("*"))
+    )
+    decided = {}
+    for month, status, n in (
+        applications.filter(
+            _in_range("decided_at", start, end),
+            status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED],
+        )
+        .annotate(month=TruncMonth("decided_at"))
+        .values_list("month", "status")
+        .annotate(n=Count("*"))
+    ):
+        decided[(month.date() if isinstance(month, datetime.datetime) else month, status)] = n
+    submitted = {
+        (month.date() if isinstance(month, datetime.datetime) else month): n
+        for month, n in submitted.items()
+    }
+    rows = [
+        (
+            f"{month:%Y-%m}",
+            submitted.get(month, 0),
+            decided.get((month, ApplicationStatus.APPROVED), 0),
+            decided.get((month, ApplicationStatus.REJECTED), 0),
+        )
+        for month in _months(start, end)
+    ]
+    return Chart(
+        "months",
+        "提交与审核（按月）",
+        "所选期间内每月提交的申请，以及审核通过、审核不通过的数量",
+        rows,
+        columns=("月份", "提交", "审核通过", "审核不通过"),
+    )
+
+
+def workday_index(first: datetime.date, last: datetime.date) -> dict[datetime.date, int]:
+    """How many working days fall after `first`, up to and including each day to `last`: the
+    working days between two dates are then one subtraction."""
+    index, count, day = {}, 0, first
+    while day <= last:
+        if day > first and is_workday(day):
+            count += 1
+        index[day] = count
+        day += datetime.timedelta(days=1)
+    return index
+
+
+def percentile(sorted_pairs: list[tuple[int, int]], share: float) -> float | None:
+    """The `share` quantile (nearest rank) of values given as sorted (value, n) pairs."""
+    total = sum(n for _, n in sorted_pairs)
+    if not total:
+        return None
+    rank, seen = max(1, -(-total * share // 1)), 0
+    for value, n in sorted_pairs:
+        seen += n
+        if seen >= rank:
+            return value
+    return sorted_pairs[-1][0]
+
+
+def turnaround(user, start, end) -> list[Turnaround]:
+    """Each step's working days, from the distinct (from, to) day pairs and their counts: one
+    grouped query per step, however many applications."""
+    applications = applications_for(user).order_by()
+    steps = [
+        ("单位推荐", "submitted_at", "recommended_at", Q()),
+        (
+            "科技局审核",
+            "recommended_at",
+            "decided_at",
+            Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED]),
+        ),
+    ]
+    results = []
+    for step, begun, done, condition in steps:
+        finished = applications.filter(condition, _in_range(done, start, end))
+        pairs = list(
+            finished.filter(**{f"{begun}__isnull": False})
+            .annotate(a=TruncDate(begun), b=TruncDate(done))
+            .values_list("a", "b")
+            .annotate(n=Count("*"))
+        )
+        if not pairs:
+            results.append(Turnaround(step, 0, None, None))
+            continue
+        index = workday_index(min(a for a, _, _ in pairs), max(b for _, b, _ in pairs))
+        spans: dict[int, int] = {}
+        for a, b, n in pairs:
+            days = max(index[b] - index[a], 0)
+            spans[days] = spans.get(days, 0) + n
+        ordered = sorted(spans.items())
+        results.append(
+            Turnaround(
+                step,
+                sum(spans.values()),
+                percentile(ordered, 0.5),
+                percentile(ordered, 0.9),
+            )
+        )
+    return results
+
+
+def collect(user, start, end) -> dict:
+    return {
+        "charts": [
+            by_status(user),
+            by_field(user),
+            by_title_level(user),
+            by_unit_field(user, "district", "district", "所在区", dict(DISTRICT_CHOICES)),
+            by_unit_field(user, "nature", "nature", "单位性质", dict(UnitNature.choices)),
+            top_units(user),
+        ],
+        "months": by_month(user, start, end),
+        "turnaround": turnaround(user, start, end),
+    }

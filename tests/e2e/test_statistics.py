@@ -1,0 +1,37 @@
+"""统计分析 as a reviewer reads it: from the navigation, the charts, a table behind 表格, and a
+date range (issue 22 part 4)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from experts.models import ApplicationStatus
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_reviewer_reads_the_statistics(journey, phone):
+    unit = factories.make_unit(name="武汉示范大学")
+    for status in (
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.PENDING_UNIT,
+    ):
+        factories.make_applicant(unit, status)
+    tab = journey(phone=phone)
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    if phone:
+        tab.page.get_by_role("button", name="展开导航").click()
+    tab.page.get_by_role("link", name="统计分析").click()
+    expect(tab.page.get_by_role("heading", name="统计分析")).to_be_visible()
+    expect(tab.page.get_by_role("img", name="专家状态条形图，数字见下方表格")).to_be_visible()
+    status = tab.page.get_by_role("figure").filter(has_text="专家状态")
+    status.get_by_text("表格").click()
+    expect(status.get_by_role("row", name="审核通过 2")).to_be_visible()
+    tab.snap("statistics")
+    tab.page.get_by_label("从", exact=True).fill("2026-12-10")
+    tab.page.get_by_label("至", exact=True).fill("2026-12-01")
+    tab.page.get_by_role("button", name="统计").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("开始日期不能晚于结束日期")
+    tab.snap("bad-range")

@@ -1,0 +1,137 @@
+"""统计分析: the counts on a known set, working-day turnaround across a holiday, the range, the
+workbook, who may open it, and a query count that does not grow with the rows."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from experts import statistics
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+def at(day: str, hour=10) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.fromisoformat(f"{day} {hour:02d}:00"))
+
+
+def approved(unit, submitted, recommended, decided, level="senior", codes=("01",)):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    ExpertApplication.objects.filter(pk=application.pk).update(
+        submitted_at=at(submitted),
+        recommended_at=at(recommended),
+        decided_at=at(decided),
+        title_level=level,
+    )
+    application.disciplines.set(Discipline.objects.filter(code__in=codes))
+    return application
+
+
+@pytest.fixture
+def figures(unit, other_unit):
+    # One decision across the 2026 National Day holiday, two in November.
+    approved(unit, "2026-09-28", "2026-09-29", "2026-10-12", codes=("01", "08"))
+    approved(unit, "2026-11-02", "2026-11-04", "2026-11-06", level="associate")
+    approved(other_unit, "2026-11-09", "2026-11-10", "2026-11-11")
+    factories.make_applicant(unit, S.PENDING_UNIT)
+    return statistics
+
+
+def test_counts_on_a_known_set(figures, reviewer, unit, other_unit):
+    charts = {chart.key: chart for chart in statistics.collect(reviewer, *RANGE)["charts"]}
+    status = dict(charts["status"].rows)
+    assert (status["审核通过"], status["待单位推荐"], status["已冻结"]) == (3, 1, 0)
+    field = dict(charts["field"].rows)
+    assert (field["电子信息"], field["先进制造与自动化"], field["现代农业"]) == (3, 1, 0)
+    assert dict(charts["title_level"].rows)["副高级"] == 1
+    assert dict(charts["units"].rows) == {unit.name: 2, other_unit.name: 1}
+    assert dict(charts["district"].rows)["洪山区"] == 3
+
+
+def test_a_field_counts_an_expert_once_whatever_sub_fields(unit, reviewer):
+    field = Discipline.objects.get(code="01")
+    subs = list(Discipline.objects.filter(parent=field)[:2])
+    application = approved(unit, "2026-11-02", "2026-11-03", "2026-11-04")
+    application.disciplines.set([field, *subs])
+    assert dict(statistics.by_field(reviewer).rows)["电子信息"] == 1
+
+
+RANGE = (datetime.date(2026, 9, 1), datetime.date(2026, 11, 30))
+
+
+def test_months_and_turnaround_in_working_days(figures, reviewer):
+    result = statistics.collect(reviewer, *RANGE)
+    months = {row[0]: row[1:] for row in result["months"].rows}
+    assert months == {"2026-09": (1, 0, 0), "2026-10": (0, 1, 0), "2026-11": (2, 2, 0)}
+    unit_step, bureau_step = result["turnaround"]
+    assert (unit_step.n, unit_step.median, unit_step.p90) == (3, 1, 2)
+    # 29 September to 12 October spans the National Day holiday: the working days are those
+    # chinese_calendar names (its make-up days included), fewer than Monday to Friday would be.
+    days = statistics.workday_index(datetime.date(2026, 9, 29), datetime.date(2026, 10, 12))
+    expected = sum(
+        1
+        for offset in range(1, 14)
+        if statistics.is_workday(datetime.date(2026, 9, 29) + datetime.timedelta(days=offset))
+    )
+    assert days[datetime.date(2026, 10, 12)] == expected < 13 - 4  # fewer than Mon-Fri would give
+    assert bureau_step.p90 == expected and bureau_step.median == 2
+
+
+def test_an_empty_range_says_none(figures, reviewer):
+    result = statistics.collect(reviewer, datetime.date(2020, 1, 1), datetime.date(2020, 2, 1))
+    assert [row[1:] for row in result["months"].rows] == [(0, 0, 0), (0, 0, 0)]
+    assert [t.median for t in result["turnaround"]] == [None, None]
+
+
+def test_the_page_and_its_range(client, figures, reviewer):
+    client.force_login(reviewer)
+    page = client.get(reverse("experts:statistics"), {"start": "2026-09-01", "end": "2026-11-30"})
+    text = page.content.decode()
+    assert page.status_code == 200 and "<svg" in text and "办理时长" in text
+    assert "数据更新于" in text and "<summary>表格</summary>" in text
+    bad = client.get(reverse("experts:statistics"), {"start": "2026-12-01", "end": "2026-11-01"})
+    assert bad.status_code == 400 and "开始日期不能晚于结束日期" in bad.content.decode()
+    junk = client.get(reverse("experts:statistics"), {"start": "昨天"})
+    assert junk.status_code == 400 and "请输入有效的开始日期" in junk.content.decode()
+
+
+def test_the_workbook_holds_the_same_numbers(client, figures, reviewer):
+    client.force_login(reviewer)
+    response = client.get(
+        reverse("experts:statistics"),
+        {"start": "2026-09-01", "end": "2026-11-30", "format": "xlsx"},
+    )
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    assert "专业领域" in book.sheetnames and "办理时长" in book.sheetnames
+    rows = [row for row in book["专业领域"].iter_rows(values_only=True) if row and row[0]]
+    assert ("电子信息", 3) in rows
+    assert ("统计期间（按月与办理时长）", "2026-09-01 至 2026-11-30") in rows
+
+
+def test_only_the_bureau_opens_it(client, unit):
+    client.force_login(factories.unit_account(unit))
+    assert client.get(reverse("experts:statistics")).status_code == 403
+    client.force_login(factories.make_applicant(unit))
+    assert client.get(reverse("experts:statistics")).status_code == 403
+
+
+def test_queries_do_not_grow_with_rows(client, reviewer, unit):
+    client.force_login(reviewer)
+    counts = []
+    for _ in range(2):
+        for n in range(10):
+            approved(unit, "2026-11-02", "2026-11-03", f"2026-11-{4 + n:02d}")
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("experts:statistics"), {"start": "2026-09-01", "end": "2026-11-30"})
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
