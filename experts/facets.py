@@ -82,33 +82,61 @@ def _pool_state(using: str) -> tuple:
     return approved, latest.isoformat() if latest else ""
 
 
+def facet_queries(filterset: PoolFilter, today) -> dict:
+    """Each facet's grouped query, as count_facets runs it (bench/explain.py shows their plans):
+    each over the pool through every filter but its own."""
+    narrowed = filterset.narrowed
+    picks = ExpertApplication.disciplines.through.objects.filter(
+        expertapplication_id__in=narrowed(leave_out={"discipline"}).order_by().values("pk")
+    ).order_by()
+    band_of = Case(
+        *(When(age_condition(band, today), then=Value(band.value)) for band in AGE_BANDS)
+    )
+    return {
+        # 专业领域: per discipline picked, and per field, each expert once however many of
+        # its sub-fields they picked.
+        "discipline": picks.values_list("discipline_id").annotate(n=Count("*")),
+        "field": picks.values_list(Coalesce("discipline__parent_id", "discipline_id")).annotate(
+            n=Count("expertapplication_id", distinct=True)
+        ),
+        "title_level": _grouped(narrowed(leave_out={"title_level"}), "title_level"),
+        "age": _grouped(narrowed(leave_out={"age"}), band_of),  # None: no 出生日期
+        # 单位, 单位性质, 所在区: one row per unit; count_facets sums each facet over the
+        # units that pass the two other filters.
+        "units": narrowed(leave_out={"unit", "nature", "district"})
+        .filter(unit__isnull=False)
+        .order_by()
+        .values_list("unit_id", "unit__name", "unit__nature", "unit__district")
+        .annotate(n=Count("*")),
+    }
+
+
 def count_facets(filterset: PoolFilter, today) -> dict:
     """The counts, from the database: one grouped query per facet (two for 专业领域)."""
     data = filterset.form.cleaned_data
-    facets = {"discipline": _disciplines(filterset.narrowed(leave_out={"discipline"}))}
+    queries = facet_queries(filterset, today)
+    per_discipline, per_field = dict(queries["discipline"]), dict(queries["field"])
+    facets = {
+        "discipline": [
+            (
+                Option(str(field.pk), field.name, per_field.get(field.pk, 0)),
+                [Option(str(pk), name, per_discipline.get(pk, 0)) for pk, name in field.children],
+            )
+            for field in discipline_tree()
+        ]
+    }
 
-    levels = _grouped(filterset.narrowed(leave_out={"title_level"}), "title_level")
+    levels = dict(queries["title_level"])
     # How many experts every filter keeps: the list's own count (experts.views.expert_pool).
     level = data.get("title_level")
     facets["total"] = levels.get(level, 0) if level else sum(levels.values())
     facets["title_level"] = [
         Option(value, label, levels.get(value, 0)) for value, label in TitleLevel.choices
     ]
+    ages = dict(queries["age"])
+    facets["age"] = [Option(band.value, band.label, ages.get(band.value, 0)) for band in AGE_BANDS]
 
-    bands = AGE_BANDS
-    band_of = Case(*(When(age_condition(band, today), then=Value(band.value)) for band in bands))
-    ages = _grouped(filterset.narrowed(leave_out={"age"}), band_of)  # None: no 出生日期
-    facets["age"] = [Option(band.value, band.label, ages.get(band.value, 0)) for band in bands]
-
-    # 单位, 单位性质, 所在区: one row per unit, then each facet over the units that pass the
-    # other two filters.
-    units = (
-        filterset.narrowed(leave_out={"unit", "nature", "district"})
-        .filter(unit__isnull=False)
-        .order_by()
-        .values_list("unit_id", "unit__name", "unit__nature", "unit__district")
-        .annotate(n=Count("*"))
-    )
+    units = queries["units"]
     unit, nature, district = data.get("unit"), data.get("nature"), data.get("district")
     by_nature: dict[str, int] = {}
     by_district: dict[str, int] = {}
@@ -136,26 +164,5 @@ def count_facets(filterset: PoolFilter, today) -> dict:
     return facets
 
 
-def _grouped(queryset, column) -> dict:
-    return dict(queryset.order_by().values_list(column).annotate(n=Count("*")))
-
-
-def _disciplines(applications) -> list[tuple[Option, list[Option]]]:
-    """专业领域's options, each field with its sub-fields: a field's count is of the experts
-    who picked it or any sub-field of it (experts.selectors.in_discipline), each once."""
-    picks = ExpertApplication.disciplines.through.objects.filter(
-        expertapplication_id__in=applications.order_by().values("pk")
-    ).order_by()
-    per_discipline = dict(picks.values_list("discipline_id").annotate(n=Count("*")))
-    per_field = dict(
-        picks.values_list(Coalesce("discipline__parent_id", "discipline_id")).annotate(
-            n=Count("expertapplication_id", distinct=True)
-        )
-    )
-    return [
-        (
-            Option(str(field.pk), field.name, per_field.get(field.pk, 0)),
-            [Option(str(pk), name, per_discipline.get(pk, 0)) for pk, name in field.children],
-        )
-        for field in discipline_tree()
-    ]
+def _grouped(queryset, column):
+    return queryset.order_by().values_list(column).annotate(n=Count("*"))
