@@ -167,7 +167,8 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Discipline)
 class DisciplineAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "parent"]
+    list_select_related = ["parent"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
