@@ -158,7 +158,10 @@ class PoolFilter(ApplicationFilter):
         单位 or choice, text where an id belongs. The list shows what the other filters keep."""
         self.is_valid()
         return [
-            (str(self.filters[name].label), str(self.form.data.get(name, ""))[:30])
+            (
+                "专家状态" if name == "status" else str(self.filters[name].label),
+                str(self.form.data.get(name, ""))[:30],
+            )
             for name in self.form.errors
             if name in self.filters
         ]
