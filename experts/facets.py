@@ -16,6 +16,8 @@ count) and the latest decision time, so that an approval, or an expert leaving t
 shows at once on every node. Changes that neither add nor remove an approved expert (an
 operator's edit, an expert moved to another unit, a unit's 单位性质 or 所在区 edited) show
 within FACETS_SECONDS, the entries' lifetime. Ages are of the day: the day is in the key.
+The pool is the bureau reviewers' whole pool (expert_pool is theirs alone); a pool scoped to
+one user's view would need that scope in the key.
 """
 
 import hashlib
