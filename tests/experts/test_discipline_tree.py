@@ -42,7 +42,8 @@ def test_the_form_groups_sub_fields_under_their_field_and_saves_one(client, unit
     application = ExpertApplication.objects.get(user=applicant)
     assert set(application.disciplines.all()) == {software, comms}
     assert discipline_names(application) == ["软件（电子信息）", "通信技术（电子信息）"]
-    assert "软件" in application.search_text
+    # A field's name finds its sub-fields' experts in the search box too.
+    assert "电子信息 软件 电子信息 通信技术" in application.search_text
 
     again = client.get(reverse("experts:form")).content.decode()
     checked = re.findall(r'name="disciplines" value="(\d+)"[^>]* checked>', again)
@@ -71,3 +72,18 @@ def test_seeded_experts_pick_sub_fields_and_whole_fields():
     # The search text names what was picked, as the portal writes it.
     application = ExpertApplication.objects.filter(disciplines__parent__isnull=False).first()
     assert application.disciplines.first().name in application.search_text
+
+
+def test_renaming_a_field_rewrites_its_sub_fields_experts_search_text(admin_client, unit):
+    from experts.search import refresh
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.APPROVED)
+    applicant.application.disciplines.set([Discipline.objects.get(code="0301")])
+    refresh(ExpertApplication.objects.filter(pk=applicant.application.pk))
+    field = Discipline.objects.get(code="03")
+    admin_client.post(
+        reverse("admin:experts_discipline_change", args=[field.pk]),
+        {"code": "03", "name": "航空航天与低空经济", "parent": ""},
+    )
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert "航空航天与低空经济 航空技术" in application.search_text

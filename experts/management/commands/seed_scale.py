@@ -192,10 +192,11 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
     # (pick_disciplines), from a generator of its own.
     disciplines = list(Discipline.objects.filter(parent=None).values_list("code", "pk", "name"))
     sub_fields: dict[int, list[tuple[str, int, str]]] = {}
-    for code, pk, name, parent_id in Discipline.objects.filter(parent__isnull=False).values_list(
-        "code", "pk", "name", "parent_id"
-    ):
-        sub_fields.setdefault(parent_id, []).append((code, pk, name))
+    for code, pk, name, parent_id, field in Discipline.objects.filter(
+        parent__isnull=False
+    ).values_list("code", "pk", "name", "parent_id", "parent__name"):
+        # As the search text writes a sub-field: its field before it (experts.search).
+        sub_fields.setdefault(parent_id, []).append((code, pk, f"{field} {name}"))
     refine = random.Random(f"{seed}:disciplines")
     big_unit = approved[0] if approved else None
     first = User.objects.filter(kind=UserKind.APPLICANT).count() + 1
