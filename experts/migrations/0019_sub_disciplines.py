@@ -1,7 +1,8 @@
 """The sub-fields (子领域) of 专业领域, under the twelve fields (experts.choices.SUB_DISCIPLINES).
 
 Every application's picks stay as they are: they name fields, which stay fields. Undone, it
-removes the sub-fields, and an application that picked one keeps its field instead (once)."""
+removes the sub-fields, and an application that picked one keeps its field instead (once);
+its search text still names the sub-field until `manage.py refresh_search`."""
 
 from django.db import migrations
 
