@@ -18,7 +18,7 @@ from accounts.choices import UnitStatus, UserKind  # noqa: E402
 from accounts.models import Unit, User  # noqa: E402
 from accounts.permissions import BUREAU_GROUP  # noqa: E402
 from bench.search_terms import drawn_names, mix  # noqa: E402
-from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
+from experts.models import ApplicationStatus, Discipline, ExpertApplication  # noqa: E402
 
 PASSWORD = "Bench#2026pass"
 
@@ -57,6 +57,8 @@ def main() -> dict:
         "unit": {"username": unit_account.username, "people": big_unit.applications.count()},
         "applicant": {"username": applicant.username},
         "detail_pk": pending.order_by("recommended_at", "pk").values_list("pk", flat=True)[0],
+        # 专家库 分面筛选: 电子信息 with its sub-fields (bench/run.py PAGES).
+        "field_pk": Discipline.objects.get(code="01").pk,
         "search_mix": mix(drawn_names()),
     }
 

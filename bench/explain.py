@@ -8,11 +8,25 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
 from experts import search  # noqa: E402
-from experts.models import IN_REVIEW, ApplicationStatus, StatusCount, UnitStatusCount  # noqa: E402
-from experts.selectors import applications_for, review_queue, with_columns  # noqa: E402
+from experts.facets import facet_queries  # noqa: E402
+from experts.filters import PoolFilter  # noqa: E402
+from experts.models import (  # noqa: E402
+    IN_REVIEW,
+    ApplicationStatus,
+    Discipline,
+    StatusCount,
+    UnitStatusCount,
+)
+from experts.selectors import (  # noqa: E402
+    applications_for,
+    in_discipline,
+    review_queue,
+    with_columns,
+)
 from experts.views import PEOPLE_COLUMNS, POOL_COLUMNS, QUEUE_COLUMNS  # noqa: E402
 from portal.filters import overdue_rows  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
@@ -90,6 +104,23 @@ def main() -> None:
     explain(
         "专家库 search 集成电路, a common term: the page",
         with_columns(walk, *POOL_COLUMNS).order_by("-decided_at", "-pk")[:25],
+    )
+
+    # Issue 22: 专家库's facet counts (experts.facets), unfiltered and filtered by a field
+    # (电子信息, with its sub-fields) and 正高级, as the bench's 专家库 分面筛选 row.
+    field = Discipline.objects.get(code="01").pk
+    for title, data in (
+        ("unfiltered", {}),
+        ("电子信息 and 正高级", {"discipline": str(field), "title_level": "senior"}),
+    ):
+        filterset = PoolFilter({**data, "status": S.APPROVED}, queryset=approved)
+        for name, query in facet_queries(filterset, timezone.localdate()).items():
+            explain(f"专家库 facet {name}, {title}", query)
+    explain(
+        "专家库 电子信息 and 正高级: the page",
+        with_columns(
+            in_discipline(approved.filter(title_level="senior"), field), *POOL_COLUMNS
+        ).order_by("-decided_at", "-pk")[:25],
     )
 
 

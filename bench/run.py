@@ -45,6 +45,9 @@ PAGES = [
     ("单位注册审核", "reviewer", "/bureau/units/", "list"),
     ("专家库", "reviewer", POOL, "list"),
     ("专家库 搜索（混合）", "reviewer", POOL + "?q={first_term}", "search"),
+    # Issue 22: the pool with its facet counts, filtered by a field (with its sub-fields) and
+    # a 职称级别 (电子信息 and 正高级); the unfiltered row above shows the whole pool's counts.
+    ("专家库 分面筛选", "reviewer", POOL + "?discipline={field_pk}&title_level=senior", "list"),
     ("专家详情", "reviewer", "/bureau/experts/{detail_pk}/", "detail"),
     ("申请人首页", "applicant", "/expert/", "home"),
     # Anonymous and cached (notice.selectors); the seeded decisions are weeks old, so the seeded
@@ -123,7 +126,9 @@ def main() -> None:
         sessions["applicant"] = log_in("applicant", people)
         pages = []
         for label, role, path, kind in PAGES:
-            path = path.format(detail_pk=people["detail_pk"], first_term=terms[0][1])
+            path = path.format(
+                detail_pk=people["detail_pk"], first_term=terms[0][1], field_pk=people["field_pk"]
+            )
             cookie = sessions.get(role, "")
             probe(path, cookie)  # the first request fills what the page caches
             status, queries = probe(path, cookie)

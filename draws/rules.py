@@ -1,4 +1,4 @@
-"""Who may be drawn: the approved experts (experts.selectors.drawable_for), by a draw's rules.
+"""Who may be drawn: the approved experts (experts.selectors.pool_for), by a draw's rules.
 
 The avoidance rules (回避) a draw states:
 - 回避单位: the units applying for the project; none of their experts is drawn. This is also
@@ -10,20 +10,19 @@ The avoidance rules (回避) a draw states:
 - a cool-down: no expert drawn (抽中, or called up as 递补) in the last `cooldown_days` days;
 - a yearly cap: no expert drawn `yearly_cap` times or more this calendar year;
 - a lowest 职称级别.
-Only approved experts are ever drawn (experts.selectors.drawable_for): 已冻结, 退出待确认 and
+Only approved experts are ever drawn (experts.selectors.pool_for): 已冻结, 退出待确认 and
 已出库 (blacklisted experts are 已出库) are not 审核通过, so they are left out.
 """
 
 import dataclasses
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from draws.models import Pick
 from experts.choices import TitleLevel
-from experts.models import ExpertApplication
-from experts.selectors import drawable_for
+from experts.selectors import in_discipline, pool_for
 
 # 职称级别 from the highest: "at least 副高级" is 正高级 and 副高级.
 LEVELS = [
@@ -80,19 +79,11 @@ class Criteria:
         )
 
 
-def in_discipline(queryset: QuerySet, discipline_id: int) -> QuerySet:
-    """The experts of `queryset` with the 专业领域 `discipline_id` or one of its sub-fields."""
-    chosen = ExpertApplication.disciplines.through.objects.filter(
-        Q(discipline_id=discipline_id) | Q(discipline__parent_id=discipline_id)
-    )
-    return queryset.filter(pk__in=chosen.values("expertapplication_id"))
-
-
 def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None) -> QuerySet:
     """The experts `user` may draw for `discipline_id` under `criteria`, but `taken` (those
     this draw has chosen already)."""
     now = now or timezone.now()
-    experts = in_discipline(drawable_for(user), discipline_id)
+    experts = in_discipline(pool_for(user), discipline_id)
     if criteria.min_title_level:
         experts = experts.filter(title_level__in=levels_at_least(criteria.min_title_level))
     if criteria.avoid_unit_ids:

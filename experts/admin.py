@@ -10,6 +10,7 @@ from experts.models import (
     ExpertApplication,
     ReasonCode,
 )
+from experts.selectors import in_discipline
 from portal.admin import (
     HistoryAdmin,
     HistoryInline,
@@ -167,12 +168,14 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Discipline)
 class DisciplineAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "parent"]
+    list_select_related = ["parent"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
-        if "name" in form.changed_data:
-            search.refresh(ExpertApplication.objects.filter(disciplines=obj))
+        if {"name", "parent"} & set(form.changed_data):
+            # Its experts' search text names it, and a sub-field's names its field too.
+            search.refresh(in_discipline(ExpertApplication.objects.all(), obj.pk))
 
     def has_delete_permission(self, request, obj=None):
         # The bureau's fixed classification: applications and their search text refer to it.

@@ -36,7 +36,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from experts.filters import PoolFilter
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
-from experts.selectors import applications_for
+from experts.selectors import pool_for
 from portal.templating import masked_bank_account, masked_id_number, masked_mobile
 from portal.xlsx import write_xlsx, xlsx_response
 
@@ -114,7 +114,7 @@ def pool_filter(user, params: str) -> PoolFilter:
     """专家库's FilterSet over `user`'s approved applications, as the page builds it."""
     data = QueryDict(params, mutable=True)
     data.setdefault("status", ApplicationStatus.APPROVED)
-    scope = applications_for(user).filter(status=ApplicationStatus.APPROVED)
+    scope = pool_for(user)
     return PoolFilter(data, queryset=scope)
 
 

@@ -1,12 +1,19 @@
 """The filters of the lists of applications (专家审核, 专家库, 用户账号管理), for every list,
 export and extraction that starts from applications_for(user): portal.filters tells how."""
 
-import django_filters
+import datetime
+from typing import NamedTuple
 
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.choices import DISTRICT_CHOICES, UnitNature
+from accounts.models import Unit
 from experts import search
 from experts.choices import TitleLevel
 from experts.models import IN_REVIEW, RETURNED_LABEL, ApplicationStatus
-from experts.selectors import discipline_choices
+from experts.selectors import discipline_choices, in_discipline
 from portal.filters import (
     ListFilterSet,
     contains_filter,
@@ -40,10 +47,14 @@ class ApplicationFilter(ListFilterSet):
 
     status = status_filter(STATUSES)
     q = django_filters.CharFilter(method="filter_q", label="搜索")
+    # A field takes its sub-fields' experts too (experts.selectors.in_discipline).
     discipline = django_filters.ChoiceFilter(
-        choices=discipline_choices, field_name="disciplines", label="专业领域"
+        choices=discipline_choices, method="filter_discipline", label="专业领域"
     )
     title_level = django_filters.ChoiceFilter(choices=TitleLevel.choices, label="职称级别")
+
+    def filter_discipline(self, queryset, name, value):
+        return in_discipline(queryset, value)
 
     def filter_q(self, queryset, name, value):
         data = self.form.cleaned_data
@@ -79,12 +90,81 @@ class QueueFilter(ApplicationFilter):
         return queryset
 
 
+class AgeBand(NamedTuple):
+    value: str
+    label: str
+    low: int | None  # at least this old (None: no lower bound)
+    high: int | None  # younger than this (None: no upper bound)
+
+
+# 年龄段: full years on the day the list is shown (experts.filters.born_between).
+AGE_BANDS = [
+    AgeBand("lt35", "35岁以下", None, 35),
+    AgeBand("35-44", "35—44岁", 35, 45),
+    AgeBand("45-54", "45—54岁", 45, 55),
+    AgeBand("55-64", "55—64岁", 55, 65),
+    AgeBand("65+", "65岁及以上", 65, None),
+]
+
+
+def born_by(today: datetime.date, years: int) -> datetime.date:
+    """The last birth date of a person `years` old or older on `today` (a person born on 29
+    February comes of age on 1 March in a common year, as experts.forms.years_after says)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # today is 29 February; that year has none
+        return datetime.date(today.year - years, 2, 28)
+
+
+def age_condition(band: AgeBand, today: datetime.date) -> Q:
+    """Q for the applications whose 出生日期 puts them in `band` on `today`."""
+    condition = Q(birth_date__isnull=False)
+    if band.low is not None:
+        condition &= Q(birth_date__lte=born_by(today, band.low))
+    if band.high is not None:
+        condition &= Q(birth_date__gt=born_by(today, band.high))
+    return condition
+
+
 class PoolFilter(ApplicationFilter):
-    """专家库: approved applications."""
+    """专家库: approved applications, by 专业领域 (a field or a sub-field), 职称级别, 单位,
+    单位性质, 所在区, 年龄段 and the search box: each a bookmarkable GET parameter. A value no
+    filter can take is left out and named (`ignored`); experts.facets counts each filter's
+    options."""
 
     STATUSES = [(ApplicationStatus.APPROVED.value, ApplicationStatus.APPROVED.label)]
     WALK_COMMON_TERMS = True
     status = status_filter(STATUSES)
+    # Any unit, by its id; a pool row's unit is the applicant's (ExpertApplication.unit).
+    unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="单位")
+    nature = django_filters.ChoiceFilter(
+        choices=UnitNature.choices, field_name="unit__nature", label="单位性质"
+    )
+    district = django_filters.ChoiceFilter(
+        choices=DISTRICT_CHOICES, field_name="unit__district", label="所在区"
+    )
+    age = django_filters.ChoiceFilter(
+        choices=[(band.value, band.label) for band in AGE_BANDS],
+        method="filter_age",
+        label="年龄段",
+    )
+
+    def filter_age(self, queryset, name, value):
+        band = next(band for band in AGE_BANDS if band.value == value)
+        return queryset.filter(age_condition(band, timezone.localdate()))
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, value given) of each parameter that no filter could take: an unknown 专业领域,
+        单位 or choice, text where an id belongs. The list shows what the other filters keep."""
+        self.is_valid()
+        return [
+            (
+                "专家状态" if name == "status" else str(self.filters[name].label),
+                str(self.form.data.get(name, ""))[:30],
+            )
+            for name in self.form.errors
+            if name in self.filters
+        ]
 
 
 class PeopleFilter(ListFilterSet):

@@ -15,6 +15,7 @@ from accounts.forms import CommentForm
 from experts.choices import BAN_CHOICES, REMOVAL_REASONS
 from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
+from experts.selectors import discipline_tree
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
 __all__ = ["ApplicationReasonForm", "CommentForm", "ExpertApplicationForm"]
@@ -120,7 +121,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         queryset=Discipline.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="可选择多项。",
+        help_text="可选择多项：勾选领域本身表示该领域整体，也可只勾选其下的子领域。",
     )
 
     class Meta:
@@ -159,6 +160,9 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         super().__init__(*args, **kwargs)
         self.for_submission = for_submission
         self.fields["integrity_pledge"].label = "本人已阅读并同意上述诚信承诺"
+        # Shown grouped by field (crispy-bootstrap5 heads each group); a posted id is still
+        # checked against the queryset.
+        self.fields["disciplines"].widget.choices = discipline_groups()
         for name, field in self.fields.items():
             required = name in REQUIRED_FOR_SUBMISSION
             field.required = for_submission and required
@@ -216,6 +220,15 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
             elif not agreed:
                 values.update(consent_version="", consent_at=None)  # withdrawn before 提交
         return values
+
+
+def discipline_groups() -> list[tuple[str, list[tuple[int, str]]]]:
+    """专业领域 as the form's checkboxes: a group per field, headed by its name, holding the
+    field itself (the whole field) and then its sub-fields."""
+    return [
+        (field.name, [(field.pk, f"{field.name}（整个领域）"), *field.children])
+        for field in discipline_tree()
+    ]
 
 
 # Labels of the form's fields where the model's verbose name is not what the applicant reads.

@@ -20,10 +20,11 @@ from typing import NamedTuple
 from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connections, models, transaction
-from django.db.models import Func, QuerySet, Value
+from django.db.models import Func, Prefetch, QuerySet, Value
 from django.db.models.functions import StrIndex
 
 from experts import counts
+from experts.models import Discipline
 
 # The SQL function behind the index; `grams` below is its twin in Python.
 GRAMS_FUNCTION = "expert_search_grams"
@@ -49,14 +50,35 @@ def grams(text: str) -> list[str]:
 SEARCH_TEXT_LIMIT = 650
 
 
+def discipline_words(discipline) -> list[str]:
+    """What the search text says of one 专业领域 picked: a sub-field with its field before it
+    (电子信息 软件), so that searching a field finds the experts of its sub-fields too, as the
+    专业领域 filter does (experts.selectors.in_discipline). Reads `discipline.parent`: load it
+    with the discipline (select_related, or `with_fields` in a prefetch)."""
+    if discipline.parent_id is None:
+        return [discipline.name]
+    return [discipline.parent.name, discipline.name]
+
+
+def with_fields():
+    """The picks of applications, each with its field: Prefetch for search_text_for."""
+    return Prefetch("disciplines", queryset=Discipline.objects.select_related("parent"))
+
+
 def search_text_for(application) -> str:
+    """The search text of `application`, whose 专业领域 are prefetched with their fields
+    (`with_fields`: else each sub-field's field is a query)."""
     user = application.user
     parts = [
         user.real_name,
         user.unit.name if user.unit_id else "",
         application.title,
         application.current_specialty,
-        *(discipline.name for discipline in application.disciplines.all()),
+        *(
+            word
+            for discipline in application.disciplines.all()
+            for word in discipline_words(discipline)
+        ),
     ]
     return normalise(" ".join(part for part in parts if part))[:SEARCH_TEXT_LIMIT]
 
@@ -68,7 +90,7 @@ def refresh(applications: QuerySet) -> int:
     moved: dict[tuple, int] = {}
     rows = (
         applications.select_related("user__unit")
-        .prefetch_related("disciplines")
+        .prefetch_related(with_fields())
         # Locked while read: a draft saved meanwhile waits, and then writes its own text.
         .select_for_update(of=("self",))
         .order_by("pk")

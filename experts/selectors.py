@@ -1,8 +1,10 @@
 """What each user may see of applications: every view starts from here (outside it is a 404)."""
 
+from typing import NamedTuple
+
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -30,14 +32,14 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
 
 
 def pool_for(user) -> QuerySet[ExpertApplication]:
-    """专家库: the admitted experts `user` may see (审核通过, and 已冻结 marked as such). The
-    pool's list and its export start here; the draws start from drawable_for."""
-    return applications_for(user).filter(status__in=IN_POOL)
-
-
-def drawable_for(user) -> QuerySet[ExpertApplication]:
-    """The experts a draw may choose from: 审核通过 only (never 已冻结, 退出待确认, 已出库)."""
+    """专家库: the approved experts `user` may see. The pool's list, its export and the draws
+    start here; 已冻结, 退出待确认 and 已出库 experts are not in it (never drawn)."""
     return applications_for(user).filter(status=ApplicationStatus.APPROVED)
+
+
+def admitted_for(user) -> QuerySet[ExpertApplication]:
+    """The admitted experts `user` may see, frozen or not (统计分析's distributions)."""
+    return applications_for(user).filter(status__in=IN_POOL)
 
 
 def review_queue(user) -> QuerySet[ExpertApplication]:
@@ -54,8 +56,10 @@ def history_of(application) -> QuerySet[ApplicationTransition]:
 
 
 def discipline_names(application) -> list[str]:
-    """application.disciplines in the classification's order, as names."""
-    return list(application.disciplines.order_by("code").values_list("name", flat=True))
+    """application.disciplines in the classification's order, as names; a sub-field with its
+    field, as 软件（电子信息）."""
+    rows = application.disciplines.order_by("code").values_list("name", "parent__name")
+    return [f"{name}（{field}）" if field else name for name, field in rows]
 
 
 def own_application(user) -> ExpertApplication | None:
@@ -91,16 +95,63 @@ DISCIPLINES_KEY = "experts:disciplines"
 DISCIPLINES_SECONDS = 60
 
 
+class Field(NamedTuple):
+    """A field of 专业领域 (领域) with its sub-fields (子领域), each (pk, name)."""
+
+    pk: int
+    name: str
+    children: list[tuple[int, str]]
+
+
+def discipline_tree() -> list[Field]:
+    """专业领域 in two levels, in the order of their codes: for 专家库's filter and the expert
+    form. Seventy rows an operator rarely edits, read on every request of the pool
+    (docs/performance.md), so kept in the cache. An edit clears it once committed; a node
+    with a cache of its own (the default, locmem) sees another node's edit within
+    DISCIPLINES_SECONDS."""
+    tree = cache.get(DISCIPLINES_KEY)
+    if tree is None:
+        rows = list(Discipline.objects.order_by("code").values_list("pk", "name", "parent_id"))
+        children: dict[int, list[tuple[int, str]]] = {}
+        for pk, name, parent_id in rows:
+            if parent_id is not None:
+                children.setdefault(parent_id, []).append((pk, name))
+        tree = [
+            Field(pk, name, children.get(pk, []))
+            for pk, name, parent_id in rows
+            if parent_id is None
+        ]
+        cache.set(DISCIPLINES_KEY, tree, DISCIPLINES_SECONDS)
+    return tree
+
+
 def discipline_choices() -> list[tuple[int, str]]:
-    """专业领域 as (pk, name), for 专家库's filter: a dozen rows an operator rarely edits, read
-    on every request of the page (docs/performance.md), so kept in the cache.
-    An edit clears it once committed; a node with a cache of its own (the default, locmem)
-    sees another node's edit within DISCIPLINES_SECONDS."""
-    choices = cache.get(DISCIPLINES_KEY)
-    if choices is None:
-        choices = list(Discipline.objects.values_list("pk", "name"))
-        cache.set(DISCIPLINES_KEY, choices, DISCIPLINES_SECONDS)
-    return choices
+    """专业领域 as (pk, name), fields and sub-fields, each field followed by its sub-fields."""
+    return [
+        (item_pk, name)
+        for field in discipline_tree()
+        for item_pk, name in [(field.pk, field.name), *field.children]
+    ]
+
+
+def in_discipline(queryset: QuerySet, discipline_pk) -> QuerySet:
+    """The applications of `queryset` in 专业领域 `discipline_pk`: for a field (领域), those
+    that picked the field itself or any of its sub-fields (子领域); for a sub-field, those
+    that picked it. 专家库's filter and the draw (专家抽取) both select by this one rule.
+
+    The field's sub-fields are read from the database (one small query), not the cached tree,
+    so that a sub-field added a moment ago counts already; then each application is taken
+    once, however many of them it picked (EXISTS, not a join), its picks found by the
+    discipline's index (docs/performance.md, issue 22)."""
+    covered = list(
+        Discipline.objects.filter(Q(pk=discipline_pk) | Q(parent_id=discipline_pk)).values_list(
+            "pk", flat=True
+        )
+    )
+    picks = ExpertApplication.disciplines.through.objects.filter(
+        expertapplication_id=OuterRef("pk"), discipline_id__in=covered
+    )
+    return queryset.filter(Exists(picks))
 
 
 @receiver([post_save, post_delete], sender=Discipline)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.choices import IdType
@@ -93,6 +94,7 @@ def save_draft(
             setattr(locked, name, value)
         if disciplines is not None:
             locked.disciplines.set(disciplines)
+        prefetch_related_objects([locked], search.with_fields())
         locked.search_text = search.search_text_for(locked)
         locked.draft_saved_at = timezone.now()
         locked.save(update_fields=[*values, "search_text", "draft_saved_at", "updated_at"])

@@ -26,7 +26,7 @@ from accounts.permissions import is_bureau_reviewer
 from experts import counts
 from experts.choices import TitleLevel
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
-from experts.selectors import applications_for, pool_for
+from experts.selectors import admitted_for, applications_for
 from portal.forms import PortalFormMixin
 from portal.workdays import is_workday
 
@@ -114,7 +114,7 @@ def by_status(user) -> Chart:
 def by_field(user) -> Chart:
     """Each top-level field: the pool's experts with it or one of its sub-fields, once."""
     links = ExpertApplication.disciplines.through.objects.filter(
-        expertapplication__in=pool_for(user)
+        expertapplication__in=admitted_for(user)
     )
     rows = (
         links.annotate(field=Coalesce(F("discipline__parent_id"), F("discipline_id")))
@@ -130,7 +130,9 @@ def by_field(user) -> Chart:
 def by_level_and_unit(user) -> list[Chart]:
     """职称级别, 所在区, 单位性质 and the top units from one grouped query over the pool (by
     职称级别 and unit, an index-only scan) and the units' own table (a thousand rows)."""
-    grouped = pool_for(user).order_by().values_list("title_level", "unit_id").annotate(n=Count("*"))
+    grouped = (
+        admitted_for(user).order_by().values_list("title_level", "unit_id").annotate(n=Count("*"))
+    )
     levels: dict[str, int] = {}
     by_unit: dict[int, int] = {}
     for level, unit_id, n in grouped:

@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.selectors import own_draws
 from experts import counts, services, snapshots
-from experts.choices import TitleLevel
+from experts.facets import TOP_UNITS, pool_facets
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
 from experts.models import (
@@ -25,9 +25,9 @@ from experts.permissions import can_view_content
 from experts.reveal import PERSONAL_NUMBERS, RevealForm, revealable
 from experts.selectors import (
     applications_for,
-    discipline_choices,
     history_of,
     own_application,
+    pool_for,
     review_queue,
     with_columns,
 )
@@ -431,22 +431,37 @@ def bureau_reveal(request, pk):
 
 @role_required(is_bureau_reviewer)
 def expert_pool(request):
-    """The approved expert pool (专家库), filterable by 专业领域 and 职称级别."""
+    """The approved expert pool (专家库), filterable by 专业领域 (a field or a sub-field),
+    职称级别, 单位, 单位性质, 所在区, 年龄段 and the search box, each option with its count
+    (experts.facets); a filter value none can take is named as ignored."""
+    facets = {}
+
+    def counted(filterset) -> dict[str, int]:
+        # The page's count is the facets' (experts.facets.count_facets): not counted twice.
+        facets.update(pool_facets(filterset))
+        return {ApplicationStatus.APPROVED: facets["total"]}
+
     context = list_page(
         request,
-        applications_for(request.user).filter(status=ApplicationStatus.APPROVED),
+        pool_for(request.user),
         PoolFilter,
         default_status=ApplicationStatus.APPROVED,
         counts=counts.current,
+        narrowed_counts=counted,
         order_by=["-decided_at", "-pk"],
         shown=_shown(*POOL_COLUMNS),
     )
-    chosen = context["filter"].form.cleaned_data
+    filterset = context["filter"]
+    chosen = {
+        name: str(getattr(value, "pk", value))
+        for name, value in filterset.form.cleaned_data.items()
+        if value not in (None, "") and name not in ("status", "q")
+    }
     context.update(
-        disciplines=discipline_choices(),
-        discipline=chosen.get("discipline") or "",
-        title_level=chosen.get("title_level") or "",
-        title_levels=TitleLevel.choices,
+        facets=facets or pool_facets(filterset),
+        top_units=TOP_UNITS,
+        chosen=chosen,
+        ignored=filterset.ignored(),
     )
     return render(request, "experts/expert_pool.html", context)
 

@@ -107,14 +107,25 @@ def perform(request, action, *args, success: str, **kwargs) -> bool:
 SEARCH_COUNT_LIMIT = 1000
 
 
-def list_page(request, queryset, filters, *, default_status, order_by, shown, counts=None):
+def list_page(
+    request,
+    queryset,
+    filters,
+    *,
+    default_status,
+    order_by,
+    shown,
+    counts=None,
+    narrowed_counts=None,
+):
     """A list page's context: scope → filter → count → paginate.
 
     `queryset` is the user's scope (applications_for, units_for); `filters` a
     portal.filters.ListFilterSet; `shown(queryset)` the rows as the page prints them (.only(),
     annotate), in `order_by`, the order of the list's index. The tabs count per status: from
     `counts()`, kept counts of exactly `queryset`, when no filter but the status is set;
-    otherwise from the filtered rows, a search up to SEARCH_COUNT_LIMIT.
+    otherwise from the filtered rows, a search up to SEARCH_COUNT_LIMIT, or, without a search,
+    from `narrowed_counts(filterset)` when given (专家库's facets have counted them already).
 
     A queue (a FilterSet with WAITING statuses) also counts, in one grouped query, the overdue
     rows of each waiting tab among the filtered rows (`overdue`), and may be sorted by 截止日期
@@ -132,6 +143,8 @@ def list_page(request, queryset, filters, *, default_status, order_by, shown, co
         counted = Counter(first.values_list("status", flat=True)[: SEARCH_COUNT_LIMIT + 1])
     elif counts is not None and not filterset.narrowing():
         counted = counts()
+    elif narrowed_counts is not None:
+        counted = narrowed_counts(filterset)
     else:
         counted = dict(narrowed.order_by().values_list("status").annotate(n=Count("*")))
     # Past the limit, the counts are of a sample: only their sum, "more than the limit", holds.

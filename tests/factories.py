@@ -12,7 +12,12 @@ from stdnum.cn import ric, uscc
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 from experts import counts, search
-from experts.choices import DEFAULT_ELIGIBILITY_RULES, DEFAULT_REASON_CODES, DISCIPLINES
+from experts.choices import (
+    DEFAULT_ELIGIBILITY_RULES,
+    DEFAULT_REASON_CODES,
+    DISCIPLINES,
+    SUB_DISCIPLINES,
+)
 from experts.models import (
     ApplicationStatus,
     Discipline,
@@ -80,6 +85,11 @@ def ensure_reference_data() -> None:
     Group.objects.get_or_create(name=BUREAU_GROUP)
     for code, name in DISCIPLINES:
         Discipline.objects.get_or_create(code=code, defaults={"name": name})
+    fields = dict(Discipline.objects.filter(parent=None).values_list("code", "pk"))
+    for code, name, field_code in SUB_DISCIPLINES:
+        Discipline.objects.get_or_create(
+            code=code, defaults={"name": name, "parent_id": fields[field_code]}
+        )
     for order, (code, label, requires_text) in enumerate(DEFAULT_REASON_CODES, start=1):
         ReasonCode.objects.get_or_create(
             code=code,

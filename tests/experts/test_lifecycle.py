@@ -16,7 +16,7 @@ from draws.rules import Criteria, eligible_ids
 from experts import lifecycle, services
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.periods import months_before
-from experts.selectors import pool_for
+from experts.selectors import admitted_for, pool_for
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -76,8 +76,9 @@ def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer
     assert ExpertApplication.objects.get(pk=due.pk).status == S.APPROVED
     assert lifecycle.run() == {"frozen": 0, "reminded": 0}
     assert lapsed.history.count() == 2  # 审核通过, 冻结
-    # Frozen: still listed in the pool, never drawn.
-    assert pool_for(reviewer).filter(pk=lapsed.pk).exists()
+    # Frozen: counted among the admitted (统计分析), out of 专家库's list and never drawn.
+    assert admitted_for(reviewer).filter(pk=lapsed.pk).exists()
+    assert not pool_for(reviewer).filter(pk=lapsed.pk).exists()
     assert lapsed.pk not in eligible_ids(reviewer, Criteria(), Discipline.objects.get(code="01").pk)
     client.force_login(reviewer)
     detail = client.get(reverse("experts:bureau_detail", args=[lapsed.pk])).content.decode()

@@ -187,14 +187,31 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
     )
     reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
 
-    disciplines = list(Discipline.objects.values_list("pk", "name"))
+    # Each applicant's 1 or 2 fields are drawn as before (the rest of the data stays the
+    # same); each field then becomes 1 or 2 of its sub-fields, or stays the whole field
+    # (pick_disciplines), from a generator of its own.
+    disciplines = list(Discipline.objects.filter(parent=None).values_list("code", "pk", "name"))
+    sub_fields: dict[int, list[tuple[str, int, str]]] = {}
+    for code, pk, name, parent_id, field in Discipline.objects.filter(
+        parent__isnull=False
+    ).values_list("code", "pk", "name", "parent_id", "parent__name"):
+        # As the search text writes a sub-field: its field before it (experts.search).
+        sub_fields.setdefault(parent_id, []).append((code, pk, f"{field} {name}"))
+    refine = random.Random(f"{seed}:disciplines")
     big_unit = approved[0] if approved else None
     first = User.objects.filter(kind=UserKind.APPLICANT).count() + 1
     made = {"单位": len(made_units), "申请人": 0, "审核记录": 0}
     for batch_start in range(0, experts, BATCH):
         size = min(BATCH, experts - batch_start)
         made_batch = _applicants(
-            rng, first + batch_start, size, approved, big_unit, password, now, disciplines
+            rng,
+            first + batch_start,
+            size,
+            approved,
+            big_unit,
+            password,
+            now,
+            (disciplines, sub_fields, refine),
         )
         made["申请人"] += len(made_batch)
         made["审核记录"] += _history(made_batch, account_of, reviewer, now)
@@ -209,7 +226,26 @@ def _licence_file() -> str:
     return default_storage.save("licences/seed-scale.png", ContentFile(buffer.getvalue()))
 
 
-def _applicants(rng, first, size, approved, big_unit, password, now, disciplines):
+# The share of a field's experts who pick the whole field rather than sub-fields of it.
+WHOLE_FIELD_SHARE = 0.3
+
+
+def pick_disciplines(rng, fields, sub_fields) -> list[tuple[str, int, str]]:
+    """专业领域 for one applicant from the (code, pk, name) `fields` drawn: each one itself, or
+    1 or 2 of its `sub_fields` (field pk → [(code, pk, name)]), in the order of their codes, as
+    the search text lists them."""
+    picked = []
+    for field in fields:
+        subs = sub_fields.get(field[1], [])
+        if not subs or rng.random() < WHOLE_FIELD_SHARE:
+            picked.append(field)
+        else:
+            picked.extend(rng.sample(subs, rng.randint(1, min(2, len(subs)))))
+    return sorted(picked)
+
+
+def _applicants(rng, first, size, approved, big_unit, password, now, classification):
+    disciplines, sub_fields, refine = classification
     users, applications = [], []
     for n in range(first, first + size):
         unit = big_unit if (n - 1) % BIG_UNIT_SHARE == 0 else rng.choice(approved)
@@ -243,12 +279,13 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
         )
         title, level = rng.choice(TITLES)
         specialty = rng.choice(SPECIALTIES)
-        chosen[user.pk] = sorted(rng.sample(disciplines, rng.randint(1, 2)))  # as search does
+        fields = sorted(rng.sample(disciplines, rng.randint(1, 2)))
+        chosen[user.pk] = pick_disciplines(refine, fields, sub_fields)  # as search does
         searched = [user.real_name, user.unit.name, title, specialty]
         application = ExpertApplication(
             user=user,
             unit_id=user.unit_id,
-            search_text=search.normalise(" ".join(searched + [n for _, n in chosen[user.pk]])),
+            search_text=search.normalise(" ".join(searched + [n for _, _, n in chosen[user.pk]])),
             gender="male" if int(user.id_number[16]) % 2 else "female",
             birth_date=ric.get_birth_date(user.id_number),
             ethnicity=rng.choice(ETHNICITY_CHOICES[:5])[0],
@@ -291,7 +328,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, disciplines
         [
             through(expertapplication_id=application.pk, discipline_id=pk)
             for application in applications
-            for pk, _ in chosen[application.user_id]
+            for _, pk, _ in chosen[application.user_id]
         ],
         batch_size=BATCH,
     )
