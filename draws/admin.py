@@ -13,15 +13,30 @@ class DrawAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class DrawRowAdmin(ReadOnlyAdmin):
+    """A row of a draw record, named by the record's number (its project is on the record),
+    newest first."""
+
+    ordering = ["-created_at"]
+
+    @admin.display(description="抽取记录编号", ordering="draw")
+    def draw_number(self, row) -> int:
+        return row.draw_id
+
+    @admin.display(description="专家")
+    def expert(self, row) -> str:
+        return row.application.user.real_name
+
+
 @admin.register(Pick)
-class PickAdmin(ReadOnlyAdmin):
-    list_display = ["draw", "application", "role", "position", "created_at"]
-    list_select_related = ["draw", "application__user"]
+class PickAdmin(DrawRowAdmin):
+    list_display = ["draw_number", "expert", "role", "position", "created_at"]
+    list_select_related = ["application__user"]
     list_filter = ["role"]
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
-    list_display = ["draw", "application", "action", "reason", "actor", "created_at"]
-    list_select_related = ["draw", "application__user", "actor"]
+class EventAdmin(DrawRowAdmin):
+    list_display = ["draw_number", "expert", "action", "reason", "actor", "created_at"]
+    list_select_related = ["application__user", "actor"]
     list_filter = ["action"]

@@ -417,6 +417,11 @@ class RemovalForm(forms.Form):
         error_messages={"invalid_choice": "请选择列表中的禁入期限。"},
     )
 
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the detail page may show 撤销入库's reason form beside it.
+        kwargs.setdefault("auto_id", "remove_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("code") == "other" and not cleaned.get("reason", "").strip():

@@ -61,6 +61,9 @@ def test_tabs_count_every_status_from_the_kept_counts_or_the_filtered_rows(clien
         S.PENDING_BUREAU: 3,
         S.APPROVED: 4,
         S.REJECTED: 0,
+        S.FROZEN: 0,
+        S.EXIT_PENDING: 0,
+        S.EXITED: 0,
     }
     # A filter besides the status: counted from its rows, every tab narrowed alike.
     response = client.get(reverse("experts:bureau_queue"), {"title_level": "associate"})

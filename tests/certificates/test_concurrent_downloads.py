@@ -10,7 +10,11 @@ from certificates.models import Certificate
 from certificates.services import certificate_for
 from experts.models import ExpertApplication
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reference_data"),
+]
 
 THREADS = 5
 REPETITIONS = 10

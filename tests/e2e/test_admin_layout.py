@@ -12,12 +12,15 @@ from axes.models import AccessAttempt, AccessLog
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import AccountLock, UnitStatus, User
+from accounts.models import AccountLock, Blacklist, UnitStatus, User
 from accounts.services import approve_unit
 from audit.log import record
 from audit.models import AuditEvent, Reminder
-from experts.models import ApplicationStatus, ExpertApplication
+from draws import services as draws
+from draws.rules import Criteria
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.services import approve_application, recommend_application
+from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
 
@@ -101,6 +104,34 @@ def long_name_data(reviewer):
     now = timezone.now()
     AccountLock.objects.create(
         username="zhangsan", locked_at=now, until=now + datetime.timedelta(hours=1)
+    )
+    # 专家抽取's record (抽取记录, 抽中专家, 抽取记录事件) and a 禁入 entry.
+    field = Discipline.objects.get(code="01")
+    for application in ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED):
+        application.disciplines.set([field])
+    draw = draws.make_draw(
+        reviewer,
+        project_name="2027年度武汉市重点研发计划项目会议评审",
+        review_at=now + datetime.timedelta(days=7),
+        review_place="武汉市科学技术局三楼第一会议室",
+        criteria=Criteria(),
+        asks=[draws.QuotaAsk(field, 2, 1)],
+    )
+    first = draw.pick_set.filter(role="member").first()
+    draws.answer(reviewer, draw, first.application_id, "decline", "评审当天出差")
+    NoticeObjection.objects.create(
+        application=first.application,
+        objector="王先生（武汉某科技有限公司）",
+        channel=NoticeObjection._meta.get_field("channel").choices[0][0],
+        content="该专家近三年与申报单位有合作关系。",
+        created_by=reviewer,
+    )
+    Blacklist.objects.create(
+        id_number_index="0" * 64,
+        until=None,
+        reason="提供虚假信息；评审中泄露项目信息",
+        name="欧阳晓明",
+        created_by=reviewer,
     )
 
 

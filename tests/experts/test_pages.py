@@ -47,6 +47,9 @@ def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
         ("pending_bureau", "待科技局审核", 1),
         ("approved", "审核通过", 0),
         ("rejected", "审核不通过", 0),
+        ("frozen", "已冻结", 0),
+        ("exit_pending", "退出待确认", 0),
+        ("exited", "已出库", 0),
     ]
     detail = client.get(reverse("experts:bureau_detail", args=[draft.application.pk]))
     assert "申请人尚未提交专家信息" in detail.content.decode()

@@ -65,6 +65,9 @@ def test_within_the_limit_counts_stay_exact(client, many):
         S.PENDING_BUREAU: None,
         S.APPROVED: None,
         S.REJECTED: None,
+        S.FROZEN: None,
+        S.EXIT_PENDING: None,
+        S.EXITED: None,
     }
     assert sorted(names(response)) == ["李七", "李六"]
     assert response.context["page"].paginator.count == 2

@@ -74,8 +74,12 @@ STATUS_WEIGHTS = [
     (ApplicationStatus.DRAFT, 20),
     (ApplicationStatus.PENDING_UNIT, 8),
     (ApplicationStatus.PENDING_BUREAU, 7),
-    (ApplicationStatus.APPROVED, 55),
+    (ApplicationStatus.APPROVED, 52),
     (ApplicationStatus.REJECTED, 10),
+    # After admission (experts.lifecycle): a few frozen, leaving and gone.
+    (ApplicationStatus.FROZEN, 1),
+    (ApplicationStatus.EXIT_PENDING, 1),
+    (ApplicationStatus.EXITED, 1),
 ]
 # The same proportions spread evenly (smooth weighted round robin), so that even a handful of
 # applicants has every status.
@@ -317,6 +321,10 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             else None,
             status=status,
         )
+        if status in DECIDED and status != ApplicationStatus.REJECTED:
+            # 年度确认: admission confirms; a frozen expert's last confirmation is long past.
+            lapsed = datetime.timedelta(days=800 if status == ApplicationStatus.FROZEN else 0)
+            application.confirmed_at = application.decided_at - lapsed
         if status == ApplicationStatus.PENDING_UNIT:
             application.due_on = deadlines.recommendation_due(submitted)
         elif status == ApplicationStatus.PENDING_BUREAU:
@@ -335,7 +343,14 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
     return applications
 
 
-DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+# Each of these was decided (审核通过 or 审核不通过) once.
+DECIDED = (
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.FROZEN,
+    ApplicationStatus.EXIT_PENDING,
+    ApplicationStatus.EXITED,
+)
 DAY = 24 * 60 * 60
 PATHS = {
     ApplicationStatus.DRAFT: [],
@@ -354,12 +369,34 @@ PATHS = {
         ("recommend", "pending_unit", "pending_bureau"),
         ("reject", "pending_bureau", "rejected"),
     ],
+    ApplicationStatus.FROZEN: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+        ("approve", "pending_bureau", "approved"),
+        ("freeze", "approved", "frozen"),
+    ],
+    ApplicationStatus.EXIT_PENDING: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+        ("approve", "pending_bureau", "approved"),
+        ("request_exit", "approved", "exit_pending"),
+    ],
+    ApplicationStatus.EXITED: [
+        ("submit", "draft", "pending_unit"),
+        ("recommend", "pending_unit", "pending_bureau"),
+        ("approve", "pending_bureau", "approved"),
+        ("request_exit", "approved", "exit_pending"),
+        ("confirm_exit", "exit_pending", "exited"),
+    ],
 }
 ROLES = {
     "submit": "申请人",
     "recommend": "单位账号",
     "approve": "科技局审核员",
     "reject": "科技局审核员",
+    "freeze": "系统",
+    "request_exit": "申请人",
+    "confirm_exit": "科技局审核员",
 }
 
 
@@ -369,7 +406,9 @@ def _history(applications, account_of, reviewer, now) -> int:
         for action, source, target in PATHS[application.status]:
             actor_id = {
                 "submit": application.user_id,
+                "request_exit": application.user_id,
                 "recommend": account_of[application.user.unit_id],
+                "freeze": None,  # the daily command (experts.lifecycle)
             }.get(action, reviewer.pk)
             rows.append(
                 ApplicationTransition(
