@@ -462,6 +462,9 @@ def expert_pool(request):
         top_units=TOP_UNITS,
         chosen=chosen,
         ignored=filterset.ignored(),
+        # 已冻结 experts are out of the pool (never drawn): the page says how many, from the
+        # kept counts, and where they are listed (专家审核's 已冻结 tab).
+        frozen=counts.current().get(ApplicationStatus.FROZEN, 0),
     )
     return render(request, "experts/expert_pool.html", context)
 

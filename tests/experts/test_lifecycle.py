@@ -83,6 +83,10 @@ def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer
     client.force_login(reviewer)
     detail = client.get(reverse("experts:bureau_detail", args=[lapsed.pk])).content.decode()
     assert "已冻结" in detail and "系统" in detail
+    pool = client.get(reverse("experts:pool")).content.decode()
+    assert "另有 1 位专家超过24个月未确认信息，已冻结" in pool
+    frozen_tab = client.get(reverse("experts:bureau_queue"), {"status": "frozen"})
+    assert [row.pk for row in frozen_tab.context["rows"]] == [lapsed.pk]
 
 
 def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, reviewer):
