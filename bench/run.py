@@ -55,6 +55,8 @@ PAGES = [
     ("专家入库公示", None, "/notice/", "public"),
     ("信息变更审核", "reviewer", "/bureau/changes/?status=all", "list"),
     ("信息变更待确认（最大单位）", "unit", "/unit/changes/?status=all", "list"),
+    # Issue 22: its target is the median under 300 ms (for one client; wrk's 16 are harder).
+    ("统计分析", "reviewer", "/bureau/statistics/", "stats"),
 ]
 
 
@@ -432,7 +434,10 @@ def render(results, memory, args, people, speed, per_term) -> str:
             checks.append((f"{r['label']} ≥ 10× admin 搜索", vs_admin >= 10, f"{vs_admin:.1f}×"))
         if r["kind"] == "home":
             checks.append((f"{r['label']} ≥ 25% /healthz", vs_healthz >= 0.25, f"{vs_healthz:.0%}"))
-        if not r["kind"].startswith("ref_"):
+        if r["kind"] == "stats":
+            checks.append((f"{r['label']} p50 < 300 ms", r["p50"] < 300, f"{r['p50']:.1f} ms"))
+            checks.append((f"{r['label']} 无错误", r["errors"] == 0, str(r["errors"])))
+        elif not r["kind"].startswith("ref_"):
             limit = 50 if r["kind"] == "home" else 80
             checks.append(
                 (f"{r['label']} p95 < {limit} ms", r["p95"] < limit, f"{r['p95']:.1f} ms")
