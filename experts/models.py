@@ -305,7 +305,12 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             # (migration 0007)
             models.Index(fields=["status", "title_level"], name="experts_status_title_level"),
             # 年度确认's daily command: the approved experts whose confirmation is due.
-            models.Index(fields=["status", "confirmed_at"], name="experts_status_confirmed"),
+            # Partial: it serves that query alone, not the pool's (status, …) filters.
+            models.Index(
+                fields=["confirmed_at"],
+                condition=Q(status="approved"),
+                name="experts_approved_confirmed",
+            ),
             # 专家库's facets (experts.facets): the columns they group and filter by, and the id
             # a 专业领域 filter joins on, so that each facet reads the index, not the table's
             # wide rows: at 100,000 the 年龄段 and 单位 facets under 电子信息 and 正高级 took

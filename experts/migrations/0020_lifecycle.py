@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='expertapplication',
-            index=models.Index(fields=['status', 'confirmed_at'], name='experts_status_confirmed'),
+            index=models.Index(condition=models.Q(('status', 'approved')), fields=['confirmed_at'], name='experts_approved_confirmed'),
         ),
         migrations.RunPython(confirmed_when_approved, migrations.RunPython.noop),
     ]

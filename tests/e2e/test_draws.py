@@ -47,7 +47,7 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.page.get_by_label("评审时间").fill(review_at.strftime("%Y-%m-%dT09:30"))
     tab.page.get_by_label("评审地点").fill("市科技局三楼会议室")
     rows = tab.page.get_by_test_id("quota-row")
-    rows.nth(0).get_by_label("专业领域").select_option(label="电子信息")
+    rows.nth(0).get_by_label("专业领域").select_option(label="电子信息（含全部子领域）")
     rows.nth(0).get_by_label("抽取人数").fill("9")  # more than are eligible
     rows.nth(0).get_by_label("备选人数").fill("1")
     tab.page.get_by_label("回避单位").fill("申报单位科技公司")
