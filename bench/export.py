@@ -22,31 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
-os.environ.setdefault("FIELD_HMAC_KEY", "bench-only-hmac-key")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.inprocess import reviewer_client, setup
+
 os.environ.setdefault("EXPORT_MAX_ROWS", "100000")
-os.environ.setdefault(
-    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
-)
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench"
-)
-
-import django  # noqa: E402
-
-django.setup()
+setup()
 
 from django.core.files.storage import default_storage  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.bulk import reviewer_client  # noqa: E402
 from experts import exports  # noqa: E402
 from experts.models import ExportJob  # noqa: E402
 
