@@ -36,7 +36,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from experts.filters import PoolFilter
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
-from experts.selectors import pool_for
+from experts.selectors import applications_for
 from portal.templating import masked_bank_account, masked_id_number, masked_mobile
 from portal.xlsx import write_xlsx, xlsx_response
 
@@ -111,10 +111,11 @@ def pool_params(query: QueryDict, term: str) -> str:
 
 
 def pool_filter(user, params: str) -> PoolFilter:
-    """专家库's FilterSet over `user`'s approved applications, as the page builds it."""
+    """专家库's FilterSet over `user`'s admitted experts (审核通过 unless 专家状态 says 已冻结),
+    as the page builds it."""
     data = QueryDict(params, mutable=True)
     data.setdefault("status", ApplicationStatus.APPROVED)
-    scope = pool_for(user)
+    scope = applications_for(user)  # PoolFilter keeps to the admitted (IN_POOL)
     return PoolFilter(data, queryset=scope)
 
 
@@ -130,7 +131,12 @@ def filter_in_words(filterset) -> str:
     filterset.is_valid()
     parts = []
     for name, value in filterset.form.cleaned_data.items():
-        if name == "status" or value in EMPTY_VALUES:
+        if name == "status":
+            if filterset.status_chosen() != ApplicationStatus.APPROVED:  # the pool proper
+                field = filterset.form.fields[name]
+                parts.append(f"专家状态：{_value_in_words(field, filterset.status_chosen())}")
+            continue
+        if value in EMPTY_VALUES:
             continue
         field = filterset.form.fields[name]
         label = filterset.filters[name].label or field.label or name

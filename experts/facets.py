@@ -32,7 +32,7 @@ from accounts.choices import DISTRICT_CHOICES, UnitNature
 from experts import counts
 from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
-from experts.models import ApplicationStatus, ExpertApplication
+from experts.models import IN_POOL, ApplicationStatus, ExpertApplication
 from experts.selectors import discipline_tree
 
 FACETS_SECONDS = 60
@@ -60,6 +60,7 @@ def pool_facets(filterset: PoolFilter) -> dict:
         for name, value in filterset.form.cleaned_data.items()
         if value not in (None, "") and name != "status"
     )
+    chosen.append(("status", filterset.status_chosen()))
     state = _pool_state(filterset.queryset.db)
     # The classification too: a sub-field added shows at once (where its cache is cleared).
     seen = (state, today.isoformat(), chosen, discipline_tree())
@@ -73,15 +74,17 @@ def pool_facets(filterset: PoolFilter) -> dict:
 
 
 def _pool_state(using: str) -> tuple:
-    """What changes whenever an expert joins or leaves the pool: the kept count of approved
-    experts and the latest decision among them (one index entry: the pool's order index)."""
-    approved = counts.current().get(ApplicationStatus.APPROVED, 0)
+    """What changes whenever an expert joins or leaves the pool, or is frozen: the kept counts
+    of approved and frozen experts and the latest decision among the approved (one index
+    entry: the pool's order index)."""
+    kept = counts.current()
+    approved, frozen = (kept.get(status, 0) for status in IN_POOL)
     latest = (
         ExpertApplication.objects.using(using)
         .filter(status=ApplicationStatus.APPROVED)
         .aggregate(latest=Max("decided_at"))["latest"]
     )
-    return approved, latest.isoformat() if latest else ""
+    return approved, frozen, latest.isoformat() if latest else ""
 
 
 def facet_queries(filterset: PoolFilter, today) -> dict:
@@ -101,6 +104,8 @@ def facet_queries(filterset: PoolFilter, today) -> dict:
         "field": picks.values_list(Coalesce("discipline__parent_id", "discipline_id")).annotate(
             n=Count("expertapplication_id", distinct=True)
         ),
+        # 专家状态: 审核通过 and 已冻结 (the scope, experts.selectors.admitted_for).
+        "status": _grouped(narrowed(leave_out={"status"}), "status"),
         "title_level": _grouped(narrowed(leave_out={"title_level"}), "title_level"),
         "age": _grouped(narrowed(leave_out={"age"}), band_of),  # None: no 出生日期
         # 单位, 单位性质, 所在区: one row per unit; count_facets sums each facet over the
@@ -128,6 +133,10 @@ def count_facets(filterset: PoolFilter, today) -> dict:
         ]
     }
 
+    statuses = dict(queries["status"])
+    facets["status"] = [
+        Option(value, label, statuses.get(value, 0)) for value, label in filterset.STATUSES
+    ]
     levels = dict(queries["title_level"])
     # How many experts every filter keeps: the list's own count (experts.views.expert_pool).
     level = data.get("title_level")

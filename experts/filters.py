@@ -5,16 +5,17 @@ import datetime
 from typing import NamedTuple
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
 from accounts.models import Unit
 from experts import search
 from experts.choices import TitleLevel
-from experts.models import IN_REVIEW, RETURNED_LABEL, ApplicationStatus
+from experts.models import IN_POOL, IN_REVIEW, RETURNED_LABEL, ApplicationStatus
 from experts.selectors import discipline_choices, in_discipline
 from portal.filters import (
+    ALL,
     ListFilterSet,
     contains_filter,
     overdue_filter,
@@ -127,12 +128,16 @@ def age_condition(band: AgeBand, today: datetime.date) -> Q:
 
 
 class PoolFilter(ApplicationFilter):
-    """专家库: approved applications, by 专业领域 (a field or a sub-field), 职称级别, 单位,
-    单位性质, 所在区, 年龄段 and the search box: each a bookmarkable GET parameter. A value no
-    filter can take is left out and named (`ignored`); experts.facets counts each filter's
-    options."""
+    """专家库: the admitted experts of the scope it is given (applications_for(user)): it keeps
+    to IN_POOL whatever that scope holds. By 专家状态 (审核通过, the default, or 已冻结), 专业领域
+    (a field or a sub-field), 职称级别, 单位, 单位性质, 所在区, 年龄段 and the search box: each a
+    bookmarkable GET parameter. A value no filter can take is left out and named (`ignored`);
+    experts.facets counts each filter's options."""
 
-    STATUSES = [(ApplicationStatus.APPROVED.value, ApplicationStatus.APPROVED.label)]
+    STATUSES = [
+        (ApplicationStatus.APPROVED.value, ApplicationStatus.APPROVED.label),
+        (ApplicationStatus.FROZEN.value, ApplicationStatus.FROZEN.label),
+    ]
     WALK_COMMON_TERMS = True
     status = status_filter(STATUSES)
     # Any unit, by its id; a pool row's unit is the applicant's (ExpertApplication.unit).
@@ -152,6 +157,31 @@ class PoolFilter(ApplicationFilter):
     def filter_age(self, queryset, name, value):
         band = next(band for band in AGE_BANDS if band.value == value)
         return queryset.filter(age_condition(band, timezone.localdate()))
+
+    def filter_status(self, queryset, name, value):
+        # 全部: every admitted expert, 审核通过 and 已冻结 (IN_POOL), never another status.
+        if value == ALL:
+            return queryset.filter(status__in=IN_POOL)
+        return queryset.filter(status=value)
+
+    def narrowed(self, leave_out=()) -> QuerySet:
+        """Through the status too, unless left out (then through IN_POOL): 专家状态 is one more
+        facet of the pool, not a tab. So every query of the page names one status, and reads
+        along the pool's (status, …) indexes as it did when the pool was the approved alone."""
+        queryset = super().narrowed(leave_out)
+        if "status" in leave_out:
+            return queryset.filter(status__in=IN_POOL)
+        return self.by_status(queryset)
+
+    def filter_queryset(self, queryset):
+        """`.qs` too keeps to the pool: the status chosen, or 审核通过 if none could be taken."""
+        return self.by_status(super().filter_queryset(queryset))
+
+    def status_chosen(self) -> str:
+        """The status asked for; none, or one no filter can take, is 审核通过 (the pool proper),
+        not every status as on the queues."""
+        self.is_valid()
+        return self.form.cleaned_data.get("status") or ApplicationStatus.APPROVED
 
     def ignored(self) -> list[tuple[str, str]]:
         """(label, value given) of each parameter that no filter could take: an unknown 专业领域,

@@ -27,7 +27,6 @@ from experts.selectors import (
     applications_for,
     history_of,
     own_application,
-    pool_for,
     review_queue,
     with_columns,
 )
@@ -63,7 +62,10 @@ QUEUE_COLUMNS = (
     "recommended_at",
     "eligibility_flags",  # 资格提示 beside the name
 )
-POOL_COLUMNS = ("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at")
+POOL_COLUMNS = (
+    *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
+    "status",
+)
 
 
 def _shown(*columns):
@@ -431,19 +433,20 @@ def bureau_reveal(request, pk):
 
 @role_required(is_bureau_reviewer)
 def expert_pool(request):
-    """The approved expert pool (专家库), filterable by 专业领域 (a field or a sub-field),
-    职称级别, 单位, 单位性质, 所在区, 年龄段 and the search box, each option with its count
-    (experts.facets); a filter value none can take is named as ignored."""
+    """The expert pool (专家库): the approved experts, or the frozen ones (专家状态), filterable
+    by 专业领域 (a field or a sub-field), 职称级别, 单位, 单位性质, 所在区, 年龄段 and the
+    search box, each option with its count (experts.facets); a filter value none can take is
+    named as ignored."""
     facets = {}
 
     def counted(filterset) -> dict[str, int]:
         # The page's count is the facets' (experts.facets.count_facets): not counted twice.
         facets.update(pool_facets(filterset))
-        return {ApplicationStatus.APPROVED: facets["total"]}
+        return {option.value: option.n for option in facets["status"]}
 
     context = list_page(
         request,
-        pool_for(request.user),
+        applications_for(request.user),  # PoolFilter keeps to the admitted (IN_POOL)
         PoolFilter,
         default_status=ApplicationStatus.APPROVED,
         counts=counts.current,
@@ -462,9 +465,7 @@ def expert_pool(request):
         top_units=TOP_UNITS,
         chosen=chosen,
         ignored=filterset.ignored(),
-        # 已冻结 experts are out of the pool (never drawn): the page says how many, from the
-        # kept counts, and where they are listed (专家审核's 已冻结 tab).
-        frozen=counts.current().get(ApplicationStatus.FROZEN, 0),
+        frozen=ApplicationStatus.FROZEN,
     )
     return render(request, "experts/expert_pool.html", context)
 

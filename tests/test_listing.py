@@ -115,7 +115,7 @@ def test_a_capped_search_says_more_and_counts_no_further(client, reviewer, unit,
     response = client.get(reverse("experts:pool"), {"q": "李"})
     assert response.context["more"] is True
     assert response.context["page"].paginator.count == 2 and len(response.context["rows"]) == 2
-    assert tabs(response) == {"all": None, S.APPROVED: None}
+    assert tabs(response) == {"all": None, S.APPROVED: None, S.FROZEN: None}
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,9 @@ def test_hostile_parameters_are_left_out(client, reviewer, lists, params):
         assert response.status_code == 200
         if "status" in params:
             kept = url_name == "experts:bureau_queue" and params["status"] == "draft"
-            assert response.context["status"] == ("draft" if kept else "all")
+            # Left out: every status, but on 专家库 the pool proper (审核通过, not 已冻结).
+            left_out = S.APPROVED if url_name == "experts:pool" else "all"
+            assert response.context["status"] == ("draft" if kept else left_out)
 
 
 def request_for(user, **params):

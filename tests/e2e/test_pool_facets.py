@@ -15,8 +15,8 @@ from tests import factories
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
-def expert(unit, name, level, age, codes):
-    user = factories.make_applicant(unit, ApplicationStatus.APPROVED, name=name)
+def expert(unit, name, level, age, codes, status=ApplicationStatus.APPROVED):
+    user = factories.make_applicant(unit, status, name=name)
     born = datetime.date(timezone.localdate().year - age, 1, 1)
     ExpertApplication.objects.filter(user=user).update(title_level=level, birth_date=born)
     user.application.disciplines.set(Discipline.objects.filter(code__in=codes))
@@ -30,6 +30,7 @@ def make_pool():
     expert(university, "李强", "associate", 31, ["01"])
     expert(company, "张伟", "senior", 66, ["0101", "0104"])
     expert(company, "赵磊", "intermediate", 56, ["08"])
+    expert(company, "钱冻", "senior", 50, ["0101"], ApplicationStatus.FROZEN)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
@@ -70,6 +71,16 @@ def test_reviewer_filters_the_pool_by_labels_and_reads_the_counts(journey, phone
     tab.snap("pool-forged")
     tab.page.get_by_role("link", name="清除筛选").click()
     expect(tab.page.get_by_role("heading", name="专家库")).to_contain_text("4 人")
+
+    # 专家状态: the frozen expert is not among the 4, and is listed, marked, on request.
+    expect(tab.page.get_by_role("row", name="钱冻")).to_have_count(0)
+    tab.page.get_by_label("专家状态").select_option(label="已冻结（1）")
+    tab.page.get_by_role("button", name="筛选").click()
+    expect(tab.page.get_by_role("heading", name="专家库")).to_contain_text("1 人")
+    expect(tab.page.get_by_role("row", name="钱冻")).to_contain_text("已冻结")
+    expect(tab.page.get_by_role("status")).to_contain_text("不参加专家抽取")
+    expect(tab.page.get_by_label("职称级别")).to_contain_text("正高级（1）")
+    tab.snap("pool-frozen")
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])

@@ -88,7 +88,12 @@ def test_a_common_term_finds_what_the_gram_index_finds(client, pool, statistics)
     names = [row.real_name for row in after["rows"]]
     assert names == [row.real_name for row in before["rows"]] == expected("集成电路")
     assert len(names) == 8 and after["page"].paginator.count == 8 and not after["more"]
-    assert after["tabs"] == before["tabs"] == [("all", "全部", 8), ("approved", "审核通过", 8)]
+    assert after["tabs"] == before["tabs"]
+    assert before["tabs"] == [
+        ("all", "全部", 8),
+        ("approved", "审核通过", 8),
+        ("frozen", "已冻结", 0),
+    ]
 
 
 def test_a_term_of_common_pairs_that_few_rows_have_is_still_counted_exactly(
@@ -113,7 +118,12 @@ def test_past_the_count_limit_the_first_matches_are_listed_in_order(
     response, way = searched(client, q="集成")
     first = response.context
     assert way == "walk" and first["more"] and first["page"].paginator.count == 10
-    assert first["tabs"] == [("all", "全部", None), ("approved", "审核通过", None)]  # a sample
+    # A sample: no count shown.
+    assert first["tabs"] == [
+        ("all", "全部", None),
+        ("approved", "审核通过", None),
+        ("frozen", "已冻结", None),
+    ]
     pages = []
     for number in (1, 2, 3):
         response, way = searched(client, q="集成", page=number)

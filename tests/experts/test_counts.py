@@ -71,7 +71,7 @@ def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
         S.EXITED: 0,
     }
     tabs = {v: n for v, _, n in client.get(reverse("experts:pool")).context["tabs"]}
-    assert tabs == {"all": 2, S.APPROVED: 2}
+    assert tabs == {"all": 2, S.APPROVED: 2, S.FROZEN: 0}
 
 
 def test_new_registrations_are_counted(client, unit):
@@ -98,7 +98,8 @@ def test_filtered_pool_counts_its_own_rows(client, unit, reviewer):
     ExpertApplication.objects.filter(user=other).update(title_level="associate")
     client.force_login(reviewer)
     response = client.get(reverse("experts:pool"), {"title_level": "associate"})
-    assert {v: n for v, _, n in response.context["tabs"]} == {"all": 1, S.APPROVED: 1}
+    tabs = {v: n for v, _, n in response.context["tabs"]}
+    assert tabs == {"all": 1, S.APPROVED: 1, S.FROZEN: 0}
     assert [row.pk for row in response.context["rows"]] == [other.application.pk]
 
 

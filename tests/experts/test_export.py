@@ -372,3 +372,15 @@ def test_the_worker_command_runs_the_queued_exports(logged_in, unit):
     call_command("run_exports", stdout=out)
     assert out.getvalue() == "exports=1\n"
     assert ExportJob.objects.get().status == ExportJob.Status.DONE
+
+
+def test_the_frozen_export_says_so_and_holds_only_the_frozen(logged_in, unit):
+    make_pool(unit, 2)
+    frozen = factories.make_applicant(unit, ApplicationStatus.FROZEN, name="冻结专家")
+    response = logged_in.get(EXPORT_URL, {"status": "frozen"})
+    assert response.context["filter_text"] == "专家状态：已冻结"
+    assert response.context["count"] == 1
+    job = export(logged_in, "status=frozen")
+    rows = sheet_rows(logged_in, job)
+    assert {row[0]: row[1] for row in rows[:5]}["筛选条件"] == "专家状态：已冻结"
+    assert [row[0] for row in data_rows(rows)] == [frozen.real_name]

@@ -83,8 +83,12 @@ def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer
     client.force_login(reviewer)
     detail = client.get(reverse("experts:bureau_detail", args=[lapsed.pk])).content.decode()
     assert "已冻结" in detail and "系统" in detail
-    pool = client.get(reverse("experts:pool")).content.decode()
-    assert "另有 1 位专家超过24个月未确认信息，已冻结" in pool
+    # 专家库 lists the approved, and the frozen under 专家状态 已冻结, marked as such.
+    pool = client.get(reverse("experts:pool"))
+    assert lapsed.pk not in [row.pk for row in pool.context["rows"]]
+    assert '<option value="frozen">已冻结（1）</option>' in pool.content.decode()
+    frozen_pool = client.get(reverse("experts:pool"), {"status": "frozen"})
+    assert [row.pk for row in frozen_pool.context["rows"]] == [lapsed.pk]
     frozen_tab = client.get(reverse("experts:bureau_queue"), {"status": "frozen"})
     assert [row.pk for row in frozen_tab.context["rows"]] == [lapsed.pk]
 

@@ -271,3 +271,70 @@ def test_the_pages_queries_do_not_grow_with_rows_or_options(client, reviewer, po
         client.get(URL, params)
     assert len(captured) < many
     assert not [q for q in captured if "GROUP BY" in q["sql"]]
+
+
+# 专家状态 (issue 23: frozen experts "shown as such in the pool"): 审核通过 by default, 已冻结 on
+# request, each with its count under the other filters; no other status, whatever the URL says.
+
+
+@pytest.fixture
+def frozen(pool):
+    hongshan, _ = pool["units"]
+    return expert(
+        hongshan, "庚冻结", level="senior", age=50, codes=["0101"], status=ApplicationStatus.FROZEN
+    )
+
+
+def test_the_pool_lists_the_approved_and_counts_the_frozen(client, reviewer, pool, frozen):
+    client.force_login(reviewer)
+    page = client.get(URL)
+    assert names(page) == {"甲软件", "乙电子", "丙通信", "丁制造"}
+    assert counts_of(page, "status") == {"审核通过": 4, "已冻结": 1}
+    html = page.content.decode()
+    assert '<option value="frozen">已冻结（1）</option>' in html
+    assert 'data-testid="frozen-note"' not in html
+
+
+def test_the_frozen_are_listed_as_such_with_their_own_facet_counts(client, reviewer, pool, frozen):
+    client.force_login(reviewer)
+    page = client.get(URL, {"status": "frozen"})
+    assert names(page) == {"庚冻结"}
+    assert page.context["page"].paginator.count == 1
+    assert counts_of(page, "title_level")["正高级"] == 1
+    assert counts_of(page, "unit") == {"洪山大学": 1}
+    html = page.content.decode()
+    assert '<option value="frozen" selected>已冻结（1）</option>' in html
+    assert '庚冻结 <span class="badge text-bg-dark">已冻结</span>' in html
+    assert 'data-testid="frozen-note"' in html and "不参加专家抽取" in html
+
+
+def test_the_status_facet_counts_under_the_other_filters(client, reviewer, pool, frozen):
+    client.force_login(reviewer)
+    senior = client.get(URL, {"title_level": "senior"})
+    assert names(senior) == {"甲软件", "丙通信"}
+    assert counts_of(senior, "status") == {"审核通过": 2, "已冻结": 1}
+    young = client.get(URL, {"age": "lt35", "status": "frozen"})
+    assert names(young) == set()
+    assert counts_of(young, "status") == {"审核通过": 1, "已冻结": 0}
+    assert "没有符合筛选条件的专家" in young.content.decode()
+
+
+@pytest.mark.parametrize("status", ["all", "pending_bureau", "draft", "exited"])
+def test_no_status_outside_the_pool_is_ever_listed(client, reviewer, pool, frozen, status):
+    client.force_login(reviewer)
+    page = client.get(URL, {"status": status, "q": "待审"})
+    assert "戊待审" not in names(page)
+    listed = names(client.get(URL, {"status": status}))
+    assert "戊待审" not in listed
+    if status == "all":  # every admitted expert, frozen or not
+        assert listed == {"甲软件", "乙电子", "丙通信", "丁制造", "庚冻结"}
+    else:  # ignored, and named: the pool proper
+        assert listed == {"甲软件", "乙电子", "丙通信", "丁制造"}
+
+
+def test_freezing_shows_in_the_counts_at_once(client, reviewer, pool, frozen):
+    client.force_login(reviewer)
+    assert counts_of(client.get(URL), "status") == {"审核通过": 4, "已冻结": 1}
+    hongshan, _ = pool["units"]
+    expert(hongshan, "辛冻结", level="other", age=40, codes=["08"], status=ApplicationStatus.FROZEN)
+    assert counts_of(client.get(URL), "status") == {"审核通过": 4, "已冻结": 2}
