@@ -6,6 +6,8 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
 - 专家信息: the application as it stands, every field, numbers in full;
 - 提交版本: each submitted version (the snapshot kept with its 提交), numbers in full;
 - 审核记录: the history, with reason codes and field comments, and the role of who acted;
+- 信息变更: each 变更申请 after admission (changes app): the values before and after, numbers in
+  full, its state, and each step of its review with the role of who acted and the reason;
 - 短信: every SMS about the application or to the person's numbers;
 - 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
 - 安全审计: the audit events the person caused or that are about their account or application,
@@ -16,11 +18,12 @@ import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.validators import display_mobile
 from audit.models import AuditEvent
+from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
 from portal.crypto import decrypt
 from portal.templating import application_sections, minutes
@@ -84,6 +87,40 @@ def decisions(history) -> list[dict]:
             "字段批注": [f"{c['label']}：{c['comment']}" for c in row.field_comments],
         }
         for row in history
+    ]
+
+
+def _change_values(snapshot: dict) -> list[str]:
+    return [
+        f"{label}：{decrypt(value) if secret else value or '（空）'}"
+        for _, label, value, secret in snapshot.get("rows", [])
+    ]
+
+
+def changes(application) -> list[dict]:
+    """Each 变更申请, oldest first, with its review (two queries, however many there are)."""
+    if application is None:
+        return []
+    steps = ChangeTransition.objects.with_actors().order_by("created_at", "pk")
+    requests = (
+        ChangeRequest.objects.filter(application=application)
+        .prefetch_related(Prefetch("history", queryset=steps))
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "提交时间": _when(request.created_at),
+            "变更字段": request.changed_labels,
+            "状态": request.get_status_display(),
+            "变更前": _change_values(request.before),
+            "变更后": _change_values(request.after),
+            "处理记录": [
+                f"{_when(step.created_at)} {step.actor_label(for_staff=False)}"
+                f"{step.get_action_display()}{'：' + step.comment if step.comment else ''}"
+                for step in request.history.all()
+            ],
+        }
+        for request in requests
     ]
 
 
@@ -153,6 +190,7 @@ def collect(user, application) -> dict:
         "专家状态": application.get_status_display() if application is not None else "",
         "提交版本": versions(history),
         "审核记录": decisions(history),
+        "信息变更": changes(application),
         "短信": messages(user, application),
         "评审抽取": draws(application),
         "安全审计": audit_events(user, application),

@@ -115,3 +115,28 @@ def test_a_new_applicant_downloads_their_account(client, unit):
     data = download(client, applicant)
     assert data["账号"]["用户名"] == applicant.username
     assert (data["提交版本"], data["审核记录"], data["评审抽取"]) == ([], [], [])
+
+
+def test_the_download_holds_each_change_request_and_its_review(client, unit):
+    """信息变更 (issue 23): what was asked, before and after (numbers in full), and each step of
+    its review with the role and the reason, for a returned request as for an approved one."""
+    from changes import fields
+    from changes import services as changes
+
+    new_unit = factories.make_unit(name="光谷先进制造研究院")
+    expert = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="王建国")
+    application = expert.application
+    asked = {**fields.current(application), "unit": new_unit.pk, "title": "研究员"}
+    saved = changes.save_changes(application, expert, asked)
+    changes.return_change(saved.request, factories.unit_account(new_unit), "请提供聘用证明。")
+    application.refresh_from_db()
+    data = download(client, expert)
+    (change,) = data["信息变更"]
+    assert change["状态"] == "未通过"
+    assert "工作单位：光谷先进制造研究院" in change["变更后"]
+    assert "专业技术职称：研究员" in change["变更后"]
+    assert f"工作单位：{unit.name}" in change["变更前"]
+    (step,) = change["处理记录"]
+    assert step.endswith(" 单位账号（光谷先进制造研究院）退回：请提供聘用证明。")
+    page = client.get(reverse("experts:own_data")).content.decode()
+    assert "信息变更" in page and "请提供聘用证明。" in page
