@@ -112,6 +112,7 @@ def main() -> None:
     for title, data in (
         ("unfiltered", {}),
         ("电子信息 and 正高级", {"discipline": str(field), "title_level": "senior"}),
+        ("search 电子信息, a common term", {"q": "电子信息"}),
     ):
         filterset = PoolFilter({**data, "status": S.APPROVED}, queryset=approved)
         for name, query in facet_queries(filterset, timezone.localdate()).items():

@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,6 +46,10 @@ def pages() -> list[tuple[str, str]]:
             "专家库 子领域=软件 所在区=洪山区 年龄段=45—54岁",
             f"/bureau/pool/?discipline={sub_field}&district=洪山区&age=45-54",
         ),
+        # The search mix's slowest kinds (bench/search_terms.py): a common term, a surname.
+        ("专家库 搜索“电子信息”（常见专业）", "/bureau/pool/?q=" + quote("电子信息")),
+        ("专家库 搜索“江”（姓）", "/bureau/pool/?q=" + quote("江")),
+        ("专家库 搜索“张伟”（姓名）", "/bureau/pool/?q=" + quote("张伟")),
     ]
 
 

@@ -3,28 +3,31 @@ show with that option chosen and every other filter as it is (standard faceting:
 beside 正高级 is the number of experts matching all current filters with 职称级别 正高级).
 An option no expert matches shows 0.
 
-Each facet is one grouped query over the pool through every filter but its own, never a
-query per option: 专业领域 two (one per level: a field counts each expert once, however many
-of its sub-fields they picked), 职称级别 one, 年龄段 one, and 单位, 单位性质 and 所在区 one
-together (grouped by unit, with each unit's nature and district: each of the three facets is
-the sum of the units that pass the two other filters).
+The counts take three grouped queries, never a query per option: 专业领域 two over the picks
+(one per level: a field counts each expert once, however many of its sub-fields they
+picked), and one per unit for every other facet. That one groups the pool, through every
+filter but 专家状态, 职称级别, 年龄段, 单位, 单位性质 and 所在区, by unit (with each unit's
+nature and district), and counts in each group every option of the first three under the
+two others (COUNT … FILTER): each facet is then the sum over the units that pass the unit
+filters it does not leave out. A search term is found through the gram index in each of the
+three (never the walk along the list's order, which suits a page of rows, not a count).
 
 Counted over 55,000 approved experts those queries cost tens of milliseconds
 (docs/performance.md, issue 22), so the counts are kept in Django's cache for each set of
-filters, under a key that names the pool's state: how many experts are approved (the kept
-count) and the latest decision time, so that an approval, or an expert leaving the pool,
-shows at once on every node. Changes that neither add nor remove an approved expert (an
-operator's edit, an expert moved to another unit, a unit's 单位性质 or 所在区 edited) show
-within FACETS_SECONDS, the entries' lifetime. Ages are of the day: the day is in the key.
-The pool is the bureau reviewers' whole pool (expert_pool is theirs alone); a pool scoped to
-one user's view would need that scope in the key.
+filters, under a key that names the pool's state: how many experts are approved and frozen
+(the kept counts) and the latest decision time, so that an approval, a freeze, or an expert
+leaving the pool, shows at once on every node. Changes that neither add nor remove an
+approved expert (an operator's edit, an expert moved to another unit, a unit's 单位性质 or
+所在区 edited) show within FACETS_SECONDS, the entries' lifetime. Ages are of the day: the
+day is in the key. The pool is the bureau reviewers' whole pool (expert_pool is theirs
+alone); a pool scoped to one user's view would need that scope in the key.
 """
 
 import hashlib
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Max, Value, When
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,6 +37,7 @@ from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
 from experts.models import IN_POOL, ApplicationStatus, ExpertApplication
 from experts.selectors import discipline_tree
+from portal.filters import ALL
 
 FACETS_SECONDS = 60
 FACETS_KEY = "experts:pool-facets"
@@ -87,16 +91,64 @@ def _pool_state(using: str) -> tuple:
     return approved, frozen, latest.isoformat() if latest else ""
 
 
+# Counted together by one grouped query (per unit), the other filters' conditions inside each
+# count (count_facets); 专业领域 is counted over the picks (two queries).
+BY_UNIT = ("status", "title_level", "age", "unit", "nature", "district")
+
+
+def _counting(filterset: PoolFilter) -> PoolFilter:
+    """`filterset` again, for counting: a common term is found through the gram index, never by
+    walking the list's order (experts.search.matching): the walk finds the first page of rows
+    sooner, the index every match sooner (docs/performance.md)."""
+    counting = PoolFilter(filterset.data, queryset=filterset.queryset)
+    counting.WALK_COMMON_TERMS = False
+    return counting
+
+
+def _conditions(filterset: PoolFilter, today) -> dict[str, Q]:
+    """The condition each of 专家状态, 职称级别 and 年龄段 sets, as chosen (Q(): none)."""
+    data = filterset.form.cleaned_data
+    status = filterset.status_chosen()
+    band = next((band for band in AGE_BANDS if band.value == data.get("age")), None)
+    return {
+        "status": Q() if status == ALL else Q(status=status),  # ALL: IN_POOL, the scope
+        "title_level": Q(title_level=data["title_level"]) if data.get("title_level") else Q(),
+        "age": age_condition(band, today) if band else Q(),
+    }
+
+
+def _count(*conditions: Q) -> Count:
+    condition = Q()
+    for each in conditions:
+        condition &= each
+    return Count("pk", filter=condition) if condition else Count("pk")
+
+
 def facet_queries(filterset: PoolFilter, today) -> dict:
-    """Each facet's grouped query, as count_facets runs it (bench/explain.py shows their plans):
-    each over the pool through every filter but its own."""
+    """The facets' three grouped queries, as count_facets runs them (bench/explain.py shows
+    their plans): two over the picks of the pool through every filter but 专业领域, and one
+    per unit over the pool through every filter but those of BY_UNIT, each of whose options is
+    a count filtered by the two others of 专家状态, 职称级别 and 年龄段."""
+    filterset = _counting(filterset)
+    filterset.is_valid()
     narrowed = filterset.narrowed
     picks = ExpertApplication.disciplines.through.objects.filter(
         expertapplication_id__in=narrowed(leave_out={"discipline"}).order_by().values("pk")
     ).order_by()
-    band_of = Case(
-        *(When(age_condition(band, today), then=Value(band.value)) for band in AGE_BANDS)
-    )
+    chosen = _conditions(filterset, today)
+
+    def but(name: str) -> list[Q]:
+        return [condition for other, condition in chosen.items() if other != name]
+
+    options = {
+        "status": [Q(status=value) for value, _ in filterset.STATUSES],
+        "title_level": [Q(title_level=value) for value in TitleLevel.values],
+        "age": [age_condition(band, today) for band in AGE_BANDS],
+    }
+    counts = {"kept": _count(*chosen.values())}
+    for name, conditions in options.items():
+        for i, condition in enumerate(conditions):
+            counts[f"{name}_{i}"] = _count(condition, *but(name))
     return {
         # 专业领域: per discipline picked, and per field, each expert once however many of
         # its sub-fields they picked.
@@ -104,22 +156,16 @@ def facet_queries(filterset: PoolFilter, today) -> dict:
         "field": picks.values_list(Coalesce("discipline__parent_id", "discipline_id")).annotate(
             n=Count("expertapplication_id", distinct=True)
         ),
-        # 专家状态: 审核通过 and 已冻结 (the scope, experts.selectors.admitted_for).
-        "status": _grouped(narrowed(leave_out={"status"}), "status"),
-        "title_level": _grouped(narrowed(leave_out={"title_level"}), "title_level"),
-        "age": _grouped(narrowed(leave_out={"age"}), band_of),  # None: no 出生日期
-        # 单位, 单位性质, 所在区: one row per unit; count_facets sums each facet over the
-        # units that pass the two other filters.
-        "units": narrowed(leave_out={"unit", "nature", "district"})
-        .filter(unit__isnull=False)
+        # Every other facet: one row per unit (None: an expert of no unit).
+        "units": narrowed(leave_out=set(BY_UNIT))
         .order_by()
-        .values_list("unit_id", "unit__name", "unit__nature", "unit__district")
-        .annotate(n=Count("*")),
+        .values("unit_id", "unit__name", "unit__nature", "unit__district")
+        .annotate(**counts),
     }
 
 
 def count_facets(filterset: PoolFilter, today) -> dict:
-    """The counts, from the database: one grouped query per facet (two for 专业领域)."""
+    """The counts, from the database: three grouped queries (facet_queries)."""
     data = filterset.form.cleaned_data
     queries = facet_queries(filterset, today)
     per_discipline, per_field = dict(queries["discipline"]), dict(queries["field"])
@@ -133,33 +179,41 @@ def count_facets(filterset: PoolFilter, today) -> dict:
         ]
     }
 
-    statuses = dict(queries["status"])
-    facets["status"] = [
-        Option(value, label, statuses.get(value, 0)) for value, label in filterset.STATUSES
-    ]
-    levels = dict(queries["title_level"])
-    # How many experts every filter keeps: the list's own count (experts.views.expert_pool).
-    level = data.get("title_level")
-    facets["total"] = levels.get(level, 0) if level else sum(levels.values())
-    facets["title_level"] = [
-        Option(value, label, levels.get(value, 0)) for value, label in TitleLevel.choices
-    ]
-    ages = dict(queries["age"])
-    facets["age"] = [Option(band.value, band.label, ages.get(band.value, 0)) for band in AGE_BANDS]
-
-    units = queries["units"]
     unit, nature, district = data.get("unit"), data.get("nature"), data.get("district")
+    sums: dict[str, int] = {}
     by_nature: dict[str, int] = {}
     by_district: dict[str, int] = {}
     by_unit = []
-    for unit_id, name, unit_nature, unit_district, n in units:
-        right_unit = unit is None or unit.pk == unit_id
-        if right_unit and district in (None, "", unit_district):
-            by_nature[unit_nature] = by_nature.get(unit_nature, 0) + n
-        if right_unit and nature in (None, "", unit_nature):
-            by_district[unit_district] = by_district.get(unit_district, 0) + n
-        if nature in (None, "", unit_nature) and district in (None, "", unit_district):
-            by_unit.append(Option(str(unit_id), name, n))
+    for row in queries["units"]:
+        right_unit = unit is None or unit.pk == row["unit_id"]
+        right_nature = nature in (None, "", row["unit__nature"])
+        right_district = district in (None, "", row["unit__district"])
+        kept = row["kept"]
+        if right_unit and right_nature and right_district:
+            # 专家状态, 职称级别 and 年龄段: the units every filter of a unit keeps.
+            for key, n in row.items():
+                if key.startswith(("status_", "title_level_", "age_")) or key == "kept":
+                    sums[key] = sums.get(key, 0) + n
+        if right_unit and right_district:
+            by_nature[row["unit__nature"]] = by_nature.get(row["unit__nature"], 0) + kept
+        if right_unit and right_nature:
+            by_district[row["unit__district"]] = by_district.get(row["unit__district"], 0) + kept
+        if right_nature and right_district and row["unit_id"] is not None and kept:
+            by_unit.append(Option(str(row["unit_id"]), row["unit__name"], kept))
+
+    # How many experts every filter keeps: the list's own count (experts.views.expert_pool).
+    facets["total"] = sums.get("kept", 0)
+    facets["status"] = [
+        Option(value, label, sums.get(f"status_{i}", 0))
+        for i, (value, label) in enumerate(filterset.STATUSES)
+    ]
+    facets["title_level"] = [
+        Option(value, label, sums.get(f"title_level_{i}", 0))
+        for i, (value, label) in enumerate(TitleLevel.choices)
+    ]
+    facets["age"] = [
+        Option(band.value, band.label, sums.get(f"age_{i}", 0)) for i, band in enumerate(AGE_BANDS)
+    ]
     facets["nature"] = [
         Option(value, label, by_nature.get(value, 0)) for value, label in UnitNature.choices
     ]
@@ -173,7 +227,3 @@ def count_facets(filterset: PoolFilter, today) -> dict:
         top.append(Option(str(unit.pk), unit.name, n))
     facets["unit"] = top
     return facets
-
-
-def _grouped(queryset, column):
-    return queryset.order_by().values_list(column).annotate(n=Count("*"))
