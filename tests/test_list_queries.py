@@ -1,7 +1,5 @@
 """List pages use a fixed number of queries whatever the number of rows (no N+1)."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -171,28 +169,20 @@ def test_the_pools_disciplines_come_from_the_cache_until_one_changes(
     assert "量子信息" not in names(client.get(url))
 
 
-@pytest.mark.postgres
-def test_the_pools_facets_by_unit_count_from_the_facets_index(client, reviewer, unit):
-    """专家库 filtered by 职称级别 counts every facet but 专业领域 in one query grouped by unit
-    (experts.facets): from the pool's facet index alone (status, title_level, unit,
-    birth_date: migration experts 0022), not by reading the table."""
+def test_the_pools_facets_take_three_grouped_queries(client, reviewer, unit):
+    """专家库 filtered by 职称级别 counts its facets in three grouped queries (experts.facets):
+    专业领域 two over the picks, and every other facet in one grouped by unit, with a filtered
+    count per option of 专家状态, 职称级别 and 年龄段. Which index serves them at 100,000 is
+    bench/explain.py's to show: on a table of a few rows the planner's choice says nothing."""
     grow(unit, ApplicationStatus.APPROVED, 3)
     client.force_login(reviewer)
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("experts:pool"), {"title_level": "senior"})
-    (count,) = [
-        q["sql"]
-        for q in captured
-        if "GROUP BY" in q["sql"]
-        and q["sql"].startswith('SELECT "experts_expertapplication"."unit_id"')
+    grouped = [q["sql"] for q in captured if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 3
+    (by_unit,) = [
+        sql for sql in grouped if sql.startswith('SELECT "experts_expertapplication"."unit_id"')
     ]
-    assert count.count("FILTER (WHERE") >= 12  # each option of 专家状态, 职称级别 and 年龄段
-    with connection.cursor() as cursor:
-        # A handful of rows: the table and the bitmaps of other indexes priced out.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("EXPLAIN " + count)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert re.search(
-        r"Index Only Scan using experts_pool_facets on experts_expertapplication", plan
-    ), plan
+    # 2 statuses, 4 levels, 5 age bands, and every filter at once.
+    assert by_unit.count("FILTER (WHERE") == 12
+    assert sum("experts_expertapplication_disciplines" in sql for sql in grouped) == 2
