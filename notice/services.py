@@ -5,6 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
+from audit.log import record
+from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
 from notice import periods
 from notice.models import NoticeObjection
@@ -30,10 +32,17 @@ def record_objection(
         if period is None or not period.running:
             ended = f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"
             raise WorkflowError(f"公示期{ended}，不能再记录公示异议。")
-        return NoticeObjection.objects.create(
+        objection = NoticeObjection.objects.create(
             application=locked,
             objector=objector.strip(),
             channel=channel,
             content=content.strip(),
             created_by=actor,
         )
+        record(
+            AuditEvent.Action.OBJECTION,
+            actor=actor,
+            obj=locked,
+            detail=f"收到方式：{objection.get_channel_display()}",
+        )
+        return objection

@@ -63,6 +63,14 @@ def test_a_reviewer_records_an_objection_shown_on_the_detail_page(client, review
     html = detail(client, expert)
     assert "王某（某大学职工）" in html and "其博士学位系伪造。" in html and "电话" in html
     assert "公示中" in html
+    # Audited: who recorded it, on which application, how it came; not who objected or what.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.OBJECTION)
+    assert (event.actor, event.object_id, event.detail) == (
+        reviewer,
+        str(expert.application.pk),
+        "收到方式：电话",
+    )
+    assert "王某" not in event.object_repr and "伪造" not in event.object_repr
 
 
 def test_an_objection_without_content_comes_back_with_what_was_typed(client, reviewer, expert):
