@@ -141,7 +141,7 @@ def filter_in_words(filterset) -> str:
         field = filterset.form.fields[name]
         label = filterset.filters[name].label or field.label or name
         parts.append(f"{label}：{_value_in_words(field, value)}")
-    return "；".join(parts) or "全部专家（未筛选）"
+    return "；".join(parts) or "全部在库专家（审核通过，未筛选）"
 
 
 def _value_in_words(field, value) -> str:

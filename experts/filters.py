@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
@@ -140,6 +141,12 @@ class PoolFilter(ApplicationFilter):
     ]
     WALK_COMMON_TERMS = True
     status = status_filter(STATUSES)
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Always bound, so that `.qs` too runs filter_queryset (django-filter skips it for an
+        # unbound FilterSet): no parameters are the pool proper, 审核通过.
+        super().__init__(QueryDict() if data is None else data, *args, **kwargs)
+
     # Any unit, by its id; a pool row's unit is the applicant's (ExpertApplication.unit).
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="单位")
     nature = django_filters.ChoiceFilter(

@@ -153,6 +153,11 @@ def draws(application) -> list[dict]:
     ]
 
 
+def _own_event(event, user) -> bool:
+    """Whether the person acted (or someone tried to log in under their name)."""
+    return event.actor_id == user.pk or (event.actor_id is None and event.username == user.username)
+
+
 def audit_events(user, application) -> list[dict]:
     about = Q(actor=user) | Q(object_type=user._meta.label_lower, object_id=str(user.pk))
     about |= Q(actor=None, username=user.username)  # e.g. a failed login under this name
@@ -166,7 +171,8 @@ def audit_events(user, application) -> list[dict]:
             "操作": event.get_action_display(),
             "操作人角色": event.role,
             "结果": event.get_result_display(),
-            "IP地址": event.ip or "",
+            # The person's own address; never a reviewer's (as with their name).
+            "IP地址": (event.ip or "") if _own_event(event, user) else "",
             "说明": event.detail,
         }
         for event in rows

@@ -3,7 +3,7 @@
 What each chart counts:
 - 专家状态: every application (applications_for), by its state now;
 - 专业领域 (by field: an expert with two sub-fields of a field counts once), 职称级别, 所在区,
-  单位性质 and the top 20 units: the pool now (pool_for: 审核通过 and 已冻结);
+  单位性质 and the top 20 units: the pool now (admitted_for: 审核通过 and 已冻结);
 - 提交与审核（按月）: submissions (the latest 提交 of each application, submitted_at) and
   decisions (审核通过 / 审核不通过, decided_at) in the chosen range, by month;
 - 办理时长: for each step, the median and the 90th percentile in Chinese working days

@@ -17,7 +17,8 @@ def record_objection(
     application: ExpertApplication, actor, *, objector: str, channel: str, content: str
 ) -> NoticeObjection:
     """记录公示异议 on an approved application whose 公示期 runs today (the row is locked, so
-    that a reversal at the same moment is seen). Raises WorkflowError, saying why, otherwise."""
+    that a reversal at the same moment is seen), with an audit row in the same transaction.
+    Raises WorkflowError, saying why, otherwise."""
     if not is_bureau_reviewer(actor):
         raise WorkflowError("只有市科技局审核员可以记录公示异议。")
     with transaction.atomic():

@@ -86,7 +86,7 @@ def test_the_file_opens_with_the_title_rows_and_the_pool_pages_rows_in_its_order
     assert [row[0] for row in rows[:5]] == TITLE_ROWS
     title = {row[0]: row[1] for row in rows[:5]}
     assert title["导出人"] == reviewer.username
-    assert title["筛选条件"] == "全部专家（未筛选）"
+    assert title["筛选条件"] == "全部在库专家（审核通过，未筛选）"
     assert title["条数"] == 30
     assert title["是否含敏感信息"] == exports.MASKED_NOTE
     assert rows[5] == [None] * len(HEADER)  # a blank row between the title and the header
@@ -140,7 +140,7 @@ def test_without_the_tick_the_numbers_are_masked_and_the_export_is_audited(
     (event,) = AuditEvent.objects.filter(object_id=str(job.pk))
     assert event.action == AuditEvent.Action.EXPORT
     assert event.actor == reviewer
-    assert event.detail == "条数：1；含敏感信息：否；筛选条件：全部专家（未筛选）"
+    assert event.detail == "条数：1；含敏感信息：否；筛选条件：全部在库专家（审核通过，未筛选）"
 
 
 def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audited(

@@ -140,3 +140,24 @@ def test_the_download_holds_each_change_request_and_its_review(client, unit):
     assert step.endswith(" 单位账号（光谷先进制造研究院）退回：请提供聘用证明。")
     page = client.get(reverse("experts:own_data")).content.decode()
     assert "信息变更" in page and "请提供聘用证明。" in page
+
+
+def test_a_reviewers_address_is_not_the_persons_data(client, person, reviewer):
+    """安全审计 rows about the person give the IP address of what they did, not a reviewer's."""
+    from django.test import RequestFactory
+
+    from audit.log import record
+    from audit.models import AuditEvent
+
+    def from_address(ip):
+        return RequestFactory().get("/", REMOTE_ADDR=ip)
+
+    application = person.application
+    transition = AuditEvent.Action.TRANSITION
+    record(transition, request=from_address("10.9.8.7"), actor=reviewer, obj=application)
+    record(transition, request=from_address("10.1.1.1"), actor=person, obj=application)
+    events = download(client, person)["安全审计"]
+    assert "10.9.8.7" not in json.dumps(events)
+    assert "10.1.1.1" in [e["IP地址"] for e in events if e["操作人角色"] == "申请人"]
+    by_reviewers = [e["IP地址"] for e in events if e["操作人角色"] == "科技局审核员"]
+    assert by_reviewers and set(by_reviewers) == {""}

@@ -326,8 +326,10 @@ def test_no_status_outside_the_pool_is_ever_listed(client, reviewer, pool, froze
     assert "戊待审" not in names(page)
     listed = names(client.get(URL, {"status": status}))
     assert "戊待审" not in listed
-    if status == "all":  # every admitted expert, frozen or not
+    if status == "all":  # every admitted expert, frozen or not, and the form says so
         assert listed == {"甲软件", "乙电子", "丙通信", "丁制造", "庚冻结"}
+        html = client.get(URL, {"status": status}).content.decode()
+        assert '<option value="all" selected>全部（5）</option>' in html
     else:  # ignored, and named: the pool proper
         assert listed == {"甲软件", "乙电子", "丙通信", "丁制造"}
 
@@ -338,3 +340,9 @@ def test_freezing_shows_in_the_counts_at_once(client, reviewer, pool, frozen):
     hongshan, _ = pool["units"]
     expert(hongshan, "辛冻结", level="other", age=40, codes=["08"], status=ApplicationStatus.FROZEN)
     assert counts_of(client.get(URL), "status") == {"审核通过": 4, "已冻结": 2}
+
+
+def test_an_unbound_pool_filter_keeps_to_the_pool_proper(reviewer, pool, frozen):
+    """No parameters at all, even through django-filter's `.qs`: 审核通过 only."""
+    rows = PoolFilter(queryset=applications_for(reviewer)).qs
+    assert {row.user.real_name for row in rows} == {"甲软件", "乙电子", "丙通信", "丁制造"}
