@@ -1,10 +1,11 @@
 """An admitted expert's life in one browser walk (issue 23's "Done means"): the expert downloads
-the 入库证明, changes unit and title, the old unit is told, the new unit confirms, the bureau
-approves; the expert downloads the certificate again (the new unit on it, the same code) and
-下载我的个人信息 (the change in it); a stranger with no account checks the code on 证书查验.
+the 入库证明, changes unit and title (and a mobile, which applies at once), the old unit is
+told, the new unit confirms, the bureau approves; the expert downloads the certificate again
+(the new unit on it, the same code) and 下载我的个人信息 (the change in it); a stranger with no
+account checks the code on 证书查验.
 
-The PDF pages are drawn as PNG and, with the walk's screenshots, copied to /tmp/shots-life/ to
-be looked at (Chinese glyphs, not boxes)."""
+Each step's page is also shot at 390 px (a phone). The PDF pages are drawn as PNG and, with the
+walk's screenshots, copied to /tmp/shots-life/ to be looked at (Chinese glyphs, not boxes)."""
 
 import json
 import re
@@ -28,10 +29,25 @@ OLD_UNIT = "武汉示范大学"
 NEW_UNIT = "光谷先进制造研究院"
 
 
+def phone_snap(tab, name):
+    """The tab's page again at 390 px (a phone), then back at 1280."""
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.page.reload()
+    tab.snap(f"phone-{name}")
+    tab.page.set_viewport_size({"width": 1280, "height": 900})
+    tab.page.reload()
+
+
+def go_home(tab):
+    """我的专家状态 in the main navigation (a form's breadcrumb has the same link)."""
+    navigation = tab.page.get_by_role("navigation", name="主导航")
+    navigation.get_by_role("link", name="我的专家状态").click()
+
+
 def download_certificate(tab, name: str) -> str:
     """下载入库证明 from the expert's home: the PDF's text (whitespace removed); its page is
     drawn as SHOTS/<name>-1.png."""
-    tab.page.get_by_role("link", name="我的专家状态").click()
+    go_home(tab)
     with tab.page.expect_download() as downloading:
         tab.page.get_by_role("link", name="下载入库证明").click()
     download = downloading.value
@@ -77,11 +93,17 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(unit_field.locator("option").first).to_have_text("请选择所属单位")
     unit_field.select_option(label=NEW_UNIT)
     tab.page.get_by_label("专业技术职称").fill("研究员")
+    tab.page.get_by_label("手机").fill("13900001111")  # a contact detail: applies at once
+    tab.snap("expert-form")
     tab.page.get_by_role("button", name="保存修改").first.click()
+    expect(tab.page.get_by_text("手机已修改并生效。")).to_be_visible()
     pending = tab.page.get_by_test_id("pending-change")
     expect(pending).to_contain_text("专业技术职称、工作单位")
     expect(pending).to_contain_text("待单位确认")
     tab.snap("expert-home-pending")
+    phone_snap(tab, "expert-home-pending")
+    tab.page.get_by_role("link", name="修改专家信息").click()
+    phone_snap(tab, "expert-form")
 
     # The old unit is told its expert is moving away, with nothing to confirm.
     old_tab = journey()
@@ -91,6 +113,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
         f"本单位专家王建国申请将工作单位变更为“{NEW_UNIT}”"
     )
     old_tab.snap("old-unit-notice")
+    phone_snap(old_tab, "old-unit-notice")
 
     # The new unit confirms.
     new_tab = journey()
@@ -101,6 +124,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(new_tab.page.get_by_test_id("new-unit")).to_contain_text(NEW_UNIT)
     expect(new_tab.page.get_by_test_id("changed-row")).to_have_count(2)
     new_tab.snap("new-unit-detail")
+    phone_snap(new_tab, "new-unit-detail")
     new_tab.page.get_by_role("button", name="确认", exact=True).click()
     expect(new_tab.page.get_by_text("已确认王建国的变更申请，将由市科技局审核。")).to_be_visible()
 
@@ -111,16 +135,23 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     bureau.page.get_by_role("link", name="已入库专家信息变更审核").click()
     bureau.page.get_by_role("row", name="王建国").get_by_role("link", name="审核").click()
     bureau.snap("bureau-detail")
+    phone_snap(bureau, "bureau-detail")
     bureau.page.get_by_role("button", name="通过", exact=True).click()
     expect(bureau.page.get_by_text("王建国的变更申请已通过")).to_be_visible()
     assert any("新信息将立即生效" in question for question in bureau.dialogs)
 
     # The expert's home: the change 已通过, still 审核通过.
-    tab.page.get_by_role("link", name="我的专家状态").click()
+    go_home(tab)
     expect(tab.page.get_by_test_id("change-history")).to_contain_text("已通过")
     expect(tab.page.get_by_test_id("expert-status")).to_have_text("审核通过")
     tab.snap("expert-home-approved")
+    phone_snap(tab, "expert-home-approved")
     assert User.objects.get(pk=expert.pk).unit_id == new_unit.pk
+    # The form, read-only while nothing is pending, holds the values now in force.
+    tab.open("/expert/form/")
+    expect(tab.page.get_by_text(NEW_UNIT).first).to_be_visible()
+    expect(tab.page.get_by_text("研究员").first).to_be_visible()
+    tab.snap("expert-readonly-new-values")
 
     # The certificate again: the same admission and code, the new unit.
     after = download_certificate(tab, "certificate-after")
@@ -150,7 +181,10 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     changes = [row for row in data["审核记录"] if row["操作"] == "信息变更"]
     assert [row["意见或理由"] for row in changes] == ["专业技术职称、工作单位"]
     assert changes[0]["状态变化"] == "审核通过 → 审核通过"
-    (request,) = data["信息变更"]  # the request itself: asked, before and after, each step
+    # The requests themselves: the reviewed one with each step, and the mobile, in force at once.
+    request, mobile = data["信息变更"]
+    assert (mobile["变更字段"], mobile["状态"]) == ("手机", "已生效")
+    assert mobile["变更后"] == ["手机：13900001111"] and mobile["处理记录"] == []
     assert request["状态"] == "已通过"
     assert f"工作单位：{OLD_UNIT}" in request["变更前"]
     assert f"工作单位：{NEW_UNIT}" in request["变更后"]
