@@ -200,3 +200,17 @@ def totp_code(device, offset_steps: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def seed_that_changes(drawn) -> str:
+    """A seed other than the round's own under which its eligible list gives other names: a
+    tampered seed the 复核 must catch. (In a small pool some other seeds pick the same names in
+    the same order; such a seed would reproduce the draw, and prove nothing.)"""
+    from draws import fairness
+
+    n = len(drawn.picked_ids)
+    for number in itertools.count():
+        seed = f"{number:064x}"
+        if seed != drawn.seed and fairness.select(seed, drawn.eligible_ids, n) != drawn.picked_ids:
+            return seed
+    raise AssertionError("unreachable")

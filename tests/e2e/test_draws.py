@@ -89,7 +89,8 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.page.get_by_role("link", name="复核").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("一致")
     tab.snap("verify")
-    tab.page.get_by_label("用其他随机种子验算（64位十六进制）").fill("0" * 64)
+    tampered = factories.seed_that_changes(Round.objects.get())  # one field, one round
+    tab.page.get_by_label("用其他随机种子验算（64位十六进制）").fill(tampered)
     tab.page.get_by_role("button", name="验算").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
     expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
