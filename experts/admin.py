@@ -78,7 +78,7 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         if not change:
-            counts.shift(None, obj.status, unit_id=obj.unit_id)
+            counts.shift(None, obj.status, unit_id=obj.unit_id, to_due=obj.due_on)
 
     def save_related(self, request, form, formsets, change):
         # 职称, 专业 or 专业领域 may have changed (the last only now, with the form's m2m).

@@ -1,28 +1,52 @@
 """Per-status counts of all applications (experts.StatusCount) and of each unit's
-(experts.UnitStatusCount), kept instead of counted on every page.
+(experts.UnitStatusCount), and per due date of the waiting ones (experts.DueCount), kept
+instead of counted on every page.
 
-Every change of an application's status goes through `shift`, and every move of an
-application to another unit through `move`, in the same transaction, so the counts are as
-exact as the rows themselves. `recount` rebuilds them from the rows (bulk loads, or repairs:
-`python manage.py recount_applications`).
+Every change of an application's status (and with it its due date) goes through `shift`, and
+every move of an application to another unit through `move`, in the same transaction, so the
+counts are as exact as the rows themselves. `recount` rebuilds them from the rows (bulk loads,
+or repairs: `python manage.py recount_applications`).
 """
 
+import datetime
+
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
+from django.utils import timezone
 
-from experts.models import ApplicationStatus, ExpertApplication, StatusCount, UnitStatusCount
+from experts.models import (
+    ApplicationStatus,
+    DueCount,
+    ExpertApplication,
+    StatusCount,
+    UnitStatusCount,
+)
 
 
-def shift(from_status: str | None, to_status: str | None, n: int = 1, *, unit_id=None) -> None:
+def shift(
+    from_status: str | None,
+    to_status: str | None,
+    n: int = 1,
+    *,
+    unit_id=None,
+    from_due=None,
+    to_due=None,
+) -> None:
     """Move `n` applications of unit `unit_id` (None: of no unit) from one status to another
-    (None: created, or gone)."""
+    (None: created, or gone), and from one due date to another (None: none)."""
     changes: dict[str, int] = {}
     if from_status:
         changes[from_status] = changes.get(from_status, 0) - n
     if to_status:
         changes[to_status] = changes.get(to_status, 0) + n
     unit_changes = {(unit_id, status): delta for status, delta in changes.items()}
-    _apply(changes, unit_changes if unit_id is not None else {})
+    due_changes: dict[tuple, int] = {}
+    if from_status and from_due:
+        due_changes[(from_status, from_due)] = -n
+    if to_status and to_due:
+        key = (to_status, to_due)
+        due_changes[key] = due_changes.get(key, 0) + n
+    _apply(changes, unit_changes if unit_id is not None else {}, due_changes)
 
 
 def move(status: str, from_unit_id, to_unit_id, n: int = 1) -> None:
@@ -32,38 +56,50 @@ def move(status: str, from_unit_id, to_unit_id, n: int = 1) -> None:
         unit_changes[(from_unit_id, status)] = -n
     if to_unit_id is not None:
         unit_changes[(to_unit_id, status)] = n
-    _apply({}, unit_changes)
+    _apply({}, unit_changes, {})
 
 
-def _apply(changes: dict[str, int], unit_changes: dict[tuple, int]) -> None:
-    # Always in the same order (all applications', then units' by unit), so that two
-    # transactions never wait on each other's rows.
+def _apply(changes: dict[str, int], unit_changes: dict[tuple, int], due_changes) -> None:
+    # Always in the same order (all applications', then units' by unit, then the due dates'),
+    # so that two transactions never wait on each other's rows.
     for status, delta in sorted(changes.items()):
         if delta:
-            _add(StatusCount(status=status), delta)
+            _add(StatusCount, {"status": status}, delta)
     for (unit_id, status), delta in sorted(unit_changes.items()):
         if delta:
-            _add(UnitStatusCount(unit_id=unit_id, status=status), delta)
+            _add(UnitStatusCount, {"unit_id": unit_id, "status": status}, delta)
+    for (status, due_on), delta in sorted(due_changes.items()):
+        if delta:
+            _add(DueCount, {"status": status, "due_on": due_on}, delta)
+            if delta < 0:  # a day none is due on any more: not summed again (DueCount)
+                DueCount.objects.filter(status=status, due_on=due_on, n=0).delete()
 
 
-def _add(row: StatusCount | UnitStatusCount, delta: int) -> None:
-    """Add `delta` to the count `row` names, creating it at zero first if it is missing.
+def _add(model, key: dict, delta: int) -> None:
+    """Add `delta` to the count of `model` that `key` names, creating it at zero first if it
+    is missing.
 
     The UPDATE locks the row; a missing one is inserted (a concurrent insert of the same key
     waits for the other transaction, then finds the row) and updated, so each row is locked
     once, in the caller's order."""
-    model = type(row)
-    key = {"status": row.status}
-    if model is UnitStatusCount:
-        key["unit_id"] = row.unit_id
     rows = model.objects.filter(**key)
     if not rows.update(n=F("n") + delta):
-        model.objects.bulk_create([row], ignore_conflicts=True)
+        model.objects.bulk_create([model(**key)], ignore_conflicts=True)
         rows.update(n=F("n") + delta)
 
 
 def current() -> dict[str, int]:
     return dict(StatusCount.objects.order_by().values_list("status", "n"))
+
+
+def overdue(statuses, today: datetime.date | None = None) -> dict[str, int]:
+    """How many applications of each of `statuses` are overdue (due before `today`, default
+    today local time, as portal.deadlines.is_overdue says of one): the days before it summed,
+    as portal.filters.overdue_rows would count the rows."""
+    rows = DueCount.objects.filter(
+        status__in=list(statuses), due_on__lt=today or timezone.localdate()
+    ).order_by()
+    return {status: n for status, n in rows.values_list("status").annotate(n=Sum("n")) if n}
 
 
 def for_unit(unit_id) -> dict[str, int]:
@@ -80,6 +116,7 @@ def recount() -> dict[str, int]:
     shifts the new figures; one that has committed is in the count."""
     list(StatusCount.objects.select_for_update().order_by("status"))  # shift's order
     list(UnitStatusCount.objects.select_for_update().order_by("unit_id", "status"))
+    list(DueCount.objects.select_for_update().order_by("status", "due_on"))
     counted = dict(
         ExpertApplication.objects.order_by().values_list("status").annotate(n=Count("*"))
     )
@@ -98,6 +135,17 @@ def recount() -> dict[str, int]:
     UnitStatusCount.objects.all().delete()
     UnitStatusCount.objects.bulk_create(
         [UnitStatusCount(unit_id=unit_id, status=status, n=n) for unit_id, status, n in by_unit],
+        batch_size=1000,
+    )
+    by_due_date = (
+        ExpertApplication.objects.filter(due_on__isnull=False)
+        .order_by()
+        .values_list("status", "due_on")
+        .annotate(n=Count("*"))
+    )
+    DueCount.objects.all().delete()
+    DueCount.objects.bulk_create(
+        [DueCount(status=status, due_on=due_on, n=n) for status, due_on, n in by_due_date],
         batch_size=1000,
     )
     return counted

@@ -627,6 +627,28 @@ class UnitStatusCount(models.Model):
         return f"{self.unit_id} {self.get_status_display()}：{self.n}"
 
 
+class DueCount(models.Model):
+    """How many applications in each waiting 专家状态 fall due on each day, kept as StatusCount
+    is (experts.counts): 专家审核's tabs show how many are overdue on every request, and
+    counting the overdue rows reads one index entry per row, 15,000 of them when a year's
+    backlog is overdue; summing the days before today reads one row per day
+    (docs/performance.md). A day whose count falls to zero is deleted."""
+
+    status = models.CharField("专家状态", max_length=20, choices=ApplicationStatus.choices)
+    due_on = models.DateField("截止日期")
+    n = models.IntegerField("数量", default=0)
+
+    class Meta:
+        verbose_name = "截止日期计数"
+        verbose_name_plural = "截止日期计数"
+        constraints = [
+            models.UniqueConstraint(fields=["status", "due_on"], name="due_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.due_on}：{self.n}"
+
+
 class ExportJob(models.Model):
     """One export of a list to .xlsx (导出Excel), run by the export worker (`manage.py
     run_exports`), not by the request: 100,000 rows take longer than a request should, and the

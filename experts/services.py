@@ -61,9 +61,17 @@ def open_application(user) -> ExpertApplication:
 
 
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
-    """`fire`, with the per-status counts following in the same transaction."""
+    """`fire`, with the kept counts (per status, per due date) following in the same
+    transaction."""
+    due_before = locked.due_on
     history = fire(locked, action, actor, **kwargs)
-    counts.shift(history.from_status, history.to_status, unit_id=locked.unit_id)
+    counts.shift(
+        history.from_status,
+        history.to_status,
+        unit_id=locked.unit_id,
+        from_due=due_before,
+        to_due=locked.due_on,
+    )
     return history
 
 

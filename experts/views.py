@@ -401,6 +401,7 @@ def bureau_queue(request):
         QueueFilter,
         default_status=ApplicationStatus.PENDING_BUREAU,
         counts=queue_counts,
+        overdue_counts=lambda: counts.overdue(QueueFilter.WAITING),
         order_by=["recommended_at", "pk"],
         shown=_shown(*QUEUE_COLUMNS),
     )

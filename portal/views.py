@@ -117,6 +117,7 @@ def list_page(
     shown,
     counts=None,
     narrowed_counts=None,
+    overdue_counts=None,
 ):
     """A list page's context: scope → filter → count → paginate.
 
@@ -127,9 +128,10 @@ def list_page(
     otherwise from the filtered rows, a search up to SEARCH_COUNT_LIMIT, or, without a search,
     from `narrowed_counts(filterset)` when given (专家库's facets have counted them already).
 
-    A queue (a FilterSet with WAITING statuses) also counts, in one grouped query, the overdue
-    rows of each waiting tab among the filtered rows (`overdue`), and may be sorted by 截止日期
-    (?sort=due) instead of `order_by`."""
+    A queue (a FilterSet with WAITING statuses) also counts the overdue rows of each waiting tab
+    (`overdue`): from `overdue_counts()`, kept counts of exactly `queryset`, under the same
+    condition as `counts()`; otherwise among the filtered rows, in one grouped query. It may be
+    sorted by 截止日期 (?sort=due) instead of `order_by`."""
     data = request.GET.copy()
     data["q"] = search_term(request)
     data.setdefault("status", default_status)
@@ -176,7 +178,11 @@ def list_page(
         "limit": SEARCH_COUNT_LIMIT,
         "filter": filterset,
         # status → how many of its rows are overdue, for the waiting tabs (portal.filters).
-        "overdue": filterset.overdue_counts(narrowed),
+        "overdue": (
+            overdue_counts()
+            if overdue_counts is not None and not filterset.narrowing()
+            else filterset.overdue_counts(narrowed)
+        ),
         "deadlines": bool(filterset.WAITING),
         "overdue_only": filterset.overdue_only(),
         "sort": filterset.sort_chosen(),

@@ -139,11 +139,12 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
     decided = (
         submitted if status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED) else None
     )
+    due_on = due() if due else None
     ExpertApplication.objects.filter(pk=application.pk).update(
-        status=status, submitted_at=submitted, due_on=due() if due else None, decided_at=decided
+        status=status, submitted_at=submitted, due_on=due_on, decided_at=decided
     )
     # As the transitions on the way would have.
-    counts.shift(ApplicationStatus.DRAFT, status, unit_id=application.unit_id)
+    counts.shift(ApplicationStatus.DRAFT, status, unit_id=application.unit_id, to_due=due_on)
     return user
 
 

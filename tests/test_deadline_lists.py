@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.choices import UnitStatus
 from accounts.models import Unit
+from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from tests import factories
 
@@ -26,8 +27,10 @@ def today() -> datetime.date:
 
 
 def due(model, obj, days: int) -> None:
-    """Make `obj` due `days` from today (negative: overdue), as a stored due date."""
+    """Make `obj` due `days` from today (negative: overdue), as a stored due date, with the
+    kept counts (experts.counts) rebuilt as after a repair."""
     model.objects.filter(pk=obj.pk).update(due_on=today() + datetime.timedelta(days=days))
+    counts.recount()
 
 
 def applicant(unit, status, name, days=None):
@@ -121,6 +124,7 @@ def test_overdue_rows_are_marked_and_rows_not_yet_due_are_not(client, queue):
 
 def test_a_row_due_today_is_not_overdue(client, bureau_queue):
     ExpertApplication.objects.filter(user__real_name="超期甲").update(due_on=today())
+    counts.recount()
     page = client.get(bureau_queue).content.decode()
     assert BADGE not in row_of(page, "超期甲")
     assert names(client.get(bureau_queue, {"overdue": "true"})) == []

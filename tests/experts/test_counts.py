@@ -1,13 +1,23 @@
 """The per-status counts the bureau's tabs show are kept, not counted on each page: they must
 stay exactly the rows' own counts through every action, and be rebuilt on demand."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from experts import counts, services
-from experts.models import ApplicationStatus, ExpertApplication, StatusCount, UnitStatusCount
+from experts.models import (
+    ApplicationStatus,
+    DueCount,
+    ExpertApplication,
+    StatusCount,
+    UnitStatusCount,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +43,17 @@ def kept_by_unit() -> dict[tuple, int]:
     return {(unit_id, status): n for unit_id, status, n in rows}
 
 
+def live_by_due_date() -> dict[tuple, int]:
+    rows = ExpertApplication.objects.filter(due_on__isnull=False)
+    rows = rows.values_list("status", "due_on").annotate(n=Count("*"))
+    return {(status, due_on): n for status, due_on, n in rows.order_by()}
+
+
+def kept_by_due_date() -> dict[tuple, int]:
+    # Every kept day has someone due on it: a day whose count falls to zero is deleted.
+    return {(row.status, row.due_on): row.n for row in DueCount.objects.all()}
+
+
 def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
     account = factories.unit_account(unit)
     people = [factories.make_applicant(unit, S.DRAFT) for _ in range(6)]
@@ -55,6 +76,8 @@ def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
     assert live() == expected
     assert kept() == expected
     assert kept_by_unit() == live_by_unit() == {(unit.pk, s): n for s, n in expected.items()}
+    assert kept_by_due_date() == live_by_due_date()
+    assert sum(kept_by_due_date().values()) == 2  # the two 待科技局审核
 
     client.force_login(reviewer)
     tabs = {v: n for v, _, n in client.get(reverse("experts:bureau_queue")).context["tabs"]}
@@ -132,3 +155,71 @@ def test_recount_repairs_each_units_counts(unit):
     UnitStatusCount.objects.filter(status=S.DRAFT).delete()
     call_command("recount_applications")
     assert kept_by_unit() == live_by_unit() == {(unit.pk, S.APPROVED): 1, (unit.pk, S.DRAFT): 1}
+
+
+def overdue_tab_counts(client) -> dict[str, int]:
+    return client.get(reverse("experts:bureau_queue")).context["overdue"]
+
+
+def test_the_overdue_counts_are_kept_per_due_date_through_every_step(client, unit, reviewer):
+    """专家审核's 已超期 counts are the kept days before today summed, and follow each step: a
+    submission starts a due date, a recommendation moves it, a decision or a 退回 ends it."""
+    account = factories.unit_account(unit)
+    people = [factories.make_applicant(unit, S.DRAFT) for _ in range(4)]
+    applications = [person.application for person in people]
+    for person, application in zip(people, applications, strict=True):
+        services.submit_application(application, person)
+    assert kept_by_due_date() == live_by_due_date()
+    assert {status for status, _ in kept_by_due_date()} == {S.PENDING_UNIT}
+    client.force_login(reviewer)
+    assert overdue_tab_counts(client) == {}  # due in 5 working days
+
+    # Time passes: every one of them is overdue now.
+    ExpertApplication.objects.update(due_on=datetime.date(2026, 1, 5))
+    counts.recount()
+    assert overdue_tab_counts(client) == {S.PENDING_UNIT: 4}
+
+    services.recommend_application(applications[0], account)  # a new due date, not yet due
+    services.return_application(applications[1], account, "请补充成果材料。")  # none
+    assert kept_by_due_date() == live_by_due_date()
+    assert overdue_tab_counts(client) == {S.PENDING_UNIT: 2}
+    services.approve_application(applications[0], reviewer)
+    assert kept_by_due_date() == live_by_due_date()
+    # The overdue day still has two; the recommendation's day, emptied, is gone.
+    assert list(DueCount.objects.values_list("status", "due_on", "n")) == [
+        (S.PENDING_UNIT, datetime.date(2026, 1, 5), 2)
+    ]
+
+
+def test_the_kept_overdue_counts_are_one_small_query_and_a_filter_counts_its_rows(
+    client, unit, reviewer
+):
+    for name in ("超期甲", "超期乙"):
+        factories.make_applicant(unit, S.PENDING_BUREAU, name=name)
+    ExpertApplication.objects.update(due_on=datetime.date(2026, 1, 5))
+    counts.recount()
+    client.force_login(reviewer)
+    url = reverse("experts:bureau_queue")
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).context["overdue"] == {S.PENDING_BUREAU: 2}
+    overdue_queries = [q["sql"] for q in captured.captured_queries if '"due_on" <' in q["sql"]]
+    assert len(overdue_queries) == 1 and "experts_duecount" in overdue_queries[0]
+
+    # A search narrows the rows: they are counted, not the kept days.
+    with CaptureQueriesContext(connection) as captured:
+        searched = client.get(url, {"q": "超期甲"})
+    assert searched.context["overdue"] == {S.PENDING_BUREAU: 1}
+    overdue_queries = [q["sql"] for q in captured.captured_queries if '"due_on" <' in q["sql"]]
+    assert all("experts_expertapplication" in sql for sql in overdue_queries)
+
+
+def test_recount_repairs_the_due_date_counts(unit):
+    factories.make_applicant(unit, S.PENDING_UNIT)
+    factories.make_applicant(unit, S.PENDING_BUREAU)
+    factories.make_applicant(unit, S.APPROVED)
+    DueCount.objects.update(n=9)
+    DueCount.objects.create(status=S.PENDING_BUREAU, due_on=datetime.date(2020, 1, 1), n=3)
+    call_command("recount_applications")
+    assert kept_by_due_date() == live_by_due_date()
+    assert sum(kept_by_due_date().values()) == 2
