@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import UnitStatus
 from accounts.models import Unit
+from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from tests import factories
 
@@ -16,8 +17,10 @@ S = ApplicationStatus
 
 
 def due_in(model, days: int, **which) -> datetime.date:
+    """Make one row due `days` from today, with the kept counts rebuilt as after a repair."""
     day = timezone.localdate() + datetime.timedelta(days=days)
     assert model.objects.filter(**which).update(due_on=day) == 1
+    counts.recount()
     return day
 
 
