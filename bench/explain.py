@@ -11,7 +11,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Unit, UnitStatus, User  # noqa: E402
-from experts import search  # noqa: E402
+from experts import counts, search  # noqa: E402
 from experts.facets import facet_queries  # noqa: E402
 from experts.filters import PoolFilter  # noqa: E402
 from experts.models import (  # noqa: E402
@@ -70,8 +70,11 @@ def main() -> None:
         "用户账号管理: the first page",
         with_columns(people, *PEOPLE_COLUMNS).order_by("-updated_at", "-pk")[:25],
     )
+    # The page's own, unfiltered: the kept days (experts.DueCount) summed.
+    explain("专家审核: 已超期 per waiting tab", counts.overdue_by_status(IN_REVIEW))
     for title, scope, waiting in (
-        ("专家审核: 已超期 per waiting tab", review_queue(reviewer), IN_REVIEW),
+        # A search or a filter counts the rows it keeps; unfiltered, the worst case.
+        ("专家审核: 已超期 per waiting tab, counted", review_queue(reviewer), IN_REVIEW),
         ("用户账号管理: 已超期 per waiting tab, one unit", people, IN_REVIEW),
         ("单位注册审核: 已超期", Unit.objects.all(), [UnitStatus.PENDING]),
     ):

@@ -11,7 +11,7 @@ or repairs: `python manage.py recount_applications`).
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from experts.models import (
@@ -92,14 +92,19 @@ def current() -> dict[str, int]:
     return dict(StatusCount.objects.order_by().values_list("status", "n"))
 
 
-def overdue(statuses, today: datetime.date | None = None) -> dict[str, int]:
-    """How many applications of each of `statuses` are overdue (due before `today`, default
-    today local time, as portal.deadlines.is_overdue says of one): the days before it summed,
-    as portal.filters.overdue_rows would count the rows."""
-    rows = DueCount.objects.filter(
+def overdue_by_status(statuses, today: datetime.date | None = None) -> QuerySet:
+    """(status, n) of the applications of `statuses` due before `today` (default today, local
+    time, as portal.deadlines.is_overdue says of one): the kept days before it, summed."""
+    days = DueCount.objects.filter(
         status__in=list(statuses), due_on__lt=today or timezone.localdate()
-    ).order_by()
-    return {status: n for status, n in rows.values_list("status").annotate(n=Sum("n")) if n}
+    )
+    return days.order_by().values_list("status").annotate(n=Sum("n"))
+
+
+def overdue(statuses, today: datetime.date | None = None) -> dict[str, int]:
+    """How many applications of each of `statuses` are overdue, as portal.filters.overdue_rows
+    would count the rows."""
+    return {status: n for status, n in overdue_by_status(statuses, today) if n}
 
 
 def for_unit(unit_id) -> dict[str, int]:
