@@ -79,13 +79,14 @@ def _add(model, key: dict, delta: int) -> None:
     """Add `delta` to the count of `model` that `key` names, creating it at zero first if it
     is missing.
 
-    The UPDATE locks the row; a missing one is inserted (a concurrent insert of the same key
-    waits for the other transaction, then finds the row) and updated, so each row is locked
-    once, in the caller's order."""
+    The UPDATE locks the row. A missing one is inserted (a concurrent insert of the same key
+    waits for the other transaction, then conflicts and is skipped) and the UPDATE tried again,
+    until it finds the row: between the insert and the UPDATE another transaction may have
+    taken a DueCount day to zero and deleted it, and an UPDATE that found nothing would lose
+    `delta`. Each row is locked once, in the caller's order."""
     rows = model.objects.filter(**key)
-    if not rows.update(n=F("n") + delta):
+    while not rows.update(n=F("n") + delta):
         model.objects.bulk_create([model(**key)], ignore_conflicts=True)
-        rows.update(n=F("n") + delta)
 
 
 def current() -> dict[str, int]:

@@ -14,8 +14,6 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-logger = logging.getLogger(__name__)
-
 
 class WorkerCommand(BaseCommand):
     """A management command that runs `run_round()` once, or every `--loop` seconds."""
@@ -46,7 +44,8 @@ class WorkerCommand(BaseCommand):
             except (OperationalError, InterfaceError) as error:
                 if not loop:
                     raise
-                logger.warning(
+                # Logged under the command's own module, as before the loop was shared.
+                logging.getLogger(type(self).__module__).warning(
                     "%s: database unavailable; retrying", self.worker_name, exc_info=True
                 )
                 self.stderr.write(f"数据库暂时不可用，{loop:g}秒后重试：{error}")

@@ -223,3 +223,83 @@ def test_recount_repairs_the_due_date_counts(unit):
     call_command("recount_applications")
     assert kept_by_due_date() == live_by_due_date()
     assert sum(kept_by_due_date().values()) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_increment_survives_its_day_being_emptied_and_deleted_meanwhile(monkeypatch):
+    """Three writers add to one due date's count at once: A finds no row for the day and
+    inserts one; meanwhile B has created the day (A's insert is skipped) and C has taken it to
+    zero and deleted it. A must insert again, not lose its +1 (found by a review, 2026-12-05).
+
+    Through `shift` this cannot happen today: each writer first updates its status's
+    StatusCount row, and waits there for the others. `_add` is tested alone so that it stays
+    right by itself, whatever order its callers lock in."""
+    import threading
+
+    from django.db import connections, transaction
+
+    key = {"status": S.PENDING_UNIT, "due_on": datetime.date(2026, 12, 14)}
+
+    def committed(delta):
+        def run():
+            try:
+                with transaction.atomic():
+                    counts._add(DueCount, key, delta)
+                    if delta < 0:
+                        DueCount.objects.filter(**key, n=0).delete()  # as counts._apply does
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+    real_bulk_create = DueCount.objects.bulk_create
+    calls = []
+
+    def interleaved(objs, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            return real_bulk_create(objs, **kwargs)  # B's own insert
+        calls.append(kwargs)
+        if len(calls) == 1:
+            committed(+1)  # B creates the day: A's insert conflicts and is skipped
+            created = real_bulk_create(objs, **kwargs)
+            committed(-1)  # C takes the day to zero and deletes it
+            return created
+        return real_bulk_create(objs, **kwargs)
+
+    monkeypatch.setattr(DueCount.objects, "bulk_create", interleaved)
+    with transaction.atomic():  # A
+        counts._add(DueCount, key, 1)
+
+    # A's +1, B's +1 and C's -1.
+    assert list(DueCount.objects.values_list("n", flat=True)) == [1]
+    assert len(calls) == 2  # A inserted again after its UPDATE found the day gone
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"eligibility": "flagged"}, {S.PENDING_BUREAU: 1}),  # the flagged one of the two
+        ({"eligibility": "clear"}, {S.PENDING_BUREAU: 1}),
+        ({"overdue": "false"}, {}),  # the rows not overdue: none of them is
+        ({"overdue": "true"}, {S.PENDING_BUREAU: 2}),
+    ],
+)
+def test_every_narrowing_filter_counts_its_own_overdue_rows(
+    client, unit, reviewer, params, expected
+):
+    """The kept days count the whole queue; any filter but the tab and the sort counts rows."""
+    flagged, _ = (factories.make_applicant(unit, S.PENDING_BUREAU) for _ in range(2))
+    ExpertApplication.objects.update(due_on=datetime.date(2026, 1, 5))
+    ExpertApplication.objects.filter(user=flagged).update(
+        eligibility_flags=["年龄超过65岁"], has_eligibility_flags=True
+    )
+    counts.recount()
+    client.force_login(reviewer)
+    url = reverse("experts:bureau_queue")
+    assert client.get(url).context["overdue"] == {S.PENDING_BUREAU: 2}
+    assert client.get(url, {"sort": "due"}).context["overdue"] == {S.PENDING_BUREAU: 2}
+    assert client.get(url, params).context["overdue"] == expected
