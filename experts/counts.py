@@ -64,18 +64,18 @@ def _apply(changes: dict[str, int], unit_changes: dict[tuple, int], due_changes)
     # so that two transactions never wait on each other's rows.
     for status, delta in sorted(changes.items()):
         if delta:
-            _add(StatusCount, {"status": status}, delta)
+            add(StatusCount, {"status": status}, delta)
     for (unit_id, status), delta in sorted(unit_changes.items()):
         if delta:
-            _add(UnitStatusCount, {"unit_id": unit_id, "status": status}, delta)
+            add(UnitStatusCount, {"unit_id": unit_id, "status": status}, delta)
     for (status, due_on), delta in sorted(due_changes.items()):
         if delta:
-            _add(DueCount, {"status": status, "due_on": due_on}, delta)
+            add(DueCount, {"status": status, "due_on": due_on}, delta)
             if delta < 0:  # a day none is due on any more: not summed again (DueCount)
                 DueCount.objects.filter(status=status, due_on=due_on, n=0).delete()
 
 
-def _add(model, key: dict, delta: int) -> None:
+def add(model, key: dict, delta: int) -> None:
     """Add `delta` to the count of `model` that `key` names, creating it at zero first if it
     is missing.
 

@@ -233,7 +233,7 @@ def test_an_increment_survives_its_day_being_emptied_and_deleted_meanwhile(monke
     zero and deleted it. A must insert again, not lose its +1 (found by a review, 2026-12-05).
 
     Through `shift` this cannot happen today: each writer first updates its status's
-    StatusCount row, and waits there for the others. `_add` is tested alone so that it stays
+    StatusCount row, and waits there for the others. `counts.add` is tested alone so that it stays
     right by itself, whatever order its callers lock in."""
     import threading
 
@@ -245,7 +245,7 @@ def test_an_increment_survives_its_day_being_emptied_and_deleted_meanwhile(monke
         def run():
             try:
                 with transaction.atomic():
-                    counts._add(DueCount, key, delta)
+                    counts.add(DueCount, key, delta)
                     if delta < 0:
                         DueCount.objects.filter(**key, n=0).delete()  # as counts._apply does
             finally:
@@ -272,7 +272,7 @@ def test_an_increment_survives_its_day_being_emptied_and_deleted_meanwhile(monke
 
     monkeypatch.setattr(DueCount.objects, "bulk_create", interleaved)
     with transaction.atomic():  # A
-        counts._add(DueCount, key, 1)
+        counts.add(DueCount, key, 1)
 
     # A's +1, B's +1 and C's -1.
     assert list(DueCount.objects.values_list("n", flat=True)) == [1]
