@@ -11,7 +11,7 @@ or repairs: `python manage.py recount_applications`).
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from experts.models import (
@@ -31,15 +31,18 @@ def shift(
     unit_id=None,
     from_due=None,
     to_due=None,
+    from_returned: bool = False,
+    to_returned: bool = False,
 ) -> None:
     """Move `n` applications of unit `unit_id` (None: of no unit) from one status to another
-    (None: created, or gone), and from one due date to another (None: none)."""
-    changes: dict[str, int] = {}
+    (None: created, or gone), from one due date to another (None: none), and from returned
+    (已退回（待修改）, returned_at) or not to returned or not."""
+    changes: dict[str, dict[str, int]] = {}
     if from_status:
-        changes[from_status] = changes.get(from_status, 0) - n
+        _count(changes, from_status, n=-n, returned=-n if from_returned else 0)
     if to_status:
-        changes[to_status] = changes.get(to_status, 0) + n
-    unit_changes = {(unit_id, status): delta for status, delta in changes.items()}
+        _count(changes, to_status, n=n, returned=n if to_returned else 0)
+    unit_changes = {(unit_id, status): delta["n"] for status, delta in changes.items()}
     due_changes: dict[tuple, int] = {}
     if from_status and from_due:
         due_changes[(from_status, from_due)] = -n
@@ -47,6 +50,11 @@ def shift(
         key = (to_status, to_due)
         due_changes[key] = due_changes.get(key, 0) + n
     _apply(changes, unit_changes if unit_id is not None else {}, due_changes)
+
+
+def _count(changes: dict, status: str, **deltas: int) -> None:
+    for name, delta in deltas.items():
+        changes.setdefault(status, {"n": 0, "returned": 0})[name] += delta
 
 
 def move(status: str, from_unit_id, to_unit_id, n: int = 1) -> None:
@@ -59,38 +67,50 @@ def move(status: str, from_unit_id, to_unit_id, n: int = 1) -> None:
     _apply({}, unit_changes, {})
 
 
-def _apply(changes: dict[str, int], unit_changes: dict[tuple, int], due_changes) -> None:
+def _apply(changes: dict[str, dict], unit_changes: dict[tuple, int], due_changes) -> None:
     # Always in the same order (all applications', then units' by unit, then the due dates'),
     # so that two transactions never wait on each other's rows.
-    for status, delta in sorted(changes.items()):
-        if delta:
-            add(StatusCount, {"status": status}, delta)
+    for status, deltas in sorted(changes.items()):
+        if any(deltas.values()):
+            add(StatusCount, {"status": status}, **deltas)
     for (unit_id, status), delta in sorted(unit_changes.items()):
         if delta:
-            add(UnitStatusCount, {"unit_id": unit_id, "status": status}, delta)
+            add(UnitStatusCount, {"unit_id": unit_id, "status": status}, n=delta)
     for (status, due_on), delta in sorted(due_changes.items()):
         if delta:
-            add(DueCount, {"status": status, "due_on": due_on}, delta)
+            add(DueCount, {"status": status, "due_on": due_on}, n=delta)
             if delta < 0:  # a day none is due on any more: not summed again (DueCount)
                 DueCount.objects.filter(status=status, due_on=due_on, n=0).delete()
 
 
-def add(model, key: dict, delta: int) -> None:
-    """Add `delta` to the count of `model` that `key` names, creating it at zero first if it
-    is missing.
+def add(model, key: dict, **deltas: int) -> None:
+    """Add `deltas` (field → how much, e.g. n=1) to the count of `model` that `key` names,
+    creating it at zero first if it is missing.
 
     The UPDATE locks the row. A missing one is inserted (a concurrent insert of the same key
     waits for the other transaction, then conflicts and is skipped) and the UPDATE tried again,
     until it finds the row: between the insert and the UPDATE another transaction may have
     taken a DueCount day to zero and deleted it, and an UPDATE that found nothing would lose
-    `delta`. Each row is locked once, in the caller's order."""
+    `deltas`. Each row is locked once, in the caller's order."""
     rows = model.objects.filter(**key)
-    while not rows.update(n=F("n") + delta):
+    while not rows.update(**{name: F(name) + delta for name, delta in deltas.items()}):
         model.objects.bulk_create([model(**key)], ignore_conflicts=True)
 
 
 def current() -> dict[str, int]:
     return dict(StatusCount.objects.order_by().values_list("status", "n"))
+
+
+def review_queue() -> dict[str, int]:
+    """The counts of experts.selectors.review_queue for the bureau (every application but the
+    drafts never submitted), per status, in the same one query as `current`: of the drafts,
+    only those returned (已退回（待修改）)."""
+    return {
+        status: returned if status == ApplicationStatus.DRAFT else n
+        for status, n, returned in StatusCount.objects.order_by().values_list(
+            "status", "n", "returned"
+        )
+    }
 
 
 def overdue_by_status(statuses, today: datetime.date | None = None) -> QuerySet:
@@ -123,15 +143,23 @@ def recount() -> dict[str, int]:
     list(StatusCount.objects.select_for_update().order_by("status"))  # shift's order
     list(UnitStatusCount.objects.select_for_update().order_by("unit_id", "status"))
     list(DueCount.objects.select_for_update().order_by("status", "due_on"))
-    counted = dict(
-        ExpertApplication.objects.order_by().values_list("status").annotate(n=Count("*"))
-    )
+    per_status = {
+        status: (n, returned)
+        for status, n, returned in ExpertApplication.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("*"), returned=Count("pk", filter=Q(returned_at__isnull=False)))
+    }
     StatusCount.objects.bulk_create(
-        [StatusCount(status=status, n=counted.get(status, 0)) for status in ApplicationStatus],
+        [
+            StatusCount(status=status, n=n, returned=returned)
+            for status in ApplicationStatus
+            for n, returned in [per_status.get(status, (0, 0))]
+        ],
         update_conflicts=True,
         unique_fields=["status"],
-        update_fields=["n"],
+        update_fields=["n", "returned"],
     )
+    counted = {status: n for status, (n, _) in per_status.items()}
     by_unit = (
         ExpertApplication.objects.filter(unit__isnull=False)
         .order_by()

@@ -590,6 +590,9 @@ class StatusCount(models.Model):
         "专家状态", max_length=20, choices=ApplicationStatus.choices, unique=True
     )
     n = models.IntegerField("数量", default=0)
+    # Of those, the ones 退回 and not submitted since (returned_at): only drafts have it. 专家审核
+    # shows them, not the drafts never submitted, in its 信息未填写 tab (selectors.review_queue).
+    returned = models.IntegerField("其中已退回（待修改）", default=0)
 
     class Meta:
         verbose_name = "专家状态计数"

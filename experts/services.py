@@ -61,9 +61,9 @@ def open_application(user) -> ExpertApplication:
 
 
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
-    """`fire`, with the kept counts (per status, per due date) following in the same
-    transaction."""
-    due_before = locked.due_on
+    """`fire`, with the kept counts (per status, per due date, returned or not) following in
+    the same transaction."""
+    due_before, returned_before = locked.due_on, locked.returned
     history = fire(locked, action, actor, **kwargs)
     counts.shift(
         history.from_status,
@@ -71,6 +71,8 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
         unit_id=locked.unit_id,
         from_due=due_before,
         to_due=locked.due_on,
+        from_returned=returned_before,
+        to_returned=locked.returned,
     )
     return history
 

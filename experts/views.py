@@ -387,20 +387,12 @@ def unit_reveal(request, pk):
 @role_required(is_bureau_reviewer)
 def bureau_queue(request):
     """专家审核: applications 待科技局审核, longest waiting first."""
-    # The returned drafts' tab counts them alone.
-    scope = review_queue(request.user)
-
-    def queue_counts():
-        kept = counts.current()
-        kept[ApplicationStatus.DRAFT] = scope.filter(returned_at__isnull=False).count()
-        return kept
-
     context = list_page(
         request,
-        scope,
+        review_queue(request.user),
         QueueFilter,
         default_status=ApplicationStatus.PENDING_BUREAU,
-        counts=queue_counts,
+        counts=counts.review_queue,  # the returned drafts' tab counts them alone
         overdue_counts=lambda: counts.overdue(QueueFilter.WAITING),
         order_by=["recommended_at", "pk"],
         shown=_shown(*QUEUE_COLUMNS),
