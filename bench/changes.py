@@ -28,7 +28,7 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from changes import fields  # noqa: E402
+from changes import counts, fields  # noqa: E402
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus  # noqa: E402
 from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
 
@@ -71,6 +71,7 @@ def seed(big_unit_id: int) -> None:
             )
         )
     ChangeRequest.objects.bulk_create(requests, batch_size=2000)
+    counts.recount()  # the waiting counts, as after any bulk load
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE changes_changerequest")
 

@@ -222,3 +222,39 @@ class ChangeTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "变更审核记录"
         verbose_name_plural = "变更审核记录"
+
+
+class WaitingCount(models.Model):
+    """How many change requests wait in each open status (OPEN), kept instead of counted on
+    every page: 专家审核 shows the bureau's 待科技局审核 on its 信息变更审核 button, and
+    用户账号管理 a unit's 待单位确认. changes.counts keeps them, in the transaction of each
+    change.
+
+    `unit` is the confirming unit (a unit's own count); a row without one counts every unit's
+    requests together (the bureau's)."""
+
+    status = models.CharField("状态", max_length=20, choices=ChangeStatus.choices)
+    # No index of its own: the unique (status, unit) serves lookups.
+    unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name="确认单位",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    n = models.IntegerField("数量", default=0)
+
+    class Meta:
+        verbose_name = "待处理变更申请计数"
+        verbose_name_plural = "待处理变更申请计数"
+        constraints = [
+            # One row for (status, no unit) too: NULLs are not distinct here.
+            models.UniqueConstraint(
+                fields=["status", "unit"], name="change_waiting_count_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}：{self.n}"

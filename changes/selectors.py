@@ -9,7 +9,7 @@ its applications_for scope; never another unit's expert's otherwise. The expert 
 from django.db.models import F, QuerySet
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from changes import fields
+from changes import counts, fields
 from changes.models import OPEN, REVIEWED, ChangeRequest, ChangeStatus
 from experts import snapshots
 from experts.models import ApplicationStatus
@@ -47,9 +47,13 @@ def as_rows(requests: QuerySet) -> QuerySet[ChangeRequest]:
 
 
 def waiting_count(user) -> int:
-    """How many requests wait for `user` (a unit: 待单位确认; the bureau: 待科技局审核)."""
-    status = ChangeStatus.PENDING_BUREAU if is_bureau_reviewer(user) else ChangeStatus.PENDING_UNIT
-    return change_requests_for(user).filter(status=status).count()
+    """How many requests wait for `user` (a unit: 待单位确认; the bureau: 待科技局审核): of
+    change_requests_for(user)'s rows, as changes.counts keeps them."""
+    if is_bureau_reviewer(user):
+        return counts.waiting(ChangeStatus.PENDING_BUREAU)
+    if is_approved_unit_account(user):
+        return counts.waiting(ChangeStatus.PENDING_UNIT, user.unit_id)
+    return 0
 
 
 def moving_away(unit_id) -> list[ChangeRequest]:

@@ -18,7 +18,7 @@ from accounts.permissions import role_label
 from accounts.services import user_changed
 from audit.log import record
 from audit.models import AuditEvent
-from changes import fields
+from changes import counts, fields
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import search
 from experts.models import ApplicationStatus, ExpertApplication
@@ -110,6 +110,9 @@ def _key_request(locked, actor, in_force, key, open_request):
     request = open_request or ChangeRequest(
         application=locked, kind=ChangeKind.KEY, requested_by=actor, old_unit_id=locked.unit_id
     )
+    from_status, from_unit_id = (
+        (open_request.status, open_request.confirming_unit_id) if open_request else (None, None)
+    )
     request.new_unit_id = new_unit_id
     request.confirming_unit_id = new_unit_id or locked.unit_id
     _describe(request, in_force, key)
@@ -118,6 +121,13 @@ def _key_request(locked, actor, in_force, key, open_request):
             request.save()
     except IntegrityError as error:
         raise WorkflowError("您已有一份未完成的变更申请，请刷新页面后再试。") from error
+    # A new request waits for its unit; a changed one may now wait for another unit.
+    counts.shift(
+        from_status,
+        request.status,
+        from_unit_id=from_unit_id,
+        to_unit_id=request.confirming_unit_id,
+    )
     record(
         AuditEvent.Action.TRANSITION,
         actor=actor,
@@ -163,6 +173,14 @@ def _lock_request(change: ChangeRequest) -> tuple[ExpertApplication, ChangeReque
     return application, locked
 
 
+def _fire(locked: ChangeRequest, action: str, actor, **kwargs) -> None:
+    """`fire`, with the kept waiting counts following in the same transaction."""
+    from_status = locked.status
+    fire(locked, action, actor, **kwargs)
+    unit_id = locked.confirming_unit_id
+    counts.shift(from_status, locked.status, from_unit_id=unit_id, to_unit_id=unit_id)
+
+
 def _decided(locked: ChangeRequest, actor, reason: str = "") -> list[str]:
     locked.decided_at = timezone.now()
     locked.decided_by = actor
@@ -175,7 +193,7 @@ def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
     """确认 (the confirming unit) → 待科技局审核."""
     with transaction.atomic():
         _, locked = _lock_request(change)
-        fire(locked, "confirm", actor, comment=comment.strip(), update_fields=["updated_at"])
+        _fire(locked, "confirm", actor, comment=comment.strip(), update_fields=["updated_at"])
     return locked
 
 
@@ -186,7 +204,7 @@ def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
         raise WorkflowError("请填写退回理由，申请人将看到此理由。")
     with transaction.atomic():
         _, locked = _lock_request(change)
-        fire(
+        _fire(
             locked,
             "send_back",
             actor,
@@ -200,7 +218,7 @@ def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
     """撤回 (the expert) an open request; the values in force stay."""
     with transaction.atomic():
         _, locked = _lock_request(change)
-        fire(locked, "withdraw", actor, update_fields=_decided(locked, actor))
+        _fire(locked, "withdraw", actor, update_fields=_decided(locked, actor))
     return locked
 
 
@@ -211,7 +229,7 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
     expert moves away."""
     with transaction.atomic():
         application, locked = _lock_request(change)
-        fire(
+        _fire(
             locked, "approve", actor, comment=comment.strip(), update_fields=_decided(locked, actor)
         )
         values = fields.decode(locked.values)
@@ -235,7 +253,9 @@ def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
         raise WorkflowError("请填写不通过的理由，申请人将看到此理由。")
     with transaction.atomic():
         application, locked = _lock_request(change)
-        fire(locked, "reject", actor, comment=reason, update_fields=_decided(locked, actor, reason))
+        _fire(
+            locked, "reject", actor, comment=reason, update_fields=_decided(locked, actor, reason)
+        )
         _sms(
             application,
             f"您提交的专家信息变更申请未通过，原因：{shorten(reason)}。现行信息不变。",

@@ -2,7 +2,7 @@
 
 import datetime
 
-from changes import fields
+from changes import counts, fields
 from changes.models import ChangeKind, ChangeRequest
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
@@ -62,4 +62,6 @@ def key_request(user, **kwargs) -> ChangeRequest:
     request.after = fields.snapshot(values)
     request.changed_labels = "、".join(fields.labels(values))
     request.save()
+    # As changes.services would have on the way.
+    counts.shift(None, request.status, from_unit_id=None, to_unit_id=request.confirming_unit_id)
     return request
