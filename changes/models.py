@@ -132,11 +132,21 @@ class ChangeRequest(FSMModelMixin, models.Model):
             ),
             # The expert's home: their requests, newest first.
             models.Index(fields=["application", "created_at"], name="changes_application"),
-            # The old unit's notice: its experts asking to move away.
+            # 只看更换单位 (the bureau): the moves per status, counted from the index alone for
+            # the tabs, and a tab's page in order.
             models.Index(
-                fields=["old_unit", "status"],
+                fields=["status", "created_at", "id"],
                 condition=Q(new_unit__isnull=False),
-                name="changes_moves_out",
+                name="changes_moves_status_created",
+            ),
+            # The old unit's notice: its experts asking to move away, newest first. Only the
+            # open moves, in the notice's order: the first 20 are the index's first 20 entries.
+            # An index of all moves by (old_unit, status) let the planner walk changes_created
+            # backwards instead, through every request (4.4 ms at 20,000; docs/performance.md).
+            models.Index(
+                fields=["old_unit", "created_at", "id"],
+                condition=Q(new_unit__isnull=False, status__in=OPEN),
+                name="changes_moves_out_open",
             ),
         ]
         constraints = [
