@@ -234,14 +234,14 @@ class ChangeTransition(TransitionRecord):
         verbose_name_plural = "变更审核记录"
 
 
-class WaitingCount(models.Model):
-    """How many change requests wait in each open status (OPEN), kept instead of counted on
-    every page: 专家审核 shows the bureau's 待科技局审核 on its 信息变更审核 button, and
-    用户账号管理 a unit's 待单位确认. changes.counts keeps them, in the transaction of each
-    change.
+class ChangeCount(models.Model):
+    """How many change requests are in each reviewed status (REVIEWED), kept instead of counted
+    on every page: 信息变更审核's and 信息变更待确认's tabs, 专家审核's 信息变更审核 button
+    (待科技局审核) and 用户账号管理's 待单位确认. changes.counts keeps them, in the transaction
+    of each change.
 
-    `unit` is the confirming unit (a unit's own count); a row without one counts every unit's
-    requests together (the bureau's)."""
+    `unit` is the confirming unit (a unit's own counts: its change_requests_for); a row without
+    one counts every unit's requests together (the bureau's)."""
 
     status = models.CharField("状态", max_length=20, choices=ChangeStatus.choices)
     # No index of its own: the unique (status, unit) serves lookups.
@@ -257,12 +257,12 @@ class WaitingCount(models.Model):
     n = models.IntegerField("数量", default=0)
 
     class Meta:
-        verbose_name = "待处理变更申请计数"
-        verbose_name_plural = "待处理变更申请计数"
+        verbose_name = "变更申请状态计数"
+        verbose_name_plural = "变更申请状态计数"
         constraints = [
             # One row for (status, no unit) too: NULLs are not distinct here.
             models.UniqueConstraint(
-                fields=["status", "unit"], name="change_waiting_count_unique", nulls_distinct=False
+                fields=["status", "unit"], name="change_count_unique", nulls_distinct=False
             )
         ]
 

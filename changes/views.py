@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import CommentForm, ReasonForm
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from changes import fields, selectors, services
+from changes import counts, fields, selectors, services
 from changes.filters import ChangeFilter
 from changes.forms import ChangeForm, initial_values
 from changes.models import ChangeStatus
@@ -82,12 +82,15 @@ def withdraw(request, pk):
     return redirect("experts:home")
 
 
-def _list(request, template, default_status):
+def _list(request, template, default_status, unit_id=None):
+    """A review list of change requests: the bureau's (every unit's), or the requests unit
+    `unit_id` confirms; the tabs read the kept counts of exactly that scope (changes.counts)."""
     context = list_page(
         request,
         selectors.change_requests_for(request.user),
         ChangeFilter,
         default_status=default_status,
+        counts=lambda: counts.current(unit_id),
         order_by=["created_at", "pk"],
         shown=selectors.as_rows,
     )
@@ -98,7 +101,7 @@ def _list(request, template, default_status):
 @role_required(is_approved_unit_account)
 def unit_list(request):
     """信息变更待确认: the unit's experts' change requests, and those of experts moving to it."""
-    return _list(request, "changes/unit_list.html", ChangeStatus.PENDING_UNIT)
+    return _list(request, "changes/unit_list.html", ChangeStatus.PENDING_UNIT, request.user.unit_id)
 
 
 @role_required(is_bureau_reviewer)
