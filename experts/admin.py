@@ -8,6 +8,7 @@ from experts.models import (
     Discipline,
     EligibilityRule,
     ExpertApplication,
+    FacetDiscipline,
     ReasonCode,
 )
 from experts.selectors import in_discipline
@@ -175,7 +176,11 @@ class DisciplineAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         if {"name", "parent"} & set(form.changed_data):
             # Its experts' search text names it, and a sub-field's names its field too.
-            search.refresh(in_discipline(ExpertApplication.objects.all(), obj.pk))
+            experts = in_discipline(ExpertApplication.objects.all(), obj.pk)
+            search.refresh(experts)
+            if "parent" in form.changed_data:
+                # They are counted under its new field now (专家库's 专业领域 counts).
+                FacetDiscipline.objects.rebuild(experts.values_list("pk", flat=True))
 
     def has_delete_permission(self, request, obj=None):
         # The bureau's fixed classification: applications and their search text refer to it.

@@ -3,14 +3,15 @@ show with that option chosen and every other filter as it is (standard faceting:
 beside 正高级 is the number of experts matching all current filters with 职称级别 正高级).
 An option no expert matches shows 0.
 
-The counts take three grouped queries, never a query per option: 专业领域 two over the picks
-(one per level: a field counts each expert once, however many of its sub-fields they
-picked), and one per unit for every other facet. That one groups the pool, through every
+The counts take two grouped queries, never a query per option: 专业领域 one over the rows
+FacetDiscipline keeps (an expert's picks and the field of each sub-field picked, once each, so
+that a field counts each expert once, however many of its sub-fields they picked), and one per
+unit for every other facet. That one groups the pool, through every
 filter but 专家状态, 职称级别, 年龄段, 单位, 单位性质 and 所在区, by unit (with each unit's
 nature and district), and counts in each group every option of the first three under the
 two others (COUNT … FILTER): each facet is then the sum over the units that pass the unit
-filters it does not leave out. A search term is found through the gram index in each of the
-three (never the walk along the list's order, which suits a page of rows, not a count).
+filters it does not leave out. A search term is found through the gram index in both
+(never the walk along the list's order, which suits a page of rows, not a count).
 
 Counted over 55,000 approved experts those queries cost tens of milliseconds
 (docs/performance.md, issue 22), so the counts are kept in Django's cache for each set of
@@ -28,14 +29,13 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
 from experts import counts
 from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
-from experts.models import IN_POOL, ApplicationStatus, ExpertApplication
+from experts.models import IN_POOL, ApplicationStatus, ExpertApplication, FacetDiscipline
 from experts.selectors import discipline_tree
 from portal.filters import ALL
 
@@ -92,7 +92,7 @@ def _pool_state(using: str) -> tuple:
 
 
 # Counted together by one grouped query (per unit), the other filters' conditions inside each
-# count (count_facets); 专业领域 is counted over the picks (two queries).
+# count (count_facets); 专业领域 is counted over FacetDiscipline (one query).
 BY_UNIT = ("status", "title_level", "age", "unit", "nature", "district")
 
 
@@ -125,16 +125,13 @@ def _count(*conditions: Q) -> Count:
 
 
 def facet_queries(filterset: PoolFilter, today) -> dict:
-    """The facets' three grouped queries, as count_facets runs them (bench/explain.py shows
-    their plans): two over the picks of the pool through every filter but 专业领域, and one
-    per unit over the pool through every filter but those of BY_UNIT, each of whose options is
-    a count filtered by the two others of 专家状态, 职称级别 and 年龄段."""
+    """The facets' two grouped queries, as count_facets runs them (bench/explain.py shows
+    their plans): one over the FacetDiscipline rows of the pool through every filter but
+    专业领域, and one per unit over the pool through every filter but those of BY_UNIT, each
+    of whose options is a count filtered by the two others of 专家状态, 职称级别 and 年龄段."""
     filterset = _counting(filterset)
     filterset.is_valid()
     narrowed = filterset.narrowed
-    picks = ExpertApplication.disciplines.through.objects.filter(
-        expertapplication_id__in=narrowed(leave_out={"discipline"}).order_by().values("pk")
-    ).order_by()
     chosen = _conditions(filterset, today)
 
     def but(name: str) -> list[Q]:
@@ -150,12 +147,14 @@ def facet_queries(filterset: PoolFilter, today) -> dict:
         for i, condition in enumerate(conditions):
             counts[f"{name}_{i}"] = _count(condition, *but(name))
     return {
-        # 专业领域: per discipline picked, and per field, each expert once however many of
-        # its sub-fields they picked.
-        "discipline": picks.values_list("discipline_id").annotate(n=Count("*")),
-        "field": picks.values_list(Coalesce("discipline__parent_id", "discipline_id")).annotate(
-            n=Count("expertapplication_id", distinct=True)
-        ),
+        # 专业领域: per sub-field picked, and per field, each expert once however many of its
+        # sub-fields they picked: the rows FacetDiscipline keeps say so already.
+        "discipline": FacetDiscipline.objects.filter(
+            application_id__in=narrowed(leave_out={"discipline"}).order_by().values("pk")
+        )
+        .order_by()
+        .values_list("discipline_id")
+        .annotate(n=Count("*")),
         # Every other facet: one row per unit (None: an expert of no unit).
         "units": narrowed(leave_out=set(BY_UNIT))
         .order_by()
@@ -165,14 +164,14 @@ def facet_queries(filterset: PoolFilter, today) -> dict:
 
 
 def count_facets(filterset: PoolFilter, today) -> dict:
-    """The counts, from the database: three grouped queries (facet_queries)."""
+    """The counts, from the database: two grouped queries (facet_queries)."""
     data = filterset.form.cleaned_data
     queries = facet_queries(filterset, today)
-    per_discipline, per_field = dict(queries["discipline"]), dict(queries["field"])
+    per_discipline = dict(queries["discipline"])
     facets = {
         "discipline": [
             (
-                Option(str(field.pk), field.name, per_field.get(field.pk, 0)),
+                Option(str(field.pk), field.name, per_discipline.get(field.pk, 0)),
                 [Option(str(pk), name, per_discipline.get(pk, 0)) for pk, name in field.children],
             )
             for field in discipline_tree()

@@ -652,6 +652,58 @@ class DueCount(models.Model):
         return f"{self.get_status_display()} {self.due_on}：{self.n}"
 
 
+class FacetDisciplineManager(models.Manager):
+    CHUNK = 1000  # applications a round of queries (a query's parameters are limited)
+
+    def rebuild(self, application_ids) -> None:
+        """Rewrite the rows of these applications from their picks (three queries for each
+        thousand). Called wherever picks or a sub-field's field change (experts.receivers,
+        experts.search.refresh), in that change's transaction."""
+        ids = sorted(set(application_ids))
+        for start in range(0, len(ids), self.CHUNK):
+            chunk = ids[start : start + self.CHUNK]
+            picks = ExpertApplication.disciplines.through.objects.filter(
+                expertapplication_id__in=chunk
+            ).values_list("expertapplication_id", "discipline_id", "discipline__parent_id")
+            wanted = set()
+            for application_id, discipline_id, parent_id in picks:
+                wanted.add((application_id, discipline_id))
+                if parent_id is not None:
+                    wanted.add((application_id, parent_id))
+            self.filter(application_id__in=chunk).delete()
+            self.bulk_create(
+                [self.model(application_id=a, discipline_id=d) for a, d in sorted(wanted)]
+            )
+
+
+class FacetDiscipline(models.Model):
+    """The 专业领域 an application is counted under: each it picked, and the field of each
+    sub-field it picked, once each. 专家库's 专业领域 facet counts group these rows in one
+    query: a field's count is then its rows', with no COUNT(DISTINCT) over the picks of its
+    sub-fields and no join to the classification (docs/performance.md). Kept from the picks
+    (FacetDisciplineManager.rebuild); `python manage.py refresh_search` rebuilds them all."""
+
+    application = models.ForeignKey(
+        ExpertApplication, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    discipline = models.ForeignKey(Discipline, on_delete=models.CASCADE, related_name="+")
+
+    objects = FacetDisciplineManager()
+
+    class Meta:
+        verbose_name = "专业领域计数行"
+        verbose_name_plural = "专业领域计数行"
+        constraints = [
+            # Also the index the facet count joins the pool's matches through.
+            models.UniqueConstraint(
+                fields=["application", "discipline"], name="facet_discipline_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.discipline_id}"
+
+
 class ExportJob(models.Model):
     """One export of a list to .xlsx (导出Excel), run by the export worker (`manage.py
     run_exports`), not by the request: 100,000 rows take longer than a request should, and the

@@ -2,11 +2,12 @@
 (accounts.signals), connected in ExpertsConfig.ready. They run in the sender's transaction."""
 
 from django.core.exceptions import ValidationError
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from accounts import signals
 from experts import search
-from experts.models import IN_REVIEW, ExpertApplication
+from experts.models import IN_REVIEW, ExpertApplication, FacetDiscipline
 from experts.services import open_application
 
 
@@ -39,3 +40,26 @@ def refuse_moving_an_application_under_review(sender, user, unit, **kwargs):
         raise ValidationError(
             f"该申请人的专家状态为「{application.get_status_display()}」，审核完成前不能更换单位。"
         )
+
+
+@receiver(
+    m2m_changed, sender=ExpertApplication.disciplines.through, dispatch_uid="experts.picks_changed"
+)
+def rebuild_facet_disciplines(sender, instance, action, reverse, pk_set, **kwargs):
+    """Picks changed through the ORM (the form, an admin edit, a change request applied): the
+    rows 专家库's 专业领域 counts read follow, in the same transaction. From the discipline's
+    side (reverse) the applications are pk_set, or, for a clear, those it had before."""
+    if reverse and action == "pre_clear":
+        instance.applications_before_clear = list(
+            sender.objects.filter(discipline_id=instance.pk).values_list(
+                "expertapplication_id", flat=True
+            )
+        )
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        FacetDiscipline.objects.rebuild([instance.pk])
+    elif action == "post_clear":
+        FacetDiscipline.objects.rebuild(getattr(instance, "applications_before_clear", []))
+    else:
+        FacetDiscipline.objects.rebuild(pk_set)

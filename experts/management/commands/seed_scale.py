@@ -28,7 +28,13 @@ from accounts.models import Unit, User
 from accounts.permissions import BUREAU_GROUP
 from experts import counts, eligibility, search
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
-from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
+from experts.models import (
+    ApplicationStatus,
+    ApplicationTransition,
+    Discipline,
+    ExpertApplication,
+    FacetDiscipline,
+)
 from experts.services import CONSENT_VERSION
 from portal import deadlines
 
@@ -340,6 +346,8 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
         ],
         batch_size=BATCH,
     )
+    # Bulk-created picks send no m2m_changed: their facet rows are written here.
+    FacetDiscipline.objects.rebuild(application.pk for application in applications)
     return applications
 
 

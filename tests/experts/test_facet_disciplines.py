@@ -1,0 +1,124 @@
+"""The rows 专家库's 专业领域 counts read (experts.models.FacetDiscipline): each application's
+picks and the field of each sub-field picked, once each, following every way picks change."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+
+from experts.models import ApplicationStatus, Discipline, ExpertApplication, FacetDiscipline
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+
+
+def codes(application) -> set[str]:
+    """The codes of the disciplines `application` is counted under."""
+    ids = FacetDiscipline.objects.filter(application=application).values_list(
+        "discipline_id", flat=True
+    )
+    return set(Discipline.objects.filter(pk__in=list(ids)).values_list("code", flat=True))
+
+
+def expected(application) -> set[str]:
+    """Worked out from the picks in Python: each pick, and its field."""
+    picked = application.disciplines.select_related("parent")
+    return {d.code for d in picked} | {d.parent.code for d in picked if d.parent_id}
+
+
+def discipline(code: str) -> Discipline:
+    return Discipline.objects.get(code=code)
+
+
+def test_two_sub_fields_of_one_field_count_the_field_once(unit):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101"), discipline("0104"), discipline("02")])
+    assert codes(application) == {"0101", "0104", "01", "02"} == expected(application)
+    assert FacetDiscipline.objects.filter(application=application).count() == 4
+
+
+def test_the_rows_follow_add_remove_set_and_clear(unit):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.clear()
+    assert codes(application) == set()
+    application.disciplines.add(discipline("0101"))
+    assert codes(application) == {"0101", "01"}
+    application.disciplines.add(discipline("0302"))
+    assert codes(application) == {"0101", "01", "0302", "03"}
+    application.disciplines.remove(discipline("0101"))
+    assert codes(application) == {"0302", "03"}
+    application.disciplines.set([discipline("01")])
+    assert codes(application) == {"01"}
+    application.disciplines.clear()
+    assert codes(application) == set()
+
+
+def test_the_rows_follow_picks_changed_from_the_disciplines_side(unit):
+    first = factories.make_applicant(unit, S.APPROVED).application
+    second = factories.make_applicant(unit, S.APPROVED).application
+    for application in (first, second):
+        application.disciplines.clear()
+    software = discipline("0101")
+    software.expertapplication_set.add(first, second)
+    assert codes(first) == codes(second) == {"0101", "01"}
+    software.expertapplication_set.remove(first)
+    assert codes(first) == set() and codes(second) == {"0101", "01"}
+    software.expertapplication_set.clear()
+    assert codes(second) == set()
+
+
+def test_the_applicants_form_keeps_the_rows(client, unit):
+    applicant = factories.make_applicant(unit, S.DRAFT)
+    client.force_login(applicant)
+    data = factories.application_post_data(applicant, "save")
+    data["disciplines"] = [str(discipline("0101").pk), str(discipline("0104").pk)]
+    client.post(reverse("experts:form"), data)
+    application = ExpertApplication.objects.get(user=applicant)
+    assert codes(application) == {"0101", "0104", "01"} == expected(application)
+
+
+def test_a_sub_field_moved_to_another_field_is_counted_under_it(admin_client, unit):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101")])
+    software, materials = discipline("0101"), discipline("02")
+    response = admin_client.post(
+        reverse("admin:experts_discipline_change", args=[software.pk]),
+        {"code": "0101", "name": software.name, "parent": str(materials.pk)},
+    )
+    assert response.status_code == 302
+    assert codes(application) == {"0101", "02"} == expected(application)
+
+
+def test_refresh_search_rebuilds_rows_gone_astray(unit, capsys):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101")])
+    FacetDiscipline.objects.all().delete()
+    FacetDiscipline.objects.create(application=application, discipline=discipline("05"))
+
+    call_command("refresh_search")
+
+    assert codes(application) == {"0101", "01"}
+    assert "专业领域计数已重建" in capsys.readouterr().out
+
+
+def test_the_migration_fills_the_rows_of_existing_picks(unit):
+    migration = importlib.import_module("experts.migrations.0026_facet_disciplines")
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101"), discipline("0302")])
+    FacetDiscipline.objects.all().delete()  # as before the migration made the table
+
+    migration.fill(apps, None)
+
+    assert codes(application) == {"0101", "01", "0302", "03"} == expected(application)
+
+
+def test_seeded_experts_have_their_rows():
+    from experts.management.commands.seed_scale import seed_scale
+
+    seed_scale(units=3, experts=50)
+    applications = ExpertApplication.objects.prefetch_related("disciplines__parent")
+    assert all(codes(a) == expected(a) for a in applications)
+    assert FacetDiscipline.objects.count() > ExpertApplication.disciplines.through.objects.count()
