@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -656,24 +656,36 @@ class FacetDisciplineManager(models.Manager):
     CHUNK = 1000  # applications a round of queries (a query's parameters are limited)
 
     def rebuild(self, application_ids) -> None:
-        """Rewrite the rows of these applications from their picks (three queries for each
-        thousand). Called wherever picks or a sub-field's field change (experts.receivers,
-        experts.search.refresh), in that change's transaction."""
+        """Rewrite the rows of these applications from their picks (four queries for each
+        thousand). Called wherever picks or a sub-field's field change (experts.receivers, the
+        专业领域 admin), in that change's transaction, and by seed_scale and refresh_search."""
         ids = sorted(set(application_ids))
         for start in range(0, len(ids), self.CHUNK):
             chunk = ids[start : start + self.CHUNK]
-            picks = ExpertApplication.disciplines.through.objects.filter(
-                expertapplication_id__in=chunk
-            ).values_list("expertapplication_id", "discipline_id", "discipline__parent_id")
-            wanted = set()
-            for application_id, discipline_id, parent_id in picks:
-                wanted.add((application_id, discipline_id))
-                if parent_id is not None:
-                    wanted.add((application_id, parent_id))
-            self.filter(application_id__in=chunk).delete()
-            self.bulk_create(
-                [self.model(application_id=a, discipline_id=d) for a, d in sorted(wanted)]
-            )
+            with transaction.atomic():
+                # The applications locked first, in the order of their ids: two rebuilds of one
+                # application (an admin's edit and a change applied at once) take turns, and
+                # the second deletes what the first wrote instead of inserting beside it (the
+                # unique constraint would refuse). Delete and insert commit together: no count
+                # sees the rows gone.
+                list(
+                    ExpertApplication.objects.select_for_update()
+                    .filter(pk__in=chunk)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                picks = ExpertApplication.disciplines.through.objects.filter(
+                    expertapplication_id__in=chunk
+                ).values_list("expertapplication_id", "discipline_id", "discipline__parent_id")
+                wanted = set()
+                for application_id, discipline_id, parent_id in picks:
+                    wanted.add((application_id, discipline_id))
+                    if parent_id is not None:
+                        wanted.add((application_id, parent_id))
+                self.filter(application_id__in=chunk).delete()
+                self.bulk_create(
+                    [self.model(application_id=a, discipline_id=d) for a, d in sorted(wanted)]
+                )
 
 
 class FacetDiscipline(models.Model):

@@ -2,6 +2,8 @@
 picks and the field of each sub-field picked, once each, following every way picks change."""
 
 import importlib
+import threading
+import time
 
 import pytest
 from django.apps import apps
@@ -122,3 +124,43 @@ def test_seeded_experts_have_their_rows():
     applications = ExpertApplication.objects.prefetch_related("disciplines__parent")
     assert all(codes(a) == expected(a) for a in applications)
     assert FacetDiscipline.objects.count() > ExpertApplication.disciplines.through.objects.count()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_rebuilds_of_one_application_at_once_take_turns(unit):
+    """Each in its own transaction and connection, started together, the first holding its
+    transaction open a moment: the second waits for it (the application's row lock) and
+    rewrites its rows, instead of inserting beside them (an IntegrityError without the lock)."""
+    from django.db import connection, transaction
+
+    # Its own classification: a transactional test may run after another has emptied the
+    # tables the migrations filled.
+    field, _ = Discipline.objects.get_or_create(code="T9", defaults={"name": "测试领域"})
+    sub, _ = Discipline.objects.get_or_create(
+        code="T901", defaults={"name": "测试子领域", "parent": field}
+    )
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([sub])
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def rebuild(hold: float) -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                FacetDiscipline.objects.rebuild([application.pk])
+                time.sleep(hold)
+        except Exception as error:  # reported below, with the thread's own error
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild, args=(hold,)) for hold in (0.3, 0.3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert codes(application) == {"T901", "T9"}
+    assert FacetDiscipline.objects.filter(application=application).count() == 2
