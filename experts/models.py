@@ -71,6 +71,18 @@ class Discipline(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        # Two levels only: the filters, the draw and the kept 专业领域 rows count a sub-field
+        # under its field, never under a field's field.
+        if self.parent_id is None:
+            return
+        if self.parent_id == self.pk:
+            raise ValidationError({"parent": "上级领域不能是该领域本身。"})
+        if self.parent.parent_id is not None:
+            raise ValidationError({"parent": "上级领域须是一级领域（本身没有上级领域）。"})
+        if self.pk and self.children.exists():
+            raise ValidationError({"parent": "该领域下有子领域，不能再设上级领域。"})
+
 
 class ReasonCode(models.Model):
     """A reason for 退回 or 审核不通过 that a reviewer ticks; operators edit the list in admin.

@@ -1,5 +1,6 @@
-"""What experts does when an account or a unit changes: receivers of accounts' signals
-(accounts.signals), connected in ExpertsConfig.ready. They run in the sender's transaction."""
+"""What experts does when an account, a unit or an application's picks change: receivers of
+accounts' signals (accounts.signals) and of the picks' m2m_changed, connected in
+ExpertsConfig.ready. They run in the sender's transaction."""
 
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed
@@ -48,7 +49,8 @@ def refuse_moving_an_application_under_review(sender, user, unit, **kwargs):
 def rebuild_facet_disciplines(sender, instance, action, reverse, pk_set, **kwargs):
     """Picks changed through the ORM (the form, an admin edit, a change request applied): the
     rows 专家库's 专业领域 counts read follow, in the same transaction. From the discipline's
-    side (reverse) the applications are pk_set, or, for a clear, those it had before."""
+    side (reverse) the applications are pk_set, or, for a clear, those it had before. An add of
+    picks already there, or a remove of none, changes nothing and rebuilds nothing."""
     if reverse and action == "pre_clear":
         instance.applications_before_clear = list(
             sender.objects.filter(discipline_id=instance.pk).values_list(
@@ -57,9 +59,11 @@ def rebuild_facet_disciplines(sender, instance, action, reverse, pk_set, **kwarg
         )
     if action not in ("post_add", "post_remove", "post_clear"):
         return
+    if action != "post_clear" and not pk_set:
+        return
     if not reverse:
         FacetDiscipline.objects.rebuild([instance.pk])
     elif action == "post_clear":
-        FacetDiscipline.objects.rebuild(getattr(instance, "applications_before_clear", []))
+        FacetDiscipline.objects.rebuild(instance.__dict__.pop("applications_before_clear", []))
     else:
         FacetDiscipline.objects.rebuild(pk_set)

@@ -381,3 +381,17 @@ def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, opera
     client.post(reverse("admin:accounts_loginattempt_delete", args=[attempt.pk]), {"post": "yes"})
 
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
+    """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline)."""
+    from experts.models import Discipline, FacetDiscipline
+
+    application = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["disciplines"] = [str(Discipline.objects.get(code="0302").pk)]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    counted = FacetDiscipline.objects.filter(application=application)
+    assert set(counted.values_list("discipline__code", flat=True)) == {"0302", "03"}

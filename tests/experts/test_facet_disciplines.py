@@ -7,7 +7,10 @@ import time
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, FacetDiscipline
@@ -72,6 +75,46 @@ def test_the_rows_follow_picks_changed_from_the_disciplines_side(unit):
     assert codes(second) == set()
 
 
+def test_an_add_of_picks_already_there_or_a_remove_of_none_rebuilds_nothing(unit):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101")])
+    with CaptureQueriesContext(connection) as queries:
+        application.disciplines.add(discipline("0101"))
+        discipline("0302").expertapplication_set.add()
+    assert not any("facetdiscipline" in q["sql"] for q in queries.captured_queries)
+    assert codes(application) == {"0101", "01"}
+
+
+def test_a_clear_from_the_disciplines_side_leaves_nothing_on_the_discipline(unit):
+    application = factories.make_applicant(unit, S.APPROVED).application
+    application.disciplines.set([discipline("0101")])
+    software = discipline("0101")
+    software.expertapplication_set.clear()
+    assert codes(application) == set()
+    assert not hasattr(software, "applications_before_clear")
+
+
+def test_an_approved_change_of_disciplines_moves_the_rows(unit):
+    from changes import services
+    from changes.forms import ChangeForm
+    from tests.changes.helpers import admitted, post_data
+
+    expert = admitted(unit)
+    application = expert.application
+    application.disciplines.set([discipline("0101")])
+    form = ChangeForm(
+        post_data(expert, disciplines=["0302", "0303"]), instance=application, user=expert
+    )
+    assert form.is_valid(), form.errors
+    change = services.save_changes(application, expert, form.cleaned_data).request
+    assert codes(application) == {"0101", "01"}  # pending: the version in force is counted
+
+    services.confirm_change(change, factories.unit_account(unit))
+    services.approve_change(change, factories.make_reviewer())
+
+    assert codes(application) == {"0302", "0303", "03"} == expected(application)
+
+
 def test_the_applicants_form_keeps_the_rows(client, unit):
     applicant = factories.make_applicant(unit, S.DRAFT)
     client.force_login(applicant)
@@ -92,6 +135,37 @@ def test_a_sub_field_moved_to_another_field_is_counted_under_it(admin_client, un
     )
     assert response.status_code == 302
     assert codes(application) == {"0101", "02"} == expected(application)
+
+
+@pytest.mark.parametrize(
+    "code, parent, error",
+    [
+        ("0101", "0302", "上级领域须是一级领域"),  # a field's sub-field as a parent
+        ("01", "02", "该领域下有子领域"),  # a field with sub-fields under another field
+        ("01", "01", "上级领域不能是该领域本身"),
+    ],
+)
+def test_the_classification_stays_two_levels(admin_client, code, parent, error):
+    """A third level would be counted under neither field (the filters, the draw and the
+    kept rows take a sub-field's field, not a field's field)."""
+    moved = discipline(code)
+    url = reverse("admin:experts_discipline_change", args=[moved.pk])
+    response = admin_client.post(
+        url, {"code": code, "name": moved.name, "parent": str(discipline(parent).pk)}
+    )
+    assert response.status_code == 200
+    if code != parent and parent == "0302":
+        # The admin offers only fields; the model refuses the rest (a form built elsewhere).
+        assert "选择一个有效的选项" in response.content.decode()
+        moved.parent = discipline(parent)
+        with pytest.raises(ValidationError, match=error):
+            moved.full_clean()
+    else:
+        assert error in response.content.decode()
+    moved.refresh_from_db()
+    assert moved.parent_id == (None if code == "01" else discipline("01").pk)
+    parents = admin_client.get(url).context["adminform"].form.fields["parent"].queryset
+    assert not parents.filter(parent__isnull=False).exists()
 
 
 def test_refresh_search_rebuilds_rows_gone_astray(unit, capsys):
