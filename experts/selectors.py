@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -15,6 +15,7 @@ from experts.models import (
     ApplicationTransition,
     Discipline,
     ExpertApplication,
+    FacetDiscipline,
 )
 
 
@@ -137,21 +138,20 @@ def discipline_choices() -> list[tuple[int, str]]:
 def in_discipline(queryset: QuerySet, discipline_pk) -> QuerySet:
     """The applications of `queryset` in 专业领域 `discipline_pk`: for a field (领域), those
     that picked the field itself or any of its sub-fields (子领域); for a sub-field, those
-    that picked it. 专家库's filter and the draw (专家抽取) both select by this one rule.
+    that picked it. 专家库's filter, its 专业领域 counts and the draw (专家抽取) all select by
+    this one rule.
 
-    The field's sub-fields are read from the database (one small query), not the cached tree,
-    so that a sub-field added a moment ago counts already; then each application is taken
-    once, however many of them it picked (EXISTS, not a join), its picks found by the
-    discipline's index (docs/performance.md, issue 22)."""
-    covered = list(
-        Discipline.objects.filter(Q(pk=discipline_pk) | Q(parent_id=discipline_pk)).values_list(
-            "pk", flat=True
+    Read from the kept rows (experts.FacetDiscipline: each pick and the field of each
+    sub-field picked, once each), so a field is one lookup, as a sub-field is: no query for
+    its sub-fields first, and the list always agrees with the facet's count. Each application
+    is taken once (EXISTS, not a join)."""
+    return queryset.filter(
+        Exists(
+            FacetDiscipline.objects.filter(
+                application_id=OuterRef("pk"), discipline_id=discipline_pk
+            )
         )
     )
-    picks = ExpertApplication.disciplines.through.objects.filter(
-        expertapplication_id=OuterRef("pk"), discipline_id__in=covered
-    )
-    return queryset.filter(Exists(picks))
 
 
 @receiver([post_save, post_delete], sender=Discipline)

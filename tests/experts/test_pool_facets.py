@@ -96,6 +96,18 @@ def test_in_discipline_takes_each_expert_once(pool):
     assert everyone.count() == 4  # the waiting one too: the rule narrows, the scope decides
 
 
+def test_in_discipline_is_one_lookup_of_the_kept_rows(pool, django_assert_num_queries):
+    """No query for a field's sub-fields first: the rows 专业领域's counts read hold a field
+    for each of its sub-fields picked, so the list and its facet count agree by construction."""
+    approved = ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED)
+    electronics = discipline("01").pk
+    with django_assert_num_queries(0):
+        found = in_discipline(approved, electronics)
+    with django_assert_num_queries(1) as captured:
+        assert found.count() == 3
+    assert "experts_facetdiscipline" in captured.captured_queries[0]["sql"]
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
