@@ -175,10 +175,12 @@ def test_ties_on_the_due_date_keep_the_id_order(client, bureau_queue, unit):
 
 
 def test_the_default_order_stays_without_the_sort(client, bureau_queue, unit):
-    # 专家审核 lists by 单位推荐时间 (the oldest first): 未到期乙 was recommended after 超期甲.
-    ExpertApplication.objects.filter(user__real_name="未到期乙").update(
-        recommended_at=timezone.now() - datetime.timedelta(days=30)
-    )
+    # 专家审核 lists by 单位推荐时间 (the oldest first): 未到期乙 was recommended before 超期甲.
+    # Both are set: the factory leaves it empty, and databases differ on where NULLs sort.
+    for name, days in (("超期甲", 10), ("未到期乙", 30)):
+        ExpertApplication.objects.filter(user__real_name=name).update(
+            recommended_at=timezone.now() - datetime.timedelta(days=days)
+        )
     assert names(client.get(bureau_queue)) == ["未到期乙", "超期甲"]
     assert names(client.get(bureau_queue, {"sort": "due"})) == ["超期甲", "未到期乙"]
 

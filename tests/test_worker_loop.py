@@ -72,6 +72,7 @@ def test_the_loop_says_the_database_is_away_and_carries_on(caplog):
     ] * 2
 
 
+@pytest.mark.django_db  # the loop closes stale connections first (on SQLite one is open)
 def test_any_other_error_stops_the_loop():
     command = Scripted([ValueError("a bug")])
     with pytest.raises(ValueError):
