@@ -4,7 +4,7 @@ import json
 import logging
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import models, transaction
 
 from accounts.permissions import role_label
 from audit.models import AuditEvent
@@ -58,19 +58,20 @@ def record(
         ip=(client_ip(request) or None) if request is not None and request.META else None,
         detail=detail[:300],
     )
-    shipper.info(
-        json.dumps(
-            {
-                "at": event.at.isoformat(),
-                "user": event.username,
-                "role": event.role,
-                "action": event.action,
-                "object": f"{event.object_type}:{event.object_id}",
-                "result": event.result,
-                "ip": event.ip,
-                "detail": event.detail,
-            },
-            ensure_ascii=False,
-        )
+    line = json.dumps(
+        {
+            "at": event.at.isoformat(),
+            "user": event.username,
+            "role": event.role,
+            "action": event.action,
+            "object": f"{event.object_type}:{event.object_id}",
+            "result": event.result,
+            "ip": event.ip,
+            "detail": event.detail,
+        },
+        ensure_ascii=False,
     )
+    # Shipped when the row is committed: an event rolled back with what it records (a
+    # transition the database refused part-way) is in neither the table nor the shipped log.
+    transaction.on_commit(lambda: shipper.info(line), robust=True)
     return event

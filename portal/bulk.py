@@ -4,16 +4,19 @@ The queue's form sends the ticked ids (or "all matching this filter") to a confi
 how many, their names, the reason when the action needs one. Confirming posts the ids back;
 each item then goes through the same service as a decision on its detail page, in its own
 transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
-an item. An item outside the person's scope, or whose state changed meanwhile, or that they
+an item: one the database refuses part-way is rolled back whole and listed as skipped, and the
+others go ahead. An item outside the person's scope, or whose state changed meanwhile, or that they
 may not decide (their own application), is skipped with the reason. Works without JavaScript.
 The actions come from the same tables as the detail pages' (portal.transitions.Action).
 """
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -30,6 +33,9 @@ from portal.workflow import WorkflowError
 # approvals finishes within seconds (bench/).
 BATCH_LIMIT = 500
 OUT_OF_SCOPE = "不存在或不在您的处理范围内"
+ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍后单独处理"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,10 @@ class BulkDecisionView(View):
                 self.row.service(obj, request.user, **values)
             except WorkflowError as error:
                 outcomes.append(Outcome(pk, names[pk], False, str(error)))
+            except DatabaseError:
+                # The service's transaction rolled back: nothing of this item was applied.
+                logger.exception("bulk %s: item %s failed", self.action, pk)
+                outcomes.append(Outcome(pk, names[pk], False, ITEM_FAILED))
             else:
                 outcomes.append(Outcome(pk, names[pk], True))
         return outcomes

@@ -63,6 +63,26 @@ def test_every_transition_is_recorded_in_its_transaction(unit, reviewer):
     assert AuditEvent.objects.filter(object_id=str(other.application.pk)).count() == 0
 
 
+def test_the_shipped_copy_follows_the_commit(
+    unit, reviewer, caplog, django_capture_on_commit_callbacks
+):
+    """The JSON line for shipping off the host is written when the row commits, so a decision
+    rolled back is in neither the table nor the shipped copy."""
+    caplog.set_level("INFO", logger="portal.audit")
+    kept = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    undone = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.approve_application(undone, reviewer)
+            raise RuntimeError("the decision rolls back")
+        services.approve_application(kept, reviewer)
+
+    shipped = [r.getMessage() for r in caplog.records if r.name == "portal.audit"]
+    assert [line for line in shipped if f':{kept.pk}"' in line] != []
+    assert [line for line in shipped if f'expertapplication:{undone.pk}"' in line] == []
+
+
 def test_a_refused_action_is_recorded_as_a_failure(client, unit, reviewer):
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
     client.force_login(reviewer)

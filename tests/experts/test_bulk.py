@@ -101,9 +101,83 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
         assert list(application.history.values_list("action", "actor")) == [
             ("approve", reviewer.pk)
         ]
-    assert AuditEvent.objects.filter(action="transition", result="success").count() >= 3
+    items = AuditEvent.objects.filter(
+        action="transition", result="success", object_type="experts.expertapplication"
+    )
+    assert sorted(items.values_list("object_id", flat=True)) == sorted(
+        str(pk) for pk in ids(chosen)
+    )
     assert SMSMessage.objects.count() == 3
     assert AuditEvent.objects.filter(detail__startswith="批量审核通过：3份申请完成").exists()
+
+
+@pytest.mark.postgres  # a trigger refuses one item's SMS, as a failing database would
+def test_an_item_the_database_refuses_part_way_is_rolled_back_whole(
+    bureau, unit, caplog, django_capture_on_commit_callbacks
+):
+    """Its status, history, audit row (table and shipped copy) and SMS go together; the
+    items before and after it are decided, and the result page says which one was not."""
+    import pgtrigger
+
+    from experts import counts
+
+    caplog.set_level("INFO", logger="portal.audit")
+    chosen = pending(unit, 3)
+    failing = chosen[1]
+    assert len({a.mobile for a in chosen}) == 3
+    pgtrigger.Protect(
+        name="test_refuse_one_sms",
+        operation=pgtrigger.Insert,
+        condition=pgtrigger.Q(new__to=failing.mobile),
+    ).install(SMSMessage)  # in the test's transaction: gone with it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bureau.post(
+            reverse(BULK), {"action": "approve", "ids": ids(chosen), "comment": ""}
+        )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "已完成 2 份申请，跳过 1 份申请" in html
+    assert "系统处理此项时出错，此项未作任何更改" in html
+    assert statuses(chosen) == [S.APPROVED, S.PENDING_BUREAU, S.APPROVED]
+    assert not failing.history.exists()
+    transitions = AuditEvent.objects.filter(
+        action="transition", result="success", object_type="experts.expertapplication"
+    )
+    assert sorted(transitions.values_list("object_id", flat=True)) == sorted(
+        str(a.pk) for a in (chosen[0], chosen[2])
+    )
+    shipped = [r.getMessage() for r in caplog.records if r.name == "portal.audit"]
+    assert not any(f'expertapplication:{failing.pk}"' in line for line in shipped)
+    assert sorted(SMSMessage.objects.values_list("to", flat=True)) == sorted(
+        [chosen[0].mobile, chosen[2].mobile]
+    )
+    kept = counts.current()
+    assert (kept[S.PENDING_BUREAU], kept[S.APPROVED]) == (1, 2)
+
+
+def test_a_reviewer_s_own_application_in_a_batch_is_skipped(client, unit):
+    """Bureau staff who also applied: their own application is skipped with the reason, the
+    rest of the batch is decided (as on the detail page, test_tampering)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.permissions import BUREAU_GROUP
+
+    person = factories.make_applicant(unit, S.PENDING_BUREAU, name="审核员本人")
+    person.groups.add(Group.objects.get(name=BUREAU_GROUP))
+    own, others = person.application, pending(unit, 1)
+    client.force_login(person)
+
+    response = client.post(
+        reverse(BULK), {"action": "approve", "ids": ids([own, *others]), "comment": ""}
+    )
+
+    html = response.content.decode()
+    assert "已完成 1 份申请，跳过 1 份申请" in html
+    assert "不能审核自己的专家申请" in html
+    assert statuses([own, *others]) == [S.PENDING_BUREAU, S.APPROVED]
+    assert not own.history.exists()
 
 
 def test_a_reason_is_required_once_for_a_rejected_batch(bureau, unit):
