@@ -117,6 +117,30 @@ def test_prepared_statements_are_a_documented_opt_in():
     )
 
 
+def review_days(**env) -> str:
+    code = "from django.conf import settings; "
+    code += "print(settings.UNIT_REVIEW_WORKING_DAYS, settings.BUREAU_REVIEW_WORKING_DAYS)"
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="sqlite:////tmp/review-days.sqlite3",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_review_deadlines_come_from_the_environment(monkeypatch):
+    """Issue 21: a recommendation is due 5 working days after 提交 and a decision 10 after
+    the recommendation, unless the environment says otherwise."""
+    monkeypatch.delenv("UNIT_REVIEW_WORKING_DAYS", raising=False)
+    monkeypatch.delenv("BUREAU_REVIEW_WORKING_DAYS", raising=False)
+    assert review_days() == "5 10"
+    assert review_days(UNIT_REVIEW_WORKING_DAYS="3", BUREAU_REVIEW_WORKING_DAYS="7") == "3 7"
+
+
 def test_the_admin_index_names_the_working_day_calendars_last_year(client, db):
     from django.contrib.auth import get_user_model
 

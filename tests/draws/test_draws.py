@@ -18,7 +18,7 @@ from accounts.models import UnitStatus
 from audit.models import AuditEvent
 from draws import fairness, services
 from draws.forms import DrawForm
-from draws.models import Draw, Event, Pick, Round
+from draws.models import Draw, Event, Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import verify
 from experts.choices import TitleLevel
@@ -360,13 +360,20 @@ def test_verify_sees_a_record_altered_behind_the_triggers(reviewer, pool, field)
 @pytest.mark.postgres
 def test_the_record_cannot_be_altered(reviewer, pool, field):
     draw = make(reviewer, field, 2)
-    for query in (
-        Draw.objects.filter(pk=draw.pk),
-        Round.objects.filter(quota__draw=draw),
-        Pick.objects.filter(draw=draw),
+    Event.objects.create(
+        draw=draw, application=pool[0], action=Event.Action.CONFIRM, actor=reviewer
+    )
+    now = timezone.now()
+    for query, change in (
+        (Draw.objects.filter(pk=draw.pk), {"created_at": now}),
+        (Quota.objects.filter(draw=draw), {"count": 9}),
+        (Round.objects.filter(quota__draw=draw), {"created_at": now}),
+        (Pick.objects.filter(draw=draw), {"created_at": now}),
+        (Event.objects.filter(draw=draw), {"reason": "事后改写"}),
     ):
+        assert query.exists()
         with pytest.raises(DatabaseError), transaction.atomic():
-            query.update(created_at=timezone.now())
+            query.update(**change)
         with pytest.raises(DatabaseError), transaction.atomic():
             query.delete()
     with pytest.raises(DatabaseError), transaction.atomic():

@@ -1,6 +1,7 @@
 """Issue 21, item 1: bulk decisions on the queues, each item through its single-decision service."""
 
 import threading
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -33,6 +34,54 @@ def statuses(applications):
 def bureau(client, reviewer):
     client.force_login(reviewer)
     return client
+
+
+class BulkForm(HTMLParser):
+    """The queue's 批量处理 form as a browser without JavaScript reads it: its method and
+    action, its hidden fields, its checkboxes and its submit buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside, self.method, self.action = False, None, None
+        self.hidden, self.boxes, self.buttons = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "data-bulk" in a:
+            self.inside, self.method, self.action = True, a.get("method"), a.get("action")
+        elif self.inside and tag == "input" and a.get("type") == "hidden":
+            self.hidden.append((a.get("name"), a.get("value")))
+        elif self.inside and tag == "input" and a.get("type") == "checkbox":
+            self.boxes.append((a.get("name"), a.get("value")))
+        elif self.inside and tag == "button" and a.get("type") == "submit":
+            self.buttons.append((a.get("name"), a.get("value")))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def test_the_queues_own_form_works_without_javascript(bureau, unit):
+    """Tick two rows and press 批量审核通过, as a plain form submission: the confirmation page
+    names exactly those two; "select all matching" is a plain checkbox of the same form."""
+    chosen = pending(unit, 3)
+    page = bureau.get(reverse("experts:bureau_queue"), {"q": "待审"})
+    form = BulkForm()
+    form.feed(page.content.decode())
+
+    assert (form.method, form.action) == ("get", reverse(BULK))
+    assert ("q", "待审") in form.hidden  # the list's filter travels with the selection
+    assert ("select", "all") in form.boxes
+    assert {("action", "approve"), ("action", "reject")} <= set(form.buttons)
+    ticked = [box for box in form.boxes if box[0] == "ids"][:2]
+    assert len(ticked) == 2
+
+    confirm = bureau.get(form.action, [*form.hidden, *ticked, ("action", "approve")])
+
+    html = confirm.content.decode()
+    assert 'data-testid="bulk-count">2<' in html
+    named = [a.user.real_name for a in chosen if str(a.pk) in {pk for _, pk in ticked}]
+    assert len(named) == 2 and all(name in html for name in named)
 
 
 def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):

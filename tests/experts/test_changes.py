@@ -40,6 +40,8 @@ def test_a_first_submission_shows_no_changes(client, unit):
 
 def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
     applicant = submitted(unit)
+    old_department = applicant.application.department
+    assert old_department and old_department != "新实验室"
     resubmit(applicant, unit, department="新实验室", research_direction="量子通信")
     services.recommend_application(applicant.application, factories.unit_account(unit))
     client.force_login(reviewer)
@@ -50,12 +52,36 @@ def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
     assert "与上次提交相比" in html and "2 项已修改" in html
     assert changed_rows(html) == ["所在部门", "研究方向/擅长领域"]
     assert "<ins>新实验室</ins>" in html and "<ins>量子通信</ins>" in html
+    assert f"<del>{old_department}</del>" in html  # the previous value beside the new one
     assert "毕业院校" in html.split('id="changes"')[1].split("</section>")[0]  # unchanged shown
     only = client.get(url, {"changes": "only"}).content.decode()
     section = only.split('id="changes"')[1].split("</section>")[0]
     assert changed_rows(only) == ["所在部门", "研究方向/擅长领域"]
     assert "毕业院校" not in section
     assert "显示全部字段" in section
+
+
+def test_a_change_of_disciplines_is_in_the_snapshot_and_the_diff(client, unit):
+    from experts.models import Discipline
+
+    applicant = submitted(unit)
+    before = sorted(applicant.application.disciplines.values_list("name", flat=True))
+    aviation = Discipline.objects.get(code="0301")
+    assert aviation.name not in before
+    services.return_application(applicant.application, factories.unit_account(unit), "请修改。")
+    services.save_draft(applicant.application, applicant, {}, disciplines=[aviation])
+    services.submit_application(applicant.application, applicant)
+    client.force_login(factories.unit_account(unit))
+
+    html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    html = html.content.decode()
+
+    assert changed_rows(html) == ["专业领域"]
+    row = html.split('data-testid="changed-row"')[1].split("</tr>")[0]
+    assert f"<ins>{aviation.name}（{aviation.parent.name}）</ins>" in row
+    assert all(name in row.split("<ins>")[0] for name in before)  # the old picks, struck out
+    latest = applicant.application.history.filter(snapshot__isnull=False).order_by("-pk")[0]
+    assert aviation.name in json.dumps(latest.snapshot, ensure_ascii=False)
 
 
 def test_a_changed_bank_account_shows_only_that_it_changed_and_stays_encrypted(client, unit):

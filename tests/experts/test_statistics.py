@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.choices import UnitStatus
 from experts import statistics
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
@@ -55,6 +56,24 @@ def test_counts_on_a_known_set(figures, reviewer, unit, other_unit):
     assert dict(charts["title_level"].rows)["副高级"] == 1
     assert dict(charts["units"].rows) == {unit.name: 2, other_unit.name: 1}
     assert dict(charts["district"].rows)["洪山区"] == 3
+    # 单位性质: both units are universities; a kind with no expert is shown with 0.
+    nature = dict(charts["nature"].rows)
+    assert (nature["高等院校"], nature["企业"]) == (3, 0)
+
+
+def test_the_top_units_are_the_largest_ties_by_name(unit, other_unit, reviewer, monkeypatch):
+    """The top units chart keeps the TOP_UNITS largest, the largest first, ties by name."""
+    monkeypatch.setattr(statistics, "TOP_UNITS", 2)  # the rule, at a size a test can build
+    third = factories.make_unit(UnitStatus.APPROVED)
+    for where, n in ((unit, 1), (other_unit, 3), (third, 1)):
+        for _ in range(n):
+            approved(where, "2026-11-02", "2026-11-03", "2026-11-04")
+
+    charts = {chart.key: chart for chart in statistics.collect(reviewer, *RANGE)["charts"]}
+
+    tied_first = min(unit.name, third.name)
+    assert charts["units"].rows == [(other_unit.name, 3), (tied_first, 1)]
+    assert charts["units"].title == "专家最多的2个单位"
 
 
 def test_a_field_counts_an_expert_once_whatever_sub_fields(unit, reviewer):
