@@ -358,3 +358,43 @@ def test_an_unbound_pool_filter_keeps_to_the_pool_proper(reviewer, pool, frozen)
     """No parameters at all, even through django-filter's `.qs`: 审核通过 only."""
     rows = PoolFilter(queryset=applications_for(reviewer)).qs
     assert {row.user.real_name for row in rows} == {"甲软件", "乙电子", "丙通信", "丁制造"}
+
+
+def test_edited_picks_show_at_once_in_the_counts_and_the_list(client, reviewer, pool):
+    """The list's total is the facets' count: a count kept from before an edit would cut the
+    list short (the edited expert listed, another dropped), so an edit of picks is in the key."""
+    client.force_login(reviewer)
+    communications = {"discipline": discipline("0104").pk}
+    assert names(client.get(URL, communications)) == {"丙通信"}  # counted, then kept
+
+    pool["a"].disciplines.add(discipline("0104"))  # as an operator's edit in admin does
+
+    response = client.get(URL, communications)
+    assert names(response) == {"丙通信", "甲软件"}
+    assert counts_of(response, "discipline")["通信技术"] == 2
+
+
+def test_an_applied_change_request_shows_at_once(client, reviewer, pool):
+    """A 信息变更 applied (a new 职称级别 here) is a transition: the kept counts are not used."""
+    from changes import services
+    from changes.forms import ChangeForm
+    from tests.changes.helpers import admitted, post_data
+
+    hongshan = pool["units"][0]
+    newcomer = admitted(hongshan, name="己晋升")  # 正高级, as the factory makes them
+    client.force_login(reviewer)
+    associate = {"title_level": "associate"}
+    assert names(client.get(URL, associate)) == {"乙电子"}
+    form = ChangeForm(
+        post_data(newcomer, title_level="associate", title="副研究员"),
+        instance=newcomer.application,
+        user=newcomer,
+    )
+    assert form.is_valid(), form.errors
+    change = services.save_changes(newcomer.application, newcomer, form.cleaned_data).request
+    services.confirm_change(change, factories.unit_account(hongshan))
+    services.approve_change(change, factories.make_reviewer())
+
+    response = client.get(URL, associate)
+    assert names(response) == {"乙电子", "己晋升"}
+    assert counts_of(response, "title_level")["副高级"] == 2
