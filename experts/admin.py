@@ -172,12 +172,6 @@ class DisciplineAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "parent"]
     list_select_related = ["parent"]
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "parent":
-            # Only a field (一级领域) can hold sub-fields (Discipline.clean says so too).
-            kwargs["queryset"] = Discipline.objects.filter(parent__isnull=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         # An applicant saving this sub-field as a pick while it moves is rebuilt by their own
