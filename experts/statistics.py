@@ -16,8 +16,8 @@ import dataclasses
 import datetime
 
 from django import forms
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
@@ -25,7 +25,7 @@ from accounts.models import Unit
 from accounts.permissions import is_bureau_reviewer
 from experts import counts
 from experts.choices import TitleLevel
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import ApplicationStatus, Discipline, FacetDiscipline
 from experts.selectors import admitted_for, applications_for
 from portal.forms import PortalFormMixin
 from portal.workdays import is_workday
@@ -72,6 +72,9 @@ class Chart:
     counts: str
     rows: list[tuple[str, int]]
     columns: tuple[str, ...] = ("项目", "人数")
+    # Rows that may count one person more than once (专业领域: an expert in two fields is in
+    # both), so their sum is no head count and the chart does not print one.
+    overlapping: bool = False
 
     @property
     def peak(self) -> int:
@@ -112,19 +115,19 @@ def by_status(user) -> Chart:
 
 
 def by_field(user) -> Chart:
-    """Each top-level field: the pool's experts with it or one of its sub-fields, once."""
-    links = ExpertApplication.disciplines.through.objects.filter(
-        expertapplication__in=admitted_for(user)
-    )
+    """Each top-level field: the pool's experts with it or one of its sub-fields, once each,
+    from the rows 专家库's 专业领域 facet counts too (experts.FacetDiscipline)."""
     rows = (
-        links.annotate(field=Coalesce(F("discipline__parent_id"), F("discipline_id")))
+        FacetDiscipline.objects.filter(
+            application__in=admitted_for(user), discipline__parent__isnull=True
+        )
         .order_by()
-        .values_list("field")
-        .annotate(n=Count("expertapplication_id", distinct=True))
+        .values_list("discipline")
+        .annotate(n=Count("*"))
     )
     fields = dict(Discipline.objects.filter(parent=None).order_by("code").values_list("pk", "name"))
-    counts = "专家库（审核通过、已冻结）中的专家，按专业领域"
-    return Chart("field", "专业领域", counts, _labelled(rows, fields))
+    counts = "专家库（审核通过、已冻结）中的专家，按专业领域；一人可属多个领域，各领域分别计数"
+    return Chart("field", "专业领域", counts, _labelled(rows, fields), overlapping=True)
 
 
 def by_level_and_unit(user) -> list[Chart]:

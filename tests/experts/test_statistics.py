@@ -123,6 +123,17 @@ def test_the_page_and_its_range(client, figures, reviewer):
     assert junk.status_code == 400 and "请输入有效的开始日期" in junk.content.decode()
 
 
+def test_the_field_chart_prints_no_head_count(client, figures, reviewer):
+    """An expert in two fields is in both bars, so the bars' sum (5 here) is no number of
+    experts (3): the chart says each field is counted on its own instead of 共 N."""
+    client.force_login(reviewer)
+    text = client.get(reverse("experts:statistics")).content.decode()
+    field = text.split('id="chart-field"')[1].split("</figcaption>")[0]
+    status = text.split('id="chart-status"')[1].split("</figcaption>")[0]
+    assert "各领域分别计数" in field and "共" not in field
+    assert "共 4" in status  # three approved and one waiting
+
+
 def test_the_workbook_holds_the_same_numbers(client, figures, reviewer):
     client.force_login(reviewer)
     response = client.get(
