@@ -11,7 +11,7 @@ from experts.models import (
     FacetDiscipline,
     ReasonCode,
 )
-from experts.selectors import in_discipline
+from experts.selectors import discipline_tree, in_discipline
 from portal.admin import (
     HistoryAdmin,
     HistoryInline,
@@ -25,11 +25,35 @@ class ApplicationHistoryInline(HistoryInline):
     model = ApplicationTransition
 
 
+class DisciplineListFilter(admin.SimpleListFilter):
+    """以 专业领域, by the rule of 专家库 and the draw (experts.selectors.in_discipline): a
+    field takes the experts of its sub-fields too, so the counts agree with the portal's."""
+
+    title = "专业领域"
+    parameter_name = "discipline"
+
+    def lookups(self, request, model_admin):
+        choices = []
+        for field in discipline_tree():
+            label = f"{field.name}（含子领域）" if field.children else field.name
+            choices.append((str(field.pk), label))
+            choices += [(str(pk), f"— {name}") for pk, name in field.children]
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()  # a forged value matches no one
+        return in_discipline(queryset, int(value))
+
+
 @admin.register(ExpertApplication)
 class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = ApplicationAdminForm
     list_display = ["name", "unit", "title", "title_level", "status", "submitted_at", "decided_at"]
-    list_filter = ["status", "title_level", "disciplines"]
+    list_filter = ["status", "title_level", DisciplineListFilter]
     search_fields = ["user__real_name", "user__username", "user__unit__name"]
     list_select_related = ["user", "user__unit"]
     list_per_page = 25

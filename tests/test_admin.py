@@ -395,3 +395,25 @@ def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, 
     assert response.status_code == 302, response.context["adminform"].form.errors
     counted = FacetDiscipline.objects.filter(application=application)
     assert set(counted.values_list("discipline__code", flat=True)) == {"0302", "03"}
+
+
+def test_the_discipline_filter_takes_a_fields_sub_fields(client, operator, unit):
+    """以 专业领域 in admin counts as 专家库 does: a field takes its sub-fields' experts."""
+    from experts.models import Discipline
+
+    software = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="软件专家")
+    software.application.disciplines.set([Discipline.objects.get(code="0101")])
+    field = factories.make_applicant(unit, ApplicationStatus.APPROVED, name="领域专家")
+    field.application.disciplines.set([Discipline.objects.get(code="01")])
+    url = reverse("admin:experts_expertapplication_changelist")
+
+    def listed(value) -> set[str]:
+        response = client.get(url, {"discipline": value})
+        assert response.status_code == 200
+        return {a.user.real_name for a in response.context["cl"].result_list}
+
+    assert listed(Discipline.objects.get(code="01").pk) == {"软件专家", "领域专家"}
+    assert listed(Discipline.objects.get(code="0101").pk) == {"软件专家"}
+    assert listed("x1") == set()
+    page = client.get(url).content.decode()
+    assert "电子信息（含子领域）" in page and "— 软件" in page
