@@ -398,3 +398,14 @@ def test_an_applied_change_request_shows_at_once(client, reviewer, pool):
     response = client.get(URL, associate)
     assert names(response) == {"乙电子", "己晋升"}
     assert counts_of(response, "title_level")["副高级"] == 2
+
+
+def test_only_a_field_with_sub_fields_says_it_takes_them(
+    client, reviewer, pool, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the classification's cache
+        Discipline.objects.create(code="99", name="独立领域")
+    client.force_login(reviewer)
+    html = client.get(URL).content.decode()
+    assert "独立领域（0）" in html and "独立领域（含子领域）" not in html
+    assert "电子信息（含子领域）（3）" in html
