@@ -66,6 +66,43 @@
   });
 })();
 
+// 新建抽取's 回避单位: find a registered unit by name and add its full name to the lines typed
+// (the form still takes typed names without JavaScript; the server checks each exists).
+(function () {
+  var picker = document.querySelector(".avoid-unit-picker");
+  if (!picker) return;
+  var search = picker.querySelector("input[type=search]");
+  var results = picker.querySelector("[data-results]");
+  var said = picker.querySelector("[data-said]");
+  var lines = document.getElementById("id_avoid_units");
+  var url = picker.getAttribute("data-search-url");
+  var timer = null;
+  picker.hidden = false;
+
+  search.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      fetch(url + "?q=" + encodeURIComponent(search.value.trim()), { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          results.innerHTML = "";
+          results.add(new Option(data.results.length ? "请选择单位" : "没有匹配的已注册单位", ""));
+          data.results.forEach(function (unit) { results.add(new Option(unit.name, unit.name)); });
+          if (data.results.length === 1) results.value = data.results[0].name;
+        });
+    }, 200);
+  });
+
+  picker.querySelector("[data-add]").addEventListener("click", function () {
+    var name = results.value;
+    if (!name) { said.textContent = "请先查找并选择一个单位。"; return; }
+    var typed = lines.value.split(/[\n\r、，,；;]+/).map(function (line) { return line.trim(); });
+    if (typed.indexOf(name) !== -1) { said.textContent = "“" + name + "”已在回避单位中。"; return; }
+    lines.value = lines.value.replace(/\s+$/, "") + (lines.value.trim() ? "\n" : "") + name;
+    said.textContent = "已添加“" + name + "”。";
+  });
+})();
+
 // The expert form keeps a copy of what is typed in this browser, so a session that timed
 // out, a closed tab or a lost connection does not lose a long answer. The copy is offered
 // back only to the same user, only when newer than the saved draft, and for a day at most;

@@ -147,3 +147,30 @@ def test_the_record_reads_on_a_phone(journey):
     tab.snap("record-phone")
     tab.open("/bureau/draws/new/")
     tab.snap("new-phone")
+
+
+def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
+    """回避单位 typed or picked: 查找已注册单位 finds a registered unit by part of its name, and
+    添加 puts its full name on a line of its own, once."""
+    factories.make_unit(name="申报单位科技公司")
+    factories.make_unit(name="另一家申报研究院")
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/draws/new/")
+    lines = tab.page.get_by_label("回避单位", exact=True)
+    lines.fill("武汉示范大学")
+
+    tab.page.get_by_label("查找已注册单位").fill("科技公司")
+    expect(tab.page.get_by_label("匹配的已注册单位")).to_have_value("申报单位科技公司")
+    tab.page.get_by_role("button", name="添加", exact=True).click()
+    expect(lines).to_have_value("武汉示范大学\n申报单位科技公司")
+    tab.page.get_by_role("button", name="添加", exact=True).click()
+    expect(tab.page.get_by_text("“申报单位科技公司”已在回避单位中。")).to_be_visible()
+
+    tab.page.get_by_label("查找已注册单位").fill("申报")
+    results = tab.page.get_by_label("匹配的已注册单位")
+    expect(results.locator("option")).to_have_count(3)  # the prompt and the two units
+    results.select_option(label="另一家申报研究院")
+    tab.page.get_by_role("button", name="添加", exact=True).click()
+    expect(lines).to_have_value("武汉示范大学\n申报单位科技公司\n另一家申报研究院")
+    tab.snap("avoid-units-picked")
