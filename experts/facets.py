@@ -16,15 +16,14 @@ filters it does not leave out. A search term is found through the gram index in 
 Counted over 55,000 approved experts those queries cost tens of milliseconds
 (docs/performance.md, issue 22), so the counts are kept in Django's cache for each set of
 filters, under a key that names the pool's state: how many experts are approved and frozen
-(the kept counts), the latest decision time, the latest transition of any application (a
-change request applied is one: a new 职称级别, unit or 专业领域) and the latest kept 专业领域
-row (picks edited in admin), so that an approval, a freeze, an expert leaving the pool, or a
-change of what the facets count by, shows at once on every node; the list's total is the
-facets' count, so a stale one would cut the list short. What the key does not see (an
-operator's edit of an application's other fields in admin, a unit's 单位性质 or 所在区 edited)
-shows within FACETS_SECONDS, the entries' lifetime. Ages are of the day: the
-day is in the key. The pool is the bureau reviewers' whole pool (expert_pool is theirs
-alone); a pool scoped to one user's view would need that scope in the key.
+(the kept counts), the newest transition of any application (an approval, a freeze, an exit
+and a change request applied, with a new 职称级别, unit or 专业领域, are each one) and the newest
+kept 专业领域 row (picks edited in admin). Each of those shows at once on every node; it must,
+since the list's total is the facets' count and a stale one would cut the list short. What
+the key does not see (an operator's edit of an application's other fields in admin, a unit's
+单位性质 or 所在区 edited) shows within FACETS_SECONDS, the entries' lifetime. Ages are of the
+day: the day is in the key. The pool is the bureau reviewers' whole pool (expert_pool is
+theirs alone); a pool scoped to one user's view would need that scope in the key.
 """
 
 import hashlib
@@ -40,9 +39,7 @@ from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
 from experts.models import (
     IN_POOL,
-    ApplicationStatus,
     ApplicationTransition,
-    ExpertApplication,
     FacetDiscipline,
 )
 from experts.selectors import discipline_tree
@@ -87,20 +84,15 @@ def pool_facets(filterset: PoolFilter) -> dict:
 
 
 def _pool_state(using: str) -> tuple:
-    """What changes whenever an expert joins or leaves the pool, is frozen, or has a change
-    applied, or their picks edited: the kept counts of approved and frozen experts, the latest
-    decision among the approved (one index entry: the pool's order index), and the newest
-    transition and kept 专业领域 row (each the last entry of its primary key's index)."""
+    """What changes whenever an expert joins or leaves the pool, is frozen, has a change
+    applied, or has their picks edited: the kept counts of approved and frozen experts, the
+    newest transition (an approval, a freeze, an exit and a change applied are each one) and
+    the newest kept 专业领域 row (each the last entry of its primary key's index)."""
     kept = counts.current()
     approved, frozen = (kept.get(status, 0) for status in IN_POOL)
-    latest = (
-        ExpertApplication.objects.using(using)
-        .filter(status=ApplicationStatus.APPROVED)
-        .aggregate(latest=Max("decided_at"))["latest"]
-    )
     transition = ApplicationTransition.objects.using(using).aggregate(last=Max("pk"))["last"]
     picks = FacetDiscipline.objects.using(using).aggregate(last=Max("pk"))["last"]
-    return approved, frozen, latest.isoformat() if latest else "", transition, picks
+    return approved, frozen, transition, picks
 
 
 # Counted together by one grouped query (per unit), the other filters' conditions inside each

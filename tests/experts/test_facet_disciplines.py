@@ -185,6 +185,31 @@ def test_the_migration_fills_the_rows_of_existing_picks(unit):
     assert codes(application) == {"0101", "01", "0302", "03"} == expected(application)
 
 
+def test_the_sub_fields_migration_loads_and_unloads_keeping_each_experts_field(unit):
+    """experts 0021: undone, an expert who picked sub-fields keeps their field instead, once;
+    done again, every sub-field is back under its field."""
+    from experts.choices import SUB_DISCIPLINES
+
+    migration = importlib.import_module("experts.migrations.0021_sub_disciplines")
+    two_subs = factories.make_applicant(unit, S.APPROVED).application
+    two_subs.disciplines.set([discipline("0101"), discipline("0104")])
+    field_and_sub = factories.make_applicant(unit, S.APPROVED).application
+    field_and_sub.disciplines.set([discipline("03"), discipline("0302")])
+
+    migration.unload(apps, None)
+
+    assert not Discipline.objects.filter(parent__isnull=False).exists()
+    assert list(two_subs.disciplines.values_list("code", flat=True)) == ["01"]
+    assert list(field_and_sub.disciplines.values_list("code", flat=True)) == ["03"]
+
+    migration.load(apps, None)
+
+    under = dict(
+        Discipline.objects.filter(parent__isnull=False).values_list("code", "parent__code")
+    )
+    assert under == {code: field for code, _, field in SUB_DISCIPLINES}
+
+
 def test_seeded_experts_have_their_rows():
     from experts.management.commands.seed_scale import seed_scale
 
