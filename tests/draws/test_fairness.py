@@ -66,13 +66,23 @@ def test_the_test_would_see_a_biased_draw():
     assert chi_square > chi_square_critical(POOL - 1, 0.001)
 
 
-# A generated pool: each expert's unit (0–2), 职称级别, whether approved, whether drawn
-# recently; and a rule: avoided units, avoided experts, the lowest level, a cool-down.
+# A generated pool: each expert's unit (0–2), 职称级别, 专家状态 (only 审核通过 may be drawn:
+# not the frozen, those leaving or gone, nor the rest), whether drawn recently; and a rule:
+# avoided units, avoided experts, the lowest level, a cool-down.
+STATUSES = [
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.APPROVED,  # twice: most generated experts are drawable
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.PENDING_BUREAU,
+    ApplicationStatus.FROZEN,
+    ApplicationStatus.EXIT_PENDING,
+    ApplicationStatus.EXITED,
+]
 experts_strategy = st.lists(
     st.tuples(
         st.integers(0, 2),
         st.sampled_from(LEVELS),
-        st.booleans(),  # approved
+        st.sampled_from(STATUSES),
         st.booleans(),  # drawn 10 days ago
     ),
     min_size=1,
@@ -84,6 +94,7 @@ rules_strategy = st.fixed_dictionaries(
         "experts": st.sets(st.integers(0, 7), max_size=3),
         "level": st.sampled_from(["", *LEVELS]),
         "cooldown": st.sampled_from([0, 30]),
+        "cap": st.sampled_from([0, 1, 2]),  # 每人每年最多抽中次数 (the past draw was this year)
         "count": st.integers(1, 4),
     }
 )
@@ -104,8 +115,8 @@ class AvoidanceTests(TestCase):
     @given(experts_strategy, rules_strategy)
     def test_no_avoided_expert_is_ever_drawn(self, pool, rule):
         applications, recent = [], set()
-        for unit_no, level, approved, drawn_recently in pool:
-            status = ApplicationStatus.APPROVED if approved else ApplicationStatus.REJECTED
+        for unit_no, level, status, drawn_recently in pool:
+            approved = status == ApplicationStatus.APPROVED
             application = factories.make_applicant(self.units[unit_no], status).application
             application.disciplines.set([self.field])
             ExpertApplication.objects.filter(pk=application.pk).update(title_level=level)
@@ -132,6 +143,7 @@ class AvoidanceTests(TestCase):
             avoid_expert_ids=tuple(sorted(avoided_experts)),
             min_title_level=rule["level"],
             cooldown_days=rule["cooldown"],
+            yearly_cap=rule["cap"],
         )
         allowed = {
             a.pk
@@ -141,6 +153,7 @@ class AvoidanceTests(TestCase):
             and a.pk not in avoided_experts
             and (not rule["level"] or level in levels_at_least(rule["level"]))
             and not (rule["cooldown"] and a.pk in recent)
+            and not (rule["cap"] == 1 and a.pk in recent)  # drawn once this year: at the cap
         }
         try:
             draw = services.make_draw(
