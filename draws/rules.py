@@ -64,7 +64,11 @@ class Criteria:
         return cls(**values)
 
     def title_label(self) -> str:
-        return TitleLevel(self.min_title_level).label + "及以上" if self.min_title_level else "不限"
+        """As the form offers it: 正高级, 副高级及以上, 中级及以上, 不限."""
+        if not self.min_title_level:
+            return "不限"
+        label = TitleLevel(self.min_title_level).label
+        return label if len(levels_at_least(self.min_title_level)) == 1 else label + "及以上"
 
     def in_words(self) -> str:
         """The rules as one line, for an export's title block."""

@@ -514,3 +514,19 @@ def test_a_draw_exports_in_full_only_with_a_reason(reviewing, reviewer, pool, fi
     assert chosen.user.id_number in str(rows)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_SENSITIVE)
     assert "理由：核对劳务费账户" in event.detail
+
+
+@pytest.mark.parametrize(
+    ("level", "said"),
+    [
+        ("", "不限"),
+        ("senior", "正高级"),
+        ("associate", "副高级及以上"),
+        ("intermediate", "中级及以上"),
+    ],
+)
+def test_the_record_names_the_level_as_the_form_offers_it(level, said):
+    """正高级 is the highest: the record does not say 正高级及以上, as the form does not."""
+    assert Criteria(min_title_level=level).title_label() == said
+    offered = dict(DrawForm.base_fields["min_title_level"].choices)
+    assert offered[level] == said
