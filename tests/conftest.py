@@ -44,16 +44,10 @@ def reviewer(db):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The browser tests run one after another on one worker (scripts/test runs pytest-xdist
-    with --dist loadgroup): two browsers, two live servers and the other worker's tests at
-    once left a page's answer late on two cores. Tests marked `postgres` need PostgreSQL's
-    own behaviour; on SQLite they are skipped, and -ra prints the reason."""
+    """Tests marked `postgres` need PostgreSQL's own behaviour; on SQLite they are skipped,
+    and -ra prints the reason."""
     from django.db import connection
 
-    browser = pytest.mark.xdist_group("browser")
-    for item in items:
-        if "e2e" in item.path.parts:
-            item.add_marker(browser)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")

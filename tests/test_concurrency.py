@@ -6,7 +6,7 @@ and one PostgreSQL connection per request, through real HTTP requests of the tes
 row lock in the services must let exactly one through; the others must be told plainly that it
 was already handled, never see a 500, and no second history row or SMS may appear.
 
-Run with `-n 0 -s` to see one summary line per race.
+Run with -s to see one summary line per race.
 """
 
 import html
