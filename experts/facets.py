@@ -37,11 +37,7 @@ from accounts.choices import DISTRICT_CHOICES, UnitNature
 from experts import counts
 from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
-from experts.models import (
-    IN_POOL,
-    ApplicationTransition,
-    FacetDiscipline,
-)
+from experts.models import IN_POOL, ApplicationTransition, FacetDiscipline
 from experts.selectors import discipline_tree
 from portal.filters import ALL
 

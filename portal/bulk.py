@@ -4,10 +4,10 @@ The queue's form sends the ticked ids (or "all matching this filter") to a confi
 how many, their names, the reason when the action needs one. Confirming posts the ids back;
 each item then goes through the same service as a decision on its detail page, in its own
 transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
-an item: one the database refuses part-way is rolled back whole and listed as skipped, and the
-others go ahead. An item outside the person's scope, or whose state changed meanwhile, or that they
-may not decide (their own application), is skipped with the reason. Works without JavaScript.
-The actions come from the same tables as the detail pages' (portal.transitions.Action).
+an item: one the database refuses part-way is rolled back whole and listed as skipped, and
+the others go ahead. An item outside the person's scope, or whose state changed meanwhile, or
+that they may not decide (their own application), is skipped with the reason. Works without
+JavaScript. The actions come from the same tables as the detail pages' (portal.transitions.Action).
 """
 
 import logging

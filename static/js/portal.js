@@ -1,5 +1,5 @@
-// Every button that changes a state asks first (data-confirm), and the 所属单位 picker
-// narrows the approved units by what the person types.
+// Every button that changes a state asks first (data-confirm); the 所属单位 picker and
+// 新建抽取's 回避单位 finder narrow the approved units by what the person types.
 (function () {
   "use strict";
 
@@ -35,72 +35,61 @@
     update();
   });
 
-  var picker = document.querySelector(".unit-picker");
-  if (!picker) return;
-  var search = picker.querySelector("input[type=search]");
-  var select = document.getElementById("id_unit");
-  var url = picker.getAttribute("data-search-url");
-  var timer = null;
-
-  function fill(results) {
-    // Keep a unit already chosen in the list, even when the new search does not match it.
-    var chosen = select.selectedIndex > 0 ? select.options[select.selectedIndex] : null;
-    select.innerHTML = "";
-    select.add(new Option(results.length ? "请选择所属单位" : "没有匹配的已审核单位", ""));
-    if (chosen && !results.some(function (unit) { return String(unit.id) === chosen.value; })) {
-      select.add(new Option(chosen.text, chosen.value, false, true));
-    }
-    results.forEach(function (unit) {
-      select.add(new Option(unit.name, unit.id, false, chosen && String(unit.id) === chosen.value));
+  // The approved units whose name or credit code holds what is typed in `input`, asked of
+  // `url` a moment after the typing stops: fill(results) gets [{id, name}].
+  function searchUnits(input, url, fill) {
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        fetch(url + "?q=" + encodeURIComponent(input.value.trim()), { credentials: "same-origin" })
+          .then(function (response) { return response.json(); })
+          .then(function (data) { fill(data.results); });
+      }, 200);
     });
-    if (!chosen && results.length === 1) select.value = String(results[0].id);
   }
 
-  search.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(function () {
-      fetch(url + "?q=" + encodeURIComponent(search.value.trim()), { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) { fill(data.results); });
-    }, 200);
-  });
-})();
+  var picker = document.querySelector(".unit-picker");
+  if (picker) {
+    var select = document.getElementById("id_unit");
+    searchUnits(picker.querySelector("input[type=search]"), picker.getAttribute("data-search-url"), function (results) {
+      // Keep a unit already chosen in the list, even when the new search does not match it.
+      var chosen = select.selectedIndex > 0 ? select.options[select.selectedIndex] : null;
+      select.innerHTML = "";
+      select.add(new Option(results.length ? "请选择所属单位" : "没有匹配的已审核单位", ""));
+      if (chosen && !results.some(function (unit) { return String(unit.id) === chosen.value; })) {
+        select.add(new Option(chosen.text, chosen.value, false, true));
+      }
+      results.forEach(function (unit) {
+        select.add(new Option(unit.name, unit.id, false, chosen && String(unit.id) === chosen.value));
+      });
+      if (!chosen && results.length === 1) select.value = String(results[0].id);
+    });
+  }
 
-// 新建抽取's 回避单位: find a registered unit by name and add its full name to the lines typed
-// (the form still takes typed names without JavaScript; the server checks each exists).
-(function () {
-  var picker = document.querySelector(".avoid-unit-picker");
-  if (!picker) return;
-  var search = picker.querySelector("input[type=search]");
-  var results = picker.querySelector("[data-results]");
-  var said = picker.querySelector("[data-said]");
-  var lines = document.getElementById("id_avoid_units");
-  var url = picker.getAttribute("data-search-url");
-  var timer = null;
-  picker.hidden = false;
-
-  search.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(function () {
-      fetch(url + "?q=" + encodeURIComponent(search.value.trim()), { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) {
-          results.innerHTML = "";
-          results.add(new Option(data.results.length ? "请选择单位" : "没有匹配的已注册单位", ""));
-          data.results.forEach(function (unit) { results.add(new Option(unit.name, unit.name)); });
-          if (data.results.length === 1) results.value = data.results[0].name;
-        });
-    }, 200);
-  });
-
-  picker.querySelector("[data-add]").addEventListener("click", function () {
-    var name = results.value;
-    if (!name) { said.textContent = "请先查找并选择一个单位。"; return; }
-    var typed = lines.value.split(/[\n\r、，,；;]+/).map(function (line) { return line.trim(); });
-    if (typed.indexOf(name) !== -1) { said.textContent = "“" + name + "”已在回避单位中。"; return; }
-    lines.value = lines.value.replace(/\s+$/, "") + (lines.value.trim() ? "\n" : "") + name;
-    said.textContent = "已添加“" + name + "”。";
-  });
+  // 新建抽取's 回避单位: find a registered unit by name and add its full name to the lines typed
+  // (the form still takes typed names without JavaScript; the server checks each exists).
+  var avoid = document.querySelector(".avoid-unit-picker");
+  if (avoid) {
+    var results = avoid.querySelector("[data-results]");
+    var said = avoid.querySelector("[data-said]");
+    var lines = document.getElementById("id_avoid_units");
+    avoid.hidden = false;
+    searchUnits(avoid.querySelector("input[type=search]"), avoid.getAttribute("data-search-url"), function (found) {
+      results.innerHTML = "";
+      results.add(new Option(found.length ? "请选择单位" : "没有匹配的已注册单位", ""));
+      found.forEach(function (unit) { results.add(new Option(unit.name, unit.name)); });
+      if (found.length === 1) results.value = found[0].name;
+    });
+    avoid.querySelector("[data-add]").addEventListener("click", function () {
+      var name = results.value;
+      if (!name) { said.textContent = "请先查找并选择一个单位。"; return; }
+      var typed = lines.value.split(/[\n\r、，,；;]+/).map(function (line) { return line.trim(); });
+      if (typed.indexOf(name) !== -1) { said.textContent = "“" + name + "”已在回避单位中。"; return; }
+      lines.value = lines.value.replace(/\s+$/, "") + (lines.value.trim() ? "\n" : "") + name;
+      said.textContent = "已添加“" + name + "”。";
+    });
+  }
 })();
 
 // The expert form keeps a copy of what is typed in this browser, so a session that timed
