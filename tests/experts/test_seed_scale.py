@@ -20,6 +20,9 @@ def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
     applicants = list(User.objects.filter(kind="applicant"))
     assert len({a.id_number for a in applicants}) == 400
     assert all(clean_resident_id(a.id_number) == a.id_number for a in applicants)
+    # Births spread over the 40 years, so that every 年龄段 has experts even in a small seed.
+    decades = {a.id_number[6:9] for a in applicants}
+    assert decades == {"195", "196", "197", "198", "199"}
 
     statuses = dict.fromkeys(ApplicationStatus.values, 0)
     for status in ExpertApplication.objects.values_list("status", flat=True):

@@ -105,10 +105,16 @@ def credit_code(n: int) -> str:
     return body + uscc.calc_check_digit(body)
 
 
+# Births spread over 40 years from 1955: consecutive applicants are BIRTH_STRIDE days apart
+# (modulo the 40 years), so that even a small seed has every 年龄段. The stride shares no
+# factor with the 14,600 days, so each of them is taken once before any repeats.
+BIRTH_DAYS, BIRTH_STRIDE = 40 * 365, 7919
+
+
 def resident_id(n: int) -> str:
     """A valid, unique ID number for the n-th applicant (county, birth date and order from n)."""
-    days, order = 40 * 365, n // (len(COUNTIES) * 40 * 365)
-    birth = datetime.date(1955, 1, 1) + datetime.timedelta(days=(n // len(COUNTIES)) % days)
+    serial, order = n // len(COUNTIES), n // (len(COUNTIES) * BIRTH_DAYS)
+    birth = datetime.date(1955, 1, 1) + datetime.timedelta(days=serial * BIRTH_STRIDE % BIRTH_DAYS)
     body = f"{COUNTIES[n % len(COUNTIES)]}{birth:%Y%m%d}{order % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
 
