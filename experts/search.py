@@ -9,7 +9,8 @@ On PostgreSQL the column has a GIN index on its single characters and character 
 (migration experts 0003). A trigram index cannot serve most Chinese searches: a name or a
 term such as 光电 is two characters, with no complete trigram in it. Pairs and single
 characters cover every length; the LIKE that follows drops rows whose pairs match in another
-order. A term that many approved experts have is instead searched along 专家库's order index,
+order. A search of several words, separated by spaces, finds the rows with every word
+(`words`). A term that many approved experts have is instead searched along 专家库's order index,
 which carries the text too (`is_common`, migration experts 0008). docs/performance.md has the
 EXPLAINs behind this. SQLite scans the one column.
 """
@@ -33,6 +34,12 @@ GRAMS_FUNCTION = "expert_search_grams"
 def normalise(text: str) -> str:
     """Full-width letters and digits to ASCII, lower case, single spaces."""
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def words(term: str) -> list[str]:
+    """The words of a search, each to be found in the text, in any order: 「王 人工智能」 finds
+    王芳 of 人工智能 however the text orders them. Repeated words count once."""
+    return list(dict.fromkeys(normalise(term).split()))
 
 
 def grams(text: str) -> list[str]:
@@ -117,27 +124,34 @@ class Grams(Func):
 
 
 def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet:
-    """The applications whose search text contains `term` (case and width ignored).
+    """The applications whose search text contains each word of `term` (`words`; case and
+    width ignored).
 
     `common`: PostgreSQL's statistics say (`is_common`) that many of the rows it will order
     match. Then the gram index, which finds every match before any is sorted, is not offered
     to the planner: walking the list's own ordered index and keeping matching rows finds a page
     sooner than the index and a sort (docs/performance.md). For a rare term that walk would
-    read the whole index, so it is never the default. It looks for the term with STRPOS, which
-    no index serves, so that the planner keeps to the order's index."""
-    term = normalise(term)
-    if not term:
+    read the whole index, so it is never the default. It looks for each word with STRPOS,
+    which no index serves, so that the planner keeps to the order's index."""
+    wanted = words(term)
+    if not wanted:
         return queryset
     if common:
-        return queryset.alias(search_at=StrIndex("search_text", Value(term))).filter(
-            search_at__gt=0
-        )
+        for n, word in enumerate(wanted):
+            at = f"search_at_{n}"
+            queryset = queryset.alias(**{at: StrIndex("search_text", Value(word))})
+            queryset = queryset.filter(**{f"{at}__gt": 0})
+        return queryset
     if connections[queryset.db].vendor == "postgresql":
-        # The index finds the candidates; the LIKE keeps those with the term in one piece.
+        # The index finds the candidates: rows with every pair of every word.
+        every = sorted({gram for word in wanted for gram in grams(word)})
         queryset = queryset.alias(search_grams=Grams("search_text")).filter(
-            search_grams__contains=grams(term)
+            search_grams__contains=every
         )
-    return queryset.filter(search_text__contains=term)
+    # The LIKEs keep the rows with each word in one piece.
+    for word in wanted:
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
 
 
 # A term is common (searched along the list's order) if the statistics put each of its pairs
@@ -159,20 +173,25 @@ class Statistics(NamedTuple):
 
 def is_common(term: str, using: str) -> bool:
     """Whether PostgreSQL's statistics of 专家库's gram index (migration experts 0006) put
-    `term` among many approved applications: from its rarest pair, which holds at least as
-    many rows as the term itself. False when not known (no statistics, or not PostgreSQL).
+    `term` among many approved applications: from each word's rarest pair, which holds at
+    least as many rows as the word itself. False when not known (no statistics, or not PostgreSQL).
 
     It chooses how to search, never what is found: both ways find the same rows. A pair is
     only an upper bound for the term (光电 and 电路 can be common and 光电路 in no one's text);
     a common-looking term that is not makes the walk read the whole order, still finding every
     match."""
-    term = normalise(term)
-    if not term or connections[using].vendor != "postgresql":
+    wanted = words(term)
+    if not wanted or connections[using].vendor != "postgresql":
         return False
     known = statistics(using)
     if known is None:
         return False
-    return min(known.shares.get(gram, known.least) for gram in grams(term)) >= COMMON_SHARE
+    # Words of several kinds (a surname and a field) are taken to be independent: the share
+    # with all of them is the product of each word's share.
+    share = 1.0
+    for word in wanted:
+        share *= min(known.shares.get(gram, known.least) for gram in grams(word))
+    return share >= COMMON_SHARE
 
 
 def statistics(using: str) -> Statistics | None:

@@ -34,11 +34,14 @@ def status_filter(statuses) -> django_filters.ChoiceFilter:
 
 
 def contains_any(queryset: QuerySet, term: str, fields) -> QuerySet:
-    """Rows with `term` in any of `fields` (a scan, for lists of one unit or of the units)."""
-    condition = Q()
-    for field in fields:
-        condition |= Q(**{f"{field}__icontains": term})
-    return queryset.filter(condition)
+    """Rows with each word of `term` in one of `fields`, as the pool's search box finds them
+    (experts.search.words); a scan, for lists of one unit or of the units."""
+    for word in dict.fromkeys(term.split()):
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(condition)
+    return queryset
 
 
 def contains_filter(*fields: str) -> django_filters.CharFilter:

@@ -94,6 +94,21 @@ def test_a_unit_queue_search_lists_the_matching_units_in_order(client, reviewer)
     assert rows[0].get_nature_display() == first.get_nature_display()
     html = page.content.decode()
     assert "光谷检索研究院" in html and "江夏农业公司" not in html
+    # Several words: each in the name, the credit code or the contact, in any order.
+    page = client.get(reverse("accounts:bureau_unit_queue"), {"q": " 大学  光谷 "})
+    assert [row.pk for row in page.context["rows"]] == [second.pk]
+    page = client.get(reverse("accounts:bureau_unit_queue"), {"q": "光谷 农业"})
+    assert list(page.context["rows"]) == []
+
+
+def test_a_unit_searches_its_people_by_several_words(client, unit):
+    factories.make_applicant(unit, S.PENDING_UNIT, name="赵光明")
+    factories.make_applicant(unit, S.PENDING_UNIT, name="赵小红")
+    ExpertApplication.objects.filter(user__real_name="赵小红").update(title="研究员")
+    client.force_login(factories.unit_account(unit))
+    page = client.get(reverse("experts:unit_people"), {"q": "研究员 赵", "status": "all"})
+    assert [row.real_name for row in page.context["rows"]] == ["赵小红"]
+    assert "多个词用空格分开" in page.content.decode()
 
 
 def test_pages_hold_25_rows_and_a_page_out_of_range_is_the_last(client, reviewer, unit):

@@ -50,10 +50,10 @@ def pool(client, reviewer, unit):
 
 
 def expected(term: str) -> list[str]:
-    """The pool's order, worked out in Python: the newest decisions first."""
+    """The pool's order, worked out in Python: the newest decisions first, with every word."""
     rows = ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED)
     rows = sorted(rows.select_related("user"), key=lambda a: (a.decided_at, a.pk), reverse=True)
-    return [a.user.real_name for a in rows if term in a.search_text]
+    return [a.user.real_name for a in rows if all(w in a.search_text for w in term.split())]
 
 
 def searched(client, **params):
@@ -78,6 +78,21 @@ def test_statistics_tell_a_common_term_from_a_rare_one(pool, statistics):
     assert search.is_common("集成电路", "default")  # each pair in 8 at least
     assert not search.is_common("张伟", "default")  # in one
     assert not search.is_common("李娜", "default")  # in none
+    # Several words: the product of their shares (16 / 20 × 8 / 20 = 32 %, 8 / 20 × 1 / 20 = 2 %).
+    assert search.is_common("集成 电路", "default")
+    assert not search.is_common("集成电路 张伟", "default")
+
+
+@pytest.mark.parametrize("term", ["集成 电路", "电路 集成", "光电 集成"])
+def test_words_of_a_common_search_find_what_the_gram_index_finds(client, pool, statistics, term):
+    before, way = searched(client, q=term)
+    assert way == "grams"
+    statistics()
+    after, way = searched(client, q=term)
+    assert way == "walk"
+    names = [row.real_name for row in after.context["rows"]]
+    assert names == [row.real_name for row in before.context["rows"]] == expected(term)
+    assert len(names) == 8
 
 
 def test_a_common_term_finds_what_the_gram_index_finds(client, pool, statistics):

@@ -68,6 +68,14 @@ def kept(pool):
         # term itself: the index finds her, the LIKE drops her.
         ("集成电", []),
         ("李", []),
+        # Several words: each somewhere in the text, in any order.
+        ("张 光电", ["张伟"]),  # 姓 and 工作单位
+        ("光电 张", ["张伟"]),
+        ("研究员 集成", ["王芳"]),  # 职称 and 工作单位
+        ("电子信息 研究", ["张伟", "王芳"]),
+        ("张伟 王芳", []),  # no one is both
+        ("张 集成科技", []),
+        ("张伟 张伟", ["张伟"]),
     ],
 )
 def test_pool_search_finds_by_name_unit_title_specialty_and_discipline(client, pool, term, names):
