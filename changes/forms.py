@@ -8,7 +8,7 @@ from accounts.choices import IdType
 from accounts.forms import ApprovedUnitChoiceField
 from accounts.models import Unit, UnitStatus, User
 from changes import fields
-from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm
+from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm, discipline_groups
 from experts.models import Discipline, ExpertApplication
 from experts.rules import REQUIRED_FOR_SUBMISSION
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
@@ -38,7 +38,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         label="专业领域",
         queryset=Discipline.objects.all(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="可选择多项。",
+        help_text=ExpertApplicationForm.base_fields["disciplines"].help_text,
     )
 
     fieldsets = fields.FORM_SECTIONS
@@ -54,6 +54,8 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # Grouped by field, as on the application form.
+        self.fields["disciplines"].widget.choices = discipline_groups()
         for name, field in self.fields.items():
             field.required = name in REQUIRED_FOR_SUBMISSION or name in fields.USER_FIELDS
             if name in fields.KEY:

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from accounts.validators import display_mobile, mask, mask_id_number
@@ -49,6 +50,15 @@ class DisciplineListFilter(admin.SimpleListFilter):
         return in_discipline(queryset, int(value))
 
 
+class DisciplinePicksField(forms.ModelMultipleChoiceField):
+    """专业领域 in admin's two-box picker, which shows no groups: a sub-field is named after
+    its field (电子信息 / 软件), so that filtering the box by a field's name lists its
+    sub-fields too. Its queryset selects each parent (ExpertApplicationAdmin)."""
+
+    def label_from_instance(self, discipline):
+        return " / ".join(search.discipline_words(discipline))
+
+
 @admin.register(ExpertApplication)
 class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = ApplicationAdminForm
@@ -95,6 +105,13 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         return mask(application.bank_account, 4)
 
     filter_horizontal = ["disciplines"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "disciplines":
+            kwargs["queryset"] = Discipline.objects.select_related("parent")
+            kwargs["form_class"] = DisciplinePicksField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     transition_services = {
         "approve": lambda app, user: services.approve_application(app, user),
         "reject": lambda app, user, **reasons: services.reject_application(app, user, **reasons),

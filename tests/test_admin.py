@@ -417,3 +417,23 @@ def test_the_discipline_filter_takes_a_fields_sub_fields(client, operator, unit)
     assert listed("x1") == set()
     page = client.get(url).content.decode()
     assert "电子信息（含子领域）" in page and "— 软件" in page
+
+
+def test_the_discipline_picker_names_each_sub_field_after_its_field(client, operator, unit):
+    """Admin's two-box picker shows no groups: 电子信息 / 软件, read in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from experts.models import Discipline
+
+    application = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    labels = dict(response.context["adminform"].form.fields["disciplines"].choices)
+    software = Discipline.objects.select_related("parent").get(code="0101")
+    assert labels[software.pk] == f"{software.parent.name} / {software.name}"
+    assert labels[software.parent.pk] == software.parent.name
+    assert f">{software.parent.name} / {software.name}</option>" in response.content.decode()
+    read = [q for q in captured.captured_queries if 'FROM "experts_discipline"' in q["sql"]]
+    assert len(read) <= 2, [q["sql"] for q in read]  # not one per sub-field

@@ -53,6 +53,9 @@ def test_admitted_expert_sees_the_change_button_and_a_prefilled_form(client, exp
     assert form.context["form"]["title"].value() == "教授"
     assert form.context["form"]["unit"].value() == expert.unit_id
     assert form.context["form"]["id_number"].value() == expert.id_number
+    # 专业领域 grouped by field, as on the application form.
+    html = page(form)
+    assert "电子信息（整个领域）" in html and "勾选领域本身表示该领域整体" in html
 
 
 def test_an_expert_not_admitted_gets_no_form(client, reference_data, unit):
