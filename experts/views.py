@@ -476,7 +476,8 @@ unit_bulk = bulk_decisions(
     status=ApplicationStatus.PENDING_UNIT,
     names=_application_names,
     list_url="experts:unit_people",
-    noun="份申请",
+    noun="申请",
+    measure="份",
     action_labels={"recommend": "提交", "send_back": "退回"},
     notes={
         "recommend": "已推荐至市科技局审核。",
@@ -490,7 +491,8 @@ bureau_bulk = bulk_decisions(
     status=ApplicationStatus.PENDING_BUREAU,
     names=_application_names,
     list_url="experts:bureau_queue",
-    noun="份申请",
+    noun="申请",
+    measure="份",
     action_labels={"approve": "审核通过", "reject": "审核不通过"},
     notes=dict.fromkeys(["approve", "reject"], "短信通知将在几秒内陆续发给申请人。"),
 )

@@ -62,7 +62,8 @@ class BulkDecisionView(View):
       filter" takes the list's other filters within that tab;
     - names: queryset → its (pk, name) pairs (values_list) in the list's order;
     - list_url: the list's URL name;
-    - noun: what an item is called, with its measure word (份申请);
+    - noun: what an item is called (申请), and measure: its measure word after a number (份):
+      "请先勾选要处理的申请", "共 3 份申请";
     - action_labels: {action: its button label};
     - notes: {action: what the result page adds once items are done, e.g. who is told how}.
     """
@@ -74,7 +75,8 @@ class BulkDecisionView(View):
     status = ""
     names: Callable[[QuerySet], QuerySet] | None = None
     list_url = ""
-    noun = "项"
+    noun = "项目"
+    measure = "个"
     action_labels: Mapping[str, str] = {}
     notes: Mapping[str, str] = {}
 
@@ -114,7 +116,7 @@ class BulkDecisionView(View):
                 raise Selection(f"请先勾选要处理的{self.noun}。")
             if len(raw) > BATCH_LIMIT:
                 raise Selection(
-                    f"每批最多处理{BATCH_LIMIT}{self.noun}，当前选择了{len(raw)}{self.noun}，"
+                    f"每批最多处理{BATCH_LIMIT}{self.counted}，当前选择了{len(raw)}{self.counted}，"
                     "请分批处理。"
                 )
             if not all(value.isascii() and value.isdigit() for value in raw):
@@ -123,7 +125,7 @@ class BulkDecisionView(View):
         found = list(self.names(chosen)[: BATCH_LIMIT + 1])
         if len(found) > BATCH_LIMIT:
             raise Selection(
-                f"符合条件的超过{BATCH_LIMIT}{self.noun}，每批最多处理{BATCH_LIMIT}{self.noun}，"
+                f"符合条件的超过{BATCH_LIMIT}{self.counted}，每批最多处理{BATCH_LIMIT}{self.counted}，"
                 "请缩小筛选范围或分批勾选。"
             )
         if not found:
@@ -144,10 +146,15 @@ class BulkDecisionView(View):
             "label": self.label(),
             "items": items,
             "form": form,
-            "noun": self.noun,
+            "noun": self.counted,
             "list_url": reverse(self.list_url),
         }
         return render(request, "bulk_confirm.html", context, status=status)
+
+    @property
+    def counted(self) -> str:
+        """The noun after a number, with its measure word: 份申请."""
+        return self.measure + self.noun
 
     def label(self) -> str:
         """The action's button label, as on the detail page: 审核通过, 退回 …"""
@@ -168,15 +175,15 @@ class BulkDecisionView(View):
         record(
             AuditEvent.Action.TRANSITION,
             request=request,
-            detail=f"批量{self.label()}：{len(done)}{self.noun}完成，"
-            f"{len(outcomes) - len(done)}{self.noun}跳过",
+            detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
+            f"{len(outcomes) - len(done)}{self.counted}跳过",
         )
         context = {
             "label": self.label(),
             "note": self.notes.get(self.action, ""),
             "done": done,
             "skipped": [outcome for outcome in outcomes if not outcome.done],
-            "noun": self.noun,
+            "noun": self.counted,
             "list_url": reverse(self.list_url),
         }
         return render(request, "bulk_result.html", context)

@@ -72,6 +72,9 @@ def test_the_queues_own_form_works_without_javascript(bureau, unit):
     assert (form.method, form.action) == ("get", reverse(BULK))
     assert ("q", "待审") in form.hidden  # the list's filter travels with the selection
     assert ("select", "all") in form.boxes
+    # Its words: a bare noun, and the measure word after a number only.
+    html = page.content.decode()
+    assert "勾选下方申请后选择操作" in html and "选择全部符合当前筛选条件的 3 份申请" in html
     assert {("action", "approve"), ("action", "reject")} <= set(form.buttons)
     ticked = [box for box in form.boxes if box[0] == "ids"][:2]
     assert len(ticked) == 2
@@ -100,10 +103,10 @@ def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
-        ({}, "请先勾选要处理的份申请。"),
+        ({}, "请先勾选要处理的申请。"),
         ({"ids": ["12a"]}, "所选项目无效，请回到列表重新勾选。"),
         ({"ids": [str(n) for n in range(1, 502)]}, "每批最多处理500份申请，当前选择了501份申请"),
-        ({"ids": ["999999"]}, "所选份申请不存在或不在您的处理范围内"),
+        ({"ids": ["999999"]}, "所选申请不存在或不在您的处理范围内"),
     ],
 )
 def test_a_bad_selection_goes_back_to_the_queue_with_a_message(bureau, unit, selection, message):
