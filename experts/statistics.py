@@ -4,8 +4,8 @@ What each chart counts:
 - 专家状态: every application (applications_for), by its state now;
 - 专业领域 (by field: an expert with two sub-fields of a field counts once), 职称级别, 所在区,
   单位性质 and the top 20 units: the pool now (admitted_for: 审核通过 and 已冻结);
-- 提交与审核（按月）: submissions (the latest 提交 of each application, submitted_at) and
-  decisions (审核通过 / 审核不通过, decided_at) in the chosen range, by month;
+- 提交与审核（按月）: the history's 提交, 审核通过 and 审核不通过 in the chosen range, each in
+  the month it was taken;
 - 办理时长: for each step, the median and the 90th percentile in Chinese working days
   (portal.workdays): 单位推荐 from the latest 提交 to 推荐 (recommended_at in the range), 科技局审核
   from 推荐 to the decision (decided_at in the range).
@@ -25,7 +25,7 @@ from accounts.models import Unit
 from accounts.permissions import is_bureau_reviewer
 from experts import counts
 from experts.choices import TitleLevel
-from experts.models import ApplicationStatus, Discipline, FacetDiscipline
+from experts.models import ApplicationStatus, ApplicationTransition, Discipline, FacetDiscipline
 from experts.selectors import admitted_for, applications_for
 from portal.forms import PortalFormMixin
 from portal.workdays import is_workday
@@ -201,43 +201,41 @@ def _in_range(field: str, start, end) -> Q:
     return Q(**{f"{field}__gte": first, f"{field}__lt": after})
 
 
+# 提交与审核（按月） counts these steps of the history, each in the month it happened.
+MONTHLY_ACTIONS = ("submit", "approve", "reject")
+
+
 def by_month(user, start, end) -> Chart:
-    """Submissions and decisions per month of the range: two grouped queries."""
-    applications = applications_for(user).order_by()
-    submitted = dict(
-        applications.filter(_in_range("submitted_at", start, end))
-        .annotate(month=TruncMonth("submitted_at"))
-        .values_list("month")
+    """提交, 审核通过 and 审核不通过 per month of the range, one grouped query over the history:
+    each step counts in the month it was taken, so that a month's figures never change
+    afterwards (an application's state and dates do: a rejected applicant revises, an
+    approved expert leaves; a resubmission is a 提交 of its month)."""
+    steps = (
+        ApplicationTransition.objects.filter(
+            _in_range("created_at", start, end),
+            action__in=MONTHLY_ACTIONS,
+            application__in=applications_for(user),
+        )
+        .order_by()
+        .annotate(month=TruncMonth("created_at"))
+        .values_list("month", "action")
         .annotate(n=Count("*"))
     )
-    decided = {}
-    for month, status, n in (
-        applications.filter(
-            _in_range("decided_at", start, end),
-            status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED],
-        )
-        .annotate(month=TruncMonth("decided_at"))
-        .values_list("month", "status")
-        .annotate(n=Count("*"))
-    ):
-        decided[(month.date() if isinstance(month, datetime.datetime) else month, status)] = n
-    submitted = {
-        (month.date() if isinstance(month, datetime.datetime) else month): n
-        for month, n in submitted.items()
+    taken = {
+        (month.date() if isinstance(month, datetime.datetime) else month, action): n
+        for month, action, n in steps
     }
     rows = [
         (
             f"{month:%Y-%m}",
-            submitted.get(month, 0),
-            decided.get((month, ApplicationStatus.APPROVED), 0),
-            decided.get((month, ApplicationStatus.REJECTED), 0),
+            *(taken.get((month, action), 0) for action in MONTHLY_ACTIONS),
         )
         for month in _months(start, end)
     ]
     return Chart(
         "months",
         "提交与审核（按月）",
-        "所选期间内每月提交的申请，以及审核通过、审核不通过的数量",
+        "所选期间内每月的提交（含修改后再次提交）、审核通过和审核不通过次数，按办理当月计",
         rows,
         columns=("月份", "提交", "审核通过", "审核不通过"),
     )

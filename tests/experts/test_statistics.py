@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.choices import UnitStatus
 from experts import statistics
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import ApplicationStatus, ApplicationTransition, Discipline, ExpertApplication
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +23,19 @@ S = ApplicationStatus
 
 def at(day: str, hour=10) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.fromisoformat(f"{day} {hour:02d}:00"))
+
+
+def history(application, *steps):
+    """The history rows of `steps`, (action, from, to, day), each dated `day`."""
+    for action, from_status, to_status, day in steps:
+        row = ApplicationTransition.objects.create(
+            application=application,
+            actor_role="applicant",
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+        )
+        ApplicationTransition.objects.filter(pk=row.pk).update(created_at=at(day))
 
 
 def approved(unit, submitted, recommended, decided, level="senior", codes=("01",)):
@@ -34,6 +47,12 @@ def approved(unit, submitted, recommended, decided, level="senior", codes=("01",
         title_level=level,
     )
     application.disciplines.set(Discipline.objects.filter(code__in=codes))
+    history(
+        application,
+        ("submit", S.DRAFT, S.PENDING_UNIT, submitted),
+        ("recommend", S.PENDING_UNIT, S.PENDING_BUREAU, recommended),
+        ("approve", S.PENDING_BUREAU, S.APPROVED, decided),
+    )
     return application
 
 
@@ -103,6 +122,28 @@ def test_months_and_turnaround_in_working_days(figures, reviewer):
     )
     assert days[datetime.date(2026, 10, 12)] == expected < 13 - 4  # fewer than Mon-Fri would give
     assert bureau_step.p90 == expected and bureau_step.median == 2
+
+
+def test_a_months_figures_do_not_change_afterwards(figures, reviewer, unit):
+    """Counted from the history: a rejection stays in its month after the applicant revises,
+    an approval after the expert leaves, and a resubmission is a 提交 of its own month."""
+    rejected = factories.make_applicant(unit, S.REJECTED).application
+    history(
+        rejected,
+        ("submit", S.DRAFT, S.PENDING_UNIT, "2026-10-08"),
+        ("recommend", S.PENDING_UNIT, S.PENDING_BUREAU, "2026-10-09"),
+        ("reject", S.PENDING_BUREAU, S.REJECTED, "2026-11-03"),
+        ("revise", S.REJECTED, S.DRAFT, "2026-11-04"),
+        ("submit", S.DRAFT, S.PENDING_UNIT, "2026-11-20"),
+    )
+    ExpertApplication.objects.filter(pk=rejected.pk).update(
+        status=S.PENDING_UNIT, submitted_at=at("2026-11-20"), decided_at=None
+    )
+    ExpertApplication.objects.filter(decided_at=at("2026-10-12")).update(status=S.EXITED)
+
+    months = {row[0]: row[1:] for row in statistics.collect(reviewer, *RANGE)["months"].rows}
+
+    assert months == {"2026-09": (1, 0, 0), "2026-10": (1, 1, 0), "2026-11": (3, 2, 1)}
 
 
 def test_an_empty_range_says_none(figures, reviewer):
