@@ -217,7 +217,15 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     number = (Round.objects.filter(quota=quota).aggregate(n=Max("number"))["n"] or 0) + 1
     criteria = Criteria.from_json(draw.criteria)
     first = _next_member_position(draw, quota)
-    return _draw_round(user, quota, number, places, 0, criteria, taken, first=first)
+    try:
+        return _draw_round(user, quota, number, places, 0, criteria, taken, first=first)
+    except NotEnough as short:
+        # A saved draw's rules cannot be changed: say what is left, not to change them.
+        left = f"只有{short.eligible}人" if short.eligible else "已没有"
+        raise DrawError(
+            f"“{short.discipline}”符合原抽取条件、且未被本次抽取选中过的专家{left}，"
+            f"不足以补足{places}个空缺名额，未补抽。如仍需补足，请新建抽取并调整条件。"
+        ) from short
 
 
 def review_text(draw: Draw) -> str:

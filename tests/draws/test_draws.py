@@ -296,6 +296,21 @@ def test_decline_then_call_the_reserve_then_redraw(reviewing, reviewer, pool, fi
     assert all(check.ok for check in verify(draw))
 
 
+def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
+    """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
+    speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
+    draw = make(reviewer, field, 5, reserves=1)
+    url = reverse("draws:answer", args=[draw.pk])
+    reviewing.post(url, {"application": members_of(draw)[0], "action": "decline", "reason": "出差"})
+
+    page = reviewing.post(reverse("draws:fill", args=[draw.pk, 1]), {"how": "fresh"}, follow=True)
+
+    html = page.content.decode()
+    assert "符合原抽取条件、且未被本次抽取选中过的专家已没有" in html
+    assert "不足以补足1个空缺名额，未补抽" in html and "请减少人数" not in html
+    assert Round.objects.filter(quota__draw=draw).count() == 1
+
+
 def test_a_stranger_to_the_draw_cannot_be_answered(reviewer, pool, field):
     draw = make(reviewer, field, 1)
     outsider = next(p.pk for p in pool if p.pk not in members_of(draw))
