@@ -63,10 +63,11 @@ def compare(previous: dict, current: dict, revealed: frozenset = frozenset()) ->
 
 
 def last_two_submissions(application):
-    """The snapshots of the latest submission and of the one before it, or None for a first
-    submission (nothing to compare with)."""
+    """(the one before, the latest): the snapshots of a resubmission's two submissions, or None
+    for a first submission (nothing to compare with). Either snapshot is None where that
+    submission was made before snapshots were kept (the page says it cannot compare)."""
     snapshots = list(
-        application.history.filter(action="submit", snapshot__isnull=False)
+        application.history.filter(action="submit")
         .order_by("-created_at", "-pk")
         .values_list("snapshot", flat=True)[:2]
     )

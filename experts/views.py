@@ -314,11 +314,13 @@ def _detail_page(template, decisions, reveal_url, extra=None):
         ]
         # A resubmission: what changed against the submission before it.
         submissions = snapshots.last_two_submissions(application) if show_content else None
+        comparable = submissions is not None and None not in submissions
         context = {
             "application": application,
             "changes": snapshots.compare(*submissions, frozenset(revealed_labels))
-            if submissions
+            if comparable
             else None,
+            "changes_not_kept": submissions is not None and not comparable,
             "only_changes": request.GET.get("changes") == "only",
             "history": history_of(application),
             "show_content": show_content,

@@ -36,6 +36,22 @@ def test_a_first_submission_shows_no_changes(client, unit):
     client.force_login(factories.unit_account(unit))
     html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
     assert "与上次提交相比" not in html.content.decode()
+    assert 'data-testid="changes-not-kept"' not in html.content.decode()
+
+
+def test_a_resubmission_after_one_kept_no_snapshot_says_it_cannot_compare(client, unit):
+    """A submission made before snapshots were kept (or by seed_scale) has none: the page
+    says so rather than showing nothing."""
+    applicant = submitted(unit)
+    applicant.application.history.filter(action="submit").update(snapshot=None)
+    resubmit(applicant, unit, department="新实验室")
+    client.force_login(factories.unit_account(unit))
+
+    html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+
+    page = html.content.decode()
+    assert "上次提交早于系统开始保存提交内容，无法列出修改了哪些字段" in page
+    assert "与上次提交相比" not in page
 
 
 def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
