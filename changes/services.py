@@ -222,6 +222,27 @@ def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
     return locked
 
 
+# The history's word for a request withdrawn because its expert asked to leave the pool.
+WITHDRAWN_ON_EXIT = "申请退出专家库，未办结的信息变更申请随之撤回。"
+
+
+def withdraw_for_exit(application: ExpertApplication, actor) -> ChangeRequest | None:
+    """撤回, as the expert, the open request of an expert who has just asked to leave (in
+    request_exit's transaction: experts.signals); None when there is none."""
+    change = application.change_requests.filter(status__in=OPEN).first()
+    if change is None:
+        return None
+    _, locked = _lock_request(change)
+    _fire(
+        locked,
+        "withdraw",
+        actor,
+        comment=WITHDRAWN_ON_EXIT,
+        update_fields=_decided(locked, actor),
+    )
+    return locked
+
+
 def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeRequest:
     """通过 (the bureau): the values replace those in force, on the application and the account,
     with a history row 信息变更 on the application; the search text and, for a new unit, the

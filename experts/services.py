@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.choices import IdType
 from accounts.models import Blacklist
 from accounts.validators import resident_id_facts
-from experts import counts, eligibility, search, snapshots
+from experts import counts, eligibility, search, signals, snapshots
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
 from experts.periods import months_before
@@ -347,6 +347,8 @@ def request_exit(application: ExpertApplication, actor, reason: str = "") -> Exp
     with transaction.atomic():
         locked = _lock(application)
         _fire(locked, "request_exit", actor, comment=reason.strip())
+        # An open 变更申请 is withdrawn with it (changes.receivers).
+        signals.exit_requested.send(sender=ExpertApplication, application=locked, actor=actor)
     return locked
 
 

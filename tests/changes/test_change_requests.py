@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import User
+from changes import counts as change_counts
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
 from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
@@ -214,6 +215,40 @@ def test_the_expert_withdraws_a_pending_request(client, expert):
     assert application_of(expert).title == "教授"
     again = client.post(reverse("changes:withdraw", args=[request.pk]))
     assert said(again)[-1:] == ["当前状态为「已撤回」，不能执行「撤回」操作，可能已被他人处理。"]
+
+
+@pytest.mark.parametrize("action", ["exit", "withdraw_consent"])
+def test_asking_to_leave_withdraws_the_open_request_and_says_so_first(
+    client, expert, other_unit, action
+):
+    """An open request would wait in the unit's list for an expert who is leaving and could
+    never be applied: 申请退出 withdraws it, in the same step, and its button says so."""
+    request = key_request(expert, new_unit=other_unit)
+    assert change_counts.waiting(S.PENDING_UNIT, other_unit.pk) == 1
+    client.force_login(expert)
+    home = html.unescape(page(client.get(reverse("experts:home"))))
+    assert home.count("您尚未办结的信息变更申请将随之撤回") == 2  # 申请退出 and 撤回同意
+
+    client.post(reverse("experts:applicant_act", args=[action]))
+
+    request.refresh_from_db()
+    assert request.status == S.WITHDRAWN and request.decided_by == expert
+    assert application_of(expert).status == ApplicationStatus.EXIT_PENDING
+    assert change_counts.waiting(S.PENDING_UNIT, other_unit.pk) == 0
+    row = request.history.get()
+    assert (row.action, row.actor) == ("withdraw", expert)
+    assert "申请退出专家库" in row.comment
+
+
+def test_asking_to_leave_without_an_open_request_withdraws_nothing(client, expert):
+    done = key_request(expert, status=S.APPLIED)
+    client.force_login(expert)
+    home = html.unescape(page(client.get(reverse("experts:home"))))
+    assert "将随之撤回" not in home
+    client.post(reverse("experts:applicant_act", args=["exit"]))
+    done.refresh_from_db()
+    assert done.status == S.APPLIED
+    assert application_of(expert).status == ApplicationStatus.EXIT_PENDING
 
 
 def test_another_applicant_cannot_withdraw_it(client, expert, unit):
