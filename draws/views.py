@@ -244,7 +244,7 @@ def draw_export(request, pk):
         ],
     )
     return expert_list_response(
-        f"draw-{draw.pk}.xlsx",
+        f"专家抽取记录-{draw.pk}.xlsx",
         title_block=block,
         applications=[applications[pk] for pk, _ in rows],
         sensitive=sensitive,

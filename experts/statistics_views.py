@@ -59,4 +59,4 @@ def _workbook(figures, start, end):
             "widths": [14, 8, 18, 18],
         }
     )
-    return workbook_response(f"statistics-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", sheets)
+    return workbook_response(f"统计分析-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", sheets)

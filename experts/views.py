@@ -481,6 +481,7 @@ unit_bulk = bulk_decisions(
     noun="申请",
     measure="份",
     action_labels={"recommend": "提交", "send_back": "退回"},
+    action_styles={"send_back": "btn-danger"},
     notes={
         "recommend": "已推荐至市科技局审核。",
         "send_back": "申请人将在其页面上看到退回理由。",
@@ -496,6 +497,7 @@ bureau_bulk = bulk_decisions(
     noun="申请",
     measure="份",
     action_labels={"approve": "审核通过", "reject": "审核不通过"},
+    action_styles={"approve": "btn-success", "reject": "btn-danger"},
     notes=dict.fromkeys(["approve", "reject"], "短信通知将在几秒内陆续发给申请人。"),
 )
 

@@ -64,7 +64,8 @@ class BulkDecisionView(View):
     - list_url: the list's URL name;
     - noun: what an item is called (申请), and measure: its measure word after a number (份):
       "请先勾选要处理的申请", "共 3 份申请";
-    - action_labels: {action: its button label};
+    - action_labels: {action: its button label}; action_styles: {action: its confirm button's
+      class}, red for a refusal as on the detail page (default btn-primary);
     - notes: {action: what the result page adds once items are done, e.g. who is told how}.
     """
 
@@ -78,6 +79,7 @@ class BulkDecisionView(View):
     noun = "项目"
     measure = "个"
     action_labels: Mapping[str, str] = {}
+    action_styles: Mapping[str, str] = {}
     notes: Mapping[str, str] = {}
 
     def dispatch(self, request, *args, **kwargs):
@@ -144,6 +146,7 @@ class BulkDecisionView(View):
         context = {
             "action": self.action,
             "label": self.label(),
+            "style": self.action_styles.get(self.action, "btn-primary"),
             "items": items,
             "form": form,
             "noun": self.counted,

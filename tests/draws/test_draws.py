@@ -311,6 +311,21 @@ def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer
     assert Round.objects.filter(quota__draw=draw).count() == 1
 
 
+def test_a_drawn_expert_who_is_leaving_is_marked_and_a_decline_needs_its_reason(
+    reviewing, reviewer, pool, field
+):
+    draw = make(reviewer, field, 2)
+    leaving = members_of(draw)[0]
+    ExpertApplication.objects.filter(pk=leaving).update(status=ApplicationStatus.EXIT_PENDING)
+
+    page = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+
+    assert page.count('data-testid="not-in-pool">退出待确认</span>') == 1
+    # The browser asks for the reason before the confirmation dialog; 确认参加 needs none.
+    assert 'placeholder="不参加理由" maxlength="200" required>' in page
+    assert 'value="confirm" formnovalidate' in page
+
+
 def test_a_stranger_to_the_draw_cannot_be_answered(reviewer, pool, field):
     draw = make(reviewer, field, 1)
     outsider = next(p.pk for p in pool if p.pk not in members_of(draw))
@@ -414,6 +429,7 @@ def test_an_expert_sees_only_their_own_draws_on_home(client, reviewer, pool, fie
     client.force_login(chosen.user)
     page = client.get(reverse("experts:home")).content.decode()
     assert "评审抽取" in page and "会议室" in page and "待确认" in page
+    assert "尚未确认的，工作人员将与您联系" in page
     assert "项目" not in page.split("评审抽取", 1)[1].split("</section>", 1)[0]
     client.force_login(other.user)
     assert "评审抽取" not in client.get(reverse("experts:home")).content.decode()

@@ -103,7 +103,7 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.snap("export")
     with tab.page.expect_download() as download:
         tab.page.get_by_role("button", name="导出").click()
-    assert download.value.suggested_filename == f"draw-{draw.pk}.xlsx"
+    assert download.value.suggested_filename == f"专家抽取记录-{draw.pk}.xlsx"
     content = io.BytesIO(Path(download.value.path()).read_bytes())
     book = openpyxl.load_workbook(content, read_only=True)
     rows = [row for row in book.active.iter_rows(values_only=True) if row and row[0]]

@@ -98,6 +98,10 @@ def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
     assert all(a.user.real_name in html for a in chosen)
     assert "确认审核通过（3）" in html
     assert statuses(chosen) == [S.PENDING_BUREAU] * 3  # nothing happens before confirming
+    # Coloured as on the detail page: green to approve, red to refuse.
+    assert 'class="btn btn-success" data-confirm="确认对这3份申请执行“审核通过”吗？"' in html
+    refuse = bureau.get(reverse(BULK), {"action": "reject", "ids": ids(chosen)}).content.decode()
+    assert 'class="btn btn-danger" data-confirm="确认对这3份申请执行“审核不通过”吗？"' in refuse
 
 
 @pytest.mark.parametrize(
