@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -9,6 +10,7 @@ from accounts.permissions import is_applicant, is_approved_unit_account, is_bure
 from audit.log import record
 from audit.models import AuditEvent
 from changes import selectors as change_selectors
+from draws.models import Event
 from draws.selectors import own_draws
 from experts import counts, services, snapshots
 from experts.facets import TOP_UNITS, pool_facets
@@ -358,11 +360,28 @@ def _reveal(request, pk, detail):
 
 
 _unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_reveal")
+
+
+def _bureau_extra(application) -> dict:
+    """公示与异议 (notice), and for an admitted expert, whom 确认退出 or 出库 would take out of
+    the pool, the reviews they are still down for (not declined, not yet held): each draw
+    then needs a 不参加 and a 补抽."""
+    context = panel_context(application)
+    if application.status in ADMITTED:
+        now = timezone.now()
+        context["coming_reviews"] = [
+            (pick, state)
+            for pick, state in own_draws(application)
+            if state != Event.Action.DECLINE.label and pick.draw.review_at >= now
+        ]
+    return context
+
+
 _bureau_detail = _detail_page(
     "experts/bureau_detail.html",
     BUREAU_DECISIONS | NOTICE_DECISIONS,
     "experts:bureau_reveal",
-    extra=panel_context,
+    extra=_bureau_extra,
 )
 
 

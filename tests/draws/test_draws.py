@@ -326,6 +326,40 @@ def test_a_drawn_expert_who_is_leaving_is_marked_and_a_decline_needs_its_reason(
     assert 'value="confirm" formnovalidate' in page
 
 
+def test_the_exit_confirmation_lists_the_reviews_the_expert_is_still_down_for(
+    reviewing, reviewer, pool, field
+):
+    draw = make(reviewer, field, 2)
+    staying, leaving = members_of(draw)
+    services.answer(reviewer, draw, staying, Event.Action.DECLINE, "出差")
+    for pk in (staying, leaving):
+        ExpertApplication.objects.filter(pk=pk).update(status=ApplicationStatus.EXIT_PENDING)
+
+    def reviews(pk) -> str:
+        page = reviewing.get(reverse("experts:bureau_detail", args=[pk])).content.decode()
+        return page.split('data-testid="coming-reviews"', 1)[1] if "coming-reviews" in page else ""
+
+    listed = reviews(leaving)
+    assert draw.project_name in listed and "待确认" in listed
+    assert reverse("draws:detail", args=[draw.pk]) in listed
+    assert reviews(staying) == ""  # declined: nothing to arrange
+
+
+def test_a_review_already_held_is_not_listed_for_the_exit(reviewing, reviewer, pool, field):
+    held = services.make_draw(
+        reviewer,
+        project_name="已举行的项目",
+        review_at=timezone.now() - datetime.timedelta(days=1),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(field, 1, 0)],
+    )
+    leaving = members_of(held)[0]
+    ExpertApplication.objects.filter(pk=leaving).update(status=ApplicationStatus.EXIT_PENDING)
+    page = reviewing.get(reverse("experts:bureau_detail", args=[leaving])).content.decode()
+    assert "coming-reviews" not in page and "确认退出" in page
+
+
 def test_a_stranger_to_the_draw_cannot_be_answered(reviewer, pool, field):
     draw = make(reviewer, field, 1)
     outsider = next(p.pk for p in pool if p.pk not in members_of(draw))
