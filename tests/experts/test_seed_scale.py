@@ -34,6 +34,11 @@ def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
     for application in ExpertApplication.objects.exclude(status="draft")[:50]:
         history = list(ApplicationTransition.objects.filter(application=application))
         assert history[0].action == "submit" and history[-1].to_status == application.status
+        # Each step dated as the application says it was taken.
+        assert history[0].created_at == application.submitted_at
+        for row in history:
+            if row.action in ("approve", "reject"):
+                assert row.created_at == application.decided_at
 
     big = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
     assert User.objects.filter(unit=big, kind="applicant").count() >= 400 // 20
