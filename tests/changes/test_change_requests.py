@@ -95,6 +95,8 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     ]
     home = page(client.get(reverse("experts:home")))
     assert "修改联系方式" in home and "已生效" in home
+    # The history says the state stayed, not 审核通过 → 审核通过.
+    assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
 
 
 def test_other_fields_apply_at_once_and_the_search_follows(client, expert):
