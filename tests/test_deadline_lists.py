@@ -255,6 +255,12 @@ def test_forged_values_are_ignored(client, queue, params):
     assert "<script>" not in page
 
 
+def test_an_empty_queue_names_every_filter_that_narrows_it(client, bureau_queue):
+    response = client.get(bureau_queue, {"overdue": "true", "eligibility": "clear", "q": "无人"})
+    assert names(response) == []
+    assert "没有符合当前条件（搜索“无人”、已超期、无提示）的申请。" in response.content.decode()
+
+
 def test_overdue_false_lists_the_rows_not_overdue(client, bureau_queue):
     response = client.get(bureau_queue, {"status": "all", "overdue": "false"})
     assert sorted(names(response)) == ["已通过丁", "未到期乙"]
@@ -266,7 +272,7 @@ def test_the_new_filters_work_with_the_search_status_and_returned(client, people
     ExpertApplication.objects.filter(pk=returned.pk).update(returned_at=timezone.now())
     both = client.get(people, {"status": "all", "returned": "true", "overdue": "true"})
     assert names(both) == []
-    assert "没有已超期的账号。" in both.content.decode()
+    assert "没有符合当前条件（已退回（待修改）、已超期）的账号。" in both.content.decode()
     assert names(client.get(people, {"status": "all", "returned": "true"})) == ["已退回戊"]
     searched = client.get(people, {"status": "all", "q": "局超期", "overdue": "true"})
     assert names(searched) == ["局超期丙"]
