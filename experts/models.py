@@ -578,6 +578,15 @@ class ApplicationTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"
         verbose_name_plural = "专家审核记录"
+        indexes = [
+            # 统计分析's months: the steps of a kind in a date range, read from the index
+            # alone (experts.statistics.by_month; docs/performance.md).
+            models.Index(
+                fields=["action", "created_at"],
+                include=["application"],
+                name="experts_transition_steps",
+            ),
+        ]
 
     def reason_labels(self) -> list[str]:
         return [reason["label"] for reason in self.reasons]
