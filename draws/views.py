@@ -197,9 +197,29 @@ def _export_rows(quotas) -> list[tuple[int, list]]:
         for reserve in q.reserves:
             if not reserve.called:
                 rows.append(
-                    (reserve.pick.application_id, [name, "备选", reserve.pick.position, ""])
+                    (reserve.pick.application_id, [name, "备选", reserve.pick.position, "未递补"])
                 )
     return rows
+
+
+def _quota_lines(quotas) -> list[tuple[str, str]]:
+    """The export's head rows for each 专业领域: how many were asked for, and each round's
+    eligible count and seed (what a 复核 needs besides the eligible ids, which stay in the
+    record)."""
+    lines = []
+    for q in quotas:
+        rounds = "；".join(
+            f"第{r.number}轮{'（补抽）' if r.number > 1 else ''}符合条件{r.eligible_count}人，"
+            f"随机种子{r.seed}"
+            for r in q.rounds
+        )
+        lines.append(
+            (
+                f"抽取名额：{q.quota.discipline.name}",
+                f"抽取{q.quota.count}人，备选{q.quota.reserves}人。{rounds}",
+            )
+        )
+    return lines
 
 
 @never_cache
@@ -241,6 +261,7 @@ def draw_export(request, pk):
             ("评审时间", f"{timezone.localtime(draw.review_at):%Y-%m-%d %H:%M}"),
             ("评审地点", draw.review_place),
             ("抽取记录编号", draw.pk),
+            *_quota_lines(quotas),
         ],
     )
     return expert_list_response(

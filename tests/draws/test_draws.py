@@ -552,13 +552,18 @@ def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool
     response = reviewing.post(url, {})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = sheet_rows(response)
-    titles = {row[0]: row[1] for row in rows[:10] if row and row[0]}
+    header = rows.index(next(row for row in rows if row and row[0] == "专业领域"))
+    titles = {row[0]: row[1] for row in rows[:header] if row and row[0]}
     assert titles["项目名称"] == "项目" and titles["抽取记录编号"] == draw.pk
     assert titles["是否含敏感信息"].startswith("否")
-    header = rows.index(next(row for row in rows if row and row[0] == "专业领域"))
+    # What a 复核 needs besides the eligible ids: each row's quota, and each round's seed.
+    drawn = Round.objects.get(quota__draw=draw)
+    assert titles[f"抽取名额：{field.name}"] == (
+        f"抽取2人，备选2人。第1轮符合条件{drawn.eligible_count}人，随机种子{drawn.seed}"
+    )
     body = rows[header + 1 :]
     assert [row[1] for row in body] == ["抽中", "抽中", "递补", "备选"]
-    assert body[0][3] == "不参加（出差）"
+    assert body[0][3] == "不参加（出差）" and body[3][3] == "未递补"
     names = {ExpertApplication.objects.get(pk=pk).user.real_name for pk in drawn_ids(draw)}
     assert {row[4] for row in body} == names
     called_user = ExpertApplication.objects.get(pk=called).user
