@@ -3,6 +3,7 @@ workbook, who may open it, and a query count that does not grow with the rows.""
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -158,6 +159,12 @@ def test_the_page_and_its_range(client, figures, reviewer):
     text = page.content.decode()
     assert page.status_code == 200 and "<svg" in text and "办理时长" in text
     assert "数据更新于" in text and "<summary>表格</summary>" in text
+    # The months' chart has a scale: November's two submissions and two approvals are the
+    # peak, so the lines read 0, 1 and 2, and a bar of 2 reaches the top line.
+    months = text.split('id="chart-months"')[1].split("</svg>")[0]
+    assert re.findall(r'class="stat-label">(\d+)</text>', months) == ["0", "1", "2"]
+    assert months.count('class="stat-grid"') == 3
+    assert re.search(r'y="10\.0" width="11" height="160\.0"', months)
     bad = client.get(reverse("experts:statistics"), {"start": "2026-12-01", "end": "2026-11-01"})
     assert bad.status_code == 400 and "开始日期不能晚于结束日期" in bad.content.decode()
     junk = client.get(reverse("experts:statistics"), {"start": "昨天"})
