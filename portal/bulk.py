@@ -143,7 +143,15 @@ class BulkDecisionView(View):
         return self.confirm(request, items, self.row.form())
 
     def confirm(self, request, items, form, status=200):
+        # Ticked while the list was open, decided since: marked now, skipped when confirmed.
+        moved_on = set(
+            self.scope(request.user)
+            .filter(pk__in=[pk for pk, _ in items])
+            .exclude(status=self.status)
+            .values_list("pk", flat=True)
+        )
         context = {
+            "moved_on": moved_on,
             "action": self.action,
             "label": self.label(),
             "style": self.action_styles.get(self.action, "btn-primary"),

@@ -140,6 +140,11 @@ def test_applicants_and_units_may_not_use_the_bureaus_bulk(client, unit):
 def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, reviewer):
     chosen = pending(unit, 3)
     decided = pending(unit, 1, status=S.APPROVED, name="已通过")
+    # The confirmation page already marks the one decided since it was ticked.
+    confirm = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen + decided)})
+    names = confirm.content.decode().split('data-testid="bulk-names"')[1].split("</ol>")[0]
+    assert names.count('data-testid="moved-on"') == 1
+    assert "已通过" in names.split('data-testid="moved-on"')[0].rsplit("<li>", 1)[1]
 
     response = bureau.post(
         reverse(BULK),
