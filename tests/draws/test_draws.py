@@ -172,6 +172,11 @@ def test_bad_input_is_refused_in_chinese_and_nothing_saved(reviewing, pool, fiel
         page = reviewing.post(reverse("draws:new"), {**data, **confirmed})
         assert page.status_code == 400
         assert message in page.content.decode()
+        # …named in the summary at the top too, a quota row's by its number.
+        summary = page.content.decode().split('id="form-errors"')[1].split("</div>")[0]
+        assert message in summary
+        if any(key.startswith("quota-0") and value for key, value in change.items()):
+            assert "第1行" in summary
     assert not Draw.objects.exists() and not Pick.objects.exists()
 
 
