@@ -4,6 +4,7 @@ workbook, who may open it, and a query count that does not grow with the rows.""
 import datetime
 import io
 import re
+import urllib.parse
 
 import openpyxl
 import pytest
@@ -188,6 +189,9 @@ def test_the_workbook_holds_the_same_numbers(client, figures, reviewer):
         reverse("experts:statistics"),
         {"start": "2026-09-01", "end": "2026-11-30", "format": "xlsx"},
     )
+    # Named in Chinese like the pool's export (RFC 6266: filename*=utf-8''…).
+    disposition = urllib.parse.unquote(response["Content-Disposition"])
+    assert disposition.endswith("统计分析-20260901-20261130.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     assert "专业领域" in book.sheetnames and "办理时长" in book.sheetnames
     rows = [row for row in book["专业领域"].iter_rows(values_only=True) if row and row[0]]
