@@ -54,11 +54,12 @@ class Option(NamedTuple):
     n: int
 
 
-def pool_facets(filterset: PoolFilter) -> dict:
+def pool_facets(filterset: PoolFilter, kept: dict[str, int] | None = None) -> dict:
     """Each filter's options with their counts, from the cache when the pool has not changed
     since they were counted: {"title_level": [Option], "unit", "nature", "district", "age":
     the same, "discipline": [(field's Option, [its sub-fields' Options])], "total": how many
-    experts every filter keeps}."""
+    experts every filter keeps}. `kept`: the kept status counts, if the caller has read them
+    (counts.current) for its tabs."""
     filterset.is_valid()
     today = timezone.localdate()
     chosen = sorted(
@@ -67,7 +68,7 @@ def pool_facets(filterset: PoolFilter) -> dict:
         if value not in (None, "") and name != "status"
     )
     chosen.append(("status", filterset.status_chosen()))
-    state = _pool_state(filterset.queryset.db)
+    state = _pool_state(filterset.queryset.db, counts.current() if kept is None else kept)
     # The classification too: a sub-field added shows at once (where its cache is cleared).
     seen = (state, today.isoformat(), chosen, discipline_tree())
     digest = hashlib.sha256(repr(seen).encode()).hexdigest()
@@ -79,12 +80,11 @@ def pool_facets(filterset: PoolFilter) -> dict:
     return facets
 
 
-def _pool_state(using: str) -> tuple:
+def _pool_state(using: str, kept: dict[str, int]) -> tuple:
     """What changes whenever an expert joins or leaves the pool, is frozen, has a change
     applied, or has their picks edited: the kept counts of approved and frozen experts, the
     newest transition (an approval, a freeze, an exit and a change applied are each one) and
     the newest kept 专业领域 row (each the last entry of its primary key's index)."""
-    kept = counts.current()
     approved, frozen = (kept.get(status, 0) for status in IN_POOL)
     transition = ApplicationTransition.objects.using(using).aggregate(last=Max("pk"))["last"]
     picks = FacetDiscipline.objects.using(using).aggregate(last=Max("pk"))["last"]

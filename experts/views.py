@@ -452,10 +452,12 @@ def expert_pool(request):
     search box, each option with its count (experts.facets); a filter value none can take is
     named as ignored."""
     facets = {}
+    # The kept status counts: the tabs' and the facets' cache key's, read once.
+    kept = counts.current()
 
     def counted(filterset) -> dict[str, int]:
         # The page's count is the facets' (experts.facets.count_facets): not counted twice.
-        facets.update(pool_facets(filterset))
+        facets.update(pool_facets(filterset, kept))
         return {option.value: option.n for option in facets["status"]}
 
     context = list_page(
@@ -463,7 +465,7 @@ def expert_pool(request):
         applications_for(request.user),  # PoolFilter keeps to the admitted (IN_POOL)
         PoolFilter,
         default_status=ApplicationStatus.APPROVED,
-        counts=counts.current,
+        counts=lambda: kept,
         narrowed_counts=counted,
         order_by=["-decided_at", "-pk"],
         shown=_shown(*POOL_COLUMNS),
@@ -475,7 +477,7 @@ def expert_pool(request):
         if value not in (None, "") and name not in ("status", "q")
     }
     context.update(
-        facets=facets or pool_facets(filterset),
+        facets=facets or pool_facets(filterset, kept),
         top_units=TOP_UNITS,
         chosen=chosen,
         ignored=filterset.ignored(),

@@ -409,3 +409,14 @@ def test_only_a_field_with_sub_fields_says_it_takes_them(
     html = client.get(URL).content.decode()
     assert "独立领域（0）" in html and "独立领域（含子领域）" not in html
     assert "电子信息（含子领域）（3）" in html
+
+
+@pytest.mark.parametrize("params", [{}, {"title_level": "senior"}])
+def test_the_kept_status_counts_are_read_once_a_page(client, reviewer, pool, params):
+    """The tabs and the facets' cache key share one read of experts.StatusCount."""
+    client.force_login(reviewer)
+    client.get(URL, params)  # the facets counted and kept
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(URL, params).status_code == 200
+    read = [q for q in captured.captured_queries if "experts_statuscount" in q["sql"]]
+    assert len(read) == 1
