@@ -220,6 +220,18 @@ class ChangeRequest(FSMModelMixin, models.Model):
     def withdraw(self) -> None:
         pass
 
+    # Not a person's choice: the expert left the pool (冻结, 出库, 撤销入库) while the request
+    # was open (changes.receivers). No view or admin offers it.
+    @transition(
+        field=status,
+        source=OPEN,
+        target=ChangeStatus.WITHDRAWN,
+        permission=permissions.is_bureau_or_system,
+        custom={"label": "撤回"},
+    )
+    def close(self) -> None:
+        pass
+
 
 class ChangeTransition(TransitionRecord):
     """A change request's review: who confirmed, returned, approved, rejected or withdrew it."""

@@ -20,3 +20,9 @@ def is_confirming_unit(change, user) -> bool:
 def is_bureau_for(change, user) -> bool:
     """A bureau reviewer, never deciding their own change."""
     return is_bureau_reviewer(user) and change.requested_by_id != user.pk
+
+
+def is_bureau_or_system(change, user) -> bool:
+    """A bureau reviewer, or the system (None): who closes a request whose expert has left the
+    pool by their step (出库, 撤销入库) or by the daily command's (冻结)."""
+    return user is None or is_bureau_reviewer(user)

@@ -4,11 +4,12 @@ from django.dispatch import receiver
 
 from changes import services
 from experts.models import ExpertApplication
-from experts.signals import exit_requested
+from experts.signals import left_pool
 
 
-@receiver(exit_requested, sender=ExpertApplication)
-def withdraw_on_exit(sender, application, actor, **kwargs):
+@receiver(left_pool, sender=ExpertApplication)
+def close_on_leaving(sender, application, actor, action, **kwargs):
     # A request left open would wait in the unit's and the bureau's lists for an expert who
-    # is leaving, and could never be applied (an application not 审核通过 takes no change).
-    services.withdraw_for_exit(application, actor)
+    # is out of the pool, and could never be applied (an application not 审核通过 takes no
+    # change).
+    services.close_on_leaving(application, actor, action)

@@ -67,6 +67,12 @@ def moving_away(unit_id) -> list[ChangeRequest]:
 HISTORY_SHOWN = 10
 
 
+def open_request(application) -> ChangeRequest | None:
+    """The expert's request still waiting for a unit or the bureau, if any: what 出库 or
+    撤销入库 would withdraw with it (changes.receivers)."""
+    return application.change_requests.filter(status__in=OPEN).first()
+
+
 def for_home(application) -> dict | None:
     """The expert's home: their open request (what changed, its state) and their latest
     changes; None for an application that is not admitted (no query)."""

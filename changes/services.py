@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
-from accounts.permissions import role_label
+from accounts.permissions import SYSTEM_ROLE, role_label
 from accounts.services import user_changed
 from audit.log import record
 from audit.models import AuditEvent
-from changes import counts, fields
+from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import search
 from experts.models import ApplicationStatus, ExpertApplication
@@ -184,7 +184,7 @@ def _fire(locked: ChangeRequest, action: str, actor, **kwargs) -> None:
 def _decided(locked: ChangeRequest, actor, reason: str = "") -> list[str]:
     locked.decided_at = timezone.now()
     locked.decided_by = actor
-    locked.decided_role = role_label(actor)
+    locked.decided_role = role_label(actor) if actor else SYSTEM_ROLE
     locked.reason = reason
     return ["decided_at", "decided_by", "decided_role", "reason", "updated_at"]
 
@@ -222,22 +222,29 @@ def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
     return locked
 
 
-# The history's word for a request withdrawn because its expert asked to leave the pool.
-WITHDRAWN_ON_EXIT = "申请退出专家库，未办结的信息变更申请随之撤回。"
+# The history's word for a request withdrawn because its expert left the pool, by the step
+# (experts.signals.left_pool's action) that took them out.
+WITHDRAWN_ON_LEAVING = {
+    "request_exit": "申请退出专家库，未办结的信息变更申请随之撤回。",
+    "freeze": "专家信息超过24个月未确认已被冻结，未办结的信息变更申请随之撤回。",
+    "remove": "专家已出库（清退），未办结的信息变更申请随之撤回。",
+    "revoke": "专家入库已撤销，未办结的信息变更申请随之撤回。",
+}
 
 
-def withdraw_for_exit(application: ExpertApplication, actor) -> ChangeRequest | None:
-    """撤回, as the expert, the open request of an expert who has just asked to leave (in
-    request_exit's transaction: experts.signals); None when there is none."""
+def close_on_leaving(application: ExpertApplication, actor, action: str) -> ChangeRequest | None:
+    """Withdraw the open request of an expert who has just left 审核通过 (in that step's
+    transaction: experts.signals): as the expert when they asked to leave, else as the
+    reviewer or the system that took them out. None when there is none."""
     change = application.change_requests.filter(status__in=OPEN).first()
     if change is None:
         return None
     _, locked = _lock_request(change)
     _fire(
         locked,
-        "withdraw",
+        "withdraw" if permissions.is_requester(locked, actor) else "close",
         actor,
-        comment=WITHDRAWN_ON_EXIT,
+        comment=WITHDRAWN_ON_LEAVING[action],
         update_fields=_decided(locked, actor),
     )
     return locked

@@ -77,6 +77,12 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
     return history
 
 
+def _left_pool(locked: ExpertApplication, actor, action: str) -> None:
+    # Other apps follow in this transaction: changes closes an open 变更申请, which could
+    # never be applied to an application no longer 审核通过 (changes.receivers).
+    signals.left_pool.send(sender=ExpertApplication, application=locked, actor=actor, action=action)
+
+
 def _lock(application: ExpertApplication) -> ExpertApplication:
     return (
         ExpertApplication.objects.select_related("user")
@@ -284,6 +290,7 @@ def revoke_admission(
             _refuse_after_notice(locked)
         locked.decided_at = timezone.now()
         history = _fire(locked, "revoke", actor, update_fields=["decided_at"], **given)
+        _left_pool(locked, actor, "revoke")
         labels = "、".join(history.reason_labels())
         why = "；".join(part for part in (labels, history.comment) if part)
         _decision_sms(
@@ -326,6 +333,7 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         if locked.status != ApplicationStatus.APPROVED or not locked.confirmation_lapsed():
             return None
         _fire(locked, "freeze", None)
+        _left_pool(locked, None, "freeze")
         _decision_sms(
             locked,
             "您的专家信息已超过24个月未确认，已被冻结，冻结期间不参加专家抽取。"
@@ -347,8 +355,7 @@ def request_exit(application: ExpertApplication, actor, reason: str = "") -> Exp
     with transaction.atomic():
         locked = _lock(application)
         _fire(locked, "request_exit", actor, comment=reason.strip())
-        # An open 变更申请 is withdrawn with it (changes.receivers).
-        signals.exit_requested.send(sender=ExpertApplication, application=locked, actor=actor)
+        _left_pool(locked, actor, "request_exit")
     return locked
 
 
@@ -391,6 +398,7 @@ def remove_application(
             comment=reason.strip(),
             history_fields={"reasons": [{"code": code, "label": labels[code]}]},
         )
+        _left_pool(locked, actor, "remove")
         why = "；".join(part for part in (labels[code], history.comment) if part)
         text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
         if ban_years:

@@ -365,7 +365,8 @@ _unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts
 def _bureau_extra(application) -> dict:
     """公示与异议 (notice), and for an admitted expert, whom 确认退出 or 出库 would take out of
     the pool, the reviews they are still down for (not declined, not yet held): each draw
-    then needs a 不参加 and a 补抽."""
+    then needs a 不参加 and a 补抽; and for one in the pool, the 变更申请 that 出库 or 撤销入库
+    would withdraw."""
     context = panel_context(application)
     if application.status in ADMITTED:
         now = timezone.now()
@@ -374,6 +375,11 @@ def _bureau_extra(application) -> dict:
             for pick, state in own_draws(application)
             if state != Event.Action.DECLINE.label and pick.draw.review_at >= now
         ]
+    context["open_change"] = (
+        change_selectors.open_request(application)
+        if application.status == ApplicationStatus.APPROVED
+        else None
+    )
     return context
 
 

@@ -1,16 +1,19 @@
 """信息变更 (issue 23 part 1) through the pages: the admitted expert's form, the unit's
 confirmation, the bureau's decision, and every refusal on the way."""
 
+import datetime
 import html
+import re
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from changes import counts as change_counts
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
-from experts import counts
+from experts import counts, lifecycle
 from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
@@ -240,6 +243,72 @@ def test_asking_to_leave_withdraws_the_open_request_and_says_so_first(
     row = request.history.get()
     assert (row.action, row.actor) == ("withdraw", expert)
     assert "申请退出专家库" in row.comment
+
+
+def test_removal_withdraws_the_open_request_as_the_reviewer_and_warns_first(
+    client, expert, other_unit, reviewer
+):
+    """出库（清退） takes the expert out of the pool while their request waits for a unit: the
+    request is withdrawn in the same step, by the reviewer, and the page says so before."""
+    request = key_request(expert, new_unit=other_unit)
+    application = application_of(expert)
+    client.force_login(reviewer)
+    detail = page(client.get(reverse("experts:bureau_detail", args=[application.pk])))
+    text = re.sub(r"<[^>]+>", "", detail)
+    assert "该专家有一份未办结的信息变更申请（待单位确认），出库或撤销入库时将随之撤回。" in text
+    assert reverse("changes:bureau_detail", args=[request.pk]) in detail
+    assert "列入禁入名单。其未办结的信息变更申请将随之撤回。" in detail  # 出库's confirmation
+
+    client.post(
+        reverse("experts:bureau_remove", args=[application.pk]),
+        {"code": "unreachable", "reason": ""},
+    )
+
+    assert application_of(expert).status == ApplicationStatus.EXITED
+    request.refresh_from_db()
+    assert (request.status, request.decided_by, request.decided_role) == (
+        S.WITHDRAWN,
+        reviewer,
+        "科技局审核员",
+    )
+    assert change_counts.waiting(S.PENDING_UNIT, other_unit.pk) == 0
+    row = request.history.get()
+    assert (row.action, row.actor, row.comment) == (
+        "close",
+        reviewer,
+        "专家已出库（清退），未办结的信息变更申请随之撤回。",
+    )
+    assert row.get_action_display() == "撤回"
+    # The new unit's list no longer offers it, and its page offers no 确认.
+    client.force_login(factories.unit_account(other_unit))
+    assert list(client.get(reverse("changes:unit_list")).context["rows"]) == []
+
+
+def test_freezing_withdraws_the_open_request_as_the_system(expert, unit):
+    """The daily command freezes an expert 24 months unconfirmed: no person acts, and the
+    request waiting at the bureau is withdrawn by the system."""
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    long_ago = timezone.now() - datetime.timedelta(days=800)
+    ExpertApplication.objects.filter(user=expert).update(confirmed_at=long_ago)
+
+    assert lifecycle.run()["frozen"] == 1
+
+    request.refresh_from_db()
+    assert (request.status, request.decided_by, request.decided_role) == (S.WITHDRAWN, None, "系统")
+    row = request.history.get()
+    assert (row.action, row.actor, row.actor_role) == ("close", None, "系统")
+    assert "已被冻结" in row.comment
+    assert change_counts.waiting(S.PENDING_BUREAU, unit.pk) == 0
+
+
+def test_the_detail_page_of_an_expert_without_an_open_request_warns_of_none(
+    client, expert, reviewer
+):
+    key_request(expert, status=S.REJECTED)
+    client.force_login(reviewer)
+    application = application_of(expert)
+    detail = page(client.get(reverse("experts:bureau_detail", args=[application.pk])))
+    assert "出库（清退）" in detail and "随之撤回" not in detail
 
 
 def test_asking_to_leave_without_an_open_request_withdraws_nothing(client, expert):

@@ -2,6 +2,8 @@
 and may reverse it with a reason; the applicant gets one SMS, the expert leaves the pool and
 the public list. Nobody else may record or reverse, and nothing is done after the period."""
 
+import html
+
 import pytest
 from django.contrib import messages
 from django.contrib.messages import get_messages
@@ -9,12 +11,15 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from changes import counts as change_counts
+from changes.models import ChangeStatus
 from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.selectors import pool_for
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
+from tests.changes.helpers import key_request
 from tests.notice.conftest import approved, before_the_period
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +242,22 @@ def test_a_reviewer_cannot_reverse_their_own_admission(client, unit):
 
     [(level, text)] = said(response)
     assert level == messages.ERROR and "不能审核自己的专家申请" in text
+
+
+def test_a_reversal_withdraws_an_open_change_request(client, reviewer, expert, other_unit):
+    """撤销入库 takes the expert out of the pool: a 变更申请 waiting for a unit could never be
+    applied, so it is withdrawn with the reversal, by the reviewer; the page says so first."""
+    request = key_request(expert, new_unit=other_unit)
+    client.force_login(reviewer)
+    assert (
+        "的入库吗？其专家状态将变为“审核不通过”，移出专家库和公示名单，并以短信通知本人。其未办结的信息变更申请将随之撤回。"
+        in html.unescape(detail(client, expert))
+    )
+
+    client.post(revoke_url(expert), {"reason": REASON})
+
+    request.refresh_from_db()
+    assert (request.status, request.decided_by) == (ChangeStatus.WITHDRAWN, reviewer)
+    row = request.history.get()
+    assert (row.action, row.comment) == ("close", "专家入库已撤销，未办结的信息变更申请随之撤回。")
+    assert change_counts.waiting(ChangeStatus.PENDING_UNIT, other_unit.pk) == 0
