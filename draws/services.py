@@ -233,10 +233,20 @@ def review_text(draw: Draw) -> str:
     return f"{when:%Y年%m月%d日 %H:%M}，{shorten(draw.review_place, 40)}"
 
 
+@dataclasses.dataclass
+class Notified:
+    """What 短信通知 did: how many were texted, and the drawn experts it left out because they
+    are no longer 审核通过 (frozen, leaving or gone since the draw): "姓名（已冻结）"."""
+
+    sent: int
+    left_out: list[str]
+
+
 @transaction.atomic
-def notify(user, draw: Draw) -> int:
+def notify(user, draw: Draw) -> Notified:
     """短信通知 each drawn expert not yet told and not declined: the time and place of the
-    review only (no project name: a project's details stay with the bureau)."""
+    review only (no project name: a project's details stay with the bureau). An expert no
+    longer in the pool is not asked to a review: the reviewer records 不参加 and calls 补抽."""
     draw = _locked(draw)
     members = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).select_related(
         "application__user"
@@ -246,12 +256,15 @@ def notify(user, draw: Draw) -> int:
             draw=draw, action__in=[Event.Action.NOTIFY, Event.Action.DECLINE]
         ).values_list("application_id", flat=True)
     )
-    sent = 0
+    result = Notified(0, [])
     for pick in members:
         application = pick.application
         if application.pk in done:
             continue
         name = application.user.real_name
+        if application.status != ApplicationStatus.APPROVED:
+            result.left_out.append(f"{name}（{application.get_status_display()}）")
+            continue
         queue_sms(
             application.mobile,
             f"【{settings.PORTAL_NAME}】{name}您好，您被抽取为评审专家。评审时间地点："
@@ -261,5 +274,5 @@ def notify(user, draw: Draw) -> int:
         Event.objects.create(
             draw=draw, application=application, action=Event.Action.NOTIFY, actor=user
         )
-        sent += 1
-    return sent
+        result.sent += 1
+    return result

@@ -95,13 +95,18 @@ def draw_detail(request, pk):
     )
 
 
-def _step(request, draw, step, done: str):
+def _step(request, draw, step, done):
+    """Run a step on the record; tell the reviewer `done`, str.format()ed with the step's
+    result, or what done(request, result) says itself."""
     try:
         result = step()
     except services.DrawError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, done.format(result=result))
+        if callable(done):
+            done(request, result)
+        else:
+            messages.success(request, done.format(result=result))
     return redirect("draws:detail", draw.pk)
 
 
@@ -153,8 +158,23 @@ def draw_notify(request, pk):
         request,
         draw,
         lambda: services.notify(request.user, draw),
-        "已将评审时间和地点短信通知{result}位专家，短信将在几秒内发出。",
+        _notified,
     )
+
+
+def _notified(request, result: services.Notified) -> None:
+    if result.sent:
+        messages.success(
+            request, f"已将评审时间和地点短信通知{result.sent}位专家，短信将在几秒内发出。"
+        )
+    if result.left_out:
+        messages.warning(
+            request,
+            f"{'、'.join(result.left_out)}已不在专家库，未发短信通知。"
+            "请为其记录“不参加”，并按需补抽。",
+        )
+    if not result.sent and not result.left_out:
+        messages.info(request, "抽中的专家均已通知或已记录不参加，没有需要通知的专家。")
 
 
 @role_required(is_bureau_reviewer)

@@ -8,6 +8,7 @@ import threading
 import openpyxl
 import pgtrigger
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -40,6 +41,10 @@ def expert(unit, code="01", level=TitleLevel.SENIOR, name=None, status=Applicati
 
 
 QUOTA_FIELDS = ("discipline", "count", "reserves")
+
+
+def said(response) -> list[str]:
+    return [m.message for m in get_messages(response.wsgi_request)]
 
 
 def form_data(**overrides) -> dict:
@@ -382,8 +387,30 @@ def test_notify_texts_time_and_place_once_and_not_the_project(reviewing, reviewe
     body = messages[0].body
     assert "会议室" in body and timezone.localtime(draw.review_at).strftime("%H:%M") in body
     assert "项目" not in body
-    reviewing.post(reverse("draws:notify", args=[draw.pk]))
+    again = reviewing.post(reverse("draws:notify", args=[draw.pk]))
     assert SMSMessage.objects.count() == 1
+    assert said(again)[-1:] == ["抽中的专家均已通知或已记录不参加，没有需要通知的专家。"]
+
+
+def test_notify_leaves_out_an_expert_who_left_the_pool_and_names_them(
+    reviewing, reviewer, pool, field
+):
+    """An expert frozen or leaving since the draw is not asked to the review by SMS; the
+    reviewer is told whom, to record 不参加 and call 补抽."""
+    draw = make(reviewer, field, 2)
+    staying, frozen = members_of(draw)
+    ExpertApplication.objects.filter(pk=frozen).update(status=ApplicationStatus.FROZEN)
+    name = ExpertApplication.objects.get(pk=frozen).user.real_name
+
+    response = reviewing.post(reverse("draws:notify", args=[draw.pk]))
+
+    [message] = SMSMessage.objects.all()
+    assert message.to == ExpertApplication.objects.get(pk=staying).mobile
+    assert said(response) == [
+        "已将评审时间和地点短信通知1位专家，短信将在几秒内发出。",
+        f"{name}（已冻结）已不在专家库，未发短信通知。请为其记录“不参加”，并按需补抽。",
+    ]
+    assert not Event.objects.filter(application_id=frozen, action=Event.Action.NOTIFY).exists()
 
 
 # The 复核 -------------------------------------------------------------------------------------
