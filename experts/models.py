@@ -574,16 +574,20 @@ class ApplicationTransition(TransitionRecord):
     # shown at the time and in the form's order (PostgreSQL's jsonb keeps no key order).
     reasons = models.JSONField("理由", default=list, blank=True, editable=False)
     field_comments = models.JSONField("字段批注", default=list, blank=True, editable=False)
+    # On a 推荐, 审核通过 or 审核不通过: when the step it ends began (the 提交 before it, or the
+    # 推荐 or 申请解冻), kept with the step so that 统计分析's 办理时长 reads each step's span
+    # from its own row, whatever the application does later (experts.services.STEP_STARTS).
+    step_started_at = models.DateTimeField("环节开始时间", null=True, blank=True, editable=False)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"
         verbose_name_plural = "专家审核记录"
         indexes = [
-            # 统计分析's months: the steps of a kind in a date range, read from the index
-            # alone (experts.statistics.by_month; docs/performance.md).
+            # 统计分析's months and 办理时长: the steps of a kind in a date range, read from
+            # the index alone (experts.statistics; docs/performance.md).
             models.Index(
                 fields=["action", "created_at"],
-                include=["application"],
+                include=["application", "step_started_at"],
                 name="experts_transition_steps",
             ),
         ]

@@ -60,9 +60,23 @@ def open_application(user) -> ExpertApplication:
     return application
 
 
+# The steps 统计分析's 办理时长 measures: the action that ends each, and the application's date
+# of its start, kept on the history row (ApplicationTransition.step_started_at).
+STEP_STARTS = {
+    "recommend": "submitted_at",
+    "approve": "recommended_at",  # set by 推荐, and by 申请解冻
+    "reject": "recommended_at",
+}
+
+
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
     """`fire`, with the kept counts (per status, per due date, returned or not) following in
-    the same transaction."""
+    the same transaction, and for the end of a step its start."""
+    if action in STEP_STARTS:
+        kwargs["history_fields"] = {
+            **(kwargs.get("history_fields") or {}),
+            "step_started_at": getattr(locked, STEP_STARTS[action]),
+        }
     due_before, returned_before = locked.due_on, locked.returned
     history = fire(locked, action, actor, **kwargs)
     counts.shift(

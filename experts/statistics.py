@@ -7,8 +7,9 @@ What each chart counts:
 - 提交与审核（按月）: the history's 提交, 审核通过 and 审核不通过 in the chosen range, each in
   the month it was taken;
 - 办理时长: for each step, the median and the 90th percentile in Chinese working days
-  (portal.workdays): 单位推荐 from the latest 提交 to 推荐 (recommended_at in the range), 科技局审核
-  from 推荐 to the decision (decided_at in the range).
+  (portal.workdays), from the history like the months: 单位推荐 from a 推荐 in the range back to
+  the 提交 before it, 科技局审核 from a 审核通过 or 审核不通过 in the range back to the 推荐 (or
+  申请解冻) before it, each start kept on the step's row.
 The range (从 / 至) applies to the last two; the others are the state of today.
 """
 
@@ -266,36 +267,40 @@ def percentile(sorted_pairs: list[tuple[int, int]], share: float) -> float | Non
     return sorted_pairs[-1][0]
 
 
+# 办理时长's steps, each ended by one of these actions (experts.services.STEP_STARTS keeps its
+# start on the history row).
+STEPS = [("单位推荐", ["recommend"]), ("科技局审核", ["approve", "reject"])]
+
+
 def turnaround(user, start, end) -> list[Turnaround]:
-    """Each step's working days, from the distinct (from, to) day pairs and their counts: one
-    grouped query per step, however many applications."""
-    applications = applications_for(user).order_by()
-    steps = [
-        ("单位推荐", "submitted_at", "recommended_at", Q()),
-        (
-            "科技局审核",
-            "recommended_at",
-            "decided_at",
-            Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED]),
-        ),
-    ]
-    results = []
-    for step, begun, done, condition in steps:
-        finished = applications.filter(condition, _in_range(done, start, end))
-        pairs = list(
-            finished.filter(**{f"{begun}__isnull": False})
-            .annotate(a=TruncDate(begun), b=TruncDate(done))
-            .values_list("a", "b")
-            .annotate(n=Count("*"))
+    """Each step's working days, counted from the history like the months: every 推荐 and every
+    decision in the range, from the start kept on its row, also one of an application decided
+    again later or of an expert since gone. One grouped query over the distinct (action, from,
+    to) day triples, however many applications."""
+    triples = list(
+        ApplicationTransition.objects.filter(
+            _in_range("created_at", start, end),
+            action__in=[action for _, actions in STEPS for action in actions],
+            application__in=applications_for(user),
+            step_started_at__isnull=False,
         )
-        if not pairs:
-            results.append(Turnaround(step, 0, None, None))
-            continue
-        index = workday_index(min(a for a, _, _ in pairs), max(b for _, b, _ in pairs))
+        .order_by()
+        .annotate(a=TruncDate("step_started_at"), b=TruncDate("created_at"))
+        .values_list("action", "a", "b")
+        .annotate(n=Count("*"))
+    )
+    index = (
+        workday_index(min(a for _, a, _, _ in triples), max(b for _, _, b, _ in triples))
+        if triples
+        else {}
+    )
+    results = []
+    for step, actions in STEPS:
         spans: dict[int, int] = {}
-        for a, b, n in pairs:
-            days = max(index[b] - index[a], 0)
-            spans[days] = spans.get(days, 0) + n
+        for action, a, b, n in triples:
+            if action in actions:
+                days = max(index[b] - index[a], 0)
+                spans[days] = spans.get(days, 0) + n
         ordered = sorted(spans.items())
         results.append(
             Turnaround(

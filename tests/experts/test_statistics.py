@@ -2,12 +2,14 @@
 workbook, who may open it, and a query count that does not grow with the rows."""
 
 import datetime
+import importlib
 import io
 import re
 import urllib.parse
 
 import openpyxl
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,17 +29,26 @@ def at(day: str, hour=10) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.fromisoformat(f"{day} {hour:02d}:00"))
 
 
+# The state each step's start left the application in.
+STARTED_BY = {"recommend": S.PENDING_UNIT, "approve": S.PENDING_BUREAU, "reject": S.PENDING_BUREAU}
+
+
 def history(application, *steps):
-    """The history rows of `steps`, (action, from, to, day), each dated `day`."""
+    """The history rows of `steps`, (action, from, to, day), each dated `day`; a step's end
+    keeps its start, as experts.services does: the day the application last began waiting."""
+    waiting_since = {}
     for action, from_status, to_status, day in steps:
+        started = STARTED_BY.get(action)
         row = ApplicationTransition.objects.create(
             application=application,
             actor_role="applicant",
             action=action,
             from_status=from_status,
             to_status=to_status,
+            step_started_at=waiting_since.get(started),
         )
         ApplicationTransition.objects.filter(pk=row.pk).update(created_at=at(day))
+        waiting_since[to_status] = at(day)
 
 
 def approved(unit, submitted, recommended, decided, level="senior", codes=("01",)):
@@ -148,6 +159,33 @@ def test_a_months_figures_do_not_change_afterwards(figures, reviewer, unit):
     assert months == {"2026-09": (1, 0, 0), "2026-10": (1, 1, 0), "2026-11": (3, 2, 1)}
 
 
+def test_turnaround_counts_every_decision_in_the_range_from_the_history(figures, reviewer, unit):
+    """Each 推荐 and each decision in the range counts, measured back to the step before it:
+    a rejected application's first round stays when it is resubmitted and approved, and an
+    expert who has since left is still counted."""
+    again = factories.make_applicant(unit, S.APPROVED).application
+    history(
+        again,
+        ("submit", S.DRAFT, S.PENDING_UNIT, "2026-11-16"),
+        ("recommend", S.PENDING_UNIT, S.PENDING_BUREAU, "2026-11-18"),  # 2 working days
+        ("reject", S.PENDING_BUREAU, S.REJECTED, "2026-11-20"),  # 2
+        ("revise", S.REJECTED, S.DRAFT, "2026-11-23"),
+        ("submit", S.DRAFT, S.PENDING_UNIT, "2026-11-23"),
+        ("recommend", S.PENDING_UNIT, S.PENDING_BUREAU, "2026-11-24"),  # 1
+        ("approve", S.PENDING_BUREAU, S.APPROVED, "2026-11-27"),  # 3
+    )
+    ExpertApplication.objects.filter(decided_at=at("2026-10-12")).update(status=S.EXITED)
+
+    unit_step, bureau_step = statistics.collect(reviewer, *RANGE)["turnaround"]
+
+    # The unit: 1, 2, 1 (the figures) and 2, 1.
+    assert (unit_step.n, unit_step.median, unit_step.p90) == (5, 1, 2)
+    # The bureau: the holiday span, 2, 1 (the figures) and 2, 3.
+    holiday = statistics.workday_index(datetime.date(2026, 9, 29), datetime.date(2026, 10, 12))
+    assert (bureau_step.n, bureau_step.median) == (5, 2)
+    assert bureau_step.p90 == max(holiday[datetime.date(2026, 10, 12)], 3)
+
+
 def test_an_empty_range_says_none(figures, reviewer):
     result = statistics.collect(reviewer, datetime.date(2020, 1, 1), datetime.date(2020, 2, 1))
     assert [row[1:] for row in result["months"].rows] == [(0, 0, 0), (0, 0, 0)]
@@ -217,3 +255,57 @@ def test_queries_do_not_grow_with_rows(client, reviewer, unit):
             client.get(reverse("experts:statistics"), {"start": "2026-09-01", "end": "2026-11-30"})
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_each_steps_end_keeps_its_start_and_the_migration_derives_the_same(unit, reviewer):
+    """Through the services: a 推荐 keeps the 提交 it answers, a decision the 推荐 (or the
+    申请解冻) before it, round after round. experts 0028 derives the same from the history."""
+    from experts import services
+
+    applicant = factories.make_applicant(unit, S.DRAFT)
+    account = factories.unit_account(unit)
+    application = services.submit_application(applicant.application, applicant)
+    services.recommend_application(application, account)
+    services.reject_application(application, reviewer, reason="材料不全")
+    services.revise_application(application, applicant)
+    services.submit_application(application, applicant)
+    services.recommend_application(application, account)
+    services.approve_application(application, reviewer)
+    ExpertApplication.objects.filter(pk=application.pk).update(status=S.FROZEN)
+    services.request_unfreeze(application, applicant)
+    services.approve_application(application, reviewer)
+
+    rows = list(application.history.order_by("pk"))
+    starts = {
+        (index, row.action): row.step_started_at
+        for index, row in enumerate(rows)
+        if row.step_started_at is not None
+    }
+    # Each end's start: the row that left the application waiting for that step.
+    expected = {
+        (1, "recommend"): rows[0].created_at,  # the first 提交
+        (2, "reject"): rows[1].created_at,
+        (5, "recommend"): rows[4].created_at,  # the second 提交
+        (6, "approve"): rows[5].created_at,
+        (8, "approve"): rows[7].created_at,  # 申请解冻
+    }
+    assert [row.action for row in rows] == [
+        "submit",
+        "recommend",
+        "reject",
+        "revise",
+        "submit",
+        "recommend",
+        "approve",
+        "request_unfreeze",
+        "approve",
+    ]
+    assert starts.keys() == expected.keys()
+    # The services keep the application's own date, taken a moment before the row's.
+    assert all(abs(starts[key] - moment).total_seconds() < 1 for key, moment in expected.items())
+
+    ApplicationTransition.objects.update(step_started_at=None)
+    importlib.import_module("experts.migrations.0028_transition_step_started").fill(apps, None)
+
+    derived = dict(application.history.values_list("pk", "step_started_at"))
+    assert {(i, r.action): derived[r.pk] for i, r in enumerate(rows) if derived[r.pk]} == expected

@@ -37,7 +37,7 @@ from experts.models import (
     ExpertApplication,
     FacetDiscipline,
 )
-from experts.services import CONSENT_VERSION
+from experts.services import CONSENT_VERSION, STEP_STARTS
 from portal import deadlines
 
 PASSWORD = "Scale#2026pass"
@@ -444,6 +444,9 @@ def _history(applications, account_of, reviewer, now) -> int:
                     from_status=source,
                     to_status=target,
                     comment="材料不全，请补充。" if action == "reject" else "",
+                    step_started_at=getattr(application, STEP_STARTS[action], None)
+                    if action in STEP_STARTS
+                    else None,
                 )
             )
     ApplicationTransition.objects.bulk_create(rows, batch_size=BATCH)
