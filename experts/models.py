@@ -331,19 +331,6 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
                 fields=["status", "title_level", "unit", "birth_date", "id"],
                 name="experts_pool_facets",
             ),
-            # 统计分析 (experts.statistics): submissions per month, and each step's turnaround
-            # (the days of its start and end), read from the index alone, not the table's
-            # wide rows: at 100,000 three queries of 70-85 ms each became 14-19 ms
-            # (docs/performance.md, issue 22).
-            models.Index(fields=["submitted_at"], name="experts_submitted"),
-            models.Index(fields=["recommended_at", "submitted_at"], name="experts_recommended"),
-            # Led by decided_at, not status: 专家库's walk along (status, decided_at, id) with
-            # its search text (experts_pool_order_search) must not find a rival in it.
-            models.Index(
-                fields=["decided_at", "status"],
-                include=["recommended_at"],
-                name="experts_decided_status",
-            ),
             # 用户账号管理: counts per status of one unit (an index-only scan)
             models.Index(fields=["unit", "status"]),
             # 用户账号管理: WHERE unit_id = … ORDER BY updated_at DESC, id DESC
