@@ -123,7 +123,9 @@ def _locked(draw: Draw) -> Draw:
 
 def _member(draw: Draw, application_id: int) -> Pick:
     try:
-        return Pick.objects.get(draw=draw, application_id=application_id, role=Pick.Role.MEMBER)
+        return Pick.objects.select_related("application__user").get(
+            draw=draw, application_id=application_id, role=Pick.Role.MEMBER
+        )
     except Pick.DoesNotExist:
         raise DrawError("该专家不是本次抽中的专家。") from None
 
@@ -145,7 +147,14 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
     """确认参加 or 不参加 (with a reason) for a drawn expert. 不参加 is final (the place is
     filled by 补抽); 确认参加 may still turn into 不参加."""
     draw = _locked(draw)
-    _member(draw, application_id)
+    pick = _member(draw, application_id)
+    application = pick.application
+    if action == Event.Action.CONFIRM and application.status != ApplicationStatus.APPROVED:
+        # Frozen, leaving or gone since the draw: never drawn now, so not on a panel either.
+        raise DrawError(
+            f"{application.user.real_name}已不在专家库（{application.get_status_display()}），"
+            "不能记录确认参加。请记录不参加，并按需补抽。"
+        )
     last = _last_answer(draw, application_id)
     if last is not None and last.action == Event.Action.DECLINE:
         raise DrawError("该专家已记录为不参加，不能再更改。")

@@ -370,6 +370,28 @@ def test_a_review_already_held_is_not_listed_for_the_exit(reviewing, reviewer, p
     assert "coming-reviews" not in page and "确认退出" in page
 
 
+def test_an_expert_who_left_the_pool_cannot_be_confirmed_but_can_be_declined(
+    reviewing, reviewer, pool, field
+):
+    draw = make(reviewer, field, 1)
+    [leaving] = members_of(draw)
+    ExpertApplication.objects.filter(pk=leaving).update(status=ApplicationStatus.EXIT_PENDING)
+    name = ExpertApplication.objects.get(pk=leaving).user.real_name
+    page = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+    assert 'value="confirm"' not in page and 'value="decline"' in page
+
+    refused = reviewing.post(
+        reverse("draws:answer", args=[draw.pk]), {"application": leaving, "action": "confirm"}
+    )
+
+    assert said(refused)[-1] == (
+        f"{name}已不在专家库（退出待确认），不能记录确认参加。请记录不参加，并按需补抽。"
+    )
+    assert not Event.objects.filter(application_id=leaving).exists()
+    services.answer(reviewer, draw, leaving, Event.Action.DECLINE, "已申请退出")
+    assert Event.objects.get(application_id=leaving).action == Event.Action.DECLINE
+
+
 def test_a_stranger_to_the_draw_cannot_be_answered(reviewer, pool, field):
     draw = make(reviewer, field, 1)
     outsider = next(p.pk for p in pool if p.pk not in members_of(draw))
