@@ -277,6 +277,10 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     confirm_reminded_at = models.DateTimeField(
         "确认提醒时间", null=True, blank=True, editable=False
     )
+    # 申请解冻 puts a frozen expert in the bureau's queue (待科技局审核) like an application the
+    # unit recommended; this says it is an admitted expert asking to be unfrozen, so that the
+    # bureau's decision is 解冻 or 不予解冻 (back to 已冻结), not an admission.
+    unfreezing = models.BooleanField("申请解冻", default=False, editable=False)
     # 资格提示: the texts of the EligibilityRules this application does not meet, set when it
     # is submitted and while it waits for a decision (experts.eligibility); stored, so that a
     # list filters and prints them with no work per row. Help for reviewers, never a block.
@@ -404,6 +408,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         source=ApplicationStatus.PENDING_BUREAU,
         target=ApplicationStatus.APPROVED,
         permission=permissions.is_reviewer_for,
+        conditions=[lambda application: not application.unfreezing],
         custom={"label": "审核通过", "admin": True},
     )
     def approve(self) -> None:
@@ -415,6 +420,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         source=ApplicationStatus.PENDING_BUREAU,
         target=ApplicationStatus.REJECTED,
         permission=permissions.is_reviewer_for,
+        conditions=[lambda application: not application.unfreezing],
         custom={
             "label": "审核不通过",
             "admin": True,
@@ -479,9 +485,38 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         custom={"label": "申请解冻"},
     )
     def request_unfreeze(self) -> None:
-        # Back to the bureau's queue: 审核通过 unfreezes (and counts as the confirmation).
+        # Into the bureau's queue, waiting since now (the queue's order and the deadline read
+        # recommended_at): 解冻 unfreezes (and counts as the confirmation), 不予解冻 does not.
         self.recommended_at = timezone.now()
         self.due_on = deadlines.decision_due(self.recommended_at)
+        self.unfreezing = True
+
+    # The bureau's decisions on a 申请解冻, in place of 审核通过 / 审核不通过 (experts.services
+    # chooses): the admission stands as it was (入库时间, 公示), whatever the answer.
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_BUREAU,
+        target=ApplicationStatus.APPROVED,
+        permission=permissions.is_reviewer_for,
+        conditions=[lambda application: application.unfreezing],
+        custom={"label": "解冻"},
+    )
+    def unfreeze(self) -> None:
+        self.due_on = None
+        self.unfreezing = False
+        self.confirmed_at, self.confirm_reminded_at = timezone.now(), None
+
+    @transition(
+        field=status,
+        source=ApplicationStatus.PENDING_BUREAU,
+        target=ApplicationStatus.FROZEN,
+        permission=permissions.is_reviewer_for,
+        conditions=[lambda application: application.unfreezing],
+        custom={"label": "不予解冻"},
+    )
+    def refuse_unfreeze(self) -> None:
+        self.due_on = None
+        self.unfreezing = False
 
     @transition(
         field=status,

@@ -64,7 +64,7 @@ def open_application(user) -> ExpertApplication:
 # of its start, kept on the history row (ApplicationTransition.step_started_at).
 STEP_STARTS = {
     "recommend": "submitted_at",
-    "approve": "recommended_at",  # set by 推荐, and by 申请解冻
+    "approve": "recommended_at",  # set by 推荐 (a 申请解冻's decisions are 解冻 / 不予解冻)
     "reject": "recommended_at",
 }
 
@@ -225,10 +225,22 @@ def return_application(
 def approve_application(
     application: ExpertApplication, actor, comment: str = ""
 ) -> ExpertApplication:
-    """审核通过 (bureau) → 审核通过, with one SMS to the applicant after commit."""
+    """审核通过 (bureau) → 审核通过, with one SMS to the applicant after commit. For a frozen
+    expert's 申请解冻 it is 解冻: back to 审核通过 as admitted before (入库时间 and 公示 as they
+    were), the confirmation renewed."""
     with transaction.atomic():
         locked = _lock(application)
         _refuse_own(locked, actor)
+        if locked.unfreezing:
+            _fire(
+                locked,
+                "unfreeze",
+                actor,
+                comment=comment.strip(),
+                update_fields=["due_on", "unfreezing", "confirmed_at", "confirm_reminded_at"],
+            )
+            _decision_sms(locked, "您的解冻申请已审核通过，冻结已解除，您将继续参加专家抽取。")
+            return locked
         locked.decided_at = timezone.now()
         _fire(
             locked,
@@ -249,11 +261,24 @@ def reject_application(
     field_comments: list[dict] | None = None,
 ) -> ExpertApplication:
     """审核不通过 (bureau, with reason codes and/or a text, and any field comments) → 审核不通过,
-    with one SMS to the applicant naming the reasons."""
+    with one SMS to the applicant naming the reasons. For a 申请解冻 it is 不予解冻: the expert
+    stays 已冻结, in no way rejected from the pool they were admitted to."""
     given = _reasons_given(reason, codes, field_comments, "请选择或填写审核不通过的理由。")
     with transaction.atomic():
         locked = _lock(application)
         _refuse_own(locked, actor)
+        if locked.unfreezing:
+            history = _fire(
+                locked, "refuse_unfreeze", actor, update_fields=["due_on", "unfreezing"], **given
+            )
+            labels = "、".join(history.reason_labels())
+            why = "；".join(part for part in (labels, history.comment) if part)
+            _decision_sms(
+                locked,
+                f"您的解冻申请审核不通过，原因：{shorten(why)}。您的专家信息仍为冻结状态，"
+                f"如有疑问请致电{settings.HELP_LINE}。",
+            )
+            return locked
         locked.decided_at = timezone.now()
         history = _fire(locked, "reject", actor, update_fields=["decided_at", "due_on"], **given)
         # The labels first: cut to one SMS, the reason's text goes before they do.
@@ -360,7 +385,12 @@ def request_unfreeze(application: ExpertApplication, actor) -> ExpertApplication
     """申请解冻: back to 待科技局审核; 审核通过 unfreezes and counts as the confirmation."""
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "request_unfreeze", actor, update_fields=["recommended_at", "due_on"])
+        _fire(
+            locked,
+            "request_unfreeze",
+            actor,
+            update_fields=["recommended_at", "due_on", "unfreezing"],
+        )
     return locked
 
 

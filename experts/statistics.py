@@ -8,8 +8,9 @@ What each chart counts:
   the month it was taken;
 - 办理时长: for each step, the median and the 90th percentile in Chinese working days
   (portal.workdays), from the history like the months: 单位推荐 from a 推荐 in the range back to
-  the 提交 before it, 科技局审核 from a 审核通过 or 审核不通过 in the range back to the 推荐 (or
-  申请解冻) before it, each start kept on the step's row.
+  the 提交 before it, 科技局审核 from a 审核通过 or 审核不通过 in the range back to the 推荐 before
+  it, each start kept on the step's row (a round the unit 退回 is not timed; a 申请解冻's
+  decisions, 解冻 and 不予解冻, are no admission and not counted).
 The months and 办理时长 read one grouped query of the history (steps_taken).
 The range (从 / 至) applies to the last two; the others are the state of today.
 """

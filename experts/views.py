@@ -41,10 +41,12 @@ from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
 # What each list prints of a row (its template), and nothing more (experts.selectors).
-# returned_at: status_badge shows 已退回（待修改） beside the status; due_on: 截止日期.
+# returned_at and unfreezing: status_badge shows 已退回（待修改） or 申请解冻 beside the status;
+# due_on: 截止日期.
 PEOPLE_COLUMNS = (
     "status",
     "returned_at",
+    "unfreezing",
     "due_on",
     "real_name",
     "username",
@@ -56,6 +58,7 @@ PEOPLE_COLUMNS = (
 QUEUE_COLUMNS = (
     "status",
     "returned_at",
+    "unfreezing",
     "due_on",
     "real_name",
     "unit_name",

@@ -50,13 +50,24 @@ RETURNED_BADGE = format_html(
 )
 
 
+# Beside 待科技局审核 for a frozen expert's 申请解冻: no new application, a request to be unfrozen.
+UNFREEZING_BADGE = format_html(
+    '<span class="badge bg-info-subtle text-info-emphasis border border-info-subtle'
+    ' status-badge">{}</span>',
+    "申请解冻",
+)
+
+
 def status_badge(obj) -> str:
     """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
     manual's words. Made once per state: a list shows one on every row. An application
-    returned by its unit (returned_at, which a list must load) gets 已退回（待修改） beside it."""
+    returned by its unit (returned_at, which a list must load) gets 已退回（待修改） beside it,
+    a frozen expert's 申请解冻 (unfreezing, the same) 申请解冻."""
     shown = badge(getattr(obj, "model", type(obj)), obj.status)
     if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
         return format_html("{} {}", shown, RETURNED_BADGE)
+    if obj.status == ApplicationStatus.PENDING_BUREAU and getattr(obj, "unfreezing", False):
+        return format_html("{} {}", shown, UNFREEZING_BADGE)
     return shown
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Blacklist, User
 from audit.models import AuditEvent
 from draws.rules import Criteria, eligible_ids
-from experts import lifecycle, services
+from experts import counts, lifecycle, services
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.periods import months_before
 from experts.selectors import admitted_for, pool_for
@@ -94,16 +94,62 @@ def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer
 
 
 def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, reviewer):
+    """解冻 is no new admission: 入库时间 (decided_at) stays, nothing goes on 公示 again, the
+    history reads 解冻, and the SMS says the freeze is over."""
     application = admitted(unit, reviewer, confirmed_months_ago=25)
+    admitted_on = application.decided_at
     lifecycle.run()
+    SMSMessage.objects.all().delete()
     client.force_login(application.user)
     assert "申请解冻" in client.get(reverse("experts:home")).content.decode()
     client.post(reverse("experts:applicant_act", args=["unfreeze"]))
     application.refresh_from_db()
     assert application.status == S.PENDING_BUREAU and application.due_on is not None
-    services.approve_application(application, reviewer)
+    assert application.unfreezing
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "您的解冻申请已提交，等待市科技局审核" in home and "单位已推荐" not in home
+
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert 'data-testid="unfreezing"' in detail and "审核通过（解冻）" in detail
+    queue = client.get(reverse("experts:bureau_queue")).content.decode()
+    assert "申请解冻</span>" in queue
+    client.post(reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""})
+
     application.refresh_from_db()
     assert application.status == S.APPROVED and not application.confirmation_lapsed()
+    assert application.decided_at == admitted_on and not application.unfreezing
+    assert application.due_on is None
+    row = application.history.latest("pk")
+    assert (row.action, row.get_action_display(), row.step_started_at) == ("unfreeze", "解冻", None)
+    [sms] = SMSMessage.objects.all()
+    assert "解冻申请已审核通过，冻结已解除" in sms.body and "入选" not in sms.body
+    assert pool_for(reviewer).filter(pk=application.pk).exists()
+
+
+def test_a_refused_unfreeze_leaves_the_expert_frozen(client, unit, reviewer):
+    """不予解冻 is no rejection from the pool: the expert stays 已冻结 and may ask again."""
+    application = admitted(unit, reviewer, confirmed_months_ago=25)
+    lifecycle.run()
+    services.request_unfreeze(application, application.user)
+    SMSMessage.objects.all().delete()
+    client.force_login(reviewer)
+
+    client.post(reverse("experts:bureau_reject", args=[application.pk]), {"reason": "单位已撤销"})
+
+    application.refresh_from_db()
+    assert (application.status, application.unfreezing, application.due_on) == (
+        S.FROZEN,
+        False,
+        None,
+    )
+    row = application.history.latest("pk")
+    assert (row.get_action_display(), row.comment) == ("不予解冻", "单位已撤销")
+    [sms] = SMSMessage.objects.all()
+    assert "解冻申请审核不通过，原因：单位已撤销。您的专家信息仍为冻结状态" in sms.body
+    assert counts.current()[S.FROZEN] == 1 and counts.current()[S.PENDING_BUREAU] == 0
+    services.request_unfreeze(application, application.user)  # and may ask again
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.PENDING_BUREAU
 
 
 def test_exit_asked_then_confirmed_by_the_bureau(client, unit, reviewer):
