@@ -6,4 +6,4 @@ class ChangesConfig(AppConfig):
     verbose_name = "信息变更"
 
     def ready(self):
-        from changes import receivers  # noqa: F401  (an exit request withdraws an open change)
+        from changes import receivers  # noqa: F401  (an expert leaving 审核通过 closes an open change)

@@ -220,14 +220,15 @@ class ChangeRequest(FSMModelMixin, models.Model):
     def withdraw(self) -> None:
         pass
 
-    # Not a person's choice: the expert left the pool (冻结, 出库, 撤销入库) while the request
-    # was open (changes.receivers). No view or admin offers it.
+    # Not a person's choice: the expert left 审核通过 (冻结, 出库, 撤销入库) while the request
+    # was open (changes.receivers); it ends 已撤回, and its history says 关闭 and why. No view
+    # or admin offers it.
     @transition(
         field=status,
         source=OPEN,
         target=ChangeStatus.WITHDRAWN,
         permission=permissions.is_bureau_or_system,
-        custom={"label": "撤回"},
+        custom={"label": "关闭"},
     )
     def close(self) -> None:
         pass

@@ -226,10 +226,14 @@ def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
 # (experts.signals.left_pool's action) that took them out.
 WITHDRAWN_ON_LEAVING = {
     "request_exit": "申请退出专家库，未办结的信息变更申请随之撤回。",
-    "freeze": "专家信息超过24个月未确认已被冻结，未办结的信息变更申请随之撤回。",
+    "freeze": "专家信息超过24个月未确认，已被冻结，未办结的信息变更申请随之撤回。",
     "remove": "专家已出库（清退），未办结的信息变更申请随之撤回。",
     "revoke": "专家入库已撤销，未办结的信息变更申请随之撤回。",
 }
+
+
+# Any other step out of 审核通过.
+LEFT_POOL = "专家已不是“审核通过”状态，未办结的信息变更申请随之撤回。"
 
 
 def close_on_leaving(application: ExpertApplication, actor, action: str) -> ChangeRequest | None:
@@ -244,7 +248,7 @@ def close_on_leaving(application: ExpertApplication, actor, action: str) -> Chan
         locked,
         "withdraw" if permissions.is_requester(locked, actor) else "close",
         actor,
-        comment=WITHDRAWN_ON_LEAVING[action],
+        comment=WITHDRAWN_ON_LEAVING.get(action, LEFT_POOL),
         update_fields=_decided(locked, actor),
     )
     return locked

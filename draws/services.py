@@ -150,10 +150,10 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
     pick = _member(draw, application_id)
     application = pick.application
     if action == Event.Action.CONFIRM and application.status != ApplicationStatus.APPROVED:
-        # Frozen, leaving or gone since the draw: never drawn now, so not on a panel either.
+        # Frozen, leaving or gone since the draw: not drawn now, so not on a panel either.
         raise DrawError(
-            f"{application.user.real_name}已不在专家库（{application.get_status_display()}），"
-            "不能记录确认参加。请记录不参加，并按需补抽。"
+            f"{application.user.real_name}当前为“{application.get_status_display()}”状态，"
+            "不能参加评审，不能记录确认参加。请记录不参加，并按需补抽。"
         )
     last = _last_answer(draw, application_id)
     if last is not None and last.action == Event.Action.DECLINE:

@@ -170,7 +170,7 @@ def _notified(request, result: services.Notified) -> None:
     if result.left_out:
         messages.warning(
             request,
-            f"{'、'.join(result.left_out)}已不在专家库，未发短信通知。"
+            f"{'、'.join(result.left_out)}当前不是“审核通过”状态，不能参加评审，未发短信通知。"
             "请为其记录“不参加”，并按需补抽。",
         )
     if not result.sent and not result.left_out:

@@ -71,7 +71,8 @@ STEP_STARTS = {
 
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
     """`fire`, with the kept counts (per status, per due date, returned or not) following in
-    the same transaction, and for the end of a step its start."""
+    the same transaction, for the end of a step its start, and experts.signals.left_pool for
+    a step out of 审核通过."""
     if action in STEP_STARTS:
         kwargs["history_fields"] = {
             **(kwargs.get("history_fields") or {}),
@@ -79,6 +80,12 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
         }
     due_before, returned_before = locked.due_on, locked.returned
     history = fire(locked, action, actor, **kwargs)
+    if history.from_status == ApplicationStatus.APPROVED != history.to_status:
+        # Out of 审核通过 by any step (申请退出, 冻结, 出库, 撤销入库 …): other apps follow in
+        # this transaction; changes closes an open 变更申请, which could never be applied.
+        signals.left_pool.send(
+            sender=ExpertApplication, application=locked, actor=actor, action=action
+        )
     counts.shift(
         history.from_status,
         history.to_status,
@@ -89,12 +96,6 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
         to_returned=locked.returned,
     )
     return history
-
-
-def _left_pool(locked: ExpertApplication, actor, action: str) -> None:
-    # Other apps follow in this transaction: changes closes an open 变更申请, which could
-    # never be applied to an application no longer 审核通过 (changes.receivers).
-    signals.left_pool.send(sender=ExpertApplication, application=locked, actor=actor, action=action)
 
 
 def _lock(application: ExpertApplication) -> ExpertApplication:
@@ -329,7 +330,6 @@ def revoke_admission(
             _refuse_after_notice(locked)
         locked.decided_at = timezone.now()
         history = _fire(locked, "revoke", actor, update_fields=["decided_at"], **given)
-        _left_pool(locked, actor, "revoke")
         labels = "、".join(history.reason_labels())
         why = "；".join(part for part in (labels, history.comment) if part)
         _decision_sms(
@@ -372,7 +372,6 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         if locked.status != ApplicationStatus.APPROVED or not locked.confirmation_lapsed():
             return None
         _fire(locked, "freeze", None)
-        _left_pool(locked, None, "freeze")
         _decision_sms(
             locked,
             "您的专家信息已超过24个月未确认，已被冻结，冻结期间不参加专家抽取。"
@@ -399,7 +398,6 @@ def request_exit(application: ExpertApplication, actor, reason: str = "") -> Exp
     with transaction.atomic():
         locked = _lock(application)
         _fire(locked, "request_exit", actor, comment=reason.strip())
-        _left_pool(locked, actor, "request_exit")
     return locked
 
 
@@ -442,7 +440,6 @@ def remove_application(
             comment=reason.strip(),
             history_fields={"reasons": [{"code": code, "label": labels[code]}]},
         )
-        _left_pool(locked, actor, "remove")
         why = "；".join(part for part in (labels[code], history.comment) if part)
         text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
         if ban_years:

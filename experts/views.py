@@ -379,9 +379,7 @@ def _bureau_extra(application) -> dict:
             if state != Event.Action.DECLINE.label and pick.draw.review_at >= now
         ]
     context["open_change"] = (
-        change_selectors.open_request(application)
-        if application.status == ApplicationStatus.APPROVED
-        else None
+        change_selectors.open_request(application) if application.status in ADMITTED else None
     )
     return context
 

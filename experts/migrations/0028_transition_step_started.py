@@ -1,35 +1,34 @@
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 # Each step's end, and the state its start left the application in (experts.services.STEP_STARTS).
 WAITING_FOR = {
     "recommend": "pending_unit",  # the 提交 before it
-    "approve": "pending_bureau",  # the 推荐, or the 申请解冻, before it
+    "approve": "pending_bureau",  # the 推荐 before it
     "reject": "pending_bureau",
 }
-SLICE = 20000
 
 
 def fill(apps, schema_editor):
     """Each existing 推荐, 审核通过 and 审核不通过 gets the time of the latest row before it that
-    left the application waiting for that step, an UPDATE a slice of ids at a time."""
+    left the application waiting for that step: one UPDATE per action. "Before" is by time,
+    then by id for rows of the same moment."""
+    db = schema_editor.connection.alias
     transition = apps.get_model("experts", "ApplicationTransition")
-    last = transition.objects.aggregate(last=Max("pk"))["last"] or 0
     for action, waiting in WAITING_FOR.items():
         began = (
-            transition.objects.filter(
+            transition.objects.using(db)
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
                 application=OuterRef("application"),
                 to_status=waiting,
-                created_at__lt=OuterRef("created_at"),
             )
             .order_by("-created_at", "-pk")
             .values("created_at")[:1]
         )
-        for first in range(0, last + 1, SLICE):
-            transition.objects.filter(
-                action=action, pk__gte=first, pk__lt=first + SLICE
-            ).update(step_started_at=Subquery(began))
+        transition.objects.using(db).filter(action=action).update(step_started_at=Subquery(began))
 
 
 class Migration(migrations.Migration):

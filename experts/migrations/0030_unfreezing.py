@@ -7,10 +7,15 @@ from django.db.models import OuterRef, Subquery
 def mark(apps, schema_editor):
     """An application waiting for the bureau whose latest step is 申请解冻 is a frozen expert
     asking to be unfrozen (before this field, nothing else said so)."""
+    db = schema_editor.connection.alias
     application = apps.get_model("experts", "ExpertApplication")
     transition = apps.get_model("experts", "ApplicationTransition")
-    latest = transition.objects.filter(application=OuterRef("pk")).order_by("-created_at", "-pk")
-    application.objects.filter(status="pending_bureau").annotate(
+    latest = (
+        transition.objects.using(db)
+        .filter(application=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+    )
+    application.objects.using(db).filter(status="pending_bureau").annotate(
         last=Subquery(latest.values("action")[:1])
     ).filter(last="request_unfreeze").update(unfreezing=True)
 

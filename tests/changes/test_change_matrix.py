@@ -134,3 +134,25 @@ def test_the_matrix_covers_every_state_action_and_role():
     done = [cell for cell in CELLS if cell.values[3] is Outcome.DONE]
     # confirm, send_back, approve, reject from their one state; withdraw from both open ones.
     assert len(done) == 6
+
+
+def test_close_is_offered_by_no_page_and_fired_by_no_person_but_a_reviewer(unit, reviewer):
+    """关闭 follows an expert out of 审核通过 (changes.receivers): no URL posts it, and of the
+    people only a bureau reviewer (who takes an expert out) may fire it; the system (None) too."""
+    from changes import urls
+    from portal.workflow import WorkflowError, fire, transition_of
+
+    named = {
+        t.name for t in ChangeRequest._meta.get_field("status").get_all_transitions(ChangeRequest)
+    }
+    assert named - set(ACTIONS) == {"close"}
+    assert not any("close" in (pattern.name or "") for pattern in urls.urlpatterns)
+
+    owner = admitted(unit)
+    request = key_request(owner)
+    close = transition_of(request, "close")
+    for person in (owner, factories.unit_account(unit), admitted(unit)):
+        assert not close.has_perm(request, person)
+        with pytest.raises(WorkflowError, match="您没有权限执行「关闭」操作"):
+            fire(request, "close", person)
+    assert close.has_perm(request, reviewer) and close.has_perm(request, None)

@@ -3,10 +3,14 @@ confirmation, the bureau's decision, and every refusal on the way."""
 
 import datetime
 import html
+import importlib
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -278,7 +282,7 @@ def test_removal_withdraws_the_open_request_as_the_reviewer_and_warns_first(
         reviewer,
         "专家已出库（清退），未办结的信息变更申请随之撤回。",
     )
-    assert row.get_action_display() == "撤回"
+    assert row.get_action_display() == "关闭"
     # The new unit's list no longer offers it, and its page offers no 确认.
     client.force_login(factories.unit_account(other_unit))
     assert list(client.get(reverse("changes:unit_list")).context["rows"]) == []
@@ -299,6 +303,26 @@ def test_freezing_withdraws_the_open_request_as_the_system(expert, unit):
     assert (row.action, row.actor, row.actor_role) == ("close", None, "系统")
     assert "已被冻结" in row.comment
     assert change_counts.waiting(S.PENDING_BUREAU, unit.pk) == 0
+
+
+def test_the_migration_closes_requests_of_experts_who_had_left_already(expert, other_unit):
+    """Before changes.receivers, 冻结 and 出库 left requests open: changes 0005 closes them as
+    the receiver would, and counts again; a request of an expert still 审核通过 stays."""
+    stranded = key_request(expert, new_unit=other_unit)
+    ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.FROZEN)
+    staying = key_request(admitted(other_unit), status=S.PENDING_BUREAU)
+    migration = importlib.import_module("changes.migrations.0005_close_requests_of_experts_gone")
+
+    migration.close(apps, SimpleNamespace(connection=connection))
+
+    stranded.refresh_from_db()
+    assert (stranded.status, stranded.decided_role) == (S.WITHDRAWN, "系统")
+    row = stranded.history.get()
+    assert (row.action, row.actor, row.get_action_display()) == ("close", None, "关闭")
+    assert ChangeRequest.objects.get(pk=staying.pk).status == S.PENDING_BUREAU
+    assert change_counts.waiting(S.PENDING_UNIT, other_unit.pk) == 0
+    assert change_counts.waiting(S.PENDING_BUREAU) == 1
+    assert change_counts.waiting(S.WITHDRAWN) == 1
 
 
 def test_the_detail_page_of_an_expert_without_an_open_request_warns_of_none(

@@ -373,19 +373,22 @@ def test_a_review_already_held_is_not_listed_for_the_exit(reviewing, reviewer, p
 def test_an_expert_who_left_the_pool_cannot_be_confirmed_but_can_be_declined(
     reviewing, reviewer, pool, field
 ):
-    draw = make(reviewer, field, 1)
-    [leaving] = members_of(draw)
+    draw = make(reviewer, field, 2)
+    staying, leaving = members_of(draw)
     ExpertApplication.objects.filter(pk=leaving).update(status=ApplicationStatus.EXIT_PENDING)
     name = ExpertApplication.objects.get(pk=leaving).user.real_name
     page = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
-    assert 'value="confirm"' not in page and 'value="decline"' in page
+    # One 确认参加 (the member still 审核通过), two 不参加.
+    assert page.count('value="confirm"') == 1 and page.count('value="decline"') == 2
+    confirm_form = page.split('value="confirm"')[0].rsplit("<form", 1)[1]
+    assert f'name="application" value="{staying}"' in confirm_form
 
     refused = reviewing.post(
         reverse("draws:answer", args=[draw.pk]), {"application": leaving, "action": "confirm"}
     )
 
     assert said(refused)[-1] == (
-        f"{name}已不在专家库（退出待确认），不能记录确认参加。请记录不参加，并按需补抽。"
+        f"{name}当前为“退出待确认”状态，不能参加评审，不能记录确认参加。请记录不参加，并按需补抽。"
     )
     assert not Event.objects.filter(application_id=leaving).exists()
     services.answer(reviewer, draw, leaving, Event.Action.DECLINE, "已申请退出")
@@ -430,7 +433,8 @@ def test_notify_leaves_out_an_expert_who_left_the_pool_and_names_them(
     assert message.to == ExpertApplication.objects.get(pk=staying).mobile
     assert said(response) == [
         "已将评审时间和地点短信通知1位专家，短信将在几秒内发出。",
-        f"{name}（已冻结）已不在专家库，未发短信通知。请为其记录“不参加”，并按需补抽。",
+        f"{name}（已冻结）当前不是“审核通过”状态，不能参加评审，未发短信通知。"
+        "请为其记录“不参加”，并按需补抽。",
     ]
     assert not Event.objects.filter(application_id=frozen, action=Event.Action.NOTIFY).exists()
 
