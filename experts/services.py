@@ -452,7 +452,7 @@ def remove_application(
                 created_by=actor,
             )
             text += (
-                "期间不得重新申请。" if until is None else f"{until:%Y年%m月%d日}前不得重新申请。"
+                "今后不得再申请入库。" if until is None else f"{until:%Y年%m月%d日}前不得重新申请。"
             )
         _decision_sms(locked, text)
     return locked

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.models import Blacklist
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
@@ -127,8 +128,20 @@ def applicant_home(request):
             "draws": own_draws(application) if application.status in DRAWN_STATES else [],
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
+            **_departure(application, history),
         },
     )
+
+
+def _departure(application, history) -> dict:
+    """For an expert who has left: whether the bureau took them out (出库) rather than
+    confirming their own exit, and the 禁入 that bars 重新申请 (told them by SMS at 出库)."""
+    if application.status != ApplicationStatus.EXITED:
+        return {"removed": False, "ban": None}
+    return {
+        "removed": bool(history) and history[0].action == "remove",
+        "ban": Blacklist.in_force(application.user.id_number_index),
+    }
 
 
 def _render_form(request, form, status=200):
@@ -378,6 +391,12 @@ def _bureau_extra(application) -> dict:
             for pick, state in own_draws(application)
             if state != Event.Action.DECLINE.label and pick.draw.review_at >= now
         ]
+    # 出库 with 禁入: until when the ID number may not apply again (admin's 禁入名单 keeps it).
+    context["ban"] = (
+        Blacklist.in_force(application.user.id_number_index)
+        if application.status == ApplicationStatus.EXITED
+        else None
+    )
     context["open_change"] = (
         change_selectors.open_request(application) if application.status in ADMITTED else None
     )

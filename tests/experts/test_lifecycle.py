@@ -229,14 +229,34 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
 
 
 def test_reapply_waits_for_the_ban_to_end(client, unit, reviewer):
+    """During a 禁入 the home page says until when, offers no 重新申请, and refuses one
+    posted anyway; after it, an expert who was removed may apply again."""
     application = admitted(unit, reviewer)
     services.remove_application(application, reviewer, "conduct", "评审中泄露信息", "1")
+    until = Blacklist.objects.get().until
     client.force_login(application.user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert f"您已被移出专家库，{until:%Y-%m-%d}前不得重新申请入库。" in home
+    assert 'data-testid="banned"' in home and "重新申请</button>" not in home
     client.post(reverse("experts:applicant_act", args=["reapply"]))
     assert ExpertApplication.objects.get(pk=application.pk).status == S.EXITED
     Blacklist.objects.update(until=timezone.localdate() - datetime.timedelta(days=1))
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "您已被移出专家库。如需再次入库，可重新申请。" in home and "重新申请</button>" in home
     client.post(reverse("experts:applicant_act", args=["reapply"]))
     assert ExpertApplication.objects.get(pk=application.pk).status == S.DRAFT
+
+
+def test_a_ban_for_good_says_so_in_plain_words(client, unit, reviewer):
+    application = admitted(unit, reviewer)
+    services.remove_application(application, reviewer, "false_info", "", "forever")
+    assert SMSMessage.objects.get().body.endswith("原因：提供虚假信息。今后不得再申请入库。")
+    client.force_login(application.user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "您已被移出专家库，不得再申请入库。" in home and "重新申请</button>" not in home
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert "禁入：永久，该证件号码不能注册账号，也不能重新申请入库（提供虚假信息）。" in detail
 
 
 def test_the_command_refuses_a_bad_date():
