@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
-from accounts.models import Blacklist, Unit, UnitStatus, User
+from accounts.models import Blacklist, Unit, User
 from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -202,7 +202,7 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
 
     unit = ApprovedUnitChoiceField(
         label="所属单位",
-        queryset=Unit.objects.filter(status=UnitStatus.APPROVED),
+        queryset=Unit.objects.open_to_people(),
         help_text="只列出已通过科技局审核的单位。如果找不到您的单位，请先由单位注册单位账号。",
         error_messages={"invalid_choice": "请选择已通过审核的单位。"},
     )

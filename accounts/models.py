@@ -26,6 +26,13 @@ def licence_upload_to(unit: "Unit", filename: str) -> str:
     return f"{LICENCE_FOLDER}{uuid.uuid4().hex}{suffix}"
 
 
+class UnitQuerySet(models.QuerySet):
+    def open_to_people(self):
+        """The units a person may register under or move to: approved by the bureau and 启用
+        (a 停用 unit's accounts cannot sign in, so nobody could confirm or recommend)."""
+        return self.filter(status=UnitStatus.APPROVED, is_active=True)
+
+
 class Unit(FSMModelMixin, models.Model):
     name = models.CharField(
         "单位名称", max_length=100, help_text="与营业执照或法人证书上的全称一致"
@@ -68,6 +75,8 @@ class Unit(FSMModelMixin, models.Model):
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     # While 待审核: the day the bureau's decision is due (portal.deadlines); else empty.
     due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = "单位"

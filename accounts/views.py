@@ -132,7 +132,7 @@ def register_individual(request):
 def unit_search(request):
     """Approved units matching a name or credit code, for the 所属单位 search box."""
     query = search_term(request)
-    units = Unit.objects.filter(status=UnitStatus.APPROVED)
+    units = Unit.objects.open_to_people()
     if query:
         units = units.filter(name__icontains=query) | units.filter(
             credit_code__startswith=query.upper()

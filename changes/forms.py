@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import ApprovedUnitChoiceField
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Unit, User
 from changes import fields
 from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm, discipline_groups
 from experts.models import Discipline, ExpertApplication
@@ -29,7 +29,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
     )
     unit = ApprovedUnitChoiceField(
         label="工作单位",
-        queryset=Unit.objects.filter(status=UnitStatus.APPROVED),
+        queryset=Unit.objects.open_to_people(),
         help_text="只列出已通过科技局审核的单位。更换单位须由新单位确认、科技局审核通过后生效；"
         "生效前您仍在原单位名下。",
         error_messages={"invalid_choice": "请选择已通过审核的单位。"},

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Unit, User
 from accounts.permissions import SYSTEM_ROLE, role_label
 from accounts.services import user_changed
 from audit.log import record
@@ -103,9 +103,9 @@ def _key_request(locked, actor, in_force, key, open_request):
         if not key:
             raise WorkflowError("关键信息与现行信息相同。如不再需要变更，请在首页撤回变更申请。")
     if "unit" in key:
-        unit = Unit.objects.filter(pk=key["unit"], status=UnitStatus.APPROVED).first()
+        unit = Unit.objects.open_to_people().filter(pk=key["unit"]).first()
         if unit is None:
-            raise WorkflowError("所选新工作单位不是已通过审核的单位，请重新选择。")
+            raise WorkflowError("所选新工作单位不是已通过审核且启用的单位，请重新选择。")
     new_unit_id = key.get("unit")
     request = open_request or ChangeRequest(
         application=locked, kind=ChangeKind.KEY, requested_by=actor, old_unit_id=locked.unit_id
@@ -307,8 +307,8 @@ def _apply(application: ExpertApplication, actor, values: dict, summary: str) ->
         application.disciplines.set(disciplines)
     account = {name: value for name, value in values.items() if name in fields.USER_FIELDS}
     if "unit" in account:
-        if not Unit.objects.filter(pk=account["unit"], status=UnitStatus.APPROVED).exists():
-            raise WorkflowError("申请变更的新工作单位已不是已通过审核的单位，不能通过。")
+        if not Unit.objects.open_to_people().filter(pk=account["unit"]).exists():
+            raise WorkflowError("申请变更的新工作单位已不是已通过审核且启用的单位，不能通过。")
         account["unit_id"] = account.pop("unit")
     if "id_number" in account:
         index = User.id_index(user.id_type, account["id_number"])

@@ -110,10 +110,15 @@ def test_individual_cannot_choose_a_unit_that_is_not_approved(client):
 def test_unit_search_offers_approved_units_only(client, unit):
     pending = factories.make_unit(UnitStatus.PENDING, name="测试待审单位")
     rejected = factories.make_unit(UnitStatus.REJECTED, name="测试未过单位")
+    disabled = factories.make_unit(UnitStatus.APPROVED, name="测试停用单位")
+    type(disabled).objects.filter(pk=disabled.pk).update(is_active=False)
     results = client.get(reverse("accounts:unit_search"), {"q": "测试"}).json()["results"]
     ids = {row["id"] for row in results}
     assert unit.pk in ids
-    assert pending.pk not in ids and rejected.pk not in ids
+    assert pending.pk not in ids and rejected.pk not in ids and disabled.pk not in ids
+    # Nor may one register under it: its people could not sign in.
+    response = client.post(reverse("accounts:register_individual"), individual_data(disabled))
+    assert response.context["form"].errors["unit"] == ["请选择已通过审核的单位。"]
 
 
 def test_one_person_one_account(client, unit):

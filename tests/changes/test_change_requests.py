@@ -542,7 +542,7 @@ def test_a_unit_that_is_no_longer_approved_cannot_be_moved_to(client, expert, ot
     type(other_unit).objects.filter(pk=other_unit.pk).update(status="rejected")
     client.force_login(reviewer)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
-    assert said(response) == ["申请变更的新工作单位已不是已通过审核的单位，不能通过。"]
+    assert said(response) == ["申请变更的新工作单位已不是已通过审核且启用的单位，不能通过。"]
     request.refresh_from_db()
     assert request.status == S.PENDING_BUREAU
     assert application_of(expert).unit_id != other_unit.pk
@@ -634,3 +634,26 @@ def test_the_experts_home_does_not_grow_with_changes(client, expert):
     submit(client, expert, title="研究员")
     many = queries_for(client, reverse("experts:home"))
     assert many == few
+
+
+def test_a_disabled_unit_is_neither_offered_nor_accepted_as_the_new_unit(
+    client, expert, other_unit, reviewer
+):
+    """A 停用 unit's accounts cannot sign in, so nobody would ever confirm the move."""
+    type(other_unit).objects.filter(pk=other_unit.pk).update(is_active=False)
+    client.force_login(expert)
+    form = client.get(reverse("changes:edit")).context["form"]
+    assert other_unit.pk not in {unit.pk for unit in form.fields["unit"].queryset}
+
+    response = submit(client, expert, unit=other_unit)
+
+    assert response.status_code == 400
+    assert "请选择已通过审核的单位。" in page(response)
+    assert not ChangeRequest.objects.exists()
+    # And one already waiting for the bureau is refused when the unit is disabled meanwhile.
+    type(other_unit).objects.filter(pk=other_unit.pk).update(is_active=True)
+    request = key_request(expert, status=S.PENDING_BUREAU, new_unit=other_unit)
+    type(other_unit).objects.filter(pk=other_unit.pk).update(is_active=False)
+    client.force_login(reviewer)
+    refused = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert said(refused) == ["申请变更的新工作单位已不是已通过审核且启用的单位，不能通过。"]
