@@ -166,6 +166,11 @@ class ChangeRequest(FSMModelMixin, models.Model):
         return self.status in OPEN
 
     @property
+    def took_effect(self) -> bool:
+        """Approved, or applied when saved: its values are (or were) in force."""
+        return self.status in (ChangeStatus.APPROVED, ChangeStatus.APPLIED)
+
+    @property
     def moves_unit(self) -> bool:
         return self.new_unit_id is not None
 

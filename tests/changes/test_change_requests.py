@@ -486,6 +486,13 @@ def test_the_bureau_approves_and_the_values_apply(client, expert, unit, other_un
     assert "http" not in bodies[application.mobile]
     assert f"已变更为{other_unit.name}" in bodies[unit.contact_mobile]
     assert SMSMessage.objects.count() == 2
+    # Decided, the page no longer calls the old values those in force.
+    text = re.sub(
+        r"<[^>]+>", " ", page(client.get(reverse("changes:bureau_detail", args=[request.pk])))
+    )
+    assert "申请时工作单位" in text and "现工作单位" not in text
+    assert "变更前" in text and "变更后" in text and "现行信息" not in text
+    assert "生效" in text and "审核通过前" not in text
 
 
 def test_an_approved_id_number_and_bank_account_reach_the_account(client, expert, reviewer):
@@ -515,6 +522,9 @@ def test_the_bureau_rejects_with_a_reason_and_nothing_applies(client, expert, re
     assert (request.status, request.reason) == (S.REJECTED, "未提供职称证明。")
     assert application_of(expert).title == "教授"
     assert "原因：未提供职称证明。" in SMSMessage.objects.get().body
+    text = page(client.get(reverse("changes:bureau_detail", args=[request.pk])))
+    assert "本变更未生效（未通过），专家信息保持不变" in text
+    assert "变更前" in text and "申请变更为" in text and "现行信息" not in text
 
 
 def test_the_bureau_cannot_decide_before_the_unit_confirmed(client, expert, reviewer):
