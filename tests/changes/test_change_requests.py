@@ -106,6 +106,16 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
 
 
+def test_a_new_mobile_and_email_reach_the_account_too(client, expert):
+    """忘记密码 mails the account's address and a locked account is texted at its number: both
+    follow the expert's new contact details; the address alone leaves them as they were."""
+    submit(client, expert, mobile="13900002222", email="new.address@example.com")
+    account = User.objects.get(pk=expert.pk)
+    assert (account.mobile, account.email) == ("+8613900002222", "new.address@example.com")
+    submit(client, expert, address="武汉市洪山区珞喻路1号")
+    assert User.objects.get(pk=expert.pk).mobile == "+8613900002222"
+
+
 def test_other_fields_apply_at_once_and_the_search_follows(client, expert):
     submit(client, expert, current_specialty="光电子器件", resume="2010年至今在光谷实验室工作。")
     application = application_of(expert)
