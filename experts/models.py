@@ -533,8 +533,12 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         source=ApplicationStatus.EXIT_PENDING,
         target=ApplicationStatus.APPROVED,
         permission=permissions.is_owner,
-        # Not a way out of 冻结: a lapsed confirmation stays lapsed.
-        conditions=[lambda application: not application.confirmation_lapsed()],
+        # Not a way out of 冻结: a lapsed confirmation stays lapsed. Nor after 撤回同意: the
+        # pool may not keep processing the numbers it was asked to stop processing.
+        conditions=[
+            lambda application: not application.confirmation_lapsed(),
+            lambda application: application.consent_at is not None,
+        ],
         custom={"label": "撤回退出申请"},
     )
     def withdraw_exit(self) -> None:

@@ -401,11 +401,35 @@ def request_exit(application: ExpertApplication, actor, reason: str = "") -> Exp
     return locked
 
 
+CONSENT_WITHDRAWN = "撤回敏感个人信息处理同意"
+
+
+def withdraw_consent(application: ExpertApplication, actor) -> ExpertApplication:
+    """撤回同意 (PIPL art. 15): the consent ends at once (the application no longer says
+    已同意) and the exit starts, which the bureau confirms; staying needs the consent again."""
+    with transaction.atomic():
+        locked = _lock(application)
+        locked.consent_version, locked.consent_at = "", None
+        _fire(
+            locked,
+            "request_exit",
+            actor,
+            comment=CONSENT_WITHDRAWN,
+            update_fields=["consent_version", "consent_at"],
+        )
+    return locked
+
+
 def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
     with transaction.atomic():
         locked = _lock(application)
         if locked.status == ApplicationStatus.EXIT_PENDING and locked.confirmation_lapsed():
             raise WorkflowError("您的专家信息已超过24个月未确认，不能撤回退出申请。")
+        if locked.status == ApplicationStatus.EXIT_PENDING and not locked.consent_at:
+            raise WorkflowError(
+                "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
+                "因此不能撤回退出申请。如需再次入库，请在退出后重新申请。"
+            )
         _fire(locked, "withdraw_exit", actor)
     return locked
 

@@ -556,9 +556,7 @@ APPLICANT_ACTIONS = {
     "unfreeze": (services.request_unfreeze, "已提交解冻申请，市科技局审核通过后恢复。"),
     "exit": (services.request_exit, "已提交退出申请，市科技局确认后您将退出专家库。"),
     "withdraw_consent": (
-        lambda application, actor: services.request_exit(
-            application, actor, "撤回敏感个人信息处理同意"
-        ),
+        services.withdraw_consent,
         "已撤回敏感个人信息处理同意，并提交退出申请；市科技局确认后您将退出专家库。",
     ),
     "withdraw_exit": (services.withdraw_exit, "已撤回退出申请。"),

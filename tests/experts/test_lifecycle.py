@@ -5,6 +5,7 @@ import datetime
 import threading
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -183,6 +184,19 @@ def test_withdrawing_consent_starts_the_exit(client, unit, reviewer):
     application.refresh_from_db()
     assert application.status == S.EXIT_PENDING
     assert application.history.latest("pk").comment == "撤回敏感个人信息处理同意"
+    # The consent is gone at once, and staying would need it: no 撤回退出申请.
+    assert (application.consent_version, application.consent_at) == ("", None)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "您已撤回敏感个人信息处理同意并申请退出专家库，等待市科技局确认。" in home
+    assert "撤回退出申请</button>" not in home
+    response = client.post(reverse("experts:applicant_act", args=["withdraw_exit"]))
+    assert "您已撤回敏感个人信息处理同意" in "".join(
+        m.message for m in get_messages(response.wsgi_request)
+    )
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.EXIT_PENDING
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert "未同意" in detail
 
 
 def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, reviewer):
