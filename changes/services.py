@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import search
+from experts.change_transitions import CONFIRMED_FIELDS
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
 from portal.workflow import WorkflowError, fire
@@ -162,7 +163,13 @@ def _apply_at_once(locked, actor, in_force, new: dict, kind: str, action: str) -
     for name, value in new.items():
         setattr(locked, name, value)
     names = "、".join(fields.labels(new))
-    fire(locked, action, actor, comment=names, update_fields=[*new, "updated_at"])
+    fire(
+        locked,
+        action,
+        actor,
+        comment=names,
+        update_fields=[*new, "updated_at", *CONFIRMED_FIELDS],
+    )
     request = ChangeRequest(
         application=locked,
         kind=kind,
@@ -316,7 +323,13 @@ def _apply(application: ExpertApplication, actor, values: dict, summary: str) ->
     for name, value in own.items():
         setattr(application, name, value)
     # Fired first: an application no longer 审核通过 (frozen, left) takes no change.
-    fire(application, "apply_change", actor, comment=summary, update_fields=[*own, "updated_at"])
+    fire(
+        application,
+        "apply_change",
+        actor,
+        comment=summary,
+        update_fields=[*own, "updated_at", *CONFIRMED_FIELDS],
+    )
     if disciplines is not None:
         application.disciplines.set(disciplines)
     account = {name: value for name, value in values.items() if name in fields.USER_FIELDS}

@@ -5,16 +5,26 @@ to 审核通过, so that a change is kept in the application's history like ever
 when, which fields) and fired through portal.workflow.fire like every other. The change
 requests themselves, their review and what each field is, live in the `changes` app.
 
+Each also counts as the 年度确认: an expert who has just changed their information has looked
+at it (the reminder asks them to 确认或更新信息). The caller saves CONFIRMED_FIELDS with them.
+
 A mixin of its own, so that ExpertApplication's class body stays the manual's five states.
 No model imports: experts.models mixes it in.
 """
 
+from django.utils import timezone
 from django_fsm import transition
 
 from experts import permissions
 
 # The status values, as in experts.models.ApplicationStatus (which imports this module).
 APPROVED = "approved"
+# What each of these transitions sets besides the fields changed.
+CONFIRMED_FIELDS = ["confirmed_at", "confirm_reminded_at"]
+
+
+def _confirmed(application) -> None:
+    application.confirmed_at, application.confirm_reminded_at = timezone.now(), None
 
 
 class ChangeTransitionsMixin:
@@ -29,6 +39,7 @@ class ChangeTransitionsMixin:
     )
     def update_contact(self) -> None:
         """手机, 电子邮箱, 通讯地址, 办公电话: applied at once, only recorded."""
+        _confirmed(self)
 
     @transition(
         field="status",
@@ -39,6 +50,7 @@ class ChangeTransitionsMixin:
     )
     def update_details(self) -> None:
         """Fields no reviewer checks (简历, 业绩, 研究方向 …): applied at once, recorded."""
+        _confirmed(self)
 
     @transition(
         field="status",
@@ -49,3 +61,4 @@ class ChangeTransitionsMixin:
     )
     def apply_change(self) -> None:
         """A 变更申请 the unit confirmed and the bureau approved: its values replace these."""
+        _confirmed(self)

@@ -106,6 +106,29 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
 
 
+def test_a_change_counts_as_the_yearly_confirmation(client, expert, reviewer):
+    """The reminder asks the expert to 确认或更新信息: updating, at once or once approved,
+    restarts the year as 确认信息无变化 does, and ends the banner."""
+    long_ago = timezone.now() - datetime.timedelta(days=340)
+    ExpertApplication.objects.filter(user=expert).update(
+        confirmed_at=long_ago, confirm_reminded_at=long_ago
+    )
+    client.force_login(expert)
+    assert 'data-testid="confirm-due"' in page(client.get(reverse("experts:home")))
+
+    submit(client, expert, address="武汉市洪山区珞喻路1号")
+
+    application = application_of(expert)
+    assert application.confirmed_at > timezone.now() - datetime.timedelta(minutes=1)
+    assert application.confirm_reminded_at is None
+    assert 'data-testid="confirm-due"' not in page(client.get(reverse("experts:home")))
+    ExpertApplication.objects.filter(user=expert).update(confirmed_at=long_ago)
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    client.force_login(reviewer)
+    client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+    assert application_of(expert).confirmed_at > timezone.now() - datetime.timedelta(minutes=1)
+
+
 def test_a_new_mobile_and_email_reach_the_account_too(client, expert):
     """忘记密码 mails the account's address and a locked account is texted at its number: both
     follow the expert's new contact details; the address alone leaves them as they were."""
