@@ -375,7 +375,7 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         _decision_sms(
             locked,
             "您的专家信息已超过24个月未确认，已被冻结，冻结期间不参加专家抽取。"
-            "请登录系统确认信息并申请解冻。",
+            "请登录系统申请解冻。",
         )
     return locked
 
