@@ -5,9 +5,11 @@ from certificates.codes import grouped
 
 
 class Certificate(models.Model):
-    """One 入库证明 per admission, issued the first time the expert downloads it. It holds no
-    personal data of its own: the name, unit and fields are read from the application each
-    time, so the 证书查验 page always shows what is in force."""
+    """One 入库证明 per admission and per version of what it prints of its holder, issued the
+    first time the expert downloads it. It holds no personal data of its own: the name, unit
+    and fields are read from the application each time, and a keyed hash of them
+    (certificates.rules.details_index) tells whether they are still those printed; after a
+    信息变更 the next download is a new certificate, and the old one reads 已失效."""
 
     application = models.ForeignKey(
         "experts.ExpertApplication",
@@ -21,13 +23,15 @@ class Certificate(models.Model):
     code = models.CharField("验证码", max_length=12, unique=True)
     issued_at = models.DateTimeField("签发时间", default=timezone.now)
     valid_until = models.DateField("有效期至")
+    details_index = models.CharField("持证人信息摘要", max_length=64, editable=False)
 
     class Meta:
         verbose_name = "入库证明"
         verbose_name_plural = verbose_name
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "admitted_at"], name="one_certificate_per_admission"
+                fields=["application", "admitted_at", "details_index"],
+                name="one_certificate_per_admission_and_details",
             ),
         ]
 

@@ -20,6 +20,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from certificates import fonts
 from certificates.models import Certificate
+from certificates.rules import printed
 
 DOCUMENTS = Path(__file__).resolve().parent / "documents"
 # The document reads nothing from the network: data: URIs (the QR code) and the font file.
@@ -89,9 +90,7 @@ def render(certificate: Certificate) -> bytes:
     application = certificate.application
     url = verification_url(certificate)
     html = _template().render(
-        name=application.user.real_name,
-        unit=application.unit.name if application.unit else "",
-        disciplines="、".join(d.name for d in application.disciplines.order_by("code")),
+        **printed(application),
         admitted_on=timezone.localdate(certificate.admitted_at),
         valid_until=certificate.valid_until,
         issued_on=timezone.localdate(certificate.issued_at),

@@ -5,16 +5,44 @@ import datetime
 from django.utils import timezone
 
 from certificates.models import Certificate
-from experts.models import ApplicationStatus
+from experts.models import ApplicationStatus, ExpertApplication
+from portal.crypto import blind_index
 
 
-def is_valid(certificate: Certificate, today: datetime.date | None = None) -> bool:
-    """有效 while its expert is still 审核通过 and today is within its validity period.
+def printed(application: ExpertApplication) -> dict[str, str]:
+    """What a certificate prints of its holder: 姓名, 工作单位 and 专业领域 (one query, for the
+    fields; the user and unit as loaded)."""
+    return {
+        "name": application.user.real_name,
+        "unit": application.unit.name if application.unit else "",
+        "disciplines": "、".join(d.name for d in application.disciplines.order_by("code")),
+    }
+
+
+def details_index(application: ExpertApplication) -> str:
+    """A keyed hash of what a certificate prints of its holder: a certificate keeps it instead
+    of the details themselves, so that one printed before a 信息变更 is told apart from the
+    next (a new code), and reads 已失效."""
+    return blind_index("\n".join(printed(application).values()))
+
+
+def invalid_reason(certificate: Certificate, today: datetime.date | None = None) -> str:
+    """Why the certificate is 已失效, in the words of the public 证书查验 page; "" while 有效:
+    its expert still 审核通过, today within its validity period, and its holder's details as
+    printed.
 
     Any state an expert leaves 审核通过 for (审核不通过 after a reversed 公示, and the frozen,
     exited and blacklisted states the lifecycle adds) makes it 已失效, with no change here."""
     today = today or timezone.localdate()
-    return (
-        certificate.application.status == ApplicationStatus.APPROVED
-        and today <= certificate.valid_until
-    )
+    application = certificate.application
+    if application.status != ApplicationStatus.APPROVED:
+        return "持证人当前不是“审核通过”状态的专家。"
+    if today > certificate.valid_until:
+        return "已超过有效期。"
+    if certificate.details_index != details_index(application):
+        return "证明所载的持证人信息已变更，请以持证人重新下载的证明为准。"
+    return ""
+
+
+def is_valid(certificate: Certificate, today: datetime.date | None = None) -> bool:
+    return not invalid_reason(certificate, today)

@@ -3,7 +3,7 @@ from certificates.models import Certificate
 
 def find(code: str) -> Certificate | None:
     """The certificate with this (normalised) code, with what the 证书查验 page shows, in one
-    query: a found code and a wrong one cost the same single indexed lookup."""
+    query: every wrong code costs the same single indexed lookup."""
     return (
         Certificate.objects.select_related("application__user", "application__unit")
         .filter(code=code)

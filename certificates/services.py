@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from certificates.codes import new_code
 from certificates.models import Certificate
+from certificates.rules import details_index
 from experts.models import ApplicationStatus, ExpertApplication
 
 # A fresh code collides with an existing one about once in 2^59 / n draws: one retry is plenty,
@@ -33,14 +34,19 @@ def valid_until(admitted_at: datetime.datetime) -> datetime.date:
 
 
 def certificate_for(application: ExpertApplication) -> Certificate:
-    """The certificate of the application's current admission, issued on the first call.
+    """The certificate of the application's current admission and details, issued on the first
+    call: after a 信息变更 (name, unit, 专业领域), a new one with a new code.
 
-    Side effect: at most one Certificate row per admission (two downloads at once meet the
-    unique constraint, and the second returns the first's row). Raises NotAdmitted unless the
-    application is 审核通过."""
+    Side effect: at most one Certificate row per admission and details (two downloads at once
+    meet the unique constraint, and the second returns the first's row). Raises NotAdmitted
+    unless the application is 审核通过."""
     if application.status != ApplicationStatus.APPROVED or application.decided_at is None:
         raise NotAdmitted
-    admission = {"application": application, "admitted_at": application.decided_at}
+    admission = {
+        "application": application,
+        "admitted_at": application.decided_at,
+        "details_index": details_index(application),
+    }
     for _ in range(CODE_ATTEMPTS):
         existing = Certificate.objects.filter(**admission).first()
         if existing is not None:

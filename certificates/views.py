@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from accounts.permissions import is_applicant
 from certificates import ratelimit, services
 from certificates.forms import VerifyForm
-from certificates.rules import is_valid
+from certificates.rules import invalid_reason
 from certificates.selectors import find, masked_name
 from experts.selectors import own_application
 from portal.views import role_required
@@ -61,7 +61,7 @@ def verify(request):
                 context["certificate"] = certificate
                 context["masked_name"] = masked_name(application.user.real_name)
                 context["unit"] = application.unit.name if application.unit else ""
-                context["valid"] = is_valid(certificate)
+                context["invalid_reason"] = invalid_reason(certificate)
             else:
                 context["not_found"] = NOT_FOUND
     return render(request, "certificates/verify.html", context)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts.choices import UnitStatus
 from certificates import codes, pdf
 from certificates.models import Certificate
 from certificates.rules import is_valid
@@ -194,6 +195,7 @@ def test_one_certificate_per_admission(admitted):
             admitted_at=application.decided_at,
             code=codes.new_code(),
             valid_until=certificate.valid_until,
+            details_index=certificate.details_index,
         )
 
 
@@ -295,6 +297,34 @@ def test_an_expert_no_longer_admitted_shows_invalid(client, admitted):
     assert is_valid(certificate) is False
 
 
+def test_a_change_of_name_or_unit_makes_a_new_certificate_and_the_old_one_invalid(
+    client, admitted, unit, reviewer
+):
+    """One code, one paper: after an approved 信息变更 the next download is a new certificate
+    with a new code and the new details, and the old paper reads 已失效 and why."""
+    from changes.models import ChangeStatus
+    from tests.changes.helpers import key_request
+
+    user = admitted("肖凯玉")
+    old = certificate_for(user.application)
+    other = factories.make_unit(UnitStatus.APPROVED)
+    change = key_request(user, status=ChangeStatus.PENDING_BUREAU, new_unit=other)
+    client.force_login(reviewer)
+    client.post(reverse("changes:bureau_approve", args=[change.pk]), {"comment": ""})
+
+    application = ExpertApplication.objects.select_related("user", "unit").get(
+        pk=old.application_id
+    )
+    new = certificate_for(application)
+    assert new.code != old.code and new.admitted_at == old.admitted_at
+    assert Certificate.objects.count() == 2
+    old_page = verify(client, old.code).content.decode()
+    assert 'data-testid="certificate-state">已失效<' in old_page
+    assert "证明所载的持证人信息已变更，请以持证人重新下载的证明为准。" in old_page
+    assert 'data-testid="certificate-state">有效<' in verify(client, new.code).content.decode()
+    assert certificate_for(application) == new  # and a third download is the second paper
+
+
 def test_an_expired_certificate_shows_invalid(client, admitted):
     certificate = certificate_for(admitted().application)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
@@ -323,10 +353,13 @@ def test_a_wrong_or_forged_code_reads_the_same_as_any_other(
     assert len({result_part(response) for response in answers}) == 1
     assert NOT_FOUND in result_part(answers[0])
     assert "有效" not in result_part(answers[0])
-    # A found code and a wrong one cost the same: one indexed lookup.
+    # Every wrong code costs the same, one indexed lookup; a found one reads its holder's
+    # 专业领域 besides, to tell whether the details printed are still theirs.
     with django_assert_num_queries(1):
         verify(client, forged)
     with django_assert_num_queries(1):
+        verify(client, near)
+    with django_assert_num_queries(2):
         verify(client, certificate.code)
 
 
@@ -362,3 +395,23 @@ def test_lookups_are_limited_per_address(client, admitted, settings):
     # Another address is counted on its own; opening the bare form counts for nothing.
     assert verify(client, certificate.code, ip="198.51.100.9").status_code == 200
     assert client.get(VERIFY, REMOTE_ADDR="203.0.113.7").status_code == 200
+
+
+def test_the_migration_gives_issued_certificates_their_holders_details_now(admitted):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from certificates.rules import details_index
+
+    certificate = certificate_for(admitted().application)
+    Certificate.objects.update(details_index="")
+    migration = importlib.import_module("certificates.migrations.0002_details_index")
+
+    migration.fill(apps, SimpleNamespace(connection=connection))
+
+    certificate.refresh_from_db()
+    assert certificate.details_index == details_index(certificate.application) != ""
+    assert is_valid(certificate)
