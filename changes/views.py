@@ -20,7 +20,15 @@ from portal.workflow import WorkflowError
 
 
 def _form_page(request, form, pending, status=200):
-    context = {"form": form, "pending": pending, "key_fields": fields.labels(fields.KEY)}
+    # What this browser kept of the form (static/js/portal.js) is offered back only when newer
+    # than the last save: of the application, or of the open request.
+    saves = [form.instance.updated_at, *([pending.updated_at] if pending else [])]
+    context = {
+        "form": form,
+        "pending": pending,
+        "key_fields": fields.labels(fields.KEY),
+        "saved_at": int(max(saves).timestamp()),
+    }
     return render(request, "changes/change_form.html", context, status=status)
 
 

@@ -1,5 +1,6 @@
 from collections import Counter
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -10,6 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -60,6 +62,12 @@ def role_required(predicate):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
+                if request.method != "GET":
+                    # A form posted after the session ended: nothing is done, and after the
+                    # login the person goes back to the page they posted from, not to a URL
+                    # that only takes a POST (405).
+                    messages.warning(request, "登录已超时，刚才的操作未执行。请重新登录后再试。")
+                    return redirect_to_login(_page_posted_from(request))
                 return redirect_to_login(request.get_full_path())
             if not predicate(request.user):
                 raise PermissionDenied
@@ -68,6 +76,17 @@ def role_required(predicate):
         return wrapper
 
     return decorator
+
+
+def _page_posted_from(request) -> str:
+    """The page of this site a form was posted from (its Referer), or the start page."""
+    referer = request.headers.get("referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        page = urlsplit(referer)
+        return page.path + (f"?{page.query}" if page.query else "")
+    return "/"
 
 
 def posted(request) -> tuple:

@@ -95,14 +95,15 @@
 // The expert form keeps a copy of what is typed in this browser, so a session that timed
 // out, a closed tab or a lost connection does not lose a long answer. The copy is offered
 // back only to the same user, only when newer than the saved draft, and for a day at most;
-// the bank account is never kept in it.
+// the bank account and the ID number are never kept in it. The change form (修改专家信息)
+// does the same under its own key.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave-key]");
   if (!form) return;
   var key = form.getAttribute("data-autosave-key");
   var savedAt = Number(form.getAttribute("data-saved-at")) * 1000;
-  var skip = ["csrfmiddlewaretoken", "action", "bank_account"];
+  var skip = ["csrfmiddlewaretoken", "action", "bank_account", "id_number"];
   var maxAge = 24 * 60 * 60 * 1000;
   var timer = null;
 
