@@ -10,6 +10,7 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
   full, its state, and each step of its review with the role of who acted and the reason;
 - 短信: every SMS about the application or to the person's numbers;
 - 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
+- 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 安全审计: the audit events the person caused or that are about their account or application,
   with the role of whoever acted (a reviewer's name is not the person's data).
 """
@@ -21,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from accounts.models import Blacklist
 from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from changes.models import ChangeRequest, ChangeTransition
@@ -153,6 +155,22 @@ def draws(application) -> list[dict]:
     ]
 
 
+def bans(user) -> list[dict]:
+    entries = Blacklist.objects.filter(id_number_index=user.id_number_index).order_by("-created_at")
+    return (
+        [
+            {
+                "禁入截止日期": _when(entry.until) or "永久",
+                "理由": entry.reason,
+                "记录时间": _when(entry.created_at),
+            }
+            for entry in entries
+        ]
+        if user.id_number_index
+        else []
+    )
+
+
 def _own_event(event, user) -> bool:
     """Whether the person acted (or someone tried to log in under their name)."""
     return event.actor_id == user.pk or (event.actor_id is None and event.username == user.username)
@@ -199,5 +217,6 @@ def collect(user, application) -> dict:
         "信息变更": changes(application),
         "短信": messages(user, application),
         "评审抽取": draws(application),
+        "禁入记录": bans(user),
         "安全审计": audit_events(user, application),
     }

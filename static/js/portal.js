@@ -159,3 +159,20 @@
     }, 300);
   });
 })();
+
+// A printed page shows what its <details> hold (我的个人信息's submitted versions, tables
+// behind 表格), and closes again those it opened.
+(function () {
+  "use strict";
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details:not([open])"), function (el) {
+      el.open = true;
+      opened.push(el);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (el) { el.open = false; });
+    opened = [];
+  });
+})();

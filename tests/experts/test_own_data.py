@@ -161,3 +161,16 @@ def test_a_reviewers_address_is_not_the_persons_data(client, person, reviewer):
     assert "10.1.1.1" in [e["IP地址"] for e in events if e["操作人角色"] == "申请人"]
     by_reviewers = [e["IP地址"] for e in events if e["操作人角色"] == "科技局审核员"]
     assert by_reviewers and set(by_reviewers) == {""}
+
+
+def test_a_ban_kept_against_the_id_number_is_the_persons_data(client, unit, reviewer):
+    from experts.services import remove_application
+
+    user = factories.make_applicant(unit, ApplicationStatus.APPROVED)
+    assert download(client, user)["禁入记录"] == []
+    remove_application(user.application, reviewer, "conduct", "评审中泄露信息", "forever")
+
+    [entry] = download(client, user)["禁入记录"]
+    assert (entry["禁入截止日期"], entry["理由"]) == ("永久", "评审中有不良行为；评审中泄露信息")
+    page = client.get(reverse("experts:own_data")).content.decode()
+    assert "禁入记录" in page and "评审中有不良行为；评审中泄露信息" in page
