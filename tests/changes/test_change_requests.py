@@ -700,3 +700,16 @@ def test_a_disabled_unit_is_neither_offered_nor_accepted_as_the_new_unit(
     client.force_login(reviewer)
     refused = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
     assert said(refused) == ["申请变更的新工作单位已不是已通过审核且启用的单位，不能通过。"]
+
+
+def test_the_read_only_form_of_an_admitted_expert_points_to_the_change_form(client, expert):
+    client.force_login(expert)
+    text = page(client.get(reverse("experts:form")))
+    assert "专家信息已提交，当前不能修改" not in text
+    assert f'<a href="{reverse("changes:edit")}">修改专家信息</a>' in text
+
+
+def test_the_units_list_says_what_its_button_does(client, expert, unit):
+    key_request(expert)
+    client.force_login(factories.unit_account(unit))
+    assert ">查看并确认</a>" in page(client.get(reverse("changes:unit_list")))

@@ -174,3 +174,12 @@ def test_a_ban_kept_against_the_id_number_is_the_persons_data(client, unit, revi
     assert (entry["禁入截止日期"], entry["理由"]) == ("永久", "评审中有不良行为；评审中泄露信息")
     page = client.get(reverse("experts:own_data")).content.decode()
     assert "禁入记录" in page and "评审中有不良行为；评审中泄露信息" in page
+
+
+def test_a_step_that_keeps_the_state_reads_unchanged(client, unit):
+    from experts.services import confirm_information
+
+    user = factories.make_applicant(unit, ApplicationStatus.APPROVED)
+    confirm_information(user.application, user)
+    [row] = download(client, user)["审核记录"]
+    assert row["状态变化"] == "审核通过（不变）"
