@@ -24,6 +24,15 @@ COMMAND = "review_confirmations"
 REMINDER = (
     "距您上次确认专家信息已满11个月，请在满12个月前登录系统确认或更新信息；满24个月未确认将被冻结。"
 )
+# For one past the 12 months already (the first run after a pause, or data loaded old).
+LATE_REMINDER = (
+    "距您上次确认专家信息已满{months}个月，请尽快登录系统确认或更新信息；满24个月未确认将被冻结。"
+)
+
+
+def reminder_text(application) -> str:
+    months = application.months_since_confirmed
+    return REMINDER if months < 12 else LATE_REMINDER.format(months=months)
 
 
 def due_for_reminder(today=None):
@@ -54,13 +63,13 @@ def remind(application_id: int, now) -> bool:
         name = application.user.real_name
         queue_sms(
             application.mobile,
-            f"【{settings.PORTAL_NAME}】{name}您好，{REMINDER}",
+            f"【{settings.PORTAL_NAME}】{name}您好，{reminder_text(application)}",
             about=application,
         )
         record(
             AuditEvent.Action.REMINDED,
             obj=application,
-            detail="年度确认提醒（满11个月）",
+            detail=f"年度确认提醒（满{application.months_since_confirmed}个月）",
             username=COMMAND,
             role="系统",
         )

@@ -17,7 +17,7 @@ from experts.choices import (
     Gender,
     TitleLevel,
 )
-from experts.periods import freeze_before, remind_before
+from experts.periods import freeze_before, full_months_since, remind_before
 from portal import deadlines
 from portal.crypto import EncryptedCharField
 
@@ -582,6 +582,11 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             and self.confirmed_at is not None
             and self.confirmed_at < remind_before()
         )
+
+    @property
+    def months_since_confirmed(self) -> int:
+        """Whole months since the last confirmation: what the home page's banner says."""
+        return full_months_since(self.confirmed_at) if self.confirmed_at else 0
 
     def confirmation_lapsed(self, today=None) -> bool:
         """Whether the last confirmation is older than the period that freezes (24 months)."""

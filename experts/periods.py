@@ -37,3 +37,14 @@ def freeze_before(today: datetime.date | None = None) -> datetime.datetime:
         months_before(today or timezone.localdate(), FREEZE_AFTER_MONTHS)
         + datetime.timedelta(days=1)
     )
+
+
+def full_months_since(moment: datetime.datetime, today: datetime.date | None = None) -> int:
+    """How many whole calendar months have passed from `moment` to today: 11 or more on every
+    day the reminder is due (remind_before), as the reminder counts them."""
+    today = today or timezone.localdate()
+    since = timezone.localdate(moment)
+    months = (today.year - since.year) * 12 + today.month - since.month
+    if months_before(today, months) < since:
+        months -= 1
+    return months

@@ -73,7 +73,7 @@ def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer
     row = lapsed.history.latest("pk")
     assert (row.actor, row.actor_role, row.get_action_display()) == (None, "系统", "冻结")
     assert "已被冻结" in SMSMessage.objects.get(to=lapsed.mobile).body
-    assert "已满11个月" in SMSMessage.objects.get(to=due.mobile).body  # reminded, not frozen
+    assert "已满23个月" in SMSMessage.objects.get(to=due.mobile).body  # reminded, not frozen
     assert ExpertApplication.objects.get(pk=due.pk).status == S.APPROVED
     assert lifecycle.run() == {"frozen": 0, "reminded": 0}
     assert lapsed.history.count() == 2  # 审核通过, 冻结
@@ -306,3 +306,39 @@ def test_two_confirmations_of_one_exit_at_once_apply_once(reference_data):
     assert sorted(outcomes)[0] == "done" and "已被他人处理" in sorted(outcomes)[1]
     assert application.history.filter(action="confirm_exit").count() == 1
     assert SMSMessage.objects.filter(body__contains="已退出").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "today", "months"),
+    [
+        ("2025-01-15", "2025-12-14", 10),
+        ("2025-01-15", "2025-12-15", 11),  # the reminder's first day
+        ("2025-01-31", "2025-12-31", 11),
+        ("2025-01-31", "2026-02-28", 12),
+        ("2024-03-10", "2025-12-20", 21),
+    ],
+)
+def test_the_banner_counts_whole_months(confirmed, today, months):
+    from experts.periods import full_months_since, remind_before
+
+    moment = timezone.make_aware(datetime.datetime.fromisoformat(f"{confirmed} 10:00"))
+    day = datetime.date.fromisoformat(today)
+    assert full_months_since(moment, day) == months
+    # Due for the reminder exactly when 11 or more whole months have passed.
+    assert (moment < remind_before(day)) == (months >= 11)
+
+
+def test_the_banner_says_how_long_it_has_been(client, unit, reviewer):
+    application = admitted(unit, reviewer, confirmed_months_ago=21, days_more=3)
+    client.force_login(application.user)
+    banner = (
+        client.get(reverse("experts:home")).content.decode().split('data-testid="confirm-due"')[1]
+    )
+    assert "已满21个月" in banner.split("</div>")[0]
+
+
+def test_a_reminder_past_the_twelve_months_does_not_ask_for_them(unit, reviewer):
+    late = admitted(unit, reviewer, confirmed_months_ago=15, days_more=2)
+    assert lifecycle.run() == {"frozen": 0, "reminded": 1}
+    body = SMSMessage.objects.get(to=late.mobile).body
+    assert "已满15个月，请尽快登录系统确认或更新信息" in body and "满12个月前" not in body
