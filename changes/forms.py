@@ -59,6 +59,8 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         for name, field in self.fields.items():
             field.required = name in REQUIRED_FOR_SUBMISSION or name in fields.USER_FIELDS
             if name in fields.KEY:
+                # The error summary names the field by its label alone, without the badge.
+                field.summary_label = field.label
                 field.label = format_html(
                     '{} <span class="badge text-bg-warning fw-normal">{}</span>',
                     field.label,

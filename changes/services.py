@@ -219,18 +219,24 @@ def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
 
 
 def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
-    """退回 (the confirming unit, with a reason) → 未通过; the values in force stay."""
+    """退回 (the confirming unit, with a reason) → 未通过; the values in force stay. One SMS
+    to the expert naming the unit, as the bureau's decisions send one."""
     reason = reason.strip()
     if not reason:
         raise WorkflowError("请填写退回理由，申请人将看到此理由。")
     with transaction.atomic():
-        _, locked = _lock_request(change)
+        application, locked = _lock_request(change)
         _fire(
             locked,
             "send_back",
             actor,
             comment=reason,
             update_fields=_decided(locked, actor, reason),
+        )
+        unit = locked.new_unit if locked.moves_unit else locked.old_unit
+        _sms(
+            application,
+            f"您提交的专家信息变更申请被{unit.name}退回，原因：{shorten(reason)}。现行信息不变。",
         )
     return locked
 

@@ -58,7 +58,7 @@ def edit(request):
     try:
         saved = services.save_changes(application, request.user, form.cleaned_data)
     except WorkflowError as error:
-        messages.error(request, str(error))
+        messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。")
         return _form_page(request, form, pending, status=400)
     if saved.nothing:
         messages.info(request, "您没有修改任何信息。")

@@ -40,7 +40,7 @@ ACTIONS = {
         frozenset({"own_unit"}),
         S.PENDING_UNIT,
         S.REJECTED,
-        0,
+        1,
         (("reason", "材料不符"),),
     ),
     "approve": Action(

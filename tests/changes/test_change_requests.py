@@ -196,7 +196,7 @@ def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(cl
     assert response.status_code == 400
     assert said(response) == [
         "您的变更申请已由单位确认，正在等待市科技局审核，审核完成前不能再修改关键信息。"
-        "如需修改，请先在首页撤回该变更申请。"
+        "如需修改，请先在首页撤回该变更申请。本次填写的修改均未保存，请调整后重新保存。"
     ]
     # What was typed is on the page again; nothing was applied.
     assert 'value="高级工程师"' in response.content.decode()
@@ -230,6 +230,9 @@ def test_bad_input_is_refused_nothing_saved_and_what_was_typed_kept(
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert 'value="武汉市刚输入的地址"' in response.content.decode()
+    # The error summary names the field without its 需审核 badge.
+    summary = page(response).split('id="form-errors"')[1].split("</div>")[0]
+    assert "需审核" not in summary
     assert application_of(expert).address != "武汉市刚输入的地址"
     assert ChangeRequest.objects.count() == 0
 
@@ -458,6 +461,12 @@ def test_returning_needs_a_reason_and_the_expert_reads_it(client, expert, unit):
         S.REJECTED,
         "职称证书尚未下发，请取得后再申请。",
         "单位账号",
+    )
+    [sms] = SMSMessage.objects.all()
+    assert sms.to == application_of(expert).mobile
+    assert (
+        f"变更申请被{unit.name}退回，原因：职称证书尚未下发，请取得后再申请。现行信息不变。"
+        in sms.body
     )
     client.force_login(expert)
     home = page(client.get(reverse("experts:home")))
