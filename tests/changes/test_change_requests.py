@@ -722,3 +722,12 @@ def test_the_units_list_says_what_its_button_does(client, expert, unit):
     key_request(expert)
     client.force_login(factories.unit_account(unit))
     assert ">查看并确认</a>" in page(client.get(reverse("changes:unit_list")))
+
+
+def test_searching_keeps_only_the_moves_when_they_are_shown(client, expert, reviewer):
+    client.force_login(reviewer)
+    moves = page(client.get(reverse("changes:bureau_list"), {"moving": "true"}))
+    form = moves.split('role="search"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="moving" value="true">' in form
+    everything = page(client.get(reverse("changes:bureau_list")))
+    assert 'name="moving"' not in everything
