@@ -73,16 +73,31 @@ def open_request(application) -> ChangeRequest | None:
     return application.change_requests.filter(status__in=OPEN).first()
 
 
+# An expert who was admitted and is no longer 审核通过 still reads their past changes.
+HAD_CHANGES = [
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.FROZEN,
+    ApplicationStatus.EXIT_PENDING,
+    ApplicationStatus.EXITED,
+]
+
+
 def for_home(application) -> dict | None:
     """The expert's home: their open request (what changed, its state) and their latest
-    changes; None for an application that is not admitted (no query)."""
-    if application.status != ApplicationStatus.APPROVED:
+    changes, with `editable` True while 审核通过 (修改专家信息 open); for one admitted before,
+    their latest changes only, or None when there are none; None, with no query, for an
+    application never admitted."""
+    if application.status not in HAD_CHANGES:
         return None
     requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
         "-created_at", "-pk"
     )
+    if application.status != ApplicationStatus.APPROVED:
+        history = list(requests[:HISTORY_SHOWN])
+        return {"editable": False, "pending": None, "history": history} if history else None
     pending = requests.filter(status__in=OPEN).first()
     return {
+        "editable": True,
         "pending": pending,
         # The expert's own numbers, in full on both sides (as on their own form).
         "pending_diff": snapshots.compare(pending.before, pending.after, fields.SECRET_LABELS)

@@ -731,3 +731,17 @@ def test_searching_keeps_only_the_moves_when_they_are_shown(client, expert, revi
     assert '<input type="hidden" name="moving" value="true">' in form
     everything = page(client.get(reverse("changes:bureau_list")))
     assert 'name="moving"' not in everything
+
+
+def test_an_expert_who_left_still_reads_their_changes_but_is_not_offered_new_ones(client, expert):
+    submit(client, expert, address="武汉市洪山区珞喻路1号")
+    ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.EXITED)
+    home = page(client.get(reverse("experts:home")))
+    assert 'data-testid="change-history"' in home and "修改联系方式" in home
+    assert "点击“修改专家信息”" not in home and reverse("changes:edit") not in home
+
+
+def test_an_expert_who_left_with_no_changes_gets_no_changes_box(client, expert):
+    ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.FROZEN)
+    client.force_login(expert)
+    assert 'data-testid="my-changes"' not in page(client.get(reverse("experts:home")))
