@@ -335,10 +335,16 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             else None,
             status=status,
         )
+        if status == ApplicationStatus.FROZEN:
+            # Frozen: admitted, and last confirming, 24 months ago or more. The dates move back
+            # together, so that none comes before the one it follows.
+            back = application.decided_at - (now - datetime.timedelta(days=760))
+            if back > datetime.timedelta(0):
+                for name in ("consent_at", "submitted_at", "recommended_at", "decided_at"):
+                    setattr(application, name, getattr(application, name) - back)
         if status in DECIDED and status != ApplicationStatus.REJECTED:
-            # 年度确认: admission confirms; a frozen expert's last confirmation is long past.
-            lapsed = datetime.timedelta(days=800 if status == ApplicationStatus.FROZEN else 0)
-            application.confirmed_at = application.decided_at - lapsed
+            # 年度确认: admission confirms (for the frozen, long ago).
+            application.confirmed_at = application.decided_at
         if status == ApplicationStatus.PENDING_UNIT:
             application.due_on = deadlines.recommendation_due(submitted)
         elif status == ApplicationStatus.PENDING_BUREAU:
