@@ -60,7 +60,14 @@ def fire(
         raise WorkflowError(f"当前状态为「{current}」，不能执行「{label}」操作，可能已被他人处理。")
     from_status = locked.status
     getattr(locked, action)()
-    locked.save(update_fields=["status", *update_fields])
+    saved = ["status", *update_fields]
+    # A row that says when it last changed (auto_now) says so for every step: a list ordered by
+    # it (用户账号管理) shows a frozen or decided row as changed.
+    if "updated_at" not in saved and any(
+        field.name == "updated_at" for field in locked._meta.concrete_fields
+    ):
+        saved.append("updated_at")
+    locked.save(update_fields=saved)
     # In the same transaction as the change: a change that rolls back leaves no audit row.
     record(
         AuditEvent.Action.TRANSITION,

@@ -153,10 +153,13 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(tab.page.get_by_text("研究员").first).to_be_visible()
     tab.snap("expert-readonly-new-values")
 
-    # The certificate again: the same admission and code, the new unit.
+    # The certificate again: the same admission, the new unit, and a new code (one code, one
+    # paper: the old paper's code now reads 已失效).
     after = download_certificate(tab, "certificate-after")
-    assert Certificate.objects.get().pk == certificate.pk
-    assert "王建国" in after and certificate.display_code in after
+    renewed = Certificate.objects.exclude(pk=certificate.pk).get()
+    assert renewed.admitted_at == certificate.admitted_at and renewed.code != certificate.code
+    assert "王建国" in after and renewed.display_code in after
+    assert certificate.display_code not in after
     assert NEW_UNIT in after
     assert OLD_UNIT not in after
     assert "/certificate/verify/" in after  # where the paper sends a stranger
@@ -180,7 +183,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert (form["工作单位"], form["专业技术职称"]) == (NEW_UNIT, "研究员")
     changes = [row for row in data["审核记录"] if row["操作"] == "信息变更"]
     assert [row["意见或理由"] for row in changes] == ["专业技术职称、工作单位"]
-    assert changes[0]["状态变化"] == "审核通过 → 审核通过"
+    assert changes[0]["状态变化"] == "审核通过（不变）"
     # The requests themselves: the reviewed one with each step, and the mobile, in force at once.
     request, mobile = data["信息变更"]
     assert (mobile["变更字段"], mobile["状态"]) == ("手机", "已生效")
@@ -195,11 +198,18 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert any("变更申请已审核通过" in sms["内容"] for sms in data["短信"])
     assert "提交变更申请：专业技术职称、工作单位" in [event["说明"] for event in data["安全审计"]]
 
-    # A stranger, never logged in, opens the address printed on the paper and types its code.
+    # A stranger, never logged in, opens the address printed on the paper and types its code:
+    # the old paper's reads 已失效 and says why, the new one's 有效.
     stranger = journey()
     stranger.open("/certificate/verify/")
     expect(stranger.page.get_by_role("heading", name="证书查验")).to_be_visible()
     stranger.page.get_by_label("验证码").fill(certificate.display_code)
+    stranger.page.get_by_role("button", name="查验").click()
+    result = stranger.page.get_by_test_id("certificate-result")
+    expect(result.get_by_test_id("certificate-state")).to_have_text("已失效")
+    expect(result.get_by_test_id("invalid-reason")).to_contain_text("持证人信息已变更")
+    stranger.snap("stranger-verify-old-paper")
+    stranger.page.get_by_label("验证码").fill(renewed.display_code)
     stranger.page.get_by_role("button", name="查验").click()
     result = stranger.page.get_by_test_id("certificate-result")
     expect(result.get_by_test_id("certificate-state")).to_have_text("有效")

@@ -342,3 +342,14 @@ def test_a_reminder_past_the_twelve_months_does_not_ask_for_them(unit, reviewer)
     assert lifecycle.run() == {"frozen": 0, "reminded": 1}
     body = SMSMessage.objects.get(to=late.mobile).body
     assert "已满15个月，请尽快登录系统确认或更新信息" in body and "满12个月前" not in body
+
+
+def test_a_freeze_counts_as_a_change_of_the_row(unit, reviewer):
+    """用户账号管理 orders by 更新时间: a frozen expert moves up as changed."""
+    application = admitted(unit, reviewer, confirmed_months_ago=25)
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    ExpertApplication.objects.filter(pk=application.pk).update(updated_at=long_ago)
+    lifecycle.run()
+    application.refresh_from_db()
+    assert application.status == S.FROZEN
+    assert application.updated_at > timezone.now() - datetime.timedelta(minutes=1)
