@@ -104,6 +104,7 @@ def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, revie
     client.force_login(application.user)
     frozen_home = client.get(reverse("experts:home")).content.decode()
     assert "申请解冻" in frozen_home and "请在解冻后通过“修改专家信息”更新" in frozen_home
+    assert "冻结期间申请退出后不能撤回" in frozen_home  # the exit button's confirmation
     client.post(reverse("experts:applicant_act", args=["unfreeze"]))
     application.refresh_from_db()
     assert application.status == S.PENDING_BUREAU and application.due_on is not None
