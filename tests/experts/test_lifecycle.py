@@ -116,7 +116,7 @@ def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, revie
     detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
     assert 'data-testid="unfreezing"' in detail and "审核通过（解冻）" in detail
     queue = client.get(reverse("experts:bureau_queue")).content.decode()
-    assert "申请解冻</span>" in queue
+    assert "申请解冻</span>" in queue and "申请解冻时间</div>" in queue
     client.post(reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""})
 
     application.refresh_from_db()
