@@ -626,6 +626,12 @@ class ApplicationTransition(TransitionRecord):
     def reason_labels(self) -> list[str]:
         return [reason["label"] for reason in self.reasons]
 
+    def reasons_text(self) -> str:
+        """The reason codes' labels, then the text: 信息不完整、职称不符合要求；缺少职称证书。
+        What an SMS names and a 禁入 records."""
+        labels = "、".join(self.reason_labels())
+        return "；".join(part for part in (labels, self.comment) if part)
+
     def comments_by_field(self) -> dict[str, str]:
         """field name → comment: the markers beside the applicant's form fields."""
         return {row["field"]: row["comment"] for row in self.field_comments}

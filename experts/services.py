@@ -272,8 +272,7 @@ def reject_application(
             history = _fire(
                 locked, "refuse_unfreeze", actor, update_fields=["due_on", "unfreezing"], **given
             )
-            labels = "、".join(history.reason_labels())
-            why = "；".join(part for part in (labels, history.comment) if part)
+            why = history.reasons_text()
             _decision_sms(
                 locked,
                 f"您的解冻申请审核不通过，原因：{shorten(why)}。您的专家信息仍为冻结状态，"
@@ -283,8 +282,7 @@ def reject_application(
         locked.decided_at = timezone.now()
         history = _fire(locked, "reject", actor, update_fields=["decided_at", "due_on"], **given)
         # The labels first: cut to one SMS, the reason's text goes before they do.
-        labels = "、".join(history.reason_labels())
-        why = "；".join(part for part in (labels, history.comment) if part)
+        why = history.reasons_text()
         _decision_sms(
             locked,
             f"您的专家入库申请审核不通过，原因：{shorten(why)}。可登录系统修改后重新提交。",
@@ -330,8 +328,7 @@ def revoke_admission(
             _refuse_after_notice(locked)
         locked.decided_at = timezone.now()
         history = _fire(locked, "revoke", actor, update_fields=["decided_at"], **given)
-        labels = "、".join(history.reason_labels())
-        why = "；".join(part for part in (labels, history.comment) if part)
+        why = history.reasons_text()
         _decision_sms(
             locked,
             f"经公示期异议核实，您的专家入库已撤销，原因：{shorten(why)}。"
@@ -464,7 +461,7 @@ def remove_application(
             comment=reason.strip(),
             history_fields={"reasons": [{"code": code, "label": labels[code]}]},
         )
-        why = "；".join(part for part in (labels[code], history.comment) if part)
+        why = history.reasons_text()
         text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
         if ban_years:
             until = ban_until(ban_years)
