@@ -269,6 +269,10 @@ def reject_application(
         locked = _lock(application)
         _refuse_own(locked, actor)
         if locked.unfreezing:
+            # A frozen expert cannot edit the form, so a comment on one of its fields asks for
+            # what they cannot do.
+            if field_comments:
+                raise WorkflowError("不予解冻时无需字段批注：冻结的专家不能修改专家信息表。")
             history = _fire(
                 locked, "refuse_unfreeze", actor, update_fields=["due_on", "unfreezing"], **given
             )

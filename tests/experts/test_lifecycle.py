@@ -155,6 +155,29 @@ def test_a_refused_unfreeze_leaves_the_expert_frozen(client, unit, reviewer):
     assert ExpertApplication.objects.get(pk=application.pk).status == S.PENDING_BUREAU
 
 
+def test_a_refused_unfreeze_takes_no_field_comments(client, unit, reviewer):
+    """A frozen expert cannot edit the form: 不予解冻 offers no 字段批注, and a post that
+    carries one is refused with nothing changed."""
+    application = admitted(unit, reviewer, confirmed_months_ago=25)
+    lifecycle.run()
+    services.request_unfreeze(application, application.user)
+    SMSMessage.objects.all().delete()
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert "审核不通过（不予解冻）" in detail and "字段批注（选填）" not in detail
+
+    response = client.post(
+        reverse("experts:bureau_reject", args=[application.pk]),
+        {"reason": "单位已撤销", "field_1": "resume", "note_1": "写全经历"},
+        follow=True,
+    )
+
+    assert "不予解冻时无需字段批注" in response.content.decode()
+    application.refresh_from_db()
+    assert (application.status, application.unfreezing) == (S.PENDING_BUREAU, True)
+    assert not SMSMessage.objects.exists()
+
+
 def test_exit_asked_then_confirmed_by_the_bureau(client, unit, reviewer):
     application = admitted(unit, reviewer)
     client.force_login(application.user)
