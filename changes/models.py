@@ -175,6 +175,28 @@ class ChangeRequest(FSMModelMixin, models.Model):
         return self.new_unit_id is not None
 
     # Transitions change only the row; changes.services locks, records and queues SMS.
+    # 提交 and 修改 keep the state: the expert's own steps, so that the history begins where
+    # the request did and shows each change of the values asked for before the unit confirms.
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_UNIT,
+        target=ChangeStatus.PENDING_UNIT,
+        permission=permissions.is_requester,
+        custom={"label": "提交"},
+    )
+    def submit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ChangeStatus.PENDING_UNIT,
+        target=ChangeStatus.PENDING_UNIT,
+        permission=permissions.is_requester,
+        custom={"label": "修改"},
+    )
+    def amend(self) -> None:
+        pass
+
     @transition(
         field=status,
         source=ChangeStatus.PENDING_UNIT,

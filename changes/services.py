@@ -16,15 +16,13 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.permissions import SYSTEM_ROLE, role_label
 from accounts.services import user_changed
-from audit.log import record
-from audit.models import AuditEvent
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import search
 from experts.change_transitions import CONFIRMED_FIELDS
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
-from portal.workflow import WorkflowError, fire
+from portal.workflow import WorkflowError, action_label, fire
 from sms.outbox import queue_sms, shorten
 
 
@@ -143,11 +141,14 @@ def _key_request(locked, actor, in_force, key, open_request):
         from_unit_id=from_unit_id,
         to_unit_id=request.confirming_unit_id,
     )
-    record(
-        AuditEvent.Action.TRANSITION,
-        actor=actor,
-        obj=request,
-        detail=f"{'提交' if open_request is None else '修改'}变更申请：{request.changed_labels}",
+    action = "submit" if open_request is None else "amend"
+    fire(
+        request,
+        action,
+        actor,
+        comment=request.changed_labels,
+        created=open_request is None,
+        detail=f"{action_label(request, action)}变更申请：{request.changed_labels}",
     )
     return request, "created" if open_request is None else "updated"
 

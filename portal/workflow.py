@@ -43,13 +43,17 @@ def fire(
     comment: str = "",
     update_fields=(),
     history_fields: dict | None = None,
+    created: bool = False,
+    detail: str = "",
 ):
     """Fire `action` on a row the caller has locked with select_for_update; write its history.
 
     Checks the actor's permission first, then the state, so a reviewer who was too slow hears
     that the object was already handled. Returns the history row, created with
     `history_fields` besides the common ones. Raises WorkflowError. `actor` None: the system
-    (a scheduled command), for transitions whose permission allows it.
+    (a scheduled command), for transitions whose permission allows it. `created`: the row was
+    made in this state just now (a 变更申请's 提交), so its history row has no earlier state.
+    `detail`: the audit row's words where the states alone say too little.
     """
     transition = transition_of(locked, action)
     label = transition.custom.get("label", action)
@@ -58,7 +62,7 @@ def fire(
     if not can_proceed(getattr(locked, action)):
         current = locked.get_status_display()
         raise WorkflowError(f"当前状态为「{current}」，不能执行「{label}」操作，可能已被他人处理。")
-    from_status = locked.status
+    from_status = "" if created else locked.status
     getattr(locked, action)()
     saved = ["status", *update_fields]
     # A row that says when it last changed (auto_now) says so for every step: a list ordered by
@@ -73,7 +77,8 @@ def fire(
         AuditEvent.Action.TRANSITION,
         actor=actor,
         obj=locked,
-        detail=f"{label}：{_status_label(locked, from_status)} → {locked.get_status_display()}",
+        detail=detail
+        or f"{label}：{_status_label(locked, from_status)} → {locked.get_status_display()}",
         username="" if actor else "system",
         role="" if actor else SYSTEM_ROLE,
     )

@@ -145,8 +145,13 @@ def test_close_is_offered_by_no_page_and_fired_by_no_person_but_a_reviewer(unit,
     named = {
         t.name for t in ChangeRequest._meta.get_field("status").get_all_transitions(ChangeRequest)
     }
-    assert named - set(ACTIONS) == {"close"}
-    assert not any("close" in (pattern.name or "") for pattern in urls.urlpatterns)
+    # 提交 and 修改 are the expert's saves of 修改专家信息 (changes.services.save_changes).
+    assert named - set(ACTIONS) == {"close", "submit", "amend"}
+    assert not any(
+        name in (pattern.name or "")
+        for pattern in urls.urlpatterns
+        for name in ("close", "submit", "amend")
+    )
 
     owner = admitted(unit)
     request = key_request(owner)

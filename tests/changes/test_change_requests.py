@@ -190,6 +190,26 @@ def test_a_second_edit_updates_the_request_while_the_unit_has_not_confirmed(clie
     assert request.values == {"title": "研究员", "title_level": "associate"}
 
 
+def test_the_history_begins_with_the_experts_submission_and_each_edit(client, expert, unit):
+    """审核记录 starts where the request did: 提交 (into 待单位确认), then each 修改 before the
+    unit confirms, by the expert, with the fields asked for."""
+    submit(client, expert, title="研究员")
+    submit(client, expert, title="研究员", title_level="associate")
+    request = ChangeRequest.objects.get()
+    rows = list(request.history.values_list("action", "from_status", "to_status", "actor_id"))
+    assert rows == [
+        ("submit", "", S.PENDING_UNIT, expert.pk),
+        ("amend", S.PENDING_UNIT, S.PENDING_UNIT, expert.pk),
+    ]
+    assert request.history.last().comment == "专业技术职称、职称级别"
+
+    client.force_login(factories.unit_account(unit))
+    detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
+    history = detail[detail.index("审核记录") :]
+    assert re.search(r"<td[^>]*>提交</td>.*?<td[^>]*>待单位确认</td>", history, re.S)
+    assert "待单位确认（不变）" in history  # the 修改
+
+
 def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(client, expert):
     key_request(expert, status=S.PENDING_BUREAU)
     response = submit(client, expert, title="高级工程师", mobile="13900002222")
@@ -361,6 +381,42 @@ def test_the_migration_closes_requests_of_experts_who_had_left_already(expert, o
     assert change_counts.waiting(S.WITHDRAWN) == 1
 
 
+def test_the_migration_gives_earlier_requests_their_submission(client, expert, unit):
+    """changes 0006: a request made before 提交 was recorded gains that row, dated when it was
+    made and before its later steps; one that has it already gains no second."""
+    earlier = key_request(expert, status=S.PENDING_BUREAU)
+    made = timezone.now() - datetime.timedelta(days=3)
+    ChangeRequest.objects.filter(pk=earlier.pk).update(created_at=made)
+    confirmed = earlier.history.create(
+        actor=factories.unit_account(unit),
+        actor_role="单位账号",
+        action="confirm",
+        from_status=S.PENDING_UNIT,
+        to_status=S.PENDING_BUREAU,
+    )
+    other = admitted(unit)
+    submit(client, other, title="研究员")  # recorded already
+    migration = importlib.import_module("changes.migrations.0006_submitted_rows")
+
+    migration.add_submitted(apps, SimpleNamespace(connection=connection))
+
+    first, second = earlier.history.all()
+    assert (first.action, first.actor, first.actor_role, first.created_at) == (
+        "submit",
+        expert,
+        "申请人",
+        made,
+    )
+    assert (first.from_status, first.to_status, first.comment) == (
+        "",
+        S.PENDING_UNIT,
+        "专业技术职称",
+    )
+    assert second == confirmed
+    newer = ChangeRequest.objects.get(application__user=other)
+    assert list(newer.history.values_list("action", flat=True)) == ["submit"]
+
+
 def test_the_detail_page_of_an_expert_without_an_open_request_warns_of_none(
     client, expert, reviewer
 ):
@@ -413,7 +469,8 @@ def test_the_new_unit_confirms_and_the_old_unit_is_told(client, expert, unit, ot
     assert said(response) == ["已确认王建国的变更申请，将由市科技局审核。"]
     request.refresh_from_db()
     assert request.status == S.PENDING_BUREAU
-    row = request.history.get()
+    submitted, row = request.history.all()
+    assert (submitted.action, submitted.actor) == ("submit", expert)
     assert (row.action, row.actor_id, row.comment) == (
         "confirm",
         response.wsgi_request.user.pk,
