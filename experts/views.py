@@ -66,8 +66,19 @@ QUEUE_COLUMNS = (
     "title",
     "title_level",
     "recommended_at",
+    "decided_at",
     "eligibility_flags",  # 资格提示 beside the name
 )
+# 专家审核's time column by tab: what the tab's rows are waiting on or were decided by. The
+# list keeps its one order (单位推荐时间, oldest first) on every tab.
+QUEUE_TIMES = {
+    ApplicationStatus.DRAFT: ("退回时间", "returned_at"),
+    ApplicationStatus.REJECTED: ("审核时间", "decided_at"),
+    ApplicationStatus.APPROVED: ("入库时间", "decided_at"),
+    ApplicationStatus.FROZEN: ("入库时间", "decided_at"),
+    ApplicationStatus.EXIT_PENDING: ("入库时间", "decided_at"),
+    ApplicationStatus.EXITED: ("入库时间", "decided_at"),
+}
 POOL_COLUMNS = (
     *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
     "status",
@@ -445,6 +456,11 @@ def bureau_queue(request):
         shown=_shown(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
+    context["time_label"], context["time_field"] = QUEUE_TIMES.get(
+        context["status"], ("单位推荐时间", "recommended_at")
+    )
+    # 截止日期 only where rows have one: the waiting tabs, and 全部 that holds them.
+    context["due_column"] = context["status"] not in QUEUE_TIMES
     context["changes_waiting"] = change_selectors.waiting_count(request.user)  # 信息变更审核
     return render(request, "experts/bureau_queue.html", context)
 

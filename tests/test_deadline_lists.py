@@ -395,3 +395,19 @@ def test_the_unit_registrations_detail_shows_its_deadline(client, unit_queue):
     decided = Unit.objects.get(name="已通过丁")
     page = client.get(reverse("accounts:bureau_unit_detail", args=[decided.pk])).content.decode()
     assert "截止日期：" not in page
+
+
+def test_a_decided_tab_shows_its_own_time_and_no_due_date(client, bureau_queue):
+    """截止日期 belongs to the waiting tabs; 审核通过 lists 入库时间 in place of the
+    recommendation's time, which says nothing of an admitted expert."""
+    admitted_on = timezone.make_aware(datetime.datetime(2025, 3, 8, 9, 30))
+    ExpertApplication.objects.filter(user__real_name="已通过丁").update(decided_at=admitted_on)
+    waiting = client.get(bureau_queue).content.decode()
+    assert "<th" in waiting and "单位推荐时间</th>" in waiting and "截止日期</th>" in waiting
+
+    decided = client.get(bureau_queue, {"status": S.APPROVED}).content.decode()
+
+    assert "入库时间</th>" in decided
+    assert "截止日期</th>" not in decided and "单位推荐时间</th>" not in decided
+    row = cells(row_of(decided, "已通过丁"))
+    assert "2025-03-08 09:30" in row and len(row) == 7  # 8 with 截止日期

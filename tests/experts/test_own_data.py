@@ -136,7 +136,8 @@ def test_the_download_holds_each_change_request_and_its_review(client, unit):
     assert "工作单位：光谷先进制造研究院" in change["变更后"]
     assert "专业技术职称：研究员" in change["变更后"]
     assert f"工作单位：{unit.name}" in change["变更前"]
-    (step,) = change["处理记录"]
+    submitted, step = change["处理记录"]
+    assert submitted.endswith(" 申请人提交：专业技术职称、工作单位")
     assert step.endswith(" 单位账号（光谷先进制造研究院）退回：请提供聘用证明。")
     page = client.get(reverse("experts:own_data")).content.decode()
     assert "信息变更" in page and "请提供聘用证明。" in page
