@@ -174,7 +174,7 @@ def unit_resubmit(request):
     if unit.status != UnitStatus.REJECTED:
         messages.error(
             request,
-            f"单位注册状态为「{unit.get_status_display()}」，无需重新提交，所填修改未保存。",
+            f"单位注册状态为“{unit.get_status_display()}”，无需重新提交，所填修改未保存。",
         )
         return redirect("accounts:unit_home")
     form = UnitDetailsForm(*posted(request), instance=unit)

@@ -69,7 +69,7 @@ def save_changes(application: ExpertApplication, actor, cleaned: dict) -> Saved:
             raise WorkflowError("您只能修改自己的专家信息。")
         if locked.status != ApplicationStatus.APPROVED:
             raise WorkflowError(
-                f"专家状态为「{locked.get_status_display()}」，只有已入库（审核通过）的专家可以申请信息变更。"
+                f"专家状态为“{locked.get_status_display()}”，只有已入库（审核通过）的专家可以申请信息变更。"
             )
         in_force = fields.current(locked)
         contact = fields.changed(in_force, cleaned, fields.CONTACT)

@@ -39,7 +39,7 @@ def refuse_moving_an_application_under_review(sender, user, unit, **kwargs):
     application = ExpertApplication.objects.filter(user=user).only("status").first()
     if application is not None and application.status in IN_REVIEW:
         raise ValidationError(
-            f"该申请人的专家状态为「{application.get_status_display()}」，审核完成前不能更换单位。"
+            f"该申请人的专家状态为“{application.get_status_display()}”，审核完成前不能更换单位。"
         )
 
 

@@ -119,7 +119,7 @@ def save_draft(
             raise WorkflowError("您只能修改自己的专家信息。")
         if not locked.editable:
             raise WorkflowError(
-                f"专家状态为「{locked.get_status_display()}」，信息已提交，不能再修改。"
+                f"专家状态为“{locked.get_status_display()}”，信息已提交，不能再修改。"
             )
         for name, value in values.items():
             setattr(locked, name, value)
@@ -139,7 +139,7 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
         if is_owner(locked, actor) and locked.status != ApplicationStatus.DRAFT:
             # Mostly a double click: the first click already submitted it.
             raise WorkflowError(
-                f"专家信息已提交，当前专家状态为「{locked.get_status_display()}」，无需重复提交。"
+                f"专家信息已提交，当前专家状态为“{locked.get_status_display()}”，无需重复提交。"
             )
         if is_owner(locked, actor):
             missing = missing_for_submission(locked)

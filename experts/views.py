@@ -178,7 +178,7 @@ def application_form(request):
                 if application.status == ApplicationStatus.REJECTED
                 else "信息已提交，不能再修改或提交。"
             )
-            messages.error(request, f"专家状态为「{application.get_status_display()}」，{hint}")
+            messages.error(request, f"专家状态为“{application.get_status_display()}”，{hint}")
             return redirect("experts:home")
         # After 审核不通过, the reviewer's field comments beside the rows they are about.
         context = {

@@ -27,7 +27,7 @@ def record_objection(
             raise WorkflowError("本系统未启用专家入库公示。")
         if locked.status != ApplicationStatus.APPROVED:
             raise WorkflowError(
-                f"当前专家状态为「{locked.get_status_display()}」，不在公示中，不能记录公示异议。"
+                f"当前专家状态为“{locked.get_status_display()}”，不在公示中，不能记录公示异议。"
             )
         period = periods.period_of(locked.decided_at, timezone.localdate())
         if period is None or not period.running:

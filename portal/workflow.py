@@ -58,10 +58,10 @@ def fire(
     transition = transition_of(locked, action)
     label = transition.custom.get("label", action)
     if not transition.has_perm(locked, actor):
-        raise WorkflowError(f"您没有权限执行「{label}」操作。")
+        raise WorkflowError(f"您没有权限执行“{label}”操作。")
     if not can_proceed(getattr(locked, action)):
         current = locked.get_status_display()
-        raise WorkflowError(f"当前状态为「{current}」，不能执行「{label}」操作，可能已被他人处理。")
+        raise WorkflowError(f"当前状态为“{current}”，不能执行“{label}”操作，可能已被他人处理。")
     from_status = "" if created else locked.status
     getattr(locked, action)()
     saved = ["status", *update_fields]

@@ -89,7 +89,7 @@ def test_a_refused_action_is_recorded_as_a_failure(client, unit, reviewer):
     client.post(reverse("experts:bureau_approve", args=[applicant.application.pk]), {})
     event = events(A.TRANSITION)[-1]
     assert (event.result, event.object_id) == ("failure", str(applicant.application.pk))
-    assert "不能执行「审核通过」" in event.detail
+    assert "不能执行“审核通过”" in event.detail
 
 
 def test_reveals_of_personal_data_by_others_and_licence_downloads_are_recorded(

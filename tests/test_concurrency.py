@@ -57,7 +57,7 @@ def _quiet_logs(caplog):
 
 
 def already_handled(current: str, action: str) -> str:
-    return f"当前状态为「{current}」，不能执行「{action}」操作，可能已被他人处理。"
+    return f"当前状态为“{current}”，不能执行“{action}”操作，可能已被他人处理。"
 
 
 @dataclass(frozen=True)
@@ -298,9 +298,9 @@ def test_double_clicked_submit_submits_once(reference_data, unit):
     # A late click meets one of three guards, depending on how far the first one got: the
     # read-only check in the view, the lock in 保存草稿, or the lock in 提交.
     refusals = {
-        "专家状态为「待单位推荐」，信息已提交，不能再修改或提交。",
-        "专家状态为「待单位推荐」，信息已提交，不能再修改。",
-        "专家信息已提交，当前专家状态为「待单位推荐」，无需重复提交。",
+        "专家状态为“待单位推荐”，信息已提交，不能再修改或提交。",
+        "专家状态为“待单位推荐”，信息已提交，不能再修改。",
+        "专家信息已提交，当前专家状态为“待单位推荐”，无需重复提交。",
     }
     refused_by = Counter({text: 0 for text in refusals})
 

@@ -414,7 +414,7 @@ def test_deciding_before_the_unit_recommended_changes_nothing_and_says_why(
     response = client.post(reverse(url_name, args=[application.pk]), data)
 
     assert counts(application) == before
-    assert_refused(response, mentions=["「待单位推荐」", f"「{DECISION_LABELS[decision]}」"])
+    assert_refused(response, mentions=["“待单位推荐”", f"“{DECISION_LABELS[decision]}”"])
 
 
 @pytest.mark.parametrize(
@@ -440,7 +440,7 @@ def test_re_deciding_a_decided_application_changes_nothing_and_says_why(
     assert counts(application) == before
     assert_refused(
         response,
-        mentions=[f"「{DECISION_LABELS[first]}」", f"「{DECISION_LABELS[second]}」"],
+        mentions=[f"“{DECISION_LABELS[first]}”", f"“{DECISION_LABELS[second]}”"],
     )
 
 

@@ -158,6 +158,6 @@ def test_close_is_offered_by_no_page_and_fired_by_no_person_but_a_reviewer(unit,
     close = transition_of(request, "close")
     for person in (owner, factories.unit_account(unit), admitted(unit)):
         assert not close.has_perm(request, person)
-        with pytest.raises(WorkflowError, match="您没有权限执行「关闭」操作"):
+        with pytest.raises(WorkflowError, match="您没有权限执行“关闭”操作"):
             fire(request, "close", person)
     assert close.has_perm(request, reviewer) and close.has_perm(request, None)

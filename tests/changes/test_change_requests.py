@@ -279,7 +279,7 @@ def test_the_expert_withdraws_a_pending_request(client, expert):
     assert request.status == S.WITHDRAWN
     assert application_of(expert).title == "教授"
     again = client.post(reverse("changes:withdraw", args=[request.pk]))
-    assert said(again)[-1:] == ["当前状态为「已撤回」，不能执行「撤回」操作，可能已被他人处理。"]
+    assert said(again)[-1:] == ["当前状态为“已撤回”，不能执行“撤回”操作，可能已被他人处理。"]
 
 
 @pytest.mark.parametrize("action", ["exit", "withdraw_consent"])
@@ -630,7 +630,7 @@ def test_the_bureau_cannot_decide_before_the_unit_confirmed(client, expert, revi
     request = key_request(expert)
     client.force_login(reviewer)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
-    assert said(response) == ["当前状态为「待单位确认」，不能执行「通过」操作，可能已被他人处理。"]
+    assert said(response) == ["当前状态为“待单位确认”，不能执行“通过”操作，可能已被他人处理。"]
     request.refresh_from_db()
     assert request.status == S.PENDING_UNIT
 
@@ -641,7 +641,7 @@ def test_a_second_approval_is_told_it_was_handled(client, expert, reviewer):
     url = reverse("changes:bureau_approve", args=[request.pk])
     client.post(url, {"comment": ""})
     again = client.post(url, {"comment": ""})
-    assert said(again)[-1:] == ["当前状态为「已通过」，不能执行「通过」操作，可能已被他人处理。"]
+    assert said(again)[-1:] == ["当前状态为“已通过”，不能执行“通过”操作，可能已被他人处理。"]
     assert application_of(expert).history.count() == 1
     assert SMSMessage.objects.count() == 1
 
@@ -685,7 +685,7 @@ def test_a_reviewer_never_decides_their_own_change(client, reference_data, unit)
     request = key_request(expert, status=S.PENDING_BUREAU)
     client.force_login(expert)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
-    assert said(response) == ["您没有权限执行「通过」操作。"]
+    assert said(response) == ["您没有权限执行“通过”操作。"]
 
 
 # --- lists at scale: a fixed number of queries whatever the rows --------------------------------

@@ -156,7 +156,7 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
     assert "已完成 3 份申请，跳过 2 份申请" in html
     assert statuses(chosen) == [S.APPROVED] * 3
     assert html.count('data-testid="skipped-row"') == 2
-    assert "不能执行「审核通过」操作" in html and "不存在或不在您的处理范围内" in html
+    assert "不能执行“审核通过”操作" in html and "不存在或不在您的处理范围内" in html
     # Each item as a single decision: its history row, audit row and SMS.
     for application in chosen:
         assert list(application.history.values_list("action", "actor")) == [

@@ -285,20 +285,20 @@ def test_expert_application_cell(client, db, role, action, state, outcome):
     response = post_action(client, action, role, cast)
 
     if outcome is Outcome.DONE:
-        assert_answer(response, outcome, says=f"「{S(state).label}」")
+        assert_answer(response, outcome, says=f"“{S(state).label}”")
         assert_moved(owner.application, before, action, actor)
         assert SMSMessage.objects.count() == sms_before + ACTIONS[action].sms
         return
     # Nothing happened to the owner's application, whatever the answer.
     assert snapshot(owner.application) == before
     if outcome is Outcome.OWN_ONLY:
-        assert_answer(response, own_outcome(action), says=f"「{S(OTHERS_STATE).label}」")
+        assert_answer(response, own_outcome(action), says=f"“{S(OTHERS_STATE).label}”")
         if own_outcome(action) is Outcome.DONE:
             assert_moved(actor.application, actors_own_before, action, actor)
         else:
             assert snapshot(actor.application) == actors_own_before
     else:
-        assert_answer(response, outcome, says=f"「{S(state).label}」")
+        assert_answer(response, outcome, says=f"“{S(state).label}”")
     assert SMSMessage.objects.count() == sms_before
 
 

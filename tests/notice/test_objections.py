@@ -225,7 +225,7 @@ def test_a_reversal_of_someone_not_approved_is_refused(client, reviewer, unit, s
     response = client.post(revoke_url(other), {"reason": REASON})
 
     [(level, text)] = said(response)
-    assert level == messages.ERROR and f"「{status.label}」" in text
+    assert level == messages.ERROR and f"“{status.label}”" in text
     assert ExpertApplication.objects.get(pk=other.application.pk).status == status
     assert client.post(objection_url(other), OBJECTION).status_code == 302
     assert NoticeObjection.objects.count() == 0
