@@ -19,6 +19,7 @@ from accounts.models import Unit
 from accounts.validators import display_mobile
 from experts.forms import SECTIONS
 from experts.models import Discipline, ExpertApplication
+from experts.selectors import names_of_disciplines
 from portal.crypto import decrypt, encrypt
 
 # Fields of the account (accounts.User), not of the application.
@@ -134,8 +135,8 @@ def shown(values: dict) -> dict:
         if name == "unit":
             text = units.get(value, "")
         elif name == "disciplines":
-            names = Discipline.objects.filter(pk__in=value or []).order_by("code")
-            text = "、".join(names.values_list("name", flat=True))
+            picked = Discipline.objects.filter(pk__in=value or [])
+            text = "、".join(names_of_disciplines(picked))
         elif name == "mobile":
             text = display_mobile(value or "")
         elif name in USER_FIELDS:

@@ -59,7 +59,12 @@ def history_of(application) -> QuerySet[ApplicationTransition]:
 def discipline_names(application) -> list[str]:
     """application.disciplines in the classification's order, as names; a sub-field with its
     field, as 软件（电子信息）."""
-    rows = application.disciplines.order_by("code").values_list("name", "parent__name")
+    return names_of_disciplines(application.disciplines.all())
+
+
+def names_of_disciplines(disciplines: QuerySet[Discipline]) -> list[str]:
+    """The 专业领域 of `disciplines`, in one query, as discipline_names words them."""
+    rows = disciplines.order_by("code").values_list("name", "parent__name")
     return [f"{name}（{field}）" if field else name for name, field in rows]
 
 

@@ -171,6 +171,14 @@ def test_key_fields_become_a_pending_request_and_the_row_stays(client, expert, o
     assert "本次变更申请" in home and "待单位确认" in home and other_unit.name in home
 
 
+def test_a_sub_field_in_the_diff_names_its_field(client, expert):
+    """专业领域 in a request's before and after read as the expert's detail pages do: a sub-field
+    with its field, 软件（电子信息）, not a bare 软件 that could be anyone's."""
+    submit(client, expert, title="研究员", disciplines=["0101", "02"])
+    (row,) = [row for row in ChangeRequest.objects.get().after["rows"] if row[1] == "专业领域"]
+    assert row[2] == "软件（电子信息）、生物与新医药"
+
+
 def test_numbers_in_a_request_are_kept_encrypted(client, expert):
     new_number = factories.resident_id(7001)
     submit(client, expert, id_number=new_number, bank_account="6222020200112233453")
