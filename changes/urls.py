@@ -21,6 +21,7 @@ urlpatterns = [
         {"action": "send_back"},
         name="unit_return",
     ),
+    path("unit/changes/<int:pk>/reveal/", views.unit_reveal, name="unit_reveal"),
     path("bureau/changes/", views.bureau_list, name="bureau_list"),
     path("bureau/changes/<int:pk>/", views.bureau_detail, name="bureau_detail"),
     path(
@@ -35,4 +36,5 @@ urlpatterns = [
         {"action": "reject"},
         name="bureau_reject",
     ),
+    path("bureau/changes/<int:pk>/reveal/", views.bureau_reveal, name="bureau_reveal"),
 ]

@@ -1,8 +1,12 @@
 """信息变更's pages: the expert's form and 撤回; the unit's and the bureau's lists and detail
 pages with their decisions (portal.transitions, as experts.views)."""
 
+import functools
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CommentForm, ReasonForm
@@ -11,8 +15,9 @@ from changes import counts, fields, selectors, services
 from changes.filters import ChangeFilter
 from changes.forms import ChangeForm, initial_values
 from changes.models import ChangeStatus
-from experts import snapshots
+from experts import reveal, snapshots
 from experts.models import ApplicationStatus, ExpertApplication
+from experts.reveal import PERSONAL_NUMBERS, RevealForm
 from experts.selectors import own_application
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
@@ -148,24 +153,57 @@ BUREAU_DECISIONS = {
 }
 
 
-def _detail_page(template, actions):
-    def render_detail(request, change, posted=None, status=200):
+def _secret_labels(change) -> set[str]:
+    """The masked numbers (证件号码, 银行账号) this request asks to change."""
+    return {label for _, label, value, secret in change.after["rows"] if secret and value}
+
+
+def _revealable(change, user) -> list[tuple[str, str]]:
+    """(field, label) of the numbers in this request `user` may ask to see in full: the ones it
+    changes, by the rules of the expert's own detail page (experts.reveal)."""
+    asked = _secret_labels(change)
+    return [
+        (name, label)
+        for name, (label, may) in PERSONAL_NUMBERS.items()
+        if label in asked and may(change.application, user)
+    ]
+
+
+def _detail_page(template, actions, reveal_url):
+    """A change request's detail. Its 证件号码 and 银行账号 show masked on both sides, the row
+    saying it changed; 查看完整信息 (`reveal_url`) shows the old and the new number in full in
+    this one response, as on the expert's detail page."""
+
+    def render_detail(
+        request, change, posted=None, status=200, *, reveal=None, revealed=frozenset()
+    ):
+        still_masked = [
+            choice for choice in _revealable(change, request.user) if choice[0] not in revealed
+        ]
+        revealed_labels = [
+            label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
+        ]
         context = {
             "change": change,
             "application": change.application,
-            # Masked on both sides (证件号码, 银行账号): the row says it changed.
-            "changes": snapshots.compare(change.before, change.after),
+            "changes": snapshots.compare(change.before, change.after, frozenset(revealed_labels)),
             "history": change.history.with_actors().order_by("-created_at", "-pk"),
             "show_actor_names": is_bureau_reviewer(request.user),
             "forms": empty_forms(actions) | (posted or {}),
+            "revealed": revealed,
+            "revealed_labels": revealed_labels,
+            "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
+            "reveal_url": reverse(reveal_url, args=[change.pk]),
         }
         return render(request, template, context, status=status)
 
     return render_detail
 
 
-_unit_detail = _detail_page("changes/unit_detail.html", UNIT_DECISIONS)
-_bureau_detail = _detail_page("changes/bureau_detail.html", BUREAU_DECISIONS)
+_unit_detail = _detail_page("changes/unit_detail.html", UNIT_DECISIONS, "changes:unit_reveal")
+_bureau_detail = _detail_page(
+    "changes/bureau_detail.html", BUREAU_DECISIONS, "changes:bureau_reveal"
+)
 
 
 @role_required(is_approved_unit_account)
@@ -178,6 +216,35 @@ def unit_detail(request, pk):
 def bureau_detail(request, pk):
     change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
     return _bureau_detail(request, change)
+
+
+def _reveal(request, pk, detail):
+    """查看完整信息 on a change request (experts.reveal.answer), audited against the expert's
+    application, so that the expert's own data lists it too."""
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    return reveal.answer(
+        request,
+        _revealable(change, request.user),
+        change.application,
+        functools.partial(detail, request, change),
+        what="变更申请：",
+    )
+
+
+@never_cache
+@require_POST
+@role_required(is_approved_unit_account)
+def unit_reveal(request, pk):
+    """The confirming unit's 查看完整信息: a new 证件号码, if the expert is its own."""
+    return _reveal(request, pk, _unit_detail)
+
+
+@never_cache
+@require_POST
+@role_required(is_bureau_reviewer)
+def bureau_reveal(request, pk):
+    """The bureau's 查看完整信息: a new 证件号码 or 银行账号, before it decides."""
+    return _reveal(request, pk, _bureau_detail)
 
 
 unit_decide = decisions(

@@ -7,7 +7,10 @@ them and the reason (docs/audit.md). The applicant sees their own in full withou
 """
 
 from django import forms
+from django.contrib import messages
 
+from audit.log import record
+from audit.models import AuditEvent
 from experts.permissions import may_reveal_bank_account, may_reveal_id_number
 from portal.forms import PortalFormMixin
 
@@ -99,3 +102,22 @@ class RevealForm(PortalFormMixin, forms.Form):
         chosen = self.revealed()
         labels = [label for name, (label, _) in PERSONAL_NUMBERS.items() if name in chosen]
         return f"查看{'、'.join(labels)}；事由：{self.reason_text()}"
+
+
+def answer(request, choices: list[tuple[str, str]], application, show, what: str = ""):
+    """A POST of 查看完整信息: with a valid choice among `choices` and a reason, `show(revealed=…)`,
+    the page once more with those numbers in full, and one audit event about `application`
+    naming them and the reason (`what` before it: what was looked at, when not the application
+    itself); else `show(status=400, reveal=form)`, masked, saying what is missing."""
+    form = RevealForm(request.POST, choices=choices)
+    if not form.is_valid():
+        problems = [str(error) for errors in form.errors.values() for error in errors]
+        messages.error(request, "未显示完整信息：" + "".join(problems))
+        return show(status=400, reveal=form)
+    record(
+        AuditEvent.Action.VIEW_PERSONAL_DATA,
+        request=request,
+        obj=application,
+        detail=what + form.audit_detail(),
+    )
+    return show(revealed=form.revealed())

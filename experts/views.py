@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,12 +10,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Blacklist
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
-from audit.log import record
-from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
 from draws.selectors import own_draws
-from experts import counts, services, snapshots
+from experts import counts, reveal, services, snapshots
 from experts.facets import TOP_UNITS, pool_facets
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
@@ -368,22 +368,14 @@ def _detail_page(template, decisions, reveal_url, extra=None):
 
 
 def _reveal(request, pk, detail):
-    """查看完整信息 on a detail page: with a valid choice of numbers and a reason, the page
-    once more with those in full, and one audit event naming them and the reason; else the
-    page again, masked, saying what is missing (400)."""
+    """查看完整信息 on a detail page (experts.reveal.answer)."""
     application = get_object_or_404(applications_for(request.user), pk=pk)
-    form = RevealForm(request.POST, choices=revealable(application, request.user))
-    if not form.is_valid():
-        problems = [str(error) for errors in form.errors.values() for error in errors]
-        messages.error(request, "未显示完整信息：" + "".join(problems))
-        return detail(request, application, status=400, reveal=form)
-    record(
-        AuditEvent.Action.VIEW_PERSONAL_DATA,
-        request=request,
-        obj=application,
-        detail=form.audit_detail(),
+    return reveal.answer(
+        request,
+        revealable(application, request.user),
+        application,
+        functools.partial(detail, request, application),
     )
-    return detail(request, application, revealed=form.revealed())
 
 
 _unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_reveal")

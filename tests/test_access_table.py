@@ -153,10 +153,12 @@ TABLE = {
     ),
     "changes:unit_confirm": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:unit_return": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:unit_reveal": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_list": (None, only(BUREAU)),
     "changes:bureau_detail": (lambda w: {"pk": change_request(w).pk}, only(BUREAU)),
     "changes:bureau_approve": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_reject": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    "changes:bureau_reveal": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -303,9 +305,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 73 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
+    # 75 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 584
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 600
     assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

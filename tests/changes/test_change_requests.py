@@ -190,6 +190,65 @@ def test_numbers_in_a_request_are_kept_encrypted(client, expert):
     assert new_number in page(client.get(reverse("experts:home")))
 
 
+def test_the_reviewer_may_see_the_new_numbers_in_full_and_says_why(client, expert, unit, reviewer):
+    """查看完整信息 on a 变更申请, as on the expert's detail page: masked until asked for, then the
+    old and the new number in full in that one response, with one audit event about the expert;
+    a unit may see a 证件号码 only, and one it may not see is refused."""
+    from audit.models import AuditEvent
+
+    old_number, old_account = expert.id_number, application_of(expert).bank_account
+    new_number, new_account = factories.resident_id(), "6222020200112233453"
+    submit(client, expert, id_number=new_number, bank_account=new_account)
+    request = ChangeRequest.objects.get()
+    client.force_login(reviewer)
+    url = reverse("changes:bureau_detail", args=[request.pk])
+    masked = page(client.get(url))
+    assert new_account not in masked and new_number not in masked and "查看完整信息" in masked
+
+    shown = page(
+        client.post(
+            reverse("changes:bureau_reveal", args=[request.pk]),
+            {"reveal-numbers": ["id_number", "bank_account"], "reveal-reason": "check_bank"},
+        )
+    )
+
+    assert all(number in shown for number in (old_number, new_number, old_account, new_account))
+    assert "证件号码、银行账号已完整显示，仅限本次页面" in shown
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+    assert event.object_id == str(application_of(expert).pk)
+    assert event.detail == "变更申请：查看证件号码、银行账号；事由：核对银行信息"
+    assert new_account not in page(client.get(url))  # the next view is masked again
+
+    client.force_login(factories.unit_account(unit))
+    unit_reveal = reverse("changes:unit_reveal", args=[request.pk])
+    refused = client.post(
+        unit_reveal, {"reveal-numbers": "bank_account", "reveal-reason": "verify_identity"}
+    )
+    assert refused.status_code == 400 and new_account not in page(refused)
+    assert "未显示完整信息：所选信息不能查看。" in said(refused)
+    unit_sees = page(
+        client.post(
+            unit_reveal, {"reveal-numbers": "id_number", "reveal-reason": "verify_identity"}
+        )
+    )
+    assert new_number in unit_sees and new_account not in unit_sees
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_PERSONAL_DATA).count() == 2
+
+
+def test_a_request_without_numbers_offers_no_reveal(client, expert, reviewer):
+    submit(client, expert, title="研究员")
+    request = ChangeRequest.objects.get()
+    client.force_login(reviewer)
+    assert "查看完整信息</h2>" not in page(
+        client.get(reverse("changes:bureau_detail", args=[request.pk]))
+    )
+    response = client.post(
+        reverse("changes:bureau_reveal", args=[request.pk]),
+        {"reveal-numbers": "id_number", "reveal-reason": "verify_identity"},
+    )
+    assert response.status_code == 400 and expert.id_number not in page(response)
+
+
 def test_a_second_edit_updates_the_request_while_the_unit_has_not_confirmed(client, expert):
     submit(client, expert, title="研究员")
     response = submit(client, expert, title="研究员", title_level="associate")
