@@ -26,16 +26,20 @@ setup()
 
 from django.db import transaction  # noqa: E402
 from django.test import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from certificates import fonts, pdf  # noqa: E402
 from certificates.services import certificate_for  # noqa: E402
 from experts.models import ApplicationStatus, ExpertApplication  # noqa: E402
+from notice import periods  # noqa: E402
 
 
 def experts(n: int) -> list[ExpertApplication]:
     return list(
         ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED)
         .exclude(decided_at=None)
+        # Those still on 公示 get no certificate yet (certificates.services.OnNotice).
+        .filter(decided_at__lt=periods.start_of(periods.first_decision_day(timezone.localdate())))
         .select_related("user", "unit")
         .order_by("-decided_at", "-id")[:n]
     )

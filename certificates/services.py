@@ -10,6 +10,7 @@ from certificates.codes import new_code
 from certificates.models import Certificate
 from certificates.rules import details_index
 from experts.models import ApplicationStatus, ExpertApplication
+from notice import periods as notice_periods
 
 # A fresh code collides with an existing one about once in 2^59 / n draws: one retry is plenty,
 # three make a second collision in a row impossible in practice.
@@ -18,6 +19,15 @@ CODE_ATTEMPTS = 3
 
 class NotAdmitted(Exception):
     """The application is not 审核通过: there is nothing to certify."""
+
+
+class OnNotice(Exception):
+    """The admission is still on 公示 and may yet be reversed on an objection: its certificate
+    is issued once the 公示期 is over (`ends`, its last day)."""
+
+    def __init__(self, ends: datetime.date):
+        super().__init__(ends)
+        self.ends = ends
 
 
 def valid_until(admitted_at: datetime.datetime) -> datetime.date:
@@ -39,9 +49,12 @@ def certificate_for(application: ExpertApplication) -> Certificate:
 
     Side effect: at most one Certificate row per admission and details (two downloads at once
     meet the unique constraint, and the second returns the first's row). Raises NotAdmitted
-    unless the application is 审核通过."""
+    unless the application is 审核通过, and OnNotice while its 公示期 runs."""
     if application.status != ApplicationStatus.APPROVED or application.decided_at is None:
         raise NotAdmitted
+    notice = notice_periods.running(application.decided_at)
+    if notice is not None:
+        raise OnNotice(notice.ends)
     admission = {
         "application": application,
         "admitted_at": application.decided_at,

@@ -2,10 +2,12 @@
 
 Only the expert downloads a certificate: the URL names no one, so each applicant reaches their
 own and nobody can ask for another's; units and reviewers have no certificate to download (403),
-and an applicant who is not 审核通过 has none either (404). The 证书查验 page needs no login."""
+and an applicant who is not 审核通过 has none either (404); while the admission is on 公示 it may
+still be reversed, so the certificate waits for the 公示期's end. 证书查验 needs no login."""
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
 from accounts.permissions import is_applicant
@@ -28,6 +30,12 @@ def download(request):
         certificate = services.certificate_for(application)
     except services.NotAdmitted:
         raise Http404 from None
+    except services.OnNotice as notice:
+        messages.info(
+            request,
+            f"您的入库信息正在公示，公示期至{notice.ends:%Y-%m-%d}，期满后即可下载入库证明。",
+        )
+        return redirect("experts:home")
     certificate.application = application  # with its user (the request's) loaded
     # Imported here: WeasyPrint needs Pango from the system (README), and a machine without it
     # still serves every other page.

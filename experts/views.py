@@ -33,6 +33,7 @@ from experts.selectors import (
     review_queue,
     with_columns,
 )
+from notice import periods as notice_periods
 from notice.forms import RevokeForm
 from notice.views import panel_context
 from portal.bulk import bulk_decisions
@@ -139,6 +140,12 @@ def applicant_home(request):
             "draws": own_draws(application) if application.status in DRAWN_STATES else [],
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
+            # 下载入库证明 waits for the end of a 公示期 still under way (certificates.services).
+            "on_notice": (
+                notice_periods.running(application.decided_at)
+                if application.status == ApplicationStatus.APPROVED
+                else None
+            ),
             **_departure(application, history),
         },
     )

@@ -68,3 +68,12 @@ def period_of(decided_at: datetime.datetime | None, today: datetime.date | None 
     starts = timezone.localdate(decided_at)
     ends = ends_on(starts)
     return Period(starts, ends, starts <= today <= ends)
+
+
+def running(decided_at: datetime.datetime | None, today: datetime.date | None = None):
+    """The 公示期 still under way of an approval at `decided_at`: a Period, or None when it
+    is over, or when this bureau does not use 公示."""
+    if not enabled():
+        return None
+    period = period_of(decided_at, today)
+    return period if period is not None and period.running else None

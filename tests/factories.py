@@ -1,5 +1,6 @@
 """Test data, built through the same models and services the portal uses."""
 
+import datetime
 import io
 import itertools
 
@@ -106,6 +107,14 @@ def make_reviewer(username=None) -> User:
     user.save()
     user.groups.add(Group.objects.get(name=BUREAU_GROUP))
     return user
+
+
+def past_notice(application) -> None:
+    """Date an admission a month back, its 公示期 over (a certificate waits for that)."""
+    application.__class__.objects.filter(pk=application.pk).update(
+        decided_at=timezone.now() - datetime.timedelta(days=30)
+    )
+    application.refresh_from_db()
 
 
 def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, name=None) -> User:

@@ -41,7 +41,7 @@ def admitted(unit, reviewer):
     def make(name="张三明"):
         user = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name=name)
         approve_application(user.application, reviewer)
-        user.application.refresh_from_db()
+        factories.past_notice(user.application)
         return user
 
     return make

@@ -20,6 +20,8 @@ from certificates.selectors import masked_name
 from certificates.services import NotAdmitted, certificate_for, valid_until
 from certificates.views import NOT_FOUND
 from experts.models import ApplicationStatus, ExpertApplication
+from experts.services import approve_application
+from notice.periods import ends_on
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -415,3 +417,38 @@ def test_the_migration_gives_issued_certificates_their_holders_details_now(admit
     certificate.refresh_from_db()
     assert certificate.details_index == details_index(certificate.application) != ""
     assert is_valid(certificate)
+
+
+# While on 公示
+
+
+def test_the_certificate_waits_for_the_end_of_the_notice_period(client, unit, reviewer):
+    """An admission on 公示 may still be reversed on an objection: the home page says until
+    when, offers no download, and the URL issues nothing and says the same."""
+    user = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="张三明")
+    application = approve_application(user.application, reviewer)
+    ends = ends_on(timezone.localdate(application.decided_at))
+    client.force_login(user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert f"公示期至 {ends.isoformat()}，期满后可下载入库证明" in home
+    assert 'data-testid="certificate-download"' not in home
+
+    response = client.get(DOWNLOAD, follow=True)
+
+    assert response.redirect_chain == [(reverse("experts:home"), 302)]
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [f"您的入库信息正在公示，公示期至{ends.isoformat()}，期满后即可下载入库证明。"]
+    assert not Certificate.objects.exists()
+    factories.past_notice(application)
+    assert download(client, user)["Content-Type"] == "application/pdf"
+
+
+@override_settings(PUBLIC_NOTICE_ENABLED=False)
+def test_without_notice_the_certificate_comes_at_once(client, unit, reviewer):
+    user = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="张三明")
+    approve_application(user.application, reviewer)
+    client.force_login(user)
+    assert (
+        'data-testid="certificate-download"' in client.get(reverse("experts:home")).content.decode()
+    )
+    assert download(client, user)["Content-Type"] == "application/pdf"

@@ -23,6 +23,7 @@ def test_expert_downloads_the_certificate_and_a_stranger_verifies_it(journey):
     unit = factories.make_unit(name="华中光电技术研究所")
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="张三明")
     approve_application(applicant.application, factories.make_reviewer())
+    factories.past_notice(applicant.application)
 
     expert = journey()
     expert.log_in(applicant.username, factories.PASSWORD)
@@ -82,6 +83,7 @@ def test_the_certificate_button_on_a_phone(journey):
     unit = factories.make_unit(name="华中光电技术研究所")
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="王五")
     approve_application(applicant.application, factories.make_reviewer())
+    factories.past_notice(applicant.application)
     phone = journey(phone=True)
     phone.log_in(applicant.username, factories.PASSWORD)
     expect(phone.page.get_by_role("link", name="下载入库证明")).to_be_visible()

@@ -72,6 +72,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expert = factories.make_applicant(old_unit, ApplicationStatus.PENDING_BUREAU, name="王建国")
     reviewer = factories.make_reviewer()
     approve_application(expert.application, factories.make_reviewer())
+    factories.past_notice(expert.application)
 
     # The admitted expert's certificate names the unit in force: the old one.
     tab = journey()
