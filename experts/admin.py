@@ -2,9 +2,11 @@ from django import forms
 from django.contrib import admin
 
 from accounts.validators import display_mobile, mask, mask_id_number
+from changes.fields import KEY
 from experts import counts, eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
+    ADMITTED,
     ApplicationTransition,
     Discipline,
     EligibilityRule,
@@ -59,6 +61,15 @@ class DisciplinePicksField(forms.ModelMultipleChoiceField):
         return " / ".join(search.discipline_words(discipline))
 
 
+# KEY's fields of the application itself (the account's are UserAdmin's), but the bank
+# account, which the page excludes (masked; 查看完整信息).
+REVIEWED_FIELDS = [
+    field.name
+    for field in ExpertApplication._meta.get_fields()
+    if field.name in KEY and field.name != "bank_account"
+]
+
+
 @admin.register(ExpertApplication)
 class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = ApplicationAdminForm
@@ -91,6 +102,17 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         "decided_at",
         "eligibility_text",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        """An admitted expert's key information (changes.fields.KEY: 职称, 专业领域, 出生日期 …)
+        changes only through a 信息变更, which the unit and the bureau review and the history
+        keeps; an operator's edit would bypass both, and change the pool and the draws on the
+        quiet. Contact details and the rest stay editable for corrections, as does an
+        application still under review (whose eligibility flags follow: save_related)."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status in ADMITTED:
+            readonly += REVIEWED_FIELDS
+        return readonly
 
     @admin.display(description="手机")
     def masked_mobile(self, application):

@@ -383,11 +383,39 @@ def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, opera
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
-def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
-    """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline)."""
-    from experts.models import Discipline, FacetDiscipline
+def test_an_admitted_experts_key_information_is_read_only_in_admin(client, operator, unit):
+    """职称, 专业领域 … of an expert in the pool change through a reviewed 信息变更 only: the
+    page shows them as text, a post of new values changes nothing, the rest still saves."""
+    from experts.models import Discipline
 
     application = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    form = client.get(url).context["adminform"].form
+    assert not {"title", "title_level", "disciplines", "birth_date"} & set(form.fields)
+    assert "department" in form.fields
+    before = sorted(application.disciplines.values_list("code", flat=True))
+    data.update(
+        title="主任医师",
+        title_level="junior",
+        disciplines=[Discipline.objects.get(code="05").pk],
+        department="新部门",
+    )
+
+    assert client.post(url, data).status_code == 302
+
+    application.refresh_from_db()
+    assert (application.title, application.title_level) == ("教授", "senior")
+    assert sorted(application.disciplines.values_list("code", flat=True)) == before
+    assert application.department == "新部门"
+
+
+def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
+    """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline) of an
+    application still under review."""
+    from experts.models import Discipline, FacetDiscipline
+
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)
     data["disciplines"] = [str(Discipline.objects.get(code="0302").pk)]
@@ -426,7 +454,7 @@ def test_the_discipline_picker_names_each_sub_field_after_its_field(client, oper
 
     from experts.models import Discipline
 
-    application = factories.make_applicant(unit, ApplicationStatus.APPROVED).application
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)

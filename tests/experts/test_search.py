@@ -127,22 +127,29 @@ def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
     assert page["tabs"][0][2] == 0
 
 
-def test_application_changed_in_admin_is_found_by_new_title_and_discipline(
-    client, pool, admin_user, kept
+def test_application_changed_in_admin_is_found_by_what_it_now_says(
+    client, pool, admin_user, kept, unit
 ):
+    """An admitted expert's 现从事专业 (editable in admin; 职称 and 专业领域 are not, they change
+    through a 信息变更), and an application under review's 职称 and 专业领域."""
     application = pool["zhang"].application
-    kept(client, "教授", ["张伟"])
-    kept(client, "主任医师", [])
+    waiting = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="李强")
+    kept(client, "临床医学", [])
     client.force_login(admin_user)
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)
+    data.update(current_specialty="临床医学")
+    assert client.post(url, data).status_code == 302
+    url = reverse("admin:experts_expertapplication_change", args=[waiting.application.pk])
+    data = admin_form_data(client, url, waiting.application)
     data.update(title="主任医师", disciplines=[Discipline.objects.get(code="05").pk])
     assert client.post(url, data).status_code == 302
 
     client.force_login(factories.make_reviewer())
-    assert found(client, "主任医师") == ["张伟"]
-    assert found(client, Discipline.objects.get(code="05").name) == ["张伟"]
-    assert found(client, "教授") == []
+    assert found(client, "临床医学") == ["张伟"]
+    queue = "experts:bureau_queue"
+    assert found(client, "主任医师", queue) == ["李强"]
+    assert found(client, Discipline.objects.get(code="05").name, queue) == ["李强"]
 
 
 def test_renamed_discipline_is_found_by_its_new_name(client, pool, admin_user, kept):
