@@ -15,7 +15,6 @@ which carries the text too (`is_common`, migration experts 0008). docs/performan
 EXPLAINs behind this. SQLite scans the one column.
 """
 
-import unicodedata
 from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
@@ -26,20 +25,10 @@ from django.db.models.functions import StrIndex
 
 from experts import counts
 from experts.models import Discipline
+from portal.words import normalise, words
 
 # The SQL function behind the index; `grams` below is its twin in Python.
 GRAMS_FUNCTION = "expert_search_grams"
-
-
-def normalise(text: str) -> str:
-    """Full-width letters and digits to ASCII, lower case, single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
-def words(term: str) -> list[str]:
-    """The words of a search, each to be found in the text, in any order: 「王 人工智能」 finds
-    王芳 of 人工智能 however the text orders them. Repeated words count once."""
-    return list(dict.fromkeys(normalise(term).split()))
 
 
 def grams(text: str) -> list[str]:

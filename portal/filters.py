@@ -15,6 +15,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
+from portal.words import words
+
 ALL = "all"  # the tab of every status
 
 # ?sort=due: by 截止日期, the soonest (the most overdue) first; the rows of no deadline (the
@@ -35,8 +37,8 @@ def status_filter(statuses) -> django_filters.ChoiceFilter:
 
 def contains_any(queryset: QuerySet, term: str, fields) -> QuerySet:
     """Rows with each word of `term` in one of `fields`, as the pool's search box finds them
-    (experts.search.words); a scan, for lists of one unit or of the units."""
-    for word in dict.fromkeys(term.split()):
+    (portal.words); a scan, for lists of one unit or of the units."""
+    for word in words(term):
         condition = Q()
         for field in fields:
             condition |= Q(**{f"{field}__icontains": word})

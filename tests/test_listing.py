@@ -211,3 +211,14 @@ def test_the_people_list_shows_its_own_unit_only(client, lists):
     assert units == set(
         ExpertApplication.objects.filter(unit=lists["unit"]).values_list("pk", flat=True)
     )
+
+
+def test_a_short_lists_search_reads_words_as_the_pools_does(db):
+    """Full-width letters, upper case and a full-width space read as the pool's search box
+    reads them (portal.words): “ＡＩ　光谷” finds the unit with both words, in any order."""
+    from portal.filters import contains_any
+
+    wanted = factories.make_unit(name="光谷AI研究院")
+    factories.make_unit(name="光谷制造公司")
+    found = contains_any(Unit.objects.all(), "ＡＩ　光谷 ai", ["name"])
+    assert list(found) == [wanted]
