@@ -279,6 +279,13 @@ def close_on_leaving(application: ExpertApplication, actor, action: str) -> Chan
         comment=WITHDRAWN_ON_LEAVING.get(action, LEFT_POOL),
         update_fields=_decided(locked, actor),
     )
+    if action == "freeze":
+        # The daily command froze them: nobody warned them, as the pages warn a reviewer
+        # (出库, 撤销入库) or the expert (申请退出), and after 解冻 they would wait for it still.
+        _sms(
+            application,
+            "因专家信息被冻结，您未办结的信息变更申请已撤回；解冻后如仍需变更，请重新提交。",
+        )
     return locked
 
 

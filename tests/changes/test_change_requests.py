@@ -426,6 +426,14 @@ def test_freezing_withdraws_the_open_request_as_the_system(expert, unit):
     assert (row.action, row.actor, row.actor_role) == ("close", None, "系统")
     assert "已被冻结" in row.comment
     assert change_counts.waiting(S.PENDING_BUREAU, unit.pk) == 0
+    # Besides the freeze's own SMS, one saying the request went with it.
+    texts = list(
+        SMSMessage.objects.filter(to=application_of(expert).mobile).values_list("body", flat=True)
+    )
+    assert len(texts) == 2
+    assert any(
+        "您未办结的信息变更申请已撤回；解冻后如仍需变更，请重新提交" in text for text in texts
+    )
 
 
 def test_the_migration_closes_requests_of_experts_who_had_left_already(expert, other_unit):
