@@ -492,6 +492,28 @@ def test_the_migration_gives_earlier_requests_their_submission(client, expert, u
     assert list(newer.history.values_list("action", flat=True)) == ["submit"]
 
 
+def test_the_migration_gives_accounts_the_contact_their_experts_changed(expert, unit):
+    """changes 0007: a 手机 or 电子邮箱 changed through 修改联系方式 before it reached the
+    account reaches it now; an account whose expert never changed them keeps its own."""
+    from changes import fields, services
+
+    application = application_of(expert)
+    services.save_changes(
+        application, expert, {**fields.current(application), "mobile": "+8613900001111"}
+    )
+    User.objects.filter(pk=expert.pk).update(mobile="+8613000000000", email="old@example.com")
+    untouched = admitted(unit)
+    User.objects.filter(pk=untouched.pk).update(mobile="+8613000000001")
+    migration = importlib.import_module("changes.migrations.0007_contact_to_accounts")
+
+    migration.copy_contact(apps, SimpleNamespace(connection=connection))
+
+    expert.refresh_from_db()
+    assert expert.mobile == "+8613900001111"
+    assert expert.email == "old@example.com"  # not changed through the form: left as it was
+    assert User.objects.get(pk=untouched.pk).mobile == "+8613000000001"
+
+
 def test_the_detail_page_of_an_expert_without_an_open_request_warns_of_none(
     client, expert, reviewer
 ):
