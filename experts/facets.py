@@ -20,8 +20,9 @@ filters, under a key that names the pool's state: how many experts are approved 
 and a change request applied, with a new 职称级别, unit or 专业领域, are each one) and the newest
 kept 专业领域 row (picks edited in admin). Each of those shows at once on every node; it must,
 since the list's total is the facets' count and a stale one would cut the list short. What
-the key does not see (an operator's edit of an application's other fields in admin, a unit's
-单位性质 or 所在区 edited) shows within FACETS_SECONDS, the entries' lifetime. Ages are of the
+the key does not see (an operator moving an expert to another unit in admin, a unit's
+单位性质 or 所在区 edited) shows within FACETS_SECONDS, the entries' lifetime; an admitted
+expert's 职称级别, 专业领域 and 出生日期 are read-only in admin (experts.admin). Ages are of the
 day: the day is in the key. The pool is the bureau reviewers' whole pool (expert_pool is
 theirs alone); a pool scoped to one user's view would need that scope in the key.
 """
