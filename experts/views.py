@@ -313,7 +313,7 @@ BUREAU_DECISIONS = {
     ),
 }
 # 撤销入库（公示异议）, on the same detail page but at a URL of its own: not one of 专家审核's
-# bulk actions (portal.bulk offers every row of BUREAU_DECISIONS).
+# bulk actions (bureau_bulk offers 审核通过 and 审核不通过 of BUREAU_DECISIONS).
 NOTICE_DECISIONS = {
     "revoke": Action(
         is_bureau_reviewer,
@@ -550,7 +550,8 @@ unit_bulk = bulk_decisions(
     },
 )
 bureau_bulk = bulk_decisions(
-    actions=BUREAU_DECISIONS,
+    # The decisions on 待科技局审核 only: 确认退出 and 出库 are one expert at a time.
+    actions={name: BUREAU_DECISIONS[name] for name in ("approve", "reject")},
     scope=applications_for,
     filters=QueueFilter,
     status=ApplicationStatus.PENDING_BUREAU,

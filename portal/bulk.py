@@ -55,7 +55,8 @@ class BulkDecisionView(View):
     POST: decide each item and show what was done and what was skipped, and why.
 
     Configured through as_view():
-    - actions: the detail page's table, {action: Action};
+    - actions: the actions of the detail page's table a batch may take, {action: Action};
+      each needs its label in action_labels, and an action not given answers 404;
     - scope: user → the queryset they may decide from (applications_for, units_for);
     - filters: the list's FilterSet, for "all matching this filter";
     - status: the status tab whose items the action decides (待科技局审核 …): "all matching this
@@ -172,8 +173,12 @@ class BulkDecisionView(View):
         return self.action_labels.get(self.action, self.action)
 
     def post(self, request):
+        # The confirmation page posts back the ids it listed: "all matching" was resolved
+        # there, so a post with select=all and no ids has chosen nothing.
+        data = request.POST.copy()
+        data.pop("select", None)
         try:
-            items = self.selected(request, request.POST)
+            items = self.selected(request, data)
         except Selection as problem:
             messages.error(request, str(problem))
             return self.back_to_list(request)
@@ -208,6 +213,15 @@ class BulkDecisionView(View):
             if obj is None:
                 outcomes.append(Outcome(pk, f"编号{pk}", False, OUT_OF_SCOPE))
                 continue
+            if obj.status != self.status:
+                # The confirmation page said so (将跳过): a batch decides its tab's items only,
+                # whatever else the service would take from another state.
+                why = (
+                    f"当前状态为“{obj.get_status_display()}”，不能执行“{self.label()}”操作，"
+                    "可能已被他人处理。"
+                )
+                outcomes.append(Outcome(pk, names[pk], False, why))
+                continue
             try:
                 self.row.service(obj, request.user, **values)
             except WorkflowError as error:
@@ -223,4 +237,7 @@ class BulkDecisionView(View):
 
 def bulk_decisions(**config):
     """The BulkDecisionView of one list (see BulkDecisionView for the arguments)."""
+    unlabelled = set(config["actions"]) - set(config["action_labels"])
+    if unlabelled:
+        raise ValueError(f"bulk actions without a label: {sorted(unlabelled)}")
     return BulkDecisionView.as_view(**config)

@@ -128,6 +128,45 @@ def test_an_unknown_action_or_another_roles_action_is_404(bureau, unit):
         assert response.status_code == 404
 
 
+def test_the_bureaus_bulk_takes_only_its_two_decisions(bureau, unit, reviewer):
+    """出库 and 确认退出 are BUREAU_DECISIONS of the detail page, one expert at a time: the
+    batch page answers 404 for them, shown or posted, and nobody leaves the pool."""
+    admitted = pending(unit, 2, status=S.APPROVED, name="已入库")
+    for action in ("remove", "confirm_exit", "revoke"):
+        assert (
+            bureau.get(reverse(BULK), {"action": action, "ids": ids(admitted)}).status_code == 404
+        )
+        posted = bureau.post(
+            reverse(BULK),
+            {"action": action, "ids": ids(admitted), "kind": "other", "reason": "批量"},
+        )
+        assert posted.status_code == 404
+    assert statuses(admitted) == [S.APPROVED] * 2
+    assert not SMSMessage.objects.exists()
+
+
+def test_a_batch_decides_only_its_tabs_items_whatever_the_service_takes(bureau, unit):
+    """An item no longer in 待科技局审核 is skipped as its confirmation page said, even where
+    the service would take it from its state (审核不通过 of a 申请解冻 is in the tab; an
+    admitted expert is not)."""
+    admitted = pending(unit, 1, status=S.APPROVED, name="已入库")
+    response = bureau.post(
+        reverse(BULK), {"action": "reject", "ids": ids(admitted), "reason": "不符合"}
+    )
+    assert "当前状态为“审核通过”，不能执行“审核不通过”操作" in response.content.decode()
+    assert statuses(admitted) == [S.APPROVED]
+
+
+def test_a_post_of_all_matching_without_the_listed_ids_decides_nothing(bureau, unit):
+    chosen = pending(unit, 2)
+    response = bureau.post(
+        reverse(BULK), {"action": "approve", "select": "all", "comment": ""}, follow=True
+    )
+    assert "请先勾选要处理的申请。" in response.content.decode()
+    assert "已完成" not in response.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU] * 2
+
+
 def test_applicants_and_units_may_not_use_the_bureaus_bulk(client, unit):
     chosen = pending(unit, 1)
     for user in (chosen[0].user, factories.unit_account(unit)):
