@@ -324,8 +324,10 @@ NOTICE_DECISIONS = {
 }
 
 
-def _detail_page(template, decisions, reveal_url, extra=None):
-    """A detail page: the application, its history, and a form per decision (`posted` has
+def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
+    """A detail page (`detail_url`, its URL's name, which its links name too: after a form's
+    errors the page stands at the form's POST-only URL): the application, its history, and
+    a form per decision (`posted` has
     those sent back with errors, by action). The 证件号码 and 银行账号 are masked; `revealed`
     names those 查看完整信息 (`reveal_url`) shows in full in this one response, checked and
     audited by the reveal view; `reveal` is its form sent back with errors. `extra(application)`
@@ -366,6 +368,7 @@ def _detail_page(template, decisions, reveal_url, extra=None):
             "revealed_labels": revealed_labels,
             "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
             "reveal_url": reverse(reveal_url, args=[application.pk]),
+            "detail_url": reverse(detail_url, args=[application.pk]),
         }
         if extra is not None:
             context.update(extra(application))
@@ -385,7 +388,9 @@ def _reveal(request, pk, detail):
     )
 
 
-_unit_detail = _detail_page("experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_reveal")
+_unit_detail = _detail_page(
+    "experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_detail", "experts:unit_reveal"
+)
 
 
 def _bureau_extra(application) -> dict:
@@ -416,6 +421,7 @@ def _bureau_extra(application) -> dict:
 _bureau_detail = _detail_page(
     "experts/bureau_detail.html",
     BUREAU_DECISIONS | NOTICE_DECISIONS,
+    "experts:bureau_detail",
     "experts:bureau_reveal",
     extra=_bureau_extra,
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from django import forms
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -69,6 +70,8 @@ class TransitionView(View):
         obj = get_object_or_404(self.scope(request.user), pk=pk)
         form = row.form(request.POST)
         if not form.is_valid():
+            # The form is far down a long page, which comes back scrolled to its top.
+            messages.error(request, "操作未完成：请按页面下方表单中标出的提示修改后重新提交。")
             return self.detail(request, obj, {action: form}, 400)
         perform(
             request,

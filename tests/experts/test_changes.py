@@ -77,6 +77,24 @@ def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
     assert "显示全部字段" in section
 
 
+def test_after_a_decisions_form_errors_the_toggle_still_leads_to_the_page(client, unit, reviewer):
+    """The page comes back at the decision's POST-only URL: 只看变更 names the detail page,
+    not a query on that URL (a 405), and the top of the page says the decision was not made."""
+    applicant = submitted(unit)
+    resubmit(applicant, unit, department="新实验室")
+    services.recommend_application(applicant.application, factories.unit_account(unit))
+    client.force_login(reviewer)
+    url = reverse("experts:bureau_detail", args=[applicant.application.pk])
+
+    response = client.post(reverse("experts:bureau_reject", args=[applicant.application.pk]), {})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'href="{url}?changes=only#changes"' in html
+    said = [str(message) for message in response.context["messages"]]
+    assert said == ["操作未完成：请按页面下方表单中标出的提示修改后重新提交。"]
+
+
 def test_a_change_of_disciplines_is_in_the_snapshot_and_the_diff(client, unit):
     from experts.models import Discipline
 
