@@ -139,7 +139,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         help_texts = {
             "resume": "按时间顺序填写学习和工作经历。",
             "bank_account": "用于发放评审劳务费，12至30位数字。",
-            "work_started_on": "用于核对从业年限，可不填。",
+            "work_started_on": "用于核对从业年限；不填写时，审核人员将看到“未填写参加工作时间”。",
         }
 
     sensitive_consent = forms.BooleanField(

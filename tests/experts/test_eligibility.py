@@ -180,7 +180,7 @@ def test_the_form_asks_for_work_start_near_the_title(client, unit):
     page = client.get(reverse("experts:form")).content.decode()
     assert 'name="work_started_on"' in page
     assert page.index("职称级别") < page.index("参加工作时间") < page.index("所在部门")
-    assert "用于核对从业年限，可不填。" in page
+    assert "用于核对从业年限；不填写时，审核人员将看到“未填写参加工作时间”。" in page
 
 
 @pytest.mark.parametrize(

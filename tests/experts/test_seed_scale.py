@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.validators import clean_credit_code, clean_resident_id
@@ -54,6 +55,16 @@ def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
 
     big = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
     assert User.objects.filter(unit=big, kind="applicant").count() >= 400 // 20
+
+    # 参加工作时间 as people give it: mostly filled in, after school, never in the future, so
+    # that 资格提示's 有提示 / 无提示 both hold rows.
+    started = list(ExpertApplication.objects.values_list("birth_date", "work_started_on"))
+    given = [(born, start) for born, start in started if start is not None]
+    assert 0.8 * len(started) < len(given) < len(started)
+    assert all(born.year + 22 <= start.year <= born.year + 28 for born, start in given)
+    assert all(start <= timezone.localdate() for _, start in given)
+    waiting = ExpertApplication.objects.filter(status="pending_bureau")
+    assert waiting.filter(has_eligibility_flags=False).exists()
 
 
 def test_seeding_needs_debug_or_force(settings):
