@@ -208,7 +208,9 @@ class PeopleFilter(ListFilterSet):
     """用户账号管理: one unit's people; q looks in 姓名, 用户名 and 职称."""
 
     STATUSES = ApplicationStatus.choices
-    WAITING = tuple(IN_REVIEW)  # the statuses with a due date (portal.deadlines)
+    # The unit's own deadline only: a row 待科技局审核 waits on the bureau, whose due date is
+    # not the unit's to meet, and would read as the unit's 已超期.
+    WAITING = (ApplicationStatus.PENDING_UNIT,)
     status = status_filter(STATUSES)
     q = contains_filter("user__real_name", "user__username", "title")
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).

@@ -94,8 +94,9 @@ class ListFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value:
             return overdue_rows(queryset, self.WAITING)
-        # ?overdue=false: the rows that are not overdue (a due date today or later, or none).
-        return queryset.exclude(due_on__lt=timezone.localdate())
+        # ?overdue=false: the rows that are not overdue (a due date today or later, or none,
+        # or one that is not this list's to meet).
+        return queryset.exclude(status__in=list(self.WAITING), due_on__lt=timezone.localdate())
 
     def ordering(self, default):
         """The list's order: by 截止日期 when ?sort=due is chosen, else `default`."""

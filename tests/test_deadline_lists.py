@@ -136,7 +136,8 @@ def test_a_row_due_today_is_not_overdue(client, bureau_queue):
         ("bureau_queue", "pending_bureau", ["超期甲"]),
         ("bureau_queue", "all", ["单位超期丙", "超期甲"]),
         ("people", "pending_unit", ["超期甲"]),
-        ("people", "all", ["局超期丙", "超期甲"]),
+        # 局超期丙 waits on the bureau: its deadline is not the unit's.
+        ("people", "all", ["超期甲"]),
         ("unit_queue", "pending", ["超期甲"]),
         ("unit_queue", "all", ["超期甲"]),
     ],
@@ -189,7 +190,7 @@ def test_the_default_order_stays_without_the_sort(client, bureau_queue, unit):
     ("name", "expected"),
     [
         ("bureau_queue", {"pending_bureau": 1, "pending_unit": 1}),
-        ("people", {"pending_unit": 1, "pending_bureau": 1}),
+        ("people", {"pending_unit": 1}),
         ("unit_queue", {"pending": 1}),
     ],
 )
@@ -220,8 +221,8 @@ def test_the_overdue_counts_follow_the_search(client, bureau_queue):
 
 def test_a_unit_never_sees_another_units_overdue_rows_or_counts(client, people):
     response = client.get(people, {"status": "all", "overdue": "true"})
-    assert sorted(names(response)) == ["局超期丙", "超期甲"]
-    assert response.context["overdue"] == {"pending_unit": 1, "pending_bureau": 1}
+    assert sorted(names(response)) == ["超期甲"]
+    assert response.context["overdue"] == {"pending_unit": 1}
     sorted_all = names(client.get(people, {"status": "all", "sort": "due"}))
     assert "外单位超期" not in sorted_all and "外单位局超期" not in sorted_all
 
@@ -274,8 +275,8 @@ def test_the_new_filters_work_with_the_search_status_and_returned(client, people
     assert names(both) == []
     assert "没有符合当前条件（已退回（待修改）、已超期）的账号。" in both.content.decode()
     assert names(client.get(people, {"status": "all", "returned": "true"})) == ["已退回戊"]
-    searched = client.get(people, {"status": "all", "q": "局超期", "overdue": "true"})
-    assert names(searched) == ["局超期丙"]
+    searched = client.get(people, {"status": "all", "q": "超期", "overdue": "true"})
+    assert names(searched) == ["超期甲"]
     tab = client.get(people, {"status": "pending_unit", "overdue": "true", "sort": "due"})
     assert names(tab) == ["超期甲"]
 
@@ -411,3 +412,18 @@ def test_a_decided_tab_shows_its_own_time_and_no_due_date(client, bureau_queue):
     assert "截止日期</th>" not in decided and "单位推荐时间</th>" not in decided
     row = cells(row_of(decided, "已通过丁"))
     assert "2025-03-08 09:30" in row and len(row) == 7  # 8 with 截止日期
+
+
+def test_a_unit_is_not_shown_the_bureaus_deadline_as_its_own(client, people, unit):
+    """待科技局审核 waits on the bureau: the unit's list and detail page show no 截止日期 and no
+    已超期 for it, and its tab counts none; ?overdue=false keeps it."""
+    page = client.get(people, {"status": "all"}).content.decode()
+    assert "已超期" not in cells(row_of(page, "局超期丙"))[-3]
+    assert BADGE not in row_of(page, "局超期丙") and BADGE in row_of(page, "超期甲")
+    assert "局超期丙" in names(client.get(people, {"status": "all", "overdue": "false"}))
+    waiting = ExpertApplication.objects.get(user__real_name="局超期丙")
+    detail = client.get(reverse("experts:unit_detail", args=[waiting.pk])).content.decode()
+    assert "截止日期：" not in detail
+    own = ExpertApplication.objects.get(user__real_name="超期甲")
+    detail = client.get(reverse("experts:unit_detail", args=[own.pk])).content.decode()
+    assert "截止日期：" in detail
