@@ -11,11 +11,17 @@ saw. A flag is help for the reviewer and never blocks a decision.
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from experts.choices import TitleLevel
-from experts.models import IN_REVIEW, EligibilityKind, EligibilityRule, ExpertApplication
+from experts.models import (
+    IN_REVIEW,
+    ApplicationStatus,
+    EligibilityKind,
+    EligibilityRule,
+    ExpertApplication,
+)
 
 # 正高级 > 副高级 > 中级 > 其他
 TITLE_RANK = {
@@ -86,8 +92,10 @@ def apply(application: ExpertApplication, rules: list[EligibilityRule] | None = 
 
 
 def waiting() -> QuerySet[ExpertApplication]:
-    """Applications waiting for a decision (待单位推荐, 待科技局审核): the ones recomputed."""
-    return ExpertApplication.objects.filter(status__in=IN_REVIEW)
+    """Applications waiting for a decision (待单位推荐, 待科技局审核), and those returned for
+    changes, which the queues list (已退回（待修改）) with their flags: the ones recomputed."""
+    returned = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=False)
+    return ExpertApplication.objects.filter(Q(status__in=IN_REVIEW) | returned)
 
 
 def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from experts import eligibility
+from experts import eligibility, services
 from experts.models import (
     ApplicationStatus,
     EligibilityKind,
@@ -458,15 +458,19 @@ def test_a_rule_change_in_admin_recomputes_the_waiting_and_keeps_the_decided(
         has_eligibility_flags=True,  # as when it was decided
     )
     bystander = waiting_applicant(unit)  # 职称 正高级: no flag before or after
+    # Returned for changes: listed under 已退回（待修改） with its flags, so they follow too.
+    returned = waiting_applicant(unit, ApplicationStatus.PENDING_UNIT, title_level="intermediate")
+    services.return_application(returned.application, factories.unit_account(unit), "请修改")
     rule = EligibilityRule.objects.get(kind=EligibilityKind.MIN_TITLE_LEVEL)
     url = reverse("admin:experts_eligibilityrule_change", args=[rule.pk])
 
     response = client.post(url, rule_form(rule, active=None), follow=True)
 
     assert (
-        "已按当前规则重新核对2份待审核申请的资格提示，其中1份有变化。" in response.content.decode()
+        "已按当前规则重新核对3份待审核申请的资格提示，其中2份有变化。" in response.content.decode()
     )
     assert ExpertApplication.objects.get(pk=waiting.application.pk).eligibility_flags == []
+    assert ExpertApplication.objects.get(pk=returned.application.pk).eligibility_flags == []
     decided_now = ExpertApplication.objects.get(pk=decided.application.pk)
     assert decided_now.eligibility_flags == [TITLE]
     assert ExpertApplication.objects.get(pk=bystander.application.pk).has_eligibility_flags is False
