@@ -80,6 +80,9 @@ QUEUE_TIMES = {
     ApplicationStatus.EXIT_PENDING: ("入库时间", "decided_at"),
     ApplicationStatus.EXITED: ("入库时间", "decided_at"),
 }
+# The lists' orders, which their batches' confirmation pages follow.
+PEOPLE_ORDER = ["-updated_at", "-pk"]
+QUEUE_ORDER = ["recommended_at", "pk"]
 POOL_COLUMNS = (
     *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
     "status",
@@ -256,7 +259,7 @@ def unit_people(request):
         PeopleFilter,
         default_status=ALL,
         counts=lambda: counts.for_unit(request.user.unit_id),
-        order_by=["-updated_at", "-pk"],
+        order_by=PEOPLE_ORDER,
         shown=_shown(*PEOPLE_COLUMNS),
     )
     context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
@@ -457,7 +460,7 @@ def bureau_queue(request):
         default_status=ApplicationStatus.PENDING_BUREAU,
         counts=counts.review_queue,  # the returned drafts' tab counts them alone
         overdue_counts=lambda: counts.overdue(QueueFilter.WAITING),
-        order_by=["recommended_at", "pk"],
+        order_by=QUEUE_ORDER,
         shown=_shown(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
@@ -533,9 +536,26 @@ def expert_pool(request):
     return render(request, "experts/expert_pool.html", context)
 
 
-def _application_names(applications):
-    """(pk, name) of the applications a bulk decision lists, in their queue's order."""
-    return applications.order_by("submitted_at", "pk").values_list("pk", "user__real_name")
+def _names_in(order):
+    """`names` of a bulk decision: each application's pk, name, username, unit and 资格提示,
+    in its list's `order`."""
+
+    def names(applications):
+        return applications.order_by(*order).values_list(
+            "pk", "user__real_name", "user__username", "user__unit__name", "eligibility_flags"
+        )
+
+    return names
+
+
+def _unit_note(username, unit_name, flags) -> str:
+    """Beside a name on 用户账号管理's confirmation page: the account, and any 资格提示."""
+    return "；".join([f"用户名 {username}", *flags])
+
+
+def _bureau_note(username, unit_name, flags) -> str:
+    """Beside a name on 专家审核's confirmation page: the unit, and any 资格提示."""
+    return "；".join([unit_name or "", *flags]).strip("；")
 
 
 # 批量处理 on the queues: the same actions as the detail pages, each item through its service.
@@ -544,7 +564,8 @@ unit_bulk = bulk_decisions(
     scope=applications_for,
     filters=PeopleFilter,
     status=ApplicationStatus.PENDING_UNIT,
-    names=_application_names,
+    names=_names_in(PEOPLE_ORDER),
+    note=_unit_note,
     list_url="experts:unit_people",
     noun="申请",
     measure="份",
@@ -561,7 +582,8 @@ bureau_bulk = bulk_decisions(
     scope=applications_for,
     filters=QueueFilter,
     status=ApplicationStatus.PENDING_BUREAU,
-    names=_application_names,
+    names=_names_in(QUEUE_ORDER),
+    note=_bureau_note,
     list_url="experts:bureau_queue",
     noun="申请",
     measure="份",

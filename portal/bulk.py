@@ -13,12 +13,12 @@ JavaScript. The actions come from the same tables as the detail pages' (portal.t
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.db import DatabaseError
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
@@ -36,6 +36,14 @@ OUT_OF_SCOPE = "不存在或不在您的处理范围内"
 ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍后单独处理"
 
 logger = logging.getLogger(__name__)
+
+
+class Item(NamedTuple):
+    """One listed item of a batch: its id, its name, and what else tells it apart (`note`)."""
+
+    pk: int
+    name: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,10 @@ class BulkDecisionView(View):
     - filters: the list's FilterSet, for "all matching this filter";
     - status: the status tab whose items the action decides (待科技局审核 …): "all matching this
       filter" takes the list's other filters within that tab;
-    - names: queryset → its (pk, name) pairs (values_list) in the list's order;
+    - names: queryset → its rows (values_list) in the list's order: pk, name, and any other
+      columns `note` reads;
+    - note: the other columns of a row → what the confirmation page adds beside the name
+      (the unit, the 资格提示 …); none by default;
     - list_url: the list's URL name;
     - noun: what an item is called (申请), and measure: its measure word after a number (份):
       "请先勾选要处理的申请", "共 3 份申请";
@@ -76,6 +87,7 @@ class BulkDecisionView(View):
     filters = None
     status = ""
     names: Callable[[QuerySet], QuerySet] | None = None
+    note: Callable[..., str] | None = None
     list_url = ""
     noun = "项目"
     measure = "个"
@@ -97,12 +109,23 @@ class BulkDecisionView(View):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
-    def back_to_list(self, request):
-        query = request.GET.copy()
-        for key in ("action", "ids", "select"):
+    def list_link(self, query) -> str:
+        """The list's URL with its filters and tab (`query`, a QueryDict) as the person left
+        it, without the batch's own fields."""
+        query = query.copy()
+        for key in ("action", "ids", "select", "back", "csrfmiddlewaretoken"):
             query.pop(key, None)
         url = reverse(self.list_url)
-        return HttpResponseRedirect(f"{url}?{query.urlencode()}" if query else url)
+        return f"{url}?{query.urlencode()}" if query else url
+
+    def back_query(self, request):
+        """The list's query: the confirmation page's own on GET; on POST, the copy it sent."""
+        if request.method == "POST":
+            return QueryDict(request.POST.get("back", ""))
+        return request.GET
+
+    def back_to_list(self, request):
+        return HttpResponseRedirect(self.list_link(self.back_query(request)))
 
     def selected(self, request, data) -> list[tuple[int, str]]:
         """(pk, name) of the chosen items in the person's scope, or Selection."""
@@ -125,7 +148,10 @@ class BulkDecisionView(View):
             if not all(value.isascii() and value.isdigit() for value in raw):
                 raise Selection("所选项目无效，请回到列表重新勾选。")
             chosen = scope.filter(pk__in=[int(value) for value in raw])
-        found = list(self.names(chosen)[: BATCH_LIMIT + 1])
+        found = [
+            Item(pk, name, self.note(*rest) if self.note else "")
+            for pk, name, *rest in self.names(chosen)[: BATCH_LIMIT + 1]
+        ]
         if len(found) > BATCH_LIMIT:
             raise Selection(
                 f"符合条件的超过{BATCH_LIMIT}{self.counted}，每批最多处理{BATCH_LIMIT}{self.counted}，"
@@ -147,7 +173,7 @@ class BulkDecisionView(View):
         # Ticked while the list was open, decided since: marked now, skipped when confirmed.
         moved_on = set(
             self.scope(request.user)
-            .filter(pk__in=[pk for pk, _ in items])
+            .filter(pk__in=[item.pk for item in items])
             .exclude(status=self.status)
             .values_list("pk", flat=True)
         )
@@ -159,7 +185,8 @@ class BulkDecisionView(View):
             "items": items,
             "form": form,
             "noun": self.counted,
-            "list_url": reverse(self.list_url),
+            "list_url": self.list_link(self.back_query(request)),
+            "back": self.list_link(self.back_query(request)).partition("?")[2],
         }
         return render(request, "bulk_confirm.html", context, status=status)
 
@@ -186,7 +213,9 @@ class BulkDecisionView(View):
         form = self.row.form(request.POST)
         if not form.is_valid():
             return self.confirm(request, items, form, status=400)
-        outcomes = self.decide(request, asked, dict(items), form.cleaned_data)
+        outcomes = self.decide(
+            request, asked, {item.pk: item.name for item in items}, form.cleaned_data
+        )
         done = [outcome for outcome in outcomes if outcome.done]
         record(
             AuditEvent.Action.TRANSITION,
@@ -200,7 +229,7 @@ class BulkDecisionView(View):
             "done": done,
             "skipped": [outcome for outcome in outcomes if not outcome.done],
             "noun": self.counted,
-            "list_url": reverse(self.list_url),
+            "list_url": self.list_link(self.back_query(request)),
         }
         return render(request, "bulk_result.html", context)
 

@@ -28,7 +28,10 @@ def test_the_bureau_approves_ticked_rows_after_confirming(journey):
     bulk.get_by_role("button", name="批量审核通过").click()
 
     expect(page.get_by_role("heading", name="批量审核通过：共 2 份申请")).to_be_visible()
-    expect(page.get_by_test_id("bulk-names")).to_have_text("陈静李强")
+    # In the queue's order, each with its unit beside the name.
+    expect(page.get_by_test_id("bulk-names").locator("li")).to_have_text(
+        ["陈静 武汉示范大学", "李强 武汉示范大学"]
+    )
     tab.snap("confirm")
     page.get_by_role("button", name="确认审核通过（2）").click()
 

@@ -104,6 +104,40 @@ def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
     assert 'class="btn btn-danger" data-confirm="确认对这3份申请执行“审核不通过”吗？"' in refuse
 
 
+def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(bureau, unit):
+    """The names in the queue's order (单位推荐时间), each with its unit and 资格提示, so that
+    a reviewer confirming a batch sees what the queue showed; the reject form's field
+    comments sit side by side as on the detail page; 取消 and 返回列表 keep the list's tab
+    and filters."""
+    import datetime
+
+    from django.utils import timezone
+
+    later, earlier = pending(unit, 2)
+    for application, days in ((later, 1), (earlier, 5)):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            recommended_at=timezone.now() - datetime.timedelta(days=days),
+            eligibility_flags=["年龄超过65岁"] if application is later else [],
+        )
+    query = {"action": "reject", "ids": ids([later, earlier]), "q": "待审", "eligibility": ""}
+
+    html = bureau.get(reverse(BULK), query).content.decode()
+
+    names = html.split('data-testid="bulk-names"')[1].split("</ol>")[0]
+    assert names.index(earlier.user.real_name) < names.index(later.user.real_name)
+    assert f"{unit.name}；年龄超过65岁" in names
+    assert "字段批注（选填）" in html
+    back = reverse("experts:bureau_queue") + "?q=%E5%BE%85%E5%AE%A1&amp;eligibility="
+    assert f'href="{back}">取消</a>' in html
+    assert 'name="back" value="q=%E5%BE%85%E5%AE%A1&amp;eligibility="' in html
+
+    result = bureau.post(
+        reverse(BULK),
+        {"action": "reject", "ids": ids([later]), "reason": "不符合", "back": "q=待审"},
+    ).content.decode()
+    assert f'href="{reverse("experts:bureau_queue")}?q=%E5%BE%85%E5%AE%A1">返回列表</a>' in result
+
+
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
