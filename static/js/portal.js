@@ -16,13 +16,32 @@
     var boxes = form.querySelectorAll("input[name=ids]");
     var all = form.querySelector("[data-bulk-all]");
     var count = form.querySelector("[data-bulk-count]");
+    // "All matching this filter" wins over the ticked rows (the server takes the filter): the
+    // count says so, and the rows' boxes are ticked and locked while it is chosen.
+    var matching = form.querySelector("[data-bulk-matching]");
     function update() {
+      var wholeFilter = matching && matching.checked;
+      boxes.forEach(function (box) {
+        if (wholeFilter) box.checked = true;
+        box.disabled = wholeFilter;
+      });
+      if (all) all.disabled = wholeFilter;
       var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; });
-      if (count) count.textContent = "已选 " + ticked.length + " 项";
+      if (count) {
+        count.textContent = wholeFilter
+          ? matching.getAttribute("data-bulk-matching")
+          : "已选 " + ticked.length + " 项";
+      }
       if (all) {
         all.checked = ticked.length === boxes.length && boxes.length > 0;
         all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
       }
+    }
+    if (matching) {
+      matching.addEventListener("change", function () {
+        if (!matching.checked) boxes.forEach(function (box) { box.checked = false; });
+        update();
+      });
     }
     if (all) {
       all.hidden = false;

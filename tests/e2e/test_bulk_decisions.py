@@ -55,6 +55,11 @@ def test_a_unit_returns_a_batch_with_one_reason(journey):
     page.get_by_role("link", name="用户账号管理").first.click()
     page.get_by_role("link", name="待单位推荐").click()
     page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").check()
+    # The count says what will be sent; the rows are ticked and locked meanwhile.
+    expect(page.get_by_role("group", name="批量处理")).to_contain_text(
+        "已选全部符合条件的 2 份申请"
+    )
+    expect(page.get_by_role("checkbox", name="选择赵磊")).to_be_disabled()
     page.get_by_role("group", name="批量处理").get_by_role("button", name="批量退回").click()
     page.get_by_role("button", name="确认退回（2）").click()
     expect(page.get_by_role("alert")).to_contain_text("请勾选至少一项理由或填写理由说明")
