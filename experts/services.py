@@ -215,11 +215,19 @@ def return_application(
 ) -> ExpertApplication:
     """退回 (by the unit, with reason codes and/or a text, and any field comments) → 信息未填写,
     marked 已退回（待修改） (returned_at) until the applicant submits again; the applicant sees
-    why, and which fields to correct, and edits again."""
+    why, and which fields to correct, and edits again. One SMS tells them, naming the reasons:
+    an applicant waiting on their unit does not log in to look."""
     given = _reasons_given(reason, codes, field_comments, "请选择或填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "send_back", actor, update_fields=["returned_at", "due_on"], **given)
+        history = _fire(
+            locked, "send_back", actor, update_fields=["returned_at", "due_on"], **given
+        )
+        _decision_sms(
+            locked,
+            f"您的专家入库申请已被所在单位退回，原因：{shorten(history.reasons_text())}。"
+            "请登录系统修改后重新提交。",
+        )
     return locked
 
 

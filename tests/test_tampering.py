@@ -280,7 +280,7 @@ APPLICATION_ACTIONS = {
         S.PENDING_UNIT,
         S.DRAFT,
         {"reason": "请补充材料"},
-        0,
+        1,
     ),
     "approve": ("experts:bureau_approve", "reviewer", S.PENDING_BUREAU, S.APPROVED, {}, 1),
     "reject": (

@@ -284,9 +284,12 @@ def test_return_and_rejection_then_revise_and_resubmit(
         bureau.post(reject_url, {"reason": "主要业绩与成果缺少佐证材料。"})
     application.refresh_from_db()
     assert application.status == ApplicationStatus.REJECTED
+    # Newest first: the unit's 退回 was told too.
     assert [sms.body for sms in SMSMessage.objects.all()] == [
         f"【武汉市科技局专家入库系统】{applicant.real_name}您好，您的专家入库申请审核不通过，"
-        "原因：主要业绩与成果缺少佐证材料。可登录系统修改后重新提交。"
+        "原因：主要业绩与成果缺少佐证材料。可登录系统修改后重新提交。",
+        f"【武汉市科技局专家入库系统】{applicant.real_name}您好，您的专家入库申请已被所在单位退回，"
+        "原因：工作简历缺少2015年以后的经历。请登录系统修改后重新提交。",
     ]
     home = text(person.get(reverse("experts:home")))
     assert "专家状态： 审核不通过" in home

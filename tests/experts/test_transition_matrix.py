@@ -69,7 +69,7 @@ ACTIONS = {
         frozenset({"own_unit"}),
         S.PENDING_UNIT,
         S.DRAFT,
-        0,
+        1,  # the applicant is told: 已被所在单位退回
         (("reason", "请补充主要业绩材料"),),
     ),
     "approve": Action(
