@@ -9,6 +9,7 @@ from sms.outbox import requeue
 class SMSMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "masked_to",
+        "excerpt",
         "status",
         "to_check",
         "attempts",
@@ -34,6 +35,14 @@ class SMSMessageAdmin(ReadOnlyAdmin):
     @admin.display(description="手机号码")
     def masked_to(self, message):
         return message.masked_to
+
+    @admin.display(description="内容")
+    def excerpt(self, message):
+        """What tells a row from the next: the text after the portal's 【name】 and the
+        greeting, cut to a line (the whole text is on the message's page)."""
+        text = message.body.split("】", 1)[-1]
+        text = text.split("您好，", 1)[-1]
+        return text if len(text) <= 40 else text[:39] + "…"
 
     @admin.display(description="待核实是否已发送", ordering="needs_check")
     def to_check(self, message):

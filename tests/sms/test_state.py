@@ -147,3 +147,23 @@ def test_operators_resend_is_queued_and_audited(client, fake_twilio, unit, revie
     message.refresh_from_db()
     assert message.status == SMSMessage.Status.SENT
     assert len(fake_twilio.requests) == 2  # the failed attempt, then the resend; never `sent`
+
+
+def test_the_operators_list_tells_one_message_from_the_next(client, db):
+    """短信发送队列 shows what each message says, past the portal's name and the greeting,
+    cut to a line; the number stays masked."""
+    SMSMessage.objects.create(
+        to="+8613812345678",
+        body="【武汉市科技局专家入库系统】王芳您好，您的专家入库申请已审核通过，已入选市科技局专家库。",
+    )
+    SMSMessage.objects.create(
+        to="+8613812345679", body="【武汉市科技局专家入库系统】李强您好，" + "长" * 60
+    )
+    operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(operator)
+
+    page = client.get(reverse("admin:sms_smsmessage_changelist")).content.decode()
+
+    assert "您的专家入库申请已审核通过，已入选市科技局专家库。" in page
+    assert "长" * 39 + "…" in page and "长" * 40 not in page
+    assert "13812345678" not in page
