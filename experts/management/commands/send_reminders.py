@@ -43,7 +43,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--date",
             type=str,
-            help="按哪一天计算超期和记录提醒（YYYY-MM-DD，默认今天），用于补发或测试。",
+            help=(
+                "按哪一天计算超期和记录提醒（YYYY-MM-DD，默认今天），用于补发。"
+                "提醒按该日记录：对将来某天运行后，那一天的例行运行将不再发送。"
+            ),
         )
         parser.add_argument("--force", action="store_true", help="非工作日（节假日、周末）也发送。")
         parser.add_argument(
