@@ -12,7 +12,6 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         "excerpt",
         "status",
         "to_check",
-        "attempts",
         "created_at",
         "sent_at",
         "last_error",
@@ -42,7 +41,7 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         greeting, cut to a line (the whole text is on the message's page)."""
         text = message.body.split("】", 1)[-1]
         text = text.split("您好，", 1)[-1]
-        return text if len(text) <= 40 else text[:39] + "…"
+        return text if len(text) <= 24 else text[:23] + "…"
 
     @admin.display(description="待核实是否已发送", ordering="needs_check")
     def to_check(self, message):

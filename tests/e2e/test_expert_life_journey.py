@@ -193,6 +193,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert f"工作单位：{OLD_UNIT}" in request["变更前"]
     assert f"工作单位：{NEW_UNIT}" in request["变更后"]
     assert [step.split(" ", 2)[2] for step in request["处理记录"]] == [
+        "申请人提交：专业技术职称、工作单位",
         f"单位账号（{NEW_UNIT}）确认",
         "科技局审核员通过",
     ]
