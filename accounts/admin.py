@@ -48,6 +48,17 @@ class UserChangeForm(BaseUserChangeForm):
         signals.applicant_moving.send(sender=User, user=user, unit=unit)
         return unit
 
+    def clean(self):
+        """An applicant's 姓名 or 证件类型 change only when no receiver of
+        `applicant_identity_changing` refuses (experts: an admitted expert's go through a
+        reviewed 信息变更)."""
+        cleaned = super().clean()
+        user = self.instance
+        changed = [name for name in ("real_name", "id_type") if name in self.changed_data]
+        if user.pk and user.kind == UserKind.APPLICANT and changed:
+            signals.applicant_identity_changing.send(sender=User, user=user, fields=changed)
+        return cleaned
+
 
 @admin.register(User)
 class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):

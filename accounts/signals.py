@@ -19,3 +19,7 @@ account_changed = Signal()
 # A form is about to move an applicant to another unit. Arguments: user, unit. A receiver
 # refuses the move by raising django.core.exceptions.ValidationError with the reason.
 applicant_moving = Signal()
+
+# A form is about to change an applicant's 姓名 or 证件类型 (`fields`, their names). Arguments:
+# user, fields. A receiver refuses by raising django.core.exceptions.ValidationError.
+applicant_identity_changing = Signal()

@@ -6,7 +6,6 @@ from changes.fields import KEY
 from experts import counts, eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
-    ADMITTED,
     ApplicationTransition,
     Discipline,
     EligibilityRule,
@@ -61,7 +60,8 @@ class DisciplinePicksField(forms.ModelMultipleChoiceField):
         return " / ".join(search.discipline_words(discipline))
 
 
-# KEY's fields of the application itself (the account's are UserAdmin's), but the bank
+# KEY's fields of the application itself (the account's 姓名 and 工作单位 are refused in
+# UserAdmin by experts.receivers), but the bank
 # account, which the page excludes (masked; 查看完整信息).
 REVIEWED_FIELDS = [
     field.name
@@ -110,7 +110,7 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         quiet. Contact details and the rest stay editable for corrections, as does an
         application still under review (whose eligibility flags follow: save_related)."""
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status in ADMITTED:
+        if obj is not None and obj.admitted_expert:
             readonly += REVIEWED_FIELDS
         return readonly
 

@@ -588,6 +588,13 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         """Whole months since the last confirmation: what the home page's banner says."""
         return full_months_since(self.confirmed_at) if self.confirmed_at else 0
 
+    @property
+    def admitted_expert(self) -> bool:
+        """Admitted to the pool and not gone (审核通过, 已冻结, 退出待确认, or 已冻结 and asking
+        for 解冻): their key information changes through a reviewed 信息变更 only, never by
+        an operator's edit in admin."""
+        return self.status in ADMITTED or self.unfreezing
+
     def confirmation_lapsed(self, today=None) -> bool:
         """Whether the last confirmation is older than the period that freezes (24 months)."""
         return self.confirmed_at is not None and self.confirmed_at < freeze_before(today)

@@ -35,12 +35,28 @@ def refresh_application_of_changed_account(sender, user, changed_fields, **kwarg
 @receiver(signals.applicant_moving, dispatch_uid="experts.applicant_moving")
 def refuse_moving_an_application_under_review(sender, user, unit, **kwargs):
     """Never while under review: the application would land in another unit's queue
-    mid-decision."""
-    application = ExpertApplication.objects.filter(user=user).only("status").first()
+    mid-decision. Nor once admitted: the move is a 信息变更 the new unit confirms."""
+    application = ExpertApplication.objects.filter(user=user).only("status", "unfreezing").first()
+    if application is not None and application.admitted_expert:
+        raise ValidationError(ADMITTED_CHANGE)
     if application is not None and application.status in IN_REVIEW:
         raise ValidationError(
             f"该申请人的专家状态为“{application.get_status_display()}”，审核完成前不能更换单位。"
         )
+
+
+# An admitted expert's 姓名 and 工作单位 are key fields (changes.fields.KEY): reviewed.
+ADMITTED_CHANGE = (
+    "该专家已入库，姓名、证件和工作单位须由专家本人通过“修改专家信息”提交信息变更，"
+    "经单位确认和市科技局审核后生效。"
+)
+
+
+@receiver(signals.applicant_identity_changing, dispatch_uid="experts.identity_changing")
+def refuse_renaming_an_admitted_expert(sender, user, fields, **kwargs):
+    application = ExpertApplication.objects.filter(user=user).only("status", "unfreezing").first()
+    if application is not None and application.admitted_expert:
+        raise ValidationError(ADMITTED_CHANGE)
 
 
 @receiver(

@@ -95,27 +95,37 @@ def test_bureau_queue_searches_the_same_way(client, pool, unit):
     assert found(client, "光", "experts:bureau_queue") == ["张伟", "赵光明"]
 
 
-def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
-    client, pool, admin_user, kept
-):
-    """Operators rename people and move them between units in admin."""
-    kept(client, "张伟", ["张伟"])
-    kept(client, "集成科技", ["王芳"])
-    client.force_login(admin_user)
-    zhang = pool["zhang"]
-    url = reverse("admin:accounts_user_change", args=[zhang.pk])
+def user_form(client, url, **changes) -> dict:
+    """What the account's admin page posts back, with `changes`."""
     form = client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
-    data.update(groups=[], user_permissions=[], real_name="张卫国", unit=pool["second"].pk)
+    data.update(groups=[], user_permissions=[], **changes)
     data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "09:00:00"
     data.pop("date_joined")
     data.pop("last_login", None)
+    return data
+
+
+def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
+    client, pool, admin_user
+):
+    """Operators rename people and move them between units in admin (not an admitted expert:
+    that is a reviewed 信息变更); the searches and the units' lists follow."""
+    from experts import counts
+
+    zhang = pool["zhang"]
+    ExpertApplication.objects.filter(user=zhang).update(status=ApplicationStatus.REJECTED)
+    counts.recount()
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[zhang.pk])
+    data = user_form(client, url, real_name="张卫国", unit=pool["second"].pk)
     assert client.post(url, data).status_code == 302
 
     client.force_login(factories.make_reviewer())
-    assert found(client, "张伟") == []  # searched before the change: found afresh
-    assert found(client, "集成科技") == ["张卫国", "王芳"]
-    assert found(client, "张卫国") == ["张卫国"]
+    queue = "experts:bureau_queue"
+    assert found(client, "张伟", queue) == []
+    assert found(client, "集成科技", queue) == ["张卫国", "王芳"]
+    assert found(client, "张卫国", queue) == ["张卫国"]
     # …and the new unit lists them among its people; the old one no longer does.
     client.force_login(factories.unit_account(pool["second"]))
     page = client.get(reverse("experts:unit_people")).context
@@ -125,6 +135,39 @@ def test_renamed_applicant_moved_to_another_unit_is_found_by_new_name_and_unit(
     page = client.get(reverse("experts:unit_people")).context
     assert list(page["rows"]) == []
     assert page["tabs"][0][2] == 0
+
+
+@pytest.mark.parametrize("change", [{"real_name": "张卫国"}, {"unit": "second"}])
+def test_an_admitted_experts_name_and_unit_are_not_changed_in_admin(
+    client, pool, admin_user, change
+):
+    """姓名 and 工作单位 are key fields: once admitted (or frozen and asking for 解冻), they
+    change through a 信息变更 the unit and the bureau review, never by an operator."""
+    zhang = pool["zhang"]
+    if "unit" in change:
+        change = {"unit": pool["second"].pk}
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[zhang.pk])
+
+    response = client.post(url, user_form(client, url, **change))
+
+    assert response.status_code == 200
+    assert "该专家已入库，姓名、证件和工作单位须由专家本人通过“修改专家信息”提交信息变更" in (
+        response.content.decode()
+    )
+    zhang.refresh_from_db()
+    assert (zhang.real_name, zhang.unit_id) == ("张伟", pool["first"].pk)
+
+
+def test_an_unfreezing_experts_key_fields_are_read_only_in_admin(client, pool, admin_user):
+    application = pool["zhang"].application
+    ExpertApplication.objects.filter(pk=application.pk).update(
+        status=ApplicationStatus.PENDING_BUREAU, unfreezing=True
+    )
+    client.force_login(admin_user)
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    form = client.get(url).context["adminform"].form
+    assert not {"title", "title_level", "disciplines"} & set(form.fields)
 
 
 def test_application_changed_in_admin_is_found_by_what_it_now_says(
