@@ -15,7 +15,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
-from portal.words import words
+from portal.words import normalise
 
 ALL = "all"  # the tab of every status
 
@@ -36,12 +36,15 @@ def status_filter(statuses) -> django_filters.ChoiceFilter:
 
 
 def contains_any(queryset: QuerySet, term: str, fields) -> QuerySet:
-    """Rows with each word of `term` in one of `fields`, as the pool's search box finds them
-    (portal.words); a scan, for lists of one unit or of the units."""
-    for word in words(term):
+    """Rows with each word of `term` in one of `fields`; a scan, for lists of one unit or of
+    the units. The columns keep what people typed (full-width brackets in a unit's name), so
+    each word is looked for as typed and as the pool's search box reads it (portal.words:
+    full-width letters to ASCII)."""
+    for word in dict.fromkeys(term.split()):
         condition = Q()
-        for field in fields:
-            condition |= Q(**{f"{field}__icontains": word})
+        for form in dict.fromkeys([word, normalise(word)]):
+            for field in fields:
+                condition |= Q(**{f"{field}__icontains": form})
         queryset = queryset.filter(condition)
     return queryset
 

@@ -222,3 +222,6 @@ def test_a_short_lists_search_reads_words_as_the_pools_does(db):
     factories.make_unit(name="光谷制造公司")
     found = contains_any(Unit.objects.all(), "ＡＩ　光谷 ai", ["name"])
     assert list(found) == [wanted]
+    # A name kept with full-width brackets is found as typed, brackets and all.
+    hospital = factories.make_unit(name="武汉市第一医院（总院）")
+    assert list(contains_any(Unit.objects.all(), "第一医院（总院）", ["name"])) == [hospital]
