@@ -5,7 +5,7 @@ import datetime
 from typing import NamedTuple
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -221,3 +221,11 @@ class PeopleFilter(ListFilterSet):
 
     def filter_returned(self, queryset, name, value):
         return queryset.filter(returned_at__isnull=not value)
+
+    def ordering(self, default):
+        """按截止日期 by the unit's own deadlines (WAITING), the rows waiting on the bureau
+        among those of no deadline, as the list shows them. One unit's people: a scan."""
+        if super().ordering(default) is default:
+            return default
+        own_due = Case(When(status__in=list(self.WAITING), then=F("due_on")))
+        return (own_due.asc(nulls_last=True), "pk")

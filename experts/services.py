@@ -280,7 +280,9 @@ def reject_application(
             # A frozen expert cannot edit the form, so a comment on one of its fields asks for
             # what they cannot do.
             if field_comments:
-                raise WorkflowError("不予解冻时无需字段批注：冻结的专家不能修改专家信息表。")
+                raise WorkflowError(
+                    "不予解冻时不能填写字段批注（冻结期间专家不能修改专家信息表），请删除批注后重试。"
+                )
             history = _fire(
                 locked, "refuse_unfreeze", actor, update_fields=["due_on", "unfreezing"], **given
             )

@@ -157,7 +157,8 @@ def test_only_overdue_rows_with_the_overdue_filter(client, request, name, status
     [
         # Soonest due first (the most overdue), then the rows of no due date.
         ("bureau_queue", "all", ["超期甲", "单位超期丙", "未到期乙", "已通过丁"]),
-        ("people", "all", ["超期甲", "局超期丙", "未到期乙", "已通过丁"]),
+        # 局超期丙 waits on the bureau: among the rows of no deadline of the unit's own.
+        ("people", "all", ["超期甲", "未到期乙", "局超期丙", "已通过丁"]),
         ("unit_queue", "all", ["超期甲", "未到期乙", "已通过丁"]),
     ],
 )

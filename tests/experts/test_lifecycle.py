@@ -172,7 +172,7 @@ def test_a_refused_unfreeze_takes_no_field_comments(client, unit, reviewer):
         follow=True,
     )
 
-    assert "不予解冻时无需字段批注" in response.content.decode()
+    assert "不予解冻时不能填写字段批注" in response.content.decode()
     application.refresh_from_db()
     assert (application.status, application.unfreezing) == (S.PENDING_BUREAU, True)
     assert not SMSMessage.objects.exists()
