@@ -222,7 +222,7 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
         checked, changed = eligibility.recompute()
         self.message_user(
             request,
-            f"已按当前规则重新核对{checked}份待审核申请的资格提示，其中{changed}份有变化。",
+            f"已按当前规则重新核对{checked}份待审核或已退回的申请的资格提示，其中{changed}份有变化。",
         )
 
     def has_delete_permission(self, request, obj=None):

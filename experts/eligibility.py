@@ -11,6 +11,7 @@ saw. A flag is help for the reviewer and never blocks a decision.
 
 import datetime
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -101,22 +102,33 @@ def waiting() -> QuerySet[ExpertApplication]:
 def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:
     """Set the flags of `applications` (default: every one waiting for a decision) by the
     active rules, in batches; writes only the rows whose flags change, and only while they
-    still wait. Returns how many were checked and how many of them changed."""
+    still wait. Returns how many were checked and how many of them changed.
+
+    Each batch is read locked (select_for_update) and written in the same transaction: a
+    returned draft is the applicant's to edit, and a 提交 between the read and the write would
+    otherwise have its own flags overwritten by ones computed from the old values."""
     rules = active_rules()
-    rows = (applications if applications is not None else waiting()).only(*FIELDS, *FLAG_FIELDS)
+    chosen = applications if applications is not None else waiting()
+    pks = list(chosen.order_by("pk").values_list("pk", flat=True))
     checked = updated = 0
-    changed = []
-    for application in rows.order_by("pk").iterator(chunk_size=BATCH):
-        checked += 1
-        before = application.eligibility_flags
-        apply(application, rules)
-        if application.eligibility_flags != before:
-            changed.append(application)
-        if len(changed) >= BATCH:
-            updated += write(changed)
+    for start in range(0, len(pks), BATCH):
+        with transaction.atomic():
+            rows = (
+                waiting()
+                .filter(pk__in=pks[start : start + BATCH])
+                .order_by("pk")
+                .select_for_update()
+                .only(*FIELDS, *FLAG_FIELDS)
+            )
             changed = []
-    if changed:
-        updated += write(changed)
+            for application in rows:
+                checked += 1
+                before = application.eligibility_flags
+                apply(application, rules)
+                if application.eligibility_flags != before:
+                    changed.append(application)
+            if changed:
+                updated += write(changed)
     return checked, updated
 
 

@@ -108,6 +108,8 @@ def test_operator_is_told_a_bad_value_then_how_many_were_recomputed(journey):
     tab.page.get_by_label("年数").fill("10")
     tab.page.get_by_role("button", name="保存", exact=True).click()
     expect(
-        tab.page.get_by_text("已按当前规则重新核对1份待审核申请的资格提示，其中1份有变化。")
+        tab.page.get_by_text(
+            "已按当前规则重新核对1份待审核或已退回的申请的资格提示，其中1份有变化。"
+        )
     ).to_be_visible()
     tab.page.screenshot(path=tab.folder / "rule-saved.png", full_page=True)

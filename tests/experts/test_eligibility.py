@@ -467,7 +467,8 @@ def test_a_rule_change_in_admin_recomputes_the_waiting_and_keeps_the_decided(
     response = client.post(url, rule_form(rule, active=None), follow=True)
 
     assert (
-        "已按当前规则重新核对3份待审核申请的资格提示，其中2份有变化。" in response.content.decode()
+        "已按当前规则重新核对3份待审核或已退回的申请的资格提示，其中2份有变化。"
+        in response.content.decode()
     )
     assert ExpertApplication.objects.get(pk=waiting.application.pk).eligibility_flags == []
     assert ExpertApplication.objects.get(pk=returned.application.pk).eligibility_flags == []
@@ -527,6 +528,8 @@ def test_the_command_recomputes_the_waiting_applications(unit, capsys):
 
     call_command("recompute_eligibility")
 
-    assert capsys.readouterr().out == "已重新核对1份待审核申请的资格提示，其中1份有变化。\n"
+    assert (
+        capsys.readouterr().out == "已重新核对1份待审核或已退回的申请的资格提示，其中1份有变化。\n"
+    )
     application = ExpertApplication.objects.get(pk=waiting.application.pk)
     assert application.eligibility_flags == ["未填写参加工作时间"]

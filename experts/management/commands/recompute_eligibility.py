@@ -8,9 +8,11 @@ from experts import eligibility
 
 
 class Command(BaseCommand):
-    help = "按当前启用的资格提示规则，重新核对待单位推荐、待科技局审核的申请。"
+    help = "按当前启用的资格提示规则，重新核对待单位推荐、待科技局审核及已退回（待修改）的申请。"
 
     def handle(self, *args, **options):
         with transaction.atomic():
             checked, changed = eligibility.recompute()
-        self.stdout.write(f"已重新核对{checked}份待审核申请的资格提示，其中{changed}份有变化。")
+        self.stdout.write(
+            f"已重新核对{checked}份待审核或已退回的申请的资格提示，其中{changed}份有变化。"
+        )
