@@ -241,6 +241,8 @@ class TransitionRecord(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
+        if not self.from_status:  # made in its state (a 变更申请's 提交)
+            return f"{self.get_action_display()}：{self.get_to_status_display()}"
         return (
             f"{self.get_action_display()}："
             f"{self.get_from_status_display()} → {self.get_to_status_display()}"

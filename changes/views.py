@@ -227,7 +227,7 @@ def _reveal(request, pk, detail):
         _revealable(change, request.user),
         change.application,
         functools.partial(detail, request, change),
-        what="变更申请：",
+        what=f"变更申请（编号{change.pk}）：",
     )
 
 

@@ -573,7 +573,7 @@ unit_bulk = bulk_decisions(
     action_styles={"send_back": "btn-danger"},
     notes={
         "recommend": "已推荐至市科技局审核。",
-        "send_back": "申请人将在其页面上看到退回理由。",
+        "send_back": "申请人将收到短信，并在其页面上看到退回理由。",
     },
 )
 bureau_bulk = bulk_decisions(

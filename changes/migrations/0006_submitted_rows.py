@@ -5,6 +5,9 @@ changes.services writes one now. Its later 修改 were not kept and cannot be re
 from django.db import migrations
 from django.db.models import Exists, OuterRef, Subquery
 
+# Rows written and re-dated per query: well under any database's limit on parameters.
+BATCH = 1000
+
 
 def add_submitted(apps, schema_editor):
     db = schema_editor.connection.alias
@@ -14,27 +17,30 @@ def add_submitted(apps, schema_editor):
         change_request=OuterRef("pk"), action="submit"
     )
     missing = list(
-        change_request.objects.using(db).filter(kind="key").exclude(Exists(submitted))
+        change_request.objects.using(db)
+        .filter(kind="key")
+        .exclude(Exists(submitted))
+        .only("pk", "requested_by_id", "changed_labels")
     )
-    if not missing:
-        return
-    added = change_transition.objects.using(db).bulk_create(
-        change_transition(
-            change_request=request,
-            actor_id=request.requested_by_id,
-            actor_role="申请人",
-            action="submit",
-            from_status="",
-            to_status="pending_unit",
-            comment=request.changed_labels,
-        )
-        for request in missing
-    )
-    # created_at is auto_now_add: set it afterwards, to each request's own date, in one query.
     made = change_request.objects.using(db).filter(pk=OuterRef("change_request_id"))
-    change_transition.objects.using(db).filter(pk__in=[row.pk for row in added]).update(
-        created_at=Subquery(made.values("created_at")[:1])
-    )
+    for start in range(0, len(missing), BATCH):
+        added = change_transition.objects.using(db).bulk_create(
+            change_transition(
+                change_request=request,
+                actor_id=request.requested_by_id,
+                actor_role="申请人",
+                action="submit",
+                from_status="",
+                to_status="pending_unit",
+                # The fields it asks for now: any earlier 修改 were not kept.
+                comment=request.changed_labels,
+            )
+            for request in missing[start : start + BATCH]
+        )
+        # created_at is auto_now_add: set it afterwards, to each request's own date.
+        change_transition.objects.using(db).filter(pk__in=[row.pk for row in added]).update(
+            created_at=Subquery(made.values("created_at")[:1])
+        )
 
 
 class Migration(migrations.Migration):

@@ -216,7 +216,9 @@ def test_the_reviewer_may_see_the_new_numbers_in_full_and_says_why(client, exper
     assert "证件号码、银行账号已完整显示，仅限本次页面" in shown
     (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
     assert event.object_id == str(application_of(expert).pk)
-    assert event.detail == "变更申请：查看证件号码、银行账号；事由：核对银行信息"
+    assert (
+        event.detail == f"变更申请（编号{request.pk}）：查看证件号码、银行账号；事由：核对银行信息"
+    )
     assert new_account not in page(client.get(url))  # the next view is masked again
 
     client.force_login(factories.unit_account(unit))
@@ -269,6 +271,7 @@ def test_the_history_begins_with_the_experts_submission_and_each_edit(client, ex
         ("amend", S.PENDING_UNIT, S.PENDING_UNIT, expert.pk),
     ]
     assert request.history.last().comment == "专业技术职称、职称级别"
+    assert str(request.history.first()) == "提交：待单位确认"
 
     client.force_login(factories.unit_account(unit))
     detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))

@@ -69,7 +69,7 @@ def test_a_unit_returns_a_batch_with_one_reason(journey):
     page.get_by_role("button", name="确认退回（2）").click()
 
     expect(page.get_by_test_id("bulk-summary")).to_have_text(
-        "已完成 2 份申请。申请人将在其页面上看到退回理由。"
+        "已完成 2 份申请。申请人将收到短信，并在其页面上看到退回理由。"
     )
     tab.snap("returned")
     assert set(ExpertApplication.objects.values_list("status", flat=True)) == {"draft"}
