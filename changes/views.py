@@ -17,7 +17,7 @@ from changes.forms import ChangeForm, initial_values
 from changes.models import ChangeStatus
 from experts import reveal, snapshots
 from experts.models import ApplicationStatus, ExpertApplication
-from experts.reveal import PERSONAL_NUMBERS, RevealForm
+from experts.reveal import RevealForm, labels_of
 from experts.selectors import own_application
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
@@ -161,12 +161,7 @@ def _secret_labels(change) -> set[str]:
 def _revealable(change, user) -> list[tuple[str, str]]:
     """(field, label) of the numbers in this request `user` may ask to see in full: the ones it
     changes, by the rules of the expert's own detail page (experts.reveal)."""
-    asked = _secret_labels(change)
-    return [
-        (name, label)
-        for name, (label, may) in PERSONAL_NUMBERS.items()
-        if label in asked and may(change.application, user)
-    ]
+    return reveal.revealable(change.application, user, labels=_secret_labels(change))
 
 
 def _detail_page(template, actions, reveal_url):
@@ -180,9 +175,7 @@ def _detail_page(template, actions, reveal_url):
         still_masked = [
             choice for choice in _revealable(change, request.user) if choice[0] not in revealed
         ]
-        revealed_labels = [
-            label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
-        ]
+        revealed_labels = labels_of(revealed)
         context = {
             "change": change,
             "application": change.application,

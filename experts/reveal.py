@@ -35,14 +35,22 @@ def number_of(application, name: str) -> str:
     return application.user.id_number if name == "id_number" else application.bank_account
 
 
-def revealable(application, user) -> list[tuple[str, str]]:
+def revealable(application, user, labels=None) -> list[tuple[str, str]]:
     """(field, label) of the numbers `user` may ask to see in full on this application: those
-    their role may see, and only if filled in (an empty one has nothing to show)."""
+    their role may see, and only if filled in (an empty one has nothing to show). `labels`:
+    of these only (a change request's page: the numbers it changes)."""
     return [
         (name, label)
         for name, (label, may) in PERSONAL_NUMBERS.items()
-        if may(application, user) and number_of(application, name)
+        if (labels is None or label in labels)
+        and may(application, user)
+        and (labels is not None or number_of(application, name))
     ]
+
+
+def labels_of(revealed) -> list[str]:
+    """The labels of the `revealed` fields, in the page's order."""
+    return [label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed]
 
 
 class RevealForm(PortalFormMixin, forms.Form):

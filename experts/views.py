@@ -25,7 +25,7 @@ from experts.models import (
     ExpertApplication,
 )
 from experts.permissions import can_view_content
-from experts.reveal import PERSONAL_NUMBERS, RevealForm, revealable
+from experts.reveal import RevealForm, labels_of, revealable
 from experts.selectors import (
     applications_for,
     history_of,
@@ -350,9 +350,7 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
         # The bureau needs to know which reviewer decided; applicants and units see roles only
         # (and a unit by its name: TransitionRecord.actor_label).
         show_actor_names = is_bureau_reviewer(request.user)
-        revealed_labels = [
-            label for name, (label, _) in PERSONAL_NUMBERS.items() if name in revealed
-        ]
+        revealed_labels = labels_of(revealed)
         # A resubmission: what changed against the submission before it.
         submissions = snapshots.last_two_submissions(application) if show_content else None
         comparable = submissions is not None and None not in submissions
