@@ -40,6 +40,11 @@ class Draw(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField("抽取时间", auto_now_add=True, db_index=True)
+    # The confirmation page's one-time number: 确认抽取 sent twice (a double click, the back
+    # button) finds the draw it made, and never draws a second panel.
+    token = models.CharField(
+        "确认编号", max_length=32, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = "抽取记录"

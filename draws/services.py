@@ -3,7 +3,7 @@
 import dataclasses
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -48,17 +48,27 @@ def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
 
 
 @transaction.atomic
-def make_draw(user, *, project_name, review_at, review_place, criteria, asks) -> Draw:
+def make_draw(user, *, project_name, review_at, review_place, criteria, asks, token=None) -> Draw:
     """Draw every quota in turn: an expert chosen for one is not drawn for the next. Raises
-    NotEnough (and saves nothing) when a quota's eligible experts are fewer than it asks."""
+    NotEnough (and saves nothing) when a quota's eligible experts are fewer than it asks, and
+    AlreadyDrawn when a draw was made with the confirmation's `token` already."""
     _lock_fields([ask.discipline.pk for ask in asks])
-    draw = Draw.objects.create(
-        project_name=project_name,
-        review_at=review_at,
-        review_place=review_place,
-        criteria=criteria.as_json(),
-        created_by=user,
-    )
+    if token is not None:
+        done = Draw.objects.filter(token=token).first()
+        if done is not None:
+            raise AlreadyDrawn(done)
+    try:
+        with transaction.atomic():  # a savepoint: a second submit racing the first
+            draw = Draw.objects.create(
+                project_name=project_name,
+                review_at=review_at,
+                review_place=review_place,
+                criteria=criteria.as_json(),
+                created_by=user,
+                token=token,
+            )
+    except IntegrityError:
+        raise AlreadyDrawn(Draw.objects.get(token=token)) from None
     taken: set[int] = set()
     for number, ask in enumerate(asks, 1):
         quota = Quota.objects.create(
@@ -70,6 +80,14 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks) ->
         )
         _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
     return draw
+
+
+class AlreadyDrawn(Exception):
+    """The confirmation was sent before and made `draw`: nothing is drawn again."""
+
+    def __init__(self, draw: Draw):
+        super().__init__(draw.pk)
+        self.draw = draw
 
 
 def _lock_fields(discipline_ids) -> None:

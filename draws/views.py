@@ -1,6 +1,9 @@
 """专家抽取, for bureau reviewers only: the list of draws, a new draw (form, then a confirmation
 page with the eligible counts), a draw's record with its panel, and the 复核."""
 
+import re
+import secrets
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -23,6 +26,7 @@ from experts.models import Discipline, ExpertApplication
 from portal.views import PAGE_SIZE, posted, role_required
 
 CONFIRMED = "confirmed"  # the confirmation page's button: draw now
+TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 @role_required(is_bureau_reviewer)
@@ -52,7 +56,8 @@ def draw_new(request):
         for n, (ask, have) in enumerate(zip(asks, counts, strict=True), 1)
         if have < ask.count + ask.reserves
     ]
-    if not short and CONFIRMED in request.POST:
+    token = request.POST.get("token", "")
+    if not short and CONFIRMED in request.POST and TOKEN.fullmatch(token):
         try:
             draw = services.make_draw(
                 request.user,
@@ -61,12 +66,21 @@ def draw_new(request):
                 review_place=form.cleaned_data["review_place"],
                 criteria=criteria,
                 asks=asks,
+                token=token,
             )
         except services.NotEnough as error:
             short = [error]
+        except services.AlreadyDrawn as done:
+            messages.info(
+                request,
+                f"本次抽取已于此前确认（抽取记录编号 {done.draw.pk}），重复提交未再次抽取。",
+            )
+            return redirect("draws:detail", done.draw.pk)
         else:
             messages.success(request, f"已完成抽取（抽取记录编号 {draw.pk}）。")
             return redirect("draws:detail", draw.pk)
+    # Each confirmation page its own number: 确认抽取 sent again from it draws nothing more.
+    context["token"] = secrets.token_hex(16)
     for error in short:
         form.add_error(None, str(error))
     context.update(asks=list(zip(asks, counts, strict=True)), criteria=criteria)

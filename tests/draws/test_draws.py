@@ -129,7 +129,11 @@ def test_the_form_then_the_confirmation_then_the_draw(reviewing, pool, field):
     assert re.search(r"<td>电子信息</td><td>2</td><td>1</td><td>6 人</td>", text)
     assert not Draw.objects.exists()  # the confirmation page draws nothing
 
-    done = reviewing.post(reverse("draws:new"), {**data, "confirmed": "1"})
+    # 确认抽取 carries the confirmation page's one-time number; without it, nothing is drawn.
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', text).group(1)
+    again = reviewing.post(reverse("draws:new"), {**data, "confirmed": "1"})
+    assert again.status_code == 200 and not Draw.objects.exists()
+    done = reviewing.post(reverse("draws:new"), {**data, "confirmed": "1", "token": token})
     draw = Draw.objects.get()
     assert done.status_code == 302 and done.url == reverse("draws:detail", args=[draw.pk])
     drawn = Round.objects.get(quota__draw=draw)
@@ -145,6 +149,16 @@ def test_the_form_then_the_confirmation_then_the_draw(reviewing, pool, field):
     for pick in members:
         assert pick.application.user.real_name in detail
     assert drawn.seed in detail
+
+    # Sent again (the back button, a double click): the same record, no second panel.
+    twice = reviewing.post(
+        reverse("draws:new"), {**data, "confirmed": "1", "token": token}, follow=True
+    )
+    assert twice.redirect_chain == [(done.url, 302)]
+    assert f"本次抽取已于此前确认（抽取记录编号 {draw.pk}），重复提交未再次抽取。" in (
+        twice.content.decode()
+    )
+    assert Draw.objects.count() == 1 and Round.objects.count() == 1
 
 
 def test_editing_from_the_confirmation_keeps_what_was_typed(reviewing, pool, field):
