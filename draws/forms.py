@@ -229,12 +229,30 @@ class AnswerForm(forms.Form):
     reason = forms.CharField(label="不参加理由", max_length=200, required=False)
 
 
+ROUND_INVALID = "所选轮次不属于本抽取记录，请在下方某一轮中填写随机种子验算。"
+
+
 class VerifyForm(forms.Form):
     """复核 with a seed other than the stored one, to see that it gives other names."""
 
-    seed = forms.RegexField(
-        label="随机种子",
-        regex=r"^[0-9a-f]{64}$",
-        required=False,
-        error_messages={"invalid": "随机种子应为64位十六进制数字（0-9、a-f）。"},
+    seed = forms.CharField(label="随机种子", required=False)
+    round = forms.IntegerField(
+        min_value=1, required=False, error_messages={"invalid": ROUND_INVALID}
     )
+
+    def __init__(self, *args, rounds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rounds = set(rounds)  # the ids of this draw's rounds
+
+    def clean_seed(self):
+        # As pasted: surrounding spaces and capitals (a seed copied from elsewhere) are fine.
+        seed = self.cleaned_data["seed"].strip().lower()
+        if seed and not re.fullmatch(r"[0-9a-f]{64}", seed):
+            raise forms.ValidationError("随机种子应为64位十六进制数字（0-9、a-f）。")
+        return seed
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("seed") and cleaned.get("round") not in self.rounds:
+            self.add_error("round", ROUND_INVALID)
+        return cleaned

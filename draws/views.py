@@ -196,11 +196,11 @@ def draw_verify(request, pk):
     """复核: re-run every round from its record. ?round=<pk>&seed=<hex> re-runs one round with
     another seed instead, which shows the mismatch a changed seed makes."""
     draw = _draw(request, pk)
-    form = VerifyForm(request.GET or None)
+    rounds = Round.objects.filter(quota__draw=draw).values_list("pk", flat=True)
+    form = VerifyForm(request.GET or None, rounds=rounds)
     seeds = {}
     if form.is_valid() and form.cleaned_data["seed"]:
-        chosen = Round.objects.filter(quota__draw=draw, pk=request.GET.get("round") or 0)
-        seeds = dict.fromkeys(chosen.values_list("pk", flat=True), form.cleaned_data["seed"])
+        seeds = {form.cleaned_data["round"]: form.cleaned_data["seed"]}
     checks = verify(draw, seeds)
     shown = {pk for check in checks for pk in [*check.recomputed, *check.round.picked_ids]}
     names = dict(

@@ -469,6 +469,22 @@ def test_verify_agrees_and_a_tampered_seed_shows_the_mismatch(reviewing, reviewe
     assert "不一致" in page and "不是记录中保存的种子" in page
     bad = reviewing.get(reverse("draws:verify", args=[draw.pk]), {"round": drawn.pk, "seed": "x"})
     assert "随机种子应为64位十六进制数字" in bad.content.decode()
+    # Pasted with spaces and in capitals: the same seed.
+    pasted = reviewing.get(
+        reverse("draws:verify", args=[draw.pk]),
+        {"round": drawn.pk, "seed": f"  {tampered.upper()} "},
+    ).content.decode()
+    assert "不一致" in pasted
+    # A round that is not a number, or not this draw's: said so, never a silent "一致".
+    other = make(reviewer, field, 1)
+    elsewhere = Round.objects.get(quota__draw=other).pk
+    for round_value in ("abc", "1.5", str(elsewhere), "99999999"):
+        page = reviewing.get(
+            reverse("draws:verify", args=[draw.pk]), {"round": round_value, "seed": tampered}
+        )
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "所选轮次不属于本抽取记录" in text and "不是记录中保存的种子" not in text
 
     call_command("verify_draw", draw.pk)
     with pytest.raises(CommandError, match="复核不一致"):
