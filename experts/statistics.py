@@ -29,6 +29,7 @@ from accounts.permissions import is_bureau_reviewer
 from experts import counts
 from experts.choices import TitleLevel
 from experts.models import ApplicationStatus, ApplicationTransition, Discipline, FacetDiscipline
+from experts.periods import months_before
 from experts.selectors import admitted_for, applications_for
 from portal.forms import PortalFormMixin
 from portal.workdays import is_workday
@@ -53,17 +54,26 @@ class RangeForm(PortalFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and start > end:
+        if "start" in self.errors or "end" in self.errors:
+            return cleaned
+        # One bound alone is checked against the other's default: ?start=2027-01-01 alone
+        # would otherwise run backwards to today.
+        start, end = self.defaults(cleaned.get("start"), cleaned.get("end"))
+        if start > end:
             raise forms.ValidationError("开始日期不能晚于结束日期。")
         return cleaned
 
+    @staticmethod
+    def defaults(start, end) -> tuple[datetime.date, datetime.date]:
+        """The range with its defaults: to today, from the first day of the month 11 months
+        back (12 calendar months, this one included)."""
+        today = timezone.localdate()
+        return start or months_before(today.replace(day=1), DEFAULT_MONTHS - 1), end or today
+
     def chosen(self) -> tuple[datetime.date, datetime.date]:
         """The range asked for, or the last 12 months to today when none (or a bad one)."""
-        today = timezone.localdate()
-        default_start = today.replace(day=1) - datetime.timedelta(days=365)
         data = self.cleaned_data if self.is_valid() else {}
-        return data.get("start") or default_start.replace(day=1), data.get("end") or today
+        return self.defaults(data.get("start"), data.get("end"))
 
 
 @dataclasses.dataclass

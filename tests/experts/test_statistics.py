@@ -209,6 +209,18 @@ def test_the_page_and_its_range(client, figures, reviewer):
     assert bad.status_code == 400 and "开始日期不能晚于结束日期" in bad.content.decode()
     junk = client.get(reverse("experts:statistics"), {"start": "昨天"})
     assert junk.status_code == 400 and "请输入有效的开始日期" in junk.content.decode()
+    # One bound alone is checked against the other's default (to today, from 12 months back).
+    for alone in ({"start": "2099-01-01"}, {"end": "2000-01-01"}):
+        page = client.get(reverse("experts:statistics"), alone)
+        assert page.status_code == 400 and "开始日期不能晚于结束日期" in page.content.decode()
+
+
+def test_the_default_range_is_twelve_calendar_months(reviewer):
+    from experts.statistics import RangeForm
+
+    start, end = RangeForm({}).chosen()
+    assert end == timezone.localdate() and start.day == 1
+    assert (end.year * 12 + end.month) - (start.year * 12 + start.month) == 11
 
 
 def test_the_field_chart_prints_no_head_count(client, figures, reviewer):
