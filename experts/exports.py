@@ -48,6 +48,7 @@ POOL_ORDER = ("-decided_at", "-pk")
 # (header, column width in characters), in the sheet's order.
 COLUMNS = [
     ("姓名", 10),
+    ("专家状态", 10),
     ("性别", 6),
     ("出生日期", 12),
     ("工作单位", 28),
@@ -65,6 +66,7 @@ COLUMNS = [
 ]
 # What a row reads, and nothing more: the 证件号码 is the account's, 工作单位 the unit's name.
 ROW_FIELDS = (
+    "status",
     "gender",
     "birth_date",
     "department",
@@ -132,16 +134,17 @@ def filter_in_words(filterset) -> str:
     parts = []
     for name, value in filterset.form.cleaned_data.items():
         if name == "status":
-            if filterset.status_chosen() != ApplicationStatus.APPROVED:  # the pool proper
-                field = filterset.form.fields[name]
-                parts.append(f"专家状态：{_value_in_words(field, filterset.status_chosen())}")
+            field = filterset.form.fields[name]
+            parts.append(f"专家状态：{_value_in_words(field, filterset.status_chosen())}")
             continue
         if value in EMPTY_VALUES:
             continue
         field = filterset.form.fields[name]
         label = filterset.filters[name].label or field.label or name
         parts.append(f"{label}：{_value_in_words(field, value)}")
-    return "；".join(parts) or "全部在库专家（审核通过，未筛选）"
+    if parts == [f"专家状态：{ApplicationStatus.APPROVED.label}"]:
+        return "全部在库专家（审核通过，未筛选）"
+    return "；".join(parts)
 
 
 def _value_in_words(field, value) -> str:
@@ -194,16 +197,21 @@ def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
     mobile = application.mobile or ""
     id_number = user.id_number or ""
     bank_account = application.bank_account or ""
+    born = application.birth_date
     if not sensitive:
         mobile, id_number = masked_mobile(mobile), masked_id_number(id_number)
         bank_account = masked_bank_account(bank_account)
+        # The year only: the whole date beside the masked number's last digits would give
+        # most of the number back (the mask keeps the birth date out for that reason).
+        born = f"{born.year}年" if born else None
     else:
         mobile = display_mobile(mobile)
     decided = timezone.localtime(application.decided_at).date() if application.decided_at else None
     return [
         user.real_name,
+        application.get_status_display(),
         application.get_gender_display(),
-        application.birth_date,
+        born,
         user.unit.name if user.unit else "",
         application.department,
         application.title,

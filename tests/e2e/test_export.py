@@ -37,7 +37,9 @@ def test_a_reviewer_exports_the_filtered_pool_and_downloads_the_file(journey, tm
     page.get_by_role("link", name="导出Excel").click()
 
     expect(page.get_by_role("heading", name="导出专家名单")).to_be_visible()
-    expect(page.get_by_test_id("export-filter")).to_have_text("职称级别：正高级")
+    expect(page.get_by_test_id("export-filter")).to_have_text(
+        "专家状态：审核通过；职称级别：正高级"
+    )
     expect(page.get_by_test_id("export-count")).to_have_text("2 人")
     tab.snap("confirm")
     page.get_by_label("含敏感信息").check()
@@ -63,7 +65,7 @@ def test_a_reviewer_exports_the_filtered_pool_and_downloads_the_file(journey, tm
     target = tmp_path / "export.xlsx"
     download.save_as(target)
     rows = list(load_workbook(target).worksheets[0].iter_rows(values_only=True))
-    assert rows[2][:2] == ("筛选条件", "职称级别：正高级")
+    assert rows[2][:2] == ("筛选条件", "专家状态：审核通过；职称级别：正高级")
     assert rows[4][:2] == ("是否含敏感信息", "是（理由：组织项目评审，核对专家身份）")
     assert [row[0] for row in rows[7:]] == ["陈静", "王芳"]
 

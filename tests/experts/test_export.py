@@ -106,10 +106,10 @@ def test_a_filtered_export_has_exactly_the_filtered_rows_and_says_the_filter(log
     job = export(logged_in, "title_level=associate")
     rows = sheet_rows(logged_in, job)
     title = {row[0]: row[1] for row in rows[:5]}
-    assert title["筛选条件"] == "职称级别：副高级"
+    assert title["筛选条件"] == "专家状态：审核通过；职称级别：副高级"
     assert title["条数"] == 3
     assert sorted(row[0] for row in data_rows(rows)) == sorted(p.real_name for p in wanted)
-    assert {row[6] for row in data_rows(rows)} == {"副高级"}
+    assert {row[7] for row in data_rows(rows)} == {"副高级"}
 
 
 def test_a_search_and_a_field_export_what_the_page_lists(logged_in, unit):
@@ -118,7 +118,7 @@ def test_a_search_and_a_field_export_what_the_page_lists(logged_in, unit):
     field = Discipline.objects.get(code="01")
     response = logged_in.get(EXPORT_URL, {"q": "欧阳", "discipline": field.pk, "page": 9})
     assert response.status_code == 200
-    assert response.context["filter_text"] == "搜索：欧阳；专业领域：电子信息"
+    assert response.context["filter_text"] == "专家状态：审核通过；搜索：欧阳；专业领域：电子信息"
     assert response.context["count"] == 1
     job = export(logged_in, f"q=欧阳&discipline={field.pk}")
     assert [row[0] for row in data_rows(sheet_rows(logged_in, job))] == ["欧阳光电"]
@@ -135,6 +135,9 @@ def test_without_the_tick_the_numbers_are_masked_and_the_export_is_audited(
     assert named["证件号码"] == masked_id_number(person.id_number) != person.id_number
     assert named["银行账号"] == masked_bank_account(BANK) != BANK
     assert named["手机"] == masked_mobile(application.mobile) != display_mobile(application.mobile)
+    # The year of birth only: the whole date would give the masked number's middle back.
+    assert named["出生日期"] == f"{application.birth_date.year}年"
+    assert named["专家状态"] == "审核通过"
     flat = "".join(str(value) for value in row)
     assert person.id_number not in flat and BANK not in flat
     (event,) = AuditEvent.objects.filter(object_id=str(job.pk))
@@ -156,6 +159,7 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
     assert title["是否含敏感信息"] == "是（理由：组织评审，核对劳务费账户）"
     named = dict(zip(HEADER, data_rows(rows)[0], strict=True))
     assert named["证件号码"] == person.id_number
+    assert named["出生日期"].date() == application.birth_date
     assert named["银行账号"] == BANK
     assert named["手机"] == display_mobile(application.mobile)
     assert named["姓名"] == person.real_name
@@ -167,7 +171,8 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
     assert event.get_action_display() == "导出含敏感信息的专家名单"
     assert (event.actor, event.username) == (reviewer, reviewer.username)
     assert event.detail == (
-        "条数：1；含敏感信息：是；理由：组织评审，核对劳务费账户；筛选条件：职称级别：副高级"
+        "条数：1；含敏感信息：是；理由：组织评审，核对劳务费账户；"
+        "筛选条件：专家状态：审核通过；职称级别：副高级"
     )
 
 
@@ -182,7 +187,7 @@ def test_the_tick_without_a_reason_is_refused_and_nothing_is_saved_or_lost(logge
     assert REASON_REQUIRED in page
     (box,) = re.findall(r'<input[^>]*name="sensitive"[^>]*>', page)
     assert " checked" in box  # the tick is kept for the reason to be added
-    assert response.context["filter_text"] == "职称级别：正高级"  # the filter is kept too
+    assert response.context["filter_text"] == "专家状态：审核通过；职称级别：正高级"  # kept too
     assert ExportJob.objects.count() == 0
     assert AuditEvent.objects.filter(action__startswith="export").count() == 0
 
