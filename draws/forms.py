@@ -118,7 +118,10 @@ class DrawForm(PortalFormMixin, forms.Form):
         missing = [name for name in names if name not in found]
         if missing:
             listed = "、".join(f"“{name}”" for name in missing)
-            raise ValidationError(f"回避单位{listed}不存在，请填写已注册单位的完整名称。")
+            raise ValidationError(
+                f"回避单位{listed}不存在或未通过审核，请填写已通过审核单位的完整名称"
+                "（未通过审核的单位没有入库专家，无需回避）。"
+            )
         self.avoid_unit_ids = sorted(found.values())
         return names
 
@@ -131,7 +134,10 @@ class DrawForm(PortalFormMixin, forms.Form):
         missing = [name for name in names if name not in matched]
         if missing:
             listed = "、".join(f"“{name}”" for name in missing)
-            raise ValidationError(f"回避专家{listed}不在专家库中，请核对姓名。")
+            raise ValidationError(
+                f"回避专家{listed}不是“审核通过”的在库专家，请核对姓名"
+                "（已冻结、已出库的专家不会被抽取，无需回避）。"
+            )
         self.avoid_matches = {name: len(matched[name]) for name in names}
         self.avoid_expert_ids = sorted(pk for pks in matched.values() for pk in pks)
         return names

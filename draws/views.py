@@ -149,7 +149,11 @@ def draw_fill(request, pk, quota):
     """补抽 for one quota: 递补 the next 备选 (how=reserve), or a fresh draw (how=fresh)."""
     draw = _draw(request, pk)
     quota = get_object_or_404(Quota, draw=draw, number=quota)
-    if request.POST.get("how") == "fresh":
+    how = request.POST.get("how")
+    if how not in ("reserve", "fresh"):
+        messages.error(request, "请求无效，请刷新页面后重试。")
+        return redirect("draws:detail", draw.pk)
+    if how == "fresh":
         return _step(
             request,
             draw,

@@ -177,8 +177,8 @@ def test_editing_from_the_confirmation_keeps_what_was_typed(reviewing, pool, fie
         ({"quota-0-discipline": "999999"}, "请选择列表中的专业领域"),
         ({"quota-0-discipline": "abc"}, "请选择列表中的专业领域"),
         ({"quota-0-count": "", "quota-0-discipline": ""}, "请至少填写一个专业领域"),
-        ({"avoid_units": "不存在的单位"}, "回避单位“不存在的单位”不存在"),
-        ({"avoid_experts": "查无此人"}, "回避专家“查无此人”不在专家库中"),
+        ({"avoid_units": "不存在的单位"}, "回避单位“不存在的单位”不存在或未通过审核"),
+        ({"avoid_experts": "查无此人"}, "回避专家“查无此人”不是“审核通过”的在库专家"),
         ({"review_at": "2020-01-01T09:00"}, "评审时间不能早于现在"),
         ({"review_at": "明天"}, "请输入有效的评审时间"),
         ({"cooldown_days": "-5"}, "冷却期不能为负数"),
@@ -305,6 +305,9 @@ def test_decline_then_call_the_reserve_then_redraw(reviewing, reviewer, pool, fi
     assert "已记录为不参加，不能再更改" in again.content.decode()
 
     fill = reverse("draws:fill", args=[draw.pk, 1])
+    forged = reviewing.post(fill, {"how": "anything"}, follow=True)
+    assert "请求无效" in forged.content.decode()
+    assert services.open_places(draw, quota) == 1  # no 备选 called up by a forged value
     reviewing.post(fill, {"how": "reserve"})
     assert members_of(draw) == [first, second, reserve]
     assert services.open_places(draw, quota) == 0
@@ -575,7 +578,8 @@ def test_a_pending_unit_is_not_a_unit_to_avoid(reviewer, unit, field):
     form = DrawForm(form_data(avoid_units=f"{unit.name}\n{pending.name}"), user=reviewer)
     assert not form.is_valid()
     assert form.errors["avoid_units"] == [
-        f"回避单位“{pending.name}”不存在，请填写已注册单位的完整名称。"
+        f"回避单位“{pending.name}”不存在或未通过审核，请填写已通过审核单位的完整名称"
+        "（未通过审核的单位没有入库专家，无需回避）。"
     ]
 
 
