@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round
+from experts.models import ApplicationStatus
 
 
 def draws_for(user) -> QuerySet[Draw]:
@@ -37,6 +38,11 @@ class Reserve:
     pick: Pick
     called: bool
 
+    @property
+    def available(self) -> bool:
+        """Not called up yet, and still 审核通过: what 递补 takes (services.call_reserve)."""
+        return not self.called and self.pick.application.status == ApplicationStatus.APPROVED
+
 
 @dataclasses.dataclass
 class QuotaPanel:
@@ -51,7 +57,7 @@ class QuotaPanel:
 
     @property
     def reserves_left(self) -> int:
-        return sum(not reserve.called for reserve in self.reserves)
+        return sum(reserve.available for reserve in self.reserves)
 
 
 def panel(draw: Draw) -> list[QuotaPanel]:

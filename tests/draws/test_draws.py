@@ -323,6 +323,21 @@ def test_decline_then_call_the_reserve_then_redraw(reviewing, reviewer, pool, fi
     assert all(check.ok for check in verify(draw))
 
 
+def test_a_reserve_who_left_the_pool_is_not_offered_for_a_call_up(reviewing, reviewer, pool, field):
+    """递补 takes a 备选 still 审核通过: one who has since asked to leave is marked so, and
+    the page offers 按原条件重新抽取 only."""
+    draw = make(reviewer, field, 1, reserves=1)
+    reserve = Pick.objects.get(draw=draw, role=Pick.Role.RESERVE).application
+    ExpertApplication.objects.filter(pk=reserve.pk).update(status=ApplicationStatus.EXIT_PENDING)
+    url = reverse("draws:answer", args=[draw.pk])
+    reviewing.post(url, {"application": members_of(draw)[0], "action": "decline", "reason": "出差"})
+
+    page = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+
+    assert f"{reserve.user.real_name}（当前为“退出待确认”，不能递补）" in page
+    assert 'value="reserve"' not in page and 'value="fresh"' in page
+
+
 def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
     """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
     speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
