@@ -5,7 +5,12 @@
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
-    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+    if (!button) return;
+    // A form the browser will refuse (a required field left empty) is not confirmed first:
+    // the browser says what is missing, and the question comes once it is filled in.
+    var form = button.form;
+    if (form && !form.noValidate && !button.formNoValidate && !form.checkValidity()) return;
+    if (!window.confirm(button.getAttribute("data-confirm"))) {
       event.preventDefault();
     }
   });
