@@ -218,20 +218,29 @@ def draw_verify(request, pk):
 
 
 # The cells a draw's export puts before each expert's own: which row, in what role, answered how.
-EXPORT_LEAD = [("专业领域", 16), ("身份", 8), ("序号", 6), ("状态", 14)]
+# 抽取领域 is the quota's; the expert's own 专业领域 follow among their columns.
+EXPORT_LEAD = [("抽取领域", 16), ("身份", 8), ("序号", 6), ("状态", 14)]
 
 
 def _export_rows(quotas) -> list[tuple[int, list]]:
     """(application pk, lead cells) of every expert a draw chose, in the record's order: each
-    row's members (a 备选 called up among them, as 递补), then its 备选 not called up."""
+    row's members (a 备选 called up among them as 递补, one of a fresh round as 补抽), then
+    its 备选 not called up."""
     rows = []
     for q in quotas:
         name = q.quota.discipline.name
         reserves = {r.pick.application_id for r in q.reserves}
+        round_numbers = {r.pk: r.number for r in q.rounds}
         for member in q.members:
-            role = "递补" if member.pick.application_id in reserves else "抽中"
+            pick = member.pick
+            if pick.application_id in reserves:
+                role = "递补"
+            else:
+                role = "补抽" if round_numbers.get(pick.round_id, 1) > 1 else "抽中"
             status = member.status + (f"（{member.answer.reason}）" if member.declined else "")
-            rows.append((member.pick.application_id, [name, role, member.pick.position, status]))
+            if member.notified:
+                status += "，已短信通知"
+            rows.append((pick.application_id, [name, role, pick.position, status]))
         for reserve in q.reserves:
             if not reserve.called:
                 rows.append(
@@ -291,6 +300,7 @@ def draw_export(request, pk):
     block = title_block(
         user=request.user,
         filter_text=criteria.in_words(),
+        filter_label="抽取条件",
         count=len(rows),
         sensitive=sensitive,
         reason=reason,

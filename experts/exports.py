@@ -236,9 +236,10 @@ def title_block(
     reason: str = "",
     at=None,
     extra: Sequence[tuple[str, object]] = (),
+    filter_label: str = "筛选条件",
 ) -> list[tuple[str, object]]:
-    """The sheet's first rows: when, who, which filter, how many, whether in full. `extra`
-    rows come first (a draw's 项目名称, 评审时间…)."""
+    """The sheet's first rows: when, who, which filter (`filter_label`: a draw's are its
+    抽取条件), how many, whether in full. `extra` rows come first (a draw's 项目名称 …)."""
     at = timezone.localtime(at or timezone.now())
     who = user.real_name or user.username
     if user.real_name:
@@ -247,7 +248,7 @@ def title_block(
         *extra,
         ("导出时间", f"{at:%Y-%m-%d %H:%M}"),
         ("导出人", who),
-        ("筛选条件", filter_text),
+        (filter_label, filter_text),
         ("条数", count),
         ("是否含敏感信息", f"是（理由：{reason}）" if sensitive else MASKED_NOTE),
     ]

@@ -659,10 +659,11 @@ def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool
     response = reviewing.post(url, {})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = sheet_rows(response)
-    header = rows.index(next(row for row in rows if row and row[0] == "专业领域"))
+    header = rows.index(next(row for row in rows if row and row[0] == "抽取领域"))
     titles = {row[0]: row[1] for row in rows[:header] if row and row[0]}
     assert titles["项目名称"] == "项目" and titles["抽取记录编号"] == draw.pk
     assert titles["是否含敏感信息"].startswith("否")
+    assert "抽取条件" in titles and "筛选条件" not in titles
     # What a 复核 needs besides the eligible ids: each row's quota, and each round's seed.
     drawn = Round.objects.get(quota__draw=draw)
     assert titles[f"抽取名额：{field.name}"] == (
@@ -677,6 +678,22 @@ def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool
     assert called_user.id_number not in str(rows)  # masked
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.object_id == str(draw.pk) and "条数：4" in event.detail
+
+
+def test_the_export_names_a_fresh_rounds_member_and_who_was_told(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 1)
+    services.answer(reviewer, draw, members_of(draw)[0], Event.Action.DECLINE, "出差")
+    services.redraw(reviewer, draw, draw.quota_set.get())
+    services.notify(reviewer, draw)
+
+    rows = sheet_rows(reviewing.post(reverse("draws:export", args=[draw.pk]), {}))
+
+    header = rows.index(next(row for row in rows if row and row[0] == "抽取领域"))
+    body = rows[header + 1 :]
+    assert [(row[1], row[3]) for row in body] == [
+        ("抽中", "不参加（出差）"),
+        ("补抽", "待确认，已短信通知"),
+    ]
 
 
 def test_a_draw_exports_in_full_only_with_a_reason(reviewing, reviewer, pool, field):
