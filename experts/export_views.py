@@ -83,6 +83,8 @@ def pool_export(request):
         "form": form,
         "count": count,
         "filter_text": filter_in_words(filterset),
+        # Named as the pool page names them: the export leaves them out too.
+        "ignored": filterset.ignored(),
         "refused": refused,
         "pool_url": pool_url,
         "keep_hours": settings.EXPORT_KEEP_HOURS,

@@ -389,3 +389,10 @@ def test_the_frozen_export_says_so_and_holds_only_the_frozen(logged_in, unit):
     rows = sheet_rows(logged_in, job)
     assert {row[0]: row[1] for row in rows[:5]}["筛选条件"] == "专家状态：已冻结"
     assert [row[0] for row in data_rows(rows)] == [frozen.real_name]
+
+
+def test_the_confirmation_names_a_filter_it_ignores(logged_in, unit):
+    """As the pool page does: a value no filter can take is named, not silently dropped."""
+    make_pool(unit, 1)
+    page = logged_in.get(reverse("experts:pool_export") + "?unit=99999999").content.decode()
+    assert "筛选条件“单位：99999999”无效，已忽略，导出时也不按其筛选。" in page
