@@ -83,9 +83,27 @@ def draw_new(request):
     context["token"] = secrets.token_hex(16)
     for error in short:
         form.add_error(None, str(error))
-    context.update(asks=list(zip(asks, counts, strict=True)), criteria=criteria)
+    context.update(
+        asks=list(zip(asks, counts, strict=True)), criteria=criteria, overlaps=_overlaps(asks)
+    )
     template = "draws/draw_new.html" if short else "draws/draw_confirm.html"
     return render(request, template, context, status=400 if short else 200)
+
+
+def _overlaps(asks) -> list[str]:
+    """Rows whose 专业领域 is a sub-field of an earlier row's field, or the field of an earlier
+    row's sub-field: their experts are counted in both, and the earlier row may take them."""
+    said = []
+    for n, ask in enumerate(asks, 1):
+        for m, earlier in enumerate(asks[: n - 1], 1):
+            mine, theirs = ask.discipline, earlier.discipline
+            if theirs.pk == mine.parent_id or mine.pk == theirs.parent_id:
+                said.append(
+                    f"第{n}行“{mine.name}”与第{m}行“{theirs.name}”同属一个领域：第{m}行先抽，"
+                    f"可能抽走第{n}行的专家，第{n}行实际可抽的人数可能少于下表所示；"
+                    "人数不足时不会抽取，也不保存任何记录。"
+                )
+    return said
 
 
 def _draw(request, pk):

@@ -161,6 +161,20 @@ def test_the_form_then_the_confirmation_then_the_draw(reviewing, pool, field):
     assert Draw.objects.count() == 1 and Round.objects.count() == 1
 
 
+def test_the_confirmation_warns_of_a_row_inside_an_earlier_rows_field(reviewing, pool, field):
+    """A field and its own sub-field in two rows are each counted in full, but the first row
+    drawn may take the second's experts: the page says so before 确认抽取."""
+    software = Discipline.objects.get(code="0101")
+    expert(pool[0].unit, code="0101")
+    data = form_data(**quota(0, field, 1), **quota(1, software, 1))
+    page = reviewing.post(reverse("draws:new"), data).content.decode()
+    assert "第2行“软件”与第1行“电子信息”同属一个领域：第1行先抽" in page
+    apart = form_data(**quota(0, field, 1), **quota(1, Discipline.objects.get(code="02"), 1))
+    assert (
+        'data-testid="overlaps"' not in reviewing.post(reverse("draws:new"), apart).content.decode()
+    )
+
+
 def test_editing_from_the_confirmation_keeps_what_was_typed(reviewing, pool, field):
     data = form_data(**quota(0, field, 2), project_name="保留的项目名称")
     page = reviewing.post(reverse("draws:new"), {**data, "edit": "1"})
