@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from draws.models import Draw, Event, Pick
+from draws.models import Draw, Event, Pick, Void
 from portal.admin import ReadOnlyAdmin
 
 
@@ -40,3 +40,12 @@ class EventAdmin(DrawRowAdmin):
     list_display = ["draw_number", "expert", "action", "reason", "actor", "created_at"]
     list_select_related = ["application__user", "actor"]
     list_filter = ["action"]
+
+
+@admin.register(Void)
+class VoidAdmin(ReadOnlyAdmin):
+    """作废 of draws made in error, with who and why."""
+
+    list_display = ["draw", "reason", "actor", "created_at"]
+    list_select_related = ["draw", "actor"]
+    ordering = ["-created_at"]

@@ -9,6 +9,7 @@ the rows: draws.services.panel.
 
 import pgtrigger
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from experts.models import Discipline, ExpertApplication
@@ -54,6 +55,14 @@ class Draw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_name}（{self.created_at:%Y-%m-%d}）" if self.created_at else ""
+
+    @property
+    def voided(self) -> "Void | None":
+        """Its 作废, or None (draws_for loads it with the draw)."""
+        try:
+            return self.void
+        except ObjectDoesNotExist:
+            return None
 
 
 class Quota(models.Model):
@@ -184,3 +193,26 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.get_action_display()
+
+
+class Void(models.Model):
+    """作废: a draw made in error (the wrong project, wrong rules), set aside with the reason,
+    appended like every other step; nothing of the record is removed. A void draw takes no
+    more steps, and its picks count for no cool-down or yearly cap (draws.rules)."""
+
+    draw = models.OneToOneField(
+        Draw, verbose_name="抽取记录", on_delete=models.PROTECT, related_name="void"
+    )
+    reason = models.CharField("作废理由", max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("作废时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "抽取记录作废"
+        verbose_name_plural = "抽取记录作废"
+        triggers = append_only("draw_void")
+
+    def __str__(self) -> str:
+        return f"作废：{self.reason}"

@@ -20,7 +20,7 @@ import datetime
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from draws.models import Pick
+from draws.models import Pick, Void
 from experts.choices import TitleLevel
 from experts.selectors import in_discipline, pool_for
 
@@ -94,7 +94,10 @@ def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None
         experts = experts.exclude(unit_id__in=criteria.avoid_unit_ids)
     if criteria.avoid_expert_ids:
         experts = experts.exclude(pk__in=criteria.avoid_expert_ids)
-    members = Pick.objects.filter(role=Pick.Role.MEMBER)
+    # A void draw (作废) counts for neither rule: its experts were never called to a review.
+    members = Pick.objects.filter(role=Pick.Role.MEMBER).exclude(
+        draw__in=Void.objects.values("draw")
+    )
     if criteria.cooldown_days:
         since = now - datetime.timedelta(days=criteria.cooldown_days)
         recent = members.filter(created_at__gte=since).values("application")

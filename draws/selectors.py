@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness
-from draws.models import Draw, Event, Pick, Quota, Round
+from draws.models import Draw, Event, Pick, Quota, Round, Void
 from experts.models import ApplicationStatus
 
 
@@ -14,7 +14,7 @@ def draws_for(user) -> QuerySet[Draw]:
     """The draws `user` may see: a bureau reviewer's all of them; nobody else's any (units
     never see draws; an expert sees their own through own_draws, not the records)."""
     if is_bureau_reviewer(user):
-        return Draw.objects.select_related("created_by")
+        return Draw.objects.select_related("created_by", "void__actor")
     return Draw.objects.none()
 
 
@@ -103,6 +103,9 @@ def panel(draw: Draw) -> list[QuotaPanel]:
 def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
     """What happened to the draw, in order: (time, who, what)."""
     lines = [(draw.created_at, draw.created_by, "抽取")]
+    voided = draw.voided
+    if voided is not None:
+        lines.append((voided.created_at, voided.actor, f"作废（{voided.reason}）"))
     for quota_panel in quotas:
         for drawn in quota_panel.rounds[1:]:
             what = f"按原条件重新抽取（{quota_panel.quota.discipline.name}，第{drawn.number}轮）"
@@ -174,9 +177,14 @@ def verify(draw: Draw, seeds: dict[int, str] | None = None) -> list[Check]:
     return checks
 
 
+# An expert's draw that was set aside (作废), as their home page says it.
+CANCELLED = "已取消（抽取已作废）"
+
+
 def own_draws(application) -> list[tuple[Pick, str]]:
     """The draws `application`'s expert was chosen for (抽中 or called up), newest first,
-    each with its state (待确认, 确认参加, 不参加): what the expert's home page lists."""
+    each with its state (待确认, 确认参加, 不参加, or 已取消 for a void draw): what the
+    expert's home page lists."""
     if application is None or application.pk is None:
         return []
     picks = list(
@@ -184,11 +192,16 @@ def own_draws(application) -> list[tuple[Pick, str]]:
         .select_related("draw")
         .order_by("-created_at")
     )
+    drawn_in = [pick.draw_id for pick in picks]
+    voided = set(Void.objects.filter(draw__in=drawn_in).values_list("draw_id", flat=True))
     answers = {}
     for event in Event.objects.filter(
         application=application,
-        draw__in=[pick.draw_id for pick in picks],
+        draw__in=drawn_in,
         action__in=[Event.Action.CONFIRM, Event.Action.DECLINE],
     ).order_by("created_at", "pk"):
         answers[event.draw_id] = event.get_action_display()
-    return [(pick, answers.get(pick.draw_id, "待确认")) for pick in picks]
+    return [
+        (pick, CANCELLED if pick.draw_id in voided else answers.get(pick.draw_id, "待确认"))
+        for pick in picks
+    ]

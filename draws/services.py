@@ -8,7 +8,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from draws import fairness
-from draws.models import Draw, Event, Pick, Quota, Round
+from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids
 from experts.models import ApplicationStatus, Discipline
 from sms.outbox import queue_sms, shorten
@@ -135,8 +135,38 @@ def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1)
 
 def _locked(draw: Draw) -> Draw:
     """The draw, its row locked until the transaction ends: one step at a time on a panel (a
-    lock, not an update: the row stays as it was)."""
-    return Draw.objects.select_for_update().get(pk=draw.pk)
+    lock, not an update: the row stays as it was). A void draw takes no more steps."""
+    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    if Void.objects.filter(draw=locked).exists():
+        raise DrawError("该抽取记录已作废，不能再进行操作。")
+    return locked
+
+
+@transaction.atomic
+def void(user, draw: Draw, reason: str) -> Void:
+    """作废 a draw made in error, with the reason. The experts already told by SMS are told
+    that they need not come; the others were never asked."""
+    reason = reason.strip()
+    if not reason:
+        raise DrawError("请填写作废理由。")
+    draw = _locked(draw)
+    voided = Void.objects.create(draw=draw, reason=reason[:200], actor=user)
+    told = Event.objects.filter(draw=draw, action=Event.Action.NOTIFY).values("application")
+    declined = Event.objects.filter(draw=draw, action=Event.Action.DECLINE).values("application")
+    members = (
+        Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER, application__in=told)
+        .exclude(application__in=declined)
+        .select_related("application__user")
+    )
+    for pick in members:
+        application = pick.application
+        queue_sms(
+            application.mobile,
+            f"【{settings.PORTAL_NAME}】{application.user.real_name}您好，此前通知您参加的评审"
+            f"（{review_text(draw)}）专家抽取已作废，您无需参加。如有疑问请致电{settings.HELP_LINE}。",
+            about=application,
+        )
+    return voided
 
 
 def _member(draw: Draw, application_id: int) -> Pick:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("bureau/draws/<int:pk>/answer/", views.draw_answer, name="answer"),
     path("bureau/draws/<int:pk>/quota/<int:quota>/fill/", views.draw_fill, name="fill"),
     path("bureau/draws/<int:pk>/notify/", views.draw_notify, name="notify"),
+    path("bureau/draws/<int:pk>/void/", views.draw_void, name="void"),
     path("bureau/draws/<int:pk>/verify/", views.draw_verify, name="verify"),
     path("bureau/draws/<int:pk>/export/", views.draw_export, name="export"),
 ]

@@ -188,6 +188,19 @@ def draw_fill(request, pk, quota):
 
 @require_POST
 @role_required(is_bureau_reviewer)
+def draw_void(request, pk):
+    """作废 a draw made in error, with the reason (the page asks to confirm first)."""
+    draw = _draw(request, pk)
+    return _step(
+        request,
+        draw,
+        lambda: services.void(request.user, draw, request.POST.get("reason", "")),
+        "已作废本次抽取；已短信通知的专家将收到取消通知。",
+    )
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
 def draw_notify(request, pk):
     draw = _draw(request, pk)
     return _step(

@@ -126,6 +126,7 @@ TABLE = {
     "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
+    "draws:void": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
     "experts:pool_export": (None, only(BUREAU)),
     # An export and its file are the requester's (the reviewer's): another reviewer, 404.
@@ -180,6 +181,7 @@ ADMIN_READ_ONLY_MODELS = {
     "draw",
     "pick",
     "event",
+    "void",
     "blacklist",
     "noticeobjection",
 }
@@ -305,10 +307,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 75 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
+    # 76 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 600
-    assert len(admin_urls()) == 29
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 608
+    assert len(admin_urls()) == 30
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

@@ -352,6 +352,47 @@ def test_a_reserve_who_left_the_pool_is_not_offered_for_a_call_up(reviewing, rev
     assert 'value="reserve"' not in page and 'value="fresh"' in page
 
 
+def test_a_draw_made_in_error_is_voided_with_a_reason_and_takes_no_more_steps(
+    client, reviewing, reviewer, pool, field
+):
+    """作废: appended with the reason, nothing removed; the experts already told are told they
+    need not come; no step is taken after it; its picks count for no cool-down; the expert's
+    home says 已取消."""
+    draw = make(reviewer, field, 2)
+    first, second = members_of(draw)
+    services.answer(reviewer, draw, second, Event.Action.DECLINE, "出差")
+    services.notify(reviewer, draw)  # the first is told; the second declined
+    SMSMessage.objects.all().delete()
+    url = reverse("draws:void", args=[draw.pk])
+    refused = reviewing.post(url, {"reason": "  "}, follow=True)
+    assert "请填写作废理由" in refused.content.decode()
+
+    page = reviewing.post(url, {"reason": "项目名称填错"}, follow=True).content.decode()
+
+    assert "已作废本次抽取" in page and "理由：项目名称填错" in page
+    assert 'value="fresh"' not in page and "短信通知专家</button>" not in page
+    told = ExpertApplication.objects.get(pk=first)
+    [sms] = SMSMessage.objects.all()
+    assert sms.to == told.mobile and "专家抽取已作废，您无需参加" in sms.body
+    assert Pick.objects.filter(draw=draw).count() == 2  # the record stays whole
+    again = reviewing.post(url, {"reason": "再次"}, follow=True)
+    assert "该抽取记录已作废，不能再进行操作" in again.content.decode()
+    answered = reviewing.post(
+        reverse("draws:answer", args=[draw.pk]),
+        {"application": first, "action": "confirm"},
+        follow=True,
+    )
+    assert "该抽取记录已作废" in answered.content.decode()
+    assert not Event.objects.filter(action=Event.Action.CONFIRM).exists()
+    # Its picks count for no cool-down: both may be drawn again at once.
+    later = make(reviewer, field, 6, criteria=Criteria(cooldown_days=30))
+    assert {first, second} <= set(members_of(later))
+    listed = reviewing.get(reverse("draws:list")).content.decode()
+    assert "已作废</span>" in listed
+    client.force_login(told.user)
+    assert "已取消（抽取已作废）" in client.get(reverse("experts:home")).content.decode()
+
+
 def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
     """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
     speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
