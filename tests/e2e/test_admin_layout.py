@@ -119,6 +119,7 @@ def long_name_data(reviewer):
     )
     first = draw.pick_set.filter(role="member").first()
     draws.answer(reviewer, draw, first.application_id, "decline", "评审当天出差")
+    draws.void(reviewer, draw, "评审项目名称填写有误，按更正后的项目重新抽取")  # 抽取记录作废
     NoticeObjection.objects.create(
         application=first.application,
         objector="王先生（武汉某科技有限公司）",
