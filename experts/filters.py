@@ -13,7 +13,7 @@ from accounts.choices import DISTRICT_CHOICES, UnitNature
 from accounts.models import Unit
 from experts import search
 from experts.choices import TitleLevel
-from experts.models import IN_POOL, IN_REVIEW, RETURNED_LABEL, ApplicationStatus
+from experts.models import IN_POOL, IN_REVIEW, RETURNED_LABEL, UNIT_WAITING, ApplicationStatus
 from experts.selectors import discipline_choices, in_discipline
 from portal.filters import (
     ALL,
@@ -210,7 +210,7 @@ class PeopleFilter(ListFilterSet):
     STATUSES = ApplicationStatus.choices
     # The unit's own deadline only: a row 待科技局审核 waits on the bureau, whose due date is
     # not the unit's to meet, and would read as the unit's 已超期.
-    WAITING = (ApplicationStatus.PENDING_UNIT,)
+    WAITING = UNIT_WAITING
     status = status_filter(STATUSES)
     q = contains_filter("user__real_name", "user__username", "title")
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).

@@ -41,6 +41,9 @@ IN_POOL = [ApplicationStatus.APPROVED, ApplicationStatus.FROZEN]
 # Admitted and not gone: may ask to leave, or be removed by the bureau.
 ADMITTED = [ApplicationStatus.APPROVED, ApplicationStatus.FROZEN, ApplicationStatus.EXIT_PENDING]
 IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
+# The statuses whose due date is a unit's to meet: what 用户账号管理 shows and counts as the
+# unit's 截止日期 (a row 待科技局审核 waits on the bureau).
+UNIT_WAITING = (ApplicationStatus.PENDING_UNIT,)
 # Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
 RETURNED_LABEL = "已退回（待修改）"
 # Transitions whose comment is a reason the applicant must read and act on.
@@ -587,6 +590,11 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     def months_since_confirmed(self) -> int:
         """Whole months since the last confirmation: what the home page's banner says."""
         return full_months_since(self.confirmed_at) if self.confirmed_at else 0
+
+    @property
+    def unit_due_on(self):
+        """The unit's own 截止日期 (UNIT_WAITING), or None."""
+        return self.due_on if self.status in UNIT_WAITING else None
 
     @property
     def admitted_expert(self) -> bool:

@@ -370,6 +370,7 @@ def test_a_draw_made_in_error_is_voided_with_a_reason_and_takes_no_more_steps(
     page = reviewing.post(url, {"reason": "项目名称填错"}, follow=True).content.decode()
 
     assert "已作废本次抽取" in page and "理由：项目名称填错" in page
+    assert '<span class="badge text-bg-secondary">已取消</span>' in page  # not 待确认
     assert 'value="fresh"' not in page and "短信通知专家</button>" not in page
     told = ExpertApplication.objects.get(pk=first)
     [sms] = SMSMessage.objects.all()
