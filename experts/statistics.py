@@ -172,25 +172,25 @@ def by_level_and_unit(user) -> list[Chart]:
         Chart(
             "title_level",
             "职称级别",
-            "专家库中的专家，按职称级别",
+            "专家库（审核通过、已冻结）中的专家，按职称级别",
             _labelled(levels.items(), {**dict(TitleLevel.choices), "": "未填写"}),
         ),
         Chart(
             "district",
             "所在区",
-            "专家库中的专家，按所在单位的所在区",
+            "专家库（审核通过、已冻结）中的专家，按所在单位的所在区",
             _labelled(districts.items(), dict(DISTRICT_CHOICES)),
         ),
         Chart(
             "nature",
             "单位性质",
-            "专家库中的专家，按所在单位的单位性质",
+            "专家库（审核通过、已冻结）中的专家，按所在单位的单位性质",
             _labelled(natures.items(), dict(UnitNature.choices)),
         ),
         Chart(
             "units",
             f"专家最多的{TOP_UNITS}个单位",
-            "专家库中的专家，按工作单位",
+            "专家库（审核通过、已冻结）中的专家，按工作单位",
             [(units[pk][0], n) for pk, n in top],
         ),
     ]

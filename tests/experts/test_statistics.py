@@ -325,3 +325,11 @@ def test_each_steps_end_keeps_its_start_and_the_migration_derives_the_same(unit,
 
     derived = dict(application.history.values_list("pk", "step_started_at"))
     assert {(i, r.action): derived[r.pk] for i, r in enumerate(rows) if derived[r.pk]} == expected
+
+
+def test_each_pool_chart_says_which_statuses_it_counts(client, figures, reviewer):
+    """专家库's own headline counts 审核通过; these charts count 已冻结 too, and say so."""
+    client.force_login(reviewer)
+    text = client.get(reverse("experts:statistics")).content.decode()
+    for by in ("专业领域", "职称级别", "所在单位的所在区", "所在单位的单位性质", "工作单位"):
+        assert f"专家库（审核通过、已冻结）中的专家，按{by}" in text, by
