@@ -15,6 +15,21 @@
     }
   });
 
+  // A filter form (data-drop-empty) sends only the filters chosen: its URL, bookmarked or
+  // shared, reads ?title_level=senior, not every empty field besides.
+  document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
+    var fields = form.querySelectorAll("input[name], select[name]");
+    form.addEventListener("submit", function () {
+      fields.forEach(function (field) {
+        if (field.value === "") field.disabled = true;
+      });
+    });
+    // Back to this page from the browser's cache: the fields work again.
+    window.addEventListener("pageshow", function () {
+      fields.forEach(function (field) { field.disabled = false; });
+    });
+  });
+
   // 批量处理 on a queue: "select all on this page" and a live count of the ticked rows. The form
   // works without this (the server counts and checks the selection on its confirmation page).
   document.querySelectorAll("form[data-bulk]").forEach(function (form) {
