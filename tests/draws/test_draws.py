@@ -563,6 +563,13 @@ def test_verify_agrees_and_a_tampered_seed_shows_the_mismatch(reviewing, reviewe
     call_command("verify_draw", draw.pk)
     with pytest.raises(CommandError, match="复核不一致"):
         call_command("verify_draw", draw.pk, "--round", drawn.pk, "--seed", tampered)
+    # Another draw's round: refused, never a silent "一致" with the seed dropped.
+    with pytest.raises(
+        CommandError, match=f"不属于抽取记录 {draw.pk}。本记录的轮次编号：{drawn.pk}"
+    ):
+        call_command("verify_draw", draw.pk, "--round", elsewhere, "--seed", tampered)
+    shown = reviewing.get(reverse("draws:verify", args=[draw.pk])).content.decode()
+    assert f"轮次编号 {drawn.pk}" in shown
 
 
 @pytest.mark.postgres

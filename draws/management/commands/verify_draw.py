@@ -4,7 +4,7 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from draws.models import Draw
+from draws.models import Draw, Round
 from draws.selectors import verify
 
 
@@ -25,6 +25,15 @@ class Command(BaseCommand):
         if options["seed"] is not None:
             if not re.fullmatch(r"[0-9a-f]{64}", options["seed"]) or not options["round"]:
                 raise CommandError("--seed 须为64位十六进制数字，并用 --round 指明轮次。")
+            rounds = list(
+                Round.objects.filter(quota__draw=draw).order_by("pk").values_list("pk", flat=True)
+            )
+            if options["round"] not in rounds:
+                # Else the seed would be dropped and every round read 一致.
+                raise CommandError(
+                    f"轮次 {options['round']} 不属于抽取记录 {draw.pk}。"
+                    f"本记录的轮次编号：{'、'.join(map(str, rounds))}。"
+                )
             seeds[options["round"]] = options["seed"]
         checks = verify(draw, seeds)
         for check in checks:
