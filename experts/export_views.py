@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from experts.exports import (
 )
 from experts.models import ExportJob
 from portal.forms import PortalFormMixin
-from portal.views import posted, role_required, search_term
+from portal.views import PAGE_SIZE, posted, role_required, search_term
 from portal.xlsx import CONTENT_TYPE
 
 
@@ -91,6 +92,18 @@ def pool_export(request):
     }
     status = 400 if form.is_bound else 200
     return render(request, "experts/export_confirm.html", context, status=status)
+
+
+@never_cache
+@require_safe
+@role_required(is_bureau_reviewer)
+def export_list(request):
+    """我的导出: the reviewer's own exports, newest first, each with its state and, while kept,
+    its file: where to come back for one that took a while."""
+    jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at", "-pk")
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "rows": page.object_list, "keep_hours": settings.EXPORT_KEEP_HOURS}
+    return render(request, "experts/export_list.html", context)
 
 
 def _own_job(request, pk) -> ExportJob:

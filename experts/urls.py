@@ -65,6 +65,7 @@ urlpatterns = [
     path("bureau/statistics/", statistics_views.statistics_page, name="statistics"),
     # 导出Excel (experts.exports): the confirmation, the job's progress, its file.
     path("bureau/pool/export/", export_views.pool_export, name="pool_export"),
+    path("bureau/exports/", export_views.export_list, name="export_list"),
     path("bureau/exports/<int:pk>/", export_views.export_job, name="export_job"),
     path(
         "bureau/exports/<int:pk>/download/",

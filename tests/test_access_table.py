@@ -129,6 +129,7 @@ TABLE = {
     "draws:void": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
     "experts:pool_export": (None, only(BUREAU)),
+    "experts:export_list": (None, only(BUREAU)),
     # An export and its file are the requester's (the reviewer's): another reviewer, 404.
     "experts:export_job": (
         lambda w: {"pk": reviewers_export(w).pk},
@@ -307,9 +308,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 76 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
+    # 77 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 608
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 616
     assert len(admin_urls()) == 30
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

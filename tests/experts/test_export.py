@@ -396,3 +396,19 @@ def test_the_confirmation_names_a_filter_it_ignores(logged_in, unit):
     make_pool(unit, 1)
     page = logged_in.get(reverse("experts:pool_export") + "?unit=99999999").content.decode()
     assert "筛选条件“单位：99999999”无效，已忽略，导出时也不按其筛选。" in page
+
+
+def test_my_exports_lists_the_reviewers_own_with_their_files(logged_in, reviewer, unit):
+    """我的导出: where to come back for a file; another reviewer's exports are not there."""
+    make_pool(unit, 2)
+    mine = export(logged_in, "title_level=senior")
+    other = factories.make_reviewer()
+    ExportJob.objects.create(requested_by=other, kind=ExportJob.Kind.POOL, filter_text="别人的")
+
+    page = logged_in.get(reverse("experts:export_list")).content.decode()
+
+    assert "专家状态：审核通过；职称级别：正高级" in page and "别人的" not in page
+    assert f'href="{reverse("experts:export_download", args=[mine.pk])}">下载</a>' in page
+    job_page = logged_in.get(reverse("experts:export_job", args=[mine.pk])).content.decode()
+    assert reverse("experts:export_list") in logged_in.get(reverse("experts:pool")).content.decode()
+    assert "已完成" in job_page
