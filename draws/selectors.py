@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness
-from draws.models import Draw, Event, Pick, Quota, Round, Void
+from draws.models import Draw, Event, Pick, Quota, Round
 from experts.models import ApplicationStatus
 
 
@@ -189,19 +189,17 @@ def own_draws(application) -> list[tuple[Pick, str]]:
         return []
     picks = list(
         Pick.objects.filter(application=application, role=Pick.Role.MEMBER)
-        .select_related("draw")
+        .select_related("draw__void")
         .order_by("-created_at")
     )
-    drawn_in = [pick.draw_id for pick in picks]
-    voided = set(Void.objects.filter(draw__in=drawn_in).values_list("draw_id", flat=True))
     answers = {}
     for event in Event.objects.filter(
         application=application,
-        draw__in=drawn_in,
+        draw__in=[pick.draw_id for pick in picks],
         action__in=[Event.Action.CONFIRM, Event.Action.DECLINE],
     ).order_by("created_at", "pk"):
         answers[event.draw_id] = event.get_action_display()
     return [
-        (pick, CANCELLED if pick.draw_id in voided else answers.get(pick.draw_id, "待确认"))
+        (pick, CANCELLED if pick.draw.voided else answers.get(pick.draw_id, "待确认"))
         for pick in picks
     ]

@@ -159,14 +159,22 @@ def void(user, draw: Draw, reason: str) -> Void:
         .select_related("application__user")
     )
     for pick in members:
-        application = pick.application
-        queue_sms(
-            application.mobile,
-            f"【{settings.PORTAL_NAME}】{application.user.real_name}您好，此前通知您参加的评审"
-            f"（{review_text(draw)}）专家抽取已作废，您无需参加。如有疑问请致电{settings.HELP_LINE}。",
-            about=application,
+        _text(
+            pick.application,
+            f"此前通知您参加的评审（{review_text(draw)}）专家抽取已作废，您无需参加。"
+            f"如有疑问请致电{settings.HELP_LINE}。",
         )
     return voided
+
+
+def _text(application, body: str) -> None:
+    """One SMS to a drawn expert through the outbox: the portal's name, theirs, then `body`
+    (the time and place of a review, never the project)."""
+    queue_sms(
+        application.mobile,
+        f"【{settings.PORTAL_NAME}】{application.user.real_name}您好，{body}",
+        about=application,
+    )
 
 
 def _member(draw: Draw, application_id: int) -> Pick:
@@ -322,11 +330,10 @@ def notify(user, draw: Draw) -> Notified:
         if application.status != ApplicationStatus.APPROVED:
             result.left_out.append(f"{name}（{application.get_status_display()}）")
             continue
-        queue_sms(
-            application.mobile,
-            f"【{settings.PORTAL_NAME}】{name}您好，您被抽取为评审专家。评审时间地点："
-            f"{review_text(draw)}。请保持电话畅通，工作人员将与您联系确认。",
-            about=application,
+        _text(
+            application,
+            f"您被抽取为评审专家。评审时间地点：{review_text(draw)}。"
+            "请保持电话畅通，工作人员将与您联系确认。",
         )
         Event.objects.create(
             draw=draw, application=application, action=Event.Action.NOTIFY, actor=user

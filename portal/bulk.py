@@ -177,6 +177,7 @@ class BulkDecisionView(View):
             .exclude(status=self.status)
             .values_list("pk", flat=True)
         )
+        list_url = self.list_link(self.back_query(request))
         context = {
             "moved_on": moved_on,
             "action": self.action,
@@ -185,8 +186,8 @@ class BulkDecisionView(View):
             "items": items,
             "form": form,
             "noun": self.counted,
-            "list_url": self.list_link(self.back_query(request)),
-            "back": self.list_link(self.back_query(request)).partition("?")[2],
+            "list_url": list_url,
+            "back": list_url.partition("?")[2],
         }
         return render(request, "bulk_confirm.html", context, status=status)
 
