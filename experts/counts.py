@@ -11,10 +11,11 @@ or repairs: `python manage.py recount_applications`).
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from experts.models import (
+    RETURNED,
     ApplicationStatus,
     DueCount,
     ExpertApplication,
@@ -147,7 +148,7 @@ def recount() -> dict[str, int]:
         status: (n, returned)
         for status, n, returned in ExpertApplication.objects.order_by()
         .values_list("status")
-        .annotate(n=Count("*"), returned=Count("pk", filter=Q(returned_at__isnull=False)))
+        .annotate(n=Count("*"), returned=Count("pk", filter=RETURNED))
     }
     StatusCount.objects.bulk_create(
         [

@@ -18,7 +18,7 @@ from django.utils import timezone
 from experts.choices import TitleLevel
 from experts.models import (
     IN_REVIEW,
-    ApplicationStatus,
+    RETURNED,
     EligibilityKind,
     EligibilityRule,
     ExpertApplication,
@@ -95,8 +95,7 @@ def apply(application: ExpertApplication, rules: list[EligibilityRule] | None = 
 def waiting() -> QuerySet[ExpertApplication]:
     """Applications waiting for a decision (待单位推荐, 待科技局审核), and those returned for
     changes, which the queues list (已退回（待修改）) with their flags: the ones recomputed."""
-    returned = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=False)
-    return ExpertApplication.objects.filter(Q(status__in=IN_REVIEW) | returned)
+    return ExpertApplication.objects.filter(Q(status__in=IN_REVIEW) | RETURNED)
 
 
 def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:

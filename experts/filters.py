@@ -13,7 +13,14 @@ from accounts.choices import DISTRICT_CHOICES, UnitNature
 from accounts.models import Unit
 from experts import search
 from experts.choices import TitleLevel
-from experts.models import IN_POOL, IN_REVIEW, RETURNED_LABEL, UNIT_WAITING, ApplicationStatus
+from experts.models import (
+    IN_POOL,
+    IN_REVIEW,
+    RETURNED,
+    RETURNED_LABEL,
+    UNIT_WAITING,
+    ApplicationStatus,
+)
 from experts.selectors import discipline_choices, in_discipline
 from portal.filters import (
     ALL,
@@ -88,7 +95,7 @@ class QueueFilter(ApplicationFilter):
         if value == ApplicationStatus.DRAFT:
             # Said outright, though the scope implies it: the few returned rows are then read
             # from their own (partial) index, not picked out of every unsubmitted draft.
-            return queryset.filter(returned_at__isnull=False)
+            return queryset.filter(RETURNED)
         return queryset
 
 
@@ -220,7 +227,7 @@ class PeopleFilter(ListFilterSet):
     sort = sort_filter()
 
     def filter_returned(self, queryset, name, value):
-        return queryset.filter(returned_at__isnull=not value)
+        return queryset.filter(RETURNED) if value else queryset.exclude(RETURNED)
 
     def ordering(self, default):
         """按截止日期 by the unit's own deadlines (WAITING), the rows waiting on the bureau

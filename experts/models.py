@@ -46,6 +46,11 @@ IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
 UNIT_WAITING = (ApplicationStatus.PENDING_UNIT,)
 # Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
 RETURNED_LABEL = "已退回（待修改）"
+# 已退回（待修改）: returned by the unit and not submitted again. submit clears returned_at, so
+# only a draft has it; the status is said all the same, for the reader and the planner.
+RETURNED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=False)
+# A draft never submitted: the applicant's own business, outside every review queue.
+UNSUBMITTED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=True)
 # Transitions whose comment is a reason the applicant must read and act on.
 ACTIONS_WITH_REASON = ("send_back", "reject", "revoke")
 

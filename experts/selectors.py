@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import (
     IN_POOL,
+    UNSUBMITTED,
     ApplicationStatus,
     ApplicationTransition,
     Discipline,
@@ -46,7 +47,7 @@ def admitted_for(user) -> QuerySet[ExpertApplication]:
 def review_queue(user) -> QuerySet[ExpertApplication]:
     """专家审核's rows: the user's applications but the unsubmitted drafts, which are the
     applicants' business; those a unit returned (已退回（待修改）) were submitted once."""
-    return applications_for(user).exclude(status=ApplicationStatus.DRAFT, returned_at__isnull=True)
+    return applications_for(user).exclude(UNSUBMITTED)
 
 
 def history_of(application) -> QuerySet[ApplicationTransition]:
