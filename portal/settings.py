@@ -228,6 +228,13 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 2)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 
+# Django's cache: figures and choices kept for a minute or until an edit clears them (facet
+# counts, 专业领域, reason codes, 统计分析), and the public pages' per-address limits. The
+# default, local memory, is each worker process's own: an edit is seen at once by the worker
+# that made it and by the others only when their copy expires, and a limit counts per worker.
+# With more than one worker, point every one at one cache: CACHE_URL=redis://host:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # Password reset mails; the console backend prints them until a mail server is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="专家入库系统 <noreply@localhost>")

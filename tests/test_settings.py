@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_manage(*args, **env):
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_", "DEBUG"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SECURE_", "DEBUG", "CACHE_URL"))
     }
     environment.update(env)
     return subprocess.run(
@@ -122,6 +124,7 @@ def review_days(**env) -> str:
     code += "print(settings.UNIT_REVIEW_WORKING_DAYS, settings.BUREAU_REVIEW_WORKING_DAYS)"
     result = run_manage(
         "shell",
+        "--no-imports",
         "-c",
         code,
         SECRET_KEY="x" * 50,
@@ -151,3 +154,26 @@ def test_the_admin_index_names_the_working_day_calendars_last_year(client, db):
     page = client.get("/admin/").content.decode()
     assert 'data-testid="calendar-notice"' in page
     assert f"工作日历（chinesecalendar）已知至{last_known_year()}年" in page
+
+
+def cache_backend(**env):
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import redis; from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])",
+        DEBUG="true",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_cache_is_each_workers_own_unless_cache_url_names_a_shared_one():
+    assert cache_backend() == ["django.core.cache.backends.locmem.LocMemCache"]
+    # docker-compose.yml's web workers share its Redis (the redis package is a dependency).
+    assert cache_backend(CACHE_URL="redis://cache:6379/1") == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache:6379/1",
+    ]
