@@ -58,6 +58,13 @@ class Outcome:
     digest_already: bool = False
     digest_overdue: int = 0  # registrations + decisions overdue on the day
     digest_error: str = ""
+    # Overdue work, and no reviewer to tell: the digest reached nobody.
+    digest_unaddressed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The digest was due and did not go out: the command exits non-zero (cron tells)."""
+        return bool(self.digest_error) or self.digest_unaddressed
 
 
 def unit_sms_text(count: int) -> str:
@@ -247,6 +254,7 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
     recipients = digest_recipients()
     if not recipients:
         logger.warning("No active bureau reviewer has an e-mail address: no digest sent")
+        outcome.digest_unaddressed = True
         return
     reminder = claim_digest(day, content, recipients)
     if reminder is None:
@@ -307,7 +315,10 @@ def summary(outcome: Outcome) -> str:
     elif outcome.digest_recipients:
         parts.append(f"摘要邮件发给{outcome.digest_recipients}位审核员")
     elif outcome.digest_overdue:
-        parts.append("没有已启用且填写了电子邮箱的审核员，摘要邮件未发送")
+        parts.append(
+            f"有{outcome.digest_overdue}项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
+            "摘要邮件未发送（请在运维管理的用户中为审核员填写电子邮箱）"
+        )
     else:
         parts.append("没有超期的审核事项，未发送摘要邮件")
     return f"{day}：" + "，".join(parts) + "。"

@@ -76,6 +76,7 @@ def test_each_unit_gets_one_sms_with_the_count_of_its_overdue_recommendations(un
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)  # the bureau's, not the unit's
     waiting(other_unit, S.PENDING_UNIT, D(2026, 11, 2))
     waiting(quiet, S.PENDING_UNIT, TUESDAY)
+    reviewer_with_email("reviewer@example.com")
 
     output = run("--date", "2026-12-08")
 
@@ -92,6 +93,24 @@ def test_each_unit_gets_one_sms_with_the_count_of_its_overdue_recommendations(un
         str(other_unit.pk): (1, TUESDAY),
     }
     assert all(r.sms_message.about == Unit.objects.get(pk=r.target) for r in reminded)
+
+
+def test_overdue_work_with_no_reviewer_to_tell_texts_the_units_and_fails_the_run(unit, reviewer):
+    # The reviewer has no e-mail address: the digest has nobody to go to. Cron hears of it.
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    pending_unit(YESTERDAY)
+
+    with pytest.raises(CommandError) as failed:
+        run("--date", "2026-12-08")
+
+    assert str(failed.value) == (
+        "2026-12-08：已提醒1个单位，有2项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
+        "摘要邮件未发送（请在运维管理的用户中为审核员填写电子邮箱）。"
+    )
+    assert SMSMessage.objects.count() == 1  # the unit's reminder went out all the same
+    assert not Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).exists()
+    assert mail.outbox == []
 
 
 def test_an_item_due_today_is_not_overdue_and_nothing_is_sent_or_recorded(unit, reviewer):

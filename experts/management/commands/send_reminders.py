@@ -70,7 +70,7 @@ class Command(BaseCommand):
     def run_once(self, day: datetime.date | None, force: bool) -> None:
         outcome = send_reminders(day, force=force)
         line = summary(outcome)
-        if outcome.digest_error:
+        if outcome.failed:
             # Printed, and a non-zero exit so that cron tells someone.
             raise CommandError(line)
         self.stdout.write(line)
@@ -87,7 +87,8 @@ class Command(BaseCommand):
                     # 年度确认 (review_confirmations) keeps the same daily rhythm.
                     call_command("review_confirmations", stdout=self.stdout)
                 except CommandError as error:
-                    # The digest failed; its row says so in admin. Keep the daily rhythm.
+                    # The digest failed (its row says so in admin) or had nobody to go to.
+                    # Keep the daily rhythm.
                     self.stderr.write(str(error))
                 except (OperationalError, InterfaceError) as error:
                     logger.warning("Reminders: database unavailable; retrying", exc_info=True)
