@@ -58,8 +58,13 @@
       }
     }
     if (matching) {
+      // The rows ticked by hand are remembered while "all matching" holds them ticked, and
+      // given back when it is unticked.
       matching.addEventListener("change", function () {
-        if (!matching.checked) boxes.forEach(function (box) { box.checked = false; });
+        boxes.forEach(function (box) {
+          if (matching.checked) box.setAttribute("data-ticked", box.checked ? "1" : "");
+          else box.checked = box.getAttribute("data-ticked") === "1";
+        });
         update();
       });
     }

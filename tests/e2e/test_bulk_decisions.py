@@ -54,6 +54,13 @@ def test_a_unit_returns_a_batch_with_one_reason(journey):
     page = tab.page
     page.get_by_role("link", name="用户账号管理").first.click()
     page.get_by_role("link", name="待单位推荐").click()
+    # "All matching" and back gives the rows ticked by hand back.
+    page.get_by_role("checkbox", name="选择孙丽").check()
+    page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").check()
+    page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").uncheck()
+    expect(page.get_by_role("checkbox", name="选择孙丽")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="选择赵磊")).not_to_be_checked()
+    expect(page.get_by_role("group", name="批量处理")).to_contain_text("已选 1 项")
     page.get_by_role("checkbox", name="选择全部符合当前筛选条件的 2 份申请").check()
     # The count says what will be sent; the rows are ticked and locked meanwhile.
     expect(page.get_by_role("group", name="批量处理")).to_contain_text(
