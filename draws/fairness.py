@@ -18,10 +18,16 @@ def new_seed() -> str:
     return secrets.token_hex(32)
 
 
+def eligible_text(ids) -> str:
+    """The eligible ids in ascending order, joined by commas: what eligible_hash digests, and
+    the file a reviewer downloads to check a round by hand."""
+    return ",".join(str(pk) for pk in sorted(ids))
+
+
 def eligible_hash(ids) -> str:
-    """SHA-256 of the eligible ids in ascending order, joined by commas: it pins the set a
-    round drew from, so that a changed list is seen."""
-    return hashlib.sha256(",".join(str(pk) for pk in sorted(ids)).encode()).hexdigest()
+    """SHA-256 of eligible_text(ids): it pins the set a round drew from, so that a changed
+    list is seen."""
+    return hashlib.sha256(eligible_text(ids).encode()).hexdigest()
 
 
 def rank(seed: str, pk: int) -> str:

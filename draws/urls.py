@@ -13,5 +13,10 @@ urlpatterns = [
     path("bureau/draws/<int:pk>/notify/", views.draw_notify, name="notify"),
     path("bureau/draws/<int:pk>/void/", views.draw_void, name="void"),
     path("bureau/draws/<int:pk>/verify/", views.draw_verify, name="verify"),
+    path(
+        "bureau/draws/<int:pk>/rounds/<int:round_pk>/eligible.txt",
+        views.round_eligible,
+        name="eligible",
+    ),
     path("bureau/draws/<int:pk>/export/", views.draw_export, name="export"),
 ]

@@ -7,6 +7,7 @@ import secrets
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
-from draws import services
+from draws import fairness, services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, quota_formset
 from draws.models import Quota, Round
 from draws.rules import Criteria
@@ -246,6 +247,20 @@ def draw_verify(request, pk):
         "draws/draw_verify.html",
         {"draw": draw, "checks": checks, "names": names, "form": form},
     )
+
+
+@role_required(is_bureau_reviewer)
+def round_eligible(request, pk, round_pk):
+    """One round's eligible ids as the text its digest is of (draws.fairness.eligible_text): with
+    the seed, what checking the round by hand needs (README). Numbers only, no names."""
+    drawn = get_object_or_404(Round.objects.filter(quota__draw=_draw(request, pk)), pk=round_pk)
+    response = HttpResponse(
+        fairness.eligible_text(drawn.eligible_ids), content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="draw-{pk}-round-{drawn.pk}-eligible.txt"'
+    )
+    return response
 
 
 # The cells a draw's export puts before each expert's own: which row, in what role, answered how.

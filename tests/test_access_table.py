@@ -124,6 +124,10 @@ TABLE = {
     "draws:detail": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:verify": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:eligible": (
+        lambda w: {"pk": w["draw"].pk, "round_pk": draw_round(w).pk},
+        only(BUREAU),
+    ),
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:void": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
@@ -213,6 +217,31 @@ def change_request(world):
             "before": {"version": 1, "rows": [["学历与职称", "专业技术职称", "教授", False]]},
             "after": {"version": 1, "rows": [["学历与职称", "专业技术职称", "研究员", False]]},
             "changed_labels": "专业技术职称",
+        },
+    )[0]
+
+
+def draw_round(world):
+    """A round of the world's draw, with its (empty) list of eligible ids."""
+    from draws.models import Quota, Round
+    from experts.models import Discipline
+
+    draw = world["draw"]
+    discipline = Discipline.objects.get_or_create(code="01", defaults={"name": "电子信息"})[0]
+    quota = Quota.objects.get_or_create(
+        draw=draw, number=1, defaults={"discipline": discipline, "count": 1, "reserves": 0}
+    )[0]
+    return Round.objects.get_or_create(
+        quota=quota,
+        number=1,
+        defaults={
+            "seed": "0" * 64,
+            "eligible_ids": [],
+            "eligible_hash": "",
+            "eligible_count": 0,
+            "wanted": 1,
+            "picked_ids": [],
+            "created_by": draw.created_by,
         },
     )[0]
 
@@ -308,9 +337,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 77 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
+    # 78 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 616
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 624
     assert len(admin_urls()) == 30
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

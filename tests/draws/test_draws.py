@@ -1,9 +1,13 @@
 """专家抽取: the form and its refusals, the draw, the record's steps, the 复核, who sees what."""
 
 import datetime
+import hashlib
 import io
+import os
 import re
+import subprocess
 import threading
+from pathlib import Path
 
 import openpyxl
 import pgtrigger
@@ -570,6 +574,51 @@ def test_verify_agrees_and_a_tampered_seed_shows_the_mismatch(reviewing, reviewe
         call_command("verify_draw", draw.pk, "--round", elsewhere, "--seed", tampered)
     shown = reviewing.get(reverse("draws:verify", args=[draw.pk])).content.decode()
     assert f"轮次编号 {drawn.pk}" in shown
+
+
+def readme_check_by_hand() -> str:
+    """The README's loop that ranks a round's downloaded list by hand."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return next(line for line in readme.splitlines() if line.startswith("for id in $(tr"))
+
+
+def test_a_round_is_checked_by_hand_from_its_downloaded_list(
+    reviewing, reviewer, pool, field, tmp_path
+):
+    draw = make(reviewer, field, 2, reserves=1)
+    drawn = Round.objects.get(quota__draw=draw)
+    page = reviewing.get(reverse("draws:verify", args=[draw.pk])).content.decode()
+    url = reverse("draws:eligible", args=[draw.pk, drawn.pk])
+    assert f'href="{url}"' in page and "下载名单" in page
+
+    response = reviewing.get(url)
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert f"draw-{draw.pk}-round-{drawn.pk}-eligible.txt" in response["Content-Disposition"]
+    listed = response.content
+    assert listed.decode() == ",".join(str(pk) for pk in sorted(e.pk for e in pool))
+    assert hashlib.sha256(listed).hexdigest() == drawn.eligible_hash  # sha256sum's answer
+    # The README's loop, run as written on the file, names the drawn experts, then the 备选.
+    name = f"draw-{draw.pk}-round-{drawn.pk}-eligible.txt"
+    (tmp_path / name).write_bytes(listed)
+    loop = readme_check_by_hand().replace("draw-7-round-12-eligible.txt", name)
+    ranked = subprocess.run(
+        ["bash", "-c", loop],
+        cwd=tmp_path,
+        env={"SEED": drawn.seed, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert [int(pk) for pk in ranked[1::2][:3]] == drawn.picked_ids
+
+
+def test_a_rounds_list_is_the_bureaus_and_the_draws_own(client, reviewer, pool, field, unit):
+    draw, other = make(reviewer, field, 1), make(reviewer, field, 1)
+    elsewhere = Round.objects.get(quota__draw=other)
+    client.force_login(reviewer)
+    assert client.get(reverse("draws:eligible", args=[draw.pk, elsewhere.pk])).status_code == 404
+    client.force_login(factories.unit_account(unit))
+    assert client.get(reverse("draws:eligible", args=[other.pk, elsewhere.pk])).status_code == 403
 
 
 @pytest.mark.postgres
