@@ -36,6 +36,8 @@ from portal.workdays import is_workday
 
 TOP_UNITS = 20
 DEFAULT_MONTHS = 12
+# A longer range's 提交与审核 counts per year: more months than this do not fit one chart.
+MAX_MONTHS = 36
 
 
 class RangeForm(PortalFormMixin, forms.Form):
@@ -254,19 +256,35 @@ def by_month(steps: Steps) -> Chart:
     """提交, 审核通过 and 审核不通过 per month of the range: each step counts in the month it was
     taken, so that a month's figures never change afterwards (an application's state and
     dates do: a rejected applicant revises, an approved expert leaves; a resubmission is a
-    提交 of its month)."""
+    提交 of its month). A range of more than MAX_MONTHS months counts per year instead, so
+    that the chart stays readable (a 17-year range would be 204 months)."""
+    months = _months(steps.start, steps.end)
+    yearly = len(months) > MAX_MONTHS
+    bucket = (
+        (lambda day: day.replace(month=1, day=1)) if yearly else (lambda day: day.replace(day=1))
+    )
     taken: dict[tuple[datetime.date, str], int] = {}
     for action, _, day, n in steps.rows:
         if action in MONTHLY_ACTIONS:
-            key = (day.replace(day=1), action)
+            key = (bucket(day), action)
             taken[key] = taken.get(key, 0) + n
+    periods = sorted({bucket(month) for month in months})
     rows = [
         (
-            f"{month:%Y-%m}",
-            *(taken.get((month, action), 0) for action in MONTHLY_ACTIONS),
+            f"{period:%Y}" if yearly else f"{period:%Y-%m}",
+            *(taken.get((period, action), 0) for action in MONTHLY_ACTIONS),
         )
-        for month in _months(steps.start, steps.end)
+        for period in periods
     ]
+    if yearly:
+        return Chart(
+            "months",
+            "提交与审核（按年）",
+            "所选期间超过36个月，按年统计：每年的提交（含修改后再次提交）、审核通过和审核不通过"
+            "次数，按办理当年计；首尾两年只计所选期间内的部分",
+            rows,
+            columns=("年份", "提交", "审核通过", "审核不通过"),
+        )
     return Chart(
         "months",
         "提交与审核（按月）",

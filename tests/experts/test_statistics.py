@@ -223,6 +223,37 @@ def test_the_default_range_is_twelve_calendar_months(reviewer):
     assert (end.year * 12 + end.month) - (start.year * 12 + start.month) == 11
 
 
+def test_a_range_of_more_than_36_months_counts_per_year():
+    Steps, by_month = statistics.Steps, statistics.by_month
+    rows = [
+        ("submit", None, datetime.date(2010, 5, 1), 2),
+        ("approve", None, datetime.date(2010, 12, 31), 1),
+        ("submit", None, datetime.date(2026, 1, 5), 1),
+        ("reject", None, datetime.date(2026, 11, 30), 1),
+        ("recommend", None, datetime.date(2026, 11, 30), 4),  # not a 提交 or a decision
+    ]
+    chart = by_month(Steps(datetime.date(2010, 3, 1), datetime.date(2026, 11, 30), rows))
+    assert chart.title == "提交与审核（按年）" and chart.columns[0] == "年份"
+    assert len(chart.rows) == 17
+    assert chart.rows[0] == ("2010", 2, 1, 0) and chart.rows[-1] == ("2026", 1, 0, 1)
+    assert chart.rows[1] == ("2011", 0, 0, 0)
+    # 36 calendar months still fit one chart, a bar group per month.
+    three_years = by_month(Steps(datetime.date(2023, 12, 1), datetime.date(2026, 11, 30), rows))
+    assert three_years.title == "提交与审核（按月）" and len(three_years.rows) == 36
+    assert three_years.rows[-1] == ("2026-11", 0, 0, 1)
+
+
+def test_the_yearly_chart_names_whole_years(client, figures, reviewer):
+    client.force_login(reviewer)
+    text = client.get(
+        reverse("experts:statistics"), {"start": "2020-01-01", "end": "2026-11-30"}
+    ).content.decode()
+    years = text.split('id="chart-months"')[1].split("</svg>")[0]
+    labels = re.findall(r'class="stat-label">(\d{4})</text>', years)
+    assert labels == [str(year) for year in range(2020, 2027)]
+    assert "提交与审核（按年）" in text
+
+
 def test_the_field_chart_prints_no_head_count(client, figures, reviewer):
     """An expert in two fields is in both bars, so the bars' sum (5 here) is no number of
     experts (3): the chart says each field is counted on its own instead of 共 N."""
