@@ -590,6 +590,9 @@ def test_a_round_is_checked_by_hand_from_its_downloaded_list(
     page = reviewing.get(reverse("draws:verify", args=[draw.pk])).content.decode()
     url = reverse("draws:eligible", args=[draw.pk, drawn.pk])
     assert f'href="{url}"' in page and "下载名单" in page
+    # Each name with its number, which is what the list and the hand check speak of.
+    first = ExpertApplication.objects.get(pk=drawn.picked_ids[0])
+    assert f'{first.user.real_name}<span class="text-body-secondary">（{first.pk}）</span>' in page
 
     response = reviewing.get(url)
     assert response["Content-Type"] == "text/plain; charset=utf-8"
