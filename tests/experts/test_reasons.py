@@ -263,6 +263,40 @@ def test_after_a_rejection_the_read_only_page_marks_the_commented_field(client, 
     assert 'data-testid="field-comment"' not in detail.content.decode()
 
 
+def test_numbers_and_links_typed_in_a_reason_stay_out_of_the_sms(
+    unit_client, pending_unit, django_capture_on_commit_callbacks
+):
+    reason = (
+        "证件号码11010519491231002X与档案不符，银行卡6222 0202 0001 2345 670请核对，"
+        "请按 http://phish.example/fix 的模板重填，咨询85870766"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_client.post(return_url(pending_unit), {"codes": [code("other").pk], "reason": reason})
+
+    [sms] = SMSMessage.objects.all()
+    assert "证件号码****002X与档案不符，银行卡****5670请核对" in sms.body
+    assert "11010519491231002X" not in sms.body and "0001" not in sms.body
+    assert "http" not in sms.body and "phish" not in sms.body and "（详见系统）" in sms.body
+    # The applicant reads the whole reason on the portal, as typed.
+    history = ApplicationTransition.objects.get(action="send_back")
+    assert reason in history.comment
+
+
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        ("手机13712345678有误", "手机****5678有误"),
+        ("见 https://a.example/x?y=1。", "见 （详见系统）"),
+        ("www.example.cn/a 已失效", "（详见系统） 已失效"),
+        ("会议号 123 456 789，2026-12-08 上午", "会议号 123 456 789，2026-12-08 上午"),
+    ],
+)
+def test_shorten_masks_long_numbers_and_drops_links(typed, sent):
+    from sms.outbox import shorten
+
+    assert shorten(typed) == sent
+
+
 def test_a_long_reason_is_cut_in_the_sms_but_the_labels_stay(
     client, reviewer, unit, django_capture_on_commit_callbacks
 ):
