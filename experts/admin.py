@@ -110,9 +110,18 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         quiet. Contact details and the rest stay editable for corrections, as does an
         application still under review (whose eligibility flags follow: save_related)."""
         readonly = list(super().get_readonly_fields(request, obj))
+        # The application is its applicant's for good: given to another account (a unit's,
+        # another person's) it would change 工作单位 and 证件号码 with no history, and could land
+        # in another unit's queue mid-decision.
+        readonly.append("user")
         if obj is not None and obj.admitted_expert:
             readonly += REVIEWED_FIELDS
         return readonly
+
+    def has_add_permission(self, request):
+        # An application begins in the portal, where its applicant fills it in and accepts the
+        # personal-data terms (consent_version); one made here would have neither.
+        return False
 
     @admin.display(description="手机")
     def masked_mobile(self, application):

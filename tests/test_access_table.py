@@ -171,8 +171,9 @@ TABLE = {
 ADMIN_TABLE = {**only({"operator"}, others=REDIRECT)}
 # Records nobody adds by hand: history, the SMS outbox, django-axes' login records and the
 # authenticators people bind themselves (the last two through accounts' proxies), and the
-# reminders send_reminders records.
+# reminders send_reminders records, and applications (they begin in the portal).
 ADMIN_READ_ONLY_MODELS = {
+    "expertapplication",
     "accountlock",
     "unittransition",
     "applicationtransition",
@@ -337,10 +338,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 78 named URLs × 8 roles, besides 30 admin pages × 8 roles in test_admin_access, and the
+    # 78 named URLs × 8 roles, besides 29 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
     assert len(CELLS) == len(TABLE) * len(ROLES) == 624
-    assert len(admin_urls()) == 30
+    assert len(admin_urls()) == 29
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

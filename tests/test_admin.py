@@ -410,6 +410,24 @@ def test_an_admitted_experts_key_information_is_read_only_in_admin(client, opera
     assert application.department == "新部门"
 
 
+def test_an_application_stays_its_applicants_in_admin(client, operator, unit, other_unit):
+    """Given to another account in admin, an application would change 工作单位 and 证件号码
+    with no history and could land in another unit's queue: its account is read-only, and
+    applications are not added in admin (they begin in the portal, with the applicant's consent)."""
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
+    owner = application.user_id
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    assert "user" not in client.get(url).context["adminform"].form.fields
+    data["user"] = factories.unit_account(other_unit).pk
+
+    assert client.post(url, data).status_code == 302
+
+    application.refresh_from_db()
+    assert application.user_id == owner
+    assert client.get(reverse("admin:experts_expertapplication_add")).status_code == 403
+
+
 def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
     """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline) of an
     application still under review."""
