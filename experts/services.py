@@ -106,13 +106,29 @@ def _lock(application: ExpertApplication) -> ExpertApplication:
     )
 
 
+class StaleDraft(WorkflowError):
+    """The draft was saved elsewhere (another tab, another computer) after this form was opened."""
+
+
+def draft_version(application: ExpertApplication) -> str:
+    """The draft a form was opened on, as the form carries it back (empty: none saved yet)."""
+    saved = application.draft_saved_at
+    return saved.isoformat() if saved else ""
+
+
 def save_draft(
     application: ExpertApplication,
     actor,
     values: dict[str, Any],
     disciplines: Iterable[Discipline] | None = None,
+    *,
+    seen: str | None = None,
 ) -> ExpertApplication:
-    """保存草稿: store what the applicant typed, any number of times, while the form is editable."""
+    """保存草稿: store what the applicant typed, any number of times, while the form is editable.
+
+    `seen` is the draft_version the form was opened on (None: not checked). A form left open
+    in one tab would otherwise save its old fields over those saved since in another: such a
+    save is refused with StaleDraft, and the person decides with both in front of them."""
     with transaction.atomic():
         locked = _lock(application)
         if not is_owner(locked, actor):
@@ -120,6 +136,14 @@ def save_draft(
         if not locked.editable:
             raise WorkflowError(
                 f"专家状态为“{locked.get_status_display()}”，信息已提交，不能再修改。"
+            )
+        if seen is not None and seen != draft_version(locked):
+            when = timezone.localtime(locked.draft_saved_at)
+            raise StaleDraft(
+                f"本页打开后，专家信息已在其他窗口或设备上保存过（{when:%Y-%m-%d %H:%M}）。"
+                "为免覆盖那次保存的内容，本次未保存。下方仍是您在本页填写的内容："
+                "如以本页为准，请再次点击“保存草稿”或“提交”；如要查看另一处保存的内容，"
+                "请刷新本页（本页未保存的内容将不再显示，可先复制）。"
             )
         for name, value in values.items():
             setattr(locked, name, value)

@@ -169,6 +169,7 @@ def _render_form(request, form, status=200):
     application = form.instance
     context = {
         "form": form,
+        "version": services.draft_version(application),
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
         "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
         "latest_reason": _latest_reason(history_of(application)),
@@ -204,15 +205,23 @@ def application_form(request):
     valid = form.is_valid()
     # Whatever is well formed is kept, even when other fields fail: nothing typed is lost.
     try:
-        services.save_draft(
+        saved = services.save_draft(
             application,
             request.user,
             form.valid_values(),
             form.cleaned_data.get("disciplines") if "disciplines" not in form.errors else None,
+            # A form from before the version was carried sends none: not checked.
+            seen=request.POST.get("version"),
         )
+    except services.StaleDraft as error:
+        # Shown again as typed, now carrying the saved draft's version: sent again, it wins.
+        messages.error(request, str(error))
+        return _render_form(request, form, status=409)
     except WorkflowError as error:
         messages.error(request, str(error))
         return redirect("experts:home")
+    # The page shown again (errors, a refused 提交) carries the draft just saved.
+    application.draft_saved_at = saved.draft_saved_at
     if not valid:
         messages.error(request, "表单有误，请按提示修改。已填写的正确内容已保存为草稿。")
         return _render_form(request, form, status=400)

@@ -147,7 +147,8 @@
   if (!form) return;
   var key = form.getAttribute("data-autosave-key");
   var savedAt = Number(form.getAttribute("data-saved-at")) * 1000;
-  var skip = ["csrfmiddlewaretoken", "action", "bank_account", "id_number"];
+  // version: the draft the page was opened on, never an old page's (experts.services.save_draft).
+  var skip = ["csrfmiddlewaretoken", "action", "version", "bank_account", "id_number"];
   var maxAge = 24 * 60 * 60 * 1000;
   var timer = null;
 

@@ -1,12 +1,13 @@
 """Details of the review pages that a person relies on."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from experts.models import ApplicationStatus
+from experts.models import ApplicationStatus, ExpertApplication
 from portal.templating import working_days_between, working_days_since
 from tests import factories
 
@@ -149,3 +150,65 @@ def test_list_dates_are_local_minutes_like_the_date_filter():
         assert django_dates.render({"m": moment}) == "2026-11-26 00:05|2026-11-26"
         rendered = jinja_dates.render({"m": moment, "none": None})
     assert rendered == "2026-11-26 00:05|2026-11-26||"
+
+
+def version_on(page) -> str:
+    return re.search(r'name="version" value="([^"]*)"', page.content.decode()).group(1)
+
+
+def test_a_tab_left_open_does_not_save_over_a_draft_saved_since(client, unit):
+    """Tab A opened, tab B saved, tab A saved: A's old fields would wipe out B's. A is refused,
+    shown again as typed; sent again, it wins."""
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    url = reverse("experts:form")
+    tab_a = version_on(client.get(url))
+    tab_b = version_on(client.get(url))
+    assert tab_a == tab_b == ""
+
+    saved_b = client.post(url, {"action": "save", "version": tab_b, "title": "研究员"})
+    assert saved_b.status_code == 302
+    refused = client.post(url, {"action": "save", "version": tab_a, "department": "数学学院"})
+
+    assert refused.status_code == 409
+    text = refused.content.decode()
+    assert "专家信息已在其他窗口或设备上保存过" in text and "本次未保存" in text
+    assert 'value="数学学院"' in text  # what tab A typed is on the page still
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert (application.title, application.department) == ("研究员", "")
+    # The refused page carries the saved draft's version: sent again, on purpose, it saves.
+    again = version_on(refused)
+    assert again == application.draft_saved_at.isoformat()
+    assert (
+        client.post(url, {"action": "save", "version": again, "department": "数学学院"}).status_code
+        == 302
+    )
+    assert ExpertApplication.objects.get(pk=application.pk).department == "数学学院"
+
+
+def test_a_stale_tab_cannot_submit_over_a_newer_draft_either(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    url = reverse("experts:form")
+    old = version_on(client.get(url))
+    client.post(url, {"action": "save", "version": old, "title": "研究员"})
+
+    response = client.post(url, {"action": "submit", "version": old, "title": "讲师"})
+
+    assert response.status_code == 409
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert (application.status, application.title) == (ApplicationStatus.DRAFT, "研究员")
+
+
+def test_a_form_shown_again_with_errors_carries_the_draft_it_just_saved(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    url = reverse("experts:form")
+    invalid = client.post(url, {"action": "save", "version": "", "title": "研究员", "mobile": "12"})
+
+    assert invalid.status_code == 400
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert version_on(invalid) == application.draft_saved_at.isoformat()
+    # So the corrected form saves, not refused as a stale tab.
+    fixed = {"action": "save", "version": version_on(invalid), "mobile": "13712345678"}
+    assert client.post(url, fixed).status_code == 302
