@@ -198,10 +198,33 @@
   }
 
   form.addEventListener("input", function () {
+    form.setAttribute("data-dirty", "");
     clearTimeout(timer);
     timer = setTimeout(function () {
       window.localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() }));
     }, 300);
+  });
+})();
+
+// 退出 clears the copies the forms keep in this browser: the next person at a shared computer
+// must not find them (a session that times out keeps them; that is what they are for). Typing
+// on this page not yet saved is lost with them, so 退出 asks first.
+(function () {
+  "use strict";
+  var logout = document.querySelector("form[data-forget-drafts]");
+  if (!logout) return;
+  logout.addEventListener("submit", function (event) {
+    if (document.querySelector("form[data-autosave-key][data-dirty]") &&
+        !window.confirm("本页有尚未保存的填写内容，退出后将不再保留。确定退出吗？")) {
+      event.preventDefault();
+      return;
+    }
+    var keys = [];
+    for (var i = 0; i < window.localStorage.length; i++) {
+      var key = window.localStorage.key(i);
+      if (/^(expert|change)-form-/.test(key)) keys.push(key);
+    }
+    keys.forEach(function (key) { window.localStorage.removeItem(key); });
   });
 })();
 

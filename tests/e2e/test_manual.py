@@ -297,3 +297,21 @@ def test_typed_answers_survive_a_session_timeout(journey):
     # Once saved, the copy is not offered again.
     person.page.reload()
     expect(person.page.get_by_role("button", name="恢复未保存的内容")).to_be_hidden()
+
+
+def test_logging_out_leaves_no_typed_answers_in_the_browser(journey):
+    """A shared computer: 退出 asks about what is typed and not saved, then clears the copy."""
+    unit = factories.make_unit(name="武汉示范大学")
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    person = journey()
+    person.log_in(applicant.username, PASSWORD)
+    person.page.get_by_role("link", name="申请成为专家").click()
+    person.page.get_by_label("通讯地址").fill("武汉市洪山区珞喻路1号")
+    person.page.wait_for_timeout(600)  # the copy is written a moment after typing stops
+    stored = "Object.keys(localStorage).filter(k => k.startsWith('expert-form-')).length"
+    assert person.page.evaluate(stored) == 1
+
+    person.log_out()
+
+    assert person.dialogs[-1] == "本页有尚未保存的填写内容，退出后将不再保留。确定退出吗？"
+    assert person.page.evaluate(stored) == 0
