@@ -106,3 +106,22 @@ def user_changed(user: User, changed_fields) -> None:
     """Tell other apps an account changed (a renamed applicant, or one moved to another unit,
     is searched and listed as such). Call it in the transaction that saved the account."""
     signals.account_changed.send(sender=User, user=user, changed_fields=list(changed_fields))
+
+
+# An applicant's or expert's own 手机号码 and 电子邮箱 are their account's too: a locked
+# account's SMS and 找回密码's e-mail go to the account's, so they follow the ones the person
+# last gave (the expert form, a contact change). A blank one leaves the account's as it is:
+# 找回密码 must still reach someone.
+ACCOUNT_CONTACT = ("mobile", "email")
+
+
+def follow_contact(user: User, values: dict) -> None:
+    changed = {
+        name: values[name]
+        for name in ACCOUNT_CONTACT
+        if values.get(name) and values[name] != getattr(user, name)
+    }
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changed))

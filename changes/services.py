@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, User
 from accounts.permissions import SYSTEM_ROLE, role_label
-from accounts.services import user_changed
+from accounts.services import follow_contact, user_changed
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import search
@@ -79,25 +79,12 @@ def save_changes(application: ExpertApplication, actor, cleaned: dict) -> Saved:
         request, request_change = _key_request(locked, actor, in_force, key, open_request)
         if contact:
             _apply_at_once(locked, actor, in_force, contact, ChangeKind.CONTACT, "update_contact")
-            _contact_to_account(locked.user, contact)
+            follow_contact(locked.user, contact)
         if details:
             _apply_at_once(locked, actor, in_force, details, ChangeKind.DETAILS, "update_details")
             # 现从事专业 is searched (experts.search).
             search.refresh(ExpertApplication.objects.filter(pk=locked.pk))
     return Saved(fields.labels(contact), fields.labels(details), request, request_change)
-
-
-# The account's own 手机号码 and 电子邮箱 are the same person's: a locked account's SMS and
-# 忘记密码's e-mail go there, so they follow the expert's new ones.
-ACCOUNT_CONTACT = ("mobile", "email")
-
-
-def _contact_to_account(user: User, contact: dict) -> None:
-    account = {name: contact[name] for name in ACCOUNT_CONTACT if name in contact}
-    if account:
-        for name, value in account.items():
-            setattr(user, name, value)
-        user.save(update_fields=list(account))
 
 
 def _key_request(locked, actor, in_force, key, open_request):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.choices import IdType
 from accounts.models import Blacklist
+from accounts.services import follow_contact
 from accounts.validators import resident_id_facts
 from experts import counts, eligibility, search, signals, snapshots
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
@@ -153,6 +154,7 @@ def save_draft(
         locked.search_text = search.search_text_for(locked)
         locked.draft_saved_at = timezone.now()
         locked.save(update_fields=[*values, "search_text", "draft_saved_at", "updated_at"])
+        follow_contact(locked.user, values)
     return locked
 
 

@@ -212,3 +212,21 @@ def test_a_form_shown_again_with_errors_carries_the_draft_it_just_saved(client, 
     # So the corrected form saves, not refused as a stale tab.
     fixed = {"action": "save", "version": version_on(invalid), "mobile": "13712345678"}
     assert client.post(url, fixed).status_code == 302
+
+
+def test_the_account_follows_the_mobile_and_e_mail_the_form_last_gave(client, unit, mailoutbox):
+    """找回密码 and a lock's SMS go to the account's: they follow the form's, not a blank one."""
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    url = reverse("experts:form")
+    client.post(url, {"action": "save", "email": "new@example.cn", "mobile": "13912345678"})
+
+    applicant.refresh_from_db()
+    assert (applicant.email, applicant.mobile) == ("new@example.cn", "+8613912345678")
+    client.post(url, {"action": "save", "email": "", "mobile": ""})
+    applicant.refresh_from_db()
+    assert (applicant.email, applicant.mobile) == ("new@example.cn", "+8613912345678")
+
+    client.logout()
+    client.post(reverse("accounts:password_reset"), {"email": "new@example.cn"})
+    assert [message.to for message in mailoutbox] == [["new@example.cn"]]
