@@ -251,7 +251,11 @@ def test_after_a_rejection_the_read_only_page_marks_the_commented_field(client, 
 
     page = client.get(reverse("experts:form")).content.decode()  # 查看已提交的专家信息
 
-    assert "专家信息已提交，当前不能修改。" in page
+    # Not "当前不能修改": the applicant may reopen it from here, and reads why.
+    assert "专家信息已提交，当前不能修改。" not in page
+    assert "审核不通过。如需修改后重新提交，请点击“修改专家信息”" in page
+    assert f'action="{reverse("experts:revise")}"' in page
+    assert 'data-testid="latest-reason"' in page
     assert page.count('data-testid="field-comment"') == 1
     # In the row of the field it is about: after its label, before the next row's.
     marker = page.index('data-testid="field-comment"')
