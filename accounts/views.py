@@ -148,11 +148,17 @@ def unit_search(request):
 def unit_home(request):
     """The unit account's start page: its registration status, and what to do next."""
     unit = request.user.unit
-    reason = None
-    if unit.status == UnitStatus.REJECTED:
-        last = unit.history.filter(to_status=UnitStatus.REJECTED).last()
-        reason = last.comment if last else ""
-    return render(request, "accounts/unit_home.html", {"unit": unit, "reason": reason})
+    return render(
+        request, "accounts/unit_home.html", {"unit": unit, "reason": _rejection_reason(unit)}
+    )
+
+
+def _rejection_reason(unit) -> str | None:
+    """Why the bureau said 未通过 (None: the unit is not 未通过)."""
+    if unit.status != UnitStatus.REJECTED:
+        return None
+    last = unit.history.filter(to_status=UnitStatus.REJECTED).last()
+    return last.comment if last else ""
 
 
 def saved(request, form, service, success: str) -> bool:
@@ -172,16 +178,19 @@ def unit_resubmit(request):
     """A 未通过 unit corrects its details and submits them for review again."""
     unit = request.user.unit
     if unit.status != UnitStatus.REJECTED:
-        messages.error(
-            request,
-            f"单位注册状态为“{unit.get_status_display()}”，无需重新提交，所填修改未保存。",
+        # Opened again (the back button after 重新提交): nothing to say but the state. Sent
+        # from a stale page: what it carried was not saved.
+        unsaved = "，所填修改未保存" if request.method == "POST" else ""
+        messages.info(
+            request, f"单位注册状态为“{unit.get_status_display()}”，无需重新提交{unsaved}。"
         )
         return redirect("accounts:unit_home")
     form = UnitDetailsForm(*posted(request), instance=unit)
     if saved(request, form, services.resubmit_unit, "已重新提交，请等待科技局审核。"):
         return redirect("accounts:unit_home")
     ask_to_reselect_licence(request, form)
-    return render(request, "accounts/unit_resubmit.html", {"form": form, "unit": unit})
+    context = {"form": form, "unit": unit, "reason": _rejection_reason(unit)}
+    return render(request, "accounts/unit_resubmit.html", context)
 
 
 @role_required(is_approved_unit_account)

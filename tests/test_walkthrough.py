@@ -336,6 +336,8 @@ def test_rejected_unit_sees_reason_corrects_and_resubmits(
     assert "未通过" in home and "单位名称与营业执照不一致。" in home
     form = unit_client.get(reverse("accounts:unit_resubmit"))
     assert 'value="武汉某某公司"' in form.content.decode()
+    # The form repeats what to correct.
+    assert "科技局审核未通过的理由 单位名称与营业执照不一致。" in text(form)
     data = {
         "name": "武汉某某科技有限公司",
         "credit_code": code,
@@ -350,5 +352,10 @@ def test_rejected_unit_sees_reason_corrects_and_resubmits(
     assert "已重新提交" in text(response)
     unit.refresh_from_db()
     assert (unit.status, unit.name) == (UnitStatus.PENDING, "武汉某某科技有限公司")
+    # The back button opens the form again: it says the state, not that the changes were lost.
+    again = text(unit_client.get(reverse("accounts:unit_resubmit"), follow=True))
+    assert "单位注册状态为“待审核”，无需重新提交。" in again and "未保存" not in again
+    stale = text(unit_client.post(reverse("accounts:unit_resubmit"), data, follow=True))
+    assert "单位注册状态为“待审核”，无需重新提交，所填修改未保存。" in stale
     queue = text(bureau.get(reverse("accounts:bureau_unit_queue")))
     assert "武汉某某科技有限公司" in queue
