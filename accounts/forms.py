@@ -43,7 +43,9 @@ class AccountFieldsMixin(forms.Form):
         label="密码",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少8位，不能全为数字，不能过于简单或与用户名相似。",
+        help_text=(
+            "至少8位，须包含大写字母、小写字母、数字、符号中的至少3种，不能过于简单或与用户名相似。"
+        ),
     )
     password2 = forms.CharField(
         label="确认密码",
@@ -326,6 +328,14 @@ class ReasonForm(PortalFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "请填写理由，申请人将看到此理由。"},
     )
+
+
+class UnitReasonForm(ReasonForm):
+    """不通过 of a unit's registration: the unit reads the reason."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["required"] = "请填写理由，单位将看到此理由。"
 
 
 class CommentForm(PortalFormMixin, forms.Form):

@@ -115,7 +115,7 @@ class Unit(FSMModelMixin, models.Model):
         custom={
             "label": "不通过",
             "admin": True,
-            "form": "accounts.forms.ReasonForm",
+            "form": "accounts.forms.UnitReasonForm",
             "help_text": "理由将显示在单位的页面上，并随短信通知单位联系人。",
         },
     )

@@ -135,6 +135,8 @@ def clean_bank_account(value: str) -> str:
     get a check digit test.
     """
     account = re.sub(r"[\s-]", "", (value or "").translate(_FULL_WIDTH))
+    if not account.isdigit():
+        raise ValidationError("银行账号只能由数字组成，请对照银行卡或开户资料核对。")
     if not re.fullmatch(r"[0-9]{12,30}", account):
         raise ValidationError(
             "银行账号应为12至30位数字，您输入了%(n)d位。", params={"n": len(account)}

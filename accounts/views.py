@@ -23,10 +23,10 @@ from accounts.filters import UnitFilter
 from accounts.forms import (
     IndividualRegistrationForm,
     LoginForm,
-    ReasonForm,
     TwoFactorForm,
     UnitDetailsForm,
     UnitProfileForm,
+    UnitReasonForm,
     UnitRegistrationForm,
 )
 from accounts.models import Unit, UnitStatus
@@ -180,10 +180,11 @@ def unit_resubmit(request):
     if unit.status != UnitStatus.REJECTED:
         # Opened again (the back button after 重新提交): nothing to say but the state. Sent
         # from a stale page: what it carried was not saved.
-        unsaved = "，所填修改未保存" if request.method == "POST" else ""
-        messages.info(
-            request, f"单位注册状态为“{unit.get_status_display()}”，无需重新提交{unsaved}。"
-        )
+        state = f"单位注册状态为“{unit.get_status_display()}”，无需重新提交"
+        if request.method == "POST":
+            messages.error(request, f"{state}，所填修改未保存。")
+        else:
+            messages.info(request, f"{state}。")
         return redirect("accounts:unit_home")
     form = UnitDetailsForm(*posted(request), instance=unit)
     if saved(request, form, services.resubmit_unit, "已重新提交，请等待科技局审核。"):
@@ -251,7 +252,7 @@ UNIT_DECISIONS = {
     ),
     "reject": Action(
         is_bureau_reviewer,
-        ReasonForm,
+        UnitReasonForm,
         services.reject_unit,
         "已将“{obj.name}”的注册申请设为不通过，短信通知将在几秒内发给联系人。",
     ),

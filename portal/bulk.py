@@ -248,7 +248,7 @@ class BulkDecisionView(View):
                 # whatever else the service would take from another state.
                 why = (
                     f"当前状态为“{obj.get_status_display()}”，不能执行“{self.label()}”操作，"
-                    "可能已被他人处理。"
+                    "可能已在其他窗口或由他人处理。"
                 )
                 outcomes.append(Outcome(pk, names[pk], False, why))
                 continue

@@ -61,7 +61,9 @@ def fire(
         raise WorkflowError(f"您没有权限执行“{label}”操作。")
     if not can_proceed(getattr(locked, action)):
         current = locked.get_status_display()
-        raise WorkflowError(f"当前状态为“{current}”，不能执行“{label}”操作，可能已被他人处理。")
+        raise WorkflowError(
+            f"当前状态为“{current}”，不能执行“{label}”操作，可能已在其他窗口或由他人处理。"
+        )
     from_status = "" if created else locked.status
     getattr(locked, action)()
     saved = ["status", *update_fields]

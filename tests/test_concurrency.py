@@ -57,7 +57,7 @@ def _quiet_logs(caplog):
 
 
 def already_handled(current: str, action: str) -> str:
-    return f"当前状态为“{current}”，不能执行“{action}”操作，可能已被他人处理。"
+    return f"当前状态为“{current}”，不能执行“{action}”操作，可能已在其他窗口或由他人处理。"
 
 
 @dataclass(frozen=True)

@@ -320,7 +320,9 @@ def test_rejected_unit_sees_reason_corrects_and_resubmits(
     bureau = log_in(reviewer.username)
 
     reject_url = reverse("accounts:bureau_unit_reject", args=[unit.pk])
-    assert bureau.post(reject_url, {"reason": ""}).status_code == 400
+    refused = bureau.post(reject_url, {"reason": ""})
+    # The unit reads the reason, not an applicant.
+    assert refused.status_code == 400 and "请填写理由，单位将看到此理由。" in text(refused)
     with django_capture_on_commit_callbacks(execute=True):
         bureau.post(reject_url, {"reason": "单位名称与营业执照不一致。"})
     send_due()  # the SMS worker's pass

@@ -167,7 +167,9 @@ def test_bank_accounts_are_normalised(typed, result):
     [
         ("6222020200112233445", "银行卡号校验未通过"),
         ("12345", "12至30位数字，您输入了5位"),
-        ("6222-abcd", "12至30位数字"),
+        # Letters are not counted as digits ("您输入了8位" for 62178abc was wrong).
+        ("6222-abcd", "银行账号只能由数字组成"),
+        ("62178abc", "银行账号只能由数字组成"),
     ],
 )
 def test_bad_bank_accounts_are_refused(typed, message):

@@ -349,7 +349,9 @@ def test_the_expert_withdraws_a_pending_request(client, expert):
     assert request.status == S.WITHDRAWN
     assert application_of(expert).title == "教授"
     again = client.post(reverse("changes:withdraw", args=[request.pk]))
-    assert said(again)[-1:] == ["当前状态为“已撤回”，不能执行“撤回”操作，可能已被他人处理。"]
+    assert said(again)[-1:] == [
+        "当前状态为“已撤回”，不能执行“撤回”操作，可能已在其他窗口或由他人处理。"
+    ]
 
 
 @pytest.mark.parametrize("action", ["exit", "withdraw_consent"])
@@ -730,7 +732,9 @@ def test_the_bureau_cannot_decide_before_the_unit_confirmed(client, expert, revi
     request = key_request(expert)
     client.force_login(reviewer)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
-    assert said(response) == ["当前状态为“待单位确认”，不能执行“通过”操作，可能已被他人处理。"]
+    assert said(response) == [
+        "当前状态为“待单位确认”，不能执行“通过”操作，可能已在其他窗口或由他人处理。"
+    ]
     request.refresh_from_db()
     assert request.status == S.PENDING_UNIT
 
@@ -741,7 +745,9 @@ def test_a_second_approval_is_told_it_was_handled(client, expert, reviewer):
     url = reverse("changes:bureau_approve", args=[request.pk])
     client.post(url, {"comment": ""})
     again = client.post(url, {"comment": ""})
-    assert said(again)[-1:] == ["当前状态为“已通过”，不能执行“通过”操作，可能已被他人处理。"]
+    assert said(again)[-1:] == [
+        "当前状态为“已通过”，不能执行“通过”操作，可能已在其他窗口或由他人处理。"
+    ]
     assert application_of(expert).history.count() == 1
     assert SMSMessage.objects.count() == 1
 
