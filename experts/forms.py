@@ -77,6 +77,25 @@ class ApplicationFieldsMixin:
         account = self.cleaned_data["bank_account"]
         return validators.clean_bank_account(account) if account.strip() else ""
 
+    def clean_disciplines(self):
+        """A whole field holds its sub-fields: ticking both says one thing twice, and shows
+        twice everywhere (电子信息、通信技术（电子信息）), so the person picks one."""
+        picked = list(self.cleaned_data["disciplines"])
+        whole = {d.pk: d.name for d in picked if d.parent_id is None}
+        inside: dict[int, list[str]] = {}
+        for discipline in picked:
+            if discipline.parent_id in whole:
+                inside.setdefault(discipline.parent_id, []).append(discipline.name)
+        if inside:
+            raise forms.ValidationError(
+                [
+                    f"已勾选“{whole[pk]}（整个领域）”，已包含其下的{'、'.join(names)}，"
+                    "请取消“整个领域”或取消这些子领域。"
+                    for pk, names in inside.items()
+                ]
+            )
+        return self.cleaned_data["disciplines"]
+
     def clean_work_started_on(self):
         started = self.cleaned_data.get("work_started_on")
         if started and started > timezone.localdate():
@@ -122,6 +141,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="可选择多项：勾选领域本身表示该领域整体，也可只勾选其下的子领域。",
+        error_messages={"required": "请至少选择一个专业领域。"},
     )
 
     class Meta:

@@ -50,6 +50,40 @@ def test_the_form_groups_sub_fields_under_their_field_and_saves_one(client, unit
     assert sorted(checked) == sorted([str(software.pk), str(comms.pk)])
 
 
+def test_a_whole_field_and_its_own_sub_fields_are_not_ticked_together(client, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    client.force_login(applicant)
+    before = set(applicant.application.disciplines.all())
+    field = Discipline.objects.get(code="01")
+    comms, parts = Discipline.objects.get(code="0104"), Discipline.objects.get(code="0105")
+    data = factories.application_post_data(applicant, "save")
+    data["disciplines"] = [str(d.pk) for d in (field, comms, parts)]
+
+    response = client.post(reverse("experts:form"), data)
+
+    assert response.status_code == 400
+    said = f"已勾选“电子信息（整个领域）”，已包含其下的{comms.name}、{parts.name}，"
+    assert said + "请取消“整个领域”或取消这些子领域。" in response.content.decode()
+    assert (
+        set(ExpertApplication.objects.get(pk=applicant.application.pk).disciplines.all()) == before
+    )
+    # Another field's sub-field beside a whole field is two things, and saves.
+    other = Discipline.objects.get(code="0201")
+    data["disciplines"] = [str(field.pk), str(other.pk)]
+    assert client.post(reverse("experts:form"), data).status_code == 302
+
+
+def test_submitting_with_no_field_says_to_pick_one(client, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    client.force_login(applicant)
+    data = factories.application_post_data(applicant, "submit")
+    data.pop("disciplines", None)
+
+    response = client.post(reverse("experts:form"), data)
+
+    assert response.status_code == 400 and "请至少选择一个专业领域。" in response.content.decode()
+
+
 def test_a_forged_discipline_is_refused_and_nothing_saved(client, unit):
     applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
     client.force_login(applicant)
