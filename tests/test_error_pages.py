@@ -7,6 +7,10 @@ import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
+from django.urls import reverse
+
+from experts.models import ApplicationStatus
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +40,29 @@ def test_a_missing_static_file_answers_the_portals_404_page(settings):
 
     assert status == ["404 Not Found"]
     assert "页面不存在" in body.decode()
+
+
+def test_a_typed_logout_answers_405_with_the_portals_page(client):
+    response = client.get(reverse("accounts:logout"))
+
+    assert response.status_code == 405
+    page = response.content.decode()
+    assert "此地址只接受表单提交，不能直接打开" in page
+    assert f'href="{reverse("home")}">返回首页</a>' in page
+    assert response["Content-Length"] == str(len(response.content))
+
+
+def test_reopening_a_decisions_address_answers_405_with_the_persons_own_links(client, unit):
+    # A 退回 with an empty reason is shown again at /unit/people/<pk>/return/; opening that
+    # address again is a GET.
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    client.force_login(factories.unit_account(unit))
+
+    response = client.get(reverse("experts:unit_return", args=[applicant.application.pk]))
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert "此地址只接受表单提交，不能直接打开" in page
+    assert f'href="{reverse("home")}">返回我的首页</a>' in page
+    assert "用户账号管理" in page  # the unit's own navigation
