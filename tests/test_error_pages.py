@@ -66,3 +66,30 @@ def test_reopening_a_decisions_address_answers_405_with_the_persons_own_links(cl
     assert "此地址只接受表单提交，不能直接打开" in page
     assert f'href="{reverse("home")}">返回我的首页</a>' in page
     assert "用户账号管理" in page  # the unit's own navigation
+
+
+def test_a_form_posted_with_an_outdated_token_answers_the_portals_expired_page(unit):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(factories.unit_account(unit))
+
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": factories.PASSWORD, "csrfmiddlewaretoken": "x" * 64},
+    )
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "页面已过期，刚才提交的内容没有保存" in page
+    assert "刷新页面后重新填写并提交" in page
+    assert "用户账号管理" in page  # in the portal's frame, with the unit's navigation
+    assert "DEBUG" not in page
+    assert unit.name in page
+
+
+def test_a_login_posted_without_a_token_answers_the_portals_expired_page(db):
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("accounts:login"), {"username": "nobody", "password": "x"}
+    )
+
+    assert response.status_code == 403
+    assert "页面已过期，刚才提交的内容没有保存" in response.content.decode()
