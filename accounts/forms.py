@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -294,6 +294,19 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.unit_id and not user.unit.is_active:
             raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
+
+
+class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
+    """修改密码: a wrong 旧密码 counts as a failed login (accounts.views.PortalPasswordChangeView),
+    and the message says so, as the login form's does."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": (
+            "旧密码不正确，请重新输入。旧密码输错按登录失败计算：在同一网络位置连续输错5次，"
+            "该账号将在此位置锁定30分钟。"
+        ),
+    }
 
 
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):

@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 
 from accounts import views
@@ -13,10 +14,9 @@ urlpatterns = [
     path("two-factor/", views.two_factor, name="two_factor"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
+        # Logged in first; then a locked account, pair or slowed address is refused before its
+        # 旧密码 is checked, and the session ends with the lock, as on the two-factor page.
+        login_required(login_gate(ends_session=True)(views.PortalPasswordChangeView.as_view())),
         name="password_change",
     ),
     path(

@@ -25,13 +25,15 @@ def _logout(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
-    # credentials has the password masked by Django; only the username is kept.
+def _login_failed(sender, credentials, request=None, detail: str = "", **kwargs):
+    # credentials has the password masked by Django; only the username is kept. The portal's
+    # own senders (a wrong two-factor code, a wrong 旧密码) say in `detail` which check failed.
     record(
         Action.LOGIN_FAILED,
         request=request,
         username=str(credentials.get("username", ""))[:150],
         result=Result.FAILURE,
+        detail=detail,
     )
 
 
