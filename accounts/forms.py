@@ -293,7 +293,7 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if user.unit_id and not user.unit.is_active:
-            raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
+            raise forms.ValidationError(self.error_messages["unit_inactive"], code="unit_inactive")
 
 
 class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):

@@ -7,15 +7,22 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.permissions import requires_second_factor
 from audit.log import record
 from audit.models import AuditEvent
 
 Action, Result = AuditEvent.Action, AuditEvent.Result
+PASSWORD_ONLY = "密码正确，待两步验证"
 
 
 @receiver(user_logged_in)
 def _login(sender, request, user, **kwargs):
-    record(Action.LOGIN, request=request, actor=user)
+    if requires_second_factor(user):
+        # Not signed in yet: someone holding only the password must not read as 登录成功. The
+        # two-factor page records 登录成功 when the code is right (accounts.views.two_factor).
+        record(Action.PASSWORD_VERIFIED, request=request, actor=user, detail=PASSWORD_ONLY)
+    else:
+        record(Action.LOGIN, request=request, actor=user)
 
 
 @receiver(user_logged_out)
