@@ -181,6 +181,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("legal_representative", "office_phone"):
             self.fields[name].required = True
+        self.fields["email"].help_text = "本单位账号“找回密码”时，重设密码的链接发到这个邮箱。"
 
     def clean_office_phone(self):
         return validators.clean_office_phone(self.cleaned_data["office_phone"])
