@@ -311,7 +311,12 @@ class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
 
 
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
-    """找回密码: Django's form, with the portal's wording for an over-long address."""
+    """找回密码: Django's form, with the portal's wording for an over-long address and its word
+    for the field (Django's is 电子邮件)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "电子邮箱"
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):
