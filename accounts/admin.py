@@ -60,6 +60,10 @@ class UserChangeForm(BaseUserChangeForm):
         return cleaned
 
 
+# AbstractUser's name fields, which the portal does not use (its 姓名 is User.real_name).
+UNUSED_NAMES = {"first_name", "last_name"}
+
+
 @admin.register(User)
 class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
@@ -69,7 +73,12 @@ class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     list_select_related = ["unit"]
     autocomplete_fields = ["unit"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        # Django's 名字 and 姓氏 are left out: the portal never reads them, and beside its own
+        # 姓名 (real_name, under 门户信息) an operator could not tell which one counts.
+        *(
+            (title, {**options, "fields": [f for f in options["fields"] if f not in UNUSED_NAMES]})
+            for title, options in BaseUserAdmin.fieldsets
+        ),
         (
             "门户信息",
             {

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -183,6 +183,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("legal_representative", "office_phone"):
             self.fields[name].required = True
+        self.fields["email"].help_text = "本单位账号“找回密码”时，重设密码的链接发到这个邮箱。"
 
     def clean_office_phone(self):
         return validators.clean_office_phone(self.cleaned_data["office_phone"])
@@ -295,11 +296,29 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if user.unit_id and not user.unit.is_active:
-            raise forms.ValidationError(self.error_messages["unit_inactive"], code="inactive")
+            raise forms.ValidationError(self.error_messages["unit_inactive"], code="unit_inactive")
+
+
+class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
+    """修改密码: a wrong 旧密码 counts as a failed login (accounts.views.PortalPasswordChangeView),
+    and the message says so, as the login form's does."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": (
+            "旧密码不正确，请重新输入。旧密码输错按登录失败计算：在同一网络位置连续输错5次，"
+            "该账号将在此位置锁定30分钟。"
+        ),
+    }
 
 
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
-    """找回密码: Django's form, with the portal's wording for an over-long address."""
+    """找回密码: Django's form, with the portal's wording for an over-long address and its word
+    for the field (Django's is 电子邮件)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "电子邮箱"
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):

@@ -111,12 +111,16 @@ def pair_lock_ends(username: str, ip: str | None) -> datetime.datetime:
 def refused_page(request, refusal: Refusal):
     """The 429 page: which lock, until when, and how to get in sooner. It reads the same for a
     username that does not exist."""
+    until = timezone.localtime(refusal.until)
     response = render(
         request,
         "accounts/locked_out.html",
         {
             "refusal": refusal,
-            "until": timezone.localtime(refusal.until),
+            "until": until,
+            # A slowed address waits seconds: the page names the next whole minute, so that
+            # a person who tries at the time read never meets the page again.
+            "next_minute": until.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1),
             "pair_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
             "pair_limit": settings.AXES_FAILURE_LIMIT,
             "account_limit": ACCOUNT_FAILURE_LIMIT,

@@ -97,8 +97,14 @@ def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> U
 
 
 def unit_changed(unit: Unit, changed_fields) -> None:
-    """Tell other apps a unit's details changed (a renamed unit is searched by its new name).
-    Call it in the transaction that saved the unit."""
+    """Keep the unit's account in step with the unit's 电子邮箱, and tell other apps a unit's
+    details changed (a renamed unit is searched by its new name). Call it in the transaction
+    that saved the unit: 信息更改, a resubmission, or admin."""
+    if "email" in changed_fields:
+        # The unit's account was given the unit's 电子邮箱 at registration, and 找回密码 sends
+        # its link to the account's address: the one the unit keeps up to date is the one
+        # that must reach it.
+        User.objects.filter(unit=unit, kind=User.Kind.UNIT).update(email=unit.email)
     signals.unit_changed.send(sender=Unit, unit=unit, changed_fields=list(changed_fields))
 
 

@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 
 from accounts import views
@@ -7,21 +8,25 @@ from accounts.lockout import login_gate
 
 app_name = "accounts"
 
+# One name for one function, the one the login page, the lock page and the lock SMS use:
+# 找回密码, whose last step is 重设密码 (Django's own titles say 密码重置).
+
 urlpatterns = [
     path("login/", login_gate(views.PortalLoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
+        # Logged in first; then a locked account, pair or slowed address is refused before its
+        # 旧密码 is checked, and the session ends with the lock, as on the two-factor page.
+        login_required(login_gate(ends_session=True)(views.PortalPasswordChangeView.as_view())),
         name="password_change",
     ),
     path(
         "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_done.html", extra_context={"title": "密码已修改"}
+        ),
         name="password_change_done",
     ),
     path(
@@ -37,7 +42,10 @@ urlpatterns = [
     ),
     path(
         "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_done.html"),
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="accounts/password_done.html",
+            extra_context={"title": "找回密码：邮件已发送"},
+        ),
         name="password_reset_done",
     ),
     path(
@@ -50,7 +58,9 @@ urlpatterns = [
     ),
     path(
         "password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_done.html"),
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/password_done.html", extra_context={"title": "密码已重设"}
+        ),
         name="password_reset_complete",
     ),
     path("register/", views.register_choice, name="register"),

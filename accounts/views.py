@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
@@ -23,6 +25,7 @@ from accounts.filters import UnitFilter
 from accounts.forms import (
     IndividualRegistrationForm,
     LoginForm,
+    PortalPasswordChangeForm,
     TwoFactorForm,
     UnitDetailsForm,
     UnitProfileForm,
@@ -47,6 +50,40 @@ class PortalLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS, "unit_inactive"):
+            # The right password, refused because the unit is switched off: no failure to count
+            # (nothing was guessed), but a login attempt the trail must show.
+            record(
+                AuditEvent.Action.LOGIN_FAILED,
+                request=self.request,
+                actor=form.get_user(),
+                result=AuditEvent.Result.FAILURE,
+                detail="密码正确，所属单位账号已停用，拒绝登录",
+            )
+        return super().form_invalid(form)
+
+
+class PortalPasswordChangeView(PasswordChangeView):
+    """修改密码. Its 旧密码 is a password check that a session makes possible without the login
+    page: a wrong one is a failed login of the account, under the same rules (accounts.lockout,
+    applied by login_gate in accounts/urls.py) and audited as one, so an unattended session is
+    no unlimited oracle for the current password."""
+
+    form_class = PortalPasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_invalid(self, form):
+        if form.has_error("old_password", "password_incorrect"):
+            user_login_failed.send(
+                sender=__name__,
+                credentials={settings.AXES_USERNAME_FORM_FIELD: self.request.user.get_username()},
+                request=self.request,
+                detail="修改密码时旧密码不正确",
+            )
+        return super().form_invalid(form)
 
 
 class PortalPasswordResetConfirmView(PasswordResetConfirmView):
@@ -317,6 +354,13 @@ def two_factor(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            # The password step was recorded as 密码验证通过 (audit.signals): only now is the
+            # person signed in.
+            record(
+                AuditEvent.Action.LOGIN,
+                request=request,
+                detail="绑定身份验证器，两步验证通过" if enrolling else "两步验证通过",
+            )
             messages.success(request, "两步验证已完成。" if not enrolling else "已绑定身份验证器。")
             return redirect(next_url or "home")
         # A wrong code is a failed login, for the same rules as a wrong password: django-axes
@@ -325,6 +369,7 @@ def two_factor(request):
             sender=__name__,
             credentials={settings.AXES_USERNAME_FORM_FIELD: request.user.get_username()},
             request=request,
+            detail="两步验证码不正确",
         )
         form.add_error("code", "验证码不正确或已使用过，请等待身份验证器显示新的验证码后重试。")
     context = {"form": form, "enrolling": enrolling, "next": next_url}

@@ -13,7 +13,10 @@ class AuditEvent(models.Model):
     with what result, when and from where. Never a password, a code or a full ID number."""
 
     class Action(models.TextChoices):
+        # Signed in: the password, and for whoever must use a second factor the code too.
         LOGIN = "login", "登录成功"
+        # The password of someone who must still enter a second-factor code: not in yet.
+        PASSWORD_VERIFIED = "password_ok", "密码验证通过"
         LOGIN_FAILED = "login_failed", "登录失败"
         LOCKED_OUT = "locked_out", "登录锁定"
         UNLOCKED = "unlocked", "解除登录锁定"

@@ -7,15 +7,22 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.permissions import requires_second_factor
 from audit.log import record
 from audit.models import AuditEvent
 
 Action, Result = AuditEvent.Action, AuditEvent.Result
+PASSWORD_ONLY = "密码正确，待两步验证"
 
 
 @receiver(user_logged_in)
 def _login(sender, request, user, **kwargs):
-    record(Action.LOGIN, request=request, actor=user)
+    if requires_second_factor(user):
+        # Not signed in yet: someone holding only the password must not read as 登录成功. The
+        # two-factor page records 登录成功 when the code is right (accounts.views.two_factor).
+        record(Action.PASSWORD_VERIFIED, request=request, actor=user, detail=PASSWORD_ONLY)
+    else:
+        record(Action.LOGIN, request=request, actor=user)
 
 
 @receiver(user_logged_out)
@@ -25,13 +32,15 @@ def _logout(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
-    # credentials has the password masked by Django; only the username is kept.
+def _login_failed(sender, credentials, request=None, detail: str = "", **kwargs):
+    # credentials has the password masked by Django; only the username is kept. The portal's
+    # own senders (a wrong two-factor code, a wrong 旧密码) say in `detail` which check failed.
     record(
         Action.LOGIN_FAILED,
         request=request,
         username=str(credentials.get("username", ""))[:150],
         result=Result.FAILURE,
+        detail=detail,
     )
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.permissions import (
@@ -13,8 +14,14 @@ from portal.workdays import calendar_status
 
 
 def portal(request):
-    """Who is logged in and in which role: the header and the navigation need it on every page."""
-    user = request.user
+    """Who is logged in and in which role: the header and the navigation need it on every page.
+
+    An error page may be rendered for a request refused before AuthenticationMiddleware ran (a
+    Host not in ALLOWED_HOSTS, a missing static file): it has no `user`, and is a visitor's
+    page, as django.contrib.auth's own context processor treats it."""
+    user = getattr(request, "user", None)
+    if user is None:
+        user = AnonymousUser()
     if requires_second_factor(user) and not user.is_verified():
         # Until the second factor is entered, no page but the two-factor one opens: offer none.
         return {

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # An empty 405 gets the portal's page, with the navigation of whoever is logged in.
+    "portal.errors.NotAllowedPageMiddleware",
     "audit.log.RequestContextMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "accounts.middleware.SecondFactorMiddleware",

@@ -483,3 +483,18 @@ def test_the_discipline_picker_names_each_sub_field_after_its_field(client, oper
     assert f">{software.parent.name} / {software.name}</option>" in response.content.decode()
     read = [q for q in captured.captured_queries if 'FROM "experts_discipline"' in q["sql"]]
     assert len(read) <= 2, [q["sql"] for q in read]  # not one per sub-field
+
+
+def test_the_user_page_offers_the_portals_name_only(client, operator, unit):
+    applicant = factories.make_applicant(unit)
+
+    page = client.get(reverse("admin:accounts_user_change", args=[applicant.pk]))
+
+    form = page.context["adminform"].form
+    assert "real_name" in form.fields
+    assert "email" in form.fields
+    assert "first_name" not in form.fields
+    assert "last_name" not in form.fields
+    html = page.content.decode()
+    assert "姓名" in html
+    assert "名字" not in html and "姓氏" not in html

@@ -9,7 +9,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import LoginFailure, Unit
 from audit.models import AuditEvent
 from experts import services
 from experts.models import ApplicationStatus
@@ -46,6 +48,95 @@ def test_logins_failures_and_lockouts_are_recorded_without_the_password(unit):
     assert [e.username for e in events(A.LOCKED_OUT)] == ["target"]
     everything = " ".join(f"{e.detail} {e.object_repr}" for e in AuditEvent.objects.all())
     assert "Bad#1pw" not in everything and factories.PASSWORD not in everything
+
+
+def test_a_password_awaiting_the_second_factor_is_no_login_until_the_code(reviewer):
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = Client(REMOTE_ADDR="198.51.100.30")
+    client.post(
+        reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
+    )
+
+    assert events(A.LOGIN) == []
+    (password,) = events(A.PASSWORD_VERIFIED)
+    assert (password.actor, password.role, password.detail) == (
+        reviewer,
+        "科技局审核员",
+        "密码正确，待两步验证",
+    )
+
+    client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+    (login,) = events(A.LOGIN)
+    assert (login.actor, login.role, login.ip, login.detail) == (
+        reviewer,
+        "科技局审核员",
+        "198.51.100.30",
+        "两步验证通过",
+    )
+
+
+def test_a_wrong_second_factor_code_is_recorded_as_such(reviewer):
+    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = Client()
+    client.post(
+        reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
+    )
+
+    client.post(reverse("accounts:two_factor"), {"code": "000000"})
+
+    (wrong,) = events(A.LOGIN_FAILED)
+    assert (wrong.username, wrong.result, wrong.detail) == (
+        reviewer.username,
+        "failure",
+        "两步验证码不正确",
+    )
+    assert events(A.LOGIN) == []
+
+
+def test_enrolling_an_authenticator_at_login_is_recorded_as_the_login(reviewer):
+    client = Client()
+    client.post(
+        reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
+    )
+    client.get(reverse("accounts:two_factor"))
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+
+    client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+
+    (login,) = events(A.LOGIN)
+    assert (login.actor, login.detail) == (reviewer, "绑定身份验证器，两步验证通过")
+
+
+def test_a_login_without_a_second_factor_is_recorded_as_one_login(unit):
+    applicant = factories.make_applicant(unit)
+
+    Client().post(
+        reverse("accounts:login"), {"username": applicant.username, "password": factories.PASSWORD}
+    )
+
+    assert [(e.actor, e.detail) for e in events(A.LOGIN)] == [(applicant, "")]
+    assert events(A.PASSWORD_VERIFIED) == []
+
+
+def test_the_right_password_of_a_switched_off_unit_is_a_refused_login_not_a_failure(unit):
+    applicant = factories.make_applicant(unit)
+    Unit.objects.filter(pk=unit.pk).update(is_active=False)
+
+    response = Client(REMOTE_ADDR="198.51.100.31").post(
+        reverse("accounts:login"), {"username": applicant.username, "password": factories.PASSWORD}
+    )
+
+    assert "您所属的单位账号已停用" in response.content.decode()
+    (refused,) = events(A.LOGIN_FAILED)
+    assert (refused.actor, refused.result, refused.ip, refused.detail) == (
+        applicant,
+        "failure",
+        "198.51.100.31",
+        "密码正确，所属单位账号已停用，拒绝登录",
+    )
+    assert events(A.LOGIN) == []
+    # Nothing was guessed: it counts for no lockout rule.
+    assert not LoginFailure.objects.filter(username=applicant.username).exists()
 
 
 def test_every_transition_is_recorded_in_its_transaction(unit, reviewer):
