@@ -1,6 +1,6 @@
-"""The portal's pages for the errors Django answers without one of its own: a 405 (Django has
-no handler405; `require_POST` and the class-based views answer with an empty body) and a failed
-CSRF check (CSRF_FAILURE_VIEW)."""
+"""The portal's page for the one error Django answers without a template of its own: a 405
+(Django has no handler405; `require_POST` and the class-based views answer with an empty body).
+A failed CSRF check needs nothing here: Django's own view renders jinja/403_csrf.html."""
 
 from django.template.loader import render_to_string
 
