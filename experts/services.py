@@ -284,8 +284,18 @@ def approve_application(
             comment=comment.strip(),
             update_fields=["decided_at", "due_on", "confirmed_at", "confirm_reminded_at"],
         )
-        _decision_sms(locked, "您的专家入库申请已审核通过，已入选市科技局专家库。")
+        _decision_sms(locked, approval_text(locked.decided_at))
     return locked
+
+
+def approval_text(decided_at) -> str:
+    """The approval's SMS. On 公示 the admission may still be reversed on an objection: the
+    expert reads until when, as on their home page."""
+    text = "您的专家入库申请已审核通过，已入选市科技局专家库"
+    period = notice_periods.running(decided_at)
+    if period is None:
+        return text + "。"
+    return text + f"，现正公示至{period.ends:%Y年%m月%d日}。"
 
 
 def reject_application(

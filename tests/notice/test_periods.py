@@ -45,3 +45,17 @@ def test_period_of_a_decision_says_whether_it_runs(settings):
     )
     assert periods.period_of(decided, D(2026, 10, 13)).running is False
     assert periods.period_of(None) is None
+
+
+def test_the_approval_sms_names_the_end_of_the_notice_when_there_is_one(settings):
+    from django.utils import timezone
+
+    from experts.services import approval_text
+
+    now = timezone.now()  # an approval is texted when it is made
+    ends = periods.ends_on(timezone.localdate(now))
+    assert approval_text(now) == (
+        f"您的专家入库申请已审核通过，已入选市科技局专家库，现正公示至{ends:%Y年%m月%d日}。"
+    )
+    settings.PUBLIC_NOTICE_ENABLED = False  # a bureau without 公示
+    assert approval_text(now) == "您的专家入库申请已审核通过，已入选市科技局专家库。"
