@@ -1,4 +1,5 @@
 import logging
+import math
 from base64 import b32encode
 from pathlib import PurePath
 
@@ -15,6 +16,7 @@ from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
@@ -347,7 +349,17 @@ def two_factor(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = ""
-    if request.method == "POST" and form.is_valid():
+    # django-otp makes a device wait 1, 2, 4 … seconds after each wrong code; a code sent within
+    # that wait is refused whether right or not. Said so, and not counted as another failure.
+    allowed, throttled = device.verify_is_allowed()
+    if request.method == "POST" and form.is_valid() and not allowed:
+        until = throttled.get("locked_until") or timezone.now()
+        wait = math.ceil((until - timezone.now()).total_seconds())
+        form.add_error(
+            "code",
+            f"上一次验证码不正确，请等待{max(wait, 1)}秒后再输入当前验证码（本次未作为错误计数）。",
+        )
+    elif request.method == "POST" and form.is_valid():
         # verify_token refuses a code that was already used, and throttles repeated failures.
         if device.verify_token(form.cleaned_data["code"]):
             if enrolling:

@@ -344,3 +344,26 @@ def test_pages_send_a_content_security_policy_of_the_portals_own_files(client):
 def test_an_overlong_username_is_an_ordinary_failure(url_name):
     response = Client().post(reverse(url_name), {"username": "x" * 5000, "password": "y"})
     assert response.status_code == 200
+
+
+def test_a_right_code_sent_in_the_wait_after_a_wrong_one_is_told_to_wait(reviewer):
+    """django-otp's wait after a wrong code refuses even the right one: the page says to wait,
+    and the refusal is no failure of the person's."""
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = log_in_with_password(reviewer)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=3, throttling_failure_timestamp=timezone.now()
+    )
+    failures = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count()
+
+    response = client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "上一次验证码不正确，请等待" in text and "秒后再输入当前验证码" in text
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == failures
+    assert client.get(reverse("experts:bureau_queue")).status_code == 302
