@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
+from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -312,6 +313,9 @@ class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
     }
 
 
+RESET_MAIL_SECONDS = 120
+
+
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     """找回密码: Django's form, with the portal's wording for an over-long address and its word
     for the field (Django's is 电子邮件)."""
@@ -319,6 +323,14 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "电子邮箱"
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        """At most one link per account every RESET_MAIL_SECONDS: the page reads the same
+        either way (it never says whether an address is known), so a loop of requests fills no
+        one's mailbox. Counted in Django's cache (per worker unless CACHE_URL is shared)."""
+        if not cache.add(f"password-reset:{context['user'].pk}", 1, RESET_MAIL_SECONDS):
+            return
+        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):

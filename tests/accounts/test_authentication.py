@@ -144,6 +144,17 @@ def test_password_reset_by_email(client, unit):
     assert applicant.check_password("Reset#Secret2026")
 
 
+def test_a_loop_of_reset_requests_sends_one_link_in_two_minutes(client, unit):
+    applicant = factories.make_applicant(unit)
+    for _ in range(4):
+        response = client.post(reverse("accounts:password_reset"), {"email": applicant.email})
+        assert response.status_code == 302  # the same page every time: nothing is told
+    assert len(mail.outbox) == 1
+    other = factories.make_applicant(unit)  # another account is not held up
+    client.post(reverse("accounts:password_reset"), {"email": other.email})
+    assert len(mail.outbox) == 2
+
+
 # The second factor
 
 
