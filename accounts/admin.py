@@ -20,6 +20,7 @@ from accounts.models import (
     UnitTransition,
     User,
 )
+from accounts.permissions import BUREAU_GROUP
 from accounts.validators import display_mobile, mask, mask_id_number
 from portal.admin import (
     ChinesePermissionsMixin,
@@ -154,7 +155,12 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(ChinesePermissionsMixin, BaseGroupAdmin):
-    pass
+    def has_delete_permission(self, request, obj=None):
+        # 科技局审核员 is the role itself (accounts.permissions.BUREAU_GROUP): deleting it would
+        # take every reviewer's role away in one click. Its members change on each user's page.
+        if obj is not None and obj.name == BUREAU_GROUP:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 # django-otp's own admin names the device, its fields and sections in English only; operators
@@ -237,7 +243,11 @@ admin.site.register(LoginAttempt, LoginAttemptAdmin)
 
 
 class LoginLogAdmin(LoginRecordsAreReadOnly, AccessLogAdmin):
-    pass
+    """登录日志 is a record of who logged in when, like the audit trail: never deleted here
+    (a lock is ended under 登录失败计数 or 账号锁定, not here)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 admin.site.register(LoginLog, LoginLogAdmin)

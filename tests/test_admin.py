@@ -498,3 +498,24 @@ def test_the_user_page_offers_the_portals_name_only(client, operator, unit):
     html = page.content.decode()
     assert "姓名" in html
     assert "名字" not in html and "姓氏" not in html
+
+
+def test_the_reviewers_group_and_the_login_log_are_not_deleted_in_admin(client, operator):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import LoginLog
+    from accounts.permissions import BUREAU_GROUP
+
+    role = Group.objects.get_or_create(name=BUREAU_GROUP)[0]
+    spare = Group.objects.create(name="临时分组")
+    client.force_login(operator)
+    assert client.get(reverse("admin:auth_group_delete", args=[role.pk])).status_code == 403
+    # Ticked with another in the list, it is named as not deletable and nothing goes.
+    refused = client.post(
+        reverse("admin:auth_group_changelist"),
+        {"action": "delete_selected", "_selected_action": [role.pk, spare.pk], "post": "yes"},
+    )
+    assert refused.status_code == 403
+    assert set(Group.objects.values_list("name", flat=True)) == {BUREAU_GROUP, "临时分组"}
+    log = LoginLog.objects.create(username="someone", ip_address="127.0.0.1", user_agent="x")
+    assert client.get(reverse("admin:accounts_loginlog_delete", args=[log.pk])).status_code == 403
