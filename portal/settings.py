@@ -163,6 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "accounts.passwords.UsernameValidator"},
+    {"NAME": "accounts.passwords.NotTheCurrentPasswordValidator"},
 ]
 
 # Logging in: 5 failures for one username from one address lock that pair for 30 minutes.

@@ -78,6 +78,7 @@ def test_admin_login_is_locked_out_too():
         ("abcdefgh1", "至少3种"),
         ("password123", "太常见"),
         ("12345678901", "密码只包含数字"),
+        ("Xwang2026#", "密码不能包含用户名"),  # short enough for Django's similarity rule
     ],
 )
 def test_each_password_rule_has_a_chinese_message(client, unit, password, message):
@@ -107,6 +108,17 @@ def test_password_similar_to_the_username_is_refused(client, unit):
         {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new},
     )
     assert "太相似" in " ".join(response.context["form"].errors["new_password2"])
+
+
+def test_the_new_password_is_not_the_current_one(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    same = factories.PASSWORD
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": same, "new_password1": same, "new_password2": same},
+    )
+    assert "新密码不能与当前密码相同" in " ".join(response.context["form"].errors["new_password2"])
 
 
 def test_change_password_page(client, unit):
