@@ -319,3 +319,25 @@ def test_logging_out_leaves_no_typed_answers_in_the_browser(journey):
 
     assert person.dialogs[-1] == "本页有尚未保存的填写内容，退出后将不再保留。确定退出吗？"
     assert person.page.evaluate(stored) == 0
+
+
+def test_a_phone_reads_the_reason_and_the_sms_without_scrolling_sideways(journey, reviewer):
+    """审核记录 and 短信通知 stack each row on a phone, each value beside its column's name."""
+    from experts.services import reject_application
+
+    unit = factories.make_unit(name="武汉示范大学")
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    reject_application(applicant.application, reviewer, reason="主要业绩与成果缺少佐证材料。")
+    phone = journey(phone=True)
+    phone.log_in(applicant.username, PASSWORD)
+
+    history = phone.page.get_by_role("region", name="审核记录")
+    reason = history.get_by_role("cell", name="主要业绩与成果缺少佐证材料。")
+    expect(reason).to_be_visible()
+    box = reason.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    message = phone.page.get_by_role("region", name="短信通知").get_by_text("原因：", exact=False)
+    box = message.bounding_box()
+    assert box["x"] + box["width"] <= 390
+    phone.snap("phone-history-stacked")
+    assert_fits(phone, "申请人首页")
