@@ -338,9 +338,9 @@ def test_the_applicant_sees_codes_text_and_a_marker_beside_each_commented_field(
     assert "信息不完整 证明材料不清晰 请按批注修改。 需修改的字段 工作简历 ：缺少" in home
     form = client.get(reverse("experts:form")).content.decode()
     marker = form.index('id="comment-resume"')
-    # Beside its own field: after the field before it, before the field's input.
-    assert form.index('name="research_direction"') < marker < form.index('name="resume"')
-    assert "缺少2015年以后的经历" in form[marker : form.index('name="resume"')]
+    # Under its own field: after the field's input, before the next field's.
+    assert form.index('name="resume"') < marker < form.index('name="achievements"')
+    assert "缺少2015年以后的经历" in form[marker : form.index('name="achievements"')]
     assert form.count('data-testid="field-comment"') == 1
     assert "信息不完整" in form and "请按批注修改。" in form
 
