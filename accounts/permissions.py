@@ -57,11 +57,17 @@ def role_label(user) -> str:
     return "用户"
 
 
+def second_factor_by_role(user) -> bool:
+    """Reviewers and operators must use a second factor (MLPS level 3); for anyone else it is
+    their choice."""
+    return is_bureau_reviewer(user) or user.is_staff
+
+
 def requires_second_factor(user) -> bool:
-    """Reviewers and operators must use a second factor (MLPS level 3); anyone else who
-    enrolled one voluntarily is held to it too."""
+    """Reviewers and operators must use a second factor; anyone else who enrolled one
+    voluntarily is held to it too."""
     if not _active(user):
         return False
-    if is_bureau_reviewer(user) or user.is_staff:
+    if second_factor_by_role(user):
         return True
     return user.has_confirmed_device

@@ -35,7 +35,12 @@ from accounts.forms import (
     UnitRegistrationForm,
 )
 from accounts.models import Unit, UnitStatus
-from accounts.permissions import is_approved_unit_account, is_bureau_reviewer, is_unit_account
+from accounts.permissions import (
+    is_approved_unit_account,
+    is_bureau_reviewer,
+    is_unit_account,
+    second_factor_by_role,
+)
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
@@ -76,6 +81,12 @@ class PortalPasswordChangeView(PasswordChangeView):
     form_class = PortalPasswordChangeForm
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def get_context_data(self, **kwargs):
+        # Where an applicant or a unit finds the voluntary second factor.
+        user = self.request.user
+        offer = not second_factor_by_role(user) and not user.has_confirmed_device
+        return super().get_context_data(**kwargs, offer_two_factor=offer)
 
     def form_invalid(self, form):
         if form.has_error("old_password", "password_incorrect"):
@@ -384,7 +395,12 @@ def two_factor(request):
             detail="两步验证码不正确",
         )
         form.add_error("code", "验证码不正确或已使用过，请等待身份验证器显示新的验证码后重试。")
-    context = {"form": form, "enrolling": enrolling, "next": next_url}
+    context = {
+        "form": form,
+        "enrolling": enrolling,
+        "next": next_url,
+        "voluntary": not second_factor_by_role(request.user),
+    }
     if enrolling:
         context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
         context["secret"] = b32encode(device.bin_key).decode()

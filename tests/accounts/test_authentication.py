@@ -195,6 +195,7 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
     page = client.get(reverse("accounts:two_factor"), {"next": reverse("experts:pool")})
     html = page.content.decode()
     assert 'src="data:image/svg+xml' in html and "绑定" in html
+    assert "科技局审核员和运维人员登录时须" in html and "暂不绑定" not in html
     device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
     response = client.post(
         reverse("accounts:two_factor"),
@@ -241,12 +242,22 @@ def test_applicant_may_enrol_voluntarily_and_is_then_held_to_it(unit):
     applicant = factories.make_applicant(unit)
     client = log_in_with_password(applicant)
     assert client.get(reverse("experts:home")).status_code == 200
-    client.get(reverse("accounts:two_factor"))
+    # 修改密码 offers it; the page says it is a choice, and the way back without it.
+    offered = client.get(reverse("accounts:password_change")).content.decode()
+    assert f'href="{reverse("accounts:two_factor")}"' in offered and "两步验证，可选" in offered
+    page = client.get(reverse("accounts:two_factor")).content.decode()
+    assert "两步验证为可选项" in page and "暂不绑定，返回首页" in page
+    assert "科技局审核员和运维人员登录时须" not in page
     device = TOTPDevice.objects.get(user=applicant)
     client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+    bound = client.get(reverse("accounts:password_change")).content.decode()
+    assert "两步验证，可选" not in bound
 
     later = log_in_with_password(applicant)
     assert later.get(reverse("experts:home")).url.startswith(reverse("accounts:two_factor"))
+    # Held to it: the code page offers no way round it but 退出登录.
+    page = later.get(reverse("accounts:two_factor")).content.decode()
+    assert "暂不绑定" not in page and "退出登录" in page
 
 
 # Sessions
