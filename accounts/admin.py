@@ -233,6 +233,27 @@ class LoginAttemptAdmin(LoginRecordsAreReadOnly, AccessAttemptAdmin):
     def expiration(self, obj):
         return super().expiration(obj)
 
+    actions = ["unlock", "cleanup_expired_attempts"]
+
+    @admin.action(description="解除所选用户名的登录锁定")
+    def unlock(self, request, queryset):
+        """A pair locked at one address (5 failures) ends here as under 账号锁定: every lock of
+        the username and its failures, audited as 解除登录锁定 (deleting the entry would read
+        as 后台修改 and leave the failures toward the account's lock)."""
+        usernames = sorted(set(queryset.values_list("username", flat=True)))
+        unlocked = [
+            username
+            for username in usernames
+            if lockout.unlock(username, why="运维人员在后台解除", request=request)
+        ]
+        self.message_user(
+            request,
+            f"已解除{len(unlocked)}个用户名的登录锁定：{'、'.join(unlocked)}。"
+            if unlocked
+            else "所选用户名均未被锁定。",
+            level=messages.SUCCESS if unlocked else messages.INFO,
+        )
+
     @admin.action(description="清理已过期的登录失败计数")
     def cleanup_expired_attempts(self, request, queryset):
         count = self.handler.clean_expired_user_attempts(request=request)
@@ -256,8 +277,8 @@ admin.site.register(LoginLog, LoginLogAdmin)
 @admin.register(AccountLock)
 class AccountLockAdmin(ReadOnlyAdmin):
     """账号锁定: usernames locked everywhere after failures from many addresses
-    (accounts.lockout). A pair locked at one address is in 登录失败计数 (django-axes), where
-    deleting the entry unlocks it."""
+    (accounts.lockout). A pair locked at one address is in 登录失败计数 (django-axes), whose
+    action 解除所选用户名的登录锁定 ends it the same way."""
 
     list_display = ["username", "locked_at", "until", "is_active", "notified_at"]
     search_fields = ["username"]

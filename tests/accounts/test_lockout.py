@@ -245,3 +245,30 @@ def test_an_operator_unlocks_an_account_in_admin_audited(live_server, client, ap
     assert "运维人员在后台解除" in event.detail
     visitor = Visitor(live_server, "203.0.113.70")
     assert signed_in(visitor.log_in(applicant.username, factories.PASSWORD))
+
+
+def test_an_operator_ends_a_lock_at_one_address_from_its_failure_count(
+    live_server, client, applicant
+):
+    """登录失败计数: the pair's lock ends by an action audited as 解除登录锁定, which also forgets
+    the failures that count toward the account's lock."""
+    from accounts.models import LoginAttempt
+
+    x = Visitor(live_server, "198.51.100.90")
+    x.fail(applicant.username, settings.AXES_FAILURE_LIMIT)
+    assert x.log_in(applicant.username, factories.PASSWORD).status_code == 429
+    attempt = LoginAttempt.objects.get(username=applicant.username)
+    operator = User.objects.create_superuser("op", "op@example.com", "Op#Pass2026x")
+    client.force_login(operator)
+
+    response = client.post(
+        "/admin/accounts/loginattempt/",
+        {"action": "unlock", "_selected_action": [attempt.pk]},
+        follow=True,
+    )
+
+    assert f"已解除1个用户名的登录锁定：{applicant.username}。" in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UNLOCKED)
+    assert event.actor == operator and applicant.username in event.detail
+    assert not LoginFailure.objects.filter(username=applicant.username).exists()
+    assert signed_in(x.log_in(applicant.username, factories.PASSWORD))
