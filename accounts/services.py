@@ -77,12 +77,42 @@ def resubmit_unit(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
     """A 未通过 unit saves its corrections and goes back to 待审核, at the end of the queue."""
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        before = {name: _shown(locked, name) for name in changed_fields}
         for name in changed_fields:
             setattr(locked, name, getattr(unit, name))
         locked.submitted_at = timezone.now()
-        fire(locked, "resubmit", actor, update_fields=[*changed_fields, "submitted_at", "due_on"])
+        fire(
+            locked,
+            "resubmit",
+            actor,
+            # The bureau reads in the history what the unit corrected since its 不通过.
+            comment=_changes(locked, before),
+            update_fields=[*changed_fields, "submitted_at", "due_on"],
+        )
         unit_changed(locked, changed_fields)
     return locked
+
+
+def _shown(unit: Unit, name: str) -> str:
+    field = unit._meta.get_field(name)
+    if field.get_internal_type() == "FileField":
+        return ""
+    return str(dict(field.flatchoices).get(getattr(unit, name), getattr(unit, name)) or "（空）")
+
+
+def _changes(unit: Unit, before: dict[str, str]) -> str:
+    """修改了：单位名称（旧 → 新）、营业执照扫描件（已重新上传）… for a resubmission's history."""
+    parts = []
+    for name, old in before.items():
+        label = unit._meta.get_field(name).verbose_name
+        new = _shown(unit, name)
+        if not new:
+            parts.append(f"{label}（已重新上传）")
+        elif new != old:  # a form may count a value typed another way (a mobile) as changed
+            parts.append(f"{label}（{old} → {new}）")
+    if not parts:
+        return "未修改注册信息。"
+    return ("修改了：" + "、".join(parts) + "。")[:1000]
 
 
 def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:

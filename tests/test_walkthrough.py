@@ -366,3 +366,10 @@ def test_rejected_unit_sees_reason_corrects_and_resubmits(
     assert "单位注册状态为“待审核”，无需重新提交，所填修改未保存。" in stale
     queue = text(bureau.get(reverse("accounts:bureau_unit_queue")))
     assert "武汉某某科技有限公司" in queue
+    # The bureau reads what the unit corrected since its 不通过.
+    detail = text(bureau.get(reverse("accounts:bureau_unit_detail", args=[unit.pk])))
+    assert (
+        "修改了：单位名称（武汉某某公司 → 武汉某某科技有限公司）、单位性质（高等院校 → 企业）"
+        in detail
+    )
+    assert "联系人手机（" not in detail  # typed as stored: no change
