@@ -90,6 +90,19 @@ def test_home_shows_a_saved_draft_with_its_time_and_what_is_still_missing(client
     ]
 
 
+def test_a_draft_missing_many_fields_names_them_behind_a_toggle(client, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    client.force_login(applicant)
+    client.post(reverse("experts:form"), {"action": "save", "title": "研究员"})
+
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    missing = ExpertApplicationForm.missing_required(application)
+    page = client.get(reverse("experts:home")).content.decode()
+    assert len(missing) > 5 and f"还有 {len(missing)} 项必填信息未填写" in page
+    toggle = page[page.index('data-testid="missing-list"') :]
+    assert "查看未填写的必填项" in toggle and "、".join(missing) in toggle
+
+
 def test_a_complete_saved_draft_says_it_may_be_submitted(client, unit):
     applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
     client.force_login(applicant)
