@@ -55,14 +55,31 @@ def _lock_open_request(application_id: int) -> ChangeRequest | None:
     )
 
 
-def save_changes(application: ExpertApplication, actor, cleaned: dict) -> Saved:
+class StaleForm(WorkflowError):
+    """The information or the open 变更申请 changed elsewhere after the form was opened."""
+
+
+def form_version(application: ExpertApplication, open_request: ChangeRequest | None) -> str:
+    """The last save the change form was opened on: of the application or of its open 变更申请
+    (the form shows both), as the form carries it back."""
+    saves = [application.updated_at, *([open_request.updated_at] if open_request else [])]
+    return max(saves).isoformat()
+
+
+def save_changes(
+    application: ExpertApplication, actor, cleaned: dict, *, seen: str | None = None
+) -> Saved:
     """The change form saved by an admitted expert (`cleaned`: the form's cleaned_data).
 
     Contact details and the other unreviewed fields are applied at once, each group with a
     history row on the application and a ChangeRequest row of status 已生效 recording the
     diff. Changed key fields become the one open 变更申请 (待单位确认), or update it while the
     unit has not confirmed it yet; once it waits for the bureau, a different change is refused
-    (the expert may withdraw it first). Nothing is written when anything is refused."""
+    (the expert may withdraw it first). Nothing is written when anything is refused.
+
+    `seen` is the form_version the form was opened on (None: not checked). Every field counts as
+    changed against the values in force, so a form left open in one tab would put back the old
+    values of what another tab saved since: such a save is refused with StaleForm."""
     with transaction.atomic():
         locked = _lock_application(application.pk)
         if not is_owner(locked, actor):
@@ -76,6 +93,12 @@ def save_changes(application: ExpertApplication, actor, cleaned: dict) -> Saved:
         details = fields.changed(in_force, cleaned, fields.DETAILS)
         key = fields.changed(in_force, cleaned, fields.KEY)
         open_request = _lock_open_request(locked.pk)
+        if seen is not None and seen != form_version(locked, open_request):
+            raise StaleForm(
+                "本页打开后，专家信息或变更申请已在其他窗口或设备上修改过。为免改回那次的修改，"
+                "本次未保存。下方仍是您在本页填写的内容：如以本页为准，请再次点击“保存修改”；"
+                "如要查看最新内容，请刷新本页（本页未保存的内容将不再显示，可先复制）。"
+            )
         request, request_change = _key_request(locked, actor, in_force, key, open_request)
         if contact:
             _apply_at_once(locked, actor, in_force, contact, ChangeKind.CONTACT, "update_contact")

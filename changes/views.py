@@ -33,6 +33,7 @@ def _form_page(request, form, pending, status=200):
         "pending": pending,
         "key_fields": fields.labels(fields.KEY),
         "saved_at": int(max(saves).timestamp()),
+        "version": services.form_version(form.instance, pending),
     }
     return render(request, "changes/change_form.html", context, status=status)
 
@@ -61,7 +62,17 @@ def edit(request):
         messages.error(request, "表单有误，请按提示修改；尚未保存任何修改。")
         return _form_page(request, form, pending, status=400)
     try:
-        saved = services.save_changes(application, request.user, form.cleaned_data)
+        saved = services.save_changes(
+            application,
+            request.user,
+            form.cleaned_data,
+            # A form from before the version was carried sends none: not checked.
+            seen=request.POST.get("version"),
+        )
+    except services.StaleForm as error:
+        # Shown again as typed, now carrying the latest version: sent again, it wins.
+        messages.error(request, str(error))
+        return _form_page(request, form, pending, status=409)
     except WorkflowError as error:
         messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。")
         return _form_page(request, form, pending, status=400)

@@ -106,6 +106,37 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
 
 
+def version_on(response) -> str:
+    return re.search(r'name="version" value="([^"]*)"', response.content.decode()).group(1)
+
+
+def test_a_tab_left_open_does_not_put_back_what_another_tab_changed(client, expert):
+    """Tab A opened, tab B saved a new mobile, tab A saved an address: A's old mobile would
+    count as a change and put the old number back. A is refused, shown again as typed."""
+    client.force_login(expert)
+    url = reverse("changes:edit")
+    tab_a = version_on(client.get(url))
+    tab_b = version_on(client.get(url))
+    assert tab_a == tab_b
+    page_a = post_data(expert, address="武汉市武昌区中北路1号", version=tab_a)  # the old mobile
+
+    assert (
+        client.post(url, post_data(expert, mobile="13900001111", version=tab_b)).status_code == 302
+    )
+    refused = client.post(url, page_a)
+
+    assert refused.status_code == 409
+    assert "已在其他窗口或设备上修改过" in page(refused) and "本次未保存" in page(refused)
+    assert 'value="武汉市武昌区中北路1号"' in page(refused)
+    application = application_of(expert)
+    assert application.mobile == "+8613900001111" and application.address != "武汉市武昌区中北路1号"
+    # Sent again from the refused page, on purpose, it saves.
+    again = post_data(expert, mobile="13900001111", address="武汉市武昌区中北路1号")
+    again["version"] = version_on(refused)
+    assert client.post(url, again).status_code == 302
+    assert application_of(expert).address == "武汉市武昌区中北路1号"
+
+
 def test_a_change_counts_as_the_yearly_confirmation(client, expert, reviewer):
     """The reminder asks the expert to 确认或更新信息: updating, at once or once approved,
     restarts the year as 确认信息无变化 does, and ends the banner."""
