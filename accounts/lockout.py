@@ -64,11 +64,13 @@ class Refusal:
         return max(1, math.ceil((self.until - timezone.now()).total_seconds()))
 
 
-def username_of(request) -> str:
-    """The username an attempt is for: the login form's field, or on the second-factor page
-    (no such field) the signed-in person's own."""
+def username_of(request, *, own: bool = False) -> str:
+    """The username an attempt is for: the login form's field, or the signed-in person's own
+    where there is no such field. `own`: a page of the signed-in person (the second factor,
+    修改密码), whose attempts are always their own, whatever else the POST carries: a posted
+    username there would have the locks of someone else checked."""
     field = settings.AXES_USERNAME_FORM_FIELD
-    if field not in request.POST and request.user.is_authenticated:
+    if request.user.is_authenticated and (own or field not in request.POST):
         return request.user.get_username()
     # A NUL can be in no username, and PostgreSQL refuses it in a query.
     return str(request.POST.get(field, "")).replace("\x00", "")[:150]
@@ -133,8 +135,8 @@ def refused_page(request, refusal: Refusal):
 
 def login_gate(view=None, *, ends_session: bool = False):
     """Refuse a POST (a password or a code) that a rule refuses, before the view checks it.
-    `ends_session`: on the second-factor page a refusal also logs the half-signed-in person out
-    (MLPS 登录失败处理: end the session)."""
+    `ends_session`: a page of the signed-in person (the second factor, 修改密码): the attempt is
+    theirs, and a refusal also logs them out (MLPS 登录失败处理: end the session)."""
     if view is None:
         return functools.partial(login_gate, ends_session=ends_session)
 
@@ -142,7 +144,7 @@ def login_gate(view=None, *, ends_session: bool = False):
     def gated(request, *args, **kwargs):
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        username = username_of(request)
+        username = username_of(request, own=ends_session)
         found = refusal(request, username)
         if found is None:
             response = view(request, *args, **kwargs)

@@ -401,3 +401,21 @@ def test_a_right_code_sent_in_the_wait_after_a_wrong_one_is_told_to_wait(reviewe
     assert "上一次验证码不正确，请等待" in text and "秒后再输入当前验证码" in text
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == failures
     assert client.get(reverse("experts:bureau_queue")).status_code == 302
+
+
+def test_the_second_factor_page_checks_the_signed_in_persons_locks_whatever_is_posted(reviewer):
+    from django.utils import timezone
+
+    from accounts import lockout
+
+    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    client = log_in_with_password(reviewer)
+    lockout.lock_account(reviewer.username, timezone.now())
+
+    response = client.post(
+        reverse("accounts:two_factor"),
+        {"code": factories.totp_code(device), "username": "nobody-else"},
+    )
+
+    assert response.status_code == 429
+    assert client.get(reverse("experts:bureau_queue")).status_code == 302

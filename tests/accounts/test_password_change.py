@@ -86,6 +86,25 @@ def test_a_locked_account_refuses_the_change_even_with_the_right_old_password(cl
     assert LoginFailure.objects.filter(username=applicant.username).count() == 0
 
 
+def test_a_posted_username_cannot_turn_the_lock_check_on_someone_else(client_of, applicant):
+    # The page is the signed-in person's: whatever username the POST adds, their locks apply.
+    lockout.lock_account(applicant.username, timezone.now())
+
+    response = client_of.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": NEW,
+            "new_password2": NEW,
+            settings.AXES_USERNAME_FORM_FIELD: "nobody-else",
+        },
+    )
+
+    assert response.status_code == 429
+    applicant.refresh_from_db()
+    assert applicant.check_password(factories.PASSWORD)
+
+
 def test_the_wrong_old_password_that_reaches_the_account_limit_locks_the_account(
     client_of, applicant
 ):
