@@ -11,7 +11,7 @@ from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids
 from experts.models import ApplicationStatus, Discipline
-from sms.outbox import queue_sms, shorten
+from sms.outbox import cut, queue_sms
 
 
 class DrawError(Exception):
@@ -295,7 +295,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
 
 def review_text(draw: Draw) -> str:
     when = timezone.localtime(draw.review_at)
-    return f"{when:%Y年%m月%d日 %H:%M}，{shorten(draw.review_place, 40)}"
+    return f"{when:%Y年%m月%d日 %H:%M}，{cut(draw.review_place, 40)}"
 
 
 @dataclasses.dataclass

@@ -44,26 +44,40 @@ def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMe
     return message
 
 
-# What a reviewer typed may hold an ID, bank or mobile number, or a link. An SMS is read on any
-# phone by whoever holds it, and a link in one is how phishing looks: a run of ten or more
-# digits (spaces or hyphens between them, an ID number's final X) keeps only its last four, as
-# the portal's masks do, and a link is left out. The full text is on the portal.
-LONG_NUMBER = re.compile(r"\d(?:[ -]?\d){9,}[Xx]?")
+# What a reviewer typed as a reason may hold an ID, bank or mobile number, or a link. An SMS is
+# read on any phone by whoever holds it, and a link in one is how phishing looks: a run of ten
+# or more digits (spaces or hyphens between them, an ID number's final X) keeps only its last
+# four, as the portal's masks do, and a link is left out. The full text is on the portal. Left
+# as typed: a date with its time (2024-05-20 14:30), and a landline with its area code (0 then
+# at most 12 digits: 027-8765 4321), which no ID, mobile or card number is.
+_WIDE = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, "Ｘ": "X", "ｘ": "x"})
+NUMBER = re.compile(
+    r"(?P<date>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2})?)|(?P<number>\d(?:[ -]*\d){9,}[Xx]?)"
+)
 LINK = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
 
 
 def _masked(match: re.Match) -> str:
+    if match.group("date"):
+        return match.group()
     digits = re.sub(r"[ -]", "", match.group())
+    if digits.startswith("0") and len(digits) <= 12:
+        return match.group()  # a landline with its area code
     return "****" + digits[-4:]
 
 
-def shorten(text: str, limit: int = 60) -> str:
-    """Text a person typed (a reason, a place), made fit for an SMS: no long number but its last
-    four digits, no link, and cut to `limit` (cost grows with length)."""
-    text = LINK.sub("（详见系统）", LONG_NUMBER.sub(_masked, text))
+def cut(text: str, limit: int = 60) -> str:
+    """Text made one line and cut to `limit` for an SMS (cost grows with length)."""
     # Its own final full stop would double the one the message puts after it.
     text = " ".join(text.split()).rstrip("。.；;，,")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A reason a person typed, made fit for an SMS: full-width digits and spaces read as
+    plain ones, no long number but its last four digits, no link, cut to `limit`."""
+    text = " ".join(text.translate(_WIDE).split())
+    return cut(LINK.sub("（详见系统）", NUMBER.sub(_masked, text)), limit)
 
 
 def _claim(message_id: int, now: datetime.datetime) -> bool:

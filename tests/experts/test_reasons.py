@@ -293,6 +293,14 @@ def test_numbers_and_links_typed_in_a_reason_stay_out_of_the_sms(
         ("见 https://a.example/x?y=1。", "见 （详见系统）"),
         ("www.example.cn/a 已失效", "（详见系统） 已失效"),
         ("会议号 123 456 789，2026-12-08 上午", "会议号 123 456 789，2026-12-08 上午"),
+        # Two spaces, a full-width space, full-width digits, a line break: masked all the same.
+        ("账号6222 0212  3456 7890 123", "账号****0123"),
+        ("证件4201011990\u30000101123X", "证件****123X"),
+        ("证件４２０１０１１９９００１０１１２３Ｘ", "证件****123X"),
+        ("卡号6222020200\n12345670", "卡号****5670"),
+        # A date with its time, and a landline with its area code, stay as typed.
+        ("请于2024-05-20 14:30前补交", "请于2024-05-20 14:30前补交"),
+        ("咨询027-8765 4321", "咨询027-8765 4321"),
     ],
 )
 def test_shorten_masks_long_numbers_and_drops_links(typed, sent):
