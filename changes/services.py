@@ -93,11 +93,15 @@ def save_changes(
         details = fields.changed(in_force, cleaned, fields.DETAILS)
         key = fields.changed(in_force, cleaned, fields.KEY)
         open_request = _lock_open_request(locked.pk)
-        if seen is not None and seen != form_version(locked, open_request):
+        asked = fields.decode(open_request.values) if open_request else {}
+        stale = seen is not None and seen != form_version(locked, open_request)
+        # A page that would change nothing (a double click on 保存修改) is no danger.
+        if stale and (contact or details or key != asked):
             raise StaleForm(
-                "本页打开后，专家信息或变更申请已在其他窗口或设备上修改过。为免改回那次的修改，"
-                "本次未保存。下方仍是您在本页填写的内容：如以本页为准，请再次点击“保存修改”；"
-                "如要查看最新内容，请刷新本页（本页未保存的内容将不再显示，可先复制）。"
+                "本页打开后，您的专家信息或变更申请已有更新（在其他窗口或设备上保存，或单位已处理"
+                "变更申请）。为免改回那次的修改，本次未保存。下方仍是您在本页填写的内容：如以本页"
+                "为准，请再次点击“保存修改”；如要查看最新内容，请点击“查看最新保存的内容”"
+                "（本页未保存的内容将不再显示，可先复制）。"
             )
         request, request_change = _key_request(locked, actor, in_force, key, open_request)
         if contact:

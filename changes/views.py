@@ -34,6 +34,7 @@ def _form_page(request, form, pending, status=200):
         "key_fields": fields.labels(fields.KEY),
         "saved_at": int(max(saves).timestamp()),
         "version": services.form_version(form.instance, pending),
+        "stale": status == 409,
     }
     return render(request, "changes/change_form.html", context, status=status)
 

@@ -117,6 +117,12 @@ def draft_version(application: ExpertApplication) -> str:
     return saved.isoformat() if saved else ""
 
 
+def _already_stored(locked: ExpertApplication, values: dict, disciplines) -> bool:
+    if any(getattr(locked, name) != value for name, value in values.items()):
+        return False
+    return disciplines is None or set(locked.disciplines.all()) == set(disciplines)
+
+
 def save_draft(
     application: ExpertApplication,
     actor,
@@ -138,13 +144,16 @@ def save_draft(
             raise WorkflowError(
                 f"专家状态为“{locked.get_status_display()}”，信息已提交，不能再修改。"
             )
-        if seen is not None and seen != draft_version(locked):
+        stale = seen is not None and seen != draft_version(locked)
+        # A page whose values are all stored already (a double click on 保存草稿) overwrites
+        # nothing: it saves as usual.
+        if stale and not _already_stored(locked, values, disciplines):
             when = timezone.localtime(locked.draft_saved_at)
             raise StaleDraft(
                 f"本页打开后，专家信息已在其他窗口或设备上保存过（{when:%Y-%m-%d %H:%M}）。"
                 "为免覆盖那次保存的内容，本次未保存。下方仍是您在本页填写的内容："
                 "如以本页为准，请再次点击“保存草稿”或“提交”；如要查看另一处保存的内容，"
-                "请刷新本页（本页未保存的内容将不再显示，可先复制）。"
+                "请点击“查看最新保存的内容”（本页未保存的内容将不再显示，可先复制）。"
             )
         for name, value in values.items():
             setattr(locked, name, value)

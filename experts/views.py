@@ -170,6 +170,7 @@ def _render_form(request, form, status=200):
     context = {
         "form": form,
         "version": services.draft_version(application),
+        "stale": status == 409,
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
         "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
         "latest_reason": _latest_reason(history_of(application)),

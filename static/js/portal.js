@@ -167,6 +167,7 @@
   }
 
   function restore(values) {
+    form.setAttribute("data-dirty", "");  // restored, not saved: 退出 asks first
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!(el.name in values)) return;
       if (el.type === "checkbox") {
@@ -197,12 +198,16 @@
     });
   }
 
+  function keep() {
+    window.localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() }));
+  }
+  // Shown again by the server with what was sent and not (all) saved (errors, or another tab
+  // saved first): that is kept at once, as if typed.
+  if (form.hasAttribute("data-dirty")) keep();
   form.addEventListener("input", function () {
     form.setAttribute("data-dirty", "");
     clearTimeout(timer);
-    timer = setTimeout(function () {
-      window.localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: fields() }));
-    }, 300);
+    timer = setTimeout(keep, 300);
   });
 })();
 

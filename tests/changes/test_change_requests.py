@@ -126,8 +126,9 @@ def test_a_tab_left_open_does_not_put_back_what_another_tab_changed(client, expe
     refused = client.post(url, page_a)
 
     assert refused.status_code == 409
-    assert "已在其他窗口或设备上修改过" in page(refused) and "本次未保存" in page(refused)
+    assert "您的专家信息或变更申请已有更新" in page(refused) and "本次未保存" in page(refused)
     assert 'value="武汉市武昌区中北路1号"' in page(refused)
+    assert 'data-testid="stale-link">查看最新保存的内容' in page(refused)
     application = application_of(expert)
     assert application.mobile == "+8613900001111" and application.address != "武汉市武昌区中北路1号"
     # Sent again from the refused page, on purpose, it saves.
@@ -135,6 +136,18 @@ def test_a_tab_left_open_does_not_put_back_what_another_tab_changed(client, expe
     again["version"] = version_on(refused)
     assert client.post(url, again).status_code == 302
     assert application_of(expert).address == "武汉市武昌区中北路1号"
+
+
+def test_a_double_click_on_save_changes_is_not_taken_for_another_tab(client, expert):
+    client.force_login(expert)
+    url = reverse("changes:edit")
+    sent = post_data(expert, mobile="13900001111", version=version_on(client.get(url)))
+
+    assert client.post(url, sent).status_code == 302
+    second = client.post(url, sent)  # the same page again: it would change nothing
+
+    assert second.status_code == 302 and said(second)[-1:] == ["您没有修改任何信息。"]
+    assert application_of(expert).mobile == "+8613900001111"
 
 
 def test_a_change_counts_as_the_yearly_confirmation(client, expert, reviewer):

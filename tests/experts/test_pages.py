@@ -174,6 +174,9 @@ def test_a_tab_left_open_does_not_save_over_a_draft_saved_since(client, unit):
     text = refused.content.decode()
     assert "专家信息已在其他窗口或设备上保存过" in text and "本次未保存" in text
     assert 'value="数学学院"' in text  # what tab A typed is on the page still
+    # The latest save opens by a link (a reload would send this page's POST again).
+    assert f'href="{url}" data-testid="stale-link">查看最新保存的内容' in text
+    assert '<form method="post" novalidate' in text and " data-dirty>" in text
     application = ExpertApplication.objects.get(pk=applicant.application.pk)
     assert (application.title, application.department) == ("研究员", "")
     # The refused page carries the saved draft's version: sent again, on purpose, it saves.
@@ -184,6 +187,20 @@ def test_a_tab_left_open_does_not_save_over_a_draft_saved_since(client, unit):
         == 302
     )
     assert ExpertApplication.objects.get(pk=application.pk).department == "数学学院"
+
+
+def test_a_double_click_on_save_draft_saves_once_and_is_not_taken_for_another_tab(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    url = reverse("experts:form")
+    opened = version_on(client.get(url))
+    page = {"action": "save", "version": opened, "title": "研究员", "department": "数学学院"}
+
+    assert client.post(url, page).status_code == 302
+    assert client.post(url, page).status_code == 302  # the second click: nothing to overwrite
+
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+    assert (application.title, application.department) == ("研究员", "数学学院")
 
 
 def test_a_stale_tab_cannot_submit_over_a_newer_draft_either(client, unit):
