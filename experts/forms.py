@@ -81,6 +81,10 @@ class ApplicationFieldsMixin:
         """A whole field holds its sub-fields: ticking both says one thing twice, and shows
         twice everywhere (电子信息、通信技术（电子信息）), so the person picks one."""
         picked = list(self.cleaned_data["disciplines"])
+        if self.instance.pk and set(picked) == set(self.instance.disciplines.all()):
+            # Saved so before this check: kept as it is, not in the way of the other fields (for
+            # an admitted expert, changing it would be a 变更申请 for the unit and the bureau).
+            return self.cleaned_data["disciplines"]
         whole = {d.pk: d.name for d in picked if d.parent_id is None}
         inside: dict[int, list[str]] = {}
         for discipline in picked:

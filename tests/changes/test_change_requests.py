@@ -18,7 +18,7 @@ from accounts.models import User
 from changes import counts as change_counts
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
 from experts import counts, lifecycle
-from experts.models import ApplicationStatus, ExpertApplication
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
 from tests.changes.helpers import admitted, key_request, post_data
@@ -148,6 +148,18 @@ def test_a_double_click_on_save_changes_is_not_taken_for_another_tab(client, exp
 
     assert second.status_code == 302 and said(second)[-1:] == ["您没有修改任何信息。"]
     assert application_of(expert).mobile == "+8613900001111"
+
+
+def test_fields_saved_with_their_own_sub_fields_before_the_check_do_not_block_a_contact_change(
+    client, expert
+):
+    field, comms = Discipline.objects.get(code="01"), Discipline.objects.get(code="0104")
+    application_of(expert).disciplines.set([field, comms])
+
+    response = submit(client, expert, mobile="13900001111")
+
+    assert response.status_code == 302 and said(response) == ["手机已修改并生效。"]
+    assert set(application_of(expert).disciplines.all()) == {field, comms}
 
 
 def test_a_change_counts_as_the_yearly_confirmation(client, expert, reviewer):
