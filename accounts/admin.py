@@ -214,11 +214,15 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
 
 # django-axes' records, through proxies that name them in Chinese (AXES_ENABLE_ADMIN is off, so
 # axes registers nothing itself); the columns and filters are axes' own, their labels Chinese
-# through locale/zh_Hans. An operator unlocks a username or address by deleting its 登录失败计数.
+# through locale/zh_Hans. An operator unlocks a username by 登录失败计数's action (audited).
 class LoginRecordsAreReadOnly:
-    """Login records are what happened: read and deleted (to unlock), never edited."""
+    """Login records are what happened: read, never edited or deleted by hand (a lock ends by
+    the audited action 解除所选用户名的登录锁定, which also forgets the account's failures)."""
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -264,11 +268,7 @@ admin.site.register(LoginAttempt, LoginAttemptAdmin)
 
 
 class LoginLogAdmin(LoginRecordsAreReadOnly, AccessLogAdmin):
-    """登录日志 is a record of who logged in when, like the audit trail: never deleted here
-    (a lock is ended under 登录失败计数 or 账号锁定, not here)."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    """登录日志 is a record of who logged in when, like the audit trail."""
 
 
 admin.site.register(LoginLog, LoginLogAdmin)

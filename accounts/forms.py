@@ -45,7 +45,8 @@ class AccountFieldsMixin(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=(
-            "至少8位，须包含大写字母、小写字母、数字、符号中的至少3种，不能过于简单或与用户名相似。"
+            "至少8位，须包含大写字母、小写字母、数字、符号中的至少3种，不能包含用户名，"
+            "不能过于简单或与用户名相似。"
         ),
     )
     password2 = forms.CharField(
@@ -285,11 +286,16 @@ class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
     pass
 
 
+# What a wrong password costs, in the lockout settings' own numbers (accounts.lockout).
+LOCK_RULE = (
+    f"在同一网络位置连续输错{settings.AXES_FAILURE_LIMIT}次，该账号将在此位置锁定"
+    f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}分钟。"
+)
+
+
 class LoginForm(UsernameLengthMixin, AuthenticationForm):
     error_messages = {
-        "invalid_login": (
-            "用户名或密码错误，请重新输入。在同一网络位置连续输错5次，该账号将在此位置锁定30分钟。"
-        ),
+        "invalid_login": "用户名或密码错误，请重新输入。" + LOCK_RULE,
         "inactive": "该账号已被停用，如有疑问请致电科技局。",
         "unit_inactive": "您所属的单位账号已停用，如有疑问请致电科技局。",
     }
@@ -306,10 +312,7 @@ class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
 
     error_messages = {
         **PasswordChangeForm.error_messages,
-        "password_incorrect": (
-            "旧密码不正确，请重新输入。旧密码输错按登录失败计算：在同一网络位置连续输错5次，"
-            "该账号将在此位置锁定30分钟。"
-        ),
+        "password_incorrect": "旧密码不正确，请重新输入。旧密码输错按登录失败计算：" + LOCK_RULE,
     }
 
 

@@ -362,7 +362,7 @@ def test_favicon_answers(client):
     assert finders.find("favicon.ico") is not None
 
 
-def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, operator):
+def test_operator_unlocks_a_username_by_its_failure_counts_action_not_a_delete(client, operator):
     from axes.models import AccessAttempt
 
     attempt = AccessAttempt.objects.create(
@@ -378,7 +378,13 @@ def test_operator_unlocks_a_username_by_deleting_its_failure_count(client, opera
     page = client.get(reverse("admin:accounts_loginattempt_change", args=[attempt.pk]))
     assert 'name="username"' not in page.content.decode()  # read, not edited
 
-    client.post(reverse("admin:accounts_loginattempt_delete", args=[attempt.pk]), {"post": "yes"})
+    delete = reverse("admin:accounts_loginattempt_delete", args=[attempt.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403  # unaudited: refused
+
+    client.post(
+        reverse("admin:accounts_loginattempt_changelist"),
+        {"action": "unlock", "_selected_action": [attempt.pk]},
+    )
 
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
