@@ -162,6 +162,13 @@ class GroupAdmin(ChinesePermissionsMixin, BaseGroupAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Renamed, it would no longer be the role either.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.name == BUREAU_GROUP:
+            readonly.append("name")
+        return readonly
+
 
 # django-otp's own admin names the device, its fields and sections in English only; operators
 # see the portal's proxy instead. Each person binds their authenticator when they first log in;

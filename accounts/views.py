@@ -377,13 +377,17 @@ def two_factor(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            # The password step was recorded as 密码验证通过 (audit.signals): only now is the
-            # person signed in.
-            record(
-                AuditEvent.Action.LOGIN,
-                request=request,
-                detail="绑定身份验证器，两步验证通过" if enrolling else "两步验证通过",
-            )
+            if enrolling and not second_factor_by_role(request.user):
+                # Signed in already (登录成功 at the password): a choice of their own.
+                record(AuditEvent.Action.DEVICE_BOUND, request=request, detail="自愿绑定")
+            else:
+                # The password step was recorded as 密码验证通过 (audit.signals): only now is
+                # the person signed in.
+                record(
+                    AuditEvent.Action.LOGIN,
+                    request=request,
+                    detail="绑定身份验证器，两步验证通过" if enrolling else "两步验证通过",
+                )
             messages.success(request, "两步验证已完成。" if not enrolling else "已绑定身份验证器。")
             return redirect(next_url or "home")
         # A wrong code is a failed login, for the same rules as a wrong password: django-axes

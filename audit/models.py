@@ -21,6 +21,8 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", "登录锁定"
         UNLOCKED = "unlocked", "解除登录锁定"
         LOGOUT = "logout", "退出登录"
+        # Someone signed in already (an applicant, a unit) binds a second factor of their own.
+        DEVICE_BOUND = "device_bound", "绑定身份验证器"
         TRANSITION = "transition", "状态变更"
         VIEW_PERSONAL_DATA = "view_personal", "查看完整个人信息"
         LICENCE_DOWNLOAD = "licence", "查看营业执照扫描件"

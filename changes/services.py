@@ -56,7 +56,12 @@ def _lock_open_request(application_id: int) -> ChangeRequest | None:
 
 
 class StaleForm(WorkflowError):
-    """The information or the open 变更申请 changed elsewhere after the form was opened."""
+    """The information or the open 变更申请 changed elsewhere after the form was opened.
+    `version`: the latest, which the page shown again carries."""
+
+    def __init__(self, message: str, version: str):
+        super().__init__(message)
+        self.version = version
 
 
 def form_version(application: ExpertApplication, open_request: ChangeRequest | None) -> str:
@@ -101,7 +106,8 @@ def save_changes(
                 "本页打开后，您的专家信息或变更申请已有更新（在其他窗口或设备上保存，或单位已处理"
                 "变更申请）。为免改回那次的修改，本次未保存。下方仍是您在本页填写的内容：如以本页"
                 "为准，请再次点击“保存修改”；如要查看最新内容，请点击“查看最新保存的内容”"
-                "（本页未保存的内容将不再显示，可先复制）。"
+                "（本页未保存的内容将不再显示，可先复制）。",
+                form_version(locked, open_request),
             )
         request, request_change = _key_request(locked, actor, in_force, key, open_request)
         if contact:

@@ -24,7 +24,7 @@ from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
 
-def _form_page(request, form, pending, status=200):
+def _form_page(request, form, pending, status=200, version=None):
     # What this browser kept of the form (static/js/portal.js) is offered back only when newer
     # than the last save: of the application, or of the open request.
     saves = [form.instance.updated_at, *([pending.updated_at] if pending else [])]
@@ -33,7 +33,7 @@ def _form_page(request, form, pending, status=200):
         "pending": pending,
         "key_fields": fields.labels(fields.KEY),
         "saved_at": int(max(saves).timestamp()),
-        "version": services.form_version(form.instance, pending),
+        "version": version or services.form_version(form.instance, pending),
         "stale": status == 409,
     }
     return render(request, "changes/change_form.html", context, status=status)
@@ -73,7 +73,7 @@ def edit(request):
     except services.StaleForm as error:
         # Shown again as typed, now carrying the latest version: sent again, it wins.
         messages.error(request, str(error))
-        return _form_page(request, form, pending, status=409)
+        return _form_page(request, form, pending, status=409, version=error.version)
     except WorkflowError as error:
         messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。")
         return _form_page(request, form, pending, status=400)

@@ -249,6 +249,7 @@ def draw_verify(request, pk):
     )
 
 
+@never_cache
 @role_required(is_bureau_reviewer)
 def round_eligible(request, pk, round_pk):
     """One round's eligible ids as the text its digest is of (draws.fairness.eligible_text): with

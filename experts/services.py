@@ -108,7 +108,12 @@ def _lock(application: ExpertApplication) -> ExpertApplication:
 
 
 class StaleDraft(WorkflowError):
-    """The draft was saved elsewhere (another tab, another computer) after this form was opened."""
+    """The draft was saved elsewhere (another tab, another computer) after this form was opened.
+    `version`: the draft saved, which the page shown again carries."""
+
+    def __init__(self, message: str, version: str):
+        super().__init__(message)
+        self.version = version
 
 
 def draft_version(application: ExpertApplication) -> str:
@@ -153,7 +158,8 @@ def save_draft(
                 f"本页打开后，专家信息已在其他窗口或设备上保存过（{when:%Y-%m-%d %H:%M}）。"
                 "为免覆盖那次保存的内容，本次未保存。下方仍是您在本页填写的内容："
                 "如以本页为准，请再次点击“保存草稿”或“提交”；如要查看另一处保存的内容，"
-                "请点击“查看最新保存的内容”（本页未保存的内容将不再显示，可先复制）。"
+                "请点击“查看最新保存的内容”（本页未保存的内容将不再显示，可先复制）。",
+                draft_version(locked),
             )
         for name, value in values.items():
             setattr(locked, name, value)

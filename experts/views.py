@@ -165,11 +165,11 @@ def _departure(application, history) -> dict:
     }
 
 
-def _render_form(request, form, status=200):
+def _render_form(request, form, status=200, version=None):
     application = form.instance
     context = {
         "form": form,
-        "version": services.draft_version(application),
+        "version": version or services.draft_version(application),
         "stale": status == 409,
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
         "form_title": "专家信息管理-" + ("修改" if application.submitted_at else "新增"),
@@ -217,7 +217,7 @@ def application_form(request):
     except services.StaleDraft as error:
         # Shown again as typed, now carrying the saved draft's version: sent again, it wins.
         messages.error(request, str(error))
-        return _render_form(request, form, status=409)
+        return _render_form(request, form, status=409, version=error.version)
     except WorkflowError as error:
         messages.error(request, str(error))
         return redirect("experts:home")

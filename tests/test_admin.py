@@ -523,5 +523,8 @@ def test_the_reviewers_group_and_the_login_log_are_not_deleted_in_admin(client, 
     )
     assert refused.status_code == 403
     assert set(Group.objects.values_list("name", flat=True)) == {BUREAU_GROUP, "临时分组"}
+    # Nor renamed: it would no longer be the role either.
+    change = client.get(reverse("admin:auth_group_change", args=[role.pk]))
+    assert "name" not in change.context["adminform"].form.fields
     log = LoginLog.objects.create(username="someone", ip_address="127.0.0.1", user_agent="x")
     assert client.get(reverse("admin:accounts_loginlog_delete", args=[log.pk])).status_code == 403

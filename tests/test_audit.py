@@ -107,6 +107,22 @@ def test_enrolling_an_authenticator_at_login_is_recorded_as_the_login(reviewer):
     assert (login.actor, login.detail) == (reviewer, "绑定身份验证器，两步验证通过")
 
 
+def test_an_applicant_binding_one_of_their_own_is_no_second_login(unit):
+    applicant = factories.make_applicant(unit)
+    client = Client()
+    client.post(
+        reverse("accounts:login"), {"username": applicant.username, "password": factories.PASSWORD}
+    )
+    client.get(reverse("accounts:two_factor"))
+    device = TOTPDevice.objects.get(user=applicant, confirmed=False)
+
+    client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
+
+    assert len(events(A.LOGIN)) == 1  # at the password: signed in from then
+    (bound,) = events(A.DEVICE_BOUND)
+    assert (bound.actor, bound.detail) == (applicant, "自愿绑定")
+
+
 def test_a_login_without_a_second_factor_is_recorded_as_one_login(unit):
     applicant = factories.make_applicant(unit)
 
