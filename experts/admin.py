@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin
 
+from accounts.services import ACCOUNT_CONTACT, follow_contact
 from accounts.validators import display_mobile, mask, mask_id_number
 from changes.fields import KEY
-from experts import counts, eligibility, search, services
+from experts import eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     ApplicationTransition,
@@ -150,8 +151,12 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
-        if not change:
-            counts.shift(None, obj.status, unit_id=obj.unit_id, to_due=obj.due_on)
+        # An operator's correction of 电子邮箱 reaches the account, as the applicant's own does
+        # (找回密码 sends its link there). Applications are not added here (has_add_permission).
+        follow_contact(
+            obj.user,
+            {name: getattr(obj, name) for name in ACCOUNT_CONTACT if name in form.changed_data},
+        )
 
     def save_related(self, request, form, formsets, change):
         # 职称, 专业 or 专业领域 may have changed (the last only now, with the form's m2m).

@@ -434,6 +434,18 @@ def test_an_application_stays_its_applicants_in_admin(client, operator, unit, ot
     assert client.get(reverse("admin:experts_expertapplication_add")).status_code == 403
 
 
+def test_an_operators_correction_of_the_e_mail_reaches_the_account(client, operator, unit):
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["email"] = "corrected@example.cn"
+
+    assert client.post(url, data).status_code == 302
+
+    application.user.refresh_from_db()
+    assert application.user.email == "corrected@example.cn"  # where 找回密码 sends its link
+
+
 def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
     """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline) of an
     application still under review."""
