@@ -7,6 +7,8 @@ from django.utils import timezone
 from accounts import signals
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from audit.log import record
+from audit.models import AuditEvent
 from portal import deadlines
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
@@ -123,6 +125,13 @@ def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> U
         unit.profile_updated_at = timezone.now()
         unit.save(update_fields=[*changed_fields, "profile_updated_at"])
         unit_changed(unit, changed_fields)
+        if changed_fields:
+            labels = "、".join(
+                str(unit._meta.get_field(name).verbose_name) for name in changed_fields
+            )
+            record(
+                AuditEvent.Action.UNIT_PROFILE, actor=actor, obj=unit, detail=f"修改了：{labels}"
+            )
     return unit
 
 

@@ -21,6 +21,9 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", "登录锁定"
         UNLOCKED = "unlocked", "解除登录锁定"
         LOGOUT = "logout", "退出登录"
+        # 信息更改: a unit corrects its own details, its 电子邮箱 among them (where 找回密码 sends
+        # the unit account's link).
+        UNIT_PROFILE = "unit_profile", "单位信息更改"
         # Someone signed in already (an applicant, a unit) binds a second factor of their own.
         DEVICE_BOUND = "device_bound", "绑定身份验证器"
         TRANSITION = "transition", "状态变更"

@@ -53,6 +53,12 @@ def test_a_new_email_in_profile_is_the_one_password_reset_sends_to(unit):
     mail.outbox.clear()
     ask_for_reset(old_email)
     assert mail.outbox == []
+    # Audited: the address 找回密码 uses changed, by whom.
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UNIT_PROFILE)
+    assert event.actor == account and "电子邮箱" in event.detail
+    assert event.detail.startswith("修改了：")
 
 
 def test_saving_a_profile_leaves_the_units_people_addresses_alone(unit):
