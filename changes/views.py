@@ -32,7 +32,8 @@ def _form_page(request, form, pending, status=200, version=None):
         "form": form,
         "pending": pending,
         "key_fields": fields.labels(fields.KEY),
-        "saved_at": int(max(saves).timestamp()),
+        # To the microsecond: a copy typed in the second of a save is not taken for a newer one.
+        "saved_at": max(saves).timestamp(),
         "version": version or services.form_version(form.instance, pending),
         "stale": status == 409,
     }

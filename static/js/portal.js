@@ -185,7 +185,9 @@
     window.localStorage.removeItem(key);
     stash = null;
   }
-  if (stash && JSON.stringify(stash.fields) !== JSON.stringify(fields())) {
+  // A page shown again by the server already holds what was typed: nothing to offer back.
+  var shownAgain = form.hasAttribute("data-dirty");
+  if (stash && !shownAgain && JSON.stringify(stash.fields) !== JSON.stringify(fields())) {
     var banner = document.getElementById("autosave-banner");
     banner.classList.remove("d-none");
     banner.querySelector("[data-restore]").addEventListener("click", function () {
@@ -203,7 +205,7 @@
   }
   // Shown again by the server with what was sent and not (all) saved (errors, or another tab
   // saved first): that is kept at once, as if typed.
-  if (form.hasAttribute("data-dirty")) keep();
+  if (shownAgain) keep();
   form.addEventListener("input", function () {
     form.setAttribute("data-dirty", "");
     clearTimeout(timer);

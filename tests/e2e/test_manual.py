@@ -341,3 +341,30 @@ def test_a_phone_reads_the_reason_and_the_sms_without_scrolling_sideways(journey
     assert box["x"] + box["width"] <= 390
     phone.snap("phone-history-stacked")
     assert_fits(phone, "申请人首页")
+
+
+def test_a_tab_left_open_is_told_another_saved_first_and_keeps_what_it_typed(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT, complete=False)
+    person = journey()
+    person.log_in(applicant.username, PASSWORD)
+    person.page.get_by_role("link", name="申请成为专家").click()
+    tab_a = person.page
+    tab_b = person.context.new_page()
+    tab_b.goto(tab_a.url)
+    tab_b.get_by_label("所学专业").fill("光学工程")
+    tab_b.get_by_role("button", name="保存草稿").first.click()
+    expect(tab_b.get_by_role("alert").first).to_contain_text("草稿已保存")
+
+    tab_a.get_by_label("所在部门").fill("物理学院")
+    tab_a.get_by_role("button", name="保存草稿").first.click()
+
+    expect(tab_a.get_by_role("alert").first).to_contain_text("专家信息已在其他窗口或设备上保存过")
+    expect(tab_a.get_by_label("所在部门")).to_have_value("物理学院")
+    # The page holds what was typed: no offer of an older copy, and a link to the latest save.
+    expect(tab_a.get_by_role("button", name="恢复未保存的内容")).to_be_hidden()
+    person.snap("stale-tab")
+    tab_a.get_by_role("link", name="查看最新保存的内容").click()
+    expect(tab_a.get_by_label("所学专业")).to_have_value("光学工程")
+    applicant.application.refresh_from_db()
+    assert applicant.application.major == "光学工程" and applicant.application.department == ""
