@@ -149,7 +149,10 @@ def save_draft(
             raise WorkflowError(
                 f"专家状态为“{locked.get_status_display()}”，信息已提交，不能再修改。"
             )
-        stale = seen is not None and seen != draft_version(locked)
+        # Nothing saved yet: nothing to overwrite, whatever version the page says.
+        stale = (
+            seen is not None and locked.draft_saved_at is not None and seen != draft_version(locked)
+        )
         # A page whose values are all stored already (a double click on 保存草稿) overwrites
         # nothing: it saves as usual.
         if stale and not _already_stored(locked, values, disciplines):

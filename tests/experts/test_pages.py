@@ -203,6 +203,18 @@ def test_a_double_click_on_save_draft_saves_once_and_is_not_taken_for_another_ta
     assert (application.title, application.department) == ("研究员", "数学学院")
 
 
+def test_a_forged_version_before_any_draft_just_saves(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+
+    response = client.post(
+        reverse("experts:form"), {"action": "save", "version": "forged", "title": "研究员"}
+    )
+
+    assert response.status_code == 302
+    assert ExpertApplication.objects.get(pk=applicant.application.pk).title == "研究员"
+
+
 def test_a_stale_tab_cannot_submit_over_a_newer_draft_either(client, unit):
     applicant = factories.make_applicant(unit)
     client.force_login(applicant)
