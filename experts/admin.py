@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from accounts.services import ACCOUNT_CONTACT, follow_contact
 from accounts.validators import display_mobile, mask, mask_id_number
@@ -148,6 +149,15 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
         "approve": lambda app, user: services.approve_application(app, user),
         "reject": lambda app, user, **reasons: services.reject_application(app, user, **reasons),
     }
+
+    def fields_to_save(self, obj, form):
+        fields = super().fields_to_save(obj, form)
+        if obj.editable and obj.draft_saved_at:
+            # The applicant's form open in a tab carries the draft it was opened on: a save
+            # from it is refused as stale instead of putting back what the operator corrected.
+            obj.draft_saved_at = timezone.now()
+            fields.append("draft_saved_at")
+        return fields
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction

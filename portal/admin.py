@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from accounts.choices import UserKind
 from audit.log import record
 from audit.models import AuditEvent
-from portal.workflow import WorkflowError
+from portal.workflow import WorkflowError, save_fields
 
 
 class ServiceTransitionAdmin(admin.ModelAdmin):
@@ -149,14 +149,18 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # Write only what the operator changed. A full save would write back the status read
-        # when the page loaded, undoing a decision someone made meanwhile.
-        fields = [
+        # when the page loaded, undoing a decision someone made meanwhile. A change of
+        # many-to-many fields alone (saved after this) still marks the row as changed.
+        if form.changed_data:
+            save_fields(obj, self.fields_to_save(obj, form))
+
+    def fields_to_save(self, obj, form) -> list[str]:
+        """The columns an operator's correction writes (a subclass may stamp more)."""
+        return [
             name
             for name in form.changed_data
             if not obj._meta.get_field(name).many_to_many and name != "status"
         ]
-        if fields:
-            obj.save(update_fields=fields)
 
     def has_delete_permission(self, request, obj=None):
         # Records with a history are never deleted; they end in a final state instead.

@@ -4,6 +4,7 @@ Both state machines (units in accounts, applications in experts) go through `fir
 services lock the row, call it, and queue any SMS in the same transaction.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django_fsm import can_proceed
 
@@ -32,7 +33,25 @@ def action_label(obj: models.Model | type[models.Model], action: str) -> str:
 
 
 def _status_label(obj: models.Model, value: str) -> str:
-    return dict(obj._meta.get_field("status").flatchoices).get(value, value)
+    return dict(obj._meta.get_field("status").choices).get(value, value)
+
+
+def save_fields(obj: models.Model, fields) -> None:
+    """Save `fields` of obj, and its `updated_at` (auto_now) when it has one.
+
+    A partial save writes only the fields it names, so a row would not say it changed: a list
+    ordered by it (用户账号管理) would not show it, and a form that carries the row's last save
+    (修改专家信息) would not see that someone saved since it was opened.
+    """
+    fields = list(fields)
+    try:
+        obj._meta.get_field("updated_at")
+    except FieldDoesNotExist:
+        pass
+    else:
+        if "updated_at" not in fields:
+            fields.append("updated_at")
+    obj.save(update_fields=fields)
 
 
 def fire(
@@ -66,14 +85,7 @@ def fire(
         )
     from_status = "" if created else locked.status
     getattr(locked, action)()
-    saved = ["status", *update_fields]
-    # A row that says when it last changed (auto_now) says so for every step: a list ordered by
-    # it (用户账号管理) shows a frozen or decided row as changed.
-    if "updated_at" not in saved and any(
-        field.name == "updated_at" for field in locked._meta.concrete_fields
-    ):
-        saved.append("updated_at")
-    locked.save(update_fields=saved)
+    save_fields(locked, ["status", *update_fields])
     # In the same transaction as the change: a change that rolls back leaves no audit row.
     record(
         AuditEvent.Action.TRANSITION,

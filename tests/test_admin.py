@@ -1,9 +1,12 @@
 """Operators in Django admin: every model is there, states are read-only, and transitions go
 through the same services (and rules) as the portal's pages."""
 
+import re
+
 import pytest
 from django.contrib.admin.sites import site
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, UnitTransition, User
 from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
@@ -540,3 +543,68 @@ def test_the_reviewers_group_and_the_login_log_are_not_deleted_in_admin(client, 
     assert "name" not in change.context["adminform"].form.fields
     log = LoginLog.objects.create(username="someone", ip_address="127.0.0.1", user_agent="x")
     assert client.get(reverse("admin:accounts_loginlog_delete", args=[log.pk])).status_code == 403
+
+
+def version_on(response) -> str:
+    return re.search(r'name="version" value="([^"]*)"', response.content.decode()).group(1)
+
+
+def test_an_experts_change_form_opened_before_an_operators_correction_is_refused(
+    client, operator, unit
+):
+    """An admin save says the row changed (updated_at), so 修改专家信息 opened before it does
+    not put back the e-mail the operator corrected."""
+    from django.test import Client
+
+    from tests.changes.helpers import admitted, post_data
+
+    expert = admitted(unit)
+    tab = Client()
+    tab.force_login(expert)
+    opened = tab.get(reverse("changes:edit"))
+    application = ExpertApplication.objects.get(user=expert)
+    stale = post_data(expert, address="武汉市武昌区中北路1号", version=version_on(opened))
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["email"] = "corrected@example.cn"
+    assert client.post(url, data).status_code == 302
+
+    assert tab.post(reverse("changes:edit"), stale).status_code == 409
+
+    application.refresh_from_db()
+    assert application.email == "corrected@example.cn"
+
+
+def test_a_draft_tab_opened_before_an_operators_correction_is_refused(client, operator, unit):
+    from django.test import Client
+
+    applicant = factories.make_applicant(unit)
+    tab = Client()
+    tab.force_login(applicant)
+    form_url = reverse("experts:form")
+    application = ExpertApplication.objects.get(user=applicant)
+    ExpertApplication.objects.filter(pk=application.pk).update(draft_saved_at=timezone.now())
+    opened = version_on(tab.get(form_url))
+    assert opened  # a draft was saved: the form carries its version
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["department"] = "运营更正的部门"
+    assert client.post(url, data).status_code == 302
+
+    refused = tab.post(form_url, {"action": "save", "version": opened, "title": "讲师"})
+
+    assert refused.status_code == 409
+    assert ExpertApplication.objects.get(pk=application.pk).department == "运营更正的部门"
+
+
+def test_an_admin_change_of_the_disciplines_alone_marks_the_row_changed(client, operator, unit):
+    from experts.models import Discipline
+
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    before = ExpertApplication.objects.get(pk=application.pk).updated_at
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["disciplines"] = [str(Discipline.objects.get(code="0302").pk)]
+
+    assert client.post(url, data).status_code == 302
+    assert ExpertApplication.objects.get(pk=application.pk).updated_at > before
