@@ -113,10 +113,6 @@ def _latest_reason(history):
     return None
 
 
-# The states of an expert who was admitted: only they can have been drawn.
-DRAWN_STATES = (*ADMITTED, ApplicationStatus.EXITED)
-
-
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -139,8 +135,10 @@ def applicant_home(request):
             "latest_reason": _latest_reason(history),
             "missing": missing,
             # Only the draws this expert was chosen for: time, place and state, no project. Only
-            # an admitted expert (or one who was) can have been drawn: no query for the others.
-            "draws": own_draws(application) if application.status in DRAWN_STATES else [],
+            # one decided at some time (decided_at stays) can have been drawn, but whatever the
+            # state now: an admission revoked after a draw (撤销入库), or an expert who left and
+            # applies again, still sees the reviews they were texted about.
+            "draws": own_draws(application) if application.decided_at else [],
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
             # 下载入库证明 waits for the end of a 公示期 still under way (certificates.services).
@@ -415,7 +413,9 @@ def _bureau_extra(application) -> dict:
         context["coming_reviews"] = [
             (pick, state)
             for pick, state in own_draws(application)
-            if state != Event.Action.DECLINE.label and pick.draw.review_at >= now
+            if not pick.draw.voided
+            and state != Event.Action.DECLINE.label
+            and pick.draw.review_at >= now
         ]
     # 出库 with 禁入: until when the ID number may not apply again (admin's 禁入名单 keeps it).
     context["ban"] = (

@@ -690,6 +690,34 @@ def test_an_expert_sees_only_their_own_draws_on_home(client, reviewer, pool, fie
     assert "评审抽取" not in client.get(reverse("experts:home")).content.decode()
 
 
+def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
+    client, reviewer, pool, field
+):
+    """Texted about a review, then 撤销入库 (公示异议): the review stays on their page."""
+    from experts.services import revoke_admission
+
+    draw = make(reviewer, field, 1)
+    chosen = ExpertApplication.objects.get(pk=members_of(draw)[0])
+    ExpertApplication.objects.filter(pk=chosen.pk).update(decided_at=timezone.now())
+    revoke_admission(ExpertApplication.objects.get(pk=chosen.pk), reviewer, reason="异议属实")
+    assert ExpertApplication.objects.get(pk=chosen.pk).status == ApplicationStatus.REJECTED
+
+    client.force_login(chosen.user)
+    page = client.get(reverse("experts:home")).content.decode()
+    assert 'data-testid="my-draws"' in page and "会议室" in page
+
+
+def test_a_voided_draw_is_no_review_to_arrange_for_an_exit(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 1)
+    leaving = members_of(draw)[0]
+    services.void(reviewer, draw, "录入错误")
+    ExpertApplication.objects.filter(pk=leaving).update(status=ApplicationStatus.EXIT_PENDING)
+
+    page = reviewing.get(reverse("experts:bureau_detail", args=[leaving])).content.decode()
+
+    assert "coming-reviews" not in page and "确认退出" in page
+
+
 def test_the_record_page_reads_a_fixed_number_of_queries(reviewing, reviewer, unit, field):
     for _ in range(12):
         expert(unit)
