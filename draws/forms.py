@@ -110,11 +110,11 @@ class DrawForm(PortalFormMixin, forms.Form):
 
     def clean_avoid_units(self):
         names = names_in(self.cleaned_data["avoid_units"])
-        found = dict(
-            Unit.objects.filter(name__in=names, status=UnitStatus.APPROVED).values_list(
-                "name", "pk"
-            )
-        )
+        # A name is not unique (the credit code is): every approved unit of that name is avoided.
+        found: dict[str, list[int]] = {}
+        units = Unit.objects.filter(name__in=names, status=UnitStatus.APPROVED)
+        for pk, name in units.values_list("pk", "name"):
+            found.setdefault(name, []).append(pk)
         missing = [name for name in names if name not in found]
         if missing:
             listed = "、".join(f"“{name}”" for name in missing)
@@ -122,7 +122,8 @@ class DrawForm(PortalFormMixin, forms.Form):
                 f"回避单位{listed}不存在或未通过审核，请填写已通过审核单位的完整名称"
                 "（未通过审核的单位没有入库专家，无需回避）。"
             )
-        self.avoid_unit_ids = sorted(found.values())
+        self.avoid_unit_matches = {name: len(found[name]) for name in names}
+        self.avoid_unit_ids = sorted(pk for pks in found.values() for pk in pks)
         return names
 
     def clean_avoid_experts(self):

@@ -741,6 +741,23 @@ def test_a_pending_unit_is_not_a_unit_to_avoid(reviewer, unit, field):
     ]
 
 
+def test_every_approved_unit_of_an_avoided_name_is_avoided(reviewing, reviewer, field):
+    """A unit's name is not unique (its credit code is): both units of one name are avoided,
+    and the confirmation says so."""
+    first = factories.make_unit(UnitStatus.APPROVED, name="同名研究院")
+    second = factories.make_unit(UnitStatus.APPROVED, name="同名研究院")
+    for owner in (first, second, factories.make_unit(UnitStatus.APPROVED)):
+        expert(owner)
+    data = form_data(avoid_units="同名研究院", **quota(0, field, 1))
+
+    form = DrawForm(data, user=reviewer)
+    assert form.is_valid(), form.errors
+    assert form.criteria().avoid_unit_ids == tuple(sorted([first.pk, second.pk]))
+    page = reviewing.post(reverse("draws:new"), data).content.decode()
+    assert "同名研究院（同名2个单位，均回避）" in page
+    assert re.search(r"<td>电子信息</td><td>1</td><td>0</td><td>1 人</td>", page)
+
+
 RACES = 8
 
 
