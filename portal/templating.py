@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from accounts.choices import UnitStatus
 from accounts.validators import display_mobile, mask, mask_id_number
 from experts.models import RETURNED_LABEL, ApplicationStatus
+from portal.workdays import workdays_between
 
 # Bootstrap colours per state, the same on every page a state appears.
 BADGE_CLASSES = {
@@ -105,19 +106,11 @@ def query(request, **changes) -> str:
 
 
 def working_days_since(moment) -> int:
-    """Whole working days (Monday to Friday) from `moment` to today, as the manual's promise of
-    review "within 2 working days" counts them. Public holidays are not known here."""
+    """Whole working days from `moment` to today, on the deadlines' calendar (portal.workdays,
+    with holidays and 调休): the manual promises review "within 2 working days"."""
     if not moment:
         return 0
-    return working_days_between(timezone.localtime(moment).date(), timezone.localdate())
-
-
-def working_days_between(start: datetime.date, end: datetime.date) -> int:
-    """The days after `start` up to and including `end` that are Monday to Friday: five in
-    every whole week, then the days left over one by one (at most six, however long ago)."""
-    weeks, rest = divmod(max((end - start).days, 0), 7)
-    first = start.weekday()
-    return weeks * 5 + sum(1 for offset in range(1, rest + 1) if (first + offset) % 7 < 5)
+    return workdays_between(timezone.localtime(moment).date(), timezone.localdate())
 
 
 def minutes(value) -> str:

@@ -42,6 +42,13 @@ def add_workdays(start: datetime.date, count: int) -> datetime.date:
     return day
 
 
+def workdays_between(start: datetime.date, end: datetime.date) -> int:
+    """The working days after `start` up to and including `end` (0 when `end` is not after it):
+    how long something has waited, on the same calendar as its deadline."""
+    days = (end - start).days
+    return sum(1 for n in range(1, days + 1) if is_workday(start + datetime.timedelta(days=n)))
+
+
 def calendar_status(today: datetime.date) -> dict:
     """For operators: until which year 调休 is known, and whether dates now in use fall beyond."""
     last = last_known_year()

@@ -2,7 +2,13 @@
 
 import datetime
 
-from portal.workdays import add_workdays, calendar_status, is_workday, last_known_year
+from portal.workdays import (
+    add_workdays,
+    calendar_status,
+    is_workday,
+    last_known_year,
+    workdays_between,
+)
 
 D = datetime.date
 
@@ -23,6 +29,18 @@ def test_adding_working_days_skips_holidays_and_counts_make_up_days():
     assert add_workdays(D(2026, 9, 30), 1) == D(2026, 10, 8)
     assert add_workdays(D(2026, 10, 9), 1) == D(2026, 10, 10)
     assert add_workdays(D(2026, 12, 4), 0) == D(2026, 12, 4)
+
+
+def test_waiting_is_counted_on_the_same_calendar_as_the_deadlines():
+    # National Day 2025: 1–8 Oct off, Sat 11 Oct worked; nothing was waited from 30 Sep to 8 Oct.
+    assert workdays_between(D(2025, 9, 30), D(2025, 10, 8)) == 0
+    assert workdays_between(D(2025, 9, 30), D(2025, 10, 11)) == 3  # Thu, Fri and the Saturday
+    assert workdays_between(D(2026, 12, 4), D(2026, 12, 8)) == 2  # Friday → Tuesday
+    assert workdays_between(D(2026, 12, 4), D(2026, 12, 4)) == 0
+    assert workdays_between(D(2026, 12, 8), D(2026, 12, 4)) == 0  # backwards: nothing
+    # Counting back is the inverse of the deadlines' counting forward.
+    for start in (D(2026, 9, 25) + datetime.timedelta(days=n) for n in range(20)):
+        assert workdays_between(start, add_workdays(start, 2)) == 2
 
 
 def test_beyond_the_last_known_year_monday_to_friday_and_no_crash():
