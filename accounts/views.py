@@ -353,8 +353,11 @@ def two_factor(request):
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
-        device, _ = TOTPDevice.objects.get_or_create(
-            user=request.user, confirmed=False, defaults={"name": "身份验证器"}
+        # The same QR code on every visit until a code confirms it. Two first visits at once
+        # (two tabs) may each make one: the oldest is the one shown.
+        unconfirmed = TOTPDevice.objects.filter(user=request.user, confirmed=False)
+        device = unconfirmed.order_by("pk").first() or TOTPDevice.objects.create(
+            user=request.user, confirmed=False, name="身份验证器"
         )
     form = TwoFactorForm(*posted(request)[:1])
     next_url = request.POST.get("next") or request.GET.get("next") or ""

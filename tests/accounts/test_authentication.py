@@ -1,6 +1,7 @@
 """Logging in at MLPS level 3: lockouts, passwords, the second factor and session limits."""
 
 import time
+from base64 import b32encode
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -205,6 +206,22 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
     device.refresh_from_db()
     assert device.confirmed
     assert client.get(reverse("experts:bureau_queue")).status_code == 200
+
+
+def test_two_tabs_opened_at_once_leave_one_qr_code_to_scan(reviewer):
+    """Two first visits at the same moment may each create an unconfirmed authenticator: the
+    page keeps showing the oldest, whose code then signs in."""
+    first = TOTPDevice.objects.create(user=reviewer, name="身份验证器", confirmed=False)
+    TOTPDevice.objects.create(user=reviewer, name="身份验证器", confirmed=False)
+    client = log_in_with_password(reviewer)
+
+    page = client.get(reverse("accounts:two_factor"))
+
+    assert page.status_code == 200 and page.context["secret"] == b32encode(first.bin_key).decode()
+    response = client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(first)})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.confirmed
 
 
 def test_a_replayed_code_is_refused(reviewer):
