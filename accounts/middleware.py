@@ -52,7 +52,8 @@ class SessionPolicyMiddleware:
     def reason_to_end(request, user) -> str:
         logged_in_at = request.session.get(LOGGED_IN_AT)
         if logged_in_at is None or time.time() - logged_in_at > settings.SESSION_ABSOLUTE_SECONDS:
-            return "登录已超过12小时，为保护您的信息，请重新登录。"
+            limit = duration_text(settings.SESSION_ABSOLUTE_SECONDS)
+            return f"登录已超过{limit}，为保护您的信息，请重新登录。"
         if user.unit_id and not user.unit.is_active:
             return "您所属的单位账号已停用，如有疑问请致电科技局。"
         return ""
@@ -82,3 +83,9 @@ class SecondFactorMiddleware:
             return None
         target = reverse("accounts:two_factor")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+def duration_text(seconds: int) -> str:
+    """12小时, 90分钟: a configured length of time as a person reads it."""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}小时" if hours and not rest else f"{max(int(seconds) // 60, 1)}分钟"

@@ -347,6 +347,28 @@ def test_requests_within_a_minute_of_each_other_write_the_session_once(unit):
     assert Session.objects.get(session_key=key).expire_date == before
 
 
+def test_the_message_names_the_configured_limit(unit, settings):
+    settings.SESSION_ABSOLUTE_SECONDS = 8 * 60 * 60
+    applicant = factories.make_applicant(unit)
+    client = log_in_with_password(applicant)
+    session = client.session
+    session[LOGGED_IN_AT] = time.time() - 8 * 60 * 60 - 1
+    session.save()
+    response = client.get(reverse("experts:home"), follow=True)
+    assert "登录已超过8小时" in response.content.decode()
+
+
+def test_a_length_of_time_reads_in_hours_or_minutes():
+    from accounts.middleware import duration_text
+
+    assert [duration_text(s) for s in (12 * 3600, 5400, 1800, 20)] == [
+        "12小时",
+        "90分钟",
+        "30分钟",
+        "1分钟",
+    ]
+
+
 def test_sessions_end_12_hours_after_login_however_active(unit):
     applicant = factories.make_applicant(unit)
     client = log_in_with_password(applicant)
