@@ -4,7 +4,6 @@ from django import forms
 from django.utils.html import format_html
 
 from accounts import validators
-from accounts.choices import IdType
 from accounts.forms import ApprovedUnitChoiceField
 from accounts.models import Unit, User
 from changes import fields
@@ -74,18 +73,6 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         if User.objects.filter(id_number_index=index).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError("该证件号码已被其他账号使用，请核对。")
         return number
-
-    def clean(self):
-        cleaned = super().clean()
-        number = cleaned.get("id_number")
-        if self.user.id_type == IdType.RESIDENT and number:
-            # As the application form checks: the number carries the birth date and the sex.
-            id_birth, id_gender = validators.resident_id_facts(number)
-            if cleaned.get("birth_date") and cleaned["birth_date"] != id_birth:
-                self.add_error("birth_date", "出生日期与居民身份证号码不一致。")
-            if cleaned.get("gender") and cleaned["gender"] != id_gender:
-                self.add_error("gender", "性别与居民身份证号码不一致。")
-        return cleaned
 
 
 def initial_values(in_force: dict, asked: dict) -> dict:

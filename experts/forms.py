@@ -61,7 +61,8 @@ def years_after(day: datetime.date, years: int) -> datetime.date:
 
 
 class ApplicationFieldsMixin:
-    """Checks of single fields, shared by the applicant's form and the operators' admin form."""
+    """Checks of the application's fields, shared by the applicant's form, the admitted
+    expert's change form and the operators' admin form."""
 
     def clean_office_phone(self):
         phone = self.cleaned_data["office_phone"]
@@ -120,7 +121,21 @@ class ApplicationFieldsMixin:
                 f"参加工作时间不能早于年满{MIN_WORKING_AGE}周岁（出生日期后{MIN_WORKING_AGE}年），"
                 "请核对。",
             )
+        self.check_against_id_number(cleaned)
         return cleaned
+
+    def check_against_id_number(self, cleaned: dict) -> None:
+        """A resident ID number carries the birth date and, in its 17th digit, the sex: the
+        number this form changes (修改专家信息) if it has the field, else the account's."""
+        user = self.instance.user
+        number = cleaned.get("id_number") if "id_number" in self.fields else user.id_number
+        if user.id_type != IdType.RESIDENT or not number:
+            return
+        id_birth, id_gender = validators.resident_id_facts(number)
+        if cleaned.get("birth_date") and cleaned["birth_date"] != id_birth:
+            self.add_error("birth_date", "出生日期与居民身份证号码不一致。")
+        if cleaned.get("gender") and cleaned["gender"] != id_gender:
+            self.add_error("gender", "性别与居民身份证号码不一致。")
 
 
 class ApplicationAdminForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
@@ -217,18 +232,6 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
             if field.required
             and form.get_initial_for_field(field, name) in (*field.empty_values, False)
         ]
-
-    def clean(self):
-        cleaned = super().clean()
-        user = self.instance.user
-        if user.id_type == IdType.RESIDENT and user.id_number:
-            # The ID number carries the birth date and, in its 17th digit, the sex.
-            id_birth, id_gender = validators.resident_id_facts(user.id_number)
-            if cleaned.get("birth_date") and cleaned["birth_date"] != id_birth:
-                self.add_error("birth_date", "出生日期与居民身份证号码不一致。")
-            if cleaned.get("gender") and cleaned["gender"] != id_gender:
-                self.add_error("gender", "性别与居民身份证号码不一致。")
-        return cleaned
 
     def valid_values(self) -> dict:
         """What the applicant typed that is well formed: saved even when other fields fail."""

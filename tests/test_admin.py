@@ -233,6 +233,22 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
     assert application.mobile == applicant.mobile
 
 
+def test_admin_refuses_a_birth_date_or_sex_the_id_number_contradicts(client, operator, unit):
+    """The ID number fixes both: an operator's correction is checked as the applicant's is."""
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["birth_date"] = (application.birth_date.replace(year=1950)).isoformat()
+    data["gender"] = "female" if application.gender == "male" else "male"
+
+    errors = client.post(url, data).context["adminform"].form.errors
+
+    assert errors["birth_date"] == ["出生日期与居民身份证号码不一致。"]
+    assert errors["gender"] == ["性别与居民身份证号码不一致。"]
+    fresh = ExpertApplication.objects.get(pk=application.pk)
+    assert (fresh.birth_date, fresh.gender) == (application.birth_date, application.gender)
+
+
 def test_application_page_shows_its_history_newest_first_read_only(
     client, operator, unit, reviewer
 ):
