@@ -221,18 +221,6 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         # Never ticked for the applicant: only their own earlier agreement to this wording.
         self.initial["sensitive_consent"] = self.instance.consent_version == CONSENT_VERSION
 
-    @classmethod
-    def missing_required(cls, application: ExpertApplication) -> list[str]:
-        """Labels of the fields 提交 requires (this form's own definition) that `application`
-        has still empty, in form order: the home page counts them for a draft."""
-        form = cls(instance=application, for_submission=True)
-        return [
-            str(field.label)
-            for name, field in form.fields.items()
-            if field.required
-            and form.get_initial_for_field(field, name) in (*field.empty_values, False)
-        ]
-
     def valid_values(self) -> dict:
         """What the applicant typed that is well formed: saved even when other fields fail."""
         values = {

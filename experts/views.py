@@ -120,9 +120,10 @@ def applicant_home(request):
     application = _own_application(request)
     # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
     history = list(history_of(application)) if application.submitted_at else []
-    # A draft (first or after 退回) says how much 提交 still asks for, as the form defines it.
+    # A draft (first or after 退回) says how much 提交 still asks for, in the words of the
+    # refusal 提交 itself would give.
     missing = (
-        ExpertApplicationForm.missing_required(application)
+        services.missing_for_submission(application)
         if application.editable and (application.draft_saved_at or application.returned_at)
         else []
     )

@@ -86,11 +86,11 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
     # have an authenticator (stock authentication reads these apart from the user), the
     # application, its history, its SMS: the account and the unit are not read again.
     assert few == 7
-    # A returned draft (as a saved one) counts its empty required fields with the form
-    # (ExpertApplicationForm.missing_required): two more queries whatever the history, its
-    # 专业领域 and the form's 专业领域 choices (which portal.forms.PortalFormMixin lists).
+    # A returned draft (as a saved one) names its empty required fields as 提交 would
+    # (experts.services.missing_for_submission): one more query whatever the history, whether
+    # it has a 专业领域.
     services.return_application(applicant.application, account, "请补充。")
-    assert queries_for(client, reverse("experts:home")) == 9
+    assert queries_for(client, reverse("experts:home")) == 8
 
 
 def test_lists_paginate_at_25_rows(client, reviewer, unit):
