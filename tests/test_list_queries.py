@@ -72,7 +72,7 @@ def test_applicant_home_does_not_grow_with_history(client, unit, reviewer):
     applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
     client.force_login(applicant)
     # Never submitted: no history to look for (every transition starts with 提交). Nor a saved
-    # draft: no required fields to count (experts.forms.ExpertApplicationForm.missing_required).
+    # draft: no required fields to count (experts.services.missing_for_submission).
     assert queries_for(client, reverse("experts:home")) == 6
     services.submit_application(applicant.application, applicant)
     few = queries_for(client, reverse("experts:home"))
