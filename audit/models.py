@@ -3,6 +3,7 @@ import datetime
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 # MLPS asks for at least six months (docs/audit.md).
 RETENTION = datetime.timedelta(days=180)
@@ -80,7 +81,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
+        # In the site's time, as the list beside it shows it (the column is UTC).
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
 
 
 class Reminder(models.Model):

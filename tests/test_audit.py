@@ -311,3 +311,13 @@ def test_rows_past_the_retention_period_may_be_purged():
         (old_id,) = cursor.fetchone()
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [old_id])
     assert not AuditEvent.objects.filter(pk=old_id).exists()
+
+
+def test_a_record_is_named_in_the_sites_time_as_its_list_shows_it():
+    event = AuditEvent(
+        at=datetime.datetime(2026, 12, 6, 6, 6, 24, tzinfo=datetime.UTC),
+        username="admin",
+        action=AuditEvent.Action.LOGIN,
+    )
+    with timezone.override("Asia/Shanghai"):
+        assert str(event) == "2026-12-06 14:06:24 admin 登录成功"
