@@ -21,6 +21,7 @@ from experts.models import (
     ACTIONS_WITH_REASON,
     ADMITTED,
     EDITABLE,
+    IN_REVIEW,
     ApplicationStatus,
     ExpertApplication,
 )
@@ -360,8 +361,14 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
         # (and a unit by its name: TransitionRecord.actor_label).
         show_actor_names = is_bureau_reviewer(request.user)
         revealed_labels = labels_of(revealed)
-        # A resubmission: what changed against the submission before it.
-        submissions = snapshots.last_two_submissions(application) if show_content else None
+        # A resubmission waiting for a decision: what changed against the submission before
+        # it. Not once returned (the page shows the draft being revised, not the submission)
+        # nor once decided.
+        submissions = (
+            snapshots.last_two_submissions(application)
+            if show_content and application.status in IN_REVIEW
+            else None
+        )
         comparable = submissions is not None and None not in submissions
         context = {
             "application": application,

@@ -77,6 +77,26 @@ def test_a_resubmission_shows_old_and_new_side_by_side(client, unit, reviewer):
     assert "显示全部字段" in section
 
 
+def test_the_comparison_shows_only_while_the_resubmission_waits_for_a_decision(
+    client, unit, reviewer
+):
+    """Once returned, the page shows the draft being revised (not the submission), and once
+    decided there is nothing to decide on: neither the comparison nor its note."""
+    applicant = submitted(unit)
+    resubmit(applicant, unit, department="新实验室")
+    application = applicant.application
+    client.force_login(factories.unit_account(unit))
+    url = reverse("experts:unit_detail", args=[application.pk])
+    assert "与上次提交相比" in client.get(url).content.decode()
+
+    services.return_application(application, factories.unit_account(unit), "请再修改。")
+    page = client.get(url).content.decode()
+    assert "与上次提交相比" not in page and "本次为再次提交" not in page
+
+    application.history.filter(action="submit").update(snapshot=None)
+    assert "本次为再次提交" not in client.get(url).content.decode()
+
+
 def test_after_a_decisions_form_errors_the_toggle_still_leads_to_the_page(client, unit, reviewer):
     """The page comes back at the decision's POST-only URL: 只看变更 names the detail page,
     not a query on that URL (a 405), and the top of the page says the decision was not made."""
