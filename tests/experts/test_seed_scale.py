@@ -84,3 +84,18 @@ def test_the_big_unit_has_the_same_mix_of_statuses_as_everyone():
     overall = ExpertApplication.objects.filter(status="approved").count() / 2000
     assert mine.count() >= 100
     assert abs(share - overall) < 0.05, (share, overall)
+
+
+@pytest.mark.postgres
+def test_the_seeded_tables_are_analysed_for_the_planner_and_the_search():
+    """A bulk insert leaves the statistics of the empty tables: 专家库 would search a term that
+    most experts match the slow way (experts.search.is_common) until autovacuum ran."""
+    from django.db import connection
+
+    from experts import search
+
+    assert search.statistics(connection.alias) is None  # before: nothing known, and kept so
+    call_command("seed_scale", units=3, experts=120, force=True)
+
+    known = search.statistics(connection.alias)
+    assert known is not None and known.rows > 0
