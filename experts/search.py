@@ -148,6 +148,10 @@ def matching(queryset: QuerySet, term: str, *, common: bool = False) -> QuerySet
 # count's limit sooner than the gram index finds every candidate (docs/performance.md). A
 # rarer term would make the walk longer (`is_common`).
 COMMON_SHARE = 0.067
+# A term each of whose pairs is in at least this share of approved applications is looked for
+# word by word in every list and count (`matching`, common): the gram index would find nearly
+# every row, and each row's grams are computed again to check it (docs/performance.md).
+MOSTLY_SHARE = 0.5
 # PostgreSQL renews the statistics when it analyses the table; they are read again this often
 # (kept in Django's cache, under STATISTICS_KEY and the database's alias).
 STATISTICS_SECONDS = 600
@@ -160,10 +164,11 @@ class Statistics(NamedTuple):
     rows: float  # approved applications, when the table was last analysed
 
 
-def is_common(term: str, using: str) -> bool:
+def is_common(term: str, using: str, share: float | None = None) -> bool:
     """Whether PostgreSQL's statistics of 专家库's gram index (migration experts 0006) put
-    `term` among many approved applications: from each word's rarest pair, which holds at
-    least as many rows as the word itself. False when not known (no statistics, or not PostgreSQL).
+    `term` in at least `share` (COMMON_SHARE unless given) of approved applications: from
+    each word's rarest pair, which holds at least as many rows as the word itself. False when
+    not known (no statistics, or not PostgreSQL).
 
     It chooses how to search, never what is found: both ways find the same rows. A pair is
     only an upper bound for the term (光电 and 电路 can be common and 光电路 in no one's text);
@@ -177,10 +182,10 @@ def is_common(term: str, using: str) -> bool:
         return False
     # Words of several kinds (a surname and a field) are taken to be independent: the share
     # with all of them is the product of each word's share.
-    share = 1.0
+    found = 1.0
     for word in wanted:
-        share *= min(known.shares.get(gram, known.least) for gram in grams(word))
-    return share >= COMMON_SHARE
+        found *= min(known.shares.get(gram, known.least) for gram in grams(word))
+    return found >= (COMMON_SHARE if share is None else share)
 
 
 def statistics(using: str) -> Statistics | None:

@@ -56,18 +56,25 @@ def expected(term: str) -> list[str]:
     return [a.user.real_name for a in rows if all(w in a.search_text for w in term.split())]
 
 
-def searched(client, **params):
-    """The response, and how its list searched: "walk" along the order, "grams" through the
-    gram index. The facets (grouped queries) count every match: always through the index."""
+WAYS = {"walk": "STRPOS(", "grams": "expert_search_grams("}
+
+
+def ways_of(queries: list[str]) -> list[str]:
+    return [way for way, mark in WAYS.items() if any(mark in sql for sql in queries)]
+
+
+def searched(client, counted="grams", **params):
+    """The response, and how its list searched: "walk" along the order (word by word), "grams"
+    through the gram index. The facets (grouped queries) count every match `counted`: through
+    the index, unless the term is in most rows (experts.search.MOSTLY_SHARE)."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("experts:pool"), params)
     assert response.status_code == 200
     sql = [query["sql"] for query in captured.captured_queries]
-    listed = [s for s in sql if "GROUP BY" not in s]
-    ways = {"walk": "STRPOS(", "grams": "expert_search_grams("}
-    used = [way for way, mark in ways.items() if any(mark in s for s in listed)]
+    used = ways_of([s for s in sql if "GROUP BY" not in s])
     assert len(used) == 1
-    assert not [s for s in sql if "GROUP BY" in s and "STRPOS(" in s]
+    # None when the counts were kept from an earlier page (experts.facets).
+    assert ways_of([s for s in sql if "GROUP BY" in s]) in ([], [counted])
     return response, used[0]
 
 
@@ -132,7 +139,7 @@ def test_past_the_count_limit_the_first_matches_are_listed_in_order(
     monkeypatch.setattr("portal.views.SEARCH_COUNT_LIMIT", 10)
     monkeypatch.setattr("portal.views.PAGE_SIZE", 4)
     statistics()
-    response, way = searched(client, q="集成")
+    response, way = searched(client, counted="walk", q="集成")
     first = response.context
     assert way == "walk" and first["more"] and first["page"].paginator.count == 10
     # A sample: no count shown.
@@ -143,7 +150,7 @@ def test_past_the_count_limit_the_first_matches_are_listed_in_order(
     ]
     pages = []
     for number in (1, 2, 3):
-        response, way = searched(client, q="集成", page=number)
+        response, way = searched(client, counted="walk", q="集成", page=number)
         assert way == "walk"
         pages.append(response.context["rows"])
     assert [row.real_name for rows in pages for row in rows] == expected("集成")[:10]
@@ -158,6 +165,34 @@ def test_with_a_filter_the_gram_index_searches(client, pool, statistics, params)
         response, way = searched(client, q="集成电路", **params)
         # Every expert of the factories is 正高级 and in 专业领域 01.
         assert way == "grams" and len(response.context["rows"]) == 8
+
+
+def test_a_term_most_rows_hold_is_looked_for_word_by_word_in_every_list_and_count(
+    client, pool, statistics
+):
+    """集成 is in 16 of 20 (80 %, over MOSTLY_SHARE): the gram index would narrow nothing and
+    each row's grams would be computed to check it, so the facets and a filtered list look for
+    the word itself too, and find the same rows."""
+    statistics()
+    assert search.is_common("集成", "default", share=search.MOSTLY_SHARE)
+    assert not search.is_common("集成电路", "default", share=search.MOSTLY_SHARE)  # 8 in 20
+
+    with CaptureQueriesContext(connection) as captured:
+        response, way = searched(client, counted="walk", q="集成", title_level="senior")
+
+    assert way == "walk"
+    grouped = [query["sql"] for query in captured.captured_queries if "GROUP BY" in query["sql"]]
+    assert len(grouped) == 2 and ways_of(grouped) == ["walk"]
+    assert [row.real_name for row in response.context["rows"]] == expected("集成")
+    assert response.context["tabs"][0] == ("all", "全部", 16)
+    title = dict((o.value, o.n) for o in response.context["facets"]["title_level"])
+    assert title["senior"] == 16
+    # A rarer term keeps to the index for its counts.
+    with CaptureQueriesContext(connection) as captured:
+        _, way = searched(client, q="集成电路", title_level="senior")
+    assert way == "grams"
+    grouped = [query["sql"] for query in captured.captured_queries if "GROUP BY" in query["sql"]]
+    assert len(grouped) == 2 and ways_of(grouped) == ["grams"]
 
 
 def test_the_walk_reads_the_order_index_alone(pool):
@@ -181,6 +216,7 @@ def test_a_rare_term_is_searched_through_the_gram_index_page_by_page(
 ):
     """With 20 experts every term is common unless rare, so 集成 (in 16) is made rare here."""
     monkeypatch.setattr("experts.search.COMMON_SHARE", 0.9)
+    monkeypatch.setattr("experts.search.MOSTLY_SHARE", 0.95)
     monkeypatch.setattr("portal.views.PAGE_SIZE", 6)
     statistics()
     assert not search.is_common("集成", "default")
