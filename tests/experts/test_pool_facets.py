@@ -204,7 +204,9 @@ def test_a_chosen_filter_stays_chosen_in_the_form_and_the_url_is_the_filter(clie
         ({"district": "浦东新区"}, "所在区：浦东新区"),
         ({"age": "120"}, "年龄段：120"),
         ({"title_level": "<b>x</b>"}, "职称级别：&lt;b&gt;x&lt;/b&gt;"),
-        ({"status": "draft"}, "专家状态：draft"),
+        ({"status": "draft"}, "专家状态：信息未填写"),  # a status the pool does not list
+        ({"status": "exited"}, "专家状态：已出库"),
+        ({"status": "gone"}, "专家状态：gone"),
     ],
 )
 def test_a_forged_filter_value_is_ignored_and_named(client, reviewer, pool, params, named):
