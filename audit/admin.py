@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,6 +19,20 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["username", "object_repr", "object_id", "ip", "detail"]
     date_hierarchy = "at"
     list_per_page = 50
+
+    def get_fields(self, request, obj=None):
+        # 对象类型 by the model's Chinese name (单位), not its code (accounts.unit).
+        fields = super().get_fields(request, obj)
+        return ["object_kind" if name == "object_type" else name for name in fields]
+
+    @admin.display(description="对象类型")
+    def object_kind(self, event):
+        if not event.object_type:
+            return "—"
+        try:
+            return apps.get_model(event.object_type)._meta.verbose_name
+        except (LookupError, ValueError):  # a model since removed: its code still says what
+            return event.object_type
 
 
 @admin.register(Reminder)

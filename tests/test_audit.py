@@ -321,3 +321,22 @@ def test_a_record_is_named_in_the_sites_time_as_its_list_shows_it():
     )
     with timezone.override("Asia/Shanghai"):
         assert str(event) == "2026-12-06 14:06:24 admin 登录成功"
+
+
+def test_an_audit_records_object_type_reads_as_the_models_name(client, unit):
+    operator = get_user_model().objects.create_superuser("op", "op@example.com", "x")
+    client.force_login(operator)
+    event = AuditEvent.objects.create(
+        action=A.TRANSITION,
+        result="success",
+        username="x",
+        object_type="accounts.unit",
+        object_id=str(unit.pk),
+        object_repr=unit.name,
+    )
+
+    page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<div class="readonly">单位</div>' in html and "accounts.unit" not in html
