@@ -12,6 +12,7 @@ from experts.models import (
     Discipline,
     EligibilityRule,
     ExpertApplication,
+    ExportJob,
     FacetDiscipline,
     ReasonCode,
 )
@@ -20,6 +21,7 @@ from portal.admin import (
     HistoryAdmin,
     HistoryInline,
     PersonalDataAdminMixin,
+    ReadOnlyAdmin,
     ServiceTransitionAdmin,
     yes_no,
 )
@@ -276,3 +278,48 @@ class DisciplineAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The bureau's fixed classification: applications and their search text refer to it.
         return False
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    """导出任务, read-only: an operator answering "my export never finished" sees whether it
+    waits, runs (and how far), failed and why; the worker (`manage.py run_exports`) alone moves
+    it, and deletes the file when it expires. The file is downloaded by its reviewer only."""
+
+    list_display = [
+        "created_at",
+        "requested_by",
+        "kind",
+        "status",
+        "progress",
+        "sensitive_text",
+        "finished_at",
+    ]
+    list_filter = ["status", "sensitive", "created_at"]
+    search_fields = ["requested_by__username", "requested_by__real_name", "filter_text", "reason"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    fields = [
+        "requested_by",
+        "kind",
+        "filter_text",
+        "sensitive_text",
+        "reason",
+        "status",
+        "progress",
+        "error",
+        "created_at",
+        "started_at",
+        "updated_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="进度")
+    def progress(self, job):
+        return f"{job.rows_done} / {job.rows_total}（{job.percent}%）"
+
+    @admin.display(description="含敏感信息")
+    def sensitive_text(self, job):
+        return yes_no(job.sensitive)

@@ -207,14 +207,14 @@ class PoolFilter(ApplicationFilter):
         return [
             (
                 "专家状态" if name == "status" else str(self.filters[name].label),
-                self._shown(name, str(self.form.data.get(name, ""))[:30]),
+                self.shown_value(name, str(self.form.data.get(name, ""))[:30]),
             )
             for name in self.form.errors
             if name in self.filters
         ]
 
     @staticmethod
-    def _shown(name: str, value: str) -> str:
+    def shown_value(name: str, value: str) -> str:
         """A status the pool does not list (a bookmarked 已出库) by its label, not its code."""
         if name == "status" and value in ApplicationStatus.values:
             return ApplicationStatus(value).label

@@ -624,3 +624,34 @@ def test_an_admin_change_of_the_disciplines_alone_marks_the_row_changed(client, 
 
     assert client.post(url, data).status_code == 302
     assert ExpertApplication.objects.get(pk=application.pk).updated_at > before
+
+
+def test_operators_read_change_requests_and_export_jobs(client, operator, unit):
+    """Asked why a 变更申请 or an export is stuck, an operator sees where it is, read-only."""
+    from changes.models import ChangeRequest
+    from experts.models import ExportJob
+    from tests.changes.helpers import admitted, key_request
+
+    expert = admitted(unit, name="变更专家")
+    change = key_request(expert, status="pending_unit")
+    job = ExportJob.objects.create(
+        requested_by=operator, kind=ExportJob.Kind.POOL, rows_total=200, rows_done=50
+    )
+    for model, obj, shown in [
+        (ChangeRequest, change, ["变更专家", "专业技术职称", "待单位确认"]),
+        (ExportJob, job, ["50 / 200（25%）", "排队中"]),
+    ]:
+        assert site.is_registered(model)
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        listed = client.get(reverse(f"{name}_changelist")).content.decode()
+        page = client.get(reverse(f"{name}_change", args=[obj.pk]))
+        assert page.status_code == 200
+        for text in shown:
+            assert text in listed, text
+        assert client.get(reverse(f"{name}_add")).status_code == 403
+        assert '<input type="submit" value="保存"' not in page.content.decode()
+        assert (
+            client.post(reverse(f"{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code
+            == 403
+        )
+    assert ChangeRequest.objects.filter(pk=change.pk).exists()

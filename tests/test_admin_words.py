@@ -22,11 +22,12 @@ from audit.log import record
 from audit.models import AuditEvent, Reminder
 from draws import services as draws
 from draws.rules import Criteria
-from experts.models import ApplicationStatus, Discipline
+from experts.models import ApplicationStatus, Discipline, ExportJob
 from experts.services import approve_application
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
+from tests.changes.helpers import key_request
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,8 @@ def admin_data(unit, reviewer):
         content="学历不实。",
         created_by=reviewer,
     )
+    key_request(applicant, status="pending_unit")
+    ExportJob.objects.create(requested_by=reviewer, kind=ExportJob.Kind.POOL, rows_total=10)
 
 
 @pytest.fixture
