@@ -6,7 +6,6 @@ import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -32,12 +31,8 @@ from portal.filters import overdue_rows  # noqa: E402
 from portal.views import SEARCH_COUNT_LIMIT  # noqa: E402
 
 
-def explain(title: str, queryset, wrap: str = "{}") -> None:
-    sql, params = queryset.query.sql_with_params()
-    sql = wrap.format(sql)
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+def explain(title: str, queryset) -> None:
+    plan = queryset.explain(analyze=True, costs=False)
     print(f"### {title}\n\n```\n{plan}\n```\n")
 
 

@@ -6,6 +6,9 @@ comments do not count, and fails on:
 
 - an attribute read or written through a private name, `x._name` (`_meta`, Django's documented
   model API, and dunders such as `__name__` excepted), which includes `super()._name`;
+- of `_meta`, anything but the documented Options API (`get_field`, `get_fields`) and the
+  documented Meta options and names (ALLOWED_META);
+- `x.query.y`: a queryset's `query` is the ORM's internal Query (`QuerySet.explain` shows a plan);
 - `getattr`/`setattr`/`hasattr`/`delattr` with a private name;
 - a method with a private name, `def _name` in a class body: an override of a library's private
   method or a private method of our own that others would reach with `x._name`.
@@ -17,9 +20,24 @@ elsewhere is caught as `module._helper`.
 import ast
 from pathlib import Path
 
+from tests.test_import_graph import PACKAGES as IMPORT_GRAPH_PACKAGES
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["accounts", "audit", "experts", "notice", "portal", "sms", "bench", "tests"]
+# Every app the import graph knows, and the benchmark and the tests.
+PACKAGES = [*IMPORT_GRAPH_PACKAGES, "bench", "tests"]
 ALLOWED_ATTRIBUTES = {"_meta"}
+ALLOWED_META = {
+    "get_field",
+    "get_fields",
+    "app_label",
+    "db_table",
+    "label",
+    "label_lower",
+    "model_name",
+    "object_name",
+    "verbose_name",
+    "verbose_name_plural",
+}
 NAME_FUNCTIONS = {"getattr", "setattr", "hasattr", "delattr"}
 
 
@@ -32,6 +50,12 @@ def private_names(source: str) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute):
+            inner = node.value
+            if isinstance(inner, ast.Attribute) and inner.attr == "_meta":
+                if node.attr not in ALLOWED_META:
+                    found.append((node.lineno, f"{ast.unparse(node)}"))
+            elif isinstance(inner, ast.Attribute) and inner.attr == "query":
+                found.append((node.lineno, f"{ast.unparse(node)}"))
             if is_private(node.attr) and node.attr not in ALLOWED_ATTRIBUTES:
                 value = node.value
                 is_super = (
@@ -92,7 +116,8 @@ class Middleware(django_otp.middleware.OTPMiddleware):
         return super()._verify_user_sync(request, user) or "x._in_a_string"
 
     def __call__(self, request):
-        return type(self).__name__, self._meta, request._meta
+        fields = self._meta.get_fields(), self._meta.concrete_fields
+        return type(self).__name__, self._meta, request._meta, fields, qs.query.sql_with_params()
 
 
 def _module_helper():
@@ -103,6 +128,8 @@ def _module_helper():
         (7, 'getattr(…, "_totp_device")'),
         (8, "user._cached"),
         (9, "super()._verify_user_sync"),
+        (12, "self._meta.concrete_fields"),
+        (13, "qs.query.sql_with_params"),
     ]
 
 

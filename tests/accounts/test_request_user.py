@@ -24,7 +24,9 @@ SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
 
 def field_values(instance) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    return {
+        f.attname: getattr(instance, f.attname) for f in instance._meta.get_fields() if f.concrete
+    }
 
 
 def test_the_user_comes_with_their_unit_in_one_query(unit):

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def field_values(instance) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    return {
+        f.attname: getattr(instance, f.attname) for f in instance._meta.get_fields() if f.concrete
+    }
 
 
 def test_each_person_sees_the_applications_of_their_role(unit, other_unit, reviewer):
