@@ -255,7 +255,7 @@ class TransitionRecord(models.Model):
     @classmethod
     def status_label(cls, value: str) -> str:
         status = cls.subject_model()._meta.get_field("status")
-        return dict(status.flatchoices).get(value, value)
+        return dict(status.choices).get(value, value)
 
     def get_action_display(self) -> str:
         return action_label(self.subject_model(), self.action)

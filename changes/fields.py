@@ -144,7 +144,7 @@ def shown(values: dict) -> dict:
         else:
             field = ExpertApplication._meta.get_field(name)
             if field.choices:
-                text = str(dict(field.flatchoices).get(value, value or ""))
+                text = str(dict(field.choices).get(value, value or ""))
             elif isinstance(value, datetime.date):
                 text = value.isoformat()
             else:

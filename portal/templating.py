@@ -35,7 +35,7 @@ BADGE_CLASSES = {
 
 @functools.cache
 def badge(model, status: str) -> str:
-    labels = dict(model._meta.get_field("status").flatchoices)
+    labels = dict(model._meta.get_field("status").choices)
     return format_html(
         '<span class="badge {} status-badge">{}</span>',
         BADGE_CLASSES.get(status, "text-bg-secondary"),
