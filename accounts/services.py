@@ -99,7 +99,7 @@ def _shown(unit: Unit, name: str) -> str:
     field = unit._meta.get_field(name)
     if field.get_internal_type() == "FileField":
         return ""
-    return str(dict(field.choices).get(getattr(unit, name), getattr(unit, name)) or "（空）")
+    return str(dict(field.choices or ()).get(getattr(unit, name), getattr(unit, name)) or "（空）")
 
 
 def _changes(unit: Unit, before: dict[str, str]) -> str:
