@@ -408,6 +408,28 @@ def test_operator_unlocks_a_username_by_its_failure_counts_action_not_a_delete(c
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
+def test_operator_clears_failure_counts_past_the_cool_off_in_chinese(client, operator):
+    import datetime
+
+    from axes.models import AccessAttempt
+
+    common = {"user_agent": "浏览器", "http_accept": "*/*", "path_info": "/login/"}
+    old = AccessAttempt.objects.create(username="old", failures_since_start=2, **common)
+    AccessAttempt.objects.filter(pk=old.pk).update(
+        attempt_time=timezone.now() - datetime.timedelta(hours=2)
+    )
+    recent = AccessAttempt.objects.create(username="recent", failures_since_start=2, **common)
+
+    response = client.post(
+        reverse("admin:accounts_loginattempt_changelist"),
+        {"action": "cleanup_expired_attempts", "_selected_action": [recent.pk]},
+        follow=True,
+    )
+
+    assert "已清理1条过期的登录失败计数。" in response.content.decode()
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["recent"]
+
+
 def test_an_admitted_experts_key_information_is_read_only_in_admin(client, operator, unit):
     """职称, 专业领域 … of an expert in the pool change through a reviewed 信息变更 only: the
     page shows them as text, a post of new values changes nothing, the rest still saves."""
