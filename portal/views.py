@@ -215,4 +215,9 @@ class CountedPaginator(Paginator):
 
     def __init__(self, object_list, per_page, *, count: int):
         super().__init__(object_list, per_page)
-        self.count = count  # instead of the cached_property's COUNT(*) query
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        # Instead of Paginator's own, a COUNT(*) query.
+        return self.known_count
