@@ -4,7 +4,7 @@ The record is append-only, as the audit trail is: a draw (its criteria), its quo
 selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
 (event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed or
 deleted, which PostgreSQL itself enforces (triggers). What a panel looks like now is read from
-the rows: draws.services.panel.
+the rows: draws.selectors.panel.
 """
 
 import pgtrigger

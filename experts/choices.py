@@ -125,8 +125,9 @@ DEFAULT_REASON_CODES = [
     ("other", "其他", True),
 ]
 
-# The 资格提示 rules loaded by the data migration, operators edit them in admin afterwards:
-# (kind, years, 职称级别). Their texts are generated (EligibilityRule.flag_text).
+# The 资格提示 rules a new database starts with (migration experts 0016 loads its own frozen
+# copy of these; operators edit them in admin afterwards): (kind, years, 职称级别). Their
+# texts are generated (EligibilityRule.flag_text).
 DEFAULT_ELIGIBILITY_RULES = [
     ("max_age", 65, ""),
     ("min_title_level", None, TitleLevel.ASSOCIATE.value),

@@ -109,7 +109,7 @@ class AgeBand(NamedTuple):
     high: int | None  # younger than this (None: no upper bound)
 
 
-# 年龄段: full years on the day the list is shown (experts.filters.born_between).
+# 年龄段: full years on the day the list is shown (experts.filters.born_by).
 AGE_BANDS = [
     AgeBand("lt35", "35岁以下", None, 35),
     AgeBand("35-44", "35—44岁", 35, 45),

@@ -557,7 +557,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         source=ApplicationStatus.EXIT_PENDING,
         target=ApplicationStatus.EXITED,
         permission=permissions.is_reviewer_for,
-        custom={"label": "确认退出", "admin": True},
+        custom={"label": "确认退出"},
     )
     def confirm_exit(self) -> None:
         pass

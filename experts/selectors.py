@@ -34,8 +34,9 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
 
 
 def pool_for(user) -> QuerySet[ExpertApplication]:
-    """专家库: the approved experts `user` may see. The pool's list, its export and the draws
-    start here; 已冻结, 退出待确认 and 已出库 experts are not in it (never drawn)."""
+    """The approved experts `user` may see: the draws start here, and 已冻结, 退出待确认 and
+    已出库 experts are not in it (never drawn). 专家库's list and its export start from
+    applications_for through PoolFilter, whose 专家状态 offers 已冻结 too."""
     return applications_for(user).filter(status=ApplicationStatus.APPROVED)
 
 

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from accounts.choices import UserKind
 from audit.log import record
 from audit.models import AuditEvent
-from portal.workflow import WorkflowError, save_fields
+from portal.workflow import WorkflowError, save_fields, transition_of
 
 
 class ServiceTransitionAdmin(admin.ModelAdmin):
@@ -57,11 +57,8 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
         """The transition of that name an operator may ask for here, or None."""
         if transition_name not in self.transition_services:
             return None
-        status = self.opts.get_field("status")
-        for transition in status.get_all_transitions(self.model):
-            if transition.name == transition_name and transition.custom.get("admin"):
-                return transition
-        return None
+        transition = transition_of(self.model, transition_name)
+        return transition if transition.custom.get("admin") else None
 
     def offered_transitions(self, request, obj) -> list[dict]:
         """The buttons: transitions open in the object's state to this user."""

@@ -105,8 +105,8 @@ TEMPLATES = [
         },
     },
     {
-        # The admin (with its overrides in templates/) and the libraries' own templates:
-        # crispy-bootstrap5's, which print the portal's forms, and django-fsm-admin's.
+        # The admin (with its overrides in templates/, the transition buttons among them) and
+        # crispy-bootstrap5's templates, which print the portal's forms.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,

@@ -20,7 +20,6 @@ from openpyxl.utils import get_column_letter
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # XML 1.0 cannot hold these control characters; openpyxl refuses a cell that has one.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 def cell_value(value):
