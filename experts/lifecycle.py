@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.permissions import SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
@@ -71,7 +72,7 @@ def remind(application_id: int, now) -> bool:
             obj=application,
             detail=f"年度确认提醒（满{application.months_since_confirmed}个月）",
             username=COMMAND,
-            role="系统",
+            role=SYSTEM_ROLE,
         )
     return True
 

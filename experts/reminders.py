@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus
-from accounts.permissions import BUREAU_GROUP
+from accounts.permissions import BUREAU_GROUP, SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent, Reminder
 from experts.models import ApplicationStatus, ExpertApplication
@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 # Who acts, in the audit trail: no person, the daily command.
 SYSTEM_USERNAME = "send_reminders"
-SYSTEM_ROLE = "系统"
 # A digest lists at most this many items of each kind, then says how many more there are:
 # a reviewer reads the first screen, and the queues sort by 截止日期 for the rest.
 DIGEST_LIMIT = 50

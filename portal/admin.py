@@ -13,7 +13,6 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
-from accounts.choices import UserKind
 from audit.log import record
 from audit.models import AuditEvent
 from portal.workflow import WorkflowError, save_fields, transition_of
@@ -199,18 +198,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def actor_label(record) -> str:
-    """Who acted, for operators: the role, and the unit's name for a unit account (its login
-    name means nothing to the bureau), the person's name otherwise.
-    e.g. 单位账号（武汉示范大学）, 科技局审核员（张三）."""
-    actor = record.actor
-    if actor is None:
-        return record.actor_role
-    if actor.kind == UserKind.UNIT and actor.unit_id is not None:
-        return f"{record.actor_role}（{actor.unit.name}）"
-    return f"{record.actor_role}（{actor.real_name or actor.username}）"
-
-
 class HistoryLabels:
     """The columns of a transition record (accounts.models.TransitionRecord) in the manual's
     words instead of codes, for the history lists and the inlines on the objects' pages."""
@@ -229,7 +216,8 @@ class HistoryLabels:
 
     @admin.display(description="操作人", ordering="actor__username")
     def actor_label(self, record):
-        return actor_label(record)
+        # Operators are staff: the person who acted, and a unit account by its unit.
+        return record.actor_label(for_staff=True)
 
 
 class HistoryInline(HistoryLabels, admin.TabularInline):
