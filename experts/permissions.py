@@ -15,8 +15,9 @@ def is_owner(application, user) -> bool:
 
 
 def is_unit_of(application, user) -> bool:
-    """The approved unit account of the unit the applicant belongs to."""
-    return is_approved_unit_account(user) and application.user.unit_id == user.unit_id
+    """The approved unit account of the application's unit: the column the unit's lists are
+    scoped by (experts.selectors.applications_for), so a unit acts on what it sees."""
+    return is_approved_unit_account(user) and application.unit_id == user.unit_id
 
 
 def is_system(application, user) -> bool:
