@@ -245,3 +245,22 @@ def test_the_account_follows_the_mobile_and_e_mail_the_form_last_gave(client, un
     client.logout()
     client.post(reverse("accounts:password_reset"), {"email": "new@example.cn"})
     assert [message.to for message in mailoutbox] == [["new@example.cn"]]
+
+
+def test_a_unit_acts_on_what_its_list_shows(client, unit, other_unit):
+    """Which unit an application belongs to is one column for the lists and the permission
+    (ExpertApplication.unit): a row moved without its account's copy (a shell update, an
+    import) is the new unit's to list and to decide, and not the old one's."""
+    from experts import services
+
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    ExpertApplication.objects.filter(pk=applicant.application.pk).update(unit=other_unit)
+    application = ExpertApplication.objects.get(pk=applicant.application.pk)
+
+    with pytest.raises(services.WorkflowError):
+        services.recommend_application(application, factories.unit_account(unit))
+    services.recommend_application(application, factories.unit_account(other_unit))
+
+    assert ExpertApplication.objects.get(pk=application.pk).status == (
+        ApplicationStatus.PENDING_BUREAU
+    )
