@@ -21,20 +21,8 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from draws.models import Pick, Void
-from experts.choices import TitleLevel
+from experts.choices import TitleLevel, levels_at_least
 from experts.selectors import in_discipline, pool_for
-
-# 职称级别 from the highest: "at least 副高级" is 正高级 and 副高级.
-LEVELS = [
-    TitleLevel.SENIOR.value,
-    TitleLevel.ASSOCIATE.value,
-    TitleLevel.INTERMEDIATE.value,
-    TitleLevel.OTHER.value,
-]
-
-
-def levels_at_least(level: str) -> list[str]:
-    return LEVELS[: LEVELS.index(level) + 1]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,10 +9,19 @@ class Gender(models.TextChoices):
 
 
 class TitleLevel(models.TextChoices):
+    """From the highest: levels_at_least reads the order."""
+
     SENIOR = "senior", "正高级"
     ASSOCIATE = "associate", "副高级"
     INTERMEDIATE = "intermediate", "中级"
     OTHER = "other", "其他"
+
+
+def levels_at_least(level: str) -> list[str]:
+    """职称级别 `level` and those above it: "at least 副高级" is 正高级 and 副高级 (the draw's
+    criterion, the 资格提示 rule)."""
+    values = TitleLevel.values
+    return values[: values.index(level) + 1]
 
 
 def _same(names: str) -> list[tuple[str, str]]:

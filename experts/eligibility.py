@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from experts.choices import TitleLevel
+from experts.choices import levels_at_least
 from experts.models import (
     IN_REVIEW,
     RETURNED,
@@ -24,13 +24,6 @@ from experts.models import (
     ExpertApplication,
 )
 
-# 正高级 > 副高级 > 中级 > 其他
-TITLE_RANK = {
-    TitleLevel.SENIOR: 3,
-    TitleLevel.ASSOCIATE: 2,
-    TitleLevel.INTERMEDIATE: 1,
-    TitleLevel.OTHER: 0,
-}
 # Shown instead of the rule's own text when the date it needs is missing: the reviewer then
 # knows the rule could not be checked, rather than reading silence as "met".
 NO_BIRTH_DATE = "未填写出生日期"
@@ -65,8 +58,9 @@ def unmet(rule: EligibilityRule, application: ExpertApplication, on: datetime.da
             return NO_BIRTH_DATE
         return rule.flag_text() if full_years(application.birth_date, on) > rule.value else ""
     if rule.kind == EligibilityKind.MIN_TITLE_LEVEL:
-        rank = TITLE_RANK.get(application.title_level, -1)  # not given: below every level
-        return rule.flag_text() if rank < TITLE_RANK[rule.title_level] else ""
+        # Not given: below every level.
+        met = application.title_level in levels_at_least(rule.title_level)
+        return "" if met else rule.flag_text()
     if application.work_started_on is None:
         return NO_WORK_START
     return rule.flag_text() if full_years(application.work_started_on, on) < rule.value else ""

@@ -20,7 +20,8 @@ from hypothesis.extra.django import TestCase
 from accounts.models import UnitStatus
 from draws import fairness, services
 from draws.models import Pick
-from draws.rules import LEVELS, Criteria, levels_at_least
+from draws.rules import Criteria
+from experts.choices import TitleLevel, levels_at_least
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
 
@@ -81,7 +82,7 @@ STATUSES = [
 experts_strategy = st.lists(
     st.tuples(
         st.integers(0, 2),
-        st.sampled_from(LEVELS),
+        st.sampled_from(TitleLevel.values),
         st.sampled_from(STATUSES),
         st.booleans(),  # drawn 10 days ago
     ),
@@ -92,7 +93,7 @@ rules_strategy = st.fixed_dictionaries(
     {
         "units": st.sets(st.integers(0, 2), max_size=2),
         "experts": st.sets(st.integers(0, 7), max_size=3),
-        "level": st.sampled_from(["", *LEVELS]),
+        "level": st.sampled_from(["", *TitleLevel.values]),
         "cooldown": st.sampled_from([0, 30]),
         "cap": st.sampled_from([0, 1, 2]),  # 每人每年最多抽中次数 (the past draw was this year)
         "count": st.integers(1, 4),
