@@ -410,9 +410,8 @@ def _refuse_after_notice(application: ExpertApplication) -> None:
     # an expert leaves the pool by the ways of leaving (出库, 清退), not by this one.
     if not notice_periods.enabled():
         raise WorkflowError("本系统未启用专家入库公示，不能以公示异议撤销入库。")
-    period = notice_periods.period_of(application.decided_at)
-    if period is None or not period.running:
-        ended = f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"
+    ended = notice_periods.over(application.decided_at)
+    if ended:
         raise WorkflowError(
             f"{application.user.real_name}的公示期{ended}，不能再以公示异议撤销入库。"
         )

@@ -77,3 +77,12 @@ def running(decided_at: datetime.datetime | None, today: datetime.date | None = 
         return None
     period = period_of(decided_at, today)
     return period if period is not None and period.running else None
+
+
+def over(decided_at: datetime.datetime | None, today: datetime.date | None = None) -> str:
+    """ "" while the 公示期 of an approval at `decided_at` runs; else how a refusal says it is
+    over (已于…结束, or 无记录 without a decision time)."""
+    period = period_of(decided_at, today)
+    if period is not None and period.running:
+        return ""
+    return f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"

@@ -2,7 +2,6 @@
 admission is a transition of the application (experts.services.revoke_admission)."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
 from audit.log import record
@@ -29,9 +28,8 @@ def record_objection(
             raise WorkflowError(
                 f"当前专家状态为“{locked.get_status_display()}”，不在公示中，不能记录公示异议。"
             )
-        period = periods.period_of(locked.decided_at, timezone.localdate())
-        if period is None or not period.running:
-            ended = f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"
+        ended = periods.over(locked.decided_at)
+        if ended:
             raise WorkflowError(f"公示期{ended}，不能再记录公示异议。")
         objection = NoticeObjection.objects.create(
             application=locked,
