@@ -174,6 +174,11 @@ class ChangeRequest(FSMModelMixin, models.Model):
     def moves_unit(self) -> bool:
         return self.new_unit_id is not None
 
+    @property
+    def awaits_unit(self) -> bool:
+        """待单位确认: the expert may still edit it, and a unit is the next to act."""
+        return self.status == ChangeStatus.PENDING_UNIT
+
     # Transitions change only the row; changes.services locks, records and queues SMS.
     # 提交 and 修改 keep the state: the expert's own steps, so that the history begins where
     # the request did and shows each change of the values asked for before the unit confirms.

@@ -332,7 +332,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             # Partial: it serves that query alone, not the pool's (status, …) filters.
             models.Index(
                 fields=["confirmed_at"],
-                condition=Q(status="approved"),
+                condition=Q(status=ApplicationStatus.APPROVED),
                 name="experts_approved_confirmed",
             ),
             # 专家库's facets (experts.facets): the columns they group and filter by, and the id
