@@ -222,9 +222,9 @@ def test_seeded_experts_have_their_rows():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_rebuilds_of_one_application_at_once_take_turns(unit):
-    """Each in its own transaction and connection, started together, the first holding its
-    transaction open a moment: the second waits for it (the application's row lock) and
-    rewrites its rows, instead of inserting beside them (an IntegrityError without the lock)."""
+    """Each in its own transaction and connection, the first holding its transaction open until
+    the second waits for it (the application's row lock): the second then rewrites the rows,
+    instead of inserting beside them (an IntegrityError without the lock)."""
     from django.db import connection, transaction
 
     # Its own classification: a transactional test may run after another has emptied the
@@ -235,21 +235,46 @@ def test_two_rebuilds_of_one_application_at_once_take_turns(unit):
     )
     application = factories.make_applicant(unit, S.APPROVED).application
     application.disciplines.set([sub])
-    barrier = threading.Barrier(2)
+    held = threading.Event()
     errors = []
 
-    def rebuild(hold: float) -> None:
+    def someone_waits_for_a_lock() -> bool:
+        # Raw SQL: pg_stat_activity is a system view with no model; read afresh each time (a
+        # transaction keeps its first reading otherwise).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def first() -> None:
+        """Rebuilds, then keeps its transaction open until the second waits for its lock."""
         try:
-            barrier.wait()
             with transaction.atomic():
                 FacetDiscipline.objects.rebuild([application.pk])
-                time.sleep(hold)
+                held.set()
+                deadline = time.monotonic() + 10
+                while not someone_waits_for_a_lock():
+                    assert time.monotonic() < deadline, "the second rebuild never waited"
+                    time.sleep(0.01)
         except Exception as error:  # reported below, with the thread's own error
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=rebuild, args=(hold,)) for hold in (0.3, 0.3)]
+    def second() -> None:
+        try:
+            held.wait(10)
+            with transaction.atomic():
+                FacetDiscipline.objects.rebuild([application.pk])
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
         thread.start()
     for thread in threads:
