@@ -294,6 +294,7 @@ LOCK_RULE = (
 
 
 class LoginForm(UsernameLengthMixin, AuthenticationForm):
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
     error_messages = {
         "invalid_login": "用户名或密码错误，请重新输入。" + LOCK_RULE,
         "inactive": "该账号已被停用，如有疑问请致电科技局。",
@@ -310,6 +311,8 @@ class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
     """修改密码: a wrong 旧密码 counts as a failed login (accounts.views.PortalPasswordChangeView),
     and the message says so, as the login form's does."""
 
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
+
     error_messages = {
         **PasswordChangeForm.error_messages,
         "password_incorrect": "旧密码不正确，请重新输入。旧密码输错按登录失败计算：" + LOCK_RULE,
@@ -322,6 +325,8 @@ RESET_MAIL_SECONDS = 120
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     """找回密码: Django's form, with the portal's wording for an over-long address and its word
     for the field (Django's is 电子邮件)."""
+
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -337,6 +342,7 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
     code = forms.CharField(
         label="验证码",
         max_length=6,
@@ -356,6 +362,8 @@ class TwoFactorForm(PortalFormMixin, forms.Form):
 class ReasonForm(PortalFormMixin, forms.Form):
     """A required reason: 不通过, 退回, 审核不通过."""
 
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
+
     reason = forms.CharField(
         label="理由",
         max_length=1000,
@@ -374,6 +382,8 @@ class UnitReasonForm(ReasonForm):
 
 class CommentForm(PortalFormMixin, forms.Form):
     """An optional comment: 提交 (recommend), 审核通过."""
+
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
 
     comment = forms.CharField(
         label="意见（选填）",

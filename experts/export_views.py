@@ -34,6 +34,8 @@ from portal.xlsx import CONTENT_TYPE
 class ExportForm(PortalFormMixin, forms.Form):
     """含敏感信息 and, when ticked, the reason (recorded in the audit trail)."""
 
+    printed_once = True  # the same for everyone: portal.jinja2.crispy
+
     sensitive = forms.BooleanField(
         label="含敏感信息",
         required=False,

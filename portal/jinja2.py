@@ -29,10 +29,17 @@ UNBOUND_FORMS: dict[tuple, str] = {}
 def crispy(form) -> str:
     """`{{ crispy(form) }}`: the whole form, as crispy-forms' `{{ form|crispy }}` prints it.
 
-    An empty form without choices prints the same every time (the CSRF token is outside it, in
-    the page's <form>), so it is printed once per class: the detail pages print two on every
-    request. A form with choices may read them from the database, and is printed every time."""
-    if form.is_bound or form.initial or any(hasattr(f, "choices") for f in form.fields.values()):
+    An empty form of a class marked `printed_once` (its labels and help the same for everyone,
+    no choices) prints the same every time (the CSRF token is outside it, in the page's
+    <form>), so it is printed once per class: the detail pages print two on every request.
+    Any other form is printed every time: one whose text depends on the person or the object
+    must never show what was printed for someone else."""
+    if (
+        not getattr(form, "printed_once", False)
+        or form.is_bound
+        or form.initial
+        or any(hasattr(f, "choices") for f in form.fields.values())
+    ):
         return as_crispy_form(form)
     key = (type(form), form.prefix, form.auto_id, get_language())
     if key not in UNBOUND_FORMS:

@@ -49,6 +49,21 @@ def test_an_empty_form_is_printed_once_per_class_unless_it_has_choices():
     assert jinja2.crispy(Pick()) == as_crispy_form(Pick())
 
 
+def test_a_form_not_marked_printed_once_is_printed_for_each_person():
+    """A form whose text depends on who asks is never printed from someone else's page."""
+    from django import forms
+
+    class Greeting(forms.Form):
+        note = forms.CharField()
+
+        def __init__(self, *args, name, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["note"].label = f"{name}的备注"
+
+    assert "张三的备注" in jinja2.crispy(Greeting(name="张三"))
+    assert "李四的备注" in jinja2.crispy(Greeting(name="李四"))
+
+
 def test_a_bound_form_prints_its_own_data_and_errors_escaped():
     jinja2.crispy(ReasonForm())
     refused = jinja2.crispy(ReasonForm(data={"reason": ""}))
