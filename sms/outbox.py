@@ -94,20 +94,13 @@ class Outcome:
     NOT_CLAIMED = "not_claimed"  # another sender has it, or it is not due
 
 
-def deliver(message_id: int, *, now: datetime.datetime | None = None) -> str:
-    """Send one queued message if this process can claim it; returns an Outcome.
+def _send_claimed(message_id: int, now: datetime.datetime) -> str:
+    """Send one message this process has claimed; returns an Outcome.
 
     A failure is recorded on the row (error, attempts, next attempt) and logged, never raised:
     the decision that queued it has already committed and must stand. A message whose earlier
     attempt got no answer is first looked up at the provider, and marked sent if it went out.
     """
-    now = now or timezone.now()
-    if not _claim(message_id, now):
-        return Outcome.NOT_CLAIMED
-    return _send_claimed(message_id, now)
-
-
-def _send_claimed(message_id: int, now: datetime.datetime) -> str:
     message = SMSMessage.objects.get(pk=message_id)
     backend = get_backend()
     try:
