@@ -102,19 +102,27 @@ class ListFilterSet(django_filters.FilterSet):
         return queryset.exclude(status__in=list(self.WAITING), due_on__lt=timezone.localdate())
 
     def ordering(self, default):
-        """The list's order: by 截止日期 when ?sort=due is chosen, else `default`."""
-        self.is_valid()
-        if self.form.cleaned_data.get("sort") == BY_DUE_DATE:
+        """The list's order: by 截止日期 when ?sort=due is chosen on a tab that carries one
+        (`dated`), else `default`."""
+        if self.sort_chosen() == BY_DUE_DATE:
             return DUE_DATE_ORDER
         return default
+
+    def dated(self) -> bool:
+        """Whether the chosen tab carries a 截止日期: a WAITING status, or 全部 that holds them.
+        Only there is 按截止日期 offered and taken: elsewhere no row has a date to sort by."""
+        status = self.status_chosen()
+        return bool(self.WAITING) and (status == ALL or status in self.WAITING)
 
     def overdue_only(self) -> bool:
         self.is_valid()
         return self.form.cleaned_data.get("overdue") is True
 
     def sort_chosen(self) -> str:
+        """The sort asked for, if the tab can take it (a bookmark of 按截止日期 opened on a tab
+        of no deadlines lists in the default order, as that tab offers)."""
         self.is_valid()
-        return self.form.cleaned_data.get("sort") or ""
+        return (self.form.cleaned_data.get("sort") or "") if self.dated() else ""
 
     def overdue_counts(self, narrowed: QuerySet) -> dict[str, int]:
         """How many rows of `narrowed` (the list through its filters) are overdue, per waiting

@@ -149,8 +149,8 @@ def list_page(
 
     A queue (a FilterSet with WAITING statuses) also counts the overdue rows of each waiting tab
     (`overdue`): from `overdue_counts()`, kept counts of exactly `queryset`, under the same
-    condition as `counts()`; otherwise among the filtered rows, in one grouped query. It may be
-    sorted by 截止日期 (?sort=due) instead of `order_by`."""
+    condition as `counts()`; otherwise among the filtered rows, in one grouped query. On a tab
+    that carries a 截止日期 it may be sorted by it (?sort=due) instead of `order_by`."""
     data = request.GET.copy()
     data["q"] = search_term(request)
     data.setdefault("status", default_status)
@@ -203,6 +203,8 @@ def list_page(
             else filterset.overdue_counts(narrowed)
         ),
         "deadlines": bool(filterset.WAITING),
+        # The tab carries a 截止日期 (a waiting status, or 全部): 按截止日期 is offered there only.
+        "dated": filterset.dated(),
         "overdue_only": filterset.overdue_only(),
         "sort": filterset.sort_chosen(),
         "tabs": [(ALL, "全部", tab_count(sum(counted.get(value, 0) for value in valid)))]
