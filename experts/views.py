@@ -544,16 +544,11 @@ def expert_pool(request):
     return render(request, "experts/expert_pool.html", context)
 
 
-def _names_in(order):
-    """`names` of a bulk decision: each application's pk, name, username, unit and 资格提示,
-    in its list's `order`."""
-
-    def names(applications):
-        return applications.order_by(*order).values_list(
-            "pk", "user__real_name", "user__username", "user__unit__name", "eligibility_flags"
-        )
-
-    return names
+def _names(applications):
+    """`names` of a bulk decision: each application's pk, name, username, unit and 资格提示."""
+    return applications.values_list(
+        "pk", "user__real_name", "user__username", "user__unit__name", "eligibility_flags"
+    )
 
 
 def _unit_note(username, unit_name, flags) -> str:
@@ -572,7 +567,8 @@ unit_bulk = bulk_decisions(
     scope=applications_for,
     filters=PeopleFilter,
     status=ApplicationStatus.PENDING_UNIT,
-    names=_names_in(PEOPLE_ORDER),
+    names=_names,
+    order=PEOPLE_ORDER,
     note=_unit_note,
     list_url="experts:unit_people",
     noun="申请",
@@ -590,7 +586,8 @@ bureau_bulk = bulk_decisions(
     scope=applications_for,
     filters=QueueFilter,
     status=ApplicationStatus.PENDING_BUREAU,
-    names=_names_in(QUEUE_ORDER),
+    names=_names,
+    order=QUEUE_ORDER,
     note=_bureau_note,
     list_url="experts:bureau_queue",
     noun="申请",

@@ -11,7 +11,7 @@ JavaScript. The actions come from the same tables as the detail pages' (portal.t
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -69,8 +69,10 @@ class BulkDecisionView(View):
     - filters: the list's FilterSet, for "all matching this filter";
     - status: the status tab whose items the action decides (待科技局审核 …): "all matching this
       filter" takes the list's other filters within that tab;
-    - names: queryset → its rows (values_list) in the list's order: pk, name, and any other
-      columns `note` reads;
+    - names: queryset → its rows (values_list), in the queryset's order: pk, name, and any
+      other columns `note` reads;
+    - order: the list's own order (its `order_by`): the confirmation page lists the items in
+      it, or in the 排序 the list was shown in (按截止日期), as the person chose them;
     - note: the other columns of a row → what the confirmation page adds beside the name
       (the unit, the 资格提示 …); none by default;
     - list_url: the list's URL name;
@@ -87,6 +89,7 @@ class BulkDecisionView(View):
     filters = None
     status = ""
     names: Callable[[QuerySet], QuerySet] | None = None
+    order: Sequence[Any] = ("pk",)
     note: Callable[..., str] | None = None
     list_url = ""
     noun = "项目"
@@ -148,9 +151,10 @@ class BulkDecisionView(View):
             if not all(value.isascii() and value.isdigit() for value in raw):
                 raise Selection("所选项目无效，请回到列表重新勾选。")
             chosen = scope.filter(pk__in=[int(value) for value in raw])
+        rows = self.names(chosen.order_by(*self.list_order(request)))
         found = [
             Item(pk, name, self.note(*rest) if self.note else "")
-            for pk, name, *rest in self.names(chosen)[: BATCH_LIMIT + 1]
+            for pk, name, *rest in rows[: BATCH_LIMIT + 1]
         ]
         if len(found) > BATCH_LIMIT:
             raise Selection(
@@ -160,6 +164,13 @@ class BulkDecisionView(View):
         if not found:
             raise Selection(f"所选{self.noun}不存在或不在您的处理范围内，请回到列表重新勾选。")
         return found
+
+    def list_order(self, request):
+        """The order the list showed its rows in: its 排序 (ListFilterSet.ordering) within the
+        batch's tab, from the list's query (back_query), else its own order."""
+        query = self.back_query(request).copy()
+        query["status"] = self.status
+        return self.filters(query, queryset=self.scope(request.user)).ordering(self.order)
 
     def get(self, request):
         try:

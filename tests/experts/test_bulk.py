@@ -139,6 +139,59 @@ def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(burea
 
 
 @pytest.mark.parametrize(
+    ("url_name", "status", "action"),
+    [(BULK, S.PENDING_BUREAU, "reject"), ("experts:unit_bulk", S.PENDING_UNIT, "send_back")],
+)
+def test_the_confirmation_page_keeps_the_lists_due_date_sort(
+    client, reviewer, unit, url_name, status, action
+):
+    """Ticked on the list sorted 按截止日期, named in that order on the confirmation page, ticked
+    one by one or all matching, and again when it comes back for a missing reason."""
+    import datetime
+
+    from django.utils import timezone
+
+    first, second, third = pending(unit, 3, status=status)
+    now, today = timezone.now(), timezone.localdate()
+    # The lists' own orders (单位推荐时间 oldest first: first, second, third; 更新时间 newest
+    # first: third, second, first) are neither the order of 按截止日期, soonest due first.
+    for age, (application, days) in enumerate(((first, 3), (second, 1), (third, 2))):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            due_on=today + datetime.timedelta(days=days),
+            recommended_at=now - datetime.timedelta(days=10 - age),
+            updated_at=now - datetime.timedelta(days=10 - age),
+        )
+    client.force_login(reviewer if url_name == BULK else factories.unit_account(unit))
+    by_due = [second, third, first]
+    listed = client.get(
+        reverse("experts:bureau_queue" if url_name == BULK else "experts:unit_people"),
+        {"status": status, "sort": "due"},
+    )
+    assert [row.pk for row in listed.context["rows"]] == ids(by_due)
+    unsorted = client.get(reverse(url_name), {"action": action, "ids": ids(by_due)})
+    assert names_listed(unsorted) != [a.user.real_name for a in by_due]
+
+    for selection in ({"ids": ids([first, second, third])}, {"select": "all"}):
+        page = client.get(
+            reverse(url_name), {"action": action, "status": status, "sort": "due", **selection}
+        )
+        assert names_listed(page) == [a.user.real_name for a in by_due]
+
+    refused = client.post(
+        reverse(url_name),
+        {"action": action, "ids": ids(by_due), "reason": "", "back": "sort=due"},
+    )
+    assert refused.status_code == 400
+    assert names_listed(refused) == [a.user.real_name for a in by_due]
+
+
+def names_listed(page) -> list[str]:
+    """The names on a confirmation page, in its order."""
+    listed = page.content.decode().split('data-testid="bulk-names"')[1].split("</ol>")[0]
+    return [item.split("<")[0].strip() for item in listed.split("<li>")[1:]]
+
+
+@pytest.mark.parametrize(
     ("selection", "message"),
     [
         ({}, "请先勾选要处理的申请。"),
