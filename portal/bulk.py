@@ -26,7 +26,7 @@ from django.views import View
 from audit.log import record
 from audit.models import AuditEvent
 from portal.transitions import Action
-from portal.views import role_required, search_term
+from portal.views import SEARCH_COUNT_LIMIT, role_required, search_term
 from portal.workflow import WorkflowError
 
 # At most this many items in one batch: a confirmation page lists them all, and a batch of 500
@@ -133,12 +133,13 @@ class BulkDecisionView(View):
     def selected(self, request, data) -> list[tuple[int, str]]:
         """(pk, name) of the chosen items in the person's scope, or Selection."""
         scope = self.scope(request.user)
+        term = ""
         if data.get("select") == "all":
             query = data.copy()
             query["q"] = search_term(request)
             query["status"] = self.status
             filterset = self.filters(query, queryset=scope)
-            chosen = filterset.by_status(filterset.narrowed())
+            chosen, term = filterset.by_status(filterset.narrowed()), filterset.term()
         else:
             raw = data.getlist("ids")
             if not raw:
@@ -158,12 +159,22 @@ class BulkDecisionView(View):
         ]
         if len(found) > BATCH_LIMIT:
             raise Selection(
-                f"符合条件的超过{BATCH_LIMIT}{self.counted}，每批最多处理{BATCH_LIMIT}{self.counted}，"
-                "请缩小筛选范围或分批勾选。"
+                f"符合条件的{self.noun}{self.matched(chosen, term)}，"
+                f"每批最多处理{BATCH_LIMIT}{self.counted}，请缩小筛选范围或分批勾选。"
             )
         if not found:
             raise Selection(f"所选{self.noun}不存在或不在您的处理范围内，请回到列表重新勾选。")
         return found
+
+    def matched(self, chosen: QuerySet, term: str) -> str:
+        """How many items "all matching" took, in words: 共7003份. A search counts up to the
+        lists' limit, as its list does (portal.views.list_page): 超过1000份."""
+        if not term:
+            return f"共{chosen.order_by().count()}{self.measure}"
+        found = chosen.order_by()[: SEARCH_COUNT_LIMIT + 1].count()
+        if found > SEARCH_COUNT_LIMIT:
+            return f"超过{SEARCH_COUNT_LIMIT}{self.measure}"
+        return f"共{found}{self.measure}"
 
     def list_order(self, request):
         """The order the list showed its rows in: its 排序 (ListFilterSet.ordering) within the

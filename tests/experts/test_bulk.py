@@ -414,14 +414,33 @@ def test_all_matching_the_filter_takes_the_queues_filter_within_its_tab(bureau, 
     assert all(a.user.real_name in html for a in chosen) and "外地" not in html
 
 
-def test_more_than_500_matching_is_refused_with_a_message(bureau, unit, monkeypatch):
+def test_more_than_500_matching_is_refused_with_how_many_matched(bureau, unit, monkeypatch):
     from portal import bulk
 
     monkeypatch.setattr(bulk, "BATCH_LIMIT", 2)  # the rule, at a size a test can build
     chosen = pending(unit, 3)
+    pending(unit, 1, status=S.APPROVED)  # another tab's: not among the matching
     response = bureau.get(reverse(BULK), {"action": "approve", "select": "all"}, follow=True)
-    assert "符合条件的超过2份申请" in response.content.decode()
+    assert (
+        "符合条件的申请共3份，每批最多处理2份申请，请缩小筛选范围或分批勾选。"
+        in response.content.decode()
+    )
     assert statuses(chosen) == [S.PENDING_BUREAU] * 3
+
+
+def test_a_search_past_the_count_limit_says_more_than_the_limit(bureau, unit, monkeypatch):
+    """A search counts its matches up to the lists' limit, as its list does (1000+)."""
+    from portal import bulk
+
+    monkeypatch.setattr(bulk, "BATCH_LIMIT", 1)
+    monkeypatch.setattr(bulk, "SEARCH_COUNT_LIMIT", 2)
+    pending(unit, 3, name="光谷")
+    query = {"action": "approve", "select": "all", "q": "光谷"}
+    response = bureau.get(reverse(BULK), query, follow=True)
+    assert "符合条件的申请超过2份，每批最多处理1份申请" in response.content.decode()
+    pending(unit, 2, name="汉口")
+    response = bureau.get(reverse(BULK), {**query, "q": "汉口"}, follow=True)
+    assert "符合条件的申请共2份，每批最多处理1份申请" in response.content.decode()
 
 
 @pytest.mark.postgres  # row locks
