@@ -84,6 +84,7 @@ class ListFilterSet(django_filters.FilterSet):
     and name the same choices in STATUSES); the others narrow every tab."""
 
     STATUSES: list[tuple[str, str]] = []
+    STATUS_LABEL = "状态"  # what `ignored` calls the tab's parameter
     # The statuses whose rows carry a due date (a queue's, with overdue_filter and sort_filter);
     # their tabs show how many are overdue. Empty: the list has no deadlines.
     WAITING: tuple[str, ...] = ()
@@ -152,6 +153,20 @@ class ListFilterSet(django_filters.FilterSet):
     def term(self) -> str:
         self.is_valid()
         return self.form.cleaned_data.get("q") or ""
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, value given) of each parameter that no filter could take: an unknown status,
+        专业领域 or choice, text where an id belongs. The list shows what the other filters keep,
+        and names these (a bookmark gone stale, or a forged URL)."""
+        self.is_valid()
+        return [
+            (
+                self.STATUS_LABEL if name == "status" else str(self.filters[name].label),
+                str(self.form.data.get(name, ""))[:30],
+            )
+            for name in self.form.errors
+            if name in self.filters
+        ]
 
     def narrowing(self) -> bool:
         """Whether a filter besides the status is set (kept counts count no filter's rows)."""
