@@ -6,11 +6,14 @@ each item then goes through the same service as a decision on its detail page, i
 transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
 an item: one the database refuses part-way is rolled back whole and listed as skipped, and
 the others go ahead. An item outside the person's scope, or whose state changed meanwhile, or
-that they may not decide (their own application), is skipped with the reason. Works without
-JavaScript. The actions come from the same tables as the detail pages' (portal.transitions.Action).
+that they may not decide (their own application), is skipped with the reason. The result is
+a page of its own after a redirect, which a reload shows again without deciding anything. Works
+without JavaScript. The actions come from the same tables as the detail pages'
+(portal.transitions.Action).
 """
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -21,6 +24,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views import View
 
 from audit.log import record
@@ -34,6 +38,12 @@ from portal.workflow import WorkflowError
 BATCH_LIMIT = 500
 OUT_OF_SCOPE = "不存在或不在您的处理范围内"
 ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍后单独处理"
+
+# A batch's result is kept in the person's session for its result page (post/redirect/get):
+# reloading that page shows it again and decides nothing. Only the latest few batches, so that
+# a session read on every request stays small.
+RESULTS_KEY = "bulk_results"
+KEPT_RESULTS = 3
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +70,8 @@ class Selection(Exception):
 
 class BulkDecisionView(View):
     """GET: the confirmation page for ?action=…&ids=… (or &select=all with the list's filters).
-    POST: decide each item and show what was done and what was skipped, and why.
+    POST: decide each item, then go to the result page (GET ?action=…&result=…): what was done
+    and what was skipped, and why, which a reload shows again without deciding anything.
 
     Configured through as_view():
     - actions: the actions of the detail page's table a batch may take, {action: Action};
@@ -184,6 +195,8 @@ class BulkDecisionView(View):
         return self.filters(query, queryset=self.scope(request.user)).ordering(self.order)
 
     def get(self, request):
+        if "result" in request.GET:
+            return self.result(request, request.GET["result"])
         try:
             items = self.selected(request, request.GET)
         except Selection as problem:
@@ -246,13 +259,40 @@ class BulkDecisionView(View):
             detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
             f"{len(outcomes) - len(done)}{self.counted}跳过",
         )
+        token = secrets.token_urlsafe(12)
+        kept = request.session.get(RESULTS_KEY, {})
+        kept[token] = {
+            "list": self.list_url,
+            "action": self.action,
+            "done": [[outcome.pk, outcome.name] for outcome in done],
+            "skipped": [
+                [outcome.pk, outcome.name, outcome.why] for outcome in outcomes if not outcome.done
+            ],
+            "list_url": self.list_link(self.back_query(request)),
+        }
+        request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
+        query = urlencode({"action": self.action, "result": token})
+        return HttpResponseRedirect(f"{request.path}?{query}")
+
+    def result(self, request, token: str):
+        """The result page of a batch, as its POST kept it in this session: the same however
+        often it is reloaded. One no longer kept (an older batch, another login) sends the
+        person to the list, which shows where each item now stands."""
+        kept = request.session.get(RESULTS_KEY, {}).get(token)
+        if kept is None or (kept["list"], kept["action"]) != (self.list_url, self.action):
+            messages.warning(
+                request,
+                f"此批量处理结果已不再保留（只保留本次登录最近{KEPT_RESULTS}批的结果），"
+                f"各{self.noun}的当前状态请在列表中查看。",
+            )
+            return HttpResponseRedirect(reverse(self.list_url))
         context = {
             "label": self.label(),
             "note": self.notes.get(self.action, ""),
-            "done": done,
-            "skipped": [outcome for outcome in outcomes if not outcome.done],
+            "done": [Outcome(pk, name, True) for pk, name in kept["done"]],
+            "skipped": [Outcome(pk, name, False, why) for pk, name, why in kept["skipped"]],
             "noun": self.counted,
-            "list_url": self.list_link(self.back_query(request)),
+            "list_url": kept["list_url"],
         }
         return render(request, "bulk_result.html", context)
 
