@@ -144,9 +144,11 @@ def test_a_forged_value_beside_a_good_one_leaves_the_good_one_working(client, qu
     assert "筛选条件“专业领域：abc”无效，已忽略。" in response.content.decode()
 
 
-def test_the_unit_queue_names_a_forged_status_too(client, reviewer):
+@pytest.mark.parametrize("url_name", ["accounts:bureau_unit_queue", "changes:bureau_list"])
+def test_the_other_lists_with_tabs_name_a_forged_status_too(client, reviewer, url_name):
     client.force_login(reviewer)
-    page = client.get(reverse("accounts:bureau_unit_queue"), {"status": "gone"})
+    page = client.get(reverse(url_name), {"status": "gone"})
+    assert page.status_code == 200
     assert "筛选条件“状态：gone”无效，已忽略。" in page.content.decode()
 
 
