@@ -14,6 +14,7 @@ class UnitFilter(ListFilterSet):
     """q: 单位名称, 统一社会信用代码 or 联系人; status: the tab."""
 
     STATUSES = UnitStatus.choices
+    STATUS_NAMES = dict(UnitStatus.choices)
     # 待审核: the registration is due within 2 working days (portal.deadlines).
     WAITING = (UnitStatus.PENDING,)
     status = status_filter(STATUSES)

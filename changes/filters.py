@@ -11,6 +11,7 @@ from portal.filters import ListFilterSet, status_filter
 
 class ChangeFilter(ListFilterSet):
     STATUSES = [(value, ChangeStatus(value).label) for value in REVIEWED]
+    STATUS_NAMES = dict(ChangeStatus.choices)
     status = status_filter(STATUSES)
     q = django_filters.CharFilter(method="filter_q", label="搜索")
     moving = django_filters.BooleanFilter(method="filter_moving", label="更换单位")

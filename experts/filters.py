@@ -45,25 +45,40 @@ def filter_eligibility(queryset, name, value):
     return queryset.filter(has_eligibility_flags=value == "flagged")
 
 
+def discipline_filter() -> django_filters.ChoiceFilter:
+    """专业领域 (?discipline=<pk>): a field takes its sub-fields' experts too
+    (experts.selectors.in_discipline)."""
+    return django_filters.ChoiceFilter(
+        choices=discipline_choices, method=filter_discipline, label="专业领域"
+    )
+
+
+def filter_discipline(queryset, name, value):
+    return in_discipline(queryset, value)
+
+
+def title_level_filter() -> django_filters.ChoiceFilter:
+    """职称级别 (?title_level=senior)."""
+    return django_filters.ChoiceFilter(
+        choices=TitleLevel.choices, field_name="title_level", label="职称级别"
+    )
+
+
 class ApplicationFilter(ListFilterSet):
     """q: the search box (姓名, 工作单位, 职称, 现从事专业, 专业领域: experts.search);
     discipline: 专业领域; title_level: 职称级别; status: the tab."""
 
     STATUSES = ApplicationStatus.choices
+    STATUS_LABEL = "专家状态"
+    STATUS_NAMES = dict(ApplicationStatus.choices)
     # A common term may be searched along the list's order index (experts.search.matching):
     # only 专家库's index carries the search text, and it holds no other filter's column.
     WALK_COMMON_TERMS = False
 
     status = status_filter(STATUSES)
     q = django_filters.CharFilter(method="filter_q", label="搜索")
-    # A field takes its sub-fields' experts too (experts.selectors.in_discipline).
-    discipline = django_filters.ChoiceFilter(
-        choices=discipline_choices, method="filter_discipline", label="专业领域"
-    )
-    title_level = django_filters.ChoiceFilter(choices=TitleLevel.choices, label="职称级别")
-
-    def filter_discipline(self, queryset, name, value):
-        return in_discipline(queryset, value)
+    discipline = discipline_filter()
+    title_level = title_level_filter()
 
     def filter_q(self, queryset, name, value):
         data = self.form.cleaned_data
@@ -200,37 +215,22 @@ class PoolFilter(ApplicationFilter):
         self.is_valid()
         return self.form.cleaned_data.get("status") or ApplicationStatus.APPROVED
 
-    def ignored(self) -> list[tuple[str, str]]:
-        """(label, value given) of each parameter that no filter could take: an unknown 专业领域,
-        单位 or choice, text where an id belongs. The list shows what the other filters keep."""
-        self.is_valid()
-        return [
-            (
-                "专家状态" if name == "status" else str(self.filters[name].label),
-                self.shown_value(name, str(self.form.data.get(name, ""))[:30]),
-            )
-            for name in self.form.errors
-            if name in self.filters
-        ]
-
-    @staticmethod
-    def shown_value(name: str, value: str) -> str:
-        """A status the pool does not list (a bookmarked 已出库) by its label, not its code."""
-        if name == "status" and value in ApplicationStatus.values:
-            return ApplicationStatus(value).label
-        return value
-
 
 class PeopleFilter(ListFilterSet):
-    """用户账号管理: one unit's people; q looks in 姓名, 用户名 and 职称."""
+    """用户账号管理: one unit's people; q looks in 姓名, 用户名 and 职称; 专业领域 and 职称级别
+    as on 专家审核."""
 
     STATUSES = ApplicationStatus.choices
+    STATUS_LABEL = "专家状态"
+    STATUS_NAMES = dict(ApplicationStatus.choices)
     # The unit's own deadline only: a row 待科技局审核 waits on the bureau, whose due date is
     # not the unit's to meet, and would read as the unit's 已超期.
     WAITING = UNIT_WAITING
     status = status_filter(STATUSES)
     q = contains_filter("user__real_name", "user__username", "title")
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).
+    discipline = discipline_filter()
+    title_level = title_level_filter()
     returned = django_filters.BooleanFilter(method="filter_returned", label=RETURNED_LABEL)
     eligibility = eligibility_filter()
     overdue = overdue_filter()

@@ -14,6 +14,7 @@ from changes import selectors as change_selectors
 from draws.models import Event
 from draws.selectors import own_draws
 from experts import counts, reveal, services, snapshots
+from experts.choices import TitleLevel
 from experts.facets import TOP_UNITS, pool_facets
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
 from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
@@ -29,6 +30,8 @@ from experts.permissions import can_view_content
 from experts.reveal import RevealForm, labels_of, revealable
 from experts.selectors import (
     applications_for,
+    discipline_choices,
+    discipline_tree,
     history_of,
     own_application,
     review_queue,
@@ -88,6 +91,26 @@ POOL_COLUMNS = (
     *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
     "status",
 )
+
+
+def _field_filters(filterset) -> dict:
+    """专业领域 and 职称级别 as 专家审核 and 用户账号管理 offer them beside the search box
+    (includes/status_tabs.html): the classification (from the cache, as 专家库's), the levels,
+    what is chosen, and the chosen in words for an empty list's message."""
+    chosen = filterset.form.cleaned_data
+    discipline, level = chosen.get("discipline") or "", chosen.get("title_level") or ""
+    words = []
+    if discipline:
+        words.append(f"专业领域：{dict(discipline_choices())[int(discipline)]}")
+    if level:
+        words.append(f"职称级别：{TitleLevel(level).label}")
+    return {
+        "disciplines": discipline_tree(),
+        "levels": TitleLevel.choices,
+        "discipline": discipline,
+        "title_level": level,
+        "words": words,
+    }
 
 
 def _shown(*columns):
@@ -273,6 +296,7 @@ def unit_people(request):
         shown=_shown(*PEOPLE_COLUMNS),
     )
     context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
+    context["field_filters"] = _field_filters(context["filter"])
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     # 信息变更: requests waiting for this unit, and its experts asking to move away.
     context["unit_changes"] = {
@@ -480,6 +504,7 @@ def bureau_queue(request):
         shown=_shown(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
+    context["field_filters"] = _field_filters(context["filter"])
     context["time_label"], context["time_field"] = QUEUE_TIMES.get(
         context["status"], ("单位推荐时间", "recommended_at")
     )
@@ -546,22 +571,16 @@ def expert_pool(request):
         facets=facets or pool_facets(filterset, kept),
         top_units=TOP_UNITS,
         chosen=chosen,
-        ignored=filterset.ignored(),
         frozen=ApplicationStatus.FROZEN,
     )
     return render(request, "experts/expert_pool.html", context)
 
 
-def _names_in(order):
-    """`names` of a bulk decision: each application's pk, name, username, unit and 资格提示,
-    in its list's `order`."""
-
-    def names(applications):
-        return applications.order_by(*order).values_list(
-            "pk", "user__real_name", "user__username", "user__unit__name", "eligibility_flags"
-        )
-
-    return names
+def _names(applications):
+    """`names` of a bulk decision: each application's pk, name, username, unit and 资格提示."""
+    return applications.values_list(
+        "pk", "user__real_name", "user__username", "user__unit__name", "eligibility_flags"
+    )
 
 
 def _unit_note(username, unit_name, flags) -> str:
@@ -580,7 +599,8 @@ unit_bulk = bulk_decisions(
     scope=applications_for,
     filters=PeopleFilter,
     status=ApplicationStatus.PENDING_UNIT,
-    names=_names_in(PEOPLE_ORDER),
+    names=_names,
+    order=PEOPLE_ORDER,
     note=_unit_note,
     list_url="experts:unit_people",
     noun="申请",
@@ -598,7 +618,8 @@ bureau_bulk = bulk_decisions(
     scope=applications_for,
     filters=QueueFilter,
     status=ApplicationStatus.PENDING_BUREAU,
-    names=_names_in(QUEUE_ORDER),
+    names=_names,
+    order=QUEUE_ORDER,
     note=_bureau_note,
     list_url="experts:bureau_queue",
     noun="申请",

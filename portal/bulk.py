@@ -6,12 +6,15 @@ each item then goes through the same service as a decision on its detail page, i
 transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
 an item: one the database refuses part-way is rolled back whole and listed as skipped, and
 the others go ahead. An item outside the person's scope, or whose state changed meanwhile, or
-that they may not decide (their own application), is skipped with the reason. Works without
-JavaScript. The actions come from the same tables as the detail pages' (portal.transitions.Action).
+that they may not decide (their own application), is skipped with the reason. The result is
+a page of its own after a redirect, which a reload shows again without deciding anything. Works
+without JavaScript. The actions come from the same tables as the detail pages'
+(portal.transitions.Action).
 """
 
 import logging
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -21,12 +24,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views import View
 
 from audit.log import record
 from audit.models import AuditEvent
 from portal.transitions import Action
-from portal.views import role_required, search_term
+from portal.views import SEARCH_COUNT_LIMIT, role_required, search_term
 from portal.workflow import WorkflowError
 
 # At most this many items in one batch: a confirmation page lists them all, and a batch of 500
@@ -34,6 +38,12 @@ from portal.workflow import WorkflowError
 BATCH_LIMIT = 500
 OUT_OF_SCOPE = "不存在或不在您的处理范围内"
 ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍后单独处理"
+
+# A batch's result is kept in the person's session for its result page (post/redirect/get):
+# reloading that page shows it again and decides nothing. Only the latest few batches, so that
+# a session read on every request stays small.
+RESULTS_KEY = "bulk_results"
+KEPT_RESULTS = 3
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +70,8 @@ class Selection(Exception):
 
 class BulkDecisionView(View):
     """GET: the confirmation page for ?action=…&ids=… (or &select=all with the list's filters).
-    POST: decide each item and show what was done and what was skipped, and why.
+    POST: decide each item, then go to the result page (GET ?action=…&result=…): what was done
+    and what was skipped, and why, which a reload shows again without deciding anything.
 
     Configured through as_view():
     - actions: the actions of the detail page's table a batch may take, {action: Action};
@@ -69,8 +80,10 @@ class BulkDecisionView(View):
     - filters: the list's FilterSet, for "all matching this filter";
     - status: the status tab whose items the action decides (待科技局审核 …): "all matching this
       filter" takes the list's other filters within that tab;
-    - names: queryset → its rows (values_list) in the list's order: pk, name, and any other
-      columns `note` reads;
+    - names: queryset → its rows (values_list), in the queryset's order: pk, name, and any
+      other columns `note` reads;
+    - order: the list's own order (its `order_by`): the confirmation page lists the items in
+      it, or in the 排序 the list was shown in (按截止日期), as the person chose them;
     - note: the other columns of a row → what the confirmation page adds beside the name
       (the unit, the 资格提示 …); none by default;
     - list_url: the list's URL name;
@@ -87,6 +100,7 @@ class BulkDecisionView(View):
     filters = None
     status = ""
     names: Callable[[QuerySet], QuerySet] | None = None
+    order: Sequence[Any] = ("pk",)
     note: Callable[..., str] | None = None
     list_url = ""
     noun = "项目"
@@ -130,12 +144,13 @@ class BulkDecisionView(View):
     def selected(self, request, data) -> list[tuple[int, str]]:
         """(pk, name) of the chosen items in the person's scope, or Selection."""
         scope = self.scope(request.user)
+        term = ""
         if data.get("select") == "all":
             query = data.copy()
             query["q"] = search_term(request)
             query["status"] = self.status
             filterset = self.filters(query, queryset=scope)
-            chosen = filterset.by_status(filterset.narrowed())
+            chosen, term = filterset.by_status(filterset.narrowed()), filterset.term()
         else:
             raw = data.getlist("ids")
             if not raw:
@@ -148,20 +163,40 @@ class BulkDecisionView(View):
             if not all(value.isascii() and value.isdigit() for value in raw):
                 raise Selection("所选项目无效，请回到列表重新勾选。")
             chosen = scope.filter(pk__in=[int(value) for value in raw])
+        rows = self.names(chosen.order_by(*self.list_order(request)))
         found = [
             Item(pk, name, self.note(*rest) if self.note else "")
-            for pk, name, *rest in self.names(chosen)[: BATCH_LIMIT + 1]
+            for pk, name, *rest in rows[: BATCH_LIMIT + 1]
         ]
         if len(found) > BATCH_LIMIT:
             raise Selection(
-                f"符合条件的超过{BATCH_LIMIT}{self.counted}，每批最多处理{BATCH_LIMIT}{self.counted}，"
-                "请缩小筛选范围或分批勾选。"
+                f"符合条件的{self.noun}{self.matched(chosen, term)}，"
+                f"每批最多处理{BATCH_LIMIT}{self.counted}，请缩小筛选范围或分批勾选。"
             )
         if not found:
             raise Selection(f"所选{self.noun}不存在或不在您的处理范围内，请回到列表重新勾选。")
         return found
 
+    def matched(self, chosen: QuerySet, term: str) -> str:
+        """How many items "all matching" took, in words: 共7003份. A search counts up to the
+        lists' limit, as its list does (portal.views.list_page): 超过1000份."""
+        if not term:
+            return f"共{chosen.order_by().count()}{self.measure}"
+        found = chosen.order_by()[: SEARCH_COUNT_LIMIT + 1].count()
+        if found > SEARCH_COUNT_LIMIT:
+            return f"超过{SEARCH_COUNT_LIMIT}{self.measure}"
+        return f"共{found}{self.measure}"
+
+    def list_order(self, request):
+        """The order the list showed its rows in: its 排序 (ListFilterSet.ordering) within the
+        batch's tab, from the list's query (back_query), else its own order."""
+        query = self.back_query(request).copy()
+        query["status"] = self.status
+        return self.filters(query, queryset=self.scope(request.user)).ordering(self.order)
+
     def get(self, request):
+        if "result" in request.GET:
+            return self.result(request, request.GET["result"])
         try:
             items = self.selected(request, request.GET)
         except Selection as problem:
@@ -224,13 +259,40 @@ class BulkDecisionView(View):
             detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
             f"{len(outcomes) - len(done)}{self.counted}跳过",
         )
+        token = secrets.token_urlsafe(12)
+        kept = request.session.get(RESULTS_KEY, {})
+        kept[token] = {
+            "list": self.list_url,
+            "action": self.action,
+            "done": [[outcome.pk, outcome.name] for outcome in done],
+            "skipped": [
+                [outcome.pk, outcome.name, outcome.why] for outcome in outcomes if not outcome.done
+            ],
+            "list_url": self.list_link(self.back_query(request)),
+        }
+        request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
+        query = urlencode({"action": self.action, "result": token})
+        return HttpResponseRedirect(f"{request.path}?{query}")
+
+    def result(self, request, token: str):
+        """The result page of a batch, as its POST kept it in this session: the same however
+        often it is reloaded. One no longer kept (an older batch, another login) sends the
+        person to the list, which shows where each item now stands."""
+        kept = request.session.get(RESULTS_KEY, {}).get(token)
+        if kept is None or (kept["list"], kept["action"]) != (self.list_url, self.action):
+            messages.warning(
+                request,
+                f"此批量处理结果已不再保留（只保留本次登录最近{KEPT_RESULTS}批的结果），"
+                f"各{self.noun}的当前状态请在列表中查看。",
+            )
+            return HttpResponseRedirect(reverse(self.list_url))
         context = {
             "label": self.label(),
             "note": self.notes.get(self.action, ""),
-            "done": done,
-            "skipped": [outcome for outcome in outcomes if not outcome.done],
+            "done": [Outcome(pk, name, True) for pk, name in kept["done"]],
+            "skipped": [Outcome(pk, name, False, why) for pk, name, why in kept["skipped"]],
             "noun": self.counted,
-            "list_url": self.list_link(self.back_query(request)),
+            "list_url": kept["list_url"],
         }
         return render(request, "bulk_result.html", context)
 

@@ -84,6 +84,10 @@ class ListFilterSet(django_filters.FilterSet):
     and name the same choices in STATUSES); the others narrow every tab."""
 
     STATUSES: list[tuple[str, str]] = []
+    STATUS_LABEL = "状态"  # what `ignored` calls the tab's parameter
+    # Every status of the model by its code: `ignored` names a status this list does not offer
+    # (专家库 given a bookmarked 已出库) by its label.
+    STATUS_NAMES: dict[str, str] = {}
     # The statuses whose rows carry a due date (a queue's, with overdue_filter and sort_filter);
     # their tabs show how many are overdue. Empty: the list has no deadlines.
     WAITING: tuple[str, ...] = ()
@@ -102,19 +106,27 @@ class ListFilterSet(django_filters.FilterSet):
         return queryset.exclude(status__in=list(self.WAITING), due_on__lt=timezone.localdate())
 
     def ordering(self, default):
-        """The list's order: by 截止日期 when ?sort=due is chosen, else `default`."""
-        self.is_valid()
-        if self.form.cleaned_data.get("sort") == BY_DUE_DATE:
+        """The list's order: by 截止日期 when ?sort=due is chosen on a tab that carries one
+        (`dated`), else `default`."""
+        if self.sort_chosen() == BY_DUE_DATE:
             return DUE_DATE_ORDER
         return default
+
+    def dated(self) -> bool:
+        """Whether the chosen tab carries a 截止日期: a WAITING status, or 全部 that holds them.
+        Only there is 按截止日期 offered and taken: elsewhere no row has a date to sort by."""
+        status = self.status_chosen()
+        return bool(self.WAITING) and (status == ALL or status in self.WAITING)
 
     def overdue_only(self) -> bool:
         self.is_valid()
         return self.form.cleaned_data.get("overdue") is True
 
     def sort_chosen(self) -> str:
+        """The sort asked for, if the tab can take it (a bookmark of 按截止日期 opened on a tab
+        of no deadlines lists in the default order, as that tab offers)."""
         self.is_valid()
-        return self.form.cleaned_data.get("sort") or ""
+        return (self.form.cleaned_data.get("sort") or "") if self.dated() else ""
 
     def overdue_counts(self, narrowed: QuerySet) -> dict[str, int]:
         """How many rows of `narrowed` (the list through its filters) are overdue, per waiting
@@ -144,6 +156,24 @@ class ListFilterSet(django_filters.FilterSet):
     def term(self) -> str:
         self.is_valid()
         return self.form.cleaned_data.get("q") or ""
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, value given) of each parameter that no filter could take: an unknown status,
+        专业领域 or choice, text where an id belongs. The list shows what the other filters keep,
+        and names these (a bookmark gone stale, or a forged URL)."""
+        self.is_valid()
+        return [
+            (
+                self.STATUS_LABEL if name == "status" else str(self.filters[name].label),
+                self.given(name),
+            )
+            for name in self.form.errors
+            if name in self.filters
+        ]
+
+    def given(self, name: str) -> str:
+        value = str(self.form.data.get(name, ""))[:30]
+        return self.STATUS_NAMES.get(value, value) if name == "status" else value
 
     def narrowing(self) -> bool:
         """Whether a filter besides the status is set (kept counts count no filter's rows)."""

@@ -149,8 +149,9 @@ def list_page(
 
     A queue (a FilterSet with WAITING statuses) also counts the overdue rows of each waiting tab
     (`overdue`): from `overdue_counts()`, kept counts of exactly `queryset`, under the same
-    condition as `counts()`; otherwise among the filtered rows, in one grouped query. It may be
-    sorted by 截止日期 (?sort=due) instead of `order_by`."""
+    condition as `counts()`; otherwise among the filtered rows, in one grouped query; not at all
+    beside a search's sampled counts, which the tabs do not show either. On a tab that carries
+    a 截止日期 it may be sorted by it (?sort=due) instead of `order_by`."""
     data = request.GET.copy()
     data["q"] = search_term(request)
     data.setdefault("status", default_status)
@@ -188,6 +189,14 @@ def list_page(
     def tab_count(n: int) -> int | None:
         return None if sampled else n  # a sample's counts are not shown
 
+    # status → how many of its rows are overdue, for the waiting tabs (portal.filters).
+    if sampled:
+        overdue = {}  # a tab whose own count is hidden hides its overdue part too
+    elif overdue_counts is not None and not filterset.narrowing():
+        overdue = overdue_counts()
+    else:
+        overdue = filterset.overdue_counts(narrowed)
+
     return {
         "page": page,
         "rows": page.object_list,
@@ -196,13 +205,10 @@ def list_page(
         "more": more,
         "limit": SEARCH_COUNT_LIMIT,
         "filter": filterset,
-        # status → how many of its rows are overdue, for the waiting tabs (portal.filters).
-        "overdue": (
-            overdue_counts()
-            if overdue_counts is not None and not filterset.narrowing()
-            else filterset.overdue_counts(narrowed)
-        ),
+        "overdue": overdue,
         "deadlines": bool(filterset.WAITING),
+        # The tab carries a 截止日期 (a waiting status, or 全部): 按截止日期 is offered there only.
+        "dated": filterset.dated(),
         "overdue_only": filterset.overdue_only(),
         "sort": filterset.sort_chosen(),
         "tabs": [(ALL, "全部", tab_count(sum(counted.get(value, 0) for value in valid)))]

@@ -169,6 +169,61 @@ def test_sorted_by_due_date_with_undated_rows_last(client, request, name, status
     assert '<input type="hidden" name="sort" value="due">' in response.content.decode()
 
 
+def two_more_in_reverse_order(name, status, unit):
+    """Two more rows of a tab without deadlines, the list's default order (its time column)
+    the reverse of their ids, the order 按截止日期 gives rows without a due date."""
+    if name == "unit_queue":
+        rows = [factories.make_unit(UnitStatus.APPROVED, name=f"已通过{n}") for n in "一二"]
+        model, column = Unit, "submitted_at"
+    else:
+        rows = [applicant(unit, status, f"另{n}") for n in "一二"]
+        model, column = ExpertApplication, "updated_at" if name == "people" else "recommended_at"
+    newer = timezone.now() - datetime.timedelta(days=1)
+    older = newer - datetime.timedelta(days=10)
+    # 用户账号管理 lists the newest first, the queues the oldest first.
+    first, second = (newer, older) if name == "people" else (older, newer)
+    model.objects.filter(pk=rows[1].pk).update(**{column: first})
+    model.objects.filter(pk=rows[0].pk).update(**{column: second})
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("bureau_queue", "approved"),
+        ("people", "approved"),
+        # Waiting on the bureau: not the unit's deadline, so none on its list.
+        ("people", "pending_bureau"),
+        ("unit_queue", "approved"),
+    ],
+)
+def test_the_due_date_sort_is_offered_and_taken_only_where_the_tab_has_a_deadline(
+    client, request, unit, name, status
+):
+    url = request.getfixturevalue(name)
+    two_more_in_reverse_order(name, status, unit)
+    plain = client.get(url, {"status": status})
+
+    bookmarked = client.get(url, {"status": status, "sort": "due"})
+
+    assert len(names(plain)) >= 2
+    assert names(bookmarked) == names(plain)
+    assert bookmarked.context["sort"] == ""
+    page = bookmarked.content.decode()
+    assert "按截止日期" not in page and "只看已超期" not in page
+    assert 'name="sort"' not in page
+    # The tab of every status holds the waiting rows: offered there, and the tab link keeps it.
+    assert 'href="?status=all&amp;sort=due"' in page
+    every = client.get(url, {"status": "all", "sort": "due"}).content.decode()
+    assert 'aria-current="true">按截止日期</a>' in every and "只看已超期" in every
+
+
+def test_the_overdue_filter_chosen_on_a_tab_without_deadlines_still_says_so(client, bureau_queue):
+    page = client.get(bureau_queue, {"status": "approved", "overdue": "true"}).content.decode()
+    assert "只显示已超期的申请" in page
+    assert 'href="?status=approved">显示全部申请</a>' in page
+    assert "按截止日期" not in page
+
+
 def test_ties_on_the_due_date_keep_the_id_order(client, bureau_queue, unit):
     for n in range(3):
         applicant(unit, S.PENDING_BUREAU, f"同日{n}", days=1)

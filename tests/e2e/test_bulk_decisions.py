@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
 from tests import factories
 
@@ -39,6 +40,11 @@ def test_the_bureau_approves_ticked_rows_after_confirming(journey):
         "已完成 2 份申请。短信通知将在几秒内陆续发给申请人。"
     )
     tab.snap("result")
+    # The result is a page of its own: reloading it (F5) shows it again and decides nothing.
+    page.reload()
+    expect(page.get_by_test_id("bulk-summary")).to_contain_text("已完成 2 份申请。")
+    expect(page.get_by_test_id("done-names").locator("li")).to_have_text(["陈静", "李强"])
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 1
     assert tab.dialogs == ["确认对这2份申请执行“审核通过”吗？"]
     statuses = dict(ExpertApplication.objects.values_list("user__real_name", "status"))
     assert statuses == {"陈静": "approved", "李强": "approved", "王芳": "pending_bureau"}

@@ -134,8 +134,62 @@ def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(burea
     result = bureau.post(
         reverse(BULK),
         {"action": "reject", "ids": ids([later]), "reason": "不符合", "back": "q=待审"},
+        follow=True,
     ).content.decode()
     assert f'href="{reverse("experts:bureau_queue")}?q=%E5%BE%85%E5%AE%A1">返回列表</a>' in result
+
+
+@pytest.mark.parametrize(
+    ("url_name", "status", "action"),
+    [(BULK, S.PENDING_BUREAU, "reject"), ("experts:unit_bulk", S.PENDING_UNIT, "send_back")],
+)
+def test_the_confirmation_page_keeps_the_lists_due_date_sort(
+    client, reviewer, unit, url_name, status, action
+):
+    """Ticked on the list sorted 按截止日期, named in that order on the confirmation page, ticked
+    one by one or all matching, and again when it comes back for a missing reason."""
+    import datetime
+
+    from django.utils import timezone
+
+    first, second, third = pending(unit, 3, status=status)
+    now, today = timezone.now(), timezone.localdate()
+    # The lists' own orders (单位推荐时间 oldest first: first, second, third; 更新时间 newest
+    # first: third, second, first) are neither the order of 按截止日期, soonest due first.
+    for age, (application, days) in enumerate(((first, 3), (second, 1), (third, 2))):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            due_on=today + datetime.timedelta(days=days),
+            recommended_at=now - datetime.timedelta(days=10 - age),
+            updated_at=now - datetime.timedelta(days=10 - age),
+        )
+    client.force_login(reviewer if url_name == BULK else factories.unit_account(unit))
+    by_due = [second, third, first]
+    listed = client.get(
+        reverse("experts:bureau_queue" if url_name == BULK else "experts:unit_people"),
+        {"status": status, "sort": "due"},
+    )
+    assert [row.pk for row in listed.context["rows"]] == ids(by_due)
+    unsorted = client.get(reverse(url_name), {"action": action, "ids": ids(by_due)})
+    assert names_listed(unsorted) != [a.user.real_name for a in by_due]
+
+    for selection in ({"ids": ids([first, second, third])}, {"select": "all"}):
+        page = client.get(
+            reverse(url_name), {"action": action, "status": status, "sort": "due", **selection}
+        )
+        assert names_listed(page) == [a.user.real_name for a in by_due]
+
+    refused = client.post(
+        reverse(url_name),
+        {"action": action, "ids": ids(by_due), "reason": "", "back": "sort=due"},
+    )
+    assert refused.status_code == 400
+    assert names_listed(refused) == [a.user.real_name for a in by_due]
+
+
+def names_listed(page) -> list[str]:
+    """The names on a confirmation page, in its order."""
+    listed = page.content.decode().split('data-testid="bulk-names"')[1].split("</ol>")[0]
+    return [item.split("<")[0].strip() for item in listed.split("<li>")[1:]]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +239,7 @@ def test_a_batch_decides_only_its_tabs_items_whatever_the_service_takes(bureau, 
     admitted expert is not)."""
     admitted = pending(unit, 1, status=S.APPROVED, name="已入库")
     response = bureau.post(
-        reverse(BULK), {"action": "reject", "ids": ids(admitted), "reason": "不符合"}
+        reverse(BULK), {"action": "reject", "ids": ids(admitted), "reason": "不符合"}, follow=True
     )
     assert "当前状态为“审核通过”，不能执行“审核不通过”操作" in response.content.decode()
     assert statuses(admitted) == [S.APPROVED]
@@ -222,6 +276,7 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
     response = bureau.post(
         reverse(BULK),
         {"action": "approve", "ids": [*ids(chosen + decided), 999999], "comment": ""},
+        follow=True,
     )
 
     html = response.content.decode()
@@ -243,6 +298,64 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
     )
     assert SMSMessage.objects.count() == 3
     assert AuditEvent.objects.filter(detail__startswith="批量审核通过：3份申请完成").exists()
+
+
+def test_the_result_is_a_page_of_its_own_that_a_reload_shows_again(bureau, unit):
+    """Post/redirect/get: the batch answers with a redirect to its result page. Reloading that
+    page (F5) shows the same result and decides nothing again: one audit row, one SMS each."""
+    chosen = pending(unit, 2)
+    decided = pending(unit, 1, status=S.APPROVED, name="已通过")
+    back = "status=pending_bureau&sort=due"
+
+    posted = bureau.post(
+        reverse(BULK),
+        {"action": "approve", "ids": ids(chosen + decided), "comment": "", "back": back},
+    )
+
+    assert posted.status_code == 302
+    result_url = posted["Location"]
+    assert result_url.startswith(f"{reverse(BULK)}?action=approve&result=")
+    shown = [bureau.get(result_url) for _ in range(2)]
+    for page in shown:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "已完成 2 份申请，跳过 1 份申请" in html
+        done = html.split('data-testid="done-names"')[1].split("</ol>")[0]
+        assert [a.user.real_name in done for a in chosen] == [True, True]
+        assert html.count('data-testid="skipped-row"') == 1
+        assert "当前状态为“审核通过”，不能执行“审核通过”操作" in html
+        queue = reverse("experts:bureau_queue")
+        assert f'href="{queue}?status=pending_bureau&amp;sort=due">返回列表</a>' in html
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 1
+    assert SMSMessage.objects.count() == 2
+    assert statuses(chosen + decided) == [S.APPROVED] * 3
+
+
+def test_a_result_this_session_does_not_keep_sends_to_the_list(bureau, unit, monkeypatch):
+    """Another login's result, an older batch past the few kept, a forged token, or a token
+    under another action: the list, which shows where each item now stands, and why."""
+    from portal import bulk
+
+    monkeypatch.setattr(bulk, "KEPT_RESULTS", 1)
+    first, second = pending(unit, 2)
+    older = bureau.post(reverse(BULK), {"action": "approve", "ids": ids([first]), "comment": ""})
+    newer = bureau.post(reverse(BULK), {"action": "approve", "ids": ids([second]), "comment": ""})
+    someone_else = Client()
+    someone_else.force_login(factories.make_reviewer())
+    token = newer["Location"].split("result=")[1]
+
+    for client, url in [
+        (bureau, older["Location"]),
+        (someone_else, newer["Location"]),
+        (bureau, f"{reverse(BULK)}?action=approve&result=forged"),
+        (bureau, f"{reverse(BULK)}?action=reject&result={token}"),
+    ]:
+        response = client.get(url, follow=True)
+        assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
+        html = response.content.decode()
+        assert "此批量处理结果已不再保留（只保留本次登录最近1批的结果）" in html
+        assert "已完成" not in html
+    assert "已完成 1 份申请" in bureau.get(newer["Location"]).content.decode()
 
 
 @pytest.mark.postgres  # a trigger refuses one item's SMS, as a failing database would
@@ -267,7 +380,7 @@ def test_an_item_the_database_refuses_part_way_is_rolled_back_whole(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = bureau.post(
-            reverse(BULK), {"action": "approve", "ids": ids(chosen), "comment": ""}
+            reverse(BULK), {"action": "approve", "ids": ids(chosen), "comment": ""}, follow=True
         )
 
     html = response.content.decode()
@@ -304,7 +417,9 @@ def test_a_reviewer_s_own_application_in_a_batch_is_skipped(client, unit):
     client.force_login(person)
 
     response = client.post(
-        reverse(BULK), {"action": "approve", "ids": ids([own, *others]), "comment": ""}
+        reverse(BULK),
+        {"action": "approve", "ids": ids([own, *others]), "comment": ""},
+        follow=True,
     )
 
     html = response.content.decode()
@@ -323,7 +438,9 @@ def test_a_reason_is_required_once_for_a_rejected_batch(bureau, unit):
     assert "请勾选至少一项理由或填写理由说明" in refused.content.decode()
     assert statuses(chosen) == [S.PENDING_BUREAU] * 2
     done = bureau.post(
-        reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": "专业领域不符。"}
+        reverse(BULK),
+        {"action": "reject", "ids": ids(chosen), "reason": "专业领域不符。"},
+        follow=True,
     )
     assert "已完成 2 份申请" in done.content.decode()
     assert statuses(chosen) == [S.REJECTED] * 2
@@ -338,6 +455,7 @@ def test_a_unit_decides_only_its_own_people(client, unit, other_unit):
     response = client.post(
         reverse("experts:unit_bulk"),
         {"action": "recommend", "ids": ids(own + foreign), "comment": ""},
+        follow=True,
     )
 
     html = response.content.decode()
@@ -361,14 +479,33 @@ def test_all_matching_the_filter_takes_the_queues_filter_within_its_tab(bureau, 
     assert all(a.user.real_name in html for a in chosen) and "外地" not in html
 
 
-def test_more_than_500_matching_is_refused_with_a_message(bureau, unit, monkeypatch):
+def test_more_than_500_matching_is_refused_with_how_many_matched(bureau, unit, monkeypatch):
     from portal import bulk
 
     monkeypatch.setattr(bulk, "BATCH_LIMIT", 2)  # the rule, at a size a test can build
     chosen = pending(unit, 3)
+    pending(unit, 1, status=S.APPROVED)  # another tab's: not among the matching
     response = bureau.get(reverse(BULK), {"action": "approve", "select": "all"}, follow=True)
-    assert "符合条件的超过2份申请" in response.content.decode()
+    assert (
+        "符合条件的申请共3份，每批最多处理2份申请，请缩小筛选范围或分批勾选。"
+        in response.content.decode()
+    )
     assert statuses(chosen) == [S.PENDING_BUREAU] * 3
+
+
+def test_a_search_past_the_count_limit_says_more_than_the_limit(bureau, unit, monkeypatch):
+    """A search counts its matches up to the lists' limit, as its list does (1000+)."""
+    from portal import bulk
+
+    monkeypatch.setattr(bulk, "BATCH_LIMIT", 1)
+    monkeypatch.setattr(bulk, "SEARCH_COUNT_LIMIT", 2)
+    pending(unit, 3, name="光谷")
+    query = {"action": "approve", "select": "all", "q": "光谷"}
+    response = bureau.get(reverse(BULK), query, follow=True)
+    assert "符合条件的申请超过2份，每批最多处理1份申请" in response.content.decode()
+    pending(unit, 2, name="汉口")
+    response = bureau.get(reverse(BULK), {**query, "q": "汉口"}, follow=True)
+    assert "符合条件的申请共2份，每批最多处理1份申请" in response.content.decode()
 
 
 @pytest.mark.postgres  # row locks
@@ -384,7 +521,7 @@ def test_overlapping_batches_at_once_decide_each_item_once(reference_data, unit)
         client.force_login(reviewer)
         barrier.wait()
         response = client.post(
-            reverse(BULK), {"action": "approve", "ids": ids(batch), "comment": ""}
+            reverse(BULK), {"action": "approve", "ids": ids(batch), "comment": ""}, follow=True
         )
         results[reviewer.pk] = response.content.decode()
         connection.close()

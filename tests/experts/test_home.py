@@ -170,16 +170,19 @@ def test_unit_people_marks_returned_rows_and_filters_them(client, unit):
     assert '<input type="hidden" name="returned" value="true">' in only.content.decode()
 
 
-def test_unit_people_shortens_the_title_header_and_view_button_on_phones(client, unit):
-    factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+def test_unit_people_puts_the_title_under_the_name_and_shortens_the_button_on_phones(client, unit):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    ExpertApplication.objects.filter(user=applicant).update(title="教授级高级工程师")
     client.force_login(factories.unit_account(unit))
     page = client.get(reverse("experts:unit_people")).content.decode()
     short = (
         '<span class="d-none d-md-inline">{0}</span><span class="d-md-none">'
         '<span aria-hidden="true">{1}</span><span class="visually-hidden">{0}</span></span>'
     )
-    assert short.format("专业技术职称", "职称") in page
     assert short.format("专家信息查看", "查看") in page
+    # 专业技术职称 a column on wide screens, a line under the name on phones.
+    assert '<th scope="col" class="d-none d-md-table-cell">专业技术职称</th>' in page
+    assert '<div class="d-md-none small text-body-secondary">教授级高级工程师</div>' in page
 
 
 def test_bureau_queue_shows_returned_applications_in_their_own_tab(client, unit, reviewer):

@@ -103,7 +103,8 @@ def test_the_limit_keeps_pages_past_it_out_of_reach(client, many, limit, monkeyp
 
 def test_a_search_past_the_limit_takes_a_fixed_number_of_queries(client, many, reviewer):
     url = reverse("experts:bureau_queue")
-    client.get(url, {"q": "李", "status": "approved"})  # the search's statistics, read once, kept
+    # Warm: the search's statistics and the 专业领域 of the filter are read once and kept.
+    client.get(url, {"q": "李", "status": "approved"})
     with CaptureQueriesContext(connection) as few:
         client.get(url, {"q": "李", "status": "approved"})
     unit = factories.make_unit()
@@ -121,3 +122,27 @@ def test_a_list_longer_than_the_limit_without_a_search_counts_exactly(client, ma
         assert response.context["page"].paginator.count == count
         html = response.content.decode()
         assert "匹配的" not in html and "+ 人" not in html and "+ 条" not in html
+
+
+def test_a_sampled_search_shows_no_overdue_count_beside_its_hidden_tab_counts(client, many):
+    """Past the limit the tabs read "…": their 已超期 parts, counted over every match, would be
+    exact numbers beside counts the page does not know. Within it, both show."""
+    import datetime
+
+    from django.utils import timezone
+
+    from experts.models import ExpertApplication
+
+    past = timezone.localdate() - datetime.timedelta(days=3)
+    ExpertApplication.objects.filter(status=S.PENDING_BUREAU).update(due_on=past)
+    url = reverse("experts:bureau_queue")
+
+    sampled = client.get(url, {"q": "李", "status": "all"})
+
+    assert sampled.context["overdue"] == {}
+    tabs = sampled.content.decode().split('aria-label="按状态筛选"')[1].split("</ul>")[0]
+    assert "已超期" not in tabs and "其中" not in tabs
+    exact = client.get(url, {"q": "李六", "status": "all"})
+    assert exact.context["overdue"] == {S.PENDING_BUREAU: 1}
+    tabs = exact.content.decode().split('aria-label="按状态筛选"')[1].split("</ul>")[0]
+    assert '<span class="badge text-bg-danger">已超期 1</span>' in tabs
