@@ -15,7 +15,7 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
     the personal numbers; a request moves only through them (changes.services)."""
 
     list_display = [
-        "pk",
+        "number",
         "expert",
         "kind",
         "status",
@@ -47,6 +47,10 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [ChangeHistoryInline]
 
+    @admin.display(description="编号", ordering="pk")
+    def number(self, change):
+        return change.pk
+
     @admin.display(description="专家", ordering="application__user__real_name")
-    def expert(self, request):
-        return request.application.user.real_name
+    def expert(self, change):
+        return change.application.user.real_name

@@ -11,6 +11,7 @@ import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.utils import timezone
 
 from experts.models import Discipline, ExpertApplication
 
@@ -54,7 +55,9 @@ class Draw(models.Model):
         triggers = append_only("draw")
 
     def __str__(self) -> str:
-        return f"{self.project_name}（{self.created_at:%Y-%m-%d}）" if self.created_at else ""
+        if not self.created_at:
+            return ""
+        return f"{self.project_name}（{timezone.localdate(self.created_at):%Y-%m-%d}）"
 
     @property
     def voided(self) -> "Void | None":

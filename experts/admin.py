@@ -154,14 +154,14 @@ class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
 
     def fields_to_save(self, obj, form):
         fields = super().fields_to_save(obj, form)
-        if obj.editable and obj.draft_saved_at:
-            # The applicant's form open in a tab carries the draft it was opened on: a save
-            # from it is refused as stale instead of putting back what the operator corrected.
-            obj.draft_saved_at = timezone.now()
-            fields.append("draft_saved_at")
-        return fields
+        return [*fields, "draft_saved_at"] if obj.editable else fields
 
     def save_model(self, request, obj, form, change):
+        if change and form.changed_data and obj.editable:
+            # A draft's version (experts.services.draft_version): the applicant's form open in
+            # a tab, saved or not before, is refused as stale instead of putting back what the
+            # operator corrected.
+            obj.draft_saved_at = timezone.now()
         super().save_model(request, obj, form, change)  # in the change form's transaction
         # An operator's correction of 电子邮箱 reaches the account, as the applicant's own does
         # (找回密码 sends its link there). Applications are not added here (has_add_permission).

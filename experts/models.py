@@ -850,7 +850,8 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="experts_exportjob_status")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}导出 {self.created_at:%Y-%m-%d %H:%M}"
+        # In the site's time, as admin's list beside it (the column is UTC).
+        return f"{self.get_kind_display()}导出 {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
     def percent(self) -> int:

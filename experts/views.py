@@ -386,11 +386,11 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
         show_actor_names = is_bureau_reviewer(request.user)
         revealed_labels = labels_of(revealed)
         # A resubmission waiting for a decision: what changed against the submission before
-        # it. Not once returned (the page shows the draft being revised, not the submission)
-        # nor once decided.
+        # it. Not once returned (the page shows the draft being revised, not the submission),
+        # once decided, nor for a 申请解冻 (no submission waits).
         submissions = (
             snapshots.last_two_submissions(application)
-            if show_content and application.status in IN_REVIEW
+            if show_content and application.status in IN_REVIEW and not application.unfreezing
             else None
         )
         comparable = submissions is not None and None not in submissions

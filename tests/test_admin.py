@@ -408,26 +408,21 @@ def test_operator_unlocks_a_username_by_its_failure_counts_action_not_a_delete(c
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
-def test_operator_clears_failure_counts_past_the_cool_off_in_chinese(client, operator):
-    import datetime
-
+def test_login_failure_counts_are_not_deleted_by_hand_through_an_action(client, operator):
+    """Only the audited 解除所选用户名的登录锁定: axes' own 清理 deleted records unaudited."""
     from axes.models import AccessAttempt
 
     common = {"user_agent": "浏览器", "http_accept": "*/*", "path_info": "/login/"}
-    old = AccessAttempt.objects.create(username="old", failures_since_start=2, **common)
-    AccessAttempt.objects.filter(pk=old.pk).update(
-        attempt_time=timezone.now() - datetime.timedelta(hours=2)
-    )
-    recent = AccessAttempt.objects.create(username="recent", failures_since_start=2, **common)
+    attempt = AccessAttempt.objects.create(username="old", failures_since_start=2, **common)
 
-    response = client.post(
+    page = client.get(reverse("admin:accounts_loginattempt_changelist"))
+    offered = [value for value, _ in page.context["action_form"].fields["action"].choices]
+    assert offered == ["", "unlock"]
+    client.post(
         reverse("admin:accounts_loginattempt_changelist"),
-        {"action": "cleanup_expired_attempts", "_selected_action": [recent.pk]},
-        follow=True,
+        {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]},
     )
-
-    assert "已清理1条过期的登录失败计数。" in response.content.decode()
-    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["recent"]
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
 def test_an_admitted_experts_key_information_is_read_only_in_admin(client, operator, unit):
@@ -633,6 +628,45 @@ def test_a_draft_tab_opened_before_an_operators_correction_is_refused(client, op
 
     assert refused.status_code == 409
     assert ExpertApplication.objects.get(pk=application.pk).department == "运营更正的部门"
+
+
+def test_a_never_saved_draft_tab_opened_before_an_operators_correction_is_refused(
+    client, operator, unit
+):
+    """The form of a draft nobody saved yet carries no version: the operator's save gives the
+    draft one, and the open form is refused instead of putting back the old value."""
+    from django.test import Client
+
+    applicant = factories.make_applicant(unit)
+    application = ExpertApplication.objects.get(user=applicant)
+    assert application.draft_saved_at is None
+    tab = Client()
+    tab.force_login(applicant)
+    form_url = reverse("experts:form")
+    assert version_on(tab.get(form_url)) == ""
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    data["department"] = "运营更正的部门"
+    assert client.post(url, data).status_code == 302
+
+    refused = tab.post(form_url, {"action": "save", "version": "", "department": "旧部门"})
+
+    assert refused.status_code == 409
+    assert ExpertApplication.objects.get(pk=application.pk).department == "运营更正的部门"
+
+
+def test_export_and_draw_titles_in_admin_are_in_the_sites_time(operator, reviewer):
+    import datetime as dt
+
+    from draws.models import Draw
+    from experts.models import ExportJob
+
+    at = dt.datetime(2026, 12, 5, 22, 6, tzinfo=dt.UTC)  # 06:06 on the 6th in Wuhan
+    job = ExportJob(requested_by=operator, kind=ExportJob.Kind.POOL, created_at=at)
+    draw = Draw(project_name="评审项目", created_at=at)
+    with timezone.override("Asia/Shanghai"):
+        assert str(job) == "专家库导出 2026-12-06 06:06"
+        assert str(draw) == "评审项目（2026-12-06）"
 
 
 def test_an_admin_change_of_the_disciplines_alone_marks_the_row_changed(client, operator, unit):

@@ -83,6 +83,8 @@ ENGLISH = [
     "True",
     "False",
     "None",
+    "Pk",
+    "ID",
     # State machine codes where the manual's words belong.
     "approve",
     "approved",

@@ -97,6 +97,32 @@ def test_the_comparison_shows_only_while_the_resubmission_waits_for_a_decision(
     assert "本次为再次提交" not in client.get(url).content.decode()
 
 
+def test_an_unfreeze_request_shows_no_comparison(client, unit, reviewer):
+    """申请解冻 waits for the bureau in 待科技局审核, but no submission waits: the last two 提交
+    of the expert, years old perhaps, are not a resubmission to compare."""
+    applicant = submitted(unit)
+    resubmit(applicant, unit, department="新实验室")
+    application = applicant.application
+    services.recommend_application(application, factories.unit_account(unit))
+    services.approve_application(application, reviewer)
+    import datetime
+
+    from django.utils import timezone
+
+    from experts.models import ExpertApplication
+
+    lapsed = timezone.now() - datetime.timedelta(days=800)  # 24 months without a confirmation
+    ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=lapsed)
+    frozen = services.freeze_application(ExpertApplication.objects.get(pk=application.pk))
+    services.request_unfreeze(frozen, applicant)
+    client.force_login(reviewer)
+
+    page = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+
+    assert 'data-testid="unfreezing"' in page
+    assert "与上次提交相比" not in page and "本次为再次提交" not in page
+
+
 def test_after_a_decisions_form_errors_the_toggle_still_leads_to_the_page(client, unit, reviewer):
     """The page comes back at the decision's POST-only URL: 只看变更 names the detail page,
     not a query on that URL (a 405), and the top of the page says the decision was not made."""
