@@ -30,7 +30,7 @@ class Member:
 
     @property
     def status(self) -> str:
-        return self.answer.get_action_display() if self.answer else "待确认"
+        return self.answer.get_action_display() if self.answer else PENDING
 
 
 @dataclasses.dataclass
@@ -179,6 +179,10 @@ def verify(draw: Draw, seeds: dict[int, str] | None = None) -> list[Check]:
 
 # An expert's draw that was set aside (作废), as their home page says it.
 CANCELLED = "已取消（抽取已作废）"
+# Not yet answered. An expert no longer 审核通过 cannot be confirmed (services.answer): their
+# home page says they need not attend, while the bureau records 不参加 and calls 补抽.
+PENDING = "待确认"
+NOT_IN_POOL = "无需参加（已不在专家库）"
 
 
 def own_draws(application) -> list[tuple[Pick, str]]:
@@ -200,6 +204,6 @@ def own_draws(application) -> list[tuple[Pick, str]]:
     ).order_by("created_at", "pk"):
         answers[event.draw_id] = event.get_action_display()
     return [
-        (pick, CANCELLED if pick.draw.voided else answers.get(pick.draw_id, "待确认"))
+        (pick, CANCELLED if pick.draw.voided else answers.get(pick.draw_id, PENDING))
         for pick in picks
     ]

@@ -12,7 +12,7 @@ from accounts.models import Blacklist
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from changes import selectors as change_selectors
 from draws.models import Event
-from draws.selectors import own_draws
+from draws.selectors import NOT_IN_POOL, PENDING, own_draws
 from experts import counts, reveal, services, snapshots
 from experts.choices import TitleLevel
 from experts.facets import TOP_UNITS, pool_facets
@@ -137,6 +137,15 @@ def _latest_reason(history):
     return None
 
 
+def _own_draws(application) -> list:
+    """The expert's draws, a review still unanswered said as one they need not attend once
+    they are no longer in the pool (frozen, leaving, left, admission revoked)."""
+    draws = own_draws(application)
+    if application.status == ApplicationStatus.APPROVED:
+        return draws
+    return [(pick, NOT_IN_POOL if state == PENDING else state) for pick, state in draws]
+
+
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -163,7 +172,7 @@ def applicant_home(request):
             # one decided at some time (decided_at stays) can have been drawn, but whatever the
             # state now: an admission revoked after a draw (撤销入库), or an expert who left and
             # applies again, still sees the reviews they were texted about.
-            "draws": own_draws(application) if application.decided_at else [],
+            "draws": _own_draws(application) if application.decided_at else [],
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
             # 下载入库证明 waits for the end of a 公示期 still under way (certificates.services).
@@ -440,7 +449,8 @@ def _bureau_extra(application) -> dict:
     then needs a 不参加 and a 补抽; and for one in the pool, the 变更申请 that 出库 or 撤销入库
     would withdraw."""
     context = panel_context(application)
-    if application.status in ADMITTED:
+    # An admission revoked (审核不通过 after 审核通过) may have been drawn too.
+    if application.status in (*ADMITTED, ApplicationStatus.REJECTED):
         now = timezone.now()
         context["coming_reviews"] = [
             (pick, state)

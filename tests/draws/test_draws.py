@@ -691,9 +691,11 @@ def test_an_expert_sees_only_their_own_draws_on_home(client, reviewer, pool, fie
 
 
 def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
-    client, reviewer, pool, field
+    client, reviewing, reviewer, pool, field
 ):
-    """Texted about a review, then 撤销入库 (公示异议): the review stays on their page."""
+    """Texted about a review, then 撤销入库 (公示异议): the review stays on their page, as one
+    they need not attend (only an expert in the pool can be confirmed), and the bureau's page
+    says to record 不参加 and 补抽."""
     from experts.services import revoke_admission
 
     draw = make(reviewer, field, 1)
@@ -702,9 +704,15 @@ def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
     revoke_admission(ExpertApplication.objects.get(pk=chosen.pk), reviewer, reason="异议属实")
     assert ExpertApplication.objects.get(pk=chosen.pk).status == ApplicationStatus.REJECTED
 
-    client.force_login(chosen.user)
+    bureau = reviewing.get(reverse("experts:bureau_detail", args=[chosen.pk])).content.decode()
+    notice = bureau.split('data-testid="coming-reviews"', 1)[1].split("</div>", 1)[0]
+    assert "入库已撤销，请到对应的抽取记录中记录“不参加”并补抽" in notice
+    assert draw.project_name in notice
+    client.force_login(chosen.user)  # the same client as `reviewing`: from here the expert
     page = client.get(reverse("experts:home")).content.decode()
     assert 'data-testid="my-draws"' in page and "会议室" in page
+    listed = page.split('data-testid="my-draws"', 1)[1].split("</section>", 1)[0]
+    assert "无需参加（已不在专家库）" in listed and "待确认" not in listed
 
 
 def test_a_voided_draw_is_no_review_to_arrange_for_an_exit(reviewing, reviewer, pool, field):
