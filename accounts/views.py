@@ -7,12 +7,12 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -353,12 +353,16 @@ def two_factor(request):
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
-        # The same QR code on every visit until a code confirms it. Two first visits at once
-        # (two tabs) may each make one: the oldest is the one shown.
-        unconfirmed = TOTPDevice.objects.filter(user=request.user, confirmed=False)
-        device = unconfirmed.order_by("pk").first() or TOTPDevice.objects.create(
-            user=request.user, confirmed=False, name="身份验证器"
-        )
+        # The same QR code on every visit until a code confirms it: made once, under the
+        # account's row lock, so two first visits at once (two tabs) show the same one. Any
+        # older extra (made before this lock) is left unshown: the oldest is the one shown.
+        with transaction.atomic():
+            accounts = get_user_model().objects.select_for_update().filter(pk=request.user.pk)
+            list(accounts.values_list("pk", flat=True))
+            unconfirmed = TOTPDevice.objects.filter(user=request.user, confirmed=False)
+            device = unconfirmed.order_by("pk").first() or TOTPDevice.objects.create(
+                user=request.user, confirmed=False, name="身份验证器"
+            )
     form = TwoFactorForm(*posted(request)[:1])
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):

@@ -101,7 +101,8 @@ BY_UNIT = ("status", "title_level", "age", "unit", "nature", "district")
 def _counting(filterset: PoolFilter) -> PoolFilter:
     """`filterset` again, for counting: a common term is found through the gram index, never by
     walking the list's order (experts.search.matching): the walk finds the first page of rows
-    sooner, the index every match sooner (docs/performance.md)."""
+    sooner, the index every match sooner (docs/performance.md). A term most rows hold is still
+    looked for word by word (experts.search.MOSTLY_SHARE): the index would narrow nothing."""
     counting = PoolFilter(filterset.data, queryset=filterset.queryset)
     counting.WALK_COMMON_TERMS = False
     return counting

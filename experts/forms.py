@@ -127,8 +127,6 @@ class ApplicationFieldsMixin:
     def check_against_id_number(self, cleaned: dict) -> None:
         """A resident ID number carries the birth date and, in its 17th digit, the sex: the
         number this form changes (修改专家信息) if it has the field, else the account's."""
-        if self.instance.user_id is None:  # a form of no one's application: nothing to check
-            return
         user = self.instance.user
         number = cleaned.get("id_number") if "id_number" in self.fields else user.id_number
         if user.id_type != IdType.RESIDENT or not number:

@@ -34,7 +34,9 @@ def portal_forms():
         lambda data: expert_forms.ExpertApplicationForm(
             data, instance=ExpertApplication(user=applicant), for_submission=True
         ),
-        lambda data: expert_forms.ApplicationAdminForm(data, instance=ExpertApplication()),
+        lambda data: expert_forms.ApplicationAdminForm(
+            data, instance=ExpertApplication(user=applicant)
+        ),
     ]
 
 

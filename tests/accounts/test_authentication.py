@@ -224,6 +224,38 @@ def test_two_tabs_opened_at_once_leave_one_qr_code_to_scan(reviewer):
     assert first.confirmed
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_first_visit_waits_for_another_making_the_authenticator():
+    """The authenticator to enrol is found or made under the account's row lock: a visit made
+    while another holds it shows the one that other made, not a second of its own."""
+    import threading
+
+    from django.db import connections, transaction
+
+    reviewer = factories.make_reviewer()
+    client = log_in_with_password(reviewer)
+    shown = {}
+
+    def visit():
+        try:
+            shown["secret"] = client.get(reverse("accounts:two_factor")).context["secret"]
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        list(get_user_model().objects.select_for_update().filter(pk=reviewer.pk))
+        thread = threading.Thread(target=visit)
+        thread.start()
+        thread.join(1)
+        assert thread.is_alive()  # waiting for the lock
+        made = TOTPDevice.objects.create(user=reviewer, confirmed=False, name="身份验证器")
+    thread.join(10)
+
+    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    assert shown["secret"] == b32encode(made.bin_key).decode()
+
+
 def test_a_replayed_code_is_refused(reviewer):
     device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
     code = factories.totp_code(device)

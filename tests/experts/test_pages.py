@@ -248,9 +248,10 @@ def test_the_account_follows_the_mobile_and_e_mail_the_form_last_gave(client, un
 
 
 def test_a_unit_acts_on_what_its_list_shows(client, unit, other_unit):
-    """Which unit an application belongs to is one column for the lists and the permission
-    (ExpertApplication.unit): a row moved without its account's copy (a shell update, an
-    import) is the new unit's to list and to decide, and not the old one's."""
+    """The lists and the permission read one column (ExpertApplication.unit, the application's
+    copy of its account's unit, which experts.search.refresh repairs): a row whose copy drifted
+    (a shell update, an import) is decided by the unit that lists it, never by one that cannot
+    see it."""
     from experts import services
 
     applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
@@ -264,3 +265,18 @@ def test_a_unit_acts_on_what_its_list_shows(client, unit, other_unit):
     assert ExpertApplication.objects.get(pk=application.pk).status == (
         ApplicationStatus.PENDING_BUREAU
     )
+
+
+def test_the_applicants_own_form_checks_birth_date_and_sex_against_the_id_number(client, unit):
+    applicant = factories.make_applicant(unit)
+    client.force_login(applicant)
+    application = ExpertApplication.objects.get(user=applicant)
+    data = factories.application_post_data(applicant, "save")
+    data.update(birth_date="1950-01-01", department="新部门")
+
+    response = client.post(reverse("experts:form"), data)
+
+    assert "出生日期与居民身份证号码不一致。" in response.content.decode()
+    saved = ExpertApplication.objects.get(pk=application.pk)
+    assert saved.birth_date == application.birth_date  # refused, what else was typed is kept
+    assert saved.department == "新部门"
