@@ -7,12 +7,11 @@ RUN apt-get update \
        fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
-# Throwaway values for the two build commands below: the settings refuse to load without keys,
-# and neither command reads or writes personal data. ARGs are not kept in the image's environment.
-ARG SECRET_KEY=build-only
-ARG FIELD_HMAC_KEY=build-only
-ARG FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1yZWFsLWtleS0wMDAwMDA=
+# Throwaway keys for the two build commands, in this RUN's shell only: the settings refuse to
+# load without keys, and neither command reads or writes personal data.
 RUN pip install --no-cache-dir . \
+    && export SECRET_KEY=build-only FIELD_HMAC_KEY=build-only \
+       FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1yZWFsLWtleS0wMDAwMDA= \
     && python manage.py collectstatic --no-input \
     && python manage.py build_certificate_font
 RUN useradd --system portal && mkdir -p /app/var/private && chown -R portal /app/var

@@ -188,6 +188,12 @@ def is_common(term: str, using: str, share: float | None = None) -> bool:
     return found >= (COMMON_SHARE if share is None else share)
 
 
+def forget_statistics(using: str) -> None:
+    """Read the statistics afresh next time (after an ANALYZE), in this process's cache, or in
+    every process's when CACHE_URL names a shared one."""
+    cache.delete(f"{STATISTICS_KEY}:{using}")
+
+
 def statistics(using: str) -> Statistics | None:
     """PostgreSQL's statistics of the pool's gram index (pg_stats, renewed by ANALYZE); None
     before the first ANALYZE, and for a role that does not own the table (PostgreSQL shows an

@@ -19,6 +19,15 @@ def test_waiting_time_starts_at_zero_on_the_day():
     assert working_days_since(None) == 0
 
 
+def test_waiting_time_on_the_queue_leaves_holidays_out(monkeypatch):
+    """已等待N个工作日 (单位注册审核): submitted on 30 September 2025, read on 8 October, it
+    waited no working day (National Day), as its deadline counts."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2025, 10, 8))
+    submitted = datetime.datetime(2025, 9, 30, 2, 0, tzinfo=datetime.UTC)  # 10:00 in Wuhan
+    with timezone.override("Asia/Shanghai"):
+        assert working_days_since(submitted) == 0
+
+
 def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
     draft = factories.make_applicant(unit, ApplicationStatus.DRAFT, name="草稿人")
     factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="待审人")

@@ -14,7 +14,6 @@ import time
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
@@ -164,12 +163,13 @@ class Command(BaseCommand):
 def analyse():
     """Renew PostgreSQL's statistics after the bulk insert: until then the planner, and 专家库's
     choice of how to search a term (experts.search.statistics), see the tables as they were
-    before it, whether or not autovacuum runs soon."""
+    before it, whether or not autovacuum runs soon. A running web process that kept "no
+    statistics" in its own cache reads them again within STATISTICS_SECONDS."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # raw SQL: the ORM has no ANALYZE
-    cache.delete(f"{search.STATISTICS_KEY}:{connection.alias}")
+    search.forget_statistics(connection.alias)
 
 
 @transaction.atomic
