@@ -713,6 +713,7 @@ def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
     assert 'data-testid="my-draws"' in page and "会议室" in page
     listed = page.split('data-testid="my-draws"', 1)[1].split("</section>", 1)[0]
     assert "无需参加（已不在专家库）" in listed and "待确认" not in listed
+    assert "工作人员将与您联系" not in listed  # no one will: they need not attend
 
 
 def test_a_voided_draw_is_no_review_to_arrange_for_an_exit(reviewing, reviewer, pool, field):
