@@ -18,11 +18,12 @@ from audit.log import record
 from audit.models import AuditEvent, Reminder
 from draws import services as draws
 from draws.rules import Criteria
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
 from experts.services import approve_application, recommend_application
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
+from tests.changes.helpers import key_request
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -104,6 +105,11 @@ def long_name_data(reviewer):
     now = timezone.now()
     AccountLock.objects.create(
         username="zhangsan", locked_at=now, until=now + datetime.timedelta(hours=1)
+    )
+    # A 变更申请 waiting for the unit, and a 导出任务 under way.
+    key_request(User.objects.get(real_name="欧阳晓明"), status="pending_unit")
+    ExportJob.objects.create(
+        requested_by=reviewer, kind=ExportJob.Kind.POOL, rows_total=53000, rows_done=12000
     )
     # 专家抽取's record (抽取记录, 抽中专家, 抽取记录事件) and a 禁入 entry.
     field = Discipline.objects.get(code="01")
