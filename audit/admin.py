@@ -28,7 +28,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="对象类型")
     def object_kind(self, event):
         if not event.object_type:
-            return None  # admin's own mark for an empty value
+            return self.get_empty_value_display()
         try:
             return apps.get_model(event.object_type)._meta.verbose_name
         except (LookupError, ValueError):  # a model since removed: its code still says what
