@@ -233,7 +233,8 @@ class HistoryInline(HistoryLabels, admin.TabularInline):
     classes = ["history-inline"]  # static/css/admin.css
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor__unit")
+        # What actor_label reads, without the ID numbers no history shows (nor decrypts).
+        return super().get_queryset(request).with_actors()
 
     def has_add_permission(self, request, obj=None):
         return False

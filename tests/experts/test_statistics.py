@@ -207,6 +207,12 @@ def test_the_page_and_its_range(client, figures, reviewer):
     assert re.search(r'y="10\.0" width="11" height="160\.0"', months)
     bad = client.get(reverse("experts:statistics"), {"start": "2026-12-01", "end": "2026-11-01"})
     assert bad.status_code == 400 and "开始日期不能晚于结束日期" in bad.content.decode()
+    # The boxes keep what was typed; the page says the figures are the default range's.
+    start, end = bad.context["start"], bad.context["end"]
+    assert (start, end) != (datetime.date(2026, 12, 1), datetime.date(2026, 11, 1))
+    assert f"以下为默认期间 {start} 至 {end} 的统计" in bad.content.decode()
+    assert 'value="2026-12-01"' in bad.content.decode()
+    assert "以下为默认期间" not in text  # a good range needs no such word
     junk = client.get(reverse("experts:statistics"), {"start": "昨天"})
     assert junk.status_code == 400 and "请输入有效的开始日期" in junk.content.decode()
     # One bound alone is checked against the other's default (to today, from 12 months back).
