@@ -340,6 +340,9 @@ class ApplicationReasonForm(PortalFormMixin, forms.Form):
     # field of the form, and rendering their options through the Django template language was
     # half of a detail page's time (docs/performance.md).
     default_renderer = JINJA2_FORM_RENDERER
+    # The same for every unit and reviewer, but for the reason codes operators switch on and
+    # off, which are part of the printed form's key (portal.jinja2.crispy).
+    printed_once = True
 
     codes = ReasonCodesField(
         label="理由（可多选）",

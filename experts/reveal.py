@@ -57,6 +57,11 @@ class RevealForm(PortalFormMixin, forms.Form):
     """What to show in full and why. `choices` are the viewer's (revealable()): a number they
     may not see is not a choice, so posting it is refused like any invalid choice."""
 
+    # The same for everyone but for `choices` (which numbers, never the numbers themselves),
+    # part of the printed form's key (portal.jinja2.crispy); one choice is ticked (initial),
+    # which prints afresh.
+    printed_once = True
+
     numbers = forms.MultipleChoiceField(
         label="查看的信息",
         widget=forms.CheckboxSelectMultiple,

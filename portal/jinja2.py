@@ -22,34 +22,67 @@ from experts.models import ApplicationStatus
 from notice import periods as notice_periods
 from portal import deadlines, templating
 
-# Empty forms as printed: (class, prefix, auto_id, language) → HTML (docs/performance.md).
+# Empty forms and fields as printed: key (_printed_key) → HTML (docs/performance.md). A key
+# holds the choices offered, so an operator's edit of them makes a new entry; the dict is
+# emptied when it grows past UNBOUND_LIMIT rather than kept forever.
 UNBOUND_FORMS: dict[tuple, str] = {}
+UNBOUND_LIMIT = 256
+
+
+def _offered(choices) -> tuple:
+    """Choices as plain strings (optgroups nested), to be part of a key."""
+    return tuple(
+        (str(value), _offered(label) if isinstance(label, (list, tuple)) else str(label))
+        for value, label in choices
+    )
+
+
+def _printed_key(form, names) -> tuple | None:
+    """The key the empty `form`'s fields `names` are remembered under once printed, or None
+    when they must be printed afresh: the form is not marked `printed_once`, or holds data
+    or initial values."""
+    if not getattr(form, "printed_once", False) or form.is_bound or form.initial:
+        return None
+    offered = tuple(
+        (name, _offered(form.fields[name].choices))
+        for name in names
+        if hasattr(form.fields[name], "choices")
+    )
+    return (type(form), form.prefix, form.auto_id, get_language(), tuple(names), offered)
+
+
+def _printed_form_key(form) -> tuple | None:
+    key = _printed_key(form, list(form.fields))
+    # A whole form prints its fields inside crispy's form layout: never one field's entry.
+    return key and ("form", *key)
+
+
+def _remembered(key, print_) -> str:
+    if key is None:
+        return print_()
+    if key not in UNBOUND_FORMS:
+        if len(UNBOUND_FORMS) >= UNBOUND_LIMIT:
+            UNBOUND_FORMS.clear()
+        UNBOUND_FORMS[key] = print_()
+    return UNBOUND_FORMS[key]
 
 
 def crispy(form) -> str:
     """`{{ crispy(form) }}`: the whole form, as crispy-forms' `{{ form|crispy }}` prints it.
 
-    An empty form of a class marked `printed_once` (its labels and help the same for everyone,
-    no choices) prints the same every time (the CSRF token is outside it, in the page's
-    <form>), so it is printed once per class: the detail pages print two on every request.
-    Any other form is printed every time: one whose text depends on the person or the object
-    must never show what was printed for someone else."""
-    if (
-        not getattr(form, "printed_once", False)
-        or form.is_bound
-        or form.initial
-        or any(hasattr(f, "choices") for f in form.fields.values())
-    ):
-        return as_crispy_form(form)
-    key = (type(form), form.prefix, form.auto_id, get_language())
-    if key not in UNBOUND_FORMS:
-        UNBOUND_FORMS[key] = as_crispy_form(form)
-    return UNBOUND_FORMS[key]
+    An empty form of a class marked `printed_once` (its labels, help and widgets the same for
+    everyone; its choices may vary, and are part of the key) prints the same every time (the
+    CSRF token is outside it, in the page's <form>), so it is printed once per class and
+    choices: the detail pages print two on every request. Any other form is printed every
+    time: one whose text depends on the person or the object must never show what was
+    printed for someone else."""
+    return _remembered(_printed_form_key(form), lambda: as_crispy_form(form))
 
 
 def crispy_field(field) -> str:
-    """`{{ crispy_field(form['name']) }}`: one field, as `{{ field|as_crispy_field }}`."""
-    return as_crispy_field(field)
+    """`{{ crispy_field(form['name']) }}`: one field, as `{{ field|as_crispy_field }}`,
+    remembered as `crispy` remembers a form."""
+    return _remembered(_printed_key(field.form, [field.name]), lambda: as_crispy_field(field))
 
 
 @functools.lru_cache(maxsize=256)

@@ -34,7 +34,7 @@ def test_forms_print_as_crispy_forms_prints_them():
     assert jinja2.crispy_field(field) == as_crispy_field(field)
 
 
-def test_an_empty_form_is_printed_once_per_class_unless_it_has_choices():
+def test_an_empty_form_is_printed_once_per_class():
     first = jinja2.crispy(ReasonForm())
     assert jinja2.crispy(ReasonForm()) is first  # remembered
     assert jinja2.crispy(ReasonForm(prefix="b")) is not first
@@ -45,8 +45,43 @@ def test_an_empty_form_is_printed_once_per_class_unless_it_has_choices():
     class Pick(forms.Form):
         colour = forms.ChoiceField(choices=[("r", "红")])
 
-    assert jinja2.crispy(Pick()) is not jinja2.crispy(Pick())  # choices may change
+    assert jinja2.crispy(Pick()) is not jinja2.crispy(Pick())  # not marked printed_once
     assert jinja2.crispy(Pick()) == as_crispy_form(Pick())
+
+
+def test_a_form_printed_once_is_printed_again_when_its_choices_change():
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    offered = [("r", "红")]
+
+    class Pick(forms.Form):
+        printed_once = True
+        colour = forms.ChoiceField(choices=lambda: offered)
+        shade = forms.ChoiceField(choices=[("深", [("d", gettext_lazy("深红"))])])
+
+    first = jinja2.crispy(Pick())
+    assert jinja2.crispy(Pick()) is first  # lazy labels make the same key
+    assert jinja2.crispy_field(Pick()["colour"]) is jinja2.crispy_field(Pick()["colour"])
+    offered.append(("g", "绿"))
+    again = jinja2.crispy(Pick())
+    assert "绿" not in first and "绿" in again
+    assert again == as_crispy_form(Pick())
+    field = jinja2.crispy_field(Pick()["colour"])
+    assert "绿" in field and field == as_crispy_field(Pick()["colour"])
+    # One with a value ticked or typed is its own.
+    assert "checked" not in jinja2.crispy(Pick())
+    assert 'value="g" selected' in jinja2.crispy(Pick(initial={"colour": "g"}))
+
+
+def test_the_printed_forms_are_forgotten_past_their_limit(monkeypatch):
+    monkeypatch.setattr(jinja2, "UNBOUND_LIMIT", 2)
+    jinja2.UNBOUND_FORMS.clear()
+    jinja2.crispy(ReasonForm(prefix="p1"))
+    jinja2.crispy(ReasonForm(prefix="p2"))
+    assert len(jinja2.UNBOUND_FORMS) == 2
+    jinja2.crispy(ReasonForm(prefix="p3"))
+    assert len(jinja2.UNBOUND_FORMS) == 1
 
 
 def test_a_form_not_marked_printed_once_is_printed_for_each_person():
