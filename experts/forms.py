@@ -205,7 +205,9 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         for name, field in self.fields.items():
             required = name in REQUIRED_FOR_SUBMISSION
             field.required = for_submission and required
-            if required:
+            # A group of checkboxes (专业领域) is required as a whole: one tick is enough, so
+            # no box says 必填 (its legend carries the asterisk).
+            if required and not isinstance(field.widget, forms.CheckboxSelectMultiple):
                 field.widget.attrs["aria-required"] = "true"
             if required and not for_submission:
                 # Drafts may be saved half-filled; the asterisk still shows what 提交 asks for.

@@ -109,6 +109,7 @@ def environment(**options) -> Environment:
             "notice_enabled": notice_periods.enabled,
             "static": static,
             "url": templating.url,
+            "field_anchor": templating.field_anchor,
             "nav_link": templating.nav_link,
             "query": templating.query,
             "status_badge": templating.status_badge,

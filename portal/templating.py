@@ -182,6 +182,15 @@ def application_sections(viewer, application, revealed=frozenset()):
     return sections
 
 
+def field_anchor(field) -> str:
+    """The id an error summary links to for `field`: its input, or for a group of checkboxes
+    (which has no single input: Django gives it no id_for_label) the first box."""
+    if field.id_for_label:
+        return field.id_for_label
+    boxes = field.subwidgets
+    return boxes[0].id_for_label if boxes else field.auto_id
+
+
 def url(name: str, *args) -> str:
     """`{{ url('experts:bureau_detail', pk) }}`: Django's reverse(), remembered, as a list
     page reverses the same pattern on every row."""

@@ -15,6 +15,23 @@
     }
   });
 
+  // A form sent back with errors: focus goes to its summary (data-form-errors), or, on a page
+  // without one (a detail page's decision), to the first field marked invalid, so that a
+  // keyboard or screen-reader user starts where the correction is, not at the page's top.
+  var errors = document.querySelector("[data-form-errors]") ||
+    document.querySelector("form .is-invalid:not([type=hidden])");
+  if (errors) errors.focus();
+
+  // A reviewer's comment under a field of the returned form (includes/field_comment.html,
+  // id comment-<name>) is part of that field's description, after its help and its error.
+  document.querySelectorAll("[id^='comment-']").forEach(function (note) {
+    var field = document.getElementById("id_" + note.id.slice("comment-".length));
+    if (!field) return;
+    var said = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (said.indexOf(note.id) === -1) said.push(note.id);
+    field.setAttribute("aria-describedby", said.join(" "));
+  });
+
   // A filter form (data-drop-empty) sends only the filters chosen: its URL, bookmarked or
   // shared, reads ?title_level=senior, not every empty field besides.
   document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
@@ -108,6 +125,13 @@
         select.add(new Option(unit.name, unit.id, false, chosen && String(unit.id) === chosen.value));
       });
       if (!chosen && results.length === 1) select.value = String(results[0].id);
+      // Said to a screen reader: the list below changed without the focus moving.
+      var said = picker.querySelector("[data-said]");
+      if (said) {
+        said.textContent = !results.length ? "没有匹配的已审核单位"
+          : (!chosen && results.length === 1) ? "已选择：" + results[0].name
+          : "找到" + results.length + "个已审核单位，请在下方列表中选择";
+      }
     });
   }
 
