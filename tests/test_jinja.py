@@ -154,10 +154,12 @@ def test_there_is_one_layout_and_every_page_extends_it():
         if name in documents or name.startswith("includes/"):
             continue
         assert path.read_text().startswith('{% extends "base.html" %}'), name
-    # Django templates are left for the admin's own overrides.
+    # Django templates are left for the admin's own overrides, and crispy-bootstrap5's errors
+    # (a form's non-field errors said as an alert).
     django_dir = Path(settings.BASE_DIR) / "templates"
     folders = {path.relative_to(django_dir).parts[0] for path in django_dir.rglob("*.*")}
-    assert folders == {"admin"}
+    assert folders == {"admin", "bootstrap5"}
+    assert [p.name for p in (django_dir / "bootstrap5").iterdir()] == ["errors.html"]
     assert [engine["BACKEND"] for engine in settings.TEMPLATES] == [
         "django.template.backends.jinja2.Jinja2",
         "django.template.backends.django.DjangoTemplates",
