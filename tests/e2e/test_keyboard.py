@@ -116,3 +116,21 @@ def test_the_unit_finder_says_what_it_found(journey):
     expect(said).to_have_text("已选择：武汉示范大学")
     page.get_by_label("搜索所属单位").fill("不存在的单位")
     expect(said).to_have_text("没有匹配的已审核单位")
+
+
+def test_a_rows_eligibility_badge_opens_by_keyboard(journey):
+    unit = factories.make_unit()
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="王敏")
+    applicant.application.eligibility_flags = ["职称级别低于副高级"]
+    applicant.application.has_eligibility_flags = True
+    applicant.application.save(update_fields=["eligibility_flags", "has_eligibility_flags"])
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/experts/?status=pending_bureau")
+    badge = tab.page.get_by_role("row", name="王敏").get_by_test_id("eligibility-badge")
+    rule = badge.get_by_text("职称级别低于副高级", exact=True)
+    expect(rule).to_be_hidden()
+    badge.locator("summary").focus()
+    tab.page.keyboard.press("Enter")
+    expect(rule).to_be_visible()
+    tab.snap("eligibility-open")
