@@ -42,9 +42,6 @@ from portal.xlsx import write_xlsx, xlsx_response
 
 logger = logging.getLogger(__name__)
 
-# 专家库's order (experts.views.expert_pool; tests/experts/test_export.py holds them equal).
-POOL_ORDER = ("-decided_at", "-pk")
-
 # (header, column width in characters), in the sheet's order.
 COLUMNS = [
     ("姓名", 10),
@@ -124,7 +121,7 @@ def pool_filter(user, params: str) -> PoolFilter:
 def pool_rows(filterset: PoolFilter) -> QuerySet[ExpertApplication]:
     """The rows of 专家库 through `filterset`, in the page's order: all of them, not a page."""
     rows = filterset.by_status(filterset.narrowed())
-    return rows.order_by(*filterset.ordering(list(POOL_ORDER)))
+    return rows.order_by(*filterset.ordering(list(filterset.DEFAULT_ORDER)))
 
 
 def filter_in_words(filterset) -> str:

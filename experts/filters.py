@@ -165,6 +165,8 @@ class PoolFilter(ApplicationFilter):
         (ApplicationStatus.FROZEN.value, ApplicationStatus.FROZEN.label),
     ]
     WALK_COMMON_TERMS = True
+    # The newest admissions first: the page's order, and the export's (experts.exports.pool_rows).
+    DEFAULT_ORDER = ("-decided_at", "-pk")
     status = status_filter(STATUSES)
 
     def __init__(self, data=None, *args, **kwargs):

@@ -568,7 +568,7 @@ def expert_pool(request):
         default_status=ApplicationStatus.APPROVED,
         counts=lambda: kept,
         narrowed_counts=counted,
-        order_by=["-decided_at", "-pk"],
+        order_by=list(PoolFilter.DEFAULT_ORDER),
         shown=_shown(*POOL_COLUMNS),
     )
     filterset = context["filter"]
