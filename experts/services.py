@@ -5,6 +5,7 @@ Each action locks the application row, fires its django-fsm transition through
 SMS in the same transaction, and commits. The SMS leaves only after the commit.
 """
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,10 +21,10 @@ from accounts.validators import resident_id_facts
 from experts import counts, eligibility, search, signals, snapshots
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
-from experts.periods import months_before
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
+from portal.dates import period_end
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
@@ -546,12 +547,13 @@ def remove_application(
     return locked
 
 
-def ban_until(ban_years):
-    """The last day of a 禁入 of `ban_years` years from today; None for good."""
+def ban_until(ban_years, today: datetime.date | None = None) -> datetime.date | None:
+    """The last day of a 禁入 of `ban_years` years decided `today`; None for good. Counted as the
+    Civil Code counts a period (portal.dates.period_end): one decided on 29 February ends on
+    28 February, and the person may apply again from 1 March."""
     if ban_years == BAN_FOR_GOOD:
         return None
-    today = timezone.localdate()
-    return months_before(today, -12 * int(ban_years))
+    return period_end(today or timezone.localdate(), years=int(ban_years))
 
 
 def reapply(application: ExpertApplication, actor) -> ExpertApplication:
