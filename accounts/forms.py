@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
+from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
 from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
 
@@ -93,21 +94,21 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         fields = UNIT_FIELDS
         widgets = {"licence": forms.FileInput(attrs={"accept": LICENCE_ACCEPT})}
         field_classes = {"contact_mobile": MobileField}
-        help_texts = {
-            "licence": "支持jpg、png或pdf格式，不超过5MB。",
-            "credit_code": "18位，见营业执照或法人证书。",
-        }
+        help_texts = {"credit_code": "18位，见营业执照或法人证书。"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Written when the form is made, so that it says the limit the validator applies.
+        self.fields["licence"].help_text = f"支持{accepted_files()}。"
         if self.instance.pk and self.instance.licence:
             # The stored file has no public URL: link to the view that checks who asks.
             url = reverse("accounts:licence", args=[self.instance.pk])
             self.fields["licence"].widget = forms.FileInput(attrs={"accept": LICENCE_ACCEPT})
             self.fields["licence"].help_text = format_html(
                 '已上传：<a href="{}" target="_blank" rel="noopener">查看扫描件</a>。'
-                "如需更换，请重新选择文件（jpg、png或pdf格式，不超过5MB）。",
+                "如需更换，请重新选择文件（{}）。",
                 url,
+                accepted_files(),
             )
 
     def clean_credit_code(self):

@@ -8,7 +8,10 @@ from django.utils import timezone
 
 from portal.dates import full_months, months_before
 
-REMIND_AFTER_MONTHS = 11
+# Every message that names these periods reads them from here when it is written, so changing
+# a figure changes what people are told.
+CONFIRM_EVERY_MONTHS = 12
+REMIND_AFTER_MONTHS = 11  # a month before the confirmation is due
 FREEZE_AFTER_MONTHS = 24
 
 
