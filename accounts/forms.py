@@ -4,7 +4,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.urls import reverse
@@ -12,10 +17,12 @@ from django.utils.html import format_html
 
 from accounts import validators
 from accounts.choices import IdType
+from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
 from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
+PASSWORD_MISMATCH = "两次输入的密码不一致。"
 UNIT_FIELDS = [
     "name",
     "credit_code",
@@ -65,11 +72,12 @@ class AccountFieldsMixin(forms.Form):
         password1 = self.cleaned_data.get("password1")
         password2 = self.cleaned_data.get("password2")
         if password1 and password2 and password1 != password2:
-            raise forms.ValidationError("两次输入的密码不一致。")
+            raise forms.ValidationError(PASSWORD_MISMATCH, code="password_mismatch")
         return password2
 
     def check_password(self, user: User) -> None:
-        """Run Django's password validators against the user being created."""
+        """Run Django's password validators against the user being created: their errors go
+        under 密码, where the password was typed; 确认密码 says only that the two differ."""
         password = self.cleaned_data.get("password1")
         if password:
             try:
@@ -93,21 +101,21 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         fields = UNIT_FIELDS
         widgets = {"licence": forms.FileInput(attrs={"accept": LICENCE_ACCEPT})}
         field_classes = {"contact_mobile": MobileField}
-        help_texts = {
-            "licence": "支持jpg、png或pdf格式，不超过5MB。",
-            "credit_code": "18位，见营业执照或法人证书。",
-        }
+        help_texts = {"credit_code": "18位，见营业执照或法人证书。"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Written when the form is made, so that it says the limit the validator applies.
+        self.fields["licence"].help_text = f"支持{accepted_files()}。"
         if self.instance.pk and self.instance.licence:
             # The stored file has no public URL: link to the view that checks who asks.
             url = reverse("accounts:licence", args=[self.instance.pk])
             self.fields["licence"].widget = forms.FileInput(attrs={"accept": LICENCE_ACCEPT})
             self.fields["licence"].help_text = format_html(
                 '已上传：<a href="{}" target="_blank" rel="noopener">查看扫描件</a>。'
-                "如需更换，请重新选择文件（jpg、png或pdf格式，不超过5MB）。",
+                "如需更换，请重新选择文件（{}）。",
                 url,
+                accepted_files(),
             )
 
     def clean_credit_code(self):
@@ -307,7 +315,31 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
             raise forms.ValidationError(self.error_messages["unit_inactive"], code="unit_inactive")
 
 
-class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
+class NewPasswordMixin:
+    """The new password of Django's SetPasswordForm (修改密码, and 找回密码's last step): a rule
+    the password breaks is said under 新密码, where it was typed, and 新密码确认 says only that
+    the two differ, as on the registration forms. Django's own clean checks the rules against
+    the confirmation and puts their errors under it, beside a box with nothing wrong in it."""
+
+    def clean(self):
+        password = self.cleaned_data.get("new_password1")
+        confirmation = self.cleaned_data.get("new_password2")
+        if password and confirmation and password != confirmation:
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(PASSWORD_MISMATCH, code="password_mismatch"),
+            )
+        if password:
+            try:
+                password_validation.validate_password(password, self.user)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        # SetPasswordForm.clean would make the same two checks again, the rules against the
+        # confirmation: the base form's clean is what remains of it.
+        return forms.Form.clean(self)
+
+
+class PortalPasswordChangeForm(NewPasswordMixin, PortalFormMixin, PasswordChangeForm):
     """修改密码: a wrong 旧密码 counts as a failed login (accounts.views.PortalPasswordChangeView),
     and the message says so, as the login form's does."""
 
@@ -317,6 +349,10 @@ class PortalPasswordChangeForm(PortalFormMixin, PasswordChangeForm):
         **PasswordChangeForm.error_messages,
         "password_incorrect": "旧密码不正确，请重新输入。旧密码输错按登录失败计算：" + LOCK_RULE,
     }
+
+
+class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
+    """找回密码's last step, the new password: the link in the e-mail proved who it is."""
 
 
 RESET_MAIL_SECONDS = 120

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 MAX_BYTES = 5 * 1024 * 1024
+MEGABYTE = 1024 * 1024
 # A 300 dpi A3 scan is about 17 million pixels; decoding 25 million RGB pixels takes ~75 MB.
 MAX_PIXELS = 25_000_000
 SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".pdf": "PDF"}
@@ -22,8 +23,18 @@ LICENCE_FOLDER = "licences/"
 WRONG_TYPE = "文件内容与扩展名不符，请上传真实的jpg、png或pdf扫描件。"
 
 
+def size_limit() -> str:
+    """MAX_BYTES as the messages print it: 5MB (0.5MB for a limit under one)."""
+    return f"{MAX_BYTES / MEGABYTE:g}MB"
+
+
+def accepted_files() -> str:
+    """What the upload field's help says is accepted, read from MAX_BYTES when shown."""
+    return f"jpg、png或pdf格式，不超过{size_limit()}"
+
+
 def validate_licence(upload) -> None:
-    """jpg, png or pdf, at most 5 MB, and really of that type, whole and without extras.
+    """jpg, png or pdf, at most MAX_BYTES, and really of that type, whole and without extras.
 
     Used as the model field's validator, so admin uploads are checked too; a file already
     stored was checked when it was uploaded.
@@ -36,8 +47,8 @@ def validate_licence(upload) -> None:
         raise ValidationError("扫描件仅支持jpg、png或pdf格式。")
     if upload.size > MAX_BYTES:
         raise ValidationError(
-            "扫描件不能超过5MB，当前文件为%(size).2fMB，请压缩后上传。",
-            params={"size": upload.size / 1048576},
+            "扫描件不能超过%(limit)s，当前文件为%(size).2fMB，请压缩后上传。",
+            params={"limit": size_limit(), "size": upload.size / MEGABYTE},
         )
     upload.seek(0)
     data = upload.read()
@@ -61,7 +72,10 @@ def _check_image(data: bytes, kind: str) -> None:
             if image.format != kind:
                 raise ValidationError(WRONG_TYPE)
             if image.width * image.height > MAX_PIXELS:
-                raise ValidationError("图片尺寸过大（超过2500万像素），请降低分辨率后上传。")
+                raise ValidationError(
+                    "图片尺寸过大（超过%(limit)s万像素），请降低分辨率后上传。",
+                    params={"limit": f"{MAX_PIXELS / 10_000:g}"},
+                )
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # verify() skips the pixel data; decoding it finds truncated files

@@ -28,6 +28,7 @@ from accounts.forms import (
     IndividualRegistrationForm,
     LoginForm,
     PortalPasswordChangeForm,
+    PortalSetPasswordForm,
     TwoFactorForm,
     UnitDetailsForm,
     UnitProfileForm,
@@ -101,6 +102,8 @@ class PortalPasswordChangeView(PasswordChangeView):
 
 class PortalPasswordResetConfirmView(PasswordResetConfirmView):
     """The owner proved they hold the account's e-mail: a new password also ends its locks."""
+
+    form_class = PortalSetPasswordForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -11,6 +11,7 @@ from certificates.models import Certificate
 from certificates.rules import details_index
 from experts.models import ApplicationStatus, ExpertApplication
 from notice import periods as notice_periods
+from portal.dates import anniversary
 
 # A fresh code collides with an existing one about once in 2^59 / n draws: one retry is plenty,
 # three make a second collision in a row impossible in practice.
@@ -31,16 +32,13 @@ class OnNotice(Exception):
 
 
 def valid_until(admitted_at: datetime.datetime) -> datetime.date:
-    """The last day of validity: the admission's date CERTIFICATE_VALID_YEARS later, the day
-    before (3 years from 2026-03-10 runs to 2029-03-09). A 29 February admission counts from
-    1 March in a common year."""
+    """The last day of validity: the day before the admission's CERTIFICATE_VALID_YEARS
+    anniversary (3 years from 2026-03-10 runs to 2029-03-09). A 29 February admission's
+    anniversary in a common year is 1 March (portal.dates), so it runs to 28 February."""
     admitted = timezone.localdate(admitted_at)
-    year = admitted.year + settings.CERTIFICATE_VALID_YEARS
-    try:
-        anniversary = admitted.replace(year=year)
-    except ValueError:  # 29 February, and the target year is not a leap year
-        anniversary = datetime.date(year, 3, 1)
-    return anniversary - datetime.timedelta(days=1)
+    return anniversary(admitted, years=settings.CERTIFICATE_VALID_YEARS) - datetime.timedelta(
+        days=1
+    )
 
 
 def certificate_for(application: ExpertApplication) -> Certificate:

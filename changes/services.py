@@ -18,7 +18,7 @@ from accounts.permissions import SYSTEM_ROLE, role_label
 from accounts.services import follow_contact, user_changed
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
-from experts import search
+from experts import periods, search
 from experts.change_transitions import CONFIRMED_FIELDS
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
@@ -270,18 +270,20 @@ def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
     return locked
 
 
-# The history's word for a request withdrawn because its expert left the pool, by the step
-# (experts.signals.left_pool's action) that took them out.
-WITHDRAWN_ON_LEAVING = {
-    "request_exit": "申请退出专家库，未办结的信息变更申请随之撤回。",
-    "freeze": "专家信息超过24个月未确认，已被冻结，未办结的信息变更申请随之撤回。",
-    "remove": "专家已出库（清退），未办结的信息变更申请随之撤回。",
-    "revoke": "专家入库已撤销，未办结的信息变更申请随之撤回。",
-}
-
-
 # Any other step out of 审核通过.
 LEFT_POOL = "专家已不是“审核通过”状态，未办结的信息变更申请随之撤回。"
+
+
+def withdrawn_on_leaving(action: str) -> str:
+    """The history's word for a request withdrawn because its expert left the pool, by the
+    step (experts.signals.left_pool's action) that took them out."""
+    why = {
+        "request_exit": "申请退出专家库",
+        "freeze": f"专家信息超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结",
+        "remove": "专家已出库（清退）",
+        "revoke": "专家入库已撤销",
+    }.get(action)
+    return f"{why}，未办结的信息变更申请随之撤回。" if why else LEFT_POOL
 
 
 def close_on_leaving(application: ExpertApplication, actor, action: str) -> ChangeRequest | None:
@@ -296,7 +298,7 @@ def close_on_leaving(application: ExpertApplication, actor, action: str) -> Chan
         locked,
         "withdraw" if permissions.is_requester(locked, actor) else "close",
         actor,
-        comment=WITHDRAWN_ON_LEAVING.get(action, LEFT_POOL),
+        comment=withdrawn_on_leaving(action),
         update_fields=_decided(locked, actor),
     )
     if action == "freeze":

@@ -23,6 +23,7 @@ from experts.models import (
     EligibilityRule,
     ExpertApplication,
 )
+from portal.dates import full_years
 
 # Shown instead of the rule's own text when the date it needs is missing: the reviewer then
 # knows the rule could not be checked, rather than reading silence as "met".
@@ -33,12 +34,6 @@ FIELDS = ("birth_date", "title_level", "work_started_on", "submitted_at")
 # The fields `apply` sets.
 FLAG_FIELDS = ["eligibility_flags", "has_eligibility_flags"]
 BATCH = 1000
-
-
-def full_years(start: datetime.date, on: datetime.date) -> int:
-    """Whole years from `start` to `on`: a person born on 1961-06-01 is 65 on 2026-06-01 and
-    still 65 on 2027-05-31 (someone born on 29 February turns a year older on 1 March)."""
-    return on.year - start.year - ((on.month, on.day) < (start.month, start.day))
 
 
 def active_rules() -> list[EligibilityRule]:

@@ -22,6 +22,7 @@ from experts.models import (
     ApplicationStatus,
 )
 from experts.selectors import discipline_choices, in_discipline
+from portal.dates import months_before
 from portal.filters import (
     ALL,
     ListFilterSet,
@@ -135,12 +136,9 @@ AGE_BANDS = [
 
 
 def born_by(today: datetime.date, years: int) -> datetime.date:
-    """The last birth date of a person `years` old or older on `today` (a person born on 29
-    February comes of age on 1 March in a common year, as experts.forms.years_after says)."""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # today is 29 February; that year has none
-        return datetime.date(today.year - years, 2, 28)
+    """The last birth date of a person `years` old or older on `today`, as portal.dates counts
+    ages (born on 29 February: a year older on 1 March in a common year)."""
+    return months_before(today, 12 * years)
 
 
 def age_condition(band: AgeBand, today: datetime.date) -> Q:

@@ -16,6 +16,7 @@ from experts.choices import BAN_CHOICES, REMOVAL_REASONS
 from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from experts.selectors import discipline_tree
+from portal.dates import anniversary
 from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
 
 __all__ = ["ApplicationReasonForm", "CommentForm", "ExpertApplicationForm"]
@@ -50,14 +51,6 @@ INTEGRITY_PLEDGE = (
 
 
 MIN_WORKING_AGE = 14
-
-
-def years_after(day: datetime.date, years: int) -> datetime.date:
-    """The same day `years` later (29 February: 1 March in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return datetime.date(day.year + years, 3, 1)
 
 
 class ApplicationFieldsMixin:
@@ -112,10 +105,11 @@ class ApplicationFieldsMixin:
     def clean(self):
         cleaned = super().clean()
         # Against the birth date as given in this form (else as stored): no one starts work
-        # before the age of 14, so an earlier date is a typing error.
+        # before the age of 14 (the birthday as portal.dates counts it), so an earlier date is
+        # a typing error.
         birth = cleaned.get("birth_date", self.instance.birth_date)
         started = cleaned.get("work_started_on")
-        if birth and started and started < years_after(birth, MIN_WORKING_AGE):
+        if birth and started and started < anniversary(birth, years=MIN_WORKING_AGE):
             self.add_error(
                 "work_started_on",
                 f"参加工作时间不能早于年满{MIN_WORKING_AGE}周岁（出生日期后{MIN_WORKING_AGE}年），"

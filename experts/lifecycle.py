@@ -16,24 +16,28 @@ from django.utils import timezone
 from accounts.permissions import SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent
+from experts import periods
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.periods import freeze_before, remind_before
 from experts.services import freeze_application
 from sms.outbox import queue_sms
 
 COMMAND = "review_confirmations"
-REMINDER = (
-    "距您上次确认专家信息已满11个月，请在满12个月前登录系统确认或更新信息；满24个月未确认将被冻结。"
-)
-# For one past the 12 months already (the first run after a pause, or data loaded old).
-LATE_REMINDER = (
-    "距您上次确认专家信息已满{months}个月，请尽快登录系统确认或更新信息；满24个月未确认将被冻结。"
-)
 
 
 def reminder_text(application) -> str:
+    """The reminder's words, with the periods of experts.periods. One already past the
+    confirmation's due date (the first run after a pause, or data loaded old) is told to
+    confirm at once."""
     months = application.months_since_confirmed
-    return REMINDER if months < 12 else LATE_REMINDER.format(months=months)
+    if months < periods.CONFIRM_EVERY_MONTHS:
+        asked = f"请在满{periods.CONFIRM_EVERY_MONTHS}个月前登录系统确认或更新信息"
+    else:
+        asked = "请尽快登录系统确认或更新信息"
+    return (
+        f"距您上次确认专家信息已满{months}个月，{asked}；"
+        f"满{periods.FREEZE_AFTER_MONTHS}个月未确认将被冻结。"
+    )
 
 
 def due_for_reminder(today=None):

@@ -2,21 +2,17 @@
 11 months after the last confirmation they are reminded, 24 months after it they are frozen
 (experts.lifecycle). No model imports: experts.models asks `freeze_before` too."""
 
-import calendar
 import datetime
 
 from django.utils import timezone
 
-REMIND_AFTER_MONTHS = 11
+from portal.dates import full_months, months_before
+
+# Every message that names these periods reads them from here when it is written, so changing
+# a figure changes what people are told.
+CONFIRM_EVERY_MONTHS = 12
+REMIND_AFTER_MONTHS = 11  # a month before the confirmation is due
 FREEZE_AFTER_MONTHS = 24
-
-
-def months_before(day: datetime.date, months: int) -> datetime.date:
-    """`day` moved back `months` calendar months (31 March less one month: 28/29 February)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -24,7 +20,9 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 
 
 def remind_before(today: datetime.date | None = None) -> datetime.datetime:
-    """A confirmation before this moment is due for its reminder today."""
+    """A confirmation before this moment is due for its reminder today: on the day the
+    confirmation's REMIND_AFTER_MONTHS `anniversary` comes (portal.dates: one of 31 March is
+    due on 1 March, February having no 31st)."""
     return _start_of(
         months_before(today or timezone.localdate(), REMIND_AFTER_MONTHS)
         + datetime.timedelta(days=1)
@@ -32,7 +30,9 @@ def remind_before(today: datetime.date | None = None) -> datetime.datetime:
 
 
 def freeze_before(today: datetime.date | None = None) -> datetime.datetime:
-    """A confirmation before this moment has lapsed: the expert is frozen today."""
+    """A confirmation before this moment has lapsed: the expert is frozen today, the day its
+    FREEZE_AFTER_MONTHS `anniversary` comes (portal.dates: one of 29 February 2024 on
+    1 March 2026)."""
     return _start_of(
         months_before(today or timezone.localdate(), FREEZE_AFTER_MONTHS)
         + datetime.timedelta(days=1)
@@ -42,9 +42,4 @@ def freeze_before(today: datetime.date | None = None) -> datetime.datetime:
 def full_months_since(moment: datetime.datetime, today: datetime.date | None = None) -> int:
     """How many whole calendar months have passed from `moment` to today: 11 or more on every
     day the reminder is due (remind_before), as the reminder counts them."""
-    today = today or timezone.localdate()
-    since = timezone.localdate(moment)
-    months = (today.year - since.year) * 12 + today.month - since.month
-    if months_before(today, months) < since:
-        months -= 1
-    return months
+    return full_months(timezone.localdate(moment), today or timezone.localdate())

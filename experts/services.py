@@ -5,6 +5,7 @@ Each action locks the application row, fires its django-fsm transition through
 SMS in the same transaction, and commits. The SMS leaves only after the commit.
 """
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,13 +18,13 @@ from accounts.choices import IdType
 from accounts.models import Blacklist
 from accounts.services import follow_contact
 from accounts.validators import resident_id_facts
-from experts import counts, eligibility, search, signals, snapshots
+from experts import counts, eligibility, periods, search, signals, snapshots
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
-from experts.periods import months_before
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
+from portal.dates import period_end
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
@@ -429,8 +430,8 @@ def confirm_information(application: ExpertApplication, actor) -> ExpertApplicat
 
 
 def freeze_application(application: ExpertApplication) -> ExpertApplication | None:
-    """冻结, by the daily command: 24 months without a confirmation. None when the row moved
-    on meanwhile (confirmed, left): a second run does nothing."""
+    """冻结, by the daily command: FREEZE_AFTER_MONTHS without a confirmation. None when the row
+    moved on meanwhile (confirmed, left): a second run does nothing."""
     with transaction.atomic():
         locked = _lock(application)
         if locked.status != ApplicationStatus.APPROVED or not locked.confirmation_lapsed():
@@ -438,8 +439,8 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         _fire(locked, "freeze", None)
         _decision_sms(
             locked,
-            "您的专家信息已超过24个月未确认，已被冻结，冻结期间不参加专家抽取。"
-            "请登录系统申请解冻。",
+            f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+            "冻结期间不参加专家抽取。请登录系统申请解冻。",
         )
     return locked
 
@@ -488,7 +489,9 @@ def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
     with transaction.atomic():
         locked = _lock(application)
         if locked.status == ApplicationStatus.EXIT_PENDING and locked.confirmation_lapsed():
-            raise WorkflowError("您的专家信息已超过24个月未确认，不能撤回退出申请。")
+            raise WorkflowError(
+                f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，不能撤回退出申请。"
+            )
         if locked.status == ApplicationStatus.EXIT_PENDING and not locked.consent_at:
             raise WorkflowError(
                 "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
@@ -546,12 +549,13 @@ def remove_application(
     return locked
 
 
-def ban_until(ban_years):
-    """The last day of a 禁入 of `ban_years` years from today; None for good."""
+def ban_until(ban_years, today: datetime.date | None = None) -> datetime.date | None:
+    """The last day of a 禁入 of `ban_years` years decided `today`; None for good. Counted as the
+    Civil Code counts a period (portal.dates.period_end): one decided on 29 February ends on
+    28 February, and the person may apply again from 1 March."""
     if ban_years == BAN_FOR_GOOD:
         return None
-    today = timezone.localdate()
-    return months_before(today, -12 * int(ban_years))
+    return period_end(today or timezone.localdate(), years=int(ban_years))
 
 
 def reapply(application: ExpertApplication, actor) -> ExpertApplication:

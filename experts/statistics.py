@@ -29,8 +29,8 @@ from accounts.permissions import is_bureau_reviewer
 from experts import counts
 from experts.choices import TitleLevel
 from experts.models import ApplicationStatus, ApplicationTransition, Discipline, FacetDiscipline
-from experts.periods import months_before
 from experts.selectors import admitted_for, applications_for
+from portal.dates import months_before
 from portal.forms import PortalFormMixin
 from portal.workdays import is_workday
 

@@ -13,7 +13,7 @@ from accounts.permissions import is_applicant, is_approved_unit_account, is_bure
 from changes import selectors as change_selectors
 from draws.models import Event
 from draws.selectors import NOT_IN_POOL, PENDING, own_draws
-from experts import counts, reveal, services, snapshots
+from experts import counts, periods, reveal, services, snapshots
 from experts.choices import TitleLevel
 from experts.facets import TOP_UNITS, pool_facets
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
@@ -641,9 +641,10 @@ bureau_bulk = bulk_decisions(
 
 
 # What an admitted (or departed) expert does from their home page: POST only, each through its
-# service; the home page says what happened, or why not.
+# service; the home page says what happened, or why not. "{months}" in a message is the
+# confirmation period (experts.periods), filled in when the message is shown.
 APPLICANT_ACTIONS = {
-    "confirm": (services.confirm_information, "已确认您的专家信息，下次请在12个月内确认。"),
+    "confirm": (services.confirm_information, "已确认您的专家信息，下次请在{months}个月内确认。"),
     "unfreeze": (services.request_unfreeze, "已提交解冻申请，市科技局审核通过后恢复。"),
     "exit": (services.request_exit, "已提交退出申请，市科技局确认后您将退出专家库。"),
     "withdraw_consent": (
@@ -662,5 +663,6 @@ def applicant_act(request, action):
         raise Http404
     service, done = APPLICANT_ACTIONS[action]
     application = _own_application(request)
+    done = done.format(months=periods.CONFIRM_EVERY_MONTHS)
     perform(request, service, application, request.user, success=done)
     return redirect("experts:home")

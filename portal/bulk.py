@@ -7,18 +7,21 @@ transaction (its lock, transition, history, audit row and SMS), so a batch never
 an item: one the database refuses part-way is rolled back whole and listed as skipped, and
 the others go ahead. An item outside the person's scope, or whose state changed meanwhile, or
 that they may not decide (their own application), is skipped with the reason. The result is
-a page of its own after a redirect, which a reload shows again without deciding anything. Works
-without JavaScript. The actions come from the same tables as the detail pages'
-(portal.transitions.Action).
+a page of its own after a redirect, which a reload shows again without deciding anything. Each
+confirmation page carries a one-time token: confirming it again (the browser's back button, a
+second click) decides nothing and shows that batch's result. Works without JavaScript. The
+actions come from the same tables as the detail pages' (portal.transitions.Action).
 """
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
@@ -44,6 +47,20 @@ ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍�
 # a session read on every request stays small.
 RESULTS_KEY = "bulk_results"
 KEPT_RESULTS = 3
+# Each confirmation page has a one-time token (`batch`), in its address and in its form: the
+# session knows each token it gave as PENDING until its batch runs, then as DONE, and the result
+# is kept under the same token. So the page opened again (the browser's back button, which may
+# ask the server again or show the page as it was) and confirmed again shows that batch's
+# result and decides nothing. The latest few dozen tokens: more than the pages a person keeps
+# open, a few short strings in the session.
+BATCHES_KEY = "bulk_batches"
+KEPT_BATCHES = 50
+PENDING, DONE = "pending", "done"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
+# A batch also claims its token in the cache before it runs: two posts of one page at the same
+# moment (a double click) each read the session before either has saved it.
+CLAIM_SECONDS = 12 * 60 * 60
+ALREADY_DONE = "该批次已处理，未重复执行。以下是该批次的处理结果。"
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +144,7 @@ class BulkDecisionView(View):
         """The list's URL with its filters and tab (`query`, a QueryDict) as the person left
         it, without the batch's own fields."""
         query = query.copy()
-        for key in ("action", "ids", "select", "back", "csrfmiddlewaretoken"):
+        for key in ("action", "ids", "select", "back", "batch", "csrfmiddlewaretoken"):
             query.pop(key, None)
         url = reverse(self.list_url)
         return f"{url}?{query.urlencode()}" if query else url
@@ -197,14 +214,67 @@ class BulkDecisionView(View):
     def get(self, request):
         if "result" in request.GET:
             return self.result(request, request.GET["result"])
+        batch = request.GET.get("batch", "")
+        state = self.batch_state(request, batch)
+        if state == DONE:
+            return self.already_done(request, batch)
+        if state is None:
+            # A new confirmation page: its token goes into its own address, so that the page
+            # asked for again is known for the batch it is.
+            query = request.GET.copy()
+            query["batch"] = self.new_batch(request)
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
         try:
             items = self.selected(request, request.GET)
         except Selection as problem:
             messages.error(request, str(problem))
             return self.back_to_list(request)
-        return self.confirm(request, items, self.row.form())
+        return self.confirm(request, items, self.row.form(), batch)
 
-    def confirm(self, request, items, form, status=200):
+    @staticmethod
+    def batch_state(request, batch: str) -> str | None:
+        """PENDING or DONE for a token this session gave a confirmation page, else None."""
+        if not TOKEN.fullmatch(batch):
+            return None
+        return request.session.get(BATCHES_KEY, {}).get(batch)
+
+    @staticmethod
+    def set_batch(request, batch: str, state: str) -> None:
+        batches = request.session.get(BATCHES_KEY, {})
+        batches.pop(batch, None)
+        batches[batch] = state
+        request.session[BATCHES_KEY] = dict(list(batches.items())[-KEPT_BATCHES:])
+
+    def new_batch(self, request) -> str:
+        """A token for one confirmation page, which its confirmation uses up."""
+        batch = secrets.token_urlsafe(12)
+        self.set_batch(request, batch, PENDING)
+        return batch
+
+    def kept_result(self, request, batch: str) -> dict | None:
+        """The result this session keeps of batch `batch` of this list and action, or None."""
+        kept = request.session.get(RESULTS_KEY, {}).get(batch)
+        if kept is None or (kept["list"], kept["action"]) != (self.list_url, self.action):
+            return None
+        return kept
+
+    def result_link(self, request, batch: str) -> HttpResponseRedirect:
+        query = urlencode({"action": self.action, "result": batch})
+        return HttpResponseRedirect(f"{request.path}?{query}")
+
+    def already_done(self, request, batch: str) -> HttpResponseRedirect:
+        """A confirmation page whose batch has run, opened or confirmed again: its result, or
+        the list when that is no longer kept. Nothing is decided or recorded."""
+        if self.kept_result(request, batch) is None:
+            messages.info(
+                request,
+                f"该批次已处理，未重复执行。其结果已不再保留，各{self.noun}的当前状态请在列表中查看。",
+            )
+            return self.back_to_list(request)
+        messages.info(request, ALREADY_DONE)
+        return self.result_link(request, batch)
+
+    def confirm(self, request, items, form, batch: str, status=200):
         # Ticked while the list was open, decided since: marked now, skipped when confirmed.
         moved_on = set(
             self.scope(request.user)
@@ -223,6 +293,7 @@ class BulkDecisionView(View):
             "noun": self.counted,
             "list_url": list_url,
             "back": list_url.partition("?")[2],
+            "batch": batch,
         }
         return render(request, "bulk_confirm.html", context, status=status)
 
@@ -236,6 +307,22 @@ class BulkDecisionView(View):
         return self.action_labels.get(self.action, self.action)
 
     def post(self, request):
+        batch = request.POST.get("batch", "")
+        state = self.batch_state(request, batch)
+        if state == DONE:
+            # This confirmation page was confirmed before (the page kept by the browser's back
+            # button, a second click): its batch ran then, and runs not again.
+            return self.already_done(request, batch)
+        if state != PENDING:
+            # No confirmation page this session showed carries it: a page from before this
+            # login, one from long before the latest KEPT_BATCHES, or no page at all. Deciding
+            # nothing is safe; the list shows where each item stands.
+            messages.warning(
+                request,
+                f"此确认页已失效，未执行任何操作。各{self.noun}的当前状态请在列表中查看，"
+                "如需处理请重新勾选。",
+            )
+            return self.back_to_list(request)
         # The confirmation page posts back the ids it listed: "all matching" was resolved
         # there, so a post with select=all and no ids has chosen nothing.
         data = request.POST.copy()
@@ -248,7 +335,14 @@ class BulkDecisionView(View):
         asked = [int(value) for value in request.POST.getlist("ids")]
         form = self.row.form(request.POST)
         if not form.is_valid():
-            return self.confirm(request, items, form, status=400)
+            # The same page again, its token still unused.
+            return self.confirm(request, items, form, batch, status=400)
+        if not cache.add(f"bulk-batch:{batch}", True, CLAIM_SECONDS):
+            # The same page posted twice at once: the other post runs the batch. The session is
+            # left as it is, so that this request's copy does not overwrite the other's result.
+            messages.info(request, "该批次正在处理或已处理，未重复执行。")
+            return self.result_link(request, batch)
+        self.set_batch(request, batch, DONE)
         outcomes = self.decide(
             request, asked, {item.pk: item.name for item in items}, form.cleaned_data
         )
@@ -259,9 +353,8 @@ class BulkDecisionView(View):
             detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
             f"{len(outcomes) - len(done)}{self.counted}跳过",
         )
-        token = secrets.token_urlsafe(12)
         kept = request.session.get(RESULTS_KEY, {})
-        kept[token] = {
+        kept[batch] = {
             "list": self.list_url,
             "action": self.action,
             "done": [[outcome.pk, outcome.name] for outcome in done],
@@ -271,15 +364,14 @@ class BulkDecisionView(View):
             "list_url": self.list_link(self.back_query(request)),
         }
         request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
-        query = urlencode({"action": self.action, "result": token})
-        return HttpResponseRedirect(f"{request.path}?{query}")
+        return self.result_link(request, batch)
 
     def result(self, request, token: str):
         """The result page of a batch, as its POST kept it in this session: the same however
         often it is reloaded. One no longer kept (an older batch, another login) sends the
         person to the list, which shows where each item now stands."""
-        kept = request.session.get(RESULTS_KEY, {}).get(token)
-        if kept is None or (kept["list"], kept["action"]) != (self.list_url, self.action):
+        kept = self.kept_result(request, token)
+        if kept is None:
             messages.warning(
                 request,
                 f"此批量处理结果已不再保留（只保留本次登录最近{KEPT_RESULTS}批的结果），"

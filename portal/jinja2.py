@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from jinja2 import Environment
 
 from accounts.choices import UnitStatus
+from experts import periods
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
 from portal import deadlines, templating
@@ -120,6 +121,8 @@ def environment(**options) -> Environment:
             "crispy_field": crispy_field,
             "ApplicationStatus": ApplicationStatus,
             "UnitStatus": UnitStatus,
+            # 年度确认's periods, read when a page renders: the figures the pages print.
+            "periods": periods,
         }
     )
     env.filters.update(

@@ -210,8 +210,9 @@ STORAGES = {
         ),
     },
 }
-# Form fields only (Django does not count file data here); the licence is capped at 5 MB by
-# its validator, after upload. Cap the whole request body at the reverse proxy (e.g. 10 MB).
+# Form fields only (Django does not count file data here); the licence is capped by its
+# validator (accounts.licence.MAX_BYTES), after upload. Cap the whole request body at the
+# reverse proxy (e.g. 10 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

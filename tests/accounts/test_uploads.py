@@ -10,7 +10,8 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
-from accounts.forms import UnitRegistrationForm
+from accounts import licence
+from accounts.forms import UnitDetailsForm, UnitRegistrationForm
 from accounts.licence import MAX_BYTES
 from accounts.models import Unit
 from tests import factories
@@ -105,6 +106,35 @@ def test_a_file_one_byte_over_5_mb_is_refused_and_one_at_the_limit_is_not_for_it
     ]
     at_limit = png + b"\x00" * (MAX_BYTES - len(png))
     assert licence_errors("scan.png", at_limit) == []
+
+
+@pytest.mark.django_db
+def test_the_size_in_the_messages_follows_the_limit(monkeypatch, client):
+    """The limit is said where it is applied and where the field asks for a file: a bureau
+    that changes MAX_BYTES changes every message."""
+    monkeypatch.setattr(licence, "MAX_BYTES", 2 * 1024 * 1024)
+    png = factories.png_bytes()
+    over = png + b"\x00" * (3 * 1024 * 1024 - len(png))
+
+    errors = licence_errors("scan.png", over)
+    page = client.get(reverse("accounts:register_unit")).content.decode()
+    stored = UnitDetailsForm(instance=factories.make_unit())
+
+    assert errors == ["扫描件不能超过2MB，当前文件为3.00MB，请压缩后上传。"]
+    assert "支持jpg、png或pdf格式，不超过2MB。" in page
+    assert "（jpg、png或pdf格式，不超过2MB）" in stored.fields["licence"].help_text
+    assert "5MB" not in page + stored.fields["licence"].help_text
+    monkeypatch.setattr(licence, "MAX_BYTES", 512 * 1024)
+    assert licence.size_limit() == "0.5MB"
+
+
+def test_the_pixel_limit_in_the_message_follows_the_limit(monkeypatch):
+    monkeypatch.setattr(licence, "MAX_PIXELS", 1_000_000)
+    buffer = io.BytesIO()
+    Image.new("1", (1200, 1000)).save(buffer, "PNG")
+    assert licence_errors("scan.png", buffer.getvalue()) == [
+        "图片尺寸过大（超过100万像素），请降低分辨率后上传。"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Issue 21, item 1: bulk decisions on the queues, each item through its single-decision service."""
 
+import re
 import threading
 from html.parser import HTMLParser
 
@@ -28,6 +29,23 @@ def ids(applications):
 
 def statuses(applications):
     return [ExpertApplication.objects.get(pk=a.pk).status for a in applications]
+
+
+# What the confirmation page is shown for (the rest of a post is its own form's).
+SHOWN = ("action", "ids", "select", "status", "sort", "q", "eligibility")
+
+
+def batch_token(page) -> str:
+    """The one-time token a confirmation page carries."""
+    assert page.status_code in (200, 400), page.status_code
+    return re.search(r'name="batch" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def confirmed(client, data, url=BULK, **extra):
+    """Post `data` as a confirmation page does: shown first for the same selection, then
+    posted with the token it carries."""
+    page = client.get(reverse(url), {k: v for k, v in data.items() if k in SHOWN}, follow=True)
+    return client.post(reverse(url), {**data, "batch": batch_token(page)}, **extra)
 
 
 @pytest.fixture
@@ -79,7 +97,7 @@ def test_the_queues_own_form_works_without_javascript(bureau, unit):
     ticked = [box for box in form.boxes if box[0] == "ids"][:2]
     assert len(ticked) == 2
 
-    confirm = bureau.get(form.action, [*form.hidden, *ticked, ("action", "approve")])
+    confirm = bureau.get(form.action, [*form.hidden, *ticked, ("action", "approve")], follow=True)
 
     html = confirm.content.decode()
     assert 'data-testid="bulk-count">2<' in html
@@ -90,7 +108,7 @@ def test_the_queues_own_form_works_without_javascript(bureau, unit):
 def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
     chosen = pending(unit, 3)
 
-    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)})
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
 
     html = page.content.decode()
     assert page.status_code == 200
@@ -100,7 +118,9 @@ def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
     assert statuses(chosen) == [S.PENDING_BUREAU] * 3  # nothing happens before confirming
     # Coloured as on the detail page: green to approve, red to refuse.
     assert 'class="btn btn-success" data-confirm="确认对这3份申请执行“审核通过”吗？"' in html
-    refuse = bureau.get(reverse(BULK), {"action": "reject", "ids": ids(chosen)}).content.decode()
+    refuse = bureau.get(
+        reverse(BULK), {"action": "reject", "ids": ids(chosen)}, follow=True
+    ).content.decode()
     assert 'class="btn btn-danger" data-confirm="确认对这3份申请执行“审核不通过”吗？"' in refuse
 
 
@@ -121,7 +141,7 @@ def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(burea
         )
     query = {"action": "reject", "ids": ids([later, earlier]), "q": "待审", "eligibility": ""}
 
-    html = bureau.get(reverse(BULK), query).content.decode()
+    html = bureau.get(reverse(BULK), query, follow=True).content.decode()
 
     names = html.split('data-testid="bulk-names"')[1].split("</ol>")[0]
     assert names.index(earlier.user.real_name) < names.index(later.user.real_name)
@@ -131,8 +151,8 @@ def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(burea
     assert f'href="{back}">取消</a>' in html
     assert 'name="back" value="q=%E5%BE%85%E5%AE%A1&amp;eligibility="' in html
 
-    result = bureau.post(
-        reverse(BULK),
+    result = confirmed(
+        bureau,
         {"action": "reject", "ids": ids([later]), "reason": "不符合", "back": "q=待审"},
         follow=True,
     ).content.decode()
@@ -169,18 +189,21 @@ def test_the_confirmation_page_keeps_the_lists_due_date_sort(
         {"status": status, "sort": "due"},
     )
     assert [row.pk for row in listed.context["rows"]] == ids(by_due)
-    unsorted = client.get(reverse(url_name), {"action": action, "ids": ids(by_due)})
+    unsorted = client.get(reverse(url_name), {"action": action, "ids": ids(by_due)}, follow=True)
     assert names_listed(unsorted) != [a.user.real_name for a in by_due]
 
     for selection in ({"ids": ids([first, second, third])}, {"select": "all"}):
         page = client.get(
-            reverse(url_name), {"action": action, "status": status, "sort": "due", **selection}
+            reverse(url_name),
+            {"action": action, "status": status, "sort": "due", **selection},
+            follow=True,
         )
         assert names_listed(page) == [a.user.real_name for a in by_due]
 
-    refused = client.post(
-        reverse(url_name),
+    refused = confirmed(
+        client,
         {"action": action, "ids": ids(by_due), "reason": "", "back": "sort=due"},
+        url=url_name,
     )
     assert refused.status_code == 400
     assert names_listed(refused) == [a.user.real_name for a in by_due]
@@ -238,8 +261,8 @@ def test_a_batch_decides_only_its_tabs_items_whatever_the_service_takes(bureau, 
     the service would take it from its state (审核不通过 of a 申请解冻 is in the tab; an
     admitted expert is not)."""
     admitted = pending(unit, 1, status=S.APPROVED, name="已入库")
-    response = bureau.post(
-        reverse(BULK), {"action": "reject", "ids": ids(admitted), "reason": "不符合"}, follow=True
+    response = confirmed(
+        bureau, {"action": "reject", "ids": ids(admitted), "reason": "不符合"}, follow=True
     )
     assert "当前状态为“审核通过”，不能执行“审核不通过”操作" in response.content.decode()
     assert statuses(admitted) == [S.APPROVED]
@@ -247,9 +270,7 @@ def test_a_batch_decides_only_its_tabs_items_whatever_the_service_takes(bureau, 
 
 def test_a_post_of_all_matching_without_the_listed_ids_decides_nothing(bureau, unit):
     chosen = pending(unit, 2)
-    response = bureau.post(
-        reverse(BULK), {"action": "approve", "select": "all", "comment": ""}, follow=True
-    )
+    response = confirmed(bureau, {"action": "approve", "select": "all", "comment": ""}, follow=True)
     assert "请先勾选要处理的申请。" in response.content.decode()
     assert "已完成" not in response.content.decode()
     assert statuses(chosen) == [S.PENDING_BUREAU] * 2
@@ -268,14 +289,21 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
     chosen = pending(unit, 3)
     decided = pending(unit, 1, status=S.APPROVED, name="已通过")
     # The confirmation page already marks the one decided since it was ticked.
-    confirm = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen + decided)})
+    confirm = bureau.get(
+        reverse(BULK), {"action": "approve", "ids": ids(chosen + decided)}, follow=True
+    )
     names = confirm.content.decode().split('data-testid="bulk-names"')[1].split("</ol>")[0]
     assert names.count('data-testid="moved-on"') == 1
     assert "已通过" in names.split('data-testid="moved-on"')[0].rsplit("<li>", 1)[1]
 
     response = bureau.post(
         reverse(BULK),
-        {"action": "approve", "ids": [*ids(chosen + decided), 999999], "comment": ""},
+        {
+            "action": "approve",
+            "ids": [*ids(chosen + decided), 999999],
+            "comment": "",
+            "batch": batch_token(confirm),
+        },
         follow=True,
     )
 
@@ -307,9 +335,8 @@ def test_the_result_is_a_page_of_its_own_that_a_reload_shows_again(bureau, unit)
     decided = pending(unit, 1, status=S.APPROVED, name="已通过")
     back = "status=pending_bureau&sort=due"
 
-    posted = bureau.post(
-        reverse(BULK),
-        {"action": "approve", "ids": ids(chosen + decided), "comment": "", "back": back},
+    posted = confirmed(
+        bureau, {"action": "approve", "ids": ids(chosen + decided), "comment": "", "back": back}
     )
 
     assert posted.status_code == 302
@@ -331,6 +358,146 @@ def test_the_result_is_a_page_of_its_own_that_a_reload_shows_again(bureau, unit)
     assert statuses(chosen + decided) == [S.APPROVED] * 3
 
 
+def test_confirming_the_same_page_again_shows_its_result_and_decides_nothing(bureau, unit):
+    """Back to the confirmation page after the batch (the browser keeps it as it was) and
+    确认 again: no second batch, no audit row, no SMS; the batch's own result, and why."""
+    chosen = pending(unit, 2)
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    posted = {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch_token(page)}
+    first = bureau.post(reverse(BULK), posted)
+    audit_rows, sms = AuditEvent.objects.count(), SMSMessage.objects.count()
+
+    again = bureau.post(reverse(BULK), posted, follow=True)
+
+    assert again.redirect_chain == [(first["Location"], 302)]
+    html = again.content.decode()
+    assert "该批次已处理，未重复执行。以下是该批次的处理结果。" in html
+    assert "已完成 2 份申请。" in html and 'data-testid="skipped-row"' not in html
+    assert AuditEvent.objects.count() == audit_rows
+    assert SMSMessage.objects.count() == sms == 2
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 1
+    assert [a.history.count() for a in chosen] == [1, 1]
+
+
+def test_opening_a_confirmed_page_again_shows_its_result_and_decides_nothing(bureau, unit):
+    """Back to the confirmation page when the browser asks the server for it again: its
+    address carries its token, so it is known as the batch it was. Its result, nothing
+    decided; a confirmation asked for anew (from the list) is a new batch."""
+    chosen = pending(unit, 2)
+    shown = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    [(address, _)] = shown.redirect_chain
+    batch = batch_token(shown)
+    assert f"batch={batch}" in address
+    posted = bureau.post(reverse(BULK), {"action": "approve", "ids": ids(chosen), "batch": batch})
+    audit_rows, sms = AuditEvent.objects.count(), SMSMessage.objects.count()
+
+    again = bureau.get(address, follow=True)
+
+    assert again.redirect_chain == [(posted["Location"], 302)]
+    html = again.content.decode()
+    assert "该批次已处理，未重复执行。以下是该批次的处理结果。" in html
+    assert "已完成 2 份申请。" in html
+    assert (AuditEvent.objects.count(), SMSMessage.objects.count()) == (audit_rows, sms)
+    anew = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    assert batch_token(anew) != batch
+    assert len(anew.content.decode().split('data-testid="moved-on"')) == 3  # both skipped
+
+
+def test_a_confirmation_address_with_a_token_not_given_gets_a_new_one(bureau, unit):
+    chosen = pending(unit, 1)
+    forged = "A" * 16
+    page = bureau.get(
+        reverse(BULK), {"action": "approve", "ids": ids(chosen), "batch": forged}, follow=True
+    )
+    assert page.status_code == 200
+    assert batch_token(page) != forged
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+
+
+@pytest.mark.parametrize("batch", [None, "", "forged"])
+def test_a_post_without_a_token_this_session_was_given_decides_nothing(bureau, unit, batch):
+    """Only a confirmation page shown in this session is confirmed: a post without its token
+    (or with one never given) changes nothing and sends the person to the list."""
+    chosen = pending(unit, 2)
+    data = {"action": "approve", "ids": ids(chosen), "comment": ""}
+    if batch is not None:
+        data["batch"] = batch
+    audit_rows = AuditEvent.objects.count()
+
+    response = bureau.post(reverse(BULK), data, follow=True)
+
+    assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
+    assert "此确认页已失效，未执行任何操作。" in response.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU] * 2
+    assert AuditEvent.objects.count() == audit_rows
+    assert not SMSMessage.objects.exists()
+
+
+def test_a_page_confirmed_before_stays_used_after_its_result_is_gone(bureau, unit, monkeypatch):
+    """Its result is no longer kept (newer batches since), yet its token stays used up: going
+    back to it and confirming again decides nothing."""
+    from portal import bulk
+
+    monkeypatch.setattr(bulk, "KEPT_RESULTS", 1)
+    first, second = pending(unit, 2)
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([first])}, follow=True)
+    posted = {"action": "approve", "ids": ids([first]), "comment": "", "batch": batch_token(page)}
+    bureau.post(reverse(BULK), posted)
+    confirmed(bureau, {"action": "approve", "ids": ids([second]), "comment": ""})
+    audit_rows = AuditEvent.objects.count()
+
+    again = bureau.post(reverse(BULK), posted, follow=True)
+
+    assert again.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
+    assert "该批次已处理，未重复执行。其结果已不再保留" in again.content.decode()
+    assert AuditEvent.objects.count() == audit_rows
+    assert SMSMessage.objects.count() == 2
+
+
+def test_each_confirmation_page_has_its_own_token(bureau, unit):
+    """Two pages open side by side are two batches: confirming one leaves the other usable."""
+    first, second = pending(unit, 2)
+    page_one = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([first])}, follow=True)
+    page_two = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([second])}, follow=True)
+    assert batch_token(page_one) != batch_token(page_two)
+
+    for page, chosen in ((page_one, first), (page_two, second)):
+        data = {"action": "approve", "ids": ids([chosen]), "batch": batch_token(page)}
+        assert "已完成 1 份申请" in bureau.post(reverse(BULK), data, follow=True).content.decode()
+    assert statuses([first, second]) == [S.APPROVED] * 2
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 2
+
+
+@pytest.mark.postgres  # row locks
+@pytest.mark.django_db(transaction=True)
+def test_one_page_posted_twice_at_once_runs_one_batch(reference_data, unit):
+    """A double click: the same page, the same session, two posts at the same moment."""
+    chosen = pending(unit, 5)
+    reviewer = factories.make_reviewer()
+    first = Client()
+    first.force_login(reviewer)
+    page = first.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    second = Client()
+    second.cookies = first.cookies  # the same browser
+    posted = {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch_token(page)}
+    barrier = threading.Barrier(2)
+
+    def confirm(client):
+        barrier.wait()
+        client.post(reverse(BULK), posted)
+        connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses(chosen) == [S.APPROVED] * 5
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 1
+    assert SMSMessage.objects.count() == 5
+
+
 def test_a_result_this_session_does_not_keep_sends_to_the_list(bureau, unit, monkeypatch):
     """Another login's result, an older batch past the few kept, a forged token, or a token
     under another action: the list, which shows where each item now stands, and why."""
@@ -338,8 +505,8 @@ def test_a_result_this_session_does_not_keep_sends_to_the_list(bureau, unit, mon
 
     monkeypatch.setattr(bulk, "KEPT_RESULTS", 1)
     first, second = pending(unit, 2)
-    older = bureau.post(reverse(BULK), {"action": "approve", "ids": ids([first]), "comment": ""})
-    newer = bureau.post(reverse(BULK), {"action": "approve", "ids": ids([second]), "comment": ""})
+    older = confirmed(bureau, {"action": "approve", "ids": ids([first]), "comment": ""})
+    newer = confirmed(bureau, {"action": "approve", "ids": ids([second]), "comment": ""})
     someone_else = Client()
     someone_else.force_login(factories.make_reviewer())
     token = newer["Location"].split("result=")[1]
@@ -379,8 +546,8 @@ def test_an_item_the_database_refuses_part_way_is_rolled_back_whole(
     ).install(SMSMessage)  # in the test's transaction: gone with it
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = bureau.post(
-            reverse(BULK), {"action": "approve", "ids": ids(chosen), "comment": ""}, follow=True
+        response = confirmed(
+            bureau, {"action": "approve", "ids": ids(chosen), "comment": ""}, follow=True
         )
 
     html = response.content.decode()
@@ -416,10 +583,8 @@ def test_a_reviewer_s_own_application_in_a_batch_is_skipped(client, unit):
     own, others = person.application, pending(unit, 1)
     client.force_login(person)
 
-    response = client.post(
-        reverse(BULK),
-        {"action": "approve", "ids": ids([own, *others]), "comment": ""},
-        follow=True,
+    response = confirmed(
+        client, {"action": "approve", "ids": ids([own, *others]), "comment": ""}, follow=True
     )
 
     html = response.content.decode()
@@ -432,14 +597,20 @@ def test_a_reviewer_s_own_application_in_a_batch_is_skipped(client, unit):
 def test_a_reason_is_required_once_for_a_rejected_batch(bureau, unit):
     chosen = pending(unit, 2)
 
-    refused = bureau.post(reverse(BULK), {"action": "reject", "ids": ids(chosen), "reason": ""})
+    refused = confirmed(bureau, {"action": "reject", "ids": ids(chosen), "reason": ""})
 
     assert refused.status_code == 400
     assert "请勾选至少一项理由或填写理由说明" in refused.content.decode()
     assert statuses(chosen) == [S.PENDING_BUREAU] * 2
+    # The page shown again carries its token still unused: giving the reason there decides.
     done = bureau.post(
         reverse(BULK),
-        {"action": "reject", "ids": ids(chosen), "reason": "专业领域不符。"},
+        {
+            "action": "reject",
+            "ids": ids(chosen),
+            "reason": "专业领域不符。",
+            "batch": batch_token(refused),
+        },
         follow=True,
     )
     assert "已完成 2 份申请" in done.content.decode()
@@ -452,9 +623,10 @@ def test_a_unit_decides_only_its_own_people(client, unit, other_unit):
     foreign = pending(other_unit, 1, status=S.PENDING_UNIT, name="外单位")
     client.force_login(factories.unit_account(unit))
 
-    response = client.post(
-        reverse("experts:unit_bulk"),
+    response = confirmed(
+        client,
         {"action": "recommend", "ids": ids(own + foreign), "comment": ""},
+        url="experts:unit_bulk",
         follow=True,
     )
 
@@ -471,7 +643,9 @@ def test_all_matching_the_filter_takes_the_queues_filter_within_its_tab(bureau, 
     pending(unit, 1, status=S.APPROVED, name="光谷已过")
 
     page = bureau.get(
-        reverse(BULK), {"action": "approve", "select": "all", "q": "光谷", "status": "all"}
+        reverse(BULK),
+        {"action": "approve", "select": "all", "q": "光谷", "status": "all"},
+        follow=True,
     )
 
     html = page.content.decode()
@@ -519,9 +693,12 @@ def test_overlapping_batches_at_once_decide_each_item_once(reference_data, unit)
     def decide(reviewer, batch):
         client = Client()
         client.force_login(reviewer)
+        page = client.get(reverse(BULK), {"action": "approve", "ids": ids(batch)}, follow=True)
         barrier.wait()
         response = client.post(
-            reverse(BULK), {"action": "approve", "ids": ids(batch), "comment": ""}, follow=True
+            reverse(BULK),
+            {"action": "approve", "ids": ids(batch), "comment": "", "batch": batch_token(page)},
+            follow=True,
         )
         results[reviewer.pk] = response.content.decode()
         connection.close()

@@ -16,8 +16,8 @@ from audit.models import AuditEvent
 from draws.rules import Criteria, eligible_ids
 from experts import counts, lifecycle, services
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
-from experts.periods import months_before
 from experts.selectors import admitted_for, pool_for
+from portal.dates import months_before, period_end
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -245,7 +245,7 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
     entry = Blacklist.objects.get()
     assert entry.id_number_index == person.id_number_index
     assert person.id_number not in str(Blacklist.objects.values().get())
-    assert entry.until == months_before(timezone.localdate(), -36)
+    assert entry.until == period_end(timezone.localdate(), years=3)
     assert "不得重新申请" in SMSMessage.objects.get().body
 
     # Under a new username: the registration is refused, saying nothing of the ban.

@@ -168,6 +168,7 @@ def test_all_matching_a_filtered_queue_takes_only_its_rows(client, queue):
     response = client.get(
         reverse("experts:bureau_bulk"),
         {"action": "approve", "select": "all", "discipline": discipline("01").pk},
+        follow=True,
     )
     page = response.content.decode()
     assert 'data-testid="bulk-count">3<' in page
@@ -175,6 +176,7 @@ def test_all_matching_a_filtered_queue_takes_only_its_rows(client, queue):
     people = client.get(
         reverse("experts:bureau_bulk"),
         {"action": "approve", "select": "all", "title_level": "senior"},
+        follow=True,
     )
     assert 'data-testid="bulk-count">2<' in people.content.decode()
 
@@ -187,6 +189,7 @@ def test_a_unit_filters_only_its_own_people(client, people):
     bulk = client.get(
         reverse("experts:unit_bulk"),
         {"action": "recommend", "select": "all", "title_level": "senior"},
+        follow=True,
     )
     page = bulk.content.decode()
     assert 'data-testid="bulk-count">2<' in page and "戊外单位" not in page

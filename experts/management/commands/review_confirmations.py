@@ -5,14 +5,16 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experts import lifecycle
+from experts import lifecycle, periods
 
 
 class Command(BaseCommand):
-    help = (
-        "年度确认：满11个月未确认的专家发送短信提醒，满24个月未确认的专家冻结。"
-        "重复运行不会重复提醒或冻结。"
-    )
+    @property
+    def help(self) -> str:
+        return (
+            f"年度确认：满{periods.REMIND_AFTER_MONTHS}个月未确认的专家发送短信提醒，"
+            f"满{periods.FREEZE_AFTER_MONTHS}个月未确认的专家冻结。重复运行不会重复提醒或冻结。"
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按指定日期运行（YYYY-MM-DD），默认今天")

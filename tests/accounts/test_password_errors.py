@@ -1,0 +1,144 @@
+"""Wherever a person sets a password (修改密码, 找回密码's new password, both registrations), a
+rule the password breaks is said under the box it was typed in (新密码 / 密码), and the
+confirmation box says only that the two differ."""
+
+import re
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from tests import factories
+from tests.accounts.test_registration import individual_data, unit_data
+
+pytestmark = pytest.mark.django_db
+
+WEAK = "12345678"  # common, all digits, one kind of character
+STRONG = "New#Secret2026"
+OTHER = "Other#Secret2026"
+MISMATCH = ["两次输入的密码不一致。"]
+RULES = [
+    "这个密码太常见了。",
+    "密码只包含数字。",
+    "密码须包含大写字母、小写字母、数字、符号中的至少3种。",
+]
+
+
+def errors_under(response, field: str) -> list[str]:
+    """The error texts the page prints under the box `field`, as a person sees them."""
+    html = response.content.decode()
+    box = re.search(rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', html, re.S)
+    return re.findall(r"<strong>(.*?)</strong>", box.group(1)) if box else []
+
+
+@pytest.fixture
+def applicant(unit):
+    return factories.make_applicant(unit)
+
+
+@pytest.fixture
+def signed_in(applicant):
+    client = Client()
+    client.force_login(applicant)
+    return client
+
+
+def change(client, new1, new2):
+    return client.post(
+        reverse("accounts:password_change"),
+        {"old_password": factories.PASSWORD, "new_password1": new1, "new_password2": new2},
+    )
+
+
+def test_a_weak_new_password_is_refused_under_the_new_password(signed_in):
+    response = change(signed_in, WEAK, WEAK)
+
+    assert response.status_code == 200
+    assert errors_under(response, "new_password1") == RULES
+    assert errors_under(response, "new_password2") == []
+
+
+def test_two_different_new_passwords_are_refused_under_the_confirmation_only(signed_in):
+    response = change(signed_in, STRONG, OTHER)
+
+    assert errors_under(response, "new_password1") == []
+    assert errors_under(response, "new_password2") == MISMATCH
+
+
+def test_a_weak_password_typed_twice_differently_gets_each_error_in_its_box(signed_in):
+    response = change(signed_in, WEAK, OTHER)
+
+    assert errors_under(response, "new_password1") == RULES
+    assert errors_under(response, "new_password2") == MISMATCH
+
+
+def test_a_password_like_the_username_is_refused_under_the_new_password(signed_in, applicant):
+    response = change(signed_in, f"{applicant.username}#A1", f"{applicant.username}#A1")
+
+    assert "密码不能包含用户名。" in errors_under(response, "new_password1")
+    assert errors_under(response, "new_password2") == []
+
+
+def test_a_good_new_password_is_still_changed(signed_in, applicant):
+    response = change(signed_in, STRONG, STRONG)
+
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.check_password(STRONG)
+
+
+def reset_page(applicant) -> tuple[Client, str]:
+    """The client on 找回密码's new-password page, reached from the e-mail's link."""
+    client = Client()
+    link = reverse(
+        "accounts:password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(applicant.pk)),
+            default_token_generator.make_token(applicant),
+        ],
+    )
+    page = client.get(link)
+    assert page.status_code == 302  # to the same page without the token in its address
+    return client, page["Location"]
+
+
+def test_the_reset_refuses_a_weak_password_under_the_new_password(applicant):
+    client, url = reset_page(applicant)
+
+    weak = client.post(url, {"new_password1": WEAK, "new_password2": WEAK})
+    different = client.post(url, {"new_password1": STRONG, "new_password2": OTHER})
+
+    assert errors_under(weak, "new_password1") == RULES
+    assert errors_under(weak, "new_password2") == []
+    assert errors_under(different, "new_password1") == []
+    assert errors_under(different, "new_password2") == MISMATCH
+
+
+def test_the_reset_still_sets_a_good_password(applicant):
+    client, url = reset_page(applicant)
+
+    response = client.post(url, {"new_password1": STRONG, "new_password2": STRONG})
+
+    assert response.status_code == 302
+    applicant.refresh_from_db()
+    assert applicant.check_password(STRONG)
+
+
+@pytest.mark.parametrize("kind", ["individual", "unit"])
+def test_registration_refuses_a_weak_password_under_the_password(client, unit, kind):
+    url = reverse(f"accounts:register_{kind}")
+    data = individual_data(unit) if kind == "individual" else unit_data()
+
+    weak = client.post(url, {**data, "password1": WEAK, "password2": WEAK})
+    data = individual_data(unit) if kind == "individual" else unit_data()
+    different = client.post(url, {**data, "password1": STRONG, "password2": OTHER})
+
+    assert errors_under(weak, "password1") == RULES
+    assert errors_under(weak, "password2") == []
+    assert errors_under(different, "password1") == []
+    assert errors_under(different, "password2") == MISMATCH
+    assert not User.objects.filter(username=data["username"]).exists()
