@@ -1,3 +1,4 @@
+import datetime
 import uuid
 from pathlib import PurePath
 
@@ -400,6 +401,12 @@ class Blacklist(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{'永久' if self.until is None else f'至{self.until}'}）"
+
+    @property
+    def open_from(self) -> datetime.date | None:
+        """The first day the person may register and apply again (`until` is the ban's last
+        day, on which it is still in force); None for good."""
+        return None if self.until is None else self.until + datetime.timedelta(days=1)
 
     @classmethod
     def in_force(cls, id_number_index: str, today=None) -> "Blacklist | None":

@@ -535,7 +535,7 @@ def remove_application(
         text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
         if ban_years:
             until = ban_until(ban_years)
-            Blacklist.objects.create(
+            ban = Blacklist.objects.create(
                 id_number_index=locked.user.id_number_index,
                 until=until,
                 reason=why[:200],
@@ -543,7 +543,9 @@ def remove_application(
                 created_by=actor,
             )
             text += (
-                "今后不得再申请入库。" if until is None else f"{until:%Y年%m月%d日}前不得重新申请。"
+                "今后不得再申请入库。"
+                if ban.open_from is None
+                else f"{ban.open_from:%Y年%m月%d日}起方可重新申请。"
             )
         _decision_sms(locked, text)
     return locked

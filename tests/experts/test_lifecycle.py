@@ -246,7 +246,9 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
     assert entry.id_number_index == person.id_number_index
     assert person.id_number not in str(Blacklist.objects.values().get())
     assert entry.until == period_end(timezone.localdate(), years=3)
-    assert "不得重新申请" in SMSMessage.objects.get().body
+    # The day the ban ends is still barred: the SMS names the day after, when it is open.
+    opens = entry.until + datetime.timedelta(days=1)
+    assert f"{opens:%Y年%m月%d日}起方可重新申请。" in SMSMessage.objects.get().body
 
     # Under a new username: the registration is refused, saying nothing of the ban.
     client.logout()
@@ -275,10 +277,19 @@ def test_reapply_waits_for_the_ban_to_end(client, unit, reviewer):
     until = Blacklist.objects.get().until
     client.force_login(application.user)
     home = client.get(reverse("experts:home")).content.decode()
-    assert f"您已被移出专家库，{until:%Y-%m-%d}前不得重新申请入库。" in home
+    opens = until + datetime.timedelta(days=1)
+    assert f"您已被移出专家库，{opens:%Y-%m-%d}起方可重新申请入库。" in home
     assert 'data-testid="banned"' in home and "重新申请</button>" not in home
     client.post(reverse("experts:applicant_act", args=["reapply"]))
     assert ExpertApplication.objects.get(pk=application.pk).status == S.EXITED
+    # On its last day the ban still holds, as the bureau's page says.
+    Blacklist.objects.update(until=timezone.localdate())
+    client.post(reverse("experts:applicant_act", args=["reapply"]))
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.EXITED
+    client.force_login(reviewer)
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert f"禁入：至 {timezone.localdate():%Y-%m-%d}（含），" in detail
+    client.force_login(application.user)
     Blacklist.objects.update(until=timezone.localdate() - datetime.timedelta(days=1))
     home = client.get(reverse("experts:home")).content.decode()
     assert "您已被移出专家库。如需再次入库，可重新申请。" in home and "重新申请</button>" in home
