@@ -123,7 +123,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
             # 信息变更审核 (the bureau): WHERE status = … ORDER BY created_at, id; the tabs'
             # counts per status from the index alone.
             models.Index(fields=["status", "created_at", "id"], name="changes_status_created"),
-            # 全部: every status in the same order (77 ms → see docs/performance.md).
+            # 全部: every status in the same order, not a sort of every row (docs/performance.md).
             models.Index(fields=["created_at", "id"], name="changes_created"),
             # 信息变更待确认 (a unit): the same within the confirming unit.
             models.Index(
@@ -142,7 +142,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
             # The old unit's notice: its experts asking to move away, newest first. Only the
             # open moves, in the notice's order: the first 20 are the index's first 20 entries.
             # An index of all moves by (old_unit, status) let the planner walk changes_created
-            # backwards instead, through every request (4.4 ms at 20,000; docs/performance.md).
+            # backwards instead, through every request (docs/performance.md).
             models.Index(
                 fields=["old_unit", "created_at", "id"],
                 condition=Q(new_unit__isnull=False, status__in=OPEN),

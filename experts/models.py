@@ -337,8 +337,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             ),
             # 专家库's facets (experts.facets): the columns they group and filter by, and the id
             # a 专业领域 filter joins on, so that each facet reads the index, not the table's
-            # wide rows: at 100,000 the 年龄段 and 单位 facets under 电子信息 and 正高级 took
-            # 10-15 ms instead of 50-125 (docs/performance.md, issue 22).
+            # wide rows (figures in docs/performance.md, issue 22).
             models.Index(
                 fields=["status", "title_level", "unit", "birth_date", "id"],
                 name="experts_pool_facets",
@@ -357,8 +356,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             # 专家审核 filtered by 资格提示 (有提示 / 无提示): the page in its order, and the
             # tabs' counts per status from the index alone (returned_at: the queue's scope
             # leaves out unreturned drafts). The flag leads, so that a count reads only the
-            # entries of its value: 100,000 rows, about 1 ms for 有提示 and 6 ms for 无提示
-            # where a scan of the table took 40-75 ms (docs/performance.md).
+            # entries of its value, not the table (figures in docs/performance.md).
             models.Index(
                 fields=["has_eligibility_flags", "status", "recommended_at", "id"],
                 include=["returned_at"],
