@@ -356,6 +356,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # The audit trail's copy for shipping off the host (docs/audit.md): one INFO line per
+        # event, kept whatever LOG_LEVEL quiets.
+        "portal.audit": {"level": "INFO"},
         # The twilio client logs every request's headers at INFO.
         "twilio": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

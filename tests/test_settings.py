@@ -1,5 +1,6 @@
 """The settings a deployment gets from .env.example's advice pass Django's deploy checks."""
 
+import ast
 import os
 import re
 import shutil
@@ -221,3 +222,70 @@ def test_the_images_build_commands_run_with_only_the_dockerfiles_own_values(tmp_
         assert result.returncode == 0, command + "\n" + result.stderr
     assert (tmp_path / "static" / "css" / "portal.css").exists()
     assert list((tmp_path / "fonts").iterdir())
+
+
+def environment_reads() -> set[str]:
+    """Every variable portal/settings.py reads through django-environ (env.str("NAME", …),
+    env.db("NAME"), …), wherever the call is."""
+    tree = ast.parse((ROOT / "portal" / "settings.py").read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "env"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+def env_example_names() -> set[str]:
+    """The names .env.example sets or shows commented out (`NAME=…` or `# NAME=…`)."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def test_env_example_lists_every_setting_read_from_the_environment():
+    """README: `.env.example` lists them. A setting added to settings.py without a line there
+    fails here; so does a line for a setting that is no longer read."""
+    reads = environment_reads()
+    assert {"DATABASE_URL", "LOG_LEVEL", "STATICFILES_BACKEND"} <= reads  # the parser works
+    listed = env_example_names()
+    assert sorted(reads - listed) == []
+    # docker-compose.yml reads POSTGRES_PASSWORD; the portal does not.
+    assert sorted(listed - reads) == ["POSTGRES_PASSWORD"]
+
+
+def test_env_example_says_each_settings_default():
+    """Each line of .env.example follows a comment that names a default in brackets, or says
+    the setting is required (the keys), somewhere in its paragraph."""
+    paragraphs = (ROOT / ".env.example").read_text().split("\n\n")
+    for paragraph in paragraphs:
+        for name in re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", paragraph, re.MULTILINE):
+            assert "[" in paragraph or "required" in paragraph.lower(), name
+
+
+def logged(code: str, **env) -> str:
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; " + code,
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="sqlite:////tmp/log-level.sqlite3",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_the_audit_trails_log_copy_stays_at_info_whatever_log_level_says():
+    """docs/audit.md ships the trail from the logger portal.audit, at INFO: an operator who
+    quiets the logs with LOG_LEVEL=WARNING must not silence it."""
+    code = "logging.getLogger('portal.audit').info('audit-line'); "
+    code += "logging.getLogger('experts').info('other-line')"
+    quiet = logged(code, LOG_LEVEL="WARNING")
+    assert "audit-line" in quiet
+    assert "other-line" not in quiet  # LOG_LEVEL still quiets the rest
+    assert "other-line" in logged(code)
