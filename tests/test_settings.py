@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 
 
 def run_manage(*args, **env):
@@ -289,3 +290,41 @@ def test_the_audit_trails_log_copy_stays_at_info_whatever_log_level_says():
     assert "audit-line" in quiet
     assert "other-line" not in quiet  # LOG_LEVEL still quiets the rest
     assert "other-line" in logged(code)
+
+
+def test_the_deploy_check_refuses_env_examples_placeholder_keys():
+    """Ops walk G6: with .env.example's placeholders, `check --deploy` passed, migrate and
+    gunicorn started, and the first registration that stored an ID number was a 500."""
+    example = dict(
+        re.findall(r"^(FIELD_ENCRYPTION_KEYS|FIELD_HMAC_KEY)=(.*)$", ENV_EXAMPLE, re.MULTILINE)
+    )
+    assert example["FIELD_HMAC_KEY"].startswith("replace-with")
+    result = run_manage(
+        "check",
+        "--deploy",
+        SECRET_KEY="a-production-secret-" + "x" * 40,
+        ALLOWED_HOSTS="expert.example.gov.cn",
+        BEHIND_TLS_PROXY="true",
+        DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+        **example,
+    )
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr
+    assert "FIELD_ENCRYPTION_KEYS 的第1个密钥不是有效的 Fernet 密钥" in result.stderr
+    assert "portal.E002" in result.stderr
+
+
+def test_each_encryption_key_is_checked_and_a_real_pair_passes(settings):
+    from cryptography.fernet import Fernet
+
+    from portal.checks import check_field_keys
+
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), "not-a-key"]
+    settings.FIELD_HMAC_KEY = "  "
+    assert [(e.id, e.msg[:30]) for e in check_field_keys(None)] == [
+        ("portal.E001", "FIELD_ENCRYPTION_KEYS 的第2个密钥不是有效的 Fernet 密钥"[:30]),
+        ("portal.E002", "FIELD_HMAC_KEY 未设置或仍是 .env.example 中的占位值。"[:30]),
+    ]
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
+    settings.FIELD_HMAC_KEY = "a-real-random-string-of-sixty-four-characters-or-so"
+    assert check_field_keys(None) == []
