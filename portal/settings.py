@@ -198,6 +198,10 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Uploaded licence scans hold personal and business data: they live outside every public URL
 # and are served only through a view that checks who is asking.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# The scans and the export files (whole ID and bank numbers) are for the portal's own user and
+# its group (a backup agent), not for every account on the host.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -208,6 +212,9 @@ STORAGES = {
             "STATICFILES_BACKEND",
             default="whitenoise.storage.CompressedManifestStaticFilesStorage",
         ),
+        # Public files, collected by whoever builds (root, in the image) and read by the
+        # portal's user: not the private files' modes above.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 # Form fields only (Django does not count file data here); the licence is capped at 5 MB by

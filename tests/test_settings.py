@@ -4,6 +4,7 @@ import ast
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -221,7 +222,10 @@ def test_the_images_build_commands_run_with_only_the_dockerfiles_own_values(tmp_
             timeout=120,
         )
         assert result.returncode == 0, command + "\n" + result.stderr
-    assert (tmp_path / "static" / "css" / "portal.css").exists()
+    # Collected as root in the image, read by its user portal.
+    css = tmp_path / "static" / "css" / "portal.css"
+    assert stat.S_IMODE(css.stat().st_mode) == 0o644
+    assert stat.S_IMODE(css.parent.stat().st_mode) == 0o755
     assert list((tmp_path / "fonts").iterdir())
 
 
