@@ -78,6 +78,27 @@ def test_healthz_details_name_the_working_day_calendars_last_year(client, db):
     assert f"calendar: 工作日历（chinesecalendar）已知至{last_known_year()}年" in body
 
 
+def test_healthz_details_name_the_sms_waiting_and_the_oldests_age(client, db):
+    """Ops walk G8: a provider outage left messages queued with /healthz saying only ok."""
+    import datetime
+
+    from django.utils import timezone
+
+    from sms.models import SMSMessage
+
+    assert "sms: 没有待发送的短信\n" in client.get("/healthz", {"details": "1"}).content.decode()
+    now = timezone.now()
+    for minutes, status in [(95, "queued"), (20, "sending"), (500, "sent"), (900, "failed")]:
+        message = SMSMessage.objects.create(to="+8613800000000", body="x", status=status)
+        SMSMessage.objects.filter(pk=message.pk).update(
+            created_at=now - datetime.timedelta(minutes=minutes, seconds=30)
+        )
+    body = client.get("/healthz", {"details": "1"}).content.decode()
+    assert body.splitlines()[0] == "ok"
+    assert "sms: 待发送2条，最早一条已等待95分钟\n" in body
+    assert client.get("/healthz").content == b"ok\n"  # a probe reads nothing more
+
+
 def test_healthz_says_503_when_the_database_does_not_answer():
     """A node whose database is unreachable (nothing listens on port 1) is taken out."""
     script = (
