@@ -181,6 +181,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"
 # Its records are shown in admin through accounts' proxies, which name them in Chinese.
 AXES_ENABLE_ADMIN = False
+# Days its login records (登录日志) are kept before the daily `housekeeping` deletes them; the
+# audit trail keeps its own record of every login (docs/audit.md).
+LOGIN_LOG_KEEP_DAYS = env.int("LOGIN_LOG_KEEP_DAYS", default=180)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

@@ -11,6 +11,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -462,6 +463,11 @@ def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
     ExpertApplication.objects.filter(pk=lapsed.pk).update(
         confirmed_at=timezone.now() - datetime.timedelta(days=800)
     )
+    expired = Session.objects.create(
+        session_key="expired" + "x" * 25,
+        session_data="",
+        expire_date=timezone.now() - datetime.timedelta(minutes=1),
+    )
     # Nothing listens on port 1: the SMTP backend's connection is refused.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
@@ -472,7 +478,13 @@ def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
 
     assert Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST).status == Reminder.Status.FAILED
     assert ExpertApplication.objects.get(pk=lapsed.pk).status == S.FROZEN
-    assert out.getvalue().strip().endswith("冻结 1 人，发送年度确认提醒 0 人。")
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [
+        "冻结 1 人，发送年度确认提醒 0 人。",
+        "已清理过期会话，删除180天前的登录日志0条。",
+    ]
+    # The housekeeping ran too (G9).
+    assert not Session.objects.filter(pk=expired.pk).exists()
     errors = err.getvalue().splitlines()
     assert "摘要邮件发送失败（" in errors[0]
     assert errors[1].startswith("年度确认照常运行。摘要邮件可在今天内再次运行 send_reminders 重发")

@@ -76,8 +76,8 @@ class Command(BaseCommand):
         self.stdout.write(line)
 
     def daily_round(self, force: bool) -> None:
-        """One day's jobs: the reminders, then 年度确认 (review_confirmations), which runs
-        whatever became of the reminders' digest."""
+        """One day's jobs: the reminders, then 年度确认 (review_confirmations) and the
+        housekeeping, which run whatever became of the reminders' digest."""
         try:
             self.run_once(None, force)
         except CommandError as error:
@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 "（docker compose run --rm reminders python manage.py send_reminders）。"
             )
         call_command("review_confirmations", stdout=self.stdout)
+        # Expired sessions and old login records (what cron's line runs on a host install).
+        call_command("housekeeping", stdout=self.stdout)
 
     def wait(self, seconds: float) -> None:
         """Until the next run."""
