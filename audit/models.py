@@ -78,6 +78,16 @@ class AuditEvent(models.Model):
                 # backend, and SQLite's text for now() would make a migration of its own.
                 condition=pgtrigger.Condition(f"OLD.at > now() - interval '{RETENTION.days} days'"),
             ),
+            # TRUNCATE fires no row trigger: a statement trigger refuses it (manage.py flush
+            # included). pgtrigger.Protect has no statement-level form for TRUNCATE (it needs
+            # a transition table, which TRUNCATE has not), so the function is written out.
+            pgtrigger.Trigger(
+                name="audit_no_truncate",
+                level=pgtrigger.Statement,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Truncate,
+                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+            ),
         ]
 
     def __str__(self) -> str:

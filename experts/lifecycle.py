@@ -91,3 +91,56 @@ def run(today=None) -> dict[str, int]:
     ids = list(due_for_reminder(today).values_list("pk", flat=True))
     reminded = sum(remind(pk, now) for pk in ids)
     return {"frozen": frozen, "reminded": reminded}
+
+
+def preview(today=None) -> tuple[list[ExpertApplication], list[ExpertApplication]]:
+    """(to freeze, to remind): what run(today) would do now, doing nothing (--dry-run)."""
+    frozen = list(lapsed(today).select_related("user").order_by("confirmed_at", "pk"))
+    reminded = list(
+        due_for_reminder(today)
+        # run() freezes these first; a frozen expert is not reminded.
+        .exclude(pk__in=[application.pk for application in frozen])
+        .select_related("user")
+        .order_by("confirmed_at", "pk")
+    )
+    return frozen, reminded
+
+
+CLOCK_COMMAND = "start_confirmation_clock"
+
+
+def clock_to_start(moment):
+    """Approved experts whose last confirmation is before `moment` (or who have none)."""
+    return ExpertApplication.objects.filter(status=ApplicationStatus.APPROVED).exclude(
+        confirmed_at__gte=moment
+    )
+
+
+def start_clock(moment, batch: int = 500) -> int:
+    """年度确认 counted from `moment` for every approved expert last confirmed before it: a
+    one-off after upgrading from a release without 年度确认, whose migration took each
+    admission as the last confirmation (experts 0020). Each expert's row gets an audit row with
+    the confirmation it replaces; a reminder already sent is cleared with it. Returns how many
+    it changed; a second run changes none."""
+    ids = list(clock_to_start(moment).order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            chunk = ids[start : start + batch]
+            rows = clock_to_start(moment).select_for_update(of=("self",)).filter(pk__in=chunk)
+            for application in rows.select_related("user"):
+                before = application.confirmed_at
+                was = f"{timezone.localtime(before):%Y-%m-%d}" if before else "无"
+                record(
+                    AuditEvent.Action.ADMIN_CHANGE,
+                    obj=application,
+                    detail=(
+                        f"年度确认改为从{timezone.localtime(moment):%Y-%m-%d}起算"
+                        f"（原最近确认时间：{was}；{CLOCK_COMMAND}）"
+                    ),
+                    username=CLOCK_COMMAND,
+                    role="运维人员",
+                )
+                changed += 1
+            rows.update(confirmed_at=moment, confirm_reminded_at=None)
+    return changed

@@ -11,7 +11,9 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 
 
 @cache
@@ -23,6 +25,19 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+@cache
+def _first() -> Fernet:
+    return Fernet(settings.FIELD_ENCRYPTION_KEYS[0])
+
+
+@receiver(setting_changed)
+def forget_keys(*, setting, **kwargs):
+    # The keys are read once per process; a test that rotates them reads them again.
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        _fernet.cache_clear()
+        _first.cache_clear()
+
+
 def encrypt(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
@@ -30,6 +45,28 @@ def encrypt(value: str) -> str:
 def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A stored personal number cannot be decrypted: FIELD_ENCRYPTION_KEYS lacks its key."
+        ) from None
+
+
+def under_first_key(token: str) -> bool:
+    """Whether `token` was encrypted with the first of FIELD_ENCRYPTION_KEYS."""
+    try:
+        _first().decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypted(token: str) -> str:
+    """`token` encrypted again under the first key (rotating keys: .env.example), or `token`
+    itself when it already is; its Fernet timestamp is kept."""
+    if under_first_key(token):
+        return token
+    try:
+        return _fernet().rotate(token.encode()).decode()
     except InvalidToken:
         raise ImproperlyConfigured(
             "A stored personal number cannot be decrypted: FIELD_ENCRYPTION_KEYS lacks its key."

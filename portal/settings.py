@@ -181,6 +181,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"
 # Its records are shown in admin through accounts' proxies, which name them in Chinese.
 AXES_ENABLE_ADMIN = False
+# Days its login records (登录日志) are kept before the daily `housekeeping` deletes them; the
+# audit trail keeps its own record of every login (docs/audit.md).
+LOGIN_LOG_KEEP_DAYS = env.int("LOGIN_LOG_KEEP_DAYS", default=180)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -198,6 +201,10 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Uploaded licence scans hold personal and business data: they live outside every public URL
 # and are served only through a view that checks who is asking.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# The scans and the export files (whole ID and bank numbers) are for the portal's own user and
+# its group (a backup agent), not for every account on the host.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -208,6 +215,9 @@ STORAGES = {
             "STATICFILES_BACKEND",
             default="whitenoise.storage.CompressedManifestStaticFilesStorage",
         ),
+        # Public files, collected by whoever builds (root, in the image) and read by the
+        # portal's user: not the private files' modes above.
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 # Form fields only (Django does not count file data here); the licence is capped by its
@@ -357,6 +367,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # The audit trail's copy for shipping off the host (docs/audit.md): one INFO line per
+        # event, kept whatever LOG_LEVEL quiets.
+        "portal.audit": {"level": "INFO"},
         # The twilio client logs every request's headers at INFO.
         "twilio": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

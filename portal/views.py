@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from portal.filters import ALL
 from portal.workdays import calendar_status
 from portal.workflow import WorkflowError
+from sms import outbox
 
 PAGE_SIZE = 25
 
@@ -41,7 +42,8 @@ def home(request):
 @require_safe
 def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
-    `?details` adds what an operator should know (the working-day calendar's last year)."""
+    `?details` adds what an operator should know (the working-day calendar's last year, the
+    SMS waiting to be sent and the age of the oldest)."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -50,9 +52,19 @@ def healthz(request):
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     body = "ok\n"
     if "details" in request.GET:
-        # For operators: whether working days beyond the calendar's last year are guesses.
+        # For operators: whether working days beyond the calendar's last year are guesses,
+        # and whether the SMS worker keeps up (docs/deployment.md says what to watch).
         body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
+        body += f"sms: {sms_backlog()}\n"
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+def sms_backlog() -> str:
+    count, oldest = outbox.backlog()
+    if not count:
+        return "没有待发送的短信"
+    minutes = int((timezone.now() - oldest).total_seconds() // 60)
+    return f"待发送{count}条，最早一条已等待{minutes}分钟"
 
 
 def role_required(predicate):

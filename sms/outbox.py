@@ -218,3 +218,13 @@ def _claim_next(now: datetime.datetime) -> int | None:
         if message_id is not None and _claim(message_id, now):
             return message_id
     return None
+
+
+def backlog() -> tuple[int, datetime.datetime | None]:
+    """How many messages wait to be sent (排队中, 发送中), and since when the oldest has: what
+    an operator watches (/healthz?details). A provider outage shows as a growing age long
+    before GIVE_UP_AFTER marks the messages failed."""
+    waiting = SMSMessage.objects.filter(
+        status__in=[SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING]
+    ).aggregate(count=models.Count("pk"), oldest=models.Min("created_at"))
+    return waiting["count"], waiting["oldest"]

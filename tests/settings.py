@@ -28,3 +28,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 for engine in TEMPLATES:
     if engine["BACKEND"] == "django.template.backends.jinja2.Jinja2":
         engine["OPTIONS"]["undefined"] = jinja2.StrictUndefined
+
+# Only for its `flush` command (tests/management/commands/flush.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests"]  # noqa: F405

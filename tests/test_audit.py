@@ -5,6 +5,8 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.core.management.commands import flush
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -297,6 +299,24 @@ def test_the_database_refuses_to_change_or_delete_recent_audit_rows():
             cursor.execute(statement, [event.pk])
     event.refresh_from_db()
     assert event.username == "x"
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_truncate_the_audit_table_flush_included():
+    """Ops walk D8: TRUNCATE fires no row trigger, so it emptied the trail; `manage.py flush`
+    truncates every table."""
+    event = AuditEvent.objects.create(action=A.LOGIN, result="success", username="x")
+    with connection.cursor() as cursor:
+        # The insert's deferred foreign-key check would refuse a TRUNCATE in this transaction
+        # by itself; checked now, it leaves the trigger to do the refusing.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    refused = pytest.raises(DatabaseError, match="Cannot truncate audit_auditevent")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditevent")
+    # Django's own flush (the tests' flush ignores the trigger: tests/management/commands).
+    with pytest.raises(CommandError, match="couldn't be flushed"):
+        call_command(flush.Command(), interactive=False, verbosity=0)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 @pytest.mark.postgres

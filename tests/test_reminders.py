@@ -11,6 +11,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -20,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Unit, UnitStatus, User
 from audit.models import AuditEvent, Reminder
 from experts import reminders
+from experts.management.commands import send_reminders as send_reminders_command
 from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
@@ -437,3 +439,52 @@ def test_bad_daily_options_are_refused_with_a_message(unit, args, message):
         run(*args)
     assert str(refused.value) == message
     assert (SMSMessage.objects.count(), Reminder.objects.count()) == (0, 0)
+
+
+class Stop(Exception):
+    """Raised instead of the daily loop's wait: the test runs one day."""
+
+
+class OneDay(send_reminders_command.Command):
+    def wait(self, seconds):
+        raise Stop
+
+
+# Committed for real: the loop closes a connection left in a transaction, as after an outage.
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
+    reference_data, unit, reviewer, settings
+):
+    """Ops walk D3: the reminders service used to skip 年度确认 (and its freezes) on a day the
+    mail server refused the digest."""
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_BUREAU, timezone.localdate() - datetime.timedelta(days=1))
+    lapsed = factories.make_applicant(unit, S.APPROVED).application
+    ExpertApplication.objects.filter(pk=lapsed.pk).update(
+        confirmed_at=timezone.now() - datetime.timedelta(days=800)
+    )
+    expired = Session.objects.create(
+        session_key="expired" + "x" * 25,
+        session_data="",
+        expire_date=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    # Nothing listens on port 1: the SMTP backend's connection is refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(Stop):
+        OneDay(stdout=out, stderr=err).handle(date=None, force=True, daily_at="00:00")
+
+    assert Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST).status == Reminder.Status.FAILED
+    assert ExpertApplication.objects.get(pk=lapsed.pk).status == S.FROZEN
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [
+        "冻结 1 人，发送年度确认提醒 0 人。",
+        "已清理过期会话，删除180天前的登录日志0条。",
+    ]
+    # The housekeeping ran too (G9).
+    assert not Session.objects.filter(pk=expired.pk).exists()
+    errors = err.getvalue().splitlines()
+    assert "摘要邮件发送失败（" in errors[0]
+    assert errors[1].startswith("年度确认照常运行。摘要邮件可在今天内再次运行 send_reminders 重发")

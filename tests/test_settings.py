@@ -1,13 +1,16 @@
 """The settings a deployment gets from .env.example's advice pass Django's deploy checks."""
 
+import ast
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 
 
 def run_manage(*args, **env):
@@ -73,6 +76,27 @@ def test_healthz_details_name_the_working_day_calendars_last_year(client, db):
     body = client.get("/healthz", {"details": "1"}).content.decode()
     assert body.startswith("ok\n")
     assert f"calendar: 工作日历（chinesecalendar）已知至{last_known_year()}年" in body
+
+
+def test_healthz_details_name_the_sms_waiting_and_the_oldests_age(client, db):
+    """Ops walk G8: a provider outage left messages queued with /healthz saying only ok."""
+    import datetime
+
+    from django.utils import timezone
+
+    from sms.models import SMSMessage
+
+    assert "sms: 没有待发送的短信\n" in client.get("/healthz", {"details": "1"}).content.decode()
+    now = timezone.now()
+    for minutes, status in [(95, "queued"), (20, "sending"), (500, "sent"), (900, "failed")]:
+        message = SMSMessage.objects.create(to="+8613800000000", body="x", status=status)
+        SMSMessage.objects.filter(pk=message.pk).update(
+            created_at=now - datetime.timedelta(minutes=minutes, seconds=30)
+        )
+    body = client.get("/healthz", {"details": "1"}).content.decode()
+    assert body.splitlines()[0] == "ok"
+    assert "sms: 待发送2条，最早一条已等待95分钟\n" in body
+    assert client.get("/healthz").content == b"ok\n"  # a probe reads nothing more
 
 
 def test_healthz_says_503_when_the_database_does_not_answer():
@@ -219,5 +243,113 @@ def test_the_images_build_commands_run_with_only_the_dockerfiles_own_values(tmp_
             timeout=120,
         )
         assert result.returncode == 0, command + "\n" + result.stderr
-    assert (tmp_path / "static" / "css" / "portal.css").exists()
+    # Collected as root in the image, read by its user portal.
+    css = tmp_path / "static" / "css" / "portal.css"
+    assert stat.S_IMODE(css.stat().st_mode) == 0o644
+    assert stat.S_IMODE(css.parent.stat().st_mode) == 0o755
     assert list((tmp_path / "fonts").iterdir())
+
+
+def environment_reads() -> set[str]:
+    """Every variable portal/settings.py reads through django-environ (env.str("NAME", …),
+    env.db("NAME"), …), wherever the call is."""
+    tree = ast.parse((ROOT / "portal" / "settings.py").read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "env"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+def env_example_names() -> set[str]:
+    """The names .env.example sets or shows commented out (`NAME=…` or `# NAME=…`)."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def test_env_example_lists_every_setting_read_from_the_environment():
+    """README: `.env.example` lists them. A setting added to settings.py without a line there
+    fails here; so does a line for a setting that is no longer read."""
+    reads = environment_reads()
+    assert {"DATABASE_URL", "LOG_LEVEL", "STATICFILES_BACKEND"} <= reads  # the parser works
+    listed = env_example_names()
+    assert sorted(reads - listed) == []
+    # docker-compose.yml reads POSTGRES_PASSWORD; the portal does not.
+    assert sorted(listed - reads) == ["POSTGRES_PASSWORD"]
+
+
+def test_env_example_says_each_settings_default():
+    """Each line of .env.example follows a comment that names a default in brackets, or says
+    the setting is required (the keys), somewhere in its paragraph."""
+    paragraphs = (ROOT / ".env.example").read_text().split("\n\n")
+    for paragraph in paragraphs:
+        for name in re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", paragraph, re.MULTILINE):
+            assert "[" in paragraph or "required" in paragraph.lower(), name
+
+
+def logged(code: str, **env) -> str:
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; " + code,
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="sqlite:////tmp/log-level.sqlite3",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_the_audit_trails_log_copy_stays_at_info_whatever_log_level_says():
+    """docs/audit.md ships the trail from the logger portal.audit, at INFO: an operator who
+    quiets the logs with LOG_LEVEL=WARNING must not silence it."""
+    code = "logging.getLogger('portal.audit').info('audit-line'); "
+    code += "logging.getLogger('experts').info('other-line')"
+    quiet = logged(code, LOG_LEVEL="WARNING")
+    assert "audit-line" in quiet
+    assert "other-line" not in quiet  # LOG_LEVEL still quiets the rest
+    assert "other-line" in logged(code)
+
+
+def test_the_deploy_check_refuses_env_examples_placeholder_keys():
+    """Ops walk G6: with .env.example's placeholders, `check --deploy` passed, migrate and
+    gunicorn started, and the first registration that stored an ID number was a 500."""
+    example = dict(
+        re.findall(r"^(FIELD_ENCRYPTION_KEYS|FIELD_HMAC_KEY)=(.*)$", ENV_EXAMPLE, re.MULTILINE)
+    )
+    assert example["FIELD_HMAC_KEY"].startswith("replace-with")
+    result = run_manage(
+        "check",
+        "--deploy",
+        SECRET_KEY="a-production-secret-" + "x" * 40,
+        ALLOWED_HOSTS="expert.example.gov.cn",
+        BEHIND_TLS_PROXY="true",
+        DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+        **example,
+    )
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr
+    assert "FIELD_ENCRYPTION_KEYS 的第1个密钥不是有效的 Fernet 密钥" in result.stderr
+    assert "portal.E002" in result.stderr
+
+
+def test_each_encryption_key_is_checked_and_a_real_pair_passes(settings):
+    from cryptography.fernet import Fernet
+
+    from portal.checks import check_field_keys
+
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), "not-a-key"]
+    settings.FIELD_HMAC_KEY = "  "
+    assert [(e.id, e.msg[:30]) for e in check_field_keys(None)] == [
+        ("portal.E001", "FIELD_ENCRYPTION_KEYS 的第2个密钥不是有效的 Fernet 密钥"[:30]),
+        ("portal.E002", "FIELD_HMAC_KEY 未设置或仍是 .env.example 中的占位值。"[:30]),
+    ]
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
+    settings.FIELD_HMAC_KEY = "a-real-random-string-of-sixty-four-characters-or-so"
+    assert check_field_keys(None) == []

@@ -1,6 +1,9 @@
 """The licence scan: checked on upload, stored under a random name, shown only to its unit and
 to bureau reviewers."""
 
+import stat
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -58,3 +61,10 @@ def test_admin_upload_of_a_licence_is_checked_too():
     with pytest.raises(ValidationError) as error:
         unit.full_clean(exclude=["status"])  # a protected FSM field cannot be re-assigned
     assert "仅支持jpg、png或pdf格式" in str(error.value)
+
+
+def test_a_stored_scan_is_readable_by_the_portals_user_and_group_only(unit):
+    """Ops walk G2: scans were written -rw-r--r--, readable by every account on the host."""
+    path = Path(unit.licence.path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o750

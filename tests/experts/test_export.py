@@ -5,7 +5,9 @@ whatever the URL says; a job is its requester's alone."""
 
 import io
 import re
+import stat
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -412,3 +414,14 @@ def test_my_exports_lists_the_reviewers_own_with_their_files(logged_in, reviewer
     job_page = logged_in.get(reverse("experts:export_job", args=[mine.pk])).content.decode()
     assert reverse("experts:export_list") in logged_in.get(reverse("experts:pool")).content.decode()
     assert "已完成" in job_page
+
+
+def test_the_file_is_readable_by_the_portals_user_and_group_only(logged_in, unit):
+    """Ops walk G2: a sensitive export (whole ID and bank numbers) was -rw-r--r-- for 24 hours."""
+    from django.core.files.storage import default_storage
+
+    make_pool(unit, 1)
+    job = export(logged_in, sensitive="on", reason="组织评审")
+    path = Path(default_storage.path(job.file_name))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o750

@@ -4,6 +4,7 @@ cron line; experts.lifecycle says what it does)."""
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from experts import lifecycle, periods
 
@@ -18,6 +19,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按指定日期运行（YYYY-MM-DD），默认今天")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="试运行：列出将被冻结和将收到提醒的专家，不冻结、不发短信、不做任何更改。",
+        )
 
     def handle(self, *args, **options):
         today = None
@@ -26,5 +32,22 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError(f"日期格式应为 YYYY-MM-DD：{options['date']}") from None
+        if options["dry_run"]:
+            self.dry_run(today)
+            return
         done = lifecycle.run(today)
         self.stdout.write(f"冻结 {done['frozen']} 人，发送年度确认提醒 {done['reminded']} 人。")
+
+    def dry_run(self, today) -> None:
+        frozen, reminded = lifecycle.preview(today)
+        for verb, applications in (("将冻结", frozen), ("将提醒", reminded)):
+            for application in applications:
+                confirmed = timezone.localtime(application.confirmed_at)
+                self.stdout.write(
+                    f"{verb}：{application.user.real_name}（申请编号{application.pk}，"
+                    f"最近确认{confirmed:%Y-%m-%d}）"
+                )
+        self.stdout.write(
+            f"试运行：将冻结 {len(frozen)} 人，将发送年度确认提醒 {len(reminded)} 人；"
+            "未做任何更改。"
+        )

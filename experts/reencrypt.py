@@ -1,0 +1,114 @@
+"""Rewriting every encrypted personal number under the first of FIELD_ENCRYPTION_KEYS
+(python manage.py reencrypt_personal_data), so that an old key can be dropped after a rotation
+(docs/security.md, Keys and their rotation).
+
+Encrypted values live in two columns (accounts.User.id_number, ExpertApplication.bank_account)
+and inside JSON copies: each 提交's snapshot (ApplicationTransition.snapshot) and each 变更申请's
+values and its before/after (ChangeRequest). Rows are read in batches by primary key, each
+batch locked and rewritten in its own transaction; a value already under the first key is left
+as it is, so a second run writes nothing and an interrupted run may simply be started again.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.db.models.functions import Cast
+
+from accounts.models import User
+from changes.fields import SECRET
+from changes.models import ChangeRequest
+from experts.models import ApplicationTransition, ExpertApplication
+from portal.crypto import decrypt, reencrypted
+
+BATCH = 500
+
+
+def _batches(model, batch: int) -> Iterator[list[int]]:
+    ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
+        yield ids[start : start + batch]
+
+
+def _column(model, field: str, batch: int) -> int:
+    """Rewrite one encrypted column; returns how many rows it rewrote."""
+    changed = 0
+    for ids in _batches(model, batch):
+        with transaction.atomic():
+            # The stored token as text: read through the field, it would come back decrypted.
+            rows = (
+                model.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids)
+                .exclude(**{field: ""})
+                .annotate(token=Cast(field, output_field=models.TextField()))
+                .values_list("pk", "token")
+            )
+            for pk, token in rows:
+                if reencrypted(token) != token:
+                    # The field encrypts what it is given, under the first key.
+                    model.objects.filter(pk=pk).update(**{field: decrypt(token)})
+                    changed += 1
+    return changed
+
+
+def _snapshot(snapshot: dict | None) -> dict | None:
+    """A snapshot (experts.snapshots) with its secret rows under the first key."""
+    if not snapshot:
+        return snapshot
+    rows = [
+        [section, label, reencrypted(value) if secret and value else value, secret]
+        for section, label, value, secret in snapshot["rows"]
+    ]
+    return {**snapshot, "rows": rows}
+
+
+def _values(values: dict) -> dict:
+    """A 变更申请's values (changes.fields.encode) with its secret ones under the first key."""
+    return {
+        name: reencrypted(value) if name in SECRET and value else value
+        for name, value in values.items()
+    }
+
+
+def _json(model, fields: dict[str, Callable], batch: int) -> int:
+    """Rewrite JSON columns, each through its function; returns how many rows it rewrote."""
+    changed = 0
+    names = list(fields)
+    for ids in _batches(model, batch):
+        with transaction.atomic():
+            rows = (
+                model.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids)
+                .values_list("pk", *names)
+            )
+            for pk, *stored in rows:
+                new = {name: fields[name](value) for name, value in zip(names, stored, strict=True)}
+                if new != dict(zip(names, stored, strict=True)):
+                    model.objects.filter(pk=pk).update(**new)
+                    changed += 1
+    return changed
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """How many rows of each place were rewritten."""
+
+    id_numbers: int
+    bank_accounts: int
+    snapshots: int
+    change_requests: int
+
+
+def reencrypt_all(batch: int = BATCH) -> Rewritten:
+    """Every encrypted value under the first key. Writes only rows with a value under another
+    key; no audit row (no person's data is read or changed, only its encryption)."""
+    return Rewritten(
+        id_numbers=_column(User, "id_number", batch),
+        bank_accounts=_column(ExpertApplication, "bank_account", batch),
+        snapshots=_json(ApplicationTransition, {"snapshot": _snapshot}, batch),
+        change_requests=_json(
+            ChangeRequest,
+            {"values": _values, "before": _snapshot, "after": _snapshot},
+            batch,
+        ),
+    )

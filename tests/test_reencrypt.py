@@ -1,0 +1,110 @@
+"""Ops walk G3: after a new first key is put in FIELD_ENCRYPTION_KEYS, `reencrypt_personal_data`
+rewrites every encrypted value under it (the two columns and the copies inside JSON), so the old
+key can be dropped; a second run writes nothing."""
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import User
+from changes import fields
+from changes.models import ChangeKind, ChangeRequest
+from experts import services
+from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+from experts.snapshots import compare
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+NEW_KEY = Fernet.generate_key().decode()
+NEW_BANK = "6217000010009876543"
+
+
+def stored_tokens() -> list[str]:
+    """Every encrypted value as the database holds it, JSON copies included."""
+    tokens = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM accounts_user WHERE id_number <> ''")
+        tokens += [token for (token,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT bank_account FROM experts_expertapplication WHERE bank_account <> ''"
+        )
+        tokens += [token for (token,) in cursor.fetchall()]
+    for snapshot in ApplicationTransition.objects.exclude(snapshot=None).values_list(
+        "snapshot", flat=True
+    ):
+        tokens += [value for _, _, value, secret in snapshot["rows"] if secret]
+    for values, before, after in ChangeRequest.objects.values_list("values", "before", "after"):
+        tokens += [values[name] for name in fields.SECRET if values.get(name)]
+        for copy in (before, after):
+            tokens += [value for _, _, value, secret in copy["rows"] if secret]
+    return tokens
+
+
+def under(key: str, token: str) -> bool:
+    try:
+        Fernet(key).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypt(**options) -> str:
+    out = io.StringIO()
+    call_command("reencrypt_personal_data", stdout=out, **options)
+    return out.getvalue().strip()
+
+
+def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(unit, settings):
+    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    submitted = factories.make_applicant(unit)
+    services.submit_application(submitted.application, submitted)
+    expert = factories.make_applicant(unit, ApplicationStatus.APPROVED)
+    application = ExpertApplication.objects.select_related("user").get(user=expert)
+    in_force = fields.current(application)
+    ChangeRequest.objects.create(
+        application=application,
+        kind=ChangeKind.KEY,
+        requested_by=expert,
+        old_unit_id=application.unit_id,
+        confirming_unit_id=application.unit_id,
+        values=fields.encode({"bank_account": NEW_BANK}),
+        before=fields.snapshot({"bank_account": in_force["bank_account"]}),
+        after=fields.snapshot({"bank_account": NEW_BANK}),
+        changed_labels="银行账号",
+    )
+    tokens = stored_tokens()
+    # Two accounts' ID numbers and bank accounts, the 提交's two numbers, the request's three.
+    assert len(tokens) == 9
+    assert not any(under(NEW_KEY, token) for token in tokens)
+    people = {user.pk: user.id_number for user in User.objects.exclude(id_number="")}
+    banks = dict(ExpertApplication.objects.values_list("pk", "bank_account"))
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *old_keys]
+    output = reencrypt(batch=1)
+
+    assert output == "已重新加密：证件号码2条，银行账号2条，提交记录1条，变更申请1条。"
+    assert all(under(NEW_KEY, token) for token in stored_tokens())
+    assert reencrypt() == "已重新加密：证件号码0条，银行账号0条，提交记录0条，变更申请0条。"
+    # The old key dropped: everything still reads as before.
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    assert {user.pk: user.id_number for user in User.objects.exclude(id_number="")} == people
+    assert dict(ExpertApplication.objects.values_list("pk", "bank_account")) == banks
+    snapshot = ApplicationTransition.objects.exclude(snapshot=None).get().snapshot
+    shown = {
+        change.label: change.new
+        for change in compare(snapshot, snapshot, frozenset({"证件号码", "银行账号"}))
+    }
+    assert shown["证件号码"] == submitted.id_number
+    request = ChangeRequest.objects.get()
+    assert fields.decode(request.values) == {"bank_account": NEW_BANK}
+
+
+def test_a_value_under_no_key_stops_the_run_with_the_reason(unit, settings):
+    factories.make_applicant(unit)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    with pytest.raises(Exception, match="FIELD_ENCRYPTION_KEYS lacks its key"):
+        reencrypt()
