@@ -14,13 +14,13 @@ actions come from the same tables as the detail pages' (portal.transitions.Actio
 """
 
 import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.contrib import messages
+from django.core import signing
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import QuerySet
@@ -47,19 +47,26 @@ ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍�
 # a session read on every request stays small.
 RESULTS_KEY = "bulk_results"
 KEPT_RESULTS = 3
-# Each confirmation page has a one-time token (`batch`), in its address and in its form: the
-# session knows each token it gave as PENDING until its batch runs, then as DONE, and the result
-# is kept under the same token. So the page opened again (the browser's back button, which may
-# ask the server again or show the page as it was) and confirmed again shows that batch's
-# result and decides nothing. The latest few dozen tokens: more than the pages a person keeps
-# open, a few short strings in the session.
+# Each confirmation page has a one-time token (`batch`), in its address and in its form, signed
+# for the person it was given to: a page needs no stored state until its batch runs, so a page
+# opened in another tab while a batch runs keeps a valid token (a session is saved whole at the
+# end of each request: state written by a GET would be lost to the batch's save). A batch marks
+# its token DONE in the session, and keeps its result under it. So the page opened again (the
+# browser's back button, which may ask the server again or show the page as it was) and
+# confirmed again shows that batch's result and decides nothing. The latest few tokens run:
+# more than the pages a person keeps open.
 BATCHES_KEY = "bulk_batches"
-KEPT_BATCHES = 50
+KEPT_BATCHES = 20
 PENDING, DONE = "pending", "done"
-TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
+BATCH_SALT = "portal.bulk.batch"
+# Signed as "<user id>.<random>.<time>.<signature>": no character an address escapes.
+BATCH_SIGNER = {"salt": BATCH_SALT, "sep": "."}
+# A confirmation page older than this is refused (its list has moved on); so is its claim.
+BATCH_SECONDS = 12 * 60 * 60
 # A batch also claims its token in the cache before it runs: two posts of one page at the same
-# moment (a double click) each read the session before either has saved it.
-CLAIM_SECONDS = 12 * 60 * 60
+# moment (a double click) each read the session before either has saved it. With more than one
+# worker the cache must be shared for this (CACHE_URL, docs/deployment.md).
+CLAIM_SECONDS = BATCH_SECONDS
 ALREADY_DONE = "该批次已处理，未重复执行。以下是该批次的处理结果。"
 
 logger = logging.getLogger(__name__)
@@ -233,23 +240,30 @@ class BulkDecisionView(View):
 
     @staticmethod
     def batch_state(request, batch: str) -> str | None:
-        """PENDING or DONE for a token this session gave a confirmation page, else None."""
-        if not TOKEN.fullmatch(batch):
+        """DONE for a token whose batch has run in this session, PENDING for one signed for
+        this person within BATCH_SECONDS, else None."""
+        if batch in request.session.get(BATCHES_KEY, []):
+            return DONE
+        try:
+            owner, _ = (
+                signing.TimestampSigner(**BATCH_SIGNER)
+                .unsign(batch, max_age=BATCH_SECONDS)
+                .split(".", 1)
+            )
+        except (signing.BadSignature, ValueError):
             return None
-        return request.session.get(BATCHES_KEY, {}).get(batch)
+        return PENDING if owner == str(request.user.pk) else None
 
     @staticmethod
-    def set_batch(request, batch: str, state: str) -> None:
-        batches = request.session.get(BATCHES_KEY, {})
-        batches.pop(batch, None)
-        batches[batch] = state
-        request.session[BATCHES_KEY] = dict(list(batches.items())[-KEPT_BATCHES:])
+    def mark_done(request, batch: str) -> None:
+        batches = [kept for kept in request.session.get(BATCHES_KEY, []) if kept != batch]
+        request.session[BATCHES_KEY] = [*batches, batch][-KEPT_BATCHES:]
 
-    def new_batch(self, request) -> str:
+    @staticmethod
+    def new_batch(request) -> str:
         """A token for one confirmation page, which its confirmation uses up."""
-        batch = secrets.token_urlsafe(12)
-        self.set_batch(request, batch, PENDING)
-        return batch
+        token = f"{request.user.pk}.{secrets.token_urlsafe(9)}"
+        return signing.TimestampSigner(**BATCH_SIGNER).sign(token)
 
     def kept_result(self, request, batch: str) -> dict | None:
         """The result this session keeps of batch `batch` of this list and action, or None."""
@@ -314,9 +328,9 @@ class BulkDecisionView(View):
             # button, a second click): its batch ran then, and runs not again.
             return self.already_done(request, batch)
         if state != PENDING:
-            # No confirmation page this session showed carries it: a page from before this
-            # login, one from long before the latest KEPT_BATCHES, or no page at all. Deciding
-            # nothing is safe; the list shows where each item stands.
+            # No confirmation page gave it to this person, or long ago (BATCH_SECONDS): a
+            # forged or another's token, or no page at all. Deciding nothing is safe; the list
+            # shows where each item stands.
             messages.warning(
                 request,
                 f"此确认页已失效，未执行任何操作。各{self.noun}的当前状态请在列表中查看，"
@@ -340,9 +354,15 @@ class BulkDecisionView(View):
         if not cache.add(f"bulk-batch:{batch}", True, CLAIM_SECONDS):
             # The same page posted twice at once: the other post runs the batch. The session is
             # left as it is, so that this request's copy does not overwrite the other's result.
-            messages.info(request, "该批次正在处理或已处理，未重复执行。")
-            return self.result_link(request, batch)
-        self.set_batch(request, batch, DONE)
+            if self.kept_result(request, batch) is not None:
+                messages.info(request, ALREADY_DONE)
+                return self.result_link(request, batch)
+            messages.info(
+                request,
+                f"该批次正在处理，未重复执行。请稍后在列表中查看各{self.noun}的状态。",
+            )
+            return self.back_to_list(request)
+        self.mark_done(request, batch)
         outcomes = self.decide(
             request, asked, {item.pk: item.name for item in items}, form.cleaned_data
         )

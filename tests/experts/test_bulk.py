@@ -468,6 +468,61 @@ def test_each_confirmation_page_has_its_own_token(bureau, unit):
     assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 2
 
 
+def test_a_page_opened_while_another_batch_runs_stays_usable(bureau, unit):
+    """A session is saved whole at the end of each request: a batch that ran while another tab
+    opened its confirmation page saves the session as it read it, before that page. The page's
+    token must not depend on what that save keeps (the diff review's catch)."""
+    first, second = pending(unit, 2)
+    page_one = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([first])}, follow=True)
+    before = dict(bureau.session.items())  # what the first batch's request read
+    page_two = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([second])}, follow=True)
+    session = bureau.session
+    session.clear()
+    session.update(before)  # the first batch's save, the second page unknown to it
+    session.save()
+    data = {"action": "approve", "ids": ids([first]), "batch": batch_token(page_one)}
+    bureau.post(reverse(BULK), data)
+
+    data = {"action": "approve", "ids": ids([second]), "batch": batch_token(page_two)}
+    response = bureau.post(reverse(BULK), data, follow=True)
+
+    assert "已完成 1 份申请" in response.content.decode()
+    assert statuses([first, second]) == [S.APPROVED] * 2
+
+
+def test_another_reviewers_token_is_refused(bureau, unit, client):
+    chosen = pending(unit, 1)
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    other = Client()
+    other.force_login(factories.make_reviewer())
+    data = {"action": "approve", "ids": ids(chosen), "batch": batch_token(page)}
+
+    response = other.post(reverse(BULK), data, follow=True)
+
+    assert "此确认页已失效，未执行任何操作。" in response.content.decode()
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+
+
+def test_the_second_of_a_double_click_says_the_batch_is_running(bureau, unit):
+    """The other post claimed the batch and has kept no result yet: this one says so, and
+    neither that the result is gone nor that it is shown."""
+    from django.core.cache import cache
+
+    chosen = pending(unit, 1)
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    batch = batch_token(page)
+    cache.add(f"bulk-batch:{batch}", True)  # the first post, still deciding
+
+    data = {"action": "approve", "ids": ids(chosen), "batch": batch}
+    response = bureau.post(reverse(BULK), data, follow=True)
+
+    assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
+    text = response.content.decode()
+    assert "该批次正在处理，未重复执行。" in text
+    assert "不再保留" not in text
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+
+
 @pytest.mark.postgres  # row locks
 @pytest.mark.django_db(transaction=True)
 def test_one_page_posted_twice_at_once_runs_one_batch(reference_data, unit):
