@@ -25,7 +25,10 @@
   // A reviewer's comment under a field of the returned form (includes/field_comment.html,
   // id comment-<name>) is part of that field's description, after its help and its error.
   document.querySelectorAll("[id^='comment-']").forEach(function (note) {
-    var field = document.getElementById("id_" + note.id.slice("comment-".length));
+    var name = note.id.slice("comment-".length);
+    // A group of boxes (专业领域) has no input of that id: its fieldset is described.
+    var field = document.getElementById("id_" + name) ||
+      document.querySelector("#div_id_" + name + " fieldset");
     if (!field) return;
     var said = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
     if (said.indexOf(note.id) === -1) said.push(note.id);

@@ -134,3 +134,30 @@ def test_a_rows_eligibility_badge_opens_by_keyboard(journey):
     tab.page.keyboard.press("Enter")
     expect(rule).to_be_visible()
     tab.snap("eligibility-open")
+
+
+def test_a_reviewers_comments_describe_their_fields(journey):
+    from experts import services
+
+    unit = factories.make_unit()
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    services.return_application(
+        applicant.application,
+        factories.unit_account(unit),
+        reason="请按批注修改。",
+        field_comments=[
+            {"field": "title", "label": "专业技术职称", "comment": "职称与证书不一致"},
+            {"field": "disciplines", "label": "专业领域", "comment": "请补选子领域"},
+        ],
+    )
+    tab = journey()
+    tab.log_in(applicant.username, factories.PASSWORD)
+    tab.open("/expert/form/")
+    page = tab.page
+    title = page.locator("#id_title")
+    expect(title).to_have_accessible_description(re.compile("职称与证书不一致"))
+    group = page.locator("#div_id_disciplines fieldset")
+    assert "comment-disciplines" in group.get_attribute("aria-describedby").split()
+    # The list at the top leads to each field.
+    page.get_by_role("link", name="专业技术职称").click()
+    expect(title).to_be_focused()
