@@ -18,18 +18,18 @@ from audit.log import record
 from audit.models import AuditEvent
 from experts import periods
 from experts.models import ApplicationStatus, ExpertApplication
-from experts.periods import freeze_before, remind_before
+from experts.periods import freeze_before, full_months_since, remind_before
 from experts.services import freeze_application
 from sms.outbox import queue_sms
 
 COMMAND = "review_confirmations"
 
 
-def reminder_text(application) -> str:
-    """The reminder's words, with the periods of experts.periods. One already past the
-    confirmation's due date (the first run after a pause, or data loaded old) is told to
-    confirm at once."""
-    months = application.months_since_confirmed
+def reminder_text(application, today=None) -> str:
+    """The reminder's words on `today` (the run's day: --date), with the periods of
+    experts.periods. One already past the confirmation's due date (the first run after a pause,
+    or data loaded old) is told to confirm at once."""
+    months = full_months_since(application.confirmed_at, today)
     if months < periods.CONFIRM_EVERY_MONTHS:
         asked = f"请在满{periods.CONFIRM_EVERY_MONTHS}个月前登录系统确认或更新信息"
     else:
@@ -56,8 +56,9 @@ def lapsed(today=None):
     )
 
 
-def remind(application_id: int, now) -> bool:
-    """One reminder, claimed by its row: True if this run sent it."""
+def remind(application_id: int, now, today=None) -> bool:
+    """One reminder, claimed by its row: True if this run sent it. Its months are counted to
+    `today`, the run's day."""
     with transaction.atomic():
         claimed = ExpertApplication.objects.filter(
             pk=application_id, confirm_reminded_at__isnull=True
@@ -68,13 +69,13 @@ def remind(application_id: int, now) -> bool:
         name = application.user.real_name
         queue_sms(
             application.mobile,
-            f"【{settings.PORTAL_NAME}】{name}您好，{reminder_text(application)}",
+            f"【{settings.PORTAL_NAME}】{name}您好，{reminder_text(application, today)}",
             about=application,
         )
         record(
             AuditEvent.Action.REMINDED,
             obj=application,
-            detail=f"年度确认提醒（满{application.months_since_confirmed}个月）",
+            detail=f"年度确认提醒（满{full_months_since(application.confirmed_at, today)}个月）",
             username=COMMAND,
             role=SYSTEM_ROLE,
         )
@@ -89,7 +90,7 @@ def run(today=None) -> dict[str, int]:
         for application in lapsed(today).select_related("user").iterator(chunk_size=500)
     )
     ids = list(due_for_reminder(today).values_list("pk", flat=True))
-    reminded = sum(remind(pk, now) for pk in ids)
+    reminded = sum(remind(pk, now, today) for pk in ids)
     return {"frozen": frozen, "reminded": reminded}
 
 

@@ -64,6 +64,18 @@ def test_the_daily_run_reminds_at_eleven_months_once(unit, reviewer):
     assert SMSMessage.objects.count() == 1
 
 
+def test_a_run_as_of_another_day_counts_the_months_to_that_day(unit, reviewer):
+    """--date runs the day as if it were that day: the reminder's months are counted to it,
+    not to today (the diff review's catch: a run dated ahead said 已满2个月)."""
+    admitted(unit, reviewer, confirmed_months_ago=2)
+    ahead = months_before(timezone.localdate(), -10)  # 12 months after the confirmation
+    call_command("review_confirmations", "--date", ahead.isoformat())
+    body = SMSMessage.objects.get().body
+    assert "已满12个月，请尽快登录系统确认或更新信息" in body
+    detail = AuditEvent.objects.get(action=AuditEvent.Action.REMINDED).detail
+    assert detail == "年度确认提醒（满12个月）"
+
+
 def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer):
     lapsed = admitted(unit, reviewer, confirmed_months_ago=24, days_more=1)
     due = admitted(unit, reviewer, confirmed_months_ago=23)
