@@ -74,6 +74,18 @@ def test_a_form_printed_once_is_printed_again_when_its_choices_change():
     assert 'value="g" selected' in jinja2.crispy(Pick(initial={"colour": "g"}))
 
 
+def test_each_field_of_a_form_printed_once_is_remembered_as_itself():
+    """The field's name is part of the key: 批注1 must not print as the 理由说明 box."""
+    from experts.forms import ApplicationReasonForm
+
+    form = ApplicationReasonForm(prefix="reject")
+    for name in ("reason", "note_1", "note_2", "field_1"):
+        printed = jinja2.crispy_field(form[name])
+        assert f'name="reject-{name}"' in printed
+        assert printed == as_crispy_field(form[name])
+        assert jinja2.crispy_field(ApplicationReasonForm(prefix="reject")[name]) is printed
+
+
 def test_the_printed_forms_are_forgotten_past_their_limit(monkeypatch):
     monkeypatch.setattr(jinja2, "UNBOUND_LIMIT", 2)
     jinja2.UNBOUND_FORMS.clear()
