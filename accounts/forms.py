@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import validators
 from accounts.choices import IdType
@@ -321,6 +322,8 @@ class NewPasswordMixin:
     the two differ, as on the registration forms. Django's own clean checks the rules against
     the confirmation and puts their errors under it, beside a box with nothing wrong in it."""
 
+    # As Django's own password checks: the passwords stay out of an error report's variables.
+    @sensitive_variables("password", "confirmation")
     def clean(self):
         password = self.cleaned_data.get("new_password1")
         confirmation = self.cleaned_data.get("new_password2")

@@ -142,3 +142,10 @@ def test_registration_refuses_a_weak_password_under_the_password(client, unit, k
     assert errors_under(different, "password1") == []
     assert errors_under(different, "password2") == MISMATCH
     assert not User.objects.filter(username=data["username"]).exists()
+
+
+def test_the_new_password_check_keeps_the_passwords_out_of_error_reports():
+    """As Django's own checks: a DEBUG error report shows ******** for them."""
+    from accounts.forms import NewPasswordMixin
+
+    assert NewPasswordMixin.clean.sensitive_variables == ("password", "confirmation")
