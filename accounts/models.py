@@ -383,7 +383,12 @@ class Blacklist(models.Model):
     good). Kept as the ID number's blind index (User.id_index), never the number itself."""
 
     id_number_index = models.CharField("证件号码索引", max_length=64, db_index=True)
-    until = models.DateField("禁入截止日期", null=True, blank=True, help_text="留空表示永久禁入。")
+    until = models.DateField(
+        "禁入截止日期",
+        null=True,
+        blank=True,
+        help_text="禁入的最后一天，当天仍禁入，次日起可重新注册和申请；留空表示永久禁入。",
+    )
     reason = models.CharField("禁入理由", max_length=200)
     name = models.CharField("姓名", max_length=50, help_text="列入时的姓名，便于运维人员识别。")
     created_by = models.ForeignKey(
