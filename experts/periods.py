@@ -11,7 +11,7 @@ from portal.dates import full_months, months_before
 # Every message that names these periods reads them from here when it is written, so changing
 # a figure changes what people are told.
 CONFIRM_EVERY_MONTHS = 12
-REMIND_AFTER_MONTHS = 11  # a month before the confirmation is due
+REMIND_AFTER_MONTHS = CONFIRM_EVERY_MONTHS - 1  # a month before the confirmation is due
 FREEZE_AFTER_MONTHS = 24
 
 
