@@ -224,3 +224,22 @@ def seed_that_changes(drawn) -> str:
         if seed != drawn.seed and fairness.select(seed, drawn.eligible_ids, n) != drawn.picked_ids:
             return seed
     raise AssertionError("unreachable")
+
+
+def admitted_expert(unit, reviewer, confirmed_months_ago=0, days_more=0) -> ExpertApplication:
+    """An expert approved through the service (its SMS dropped), in 专业领域 01, last confirmed
+    `confirmed_months_ago` calendar months and `days_more` days ago (年度确认)."""
+    from experts import services
+    from portal.dates import months_before
+    from sms.models import SMSMessage
+
+    applicant = make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    application = services.approve_application(applicant.application, reviewer)
+    application.disciplines.set(Discipline.objects.filter(code="01"))
+    when = months_before(timezone.localdate(), confirmed_months_ago) - datetime.timedelta(
+        days=days_more
+    )
+    moment = timezone.make_aware(datetime.datetime.combine(when, datetime.time(10)))
+    ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=moment)
+    SMSMessage.objects.all().delete()  # the approval's
+    return ExpertApplication.objects.select_related("user").get(pk=application.pk)

@@ -28,16 +28,7 @@ S = ApplicationStatus
 
 def admitted(unit, reviewer, confirmed_months_ago=0, days_more=0):
     """An expert approved through the service, last confirmed that long ago."""
-    applicant = factories.make_applicant(unit, S.PENDING_BUREAU)
-    application = services.approve_application(applicant.application, reviewer)
-    application.disciplines.set(Discipline.objects.filter(code="01"))
-    when = months_before(timezone.localdate(), confirmed_months_ago) - datetime.timedelta(
-        days=days_more
-    )
-    moment = timezone.make_aware(datetime.datetime.combine(when, datetime.time(10)))
-    ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=moment)
-    SMSMessage.objects.all().delete()  # the approval's
-    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+    return factories.admitted_expert(unit, reviewer, confirmed_months_ago, days_more)
 
 
 def test_approval_starts_the_year_and_confirming_restarts_it(client, unit, reviewer):

@@ -1,18 +1,14 @@
 """The figures of 年度确认 (12, 11 and 24 months) in what people are told come from
 experts.periods: a bureau that changes a period changes every message that names it."""
 
-import datetime
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from changes.services import withdrawn_on_leaving
 from experts import lifecycle, periods, services
 from experts.management.commands.review_confirmations import Command
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
-from portal.dates import months_before
+from experts.models import ApplicationStatus, ExpertApplication
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -22,16 +18,8 @@ S = ApplicationStatus
 
 
 def admitted(unit, reviewer, confirmed_months_ago, days_more=1):
-    applicant = factories.make_applicant(unit, S.PENDING_BUREAU)
-    application = services.approve_application(applicant.application, reviewer)
-    application.disciplines.set(Discipline.objects.filter(code="01"))
-    when = months_before(timezone.localdate(), confirmed_months_ago) - datetime.timedelta(
-        days=days_more
-    )
-    moment = timezone.make_aware(datetime.datetime.combine(when, datetime.time(10)))
-    ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=moment)
-    SMSMessage.objects.all().delete()  # the approval's
-    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+    """An expert last confirmed that long ago (a day more by default)."""
+    return factories.admitted_expert(unit, reviewer, confirmed_months_ago, days_more)
 
 
 @pytest.fixture
