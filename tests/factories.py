@@ -243,3 +243,24 @@ def admitted_expert(unit, reviewer, confirmed_months_ago=0, days_more=0) -> Expe
     ExpertApplication.objects.filter(pk=application.pk).update(confirmed_at=moment)
     SMSMessage.objects.all().delete()  # the approval's
     return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+
+
+# Two comments a unit left on a returned form: a text field, and a group of boxes.
+FIELD_COMMENTS = [
+    {"field": "title", "label": "专业技术职称", "comment": "职称与证书不一致"},
+    {"field": "disciplines", "label": "专业领域", "comment": "请补选子领域"},
+]
+
+
+def returned_with_comments(unit) -> User:
+    """An applicant whose unit returned the form with FIELD_COMMENTS."""
+    from experts import services
+
+    applicant = make_applicant(unit, ApplicationStatus.PENDING_UNIT)
+    services.return_application(
+        applicant.application,
+        unit_account(unit),
+        reason="请按批注修改。",
+        field_comments=FIELD_COMMENTS,
+    )
+    return applicant

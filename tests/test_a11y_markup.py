@@ -14,7 +14,6 @@ from django.utils import timezone
 from draws import services as draw_services
 from draws.models import Pick
 from draws.rules import Criteria
-from experts import services
 from experts.models import ApplicationStatus, Discipline
 from tests import factories
 
@@ -86,16 +85,7 @@ def test_the_draw_forms_quota_rows_are_numbered_groups(reviewer, reference_data)
 
 
 def test_the_returned_forms_list_of_comments_leads_to_each_field(unit):
-    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
-    services.return_application(
-        applicant.application,
-        factories.unit_account(unit),
-        reason="请按批注修改。",
-        field_comments=[
-            {"field": "title", "label": "专业技术职称", "comment": "职称与证书不一致"},
-            {"field": "disciplines", "label": "专业领域", "comment": "请补选子领域"},
-        ],
-    )
+    applicant = factories.returned_with_comments(unit)
     page = signed_in(applicant).get(reverse("experts:form")).content.decode()
     assert '<a href="#id_title" class="fw-bold alert-link">专业技术职称</a>' in page
     # A group of boxes has no input of its own: the link leads to its first box.

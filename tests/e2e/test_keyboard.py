@@ -137,19 +137,8 @@ def test_a_rows_eligibility_badge_opens_by_keyboard(journey):
 
 
 def test_a_reviewers_comments_describe_their_fields(journey):
-    from experts import services
-
     unit = factories.make_unit()
-    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT)
-    services.return_application(
-        applicant.application,
-        factories.unit_account(unit),
-        reason="请按批注修改。",
-        field_comments=[
-            {"field": "title", "label": "专业技术职称", "comment": "职称与证书不一致"},
-            {"field": "disciplines", "label": "专业领域", "comment": "请补选子领域"},
-        ],
-    )
+    applicant = factories.returned_with_comments(unit)
     tab = journey()
     tab.log_in(applicant.username, factories.PASSWORD)
     tab.open("/expert/form/")
