@@ -262,6 +262,12 @@
   });
 })();
 
+// A chart wider than its box (统计分析's months, on a phone) opens at its end: the newest
+// months, which are what a reviewer comes to see; the older ones are a swipe away.
+document.querySelectorAll("[data-scroll-end]").forEach(function (box) {
+  box.scrollLeft = box.scrollWidth;
+});
+
 // A printed page shows what its <details> hold (我的个人信息's submitted versions, tables
 // behind 表格), and closes again those it opened.
 (function () {

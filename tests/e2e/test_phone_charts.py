@@ -41,6 +41,13 @@ def test_the_statistics_charts_are_readable_on_a_phone(journey):
     box = months.locator("[role=region]").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # It opens at the newest months: scrolled to its end, this month's label in view.
+    scroll = months.locator("[role=region]")
+    left, most = scroll.evaluate("box => [box.scrollLeft, box.scrollWidth - box.clientWidth]")
+    assert most > 0 and left == most
+    newest = months.locator("svg text").last
+    seen = newest.bounding_box()
+    assert box["x"] <= seen["x"] and seen["x"] + seen["width"] <= box["x"] + box["width"]
     tab.snap("statistics")
 
 
