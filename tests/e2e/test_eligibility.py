@@ -63,6 +63,9 @@ def test_applicant_gives_the_date_work_started_and_a_future_one_is_refused(journ
 
     tab.page.get_by_label("参加工作时间").fill("2004-09-01")
     tab.page.get_by_role("button", name="保存草稿").first.click()
+    # The page the save answers with: the field keeps its value only once that page is there
+    # (before it, the typed value passes too, and the save may not have reached the server).
+    expect(tab.page.get_by_text("草稿已保存，可随时回来继续填写。")).to_be_visible()
     expect(tab.page.get_by_label("参加工作时间")).to_have_value("2004-09-01")
     tab.snap("form-saved")
     application = ExpertApplication.objects.get(pk=applicant.application.pk)

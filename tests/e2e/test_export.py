@@ -33,6 +33,7 @@ def test_a_reviewer_exports_the_filtered_pool_and_downloads_the_file(journey, tm
     page.get_by_role("link", name="专家库").click()
     page.get_by_label("职称级别").select_option(label="正高级（2）")
     page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2 人")  # of 4
     tab.snap("pool-filtered")
     page.get_by_role("link", name="导出Excel").click()
 

@@ -17,6 +17,8 @@ def test_five_wrong_passwords_show_when_and_how_to_unlock(journey):
         tab.page.get_by_label("用户名").fill(applicant.username)
         tab.page.get_by_label("密码").fill("Wrong#Pass2026")
         tab.page.get_by_role("button", name="登录").click()
+        # The answer to this try, not the last one's: its page comes back without the password.
+        expect(tab.page.get_by_label("密码")).to_have_value("")
         expect(tab.page.get_by_text("用户名或密码错误")).to_be_visible()
     tab.snap("fourth-failure")
     tab.page.get_by_label("用户名").fill(applicant.username)

@@ -59,6 +59,8 @@ def test_a_reviewer_staffs_a_panel_from_the_pool(journey):
     page.get_by_role("link", name="导出Excel").click()
     expect(page.get_by_test_id("export-count")).to_have_text("6 人")
     page.get_by_role("button", name="导出").click()
+    # The job's page, so the job is saved before the worker looks for it.
+    expect(page.get_by_test_id("export-state")).to_contain_text("排队中")
     assert exports.run_pending() == 1  # one round of the export worker
     expect(page.get_by_test_id("export-state")).to_contain_text("已完成", timeout=5000)
     with page.expect_download() as pool_file:
@@ -82,6 +84,7 @@ def test_a_reviewer_staffs_a_panel_from_the_pool(journey):
     page.get_by_role("button", name="下一步：核对抽取条件").click()
     expect(page.get_by_test_id("confirm-quotas")).to_contain_text("5 人")
     page.get_by_role("button", name="确认抽取").click()
+    expect(page.get_by_role("alert").filter(has_text="已完成抽取")).to_be_visible()
     tab.snap("drawn")
     members = list(Pick.objects.filter(role=Pick.Role.MEMBER).order_by("position"))
     drawn = {pick.application.user.real_name for pick in members}
@@ -93,6 +96,7 @@ def test_a_reviewer_staffs_a_panel_from_the_pool(journey):
     expect(page.get_by_role("row", name=first)).to_contain_text("确认参加")
     page.get_by_role("row", name=second).get_by_role("textbox").fill("评审当天出差")
     page.get_by_role("row", name=second).get_by_role("button", name="不参加").click()
+    expect(page.get_by_role("row", name=second)).to_contain_text("评审当天出差")
     page.get_by_role("button", name="递补备选专家").click()
     expect(page.get_by_role("alert").filter(has_text="已递补备选专家")).to_be_visible()
     tab.snap("replaced")

@@ -99,6 +99,7 @@ def test_applicant_picks_sub_fields_grouped_under_their_field(journey, phone):
         path=tab.folder / f"disciplines-{'phone' if phone else 'desktop'}.png"
     )
     tab.page.get_by_role("button", name="保存草稿").first.click()
+    expect(tab.page.get_by_role("alert").first).to_contain_text("草稿已保存")
     tab.snap("form-saved")
     picked = ExpertApplication.objects.get(user=applicant).disciplines.values_list(
         "code", flat=True
