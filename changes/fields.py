@@ -16,11 +16,11 @@ ids, 工作单位 as the unit's id, 证件号码 and 银行账号 encrypted as i
 import datetime
 
 from accounts.models import Unit
-from accounts.validators import display_mobile
 from experts.forms import SECTIONS
 from experts.models import Discipline, ExpertApplication
 from experts.selectors import names_of_disciplines
 from portal.crypto import decrypt, encrypt
+from portal.templating import field_text
 
 # Fields of the account (accounts.User), not of the application.
 USER_FIELDS = ("real_name", "id_number", "unit")
@@ -127,7 +127,8 @@ def decode(encoded: dict) -> dict:
 
 
 def shown(values: dict) -> dict:
-    """{name: text} as a person reads each value (choices' labels, units' and 专业领域' names)."""
+    """{name: text} as a person reads each value, as the read-only form shows it
+    (portal.templating.field_text), with 工作单位 and 专业领域 by their names."""
     texts = {}
     unit_ids = [values["unit"]] if values.get("unit") else []
     units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
@@ -137,18 +138,10 @@ def shown(values: dict) -> dict:
         elif name == "disciplines":
             picked = Discipline.objects.filter(pk__in=value or [])
             text = "、".join(names_of_disciplines(picked))
-        elif name == "mobile":
-            text = display_mobile(value or "")
         elif name in USER_FIELDS:
             text = value or ""
         else:
-            field = ExpertApplication._meta.get_field(name)
-            if field.choices:
-                text = str(dict(field.choices).get(value, value or ""))
-            elif isinstance(value, datetime.date):
-                text = value.isoformat()
-            else:
-                text = "" if value is None else str(value)
+            text = field_text(name, value)
         texts[name] = text
     return texts
 

@@ -136,7 +136,7 @@ def consent_text(application) -> str:
 
 
 def application_sections(viewer, application, revealed=frozenset()):
-    """The application as the read-only form shows it: (section, [(label, value)]) in order.
+    """The application as the read-only form shows it: (section, [(label, text)]) in order.
 
     The 证件号码 and the 银行账号 are masked except to their owner, or where `revealed` names
     them (查看完整信息: the view has checked who may see which, experts.reveal)."""
@@ -164,22 +164,37 @@ def application_sections(viewer, application, revealed=frozenset()):
             if name == "sensitive_consent":  # a form field; the model keeps version and time
                 rows.append(("敏感个人信息处理同意", consent_text(application)))
                 continue
-            field = application._meta.get_field(name)
+            label = application._meta.get_field(name).verbose_name
             if name == "disciplines":
-                value = "、".join(discipline_names(application))
-            elif name == "integrity_pledge":
-                value = "已承诺" if application.integrity_pledge else "未承诺"
-            elif name == "mobile":
-                value = display_mobile(application.mobile)
+                text = "、".join(discipline_names(application))
             elif name == "bank_account":
-                value = number(name, application.bank_account, masked_bank_account)
-            elif field.choices:
-                value = getattr(application, f"get_{name}_display")()
+                text = number(name, application.bank_account, masked_bank_account)
             else:
-                value = getattr(application, name)
-            rows.append((field.verbose_name, value))
+                text = field_text(name, getattr(application, name))
+            rows.append((label, text))
         sections.append((title, rows))
     return sections
+
+
+def field_text(name: str, value) -> str:
+    """A field of the expert form as people read it, wherever it is shown: the read-only
+    form, a submission's snapshot and a 信息变更's before and after (changes.fields.shown).
+    A choice by its label, a date as YYYY-MM-DD, a mobile as written at home, the pledge in
+    words; nothing as "". 专业领域 and 工作单位 are names the caller looks up."""
+    from experts.models import ExpertApplication
+
+    if name == "mobile":
+        return display_mobile(value or "")
+    if name == "integrity_pledge":
+        return "已承诺" if value else "未承诺"
+    field = ExpertApplication._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value or ""))
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def field_anchor(field) -> str:

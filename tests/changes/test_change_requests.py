@@ -964,3 +964,26 @@ def test_an_expert_who_left_with_no_changes_gets_no_changes_box(client, expert):
     ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.FROZEN)
     client.force_login(expert)
     assert 'data-testid="my-changes"' not in page(client.get(reverse("experts:home")))
+
+
+def test_a_change_shows_each_value_as_the_read_only_form_does(expert):
+    """One rule for how a value reads (portal.templating.field_text): a 信息变更's before
+    texts are the read-only form's, field by field (the owner's view, nothing masked)."""
+    from changes import fields
+    from portal.templating import application_sections
+
+    ExpertApplication.objects.filter(user=expert).update(
+        work_started_on=datetime.date(2004, 9, 1), admin_position=""
+    )
+    application = ExpertApplication.objects.select_related("user__unit").get(user=expert)
+    form = {
+        label: text for _, rows in application_sections(expert, application) for label, text in rows
+    }
+    before = {
+        fields.label(name): text for name, text in fields.shown(fields.current(application)).items()
+    }
+    assert before and {label: form[label] for label in before} == before
+    # Each kind of value is in it: a choice, a date, a mobile, an empty one, 专业领域.
+    assert before["性别"] == "男" and before["参加工作时间"] == "2004-09-01"
+    assert before["手机"] == form["手机"] and before["行政职务"] == ""
+    assert before["专业领域"]
