@@ -303,6 +303,9 @@ if BEHIND_TLS_PROXY:
 # a development server derives throwaway ones from its SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
+# While FIELD_HMAC_KEY is being replaced: its former values, still matched by every lookup until
+# `reindex_personal_data` has recomputed the stored hashes (docs/security.md).
+FIELD_HMAC_OLD_KEYS = env.list("FIELD_HMAC_OLD_KEYS", default=[])
 if DEBUG and not FIELD_ENCRYPTION_KEYS:
     import base64
     import hashlib
