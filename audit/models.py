@@ -41,6 +41,8 @@ class AuditEvent(models.Model):
         # reindex_personal_data after a change of FIELD_HMAC_KEY: how many stored hashes it
         # recomputed, never a value.
         REINDEX = "reindex", "重算个人信息索引"
+        # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
+        PURGE = "purge", "按保留期删除记录"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"
