@@ -252,8 +252,10 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
                 self.add_error("id_number", error)
             else:
                 cleaned["id_number"] = number
-                index = User.id_index(id_type, number)
-                if Blacklist.in_force(index):
+                # Every configured key's: a row made before a rotation of FIELD_HMAC_KEY
+                # still counts (portal.crypto).
+                indexes = User.id_indexes(id_type, number)
+                if Blacklist.in_force(indexes):
                     # No more said: whether someone is barred is not a stranger's to learn.
                     self.add_error(
                         "id_number",
@@ -262,7 +264,7 @@ class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.Mode
                             params={"help": settings.HELP_LINE},
                         ),
                     )
-                elif User.objects.filter(id_number_index=index).exists():
+                elif User.objects.filter(id_number_index__in=indexes).exists():
                     self.add_error(
                         "id_number",
                         forms.ValidationError(

@@ -17,7 +17,7 @@ from accounts import permissions
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.licence import LICENCE_FOLDER, validate_licence
 from portal import deadlines
-from portal.crypto import EncryptedCharField, blind_index
+from portal.crypto import EncryptedCharField, blind_index, blind_indexes
 from portal.workflow import action_label
 
 
@@ -195,7 +195,20 @@ class User(AbstractUser):
 
     @staticmethod
     def id_index(id_type: str, id_number: str) -> str:
+        """The blind index stored for an ID number: under the current FIELD_HMAC_KEY."""
         return blind_index(f"{id_type}:{id_number}") if id_number else ""
+
+    @staticmethod
+    def id_indexes(id_type: str, id_number: str) -> list[str]:
+        """Every blind index a stored row of this ID number may carry (the current key's, then
+        each of FIELD_HMAC_OLD_KEYS'): what a lookup or a uniqueness check matches against."""
+        return blind_indexes(f"{id_type}:{id_number}") if id_number else []
+
+    @property
+    def id_number_indexes(self) -> list[str]:
+        """id_indexes of this account's own ID number (decrypted, so a row not yet re-keyed
+        after a rotation of FIELD_HMAC_KEY still finds its 禁入 entries)."""
+        return self.id_indexes(self.id_type, self.id_number)
 
     def save(self, *args, **kwargs):
         self.id_number_index = self.id_index(self.id_type, self.id_number)
@@ -380,7 +393,11 @@ class LoginLog(AccessLog):
 
 class Blacklist(models.Model):
     """禁入: an ID number that may not register nor apply to the pool until `until` (None: for
-    good). Kept as the ID number's blind index (User.id_index), never the number itself."""
+    good). Kept as the ID number's blind index (User.id_index), never the number itself.
+
+    Made from the removed account's ID number, and matched against ID numbers (User.id_indexes)
+    under every configured HMAC key; `reindex_personal_data` re-keys an entry through the
+    account whose number it stands for, as the entry holds no number to recompute it from."""
 
     id_number_index = models.CharField("证件号码索引", max_length=64, db_index=True)
     until = models.DateField(
@@ -414,10 +431,14 @@ class Blacklist(models.Model):
         return None if self.until is None else self.until + datetime.timedelta(days=1)
 
     @classmethod
-    def in_force(cls, id_number_index: str, today=None) -> "Blacklist | None":
-        """The entry that bars this ID number today, or None."""
-        if not id_number_index:
+    def in_force(cls, id_number_indexes: list[str], today=None) -> "Blacklist | None":
+        """The entry that bars this ID number today, or None; `id_number_indexes` are its
+        blind indexes under every configured key (User.id_indexes, User.id_number_indexes)."""
+        if isinstance(id_number_indexes, str):
+            # A lone hash would be matched character by character: never a ban.
+            raise TypeError("in_force takes a list of blind indexes (User.id_indexes).")
+        if not id_number_indexes:
             return None
         today = today or timezone.localdate()
-        entries = cls.objects.filter(id_number_index=id_number_index)
+        entries = cls.objects.filter(id_number_index__in=id_number_indexes)
         return entries.filter(models.Q(until__isnull=True) | models.Q(until__gte=today)).first()

@@ -16,6 +16,11 @@ unit_changed = Signal()
 # An account's details were saved in admin. Arguments: user, changed_fields.
 account_changed = Signal()
 
+# The daily `housekeeping` deletes what has outlived its keeping. Arguments: now. A receiver
+# deletes its app's rows and returns a list of (what, days, count) for the command's report and
+# its audit event, e.g. [("导出任务", 90, 3)]; it returns [] when its setting keeps them for good.
+housekeeping = Signal()
+
 # A form is about to move an applicant to another unit. Arguments: user, unit. A receiver
 # refuses the move by raising django.core.exceptions.ValidationError with the reason.
 applicant_moving = Signal()

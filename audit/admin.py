@@ -81,6 +81,9 @@ class ReminderAdmin(ReadOnlyAdmin):
     def delivery(self, reminder):
         # A unit's SMS: the outbox row's state, which says whether it went out, linked to it.
         message = reminder.sms_message
+        if message is None and reminder.kind == reminder.Kind.UNIT_SMS:
+            # Its outbox row is written with it: gone, it was deleted after SMS_KEEP_DAYS.
+            return "短信记录已按保留期删除"
         if message is None:
             return reminder.get_status_display()
         url = reverse("admin:sms_smsmessage_change", args=[message.pk])

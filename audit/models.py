@@ -38,6 +38,11 @@ class AuditEvent(models.Model):
         # 公示异议 recorded on an admission (notice.services): who recorded it and how it came,
         # never who objected or what they said (the expert reads the events about them).
         OBJECTION = "objection", "记录公示异议"
+        # reindex_personal_data after a change of FIELD_HMAC_KEY: how many stored hashes it
+        # recomputed, never a value.
+        REINDEX = "reindex", "重算个人信息索引"
+        # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
+        PURGE = "purge", "按保留期删除记录"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

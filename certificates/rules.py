@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from certificates.models import Certificate
 from experts.models import ApplicationStatus, ExpertApplication
-from portal.crypto import blind_index
+from portal.crypto import blind_index, blind_indexes
 
 
 def printed(application: ExpertApplication) -> dict[str, str]:
@@ -26,6 +26,13 @@ def details_index(application: ExpertApplication) -> str:
     return blind_index("\n".join(printed(application).values()))
 
 
+def details_indexes(application: ExpertApplication) -> list[str]:
+    """details_index under every configured HMAC key (portal.crypto.blind_indexes): a
+    certificate issued before a rotation of FIELD_HMAC_KEY, and not yet re-keyed by
+    `reindex_personal_data`, still matches its holder's unchanged details."""
+    return blind_indexes("\n".join(printed(application).values()))
+
+
 def invalid_reason(certificate: Certificate, today: datetime.date | None = None) -> str:
     """Why the certificate is 已失效, in the words of the public 证书查验 page; "" while 有效:
     its expert still 审核通过, today within its validity period, and its holder's details as
@@ -39,7 +46,7 @@ def invalid_reason(certificate: Certificate, today: datetime.date | None = None)
         return "持证人当前不是“审核通过”状态的专家。"
     if today > certificate.valid_until:
         return "已超过有效期。"
-    if certificate.details_index != details_index(application):
+    if certificate.details_index not in details_indexes(application):
         return "证明所载的持证人信息已变更，请以持证人重新下载的证明为准。"
     return ""
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from certificates.codes import new_code
 from certificates.models import Certificate
-from certificates.rules import details_index
+from certificates.rules import details_indexes
 from experts.models import ApplicationStatus, ExpertApplication
 from notice import periods as notice_periods
 from portal.dates import anniversary
@@ -53,13 +53,21 @@ def certificate_for(application: ExpertApplication) -> Certificate:
     notice = notice_periods.running(application.decided_at)
     if notice is not None:
         raise OnNotice(notice.ends)
+    # The current key's first; one issued before a rotation of FIELD_HMAC_KEY, under an old
+    # key, is still this admission's and details' certificate.
+    current, *old = details_indexes(application)
     admission = {
         "application": application,
         "admitted_at": application.decided_at,
-        "details_index": details_index(application),
+        "details_index": current,
     }
+    issued = Certificate.objects.filter(
+        application=application,
+        admitted_at=application.decided_at,
+        details_index__in=[current, *old],
+    )
     for _ in range(CODE_ATTEMPTS):
-        existing = Certificate.objects.filter(**admission).first()
+        existing = issued.first()
         if existing is not None:
             return existing
         try:

@@ -69,8 +69,8 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
 
     def clean_id_number(self):
         number = validators.clean_id_number(self.user.id_type, self.cleaned_data["id_number"])
-        index = User.id_index(self.user.id_type, number)
-        if User.objects.filter(id_number_index=index).exclude(pk=self.user.pk).exists():
+        indexes = User.id_indexes(self.user.id_type, number)
+        if User.objects.filter(id_number_index__in=indexes).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError("该证件号码已被其他账号使用，请核对。")
         return number
 

@@ -374,8 +374,8 @@ def _apply(application: ExpertApplication, actor, values: dict, summary: str) ->
             raise WorkflowError("申请变更的新工作单位已不是已通过审核且启用的单位，不能通过。")
         account["unit_id"] = account.pop("unit")
     if "id_number" in account:
-        index = User.id_index(user.id_type, account["id_number"])
-        if User.objects.filter(id_number_index=index).exclude(pk=user.pk).exists():
+        indexes = User.id_indexes(user.id_type, account["id_number"])
+        if User.objects.filter(id_number_index__in=indexes).exclude(pk=user.pk).exists():
             raise WorkflowError("申请变更的证件号码已被其他账号使用，不能通过。")
     if account:
         for name, value in account.items():

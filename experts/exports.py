@@ -433,6 +433,19 @@ def sweep(now=None) -> dict[str, int]:
     return {"stale": stale, "expired": expired}
 
 
+def purge_jobs(before) -> int:
+    """Delete the export jobs created before `before` that are over and hold no file (导出失败,
+    已过期): never one queued or running, nor a finished one whose file the worker has not yet
+    deleted (sweep). Returns how many it deleted. Each export's audit event (导出专家名单)
+    keeps who exported what, with its own retention (docs/audit.md)."""
+    over = ExportJob.objects.filter(
+        created_at__lt=before,
+        status__in=[ExportJob.Status.FAILED, ExportJob.Status.EXPIRED],
+        file_name="",
+    )
+    return over.delete()[1].get(ExportJob._meta.label, 0)
+
+
 def run_pending() -> int:
     """One round of the worker: housekeeping, then every queued job in turn. Returns how many
     jobs it ran."""

@@ -158,7 +158,8 @@ def draws(application) -> list[dict]:
 
 
 def bans(user) -> list[dict]:
-    entries = Blacklist.objects.filter(id_number_index=user.id_number_index).order_by("-created_at")
+    indexes = user.id_number_indexes
+    entries = Blacklist.objects.filter(id_number_index__in=indexes).order_by("-created_at")
     return (
         [
             {
@@ -168,7 +169,7 @@ def bans(user) -> list[dict]:
             }
             for entry in entries
         ]
-        if user.id_number_index
+        if indexes
         else []
     )
 

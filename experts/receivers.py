@@ -2,12 +2,15 @@
 accounts' signals (accounts.signals) and of the picks' m2m_changed, connected in
 ExpertsConfig.ready. They run in the sender's transaction."""
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from accounts import signals
-from experts import search
+from experts import exports, search
 from experts.models import IN_REVIEW, ExpertApplication, FacetDiscipline
 from experts.services import open_application
 
@@ -83,3 +86,12 @@ def rebuild_facet_disciplines(sender, instance, action, reverse, pk_set, **kwarg
         FacetDiscipline.objects.rebuild(instance.__dict__.pop("applications_before_clear", []))
     else:
         FacetDiscipline.objects.rebuild(pk_set)
+
+
+@receiver(signals.housekeeping, dispatch_uid="experts.housekeeping")
+def delete_old_export_jobs(sender, now, **kwargs):
+    """导出任务 rows older than EXPORT_JOB_KEEP_DAYS (None: kept for good), for housekeeping."""
+    days = settings.EXPORT_JOB_KEEP_DAYS
+    if days is None:
+        return []
+    return [("导出任务", days, exports.purge_jobs(now - datetime.timedelta(days=days)))]

@@ -24,7 +24,8 @@ from portal.crypto import decrypt, reencrypted
 BATCH = 500
 
 
-def _batches(model, batch: int) -> Iterator[list[int]]:
+def pk_batches(model, batch: int) -> Iterator[list[int]]:
+    """The model's primary keys in ascending order, `batch` at a time (also reindex's)."""
     ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch):
         yield ids[start : start + batch]
@@ -33,7 +34,7 @@ def _batches(model, batch: int) -> Iterator[list[int]]:
 def _column(model, field: str, batch: int) -> int:
     """Rewrite one encrypted column; returns how many rows it rewrote."""
     changed = 0
-    for ids in _batches(model, batch):
+    for ids in pk_batches(model, batch):
         with transaction.atomic():
             # The stored token as text: read through the field, it would come back decrypted.
             rows = (
@@ -74,7 +75,7 @@ def _json(model, fields: dict[str, Callable], batch: int) -> int:
     """Rewrite JSON columns, each through its function; returns how many rows it rewrote."""
     changed = 0
     names = list(fields)
-    for ids in _batches(model, batch):
+    for ids in pk_batches(model, batch):
         with transaction.atomic():
             rows = (
                 model.objects.select_for_update(of=("self",))

@@ -15,7 +15,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.choices import IdType
-from accounts.models import Blacklist
+from accounts.models import Blacklist, User
 from accounts.services import follow_contact
 from accounts.validators import resident_id_facts
 from experts import counts, eligibility, periods, search, signals, snapshots
@@ -536,7 +536,7 @@ def remove_application(
         if ban_years:
             until = ban_until(ban_years)
             ban = Blacklist.objects.create(
-                id_number_index=locked.user.id_number_index,
+                id_number_index=User.id_index(locked.user.id_type, locked.user.id_number),
                 until=until,
                 reason=why[:200],
                 name=locked.user.real_name,
@@ -562,7 +562,7 @@ def ban_until(ban_years, today: datetime.date | None = None) -> datetime.date | 
 
 def reapply(application: ExpertApplication, actor) -> ExpertApplication:
     """重新申请 after leaving: the form opens again (→ 信息未填写), unless 禁入 is in force."""
-    if Blacklist.in_force(actor.id_number_index):
+    if Blacklist.in_force(actor.id_number_indexes):
         raise WorkflowError(f"您目前不能重新申请入库。如有疑问，请致电 {settings.HELP_LINE}。")
     with transaction.atomic():
         locked = _lock(application)

@@ -193,7 +193,7 @@ def _departure(application, history) -> dict:
         return {"removed": False, "ban": None}
     return {
         "removed": bool(history) and history[0].action == "remove",
-        "ban": Blacklist.in_force(application.user.id_number_index),
+        "ban": Blacklist.in_force(application.user.id_number_indexes),
     }
 
 
@@ -461,7 +461,7 @@ def _bureau_extra(application) -> dict:
         ]
     # 出库 with 禁入: until when the ID number may not apply again (admin's 禁入名单 keeps it).
     context["ban"] = (
-        Blacklist.in_force(application.user.id_number_index)
+        Blacklist.in_force(application.user.id_number_indexes)
         if application.status == ApplicationStatus.EXITED
         else None
     )

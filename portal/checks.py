@@ -1,6 +1,7 @@
-"""Startup checks of the keys for personal numbers (portal.crypto): a placeholder or a key that
-is no Fernet key stops `manage.py` (migrate, the workers, `check --deploy`) at once, instead of
-a 500 at the first registration that stores an ID number."""
+"""Startup checks of the keys for personal numbers (portal.crypto): a placeholder, a key that
+is no Fernet key, or a former HMAC key that cannot be the former one stops `manage.py`
+(migrate, the workers, `check --deploy`) at once, instead of a 500 at the first registration
+that stores an ID number, or a ban that silently stops matching."""
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -36,9 +37,38 @@ def check_field_keys(app_configs, **kwargs):
                 "FIELD_HMAC_KEY 未设置或仍是 .env.example 中的占位值。",
                 hint=(
                     f"用以下命令生成：{MAKE_HMAC_KEY}。"
-                    "一经使用不可更换（见 docs/security.md 的密钥轮换）。"
+                    "更换时须按 docs/security.md 的密钥轮换步骤进行。"
                 ),
                 id="portal.E002",
+            )
+        )
+    errors += _old_hmac_key_errors(hmac_key)
+    return errors
+
+
+def _old_hmac_key_errors(hmac_key: str) -> list[Error]:
+    """FIELD_HMAC_OLD_KEYS lists the former FIELD_HMAC_KEY exactly as it was: a placeholder, a
+    copy of the current key (the rotation was not made) or a key with spaces around it (`A, B`
+    in .env: a hash under " B" matches nothing) would quietly stop bans and the
+    one-account-per-ID-number rule from matching the rows made under the real former key."""
+    errors = []
+    for position, key in enumerate(settings.FIELD_HMAC_OLD_KEYS, start=1):
+        if not key.strip() or key.strip().lower().startswith(PLACEHOLDERS):
+            problem = "为空或是 .env.example 中的占位值"
+        elif key != key.strip():
+            problem = "前后有空格（逗号前后不要加空格）"
+        elif key.strip() == hmac_key:
+            problem = "与当前的 FIELD_HMAC_KEY 相同"
+        else:
+            continue
+        errors.append(
+            Error(
+                f"FIELD_HMAC_OLD_KEYS 的第{position}个密钥{problem}。",
+                hint=(
+                    "这里只应填写更换前的 FIELD_HMAC_KEY 原值，多个用英文逗号分隔；"
+                    "见 docs/security.md 的密钥轮换。"
+                ),
+                id="portal.E003",
             )
         )
     return errors

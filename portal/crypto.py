@@ -2,6 +2,12 @@
 
 The keys come from the environment (FIELD_ENCRYPTION_KEYS, FIELD_HMAC_KEY), never the
 database or the repository: a database dump alone reveals no ID or bank number.
+
+Both can be rotated (docs/security.md, Keys and their rotation). A keyed hash cannot be
+re-keyed by itself, so while FIELD_HMAC_KEY is being replaced its former values stay listed in
+FIELD_HMAC_OLD_KEYS: new hashes are made under the current key only, and a lookup matches a
+stored hash made under any of them (blind_indexes), until `reindex_personal_data` has
+recomputed every stored hash from the value it stands for.
 """
 
 import hashlib
@@ -73,9 +79,26 @@ def reencrypted(token: str) -> str:
         ) from None
 
 
+def _hmac(key: str, value: str) -> str:
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def blind_index(value: str) -> str:
-    """A keyed hash (HMAC-SHA256) to look a number up and keep it unique without storing it."""
-    return hmac.new(settings.FIELD_HMAC_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+    """A keyed hash (HMAC-SHA256) to look a number up and keep it unique without storing it,
+    under FIELD_HMAC_KEY: what is stored from now on."""
+    return _hmac(settings.FIELD_HMAC_KEY, value)
+
+
+def blind_indexes(value: str) -> list[str]:
+    """The keyed hashes of `value` a stored one may be: under FIELD_HMAC_KEY first, then under
+    each of FIELD_HMAC_OLD_KEYS (a rotation not yet finished). Every lookup and every check of
+    uniqueness compares a stored hash with all of them."""
+    return [blind_index(value), *old_blind_indexes(value)]
+
+
+def old_blind_indexes(value: str) -> list[str]:
+    """The keyed hashes of `value` under each of FIELD_HMAC_OLD_KEYS (none when it is empty)."""
+    return [_hmac(key, value) for key in settings.FIELD_HMAC_OLD_KEYS]
 
 
 class EncryptedCharField(models.TextField):

@@ -303,6 +303,9 @@ if BEHIND_TLS_PROXY:
 # a development server derives throwaway ones from its SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
+# While FIELD_HMAC_KEY is being replaced: its former values, still matched by every lookup until
+# `reindex_personal_data` has recomputed the stored hashes (docs/security.md).
+FIELD_HMAC_OLD_KEYS = env.list("FIELD_HMAC_OLD_KEYS", default=[])
 if DEBUG and not FIELD_ENCRYPTION_KEYS:
     import base64
     import hashlib
@@ -359,6 +362,18 @@ PUBLIC_NOTICE_DAYS = env.int("PUBLIC_NOTICE_DAYS", default=5)
 PUBLIC_NOTICE_RATE_LIMIT = env.int("PUBLIC_NOTICE_RATE_LIMIT", default=30)
 if PUBLIC_NOTICE_DAYS < 1 or PUBLIC_NOTICE_RATE_LIMIT < 1:
     raise ImproperlyConfigured("PUBLIC_NOTICE_DAYS and PUBLIC_NOTICE_RATE_LIMIT must be 1 or more.")
+
+# How long the daily `housekeeping` keeps SMS outbox rows (number and text) and 导出任务 rows (who
+# exported what; their files go after EXPORT_KEEP_HOURS), in days from their creation; None
+# (empty, the default) keeps them for good. The bureau's decision (docs/deployment.md).
+SMS_KEEP_DAYS = env.int("SMS_KEEP_DAYS", default=None)
+EXPORT_JOB_KEEP_DAYS = env.int("EXPORT_JOB_KEEP_DAYS", default=None)
+for _name, _days in (
+    ("SMS_KEEP_DAYS", SMS_KEEP_DAYS),
+    ("EXPORT_JOB_KEEP_DAYS", EXPORT_JOB_KEEP_DAYS),
+):
+    if _days is not None and _days < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more days, or empty to keep for good.")
 
 LOGGING = {
     "version": 1,

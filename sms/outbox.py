@@ -31,6 +31,19 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
+def purge(before: datetime.datetime) -> int:
+    """Delete the messages created before `before` that are settled: 已发送, or 发送失败 with
+    nothing left for an operator to verify (needs_check). Never one still 排队中 or 发送中.
+    Returns how many it deleted. A reminder's row (audit.Reminder) that named one keeps its
+    claim on its day; its link to the message is emptied (on_delete=SET_NULL)."""
+    settled = SMSMessage.objects.filter(
+        created_at__lt=before,
+        status__in=[SMSMessage.Status.SENT, SMSMessage.Status.FAILED],
+        needs_check=False,
+    )
+    return settled.delete()[1].get(SMSMessage._meta.label, 0)
+
+
 def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMessage:
     """Write an outbox row in the caller's transaction for the worker to send once it commits.
 

@@ -142,8 +142,8 @@ def test_a_ban_from_29_february_ends_on_28_february_and_is_over_on_1_march(revie
     entry = Blacklist.objects.create(
         id_number_index="x" * 64, until=until, reason="测试", created_by=reviewer
     )
-    assert Blacklist.in_force(entry.id_number_index, today=D(2025, 2, 28)) == entry
-    assert Blacklist.in_force(entry.id_number_index, today=D(2025, 3, 1)) is None
+    assert Blacklist.in_force([entry.id_number_index], today=D(2025, 2, 28)) == entry
+    assert Blacklist.in_force([entry.id_number_index], today=D(2025, 3, 1)) is None
     assert services.ban_until("forever", today=D(2024, 2, 29)) is None
 
 

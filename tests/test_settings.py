@@ -353,3 +353,23 @@ def test_each_encryption_key_is_checked_and_a_real_pair_passes(settings):
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
     settings.FIELD_HMAC_KEY = "a-real-random-string-of-sixty-four-characters-or-so"
     assert check_field_keys(None) == []
+
+
+def keeping(**env) -> str:
+    code = "from django.conf import settings; "
+    code += "print(settings.SMS_KEEP_DAYS, settings.EXPORT_JOB_KEEP_DAYS)"
+    result = run_manage(
+        "shell", "-c", code, SECRET_KEY="x" * 50, DATABASE_URL="sqlite:////tmp/k.sqlite3", **env
+    )
+    return (result.stdout.strip().splitlines() or [""])[-1] + result.stderr
+
+
+def test_sms_and_export_jobs_are_kept_for_good_unless_a_number_of_days_is_set():
+    assert keeping() == "None None"
+    assert keeping(SMS_KEEP_DAYS="", EXPORT_JOB_KEEP_DAYS="") == "None None"
+    assert keeping(SMS_KEEP_DAYS="30", EXPORT_JOB_KEEP_DAYS="365") == "30 365"
+    assert "SMS_KEEP_DAYS must be 1 or more days, or empty to keep for good." in keeping(
+        SMS_KEEP_DAYS="0"
+    )
+    assert "EXPORT_JOB_KEEP_DAYS must be 1 or more days" in keeping(EXPORT_JOB_KEEP_DAYS="-5")
+    assert "invalid literal for int()" in keeping(SMS_KEEP_DAYS="thirty")

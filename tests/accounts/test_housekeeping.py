@@ -1,14 +1,22 @@
 """Ops walk G9: the daily `housekeeping` deletes expired sessions (the database store keeps
-them until clearsessions runs) and django-axes' login records older than LOGIN_LOG_KEEP_DAYS."""
+them until clearsessions runs) and django-axes' login records older than LOGIN_LOG_KEEP_DAYS;
+and, when the bureau sets SMS_KEEP_DAYS or EXPORT_JOB_KEEP_DAYS, the settled SMS and finished
+导出任务 older than that."""
 
 import datetime
 import io
 
 import pytest
 from axes.models import AccessLog
+from django.contrib import admin
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.utils import timezone
+
+from audit.models import AuditEvent, Reminder
+from experts.models import ExportJob
+from sms.models import SMSMessage
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +46,121 @@ def test_expired_sessions_and_old_login_records_go_the_rest_stay(settings):
     assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
     assert old.pk != recent.pk
     assert out.getvalue() == "已清理过期会话，删除90天前的登录日志1条。\n"
+
+
+# SMS_KEEP_DAYS and EXPORT_JOB_KEEP_DAYS: the bureau decides; empty keeps rows for good.
+
+
+def sms(status: str, days_ago: int, needs_check: bool = False) -> SMSMessage:
+    message = SMSMessage.objects.create(to="+8613800000001", body="您的申请已审核通过。")
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    SMSMessage.objects.filter(pk=message.pk).update(
+        status=status, created_at=at, needs_check=needs_check
+    )
+    return message
+
+
+def export_job(status: str, days_ago: int, file_name: str = "") -> ExportJob:
+    job = ExportJob.objects.create(
+        requested_by=factories.make_reviewer(), kind=ExportJob.Kind.POOL, status=status
+    )
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    ExportJob.objects.filter(pk=job.pk).update(created_at=at, file_name=file_name)
+    return job
+
+
+def housekeeping() -> str:
+    out = io.StringIO()
+    call_command("housekeeping", stdout=out)
+    return out.getvalue()
+
+
+def purge_events() -> list[str]:
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.PURGE)
+    return [f"{e.username} {e.role} {e.detail}" for e in events]
+
+
+def test_by_default_sms_and_export_jobs_are_kept_for_good(settings):
+    assert (settings.SMS_KEEP_DAYS, settings.EXPORT_JOB_KEEP_DAYS) == (None, None)
+    message = sms(SMSMessage.Status.SENT, 3650)
+    job = export_job(ExportJob.Status.EXPIRED, 3650)
+
+    output = housekeeping()
+
+    assert output == f"已清理过期会话，删除{settings.LOGIN_LOG_KEEP_DAYS}天前的登录日志0条。\n"
+    assert list(SMSMessage.objects.values_list("pk", flat=True)) == [message.pk]
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [job.pk]
+    assert purge_events() == []
+
+
+def test_settled_sms_past_their_keeping_go_the_unsent_and_the_unverified_stay(settings):
+    settings.SMS_KEEP_DAYS = 30
+    gone = [sms(SMSMessage.Status.SENT, 31), sms(SMSMessage.Status.FAILED, 31)]
+    kept = [
+        sms(SMSMessage.Status.QUEUED, 31),  # still to be sent (a provider outage)
+        sms(SMSMessage.Status.SENDING, 31),
+        sms(SMSMessage.Status.FAILED, 31, needs_check=True),  # an operator must verify it
+        sms(SMSMessage.Status.SENT, 29),
+    ]
+
+    output = housekeeping()
+
+    assert output.splitlines()[1] == "删除30天前的短信2条。"
+    assert sorted(SMSMessage.objects.values_list("pk", flat=True)) == [m.pk for m in kept]
+    assert not SMSMessage.objects.filter(pk__in=[m.pk for m in gone]).exists()
+    assert purge_events() == ["housekeeping 系统 按保留期删除：30天前的短信2条"]
+
+
+def test_a_unit_reminder_keeps_its_days_claim_after_its_sms_is_deleted(settings, unit):
+    """The never-twice-a-day rule is the Reminder row's, not the SMS's: it stays, and admin
+    says where its SMS went."""
+    from audit.admin import ReminderAdmin
+    from experts.reminders import remind_unit
+
+    settings.SMS_KEEP_DAYS = 1
+    today = timezone.localdate()
+    reminder = remind_unit(unit, 2, today)
+    SMSMessage.objects.update(
+        status=SMSMessage.Status.SENT, created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+
+    housekeeping()
+
+    assert SMSMessage.objects.count() == 0
+    reminder = Reminder.objects.get(pk=reminder.pk)
+    assert reminder.sms_message is None
+    assert ReminderAdmin(Reminder, admin.site).delivery(reminder) == "短信记录已按保留期删除"
+    assert remind_unit(unit, 2, today) is None
+    assert SMSMessage.objects.count() == 0
+
+
+def test_export_jobs_past_their_keeping_go_once_over_and_without_a_file(settings):
+    settings.EXPORT_JOB_KEEP_DAYS = 90
+    gone = [export_job(ExportJob.Status.EXPIRED, 91), export_job(ExportJob.Status.FAILED, 91)]
+    kept = [
+        export_job(ExportJob.Status.QUEUED, 91),
+        export_job(ExportJob.Status.RUNNING, 91),
+        # Its file not yet deleted by the export worker: the row is how it finds the file.
+        export_job(ExportJob.Status.DONE, 91, file_name="exports/still-here.xlsx"),
+        export_job(ExportJob.Status.EXPIRED, 89),
+    ]
+
+    output = housekeeping()
+
+    assert output.splitlines()[1] == "删除90天前的导出任务2条。"
+    assert sorted(ExportJob.objects.values_list("pk", flat=True)) == [j.pk for j in kept]
+    assert not ExportJob.objects.filter(pk__in=[j.pk for j in gone]).exists()
+    assert purge_events() == ["housekeeping 系统 按保留期删除：90天前的导出任务2条"]
+
+
+def test_both_knobs_make_one_audit_event_with_both_counts(settings):
+    settings.SMS_KEEP_DAYS, settings.EXPORT_JOB_KEEP_DAYS = 30, 90
+    sms(SMSMessage.Status.SENT, 31)
+    export_job(ExportJob.Status.EXPIRED, 91)
+
+    output = housekeeping()
+
+    assert output.splitlines()[1] == "删除30天前的短信1条，90天前的导出任务1条。"
+    assert purge_events() == [
+        "housekeeping 系统 按保留期删除：30天前的短信1条，90天前的导出任务1条"
+    ]

@@ -390,6 +390,19 @@ def test_an_id_number_of_another_account_is_refused(client, expert, unit):
     assert response.context["form"].errors["id_number"] == ["该证件号码已被其他账号使用，请核对。"]
 
 
+def test_an_id_number_hashed_under_a_former_hmac_key_is_still_another_accounts(
+    client, expert, unit, settings
+):
+    """While FIELD_HMAC_KEY is being rotated (docs/security.md), the other account's hash is
+    still under the former key, listed in FIELD_HMAC_OLD_KEYS."""
+    other = admitted(unit)
+    settings.FIELD_HMAC_OLD_KEYS = [settings.FIELD_HMAC_KEY]
+    settings.FIELD_HMAC_KEY = "the-new-hmac-key-of-a-rotation-not-yet-reindexed"
+    response = submit(client, expert, id_number=other.id_number)
+    assert response.status_code == 400
+    assert response.context["form"].errors["id_number"] == ["该证件号码已被其他账号使用，请核对。"]
+
+
 def test_a_new_id_number_must_agree_with_the_birth_date(client, expert):
     response = submit(client, expert, id_number=factories.resident_id(7002, birth="19751201"))
     assert response.status_code == 400
