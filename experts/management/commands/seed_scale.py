@@ -851,10 +851,10 @@ class Records:
         self.change_type = ContentType.objects.get_for_model(ChangeRequest)
         self.rows: list[ApplicationTransition] = []
         # The moments of the rows no column of the application holds (a 退回 and the 提交
-        # before it, when another 提交 followed): dated one by one.
+        # before it, when another 提交 followed; a change applied): dated one by one.
         self.explicit: list[tuple[int, datetime.datetime]] = []
         self.row_events: list[AuditEvent] = []  # one per row of self.rows, in its order
-        self.change_events: list[AuditEvent] = []  # one per 信息变更 history row
+        self.change_events_made = 0  # one per 信息变更 history row
         self.reminder_events: list[AuditEvent] = []
         self.messages: list[SMSMessage] = []
 
@@ -997,7 +997,7 @@ def _history(applications, plans, year: Year) -> dict[str, int]:
         resubmitted += _steps(application, plans[application.user_id], records)
     made = ApplicationTransition.objects.bulk_create(records.rows, batch_size=BATCH)
     _date_history(made, records)
-    changes = _change_requests(applications, plans, records, made)
+    changes = _change_requests(applications, plans, records)
     events = AuditEvent.objects.bulk_create(records.row_events, batch_size=BATCH)
     reminders = AuditEvent.objects.bulk_create(records.reminder_events, batch_size=BATCH)
     messages = SMSMessage.objects.bulk_create(records.messages, batch_size=BATCH)
@@ -1017,7 +1017,7 @@ def _history(applications, plans, year: Year) -> dict[str, int]:
         "审核记录": len(made),
         "退回后再次提交": resubmitted,
         "信息变更申请": changes,
-        "审计记录": len(events) + len(reminders) + len(records.change_events),
+        "审计记录": len(events) + len(reminders) + records.change_events_made,
         "短信": len(messages),
     }
 
@@ -1105,13 +1105,20 @@ def _steps(application, plan: Plan, records: Records) -> bool:
             "approved",
             "approved",
             application.user_id,
+            explicit=plan.contact_changed,
             comment=change_fields.label("address"),
         )
     change = plan.change
     if change is not None and change.state == "approved":
         labels = "、".join(change_fields.labels(change.after))
         records.step(
-            application, "apply_change", "approved", "approved", reviewer.pk, comment=labels
+            application,
+            "apply_change",
+            "approved",
+            "approved",
+            reviewer.pk,
+            explicit=change.steps[-1][1],
+            comment=labels,
         )
     if application.confirm_reminded_at is not None:
         reminded = application.confirm_reminded_at
@@ -1147,20 +1154,23 @@ def _approval_text(decided_at) -> str:
     return text + f"，现正公示至{period.ends:%Y年%m月%d日}。"
 
 
-def _change_requests(applications, plans, records: Records, history) -> int:
+def _change_requests(applications, plans, records: Records) -> int:
     """The 信息变更 requests the plans hold, with their history, audit events and SMS, as
-    changes.services writes them; and the 已生效 records of changed contact details. Dates
-    the application's own rows of them (信息变更, 修改联系方式) in `history` by them."""
+    changes.services writes them; and the 已生效 records of changed contact details.
+
+    Dated without a correlated subquery over a column other than a key: inside the seed's
+    transaction PostgreSQL's statistics still say the tables are empty, and such a subquery
+    would read the whole table once per row."""
     year = records.year
-    requests, planned = [], []
+    keys, planned, applied = [], [], []
     for application in applications:
         plan = plans[application.user_id]
         if plan.change is not None:
-            requests.append(_key_request(application, plan.change, records))
-            planned.append((requests[-1], plan.change, application))
+            keys.append(_key_request(application, plan.change, records))
+            planned.append((keys[-1], plan.change, application))
         if plan.contact_changed:
             before, after = {"address": EARLIER_ADDRESS}, {"address": application.address}
-            requests.append(
+            applied.append(
                 ChangeRequest(
                     application=application,
                     kind=ChangeKind.CONTACT,
@@ -1175,11 +1185,17 @@ def _change_requests(applications, plans, records: Records, history) -> int:
                     decided_at=plan.contact_changed,
                 )
             )
-    made = ChangeRequest.objects.bulk_create(requests, batch_size=BATCH)
-    if not made:
-        return 0
+    keys = ChangeRequest.objects.bulk_create(keys, batch_size=BATCH)
+    applied = ChangeRequest.objects.bulk_create(applied, batch_size=BATCH)
+    if applied:
+        # Applied when saved: made, and last changed, then.
+        _span(ChangeRequest, applied).update(created_at=F("decided_at"), updated_at=F("decided_at"))
+    if not keys:
+        return len(applied)
 
-    rows, moments = [], []
+    # Each request's 提交 first, one for one with the requests (their moment dates the
+    # request), then its later steps.
+    submitted, later = ([], [], []), ([], [], [])
     for request, change, application in planned:
         name = application.user.real_name
         for action, moment in change.steps:
@@ -1190,6 +1206,7 @@ def _change_requests(applications, plans, records: Records, history) -> int:
                 "confirm": year.account_of[request.confirming_unit_id],
                 "send_back": year.account_of[request.confirming_unit_id],
             }.get(action, year.reviewer.pk)
+            rows, moments, events = submitted if action == "submit" else later
             rows.append(
                 ChangeTransition(
                     change_request=request,
@@ -1207,7 +1224,7 @@ def _change_requests(applications, plans, records: Records, history) -> int:
             )
             moments.append(moment)
             label = _label(ChangeRequest, action)
-            records.change_events.append(
+            events.append(
                 records.event(
                     "changes.changerequest",
                     request.pk,
@@ -1220,43 +1237,41 @@ def _change_requests(applications, plans, records: Records, history) -> int:
                 )
             )
             _change_sms(records, request, application, name, action, moment)
-    made_rows = ChangeTransition.objects.bulk_create(rows, batch_size=BATCH)
-    # A decision when the request says it was decided; the steps before it, whose moments the
-    # request keeps nowhere, one by one.
-    decided = ChangeRequest.objects.filter(pk=OuterRef("change_request_id")).values("decided_at")
-    _span(ChangeTransition, made_rows).filter(action__in=DECISIONS).update(
-        created_at=Subquery(decided[:1])
-    )
-    before = []
-    for row, moment in zip(made_rows, moments, strict=True):
-        if row.action not in DECISIONS:
-            row.created_at = moment
-            before.append(row)
-    ChangeTransition.objects.bulk_update(before, ["created_at"], batch_size=1000)
-    events = AuditEvent.objects.bulk_create(records.change_events, batch_size=BATCH)
-    with pgtrigger.ignore("audit.AuditEvent:audit_no_update"):
-        _align(events, made_rows, "created_at", "at")
-
-    # The request was made at its first step and last changed at its last (a record of a
-    # change applied at once: when it was applied).
-    steps = ChangeTransition.objects.filter(change_request=OuterRef("pk"))
-    first = steps.order_by("created_at").values("created_at")[:1]
-    last = steps.order_by("-created_at").values("created_at")[:1]
-    span = _span(ChangeRequest, made)
-    span.filter(kind=ChangeKind.KEY).update(created_at=Subquery(first), updated_at=Subquery(last))
-    span.exclude(kind=ChangeKind.KEY).update(created_at=F("decided_at"), updated_at=F("decided_at"))
-    # The application's 信息变更 and 修改联系方式 rows, when their request was decided.
-    for action, kind in (("apply_change", ChangeKind.KEY), ("update_contact", ChangeKind.CONTACT)):
-        decided = ChangeRequest.objects.filter(
-            application=OuterRef("application_id"), kind=kind, status__in=TOOK_EFFECT
-        ).values("decided_at")
-        _span(ApplicationTransition, history).filter(action=action).update(
-            created_at=Subquery(decided[:1])
+    made_events = 0
+    for rows, moments, events in (submitted, later):
+        made = ChangeTransition.objects.bulk_create(rows, batch_size=BATCH)
+        if not made:
+            continue
+        # A decision when the request says it was decided; the steps before it, whose
+        # moments the request keeps nowhere, one by one.
+        decided = ChangeRequest.objects.filter(pk=OuterRef("change_request_id"))
+        _span(ChangeTransition, made).filter(action__in=DECISIONS).update(
+            created_at=Subquery(decided.values("decided_at")[:1])
         )
-    return len(made)
+        before = []
+        for row, moment in zip(made, moments, strict=True):
+            if row.action not in DECISIONS:
+                row.created_at = moment
+                before.append(row)
+        ChangeTransition.objects.bulk_update(before, ["created_at"], batch_size=1000)
+        made_events += len(events)
+        events = AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+        with pgtrigger.ignore("audit.AuditEvent:audit_no_update"):
+            _align(events, made, "created_at", "at")
+        if rows is submitted[0]:
+            _align(keys, made, "created_at", "created_at")
+    # Last changed at its decision, or (still open) at its last step.
+    _span(ChangeRequest, keys).filter(decided_at__isnull=False).update(updated_at=F("decided_at"))
+    still_open = []
+    for request, change, _ in planned:
+        if request.decided_at is None:
+            request.updated_at = change.steps[-1][1]
+            still_open.append(request)
+    ChangeRequest.objects.bulk_update(still_open, ["updated_at"], batch_size=1000)
+    records.change_events_made = made_events
+    return len(keys) + len(applied)
 
 
-TOOK_EFFECT = [ChangeStatus.APPROVED, ChangeStatus.APPLIED]
 DECISIONS = ["approve", "reject", "send_back", "withdraw"]
 
 
