@@ -106,8 +106,9 @@ def main() -> None:
         "PUBLIC_NOTICE_RATE_LIMIT": "1000000000",
     }
     seed(args, env)
-    # 20,000 change requests (信息变更), as a bureau has after a year or two: the pages that
-    # count or list them (专家审核, 用户账号管理, 信息变更审核 …) are measured with them.
+    # seed_scale makes the change requests (信息变更) a bureau has after a few years; on a
+    # database seeded before it did, 20,000 are added: the pages that count or list them
+    # (专家审核, 用户账号管理, 信息变更审核 …) are measured with them.
     django({**env, "BENCH_DATABASE_URL": args.database_url}, "bench/changes.py", "--seed-only")
     people = json.loads(django(env, "-m", "bench.accounts", capture=True))
     terms = people["search_mix"]
@@ -506,7 +507,13 @@ def render(results, memory, args, people, speed, per_term) -> str:
         f"- Date: {datetime.date.today().isoformat()}",
         f"- Machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}",
         f"- Data: {args.units:,} units, {args.experts:,} applicants "
-        f"(the unit measured has {people['unit']['people']:,} people)",
+        f"(the unit measured has {people['unit']['people']:,} people), shaped as a bureau's "
+        "years leave them (`seed_scale`, docs/performance.md): admissions over four years, "
+        "one submitted form in eight returned with reasons and field comments and submitted "
+        "again (with the snapshots its comparison reads), drafts still returned, about one "
+        "waiting item in seven past its due date on the day of the seed, 年度确认 at every "
+        "stage, 信息变更 requests in every state, an audit row for every step and a sent SMS "
+        "for every decision",
         f"- Server: gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL on the same "
         "machine",
         f"- Load: wrk on the same machine, {args.connections} connections, {args.seconds} s per "

@@ -1,12 +1,27 @@
-"""The scale seeder makes data the portal itself would accept."""
+"""The scale seeder makes data the portal itself would accept, shaped as a bureau's year."""
+
+import hashlib
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
 from accounts.validators import clean_credit_code, clean_resident_id
-from experts.models import ApplicationStatus, ApplicationTransition, ExpertApplication
+from audit.models import AuditEvent
+from changes import fields as change_fields
+from changes.models import ChangeCount, ChangeRequest, ChangeStatus, ChangeTransition
+from experts import counts, lifecycle, snapshots
+from experts.models import (
+    ApplicationStatus,
+    ApplicationTransition,
+    ExpertApplication,
+    ReasonCode,
+)
+from portal import deadlines
+from sms.models import SMSMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +50,10 @@ def test_seeded_units_and_applicants_are_valid_and_cover_every_status(capsys):
     for application in ExpertApplication.objects.exclude(status="draft")[:50]:
         history = list(ApplicationTransition.objects.filter(application=application))
         assert history[0].action == "submit" and history[-1].to_status == application.status
-        # Each step dated as the application says it was taken.
-        assert history[0].created_at == application.submitted_at
+        # Each step dated as the application says it was taken (the last 提交: a form
+        # returned was submitted again).
+        submissions = [row for row in history if row.action == "submit"]
+        assert submissions[-1].created_at == application.submitted_at
         for row in history:
             if row.action in ("approve", "reject"):
                 assert row.created_at == application.decided_at
@@ -102,3 +119,200 @@ def test_the_seeded_tables_are_analysed_for_the_planner_and_the_search():
 
     known = search.statistics(connection.alias)
     assert known is not None and known.rows > 0
+
+
+def test_the_names_units_and_statuses_stay_as_the_benchmark_knows_them():
+    """bench/search_terms.py and the benchmark's reference rows read the seeded names, units and
+    statuses: a year's history is drawn from generators of its own, so these are the same as
+    before it was added (the digest of the seed without it)."""
+    from experts.management.commands.seed_scale import seed_scale
+
+    seed_scale(units=5, experts=200)
+    rows = list(
+        ExpertApplication.objects.order_by("user__username").values_list(
+            "user__username",
+            "user__real_name",
+            "unit__name",
+            "status",
+            "title",
+            "current_specialty",
+            "search_text",
+        )
+    )
+    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    assert digest == "2242614a61fe5e1ba05b28a1631fb2febe0ee8bfd600bcc800e83a9930c350c2"
+
+
+@pytest.fixture
+def year():
+    """A small seed with a year's history: 5 units, 200 applicants."""
+    from experts.management.commands.seed_scale import seed_scale
+
+    return seed_scale(units=5, experts=200)
+
+
+def test_forms_were_returned_with_reasons_and_submitted_again_with_snapshots(
+    year, client, reviewer
+):
+    codes = dict(ReasonCode.objects.values_list("code", "label"))
+    returns = list(ApplicationTransition.objects.filter(action="send_back"))
+    assert returns
+    for row in returns:
+        assert row.actor_role == "单位账号" and (row.reasons or row.comment)
+        assert all(codes[reason["code"]] == reason["label"] for reason in row.reasons)
+        assert 1 <= len(row.field_comments) <= 2
+        for comment in row.field_comments:
+            field = ExpertApplication._meta.get_field(comment["field"])
+            assert comment["label"] == field.verbose_name and comment["comment"]
+
+    again = ExpertApplication.objects.exclude(status="draft").filter(
+        pk__in=ApplicationTransition.objects.filter(action="send_back").values("application")
+    )
+    # One submitted application in eight.
+    submitted = ExpertApplication.objects.exclude(status="draft").count()
+    assert again.count() == year["退回后再次提交"] == submitted // 8
+    for application in again:
+        history = list(application.history.all())
+        assert [row.action for row in history[:3]] == ["submit", "send_back", "submit"]
+        first, back, latest = history[:3]
+        assert first.created_at < back.created_at < latest.created_at
+        assert latest.created_at == application.submitted_at and application.returned_at is None
+        # What the unit commented on is what changed between the two submissions.
+        previous, current = snapshots.last_two_submissions(application)
+        changed = {
+            change.label for change in snapshots.compare(previous, current) if change.changed
+        }
+        assert {comment["label"] for comment in back.field_comments} <= changed
+        # The applicant heard of the return by SMS, dated when it was returned.
+        sms = SMSMessage.objects.filter(object_id=application.pk, body__contains="退回")
+        assert [message.created_at for message in sms] == [back.created_at]
+
+    # A resubmission waiting for a review shows what changed on its page.
+    waiting = again.filter(status__in=["pending_unit", "pending_bureau"]).first()
+    client.force_login(reviewer)
+    page = client.get(reverse("experts:bureau_detail", args=[waiting.pk])).content.decode()
+    assert "与上次提交相比" in page and "项已修改" in page
+
+    # Drafts still returned (已退回（待修改）): submitted once, returned, kept as such.
+    returned = ExpertApplication.objects.filter(status="draft", returned_at__isnull=False)
+    assert returned.count() == ExpertApplication.objects.filter(status="draft").count() // 8
+    for application in returned:
+        history = list(application.history.all())
+        assert [row.action for row in history] == ["submit", "send_back"]
+        assert history[0].created_at == application.submitted_at
+        assert history[1].created_at == application.returned_at
+        assert history[0].snapshot is not None
+
+
+def test_change_requests_are_in_every_state_with_their_history(year):
+    requests = list(ChangeRequest.objects.select_related("application__user"))
+    assert {request.status for request in requests} == set(ChangeStatus.values)
+    assert any(request.new_unit_id for request in requests)  # some move to another unit
+    for request in requests:
+        application = request.application
+        history = list(request.history.all())
+        if request.status == ChangeStatus.APPLIED:
+            # Applied at once: no review, a row 修改联系方式 on the application instead.
+            assert not history and request.created_at == request.decided_at
+            assert application.history.filter(
+                action="update_contact", created_at=request.decided_at
+            ).exists()
+            continue
+        assert history[0].action == "submit" and history[0].created_at == request.created_at
+        assert history[-1].to_status == request.status
+        assert history[-1].created_at == request.updated_at
+        assert [row.created_at for row in history] == sorted(row.created_at for row in history)
+        if request.decided_at:
+            assert history[-1].created_at == request.decided_at
+        if request.status == ChangeStatus.APPROVED:
+            # Its values are the ones in force now, applied by a row 信息变更.
+            values = change_fields.decode(request.values)
+            if "unit" in values:
+                assert values["unit"] == application.unit_id == request.new_unit_id
+            else:
+                assert values["title"] == application.title
+            assert application.history.filter(
+                action="apply_change", created_at=request.decided_at
+            ).exists()
+            assert application.confirmed_at >= request.decided_at
+    change_events = AuditEvent.objects.filter(object_type="changes.changerequest")
+    assert change_events.count() == ChangeTransition.objects.count()
+
+
+def test_a_minority_of_waiting_items_is_overdue_and_confirmations_vary(year):
+    today = timezone.localdate()
+    waiting = list(ExpertApplication.objects.filter(status__in=["pending_unit", "pending_bureau"]))
+    overdue = [application for application in waiting if application.due_on < today]
+    assert 0.10 <= len(overdue) / len(waiting) <= 0.20, (len(overdue), len(waiting))
+    assert sum(counts.overdue(["pending_unit", "pending_bureau"]).values()) == len(overdue)
+    for application in waiting:
+        assert application.submitted_at <= timezone.now()
+        if application.status == "pending_unit":
+            assert application.due_on == deadlines.recommendation_due(application.submitted_at)
+        else:
+            assert application.due_on == deadlines.decision_due(application.recommended_at)
+            assert application.submitted_at < application.recommended_at
+
+    approved = list(ExpertApplication.objects.filter(status="approved"))
+    now = timezone.now()
+    assert all(a.decided_at <= a.confirmed_at <= now for a in approved)
+    # Admitted over the past years; most confirmed within the year, a few reminded, a handful
+    # at most for the daily job to remind or freeze today.
+    years = {(now - a.decided_at).days // 365 for a in approved}
+    assert {0, 1, 2, 3} <= years
+    reminded = [a for a in approved if a.confirm_reminded_at]
+    assert 0 < len(reminded) < 0.25 * len(approved)
+    assert all(a.confirm_due for a in reminded)
+    assert lifecycle.lapsed().count() <= 0.02 * len(approved)
+    assert lifecycle.due_for_reminder().count() <= 0.02 * len(approved)
+    assert ApplicationTransition.objects.filter(action="confirm_info").exists()
+
+
+def test_every_step_has_its_audit_row_and_every_decision_its_sms(year):
+    history = list(ApplicationTransition.objects.order_by("pk"))
+    events = AuditEvent.objects.filter(
+        object_type="experts.expertapplication", action=AuditEvent.Action.TRANSITION
+    )
+    assert events.count() == len(history)
+    dated = {(int(object_id), at) for object_id, at in events.values_list("object_id", "at")}
+    assert all((row.application_id, row.created_at) in dated for row in history)
+    event = events.get(object_id=str(history[0].application_id), at=history[0].created_at)
+    assert event.detail == "提交：信息未填写 → 待单位推荐" and event.role == "申请人"
+
+    messages = SMSMessage.objects.all()
+    assert messages.exists()
+    assert set(messages.values_list("status", flat=True)) == {SMSMessage.Status.SENT}
+    for row in ApplicationTransition.objects.filter(action__in=["approve", "reject"]):
+        (message,) = messages.filter(object_id=row.application_id, created_at=row.created_at)
+        assert message.sent_at > message.created_at
+        assert ("审核通过" if row.action == "approve" else "审核不通过") in message.body
+    reminded = ExpertApplication.objects.filter(confirm_reminded_at__isnull=False)
+    reminders = AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED)
+    assert sorted(reminders.values_list("at", flat=True)) == sorted(
+        reminded.values_list("confirm_reminded_at", flat=True)
+    )
+
+
+def test_what_the_portal_keeps_agrees_with_the_rows(year):
+    """The kept counts, search texts and 资格提示 are as the portal's own repairs would make them:
+    recounting, refreshing and recomputing change nothing."""
+    from changes import counts as change_counts
+    from experts import eligibility, search
+    from experts.models import DueCount, StatusCount, UnitStatusCount
+
+    def kept():
+        return (
+            sorted(StatusCount.objects.values_list("status", "n", "returned")),
+            sorted(UnitStatusCount.objects.values_list("unit_id", "status", "n")),
+            sorted(DueCount.objects.values_list("status", "due_on", "n")),
+            sorted(ChangeCount.objects.values_list("status", "unit_id", "n"), key=str),
+        )
+
+    before = kept()
+    assert dict(StatusCount.objects.values_list("status", "returned"))["draft"] > 0
+    assert ChangeCount.objects.filter(status="pending_unit", n__gt=0).exists()
+    counts.recount()
+    change_counts.recount()
+    assert kept() == before
+    assert search.refresh(ExpertApplication.objects.all()) == 0
+    assert eligibility.recompute()[1] == 0

@@ -2,24 +2,33 @@
 
 `python manage.py seed_scale --units 1000 --experts 100000`: approved, pending and rejected
 units with valid 统一社会信用代码; applicants with Chinese names, valid ID numbers and every
-专家状态 in realistic proportions, with their review history. One unit has 5,000 people, as a
-large university would. Everyone's password is the one printed at the end.
+专家状态 in realistic proportions, with their review history as a bureau's years leave it:
+forms returned (退回) with reason codes and field comments and submitted again, each 提交 with
+its snapshot (experts.snapshots), drafts still returned, 年度确认 at every stage, 信息变更
+requests in every state, an audit row for every step and an SMS for every decision. The waiting
+items are dated so that a minority is past its due date on the day the command runs. One unit
+has 5,000 people, as a large university would. Everyone's password is the one printed at the
+end.
 """
 
+import copy
+import dataclasses
 import datetime
 import io
 import random
 import time
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from PIL import Image
 from stdnum import luhn
@@ -27,18 +36,30 @@ from stdnum.cn import ric, uscc
 
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.models import Unit, User
-from accounts.permissions import BUREAU_GROUP
-from experts import counts, eligibility, search
+from accounts.permissions import BUREAU_GROUP, SYSTEM_ROLE
+from audit.models import AuditEvent
+from changes import counts as change_counts
+from changes import fields as change_fields
+from changes.models import ChangeKind, ChangeRequest, ChangeStatus, ChangeTransition
+from experts import counts, eligibility, periods, search, snapshots
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
+from experts.lifecycle import COMMAND as CONFIRMATIONS_COMMAND
+from experts.lifecycle import reminder_text
 from experts.models import (
     ApplicationStatus,
     ApplicationTransition,
     Discipline,
     ExpertApplication,
     FacetDiscipline,
+    ReasonCode,
 )
 from experts.services import CONSENT_VERSION, STEP_STARTS
+from notice import periods as notice_periods
 from portal import deadlines
+from portal.workdays import add_workdays
+from portal.workflow import action_label
+from sms.models import SMSMessage
+from sms.outbox import shorten
 
 PASSWORD = "Scale#2026pass"
 BATCH = 5000
@@ -240,10 +261,36 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
     refine = random.Random(f"{seed}:disciplines")
     big_unit = approved[0] if approved else None
     first = User.objects.filter(kind=UserKind.APPLICANT).count() + 1
-    made = {"单位": len(made_units), "申请人": 0, "审核记录": 0}
+    # A year's returns, confirmations and changes, and the waiting items' dates, each from a
+    # generator of its own: the draws above stay in their order, so the names, units and
+    # statuses (which bench/search_terms.py and the benchmark's reference rows depend on) are
+    # the same at any size.
+    year = Year(
+        timing=random.Random(f"{seed}:timing"),
+        life=random.Random(f"{seed}:life"),
+        now=now,
+        approved=approved,
+        reasons={code.code: code for code in ReasonCode.objects.filter(active=True)},
+        account_of=account_of,
+        reviewer=reviewer,
+        unit_names=dict(Unit.objects.values_list("pk", "name")),
+        unit_mobiles=dict(Unit.objects.values_list("pk", "contact_mobile")),
+        unit_accounts=dict(
+            User.objects.filter(kind=UserKind.UNIT).values_list("pk", "username").iterator()
+        ),
+    )
+    made = {
+        "单位": len(made_units),
+        "申请人": 0,
+        "审核记录": 0,
+        "退回后再次提交": 0,
+        "信息变更申请": 0,
+        "审计记录": 0,
+        "短信": 0,
+    }
     for batch_start in range(0, experts, BATCH):
         size = min(BATCH, experts - batch_start)
-        made_batch = _applicants(
+        made_batch, plans = _applicants(
             rng,
             first + batch_start,
             size,
@@ -252,10 +299,13 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
             password,
             now,
             (disciplines, sub_fields, refine),
+            year,
         )
         made["申请人"] += len(made_batch)
-        made["审核记录"] += _history(made_batch, account_of, reviewer, now)
+        for name, n in _history(made_batch, plans, year).items():
+            made[name] += n
     counts.recount()
+    change_counts.recount()  # 信息变更's waiting counts, as after any bulk load
     eligibility.recompute()  # 资格提示 of the waiting applications, as submission would set them
     return made
 
@@ -284,9 +334,9 @@ def pick_disciplines(rng, fields, sub_fields) -> list[tuple[str, int, str]]:
     return sorted(picked)
 
 
-def _applicants(rng, first, size, approved, big_unit, password, now, classification):
+def _applicants(rng, first, size, approved, big_unit, password, now, classification, year):
     disciplines, sub_fields, refine = classification
-    users, applications = [], []
+    users, applications, plans = [], [], {}
     for n in range(first, first + size):
         unit = big_unit if (n - 1) % BIG_UNIT_SHARE == 0 else rng.choice(approved)
         number = resident_id(n)
@@ -359,6 +409,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             else None,
             status=status,
         )
+        plan = _reshape(year, application, status)
         if status == ApplicationStatus.FROZEN:
             # Frozen: admitted, and last confirming, 24 months ago or more. The dates move back
             # together, so that none comes before the one it follows.
@@ -369,8 +420,11 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
         if status in DECIDED and status != ApplicationStatus.REJECTED:
             # 年度确认: admission confirms (for the frozen, long ago).
             application.confirmed_at = application.decided_at
+        if status == ApplicationStatus.APPROVED:
+            _after_admission(year, application, plan)
+        plans[user.pk] = plan
         if status == ApplicationStatus.PENDING_UNIT:
-            application.due_on = deadlines.recommendation_due(submitted)
+            application.due_on = deadlines.recommendation_due(application.submitted_at)
         elif status == ApplicationStatus.PENDING_BUREAU:
             application.due_on = deadlines.decision_due(application.recommended_at)
         applications.append(application)
@@ -386,7 +440,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
     )
     # Bulk-created picks send no m2m_changed: their facet rows are written here.
     FacetDiscipline.objects.rebuild(application.pk for application in applications)
-    return applications
+    return applications, plans
 
 
 # Each of these was decided (审核通过 or 审核不通过) once.
@@ -455,38 +509,827 @@ STEP_DATES = {
 }
 
 
-def _history(applications, account_of, reviewer, now) -> int:
+# What a bureau's year leaves beside the statuses, in these proportions (drawn from the
+# generators of Year, never from the one that draws names, units and statuses):
+# - one submitted application in RESUBMIT_EVERY was returned (退回) once by its unit, with
+#   reason codes, a note and a comment on a field or two, and submitted again corrected: units
+#   send back a form that lacks evidence or misstates a title, rarely twice;
+RESUBMIT_EVERY = 8
+# - one draft in RETURNED_DRAFT_EVERY is such a form not yet submitted again (已退回（待修改）);
+#   the other drafts were never submitted;
+RETURNED_DRAFT_EVERY = 8
+# - one waiting item (待单位推荐, 待科技局审核) in OVERDUE_EVERY is past its due date (已超期), up
+#   to LATE_DAYS days late; the rest are within their working days, as most are handled in time;
+OVERDUE_EVERY = 7
+LATE_DAYS = 15
+# - admissions (and rejections) spread over ADMISSION_SPREAD_DAYS more than the submissions'
+#   own two years, so that experts were admitted over the past four years;
+ADMISSION_SPREAD_DAYS = 2 * 365
+# - 年度确认: most experts admitted more than a year ago confirmed within the last 11 months; a
+#   few are reminded and due this month, fewer overdue (reminded, not yet frozen), and one in
+#   a few hundred is lapsed, for the daily job (experts.lifecycle) to freeze a handful;
+CONFIRMATION_WEIGHTS = [("confirmed", 880), ("reminded", 70), ("overdue", 47), ("lapsed", 3)]
+CONFIRMATION_AGE_DAYS = {
+    "confirmed": (0, 336),
+    "reminded": (336, 364),
+    "overdue": (367, 725),
+    "lapsed": (731, 745),
+}
+# - one admitted expert in KEY_CHANGE_EVERY asked for a 信息变更 of their key fields (a new title,
+#   or, one request in MOVE_EVERY, a new unit), in the states of CHANGE_CYCLE: most were
+#   approved, some returned by the unit, refused by the bureau or withdrawn, and the open ones
+#   are the queue of a busy month; one in CONTACT_CHANGE_EVERY changed their 通讯地址 (已生效,
+#   applied at once).
+KEY_CHANGE_EVERY = 3
+MOVE_EVERY = 5
+CONTACT_CHANGE_EVERY = 10
+CHANGE_CYCLE = [
+    *["approved"] * 6,
+    "pending_unit",
+    *["approved"] * 5,
+    "returned",
+    "withdrawn",
+    "pending_bureau",
+    "approved",
+    "refused",
+    "approved",
+    "withdrawn",
+]
+# The 提交 that carry their snapshot (experts.snapshots): every 提交 of an application that was
+# returned, and the 提交 of those waiting for a review, which the reviewers open. The single 提交
+# of an application decided and never returned carries none, as one submitted before the
+# portal kept snapshots: only a later 提交 would compare it, and a snapshot costs a query.
+IN_REVIEW = (ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU)
+# The fields a unit comments on when it returns a form: (field, reason code, comment).
+FIXES = [
+    ("title", "title", "职称与职称证书不一致，请按证书填写。"),
+    ("achievements", "evidence", "请写明代表性项目的名称、本人排名和年份。"),
+    ("research_direction", "discipline", "研究方向请与所选专业领域对应。"),
+    ("work_started_on", "incomplete", "请填写参加工作时间。"),
+]
+RETURN_NOTE = "请按批注修改后重新提交。"
+REJECT_NOTE = "材料不全，请补充。"
+EARLIER_ACHIEVEMENTS = "主持项目多项。"
+EARLIER_ADDRESS = "武汉市武昌区中北路1号"
+CHANGE_RETURNED = "职称证书与申请变更的职称不一致，请核实后重新提交。"
+CHANGE_REFUSED = "未提供新职称的证明材料。"
+
+
+@dataclasses.dataclass
+class Year:
+    """What the history of the bureau's years needs besides the applicants: generators of its
+    own, the moment it is seeded at (the day of the benchmark), and the people who act."""
+
+    timing: random.Random
+    life: random.Random
+    now: datetime.datetime
+    approved: list
+    reasons: dict
+    account_of: dict
+    reviewer: User
+    unit_names: dict
+    unit_mobiles: dict
+    unit_accounts: dict  # the unit accounts' usernames by their key
+    counters: dict = dataclasses.field(default_factory=dict)
+
+    def every(self, name: str, n: int) -> bool:
+        """True on every `n`th call for `name`: a share that even a handful of rows has."""
+        self.counters[name] = self.counters.get(name, 0) + 1
+        return self.counters[name] % n == 0
+
+    @property
+    def today(self) -> datetime.date:
+        return timezone.localdate(self.now)
+
+
+@dataclasses.dataclass
+class Returned:
+    """A 退回 before the last 提交: when, why, and the fields as they were first submitted."""
+
+    first: datetime.datetime
+    at: datetime.datetime
+    reasons: list
+    comment: str
+    field_comments: list
+    earlier: dict
+
+
+@dataclasses.dataclass
+class Change:
+    """A 信息变更 of an admitted expert: its state, its values and the moments of its steps."""
+
+    state: str
+    before: dict
+    after: dict
+    old_unit_id: int
+    new_unit_id: int | None
+    steps: list  # [(action, moment)]
+
+
+@dataclasses.dataclass
+class Plan:
+    returned: Returned | None = None
+    confirmed_again: bool = False  # 年度确认 after the admission
+    change: Change | None = None
+    contact_changed: datetime.datetime | None = None
+
+
+def _moment(rng, start: datetime.datetime, days: tuple[int, int], now) -> datetime.datetime:
+    """A moment `days` (low, high) whole days and some hours after `start`, never after now."""
+    moment = start + datetime.timedelta(days=rng.randint(*days), seconds=rng.randrange(DAY))
+    return min(moment, now - datetime.timedelta(minutes=1))
+
+
+def _start_days(today: datetime.date, working_days: int, late: bool) -> list[datetime.date]:
+    """The days a wait of `working_days` may have begun on: in time (due today or later), or
+    late, the LATE_DAYS most recent days whose due date has passed."""
+    days = [today - datetime.timedelta(days=n) for n in range(0, 120)]
+    if late:
+        return [day for day in days if add_workdays(day, working_days) < today][:LATE_DAYS]
+    return [day for day in days if add_workdays(day, working_days) >= today]
+
+
+_START_DAYS: dict = {}
+
+
+def _waiting_since(year: Year, working_days: int) -> datetime.datetime:
+    """When a wait of `working_days` began: one in OVERDUE_EVERY late, the rest in time."""
+    late = year.every("waiting", OVERDUE_EVERY)
+    key = (year.today, working_days, late)
+    if key not in _START_DAYS:
+        _START_DAYS[key] = _start_days(*key)
+    day = year.timing.choice(_START_DAYS[key])
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    # Any time of that day, but not later today than now.
+    span = DAY if day < year.today else max(int((year.now - start).total_seconds()), 1)
+    return start + datetime.timedelta(seconds=year.timing.randrange(span))
+
+
+def _reshape(year: Year, application: ExpertApplication, status: str) -> Plan:
+    """The dates of a year (waiting items mostly in time, admissions over years) and the 退回
+    before the last 提交, on an application made by _applicants; returns its plan."""
+    plan = Plan()
+    timing, life = year.timing, year.life
+    if status == ApplicationStatus.PENDING_UNIT:
+        application.submitted_at = _waiting_since(year, settings.UNIT_REVIEW_WORKING_DAYS)
+    elif status == ApplicationStatus.PENDING_BUREAU:
+        application.recommended_at = _waiting_since(year, settings.BUREAU_REVIEW_WORKING_DAYS)
+        application.submitted_at = application.recommended_at - datetime.timedelta(
+            days=timing.randint(1, 4), seconds=timing.randrange(DAY)
+        )
+    elif status in DECIDED:
+        back = datetime.timedelta(days=timing.randrange(ADMISSION_SPREAD_DAYS))
+        for name in ("submitted_at", "recommended_at", "decided_at"):
+            setattr(application, name, getattr(application, name) - back)
+    application.consent_at = application.submitted_at
+    if status == ApplicationStatus.DRAFT:
+        if year.every("draft", RETURNED_DRAFT_EVERY):
+            first = year.now - datetime.timedelta(
+                days=life.randint(4, 40), seconds=life.randrange(DAY)
+            )
+            plan.returned = _returned(
+                year, application, first, _moment(life, first, (1, 3), year.now)
+            )
+            application.submitted_at = application.consent_at = first
+            application.consent_version = CONSENT_VERSION
+            application.returned_at = plan.returned.at
+    elif year.every("submitted", RESUBMIT_EVERY):
+        # Returned a few days after the first 提交, and submitted again a few days later.
+        fixed = datetime.timedelta(days=life.randint(1, 10), seconds=life.randrange(DAY))
+        at = application.submitted_at - fixed
+        first = at - datetime.timedelta(days=life.randint(1, 4), seconds=life.randrange(DAY))
+        plan.returned = _returned(year, application, first, at)
+    return plan
+
+
+def _returned(year: Year, application, first, at) -> Returned:
+    life = year.life
+    fixes = [fix for fix in FIXES if fix[0] != "work_started_on" or application.work_started_on]
+    picked = sorted(life.sample(fixes, life.randint(1, 2)), key=FIXES.index)
+    earlier = {}
+    for name, _, _ in picked:
+        if name == "title":
+            title, level = life.choice([t for t in TITLES if t[0] != application.title])
+            earlier.update(title=title, title_level=level)
+        elif name == "achievements":
+            earlier[name] = EARLIER_ACHIEVEMENTS
+        elif name == "research_direction":
+            earlier[name] = life.choice(
+                [s for s in SPECIALTIES if s != application.research_direction]
+            )
+        else:
+            earlier[name] = None
+    codes = [
+        year.reasons[code]
+        for code in dict.fromkeys(c for _, c, _ in picked)
+        if code in year.reasons
+    ]
+    # A note besides the codes half the time; always when no code is left to tick.
+    comment = RETURN_NOTE if not codes or life.random() < 0.5 else ""
+    return Returned(
+        first=first,
+        at=at,
+        reasons=[{"code": code.code, "label": code.label} for code in codes],
+        comment=comment,
+        field_comments=[
+            {
+                "field": name,
+                "label": str(ExpertApplication._meta.get_field(name).verbose_name),
+                "comment": text,
+            }
+            for name, _, text in picked
+        ],
+        earlier=earlier,
+    )
+
+
+def _after_admission(year: Year, application: ExpertApplication, plan: Plan) -> None:
+    """An admitted expert's 年度确认 (confirmed_at, confirm_reminded_at) and changes since."""
+    timing, life, now = year.timing, year.life, year.now
+    bucket = timing.choices(*zip(*CONFIRMATION_WEIGHTS, strict=True))[0]
+    low, high = CONFIRMATION_AGE_DAYS[bucket]
+    confirmed = now - datetime.timedelta(
+        days=timing.randint(low, high), seconds=timing.randrange(DAY)
+    )
+    if confirmed > application.decided_at:
+        application.confirmed_at = confirmed
+        plan.confirmed_again = True
+    if year.every("key change", KEY_CHANGE_EVERY):
+        plan.change = _change(year, application)
+        if plan.change.state == "approved":
+            _confirmed(application, plan.change.steps[-1][1], plan)
+    if year.every("contact change", CONTACT_CHANGE_EVERY):
+        plan.contact_changed = _moment(life, application.decided_at, (5, 700), now)
+        _confirmed(application, plan.contact_changed, plan)
+    if application.confirmed_at < periods.remind_before(year.today - datetime.timedelta(days=1)):
+        # Reminded by the daily job on the day the 11 months came, up to yesterday's run: those
+        # whose day is today are today's to remind.
+        reminded = application.confirmed_at + datetime.timedelta(days=336, hours=2)
+        application.confirm_reminded_at = min(reminded, now - datetime.timedelta(hours=1))
+
+
+def _confirmed(application, moment, plan) -> None:
+    """A change applied at `moment` counts as the 年度确认 (experts.change_transitions)."""
+    if moment > application.confirmed_at:
+        application.confirmed_at = moment
+        plan.confirmed_again = False  # the later step is the confirmation on record
+
+
+def _change(year: Year, application: ExpertApplication) -> Change:
+    life, now = year.life, year.now
+    state = CHANGE_CYCLE[year.counters["key change"] // KEY_CHANGE_EVERY % len(CHANGE_CYCLE)]
+    unit_id = application.unit_id
+    if year.every("move", MOVE_EVERY) and len(year.approved) > 1:
+        other = life.choice([unit for unit in year.approved if unit.pk != unit_id]).pk
+        # An approved move brought the expert to the unit they are in now.
+        old, new = (other, unit_id) if state == "approved" else (unit_id, other)
+        before, after = {"unit": old}, {"unit": new}
+    else:
+        old, new = unit_id, None
+        current = {"title": application.title, "title_level": application.title_level}
+        title, level = life.choice([t for t in TITLES if t[0] != application.title])
+        other = {"title": title, "title_level": level}
+        # An approved change gave the title in force now.
+        before, after = (other, current) if state == "approved" else (current, other)
+    if state in ("pending_unit", "pending_bureau"):
+        created = now - datetime.timedelta(days=life.randint(1, 20), seconds=life.randrange(DAY))
+    else:
+        created = _moment(life, application.decided_at, (7, 600), now - datetime.timedelta(days=3))
+    steps = [("submit", created)]
+    moment = created
+    for action in {
+        "pending_unit": [],
+        "pending_bureau": ["confirm"],
+        "approved": ["confirm", "approve"],
+        "returned": ["send_back"],
+        "refused": ["confirm", "reject"],
+        "withdrawn": ["withdraw"],
+    }[state]:
+        moment = _moment(life, moment, (0, 4), now)
+        steps.append((action, moment))
+    return Change(state, before, after, old, new, steps)
+
+
+STATUS_LABELS = dict(ApplicationStatus.choices)
+CHANGE_STATUS_LABELS = dict(ChangeStatus.choices)
+CHANGE_PATH = {
+    "submit": ("", ChangeStatus.PENDING_UNIT),
+    "confirm": (ChangeStatus.PENDING_UNIT, ChangeStatus.PENDING_BUREAU),
+    "approve": (ChangeStatus.PENDING_BUREAU, ChangeStatus.APPROVED),
+    "send_back": (ChangeStatus.PENDING_UNIT, ChangeStatus.REJECTED),
+    "reject": (ChangeStatus.PENDING_BUREAU, ChangeStatus.REJECTED),
+    "withdraw": (ChangeStatus.PENDING_UNIT, ChangeStatus.WITHDRAWN),
+}
+CHANGE_STATE = {
+    "pending_unit": ChangeStatus.PENDING_UNIT,
+    "pending_bureau": ChangeStatus.PENDING_BUREAU,
+    "approved": ChangeStatus.APPROVED,
+    "returned": ChangeStatus.REJECTED,
+    "refused": ChangeStatus.REJECTED,
+    "withdrawn": ChangeStatus.WITHDRAWN,
+}
+_LABELS: dict = {}
+
+
+def _label(model, action: str) -> str:
+    if (model, action) not in _LABELS:
+        _LABELS[(model, action)] = action_label(model, action)
+    return _LABELS[(model, action)]
+
+
+class Records:
+    """The rows one batch writes beside its history: audit events and sent SMS. Each is dated
+    after its insert (auto_now_add dates it now) from a row that holds its moment: see
+    _date_history, _align and the SMS's sent_at."""
+
+    SENT_AFTER = datetime.timedelta(seconds=3)
+
+    def __init__(self, year: Year, usernames: dict):
+        self.year = year
+        self.usernames = usernames
+        self.application_type = ContentType.objects.get_for_model(ExpertApplication)
+        self.change_type = ContentType.objects.get_for_model(ChangeRequest)
+        self.rows: list[ApplicationTransition] = []
+        # The moments of the rows no column of the application holds (a 退回 and the 提交
+        # before it, when another 提交 followed; a change applied): dated one by one.
+        self.explicit: list[tuple[int, datetime.datetime]] = []
+        self.row_events: list[AuditEvent] = []  # one per row of self.rows, in its order
+        self.change_events_made = 0  # one per 信息变更 history row
+        self.reminder_events: list[AuditEvent] = []
+        self.messages: list[SMSMessage] = []
+
+    def actor(self, actor_id) -> tuple[str, str]:
+        return self.usernames.get(actor_id, ("system", SYSTEM_ROLE))
+
+    def step(self, application, action, source, target, actor_id, explicit=None, **fields):
+        """One history row of `application`, and its audit event, as portal.workflow.fire
+        writes them; `explicit`: its moment, where no column of the application holds it."""
+        if explicit is not None:
+            self.explicit.append((len(self.rows), explicit))
+        self.rows.append(
+            ApplicationTransition(
+                application=application,
+                actor_id=actor_id,
+                actor_role=self.actor(actor_id)[1],
+                action=action,
+                from_status=source,
+                to_status=target,
+                **fields,
+            )
+        )
+        label = _label(ExpertApplication, action)
+        self.row_events.append(
+            self.event(
+                "experts.expertapplication",
+                application.pk,
+                f"{application.user.real_name}（{STATUS_LABELS[target]}）",
+                actor_id,
+                f"{label}：{STATUS_LABELS[source]} → {STATUS_LABELS[target]}",
+            )
+        )
+
+    def event(self, obj_type, obj_id, obj_repr, actor_id, detail, **kwargs) -> AuditEvent:
+        username, role = kwargs.pop("who", None) or self.actor(actor_id)
+        return AuditEvent(
+            actor_id=actor_id,
+            username=username,
+            role=role,
+            action=kwargs.pop("action", AuditEvent.Action.TRANSITION),
+            object_type=obj_type,
+            object_id=str(obj_id),
+            object_repr=obj_repr[:200],
+            result=AuditEvent.Result.SUCCESS,
+            # As the portal's reverse proxy passes on an office's address.
+            ip=f"10.8.{actor_id // 256 % 256}.{actor_id % 256}" if actor_id else None,
+            detail=detail[:300],
+        )
+
+    def about(self, application, text, moment) -> None:
+        """An SMS to the applicant about their application, as experts.services sends it."""
+        name = application.user.real_name
+        self.sms(application.mobile, name, text, self.application_type, application.pk, moment)
+
+    def sms(self, to, name, text, about_type, about_id, moment) -> None:
+        """A sent SMS of `moment` (None: now), sent SENT_AFTER later: its sent_at dates it."""
+        body = f"【{settings.PORTAL_NAME}】{name}您好，{text}" if name else text
+        self.messages.append(
+            SMSMessage(
+                to=to,
+                body=body,
+                status=SMSMessage.Status.SENT,
+                attempts=1,
+                sent_at=(moment or self.year.now) + self.SENT_AFTER,
+                provider_id=f"seed-{len(self.messages)}-{about_id}",
+                content_type=about_type,
+                object_id=about_id,
+            )
+        )
+
+
+# The history rows each of whose moment is a column of the application.
+MOMENT_OF_STEP = {
+    "submit": "submitted_at",
+    "recommend": "recommended_at",
+    "approve": "decided_at",
+    "reject": "decided_at",
+    "send_back": "returned_at",  # of the drafts still returned
+    "confirm_info": "confirmed_at",
+}
+
+
+def _span(model, rows):
+    return model.objects.filter(pk__gte=rows[0].pk, pk__lte=rows[-1].pk)
+
+
+def _date_history(made, records: Records) -> None:
+    """Date the bulk-created history rows `made` as their steps were taken: from the
+    application's column of each step, then the few no column holds, one by one. Later steps
+    (冻结, 退出) stay dated now. Whole ranges at once: bulk_update's CASE costs about half a
+    millisecond a row."""
+    if not made:
+        return
+    span = _span(ApplicationTransition, made)
+    for action, name in MOMENT_OF_STEP.items():
+        taken = ExpertApplication.objects.filter(pk=OuterRef("application_id")).values(name)
+        span.filter(action=action).update(created_at=Coalesce(Subquery(taken[:1]), F("created_at")))
     rows = []
+    for index, moment in records.explicit:
+        made[index].created_at = moment
+        rows.append(made[index])
+    ApplicationTransition.objects.bulk_update(rows, ["created_at"], batch_size=1000)
+
+
+def _align(rows, sources, source_field: str, target_field: str) -> None:
+    """Give each of the bulk-created `rows` the `source_field` of the row at its place in
+    `sources` (made just before, one for one). Both bulk inserts into tables nobody else
+    writes to during the seed, their keys run on without gaps: one UPDATE pairs them by the
+    keys' distance. Were either interrupted (another writer), the moments are read and
+    written row by row."""
+    if not rows:
+        return
+    model, source = type(rows[0]), type(sources[0])
+    keys, source_keys = [row.pk for row in rows], [row.pk for row in sources]
+    if keys == list(range(keys[0], keys[0] + len(keys))) and source_keys == list(
+        range(source_keys[0], source_keys[0] + len(source_keys))
+    ):
+        moment = source.objects.filter(pk=OuterRef("pk") + (source_keys[0] - keys[0]))
+        _span(model, rows).update(**{target_field: Subquery(moment.values(source_field)[:1])})
+        return
+    moments = dict(source.objects.filter(pk__in=source_keys).values_list("pk", source_field))
+    for row, source_key in zip(rows, source_keys, strict=True):
+        setattr(row, target_field, moments[source_key])
+    model.objects.bulk_update(rows, [target_field], batch_size=1000)
+
+
+def _history(applications, plans, year: Year) -> dict[str, int]:
+    """Each application's history, its audit events and SMS, and its 信息变更 requests."""
+    reviewer = year.reviewer
+    records = Records(
+        year,
+        {
+            **{a.user_id: (a.user.username, "申请人") for a in applications},
+            **{pk: (username, "单位账号") for pk, username in year.unit_accounts.items()},
+            reviewer.pk: (reviewer.username, "科技局审核员"),
+        },
+    )
+    resubmitted = 0
     for application in applications:
-        for action, source, target in PATHS[application.status]:
+        resubmitted += _steps(application, plans[application.user_id], records)
+    made = ApplicationTransition.objects.bulk_create(records.rows, batch_size=BATCH)
+    _date_history(made, records)
+    changes = _change_requests(applications, plans, records)
+    events = AuditEvent.objects.bulk_create(records.row_events, batch_size=BATCH)
+    reminders = AuditEvent.objects.bulk_create(records.reminder_events, batch_size=BATCH)
+    messages = SMSMessage.objects.bulk_create(records.messages, batch_size=BATCH)
+    # The audit table refuses updates (pgtrigger.Protect): dating the rows just inserted is
+    # the one update let through, in this transaction.
+    with pgtrigger.ignore("audit.AuditEvent:audit_no_update"):
+        _align(events, made, "created_at", "at")
+        if reminders:
+            reminded = ExpertApplication.objects.filter(
+                pk=Cast(OuterRef("object_id"), IntegerField())
+            ).values("confirm_reminded_at")
+            _span(AuditEvent, reminders).update(at=Subquery(reminded[:1]))
+    if messages:
+        sent = F("sent_at") - Records.SENT_AFTER
+        _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
+    return {
+        "审核记录": len(made),
+        "退回后再次提交": resubmitted,
+        "信息变更申请": changes,
+        "审计记录": len(events) + len(reminders) + records.change_events_made,
+        "短信": len(messages),
+    }
+
+
+def _steps(application, plan: Plan, records: Records) -> bool:
+    """The history rows, audit events and SMS of one application; True if it was returned
+    and submitted again."""
+    year, reviewer = records.year, records.year.reviewer
+    unit_account = year.account_of[application.unit_id]
+    returned = plan.returned
+    again = returned is not None and application.status != ApplicationStatus.DRAFT
+    if returned is not None:
+        earlier = copy.copy(application)
+        for name, value in returned.earlier.items():
+            setattr(earlier, name, value)
+        records.step(
+            application,
+            "submit",
+            "draft",
+            "pending_unit",
+            application.user_id,
+            explicit=returned.first if again else None,
+            snapshot=snapshots.take(earlier),
+        )
+        records.step(
+            application,
+            "send_back",
+            "pending_unit",
+            "draft",
+            unit_account,
+            explicit=returned.at if again else None,
+            comment=returned.comment,
+            reasons=returned.reasons,
+            field_comments=returned.field_comments,
+        )
+        why = _why(returned.reasons, returned.comment)
+        records.about(
+            application,
+            f"您的专家入库申请已被所在单位退回，原因：{shorten(why)}。请登录系统修改后重新提交。",
+            returned.at,
+        )
+    for action, source, target in PATHS[application.status]:
+        actor_id = {
+            "submit": application.user_id,
+            "request_exit": application.user_id,
+            "recommend": unit_account,
+            "freeze": None,  # the daily command (experts.lifecycle)
+        }.get(action, reviewer.pk)
+        # Later steps (冻结, 退出) are dated now.
+        moment = getattr(application, STEP_DATES[action]) if action in STEP_DATES else None
+        fields = {}
+        if action in STEP_STARTS:
+            fields["step_started_at"] = getattr(application, STEP_STARTS[action])
+        if action == "submit" and (returned is not None or application.status in IN_REVIEW):
+            fields["snapshot"] = snapshots.take(application)
+        if action == "reject":
+            code = year.reasons.get("incomplete")
+            fields["comment"] = REJECT_NOTE
+            fields["reasons"] = [{"code": code.code, "label": code.label}] if code else []
+        records.step(application, action, source, target, actor_id, **fields)
+        if action == "approve":
+            records.about(application, _approval_text(application.decided_at), moment)
+        elif action == "reject":
+            why = shorten(_why(fields["reasons"], REJECT_NOTE))
+            records.about(
+                application,
+                f"您的专家入库申请审核不通过，原因：{why}。可登录系统修改后重新提交。",
+                moment,
+            )
+        elif action == "freeze":
+            records.about(
+                application,
+                f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+                "冻结期间不参加专家抽取。请登录系统申请解冻。",
+                moment,
+            )
+        elif action == "confirm_exit":
+            records.about(application, "您的退出专家库申请已确认，您已退出市科技局专家库。", moment)
+    if plan.confirmed_again:
+        records.step(application, "confirm_info", "approved", "approved", application.user_id)
+    if plan.contact_changed:
+        records.step(
+            application,
+            "update_contact",
+            "approved",
+            "approved",
+            application.user_id,
+            explicit=plan.contact_changed,
+            comment=change_fields.label("address"),
+        )
+    change = plan.change
+    if change is not None and change.state == "approved":
+        labels = "、".join(change_fields.labels(change.after))
+        records.step(
+            application,
+            "apply_change",
+            "approved",
+            "approved",
+            reviewer.pk,
+            explicit=change.steps[-1][1],
+            comment=labels,
+        )
+    if application.confirm_reminded_at is not None:
+        reminded = application.confirm_reminded_at
+        on = timezone.localdate(reminded)
+        records.about(application, reminder_text(application, on), reminded)
+        records.reminder_events.append(
+            records.event(
+                "experts.expertapplication",
+                application.pk,
+                f"{application.user.real_name}（{STATUS_LABELS[application.status]}）",
+                None,
+                f"年度确认提醒（满{periods.full_months_since(application.confirmed_at, on)}个月）",
+                action=AuditEvent.Action.REMINDED,
+                who=(CONFIRMATIONS_COMMAND, SYSTEM_ROLE),
+            )
+        )
+    return again
+
+
+def _why(reasons, comment) -> str:
+    """As ApplicationTransition.reasons_text words a decision's reasons."""
+    labels = "、".join(reason["label"] for reason in reasons)
+    return "；".join(part for part in (labels, comment) if part)
+
+
+def _approval_text(decided_at) -> str:
+    """The approval's SMS as experts.services.approval_text worded it on the day of the
+    decision, its 公示期 running then."""
+    text = "您的专家入库申请已审核通过，已入选市科技局专家库"
+    period = notice_periods.running(decided_at, timezone.localdate(decided_at))
+    if period is None:
+        return text + "。"
+    return text + f"，现正公示至{period.ends:%Y年%m月%d日}。"
+
+
+def _change_requests(applications, plans, records: Records) -> int:
+    """The 信息变更 requests the plans hold, with their history, audit events and SMS, as
+    changes.services writes them; and the 已生效 records of changed contact details.
+
+    Dated without a correlated subquery over a column other than a key: inside the seed's
+    transaction PostgreSQL's statistics still say the tables are empty, and such a subquery
+    would read the whole table once per row."""
+    year = records.year
+    keys, planned, applied = [], [], []
+    for application in applications:
+        plan = plans[application.user_id]
+        if plan.change is not None:
+            keys.append(_key_request(application, plan.change, records))
+            planned.append((keys[-1], plan.change, application))
+        if plan.contact_changed:
+            before, after = {"address": EARLIER_ADDRESS}, {"address": application.address}
+            applied.append(
+                ChangeRequest(
+                    application=application,
+                    kind=ChangeKind.CONTACT,
+                    status=ChangeStatus.APPLIED,
+                    requested_by_id=application.user_id,
+                    old_unit_id=application.unit_id,
+                    confirming_unit_id=application.unit_id,
+                    values=change_fields.encode(after),
+                    before=change_fields.snapshot(before),
+                    after=change_fields.snapshot(after),
+                    changed_labels="、".join(change_fields.labels(after)),
+                    decided_at=plan.contact_changed,
+                )
+            )
+    keys = ChangeRequest.objects.bulk_create(keys, batch_size=BATCH)
+    applied = ChangeRequest.objects.bulk_create(applied, batch_size=BATCH)
+    if applied:
+        # Applied when saved: made, and last changed, then.
+        _span(ChangeRequest, applied).update(created_at=F("decided_at"), updated_at=F("decided_at"))
+    if not keys:
+        return len(applied)
+
+    # Each request's 提交 first, one for one with the requests (their moment dates the
+    # request), then its later steps.
+    submitted, later = ([], [], []), ([], [], [])
+    for request, change, application in planned:
+        name = application.user.real_name
+        for action, moment in change.steps:
+            source, target = CHANGE_PATH[action]
             actor_id = {
                 "submit": application.user_id,
-                "request_exit": application.user_id,
-                "recommend": account_of[application.user.unit_id],
-                "freeze": None,  # the daily command (experts.lifecycle)
-            }.get(action, reviewer.pk)
+                "withdraw": application.user_id,
+                "confirm": year.account_of[request.confirming_unit_id],
+                "send_back": year.account_of[request.confirming_unit_id],
+            }.get(action, year.reviewer.pk)
+            rows, moments, events = submitted if action == "submit" else later
             rows.append(
-                ApplicationTransition(
-                    application=application,
+                ChangeTransition(
+                    change_request=request,
                     actor_id=actor_id,
-                    actor_role=ROLES[action],
+                    actor_role=records.actor(actor_id)[1],
                     action=action,
                     from_status=source,
                     to_status=target,
-                    comment="材料不全，请补充。" if action == "reject" else "",
-                    step_started_at=getattr(application, STEP_STARTS[action], None)
-                    if action in STEP_STARTS
-                    else None,
+                    comment={
+                        "submit": request.changed_labels,
+                        "send_back": CHANGE_RETURNED,
+                        "reject": CHANGE_REFUSED,
+                    }.get(action, ""),
                 )
             )
-    ApplicationTransition.objects.bulk_create(rows, batch_size=BATCH)
-    if rows:
-        # Each step dated when the application says it was taken (bulk_create dates every row
-        # now): 统计分析's months count the history. Later steps stay dated now.
-        made = ApplicationTransition.objects.filter(pk__gte=rows[0].pk, pk__lte=rows[-1].pk)
-        for action, field in STEP_DATES.items():
-            taken = ExpertApplication.objects.filter(pk=OuterRef("application_id")).values(field)
-            made.filter(action=action).update(
-                created_at=Coalesce(Subquery(taken[:1]), F("created_at"))
+            moments.append(moment)
+            label = _label(ChangeRequest, action)
+            events.append(
+                records.event(
+                    "changes.changerequest",
+                    request.pk,
+                    f"{request.get_kind_display()}（{CHANGE_STATUS_LABELS[target]}）",
+                    actor_id,
+                    f"{label}变更申请：{request.changed_labels}"
+                    if action == "submit"
+                    else f"{label}：{CHANGE_STATUS_LABELS[source]} → "
+                    f"{CHANGE_STATUS_LABELS[target]}",
+                )
             )
-    return len(rows)
+            _change_sms(records, request, application, name, action, moment)
+    made_events = 0
+    for rows, moments, events in (submitted, later):
+        made = ChangeTransition.objects.bulk_create(rows, batch_size=BATCH)
+        if not made:
+            continue
+        # A decision when the request says it was decided; the steps before it, whose
+        # moments the request keeps nowhere, one by one.
+        decided = ChangeRequest.objects.filter(pk=OuterRef("change_request_id"))
+        _span(ChangeTransition, made).filter(action__in=DECISIONS).update(
+            created_at=Subquery(decided.values("decided_at")[:1])
+        )
+        before = []
+        for row, moment in zip(made, moments, strict=True):
+            if row.action not in DECISIONS:
+                row.created_at = moment
+                before.append(row)
+        ChangeTransition.objects.bulk_update(before, ["created_at"], batch_size=1000)
+        made_events += len(events)
+        events = AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+        with pgtrigger.ignore("audit.AuditEvent:audit_no_update"):
+            _align(events, made, "created_at", "at")
+        if rows is submitted[0]:
+            _align(keys, made, "created_at", "created_at")
+    # Last changed at its decision, or (still open) at its last step.
+    _span(ChangeRequest, keys).filter(decided_at__isnull=False).update(updated_at=F("decided_at"))
+    still_open = []
+    for request, change, _ in planned:
+        if request.decided_at is None:
+            request.updated_at = change.steps[-1][1]
+            still_open.append(request)
+    ChangeRequest.objects.bulk_update(still_open, ["updated_at"], batch_size=1000)
+    records.change_events_made = made_events
+    return len(keys) + len(applied)
+
+
+DECISIONS = ["approve", "reject", "send_back", "withdraw"]
+
+
+def _key_request(application, change: Change, records: Records) -> ChangeRequest:
+    year = records.year
+    decided = change.steps[-1] if change.state not in ("pending_unit", "pending_bureau") else None
+    decider = None
+    if decided:
+        decider = {
+            "approve": year.reviewer.pk,
+            "reject": year.reviewer.pk,
+            "send_back": year.account_of[change.new_unit_id or change.old_unit_id],
+            "withdraw": application.user_id,
+        }[decided[0]]
+    return ChangeRequest(
+        application=application,
+        kind=ChangeKind.KEY,
+        status=CHANGE_STATE[change.state],  # a protected FSM field may be given when made
+        requested_by_id=application.user_id,
+        old_unit_id=change.old_unit_id,
+        new_unit_id=change.new_unit_id,
+        confirming_unit_id=change.new_unit_id or change.old_unit_id,
+        values=change_fields.encode(change.after),
+        before=change_fields.snapshot(change.before),
+        after=change_fields.snapshot(change.after),
+        changed_labels="、".join(change_fields.labels(change.after)),
+        decided_at=decided[1] if decided else None,
+        decided_by_id=decider,
+        decided_role=records.actor(decider)[1] if decider else "",
+        reason={"send_back": CHANGE_RETURNED, "reject": CHANGE_REFUSED}.get(
+            decided[0] if decided else "", ""
+        ),
+    )
+
+
+def _change_sms(records: Records, request, application, name, action, moment) -> None:
+    """The SMS of a 信息变更's step, as changes.services sends them."""
+    year = records.year
+    unit = year.unit_names[request.confirming_unit_id]
+    text = {
+        "approve": "您提交的专家信息变更申请已审核通过，变更后的信息已生效。",
+        "send_back": f"您提交的专家信息变更申请被{unit}退回，"
+        f"原因：{shorten(CHANGE_RETURNED)}。现行信息不变。",
+        "reject": f"您提交的专家信息变更申请未通过，原因：{shorten(CHANGE_REFUSED)}。"
+        "现行信息不变。",
+    }.get(action)
+    if text:
+        records.sms(application.mobile, name, text, records.change_type, request.pk, moment)
+    old_mobile = year.unit_mobiles.get(request.old_unit_id)
+    if action == "approve" and request.new_unit_id and old_mobile:
+        # The old unit's contact hears of the move.
+        old, new = year.unit_names[request.old_unit_id], year.unit_names[request.new_unit_id]
+        records.sms(
+            old_mobile,
+            "",
+            f"【{settings.PORTAL_NAME}】{old}：贵单位专家{name}的工作单位已变更为{new}，"
+            "已从贵单位专家名单中移出。",
+            records.change_type,
+            request.pk,
+            moment,
+        )
