@@ -43,10 +43,19 @@ def reviewer(db):
     return factories.make_reviewer()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL's own behaviour; on SQLite they are skipped,
+    """Tests marked `slow` run first: pytest-xdist hands tests out in this order, and a slow
+    test handed out last keeps one worker busy while the other has nothing left to do (most of
+    them are top-level modules, which come last). This runs before pytest-django's own
+    ordering, which then puts the transactional tests after the others as before (a flush would
+    remove what the migrations loaded), so `slow` moves a test only within its group.
+
+    Tests marked `postgres` need PostgreSQL's own behaviour; on SQLite they are skipped,
     and -ra prints the reason."""
     from django.db import connection
+
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
     if connection.vendor == "postgresql":
         return

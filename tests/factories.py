@@ -83,19 +83,26 @@ def unit_account(unit: Unit) -> User:
 
 def ensure_reference_data() -> None:
     """What the data migration loads, for transactional tests whose flush removed it."""
+    # Hundreds of tests call this where the migration's rows are all there: one query per table
+    # finds what exists, and only what is missing is created (as get_or_create would).
     Group.objects.get_or_create(name=BUREAU_GROUP)
+    disciplines = set(Discipline.objects.values_list("code", flat=True))
     for code, name in DISCIPLINES:
-        Discipline.objects.get_or_create(code=code, defaults={"name": name})
+        if code not in disciplines:
+            Discipline.objects.get_or_create(code=code, defaults={"name": name})
     fields = dict(Discipline.objects.filter(parent=None).values_list("code", "pk"))
     for code, name, field_code in SUB_DISCIPLINES:
-        Discipline.objects.get_or_create(
-            code=code, defaults={"name": name, "parent_id": fields[field_code]}
-        )
+        if code not in disciplines:
+            Discipline.objects.get_or_create(
+                code=code, defaults={"name": name, "parent_id": fields[field_code]}
+            )
+    reasons = set(ReasonCode.objects.values_list("code", flat=True))
     for order, (code, label, requires_text) in enumerate(DEFAULT_REASON_CODES, start=1):
-        ReasonCode.objects.get_or_create(
-            code=code,
-            defaults={"label": label, "order": order * 10, "requires_text": requires_text},
-        )
+        if code not in reasons:
+            ReasonCode.objects.get_or_create(
+                code=code,
+                defaults={"label": label, "order": order * 10, "requires_text": requires_text},
+            )
     if not EligibilityRule.objects.exists():
         for kind, value, title_level in DEFAULT_ELIGIBILITY_RULES:
             EligibilityRule.objects.create(kind=kind, value=value, title_level=title_level)

@@ -33,7 +33,7 @@ from sms.models import SMSMessage
 from sms.outbox import send_due
 from tests import factories
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 S = ApplicationStatus
 REPETITIONS = 50

@@ -24,7 +24,7 @@ import pytest
 
 from tests.fake_twilio import unused_port
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "portal_restart"
 STARTED = "SELECT pg_postmaster_start_time()"

@@ -17,7 +17,7 @@ from experts.models import ApplicationStatus, ApplicationTransition, ExpertAppli
 from sms.models import SMSMessage
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 HOSTILE = [
     "",

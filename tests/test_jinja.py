@@ -205,6 +205,7 @@ PAGES = [
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_every_portal_page_is_printed_by_jinja2_for_every_role(client):
     """Every page of the access table, as each role sees it (its error pages included)."""
     world = build_world()

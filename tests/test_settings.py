@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 
@@ -205,6 +207,7 @@ def test_the_cache_is_each_workers_own_unless_cache_url_names_a_shared_one():
     ]
 
 
+@pytest.mark.slow
 def test_the_images_build_commands_run_with_only_the_dockerfiles_own_values(tmp_path):
     """`docker compose build` runs manage.py in a copy of the repository (no .env, which
     .dockerignore leaves out) with no keys but those the Dockerfile's RUN exports."""

@@ -128,6 +128,7 @@ def test_twenty_failures_across_addresses_lock_the_account_and_send_one_sms(live
     assert SMSMessage.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_an_address_over_the_ceiling_is_slowed_not_locked(live_server, applicant):
     x = Visitor(live_server, "198.51.100.77")
     for n in range(ADDRESS_FAILURE_LIMIT + 1):
