@@ -74,7 +74,7 @@ class Journey:
     def __init__(self, browser, base_url: str, folder: Path, viewport=(1280, 900)):
         # Reduced motion: Bootstrap then scrolls at once instead of smoothly. Smoothly, a click
         # that scrolled the page (a field far down, then the sticky 保存草稿) could land while the
-        # page still moved, on the form around the button: 1 save in 27 was lost that way.
+        # page still moved, on the form around the button, and the save was lost.
         self.context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             locale="zh-CN",
