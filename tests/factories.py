@@ -39,8 +39,13 @@ def credit_code(serial: int | None = None) -> str:
 
 
 def resident_id(serial: int | None = None, birth: str = "19800101", sex: str = "male") -> str:
-    order = (serial or next(_serial)) % 500 * 2 + (1 if sex == "male" else 0)
-    body = f"420102{birth}{order:03d}"
+    """A valid 居民身份证号码 of 武汉 (4201…) for `serial`. The order code holds 500 numbers
+    per birth date and sex; the county code's two digits hold the next hundred, so 50,000
+    serials give distinct numbers: a number made for a fixed serial meets a factory's own
+    running serial only if they agree to 50,000 (with the order code alone, every 500th)."""
+    serial = serial or next(_serial)
+    order = serial % 500 * 2 + (1 if sex == "male" else 0)
+    body = f"4201{serial // 500 % 100:02d}{birth}{order:03d}"
     return body + ric.calc_check_digit(body + "0")
 
 
