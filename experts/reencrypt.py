@@ -7,7 +7,8 @@ and inside JSON copies: each 提交's snapshot (ApplicationTransition.snapshot) 
 values and its before/after (ChangeRequest). Rows are read in batches by primary key, each
 batch locked and rewritten in its own transaction; a value already under the first key is left
 as it is, so a second run writes nothing and an interrupted run may simply be started again.
-`dry_run` counts the same and writes nothing.
+`dry_run` counts the same and writes nothing. A run that writes records one audit event with
+the counts, never a value.
 """
 
 from collections.abc import Callable, Iterator
@@ -17,12 +18,16 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from accounts.models import User
+from accounts.permissions import SYSTEM_ROLE
+from audit.log import record
+from audit.models import AuditEvent
 from changes.fields import SECRET
 from changes.models import ChangeRequest
 from experts.models import ApplicationTransition, ExpertApplication
 from portal.crypto import decrypt, reencrypted
 
 BATCH = 500
+COMMAND = "reencrypt_personal_data"
 
 
 def pk_batches(model, batch: int) -> Iterator[list[int]]:
@@ -107,8 +112,8 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
     """Every encrypted value under the first key.
 
     Side effects unless `dry_run`: rewrites, batch by batch, only the rows with a value under
-    another key; no audit row (no person's data is read or changed, only its encryption)."""
-    return Rewritten(
+    another key, and records one audit event (重新加密个人信息) with the counts, never a value."""
+    done = Rewritten(
         id_numbers=_column(User, "id_number", batch, dry_run),
         bank_accounts=_column(ExpertApplication, "bank_account", batch, dry_run),
         snapshots=_json(ApplicationTransition, {"snapshot": _snapshot}, batch, dry_run),
@@ -119,3 +124,14 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
             dry_run,
         ),
     )
+    if not dry_run:
+        record(
+            AuditEvent.Action.REENCRYPT,
+            username=COMMAND,
+            role=SYSTEM_ROLE,
+            detail=(
+                f"证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
+                f"提交记录{done.snapshots}条，变更申请{done.change_requests}条"
+            ),
+        )
+    return done

@@ -1,6 +1,7 @@
 """Ops walk G3: after a new first key is put in FIELD_ENCRYPTION_KEYS, `reencrypt_personal_data`
 rewrites every encrypted value under it (the two columns and the copies inside JSON), so the old
-key can be dropped; a second run writes nothing, a dry run nothing at all."""
+key can be dropped; a second run writes nothing, a dry run nothing at all, and each run is
+audited by count."""
 
 import io
 
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
+from audit.models import AuditEvent
 from changes import fields
 from changes.models import ChangeKind, ChangeRequest
 from experts import services
@@ -86,6 +88,11 @@ def rotate(settings) -> None:
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]
 
 
+def audited() -> list[tuple[str, str, str]]:
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REENCRYPT).order_by("pk")
+    return [(event.username, event.role, event.detail) for event in events]
+
+
 def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(submitted, settings):
     tokens = stored_tokens()
     # Two accounts' ID numbers and bank accounts, the 提交's two numbers, the request's three.
@@ -131,3 +138,20 @@ def test_a_dry_run_counts_and_changes_nothing(submitted, settings):
         "试运行：将重新加密证件号码2条，银行账号2条，提交记录1条，变更申请1条；未做任何更改。"
     )
     assert sorted(stored_tokens()) == tokens
+    assert audited() == []
+
+
+def test_each_run_that_writes_is_audited_with_its_counts_a_second_with_none(submitted, settings):
+    rotate(settings)
+
+    reencrypt()
+    first = audited()
+    assert reencrypt() == "已重新加密：证件号码0条，银行账号0条，提交记录0条，变更申请0条。"
+
+    assert first == [
+        ("reencrypt_personal_data", "系统", "证件号码2条，银行账号2条，提交记录1条，变更申请1条"),
+    ]
+    assert audited() == [
+        *first,
+        ("reencrypt_personal_data", "系统", "证件号码0条，银行账号0条，提交记录0条，变更申请0条"),
+    ]
