@@ -41,6 +41,9 @@ class AuditEvent(models.Model):
         # reindex_personal_data after a change of FIELD_HMAC_KEY: how many stored hashes it
         # recomputed, never a value.
         REINDEX = "reindex", "重算个人信息索引"
+        # reencrypt_personal_data after a new first key in FIELD_ENCRYPTION_KEYS: how many
+        # stored values it rewrote under that key, never a value.
+        REENCRYPT = "reencrypt", "重新加密个人信息"
         # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
         PURGE = "purge", "按保留期删除记录"
 

@@ -7,6 +7,8 @@ and inside JSON copies: each 提交's snapshot (ApplicationTransition.snapshot) 
 values and its before/after (ChangeRequest). Rows are read in batches by primary key, each
 batch locked and rewritten in its own transaction; a value already under the first key is left
 as it is, so a second run writes nothing and an interrupted run may simply be started again.
+`dry_run` counts the same and writes nothing. A run that writes records one audit event with
+the counts, never a value.
 """
 
 from collections.abc import Callable, Iterator
@@ -16,12 +18,16 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from accounts.models import User
+from accounts.permissions import SYSTEM_ROLE
+from audit.log import record
+from audit.models import AuditEvent
 from changes.fields import SECRET
 from changes.models import ChangeRequest
 from experts.models import ApplicationTransition, ExpertApplication
 from portal.crypto import decrypt, reencrypted
 
 BATCH = 500
+COMMAND = "reencrypt_personal_data"
 
 
 def pk_batches(model, batch: int) -> Iterator[list[int]]:
@@ -31,23 +37,25 @@ def pk_batches(model, batch: int) -> Iterator[list[int]]:
         yield ids[start : start + batch]
 
 
-def _column(model, field: str, batch: int) -> int:
-    """Rewrite one encrypted column; returns how many rows it rewrote."""
+def _column(model, field: str, batch: int, dry_run: bool) -> int:
+    """Rewrite one encrypted column; returns how many rows it rewrote (would rewrite)."""
     changed = 0
     for ids in pk_batches(model, batch):
         with transaction.atomic():
+            rows = model.objects.filter(pk__in=ids)
+            if not dry_run:
+                rows = rows.select_for_update(of=("self",))
             # The stored token as text: read through the field, it would come back decrypted.
             rows = (
-                model.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids)
-                .exclude(**{field: ""})
+                rows.exclude(**{field: ""})
                 .annotate(token=Cast(field, output_field=models.TextField()))
                 .values_list("pk", "token")
             )
             for pk, token in rows:
                 if reencrypted(token) != token:
-                    # The field encrypts what it is given, under the first key.
-                    model.objects.filter(pk=pk).update(**{field: decrypt(token)})
+                    if not dry_run:
+                        # The field encrypts what it is given, under the first key.
+                        model.objects.filter(pk=pk).update(**{field: decrypt(token)})
                     changed += 1
     return changed
 
@@ -71,28 +79,28 @@ def _values(values: dict) -> dict:
     }
 
 
-def _json(model, fields: dict[str, Callable], batch: int) -> int:
-    """Rewrite JSON columns, each through its function; returns how many rows it rewrote."""
+def _json(model, fields: dict[str, Callable], batch: int, dry_run: bool) -> int:
+    """Rewrite JSON columns, each through its function; returns how many rows it rewrote
+    (would rewrite)."""
     changed = 0
     names = list(fields)
     for ids in pk_batches(model, batch):
         with transaction.atomic():
-            rows = (
-                model.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids)
-                .values_list("pk", *names)
-            )
-            for pk, *stored in rows:
+            rows = model.objects.filter(pk__in=ids)
+            if not dry_run:
+                rows = rows.select_for_update(of=("self",))
+            for pk, *stored in rows.values_list("pk", *names):
                 new = {name: fields[name](value) for name, value in zip(names, stored, strict=True)}
                 if new != dict(zip(names, stored, strict=True)):
-                    model.objects.filter(pk=pk).update(**new)
+                    if not dry_run:
+                        model.objects.filter(pk=pk).update(**new)
                     changed += 1
     return changed
 
 
 @dataclass(frozen=True)
 class Rewritten:
-    """How many rows of each place were rewritten."""
+    """How many rows of each place were (or, in a dry run, would be) rewritten."""
 
     id_numbers: int
     bank_accounts: int
@@ -100,16 +108,30 @@ class Rewritten:
     change_requests: int
 
 
-def reencrypt_all(batch: int = BATCH) -> Rewritten:
-    """Every encrypted value under the first key. Writes only rows with a value under another
-    key; no audit row (no person's data is read or changed, only its encryption)."""
-    return Rewritten(
-        id_numbers=_column(User, "id_number", batch),
-        bank_accounts=_column(ExpertApplication, "bank_account", batch),
-        snapshots=_json(ApplicationTransition, {"snapshot": _snapshot}, batch),
+def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
+    """Every encrypted value under the first key.
+
+    Side effects unless `dry_run`: rewrites, batch by batch, only the rows with a value under
+    another key, and records one audit event (重新加密个人信息) with the counts, never a value."""
+    done = Rewritten(
+        id_numbers=_column(User, "id_number", batch, dry_run),
+        bank_accounts=_column(ExpertApplication, "bank_account", batch, dry_run),
+        snapshots=_json(ApplicationTransition, {"snapshot": _snapshot}, batch, dry_run),
         change_requests=_json(
             ChangeRequest,
             {"values": _values, "before": _snapshot, "after": _snapshot},
             batch,
+            dry_run,
         ),
     )
+    if not dry_run:
+        record(
+            AuditEvent.Action.REENCRYPT,
+            username=COMMAND,
+            role=SYSTEM_ROLE,
+            detail=(
+                f"证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
+                f"提交记录{done.snapshots}条，变更申请{done.change_requests}条"
+            ),
+        )
+    return done

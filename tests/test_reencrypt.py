@@ -1,6 +1,7 @@
 """Ops walk G3: after a new first key is put in FIELD_ENCRYPTION_KEYS, `reencrypt_personal_data`
 rewrites every encrypted value under it (the two columns and the copies inside JSON), so the old
-key can be dropped; a second run writes nothing."""
+key can be dropped; a second run writes nothing, a dry run nothing at all, and each run is
+audited by count."""
 
 import io
 
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
+from audit.models import AuditEvent
 from changes import fields
 from changes.models import ChangeKind, ChangeRequest
 from experts import services
@@ -58,10 +60,12 @@ def reencrypt(**options) -> str:
     return out.getvalue().strip()
 
 
-def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(unit, settings):
-    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
-    submitted = factories.make_applicant(unit)
-    services.submit_application(submitted.application, submitted)
+@pytest.fixture
+def submitted(unit) -> User:
+    """Under the key the tests start with: an applicant who has submitted (a snapshot) and an
+    expert with a 变更申请 of the bank account; returns the applicant."""
+    applicant = factories.make_applicant(unit)
+    services.submit_application(applicant.application, applicant)
     expert = factories.make_applicant(unit, ApplicationStatus.APPROVED)
     application = ExpertApplication.objects.select_related("user").get(user=expert)
     in_force = fields.current(application)
@@ -76,6 +80,20 @@ def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(unit, 
         after=fields.snapshot({"bank_account": NEW_BANK}),
         changed_labels="银行账号",
     )
+    return applicant
+
+
+def rotate(settings) -> None:
+    """The operator's step 1: a new key first, the former ones after it."""
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]
+
+
+def audited() -> list[tuple[str, str, str]]:
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REENCRYPT).order_by("pk")
+    return [(event.username, event.role, event.detail) for event in events]
+
+
+def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(submitted, settings):
     tokens = stored_tokens()
     # Two accounts' ID numbers and bank accounts, the 提交's two numbers, the request's three.
     assert len(tokens) == 9
@@ -83,7 +101,7 @@ def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(unit, 
     people = {user.pk: user.id_number for user in User.objects.exclude(id_number="")}
     banks = dict(ExpertApplication.objects.values_list("pk", "bank_account"))
 
-    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *old_keys]
+    rotate(settings)
     output = reencrypt(batch=1)
 
     assert output == "已重新加密：证件号码2条，银行账号2条，提交记录1条，变更申请1条。"
@@ -108,3 +126,32 @@ def test_a_value_under_no_key_stops_the_run_with_the_reason(unit, settings):
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     with pytest.raises(Exception, match="FIELD_ENCRYPTION_KEYS lacks its key"):
         reencrypt()
+
+
+def test_a_dry_run_counts_and_changes_nothing(submitted, settings):
+    rotate(settings)
+    tokens = sorted(stored_tokens())
+
+    output = reencrypt(dry_run=True)
+
+    assert output == (
+        "试运行：将重新加密证件号码2条，银行账号2条，提交记录1条，变更申请1条；未做任何更改。"
+    )
+    assert sorted(stored_tokens()) == tokens
+    assert audited() == []
+
+
+def test_each_run_that_writes_is_audited_with_its_counts_a_second_with_none(submitted, settings):
+    rotate(settings)
+
+    reencrypt()
+    first = audited()
+    assert reencrypt() == "已重新加密：证件号码0条，银行账号0条，提交记录0条，变更申请0条。"
+
+    assert first == [
+        ("reencrypt_personal_data", "系统", "证件号码2条，银行账号2条，提交记录1条，变更申请1条"),
+    ]
+    assert audited() == [
+        *first,
+        ("reencrypt_personal_data", "系统", "证件号码0条，银行账号0条，提交记录0条，变更申请0条"),
+    ]

@@ -832,6 +832,37 @@ def test_a_unit_that_is_no_longer_approved_cannot_be_moved_to(client, expert, ot
     assert application_of(expert).unit_id != other_unit.pk
 
 
+@pytest.mark.parametrize("rotated", [False, True], ids=["current-key", "former-key"])
+def test_an_id_number_another_account_holds_is_refused_at_approval_and_nothing_changes(
+    client, expert, unit, reviewer, settings, rotated
+):
+    """The other account may have taken the number after the request was made; while
+    FIELD_HMAC_KEY is being rotated (docs/security.md) its hash may still be under the former
+    key, listed in FIELD_HMAC_OLD_KEYS."""
+    from changes import fields
+
+    other = admitted(unit)
+    request = key_request(expert, status=S.PENDING_BUREAU)
+    request.values = fields.encode({"id_number": other.id_number})
+    request.save()
+    if rotated:
+        settings.FIELD_HMAC_OLD_KEYS = [settings.FIELD_HMAC_KEY]
+        settings.FIELD_HMAC_KEY = "the-new-hmac-key-of-a-rotation-not-yet-reindexed"
+        assert other.id_number_index != User.id_index(other.id_type, other.id_number)
+    accounts = dict(User.objects.values_list("pk", "id_number_index"))
+    client.force_login(reviewer)
+
+    response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
+
+    assert said(response) == ["申请变更的证件号码已被其他账号使用，不能通过。"]
+    request.refresh_from_db()
+    assert request.status == S.PENDING_BUREAU
+    assert User.objects.get(pk=expert.pk).id_number == expert.id_number
+    assert dict(User.objects.values_list("pk", "id_number_index")) == accounts
+    assert application_of(expert).history.count() == 0
+    assert SMSMessage.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("role", "url_name", "expected"),
     [

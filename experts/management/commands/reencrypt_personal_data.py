@@ -1,5 +1,6 @@
 """After adding a new first key to FIELD_ENCRYPTION_KEYS: python manage.py
-reencrypt_personal_data (docs/security.md, Keys and their rotation; experts.reencrypt)."""
+reencrypt_personal_data [--dry-run] (docs/security.md, Keys and their rotation;
+experts.reencrypt)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,12 +18,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", type=int, default=reencrypt.BATCH, help="每批处理的行数（默认500）"
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="试运行：只报告将重新加密的条数，不做任何更改。",
+        )
 
     def handle(self, *args, **options):
         if options["batch"] < 1:
             raise CommandError("--batch 应为正整数。")
-        done = reencrypt.reencrypt_all(options["batch"])
-        self.stdout.write(
-            f"已重新加密：证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
-            f"提交记录{done.snapshots}条，变更申请{done.change_requests}条。"
+        dry_run = options["dry_run"]
+        done = reencrypt.reencrypt_all(options["batch"], dry_run=dry_run)
+        counts = (
+            f"证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
+            f"提交记录{done.snapshots}条，变更申请{done.change_requests}条"
         )
+        if dry_run:
+            self.stdout.write(f"试运行：将重新加密{counts}；未做任何更改。")
+        else:
+            self.stdout.write(f"已重新加密：{counts}。")
