@@ -89,6 +89,11 @@ class PortalFormMixin:
             if isinstance(field.widget, forms.Textarea) and getattr(field, "max_length", None):
                 limit = f"最多{field.max_length}字。"
                 field.help_text = f"{field.help_text}{limit}" if field.help_text else limit
+                # Not the browser's maxlength: it cuts a pasted text at the limit without a
+                # word. The page counts as the person types (static/js/portal.js), and a text
+                # over the limit comes back whole with the server's message, to be shortened.
+                field.widget.attrs.pop("maxlength", None)
+                field.widget.attrs["data-max-chars"] = field.max_length
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = (
                     "请输入有效的电子邮箱地址，例如 name@example.com。"
@@ -108,6 +113,8 @@ class PortalFormMixin:
                 ]
 
     def full_clean(self):
+        if self.is_bound:
+            self.data = self.one_character_line_breaks(self.data)
         super().full_clean()
         if not self.is_bound:
             return
@@ -126,3 +133,20 @@ class PortalFormMixin:
                 data[key] = value[:limit]
         if data is not None:
             self.data = data
+
+    def one_character_line_breaks(self, data):
+        """A browser sends each line break of a textarea as CR LF, and counts it as one
+        character while the person types; Django would count two, and refuse a text the page
+        said was within its limit. A textarea's line breaks are one character here too."""
+        keys = [
+            self.add_prefix(name)
+            for name, field in self.fields.items()
+            if isinstance(field.widget, forms.Textarea)
+        ]
+        broken = [key for key in keys if "\r" in str(data.get(key) or "")]
+        if not broken:
+            return data
+        data = data.copy()  # a QueryDict's copy may be changed, as a dict's may
+        for key in broken:
+            data[key] = data[key].replace("\r\n", "\n").replace("\r", "\n")
+        return data

@@ -116,3 +116,21 @@ def test_a_two_megabyte_resume_gets_a_small_page_and_keeps_the_rest_of_the_draft
     application = ExpertApplication.objects.get(pk=applicant.application.pk)
     assert application.major == "材料科学"  # the valid fields are saved
     assert len(application.resume) <= limit  # the refused one is not
+
+
+def test_a_textarea_counts_a_line_break_once_as_the_browser_does():
+    """The page counts a line break as one character while the person types; the browser then
+    sends it as CR LF. A text the page said was within its limit is within it here too."""
+    text = "\r\n".join(["理" * 332] * 3 + ["由"])  # 1,000 characters, 1,003 as sent
+    reason = account_forms.ReasonForm({"reason": text})
+    assert reason.is_valid(), reason.errors
+    assert reason.cleaned_data["reason"] == text.replace("\r\n", "\n")
+    over = account_forms.ReasonForm({"reason": text + "。"})
+    assert over.errors["reason"] == ["理由不能超过1000字，当前1001字。"]
+
+
+def test_a_textarea_has_no_maxlength_to_cut_a_paste_but_its_limit_for_the_counter():
+    form = account_forms.ReasonForm()
+    html = str(form["reason"])
+    assert "maxlength" not in html
+    assert 'data-max-chars="1000"' in html

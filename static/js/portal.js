@@ -3,16 +3,55 @@
 (function () {
   "use strict";
 
+  // What a form plainly lacks, which its server refuses: a required field left empty, or none
+  // of the fields of data-needs-one-of (退回's and 审核不通过's reason codes and text) filled.
+  function lacking(form) {
+    var empty = Array.prototype.some.call(form.elements, function (field) {
+      return field.required && !field.disabled && field.validity.valueMissing;
+    });
+    var oneOf = form.getAttribute("data-needs-one-of");
+    if (empty || !oneOf) return empty;
+    return !oneOf.split(/\s+/).some(function (name) {
+      return Array.prototype.some.call(form.querySelectorAll("[name='" + name + "']"), function (field) {
+        return (field.type === "checkbox" || field.type === "radio") ? field.checked : field.value.trim() !== "";
+      });
+    });
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
     if (!button) return;
-    // A form the browser will refuse (a required field left empty) is not confirmed first:
-    // the browser says what is missing, and the question comes once it is filled in.
+    // A form that lacks what it needs is not confirmed first: the browser (or, for a form that
+    // leaves its checks to the server, the answering page) says what is missing in Chinese,
+    // changing nothing, and the question comes once it is filled in.
     var form = button.form;
-    if (form && !form.noValidate && !button.formNoValidate && !form.checkValidity()) return;
+    if (form && !button.formNoValidate) {
+      if (!form.noValidate && !form.checkValidity()) return;
+      if (form.noValidate && lacking(form)) return;
+    }
     if (!window.confirm(button.getAttribute("data-confirm"))) {
       event.preventDefault();
     }
+  });
+
+  // A text with a limit (data-max-chars: a textarea, whose maxlength would cut a pasted text
+  // without a word) counts as the person types, as the server counts: each character once,
+  // an emoji too, a line break once. Over the limit it says by how much; the text stays whole.
+  document.querySelectorAll("textarea[data-max-chars]").forEach(function (area) {
+    var limit = parseInt(area.getAttribute("data-max-chars"), 10);
+    var counter = document.createElement("div");
+    counter.className = "form-text";
+    counter.setAttribute("data-char-count", "");
+    area.insertAdjacentElement("afterend", counter);
+    function update() {
+      var used = Array.from(area.value).length;
+      var over = used - limit;
+      counter.textContent = over > 0 ? "已超出" + over + "字，请删减至" + limit + "字以内"
+        : "已输入" + used + "/" + limit + "字";
+      counter.classList.toggle("text-danger", over > 0);
+    }
+    area.addEventListener("input", update);
+    update();
   });
 
   // A form sent back with errors: focus goes to its summary (data-form-errors), or, on a page

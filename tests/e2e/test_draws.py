@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from draws.models import Draw, Pick, Round
+from draws.models import Draw, Event, Pick, Round
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
 
@@ -74,11 +74,14 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
 
     first = members[0].application.user.real_name
     row = tab.page.get_by_role("row", name=first)
-    # With no reason the browser asks for one first: no "不能更改" question before it.
+    # With no reason the page says, in Chinese, that one is needed, and records nothing: no
+    # "不能更改" question before it.
     asked = len(tab.dialogs)
     row.get_by_role("button", name="不参加").click()
-    assert row.get_by_role("textbox").evaluate("field => field.validity.valueMissing")
+    expect(tab.page.get_by_text("请填写不参加的理由。")).to_be_visible()
     assert len(tab.dialogs) == asked
+    assert not Event.objects.filter(action=Event.Action.DECLINE).exists()
+    row = tab.page.get_by_role("row", name=first)
     row.get_by_role("textbox").fill("评审当天出差")
     row.get_by_role("button", name="不参加").click()
     expect(tab.page.get_by_role("row", name=first)).to_contain_text("评审当天出差")
