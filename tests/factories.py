@@ -88,29 +88,38 @@ def unit_account(unit: Unit) -> User:
 
 def ensure_reference_data() -> None:
     """What the data migration loads, for transactional tests whose flush removed it."""
-    # Hundreds of tests call this where the migration's rows are all there: one query per table
-    # finds what exists, and only what is missing is created (as get_or_create would).
+    # Hundreds of tests call this where the migration's rows are all there, and each
+    # transactional test after a flush removed them all: one query per table finds what
+    # exists, and one creates what is missing (bulk_create: no post_save receiver forgets a
+    # cached list of choices, and none needs to, as each test starts with an empty cache).
     Group.objects.get_or_create(name=BUREAU_GROUP)
     disciplines = set(Discipline.objects.values_list("code", flat=True))
-    for code, name in DISCIPLINES:
-        if code not in disciplines:
-            Discipline.objects.get_or_create(code=code, defaults={"name": name})
+    Discipline.objects.bulk_create(
+        [Discipline(code=code, name=name) for code, name in DISCIPLINES if code not in disciplines]
+    )
     fields = dict(Discipline.objects.filter(parent=None).values_list("code", "pk"))
-    for code, name, field_code in SUB_DISCIPLINES:
-        if code not in disciplines:
-            Discipline.objects.get_or_create(
-                code=code, defaults={"name": name, "parent_id": fields[field_code]}
-            )
+    Discipline.objects.bulk_create(
+        [
+            Discipline(code=code, name=name, parent_id=fields[field_code])
+            for code, name, field_code in SUB_DISCIPLINES
+            if code not in disciplines
+        ]
+    )
     reasons = set(ReasonCode.objects.values_list("code", flat=True))
-    for order, (code, label, requires_text) in enumerate(DEFAULT_REASON_CODES, start=1):
-        if code not in reasons:
-            ReasonCode.objects.get_or_create(
-                code=code,
-                defaults={"label": label, "order": order * 10, "requires_text": requires_text},
-            )
+    ReasonCode.objects.bulk_create(
+        [
+            ReasonCode(code=code, label=label, order=order * 10, requires_text=requires_text)
+            for order, (code, label, requires_text) in enumerate(DEFAULT_REASON_CODES, start=1)
+            if code not in reasons
+        ]
+    )
     if not EligibilityRule.objects.exists():
-        for kind, value, title_level in DEFAULT_ELIGIBILITY_RULES:
-            EligibilityRule.objects.create(kind=kind, value=value, title_level=title_level)
+        EligibilityRule.objects.bulk_create(
+            [
+                EligibilityRule(kind=kind, value=value, title_level=title_level)
+                for kind, value, title_level in DEFAULT_ELIGIBILITY_RULES
+            ]
+        )
 
 
 def make_reviewer(username=None) -> User:
