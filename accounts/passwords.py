@@ -1,4 +1,5 @@
-"""Password rules of MLPS level 3 (等保2.0 身份鉴别) beyond Django's own validators."""
+"""Password rules of MLPS level 3 (等保2.0 身份鉴别) beyond Django's own validators, and Django's
+own where their zh-hans messages read badly, through their documented get_error_message()."""
 
 import re
 
@@ -33,6 +34,15 @@ class CharacterClassesValidator:
         return f"密码须包含大写字母、小写字母、数字、符号中的至少{self.min_classes}种。"
 
 
+class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
+    """Django's rule with a formal message: its translation, "密码跟 %(verbose_name)s 太相似了。",
+    reads as "密码跟 用户名 太相似了。" on the page."""
+
+    def get_error_message(self):
+        # Django fills in the field's verbose_name (用户名, 电子邮件地址 …) as `verbose_name`.
+        return "密码与%(verbose_name)s过于相似。"
+
+
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):
     """Django's rule with a Chinese message: its own translation of this one is missing."""
 
@@ -41,6 +51,13 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
 
     def get_help_text(self):
         return f"密码至少需要{self.min_length}个字符。"
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    """Django's rule with a formal message in place of its translation's "这个密码太常见了。"."""
+
+    def get_error_message(self):
+        return "密码过于常见。"
 
 
 class UsernameValidator:

@@ -1,11 +1,17 @@
 """Startup checks of the keys for personal numbers (portal.crypto): a placeholder, a key that
 is no Fernet key, or a former HMAC key that cannot be the former one stops `manage.py`
 (migrate, the workers, `check --deploy`) at once, instead of a 500 at the first registration
-that stores an ID number, or a ban that silently stops matching."""
+that stores an ID number, or a ban that silently stops matching.
+
+And a deploy check (`check --deploy`, which docs/deployment.md runs with `--fail-level
+WARNING`) of PORTAL_URL, the address printed on every 入库证明."""
+
+import ipaddress
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 # How .env.example's placeholders begin.
 PLACEHOLDERS = ("replace-with", "change-me")
@@ -72,3 +78,48 @@ def _old_hmac_key_errors(hmac_key: str) -> list[Error]:
             )
         )
     return errors
+
+
+# What the links in PORTAL_URL lead to: the 入库证明's QR code and 查验 link, the reminders' links.
+PORTAL_URL_LINKS = "入库证明上的二维码和查验链接、提醒邮件中的链接"
+
+
+@register(deploy=True)
+def check_portal_url(app_configs, **kwargs):
+    """PORTAL_URL's default (http://localhost:8000) suits a development server only: left on it,
+    a deployment prints QR codes on its certificates that lead nowhere, and never says so.
+
+    A Warning of `check --deploy`, as Django's own checks of the deploy settings are: the
+    documented install fails on it (`--fail-level WARNING`), while a run with DEBUG off on one
+    machine (the benchmark's gunicorn on 127.0.0.1, `scripts/serve`, the tests) still starts.
+    """
+    if settings.DEBUG:
+        return []
+    url = settings.PORTAL_URL
+    parts = urlsplit(url)
+    if _is_this_machine(parts.hostname or ""):
+        problem = f"仍指向本机（{url}）：{PORTAL_URL_LINKS}在其他电脑和手机上都打不开。"
+    elif parts.scheme != "https":
+        problem = f"不是 https 地址（{url}）：{PORTAL_URL_LINKS}将以不加密的 HTTP 打开。"
+    else:
+        return []
+    return [
+        Warning(
+            f"PORTAL_URL {problem}",
+            hint=(
+                "在 .env 中将 PORTAL_URL 设为用户访问本系统的 https 地址（末尾不带斜杠），"
+                "例如 https://expert.example.gov.cn。"
+            ),
+            id="portal.W001",
+        )
+    ]
+
+
+def _is_this_machine(hostname: str) -> bool:
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -158,9 +158,9 @@ LOGOUT_REDIRECT_URL = "home"
 # MLPS level 3 (等保2.0, 身份鉴别): at least 8 characters from 3 of the 4 classes; see
 # docs/security.md for where this departs from ASVS.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.passwords.UserAttributeSimilarityValidator"},
     {"NAME": "accounts.passwords.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.passwords.CharacterClassesValidator"},
     {"NAME": "accounts.passwords.UsernameValidator"},

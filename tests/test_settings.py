@@ -19,7 +19,7 @@ def run_manage(*args, **env):
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "SECURE_", "DEBUG", "CACHE_URL"))
+        if not k.startswith(("DJANGO_", "SECURE_", "DEBUG", "CACHE_URL", "PORTAL_URL"))
     }
     environment.update(env)
     return subprocess.run(
@@ -41,6 +41,7 @@ def test_production_settings_pass_the_deploy_check():
         SECRET_KEY="a-production-secret-" + "x" * 40,
         ALLOWED_HOSTS="expert.example.gov.cn",
         BEHIND_TLS_PROXY="true",
+        PORTAL_URL="https://expert.example.gov.cn",
         DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
     )
     assert result.returncode == 0, result.stderr + result.stdout
@@ -356,6 +357,61 @@ def test_each_encryption_key_is_checked_and_a_real_pair_passes(settings):
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
     settings.FIELD_HMAC_KEY = "a-real-random-string-of-sixty-four-characters-or-so"
     assert check_field_keys(None) == []
+
+
+PRODUCTION = {
+    "SECRET_KEY": "a-production-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "expert.example.gov.cn",
+    "BEHIND_TLS_PROXY": "true",
+    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+}
+
+
+def test_the_deploy_check_refuses_the_default_portal_url_and_only_the_deploy_check():
+    """Ops walk: a deployment that left PORTAL_URL unset printed 入库证明 whose QR code led to
+    http://localhost:8000. The documented install (`check --deploy --fail-level WARNING`) now
+    stops; a plain `check` (migrate, the workers, the benchmark's gunicorn) does not."""
+    deploy = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    plain = run_manage("check", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert deploy.returncode != 0
+    assert "portal.W001" in deploy.stderr
+    assert "PORTAL_URL 仍指向本机（http://localhost:8000）" in deploy.stderr
+    assert plain.returncode == 0, plain.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://localhost:8000", "仍指向本机（http://localhost:8000）"),
+        ("http://127.0.0.1", "仍指向本机（http://127.0.0.1）"),
+        ("https://127.0.0.1:8443", "仍指向本机（https://127.0.0.1:8443）"),
+        ("https://[::1]", "仍指向本机（https://[::1]）"),
+        ("http://zjk.example.gov.cn", "不是 https 地址（http://zjk.example.gov.cn）"),
+    ],
+    ids=["default", "127.0.0.1", "loopback-https", "ipv6-loopback", "plain-http"],
+)
+def test_the_portal_url_check_refuses_this_machine_or_plain_http(settings, url, problem):
+    from portal.checks import check_portal_url
+
+    settings.DEBUG = False
+    settings.PORTAL_URL = url
+
+    [warning] = check_portal_url(None)
+
+    assert (warning.id, warning.msg.split("：")[0]) == ("portal.W001", f"PORTAL_URL {problem}")
+
+
+def test_the_portal_url_check_passes_an_https_address_and_anything_under_debug(settings):
+    from portal.checks import check_portal_url
+
+    settings.DEBUG = False
+    settings.PORTAL_URL = "https://zjk.example.gov.cn"
+    assert check_portal_url(None) == []
+
+    settings.DEBUG = True
+    settings.PORTAL_URL = "http://localhost:8000"
+    assert check_portal_url(None) == []
 
 
 def keeping(**env) -> str:

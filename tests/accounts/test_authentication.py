@@ -77,7 +77,7 @@ def test_admin_login_is_locked_out_too():
     [
         ("Ab1", "密码长度太短"),
         ("abcdefgh1", "至少3种"),
-        ("password123", "太常见"),
+        ("password123", "密码过于常见。"),
         ("12345678901", "密码只包含数字"),
         ("Xwang2026#", "密码不能包含用户名"),  # short enough for Django's similarity rule
     ],
@@ -109,7 +109,7 @@ def test_password_similar_to_the_username_is_refused(client, unit):
         {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new},
     )
     errors = response.context["form"].errors
-    assert "太相似" in " ".join(errors["new_password1"]) and "new_password2" not in errors
+    assert "密码与用户名过于相似。" in errors["new_password1"] and "new_password2" not in errors
 
 
 def test_the_new_password_is_not_the_current_one(client, unit):

@@ -22,7 +22,7 @@ STRONG = "New#Secret2026"
 OTHER = "Other#Secret2026"
 MISMATCH = ["两次输入的密码不一致。"]
 RULES = [
-    "这个密码太常见了。",
+    "密码过于常见。",
     "密码只包含数字。",
     "密码须包含大写字母、小写字母、数字、符号中的至少3种。",
 ]
@@ -142,6 +142,21 @@ def test_registration_refuses_a_weak_password_under_the_password(client, unit, k
     assert errors_under(different, "password1") == []
     assert errors_under(different, "password2") == MISMATCH
     assert not User.objects.filter(username=data["username"]).exists()
+
+
+def test_registration_refuses_a_password_like_the_username_in_formal_chinese(client, unit):
+    """Django's zh-hans message for this rule read "密码跟 用户名 太相似了。"."""
+    # Like the username without containing it, so that only the similarity rule refuses it.
+    like_username = "Wangwu#2O26"
+    data = individual_data(unit, username="wangwu2026", email="w@example.com")
+
+    response = client.post(
+        reverse("accounts:register_individual"),
+        {**data, "password1": like_username, "password2": like_username},
+    )
+
+    assert errors_under(response, "password1") == ["密码与用户名过于相似。"]
+    assert not User.objects.filter(username="wangwu2026").exists()
 
 
 def test_the_new_password_check_keeps_the_passwords_out_of_error_reports():
