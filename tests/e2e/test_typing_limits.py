@@ -35,6 +35,7 @@ def test_a_text_over_its_limit_is_counted_kept_whole_and_refused_in_chinese(jour
     ).to_be_visible()
     field = tab.page.get_by_label("研究方向/擅长领域")
     assert len(field.input_value()) == 511  # whole, to be shortened
+    tab.snap("refused-whole")
     assert ExpertApplication.objects.get(user=applicant).research_direction == before
 
     # Three lines of 100 characters: 302 as the page counts, and the server agrees.
@@ -58,6 +59,7 @@ def test_a_return_without_a_reason_is_not_confirmed_first(journey):
     tab.page.get_by_role("button", name="退回").click()
     expect(tab.page.get_by_text("请勾选至少一项理由或填写理由说明").first).to_be_visible()
     assert tab.dialogs == []
+    tab.snap("return-without-a-reason")
     assert ExpertApplication.objects.get(user=applicant).status == ApplicationStatus.PENDING_UNIT
 
     tab.page.get_by_label("理由说明").fill("工作简历缺少近五年的经历。")
