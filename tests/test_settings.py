@@ -32,17 +32,23 @@ def run_manage(*args, **env):
     )
 
 
+# A production .env but for PORTAL_URL, for the deploy checks.
+PRODUCTION = {
+    "SECRET_KEY": "a-production-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "expert.example.gov.cn",
+    "BEHIND_TLS_PROXY": "true",
+    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+}
+
+
 def test_production_settings_pass_the_deploy_check():
     result = run_manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        SECRET_KEY="a-production-secret-" + "x" * 40,
-        ALLOWED_HOSTS="expert.example.gov.cn",
-        BEHIND_TLS_PROXY="true",
         PORTAL_URL="https://expert.example.gov.cn",
-        DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
@@ -357,14 +363,6 @@ def test_each_encryption_key_is_checked_and_a_real_pair_passes(settings):
     settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
     settings.FIELD_HMAC_KEY = "a-real-random-string-of-sixty-four-characters-or-so"
     assert check_field_keys(None) == []
-
-
-PRODUCTION = {
-    "SECRET_KEY": "a-production-secret-" + "x" * 40,
-    "ALLOWED_HOSTS": "expert.example.gov.cn",
-    "BEHIND_TLS_PROXY": "true",
-    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
-}
 
 
 def test_the_deploy_check_refuses_the_default_portal_url_and_only_the_deploy_check():
