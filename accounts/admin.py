@@ -3,13 +3,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, services, signals
 from accounts.choices import UnitStatus, UserKind
-from accounts.forms import UnitAdminForm
+from accounts.forms import PASSWORD_MISMATCH, UnitAdminForm
 from accounts.models import (
     AccountLock,
     Authenticator,
@@ -61,6 +62,27 @@ class UserChangeForm(BaseUserChangeForm):
         return cleaned
 
 
+class RulesUnderPasswordMixin:
+    """Django's admin password forms check the rules against the confirmation (password2)
+    and put their errors under it, beside a box with nothing wrong in it. An operator sees them
+    under 密码, where the password was typed, as on the portal's own forms
+    (accounts.forms.NewPasswordMixin); 密码确认 says only that the two differ, in the portal's
+    words."""
+
+    error_messages = {"password_mismatch": PASSWORD_MISMATCH}
+
+    def validate_password_for_user(self, user, **kwargs):
+        super().validate_password_for_user(user, **{**kwargs, "password_field_name": "password1"})
+
+
+class UserCreationForm(RulesUnderPasswordMixin, AdminUserCreationForm):
+    pass
+
+
+class PasswordChangeForm(RulesUnderPasswordMixin, AdminPasswordChangeForm):
+    pass
+
+
 # AbstractUser's name fields, which the portal does not use (its 姓名 is User.real_name).
 UNUSED_NAMES = {"first_name", "last_name"}
 
@@ -68,6 +90,8 @@ UNUSED_NAMES = {"first_name", "last_name"}
 @admin.register(User)
 class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = PasswordChangeForm
     list_display = ["username", "real_name", "kind", "unit", "active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]
     search_fields = ["username", "real_name", "unit__name"]

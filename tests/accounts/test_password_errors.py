@@ -1,6 +1,6 @@
-"""Wherever a person sets a password (修改密码, 找回密码's new password, both registrations), a
-rule the password breaks is said under the box it was typed in (新密码 / 密码), and the
-confirmation box says only that the two differ."""
+"""Wherever a person sets a password (修改密码, 找回密码's new password, both registrations, an
+operator's 增加用户 and 修改密码 in admin), a rule the password breaks is said under the box it was
+typed in (新密码 / 密码), and the confirmation box says only that the two differ."""
 
 import re
 
@@ -164,3 +164,50 @@ def test_the_new_password_check_keeps_the_passwords_out_of_error_reports():
     from accounts.forms import NewPasswordMixin
 
     assert NewPasswordMixin.clean.sensitive_variables == ("password", "confirmation")
+
+
+@pytest.fixture
+def operator(client):
+    user = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(user)
+    return client
+
+
+def admin_errors(response) -> dict:
+    """The errors of the admin page's form, by field, as the page prints them beside each."""
+    assert response.status_code == 200
+    # The add page's context names it adminform, the password page's adminForm.
+    context = response.context
+    form = (context.get("adminform") or context.get("adminForm")).form
+    return {name: list(errors) for name, errors in form.errors.items()}
+
+
+@pytest.mark.parametrize("page", ["add", "password"])
+def test_the_admins_password_forms_say_a_broken_rule_under_the_password(operator, applicant, page):
+    """Django's admin checks the rules against 密码确认 and says them there."""
+    if page == "add":
+        url = reverse("admin:accounts_user_add")
+        data = {"username": "newclerk", "usable_password": "true"}
+    else:
+        url = reverse("admin:auth_user_password_change", args=[applicant.pk])
+        data = {"usable_password": "true"}
+    password_before = User.objects.get(pk=applicant.pk).password
+
+    weak = operator.post(url, {**data, "password1": WEAK, "password2": WEAK})
+    different = operator.post(url, {**data, "password1": STRONG, "password2": OTHER})
+
+    assert admin_errors(weak) == {"password1": RULES}
+    assert admin_errors(different) == {"password2": MISMATCH}
+    assert not User.objects.filter(username="newclerk").exists()
+    assert User.objects.get(pk=applicant.pk).password == password_before
+
+
+def test_the_admins_password_form_still_sets_a_good_password(operator, applicant):
+    url = reverse("admin:auth_user_password_change", args=[applicant.pk])
+
+    response = operator.post(
+        url, {"usable_password": "true", "password1": STRONG, "password2": STRONG}
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=applicant.pk).check_password(STRONG)
