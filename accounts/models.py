@@ -103,7 +103,7 @@ class Unit(FSMModelMixin, models.Model):
         source=UnitStatus.PENDING,
         target=UnitStatus.APPROVED,
         permission=lambda unit, user: permissions.is_bureau_reviewer(user),
-        custom={"label": "通过", "admin": True},
+        custom={"label": "审核通过", "admin": True},
     )
     def approve(self) -> None:
         self.due_on = None
@@ -114,7 +114,7 @@ class Unit(FSMModelMixin, models.Model):
         target=UnitStatus.REJECTED,
         permission=lambda unit, user: permissions.is_bureau_reviewer(user),
         custom={
-            "label": "不通过",
+            "label": "审核不通过",
             "admin": True,
             "form": "accounts.forms.UnitReasonForm",
             "help_text": "理由将显示在单位的页面上，并随短信通知单位联系人。",

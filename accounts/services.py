@@ -62,7 +62,7 @@ def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
     """不通过 with a reason: the unit becomes 未通过, sees the reason, and gets an SMS."""
     reason = reason.strip()
     if not reason:
-        raise WorkflowError("请填写不通过的理由。")
+        raise WorkflowError("请填写审核不通过的理由。")
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         locked.decided_at = timezone.now()

@@ -307,7 +307,7 @@ UNIT_DECISIONS = {
         is_bureau_reviewer,
         UnitReasonForm,
         services.reject_unit,
-        "已将“{obj.name}”的注册申请设为不通过，短信通知将在几秒内发给联系人。",
+        "已将“{obj.name}”的注册申请设为审核不通过，短信通知将在几秒内发给联系人。",
     ),
 }
 

@@ -227,7 +227,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         source=ChangeStatus.PENDING_BUREAU,
         target=ChangeStatus.APPROVED,
         permission=permissions.is_bureau_for,
-        custom={"label": "通过"},
+        custom={"label": "审核通过"},
     )
     def approve(self) -> None:
         pass
@@ -237,7 +237,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         source=ChangeStatus.PENDING_BUREAU,
         target=ChangeStatus.REJECTED,
         permission=permissions.is_bureau_for,
-        custom={"label": "不通过"},
+        custom={"label": "审核不通过"},
     )
     def reject(self) -> None:
         pass

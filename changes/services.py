@@ -339,7 +339,7 @@ def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
     """不通过 (the bureau, with a reason) → 未通过; the values in force stay; one SMS."""
     reason = reason.strip()
     if not reason:
-        raise WorkflowError("请填写不通过的理由，申请人将看到此理由。")
+        raise WorkflowError("请填写审核不通过的理由，申请人将看到此理由。")
     with transaction.atomic():
         application, locked = _lock_request(change)
         _fire(

@@ -110,12 +110,12 @@ def test_whole_manual_from_unit_registration_to_approval_sms(
     assert unit.contact_mobile == "+8613900139001"
     assert unit.licence.name.startswith("licences/") and "营业执照" not in unit.licence.name
 
-    # The bureau's 单位注册审核 queue shows it; 通过 → 已通过, and the contact gets an SMS.
+    # The bureau's 单位注册审核 queue shows it; 审核通过 → 已通过, and the contact gets an SMS.
     bureau = log_in(reviewer.username)
     queue = bureau.get(reverse("accounts:bureau_unit_queue"))
     assert "武汉光谷研究院" in text(queue)
     detail = bureau.get(reverse("accounts:bureau_unit_detail", args=[unit.pk]))
-    assert "通过" in text(detail) and "不通过" in text(detail)
+    assert "审核通过" in text(detail) and "审核不通过" in text(detail)
     assert bureau.get(reverse("accounts:licence", args=[unit.pk])).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = bureau.post(reverse("accounts:bureau_unit_approve", args=[unit.pk]), follow=True)

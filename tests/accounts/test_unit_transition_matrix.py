@@ -1,6 +1,6 @@
 """Every role × every state × every action on a unit registration, as real HTTP requests.
 
-待审核 --通过 (bureau)--> 已通过, 待审核 --不通过 (bureau, reason)--> 未通过,
+待审核 --审核通过 (bureau)--> 已通过, 待审核 --审核不通过 (bureau, reason)--> 未通过,
 未通过 --重新提交 (the unit's own account)--> 待审核. Each cell logs a role in with the test client,
 POSTs one action at one unit in one state, and checks what the design promises: the right role
 in the right state moves the unit (one history row; one SMS for a bureau decision); everything

@@ -49,10 +49,10 @@ def test_two_unit_confirmations_at_once_confirm_once(reference_data, unit, other
 def test_two_reviewers_deciding_at_once_apply_once(reference_data, unit, other_unit):
     reviewers = [factories.make_reviewer() for _ in range(CLICKS)]
     clients = [logged_in(reviewer) for reviewer in reviewers]
-    # Alternating 通过 and 不通过: whichever comes first decides; the other is refused.
+    # Alternating 审核通过 and 审核不通过: whichever comes first decides; the other is refused.
     posts = [
-        ("changes:bureau_approve", {"comment": ""}, "通过"),
-        ("changes:bureau_reject", {"reason": "材料不全"}, "不通过"),
+        ("changes:bureau_approve", {"comment": ""}, "审核通过"),
+        ("changes:bureau_reject", {"reason": "材料不全"}, "审核不通过"),
     ] * (CLICKS // 2)
     tally = Tally(f"bureau: {REPETITIONS} × {CLICKS} reviewers deciding one change request")
     for repetition in range(REPETITIONS):
@@ -69,8 +69,8 @@ def test_two_reviewers_deciding_at_once_apply_once(reference_data, unit, other_u
         change.refresh_from_db()
         name = expert.real_name
         success = {
-            "通过": f"{name}的变更申请已通过，新信息已生效，短信通知将在几秒内发出。",
-            "不通过": f"{name}的变更申请未通过，短信通知将在几秒内发出。",
+            "审核通过": f"{name}的变更申请已通过，新信息已生效，短信通知将在几秒内发出。",
+            "审核不通过": f"{name}的变更申请未通过，短信通知将在几秒内发出。",
         }
         current = change.get_status_display()
         tally.check(

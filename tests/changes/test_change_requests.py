@@ -802,7 +802,7 @@ def test_the_bureau_cannot_decide_before_the_unit_confirmed(client, expert, revi
     client.force_login(reviewer)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
     assert said(response) == [
-        "当前状态为“待单位确认”，不能执行“通过”操作，可能已在其他窗口或由他人处理。"
+        "当前状态为“待单位确认”，不能执行“审核通过”操作，可能已在其他窗口或由他人处理。"
     ]
     request.refresh_from_db()
     assert request.status == S.PENDING_UNIT
@@ -815,7 +815,7 @@ def test_a_second_approval_is_told_it_was_handled(client, expert, reviewer):
     client.post(url, {"comment": ""})
     again = client.post(url, {"comment": ""})
     assert said(again)[-1:] == [
-        "当前状态为“已通过”，不能执行“通过”操作，可能已在其他窗口或由他人处理。"
+        "当前状态为“已通过”，不能执行“审核通过”操作，可能已在其他窗口或由他人处理。"
     ]
     assert application_of(expert).history.count() == 1
     assert SMSMessage.objects.count() == 1
@@ -891,7 +891,7 @@ def test_a_reviewer_never_decides_their_own_change(client, reference_data, unit)
     request = key_request(expert, status=S.PENDING_BUREAU)
     client.force_login(expert)
     response = client.post(reverse("changes:bureau_approve", args=[request.pk]), {"comment": ""})
-    assert said(response) == ["您没有权限执行“通过”操作。"]
+    assert said(response) == ["您没有权限执行“审核通过”操作。"]
 
 
 # --- lists at scale: a fixed number of queries whatever the rows --------------------------------

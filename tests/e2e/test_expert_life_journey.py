@@ -137,7 +137,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     bureau.page.get_by_role("row", name="王建国").get_by_role("link", name="审核").click()
     bureau.snap("bureau-detail")
     phone_snap(bureau, "bureau-detail")
-    bureau.page.get_by_role("button", name="通过", exact=True).click()
+    bureau.page.get_by_role("button", name="审核通过", exact=True).click()
     expect(bureau.page.get_by_text("王建国的变更申请已通过")).to_be_visible()
     assert any("新信息将立即生效" in question for question in bureau.dialogs)
 
@@ -195,7 +195,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert [step.split(" ", 2)[2] for step in request["处理记录"]] == [
         "申请人提交：专业技术职称、工作单位",
         f"单位账号（{NEW_UNIT}）确认",
-        "科技局审核员通过",
+        "科技局审核员审核通过",
     ]
     assert any("变更申请已审核通过" in sms["内容"] for sms in data["短信"])
     assert "提交变更申请：专业技术职称、工作单位" in [event["说明"] for event in data["安全审计"]]

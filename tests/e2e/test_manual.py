@@ -97,9 +97,9 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     bureau.snap("unit-queue")
     bureau.page.get_by_role("row", name="武汉光谷研究院").get_by_role("link", name="审核").click()
     bureau.snap("unit-review")
-    bureau.page.get_by_role("button", name="通过", exact=True).click()
+    bureau.page.get_by_role("button", name="审核通过", exact=True).click()
     expect(bureau.page.get_by_role("alert").first).to_contain_text("已通过“武汉光谷研究院”")
-    assert bureau.dialogs[-1] == "确认通过“武汉光谷研究院”的注册申请吗？"
+    assert bureau.dialogs[-1] == "确认审核通过“武汉光谷研究院”的注册申请吗？"
     bureau.snap("unit-approved")
     unit.refresh_from_db()
     assert unit.status == UnitStatus.APPROVED
