@@ -1,6 +1,7 @@
 """The scale seeder makes data the portal itself would accept, shaped as a bureau's year."""
 
 import hashlib
+import io
 import json
 
 import pytest
@@ -89,6 +90,21 @@ def test_seeding_needs_debug_or_force(settings):
     with pytest.raises(CommandError, match="DEBUG=true"):
         call_command("seed_scale", units=1, experts=1)
     assert not User.objects.exists()
+
+
+def test_the_demos_sample_is_seeded_once_and_gives_the_demo_unit_people_to_review(settings):
+    """scripts/serve runs `seed_scale --once` after seed_demo at every start."""
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_scale", units=3, experts=60, once=True, stdout=io.StringIO())
+    again = io.StringIO()
+    call_command("seed_scale", units=3, experts=60, once=True, stdout=again)
+
+    assert ExpertApplication.objects.exclude(user__username="expert").count() == 60
+    assert "已有示例数据，未再生成。" in again.getvalue()
+    # The demo's approved unit is the first approved one: the sample's big unit.
+    demo_unit = User.objects.get(username="unit").unit
+    assert ExpertApplication.objects.filter(unit=demo_unit, status="pending_unit").exists()
 
 
 def test_the_big_unit_has_the_same_mix_of_statuses_as_everyone():

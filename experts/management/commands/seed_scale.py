@@ -65,6 +65,8 @@ PASSWORD = "Scale#2026pass"
 BATCH = 5000
 # Every 20th applicant belongs to the first approved unit: 5,000 people at 100,000.
 BIG_UNIT_SHARE = 20
+# Each run's decisions are made by a reviewer account of its own: `--once` looks for one.
+REVIEWER_PREFIX = "scale_reviewer_"
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -168,11 +170,19 @@ class Command(BaseCommand):
             action="store_true",
             help="seed even with DEBUG off (a benchmark database; never in production)",
         )
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="do nothing if this command has seeded the database before (scripts/serve)",
+        )
 
-    def handle(self, *args, units, experts, seed, force=False, **options):
+    def handle(self, *args, units, experts, seed, force=False, once=False, **options):
         if not (settings.DEBUG or force):
             # 100,000 made-up people must never land in the bureau's real database.
             raise CommandError("测试数据只能在开发环境（DEBUG=true）或加 --force 时生成。")
+        if once and User.objects.filter(username__startswith=REVIEWER_PREFIX).exists():
+            self.stdout.write("已有示例数据，未再生成。")
+            return
         started = time.monotonic()
         counts = seed_scale(units=units, experts=experts, seed=seed)
         analyse()
@@ -244,7 +254,7 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
         User.objects.filter(kind=UserKind.UNIT).values_list("unit_id", "pk").iterator()
     )
     reviewer = User.objects.create(
-        username=f"scale_reviewer_{seed}_{start}", kind=UserKind.BUREAU, password=password
+        username=f"{REVIEWER_PREFIX}{seed}_{start}", kind=UserKind.BUREAU, password=password
     )
     reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
 
