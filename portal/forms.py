@@ -1,3 +1,4 @@
+import contextlib
 import re
 
 from django import forms
@@ -114,7 +115,7 @@ class PortalFormMixin:
 
     def full_clean(self):
         if self.is_bound:
-            self.data = self.one_character_line_breaks(self.data)
+            self.data = self.readable_email_domains(self.one_character_line_breaks(self.data))
         super().full_clean()
         if not self.is_bound:
             return
@@ -133,6 +134,27 @@ class PortalFormMixin:
                 data[key] = value[:limit]
         if data is not None:
             self.data = data
+
+    def readable_email_domains(self, data):
+        """A browser sends an e-mail address's Chinese domain (例子.中国) in its ASCII form
+        (xn--fsqu00a.xn--fiqs8s), which the person never typed and cannot read on the page or
+        on their details. It is kept as typed; mail is sent to the ASCII form, as Django's mail
+        encodes a domain that is not ASCII."""
+        keys = [
+            self.add_prefix(name)
+            for name, field in self.fields.items()
+            if isinstance(field, forms.EmailField)
+        ]
+        encoded = [key for key in keys if "xn--" in str(data.get(key) or "").lower()]
+        if not encoded:
+            return data
+        data = data.copy()
+        for key in encoded:
+            local, at, domain = data[key].rpartition("@")
+            # Not a domain's ASCII form after all: left as sent, for the check to judge.
+            with contextlib.suppress(UnicodeError):
+                data[key] = f"{local}{at}{domain.encode('ascii').decode('idna')}"
+        return data
 
     def one_character_line_breaks(self, data):
         """A browser sends each line break of a textarea as CR LF, and counts it as one

@@ -180,3 +180,20 @@ def test_a_browser_asking_for_english_gets_chinese_messages(client, unit):
     assert response.status_code == 200
     page = response.content.decode()
     assert "这个字段是必填项" in page and "This field is required" not in page
+
+
+def test_a_chinese_mail_domain_is_kept_as_typed_and_mail_still_reaches_it(client, unit):
+    """A browser sends 例子.中国 in its ASCII form (xn--…): the person sees what they typed."""
+    from django.core import mail
+
+    data = individual_data(unit, email="wangwu@xn--fsqu00a.xn--fiqs8s")
+
+    response = client.post(reverse("accounts:register_individual"), data)
+    client.logout()
+    client.post(reverse("accounts:password_reset"), {"email": "wangwu@例子.中国"})
+
+    assert response.status_code == 302
+    assert User.objects.get(username="wangwu").email == "wangwu@例子.中国"
+    # Sent to the ASCII form, which every mail server takes.
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].message()["To"] == "wangwu@xn--fsqu00a.xn--fiqs8s"
