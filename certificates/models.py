@@ -5,18 +5,19 @@ from certificates.codes import grouped
 
 
 class Certificate(models.Model):
-    """One 入库证明 per admission and per version of what it prints of its holder, issued the
-    first time the expert downloads it. It holds no personal data of its own: the name, unit
-    and fields are read from the application each time, and a keyed hash of them
-    (certificates.rules.details_index) tells whether they are still those printed; after a
-    信息变更 the next download is a new certificate, and the old one reads 已失效."""
+    """One 入库证明 per admission, per term (聘期, certificates.services.valid_until) and per
+    version of what it prints of its holder, issued the first time the expert downloads it. It
+    holds no personal data of its own: the name, unit and fields are read from the application
+    each time, and a keyed hash of them (certificates.rules.details_index) tells whether they
+    are still those printed; after a 信息变更 the next download is a new certificate, and the
+    old one reads 已失效."""
 
     application = models.ForeignKey(
         "experts.ExpertApplication",
         verbose_name="专家申请",
         on_delete=models.PROTECT,
         related_name="certificates",
-        db_index=False,  # the (application, admitted_at) constraint's index serves it
+        db_index=False,  # the (application, admitted_at, …) constraint's index serves it
     )
     # The admission it certifies: the application's decided_at (审核通过) when it was issued.
     admitted_at = models.DateTimeField("入库时间")
@@ -30,8 +31,8 @@ class Certificate(models.Model):
         verbose_name_plural = verbose_name
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "admitted_at", "details_index"],
-                name="one_certificate_per_admission_and_details",
+                fields=["application", "admitted_at", "valid_until", "details_index"],
+                name="one_certificate_per_term_and_details",
             ),
         ]
 

@@ -31,23 +31,30 @@ class OnNotice(Exception):
         self.ends = ends
 
 
-def valid_until(admitted_at: datetime.datetime) -> datetime.date:
-    """The last day of validity: the day before the admission's CERTIFICATE_VALID_YEARS
-    anniversary (3 years from 2026-03-10 runs to 2029-03-09). A 29 February admission's
+def valid_until(admitted_at: datetime.datetime, on: datetime.date | None = None) -> datetime.date:
+    """The last day of the term (聘期) of CERTIFICATE_VALID_YEARS years from the admission that
+    `on` (today) falls in: the day before the admission's 3rd anniversary in the first term
+    (admitted 2026-03-10: 2029-03-09), the day before its 6th in the second, and so on. An
+    expert still 审核通过 after a term (kept in the pool by 年度确认) is certified for the term
+    they are in; a certificate of a past term reads 已超过有效期. A 29 February admission's
     anniversary in a common year is 1 March (portal.dates), so it runs to 28 February."""
     admitted = timezone.localdate(admitted_at)
-    return anniversary(admitted, years=settings.CERTIFICATE_VALID_YEARS) - datetime.timedelta(
-        days=1
-    )
+    on = on or timezone.localdate()
+    years = settings.CERTIFICATE_VALID_YEARS
+    term = 1
+    while (last := anniversary(admitted, years=term * years) - datetime.timedelta(days=1)) < on:
+        term += 1
+    return last
 
 
 def certificate_for(application: ExpertApplication) -> Certificate:
-    """The certificate of the application's current admission and details, issued on the first
-    call: after a 信息变更 (name, unit, 专业领域), a new one with a new code.
+    """The certificate of the application's current admission, term and details, issued on the
+    first call: after a 信息变更 (name, unit, 专业领域), or in a new term, a new one with a new
+    code.
 
-    Side effect: at most one Certificate row per admission and details (two downloads at once
-    meet the unique constraint, and the second returns the first's row). Raises NotAdmitted
-    unless the application is 审核通过, and OnNotice while its 公示期 runs."""
+    Side effect: at most one Certificate row per admission, term and details (two downloads at
+    once meet the unique constraint, and the second returns the first's row). Raises
+    NotAdmitted unless the application is 审核通过, and OnNotice while its 公示期 runs."""
     if application.status != ApplicationStatus.APPROVED or application.decided_at is None:
         raise NotAdmitted
     notice = notice_periods.running(application.decided_at)
@@ -59,11 +66,13 @@ def certificate_for(application: ExpertApplication) -> Certificate:
     admission = {
         "application": application,
         "admitted_at": application.decided_at,
+        "valid_until": valid_until(application.decided_at),
         "details_index": current,
     }
     issued = Certificate.objects.filter(
         application=application,
         admitted_at=application.decided_at,
+        valid_until=admission["valid_until"],
         details_index__in=[current, *old],
     )
     for _ in range(CODE_ATTEMPTS):
@@ -72,9 +81,7 @@ def certificate_for(application: ExpertApplication) -> Certificate:
             return existing
         try:
             with transaction.atomic():
-                return Certificate.objects.create(
-                    **admission, code=new_code(), valid_until=valid_until(application.decided_at)
-                )
+                return Certificate.objects.create(**admission, code=new_code())
         except IntegrityError:
             continue  # issued meanwhile by another request, or (rarely) the code was taken
     raise IntegrityError("no free verification code after several attempts")

@@ -335,12 +335,14 @@ PORTAL_NAME = "武汉市科技局专家入库系统"
 PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
 HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 
-# 入库证明 (certificates/): the issuer printed on it, how long it is valid from the admission,
+# 入库证明 (certificates/): the issuer printed on it, its term of validity (from the admission),
 # and the 证书查验 page's limit of lookups per address (CERTIFICATE_VERIFY_LIMIT in
 # CERTIFICATE_VERIFY_WINDOW seconds, counted in the default cache). CERTIFICATE_FONT_DIR holds
 # the font subset `manage.py build_certificate_font` makes (docs/performance.md).
 CERTIFICATE_ISSUER = env.str("CERTIFICATE_ISSUER", default="武汉市科学技术局")
 CERTIFICATE_VALID_YEARS = env.int("CERTIFICATE_VALID_YEARS", default=3)
+if CERTIFICATE_VALID_YEARS < 1:
+    raise ImproperlyConfigured("CERTIFICATE_VALID_YEARS must be 1 or more years.")
 CERTIFICATE_VERIFY_LIMIT = env.int("CERTIFICATE_VERIFY_LIMIT", default=30)
 CERTIFICATE_VERIFY_WINDOW = env.int("CERTIFICATE_VERIFY_WINDOW", default=600)
 CERTIFICATE_FONT_DIR = env.path("CERTIFICATE_FONT_DIR", default=BASE_DIR / "var" / "fonts")

@@ -430,3 +430,15 @@ def test_sms_and_export_jobs_are_kept_for_good_unless_a_number_of_days_is_set():
     )
     assert "EXPORT_JOB_KEEP_DAYS must be 1 or more days" in keeping(EXPORT_JOB_KEEP_DAYS="-5")
     assert "invalid literal for int()" in keeping(SMS_KEEP_DAYS="thirty")
+
+
+def test_a_certificate_term_of_no_years_is_refused_at_start():
+    """valid_until counts terms of CERTIFICATE_VALID_YEARS: 0 would never end a term."""
+    result = run_manage(
+        "check",
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="sqlite:////tmp/k.sqlite3",
+        CERTIFICATE_VALID_YEARS="0",
+    )
+    assert result.returncode != 0
+    assert "CERTIFICATE_VALID_YEARS must be 1 or more years." in result.stderr

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from accounts.choices import UnitStatus
 from certificates import codes, pdf
 from certificates.models import Certificate
-from certificates.rules import is_valid
+from certificates.rules import details_index, is_valid
 from certificates.selectors import masked_name
 from certificates.services import NotAdmitted, certificate_for, valid_until
 from certificates.views import NOT_FOUND
@@ -217,13 +217,59 @@ def test_certificate_for_refuses_an_application_not_admitted(unit):
 )
 def test_valid_for_three_years_from_the_admission(admitted_on, last_day):
     moment = timezone.make_aware(datetime.datetime.combine(admitted_on, datetime.time(23, 30)))
-    assert valid_until(moment) == last_day
+    assert valid_until(moment, on=admitted_on) == last_day
+
+
+@pytest.mark.parametrize(
+    ("on", "last_day"),
+    [
+        (datetime.date(2026, 7, 30), datetime.date(2026, 7, 30)),  # the first term's last day
+        (datetime.date(2026, 7, 31), datetime.date(2029, 7, 30)),  # the second's first
+        (datetime.date(2026, 12, 7), datetime.date(2029, 7, 30)),
+        (datetime.date(2032, 8, 1), datetime.date(2035, 7, 30)),  # the fourth
+    ],
+)
+def test_the_validity_runs_in_terms_from_the_admission(on, last_day):
+    """An expert kept in the pool by 年度确认 is certified for the term they are in."""
+    moment = timezone.make_aware(datetime.datetime(2023, 7, 31, 10))
+    assert valid_until(moment, on=on) == last_day
 
 
 def test_the_validity_follows_the_setting(settings):
     settings.CERTIFICATE_VALID_YEARS = 5
     moment = timezone.make_aware(datetime.datetime(2026, 3, 10, 9))
-    assert valid_until(moment) == datetime.date(2031, 3, 9)
+    assert valid_until(moment, on=datetime.date(2026, 3, 10)) == datetime.date(2031, 3, 9)
+    assert valid_until(moment, on=datetime.date(2031, 3, 10)) == datetime.date(2036, 3, 9)
+
+
+def test_a_term_on_the_expert_downloads_a_certificate_valid_today(client, admitted):
+    """Found by a walk: an expert admitted three years and more ago, still 审核通过, was given
+    a certificate that read 已失效 on the day it was printed."""
+    user = admitted()
+    application = user.application
+    admitted_at = timezone.now() - datetime.timedelta(days=3 * 365 + 30)
+    ExpertApplication.objects.filter(pk=application.pk).update(decided_at=admitted_at)
+    application.refresh_from_db()
+    # The paper the expert downloaded in the first term.
+    first = Certificate.objects.create(
+        application=application,
+        admitted_at=admitted_at,
+        valid_until=valid_until(admitted_at, on=timezone.localdate(admitted_at)),
+        details_index=details_index(application),
+        code=codes.new_code(),
+    )
+
+    response = download(client, user)
+
+    second = Certificate.objects.exclude(pk=first.pk).get()
+    assert second.code != first.code and second.admitted_at == first.admitted_at
+    assert first.valid_until < timezone.localdate() <= second.valid_until
+    assert second.valid_until == valid_until(admitted_at)
+    assert f"有效期至{second.valid_until.isoformat()}" in page_text(pdf_of(response))
+    assert 'data-testid="certificate-state">有效<' in verify(client, second.code).content.decode()
+    old_page = verify(client, first.code).content.decode()
+    assert 'data-testid="certificate-state">已失效<' in old_page and "已超过有效期。" in old_page
+    assert certificate_for(application) == second  # and the next download is the same paper
 
 
 def test_codes_are_twelve_unambiguous_characters_and_differ():
