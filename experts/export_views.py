@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import is_bureau_reviewer
 from experts.exports import (
+    COLUMNS,
     ExportRefused,
     count_message,
     download_name,
@@ -39,8 +40,8 @@ class ExportForm(PortalFormMixin, forms.Form):
     sensitive = forms.BooleanField(
         label="含敏感信息",
         required=False,
-        help_text="勾选后，证件号码、银行账号和手机号码完整导出，导出人和理由记入审计记录；"
-        "不勾选时这三项脱敏显示（如 4201**********1234）。",
+        help_text="勾选后，证件号码、银行账号、手机号码和出生日期完整导出，导出人和理由记入审计"
+        "记录；不勾选时前三项脱敏显示（如 4201**********1234），出生日期只显示年份。",
     )
     reason = forms.CharField(
         label="理由",
@@ -91,6 +92,8 @@ def pool_export(request):
         "refused": refused,
         "pool_url": pool_url,
         "keep_hours": settings.EXPORT_KEEP_HOURS,
+        # The sheet's own headers, so that the page names every column it will hold.
+        "columns": [header for header, _ in COLUMNS],
     }
     status = 400 if form.is_bound else 200
     return render(request, "experts/export_confirm.html", context, status=status)

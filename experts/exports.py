@@ -86,7 +86,7 @@ CHUNK_SIZE = 2000
 # stopped): it is marked failed, and its requester asks again.
 STALE_AFTER = timedelta(minutes=10)
 
-MASKED_NOTE = "否（证件号码、银行账号、手机已脱敏）"
+MASKED_NOTE = "否（证件号码、银行账号、手机已脱敏，出生日期只显示年份）"
 
 
 class ExportRefused(Exception):

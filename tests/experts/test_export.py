@@ -206,6 +206,16 @@ def test_the_confirmation_page_states_the_filter_and_the_count(logged_in, unit):
     assert ExportJob.objects.count() == 0  # a GET asks for nothing
 
 
+def test_the_confirmation_page_names_every_column_the_file_has_and_what_is_masked(logged_in, unit):
+    """Found by a walk: the page left out 专家状态, and said nothing of the birth date."""
+    make_pool(unit, 1)
+    page = logged_in.get(EXPORT_URL).content.decode()
+    header = sheet_rows(logged_in, export(logged_in))[6]  # the file's own header row
+
+    assert f"每位专家一行：{'、'.join(header)}。" in page
+    assert "出生日期只显示年份" in page
+
+
 def test_the_pool_page_links_to_the_export_with_its_own_filter(logged_in, unit):
     make_pool(unit, 1)
     response = logged_in.get(reverse("experts:pool"), {"title_level": "senior"})
