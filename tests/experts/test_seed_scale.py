@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -105,6 +106,9 @@ def test_the_demos_sample_is_seeded_once_and_gives_the_demo_unit_people_to_revie
     # The demo's approved unit is the first approved one: the sample's big unit.
     demo_unit = User.objects.get(username="unit").unit
     assert ExpertApplication.objects.filter(unit=demo_unit, status="pending_unit").exists()
+    # Some of the sample is overdue: the daily reminders reach the demo's reviewer by e-mail.
+    call_command("send_reminders", force=True, stdout=io.StringIO())
+    assert [message.to for message in mail.outbox] == [["bureau@example.com"]]
 
 
 def test_the_big_unit_has_the_same_mix_of_statuses_as_everyone():

@@ -54,7 +54,11 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.save()
 
-        reviewer = demo_user("bureau", kind=User.Kind.BUREAU, real_name="周敏")
+        # An address, so that send_reminders' digest to the bureau's reviewers has someone to
+        # reach (the console mail backend prints it).
+        reviewer = demo_user(
+            "bureau", kind=User.Kind.BUREAU, real_name="周敏", email="bureau@example.com"
+        )
         reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
         for user in (admin, reviewer):
             # A known authenticator key, so the demo needs no phone: see demo_totp.
