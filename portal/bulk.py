@@ -299,12 +299,15 @@ class BulkDecisionView(View):
         list_url = self.list_link(self.back_query(request))
         context = {
             "moved_on": moved_on,
+            # What 确认 will decide: the button counts these, not the skipped.
+            "deciding": len(items) - len(moved_on),
             "action": self.action,
             "label": self.label(),
             "style": self.action_styles.get(self.action, "btn-primary"),
             "items": items,
             "form": form,
             "noun": self.counted,
+            "thing": self.noun,
             "list_url": list_url,
             "back": list_url.partition("?")[2],
             "batch": batch,

@@ -295,6 +295,9 @@ def test_approving_a_batch_decides_each_and_reports_the_skipped(bureau, unit, re
     names = confirm.content.decode().split('data-testid="bulk-names"')[1].split("</ol>")[0]
     assert names.count('data-testid="moved-on"') == 1
     assert "已通过" in names.split('data-testid="moved-on"')[0].rsplit("<li>", 1)[1]
+    # The button counts what it will decide, not the one it will skip.
+    assert "确认审核通过（3）" in confirm.content.decode()
+    assert 'data-testid="moved-on-count">1<' in confirm.content.decode()
 
     response = bureau.post(
         reverse(BULK),
@@ -400,7 +403,11 @@ def test_opening_a_confirmed_page_again_shows_its_result_and_decides_nothing(bur
     assert (AuditEvent.objects.count(), SMSMessage.objects.count()) == (audit_rows, sms)
     anew = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
     assert batch_token(anew) != batch
-    assert len(anew.content.decode().split('data-testid="moved-on"')) == 3  # both skipped
+    html = anew.content.decode()
+    assert len(html.split('data-testid="moved-on"')) == 3  # both skipped
+    # Nothing left to decide: no button to confirm, the list to go back to.
+    assert "以上申请的状态均已变化，没有可“审核通过”的申请。" in html
+    assert "确认审核通过" not in html
 
 
 def test_a_confirmation_address_with_a_token_not_given_gets_a_new_one(bureau, unit):
