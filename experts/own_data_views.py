@@ -5,6 +5,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
 from accounts.permissions import is_applicant
@@ -38,6 +39,7 @@ def own_data_download(request):
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
     )
-    name = f"my-data-{timezone.localdate():%Y%m%d}.json"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Named in Chinese like the portal's other downloads (专家入库证明.pdf, 专家名单-….xlsx).
+    name = f"我的个人信息-{timezone.localdate():%Y%m%d}.json"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response

@@ -1,6 +1,7 @@
 """下载我的个人信息: the page and the JSON hold everything about the person, and nobody else's."""
 
 import json
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -58,7 +59,10 @@ def download(client, user) -> dict:
     response = client.get(reverse("experts:own_data_download"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="my-data-')
+    # Named in Chinese, like the other downloads (RFC 5987's UTF-8 form for the name).
+    day = timezone.localdate().strftime("%Y%m%d")
+    name = quote(f"我的个人信息-{day}.json")
+    assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{name}"
     return json.loads(response.content)
 
 
