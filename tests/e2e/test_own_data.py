@@ -2,6 +2,7 @@
 (issue 23 part 6)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,4 @@ def test_applicant_reads_and_downloads_their_data(journey, phone):
         tab.page.get_by_role("link", name="下载我的个人信息（JSON）").click()
     data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["账号"]["姓名"] == "周明" and data["专家状态"] == "待单位推荐"
+    assert re.fullmatch(r"我的个人信息-\d{8}\.json", download.value.suggested_filename)
