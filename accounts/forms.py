@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import validators
-from accounts.choices import IdType
+from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
 from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
@@ -118,6 +118,19 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
                 url,
                 accepted_files(),
             )
+
+    def clean_name(self):
+        """One name, one unit: a person registering picks their unit by its name, and two units
+        of one name could not be told apart. A rejected registration's name does not count."""
+        name = self.cleaned_data["name"].strip()
+        others = Unit.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exclude(status=UnitStatus.REJECTED).exists():
+            raise forms.ValidationError(
+                "已有同名单位注册。单位名称应与营业执照或法人证书上的全称一致；如本单位已注册，"
+                "请勿重复注册，如需找回单位账号，请致电 %(help)s。",
+                params={"help": settings.HELP_LINE},
+            )
+        return name
 
     def clean_credit_code(self):
         code = validators.clean_credit_code(self.cleaned_data["credit_code"])

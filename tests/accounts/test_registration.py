@@ -197,3 +197,51 @@ def test_a_chinese_mail_domain_is_kept_as_typed_and_mail_still_reaches_it(client
     # Sent to the ASCII form, which every mail server takes.
     assert len(mail.outbox) == 1
     assert mail.outbox[0].message()["To"] == "wangwu@xn--fsqu00a.xn--fiqs8s"
+
+
+SAME_NAME = (
+    "已有同名单位注册。单位名称应与营业执照或法人证书上的全称一致；如本单位已注册，"
+    "请勿重复注册，如需找回单位账号，请致电 027-85870766。"
+)
+
+
+def test_a_units_name_already_registered_is_refused(client, unit):
+    """People choose their unit by its name: two units of one name could not be told apart."""
+    response = client.post(reverse("accounts:register_unit"), unit_data(name=f" {unit.name} "))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == [SAME_NAME]
+    assert Unit.objects.count() == 1
+
+
+def test_a_rejected_unit_cannot_resubmit_under_another_units_name(client, unit):
+    """Found by a walk: the resubmission took an approved unit's name, and the person
+    registering then saw the name twice."""
+    rejected = factories.make_unit(UnitStatus.REJECTED, name="名称有误的单位")
+    client.force_login(User.objects.get(unit=rejected))
+    data = {
+        "name": unit.name,
+        "credit_code": rejected.credit_code,
+        "nature": rejected.nature,
+        "district": rejected.district,
+        "address": rejected.address,
+        "contact_name": rejected.contact_name,
+        "contact_mobile": "13900139000",
+        "email": rejected.email,
+    }
+
+    response = client.post(reverse("accounts:unit_resubmit"), data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == [SAME_NAME]
+    rejected.refresh_from_db()
+    assert (rejected.status, rejected.name) == (UnitStatus.REJECTED, "名称有误的单位")
+
+
+def test_a_rejected_registrations_name_may_be_registered_again(client):
+    factories.make_unit(UnitStatus.REJECTED, name="武汉示范大学")
+
+    response = client.post(reverse("accounts:register_unit"), unit_data())
+
+    assert response.status_code == 302
+    assert Unit.objects.filter(name="武汉示范大学").count() == 2
