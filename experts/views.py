@@ -153,11 +153,12 @@ def applicant_home(request):
     application = _own_application(request)
     # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
     history = list(history_of(application)) if application.submitted_at else []
-    # A draft (first or after 退回) says how much 提交 still asks for, in the words of the
-    # refusal 提交 itself would give.
+    # A draft (first, after 退回, or opened again by 重新申请) says how much 提交 still asks
+    # for, in the words of the refusal 提交 itself would give: whenever the page says it
+    # (applicant_home.html, the same condition).
     missing = (
         services.missing_for_submission(application)
-        if application.editable and (application.draft_saved_at or application.returned_at)
+        if application.editable and (application.submitted_at or application.draft_saved_at)
         else []
     )
     return render(

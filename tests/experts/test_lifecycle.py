@@ -227,6 +227,23 @@ def test_withdrawing_consent_starts_the_exit(client, unit, reviewer):
     assert "未同意" in detail
 
 
+def test_after_reapplying_the_home_counts_the_consent_withdrawn_as_missing(client, unit, reviewer):
+    """Found by a walk: the home said 必填信息已全部填写 while 提交 asked for the consent."""
+    application = admitted(unit, reviewer)
+    client.force_login(application.user)
+    client.post(reverse("experts:applicant_act", args=["withdraw_consent"]))
+    client.force_login(reviewer)
+    client.post(reverse("experts:bureau_confirm_exit", args=[application.pk]), {"comment": ""})
+    client.force_login(application.user)
+
+    client.post(reverse("experts:applicant_act", args=["reapply"]))
+
+    home = client.get(reverse("experts:home")).content.decode()
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.DRAFT
+    assert "还有 1 项必填信息未填写" in home and "敏感个人信息处理同意" in home
+    assert "必填信息已全部填写" not in home
+
+
 def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, reviewer):
     application = admitted(unit, reviewer)
     person = application.user
