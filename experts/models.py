@@ -52,7 +52,10 @@ RETURNED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=False)
 # A draft never submitted: the applicant's own business, outside every review queue.
 UNSUBMITTED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=True)
 # Transitions whose comment is a reason the applicant must read and act on.
-ACTIONS_WITH_REASON = ("send_back", "reject", "revoke")
+# The steps whose reason the person is told on their home page (experts.views._latest_reason).
+ACTIONS_WITH_REASON = ("send_back", "reject", "revoke", "refuse_unfreeze", "remove")
+# The person's steps that answer the reason before them: it is no longer theirs to act on.
+ANSWERING_ACTIONS = ("submit", "request_unfreeze", "reapply")
 
 
 class Discipline(models.Model):
@@ -579,6 +582,12 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     )
     def reapply(self) -> None:
         self.returned_at = None
+
+    @property
+    def request_noun(self) -> str:
+        """What the bureau decides on, in the words of its messages: a 申请解冻 is decided in
+        the queue like an application, but it is not one."""
+        return "解冻申请" if self.unfreezing else "专家申请"
 
     @property
     def confirm_due(self) -> bool:

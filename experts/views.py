@@ -21,6 +21,7 @@ from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationF
 from experts.models import (
     ACTIONS_WITH_REASON,
     ADMITTED,
+    ANSWERING_ACTIONS,
     EDITABLE,
     IN_REVIEW,
     ApplicationStatus,
@@ -127,12 +128,13 @@ def _own_application(request):
 
 
 def _latest_reason(history):
-    """The 退回 or 审核不通过 reason the applicant is still answering: the newest one given
-    since their last 提交 (reopening the form with 修改专家信息 does not answer it)."""
+    """The reason the person is still answering (退回, 审核不通过, 不予解冻, 出库 …): the newest
+    one given since their own last step that answers it (提交, 申请解冻, 重新申请; reopening
+    the form with 修改专家信息 does not)."""
     for row in history:
         if row.action in ACTIONS_WITH_REASON:
             return row
-        if row.action == "submit":
+        if row.action in ANSWERING_ACTIONS:
             return None
     return None
 
@@ -337,13 +339,13 @@ BUREAU_DECISIONS = {
         is_bureau_reviewer,
         CommentForm,
         services.approve_application,
-        "{obj.user.real_name}的专家申请已审核通过，短信通知将在几秒内发给申请人。",
+        "{obj.user.real_name}的{obj.request_noun}已审核通过，短信通知将在几秒内发给申请人。",
     ),
     "reject": Action(
         is_bureau_reviewer,
         ApplicationReasonForm,
         services.reject_application,
-        "{obj.user.real_name}的专家申请审核不通过，短信通知将在几秒内发给申请人。",
+        "{obj.user.real_name}的{obj.request_noun}审核不通过，短信通知将在几秒内发给申请人。",
     ),
     # After admission: the expert's 申请退出 confirmed, or a removal by the bureau.
     "confirm_exit": Action(

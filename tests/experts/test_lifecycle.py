@@ -120,8 +120,14 @@ def test_a_frozen_expert_is_unfrozen_by_the_bureaus_approval(client, unit, revie
     assert 'data-testid="unfreezing"' in detail and "审核通过（解冻）" in detail
     queue = client.get(reverse("experts:bureau_queue")).content.decode()
     assert "申请解冻</span>" in queue and "申请解冻时间</div>" in queue
-    client.post(reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""})
+    response = client.post(
+        reverse("experts:bureau_approve", args=[application.pk]), {"comment": ""}
+    )
 
+    said = [m.message for m in get_messages(response.wsgi_request)]
+    assert (
+        f"{application.user.real_name}的解冻申请已审核通过，短信通知将在几秒内发给申请人。" in said
+    )
     application.refresh_from_db()
     assert application.status == S.APPROVED and not application.confirmation_lapsed()
     assert application.decided_at == admitted_on and not application.unfreezing
@@ -141,8 +147,14 @@ def test_a_refused_unfreeze_leaves_the_expert_frozen(client, unit, reviewer):
     SMSMessage.objects.all().delete()
     client.force_login(reviewer)
 
-    client.post(reverse("experts:bureau_reject", args=[application.pk]), {"reason": "单位已撤销"})
+    response = client.post(
+        reverse("experts:bureau_reject", args=[application.pk]), {"reason": "单位已撤销"}
+    )
 
+    said = [m.message for m in get_messages(response.wsgi_request)]
+    assert (
+        f"{application.user.real_name}的解冻申请审核不通过，短信通知将在几秒内发给申请人。" in said
+    )
     application.refresh_from_db()
     assert (application.status, application.unfreezing, application.due_on) == (
         S.FROZEN,
@@ -154,8 +166,14 @@ def test_a_refused_unfreeze_leaves_the_expert_frozen(client, unit, reviewer):
     [sms] = SMSMessage.objects.all()
     assert "解冻申请审核不通过，原因：单位已撤销。您的专家信息仍为冻结状态" in sms.body
     assert counts.current()[S.FROZEN] == 1 and counts.current()[S.PENDING_BUREAU] == 0
+    # The expert reads why on their home (found by a walk: only the SMS said it) …
+    client.force_login(application.user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "不予解冻理由" in home and "单位已撤销" in home
     services.request_unfreeze(application, application.user)  # and may ask again
     assert ExpertApplication.objects.get(pk=application.pk).status == S.PENDING_BUREAU
+    # … until they ask again: that answers it.
+    assert "不予解冻理由" not in client.get(reverse("experts:home")).content.decode()
 
 
 def test_a_refused_unfreeze_takes_no_field_comments(client, unit, reviewer):
@@ -262,6 +280,11 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
     assert application.status == S.EXITED
     row = application.history.latest("pk")
     assert row.reason_labels() == ["提供虚假信息"] and row.comment == "学历信息不实"
+    # The expert reads why on their home, not only in the SMS (found by a walk).
+    client.force_login(person)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "出库（清退）理由" in home and "提供虚假信息" in home and "学历信息不实" in home
+    client.force_login(reviewer)
     entry = Blacklist.objects.get()
     assert entry.id_number_index == person.id_number_index
     assert person.id_number not in str(Blacklist.objects.values().get())
