@@ -338,3 +338,23 @@ def test_what_the_portal_keeps_agrees_with_the_rows(year):
     assert kept() == before
     assert search.refresh(ExpertApplication.objects.all()) == 0
     assert eligibility.recompute()[1] == 0
+
+
+def test_every_applications_history_runs_in_date_order(settings):
+    """Found by a walk of the demo: a frozen expert's 退回 and first 提交 were dated after the
+    admission they led to (the freeze moved the admission back, not the return). In date order
+    each step starts from the state the one before it ended in."""
+    from experts.management.commands.seed_scale import seed_scale
+
+    seed_scale(units=5, experts=400)
+
+    out_of_order = []
+    rows = ApplicationTransition.objects.order_by("application_id", "created_at", "pk")
+    last = {}
+    for row in rows.values("application_id", "action", "from_status", "to_status"):
+        before = last.get(row["application_id"])
+        if before is not None and row["from_status"] != before["to_status"]:
+            out_of_order.append((row["application_id"], before["action"], row["action"]))
+        last[row["application_id"]] = row
+    assert out_of_order == []
+    assert ExpertApplication.objects.filter(status="frozen").exists()

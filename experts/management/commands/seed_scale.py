@@ -427,6 +427,11 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             if back > datetime.timedelta(0):
                 for name in ("consent_at", "submitted_at", "recommended_at", "decided_at"):
                     setattr(application, name, getattr(application, name) - back)
+                if plan.returned is not None:  # the 退回 before the last 提交 moves with it
+                    returned = plan.returned
+                    plan.returned = dataclasses.replace(
+                        returned, first=returned.first - back, at=returned.at - back
+                    )
         if status in DECIDED and status != ApplicationStatus.REJECTED:
             # 年度确认: admission confirms (for the frozen, long ago).
             application.confirmed_at = application.decided_at
