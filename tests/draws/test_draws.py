@@ -420,6 +420,19 @@ def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
     assert "is-invalid" not in shown and not re.search(r"<details[^>]*\bopen\b", shown)
 
 
+def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 2)
+    url = reverse("draws:void", args=[draw.pk])
+    page = reviewing.post(url, {"reason": "项目名称填错，重新抽取。"}, follow=True)
+
+    banner = re.search(r'data-testid="void">(.*?)</div>', page.content.decode()).group(1)
+    assert "理由：项目名称填错，重新抽取。作废的抽取" in banner
+    other = make(reviewer, field, 2)
+    services.void(reviewer, other, "条件填错！")
+    banner = reviewing.get(reverse("draws:detail", args=[other.pk])).content.decode()
+    assert "理由：条件填错！。作废的抽取" in banner  # nothing else trimmed or dropped
+
+
 def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
     """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
     speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
