@@ -208,8 +208,20 @@ def draw_void(request, pk):
         request,
         draw,
         lambda: services.void(request.user, draw, request.POST.get("reason", "")),
-        "已作废本次抽取；已短信通知的专家将收到取消通知。",
+        _voided,
     )
+
+
+def _voided(request, result: services.Voided) -> None:
+    """Of SMS only when some were told of the review (and so are now told it is off)."""
+    if result.told:
+        messages.success(
+            request,
+            f"已作废本次抽取；已向此前短信通知的{result.told}位专家发送取消通知，"
+            "短信将在几秒内发出。",
+        )
+    else:
+        messages.success(request, "已作废本次抽取。")
 
 
 @require_POST

@@ -433,6 +433,23 @@ def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(reviewing, reviewe
     assert "理由：条件填错！。作废的抽取" in banner  # nothing else trimmed or dropped
 
 
+def test_the_void_speaks_of_sms_only_when_someone_was_told(reviewing, reviewer, pool, field):
+    """No one texted yet: 已作废 and nothing of SMS. Two texted: how many are told it is off."""
+    quiet = make(reviewer, field, 2)
+    done = reviewing.post(reverse("draws:void", args=[quiet.pk]), {"reason": "录入错误"})
+    assert said(done) == ["已作废本次抽取。"]
+    assert not SMSMessage.objects.exists()
+
+    told = make(reviewer, field, 2)
+    services.notify(reviewer, told)
+    SMSMessage.objects.all().delete()
+    done = reviewing.post(reverse("draws:void", args=[told.pk]), {"reason": "录入错误"})
+    assert said(done)[-1:] == [
+        "已作废本次抽取；已向此前短信通知的2位专家发送取消通知，短信将在几秒内发出。"
+    ]
+    assert SMSMessage.objects.count() == 2
+
+
 def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
     """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
     speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
