@@ -236,6 +236,12 @@ class AnswerForm(forms.Form):
     reason = forms.CharField(label="不参加理由", max_length=200, required=False)
 
 
+class VoidForm(forms.Form):
+    """作废 of a draw: the reason is needed (the service trims it and keeps 200 characters)."""
+
+    reason = forms.CharField(label="作废理由", error_messages={"required": "请填写作废理由。"})
+
+
 ROUND_INVALID = "所选轮次不属于本抽取记录，请在下方某一轮中填写随机种子验算。"
 
 

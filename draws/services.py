@@ -142,8 +142,17 @@ def _locked(draw: Draw) -> Draw:
     return locked
 
 
+@dataclasses.dataclass
+class Voided:
+    """What 作废 did: the Void appended, and how many experts were texted that they need not
+    come (those told by 短信通知 and not declined since)."""
+
+    void: Void
+    told: int
+
+
 @transaction.atomic
-def void(user, draw: Draw, reason: str) -> Void:
+def void(user, draw: Draw, reason: str) -> Voided:
     """作废 a draw made in error, with the reason. The experts already told by SMS are told
     that they need not come; the others were never asked."""
     reason = reason.strip()
@@ -158,13 +167,15 @@ def void(user, draw: Draw, reason: str) -> Void:
         .exclude(application__in=declined)
         .select_related("application__user")
     )
+    result = Voided(voided, 0)
     for pick in members:
         _text(
             pick.application,
             f"此前通知您参加的评审（{review_text(draw)}）专家抽取已作废，您无需参加。"
             f"如有疑问请致电{settings.HELP_LINE}。",
         )
-    return voided
+        result.told += 1
+    return result
 
 
 def _text(application, body: str) -> None:

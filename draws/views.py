@@ -17,7 +17,7 @@ from accounts.permissions import is_bureau_reviewer
 from audit.log import record
 from audit.models import AuditEvent
 from draws import fairness, services
-from draws.forms import AnswerForm, DrawForm, VerifyForm, quota_formset
+from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, quota_formset
 from draws.models import Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, log, panel, verify
@@ -113,7 +113,11 @@ def _draw(request, pk):
 
 @role_required(is_bureau_reviewer)
 def draw_detail(request, pk):
-    draw = _draw(request, pk)
+    return _detail_page(request, _draw(request, pk))
+
+
+def _detail_page(request, draw, *, void_form=None, status=200):
+    """The record's page; `void_form`, a refused 作废, comes back open with its error."""
     quotas = panel(draw)
     events = draw.event_set.select_related("application__user", "actor")
     return render(
@@ -124,7 +128,9 @@ def draw_detail(request, pk):
             "criteria": Criteria.from_json(draw.criteria),
             "quotas": quotas,
             "log": log(draw, quotas, events),
+            "void_form": void_form,
         },
+        status=status,
     )
 
 
@@ -192,12 +198,30 @@ def draw_fill(request, pk, quota):
 def draw_void(request, pk):
     """作废 a draw made in error, with the reason (the page asks to confirm first)."""
     draw = _draw(request, pk)
+    form = VoidForm(request.POST)
+    if not draw.voided and not form.is_valid():
+        # The page itself, not a redirect: the folded 作废 form stays open, its error beside
+        # the reason, which portal.js focuses (a redirect would fold it and hide the field).
+        messages.error(request, form.errors["reason"][0])
+        return _detail_page(request, draw, void_form=form, status=400)
     return _step(
         request,
         draw,
         lambda: services.void(request.user, draw, request.POST.get("reason", "")),
-        "已作废本次抽取；已短信通知的专家将收到取消通知。",
+        _voided,
     )
+
+
+def _voided(request, result: services.Voided) -> None:
+    """Of SMS only when some were told of the review (and so are now told it is off)."""
+    if result.told:
+        messages.success(
+            request,
+            f"已作废本次抽取；已向此前短信通知的{result.told}位专家发送取消通知，"
+            "短信将在几秒内发出。",
+        )
+    else:
+        messages.success(request, "已作废本次抽取。")
 
 
 @require_POST

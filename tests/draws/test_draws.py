@@ -398,6 +398,58 @@ def test_a_draw_made_in_error_is_voided_with_a_reason_and_takes_no_more_steps(
     assert "已取消（抽取已作废）" in client.get(reverse("experts:home")).content.decode()
 
 
+def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
+    reviewing, reviewer, pool, field
+):
+    """作废 with no reason: the page again (not a redirect, which would fold the section and
+    hide the field the message is about), 作废本次抽取 open, the error under the reason and
+    the field marked invalid for portal.js to focus; nothing voided."""
+    draw = make(reviewer, field, 2)
+    refused = reviewing.post(reverse("draws:void", args=[draw.pk]), {"reason": "  "})
+
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    [section] = re.findall(r'<section[^>]*id="void".*?</section>', page, re.S)
+    assert re.search(r"<details[^>]*\bopen\b", section)
+    [field_tag] = re.findall(r'<input id="void-reason"[^>]*>', section)
+    assert "is-invalid" in field_tag and 'aria-describedby="void-reason-error"' in field_tag
+    assert re.search(r'<div id="void-reason-error"[^>]*>请填写作废理由。</div>', section)
+    assert not Draw.objects.get(pk=draw.pk).voided
+    # The record's page itself opens with the section folded and no error.
+    shown = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+    assert "is-invalid" not in shown and not re.search(r"<details[^>]*\bopen\b", shown)
+
+
+def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(reviewing, reviewer, pool, field):
+    draw = make(reviewer, field, 2)
+    url = reverse("draws:void", args=[draw.pk])
+    page = reviewing.post(url, {"reason": "项目名称填错，重新抽取。"}, follow=True)
+
+    banner = re.search(r'data-testid="void">(.*?)</div>', page.content.decode()).group(1)
+    assert "理由：项目名称填错，重新抽取。作废的抽取" in banner
+    other = make(reviewer, field, 2)
+    services.void(reviewer, other, "条件填错！")
+    banner = reviewing.get(reverse("draws:detail", args=[other.pk])).content.decode()
+    assert "理由：条件填错！。作废的抽取" in banner  # nothing else trimmed or dropped
+
+
+def test_the_void_speaks_of_sms_only_when_someone_was_told(reviewing, reviewer, pool, field):
+    """No one texted yet: 已作废 and nothing of SMS. Two texted: how many are told it is off."""
+    quiet = make(reviewer, field, 2)
+    done = reviewing.post(reverse("draws:void", args=[quiet.pk]), {"reason": "录入错误"})
+    assert said(done) == ["已作废本次抽取。"]
+    assert not SMSMessage.objects.exists()
+
+    told = make(reviewer, field, 2)
+    services.notify(reviewer, told)
+    SMSMessage.objects.all().delete()
+    done = reviewing.post(reverse("draws:void", args=[told.pk]), {"reason": "录入错误"})
+    assert said(done)[-1:] == [
+        "已作废本次抽取；已向此前短信通知的2位专家发送取消通知，短信将在几秒内发出。"
+    ]
+    assert SMSMessage.objects.count() == 2
+
+
 def test_a_redraw_with_no_one_left_says_so_and_saves_nothing(reviewing, reviewer, pool, field):
     """The six of the pool all chosen (five and a 备选): a 补抽 finds no one, and the message
     speaks of the saved draw's rules, which cannot be changed, not of the new-draw form's."""
