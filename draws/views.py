@@ -129,6 +129,8 @@ def _detail_page(request, draw, *, void_form=None, status=200):
             "quotas": quotas,
             "log": log(draw, quotas, events),
             "void_form": void_form,
+            # Whom a 作废 would text that they need not come (draws.services.void).
+            "told": sum(m.notified and not m.declined for q in quotas for m in q.members),
         },
         status=status,
     )

@@ -420,7 +420,7 @@ def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
     assert "is-invalid" not in shown and not re.search(r"<details[^>]*\bopen\b", shown)
 
 
-def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(reviewing, reviewer, pool, field):
+def test_a_reason_ending_a_sentence_is_not_given_a_full_stop_more(reviewing, reviewer, pool, field):
     draw = make(reviewer, field, 2)
     url = reverse("draws:void", args=[draw.pk])
     page = reviewing.post(url, {"reason": "项目名称填错，重新抽取。"}, follow=True)
@@ -430,12 +430,14 @@ def test_a_reason_ending_in_a_full_stop_is_not_given_a_second(reviewing, reviewe
     other = make(reviewer, field, 2)
     services.void(reviewer, other, "条件填错！")
     banner = reviewing.get(reverse("draws:detail", args=[other.pk])).content.decode()
-    assert "理由：条件填错！。作废的抽取" in banner  # nothing else trimmed or dropped
+    assert "理由：条件填错！作废的抽取" in banner  # a sentence's own end is its end
 
 
 def test_the_void_speaks_of_sms_only_when_someone_was_told(reviewing, reviewer, pool, field):
     """No one texted yet: 已作废 and nothing of SMS. Two texted: how many are told it is off."""
     quiet = make(reviewer, field, 2)
+    page = reviewing.get(reverse("draws:detail", args=[quiet.pk])).content.decode()
+    assert 'data-confirm="确认作废本次抽取吗？作废后不能恢复。"' in page  # its question too
     done = reviewing.post(reverse("draws:void", args=[quiet.pk]), {"reason": "录入错误"})
     assert said(done) == ["已作废本次抽取。"]
     assert not SMSMessage.objects.exists()
@@ -443,6 +445,8 @@ def test_the_void_speaks_of_sms_only_when_someone_was_told(reviewing, reviewer, 
     told = make(reviewer, field, 2)
     services.notify(reviewer, told)
     SMSMessage.objects.all().delete()
+    page = reviewing.get(reverse("draws:detail", args=[told.pk])).content.decode()
+    assert "确认作废本次抽取吗？已短信通知的2位专家将收到取消通知，作废后不能恢复。" in page
     done = reviewing.post(reverse("draws:void", args=[told.pk]), {"reason": "录入错误"})
     assert said(done)[-1:] == [
         "已作废本次抽取；已向此前短信通知的2位专家发送取消通知，短信将在几秒内发出。"
