@@ -155,10 +155,11 @@ class Voided:
 def void(user, draw: Draw, reason: str) -> Voided:
     """作废 a draw made in error, with the reason. The experts already told by SMS are told
     that they need not come; the others were never asked."""
+    # Locked first: a draw voided meanwhile (another tab) is said so, whatever this post carries.
+    draw = _locked(draw)
     reason = reason.strip()
     if not reason:
         raise DrawError("请填写作废理由。")
-    draw = _locked(draw)
     voided = Void.objects.create(draw=draw, reason=reason[:200], actor=user)
     told = Event.objects.filter(draw=draw, action=Event.Action.NOTIFY).values("application")
     declined = Event.objects.filter(draw=draw, action=Event.Action.DECLINE).values("application")

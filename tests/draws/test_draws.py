@@ -23,7 +23,7 @@ from accounts.models import UnitStatus
 from audit.models import AuditEvent
 from draws import fairness, services
 from draws.forms import DrawForm
-from draws.models import Draw, Event, Pick, Quota, Round
+from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria
 from draws.selectors import verify
 from experts.choices import TitleLevel
@@ -396,6 +396,19 @@ def test_a_draw_made_in_error_is_voided_with_a_reason_and_takes_no_more_steps(
     assert "已作废</span>" in listed
     client.force_login(told.user)
     assert "已取消（抽取已作废）" in client.get(reverse("experts:home")).content.decode()
+
+
+def test_an_old_tabs_void_of_a_draw_voided_meanwhile_is_told_it_is_void(
+    reviewing, reviewer, pool, field
+):
+    """Whatever the old tab's form carries (here no reason), the answer is the draw's state."""
+    draw = make(reviewer, field, 2)
+    services.void(reviewer, draw, "录入错误")
+
+    done = reviewing.post(reverse("draws:void", args=[draw.pk]), {"reason": ""})
+
+    assert said(done) == ["该抽取记录已作废，不能再进行操作。"]
+    assert Void.objects.filter(draw=draw).count() == 1
 
 
 def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
