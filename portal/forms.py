@@ -71,6 +71,17 @@ def length_messages(field, *, fixed: bool = False) -> None:
     )
 
 
+def readable_email(value: str) -> str:
+    """An address with its domain's ASCII form (xn--…) turned back into the characters it
+    stands for; anything else, or a domain that only looks encoded, as it was."""
+    local, at, domain = value.rpartition("@")
+    if "xn--" not in domain.lower():
+        return value
+    with contextlib.suppress(UnicodeError):
+        return f"{local}{at}{domain.encode('ascii').decode('idna')}"
+    return value
+
+
 class PortalFormMixin:
     """Chinese wording for what Django leaves in English or dashes (the empty choice), and the
     sections a long form is shown in (`fieldsets`: [(title, [field names])])."""
@@ -115,7 +126,7 @@ class PortalFormMixin:
 
     def full_clean(self):
         if self.is_bound:
-            self.data = self.readable_email_domains(self.one_character_line_breaks(self.data))
+            self.data = self.as_typed(self.data)
         super().full_clean()
         if not self.is_bound:
             return
@@ -135,40 +146,27 @@ class PortalFormMixin:
         if data is not None:
             self.data = data
 
-    def readable_email_domains(self, data):
-        """A browser sends an e-mail address's Chinese domain (例子.中国) in its ASCII form
-        (xn--fsqu00a.xn--fiqs8s), which the person never typed and cannot read on the page or
-        on their details. It is kept as typed; mail is sent to the ASCII form, as Django's mail
-        encodes a domain that is not ASCII."""
-        keys = [
-            self.add_prefix(name)
-            for name, field in self.fields.items()
-            if isinstance(field, forms.EmailField)
-        ]
-        encoded = [key for key in keys if "xn--" in str(data.get(key) or "").lower()]
-        if not encoded:
-            return data
-        data = data.copy()
-        for key in encoded:
-            local, at, domain = data[key].rpartition("@")
-            # Not a domain's ASCII form after all: left as sent, for the check to judge.
-            with contextlib.suppress(UnicodeError):
-                data[key] = f"{local}{at}{domain.encode('ascii').decode('idna')}"
-        return data
-
-    def one_character_line_breaks(self, data):
-        """A browser sends each line break of a textarea as CR LF, and counts it as one
-        character while the person types; Django would count two, and refuse a text the page
-        said was within its limit. A textarea's line breaks are one character here too."""
-        keys = [
-            self.add_prefix(name)
-            for name, field in self.fields.items()
-            if isinstance(field.widget, forms.Textarea)
-        ]
-        broken = [key for key in keys if "\r" in str(data.get(key) or "")]
-        if not broken:
-            return data
-        data = data.copy()  # a QueryDict's copy may be changed, as a dict's may
-        for key in broken:
-            data[key] = data[key].replace("\r\n", "\n").replace("\r", "\n")
-        return data
+    def as_typed(self, data):
+        """What a browser sends otherwise than the person typed and saw, back as they did:
+        - a textarea's line break, sent as CR LF but counted as one character while typing
+          (Django would count two, and refuse a text the page said was within its limit);
+        - an e-mail address's Chinese domain (例子.中国), sent in its ASCII form
+          (xn--fsqu00a.xn--fiqs8s), which the person never typed and could not read on the
+          page or on their details; mail still goes to the ASCII form, as Django's mail encodes
+          a domain that is not ASCII."""
+        changed = None
+        for name, field in self.fields.items():
+            key = self.add_prefix(name)
+            value = data.get(key)
+            if not isinstance(value, str):
+                continue
+            if isinstance(field.widget, forms.Textarea):
+                typed = value.replace("\r\n", "\n").replace("\r", "\n")
+            elif isinstance(field, forms.EmailField):
+                typed = readable_email(value)
+            else:
+                continue
+            if typed != value:
+                changed = changed or data.copy()  # a QueryDict's copy may be changed
+                changed[key] = typed
+        return data if changed is None else changed
