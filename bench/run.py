@@ -512,8 +512,8 @@ def render(results, memory, args, people, speed, per_term) -> str:
         "one submitted form in eight returned with reasons and field comments and submitted "
         "again (with the snapshots its comparison reads), drafts still returned, about one "
         "waiting item in seven past its due date on the day of the seed, 年度确认 at every "
-        "stage, 信息变更 requests in every state, an audit row for every step and a sent SMS "
-        "for every decision",
+        "stage, 信息变更 requests in every state, an audit row for every step and an SMS for "
+        "every decision (one in 60 refused by the provider)",
         f"- Server: gunicorn, {args.workers} sync workers, DEBUG off, PostgreSQL on the same "
         "machine",
         f"- Load: wrk on the same machine, {args.connections} connections, {args.seconds} s per "

@@ -303,10 +303,20 @@ def test_every_step_has_its_audit_row_and_every_decision_its_sms(year):
 
     messages = SMSMessage.objects.all()
     assert messages.exists()
-    assert set(messages.values_list("status", flat=True)) == {SMSMessage.Status.SENT}
+    from experts.management.commands.seed_scale import Records
+
+    # Sent, but for one in FAILED_EVERY that the provider refused (the outbox's 发送失败).
+    failed = messages.filter(status=SMSMessage.Status.FAILED)
+    assert set(messages.values_list("status", flat=True)) == {
+        SMSMessage.Status.SENT,
+        SMSMessage.Status.FAILED,
+    }
+    assert failed.count() == messages.count() // Records.FAILED_EVERY
+    assert not failed.filter(sent_at__isnull=False).exists()
+    assert {message.state for message in failed} == {"发送失败（手机号码无效或无法接收短信）"}
     for row in ApplicationTransition.objects.filter(action__in=["approve", "reject"]):
         (message,) = messages.filter(object_id=row.application_id, created_at=row.created_at)
-        assert message.sent_at > message.created_at
+        assert message.sent_at is None or message.sent_at > message.created_at
         assert ("审核通过" if row.action == "approve" else "审核不通过") in message.body
     reminded = ExpertApplication.objects.filter(confirm_reminded_at__isnull=False)
     reminders = AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED)

@@ -5,10 +5,10 @@ units with valid 统一社会信用代码; applicants with Chinese names, valid 
 专家状态 in realistic proportions, with their review history as a bureau's years leave it:
 forms returned (退回) with reason codes and field comments and submitted again, each 提交 with
 its snapshot (experts.snapshots), drafts still returned, 年度确认 at every stage, 信息变更
-requests in every state, an audit row for every step and an SMS for every decision. The waiting
-items are dated so that a minority is past its due date on the day the command runs. One unit
-has 5,000 people, as a large university would. Everyone's password is the one printed at the
-end.
+requests in every state, an audit row for every step and an SMS for every decision (one in
+60 failed). The waiting items are dated so that a minority is past its due date on the day the
+command runs. One unit has 5,000 people, as a large university would. Everyone's password is
+the one printed at the end.
 """
 
 import copy
@@ -58,6 +58,7 @@ from notice import periods as notice_periods
 from portal import deadlines
 from portal.workdays import add_workdays
 from portal.workflow import action_label
+from sms.backends.twilio import failure_reason
 from sms.models import SMSMessage
 from sms.outbox import shorten
 
@@ -853,11 +854,12 @@ def _label(model, action: str) -> str:
 
 
 class Records:
-    """The rows one batch writes beside its history: audit events and sent SMS. Each is dated
+    """The rows one batch writes beside its history: audit events and SMS. Each is dated
     after its insert (auto_now_add dates it now) from a row that holds its moment: see
     _date_history, _align and the SMS's sent_at."""
 
     SENT_AFTER = datetime.timedelta(seconds=3)
+    FAILED_EVERY = 60
 
     def __init__(self, year: Year, usernames: dict):
         self.year = year
@@ -925,20 +927,27 @@ class Records:
         self.sms(application.mobile, name, text, self.application_type, application.pk, moment)
 
     def sms(self, to, name, text, about_type, about_id, moment) -> None:
-        """A sent SMS of `moment` (None: now), sent SENT_AFTER later: its sent_at dates it."""
+        """A sent SMS of `moment` (None: now), sent SENT_AFTER later: its sent_at dates it.
+        One in FAILED_EVERY the provider refused, as Twilio refuses a number that takes no
+        SMS, so that the outbox's 发送失败 and its 重新发送 have rows to show; it is dated
+        the same way, and its sent_at cleared after (_history)."""
         body = f"【{settings.PORTAL_NAME}】{name}您好，{text}" if name else text
-        self.messages.append(
-            SMSMessage(
-                to=to,
-                body=body,
-                status=SMSMessage.Status.SENT,
-                attempts=1,
-                sent_at=(moment or self.year.now) + self.SENT_AFTER,
-                provider_id=f"seed-{len(self.messages)}-{about_id}",
-                content_type=about_type,
-                object_id=about_id,
-            )
+        message = SMSMessage(
+            to=to,
+            body=body,
+            status=SMSMessage.Status.SENT,
+            attempts=1,
+            sent_at=(moment or self.year.now) + self.SENT_AFTER,
+            provider_id=f"seed-{len(self.messages)}-{about_id}",
+            content_type=about_type,
+            object_id=about_id,
         )
+        if self.year.every("failed_sms", self.FAILED_EVERY):
+            message.status = SMSMessage.Status.FAILED
+            message.provider_id = ""
+            message.failure_reason = failure_reason(400, 21614)
+            message.last_error = f"Twilio 400 21614: '{to}' is not a mobile number"
+        self.messages.append(message)
 
 
 # The history rows each of whose moment is a column of the application.
@@ -1028,6 +1037,7 @@ def _history(applications, plans, year: Year) -> dict[str, int]:
     if messages:
         sent = F("sent_at") - Records.SENT_AFTER
         _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
+        _span(SMSMessage, messages).filter(status=SMSMessage.Status.FAILED).update(sent_at=None)
     return {
         "审核记录": len(made),
         "退回后再次提交": resubmitted,
