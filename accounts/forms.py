@@ -402,7 +402,10 @@ class TwoFactorForm(PortalFormMixin, forms.Form):
         max_length=6,
         min_length=6,
         help_text="身份验证器（如“腾讯身份验证器”、Google Authenticator）中显示的6位数字。",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        # The page's one task: the cursor starts in the field, as on the login page.
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
         error_messages={"required": "请输入6位验证码。", "min_length": "请输入6位验证码。"},
     )
 

@@ -32,6 +32,7 @@ def portal(request):
             "is_unit": False,
             "is_approved_unit": False,
             "is_applicant": False,
+            "second_factor_pending": True,
         }
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
@@ -41,6 +42,7 @@ def portal(request):
         "is_unit": is_unit_account(user),
         "is_approved_unit": is_approved_unit_account(user),
         "is_applicant": is_applicant(user),
+        "second_factor_pending": False,
     }
 
 

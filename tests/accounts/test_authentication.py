@@ -1,5 +1,6 @@
 """Logging in at MLPS level 3: lockouts, passwords, the second factor and session limits."""
 
+import re
 import time
 from base64 import b32encode
 
@@ -200,6 +201,9 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
     html = page.content.decode()
     assert 'src="data:image/svg+xml' in html and "绑定" in html
     assert "科技局审核员和运维人员登录时须" in html and "暂不绑定" not in html
+    # The code's field is where the cursor starts; no header link leads anywhere but here.
+    assert re.search(r'<input[^>]* name="code"[^>]* autofocus', html)
+    assert reverse("accounts:password_change") not in html
     device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
     response = client.post(
         reverse("accounts:two_factor"),
@@ -208,7 +212,9 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
     assert response.url == reverse("experts:pool")
     device.refresh_from_db()
     assert device.confirmed
-    assert client.get(reverse("experts:bureau_queue")).status_code == 200
+    queue = client.get(reverse("experts:bureau_queue"))
+    assert queue.status_code == 200
+    assert reverse("accounts:password_change") in queue.content.decode()
 
 
 def test_two_tabs_opened_at_once_leave_one_qr_code_to_scan(reviewer):
