@@ -62,7 +62,7 @@ class RangeForm(PortalFormMixin, forms.Form):
         # would otherwise run backwards to today.
         start, end = self.defaults(cleaned.get("start"), cleaned.get("end"))
         if start > end:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
+            raise forms.ValidationError("开始日期不能晚于结束日期，请修改“从”或“至”。")
         return cleaned
 
     @staticmethod

@@ -54,10 +54,14 @@ def test_a_reviewer_exports_the_filtered_pool_and_downloads_the_file(journey, tm
     expect(page.get_by_test_id("export-state")).to_contain_text("排队中")
     expect(page.get_by_role("progressbar", name="导出进度")).to_be_visible()
     tab.snap("queued")
+    # A keyboard user waits on 刷新; the card's updates do not drop the focus to the page's top.
+    page.get_by_role("link", name="刷新").focus()
     # The export worker (manage.py run_exports) runs beside the server; here, one round of it.
     assert exports.run_pending() == 1
     # The page follows by itself (static/js/export-progress.js), with no reload.
     expect(page.get_by_test_id("export-state")).to_have_text("已完成：共 2 人。", timeout=5000)
+    expect(page.get_by_role("link", name="下载Excel文件")).to_be_focused()
+    expect(page.get_by_role("status")).to_have_text("已完成，可以点击“下载Excel文件”下载")
     tab.snap("done")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="下载Excel文件").click()

@@ -20,7 +20,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from experts import exports
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
-from portal.templating import masked_bank_account, masked_id_number, masked_mobile
+from portal.templating import masked_bank_account, masked_id_number, masked_mobile, minutes
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -420,7 +420,11 @@ def test_my_exports_lists_the_reviewers_own_with_their_files(logged_in, reviewer
     page = logged_in.get(reverse("experts:export_list")).content.decode()
 
     assert "专家状态：审核通过；职称级别：正高级" in page and "别人的" not in page
-    assert f'href="{reverse("experts:export_download", args=[mine.pk])}">下载</a>' in page
+    # Each row's 下载 says which export it downloads (a screen reader lists links by name).
+    download = f'href="{reverse("experts:export_download", args=[mine.pk])}">下载'
+    assert (
+        f'{download}<span class="visually-hidden">：{minutes(mine.created_at)}的导出</span>' in page
+    )
     job_page = logged_in.get(reverse("experts:export_job", args=[mine.pk])).content.decode()
     assert reverse("experts:export_list") in logged_in.get(reverse("experts:pool")).content.decode()
     assert "已完成" in job_page

@@ -198,7 +198,9 @@ def test_the_page_and_its_range(client, figures, reviewer):
     page = client.get(reverse("experts:statistics"), {"start": "2026-09-01", "end": "2026-11-30"})
     text = page.content.decode()
     assert page.status_code == 200 and "<svg" in text and "办理时长" in text
-    assert "数据更新于" in text and "<summary>表格</summary>" in text
+    assert "数据更新于" in text
+    # Each chart's 表格 says whose table it is to a screen reader, which hears them in a row.
+    assert '<summary>表格<span class="visually-hidden">：专家状态</span></summary>' in text
     # The months' chart has a scale: November's two submissions and two approvals are the
     # peak, so the lines read 0, 1 and 2, and a bar of 2 reaches the top line.
     months = text.split('id="chart-months"')[1].split("</svg>")[0]
@@ -213,8 +215,13 @@ def test_the_page_and_its_range(client, figures, reviewer):
     assert f"以下为默认期间 {start} 至 {end} 的统计" in bad.content.decode()
     assert 'value="2026-12-01"' in bad.content.decode()
     assert "以下为默认期间" not in text  # a good range needs no such word
+    # A range that runs backwards marks both boxes; a bad date, its own box only.
+    invalid = re.compile(r'<input type="date" class="form-control is-invalid" id="id_(\w+)"')
+    assert invalid.findall(bad.content.decode()) == ["start", "end"]
+    assert not invalid.findall(text)
     junk = client.get(reverse("experts:statistics"), {"start": "昨天"})
     assert junk.status_code == 400 and "请输入有效的开始日期" in junk.content.decode()
+    assert invalid.findall(junk.content.decode()) == ["start"]
     # One bound alone is checked against the other's default (to today, from 12 months back).
     for alone in ({"start": "2099-01-01"}, {"end": "2000-01-01"}):
         page = client.get(reverse("experts:statistics"), alone)
