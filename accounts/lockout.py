@@ -188,7 +188,7 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
             lock.locked_at = now
         lock.until = now + ACCOUNT_LOCK
         notify = lock.notified_at is None or lock.notified_at <= now - ACCOUNT_NOTICE_INTERVAL
-        mobile = owners_mobile(username) if notify else ""
+        owner, mobile = owner_and_mobile(username) if notify else (None, "")
         if mobile:
             lock.notified_at = now
             until = timezone.localtime(lock.until)
@@ -197,6 +197,8 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
                 f"【{settings.PORTAL_NAME}】您的账号{username}因多次登录失败已被锁定至"
                 f"{until:%H:%M}。如非本人操作，请通过“找回密码”重设密码以解除锁定，"
                 f"或致电{settings.HELP_LINE}。",
+                # Whose it is (我的个人信息 lists a person's SMS by what they are about).
+                about=owner,
             )
         lock.save()
         record(
@@ -209,15 +211,16 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
     return lock
 
 
-def owners_mobile(username: str) -> str:
-    """The number the account's owner reads: their own, or for a unit's account its contact's.
-    Empty for a username nobody has (nothing is sent, and the page says the same)."""
+def owner_and_mobile(username: str) -> tuple:
+    """The account and the number its owner reads: their own, or for a unit's account its
+    contact's. (None, "") for a username nobody has (nothing is sent, and the page says the
+    same)."""
     user = get_user_model().objects.filter(username=username).select_related("unit").first()
     if user is None:
-        return ""
+        return None, ""
     if user.mobile:
-        return user.mobile
-    return user.unit.contact_mobile if user.unit_id else ""
+        return user, user.mobile
+    return user, user.unit.contact_mobile if user.unit_id else ""
 
 
 def unlock(username: str, *, why: str, request=None) -> bool:

@@ -8,7 +8,8 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
 - 审核记录: the history, with reason codes and field comments, and the role of who acted;
 - 信息变更: each 变更申请 after admission (changes app): the values before and after, numbers in
   full, its state, and each step of its review with the role of who acted and the reason;
-- 短信: every SMS about the application or to the person's numbers;
+- 短信: every SMS about the application or the account (not every SMS to the person's numbers:
+  a number is typed, never proven, and may be someone else's);
 - 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 安全审计: the audit events the person caused or that are about their account or application,
@@ -129,8 +130,9 @@ def changes(application) -> list[dict]:
 
 
 def messages(user, application) -> list[dict]:
-    numbers = {number for number in (user.mobile, application and application.mobile) if number}
-    about = Q(to__in=numbers)
+    """The SMS about the person's account (a lockout's notice) or their application (every
+    decision, reminder and draw), whatever number they went to."""
+    about = Q(content_type=ContentType.objects.get_for_model(user), object_id=user.pk)
     if application is not None:
         kind = ContentType.objects.get_for_model(application)
         about |= Q(content_type=kind, object_id=application.pk)

@@ -1,12 +1,15 @@
 """下载我的个人信息: the page and the JSON hold everything about the person, and nobody else's."""
 
+import importlib
 import json
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.lockout import lock_account
 from audit.models import AuditEvent
 from draws import services as draws
 from draws.rules import Criteria
@@ -98,8 +101,37 @@ def test_the_download_holds_everything_about_the_person(client, person):
 def test_nothing_of_anyone_else(client, person, unit):
     other = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="钱多多")
     SMSMessage.objects.create(to=other.mobile, body="【测试】钱多多您好")
+    # A number is typed, never proven: someone who typed this person's number, or whose number
+    # this person typed, does not show them each other's SMS.
+    SMSMessage.objects.create(
+        to=person.mobile, body="【测试】钱多多您好，您被抽取为评审专家", about=other.application
+    )
+    person.application.mobile = other.mobile
+    person.application.save(update_fields=["mobile"])
     text = json.dumps(download(client, person), ensure_ascii=False)
     assert "钱多多" not in text and other.id_number not in text
+
+
+def test_a_lockouts_sms_is_the_persons_own(client, person):
+    lock_account(person.username, timezone.now())
+    (notice,) = [
+        message["内容"]
+        for message in download(client, person)["短信"]
+        if "因多次登录失败已被锁定" in message["内容"]
+    ]
+    assert f"您的账号{person.username}" in notice
+
+
+def test_the_lockout_notices_sent_before_are_given_their_accounts(person):
+    """accounts 0009: the notices sent without an `about` are given the account their text
+    names; one naming nobody stays as it was."""
+    lock_account(person.username, timezone.now())
+    SMSMessage.objects.update(content_type=None, object_id=None)
+    SMSMessage.objects.create(to="13800000000", body="您的账号nobody因多次登录失败已被锁定至10:00")
+    migration = importlib.import_module("accounts.migrations.0009_lockout_sms_about_account")
+    migration.name_the_accounts(django_apps, None)
+    named = SMSMessage.objects.filter(object_id__isnull=False)
+    assert [message.about for message in named] == [person]
 
 
 def test_the_download_is_audited_and_the_page_reads_the_same(client, person):
