@@ -48,6 +48,15 @@ class MobileField(forms.CharField):
         value = super().clean(value)
         return clean_mobile(value) if value else ""
 
+    def has_changed(self, initial, data):
+        """Compared as numbers: the page shows the stored +8613812345678 as 13812345678, and a
+        save of an untouched page recorded 已修改联系人手机."""
+        try:
+            typed = clean_mobile(data) if data and str(data).strip() else ""
+        except ValidationError:
+            return True
+        return typed != (initial or "")
+
 
 # How far over its limit a refused value may be and still be shown back whole.
 SHOWN_BACK_FACTOR = 2
@@ -80,6 +89,30 @@ def readable_email(value: str) -> str:
     with contextlib.suppress(UnicodeError):
         return f"{local}{at}{domain.encode('ascii').decode('idna')}"
     return value
+
+
+# Characters that show nothing (zero-width spaces and joiners, the byte-order mark, a soft
+# hyphen) or change the order the rest is shown in (bidirectional controls). Pasted from
+# elsewhere, or typed to deceive: 张<U+200B>明 looks like 张明 on every page and is not found
+# as 张明 (nor avoided in a draw); a unit of a name already taken passes as new; <U+202E>
+# shows the rest of a reason backwards, in its SMS too.
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Full-width digits and Latin letters (３, Ａ), which a Chinese input method types in its
+# full-width mode: the same name as 3 and A to a reader, another to a search or a comparison.
+# Full-width punctuation （，：） is ordinary Chinese writing and stays.
+HALF_WIDTH = str.maketrans(
+    {
+        chr(code): chr(code - 0xFEE0)
+        for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+    }
+)
+
+
+def plain_text(value: str, *, one_line: bool) -> str:
+    """`value` without INVISIBLE characters and, on one line (a name, a place), with its
+    full-width letters and digits as the ordinary ones."""
+    value = INVISIBLE.sub("", value)
+    return value.translate(HALF_WIDTH) if one_line else value
 
 
 class PortalFormMixin:
@@ -153,19 +186,25 @@ class PortalFormMixin:
         - an e-mail address's Chinese domain (例子.中国), sent in its ASCII form
           (xn--fsqu00a.xn--fiqs8s), which the person never typed and could not read on the
           page or on their details; mail still goes to the ASCII form, as Django's mail encodes
-          a domain that is not ASCII."""
+          a domain that is not ASCII;
+        - characters no one sees, and full-width letters and digits on one line (plain_text).
+        A password is left as it was sent."""
         changed = None
         for name, field in self.fields.items():
             key = self.add_prefix(name)
             value = data.get(key)
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not isinstance(field, forms.CharField):
+                continue
+            if isinstance(field.widget, forms.PasswordInput):
                 continue
             if isinstance(field.widget, forms.Textarea):
                 typed = value.replace("\r\n", "\n").replace("\r", "\n")
             elif isinstance(field, forms.EmailField):
                 typed = readable_email(value)
             else:
-                continue
+                typed = value
+            one_line = not isinstance(field.widget, (forms.Textarea, forms.HiddenInput))
+            typed = plain_text(typed, one_line=one_line)
             if typed != value:
                 changed = changed or data.copy()  # a QueryDict's copy may be changed
                 changed[key] = typed
