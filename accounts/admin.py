@@ -35,8 +35,27 @@ from portal.admin import (
     yes_no,
 )
 
+# Django's own fields of an account, named in Chinese. An admin change message records its
+# fields' labels untranslated and translates back only those Django's catalogue knows, so the
+# audit trail read "已修改Email 地址 和 Groups"; a label that is Chinese already stays so.
+INHERITED_LABELS = {
+    "username": "用户名",
+    "email": "电子邮箱",
+    "is_active": "有效",
+    "is_staff": "工作人员状态",
+    "is_superuser": "超级用户状态",
+    "groups": "用户组",
+    "user_permissions": "用户权限",
+}
+
 
 class UserChangeForm(BaseUserChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in INHERITED_LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+
     def clean_unit(self):
         """An applicant moves only to an approved unit, and only when no receiver of
         `applicant_moving` refuses (experts: never while under review, or the application
@@ -122,7 +141,15 @@ class UserAdmin(ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     # Operators need not see whole personal numbers: masked here, whole only through
     # 查看完整信息, which asks why and is audited. People correct their own mobile on the
     # expert form, and an ID number is corrected through the person's unit.
-    readonly_fields = ["masked_id", "masked_mobile", "personal_data_link"]
+    # When the person last logged in and registered are facts, not settings: an operator's save
+    # rewrote them (and the change message named 上次登录 on every save).
+    readonly_fields = [
+        "masked_id",
+        "masked_mobile",
+        "personal_data_link",
+        "last_login",
+        "date_joined",
+    ]
     personal_data_fields = {
         "证件号码": lambda user: user.id_number,
         "手机号码": lambda user: display_mobile(user.mobile),

@@ -27,12 +27,14 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
     function (obj, user, **form_data) that does all of that. Only transitions marked
     `custom={"admin": True}` that have a service are offered. One with `custom={"form": ...}`
     (a reason, say) asks for it on a page of its own first.
+
+    The buttons post to a URL of their own (transition_view), not with the change form: what
+    is typed on the change page is saved by 保存 alone, never by a decision, nor by a decision
+    begun and then left at 取消.
     """
 
     change_form_template = "admin/portal/transition_change_form.html"
     transition_form_template = "admin/portal/transition_form.html"
-    # The name of the change form's transition button, as django-fsm-2's admin called it.
-    transition_param = "_fsm_transition_to"
     transition_block_label = "审核操作"
     transition_services: dict = {}
 
@@ -66,6 +68,11 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
                 "name": t.name,
                 "label": t.custom.get("label", t.name),
                 "help_text": t.custom.get("help_text", ""),
+                "asks": bool(t.custom.get("form")),  # a page of its own, reached by a link
+                "url": reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
+                    args=[obj.pk, t.name],
+                ),
             }
             for t in obj.get_available_user_status_transitions(request.user)
             if self.admin_transition(t.name) is not None
@@ -91,37 +98,25 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
         except WorkflowError as error:
             self.message_user(request, str(error), level=messages.ERROR)
             return False
-        self.message_user(request, "操作已完成。", level=messages.SUCCESS)
+        label = self.admin_transition(transition_name).custom.get("label", transition_name)
+        self.message_user(request, f"已{label}：{obj}。", level=messages.SUCCESS)
         return True
 
-    def response_change(self, request, obj):
-        transition_name = request.POST.get(self.transition_param)
-        if not transition_name:
-            return super().response_change(request, obj)
-        transition = self.admin_transition(transition_name)
-        if transition is None:
-            self.message_user(request, "该操作不能在后台执行。", level=messages.ERROR)
-        elif transition.custom.get("form"):
-            opts = self.opts
-            return redirect(
-                f"admin:{opts.app_label}_{opts.model_name}_transition",
-                object_id=obj.pk,
-                transition_name=transition_name,
-            )
-        else:
-            self.apply_transition(request, obj, transition_name)
-        return redirect(self.change_url(obj))
-
     def transition_view(self, request, object_id, transition_name):
-        """A transition that needs a form (a reason): asks for it, then runs the service."""
+        """A transition: one without a form runs on its button's POST (the button asks first);
+        one that needs a form (a reason) asks for it on this page, then runs the service."""
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
         transition = self.admin_transition(transition_name)
-        if transition is None or not transition.custom.get("form"):
+        if transition is None:
             self.message_user(request, "该操作不能在后台执行。", level=messages.ERROR)
+            return redirect(self.change_url(obj))
+        if not transition.custom.get("form"):
+            if request.method == "POST":
+                self.apply_transition(request, obj, transition_name)
             return redirect(self.change_url(obj))
         form = import_string(transition.custom["form"])(
             request.POST if request.method == "POST" else None
