@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from accounts.admin import PersonSearchMixin
 from accounts.services import ACCOUNT_CONTACT, follow_contact
 from accounts.validators import display_mobile, mask, mask_id_number
 from changes.fields import KEY
@@ -75,11 +76,13 @@ REVIEWED_FIELDS = [
 
 
 @admin.register(ExpertApplication)
-class ExpertApplicationAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
+class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = ApplicationAdminForm
     list_display = ["name", "unit", "title", "title_level", "status", "submitted_at", "decided_at"]
     list_filter = ["status", "title_level", DisciplineListFilter]
     search_fields = ["user__real_name", "user__username", "user__unit__name"]
+    person = "user__"
+    mobile_fields = ["mobile", "user__mobile"]
     list_select_related = ["user", "user__unit"]
     list_per_page = 25
     raw_id_fields = ["user"]

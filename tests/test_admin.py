@@ -774,3 +774,21 @@ def test_a_decision_leaves_what_was_typed_on_the_page_unsaved(client, operator, 
     assert f'<a class="button" href="{reject}"' in html
     main_form = html.split('id="expertapplication_form"')[1].split("</form>")[0]
     assert 'id="transition-form"' not in main_form and 'form="transition-form"' in main_form
+
+
+def test_a_person_is_found_by_a_whole_mobile_or_id_number(client, operator, unit):
+    """An operator on the telephone is given a number; the names box did not find it."""
+    person = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name="张明")
+    factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name="李强")
+    for admin_name, expected in [
+        ("admin:accounts_user_changelist", person),
+        ("admin:experts_expertapplication_changelist", person.application),
+    ]:
+        url = reverse(admin_name)
+        for term in [person.mobile.removeprefix("+86"), person.id_number.lower(), "张明"]:
+            page = client.get(url, {"q": term})
+            assert list(page.context["cl"].result_list) == [expected], (admin_name, term)
+        # Not by part: a number is found whole or not at all.
+        partial = client.get(url, {"q": person.id_number[:10]}).context["cl"].result_list
+        assert list(partial) == []
+        assert "输入完整的手机号码或证件号码可精确查找" in client.get(url).content.decode()
