@@ -211,10 +211,15 @@ class UnitHistoryInline(HistoryInline):
 @admin.register(Unit)
 class UnitAdmin(ServiceTransitionAdmin):
     form = UnitAdminForm
-    list_display = ["name", "credit_code", "nature", "district", "status", "submitted_at"]
-    list_filter = ["status", "nature", "district"]
+    list_display = ["name", "credit_code", "nature", "district", "status", "active", "submitted_at"]
+    list_filter = ["status", "is_active", "nature", "district"]
     search_fields = ["name", "credit_code", "contact_name"]
     date_hierarchy = "submitted_at"
+
+    @admin.display(description="启用", ordering="is_active")
+    def active(self, unit):
+        return yes_no(unit.is_active)
+
     readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
     inlines = [UnitHistoryInline]
     transition_services = {

@@ -149,6 +149,18 @@ class UnitAdminForm(UnitDetailsForm):
         label="单位网址", max_length=200, required=False, assume_scheme="https"
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        unit = self.instance
+        if unit.pk and unit.is_active and "is_active" in self.fields:
+            # Unticking 启用 signs out and shuts out all the unit's people at once: the save
+            # asks first, saying how many (static/js/admin-confirm.js).
+            people = unit.accounts.filter(is_active=True).count()
+            self.fields["is_active"].widget.attrs["data-confirm-off"] = (
+                f"停用后，“{unit.name}”的{people}个账号（单位账号及其个人账号）将立即退出"
+                "并不能再登录。确定停用吗？"
+            )
+
     class Meta(UnitDetailsForm.Meta):
         fields = "__all__"  # noqa: DJ007 - admin passes the fields it shows
 

@@ -99,6 +99,7 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), level=messages.ERROR)
             return False
         label = self.admin_transition(transition_name).custom.get("label", transition_name)
+        obj.refresh_from_db()  # named in its new state (the service saved another instance)
         self.message_user(request, f"已{label}：{obj}。", level=messages.SUCCESS)
         return True
 

@@ -78,8 +78,9 @@ def test_admin_approve_goes_through_the_service(
         response = client.post(approve, follow=True)
     send_due()  # the SMS worker's pass: the request only queued the message
     assert response.redirect_chain == [(url, 302)]
-    assert f"已审核通过：{application}。" in [str(m) for m in response.context["messages"]]
     application.refresh_from_db()
+    assert f"已审核通过：{application}。" in [str(m) for m in response.context["messages"]]
+    assert "（审核通过）" in str(application)
     assert application.status == ApplicationStatus.APPROVED
     history = list(application.history.all())
     assert [(h.action, h.actor, h.actor_role) for h in history] == [

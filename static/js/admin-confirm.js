@@ -5,3 +5,14 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+
+// A box whose unticking shuts people out (a unit's 启用, data-confirm-off) asks on the save
+// that would untick it, not on the click: the operator may tick it back before saving.
+document.addEventListener("submit", function (event) {
+  var boxes = event.target.querySelectorAll("input[type=checkbox][data-confirm-off]");
+  Array.prototype.forEach.call(boxes, function (box) {
+    if (!event.defaultPrevented && !box.checked && !window.confirm(box.getAttribute("data-confirm-off"))) {
+      event.preventDefault();
+    }
+  });
+});
