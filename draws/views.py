@@ -53,8 +53,8 @@ def draw_new(request):
     criteria, asks = form.criteria(), quotas.asks()
     counts = services.count_eligible(request.user, criteria, asks)
     short = [
-        services.NotEnough(n, ask.discipline.name, have, ask.count + ask.reserves)
-        for n, (ask, have) in enumerate(zip(asks, counts, strict=True), 1)
+        services.NotEnough(row, ask.discipline.name, have, ask.count + ask.reserves)
+        for (row, ask), have in zip(services.numbered(asks), counts, strict=True)
         if have < ask.count + ask.reserves
     ]
     token = request.POST.get("token", "")
@@ -83,7 +83,7 @@ def draw_new(request):
     # Each confirmation page its own number: 确认抽取 sent again from it draws nothing more.
     context["token"] = secrets.token_hex(16)
     for error in short:
-        form.add_error(None, str(error))
+        quotas.add_shortfall(error)
     context.update(
         asks=list(zip(asks, counts, strict=True)), criteria=criteria, overlaps=_overlaps(asks)
     )
@@ -95,8 +95,9 @@ def _overlaps(asks) -> list[str]:
     """Rows whose 专业领域 is a sub-field of an earlier row's field, or the field of an earlier
     row's sub-field: their experts are counted in both, and the earlier row may take them."""
     said = []
-    for n, ask in enumerate(asks, 1):
-        for m, earlier in enumerate(asks[: n - 1], 1):
+    rows = services.numbered(asks)
+    for place, (n, ask) in enumerate(rows):
+        for m, earlier in rows[:place]:
             mine, theirs = ask.discipline, earlier.discipline
             if theirs.pk == mine.parent_id or mine.pk == theirs.parent_id:
                 said.append(

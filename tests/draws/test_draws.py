@@ -226,6 +226,93 @@ def test_more_than_eligible_is_refused_with_how_many_are(reviewing, pool, field)
     assert not Draw.objects.exists()
 
 
+def summary_of(page) -> str:
+    return page.content.decode().split('id="form-errors"')[1].split("</div>")[0]
+
+
+def tag(page, element_id: str) -> str:
+    [found] = re.findall(rf'<(?:input|select)[^>]*\bid="{element_id}"[^>]*>', page.content.decode())
+    return found
+
+
+def test_no_quota_at_all_is_said_at_the_first_rows_field(reviewing, pool, field):
+    page = reviewing.post(reverse("draws:new"), form_data())
+
+    assert page.status_code == 400
+    assert (
+        '<a href="#id_quota-0-discipline" class="alert-link">第1行专业领域</a>：'
+        "请至少填写一个专业领域及其抽取人数。"
+    ) in summary_of(page)
+    select = tag(page, "id_quota-0-discipline")
+    assert "is-invalid" in select and 'aria-invalid="true"' in select
+    assert 'aria-describedby="id_quota-0-discipline_error"' in select
+    assert re.search(
+        r'<div id="id_quota-0-discipline_error"[^>]*>\s*<p[^>]*><strong>'
+        r"请至少填写一个专业领域及其抽取人数。</strong>",
+        page.content.decode(),
+    )
+
+
+def test_too_few_eligible_is_said_at_the_rows_count_named_by_its_row_on_the_form(
+    reviewing, pool, field
+):
+    """Row 1 left empty, row 2 asks for more than are eligible: 第2行, not 第1行 (the second
+    row filled), in the summary, linked to that row's 抽取人数, which is marked; the message
+    under the field does not name the row again."""
+    page = reviewing.post(reverse("draws:new"), form_data(**quota(1, field, 5, 2)))
+
+    assert page.status_code == 400
+    shortfall = "“电子信息”符合条件的专家只有6人，少于要抽取的7人（含备选）。请减少人数或放宽条件。"
+    assert summary_of(page).count("<li>") == 1
+    assert (
+        f'<a href="#id_quota-1-count" class="alert-link">第2行抽取人数</a>：{shortfall}'
+    ) in summary_of(page)
+    count = tag(page, "id_quota-1-count")
+    assert "is-invalid" in count and 'aria-invalid="true"' in count
+    assert 'aria-describedby="id_quota-1-count_error"' in count
+    assert re.search(
+        rf'<div id="id_quota-1-count_error"[^>]*>\s*<p[^>]*><strong>{shortfall}</strong>',
+        page.content.decode(),
+    )
+    assert "is-invalid" not in tag(page, "id_quota-0-count")
+
+
+def test_a_row_short_only_when_drawn_is_named_by_its_row_on_the_form(reviewing, pool, field):
+    """Rows 2 and 4 filled: 电子信息 takes all eight, then 软件 (inside it) has no one left.
+    The confirmation's warning and the draw's refusal name rows 2 and 4, as the form shows them."""
+    software = Discipline.objects.get(code="0101")
+    expert(pool[0].unit, code="0101")
+    expert(pool[0].unit, code="0101")
+    data = form_data(**quota(1, field, 8), **quota(3, software, 1))
+    confirm = reviewing.post(reverse("draws:new"), data).content.decode()
+    assert "第4行“软件”与第2行“电子信息”同属一个领域：第2行先抽" in confirm
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', confirm).group(1)
+
+    page = reviewing.post(reverse("draws:new"), {**data, "confirmed": "1", "token": token})
+
+    assert page.status_code == 400
+    assert (
+        '<a href="#id_quota-3-count" class="alert-link">第4行抽取人数</a>：'
+        "“软件”符合条件的专家只有0人，少于要抽取的1人（含备选）。"
+    ) in summary_of(page)
+    assert "is-invalid" in tag(page, "id_quota-3-count")
+    assert not Draw.objects.exists()
+
+
+def test_the_service_names_the_row_an_ask_was_typed_in(reviewer, pool, field):
+    asks = [services.QuotaAsk(field, 4, 0, row=2), services.QuotaAsk(field, 3, 0, row=4)]
+    with pytest.raises(services.NotEnough) as refused:
+        services.make_draw(
+            reviewer,
+            project_name="p",
+            review_at=timezone.now(),
+            review_place="x",
+            criteria=Criteria(),
+            asks=asks,
+        )
+    assert str(refused.value).startswith("第4行“电子信息”符合条件的专家只有2人")
+
+
 def test_a_second_quota_short_after_the_first_saves_nothing(reviewer, pool, field):
     # 6 experts, asked for 4 then 3 of the same set (a field and itself via another row is
     # refused by the form; here the service is called directly): the second is short.
