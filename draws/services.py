@@ -18,6 +18,20 @@ class DrawError(Exception):
     """A step the record does not allow now; the message is for the reviewer."""
 
 
+# 不参加 needs its reason: said with the expert's name at the top of the page, and without it
+# under that expert's reason field, whose label names them already.
+REASON_NEEDED = "请填写{name}不参加的理由。"
+
+
+class ReasonNeeded(DrawError):
+    """不参加 for `application_id` without a reason."""
+
+    def __init__(self, application_id: int, name: str):
+        super().__init__(REASON_NEEDED.format(name=name))
+        self.application_id = application_id
+        self.in_field = REASON_NEEDED.format(name="")
+
+
 @dataclasses.dataclass
 class NotEnough(DrawError):
     """A quota asks for more experts than the rules leave (row: the form's row it was asked
@@ -250,7 +264,7 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
     if last is not None and last.action == action:
         raise DrawError(f"该专家已记录为{last.get_action_display()}。")
     if action == Event.Action.DECLINE and not reason.strip():
-        raise DrawError("请填写不参加的理由。")
+        raise ReasonNeeded(application_id, application.user.real_name)
     return Event.objects.create(
         draw=draw, application_id=application_id, action=action, reason=reason.strip(), actor=user
     )

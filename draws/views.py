@@ -117,8 +117,10 @@ def draw_detail(request, pk):
     return _detail_page(request, _draw(request, pk))
 
 
-def _detail_page(request, draw, *, void_form=None, status=200):
-    """The record's page; `void_form`, a refused 作废, comes back open with its error."""
+def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=200):
+    """The record's page; `void_form`, a refused 作废, comes back open with its error;
+    `reason_needed` (services.ReasonNeeded), a 不参加 without its reason, marks that expert's
+    reason field."""
     quotas = panel(draw)
     events = draw.event_set.select_related("application__user", "actor")
     return render(
@@ -130,6 +132,7 @@ def _detail_page(request, draw, *, void_form=None, status=200):
             "quotas": quotas,
             "log": log(draw, quotas, events),
             "void_form": void_form,
+            "reason_needed": reason_needed,
             # Whom a 作废 would text that they need not come (draws.services.void).
             "told": sum(m.notified and not m.declined for q in quotas for m in q.members),
         },
@@ -161,14 +164,20 @@ def draw_answer(request, pk):
         messages.error(request, "请求无效，请刷新页面后重试。")
         return redirect("draws:detail", draw.pk)
     data = form.cleaned_data
-    return _step(
-        request,
-        draw,
-        lambda: services.answer(
+    try:
+        event = services.answer(
             request.user, draw, data["application"], data["action"], data["reason"]
-        ),
-        "已记录：{result}。",
-    )
+        )
+    except services.ReasonNeeded as missing:
+        # The page itself, as for a refused 作废: the error under that expert's reason field,
+        # which portal.js focuses (a redirect would leave the reviewer at the page's top).
+        messages.error(request, str(missing))
+        return _detail_page(request, draw, reason_needed=missing, status=400)
+    except services.DrawError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"已记录：{event}。")
+    return redirect("draws:detail", draw.pk)
 
 
 @require_POST

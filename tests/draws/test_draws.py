@@ -520,6 +520,32 @@ def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
     assert "is-invalid" not in shown and not re.search(r"<details[^>]*\bopen\b", shown)
 
 
+def test_a_decline_without_its_reason_comes_back_with_the_error_under_that_reason(
+    reviewing, reviewer, pool, field
+):
+    """不参加 with no reason: the page again (400), that expert's reason field marked and
+    described by the error under it, the message at the top naming the expert; nothing saved."""
+    draw = make(reviewer, field, 2)
+    first, second = members_of(draw)
+    name = ExpertApplication.objects.get(pk=second).user.real_name
+
+    page = reviewing.post(
+        reverse("draws:answer", args=[draw.pk]),
+        {"application": second, "action": "decline", "reason": "  "},
+    )
+
+    assert page.status_code == 400
+    assert said(page) == [f"请填写{name}不参加的理由。"]
+    field_tag = tag(page, f"reason-{second}")
+    assert "is-invalid" in field_tag and 'aria-invalid="true"' in field_tag
+    assert f'aria-describedby="reason-{second}-error"' in field_tag
+    html = page.content.decode()
+    assert re.search(rf'<div id="reason-{second}-error"[^>]*>请填写不参加的理由。</div>', html)
+    assert html.count("请填写不参加的理由。") == 1  # the banner names the expert instead
+    assert "is-invalid" not in tag(page, f"reason-{first}")
+    assert not Event.objects.exists()
+
+
 def test_a_reason_ending_a_sentence_is_not_given_a_full_stop_more(reviewing, reviewer, pool, field):
     draw = make(reviewer, field, 2)
     url = reverse("draws:void", args=[draw.pk])

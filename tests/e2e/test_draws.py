@@ -79,6 +79,9 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     asked = len(tab.dialogs)
     row.get_by_role("button", name="不参加").click()
     expect(tab.page.get_by_text("请填写不参加的理由。")).to_be_visible()
+    expect(tab.page.get_by_text(f"请填写{first}不参加的理由。")).to_be_visible()
+    expect(tab.page.get_by_label(f"{first}不参加理由")).to_be_focused()  # where to type it
+    tab.snap("decline-needs-reason")
     assert len(tab.dialogs) == asked
     assert not Event.objects.filter(action=Event.Action.DECLINE).exists()
     row = tab.page.get_by_role("row", name=first)
