@@ -278,10 +278,15 @@ def draw_verify(request, pk):
     names = dict(
         ExpertApplication.objects.filter(pk__in=shown).values_list("pk", "user__real_name")
     )
+    # A seed refused for one of this draw's rounds: that round's field keeps what was typed,
+    # marked, and the message at the top names the round.
+    refused = None
+    if "seed" in form.errors and form.cleaned_data.get("round") in form.rounds:
+        refused = next(c for c in checks if c.round.pk == form.cleaned_data["round"])
     return render(
         request,
         "draws/draw_verify.html",
-        {"draw": draw, "checks": checks, "names": names, "form": form},
+        {"draw": draw, "checks": checks, "names": names, "form": form, "refused": refused},
     )
 
 

@@ -758,6 +758,42 @@ def test_verify_agrees_and_a_tampered_seed_shows_the_mismatch(reviewing, reviewe
     assert f"轮次编号 {drawn.pk}" in shown
 
 
+def test_a_bad_seed_is_kept_in_its_rounds_field_and_its_round_named(
+    reviewing, reviewer, pool, field
+):
+    """Two rounds (a 补抽 made the second); a bad seed typed for the second: kept as typed in
+    that round's field, marked, the error under it; the top names the round; the first
+    round's field keeps its stored seed, unmarked."""
+    draw = make(reviewer, field, 2)
+    reviewing.post(
+        reverse("draws:answer", args=[draw.pk]),
+        {"application": members_of(draw)[0], "action": "decline", "reason": "出差"},
+    )
+    services.redraw(reviewer, draw, draw.quota_set.get())
+    first, second = Round.objects.filter(quota__draw=draw).order_by("number")
+
+    page = reviewing.get(
+        reverse("draws:verify", args=[draw.pk]), {"round": second.pk, "seed": "xyz123"}
+    )
+
+    html = page.content.decode()
+    [top] = re.findall(r'<div class="alert alert-danger" role="alert">(.*?)</div>', html)
+    assert top == (
+        f'<a href="#seed-{second.pk}" class="alert-link">电子信息 · 第2轮</a>：'
+        "随机种子应为64位十六进制数字（0-9、a-f）。"
+    )
+    typed = tag(page, f"seed-{second.pk}")
+    assert 'value="xyz123"' in typed
+    assert "is-invalid" in typed and 'aria-invalid="true"' in typed
+    assert f'aria-describedby="seed-{second.pk}-error"' in typed
+    assert re.search(
+        rf'<div id="seed-{second.pk}-error"[^>]*>随机种子应为64位十六进制数字（0-9、a-f）。</div>',
+        html,
+    )
+    stored = tag(page, f"seed-{first.pk}")
+    assert f'value="{first.seed}"' in stored and "is-invalid" not in stored
+
+
 def readme_check_by_hand() -> str:
     """The README's loop that ranks a round's downloaded list by hand."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -100,8 +100,15 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.page.get_by_role("link", name="复核").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("一致")
     tab.snap("verify")
+    seed = tab.page.get_by_label("用其他随机种子验算（64位十六进制）")
+    seed.fill("xyz123")
+    tab.page.get_by_role("button", name="验算").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("电子信息 · 第1轮：随机种子应为64位")
+    expect(seed).to_be_focused()
+    expect(seed).to_have_value("xyz123")  # kept, to be corrected
+    tab.snap("verify-bad-seed")
     tampered = factories.seed_that_changes(Round.objects.get())  # one field, one round
-    tab.page.get_by_label("用其他随机种子验算（64位十六进制）").fill(tampered)
+    seed.fill(tampered)
     tab.page.get_by_role("button", name="验算").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
     expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
