@@ -178,8 +178,10 @@ def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
     lines = tab.page.get_by_label("回避单位", exact=True)
     lines.fill("武汉示范大学")
 
+    said = tab.page.locator(".avoid-unit-picker [aria-live=polite]")
     tab.page.get_by_label("查找已注册单位").fill("科技公司")
     expect(tab.page.get_by_label("匹配的已注册单位")).to_have_value("申报单位科技公司")
+    expect(said).to_have_text("已选择：申报单位科技公司。按回车或“添加”加入回避单位。")
     tab.page.get_by_role("button", name="添加", exact=True).click()
     expect(lines).to_have_value("武汉示范大学\n申报单位科技公司")
     tab.page.get_by_role("button", name="添加", exact=True).click()
@@ -188,7 +190,41 @@ def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
     tab.page.get_by_label("查找已注册单位").fill("申报")
     results = tab.page.get_by_label("匹配的已注册单位")
     expect(results.locator("option")).to_have_count(3)  # the prompt and the two units
+    expect(said).to_have_text("找到2个已注册单位，请在列表中选择一个，再按“添加”。")
     results.select_option(label="另一家申报研究院")
     tab.page.get_by_role("button", name="添加", exact=True).click()
     expect(lines).to_have_value("武汉示范大学\n申报单位科技公司\n另一家申报研究院")
     tab.snap("avoid-units-picked")
+
+
+def test_enter_in_the_unit_finder_adds_the_unit_and_does_not_submit_the_draw(journey):
+    """Enter in 查找已注册单位 searches at once; the one match is added as 添加 adds it, and
+    the draw form is not sent. Several matches, or none: it says what to do, and adds nothing."""
+    factories.make_unit(name="申报单位科技公司")
+    factories.make_unit(name="另一家申报研究院")
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/draws/new/")
+    page = tab.page
+    page.evaluate("window.notReloaded = true")  # gone if the form were sent and a page loaded
+    lines = page.get_by_label("回避单位", exact=True)
+    finder = page.get_by_label("查找已注册单位")
+    said = page.locator(".avoid-unit-picker [aria-live=polite]")
+
+    finder.fill("科技公司")
+    finder.press("Enter")  # at once, before the typing's own search is due
+
+    expect(lines).to_have_value("申报单位科技公司")
+    expect(said).to_have_text("已添加“申报单位科技公司”。")
+    tab.snap("avoid-unit-entered")
+    finder.fill("申报")
+    finder.press("Enter")
+    expect(said).to_have_text("找到2个已注册单位，请在列表中选择一个，再按“添加”。")
+    finder.fill("不存在的单位")
+    finder.press("Enter")
+    expect(said).to_have_text("没有匹配的已注册单位。请核对单位名称，或改用统一社会信用代码查找。")
+    expect(lines).to_have_value("申报单位科技公司")
+    tab.snap("avoid-unit-none")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("/bureau/draws/new/")
+    assert not Draw.objects.exists()
