@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus
 from draws.rules import Criteria
-from draws.services import QuotaAsk
+from draws.services import NotEnough, QuotaAsk
 from experts.choices import TitleLevel
 from experts.models import Discipline
 from experts.selectors import pool_for
@@ -202,17 +202,31 @@ class BaseQuotaFormSet(forms.BaseFormSet):
         chosen = [form.cleaned_data.get("discipline") for form in self.forms]
         chosen = [pk for pk in chosen if pk]
         if not chosen:
-            raise ValidationError("请至少填写一个专业领域及其抽取人数。")
+            message = "请至少填写一个专业领域及其抽取人数。"
+            if not self.forms:  # a forged row count: no field to mark
+                raise ValidationError(message)
+            # Said at the first row's 专业领域, where filling one in starts (the summary links it).
+            self.forms[0].add_error("discipline", message)
+            return
         if len(set(chosen)) != len(chosen):
             raise ValidationError("同一专业领域填写了多行，请合并为一行。")
 
     def asks(self) -> list[QuotaAsk]:
-        rows = [form.cleaned_data for form in self.forms if form.cleaned_data.get("discipline")]
-        disciplines = Discipline.objects.in_bulk([row["discipline"] for row in rows])
-        return [
-            QuotaAsk(disciplines[row["discipline"]], row["count"], row["reserves"] or 0)
-            for row in rows
+        """The rows filled in, each with its number on the form (blank rows counted)."""
+        rows = [
+            (row, form.cleaned_data)
+            for row, form in enumerate(self.forms, 1)
+            if form.cleaned_data.get("discipline")
         ]
+        disciplines = Discipline.objects.in_bulk([data["discipline"] for _, data in rows])
+        return [
+            QuotaAsk(disciplines[data["discipline"]], data["count"], data["reserves"] or 0, row)
+            for row, data in rows
+        ]
+
+    def add_shortfall(self, short: NotEnough) -> None:
+        """NotEnough said under its row's 抽取人数 (the summary names the row)."""
+        self.forms[short.row - 1].add_error("count", short.shortfall)
 
 
 QuotaFormSet = forms.formset_factory(

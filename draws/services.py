@@ -18,27 +18,57 @@ class DrawError(Exception):
     """A step the record does not allow now; the message is for the reviewer."""
 
 
+# 不参加 needs its reason: said with the expert's name at the top of the page, and without it
+# under that expert's reason field, whose label names them already.
+REASON_NEEDED = "请填写{name}不参加的理由。"
+
+
+class ReasonNeeded(DrawError):
+    """不参加 for `application_id` without a reason."""
+
+    def __init__(self, application_id: int, name: str):
+        super().__init__(REASON_NEEDED.format(name=name))
+        self.application_id = application_id
+        self.in_field = REASON_NEEDED.format(name="")
+
+
 @dataclasses.dataclass
 class NotEnough(DrawError):
-    """A quota asks for more experts than the rules leave (number: the quota's, from 1)."""
+    """A quota asks for more experts than the rules leave (row: the form's row it was asked
+    in, as numbered())."""
 
-    number: int
+    row: int
     discipline: str
     eligible: int
     wanted: int
 
-    def __str__(self) -> str:
+    @property
+    def shortfall(self) -> str:
+        """The message without its row: said under the row's 抽取人数, which names the row."""
         return (
-            f"第{self.number}行“{self.discipline}”符合条件的专家只有{self.eligible}人，"
+            f"“{self.discipline}”符合条件的专家只有{self.eligible}人，"
             f"少于要抽取的{self.wanted}人（含备选）。请减少人数或放宽条件。"
         )
+
+    def __str__(self) -> str:
+        return f"第{self.row}行{self.shortfall}"
 
 
 @dataclasses.dataclass
 class QuotaAsk:
+    """One row of the 抽取名额. `row` is its number on the form as the reviewer sees it, blank
+    rows counted (第2行 when the first was left empty); an ask made in code, not typed in the
+    form, may leave it out and is named by its place among the asks."""
+
     discipline: object  # experts.models.Discipline
     count: int
     reserves: int
+    row: int | None = None
+
+
+def numbered(asks: list[QuotaAsk]) -> list[tuple[int, QuotaAsk]]:
+    """Each ask with the row number the messages about it give."""
+    return [(ask.row or place, ask) for place, ask in enumerate(asks, 1)]
 
 
 def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
@@ -70,7 +100,7 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
     except IntegrityError:
         raise AlreadyDrawn(Draw.objects.get(token=token)) from None
     taken: set[int] = set()
-    for number, ask in enumerate(asks, 1):
+    for number, (row, ask) in enumerate(numbered(asks), 1):
         quota = Quota.objects.create(
             draw=draw,
             number=number,
@@ -78,7 +108,12 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
             count=ask.count,
             reserves=ask.reserves,
         )
-        _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
+        try:
+            _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
+        except NotEnough as short:
+            # The record numbers its quotas 1, 2… without the blank rows; the reviewer is told
+            # of the row they typed it in.
+            raise dataclasses.replace(short, row=row) from None
     return draw
 
 
@@ -229,7 +264,7 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
     if last is not None and last.action == action:
         raise DrawError(f"该专家已记录为{last.get_action_display()}。")
     if action == Event.Action.DECLINE and not reason.strip():
-        raise DrawError("请填写不参加的理由。")
+        raise ReasonNeeded(application_id, application.user.real_name)
     return Event.objects.create(
         draw=draw, application_id=application_id, action=action, reason=reason.strip(), actor=user
     )

@@ -53,8 +53,8 @@ def draw_new(request):
     criteria, asks = form.criteria(), quotas.asks()
     counts = services.count_eligible(request.user, criteria, asks)
     short = [
-        services.NotEnough(n, ask.discipline.name, have, ask.count + ask.reserves)
-        for n, (ask, have) in enumerate(zip(asks, counts, strict=True), 1)
+        services.NotEnough(row, ask.discipline.name, have, ask.count + ask.reserves)
+        for (row, ask), have in zip(services.numbered(asks), counts, strict=True)
         if have < ask.count + ask.reserves
     ]
     token = request.POST.get("token", "")
@@ -83,7 +83,7 @@ def draw_new(request):
     # Each confirmation page its own number: 确认抽取 sent again from it draws nothing more.
     context["token"] = secrets.token_hex(16)
     for error in short:
-        form.add_error(None, str(error))
+        quotas.add_shortfall(error)
     context.update(
         asks=list(zip(asks, counts, strict=True)), criteria=criteria, overlaps=_overlaps(asks)
     )
@@ -95,8 +95,9 @@ def _overlaps(asks) -> list[str]:
     """Rows whose 专业领域 is a sub-field of an earlier row's field, or the field of an earlier
     row's sub-field: their experts are counted in both, and the earlier row may take them."""
     said = []
-    for n, ask in enumerate(asks, 1):
-        for m, earlier in enumerate(asks[: n - 1], 1):
+    rows = services.numbered(asks)
+    for place, (n, ask) in enumerate(rows):
+        for m, earlier in rows[:place]:
             mine, theirs = ask.discipline, earlier.discipline
             if theirs.pk == mine.parent_id or mine.pk == theirs.parent_id:
                 said.append(
@@ -116,8 +117,10 @@ def draw_detail(request, pk):
     return _detail_page(request, _draw(request, pk))
 
 
-def _detail_page(request, draw, *, void_form=None, status=200):
-    """The record's page; `void_form`, a refused 作废, comes back open with its error."""
+def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=200):
+    """The record's page; `void_form`, a refused 作废, comes back open with its error;
+    `reason_needed` (services.ReasonNeeded), a 不参加 without its reason, marks that expert's
+    reason field."""
     quotas = panel(draw)
     events = draw.event_set.select_related("application__user", "actor")
     return render(
@@ -129,6 +132,7 @@ def _detail_page(request, draw, *, void_form=None, status=200):
             "quotas": quotas,
             "log": log(draw, quotas, events),
             "void_form": void_form,
+            "reason_needed": reason_needed,
             # Whom a 作废 would text that they need not come (draws.services.void).
             "told": sum(m.notified and not m.declined for q in quotas for m in q.members),
         },
@@ -160,14 +164,20 @@ def draw_answer(request, pk):
         messages.error(request, "请求无效，请刷新页面后重试。")
         return redirect("draws:detail", draw.pk)
     data = form.cleaned_data
-    return _step(
-        request,
-        draw,
-        lambda: services.answer(
+    try:
+        event = services.answer(
             request.user, draw, data["application"], data["action"], data["reason"]
-        ),
-        "已记录：{result}。",
-    )
+        )
+    except services.ReasonNeeded as missing:
+        # The page itself, as for a refused 作废: the error under that expert's reason field,
+        # which portal.js focuses (a redirect would leave the reviewer at the page's top).
+        messages.error(request, str(missing))
+        return _detail_page(request, draw, reason_needed=missing, status=400)
+    except services.DrawError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"已记录：{event}。")
+    return redirect("draws:detail", draw.pk)
 
 
 @require_POST
@@ -268,10 +278,15 @@ def draw_verify(request, pk):
     names = dict(
         ExpertApplication.objects.filter(pk__in=shown).values_list("pk", "user__real_name")
     )
+    # A seed refused for one of this draw's rounds: that round's field keeps what was typed,
+    # marked, and the message at the top names the round.
+    refused = None
+    if "seed" in form.errors and form.cleaned_data.get("round") in form.rounds:
+        refused = next(c for c in checks if c.round.pk == form.cleaned_data["round"])
     return render(
         request,
         "draws/draw_verify.html",
-        {"draw": draw, "checks": checks, "names": names, "form": form},
+        {"draw": draw, "checks": checks, "names": names, "form": form, "refused": refused},
     )
 
 

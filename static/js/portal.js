@@ -139,16 +139,32 @@
   });
 
   // The approved units whose name or credit code holds what is typed in `input`, asked of
-  // `url` a moment after the typing stops: fill(results) gets [{id, name}].
-  function searchUnits(input, url, fill) {
+  // `url` a moment after the typing stops: fill(results) gets [{id, name}]. Enter searches at
+  // once and never submits the form the box sits in (that form is for what the list holds);
+  // entered(), if given, runs once the list is filled.
+  function searchUnits(input, url, fill, entered) {
     var timer = null;
+    var latest = 0;  // an earlier, slower answer must not replace a later one's list
+    function search() {
+      clearTimeout(timer);
+      var mine = ++latest;
+      return fetch(url + "?q=" + encodeURIComponent(input.value.trim()), { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (mine !== latest) return false;
+          fill(data.results);
+          return true;
+        });
+    }
     input.addEventListener("input", function () {
       clearTimeout(timer);
-      timer = setTimeout(function () {
-        fetch(url + "?q=" + encodeURIComponent(input.value.trim()), { credentials: "same-origin" })
-          .then(function (response) { return response.json(); })
-          .then(function (data) { fill(data.results); });
-      }, 200);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      // An input method's Enter (composing 拼音) picks its characters: not ours.
+      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      search().then(function (current) { if (current && entered) entered(); });
     });
   }
 
@@ -179,26 +195,39 @@
 
   // 新建抽取's 回避单位: find a registered unit by name and add its full name to the lines typed
   // (the form still takes typed names without JavaScript; the server checks each exists).
+  // Enter in the search box adds the unit chosen (one match is chosen by itself), as 添加 does.
   var avoid = document.querySelector(".avoid-unit-picker");
   if (avoid) {
+    var search = avoid.querySelector("input[type=search]");
     var results = avoid.querySelector("[data-results]");
     var said = avoid.querySelector("[data-said]");
     var lines = document.getElementById("id_avoid_units");
-    avoid.hidden = false;
-    searchUnits(avoid.querySelector("input[type=search]"), avoid.getAttribute("data-search-url"), function (found) {
-      results.innerHTML = "";
-      results.add(new Option(found.length ? "请选择单位" : "没有匹配的已注册单位", ""));
-      found.forEach(function (unit) { results.add(new Option(unit.name, unit.name)); });
-      if (found.length === 1) results.value = found[0].name;
-    });
-    avoid.querySelector("[data-add]").addEventListener("click", function () {
+    var add = function () {
       var name = results.value;
       if (!name) { said.textContent = "请先查找并选择一个单位。"; return; }
       var typed = lines.value.split(/[\n\r、，,；;]+/).map(function (line) { return line.trim(); });
       if (typed.indexOf(name) !== -1) { said.textContent = "“" + name + "”已在回避单位中。"; return; }
       lines.value = lines.value.replace(/\s+$/, "") + (lines.value.trim() ? "\n" : "") + name;
       said.textContent = "已添加“" + name + "”。";
+    };
+    avoid.hidden = false;
+    searchUnits(search, avoid.getAttribute("data-search-url"), function (found) {
+      results.innerHTML = "";
+      results.add(new Option(found.length ? "请选择单位" : "没有匹配的已注册单位", ""));
+      found.forEach(function (unit) { results.add(new Option(unit.name, unit.name)); });
+      if (found.length === 1) results.value = found[0].name;
+      // Said to a screen reader (a live region): the list beside changed without the focus moving.
+      said.textContent = !found.length ? "没有匹配的已注册单位。"
+        : found.length === 1 ? "已选择：" + found[0].name + "。按回车或“添加”加入回避单位。"
+        : "找到" + found.length + "个已注册单位，请在列表中选择一个，再按“添加”。";
+    }, function () {
+      if (results.value) { add(); return; }
+      // Several found: the words above say to choose one. None: what to try instead.
+      if (results.options.length <= 1) {
+        said.textContent = "没有匹配的已注册单位。请核对单位名称，或改用统一社会信用代码查找。";
+      }
     });
+    avoid.querySelector("[data-add]").addEventListener("click", add);
   }
 })();
 

@@ -226,6 +226,93 @@ def test_more_than_eligible_is_refused_with_how_many_are(reviewing, pool, field)
     assert not Draw.objects.exists()
 
 
+def summary_of(page) -> str:
+    return page.content.decode().split('id="form-errors"')[1].split("</div>")[0]
+
+
+def tag(page, element_id: str) -> str:
+    [found] = re.findall(rf'<(?:input|select)[^>]*\bid="{element_id}"[^>]*>', page.content.decode())
+    return found
+
+
+def test_no_quota_at_all_is_said_at_the_first_rows_field(reviewing, pool, field):
+    page = reviewing.post(reverse("draws:new"), form_data())
+
+    assert page.status_code == 400
+    assert (
+        '<a href="#id_quota-0-discipline" class="alert-link">第1行专业领域</a>：'
+        "请至少填写一个专业领域及其抽取人数。"
+    ) in summary_of(page)
+    select = tag(page, "id_quota-0-discipline")
+    assert "is-invalid" in select and 'aria-invalid="true"' in select
+    assert 'aria-describedby="id_quota-0-discipline_error"' in select
+    assert re.search(
+        r'<div id="id_quota-0-discipline_error"[^>]*>\s*<p[^>]*><strong>'
+        r"请至少填写一个专业领域及其抽取人数。</strong>",
+        page.content.decode(),
+    )
+
+
+def test_too_few_eligible_is_said_at_the_rows_count_named_by_its_row_on_the_form(
+    reviewing, pool, field
+):
+    """Row 1 left empty, row 2 asks for more than are eligible: 第2行, not 第1行 (the second
+    row filled), in the summary, linked to that row's 抽取人数, which is marked; the message
+    under the field does not name the row again."""
+    page = reviewing.post(reverse("draws:new"), form_data(**quota(1, field, 5, 2)))
+
+    assert page.status_code == 400
+    shortfall = "“电子信息”符合条件的专家只有6人，少于要抽取的7人（含备选）。请减少人数或放宽条件。"
+    assert summary_of(page).count("<li>") == 1
+    assert (
+        f'<a href="#id_quota-1-count" class="alert-link">第2行抽取人数</a>：{shortfall}'
+    ) in summary_of(page)
+    count = tag(page, "id_quota-1-count")
+    assert "is-invalid" in count and 'aria-invalid="true"' in count
+    assert 'aria-describedby="id_quota-1-count_error"' in count
+    assert re.search(
+        rf'<div id="id_quota-1-count_error"[^>]*>\s*<p[^>]*><strong>{shortfall}</strong>',
+        page.content.decode(),
+    )
+    assert "is-invalid" not in tag(page, "id_quota-0-count")
+
+
+def test_a_row_short_only_when_drawn_is_named_by_its_row_on_the_form(reviewing, pool, field):
+    """Rows 2 and 4 filled: 电子信息 takes all eight, then 软件 (inside it) has no one left.
+    The confirmation's warning and the draw's refusal name rows 2 and 4, as the form shows them."""
+    software = Discipline.objects.get(code="0101")
+    expert(pool[0].unit, code="0101")
+    expert(pool[0].unit, code="0101")
+    data = form_data(**quota(1, field, 8), **quota(3, software, 1))
+    confirm = reviewing.post(reverse("draws:new"), data).content.decode()
+    assert "第4行“软件”与第2行“电子信息”同属一个领域：第2行先抽" in confirm
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', confirm).group(1)
+
+    page = reviewing.post(reverse("draws:new"), {**data, "confirmed": "1", "token": token})
+
+    assert page.status_code == 400
+    assert (
+        '<a href="#id_quota-3-count" class="alert-link">第4行抽取人数</a>：'
+        "“软件”符合条件的专家只有0人，少于要抽取的1人（含备选）。"
+    ) in summary_of(page)
+    assert "is-invalid" in tag(page, "id_quota-3-count")
+    assert not Draw.objects.exists()
+
+
+def test_the_service_names_the_row_an_ask_was_typed_in(reviewer, pool, field):
+    asks = [services.QuotaAsk(field, 4, 0, row=2), services.QuotaAsk(field, 3, 0, row=4)]
+    with pytest.raises(services.NotEnough) as refused:
+        services.make_draw(
+            reviewer,
+            project_name="p",
+            review_at=timezone.now(),
+            review_place="x",
+            criteria=Criteria(),
+            asks=asks,
+        )
+    assert str(refused.value).startswith("第4行“电子信息”符合条件的专家只有2人")
+
+
 def test_a_second_quota_short_after_the_first_saves_nothing(reviewer, pool, field):
     # 6 experts, asked for 4 then 3 of the same set (a field and itself via another row is
     # refused by the form; here the service is called directly): the second is short.
@@ -431,6 +518,32 @@ def test_a_refused_void_comes_back_open_with_its_error_beside_the_reason(
     # The record's page itself opens with the section folded and no error.
     shown = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
     assert "is-invalid" not in shown and not re.search(r"<details[^>]*\bopen\b", shown)
+
+
+def test_a_decline_without_its_reason_comes_back_with_the_error_under_that_reason(
+    reviewing, reviewer, pool, field
+):
+    """不参加 with no reason: the page again (400), that expert's reason field marked and
+    described by the error under it, the message at the top naming the expert; nothing saved."""
+    draw = make(reviewer, field, 2)
+    first, second = members_of(draw)
+    name = ExpertApplication.objects.get(pk=second).user.real_name
+
+    page = reviewing.post(
+        reverse("draws:answer", args=[draw.pk]),
+        {"application": second, "action": "decline", "reason": "  "},
+    )
+
+    assert page.status_code == 400
+    assert said(page) == [f"请填写{name}不参加的理由。"]
+    field_tag = tag(page, f"reason-{second}")
+    assert "is-invalid" in field_tag and 'aria-invalid="true"' in field_tag
+    assert f'aria-describedby="reason-{second}-error"' in field_tag
+    html = page.content.decode()
+    assert re.search(rf'<div id="reason-{second}-error"[^>]*>请填写不参加的理由。</div>', html)
+    assert html.count("请填写不参加的理由。") == 1  # the banner names the expert instead
+    assert "is-invalid" not in tag(page, f"reason-{first}")
+    assert not Event.objects.exists()
 
 
 def test_a_reason_ending_a_sentence_is_not_given_a_full_stop_more(reviewing, reviewer, pool, field):
@@ -643,6 +756,42 @@ def test_verify_agrees_and_a_tampered_seed_shows_the_mismatch(reviewing, reviewe
         call_command("verify_draw", draw.pk, "--round", elsewhere, "--seed", tampered)
     shown = reviewing.get(reverse("draws:verify", args=[draw.pk])).content.decode()
     assert f"轮次编号 {drawn.pk}" in shown
+
+
+def test_a_bad_seed_is_kept_in_its_rounds_field_and_its_round_named(
+    reviewing, reviewer, pool, field
+):
+    """Two rounds (a 补抽 made the second); a bad seed typed for the second: kept as typed in
+    that round's field, marked, the error under it; the top names the round; the first
+    round's field keeps its stored seed, unmarked."""
+    draw = make(reviewer, field, 2)
+    reviewing.post(
+        reverse("draws:answer", args=[draw.pk]),
+        {"application": members_of(draw)[0], "action": "decline", "reason": "出差"},
+    )
+    services.redraw(reviewer, draw, draw.quota_set.get())
+    first, second = Round.objects.filter(quota__draw=draw).order_by("number")
+
+    page = reviewing.get(
+        reverse("draws:verify", args=[draw.pk]), {"round": second.pk, "seed": "xyz123"}
+    )
+
+    html = page.content.decode()
+    [top] = re.findall(r'<div class="alert alert-danger" role="alert">(.*?)</div>', html)
+    assert top == (
+        f'<a href="#seed-{second.pk}" class="alert-link">电子信息 · 第2轮</a>：'
+        "随机种子应为64位十六进制数字（0-9、a-f）。"
+    )
+    typed = tag(page, f"seed-{second.pk}")
+    assert 'value="xyz123"' in typed
+    assert "is-invalid" in typed and 'aria-invalid="true"' in typed
+    assert f'aria-describedby="seed-{second.pk}-error"' in typed
+    assert re.search(
+        rf'<div id="seed-{second.pk}-error"[^>]*>随机种子应为64位十六进制数字（0-9、a-f）。</div>',
+        html,
+    )
+    stored = tag(page, f"seed-{first.pk}")
+    assert f'value="{first.seed}"' in stored and "is-invalid" not in stored
 
 
 def readme_check_by_hand() -> str:

@@ -79,6 +79,9 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     asked = len(tab.dialogs)
     row.get_by_role("button", name="不参加").click()
     expect(tab.page.get_by_text("请填写不参加的理由。")).to_be_visible()
+    expect(tab.page.get_by_text(f"请填写{first}不参加的理由。")).to_be_visible()
+    expect(tab.page.get_by_label(f"{first}不参加理由")).to_be_focused()  # where to type it
+    tab.snap("decline-needs-reason")
     assert len(tab.dialogs) == asked
     assert not Event.objects.filter(action=Event.Action.DECLINE).exists()
     row = tab.page.get_by_role("row", name=first)
@@ -97,8 +100,15 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tab.page.get_by_role("link", name="复核").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("一致")
     tab.snap("verify")
+    seed = tab.page.get_by_label("用其他随机种子验算（64位十六进制）")
+    seed.fill("xyz123")
+    tab.page.get_by_role("button", name="验算").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("电子信息 · 第1轮：随机种子应为64位")
+    expect(seed).to_be_focused()
+    expect(seed).to_have_value("xyz123")  # kept, to be corrected
+    tab.snap("verify-bad-seed")
     tampered = factories.seed_that_changes(Round.objects.get())  # one field, one round
-    tab.page.get_by_label("用其他随机种子验算（64位十六进制）").fill(tampered)
+    seed.fill(tampered)
     tab.page.get_by_role("button", name="验算").click()
     expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
     expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
@@ -168,8 +178,10 @@ def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
     lines = tab.page.get_by_label("回避单位", exact=True)
     lines.fill("武汉示范大学")
 
+    said = tab.page.locator(".avoid-unit-picker [aria-live=polite]")
     tab.page.get_by_label("查找已注册单位").fill("科技公司")
     expect(tab.page.get_by_label("匹配的已注册单位")).to_have_value("申报单位科技公司")
+    expect(said).to_have_text("已选择：申报单位科技公司。按回车或“添加”加入回避单位。")
     tab.page.get_by_role("button", name="添加", exact=True).click()
     expect(lines).to_have_value("武汉示范大学\n申报单位科技公司")
     tab.page.get_by_role("button", name="添加", exact=True).click()
@@ -178,7 +190,41 @@ def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
     tab.page.get_by_label("查找已注册单位").fill("申报")
     results = tab.page.get_by_label("匹配的已注册单位")
     expect(results.locator("option")).to_have_count(3)  # the prompt and the two units
+    expect(said).to_have_text("找到2个已注册单位，请在列表中选择一个，再按“添加”。")
     results.select_option(label="另一家申报研究院")
     tab.page.get_by_role("button", name="添加", exact=True).click()
     expect(lines).to_have_value("武汉示范大学\n申报单位科技公司\n另一家申报研究院")
     tab.snap("avoid-units-picked")
+
+
+def test_enter_in_the_unit_finder_adds_the_unit_and_does_not_submit_the_draw(journey):
+    """Enter in 查找已注册单位 searches at once; the one match is added as 添加 adds it, and
+    the draw form is not sent. Several matches, or none: it says what to do, and adds nothing."""
+    factories.make_unit(name="申报单位科技公司")
+    factories.make_unit(name="另一家申报研究院")
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/draws/new/")
+    page = tab.page
+    page.evaluate("window.notReloaded = true")  # gone if the form were sent and a page loaded
+    lines = page.get_by_label("回避单位", exact=True)
+    finder = page.get_by_label("查找已注册单位")
+    said = page.locator(".avoid-unit-picker [aria-live=polite]")
+
+    finder.fill("科技公司")
+    finder.press("Enter")  # at once, before the typing's own search is due
+
+    expect(lines).to_have_value("申报单位科技公司")
+    expect(said).to_have_text("已添加“申报单位科技公司”。")
+    tab.snap("avoid-unit-entered")
+    finder.fill("申报")
+    finder.press("Enter")
+    expect(said).to_have_text("找到2个已注册单位，请在列表中选择一个，再按“添加”。")
+    finder.fill("不存在的单位")
+    finder.press("Enter")
+    expect(said).to_have_text("没有匹配的已注册单位。请核对单位名称，或改用统一社会信用代码查找。")
+    expect(lines).to_have_value("申报单位科技公司")
+    tab.snap("avoid-unit-none")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("/bureau/draws/new/")
+    assert not Draw.objects.exists()

@@ -116,6 +116,13 @@ def test_the_unit_finder_says_what_it_found(journey):
     expect(said).to_have_text("已选择：武汉示范大学")
     page.get_by_label("搜索所属单位").fill("不存在的单位")
     expect(said).to_have_text("没有匹配的已审核单位")
+    # Enter searches at once and does not send the registration form (all of it still empty).
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("搜索所属单位").fill("示范学院")
+    page.get_by_label("搜索所属单位").press("Enter")
+    expect(said).to_have_text("找到1个已审核单位，请在下方列表中选择")  # 武汉示范大学 kept
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("[data-form-errors]")).to_have_count(0)
 
 
 def test_a_rows_eligibility_badge_opens_by_keyboard(journey):
