@@ -208,8 +208,18 @@ class BaseQuotaFormSet(forms.BaseFormSet):
             # Said at the first row's 专业领域, where filling one in starts (the summary links it).
             self.forms[0].add_error("discipline", message)
             return
-        if len(set(chosen)) != len(chosen):
-            raise ValidationError("同一专业领域填写了多行，请合并为一行。")
+        # A 专业领域 repeated: said at each later row's field, naming the row it repeats.
+        first_row: dict[int, int] = {}
+        for row, form in enumerate(self.forms, 1):
+            discipline = form.cleaned_data.get("discipline")
+            if not discipline:
+                continue
+            if discipline in first_row:
+                form.add_error(
+                    "discipline", f"与第{first_row[discipline]}行的专业领域相同，请合并为一行。"
+                )
+            else:
+                first_row[discipline] = row
 
     def asks(self) -> list[QuotaAsk]:
         """The rows filled in, each with its number on the form (blank rows counted)."""

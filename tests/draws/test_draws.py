@@ -1111,3 +1111,18 @@ def test_the_record_names_the_level_as_the_form_offers_it(level, said):
     assert Criteria(min_title_level=level).title_label() == said
     offered = dict(DrawForm.base_fields["min_title_level"].choices)
     assert offered[level] == said
+
+
+def test_a_repeated_field_is_said_at_the_row_that_repeats_it(reviewing, pool, field):
+    """Rows 1 and 3 name the same 专业领域: said under row 3's, naming row 1, linked."""
+    page = reviewing.post(
+        reverse("draws:new"), form_data(**quota(0, field, 1), **quota(2, field, 1))
+    )
+
+    assert page.status_code == 400
+    said = "与第1行的专业领域相同，请合并为一行。"
+    assert (
+        f'<a href="#id_quota-2-discipline" class="alert-link">第3行专业领域</a>：{said}'
+    ) in summary_of(page)
+    assert "is-invalid" in tag(page, "id_quota-2-discipline")
+    assert "is-invalid" not in tag(page, "id_quota-0-discipline")
