@@ -36,7 +36,22 @@ from portal.admin import (
 )
 
 
-class UserChangeForm(BaseUserChangeForm):
+class OneUsernameInAnyCaseMixin:
+    """Logging in finds an account whatever the case typed (PortalUserManager), so an operator
+    may not create or rename one whose username differs from another's only in case, as
+    registration refuses it too."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        twins = User.objects.case_twins(username or "").exclude(pk=self.instance.pk)
+        if username and twins.exists():
+            raise forms.ValidationError(
+                "已有账号使用该用户名（用户名不区分大小写），请换一个。", code="unique"
+            )
+        return username
+
+
+class UserChangeForm(OneUsernameInAnyCaseMixin, BaseUserChangeForm):
     def clean_unit(self):
         """An applicant moves only to an approved unit, and only when no receiver of
         `applicant_moving` refuses (experts: never while under review, or the application
@@ -75,7 +90,7 @@ class RulesUnderPasswordMixin:
         super().validate_password_for_user(user, **{**kwargs, "password_field_name": "password1"})
 
 
-class UserCreationForm(RulesUnderPasswordMixin, AdminUserCreationForm):
+class UserCreationForm(OneUsernameInAnyCaseMixin, RulesUnderPasswordMixin, AdminUserCreationForm):
     pass
 
 
