@@ -20,7 +20,7 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
-from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
+from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
 PASSWORD_MISMATCH = "两次输入的密码不一致。"
@@ -210,7 +210,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         model = Unit
         fields = [name for _, names in PROFILE_SECTIONS for name in names]
         widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
-        field_classes = {"contact_mobile": MobileField}
+        field_classes = {"contact_mobile": MobileField, "office_phone": OfficePhoneField}
 
     wide_fields = {"address", "introduction"}
 
