@@ -81,7 +81,22 @@ class PersonSearchMixin:
         return found, duplicates
 
 
-class UserChangeForm(BaseUserChangeForm):
+class OneUsernameInAnyCaseMixin:
+    """Logging in finds an account whatever the case typed (PortalUserManager), so an operator
+    may not create or rename one whose username differs from another's only in case, as
+    registration refuses it too."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        twins = User.objects.case_twins(username or "").exclude(pk=self.instance.pk)
+        if username and twins.exists():
+            raise forms.ValidationError(
+                "已有账号使用该用户名（用户名不区分大小写），请换一个。", code="unique"
+            )
+        return username
+
+
+class UserChangeForm(OneUsernameInAnyCaseMixin, BaseUserChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, label in INHERITED_LABELS.items():
@@ -126,7 +141,7 @@ class RulesUnderPasswordMixin:
         super().validate_password_for_user(user, **{**kwargs, "password_field_name": "password1"})
 
 
-class UserCreationForm(RulesUnderPasswordMixin, AdminUserCreationForm):
+class UserCreationForm(OneUsernameInAnyCaseMixin, RulesUnderPasswordMixin, AdminUserCreationForm):
     pass
 
 

@@ -20,7 +20,7 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
-from portal.forms import MobileField, PkModelChoiceField, PortalFormMixin
+from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
 PASSWORD_MISMATCH = "两次输入的密码不一致。"
@@ -37,12 +37,23 @@ UNIT_FIELDS = [
 ]
 
 
+# A username is typed as it is: a phone's keyboard would capitalise its first letter, correct
+# it to a word or underline it as misspelt. The login form's and the registration forms' alike.
+USERNAME_INPUT = {
+    "autocapitalize": "none",
+    "autocorrect": "off",
+    "spellcheck": "false",
+    "autocomplete": "username",
+}
+
+
 class AccountFieldsMixin(forms.Form):
     """用户名, 密码, 确认密码 — shared by both registration forms."""
 
     username = forms.CharField(
         label="用户名",
         max_length=30,
+        widget=forms.TextInput(attrs=USERNAME_INPUT),
         help_text="4至30位字母、数字或下划线，用于登录。",
         validators=[
             RegexValidator(r"^[A-Za-z0-9_]{4,30}$", "用户名应为4至30位字母、数字或下划线。")
@@ -65,7 +76,7 @@ class AccountFieldsMixin(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
+        if User.objects.case_twins(username).exists():
             raise forms.ValidationError("该用户名已被注册，请换一个。")
         return username
 
@@ -211,7 +222,7 @@ class UnitProfileForm(PortalFormMixin, forms.ModelForm):
         model = Unit
         fields = [name for _, names in PROFILE_SECTIONS for name in names]
         widgets = {"introduction": forms.Textarea(attrs={"rows": 4})}
-        field_classes = {"contact_mobile": MobileField}
+        field_classes = {"contact_mobile": MobileField, "office_phone": OfficePhoneField}
 
     wide_fields = {"address", "introduction"}
 
@@ -336,6 +347,10 @@ class LoginForm(UsernameLengthMixin, AuthenticationForm):
         "inactive": "该账号已被停用，如有疑问请致电科技局。",
         "unit_inactive": "您所属的单位账号已停用，如有疑问请致电科技局。",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(USERNAME_INPUT)
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)

@@ -9,6 +9,9 @@
    further attempt must wait a few seconds (growing with further failures, at most a minute)
    after the address's last failure; it is never locked for everyone behind it.
 
+Each rule counts a username by its lockout_key, whatever its case: logging in finds an account
+whatever the case typed, so Phonewalk and PHONEWALK are one account's attempts, not fresh ones.
+
 `login_gate` applies the rules before a password or code is checked, so a refused attempt is
 not a failure: it does not extend a lock, and a slowed address is not slowed further by the
 attempts it was refused. docs/security.md explains the choice of rules.
@@ -64,16 +67,31 @@ class Refusal:
         return max(1, math.ceil((self.until - timezone.now()).total_seconds()))
 
 
+def lockout_key(username: str) -> str:
+    """What a username's failures and locks are kept under: the name in lower case, as
+    logging in finds an account whatever the case typed (PortalUserManager.get_by_natural_key).
+    A NUL can be in no username, and PostgreSQL refuses it in a query."""
+    return str(username or "").replace("\x00", "")[:150].lower()
+
+
+def axes_username(request, credentials=None) -> str:
+    """AXES_USERNAME_CALLABLE: django-axes counts a username at one address under the same key
+    as the other rules, so changing the case of a name gets no fresh attempts there either."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        return lockout_key(credentials.get(field, ""))
+    return lockout_key(getattr(request, "data", request.POST).get(field, ""))
+
+
 def username_of(request, *, own: bool = False) -> str:
-    """The username an attempt is for: the login form's field, or the signed-in person's own
-    where there is no such field. `own`: a page of the signed-in person (the second factor,
-    修改密码), whose attempts are always their own, whatever else the POST carries: a posted
-    username there would have the locks of someone else checked."""
+    """The lockout_key of the username an attempt is for: the login form's field, or the
+    signed-in person's own where there is no such field. `own`: a page of the signed-in person
+    (the second factor, 修改密码), whose attempts are always their own, whatever else the POST
+    carries: a posted username there would have the locks of someone else checked."""
     field = settings.AXES_USERNAME_FORM_FIELD
     if request.user.is_authenticated and (own or field not in request.POST):
-        return request.user.get_username()
-    # A NUL can be in no username, and PostgreSQL refuses it in a query.
-    return str(request.POST.get(field, "")).replace("\x00", "")[:150]
+        return lockout_key(request.user.get_username())
+    return lockout_key(request.POST.get(field, ""))
 
 
 def address_delay(failures: int) -> int:
@@ -104,7 +122,7 @@ def refusal(request, username: str) -> Refusal | None:
 
 def pair_lock_ends(username: str, ip: str | None) -> datetime.datetime:
     """django-axes' cool-off runs from the pair's last recorded failure."""
-    last = AccessAttempt.objects.filter(username=username, ip_address=ip).aggregate(
+    last = AccessAttempt.objects.filter(username=lockout_key(username), ip_address=ip).aggregate(
         last=Max("attempt_time")
     )["last"]
     return (last or timezone.now()) + settings.AXES_COOLOFF_TIME
@@ -170,7 +188,7 @@ def count_failure(sender, credentials, request=None, **kwargs):
     if request is None:
         return
     now = timezone.now()
-    username = str(credentials.get(settings.AXES_USERNAME_FORM_FIELD, ""))[:150]
+    username = lockout_key(credentials.get(settings.AXES_USERNAME_FORM_FIELD, ""))
     LoginFailure.objects.create(username=username, ip=client_ip(request) or None, at=now)
     LoginFailure.objects.filter(at__lt=now - KEEP_FAILURES).delete()
     failures = LoginFailure.objects.filter(username=username, at__gte=now - ACCOUNT_WINDOW)
@@ -179,7 +197,8 @@ def count_failure(sender, credentials, request=None, **kwargs):
 
 
 def lock_account(username: str, now: datetime.datetime) -> AccountLock:
-    """Lock the username everywhere for ACCOUNT_LOCK, tell its owner (once an hour), audit it."""
+    """Lock the username (a lockout_key) everywhere for ACCOUNT_LOCK, tell its owner (once an
+    hour), audit it."""
     with transaction.atomic():
         lock, _ = AccountLock.objects.select_for_update().get_or_create(
             username=username, defaults={"locked_at": now, "until": now + ACCOUNT_LOCK}
@@ -188,13 +207,14 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
             lock.locked_at = now
         lock.until = now + ACCOUNT_LOCK
         notify = lock.notified_at is None or lock.notified_at <= now - ACCOUNT_NOTICE_INTERVAL
-        owner, mobile = owner_and_mobile(username) if notify else (None, "")
+        owner = owner_of(username) if notify else None
+        mobile = owners_mobile(owner) if owner is not None else ""
         if mobile:
             lock.notified_at = now
             until = timezone.localtime(lock.until)
             queue_sms(
                 mobile,
-                f"【{settings.PORTAL_NAME}】您的账号{username}因多次登录失败已被锁定至"
+                f"【{settings.PORTAL_NAME}】您的账号{owner.get_username()}因多次登录失败已被锁定至"
                 f"{until:%H:%M}。如非本人操作，请通过“找回密码”重设密码以解除锁定，"
                 f"或致电{settings.HELP_LINE}。",
                 # Whose it is (我的个人信息 lists a person's SMS by what they are about).
@@ -211,21 +231,26 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
     return lock
 
 
-def owner_and_mobile(username: str) -> tuple:
-    """The account and the number its owner reads: their own, or for a unit's account its
-    contact's. (None, "") for a username nobody has (nothing is sent, and the page says the
-    same)."""
-    user = get_user_model().objects.filter(username=username).select_related("unit").first()
-    if user is None:
-        return None, ""
+def owner_of(username: str):
+    """The account a login under this username would reach, or None for a username nobody has
+    (nothing is sent, and the page says the same)."""
+    try:
+        return get_user_model().objects.get_by_natural_key(username)
+    except get_user_model().DoesNotExist:
+        return None
+
+
+def owners_mobile(user) -> str:
+    """The number the account's owner reads: their own, or for a unit's account its contact's."""
     if user.mobile:
-        return user, user.mobile
-    return user, user.unit.contact_mobile if user.unit_id else ""
+        return user.mobile
+    return user.unit.contact_mobile if user.unit_id else ""
 
 
 def unlock(username: str, *, why: str, request=None) -> bool:
     """End every lock on the username (its account lock and its pairs) and forget its failures;
     audited. Returns whether anything was locked."""
+    username = lockout_key(username)
     now = timezone.now()
     with transaction.atomic():
         ended = AccountLock.objects.filter(username=username, until__gt=now).update(until=now)

@@ -140,6 +140,26 @@ class PortalUserManager(UserManager):
         and the session policy, the navigation and the permissions then ask about the unit."""
         return self.get_queryset().select_related("unit").get(*args, **kwargs)
 
+    def case_twins(self, username: str) -> models.QuerySet:
+        """The accounts whose username is this one whatever its case: registration and admin
+        refuse a new name that has one, as logging in does not tell them apart."""
+        return self.filter(username__iexact=username)
+
+    def get_by_natural_key(self, username):
+        """The account a login names, whatever the case typed: a phone's keyboard writes
+        Phonewalk for phonewalk, and registration already refuses a name that differs only in
+        case (ModelBackend, createsuperuser and natural-key fixtures find accounts this way).
+        An exact match comes first, in case older accounts differ only in case; a name that
+        matches several of them in other cases names none (DoesNotExist, as for a stranger)."""
+        try:
+            return self.get(username=username)
+        except self.model.DoesNotExist:
+            pass
+        twins = list(self.case_twins(username).select_related("unit")[:2])
+        if len(twins) != 1:
+            raise self.model.DoesNotExist(f"No single account is named {username!r}.")
+        return twins[0]
+
 
 class User(AbstractUser):
     Kind = UserKind

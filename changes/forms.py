@@ -10,7 +10,7 @@ from changes import fields
 from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm, discipline_groups
 from experts.models import Discipline, ExpertApplication
 from experts.rules import REQUIRED_FOR_SUBMISSION
-from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
+from portal.forms import PkModelMultipleChoiceField, PortalFormMixin
 
 KEY_HINT = "需审核"
 
@@ -47,7 +47,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         model = ExpertApplication
         fields = [name for name in fields.ORDER if name not in fields.USER_FIELDS]
         widgets = ExpertApplicationForm.Meta.widgets
-        field_classes = {"mobile": MobileField}
+        field_classes = ExpertApplicationForm.Meta.field_classes
         help_texts = ExpertApplicationForm.Meta.help_texts
 
     def __init__(self, *args, user: User, **kwargs):

@@ -17,7 +17,12 @@ from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from experts.selectors import discipline_tree
 from portal.dates import anniversary
-from portal.forms import MobileField, PkModelMultipleChoiceField, PortalFormMixin
+from portal.forms import (
+    MobileField,
+    OfficePhoneField,
+    PkModelMultipleChoiceField,
+    PortalFormMixin,
+)
 
 __all__ = ["ApplicationReasonForm", "CommentForm", "ExpertApplicationForm"]
 
@@ -168,7 +173,7 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
             "achievements": forms.Textarea(attrs={"rows": 6}),
             "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
-        field_classes = {"mobile": MobileField}
+        field_classes = {"mobile": MobileField, "office_phone": OfficePhoneField}
         help_texts = {
             "resume": "按时间顺序填写学习和工作经历。",
             "bank_account": "用于发放评审劳务费，12至30位数字。",

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
-from experts import permissions
+from experts import periods, permissions
 from experts.change_transitions import ChangeTransitionsMixin
 from experts.choices import (
     DEGREE_CHOICES,
@@ -542,12 +542,8 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         source=ApplicationStatus.EXIT_PENDING,
         target=ApplicationStatus.APPROVED,
         permission=permissions.is_owner,
-        # Not a way out of 冻结: a lapsed confirmation stays lapsed. Nor after 撤回同意: the
-        # pool may not keep processing the numbers it was asked to stop processing.
-        conditions=[
-            lambda application: not application.confirmation_lapsed(),
-            lambda application: application.consent_at is not None,
-        ],
+        # Not a way out of 冻结, nor after 撤回同意: exit_final_reason.
+        conditions=[lambda application: not application.exit_final_reason()],
         custom={"label": "撤回退出申请"},
     )
     def withdraw_exit(self) -> None:
@@ -618,6 +614,37 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     def confirmation_lapsed(self, today=None) -> bool:
         """Whether the last confirmation is older than the period that freezes (24 months)."""
         return self.confirmed_at is not None and self.confirmed_at < freeze_before(today)
+
+    def exit_final_reason(self, today=None) -> str:
+        """Why this expert's exit, pending or asked for now, could not be withdrawn ('' when it
+        could): the conditions of withdraw_exit, in the words of its refusal and of the home
+        page where its button would be. Not a way out of 冻结: a lapsed confirmation stays
+        lapsed. Nor after 撤回同意: the pool may not keep processing the numbers it was asked
+        to stop processing."""
+        again = "如需再次入库，请在退出后重新申请。"
+        if self.confirmation_lapsed(today):
+            months = periods.FREEZE_AFTER_MONTHS
+            return f"您的专家信息已超过{months}个月未确认，不能撤回退出申请。{again}"
+        if self.consent_at is None:
+            return (
+                "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
+                f"因此不能撤回退出申请。{again}"
+            )
+        return ""
+
+    @property
+    def exit_warning(self) -> str:
+        """What the 申请退出 question adds when the exit, once asked for, could not be withdrawn
+        (exit_final_reason's rule of a lapsed confirmation), with what keeps the expert in the
+        pool instead: 申请解冻 when frozen, else 确认信息无变化."""
+        if not self.confirmation_lapsed():
+            return ""
+        if self.status == ApplicationStatus.FROZEN:
+            return "冻结期间申请退出后不能撤回；如想继续留在专家库，请申请解冻。"
+        return (
+            f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，申请退出后不能撤回；"
+            "如想继续留在专家库，请先点击“确认信息无变化”。"
+        )
 
 
 class ApplicationTransition(TransitionRecord):

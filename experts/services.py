@@ -488,15 +488,9 @@ def withdraw_consent(application: ExpertApplication, actor) -> ExpertApplication
 def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
     with transaction.atomic():
         locked = _lock(application)
-        if locked.status == ApplicationStatus.EXIT_PENDING and locked.confirmation_lapsed():
-            raise WorkflowError(
-                f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，不能撤回退出申请。"
-            )
-        if locked.status == ApplicationStatus.EXIT_PENDING and not locked.consent_at:
-            raise WorkflowError(
-                "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
-                "因此不能撤回退出申请。如需再次入库，请在退出后重新申请。"
-            )
+        final = locked.exit_final_reason()
+        if locked.status == ApplicationStatus.EXIT_PENDING and final:
+            raise WorkflowError(final)
         _fire(locked, "withdraw_exit", actor)
     return locked
 

@@ -38,8 +38,20 @@ class PkModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+class OfficePhoneField(forms.CharField):
+    """办公电话, 单位电话: typed on a phone's number pad (type=tel); HTML's "work tel" asks a
+    browser for a work number, not the person's mobile. The form's clean_office_phone checks it
+    (accounts.validators.clean_office_phone)."""
+
+    widget = forms.TelInput(attrs={"autocomplete": "work tel"})
+
+
 class MobileField(forms.CharField):
-    """A mainland mobile: shown as people write it (13812345678), cleaned to E.164 for SMS."""
+    """A mainland mobile: shown as people write it (13812345678), cleaned to E.164 for SMS.
+    Typed on a phone's number pad (type=tel), which the browser may fill with the person's
+    number; what is typed is still checked here (clean_mobile)."""
+
+    widget = forms.TelInput(attrs={"autocomplete": "tel"})
 
     def prepare_value(self, value):
         return display_mobile(value) if value else value

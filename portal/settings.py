@@ -178,6 +178,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
+# A username in any case is one account's (logging in finds it whatever the case typed).
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 # The client's address as our own server or proxy saw it; a client cannot change its count by
 # sending an X-Forwarded-For of its own (portal.network.client_ip).
 AXES_CLIENT_IP_CALLABLE = "portal.network.client_ip"

@@ -71,7 +71,9 @@ def browser():
 class Journey:
     """One person's browser tab, with the screenshots and accessibility checks of each step."""
 
-    def __init__(self, browser, base_url: str, folder: Path, viewport=(1280, 900)):
+    def __init__(
+        self, browser, base_url: str, folder: Path, viewport=(1280, 900), touch: bool = False
+    ):
         # Reduced motion: Bootstrap then scrolls at once instead of smoothly. Smoothly, a click
         # that scrolled the page (a field far down, then the sticky 保存草稿) could land while the
         # page still moved, on the form around the button, and the save was lost.
@@ -79,6 +81,8 @@ class Journey:
             viewport={"width": viewport[0], "height": viewport[1]},
             locale="zh-CN",
             reduced_motion="reduce",
+            # A touch screen: CSS's (pointer: coarse) then holds, as on a phone.
+            has_touch=touch,
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
@@ -158,14 +162,16 @@ class Journey:
 
 @pytest.fixture
 def journey(browser, live_server, request):
-    """Open browser tabs for a test: journey() gives a desktop tab, journey(phone=True) a phone."""
+    """Open browser tabs for a test: journey() gives a desktop tab, journey(phone=True) a phone
+    (touch=True: with a touch screen)."""
     folder = ARTIFACTS / re.sub(r"[^\w-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     opened = []
 
-    def open_tab(phone: bool = False) -> Journey:
-        tab = Journey(browser, live_server.url, folder, (390, 844) if phone else (1280, 900))
+    def open_tab(phone: bool = False, touch: bool = False) -> Journey:
+        viewport = (390, 844) if phone else (1280, 900)
+        tab = Journey(browser, live_server.url, folder, viewport, touch)
         opened.append(tab)
         return tab
 
