@@ -11,6 +11,7 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, services, signals
@@ -394,16 +395,92 @@ class AccountLockAdmin(ReadOnlyAdmin):
         )
 
 
+def ban_end(until) -> str:
+    """禁入截止日期 in words: the date, or 永久 for none."""
+    return "永久" if until is None else f"{until:%Y-%m-%d}"
+
+
+class BlacklistAdminForm(forms.ModelForm):
+    """An entry's end date may only come earlier: moved later or cleared (永久), it would
+    extend a ban that 出库（清退） decided, with no review and no word to the person."""
+
+    class Meta:
+        model = Blacklist
+        fields = ["until"]
+        help_texts = {
+            "until": "只能提前，不能推后或清空。改为今天：今天仍禁入，明天起解除；"
+            "改为昨天或更早：立即解除。",
+        }
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        # The stored date: the instance takes the typed one only after the fields are cleaned.
+        before = self.instance.until
+        if before is None or until == before:
+            return until  # a ban for good may be given any end
+        if until is None:
+            raise forms.ValidationError(
+                "禁入截止日期不能清空（清空即改为永久禁入）。原截止日期为%(before)s，只能提前。",
+                params={"before": ban_end(before)},
+            )
+        if until > before:
+            raise forms.ValidationError(
+                "禁入截止日期只能提前，不能推后。原截止日期为%(before)s。",
+                params={"before": ban_end(before)},
+            )
+        return until
+
+
+class BanInForceFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("1", "生效中"), ("0", "已结束")]
+
+    def queryset(self, request, queryset):
+        in_force = Blacklist.in_force_on(timezone.localdate())
+        if self.value() == "1":
+            return queryset.filter(in_force)
+        if self.value() == "0":
+            return queryset.exclude(in_force)
+        return queryset
+
+
 @admin.register(Blacklist)
 class BlacklistAdmin(admin.ModelAdmin):
-    """禁入名单: entries come with a removal (出库（清退）, experts); operators may shorten or
-    end one (禁入截止日期) and correct its reason, never see or type an ID number."""
+    """禁入名单: entries come with a removal (出库（清退）, experts). Operators may end one early
+    (禁入截止日期, earlier only: BlacklistAdminForm); the reason stays as the removal gave it,
+    and nobody sees or types an ID number."""
 
-    list_display = ["name", "until", "reason", "created_by", "created_at"]
+    form = BlacklistAdminForm
+    list_display = ["name", "until_text", "state", "reason", "created_by", "created_at"]
+    list_filter = [BanInForceFilter]
     list_select_related = ["created_by"]
     search_fields = ["name"]
     fields = ["name", "until", "reason", "created_by", "created_at"]
-    readonly_fields = ["name", "created_by", "created_at"]
+    readonly_fields = ["name", "reason", "created_by", "created_at"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting an entry would lift the ban and drop its record (the person's own data page
+        # lists their entries); a ban ends early by its date instead, which the list shows.
+        return False
+
+    @admin.display(description="禁入截止日期", ordering="until")
+    def until_text(self, entry):
+        return ban_end(entry.until)
+
+    @admin.display(description="状态")
+    def state(self, entry):
+        return "生效中" if entry.bars_on(timezone.localdate()) else "已结束"
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The admin's own message names the field only ("已修改 禁入截止日期"); the audit
+        # trail (audit.signals) keeps this text, so it says from which date to which.
+        if "until" not in form.changed_data:
+            return super().construct_change_message(request, form, formsets, add)
+        before = ban_end(form.initial.get("until"))
+        return f"禁入截止日期由{before}改为{ban_end(form.cleaned_data['until'])}"
