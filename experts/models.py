@@ -121,6 +121,15 @@ class ReasonCode(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def active_twin(self, label: str, active: bool) -> "ReasonCode | None":
+        """Another active code of this label, if this one is (to be) active with it. The
+        退回 and 审核不通过 forms both offer every active code by its label: two of one label
+        would be listed twice, and a reviewer could not tell them apart."""
+        if not active or not label:
+            return None
+        others = ReasonCode.objects.filter(active=True, label=label.strip()).exclude(pk=self.pk)
+        return others.order_by("pk").first()
+
 
 class EligibilityKind(models.TextChoices):
     MAX_AGE = "max_age", "最高年龄"

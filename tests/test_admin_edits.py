@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Blacklist, User
 from audit.models import AuditEvent
+from experts.models import ReasonCode
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,47 @@ def test_the_blacklist_shows_and_filters_which_bans_are_in_force(client, operato
     html = client.get(url).content.decode()
     assert html.count('<td class="field-state">生效中</td>') == 2
     assert html.count('<td class="field-state">已结束</td>') == 1
+
+
+def reason_code_data(**overrides) -> dict:
+    return {"code": "incomplete2", "label": "信息不完整", "order": 9, "active": "on", **overrides}
+
+
+def test_a_second_active_reason_code_of_one_label_is_refused(client, operator, reference_data):
+    assert ReasonCode.objects.filter(label="信息不完整", active=True).count() == 1
+
+    response = client.post(reverse("admin:experts_reasoncode_add"), reason_code_data())
+
+    assert response.context["adminform"].form.errors["label"] == [
+        "已有启用的理由使用“信息不完整”这一中文说明（代码 incomplete），"
+        "审核页会把两条列成一样的理由。请换一个说明，或先停用那一条。"
+    ]
+    assert ReasonCode.objects.filter(label="信息不完整").count() == 1
+    # Switched off, it may keep the label (an old code kept for its records).
+    client.post(reverse("admin:experts_reasoncode_add"), reason_code_data(active=""))
+    assert ReasonCode.objects.filter(label="信息不完整").count() == 2
+
+
+def test_switching_on_a_reason_code_twin_in_the_list_is_refused(client, operator, reference_data):
+    twin = ReasonCode.objects.create(code="incomplete2", label="信息不完整", active=False)
+    url = reverse("admin:experts_reasoncode_changelist")
+    codes = list(ReasonCode.objects.order_by("order", "pk"))
+    data = {"form-TOTAL_FORMS": len(codes), "form-INITIAL_FORMS": len(codes), "_save": "保存"}
+    for i, code in enumerate(codes):
+        data |= {f"form-{i}-id": code.pk, f"form-{i}-order": code.order}
+        if code.active or code == twin:
+            data[f"form-{i}-active"] = "on"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "已有启用的理由使用“信息不完整”" in response.content.decode()
+    assert not ReasonCode.objects.get(pk=twin.pk).active
+
+
+def test_a_reason_code_slug_error_names_the_code(client, operator):
+    response = client.post(reverse("admin:experts_reasoncode_add"), reason_code_data(code="信息"))
+
+    assert response.context["adminform"].form.errors["code"] == [
+        "代码只能由英文字母、数字、下划线（_）或连字符（-）组成。"
+    ]
