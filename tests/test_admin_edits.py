@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Blacklist, User
 from audit.models import AuditEvent
-from experts.models import ReasonCode
+from experts.models import EligibilityKind, EligibilityRule, ReasonCode
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +140,29 @@ def test_switching_on_a_reason_code_twin_in_the_list_is_refused(client, operator
     assert response.status_code == 200
     assert "已有启用的理由使用“信息不完整”" in response.content.decode()
     assert not ReasonCode.objects.get(pk=twin.pk).active
+
+
+def rule_data(**overrides) -> dict:
+    return {"kind": EligibilityKind.MAX_AGE, "value": 60, "label": "", "active": "on", **overrides}
+
+
+def test_a_second_active_rule_of_a_kind_is_refused(client, operator):
+    # One rule of each kind comes with the portal (experts 0016), 最高年龄 at 65.
+    seeded = EligibilityRule.objects.get(kind=EligibilityKind.MAX_AGE, active=True)
+    add = reverse("admin:experts_eligibilityrule_add")
+
+    response = client.post(add, rule_data())
+
+    assert response.context["adminform"].form.errors["kind"] == [
+        "已有启用的“最高年龄”规则（年龄超过65岁）。同一类型只能启用一条：请修改那一条，或先停用它。"
+    ]
+    assert EligibilityRule.objects.filter(kind=EligibilityKind.MAX_AGE).count() == 1
+    # Switched off, a second rule of the kind is kept; and taken once the first is off.
+    client.post(add, rule_data(active=""))
+    EligibilityRule.objects.filter(pk=seeded.pk).update(active=False)
+    client.post(add, rule_data(value=62))
+    rules = EligibilityRule.objects.filter(kind=EligibilityKind.MAX_AGE).order_by("pk")
+    assert [(rule.value, rule.active) for rule in rules] == [(65, False), (60, False), (62, True)]
 
 
 def test_a_reason_code_slug_error_names_the_code(client, operator):
