@@ -165,6 +165,31 @@ def test_a_second_active_rule_of_a_kind_is_refused(client, operator):
     assert [(rule.value, rule.active) for rule in rules] == [(65, False), (60, False), (62, True)]
 
 
+def test_a_units_contact_mobile_is_masked_and_opened_with_a_reason(client, operator, unit):
+    whole = "13900139000"
+    change = reverse("admin:accounts_unit_change", args=[unit.pk])
+    pages = [reverse("admin:accounts_unit_changelist"), change]
+    for url in pages:
+        assert whole not in client.get(url).content.decode(), url
+    page = client.get(change)
+    assert "139****9000" in page.content.decode()
+    assert "contact_mobile" not in page.context["adminform"].form.fields
+
+    shown = client.post(
+        reverse("admin:accounts_unit_personal_data", args=[unit.pk]), {"reason": "correct"}
+    )
+
+    assert whole in shown.content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW_PERSONAL_DATA)
+    assert (event.object_id, event.detail) == (
+        str(unit.pk),
+        "后台查看：联系人手机；理由：应本人或所在单位请求更正信息",
+    )
+    # A unit added here has no number to hide yet: it is typed in.
+    add = client.get(reverse("admin:accounts_unit_add")).context["adminform"].form
+    assert "contact_mobile" in add.fields
+
+
 def test_a_reason_code_slug_error_names_the_code(client, operator):
     response = client.post(reverse("admin:experts_reasoncode_add"), reason_code_data(code="信息"))
 
