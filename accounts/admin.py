@@ -4,6 +4,7 @@ import re
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import password_validation
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
@@ -27,6 +28,7 @@ from accounts.models import (
     UnitTransition,
     User,
 )
+from accounts.passwords import NotTheCurrentPasswordValidator
 from accounts.permissions import BUREAU_GROUP
 from accounts.validators import clean_mobile, display_mobile, mask, mask_id_number
 from portal.admin import (
@@ -127,11 +129,38 @@ class RulesUnderPasswordMixin:
         super().validate_password_for_user(user, **{**kwargs, "password_field_name": "password1"})
 
 
-class UserCreationForm(RulesUnderPasswordMixin, AdminUserCreationForm):
-    pass
+def password_rules_html(new_account: bool) -> str:
+    """The password rules as a help text. A new account has no current password, so the rule
+    that a new one differs from it (NotTheCurrentPasswordValidator) would only puzzle there."""
+    validators = password_validation.get_default_password_validators()
+    if new_account:
+        validators = [v for v in validators if not isinstance(v, NotTheCurrentPasswordValidator)]
+    return password_validation.password_validators_help_text_html(validators)
 
 
-class PasswordChangeForm(RulesUnderPasswordMixin, AdminPasswordChangeForm):
+class PasswordOnlyMixin:
+    """Every account logs in with its password: the portal has no other way in (no single
+    sign-on, no LDAP). Django's choice 基于密码的认证 启用/禁用, and its help text about such
+    backends, would only offer to make an account that cannot log in at all; an account is
+    switched off by 有效 instead. So the password is required, as on the portal's own forms."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("usable_password", None)
+        for name in ("password1", "password2"):
+            self.fields[name].required = True
+        self.fields["password2"].help_text = "再次输入密码，两次须一致。"
+
+
+class UserCreationForm(PasswordOnlyMixin, RulesUnderPasswordMixin, AdminUserCreationForm):
+    usable_password = None  # PasswordOnlyMixin
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = password_rules_html(new_account=True)
+
+
+class PasswordChangeForm(PasswordOnlyMixin, RulesUnderPasswordMixin, AdminPasswordChangeForm):
     pass
 
 
@@ -143,6 +172,10 @@ UNUSED_NAMES = {"first_name", "last_name"}
 class UserAdmin(PersonSearchMixin, ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    # Django's, without 基于密码的认证 (PasswordOnlyMixin).
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "password1", "password2"]})
+    ]
     change_password_form = PasswordChangeForm
     list_display = ["username", "real_name", "kind", "unit", "active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]

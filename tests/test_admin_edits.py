@@ -190,6 +190,19 @@ def test_a_units_contact_mobile_is_masked_and_opened_with_a_reason(client, opera
     assert "contact_mobile" in add.fields
 
 
+def test_the_password_pages_speak_of_the_portals_one_way_in(client, operator, unit):
+    add = client.get(reverse("admin:accounts_user_add")).content.decode()
+    person = factories.make_applicant(unit)
+    reset = client.get(reverse("admin:auth_user_password_change", args=[person.pk]))
+    reset_html = reset.content.decode()
+
+    for html in (add, reset_html):
+        assert "LDAP" not in html and 'name="usable_password"' not in html
+    assert "新密码不能与当前密码相同" not in add
+    assert "新密码不能与当前密码相同" in reset_html  # true of a reset
+    assert "unset-password" not in reset_html
+
+
 def test_a_reason_code_slug_error_names_the_code(client, operator):
     response = client.post(reverse("admin:experts_reasoncode_add"), reason_code_data(code="信息"))
 
