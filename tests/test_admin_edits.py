@@ -11,11 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Blacklist, User
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Reminder
 from experts.models import EligibilityKind, EligibilityRule, ReasonCode
+from sms.models import SMSMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 12, 7)
 
 
 @pytest.fixture
@@ -209,3 +212,30 @@ def test_a_reason_code_slug_error_names_the_code(client, operator):
     assert response.context["adminform"].form.errors["code"] == [
         "代码只能由英文字母、数字、下划线（_）或连字符（-）组成。"
     ]
+
+
+def test_the_reminder_filter_says_what_its_cells_say(client, operator):
+    sent = SMSMessage.objects.create(to="+8613900139000", body="提醒", status="sent")
+    queued = SMSMessage.objects.create(to="+8613900139001", body="提醒")
+    common = {"kind": Reminder.Kind.UNIT_SMS, "day": TODAY, "status": Reminder.Status.QUEUED}
+    Reminder.objects.create(target="1", target_name="甲单位", sms_message=sent, **common)
+    Reminder.objects.create(target="2", target_name="乙单位", sms_message=queued, **common)
+    Reminder.objects.create(target="3", target_name="丙单位", **common)  # its SMS purged
+    Reminder.objects.create(
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=Reminder.BUREAU,
+        target_name="科技局审核员",
+        day=TODAY,
+        status=Reminder.Status.SENT,
+    )
+    url = reverse("admin:audit_reminder_changelist")
+
+    def names(**query):
+        return sorted(r.target_name for r in client.get(url, query).context["cl"].result_list)
+
+    assert names(delivery="sent") == ["甲单位", "科技局审核员"]
+    assert names(delivery="queued") == ["乙单位"]
+    assert names(delivery="purged") == ["丙单位"]
+    html = client.get(url).content.decode()
+    assert "已交短信发送队列" not in html
+    assert "短信已发送" in html and "短信排队中" in html
