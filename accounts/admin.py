@@ -4,6 +4,7 @@ import re
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -12,6 +13,8 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -352,6 +355,17 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         # Resetting a lost authenticator.
         return request.user.has_perm("accounts.delete_authenticator")
+
+    def response_delete(self, request, obj_display, obj_id):
+        # Django returns to the list only for those who may change its rows, and nobody may
+        # change these (read-only): the operator who reset one landed on the admin's index.
+        # Back to the list instead, with its filters, where the reset is seen to be done.
+        response = super().response_delete(request, obj_display, obj_id)
+        if not isinstance(response, HttpResponseRedirect) or not self.has_view_permission(request):
+            return response  # a popup's answer, or someone who may not read the list
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return HttpResponseRedirect(add_preserved_filters(context, url))
 
     @admin.display(description="用户", ordering="user__username")
     def owner(self, device):

@@ -10,7 +10,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Blacklist, User
+from accounts.models import Authenticator, Blacklist, User
 from audit.models import AuditEvent, Reminder
 from experts.models import EligibilityKind, EligibilityRule, ReasonCode
 from sms.models import SMSMessage
@@ -239,3 +239,16 @@ def test_the_reminder_filter_says_what_its_cells_say(client, operator):
     html = client.get(url).content.decode()
     assert "已交短信发送队列" not in html
     assert "短信已发送" in html and "短信排队中" in html
+
+
+def test_deleting_an_authenticator_returns_to_their_list(client, operator, reviewer):
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+    changelist = reverse("admin:accounts_authenticator_changelist")
+    filters = "_changelist_filters=confirmed%3D1"
+    url = reverse("admin:accounts_authenticator_delete", args=[device.pk])
+
+    response = client.post(f"{url}?{filters}", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{changelist}?confirmed=1"
+    assert not Authenticator.objects.filter(pk=device.pk).exists()
