@@ -4,6 +4,8 @@ import re
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.auth import password_validation
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
@@ -11,6 +13,9 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, services, signals
@@ -26,6 +31,7 @@ from accounts.models import (
     UnitTransition,
     User,
 )
+from accounts.passwords import NotTheCurrentPasswordValidator
 from accounts.permissions import BUREAU_GROUP
 from accounts.validators import clean_mobile, display_mobile, mask, mask_id_number
 from portal.admin import (
@@ -141,11 +147,40 @@ class RulesUnderPasswordMixin:
         super().validate_password_for_user(user, **{**kwargs, "password_field_name": "password1"})
 
 
-class UserCreationForm(OneUsernameInAnyCaseMixin, RulesUnderPasswordMixin, AdminUserCreationForm):
-    pass
+def password_rules_html(new_account: bool) -> str:
+    """The password rules as a help text. A new account has no current password, so the rule
+    that a new one differs from it (NotTheCurrentPasswordValidator) would only puzzle there."""
+    validators = password_validation.get_default_password_validators()
+    if new_account:
+        validators = [v for v in validators if not isinstance(v, NotTheCurrentPasswordValidator)]
+    return password_validation.password_validators_help_text_html(validators)
 
 
-class PasswordChangeForm(RulesUnderPasswordMixin, AdminPasswordChangeForm):
+class PasswordOnlyMixin:
+    """Every account logs in with its password: the portal has no other way in (no single
+    sign-on, no LDAP). Django's choice 基于密码的认证 启用/禁用, and its help text about such
+    backends, would only offer to make an account that cannot log in at all; an account is
+    switched off by 有效 instead. So the password is required, as on the portal's own forms."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("usable_password", None)
+        for name in ("password1", "password2"):
+            self.fields[name].required = True
+        self.fields["password2"].help_text = "再次输入密码，两次须一致。"
+
+
+class UserCreationForm(
+    OneUsernameInAnyCaseMixin, PasswordOnlyMixin, RulesUnderPasswordMixin, AdminUserCreationForm
+):
+    usable_password = None  # PasswordOnlyMixin
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = password_rules_html(new_account=True)
+
+
+class PasswordChangeForm(PasswordOnlyMixin, RulesUnderPasswordMixin, AdminPasswordChangeForm):
     pass
 
 
@@ -157,6 +192,10 @@ UNUSED_NAMES = {"first_name", "last_name"}
 class UserAdmin(PersonSearchMixin, ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    # Django's, without 基于密码的认证 (PasswordOnlyMixin).
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "password1", "password2"]})
+    ]
     change_password_form = PasswordChangeForm
     list_display = ["username", "real_name", "kind", "unit", "active", "date_joined"]
     list_filter = ["kind", "is_active", "is_staff", "groups"]
@@ -223,8 +262,12 @@ class UnitHistoryInline(HistoryInline):
     model = UnitTransition
 
 
+# The whole contact mobile, shown only through 查看完整信息 (PersonalDataAdminMixin).
+CONTACT_MOBILE = ["masked_contact_mobile", "personal_data_link"]
+
+
 @admin.register(Unit)
-class UnitAdmin(ServiceTransitionAdmin):
+class UnitAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = UnitAdminForm
     list_display = ["name", "credit_code", "nature", "district", "status", "active", "submitted_at"]
     list_filter = ["status", "is_active", "nature", "district"]
@@ -235,7 +278,36 @@ class UnitAdmin(ServiceTransitionAdmin):
     def active(self, unit):
         return yes_no(unit.is_active)
 
-    readonly_fields = ["created_at", "submitted_at", "decided_at", "profile_updated_at"]
+    # The contact's mobile is a person's number, treated as UserAdmin and
+    # ExpertApplicationAdmin treat theirs: masked on the page, whole only through
+    # 查看完整信息, which asks why and is audited; not typed over here. The unit corrects it
+    # itself (信息更改, or its registration after 未通过), as a person corrects their own.
+    readonly_fields = [
+        *CONTACT_MOBILE,
+        "created_at",
+        "submitted_at",
+        "decided_at",
+        "profile_updated_at",
+    ]
+    personal_data_fields = {"联系人手机": lambda unit: display_mobile(unit.contact_mobile)}
+
+    def get_exclude(self, request, obj=None):
+        # A unit added here has no number yet to hide: it is typed on the add page.
+        exclude = list(super().get_exclude(request, obj) or [])
+        return [*exclude, "contact_mobile"] if obj is not None else exclude
+
+    def get_fields(self, request, obj=None):
+        # The masked number where the box was, after 联系人; none of it on the add page.
+        fields = [f for f in super().get_fields(request, obj) if f not in CONTACT_MOBILE]
+        if obj is None:
+            return fields
+        at = fields.index("contact_name") + 1
+        return [*fields[:at], *CONTACT_MOBILE, *fields[at:]]
+
+    @admin.display(description="联系人手机")
+    def masked_contact_mobile(self, unit):
+        return mask(display_mobile(unit.contact_mobile), 3)
+
     inlines = [UnitHistoryInline]
     transition_services = {
         "approve": lambda unit, user: services.approve_unit(unit, user),
@@ -300,6 +372,17 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         # Resetting a lost authenticator.
         return request.user.has_perm("accounts.delete_authenticator")
+
+    def response_delete(self, request, obj_display, obj_id):
+        # Django returns to the list only for those who may change its rows, and nobody may
+        # change these (read-only): the operator who reset one landed on the admin's index.
+        # Back to the list instead, with its filters, where the reset is seen to be done.
+        response = super().response_delete(request, obj_display, obj_id)
+        if not isinstance(response, HttpResponseRedirect) or not self.has_view_permission(request):
+            return response  # a popup's answer, or someone who may not read the list
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return HttpResponseRedirect(add_preserved_filters(context, url))
 
     @admin.display(description="用户", ordering="user__username")
     def owner(self, device):
@@ -409,16 +492,92 @@ class AccountLockAdmin(ReadOnlyAdmin):
         )
 
 
+def ban_end(until) -> str:
+    """禁入截止日期 in words: the date, or 永久 for none."""
+    return "永久" if until is None else f"{until:%Y-%m-%d}"
+
+
+class BlacklistAdminForm(forms.ModelForm):
+    """An entry's end date may only come earlier: moved later or cleared (永久), it would
+    extend a ban that 出库（清退） decided, with no review and no word to the person."""
+
+    class Meta:
+        model = Blacklist
+        fields = ["until"]
+        help_texts = {
+            "until": "只能提前，不能推后或清空。改为今天：今天仍禁入，明天起解除；"
+            "改为昨天或更早：立即解除。",
+        }
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        # The stored date: the instance takes the typed one only after the fields are cleaned.
+        before = self.instance.until
+        if before is None or until == before:
+            return until  # a ban for good may be given any end
+        if until is None:
+            raise forms.ValidationError(
+                "禁入截止日期不能清空（清空即改为永久禁入）。原截止日期为%(before)s，只能提前。",
+                params={"before": ban_end(before)},
+            )
+        if until > before:
+            raise forms.ValidationError(
+                "禁入截止日期只能提前，不能推后。原截止日期为%(before)s。",
+                params={"before": ban_end(before)},
+            )
+        return until
+
+
+class BanInForceFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("1", "生效中"), ("0", "已结束")]
+
+    def queryset(self, request, queryset):
+        in_force = Blacklist.in_force_on(timezone.localdate())
+        if self.value() == "1":
+            return queryset.filter(in_force)
+        if self.value() == "0":
+            return queryset.exclude(in_force)
+        return queryset
+
+
 @admin.register(Blacklist)
 class BlacklistAdmin(admin.ModelAdmin):
-    """禁入名单: entries come with a removal (出库（清退）, experts); operators may shorten or
-    end one (禁入截止日期) and correct its reason, never see or type an ID number."""
+    """禁入名单: entries come with a removal (出库（清退）, experts). Operators may end one early
+    (禁入截止日期, earlier only: BlacklistAdminForm); the reason stays as the removal gave it,
+    and nobody sees or types an ID number."""
 
-    list_display = ["name", "until", "reason", "created_by", "created_at"]
+    form = BlacklistAdminForm
+    list_display = ["name", "until_text", "state", "reason", "created_by", "created_at"]
+    list_filter = [BanInForceFilter]
     list_select_related = ["created_by"]
     search_fields = ["name"]
     fields = ["name", "until", "reason", "created_by", "created_at"]
-    readonly_fields = ["name", "created_by", "created_at"]
+    readonly_fields = ["name", "reason", "created_by", "created_at"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting an entry would lift the ban and drop its record (the person's own data page
+        # lists their entries); a ban ends early by its date instead, which the list shows.
+        return False
+
+    @admin.display(description="禁入截止日期", ordering="until")
+    def until_text(self, entry):
+        return ban_end(entry.until)
+
+    @admin.display(description="状态")
+    def state(self, entry):
+        return "生效中" if entry.bars_on(timezone.localdate()) else "已结束"
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The admin's own message names the field only ("已修改 禁入截止日期"); the audit
+        # trail (audit.signals) keeps this text, so it says from which date to which.
+        if "until" not in form.changed_data:
+            return super().construct_change_message(request, form, formsets, add)
+        before = ban_end(form.initial.get("until"))
+        return f"禁入截止日期由{before}改为{ban_end(form.cleaned_data['until'])}"

@@ -461,4 +461,13 @@ class Blacklist(models.Model):
             return None
         today = today or timezone.localdate()
         entries = cls.objects.filter(id_number_index__in=id_number_indexes)
-        return entries.filter(models.Q(until__isnull=True) | models.Q(until__gte=today)).first()
+        return entries.filter(cls.in_force_on(today)).first()
+
+    @staticmethod
+    def in_force_on(day: datetime.date) -> models.Q:
+        """The entries that bar on `day`: for good, or whose last day is `day` or later."""
+        return models.Q(until__isnull=True) | models.Q(until__gte=day)
+
+    def bars_on(self, day: datetime.date) -> bool:
+        """Whether this entry bars on `day` (the rule of `in_force_on`, for one entry)."""
+        return self.until is None or self.until >= day

@@ -1,10 +1,12 @@
 from django.apps import apps
 from django.contrib import admin
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.models import AuditEvent, Reminder
 from portal.admin import ReadOnlyAdmin
+from sms.models import SMSMessage
 
 
 @admin.register(AuditEvent)
@@ -35,6 +37,40 @@ class AuditEventAdmin(ReadOnlyAdmin):
             return event.object_type
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    """发送状态 as the list's cells say it (ReminderAdmin.delivery). A unit's SMS is written as
+    queued (Reminder.Status.QUEUED, 已交短信发送队列) and stays so: whether it went out is its
+    outbox row's state, which a filter on the reminder's own status never saw (a sent SMS was
+    listed under 已交短信发送队列, and 已发送 found digests only). The digest is sent in the
+    reminder's own run and keeps its state itself."""
+
+    title = "发送状态"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [
+            (SMSMessage.Status.QUEUED, "排队中"),
+            (SMSMessage.Status.SENDING, "发送中"),
+            (SMSMessage.Status.SENT, "已发送"),
+            (SMSMessage.Status.FAILED, "发送失败"),
+            (self.PURGED, "短信记录已按保留期删除"),
+        ]
+
+    PURGED = "purged"
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        unit_sms = Q(kind=Reminder.Kind.UNIT_SMS)
+        if value == self.PURGED:
+            return queryset.filter(unit_sms, sms_message__isnull=True)
+        if value in SMSMessage.Status.values:
+            # The outbox's and the digest's states share their codes.
+            return queryset.filter(
+                (unit_sms & Q(sms_message__status=value)) | (~unit_sms & Q(status=value))
+            )
+        return queryset
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
     """The reminders send_reminders sent, one row per unit SMS or digest and day: operators see
@@ -43,7 +79,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["day", "kind", "target_name", "overdue", "delivery"]
     # One sort column: several would number their headers (1, 2, 3) and wrap them.
     ordering = ["-day", "-id"]
-    list_filter = ["kind", "day", "status"]
+    list_filter = ["kind", "day", DeliveryFilter]
     search_fields = ["target_name", "target", "recipients"]
     date_hierarchy = "day"
     list_select_related = ["sms_message"]
@@ -87,4 +123,5 @@ class ReminderAdmin(ReadOnlyAdmin):
         if message is None:
             return reminder.get_status_display()
         url = reverse("admin:sms_smsmessage_change", args=[message.pk])
+        # The outbox's words, as DeliveryFilter offers them: 排队中, 已发送, 发送失败（…）.
         return format_html('<a href="{}">短信{}</a>', url, message.state)

@@ -215,14 +215,48 @@ class ApplicationTransitionAdmin(HistoryAdmin):
         )
 
 
+class ReasonCodeAdminForm(forms.ModelForm):
+    """A code's page and the list's rows (启用 is edited there too): no label twice among the
+    active codes (ReasonCode.active_twin). The error sits at 中文说明 on the page, at 启用 in
+    the list, which has no 中文说明 box."""
+
+    class Meta:
+        model = ReasonCode
+        fields = "__all__"  # noqa: DJ007 - admin passes the fields it shows
+        help_texts = {"code": "英文字母、数字、下划线或连字符，如 incomplete。"}
+        # Django's own message calls a slug a “字段” (its translation of "slug").
+        error_messages = {
+            "code": {"invalid": "代码只能由英文字母、数字、下划线（_）或连字符（-）组成。"}
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        code = self.instance
+        label = cleaned.get("label", code.label) if "label" in self.fields else code.label
+        active = cleaned.get("active", code.active) if "active" in self.fields else code.active
+        twin = code.active_twin(label or "", active)
+        if twin is not None:
+            self.add_error(
+                "label" if "label" in self.fields else "active",
+                f"已有启用的理由使用“{twin.label}”这一中文说明（代码 {twin.code}），"
+                "审核页会把两条列成一样的理由。请换一个说明，或先停用那一条。",
+            )
+        return cleaned
+
+
 @admin.register(ReasonCode)
 class ReasonCodeAdmin(admin.ModelAdmin):
     """The reasons reviewers tick for 退回 and 审核不通过: renamed, reordered or switched off
     here. A decision keeps the labels it showed, so an edit changes no earlier record."""
 
+    form = ReasonCodeAdminForm
     list_display = ["label", "code", "order", "active", "needs_text"]
     list_editable = ["order", "active"]
     ordering = ["order", "pk"]
+
+    def get_changelist_form(self, request, **kwargs):
+        # The list's 启用 boxes follow the same rule as the code's page.
+        return super().get_changelist_form(request, **{"form": ReasonCodeAdminForm, **kwargs})
 
     @admin.display(description="须填写说明", ordering="requires_text")
     def needs_text(self, code):

@@ -121,6 +121,15 @@ class ReasonCode(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def active_twin(self, label: str, active: bool) -> "ReasonCode | None":
+        """Another active code of this label, if this one is (to be) active with it. The
+        退回 and 审核不通过 forms both offer every active code by its label: two of one label
+        would be listed twice, and a reviewer could not tell them apart."""
+        if not active or not label:
+            return None
+        others = ReasonCode.objects.filter(active=True, label=label.strip()).exclude(pk=self.pk)
+        return others.order_by("pk").first()
+
 
 class EligibilityKind(models.TextChoices):
     MAX_AGE = "max_age", "最高年龄"
@@ -192,6 +201,15 @@ class EligibilityRule(models.Model):
                 errors["value"] = f"“{name}”的年数应在{low}至{high}之间。"
             if self.title_level:
                 errors["title_level"] = f"“{name}”规则不使用职称级别，请清空。"
+        if self.active and self.kind and "kind" not in errors:
+            # Each kind is one threshold (an age, a level, a number of years): a second active
+            # rule of the kind would flag an applicant twice, by two different limits.
+            other = EligibilityRule.objects.filter(active=True, kind=self.kind).exclude(pk=self.pk)
+            if other.exists():
+                errors["kind"] = (
+                    f"已有启用的“{EligibilityKind(self.kind).label}”规则（{other.first()}）。"
+                    "同一类型只能启用一条：请修改那一条，或先停用它。"
+                )
         if errors:
             raise ValidationError(errors)
 

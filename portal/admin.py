@@ -128,7 +128,7 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
         label = transition.custom.get("label", transition_name)
         context = {
             **self.admin_site.each_context(request),
-            "title": label,
+            "title": f"{label}：{obj}",  # the page's one heading, as admin's change pages
             "opts": self.opts,
             "original": obj,
             "transition": {"label": label, "help_text": transition.custom.get("help_text", "")},
@@ -342,7 +342,11 @@ PERSONAL_DATA_REASONS = [
 
 class PersonalDataReasonForm(forms.Form):
     reason = forms.ChoiceField(
-        label="查看理由", choices=PERSONAL_DATA_REASONS, widget=forms.RadioSelect
+        label="查看理由",
+        choices=PERSONAL_DATA_REASONS,
+        # admin's class for a list of choices: its labels then take their own width, not the
+        # 160 px column of the form's labels (admin/css/forms.css).
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
 
 

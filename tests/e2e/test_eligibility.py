@@ -7,7 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from experts import eligibility
-from experts.models import ApplicationStatus, ExpertApplication
+from experts.models import (
+    ApplicationStatus,
+    EligibilityKind,
+    EligibilityRule,
+    ExpertApplication,
+)
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
@@ -100,8 +105,9 @@ def test_operator_is_told_a_bad_value_then_how_many_were_recomputed(journey):
     User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
     tab = journey()
     tab.log_in("operator", factories.PASSWORD)
-    tab.open("/admin/experts/eligibilityrule/add/")
-    tab.page.get_by_label("规则类型").select_option(label="最少从业年限")
+    # The portal's own 最少从业年限 rule (5 years; one active rule of a kind).
+    rule = EligibilityRule.objects.get(kind=EligibilityKind.MIN_YEARS, active=True)
+    tab.open(f"/admin/experts/eligibilityrule/{rule.pk}/change/")
     tab.page.get_by_label("年数").fill("0")
     tab.page.get_by_role("button", name="保存", exact=True).click()
     expect(tab.page.get_by_text("“最少从业年限”的年数应在1至60之间。")).to_be_visible()
