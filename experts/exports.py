@@ -214,7 +214,8 @@ def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
         application.title,
         application.get_title_level_display(),
         application.current_specialty,
-        "、".join(discipline.name for discipline in application.disciplines.all()),
+        # "；" between fields: two fields' own names hold "、" (高性能、智能化仪器仪表).
+        "；".join(discipline.name for discipline in application.disciplines.all()),
         mobile,
         application.email,
         id_number,

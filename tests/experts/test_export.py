@@ -166,7 +166,7 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
     assert named["手机"] == display_mobile(application.mobile)
     assert named["姓名"] == person.real_name
     assert named["工作单位"] == unit.name
-    assert named["专业领域"] == "电子信息、先进制造与自动化"
+    assert named["专业领域"] == "电子信息；先进制造与自动化"
     assert named["入库时间"].date() == timezone.localdate()
     (event,) = AuditEvent.objects.filter(object_id=str(job.pk))
     assert event.action == AuditEvent.Action.EXPORT_SENSITIVE
