@@ -21,10 +21,11 @@ PERSONAL_NUMBERS = {
 }
 
 OTHER = "other"
+BANK_REASON = "check_bank"
 # The reasons a reviewer may give; anything else is 其他 with a few words of its own.
 REASONS = [
     ("verify_identity", "核实身份"),
-    ("check_bank", "核对银行信息"),
+    (BANK_REASON, "核对银行信息"),
     ("enquiry", "处理申请人咨询"),
     (OTHER, "其他（须说明）"),
 ]
@@ -90,6 +91,11 @@ class RevealForm(PortalFormMixin, forms.Form):
         self.fields["numbers"].choices = choices
         if len(choices) == 1:  # one choice (a unit's 证件号码): ticked already
             self.initial["numbers"] = [choices[0][0]]
+        if "bank_account" not in dict(choices):
+            # A unit may not see the account: 核对银行信息 is no reason it could give.
+            self.fields["reason"].choices = [
+                choice for choice in self.fields["reason"].choices if choice[0] != BANK_REASON
+            ]
 
     def clean(self):
         cleaned = super().clean()

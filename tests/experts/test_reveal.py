@@ -118,8 +118,18 @@ def test_only_the_chosen_number_is_shown(client, applicant, reviewer):
 def test_the_unit_may_see_the_id_number_but_not_the_bank_account(client, applicant, unit_admin):
     detail, reveal = pages(applicant)["unit"]
     client.force_login(unit_admin)
-    offered = client.get(detail).context["reveal_form"].fields["numbers"].choices
+    page = client.get(detail)
+    offered = page.context["reveal_form"].fields["numbers"].choices
     assert offered == [("id_number", "证件号码")]
+    # The page speaks of what the unit may open, and offers no reason it could not give
+    # (found by a walk: 银行账号 and 核对银行信息 were offered, the account never shown).
+    html = page.content.decode()
+    assert "证件号码已部分隐藏" in html and "银行账号已部分隐藏" not in html
+    assert "核对银行信息" not in html
+    client.force_login(factories.make_reviewer())
+    bureau = client.get(pages(applicant)["bureau"][0]).content.decode()
+    assert "证件号码和银行账号已部分隐藏" in bureau and "核对银行信息" in bureau
+    client.force_login(unit_admin)
 
     refused = client.post(reveal, {"reveal-numbers": "bank_account", "reveal-reason": "enquiry"})
     assert refused.status_code == 400
