@@ -131,6 +131,7 @@ def environment(**options) -> Environment:
             "day": templating.day,
             "mobile": templating.mobile,
             "masked_mobile": templating.masked_mobile,
+            "masked_id_number": templating.masked_id_number,
             "working_days_since": templating.working_days_since,
             "linebreaksbr": linebreaksbr,
         }

@@ -19,6 +19,7 @@ from changes import counts as change_counts
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
 from experts import counts, lifecycle
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from portal.templating import masked_id_number, masked_mobile
 from sms.models import SMSMessage
 from tests import factories
 from tests.changes.helpers import admitted, key_request, post_data
@@ -636,6 +637,10 @@ def test_the_new_unit_confirms_and_the_old_unit_is_told(client, expert, unit, ot
     assert [row.pk for row in listed.context["rows"]] == [request.pk]
     detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
     assert "申请调入单位" in detail and "研究员" in detail and "教授" in detail
+    # Who it is, masked: a name alone may be two people (found by a unit's walk).
+    application = application_of(expert)
+    assert masked_id_number(expert.id_number) in detail and expert.id_number not in detail
+    assert masked_mobile(application.mobile) in detail
     response = client.post(reverse("changes:unit_confirm", args=[request.pk]), {"comment": "属实"})
     assert said(response) == ["已确认王建国的变更申请，将由市科技局审核。"]
     request.refresh_from_db()
