@@ -330,7 +330,7 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
                 locked.old_unit.contact_mobile,
                 f"【{settings.PORTAL_NAME}】{locked.old_unit.name}：贵单位专家{name}的工作单位已变更为"
                 f"{locked.new_unit.name}，已从贵单位专家名单中移出。",
-                about=locked,
+                about=locked.old_unit,  # the unit's home lists its SMS
             )
     return locked
 

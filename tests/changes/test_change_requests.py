@@ -1036,3 +1036,48 @@ def test_a_change_shows_each_value_as_the_read_only_form_does(expert):
     assert before["性别"] == "男" and before["参加工作时间"] == "2004-09-01"
     assert before["手机"] == form["手机"] and before["行政职务"] == ""
     assert before["专业领域"]
+
+
+def test_the_old_unit_reads_the_move_on_its_home_and_the_expert_on_theirs(
+    client, expert, unit, other_unit, reviewer, django_capture_on_commit_callbacks
+):
+    """Found by a unit's walk: the SMS telling the old unit of the move was about the change
+    request, which no page lists; the applicant's likewise in the sample data."""
+    from changes import services
+
+    submit(client, expert, unit=other_unit)
+    request = ChangeRequest.objects.get(kind=ChangeKind.KEY)
+    services.confirm_change(request, factories.unit_account(other_unit))
+    request.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_change(request, reviewer)
+
+    client.force_login(factories.unit_account(unit))
+    assert "已从贵单位专家名单中移出" in page(client.get(reverse("accounts:unit_home")))
+    client.force_login(expert)
+    assert "变更申请已审核通过" in page(client.get(reverse("experts:home")))
+
+
+def test_the_migration_points_earlier_change_sms_at_their_readers(expert, other_unit):
+    from django.contrib.contenttypes.models import ContentType
+
+    request = key_request(expert, new_unit=other_unit)
+    kind = ContentType.objects.get_for_model(ChangeRequest)
+    moved = SMSMessage.objects.create(
+        to="+8613900000001",
+        body="……已从贵单位专家名单中移出。",
+        content_type=kind,
+        object_id=request.pk,
+    )
+    told = SMSMessage.objects.create(
+        to=expert.mobile,
+        body="您提交的专家信息变更申请已审核通过",
+        content_type=kind,
+        object_id=request.pk,
+    )
+    migration = importlib.import_module("changes.migrations.0008_sms_about_unit_or_application")
+    migration.point_at_readers(apps, None)
+    moved.refresh_from_db()
+    told.refresh_from_db()
+    assert moved.about == request.old_unit
+    assert told.about == request.application

@@ -865,7 +865,7 @@ class Records:
         self.year = year
         self.usernames = usernames
         self.application_type = ContentType.objects.get_for_model(ExpertApplication)
-        self.change_type = ContentType.objects.get_for_model(ChangeRequest)
+        self.unit_type = ContentType.objects.get_for_model(Unit)
         self.rows: list[ApplicationTransition] = []
         # The moments of the rows no column of the application holds (a 退回 and the 提交
         # before it, when another 提交 followed; a change applied): dated one by one.
@@ -1344,7 +1344,10 @@ def _change_sms(records: Records, request, application, name, action, moment) ->
         "现行信息不变。",
     }.get(action)
     if text:
-        records.sms(application.mobile, name, text, records.change_type, request.pk, moment)
+        # About the application, as changes.services sends it: the person's home lists it.
+        records.sms(
+            application.mobile, name, text, records.application_type, application.pk, moment
+        )
     old_mobile = year.unit_mobiles.get(request.old_unit_id)
     if action == "approve" and request.new_unit_id and old_mobile:
         # The old unit's contact hears of the move.
@@ -1354,7 +1357,7 @@ def _change_sms(records: Records, request, application, name, action, moment) ->
             "",
             f"【{settings.PORTAL_NAME}】{old}：贵单位专家{name}的工作单位已变更为{new}，"
             "已从贵单位专家名单中移出。",
-            records.change_type,
-            request.pk,
+            records.unit_type,
+            request.old_unit_id,
             moment,
         )
