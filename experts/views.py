@@ -71,6 +71,7 @@ QUEUE_COLUMNS = (
     "unit_name",
     "title",
     "title_level",
+    "submitted_at",  # the time of a row still with its unit
     "recommended_at",
     "decided_at",
     "eligibility_flags",  # 资格提示 beside the name
@@ -78,6 +79,9 @@ QUEUE_COLUMNS = (
 # 专家审核's time column by tab: what the tab's rows are waiting on or were decided by. The
 # list keeps its one order (单位推荐时间, oldest first) on every tab.
 QUEUE_TIMES = {
+    # Waiting for its unit: the step's clock started at the 提交 (found by a walk: the column
+    # read 单位推荐时间, "—" on every row).
+    ApplicationStatus.PENDING_UNIT: ("提交时间", "submitted_at"),
     ApplicationStatus.DRAFT: ("退回时间", "returned_at"),
     ApplicationStatus.REJECTED: ("审核时间", "decided_at"),
     ApplicationStatus.APPROVED: ("入库时间", "decided_at"),
@@ -522,7 +526,7 @@ def bureau_queue(request):
         context["status"], ("单位推荐时间", "recommended_at")
     )
     # 截止日期 only where rows have one: the waiting tabs, and 全部 that holds them.
-    context["due_column"] = context["status"] not in QUEUE_TIMES
+    context["due_column"] = context["status"] in (*QueueFilter.WAITING, ALL)
     context["changes_waiting"] = change_selectors.waiting_count(request.user)  # 信息变更审核
     return render(request, "experts/bureau_queue.html", context)
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from portal.templating import minutes
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +194,16 @@ def test_a_unit_filters_only_its_own_people(client, people):
     )
     page = bulk.content.decode()
     assert 'data-testid="bulk-count">2<' in page and "戊外单位" not in page
+
+
+@pytest.mark.parametrize("status", ["pending_unit", "all"])
+def test_a_row_still_with_its_unit_shows_when_it_was_submitted(client, queue, status):
+    """Found by a walk: 待单位推荐's time column read 单位推荐时间 and "—" on every row."""
+    row = ExpertApplication.objects.get(user__real_name="戊外单位")
+    page = client.get(QUEUE, {"status": status})
+    html = page.content.decode()
+    cell = html.split("戊外单位")[1].split("</tr>")[0]
+    assert re.sub(r"\s+", " ", minutes(row.submitted_at)) in cell
+    assert "截止日期" in html  # the tab still shows when the unit is due
+    header = re.search(r'<th scope="col"[^>]*>提交时间</th>', html)
+    assert bool(header) == (status == "pending_unit")
