@@ -377,3 +377,19 @@ def test_each_pool_chart_says_which_statuses_it_counts(client, figures, reviewer
     text = client.get(reverse("experts:statistics")).content.decode()
     for by in ("专业领域", "职称级别", "所在单位的所在区", "所在单位的单位性质", "工作单位"):
         assert f"专家库（审核通过、已冻结）中的专家，按{by}" in text, by
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([(2, 2), (4, 1), (5, 1), (6, 2)], 4.5),  # a reviewer's check: nearest rank said 4
+        ([(13, 1), (16, 1)], 14.5),
+        ([(1, 1), (3, 1), (3, 1)], 3),
+        ([(2, 3), (4, 1)], 2),
+        ([], None),
+    ],
+)
+def test_the_median_of_an_even_count_is_halfway_between_its_middle_values(pairs, expected):
+    from experts.statistics import median
+
+    assert median(pairs) == expected
