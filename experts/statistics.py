@@ -280,7 +280,9 @@ def by_month(steps: Steps) -> Chart:
         return Chart(
             "months",
             "提交与审核（按年）",
-            f"所选期间超过{MAX_MONTHS}个月，按年统计：每年的提交（含修改后再次提交）、审核通过和"
+            # Counted in the calendar months the range touches: 2023-12-31 to 2026-12-30 is
+            # three years less a day, and 37 months' columns.
+            f"所选期间跨{len(months)}个月（超过{MAX_MONTHS}个月），按年统计：每年的提交（含修改后再次提交）、审核通过和"
             "审核不通过次数，按办理当年计；首尾两年只计所选期间内的部分",
             rows,
             columns=("年份", "提交", "审核通过", "审核不通过"),

@@ -254,6 +254,9 @@ def test_a_range_of_more_than_36_months_counts_per_year():
     three_years = by_month(Steps(datetime.date(2023, 12, 1), datetime.date(2026, 11, 30), rows))
     assert three_years.title == "提交与审核（按月）" and len(three_years.rows) == 36
     assert three_years.rows[-1] == ("2026-11", 0, 0, 1)
+    # Three years less a day touching 37 months says so (a walk read 超过36个月 as wrong).
+    touching = by_month(Steps(datetime.date(2023, 12, 31), datetime.date(2026, 12, 30), rows))
+    assert touching.counts.startswith("所选期间跨37个月（超过36个月），按年统计")
 
 
 def test_the_yearly_chart_names_whole_years(client, figures, reviewer):
@@ -265,6 +268,7 @@ def test_the_yearly_chart_names_whole_years(client, figures, reviewer):
     labels = re.findall(r'class="stat-label">(\d{4})</text>', years)
     assert labels == [str(year) for year in range(2020, 2027)]
     assert "提交与审核（按年）" in text
+    assert "图表先显示最近的年份" in text
 
 
 def test_the_field_chart_prints_no_head_count(client, figures, reviewer):
