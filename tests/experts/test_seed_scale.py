@@ -242,6 +242,9 @@ def test_change_requests_are_in_every_state_with_their_history(year):
             ).exists()
             continue
         assert history[0].action == "submit" and history[0].created_at == request.created_at
+        # Each field it names changes, as the portal's own requests (changes.fields.changed).
+        pairs = zip(request.before["rows"], request.after["rows"], strict=True)
+        assert all(old[2] != new[2] for old, new in pairs), request.changed_labels
         assert history[-1].to_status == request.status
         assert history[-1].created_at == request.updated_at
         assert [row.created_at for row in history] == sorted(row.created_at for row in history)

@@ -805,6 +805,10 @@ def _change(year: Year, application: ExpertApplication) -> Change:
         current = {"title": application.title, "title_level": application.title_level}
         title, level = life.choice([t for t in TITLES if t[0] != application.title])
         other = {"title": title, "title_level": level}
+        # Only what differs, as changes.fields.changed keeps it: a new title of the same
+        # level changes no 职称级别 (found by a walk: 变更内容 named it, 副高级 → 副高级).
+        current = {name: value for name, value in current.items() if other[name] != value}
+        other = {name: other[name] for name in current}
         # An approved change gave the title in force now.
         before, after = (other, current) if state == "approved" else (current, other)
     if state in ("pending_unit", "pending_bureau"):
