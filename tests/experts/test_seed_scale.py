@@ -352,6 +352,12 @@ def test_what_the_portal_keeps_agrees_with_the_rows(year):
     assert kept() == before
     assert search.refresh(ExpertApplication.objects.all()) == 0
     assert eligibility.recompute()[1] == 0
+    # The decided keep the flags of their last 提交 (found by a walk: none had any).
+    rules = eligibility.active_rules()
+    decided = ExpertApplication.objects.filter(status__in=["approved", "rejected"])
+    assert decided.filter(has_eligibility_flags=True).exists()
+    for application in decided:
+        assert application.eligibility_flags == eligibility.flags_for(application, rules)
 
 
 def test_every_applications_history_runs_in_date_order(settings):

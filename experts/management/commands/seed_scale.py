@@ -318,7 +318,25 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
     counts.recount()
     change_counts.recount()  # 信息变更's waiting counts, as after any bulk load
     eligibility.recompute()  # 资格提示 of the waiting applications, as submission would set them
+    _decided_flags()
     return made
+
+
+def _decided_flags() -> None:
+    """资格提示 of the applications decided since: set at their last 提交 and kept through the
+    decision, the record of what the reviewer saw (recompute() leaves them as they were)."""
+    rules = eligibility.active_rules()
+    decided = (
+        ExpertApplication.objects.exclude(pk__in=eligibility.waiting())
+        .filter(submitted_at__isnull=False)
+        .only(*eligibility.FIELDS, *eligibility.FLAG_FIELDS)
+    )
+    flagged = []
+    for application in decided.iterator(chunk_size=BATCH):
+        eligibility.apply(application, rules)
+        if application.eligibility_flags:
+            flagged.append(application)
+    ExpertApplication.objects.bulk_update(flagged, eligibility.FLAG_FIELDS, batch_size=BATCH)
 
 
 def _licence_file() -> str:
