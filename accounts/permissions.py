@@ -39,6 +39,11 @@ def is_approved_unit_account(user) -> bool:
     return is_unit_account(user) and user.unit.status == UnitStatus.APPROVED
 
 
+# Said on the 403 page to a unit not yet approved at an approved unit's address (a bookmark, a
+# typed URL): where it stands, not a bare 无权访问.
+UNIT_NOT_APPROVED = "单位注册尚未通过市科技局审核，通过后才能使用此功能。"
+
+
 # Who a history row names when no person acted: a daily command (e.g. 冻结 after 24 months
 # without a yearly confirmation).
 SYSTEM_ROLE = "系统"

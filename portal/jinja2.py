@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from jinja2 import Environment
 
 from accounts.choices import UnitStatus
+from accounts.permissions import UNIT_NOT_APPROVED
 from experts import periods
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
@@ -121,6 +122,7 @@ def environment(**options) -> Environment:
             "crispy_field": crispy_field,
             "ApplicationStatus": ApplicationStatus,
             "UnitStatus": UnitStatus,
+            "UNIT_NOT_APPROVED": UNIT_NOT_APPROVED,  # 403.html
             # 年度确认's periods, read when a page renders: the figures the pages print.
             "periods": periods,
         }

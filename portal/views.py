@@ -15,7 +15,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from accounts.permissions import is_applicant, is_bureau_reviewer, is_unit_account
+from accounts.permissions import (
+    UNIT_NOT_APPROVED,
+    is_applicant,
+    is_approved_unit_account,
+    is_bureau_reviewer,
+    is_unit_account,
+)
 from audit.log import record
 from audit.models import AuditEvent
 from portal.filters import ALL
@@ -82,6 +88,8 @@ def role_required(predicate):
                     return redirect_to_login(_page_posted_from(request))
                 return redirect_to_login(request.get_full_path())
             if not predicate(request.user):
+                if predicate is is_approved_unit_account and is_unit_account(request.user):
+                    raise PermissionDenied(UNIT_NOT_APPROVED)
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -375,7 +375,11 @@ def test_unit_people_lists_only_the_units_own_people(client, db, world, unit_key
 
 def test_pending_unit_cannot_open_the_people_list(client, db, world):
     login_as(client, world, "unit_C")
-    assert client.get(reverse("experts:unit_people"), {"q": "欧阳"}).status_code == 403
+    response = client.get(reverse("experts:unit_people"), {"q": "欧阳"})
+    assert response.status_code == 403
+    # It is told where it stands, not only that it may not (found by a unit's walk).
+    assert "单位注册尚未通过市科技局审核，通过后才能使用此功能。" in response.content.decode()
+    assert reverse("accounts:unit_home") in response.content.decode()
 
 
 @pytest.mark.parametrize("unit_key", ["A", "B"])
