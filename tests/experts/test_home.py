@@ -160,6 +160,9 @@ def test_unit_people_marks_returned_rows_and_filters_them(client, unit):
     assert [name for name, row in rows.items() if row.returned] == ["赵磊"]
     assert every.content.decode().count(RETURNED + "</span>") == 1
     assert "只看已退回（待修改）" in every.content.decode()
+    # Not where it could find nothing (a unit's walk found it on 待单位推荐).
+    waiting = client.get(reverse("experts:unit_people"), {"status": "pending_unit"})
+    assert "只看已退回（待修改）" not in waiting.content.decode()
 
     only = client.get(reverse("experts:unit_people"), {"returned": "true"})
     assert [row.real_name for row in only.context["rows"]] == ["赵磊"]
