@@ -445,8 +445,19 @@ def _reveal(request, pk, detail):
     )
 
 
+def _unit_extra(application) -> dict:
+    """An admitted expert's 公示期 still under way, which the unit would otherwise learn of
+    only from the public page (found by a unit's walk)."""
+    approved = application.status == ApplicationStatus.APPROVED
+    return {"on_notice": notice_periods.running(application.decided_at) if approved else None}
+
+
 _unit_detail = _detail_page(
-    "experts/unit_detail.html", UNIT_DECISIONS, "experts:unit_detail", "experts:unit_reveal"
+    "experts/unit_detail.html",
+    UNIT_DECISIONS,
+    "experts:unit_detail",
+    "experts:unit_reveal",
+    _unit_extra,
 )
 
 

@@ -3,6 +3,7 @@ and may reverse it with a reason; the applicant gets one SMS, the expert leaves 
 the public list. Nobody else may record or reverse, and nothing is done after the period."""
 
 import html
+import re
 
 import pytest
 from django.contrib import messages
@@ -16,6 +17,7 @@ from changes.models import ChangeStatus
 from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.selectors import pool_for
+from notice import periods
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
@@ -261,3 +263,16 @@ def test_a_reversal_withdraws_an_open_change_request(client, reviewer, expert, o
     row = request.history.get()
     assert (row.action, row.comment) == ("close", "专家入库已撤销，未办结的信息变更申请随之撤回。")
     assert change_counts.waiting(ChangeStatus.PENDING_UNIT, other_unit.pk) == 0
+
+
+def test_the_unit_sees_that_its_expert_is_on_notice(client, unit, expert):
+    """Found by a unit's walk: only the bureau's page and the public one said 公示中."""
+    late = approved(unit, "期满乙", decided_at=before_the_period())
+    client.force_login(factories.unit_account(unit))
+    page = client.get(reverse("experts:unit_detail", args=[expert.application.pk]))
+    running = periods.running(ExpertApplication.objects.get(user=expert).decided_at)
+    assert f"正在专家入库公示中，公示期至 {running.ends:%Y-%m-%d}" in re.sub(
+        r"<[^>]+>", "", page.content.decode()
+    )
+    done = client.get(reverse("experts:unit_detail", args=[late.application.pk]))
+    assert 'data-testid="on-notice"' not in done.content.decode()
