@@ -299,8 +299,8 @@ def test_a_row_short_only_when_drawn_is_named_by_its_row_on_the_form(reviewing, 
     assert not Draw.objects.exists()
 
 
-def test_the_service_names_the_row_an_ask_was_typed_in(reviewer, pool, field):
-    asks = [services.QuotaAsk(field, 4, 0, row=2), services.QuotaAsk(field, 3, 0, row=4)]
+def refused_draw(reviewer, asks) -> services.NotEnough:
+    """The NotEnough a draw of `asks` is refused with."""
     with pytest.raises(services.NotEnough) as refused:
         services.make_draw(
             reviewer,
@@ -310,23 +310,19 @@ def test_the_service_names_the_row_an_ask_was_typed_in(reviewer, pool, field):
             criteria=Criteria(),
             asks=asks,
         )
-    assert str(refused.value).startswith("第4行“电子信息”符合条件的专家只有2人")
+    return refused.value
+
+
+def test_the_service_names_the_row_an_ask_was_typed_in(reviewer, pool, field):
+    asks = [services.QuotaAsk(field, 4, 0, row=2), services.QuotaAsk(field, 3, 0, row=4)]
+    assert str(refused_draw(reviewer, asks)).startswith("第4行“电子信息”符合条件的专家只有2人")
 
 
 def test_a_second_quota_short_after_the_first_saves_nothing(reviewer, pool, field):
     # 6 experts, asked for 4 then 3 of the same set (a field and itself via another row is
     # refused by the form; here the service is called directly): the second is short.
-    asks = [services.QuotaAsk(field, 4, 0), services.QuotaAsk(field, 3, 0)]
-    with pytest.raises(services.NotEnough) as refused:
-        services.make_draw(
-            reviewer,
-            project_name="p",
-            review_at=timezone.now(),
-            review_place="x",
-            criteria=Criteria(),
-            asks=asks,
-        )
-    assert (refused.value.eligible, refused.value.wanted) == (2, 3)
+    short = refused_draw(reviewer, [services.QuotaAsk(field, 4, 0), services.QuotaAsk(field, 3, 0)])
+    assert (short.eligible, short.wanted) == (2, 3)
     assert not Draw.objects.exists() and not Pick.objects.exists()
 
 
