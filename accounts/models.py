@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -197,6 +198,12 @@ class User(AbstractUser):
                 condition=~models.Q(id_number_index=""),
                 name="one_account_per_id_number",
             ),
+        ]
+        indexes = [
+            # A login in another case, and registration's and admin's check for a name taken
+            # in another case, look the name up by username__iexact (UPPER(username) on
+            # PostgreSQL): without this, each of them reads every account.
+            models.Index(Upper("username"), name="accounts_user_username_upper"),
         ]
 
     def __str__(self) -> str:

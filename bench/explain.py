@@ -121,6 +121,10 @@ def main() -> None:
             in_discipline(approved.filter(title_level="senior"), field), *POOL_COLUMNS
         ).order_by("-decided_at", "-pk")[:25],
     )
+    explain(
+        "登录 in another case (BENCH_REVIEWER): the username's UPPER index",
+        User.objects.case_twins(reviewer.username.upper()).select_related("unit")[:2],
+    )
 
 
 if __name__ == "__main__":
