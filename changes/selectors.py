@@ -3,7 +3,9 @@
 The scope of a reviewed change request follows who acts on it. The bureau sees every one (as
 applications_for gives it every application). A unit sees those it must confirm: its own
 experts' requests, and those of another unit's expert asking to move to it, who is not yet in
-its applications_for scope; never another unit's expert's otherwise. The expert sees their own.
+its applications_for scope; never another unit's expert's otherwise. It keeps the requests it
+acted on, but sees the expert as they are now only while they are its own (shows_person). The
+expert sees their own.
 """
 
 from django.db.models import F, QuerySet
@@ -28,6 +30,18 @@ def change_requests_for(user) -> QuerySet[ChangeRequest]:
     if is_applicant(user):
         return requests.filter(application__in=applications_for(user))
     return requests.none()
+
+
+def shows_person(change: ChangeRequest, user) -> bool:
+    """Whether `change`'s detail may show its expert as they are now (masked 证件号码 and 手机,
+    职称, 部门): to the bureau; to a unit while the expert is its own, or while the request
+    waits on it to take them in. A unit that returned someone's move, or whose expert has
+    since left, keeps the request and what it asked, not a view of a stranger's record."""
+    if is_bureau_reviewer(user):
+        return True
+    if change.is_open and change.confirming_unit_id == user.unit_id:
+        return True
+    return applications_for(user).filter(pk=change.application_id).exists()
 
 
 # What a review list prints of a row: columns of the page's own query, no instance per row.

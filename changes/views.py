@@ -192,6 +192,7 @@ def _detail_page(template, actions, reveal_url):
         context = {
             "change": change,
             "application": change.application,
+            "shows_person": selectors.shows_person(change, request.user),
             "changes": snapshots.compare(change.before, change.after, frozenset(revealed_labels)),
             "history": change.history.with_actors().order_by("-created_at", "-pk"),
             "show_actor_names": is_bureau_reviewer(request.user),

@@ -1081,3 +1081,49 @@ def test_the_migration_points_earlier_change_sms_at_their_readers(expert, other_
     told.refresh_from_db()
     assert moved.about == request.old_unit
     assert told.about == request.application
+
+
+def test_a_unit_that_returned_a_move_no_longer_reads_the_experts_record(
+    client, expert, unit, other_unit
+):
+    """Found by a code review: the unit asked to take someone in kept, after it returned the
+    request, a page showing that person's record as it is now (部门, masked ID and mobile)."""
+    from changes import services
+
+    submit(client, expert, unit=other_unit)
+    request = ChangeRequest.objects.get(kind=ChangeKind.KEY)
+    taker = factories.unit_account(other_unit)
+    client.force_login(taker)
+    url = reverse("changes:unit_detail", args=[request.pk])
+    open_page = page(client.get(url))
+    assert 'data-testid="who-id"' in open_page and 'data-testid="not-ours"' not in open_page
+
+    services.return_change(request, taker, "不同意调入")
+    ExpertApplication.objects.filter(user=expert).update(department="新设研究所")
+    response = client.get(url)
+    assert response.status_code == 200
+    closed_page = page(response)
+    assert "该专家现不属于本单位，本页只显示本申请的内容。" in closed_page
+    assert "新设研究所" not in closed_page and 'data-testid="who-id"' not in closed_page
+    assert masked_mobile(expert.mobile) not in closed_page
+    assert "不同意调入" in closed_page  # the request and its history stay readable
+
+
+def test_a_unit_reads_its_own_experts_closed_request_with_their_record(client, expert, unit):
+    earlier = key_request(expert, status=ChangeStatus.REJECTED)
+    ExpertApplication.objects.filter(user=expert).update(department="新设研究所")
+    client.force_login(factories.unit_account(unit))
+    own = page(client.get(reverse("changes:unit_detail", args=[earlier.pk])))
+    assert "新设研究所" in own and 'data-testid="not-ours"' not in own
+
+
+def test_a_unit_whose_expert_moved_away_keeps_their_old_requests_without_their_record(
+    client, expert, unit, other_unit
+):
+    earlier = key_request(expert, status=ChangeStatus.APPROVED)
+    ExpertApplication.objects.filter(user=expert).update(unit=other_unit, department="调入后部门")
+    client.force_login(factories.unit_account(unit))
+    response = client.get(reverse("changes:unit_detail", args=[earlier.pk]))
+    assert response.status_code == 200
+    text = page(response)
+    assert "该专家现不属于本单位" in text and "调入后部门" not in text
