@@ -16,7 +16,24 @@ env = environ.Env()
 # A .env file beside manage.py is read when present, so a developer can keep local values there.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def flag(name: str, default: bool) -> bool:
+    """A true/false setting, strictly: django-environ's env.bool reads any word it does not know
+    as false, so SECURE_COOKIES=flase would quietly send session cookies over plain HTTP."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is neither true nor false (true/false, 1/0).")
+
+
+DEBUG = flag("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -263,7 +280,7 @@ EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_TLS = flag("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 30
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
@@ -290,15 +307,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Production is HTTPS behind a reverse proxy; these default on whenever DEBUG is off.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = flag("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe nodes over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = flag("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31_536_000)
-BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_HSTS_PRELOAD = flag("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31_536_000)
+BEHIND_TLS_PROXY = flag("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     # The proxy terminates TLS and says so in X-Forwarded-Proto; trust it only when told to.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -363,7 +380,7 @@ EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
 # for PUBLIC_NOTICE_DAYS working days after the day of the decision; off, the page is a 404
 # and no 撤销入库（公示异议） is offered. PUBLIC_NOTICE_RATE_LIMIT: requests a minute that one
 # client address may make to the page (portal.ratelimit), counted in Django's cache.
-PUBLIC_NOTICE_ENABLED = env.bool("PUBLIC_NOTICE_ENABLED", default=True)
+PUBLIC_NOTICE_ENABLED = flag("PUBLIC_NOTICE_ENABLED", default=True)
 PUBLIC_NOTICE_DAYS = env.int("PUBLIC_NOTICE_DAYS", default=5)
 PUBLIC_NOTICE_RATE_LIMIT = env.int("PUBLIC_NOTICE_RATE_LIMIT", default=30)
 if PUBLIC_NOTICE_DAYS < 1 or PUBLIC_NOTICE_RATE_LIMIT < 1:

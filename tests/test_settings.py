@@ -262,15 +262,23 @@ def test_the_images_build_commands_run_with_only_the_dockerfiles_own_values(tmp_
 
 def environment_reads() -> set[str]:
     """Every variable portal/settings.py reads through django-environ (env.str("NAME", …),
-    env.db("NAME"), …), wherever the call is."""
+    env.db("NAME"), …) or its strict true/false reader (flag("NAME", …)), wherever the call is."""
     tree = ast.parse((ROOT / "portal" / "settings.py").read_text())
+
+    def reads_environment(call: ast.Call) -> bool:
+        if isinstance(call.func, ast.Name):
+            return call.func.id == "flag"
+        return (
+            isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "env"
+        )
+
     return {
         node.args[0].value
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "env"
+        and reads_environment(node)
         and node.args
         and isinstance(node.args[0], ast.Constant)
     }
@@ -442,3 +450,24 @@ def test_a_certificate_term_of_no_years_is_refused_at_start():
     )
     assert result.returncode != 0
     assert "CERTIFICATE_VALID_YEARS must be 1 or more years." in result.stderr
+
+
+@pytest.mark.parametrize("name", ["SECURE_COOKIES", "DEBUG"])
+def test_a_mistyped_true_or_false_stops_the_server_instead_of_meaning_false(name):
+    """Found by a code review: django-environ read SECURE_COOKIES=flase as false, quietly
+    sending the session cookie over plain HTTP."""
+    result = run_manage("check", **PRODUCTION, **{name: "flase"})
+    assert result.returncode != 0
+    assert f"{name}='flase' is neither true nor false" in result.stderr
+
+
+def test_true_and_false_are_read_in_any_case():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)",
+        **PRODUCTION,
+        SECURE_COOKIES="False",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
