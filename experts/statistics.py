@@ -36,6 +36,9 @@ from portal.workdays import is_workday
 
 TOP_UNITS = 20
 DEFAULT_MONTHS = 12
+# The earliest day a range may start: before any record of the portal. A mistyped year (0001,
+# 9999) once ran the range's edges out of the calendar (a server error).
+EARLIEST = datetime.date(2000, 1, 1)
 # A longer range's 提交与审核 counts per year: more months than this do not fit one chart.
 MAX_MONTHS = 36
 
@@ -53,6 +56,28 @@ class RangeForm(PortalFormMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的结束日期，例如 2026-12-31。"},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.update(min=f"{EARLIEST:%Y-%m-%d}", max=f"{self.latest():%Y-%m-%d}")
+
+    @staticmethod
+    def latest() -> datetime.date:
+        """The last day a range may reach: this year's end (a whole year asked in December)."""
+        return timezone.localdate().replace(month=12, day=31)
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if start and start < EARLIEST:
+            raise forms.ValidationError(f"开始日期不能早于{EARLIEST:%Y-%m-%d}。")
+        return start
+
+    def clean_end(self):
+        end = self.cleaned_data["end"]
+        if end and end > self.latest():
+            raise forms.ValidationError(f"结束日期不能晚于{self.latest():%Y-%m-%d}。")
+        return end
 
     def clean(self):
         cleaned = super().clean()

@@ -397,3 +397,23 @@ def test_the_median_of_an_even_count_is_halfway_between_its_middle_values(pairs,
     from experts.statistics import median
 
     assert median(pairs) == expected
+
+
+def test_a_range_beyond_the_calendar_is_refused_not_a_server_error(client, reviewer):
+    """Found by a dates walk: 0001-01-01 or 9999-12-31 ran the range's edges out of the
+    calendar (OverflowError, a 500)."""
+    client.force_login(reviewer)
+    url = reverse("experts:statistics")
+    this_year_end = timezone.localdate().replace(month=12, day=31)
+    for asked, said in (
+        ({"start": "2026-01-01", "end": "9999-12-31"}, f"结束日期不能晚于{this_year_end}"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "开始日期不能早于2000-01-01"),
+        ({"start": "1900-01-01"}, "开始日期不能早于2000-01-01"),
+    ):
+        page = client.get(url, asked)
+        assert page.status_code == 400, asked
+        assert said in page.content.decode()
+    # The whole of this year, asked in December, is a range.
+    whole_year = {"start": f"{this_year_end.year}-01-01", "end": f"{this_year_end}"}
+    assert client.get(url, whole_year).status_code == 200
+    assert f'max="{this_year_end}"' in client.get(url).content.decode()
