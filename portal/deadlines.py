@@ -14,7 +14,7 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from portal.workdays import add_workdays
+from portal.workdays import add_workdays, last_known_year
 
 # 单位注册审核: "审核一般在2个工作日内" (the manual).
 REGISTRATION_WORKING_DAYS = 2
@@ -48,3 +48,10 @@ def decision_due(recommended: Start = None) -> datetime.date:
 
 def is_overdue(due_on: datetime.date | None, today: datetime.date | None = None) -> bool:
     return due_on is not None and due_on < (today or timezone.localdate())
+
+
+def is_estimate(due_on: datetime.date | None) -> bool:
+    """Whether `due_on` lies beyond the years the working-day calendar knows, where Monday to
+    Friday stood in for the holidays (portal.workdays): the lists say 暂估 beside it, until the
+    calendar is upgraded and `recompute_deadlines` run."""
+    return due_on is not None and due_on.year > last_known_year()

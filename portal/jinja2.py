@@ -117,6 +117,7 @@ def environment(**options) -> Environment:
             "status_badge": templating.status_badge,
             "may": templating.may,
             "is_overdue": deadlines.is_overdue,
+            "is_estimate": deadlines.is_estimate,
             "application_sections": templating.application_sections,
             "crispy": crispy,
             "crispy_field": crispy_field,

@@ -57,6 +57,7 @@ def calendar_status(today: datetime.date) -> dict:
     message = f"工作日历（chinesecalendar）已知至{last}年"
     if fallback:
         message += (
-            f"；{last + 1}年起按周一至周五计算工作日，请在国务院公布放假安排后升级 chinesecalendar"
+            f"；{last + 1}年起按周一至周五计算工作日（截止日期标“暂估”），请在国务院公布放假安排后"
+            "升级 chinesecalendar，再运行 python manage.py recompute_deadlines"
         )
     return {"last_known_year": last, "fallback_in_use": fallback, "message": message + "。"}

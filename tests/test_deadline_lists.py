@@ -483,3 +483,35 @@ def test_a_unit_is_not_shown_the_bureaus_deadline_as_its_own(client, people, uni
     own = ExpertApplication.objects.get(user__real_name="超期甲")
     detail = client.get(reverse("experts:unit_detail", args=[own.pk])).content.decode()
     assert "截止日期：" in detail
+
+
+def test_a_due_date_beyond_the_calendars_years_is_marked_an_estimate(client, queue):
+    """Found by a dates walk: in December, due dates in the next year were counted Monday to
+    Friday (its holidays not yet known), and nothing on the queues said so."""
+    from portal.workdays import last_known_year
+
+    name, url = queue
+    model = Unit if name == "unit_queue" else ExpertApplication
+    field = "name" if model is Unit else "user__real_name"
+    known, unknown = (
+        datetime.date(last_known_year(), 12, 28),
+        datetime.date(last_known_year() + 1, 1, 4),
+    )
+    model.objects.filter(**{field: "超期甲"}).update(due_on=known)
+    model.objects.filter(**{field: "未到期乙"}).update(due_on=unknown)
+    counts.recount()
+    page = client.get(url, {"status": "all"}).content.decode()
+    assert "暂估" in row_of(page, "未到期乙")
+    assert f"{unknown.year}年放假安排尚未载入" in row_of(page, "未到期乙")
+    assert "暂估" not in row_of(page, "超期甲")
+
+
+def test_a_detail_page_says_why_its_due_date_is_an_estimate(client, reviewer, unit):
+    from portal.workdays import last_known_year
+
+    application = applicant(unit, S.PENDING_BUREAU, "暂估专家")
+    unknown = datetime.date(last_known_year() + 1, 1, 4)
+    ExpertApplication.objects.filter(pk=application.pk).update(due_on=unknown)
+    client.force_login(reviewer)
+    page = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert f"{unknown.year}年的放假安排尚未载入工作日历，此日期暂按周一至周五计算" in page

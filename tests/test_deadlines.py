@@ -100,3 +100,63 @@ def test_a_unit_is_due_two_working_days_after_it_registers_and_after_it_resubmit
     assert resubmitted.due_on == deadlines.registration_due()
     unit_services.approve_unit(resubmitted, reviewer)
     assert Unit.objects.get(pk=unit.pk).due_on is None
+
+
+def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settings):
+    """docs/deployment.md, each December: due dates stored on the Monday-to-Friday fallback
+    (here: as if National Day 2026 were unknown) are moved once the calendar knows better."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from experts import counts
+
+    settings.UNIT_REVIEW_WORKING_DAYS = 5
+    settings.BUREAU_REVIEW_WORKING_DAYS = 10
+    unit = factories.make_unit()
+    waiting = ExpertApplication.objects.get(
+        user=factories.make_applicant(unit, S.PENDING_BUREAU, name="待审专家")
+    )
+    submitted = ExpertApplication.objects.get(
+        user=factories.make_applicant(unit, S.PENDING_UNIT, name="待推专家")
+    )
+    decided = ExpertApplication.objects.get(
+        user=factories.make_applicant(unit, S.APPROVED, name="已通过专家")
+    )
+    registering = factories.make_unit(UnitStatus.PENDING, name="待审单位")
+    # Stored as Monday to Friday would have them: 10 days from Fri 25 Sep → Fri 9 Oct.
+    ExpertApplication.objects.filter(pk=waiting.pk).update(
+        recommended_at=at(D(2026, 9, 25)), due_on=D(2026, 10, 9)
+    )
+    ExpertApplication.objects.filter(pk=submitted.pk).update(
+        submitted_at=at(D(2026, 9, 25)), due_on=D(2026, 10, 2)
+    )
+    Unit.objects.filter(pk=registering.pk).update(
+        submitted_at=at(D(2026, 9, 29)), due_on=D(2026, 10, 1)
+    )
+    counts.recount()
+
+    dry = StringIO()
+    call_command("recompute_deadlines", "--dry-run", stdout=dry)
+    assert "将变更截止日期：专家申请2条，单位注册1条" in dry.getvalue()
+    waiting.refresh_from_db()
+    assert waiting.due_on == D(2026, 10, 9)  # a dry run writes nothing
+
+    out = StringIO()
+    call_command("recompute_deadlines", stdout=out)
+    assert "已变更截止日期：专家申请2条，单位注册1条" in out.getvalue()
+    waiting.refresh_from_db()
+    submitted.refresh_from_db()
+    registering.refresh_from_db()
+    decided.refresh_from_db()
+    assert waiting.due_on == D(2026, 10, 15)  # 28–30 Sep, 8–9 Oct, Sat 10 Oct, 12–15 Oct
+    assert submitted.due_on == D(2026, 10, 9)
+    assert registering.due_on == D(2026, 10, 8)  # 30 Sep, then 8 Oct after the holiday
+    assert decided.due_on is None
+    # The kept 已超期 counts follow: on 15 Oct only the recommendation is overdue now.
+    assert counts.overdue([S.PENDING_UNIT, S.PENDING_BUREAU], D(2026, 10, 15)) == {
+        S.PENDING_UNIT: 1
+    }
+    again = StringIO()
+    call_command("recompute_deadlines", stdout=again)
+    assert "已变更截止日期：专家申请0条，单位注册0条" in again.getvalue()

@@ -58,5 +58,5 @@ def test_operators_are_told_when_the_fallback_is_in_use():
     last = last_known_year()
     status = calendar_status(D(last, 12, 4))
     assert status["fallback_in_use"] and f"{last + 1}年起按周一至周五" in status["message"]
-    assert status["message"].endswith("chinesecalendar。")
+    assert status["message"].endswith("再运行 python manage.py recompute_deadlines。")
     assert not calendar_status(D(last - 1, 6, 1))["fallback_in_use"]

@@ -1,0 +1,25 @@
+"""Recompute the 截止日期 of every waiting item after the working-day calendar changed (each
+December, once chinesecalendar is upgraded with the next year's holidays: docs/deployment.md)."""
+
+from django.core.management.base import BaseCommand
+
+from experts import due_dates
+from portal.workdays import last_known_year
+
+
+class Command(BaseCommand):
+    help = (
+        "按当前工作日历重新计算待审核事项（单位注册、待单位推荐、待科技局审核）的截止日期；"
+        "升级 chinesecalendar 后运行一次，可重复运行。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="只统计将变更的条数，不写入")
+
+    def handle(self, *args, dry_run=False, **options):
+        result = due_dates.recompute(dry_run=dry_run)
+        verb = "将变更" if dry_run else "已变更"
+        self.stdout.write(
+            f"工作日历已知至{last_known_year()}年。检查待审核事项{result.checked}条，"
+            f"{verb}截止日期：专家申请{result.applications}条，单位注册{result.units}条。"
+        )
