@@ -1115,6 +1115,8 @@ def test_a_unit_reads_its_own_experts_closed_request_with_their_record(client, e
     client.force_login(factories.unit_account(unit))
     own = page(client.get(reverse("changes:unit_detail", args=[earlier.pk])))
     assert "新设研究所" in own and 'data-testid="not-ours"' not in own
+    # 所在部门 is a row of its own, not a bracket after the 职称 (found by the manual's walk).
+    assert '<dt class="col-sm-3">所在部门</dt><dd class="col-sm-9">新设研究所</dd>' in own
 
 
 def test_a_unit_whose_expert_moved_away_keeps_their_old_requests_without_their_record(
