@@ -9,6 +9,7 @@ from changes.fields import KEY
 from experts import eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
+    IN_REVIEW,
     ApplicationTransition,
     Discipline,
     EligibilityRule,
@@ -114,16 +115,33 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
         """An admitted expert's key information (changes.fields.KEY: 职称, 专业领域, 出生日期 …)
         changes only through a 信息变更, which the unit and the bureau review and the history
         keeps; an operator's edit would bypass both, and change the pool and the draws on the
-        quiet. Contact details and the rest stay editable for corrections, as does an
-        application still under review (whose eligibility flags follow: save_related)."""
+        quiet. So while under review (待单位推荐, 待科技局审核): the unit recommends what the
+        applicant submitted, and the bureau decides on what the unit saw; a correction goes
+        back through 退回 (found by the manual's walk). Contact details and the rest stay
+        editable, as does a draft or a rejected application (whose eligibility flags follow:
+        save_related)."""
         readonly = list(super().get_readonly_fields(request, obj))
         # The application is its applicant's for good: given to another account (a unit's,
         # another person's) it would change 工作单位 and 证件号码 with no history, and could land
         # in another unit's queue mid-decision.
         readonly.append("user")
-        if obj is not None and obj.admitted_expert:
+        if obj is not None and (obj.admitted_expert or obj.status in IN_REVIEW):
             readonly += REVIEWED_FIELDS
         return readonly
+
+    def readonly_note(self, obj) -> str:
+        """Why the key fields are text on this page (get_readonly_fields), above the form."""
+        if obj.admitted_expert:
+            return (
+                "已入库专家的职称、专业领域等关键信息只能通过信息变更修改"
+                "（经单位确认、科技局审核）。"
+            )
+        if obj.status in IN_REVIEW:
+            return (
+                f"申请审核中（{obj.get_status_display()}），职称、专业领域等关键信息不能在此修改；"
+                "需要更正时，请在申请被退回或审核不通过后由申请人修改并重新提交。"
+            )
+        return ""
 
     def has_add_permission(self, request):
         # An application begins in the portal, where its applicant fills it in and accepts the

@@ -84,8 +84,13 @@ class ServiceTransitionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "transition_block_label": self.transition_block_label,
             "admin_transitions": self.offered_transitions(request, obj) if obj else [],
+            "readonly_note": self.readonly_note(obj) if obj else "",
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def readonly_note(self, obj) -> str:
+        """A line above the form saying why some fields are text here ("": none)."""
+        return ""
 
     def change_url(self, obj) -> str:
         opts = self.opts

@@ -247,7 +247,7 @@ def test_admin_refuses_the_same_bad_input_as_the_portal(client, operator, unit):
 
 def test_admin_refuses_a_birth_date_or_sex_the_id_number_contradicts(client, operator, unit):
     """The ID number fixes both: an operator's correction is checked as the applicant's is."""
-    application = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
+    application = factories.make_applicant(unit, ApplicationStatus.DRAFT).application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)
     data["birth_date"] = (application.birth_date.replace(year=1950)).isoformat()
@@ -464,6 +464,34 @@ def test_an_admitted_experts_key_information_is_read_only_in_admin(client, opera
     assert application.department == "新部门"
 
 
+@pytest.mark.parametrize(
+    "status", [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
+)
+def test_an_application_under_review_keeps_what_was_submitted_in_admin(
+    client, operator, unit, status
+):
+    """Found by the manual's walk: an operator changed 专业技术职称 of an application 待单位推荐
+    in admin, and the unit recommended, and the bureau decided on, what the applicant never
+    submitted, with nothing in the 审核记录. The key fields are text while under review; the
+    page says how a correction is made; contact details still save."""
+    application = factories.make_applicant(unit, status).application
+    url = reverse("admin:experts_expertapplication_change", args=[application.pk])
+    data = admin_form_data(client, url, application)
+    page = client.get(url)
+    assert not {"title", "title_level", "disciplines", "birth_date"} & set(
+        page.context["adminform"].form.fields
+    )
+    assert (
+        "申请审核中" in page.content.decode() and "由申请人修改并重新提交" in page.content.decode()
+    )
+    data.update(title="研究员（运维改）", department="更正后的部门")
+
+    assert client.post(url, data).status_code == 302
+
+    application.refresh_from_db()
+    assert application.title == "教授" and application.department == "更正后的部门"
+
+
 def test_an_application_stays_its_applicants_in_admin(client, operator, unit, other_unit):
     """Given to another account in admin, an application would change 工作单位 and 证件号码
     with no history and could land in another unit's queue: its account is read-only, and
@@ -496,10 +524,10 @@ def test_an_operators_correction_of_the_e_mail_reaches_the_account(client, opera
 
 def test_an_operator_changing_only_the_disciplines_moves_the_facet_rows(client, operator, unit):
     """专家库's 专业领域 counts follow an edit in admin (experts.FacetDiscipline) of an
-    application still under review."""
+    application an operator may still edit (a draft)."""
     from experts.models import Discipline, FacetDiscipline
 
-    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    application = factories.make_applicant(unit, ApplicationStatus.DRAFT).application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)
     data["disciplines"] = [str(Discipline.objects.get(code="0302").pk)]
@@ -538,7 +566,7 @@ def test_the_discipline_picker_names_each_sub_field_after_its_field(client, oper
 
     from experts.models import Discipline
 
-    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    application = factories.make_applicant(unit, ApplicationStatus.DRAFT).application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
@@ -684,7 +712,7 @@ def test_export_and_draw_titles_in_admin_are_in_the_sites_time(operator, reviewe
 def test_an_admin_change_of_the_disciplines_alone_marks_the_row_changed(client, operator, unit):
     from experts.models import Discipline
 
-    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    application = factories.make_applicant(unit, ApplicationStatus.DRAFT).application
     before = ExpertApplication.objects.get(pk=application.pk).updated_at
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)

@@ -490,10 +490,17 @@ def test_admin_offers_no_delete_for_rules(client, operator):
     assert EligibilityRule.objects.filter(pk=rule.pk).exists()
 
 
-def test_an_admin_edit_of_a_waiting_application_recomputes_its_flags(client, operator, unit):
+def test_an_admin_edit_of_a_returned_application_recomputes_its_flags(client, operator, unit):
+    """A returned form is listed with its flags (已退回（待修改）) and editable in admin; one
+    under review is not (its key fields are text there: tests/test_admin.py)."""
+    from django.utils import timezone
+
     from tests.test_admin import admin_form_data
 
-    applicant = flagged_applicant(unit)
+    applicant = waiting_applicant(
+        unit, ApplicationStatus.DRAFT, title_level="intermediate", returned_at=timezone.now()
+    )
+    assert ExpertApplication.objects.get(user=applicant).eligibility_flags == [TITLE]
     application = applicant.application
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
     data = admin_form_data(client, url, application)

@@ -171,9 +171,13 @@ def test_application_changed_in_admin_is_found_by_what_it_now_says(
     client, pool, admin_user, kept, unit
 ):
     """An admitted expert's 现从事专业 (editable in admin; 职称 and 专业领域 are not, they change
-    through a 信息变更), and an application under review's 职称 and 专业领域."""
+    through a 信息变更), and a returned application's 职称 and 专业领域 (one under review
+    keeps what was submitted)."""
+    from django.utils import timezone
+
     application = pool["zhang"].application
-    waiting = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name="李强")
+    waiting = factories.make_applicant(unit, ApplicationStatus.DRAFT, name="李强")
+    ExpertApplication.objects.filter(pk=waiting.application.pk).update(returned_at=timezone.now())
     kept(client, "临床医学", [])
     client.force_login(admin_user)
     url = reverse("admin:experts_expertapplication_change", args=[application.pk])
