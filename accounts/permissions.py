@@ -44,6 +44,18 @@ def is_approved_unit_account(user) -> bool:
 UNIT_NOT_APPROVED = "单位注册尚未通过市科技局审核，通过后才能使用此功能。"
 
 
+# The manual: "审核通过后需登录系统点击‘信息更改’完善单位信息，并点击‘保存’" — before a unit
+# recommends, returns or confirms anyone (experts.services, changes.services).
+UNIT_PROFILE_NEEDED = (
+    "请先点击“信息更改”完善单位信息（法定代表人、单位电话）并保存，再办理推荐、退回或确认。"
+)
+
+
+def lacks_unit_profile(user) -> bool:
+    """A unit account whose unit has not completed 信息更改 yet (Unit.profile_complete)."""
+    return is_unit_account(user) and not user.unit.profile_complete
+
+
 # Who a history row names when no person acted: a daily command (e.g. 冻结 after 24 months
 # without a yearly confirmation).
 SYSTEM_ROLE = "系统"

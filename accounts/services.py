@@ -6,7 +6,12 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.models import Unit, UnitStatus, User
-from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from accounts.permissions import (
+    UNIT_PROFILE_NEEDED,
+    is_approved_unit_account,
+    is_unit_account_of,
+    lacks_unit_profile,
+)
 from audit.log import record
 from audit.models import AuditEvent
 from portal import deadlines
@@ -170,3 +175,10 @@ def follow_contact(user: User, values: dict) -> None:
         for name, value in changed.items():
             setattr(user, name, value)
         user.save(update_fields=list(changed))
+
+
+def require_unit_profile(actor) -> None:
+    """A unit recommends, returns or confirms only once it has completed 信息更改 (the manual:
+    审核通过后需…完善单位信息); the bureau's decisions are not a unit's."""
+    if lacks_unit_profile(actor):
+        raise WorkflowError(UNIT_PROFILE_NEEDED)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Unit, User
 from accounts.permissions import SYSTEM_ROLE, role_label
-from accounts.services import follow_contact, user_changed
+from accounts.services import follow_contact, require_unit_profile, user_changed
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import periods, search
@@ -233,6 +233,7 @@ def _decided(locked: ChangeRequest, actor, reason: str = "") -> list[str]:
 
 def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeRequest:
     """确认 (the confirming unit) → 待科技局审核."""
+    require_unit_profile(actor)
     with transaction.atomic():
         _, locked = _lock_request(change)
         _fire(locked, "confirm", actor, comment=comment.strip(), update_fields=["updated_at"])
@@ -242,6 +243,7 @@ def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
 def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
     """退回 (the confirming unit, with a reason) → 未通过; the values in force stay. One SMS
     to the expert naming the unit, as the bureau's decisions send one."""
+    require_unit_profile(actor)
     reason = reason.strip()
     if not reason:
         raise WorkflowError("请填写退回理由，申请人将看到此理由。")

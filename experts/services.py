@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.choices import IdType
 from accounts.models import Blacklist, User
-from accounts.services import follow_contact
+from accounts.services import follow_contact, require_unit_profile
 from accounts.validators import resident_id_facts
 from experts import counts, eligibility, periods, search, signals, snapshots
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
@@ -208,6 +208,7 @@ def recommend_application(
     application: ExpertApplication, actor, comment: str = ""
 ) -> ExpertApplication:
     """提交 (by the unit): recommend the applicant to the bureau → 待科技局审核."""
+    require_unit_profile(actor)
     with transaction.atomic():
         locked = _lock(application)
         locked.recommended_at = timezone.now()
@@ -262,6 +263,7 @@ def return_application(
     marked 已退回（待修改） (returned_at) until the applicant submits again; the applicant sees
     why, and which fields to correct, and edits again. One SMS tells them, naming the reasons:
     an applicant waiting on their unit does not log in to look."""
+    require_unit_profile(actor)
     given = _reasons_given(reason, codes, field_comments, "请选择或填写退回理由。")
     with transaction.atomic():
         locked = _lock(application)

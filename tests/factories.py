@@ -71,6 +71,9 @@ def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
         contact_mobile="+8613900139000",
         email=f"unit{n}@example.com",
         licence=licence_upload(),
+        # 信息更改 done, as the manual asks of an approved unit before it recommends anyone.
+        legal_representative="王国强",
+        office_phone="027-87654321",
     )
     due = deadlines.registration_due() if status == UnitStatus.PENDING else None
     Unit.objects.filter(pk=unit.pk).update(status=status, due_on=due)

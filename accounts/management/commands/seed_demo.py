@@ -69,6 +69,9 @@ class Command(BaseCommand):
         approved = demo_unit("unit", "武汉示范大学", credit_code("12420000441600000"))
         if approved.status == UnitStatus.PENDING:
             services.approve_unit(approved, admin)
+            # …and has completed 信息更改, so that `unit` can recommend at once.
+            approved.legal_representative, approved.office_phone = "陈建华", "027-87651234"
+            approved.save(update_fields=["legal_representative", "office_phone"])
         demo_unit("unit2", "武汉待审科技有限公司", credit_code("91420100MA4K00000"))
 
         if not User.objects.filter(username="expert").exists():
