@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -353,8 +353,8 @@ def test_a_ban_for_good_says_so_in_plain_words(client, unit, reviewer):
 
 
 def test_the_command_refuses_a_bad_date():
-    with pytest.raises(Exception, match="YYYY-MM-DD"):
-        call_command("review_confirmations", "--date", "2026-13-01")
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("review_confirmations", "--date", "2026-1-01")
 
 
 @pytest.mark.postgres
