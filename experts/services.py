@@ -439,7 +439,7 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         _fire(locked, "freeze", None)
         _decision_sms(
             locked,
-            f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+            f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
             "冻结期间不参加专家抽取。请登录系统申请解冻。",
         )
     return locked

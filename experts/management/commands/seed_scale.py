@@ -1137,7 +1137,7 @@ def _steps(application, plan: Plan, records: Records) -> bool:
         elif action == "freeze":
             records.about(
                 application,
-                f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+                f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
                 "冻结期间不参加专家抽取。请登录系统申请解冻。",
                 moment,
             )
