@@ -292,7 +292,7 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
     assert entry.until == period_end(timezone.localdate(), years=3)
     # The day the ban ends is still barred: the SMS names the day after, when it is open.
     opens = entry.until + datetime.timedelta(days=1)
-    assert f"{opens:%Y年%m月%d日}起方可重新申请。" in SMSMessage.objects.get().body
+    assert f"{chinese_date(opens)}起方可重新申请。" in SMSMessage.objects.get().body
 
     # Under a new username: the registration is refused, saying nothing of the ban.
     client.logout()
