@@ -21,6 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from certificates import fonts
 from certificates.models import Certificate
 from certificates.rules import printed
+from portal.dates import chinese_date
 
 DOCUMENTS = Path(__file__).resolve().parent / "documents"
 # The document reads nothing from the network: data: URIs (the QR code) and the font file.
@@ -35,6 +36,7 @@ def _template() -> jinja2.Template:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(DOCUMENTS), autoescape=True, auto_reload=False
     )
+    environment.filters["chinese_date"] = chinese_date
     return environment.get_template("certificate.html")
 
 

@@ -281,7 +281,7 @@ def withdrawn_on_leaving(action: str) -> str:
     step (experts.signals.left_pool's action) that took them out."""
     why = {
         "request_exit": "申请退出专家库",
-        "freeze": f"专家信息超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结",
+        "freeze": f"专家信息满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结",
         "remove": "专家已出库（清退）",
         "revoke": "专家入库已撤销",
     }.get(action)

@@ -11,6 +11,7 @@ from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids
 from experts.models import ApplicationStatus, Discipline
+from portal.dates import chinese_date
 from sms.outbox import cut, queue_sms
 
 
@@ -342,7 +343,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
 
 def review_text(draw: Draw) -> str:
     when = timezone.localtime(draw.review_at)
-    return f"{when:%Y年%m月%d日 %H:%M}，{cut(draw.review_place, 40)}"
+    return f"{chinese_date(when)} {when:%H:%M}，{cut(draw.review_place, 40)}"
 
 
 @dataclasses.dataclass

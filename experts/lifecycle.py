@@ -18,8 +18,15 @@ from audit.log import record
 from audit.models import AuditEvent
 from experts import periods
 from experts.models import ApplicationStatus, ExpertApplication
-from experts.periods import freeze_before, full_months_since, remind_before
+from experts.periods import (
+    confirm_by,
+    freeze_before,
+    frozen_on,
+    full_months_since,
+    remind_before,
+)
 from experts.services import freeze_application
+from portal.dates import chinese_date
 from sms.outbox import queue_sms
 
 COMMAND = "review_confirmations"
@@ -27,16 +34,18 @@ COMMAND = "review_confirmations"
 
 def reminder_text(application, today=None) -> str:
     """The reminder's words on `today` (the run's day: --date), with the periods of
-    experts.periods. One already past the confirmation's due date (the first run after a pause,
-    or data loaded old) is told to confirm at once."""
-    months = full_months_since(application.confirmed_at, today)
-    if months < periods.CONFIRM_EVERY_MONTHS:
-        asked = f"请在满{periods.CONFIRM_EVERY_MONTHS}个月前登录系统确认或更新信息"
-    else:
-        asked = "请尽快登录系统确认或更新信息"
+    experts.periods and the days they end on: confirm before the confirmation's due date, or,
+    one already past it (the first run after a pause, or data loaded old), before the day of
+    the freeze."""
+    confirmed = application.confirmed_at
+    months = full_months_since(confirmed, today)
+    by = confirm_by(confirmed, today)
+    frozen = frozen_on(confirmed)
+    # The day of the freeze is said once: in the request when that is the day asked for.
+    when = "" if by == frozen else f"（{chinese_date(frozen)}）"
     return (
-        f"距您上次确认专家信息已满{months}个月，{asked}；"
-        f"满{periods.FREEZE_AFTER_MONTHS}个月未确认将被冻结。"
+        f"距您上次确认专家信息已满{months}个月，请于{chinese_date(by)}前登录系统确认或更新信息；"
+        f"满{periods.FREEZE_AFTER_MONTHS}个月{when}未确认将被冻结。"
     )
 
 

@@ -618,6 +618,17 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         return full_months_since(self.confirmed_at) if self.confirmed_at else 0
 
     @property
+    def confirm_by(self):
+        """The day before which the home page's banner asks to confirm, or None
+        (experts.periods.confirm_by, as the reminder says it)."""
+        return periods.confirm_by(self.confirmed_at) if self.confirmed_at else None
+
+    @property
+    def frozen_on(self):
+        """The day the daily run freezes this expert unless they confirm first, or None."""
+        return periods.frozen_on(self.confirmed_at) if self.confirmed_at else None
+
+    @property
     def unit_due_on(self):
         """The unit's own 截止日期 (UNIT_WAITING), or None."""
         return self.due_on if self.status in UNIT_WAITING else None
@@ -642,7 +653,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         again = "如需再次入库，请在退出后重新申请。"
         if self.confirmation_lapsed(today):
             months = periods.FREEZE_AFTER_MONTHS
-            return f"您的专家信息已超过{months}个月未确认，不能撤回退出申请。{again}"
+            return f"您的专家信息已满{months}个月未确认，不能撤回退出申请。{again}"
         if self.consent_at is None:
             return (
                 "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
@@ -660,7 +671,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         if self.status == ApplicationStatus.FROZEN:
             return "冻结期间申请退出后不能撤回；如想继续留在专家库，请申请解冻。"
         return (
-            f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，申请退出后不能撤回；"
+            f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，申请退出后不能撤回；"
             "如想继续留在专家库，请先点击“确认信息无变化”。"
         )
 

@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from portal.dates import full_months, months_before
+from portal.dates import anniversary, full_months, months_before
 
 # Every message that names these periods reads them from here when it is written, so changing
 # a figure changes what people are told.
@@ -43,3 +43,17 @@ def full_months_since(moment: datetime.datetime, today: datetime.date | None = N
     """How many whole calendar months have passed from `moment` to today: 11 or more on every
     day the reminder is due (remind_before), as the reminder counts them."""
     return full_months(timezone.localdate(moment), today or timezone.localdate())
+
+
+def frozen_on(moment: datetime.datetime) -> datetime.date:
+    """The day the daily run freezes an expert last confirmed at `moment` (freeze_before): its
+    FREEZE_AFTER_MONTHS `anniversary`, 2026-12-08 for a confirmation of 2024-12-08."""
+    return anniversary(timezone.localdate(moment), months=FREEZE_AFTER_MONTHS)
+
+
+def confirm_by(moment: datetime.datetime, today: datetime.date | None = None) -> datetime.date:
+    """The day before which an expert last confirmed at `moment` is asked to confirm (the
+    reminder, the home page's banner): the confirmation's CONFIRM_EVERY_MONTHS `anniversary`,
+    or, once that has come, the day they are frozen on."""
+    due = anniversary(timezone.localdate(moment), months=CONFIRM_EVERY_MONTHS)
+    return due if due > (today or timezone.localdate()) else frozen_on(moment)

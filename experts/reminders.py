@@ -32,6 +32,7 @@ from accounts.permissions import BUREAU_GROUP, SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent, Reminder
 from experts.models import ApplicationStatus, ExpertApplication
+from portal.dates import chinese_date
 from portal.filters import overdue_rows
 from portal.workdays import is_workday
 from sms.outbox import queue_sms
@@ -196,7 +197,7 @@ def digest_recipients() -> list:
 def digest_messages(content: dict, recipients: list) -> list[EmailMultiAlternatives]:
     """One message per reviewer, so that no one sees the others' addresses."""
     day = content["day"]
-    subject = f"【{settings.PORTAL_NAME}】超期待办提醒（{day.year}年{day.month}月{day.day}日）"
+    subject = f"【{settings.PORTAL_NAME}】超期待办提醒（{chinese_date(day)}）"
     text = render_to_string("email/reminder_digest.txt", content)
     html = render_to_string("email/reminder_digest.html", content)
     messages = []

@@ -24,7 +24,7 @@ from experts.models import ApplicationStatus, Discipline, ExpertApplication, Rea
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
-from portal.dates import period_end
+from portal.dates import chinese_date, period_end
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
@@ -316,7 +316,7 @@ def approval_text(decided_at) -> str:
     period = notice_periods.running(decided_at)
     if period is None:
         return text + "。"
-    return text + f"，现正公示至{period.ends:%Y年%m月%d日}。"
+    return text + f"，现正公示至{chinese_date(period.ends)}。"
 
 
 def reject_application(
@@ -441,7 +441,7 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         _fire(locked, "freeze", None)
         _decision_sms(
             locked,
-            f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+            f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
             "冻结期间不参加专家抽取。请登录系统申请解冻。",
         )
     return locked
@@ -541,7 +541,7 @@ def remove_application(
             text += (
                 "今后不得再申请入库。"
                 if ban.open_from is None
-                else f"{ban.open_from:%Y年%m月%d日}起方可重新申请。"
+                else f"{chinese_date(ban.open_from)}起方可重新申请。"
             )
         _decision_sms(locked, text)
     return locked

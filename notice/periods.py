@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import timezone
 
+from portal.dates import chinese_date
 from portal.workdays import add_workdays
 
 
@@ -85,4 +86,4 @@ def over(decided_at: datetime.datetime | None, today: datetime.date | None = Non
     period = period_of(decided_at, today)
     if period is not None and period.running:
         return ""
-    return f"已于{period.ends:%Y年%m月%d日}结束" if period else "无记录"
+    return f"已于{chinese_date(period.ends)}结束" if period else "无记录"

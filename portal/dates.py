@@ -77,3 +77,10 @@ def full_months(start: datetime.date, on: datetime.date) -> int:
     if anniversary(start, months=months) > on:
         months -= 1
     return months
+
+
+def chinese_date(day: datetime.date) -> str:
+    """A day as Chinese prose writes it, without leading zeros: 2026年11月1日. Every SMS, the
+    入库证明 and the reminders' digest write a day so (a form's field or a list's column writes
+    2026-11-01)."""
+    return f"{day.year}年{day.month}月{day.day}日"

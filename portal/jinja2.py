@@ -23,6 +23,7 @@ from experts import periods
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
 from portal import deadlines, templating
+from portal.dates import chinese_date
 
 # Empty forms and fields as printed: key (_printed_key) → HTML (docs/performance.md). A key
 # holds the choices offered, so an operator's edit of them makes a new entry; the dict is
@@ -132,6 +133,7 @@ def environment(**options) -> Environment:
         {
             "minutes": templating.minutes,
             "day": templating.day,
+            "chinese_date": chinese_date,
             "mobile": templating.mobile,
             "masked_mobile": templating.masked_mobile,
             "masked_id_number": templating.masked_id_number,

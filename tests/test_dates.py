@@ -13,6 +13,7 @@ from experts.filters import born_by
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.dates import (
     anniversary,
+    chinese_date,
     full_months,
     full_years,
     months_before,
@@ -178,3 +179,15 @@ def test_work_may_start_on_the_14th_birthday_of_someone_born_on_29_february(clie
     assert "参加工作时间不能早于年满14周岁" in refused.content.decode()
     assert accepted.status_code == 302
     assert ExpertApplication.objects.get(user=applicant).work_started_on == D(1994, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "written"),
+    [
+        (D(2026, 11, 1), "2026年11月1日"),
+        (D(2028, 1, 3), "2028年1月3日"),
+        (D(2026, 12, 31), "2026年12月31日"),
+    ],
+)
+def test_a_day_in_chinese_has_no_leading_zeros(day, written):
+    assert chinese_date(day) == written

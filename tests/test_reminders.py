@@ -268,7 +268,7 @@ def test_the_help_says_when_it_sends(capsys):
 
 def test_a_bad_date_is_refused_with_a_message_and_sends_nothing(unit):
     waiting(unit, S.PENDING_UNIT, YESTERDAY)
-    with pytest.raises(CommandError, match="日期“2026-13-01”无效，应为YYYY-MM-DD格式"):
+    with pytest.raises(CommandError, match="日期“2026-13-01”不存在：月份应为01至12"):
         run("--date", "2026-13-01")
     assert (SMSMessage.objects.count(), Reminder.objects.count()) == (0, 0)
 

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Unit, UnitStatus, User
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
+from portal.dates import chinese_date
 from sms.backends import locmem
 from sms.models import SMSMessage
 from sms.outbox import send_due
@@ -221,7 +222,7 @@ def test_whole_manual_from_unit_registration_to_approval_sms(
     ends = notice_periods.ends_on(timezone.localdate())
     assert sms.body == (
         "【武汉市科技局专家入库系统】刘洋您好，您的专家入库申请已审核通过，已入选市科技局专家库，"
-        f"现正公示至{ends:%Y年%m月%d日}。"
+        f"现正公示至{chinese_date(ends)}。"
     )
     assert locmem.outbox[-1] == ("+8613812345678", sms.body)
 

@@ -22,6 +22,7 @@ from certificates.views import NOT_FOUND
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.services import approve_application
 from notice.periods import ends_on
+from portal.dates import chinese_date
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,8 @@ def test_the_expert_downloads_a_one_page_a4_pdf_with_their_details(client, admit
         "电子信息、先进制造与自动化",  # the factory's two 专业领域, in code order
         f"入库日期{timezone.localdate(application.decided_at).isoformat()}",
         f"有效期至{certificate.valid_until.isoformat()}",
+        f"于{chinese_date(timezone.localdate(certificate.admitted_at))}入选",
+        chinese_date(timezone.localdate(certificate.issued_at)),
         certificate.display_code,
         "武汉市科学技术局",
     ]:

@@ -672,6 +672,21 @@ def test_a_stranger_to_the_draw_cannot_be_answered(reviewer, pool, field):
         services.answer(reviewer, draw, outsider, Event.Action.CONFIRM)
 
 
+def test_the_notice_writes_the_review_day_without_leading_zeros(reviewing, reviewer, pool, field):
+    """As the other SMS and the 入库证明 write a day (a dates walk read 2027年01月03日)."""
+    year = timezone.localdate().year + 1
+    draw = services.make_draw(
+        reviewer,
+        project_name="项目",
+        review_at=timezone.make_aware(datetime.datetime(year, 1, 3, 9, 5)),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(field, 1, 0)],
+    )
+    reviewing.post(reverse("draws:notify", args=[draw.pk]))
+    assert f"评审时间地点：{year}年1月3日 09:05，会议室。" in SMSMessage.objects.get().body
+
+
 def test_notify_texts_time_and_place_once_and_not_the_project(reviewing, reviewer, pool, field):
     draw = make(reviewer, field, 2)
     declined = members_of(draw)[1]

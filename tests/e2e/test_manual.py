@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from accounts.models import Unit, UnitStatus
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
+from portal.dates import chinese_date
 from sms.models import SMSMessage
 from sms.outbox import send_due
 from tests import factories
@@ -177,7 +178,7 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     ends = notice_periods.ends_on(timezone.localdate())
     assert list(SMSMessage.objects.filter(to="+8613812345678").values_list("body", flat=True)) == [
         "【武汉市科技局专家入库系统】刘洋您好，您的专家入库申请已审核通过，已入选市科技局专家库，"
-        f"现正公示至{ends:%Y年%m月%d日}。"
+        f"现正公示至{chinese_date(ends)}。"
     ]
 
 

@@ -106,7 +106,7 @@ def test_starting_the_clock_renews_every_earlier_confirmation_once_audited(unit)
 
 @pytest.mark.parametrize(
     ("date", "message"),
-    [("2026-13-01", "日期格式应为 YYYY-MM-DD：2026-13-01"), ("2999-01-01", "起算日期不能晚于今天")],
+    [("2026-13-01", "日期“2026-13-01”不存在：月份应为01至12。"), ("2999-01-01", "不能晚于今天")],
 )
 def test_a_bad_or_future_start_is_refused_and_changes_nothing(unit, date, message):
     expert(unit, "老专家", days_ago=3 * 365)

@@ -15,9 +15,7 @@ from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 S = ApplicationStatus
-LAPSED_FINAL = (
-    "您的专家信息已超过24个月未确认，不能撤回退出申请。如需再次入库，请在退出后重新申请。"
-)
+LAPSED_FINAL = "您的专家信息已满24个月未确认，不能撤回退出申请。如需再次入库，请在退出后重新申请。"
 
 
 def home(client) -> str:
@@ -72,7 +70,7 @@ def test_the_exit_question_of_a_lapsed_approved_expert_warns_it_is_final(client,
     assert lapsed.status == S.APPROVED  # not yet frozen by the daily run
     assert lapsed_question == (
         "确定申请退出专家库吗？市科技局确认后您将不再参加专家抽取。"
-        "您的专家信息已超过24个月未确认，申请退出后不能撤回；"
+        "您的专家信息已满24个月未确认，申请退出后不能撤回；"
         "如想继续留在专家库，请先点击“确认信息无变化”。"
     )
     assert in_time_question == "确定申请退出专家库吗？市科技局确认后您将不再参加专家抽取。"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from draws.rules import Criteria, eligible_ids
 from experts import counts, lifecycle, services
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.selectors import admitted_for, pool_for
-from portal.dates import months_before, period_end
+from portal.dates import anniversary, chinese_date, months_before, period_end
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -62,7 +62,8 @@ def test_a_run_as_of_another_day_counts_the_months_to_that_day(unit, reviewer):
     ahead = months_before(timezone.localdate(), -10)  # 12 months after the confirmation
     call_command("review_confirmations", "--date", ahead.isoformat())
     body = SMSMessage.objects.get().body
-    assert "已满12个月，请尽快登录系统确认或更新信息" in body
+    frozen_on = chinese_date(months_before(timezone.localdate(), -22))
+    assert f"已满12个月，请于{frozen_on}前登录系统确认或更新信息" in body
     detail = AuditEvent.objects.get(action=AuditEvent.Action.REMINDED).detail
     assert detail == "年度确认提醒（满12个月）"
 
@@ -218,7 +219,7 @@ def test_a_frozen_expert_cannot_leave_and_come_back_unfrozen(unit, reviewer):
     application = admitted(unit, reviewer, confirmed_months_ago=25)
     lifecycle.run()
     services.request_exit(application, application.user)
-    with pytest.raises(WorkflowError, match="超过24个月未确认"):
+    with pytest.raises(WorkflowError, match="已满24个月未确认"):
         services.withdraw_exit(application, application.user)
     assert ExpertApplication.objects.get(pk=application.pk).status == S.EXIT_PENDING
 
@@ -291,7 +292,7 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
     assert entry.until == period_end(timezone.localdate(), years=3)
     # The day the ban ends is still barred: the SMS names the day after, when it is open.
     opens = entry.until + datetime.timedelta(days=1)
-    assert f"{opens:%Y年%m月%d日}起方可重新申请。" in SMSMessage.objects.get().body
+    assert f"{chinese_date(opens)}起方可重新申请。" in SMSMessage.objects.get().body
 
     # Under a new username: the registration is refused, saying nothing of the ban.
     client.logout()
@@ -353,8 +354,8 @@ def test_a_ban_for_good_says_so_in_plain_words(client, unit, reviewer):
 
 
 def test_the_command_refuses_a_bad_date():
-    with pytest.raises(Exception, match="YYYY-MM-DD"):
-        call_command("review_confirmations", "--date", "2026-13-01")
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("review_confirmations", "--date", "2026-1-01")
 
 
 @pytest.mark.postgres
@@ -419,7 +420,55 @@ def test_a_reminder_past_the_twelve_months_does_not_ask_for_them(unit, reviewer)
     late = admitted(unit, reviewer, confirmed_months_ago=15, days_more=2)
     assert lifecycle.run() == {"frozen": 0, "reminded": 1}
     body = SMSMessage.objects.get(to=late.mobile).body
-    assert "已满15个月，请尽快登录系统确认或更新信息" in body and "满12个月前" not in body
+    frozen_on = chinese_date(anniversary(timezone.localdate(late.confirmed_at), months=24))
+    assert body.endswith(
+        f"已满15个月，请于{frozen_on}前登录系统确认或更新信息；满24个月未确认将被冻结。"
+    )
+
+
+def test_the_reminder_and_the_banner_name_the_day_to_confirm_by(client, unit, reviewer):
+    """A dates walk: they said 满24个月未确认将被冻结 and never which day that was."""
+    application = admitted(unit, reviewer, confirmed_months_ago=11, days_more=1)
+    confirmed = timezone.localdate(application.confirmed_at)
+    due, frozen = anniversary(confirmed, months=12), anniversary(confirmed, months=24)
+    assert lifecycle.run() == {"frozen": 0, "reminded": 1}
+    assert SMSMessage.objects.get().body.endswith(
+        f"已满11个月，请于{chinese_date(due)}前登录系统确认或更新信息；"
+        f"满24个月（{chinese_date(frozen)}）未确认将被冻结。"
+    )
+    client.force_login(application.user)
+    banner = client.get(reverse("experts:home")).content.decode().split('"confirm-due">')[1]
+    assert banner.split("</div>")[0] == (
+        f"距您上次确认专家信息（{confirmed}）已满11个月，请于{due}前确认信息是否有变化"
+        f"（修改专家信息并生效后也视为确认）。满24个月（{frozen}）未确认将被冻结，"
+        "冻结期间不参加专家抽取。"
+    )
+
+
+def test_the_day_named_for_the_freeze_is_the_day_it_happens(client, unit, reviewer):
+    """Last confirmed 24 months ago tomorrow: asked to confirm before tomorrow, frozen by
+    tomorrow's run and not today's, and told it is 已满24个月 (not 已超过)."""
+    application = admitted(unit, reviewer, confirmed_months_ago=24, days_more=-1)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert lifecycle.run() == {"frozen": 0, "reminded": 1}
+    assert SMSMessage.objects.get().body.endswith(
+        f"已满23个月，请于{chinese_date(tomorrow)}前登录系统确认或更新信息；"
+        "满24个月未确认将被冻结。"
+    )
+    client.force_login(application.user)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert f"已满23个月，请于{tomorrow}前确认信息是否有变化" in home
+    assert "满24个月未确认将被冻结，冻结期间不参加专家抽取。" in home
+
+    # Tomorrow, as if a day had passed (a freeze checks today's date under the row's lock).
+    ExpertApplication.objects.filter(pk=application.pk).update(
+        confirmed_at=application.confirmed_at - datetime.timedelta(days=1)
+    )
+    assert lifecycle.run() == {"frozen": 1, "reminded": 0}
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.FROZEN
+    assert SMSMessage.objects.latest("pk").body.endswith(
+        "您的专家信息已满24个月未确认，已被冻结，冻结期间不参加专家抽取。请登录系统申请解冻。"
+    )
 
 
 def test_a_freeze_counts_as_a_change_of_the_row(unit, reviewer):

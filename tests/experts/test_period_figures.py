@@ -4,11 +4,13 @@ experts.periods: a bureau that changes a period changes every message that names
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from changes.services import withdrawn_on_leaving
 from experts import lifecycle, periods, services
 from experts.management.commands.review_confirmations import Command
 from experts.models import ApplicationStatus, ExpertApplication
+from portal.dates import anniversary, chinese_date
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -35,12 +37,12 @@ def test_the_freeze_message_follows_the_freeze_period(three_years, client, unit,
     assert lifecycle.run() == {"frozen": 1, "reminded": 1}
 
     freeze_sms = SMSMessage.objects.get(to=lapsed.mobile).body
-    assert "您的专家信息已超过36个月未确认，已被冻结" in freeze_sms
+    assert "您的专家信息已满36个月未确认，已被冻结" in freeze_sms
     reminder = SMSMessage.objects.get(to=still_in.mobile).body
     assert "满36个月未确认将被冻结" in reminder
     assert "24个月" not in freeze_sms + reminder
     assert withdrawn_on_leaving("freeze") == (
-        "专家信息超过36个月未确认，已被冻结，未办结的信息变更申请随之撤回。"
+        "专家信息满36个月未确认，已被冻结，未办结的信息变更申请随之撤回。"
     )
 
 
@@ -58,10 +60,10 @@ def test_the_pages_follow_the_freeze_period(three_years, client, unit, reviewer)
     services.request_unfreeze(ExpertApplication.objects.get(pk=lapsed.pk), lapsed.user)
     detail = client.get(reverse("experts:bureau_detail", args=[lapsed.pk])).content.decode()
 
-    assert "您的专家信息已超过36个月未确认，已被冻结" in frozen_home
+    assert "您的专家信息已满36个月未确认，已被冻结" in frozen_home
     assert "满36个月未确认将被冻结" in due_home
-    assert "已冻结：超过36个月未确认信息" in pool
-    assert "以下专家超过36个月未确认信息" in pool
+    assert "已冻结：满36个月未确认信息" in pool
+    assert "以下专家满36个月未确认信息" in pool
     assert "因超过36个月未确认信息被冻结" in detail
     for page in (frozen_home, due_home, pool, detail):
         assert "24个月" not in page
@@ -71,7 +73,7 @@ def test_the_refusal_to_withdraw_an_exit_follows_the_freeze_period(three_years, 
     application = admitted(unit, reviewer, confirmed_months_ago=36)
     lifecycle.run()
     services.request_exit(application, application.user)
-    with pytest.raises(WorkflowError, match="已超过36个月未确认，不能撤回退出申请"):
+    with pytest.raises(WorkflowError, match="已满36个月未确认，不能撤回退出申请"):
         services.withdraw_exit(application, application.user)
 
 
@@ -87,8 +89,10 @@ def test_the_confirmation_messages_follow_the_confirmation_period(
     client.force_login(due.user)
     confirmed = client.post(reverse("experts:applicant_act", args=["confirm"]), follow=True)
 
-    assert "已满5个月，请在满6个月前登录系统确认" in SMSMessage.objects.get(to=due.mobile).body
-    assert "已满7个月，请尽快登录系统确认" in SMSMessage.objects.get(to=late.mobile).body
+    due_by = chinese_date(anniversary(timezone.localdate(due.confirmed_at), months=6))
+    late_by = chinese_date(anniversary(timezone.localdate(late.confirmed_at), months=24))
+    assert f"已满5个月，请于{due_by}前登录系统确认" in SMSMessage.objects.get(to=due.mobile).body
+    assert f"已满7个月，请于{late_by}前登录系统确认" in SMSMessage.objects.get(to=late.mobile).body
     page = confirmed.content.decode()
     assert "已确认您的专家信息，下次请在6个月内确认。" in page
     assert "请每6个月至少确认一次专家信息" in page

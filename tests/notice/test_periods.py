@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from notice import periods
+from portal.dates import chinese_date
 
 D = datetime.date
 
@@ -55,7 +56,7 @@ def test_the_approval_sms_names_the_end_of_the_notice_when_there_is_one(settings
     now = timezone.now()  # an approval is texted when it is made
     ends = periods.ends_on(timezone.localdate(now))
     assert approval_text(now) == (
-        f"您的专家入库申请已审核通过，已入选市科技局专家库，现正公示至{ends:%Y年%m月%d日}。"
+        f"您的专家入库申请已审核通过，已入选市科技局专家库，现正公示至{chinese_date(ends)}。"
     )
     settings.PUBLIC_NOTICE_ENABLED = False  # a bureau without 公示
     assert approval_text(now) == "您的专家入库申请已审核通过，已入选市科技局专家库。"

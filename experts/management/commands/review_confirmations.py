@@ -1,12 +1,11 @@
 """年度确认, daily: python manage.py review_confirmations [--date YYYY-MM-DD] (see the README's
 cron line; experts.lifecycle says what it does)."""
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from experts import lifecycle, periods
+from experts.management.arguments import command_day
 
 
 class Command(BaseCommand):
@@ -18,7 +17,9 @@ class Command(BaseCommand):
         )
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="按指定日期运行（YYYY-MM-DD），默认今天")
+        parser.add_argument(
+            "--date", type=command_day(future=True), help="按指定日期运行（YYYY-MM-DD），默认今天"
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -26,12 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        today = None
-        if options["date"]:
-            try:
-                today = datetime.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(f"日期格式应为 YYYY-MM-DD：{options['date']}") from None
+        today = options["date"]
         if options["dry_run"]:
             self.dry_run(today)
             return

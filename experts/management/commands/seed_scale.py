@@ -56,6 +56,7 @@ from experts.models import (
 from experts.services import CONSENT_VERSION, STEP_STARTS
 from notice import periods as notice_periods
 from portal import deadlines
+from portal.dates import chinese_date
 from portal.workdays import add_workdays
 from portal.workflow import action_label
 from sms.backends.twilio import failure_reason
@@ -1137,7 +1138,7 @@ def _steps(application, plan: Plan, records: Records) -> bool:
         elif action == "freeze":
             records.about(
                 application,
-                f"您的专家信息已超过{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
+                f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
                 "冻结期间不参加专家抽取。请登录系统申请解冻。",
                 moment,
             )
@@ -1198,7 +1199,7 @@ def _approval_text(decided_at) -> str:
     period = notice_periods.running(decided_at, timezone.localdate(decided_at))
     if period is None:
         return text + "。"
-    return text + f"，现正公示至{period.ends:%Y年%m月%d日}。"
+    return text + f"，现正公示至{chinese_date(period.ends)}。"
 
 
 def _change_requests(applications, plans, records: Records) -> int:

@@ -10,19 +10,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
+from experts.management.arguments import command_day
 from experts.reminders import seconds_until, send_reminders, summary
 
 logger = logging.getLogger(__name__)
 
 # After a database outage in --daily-at mode, the day's run is tried again this much later.
 RETRY_SECONDS = 300
-
-
-def local_date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"日期“{value}”无效，应为YYYY-MM-DD格式，例如2026-12-04。") from None
 
 
 def clock_time(value: str) -> datetime.time:
@@ -42,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--date",
-            type=str,
+            type=command_day(future=True),
             help=(
                 "按哪一天计算超期和记录提醒（YYYY-MM-DD，默认今天），用于补发。"
                 "提醒按该日记录：对将来某天运行后，那一天的例行运行将不再发送。"
@@ -59,7 +53,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        day = local_date(options["date"]) if options["date"] else None
+        day = options["date"]
         if options["daily_at"]:
             if day is not None:
                 raise CommandError("--date 与 --daily-at 不能同时使用。")

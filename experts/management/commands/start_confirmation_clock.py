@@ -3,10 +3,11 @@ start_confirmation_clock [--date YYYY-MM-DD] [--dry-run] (docs/deployment.md, Up
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from experts import lifecycle
+from experts.management.arguments import command_day
 
 
 class Command(BaseCommand):
@@ -17,20 +18,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="从该日零时起算（YYYY-MM-DD，不晚于今天），默认今天")
+        parser.add_argument(
+            "--date",
+            type=command_day(future=False),
+            help="从该日零时起算（YYYY-MM-DD，不晚于今天），默认今天",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="试运行：只报告将改动的人数，不做任何更改。"
         )
 
     def handle(self, *args, **options):
-        day = timezone.localdate()
-        if options["date"]:
-            try:
-                day = datetime.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(f"日期格式应为 YYYY-MM-DD：{options['date']}") from None
-            if day > timezone.localdate():
-                raise CommandError(f"起算日期不能晚于今天：{options['date']}")
+        day = options["date"] or timezone.localdate()
         # From the start of the day: a second run that day finds nobody before it, and an
         # expert who confirmed earlier today keeps their own confirmation.
         moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
