@@ -2,7 +2,7 @@
 is no Fernet key, or a former HMAC key that cannot be the former one stops `manage.py`
 (migrate, the workers, `check --deploy`) at once, instead of a 500 at the first registration
 that stores an ID number, or a ban that silently stops matching. With DEBUG off, .env.example's
-SECRET_KEY and PORTAL_URL stop it too.
+SECRET_KEY and PORTAL_URL, and a mail server told to use both TLS and SSL, stop it too.
 
 And deploy checks (`check --deploy`, which docs/deployment.md runs with `--fail-level
 WARNING`) of PORTAL_URL, the address printed on every 入库证明, and of ALLOWED_HOSTS."""
@@ -190,6 +190,24 @@ def check_allowed_hosts(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register()
+def check_mail_security(app_configs, **kwargs):
+    """Django's SMTP backend takes TLS (STARTTLS, usually port 587) or SSL (port 465), never
+    both: with both it refuses every mail, and the reminders' digest fails each morning."""
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        return [
+            Error(
+                "EMAIL_USE_TLS 和 EMAIL_USE_SSL 不能同时为 true。",
+                hint=(
+                    "邮件服务器端口为 465 时只设 EMAIL_USE_SSL=true；"
+                    "端口为 587（STARTTLS）时只设 EMAIL_USE_TLS=true。"
+                ),
+                id="portal.E006",
+            )
+        ]
+    return []
 
 
 def _is_this_machine(hostname: str) -> bool:

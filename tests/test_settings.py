@@ -572,3 +572,40 @@ def test_allowed_hosts_check_is_quiet_under_debug(settings):
     settings.ALLOWED_HOSTS = []
     settings.PORTAL_URL = f"https://{HOST}"
     assert check_allowed_hosts(None) == []
+
+
+def mail_connection(**env) -> subprocess.CompletedProcess:
+    code = "from django.core.mail import get_connection; c = get_connection(); "
+    code += "print(c.use_ssl, c.use_tls)"
+    return run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        **PRODUCTION,
+        PORTAL_URL=f"https://{HOST}",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        **env,
+    )
+
+
+def test_a_mail_server_on_port_465_is_reached_over_ssl():
+    """Ops walk: EMAIL_USE_SSL was not read, so a mail server that speaks SSL from the first
+    byte (port 465) could not be used."""
+    result = mail_connection(EMAIL_USE_SSL="true", EMAIL_PORT="465")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True False"
+    assert "EMAIL_USE_SSL='ture' is neither" in mail_connection(EMAIL_USE_SSL="ture").stderr
+
+
+def test_tls_and_ssl_together_stop_manage_py():
+    result = run_manage(
+        "check",
+        **PRODUCTION,
+        PORTAL_URL=f"https://{HOST}",
+        EMAIL_USE_TLS="true",
+        EMAIL_USE_SSL="true",
+    )
+    assert result.returncode != 0
+    assert "portal.E006" in result.stderr
+    assert "EMAIL_USE_TLS 和 EMAIL_USE_SSL 不能同时为 true。" in result.stderr
