@@ -1,6 +1,7 @@
 """The settings a deployment gets from .env.example's advice pass Django's deploy checks."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -130,6 +131,41 @@ def test_healthz_says_503_when_the_database_does_not_answer():
         timeout=60,
     )
     assert result.stdout.strip() == "503 database unavailable", result.stderr
+
+
+def manifest_storage(static_root) -> dict:
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+            "OPTIONS": {"location": str(static_root)},
+        },
+    }
+
+
+def test_healthz_says_503_while_the_static_files_manifest_is_missing(
+    client, settings, db, tmp_path
+):
+    """Ops walk: without collectstatic every page was a 500 while /healthz said ok."""
+    settings.DEBUG = False
+    settings.STORAGES = manifest_storage(tmp_path)  # an empty STATIC_ROOT
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.content.decode() == (
+        "static files not collected (Missing staticfiles manifest entry for 'css/portal.css'):"
+        " run manage.py collectstatic, then restart the portal\n"
+    )
+
+
+def test_healthz_says_ok_once_the_manifest_names_the_pages_files(client, settings, db, tmp_path):
+    settings.DEBUG = False
+    manifest = {"version": "1.1", "hash": "0", "paths": {"css/portal.css": "css/portal.0.css"}}
+    (tmp_path / "staticfiles.json").write_text(json.dumps(manifest))
+    settings.STORAGES = manifest_storage(tmp_path)
+
+    assert client.get("/healthz").content == b"ok\n"
 
 
 def database_options(**env) -> str:
