@@ -1,10 +1,11 @@
 """Startup checks of the keys for personal numbers (portal.crypto): a placeholder, a key that
 is no Fernet key, or a former HMAC key that cannot be the former one stops `manage.py`
 (migrate, the workers, `check --deploy`) at once, instead of a 500 at the first registration
-that stores an ID number, or a ban that silently stops matching.
+that stores an ID number, or a ban that silently stops matching. With DEBUG off, .env.example's
+SECRET_KEY and PORTAL_URL, and a mail server told to use both TLS and SSL, stop it too.
 
-And a deploy check (`check --deploy`, which docs/deployment.md runs with `--fail-level
-WARNING`) of PORTAL_URL, the address printed on every 入库证明."""
+And deploy checks (`check --deploy`, which docs/deployment.md runs with `--fail-level
+WARNING`) of PORTAL_URL, the address printed on every 入库证明, and of ALLOWED_HOSTS."""
 
 import ipaddress
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.http.request import validate_host
 
 # How .env.example's placeholders begin.
 PLACEHOLDERS = ("replace-with", "change-me")
@@ -19,6 +21,7 @@ MAKE_FERNET_KEY = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
 MAKE_HMAC_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+MAKE_SECRET_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
 
 
 @register()
@@ -106,13 +109,105 @@ def check_portal_url(app_configs, **kwargs):
     return [
         Warning(
             f"PORTAL_URL {problem}",
-            hint=(
-                "在 .env 中将 PORTAL_URL 设为用户访问本系统的 https 地址（末尾不带斜杠），"
-                "例如 https://expert.example.gov.cn。"
-            ),
+            hint=("在 .env 中将 PORTAL_URL 设为用户访问本系统的 https 地址（末尾不带斜杠）。"),
             id="portal.W001",
         )
     ]
+
+
+@register()
+def check_example_values(app_configs, **kwargs):
+    """.env.example's SECRET_KEY and PORTAL_URL, left as they are with DEBUG off. An Error, as
+    the placeholder keys are: it stops `migrate`, which docker-compose.yml's web service runs
+    before gunicorn, so the site never starts with them.
+
+    The example SECRET_KEY is public: anyone could sign a session or a password-reset link. The
+    example PORTAL_URL (any host with a label "example": expert.example.gov.cn, example.com …)
+    prints a QR code on every 入库证明 that leads to someone else's site or nowhere."""
+    if settings.DEBUG:
+        return []
+    errors = []
+    if settings.SECRET_KEY.strip().lower().startswith(PLACEHOLDERS):
+        errors.append(
+            Error(
+                "SECRET_KEY 仍是 .env.example 中的示例值：用它签名的登录会话和重置密码链接，"
+                "任何人都能伪造。",
+                hint=(
+                    f"用以下命令生成新的密钥，填入 .env 的 SECRET_KEY：{MAKE_SECRET_KEY}"
+                    "（更换会让所有人重新登录，见 docs/security.md）。"
+                ),
+                id="portal.E004",
+            )
+        )
+    hostname = urlsplit(settings.PORTAL_URL).hostname or ""
+    if "example" in hostname.split("."):
+        errors.append(
+            Error(
+                f"PORTAL_URL 仍是示例地址（{settings.PORTAL_URL}）：{PORTAL_URL_LINKS}"
+                "将指向并不存在的网站。",
+                hint=(
+                    "在 .env 中将 PORTAL_URL 设为用户访问本系统的 https 地址（末尾不带斜杠），"
+                    "并把其中的域名加入 ALLOWED_HOSTS。"
+                ),
+                id="portal.E005",
+            )
+        )
+    return errors
+
+
+@register(deploy=True)
+def check_allowed_hosts(app_configs, **kwargs):
+    """Django answers 400 (the portal's 400.html) to a Host that ALLOWED_HOSTS does not match.
+    Left at its default (this machine's names only), the site answers nobody but the compose
+    healthcheck, which sends `Host: localhost` and passes; a PORTAL_URL on another host prints
+    links that the portal itself refuses."""
+    if settings.DEBUG:
+        return []
+    warnings = []
+    if all(_is_this_machine(host.strip("[]")) for host in settings.ALLOWED_HOSTS):
+        hosts = "、".join(settings.ALLOWED_HOSTS) or "空"
+        warnings.append(
+            Warning(
+                f"ALLOWED_HOSTS 只有本机的名称（{hosts}）：用户通过域名访问时，"
+                "每个页面都只显示“请求无法处理”（400）。",
+                hint=(
+                    "在 .env 中将 ALLOWED_HOSTS 设为用户访问本系统所用的域名"
+                    "（多个用英文逗号分隔），即 PORTAL_URL 中的域名。"
+                ),
+                id="portal.W002",
+            )
+        )
+    hostname = urlsplit(settings.PORTAL_URL).hostname or ""
+    # ALLOWED_HOSTS writes an IPv6 address in brackets, as a Host header does.
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    if hostname and not validate_host(host, settings.ALLOWED_HOSTS):
+        warnings.append(
+            Warning(
+                f"PORTAL_URL 的域名 {hostname} 不在 ALLOWED_HOSTS 中：{PORTAL_URL_LINKS}"
+                "打开时只显示“请求无法处理”（400）。",
+                hint="在 .env 的 ALLOWED_HOSTS 中加入该域名（多个用英文逗号分隔）。",
+                id="portal.W003",
+            )
+        )
+    return warnings
+
+
+@register()
+def check_mail_security(app_configs, **kwargs):
+    """Django's SMTP backend takes TLS (STARTTLS, usually port 587) or SSL (port 465), never
+    both: with both it refuses every mail, and the reminders' digest fails each morning."""
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        return [
+            Error(
+                "EMAIL_USE_TLS 和 EMAIL_USE_SSL 不能同时为 true。",
+                hint=(
+                    "邮件服务器端口为 465 时只设 EMAIL_USE_SSL=true；"
+                    "端口为 587（STARTTLS）时只设 EMAIL_USE_TLS=true。"
+                ),
+                id="portal.E006",
+            )
+        ]
+    return []
 
 
 def _is_this_machine(hostname: str) -> bool:

@@ -280,7 +280,10 @@ EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+# STARTTLS (usually port 587) or SSL from the first byte (port 465): one or the other, never
+# both (portal.checks refuses both).
 EMAIL_USE_TLS = flag("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = flag("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = 30
 PASSWORD_RESET_TIMEOUT = 60 * 60
 

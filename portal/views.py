@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, models
@@ -56,6 +57,9 @@ def healthz(request):
             cursor.execute("SELECT 1")
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    problem = static_files_problem()
+    if problem:
+        return HttpResponse(problem, status=503, content_type="text/plain")
     body = "ok\n"
     if "details" in request.GET:
         # For operators: whether working days beyond the calendar's last year are guesses,
@@ -63,6 +67,26 @@ def healthz(request):
         body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
         body += f"sms: {sms_backlog()}\n"
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+# Linked from every page (jinja/base.html).
+PAGE_STYLESHEET = "css/portal.css"
+
+
+def static_files_problem() -> str:
+    """With a manifest storage (the default with DEBUG off), every page's static() looks its
+    files up in the manifest `collectstatic` writes, as this process loaded it: without one,
+    every page is a 500 while the database answers. A lookup is a dictionary read."""
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return ""
+    try:
+        staticfiles_storage.url(PAGE_STYLESHEET)
+    except ValueError as error:
+        return (
+            f"static files not collected ({error}): run manage.py collectstatic,"
+            " then restart the portal\n"
+        )
+    return ""
 
 
 def sms_backlog() -> str:

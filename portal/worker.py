@@ -19,7 +19,7 @@ class WorkerCommand(BaseCommand):
     """A management command that runs `run_round()` once, or every `--loop` seconds."""
 
     # What `--loop` does, for `--help`.
-    loop_help = "keep running (the worker's mode), doing a round every SECONDS"
+    loop_help = "一直运行（后台进程的运行方式），每隔 SECONDS 秒处理一轮"
     # Who is retrying, in the log.
     worker_name = "worker"
 

@@ -28,6 +28,29 @@ def test_a_host_not_allowed_answers_the_portals_400_page(settings):
     assert settings.PORTAL_NAME in page
 
 
+def test_a_page_opened_on_a_host_not_allowed_is_not_told_of_unsaved_content(settings):
+    """Ops walk: with ALLOWED_HOSTS left at localhost, every visitor opening a page read
+    "您提交的内容格式不正确，内容未保存。", though they had submitted nothing."""
+    settings.DEBUG = False
+
+    page = Client().get("/", HTTP_HOST="evil.example").content.decode()
+
+    assert "本系统无法处理这个请求。" in page
+    assert "请检查网址是否正确，或从首页重新进入。" in page
+    assert "未保存" not in page
+
+
+def test_a_form_posted_to_a_host_not_allowed_is_told_nothing_was_saved(settings):
+    settings.DEBUG = False
+
+    response = Client().post("/accounts/login/", {"username": "x"}, HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "本系统无法处理这次提交，内容未保存。" in page
+    assert "请返回上一页重新填写后提交。" in page
+
+
 def test_a_missing_static_file_answers_the_portals_404_page(settings):
     # The static files handler answers outside the middleware (runserver --insecure).
     settings.DEBUG = False

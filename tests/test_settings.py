@@ -1,6 +1,7 @@
 """The settings a deployment gets from .env.example's advice pass Django's deploy checks."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -32,10 +33,12 @@ def run_manage(*args, **env):
     )
 
 
+# A bureau's own host name (not .env.example's, which manage.py refuses with DEBUG off).
+HOST = "zjk.whkjj.gov.cn"
 # A production .env but for PORTAL_URL, for the deploy checks.
 PRODUCTION = {
     "SECRET_KEY": "a-production-secret-" + "x" * 40,
-    "ALLOWED_HOSTS": "expert.example.gov.cn",
+    "ALLOWED_HOSTS": HOST,
     "BEHIND_TLS_PROXY": "true",
     "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
 }
@@ -47,7 +50,7 @@ def test_production_settings_pass_the_deploy_check():
         "--deploy",
         "--fail-level",
         "WARNING",
-        PORTAL_URL="https://expert.example.gov.cn",
+        PORTAL_URL=f"https://{HOST}",
         **PRODUCTION,
     )
     assert result.returncode == 0, result.stderr + result.stdout
@@ -128,6 +131,41 @@ def test_healthz_says_503_when_the_database_does_not_answer():
         timeout=60,
     )
     assert result.stdout.strip() == "503 database unavailable", result.stderr
+
+
+def manifest_storage(static_root) -> dict:
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+            "OPTIONS": {"location": str(static_root)},
+        },
+    }
+
+
+def test_healthz_says_503_while_the_static_files_manifest_is_missing(
+    client, settings, db, tmp_path
+):
+    """Ops walk: without collectstatic every page was a 500 while /healthz said ok."""
+    settings.DEBUG = False
+    settings.STORAGES = manifest_storage(tmp_path)  # an empty STATIC_ROOT
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.content.decode() == (
+        "static files not collected (Missing staticfiles manifest entry for 'css/portal.css'):"
+        " run manage.py collectstatic, then restart the portal\n"
+    )
+
+
+def test_healthz_says_ok_once_the_manifest_names_the_pages_files(client, settings, db, tmp_path):
+    settings.DEBUG = False
+    manifest = {"version": "1.1", "hash": "0", "paths": {"css/portal.css": "css/portal.0.css"}}
+    (tmp_path / "staticfiles.json").write_text(json.dumps(manifest))
+    settings.STORAGES = manifest_storage(tmp_path)
+
+    assert client.get("/healthz").content == b"ok\n"
 
 
 def database_options(**env) -> str:
@@ -471,3 +509,139 @@ def test_true_and_false_are_read_in_any_case():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_env_examples_secret_key_and_portal_url_stop_manage_py_with_debug_off():
+    """Ops walk: with .env.example's SECRET_KEY and PORTAL_URL, `check --deploy --fail-level
+    WARNING` passed and a 入库证明 printed https://expert.example.gov.cn/certificate/verify/.
+    A plain `check` fails now, and so does `migrate`, which compose's web runs first."""
+    example = dict(re.findall(r"^(SECRET_KEY|PORTAL_URL)=(.*)$", ENV_EXAMPLE, re.MULTILINE))
+    assert example == {
+        "SECRET_KEY": "change-me-to-a-long-random-string",
+        "PORTAL_URL": "https://expert.example.gov.cn",
+    }
+    production = {**PRODUCTION, "ALLOWED_HOSTS": "expert.example.gov.cn"}
+
+    result = run_manage("check", **{**production, **example})
+
+    assert result.returncode != 0
+    assert "portal.E004" in result.stderr
+    assert "SECRET_KEY 仍是 .env.example 中的示例值" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr  # the hint names the command
+    assert "portal.E005" in result.stderr
+    assert "PORTAL_URL 仍是示例地址（https://expert.example.gov.cn）" in result.stderr
+    migrate = run_manage("migrate", "--check", **{**production, **example})
+    assert migrate.returncode != 0
+    assert "portal.E004" in migrate.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://expert.example.gov.cn", "https://example.com", "https://zjk.example:8443"],
+)
+def test_an_example_portal_url_is_refused_with_debug_off(settings, url):
+    from portal.checks import check_example_values
+
+    settings.DEBUG = False
+    settings.PORTAL_URL = url
+
+    assert [error.id for error in check_example_values(None)] == ["portal.E005"]
+
+
+def test_a_real_portal_url_and_secret_key_or_debug_pass_the_example_check(settings):
+    from portal.checks import check_example_values
+
+    settings.DEBUG = False
+    settings.PORTAL_URL = "https://examples.whkjj.gov.cn"  # "example" only inside a label
+    assert check_example_values(None) == []
+
+    settings.DEBUG = True
+    settings.PORTAL_URL = "https://expert.example.gov.cn"
+    settings.SECRET_KEY = "change-me-to-a-long-random-string"
+    assert check_example_values(None) == []
+
+
+def test_allowed_hosts_of_this_machine_only_fail_the_deploy_check():
+    """Ops walk: ALLOWED_HOSTS left unset answered only localhost: the compose healthcheck
+    passed while every visitor got the 400 page."""
+    production = {k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"}
+
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", PORTAL_URL=f"https://{HOST}", **production
+    )
+
+    assert result.returncode != 0
+    assert "portal.W002" in result.stderr
+    assert "ALLOWED_HOSTS 只有本机的名称（localhost、127.0.0.1、[::1]）" in result.stderr
+    assert "portal.W003" in result.stderr
+    assert f"PORTAL_URL 的域名 {HOST} 不在 ALLOWED_HOSTS 中" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("allowed", "expected"),
+    [
+        (["localhost", "127.0.0.1", "[::1]"], ["portal.W002", "portal.W003"]),
+        ([], ["portal.W002", "portal.W003"]),
+        (["other.whkjj.gov.cn"], ["portal.W003"]),
+        (["localhost", HOST], []),
+        ([".whkjj.gov.cn"], []),
+        (["*"], []),
+    ],
+    ids=["default", "empty", "another-host", "with-the-host", "subdomains", "any"],
+)
+def test_allowed_hosts_must_hold_portal_urls_host_and_more_than_this_machine(
+    settings, allowed, expected
+):
+    from portal.checks import check_allowed_hosts
+
+    settings.DEBUG = False
+    settings.PORTAL_URL = f"https://{HOST}"
+    settings.ALLOWED_HOSTS = allowed
+
+    assert [warning.id for warning in check_allowed_hosts(None)] == expected
+
+
+def test_allowed_hosts_check_is_quiet_under_debug(settings):
+    from portal.checks import check_allowed_hosts
+
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = []
+    settings.PORTAL_URL = f"https://{HOST}"
+    assert check_allowed_hosts(None) == []
+
+
+def mail_connection(**env) -> subprocess.CompletedProcess:
+    code = "from django.core.mail import get_connection; c = get_connection(); "
+    code += "print(c.use_ssl, c.use_tls)"
+    return run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        **PRODUCTION,
+        PORTAL_URL=f"https://{HOST}",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        **env,
+    )
+
+
+def test_a_mail_server_on_port_465_is_reached_over_ssl():
+    """Ops walk: EMAIL_USE_SSL was not read, so a mail server that speaks SSL from the first
+    byte (port 465) could not be used."""
+    result = mail_connection(EMAIL_USE_SSL="true", EMAIL_PORT="465")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True False"
+    assert "EMAIL_USE_SSL='ture' is neither" in mail_connection(EMAIL_USE_SSL="ture").stderr
+
+
+def test_tls_and_ssl_together_stop_manage_py():
+    result = run_manage(
+        "check",
+        **PRODUCTION,
+        PORTAL_URL=f"https://{HOST}",
+        EMAIL_USE_TLS="true",
+        EMAIL_USE_SSL="true",
+    )
+    assert result.returncode != 0
+    assert "portal.E006" in result.stderr
+    assert "EMAIL_USE_TLS 和 EMAIL_USE_SSL 不能同时为 true。" in result.stderr

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="create them even with DEBUG off (never in production)",
+            help="DEBUG 关闭时也创建（账号密码公开，切勿用于正式环境）",
         )
 
     @transaction.atomic

@@ -8,7 +8,7 @@ class Command(WorkerCommand):
     database that went away is marked failed by a later round (experts.exports.STALE_AFTER)."""
 
     help = "执行排队的导出任务（导出Excel），并删除过期的导出文件。"
-    loop_help = "keep running (the worker's mode), looking for queued exports every SECONDS"
+    loop_help = "一直运行（后台进程的运行方式），每隔 SECONDS 秒检查一次排队的导出任务"
     worker_name = "export worker"
 
     def run_round(self) -> dict[str, int]:

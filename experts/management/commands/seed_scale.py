@@ -164,18 +164,22 @@ class Command(BaseCommand):
     help = "批量生成测试数据：单位、个人账号、各状态的专家申请及审核记录（用于性能测试）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--units", type=int, default=1000)
-        parser.add_argument("--experts", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=2026, help="random seed (same data twice)")
+        parser.add_argument("--units", type=int, default=1000, help="生成的单位数（默认1000）")
+        parser.add_argument(
+            "--experts", type=int, default=100_000, help="生成的个人账号及专家申请数（默认100000）"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="随机种子：种子相同，生成的数据相同（默认2026）"
+        )
         parser.add_argument(
             "--force",
             action="store_true",
-            help="seed even with DEBUG off (a benchmark database; never in production)",
+            help="DEBUG 关闭时也生成（仅用于性能测试的数据库，切勿用于正式环境）",
         )
         parser.add_argument(
             "--once",
             action="store_true",
-            help="do nothing if this command has seeded the database before (scripts/serve)",
+            help="本命令已生成过数据时不再生成（scripts/serve 使用）",
         )
 
     def handle(self, *args, units, experts, seed, force=False, once=False, **options):

@@ -9,9 +9,8 @@ class Command(WorkerCommand):
 
     help = "发送短信队列中到期的短信（失败的短信按退避时间重试）。"
     loop_help = (
-        "keep running (the worker's mode): on PostgreSQL woken as soon as a message is"
-        " queued, and looking for due retries at least every SECONDS; elsewhere polling"
-        " every second"
+        "一直运行（后台进程的运行方式）：使用 PostgreSQL 时，短信一进入队列就发送，"
+        "并至少每隔 SECONDS 秒检查一次到期重试的短信；使用其他数据库时每秒检查一次"
     )
     worker_name = "SMS worker"
 
