@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Unit, User
 from accounts.permissions import is_approved_unit_account, is_unit_account_of
 from audit.log import record
 from audit.models import AuditEvent
@@ -29,11 +29,12 @@ def register_individual(user: User, *, password: str) -> User:
     """Save a new applicant under an approved unit. Receivers of `applicant_registered` (experts
     opens their empty application, 信息未填写) run in the same transaction."""
     with transaction.atomic():
-        # The form offered approved units only; check again under a lock, so that a unit whose
-        # approval an operator reverses in admin meanwhile is not chosen.
-        unit = Unit.objects.select_for_update().get(pk=user.unit_id)
-        if unit.status != UnitStatus.APPROVED:
-            raise WorkflowError("所选单位尚未通过审核，请选择其他单位。")
+        # The form offered units open to people only; check the same rule again under a lock,
+        # so that a unit whose approval an operator reverses, or that is 停用, meanwhile is
+        # not chosen.
+        unit = Unit.objects.open_to_people().select_for_update().filter(pk=user.unit_id).first()
+        if unit is None:
+            raise WorkflowError("所选单位尚未通过审核或已停用，请选择其他单位。")
         user.kind = User.Kind.APPLICANT
         user.set_password(password)
         user.save()
