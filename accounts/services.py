@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
-from accounts.models import Unit, User
-from accounts.permissions import is_approved_unit_account, is_unit_account_of
+from accounts.models import Unit, UnitStatus, User
+from accounts.permissions import is_unit_account_of
 from audit.log import record
 from audit.models import AuditEvent
 from portal import deadlines
@@ -119,21 +119,31 @@ def _changes(unit: Unit, before: dict[str, str]) -> str:
 
 
 def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
-    """信息更改: an approved unit completes or corrects its details."""
-    if not (is_unit_account_of(actor, unit) and is_approved_unit_account(actor)):
+    """信息更改: an approved unit completes or corrects its details. Writes an audit row."""
+    if not is_unit_account_of(actor, unit):
         raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
     with transaction.atomic():
-        unit.profile_updated_at = timezone.now()
-        unit.save(update_fields=[*changed_fields, "profile_updated_at"])
-        unit_changed(unit, changed_fields)
+        # The page was checked against the unit as the request read it; check again under a
+        # lock, so that a unit switched off (停用) or no longer approved meanwhile saves nothing,
+        # and an operator's edit in admin at the same moment is not half overwritten.
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.status != UnitStatus.APPROVED:
+            raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
+        if not locked.is_active:
+            raise WorkflowError("本单位账号已停用，所填修改未保存。")
+        for name in changed_fields:
+            setattr(locked, name, getattr(unit, name))
+        locked.profile_updated_at = timezone.now()
+        locked.save(update_fields=[*changed_fields, "profile_updated_at"])
+        unit_changed(locked, changed_fields)
         if changed_fields:
             labels = "、".join(
-                str(unit._meta.get_field(name).verbose_name) for name in changed_fields
+                str(locked._meta.get_field(name).verbose_name) for name in changed_fields
             )
             record(
-                AuditEvent.Action.UNIT_PROFILE, actor=actor, obj=unit, detail=f"修改了：{labels}"
+                AuditEvent.Action.UNIT_PROFILE, actor=actor, obj=locked, detail=f"修改了：{labels}"
             )
-    return unit
+    return locked
 
 
 def unit_changed(unit: Unit, changed_fields) -> None:
