@@ -15,13 +15,24 @@ from sms.outbox import queue_sms, shorten
 
 
 def register_unit(unit: Unit, *, username: str, password: str) -> User:
-    """Save a new unit (待审核) and its account. The bureau's queue shows it at once."""
-    with transaction.atomic():
-        unit.due_on = deadlines.registration_due()
-        unit.save()
-        user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
-        user.set_password(password)
-        user.save()
+    """Save a new unit (待审核) and its account, and store its licence scan in private storage.
+    The bureau's queue shows it at once. Nothing is left behind when the save fails."""
+    uploaded_name = unit.licence.name
+    try:
+        with transaction.atomic():
+            unit.due_on = deadlines.registration_due()
+            unit.save()
+            user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
+            user.set_password(password)
+            user.save()
+    except Exception:
+        # unit.save() stores the scan (under a new random name) before its INSERT, and a
+        # rollback does not take a file back: a username or credit code someone registered
+        # meanwhile, or a lost connection at commit, would leave a scan of no unit in private
+        # storage. Django has no rollback hook, so remove it here.
+        if unit.licence.name != uploaded_name:
+            unit.licence.delete(save=False)
+        raise
     return user
 
 
