@@ -8,7 +8,6 @@ from accounts import signals
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import (
     UNIT_PROFILE_NEEDED,
-    is_approved_unit_account,
     is_unit_account_of,
     lacks_unit_profile,
 )
@@ -20,13 +19,24 @@ from sms.outbox import queue_sms, shorten
 
 
 def register_unit(unit: Unit, *, username: str, password: str) -> User:
-    """Save a new unit (待审核) and its account. The bureau's queue shows it at once."""
-    with transaction.atomic():
-        unit.due_on = deadlines.registration_due()
-        unit.save()
-        user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
-        user.set_password(password)
-        user.save()
+    """Save a new unit (待审核) and its account, and store its licence scan in private storage.
+    The bureau's queue shows it at once. Nothing is left behind when the save fails."""
+    uploaded_name = unit.licence.name
+    try:
+        with transaction.atomic():
+            unit.due_on = deadlines.registration_due()
+            unit.save()
+            user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
+            user.set_password(password)
+            user.save()
+    except Exception:
+        # unit.save() stores the scan (under a new random name) before its INSERT, and a
+        # rollback does not take a file back: a username or credit code someone registered
+        # meanwhile, or a lost connection at commit, would leave a scan of no unit in private
+        # storage. Django has no rollback hook, so remove it here.
+        if unit.licence.name != uploaded_name:
+            unit.licence.delete(save=False)
+        raise
     return user
 
 
@@ -34,11 +44,12 @@ def register_individual(user: User, *, password: str) -> User:
     """Save a new applicant under an approved unit. Receivers of `applicant_registered` (experts
     opens their empty application, 信息未填写) run in the same transaction."""
     with transaction.atomic():
-        # The form offered approved units only; check again under a lock, so that a unit whose
-        # approval an operator reverses in admin meanwhile is not chosen.
-        unit = Unit.objects.select_for_update().get(pk=user.unit_id)
-        if unit.status != UnitStatus.APPROVED:
-            raise WorkflowError("所选单位尚未通过审核，请选择其他单位。")
+        # The form offered units open to people only; check the same rule again under a lock,
+        # so that a unit whose approval an operator reverses, or that is 停用, meanwhile is
+        # not chosen.
+        unit = Unit.objects.open_to_people().select_for_update().filter(pk=user.unit_id).first()
+        if unit is None:
+            raise WorkflowError("所选单位尚未通过审核或已停用，请选择其他单位。")
         user.kind = User.Kind.APPLICANT
         user.set_password(password)
         user.save()
@@ -123,21 +134,31 @@ def _changes(unit: Unit, before: dict[str, str]) -> str:
 
 
 def update_unit_profile(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
-    """信息更改: an approved unit completes or corrects its details."""
-    if not (is_unit_account_of(actor, unit) and is_approved_unit_account(actor)):
+    """信息更改: an approved unit completes or corrects its details. Writes an audit row."""
+    if not is_unit_account_of(actor, unit):
         raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
     with transaction.atomic():
-        unit.profile_updated_at = timezone.now()
-        unit.save(update_fields=[*changed_fields, "profile_updated_at"])
-        unit_changed(unit, changed_fields)
+        # The page was checked against the unit as the request read it; check again under a
+        # lock, so that a unit switched off (停用) or no longer approved meanwhile saves nothing,
+        # and an operator's edit in admin at the same moment is not half overwritten.
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.status != UnitStatus.APPROVED:
+            raise WorkflowError("只有已通过审核的单位账号可以修改单位信息。")
+        if not locked.is_active:
+            raise WorkflowError("本单位账号已停用，所填修改未保存。")
+        for name in changed_fields:
+            setattr(locked, name, getattr(unit, name))
+        locked.profile_updated_at = timezone.now()
+        locked.save(update_fields=[*changed_fields, "profile_updated_at"])
+        unit_changed(locked, changed_fields)
         if changed_fields:
             labels = "、".join(
-                str(unit._meta.get_field(name).verbose_name) for name in changed_fields
+                str(locked._meta.get_field(name).verbose_name) for name in changed_fields
             )
             record(
-                AuditEvent.Action.UNIT_PROFILE, actor=actor, obj=unit, detail=f"修改了：{labels}"
+                AuditEvent.Action.UNIT_PROFILE, actor=actor, obj=locked, detail=f"修改了：{labels}"
             )
-    return unit
+    return locked
 
 
 def unit_changed(unit: Unit, changed_fields) -> None:

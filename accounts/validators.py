@@ -15,6 +15,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from accounts.choices import IdType
+from portal.words import half_width
 
 # GB/T 2260 province-level prefixes; 81/82 are Hong Kong and Macao, 83 Taiwan (居住证).
 _PROVINCES = (
@@ -26,7 +27,7 @@ PROVINCE_PREFIXES = frozenset(_PROVINCES.split())
 
 def clean_credit_code(value: str) -> str:
     """统一社会信用代码: 18 characters, GB 32100 check character, stored compact upper-case."""
-    number = uscc.compact(value or "")
+    number = uscc.compact(half_width(value or ""))
     if len(number) != 18:
         raise ValidationError(
             "统一社会信用代码应为18位，您输入了%(n)d位。", params={"n": len(number)}
@@ -46,7 +47,8 @@ def clean_resident_id(value: str) -> str:
     rejects real numbers of people whose county was renamed after they were born (python-stdnum
     issue #442), and it accepts birth dates in the future.
     """
-    number = ric.compact(re.sub(r"[\s-]+", "", value or ""))
+    # half_width first: ric.compact upper-cases a full-width ｘ to Ｘ, which is no X.
+    number = ric.compact(re.sub(r"[\s-]+", "", half_width(value or "")))
     if len(number) != 18:
         raise ValidationError(
             "居民身份证号码应为18位，您输入了%(n)d位。", params={"n": len(number)}
@@ -80,8 +82,7 @@ def clean_id_number(id_type: str, value: str) -> str:
         if id_type == IdType.HK_MO_TW_RESIDENCE and number[:2] not in {"81", "82", "83"}:
             raise ValidationError("港澳台居民居住证号码应以81、82或83开头。")
         return number
-    number = re.sub(r"\s+", "", value or "").upper()
-    number = number.translate(_FULL_WIDTH)
+    number = half_width(re.sub(r"\s+", "", value or "")).upper()
     patterns = {
         IdType.PASSPORT: (_PASSPORT, "护照号码应为5至17位字母或数字。"),
         IdType.HK_MO_PERMIT: (
@@ -97,13 +98,9 @@ def clean_id_number(id_type: str, value: str) -> str:
     return number
 
 
-# Full-width digits and letters (０-９, Ａ-Ｚ) as typed with a Chinese input method.
-_FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF21 + i: 0x41 + i for i in range(26)}
-
-
 def clean_mobile(value: str) -> str:
     """A mainland mobile number, returned in E.164 (+86…) for SMS."""
-    raw = (value or "").translate(_FULL_WIDTH).strip()
+    raw = half_width(value or "").strip()
     try:
         parsed = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
@@ -122,7 +119,7 @@ _OFFICE_PHONE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$|^1\d{10}$")
 
 def clean_office_phone(value: str) -> str:
     """办公电话: area code, number and extension, e.g. 027-85870766-123."""
-    phone = re.sub(r"[\s（）()]", "", (value or "").translate(_FULL_WIDTH)).replace("—", "-")
+    phone = re.sub(r"[\s（）()]", "", half_width(value or "")).replace("—", "-")
     if not _OFFICE_PHONE.match(phone):
         raise ValidationError("请输入有效的电话号码，例如027-85870766或027-85870766-123。")
     return phone
@@ -134,7 +131,7 @@ def clean_bank_account(value: str) -> str:
     Corporate and passbook account numbers follow each bank's own scheme, so only card numbers
     get a check digit test.
     """
-    account = re.sub(r"[\s-]", "", (value or "").translate(_FULL_WIDTH))
+    account = re.sub(r"[\s-]", "", half_width(value or ""))
     if not account.isdigit():
         raise ValidationError("银行账号只能由数字组成，请对照银行卡或开户资料核对。")
     if not re.fullmatch(r"[0-9]{12,30}", account):

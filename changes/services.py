@@ -24,6 +24,7 @@ from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
 from portal.workflow import WorkflowError, action_label, fire
 from sms.outbox import queue_sms, shorten
+from sms.texts import greeted
 
 
 @dataclass
@@ -391,7 +392,4 @@ def _apply(application: ExpertApplication, actor, values: dict, summary: str) ->
 
 def _sms(application: ExpertApplication, text: str) -> None:
     # No URL and no ID number: the name and the decision only.
-    name = application.user.real_name
-    queue_sms(
-        application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
-    )
+    queue_sms(application.mobile, greeted(application.user.real_name, text), about=application)

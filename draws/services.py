@@ -13,6 +13,7 @@ from draws.rules import Criteria, eligible_ids
 from experts.models import ApplicationStatus, Discipline
 from portal.dates import chinese_date
 from sms.outbox import cut, queue_sms
+from sms.texts import greeted
 
 
 class DrawError(Exception):
@@ -218,11 +219,7 @@ def void(user, draw: Draw, reason: str) -> Voided:
 def _text(application, body: str) -> None:
     """One SMS to a drawn expert through the outbox: the portal's name, theirs, then `body`
     (the time and place of a review, never the project)."""
-    queue_sms(
-        application.mobile,
-        f"【{settings.PORTAL_NAME}】{application.user.real_name}您好，{body}",
-        about=application,
-    )
+    queue_sms(application.mobile, greeted(application.user.real_name, body), about=application)
 
 
 def _member(draw: Draw, application_id: int) -> Pick:

@@ -9,7 +9,6 @@ freeze under the row's lock, only while still 审核通过 and lapsed), so a sec
 day, or one running at the same moment, does nothing more.
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from experts.periods import (
 from experts.services import freeze_application
 from portal.dates import chinese_date
 from sms.outbox import queue_sms
+from sms.texts import greeted
 
 COMMAND = "review_confirmations"
 
@@ -78,7 +78,7 @@ def remind(application_id: int, now, today=None) -> bool:
         name = application.user.real_name
         queue_sms(
             application.mobile,
-            f"【{settings.PORTAL_NAME}】{name}您好，{reminder_text(application, today)}",
+            greeted(name, reminder_text(application, today)),
             about=application,
         )
         record(

@@ -76,11 +76,10 @@ def unit_sms_text(count: int) -> str:
 
 
 def overdue_recommendation_counts(day: datetime.date) -> dict[int, int]:
-    """{unit id: number of its 待单位推荐 applications due before `day`}, for approved, active
-    units only, in one grouped query along the (status, due_on) index."""
-    waiting = ExpertApplication.objects.filter(
-        unit__status=UnitStatus.APPROVED, unit__is_active=True
-    )
+    """{unit id: number of its 待单位推荐 applications due before `day`}, for units open to
+    people only (approved and 启用: a 停用 unit's accounts cannot sign in to recommend), in one
+    grouped query along the (status, due_on) index."""
+    waiting = ExpertApplication.objects.filter(unit__in=Unit.objects.open_to_people())
     rows = (
         overdue_rows(waiting, [ApplicationStatus.PENDING_UNIT], day)
         .values("unit_id")

@@ -27,6 +27,7 @@ from notice import periods as notice_periods
 from portal.dates import chinese_date, period_end
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
+from sms.texts import greeted
 
 
 def missing_for_submission(application: ExpertApplication) -> list[str]:
@@ -377,10 +378,7 @@ def _refuse_own(application: ExpertApplication, actor) -> None:
 
 def _decision_sms(application: ExpertApplication, text: str) -> None:
     # SMS texts carry no URL and no ID number: only the name and the decision.
-    name = application.user.real_name
-    queue_sms(
-        application.mobile, f"【{settings.PORTAL_NAME}】{name}您好，{text}", about=application
-    )
+    queue_sms(application.mobile, greeted(application.user.real_name, text), about=application)
 
 
 def revoke_admission(

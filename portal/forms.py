@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.validators import clean_mobile, display_mobile
+from portal.words import half_width
 
 
 def _is_pk(value) -> bool:
@@ -109,22 +110,14 @@ def readable_email(value: str) -> str:
 # as 张明 (nor avoided in a draw); a unit of a name already taken passes as new; <U+202E>
 # shows the rest of a reason backwards, in its SMS too.
 INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-# Full-width digits and Latin letters (３, Ａ), which a Chinese input method types in its
-# full-width mode: the same name as 3 and A to a reader, another to a search or a comparison.
-# Full-width punctuation （，：） is ordinary Chinese writing and stays.
-HALF_WIDTH = str.maketrans(
-    {
-        chr(code): chr(code - 0xFEE0)
-        for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
-    }
-)
 
 
 def plain_text(value: str, *, one_line: bool) -> str:
     """`value` without INVISIBLE characters and, on one line (a name, a place), with its
-    full-width letters and digits as the ordinary ones."""
+    full-width letters and digits as the ordinary ones (portal.words.half_width). A text of
+    several lines keeps them: it is read, not searched or compared."""
     value = INVISIBLE.sub("", value)
-    return value.translate(HALF_WIDTH) if one_line else value
+    return half_width(value) if one_line else value
 
 
 class PortalFormMixin:

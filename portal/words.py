@@ -1,11 +1,34 @@
-"""How a search box reads what was typed, for every list: the pool's indexed search
-(experts.search) and the short lists' scans (portal.filters.contains_any)."""
+"""How the portal reads what was typed: full-width letters and digits as the ordinary ones
+(half_width) for what is stored, and how a search box reads a search, for every list: the
+pool's indexed search (experts.search) and the short lists' scans (portal.filters.contains_any).
+
+A leaf module (the standard library only), so that any app, sms and accounts' validators
+included, may use it."""
 
 import unicodedata
 
+# Full-width digits and Latin letters, upper and lower case (３, Ａ, ａ), which a Chinese input
+# method types in its full-width mode: the same to a reader as 3, A and a, others to a search,
+# a comparison or a pattern. Full-width punctuation （，：） is ordinary Chinese writing and
+# stays. Not NFKC, which would change that punctuation too (and ① to 1, ㎡ to m2).
+_HALF_WIDTH = str.maketrans(
+    {
+        chr(code): chr(code - 0xFEE0)
+        for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+    }
+)
+
+
+def half_width(text: str) -> str:
+    """`text` with its full-width digits and Latin letters as the ASCII ones, each letter in
+    its own case; anything else as it was."""
+    return text.translate(_HALF_WIDTH)
+
 
 def normalise(text: str) -> str:
-    """Full-width letters and digits to ASCII, lower case, single spaces."""
+    """A search or the text it is looked for in, as compared: NFKC (full-width letters, digits
+    and punctuation to ASCII, so （ finds ( too), lower case, single spaces. Both sides are read
+    alike and nothing is shown from it, so folding more than half_width is wanted here."""
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.words import half_width
 from sms.backends import SMSError, get_backend
 from sms.models import SMSMessage
 from sms.worker import notify_worker
@@ -63,7 +64,6 @@ def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMe
 # four, as the portal's masks do, and a link is left out. The full text is on the portal. Left
 # as typed: a date with its time (2024-05-20 14:30), and a landline with its area code (0 then
 # at most 12 digits: 027-8765 4321), which no ID, mobile or card number is.
-_WIDE = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, "Ｘ": "X", "ｘ": "x"})
 NUMBER = re.compile(
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2})?)|(?P<number>\d(?:[ -]*\d){9,}[Xx]?)"
 )
@@ -87,9 +87,10 @@ def cut(text: str, limit: int = 60) -> str:
 
 
 def shorten(text: str, limit: int = 60) -> str:
-    """A reason a person typed, made fit for an SMS: full-width digits and spaces read as
-    plain ones, no long number but its last four digits, no link, cut to `limit`."""
-    text = " ".join(text.translate(_WIDE).split())
+    """A reason a person typed, made fit for an SMS: full-width digits, letters and spaces
+    read as plain ones (portal.words.half_width: a full-width ID number is masked too), no
+    long number but its last four digits, no link, cut to `limit`."""
+    text = " ".join(half_width(text).split())
     return cut(LINK.sub("（详见系统）", NUMBER.sub(_masked, text)), limit)
 
 

@@ -81,9 +81,17 @@ def test_the_last_page_leads_back_only(ten_pages):
 
 
 def test_one_page_shows_no_pages(client, reviewer, unit):
-    factories.make_applicant(unit, S.PENDING_BUREAU)
+    applicant = factories.make_applicant(unit, S.PENDING_BUREAU)
     client.force_login(reviewer)
-    assert 'aria-label="分页"' not in client.get(URL).content.decode()
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The list itself, with its one row …
+    assert f'<span class="text-nowrap">{applicant.real_name}</span>' in html
+    # … and no pages under it.
+    assert 'aria-label="分页"' not in html
 
 
 def test_a_deep_page_takes_the_queries_of_the_first(ten_pages):

@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import services
 from accounts.middleware import LOGGED_IN_AT
 from accounts.models import Unit, UnitStatus, User
+from portal.workflow import WorkflowError
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +121,29 @@ def test_unit_search_offers_approved_units_only(client, unit):
     # Nor may one register under it: its people could not sign in.
     response = client.post(reverse("accounts:register_individual"), individual_data(disabled))
     assert response.context["form"].errors["unit"] == ["请选择已通过审核的单位。"]
+
+
+@pytest.mark.parametrize(
+    "change", [{"is_active": False}, {"status": UnitStatus.PENDING}], ids=["停用", "撤回审核"]
+)
+def test_a_unit_closed_after_the_form_was_checked_takes_nobody(unit, change):
+    # The form offered the unit; an operator switches it off or reverses its approval before
+    # the save: the service checks the same rule again under its lock.
+    applicant = User(
+        username="wangwu",
+        real_name="王五",
+        id_type="resident",
+        id_number=factories.resident_id(9001),
+        mobile="+8613712345678",
+        email="wangwu@example.com",
+        unit=unit,
+    )
+    Unit.objects.filter(pk=unit.pk).update(**change)
+
+    with pytest.raises(WorkflowError, match="所选单位尚未通过审核或已停用，请选择其他单位。"):
+        services.register_individual(applicant, password=factories.PASSWORD)
+
+    assert not User.objects.filter(username="wangwu").exists()
 
 
 def test_one_person_one_account(client, unit):

@@ -4,13 +4,15 @@ name, outside any public URL."""
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.urls import reverse
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
-from accounts import licence
+from accounts import licence, services
 from accounts.forms import UnitDetailsForm, UnitRegistrationForm
 from accounts.licence import MAX_BYTES
 from accounts.models import Unit
@@ -168,3 +170,38 @@ def test_a_path_like_file_name_lands_under_a_random_name(client):
     assert stored.name.startswith("licences/") and stored.name.endswith(".pdf")
     assert ".." not in stored.name and "etc" not in stored.name and "x.pdf" not in stored.name
     assert stored.storage.exists(stored.name)
+
+
+def stored_scans() -> set[str]:
+    folder = licence.LICENCE_FOLDER
+    return {folder + name for name in default_storage.listdir(folder)[1]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("taken", ["username", "credit_code"])
+def test_a_registration_that_rolls_back_leaves_no_scan_behind(taken):
+    # Someone else registered the same username or credit code between the form's check and
+    # the save: the rows roll back, and the scan stored by the save goes with them.
+    other = factories.make_unit()
+    account = factories.unit_account(other)
+    before = stored_scans()
+    unit = Unit(
+        name="回滚测试单位",
+        credit_code=other.credit_code if taken == "credit_code" else factories.credit_code(),
+        nature="enterprise",
+        district="江汉区",
+        address="武汉市江汉区1号",
+        contact_name="张三",
+        contact_mobile="+8613900139002",
+        email="rollback@example.com",
+        licence=factories.licence_upload("营业执照.png"),
+    )
+    username = account.username if taken == "username" else "rollback"
+
+    with pytest.raises(IntegrityError):
+        services.register_unit(unit, username=username, password=factories.PASSWORD)
+
+    assert stored_scans() == before
+    assert not Unit.objects.filter(name="回滚测试单位").exists()
+    # The unit that was there keeps its own scan.
+    assert other.licence.storage.exists(other.licence.name)

@@ -19,6 +19,9 @@ def test_credit_code_is_stored_compact_and_upper_case():
     code = factories.credit_code(4242)
     assert validators.clean_credit_code(f" {code.lower()} ") == code
     assert validators.clean_credit_code(code[:6] + " " + code[6:]) == code
+    # Typed in a Chinese input method's full-width mode, in either case.
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code.lower())
+    assert validators.clean_credit_code(full_width) == code
 
 
 def test_credit_code_of_wrong_length_is_refused():
@@ -47,8 +50,10 @@ def test_wuhan_id_of_someone_born_before_the_district_existed_is_accepted():
         lambda n: n.lower(),
         lambda n: " ".join([n[:6], n[6:14], n[14:]]),
         lambda n: n.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"}),
+        lambda n: n[:-1] + "ｘ",
+        lambda n: n[:-1] + "Ｘ",
     ],
-    ids=["lower-case x", "spaces", "full-width digits"],
+    ids=["lower-case x", "spaces", "full-width digits", "full-width x", "full-width X"],
 )
 def test_resident_id_as_people_type_it_is_normalised(typed_from):
     number = next(

@@ -997,7 +997,10 @@ def test_searching_keeps_only_the_moves_when_they_are_shown(client, expert, revi
     moves = page(client.get(reverse("changes:bureau_list"), {"moving": "true"}))
     form = moves.split('role="search"')[1].split("</form>")[0]
     assert '<input type="hidden" name="moving" value="true">' in form
-    everything = page(client.get(reverse("changes:bureau_list")))
+    response = client.get(reverse("changes:bureau_list"))
+    assert response.status_code == 200
+    everything = page(response)
+    assert 'role="search"' in everything
     assert 'name="moving"' not in everything
 
 
@@ -1012,7 +1015,14 @@ def test_an_expert_who_left_still_reads_their_changes_but_is_not_offered_new_one
 def test_an_expert_who_left_with_no_changes_gets_no_changes_box(client, expert):
     ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.FROZEN)
     client.force_login(expert)
-    assert 'data-testid="my-changes"' not in page(client.get(reverse("experts:home")))
+    response = client.get(reverse("experts:home"))
+    assert response.status_code == 200
+    home = page(response)
+    # The expert's own home, as frozen …
+    status = home.split('data-testid="expert-status">')[1].split("</span></span>")[0]
+    assert status.endswith(">已冻结")
+    # … without a box of changes they never made.
+    assert 'data-testid="my-changes"' not in home
 
 
 def test_a_change_shows_each_value_as_the_read_only_form_does(expert):

@@ -34,9 +34,12 @@ def changed_rows(html: str) -> list[str]:
 def test_a_first_submission_shows_no_changes(client, unit):
     applicant = submitted(unit)
     client.force_login(factories.unit_account(unit))
-    html = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
-    assert "与上次提交相比" not in html.content.decode()
-    assert 'data-testid="changes-not-kept"' not in html.content.decode()
+    response = client.get(reverse("experts:unit_detail", args=[applicant.application.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"专家信息查看：{applicant.real_name} " in html
+    assert "与上次提交相比" not in html
+    assert 'data-testid="changes-not-kept"' not in html
 
 
 def test_a_resubmission_after_one_kept_no_snapshot_says_it_cannot_compare(client, unit):

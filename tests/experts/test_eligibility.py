@@ -341,7 +341,10 @@ def test_a_detail_page_without_flags_has_no_box(client, reviewer, unit):
     applicant = waiting_applicant(unit)
     client.force_login(reviewer)
     page = client.get(reverse("experts:bureau_detail", args=[applicant.application.pk]))
-    assert "资格提示" not in page.content.decode()
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"<title>{applicant.real_name} - 专家审核 - " in html
+    assert "资格提示" not in html
 
 
 def queries_for(client, url, params) -> int:
