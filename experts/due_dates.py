@@ -1,7 +1,7 @@
 """Recompute the stored 截止日期 of everything still waiting, after the working-day calendar
 changed (chinesecalendar upgraded with the next year's holidays): a due date is stored when an
-item starts waiting (portal.deadlines), so one set on the Monday-to-Friday fallback keeps it
-until recomputed here.
+item starts waiting (portal.deadlines), so one set on the fallback (Monday to Friday but for
+the statutory holidays) keeps it until recomputed here.
 
 Each row is moved only if it still waits, with the due date it was read with: a decision taken
 meanwhile (due date cleared) is never undone. The kept 已超期 counts are then counted again."""

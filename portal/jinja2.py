@@ -24,6 +24,7 @@ from experts.models import ApplicationStatus
 from notice import periods as notice_periods
 from portal import deadlines, templating
 from portal.dates import chinese_date
+from portal.workdays import last_known_year
 
 # Empty forms and fields as printed: key (_printed_key) → HTML (docs/performance.md). A key
 # holds the choices offered, so an operator's edit of them makes a new entry; the dict is
@@ -119,6 +120,7 @@ def environment(**options) -> Environment:
             "may": templating.may,
             "is_overdue": deadlines.is_overdue,
             "is_estimate": deadlines.is_estimate,
+            "last_known_year": last_known_year,
             "application_sections": templating.application_sections,
             "crispy": crispy,
             "crispy_field": crispy_field,

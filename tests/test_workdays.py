@@ -2,11 +2,16 @@
 
 import datetime
 
+import chinese_calendar
+
 from portal.workdays import (
     add_workdays,
     calendar_status,
+    estimated_workday,
     is_workday,
+    known_years,
     last_known_year,
+    statutory_holidays,
     workdays_between,
 )
 
@@ -45,7 +50,8 @@ def test_waiting_is_counted_on_the_same_calendar_as_the_deadlines():
 
 def test_beyond_the_last_known_year_monday_to_friday_and_no_crash():
     year = last_known_year() + 1
-    first_monday = next(D(year, 1, d) for d in range(1, 8) if D(year, 1, d).weekday() == 0)
+    # The first Monday after 元旦, a statutory holiday.
+    first_monday = next(D(year, 1, d) for d in range(2, 9) if D(year, 1, d).weekday() == 0)
     assert is_workday(first_monday)
     assert not is_workday(first_monday + datetime.timedelta(days=5))  # Saturday
     # Across the boundary: from the known year's last working day into the next year.
@@ -60,3 +66,33 @@ def test_operators_are_told_when_the_fallback_is_in_use():
     assert status["fallback_in_use"] and f"{last + 1}年起按周一至周五" in status["message"]
     assert status["message"].endswith("再运行 python manage.py recompute_deadlines。")
     assert not calendar_status(D(last - 1, 6, 1))["fallback_in_use"]
+
+
+def test_the_statutory_holidays_are_holidays_in_every_year_the_package_knows():
+    """statutory_holidays stands in for the package beyond its years: in each year since the
+    2024 revision of 《全国年节及纪念日放假办法》 that the package knows, every one of its 13
+    days is a day off there too."""
+    years = [year for year in known_years() if year >= 2025]
+    assert years
+    for year in years:
+        days = statutory_holidays(year)
+        assert len(days) == 13, year
+        assert [day for day in days if not chinese_calendar.is_holiday(day)] == [], year
+
+
+def test_beyond_the_known_years_the_statutory_holidays_are_days_off():
+    """Found by a dates walk: in December 2026 a deadline fell on 元旦 2027, and the Spring
+    Festival counted as working days (2027 not yet in chinesecalendar)."""
+    # Days off whether 2027 comes from the estimate or, once released, from the package.
+    assert not is_workday(D(2027, 1, 1))  # 元旦, a Friday
+    assert not is_workday(D(2027, 2, 5)) and not is_workday(D(2027, 2, 8))  # 除夕, 初三
+    assert not is_workday(D(2027, 4, 5))  # 清明, a Monday
+    assert not is_workday(D(2027, 6, 9)) and not is_workday(D(2027, 9, 15))  # 端午, 中秋
+    assert not is_workday(D(2027, 10, 1))  # 国庆, a Friday
+    # The estimate itself: no 调休 (Monday 3 May works, Thursday 4 February too).
+    assert estimated_workday(D(2027, 5, 3)) and estimated_workday(D(2027, 2, 4))
+    assert not estimated_workday(D(2027, 2, 5)) and not estimated_workday(D(2027, 5, 8))
+    # Registered on Wednesday 30 December 2026: Thursday, then Monday 4 January.
+    assert add_workdays(D(2026, 12, 30), 2) == D(2027, 1, 4)
+    # Far beyond every table: the fixed days only, and no crash.
+    assert not is_workday(D(2200, 1, 1)) and is_workday(D(2200, 1, 2))
