@@ -2,6 +2,7 @@
 退出, 出库（清退） with 禁入, 重新申请, and withdrawing the sensitive-data consent."""
 
 import datetime
+import io
 import threading
 
 import pytest
@@ -57,15 +58,24 @@ def test_the_daily_run_reminds_at_eleven_months_once(unit, reviewer):
 
 def test_a_run_as_of_another_day_counts_the_months_to_that_day(unit, reviewer):
     """--date runs the day as if it were that day: the reminder's months are counted to it,
-    not to today (the diff review's catch: a run dated ahead said 已满2个月)."""
-    admitted(unit, reviewer, confirmed_months_ago=2)
-    ahead = months_before(timezone.localdate(), -10)  # 12 months after the confirmation
-    call_command("review_confirmations", "--date", ahead.isoformat())
+    not to today (the diff review's catch: a run dated ahead said 已满2个月). A real run is
+    dated today or before; ahead, only a --dry-run (found by a December walk: a run a year
+    ahead texted people of months they had not reached)."""
+    admitted(unit, reviewer, confirmed_months_ago=14)
+    back = months_before(timezone.localdate(), 2)  # 12 months after the confirmation
+    call_command("review_confirmations", "--date", back.isoformat())
     body = SMSMessage.objects.get().body
-    frozen_on = chinese_date(months_before(timezone.localdate(), -22))
+    frozen_on = chinese_date(months_before(timezone.localdate(), -10))
     assert f"已满12个月，请于{frozen_on}前登录系统确认或更新信息" in body
     detail = AuditEvent.objects.get(action=AuditEvent.Action.REMINDED).detail
     assert detail == "年度确认提醒（满12个月）"
+    ahead = months_before(timezone.localdate(), -10)
+    with pytest.raises(CommandError, match="只有试运行（--dry-run）可以指定今天以后的日期"):
+        call_command("review_confirmations", "--date", ahead.isoformat())
+    assert SMSMessage.objects.count() == 1
+    out = io.StringIO()
+    call_command("review_confirmations", "--dry-run", "--date", ahead.isoformat(), stdout=out)
+    assert "未做任何更改" in out.getvalue()
 
 
 def test_the_daily_run_freezes_at_twenty_four_months_once(client, unit, reviewer):

@@ -1,7 +1,7 @@
 """年度确认, daily: python manage.py review_confirmations [--date YYYY-MM-DD] (see the README's
 cron line; experts.lifecycle says what it does)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from experts import lifecycle, periods
@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--date", type=command_day(future=True), help="按指定日期运行（YYYY-MM-DD），默认今天"
+            "--date",
+            type=command_day(future=True),
+            help="按指定日期运行（YYYY-MM-DD），默认今天；今天以后的日期只用于试运行（--dry-run）",
         )
         parser.add_argument(
             "--dry-run",
@@ -31,6 +33,13 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.dry_run(today)
             return
+        # A real run dated ahead would text people of months they have not reached, and a
+        # mistyped year would do so to hundreds (found by a December walk); a rehearsal of a
+        # future day is what --dry-run is for.
+        if today is not None and today > timezone.localdate():
+            raise CommandError(
+                f"日期“{today}”晚于今天：只有试运行（--dry-run）可以指定今天以后的日期。"
+            )
         done = lifecycle.run(today)
         self.stdout.write(f"冻结 {done['frozen']} 人，发送年度确认提醒 {done['reminded']} 人。")
 
