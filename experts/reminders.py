@@ -306,11 +306,11 @@ def summary(outcome: Outcome) -> str:
         return f"{day}不是工作日，未发送提醒（如需发送请加 --force）。"
     parts = [f"已提醒{outcome.units_reminded}个单位"]
     if outcome.units_already:
-        parts.append(f"{outcome.units_already}个单位今天已提醒过，未重复发送")
+        parts.append(f"{outcome.units_already}个单位当天已提醒过，未重复发送")
     if outcome.digest_error:
         parts.append(f"摘要邮件发送失败（{outcome.digest_error}），再次运行将重试")
     elif outcome.digest_already:
-        parts.append("摘要邮件今天已发送过，未重复发送")
+        parts.append("摘要邮件当天已发送过，未重复发送")
     elif outcome.digest_recipients:
         parts.append(f"摘要邮件发给{outcome.digest_recipients}位审核员")
     elif outcome.digest_overdue:

@@ -225,7 +225,7 @@ def test_a_second_run_the_same_day_sends_nothing(unit, reviewer):
 
     assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (1, 1, 2)
     assert output == (
-        "2026-12-08：已提醒0个单位，1个单位今天已提醒过，未重复发送，摘要邮件今天已发送过，未重复发送。"
+        "2026-12-08：已提醒0个单位，1个单位当天已提醒过，未重复发送，摘要邮件当天已发送过，未重复发送。"
     )
 
 
@@ -325,7 +325,7 @@ def test_a_digest_the_mail_server_refused_is_recorded_and_sent_by_the_next_run(
     assert [m.to for m in mail.outbox] == [["reviewer@example.com"]]
     digest.refresh_from_db()
     assert (digest.status, digest.error) == (Reminder.Status.SENT, "")
-    assert run("--date", "2026-12-08").endswith("摘要邮件今天已发送过，未重复发送。")
+    assert run("--date", "2026-12-08").endswith("摘要邮件当天已发送过，未重复发送。")
     assert len(mail.outbox) == 1
     events = AuditEvent.objects.filter(object_type="audit.reminder").order_by("id")
     # The claim, its failure and the retry, each recorded.
