@@ -10,6 +10,7 @@ from experts import eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     IN_REVIEW,
+    ApplicationStatus,
     ApplicationTransition,
     Discipline,
     EligibilityRule,
@@ -127,6 +128,9 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
         readonly.append("user")
         if obj is not None and (obj.admitted_expert or obj.status in IN_REVIEW):
             readonly += REVIEWED_FIELDS
+        if obj is not None and obj.status != ApplicationStatus.DRAFT:
+            # The applicant's own pledge, given when they submitted: no one else's to tick.
+            readonly.append("integrity_pledge")
         return readonly
 
     def readonly_note(self, obj) -> str:
@@ -136,10 +140,15 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
                 "已入库专家的职称、专业领域等关键信息只能通过信息变更修改"
                 "（经单位确认、科技局审核）。"
             )
-        if obj.status in IN_REVIEW:
+        if obj.status == ApplicationStatus.PENDING_UNIT:
             return (
-                f"申请审核中（{obj.get_status_display()}），职称、专业领域等关键信息不能在此修改；"
-                "需要更正时，请在申请被退回或审核不通过后由申请人修改并重新提交。"
+                "申请审核中（待单位推荐），职称、专业领域等关键信息不能在此修改；"
+                "需要更正时，请所在单位退回申请人修改后重新提交。"
+            )
+        if obj.status == ApplicationStatus.PENDING_BUREAU:
+            return (
+                "申请审核中（待科技局审核），职称、专业领域等关键信息不能在此修改；"
+                "需要更正时，请审核不通过并说明理由，由申请人修改后重新提交。"
             )
         return ""
 

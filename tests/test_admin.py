@@ -481,15 +481,20 @@ def test_an_application_under_review_keeps_what_was_submitted_in_admin(
     assert not {"title", "title_level", "disciplines", "birth_date"} & set(
         page.context["adminform"].form.fields
     )
-    assert (
-        "申请审核中" in page.content.decode() and "由申请人修改并重新提交" in page.content.decode()
-    )
-    data.update(title="研究员（运维改）", department="更正后的部门")
+    # How a correction is made depends on who holds it (found by a December walk).
+    how = {
+        ApplicationStatus.PENDING_UNIT: "请所在单位退回申请人修改后重新提交",
+        ApplicationStatus.PENDING_BUREAU: "请审核不通过并说明理由，由申请人修改后重新提交",
+    }[status]
+    assert "申请审核中" in page.content.decode() and how in page.content.decode()
+    assert "integrity_pledge" not in page.context["adminform"].form.fields  # the applicant's
+    data.update(title="研究员（运维改）", department="更正后的部门", integrity_pledge="")
 
     assert client.post(url, data).status_code == 302
 
     application.refresh_from_db()
     assert application.title == "教授" and application.department == "更正后的部门"
+    assert application.integrity_pledge
 
 
 def test_an_application_stays_its_applicants_in_admin(client, operator, unit, other_unit):
