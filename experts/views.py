@@ -611,14 +611,20 @@ def _names(applications):
     )
 
 
+def _with_flags(first: str, flags) -> str:
+    """`first`, then any 资格提示 under their name (not run on after a unit's name)."""
+    flagged = "资格提示：" + "、".join(flags) if flags else ""
+    return "；".join(part for part in (first, flagged) if part)
+
+
 def _unit_note(username, unit_name, flags) -> str:
     """Beside a name on 用户账号管理's confirmation page: the account, and any 资格提示."""
-    return "；".join([f"用户名 {username}", *flags])
+    return _with_flags(f"用户名 {username}", flags)
 
 
 def _bureau_note(username, unit_name, flags) -> str:
     """Beside a name on 专家审核's confirmation page: the unit, and any 资格提示."""
-    return "；".join([unit_name or "", *flags]).strip("；")
+    return _with_flags(unit_name or "", flags)
 
 
 # 批量处理 on the queues: the same actions as the detail pages, each item through its service.

@@ -145,7 +145,7 @@ def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(burea
 
     names = html.split('data-testid="bulk-names"')[1].split("</ol>")[0]
     assert names.index(earlier.user.real_name) < names.index(later.user.real_name)
-    assert f"{unit.name}；年龄超过65岁" in names
+    assert f"{unit.name}；资格提示：年龄超过65岁" in names  # labelled (a December walk)
     assert "字段批注（选填）" in html
     back = reverse("experts:bureau_queue") + "?q=%E5%BE%85%E5%AE%A1&amp;eligibility="
     assert f'href="{back}">取消</a>' in html
