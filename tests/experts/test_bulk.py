@@ -117,11 +117,12 @@ def test_the_confirmation_page_counts_and_names_the_selection(bureau, unit):
     assert "确认审核通过（3）" in html
     assert statuses(chosen) == [S.PENDING_BUREAU] * 3  # nothing happens before confirming
     # Coloured as on the detail page: green to approve, red to refuse.
-    assert 'class="btn btn-success" data-confirm="确认对这3份申请执行“审核通过”吗？"' in html
+    assert '<button type="submit" class="btn btn-success">确认审核通过（3）</button>' in html
     refuse = bureau.get(
         reverse(BULK), {"action": "reject", "ids": ids(chosen)}, follow=True
     ).content.decode()
-    assert 'class="btn btn-danger" data-confirm="确认对这3份申请执行“审核不通过”吗？"' in refuse
+    assert '<button type="submit" class="btn btn-danger">确认审核不通过（3）</button>' in refuse
+    assert "data-confirm" not in refuse  # the page is the question (a December walk)
 
 
 def test_the_confirmation_page_lists_as_the_queue_does_with_unit_and_flags(bureau, unit):
