@@ -88,3 +88,17 @@ def test_a_change_is_not_confirmed_by_a_unit_without_its_details(client, referen
         ChangeRequest.objects.get(pk=change.pk, kind=ChangeKind.KEY).status
         == ChangeStatus.PENDING_UNIT
     )
+
+
+def test_the_units_home_says_what_waits_on_信息更改_and_offers_it_first(client, bare_unit):
+    """Found by a unit's walk: the home asked for 信息更改 without saying that nothing could be
+    recommended before it, and offered 用户账号管理 as the button to press."""
+    client.force_login(factories.unit_account(bare_unit))
+    text = client.get(reverse("accounts:unit_home")).content.decode()
+    assert "完成前，本单位不能办理专家的推荐、退回或信息变更确认" in text
+    profile = reverse("accounts:unit_profile")
+    assert f'<a class="btn btn-primary" href="{profile}">信息更改</a>' in text
+    Unit.objects.filter(pk=bare_unit.pk).update(legal_representative="王国强", office_phone="027-1")
+    text = client.get(reverse("accounts:unit_home")).content.decode()
+    assert 'data-testid="profile-first"' not in text
+    assert f'<a class="btn btn-outline-primary" href="{profile}">信息更改</a>' in text
