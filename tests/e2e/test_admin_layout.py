@@ -205,7 +205,8 @@ def test_history_list_shows_its_time_column(journey, reviewer):
 
 
 def test_discipline_picker_and_search_box_speak_chinese(journey, unit):
-    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    # A draft: one under review shows its 专业领域 as text (what was submitted).
+    applicant = factories.make_applicant(unit, ApplicationStatus.DRAFT)
     tab = operator_tab(journey)
     page = tab.page
     tab.open(f"/admin/experts/expertapplication/{applicant.application.pk}/change/")
