@@ -7,6 +7,9 @@
 - DETAILS: every other field of the form (简历, 业绩, 研究方向, 学历 …). Applied at once and
   recorded (修改其他信息): they describe the expert, but neither who they are, nor whom they
   work for, nor what they are drawn for or paid into (README, "信息变更").
+- WITH_UNIT: 所在部门 and 行政职务, DETAILS that are posts within a unit. Typed together with a new
+  工作单位 they are posts in the new unit: they join the 变更申请 and apply with the move, or not
+  at all; the old unit never reads its expert under a department of the new one.
 
 A change's `values` encode each field for a JSONField: dates as ISO text, 专业领域 as sorted
 ids, 工作单位 as the unit's id, 证件号码 and 银行账号 encrypted as in their own columns. Its
@@ -45,6 +48,8 @@ DETAILS = tuple(
     for name in names
     if name not in KEY and name not in CONTACT and name not in NOT_CHANGED
 )
+# Among DETAILS: reviewed with a change of 工作单位, applied at once otherwise.
+WITH_UNIT = ("admin_position", "department")
 SECRET = ("id_number", "bank_account")
 USER_LABELS = {"real_name": "姓名", "id_number": "证件号码", "unit": "工作单位"}
 # Their labels, which experts.snapshots.compare shows in full when named in `revealed`.

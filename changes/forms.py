@@ -13,6 +13,11 @@ from experts.rules import REQUIRED_FOR_SUBMISSION
 from portal.forms import PkModelMultipleChoiceField, PortalFormMixin
 
 KEY_HINT = "需审核"
+# 所在部门 and 行政职务 (changes.fields.WITH_UNIT): reviewed only with a new 工作单位.
+WITH_UNIT_HINT = (
+    "与工作单位一并修改的，随变更申请审核，新单位确认、科技局审核通过后生效；"
+    "单独修改的保存后立即生效。"
+)
 
 
 class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
@@ -66,6 +71,8 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
                     KEY_HINT,
                 )
         self.fields["id_number"].help_text = f"证件类型：{user.get_id_type_display()}。"
+        for name in fields.WITH_UNIT:
+            self.fields[name].help_text = WITH_UNIT_HINT
 
     def clean_id_number(self):
         number = validators.clean_id_number(self.user.id_type, self.cleaned_data["id_number"])

@@ -7,7 +7,7 @@ transitions through portal.workflow.fire (role, state, history row, audit row), 
 in the same transaction, and commits. Raises portal.workflow.WorkflowError with the reason.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,6 +36,9 @@ class Saved:
     request: ChangeRequest | None  # the open 变更申请 after the save, if any
     # What the save did to it: "created", "updated", or "" (nothing, or the same values).
     request_change: str = ""
+    # Labels of the posts (所在部门, 行政职务) it asks with a new unit (changes.fields.WITH_UNIT),
+    # when the save created or updated it: reviewed with the move, not applied at once.
+    with_move: list[str] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
@@ -81,7 +84,9 @@ def save_changes(
     history row on the application and a ChangeRequest row of status 已生效 recording the
     diff. Changed key fields become the one open 变更申请 (待单位确认), or update it while the
     unit has not confirmed it yet; once it waits for the bureau, a different change is refused
-    (the expert may withdraw it first). Nothing is written when anything is refused.
+    (the expert may withdraw it first). A 所在部门 or 行政职务 saved with a new 工作单位 is one
+    in the new unit: it joins the 变更申请 instead of applying at once (changes.fields.WITH_UNIT).
+    Nothing is written when anything is refused.
 
     `seen` is the form_version the form was opened on (None: not checked). Every field counts as
     changed against the values in force, so a form left open in one tab would put back the old
@@ -98,6 +103,10 @@ def save_changes(
         contact = fields.changed(in_force, cleaned, fields.CONTACT)
         details = fields.changed(in_force, cleaned, fields.DETAILS)
         key = fields.changed(in_force, cleaned, fields.KEY)
+        if "unit" in key:
+            # Applied now, the new unit's department would show under the old unit while the
+            # move waits, and stay there if the move never happens.
+            key.update({name: details.pop(name) for name in fields.WITH_UNIT if name in details})
         open_request = _lock_open_request(locked.pk)
         asked = fields.decode(open_request.values) if open_request else {}
         stale = seen is not None and seen != form_version(locked, open_request)
@@ -118,7 +127,14 @@ def save_changes(
             _apply_at_once(locked, actor, in_force, details, ChangeKind.DETAILS, "update_details")
             # 现从事专业 is searched (experts.search).
             search.refresh(ExpertApplication.objects.filter(pk=locked.pk))
-    return Saved(fields.labels(contact), fields.labels(details), request, request_change)
+    with_move = fields.labels(name for name in key if name in fields.WITH_UNIT)
+    return Saved(
+        fields.labels(contact),
+        fields.labels(details),
+        request,
+        request_change,
+        with_move if request_change else [],
+    )
 
 
 def _key_request(locked, actor, in_force, key, open_request):
@@ -130,6 +146,13 @@ def _key_request(locked, actor, in_force, key, open_request):
         if asked == key:
             return open_request, ""  # the form sent the open request's values again
         if open_request.status != ChangeStatus.PENDING_UNIT:
+            differing = {name for name in {*asked, *key} if asked.get(name) != key.get(name)}
+            if differing <= set(fields.WITH_UNIT):
+                raise WorkflowError(
+                    "您的变更申请已由单位确认，正在等待市科技局审核。"
+                    f"{'、'.join(fields.labels(differing))}随工作单位变更一并审核，审核完成前不能再"
+                    "修改；如需修改，请先在首页撤回该变更申请。"
+                )
             raise WorkflowError(
                 "您的变更申请已由单位确认，正在等待市科技局审核，审核完成前不能再修改关键信息。"
                 "如需修改，请先在首页撤回该变更申请。"

@@ -43,7 +43,8 @@ def _form_page(request, form, pending, status=200, version=None):
 @role_required(is_applicant)
 def edit(request):
     """修改专家信息 (an admitted expert): contact details and the other unreviewed fields apply
-    when saved; key fields become one 变更申请 for the unit and the bureau."""
+    when saved; key fields, and a department or post typed with a new unit, become one 变更申请
+    for the unit and the bureau."""
     application = own_application(request.user)
     if application is None or application.status != ApplicationStatus.APPROVED:
         messages.error(request, "只有已入库（审核通过）的专家可以申请信息变更。")
@@ -85,10 +86,14 @@ def edit(request):
     if saved.request_change:
         who = "新单位" if saved.request.moves_unit else "所在单位"
         done = "提交" if saved.request_change == "created" else "更新"
+        # Not marked 需审核 on the form, so the page says why they did not take effect.
+        with_move = (
+            f"{'、'.join(saved.with_move)}随工作单位变更一并审核。" if saved.with_move else ""
+        )
         messages.success(
             request,
             f"变更申请已{done}（{saved.request.changed_labels}），等待{who}确认后由市科技局审核；"
-            "审核通过前，专家库仍使用现行信息。",
+            f"{with_move}审核通过前，专家库仍使用现行信息。",
         )
     return redirect("experts:home")
 
