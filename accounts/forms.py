@@ -47,6 +47,53 @@ USERNAME_INPUT = {
 }
 
 
+# The boxes a page cannot fill in again after an error: no browser keeps a chosen file, and
+# PasswordInput leaves a password out of the HTML (as it should). What each box then says.
+LOST_ON_ERROR = {
+    "licence": "请重新选择扫描件。",
+    "password1": "请重新输入密码。",
+    "password2": "请重新输入确认密码。",
+}
+PASSWORDS = ("password1", "password2")
+
+
+class ReenterMixin:
+    """After an error, the boxes in LOST_ON_ERROR that were filled come back empty. Those
+    without an error of their own are marked with what to do, and the error summary says it
+    once, after the real errors (a non-field error): a line per box at the top read as if the
+    file were what was wrong, and the emptied passwords failed the next 提交 as 必填 (found
+    by a unit's registration walk)."""
+
+    # The boxes marked only to be filled again: the summary (includes/form_errors.html)
+    # leaves them to its one line.
+    reentered: tuple[str, ...] = ()
+
+    def ask_to_reenter(self) -> None:
+        """Called by a view on a form sent back with errors, before it is shown: adds the
+        errors above to the form (nothing else)."""
+        if not (self.is_bound and self.errors):
+            return
+        lost = [name for name in LOST_ON_ERROR if name in self.fields and self[name].data]
+        # A box with an error of its own (a refused file, a weak password) says that instead.
+        self.reentered = tuple(name for name in lost if not self.has_error(name))
+        for name in self.reentered:
+            self.add_error(name, forms.ValidationError(LOST_ON_ERROR[name], code="reenter"))
+        again = ["重新选择扫描件"] if "licence" in self.reentered else []
+        typed = [name for name in PASSWORDS if name in lost]
+        if set(typed) & set(self.reentered):
+            # Both named: the two are typed again together, whichever was refused.
+            again.append("重新输入" + "、".join(str(self.fields[name].label) for name in typed))
+        if again:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    "出于安全原因，请%(again)s后再提交。",
+                    params={"again": "并".join(again)},
+                    code="reenter",
+                ),
+            )
+
+
 class AccountFieldsMixin(forms.Form):
     """用户名, 密码, 确认密码 — shared by both registration forms."""
 
@@ -63,6 +110,7 @@ class AccountFieldsMixin(forms.Form):
         label="密码",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请输入密码。"},
         help_text=(
             "至少8位，须包含大写字母、小写字母、数字、符号中的至少3种，不能包含用户名，"
             "不能过于简单或与用户名相似。"
@@ -72,6 +120,7 @@ class AccountFieldsMixin(forms.Form):
         label="确认密码",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请再次输入密码。"},
     )
 
     def clean_username(self):
@@ -98,7 +147,7 @@ class AccountFieldsMixin(forms.Form):
                 self.add_error("password1", error)
 
 
-class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
+class UnitDetailsForm(ReenterMixin, PortalFormMixin, forms.ModelForm):
     """The unit's own details, as registered or corrected after 未通过."""
 
     fieldsets = [
@@ -114,6 +163,7 @@ class UnitDetailsForm(PortalFormMixin, forms.ModelForm):
         widgets = {"licence": forms.FileInput(attrs={"accept": LICENCE_ACCEPT})}
         field_classes = {"contact_mobile": MobileField}
         help_texts = {"credit_code": "18位，见营业执照或法人证书。"}
+        error_messages = {"licence": {"required": "请选择营业执照或法人证书扫描件。"}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -247,7 +297,9 @@ class ApprovedUnitChoiceField(PkModelChoiceField):
         return unit.name
 
 
-class IndividualRegistrationForm(PortalFormMixin, AccountFieldsMixin, forms.ModelForm):
+class IndividualRegistrationForm(
+    ReenterMixin, PortalFormMixin, AccountFieldsMixin, forms.ModelForm
+):
     """新用户注册：个人."""
 
     unit = ApprovedUnitChoiceField(

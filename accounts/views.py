@@ -140,25 +140,13 @@ def register_unit(request):
         except IntegrityError:
             # Someone registered the same username or code between the form's check and now.
             form.add_error(None, "该用户名或统一社会信用代码刚刚已被注册，请检查后重新提交。")
-            return render(request, "accounts/register_unit.html", {"form": form})
-        sign_in_new_account(request, user)
-        # No message: the unit's home says once, in its 待审核 box, that the registration went
-        # to the bureau and how the contact hears back (a message here repeated it).
-        return redirect("accounts:unit_home")
-    ask_to_reselect_licence(request, form)
+        else:
+            sign_in_new_account(request, user)
+            # No message: the unit's home says once, in its 待审核 box, that the registration
+            # went to the bureau and how the contact hears back (a message here repeated it).
+            return redirect("accounts:unit_home")
+    form.ask_to_reenter()
     return render(request, "accounts/register_unit.html", {"form": form})
-
-
-def ask_to_reselect_licence(request, form) -> None:
-    """Browsers cannot re-fill a file input: when another field fails, say the scan must be
-    chosen again rather than let it vanish silently."""
-    if (
-        form.is_bound
-        and form.errors
-        and "licence" in request.FILES
-        and "licence" not in form.errors
-    ):
-        form.add_error("licence", "表单其他项有误，出于安全原因需要重新选择扫描件后再提交。")
 
 
 def register_individual(request):
@@ -178,6 +166,7 @@ def register_individual(request):
             # Only that it worked: the home page itself says what to do next.
             messages.success(request, "注册成功，您已登录。")
             return redirect("experts:home")
+    form.ask_to_reenter()
     return render(request, "accounts/register_individual.html", {"form": form})
 
 
@@ -242,7 +231,7 @@ def unit_resubmit(request):
     form = UnitDetailsForm(*posted(request), instance=unit)
     if saved(request, form, services.resubmit_unit, "已重新提交，请等待科技局审核。"):
         return redirect("accounts:unit_home")
-    ask_to_reselect_licence(request, form)
+    form.ask_to_reenter()
     context = {"form": form, "unit": unit, "reason": _rejection_reason(unit)}
     return render(request, "accounts/unit_resubmit.html", context)
 

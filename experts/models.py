@@ -44,7 +44,8 @@ IN_REVIEW = [ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU]
 # The statuses whose due date is a unit's to meet: what 用户账号管理 shows and counts as the
 # unit's 截止日期 (a row 待科技局审核 waits on the bureau).
 UNIT_WAITING = (ApplicationStatus.PENDING_UNIT,)
-# Shown beside 信息未填写 after 退回 (ExpertApplication.returned_at).
+# Shown in place of 信息未填写 after 退回 (ExpertApplication.returned_at): a draft, but a full one
+# waiting for the applicant's changes.
 RETURNED_LABEL = "已退回（待修改）"
 # 已退回（待修改）: returned by the unit and not submitted again. submit clears returned_at, so
 # only a draft has it; the status is said all the same, for the reader and the planner.

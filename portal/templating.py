@@ -43,7 +43,8 @@ def badge(model, status: str) -> str:
     )
 
 
-# Beside 信息未填写 after 退回: the manual's state stays, this says the form waits for changes.
+# In place of 信息未填写 after 退回: the status is still the draft's, but "信息未填写" beside
+# it read as if the full form were empty, and the person was told to fill it (found by a walk).
 RETURNED_BADGE = format_html(
     '<span class="badge bg-warning-subtle text-warning-emphasis border border-warning-subtle'
     ' status-badge">{}</span>',
@@ -62,11 +63,12 @@ UNFREEZING_BADGE = format_html(
 def status_badge(obj) -> str:
     """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
     manual's words. Made once per state: a list shows one on every row. An application
-    returned by its unit (returned_at, which a list must load) gets 已退回（待修改） beside it,
-    a frozen expert's 申请解冻 (unfreezing, the same) 申请解冻."""
-    shown = badge(getattr(obj, "model", type(obj)), obj.status)
+    returned by its unit (returned_at, which a list must load) reads 已退回（待修改） alone,
+    on the applicant's, the unit's and the bureau's pages alike; a frozen expert's 申请解冻
+    (unfreezing, the same) gets 申请解冻 beside 待科技局审核."""
     if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
-        return format_html("{} {}", shown, RETURNED_BADGE)
+        return RETURNED_BADGE
+    shown = badge(getattr(obj, "model", type(obj)), obj.status)
     if obj.status == ApplicationStatus.PENDING_BUREAU and getattr(obj, "unfreezing", False):
         return format_html("{} {}", shown, UNFREEZING_BADGE)
     return shown

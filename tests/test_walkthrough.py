@@ -276,7 +276,7 @@ def test_return_and_rejection_then_revise_and_resubmit(
     application.refresh_from_db()
     assert application.status == ApplicationStatus.DRAFT
     home = text(person.get(reverse("experts:home")))
-    assert "专家状态： 信息未填写" in home
+    assert "专家状态： 已退回（待修改）" in home
     assert "工作简历缺少2015年以后的经历。" in home
     assert "<textarea" in person.get(reverse("experts:form")).content.decode()
 

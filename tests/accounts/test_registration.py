@@ -1,6 +1,9 @@
 """Registration forms: clear Chinese messages, nothing typed lost, only approved units offered."""
 
+import re
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -270,3 +273,116 @@ def test_a_rejected_registrations_name_may_be_registered_again(client):
 
     assert response.status_code == 302
     assert Unit.objects.filter(name="武汉示范大学").count() == 2
+
+
+def error_summary(response) -> list[str]:
+    """The lines of the error summary at the top of the page, as a person reads them."""
+    html = response.content.decode()
+    summary = re.search(r'<div class="alert alert-danger"[^>]*id="form-errors".*?</ul>', html, re.S)
+    lines = re.findall(r"<li>(.*?)</li>", summary.group(0), re.S)
+    return [re.sub(r"<[^>]+>", "", line).strip() for line in lines]
+
+
+def errors_under(response, field: str) -> list[str]:
+    """The error texts under the box `field`."""
+    html = response.content.decode()
+    box = re.search(rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', html, re.S)
+    return re.findall(r"<strong>(.*?)</strong>", box.group(1)) if box else []
+
+
+AGAIN_ALL = "出于安全原因，请重新选择扫描件并重新输入密码、确认密码后再提交。"
+AGAIN_PASSWORDS = "出于安全原因，请重新输入密码、确认密码后再提交。"
+
+
+def test_a_unit_registration_error_comes_first_and_the_emptied_boxes_are_asked_for_once(
+    client, unit
+):
+    """Found by a unit's walk: the scan's note stood above 用户名's real error, and the
+    emptied passwords failed the next 提交 as 这个字段是必填项."""
+    factories.unit_account(unit)  # holds a username the next registration also asks for
+    taken = User.objects.get(unit=unit).username
+    url = reverse("accounts:register_unit")
+
+    response = client.post(url, unit_data(username=taken))
+
+    assert error_summary(response) == ["用户名：该用户名已被注册，请换一个。", AGAIN_ALL]
+    assert errors_under(response, "licence") == ["请重新选择扫描件。"]
+    assert errors_under(response, "password1") == ["请重新输入密码。"]
+    assert errors_under(response, "password2") == ["请重新输入确认密码。"]
+    # The boxes are marked, and the password is not written back into the page.
+    page = response.content.decode()
+    for name in ("licence", "password1", "password2"):
+        assert re.search(rf'<input [^>]*name="{name}"[^>]*aria-invalid="true"', page)
+    assert factories.PASSWORD not in page
+
+    # Sent again as a browser would, the boxes empty: the portal's words, not Django's.
+    again = client.post(url, unit_data(username="shifan2", licence="", password1="", password2=""))
+    assert error_summary(again) == [
+        "营业执照或法人证书扫描件：请选择营业执照或法人证书扫描件。",
+        "密码：请输入密码。",
+        "确认密码：请再次输入密码。",
+    ]
+    assert client.post(url, unit_data(username="shifan2")).status_code == 302
+
+
+def test_an_individual_registration_error_asks_for_both_passwords_again(client, unit):
+    url = reverse("accounts:register_individual")
+
+    response = client.post(url, individual_data(unit, mobile="1234"))
+
+    summary = error_summary(response)
+    assert len(summary) == 2 and summary[0].startswith("手机号码：")
+    assert summary[1] == AGAIN_PASSWORDS
+    assert errors_under(response, "password1") == ["请重新输入密码。"]
+    assert errors_under(response, "password2") == ["请重新输入确认密码。"]
+    assert factories.PASSWORD not in response.content.decode()
+
+    again = client.post(url, individual_data(unit, password1="", password2=""))
+    assert error_summary(again) == ["密码：请输入密码。", "确认密码：请再次输入密码。"]
+    assert not User.objects.filter(username="wangwu").exists()
+
+
+def test_a_password_refused_for_itself_is_said_before_the_request_to_type_both_again(client, unit):
+    response = client.post(
+        reverse("accounts:register_individual"),
+        individual_data(unit, password1="12345678", password2="12345678"),
+    )
+    summary = error_summary(response)
+    assert summary[0].startswith("密码：") and "常见" in summary[0]
+    assert summary[-1] == AGAIN_PASSWORDS
+    assert not any(line.startswith("确认密码：") for line in summary)
+
+
+def test_a_refused_scan_alone_is_not_asked_for_again_for_security(client):
+    response = client.post(
+        reverse("accounts:register_unit"),
+        unit_data(licence=SimpleUploadedFile("营业执照.exe", b"MZ not a scan")),
+    )
+    # The file's own error says what to do; only the passwords are asked for again.
+    summary = error_summary(response)
+    assert len(summary) == 2 and summary[0].startswith("营业执照或法人证书扫描件：")
+    assert summary[1] == AGAIN_PASSWORDS
+    assert "请重新选择扫描件。" not in errors_under(response, "licence")
+
+
+def test_a_rejected_unit_resubmitting_is_asked_to_choose_the_scan_again(client):
+    rejected = factories.make_unit(UnitStatus.REJECTED, name="名称有误的单位")
+    client.force_login(User.objects.get(unit=rejected))
+    data = {
+        "name": "名称已改正的单位",
+        "credit_code": rejected.credit_code,
+        "nature": rejected.nature,
+        "district": rejected.district,
+        "address": rejected.address,
+        "contact_name": rejected.contact_name,
+        "contact_mobile": "1234",
+        "email": rejected.email,
+        "licence": factories.licence_upload("新营业执照.png"),
+    }
+
+    response = client.post(reverse("accounts:unit_resubmit"), data)
+
+    summary = error_summary(response)
+    assert len(summary) == 2 and summary[0].startswith("联系人手机：")
+    assert summary[1] == "出于安全原因，请重新选择扫描件后再提交。"
+    assert errors_under(response, "licence") == ["请重新选择扫描件。"]

@@ -56,6 +56,49 @@ def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
     tab.snap("unit-registered")
 
 
+def test_a_unit_registration_error_asks_for_the_scan_and_both_passwords_once(journey, tmp_path):
+    """Found by a unit's walk: after a taken username the browser drops the scan and the
+    passwords; the page said so for the scan only, and above the real error."""
+    taken = factories.unit_account(factories.make_unit()).username
+    licence = tmp_path / "营业执照.png"
+    licence.write_bytes(factories.png_bytes((400, 300)))
+    tab = journey()
+    page = tab.page
+    tab.open("/register/unit/")
+    page.get_by_label("单位名称").fill("武汉光谷研究院")
+    page.get_by_label("统一社会信用代码").fill(factories.credit_code())
+    page.get_by_label("单位性质").select_option(label="科研院所")
+    page.get_by_label("所在区").select_option(label="东湖新技术开发区")
+    page.get_by_label("单位地址").fill("武汉市东湖高新区高新大道999号")
+    exactly(page, "联系人").fill("王芳")
+    page.get_by_label("联系人手机").fill("13900139001")
+    page.get_by_label("电子邮箱").fill("office@example.org")
+    page.get_by_label("营业执照或法人证书扫描件").set_input_files(licence)
+    page.get_by_label("用户名").fill(taken)
+    exactly(page, "密码").fill(PASSWORD)
+    page.get_by_label("确认密码").fill(PASSWORD)
+    page.get_by_role("button", name="注册").click()
+
+    summary = page.get_by_role("alert").locator("li")
+    expect(summary).to_have_text(
+        [
+            "用户名：该用户名已被注册，请换一个。",
+            "出于安全原因，请重新选择扫描件并重新输入密码、确认密码后再提交。",
+        ]
+    )
+    for box in (exactly(page, "密码"), page.get_by_label("确认密码")):
+        expect(box).to_have_value("")
+        expect(box).to_have_attribute("aria-invalid", "true")
+    tab.snap("unit-registration-error")
+
+    page.get_by_label("用户名").fill("guanggu")
+    page.get_by_label("营业执照或法人证书扫描件").set_input_files(licence)
+    exactly(page, "密码").fill(PASSWORD)
+    page.get_by_label("确认密码").fill(PASSWORD)
+    page.get_by_role("button", name="注册").click()
+    expect(page.get_by_test_id("who")).to_have_text("单位账号 · 武汉光谷研究院")
+
+
 def test_a_person_registers_and_lands_signed_in_on_their_home(journey):
     unit = factories.make_unit(name="武汉示范大学")
     tab = journey()

@@ -237,7 +237,7 @@ def test_unit_returns_an_application_with_a_reason(journey):
 
     person = journey()
     person.log_in(applicant.username, PASSWORD)
-    expect_status(person, "信息未填写 已退回（待修改）")
+    expect_status(person, "已退回（待修改）")
     expect(person.page.get_by_role("status")).to_contain_text("工作简历缺少2015年以后的经历。")
     person.snap("applicant-sees-return")
 

@@ -35,6 +35,12 @@ def primary_buttons(page: str) -> list[str]:
     ]
 
 
+def expert_status(page: str) -> str:
+    """The text of 专家状态 on the applicant's home, badges and all."""
+    shown = re.search(r'data-testid="expert-status">(.*?)</p>', page).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", shown)).strip()
+
+
 def test_a_returned_application_keeps_its_status_and_is_marked_until_submitted(unit):
     applicant = returned_applicant(unit)
     application = ExpertApplication.objects.get(pk=applicant.application.pk)
@@ -51,12 +57,15 @@ def test_home_after_return_leads_with_the_reason_and_one_resubmit_button(client,
     client.force_login(applicant)
     page = client.get(reverse("experts:home")).content.decode()
 
-    status = page[page.index('data-testid="expert-status"') :]
-    assert status.index("信息未填写") < status.index(RETURNED) < status.index("</p>")
+    # The returned state alone: "信息未填写" beside it read as if the full form were empty.
+    assert expert_status(page) == RETURNED
     reason = page.index("工作简历缺少2015年以后的经历。")
     assert reason < page.index("修改并重新提交")
     assert primary_buttons(page) == ["修改并重新提交"]
     assert "申请成为专家" not in page
+    # The form is full, but the unit asked for changes: not an invitation to send it unchanged.
+    assert "必填信息已全部填写，请按退回意见修改后重新提交。" in page
+    assert "可以提交" not in page
 
 
 def test_home_shows_a_saved_draft_with_its_time_and_what_is_still_missing(client, unit):
@@ -106,6 +115,17 @@ def test_a_complete_saved_draft_says_it_may_be_submitted(client, unit):
     page = client.get(reverse("experts:home")).content.decode()
     assert "必填信息已全部填写，可以提交。" in page
     assert "还有" not in page
+
+
+def test_a_full_draft_revised_after_rejection_asks_for_the_changes(client, unit, reviewer):
+    applicant = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)
+    services.reject_application(applicant.application, reviewer, "缺少佐证材料。")
+    services.revise_application(ExpertApplication.objects.get(user=applicant), applicant)
+    client.force_login(applicant)
+    page = client.get(reverse("experts:home")).content.decode()
+    assert expert_status(page) == "信息未填写"
+    assert "必填信息已全部填写，请按审核不通过意见修改后重新提交。" in page
+    assert "可以提交" not in page
 
 
 def test_home_after_rejection_has_one_primary_action(client, unit, reviewer):
@@ -159,6 +179,8 @@ def test_unit_people_marks_returned_rows_and_filters_them(client, unit):
     rows = {row.real_name: row for row in every.context["rows"]}
     assert [name for name, row in rows.items() if row.returned] == ["赵磊"]
     assert every.content.decode().count(RETURNED + "</span>") == 1
+    # 钱多's first draft alone says 信息未填写; 赵磊's returned one says only 已退回（待修改）.
+    assert every.content.decode().count("信息未填写</span>") == 1
     assert "只看已退回（待修改）" in every.content.decode()
     # Not where it could find nothing (a unit's walk found it on 待单位推荐).
     waiting = client.get(reverse("experts:unit_people"), {"status": "pending_unit"})
@@ -200,7 +222,8 @@ def test_bureau_queue_shows_returned_applications_in_their_own_tab(client, unit,
     assert tabs[ApplicationStatus.DRAFT] == (RETURNED, 1)
     assert tabs["all"] == ("全部", 2)
     page = response.content.decode()
-    assert "信息未填写</span> <span" in page and RETURNED + "</span>" in page
+    # The state by itself, as the applicant and the unit see it.
+    assert page.count(RETURNED + "</span>") == 1 and "信息未填写</span>" not in page
 
     every = client.get(reverse("experts:bureau_queue"), {"status": "all"})
     assert sorted(row.real_name for row in every.context["rows"]) == ["孙立", "赵磊"]
