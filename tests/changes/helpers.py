@@ -1,6 +1,10 @@
 """What the change-request tests share: an admitted expert, and what their form posts."""
 
 import datetime
+import html
+
+from django.contrib.messages import get_messages
+from django.urls import reverse
 
 from changes import counts, fields
 from changes.models import ChangeKind, ChangeRequest
@@ -65,3 +69,22 @@ def key_request(user, **kwargs) -> ChangeRequest:
     # As changes.services would have on the way.
     counts.shift(None, request.status, from_unit_id=None, to_unit_id=request.confirming_unit_id)
     return request
+
+
+def said(response) -> list[str]:
+    """The messages a response's request left (django.contrib.messages)."""
+    return [m.message for m in get_messages(response.wsgi_request)]
+
+
+def page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def application_of(user) -> ExpertApplication:
+    return ExpertApplication.objects.select_related("user").get(user=user)
+
+
+def submit(client, user, **overrides):
+    """The expert's 修改专家信息 form, posted with their values and `overrides`."""
+    client.force_login(user)
+    return client.post(reverse("changes:edit"), post_data(user, **overrides))

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +21,15 @@ from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.templating import masked_id_number, masked_mobile
 from sms.models import SMSMessage
 from tests import factories
-from tests.changes.helpers import admitted, key_request, post_data
+from tests.changes.helpers import (
+    admitted,
+    application_of,
+    key_request,
+    page,
+    post_data,
+    said,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 S = ChangeStatus
@@ -31,23 +38,6 @@ S = ChangeStatus
 @pytest.fixture
 def expert(reference_data, unit):
     return admitted(unit, name="王建国")
-
-
-def said(response) -> list[str]:
-    return [m.message for m in get_messages(response.wsgi_request)]
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def application_of(user) -> ExpertApplication:
-    return ExpertApplication.objects.select_related("user").get(user=user)
-
-
-def submit(client, user, **overrides):
-    client.force_login(user)
-    return client.post(reverse("changes:edit"), post_data(user, **overrides))
 
 
 # --- the expert's side -----------------------------------------------------------------------

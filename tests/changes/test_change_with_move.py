@@ -2,18 +2,14 @@
 within a unit, so typed with a new 工作单位 they wait for the move and apply only with it; typed
 alone they apply at once, as before (found by a unit's walk)."""
 
-import html
-
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from changes import services
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
-from experts.models import ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
-from tests.changes.helpers import admitted, post_data
+from tests.changes.helpers import admitted, application_of, page, said, submit
 
 pytestmark = pytest.mark.django_db
 S = ChangeStatus
@@ -23,23 +19,6 @@ WAITS = "等待新单位确认后由市科技局审核"
 @pytest.fixture
 def expert(reference_data, unit):
     return admitted(unit, name="王建国")
-
-
-def said(response) -> list[str]:
-    return [m.message for m in get_messages(response.wsgi_request)]
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def application_of(user) -> ExpertApplication:
-    return ExpertApplication.objects.select_related("user").get(user=user)
-
-
-def submit(client, user, **overrides):
-    client.force_login(user)
-    return client.post(reverse("changes:edit"), post_data(user, **overrides))
 
 
 def the_move() -> ChangeRequest:

@@ -25,14 +25,8 @@ def history(tab):
     return tab.page.get_by_role("region", name="审核记录")
 
 
-def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
-    licence = tmp_path / "营业执照.png"
-    licence.write_bytes(factories.png_bytes((400, 300)))
-    tab = journey()
-    page = tab.page
-    tab.open("/")
-    page.get_by_role("link", name="用户注册").first.click()
-    page.get_by_role("link", name="新用户注册：单位").click()
+def fill_unit(page, licence) -> None:
+    """新用户注册：单位's unit fields, as a clerk types them, and the scan."""
     page.get_by_label("单位名称").fill("武汉光谷研究院")
     page.get_by_label("统一社会信用代码").fill(factories.credit_code())
     page.get_by_label("单位性质").select_option(label="科研院所")
@@ -42,6 +36,17 @@ def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
     page.get_by_label("联系人手机").fill("13900139001")
     page.get_by_label("电子邮箱").fill("office@example.org")
     page.get_by_label("营业执照或法人证书扫描件").set_input_files(licence)
+
+
+def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
+    licence = tmp_path / "营业执照.png"
+    licence.write_bytes(factories.png_bytes((400, 300)))
+    tab = journey()
+    page = tab.page
+    tab.open("/")
+    page.get_by_role("link", name="用户注册").first.click()
+    page.get_by_role("link", name="新用户注册：单位").click()
+    fill_unit(page, licence)
     page.get_by_label("用户名").fill("guanggu")
     exactly(page, "密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
@@ -65,15 +70,7 @@ def test_a_unit_registration_error_asks_for_the_scan_and_both_passwords_once(jou
     tab = journey()
     page = tab.page
     tab.open("/register/unit/")
-    page.get_by_label("单位名称").fill("武汉光谷研究院")
-    page.get_by_label("统一社会信用代码").fill(factories.credit_code())
-    page.get_by_label("单位性质").select_option(label="科研院所")
-    page.get_by_label("所在区").select_option(label="东湖新技术开发区")
-    page.get_by_label("单位地址").fill("武汉市东湖高新区高新大道999号")
-    exactly(page, "联系人").fill("王芳")
-    page.get_by_label("联系人手机").fill("13900139001")
-    page.get_by_label("电子邮箱").fill("office@example.org")
-    page.get_by_label("营业执照或法人证书扫描件").set_input_files(licence)
+    fill_unit(page, licence)
     page.get_by_label("用户名").fill(taken)
     exactly(page, "密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
