@@ -128,10 +128,23 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
         readonly.append("user")
         if obj is not None and (obj.admitted_expert or obj.status in IN_REVIEW):
             readonly += REVIEWED_FIELDS
-        if obj is not None and obj.status != ApplicationStatus.DRAFT:
-            # The applicant's own pledge, given when they submitted: no one else's to tick.
-            readonly.append("integrity_pledge")
+        if self.pledge_given_only(obj):
+            readonly.append("pledge_text")
         return readonly
+
+    @staticmethod
+    def pledge_given_only(obj) -> bool:
+        """The applicant's own 诚信承诺, given when they submitted: no one else's to tick (the
+        box leaves the form; its text shows instead)."""
+        return obj is not None and obj.status != ApplicationStatus.DRAFT
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return [*exclude, "integrity_pledge"] if self.pledge_given_only(obj) else exclude
+
+    @admin.display(description="诚信承诺")
+    def pledge_text(self, application):
+        return "已承诺" if application.integrity_pledge else "未承诺"
 
     def readonly_note(self, obj) -> str:
         """Why the key fields are text on this page (get_readonly_fields), above the form."""

@@ -488,6 +488,7 @@ def test_an_application_under_review_keeps_what_was_submitted_in_admin(
     }[status]
     assert "申请审核中" in page.content.decode() and how in page.content.decode()
     assert "integrity_pledge" not in page.context["adminform"].form.fields  # the applicant's
+    assert "已承诺" in page.content.decode()
     data.update(title="研究员（运维改）", department="更正后的部门", integrity_pledge="")
 
     assert client.post(url, data).status_code == 302
