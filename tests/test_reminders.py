@@ -178,10 +178,11 @@ def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit)
     assert unit_link.startswith("http://localhost:8000/")
     text = message.body
     assert (
-        f"一、单位注册审核（超期1项）\n1. 逾期注册单位（截止日期：2026-12-07）\n   {unit_link}"
+        f"一、单位注册审核（超期1项）\n1. 逾期注册单位（截止日期：2026年12月7日）\n   {unit_link}"
         in (text)
     )
-    assert f"1. 逾期专家0（{unit.name}），截止日期：2026-12-01\n   {expert_link}" in text
+    # Both sections write a day as the heading does (a December walk found 2026-12-01 there).
+    assert f"1. 逾期专家0（{unit.name}，截止日期：2026年12月1日）\n   {expert_link}" in text
     assert "今日到期" not in text
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
