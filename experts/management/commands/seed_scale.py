@@ -62,6 +62,7 @@ from portal.workflow import action_label
 from sms.backends.twilio import failure_reason
 from sms.models import SMSMessage
 from sms.outbox import shorten
+from sms.texts import greeted
 
 PASSWORD = "Scale#2026pass"
 BATCH = 5000
@@ -958,7 +959,7 @@ class Records:
         One in FAILED_EVERY the provider refused, as Twilio refuses a number that takes no
         SMS, so that the outbox's 发送失败 and its 重新发送 have rows to show; it is dated
         the same way, and its sent_at cleared after (_history)."""
-        body = f"【{settings.PORTAL_NAME}】{name}您好，{text}" if name else text
+        body = greeted(name, text) if name else text
         message = SMSMessage(
             to=to,
             body=body,
