@@ -1,9 +1,11 @@
 """截止日期 of 信息变更 (as the three queues have theirs: portal.deadlines): a request is due
 UNIT_REVIEW_WORKING_DAYS after it enters 待单位确认 and BUREAU_REVIEW_WORKING_DAYS after the
-unit confirms it; the date is cleared when it stops waiting."""
+unit confirms it; the date is cleared when it stops waiting. The unit's and the bureau's lists
+show it, filter to 已超期, sort by it and count each waiting tab's overdue requests."""
 
 import datetime
 import importlib
+import re
 from io import StringIO
 from types import SimpleNamespace
 
@@ -11,17 +13,20 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from changes import services
 from changes.models import ChangeRequest, ChangeStatus, ChangeTransition
 from experts import due_dates
 from tests import factories
-from tests.changes.helpers import admitted, submit
+from tests.changes.helpers import admitted, key_request, page, submit
 
 pytestmark = pytest.mark.django_db
 S = ChangeStatus
 D = datetime.date
+BADGE = '<span class="badge text-bg-danger">已超期</span>'
 
 
 def at(day: D, hour=10) -> datetime.datetime:
@@ -101,6 +106,124 @@ def test_a_request_that_stops_waiting_is_due_no_more(client, reference_data, uni
             change.refresh_from_db()
             services.close_on_leaving(change.application, reviewer, "remove")
     assert due(change) is None
+
+
+# --- the lists
+
+
+def make_change(unit, name, status=S.PENDING_UNIT, days=None, new_unit=None) -> ChangeRequest:
+    """A request in `status`, due `days` from today (negative: overdue) when given."""
+    change = key_request(admitted(unit, name=name), status=status, new_unit=new_unit)
+    if days is not None:
+        ChangeRequest.objects.filter(pk=change.pk).update(
+            due_on=timezone.localdate() + datetime.timedelta(days=days)
+        )
+    return change
+
+
+def row_of(text: str, name: str) -> str:
+    (row,) = [row for row in re.findall(r"<tr>.*?</tr>", text, re.S) if name in row]
+    return row
+
+
+def names(response) -> list[str]:
+    return [row.real_name for row in response.context["rows"]]
+
+
+@pytest.fixture
+def bureau_list(client, reviewer, unit, other_unit):
+    make_change(unit, "审核超期甲", S.PENDING_BUREAU, days=-2)
+    make_change(other_unit, "审核未到期乙", S.PENDING_BUREAU, days=3)
+    make_change(unit, "确认超期丙", S.PENDING_UNIT, days=-1)
+    make_change(unit, "已通过丁", S.APPROVED)
+    client.force_login(reviewer)
+    return reverse("changes:bureau_list")
+
+
+def test_the_bureau_list_shows_due_dates_and_overdue(client, bureau_list):
+    response = client.get(bureau_list)
+    text = page(response)
+    assert "<th" in text and "截止日期" in text
+    late = timezone.localdate() - datetime.timedelta(days=2)
+    assert late.isoformat() in row_of(text, "审核超期甲")
+    assert BADGE in row_of(text, "审核超期甲")
+    assert BADGE not in row_of(text, "审核未到期乙")
+    # Each waiting tab's overdue count beside its own.
+    assert response.context["overdue"] == {S.PENDING_BUREAU: 1, S.PENDING_UNIT: 1}
+    assert "已超期 1" in text
+
+
+def test_the_bureau_list_filters_overdue_and_sorts_by_due_date(client, bureau_list):
+    response = client.get(bureau_list, {"overdue": "true"})
+    assert names(response) == ["审核超期甲"]
+    assert "只显示已超期的申请" in page(response)
+    response = client.get(bureau_list, {"status": "all", "sort": "due"})
+    assert names(response) == ["审核超期甲", "确认超期丙", "审核未到期乙", "已通过丁"]
+    response = client.get(bureau_list, {"status": "all", "overdue": "true"})
+    assert sorted(names(response)) == ["审核超期甲", "确认超期丙"]
+
+
+def test_the_unit_list_shows_and_counts_its_own_deadline_only(client, unit, other_unit):
+    make_change(unit, "待确认超期", S.PENDING_UNIT, days=-1)
+    make_change(unit, "待确认未到期", S.PENDING_UNIT, days=2)
+    # Waiting on the bureau: the bureau's date, not the unit's to meet.
+    make_change(unit, "已确认待审核", S.PENDING_BUREAU, days=-5)
+    # Another unit's expert moving here: this unit confirms it.
+    make_change(other_unit, "调入超期", S.PENDING_UNIT, days=-3, new_unit=unit)
+    client.force_login(factories.unit_account(unit))
+    url = reverse("changes:unit_list")
+    response = client.get(url)
+    text = page(response)
+    assert BADGE in row_of(text, "待确认超期") and BADGE in row_of(text, "调入超期")
+    assert BADGE not in row_of(text, "待确认未到期")
+    assert response.context["overdue"] == {S.PENDING_UNIT: 2}
+    response = client.get(url, {"status": "all"})
+    assert BADGE not in row_of(page(response), "已确认待审核")
+    overdue = names(client.get(url, {"status": "all", "overdue": "true"}))
+    assert overdue == ["待确认超期", "调入超期"]
+    sorted_names = names(client.get(url, {"status": "all", "sort": "due"}))
+    assert sorted_names[:3] == ["调入超期", "待确认超期", "待确认未到期"]
+    assert sorted_names[3] == "已确认待审核"
+
+
+def test_the_detail_pages_show_the_deadline(client, reference_data, unit, reviewer):
+    change = make_change(unit, "详情专家", S.PENDING_BUREAU, days=-1)
+    client.force_login(reviewer)
+    text = page(client.get(reverse("changes:bureau_detail", args=[change.pk])))
+    assert "截止日期：" in text and BADGE in text
+    # To the unit that confirmed it, the bureau's date is not its own.
+    client.force_login(factories.unit_account(unit))
+    assert "截止日期：" not in page(client.get(reverse("changes:unit_detail", args=[change.pk])))
+    waiting = make_change(unit, "待确认详情", S.PENDING_UNIT, days=1)
+    text = page(client.get(reverse("changes:unit_detail", args=[waiting.pk])))
+    assert "截止日期：" in text and BADGE not in text
+
+
+def queries_for(client, url, params=None) -> int:
+    client.get(url, params or {})
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "all", "sort": "due"}, {"overdue": "true"}])
+def test_the_lists_queries_do_not_grow_with_rows(client, reviewer, unit, params):
+    for n in range(2):
+        make_change(unit, f"少{n}", S.PENDING_UNIT, days=-1)
+        make_change(unit, f"审{n}", S.PENDING_BUREAU, days=-1)
+    unit_account = factories.unit_account(unit)
+    lists = [(reviewer, "changes:bureau_list"), (unit_account, "changes:unit_list")]
+    few = {}
+    for who, name in lists:
+        client.force_login(who)
+        few[name] = queries_for(client, reverse(name), params)
+    for n in range(8):
+        make_change(unit, f"多{n}", S.PENDING_UNIT, days=-1)
+        make_change(unit, f"审多{n}", S.PENDING_BUREAU, days=-1)
+    for who, name in lists:
+        client.force_login(who)
+        assert queries_for(client, reverse(name), params) == few[name]
 
 
 # --- recompute and the migration
