@@ -14,6 +14,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
 from changes import permissions
+from portal import deadlines
 
 
 class ChangeStatus(models.TextChoices):
@@ -115,11 +116,21 @@ class ChangeRequest(FSMModelMixin, models.Model):
     # As recorded at the decision (accounts.permissions.role_label): 单位账号, 科技局审核员 …
     decided_role = models.CharField("处理人角色", max_length=20, blank=True, editable=False)
     reason = models.TextField("理由", max_length=1000, blank=True, editable=False)
+    # While open: the day the unit's confirmation (待单位确认) or the bureau's decision
+    # (待科技局审核) is due (portal.deadlines), set by the transition that starts the wait;
+    # empty in every other state.
+    due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "变更申请"
         verbose_name_plural = "变更申请"
         indexes = [
+            # 信息变更审核 sorted by 截止日期, and each waiting tab's 已超期 count (due_on < today).
+            models.Index(fields=["status", "due_on", "id"], name="changes_status_due"),
+            # 信息变更待确认: the same within the confirming unit.
+            models.Index(
+                fields=["confirming_unit", "status", "due_on", "id"], name="changes_unit_status_due"
+            ),
             # 信息变更审核 (the bureau): WHERE status = … ORDER BY created_at, id; the tabs'
             # counts per status from the index alone.
             models.Index(fields=["status", "created_at", "id"], name="changes_status_created"),
@@ -179,6 +190,12 @@ class ChangeRequest(FSMModelMixin, models.Model):
         """待单位确认: the expert may still edit it, and a unit is the next to act."""
         return self.status == ChangeStatus.PENDING_UNIT
 
+    @property
+    def unit_due_on(self):
+        """The confirming unit's own 截止日期 (待单位确认), or None: a request 待科技局审核 waits
+        on the bureau, whose due date is not the unit's to meet."""
+        return self.due_on if self.awaits_unit else None
+
     # Transitions change only the row; changes.services locks, records and queues SMS.
     # 提交 and 修改 keep the state: the expert's own steps, so that the history begins where
     # the request did and shows each change of the values asked for before the unit confirms.
@@ -190,7 +207,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "提交"},
     )
     def submit(self) -> None:
-        pass
+        # The unit confirms as it recommends an application (portal.deadlines).
+        self.due_on = deadlines.recommendation_due()
 
     @transition(
         field=status,
@@ -200,7 +218,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "修改"},
     )
     def amend(self) -> None:
-        pass
+        # What the unit confirms changed (and maybe the unit): its wait starts again.
+        self.due_on = deadlines.recommendation_due()
 
     @transition(
         field=status,
@@ -210,7 +229,8 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "确认"},
     )
     def confirm(self) -> None:
-        pass
+        # The bureau decides as it decides an application.
+        self.due_on = deadlines.decision_due()
 
     @transition(
         field=status,
@@ -220,7 +240,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "退回"},
     )
     def send_back(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -230,7 +250,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "审核通过"},
     )
     def approve(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -240,7 +260,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "审核不通过"},
     )
     def reject(self) -> None:
-        pass
+        self.due_on = None
 
     @transition(
         field=status,
@@ -250,7 +270,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "撤回"},
     )
     def withdraw(self) -> None:
-        pass
+        self.due_on = None
 
     # Not a person's choice: the expert left 审核通过 (冻结, 出库, 撤销入库) while the request
     # was open (changes.receivers); it ends 已撤回, and its history says 关闭 and why. No view
@@ -263,7 +283,7 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "关闭"},
     )
     def close(self) -> None:
-        pass
+        self.due_on = None
 
 
 class ChangeTransition(TransitionRecord):

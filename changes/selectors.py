@@ -45,7 +45,7 @@ def shows_person(change: ChangeRequest, user) -> bool:
 
 
 # What a review list prints of a row: columns of the page's own query, no instance per row.
-LIST_COLUMNS = ("status", "created_at", "changed_labels", "new_unit", "kind")
+LIST_COLUMNS = ("status", "created_at", "changed_labels", "new_unit", "kind", "due_on")
 
 
 def as_rows(requests: QuerySet) -> QuerySet[ChangeRequest]:

@@ -192,6 +192,7 @@ def _key_request(locked, actor, in_force, key, open_request):
         actor,
         comment=request.changed_labels,
         created=open_request is None,
+        update_fields=["due_on"],
         detail=f"{action_label(request, action)}变更申请：{request.changed_labels}",
     )
     return request, "created" if open_request is None else "updated"
@@ -252,7 +253,7 @@ def _decided(locked: ChangeRequest, actor, reason: str = "") -> list[str]:
     locked.decided_by = actor
     locked.decided_role = role_label(actor) if actor else SYSTEM_ROLE
     locked.reason = reason
-    return ["decided_at", "decided_by", "decided_role", "reason", "updated_at"]
+    return ["decided_at", "decided_by", "decided_role", "reason", "updated_at", "due_on"]
 
 
 def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeRequest:
@@ -260,7 +261,13 @@ def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
     require_unit_profile(actor)
     with transaction.atomic():
         _, locked = _lock_request(change)
-        _fire(locked, "confirm", actor, comment=comment.strip(), update_fields=["updated_at"])
+        _fire(
+            locked,
+            "confirm",
+            actor,
+            comment=comment.strip(),
+            update_fields=["updated_at", "due_on"],
+        )
     return locked
 
 

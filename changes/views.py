@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import CommentForm, ReasonForm
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from changes import counts, fields, selectors, services
-from changes.filters import ChangeFilter
+from changes.filters import ChangeFilter, UnitChangeFilter
 from changes.forms import ChangeForm, initial_values
 from changes.models import ChangeStatus
 from experts import reveal, snapshots
@@ -113,13 +113,18 @@ def withdraw(request, pk):
     return redirect("experts:home")
 
 
-def _list(request, template, default_status, unit_id=None):
+def _list(request, template, default_status, filters, unit_id=None):
     """A review list of change requests: the bureau's (every unit's), or the requests unit
-    `unit_id` confirms; the tabs read the kept counts of exactly that scope (changes.counts)."""
+    `unit_id` confirms; the tabs read the kept counts of exactly that scope (changes.counts).
+
+    Each waiting tab's 已超期 count is not kept: list_page counts it by one grouped query,
+    due_on < today on the open statuses, along the (status, due_on) or (confirming_unit,
+    status, due_on) index: fine at the volume of change requests, far below the applications'
+    (whose queue keeps its overdue counts too: experts.counts.DueCount)."""
     context = list_page(
         request,
         selectors.change_requests_for(request.user),
-        ChangeFilter,
+        filters,
         default_status=default_status,
         counts=lambda: counts.current(unit_id),
         order_by=["created_at", "pk"],
@@ -132,13 +137,19 @@ def _list(request, template, default_status, unit_id=None):
 @role_required(is_approved_unit_account)
 def unit_list(request):
     """信息变更待确认: the unit's experts' change requests, and those of experts moving to it."""
-    return _list(request, "changes/unit_list.html", ChangeStatus.PENDING_UNIT, request.user.unit_id)
+    return _list(
+        request,
+        "changes/unit_list.html",
+        ChangeStatus.PENDING_UNIT,
+        UnitChangeFilter,
+        request.user.unit_id,
+    )
 
 
 @role_required(is_bureau_reviewer)
 def bureau_list(request):
     """信息变更审核: every change request, those the units confirmed first."""
-    return _list(request, "changes/bureau_list.html", ChangeStatus.PENDING_BUREAU)
+    return _list(request, "changes/bureau_list.html", ChangeStatus.PENDING_BUREAU, ChangeFilter)
 
 
 UNIT_DECISIONS = {

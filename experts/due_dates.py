@@ -10,8 +10,10 @@ import dataclasses
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from accounts.models import Unit, UnitStatus
+from changes.models import ChangeRequest, ChangeStatus, ChangeTransition
 from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from portal import deadlines
@@ -22,12 +24,20 @@ APPLICATION_RULES = {
     ApplicationStatus.PENDING_BUREAU: ("recommended_at", deadlines.decision_due),
 }
 
+# A 变更申请's wait starts when it entered its state: 提交 or 修改 (the unit's), 确认 (the
+# bureau's), each written in its history (changes.models).
+CHANGE_RULES = {
+    ChangeStatus.PENDING_UNIT: deadlines.recommendation_due,
+    ChangeStatus.PENDING_BUREAU: deadlines.decision_due,
+}
+
 
 @dataclasses.dataclass
 class Recomputed:
     checked: int = 0
     applications: int = 0
     units: int = 0
+    changes: int = 0
 
 
 def _moves(rows, rules) -> dict[tuple, list[int]]:
@@ -55,10 +65,21 @@ def recompute(dry_run: bool = False) -> Recomputed:
     units = Unit.objects.filter(status=UnitStatus.PENDING)
     unit_rows = units.values_list("pk", "status", "due_on", "submitted_at")
     unit_moves = _moves(unit_rows, {UnitStatus.PENDING: deadlines.registration_due})
-    result.checked = len(rows) + len(unit_rows)
+    open_changes = ChangeRequest.objects.filter(status__in=list(CHANGE_RULES))
+    entered = (
+        ChangeTransition.objects.filter(change_request=OuterRef("pk"), to_status=OuterRef("status"))
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    change_rows = open_changes.annotate(entered=Subquery(entered)).values_list(
+        "pk", "status", "due_on", "entered"
+    )
+    change_moves = _moves(change_rows, CHANGE_RULES)
+    result.checked = len(rows) + len(unit_rows) + len(change_rows)
     if dry_run:
         result.applications = sum(map(len, application_moves.values()))
         result.units = sum(map(len, unit_moves.values()))
+        result.changes = sum(map(len, change_moves.values()))
         return result
     with transaction.atomic():
         for (status, stored, due), pks in application_moves.items():
@@ -67,6 +88,10 @@ def recompute(dry_run: bool = False) -> Recomputed:
             )
         for (_, stored, due), pks in unit_moves.items():
             result.units += units.filter(pk__in=pks, due_on=stored).update(due_on=due)
+        for (status, stored, due), pks in change_moves.items():
+            result.changes += open_changes.filter(pk__in=pks, status=status, due_on=stored).update(
+                due_on=due
+            )
         if result.applications:
             counts.recount()
     return result

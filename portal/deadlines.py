@@ -4,6 +4,10 @@
 - a recommendation (待单位推荐): UNIT_REVIEW_WORKING_DAYS after 提交;
 - a bureau decision (待科技局审核): BUREAU_REVIEW_WORKING_DAYS after the recommendation.
 
+A 信息变更 request waits the same way: its unit confirms as a unit recommends
+(recommendation_due, from 提交 or 修改), the bureau decides as it decides (decision_due, from
+the unit's 确认).
+
 The date is stored on the row (`due_on`) when it starts waiting and cleared when it stops, so that
 lists sort, filter and count overdue rows along an index, with no calendar work per row. An item
 is overdue from the day after its due date.

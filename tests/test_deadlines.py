@@ -144,7 +144,7 @@ def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settin
 
     out = StringIO()
     call_command("recompute_deadlines", stdout=out)
-    assert "已变更截止日期：专家申请2条，单位注册1条" in out.getvalue()
+    assert "已变更截止日期：专家申请2条，单位注册1条，信息变更0条。" in out.getvalue()
     waiting.refresh_from_db()
     submitted.refresh_from_db()
     registering.refresh_from_db()

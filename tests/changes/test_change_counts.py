@@ -165,7 +165,13 @@ def test_the_review_lists_tabs_read_the_kept_counts_and_a_filter_counts_rows(
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url, params or {})
         sqls = [q["sql"] for q in captured]
-        counted = [sql for sql in sqls if "changes_changerequest" in sql and "COUNT(" in sql]
+        # The status tabs' counts; the waiting tabs' 已超期 counts are one indexed query of
+        # their own (due_on < today), not kept (changes.views._list).
+        counted = [
+            sql
+            for sql in sqls
+            if "changes_changerequest" in sql and "COUNT(" in sql and "due_on" not in sql
+        ]
         tabs = {value: n for value, _, n in response.context["tabs"]}
         return tabs, counted, sqls
 

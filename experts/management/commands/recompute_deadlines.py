@@ -9,7 +9,7 @@ from portal.workdays import last_known_year
 
 class Command(BaseCommand):
     help = (
-        "按当前工作日历重新计算待审核事项（单位注册、待单位推荐、待科技局审核）的截止日期；"
+        "按当前工作日历重新计算待审核事项（单位注册、待单位推荐、待科技局审核、信息变更）的截止日期；"
         "升级 chinesecalendar 后运行一次，可重复运行。"
     )
 
@@ -21,5 +21,6 @@ class Command(BaseCommand):
         verb = "将变更" if dry_run else "已变更"
         self.stdout.write(
             f"工作日历已知至{last_known_year()}年。检查待审核事项{result.checked}条，"
-            f"{verb}截止日期：专家申请{result.applications}条，单位注册{result.units}条。"
+            f"{verb}截止日期：专家申请{result.applications}条，单位注册{result.units}条，"
+            f"信息变更{result.changes}条。"
         )
