@@ -250,6 +250,13 @@ def test_change_requests_are_in_every_state_with_their_history(year):
         assert [row.created_at for row in history] == sorted(row.created_at for row in history)
         if request.decided_at:
             assert history[-1].created_at == request.decided_at
+        # Due while it waits, from the step that began the wait, as the transitions set it.
+        started = timezone.localdate(history[-1].created_at)
+        due = {
+            ChangeStatus.PENDING_UNIT: deadlines.recommendation_due(started),
+            ChangeStatus.PENDING_BUREAU: deadlines.decision_due(started),
+        }.get(request.status)
+        assert request.due_on == due, request.status
         if request.status == ChangeStatus.APPROVED:
             # Its values are the ones in force now, applied by a row 信息变更.
             values = change_fields.decode(request.values)

@@ -1357,7 +1357,17 @@ def _key_request(application, change: Change, records: Records) -> ChangeRequest
         reason={"send_back": CHANGE_RETURNED, "reject": CHANGE_REFUSED}.get(
             decided[0] if decided else "", ""
         ),
+        # As the transitions set it (changes.models): due from the step that began the wait.
+        due_on=_change_due(change),
     )
+
+
+def _change_due(change: Change):
+    rule = {
+        "pending_unit": deadlines.recommendation_due,
+        "pending_bureau": deadlines.decision_due,
+    }.get(change.state)
+    return rule(change.steps[-1][1]) if rule else None
 
 
 def _change_sms(records: Records, request, application, name, action, moment) -> None:
