@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 S = ApplicationStatus
 D = datetime.date
 
-TUESDAY = D(2026, 12, 8)  # a working day
-WEDNESDAY = D(2026, 12, 9)
+TUESDAY = D(2026, 12, 1)  # a working day
+WEDNESDAY = D(2026, 12, 2)
 NATIONAL_DAY = D(2026, 10, 1)  # a public holiday on a Thursday
 YESTERDAY = TUESDAY - datetime.timedelta(days=1)
 
@@ -80,7 +80,7 @@ def test_each_unit_gets_one_sms_with_the_count_of_its_overdue_recommendations(un
     waiting(quiet, S.PENDING_UNIT, TUESDAY)
     reviewer_with_email("reviewer@example.com")
 
-    output = run("--date", "2026-12-08")
+    output = run("--date", "2026-12-01")
 
     text = "【{}】贵单位有{}份专家申请已超过推荐期限，请登录系统在“用户账号管理”中及时处理。"
     assert sms_by_unit() == {
@@ -88,7 +88,7 @@ def test_each_unit_gets_one_sms_with_the_count_of_its_overdue_recommendations(un
         other_unit.pk: text.format(settings.PORTAL_NAME, 1),
     }
     assert set(SMSMessage.objects.values_list("to", flat=True)) == {unit.contact_mobile}
-    assert output.startswith("2026-12-08：已提醒2个单位，")
+    assert output.startswith("2026-12-01：已提醒2个单位，")
     reminded = Reminder.objects.filter(kind=Reminder.Kind.UNIT_SMS)
     assert {r.target: (r.overdue_recommendations, r.day) for r in reminded} == {
         str(unit.pk): (3, TUESDAY),
@@ -104,10 +104,10 @@ def test_overdue_work_with_no_reviewer_to_tell_texts_the_units_and_fails_the_run
     pending_unit(YESTERDAY)
 
     with pytest.raises(CommandError) as failed:
-        run("--date", "2026-12-08")
+        run("--date", "2026-12-01")
 
     assert str(failed.value) == (
-        "2026-12-08：已提醒1个单位，有2项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
+        "2026-12-01：已提醒1个单位，有2项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
         "摘要邮件未发送（请在运维管理的用户中为审核员填写电子邮箱）。"
     )
     assert SMSMessage.objects.count() == 1  # the unit's reminder went out all the same
@@ -121,9 +121,9 @@ def test_an_item_due_today_is_not_overdue_and_nothing_is_sent_or_recorded(unit, 
     waiting(unit, S.PENDING_BUREAU, TUESDAY)
     pending_unit(TUESDAY)
 
-    output = run("--date", "2026-12-08")
+    output = run("--date", "2026-12-01")
 
-    assert output == "2026-12-08：已提醒0个单位，没有超期的审核事项，未发送摘要邮件。"
+    assert output == "2026-12-01：已提醒0个单位，没有超期的审核事项，未发送摘要邮件。"
     assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (0, 0, 0)
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).exists()
 
@@ -136,7 +136,7 @@ def test_inactive_and_unapproved_units_get_no_sms(unit):
     Unit.objects.filter(pk=rejected.pk).update(status=UnitStatus.REJECTED)
     Unit.objects.filter(pk=pending.pk).update(status=UnitStatus.PENDING)
 
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
 
     assert list(sms_by_unit()) == [unit.pk]
 
@@ -144,7 +144,7 @@ def test_inactive_and_unapproved_units_get_no_sms(unit):
 def test_the_sms_carries_no_link_and_no_id_number(unit):
     applications = waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
 
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
 
     body = SMSMessage.objects.get().body
     assert body.startswith(f"【{settings.PORTAL_NAME}】")
@@ -156,7 +156,7 @@ def test_the_sms_carries_no_link_and_no_id_number(unit):
 def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit):
     late_unit = pending_unit(YESTERDAY, name="逾期注册单位")
     pending_unit(TUESDAY, name="今日到期单位")
-    late = waiting(unit, S.PENDING_BUREAU, D(2026, 12, 1), name="逾期专家")[0]
+    late = waiting(unit, S.PENDING_BUREAU, D(2026, 11, 24), name="逾期专家")[0]
     waiting(unit, S.PENDING_BUREAU, TUESDAY, name="今日到期专家")
     first = reviewer_with_email("first@example.com")
     second = reviewer_with_email("second@example.com")
@@ -166,23 +166,23 @@ def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit)
         email="not-a-reviewer@example.com"
     )
 
-    output = run("--date", "2026-12-08")
+    output = run("--date", "2026-12-01")
 
-    assert output == "2026-12-08：已提醒0个单位，摘要邮件发给2位审核员。"
+    assert output == "2026-12-01：已提醒0个单位，摘要邮件发给2位审核员。"
     assert sorted(m.to[0] for m in mail.outbox) == ["first@example.com", "second@example.com"]
     assert [len(m.to) for m in mail.outbox] == [1, 1]  # nobody sees the others' addresses
     message = mail.outbox[0]
-    assert message.subject == f"【{settings.PORTAL_NAME}】超期待办提醒（2026年12月8日）"
+    assert message.subject == f"【{settings.PORTAL_NAME}】超期待办提醒（2026年12月1日）"
     unit_link = settings.PORTAL_URL + reverse("accounts:bureau_unit_detail", args=[late_unit.pk])
     expert_link = settings.PORTAL_URL + reverse("experts:bureau_detail", args=[late.pk])
     assert unit_link.startswith("http://localhost:8000/")
     text = message.body
     assert (
-        f"一、单位注册审核（超期1项）\n1. 逾期注册单位（截止日期：2026年12月7日）\n   {unit_link}"
+        f"一、单位注册审核（超期1项）\n1. 逾期注册单位（截止日期：2026年11月30日）\n   {unit_link}"
         in (text)
     )
-    # Both sections write a day as the heading does (a December walk found 2026-12-01 there).
-    assert f"1. 逾期专家0（{unit.name}，截止日期：2026年12月1日）\n   {expert_link}" in text
+    # Both sections write a day as the heading does (a December walk found 2026-11-24 there).
+    assert f"1. 逾期专家0（{unit.name}，截止日期：2026年11月24日）\n   {expert_link}" in text
     assert "今日到期" not in text
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
@@ -200,15 +200,15 @@ def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit)
 def test_a_long_digest_lists_the_earliest_due_and_counts_the_rest(unit, reviewer, monkeypatch):
     monkeypatch.setattr(reminders, "DIGEST_LIMIT", 2)  # the rule, at a size a test can build
     User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
-    for day in (3, 1, 2):
-        waiting(unit, S.PENDING_BUREAU, D(2026, 12, day), name=f"十二月{day}日")
+    for day in (26, 24, 25):
+        waiting(unit, S.PENDING_BUREAU, D(2026, 11, day), name=f"十一月{day}日")
 
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
 
     text = mail.outbox[0].body
     assert "专家审核（待科技局审核，超期3项）" in text
-    assert text.index("十二月1日") < text.index("十二月2日")
-    assert "十二月3日" not in text
+    assert text.index("十一月24日") < text.index("十一月25日")
+    assert "十一月26日" not in text
     expert_queue = settings.PORTAL_URL + reverse("experts:bureau_queue")
     assert f"另有1项，请在专家审核中按截止日期查看：{expert_queue}" in text
     assert "一、单位注册审核（超期0项）\n无\n" in text
@@ -218,15 +218,15 @@ def test_a_second_run_the_same_day_sends_nothing(unit, reviewer):
     User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
     waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
     assert (SMSMessage.objects.count(), len(mail.outbox)) == (1, 1)
 
     waiting(unit, S.PENDING_UNIT, YESTERDAY)  # more overdue since: still not a second SMS today
-    output = run("--date", "2026-12-08")
+    output = run("--date", "2026-12-01")
 
     assert (SMSMessage.objects.count(), len(mail.outbox), Reminder.objects.count()) == (1, 1, 2)
     assert output == (
-        "2026-12-08：已提醒0个单位，1个单位当天已提醒过，未重复发送，摘要邮件当天已发送过，未重复发送。"
+        "2026-12-01：已提醒0个单位，1个单位当天已提醒过，未重复发送，摘要邮件当天已发送过，未重复发送。"
     )
 
 
@@ -234,11 +234,11 @@ def test_the_next_day_sends_again(unit, reviewer):
     User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
     waiting(unit, S.PENDING_UNIT, YESTERDAY)
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
 
-    output = run("--date", "2026-12-09")
+    output = run("--date", "2026-12-02")
 
-    assert output == "2026-12-09：已提醒1个单位，摘要邮件发给1位审核员。"
+    assert output == "2026-12-02：已提醒1个单位，摘要邮件发给1位审核员。"
     assert (SMSMessage.objects.count(), len(mail.outbox)) == (2, 2)
     assert sorted(Reminder.objects.values_list("day", flat=True)) == [TUESDAY] * 2 + [WEDNESDAY] * 2
 
@@ -280,7 +280,7 @@ def test_each_reminder_is_in_the_audit_trail_as_the_systems_act(unit, reviewer):
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)
     pending_unit(YESTERDAY)
 
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
 
     events = AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).order_by("id")
     digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
@@ -290,14 +290,14 @@ def test_each_reminder_is_in_the_audit_trail_as_the_systems_act(unit, reviewer):
             "系统",
             "accounts.unit",
             str(unit.pk),
-            "超期提醒短信（2026-12-08）：超期待单位推荐2份",
+            "超期提醒短信（2026-12-01）：超期待单位推荐2份",
         ),
         (
             "send_reminders",
             "系统",
             "audit.reminder",
             str(digest.pk),
-            "超期待办摘要邮件（2026-12-08）：超期单位注册审核1项，超期待科技局审核1项，收件人1位",
+            "超期待办摘要邮件（2026-12-01）：超期单位注册审核1项，超期待科技局审核1项，收件人1位",
         ),
     ]
     assert all(e.actor is None for e in events)
@@ -313,27 +313,27 @@ def test_a_digest_the_mail_server_refused_is_recorded_and_sent_by_the_next_run(
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
 
     with pytest.raises(CommandError, match=r"摘要邮件发送失败（.+），再次运行将重试"):
-        run("--date", "2026-12-08")
+        run("--date", "2026-12-01")
 
     digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
     assert digest.status == Reminder.Status.FAILED
     assert "ConnectionRefusedError" in digest.error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    output = run("--date", "2026-12-08")
+    output = run("--date", "2026-12-01")
 
-    assert output == "2026-12-08：已提醒0个单位，摘要邮件发给1位审核员。"
+    assert output == "2026-12-01：已提醒0个单位，摘要邮件发给1位审核员。"
     assert [m.to for m in mail.outbox] == [["reviewer@example.com"]]
     digest.refresh_from_db()
     assert (digest.status, digest.error) == (Reminder.Status.SENT, "")
-    assert run("--date", "2026-12-08").endswith("摘要邮件当天已发送过，未重复发送。")
+    assert run("--date", "2026-12-01").endswith("摘要邮件当天已发送过，未重复发送。")
     assert len(mail.outbox) == 1
     events = AuditEvent.objects.filter(object_type="audit.reminder").order_by("id")
     # The claim, its failure and the retry, each recorded.
     assert [(e.result, e.detail[:23]) for e in events] == [
-        ("success", "超期待办摘要邮件（2026-12-08）：超期"),
-        ("failure", "超期待办摘要邮件（2026-12-08）发送失"),
-        ("success", "超期待办摘要邮件（2026-12-08）重新发"),
+        ("success", "超期待办摘要邮件（2026-12-01）：超期"),
+        ("failure", "超期待办摘要邮件（2026-12-01）发送失"),
+        ("success", "超期待办摘要邮件（2026-12-01）重新发"),
     ]
 
 
@@ -393,7 +393,7 @@ def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
     User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
     waiting(unit, S.PENDING_UNIT, YESTERDAY, n=2)
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)
-    run("--date", "2026-12-08")
+    run("--date", "2026-12-01")
     operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
     client.force_login(operator)
 
@@ -431,7 +431,7 @@ def test_the_daily_loop_waits_for_the_next_half_past_eight_on_the_local_clock():
     ("args", "message"),
     [
         (["--daily-at", "8点半"], "时间“8点半”无效，应为HH:MM格式，例如08:30。"),
-        (["--daily-at", "08:30", "--date", "2026-12-08"], "--date 与 --daily-at 不能同时使用。"),
+        (["--daily-at", "08:30", "--date", "2026-12-01"], "--date 与 --daily-at 不能同时使用。"),
     ],
 )
 def test_bad_daily_options_are_refused_with_a_message(unit, args, message):

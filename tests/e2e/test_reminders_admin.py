@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def overdue_data(reviewer):
-    yesterday = datetime.date(2026, 12, 7)
+    yesterday = datetime.date(2026, 11, 30)
     unit = factories.make_unit(name="华中科技大学同济医学院附属协和医院")
     for name in ["欧阳晓明", "司马相如"]:
         factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT, name=name)
@@ -31,7 +31,7 @@ def overdue_data(reviewer):
 
 def test_operators_see_the_reminders_and_the_digest_reads_well(journey, reviewer):
     overdue_data(reviewer)
-    call_command("send_reminders", "--date", "2026-12-08")
+    call_command("send_reminders", "--date", "2026-12-01")
     User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
     tab = journey()
     tab.log_in("operator", factories.PASSWORD)

@@ -82,15 +82,26 @@ def test_the_first_day_of_2000_is_taken(work):
     )
 
 
-def test_a_run_dated_up_to_a_year_ahead_is_taken_and_no_further(work):
-    """The reminders and 年度确认 may be dated ahead (a run recorded for a coming day), by a year
-    at most: 9999-12-31 once texted every unit that all its work was overdue."""
+def test_a_rehearsal_may_be_dated_up_to_a_year_ahead_and_no_further(work):
+    """年度确认's --dry-run may be dated ahead, by a year at most: 9999-12-31 once texted every
+    unit that all its work was overdue."""
     year_on = period_end(timezone.localdate(), years=1)  # 29 February: the next 28th
     assert "试运行" in run("review_confirmations", "--dry-run", "--date", year_on.isoformat())
     after = (year_on + datetime.timedelta(days=1)).isoformat()
     with pytest.raises(CommandError) as refused:
-        run("send_reminders", "--force", "--date", after)
+        run("review_confirmations", "--dry-run", "--date", after)
     assert str(refused.value).endswith(f"日期“{after}”不能晚于一年后（{year_on}）。")
+
+
+def test_the_reminders_are_never_sent_for_a_coming_day(work):
+    """A second read of the diff: a run dated ahead texted units of items not yet overdue, and
+    recorded the reminder for that day, so that day's own run sent nothing. --date is for
+    catching up a day missed (补发)."""
+    today = timezone.localdate()
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    with pytest.raises(CommandError) as refused:
+        run("send_reminders", "--force", "--date", tomorrow)
+    assert str(refused.value).endswith(f"日期“{tomorrow}”不能晚于今天（{today}）。")
     assert SMSMessage.objects.count() == 0
 
 

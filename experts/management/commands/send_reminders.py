@@ -36,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--date",
-            type=command_day(future=True),
+            type=command_day(future=False),
             help=(
                 "按哪一天计算超期和记录提醒（YYYY-MM-DD，默认今天），用于补发。"
                 "提醒按该日记录：对将来某天运行后，那一天的例行运行将不再发送。"
