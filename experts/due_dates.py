@@ -3,10 +3,16 @@ changed (chinesecalendar upgraded with the next year's holidays): a due date is 
 item starts waiting (portal.deadlines), so one set on the fallback (Monday to Friday but for
 the statutory holidays) keeps it until recomputed here.
 
+Only due dates in `from_year` or later move: the year the calendar has just learnt (and any
+after it). An earlier one was counted on days the calendar knew already, so it is right; left
+alone, it also keeps the working-day settings it was set with (a change of
+UNIT_REVIEW_WORKING_DAYS applies to items that start waiting afterwards, .env.example).
+
 Each row is moved only if it still waits, with the due date it was read with: a decision taken
 meanwhile (due date cleared) is never undone. The kept 已超期 counts are then counted again."""
 
 import dataclasses
+import datetime
 from collections import defaultdict
 
 from django.db import transaction
@@ -53,19 +59,20 @@ def _moves(rows, rules) -> dict[tuple, list[int]]:
     return moves
 
 
-def recompute(dry_run: bool = False) -> Recomputed:
+def recompute(from_year: int, dry_run: bool = False) -> Recomputed:
     result = Recomputed()
-    waiting = ExpertApplication.objects.filter(status__in=list(APPLICATION_RULES))
+    since = {"due_on__gte": datetime.date(from_year, 1, 1)}
+    waiting = ExpertApplication.objects.filter(status__in=list(APPLICATION_RULES), **since)
     rows = []
     for status, (started_field, _) in APPLICATION_RULES.items():
         rows += waiting.filter(status=status).values_list("pk", "status", "due_on", started_field)
     application_moves = _moves(
         rows, {status: rule for status, (_, rule) in APPLICATION_RULES.items()}
     )
-    units = Unit.objects.filter(status=UnitStatus.PENDING)
+    units = Unit.objects.filter(status=UnitStatus.PENDING, **since)
     unit_rows = units.values_list("pk", "status", "due_on", "submitted_at")
     unit_moves = _moves(unit_rows, {UnitStatus.PENDING: deadlines.registration_due})
-    open_changes = ChangeRequest.objects.filter(status__in=list(CHANGE_RULES))
+    open_changes = ChangeRequest.objects.filter(status__in=list(CHANGE_RULES), **since)
     entered = (
         ChangeTransition.objects.filter(change_request=OuterRef("pk"), to_status=OuterRef("status"))
         .order_by("-created_at", "-pk")

@@ -4,6 +4,7 @@ transitions (portal.deadlines), in Chinese working days."""
 import datetime
 
 import pytest
+from django.core.management import CommandError
 from django.utils import timezone
 
 from accounts import services as unit_services
@@ -137,13 +138,13 @@ def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settin
     counts.recount()
 
     dry = StringIO()
-    call_command("recompute_deadlines", "--dry-run", stdout=dry)
+    call_command("recompute_deadlines", "--dry-run", "--year", "2026", stdout=dry)
     assert "将变更截止日期：专家申请2条，单位注册1条" in dry.getvalue()
     waiting.refresh_from_db()
     assert waiting.due_on == D(2026, 10, 9)  # a dry run writes nothing
 
     out = StringIO()
-    call_command("recompute_deadlines", stdout=out)
+    call_command("recompute_deadlines", "--year", "2026", stdout=out)
     assert "已变更截止日期：专家申请2条，单位注册1条，信息变更0条。" in out.getvalue()
     waiting.refresh_from_db()
     submitted.refresh_from_db()
@@ -158,5 +159,33 @@ def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settin
         S.PENDING_UNIT: 1
     }
     again = StringIO()
-    call_command("recompute_deadlines", stdout=again)
+    call_command("recompute_deadlines", "--year", "2026", stdout=again)
     assert "已变更截止日期：专家申请0条，单位注册0条" in again.getvalue()
+
+
+def test_recompute_deadlines_leaves_due_dates_before_the_year_it_is_given(settings):
+    """A second read of the diff: run each December, it re-applied today's working-day settings
+    to every waiting item, though a change of them applies to items that start waiting
+    afterwards (.env.example). A due date before the year the calendar has just learnt was
+    counted on known days: it stays as it was set."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.BUREAU_REVIEW_WORKING_DAYS = 15  # changed since the dates below were set
+    unit = factories.make_unit()
+    earlier = ExpertApplication.objects.get(user=factories.make_applicant(unit, S.PENDING_BUREAU))
+    ExpertApplication.objects.filter(pk=earlier.pk).update(
+        recommended_at=at(D(2025, 11, 3)),
+        due_on=D(2025, 11, 17),  # 10 days, as set then
+    )
+    out = StringIO()
+    call_command("recompute_deadlines", "--year", "2026", stdout=out)
+    assert "检查截止日期在2026年及以后的待审核事项" in out.getvalue()
+    earlier.refresh_from_db()
+    assert earlier.due_on == D(2025, 11, 17)
+    call_command("recompute_deadlines", "--year", "2025", stdout=out)
+    earlier.refresh_from_db()
+    assert earlier.due_on == D(2025, 11, 24)  # 15 working days from 3 November 2025
+    with pytest.raises(CommandError, match="年份1999无效"):
+        call_command("recompute_deadlines", "--year", "1999")

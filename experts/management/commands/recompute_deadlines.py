@@ -1,7 +1,7 @@
 """Recompute the 截止日期 of every waiting item after the working-day calendar changed (each
 December, once chinesecalendar is upgraded with the next year's holidays: docs/deployment.md)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from experts import due_dates
 from portal.workdays import last_known_year
@@ -15,12 +15,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="只统计将变更的条数，不写入")
+        parser.add_argument(
+            "--year",
+            type=int,
+            help=(
+                "只重新计算截止日期在该年及以后的事项（默认：工作日历已知的最后一年，即刚载入的"
+                "年份）；更早的截止日期按已知日历计算，保持不变"
+            ),
+        )
 
-    def handle(self, *args, dry_run=False, **options):
-        result = due_dates.recompute(dry_run=dry_run)
+    def handle(self, *args, dry_run=False, year=None, **options):
+        year = last_known_year() if year is None else year
+        if not 2000 <= year <= last_known_year() + 1:
+            raise CommandError(f"年份{year}无效：应在2000至{last_known_year() + 1}之间。")
+        result = due_dates.recompute(from_year=year, dry_run=dry_run)
         verb = "将变更" if dry_run else "已变更"
         self.stdout.write(
-            f"工作日历已知至{last_known_year()}年。检查待审核事项{result.checked}条，"
+            f"工作日历已知至{last_known_year()}年。检查截止日期在{year}年及以后的待审核事项"
+            f"{result.checked}条，"
             f"{verb}截止日期：专家申请{result.applications}条，单位注册{result.units}条，"
             f"信息变更{result.changes}条。"
         )
