@@ -109,6 +109,12 @@ def save_changes(
             key.update({name: details.pop(name) for name in fields.WITH_UNIT if name in details})
         open_request = _lock_open_request(locked.pk)
         asked = fields.decode(open_request.values) if open_request else {}
+        if "unit" in asked and "unit" not in key:
+            # The move is dropped (工作单位 set back): a post the form filled in from it is the
+            # new unit's, not one typed for the old unit; it goes with the move.
+            for name in fields.WITH_UNIT:
+                if name in details and details[name] == asked.get(name):
+                    del details[name]
         stale = seen is not None and seen != form_version(locked, open_request)
         # A page that would change nothing (a double click on 保存修改) is no danger.
         if stale and (contact or details or key != asked):

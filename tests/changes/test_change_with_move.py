@@ -222,3 +222,22 @@ def test_the_form_says_a_department_goes_with_a_move(client, expert):
     assert form.fields["department"].help_text == (
         "与工作单位一并修改的，随变更申请审核，新单位确认、科技局审核通过后生效；单独修改的保存后立即生效。"
     )
+
+
+def test_setting_the_unit_back_does_not_apply_the_moves_department(
+    client, expert, unit, other_unit
+):
+    """A second read of the diff: the form fills 所在部门 from the open move; set back to the
+    old unit with the department left as filled, the new unit's department was applied at once
+    under the old unit ("apply with the move, or not at all")."""
+    before = application_of(expert).department
+    submit(client, expert, unit=other_unit, department="光电研究所", title="研究员")
+
+    response = submit(client, expert, unit=unit, department="光电研究所", title="研究员")
+
+    assert response.status_code == 302
+    assert application_of(expert).department == before
+    assert the_move().values == {"title": "研究员"}  # the move dropped, the title still asked
+    # A department typed anew for the old unit is the expert's to change at once.
+    submit(client, expert, unit=unit, department="机械学院二系", title="研究员")
+    assert application_of(expert).department == "机械学院二系"
