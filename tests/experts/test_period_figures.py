@@ -64,7 +64,7 @@ def test_the_pages_follow_the_freeze_period(three_years, client, unit, reviewer)
     assert "满36个月未确认将被冻结" in due_home
     assert "已冻结：满36个月未确认信息" in pool
     assert "以下专家满36个月未确认信息" in pool
-    assert "因超过36个月未确认信息被冻结" in detail
+    assert "因满36个月未确认信息被冻结" in detail  # frozen on the day the months are full
     for page in (frozen_home, due_home, pool, detail):
         assert "24个月" not in page
 
