@@ -10,7 +10,6 @@ from functools import cache
 
 import chinese_calendar
 from chinese_calendar import constants
-from lunardate import LunarDate
 
 
 @cache
@@ -24,25 +23,71 @@ def last_known_year() -> int:
     return known_years()[-1]
 
 
+# 正月初一, 五月初五 and 八月十五 of each year, as month-day: the lunar holidays' dates, which
+# no formula gives. Facts of the calendar, written out once (from the lunar calendar's tables)
+# and checked against chinesecalendar in every year it knows (tests/test_workdays.py).
+LUNAR_HOLIDAYS = {
+    2025: ("01-29", "05-31", "10-06"),
+    2026: ("02-17", "06-19", "09-25"),
+    2027: ("02-06", "06-09", "09-15"),
+    2028: ("01-26", "05-28", "10-03"),
+    2029: ("02-13", "06-16", "09-22"),
+    2030: ("02-03", "06-05", "09-12"),
+    2031: ("01-23", "06-24", "10-01"),
+    2032: ("02-11", "06-12", "09-19"),
+    2033: ("01-31", "06-01", "09-08"),
+    2034: ("02-19", "06-20", "09-27"),
+    2035: ("02-08", "06-10", "09-16"),
+    2036: ("01-28", "05-30", "10-04"),
+    2037: ("02-15", "06-18", "09-24"),
+    2038: ("02-04", "06-07", "09-13"),
+    2039: ("01-24", "05-27", "10-02"),
+    2040: ("02-12", "06-14", "09-20"),
+    2041: ("02-01", "06-03", "09-10"),
+    2042: ("01-22", "06-22", "09-28"),
+    2043: ("02-10", "06-11", "09-17"),
+    2044: ("01-30", "05-31", "10-05"),
+    2045: ("02-17", "06-19", "09-25"),
+    2046: ("02-06", "06-08", "09-15"),
+    2047: ("01-26", "05-29", "10-04"),
+    2048: ("02-14", "06-15", "09-22"),
+    2049: ("02-02", "06-04", "09-11"),
+    2050: ("01-23", "06-23", "09-30"),
+    2051: ("02-11", "06-13", "09-19"),
+    2052: ("02-01", "06-01", "09-07"),
+    2053: ("02-19", "06-20", "09-26"),
+    2054: ("02-08", "06-10", "09-16"),
+    2055: ("01-28", "05-30", "10-05"),
+    2056: ("02-15", "06-17", "09-24"),
+    2057: ("02-04", "06-06", "09-13"),
+    2058: ("01-24", "06-25", "10-02"),
+    2059: ("02-12", "06-14", "09-21"),
+    2060: ("02-02", "06-03", "09-09"),
+}
+
+
 @cache
 def statutory_holidays(year: int) -> frozenset[datetime.date]:
     """The days off 《全国年节及纪念日放假办法》 gives every year (as revised in 2024, in force
     from 2025): 元旦 1 January; 春节 农历除夕 to 正月初三; 清明 (the solar term's day); 劳动节
     1 and 2 May; 端午 五月初五; 中秋 八月十五; 国庆 1 to 3 October. Not the year's 调休, which
-    the State Council announces each autumn (chinesecalendar has it once released). 清明 and
-    the lunar days are known from 1900 to 2099 (chinesecalendar, lunardate); beyond, only the
-    fixed ones."""
+    the State Council announces each autumn (chinesecalendar has it once released). 清明 is
+    known to 2100 (chinesecalendar's solar terms), the lunar days to 2060 (LUNAR_HOLIDAYS);
+    beyond, only the fixed ones."""
     date = datetime.date
     days = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2)}
     days |= {date(year, 10, 1), date(year, 10, 2), date(year, 10, 3)}
     try:
         april = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
         days |= {day for day, name in april if name == "清明"}
-        spring = LunarDate(year, 1, 1).toSolarDate()
-        days |= {spring + datetime.timedelta(days=n) for n in (-1, 0, 1, 2)}
-        days |= {LunarDate(year, 5, 5).toSolarDate(), LunarDate(year, 8, 15).toSolarDate()}
-    except (NotImplementedError, ValueError):  # beyond their tables: never crash on a date
+    except NotImplementedError:  # beyond its table (1900-2100): never crash on a date
         pass
+    if year in LUNAR_HOLIDAYS:
+        spring, dragon_boat, mid_autumn = (
+            date.fromisoformat(f"{year}-{month_day}") for month_day in LUNAR_HOLIDAYS[year]
+        )
+        days |= {spring + datetime.timedelta(days=n) for n in (-1, 0, 1, 2)}  # 除夕 to 初三
+        days |= {dragon_boat, mid_autumn}
     return frozenset(days)
 
 

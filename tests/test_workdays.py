@@ -97,3 +97,18 @@ def test_beyond_the_known_years_the_statutory_holidays_are_days_off():
     assert add_workdays(D(2026, 12, 30), 2) == D(2027, 1, 4)
     # Far beyond every table: the fixed days only, and no crash.
     assert not is_workday(D(2200, 1, 1)) and is_workday(D(2200, 1, 2))
+
+
+def test_the_lunar_holidays_table_agrees_with_the_package():
+    """LUNAR_HOLIDAYS is written out, not computed: in every year the package knows, its 春节,
+    端午 and 中秋 are days off there (春节 with the day before it)."""
+    from portal.workdays import LUNAR_HOLIDAYS
+
+    years = [year for year in known_years() if year in LUNAR_HOLIDAYS]
+    assert years
+    for year in years:
+        for month_day in LUNAR_HOLIDAYS[year]:
+            day = D.fromisoformat(f"{year}-{month_day}")
+            assert chinese_calendar.is_holiday(day), day
+        spring = D.fromisoformat(f"{year}-{LUNAR_HOLIDAYS[year][0]}")
+        assert chinese_calendar.is_holiday(spring - datetime.timedelta(days=1)), year
