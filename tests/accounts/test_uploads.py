@@ -179,10 +179,17 @@ def stored_scans() -> set[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("taken", ["username", "credit_code"])
-def test_a_registration_that_rolls_back_leaves_no_scan_behind(taken):
+def test_a_registration_that_rolls_back_leaves_no_scan_behind(taken, settings, tmp_path):
     # Someone else registered the same username or credit code between the form's check and
-    # the save: the rows roll back, and the scan stored by the save goes with them.
+    # the save: the rows roll back, and the scan stored by the save goes with them. In a
+    # storage of its own: the tests' workers share one, and store scans meanwhile.
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": tmp_path}},
+    }
     other = factories.make_unit()
+    assert str(other.licence.path).startswith(str(tmp_path))
     account = factories.unit_account(other)
     before = stored_scans()
     unit = Unit(
