@@ -120,6 +120,22 @@ def plain_text(value: str, *, one_line: bool) -> str:
     return half_width(value) if one_line else value
 
 
+def required_message(field: forms.Field) -> None:
+    """An empty required field says what to do with it (请填写单位名称。), not Django's
+    这个字段是必填项; a message a form set for itself stays."""
+    if str(field.error_messages.get("required")) != str(
+        forms.Field.default_error_messages["required"]
+    ):
+        return
+    label = field.label or "此项"
+    if isinstance(field, forms.BooleanField):
+        field.error_messages["required"] = f"请勾选“{label}”。"
+    elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.FileField)):
+        field.error_messages["required"] = f"请选择{label}。"
+    else:
+        field.error_messages["required"] = f"请填写{label}。"
+
+
 class PortalFormMixin:
     """Chinese wording for what Django leaves in English or dashes (the empty choice), and the
     sections a long form is shown in (`fieldsets`: [(title, [field names])])."""
@@ -144,6 +160,7 @@ class PortalFormMixin:
                 # over the limit comes back whole with the server's message, to be shortened.
                 field.widget.attrs.pop("maxlength", None)
                 field.widget.attrs["data-max-chars"] = field.max_length
+            required_message(field)
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = (
                     "请输入有效的电子邮箱地址，例如 name@example.com。"

@@ -134,3 +134,12 @@ def test_a_textarea_has_no_maxlength_to_cut_a_paste_but_its_limit_for_the_counte
     html = str(form["reason"])
     assert "maxlength" not in html
     assert 'data-max-chars="1000"' in html
+
+
+def test_an_empty_required_field_says_what_to_fill_in(client, db):
+    """Found on the unit registration's screenshot: every empty box read Django's
+    这个字段是必填项; each now says what it asks for (a form's own message stays)."""
+    page = client.post(reverse("accounts:register_unit"), {}).content.decode()
+    assert "请填写单位名称。" in page and "请选择单位性质。" in page
+    assert "请选择营业执照或法人证书扫描件。" in page  # the form's own
+    assert "这个字段是必填项" not in page

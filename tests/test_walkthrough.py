@@ -258,7 +258,7 @@ def test_return_and_rejection_then_revise_and_resubmit(
     page = text(response)
     assert "请输入有效的11位中国大陆手机号码" in page
     assert "提交前请勾选诚信承诺" in page
-    assert "毕业院校" in page and "这个字段是必填项" in page
+    assert "请填写毕业院校" in page and "这个字段是必填项" not in page
     assert 'value="高级工程师"' in response.content.decode()
     assert 'value="12345"' in response.content.decode()
     application.refresh_from_db()

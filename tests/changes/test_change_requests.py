@@ -353,8 +353,8 @@ def test_the_open_requests_values_sent_again_change_nothing(client, expert):
     [
         ({"bank_account": "12345"}, "bank_account", "银行账号应为12至30位数字"),
         ({"id_number": "420102198001010000"}, "id_number", "校验位不正确"),
-        ({"title": ""}, "title", "这个字段是必填项"),
-        ({"disciplines": []}, "disciplines", "这个字段是必填项"),
+        ({"title": ""}, "title", "请填写专业技术职称"),
+        ({"disciplines": []}, "disciplines", "请选择专业领域"),
         ({"unit": "999999"}, "unit", "请选择已通过审核的单位"),
         ({"mobile": "12345"}, "mobile", "11位中国大陆手机号码"),
     ],
