@@ -8,17 +8,9 @@ from django.urls import reverse
 from accounts.models import UnitStatus
 from experts.models import ApplicationStatus
 from tests import factories
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-def queries_for(client, url, params=None) -> int:
-    """Queries of a page once its cache is warm (专家库's 专业领域 come from the cache)."""
-    client.get(url, params or {})
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return len(captured)
 
 
 def grow(unit, status, count):

@@ -13,7 +13,6 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from changes.models import ChangeRequest, ChangeStatus, ChangeTransition
 from experts import due_dates
 from tests import factories
 from tests.changes.helpers import admitted, key_request, page, submit
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
 S = ChangeStatus
@@ -197,14 +197,6 @@ def test_the_detail_pages_show_the_deadline(client, reference_data, unit, review
     waiting = make_change(unit, "待确认详情", S.PENDING_UNIT, days=1)
     text = page(client.get(reverse("changes:unit_detail", args=[waiting.pk])))
     assert "截止日期：" in text and BADGE not in text
-
-
-def queries_for(client, url, params=None) -> int:
-    client.get(url, params or {})
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return len(captured)
 
 
 @pytest.mark.parametrize("params", [{}, {"status": "all", "sort": "due"}, {"overdue": "true"}])

@@ -30,6 +30,7 @@ from tests.changes.helpers import (
     said,
     submit,
 )
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
 S = ChangeStatus
@@ -890,17 +891,6 @@ def test_a_reviewer_never_decides_their_own_change(client, reference_data, unit)
 
 
 # --- lists at scale: a fixed number of queries whatever the rows --------------------------------
-
-
-def queries_for(client, url, params=None) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url, params or {})
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    return len(captured)
 
 
 def grow(unit, n, status=S.PENDING_BUREAU, new_unit=None):

@@ -6,8 +6,6 @@ import zoneinfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from experts.models import (
     ExpertApplication,
 )
 from tests import factories
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -345,14 +344,6 @@ def test_a_detail_page_without_flags_has_no_box(client, reviewer, unit):
     html = page.content.decode()
     assert f"<title>{applicant.real_name} - 专家审核 - " in html
     assert "资格提示" not in html
-
-
-def queries_for(client, url, params) -> int:
-    client.get(url, params)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(captured)
 
 
 def test_bureau_queue_reads_the_flags_with_its_rows(client, reviewer, unit):
