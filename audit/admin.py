@@ -92,6 +92,8 @@ class ReminderAdmin(ReadOnlyAdmin):
         "overdue_recommendations",
         "overdue_registrations",
         "overdue_decisions",
+        "overdue_change_confirmations",
+        "overdue_change_decisions",
         "delivery",
         "recipients",
         "error",
@@ -107,10 +109,14 @@ class ReminderAdmin(ReadOnlyAdmin):
     @admin.display(description="超期数量")
     def overdue(self, reminder):
         if reminder.kind == Reminder.Kind.UNIT_SMS:
-            return f"待单位推荐{reminder.overdue_recommendations}份"
+            return (
+                f"待单位推荐{reminder.overdue_recommendations}份，"
+                f"信息变更待单位确认{reminder.overdue_change_confirmations}份"
+            )
         return (
             f"单位注册{reminder.overdue_registrations}项，"
-            f"待科技局审核{reminder.overdue_decisions}项"
+            f"待科技局审核{reminder.overdue_decisions}项，"
+            f"信息变更待科技局审核{reminder.overdue_change_decisions}项"
         )
 
     @admin.display(description="发送状态")

@@ -131,6 +131,10 @@ class Reminder(models.Model):
     overdue_recommendations = models.PositiveIntegerField("超期待单位推荐", default=0)
     overdue_registrations = models.PositiveIntegerField("超期单位注册审核", default=0)
     overdue_decisions = models.PositiveIntegerField("超期待科技局审核", default=0)
+    # 信息变更 (changes.ChangeRequest): the unit's 待单位确认 in its SMS, the bureau's
+    # 待科技局审核 in the digest.
+    overdue_change_confirmations = models.PositiveIntegerField("超期信息变更待单位确认", default=0)
+    overdue_change_decisions = models.PositiveIntegerField("超期信息变更待科技局审核", default=0)
     # A unit's SMS goes through the outbox, whose row says whether it went out.
     sms_message = models.ForeignKey(
         "sms.SMSMessage",

@@ -1,9 +1,10 @@
 """Daily reminders of overdue work (issue 21 item 3), run by `manage.py send_reminders`.
 
-- Each approved, active unit with overdue 待单位推荐 applications gets one SMS to its contact,
-  with the count (queued in the outbox; the SMS worker sends it).
-- Bureau reviewers get one e-mail digest: overdue unit registrations (待审核) and overdue
-  decisions (待科技局审核), each with its 截止日期 and a link.
+- Each approved, active unit with overdue 待单位推荐 applications or overdue 信息变更 to confirm
+  (待单位确认) gets one SMS to its contact, with the counts (queued in the outbox; the SMS worker
+  sends it).
+- Bureau reviewers get one e-mail digest: overdue unit registrations (待审核), overdue
+  decisions (待科技局审核) and overdue 信息变更 (待科技局审核), each with its 截止日期 and a link.
 
 Overdue means due before the day (portal.deadlines.is_overdue): an item due today is not.
 
@@ -31,6 +32,7 @@ from accounts.models import Unit, UnitStatus
 from accounts.permissions import BUREAU_GROUP, SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent, Reminder
+from changes.models import ChangeRequest, ChangeStatus
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.dates import chinese_date
 from portal.filters import overdue_rows
@@ -56,7 +58,7 @@ class Outcome:
     units_already: int = 0  # reminded earlier that day: not again
     digest_recipients: int = 0
     digest_already: bool = False
-    digest_overdue: int = 0  # registrations + decisions overdue on the day
+    digest_overdue: int = 0  # registrations + decisions + change decisions overdue on the day
     digest_error: str = ""
     # Overdue work, and no reviewer to tell: the digest reached nobody.
     digest_unaddressed: bool = False
@@ -67,31 +69,58 @@ class Outcome:
         return bool(self.digest_error) or self.digest_unaddressed
 
 
-def unit_sms_text(count: int) -> str:
+def unit_sms_text(count: int, confirmations: int = 0) -> str:
+    """`count` overdue 待单位推荐 applications and `confirmations` overdue 信息变更 to confirm,
+    each said only when there are some."""
+    overdue = []
+    if count:
+        overdue.append(f"{count}份专家申请已超过推荐期限")
+    if confirmations:
+        overdue.append(f"{confirmations}份信息变更申请已超过确认期限")
     # No link and no personal number: an SMS is read on any phone, by anyone holding it.
+    # 用户账号管理 shows the 信息变更待确认 too.
     return (
-        f"【{settings.PORTAL_NAME}】贵单位有{count}份专家申请已超过推荐期限，"
+        f"【{settings.PORTAL_NAME}】贵单位有{'、'.join(overdue)}，"
         "请登录系统在“用户账号管理”中及时处理。"
     )
 
 
-def overdue_recommendation_counts(day: datetime.date) -> dict[int, int]:
-    """{unit id: number of its 待单位推荐 applications due before `day`}, for units open to
-    people only (approved and 启用: a 停用 unit's accounts cannot sign in to recommend), in one
-    grouped query along the (status, due_on) index."""
-    waiting = ExpertApplication.objects.filter(unit__in=Unit.objects.open_to_people())
+def overdue_counts_by_unit(
+    queryset, waiting: list, unit_field: str, day: datetime.date
+) -> dict[int, int]:
+    """{unit id: number of the rows of `queryset` in a `waiting` status due before `day`}, by
+    the unit `unit_field` names, for units open to people only (approved and 启用: a 停用 unit's
+    accounts cannot sign in to act), in one grouped query along the (status, due_on) index."""
+    mine = queryset.filter(**{f"{unit_field}__in": Unit.objects.open_to_people()})
     rows = (
-        overdue_rows(waiting, [ApplicationStatus.PENDING_UNIT], day)
-        .values("unit_id")
+        overdue_rows(mine, waiting, day)
+        .values(f"{unit_field}_id")
         .annotate(overdue=Count("pk"))
-        .order_by("unit_id")
+        .order_by(f"{unit_field}_id")
     )
-    return {row["unit_id"]: row["overdue"] for row in rows}
+    return {row[f"{unit_field}_id"]: row["overdue"] for row in rows}
 
 
-def remind_unit(unit: Unit, count: int, day: datetime.date) -> Reminder | None:
-    """Queue the unit's reminder SMS unless it already has one for `day`; returns the new
-    Reminder, or None when the day's reminder exists (another run made it)."""
+def overdue_recommendation_counts(day: datetime.date) -> dict[int, int]:
+    """{unit id: number of its 待单位推荐 applications due before `day`}."""
+    return overdue_counts_by_unit(
+        ExpertApplication.objects.all(), [ApplicationStatus.PENDING_UNIT], "unit", day
+    )
+
+
+def overdue_confirmation_counts(day: datetime.date) -> dict[int, int]:
+    """{unit id: number of the 信息变更 it is to confirm (待单位确认) due before `day`}."""
+    return overdue_counts_by_unit(
+        ChangeRequest.objects.all(), [ChangeStatus.PENDING_UNIT], "confirming_unit", day
+    )
+
+
+def remind_unit(
+    unit: Unit, count: int, day: datetime.date, confirmations: int = 0
+) -> Reminder | None:
+    """Queue the unit's reminder SMS (of `count` overdue recommendations and `confirmations`
+    overdue 信息变更) unless it already has one for `day`; returns the new Reminder, or None
+    when the day's reminder exists (another run made it)."""
     with transaction.atomic():
         reminder, created = Reminder.objects.get_or_create(
             kind=Reminder.Kind.UNIT_SMS,
@@ -100,32 +129,42 @@ def remind_unit(unit: Unit, count: int, day: datetime.date) -> Reminder | None:
             defaults={
                 "target_name": unit.name[:200],
                 "overdue_recommendations": count,
+                "overdue_change_confirmations": confirmations,
                 "status": Reminder.Status.QUEUED,
             },
         )
         if not created:
             return None
-        reminder.sms_message = queue_sms(unit.contact_mobile, unit_sms_text(count), about=unit)
+        reminder.sms_message = queue_sms(
+            unit.contact_mobile, unit_sms_text(count, confirmations), about=unit
+        )
         reminder.save(update_fields=["sms_message"])
         record(
             AuditEvent.Action.REMINDED,
             obj=unit,
             username=SYSTEM_USERNAME,
             role=SYSTEM_ROLE,
-            detail=f"超期提醒短信（{day:%Y-%m-%d}）：超期待单位推荐{count}份",
+            detail=(
+                f"超期提醒短信（{day:%Y-%m-%d}）：超期待单位推荐{count}份，"
+                f"超期信息变更待单位确认{confirmations}份"
+            ),
         )
     return reminder
 
 
 def remind_units(day: datetime.date, outcome: Outcome) -> None:
-    counts = overdue_recommendation_counts(day)
-    units = Unit.objects.in_bulk(list(counts))
-    for unit_id, count in counts.items():
+    recommendations = overdue_recommendation_counts(day)
+    confirmations = overdue_confirmation_counts(day)
+    # One SMS per unit with both counts: a unit with only overdue 信息变更 is reminded too.
+    unit_ids = sorted(recommendations.keys() | confirmations.keys())
+    units = Unit.objects.in_bulk(unit_ids)
+    for unit_id in unit_ids:
         unit = units[unit_id]
         if not unit.contact_mobile:
             logger.warning("Unit %s has no contact mobile: no reminder SMS", unit_id)
             continue
-        if remind_unit(unit, count, day) is None:
+        count, confirming = recommendations.get(unit_id, 0), confirmations.get(unit_id, 0)
+        if remind_unit(unit, count, day, confirming) is None:
             outcome.units_already += 1
         else:
             outcome.units_reminded += 1
@@ -137,14 +176,16 @@ def link(view: str, pk: int) -> str:
 
 
 def digest_content(day: datetime.date) -> dict:
-    """The overdue items of the bureau's two queues on `day`, the earliest due first, at most
+    """The overdue items of the bureau's three queues on `day`, the earliest due first, at most
     DIGEST_LIMIT of each, with how many there are in all."""
     registrations = overdue_rows(Unit.objects.all(), [UnitStatus.PENDING], day)
     decisions = overdue_rows(
         ExpertApplication.objects.all(), [ApplicationStatus.PENDING_BUREAU], day
     )
+    changes = overdue_rows(ChangeRequest.objects.all(), [ChangeStatus.PENDING_BUREAU], day)
     registration_count = registrations.count()
     decision_count = decisions.count()
+    change_count = changes.count()
     return {
         "day": day,
         "portal_name": settings.PORTAL_NAME,
@@ -173,11 +214,28 @@ def digest_content(day: datetime.date) -> dict:
         ]
         if decision_count
         else [],
+        "change_count": change_count,
+        "changes": [
+            {
+                "name": change.application.user.real_name or change.application.user.username,
+                # The unit that confirmed it: the new one when the expert moves.
+                "unit": change.confirming_unit.name,
+                "due_on": change.due_on,
+                "link": link("changes:bureau_detail", change.pk),
+            }
+            for change in changes.select_related("application__user", "confirming_unit").order_by(
+                "due_on", "pk"
+            )[:DIGEST_LIMIT]
+        ]
+        if change_count
+        else [],
         "registrations_more": max(registration_count - DIGEST_LIMIT, 0),
         "decisions_more": max(decision_count - DIGEST_LIMIT, 0),
+        "changes_more": max(change_count - DIGEST_LIMIT, 0),
         "queue_links": {
             "units": settings.PORTAL_URL + reverse("accounts:bureau_unit_queue"),
             "experts": settings.PORTAL_URL + reverse("experts:bureau_queue"),
+            "changes": settings.PORTAL_URL + reverse("changes:bureau_list"),
         },
     }
 
@@ -213,6 +271,7 @@ def claim_digest(day: datetime.date, content: dict, recipients: list) -> Reminde
     counts = {
         "overdue_registrations": content["registration_count"],
         "overdue_decisions": content["decision_count"],
+        "overdue_change_decisions": content["change_count"],
         "recipients": "、".join(user.get_username() for user in recipients),
     }
     with transaction.atomic():
@@ -239,6 +298,7 @@ def claim_digest(day: datetime.date, content: dict, recipients: list) -> Reminde
                 f"超期待办摘要邮件（{day:%Y-%m-%d}）{'' if created else '重新发送'}："
                 f"超期单位注册审核{content['registration_count']}项，"
                 f"超期待科技局审核{content['decision_count']}项，"
+                f"超期信息变更待科技局审核{content['change_count']}项，"
                 f"收件人{len(recipients)}位"
             ),
         )
@@ -247,7 +307,9 @@ def claim_digest(day: datetime.date, content: dict, recipients: list) -> Reminde
 
 def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
     content = digest_content(day)
-    outcome.digest_overdue = content["registration_count"] + content["decision_count"]
+    outcome.digest_overdue = (
+        content["registration_count"] + content["decision_count"] + content["change_count"]
+    )
     if not outcome.digest_overdue:
         return
     recipients = digest_recipients()

@@ -1,7 +1,8 @@
 """Issue 21, item 3: the daily reminders (manage.py send_reminders, experts.reminders).
 
-Units with overdue 待单位推荐 applications get one SMS each with the count; bureau reviewers get
-one e-mail digest of overdue registrations and decisions with links; never twice a day."""
+Units with overdue 待单位推荐 applications or 信息变更 to confirm get one SMS each with the counts;
+bureau reviewers get one e-mail digest of overdue registrations, decisions and 信息变更 with links;
+never twice a day."""
 
 import datetime
 import io
@@ -20,11 +21,13 @@ from django.utils import timezone
 
 from accounts.models import Unit, UnitStatus, User
 from audit.models import AuditEvent, Reminder
+from changes.models import ChangeRequest, ChangeStatus
 from experts import reminders
 from experts.management.commands import send_reminders as send_reminders_command
 from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
+from tests.changes.helpers import admitted, key_request
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -43,6 +46,17 @@ def waiting(unit, status, due_on, n=1, name="申请人"):
     ]
     ExpertApplication.objects.filter(pk__in=[a.pk for a in applications]).update(due_on=due_on)
     return applications
+
+
+def changing(unit, status, due_on, n=1, name="变更专家", new_unit=None):
+    """n 信息变更 of experts of `unit` in `status`, due on `due_on` (to be confirmed by
+    `new_unit` when given: the expert moves there)."""
+    changes = [
+        key_request(admitted(unit, name=f"{name}{i}"), status=status, new_unit=new_unit)
+        for i in range(n)
+    ]
+    ChangeRequest.objects.filter(pk__in=[c.pk for c in changes]).update(due_on=due_on)
+    return changes
 
 
 def pending_unit(due_on, name=None):
@@ -120,6 +134,8 @@ def test_an_item_due_today_is_not_overdue_and_nothing_is_sent_or_recorded(unit, 
     waiting(unit, S.PENDING_UNIT, TUESDAY)
     waiting(unit, S.PENDING_BUREAU, TUESDAY)
     pending_unit(TUESDAY)
+    changing(unit, ChangeStatus.PENDING_UNIT, TUESDAY)
+    changing(unit, ChangeStatus.PENDING_BUREAU, TUESDAY, name="待审变更")
 
     output = run("--date", "2026-12-01")
 
@@ -151,6 +167,103 @@ def test_the_sms_carries_no_link_and_no_id_number(unit):
     assert re.search(r"https?:|www\.|/", body) is None
     assert re.findall(r"\d+", body) == ["2"]  # the count, nothing else numeric
     assert all(a.user.id_number not in body for a in applications)
+
+
+def test_a_units_one_sms_counts_its_overdue_change_requests_too(unit, other_unit, reviewer):
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    only_changes, quiet, inactive = (factories.make_unit() for _ in range(3))
+    waiting(unit, S.PENDING_UNIT, YESTERDAY, n=3)
+    changing(unit, ChangeStatus.PENDING_UNIT, YESTERDAY)
+    changing(unit, ChangeStatus.PENDING_UNIT, TUESDAY, name="今日到期")  # not overdue yet
+    changing(unit, ChangeStatus.PENDING_BUREAU, YESTERDAY, name="待审")  # the bureau's
+    # An expert of `unit` moving to other_unit: the new unit confirms, and is reminded.
+    changing(unit, ChangeStatus.PENDING_UNIT, D(2026, 11, 2), name="调入", new_unit=other_unit)
+    changing(only_changes, ChangeStatus.PENDING_UNIT, YESTERDAY, n=2)
+    changing(quiet, ChangeStatus.PENDING_UNIT, TUESDAY)
+    changing(inactive, ChangeStatus.PENDING_UNIT, YESTERDAY)
+    Unit.objects.filter(pk=inactive.pk).update(is_active=False)
+
+    output = run("--date", "2026-12-01")
+
+    prefix, suffix = (
+        f"【{settings.PORTAL_NAME}】贵单位有",
+        "，请登录系统在“用户账号管理”中及时处理。",
+    )
+    assert sms_by_unit() == {
+        unit.pk: f"{prefix}3份专家申请已超过推荐期限、1份信息变更申请已超过确认期限{suffix}",
+        other_unit.pk: f"{prefix}1份信息变更申请已超过确认期限{suffix}",
+        only_changes.pk: f"{prefix}2份信息变更申请已超过确认期限{suffix}",
+    }
+    assert output.startswith("2026-12-01：已提醒3个单位，")
+    reminded = Reminder.objects.filter(kind=Reminder.Kind.UNIT_SMS)
+    counts = {
+        int(r.target): (r.overdue_recommendations, r.overdue_change_confirmations) for r in reminded
+    }
+    assert counts == {unit.pk: (3, 1), other_unit.pk: (0, 1), only_changes.pk: (0, 2)}
+    details = AuditEvent.objects.filter(object_type="accounts.unit").values_list(
+        "object_id", "detail"
+    )
+    assert dict(details)[str(unit.pk)] == (
+        "超期提醒短信（2026-12-01）：超期待单位推荐3份，超期信息变更待单位确认1份"
+    )
+
+
+def test_a_unit_reminded_of_its_change_requests_is_not_reminded_again_that_day(unit):
+    changing(unit, ChangeStatus.PENDING_UNIT, YESTERDAY)
+    run("--date", "2026-12-01")
+    assert SMSMessage.objects.count() == 1
+
+    waiting(unit, S.PENDING_UNIT, YESTERDAY)  # overdue since: still one SMS today
+    changing(unit, ChangeStatus.PENDING_UNIT, YESTERDAY, name="又一")
+    output = run("--date", "2026-12-01")
+
+    assert output.startswith("2026-12-01：已提醒0个单位，1个单位当天已提醒过，未重复发送，")
+    assert SMSMessage.objects.count() == 1
+    reminder = Reminder.objects.get(kind=Reminder.Kind.UNIT_SMS)
+    assert (reminder.overdue_recommendations, reminder.overdue_change_confirmations) == (0, 1)
+
+
+def test_the_digest_lists_overdue_change_requests_with_links_and_counts_the_rest(
+    unit, other_unit, reviewer, monkeypatch
+):
+    monkeypatch.setattr(reminders, "DIGEST_LIMIT", 2)
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    first = changing(unit, ChangeStatus.PENDING_BUREAU, D(2026, 11, 24), name="十一月24日")[0]
+    changing(unit, ChangeStatus.PENDING_BUREAU, D(2026, 11, 26), name="十一月26日")
+    moving = changing(
+        unit, ChangeStatus.PENDING_BUREAU, D(2026, 11, 25), name="十一月25日", new_unit=other_unit
+    )[0]
+    changing(unit, ChangeStatus.PENDING_BUREAU, TUESDAY, name="今日到期")
+    changing(unit, ChangeStatus.PENDING_UNIT, D(2026, 11, 20), name="待确认")  # the unit's
+
+    output = run("--date", "2026-12-01")
+
+    # Only 信息变更 overdue for the bureau: the digest goes out all the same.
+    assert output == "2026-12-01：已提醒1个单位，摘要邮件发给1位审核员。"
+    message = mail.outbox[0]
+    first_link = settings.PORTAL_URL + reverse("changes:bureau_detail", args=[first.pk])
+    moving_link = settings.PORTAL_URL + reverse("changes:bureau_detail", args=[moving.pk])
+    queue = settings.PORTAL_URL + reverse("changes:bureau_list")
+    text = message.body
+    assert (
+        "三、信息变更审核（待科技局审核，超期3项）\n"
+        f"1. 十一月24日0（{unit.name}，截止日期：2026年11月24日）\n   {first_link}\n"
+        f"2. 十一月25日0（{other_unit.name}，截止日期：2026年11月25日）\n   {moving_link}\n"
+        f"另有1项，请在信息变更审核中按截止日期查看：{queue}\n"
+    ) in text
+    assert "十一月26日" not in text and "今日到期" not in text and "待确认" not in text
+    assert "一、单位注册审核（超期0项）\n无\n" in text
+    assert "二、专家审核（待科技局审核，超期0项）\n无\n" in text
+    html = message.alternatives[0][0]
+    assert "<h2>信息变更审核（待科技局审核，超期3项）</h2>" in html
+    assert f'<a href="{first_link}">查看并处理</a>' in html
+    assert f'另有1项，请在<a href="{queue}">信息变更审核</a>中按截止日期查看。' in html
+    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    assert (digest.overdue_decisions, digest.overdue_change_decisions) == (0, 3)
+    assert AuditEvent.objects.get(object_type="audit.reminder").detail == (
+        "超期待办摘要邮件（2026-12-01）：超期单位注册审核0项，超期待科技局审核0项，"
+        "超期信息变更待科技局审核3项，收件人1位"
+    )
 
 
 def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit):
@@ -290,14 +403,15 @@ def test_each_reminder_is_in_the_audit_trail_as_the_systems_act(unit, reviewer):
             "系统",
             "accounts.unit",
             str(unit.pk),
-            "超期提醒短信（2026-12-01）：超期待单位推荐2份",
+            "超期提醒短信（2026-12-01）：超期待单位推荐2份，超期信息变更待单位确认0份",
         ),
         (
             "send_reminders",
             "系统",
             "audit.reminder",
             str(digest.pk),
-            "超期待办摘要邮件（2026-12-01）：超期单位注册审核1项，超期待科技局审核1项，收件人1位",
+            "超期待办摘要邮件（2026-12-01）：超期单位注册审核1项，超期待科技局审核1项，"
+            "超期信息变更待科技局审核0项，收件人1位",
         ),
     ]
     assert all(e.actor is None for e in events)
@@ -345,12 +459,18 @@ def test_the_reads_do_not_grow_with_the_overdue_items(unit, size, django_assert_
         waiting(each, S.PENDING_BUREAU, YESTERDAY)
         pending_unit(YESTERDAY)
 
+        changing(each, ChangeStatus.PENDING_UNIT, YESTERDAY, name=f"确认{each.pk}-")
+        changing(each, ChangeStatus.PENDING_BUREAU, YESTERDAY, name=f"审核{each.pk}-")
+
     with django_assert_num_queries(1):
         assert len(reminders.overdue_recommendation_counts(TUESDAY)) == size
-    # Two counts, the registrations, the decisions with their applicants and units.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(1):
+        assert len(reminders.overdue_confirmation_counts(TUESDAY)) == size
+    # Three counts, the registrations, the decisions with their applicants and units, the
+    # 信息变更 with theirs.
+    with django_assert_num_queries(6):
         content = reminders.digest_content(TUESDAY)
-    assert (len(content["registrations"]), len(content["decisions"])) == (size, size)
+    assert [len(content[k]) for k in ("registrations", "decisions", "changes")] == [size] * 3
 
 
 @pytest.mark.postgres  # two connections racing on the unique index
@@ -402,8 +522,12 @@ def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
     html = changelist.content.decode()
     assert changelist.status_code == 200
     assert "超期提醒" in html and "单位短信提醒" in html and "科技局摘要邮件" in html
-    assert unit.name in html and "短信排队中" in html and "待单位推荐2份" in html
-    assert "单位注册0项，待科技局审核1项" in html
+    assert (
+        unit.name in html
+        and "短信排队中" in html
+        and "待单位推荐2份，信息变更待单位确认0份" in html
+    )
+    assert "单位注册0项，待科技局审核1项，信息变更待科技局审核0项" in html
     assert changelist.context["cl"].result_count == 2
     filtered = client.get(reverse("admin:audit_reminder_changelist"), {"kind": "unit_sms"})
     assert filtered.context["cl"].result_count == 1
