@@ -12,6 +12,7 @@ from accounts.middleware import LOGGED_IN_AT
 from accounts.models import Unit, UnitStatus, User
 from portal.workflow import WorkflowError
 from tests import factories
+from tests.accounts.test_signals import new_applicant
 
 pytestmark = pytest.mark.django_db
 
@@ -132,15 +133,7 @@ def test_unit_search_offers_approved_units_only(client, unit):
 def test_a_unit_closed_after_the_form_was_checked_takes_nobody(unit, change):
     # The form offered the unit; an operator switches it off or reverses its approval before
     # the save: the service checks the same rule again under its lock.
-    applicant = User(
-        username="wangwu",
-        real_name="王五",
-        id_type="resident",
-        id_number=factories.resident_id(9001),
-        mobile="+8613712345678",
-        email="wangwu@example.com",
-        unit=unit,
-    )
+    applicant = new_applicant(unit)
     Unit.objects.filter(pk=unit.pk).update(**change)
 
     with pytest.raises(WorkflowError, match="所选单位尚未通过审核或已停用，请选择其他单位。"):

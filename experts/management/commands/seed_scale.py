@@ -41,7 +41,7 @@ from audit.models import AuditEvent
 from changes import counts as change_counts
 from changes import fields as change_fields
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus, ChangeTransition
-from experts import counts, eligibility, periods, search, snapshots
+from experts import counts, due_dates, eligibility, periods, search, snapshots
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
 from experts.lifecycle import COMMAND as CONFIRMATIONS_COMMAND
 from experts.lifecycle import reminder_text
@@ -1363,10 +1363,7 @@ def _key_request(application, change: Change, records: Records) -> ChangeRequest
 
 
 def _change_due(change: Change):
-    rule = {
-        "pending_unit": deadlines.recommendation_due,
-        "pending_bureau": deadlines.decision_due,
-    }.get(change.state)
+    rule = due_dates.CHANGE_RULES.get(CHANGE_STATE[change.state])
     return rule(change.steps[-1][1]) if rule else None
 
 
