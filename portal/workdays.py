@@ -1,7 +1,8 @@
 """Chinese working days, with 调休 (make-up workdays on weekends, holidays on weekdays), from the
 chinesecalendar package. The package knows the years the State Council has announced; beyond
 its last year, Monday to Friday are working days but for the statutory holidays, whose dates
-the law fixes (statutory_holidays); only that year's 调休 is unknown. Operators see which year
+the law fixes (statutory_holidays), and the days the law gives in lieu of those falling on a
+weekend (estimated_days_off); only that year's 调休 is unknown. Operators see which year
 that is (admin index, /healthz), so that someone upgrades the package each December when the
 next year is announced."""
 
@@ -74,21 +75,48 @@ def statutory_holidays(year: int) -> frozenset[datetime.date]:
     the State Council announces each autumn (chinesecalendar has it once released). 清明 is
     known to 2100 (chinesecalendar's solar terms), the lunar days to 2060 (LUNAR_HOLIDAYS);
     beyond, only the fixed ones."""
+    return frozenset(holidays_by_law(year))
+
+
+def holidays_by_law(year: int) -> list[datetime.date]:
+    """statutory_holidays' days, holiday by holiday: a day twice when two holidays fall on it
+    (中秋 on one of 国庆's days, as in 2028 and 2031)."""
     date = datetime.date
-    days = {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2)}
-    days |= {date(year, 10, 1), date(year, 10, 2), date(year, 10, 3)}
+    days = [date(year, 1, 1), date(year, 5, 1), date(year, 5, 2)]
+    days += [date(year, 10, 1), date(year, 10, 2), date(year, 10, 3)]
     try:
         april = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
-        days |= {day for day, name in april if name == "清明"}
+        days += [day for day, name in april if name == "清明"]
     except NotImplementedError:  # beyond its table (1900-2100): never crash on a date
         pass
     if year in LUNAR_HOLIDAYS:
         spring, dragon_boat, mid_autumn = (
             date.fromisoformat(f"{year}-{month_day}") for month_day in LUNAR_HOLIDAYS[year]
         )
-        days |= {spring + datetime.timedelta(days=n) for n in (-1, 0, 1, 2)}  # 除夕 to 初三
-        days |= {dragon_boat, mid_autumn}
-    return frozenset(days)
+        days += [spring + datetime.timedelta(days=n) for n in (-1, 0, 1, 2)]  # 除夕 to 初三
+        days += [dragon_boat, mid_autumn]
+    return days
+
+
+@cache
+def estimated_days_off(year: int) -> frozenset[datetime.date]:
+    """The statutory holidays and, for each that falls on a Saturday or Sunday or on another
+    holiday, a day off in lieu (补假, which the law requires: 《全国年节及纪念日放假办法》):
+    the first weekday after it that is not off already. The State Council's announcement may
+    name another day and adds make-up Saturdays to join the days into a long break; that moves
+    days off but keeps their number, so a count of working days rarely changes."""
+    days = holidays_by_law(year)
+    off = set(days)
+    seen = set()
+    for day in sorted(days):
+        lost = day.weekday() >= 5 or day in seen
+        seen.add(day)
+        if lost:
+            substitute = day + datetime.timedelta(days=1)
+            while substitute.weekday() >= 5 or substitute in off:
+                substitute += datetime.timedelta(days=1)
+            off.add(substitute)
+    return frozenset(off)
 
 
 def is_workday(day: datetime.date) -> bool:
@@ -101,8 +129,9 @@ def is_workday(day: datetime.date) -> bool:
 
 
 def estimated_workday(day: datetime.date) -> bool:
-    """Monday to Friday, but for the statutory holidays: a year whose 调休 is not known."""
-    return day.weekday() < 5 and day not in statutory_holidays(day.year)
+    """Monday to Friday, but for the statutory holidays and their days in lieu: a year whose
+    调休 is not known."""
+    return day.weekday() < 5 and day not in estimated_days_off(day.year)
 
 
 def add_workdays(start: datetime.date, count: int) -> datetime.date:
@@ -132,7 +161,7 @@ def calendar_status(today: datetime.date) -> dict:
     message = f"工作日历（chinesecalendar）已知至{last}年"
     if fallback:
         message += (
-            f"；{last + 1}年起按周一至周五（除法定节假日，调休未计）计算工作日"
+            f"；{last + 1}年起按周一至周五（除法定节假日及其补假，调休未计）计算工作日"
             "（截止日期标“暂估”），请在国务院公布放假安排后升级 chinesecalendar，"
             "再运行 python manage.py recompute_deadlines"
         )

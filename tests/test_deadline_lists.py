@@ -519,7 +519,7 @@ def test_a_detail_page_says_why_its_due_date_is_an_estimate(client, reviewer, un
     client.force_login(reviewer)
     page = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
     assert (
-        f"{unknown.year}年的放假安排尚未载入工作日历，此日期暂按周一至周五（除法定节假日）计算"
+        f"{unknown.year}年的放假安排尚未载入工作日历，此日期暂按周一至周五（除法定节假日及其补假）计算"
         in page
     )
     assert "调休未计</span></span>" not in page  # the line says it; the badge does not again

@@ -90,8 +90,8 @@ def test_beyond_the_known_years_the_statutory_holidays_are_days_off():
     assert not is_workday(D(2027, 4, 5))  # 清明, a Monday
     assert not is_workday(D(2027, 6, 9)) and not is_workday(D(2027, 9, 15))  # 端午, 中秋
     assert not is_workday(D(2027, 10, 1))  # 国庆, a Friday
-    # The estimate itself: no 调休 (Monday 3 May works, Thursday 4 February too).
-    assert estimated_workday(D(2027, 5, 3)) and estimated_workday(D(2027, 2, 4))
+    # The estimate itself: no 调休 (Thursday 4 February, before 除夕, works).
+    assert estimated_workday(D(2027, 2, 4)) and estimated_workday(D(2027, 5, 6))
     assert not estimated_workday(D(2027, 2, 5)) and not estimated_workday(D(2027, 5, 8))
     # Registered on Wednesday 30 December 2026: Thursday, then Monday 4 January.
     assert add_workdays(D(2026, 12, 30), 2) == D(2027, 1, 4)
@@ -112,3 +112,31 @@ def test_the_lunar_holidays_table_agrees_with_the_package():
             assert chinese_calendar.is_holiday(day), day
         spring = D.fromisoformat(f"{year}-{LUNAR_HOLIDAYS[year][0]}")
         assert chinese_calendar.is_holiday(spring - datetime.timedelta(days=1)), year
+
+
+def test_a_holiday_on_a_weekend_or_on_another_holiday_gives_a_day_in_lieu():
+    """The law makes up a holiday that falls on a Saturday or Sunday on a working day, and the
+    estimate takes the first weekday after it; without that, a deadline in the fallback year
+    fell on days the whole country had off (4 and 5 October 2027, 国庆 from Friday)."""
+    assert not estimated_workday(D(2027, 10, 4)) and not estimated_workday(D(2027, 10, 5))
+    assert estimated_workday(D(2027, 10, 6))
+    assert not estimated_workday(D(2027, 5, 3)) and not estimated_workday(D(2027, 5, 4))
+    assert not estimated_workday(D(2028, 1, 3))  # 元旦 2028 is a Saturday
+    # 中秋 on 3 October 2028 (a Tuesday) and 1 October a Sunday: two days in lieu.
+    assert not estimated_workday(D(2028, 10, 4)) and not estimated_workday(D(2028, 10, 5))
+    assert estimated_workday(D(2028, 10, 6))
+    # 中秋 on 1 October 2031, a Wednesday: one, after the weekend.
+    assert not estimated_workday(D(2031, 10, 3)) and not estimated_workday(D(2031, 10, 6))
+    assert estimated_workday(D(2031, 10, 7))
+
+
+def test_the_days_in_lieu_are_days_off_in_every_year_the_package_knows():
+    """Checked against the State Council's own arrangements where the package has them: every
+    day the estimate gives in lieu was a day off (2025: 2 June after 端午 on a Saturday; 2026:
+    6 April, 4 May, 5 October)."""
+    from portal.workdays import estimated_days_off
+
+    years = [year for year in known_years() if year >= 2025]
+    in_lieu = [day for year in years for day in estimated_days_off(year) - statutory_holidays(year)]
+    assert in_lieu
+    assert [day for day in in_lieu if not chinese_calendar.is_holiday(day)] == []
