@@ -84,9 +84,7 @@ def decisions(history) -> list[dict]:
             "时间": _when(row.created_at),
             "操作": row.get_action_display(),
             "操作人": row.actor_label(for_staff=False),
-            "状态变化": f"{row.get_to_status_display()}（不变）"
-            if row.from_status == row.to_status
-            else f"{row.get_from_status_display()} → {row.get_to_status_display()}",
+            "状态变化": row.status_change(),
             "理由代码": row.reason_labels(),
             "意见或理由": row.comment,
             "字段批注": [f"{c['label']}：{c['comment']}" for c in row.field_comments],
