@@ -11,6 +11,7 @@ from experts import periods, permissions
 from experts.change_transitions import ChangeTransitionsMixin
 from experts.choices import (
     DEGREE_CHOICES,
+    DISCIPLINE_SEPARATOR,
     EDUCATION_CHOICES,
     ETHNICITY_CHOICES,
     POLITICAL_CHOICES,
@@ -84,6 +85,9 @@ class Discipline(models.Model):
         return self.name
 
     def clean(self):
+        # An expert's fields are listed with this between them (experts.choices.join_disciplines).
+        if DISCIPLINE_SEPARATOR in (self.name or ""):
+            raise ValidationError({"name": f"名称中不能含有“{DISCIPLINE_SEPARATOR}”。"})
         # Two levels only: the filters, the draw and the kept 专业领域 rows count a sub-field
         # under its field, never under a field's field.
         if self.parent_id is None:

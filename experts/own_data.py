@@ -28,7 +28,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
-from portal.crypto import decrypt
+from experts import snapshots
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
 
@@ -71,8 +71,8 @@ def versions(history) -> list[dict]:
         if not row.snapshot:
             continue
         rows = [
-            {"分组": section, "项目": label, "内容": decrypt(value) if secret else value}
-            for section, label, value, secret in row.snapshot["rows"]
+            {"分组": section, "项目": label, "内容": value}
+            for section, label, value, _ in snapshots.rows(row.snapshot)
         ]
         found.append({"提交时间": _when(row.created_at), "内容": rows})
     return found
@@ -95,8 +95,8 @@ def decisions(history) -> list[dict]:
 
 def _change_values(snapshot: dict) -> list[str]:
     return [
-        f"{label}：{decrypt(value) if secret else value or '（空）'}"
-        for _, label, value, secret in snapshot.get("rows", [])
+        f"{label}：{value if secret else value or '（空）'}"
+        for _, label, value, secret in snapshots.rows(snapshot)
     ]
 
 
