@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 
 from certificates.models import Certificate
+from experts.choices import join_disciplines
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.crypto import blind_index, blind_indexes
 
@@ -12,25 +13,39 @@ from portal.crypto import blind_index, blind_indexes
 def printed(application: ExpertApplication) -> dict[str, str]:
     """What a certificate prints of its holder: 姓名, 工作单位 and 专业领域 (one query, for the
     fields; the user and unit as loaded)."""
-    return {
-        "name": application.user.real_name,
-        "unit": application.unit.name if application.unit else "",
-        "disciplines": "、".join(d.name for d in application.disciplines.order_by("code")),
-    }
+    name, unit, disciplines = _held(application)
+    return {"name": name, "unit": unit, "disciplines": join_disciplines(disciplines)}
+
+
+def _held(application: ExpertApplication) -> tuple[str, str, list[str]]:
+    return (
+        application.user.real_name,
+        application.unit.name if application.unit else "",
+        [d.name for d in application.disciplines.order_by("code")],
+    )
+
+
+def _details(application: ExpertApplication) -> str:
+    """The text details_index hashes: the holder's details as printed, but for the 专业领域
+    joined with 、, as when the first certificates were issued. The hash only tells two sets of
+    details apart (no field's name is another two's with a 、 between them); hashing the text
+    as printed now would turn every certificate issued before into 已失效."""
+    name, unit, disciplines = _held(application)
+    return "\n".join([name, unit, "、".join(disciplines)])
 
 
 def details_index(application: ExpertApplication) -> str:
     """A keyed hash of what a certificate prints of its holder: a certificate keeps it instead
     of the details themselves, so that one printed before a 信息变更 is told apart from the
     next (a new code), and reads 已失效."""
-    return blind_index("\n".join(printed(application).values()))
+    return blind_index(_details(application))
 
 
 def details_indexes(application: ExpertApplication) -> list[str]:
     """details_index under every configured HMAC key (portal.crypto.blind_indexes): a
     certificate issued before a rotation of FIELD_HMAC_KEY, and not yet re-keyed by
     `reindex_personal_data`, still matches its holder's unchanged details."""
-    return blind_indexes("\n".join(printed(application).values()))
+    return blind_indexes(_details(application))
 
 
 def invalid_reason(certificate: Certificate, today: datetime.date | None = None) -> str:

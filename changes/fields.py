@@ -19,6 +19,8 @@ ids, 工作单位 as the unit's id, 证件号码 and 银行账号 encrypted as i
 import datetime
 
 from accounts.models import Unit
+from experts import snapshots
+from experts.choices import join_disciplines
 from experts.forms import SECTIONS
 from experts.models import Discipline, ExpertApplication
 from experts.selectors import names_of_disciplines
@@ -142,7 +144,7 @@ def shown(values: dict) -> dict:
             text = units.get(value, "")
         elif name == "disciplines":
             picked = Discipline.objects.filter(pk__in=value or [])
-            text = "、".join(names_of_disciplines(picked))
+            text = join_disciplines(names_of_disciplines(picked))
         elif name in USER_FIELDS:
             text = value or ""
         else:
@@ -160,4 +162,4 @@ def snapshot(values: dict) -> dict:
         text = texts[name]
         secret = name in SECRET and bool(text)
         rows.append([SECTION_OF[name], label(name), encrypt(text) if secret else text, secret])
-    return {"version": 1, "rows": rows}
+    return {"version": snapshots.VERSION, "rows": rows}

@@ -1,5 +1,7 @@
 """Fixed lists on the expert form (专家信息管理-新增)."""
 
+from collections.abc import Iterable
+
 from django.db import models
 
 
@@ -123,6 +125,19 @@ SUB_DISCIPLINES = [
     ("1203", "专利与知识产权保护", "12"),
     ("1204", "法律与合规", "12"),
 ]
+
+# Between an expert's 专业领域 wherever they are listed (pages, the 入库证明, the public 公示,
+# the exports): two names of the classification hold a 、 of their own (资源勘查、高效开采与
+# 综合利用技术, 高性能、智能化仪器仪表), so a 、-joined list does not say where one field ends.
+# No name may hold this one (Discipline.clean).
+DISCIPLINE_SEPARATOR = "；"
+
+
+def join_disciplines(names: Iterable[str]) -> str:
+    """An expert's 专业领域 as one text: 软件（电子信息）；高性能、智能化仪器仪表（先进制造与
+    自动化）."""
+    return DISCIPLINE_SEPARATOR.join(names)
+
 
 # The 退回 / 审核不通过 reasons loaded by the data migration, operators edit them in admin
 # afterwards: (code, 中文说明, whether the reviewer must also write the reason out).

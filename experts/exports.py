@@ -34,6 +34,7 @@ from django_filters.constants import EMPTY_VALUES
 from accounts.validators import display_mobile
 from audit.log import record
 from audit.models import AuditEvent
+from experts.choices import join_disciplines
 from experts.filters import PoolFilter
 from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
 from experts.selectors import applications_for
@@ -214,8 +215,7 @@ def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
         application.title,
         application.get_title_level_display(),
         application.current_specialty,
-        # "；" between fields: two fields' own names hold "、" (高性能、智能化仪器仪表).
-        "；".join(discipline.name for discipline in application.disciplines.all()),
+        join_disciplines(discipline.name for discipline in application.disciplines.all()),
         mobile,
         application.email,
         id_number,

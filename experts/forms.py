@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import CommentForm
-from experts.choices import BAN_CHOICES, REMOVAL_REASONS
+from experts.choices import BAN_CHOICES, REMOVAL_REASONS, join_disciplines
 from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from experts.selectors import discipline_tree
@@ -92,7 +92,7 @@ class ApplicationFieldsMixin:
         if inside:
             raise forms.ValidationError(
                 [
-                    f"已勾选“{whole[pk]}（整个领域）”，已包含其下的{'、'.join(names)}，"
+                    f"已勾选“{whole[pk]}（整个领域）”，已包含其下的{join_disciplines(names)}，"
                     "请取消“整个领域”或取消这些子领域。"
                     for pk, names in inside.items()
                 ]

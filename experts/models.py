@@ -11,6 +11,7 @@ from experts import periods, permissions
 from experts.change_transitions import ChangeTransitionsMixin
 from experts.choices import (
     DEGREE_CHOICES,
+    DISCIPLINE_SEPARATOR,
     EDUCATION_CHOICES,
     ETHNICITY_CHOICES,
     POLITICAL_CHOICES,
@@ -84,6 +85,9 @@ class Discipline(models.Model):
         return self.name
 
     def clean(self):
+        # An expert's fields are listed with this between them (experts.choices.join_disciplines).
+        if DISCIPLINE_SEPARATOR in (self.name or ""):
+            raise ValidationError({"name": f"名称中不能含有“{DISCIPLINE_SEPARATOR}”。"})
         # Two levels only: the filters, the draw and the kept 专业领域 rows count a sub-field
         # under its field, never under a field's field.
         if self.parent_id is None:
@@ -693,6 +697,9 @@ class ApplicationTransition(TransitionRecord):
     # 推荐 or 申请解冻), kept with the step so that 统计分析's 办理时长 reads each step's span
     # from its own row, whatever the application does later (experts.services.STEP_STARTS).
     step_started_at = models.DateTimeField("环节开始时间", null=True, blank=True, editable=False)
+    # The step left a returned draft (已退回（待修改）: returned_at was set), as the status badge
+    # showed it: the 提交 that answers a 退回. Its 退回 itself reads so by its action.
+    from_returned = models.BooleanField("原状态为已退回", default=False, editable=False)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"
@@ -706,6 +713,18 @@ class ApplicationTransition(TransitionRecord):
                 name="experts_transition_steps",
             ),
         ]
+
+    def get_from_status_display(self) -> str:
+        if self.from_returned and self.from_status == ApplicationStatus.DRAFT:
+            return RETURNED_LABEL
+        return super().get_from_status_display()
+
+    def get_to_status_display(self) -> str:
+        # A 退回 leaves a draft that every badge reads as 已退回（待修改） (portal.templating.
+        # status_badge), not as 信息未填写: the history says the same, wherever it is shown.
+        if self.action == "send_back" and self.to_status == ApplicationStatus.DRAFT:
+            return RETURNED_LABEL
+        return super().get_to_status_display()
 
     def reason_labels(self) -> list[str]:
         return [reason["label"] for reason in self.reasons]

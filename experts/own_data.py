@@ -28,7 +28,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
-from portal.crypto import decrypt
+from experts import snapshots
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
 
@@ -71,8 +71,8 @@ def versions(history) -> list[dict]:
         if not row.snapshot:
             continue
         rows = [
-            {"分组": section, "项目": label, "内容": decrypt(value) if secret else value}
-            for section, label, value, secret in row.snapshot["rows"]
+            {"分组": section, "项目": label, "内容": value}
+            for section, label, value, _ in snapshots.rows(row.snapshot)
         ]
         found.append({"提交时间": _when(row.created_at), "内容": rows})
     return found
@@ -84,9 +84,7 @@ def decisions(history) -> list[dict]:
             "时间": _when(row.created_at),
             "操作": row.get_action_display(),
             "操作人": row.actor_label(for_staff=False),
-            "状态变化": f"{row.get_to_status_display()}（不变）"
-            if row.from_status == row.to_status
-            else f"{row.get_from_status_display()} → {row.get_to_status_display()}",
+            "状态变化": row.status_change(),
             "理由代码": row.reason_labels(),
             "意见或理由": row.comment,
             "字段批注": [f"{c['label']}：{c['comment']}" for c in row.field_comments],
@@ -97,8 +95,8 @@ def decisions(history) -> list[dict]:
 
 def _change_values(snapshot: dict) -> list[str]:
     return [
-        f"{label}：{decrypt(value) if secret else value or '（空）'}"
-        for _, label, value, secret in snapshot.get("rows", [])
+        f"{label}：{value if secret else value or '（空）'}"
+        for _, label, value, secret in snapshots.rows(snapshot)
     ]
 
 

@@ -82,6 +82,9 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
             "step_started_at": getattr(locked, STEP_STARTS[action]),
         }
     due_before, returned_before = locked.due_on, locked.returned
+    if returned_before:
+        # The history names the state as the badge did: 已退回（待修改）, not 信息未填写.
+        kwargs["history_fields"] = {**(kwargs.get("history_fields") or {}), "from_returned": True}
     history = fire(locked, action, actor, **kwargs)
     if history.from_status == ApplicationStatus.APPROVED != history.to_status:
         # Out of 审核通过 by any step (申请退出, 冻结, 出库, 撤销入库 …): other apps follow in

@@ -7,6 +7,7 @@ transaction. The 证件号码 and the 银行账号 are kept encrypted in it, as 
 
 from dataclasses import dataclass
 
+from experts.choices import DISCIPLINE_SEPARATOR, join_disciplines
 from portal.crypto import decrypt, encrypt
 from portal.templating import application_sections, masked_bank_account, masked_id_number
 
@@ -14,6 +15,10 @@ from portal.templating import application_sections, masked_bank_account, masked_
 SECRET_LABELS = {"证件号码": masked_id_number, "银行账号": masked_bank_account}
 # Not the applicant's information: the consent's time changes with every submission.
 LEFT_OUT = {"敏感个人信息处理同意"}
+# 2: the 专业领域 joined as every page lists them (experts.choices.join_disciplines). Version 1
+# joined them with 、, which two fields' own names hold: `rows` reads them back by name.
+VERSION = 2
+DISCIPLINES_LABEL = "专业领域"
 
 
 def take(application) -> dict:
@@ -26,7 +31,43 @@ def take(application) -> dict:
             text = "" if value in (None, "") else str(value)
             secret = label in SECRET_LABELS and bool(text)
             rows.append([section, label, encrypt(text) if secret else text, secret])
-    return {"version": 1, "rows": rows}
+    return {"version": VERSION, "rows": rows}
+
+
+def rows(snapshot: dict) -> list[tuple[str, str, str, bool]]:
+    """(section, label, plain value, secret) of each row of `snapshot` (a submission's, or a
+    变更申请's before and after: changes.fields.snapshot), decrypted, the 专业领域 of a
+    version-1 snapshot joined as a current one joins them, so that the two compare alike."""
+    old = snapshot.get("version", 1) < 2
+    found = []
+    for section, label, value, secret in snapshot.get("rows", []):
+        plain = decrypt(value) if secret else value
+        if old and label == DISCIPLINES_LABEL and plain:
+            plain = _rejoined(plain)
+        found.append((section, label, plain, secret))
+    return found
+
+
+def _rejoined(text: str) -> str:
+    """A version-1 snapshot's 、-joined 专业领域 as join_disciplines joins them: its pieces
+    taken together until they make a name of the classification (as discipline_names words
+    it: 软件（电子信息）). A text that does not split into names (a field renamed since) is
+    left as it was."""
+    from experts.selectors import discipline_tree
+
+    known = set()
+    for field in discipline_tree():
+        known.add(field.name)
+        known.update(f"{name}（{field.name}）" for _, name in field.children)
+    names, current = [], ""
+    for piece in text.split("、"):
+        current = f"{current}、{piece}" if current else piece
+        if current in known:
+            names.append(current)
+            current = ""
+    if current or DISCIPLINE_SEPARATOR in text:
+        return text
+    return join_disciplines(names)
 
 
 @dataclass(frozen=True)
@@ -41,8 +82,7 @@ class Change:
 def _values(snapshot: dict, revealed: frozenset) -> dict[str, tuple[str, str, bool]]:
     """label → (section, shown value, plain value for comparing)."""
     values = {}
-    for section, label, value, secret in snapshot["rows"]:
-        plain = decrypt(value) if secret else value
+    for section, label, plain, secret in rows(snapshot):
         shown = plain
         if secret and label not in revealed:
             shown = SECRET_LABELS[label](plain)

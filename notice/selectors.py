@@ -13,6 +13,7 @@ import uuid
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from experts.choices import join_disciplines
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.selectors import with_columns
 from notice import periods
@@ -86,7 +87,7 @@ def public_row(application: ExpertApplication, today) -> dict:
     return {
         "name": application.real_name,
         "unit": application.unit_name or "",
-        "disciplines": "、".join(d.name for d in application.disciplines.all()),
+        "disciplines": join_disciplines(d.name for d in application.disciplines.all()),
         "title": application.title,
         "starts": period.starts,
         "ends": period.ends,

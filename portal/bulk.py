@@ -86,6 +86,7 @@ class Outcome:
     name: str
     done: bool
     why: str = ""
+    url: str = ""  # on the result page: the item's detail page, where the person may open it
 
 
 class Selection(Exception):
@@ -111,6 +112,8 @@ class BulkDecisionView(View):
     - note: the other columns of a row → what the confirmation page adds beside the name
       (the unit, the 资格提示 …); none by default;
     - list_url: the list's URL name;
+    - detail_url: the URL name of an item's detail page (its pk the one argument): the result
+      page links each name the person may still open (within `scope`) to it;
     - noun: what an item is called (申请), and measure: its measure word after a number (份):
       "请先勾选要处理的申请", "共 3 份申请";
     - action_labels: {action: its button label}; action_styles: {action: its confirm button's
@@ -127,6 +130,7 @@ class BulkDecisionView(View):
     order: Sequence[Any] = ("pk",)
     note: Callable[..., str] | None = None
     list_url = ""
+    detail_url = ""
     noun = "项目"
     measure = "个"
     action_labels: Mapping[str, str] = {}
@@ -401,15 +405,28 @@ class BulkDecisionView(View):
                 f"各{self.noun}的当前状态请在列表中查看。",
             )
             return HttpResponseRedirect(reverse(self.list_url))
+        links = self.detail_links(request, [row[0] for row in kept["done"] + kept["skipped"]])
         context = {
             "label": self.label(),
             "note": self.notes.get(self.action, ""),
-            "done": [Outcome(pk, name, True) for pk, name in kept["done"]],
-            "skipped": [Outcome(pk, name, False, why) for pk, name, why in kept["skipped"]],
+            "done": [Outcome(pk, name, True, url=links.get(pk, "")) for pk, name in kept["done"]],
+            "skipped": [
+                Outcome(pk, name, False, why, url=links.get(pk, ""))
+                for pk, name, why in kept["skipped"]
+            ],
             "noun": self.counted,
             "list_url": kept["list_url"],
         }
         return render(request, "bulk_result.html", context)
+
+    def detail_links(self, request, pks: list[int]) -> dict[int, str]:
+        """{pk: its detail page} of the items in `pks` the person may open now (their scope, in
+        one query, however many): not an item outside it (another unit's, whose id a post
+        named), nor one that has left it since the batch ran."""
+        if not self.detail_url or not pks:
+            return {}
+        openable = self.scope(request.user).filter(pk__in=pks).values_list("pk", flat=True)
+        return {pk: reverse(self.detail_url, args=[pk]) for pk in openable}
 
     def decide(self, request, asked: list[int], names: dict, values: dict) -> list[Outcome]:
         """Each asked item through the action's service, in its own transaction."""

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from accounts.choices import UnitStatus
 from accounts.validators import display_mobile, mask, mask_id_number
+from experts.choices import join_disciplines
 from experts.models import RETURNED_LABEL, ApplicationStatus
 from portal.workdays import workdays_between
 
@@ -168,7 +169,7 @@ def application_sections(viewer, application, revealed=frozenset()):
                 continue
             label = application._meta.get_field(name).verbose_name
             if name == "disciplines":
-                text = "、".join(discipline_names(application))
+                text = join_disciplines(discipline_names(application))
             elif name == "bank_account":
                 text = number(name, application.bank_account, masked_bank_account)
             else:

@@ -67,7 +67,7 @@ def test_the_expert_downloads_a_one_page_a4_pdf_with_their_details(client, admit
         "专家入库证明",
         "张三明",
         application.unit.name,
-        "电子信息、先进制造与自动化",  # the factory's two 专业领域, in code order
+        "电子信息；先进制造与自动化",  # the factory's two 专业领域, in code order, ；between
         f"入库日期{timezone.localdate(application.decided_at).isoformat()}",
         f"有效期至{certificate.valid_until.isoformat()}",
         f"于{chinese_date(timezone.localdate(certificate.admitted_at))}入选",

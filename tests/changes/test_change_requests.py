@@ -224,7 +224,7 @@ def test_a_sub_field_in_the_diff_names_its_field(client, expert):
     with its field, 软件（电子信息）, not a bare 软件 that could be anyone's."""
     submit(client, expert, title="研究员", disciplines=["0101", "02"])
     (row,) = [row for row in ChangeRequest.objects.get().after["rows"] if row[1] == "专业领域"]
-    assert row[2] == "软件（电子信息）、生物与新医药"
+    assert row[2] == "软件（电子信息）；生物与新医药"
 
 
 def test_numbers_in_a_request_are_kept_encrypted(client, expert):

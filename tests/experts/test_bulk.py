@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -781,3 +782,79 @@ def test_overlapping_batches_at_once_decide_each_item_once(reference_data, unit)
     assert sum(int(n) for n in done) == 30
     for application in chosen:
         assert application.history.filter(action="approve").count() == 1
+
+
+def result_links(html) -> dict[str, str]:
+    """{name: href} of the result page's linked names (its done list and skipped table)."""
+    body = html.split('data-testid="bulk-summary"')[1].split("返回列表")[0]
+    return dict((name, href) for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', body))
+
+
+def test_the_results_names_link_to_their_detail_pages(bureau, unit):
+    chosen = pending(unit, 2)
+    decided = pending(unit, 1, status=S.APPROVED, name="已通过")
+
+    response = confirmed(
+        bureau,
+        {"action": "approve", "ids": [*ids(chosen + decided), 999999], "comment": ""},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "已完成 2 份申请，跳过 2 份申请" in html
+    # The done and the skipped the reviewer may open; not 编号999999, which is no one's.
+    assert result_links(html) == {
+        a.user.real_name: reverse("experts:bureau_detail", args=[a.pk]) for a in chosen + decided
+    }
+    assert "编号999999" in html
+
+
+def test_a_units_result_never_links_another_units_item(client, unit, other_unit):
+    own = pending(unit, 1, status=S.PENDING_UNIT)
+    foreign = pending(other_unit, 1, status=S.PENDING_UNIT, name="外单位")
+    client.force_login(factories.unit_account(unit))
+
+    response = confirmed(
+        client,
+        {"action": "recommend", "ids": ids(own + foreign), "comment": ""},
+        url="experts:unit_bulk",
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert result_links(html) == {
+        own[0].user.real_name: reverse("experts:unit_detail", args=[own[0].pk])
+    }
+    assert f"编号{foreign[0].pk}" in html
+    assert reverse("experts:unit_detail", args=[foreign[0].pk]) not in html
+
+
+def test_an_item_that_left_the_units_scope_since_is_no_longer_linked(client, unit, other_unit):
+    moved, stays = pending(unit, 2, status=S.PENDING_UNIT)
+    client.force_login(factories.unit_account(unit))
+    posted = confirmed(
+        client,
+        {"action": "send_back", "ids": [moved.pk, stays.pk], "reason": "请补充。"},
+        url="experts:unit_bulk",
+    )
+    # The applicant moved to another unit after the batch (experts.receivers moves the
+    # application with its person): the unit may not open it any more.
+    ExpertApplication.objects.filter(pk=moved.pk).update(unit=other_unit)
+
+    html = client.get(posted["Location"]).content.decode()
+
+    assert "已完成 2 份申请" in html
+    assert result_links(html) == {
+        stays.user.real_name: reverse("experts:unit_detail", args=[stays.pk])
+    }
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_the_result_page_asks_as_many_queries_for_three_items_as_for_one(bureau, unit, action):
+    def result_queries(n) -> int:
+        chosen = pending(unit, n, name=f"批{n}_")
+        data = {"action": action, "ids": ids(chosen), "comment": "", "reason": "材料不全。"}
+        posted = confirmed(bureau, data)
+        return queries_for(bureau, posted["Location"])
+
+    assert result_queries(1) == result_queries(3)

@@ -62,7 +62,7 @@ def test_a_whole_field_and_its_own_sub_fields_are_not_ticked_together(client, un
     response = client.post(reverse("experts:form"), data)
 
     assert response.status_code == 400
-    said = f"已勾选“电子信息（整个领域）”，已包含其下的{comms.name}、{parts.name}，"
+    said = f"已勾选“电子信息（整个领域）”，已包含其下的{comms.name}；{parts.name}，"
     assert said + "请取消“整个领域”或取消这些子领域。" in response.content.decode()
     assert (
         set(ExpertApplication.objects.get(pk=applicant.application.pk).disciplines.all()) == before

@@ -197,6 +197,8 @@ def test_forms_were_returned_with_reasons_and_submitted_again_with_snapshots(
         first, back, latest = history[:3]
         assert first.created_at < back.created_at < latest.created_at
         assert latest.created_at == application.submitted_at and application.returned_at is None
+        # Its history reads as the services write it: the 提交 left the returned draft.
+        assert [row.from_returned for row in history[:3]] == [False, False, True]
         # What the unit commented on is what changed between the two submissions.
         previous, current = snapshots.last_two_submissions(application)
         changed = {

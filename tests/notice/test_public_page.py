@@ -73,7 +73,7 @@ def test_the_disciplines_are_the_experts_own_in_the_classification_order(client,
     user = approved(unit, "公示甲")
     names = list(user.application.disciplines.order_by("code").values_list("name", flat=True))
     assert len(names) == 2
-    assert "、".join(names) in page(client)
+    assert "；".join(names) in page(client)
 
 
 def test_the_first_day_of_the_period_is_in_and_the_day_before_is_out(client, unit):

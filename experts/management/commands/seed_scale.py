@@ -1126,6 +1126,8 @@ def _steps(application, plan: Plan, records: Records) -> bool:
             fields["step_started_at"] = getattr(application, STEP_STARTS[action])
         if action == "submit" and (returned is not None or application.status in IN_REVIEW):
             fields["snapshot"] = snapshots.take(application)
+        if action == "submit" and returned is not None:
+            fields["from_returned"] = True  # the 提交 that answers the 退回 (experts.services)
         if action == "reject":
             code = year.reasons.get("incomplete")
             fields["comment"] = REJECT_NOTE
