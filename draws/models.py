@@ -2,9 +2,10 @@
 
 The record is append-only, as the audit trail is: a draw (its criteria), its quotas, each
 selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
-(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed or
-deleted, which PostgreSQL itself enforces (triggers). What a panel looks like now is read from
-the rows: draws.selectors.panel.
+(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed,
+deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
+looks like now is read from the rows: draws.selectors.panel. Each step also writes its row in
+the audit trail (draws.services).
 """
 
 import pgtrigger
@@ -17,10 +18,20 @@ from experts.models import Discipline, ExpertApplication
 
 
 def append_only(prefix: str) -> list:
-    """Triggers that refuse every UPDATE and DELETE of a table's rows, whoever sends them."""
+    """Triggers that refuse every UPDATE, DELETE and TRUNCATE of a table, whoever sends them."""
     return [
         pgtrigger.Protect(name=f"{prefix}_no_update", operation=pgtrigger.Update),
         pgtrigger.Protect(name=f"{prefix}_no_delete", operation=pgtrigger.Delete),
+        # TRUNCATE fires no row trigger: a statement trigger refuses it, as on the audit table
+        # (audit.AuditEvent, where it is explained). It fires for a table emptied by another's
+        # TRUNCATE … CASCADE too, and for `manage.py flush`.
+        pgtrigger.Trigger(
+            name=f"{prefix}_no_truncate",
+            level=pgtrigger.Statement,
+            when=pgtrigger.Before,
+            operation=pgtrigger.Truncate,
+            func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+        ),
     ]
 
 
