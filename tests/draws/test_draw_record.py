@@ -1,12 +1,20 @@
 """The draw record as an auditor reads it: every step in the audit trail, tables that nothing
 empties, the 复核 of one round or a void draw, and names as they were when drawn."""
 
+import datetime
+import json
+import re
+
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
+from accounts.permissions import role_label
+from audit.models import AuditEvent
 from draws import services
 from draws.models import Draw, Event, Pick, Quota, Round, Void
-from tests.draws.test_draws import expert, make, members_of
+from tests.draws.test_draws import expert, form_data, make, members_of, quota
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +54,133 @@ def test_the_database_refuses_to_truncate_a_draw_table(reviewer, pool, field, ta
         cursor.execute(f"TRUNCATE {table} CASCADE")
     assert Draw.objects.filter(pk=draw.pk).exists()
     assert Event.objects.filter(draw=draw).count() == 1 and Void.objects.filter(draw=draw).exists()
+
+
+# Every step in the audit trail ------------------------------------------------------------------
+
+ADDRESS = "192.0.2.7"
+
+
+def draw_rows(draw) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.DRAW, object_type="draws.draw", object_id=str(draw.pk)
+        ).order_by("at", "pk")
+    )
+
+
+def named(pk) -> str:
+    from experts.models import ExpertApplication
+
+    return f"{ExpertApplication.objects.get(pk=pk).user.real_name}（专家编号 {pk}）"
+
+
+def test_every_step_on_a_draw_writes_its_audit_row_and_its_shipped_line(
+    client, reviewer, pool, field, caplog, django_capture_on_commit_callbacks
+):
+    """Auditor's walk: making a draw, each answer, 递补, 补抽, 短信通知 and 作废 wrote no audit
+    row, so an Event inserted by hand had nothing outside the draw's tables to contradict it.
+    Each step now writes one (one per expert texted, as one Event is), with who, in which role,
+    from where, and the step and the expert in 说明; each is also shipped as a JSON line."""
+    caplog.set_level("INFO", logger="portal.audit")
+    client.force_login(reviewer)
+    post = lambda name, data=None, *args: client.post(  # noqa: E731
+        reverse(name, args=args), data or {}, REMOTE_ADDR=ADDRESS
+    )
+    data = form_data(**quota(0, field, 2, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm = post("draws:new", data).content.decode()
+        token = re.search(r'name="token" value="([0-9a-f]{32})"', confirm).group(1)
+        post("draws:new", {**data, "confirmed": "1", "token": token})
+        draw = Draw.objects.get()
+        drawn = Round.objects.get(quota__draw=draw)
+        first, second = members_of(draw)
+        reserve = drawn.picked_ids[2]
+        post("draws:answer", {"application": first, "action": "confirm"}, draw.pk)
+        post(
+            "draws:answer", {"application": second, "action": "decline", "reason": "出差"}, draw.pk
+        )
+        post("draws:fill", {"how": "reserve"}, draw.pk, 1)
+        post(
+            "draws:answer", {"application": reserve, "action": "decline", "reason": "回避"}, draw.pk
+        )
+        post("draws:fill", {"how": "fresh"}, draw.pk, 1)
+        fresh = Round.objects.get(quota__draw=draw, number=2)
+        post("draws:notify", {}, draw.pk)
+        post("draws:void", {"reason": "项目名称填错"}, draw.pk)
+
+    rows = draw_rows(draw)
+    [newcomer] = fresh.picked_ids
+    assert [row.detail for row in rows] == [
+        "抽取：电子信息抽中2人、备选1人（符合条件6人）",
+        f"确认参加：{named(first)}",
+        f"不参加：{named(second)}；理由：出差",
+        f"递补：{named(reserve)}，电子信息第3位",
+        f"不参加：{named(reserve)}；理由：回避",
+        f"补抽：电子信息第2轮（符合条件3人），抽中{named(newcomer)}",
+        f"短信通知：{named(first)}",
+        f"短信通知：{named(newcomer)}",
+        "作废：理由：项目名称填错；短信通知取消2人",
+    ]
+    for row in rows:
+        assert (row.actor, row.username, row.role) == (
+            reviewer,
+            reviewer.username,
+            role_label(reviewer),
+        )
+        assert (row.ip, row.result, row.object_repr) == (ADDRESS, "success", str(draw))
+    # One row per step the record holds (the draw, each event, the fresh round, the void): a
+    # row slipped into the draw's tables by hand is the one without its audit row.
+    steps = 1 + Event.objects.filter(draw=draw).count() + 1 + Void.objects.filter(draw=draw).count()
+    assert len(rows) == steps
+    shipped = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.audit"]
+    mine = [line for line in shipped if line["object"] == f"draws.draw:{draw.pk}"]
+    assert [line["detail"] for line in mine] == [row.detail for row in rows]
+    assert {(line["action"], line["ip"], line["user"]) for line in mine} == {
+        ("draw", ADDRESS, reviewer.username)
+    }
+
+
+def test_a_refused_step_writes_no_audit_row(reviewer, pool, field):
+    draw = make(reviewer, field, 2)
+    second = members_of(draw)[1]
+    before = len(draw_rows(draw))
+    with pytest.raises(services.ReasonNeeded):
+        services.answer(reviewer, draw, second, Event.Action.DECLINE, "  ")
+    with pytest.raises(services.DrawError):
+        services.redraw(reviewer, draw, draw.quota_set.get())  # no open place
+    with pytest.raises(services.DrawError):
+        services.void(reviewer, draw, " ")
+    assert len(draw_rows(draw)) == before == 1
+
+
+def test_a_step_rolled_back_leaves_no_audit_row(reviewer, pool, field):
+    """Written in the step's own transaction: what rolls back with the step leaves no row."""
+    draw = make(reviewer, field, 2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.answer(reviewer, draw, members_of(draw)[0], Event.Action.CONFIRM)
+        services.void(reviewer, draw, "录入错误")
+        raise RuntimeError("the steps roll back")
+    assert [row.detail for row in draw_rows(draw)] == [
+        "抽取：电子信息抽中2人、备选0人（符合条件6人）"
+    ]
+
+
+def test_a_draw_refused_for_a_short_quota_writes_no_audit_row(reviewer, pool, field, unit):
+    other = expert(unit, code="02")
+    from experts.models import Discipline
+
+    asks = [
+        services.QuotaAsk(field, 2, 0),
+        services.QuotaAsk(Discipline.objects.get(code="02"), 2, 0),
+    ]
+    with pytest.raises(services.NotEnough):
+        services.make_draw(
+            reviewer,
+            project_name="项目",
+            review_at=timezone.now() + datetime.timedelta(days=3),
+            review_place="会议室",
+            criteria=services.Criteria(),
+            asks=asks,
+        )
+    assert other.pk and not AuditEvent.objects.filter(action=AuditEvent.Action.DRAW).exists()
