@@ -142,13 +142,15 @@ class Check:
         return self.match and self.hash_ok and self.picks_ok
 
 
-def verify(draw: Draw, seeds: dict[int, str] | None = None) -> list[Check]:
-    """Re-derive every round of `draw`: the eligible list must still hash to its stored
-    digest and count, the seed must choose the stored names in the stored order, and the
-    pick rows must be those names. `seeds` ({round pk: seed}) re-runs a round with another
-    seed, to show that a changed seed gives other names."""
+def verify(draw: Draw, seeds: dict[int, str] | None = None, only: int | None = None) -> list[Check]:
+    """Re-derive every round of `draw` (or the round whose pk is `only`): the eligible list
+    must still hash to its stored digest and count, the seed must choose the stored names in
+    the stored order, and the pick rows must be those names. `seeds` ({round pk: seed}) re-runs
+    a round with another seed, to show that a changed seed gives other names."""
     seeds = seeds or {}
     rounds = Round.objects.filter(quota__draw=draw).select_related("quota__discipline")
+    if only is not None:
+        rounds = rounds.filter(pk=only)
     picks: dict[int, list[tuple[str, int, int]]] = {}
     for round_id, role, position, pk in Pick.objects.filter(draw=draw).values_list(
         "round_id", "role", "position", "application_id"

@@ -2,10 +2,12 @@
 empties, the 复核 of one round or a void draw, and names as they were when drawn."""
 
 import datetime
+import io
 import json
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +16,7 @@ from accounts.permissions import role_label
 from audit.models import AuditEvent
 from draws import services
 from draws.models import Draw, Event, Pick, Quota, Round, Void
+from tests import factories
 from tests.draws.test_draws import expert, form_data, make, members_of, quota
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +187,65 @@ def test_a_draw_refused_for_a_short_quota_writes_no_audit_row(reviewer, pool, fi
             asks=asks,
         )
     assert other.pk and not AuditEvent.objects.filter(action=AuditEvent.Action.DRAW).exists()
+
+
+# The 复核 of one round, and of a void draw -----------------------------------------------------
+
+
+def two_rounds(reviewer, field) -> tuple[Draw, Round, Round]:
+    draw = make(reviewer, field, 2)
+    services.answer(reviewer, draw, members_of(draw)[0], Event.Action.DECLINE, "出差")
+    services.redraw(reviewer, draw, draw.quota_set.get())
+    first, second = Round.objects.filter(quota__draw=draw).order_by("number")
+    return draw, first, second
+
+
+def test_verify_draw_with_round_alone_checks_that_round_only(reviewer, pool, field):
+    """The 复核 page says 只复核一轮时加 --round 轮次编号; `--round` alone used to be ignored
+    and every round checked."""
+    draw, first, second = two_rounds(reviewer, field)
+    out = io.StringIO()
+
+    call_command("verify_draw", draw.pk, "--round", second.pk, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        f"电子信息 第2轮（轮次 {second.pk}）：一致；种子 {second.seed}；符合条件 "
+        f"{second.eligible_count} 人，摘要相符；记录 {second.picked_ids}；重算 {second.picked_ids}",
+        f"抽取记录 {draw.pk} 轮次 {second.pk} 复核一致。",
+    ]
+    # With --seed, that round alone with the other seed; another draw's round is refused.
+    tampered = factories.seed_that_changes(first)
+    with pytest.raises(CommandError, match=f"抽取记录 {draw.pk} 轮次 {first.pk} 复核不一致"):
+        call_command("verify_draw", draw.pk, "--round", first.pk, "--seed", tampered, stdout=out)
+    other = make(reviewer, field, 1)
+    with pytest.raises(CommandError, match=f"轮次 {first.pk} 不属于抽取记录 {other.pk}"):
+        call_command("verify_draw", other.pk, "--round", first.pk)
+    page = verify_page(reviewer, draw)
+    assert "只复核一轮时加 <code>--round 轮次编号</code>" in page
+
+
+def verify_page(reviewer, draw) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(reviewer)
+    return client.get(reverse("draws:verify", args=[draw.pk])).content.decode()
+
+
+def test_verify_draw_says_a_void_draw_was_voided_by_whom_when_and_why(reviewer, pool, field):
+    reviewer.real_name = "钱审核"
+    reviewer.save(update_fields=["real_name"])
+    draw = make(reviewer, field, 2)
+    services.void(reviewer, draw, "项目名称填错")
+    voided = Void.objects.get(draw=draw)
+    out = io.StringIO()
+
+    call_command("verify_draw", draw.pk, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    when = f"{timezone.localtime(voided.created_at):%Y-%m-%d %H:%M}"
+    assert lines[0] == (f"抽取记录 {draw.pk} 已作废：{when} 由 钱审核 作废，理由：项目名称填错")
+    assert lines[-1] == f"抽取记录 {draw.pk} 复核一致（该抽取已作废）。"
+    page = verify_page(reviewer, draw)
+    assert "由钱审核作废，理由：项目名称填错。以下复核的是作废前的抽取结果" in page
