@@ -80,13 +80,17 @@ class Draw(models.Model):
 
 
 class Quota(models.Model):
-    """How many experts of one 专业领域 (a field takes its sub-fields too), and how many 备选."""
+    """How many experts of one 专业领域 (a field takes its sub-fields too), and how many 备选.
+
+    `discipline_name` is the field's name when the draw was made: the record, its 复核 and its
+    export show it, so that a field renamed later leaves the record as it was."""
 
     draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
     number = models.PositiveSmallIntegerField("序号")
     discipline = models.ForeignKey(
         Discipline, verbose_name="专业领域", on_delete=models.PROTECT, related_name="+"
     )
+    discipline_name = models.CharField("专业领域名称（抽取时）", max_length=50)
     count = models.PositiveSmallIntegerField("抽取人数")
     reserves = models.PositiveSmallIntegerField("备选人数")
 
@@ -100,7 +104,7 @@ class Quota(models.Model):
         triggers = append_only("draw_quota")
 
     def __str__(self) -> str:
-        return f"{self.discipline}：{self.count}人，备选{self.reserves}人"
+        return f"{self.discipline_name}：{self.count}人，备选{self.reserves}人"
 
 
 class Round(models.Model):
@@ -134,12 +138,15 @@ class Round(models.Model):
         triggers = append_only("draw_round")
 
     def __str__(self) -> str:
-        return f"{self.quota.discipline} 第{self.number}轮"
+        return f"{self.quota.discipline_name} 第{self.number}轮"
 
 
 class Pick(models.Model):
     """One expert a round chose, as 抽中 (MEMBER) or 备选 (RESERVE). A reserve called up by
-    递补 gets a second row, as a member. The cool-down and the yearly cap count member rows."""
+    递补 gets a second row, as a member. The cool-down and the yearly cap count member rows.
+
+    `expert_name`, `unit_name` and `title` are the expert's as the row was inserted (drawn, or
+    called up): the record shows them, so that a later rename or move leaves it as it was."""
 
     class Role(models.TextChoices):
         MEMBER = "member", "抽中"
@@ -155,6 +162,9 @@ class Pick(models.Model):
     )
     role = models.CharField("身份", max_length=10, choices=Role.choices)
     position = models.PositiveSmallIntegerField("顺序")
+    expert_name = models.CharField("姓名（抽取时）", max_length=50)
+    unit_name = models.CharField("工作单位（抽取时）", max_length=100, blank=True)
+    title = models.CharField("专业技术职称（抽取时）", max_length=100, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
@@ -175,7 +185,19 @@ class Pick(models.Model):
         triggers = append_only("draw_pick")
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} {self.position}"
+        return f"{self.get_role_display()} {self.position}：{self.expert_name}"
+
+    @classmethod
+    def as_drawn(cls, application, **fields) -> "Pick":
+        """A new row for `application`, with its name, unit and title as they are now."""
+        unit = application.unit
+        return cls(
+            application=application,
+            expert_name=application.user.real_name,
+            unit_name=unit.name if unit is not None else "",
+            title=application.title,
+            **fields,
+        )
 
 
 class Event(models.Model):

@@ -113,6 +113,7 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
             draw=draw,
             number=number,
             discipline=ask.discipline,
+            discipline_name=ask.discipline.name,  # as it is named today, kept for the record
             count=ask.count,
             reserves=ask.reserves,
         )
@@ -127,7 +128,7 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
         draw,
         "抽取："
         + "；".join(
-            f"{r.quota.discipline.name}抽中{r.quota.count}人、备选{r.quota.reserves}人"
+            f"{r.quota.discipline_name}抽中{r.quota.count}人、备选{r.quota.reserves}人"
             f"（符合条件{r.eligible_count}人）"
             for r in drawn
         ),
@@ -169,7 +170,7 @@ def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1)
     """One round: `wanted` members (numbered from `first`) and `reserves` 备选."""
     ids = eligible_ids(user, criteria, quota.discipline_id, taken=taken)
     if len(ids) < wanted + reserves:
-        raise NotEnough(quota.number, quota.discipline.name, len(ids), wanted + reserves)
+        raise NotEnough(quota.number, quota.discipline_name, len(ids), wanted + reserves)
     seed = fairness.new_seed()
     picked = fairness.select(seed, ids, wanted + reserves)
     drawn = Round.objects.create(
@@ -183,11 +184,12 @@ def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1)
         picked_ids=picked,
         created_by=user,
     )
+    chosen = ExpertApplication.objects.select_related("user", "unit").in_bulk(picked)
     Pick.objects.bulk_create(
-        Pick(
+        Pick.as_drawn(
+            chosen[pk],
             draw_id=quota.draw_id,
             round=drawn,
-            application_id=pk,
             role=Pick.Role.MEMBER if position <= wanted else Pick.Role.RESERVE,
             position=first - 1 + position if position <= wanted else position - wanted,
         )
@@ -328,7 +330,7 @@ def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
         Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.RESERVE)
         .exclude(application_id__in=called)
         .filter(application__status=ApplicationStatus.APPROVED)
-        .select_related("application__user")
+        .select_related("application__user", "application__unit")
         .order_by("round__number", "position")
         .first()
     )
@@ -337,17 +339,18 @@ def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
     Event.objects.create(
         draw=draw, application_id=reserve.application_id, action=Event.Action.CALL, actor=user
     )
-    member = Pick.objects.create(
+    member = Pick.as_drawn(
+        reserve.application,
         draw=draw,
         round=reserve.round,
-        application_id=reserve.application_id,
         role=Pick.Role.MEMBER,
         position=_next_member_position(draw, quota),
     )
+    member.save()
     _audit(
         user,
         draw,
-        f"递补：{_expert(reserve.application)}，{quota.discipline.name}第{member.position}位",
+        f"递补：{_expert(reserve.application)}，{quota.discipline_name}第{member.position}位",
     )
     return member
 
@@ -378,7 +381,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     _audit(
         user,
         draw,
-        f"补抽：{quota.discipline.name}第{drawn.number}轮（符合条件{drawn.eligible_count}人），"
+        f"补抽：{quota.discipline_name}第{drawn.number}轮（符合条件{drawn.eligible_count}人），"
         f"抽中{'、'.join(_expert(chosen[pk]) for pk in drawn.picked_ids)}",
     )
     return drawn

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from draws import services
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from tests import factories
-from tests.draws.test_draws import expert, form_data, make, members_of, quota
+from tests.draws.test_draws import expert, form_data, make, members_of, quota, sheet_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +249,75 @@ def test_verify_draw_says_a_void_draw_was_voided_by_whom_when_and_why(reviewer, 
     assert lines[-1] == f"抽取记录 {draw.pk} 复核一致（该抽取已作废）。"
     page = verify_page(reviewer, draw)
     assert "由钱审核作废，理由：项目名称填错。以下复核的是作废前的抽取结果" in page
+
+
+# Names as drawn --------------------------------------------------------------------------------
+
+
+def test_a_renamed_field_expert_or_unit_leaves_the_record_as_drawn(client, reviewer, pool, field):
+    """Auditor's walk: renaming a 专业领域 in admin changed an old draw's record to the new name,
+    and expert names were today's too. The record, its 复核 and its export show the names as
+    drawn (today's, where they differ, beside them on the record)."""
+    draw = make(reviewer, field, 2, reserves=1)
+    first = members_of(draw)[0]
+    services.answer(reviewer, draw, first, Event.Action.CONFIRM)
+    chosen = Pick.objects.get(draw=draw, application_id=first)
+    old_name, old_unit = chosen.expert_name, chosen.unit_name
+    assert (old_name, old_unit) == (chosen.application.user.real_name, chosen.application.unit.name)
+    field.name = "改名后的领域"
+    field.save()
+    user = chosen.application.user
+    user.real_name = "改名后的专家"
+    user.save()
+    moved_to = factories.make_unit()
+    type(chosen.application).objects.filter(pk=first).update(unit=moved_to)
+    client.force_login(reviewer)
+
+    page = client.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+    assert "电子信息：抽取 2 人，备选 1 人" in page and "改名后的领域" not in page
+    assert f'<span class="text-nowrap">{old_name}</span>' in page
+    assert "现名：改名后的专家" in page and f"现单位：{moved_to.name}" in page
+    assert f"确认参加：{old_name}" in page  # the log
+    verify = client.get(reverse("draws:verify", args=[draw.pk])).content.decode()
+    assert "电子信息 · 第1轮" in verify and "改名后的" not in verify
+    assert f'{old_name}<span class="text-body-secondary">（{first}）</span>' in verify
+    out = io.StringIO()
+    call_command("verify_draw", draw.pk, stdout=out)
+    assert out.getvalue().startswith("电子信息 第1轮")
+
+    rows = sheet_rows(client.post(reverse("draws:export", args=[draw.pk]), {}))
+    header = rows.index(next(row for row in rows if row and row[0] == "抽取领域"))
+    assert rows[header][:6] == ("抽取领域", "身份", "序号", "状态", "抽取时姓名", "抽取时工作单位")
+    titles = {row[0]: row[1] for row in rows[:header] if row and row[0]}
+    assert "抽取名额：电子信息" in titles
+    body = rows[header + 1 :]
+    assert {row[0] for row in body} == {"电子信息"}
+    assert body[0][4:6] == (old_name, old_unit)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_existing_rows_from_current_values(reference_data):
+    """draws 0005 adds the names as drawn; rows from before it are filled with today's values,
+    past the tables' UPDATE triggers (ignored in that migration only)."""
+    from experts.models import Discipline
+
+    reviewer = factories.make_reviewer()
+    unit = factories.make_unit()
+    field = Discipline.objects.get(code="01")
+    chosen = expert(unit)
+    draw = make(reviewer, field, 1)
+    try:
+        call_command("migrate", "draws", "0004", verbosity=0)
+        field.name = "升级前改名的领域"
+        field.save()
+        call_command("migrate", "draws", verbosity=0)
+        quota, pick = Quota.objects.get(draw=draw), Pick.objects.get(draw=draw)
+        assert quota.discipline_name == "升级前改名的领域"
+        assert (pick.expert_name, pick.unit_name) == (chosen.user.real_name, unit.name)
+        assert pick.title == chosen.title
+        # The triggers are back on: nothing else may change the rows.
+        with pytest.raises(DatabaseError), transaction.atomic():
+            Quota.objects.filter(pk=quota.pk).update(discipline_name="事后改写")
+    finally:
+        call_command("migrate", verbosity=0)

@@ -56,7 +56,7 @@ class Command(BaseCommand):
             drawn = check.round
             verdict = "一致" if check.ok else "不一致"
             self.stdout.write(
-                f"{drawn.quota.discipline.name} 第{drawn.number}轮（轮次 {drawn.pk}）：{verdict}；"
+                f"{drawn.quota.discipline_name} 第{drawn.number}轮（轮次 {drawn.pk}）：{verdict}；"
                 f"种子 {check.seed}；符合条件 {drawn.eligible_count} 人，摘要"
                 f"{'相符' if check.hash_ok else '不符'}；记录 {drawn.picked_ids}；"
                 f"重算 {check.recomputed}"
