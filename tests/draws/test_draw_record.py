@@ -321,3 +321,75 @@ def test_the_migration_fills_existing_rows_from_current_values(reference_data):
             Quota.objects.filter(pk=quota.pk).update(discipline_name="事后改写")
     finally:
         call_command("migrate", verbosity=0)
+
+
+# Admin: the whole record, read-only -------------------------------------------------------------
+
+
+@pytest.fixture
+def operator(client):
+    from accounts.models import User
+
+    user = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(user)
+    return user
+
+
+def test_admin_shows_a_whole_draw_read_only(client, operator, reviewer, pool, field):
+    """Auditor's walk: the Draw change page showed 项目名称, 评审时间, 地点 and 抽取人 only."""
+    from draws.rules import Criteria
+
+    draw = make(reviewer, field, 2, reserves=1, criteria=Criteria(cooldown_days=30))
+    second = members_of(draw)[1]
+    services.answer(reviewer, draw, second, Event.Action.DECLINE, "出差开会")
+    services.void(reviewer, draw, "项目名称填错")
+    drawn = Round.objects.get(quota__draw=draw)
+
+    page = client.get(reverse("admin:draws_draw_change", args=[draw.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "冷却期：30天" in html  # the criteria in words
+    assert f"<code>{drawn.seed}</code>" in html
+    assert f"<td>{drawn.eligible_count}</td>" in html and "第1轮（编号" in html
+    assert f"{timezone.localtime(draw.created_at):%Y-%m-%d %H:%M}" in html  # 抽取时间
+    for pick in Pick.objects.filter(draw=draw):
+        assert pick.expert_name in html
+    assert "出差开会" in html and "不参加" in html  # the events
+    assert "作废，理由：项目名称填错" in html
+    assert '<input type="submit" value="保存"' not in html
+    assert f"?draw={draw.pk}" in html  # to the picks and events of this draw
+
+
+def test_admin_lists_picks_and_events_by_draw_and_by_name(client, operator, reviewer, pool, field):
+    draw, other = make(reviewer, field, 2), make(reviewer, field, 2)
+    first = members_of(draw)[0]
+    services.answer(reviewer, draw, first, Event.Action.CONFIRM)
+    services.answer(reviewer, other, members_of(other)[0], Event.Action.CONFIRM)
+    name = Pick.objects.filter(draw=draw, application_id=first).get().expert_name
+
+    for model in ("pick", "event"):
+        url = reverse(f"admin:draws_{model}_changelist")
+        by_draw = client.get(url, {"draw": draw.pk})
+        assert by_draw.status_code == 200
+        assert {row.draw_id for row in by_draw.context["cl"].result_list} == {draw.pk}
+        assert f"{draw.pk}：{draw}" in by_draw.content.decode()  # the filter names it
+        by_name = client.get(url, {"q": name})
+        assert {row.application_id for row in by_name.context["cl"].result_list} == {first}
+        nothing = client.get(url, {"draw": "x"})
+        assert list(nothing.context["cl"].result_list) == []
+
+
+def test_admin_detail_pages_of_picks_events_and_voids_show_their_time(
+    client, operator, reviewer, pool, field
+):
+    draw = make(reviewer, field, 1)
+    services.answer(reviewer, draw, members_of(draw)[0], Event.Action.CONFIRM)
+    services.void(reviewer, draw, "录入错误")
+    for model, label in ((Pick, "时间"), (Event, "时间"), (Void, "作废时间")):
+        row = model.objects.filter(draw=draw).first()
+        name = f"admin:draws_{model._meta.model_name}_change"
+        html = client.get(reverse(name, args=[row.pk])).content.decode()
+        assert f"<label>{label}:</label>" in html, model
+        shown = timezone.localtime(row.created_at)
+        assert f"{shown:%Y}年{shown.month}月{shown.day}日" in html, model
