@@ -3,6 +3,7 @@ eligible counts), picks and events on one page; each row's list by draw and by n
 edits a row (the tables refuse it too)."""
 
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -48,6 +49,21 @@ class PickInline(RecordInline):
         return str(pick.round)
 
 
+def with_names_as_drawn(events):
+    """Events with `name_as_drawn`: their expert's name on the draw's own pick row (an event
+    is about an expert the draw chose), in the same query."""
+    pick = Pick.objects.filter(draw=OuterRef("draw"), application=OuterRef("application"))
+    return events.annotate(name_as_drawn=Subquery(pick.order_by("pk").values("expert_name")[:1]))
+
+
+def event_expert(event) -> str:
+    """The expert by their name as drawn; one the draw never chose (a row added by hand) by
+    today's name, marked so."""
+    if event.name_as_drawn is None:
+        return f"{event.application.user.real_name}（不是本次抽中的专家）"
+    return event.name_as_drawn
+
+
 class EventInline(RecordInline):
     model = Event
     fields = ["created_at", "action", "expert", "reason", "actor"]
@@ -55,11 +71,12 @@ class EventInline(RecordInline):
     ordering = ["created_at", "pk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("application__user", "actor")
+        events = super().get_queryset(request).select_related("application__user", "actor")
+        return with_names_as_drawn(events)
 
-    @admin.display(description="专家")
+    @admin.display(description="专家（抽取时姓名）")
     def expert(self, event) -> str:
-        return event.application.user.real_name
+        return event_expert(event)
 
 
 @admin.register(Draw)
@@ -188,9 +205,12 @@ class EventAdmin(DrawRowAdmin):
     list_filter = ["action", DrawFilter]
     search_fields = ["application__user__real_name", "reason"]
 
-    @admin.display(description="专家")
+    def get_queryset(self, request):
+        return with_names_as_drawn(super().get_queryset(request))
+
+    @admin.display(description="专家（抽取时姓名）")
     def expert(self, row) -> str:
-        return row.application.user.real_name
+        return event_expert(row)
 
 
 @admin.register(Void)

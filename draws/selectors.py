@@ -114,7 +114,8 @@ def names_as_drawn(quotas: list[QuotaPanel]) -> dict[int, str]:
 
 def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
     """What happened to the draw, in order: (time, who, what). Experts by their names as
-    drawn; an event about someone the draw never chose (a row added by hand) by today's."""
+    drawn; an event about someone the draw never chose (a row added by hand) by today's,
+    marked so."""
     names = names_as_drawn(quotas)
     lines = [(draw.created_at, draw.created_by, "抽取")]
     voided = draw.voided
@@ -125,7 +126,9 @@ def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
             what = f"按原条件重新抽取（{quota_panel.quota.discipline_name}，第{drawn.number}轮）"
             lines.append((drawn.created_at, drawn.created_by, what))
     for event in events:
-        name = names.get(event.application_id) or event.application.user.real_name
+        name = names.get(event.application_id)
+        if name is None:
+            name = f"{event.application.user.real_name}（不是本次抽中的专家）"
         what = f"{event.get_action_display()}：{name}"
         lines.append(
             (event.created_at, event.actor, what + (f"（{event.reason}）" if event.reason else ""))

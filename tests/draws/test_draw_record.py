@@ -379,6 +379,19 @@ def test_admin_lists_picks_and_events_by_draw_and_by_name(client, operator, revi
         nothing = client.get(url, {"draw": "x"})
         assert list(nothing.context["cl"].result_list) == []
 
+    # Events by the names as drawn; one about an expert the draw never chose (inserted by hand,
+    # as in the auditor's walk) is marked, in admin and on the record.
+    stranger = next(p for p in pool if p.pk not in members_of(draw) + members_of(other))
+    Event.objects.create(draw=draw, application=stranger, action="confirm", actor=reviewer)
+    listed = client.get(reverse("admin:draws_event_changelist"), {"draw": draw.pk})
+    marked = f"{stranger.user.real_name}（不是本次抽中的专家）"
+    assert f'<td class="field-expert">{name}</td>' in listed.content.decode()
+    assert marked in listed.content.decode()
+    assert marked in client.get(reverse("admin:draws_draw_change", args=[draw.pk])).content.decode()
+    client.force_login(reviewer)
+    record = client.get(reverse("draws:detail", args=[draw.pk])).content.decode()
+    assert f"确认参加：{marked}" in record
+
 
 def test_admin_detail_pages_of_picks_events_and_voids_show_their_time(
     client, operator, reviewer, pool, field
