@@ -46,6 +46,9 @@ class AuditEvent(models.Model):
         REENCRYPT = "reencrypt", "重新加密个人信息"
         # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
         PURGE = "purge", "按保留期删除记录"
+        # Every step on a draw's record (draws.services), the draw as object, the step and the
+        # expert in 说明: 抽取, 确认参加, 不参加, 递补, 补抽, 短信通知, 作废.
+        DRAW = "draw", "专家抽取"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

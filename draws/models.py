@@ -2,9 +2,10 @@
 
 The record is append-only, as the audit trail is: a draw (its criteria), its quotas, each
 selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
-(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed or
-deleted, which PostgreSQL itself enforces (triggers). What a panel looks like now is read from
-the rows: draws.selectors.panel.
+(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed,
+deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
+looks like now is read from the rows: draws.selectors.panel. Each step also writes its row in
+the audit trail (draws.services).
 """
 
 import pgtrigger
@@ -17,10 +18,20 @@ from experts.models import Discipline, ExpertApplication
 
 
 def append_only(prefix: str) -> list:
-    """Triggers that refuse every UPDATE and DELETE of a table's rows, whoever sends them."""
+    """Triggers that refuse every UPDATE, DELETE and TRUNCATE of a table, whoever sends them."""
     return [
         pgtrigger.Protect(name=f"{prefix}_no_update", operation=pgtrigger.Update),
         pgtrigger.Protect(name=f"{prefix}_no_delete", operation=pgtrigger.Delete),
+        # TRUNCATE fires no row trigger: a statement trigger refuses it, as on the audit table
+        # (audit.AuditEvent, where it is explained). It fires for a table emptied by another's
+        # TRUNCATE … CASCADE too, and for `manage.py flush`.
+        pgtrigger.Trigger(
+            name=f"{prefix}_no_truncate",
+            level=pgtrigger.Statement,
+            when=pgtrigger.Before,
+            operation=pgtrigger.Truncate,
+            func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+        ),
     ]
 
 
@@ -69,13 +80,17 @@ class Draw(models.Model):
 
 
 class Quota(models.Model):
-    """How many experts of one 专业领域 (a field takes its sub-fields too), and how many 备选."""
+    """How many experts of one 专业领域 (a field takes its sub-fields too), and how many 备选.
+
+    `discipline_name` is the field's name when the draw was made: the record, its 复核 and its
+    export show it, so that a field renamed later leaves the record as it was."""
 
     draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
     number = models.PositiveSmallIntegerField("序号")
     discipline = models.ForeignKey(
         Discipline, verbose_name="专业领域", on_delete=models.PROTECT, related_name="+"
     )
+    discipline_name = models.CharField("专业领域名称（抽取时）", max_length=50)
     count = models.PositiveSmallIntegerField("抽取人数")
     reserves = models.PositiveSmallIntegerField("备选人数")
 
@@ -89,7 +104,7 @@ class Quota(models.Model):
         triggers = append_only("draw_quota")
 
     def __str__(self) -> str:
-        return f"{self.discipline}：{self.count}人，备选{self.reserves}人"
+        return f"{self.discipline_name}：{self.count}人，备选{self.reserves}人"
 
 
 class Round(models.Model):
@@ -123,12 +138,15 @@ class Round(models.Model):
         triggers = append_only("draw_round")
 
     def __str__(self) -> str:
-        return f"{self.quota.discipline} 第{self.number}轮"
+        return f"{self.quota.discipline_name} 第{self.number}轮"
 
 
 class Pick(models.Model):
     """One expert a round chose, as 抽中 (MEMBER) or 备选 (RESERVE). A reserve called up by
-    递补 gets a second row, as a member. The cool-down and the yearly cap count member rows."""
+    递补 gets a second row, as a member. The cool-down and the yearly cap count member rows.
+
+    `expert_name`, `unit_name` and `title` are the expert's as the row was inserted (drawn, or
+    called up): the record shows them, so that a later rename or move leaves it as it was."""
 
     class Role(models.TextChoices):
         MEMBER = "member", "抽中"
@@ -144,6 +162,9 @@ class Pick(models.Model):
     )
     role = models.CharField("身份", max_length=10, choices=Role.choices)
     position = models.PositiveSmallIntegerField("顺序")
+    expert_name = models.CharField("姓名（抽取时）", max_length=50)
+    unit_name = models.CharField("工作单位（抽取时）", max_length=100, blank=True)
+    title = models.CharField("专业技术职称（抽取时）", max_length=100, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
@@ -164,7 +185,19 @@ class Pick(models.Model):
         triggers = append_only("draw_pick")
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} {self.position}"
+        return f"{self.get_role_display()} {self.position}：{self.expert_name}"
+
+    @classmethod
+    def as_drawn(cls, application, **fields) -> "Pick":
+        """A new row for `application`, with its name, unit and title as they are now."""
+        unit = application.unit
+        return cls(
+            application=application,
+            expert_name=application.user.real_name,
+            unit_name=unit.name if unit is not None else "",
+            title=application.title,
+            **fields,
+        )
 
 
 class Event(models.Model):

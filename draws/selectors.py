@@ -63,7 +63,7 @@ class QuotaPanel:
 def panel(draw: Draw) -> list[QuotaPanel]:
     """Each quota of `draw` with its rounds, members (with their last answer and whether they
     were told by SMS) and 备选: four queries, whatever the panel's size."""
-    quotas = list(Quota.objects.filter(draw=draw).select_related("discipline"))
+    quotas = list(Quota.objects.filter(draw=draw))
     rounds = (
         Round.objects.filter(quota__draw=draw)
         .defer("eligible_ids")
@@ -100,18 +100,36 @@ def panel(draw: Draw) -> list[QuotaPanel]:
     return list(by_quota.values())
 
 
+def names_as_drawn(quotas: list[QuotaPanel]) -> dict[int, str]:
+    """Each expert the draw chose (application pk) by their name as drawn (Pick.expert_name)."""
+    names = {}
+    for quota_panel in quotas:
+        for reserve in quota_panel.reserves:
+            names[reserve.pick.application_id] = reserve.pick.expert_name
+        # A reserve called up has a member row too, with its name at the call: that one wins.
+        for member in quota_panel.members:
+            names[member.pick.application_id] = member.pick.expert_name
+    return names
+
+
 def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
-    """What happened to the draw, in order: (time, who, what)."""
+    """What happened to the draw, in order: (time, who, what). Experts by their names as
+    drawn; an event about someone the draw never chose (a row added by hand) by today's,
+    marked so."""
+    names = names_as_drawn(quotas)
     lines = [(draw.created_at, draw.created_by, "抽取")]
     voided = draw.voided
     if voided is not None:
         lines.append((voided.created_at, voided.actor, f"作废（{voided.reason}）"))
     for quota_panel in quotas:
         for drawn in quota_panel.rounds[1:]:
-            what = f"按原条件重新抽取（{quota_panel.quota.discipline.name}，第{drawn.number}轮）"
+            what = f"按原条件重新抽取（{quota_panel.quota.discipline_name}，第{drawn.number}轮）"
             lines.append((drawn.created_at, drawn.created_by, what))
     for event in events:
-        what = f"{event.get_action_display()}：{event.application.user.real_name}"
+        name = names.get(event.application_id)
+        if name is None:
+            name = f"{event.application.user.real_name}（不是本次抽中的专家）"
+        what = f"{event.get_action_display()}：{name}"
         lines.append(
             (event.created_at, event.actor, what + (f"（{event.reason}）" if event.reason else ""))
         )
@@ -142,13 +160,15 @@ class Check:
         return self.match and self.hash_ok and self.picks_ok
 
 
-def verify(draw: Draw, seeds: dict[int, str] | None = None) -> list[Check]:
-    """Re-derive every round of `draw`: the eligible list must still hash to its stored
-    digest and count, the seed must choose the stored names in the stored order, and the
-    pick rows must be those names. `seeds` ({round pk: seed}) re-runs a round with another
-    seed, to show that a changed seed gives other names."""
+def verify(draw: Draw, seeds: dict[int, str] | None = None, only: int | None = None) -> list[Check]:
+    """Re-derive every round of `draw` (or the round whose pk is `only`): the eligible list
+    must still hash to its stored digest and count, the seed must choose the stored names in
+    the stored order, and the pick rows must be those names. `seeds` ({round pk: seed}) re-runs
+    a round with another seed, to show that a changed seed gives other names."""
     seeds = seeds or {}
-    rounds = Round.objects.filter(quota__draw=draw).select_related("quota__discipline")
+    rounds = Round.objects.filter(quota__draw=draw).select_related("quota")
+    if only is not None:
+        rounds = rounds.filter(pk=only)
     picks: dict[int, list[tuple[str, int, int]]] = {}
     for round_id, role, position, pk in Pick.objects.filter(draw=draw).values_list(
         "round_id", "role", "position", "application_id"

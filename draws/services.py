@@ -1,4 +1,7 @@
-"""Making a draw, and every later step on it: each appends rows, none changes one."""
+"""Making a draw, and every later step on it: each appends rows, none changes one, and each
+writes its row in the audit trail (AuditEvent.Action.DRAW, the draw as object) in the same
+transaction: a step that rolls back leaves neither, and a row slipped into the draw's tables
+by hand has no audit row beside it (docs/audit.md)."""
 
 import dataclasses
 
@@ -7,10 +10,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from audit.log import record
+from audit.models import AuditEvent
 from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids
-from experts.models import ApplicationStatus, Discipline
+from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.dates import chinese_date
 from sms.outbox import cut, queue_sms
 from sms.texts import greeted
@@ -102,21 +107,44 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
     except IntegrityError:
         raise AlreadyDrawn(Draw.objects.get(token=token)) from None
     taken: set[int] = set()
+    drawn = []
     for number, (row, ask) in enumerate(numbered(asks), 1):
         quota = Quota.objects.create(
             draw=draw,
             number=number,
             discipline=ask.discipline,
+            discipline_name=ask.discipline.name,  # as it is named today, kept for the record
             count=ask.count,
             reserves=ask.reserves,
         )
         try:
-            _draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken)
+            drawn.append(_draw_round(user, quota, 1, ask.count, ask.reserves, criteria, taken))
         except NotEnough as short:
             # The record numbers its quotas 1, 2… without the blank rows; the reviewer is told
             # of the row they typed it in.
             raise dataclasses.replace(short, row=row) from None
+    _audit(
+        user,
+        draw,
+        "抽取："
+        + "；".join(
+            f"{r.quota.discipline_name}抽中{r.quota.count}人、备选{r.quota.reserves}人"
+            f"（符合条件{r.eligible_count}人）"
+            for r in drawn
+        ),
+    )
     return draw
+
+
+def _audit(user, draw: Draw, detail: str) -> None:
+    """The audit row of a step on `draw`: who (with their role and, in a request, its address),
+    and in 说明 the step and the expert it was about."""
+    record(AuditEvent.Action.DRAW, actor=user, obj=draw, detail=detail)
+
+
+def _expert(application) -> str:
+    """An expert as the audit row names them: their name and 专家编号 (as 复核 shows it)."""
+    return f"{application.user.real_name}（专家编号 {application.pk}）"
 
 
 class AlreadyDrawn(Exception):
@@ -142,7 +170,7 @@ def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1)
     """One round: `wanted` members (numbered from `first`) and `reserves` 备选."""
     ids = eligible_ids(user, criteria, quota.discipline_id, taken=taken)
     if len(ids) < wanted + reserves:
-        raise NotEnough(quota.number, quota.discipline.name, len(ids), wanted + reserves)
+        raise NotEnough(quota.number, quota.discipline_name, len(ids), wanted + reserves)
     seed = fairness.new_seed()
     picked = fairness.select(seed, ids, wanted + reserves)
     drawn = Round.objects.create(
@@ -156,11 +184,12 @@ def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1)
         picked_ids=picked,
         created_by=user,
     )
+    chosen = ExpertApplication.objects.select_related("user", "unit").in_bulk(picked)
     Pick.objects.bulk_create(
-        Pick(
+        Pick.as_drawn(
+            chosen[pk],
             draw_id=quota.draw_id,
             round=drawn,
-            application_id=pk,
             role=Pick.Role.MEMBER if position <= wanted else Pick.Role.RESERVE,
             position=first - 1 + position if position <= wanted else position - wanted,
         )
@@ -213,6 +242,7 @@ def void(user, draw: Draw, reason: str) -> Voided:
             f"如有疑问请致电{settings.HELP_LINE}。",
         )
         result.told += 1
+    _audit(user, draw, f"作废：理由：{voided.reason}；短信通知取消{result.told}人")
     return result
 
 
@@ -263,9 +293,12 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
         raise DrawError(f"该专家已记录为{last.get_action_display()}。")
     if action == Event.Action.DECLINE and not reason.strip():
         raise ReasonNeeded(application_id, application.user.real_name)
-    return Event.objects.create(
+    event = Event.objects.create(
         draw=draw, application_id=application_id, action=action, reason=reason.strip(), actor=user
     )
+    said = f"{event.get_action_display()}：{_expert(application)}"
+    _audit(user, draw, said + (f"；理由：{event.reason}" if event.reason else ""))
+    return event
 
 
 def open_places(draw: Draw, quota: Quota) -> int:
@@ -297,6 +330,7 @@ def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
         Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.RESERVE)
         .exclude(application_id__in=called)
         .filter(application__status=ApplicationStatus.APPROVED)
+        .select_related("application__user", "application__unit")
         .order_by("round__number", "position")
         .first()
     )
@@ -305,13 +339,20 @@ def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
     Event.objects.create(
         draw=draw, application_id=reserve.application_id, action=Event.Action.CALL, actor=user
     )
-    return Pick.objects.create(
+    member = Pick.as_drawn(
+        reserve.application,
         draw=draw,
         round=reserve.round,
-        application_id=reserve.application_id,
         role=Pick.Role.MEMBER,
         position=_next_member_position(draw, quota),
     )
+    member.save()
+    _audit(
+        user,
+        draw,
+        f"递补：{_expert(reserve.application)}，{quota.discipline_name}第{member.position}位",
+    )
+    return member
 
 
 @transaction.atomic
@@ -328,7 +369,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     criteria = Criteria.from_json(draw.criteria)
     first = _next_member_position(draw, quota)
     try:
-        return _draw_round(user, quota, number, places, 0, criteria, taken, first=first)
+        drawn = _draw_round(user, quota, number, places, 0, criteria, taken, first=first)
     except NotEnough as short:
         # A saved draw's rules cannot be changed: say what is left, not to change them.
         left = f"只有{short.eligible}人" if short.eligible else "已没有"
@@ -336,6 +377,14 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
             f"“{short.discipline}”符合原抽取条件、且未被本次抽取选中过的专家{left}，"
             f"不足以补足{places}个空缺名额，未补抽。如仍需补足，请新建抽取并调整条件。"
         ) from short
+    chosen = ExpertApplication.objects.select_related("user").in_bulk(drawn.picked_ids)
+    _audit(
+        user,
+        draw,
+        f"补抽：{quota.discipline_name}第{drawn.number}轮（符合条件{drawn.eligible_count}人），"
+        f"抽中{'、'.join(_expert(chosen[pk]) for pk in drawn.picked_ids)}",
+    )
+    return drawn
 
 
 def review_text(draw: Draw) -> str:
@@ -383,5 +432,7 @@ def notify(user, draw: Draw) -> Notified:
         Event.objects.create(
             draw=draw, application=application, action=Event.Action.NOTIFY, actor=user
         )
+        # One row per expert texted, as one Event is: each names whom.
+        _audit(user, draw, f"短信通知：{_expert(application)}")
         result.sent += 1
     return result

@@ -18,7 +18,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from draws import fairness, services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, quota_formset
-from draws.models import Quota, Round
+from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, log, panel, verify
 from experts.export_views import ExportForm
@@ -275,8 +275,13 @@ def draw_verify(request, pk):
         seeds = {form.cleaned_data["round"]: form.cleaned_data["seed"]}
     checks = verify(draw, seeds)
     shown = {pk for check in checks for pk in [*check.recomputed, *check.round.picked_ids]}
-    names = dict(
-        ExpertApplication.objects.filter(pk__in=shown).values_list("pk", "user__real_name")
+    # The drawn by their names as drawn; an expert only another seed would have chosen (验算)
+    # was never drawn, and is named as today.
+    names = dict(Pick.objects.filter(draw=draw).values_list("application_id", "expert_name"))
+    names.update(
+        ExpertApplication.objects.filter(pk__in=shown - names.keys()).values_list(
+            "pk", "user__real_name"
+        )
     )
     # A seed refused for one of this draw's rounds: that round's field keeps what was typed,
     # marked, and the message at the top names the round.
@@ -305,9 +310,17 @@ def round_eligible(request, pk, round_pk):
     return response
 
 
-# The cells a draw's export puts before each expert's own: which row, in what role, answered how.
-# 抽取领域 is the quota's; the expert's own 专业领域 follow among their columns.
-EXPORT_LEAD = [("抽取领域", 16), ("身份", 8), ("序号", 6), ("状态", 14)]
+# The cells a draw's export puts before each expert's own: which row, in what role, answered how,
+# and the name and unit as drawn (the record's). 抽取领域 is the quota's, named as when drawn;
+# the expert's own columns (专业领域, 姓名, 工作单位 …) that follow are as they are today.
+EXPORT_LEAD = [
+    ("抽取领域", 16),
+    ("身份", 8),
+    ("序号", 6),
+    ("状态", 14),
+    ("抽取时姓名", 10),
+    ("抽取时工作单位", 24),
+]
 
 
 def _export_rows(quotas) -> list[tuple[int, list]]:
@@ -316,7 +329,7 @@ def _export_rows(quotas) -> list[tuple[int, list]]:
     its 备选 not called up."""
     rows = []
     for q in quotas:
-        name = q.quota.discipline.name
+        name = q.quota.discipline_name
         reserves = {r.pick.application_id for r in q.reserves}
         round_numbers = {r.pk: r.number for r in q.rounds}
         for member in q.members:
@@ -328,11 +341,20 @@ def _export_rows(quotas) -> list[tuple[int, list]]:
             status = member.status + (f"（{member.answer.reason}）" if member.declined else "")
             if member.notified:
                 status += "，已短信通知"
-            rows.append((pick.application_id, [name, role, pick.position, status]))
+            rows.append(
+                (
+                    pick.application_id,
+                    [name, role, pick.position, status, pick.expert_name, pick.unit_name],
+                )
+            )
         for reserve in q.reserves:
             if not reserve.called:
+                pick = reserve.pick
                 rows.append(
-                    (reserve.pick.application_id, [name, "备选", reserve.pick.position, "未递补"])
+                    (
+                        pick.application_id,
+                        [name, "备选", pick.position, "未递补", pick.expert_name, pick.unit_name],
+                    )
                 )
     return rows
 
@@ -350,7 +372,7 @@ def _quota_lines(quotas) -> list[tuple[str, str]]:
         )
         lines.append(
             (
-                f"抽取名额：{q.quota.discipline.name}",
+                f"抽取名额：{q.quota.discipline_name}",
                 f"抽取{q.quota.count}人，备选{q.quota.reserves}人。{rounds}",
             )
         )

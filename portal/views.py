@@ -26,6 +26,7 @@ from accounts.permissions import (
 from audit.log import record
 from audit.models import AuditEvent
 from portal.filters import ALL
+from portal.triggers import trigger_state
 from portal.workdays import calendar_status
 from portal.workflow import WorkflowError
 from sms import outbox
@@ -50,7 +51,8 @@ def home(request):
 def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
     `?details` adds what an operator should know (the working-day calendar's last year, the
-    SMS waiting to be sent and the age of the oldest)."""
+    SMS waiting to be sent and the age of the oldest, the append-only tables' triggers), and
+    answers 503 too while a trigger is missing or disabled."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -60,13 +62,20 @@ def healthz(request):
     problem = static_files_problem()
     if problem:
         return HttpResponse(problem, status=503, content_type="text/plain")
-    body = "ok\n"
-    if "details" in request.GET:
-        # For operators: whether working days beyond the calendar's last year are guesses,
-        # and whether the SMS worker keeps up (docs/deployment.md says what to watch).
-        body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
-        body += f"sms: {sms_backlog()}\n"
-    return HttpResponse(body, content_type="text/plain; charset=utf-8")
+    if "details" not in request.GET:
+        return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+    # For operators: whether working days beyond the calendar's last year are guesses, whether
+    # the SMS worker keeps up, and whether the append-only tables' triggers still refuse
+    # changes (docs/deployment.md says what to watch). Only here: a catalogue query per
+    # trigger is no probe's business.
+    triggers = trigger_state()
+    body = "ok\n" if triggers.ok else "protection triggers not all installed and enabled\n"
+    body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
+    body += f"sms: {sms_backlog()}\n"
+    body += f"triggers: {triggers.message}\n"
+    return HttpResponse(
+        body, status=200 if triggers.ok else 503, content_type="text/plain; charset=utf-8"
+    )
 
 
 # Linked from every page (jinja/base.html).

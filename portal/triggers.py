@@ -1,0 +1,61 @@
+"""The append-only tables' triggers (django-pgtrigger): whether each is installed and enabled.
+
+The audit trail (audit.AuditEvent) and the draws' record (draws.models) are append-only
+because PostgreSQL's triggers refuse UPDATE, DELETE and TRUNCATE. A trigger someone disabled
+(`ALTER TABLE … DISABLE TRIGGER …`) or dropped refuses nothing and says nothing: this module
+says it, for `/healthz?details` and the admin index. One catalogue query per trigger
+(pgtrigger's own status check), so it is asked only where an operator looks.
+"""
+
+import dataclasses
+
+import pgtrigger
+from django.db import connections
+
+# pgtrigger's installation states (its documented markers, as `manage.py pgtrigger ls` shows).
+INSTALLED = "INSTALLED"
+STATE_WORDS = {
+    "UNINSTALLED": "未安装",
+    "OUTDATED": "与代码不符，须运行 migrate",
+    "UNALLOWED": "不在本数据库",
+}
+
+
+@dataclasses.dataclass
+class TriggerState:
+    applies: bool  # False where the database has no triggers (SQLite)
+    total: int
+    faults: list[str]  # each trigger not installed as declared and enabled, with why
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    @property
+    def message(self) -> str:
+        if not self.applies:
+            return "当前数据库不是 PostgreSQL，没有保护触发器（仅开发环境）"
+        if self.ok:
+            return f"{self.total}个保护触发器均已安装并启用"
+        return (
+            f"{self.total}个保护触发器中{len(self.faults)}个未安装或已停用，"
+            f"记录可被改写：{'；'.join(self.faults)}"
+        )
+
+
+def trigger_state(database: str = "default") -> TriggerState:
+    """Every trigger the models declare (pgtrigger.registered), each checked in the database:
+    installed as declared (the hash pgtrigger keeps in its comment) and enabled."""
+    if connections[database].vendor != "postgresql":
+        return TriggerState(applies=False, total=0, faults=[])
+    registered = pgtrigger.registered()
+    faults = []
+    for model, trigger in registered:
+        status, enabled = trigger.get_installation_status(model, database=database)
+        if status == INSTALLED and enabled:
+            continue
+        why = [] if status == INSTALLED else [STATE_WORDS.get(status, status)]
+        if enabled is False:  # None: not installed at all
+            why.append("已停用")
+        faults.append(f"{trigger.get_uri(model)}（表 {model._meta.db_table}，{'，'.join(why)}）")
+    return TriggerState(applies=True, total=len(registered), faults=faults)
