@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 # queue a failed message again).
 GIVE_UP_AFTER = datetime.timedelta(hours=24)
 # A claim older than this belongs to a sender that died mid-send. Whether the provider got the
-# message is unknown, so it is marked failed for an operator rather than sent a second time.
+# message is unknown, so it is marked failed for an operator rather than sent a second time,
+# and flagged (needs_check) so that resending it from admin asks the provider first.
 STALE_CLAIM = datetime.timedelta(minutes=10)
 
 
@@ -119,7 +120,9 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
     backend = get_backend()
     try:
         provider_id = None
-        if message.needs_check:
+        # A backend that cannot be asked never queues a flagged message by itself
+        # (_record_failure fails it): queued again, it is an operator's decision to send.
+        if message.needs_check and backend.can_find_sent:
             # The window starts a minute early: provider clocks and ours may differ a little.
             since = message.created_at - datetime.timedelta(minutes=1)
             provider_id = backend.find_sent(message.to, message.body, since)
@@ -131,7 +134,10 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
             # checks it (admin shows failed messages) rather than the retry sending it twice.
             logger.exception("SMS %s: unexpected error from the backend", message.pk)
             exc = SMSError(
-                f"{type(exc).__name__}: {exc}", permanent=True, reason="发送时出现意外错误"
+                f"{type(exc).__name__}: {exc}",
+                permanent=True,
+                unsure=True,
+                reason="发送时出现意外错误，是否已送达待核实",
             )
         _record_failure(message, exc, now, backend)
         return Outcome.NOT_SENT
@@ -200,6 +206,7 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
         status=SMSMessage.Status.FAILED,
         last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
         failure_reason="发送过程中断，是否已送达待核实",
+        needs_check=True,
     )
     counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
     fixed = now if now_given else None
