@@ -50,7 +50,7 @@ def home(request):
 def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
     `?details` adds what an operator should know (the working-day calendar's last year, the
-    SMS waiting to be sent and the age of the oldest)."""
+    SMS waiting to be sent and the age of the oldest, the SMS that failed in the last day)."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -66,6 +66,7 @@ def healthz(request):
         # and whether the SMS worker keeps up (docs/deployment.md says what to watch).
         body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
         body += f"sms: {sms_backlog()}\n"
+        body += f"sms-failed-24h: {sms_failures()}\n"
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
@@ -95,6 +96,18 @@ def sms_backlog() -> str:
         return "没有待发送的短信"
     minutes = int((timezone.now() - oldest).total_seconds() // 60)
     return f"待发送{count}条，最早一条已等待{minutes}分钟"
+
+
+def sms_failures() -> str:
+    """`N` first, for a monitor to alert on (`^sms-failed-24h: [1-9]`), then what failed."""
+    failures = outbox.recent_failures()
+    if not failures["count"]:
+        return "0"
+    line = f"{failures['count']}（最近24小时发送失败{failures['count']}条"
+    if failures["to_check"]:
+        line += f"，其中{failures['to_check']}条是否已送达待核实"
+    reason = failures["latest_reason"] or "原因未记录"
+    return line + f"；最近一次：{reason}）"
 
 
 def role_required(predicate):

@@ -249,3 +249,23 @@ def backlog() -> tuple[int, datetime.datetime | None]:
         status__in=[SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING]
     ).aggregate(count=models.Count("pk"), oldest=models.Min("created_at"))
     return waiting["count"], waiting["oldest"]
+
+
+# How far back /healthz?details counts failed messages: a day, as GIVE_UP_AFTER.
+FAILURES_WINDOW = datetime.timedelta(hours=24)
+
+
+def recent_failures(now: datetime.datetime | None = None) -> dict:
+    """The messages that failed (发送失败) in the last FAILURES_WINDOW, by their last attempt:
+    how many, how many of them may have gone out (needs_check), and the latest one's reason in
+    a few words (failure_reason: 短信服务商拒绝发送 …). What /healthz?details shows: a provider
+    refusing every send (a wrong TWILIO_FROM_NUMBER) fails them at once and leaves no backlog."""
+    now = now or timezone.now()
+    failed = SMSMessage.objects.filter(
+        status=SMSMessage.Status.FAILED, claimed_at__gte=now - FAILURES_WINDOW
+    )
+    counts = failed.aggregate(
+        count=models.Count("pk"), to_check=models.Count("pk", filter=models.Q(needs_check=True))
+    )
+    latest = failed.order_by("-claimed_at", "-pk").values_list("failure_reason", flat=True).first()
+    return {**counts, "latest_reason": latest or ""}
