@@ -99,6 +99,7 @@ class ReminderAdmin(ReadOnlyAdmin):
         "recipients",
         "error",
         "created_at",
+        "claimed_at",
         "sent_at",
     ]
     readonly_fields = fields

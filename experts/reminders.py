@@ -396,7 +396,10 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
         outcome.digest_unaddressed = True
         return
     if Reminder.objects.filter(
-        kind=Reminder.Kind.BUREAU_DIGEST, target=Reminder.BUREAU, day=day
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=Reminder.BUREAU,
+        day=day,
+        status=Reminder.Status.SENT,
     ).exists():
         # The day's digest went out, to everyone at once, before this release (an upgrade on
         # the day restarts the daily loop, which catches up): not again.
@@ -417,6 +420,7 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
             continue
         if how == Claim.INTERRUPTED:
             outcome.digest_interrupted += 1
+        servers = True
         if server_error:
             # The server failed on a reviewer before: not another wait for each of the rest.
             error = f"未发送：邮件服务器在发给前一位审核员时出错（{server_error}）"
@@ -426,7 +430,8 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
                 server_error = error
         if error:
             digest_failed(reminder, day, error)
-            outcome.digest_failures.append(f"{user.email}：{error}")
+            # A refusal names the address itself; the server's errors do not.
+            outcome.digest_failures.append(error if not servers else f"{user.email}：{error}")
             continue
         Reminder.objects.filter(pk=reminder.pk).update(
             status=Reminder.Status.SENT, sent_at=timezone.now()

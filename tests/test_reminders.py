@@ -647,7 +647,7 @@ def test_one_refused_address_fails_alone_and_the_rerun_mails_only_that_reviewer(
     for name in ("first", "bad", "third"):
         reviewer_with_email(f"{name}@example.com")
     fake_smtp.refused = {"bad@example.com"}
-    refused = "bad@example.com：收件地址被邮件服务器拒绝：bad@example.com（550 5.1.1 no such user）"
+    refused = "收件地址被邮件服务器拒绝：bad@example.com（550 5.1.1 no such user）"
 
     with pytest.raises(CommandError) as failed:
         run("--date", "2026-12-01")
@@ -763,9 +763,14 @@ def test_the_bound_has_a_floor_whatever_email_timeout_says(settings):
     assert reminders.stale_claim_after() == datetime.timedelta(minutes=15)
 
 
-def test_a_digest_sent_before_each_reviewer_had_a_row_is_not_sent_again_that_day(unit, reviewer):
+@pytest.mark.parametrize(
+    ("status", "mailed"), [(Reminder.Status.SENT, 0), (Reminder.Status.FAILED, 1)]
+)
+def test_a_digest_sent_before_each_reviewer_had_a_row_is_not_sent_again_that_day(
+    unit, reviewer, status, mailed
+):
     """An upgrade on the day restarts the daily loop, which catches up: the day's digest, sent
-    to all reviewers under one row, must not go out again."""
+    to all reviewers under one row, must not go out again (one that failed is sent)."""
     User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
     waiting(unit, S.PENDING_BUREAU, YESTERDAY)
     Reminder.objects.create(
@@ -773,11 +778,15 @@ def test_a_digest_sent_before_each_reviewer_had_a_row_is_not_sent_again_that_day
         target=Reminder.BUREAU,
         target_name="科技局审核员",
         day=TUESDAY,
-        status=Reminder.Status.SENT,
+        status=status,
     )
 
-    assert run("--date", "2026-12-01").endswith("摘要邮件当天已发送过，未重复发送。")
-    assert mail.outbox == []
+    output = run("--date", "2026-12-01")
+
+    assert len(mail.outbox) == mailed
+    assert output.endswith(
+        "摘要邮件发给1位审核员。" if mailed else "摘要邮件当天已发送过，未重复发送。"
+    )
 
 
 @pytest.mark.postgres  # a real command process, killed, on the test database it shares
