@@ -3,8 +3,10 @@
 - Each approved, active unit with overdue 待单位推荐 applications or overdue 信息变更 to confirm
   (待单位确认) gets one SMS to its contact, with the counts (queued in the outbox; the SMS worker
   sends it).
-- Bureau reviewers get one e-mail digest: overdue unit registrations (待审核), overdue
+- Each bureau reviewer gets one e-mail digest: overdue unit registrations (待审核), overdue
   decisions (待科技局审核) and overdue 信息变更 (待科技局审核), each with its 截止日期 and a link.
+  Each reviewer's is sent and recorded on its own: an address the mail server refuses fails
+  alone, is named in the command's output, and is the only one the next run sends.
 
 Overdue means due before the day (portal.deadlines.is_overdue): an item due today is not.
 
@@ -12,6 +14,7 @@ Never twice a day: each reminder is claimed by inserting its audit.Reminder row,
 (kind, target, day), in the transaction that queues the SMS or records the digest. A second run
 that day finds the row and sends nothing; a run at the same moment on PostgreSQL waits on the
 first one's insert and then finds the row. Nothing overdue: nothing is sent and nothing recorded.
+A digest whose run was killed stays 发送中; past stale_claim_after() the next run takes it over.
 """
 
 import datetime
@@ -61,7 +64,7 @@ class Outcome:
     digest_in_progress: int = 0  # reviewers whose digest another run is sending now
     digest_interrupted: int = 0  # 发送中 too long (its run died): taken over by this run
     digest_overdue: int = 0  # registrations + decisions + change decisions overdue on the day
-    # "address：error" for each reviewer whose digest this run could not send.
+    # The error (naming the address) of each reviewer's digest this run could not send.
     digest_failures: list[str] = field(default_factory=list)
     # Overdue work, and no reviewer to tell: the digest reached nobody.
     digest_unaddressed: bool = False
@@ -420,7 +423,7 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
             continue
         if how == Claim.INTERRUPTED:
             outcome.digest_interrupted += 1
-        servers = True
+        servers = True  # whether the error is the server's, not this address's
         if server_error:
             # The server failed on a reviewer before: not another wait for each of the rest.
             error = f"未发送：邮件服务器在发给前一位审核员时出错（{server_error}）"
@@ -481,12 +484,14 @@ def summary(outcome: Outcome) -> str:
             f"（若那次运行已中断，发送中超过{minutes}分钟后再次运行将重新发送）"
         )
     others = outcome.digest_recipients + len(outcome.digest_failures) + outcome.digest_in_progress
-    if outcome.digest_already and not others:
-        parts.append("摘要邮件当天已发送过，未重复发送")
-    elif outcome.digest_already:
-        parts.append(f"{outcome.digest_already}位审核员当天已收到摘要邮件，未重复发送")
+    if outcome.digest_already:
+        parts.append(
+            f"{outcome.digest_already}位审核员当天已收到摘要邮件，未重复发送"
+            if others
+            else "摘要邮件当天已发送过，未重复发送"
+        )
     elif others:
-        pass
+        pass  # said above
     elif outcome.digest_unaddressed:
         parts.append(
             f"有{outcome.digest_overdue}项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
