@@ -73,8 +73,9 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    """The reminders send_reminders sent, one row per unit SMS or digest and day: operators see
-    who was reminded of how much, and whether it went out; nobody adds, changes or deletes."""
+    """The reminders send_reminders sent, one row per unit SMS or reviewer's digest and day:
+    operators see who was reminded of how much, and whether it went out (a failed digest with
+    its error: the refused address); nobody adds, changes or deletes."""
 
     list_display = ["day", "kind", "target_name", "overdue", "delivery"]
     # One sort column: several would number their headers (1, 2, 3) and wrap them.
@@ -98,6 +99,7 @@ class ReminderAdmin(ReadOnlyAdmin):
         "recipients",
         "error",
         "created_at",
+        "claimed_at",
         "sent_at",
     ]
     readonly_fields = fields
@@ -126,6 +128,10 @@ class ReminderAdmin(ReadOnlyAdmin):
         if message is None and reminder.kind == reminder.Kind.UNIT_SMS:
             # Its outbox row is written with it: gone, it was deleted after SMS_KEEP_DAYS.
             return "短信记录已按保留期删除"
+        if message is None and reminder.status == reminder.Status.FAILED and reminder.error:
+            # A reviewer's digest: the refused address or the server's error, where the
+            # operator looks.
+            return f"{reminder.get_status_display()}：{reminder.error}"
         if message is None:
             return reminder.get_status_display()
         url = reverse("admin:sms_smsmessage_change", args=[message.pk])

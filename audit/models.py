@@ -111,7 +111,10 @@ class Reminder(models.Model):
     """One overdue reminder (send_reminders): to whom, of what kind, on which day, and what it
     said. The unique (kind, target, day) is the claim: the run that inserts the row sends, in the
     same transaction; a second run that day, or one running at the same moment, finds the row
-    and sends nothing."""
+    and sends nothing. A unit's SMS has one row per unit; the digest one row per reviewer, so
+    that an address the mail server refuses fails (and is retried) alone. A digest that failed,
+    or stayed 发送中 past experts.reminders.stale_claim_after() (its run was killed), is taken
+    over by the next run that day."""
 
     class Kind(models.TextChoices):
         UNIT_SMS = "unit_sms", "单位短信提醒"
@@ -123,7 +126,9 @@ class Reminder(models.Model):
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
 
-    BUREAU = "bureau"  # the target of the digest: all reviewers together
+    # The target of a digest written before each reviewer had their own (all reviewers
+    # together); a digest's target is now the reviewer's user id.
+    BUREAU = "bureau"
 
     kind = models.CharField("提醒类型", max_length=20, choices=Kind.choices)
     # The unit's id for a unit's SMS, BUREAU for the digest. Plain text: audit knows no other
@@ -151,6 +156,9 @@ class Reminder(models.Model):
     status = models.CharField("发送状态", max_length=10, choices=Status.choices)
     error = models.CharField("错误信息", max_length=300, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    # When the digest's current attempt claimed the row: one 发送中 for too long belongs to a
+    # run that was killed or hung, and the next run takes it over.
+    claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
 
     class Meta:

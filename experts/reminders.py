@@ -3,8 +3,10 @@
 - Each approved, active unit with overdue 待单位推荐 applications or overdue 信息变更 to confirm
   (待单位确认) gets one SMS to its contact, with the counts (queued in the outbox; the SMS worker
   sends it).
-- Bureau reviewers get one e-mail digest: overdue unit registrations (待审核), overdue
+- Each bureau reviewer gets one e-mail digest: overdue unit registrations (待审核), overdue
   decisions (待科技局审核) and overdue 信息变更 (待科技局审核), each with its 截止日期 and a link.
+  Each reviewer's is sent and recorded on its own: an address the mail server refuses fails
+  alone, is named in the command's output, and is the only one the next run sends.
 
 Overdue means due before the day (portal.deadlines.is_overdue): an item due today is not.
 
@@ -12,18 +14,19 @@ Never twice a day: each reminder is claimed by inserting its audit.Reminder row,
 (kind, target, day), in the transaction that queues the SMS or records the digest. A second run
 that day finds the row and sends nothing; a run at the same moment on PostgreSQL waits on the
 first one's insert and then finds the row. Nothing overdue: nothing is sent and nothing recorded.
+A digest whose run was killed stays 发送中; past stale_claim_after() the next run takes it over.
 """
 
 import datetime
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -56,17 +59,20 @@ class Outcome:
     skipped_non_workday: bool = False
     units_reminded: int = 0
     units_already: int = 0  # reminded earlier that day: not again
-    digest_recipients: int = 0
-    digest_already: bool = False
+    digest_recipients: int = 0  # reviewers this run mailed
+    digest_already: int = 0  # reviewers who had the day's digest: not again
+    digest_in_progress: int = 0  # reviewers whose digest another run is sending now
+    digest_interrupted: int = 0  # 发送中 too long (its run died): taken over by this run
     digest_overdue: int = 0  # registrations + decisions + change decisions overdue on the day
-    digest_error: str = ""
+    # The error (naming the address) of each reviewer's digest this run could not send.
+    digest_failures: list[str] = field(default_factory=list)
     # Overdue work, and no reviewer to tell: the digest reached nobody.
     digest_unaddressed: bool = False
 
     @property
     def failed(self) -> bool:
-        """The digest was due and did not go out: the command exits non-zero (cron tells)."""
-        return bool(self.digest_error) or self.digest_unaddressed
+        """A digest was due and did not go out: the command exits non-zero (cron tells)."""
+        return bool(self.digest_failures) or self.digest_unaddressed
 
 
 def unit_sms_text(count: int, confirmations: int = 0) -> str:
@@ -265,44 +271,119 @@ def digest_messages(content: dict, recipients: list) -> list[EmailMultiAlternati
     return messages
 
 
-def claim_digest(day: datetime.date, content: dict, recipients: list) -> Reminder | None:
-    """Record the day's digest, or take over one whose sending failed earlier that day; None
-    when the day's digest is sent or being sent by another run."""
-    counts = {
+# A digest 发送中 for longer than this (or stale_claim_after()'s multiple of EMAIL_TIMEOUT, if
+# larger) belongs to a run that was killed or hangs: the next run treats it as failed.
+STALE_CLAIM_FLOOR = datetime.timedelta(minutes=15)
+# One message's SMTP conversation has about this many steps that may each wait EMAIL_TIMEOUT
+# (connect, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, the body, QUIT), and some to spare.
+STEPS_PER_MESSAGE = 10
+
+
+def stale_claim_after() -> datetime.timedelta:
+    """How long a reviewer's digest may stay 发送中 before a later run takes it over: well
+    beyond the longest a live run can spend on one message, however EMAIL_TIMEOUT is set."""
+    timeout = settings.EMAIL_TIMEOUT or 0  # None: no timeout at all; the floor still holds
+    return max(STALE_CLAIM_FLOOR, datetime.timedelta(seconds=STEPS_PER_MESSAGE * timeout))
+
+
+class Claim:
+    """How claim_digest found a reviewer's row for the day."""
+
+    NEW = "new"
+    RETRY = "retry"  # it had failed
+    INTERRUPTED = "interrupted"  # it was 发送中 past stale_claim_after(): its run died
+    SENT = "sent"  # not claimed: sent earlier that day
+    SENDING = "sending"  # not claimed: another run is sending it now
+
+
+def claim_digest(day: datetime.date, content: dict, user) -> tuple[Reminder | None, str]:
+    """Record `user`'s digest of the day, or take over one that failed or whose run died;
+    returns the row and a Claim, or None and why not (sent, or being sent by another run)."""
+    fields = {
+        "target_name": str(user)[:200],
         "overdue_registrations": content["registration_count"],
         "overdue_decisions": content["decision_count"],
         "overdue_change_decisions": content["change_count"],
-        "recipients": "、".join(user.get_username() for user in recipients),
+        "recipients": user.email,
     }
+    now = timezone.now()
     with transaction.atomic():
         reminder, created = Reminder.objects.get_or_create(
             kind=Reminder.Kind.BUREAU_DIGEST,
-            target=Reminder.BUREAU,
+            target=str(user.pk),
             day=day,
-            defaults={"target_name": "科技局审核员", "status": Reminder.Status.SENDING, **counts},
+            defaults={"status": Reminder.Status.SENDING, "claimed_at": now, **fields},
         )
+        how = Claim.NEW
         if not created:
-            # One conditional UPDATE claims a failed digest (as the SMS outbox claims a row):
-            # of two runs retrying at once, one sends.
-            retried = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.FAILED).update(
-                status=Reminder.Status.SENDING, error="", **counts
+            # One conditional UPDATE takes over a failed or abandoned digest (as the SMS outbox
+            # claims a row): of two runs retrying at once, one sends.
+            stale = Q(status=Reminder.Status.SENDING, claimed_at__lt=now - stale_claim_after())
+            retried = (
+                Reminder.objects.filter(pk=reminder.pk)
+                .filter(Q(status=Reminder.Status.FAILED) | stale)
+                .update(status=Reminder.Status.SENDING, claimed_at=now, error="", **fields)
             )
             if not retried:
-                return None
+                status = Reminder.objects.filter(pk=reminder.pk).values_list("status", flat=True)
+                return None, Claim.SENT if status.get() == Reminder.Status.SENT else Claim.SENDING
+            how = Claim.RETRY if reminder.status == Reminder.Status.FAILED else Claim.INTERRUPTED
+        again = {
+            Claim.NEW: "",
+            Claim.RETRY: "重新发送",
+            Claim.INTERRUPTED: "重新发送（上次发送中断，按发送失败处理）",
+        }[how]
         record(
             AuditEvent.Action.REMINDED,
             obj=reminder,
             username=SYSTEM_USERNAME,
             role=SYSTEM_ROLE,
             detail=(
-                f"超期待办摘要邮件（{day:%Y-%m-%d}）{'' if created else '重新发送'}："
+                f"超期待办摘要邮件（{day:%Y-%m-%d}）{again}："
                 f"超期单位注册审核{content['registration_count']}项，"
                 f"超期待科技局审核{content['decision_count']}项，"
                 f"超期信息变更待科技局审核{content['change_count']}项，"
-                f"收件人{len(recipients)}位"
+                f"收件人{user.email}"
             ),
         )
-    return reminder
+    return reminder, how
+
+
+def refused_text(exc: smtplib.SMTPRecipientsRefused) -> str:
+    """收件地址被邮件服务器拒绝：a@b（550 no such user）, from the server's answer (bytes, as
+    smtplib keeps it) for each address."""
+    answers = "；".join(
+        f"{address}（{code} {reply.decode(errors='replace')}）"
+        for address, (code, reply) in exc.recipients.items()
+    )
+    return f"收件地址被邮件服务器拒绝：{answers}"
+
+
+def send_digest(connection, message) -> tuple[str, bool]:
+    """Send one reviewer's digest; returns ("", False) when it went, else the error and
+    whether it was the server's (the next reviewers' would fail too) rather than this
+    address's."""
+    try:
+        connection.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as exc:
+        # The server refused this address only (and reset the session): the others go on.
+        return refused_text(exc), False
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}", True
+    return "", False
+
+
+def digest_failed(reminder: Reminder, day: datetime.date, error: str) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.FAILED, error=error[:300])
+    record(
+        AuditEvent.Action.REMINDED,
+        obj=reminder,
+        username=SYSTEM_USERNAME,
+        role=SYSTEM_ROLE,
+        result=AuditEvent.Result.FAILURE,
+        detail=f"超期待办摘要邮件（{day:%Y-%m-%d}）发送失败：{error}",
+    )
+    logger.warning("Reminder digest %s not sent: %s", reminder.pk, error)
 
 
 def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
@@ -317,33 +398,48 @@ def remind_bureau(day: datetime.date, outcome: Outcome) -> None:
         logger.warning("No active bureau reviewer has an e-mail address: no digest sent")
         outcome.digest_unaddressed = True
         return
-    reminder = claim_digest(day, content, recipients)
-    if reminder is None:
-        outcome.digest_already = True
+    if Reminder.objects.filter(
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=Reminder.BUREAU,
+        day=day,
+        status=Reminder.Status.SENT,
+    ).exists():
+        # The day's digest went out, to everyone at once, before this release (an upgrade on
+        # the day restarts the daily loop, which catches up): not again.
+        outcome.digest_already = len(recipients)
         return
-    # The claim is committed before the mail leaves: a digest is never sent that the record
-    # does not show. A failure is written on the row, and the next run that day retries it.
-    try:
-        get_connection().send_messages(digest_messages(content, recipients))
-    except (smtplib.SMTPException, OSError) as exc:
+    connection = get_connection()
+    server_error = ""
+    for user, message in zip(recipients, digest_messages(content, recipients), strict=True):
+        # Each reviewer's claim is committed before their mail leaves: a digest is never sent
+        # that the record does not show. A failure is written on the row, and the next run
+        # that day retries that reviewer's only.
+        reminder, how = claim_digest(day, content, user)
+        if reminder is None:
+            if how == Claim.SENT:
+                outcome.digest_already += 1
+            else:
+                outcome.digest_in_progress += 1
+            continue
+        if how == Claim.INTERRUPTED:
+            outcome.digest_interrupted += 1
+        servers = True  # whether the error is the server's, not this address's
+        if server_error:
+            # The server failed on a reviewer before: not another wait for each of the rest.
+            error = f"未发送：邮件服务器在发给前一位审核员时出错（{server_error}）"
+        else:
+            error, servers = send_digest(connection, message)
+            if servers:
+                server_error = error
+        if error:
+            digest_failed(reminder, day, error)
+            # A refusal names the address itself; the server's errors do not.
+            outcome.digest_failures.append(error if not servers else f"{user.email}：{error}")
+            continue
         Reminder.objects.filter(pk=reminder.pk).update(
-            status=Reminder.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+            status=Reminder.Status.SENT, sent_at=timezone.now()
         )
-        record(
-            AuditEvent.Action.REMINDED,
-            obj=reminder,
-            username=SYSTEM_USERNAME,
-            role=SYSTEM_ROLE,
-            result=AuditEvent.Result.FAILURE,
-            detail=f"超期待办摘要邮件（{day:%Y-%m-%d}）发送失败：{type(exc).__name__}: {exc}",
-        )
-        logger.warning("Reminder digest %s not sent: %s", reminder.pk, exc)
-        outcome.digest_error = str(exc) or type(exc).__name__
-        return
-    Reminder.objects.filter(pk=reminder.pk).update(
-        status=Reminder.Status.SENT, sent_at=timezone.now()
-    )
-    outcome.digest_recipients = len(recipients)
+        outcome.digest_recipients += 1
 
 
 def send_reminders(day: datetime.date | None = None, *, force: bool = False) -> Outcome:
@@ -369,13 +465,34 @@ def summary(outcome: Outcome) -> str:
     parts = [f"已提醒{outcome.units_reminded}个单位"]
     if outcome.units_already:
         parts.append(f"{outcome.units_already}个单位当天已提醒过，未重复发送")
-    if outcome.digest_error:
-        parts.append(f"摘要邮件发送失败（{outcome.digest_error}），再次运行将重试")
-    elif outcome.digest_already:
-        parts.append("摘要邮件当天已发送过，未重复发送")
-    elif outcome.digest_recipients:
+    minutes = int(stale_claim_after().total_seconds() // 60)
+    if outcome.digest_interrupted:
+        parts.append(
+            f"{outcome.digest_interrupted}位审核员的摘要邮件上次发送中断"
+            f"（发送中超过{minutes}分钟），已按发送失败处理并重新发送"
+        )
+    if outcome.digest_recipients:
         parts.append(f"摘要邮件发给{outcome.digest_recipients}位审核员")
-    elif outcome.digest_overdue:
+    if outcome.digest_failures:
+        parts.append(
+            f"{len(outcome.digest_failures)}位审核员的摘要邮件发送失败"
+            f"（{'；'.join(outcome.digest_failures)}），再次运行将重试"
+        )
+    if outcome.digest_in_progress:
+        parts.append(
+            f"{outcome.digest_in_progress}位审核员的摘要邮件正在由另一次运行发送，未重复发送"
+            f"（若那次运行已中断，发送中超过{minutes}分钟后再次运行将重新发送）"
+        )
+    others = outcome.digest_recipients + len(outcome.digest_failures) + outcome.digest_in_progress
+    if outcome.digest_already:
+        parts.append(
+            f"{outcome.digest_already}位审核员当天已收到摘要邮件，未重复发送"
+            if others
+            else "摘要邮件当天已发送过，未重复发送"
+        )
+    elif others:
+        pass  # said above
+    elif outcome.digest_unaddressed:
         parts.append(
             f"有{outcome.digest_overdue}项超期审核事项，但没有已启用且填写了电子邮箱的审核员，"
             "摘要邮件未发送（请在运维管理的用户中为审核员填写电子邮箱）"

@@ -51,8 +51,8 @@ def home(request):
 def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
     `?details` adds what an operator should know (the working-day calendar's last year, the
-    SMS waiting to be sent and the age of the oldest, the append-only tables' triggers), and
-    answers 503 too while a trigger is missing or disabled."""
+    SMS waiting to be sent and the age of the oldest, the SMS that failed in the last day, the
+    append-only tables' triggers), and answers 503 too while a trigger is missing or disabled."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -72,6 +72,7 @@ def healthz(request):
     body = "ok\n" if triggers.ok else "protection triggers not all installed and enabled\n"
     body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
     body += f"sms: {sms_backlog()}\n"
+    body += f"sms-failed-24h: {sms_failures()}\n"
     body += f"triggers: {triggers.message}\n"
     return HttpResponse(
         body, status=200 if triggers.ok else 503, content_type="text/plain; charset=utf-8"
@@ -104,6 +105,18 @@ def sms_backlog() -> str:
         return "没有待发送的短信"
     minutes = int((timezone.now() - oldest).total_seconds() // 60)
     return f"待发送{count}条，最早一条已等待{minutes}分钟"
+
+
+def sms_failures() -> str:
+    """`N` first, for a monitor to alert on (`^sms-failed-24h: [1-9]`), then what failed."""
+    failures = outbox.recent_failures()
+    if not failures["count"]:
+        return "0"
+    line = f"{failures['count']}（最近24小时发送失败{failures['count']}条"
+    if failures["to_check"]:
+        line += f"，其中{failures['to_check']}条是否已送达待核实"
+    reason = failures["latest_reason"] or "原因未记录"
+    return line + f"；最近一次：{reason}）"
 
 
 def role_required(predicate):

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 # queue a failed message again).
 GIVE_UP_AFTER = datetime.timedelta(hours=24)
 # A claim older than this belongs to a sender that died mid-send. Whether the provider got the
-# message is unknown, so it is marked failed for an operator rather than sent a second time.
+# message is unknown, so it is marked failed for an operator rather than sent a second time,
+# and flagged (needs_check) so that resending it from admin asks the provider first.
 STALE_CLAIM = datetime.timedelta(minutes=10)
 
 
@@ -119,7 +120,9 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
     backend = get_backend()
     try:
         provider_id = None
-        if message.needs_check:
+        # A backend that cannot be asked never queues a flagged message by itself
+        # (_record_failure fails it): queued again, it is an operator's decision to send.
+        if message.needs_check and backend.can_find_sent:
             # The window starts a minute early: provider clocks and ours may differ a little.
             since = message.created_at - datetime.timedelta(minutes=1)
             provider_id = backend.find_sent(message.to, message.body, since)
@@ -131,7 +134,10 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
             # checks it (admin shows failed messages) rather than the retry sending it twice.
             logger.exception("SMS %s: unexpected error from the backend", message.pk)
             exc = SMSError(
-                f"{type(exc).__name__}: {exc}", permanent=True, reason="发送时出现意外错误"
+                f"{type(exc).__name__}: {exc}",
+                permanent=True,
+                unsure=True,
+                reason="发送时出现意外错误，是否已送达待核实",
             )
         _record_failure(message, exc, now, backend)
         return Outcome.NOT_SENT
@@ -200,6 +206,7 @@ def send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
         status=SMSMessage.Status.FAILED,
         last_error="发送过程中断，无法确认是否已送达，请人工核实后处理。",
         failure_reason="发送过程中断，是否已送达待核实",
+        needs_check=True,
     )
     counts = {Outcome.SENT: 0, Outcome.NOT_SENT: 0, Outcome.NOT_CLAIMED: 0}
     fixed = now if now_given else None
@@ -242,3 +249,23 @@ def backlog() -> tuple[int, datetime.datetime | None]:
         status__in=[SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING]
     ).aggregate(count=models.Count("pk"), oldest=models.Min("created_at"))
     return waiting["count"], waiting["oldest"]
+
+
+# How far back /healthz?details counts failed messages: a day, as GIVE_UP_AFTER.
+FAILURES_WINDOW = datetime.timedelta(hours=24)
+
+
+def recent_failures(now: datetime.datetime | None = None) -> dict:
+    """The messages that failed (发送失败) in the last FAILURES_WINDOW, by their last attempt:
+    how many, how many of them may have gone out (needs_check), and the latest one's reason in
+    a few words (failure_reason: 短信服务商拒绝发送 …). What /healthz?details shows: a provider
+    refusing every send (a wrong TWILIO_FROM_NUMBER) fails them at once and leaves no backlog."""
+    now = now or timezone.now()
+    failed = SMSMessage.objects.filter(
+        status=SMSMessage.Status.FAILED, claimed_at__gte=now - FAILURES_WINDOW
+    )
+    counts = failed.aggregate(
+        count=models.Count("pk"), to_check=models.Count("pk", filter=models.Q(needs_check=True))
+    )
+    latest = failed.order_by("-claimed_at", "-pk").values_list("failure_reason", flat=True).first()
+    return {**counts, "latest_reason": latest or ""}

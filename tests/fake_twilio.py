@@ -8,7 +8,10 @@ it and stops it afterwards. Tests switch `fake_twilio.mode` to choose how it ans
 - "invalid_number": 400 with Twilio's code 21211 (invalid 'To' number);
 - "hang": accept the message (as Twilio would) but never answer, past the client's timeout;
 - "drop": read the request and close the connection before accepting anything;
-- "not_json": 200 with an HTML page, as a captive proxy might answer;
+- "not_json": accept the message, then answer 200 with an HTML page, as a proxy in front of
+  Twilio might;
+- "gateway_timeout": accept the message, then answer 504 with a gateway's HTML page (a proxy
+  that gave up waiting for Twilio's answer);
 - "hold": wait until the test calls `fake_twilio.release.set()`, then answer like "ok"
   (a sender caught mid-send).
 
@@ -31,7 +34,7 @@ import pytest
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-7f3c"
 FROM_NUMBER = "+15005550006"
-MODES = ("ok", "error500", "invalid_number", "hang", "drop", "hold", "not_json")
+MODES = ("ok", "error500", "invalid_number", "hang", "drop", "hold", "not_json", "gateway_timeout")
 # How long "hang" and "hold" wait at most if a test forgets to release them.
 MAX_WAIT_SECONDS = 10
 
@@ -141,8 +144,13 @@ class FakeTwilio:
                     return
                 if mode == "hold":
                     fake.release.wait(MAX_WAIT_SECONDS)
+                if mode in ("not_json", "gateway_timeout"):
+                    with fake.lock:  # Twilio took it; what came back is not its answer
+                        fake.accepted.append(fake_message(fake.account_sid, form))
                 if mode == "not_json":
                     self.reply(200, "<html><body>网关维护中</body></html>")
+                elif mode == "gateway_timeout":
+                    self.reply(504, "<html><body>504 Gateway Time-out</body></html>")
                 elif mode == "error500":
                     self.reply(500, _error(20500, "Internal Server Error", 500))
                 elif mode == "invalid_number":

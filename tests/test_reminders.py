@@ -6,8 +6,13 @@ never twice a day."""
 
 import datetime
 import io
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,6 +21,7 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +34,9 @@ from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
 from tests.changes.helpers import admitted, key_request
+from tests.fake_smtp import fake_smtp
+
+__all__ = ["fake_smtp"]  # the fixture, imported so that pytest finds it here
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -262,7 +271,7 @@ def test_the_digest_lists_overdue_change_requests_with_links_and_counts_the_rest
     assert (digest.overdue_decisions, digest.overdue_change_decisions) == (0, 3)
     assert AuditEvent.objects.get(object_type="audit.reminder").detail == (
         "超期待办摘要邮件（2026-12-01）：超期单位注册审核0项，超期待科技局审核0项，"
-        "超期信息变更待科技局审核3项，收件人1位"
+        f"超期信息变更待科技局审核3项，收件人{mail.outbox[0].to[0]}"
     )
 
 
@@ -301,13 +310,15 @@ def test_the_digest_lists_both_kinds_with_links_and_goes_to_reviewers_only(unit)
     assert mimetype == "text/html"
     assert f'<a href="{unit_link}">查看并处理</a>' in html
     assert f'<a href="{expert_link}">查看并处理</a>' in html
-    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
-    assert (digest.overdue_registrations, digest.overdue_decisions) == (1, 1)
-    assert (digest.status, digest.recipients) == (
-        Reminder.Status.SENT,
-        f"{first.username}、{second.username}",
-    )
-    assert digest.sent_at is not None
+    # One row per reviewer: each is sent, failed or retried on its own.
+    digests = Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).order_by("target_name")
+    assert [
+        (d.target, d.target_name, d.recipients, d.status, d.overdue_registrations) for d in digests
+    ] == [
+        (str(first.pk), str(first), "first@example.com", Reminder.Status.SENT, 1),
+        (str(second.pk), str(second), "second@example.com", Reminder.Status.SENT, 1),
+    ]
+    assert all(d.sent_at is not None and d.overdue_decisions == 1 for d in digests)
 
 
 def test_a_long_digest_lists_the_earliest_due_and_counts_the_rest(unit, reviewer, monkeypatch):
@@ -411,7 +422,7 @@ def test_each_reminder_is_in_the_audit_trail_as_the_systems_act(unit, reviewer):
             "audit.reminder",
             str(digest.pk),
             "超期待办摘要邮件（2026-12-01）：超期单位注册审核1项，超期待科技局审核1项，"
-            "超期信息变更待科技局审核0项，收件人1位",
+            "超期信息变更待科技局审核0项，收件人reviewer@example.com",
         ),
     ]
     assert all(e.actor is None for e in events)
@@ -475,7 +486,7 @@ def test_the_reads_do_not_grow_with_the_overdue_items(unit, size, django_assert_
 
 @pytest.mark.postgres  # two connections racing on the unique index
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_send_one_sms_per_unit_and_one_digest(reference_data):
+def test_two_runs_at_once_send_one_sms_per_unit_and_one_digest_per_reviewer(reference_data):
     units = [factories.make_unit() for _ in range(5)]
     for each in units:
         waiting(each, S.PENDING_UNIT, YESTERDAY, n=2)
@@ -504,9 +515,12 @@ def test_two_runs_at_once_send_one_sms_per_unit_and_one_digest(reference_data):
     assert sum(o.units_reminded for o in outcomes) == 5
     assert sum(o.units_already for o in outcomes) == 5
     assert sorted(m.to[0] for m in mail.outbox) == ["r0@example.com", "r1@example.com"]
-    assert sorted(o.digest_already for o in outcomes) == [False, True]
-    assert Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).count() == 1
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).count() == 6
+    # Each reviewer's digest is claimed by one run: the other finds it sent or being sent.
+    assert sum(o.digest_recipients for o in outcomes) == 2
+    assert sum(o.digest_already + o.digest_in_progress for o in outcomes) == 2
+    assert not any(o.failed for o in outcomes)
+    assert Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).count() == 2
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REMINDED).count() == 7
 
 
 def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
@@ -613,3 +627,213 @@ def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
     errors = err.getvalue().splitlines()
     assert "摘要邮件发送失败（" in errors[0]
     assert errors[1].startswith("年度确认照常运行。摘要邮件可在今天内再次运行 send_reminders 重发")
+
+
+def digest_rows() -> list[tuple[str, str, str]]:
+    """(address, status, error) of each reviewer's digest row, by address."""
+    return sorted(
+        Reminder.objects.filter(kind=Reminder.Kind.BUREAU_DIGEST).values_list(
+            "recipients", "status", "error"
+        )
+    )
+
+
+def test_one_refused_address_fails_alone_and_the_rerun_mails_only_that_reviewer(
+    client, unit, fake_smtp
+):
+    """Fault walk, item 4: one address refused with 550 failed the whole digest, and each
+    rerun mailed the good reviewers again."""
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    for name in ("first", "bad", "third"):
+        reviewer_with_email(f"{name}@example.com")
+    fake_smtp.refused = {"bad@example.com"}
+    refused = "收件地址被邮件服务器拒绝：bad@example.com（550 5.1.1 no such user）"
+
+    with pytest.raises(CommandError) as failed:
+        run("--date", "2026-12-01")
+
+    assert str(failed.value) == (
+        f"2026-12-01：已提醒0个单位，摘要邮件发给2位审核员，1位审核员的摘要邮件发送失败（{refused}），"
+        "再次运行将重试。"
+    )
+    assert fake_smtp.recipients == ["first@example.com", "third@example.com"]
+    error = "收件地址被邮件服务器拒绝：bad@example.com（550 5.1.1 no such user）"
+    assert digest_rows() == [
+        ("bad@example.com", Reminder.Status.FAILED, error),
+        ("first@example.com", Reminder.Status.SENT, ""),
+        ("third@example.com", Reminder.Status.SENT, ""),
+    ]
+
+    # Still refused: the rerun fails again, and mails nobody else.
+    with pytest.raises(CommandError) as again:
+        run("--date", "2026-12-01")
+    assert str(again.value).endswith(
+        f"1位审核员的摘要邮件发送失败（{refused}），再次运行将重试，"
+        "2位审核员当天已收到摘要邮件，未重复发送。"
+    )
+    assert fake_smtp.recipients == ["first@example.com", "third@example.com"]
+
+    # The operator sees the refused address in admin's list.
+    operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(operator)
+    page = client.get(
+        reverse("admin:audit_reminder_changelist"), {"delivery": "failed"}
+    ).content.decode()
+    assert f"发送失败：{error}" in page
+
+    # The address fixed at the server: that reviewer only, once.
+    fake_smtp.refused = set()
+    assert run("--date", "2026-12-01") == (
+        "2026-12-01：已提醒0个单位，摘要邮件发给1位审核员，2位审核员当天已收到摘要邮件，未重复发送。"
+    )
+    assert run("--date", "2026-12-01").endswith("摘要邮件当天已发送过，未重复发送。")
+    assert fake_smtp.recipients == ["bad@example.com", "first@example.com", "third@example.com"]
+
+
+def test_a_server_that_fails_mid_run_is_not_waited_on_for_each_remaining_reviewer(unit, settings):
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    for name in ("first", "second"):
+        reviewer_with_email(f"{name}@example.com")
+    # Nothing listens on port 1: the SMTP backend's connection is refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+
+    with pytest.raises(CommandError, match="2位审核员的摘要邮件发送失败"):
+        run("--date", "2026-12-01")
+
+    (_, first, first_error), (_, second, second_error) = digest_rows()
+    assert (first, second) == (Reminder.Status.FAILED, Reminder.Status.FAILED)
+    assert "ConnectionRefusedError" in first_error
+    assert second_error.startswith("未发送：邮件服务器在发给前一位审核员时出错（ConnectionRefused")
+
+
+def stuck_digest(reviewer, minutes: int) -> Reminder:
+    """A reviewer's digest left 发送中 `minutes` ago by a run that died."""
+    return Reminder.objects.create(
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=str(reviewer.pk),
+        target_name=str(reviewer),
+        day=TUESDAY,
+        recipients=reviewer.email,
+        status=Reminder.Status.SENDING,
+        claimed_at=timezone.now() - datetime.timedelta(minutes=minutes),
+    )
+
+
+def test_a_digest_stuck_sending_past_the_bound_is_retried_and_the_output_says_so(unit, settings):
+    """Fault walk, item 3: a run killed mid-send left 发送中 for good, and every later run that
+    day said 摘要邮件当天已发送过 and exited 0. The bound reads EMAIL_TIMEOUT."""
+    settings.EMAIL_TIMEOUT = 200  # ten of them: 33 minutes, past the 15-minute floor
+    assert reminders.stale_claim_after() == datetime.timedelta(seconds=2000)
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    reviewer = User.objects.get(pk=reviewer_with_email("stuck@example.com").pk)
+    digest = stuck_digest(reviewer, minutes=20)
+
+    output = run("--date", "2026-12-01")
+
+    assert output == (
+        "2026-12-01：已提醒0个单位，1位审核员的摘要邮件正在由另一次运行发送，未重复发送"
+        "（若那次运行已中断，发送中超过33分钟后再次运行将重新发送）。"
+    )
+    assert mail.outbox == []
+
+    Reminder.objects.filter(pk=digest.pk).update(
+        claimed_at=timezone.now() - datetime.timedelta(minutes=34)
+    )
+    output = run("--date", "2026-12-01")
+
+    assert output == (
+        "2026-12-01：已提醒0个单位，1位审核员的摘要邮件上次发送中断（发送中超过33分钟），"
+        "已按发送失败处理并重新发送，摘要邮件发给1位审核员。"
+    )
+    assert [m.to for m in mail.outbox] == [["stuck@example.com"]]
+    digest.refresh_from_db()
+    assert digest.status == Reminder.Status.SENT
+    assert run("--date", "2026-12-01").endswith("摘要邮件当天已发送过，未重复发送。")
+    assert len(mail.outbox) == 1
+    assert AuditEvent.objects.get(object_type="audit.reminder").detail.startswith(
+        "超期待办摘要邮件（2026-12-01）重新发送（上次发送中断，按发送失败处理）："
+    )
+
+
+def test_the_bound_has_a_floor_whatever_email_timeout_says(settings):
+    settings.EMAIL_TIMEOUT = None  # no timeout at all
+    assert reminders.stale_claim_after() == datetime.timedelta(minutes=15)
+    settings.EMAIL_TIMEOUT = 5
+    assert reminders.stale_claim_after() == datetime.timedelta(minutes=15)
+
+
+@pytest.mark.parametrize(
+    ("status", "mailed"), [(Reminder.Status.SENT, 0), (Reminder.Status.FAILED, 1)]
+)
+def test_a_digest_sent_before_each_reviewer_had_a_row_is_not_sent_again_that_day(
+    unit, reviewer, status, mailed
+):
+    """An upgrade on the day restarts the daily loop, which catches up: the day's digest, sent
+    to all reviewers under one row, must not go out again (one that failed is sent)."""
+    User.objects.filter(pk=reviewer.pk).update(email="reviewer@example.com")
+    waiting(unit, S.PENDING_BUREAU, YESTERDAY)
+    Reminder.objects.create(
+        kind=Reminder.Kind.BUREAU_DIGEST,
+        target=Reminder.BUREAU,
+        target_name="科技局审核员",
+        day=TUESDAY,
+        status=status,
+    )
+
+    output = run("--date", "2026-12-01")
+
+    assert len(mail.outbox) == mailed
+    assert output.endswith(
+        "摘要邮件发给1位审核员。" if mailed else "摘要邮件当天已发送过，未重复发送。"
+    )
+
+
+@pytest.mark.postgres  # a real command process, killed, on the test database it shares
+@pytest.mark.django_db(transaction=True)
+def test_killing_the_command_on_a_hanging_mail_server_leaves_a_digest_the_next_run_sends(
+    reference_data, unit, fake_smtp
+):
+    """The walk's case: `send_reminders --force` killed while the mail server hangs."""
+    waiting(unit, S.PENDING_BUREAU, timezone.localdate() - datetime.timedelta(days=1))
+    reviewer = reviewer_with_email("reviewer@example.com")
+    fake_smtp.mode = "hang"
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(fake_smtp.port),
+    }
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "send_reminders", "--force"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert fake_smtp.connected.wait(30), "the command never reached the mail server"
+    finally:
+        command.send_signal(signal.SIGKILL)
+        command.wait(10)
+    fake_smtp.release.set()
+    fake_smtp.mode = "ok"
+    digest = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
+    assert (digest.status, digest.target) == (Reminder.Status.SENDING, str(reviewer.pk))
+
+    assert "正在由另一次运行发送" in run("--force")  # within the bound: maybe still alive
+    assert fake_smtp.delivered == []
+    Reminder.objects.filter(pk=digest.pk).update(
+        claimed_at=F("claimed_at") - reminders.stale_claim_after()
+    )
+    assert "上次发送中断" in run("--force")
+
+    assert fake_smtp.recipients == ["reviewer@example.com"]
+    digest.refresh_from_db()
+    assert digest.status == Reminder.Status.SENT

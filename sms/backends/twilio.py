@@ -36,14 +36,19 @@ class TwilioBackend(BaseBackend):
             raise SMSError(
                 f"Twilio {exc.status} {exc.code}: {getattr(exc, 'msg', '') or exc.title}",
                 permanent=is_permanent(exc.status, exc.code),
+                # A server error (a gateway's 502 or 504 above all) may come after Twilio took
+                # the message: the retry asks Twilio first (find_sent).
+                unsure=exc.status >= 500,
                 reason=failure_reason(exc.status, exc.code),
             ) from exc
         except ValueError as exc:
             # A 2xx answer that is not Twilio's JSON (a proxy's page, say): the message may have
-            # been accepted, so sending again could deliver it twice.
+            # been accepted, so it is left for an operator (permanent), and flagged so that
+            # resending it asks Twilio first (unsure) rather than deliver it twice.
             raise SMSError(
                 f"unreadable answer from Twilio: {exc}",
                 permanent=True,
+                unsure=True,
                 reason="短信服务商的回复无法识别，是否已送达待核实",
             ) from exc
         except (TwilioException, OSError) as exc:
