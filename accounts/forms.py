@@ -10,7 +10,6 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
-from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,6 +19,7 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
+from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -469,7 +469,11 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
         """At most one link per account every RESET_MAIL_SECONDS: the page reads the same
         either way (it never says whether an address is known), so a loop of requests fills no
         one's mailbox. Counted in Django's cache (per worker unless CACHE_URL is shared)."""
-        if not cache.add(f"password-reset:{context['user'].pk}", 1, RESET_MAIL_SECONDS):
+        # A cache that does not answer lets the mail go (fails open): a way back into one's
+        # account matters more than one mailbox's flood guard while the cache is down.
+        if not cache.add(
+            f"password-reset:{context['user'].pk}", 1, RESET_MAIL_SECONDS, if_unreachable=True
+        ):
             return
         super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 

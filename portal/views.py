@@ -2,6 +2,7 @@ from collections import Counter
 from functools import wraps
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
@@ -25,6 +26,7 @@ from accounts.permissions import (
 )
 from audit.log import record
 from audit.models import AuditEvent
+from portal import caching
 from portal.filters import ALL
 from portal.workdays import calendar_status
 from portal.workflow import WorkflowError
@@ -48,15 +50,22 @@ def home(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """For a load balancer or monitor: 200 when this node and its database answer, else 503.
-    `?details` adds what an operator should know (the working-day calendar's last year, the
-    SMS waiting to be sent and the age of the oldest)."""
+    """For a load balancer or monitor: 200 when this node, its database and its cache answer,
+    else 503. `?details` adds what an operator should know (the working-day calendar's last
+    year, the SMS waiting to be sent and the age of the oldest)."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
             cursor.execute("SELECT 1")
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    # Pages still answer without the cache (portal.caching), slower and without the public
+    # pages' limits; the operator must hear of it. One read of one key.
+    if not caching.reachable():
+        body = "cache unavailable\n"
+        if "details" in request.GET:
+            body += f"cache: {cache_status(answers=False)}\n"
+        return HttpResponse(body, status=503, content_type="text/plain; charset=utf-8")
     problem = static_files_problem()
     if problem:
         return HttpResponse(problem, status=503, content_type="text/plain")
@@ -66,7 +75,20 @@ def healthz(request):
         # and whether the SMS worker keeps up (docs/deployment.md says what to watch).
         body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
         body += f"sms: {sms_backlog()}\n"
+        body += f"cache: {cache_status(answers=True)}\n"
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
+
+
+def cache_status(answers: bool) -> str:
+    """The default cache's backend, where it is (without a password) and whether it answers."""
+    config = settings.CACHES["default"]
+    where = []
+    for location in str(config.get("LOCATION", "")).split(","):
+        parts = urlsplit(location.strip())
+        host = parts.netloc.rpartition("@")[2]  # user:password@ left out
+        where.append(f"{parts.scheme}://{host}{parts.path}" if host else location.strip())
+    backend = config["BACKEND"].rsplit(".", 1)[-1]
+    return f"{backend} {' '.join(filter(None, where))}".strip() + ("" if answers else " 未响应")
 
 
 # Linked from every page (jinja/base.html).
