@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -166,11 +165,12 @@ def test_a_redis_that_accepts_and_never_answers_holds_healthz_a_second_or_two(tm
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # the kernel completes each connection; nothing ever reads or answers
         port = silent.getsockname()[1]
+        # Timed inside: starting Django on a busy machine takes seconds of its own.
         script = (
-            "import django; django.setup(); from django.test import Client; "
-            "r = Client().get('/healthz'); print(r.status_code, r.content.decode().strip())"
+            "import time, django; django.setup(); from django.test import Client; "
+            "started = time.monotonic(); r = Client().get('/healthz'); "
+            "print(r.status_code, r.content.decode().strip()); print(time.monotonic() - started)"
         )
-        started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-c", script],
             capture_output=True,
@@ -185,7 +185,7 @@ def test_a_redis_that_accepts_and_never_answers_holds_healthz_a_second_or_two(tm
             },
             timeout=60,
         )
-        elapsed = time.monotonic() - started
 
-    assert result.stdout.strip() == "503 cache unavailable", result.stderr
-    assert elapsed < 10  # django.setup() included; the cache's part is its one-second timeout
+    answer, elapsed = result.stdout.strip().splitlines()
+    assert answer == "503 cache unavailable", result.stderr
+    assert float(elapsed) < 5  # the one-second socket timeout, not the system's TCP timeout
