@@ -292,7 +292,14 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 # both (portal.checks refuses both).
 EMAIL_USE_TLS = flag("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = flag("EMAIL_USE_SSL", default=False)
+# EMAIL_TIMEOUT: how long each step of the conversation with the mail server may wait in the
+# daily jobs (send_reminders' digests). Mail sent while a person waits (找回密码's link) waits
+# EMAIL_REQUEST_TIMEOUT instead, far below gunicorn's 30-second timeout: a mail server that
+# accepts and never answers must not hold the web workers (docs/deployment.md).
 EMAIL_TIMEOUT = 30
+EMAIL_REQUEST_TIMEOUT = env.int("EMAIL_REQUEST_TIMEOUT", default=5)
+if not 1 <= EMAIL_REQUEST_TIMEOUT <= 10:
+    raise ImproperlyConfigured("EMAIL_REQUEST_TIMEOUT must be 1 to 10 seconds.")
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Bureau reviewers and operators confirm a code from an authenticator app (TOTP) after their
