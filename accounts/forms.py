@@ -1,4 +1,6 @@
+import logging
 import re
+import smtplib
 
 from django import forms
 from django.conf import settings
@@ -10,8 +12,9 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
-from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import RegexValidator
+from django.template import loader
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
@@ -20,6 +23,7 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
+from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 
 LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -453,25 +457,85 @@ class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
 
 
 RESET_MAIL_SECONDS = 120
+MAIL_NOT_SENT = (
+    "邮件服务暂时不可用，重设密码的邮件未能发送，请稍后再试。"
+    f"如急需登录，请联系所在单位或致电市科技局 {settings.HELP_LINE}。"
+)
+
+logger = logging.getLogger(__name__)
+
+
+class MailNotSent(Exception):
+    """The mail server did not take 找回密码's mail (or did not answer): nothing was sent."""
 
 
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     """找回密码: Django's form, with the portal's wording for an over-long address and its word
-    for the field (Django's is 电子邮件)."""
+    for the field (Django's is 电子邮件), a short wait for the mail server, and a failure that
+    is said (MailNotSent) rather than logged behind a page saying the mail went out."""
 
     printed_once = True  # the same for everyone: portal.jinja2.crispy
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "电子邮箱"
+        self.connection = None
 
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+    def save(self, **kwargs) -> None:
+        """Django's, over one connection to the mail server, opened before the accounts are
+        looked up: for every address, known or not, so that a mail server that does not answer
+        reads the same (MailNotSent) whether or not the address has an account. A person waits
+        on this: each step of the conversation waits at most EMAIL_REQUEST_TIMEOUT seconds, not
+        EMAIL_TIMEOUT (the daily jobs'), so a hanging mail server cannot hold a web worker until
+        gunicorn's timeout kills it."""
+        self.connection = get_connection(timeout=settings.EMAIL_REQUEST_TIMEOUT)
+        try:
+            self.connection.open()
+            super().save(**kwargs)
+        except OSError as error:  # socket errors, timeouts and smtplib's SMTPException
+            logger.warning("找回密码 mail not sent: %r", error)
+            raise MailNotSent from error
+        finally:
+            self.connection.close()
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         """At most one link per account every RESET_MAIL_SECONDS: the page reads the same
         either way (it never says whether an address is known), so a loop of requests fills no
-        one's mailbox. Counted in Django's cache (per worker unless CACHE_URL is shared)."""
-        if not cache.add(f"password-reset:{context['user'].pk}", 1, RESET_MAIL_SECONDS):
+        one's mailbox. Counted in Django's cache (per worker unless CACHE_URL is shared).
+        Django's own send_mail() logs a failed send and returns; this one lets it through to
+        save(), and gives the account its turn back, so the person may try again at once."""
+        key = f"password-reset:{context['user'].pk}"
+        # A cache that does not answer lets the mail go (fails open): a way back into one's
+        # account matters more than one mailbox's flood guard while the cache is down.
+        if not cache.add(key, 1, RESET_MAIL_SECONDS, if_unreachable=True):
             return
-        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(
+            subject, body, from_email, [to_email], connection=self.connection
+        )
+        if html_email_template_name is not None:
+            html = loader.render_to_string(html_email_template_name, context)
+            message.attach_alternative(html, "text/html")
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused:
+            # The mail server took the connection but refused this one address (its domain does
+            # not exist, its mailbox is full): a failure only a known address can meet, so
+            # saying it would tell anyone typing an address whether it has an account. Logged;
+            # the page reads as for any address and says whom to ask when no mail comes.
+            logger.warning("找回密码 mail to account %s: address refused", context["user"].pk)
+        except OSError:
+            cache.delete(key)
+            raise
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):

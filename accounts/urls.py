@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 
 from accounts import views
-from accounts.forms import PortalPasswordResetForm
 from accounts.lockout import login_gate
 
 app_name = "accounts"
@@ -31,9 +30,8 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PortalPasswordResetView.as_view(
             template_name="accounts/password_reset.html",
-            form_class=PortalPasswordResetForm,
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

@@ -10,7 +10,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, JsonResponse
@@ -25,9 +30,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import lockout, services
 from accounts.filters import UnitFilter
 from accounts.forms import (
+    MAIL_NOT_SENT,
     IndividualRegistrationForm,
     LoginForm,
+    MailNotSent,
     PortalPasswordChangeForm,
+    PortalPasswordResetForm,
     PortalSetPasswordForm,
     TwoFactorForm,
     UnitDetailsForm,
@@ -98,6 +106,21 @@ class PortalPasswordChangeView(PasswordChangeView):
                 detail="修改密码时旧密码不正确",
             )
         return super().form_invalid(form)
+
+
+class PortalPasswordResetView(PasswordResetView):
+    """找回密码. When the mail server does not take the mail, the form again with why and whom to
+    ask (503), not Django's page saying a mail went out: the same for a known address and an
+    unknown one (PortalPasswordResetForm.save)."""
+
+    form_class = PortalPasswordResetForm
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except MailNotSent:
+            form.add_error(None, MAIL_NOT_SENT)
+            return self.render_to_response(self.get_context_data(form=form), status=503)
 
 
 class PortalPasswordResetConfirmView(PasswordResetConfirmView):

@@ -31,7 +31,6 @@ theirs alone); a pool scoped to one user's view would need that scope in the key
 import hashlib
 from typing import NamedTuple
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -41,6 +40,7 @@ from experts.choices import TitleLevel
 from experts.filters import AGE_BANDS, PoolFilter, age_condition
 from experts.models import IN_POOL, ApplicationTransition, FacetDiscipline
 from experts.selectors import discipline_tree
+from portal.caching import cache
 from portal.filters import ALL
 
 FACETS_SECONDS = 60

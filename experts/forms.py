@@ -1,7 +1,6 @@
 import datetime
 
 from django import forms
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -16,6 +15,7 @@ from experts.choices import BAN_CHOICES, REMOVAL_REASONS, join_disciplines
 from experts.models import Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from experts.selectors import discipline_tree
+from portal.caching import cache
 from portal.dates import anniversary
 from portal.forms import (
     MobileField,

@@ -18,13 +18,13 @@ EXPLAINs behind this. SQLite scans the one column.
 from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.cache import cache
 from django.db import connections, models, transaction
 from django.db.models import Func, Prefetch, QuerySet, Value
 from django.db.models.functions import StrIndex
 
 from experts import counts
 from experts.models import Discipline
+from portal.caching import cache
 from portal.words import normalise, words
 
 # The SQL function behind the index; `grams` below is its twin in Python.

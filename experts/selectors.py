@@ -2,7 +2,6 @@
 
 from typing import NamedTuple
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.signals import post_delete, post_save
@@ -18,6 +17,7 @@ from experts.models import (
     ExpertApplication,
     FacetDiscipline,
 )
+from portal.caching import cache
 
 
 def applications_for(user) -> QuerySet[ExpertApplication]:

@@ -1,12 +1,12 @@
 """统计分析 for bureau reviewers: the charts (server-drawn SVG, each with its table), the range,
 and the same figures as an .xlsx workbook."""
 
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
 from experts import statistics
+from portal.caching import cache
 from portal.views import role_required
 from portal.xlsx import workbook_response
 

@@ -10,7 +10,6 @@ visitor reloading the page, or many visitors, cost no query.
 
 import uuid
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 
 from experts.choices import join_disciplines
@@ -18,6 +17,7 @@ from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from experts.selectors import with_columns
 from notice import periods
 from notice.models import NoticeObjection
+from portal.caching import cache
 
 CACHE_SECONDS = 300
 VERSION_KEY = "notice:version"
@@ -38,9 +38,11 @@ def version() -> str:
     back rows cached under an older one."""
     current = cache.get(VERSION_KEY)
     if current is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None, if_unreachable=False)
         current = cache.get(VERSION_KEY)
-    return current
+    # A cache that does not answer has no version: a fresh one, under which nothing is kept
+    # (a page cached under it as the cache comes back is never read again).
+    return current if current is not None else uuid.uuid4().hex
 
 
 def forget_rows() -> None:

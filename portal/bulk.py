@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core import signing
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
@@ -32,6 +31,7 @@ from django.views import View
 
 from audit.log import record
 from audit.models import AuditEvent
+from portal.caching import cache
 from portal.transitions import Action
 from portal.views import SEARCH_COUNT_LIMIT, role_required, search_term
 from portal.workflow import WorkflowError
@@ -358,7 +358,12 @@ class BulkDecisionView(View):
         if not form.is_valid():
             # The same page again, its token still unused.
             return self.confirm(request, items, form, batch, status=400)
-        if not cache.add(f"bulk-batch:{batch}", True, CLAIM_SECONDS):
+        # A cache that does not answer lets the batch go ahead (fails open): the claim only
+        # spares a double click's second run, and that run decides nothing twice, because each
+        # item's service locks its row (select_for_update) and fires its transition from the
+        # tab's state only (decide() skips any other), so no item is decided, recorded or
+        # texted twice. The second run lists every item as skipped and adds an audit line.
+        if not cache.add(f"bulk-batch:{batch}", True, CLAIM_SECONDS, if_unreachable=True):
             # The same page posted twice at once: the other post runs the batch. The session is
             # left as it is, so that this request's copy does not overwrite the other's result.
             if self.kept_result(request, batch) is not None:

@@ -11,9 +11,9 @@ import functools
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 
+from portal.caching import cache
 from portal.network import client_ip
 
 WINDOW_SECONDS = 60
@@ -26,13 +26,16 @@ def over_limit(scope: str, address: str, limit: int, now: float | None = None) -
     window = int(now // WINDOW_SECONDS)
     key = f"ratelimit:{scope}:{address}:{window}"
     # add() is atomic in every cache backend: the first request of a minute creates the count.
-    cache.add(key, 0, WINDOW_SECONDS + 5)
+    cache.add(key, 0, WINDOW_SECONDS + 5, if_unreachable=False)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add() and incr()
         cache.set(key, 1, WINDOW_SECONDS + 5)
         count = 1
-    if count <= limit:
+    # A cache that does not answer counts nothing: the page stays open (fails open). It only
+    # stops one address from reading public rows in a loop, which is worth less than the
+    # page itself while the cache is down (the portal's health check reports the outage).
+    if count is None or count <= limit:
         return 0
     return max(1, int((window + 1) * WINDOW_SECONDS - now))
 

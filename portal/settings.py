@@ -269,7 +269,15 @@ SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 *
 # default, local memory, is each worker process's own: an edit is seen at once by the worker
 # that made it and by the others only when their copy expires, and a limit counts per worker.
 # With more than one worker, point every one at one cache: CACHE_URL=redis://host:6379/1.
+# A cache that does not answer costs speed, not pages (portal.caching), and /healthz says so.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django passes OPTIONS to redis-py's connection pool. Without timeouts a Redis host that
+    # is cut off (no refusal, no answer) holds each request until the system's TCP timeout.
+    # Redis answers in a millisecond: one second to connect and one to answer are plenty.
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
 
 # Password reset mails; the console backend prints them until a mail server is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -284,7 +292,14 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 # both (portal.checks refuses both).
 EMAIL_USE_TLS = flag("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = flag("EMAIL_USE_SSL", default=False)
+# EMAIL_TIMEOUT: how long each step of the conversation with the mail server may wait in the
+# daily jobs (send_reminders' digests). Mail sent while a person waits (找回密码's link) waits
+# EMAIL_REQUEST_TIMEOUT instead, far below gunicorn's 30-second timeout: a mail server that
+# accepts and never answers must not hold the web workers (docs/deployment.md).
 EMAIL_TIMEOUT = 30
+EMAIL_REQUEST_TIMEOUT = env.int("EMAIL_REQUEST_TIMEOUT", default=5)
+if not 1 <= EMAIL_REQUEST_TIMEOUT <= 10:
+    raise ImproperlyConfigured("EMAIL_REQUEST_TIMEOUT must be 1 to 10 seconds.")
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 # Bureau reviewers and operators confirm a code from an authenticator app (TOTP) after their

@@ -2,6 +2,7 @@ from collections import Counter
 from functools import wraps
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
@@ -25,6 +26,7 @@ from accounts.permissions import (
 )
 from audit.log import record
 from audit.models import AuditEvent
+from portal import caching
 from portal.filters import ALL
 from portal.triggers import trigger_state
 from portal.workdays import calendar_status
@@ -52,7 +54,8 @@ def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
     `?details` adds what an operator should know (the working-day calendar's last year, the
     SMS waiting to be sent and the age of the oldest, the SMS that failed in the last day, the
-    append-only tables' triggers), and answers 503 too while a trigger is missing or disabled."""
+    append-only tables' triggers, the cache), and answers 503 while a trigger is missing or
+    disabled or the cache does not answer."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -63,20 +66,41 @@ def healthz(request):
     if problem:
         return HttpResponse(problem, status=503, content_type="text/plain")
     if "details" not in request.GET:
+        # Not the cache: pages answer without it (portal.caching), and with one shared cache a
+        # balancer routing on this would take every node out at once, serving nothing.
         return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
     # For operators: whether working days beyond the calendar's last year are guesses, whether
-    # the SMS worker keeps up, and whether the append-only tables' triggers still refuse
-    # changes (docs/deployment.md says what to watch). Only here: a catalogue query per
-    # trigger is no probe's business.
+    # the SMS worker keeps up, whether the append-only tables' triggers still refuse changes,
+    # and whether the cache answers (docs/deployment.md says what to watch). Only here: a
+    # catalogue query per trigger is no probe's business.
     triggers = trigger_state()
-    body = "ok\n" if triggers.ok else "protection triggers not all installed and enabled\n"
+    cache_answers = caching.reachable()  # one read of one key
+    faults = []
+    if not triggers.ok:
+        faults.append("protection triggers not all installed and enabled")
+    if not cache_answers:
+        faults.append("cache unavailable")
+    body = "\n".join(faults or ["ok"]) + "\n"
     body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
     body += f"sms: {sms_backlog()}\n"
     body += f"sms-failed-24h: {sms_failures()}\n"
     body += f"triggers: {triggers.message}\n"
+    body += f"cache: {cache_status(answers=cache_answers)}\n"
     return HttpResponse(
-        body, status=200 if triggers.ok else 503, content_type="text/plain; charset=utf-8"
+        body, status=503 if faults else 200, content_type="text/plain; charset=utf-8"
     )
+
+
+def cache_status(answers: bool) -> str:
+    """The default cache's backend, where it is (without a password) and whether it answers."""
+    config = settings.CACHES["default"]
+    where = []
+    for location in str(config.get("LOCATION", "")).split(","):
+        parts = urlsplit(location.strip())
+        host = parts.netloc.rpartition("@")[2]  # user:password@ left out
+        where.append(f"{parts.scheme}://{host}{parts.path}" if host else location.strip())
+    backend = config["BACKEND"].rsplit(".", 1)[-1]
+    return f"{backend} {' '.join(filter(None, where))}".strip() + ("" if answers else " 未响应")
 
 
 # Linked from every page (jinja/base.html).
