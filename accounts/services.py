@@ -29,7 +29,7 @@ class ScanNotSaved(WorkflowError):
 
     def __init__(self):
         super().__init__(
-            "营业执照或法人证书扫描件未能保存（服务器存储暂时不可用），本次提交未保存任何内容。"
+            "扫描件未能保存（服务器存储暂时不可用），本次提交未保存任何内容。"
             f"请稍后重新选择扫描件再提交；如仍不成功，请致电{settings.HELP_LINE}联系市科技局。"
         )
 

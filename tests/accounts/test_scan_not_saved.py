@@ -14,7 +14,7 @@ from tests.storages import full_disk
 
 pytestmark = pytest.mark.django_db
 
-NOT_SAVED = "营业执照或法人证书扫描件未能保存（服务器存储暂时不可用），本次提交未保存任何内容。"
+NOT_SAVED = "扫描件未能保存（服务器存储暂时不可用），本次提交未保存任何内容。"
 
 
 def stored_files(root) -> list[str]:
