@@ -83,12 +83,13 @@ ROW_FIELDS = (
 # chunk of an iterator).
 CHUNK_SIZE = 2000
 # A running job writes its progress every 1,000 rows (portal.xlsx), about every 0.3 s at the
-# benchmark's pace (docs/performance.md); its longest quiet stretch is the zip and the copy into
-# the storage after the last row, about a second for EXPORT_MAX_ROWS. Its page says the
-# progress has stopped after STALLED_AFTER without a write: a hint, as a busy machine may
-# be slower. After STALE_AFTER the job was interrupted (the worker stopped): a worker's sweep
-# marks it failed, and its requester asks again. Both leave a margin of a hundred times the
-# quiet stretches above, so a running export is never failed.
+# benchmark's pace (docs/performance.md); its quiet stretches, the first chunk's query before
+# the first row and the zip and the copy into the storage after the last, take about a second
+# each for EXPORT_MAX_ROWS. Its page says the progress has stopped after STALLED_AFTER without
+# a write: a hint, as a busy machine may be slower. After STALE_AFTER the job was interrupted
+# (the worker stopped): a worker's sweep marks it failed, and its requester asks again. Both
+# leave a margin of a hundred times the stretches above, so that a running export is not
+# failed.
 STALLED_AFTER = timedelta(minutes=1)
 STALE_AFTER = timedelta(minutes=3)
 # Where the files go, and how old a file there must be before the sweep deletes it when no
@@ -412,12 +413,9 @@ def run_job(job: ExportJob) -> None:
         # Removed before the job's row is written, which a database gone away cannot do.
         _delete_file(target)
         message = "导出时出错，请重新导出；仍不成功请联系运维人员。"
-        # OSError: the disk (full, read-only), not this job's data.
-        _finish(
-            job,
-            ExportJob.Status.FAILED,
-            error=NOT_STORED if isinstance(error, OSError) else message,
-        )
+        if isinstance(error, OSError):  # the disk (full, read-only), not this job's data
+            message = NOT_STORED
+        _finish(job, ExportJob.Status.FAILED, error=message)
         raise
 
 
@@ -481,6 +479,10 @@ def delete_orphans(now) -> int:
         _, files = default_storage.listdir(EXPORT_FOLDER)
     except FileNotFoundError:
         return 0  # no export yet
+    except OSError:
+        # An unreadable folder is the host's to mend; the worker goes on with its queue.
+        logger.warning("could not list %s for files no job names", EXPORT_FOLDER, exc_info=True)
+        return 0
     old = []
     for file in files:
         name = f"{EXPORT_FOLDER}/{file}"
