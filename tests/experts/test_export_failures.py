@@ -17,6 +17,7 @@ from django.utils import timezone
 from experts import exports
 from experts.management.commands.run_exports import Command as RunExports
 from experts.models import ExportJob
+from tests import factories
 from tests.experts.test_export import EXPORT_URL, make_pool
 from tests.storages import full_disk
 
@@ -81,9 +82,12 @@ class OneRound(RunExports):
 # The loop closes the connection between rounds, as between requests: outside a test's
 # transaction.
 @pytest.mark.django_db(transaction=True)
-def test_the_looping_worker_goes_on_after_a_disk_failure(logged_in, unit, settings, tmp_path):
+def test_the_looping_worker_goes_on_after_a_disk_failure(
+    reference_data, unit, client, settings, tmp_path
+):
+    client.force_login(factories.make_reviewer())  # after reference_data: the group
     make_pool(unit, 1)
-    logged_in.post(EXPORT_URL, {})
+    client.post(EXPORT_URL, {})
     full_disk(settings, tmp_path)
     command = OneRound(stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -100,7 +104,7 @@ def test_the_looping_worker_goes_on_after_a_disk_failure(logged_in, unit, settin
             "OPTIONS": {"location": str(tmp_path), "base_url": None},
         },
     }
-    logged_in.post(EXPORT_URL, {})
+    client.post(EXPORT_URL, {})
     with pytest.raises(Stop):
         command.handle(loop=0.5)
     assert ExportJob.objects.latest("pk").status == ExportJob.Status.DONE
