@@ -1,10 +1,13 @@
 """What happens when a person acts on a unit or an account: the one place with side effects."""
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
+from accounts.licence import LICENCE_FOLDER
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import (
     UNIT_PROFILE_NEEDED,
@@ -17,11 +20,53 @@ from portal import deadlines
 from portal.workflow import WorkflowError, fire
 from sms.outbox import queue_sms, shorten
 
+logger = logging.getLogger(__name__)
+
+
+class ScanNotSaved(WorkflowError):
+    """The licence scan could not be written to the private storage (a full or read-only
+    disk): nothing of the form was saved, and nothing of the scan is left."""
+
+    def __init__(self):
+        super().__init__(
+            "扫描件未能保存（服务器存储暂时不可用），本次提交未保存任何内容。"
+            f"请稍后重新选择扫描件再提交；如仍不成功，请致电{settings.HELP_LINE}联系市科技局。"
+        )
+
+
+def store_scan(unit: Unit) -> str | None:
+    """Store the licence scan chosen on a form (`unit.licence`, not yet stored) in the private
+    storage now, before any database work: a disk that refuses it (full, read-only) raises
+    ScanNotSaved with nothing saved, and the part it wrote is deleted (a failed write leaves
+    it, and no unit would name it). Returns the stored name, or None when no new scan was
+    chosen; unit.licence then names the stored file, which the model's save() keeps as it is."""
+    scan = unit.licence
+    # A stored scan's name has the folder; an upload's is the browser's (validate_licence).
+    if not scan or scan.name.startswith(LICENCE_FOLDER):
+        return None
+    field, storage = scan.field, scan.storage
+    name = storage.get_available_name(
+        field.generate_filename(unit, scan.name), max_length=field.max_length
+    )
+    try:
+        stored = storage.save(name, scan.file, max_length=field.max_length)
+    except OSError as error:
+        logger.error("licence scan not stored: %s", error)
+        try:
+            if storage.exists(name):
+                storage.delete(name)
+        except OSError:
+            logger.warning("could not delete the part of %s written", name, exc_info=True)
+        raise ScanNotSaved from error
+    unit.licence = stored
+    return stored
+
 
 def register_unit(unit: Unit, *, username: str, password: str) -> User:
     """Save a new unit (待审核) and its account, and store its licence scan in private storage.
     The bureau's queue shows it at once. Nothing is left behind when the save fails."""
     uploaded_name = unit.licence.name
+    store_scan(unit)
     try:
         with transaction.atomic():
             unit.due_on = deadlines.registration_due()
@@ -30,7 +75,7 @@ def register_unit(unit: Unit, *, username: str, password: str) -> User:
             user.set_password(password)
             user.save()
     except Exception:
-        # unit.save() stores the scan (under a new random name) before its INSERT, and a
+        # The scan was stored (store_scan, under a new random name) before the INSERT, and a
         # rollback does not take a file back: a username or credit code someone registered
         # meanwhile, or a lost connection at commit, would leave a scan of no unit in private
         # storage. Django has no rollback hook, so remove it here.
@@ -92,22 +137,31 @@ def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
 
 
 def resubmit_unit(unit: Unit, actor: User, changed_fields: list[str]) -> Unit:
-    """A 未通过 unit saves its corrections and goes back to 待审核, at the end of the queue."""
-    with transaction.atomic():
-        locked = Unit.objects.select_for_update().get(pk=unit.pk)
-        before = {name: _shown(locked, name) for name in changed_fields}
-        for name in changed_fields:
-            setattr(locked, name, getattr(unit, name))
-        locked.submitted_at = timezone.now()
-        fire(
-            locked,
-            "resubmit",
-            actor,
-            # The bureau reads in the history what the unit corrected since its 不通过.
-            comment=_changes(locked, before),
-            update_fields=[*changed_fields, "submitted_at", "due_on"],
-        )
-        unit_changed(locked, changed_fields)
+    """A 未通过 unit saves its corrections and goes back to 待审核, at the end of the queue.
+    A new scan is stored first (store_scan: ScanNotSaved, nothing saved, when the disk refuses
+    it) and deleted again if the transaction fails."""
+    new_scan = store_scan(unit) if "licence" in changed_fields else None
+    try:
+        with transaction.atomic():
+            locked = Unit.objects.select_for_update().get(pk=unit.pk)
+            before = {name: _shown(locked, name) for name in changed_fields}
+            for name in changed_fields:
+                setattr(locked, name, getattr(unit, name))
+            locked.submitted_at = timezone.now()
+            fire(
+                locked,
+                "resubmit",
+                actor,
+                # The bureau reads in the history what the unit corrected since its 不通过.
+                comment=_changes(locked, before),
+                update_fields=[*changed_fields, "submitted_at", "due_on"],
+            )
+            unit_changed(locked, changed_fields)
+    except Exception:
+        # As in register_unit: a rollback does not take the stored scan back.
+        if new_scan:
+            unit.licence.storage.delete(new_scan)
+        raise
     return locked
 
 

@@ -160,6 +160,9 @@ def register_unit(request):
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
             )
+        except services.ScanNotSaved as error:
+            # Nothing was saved: the page again, with all that was typed.
+            form.add_error("licence", str(error))
         except IntegrityError:
             # Someone registered the same username or code between the form's check and now.
             form.add_error(None, "该用户名或统一社会信用代码刚刚已被注册，请检查后重新提交。")

@@ -25,6 +25,7 @@ from experts.exports import (
     pool_params,
     pool_rows,
     request_pool_export,
+    stalled,
 )
 from experts.models import ExportJob
 from portal.forms import PortalFormMixin
@@ -127,6 +128,7 @@ def export_job(request, pk):
         "job": job,
         "keep_hours": settings.EXPORT_KEEP_HOURS,
         "expires_at": job.finished_at + keep if job.finished_at else None,
+        "stalled": stalled(job),
     }
     return render(request, "experts/export_job.html", context)
 

@@ -83,9 +83,25 @@ ROW_FIELDS = (
 # Rows read per round trip; each chunk's 专业领域 come in one more query (Django prefetches per
 # chunk of an iterator).
 CHUNK_SIZE = 2000
-# A running job whose progress has not moved for this long was interrupted (the worker
-# stopped): it is marked failed, and its requester asks again.
-STALE_AFTER = timedelta(minutes=10)
+# A running job writes its progress every 1,000 rows (portal.xlsx), about every 0.3 s at the
+# benchmark's pace (docs/performance.md); its quiet stretches, the first chunk's query before
+# the first row and the zip and the copy into the storage after the last, take about a second
+# each for EXPORT_MAX_ROWS. Its page says the progress has stopped after STALLED_AFTER without
+# a write: a hint, as a busy machine may be slower. After STALE_AFTER the job was interrupted
+# (the worker stopped): a worker's sweep marks it failed, and its requester asks again. Both
+# leave a margin of a hundred times the stretches above, so that a running export is not
+# failed.
+STALLED_AFTER = timedelta(minutes=1)
+STALE_AFTER = timedelta(minutes=3)
+# Where the files go, and how old a file there must be before the sweep deletes it when no
+# job names it (a job that failed after its file was written, a worker stopped mid-copy): the
+# copy into the folder takes seconds, so an hour never takes a file still being written.
+EXPORT_FOLDER = "exports"
+ORPHAN_AFTER = timedelta(hours=1)
+# What a job whose file could not be stored says (a full or read-only disk).
+NOT_STORED = (
+    "导出文件未能保存（服务器存储空间不足或不可写），请稍后重新导出；仍不成功请联系运维人员。"
+)
 
 MASKED_NOTE = "否（证件号码、银行账号、手机已脱敏，出生日期只显示年份）"
 
@@ -356,7 +372,8 @@ def run_job(job: ExportJob) -> None:
     """Write a claimed job's file (the worker's side). The rows are counted again: an export
     that grew past EXPORT_MAX_ROWS since it was asked for fails with the same message. On any
     other error the job is marked failed and the error raised again (the worker stops, as the
-    SMS worker does on a bug)."""
+    SMS worker does on a bug). Either way no part of its file is left in the storage."""
+    target = f"{EXPORT_FOLDER}/{job.pk}-{secrets.token_hex(8)}.xlsx"
     try:
         filterset = pool_filter(job.requested_by, job.params)
         rows = pool_rows(filterset)
@@ -388,16 +405,35 @@ def run_job(job: ExportJob) -> None:
                 on_progress=progress,
             )
             scratch.seek(0)
-            name = default_storage.save(
-                f"exports/{job.pk}-{secrets.token_hex(8)}.xlsx", File(scratch)
-            )
+            name = default_storage.save(target, File(scratch))
         _finish(job, ExportJob.Status.DONE, file_name=name, rows_done=written)
-    except Exception:
+    except Exception as error:
         logger.exception("export job %s failed", job.pk)
-        _finish(
-            job, ExportJob.Status.FAILED, error="导出时出错，请重新导出；仍不成功请联系运维人员。"
-        )
+        # A disk that filled up part-way leaves the part written: no job would ever name it.
+        # Removed before the job's row is written, which a database gone away cannot do.
+        _delete_file(target)
+        message = "导出时出错，请重新导出；仍不成功请联系运维人员。"
+        if isinstance(error, OSError):  # the disk (full, read-only), not this job's data
+            message = NOT_STORED
+        _finish(job, ExportJob.Status.FAILED, error=message)
         raise
+
+
+def _delete_file(name: str) -> None:
+    """Delete `name` from the storage if it is there; a disk that refuses even that is logged
+    (the sweep tries again: delete_orphans), so that the job is still marked failed."""
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except OSError:
+        logger.warning("could not delete the export file %s", name, exc_info=True)
+
+
+def stalled(job: ExportJob, now=None) -> bool:
+    """Whether `job` runs but has written no progress for STALLED_AFTER: its worker may have
+    stopped (the sweep of a worker still running fails it after STALE_AFTER)."""
+    now = now or timezone.now()
+    return job.status == ExportJob.Status.RUNNING and job.updated_at < now - STALLED_AFTER
 
 
 def _finish(job: ExportJob, status: str, **fields) -> None:
@@ -410,7 +446,8 @@ def _finish(job: ExportJob, status: str, **fields) -> None:
 
 def sweep(now=None) -> dict[str, int]:
     """The worker's housekeeping: delete the files older than EXPORT_KEEP_HOURS (the job is
-    then 已过期), and mark failed the running jobs whose progress stopped (STALE_AFTER)."""
+    then 已过期) and the files no job names (delete_orphans), and mark failed the running jobs
+    whose progress stopped (STALE_AFTER)."""
     now = now or timezone.now()
     stale = ExportJob.objects.filter(
         status=ExportJob.Status.RUNNING, updated_at__lt=now - STALE_AFTER
@@ -431,7 +468,35 @@ def sweep(now=None) -> dict[str, int]:
         expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
             status=ExportJob.Status.EXPIRED, file_name="", updated_at=now
         )
-    return {"stale": stale, "expired": expired}
+    return {"stale": stale, "expired": expired, "orphans": delete_orphans(now)}
+
+
+def delete_orphans(now) -> int:
+    """Delete the files in EXPORT_FOLDER that no job names and that are older than
+    ORPHAN_AFTER: what a job that failed part-way left (a full disk, a database gone away before
+    the job recorded its file). Returns how many it deleted."""
+    try:
+        _, files = default_storage.listdir(EXPORT_FOLDER)
+    except FileNotFoundError:
+        return 0  # no export yet
+    except OSError:
+        # An unreadable folder is the host's to mend; the worker goes on with its queue.
+        logger.warning("could not list %s for files no job names", EXPORT_FOLDER, exc_info=True)
+        return 0
+    old = []
+    for file in files:
+        name = f"{EXPORT_FOLDER}/{file}"
+        try:
+            if default_storage.get_modified_time(name) < now - ORPHAN_AFTER:
+                old.append(name)
+        except FileNotFoundError:
+            continue  # deleted meanwhile (another worker's sweep)
+    named = set(ExportJob.objects.filter(file_name__in=old).values_list("file_name", flat=True))
+    orphans = [name for name in old if name not in named]
+    for name in orphans:
+        logger.warning("deleting export file %s: no export job names it", name)
+        _delete_file(name)
+    return len(orphans)
 
 
 def purge_jobs(before) -> int:
@@ -447,15 +512,21 @@ def purge_jobs(before) -> int:
     return over.delete()[1].get(ExportJob._meta.label, 0)
 
 
-def run_pending() -> int:
+def run_pending() -> dict[str, int]:
     """One round of the worker: housekeeping, then every queued job in turn. Returns how many
-    jobs it ran."""
+    jobs it ran (`exports`) and how many of them failed on the disk (`failed`): such a job is
+    marked failed (run_job) and the next one is run, as the disk may have room again (a
+    smaller export, a file deleted). Any other error stops the round."""
     sweep()
-    ran = 0
+    ran = failed = 0
     while (job := claim_next()) is not None:
-        run_job(job)
         ran += 1
-    return ran
+        try:
+            run_job(job)
+        except OSError:
+            # Logged and recorded on the job by run_job.
+            failed += 1
+    return {"exports": ran, "failed": failed}
 
 
 def download_name(job: ExportJob) -> str:

@@ -11,6 +11,11 @@ a page of its own after a redirect, which a reload shows again without deciding 
 confirmation page carries a one-time token: confirming it again (the browser's back button, a
 second click) decides nothing and shows that batch's result. Works without JavaScript. The
 actions come from the same tables as the detail pages' (portal.transitions.Action).
+
+A batch the database cuts off (a restart, a lost connection) stops at that item: the rest would
+fail the same way. The person is told how many were done and that confirming again does the
+rest, and the batch's token stays unused, so that it can: each item is still decided once, by
+its own lock and state check (those done are skipped as decided already).
 """
 
 import logging
@@ -21,7 +26,7 @@ from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core import signing
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -65,8 +70,13 @@ BATCH_SIGNER = {"salt": BATCH_SALT, "sep": "."}
 BATCH_SECONDS = 12 * 60 * 60
 # A batch also claims its token in the cache before it runs: two posts of one page at the same
 # moment (a double click) each read the session before either has saved it. With more than one
-# worker the cache must be shared for this (CACHE_URL, docs/deployment.md).
-CLAIM_SECONDS = BATCH_SECONDS
+# worker the cache must be shared for this (CACHE_URL, docs/deployment.md). A batch that ends,
+# however it ends, lets its claim go (post); one whose process was killed (gunicorn's 30-second
+# worker timeout, a restart) cannot, so the claim lasts only a few minutes, much longer than a
+# batch of BATCH_LIMIT runs (seconds), and the page can be confirmed again after that. A claim
+# expired under a batch still running lets a second run go ahead side by side: each item is
+# still decided once, by its lock and state check.
+CLAIM_SECONDS = 5 * 60
 ALREADY_DONE = "该批次已处理，未重复执行。以下是该批次的处理结果。"
 
 logger = logging.getLogger(__name__)
@@ -91,6 +101,15 @@ class Outcome:
 
 class Selection(Exception):
     """The selection cannot be decided on; the message says why, in the person's words."""
+
+
+class Interrupted(Exception):
+    """The database went away part-way through a batch: `outcomes` are the items decided or
+    skipped before it; the item it failed on and those after it were not decided."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        super().__init__(f"batch interrupted after {len(outcomes)} items")
+        self.outcomes = outcomes
 
 
 class BulkDecisionView(View):
@@ -363,7 +382,8 @@ class BulkDecisionView(View):
         # item's service locks its row (select_for_update) and fires its transition from the
         # tab's state only (decide() skips any other), so no item is decided, recorded or
         # texted twice. The second run lists every item as skipped and adds an audit line.
-        if not cache.add(f"bulk-batch:{batch}", True, CLAIM_SECONDS, if_unreachable=True):
+        claim = f"bulk-batch:{batch}"
+        if not cache.add(claim, True, CLAIM_SECONDS, if_unreachable=True):
             # The same page posted twice at once: the other post runs the batch. The session is
             # left as it is, so that this request's copy does not overwrite the other's result.
             if self.kept_result(request, batch) is not None:
@@ -371,20 +391,33 @@ class BulkDecisionView(View):
                 return self.result_link(request, batch)
             messages.info(
                 request,
-                f"该批次正在处理，未重复执行。请稍后在列表中查看各{self.noun}的状态。",
+                f"该批次正在处理，未重复执行。请稍后在列表中查看各{self.noun}的状态；"
+                "如几分钟后仍有未处理的，请重新勾选处理。",
             )
             return self.back_to_list(request)
+        try:
+            outcomes = self.decide(
+                request, asked, {item.pk: item.name for item in items}, form.cleaned_data
+            )
+            done = [outcome for outcome in outcomes if outcome.done]
+            record(
+                AuditEvent.Action.TRANSITION,
+                request=request,
+                detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
+                f"{len(outcomes) - len(done)}{self.counted}跳过",
+            )
+        except Interrupted as stop:
+            # The claim goes with the batch: confirming again, once the database is back, runs
+            # what is left (the session, which would mark the token used, is not saved on this
+            # answer, nor could it be while the database is away).
+            cache.delete(claim)
+            return self.interrupted(request, asked, stop.outcomes)
+        except Exception:
+            # Failed otherwise (the database gone at the audit row): the token is not marked
+            # used either (an error page saves no session), so neither is the claim kept.
+            cache.delete(claim)
+            raise
         self.mark_done(request, batch)
-        outcomes = self.decide(
-            request, asked, {item.pk: item.name for item in items}, form.cleaned_data
-        )
-        done = [outcome for outcome in outcomes if outcome.done]
-        record(
-            AuditEvent.Action.TRANSITION,
-            request=request,
-            detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
-            f"{len(outcomes) - len(done)}{self.counted}跳过",
-        )
         kept = request.session.get(RESULTS_KEY, {})
         kept[batch] = {
             "list": self.list_url,
@@ -397,6 +430,32 @@ class BulkDecisionView(View):
         }
         request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
         return self.result_link(request, batch)
+
+    def interrupted(self, request, asked: list[int], outcomes: list[Outcome]):
+        """The answer to a batch the database cut off: how many were done, and the same
+        confirmation again for the rest (the same token, the ids not yet done), to be sent once
+        the database is back. Rendered from what the request holds, without a query; a 503, so
+        that no middleware saves the session to the database that went away."""
+        reached = {outcome.pk for outcome in outcomes}
+        # The item it failed on, and those after it, in the order asked.
+        rest = [pk for pk in dict.fromkeys(asked) if pk not in reached]
+        fields = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in ("ids", "csrfmiddlewaretoken")
+            for value in values
+        ]
+        context = {
+            "label": self.label(),
+            "done": [outcome for outcome in outcomes if outcome.done],
+            "skipped": [outcome for outcome in outcomes if not outcome.done],
+            "rest": rest,
+            "fields": fields,
+            "noun": self.counted,
+            "thing": self.noun,
+            "list_url": self.list_link(self.back_query(request)),
+        }
+        return render(request, "bulk_interrupted.html", context, status=503)
 
     def result(self, request, token: str):
         """The result page of a batch, as its POST kept it in this session: the same however
@@ -455,6 +514,18 @@ class BulkDecisionView(View):
                 self.row.service(obj, request.user, **values)
             except WorkflowError as error:
                 outcomes.append(Outcome(pk, names[pk], False, str(error)))
+            except (OperationalError, InterfaceError) as error:
+                # The connection broke or the server went away: every next item would wait
+                # for it and fail the same way. This one rolled back (or, if its commit got
+                # through, is skipped as decided when the batch is confirmed again).
+                logger.exception(
+                    "bulk %s: interrupted by the database at item %s, %d of %d done",
+                    self.action,
+                    pk,
+                    sum(outcome.done for outcome in outcomes),
+                    len(asked),
+                )
+                raise Interrupted(outcomes) from error
             except DatabaseError:
                 # The service's transaction rolled back: nothing of this item was applied.
                 logger.exception("bulk %s: item %s failed", self.action, pk)
