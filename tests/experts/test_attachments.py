@@ -376,3 +376,105 @@ def test_detail_pages_ask_the_same_queries_for_one_file_or_five(
         counted.append(queries_for(client, url))
         assert client.get(url).content.decode().count('data-testid="attachment-row"') == n
     assert counted[0] == counted[1]
+
+
+# Each 提交 keeps its 证明材料: a resubmission shows them changed.
+
+
+def test_a_resubmission_shows_a_replaced_file_as_changed(client, unit, private_storage):
+    applicant = factories.make_applicant(unit, S.DRAFT)
+    application = applicant.application
+    first = add(applicant, "职称证书.jpg", jpeg_bytes(), "title")
+    services.submit_application(application, applicant)
+    account = factories.unit_account(unit)
+    services.return_application(application, account, reason="证明材料不清晰")
+    application.refresh_from_db()
+    # The same name, a clearer scan: told apart by its content.
+    services.delete_attachment(first, applicant)
+    add(applicant, "职称证书.jpg", factories.png_bytes((300, 200)), "title")
+    services.submit_application(application, applicant)
+    client.force_login(account)
+
+    response = client.get(reverse("experts:unit_detail", args=[application.pk]))
+
+    changes = {change.label: change for change in response.context["changes"]}
+    assert changes["证明材料"].changed
+    assert changes["证明材料"].old.startswith("职称证书：职称证书.jpg（")
+    assert changes["证明材料"].new.startswith("职称证书：职称证书.jpg（")
+    assert [label for label, change in changes.items() if change.changed] == ["证明材料"]
+    assert 'data-testid="changed-row"' in response.content.decode()
+
+
+def test_a_resubmission_with_the_same_files_shows_no_change(client, unit, private_storage):
+    applicant = factories.make_applicant(unit, S.DRAFT)
+    application = applicant.application
+    add(applicant)
+    services.submit_application(application, applicant)
+    account = factories.unit_account(unit)
+    services.return_application(application, account, reason="请核对")
+    application.refresh_from_db()
+    services.submit_application(application, applicant)
+    client.force_login(account)
+
+    response = client.get(reverse("experts:unit_detail", args=[application.pk]))
+
+    changes = {change.label: change for change in response.context["changes"]}
+    assert not changes["证明材料"].changed
+    assert changes["证明材料"].new.startswith("职称证书：职称证书.pdf（")
+
+
+# 我的个人信息: the files are the person's data too.
+
+
+def test_my_personal_data_lists_the_files_and_each_submitted_set(client, applicant):
+    stored = add(applicant)
+    services.submit_application(applicant.application, applicant)
+    client.force_login(applicant)
+
+    data = client.get(reverse("experts:own_data_download")).json()
+    page = client.get(reverse("experts:own_data")).content.decode()
+
+    assert data["证明材料"] == [
+        {
+            "材料类型": "职称证书",
+            "文件名": "职称证书.pdf",
+            "大小": stored.size_text,
+            "上传时间": data["证明材料"][0]["上传时间"],
+            "SHA-256": stored.sha256,
+            "编号": stored.pk,
+        }
+    ]
+    submitted = data["提交版本"][0]["内容"]
+    assert {
+        "分组": "证明材料",
+        "项目": "职称证书",
+        "内容": (f"职称证书.pdf（{stored.size_text}，SHA-256 {stored.sha256}）"),
+    } in submitted
+    assert reverse("experts:attachment", args=[stored.pk]) in page
+
+
+def test_someone_elses_download_of_my_file_is_in_my_audit_events(client, unit, submitted):
+    applicant, stored = submitted
+    client.force_login(factories.unit_account(unit))
+    client.get(reverse("experts:attachment", args=[stored.pk]))
+    client.force_login(applicant)
+
+    data = client.get(reverse("experts:own_data_download")).json()
+
+    events = [row for row in data["安全审计"] if row["操作"] == "查看证明材料"]
+    assert len(events) == 1 and events[0]["操作人角色"] != "申请人"
+
+
+def test_the_admin_shows_the_files_read_only(client, submitted):
+    from django.contrib.auth import get_user_model
+
+    applicant, stored = submitted
+    operator = get_user_model().objects.create_superuser("op", "op@example.com", "x")
+    client.force_login(operator)
+
+    page = client.get(
+        reverse("admin:experts_expertapplication_change", args=[applicant.application.pk])
+    ).content.decode()
+
+    assert "学位证书.jpg" in page and reverse("experts:attachment", args=[stored.pk]) in page
+    assert 'name="attachments-0-kind"' not in page  # shown, not editable
