@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models.signals import post_save
 from django.urls import reverse
 from PIL import Image
 from pypdf import PdfWriter
@@ -260,15 +261,20 @@ def test_another_applicants_file_or_a_forged_id_is_a_404(client, unit, applicant
     assert default_storage.exists(theirs.file.name)
 
 
-def test_an_upload_that_fails_to_save_leaves_no_file(applicant, monkeypatch):
-    # The row's INSERT fails after the file was written (a lost connection, say).
-    def refuse(*args, **kwargs):
-        raise RuntimeError("database gone")
+def test_an_upload_rolled_back_leaves_no_file(applicant):
+    # Something after the row's INSERT fails (here a receiver; a lost connection at commit
+    # alike): the row rolls back, and the file stored before the INSERT goes too.
+    def fail(sender, instance, **kwargs):
+        raise RuntimeError("later step failed")
 
-    monkeypatch.setattr(ApplicationAttachment, "save_base", refuse)
-    with pytest.raises(RuntimeError):
-        add(applicant)
+    post_save.connect(fail, sender=ApplicationAttachment, dispatch_uid="test-fail")
+    try:
+        with pytest.raises(RuntimeError):
+            add(applicant)
+    finally:
+        post_save.disconnect(sender=ApplicationAttachment, dispatch_uid="test-fail")
 
+    assert not ApplicationAttachment.objects.exists()
     assert stored_files() == set()
 
 
