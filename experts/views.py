@@ -345,9 +345,8 @@ def _long_form(application):
 @role_required(is_applicant)
 def attachment_delete(request, pk):
     """删除证明材料 (asked first on the page): the applicant's own, while editable."""
-    application = _own_application(request)
-    attachment = get_object_or_404(application.attachments, pk=pk)
-    attachment.application = application
+    # The applicant's scope (applications_for): another's file, or none, is a 404.
+    attachment = get_object_or_404(attachments_for(request.user), pk=pk)
     if perform(
         request,
         services.delete_attachment,
