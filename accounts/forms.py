@@ -23,10 +23,11 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
+from portal import uploads
 from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 
-LICENCE_ACCEPT = ".jpg,.jpeg,.png,.pdf"
+LICENCE_ACCEPT = uploads.ACCEPT
 PASSWORD_MISMATCH = "两次输入的密码不一致。"
 UNIT_FIELDS = [
     "name",

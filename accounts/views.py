@@ -53,13 +53,13 @@ from accounts.permissions import (
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
+from portal import uploads
 from portal.network import client_ip
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
 
 logger = logging.getLogger(__name__)
-INLINE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
 class PortalLoginView(LoginView):
@@ -285,7 +285,7 @@ def licence_download(request, pk):
     response = FileResponse(
         scan,
         # Only images are shown in the browser; anything else is a download.
-        as_attachment=suffix not in INLINE_SUFFIXES,
+        as_attachment=suffix not in uploads.INLINE_SUFFIXES,
         filename=f"licence-{unit.credit_code}{suffix}",
     )
     record(AuditEvent.Action.LICENCE_DOWNLOAD, request=request, obj=unit)

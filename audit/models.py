@@ -30,6 +30,9 @@ class AuditEvent(models.Model):
         TRANSITION = "transition", "状态变更"
         VIEW_PERSONAL_DATA = "view_personal", "查看完整个人信息"
         LICENCE_DOWNLOAD = "licence", "查看营业执照扫描件"
+        # A unit or the bureau opening an applicant's 证明材料 (experts.views): which file, by
+        # its kind and number, never its name (a file name may carry personal data).
+        ATTACHMENT_DOWNLOAD = "attachment", "查看证明材料"
         ADMIN_CHANGE = "admin_change", "后台修改"
         REMINDED = "reminded", "发送超期提醒"
         # Every export of a list of experts (experts.exports); in full when 含敏感信息 was ticked.

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.admin import PersonSearchMixin
 from accounts.services import ACCOUNT_CONTACT, follow_contact
@@ -10,6 +12,7 @@ from experts import eligibility, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     IN_REVIEW,
+    ApplicationAttachment,
     ApplicationStatus,
     ApplicationTransition,
     Discipline,
@@ -32,6 +35,37 @@ from portal.admin import (
 
 class ApplicationHistoryInline(HistoryInline):
     model = ApplicationTransition
+
+
+class AttachmentInline(admin.TabularInline):
+    """证明材料 on the application's page: read-only (the applicant's own, changed only on
+    their form while editable); each opens through the portal's view, which audits it."""
+
+    model = ApplicationAttachment
+    verbose_name = "证明材料"
+    verbose_name_plural = "证明材料"
+    fields = ["kind", "file_link", "size_text", "uploaded_at", "sha256"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="文件名")
+    def file_link(self, attachment):
+        url = reverse("experts:attachment", args=[attachment.pk])
+        return format_html('<a href="{}">{}</a>', url, attachment.original_name)
+
+    @admin.display(description="大小")
+    def size_text(self, attachment):
+        return attachment.size_text
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class DisciplineListFilter(admin.SimpleListFilter):
@@ -91,7 +125,7 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
     # Whole bank, ID and mobile numbers are masked in admin; whole only through 查看完整信息,
     # which asks why and is audited (portal.admin.PersonalDataAdminMixin).
     exclude = ["bank_account", "mobile"]
-    inlines = [ApplicationHistoryInline]
+    inlines = [ApplicationHistoryInline, AttachmentInline]
     personal_data_fields = {
         "证件号码": lambda application: application.user.id_number,
         "银行账号": lambda application: application.bank_account,

@@ -11,10 +11,12 @@ from django.utils.html import format_html
 from accounts import validators
 from accounts.choices import IdType
 from accounts.forms import CommentForm
+from experts import attachments
 from experts.choices import BAN_CHOICES, REMOVAL_REASONS, join_disciplines
-from experts.models import Discipline, ExpertApplication, ReasonCode
+from experts.models import ApplicationAttachment, Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from experts.selectors import discipline_tree
+from portal import uploads
 from portal.caching import cache
 from portal.dates import anniversary
 from portal.forms import (
@@ -446,3 +448,31 @@ class RemovalForm(forms.Form):
         if cleaned.get("code") == "other" and not cleaned.get("reason", "").strip():
             self.add_error("reason", "选择“其他”时，请填写出库理由。")
         return cleaned
+
+
+class AttachmentForm(PortalFormMixin, forms.ModelForm):
+    """上传证明材料: one file and its kind, posted on its own (never with the long form, whose
+    typing it must not lose). The file is checked by the model field's validator
+    (experts.attachments.validate_attachment), the licence scan's checks."""
+
+    class Meta:
+        model = ApplicationAttachment
+        fields = ["kind", "file"]
+        labels = {"kind": "材料类型", "file": "选择文件"}
+        widgets = {"file": forms.FileInput(attrs={"accept": uploads.ACCEPT})}
+        error_messages = {
+            "kind": {
+                "required": "请选择材料类型。",
+                "invalid_choice": "请选择材料类型：职称证书、学历学位证书或其他证明材料。",
+            },
+            "file": {
+                "required": "请选择要上传的文件。",
+                "empty": "所选文件是空的，请重新选择。",
+                "invalid": "没有收到文件，请重新选择后上传。",
+                "max_length": "文件名过长，请改短后上传。",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = f"支持{attachments.accepted_files()}。"

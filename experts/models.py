@@ -7,7 +7,8 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
-from experts import periods, permissions
+from experts import attachments, periods, permissions
+from experts.attachments import AttachmentKind, attachment_upload_to, validate_attachment
 from experts.change_transitions import ChangeTransitionsMixin
 from experts.choices import (
     DEGREE_CHOICES,
@@ -743,6 +744,42 @@ class ApplicationTransition(TransitionRecord):
         """field label → comment: the markers beside the read-only form's rows, which are
         labelled as the form's fields (portal.templating.application_sections)."""
         return {row["label"]: row["comment"] for row in self.field_comments}
+
+
+class ApplicationAttachment(models.Model):
+    """证明材料: one scan belonging to an application, kept in private storage
+    (STORAGES["default"], PRIVATE_MEDIA_ROOT) and served only through a view that checks who
+    asks (experts.views.attachment_download). Added and deleted by its applicant while the
+    form is editable (experts.services.add_attachment, delete_attachment)."""
+
+    application = models.ForeignKey(
+        ExpertApplication,
+        verbose_name="专家申请",
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    kind = models.CharField("材料类型", max_length=20, choices=AttachmentKind.choices)
+    file = models.FileField(
+        "文件", upload_to=attachment_upload_to, validators=[validate_attachment]
+    )
+    original_name = models.CharField("文件名", max_length=attachments.NAME_LENGTH)
+    size = models.PositiveIntegerField("大小（字节）")
+    # The content's SHA-256: a submission's snapshot tells a replaced file from the same one.
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "证明材料"
+        verbose_name_plural = "证明材料"
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["application", "uploaded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.original_name}"
+
+    @property
+    def size_text(self) -> str:
+        return attachments.size_text(self.size)
 
 
 class StatusCount(models.Model):

@@ -4,6 +4,8 @@
 the page (jinja/experts/own_data.html) shows and the JSON download writes as they are:
 - 账号: the account, with the full 证件号码 (it is the person's own);
 - 专家信息: the application as it stands, every field, numbers in full;
+- 证明材料: the files uploaded with it (kind, name, size, time, SHA-256), each openable on the
+  page; the files themselves stay in private storage, downloaded one by one;
 - 提交版本: each submitted version (the snapshot kept with its 提交), numbers in full;
 - 审核记录: the history, with reason codes and field comments, and the role of who acted;
 - 信息变更: each 变更申请 after admission (changes app): the values before and after, numbers in
@@ -29,6 +31,7 @@ from audit.models import AuditEvent
 from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
 from experts import snapshots
+from experts.attachments import size_text
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
 
@@ -64,6 +67,23 @@ def current(application) -> list[dict]:
     ]
 
 
+def attachments(application) -> list[dict]:
+    """The 证明材料 as they stand (one query): the page links each to its download."""
+    if application is None:
+        return []
+    return [
+        {
+            "材料类型": attachment.get_kind_display(),
+            "文件名": attachment.original_name,
+            "大小": attachment.size_text,
+            "上传时间": _when(attachment.uploaded_at),
+            "SHA-256": attachment.sha256,
+            "编号": attachment.pk,
+        }
+        for attachment in application.attachments.order_by("uploaded_at", "pk")
+    ]
+
+
 def versions(history) -> list[dict]:
     """Each 提交's snapshot, oldest first, its encrypted values decrypted."""
     found = []
@@ -73,6 +93,14 @@ def versions(history) -> list[dict]:
         rows = [
             {"分组": section, "项目": label, "内容": value}
             for section, label, value, _ in snapshots.rows(row.snapshot)
+        ]
+        rows += [
+            {
+                "分组": "证明材料",
+                "项目": kind,
+                "内容": f"{name}（{size_text(size)}，SHA-256 {digest}）",
+            }
+            for kind, name, size, digest in row.snapshot.get("attachments", [])
         ]
         found.append({"提交时间": _when(row.created_at), "内容": rows})
     return found
@@ -215,6 +243,7 @@ def collect(user, application) -> dict:
         "账号": account(user),
         "专家信息": current(application) if application is not None else [],
         "专家状态": application.get_status_display() if application is not None else "",
+        "证明材料": attachments(application),
         "提交版本": versions(history),
         "审核记录": decisions(history),
         "信息变更": changes(application),

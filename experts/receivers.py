@@ -6,12 +6,13 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models.signals import m2m_changed
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 
 from accounts import signals
 from experts import exports, search
-from experts.models import IN_REVIEW, ExpertApplication, FacetDiscipline
+from experts.models import IN_REVIEW, ApplicationAttachment, ExpertApplication, FacetDiscipline
 from experts.services import open_application
 
 
@@ -95,3 +96,12 @@ def delete_old_export_jobs(sender, now, **kwargs):
     if days is None:
         return []
     return [("导出任务", days, exports.purge_jobs(now - datetime.timedelta(days=days)))]
+
+
+@receiver(post_delete, sender=ApplicationAttachment, dispatch_uid="experts.attachment_deleted")
+def remove_attachment_file(sender, instance, **kwargs):
+    """A 证明材料 row deleted (by its applicant, or with its application): its file leaves the
+    private storage once that is committed, and stays if the deletion rolls back."""
+    storage, name = instance.file.storage, instance.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

@@ -11,6 +11,7 @@ from accounts.permissions import is_applicant, is_approved_unit_account, is_bure
 from experts.models import (
     IN_POOL,
     UNSUBMITTED,
+    ApplicationAttachment,
     ApplicationStatus,
     ApplicationTransition,
     Discipline,
@@ -31,6 +32,15 @@ def applications_for(user) -> QuerySet[ExpertApplication]:
     if is_applicant(user):
         return applications.filter(user=user)
     return applications.none()
+
+
+def attachments_for(user) -> QuerySet[ApplicationAttachment]:
+    """The 证明材料 of the applications `user` may see (applications_for), each with its
+    application: the download view takes its one file from here (else a 404), and still
+    checks that the form's content is the user's to read (experts.permissions)."""
+    return ApplicationAttachment.objects.select_related("application").filter(
+        application__in=applications_for(user).values("pk")
+    )
 
 
 def pool_for(user) -> QuerySet[ExpertApplication]:

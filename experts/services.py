@@ -6,6 +6,7 @@ SMS in the same transaction, and commits. The SMS leaves only after the commit.
 """
 
 import datetime
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,8 +20,15 @@ from accounts.models import Blacklist, User
 from accounts.services import follow_contact, require_unit_profile
 from accounts.validators import resident_id_facts
 from experts import counts, eligibility, periods, search, signals, snapshots
+from experts.attachments import MAX_FILES, original_name
 from experts.choices import BAN_FOR_GOOD, REMOVAL_REASONS
-from experts.models import ApplicationStatus, Discipline, ExpertApplication, ReasonCode
+from experts.models import (
+    ApplicationAttachment,
+    ApplicationStatus,
+    Discipline,
+    ExpertApplication,
+    ReasonCode,
+)
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
@@ -179,6 +187,71 @@ def save_draft(
         locked.save(update_fields=[*values, "search_text", "draft_saved_at", "updated_at"])
         follow_contact(locked.user, values)
     return locked
+
+
+def check_attachments_changeable(application: ExpertApplication, actor) -> None:
+    """证明材料 change with the form: only its owner's, only while the form is editable
+    (ExpertApplication.editable); else WorkflowError saying why."""
+    if not is_owner(application, actor):
+        raise WorkflowError("您只能修改自己的证明材料。")
+    if not application.editable:
+        hint = (
+            "如需修改，请先在首页点击“修改专家信息”。"
+            if application.status == ApplicationStatus.REJECTED
+            else "证明材料已随专家信息提交，不能再上传或删除。"
+        )
+        raise WorkflowError(f"专家状态为“{application.get_status_display()}”，{hint}")
+
+
+def add_attachment(
+    application: ExpertApplication, actor, kind: str, upload
+) -> ApplicationAttachment:
+    """上传证明材料: store one checked file (experts.attachments.validate_attachment, run by
+    the form) in private storage under a random name, with its kind, name, size and SHA-256,
+    while the form is editable and the application has fewer than MAX_FILES. Nothing of the
+    long form is touched. A refusal or a rollback leaves no file behind."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = ApplicationAttachment(
+        kind=kind,
+        file=upload,
+        original_name=original_name(upload),
+        size=upload.size,
+        sha256=digest.hexdigest(),
+    )
+    uploaded_name = attachment.file.name
+    try:
+        with transaction.atomic():
+            locked = _lock(application)  # two uploads at once count one after the other
+            check_attachments_changeable(locked, actor)
+            if locked.attachments.count() >= MAX_FILES:
+                raise WorkflowError(
+                    f"每份申请最多上传{MAX_FILES}份证明材料，请先删除不需要的文件再上传。"
+                )
+            attachment.application = locked
+            attachment.save()
+    except Exception:
+        # save() stores the file (under a new random name) before its INSERT, and a rollback
+        # does not take a file back: remove it here, as accounts.services.register_unit does.
+        if attachment.file.name != uploaded_name:
+            attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def delete_attachment(attachment: ApplicationAttachment, actor) -> None:
+    """删除证明材料 while the form is editable. The file leaves the storage once the deletion
+    is committed (experts.receivers.remove_attachment_file)."""
+    with transaction.atomic():
+        locked = _lock(attachment.application)
+        check_attachments_changeable(locked, actor)
+        deleted, _ = ApplicationAttachment.objects.filter(
+            pk=attachment.pk, application=locked
+        ).delete()
+        if not deleted:
+            raise WorkflowError("该证明材料已删除。")
 
 
 def submit_application(application: ExpertApplication, actor) -> ExpertApplication:

@@ -3,10 +3,13 @@
 A snapshot is the read-only form as its owner sees it (portal.templating.application_sections):
 the labels and the shown values of every field and the 专业领域, taken in the submission's
 transaction. The 证件号码 and the 银行账号 are kept encrypted in it, as in their own columns.
+Its 证明材料 are kept as (kind, name, size, SHA-256): a file replaced by another of the same
+name shows as changed.
 """
 
 from dataclasses import dataclass
 
+from experts.attachments import size_text
 from experts.choices import DISCIPLINE_SEPARATOR, join_disciplines
 from portal.crypto import decrypt, encrypt
 from portal.templating import application_sections, masked_bank_account, masked_id_number
@@ -21,8 +24,9 @@ VERSION = 2
 DISCIPLINES_LABEL = "专业领域"
 
 
-def take(application) -> dict:
-    """The snapshot of `application` as submitted now, ready for a JSONField."""
+def take(application, attachments=None) -> dict:
+    """The snapshot of `application` as submitted now, ready for a JSONField. `attachments`:
+    its 证明材料 when the caller has them (seed_scale makes none), else read here."""
     rows = []
     for section, fields in application_sections(application.user, application):
         for label, value in fields:
@@ -31,7 +35,20 @@ def take(application) -> dict:
             text = "" if value in (None, "") else str(value)
             secret = label in SECRET_LABELS and bool(text)
             rows.append([section, label, encrypt(text) if secret else text, secret])
-    return {"version": VERSION, "rows": rows}
+    files = [
+        [
+            attachment.get_kind_display(),
+            attachment.original_name,
+            attachment.size,
+            attachment.sha256,
+        ]
+        for attachment in (
+            application.attachments.order_by("uploaded_at", "pk")
+            if attachments is None
+            else attachments
+        )
+    ]
+    return {"version": VERSION, "rows": rows, "attachments": files}
 
 
 def rows(snapshot: dict) -> list[tuple[str, str, str, bool]]:
@@ -79,6 +96,31 @@ class Change:
     changed: bool
 
 
+ATTACHMENTS_LABEL = "证明材料"
+
+
+def attachments_text(snapshot: dict) -> str:
+    """A snapshot's 证明材料 as the comparison shows them, one a line:
+    职称证书：证书.pdf（1.2 MB）."""
+    return "\n".join(
+        f"{kind}：{name}（{size_text(size)}）"
+        for kind, name, size, _ in snapshot.get("attachments", [])
+    )
+
+
+def _attachments_change(previous: dict, current: dict) -> Change:
+    """证明材料 compared by content (their hashes), kinds and names; a snapshot from before
+    they were kept had none (nobody could upload one)."""
+    before, after = previous.get("attachments", []), current.get("attachments", [])
+    return Change(
+        ATTACHMENTS_LABEL,
+        ATTACHMENTS_LABEL,
+        attachments_text(previous),
+        attachments_text(current),
+        sorted(map(tuple, before)) != sorted(map(tuple, after)),
+    )
+
+
 def _values(snapshot: dict, revealed: frozenset) -> dict[str, tuple[str, str, bool]]:
     """label → (section, shown value, plain value for comparing)."""
     values = {}
@@ -99,6 +141,9 @@ def compare(previous: dict, current: dict, revealed: frozenset = frozenset()) ->
     for label, (section, shown, plain) in after.items():
         _, old_shown, old_plain = before.get(label, (section, "", ""))
         changes.append(Change(section, label, old_shown, shown, old_plain != plain))
+    # A submission's 证明材料 (a 信息变更's before and after keep none: no row for them).
+    if "attachments" in previous or "attachments" in current:
+        changes.append(_attachments_change(previous, current))
     return changes
 
 

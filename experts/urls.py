@@ -8,6 +8,15 @@ urlpatterns = [
     path("expert/", views.applicant_home, name="home"),
     path("expert/form/", views.application_form, name="form"),
     path("expert/revise/", views.revise, name="revise"),
+    # 证明材料: uploaded and deleted by the applicant on forms of their own; each file opened
+    # through one view that checks who asks (its application's scope).
+    path("expert/form/files/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "expert/form/files/<int:pk>/delete/",
+        views.attachment_delete,
+        name="attachment_delete",
+    ),
+    path("files/<int:pk>/", views.attachment_download, name="attachment"),
     path("expert/act/<slug:action>/", views.applicant_act, name="applicant_act"),
     path("expert/my-data/", own_data_views.own_data, name="own_data"),
     path("expert/my-data/download/", own_data_views.own_data_download, name="own_data_download"),

@@ -1,7 +1,10 @@
 import functools
+import logging
+from pathlib import PurePath
 
 from django.contrib import messages
-from django.http import Http404
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,14 +13,23 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Blacklist
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from audit.log import record
+from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
 from draws.selectors import NOT_IN_POOL, PENDING, own_draws
 from experts import counts, periods, reveal, services, snapshots
+from experts.attachments import MAX_FILES
 from experts.choices import TitleLevel
 from experts.facets import TOP_UNITS, pool_facets
 from experts.filters import PeopleFilter, PoolFilter, QueueFilter
-from experts.forms import ApplicationReasonForm, CommentForm, ExpertApplicationForm, RemovalForm
+from experts.forms import (
+    ApplicationReasonForm,
+    AttachmentForm,
+    CommentForm,
+    ExpertApplicationForm,
+    RemovalForm,
+)
 from experts.models import (
     ACTIONS_WITH_REASON,
     ADMITTED,
@@ -31,6 +43,7 @@ from experts.permissions import can_view_content
 from experts.reveal import RevealForm, labels_of, revealable
 from experts.selectors import (
     applications_for,
+    attachments_for,
     discipline_choices,
     discipline_tree,
     history_of,
@@ -41,11 +54,14 @@ from experts.selectors import (
 from notice import periods as notice_periods
 from notice.forms import RevokeForm
 from notice.views import panel_context
+from portal import uploads
 from portal.bulk import bulk_decisions
 from portal.filters import ALL
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
+
+logger = logging.getLogger(__name__)
 
 # What each list prints of a row (its template), and nothing more (experts.selectors).
 # returned_at and unfreezing: status_badge shows 已退回（待修改） in place of the status, or
@@ -204,10 +220,18 @@ def _departure(application, history) -> dict:
     }
 
 
-def _render_form(request, form, status=200, version=None):
+def _attachments(application) -> list:
+    """The application's 证明材料, oldest first: one query, however many there are."""
+    return list(application.attachments.order_by("uploaded_at", "pk"))
+
+
+def _render_form(request, form, status=200, version=None, attachment_form=None):
     application = form.instance
     context = {
         "form": form,
+        "attachments": _attachments(application),
+        "attachment_form": attachment_form or AttachmentForm(),
+        "max_attachments": MAX_FILES,
         "version": version or services.draft_version(application),
         "stale": status == 409,
         # The manual's title for a first application; after a 退回 or 审核不通过 it is a 修改.
@@ -235,6 +259,7 @@ def application_form(request):
         context = {
             "application": application,
             "latest_reason": _latest_reason(history_of(application)),
+            "attachments": _attachments(application),
         }
         return render(request, "experts/application_readonly.html", context)
     submitting = request.POST.get("action") == "submit"
@@ -282,6 +307,88 @@ def application_form(request):
     if status.get() not in EDITABLE:
         return redirect("experts:home")
     return _render_form(request, form, status=400)
+
+
+@require_POST
+@role_required(is_applicant)
+def attachment_upload(request):
+    """上传证明材料: one file and its kind, on a form of its own (the long form's typing is
+    neither saved nor lost: static/js/portal.js keeps it in the browser before the page goes).
+    A refused file shows the form page again with the reason beside the file box."""
+    application = _own_application(request)
+    form = AttachmentForm(request.POST, request.FILES)
+    try:
+        # The state first: a file sent while under review is refused for that, whatever it is.
+        services.check_attachments_changeable(application, request.user)
+        if form.is_valid():
+            added = services.add_attachment(
+                application, request.user, form.cleaned_data["kind"], form.cleaned_data["file"]
+            )
+            messages.success(request, f"证明材料“{added.original_name}”已上传。")
+            return redirect(reverse("experts:form") + "#attachments")
+    except WorkflowError as error:
+        messages.error(request, f"证明材料未上传：{error}")
+        if not application.editable:
+            return redirect("experts:form")
+        return _render_form(request, _long_form(application), status=400, attachment_form=form)
+    errors = "".join(error for errors in form.errors.values() for error in errors)
+    messages.error(request, f"证明材料未上传：{errors}")
+    return _render_form(request, _long_form(application), status=400, attachment_form=form)
+
+
+def _long_form(application):
+    """The long form as saved, for a page shown again after an upload was refused."""
+    return ExpertApplicationForm(instance=application)
+
+
+@require_POST
+@role_required(is_applicant)
+def attachment_delete(request, pk):
+    """删除证明材料 (asked first on the page): the applicant's own, while editable."""
+    # The applicant's scope (applications_for): another's file, or none, is a 404.
+    attachment = get_object_or_404(attachments_for(request.user), pk=pk)
+    if perform(
+        request,
+        services.delete_attachment,
+        attachment,
+        request.user,
+        success=f"证明材料“{attachment.original_name}”已删除。",
+    ):
+        return redirect(reverse("experts:form") + "#attachments")
+    return redirect("experts:form")
+
+
+@login_required
+def attachment_download(request, pk):
+    """One 证明材料, to whoever may read its application's content: its applicant, their
+    unit (专家信息查看's scope) and the bureau; anyone else, or a draft never submitted to
+    anyone but its owner, a 404. Never a public URL. Opening someone else's is audited."""
+    attachment = get_object_or_404(attachments_for(request.user), pk=pk)
+    application = attachment.application
+    if not can_view_content(application, request.user):
+        raise Http404
+    suffix = PurePath(attachment.file.name).suffix.lower()
+    try:
+        content = attachment.file.open("rb")
+    except FileNotFoundError:
+        logger.error("attachment %s is missing: %s", attachment.pk, attachment.file.name)
+        raise Http404("证明材料文件不存在，请联系科技局。") from None
+    response = FileResponse(
+        content,
+        as_attachment=suffix not in uploads.INLINE_SUFFIXES,
+        filename=attachment.original_name,
+    )
+    if application.user_id != request.user.pk:
+        record(
+            AuditEvent.Action.ATTACHMENT_DOWNLOAD,
+            request=request,
+            obj=application,
+            detail=f"{attachment.get_kind_display()}（编号{attachment.pk}）",
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST
@@ -419,6 +526,8 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
             "only_changes": request.GET.get("changes") == "only",
             "history": history_of(application),
             "show_content": show_content,
+            # 证明材料 with the content they prove, and only then: one query for all.
+            "attachments": _attachments(application) if show_content else [],
             "show_actor_names": show_actor_names,
             "forms": empty_forms(decisions) | (posted or {}),
             "revealed": revealed,

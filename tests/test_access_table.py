@@ -91,6 +91,17 @@ TABLE = {
     "experts:applicant_act": (lambda w: {"action": "confirm"}, everyone(NOT_ALLOWED)),
     "experts:own_data": (None, only(APPLICANTS)),
     "experts:own_data_download": (None, only(APPLICANTS)),
+    # 证明材料: uploaded and deleted by POST only; a file opens for its applicant, their unit
+    # and the bureau (another unit, another applicant, a pending unit: 404).
+    "experts:attachment_upload": (None, everyone(NOT_ALLOWED)),
+    "experts:attachment_delete": (
+        lambda w: {"pk": applicants_attachment(w).pk},
+        everyone(NOT_ALLOWED),
+    ),
+    "experts:attachment": (
+        lambda w: {"pk": applicants_attachment(w).pk},
+        only({"applicant", "own_unit"} | BUREAU, others=MISSING),
+    ),
     "experts:unit_people": (None, only(APPROVED_UNITS)),
     # 批量处理: its confirmation page needs ?action=… (tests/experts/test_bulk.py); bare, 404.
     "experts:unit_bulk": (None, only(APPROVED_UNITS, status_if=MISSING)),
@@ -202,6 +213,23 @@ def reviewers_export(world):
     job = exports.request_pool_export(world["users"]["reviewer"], "", sensitive=False)
     exports.run_pending()
     return job
+
+
+def applicants_attachment(world):
+    """A 证明材料 of the applicant's (submitted: its unit and the bureau may read it)."""
+    from django.core.files.base import ContentFile
+
+    from experts.models import ApplicationAttachment
+
+    content = factories.png_bytes()
+    return ApplicationAttachment.objects.create(
+        application=world["application"],
+        kind="title",
+        file=ContentFile(content, name="证书.png"),
+        original_name="证书.png",
+        size=len(content),
+        sha256="0" * 64,
+    )
 
 
 def change_request(world):
@@ -340,9 +368,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 78 named URLs × 8 roles, besides 31 admin pages × 8 roles in test_admin_access, and the
+    # 81 named URLs × 8 roles, besides 31 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 624
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 648
     assert len(admin_urls()) == 31
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -306,6 +306,16 @@
     clearTimeout(timer);
     timer = setTimeout(keep, 300);
   });
+  // 证明材料 are uploaded and deleted by small forms of their own, which reload the page: what
+  // was typed above and not saved is kept at once (not 300 ms later), to be offered back.
+  document.querySelectorAll("form[data-keeps-typing]").forEach(function (other) {
+    other.addEventListener("submit", function () {
+      if (form.hasAttribute("data-dirty")) {
+        clearTimeout(timer);
+        keep();
+      }
+    });
+  });
 })();
 
 // 退出 clears the copies the forms keep in this browser: the next person at a shared computer

@@ -122,10 +122,11 @@ def test_the_disciplines_are_named_in_the_classifications_order(unit):
 # The session, the viewer with their unit, whether they are in the reviewers' group, their
 # authenticator (django-otp's middleware for a reviewer, the second-factor check for a unit), the
 # application with its account and unit, the last two submissions' snapshots (what changed), the
-# history, the disciplines; on the bureau's page also its SMS messages and its 公示异议 (notice).
+# history, the disciplines, its 证明材料 (one query for all: tests/experts/test_attachments.py);
+# on the bureau's page also its SMS messages and its 公示异议 (notice).
 # No audit row: a page shows the 证件号码 and 银行账号 masked, so a view is no longer a view of
 # personal data (查看完整信息 is, and is audited: tests/experts/test_reveal.py).
-DETAIL_QUERIES = {"experts:bureau_detail": 10, "experts:unit_detail": 8}
+DETAIL_QUERIES = {"experts:bureau_detail": 11, "experts:unit_detail": 9}
 
 
 @pytest.mark.parametrize("url_name", DETAIL_QUERIES)

@@ -1093,7 +1093,7 @@ def _steps(application, plan: Plan, records: Records) -> bool:
             "pending_unit",
             application.user_id,
             explicit=returned.first if again else None,
-            snapshot=snapshots.take(earlier),
+            snapshot=snapshots.take(earlier, attachments=[]),
         )
         records.step(
             application,
@@ -1125,7 +1125,7 @@ def _steps(application, plan: Plan, records: Records) -> bool:
         if action in STEP_STARTS:
             fields["step_started_at"] = getattr(application, STEP_STARTS[action])
         if action == "submit" and (returned is not None or application.status in IN_REVIEW):
-            fields["snapshot"] = snapshots.take(application)
+            fields["snapshot"] = snapshots.take(application, attachments=[])
         if action == "submit" and returned is not None:
             fields["from_returned"] = True  # the 提交 that answers the 退回 (experts.services)
         if action == "reject":
