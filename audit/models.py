@@ -46,6 +46,9 @@ class AuditEvent(models.Model):
         REENCRYPT = "reencrypt", "重新加密个人信息"
         # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
         PURGE = "purge", "按保留期删除记录"
+        # An export of the trail itself from admin (audit.exports): who took a copy of which
+        # part of it, and how many rows.
+        EXPORT_AUDIT = "export_audit", "导出审计记录"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"
@@ -74,6 +77,9 @@ class AuditEvent(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at", "-id"]
+        # 导出Excel of the trail (admin): superusers, and whoever is given this permission
+        # (the bureau's 纪检监察 account, say), besides 可查看审计记录 to open the list.
+        permissions = [("export_auditevent", "可导出审计记录")]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         # Append-only in the database itself (PostgreSQL), whoever sends the statement: no row
         # is ever changed, and one is deleted only once the retention period has passed.
