@@ -85,8 +85,9 @@ def event_rows(events: QuerySet) -> Iterable[list]:
             kinds[object_type] = object_kind(object_type)
         yield [
             pk,
-            # Excel has no time zones: the wall-clock time in Beijing, as the header says.
-            timezone.localtime(at, BEIJING).replace(tzinfo=None),
+            # Excel has no time zones: the wall-clock time in Beijing, as the header says, to
+            # the second as the list shows it (Excel would round a fraction up to the next).
+            timezone.localtime(at, BEIJING).replace(tzinfo=None, microsecond=0),
             username,
             real_name or "",
             role,

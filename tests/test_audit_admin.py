@@ -63,7 +63,8 @@ def trail(unit):
         "person": person,
         "application": application,
         "reveal": event(
-            datetime.datetime(2026, 5, 1, 2, 30, tzinfo=UTC),  # 10:30 in Beijing
+            # 10:30:59.7 in Beijing
+            datetime.datetime(2026, 5, 1, 2, 30, 59, 700_000, tzinfo=UTC),
             reviewer,
             action=A.VIEW_PERSONAL_DATA,
             ip="198.51.100.7",
@@ -171,6 +172,7 @@ def test_the_export_holds_the_filtered_rows_under_the_filter_in_beijing_time(
     page = client.get(CHANGELIST, params).content.decode()
     # The link carries the list's filter (and says how many rows it takes).
     assert "导出Excel（当前筛选结果，共1条）" in page
+    assert "2026-05-01 10:30:59" in page
     assert f'href="{EXPORT}?action__exact=view_personal&amp;actor=' in page
 
     response = client.get(EXPORT, params)
@@ -183,7 +185,9 @@ def test_the_export_holds_the_filtered_rows_under_the_filter_in_beijing_time(
     assert rows == [
         [
             reveal.pk,
-            datetime.datetime(2026, 5, 1, 10, 30),  # Beijing, as the header says
+            # Beijing, as the header says, to the second as the list shows it (Excel would
+            # show the fraction rounded up: 10:31:00).
+            datetime.datetime(2026, 5, 1, 10, 30, 59),
             "wang",
             "王审核",
             "科技局审核员",
