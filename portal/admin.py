@@ -334,8 +334,9 @@ class OldAndNewChangeMessageMixin:
             return "、".join(names) or "无"
         if isinstance(field, forms.ModelChoiceField):
             if value is not None and not isinstance(value, models.Model):
-                # Before: the stored key (model_to_dict gives the id).
-                value = field.queryset.model._default_manager.filter(pk=value).first()
+                # Before: the stored key (model_to_dict gives the id), named as the box named
+                # it; one the box no longer offers, by its number.
+                value = field.queryset.filter(pk=value).first() or f"编号{value}"
             return str(value) if value is not None else "无"
         if isinstance(value, bool):
             return yes_no(value)

@@ -3,6 +3,7 @@ admin's change message says from what to what (portal.admin.OldAndNewChangeMessa
 the audit row keeps it; a personal number is never among those values."""
 
 import pytest
+from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import Group
@@ -53,6 +54,11 @@ def test_a_renamed_discipline_says_its_old_name(client, operator, reference_data
     message = save(client, "experts_discipline", field, name="新名称", code="X99")
 
     assert message == f"代码由“{field.code}”改为“X99”；名称由“{old}”改为“新名称”。"
+    # Moved under another field: from which to which, by name.
+    before = field.parent
+    after = Discipline.objects.filter(parent__isnull=True).exclude(pk=before.pk).first()
+    message = save(client, "experts_discipline", field, parent=str(after.pk))
+    assert message == f"上级领域由“{before.name}”改为“{after.name}”。"
 
 
 def test_a_users_groups_and_is_active_say_from_what_to_what(client, operator, unit):
@@ -123,7 +129,8 @@ def test_no_admin_writes_a_personal_number_into_a_change_message(client, operato
     """Only the listed fields' values are written; none is a number the admin masks. And a
     person's change of those fields carries none of their numbers."""
     personal = {"id_number", "bank_account", "mobile", "contact_mobile", "office_phone"}
-    for model_admin in site._registry.values():
+    for model in apps.get_models():
+        model_admin = site.get_model_admin(model) if site.is_registered(model) else None
         if isinstance(model_admin, OldAndNewChangeMessageMixin):
             assert not personal & set(model_admin.change_message_fields), model_admin
 
