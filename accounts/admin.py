@@ -38,6 +38,7 @@ from portal.admin import (
     ChinesePermissionsMixin,
     HistoryAdmin,
     HistoryInline,
+    OldAndNewChangeMessageMixin,
     PersonalDataAdminMixin,
     ReadOnlyAdmin,
     ServiceTransitionAdmin,
@@ -189,8 +190,25 @@ UNUSED_NAMES = {"first_name", "last_name"}
 
 
 @admin.register(User)
-class UserAdmin(PersonSearchMixin, ChinesePermissionsMixin, PersonalDataAdminMixin, BaseUserAdmin):
+class UserAdmin(
+    OldAndNewChangeMessageMixin,
+    PersonSearchMixin,
+    ChinesePermissionsMixin,
+    PersonalDataAdminMixin,
+    BaseUserAdmin,
+):
     form = UserChangeForm
+    # What makes the role (accounts.permissions.role_label), whether the account may log in,
+    # and whose account it is: the audit trail says from what to what.
+    change_message_fields = (
+        "username",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "kind",
+        "unit",
+    )
     add_form = UserCreationForm
     # Django's, without 基于密码的认证 (PasswordOnlyMixin).
     add_fieldsets = [
@@ -267,8 +285,9 @@ CONTACT_MOBILE = ["masked_contact_mobile", "personal_data_link"]
 
 
 @admin.register(Unit)
-class UnitAdmin(PersonalDataAdminMixin, ServiceTransitionAdmin):
+class UnitAdmin(OldAndNewChangeMessageMixin, PersonalDataAdminMixin, ServiceTransitionAdmin):
     form = UnitAdminForm
+    change_message_fields = ("name", "is_active")  # the audit trail says from what to what
     list_display = ["name", "credit_code", "nature", "district", "status", "active", "submitted_at"]
     list_filter = ["status", "is_active", "nature", "district"]
     search_fields = ["name", "credit_code", "contact_name"]
@@ -329,7 +348,9 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(ChinesePermissionsMixin, BaseGroupAdmin):
+class GroupAdmin(OldAndNewChangeMessageMixin, ChinesePermissionsMixin, BaseGroupAdmin):
+    change_message_fields = ("name",)  # the audit trail says from what to what
+
     def has_delete_permission(self, request, obj=None):
         # 科技局审核员 is the role itself (accounts.permissions.BUREAU_GROUP): deleting it would
         # take every reviewer's role away in one click. Its members change on each user's page.

@@ -52,6 +52,9 @@ class AuditEvent(models.Model):
         # Every step on a draw's record (draws.services), the draw as object, the step and the
         # expert in 说明: 抽取, 确认参加, 不参加, 递补, 补抽, 短信通知, 作废.
         DRAW = "draw", "专家抽取"
+        # An export of the trail itself from admin (audit.exports): who took a copy of which
+        # part of it, and how many rows.
+        EXPORT_AUDIT = "export_audit", "导出审计记录"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"
@@ -80,6 +83,9 @@ class AuditEvent(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at", "-id"]
+        # 导出Excel of the trail (admin): superusers, and whoever is given this permission
+        # (the bureau's 纪检监察 account, say), besides 可查看审计记录 to open the list.
+        permissions = [("export_auditevent", "可导出审计记录")]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         # Append-only in the database itself (PostgreSQL), whoever sends the statement: no row
         # is ever changed, and one is deleted only once the retention period has passed.

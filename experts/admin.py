@@ -26,6 +26,7 @@ from experts.selectors import discipline_tree, in_discipline
 from portal.admin import (
     HistoryAdmin,
     HistoryInline,
+    OldAndNewChangeMessageMixin,
     PersonalDataAdminMixin,
     ReadOnlyAdmin,
     ServiceTransitionAdmin,
@@ -319,11 +320,13 @@ class ReasonCodeAdminForm(forms.ModelForm):
 
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(OldAndNewChangeMessageMixin, admin.ModelAdmin):
     """The reasons reviewers tick for 退回 and 审核不通过: renamed, reordered or switched off
-    here. A decision keeps the labels it showed, so an edit changes no earlier record."""
+    here. A decision keeps the labels it showed, so an edit changes no earlier record. The
+    audit trail says from what to what (on the code's page and in the list alike)."""
 
     form = ReasonCodeAdminForm
+    change_message_fields = ("label", "active", "requires_text")
     list_display = ["label", "code", "order", "active", "needs_text"]
     list_editable = ["order", "active"]
     ordering = ["order", "pk"]
@@ -342,9 +345,12 @@ class ReasonCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(admin.ModelAdmin):
+class EligibilityRuleAdmin(OldAndNewChangeMessageMixin, admin.ModelAdmin):
     """资格提示 rules: a change applies at once to every application waiting for a decision
-    (待单位推荐, 待科技局审核); decided applications keep the flags they were decided with."""
+    (待单位推荐, 待科技局审核); decided applications keep the flags they were decided with.
+    The audit trail says from what to what a threshold moved."""
+
+    change_message_fields = ("value", "title_level", "active")
 
     list_display = ["__str__", "kind", "value", "title_level", "is_active"]
     list_filter = ["active", "kind"]
@@ -368,8 +374,10 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Discipline)
-class DisciplineAdmin(admin.ModelAdmin):
+class DisciplineAdmin(OldAndNewChangeMessageMixin, admin.ModelAdmin):
     list_display = ["code", "name", "parent"]
+    # Renamed or moved, the audit trail says from what to what (experts' records name it).
+    change_message_fields = ("code", "name", "parent")
     list_select_related = ["parent"]
 
     def save_model(self, request, obj, form, change):

@@ -2,6 +2,7 @@
 someone else, licence downloads and admin changes; append-only in PostgreSQL."""
 
 import datetime
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import LoginFailure, Unit
+from audit.log import record
 from audit.models import AuditEvent
 from experts import services
 from experts.models import ApplicationStatus
@@ -360,3 +362,37 @@ def test_an_audit_records_object_type_reads_as_the_models_name(client, unit):
     html = page.content.decode()
     assert page.status_code == 200
     assert '<div class="readonly">单位</div>' in html and "accounts.unit" not in html
+
+
+def test_the_shipped_line_keeps_its_keys_and_adds_the_rows_number_label_and_beijing_time(
+    unit, reviewer, caplog, django_capture_on_commit_callbacks
+):
+    """A line is matched with its row in admin by 编号 and read as the list reads it; the
+    original keys stay first and unchanged for the collectors that read them."""
+    caplog.set_level("INFO", logger="portal.audit")
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU).application
+    with django_capture_on_commit_callbacks(execute=True):
+        event = record(A.VIEW_PERSONAL_DATA, actor=reviewer, obj=application, detail="查看")
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "portal.audit"]
+    shipped = json.loads(line)
+    assert list(shipped)[:8] == ["at", "user", "role", "action", "object", "result", "ip", "detail"]
+    assert shipped["action"] == "view_personal"
+    assert shipped["object"] == f"experts.expertapplication:{application.pk}"
+    assert {k: shipped[k] for k in list(shipped)[8:]} == {
+        "id": event.pk,
+        "at_beijing": timezone.localtime(event.at).isoformat(),
+        "action_label": "查看完整个人信息",
+        "result_label": "成功",
+        "object_type": "experts.expertapplication",
+        "object_id": str(application.pk),
+        "object_name": str(application),
+    }
+    # One instant, said twice: in UTC and in Beijing, each with its offset.
+    at = datetime.datetime.fromisoformat(shipped["at"])
+    beijing = datetime.datetime.fromisoformat(shipped["at_beijing"])
+    assert (at.utcoffset(), beijing.utcoffset()) == (
+        datetime.timedelta(0),
+        datetime.timedelta(hours=8),
+    )
+    assert at == beijing == event.at
