@@ -1,4 +1,3 @@
-import logging
 import math
 from base64 import b32encode
 from pathlib import PurePath
@@ -18,7 +17,7 @@ from django.contrib.auth.views import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -58,8 +57,6 @@ from portal.network import client_ip
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required, search_term
 from portal.workflow import WorkflowError
-
-logger = logging.getLogger(__name__)
 
 
 class PortalLoginView(LoginView):
@@ -277,21 +274,12 @@ def licence_download(request, pk):
     """The licence scan, only to the unit itself and bureau reviewers; never a public URL."""
     unit = get_object_or_404(units_for(request.user), pk=pk)
     suffix = PurePath(unit.licence.name).suffix.lower()
-    try:
-        scan = unit.licence.open("rb")
-    except FileNotFoundError:
-        logger.error("licence scan of unit %s is missing: %s", unit.pk, unit.licence.name)
-        raise Http404("扫描件文件不存在，请联系科技局。") from None
-    response = FileResponse(
-        scan,
-        # Only images are shown in the browser; anything else is a download.
-        as_attachment=suffix not in uploads.INLINE_SUFFIXES,
+    response = uploads.scan_response(
+        unit.licence,
         filename=f"licence-{unit.credit_code}{suffix}",
+        missing="扫描件文件不存在，请联系科技局。",
     )
     record(AuditEvent.Action.LICENCE_DOWNLOAD, request=request, obj=unit)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

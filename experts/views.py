@@ -1,10 +1,8 @@
 import functools
-import logging
-from pathlib import PurePath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -60,8 +58,6 @@ from portal.filters import ALL
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
-
-logger = logging.getLogger(__name__)
 
 # What each list prints of a row (its template), and nothing more (experts.selectors).
 # returned_at and unfreezing: status_badge shows 已退回（待修改） in place of the status, or
@@ -367,16 +363,10 @@ def attachment_download(request, pk):
     application = attachment.application
     if not can_view_content(application, request.user):
         raise Http404
-    suffix = PurePath(attachment.file.name).suffix.lower()
-    try:
-        content = attachment.file.open("rb")
-    except FileNotFoundError:
-        logger.error("attachment %s is missing: %s", attachment.pk, attachment.file.name)
-        raise Http404("证明材料文件不存在，请联系科技局。") from None
-    response = FileResponse(
-        content,
-        as_attachment=suffix not in uploads.INLINE_SUFFIXES,
+    response = uploads.scan_response(
+        attachment.file,
         filename=attachment.original_name,
+        missing="证明材料文件不存在，请联系科技局。",
     )
     if application.user_id != request.user.pk:
         record(
@@ -385,9 +375,6 @@ def attachment_download(request, pk):
             obj=application,
             detail=f"{attachment.get_kind_display()}（编号{attachment.pk}）",
         )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -5,9 +5,14 @@ is refused with a message the person can act on. Used by the unit's licence scan
 size cap and folder."""
 
 import io
+import logging
+from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from PIL import Image
+
+logger = logging.getLogger(__name__)
 
 MEGABYTE = 1024 * 1024
 # A 300 dpi A3 scan is about 17 million pixels; decoding 25 million RGB pixels takes ~75 MB.
@@ -29,6 +34,23 @@ WRONG_TYPE = "文件内容与扩展名不符，请上传真实的jpg、png或pdf
 def size_text(max_bytes: int) -> str:
     """A limit as the messages print it: 5MB (0.5MB for a limit under one)."""
     return f"{max_bytes / MEGABYTE:g}MB"
+
+
+def scan_response(field_file, *, filename: str, missing: str) -> FileResponse:
+    """A stored scan for its reader, never a public URL: images shown in the browser,
+    anything else a download, sandboxed and never cached. A file gone from storage is a 404
+    saying `missing` (and an error in the log, for the operator)."""
+    suffix = PurePath(field_file.name).suffix.lower()
+    try:
+        content = field_file.open("rb")
+    except FileNotFoundError:
+        logger.error("stored scan is missing: %s", field_file.name)
+        raise Http404(missing) from None
+    response = FileResponse(content, as_attachment=suffix not in INLINE_SUFFIXES, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def check_scan(upload, *, noun: str, max_bytes: int, max_pixels: int = MAX_PIXELS) -> None:

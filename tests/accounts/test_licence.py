@@ -22,6 +22,7 @@ def test_unit_and_reviewer_can_download_the_licence(client, unit, reviewer):
         assert response.status_code == 200
         assert b"".join(response.streaming_content).startswith(b"\x89PNG")
         assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Cache-Control"] == "private, no-store"
 
 
 def test_other_people_get_404_for_the_licence(client, unit, other_unit):
@@ -38,10 +39,14 @@ def test_anonymous_is_sent_to_login_for_the_licence(client, unit):
     assert response.url.startswith(reverse("accounts:login"))
 
 
-def test_a_licence_file_missing_from_disk_is_a_404_not_a_500(client, unit, reviewer):
+def test_a_licence_file_missing_from_disk_is_a_404_not_a_500(client, unit, reviewer, caplog):
     unit.licence.storage.delete(unit.licence.name)
     client.force_login(reviewer)
     assert client.get(reverse("accounts:licence", args=[unit.pk])).status_code == 404
+    # The operator hears which file is gone.
+    assert [r.getMessage() for r in caplog.records if r.name == "portal.uploads"] == [
+        f"stored scan is missing: {unit.licence.name}"
+    ]
 
 
 def test_pdf_licence_is_a_download_and_images_are_sandboxed(client, reviewer):
