@@ -357,6 +357,31 @@ class ReminderAdmin(ReadOnlyAdmin):
         "sent_at",
     ]
     readonly_fields = fields
+    # What each kind never holds, left off its page rather than shown as 0 or —: a unit's SMS
+    # counts only the unit's queues and goes through the outbox; a digest counts only the
+    # bureau's, names its recipient and keeps the mail server's answer.
+    NOT_OF_KIND = {
+        Reminder.Kind.UNIT_SMS: {
+            "overdue_registrations",
+            "overdue_decisions",
+            "overdue_change_decisions",
+            "recipients",
+            "error",
+            "claimed_at",
+            "sent_at",
+        },
+        Reminder.Kind.BUREAU_DIGEST: {
+            "unit_id",
+            "overdue_recommendations",
+            "overdue_change_confirmations",
+        },
+    }
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return fields
+        return [field for field in fields if field not in self.NOT_OF_KIND.get(obj.kind, ())]
 
     @admin.display(description="单位编号")
     def unit_id(self, reminder):

@@ -548,6 +548,16 @@ def test_operators_see_the_reminders_in_admin_read_only(client, unit, reviewer):
     reminder = Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST)
     page = client.get(reverse("admin:audit_reminder_change", args=[reminder.pk]))
     assert page.status_code == 200 and reviewer.username in page.content.decode()
+    # Each kind's page shows what it counts, not the other kind's fields as 0.
+    digest = page.content.decode()
+    assert "超期待科技局审核" in digest and "收件人" in digest
+    assert "超期待单位推荐" not in digest and "单位编号" not in digest
+    sms = Reminder.objects.get(kind=Reminder.Kind.UNIT_SMS)
+    unit_page = client.get(reverse("admin:audit_reminder_change", args=[sms.pk]))
+    html = unit_page.content.decode()
+    assert "超期待单位推荐" in html and "超期信息变更待单位确认" in html
+    assert "超期待科技局审核" not in html and "超期单位注册审核" not in html
+    assert "收件人" not in html and "错误信息" not in html
     assert client.get(reverse("admin:audit_reminder_add")).status_code == 403
     delete = client.post(reverse("admin:audit_reminder_delete", args=[reminder.pk]))
     assert delete.status_code == 403
