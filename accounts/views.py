@@ -52,7 +52,7 @@ from accounts.permissions import (
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
-from portal import uploads
+from portal import ratelimit, uploads
 from portal.network import client_ip
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required, search_term
@@ -113,6 +113,18 @@ class PortalPasswordResetView(PasswordResetView):
     form_class = PortalPasswordResetForm
 
     def form_valid(self, form):
+        # Counted only for a valid post, the one that reaches the mail server; the address
+        # typed stays in the form.
+        wait = ratelimit.over_limit(
+            "password-reset",
+            client_ip(self.request) or "unknown",
+            settings.PASSWORD_RESET_RATE_LIMIT,
+        )
+        if wait:
+            form.add_error(None, f"找回密码的请求过于频繁，请{wait}秒后再试。")
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             return super().form_valid(form)
         except MailNotSent:

@@ -301,6 +301,12 @@ EMAIL_REQUEST_TIMEOUT = env.int("EMAIL_REQUEST_TIMEOUT", default=5)
 if not 1 <= EMAIL_REQUEST_TIMEOUT <= 10:
     raise ImproperlyConfigured("EMAIL_REQUEST_TIMEOUT must be 1 to 10 seconds.")
 PASSWORD_RESET_TIMEOUT = 60 * 60
+# 找回密码 posts a minute that one client address may make (portal.ratelimit): each post opens
+# a connection to the mail server, whatever address it names. A university behind one NAT
+# address shares the count, hence a limit well above one person's retries.
+PASSWORD_RESET_RATE_LIMIT = env.int("PASSWORD_RESET_RATE_LIMIT", default=20)
+if PASSWORD_RESET_RATE_LIMIT < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_RATE_LIMIT must be 1 or more.")
 
 # Bureau reviewers and operators confirm a code from an authenticator app (TOTP) after their
 # password; django-otp refuses a code that was already used.

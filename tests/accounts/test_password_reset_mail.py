@@ -167,3 +167,38 @@ def test_the_request_timeout_must_stay_well_below_gunicorns():
 
     assert result.returncode != 0
     assert "EMAIL_REQUEST_TIMEOUT must be 1 to 10 seconds" in result.stderr
+
+
+def test_one_address_past_the_limit_is_asked_to_wait_with_what_it_typed(client, unit, settings):
+    """Each post opens a connection to the mail server, known address or not: one client
+    address may post PASSWORD_RESET_RATE_LIMIT a minute; another address is not held back."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_RESET_RATE_LIMIT = 2
+    person = factories.make_applicant(unit)
+    # A post the form refuses never reaches the mail server and is not counted.
+    assert client.post(URL, {"email": "不是邮箱"}).status_code == 200
+    for address in ("nobody@example.com", "nobody2@example.com"):
+        assert client.post(URL, {"email": address}).status_code == 302
+
+    response = client.post(URL, {"email": person.email})
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    page = response.content.decode()
+    assert re.search(r"找回密码的请求过于频繁，请\d+秒后再试。", page)
+    assert f'value="{person.email}"' in page
+    assert mail.outbox == []
+    # Someone at another address is served (and mailed) as before.
+    other = client.post(URL, {"email": person.email}, REMOTE_ADDR="10.0.0.8")
+    assert other.status_code == 302 and len(mail.outbox) == 1
+
+
+def test_the_reset_limit_must_be_at_least_one():
+    from tests.test_settings import run_manage
+
+    result = run_manage(
+        "check", PASSWORD_RESET_RATE_LIMIT="0", DATABASE_URL="sqlite:////tmp/deploy-check.sqlite3"
+    )
+
+    assert result.returncode != 0
+    assert "PASSWORD_RESET_RATE_LIMIT must be 1 or more" in result.stderr
