@@ -40,6 +40,7 @@ class TypedFilter(admin.SimpleListFilter):
         yield {
             "name": self.parameter_name,
             "value": self.term(),
+            "active": bool(self.term()),
             "placeholder": self.placeholder,
             "hidden": [(k, v) for k, v in changelist.params.items() if k != self.parameter_name],
             "clear": changelist.get_query_string(remove=[self.parameter_name]),

@@ -131,6 +131,11 @@ def test_an_auditor_types_a_person_or_an_object_in_the_sidebar(client, operator,
     # A row by its 编号, as a line of the shipped log gives it (the login row holds no
     # number in any searched text; another row's object number may contain the same digits).
     assert login in listed(client, q=str(login.pk))
+    # A filter in use offers 清除, which keeps the others; one not in use does not.
+    typed = client.get(CHANGELIST, {"actor": "王审", "at_from": "2026-01-01"}).content.decode()
+    assert typed.count(">清除</a>") == 2
+    assert 'href="?at_from=2026-01-01">清除</a>' in typed
+    assert 'href="?actor=%E7%8E%8B%E5%AE%A1">清除</a>' in typed
 
 
 def test_the_date_range_takes_whole_days_in_beijing_time(client, operator):
