@@ -365,10 +365,11 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
         name = application.user.real_name
         _sms(application, "您提交的专家信息变更申请已审核通过，变更后的信息已生效。")
         if locked.moves_unit and locked.old_unit.contact_mobile:
+            # That the person left, not where to: the new employer is theirs to tell.
             queue_sms(
                 locked.old_unit.contact_mobile,
-                f"【{settings.PORTAL_NAME}】{locked.old_unit.name}：贵单位专家{name}的工作单位已变更为"
-                f"{locked.new_unit.name}，已从贵单位专家名单中移出。",
+                f"【{settings.PORTAL_NAME}】{locked.old_unit.name}：贵单位专家{name}已变更工作单位，"
+                "已从贵单位专家名单中移出。",
                 about=locked.old_unit,  # the unit's home lists its SMS
             )
     return locked

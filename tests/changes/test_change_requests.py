@@ -750,7 +750,10 @@ def test_the_bureau_approves_and_the_values_apply(client, expert, unit, other_un
     assert "变更申请已审核通过" in bodies[application.mobile]
     assert expert.id_number not in bodies[application.mobile]
     assert "http" not in bodies[application.mobile]
-    assert f"已变更为{other_unit.name}" in bodies[unit.contact_mobile]
+    told = bodies[unit.contact_mobile]
+    assert "贵单位专家王建华已变更工作单位，已从贵单位专家名单中移出。" in told
+    # Where the person went is not the old unit's to know.
+    assert other_unit.name not in told
     assert SMSMessage.objects.count() == 2
     # Decided, the page no longer calls the old values those in force.
     text = re.sub(

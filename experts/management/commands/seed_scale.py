@@ -1388,11 +1388,11 @@ def _change_sms(records: Records, request, application, name, action, moment) ->
     old_mobile = year.unit_mobiles.get(request.old_unit_id)
     if action == "approve" and request.new_unit_id and old_mobile:
         # The old unit's contact hears of the move.
-        old, new = year.unit_names[request.old_unit_id], year.unit_names[request.new_unit_id]
+        old = year.unit_names[request.old_unit_id]
         records.sms(
             old_mobile,
             "",
-            f"【{settings.PORTAL_NAME}】{old}：贵单位专家{name}的工作单位已变更为{new}，"
+            f"【{settings.PORTAL_NAME}】{old}：贵单位专家{name}已变更工作单位，"
             "已从贵单位专家名单中移出。",
             records.unit_type,
             request.old_unit_id,
