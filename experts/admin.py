@@ -32,6 +32,7 @@ from portal.admin import (
     ServiceTransitionAdmin,
     yes_no,
 )
+from portal.templating import field_text, masked_birth_date
 
 
 class ApplicationHistoryInline(HistoryInline):
@@ -102,13 +103,16 @@ class DisciplinePicksField(forms.ModelMultipleChoiceField):
         return " / ".join(search.discipline_words(discipline))
 
 
+# Shown masked in admin, whole only through 查看完整信息 (asked why, audited): the page
+# excludes them from its form. The 出生日期 with the masked 证件号码's first and last digits
+# would leave one or two possible ID numbers (portal.templating.masked_birth_date).
+MASKED_FIELDS = ["bank_account", "mobile", "birth_date"]
 # KEY's fields of the application itself (the account's 姓名 and 工作单位 are refused in
-# UserAdmin by experts.receivers), but the bank
-# account, which the page excludes (masked; 查看完整信息).
+# UserAdmin by experts.receivers), but those the page excludes (masked).
 REVIEWED_FIELDS = [
     field.name
     for field in ExpertApplication._meta.get_fields()
-    if field.name in KEY and field.name != "bank_account"
+    if field.name in KEY and field.name not in MASKED_FIELDS
 ]
 
 
@@ -123,17 +127,19 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
     list_select_related = ["user", "user__unit"]
     list_per_page = 25
     raw_id_fields = ["user"]
-    # Whole bank, ID and mobile numbers are masked in admin; whole only through 查看完整信息,
-    # which asks why and is audited (portal.admin.PersonalDataAdminMixin).
-    exclude = ["bank_account", "mobile"]
+    # Whole bank, ID and mobile numbers (and the birth date) are masked in admin; whole only
+    # through 查看完整信息, which asks why and is audited (portal.admin.PersonalDataAdminMixin).
+    exclude = MASKED_FIELDS
     inlines = [ApplicationHistoryInline, AttachmentInline]
     personal_data_fields = {
         "证件号码": lambda application: application.user.id_number,
         "银行账号": lambda application: application.bank_account,
         "手机": lambda application: display_mobile(application.mobile),
+        "出生日期": lambda application: field_text("birth_date", application.birth_date),
     }
     readonly_fields = [
         "masked_id_number",
+        "masked_birth_date",
         "masked_mobile",
         "masked_bank_account",
         "personal_data_link",
@@ -216,6 +222,10 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
     @admin.display(description="银行账号")
     def masked_bank_account(self, application):
         return mask(application.bank_account, 4)
+
+    @admin.display(description="出生日期")
+    def masked_birth_date(self, application):
+        return masked_birth_date(application.birth_date)
 
     filter_horizontal = ["disciplines"]
 

@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from experts.attachments import size_text
 from experts.choices import DISCIPLINE_SEPARATOR, join_disciplines
 from portal.crypto import decrypt, encrypt
-from portal.templating import application_sections, masked_bank_account, masked_id_number
+from portal.templating import (
+    application_sections,
+    masked_bank_account,
+    masked_birth_date,
+    masked_id_number,
+)
 
 # Shown masked on the reviewers' pages (see experts.reveal); kept encrypted in a snapshot.
 SECRET_LABELS = {"证件号码": masked_id_number, "银行账号": masked_bank_account}
+# Kept plain, but shown masked unless the number named beside it is shown: the 出生日期 is
+# part of the 证件号码 (portal.templating.masked_birth_date).
+SHOWN_WITH = {"出生日期": ("证件号码", masked_birth_date)}
 # Not the applicant's information: the consent's time changes with every submission.
 LEFT_OUT = {"敏感个人信息处理同意"}
 # 2: the 专业领域 joined as every page lists them (experts.choices.join_disciplines). Version 1
@@ -128,6 +136,8 @@ def _values(snapshot: dict, revealed: frozenset) -> dict[str, tuple[str, str, bo
         shown = plain
         if secret and label not in revealed:
             shown = SECRET_LABELS[label](plain)
+        elif label in SHOWN_WITH and SHOWN_WITH[label][0] not in revealed:
+            shown = SHOWN_WITH[label][1](plain)
         values[label] = (section, shown, plain)
     return values
 

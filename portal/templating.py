@@ -89,6 +89,17 @@ def masked_id_number(value) -> str:
     return mask_id_number(value or "")
 
 
+def masked_birth_date(value) -> str:
+    """1961年: the year only. The whole date beside the masked 证件号码's first and last digits
+    would leave one or two possible numbers, so it is shown whole only with that number
+    (查看完整信息, to its owner), as the masked export shows it. `value`: a date, or a
+    snapshot's YYYY-MM-DD."""
+    if not value:
+        return ""
+    year = value.year if isinstance(value, datetime.date) else str(value)[:4]
+    return f"{year}年"
+
+
 def masked_bank_account(value) -> str:
     """6222***********3446: enough to recognise an account, not to pay into it."""
     return mask(value or "", 4)
@@ -142,7 +153,8 @@ def application_sections(viewer, application, revealed=frozenset()):
     """The application as the read-only form shows it: (section, [(label, text)]) in order.
 
     The 证件号码 and the 银行账号 are masked except to their owner, or where `revealed` names
-    them (查看完整信息: the view has checked who may see which, experts.reveal)."""
+    them (查看完整信息: the view has checked who may see which, experts.reveal); the 出生日期
+    shows its year only unless the 证件号码 is shown."""
     from experts.forms import SECTIONS
     from experts.selectors import discipline_names
 
@@ -172,6 +184,11 @@ def application_sections(viewer, application, revealed=frozenset()):
                 text = join_disciplines(discipline_names(application))
             elif name == "bank_account":
                 text = number(name, application.bank_account, masked_bank_account)
+            elif name == "birth_date":
+                # Revealed with the 证件号码, which holds it.
+                text = number(
+                    "id_number", field_text(name, application.birth_date), masked_birth_date
+                )
             else:
                 text = field_text(name, getattr(application, name))
             rows.append((label, text))
