@@ -19,6 +19,7 @@ from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, U
 from accounts.licence import LICENCE_FOLDER, validate_licence
 from portal import deadlines
 from portal.crypto import EncryptedCharField, blind_index, blind_indexes
+from portal.triggers import append_only
 from portal.workflow import action_label
 
 
@@ -336,6 +337,8 @@ class UnitTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "单位审核记录"
         verbose_name_plural = "单位审核记录"
+        # Who approved or rejected a unit: append-only in PostgreSQL (portal.triggers).
+        triggers = append_only("unit_history")
 
 
 class LoginFailure(models.Model):

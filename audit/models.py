@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.triggers import no_truncate, no_update
+
 # MLPS asks for at least six months (docs/audit.md).
 RETENTION = datetime.timedelta(days=180)
 
@@ -90,7 +92,7 @@ class AuditEvent(models.Model):
         # Append-only in the database itself (PostgreSQL), whoever sends the statement: no row
         # is ever changed, and one is deleted only once the retention period has passed.
         triggers = [
-            pgtrigger.Protect(name="audit_no_update", operation=pgtrigger.Update),
+            no_update("audit"),
             pgtrigger.Protect(
                 name="audit_keep_retention",
                 operation=pgtrigger.Delete,
@@ -98,16 +100,7 @@ class AuditEvent(models.Model):
                 # backend, and SQLite's text for now() would make a migration of its own.
                 condition=pgtrigger.Condition(f"OLD.at > now() - interval '{RETENTION.days} days'"),
             ),
-            # TRUNCATE fires no row trigger: a statement trigger refuses it (manage.py flush
-            # included). pgtrigger.Protect has no statement-level form for TRUNCATE (it needs
-            # a transition table, which TRUNCATE has not), so the function is written out.
-            pgtrigger.Trigger(
-                name="audit_no_truncate",
-                level=pgtrigger.Statement,
-                when=pgtrigger.Before,
-                operation=pgtrigger.Truncate,
-                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
-            ),
+            no_truncate("audit"),
         ]
 
     def __str__(self) -> str:

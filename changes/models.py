@@ -15,6 +15,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from accounts.models import TransitionRecord
 from changes import permissions
 from portal import deadlines
+from portal.triggers import append_only
 
 
 class ChangeStatus(models.TextChoices):
@@ -297,6 +298,9 @@ class ChangeTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "变更审核记录"
         verbose_name_plural = "变更审核记录"
+        # Who confirmed, approved or rejected a change: append-only in PostgreSQL
+        # (portal.triggers).
+        triggers = append_only("change_history")
 
 
 class ChangeCount(models.Model):

@@ -8,31 +8,13 @@ looks like now is read from the rows: draws.selectors.panel. Each step also writ
 the audit trail (draws.services).
 """
 
-import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils import timezone
 
 from experts.models import Discipline, ExpertApplication
-
-
-def append_only(prefix: str) -> list:
-    """Triggers that refuse every UPDATE, DELETE and TRUNCATE of a table, whoever sends them."""
-    return [
-        pgtrigger.Protect(name=f"{prefix}_no_update", operation=pgtrigger.Update),
-        pgtrigger.Protect(name=f"{prefix}_no_delete", operation=pgtrigger.Delete),
-        # TRUNCATE fires no row trigger: a statement trigger refuses it, as on the audit table
-        # (audit.AuditEvent, where it is explained). It fires for a table emptied by another's
-        # TRUNCATE … CASCADE too, and for `manage.py flush`.
-        pgtrigger.Trigger(
-            name=f"{prefix}_no_truncate",
-            level=pgtrigger.Statement,
-            when=pgtrigger.Before,
-            operation=pgtrigger.Truncate,
-            func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
-        ),
-    ]
+from portal.triggers import append_only
 
 
 class Draw(models.Model):

@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from experts.choices import (
 from experts.periods import freeze_before, full_months_since, remind_before
 from portal import deadlines
 from portal.crypto import EncryptedCharField
+from portal.triggers import append_only
 
 
 class ApplicationStatus(models.TextChoices):
@@ -682,6 +684,34 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         )
 
 
+def _differs(expression: str) -> str:
+    """SQL: `expression`, written for `{row}`, differs between the row before and after."""
+    return f"{expression.format(row='OLD')} IS DISTINCT FROM {expression.format(row='NEW')}"
+
+
+# The one UPDATE a history row takes: reencrypt_personal_data (experts.reencrypt) rewriting
+# the secret values of a 提交's snapshot (experts.snapshots: rows of [section, label, value,
+# secret]) under a new key. The trigger refuses any update that changes something else: another
+# column, the snapshot's other keys (version, 证明材料), a row's place, section, label or
+# secret flag, or the value of a row that is not secret. What it lets through are Fernet tokens
+# of the two personal numbers, which only the key can make. This condition rather than
+# pgtrigger.ignore around that one update: ignore sends a set_config before each statement in
+# the same command, which PostgreSQL refuses once values are bound on the server
+# (DATABASE_PREPARE_THRESHOLD), and the command must work there too. A submission's content,
+# as the reviewers compare it, stays as submitted either way.
+REENCRYPTION_ONLY = pgtrigger.Condition(
+    " OR ".join(
+        _differs(expression)
+        for expression in [
+            "to_jsonb({row}) - 'snapshot'",
+            "{row}.snapshot - 'rows'",
+            "jsonb_path_query_array({row}.snapshot, 'strict $.rows[*][0, 1, 3]')",
+            "jsonb_path_query_array({row}.snapshot, 'strict $.rows[*] ? (@[3] == false)')",
+        ]
+    )
+)
+
+
 class ApplicationTransition(TransitionRecord):
     application = models.ForeignKey(
         ExpertApplication, verbose_name="专家申请", on_delete=models.PROTECT, related_name="history"
@@ -705,6 +735,9 @@ class ApplicationTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = "专家审核记录"
         verbose_name_plural = "专家审核记录"
+        # Who submitted, recommended, returned, approved or rejected an application, and what
+        # was submitted: append-only in PostgreSQL (portal.triggers), but for re-encryption.
+        triggers = append_only("application_history", update_condition=REENCRYPTION_ONLY)
         indexes = [
             # 统计分析's months and 办理时长: the steps of a kind in a date range, read from
             # the index alone (experts.statistics; docs/performance.md).

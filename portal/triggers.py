@@ -1,8 +1,12 @@
-"""The append-only tables' triggers (django-pgtrigger): whether each is installed and enabled.
+"""The append-only tables' triggers (django-pgtrigger): how they are declared, and whether each
+is installed and enabled.
 
-The audit trail (audit.AuditEvent) and the draws' record (draws.models) are append-only
-because PostgreSQL's triggers refuse UPDATE, DELETE and TRUNCATE. A trigger someone disabled
-(`ALTER TABLE … DISABLE TRIGGER …`) or dropped refuses nothing and says nothing: this module
+The audit trail (audit.AuditEvent), the draws' record (draws.models) and the review histories
+(experts.ApplicationTransition, changes.ChangeTransition, accounts.UnitTransition: who
+submitted, recommended, returned, approved or rejected what) are append-only because
+PostgreSQL's triggers refuse UPDATE, DELETE and TRUNCATE. Their models declare them with the
+functions below, so that every such table refuses the same way. A trigger someone disabled
+(`ALTER TABLE … DISABLE TRIGGER …`) or dropped refuses nothing and says nothing: trigger_state
 says it, for `/healthz?details` and the admin index. One catalogue query per trigger
 (pgtrigger's own status check), so it is asked only where an operator looks.
 """
@@ -11,6 +15,41 @@ import dataclasses
 
 import pgtrigger
 from django.db import connections
+
+
+def no_update(prefix: str, condition: pgtrigger.Condition | None = None) -> pgtrigger.Protect:
+    """Refuses every UPDATE of the table's rows (those `condition` holds for, when given)."""
+    return pgtrigger.Protect(
+        name=f"{prefix}_no_update", operation=pgtrigger.Update, condition=condition
+    )
+
+
+def no_delete(prefix: str) -> pgtrigger.Protect:
+    """Refuses every DELETE of the table's rows."""
+    return pgtrigger.Protect(name=f"{prefix}_no_delete", operation=pgtrigger.Delete)
+
+
+def no_truncate(prefix: str) -> pgtrigger.Trigger:
+    """Refuses every TRUNCATE of the table.
+
+    TRUNCATE fires no row trigger: a statement trigger refuses it. It fires for a table emptied
+    by another's TRUNCATE … CASCADE too, and for `manage.py flush`. pgtrigger.Protect has no
+    statement-level form for TRUNCATE (it needs a transition table, which TRUNCATE has not), so
+    the function is written out."""
+    return pgtrigger.Trigger(
+        name=f"{prefix}_no_truncate",
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Truncate,
+        func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+    )
+
+
+def append_only(prefix: str, update_condition: pgtrigger.Condition | None = None) -> list:
+    """Triggers that refuse every UPDATE, DELETE and TRUNCATE of a table, whoever sends them.
+    `update_condition`: the UPDATEs refused, where one kind of update is let through."""
+    return [no_update(prefix, update_condition), no_delete(prefix), no_truncate(prefix)]
+
 
 # pgtrigger's installation states (its documented markers, as `manage.py pgtrigger ls` shows).
 INSTALLED = "INSTALLED"

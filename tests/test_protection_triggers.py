@@ -2,6 +2,7 @@
 (503) and the admin index. The plain /healthz stays one query."""
 
 import re
+from pathlib import Path
 
 import pgtrigger
 import pytest
@@ -9,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from draws.models import Round
+
+DEPLOYMENT_DOC = Path(__file__).resolve().parents[1] / "docs" / "deployment.md"
 
 
 def disable(model, name: str) -> str:
@@ -98,3 +101,12 @@ def test_the_admin_index_names_a_disabled_trigger(client, db):
 def refuse_catalogue_queries(execute, sql, params, many, context):
     assert "pg_trigger" not in sql, "a page other than the admin index read the triggers"
     return execute(sql, params, many, context)
+
+
+def test_the_operators_guide_names_as_many_triggers_as_the_models_declare():
+    """docs/deployment.md shows the line an operator should see: its count follows the tables
+    made append-only (the audit trail, the draws' record, the review histories)."""
+    guide = DEPLOYMENT_DOC.read_text(encoding="utf-8")
+    [shown] = re.findall(r"`triggers: (\d+)个保护触发器均已安装并启用`", guide)
+    [stated] = re.findall(r"(\d+) in all\.", guide)
+    assert int(shown) == int(stated) == len(pgtrigger.registered()) == 30
