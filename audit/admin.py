@@ -180,7 +180,7 @@ def filter_words(changelist) -> str:
 
 
 # How much of 说明 a row of the list shows (AuditEventAdmin.detail_start).
-LIST_DETAIL_LENGTH = 150
+LIST_DETAIL_LENGTH = 80
 
 
 @admin.register(AuditEvent)
