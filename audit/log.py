@@ -113,9 +113,9 @@ def about(
     result: str,
     detail: str,
 ) -> AuditEvent:
-    """An event by the same person, at the same moment and address as `base`, about another
-    object (named by its type, id and name, which need not be loaded: a batch's item outside
-    the person's scope)."""
+    """An event by the same person, in the same role and from the same address as `base`,
+    about another object, named by its type, id and name, which need not be loaded (a batch's
+    item outside the person's scope)."""
     return AuditEvent(
         actor=base.actor,
         username=base.username,
@@ -131,7 +131,7 @@ def about(
 
 
 def _ship(events: list[AuditEvent]) -> None:
-    lines = [json.dumps(shipped_fields(event), ensure_ascii=False) for event in events]
+    lines = [json.dumps(shipped_fields(row), ensure_ascii=False) for row in events]
 
     def send():
         for line in lines:
@@ -170,8 +170,9 @@ def record(
 
 
 def record_all(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Write `events` (from `event` and `about`) in one INSERT, whatever their number, and one
-    shipped line each once committed, in their order."""
+    """Write `events` (from `event` and `about`) in one INSERT on PostgreSQL whatever their
+    number (SQLite's limit on parameters splits it into a few), and one shipped line each once
+    committed, in their order."""
     if not events:
         return []
     written = AuditEvent.objects.bulk_create(events)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.models import User
+from accounts.models import Unit, User
 from accounts.permissions import BUREAU_GROUP
 from audit.log import record
 from audit.models import AuditEvent
@@ -329,7 +329,8 @@ def test_a_units_batch_records_another_units_id_and_a_return_s_reasons(
 
 
 def test_a_units_batch_before_its_unit_profile_records_each_refusal(reference_data, unit):
-    type(unit).objects.filter(pk=unit.pk).update(legal_representative="", office_phone="")
+    # A unit that has not completed 信息更改 yet (accounts.services.require_unit_profile).
+    Unit.objects.filter(pk=unit.pk).update(legal_representative="", office_phone="")
     waiting = [factories.make_applicant(unit, S.PENDING_UNIT).application for _ in range(2)]
     client = Client()
     client.force_login(factories.unit_account(unit))
