@@ -17,7 +17,7 @@ from accounts.permissions import (
 from audit.log import record
 from audit.models import AuditEvent
 from portal import deadlines
-from portal.workflow import WorkflowError, fire
+from portal.workflow import WorkflowError, fire, reasons_said
 from sms.outbox import queue_sms, shorten
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,14 @@ def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
     with transaction.atomic():
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         locked.decided_at = timezone.now()
-        fire(locked, "reject", actor, comment=reason, update_fields=["decided_at", "due_on"])
+        fire(
+            locked,
+            "reject",
+            actor,
+            comment=reason,
+            update_fields=["decided_at", "due_on"],
+            why=reasons_said(text=reason),
+        )
         _decision_sms(
             locked,
             f"贵单位“{locked.name}”的注册申请未通过审核，原因：{shorten(reason)}。"

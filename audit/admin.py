@@ -180,6 +180,10 @@ def filter_words(changelist) -> str:
     return "；".join(words) or "全部记录"
 
 
+# How much of 说明 a row of the list shows (AuditEventAdmin.detail_start).
+LIST_DETAIL_LENGTH = 80
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     """Operators read and filter the audit trail; nobody changes or deletes it.
@@ -196,7 +200,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "role",
         "action",
         "object_repr",
-        "detail",
+        "detail_start",
         "result",
         "ip",
     ]
@@ -249,6 +253,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
         # To the second, in figures: as the export and the shipped line's at_beijing say it,
         # and narrower than admin's 2026年12月7日 09:31 (the list keeps its IP column on screen).
         return f"{timezone.localtime(event.at):%Y-%m-%d %H:%M:%S}"
+
+    @admin.display(description="说明", ordering="detail")
+    def detail_start(self, event):
+        # A decision's reasons may fill the column (the reviewer's whole text): the list shows
+        # their beginning, one row a few lines high, and the record (its 编号) the whole.
+        text = event.detail
+        if len(text) <= LIST_DETAIL_LENGTH:
+            return text
+        return text[:LIST_DETAIL_LENGTH] + "…（点击编号查看全文）"
 
     @admin.display(description="对象类型")
     def object_kind(self, event):

@@ -60,6 +60,88 @@ def shipped_fields(event: AuditEvent) -> dict:
     }
 
 
+# 说明 longer than its column is cut, and says so: a row is never refused (which would roll back
+# the decision it records) for the length of what a person typed.
+CUT_MARKER = "…（说明过长，以下已截断）"
+
+
+def fitted(detail: str) -> str:
+    """`detail` as 说明 holds it: whole when it fits, else its beginning and CUT_MARKER."""
+    limit = AuditEvent._meta.get_field("detail").max_length
+    if len(detail) <= limit:
+        return detail
+    return detail[: limit - len(CUT_MARKER)] + CUT_MARKER
+
+
+def event(
+    action: str,
+    *,
+    request=None,
+    actor=None,
+    obj: models.Model | None = None,
+    result: str = AuditEvent.Result.SUCCESS,
+    detail: str = "",
+    username: str = "",
+    role: str = "",
+) -> AuditEvent:
+    """One event, not saved yet: for `record`, or for several at once (`record_all`). With no
+    actor and no request (a command run by cron), `username` and `role` say who acted, e.g.
+    "send_reminders" and "系统"."""
+    request = request if request is not None else current_request.get()
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    return AuditEvent(
+        actor=actor if actor is not None and actor.pk else None,
+        username=(actor.get_username() if actor is not None else username)[:150],
+        role=role or (role_label(actor) if actor is not None else "访客"),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        result=result,
+        ip=(client_ip(request) or None) if request is not None and request.META else None,
+        detail=fitted(detail),
+    )
+
+
+def about(
+    base: AuditEvent,
+    *,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    result: str,
+    detail: str,
+) -> AuditEvent:
+    """An event by the same person, in the same role and from the same address as `base`,
+    about another object, named by its type, id and name, which need not be loaded (a batch's
+    item outside the person's scope)."""
+    return AuditEvent(
+        actor=base.actor,
+        username=base.username,
+        role=base.role,
+        action=base.action,
+        object_type=object_type,
+        object_id=object_id[:50],
+        object_repr=object_repr[:200],
+        result=result,
+        ip=base.ip,
+        detail=fitted(detail),
+    )
+
+
+def _ship(events: list[AuditEvent]) -> None:
+    lines = [json.dumps(shipped_fields(row), ensure_ascii=False) for row in events]
+
+    def send():
+        for line in lines:
+            shipper.info(line)
+
+    # Shipped when the rows are committed: an event rolled back with what it records (a
+    # transition the database refused part-way) is in neither the table nor the shipped log.
+    transaction.on_commit(send, robust=True)
+
+
 def record(
     action: str,
     *,
@@ -71,25 +153,28 @@ def record(
     username: str = "",
     role: str = "",
 ) -> AuditEvent:
-    """Write one event. With no actor and no request (a command run by cron), `username` and
-    `role` say who acted, e.g. "send_reminders" and "系统"."""
-    request = request if request is not None else current_request.get()
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        actor = request.user if request.user.is_authenticated else None
-    event = AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        username=(actor.get_username() if actor is not None else username)[:150],
-        role=role or (role_label(actor) if actor is not None else "访客"),
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
+    """Write one event (see `event` for the arguments), and its shipped line once committed."""
+    written = event(
+        action,
+        request=request,
+        actor=actor,
+        obj=obj,
         result=result,
-        ip=(client_ip(request) or None) if request is not None and request.META else None,
-        detail=detail[:300],
+        detail=detail,
+        username=username,
+        role=role,
     )
-    line = json.dumps(shipped_fields(event), ensure_ascii=False)
-    # Shipped when the row is committed: an event rolled back with what it records (a
-    # transition the database refused part-way) is in neither the table nor the shipped log.
-    transaction.on_commit(lambda: shipper.info(line), robust=True)
-    return event
+    written.save()
+    _ship([written])
+    return written
+
+
+def record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write `events` (from `event` and `about`) in one INSERT on PostgreSQL whatever their
+    number (SQLite's limit on parameters splits it into a few), and one shipped line each once
+    committed, in their order."""
+    if not events:
+        return []
+    written = AuditEvent.objects.bulk_create(events)
+    _ship(written)
+    return written

@@ -79,7 +79,9 @@ class AuditEvent(models.Model):
     object_repr = models.CharField("对象", max_length=200, blank=True)
     result = models.CharField("结果", max_length=10, choices=Result.choices)
     ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
-    detail = models.CharField("说明", max_length=300, blank=True)
+    # Room for a decision's reasons (the reason codes, the reviewer's whole text as its form
+    # allows it, the fields commented); audit.log.fitted cuts anything longer, with a marker.
+    detail = models.CharField("说明", max_length=2000, blank=True)
 
     class Meta:
         verbose_name = "审计记录"

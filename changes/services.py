@@ -22,7 +22,7 @@ from experts import periods, search
 from experts.change_transitions import CONFIRMED_FIELDS
 from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
-from portal.workflow import WorkflowError, action_label, fire
+from portal.workflow import WorkflowError, action_label, fire, reasons_said
 from sms.outbox import queue_sms, shorten
 from sms.texts import greeted
 
@@ -292,6 +292,7 @@ def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
             actor,
             comment=reason,
             update_fields=_decided(locked, actor, reason),
+            why=reasons_said(text=reason),
         )
         unit = locked.new_unit if locked.moves_unit else locked.old_unit
         _sms(
@@ -383,7 +384,12 @@ def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
     with transaction.atomic():
         application, locked = _lock_request(change)
         _fire(
-            locked, "reject", actor, comment=reason, update_fields=_decided(locked, actor, reason)
+            locked,
+            "reject",
+            actor,
+            comment=reason,
+            update_fields=_decided(locked, actor, reason),
+            why=reasons_said(text=reason),
         )
         _sms(
             application,

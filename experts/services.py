@@ -33,7 +33,7 @@ from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
 from portal.dates import chinese_date, period_end
-from portal.workflow import WorkflowError, fire
+from portal.workflow import WorkflowError, fire, reasons_said
 from sms.outbox import queue_sms, shorten
 from sms.texts import greeted
 
@@ -306,7 +306,8 @@ def _reasons_given(
     missing: str,
 ) -> dict[str, Any]:
     """The history row's fields for a 退回 or 审核不通过: the comment, the codes with their labels
-    as shown now, and the field comments ({"field", "label", "comment"}, from the form).
+    as shown now, and the field comments ({"field", "label", "comment"}, from the form); and
+    `why`, the same for the audit row (portal.workflow.reasons_said).
 
     Raises WorkflowError (`missing` when there is neither a code nor a text) for what the
     decision form refuses too, so that every caller (admin, a batch) gets the same rules."""
@@ -320,12 +321,20 @@ def _reasons_given(
     needing_text = [code.label for code in codes if code.requires_text]
     if needing_text and not reason:
         raise WorkflowError(f"选择“{'、'.join(needing_text)}”时，请在理由说明中写明具体原因。")
+    field_comments = list(field_comments or [])
     return {
         "comment": reason,
         "history_fields": {
             "reasons": [{"code": code.code, "label": code.label} for code in codes],
-            "field_comments": list(field_comments or []),
+            "field_comments": field_comments,
         },
+        # The audit row says the same, in the words of the decision form.
+        "why": reasons_said(
+            [code.label for code in codes],
+            [comment["label"] for comment in field_comments],
+            reason,
+            text_as="理由说明",
+        ),
     }
 
 
@@ -600,6 +609,7 @@ def remove_application(
             actor,
             comment=reason.strip(),
             history_fields={"reasons": [{"code": code, "label": labels[code]}]},
+            why=reasons_said([labels[code]], text=reason, text_as="说明"),
         )
         why = history.reasons_text()
         text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"

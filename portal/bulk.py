@@ -6,7 +6,8 @@ each item then goes through the same service as a decision on its detail page, i
 transaction (its lock, transition, history, audit row and SMS), so a batch never half-applies
 an item: one the database refuses part-way is rolled back whole and listed as skipped, and
 the others go ahead. An item outside the person's scope, or whose state changed meanwhile, or
-that they may not decide (their own application), is skipped with the reason. The result is
+that they may not decide (their own application), is skipped with the reason, and the audit
+trail has a 失败 row for each skipped item besides the batch's summary row. The result is
 a page of its own after a redirect, which a reload shows again without deciding anything. Each
 confirmation page carries a one-time token: confirming it again (the browser's back button, a
 second click) decides nothing and shows that batch's result. Works without JavaScript. The
@@ -34,7 +35,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views import View
 
-from audit.log import record
+from audit import log as audit_log
 from audit.models import AuditEvent
 from portal.caching import cache
 from portal.transitions import Action
@@ -400,12 +401,7 @@ class BulkDecisionView(View):
                 request, asked, {item.pk: item.name for item in items}, form.cleaned_data
             )
             done = [outcome for outcome in outcomes if outcome.done]
-            record(
-                AuditEvent.Action.TRANSITION,
-                request=request,
-                detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
-                f"{len(outcomes) - len(done)}{self.counted}跳过",
-            )
+            self.record_batch(request, outcomes, done)
         except Interrupted as stop:
             # The claim goes with the batch: confirming again, once the database is back, runs
             # what is left (the session, which would mark the token used, is not saved on this
@@ -430,6 +426,33 @@ class BulkDecisionView(View):
         }
         request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
         return self.result_link(request, batch)
+
+    def record_batch(self, request, outcomes: list[Outcome], done: list[Outcome]) -> None:
+        """The batch's audit rows, in one INSERT however many: one 失败 row per skipped item
+        (the item as object, even one outside the person's scope, and why it was skipped), as
+        a refusal on its detail page writes one (portal.views.perform), then the summary. A
+        done item has its own row already, written by its transition."""
+        summary = audit_log.event(
+            AuditEvent.Action.TRANSITION,
+            request=request,
+            detail=f"批量{self.label()}：{len(done)}{self.counted}完成，"
+            f"{len(outcomes) - len(done)}{self.counted}跳过",
+        )
+        kind = self.scope(request.user).model._meta.label_lower
+        skipped = [
+            audit_log.about(
+                summary,
+                object_type=kind,
+                object_id=str(outcome.pk),
+                object_repr=outcome.name,
+                result=AuditEvent.Result.FAILURE,
+                detail=f"跳过（批量{self.label()}）：{outcome.why}",
+            )
+            for outcome in outcomes
+            if not outcome.done
+        ]
+        # The summary last: newest first, the list shows it above the items it sums up.
+        audit_log.record_all([*skipped, summary])
 
     def interrupted(self, request, asked: list[int], outcomes: list[Outcome]):
         """The answer to a batch the database cut off: how many were done, and the same

@@ -5,6 +5,7 @@ pool's indexed search (experts.search) and the short lists' scans (portal.filter
 A leaf module (the standard library only), so that any app, sms and accounts' validators
 included, may use it."""
 
+import re
 import unicodedata
 
 # Full-width digits and Latin letters, upper and lower case (３, Ａ, ａ), which a Chinese input
@@ -23,6 +24,32 @@ def half_width(text: str) -> str:
     """`text` with its full-width digits and Latin letters as the ASCII ones, each letter in
     its own case; anything else as it was."""
     return text.translate(_HALF_WIDTH)
+
+
+# What a reviewer typed as a reason may hold an ID, bank or mobile number. A run of ten or more
+# digits (spaces or hyphens between them, an ID number's final X) keeps only its last four, as
+# the portal's masks do. Left as typed: a date with its time (2024-05-20 14:30), and a landline
+# with its area code (0 then at most 12 digits: 027-8765 4321), which no ID, mobile or card
+# number is.
+_NUMBER = re.compile(
+    r"(?P<date>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2})?)|(?P<number>\d(?:[ -]*\d){9,}[Xx]?)"
+)
+
+
+def _masked(match: re.Match) -> str:
+    if match.group("date"):
+        return match.group()
+    digits = re.sub(r"[ -]", "", match.group())
+    if digits.startswith("0") and len(digits) <= 12:
+        return match.group()  # a landline with its area code
+    return "****" + digits[-4:]
+
+
+def mask_numbers(text: str) -> str:
+    """`text` read with half_width (a full-width ID number is masked too), each long number in
+    it (an ID, bank or mobile number) shown by its last four digits only: what an SMS or the
+    audit trail may repeat of a reason a person typed."""
+    return _NUMBER.sub(_masked, half_width(text))
 
 
 def normalise(text: str) -> str:

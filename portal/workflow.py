@@ -4,6 +4,8 @@ Both state machines (units in accounts, applications in experts) go through `fir
 services lock the row, call it, and queue any SMS in the same transaction.
 """
 
+from collections.abc import Iterable
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django_fsm import can_proceed
@@ -11,6 +13,7 @@ from django_fsm import can_proceed
 from accounts.permissions import SYSTEM_ROLE, role_label
 from audit.log import record
 from audit.models import AuditEvent
+from portal.words import mask_numbers
 
 
 class WorkflowError(Exception):
@@ -30,6 +33,27 @@ def transition_of(obj: models.Model | type[models.Model], action: str):
 
 def action_label(obj: models.Model | type[models.Model], action: str) -> str:
     return transition_of(obj, action).custom.get("label", action)
+
+
+def reasons_said(
+    labels: Iterable[str] = (), fields: Iterable[str] = (), text: str = "", *, text_as: str = "理由"
+) -> str:
+    """Why a decision was taken, as its audit row's 说明 adds it after the states: the reason
+    codes' labels, the labels of the fields commented on, then the text typed (`text_as` names
+    it as its form does), e.g. 理由：信息不完整、职称不符合要求；批注字段：最高学历；理由说明：…
+
+    The text comes last, so that a cut (audit.log.fitted) takes its end rather than a label.
+    It is made one line and its long numbers masked (portal.words.mask_numbers): a reviewer may
+    quote an ID, bank or mobile number, which the trail never holds whole. A field comment's
+    own words stay on the history row (the applicant's page): the trail names the field."""
+    labels, fields = "、".join(labels), "、".join(fields)
+    text = mask_numbers(" ".join(text.split()))
+    parts = [
+        *([f"理由：{labels}"] if labels else []),
+        *([f"批注字段：{fields}"] if fields else []),
+        *([f"{text_as}：{text}"] if text else []),
+    ]
+    return "；".join(parts)
 
 
 def _status_label(obj: models.Model, value: str) -> str:
@@ -64,6 +88,7 @@ def fire(
     history_fields: dict | None = None,
     created: bool = False,
     detail: str = "",
+    why: str = "",
 ):
     """Fire `action` on a row the caller has locked with select_for_update; write its history.
 
@@ -72,7 +97,9 @@ def fire(
     `history_fields` besides the common ones. Raises WorkflowError. `actor` None: the system
     (a scheduled command), for transitions whose permission allows it. `created`: the row was
     made in this state just now (a 变更申请's 提交), so its history row has no earlier state.
-    `detail`: the audit row's words where the states alone say too little.
+    `detail`: the audit row's words where the states alone say too little. `why`: the reasons
+    of a refusal (退回, 不通过: reasons_said), added after them, so that the trail says why
+    without opening the object's history.
     """
     transition = transition_of(locked, action)
     label = transition.custom.get("label", action)
@@ -87,12 +114,13 @@ def fire(
     getattr(locked, action)()
     save_fields(locked, ["status", *update_fields])
     # In the same transaction as the change: a change that rolls back leaves no audit row.
+    moved = f"{_status_label(locked, from_status)} → {locked.get_status_display()}"
+    said = detail or f"{label}：{moved}"
     record(
         AuditEvent.Action.TRANSITION,
         actor=actor,
         obj=locked,
-        detail=detail
-        or f"{label}：{_status_label(locked, from_status)} → {locked.get_status_display()}",
+        detail="；".join(part for part in (said, why) if part),
         username="" if actor else "system",
         role="" if actor else SYSTEM_ROLE,
     )

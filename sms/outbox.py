@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.words import half_width
+from portal.words import half_width, mask_numbers
 from sms.backends import SMSError, get_backend
 from sms.models import SMSMessage
 from sms.worker import notify_worker
@@ -59,25 +59,9 @@ def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMe
     return message
 
 
-# What a reviewer typed as a reason may hold an ID, bank or mobile number, or a link. An SMS is
-# read on any phone by whoever holds it, and a link in one is how phishing looks: a run of ten
-# or more digits (spaces or hyphens between them, an ID number's final X) keeps only its last
-# four, as the portal's masks do, and a link is left out. The full text is on the portal. Left
-# as typed: a date with its time (2024-05-20 14:30), and a landline with its area code (0 then
-# at most 12 digits: 027-8765 4321), which no ID, mobile or card number is.
-NUMBER = re.compile(
-    r"(?P<date>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2})?)|(?P<number>\d(?:[ -]*\d){9,}[Xx]?)"
-)
+# A link in an SMS is how phishing looks: a reason's link is left out (the full text is on the
+# portal), as its long numbers are (portal.words.mask_numbers).
 LINK = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
-
-
-def _masked(match: re.Match) -> str:
-    if match.group("date"):
-        return match.group()
-    digits = re.sub(r"[ -]", "", match.group())
-    if digits.startswith("0") and len(digits) <= 12:
-        return match.group()  # a landline with its area code
-    return "****" + digits[-4:]
 
 
 def cut(text: str, limit: int = 60) -> str:
@@ -92,7 +76,7 @@ def shorten(text: str, limit: int = 60) -> str:
     read as plain ones (portal.words.half_width: a full-width ID number is masked too), no
     long number but its last four digits, no link, cut to `limit`."""
     text = " ".join(half_width(text).split())
-    return cut(LINK.sub("（详见系统）", NUMBER.sub(_masked, text)), limit)
+    return cut(LINK.sub("（详见系统）", mask_numbers(text)), limit)
 
 
 def _claim(message_id: int, now: datetime.datetime) -> bool:

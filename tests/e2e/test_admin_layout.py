@@ -18,8 +18,14 @@ from audit.log import record
 from audit.models import AuditEvent, Reminder
 from draws import services as draws
 from draws.rules import Criteria
-from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
-from experts.services import approve_application, recommend_application
+from experts.models import (
+    ApplicationStatus,
+    Discipline,
+    ExpertApplication,
+    ExportJob,
+    ReasonCode,
+)
+from experts.services import approve_application, recommend_application, return_application
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
@@ -28,7 +34,14 @@ from tests.changes.helpers import key_request
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 # Free text that may take several lines; everything else stays on one.
-LONG_TEXT_COLUMNS = {"last_error", "user_agent", "object_repr", "detail", "path_info"}
+LONG_TEXT_COLUMNS = {
+    "last_error",
+    "user_agent",
+    "object_repr",
+    "detail",
+    "detail_start",  # 审计记录's 说明, its first characters
+    "path_info",
+}
 
 # For each cell of the changelist: its column, whether its text takes more than one line, and
 # whether it ends beyond the window's right edge.
@@ -202,6 +215,45 @@ def test_history_list_shows_its_time_column(journey, reviewer):
     expect(rows.nth(1)).to_contain_text("单位账号（华中科技大学同济医学院附属协和医院）")
     rows.nth(0).scroll_into_view_if_needed()
     tab.page.screenshot(path=tab.folder / "application-history-inline.png")
+
+
+def test_a_long_audit_detail_keeps_its_list_row_short_and_its_record_whole(journey, unit):
+    """A 退回 with many reasons and the longest text the form takes: 审计记录's list shows its
+    beginning in a few lines at 1,280 px, and the record shows all of it."""
+    codes = [
+        ReasonCode.objects.create(code=f"long{n}", label=f"{n:02d}" + "材料不符合要求" * 6)
+        for n in range(30)
+    ]
+    application = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
+    return_application(
+        application,
+        factories.unit_account(unit),
+        reason="请补充近五年的业绩材料。" * 80,
+        codes=codes,
+    )
+    event = AuditEvent.objects.get(object_id=str(application.pk), action="transition")
+    tab = operator_tab(journey)
+    page = tab.page
+
+    tab.open("/admin/audit/auditevent/")
+    row = page.locator("#result_list tbody tr").filter(
+        has=page.get_by_role("link", name=str(event.pk), exact=True)
+    )
+    cell = row.locator("td.field-detail_start")
+    expect(cell).to_contain_text("…（点击编号查看全文）")
+    page.screenshot(path=tab.folder / "audit-list.png", full_page=True)
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # A few lines in its bounded width (static/css/admin.css), the columns after it on screen.
+    assert cell.bounding_box()["height"] < 200
+    ip = row.locator("td.field-ip").bounding_box()
+    assert ip["x"] + ip["width"] <= width
+
+    page.get_by_role("link", name=str(event.pk), exact=True).click()
+    page.wait_for_load_state()
+    expect(page.locator(".field-detail .readonly")).to_have_text(event.detail)
+    assert event.detail.endswith("…（说明过长，以下已截断）")
+    page.screenshot(path=tab.folder / "audit-record.png", full_page=True)
 
 
 def test_discipline_picker_and_search_box_speak_chinese(journey, unit):

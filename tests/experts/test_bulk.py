@@ -1,5 +1,6 @@
 """Issue 21, item 1: bulk decisions on the queues, each item through its single-decision service."""
 
+import json
 import re
 import threading
 from html.parser import HTMLParser
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
+from portal.bulk import ITEM_FAILED
 from sms.models import SMSMessage
 from tests import factories
 from tests.pages import queries_for
@@ -626,8 +628,15 @@ def test_an_item_the_database_refuses_part_way_is_rolled_back_whole(
     assert sorted(transitions.values_list("object_id", flat=True)) == sorted(
         str(a.pk) for a in (chosen[0], chosen[2])
     )
-    shipped = [r.getMessage() for r in caplog.records if r.name == "portal.audit"]
-    assert not any(f'expertapplication:{failing.pk}"' in line for line in shipped)
+    shipped = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.audit"]
+    # Of the failing item, the trail (table and shipped copy) has only the batch's 失败 row.
+    about_failing = [line for line in shipped if line["object_id"] == str(failing.pk)]
+    assert [(line["result"], line["detail"]) for line in about_failing] == [
+        ("failure", f"跳过（批量审核通过）：{ITEM_FAILED}")
+    ]
+    assert list(
+        AuditEvent.objects.filter(object_id=str(failing.pk)).values_list("result", flat=True)
+    ) == ["failure"]
     assert sorted(SMSMessage.objects.values_list("to", flat=True)) == sorted(
         [chosen[0].mobile, chosen[2].mobile]
     )

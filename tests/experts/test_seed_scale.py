@@ -313,6 +313,11 @@ def test_every_step_has_its_audit_row_and_every_decision_its_sms(year):
     assert all((row.application_id, row.created_at) in dated for row in history)
     event = events.get(object_id=str(history[0].application_id), at=history[0].created_at)
     assert event.detail == "提交：信息未填写 → 待单位推荐" and event.role == "申请人"
+    # A 退回's row says why, as the portal's own does (portal.workflow.reasons_said).
+    returned = next(row for row in history if row.action == "send_back")
+    event = events.get(object_id=str(returned.application_id), at=returned.created_at)
+    assert event.detail.startswith("退回：待单位推荐 → 信息未填写；理由：")
+    assert returned.reason_labels()[0] in event.detail
 
     messages = SMSMessage.objects.all()
     assert messages.exists()

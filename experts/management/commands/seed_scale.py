@@ -37,6 +37,7 @@ from stdnum.cn import ric, uscc
 from accounts.choices import DISTRICT_CHOICES, IdType, UnitNature, UnitStatus, UserKind
 from accounts.models import Unit, User
 from accounts.permissions import BUREAU_GROUP, SYSTEM_ROLE
+from audit.log import fitted
 from audit.models import AuditEvent
 from changes import counts as change_counts
 from changes import fields as change_fields
@@ -58,7 +59,7 @@ from notice import periods as notice_periods
 from portal import deadlines
 from portal.dates import chinese_date
 from portal.workdays import add_workdays
-from portal.workflow import action_label
+from portal.workflow import action_label, reasons_said
 from sms.backends.twilio import failure_reason
 from sms.models import SMSMessage
 from sms.outbox import shorten
@@ -926,13 +927,23 @@ class Records:
             )
         )
         label = _label(ExpertApplication, action)
+        detail = f"{label}：{STATUS_LABELS[source]} → {STATUS_LABELS[target]}"
+        if action in ("send_back", "reject"):
+            # Why, as experts.services has fire add it (reasons_said).
+            why = reasons_said(
+                [reason["label"] for reason in fields.get("reasons", [])],
+                [comment["label"] for comment in fields.get("field_comments", [])],
+                fields.get("comment", ""),
+                text_as="理由说明",
+            )
+            detail = "；".join(part for part in (detail, why) if part)
         self.row_events.append(
             self.event(
                 "experts.expertapplication",
                 application.pk,
                 f"{application.user.real_name}（{STATUS_LABELS[target]}）",
                 actor_id,
-                f"{label}：{STATUS_LABELS[source]} → {STATUS_LABELS[target]}",
+                detail,
             )
         )
 
@@ -949,7 +960,7 @@ class Records:
             result=AuditEvent.Result.SUCCESS,
             # As the portal's reverse proxy passes on an office's address.
             ip=f"10.8.{actor_id // 256 % 256}.{actor_id % 256}" if actor_id else None,
-            detail=detail[:300],
+            detail=fitted(detail),
         )
 
     def about(self, application, text, moment) -> None:
