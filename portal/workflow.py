@@ -56,10 +56,6 @@ def reasons_said(
     return "；".join(parts)
 
 
-def _status_label(obj: models.Model, value: str) -> str:
-    return dict(obj._meta.get_field("status").choices).get(value, value)
-
-
 def save_fields(obj: models.Model, fields) -> None:
     """Save `fields` of obj, and its `updated_at` (auto_now) when it has one.
 
@@ -113,8 +109,18 @@ def fire(
     from_status = "" if created else locked.status
     getattr(locked, action)()
     save_fields(locked, ["status", *update_fields])
-    # In the same transaction as the change: a change that rolls back leaves no audit row.
-    moved = f"{_status_label(locked, from_status)} → {locked.get_status_display()}"
+    row = locked.history.create(
+        actor=actor,
+        actor_role=role_label(actor) if actor else SYSTEM_ROLE,
+        action=action,
+        from_status=from_status,
+        to_status=locked.status,
+        comment=comment,
+        **(history_fields or {}),
+    )
+    # In the same transaction as the change: a change that rolls back leaves no audit row. The
+    # states as the history row words them (a 退回 leaves 已退回（待修改）, not 信息未填写).
+    moved = f"{row.get_from_status_display()} → {row.get_to_status_display()}"
     said = detail or f"{label}：{moved}"
     record(
         AuditEvent.Action.TRANSITION,
@@ -124,12 +130,4 @@ def fire(
         username="" if actor else "system",
         role="" if actor else SYSTEM_ROLE,
     )
-    return locked.history.create(
-        actor=actor,
-        actor_role=role_label(actor) if actor else SYSTEM_ROLE,
-        action=action,
-        from_status=from_status,
-        to_status=locked.status,
-        comment=comment,
-        **(history_fields or {}),
-    )
+    return row

@@ -83,7 +83,7 @@ def test_a_return_writes_its_codes_text_and_commented_fields_into_the_row_and_th
     assert response.status_code == 302
     row = decision_row(application)
     assert row.detail == (
-        "退回：待单位推荐 → 信息未填写；理由：信息不完整、证明材料不清晰；"
+        "退回：待单位推荐 → 已退回（待修改）；理由：信息不完整、证明材料不清晰；"
         "批注字段：专业技术职称、工作简历；"
         f"理由说明：请补充2015年以后的经历， 证件号码****{number[-4:]}与扫描件不符。"
     )
@@ -325,7 +325,7 @@ def test_a_units_batch_records_another_units_id_and_a_return_s_reasons(
     ]
     # Nothing of the other unit's person is written in the unit's name.
     assert not AuditEvent.objects.filter(object_repr__contains="外单位").exists()
-    assert decision_row(own).detail == "退回：待单位推荐 → 信息未填写；理由：信息不完整"
+    assert decision_row(own).detail == "退回：待单位推荐 → 已退回（待修改）；理由：信息不完整"
 
 
 def test_a_units_batch_before_its_unit_profile_records_each_refusal(reference_data, unit):

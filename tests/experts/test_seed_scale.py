@@ -316,7 +316,7 @@ def test_every_step_has_its_audit_row_and_every_decision_its_sms(year):
     # A 退回's row says why, as the portal's own does (portal.workflow.reasons_said).
     returned = next(row for row in history if row.action == "send_back")
     event = events.get(object_id=str(returned.application_id), at=returned.created_at)
-    assert event.detail.startswith("退回：待单位推荐 → 信息未填写；理由：")
+    assert event.detail.startswith("退回：待单位推荐 → 已退回（待修改）；理由：")
     assert returned.reason_labels()[0] in event.detail
 
     messages = SMSMessage.objects.all()

@@ -927,7 +927,8 @@ class Records:
             )
         )
         label = _label(ExpertApplication, action)
-        detail = f"{label}：{STATUS_LABELS[source]} → {STATUS_LABELS[target]}"
+        row = self.rows[-1]  # its states as the history words them, as portal.workflow.fire
+        detail = f"{label}：{row.get_from_status_display()} → {row.get_to_status_display()}"
         if action in ("send_back", "reject"):
             # Why, as experts.services has fire add it (reasons_said).
             why = reasons_said(
