@@ -33,6 +33,7 @@ from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
 from experts import snapshots
 from experts.attachments import size_text
+from experts.exports import audited_reason
 from experts.models import ExportedApplication
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
@@ -44,6 +45,7 @@ EXPORT_KINDS = {
     "experts.exportjob": "导出含敏感信息的专家名单",
     "draws.draw": "抽取记录导出（含敏感信息）",
 }
+EXPORTED_NOTE = "导出的名单含您完整的证件号码、银行账号和手机号码"
 
 
 def _when(value) -> str:
@@ -244,7 +246,7 @@ def audit_events(user, application) -> list[dict]:
 
 def exports(application) -> list[tuple]:
     """The exports 含敏感信息 whose file held the person's numbers whole (ExportedApplication),
-    each with the role of who exported and the reason as audited (the event's 说明), in one
+    each with the role of who exported and the reason given (from the event's 说明), in one
     query. A masked export is not listed: no number of theirs went out whole."""
     if application is None:
         return []
@@ -258,7 +260,7 @@ def exports(application) -> list[tuple]:
                 "操作人角色": row.event.role,
                 "结果": row.event.get_result_display(),
                 "IP地址": "",
-                "说明": f"导出的名单含您完整的证件号码、银行账号和手机号码；{row.event.detail}",
+                "说明": f"{EXPORTED_NOTE}；理由：{audited_reason(row.event.detail)}",
             },
         )
         for row in rows
