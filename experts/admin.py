@@ -489,6 +489,10 @@ class ExportJobAdmin(ReadOnlyAdmin):
         )
 
 
+# The export a 含敏感信息导出名单 row names, by its audit event's object.
+EXPORT_KINDS = {"experts.exportjob": "专家库导出：导出任务", "draws.draw": "抽取记录导出：抽取记录"}
+
+
 @admin.register(ExportedApplication)
 class ExportedApplicationAdmin(ReadOnlyAdmin):
     """含敏感信息导出名单, read-only: whose numbers went out whole in which export, after the
@@ -525,17 +529,14 @@ class ExportedApplicationAdmin(ReadOnlyAdmin):
     @admin.display(description="导出")
     def export_kind(self, row):
         event = row.event
-        kind = {"experts.exportjob": "专家库导出", "draws.draw": "抽取记录导出"}.get(
-            event.object_type, event.object_type
-        )
-        who = f"{event.role} {event.username}"
-        return f"{kind}（{event.object_repr}，编号 {event.object_id}）；{who}"
+        kind = EXPORT_KINDS.get(event.object_type, event.object_type)
+        return f"{kind}{event.object_id}；{event.role} {event.username}"
 
     @admin.display(description="审计记录")
     def event_link(self, row):
         url = reverse("admin:audit_auditevent_change", args=[row.event_id])
         return format_html('<a href="{}">审计记录 {}</a>', url, row.event_id)
 
-    @admin.display(description="说明（理由）")
+    @admin.display(description="审计说明")
     def reason(self, row):
         return row.event.detail
