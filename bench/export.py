@@ -34,7 +34,7 @@ from django.db import transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from experts import exports  # noqa: E402
-from experts.models import ExportJob  # noqa: E402
+from experts.models import ExportedApplication, ExportJob  # noqa: E402
 
 
 def confirmation_page_ms(reviewer) -> float:
@@ -73,13 +73,19 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         claimed.refresh_from_db()
         assert claimed.status == ExportJob.Status.DONE, claimed.error
+        # 含敏感信息: one row per person written, batch by batch (ExportedApplication).
+        recorded = ExportedApplication.objects.filter(
+            event__object_type="experts.exportjob", event__object_id=str(claimed.pk)
+        ).count()
+        assert recorded == (claimed.rows_done if args.sensitive else 0), recorded
         size = default_storage.size(claimed.file_name)
         default_storage.delete(claimed.file_name)
         transaction.set_rollback(True)
     print(
         f"导出专家库 {claimed.rows_done:,} 行（{'含敏感信息' if args.sensitive else '脱敏'}）："
         f"{elapsed:.1f} 秒，文件 {size / 1e6:.1f} MB；"
-        f"工作进程内存峰值 {peak_mb():.0f} MB（导出前 {before:.0f} MB）"
+        f"工作进程内存峰值 {peak_mb():.0f} MB（导出前 {before:.0f} MB）；"
+        f"记录导出名单 {recorded:,} 行"
         "（目标：10 万行 < 60 秒，< 200 MB）"
     )
     print(

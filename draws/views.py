@@ -6,6 +6,7 @@ import secrets
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,7 @@ from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, log, panel, verify
 from experts.export_views import ExportForm
-from experts.exports import expert_list_response, title_block
+from experts.exports import expert_list_response, record_exported, title_block
 from experts.models import Discipline, ExpertApplication
 from portal.views import PAGE_SIZE, posted, role_required
 
@@ -396,12 +397,15 @@ def draw_export(request, pk):
     criteria = Criteria.from_json(draw.criteria)
     action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
     detail = f"抽取记录：{draw.pk}；条数：{len(rows)}；含敏感信息：{'是' if sensitive else '否'}"
-    record(
-        action,
-        request=request,
-        obj=draw,
-        detail=detail + (f"；理由：{reason}" if sensitive else ""),
-    )
+    with transaction.atomic():
+        event = record(
+            action,
+            request=request,
+            obj=draw,
+            detail=detail + (f"；理由：{reason}" if sensitive else ""),
+        )
+        if sensitive:  # who was in it, kept after the file (ExportedApplication)
+            record_exported(event)(list(dict.fromkeys(pk for pk, _ in rows)))
     loaded = ExpertApplication.objects.select_related("user__unit").prefetch_related(
         Prefetch("disciplines", queryset=Discipline.objects.order_by("code"))
     )

@@ -2,11 +2,12 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import PersonSearchMixin
 from accounts.services import ACCOUNT_CONTACT, follow_contact
 from accounts.validators import display_mobile, mask, mask_id_number
+from audit.models import AuditEvent
 from changes.fields import KEY
 from experts import eligibility, search, services
 from experts.forms import ApplicationAdminForm
@@ -18,6 +19,7 @@ from experts.models import (
     Discipline,
     EligibilityRule,
     ExpertApplication,
+    ExportedApplication,
     ExportJob,
     FacetDiscipline,
     ReasonCode,
@@ -442,8 +444,12 @@ class ExportJobAdmin(ReadOnlyAdmin):
         "started_at",
         "updated_at",
         "finished_at",
+        "exported_people",
     ]
     readonly_fields = fields
+    # On the job's page, the first people of an export 含敏感信息; the rest on the paginated
+    # list of 含敏感信息导出名单 it links to (a job may hold EXPORT_MAX_ROWS of them).
+    people_shown = 20
 
     @admin.display(description="进度")
     def progress(self, job):
@@ -452,3 +458,95 @@ class ExportJobAdmin(ReadOnlyAdmin):
     @admin.display(description="含敏感信息")
     def sensitive_text(self, job):
         return yes_no(job.sensitive)
+
+    @admin.display(description="导出名单（含敏感信息）")
+    def exported_people(self, job):
+        if not job.sensitive:
+            return "未含敏感信息（证件号码、银行账号、手机已脱敏），不记录名单。"
+        event = (
+            AuditEvent.objects.filter(
+                action=AuditEvent.Action.EXPORT_SENSITIVE,
+                object_type=job._meta.label_lower,
+                object_id=str(job.pk),
+            )
+            .order_by("pk")
+            .first()
+        )
+        rows = ExportedApplication.objects.filter(event=event) if event else None
+        total = rows.count() if rows is not None else 0
+        if not total:
+            return "尚未写入（导出完成前逐批记录）。"
+        first = rows.select_related("application__user").order_by("pk")[: self.people_shown]
+        names = format_html_join(
+            "、",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse("admin:experts_expertapplication_change", args=[row.application_id]),
+                    f"{row.application.user.real_name}（专家编号 {row.application_id}）",
+                )
+                for row in first
+            ),
+        )
+        listed = reverse("admin:experts_exportedapplication_changelist") + f"?event={event.pk}"
+        return format_html(
+            '共{}人：{}{} <a href="{}">查看全部{}人（分页，可按专家编号或姓名查找）</a>',
+            total,
+            names,
+            "……" if total > self.people_shown else "",
+            listed,
+            total,
+        )
+
+
+# The export a 含敏感信息导出名单 row names, by its audit event's object.
+EXPORT_KINDS = {"experts.exportjob": "专家库导出：导出任务", "draws.draw": "抽取记录导出：抽取记录"}
+
+
+@admin.register(ExportedApplication)
+class ExportedApplicationAdmin(ReadOnlyAdmin):
+    """含敏感信息导出名单, read-only: whose numbers went out whole in which export, after the
+    file and the 导出任务 are gone. Answers "which exports held application N" (search its
+    专家编号) and "who was in this export" (the 导出任务's page links here, ?event=)."""
+
+    list_display = ["at", "application_link", "unit_name", "export_kind", "event_link"]
+    list_select_related = ["event", "application__user__unit"]
+    search_fields = ["application__user__real_name"]
+    search_help_text = "输入专家编号（完整）或姓名，查找其证件号码等曾被完整导出的记录。"
+    date_hierarchy = "at"
+    list_per_page = 100
+    fields = ["at", "application_link", "unit_name", "export_kind", "event_link", "reason"]
+    readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # A number is a 专家编号, and only that: a name holding the digits is someone else.
+        term = search_term.strip()
+        if term.isdecimal() and term.isascii():
+            return queryset.filter(application_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="专家", ordering="application_id")
+    def application_link(self, row):
+        url = reverse("admin:experts_expertapplication_change", args=[row.application_id])
+        name = row.application.user.real_name
+        return format_html('<a href="{}">{}（专家编号 {}）</a>', url, name, row.application_id)
+
+    @admin.display(description="工作单位")
+    def unit_name(self, row):
+        unit = row.application.user.unit
+        return unit.name if unit else ""
+
+    @admin.display(description="导出")
+    def export_kind(self, row):
+        event = row.event
+        kind = EXPORT_KINDS.get(event.object_type, event.object_type)
+        return f"{kind}{event.object_id}；{event.role} {event.username}"
+
+    @admin.display(description="审计记录")
+    def event_link(self, row):
+        url = reverse("admin:audit_auditevent_change", args=[row.event_id])
+        return format_html('<a href="{}">审计记录 {}</a>', url, row.event_id)
+
+    @admin.display(description="审计说明")
+    def reason(self, row):
+        return row.event.detail

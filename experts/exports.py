@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 
+import pgtrigger
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -36,7 +37,13 @@ from audit.log import record
 from audit.models import AuditEvent
 from experts.choices import join_disciplines
 from experts.filters import PoolFilter
-from experts.models import ApplicationStatus, Discipline, ExpertApplication, ExportJob
+from experts.models import (
+    ApplicationStatus,
+    Discipline,
+    ExpertApplication,
+    ExportedApplication,
+    ExportJob,
+)
 from experts.selectors import applications_for
 from portal.templating import masked_bank_account, masked_id_number, masked_mobile
 from portal.xlsx import write_xlsx, xlsx_response
@@ -187,11 +194,17 @@ def count_message(count: int) -> str:
 
 
 def expert_rows(
-    applications: Iterable[ExpertApplication], *, sensitive: bool, lead=None
+    applications: Iterable[ExpertApplication],
+    *,
+    sensitive: bool,
+    lead=None,
+    on_batch: Callable[[list[int]], None] | None = None,
 ) -> Iterator[list]:
     """One row per application, in COLUMNS' order. A queryset is read in chunks, with only
     ROW_FIELDS and its 专业领域 prefetched per chunk: a constant number of queries per chunk,
-    none per row. Any other iterable must carry `user`, `user.unit` and `disciplines` loaded."""
+    none per row. Any other iterable must carry `user`, `user.unit` and `disciplines` loaded.
+    `on_batch` is given the ids of the applications written, CHUNK_SIZE at a time, the last
+    ones once the rows are all written (record_exported)."""
     if isinstance(applications, QuerySet):
         applications = (
             applications.select_related("user", "user__unit")
@@ -201,9 +214,19 @@ def expert_rows(
             )
             .iterator(chunk_size=CHUNK_SIZE)
         )
+    batch: list[int] = []
     for application in applications:
         row = expert_row(application, sensitive=sensitive)
+        # Recorded before the row is handed on: a row in the file is never missing from the
+        # record (a failed job's are removed with its file, run_job).
+        if on_batch is not None:
+            batch.append(application.pk)
+            if len(batch) == CHUNK_SIZE:
+                on_batch(batch)
+                batch = []
         yield [*lead(application), *row] if lead else row
+    if on_batch is not None and batch:
+        on_batch(batch)
 
 
 def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
@@ -276,16 +299,18 @@ def write_expert_list(
     sensitive: bool,
     sheet_title: str = "专家名单",
     on_progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[list[int]], None] | None = None,
 ) -> int:
     """A list of experts as an .xlsx written to `target` (a path or a binary file): the title
-    block, the header row, one row per application (`expert_rows`). Returns the rows written."""
+    block, the header row, one row per application (`expert_rows`, which gives `on_batch` the
+    ids written). Returns the rows written."""
     return write_xlsx(
         target,
         sheet_title=sheet_title,
         title_block=title_block,
         columns=[header for header, _ in COLUMNS],
         widths=[width for _, width in COLUMNS],
-        rows=expert_rows(applications, sensitive=sensitive),
+        rows=expert_rows(applications, sensitive=sensitive, on_batch=on_batch),
         on_progress=on_progress,
     )
 
@@ -326,6 +351,13 @@ def audit_detail(job: ExportJob) -> str:
     return f"{detail}；筛选条件：{job.filter_text}"
 
 
+def audited_reason(detail: str) -> str:
+    """The reason in an export's audit 说明: audit_detail's (the filter after it) or a draw
+    record's (draws.views.draw_export, which ends with it); "" for a masked export's."""
+    _, found, rest = detail.partition("；理由：")
+    return rest.partition("；筛选条件：")[0] if found else ""
+
+
 def request_pool_export(
     user, params: str, *, sensitive: bool, reason: str = "", request=None
 ) -> ExportJob:
@@ -352,6 +384,57 @@ def request_pool_export(
         action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
         record(action, request=request, actor=user, obj=job, detail=audit_detail(job))
     return job
+
+
+def record_exported(event: AuditEvent) -> Callable[[list[int]], None]:
+    """What writes down, for an export 含敏感信息 named by its audit `event`, the applications
+    whose numbers went out whole: one INSERT per batch of ids (expert_rows' on_batch), so
+    100,000 rows cost 50 statements, not 100,000. Each batch is written as its rows are,
+    in the transaction of whoever writes them (the draw's response; the worker's batches)."""
+
+    def write(ids: list[int]) -> None:
+        at = timezone.now()
+        ExportedApplication.objects.bulk_create(
+            [ExportedApplication(event=event, application_id=pk, at=at) for pk in ids]
+        )
+
+    return write
+
+
+def export_event(job: ExportJob) -> AuditEvent:
+    """The audit event of a job 含敏感信息, written when it was asked for (request_pool_export).
+    A job queued without one (by hand, in a shell) gets it now: no number goes out whole
+    without its event."""
+    event = (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.EXPORT_SENSITIVE,
+            object_type=ExportJob._meta.label_lower,
+            object_id=str(job.pk),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if event is None:
+        event = record(
+            AuditEvent.Action.EXPORT_SENSITIVE,
+            actor=job.requested_by,
+            obj=job,
+            detail=audit_detail(job),
+        )
+    return event
+
+
+def forget_exported(job: ExportJob) -> None:
+    """Remove the record of a failed job's rows: its file was deleted before anyone could
+    download it, so no number went out. The one delete the table's retention trigger lets
+    through, and only here."""
+    if not job.sensitive:
+        return
+    rows = ExportedApplication.objects.filter(
+        event__object_type=ExportJob._meta.label_lower, event__object_id=str(job.pk)
+    )
+    with pgtrigger.ignore("experts.ExportedApplication:exported_keep_retention"):
+        rows.delete()
 
 
 def claim_next() -> ExportJob | None:
@@ -396,6 +479,9 @@ def run_job(job: ExportJob) -> None:
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())
 
+        # 含敏感信息: who was in the file, batch by batch as the rows are written, kept after
+        # the file and the job are gone (ExportedApplication).
+        on_batch = record_exported(export_event(job)) if job.sensitive else None
         with tempfile.TemporaryFile(suffix=".xlsx") as scratch:
             written = write_expert_list(
                 scratch,
@@ -403,6 +489,7 @@ def run_job(job: ExportJob) -> None:
                 applications=rows,
                 sensitive=job.sensitive,
                 on_progress=progress,
+                on_batch=on_batch,
             )
             scratch.seek(0)
             name = default_storage.save(target, File(scratch))
@@ -416,6 +503,7 @@ def run_job(job: ExportJob) -> None:
         if isinstance(error, OSError):  # the disk (full, read-only), not this job's data
             message = NOT_STORED
         _finish(job, ExportJob.Status.FAILED, error=message)
+        forget_exported(job)
         raise
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
+from audit.models import RETENTION
 from experts import attachments, periods, permissions
 from experts.attachments import AttachmentKind, attachment_upload_to, validate_attachment
 from experts.change_transitions import ChangeTransitionsMixin
@@ -1011,3 +1012,53 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+
+class ExportedApplication(models.Model):
+    """One person whose personal numbers (证件号码, 银行账号, 手机) went out whole in an export
+    含敏感信息: a pool export (ExportJob, written by the worker as it writes the file) or a
+    draw record's export (written with the response). The export is named by its audit event
+    (导出含敏感信息的专家名单), which both kinds have and which outlives the file (deleted after
+    EXPORT_KEEP_HOURS) and the ExportJob row (purge_jobs): the event's object says which job or
+    draw, its 说明 the reason. A masked export writes no row: no number left whole.
+
+    Kept as the audit trail is (docs/audit.md): no row changes, none is deleted before the
+    retention period, the table is never truncated, whoever sends the statement (PostgreSQL
+    triggers). A failed pool export's rows are the one exception: its file was deleted before
+    anyone could download it (experts.exports.run_job)."""
+
+    event = models.ForeignKey(
+        "audit.AuditEvent",
+        verbose_name="导出记录（审计记录）",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    application = models.ForeignKey(
+        ExpertApplication, verbose_name="专家", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("导出时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "含敏感信息导出名单"
+        verbose_name_plural = "含敏感信息导出名单"
+        ordering = ["-at", "-pk"]
+        triggers = [
+            pgtrigger.Protect(name="exported_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(
+                name="exported_keep_retention",
+                operation=pgtrigger.Delete,
+                # SQL text, as audit.AuditEvent's: the same retention as the event it names.
+                condition=pgtrigger.Condition(f"OLD.at > now() - interval '{RETENTION.days} days'"),
+            ),
+            # TRUNCATE fires no row trigger: a statement trigger refuses it (as the audit's).
+            pgtrigger.Trigger(
+                name="exported_no_truncate",
+                level=pgtrigger.Statement,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Truncate,
+                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} 专家申请{self.application_id}"

@@ -15,7 +15,8 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
 - 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 安全审计: the audit events the person caused or that are about their account or application,
-  with the role of whoever acted (a reviewer's name is not the person's data).
+  with the role of whoever acted (a reviewer's name is not the person's data), and each export
+  含敏感信息 whose file held their numbers whole (专家库's or a draw record's), with the reason.
 """
 
 import datetime
@@ -32,10 +33,19 @@ from changes.models import ChangeRequest, ChangeTransition
 from draws.selectors import own_draws
 from experts import snapshots
 from experts.attachments import size_text
+from experts.exports import audited_reason
+from experts.models import ExportedApplication
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
 
 FORMAT_VERSION = 1
+
+# What each kind of export 含敏感信息 is called on the page, by its audit event's object.
+EXPORT_KINDS = {
+    "experts.exportjob": "导出含敏感信息的专家名单",
+    "draws.draw": "抽取记录导出（含敏感信息）",
+}
+EXPORTED_NOTE = "导出的名单含您完整的证件号码、银行账号和手机号码"
 
 
 def _when(value) -> str:
@@ -214,17 +224,46 @@ def audit_events(user, application) -> list[dict]:
         label = application._meta.label_lower
         about |= Q(object_type=label, object_id=str(application.pk))
     rows = AuditEvent.objects.filter(about).order_by("at", "pk")
-    return [
-        {
-            "时间": _when(event.at),
-            "操作": event.get_action_display(),
-            "操作人角色": event.role,
-            "结果": event.get_result_display(),
-            # The person's own address; never a reviewer's (as with their name).
-            "IP地址": (event.ip or "") if _own_event(event, user) else "",
-            "说明": event.detail,
-        }
+    found = [
+        (
+            event.at,
+            event.pk,
+            {
+                "时间": _when(event.at),
+                "操作": event.get_action_display(),
+                "操作人角色": event.role,
+                "结果": event.get_result_display(),
+                # The person's own address; never a reviewer's (as with their name).
+                "IP地址": (event.ip or "") if _own_event(event, user) else "",
+                "说明": event.detail,
+            },
+        )
         for event in rows
+    ]
+    found += [(row.at, row.event_id, row_dict) for row, row_dict in exports(application)]
+    return [row for _, _, row in sorted(found, key=lambda item: (item[0], item[1]))]
+
+
+def exports(application) -> list[tuple]:
+    """The exports 含敏感信息 whose file held the person's numbers whole (ExportedApplication),
+    each with the role of who exported and the reason given (from the event's 说明), in one
+    query. A masked export is not listed: no number of theirs went out whole."""
+    if application is None:
+        return []
+    rows = ExportedApplication.objects.filter(application=application).select_related("event")
+    return [
+        (
+            row,
+            {
+                "时间": _when(row.at),
+                "操作": EXPORT_KINDS.get(row.event.object_type, row.event.get_action_display()),
+                "操作人角色": row.event.role,
+                "结果": row.event.get_result_display(),
+                "IP地址": "",
+                "说明": f"{EXPORTED_NOTE}；理由：{audited_reason(row.event.detail)}",
+            },
+        )
+        for row in rows
     ]
 
 

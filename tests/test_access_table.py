@@ -184,6 +184,7 @@ ADMIN_TABLE = {**only({"operator"}, others=REDIRECT)}
 # authenticators people bind themselves (the last two through accounts' proxies), and the
 # reminders send_reminders records, and applications (they begin in the portal).
 ADMIN_READ_ONLY_MODELS = {
+    "exportedapplication",
     "expertapplication",
     "accountlock",
     "unittransition",
@@ -368,10 +369,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 81 named URLs × 8 roles, besides 31 admin pages × 8 roles in test_admin_access, and the
+    # 81 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
     assert len(CELLS) == len(TABLE) * len(ROLES) == 648
-    assert len(admin_urls()) == 31
+    assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

@@ -22,7 +22,7 @@ from audit.log import record
 from audit.models import AuditEvent, Reminder
 from draws import services as draws
 from draws.rules import Criteria
-from experts.models import ApplicationStatus, Discipline, ExportJob
+from experts.models import ApplicationStatus, Discipline, ExportedApplication, ExportJob
 from experts.services import approve_application
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
@@ -191,7 +191,15 @@ def admin_data(unit, reviewer):
         created_by=reviewer,
     )
     key_request(applicant, status="pending_unit")
-    ExportJob.objects.create(requested_by=reviewer, kind=ExportJob.Kind.POOL, rows_total=10)
+    job = ExportJob.objects.create(
+        requested_by=reviewer,
+        kind=ExportJob.Kind.POOL,
+        rows_total=10,
+        sensitive=True,
+        reason="核对",
+    )
+    event = record(AuditEvent.Action.EXPORT_SENSITIVE, actor=reviewer, obj=job, detail="理由：核对")
+    ExportedApplication.objects.create(event=event, application=applicant.application)
 
 
 @pytest.fixture
