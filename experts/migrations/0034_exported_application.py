@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0021_draw_and_export_actions'),
-        ('experts', '0032_attachments'),
+        ('audit', '0022_detail_2000'),
+        ('experts', '0033_history_append_only'),
     ]
 
     operations = [
