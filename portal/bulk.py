@@ -72,12 +72,12 @@ BATCH_SECONDS = 12 * 60 * 60
 #   nothing else holds that claim. The takeover is one conditional update, so a double click
 #   on that button runs the rest once;
 # - any post of the page once the claim is older than CLAIM_SECONDS: the run whose process was
-#   killed (gunicorn's 30-second worker timeout, a restart) or that failed otherwise (an error
-#   page) left its row running. Much longer than a batch of BATCH_LIMIT runs (seconds). A claim
-#   taken over from a batch still running lets a second run go ahead side by side: each item is
-#   still decided once, by its lock and state check.
-# A time in the request alone (the row "older than the request's start") would not do: a
-# double click's second post starts after the first's row too.
+#   killed (gunicorn's worker timeout, a restart) or that failed otherwise (an error page) left
+#   its row running. Much longer than a batch of BATCH_LIMIT runs (docs/performance.md). A
+#   claim taken over from a batch still running lets a second run go ahead side by side: each
+#   item is still decided once, by its lock and state check.
+# Letting a post continue a row that is older than the post's own start would not tell the two
+# apart: a double click's second post may start after the first has inserted its row.
 CLAIM_SECONDS = 5 * 60
 ALREADY_DONE = "该批次已处理，未重复执行。以下是该批次的处理结果。"
 
