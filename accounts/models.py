@@ -486,3 +486,61 @@ class Blacklist(models.Model):
     def bars_on(self, day: datetime.date) -> bool:
         """Whether this entry bars on `day` (the rule of `in_force_on`, for one entry)."""
         return self.until is None or self.until >= day
+
+
+class BulkBatch(models.Model):
+    """One 批量处理 batch of a person's (portal.bulk): its confirmation page's one-time token,
+    whether it is running or done, and, once done, its result for the result page.
+
+    Kept in the database, not in the person's session: a session is saved whole at the end of
+    each request, so two batches run side by side in two tabs of one login each saved the copy
+    read at their start, and the one that ended last dropped the other's result and its token's
+    used mark. A row of its own per batch is written by its batch alone.
+
+    The unique token is also the batch's claim: its row is inserted, and committed, before the
+    first item is decided, so a second post of the same page (a double click, a second tab)
+    finds it at once and runs nothing. `claim` names the run that holds a running batch, so
+    that the page of an interrupted batch (which carries it) may continue it; see portal.bulk.
+
+    Lives in accounts beside the sessions it replaces for this: it belongs to a person, the daily
+    `housekeeping` here deletes it after KEEP_DAYS, and every list's batch (experts, changes)
+    uses it through portal.bulk, which accounts' data may serve without knowing those apps."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "处理中"
+        DONE = "done", "已完成"
+
+    # How long a batch is kept, from its start. Longer than a confirmation page's token is valid
+    # (portal.bulk.BATCH_SECONDS): a page confirmed again while it is valid must still find its
+    # batch done, and not run it again. docs/deployment.md says why a week.
+    KEEP_DAYS = 7
+
+    token = models.CharField("确认页标识", max_length=100, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # The list's URL name and the action, as portal.bulk's view knows them: a result is shown
+    # on its own list's page and action only.
+    list_url = models.CharField("列表", max_length=100)
+    action = models.CharField("操作", max_length=30)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # A random value of the run that holds the batch, and when it took it (portal.bulk).
+    claim = models.CharField("执行标识", max_length=40)
+    claimed_at = models.DateTimeField("开始执行时间", default=timezone.now)
+    # Once done: {"done": [[pk, name]…], "skipped": [[pk, name, why]…], "list_url": the list's
+    # address as the person left it}, the names as they were when the batch ran.
+    result = models.JSONField("处理结果", default=dict, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "批量处理记录"
+        verbose_name_plural = "批量处理记录"
+        # housekeeping's purge by age.
+        indexes = [models.Index(fields=["created_at"], name="bulk_batch_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

@@ -11,14 +11,17 @@ trail has a 失败 row for each skipped item besides the batch's summary row. Th
 a page of its own after a redirect, which a reload shows again without deciding anything. Each
 confirmation page carries a one-time token: confirming it again (the browser's back button, a
 second click) decides nothing and shows that batch's result. Works without JavaScript. The
-actions come from the same tables as the detail pages' (portal.transitions.Action).
+actions come from the same tables as the detail pages' (portal.transitions.Action). Each batch
+is a row of its own (accounts.models.BulkBatch), not part of the session: two batches run side
+by side in two tabs of one login keep each its result and its used token.
 
 A batch the database cuts off (a restart, a lost connection) stops at that item: the rest would
 fail the same way. The person is told how many were done and that confirming again does the
-rest, and the batch's token stays unused, so that it can: each item is still decided once, by
-its own lock and state check (those done are skipped as decided already).
+rest, with a button that continues the same batch: each item is still decided once, by its own
+lock and state check (those done are skipped as decided already).
 """
 
+import datetime
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -27,17 +30,18 @@ from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core import signing
-from django.db import DatabaseError, InterfaceError, OperationalError
-from django.db.models import QuerySet
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views import View
 
+from accounts.models import BulkBatch
 from audit import log as audit_log
 from audit.models import AuditEvent
-from portal.caching import cache
 from portal.transitions import Action
 from portal.views import SEARCH_COUNT_LIMIT, role_required, search_term
 from portal.workflow import WorkflowError
@@ -48,35 +52,33 @@ BATCH_LIMIT = 500
 OUT_OF_SCOPE = "不存在或不在您的处理范围内"
 ITEM_FAILED = "系统处理此项时出错，此项未作任何更改，请稍后单独处理"
 
-# A batch's result is kept in the person's session for its result page (post/redirect/get):
-# reloading that page shows it again and decides nothing. Only the latest few batches, so that
-# a session read on every request stays small.
-RESULTS_KEY = "bulk_results"
-KEPT_RESULTS = 3
 # Each confirmation page has a one-time token (`batch`), in its address and in its form, signed
-# for the person it was given to: a page needs no stored state until its batch runs, so a page
-# opened in another tab while a batch runs keeps a valid token (a session is saved whole at the
-# end of each request: state written by a GET would be lost to the batch's save). A batch marks
-# its token DONE in the session, and keeps its result under it. So the page opened again (the
-# browser's back button, which may ask the server again or show the page as it was) and
-# confirmed again shows that batch's result and decides nothing. The latest few tokens run:
-# more than the pages a person keeps open.
-BATCHES_KEY = "bulk_batches"
-KEPT_BATCHES = 20
-PENDING, DONE = "pending", "done"
+# for the person it was given to: a page needs no stored state until its batch runs, so any
+# number of pages may be open side by side. Confirming a page inserts its batch's row
+# (BulkBatch, unique by token) before the first item is decided, and the row keeps the result
+# once done: the result page (post/redirect/get) shows it however often it is reloaded, and the
+# page opened again (the browser's back button, which may ask the server again or show the page
+# as it was) and confirmed again shows that result and decides nothing. Rows are kept
+# BulkBatch.KEEP_DAYS, longer than a token is valid.
 BATCH_SALT = "portal.bulk.batch"
 # Signed as "<user id>.<random>.<time>.<signature>": no character an address escapes.
 BATCH_SIGNER = {"salt": BATCH_SALT, "sep": "."}
-# A confirmation page older than this is refused (its list has moved on); so is its claim.
+# A confirmation page older than this is refused (its list has moved on).
 BATCH_SECONDS = 12 * 60 * 60
-# A batch also claims its token in the cache before it runs: two posts of one page at the same
-# moment (a double click) each read the session before either has saved it. With more than one
-# worker the cache must be shared for this (CACHE_URL, docs/deployment.md). A batch that ends,
-# however it ends, lets its claim go (post); one whose process was killed (gunicorn's 30-second
-# worker timeout, a restart) cannot, so the claim lasts only a few minutes, much longer than a
-# batch of BATCH_LIMIT runs (seconds), and the page can be confirmed again after that. A claim
-# expired under a batch still running lets a second run go ahead side by side: each item is
-# still decided once, by its lock and state check.
+# A batch still running holds its row under its run's random `claim`. A second post of the
+# page (a double click, the page in another tab) finds the row running and runs nothing. Two
+# runs may take it over:
+# - the continue button of the page an interrupted batch answered with, which carries that
+#   run's claim: the run that stopped could not mark its row (the database was away), and
+#   nothing else holds that claim. The takeover is one conditional update, so a double click
+#   on that button runs the rest once;
+# - any post of the page once the claim is older than CLAIM_SECONDS: the run whose process was
+#   killed (gunicorn's worker timeout, a restart) or that failed otherwise (an error page) left
+#   its row running. Much longer than a batch of BATCH_LIMIT runs (docs/performance.md). A
+#   claim taken over from a batch still running lets a second run go ahead side by side: each
+#   item is still decided once, by its lock and state check.
+# Letting a post continue a row that is older than the post's own start would not tell the two
+# apart: a double click's second post may start after the first has inserted its row.
 CLAIM_SECONDS = 5 * 60
 ALREADY_DONE = "该批次已处理，未重复执行。以下是该批次的处理结果。"
 
@@ -246,10 +248,10 @@ class BulkDecisionView(View):
         if "result" in request.GET:
             return self.result(request, request.GET["result"])
         batch = request.GET.get("batch", "")
-        state = self.batch_state(request, batch)
-        if state == DONE:
-            return self.already_done(request, batch)
-        if state is None:
+        found = self.batch_of(request, batch)
+        if found is not None and found.status == BulkBatch.Status.DONE:
+            return self.already_done(request, found)
+        if not self.signed_for(request, batch):
             # A new confirmation page: its token goes into its own address, so that the page
             # asked for again is known for the batch it is.
             query = request.GET.copy()
@@ -263,11 +265,9 @@ class BulkDecisionView(View):
         return self.confirm(request, items, self.row.form(), batch)
 
     @staticmethod
-    def batch_state(request, batch: str) -> str | None:
-        """DONE for a token whose batch has run in this session, PENDING for one signed for
-        this person within BATCH_SECONDS, else None."""
-        if batch in request.session.get(BATCHES_KEY, []):
-            return DONE
+    def signed_for(request, batch: str) -> bool:
+        """Whether `batch` is a token a confirmation page gave this person within
+        BATCH_SECONDS."""
         try:
             owner, _ = (
                 signing.TimestampSigner(**BATCH_SIGNER)
@@ -275,13 +275,16 @@ class BulkDecisionView(View):
                 .split(".", 1)
             )
         except (signing.BadSignature, ValueError):
-            return None
-        return PENDING if owner == str(request.user.pk) else None
+            return False
+        return owner == str(request.user.pk)
 
     @staticmethod
-    def mark_done(request, batch: str) -> None:
-        batches = [kept for kept in request.session.get(BATCHES_KEY, []) if kept != batch]
-        request.session[BATCHES_KEY] = [*batches, batch][-KEPT_BATCHES:]
+    def batch_of(request, batch: str) -> BulkBatch | None:
+        """This person's batch of token `batch` (running or done), or None: not confirmed yet,
+        purged, or not theirs (another person's is never read, let alone shown)."""
+        if not batch:
+            return None
+        return BulkBatch.objects.filter(token=batch, user=request.user).first()
 
     @staticmethod
     def new_batch(request) -> str:
@@ -289,28 +292,63 @@ class BulkDecisionView(View):
         token = f"{request.user.pk}.{secrets.token_urlsafe(9)}"
         return signing.TimestampSigner(**BATCH_SIGNER).sign(token)
 
-    def kept_result(self, request, batch: str) -> dict | None:
-        """The result this session keeps of batch `batch` of this list and action, or None."""
-        kept = request.session.get(RESULTS_KEY, {}).get(batch)
-        if kept is None or (kept["list"], kept["action"]) != (self.list_url, self.action):
+    def claim(self, request, batch: str) -> str | None:
+        """Claims batch `batch` for this run (see CLAIM_SECONDS): inserts its row, committed at
+        once, or takes over its running row when this post may continue it. Returns the run's
+        claim, or None when another run holds the batch or it is done."""
+        mine = secrets.token_urlsafe(18)
+        now = timezone.now()
+        row, created = BulkBatch.objects.get_or_create(
+            token=batch,
+            defaults={
+                "user": request.user,
+                "list_url": self.list_url,
+                "action": self.action,
+                "claim": mine,
+                "claimed_at": now,
+                "created_at": now,
+            },
+        )
+        if created:
+            return mine
+        takeover = Q(claimed_at__lt=now - datetime.timedelta(seconds=CLAIM_SECONDS))
+        held = request.POST.get("claim", "")
+        if held:
+            # The continue button of the interrupted run's page.
+            takeover |= Q(claim=held)
+        taken = (
+            BulkBatch.objects.filter(pk=row.pk, user=request.user, status=BulkBatch.Status.RUNNING)
+            .filter(takeover)
+            .update(claim=mine, claimed_at=now)
+        )
+        return mine if taken else None
+
+    def kept_result(self, found: BulkBatch | None) -> dict | None:
+        """The result of batch `found` when it is done and of this list and action, or None."""
+        if (
+            found is None
+            or found.status != BulkBatch.Status.DONE
+            or (found.list_url, found.action) != (self.list_url, self.action)
+        ):
             return None
-        return kept
+        return found.result
 
     def result_link(self, request, batch: str) -> HttpResponseRedirect:
         query = urlencode({"action": self.action, "result": batch})
         return HttpResponseRedirect(f"{request.path}?{query}")
 
-    def already_done(self, request, batch: str) -> HttpResponseRedirect:
+    def already_done(self, request, found: BulkBatch) -> HttpResponseRedirect:
         """A confirmation page whose batch has run, opened or confirmed again: its result, or
-        the list when that is no longer kept. Nothing is decided or recorded."""
-        if self.kept_result(request, batch) is None:
+        the list when it was of another action (an address edited by hand). Nothing is decided
+        or recorded."""
+        if self.kept_result(found) is None:
             messages.info(
                 request,
-                f"该批次已处理，未重复执行。其结果已不再保留，各{self.noun}的当前状态请在列表中查看。",
+                f"该批次已处理，未重复执行。各{self.noun}的当前状态请在列表中查看。",
             )
             return self.back_to_list(request)
         messages.info(request, ALREADY_DONE)
-        return self.result_link(request, batch)
+        return self.result_link(request, found.token)
 
     def confirm(self, request, items, form, batch: str, status=200):
         # Ticked while the list was open, decided since: marked now, skipped when confirmed.
@@ -349,12 +387,12 @@ class BulkDecisionView(View):
 
     def post(self, request):
         batch = request.POST.get("batch", "")
-        state = self.batch_state(request, batch)
-        if state == DONE:
+        found = self.batch_of(request, batch)
+        if found is not None and found.status == BulkBatch.Status.DONE:
             # This confirmation page was confirmed before (the page kept by the browser's back
-            # button, a second click): its batch ran then, and runs not again.
-            return self.already_done(request, batch)
-        if state != PENDING:
+            # button, a second click, another tab): its batch ran then, and runs not again.
+            return self.already_done(request, found)
+        if not self.signed_for(request, batch):
             # No confirmation page gave it to this person, or long ago (BATCH_SECONDS): a
             # forged or another's token, or no page at all. Deciding nothing is safe; the list
             # shows where each item stands.
@@ -378,18 +416,13 @@ class BulkDecisionView(View):
         if not form.is_valid():
             # The same page again, its token still unused.
             return self.confirm(request, items, form, batch, status=400)
-        # A cache that does not answer lets the batch go ahead (fails open): the claim only
-        # spares a double click's second run, and that run decides nothing twice, because each
-        # item's service locks its row (select_for_update) and fires its transition from the
-        # tab's state only (decide() skips any other), so no item is decided, recorded or
-        # texted twice. The second run lists every item as skipped and adds an audit line.
-        claim = f"bulk-batch:{batch}"
-        if not cache.add(claim, True, CLAIM_SECONDS, if_unreachable=True):
-            # The same page posted twice at once: the other post runs the batch. The session is
-            # left as it is, so that this request's copy does not overwrite the other's result.
-            if self.kept_result(request, batch) is not None:
-                messages.info(request, ALREADY_DONE)
-                return self.result_link(request, batch)
+        claim = self.claim(request, batch)
+        if claim is None:
+            # The same page posted twice (a double click, another tab): the other post runs
+            # the batch, or has run it since this one looked.
+            found = self.batch_of(request, batch)
+            if found is not None and found.status == BulkBatch.Status.DONE:
+                return self.already_done(request, found)
             messages.info(
                 request,
                 f"该批次正在处理，未重复执行。请稍后在列表中查看各{self.noun}的状态；"
@@ -400,31 +433,28 @@ class BulkDecisionView(View):
             outcomes = self.decide(
                 request, asked, {item.pk: item.name for item in items}, form.cleaned_data
             )
-            done = [outcome for outcome in outcomes if outcome.done]
-            self.record_batch(request, outcomes, done)
         except Interrupted as stop:
-            # The claim goes with the batch: confirming again, once the database is back, runs
-            # what is left (the session, which would mark the token used, is not saved on this
-            # answer, nor could it be while the database is away).
-            cache.delete(claim)
-            return self.interrupted(request, asked, stop.outcomes)
-        except Exception:
-            # Failed otherwise (the database gone at the audit row): the token is not marked
-            # used either (an error page saves no session), so neither is the claim kept.
-            cache.delete(claim)
-            raise
-        self.mark_done(request, batch)
-        kept = request.session.get(RESULTS_KEY, {})
-        kept[batch] = {
-            "list": self.list_url,
-            "action": self.action,
+            # The row stays running under this run's claim, which the answer's continue button
+            # carries: confirming with it, once the database is back, runs what is left.
+            return self.interrupted(request, asked, stop.outcomes, claim)
+        # Failed otherwise (an error page, the database gone at the audit row below): the row
+        # stays running, and the page may be confirmed again after CLAIM_SECONDS.
+        done = [outcome for outcome in outcomes if outcome.done]
+        result = {
             "done": [[outcome.pk, outcome.name] for outcome in done],
             "skipped": [
                 [outcome.pk, outcome.name, outcome.why] for outcome in outcomes if not outcome.done
             ],
             "list_url": self.list_link(self.back_query(request)),
         }
-        request.session[RESULTS_KEY] = dict(list(kept.items())[-KEPT_RESULTS:])
+        # The batch's audit rows and its used mark go together: a batch marked done has them.
+        with transaction.atomic():
+            self.record_batch(request, outcomes, done)
+            # By its token, not its claim: a run that took over from this one while it still
+            # ran (CLAIM_SECONDS) and this one may both end; the last to end keeps its result.
+            BulkBatch.objects.filter(token=batch).update(
+                status=BulkBatch.Status.DONE, result=result, finished_at=timezone.now()
+            )
         return self.result_link(request, batch)
 
     def record_batch(self, request, outcomes: list[Outcome], done: list[Outcome]) -> None:
@@ -454,20 +484,22 @@ class BulkDecisionView(View):
         # The summary last: newest first, the list shows it above the items it sums up.
         audit_log.record_all([*skipped, summary])
 
-    def interrupted(self, request, asked: list[int], outcomes: list[Outcome]):
+    def interrupted(self, request, asked: list[int], outcomes: list[Outcome], claim: str):
         """The answer to a batch the database cut off: how many were done, and the same
-        confirmation again for the rest (the same token, the ids not yet done), to be sent once
-        the database is back. Rendered from what the request holds, without a query; a 503, so
-        that no middleware saves the session to the database that went away."""
+        confirmation again for the rest (the same token, the ids not yet done, and this run's
+        claim, which lets it continue the batch whose row this run could not mark), to be sent
+        once the database is back. Rendered from what the request holds, without a query; a
+        503, so that no middleware saves the session to the database that went away."""
         reached = {outcome.pk for outcome in outcomes}
         # The item it failed on, and those after it, in the order asked.
         rest = [pk for pk in dict.fromkeys(asked) if pk not in reached]
         fields = [
             (name, value)
             for name, values in request.POST.lists()
-            if name not in ("ids", "csrfmiddlewaretoken")
+            if name not in ("ids", "claim", "csrfmiddlewaretoken")
             for value in values
         ]
+        fields.append(("claim", claim))
         context = {
             "label": self.label(),
             "done": [outcome for outcome in outcomes if outcome.done],
@@ -481,14 +513,15 @@ class BulkDecisionView(View):
         return render(request, "bulk_interrupted.html", context, status=503)
 
     def result(self, request, token: str):
-        """The result page of a batch, as its POST kept it in this session: the same however
-        often it is reloaded. One no longer kept (an older batch, another login) sends the
-        person to the list, which shows where each item now stands."""
-        kept = self.kept_result(request, token)
+        """The result page of a batch, as its POST kept it: the same however often it is
+        reloaded. One not found (another person's, another action's, or older than
+        BulkBatch.KEEP_DAYS) sends the person to the list, which shows where each item now
+        stands."""
+        kept = self.kept_result(self.batch_of(request, token))
         if kept is None:
             messages.warning(
                 request,
-                f"此批量处理结果已不再保留（只保留本次登录最近{KEPT_RESULTS}批的结果），"
+                f"未找到此批量处理结果（批量处理结果保留{BulkBatch.KEEP_DAYS}天），"
                 f"各{self.noun}的当前状态请在列表中查看。",
             )
             return HttpResponseRedirect(reverse(self.list_url))

@@ -80,8 +80,8 @@ def test_an_approval_without_the_cache_says_it_is_done(cache_down, bureau, unit,
 def test_a_bulk_decision_without_the_cache_goes_ahead_once(
     cache_down, bureau, unit, reference_data
 ):
-    """The batch's claim fails open: each item's own lock and state check keep it from being
-    decided twice, so the cache adds nothing a second run could harm."""
+    """The batch is claimed in the database, not the cache: confirmed twice, it runs once, and
+    the second post shows its result."""
     chosen = [factories.make_applicant(unit, S.PENDING_BUREAU).application for _ in range(2)]
     shown = {"action": "approve", "ids": [a.pk for a in chosen]}
     page = bureau.get(reverse("experts:bureau_bulk"), shown, follow=True)

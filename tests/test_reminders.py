@@ -630,7 +630,7 @@ def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
     lines = out.getvalue().splitlines()
     assert lines[-2:] == [
         "冻结 1 人，发送年度确认提醒 0 人。",
-        "已清理过期会话，删除180天前的登录日志0条。",
+        "已清理过期会话，删除7天前的批量处理记录0条，删除180天前的登录日志0条。",
     ]
     # The housekeeping ran too (G9).
     assert not Session.objects.filter(pk=expired.pk).exists()

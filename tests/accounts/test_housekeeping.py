@@ -1,7 +1,7 @@
 """Ops walk G9: the daily `housekeeping` deletes expired sessions (the database store keeps
-them until clearsessions runs) and django-axes' login records older than LOGIN_LOG_KEEP_DAYS;
-and, when the bureau sets SMS_KEEP_DAYS or EXPORT_JOB_KEEP_DAYS, the settled SMS and finished
-导出任务 older than that."""
+them until clearsessions runs), 批量处理's batches older than a week, and django-axes' login
+records older than LOGIN_LOG_KEEP_DAYS; and, when the bureau sets SMS_KEEP_DAYS or
+EXPORT_JOB_KEEP_DAYS, the settled SMS and finished 导出任务 older than that."""
 
 import datetime
 import io
@@ -13,6 +13,7 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import BulkBatch
 from audit.models import AuditEvent, Reminder
 from experts.models import ExportJob
 from sms.models import SMSMessage
@@ -45,7 +46,43 @@ def test_expired_sessions_and_old_login_records_go_the_rest_stay(settings):
     assert list(Session.objects.values_list("session_key", flat=True)) == ["current" + "x" * 25]
     assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
     assert old.pk != recent.pk
-    assert out.getvalue() == "已清理过期会话，删除90天前的登录日志1条。\n"
+    assert out.getvalue() == (
+        "已清理过期会话，删除7天前的批量处理记录0条，删除90天前的登录日志1条。\n"
+    )
+
+
+def batch(reviewer, token: str, days_ago: float, status=BulkBatch.Status.DONE) -> BulkBatch:
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    return BulkBatch.objects.create(
+        token=token,
+        user=reviewer,
+        list_url="experts:bureau_queue",
+        action="approve",
+        status=status,
+        claim="c",
+        claimed_at=at,
+        created_at=at,
+    )
+
+
+def test_batches_older_than_a_week_go_the_newer_stay():
+    """批量处理's batches, done or left running, go a week after they started; a batch a
+    confirmation page may still post (its token valid BATCH_SECONDS) is never among them, so
+    such a page confirmed again still finds its batch done."""
+    from portal import bulk
+
+    assert BulkBatch.KEEP_DAYS == 7
+    assert BulkBatch.KEEP_DAYS * 24 * 60 * 60 > bulk.BATCH_SECONDS
+    reviewer = factories.make_reviewer()
+    batch(reviewer, "old-done", 7.01)
+    batch(reviewer, "old-running", 8, BulkBatch.Status.RUNNING)
+    batch(reviewer, "recent", 6.99)
+
+    output = housekeeping()
+
+    assert list(BulkBatch.objects.values_list("token", flat=True)) == ["recent"]
+    assert output.startswith("已清理过期会话，删除7天前的批量处理记录2条，删除")
+    assert purge_events() == []
 
 
 # SMS_KEEP_DAYS and EXPORT_JOB_KEEP_DAYS: the bureau decides; empty keeps rows for good.
@@ -87,7 +124,10 @@ def test_by_default_sms_and_export_jobs_are_kept_for_good(settings):
 
     output = housekeeping()
 
-    assert output == f"已清理过期会话，删除{settings.LOGIN_LOG_KEEP_DAYS}天前的登录日志0条。\n"
+    assert output == (
+        "已清理过期会话，删除7天前的批量处理记录0条，"
+        f"删除{settings.LOGIN_LOG_KEEP_DAYS}天前的登录日志0条。\n"
+    )
     assert list(SMSMessage.objects.values_list("pk", flat=True)) == [message.pk]
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [job.pk]
     assert purge_events() == []

@@ -97,3 +97,42 @@ def test_a_unit_returns_a_batch_with_one_reason(journey):
     )
     tab.snap("returned")
     assert set(ExpertApplication.objects.values_list("status", flat=True)) == {"draft"}
+
+
+def test_two_tabs_of_one_login_each_keep_their_batchs_result(journey):
+    """One reviewer, two tabs: a batch confirmed in each, one after the other. Each tab's
+    result page, reloaded, shows its own batch; another reviewer given its address sees the
+    list and why, not the result."""
+    unit = factories.make_unit(name="武汉示范大学")
+    for name in ["陈静", "李强"]:
+        factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU, name=name)
+    reviewer = factories.make_reviewer()
+
+    tab = journey()
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    first = tab.page
+    second = tab.context.new_page()  # the same browser, the same login
+    second.goto(first.url)
+    for page, name in ((first, "陈静"), (second, "李强")):
+        page.get_by_role("checkbox", name=f"选择{name}").check()
+        page.get_by_role("group", name="批量处理").get_by_role(
+            "button", name="批量审核通过"
+        ).click()
+        expect(page.get_by_role("button", name="确认审核通过（1）")).to_be_visible()
+    for page in (first, second):
+        page.get_by_role("button", name="确认审核通过（1）").click()
+        expect(page.get_by_test_id("bulk-summary")).to_contain_text("已完成 1 份申请。")
+
+    for page, name in ((first, "陈静"), (second, "李强")):
+        page.reload()
+        expect(page.get_by_test_id("done-names").locator("li")).to_have_text([name])
+    tab.snap("first-tab-result")
+    result = first.url
+
+    stranger = journey()
+    stranger.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    stranger.page.goto(result)
+    expect(stranger.page.get_by_role("alert")).to_contain_text("未找到此批量处理结果")
+    expect(stranger.page.get_by_role("heading", name="批量审核通过结果")).to_have_count(0)
+    stranger.snap("another-reviewer-given-the-address")
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 2

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import BulkBatch
 from audit.models import AuditEvent
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.bulk import ITEM_FAILED
@@ -444,25 +445,27 @@ def test_a_post_without_a_token_this_session_was_given_decides_nothing(bureau, u
     assert not SMSMessage.objects.exists()
 
 
-def test_a_page_confirmed_before_stays_used_after_its_result_is_gone(bureau, unit, monkeypatch):
-    """Its result is no longer kept (newer batches since), yet its token stays used up: going
-    back to it and confirming again decides nothing."""
-    from portal import bulk
-
-    monkeypatch.setattr(bulk, "KEPT_RESULTS", 1)
-    first, second = pending(unit, 2)
-    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids([first])}, follow=True)
-    posted = {"action": "approve", "ids": ids([first]), "comment": "", "batch": batch_token(page)}
-    bureau.post(reverse(BULK), posted)
-    confirmed(bureau, {"action": "approve", "ids": ids([second]), "comment": ""})
+def test_a_page_confirmed_before_stays_used_in_a_new_login(client, reviewer, unit):
+    """The used mark is the batch's row, not the session's: logged out and in again (a new
+    session), going back to the page and confirming again decides nothing and shows its
+    result."""
+    chosen = pending(unit, 1)
+    client.force_login(reviewer)
+    page = client.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    posted = {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch_token(page)}
+    first = client.post(reverse(BULK), posted)
+    client.logout()
+    client.force_login(reviewer)
     audit_rows = AuditEvent.objects.count()
 
-    again = bureau.post(reverse(BULK), posted, follow=True)
+    again = client.post(reverse(BULK), posted, follow=True)
 
-    assert again.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
-    assert "该批次已处理，未重复执行。其结果已不再保留" in again.content.decode()
+    assert again.redirect_chain == [(first["Location"], 302)]
+    html = again.content.decode()
+    assert "该批次已处理，未重复执行。以下是该批次的处理结果。" in html
+    assert "已完成 1 份申请。" in html
     assert AuditEvent.objects.count() == audit_rows
-    assert SMSMessage.objects.count() == 2
+    assert SMSMessage.objects.count() == 1
 
 
 def test_each_confirmation_page_has_its_own_token(bureau, unit):
@@ -501,6 +504,109 @@ def test_a_page_opened_while_another_batch_runs_stays_usable(bureau, unit):
     assert statuses([first, second]) == [S.APPROVED] * 2
 
 
+def names_done(page) -> list[str]:
+    """The names a result page lists as done, in its order."""
+    listed = page.content.decode().split('data-testid="done-names"')[1].split("</ol>")[0]
+    return re.findall(r">([^<>]+)</a>", listed)
+
+
+@pytest.mark.parametrize("ends_last", ["A", "B"])
+def test_two_tabs_batches_side_by_side_keep_each_its_result_and_used_page(bureau, unit, ends_last):
+    """One login, two tabs: batch A runs (500 approvals take seconds) while batch B is confirmed
+    in the other tab. Each request reads the session at its start and saves its copy at its
+    end, so the one that ends last overwrites the other's. Each post here runs on the session
+    as both read it, and the session is then left as the one that ended last saved it: both
+    result pages still show their own batch, and each page confirmed again decides nothing."""
+    tab_a, tab_b = pending(unit, 2, name="甲"), pending(unit, 1, name="乙")
+    page_a = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(tab_a)}, follow=True)
+    page_b = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(tab_b)}, follow=True)
+    read_at_start = dict(bureau.session.items())
+
+    def post_on_session_read_at_start(page, chosen):
+        session = bureau.session
+        session.clear()
+        session.update(read_at_start)
+        session.save()
+        data = {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch_token(page)}
+        return data, bureau.post(reverse(BULK), data), dict(bureau.session.items())
+
+    data_a, posted_a, saved_a = post_on_session_read_at_start(page_a, tab_a)
+    data_b, posted_b, saved_b = post_on_session_read_at_start(page_b, tab_b)
+    session = bureau.session
+    session.clear()
+    session.update(saved_a if ends_last == "A" else saved_b)
+    session.save()
+
+    shown_a, shown_b = bureau.get(posted_a["Location"]), bureau.get(posted_b["Location"])
+    assert "已完成 2 份申请。" in shown_a.content.decode()
+    assert names_done(shown_a) == [a.user.real_name for a in tab_a]
+    assert "已完成 1 份申请。" in shown_b.content.decode()
+    assert names_done(shown_b) == [a.user.real_name for a in tab_b]
+    audit_rows = AuditEvent.objects.count()
+    for data, posted in ((data_a, posted_a), (data_b, posted_b)):
+        again = bureau.post(reverse(BULK), data, follow=True)
+        assert again.redirect_chain == [(posted["Location"], 302)]
+        assert "该批次已处理，未重复执行。" in again.content.decode()
+    assert AuditEvent.objects.count() == audit_rows
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 2
+    assert SMSMessage.objects.count() == 3
+
+
+@pytest.mark.postgres  # row locks hold tab A's batch while tab B's runs
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_of_one_login_running_batches_at_once_keep_both_results(reference_data, unit):
+    """The same, with real requests: tab A's batch starts, and waits on its last item (a lock
+    held here, as a slow batch would take its time); tab B's batch runs and ends meanwhile;
+    then A ends, last. Both results are shown, both pages stay used."""
+    from django.db import transaction
+
+    tab_a, tab_b = pending(unit, 3, name="甲"), pending(unit, 2, name="乙")
+    reviewer = factories.make_reviewer()
+    client_a = Client()
+    client_a.force_login(reviewer)
+    client_b = Client()
+    client_b.cookies = client_a.cookies  # the same browser
+    pages = {
+        "A": client_a.get(reverse(BULK), {"action": "approve", "ids": ids(tab_a)}, follow=True),
+        "B": client_b.get(reverse(BULK), {"action": "approve", "ids": ids(tab_b)}, follow=True),
+    }
+    data = {
+        name: {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch_token(page)}
+        for (name, page), chosen in zip(pages.items(), (tab_a, tab_b), strict=True)
+    }
+    posted = {}
+
+    def confirm(name, client):
+        posted[name] = client.post(reverse(BULK), data[name])
+        connection.close()
+
+    run_a = threading.Thread(target=confirm, args=("A", client_a))
+    with transaction.atomic():
+        ExpertApplication.objects.select_for_update().get(pk=tab_a[-1].pk)
+        run_a.start()
+        # A has read the session and decided its first items; its last waits for the lock.
+        while statuses(tab_a[:-1]) != [S.APPROVED] * 2:
+            assert run_a.is_alive()
+            threading.Event().wait(0.05)
+        run_b = threading.Thread(target=confirm, args=("B", client_b))
+        run_b.start()
+        run_b.join()
+        assert "A" not in posted
+    run_a.join()
+
+    assert statuses(tab_a + tab_b) == [S.APPROVED] * 5
+    shown_a, shown_b = (client_a.get(posted[name]["Location"]) for name in ("A", "B"))
+    assert "已完成 3 份申请。" in shown_a.content.decode()
+    assert names_done(shown_a) == [a.user.real_name for a in tab_a]
+    assert "已完成 2 份申请。" in shown_b.content.decode()
+    assert names_done(shown_b) == [a.user.real_name for a in tab_b]
+    for name in ("A", "B"):
+        again = client_a.post(reverse(BULK), data[name], follow=True)
+        assert "该批次已处理，未重复执行。" in again.content.decode()
+    assert AuditEvent.objects.filter(detail__startswith="批量审核通过").count() == 2
+    assert SMSMessage.objects.count() == 5
+
+
 def test_another_reviewers_token_is_refused(bureau, unit, client):
     chosen = pending(unit, 1)
     page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
@@ -514,24 +620,61 @@ def test_another_reviewers_token_is_refused(bureau, unit, client):
     assert statuses(chosen) == [S.PENDING_BUREAU]
 
 
-def test_the_second_of_a_double_click_says_the_batch_is_running(bureau, unit):
+def test_the_second_of_a_double_click_says_the_batch_is_running(bureau, unit, reviewer):
     """The other post claimed the batch and has kept no result yet: this one says so, and
     neither that the result is gone nor that it is shown."""
-    from django.core.cache import cache
-
     chosen = pending(unit, 1)
     page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
     batch = batch_token(page)
-    cache.add(f"bulk-batch:{batch}", True)  # the first post, still deciding
+    # The first post, still deciding: its row inserted under its own run's claim.
+    BulkBatch.objects.create(
+        token=batch, user=reviewer, list_url="experts:bureau_queue", action="approve", claim="x"
+    )
 
-    data = {"action": "approve", "ids": ids(chosen), "batch": batch}
+    # Without a claim, or with one that is not the running one's (only an interrupted run's
+    # page carries its claim).
+    for claim in ({}, {"claim": "y"}):
+        data = {"action": "approve", "ids": ids(chosen), "batch": batch, **claim}
+        response = bureau.post(reverse(BULK), data, follow=True)
+
+        assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
+        text = response.content.decode()
+        assert "该批次正在处理，未重复执行。" in text
+        assert "未找到" not in text and "已完成" not in text
+    assert statuses(chosen) == [S.PENDING_BUREAU]
+    assert BulkBatch.objects.get(token=batch).claim == "x"
+
+
+def test_a_batch_left_running_past_the_claims_time_may_be_confirmed_again(bureau, unit, reviewer):
+    """Its run's process was killed (a worker timeout, a restart) and never marked its row:
+    after CLAIM_SECONDS the page confirmed again runs the batch, each item once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from portal import bulk
+
+    chosen = pending(unit, 2)
+    page = bureau.get(reverse(BULK), {"action": "approve", "ids": ids(chosen)}, follow=True)
+    batch = batch_token(page)
+    started = timezone.now() - datetime.timedelta(seconds=bulk.CLAIM_SECONDS + 1)
+    BulkBatch.objects.create(
+        token=batch,
+        user=reviewer,
+        list_url="experts:bureau_queue",
+        action="approve",
+        claim="x",
+        claimed_at=started,
+        created_at=started,
+    )
+
+    data = {"action": "approve", "ids": ids(chosen), "comment": "", "batch": batch}
     response = bureau.post(reverse(BULK), data, follow=True)
 
-    assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
-    text = response.content.decode()
-    assert "该批次正在处理，未重复执行。" in text
-    assert "不再保留" not in text
-    assert statuses(chosen) == [S.PENDING_BUREAU]
+    assert "已完成 2 份申请。" in response.content.decode()
+    assert statuses(chosen) == [S.APPROVED] * 2
+    row = BulkBatch.objects.get(token=batch)
+    assert (row.status, row.claim != "x") == (BulkBatch.Status.DONE, True)
 
 
 @pytest.mark.postgres  # row locks
@@ -564,31 +707,27 @@ def test_one_page_posted_twice_at_once_runs_one_batch(reference_data, unit):
     assert SMSMessage.objects.count() == 5
 
 
-def test_a_result_this_session_does_not_keep_sends_to_the_list(bureau, unit, monkeypatch):
-    """Another login's result, an older batch past the few kept, a forged token, or a token
-    under another action: the list, which shows where each item now stands, and why."""
-    from portal import bulk
-
-    monkeypatch.setattr(bulk, "KEPT_RESULTS", 1)
-    first, second = pending(unit, 2)
-    older = confirmed(bureau, {"action": "approve", "ids": ids([first]), "comment": ""})
-    newer = confirmed(bureau, {"action": "approve", "ids": ids([second]), "comment": ""})
+def test_a_result_not_found_for_this_person_sends_to_the_list(bureau, unit):
+    """Another reviewer's result (its token in the address), a forged token, or a token under
+    another action: the list, which shows where each item now stands, and why; nothing of the
+    batch is shown to another person."""
+    chosen = pending(unit, 1)
+    posted = confirmed(bureau, {"action": "approve", "ids": ids(chosen), "comment": ""})
     someone_else = Client()
     someone_else.force_login(factories.make_reviewer())
-    token = newer["Location"].split("result=")[1]
+    token = posted["Location"].split("result=")[1]
 
     for client, url in [
-        (bureau, older["Location"]),
-        (someone_else, newer["Location"]),
+        (someone_else, posted["Location"]),
         (bureau, f"{reverse(BULK)}?action=approve&result=forged"),
         (bureau, f"{reverse(BULK)}?action=reject&result={token}"),
     ]:
         response = client.get(url, follow=True)
         assert response.redirect_chain == [(reverse("experts:bureau_queue"), 302)]
         html = response.content.decode()
-        assert "此批量处理结果已不再保留（只保留本次登录最近1批的结果）" in html
-        assert "已完成" not in html
-    assert "已完成 1 份申请" in bureau.get(newer["Location"]).content.decode()
+        assert "未找到此批量处理结果（批量处理结果保留7天）" in html
+        assert "已完成" not in html and chosen[0].user.real_name not in html
+    assert "已完成 1 份申请" in bureau.get(posted["Location"]).content.decode()
 
 
 @pytest.mark.postgres  # a trigger refuses one item's SMS, as a failing database would

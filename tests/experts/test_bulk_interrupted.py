@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import BulkBatch
 from experts.models import ApplicationStatus, ExpertApplication
 from sms.models import SMSMessage
 from tests import factories
@@ -70,9 +71,18 @@ def test_a_batch_cut_off_stops_says_how_many_and_runs_the_rest_when_confirmed_ag
         f"bulk approve: interrupted by the database at item {chosen[2].pk}, 2 of 6 done"
     ]
 
-    # The database is back: the page's button confirms the same batch for the rest.
+    # The database is back. The batch's row is still marked running (the run that stopped
+    # could not mark it): the confirmation page posted again (a second tab, the back button)
+    # is taken for a run still going, and decides nothing.
+    row = BulkBatch.objects.get(token=posted["batch"])
+    assert row.status == BulkBatch.Status.RUNNING
+    meanwhile = client.post(reverse(BULK), posted, follow=True)
+    assert "该批次正在处理，未重复执行。" in meanwhile.content.decode()
+    assert statuses(chosen) == [S.APPROVED] * 2 + [S.PENDING_BUREAU] * 4
+    # The page's button carries the stopped run's claim: it continues the same batch.
     fields = hidden_fields(html)
     assert ("batch", posted["batch"]) in fields
+    assert ("claim", row.claim) in fields
     assert [value for name, value in fields if name == "ids"] == [str(pk) for pk in ids(chosen[2:])]
     again = client.post(reverse(BULK), _as_post(fields), follow=True)
 

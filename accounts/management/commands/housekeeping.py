@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
+from accounts.models import BulkBatch
 from accounts.permissions import SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent
@@ -20,21 +21,31 @@ from sms import outbox
 
 class Command(BaseCommand):
     help = (
-        "日常清理：删除已过期的会话（clearsessions），删除保留期（LOGIN_LOG_KEEP_DAYS，"
-        "默认180天）之前的登录日志（axes_reset_logs）；设置了 SMS_KEEP_DAYS 或 "
-        "EXPORT_JOB_KEEP_DAYS 时，删除超过保留期、已发送或已失败的短信和已结束的导出任务"
-        "记录（排队中、发送中的短信和进行中的导出任务不删除），并记一条审计记录。每天运行一次。"
+        f"日常清理：删除已过期的会话（clearsessions）和{BulkBatch.KEEP_DAYS}天前的批量处理记录，"
+        "删除保留期（LOGIN_LOG_KEEP_DAYS，默认180天）之前的登录日志（axes_reset_logs）；"
+        "设置了 SMS_KEEP_DAYS 或 EXPORT_JOB_KEEP_DAYS 时，删除超过保留期、已发送或已失败的"
+        "短信和已结束的导出任务记录（排队中、发送中的短信和进行中的导出任务不删除），"
+        "并记一条审计记录。每天运行一次。"
     )
 
     def handle(self, *args, **options):
         # Expired sessions stay in the database store until someone clears them.
         call_command("clearsessions")
+        # 批量处理's batches (their results, their used tokens) with them: like a session's,
+        # state of a person's work, not a record (the audit trail keeps each batch's line).
+        now = timezone.now()
+        batches, _ = BulkBatch.objects.filter(
+            created_at__lt=now - datetime.timedelta(days=BulkBatch.KEEP_DAYS)
+        ).delete()
         days = settings.LOGIN_LOG_KEEP_DAYS
-        cutoff = timezone.now() - datetime.timedelta(days=days)
+        cutoff = now - datetime.timedelta(days=days)
         # axes' own command deletes them; it prints English, so the count is taken here.
         old = AccessLog.objects.filter(attempt_time__lte=cutoff).count()
         call_command("axes_reset_logs", age=days, stdout=io.StringIO())
-        self.stdout.write(f"已清理过期会话，删除{days}天前的登录日志{old}条。")
+        self.stdout.write(
+            f"已清理过期会话，删除{BulkBatch.KEEP_DAYS}天前的批量处理记录{batches}条，"
+            f"删除{days}天前的登录日志{old}条。"
+        )
         purged = self.purge_kept_rows()
         if purged:
             self.stdout.write("删除" + "，".join(purged) + "。")
