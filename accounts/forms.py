@@ -26,6 +26,7 @@ from accounts.models import Blacklist, Unit, User
 from portal import uploads
 from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
+from portal.words import mask_numbers
 
 LICENCE_ACCEPT = uploads.ACCEPT
 PASSWORD_MISMATCH = "两次输入的密码不一致。"
@@ -130,6 +131,10 @@ class AccountFieldsMixin(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
+        if mask_numbers(username) != username:
+            # A username is shown in lists and kept in the audit trail for years: never a
+            # personal number.
+            raise forms.ValidationError("用户名不能使用证件号码、手机号码等长串数字，请换一个。")
         if User.objects.case_twins(username).exists():
             raise forms.ValidationError("该用户名已被注册，请换一个。")
         return username

@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from accounts.permissions import requires_second_factor
 from audit.log import record
 from audit.models import AuditEvent
+from portal.words import mask_numbers
 
 Action, Result = AuditEvent.Action, AuditEvent.Result
 PASSWORD_ONLY = "密码正确，待两步验证"
@@ -33,12 +34,15 @@ def _logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, detail: str = "", **kwargs):
-    # credentials has the password masked by Django; only the username is kept. The portal's
-    # own senders (a wrong two-factor code, a wrong 旧密码) say in `detail` which check failed.
+    # credentials has the password masked by Django; only the username is kept, with any long
+    # number in it masked: people type their ID number or mobile into 用户名, and the trail
+    # (kept for years, shipped off the host) holds no whole number (portal.words.mask_numbers).
+    # The portal's own senders (a wrong two-factor code, a wrong 旧密码) say in `detail`
+    # which check failed.
     record(
         Action.LOGIN_FAILED,
         request=request,
-        username=str(credentials.get("username", ""))[:150],
+        username=mask_numbers(str(credentials.get("username", "")))[:150],
         result=Result.FAILURE,
         detail=detail,
     )
@@ -49,7 +53,7 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     record(
         Action.LOCKED_OUT,
         request=request,
-        username=(username or "")[:150],
+        username=mask_numbers(username or "")[:150],
         result=Result.FAILURE,
         detail="连续登录失败，已锁定",
     )

@@ -151,13 +151,16 @@ def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
     cannot_settle = message.needs_check and not backend.can_find_sent
     give_up = exc.permanent or cannot_settle or now - message.created_at > GIVE_UP_AFTER
     message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
-    message.last_error = str(exc)[:1000]
+    # The provider's error may quote the number it refused ('+8613800000143' is not a mobile
+    # number): admin's list and the log show it masked, as they show the number itself.
+    error = mask_numbers(str(exc))
+    message.last_error = error[:1000]
     message.failure_reason = exc.reason[:100]
     message.next_attempt_at = now + backoff(message.attempts)
     message.save(
         update_fields=["status", "last_error", "failure_reason", "next_attempt_at", "needs_check"]
     )
-    logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, exc)
+    logger.warning("SMS %s not sent (%s): %s", message.pk, message.status, error)
 
 
 def requeue(message_ids) -> list[SMSMessage]:

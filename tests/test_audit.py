@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import LoginFailure, Unit
-from audit.log import record
+from audit.log import record, shipped_fields
 from audit.models import AuditEvent
 from experts import services
 from experts.models import ApplicationStatus
@@ -317,7 +317,9 @@ def test_the_database_refuses_to_truncate_the_audit_table_flush_included():
     # CASCADE: 含敏感信息导出名单 references the trail, and without it PostgreSQL refuses for
     # that reason first; that table's own refusal is set aside so that the trail's is the one.
     ignored = pgtrigger.ignore("experts.ExportedApplication:exported_no_truncate")
-    with refused, transaction.atomic(), ignored, connection.cursor() as cursor:
+    # The ignore outside the savepoint: leaving it sets a variable, which the transaction the
+    # refusal aborted would not take.
+    with refused, ignored, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE audit_auditevent CASCADE")
     # Django's own flush (the tests' flush ignores the trigger: tests/management/commands).
     with pytest.raises(CommandError, match="couldn't be flushed"):
@@ -400,3 +402,14 @@ def test_the_shipped_line_keeps_its_keys_and_adds_the_rows_number_label_and_beij
         datetime.timedelta(hours=8),
     )
     assert at == beijing == event.at
+
+
+def test_a_personal_number_typed_as_the_username_is_masked_in_the_trail(client):
+    """People type their ID number or mobile into 用户名: the trail, kept for years and shipped
+    off the host, holds no whole number (PIPL walk)."""
+    for typed in ("420106196110120003", "13800000056"):
+        client.post(reverse("accounts:login"), {"username": typed, "password": "wrong-Pass#1"})
+
+    failed = AuditEvent.objects.filter(action=A.LOGIN_FAILED).order_by("pk")
+    assert [event.username for event in failed] == ["****0003", "****0056"]
+    assert [shipped_fields(event)["user"] for event in failed] == ["****0003", "****0056"]

@@ -379,3 +379,19 @@ def test_a_rejected_unit_resubmitting_is_asked_to_choose_the_scan_again(client):
     assert len(summary) == 2 and summary[0].startswith("联系人手机：")
     assert summary[1] == "出于安全原因，请重新选择扫描件后再提交。"
     assert errors_under(response, "licence") == ["请重新选择扫描件。"]
+
+
+@pytest.mark.parametrize("username", ["13800000056", "zs42010619611012000X", "wang_13800000056"])
+def test_a_personal_number_is_refused_as_a_username(client, unit, username):
+    """A username is listed and kept in the audit trail for years: never an ID number or a
+    mobile (PIPL walk). The rest of what was typed comes back."""
+    data = individual_data(unit, username=username)
+
+    response = client.post(reverse("accounts:register_individual"), data)
+
+    assert response.status_code == 200
+    assert errors_under(response, "username") == [
+        "用户名不能使用证件号码、手机号码等长串数字，请换一个。"
+    ]
+    assert data["real_name"] in response.content.decode()
+    assert not User.objects.filter(username=username).exists()

@@ -294,7 +294,7 @@ def test_message_is_given_up_a_day_after_it_was_queued(
 
 
 def test_approval_sms_to_invalid_number_fails_for_good(
-    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
+    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks, caplog
 ):
     fake_twilio.set_mode("invalid_number")
     application = pending_application(unit)
@@ -306,6 +306,11 @@ def test_approval_sms_to_invalid_number_fails_for_good(
     assert message.status == SMSMessage.Status.FAILED
     assert message.attempts == 1
     assert "21211" in message.last_error
+    # Twilio's error quotes the number: admin's list and the log show it masked (PIPL walk).
+    digits = application.mobile.lstrip("+")
+    assert digits not in message.last_error and f"****{digits[-4:]}" in message.last_error
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "21211" in logged and digits not in logged
     assert message.provider_id == ""
 
     fake_twilio.set_mode("ok")
