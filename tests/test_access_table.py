@@ -54,6 +54,7 @@ def everyone(status):
 TABLE = {
     "home": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "healthz": (None, everyone(OK)),
+    "privacy": (None, everyone(OK)),
     # The admin's login page (under the login rules, accounts.lockout): a form for everyone.
     "admin_login": (None, {**everyone(OK), "operator": REDIRECT}),
     "favicon": (None, everyone(REDIRECT)),

@@ -67,6 +67,9 @@ def test_a_visitor_reads_the_notice_in_the_deployments_names(client, settings):
     assert "姓名、工作单位、专业领域和专业技术职称" in text
     assert 'href="/notice/"' in response.content.decode()
     assert 'href="/certificate/verify/"' in response.content.decode()
+    # The footer names the same bureau, on this page and the others.
+    assert "某市科学技术局" in footer(response)
+    assert "某市科学技术局" in footer(client.get(reverse("accounts:login")))
 
 
 def test_twilio_is_named_abroad_when_the_bureau_names_no_provider(client, settings):
