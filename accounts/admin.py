@@ -238,6 +238,8 @@ class UserAdmin(
                     "masked_mobile",
                     "personal_data_link",
                     "unit",
+                    "privacy_notice_version",
+                    "privacy_notice_at",
                 ]
             },
         ),
@@ -253,6 +255,9 @@ class UserAdmin(
         "personal_data_link",
         "last_login",
         "date_joined",
+        # What the person agreed to at registration: a record, not a setting.
+        "privacy_notice_version",
+        "privacy_notice_at",
     ]
     personal_data_fields = {
         "证件号码": lambda user: user.id_number,

@@ -23,7 +23,7 @@ from accounts import validators
 from accounts.choices import IdType, UnitStatus
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
-from portal import uploads
+from portal import privacy, uploads
 from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 from portal.words import mask_numbers
@@ -128,6 +128,29 @@ class AccountFieldsMixin(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "请再次输入密码。"},
     )
+
+    # 个人信息保护说明 (portal.privacy): agreed before the account exists (PIPL art. 14); the
+    # label's link is set when the form is made (reverse() needs the URLconf loaded).
+    privacy_notice = forms.BooleanField(
+        label=f"我已阅读并同意《{privacy.NOTICE_TITLE}》",
+        error_messages={
+            "required": f"请阅读《{privacy.NOTICE_TITLE}》，勾选同意后再注册。",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["privacy_notice"].label = format_html(
+            '我已阅读并同意<a href="{}" target="_blank" rel="noopener">《{}》</a>',
+            reverse("privacy"),
+            privacy.NOTICE_TITLE,
+        )
+        # The error summary links to the box: the title says which, the message what to do.
+        self.fields["privacy_notice"].summary_label = privacy.NOTICE_TITLE
+
+    def agreed_notice_version(self) -> str:
+        """The notice version the person agreed to, for the registration service to store."""
+        return privacy.NOTICE_VERSION if self.cleaned_data.get("privacy_notice") else ""
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -239,8 +262,13 @@ class UnitAdminForm(UnitDetailsForm):
 class UnitRegistrationForm(AccountFieldsMixin, UnitDetailsForm):
     """新用户注册：单位."""
 
-    field_order = [*UNIT_FIELDS, "username", "password1", "password2"]
-    fieldsets = [*UnitDetailsForm.fieldsets, ("登录账号", ["username", "password1", "password2"])]
+    field_order = [*UNIT_FIELDS, "username", "password1", "password2", "privacy_notice"]
+    fieldsets = [
+        *UnitDetailsForm.fieldsets,
+        ("登录账号", ["username", "password1", "password2"]),
+        (privacy.NOTICE_TITLE, ["privacy_notice"]),
+    ]
+    wide_fields = {*UnitDetailsForm.wide_fields, "privacy_notice"}
 
     def clean(self):
         cleaned = super().clean()
@@ -326,13 +354,14 @@ class IndividualRegistrationForm(
         field_classes = {"mobile": MobileField}
         help_texts = {"mobile": "审核结果将以短信通知此号码。"}
 
-    field_order = ["username", "password1", "password2", *Meta.fields]
+    field_order = ["username", "password1", "password2", *Meta.fields, "privacy_notice"]
     fieldsets = [
         ("登录账号", ["username", "password1", "password2"]),
         ("个人信息", ["real_name", "id_type", "id_number", "mobile", "email"]),
         ("所属单位", ["unit"]),
+        (privacy.NOTICE_TITLE, ["privacy_notice"]),
     ]
-    wide_fields = {"unit"}
+    wide_fields = {"unit", "privacy_notice"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

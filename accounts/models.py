@@ -184,6 +184,14 @@ class User(AbstractUser):
         blank=True,
         related_name="accounts",
     )
+    # The 个人信息保护说明 (portal.privacy) the person agreed to when registering, and when: an
+    # account made otherwise (an operator's, the demo's) has neither.
+    privacy_notice_version = models.CharField(
+        "个人信息保护说明版本", max_length=20, blank=True, editable=False
+    )
+    privacy_notice_at = models.DateTimeField(
+        "同意个人信息保护说明时间", null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = "用户"

@@ -62,9 +62,17 @@ def store_scan(unit: Unit) -> str | None:
     return stored
 
 
-def register_unit(unit: Unit, *, username: str, password: str) -> User:
+def agree_to_notice(user: User, version: str) -> None:
+    """Record on the unsaved `user` the 个人信息保护说明 version agreed to at registration, and
+    when (nothing when `version` is empty: an account made by a command agreed to nothing)."""
+    if version:
+        user.privacy_notice_version, user.privacy_notice_at = version, timezone.now()
+
+
+def register_unit(unit: Unit, *, username: str, password: str, privacy_notice: str = "") -> User:
     """Save a new unit (待审核) and its account, and store its licence scan in private storage.
-    The bureau's queue shows it at once. Nothing is left behind when the save fails."""
+    The bureau's queue shows it at once. Nothing is left behind when the save fails. The
+    account records the 个人信息保护说明 version its contact agreed to (`privacy_notice`)."""
     uploaded_name = unit.licence.name
     store_scan(unit)
     try:
@@ -73,6 +81,7 @@ def register_unit(unit: Unit, *, username: str, password: str) -> User:
             unit.save()
             user = User(username=username, kind=User.Kind.UNIT, unit=unit, email=unit.email)
             user.set_password(password)
+            agree_to_notice(user, privacy_notice)
             user.save()
     except Exception:
         # The scan was stored (store_scan, under a new random name) before the INSERT, and a
@@ -85,9 +94,10 @@ def register_unit(unit: Unit, *, username: str, password: str) -> User:
     return user
 
 
-def register_individual(user: User, *, password: str) -> User:
-    """Save a new applicant under an approved unit. Receivers of `applicant_registered` (experts
-    opens their empty application, 信息未填写) run in the same transaction."""
+def register_individual(user: User, *, password: str, privacy_notice: str = "") -> User:
+    """Save a new applicant under an approved unit, with the 个人信息保护说明 version they agreed
+    to (`privacy_notice`). Receivers of `applicant_registered` (experts opens their empty
+    application, 信息未填写) run in the same transaction."""
     with transaction.atomic():
         # The form offered units open to people only; check the same rule again under a lock,
         # so that a unit whose approval an operator reverses, or that is 停用, meanwhile is
@@ -97,6 +107,7 @@ def register_individual(user: User, *, password: str) -> User:
             raise WorkflowError("所选单位尚未通过审核或已停用，请选择其他单位。")
         user.kind = User.Kind.APPLICANT
         user.set_password(password)
+        agree_to_notice(user, privacy_notice)
         user.save()
         signals.applicant_registered.send(sender=User, user=user)
     return user

@@ -168,6 +168,7 @@ def register_unit(request):
                 form.save(commit=False),
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
+                privacy_notice=form.agreed_notice_version(),
             )
         except services.ScanNotSaved as error:
             # Nothing was saved: the page again, with all that was typed.
@@ -191,7 +192,11 @@ def register_individual(request):
         user = form.save(commit=False)
         user.username = form.cleaned_data["username"]
         try:
-            services.register_individual(user, password=form.cleaned_data["password1"])
+            services.register_individual(
+                user,
+                password=form.cleaned_data["password1"],
+                privacy_notice=form.agreed_notice_version(),
+            )
         except WorkflowError as error:
             form.add_error("unit", str(error))
         except IntegrityError:

@@ -65,6 +65,12 @@ def account(user) -> dict:
         "所属单位": user.unit.name if user.unit_id else "",
         "注册时间": _when(user.date_joined),
         "最近登录": _when(user.last_login),
+        "同意个人信息保护说明": (
+            f"《个人信息保护说明》（版本：{user.privacy_notice_version}），"
+            f"{_when(user.privacy_notice_at)}"
+            if user.privacy_notice_version
+            else ""
+        ),
     }
 
 

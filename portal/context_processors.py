@@ -28,6 +28,7 @@ def portal(request):
         return {
             "PORTAL_NAME": settings.PORTAL_NAME,
             "HELP_LINE": settings.HELP_LINE,
+            "BUREAU_NAME": settings.BUREAU_NAME,
             "role": role_label(user),
             "is_bureau": False,
             "is_unit": False,
@@ -38,6 +39,7 @@ def portal(request):
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "HELP_LINE": settings.HELP_LINE,
+        "BUREAU_NAME": settings.BUREAU_NAME,
         "role": role_label(user),
         "is_bureau": is_bureau_reviewer(user),
         "is_unit": is_unit_account(user),

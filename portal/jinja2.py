@@ -109,6 +109,7 @@ def environment(**options) -> Environment:
             # The context processor passes them too; as globals they reach the 500 page.
             "PORTAL_NAME": settings.PORTAL_NAME,
             "HELP_LINE": settings.HELP_LINE,
+            "BUREAU_NAME": settings.BUREAU_NAME,
             # The footer's link to 专家入库公示, read when a page renders (the setting may change).
             "notice_enabled": notice_periods.enabled,
             "static": static,

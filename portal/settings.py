@@ -370,9 +370,18 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 # Empty means Twilio's own API host; tests point it at a fake server on 127.0.0.1.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
+# Who sends the SMS and the e-mail, as the privacy notice (/privacy/) names them to the people
+# whose numbers and addresses go there: the provider's name and where it keeps the data, e.g.
+# "某某云通信有限公司（数据存储于中国境内）". Empty: said from SMS_BACKEND (portal.privacy) and, for
+# mail, "the mail server the bureau configured". docs/deployment.md, SMS and cross-border transfer.
+PRIVACY_SMS_PROVIDER = env.str("PRIVACY_SMS_PROVIDER", default="")
+PRIVACY_EMAIL_PROVIDER = env.str("PRIVACY_EMAIL_PROVIDER", default="")
 
 # Shown in the footer and in messages that ask a person to call the bureau.
 PORTAL_NAME = "武汉市科技局专家入库系统"
+# The bureau that runs the portal: the 个人信息处理者 the privacy notice (/privacy/) names, and
+# the footer's name beside PORTAL_NAME.
+BUREAU_NAME = env.str("BUREAU_NAME", default="武汉市科学技术局")
 # The portal's address as people reach it, without a trailing slash: links in e-mails sent by
 # commands (send_reminders), which have no request to take the host from.
 PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
@@ -382,7 +391,7 @@ HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 # and the 证书查验 page's limit of lookups per address (CERTIFICATE_VERIFY_LIMIT in
 # CERTIFICATE_VERIFY_WINDOW seconds, counted in the default cache). CERTIFICATE_FONT_DIR holds
 # the font subset `manage.py build_certificate_font` makes (docs/performance.md).
-CERTIFICATE_ISSUER = env.str("CERTIFICATE_ISSUER", default="武汉市科学技术局")
+CERTIFICATE_ISSUER = env.str("CERTIFICATE_ISSUER", default=BUREAU_NAME)
 CERTIFICATE_VALID_YEARS = env.int("CERTIFICATE_VALID_YEARS", default=3)
 if CERTIFICATE_VALID_YEARS < 1:
     raise ImproperlyConfigured("CERTIFICATE_VALID_YEARS must be 1 or more years.")

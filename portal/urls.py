@@ -27,6 +27,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", views.privacy_notice, name="privacy"),
     path("", include("accounts.urls")),
     path("", include("experts.urls")),
     path("", include("changes.urls")),

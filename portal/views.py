@@ -26,7 +26,7 @@ from accounts.permissions import (
 )
 from audit.log import record
 from audit.models import AuditEvent
-from portal import caching
+from portal import caching, privacy
 from portal.filters import ALL
 from portal.triggers import trigger_state
 from portal.workdays import calendar_status
@@ -46,6 +46,13 @@ def home(request):
     if is_applicant(user):
         return redirect("experts:home")
     return render(request, "home.html")
+
+
+@require_safe
+def privacy_notice(request):
+    """个人信息保护说明 (no login): what the portal does with personal information, in this
+    deployment's names; linked from every page's footer and from both registrations."""
+    return render(request, "privacy.html", {"title": privacy.NOTICE_TITLE, "f": privacy.facts()})
 
 
 @never_cache

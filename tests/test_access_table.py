@@ -54,6 +54,7 @@ def everyone(status):
 TABLE = {
     "home": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "healthz": (None, everyone(OK)),
+    "privacy": (None, everyone(OK)),
     # The admin's login page (under the login rules, accounts.lockout): a form for everyone.
     "admin_login": (None, {**everyone(OK), "operator": REDIRECT}),
     "favicon": (None, everyone(REDIRECT)),
@@ -369,9 +370,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 81 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 82 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 648
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 656
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

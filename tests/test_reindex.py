@@ -70,6 +70,7 @@ def register(client, unit, id_number: str) -> str:
         "unit": unit.pk,
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
     response = client.post(reverse("accounts:register_individual"), data)
     return response.content.decode() if response.status_code == 200 else ""

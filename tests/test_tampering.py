@@ -115,6 +115,7 @@ def test_posted_flags_are_ignored_on_individual_registration(client, unit, other
         "username": "tamper_person",
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
         "real_name": "王篡改",
         "id_type": "resident",
         "id_number": factories.resident_id(),
@@ -152,6 +153,7 @@ def test_posted_flags_are_ignored_on_unit_registration(client, other_unit, bysta
         "username": "tamper_unit",
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
 
     response = client.post(reverse("accounts:register_unit"), data)

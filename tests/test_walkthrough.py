@@ -68,6 +68,7 @@ def register_unit(client: Client, name: str, code: str, username: str):
         "username": username,
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
     return client.post(reverse("accounts:register_unit"), form, follow=True)
 
@@ -84,6 +85,7 @@ def register_person(unit: Unit, username: str, name: str, id_number: str, mobile
             "username": username,
             "password1": factories.PASSWORD,
             "password2": factories.PASSWORD,
+            "privacy_notice": "on",
             "real_name": name,
             "id_type": "resident",
             "id_number": id_number,

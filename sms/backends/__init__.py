@@ -35,6 +35,9 @@ class BaseBackend:
     # Whether find_sent can tell if a message went out; without it an unsure send is left
     # for an operator rather than risk sending twice.
     can_find_sent = False
+    # Who receives the mobile number and the text, and where, in the words of the privacy
+    # notice (/privacy/; portal.privacy); settings.PRIVACY_SMS_PROVIDER, when set, says it instead.
+    privacy_provider = "本系统配置的短信服务"
 
     def send(self, to: str, body: str) -> str:
         raise NotImplementedError
@@ -47,6 +50,11 @@ class BaseBackend:
 @cache
 def _backend_class(path: str) -> type[BaseBackend]:
     return import_string(path)
+
+
+def backend_class() -> type[BaseBackend]:
+    """The configured backend's class, for what it says about itself (privacy_provider)."""
+    return _backend_class(settings.SMS_BACKEND)
 
 
 def get_backend() -> BaseBackend:

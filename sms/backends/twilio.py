@@ -18,6 +18,11 @@ PERMANENT_CODES = {21211, 21214, 21408, 21610, 21612, 21614}
 
 
 class TwilioBackend(BaseBackend):
+    privacy_provider = (
+        "Twilio Inc.（美国）的短信服务：手机号码和短信内容经其位于中华人民共和国境外的服务器"
+        "发送并由其保存"
+    )
+
     def __init__(self):
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID,

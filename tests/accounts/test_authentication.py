@@ -90,6 +90,7 @@ def test_each_password_rule_has_a_chinese_message(client, unit, password, messag
             "username": "wang",
             "password1": password,
             "password2": password,
+            "privacy_notice": "on",
             "real_name": "王",
             "id_type": "resident",
             "id_number": factories.resident_id(),

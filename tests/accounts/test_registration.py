@@ -22,6 +22,7 @@ def individual_data(unit, **overrides):
         "username": "wangwu",
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
         "real_name": "王五",
         "id_type": "resident",
         "id_number": factories.resident_id(9001),
@@ -47,6 +48,7 @@ def unit_data(**overrides):
         "username": "shifan",
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
     data.update(overrides)
     return data

@@ -163,6 +163,7 @@ def test_a_path_like_file_name_lands_under_a_random_name(client):
         "username": "pathunit",
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
     response = client.post(reverse("accounts:register_unit"), data)
     assert response.status_code == 302

@@ -21,6 +21,11 @@ def exactly(page, label: str):
     return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\*?\s*$"))
 
 
+def agree(page) -> None:
+    """Tick 我已阅读并同意《个人信息保护说明》 (the box is required on both registrations)."""
+    page.get_by_label(re.compile(r"^\s*我已阅读并同意《个人信息保护说明》")).check()
+
+
 def history(tab):
     return tab.page.get_by_role("region", name="审核记录")
 
@@ -50,6 +55,7 @@ def test_a_unit_registers_and_reads_one_message_signed_in(journey, tmp_path):
     page.get_by_label("用户名").fill("guanggu")
     exactly(page, "密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
+    agree(page)
     page.get_by_role("button", name="注册").click()
 
     expect(page.get_by_role("heading", name="武汉光谷研究院")).to_be_visible()
@@ -74,6 +80,7 @@ def test_a_unit_registration_error_asks_for_the_scan_and_both_passwords_once(jou
     page.get_by_label("用户名").fill(taken)
     exactly(page, "密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
+    agree(page)
     page.get_by_role("button", name="注册").click()
 
     summary = page.get_by_role("alert").locator("li")
@@ -112,6 +119,7 @@ def test_a_person_registers_and_lands_signed_in_on_their_home(journey):
     page.get_by_label("电子邮箱").fill("liuyang@example.com")
     page.get_by_label("搜索所属单位").fill("示范")
     expect(exactly(page, "所属单位")).to_have_value(str(unit.pk))  # the search chose it
+    agree(page)
     page.get_by_role("button", name="注册").click()
 
     # No second login: the home page, signed in, with one success message.

@@ -317,6 +317,7 @@ def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, review
         "unit": unit.pk,
         "password1": factories.PASSWORD,
         "password2": factories.PASSWORD,
+        "privacy_notice": "on",
     }
     page = client.post(reverse("accounts:register_individual"), data)
     assert "该证件号码目前不能注册" in page.content.decode()
