@@ -264,6 +264,15 @@ class UserAdmin(
         "手机号码": lambda user: display_mobile(user.mobile),
     }
 
+    def personal_data_allowed(self, user):
+        # The ID number is an application's sensitive number too: once its consent is
+        # withdrawn, not shown here either (accounts.signals.id_number_refusal).
+        answers = signals.id_number_refusal.send(sender=User, user=user)
+        refusal = "".join(answer for _, answer in answers if answer)
+        if not refusal:
+            return self.personal_data_fields, ""
+        return {"手机号码": self.personal_data_fields["手机号码"]}, refusal
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
         services.user_changed(obj, form.changed_data)

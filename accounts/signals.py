@@ -28,3 +28,8 @@ applicant_moving = Signal()
 # A form is about to change an applicant's 姓名 or 证件类型 (`fields`, their names). Arguments:
 # user, fields. A receiver refuses by raising django.core.exceptions.ValidationError.
 applicant_identity_changing = Signal()
+
+# An operator asks to see an account's whole personal numbers (admin's 查看完整信息). Arguments:
+# user. A receiver returns why the 证件号码 may not be shown ('' when it may): experts, once the
+# person's consent to processing it is withdrawn.
+id_number_refusal = Signal()

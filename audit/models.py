@@ -57,6 +57,9 @@ class AuditEvent(models.Model):
         # An export of the trail itself from admin (audit.exports): who took a copy of which
         # part of it, and how many rows.
         EXPORT_AUDIT = "export_audit", "导出审计记录"
+        # 删除个人信息 (experts.erasure): an operator erasing a person's data on request; what
+        # kinds were erased and how many, never a value.
+        ERASE_PERSONAL_DATA = "erase_personal", "删除个人信息"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

@@ -17,6 +17,7 @@ from changes.forms import ChangeForm, initial_values
 from changes.models import ChangeStatus
 from experts import reveal, snapshots
 from experts.models import ApplicationStatus, ExpertApplication
+from experts.permissions import reveal_refusal
 from experts.reveal import RevealForm, labels_of
 from experts.selectors import own_application
 from portal.transitions import Action, decisions, empty_forms
@@ -216,6 +217,10 @@ def _detail_page(template, actions, reveal_url):
             "revealed": revealed,
             "revealed_labels": revealed_labels,
             "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
+            # Where the form would be, for a request changing a number: why it is not offered.
+            "reveal_refusal": reveal_refusal(change.application, request.user)
+            if _secret_labels(change)
+            else "",
             "reveal_url": reverse(reveal_url, args=[change.pk]),
         }
         return render(request, template, context, status=status)

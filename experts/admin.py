@@ -1,5 +1,7 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -9,7 +11,7 @@ from accounts.services import ACCOUNT_CONTACT, follow_contact
 from accounts.validators import display_mobile, mask, mask_id_number
 from audit.models import AuditEvent
 from changes.fields import KEY
-from experts import eligibility, search, services
+from experts import eligibility, erasure, search, services
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     IN_REVIEW,
@@ -24,6 +26,7 @@ from experts.models import (
     FacetDiscipline,
     ReasonCode,
 )
+from experts.permissions import SENSITIVE_REFUSAL, may_process_sensitive_numbers
 from experts.selectors import discipline_tree, in_discipline
 from portal.admin import (
     HistoryAdmin,
@@ -35,6 +38,7 @@ from portal.admin import (
     yes_no,
 )
 from portal.templating import field_text, masked_birth_date
+from portal.workflow import WorkflowError
 
 
 class ApplicationHistoryInline(HistoryInline):
@@ -139,6 +143,49 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
         "手机": lambda application: display_mobile(application.mobile),
         "出生日期": lambda application: field_text("birth_date", application.birth_date),
     }
+    actions = ["erase_personal_data"]
+
+    @admin.action(description="删除个人信息", permissions=["change"])
+    def erase_personal_data(self, request, queryset):
+        """删除个人信息 (experts.erasure), on a person's request: a page naming each chosen
+        person says what is erased and what is kept, and which of them may not be erased and
+        why; only its button (post=yes) erases. Cannot be undone."""
+        applications = list(queryset.select_related("user", "user__unit").order_by("pk"))
+        refusals = [(a, erasure.erasure_refusal(a)) for a in applications]
+        allowed = [a for a, refusal in refusals if not refusal]
+        if request.POST.get("post") == "yes":
+            for _, refusal in refusals:
+                if refusal:
+                    self.message_user(request, refusal, messages.ERROR)
+            for application in allowed:
+                try:
+                    erasure.erase_personal_data(application, request.user, request=request)
+                except WorkflowError as error:  # erased or moved on since the page was shown
+                    self.message_user(request, str(error), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"已删除{application.user.real_name}的个人信息，账号已停用。",
+                        messages.SUCCESS,
+                    )
+            return None  # back to the list
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "删除个人信息",
+            "opts": self.opts,
+            "refusals": refusals,
+            "allowed": allowed,
+            "erased_fields": erasure.ERASED_WORDS,
+            "kept_fields": erasure.KEPT_WORDS,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/portal/erase_confirm.html", context)
+
+    def personal_data_allowed(self, application):
+        if may_process_sensitive_numbers(application):
+            return self.personal_data_fields, ""
+        return {"手机": self.personal_data_fields["手机"]}, SENSITIVE_REFUSAL
+
     readonly_fields = [
         "masked_id_number",
         "masked_birth_date",

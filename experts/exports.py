@@ -8,7 +8,9 @@ event) and queues an ExportJob; the export worker (`manage.py run_exports`) writ
 lives in the private storage, for its requester only, and is deleted EXPORT_KEEP_HOURS later.
 
 Personal numbers: the 证件号码, the 银行账号 and the 手机 are masked (as on the reviewers'
-pages) unless 含敏感信息 was ticked with a reason. Every export is audited, masked or not:
+pages) unless 含敏感信息 was ticked with a reason, and even then only for the people whose
+consent to processing them stands (experts.permissions.may_process_sensitive_numbers). Every
+export is audited, masked or not:
 导出专家名单, or 导出含敏感信息的专家名单 with the reason (docs/audit.md).
 
 Any list of experts with a title block (a draw record's, by its own module) writes through
@@ -44,6 +46,7 @@ from experts.models import (
     ExportedApplication,
     ExportJob,
 )
+from experts.permissions import may_process_sensitive_numbers
 from experts.selectors import applications_for
 from portal.templating import masked_bank_account, masked_id_number, masked_mobile
 from portal.xlsx import write_xlsx, xlsx_response
@@ -83,6 +86,8 @@ ROW_FIELDS = (
     "bank_name",
     "bank_account",
     "decided_at",
+    "consent_version",  # no consent, no numbers (experts.permissions)
+    "consent_at",
     "user__real_name",
     "user__id_number",
     "user__unit__name",
@@ -235,7 +240,9 @@ def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
     id_number = user.id_number or ""
     bank_account = application.bank_account or ""
     born = application.birth_date
-    if not sensitive:
+    # 含敏感信息 only while the person's consent stands: a withdrawn one's row is as masked as
+    # in an export without it, whichever list (专家库, a draw's record) it is written for.
+    if not (sensitive and may_process_sensitive_numbers(application)):
         mobile, id_number = masked_mobile(mobile), masked_id_number(id_number)
         bank_account = masked_bank_account(bank_account)
         # The year only: the whole date beside the masked number's last digits would give

@@ -324,6 +324,8 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     # list filters and prints them with no work per row. Help for reviewers, never a block.
     eligibility_flags = models.JSONField("资格提示", default=list, blank=True, editable=False)
     has_eligibility_flags = models.BooleanField("有资格提示", default=False, editable=False)
+    # 删除个人信息 (experts.erasure): when an operator erased the person's data; set once.
+    erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).
     search_text = models.TextField("检索文本", blank=True, editable=False)
 
@@ -400,6 +402,11 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def exited(self) -> bool:
+        """已出库 (left, or removed)."""
+        return self.status == ApplicationStatus.EXITED
 
     @property
     def returned(self) -> bool:
@@ -490,6 +497,33 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     )
     def revise(self) -> None:
         pass
+
+    # 撤回同意 before admission (PIPL art. 15): under review (待单位推荐, 待科技局审核), after
+    # 审核不通过, or in a draft holding the consent (after 退回, or ticked and saved). Without
+    # the consent there is nothing the unit or the bureau may review, so the application leaves
+    # their queues and goes back to 信息未填写, as before its 提交 (the applicant's own form
+    # again, not 已退回（待修改）); to apply, they agree again and submit. A 申请解冻 is an
+    # admitted expert's, who withdraws by 撤回同意并申请退出 once it is decided.
+    @transition(
+        field=status,
+        source=[
+            ApplicationStatus.DRAFT,
+            ApplicationStatus.PENDING_UNIT,
+            ApplicationStatus.PENDING_BUREAU,
+            ApplicationStatus.REJECTED,
+        ],
+        target=ApplicationStatus.DRAFT,
+        permission=permissions.is_owner,
+        conditions=[
+            lambda application: not application.unfreezing,
+            lambda application: application.consent_at is not None,
+        ],
+        custom={"label": "撤回同意"},
+    )
+    def withdraw_application(self) -> None:
+        self.consent_version, self.consent_at = "", None
+        self.returned_at = None
+        self.due_on = None
 
     # After admission (experts.lifecycle) ------------------------------------------------------
 

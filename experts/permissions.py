@@ -36,6 +36,47 @@ def is_reviewer_for(application, user) -> bool:
     return is_bureau_reviewer(user) and application.user_id != user.pk
 
 
+# The 证件号码 and the 银行账号 are sensitive personal information (PIPL art. 28): the portal
+# processes them on the person's separate consent (art. 29), and a withdrawn consent ends the
+# processing (art. 15, 47). Withdrawn, never given (a draft) or erased, the numbers are only
+# stored (encrypted, re-encrypted on a key change) until deletion: no one but their owner sees
+# them whole, and no export carries them. One predicate says so for every path that shows or
+# writes them (查看完整信息 on the pages and in admin, the pool's and the draws' exports).
+
+
+def may_process_sensitive_numbers(application) -> bool:
+    """The person's consent stands: agreed (a version and a time) and not withdrawn, whatever
+    the status. A plain 退出 keeps it (fees for reviews already done are still paid); 撤回同意
+    clears it, and with it every use of the numbers."""
+    return application.consent_at is not None and bool(application.consent_version)
+
+
+SENSITIVE_REFUSAL = (
+    "申请人已撤回（或尚未给予）敏感个人信息处理同意，专家库不再处理其证件号码和银行账号："
+    "不提供查看完整信息，导出时也只含部分隐藏的号码。"
+)
+
+
+def unit_has_left(application) -> bool:
+    """已出库: the unit vouched for its person while they applied and served; once they have
+    left, it has no purpose for their numbers or their contact details."""
+    return application.exited
+
+
+def reveal_refusal(application, user) -> str:
+    """Why `user`, who could otherwise ask, may not see the numbers in full ('' when nothing
+    stops them): said on the detail page where 查看完整信息 would be."""
+    if not (is_bureau_reviewer(user) or is_unit_of(application, user)):
+        return ""
+    if not can_view_content(application, user):
+        return ""
+    if not may_process_sensitive_numbers(application):
+        return SENSITIVE_REFUSAL
+    if is_unit_of(application, user) and unit_has_left(application):
+        return "该专家已出库，单位不再查看其证件号码和联系方式。"
+    return ""
+
+
 # 查看完整信息 (PIPL's minimum-necessary rule): the detail pages mask the 证件号码 and the 银行账号,
 # and these say who may ask to see each in full, one page at a time (experts.reveal). The
 # applicant always sees their own in full and never needs to ask.
@@ -43,12 +84,22 @@ def is_reviewer_for(application, user) -> bool:
 
 def may_reveal_id_number(application, user) -> bool:
     """The bureau (it decides who enters the pool) and the applicant's own unit (it vouches
-    for who its people are), once the form's content is theirs to read at all."""
-    return can_view_content(application, user) and (
-        is_bureau_reviewer(user) or is_unit_of(application, user)
+    for who its people are, until they leave), once the form's content is theirs to read at
+    all, and while the consent stands."""
+    return (
+        can_view_content(application, user)
+        and may_process_sensitive_numbers(application)
+        and (
+            is_bureau_reviewer(user)
+            or (is_unit_of(application, user) and not unit_has_left(application))
+        )
     )
 
 
 def may_reveal_bank_account(application, user) -> bool:
     """The bureau only: it pays the experts' fees. A unit has no use for the account."""
-    return can_view_content(application, user) and is_bureau_reviewer(user)
+    return (
+        can_view_content(application, user)
+        and may_process_sensitive_numbers(application)
+        and is_bureau_reviewer(user)
+    )

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from accounts import signals
 from experts import exports, search
 from experts.models import IN_REVIEW, ApplicationAttachment, ExpertApplication, FacetDiscipline
+from experts.permissions import SENSITIVE_REFUSAL, may_process_sensitive_numbers
 from experts.services import open_application
 
 
@@ -34,6 +35,15 @@ def refresh_application_of_changed_account(sender, user, changed_fields, **kwarg
     application's unit and the per-unit counts follow the move)."""
     if {"real_name", "unit"} & set(changed_fields):
         search.refresh(ExpertApplication.objects.filter(user=user))
+
+
+@receiver(signals.id_number_refusal, dispatch_uid="experts.id_number_refusal")
+def refuse_id_number_without_consent(sender, user, **kwargs) -> str:
+    """The account's 证件号码 is its application's sensitive number: the same rule."""
+    application = ExpertApplication.objects.filter(user=user).first()
+    if application is None or may_process_sensitive_numbers(application):
+        return ""
+    return SENSITIVE_REFUSAL
 
 
 @receiver(signals.applicant_moving, dispatch_uid="experts.applicant_moving")

@@ -11,7 +11,7 @@ from django.contrib import messages
 
 from audit.log import record
 from audit.models import AuditEvent
-from experts.permissions import may_reveal_bank_account, may_reveal_id_number
+from experts.permissions import may_reveal_bank_account, may_reveal_id_number, reveal_refusal
 from portal.forms import PortalFormMixin
 
 # field → (label, who may see it in full), in the order the page shows them.
@@ -128,6 +128,12 @@ def answer(request, choices: list[tuple[str, str]], application, show, what: str
     the page once more with those numbers in full, and one audit event about `application`
     naming them and the reason (`what` before it: what was looked at, when not the application
     itself); else `show(status=400, reveal=form)`, masked, saying what is missing."""
+    refused = reveal_refusal(application, request.user)
+    if refused and not choices:
+        # Consent withdrawn, or the person gone from the unit: the page says why, not which
+        # field was wrong (the form is not offered at all).
+        messages.error(request, "未显示完整信息：" + refused)
+        return show(status=403)
     form = RevealForm(request.POST, choices=choices)
     if not form.is_valid():
         problems = [str(error) for errors in form.errors.values() for error in errors]

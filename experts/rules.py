@@ -27,12 +27,26 @@ REQUIRED_FOR_SUBMISSION = (
     "sensitive_consent",
 )
 
-# The consent text the applicant agrees to; a new wording gets a new version, and applications
-# agreed to an older one must agree again before 提交.
-CONSENT_VERSION = "2026-11"
-CONSENT_TEXT = (
-    "本人同意武汉市科学技术局为专家入库审核、专家遴选和发放评审劳务费的目的，"
-    "处理本人的身份证件号码、银行账号等敏感个人信息；上述信息由本人所在单位和科技局审核人员查看，"
-    "系统运维人员维护系统时须说明事由并记录后方可查看完整号码，加密存储，不用于其他目的。"
-    "本人可随时联系科技局撤回同意或要求删除。"
-)
+# The consent texts the applicants agreed to, by version; a new wording gets a new version,
+# and applications agreed to an older one must agree again before 提交. A consent given to an
+# older text stays valid for what it allowed (experts.permissions.may_process_sensitive_numbers).
+CONSENT_TEXTS = {
+    "2026-11": (
+        "本人同意武汉市科学技术局为专家入库审核、专家遴选和发放评审劳务费的目的，"
+        "处理本人的身份证件号码、银行账号等敏感个人信息；上述信息仅由本人所在单位和科技局审核人员查看，"
+        "加密存储，不用于其他目的。本人可随时联系科技局撤回同意或要求删除。"
+    ),
+    # Says what withdrawing does and what a deletion keeps (experts.erasure), and that operators
+    # may see the numbers with a recorded reason (the 2026-11 text said only the unit and the
+    # reviewers did: 个人信息保护说明).
+    "2026-12": (
+        "本人同意武汉市科学技术局为专家入库审核、专家遴选和发放评审劳务费的目的，"
+        "处理本人的身份证件号码、银行账号等敏感个人信息；上述信息由本人所在单位和科技局审核人员"
+        "在必要时查看，系统运维人员维护系统时须说明事由并记录后方可查看完整号码，加密存储，"
+        "不用于其他目的。本人可随时在本系统中撤回同意：撤回后专家库不再"
+        "处理上述信息（仅加密保存），审核中的申请随之撤回，已入库的将退出专家库。撤回同意或退出"
+        "专家库后，本人可要求科技局删除个人信息；姓名、工作单位及审核、抽取记录将按规定保留。"
+    ),
+}
+CONSENT_VERSION = "2026-12"
+CONSENT_TEXT = CONSENT_TEXTS[CONSENT_VERSION]

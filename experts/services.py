@@ -570,6 +570,25 @@ def withdraw_consent(application: ExpertApplication, actor) -> ExpertApplication
     return locked
 
 
+def withdraw_application(application: ExpertApplication, actor) -> ExpertApplication:
+    """撤回同意 before admission (ExpertApplication.withdraw_application): the consent ends at
+    once and the application leaves review for 信息未填写, out of the unit's and the bureau's
+    queues and counts, in one transaction with its history and audit rows. No SMS: the
+    applicant did it themselves, on their own page."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if is_owner(locked, actor) and locked.consent_at is None:
+            raise WorkflowError("您尚未同意（或已撤回）敏感个人信息处理同意，无需再次撤回。")
+        _fire(
+            locked,
+            "withdraw_application",
+            actor,
+            comment=CONSENT_WITHDRAWN,
+            update_fields=["consent_version", "consent_at", "returned_at", "due_on"],
+        )
+    return locked
+
+
 def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
     with transaction.atomic():
         locked = _lock(application)

@@ -37,7 +37,7 @@ from experts.models import (
     ApplicationStatus,
     ExpertApplication,
 )
-from experts.permissions import can_view_content
+from experts.permissions import can_view_content, reveal_refusal
 from experts.reveal import RevealForm, labels_of, revealable
 from experts.selectors import (
     applications_for,
@@ -55,6 +55,7 @@ from notice.views import panel_context
 from portal import uploads
 from portal.bulk import bulk_decisions
 from portal.filters import ALL
+from portal.templating import may
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
@@ -520,6 +521,8 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
             "revealed": revealed,
             "revealed_labels": revealed_labels,
             "reveal_form": reveal or (RevealForm(choices=still_masked) if still_masked else None),
+            # Where the form would be: why it is not offered (consent withdrawn, …).
+            "reveal_refusal": reveal_refusal(application, request.user) if show_content else "",
             "reveal_url": reverse(reveal_url, args=[application.pk]),
             "detail_url": reverse(detail_url, args=[application.pk]),
         }
@@ -788,3 +791,46 @@ def applicant_act(request, action):
     done = done.format(months=periods.CONFIRM_EVERY_MONTHS)
     perform(request, service, application, request.user, success=done)
     return redirect("experts:home")
+
+
+# What 撤回同意 does before admission, said on its confirmation page, by the state it leaves.
+WITHDRAW_CONSEQUENCES = {
+    ApplicationStatus.PENDING_UNIT: "您的申请将撤回，不再等待单位推荐，",
+    ApplicationStatus.PENDING_BUREAU: "您的申请将撤回，不再等待市科技局审核，",
+    ApplicationStatus.REJECTED: "您审核不通过的申请将不再保留在审核中，",
+    ApplicationStatus.DRAFT: "",
+}
+
+
+@never_cache
+@role_required(is_applicant)
+def withdraw_consent(request):
+    """撤回同意 before admission (待单位推荐, 待科技局审核, 审核不通过, or a draft holding the
+    consent): a GET asks, saying what follows; only the POST of that page's button
+    (`confirmed`) acts, through experts.services.withdraw_application. An admitted expert's
+    撤回同意并申请退出 is on the home page (applicant_act)."""
+    application = _own_application(request)
+    if not may(request.user, application, "withdraw_application"):
+        messages.error(request, "当前专家状态下不能在此撤回同意。")
+        return redirect("experts:home")
+    if request.method == "POST":
+        if request.POST.get("confirmed") != "yes":
+            messages.error(request, "请在本页确认后再撤回同意。")
+            return redirect("experts:withdraw_consent")
+        perform(
+            request,
+            services.withdraw_application,
+            application,
+            request.user,
+            success="已撤回敏感个人信息处理同意，您的专家状态为“信息未填写”。"
+            "专家库不再处理您的证件号码和银行账号。",
+        )
+        return redirect("experts:home")
+    return render(
+        request,
+        "experts/withdraw_consent.html",
+        {
+            "application": application,
+            "consequence": WITHDRAW_CONSEQUENCES[application.status],
+        },
+    )

@@ -448,6 +448,12 @@ class PersonalDataAdminMixin:
             *super().get_urls(),
         ]
 
+    def personal_data_allowed(self, obj) -> tuple[dict, str]:
+        """The fields of `personal_data_fields` that may be shown whole for `obj`, and why any
+        others may not ('' when all may): a person's withdrawn consent ends it for their
+        sensitive numbers (experts.permissions.may_process_sensitive_numbers)."""
+        return self.personal_data_fields, ""
+
     @admin.display(description="完整信息")
     def personal_data_link(self, obj):
         if obj is None or obj.pk is None:
@@ -462,28 +468,27 @@ class PersonalDataAdminMixin:
             raise Http404
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
+        fields, refusal = self.personal_data_allowed(obj)
         form = PersonalDataReasonForm(request.POST if request.method == "POST" else None)
         values = None
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and fields and form.is_valid():
             reason = dict(PERSONAL_DATA_REASONS)[form.cleaned_data["reason"]]
-            labels = list(self.personal_data_fields)
+            labels = list(fields)
             record(
                 AuditEvent.Action.VIEW_PERSONAL_DATA,
                 request=request,
                 obj=obj,
                 detail=f"后台查看：{'、'.join(labels)}；理由：{reason}",
             )
-            values = [
-                (label, get(obj) or "（未填写）")
-                for label, get in self.personal_data_fields.items()
-            ]
+            values = [(label, get(obj) or "（未填写）") for label, get in fields.items()]
         opts = self.opts
         context = {
             **self.admin_site.each_context(request),
             "title": f"查看完整信息：{obj}",
             "opts": opts,
             "original": obj,
-            "field_labels": "、".join(self.personal_data_fields),
+            "field_labels": "、".join(fields),
+            "refusal": refusal,
             "form": form,
             "values": values,
             "change_url": reverse(

@@ -149,6 +149,11 @@ def consent_text(application) -> str:
     return f"已同意（版本{application.consent_version}，{minutes(application.consent_at)}）"
 
 
+# How to reach a person, which their unit stops reading once they have left the pool.
+CONTACT_FIELDS = ("mobile", "office_phone", "email", "address")
+CONTACT_HIDDEN = "（已出库，不再向单位显示）"
+
+
 def application_sections(viewer, application, revealed=frozenset()):
     """The application as the read-only form shows it: (section, [(label, text)]) in order.
 
@@ -156,9 +161,12 @@ def application_sections(viewer, application, revealed=frozenset()):
     them (查看完整信息: the view has checked who may see which, experts.reveal); the 出生日期
     shows its year only unless the 证件号码 is shown."""
     from experts.forms import SECTIONS
+    from experts.permissions import is_unit_of, unit_has_left
     from experts.selectors import discipline_names
 
     own = viewer.pk == application.user_id
+    # 已出库: its unit no longer reads how to reach the person (experts.permissions).
+    contact_hidden = is_unit_of(application, viewer) and unit_has_left(application)
 
     def number(name: str, value: str, masked) -> str:
         return value if own or name in revealed else masked(value)
@@ -184,6 +192,8 @@ def application_sections(viewer, application, revealed=frozenset()):
                 text = join_disciplines(discipline_names(application))
             elif name == "bank_account":
                 text = number(name, application.bank_account, masked_bank_account)
+            elif contact_hidden and name in CONTACT_FIELDS:
+                text = CONTACT_HIDDEN
             elif name == "birth_date":
                 # Revealed with the 证件号码, which holds it.
                 text = number(

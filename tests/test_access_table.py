@@ -90,6 +90,8 @@ TABLE = {
     "experts:form": (None, only(APPLICANTS)),
     "experts:revise": (None, everyone(NOT_ALLOWED)),
     "experts:applicant_act": (lambda w: {"action": "confirm"}, everyone(NOT_ALLOWED)),
+    # A GET asks first, on a page of its own (the applicants here hold a consent).
+    "experts:withdraw_consent": (None, only(APPLICANTS)),
     "experts:own_data": (None, only(APPLICANTS)),
     "experts:own_data_download": (None, only(APPLICANTS)),
     # 证明材料: uploaded and deleted by POST only; a file opens for its applicant, their unit
@@ -370,9 +372,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 82 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 83 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 656
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 664
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

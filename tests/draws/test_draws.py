@@ -26,8 +26,10 @@ from draws.forms import DrawForm
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria
 from draws.selectors import verify
+from experts import services as experts_services
 from experts.choices import TitleLevel
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from portal.templating import masked_id_number
 from sms.models import SMSMessage
 from tests import factories
 
@@ -1106,6 +1108,24 @@ def test_a_draw_exports_in_full_only_with_a_reason(reviewing, reviewer, pool, fi
     assert chosen.user.id_number in str(rows)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_SENSITIVE)
     assert "理由：核对劳务费账户" in event.detail
+
+
+def test_a_full_export_masks_the_numbers_of_one_who_withdrew_the_consent(
+    reviewing, reviewer, pool, field
+):
+    """PIPL walk S2: no consent, no numbers, whatever the export's tick."""
+    draw = make(reviewer, field, 2)
+    withdrawn, staying = (ExpertApplication.objects.get(pk=pk) for pk in members_of(draw)[:2])
+    experts_services.withdraw_consent(withdrawn, withdrawn.user)
+    rows = sheet_rows(
+        reviewing.post(
+            reverse("draws:export", args=[draw.pk]), {"sensitive": "on", "reason": "核对"}
+        )
+    )
+    text = str(rows)
+    assert staying.user.id_number in text
+    assert withdrawn.user.id_number not in text
+    assert masked_id_number(withdrawn.user.id_number) in text
 
 
 @pytest.mark.parametrize(

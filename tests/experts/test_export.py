@@ -178,6 +178,18 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
     )
 
 
+def test_with_the_tick_a_person_without_the_consent_is_still_masked(logged_in, unit):
+    """PIPL walk S2: no consent, no numbers (experts.permissions), whatever the tick says."""
+    staying, without = make_pool(unit, 2)
+    ExpertApplication.objects.filter(user=without).update(consent_version="", consent_at=None)
+    rows = data_rows(sheet_rows(logged_in, export(logged_in, sensitive="on", reason="核对")))
+    by_name = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows}
+    assert by_name[staying.real_name]["证件号码"] == staying.id_number
+    assert by_name[staying.real_name]["银行账号"] == BANK
+    assert by_name[without.real_name]["证件号码"] == masked_id_number(without.id_number)
+    assert by_name[without.real_name]["银行账号"] == masked_bank_account(BANK)
+
+
 def test_the_tick_without_a_reason_is_refused_and_nothing_is_saved_or_lost(logged_in, unit):
     make_pool(unit, 2)
     response = logged_in.post(

@@ -1,0 +1,325 @@
+"""The sensitive-data consent (PIPL arts. 15, 29, 47; the officer's walk S2, S7, S3): without
+it no one sees or exports the 证件号码 and 银行账号 in full; it can be withdrawn under review,
+which takes the application out of review; and an operator erases a person who left or
+withdrew, keeping the review record."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from experts import counts, exports, services
+from experts.models import (
+    ApplicationAttachment,
+    ApplicationStatus,
+    ApplicationTransition,
+    DueCount,
+    ExpertApplication,
+    StatusCount,
+    UnitStatusCount,
+)
+from portal.templating import masked_id_number
+from sms.models import SMSMessage
+from sms.outbox import send_due
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+S = ApplicationStatus
+User = get_user_model()
+BANK = "6217000010001234567"
+VIEW = AuditEvent.Action.VIEW_PERSONAL_DATA
+
+
+def said(response) -> str:
+    return "".join(message.message for message in get_messages(response.wsgi_request))
+
+
+def with_bank(application) -> ExpertApplication:
+    ExpertApplication.objects.filter(pk=application.pk).update(bank_account=BANK)
+    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+
+
+def withdrawn_and_exited(unit, reviewer) -> ExpertApplication:
+    """An admitted expert who pressed 撤回同意并申请退出, and the bureau's 确认退出."""
+    application = with_bank(factories.admitted_expert(unit, reviewer))
+    services.withdraw_consent(application, application.user)
+    services.confirm_exit(application, reviewer)
+    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+
+
+# S2: no consent, no processing of the numbers --------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["unit", "bureau"])
+def test_after_withdrawal_and_exit_the_reveal_is_refused_with_the_reason(
+    client, unit, reviewer, role
+):
+    application = withdrawn_and_exited(unit, reviewer)
+    viewer = factories.unit_account(unit) if role == "unit" else reviewer
+    client.force_login(viewer)
+    detail = reverse(f"experts:{role}_detail", args=[application.pk])
+    reveal = reverse(f"experts:{role}_reveal", args=[application.pk])
+
+    page = client.get(detail).content.decode()
+    assert 'data-testid="reveal-refused"' in page
+    assert "申请人已撤回（或尚未给予）敏感个人信息处理同意" in page
+    assert 'name="reveal-numbers"' not in page
+
+    response = client.post(
+        reveal, {"reveal-numbers": ["id_number"], "reveal-reason": "verify_identity"}
+    )
+    assert response.status_code == 403
+    assert "未显示完整信息：申请人已撤回（或尚未给予）敏感个人信息处理同意" in said(response)
+    assert application.user.id_number not in response.content.decode()
+    assert BANK not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=VIEW).exists()
+
+
+def test_the_bureau_may_no_longer_reveal_while_the_exit_waits(client, unit, reviewer):
+    application = with_bank(factories.admitted_expert(unit, reviewer))
+    client.force_login(reviewer)
+    reveal = reverse("experts:bureau_reveal", args=[application.pk])
+    data = {"reveal-numbers": ["bank_account"], "reveal-reason": "check_bank"}
+    assert BANK in client.post(reveal, data).content.decode()  # before: allowed
+
+    services.withdraw_consent(application, application.user)
+
+    response = client.post(reveal, data)
+    assert response.status_code == 403 and BANK not in response.content.decode()
+
+
+def test_a_unit_reads_no_contact_details_of_a_person_who_left(client, unit, reviewer):
+    application = factories.admitted_expert(unit, reviewer)
+    client.force_login(factories.unit_account(unit))
+    url = reverse("experts:unit_detail", args=[application.pk])
+    assert application.email in client.get(url).content.decode()
+
+    services.request_exit(application, application.user)
+    services.confirm_exit(application, reviewer)
+
+    page = client.get(url).content.decode()
+    assert application.email not in page and application.address not in page
+    assert page.count("（已出库，不再向单位显示）") == 4  # 手机, 办公电话, 电子邮箱, 通讯地址
+    assert "该专家已出库，单位不再查看其证件号码和联系方式。" in page
+
+
+def test_an_export_row_masks_the_numbers_without_the_consent(unit, reviewer):
+    application = with_bank(factories.admitted_expert(unit, reviewer))
+    assert application.user.id_number in exports.expert_row(application, sensitive=True)
+
+    services.withdraw_consent(application, application.user)
+    application = ExpertApplication.objects.select_related("user__unit").get(pk=application.pk)
+
+    row = exports.expert_row(application, sensitive=True)
+    assert application.user.id_number not in row and BANK not in row
+    assert masked_id_number(application.user.id_number) in row
+
+
+def test_admin_leaves_the_numbers_out_without_the_consent(client, unit, reviewer):
+    application = withdrawn_and_exited(unit, reviewer)
+    operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(operator)
+    for url, offered in (
+        (
+            reverse("admin:experts_expertapplication_personal_data", args=[application.pk]),
+            "手机",
+        ),
+        (reverse("admin:accounts_user_personal_data", args=[application.user.pk]), "手机号码"),
+    ):
+        page = client.get(url).content.decode()
+        assert "申请人已撤回（或尚未给予）敏感个人信息处理同意" in page
+        assert f"<p>{offered}默认部分隐藏。" in page  # the numbers are not offered
+        shown = client.post(url, {"reason": "verify_identity"}).content.decode()
+        assert application.user.id_number not in shown and BANK not in shown
+        assert "以下完整信息仅在本页显示" in shown  # the mobile, still shown
+    assert AuditEvent.objects.filter(action=VIEW).count() == 2
+    assert all("证件号码" not in event.detail for event in AuditEvent.objects.filter(action=VIEW))
+
+
+# S7: withdrawing the consent under review -------------------------------------------------------
+
+
+def kept_counts():
+    # Zeros left out: recount writes a row for every status, shift only for those it moved.
+    return (
+        dict(StatusCount.objects.exclude(n=0).values_list("status", "n")),
+        dict(StatusCount.objects.exclude(returned=0).values_list("status", "returned")),
+        sorted(UnitStatusCount.objects.exclude(n=0).values_list("unit_id", "status", "n")),
+        sorted(DueCount.objects.filter(n__gt=0).values_list("status", "due_on", "n")),
+    )
+
+
+@pytest.mark.parametrize("state", [S.PENDING_UNIT, S.PENDING_BUREAU, S.REJECTED, "returned"])
+def test_withdrawing_under_review_asks_first_then_leaves_review(client, unit, reviewer, state):
+    person = factories.make_applicant(unit, S.PENDING_UNIT if state == "returned" else state)
+    application = person.application
+    if state == "returned":
+        services.return_application(application, factories.unit_account(unit), reason="补材料")
+    client.force_login(person)
+    home = client.get(reverse("experts:home")).content.decode()
+    assert 'data-testid="consent-withdrawal"' in home
+    url = reverse("experts:withdraw_consent")
+
+    asked = client.get(url).content.decode()
+    assert "撤回同意后" in asked and "专家状态将变为“信息未填写”" in asked
+    assert 'name="confirmed" value="yes"' in asked
+    # No action without the confirmation: a bare POST changes nothing.
+    refused = client.post(url)
+    assert "请在本页确认后再撤回同意" in said(refused)
+    assert ExpertApplication.objects.get(pk=application.pk).consent_at is not None
+
+    client.post(url, {"confirmed": "yes"})
+
+    application.refresh_from_db()
+    assert application.status == S.DRAFT
+    assert (application.consent_version, application.consent_at) == ("", None)
+    assert (application.returned_at, application.due_on) == (None, None)
+    last = application.history.latest("pk")
+    assert (last.action, last.to_status, last.comment) == (
+        "withdraw_application",
+        S.DRAFT,
+        services.CONSENT_WITHDRAWN,
+    )
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.TRANSITION).latest("pk")
+    assert event.detail.startswith("撤回同意：") and event.actor == person
+    # The kept counts are what counting the rows gives.
+    kept = kept_counts()
+    counts.recount()
+    assert kept == kept_counts()
+    # Out of the queues: neither the unit's waiting list nor the bureau's finds it.
+    client.force_login(reviewer)
+    queue = client.get(reverse("experts:bureau_queue") + "?status=draft").content.decode()
+    assert person.real_name not in queue
+    # And the numbers are no longer processed.
+    home_after = client.get(reverse("experts:bureau_detail", args=[application.pk]))
+    assert 'data-testid="reveal-refused"' in home_after.content.decode()
+
+
+def test_the_confirmation_page_refuses_an_admitted_expert(client, unit, reviewer):
+    application = factories.admitted_expert(unit, reviewer)
+    client.force_login(application.user)
+    response = client.post(reverse("experts:withdraw_consent"), {"confirmed": "yes"})
+    assert "当前专家状态下不能在此撤回同意" in said(response)
+    assert ExpertApplication.objects.get(pk=application.pk).status == S.APPROVED
+    assert (
+        'data-testid="consent-withdrawal"'
+        not in client.get(reverse("experts:home")).content.decode()
+    )
+
+
+# S3: 删除个人信息 --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_storage(settings, tmp_path):
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": tmp_path}},
+    }
+    return tmp_path
+
+
+@pytest.fixture
+def operator(client):
+    user = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(user)
+    return user
+
+
+def erase(client, application, post=True):
+    data = {"action": "erase_personal_data", "_selected_action": [application.pk]}
+    if post:
+        data["post"] = "yes"
+    return client.post(reverse("admin:experts_expertapplication_changelist"), data)
+
+
+def exited_with_everything(unit, reviewer, private_storage) -> ExpertApplication:
+    """An expert who left, with a file, a submission's snapshot and an SMS."""
+    person = factories.make_applicant(unit, S.DRAFT)
+    services.add_attachment(
+        person.application, person, "title", SimpleUploadedFile("证书.pdf", b"%PDF-1.4 x")
+    )
+    services.submit_application(person.application, person)
+    application = services.recommend_application(person.application, factories.unit_account(unit))
+    services.approve_application(application, reviewer)
+    application = with_bank(application)
+    services.withdraw_consent(application, person)
+    services.confirm_exit(application, reviewer)
+    return ExpertApplication.objects.select_related("user").get(pk=application.pk)
+
+
+def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
+    client, operator, unit, reviewer, private_storage, django_capture_on_commit_callbacks
+):
+    application = exited_with_everything(unit, reviewer, private_storage)
+    send_due()  # the decisions' SMS went out (one still queued would go out first)
+    stored = [path for path in private_storage.rglob("*") if path.is_file()]
+    assert len(stored) == 1
+    assert ApplicationTransition.objects.filter(application=application, snapshot__isnull=False)
+    assert SMSMessage.objects.filter(object_id=application.pk).exists()
+    history_before = application.history.count()
+
+    page = erase(client, application, post=False).content.decode()
+    assert application.user.real_name in page and "确认删除个人信息（不能恢复）" in page
+    assert ExpertApplication.objects.get(pk=application.pk).erased_at is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase(client, application)
+
+    erased = ExpertApplication.objects.select_related("user").get(pk=application.pk)
+    assert erased.erased_at is not None
+    assert (erased.bank_account, erased.bank_name, erased.mobile, erased.email) == ("", "", "", "")
+    assert (erased.address, erased.office_phone, erased.birth_date) == ("", "", None)
+    assert (erased.resume, erased.achievements, erased.gender) == ("", "", "")
+    account = erased.user
+    assert (account.id_number, account.id_number_index, account.mobile, account.email) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert not account.is_active and not account.has_usable_password()
+    # The stored ciphertext is gone too, not only its decryption.
+    assert User.objects.filter(pk=account.pk, id_number="").exists()
+    assert not ApplicationAttachment.objects.filter(application=erased).exists()
+    assert [path for path in private_storage.rglob("*") if path.is_file()] == []
+    assert not ApplicationTransition.objects.filter(
+        application=erased, snapshot__isnull=False
+    ).exists()
+    assert not SMSMessage.objects.filter(object_id=erased.pk).exists()
+    # Kept: the name, the unit, the history.
+    assert account.real_name == application.user.real_name and erased.unit_id == unit.pk
+    assert erased.history.count() == history_before
+    event = AuditEvent.objects.get(action=AuditEvent.Action.ERASE_PERSONAL_DATA)
+    assert (event.actor, event.object_id) == (operator, str(erased.pk))
+    assert "证明材料1份" in event.detail and application.user.id_number not in event.detail
+
+
+def test_erasing_refuses_an_expert_still_in_the_pool(client, operator, unit, reviewer):
+    application = with_bank(factories.admitted_expert(unit, reviewer))
+    page = erase(client, application, post=False).content.decode()
+    assert "仍在专家库中（审核通过），不能删除个人信息" in page
+    assert "确认删除个人信息" not in page
+
+    response = erase(client, application)
+
+    assert "仍在专家库中（审核通过），不能删除个人信息" in said(response)
+    kept = ExpertApplication.objects.select_related("user").get(pk=application.pk)
+    assert (kept.bank_account, kept.erased_at) == (BANK, None)
+    assert kept.user.id_number == application.user.id_number and kept.user.is_active
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ERASE_PERSONAL_DATA).exists()
+
+
+def test_erasing_a_withdrawn_applicant_and_not_twice(client, operator, unit):
+    person = factories.make_applicant(unit, S.PENDING_BUREAU)
+    services.withdraw_application(person.application, person)
+    erase(client, person.application)
+    assert ExpertApplication.objects.get(pk=person.application.pk).erased_at is not None
+
+    again = erase(client, person.application)
+
+    assert "个人信息已于" in said(again)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASE_PERSONAL_DATA).count() == 1
