@@ -162,7 +162,8 @@ def test_a_reversal_with_a_reason(client, reviewer, expert, django_capture_on_co
     )
     assert row.get_action_display() == "撤销入库（公示异议）"
     audit = AuditEvent.objects.get(action=AuditEvent.Action.TRANSITION)
-    assert audit.detail == "撤销入库（公示异议）：审核通过 → 审核不通过"
+    # The reason in the trail too (its long numbers masked: portal.words.mask_numbers).
+    assert audit.detail == f"撤销入库（公示异议）：审核通过 → 审核不通过；理由说明：{REASON}"
     [sms] = SMSMessage.objects.all()
     assert sms.to == application.mobile
     assert sms.body == (
