@@ -22,6 +22,7 @@ from experts.models import (
     ApplicationStatus,
     Discipline,
     ExpertApplication,
+    ExportedApplication,
     ExportJob,
     ReasonCode,
 )
@@ -106,6 +107,13 @@ def long_name_data(reviewer):
         sent_at=timezone.now(),
     )
     record(AuditEvent.Action.LOGIN, actor=reviewer)
+    # 含敏感信息导出名单: one person of an export with the numbers (experts.exports).
+    export = record(
+        AuditEvent.Action.EXPORT_SENSITIVE,
+        actor=reviewer,
+        detail="条数：1；含敏感信息：是；理由：发放评审劳务费；筛选条件：全部",
+    )
+    ExportedApplication.objects.create(event=export, application=applicant.application)
     common = {
         "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0",
         "ip_address": "192.168.100.200",

@@ -13,6 +13,7 @@ from portal.dates import chinese_date
 from sms.models import SMSMessage
 from sms.outbox import send_due
 from tests import factories
+from tests.e2e.test_clerk_registration import agree
 
 # A live server needs committed data, so these tests commit and the database is emptied after
 # each; the `reference_data` fixture puts back what the migrations load.
@@ -83,6 +84,7 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     page.get_by_label("用户名").fill("guanggu")
     exactly(page, "密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
+    agree(page)
     unit_tab.snap("register-unit-filled")
     page.get_by_role("button", name="注册").click()
     expect(page.get_by_test_id("unit-pending")).to_contain_text("已提交科技局审核")
@@ -130,6 +132,7 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     p.get_by_label("电子邮箱").fill("liuyang@example.com")
     p.get_by_label("搜索所属单位").fill("光谷")
     expect(exactly(p, "所属单位")).to_have_value(str(unit.pk))
+    agree(p)
     person.snap("register-individual")
     p.get_by_role("button", name="注册").click()
     expect(p.get_by_role("alert").first).to_contain_text("注册成功")
