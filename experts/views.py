@@ -811,7 +811,9 @@ def withdraw_consent(request):
     撤回同意并申请退出 is on the home page (applicant_act)."""
     application = _own_application(request)
     if not may(request.user, application, "withdraw_application"):
-        messages.error(request, "当前专家状态下不能在此撤回同意。")
+        messages.error(
+            request, f"专家状态为“{application.get_status_display()}”，不能在此撤回同意。"
+        )
         return redirect("experts:home")
     if request.method == "POST":
         if request.POST.get("confirmed") != "yes":

@@ -201,7 +201,7 @@ def test_the_confirmation_page_refuses_an_admitted_expert(client, unit, reviewer
     application = factories.admitted_expert(unit, reviewer)
     client.force_login(application.user)
     response = client.post(reverse("experts:withdraw_consent"), {"confirmed": "yes"})
-    assert "当前专家状态下不能在此撤回同意" in said(response)
+    assert f"专家状态为“{S.APPROVED.label}”，不能在此撤回同意" in said(response)
     assert ExpertApplication.objects.get(pk=application.pk).status == S.APPROVED
     assert (
         'data-testid="consent-withdrawal"'

@@ -92,6 +92,17 @@ ACTIONS = {
         1,
         (("reason", "专业领域与需求不符"),),
     ),
+    # 撤回同意 before admission: only the confirmation page's button acts (its GET asks).
+    "withdraw_application": Action(
+        "experts:withdraw_consent",
+        False,
+        APPLICANTS,
+        frozenset({"owner"}),
+        (S.DRAFT, S.PENDING_UNIT, S.PENDING_BUREAU, S.REJECTED),
+        S.DRAFT,
+        0,
+        (("confirmed", "yes"),),
+    ),
     # After admission (experts.lifecycle): the expert's own steps from their home page …
     "confirm_info": Action(
         "experts:applicant_act",
@@ -203,7 +214,9 @@ CELLS = [
     )
     for action, state, role in itertools.product(ACTIONS, S.values, ROLES)
 ]
-POST_ONLY = [name for name, spec in ACTIONS.items() if spec.url_name != "experts:form"]
+# Pages whose GET is a form or a confirmation, never the action.
+ASKING_PAGES = ("experts:form", "experts:withdraw_consent")
+POST_ONLY = [name for name, spec in ACTIONS.items() if spec.url_name not in ASKING_PAGES]
 
 
 # --- arrange -------------------------------------------------------------------------------
@@ -303,7 +316,7 @@ def test_expert_application_cell(client, db, role, action, state, outcome):
 
 
 def test_matrix_tries_every_cell():
-    assert len(CELLS) == len(ROLES) * len(S.values) * len(ACTIONS) == 960
+    assert len(CELLS) == len(ROLES) * len(S.values) * len(ACTIONS) == 1024
 
 
 @pytest.mark.parametrize("as_role", ["anonymous", "right_role"])
