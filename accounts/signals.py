@@ -18,7 +18,8 @@ account_changed = Signal()
 
 # The daily `housekeeping` deletes what has outlived its keeping. Arguments: now. A receiver
 # deletes its app's rows and returns a list of (what, days, count) for the command's report and
-# its audit event, e.g. [("导出任务", 90, 3)]; it returns [] when its setting keeps them for good.
+# its audit event, e.g. [("导出任务", 90, 3)] (days None: deleted whatever their age); it
+# returns [] when its setting keeps them for good, or when it deleted nothing of that kind.
 housekeeping = Signal()
 
 # A form is about to move an applicant to another unit. Arguments: user, unit. A receiver

@@ -19,9 +19,8 @@ import contextlib
 
 import pgtrigger
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from audit.log import record
@@ -35,7 +34,7 @@ from experts.models import (
     ExpertApplication,
 )
 from portal.workflow import WorkflowError
-from sms.models import SMSMessage
+from sms import outbox
 
 # The form's fields about the person, each with its empty value. 姓名 and 工作单位 are the
 # account's and the unit's, kept; so are 专业技术职称, 职称级别, 现从事专业 and 专业领域, what
@@ -188,15 +187,9 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
             )
         ChangeRequest.objects.bulk_update(changes, ["values", "before", "after"])
         n_changes = len(changes)
-        # The SMS sent to the number erased; one still to send goes out first.
-        n_sms = (
-            SMSMessage.objects.filter(
-                content_type=ContentType.objects.get_for_model(ExpertApplication),
-                object_id=locked.pk,
-            )
-            .filter(~Q(status=SMSMessage.Status.QUEUED))
-            .delete()[0]
-        )
+        # The SMS sent to the number erased; one still to send (or to verify) goes out first,
+        # and housekeeping deletes it once settled (experts.receivers.delete_sms_of_erased).
+        n_sms = outbox.purge_about(ExpertApplication.objects.filter(pk=locked.pk))
         erased = [
             "证件号码",
             "银行账号",

@@ -15,6 +15,7 @@ from experts import exports, search
 from experts.models import IN_REVIEW, ApplicationAttachment, ExpertApplication, FacetDiscipline
 from experts.permissions import SENSITIVE_REFUSAL, may_process_sensitive_numbers
 from experts.services import open_application
+from sms import outbox
 
 
 @receiver(signals.applicant_registered, dispatch_uid="experts.open_application")
@@ -106,6 +107,15 @@ def delete_old_export_jobs(sender, now, **kwargs):
     if days is None:
         return []
     return [("导出任务", days, exports.purge_jobs(now - datetime.timedelta(days=days)))]
+
+
+@receiver(signals.housekeeping, dispatch_uid="experts.erased_sms")
+def delete_sms_of_erased(sender, now, **kwargs):
+    """The SMS still to send when a person's information was erased (删除个人信息 lets it go
+    out first): gone once it is settled, whatever its age."""
+    erased = ExpertApplication.objects.filter(erased_at__isnull=False)
+    count = outbox.purge_about(erased)
+    return [("已删除个人信息人员的短信", None, count)] if count else []
 
 
 @receiver(post_delete, sender=ApplicationAttachment, dispatch_uid="experts.attachment_deleted")

@@ -8,6 +8,7 @@ import datetime
 import logging
 import re
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -38,12 +39,26 @@ def purge(before: datetime.datetime) -> int:
     nothing left for an operator to verify (needs_check). Never one still 排队中 or 发送中.
     Returns how many it deleted. A reminder's row (audit.Reminder) that named one keeps its
     claim on its day; its link to the message is emptied (on_delete=SET_NULL)."""
-    settled = SMSMessage.objects.filter(
-        created_at__lt=before,
-        status__in=[SMSMessage.Status.SENT, SMSMessage.Status.FAILED],
-        needs_check=False,
+    return _deleted(settled().filter(created_at__lt=before))
+
+
+def settled():
+    """The messages nothing more will happen to: 已发送, or 发送失败 with nothing left for an
+    operator to verify (needs_check)."""
+    return SMSMessage.objects.filter(
+        status__in=[SMSMessage.Status.SENT, SMSMessage.Status.FAILED], needs_check=False
     )
-    return settled.delete()[1].get(SMSMessage._meta.label, 0)
+
+
+def purge_about(objects: models.QuerySet) -> int:
+    """Delete the settled messages about `objects` (their `about`), whatever their age; one
+    still to send, or to verify, stays until it is settled. Returns how many it deleted."""
+    content_type = ContentType.objects.get_for_model(objects.model)
+    return _deleted(settled().filter(content_type=content_type, object_id__in=objects.values("pk")))
+
+
+def _deleted(messages: models.QuerySet) -> int:
+    return messages.delete()[1].get(SMSMessage._meta.label, 0)
 
 
 def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMessage:

@@ -3,9 +3,12 @@ it no one sees or exports the 证件号码 and 银行账号 in full; it can be w
 which takes the application out of review; and an operator erases a person who left or
 withdrew, keeping the review record."""
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -323,3 +326,37 @@ def test_erasing_a_withdrawn_applicant_and_not_twice(client, operator, unit):
 
     assert "个人信息已于" in said(again)
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASE_PERSONAL_DATA).count() == 1
+
+
+def test_an_sms_still_queued_at_erasure_goes_out_then_housekeeping_deletes_it(
+    client, operator, unit, reviewer, private_storage
+):
+    """删除个人信息 lets the 出库 SMS still in the outbox go out (the person is told), keeps it
+    while it is 排队中, and the next housekeeping deletes it once sent: no copy of the erased
+    number outlives that day, whatever SMS_KEEP_DAYS says."""
+    application = exited_with_everything(unit, reviewer, private_storage)
+    about = SMSMessage.objects.filter(object_id=application.pk)
+    waiting = about.filter(status=SMSMessage.Status.QUEUED).count()
+    assert waiting
+    other = factories.make_applicant(unit, S.PENDING_UNIT)
+    services.recommend_application(other.application, factories.unit_account(unit))
+    services.reject_application(
+        ExpertApplication.objects.get(pk=other.application.pk), reviewer, "专业领域与需求不符"
+    )
+
+    erase(client, application)
+    assert set(about.values_list("status", flat=True)) == {SMSMessage.Status.QUEUED}
+    call_command("housekeeping", stdout=io.StringIO())
+    assert about.exists()  # still to send: kept
+    send_due()
+    assert set(about.values_list("status", flat=True)) == {SMSMessage.Status.SENT}
+
+    output = io.StringIO()
+    call_command("housekeeping", stdout=output)
+
+    assert not about.exists()
+    # Another person's sent SMS stays for its keeping period.
+    assert SMSMessage.objects.filter(object_id=other.application.pk).exists()
+    assert f"删除已删除个人信息人员的短信{waiting}条。" in output.getvalue()
+    purge = AuditEvent.objects.filter(action=AuditEvent.Action.PURGE).latest("pk")
+    assert purge.detail.endswith(f"已删除个人信息人员的短信{waiting}条")

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         f"日常清理：删除已过期的会话（clearsessions）和{BulkBatch.KEEP_DAYS}天前的批量处理记录，"
         "删除保留期（LOGIN_LOG_KEEP_DAYS，默认180天）之前的登录日志（axes_reset_logs）；"
         "设置了 SMS_KEEP_DAYS 或 EXPORT_JOB_KEEP_DAYS 时，删除超过保留期、已发送或已失败的"
-        "短信和已结束的导出任务记录（排队中、发送中的短信和进行中的导出任务不删除），"
+        "短信和已结束的导出任务记录（排队中、发送中的短信和进行中的导出任务不删除）；"
+        "删除已删除个人信息人员删除时尚未发出的短信，"
         "并记一条审计记录。每天运行一次。"
     )
 
@@ -62,7 +63,10 @@ class Command(BaseCommand):
                 done.append(("短信", settings.SMS_KEEP_DAYS, outbox.purge(before)))
             for _, deleted in signals.housekeeping.send(sender=self.__class__, now=now):
                 done += deleted
-            purged = [f"{days}天前的{what}{count}条" for what, days, count in done]
+            purged = [
+                f"{days}天前的{what}{count}条" if days is not None else f"{what}{count}条"
+                for what, days, count in done
+            ]
             if purged:
                 record(
                     AuditEvent.Action.PURGE,
