@@ -190,6 +190,7 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
         # The SMS sent to the number erased; one still to send (or to verify) goes out first,
         # and housekeeping deletes it once settled (experts.receivers.delete_sms_of_erased).
         n_sms = outbox.purge_about(ExpertApplication.objects.filter(pk=locked.pk))
+        n_sms += outbox.purge_about(user_model.objects.filter(pk=locked.user_id))  # 账号锁定
         erased = [
             "证件号码",
             "银行账号",

@@ -5,6 +5,7 @@ ExpertsConfig.ready. They run in the sender's transaction."""
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete
@@ -115,6 +116,8 @@ def delete_sms_of_erased(sender, now, **kwargs):
     out first): gone once it is settled, whatever its age."""
     erased = ExpertApplication.objects.filter(erased_at__isnull=False)
     count = outbox.purge_about(erased)
+    # The account's own (账号锁定).
+    count += outbox.purge_about(get_user_model().objects.filter(application__in=erased))
     return [("已删除个人信息人员的短信", None, count)] if count else []
 
 

@@ -8,8 +8,9 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
-from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db.models import Q
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -25,7 +26,7 @@ from experts.models import (
 )
 from portal.templating import masked_id_number
 from sms.models import SMSMessage
-from sms.outbox import send_due
+from sms.outbox import queue_sms, send_due
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -258,6 +259,7 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
     client, operator, unit, reviewer, private_storage, django_capture_on_commit_callbacks
 ):
     application = exited_with_everything(unit, reviewer, private_storage)
+    queue_sms(application.user.mobile, "您的账号已被锁定。", about=application.user)
     send_due()  # the decisions' SMS went out (one still queued would go out first)
     stored = [path for path in private_storage.rglob("*") if path.is_file()]
     assert len(stored) == 1
@@ -293,6 +295,7 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
         application=erased, snapshot__isnull=False
     ).exists()
     assert not SMSMessage.objects.filter(object_id=erased.pk).exists()
+    assert not SMSMessage.objects.filter(content_type__model="user", object_id=account.pk)
     # Kept: the name, the unit, the history.
     assert account.real_name == application.user.real_name and erased.unit_id == unit.pk
     assert erased.history.count() == history_before
@@ -335,7 +338,12 @@ def test_an_sms_still_queued_at_erasure_goes_out_then_housekeeping_deletes_it(
     while it is 排队中, and the next housekeeping deletes it once sent: no copy of the erased
     number outlives that day, whatever SMS_KEEP_DAYS says."""
     application = exited_with_everything(unit, reviewer, private_storage)
-    about = SMSMessage.objects.filter(object_id=application.pk)
+    # And one about the account (账号锁定 queues one so).
+    queue_sms(application.user.mobile, "您的账号已被锁定。", about=application.user)
+    about = SMSMessage.objects.filter(
+        Q(content_type__model="expertapplication", object_id=application.pk)
+        | Q(content_type__model="user", object_id=application.user_id)
+    )
     waiting = about.filter(status=SMSMessage.Status.QUEUED).count()
     assert waiting
     other = factories.make_applicant(unit, S.PENDING_UNIT)
