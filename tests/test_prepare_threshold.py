@@ -47,31 +47,94 @@ def throwaway_database():
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# A draw recorded before draws 0005 (its table without the names as drawn): one quota, one
+# round, one pick, written as that schema has them.
+DRAWN_BEFORE_0005 = """
+from django.db import connection
+from experts.models import ApplicationStatus, Discipline
+from tests import factories
+
+person = factories.make_applicant(factories.make_unit(), ApplicationStatus.APPROVED)
+reviewer = factories.make_reviewer()
+field = Discipline.objects.order_by("pk").first()
+with connection.cursor() as cursor:
+    cursor.execute(
+        "INSERT INTO draws_draw (project_name, review_at, review_place, criteria, created_at,"
+        " created_by_id) VALUES ('评审', now(), '会议室', '{}', now(), %s) RETURNING id",
+        [reviewer.pk],
+    )
+    [(draw,)] = cursor.fetchall()
+    cursor.execute(
+        "INSERT INTO draws_quota (draw_id, number, count, reserves, discipline_id)"
+        " VALUES (%s, 1, 1, 0, %s) RETURNING id",
+        [draw, field.pk],
+    )
+    [(quota,)] = cursor.fetchall()
+    cursor.execute(
+        "INSERT INTO draws_round (quota_id, number, seed, eligible_ids, eligible_hash,"
+        " eligible_count, wanted, picked_ids, created_at, created_by_id)"
+        " VALUES (%s, 1, 's', '[]', 'h', 1, 1, '[]', now(), %s) RETURNING id",
+        [quota, reviewer.pk],
+    )
+    [(round_,)] = cursor.fetchall()
+    cursor.execute(
+        "INSERT INTO draws_pick (draw_id, round_id, application_id, role, position, created_at)"
+        " VALUES (%s, %s, %s, 'member', 1, now())",
+        [draw, round_, person.application.pk],
+    )
+"""
+
+
 @pytest.mark.slow
-def test_migrate_installs_the_portal_with_values_bound_on_the_server():
-    """A fresh database: the bureau that turns the option on can install the portal. Once died
-    at draws 0005 ("cannot insert multiple commands into a prepared statement")."""
+def test_migrate_installs_and_upgrades_the_portal_with_values_bound_on_the_server():
+    """A fresh database: the bureau that turns the option on can install the portal (it once
+    died at draws 0005, "cannot insert multiple commands into a prepared statement"). Then an
+    install from before draws 0005, with a draw on record, upgrades: the names are filled."""
     params = server_params()
     with throwaway_database() as name:
         url = f"postgres://{params['user']}@{params['host']}:{params.get('port') or 5432}/{name}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
         environment.update(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="5", DEBUG="true")
-        result = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert "Applying draws.0005_names_as_drawn... OK" in result.stdout
+
+        def manage(*args) -> str:
+            result = subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            return result.stdout
+
+        assert "Applying draws.0005_names_as_drawn... OK" in manage("migrate", "--no-input")
         with psycopg.connect(**params, dbname=name) as installed:
-            [(triggers,)] = installed.execute(
-                "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%' "
-                "AND tgenabled = 'O'"
+            assert triggers_enabled(installed) == 33
+
+        manage("migrate", "--no-input", "draws", "0004")
+        manage("shell", "--no-imports", "-c", DRAWN_BEFORE_0005)
+        assert "Applying draws.0005_names_as_drawn... OK" in manage("migrate", "--no-input")
+        with psycopg.connect(**params, dbname=name) as upgraded:
+            names = upgraded.execute(
+                "SELECT quota.discipline_name, field.name, pick.expert_name, person.real_name"
+                " FROM draws_pick AS pick JOIN draws_round AS round ON round.id = pick.round_id"
+                " JOIN draws_quota AS quota ON quota.id = round.quota_id"
+                " JOIN experts_discipline AS field ON field.id = quota.discipline_id"
+                " JOIN experts_expertapplication AS expert ON expert.id = pick.application_id"
+                " JOIN accounts_user AS person ON person.id = expert.user_id"
             ).fetchall()
-    assert triggers == 33  # every append-only trigger there and enabled, draws 0005's too
+            assert triggers_enabled(upgraded) == 33  # draws 0005's two among them, again
+    [(discipline_name, field_name, expert_name, real_name)] = names
+    assert (discipline_name, expert_name) == (field_name, real_name) and expert_name
+
+
+def triggers_enabled(database: psycopg.Connection) -> int:
+    """The append-only triggers there and enabled (portal.triggers)."""
+    [(count,)] = database.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%' AND tgenabled = 'O'"
+    ).fetchall()
+    return count
 
 
 @contextlib.contextmanager
