@@ -191,6 +191,9 @@ class Command(BaseCommand):
         if not (settings.DEBUG or force):
             # 100,000 made-up people must never land in the bureau's real database.
             raise CommandError("测试数据只能在开发环境（DEBUG=true）或加 --force 时生成。")
+        if once and User.objects.filter(username__startswith=REVIEWER_PREFIX).exists():
+            self.stdout.write("已有示例数据，未再生成。")
+            return
         if connection.settings_dict["OPTIONS"].get("server_side_binding"):
             # Dating the history and audit rows it inserts is an UPDATE their triggers refuse,
             # done under pgtrigger.ignore, whose set_config in front of each statement PostgreSQL
@@ -198,9 +201,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "设置了 DATABASE_PREPARE_THRESHOLD 时不能生成测试数据：请不设该变量运行本命令。"
             )
-        if once and User.objects.filter(username__startswith=REVIEWER_PREFIX).exists():
-            self.stdout.write("已有示例数据，未再生成。")
-            return
         started = time.monotonic()
         counts = seed_scale(units=units, experts=experts, seed=seed)
         analyse()
