@@ -15,9 +15,6 @@ from what to what, why), the draw records, the audit trail and any 禁入 entry 
 only). docs/security.md says so.
 """
 
-import contextlib
-
-import pgtrigger
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -122,21 +119,6 @@ def blanked(snapshot: dict) -> dict:
     return {**snapshot, "rows": rows, "attachments": []}
 
 
-def _history_triggers() -> list[str]:
-    """The URIs of the triggers guarding the history rows, whichever are declared now (another
-    change makes that table append-only): the snapshot's erasure, and only it, passes them."""
-    return [
-        trigger.get_uri(model)
-        for model, trigger in pgtrigger.registered()
-        if model is ApplicationTransition
-    ]
-
-
-def _ignoring(uris: list[str]):
-    # pgtrigger.ignore() with no URI ignores every trigger: name them, or ignore none.
-    return pgtrigger.ignore(*uris) if uris else contextlib.nullcontext()
-
-
 def erase_personal_data(application: ExpertApplication, actor, request=None) -> list[str]:
     """删除个人信息: erase what the module's docstring lists, in one transaction, and record one
     audit event (删除个人信息) naming what was erased, never a value. Returns the labels of
@@ -172,12 +154,13 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
         n_files = len(files)
         files.delete()  # each file leaves the storage on commit
 
-        with _ignoring(_history_triggers()):
-            n_snapshots = (
-                ApplicationTransition.objects.filter(application=locked)
-                .exclude(snapshot__isnull=True)
-                .update(snapshot=None)
-            )
+        # The one update of a history row besides a key rotation's that its UPDATE trigger
+        # lets through, now that erased_at is set (experts.models.SNAPSHOT_ERASURE_ONLY).
+        n_snapshots = (
+            ApplicationTransition.objects.filter(application=locked)
+            .exclude(snapshot__isnull=True)
+            .update(snapshot=None)
+        )
         changes = list(ChangeRequest.objects.filter(application=locked).only("before", "after"))
         for change in changes:
             change.values, change.before, change.after = (

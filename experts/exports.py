@@ -24,7 +24,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 
-import pgtrigger
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -434,14 +433,13 @@ def export_event(job: ExportJob) -> AuditEvent:
 def forget_exported(job: ExportJob) -> None:
     """Remove the record of a failed job's rows: its file was deleted before anyone could
     download it, so no number went out. The one delete the table's retention trigger lets
-    through, and only here."""
+    through (ExportedApplication: the rows of a job that failed and names no file)."""
     if not job.sensitive:
         return
     rows = ExportedApplication.objects.filter(
         event__object_type=ExportJob._meta.label_lower, event__object_id=str(job.pk)
     )
-    with pgtrigger.ignore("experts.ExportedApplication:exported_keep_retention"):
-        rows.delete()
+    rows.delete()
 
 
 def claim_next() -> ExportJob | None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
-from audit.models import RETENTION
+from audit.models import RETENTION, AuditEvent
 from experts import attachments, periods, permissions
 from experts.attachments import AttachmentKind, attachment_upload_to, validate_attachment
 from experts.change_transitions import ChangeTransitionsMixin
@@ -24,7 +24,7 @@ from experts.choices import (
 from experts.periods import freeze_before, full_months_since, remind_before
 from portal import deadlines
 from portal.crypto import EncryptedCharField
-from portal.triggers import append_only
+from portal.triggers import append_only, protect_unless
 
 
 class ApplicationStatus(models.TextChoices):
@@ -747,6 +747,18 @@ REENCRYPTION_ONLY = pgtrigger.Condition(
 )
 
 
+# The other UPDATE a history row takes: 删除个人信息 (experts.erasure) setting a 提交's
+# snapshot to null, the form as submitted being personal data the person asked to erase. Only
+# the snapshot, only to null, and only of an application whose personal data is erased
+# (erased_at, set first in the same transaction); the step itself (who, when, what, why) stays.
+# A trigger condition, not pgtrigger.ignore, for the reason REENCRYPTION_ONLY gives.
+SNAPSHOT_ERASURE_ONLY = (
+    "NEW.snapshot IS NULL AND to_jsonb(OLD) - 'snapshot' = to_jsonb(NEW) - 'snapshot' "
+    f"AND EXISTS (SELECT FROM {ExpertApplication._meta.db_table} "
+    "WHERE id = NEW.application_id AND erased_at IS NOT NULL)"
+)
+
+
 class ApplicationTransition(TransitionRecord):
     application = models.ForeignKey(
         ExpertApplication, verbose_name="专家申请", on_delete=models.PROTECT, related_name="history"
@@ -772,7 +784,11 @@ class ApplicationTransition(TransitionRecord):
         verbose_name_plural = "专家审核记录"
         # Who submitted, recommended, returned, approved or rejected an application, and what
         # was submitted: append-only in PostgreSQL (portal.triggers), but for re-encryption.
-        triggers = append_only("application_history", update_condition=REENCRYPTION_ONLY)
+        triggers = append_only(
+            "application_history",
+            update_condition=REENCRYPTION_ONLY,
+            update_allowed=SNAPSHOT_ERASURE_ONLY,
+        )
         indexes = [
             # 统计分析's months and 办理时长: the steps of a kind in a date range, read from
             # the index alone (experts.statistics; docs/performance.md).
@@ -1078,9 +1094,19 @@ class ExportedApplication(models.Model):
         ordering = ["-at", "-pk"]
         triggers = [
             pgtrigger.Protect(name="exported_no_update", operation=pgtrigger.Update),
-            pgtrigger.Protect(
-                name="exported_keep_retention",
-                operation=pgtrigger.Delete,
+            protect_unless(
+                "exported_keep_retention",
+                pgtrigger.Delete,
+                # A failed pool export's rows (experts.exports.forget_exported): its job failed
+                # and names no file. A trigger's own test, not pgtrigger.ignore, for the reason
+                # REENCRYPTION_ONLY gives.
+                allowed=(
+                    f"EXISTS (SELECT FROM {AuditEvent._meta.db_table} AS event "
+                    f"JOIN {ExportJob._meta.db_table} AS job ON event.object_id = job.id::text "
+                    f"WHERE event.id = OLD.event_id "
+                    f"AND event.object_type = '{ExportJob._meta.label_lower}' "
+                    f"AND job.status = '{ExportJob.Status.FAILED}' AND job.file_name = '')"
+                ),
                 # SQL text, as audit.AuditEvent's: the same retention as the event it names.
                 condition=pgtrigger.Condition(f"OLD.at > now() - interval '{RETENTION.days} days'"),
             ),

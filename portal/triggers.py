@@ -17,11 +17,44 @@ import pgtrigger
 from django.db import connections
 
 
-def no_update(prefix: str, condition: pgtrigger.Condition | None = None) -> pgtrigger.Protect:
-    """Refuses every UPDATE of the table's rows (those `condition` holds for, when given)."""
-    return pgtrigger.Protect(
-        name=f"{prefix}_no_update", operation=pgtrigger.Update, condition=condition
+def protect_unless(
+    name: str,
+    operation: pgtrigger.Operation,
+    allowed: str,
+    condition: pgtrigger.Condition | None = None,
+) -> pgtrigger.Trigger:
+    """Refuses `operation` on the table's rows (those `condition` holds for, when given) as
+    pgtrigger.Protect does, with its message, except on a row for which the SQL `allowed`
+    holds (OLD and NEW as in a row trigger).
+
+    The one narrow change a protected table takes, said in the trigger rather than through
+    pgtrigger.ignore: ignore sends a set_config in front of each statement, which PostgreSQL
+    refuses once values are bound on the server (DATABASE_PREPARE_THRESHOLD). `allowed` is in
+    the function, not the trigger's WHEN `condition`, because it may read another table, and
+    PostgreSQL allows no subquery in a WHEN."""
+    kept = "OLD" if str(operation) == str(pgtrigger.Delete) else "NEW"
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=operation,
+        condition=condition,
+        func=(
+            f"IF {allowed} THEN RETURN {kept}; END IF; "
+            f"RAISE EXCEPTION 'pgtrigger: Cannot {str(operation).lower()} rows from % table', "
+            "TG_TABLE_NAME;"
+        ),
     )
+
+
+def no_update(
+    prefix: str, condition: pgtrigger.Condition | None = None, allowed: str = ""
+) -> pgtrigger.Trigger:
+    """Refuses every UPDATE of the table's rows (those `condition` holds for, when given; not
+    those `allowed` holds for, when given: protect_unless)."""
+    name = f"{prefix}_no_update"
+    if allowed:
+        return protect_unless(name, pgtrigger.Update, allowed, condition)
+    return pgtrigger.Protect(name=name, operation=pgtrigger.Update, condition=condition)
 
 
 def no_delete(prefix: str) -> pgtrigger.Protect:
@@ -45,10 +78,16 @@ def no_truncate(prefix: str) -> pgtrigger.Trigger:
     )
 
 
-def append_only(prefix: str, update_condition: pgtrigger.Condition | None = None) -> list:
+def append_only(
+    prefix: str, update_condition: pgtrigger.Condition | None = None, update_allowed: str = ""
+) -> list:
     """Triggers that refuse every UPDATE, DELETE and TRUNCATE of a table, whoever sends them.
-    `update_condition`: the UPDATEs refused, where one kind of update is let through."""
-    return [no_update(prefix, update_condition), no_delete(prefix), no_truncate(prefix)]
+    `update_condition` and `update_allowed`: where a kind of update is let through (no_update)."""
+    return [
+        no_update(prefix, update_condition, update_allowed),
+        no_delete(prefix),
+        no_truncate(prefix),
+    ]
 
 
 # pgtrigger's installation states (its documented markers, as `manage.py pgtrigger ls` shows).

@@ -24,6 +24,17 @@ def _empty_cache():
 
 
 @pytest.fixture
+def private_storage(settings, tmp_path):
+    """A storage folder of this test's own: the test workers share the default one."""
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": tmp_path}},
+    }
+    return tmp_path
+
+
+@pytest.fixture
 def reference_data(db):
     factories.ensure_reference_data()
 

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as unit_services
 from accounts.models import UnitStatus, UnitTransition
@@ -22,7 +23,7 @@ from changes.admin import ChangeHistoryInline
 from changes.models import ChangeStatus, ChangeTransition
 from experts import services
 from experts.models import ApplicationStatus as S
-from experts.models import ApplicationTransition
+from experts.models import ApplicationTransition, ExpertApplication
 from portal.crypto import decrypt
 from tests import factories
 from tests.changes.helpers import admitted
@@ -176,6 +177,30 @@ def test_a_submissions_snapshot_takes_only_new_tokens_of_its_secret_values(histo
     token = Fernet(Fernet.generate_key()).encrypt(b"420102198001010011").decode()
     assert rows.update(snapshot=forged(snapshot, secret, 2, token)) == 1
     assert rows.get().snapshot == forged(snapshot, secret, 2, token)
+
+
+@pytest.mark.postgres
+def test_only_an_erased_applications_snapshot_may_be_emptied_and_nothing_else(histories):
+    """删除个人信息 (experts.erasure) sets a 提交's snapshot to null once it has set the
+    application's erased_at; the trigger lets that through and nothing more: not before the
+    erasure, not with another column, not another snapshot, not one put back."""
+    submission = histories[ApplicationTransition][0]
+    rows = ApplicationTransition.objects.filter(pk=submission.pk)
+    with refused("update"), transaction.atomic():
+        rows.update(snapshot=None)
+    ExpertApplication.objects.filter(pk=submission.application_id).update(erased_at=timezone.now())
+    for attempt in [
+        {"snapshot": None, "comment": "改写"},
+        {"snapshot": {**submission.snapshot, "version": 1}},
+    ]:
+        with refused("update"), transaction.atomic():
+            rows.update(**attempt)
+
+    assert rows.update(snapshot=None) == 1
+
+    with refused("update"), transaction.atomic():
+        rows.update(snapshot=submission.snapshot)
+    assert rows.values_list("snapshot", "comment").get() == (None, submission.comment)
 
 
 def test_reencryption_rewrites_a_submissions_snapshot_and_nothing_else(histories, settings):

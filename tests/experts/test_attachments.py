@@ -47,17 +47,6 @@ def stored_files() -> set[str]:
 
 
 @pytest.fixture
-def private_storage(settings, tmp_path):
-    """A storage folder of this test's own: the test workers share the default one."""
-    default = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": tmp_path}},
-    }
-    return tmp_path
-
-
-@pytest.fixture
 def applicant(unit, private_storage):
     return factories.make_applicant(unit, S.DRAFT)
 

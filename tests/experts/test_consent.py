@@ -217,16 +217,6 @@ def test_the_confirmation_page_refuses_an_admitted_expert(client, unit, reviewer
 
 
 @pytest.fixture
-def private_storage(settings, tmp_path):
-    default = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": tmp_path}},
-    }
-    return tmp_path
-
-
-@pytest.fixture
 def operator(client):
     user = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
     client.force_login(user)

@@ -349,3 +349,18 @@ def test_the_record_is_protected_in_the_database(logged_in, unit):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {ExportedApplication._meta.db_table} CASCADE")
     assert rows.count() == 1
+
+
+@pytest.mark.postgres
+def test_the_database_lets_only_a_failed_jobs_record_go_within_the_retention(logged_in, unit):
+    """forget_exported's delete, and only it: the rows of a job that failed and names no file."""
+    make_pool(unit, 1)
+    job = export(logged_in, sensitive="on", reason=REASON)
+    rows = ExportedApplication.objects.all()
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
+    with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
+        rows.delete()  # it still names its file
+
+    ExportJob.objects.filter(pk=job.pk).update(file_name="")
+
+    assert rows.delete()[0] == 1

@@ -194,6 +194,13 @@ class Command(BaseCommand):
         if once and User.objects.filter(username__startswith=REVIEWER_PREFIX).exists():
             self.stdout.write("已有示例数据，未再生成。")
             return
+        if connection.settings_dict["OPTIONS"].get("server_side_binding"):
+            # Dating the history and audit rows it inserts is an UPDATE their triggers refuse,
+            # done under pgtrigger.ignore, whose set_config in front of each statement PostgreSQL
+            # refuses once values are bound on the server. Said before anything is written.
+            raise CommandError(
+                "设置了 DATABASE_PREPARE_THRESHOLD 时不能生成测试数据：请不设该变量运行本命令。"
+            )
         started = time.monotonic()
         counts = seed_scale(units=units, experts=experts, seed=seed)
         analyse()
