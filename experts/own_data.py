@@ -268,8 +268,8 @@ def eligibility(application) -> list[dict]:
 def objections(application) -> list[dict]:
     """The 公示异议 recorded on the person's admission (one query): when, how the bureau
     received it, and what it said. Who objected (异议人) is left out: it is the objector's
-    personal data, and naming them to the person objected to could expose them to retaliation
-    (PIPL art. 45 with arts. 18 and 44: the right to access does not reach another's data).
+    personal data, not the person's (PIPL art. 45 reaches their own), and naming them to the
+    person objected to could expose them to retaliation (docs/security.md).
     The recorder is named by role only, as every reviewer is here."""
     if application is None:
         return []
