@@ -12,7 +12,8 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
   full, its state, and each step of its review with the role of who acted and the reason;
 - 短信: every SMS about the application or the account (not every SMS to the person's numbers:
   a number is typed, never proven, and may be someone else's);
-- 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
+- 评审抽取: the draws the person was chosen for (time, place, state; as on their home page),
+  with their name, unit and title as the record keeps them and each step (不参加's reason too);
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 资格提示: the flags the eligibility rules raised on the application (experts.eligibility),
   in the words reviewers read beside the name, and the day they were judged on;
@@ -38,7 +39,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from certificates.rules import details_indexes, invalid_reason
 from changes.models import ChangeRequest, ChangeTransition
-from draws.selectors import own_draws
+from draws.selectors import own_draw_steps, own_draws
 from experts import snapshots
 from experts.attachments import size_text
 from experts.eligibility import reference_day
@@ -228,11 +229,22 @@ def messages(user, application) -> list[dict]:
 
 
 def draws(application) -> list[dict]:
+    """The draws the person was chosen for (as on their home page; never the project's name),
+    with what the record keeps of them as drawn and each later step on them (three queries)."""
+    steps = own_draw_steps(application)
     return [
         {
             "评审时间": _when(pick.draw.review_at),
             "评审地点": pick.draw.review_place,
             "状态": state,
+            "抽取时记录": "，".join(
+                part for part in (pick.expert_name, pick.unit_name, pick.title) if part
+            ),
+            "处理记录": [
+                f"{_when(step.created_at)} {step.get_action_display()}"
+                f"{'：' + step.reason if step.reason else ''}"
+                for step in steps.get(pick.draw_id, [])
+            ],
         }
         for pick, state in own_draws(application)
     ]

@@ -92,6 +92,8 @@ def test_the_download_holds_everything_about_the_person(client, person):
             "评审时间": data["评审抽取"][0]["评审时间"],
             "评审地点": "市科技局会议室",
             "状态": "待确认",
+            "抽取时记录": f"周明，{person.unit.name}，教授",
+            "处理记录": [],
         }
     ]
     assert "保密的项目名称" not in json.dumps(data, ensure_ascii=False)
@@ -449,6 +451,7 @@ def grow_everything(user, reviewer, n: int) -> None:
     """n more rows in every part of the person's data that lists rows."""
     from accounts.models import Authenticator, LoginLog
     from certificates.models import Certificate
+    from draws.models import Draw, Event
     from experts.models import ExpertApplication
     from notice.models import NoticeObjection
 
@@ -478,6 +481,9 @@ def grow_everything(user, reviewer, n: int) -> None:
         AuditEvent.objects.create(
             action=AuditEvent.Action.LOGIN, actor=user, username=user.username
         )
+        Event.objects.create(
+            draw=Draw.objects.get(), application=application, action="notify", actor=reviewer
+        )
     flags = ExpertApplication.objects.get(pk=application.pk).eligibility_flags
     ExpertApplication.objects.filter(pk=application.pk).update(
         eligibility_flags=[*flags, *(f"提示{len(flags) + i}" for i in range(n))],
@@ -499,4 +505,32 @@ def test_the_page_and_the_download_do_not_grow_with_rows(client, person, reviewe
     data = download(client, person)
     for part in ("资格提示", "公示异议", "入库证明", "身份验证器", "登录日志"):
         assert len(data[part]) >= 4, part
+    assert len(data["评审抽取"][0]["处理记录"]) == 4
     assert (many_page, many_json) == (few_page, few_json)
+
+
+def test_a_draws_steps_are_listed_with_the_reason_for_not_attending(client, person, reviewer):
+    """评审抽取: each step on the person in a draw (不参加 with its reason), never the project
+    nor a reviewer; another expert's steps in the same draw are not theirs."""
+    from draws.models import Draw, Event
+
+    draw = Draw.objects.get()
+    draws.answer(reviewer, draw, person.application.pk, Event.Action.CONFIRM)
+    draws.answer(reviewer, draw, person.application.pk, Event.Action.DECLINE, "出差在外")
+    other = factories.make_applicant(person.unit, ApplicationStatus.APPROVED)
+    Event.objects.create(
+        draw=draw,
+        application=other.application,
+        action=Event.Action.DECLINE,
+        reason="外人的理由",
+        actor=reviewer,
+    )
+
+    [row] = download(client, person)["评审抽取"]
+    assert row["状态"] == "不参加"
+    confirmed, declined = row["处理记录"]
+    assert confirmed.endswith(" 确认参加") and declined.endswith(" 不参加：出差在外")
+    text = json.dumps(row, ensure_ascii=False) + page_of(client)
+    assert "出差在外" in text
+    assert "保密的项目名称" not in text and reviewer.username not in text
+    assert "外人的理由" not in text
