@@ -48,10 +48,19 @@ def details_indexes(application: ExpertApplication) -> list[str]:
     return blind_indexes(_details(application))
 
 
-def invalid_reason(certificate: Certificate, today: datetime.date | None = None) -> str:
+def invalid_reason(
+    certificate: Certificate,
+    today: datetime.date | None = None,
+    *,
+    holder_indexes: list[str] | None = None,
+) -> str:
     """Why the certificate is 已失效, in the words of the public 证书查验 page; "" while 有效:
     its expert still 审核通过, today within its validity period, and its holder's details as
     printed.
+
+    `holder_indexes`: details_indexes(certificate.application) when the caller has them, so
+    that every certificate of one expert (我的个人信息 lists them all) is judged against one
+    reading of the holder's details rather than one query each.
 
     Any state an expert leaves 审核通过 for (审核不通过 after a reversed 公示, and the frozen,
     exited and blacklisted states the lifecycle adds) makes it 已失效, with no change here."""
@@ -61,7 +70,9 @@ def invalid_reason(certificate: Certificate, today: datetime.date | None = None)
         return "持证人当前不是“审核通过”状态的专家。"
     if today > certificate.valid_until:
         return "已超过有效期。"
-    if certificate.details_index not in details_indexes(application):
+    if holder_indexes is None:
+        holder_indexes = details_indexes(application)
+    if certificate.details_index not in holder_indexes:
         return "证明所载的持证人信息已变更，请以持证人重新下载的证明为准。"
     return ""
 

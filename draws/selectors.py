@@ -227,3 +227,19 @@ def own_draws(application) -> list[tuple[Pick, str]]:
         (pick, CANCELLED if pick.draw.voided else answers.get(pick.draw_id, PENDING))
         for pick in picks
     ]
+
+
+def own_draw_steps(application) -> dict[int, list[Event]]:
+    """Every later step on `application`'s expert in the draws they were chosen for (确认参加,
+    不参加 with its reason, 递补, 短信通知), oldest first, by draw id, in one query: what
+    我的个人信息 lists beside own_draws. A draw that holds them as 备选 only is not among them,
+    as it is not among own_draws."""
+    if application is None or application.pk is None:
+        return {}
+    chosen = Pick.objects.filter(application=application, role=Pick.Role.MEMBER).values("draw")
+    steps: dict[int, list[Event]] = {}
+    for event in Event.objects.filter(application=application, draw__in=chosen).order_by(
+        "created_at", "pk"
+    ):
+        steps.setdefault(event.draw_id, []).append(event)
+    return steps

@@ -12,8 +12,16 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
   full, its state, and each step of its review with the role of who acted and the reason;
 - 短信: every SMS about the application or the account (not every SMS to the person's numbers:
   a number is typed, never proven, and may be someone else's);
-- 评审抽取: the draws the person was chosen for (time, place, state; as on their home page);
+- 评审抽取: the draws the person was chosen for (time, place, state; as on their home page),
+  with their name, unit and title as the record keeps them and each step (不参加's reason too);
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
+- 资格提示: the flags the eligibility rules raised on the application (experts.eligibility),
+  in the words reviewers read beside the name, and the day they were judged on;
+- 公示异议: each objection recorded during the 公示期: when, how it came and what it said, and
+  that a reviewer recorded it; never who objected (another person's data, docs/security.md);
+- 入库证明: each certificate issued to them, its code, term, and whether it is still in force;
+- 身份验证器: the second factor they bound (its name and times; never its secret key);
+- 登录日志: each sign-in django-axes logged (time, sign-out, address, browser);
 - 安全审计: the audit events the person caused or that are about their account or application,
   with the role of whoever acted (a reviewer's name is not the person's data), and each export
   含敏感信息 whose file held their numbers whole (专家库's or a draw record's), with the reason.
@@ -26,15 +34,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from accounts.models import Blacklist
+from accounts.models import Authenticator, Blacklist, LoginLog
 from accounts.validators import display_mobile
 from audit.models import AuditEvent
+from certificates.rules import details_indexes, invalid_reason
 from changes.models import ChangeRequest, ChangeTransition
-from draws.selectors import own_draws
+from draws.selectors import own_draw_steps, own_draws
 from experts import snapshots
 from experts.attachments import size_text
+from experts.eligibility import reference_day
 from experts.exports import audited_reason
 from experts.models import ExportedApplication
+from notice.models import NoticeObjection
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
 
@@ -46,6 +57,8 @@ EXPORT_KINDS = {
     "draws.draw": "抽取记录导出（含敏感信息）",
 }
 EXPORTED_NOTE = "导出的名单含您完整的证件号码、银行账号和手机号码"
+# Who records a 公示异议: only a bureau reviewer may (notice.services.record_objection).
+OBJECTION_RECORDER = "科技局审核员"
 
 
 def _when(value) -> str:
@@ -74,13 +87,38 @@ def account(user) -> dict:
     }
 
 
+# The times the portal keeps on the application besides the form (its steps, the due day of
+# the step it waits for, 年度确认 and its reminder), under their fields' names.
+TIMES = (
+    "created_at",
+    "draft_saved_at",
+    "submitted_at",
+    "returned_at",
+    "recommended_at",
+    "decided_at",
+    "due_on",
+    "confirmed_at",
+    "confirm_reminded_at",
+)
+
+
 def current(application) -> list[dict]:
-    """The application as it stands: its owner's view, where nothing is masked."""
-    return [
+    """The application as it stands: its owner's view, where nothing is masked, then its
+    times (办理时间)."""
+    form = [
         {"分组": section, "项目": label, "内容": "" if value is None else str(value)}
         for section, rows in application_sections(application.user, application)
         for label, value in rows
     ]
+    times = [
+        {
+            "分组": "办理时间",
+            "项目": str(application._meta.get_field(name).verbose_name),
+            "内容": _when(getattr(application, name)),
+        }
+        for name in TIMES
+    ]
+    return form + times
 
 
 def attachments(application) -> list[dict]:
@@ -191,11 +229,22 @@ def messages(user, application) -> list[dict]:
 
 
 def draws(application) -> list[dict]:
+    """The draws the person was chosen for (as on their home page; never the project's name),
+    with what the record keeps of them as drawn and each later step on them (three queries)."""
+    steps = own_draw_steps(application)
     return [
         {
             "评审时间": _when(pick.draw.review_at),
             "评审地点": pick.draw.review_place,
             "状态": state,
+            "抽取时记录": "，".join(
+                part for part in (pick.expert_name, pick.unit_name, pick.title) if part
+            ),
+            "处理记录": [
+                f"{_when(step.created_at)} {step.get_action_display()}"
+                f"{'：' + step.reason if step.reason else ''}"
+                for step in steps.get(pick.draw_id, [])
+            ],
         }
         for pick, state in own_draws(application)
     ]
@@ -216,6 +265,104 @@ def bans(user) -> list[dict]:
         if indexes
         else []
     )
+
+
+def eligibility(application) -> list[dict]:
+    """The 资格提示 reviewers read beside the person's name (stored on the application: the
+    flags it was decided with, or those it waits with), each with the day the rules were
+    applied on (its 提交, experts.eligibility.reference_day). No query."""
+    if application is None or not application.eligibility_flags:
+        return []
+    on = _when(reference_day(application))
+    return [{"资格提示": flag, "判断日期": on} for flag in application.eligibility_flags]
+
+
+def objections(application) -> list[dict]:
+    """The 公示异议 recorded on the person's admission (one query): when, how the bureau
+    received it, and what it said. Who objected (异议人) is left out: it is the objector's
+    personal data, not the person's (PIPL art. 45 reaches their own), and naming them to the
+    person objected to could expose them to retaliation (docs/security.md).
+    The recorder is named by role only, as every reviewer is here."""
+    if application is None:
+        return []
+    rows = (
+        NoticeObjection.objects.filter(application=application)
+        .only("channel", "content", "created_at")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "记录时间": _when(row.created_at),
+            "收到方式": row.get_channel_display(),
+            "异议内容": row.content,
+            "记录人": OBJECTION_RECORDER,
+        }
+        for row in rows
+    ]
+
+
+def certificates(application) -> list[dict]:
+    """Each 入库证明 issued to the person (issued at their first download of it; each later
+    download prints the same one), oldest first, with whether it is in force today and why
+    not (certificates.rules, as 证书查验 says it). Two queries: the certificates, and once
+    the holder's details they are judged against."""
+    if application is None:
+        return []
+    issued = list(application.certificates.order_by("issued_at", "pk"))
+    if not issued:
+        return []
+    holder = details_indexes(application)
+    found = []
+    for certificate in issued:
+        certificate.application = application  # the one loaded, not once per certificate
+        why = invalid_reason(certificate, holder_indexes=holder)
+        found.append(
+            {
+                "验证码": certificate.display_code,
+                "入库时间": _when(certificate.admitted_at),
+                "签发时间": _when(certificate.issued_at),
+                "有效期至": _when(certificate.valid_until),
+                "状态": f"已失效：{why}" if why else "有效",
+            }
+        )
+    return found
+
+
+def authenticators(user) -> list[dict]:
+    """The second factor the person bound (两步验证), one query: what it is called, whether
+    binding was finished, and when it was made and last used. Never its key: it is a secret,
+    not information about the person, and anyone holding the file could sign in with it."""
+    rows = (
+        Authenticator.objects.filter(user=user)
+        .only("name", "confirmed", "created_at", "last_used_at")
+        .order_by("pk")
+    )
+    return [
+        {
+            "类型": "身份验证器（动态验证码）",
+            "名称": device.name,
+            "状态": "已绑定" if device.confirmed else "未完成绑定",
+            "创建时间": _when(device.created_at),
+            "最近使用": _when(device.last_used_at),
+        }
+        for device in rows
+    ]
+
+
+def logins(user) -> list[dict]:
+    """django-axes' 登录日志 of the person's sign-ins (one query): besides what 安全审计 says
+    of each, when they signed out and the browser (User-Agent) they used. Kept for
+    LOGIN_LOG_KEEP_DAYS (housekeeping)."""
+    rows = LoginLog.objects.filter(username=user.get_username()).order_by("attempt_time", "pk")
+    return [
+        {
+            "登录时间": _when(row.attempt_time),
+            "退出时间": _when(row.logout_time),
+            "IP地址": row.ip_address or "",
+            "浏览器": row.user_agent,
+        }
+        for row in rows
+    ]
 
 
 def _own_event(event, user) -> bool:
@@ -288,12 +435,17 @@ def collect(user, application) -> dict:
         "账号": account(user),
         "专家信息": current(application) if application is not None else [],
         "专家状态": application.get_status_display() if application is not None else "",
+        "资格提示": eligibility(application),
         "证明材料": attachments(application),
         "提交版本": versions(history),
         "审核记录": decisions(history),
+        "公示异议": objections(application),
         "信息变更": changes(application),
+        "入库证明": certificates(application),
         "短信": messages(user, application),
         "评审抽取": draws(application),
         "禁入记录": bans(user),
+        "身份验证器": authenticators(user),
+        "登录日志": logins(user),
         "安全审计": audit_events(user, application),
     }

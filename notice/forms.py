@@ -14,6 +14,12 @@ class ObjectionForm(PortalFormMixin, forms.ModelForm):
         model = NoticeObjection
         fields = ["objector", "channel", "content"]
         widgets = {"content": forms.Textarea(attrs={"rows": 3})}
+        # The expert reads the content in 我的个人信息 (experts.own_data.objections), never
+        # who objected: the recorder keeps the objector out of it.
+        help_texts = {
+            "content": "专家本人可在“我的个人信息”中看到异议内容（不含异议人）；"
+            "请勿在此写入异议人的姓名或身份。"
+        }
         error_messages = {
             "objector": {"required": "请填写异议人（实名反映人的姓名及身份或单位）。"},
             "channel": {"required": "请选择收到方式。"},

@@ -24,6 +24,13 @@ def test_applicant_reads_and_downloads_their_data(journey, phone):
     tab.page.get_by_role("link", name="查看和下载我的个人信息").click()
     expect(tab.page.get_by_role("heading", name="我的个人信息")).to_be_visible()
     expect(tab.page.get_by_role("heading", name="专家信息（待单位推荐）")).to_be_visible()
+    # The parts the privacy officer's walk found missing, each with its empty state.
+    for part in ("资格提示", "公示异议", "入库证明", "身份验证器", "登录日志"):
+        section = tab.page.get_by_role("region", name=part, exact=True)
+        expect(section.get_by_role("heading", name=part)).to_be_visible()
+    expect(
+        tab.page.get_by_role("region", name="入库证明", exact=True).get_by_text("无。")
+    ).to_be_visible()
     tab.snap("page")
     with tab.page.expect_download() as download:
         tab.page.get_by_role("link", name="下载我的个人信息（JSON）").click()
