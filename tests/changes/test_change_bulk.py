@@ -437,3 +437,35 @@ def test_confirming_the_same_page_again_decides_nothing(bureau, unit):
     assert "已完成 2 份变更申请" in page(again)
     assert SMSMessage.objects.count() == 2
     assert [c.history.count() for c in chosen] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "list_name", "status", "action"),
+    [
+        (UNIT_BULK, "changes:unit_list", S.PENDING_UNIT, "send_back"),
+        (BUREAU_BULK, "changes:bureau_list", S.PENDING_BUREAU, "reject"),
+    ],
+)
+def test_the_confirmation_page_keeps_the_lists_due_date_sort(
+    client, reference_data, reviewer, unit, url_name, list_name, status, action
+):
+    """Sorted 按截止日期 (the unit's by its own deadline, UnitChangeFilter.ordering), the list
+    and its confirmation page name the requests in the same order, ticked or all matching."""
+    first, second, third = requests_of(unit, 3, status)
+    today = timezone.localdate()
+    for change, days in ((first, 3), (second, 1), (third, 2)):
+        ChangeRequest.objects.filter(pk=change.pk).update(
+            due_on=today + datetime.timedelta(days=days)
+        )
+    client.force_login(reviewer if url_name == BUREAU_BULK else factories.unit_account(unit))
+    by_due = [second, third, first]
+    listed = client.get(reverse(list_name), {"status": status, "sort": "due"})
+    assert [row.pk for row in listed.context["rows"]] == ids(by_due)
+
+    for selection in ({"ids": ids([first, second, third])}, {"select": "all"}):
+        shown = client.get(
+            reverse(url_name),
+            {"action": action, "status": status, "sort": "due", **selection},
+            follow=True,
+        )
+        assert names_listed(shown) == [c.application.user.real_name for c in by_due]
