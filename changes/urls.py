@@ -8,6 +8,7 @@ urlpatterns = [
     path("expert/changes/edit/", views.edit, name="edit"),
     path("expert/changes/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("unit/changes/", views.unit_list, name="unit_list"),
+    path("unit/changes/bulk/", views.unit_bulk, name="unit_bulk"),
     path("unit/changes/<int:pk>/", views.unit_detail, name="unit_detail"),
     path(
         "unit/changes/<int:pk>/confirm/",
@@ -23,6 +24,7 @@ urlpatterns = [
     ),
     path("unit/changes/<int:pk>/reveal/", views.unit_reveal, name="unit_reveal"),
     path("bureau/changes/", views.bureau_list, name="bureau_list"),
+    path("bureau/changes/bulk/", views.bureau_bulk, name="bureau_bulk"),
     path("bureau/changes/<int:pk>/", views.bureau_detail, name="bureau_detail"),
     path(
         "bureau/changes/<int:pk>/approve/",

@@ -20,6 +20,7 @@ from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import reveal_refusal
 from experts.reveal import RevealForm, labels_of
 from experts.selectors import own_application
+from portal.bulk import bulk_decisions
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
@@ -114,6 +115,10 @@ def withdraw(request, pk):
     return redirect("experts:home")
 
 
+# The review lists' own order: the oldest request first.
+LIST_ORDER = ("created_at", "pk")
+
+
 def _list(request, template, default_status, filters, unit_id=None):
     """A review list of change requests: the bureau's (every unit's), or the requests unit
     `unit_id` confirms; the tabs read the kept counts of exactly that scope (changes.counts).
@@ -128,7 +133,7 @@ def _list(request, template, default_status, filters, unit_id=None):
         filters,
         default_status=default_status,
         counts=lambda: counts.current(unit_id),
-        order_by=["created_at", "pk"],
+        order_by=LIST_ORDER,
         shown=selectors.as_rows,
     )
     context["moving"] = context["filter"].form.cleaned_data.get("moving") is True
@@ -181,6 +186,63 @@ BUREAU_DECISIONS = {
         "{obj.application.user.real_name}的变更申请未通过，短信通知将在几秒内发出。",
     ),
 }
+
+
+def _names(requests):
+    """`names` of a bulk decision: each request's pk, its expert's name, and what `_note` reads
+    (the units and the fields it changes), columns of the one query however many."""
+    return requests.values_list(
+        "pk", "application__user__real_name", "old_unit__name", "new_unit__name", "changed_labels"
+    )
+
+
+def _note(old_unit, new_unit, changed_labels) -> str:
+    """Beside a name on a confirmation page: the unit (a move as 原单位 → 新单位) and the fields
+    it changes, as the list's 工作单位 and 变更内容 columns show them."""
+    unit = f"{old_unit} → {new_unit}" if new_unit else old_unit
+    return f"{unit}；变更内容：{changed_labels}"
+
+
+# 批量处理 on the lists: the detail pages' decisions, labelled as their buttons, each item
+# through its service. The confirming unit's tab is 待单位确认, the bureau's 待科技局审核.
+unit_bulk = bulk_decisions(
+    actions=UNIT_DECISIONS,
+    scope=selectors.change_requests_for,
+    filters=UnitChangeFilter,
+    status=ChangeStatus.PENDING_UNIT,
+    names=_names,
+    order=LIST_ORDER,
+    note=_note,
+    list_url="changes:unit_list",
+    detail_url="changes:unit_detail",
+    noun="变更申请",
+    measure="份",
+    action_labels={"confirm": "确认", "send_back": "退回"},
+    action_styles={"send_back": "btn-danger"},
+    notes={
+        "confirm": "已提交市科技局审核；审核通过前，专家库仍使用现行信息。",
+        "send_back": "申请人将收到短信，并在其页面上看到退回理由；现行信息不变。",
+    },
+)
+bureau_bulk = bulk_decisions(
+    actions=BUREAU_DECISIONS,
+    scope=selectors.change_requests_for,
+    filters=ChangeFilter,
+    status=ChangeStatus.PENDING_BUREAU,
+    names=_names,
+    order=LIST_ORDER,
+    note=_note,
+    list_url="changes:bureau_list",
+    detail_url="changes:bureau_detail",
+    noun="变更申请",
+    measure="份",
+    action_labels={"approve": "审核通过", "reject": "审核不通过"},
+    action_styles={"approve": "btn-success", "reject": "btn-danger"},
+    notes={
+        "approve": "新信息已生效，短信通知将在几秒内陆续发给专家。",
+        "reject": "现行信息不变，短信通知将在几秒内陆续发给专家。",
+    },
+)
 
 
 def _secret_labels(change) -> set[str]:

@@ -167,6 +167,8 @@ TABLE = {
     "changes:edit": (None, only(APPLICANTS, status_if=REDIRECT)),
     "changes:withdraw": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:unit_list": (None, only(APPROVED_UNITS)),
+    # 批量处理, as the expert queues': bare (no ?action=…), 404 (tests/changes/test_change_bulk.py).
+    "changes:unit_bulk": (None, only(APPROVED_UNITS, status_if=MISSING)),
     "changes:unit_detail": (
         lambda w: {"pk": change_request(w).pk},
         {**only({"own_unit"}), "other_unit": MISSING},
@@ -175,6 +177,7 @@ TABLE = {
     "changes:unit_return": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:unit_reveal": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_list": (None, only(BUREAU)),
+    "changes:bureau_bulk": (None, only(BUREAU, status_if=MISSING)),
     "changes:bureau_detail": (lambda w: {"pk": change_request(w).pk}, only(BUREAU)),
     "changes:bureau_approve": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_reject": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
@@ -372,9 +375,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 83 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 85 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 664
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 680
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
