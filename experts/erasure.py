@@ -6,13 +6,16 @@ Erased: the 证件号码 (the encrypted value and its blind index), the 银行�
 mobile, e-mail, address and office phone, the birth date and every other field of the form
 that is about the person (FIELDS_ERASED), the uploaded 证明材料 (rows and files), the form
 as submitted in each 提交's history row (ApplicationTransition.snapshot) and in each 信息变更
-(ChangeRequest.values, before, after), the SMS sent to the person's number, and the account's
-e-mail, mobile and password; the account is deactivated.
+(ChangeRequest.values, before, after), the SMS sent to the person's number, the login log
+(address and browser of each sign-in), the account's authenticator, and the account's e-mail,
+mobile and password; the account is deactivated.
 
 Kept, as the record of the review the law asks the bureau to keep: the name, the unit, the
 职称 and 专业领域 the person was reviewed and drawn under, the history of decisions (who, when,
-from what to what, why), the draw records, the audit trail and any 禁入 entry (a blind index
-only). docs/security.md says so.
+from what to what, why), the 公示异议 recorded on the admission (what was objected, never who
+objected: that is the objector's), the 入库证明 issued (its code, dates and a hash of the
+details printed), the draw records, the audit trail and any 禁入 entry (a blind index only).
+docs/security.md says so.
 """
 
 from django.contrib.auth import get_user_model
@@ -20,6 +23,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from accounts.models import Authenticator, LoginLog
 from audit.log import record
 from audit.models import AuditEvent
 from changes.models import ChangeRequest
@@ -72,11 +76,13 @@ ERASED_WORDS = (
     "上传的证明材料（文件一并删除）",
     "历次提交及信息变更中保存的专家信息",
     "发给本人的短信记录",
+    "登录日志（每次登录的IP地址和浏览器）和绑定的身份验证器",
     "账号的电子邮箱、手机号码和密码（账号停用，不能再登录）",
 )
 KEPT_WORDS = (
     "姓名、工作单位、专业技术职称、职称级别、现从事专业和专业领域",
-    "审核记录（何人何时作出何种决定及理由）、专家抽取记录和安全审计记录，按规定保留",
+    "审核记录（何人何时作出何种决定及理由）、公示异议记录、入库证明的签发记录、专家抽取记录和"
+    "安全审计记录，按规定保留",
     "禁入名单（仅保存证件号码的不可逆索引）",
 )
 # The account's: the ID number (its blind index follows on save, accounts.models.User.save).
@@ -174,6 +180,8 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
         # and housekeeping deletes it once settled (experts.receivers.delete_sms_of_erased).
         n_sms = outbox.purge_about(ExpertApplication.objects.filter(pk=locked.pk))
         n_sms += outbox.purge_about(user_model.objects.filter(pk=locked.user_id))  # 账号锁定
+        n_logins = LoginLog.objects.filter(username=account.get_username()).delete()[0]
+        Authenticator.objects.filter(user=account).delete()
         erased = [
             "证件号码",
             "银行账号",
@@ -183,6 +191,8 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
             f"提交记录中的专家信息{n_snapshots}条",
             f"信息变更申请{n_changes}条",
             f"短信{n_sms}条",
+            f"登录日志{n_logins}条",
+            "身份验证器",
             "账号的电子邮箱、手机号码和密码（账号已停用）",
         ]
         record(

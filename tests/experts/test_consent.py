@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.timezone import now
 
+from accounts.models import Authenticator, LoginLog
 from audit.models import AuditEvent
 from experts import counts, exports, services
 from experts.models import (
@@ -251,6 +253,12 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
     application = exited_with_everything(unit, reviewer, private_storage)
     queue_sms(application.user.mobile, "您的账号已被锁定。", about=application.user)
     send_due()  # the decisions' SMS went out (one still queued would go out first)
+    signed_in = {"ip_address": "10.1.2.3", "user_agent": "Mozilla/5.0", "attempt_time": now()}
+    LoginLog.objects.create(username=application.user.username, **signed_in)
+    Authenticator.objects.create(user=application.user, name="手机", confirmed=True)
+    # Another person's stay.
+    LoginLog.objects.create(username=reviewer.username, **signed_in)
+    Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     stored = [path for path in private_storage.rglob("*") if path.is_file()]
     assert len(stored) == 1
     assert ApplicationTransition.objects.filter(application=application, snapshot__isnull=False)
@@ -286,12 +294,17 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
     ).exists()
     assert not SMSMessage.objects.filter(object_id=erased.pk).exists()
     assert not SMSMessage.objects.filter(content_type__model="user", object_id=account.pk)
+    assert not LoginLog.objects.filter(username=account.username).exists()
+    assert not Authenticator.objects.filter(user=account).exists()
+    assert LoginLog.objects.filter(username=reviewer.username).exists()
+    assert Authenticator.objects.filter(user=reviewer).exists()
     # Kept: the name, the unit, the history.
     assert account.real_name == application.user.real_name and erased.unit_id == unit.pk
     assert erased.history.count() == history_before
     event = AuditEvent.objects.get(action=AuditEvent.Action.ERASE_PERSONAL_DATA)
     assert (event.actor, event.object_id) == (operator, str(erased.pk))
     assert "证明材料1份" in event.detail and application.user.id_number not in event.detail
+    assert "登录日志1条" in event.detail
 
 
 def test_erasing_refuses_an_expert_still_in_the_pool(client, operator, unit, reviewer):
