@@ -229,6 +229,16 @@ def own_draws(application) -> list[tuple[Pick, str]]:
     ]
 
 
+def own_draws_as_told(application) -> list[tuple[Pick, str]]:
+    """own_draws as the expert reads them (their home page, 我的个人信息): a review still
+    unanswered is one they need not attend once they are no longer in the pool (frozen,
+    leaving, left, admission revoked). The bureau's pages read own_draws as it is."""
+    draws = own_draws(application)
+    if application is None or application.status == ApplicationStatus.APPROVED:
+        return draws
+    return [(pick, NOT_IN_POOL if state == PENDING else state) for pick, state in draws]
+
+
 def own_draw_steps(application) -> dict[int, list[Event]]:
     """Every later step on `application`'s expert in the draws they were chosen for (确认参加,
     不参加 with its reason, 递补, 短信通知), oldest first, by draw id, in one query: what

@@ -39,7 +39,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from certificates.rules import details_indexes, invalid_reason
 from changes.models import ChangeRequest, ChangeTransition
-from draws.selectors import own_draw_steps, own_draws
+from draws.selectors import own_draw_steps, own_draws_as_told
 from experts import snapshots
 from experts.attachments import size_text
 from experts.eligibility import reference_day
@@ -246,7 +246,7 @@ def draws(application) -> list[dict]:
                 for step in steps.get(pick.draw_id, [])
             ],
         }
-        for pick, state in own_draws(application)
+        for pick, state in own_draws_as_told(application)
     ]
 
 

@@ -15,7 +15,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
-from draws.selectors import NOT_IN_POOL, PENDING, own_draws
+from draws.selectors import own_draws, own_draws_as_told
 from experts import counts, periods, reveal, services, snapshots
 from experts.attachments import MAX_FILES
 from experts.choices import TitleLevel
@@ -156,15 +156,6 @@ def _latest_reason(history):
     return None
 
 
-def _own_draws(application) -> list:
-    """The expert's draws, a review still unanswered said as one they need not attend once
-    they are no longer in the pool (frozen, leaving, left, admission revoked)."""
-    draws = own_draws(application)
-    if application.status == ApplicationStatus.APPROVED:
-        return draws
-    return [(pick, NOT_IN_POOL if state == PENDING else state) for pick, state in draws]
-
-
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -192,7 +183,7 @@ def applicant_home(request):
             # one decided at some time (decided_at stays) can have been drawn, but whatever the
             # state now: an admission revoked after a draw (撤销入库), or an expert who left and
             # applies again, still sees the reviews they were texted about.
-            "draws": _own_draws(application) if application.decided_at else [],
+            "draws": own_draws_as_told(application) if application.decided_at else [],
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
             # 下载入库证明 waits for the end of a 公示期 still under way (certificates.services).

@@ -945,6 +945,9 @@ def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
     listed = page.split('data-testid="my-draws"', 1)[1].split("</section>", 1)[0]
     assert "无需参加（已不在专家库）" in listed and "待确认" not in listed
     assert "工作人员将与您联系" not in listed  # no one will: they need not attend
+    # 我的个人信息 says the same of it.
+    own = client.get(reverse("experts:own_data_download")).json()
+    assert [draw["状态"] for draw in own["评审抽取"]] == ["无需参加（已不在专家库）"]
 
 
 def test_a_voided_draw_is_no_review_to_arrange_for_an_exit(reviewing, reviewer, pool, field):
