@@ -32,6 +32,12 @@ def test_applicant_reads_and_downloads_their_data(journey, phone):
         tab.page.get_by_role("region", name="入库证明", exact=True).get_by_text("无。")
     ).to_be_visible()
     tab.snap("page")
+    # Every table is read without scrolling sideways (审核记录's seven columns once were not).
+    overflowing = tab.page.evaluate(
+        "[...document.querySelectorAll('.table-responsive')]"
+        ".filter(e => e.scrollWidth > e.clientWidth).map(e => e.getAttribute('aria-label'))"
+    )
+    assert overflowing == []
     with tab.page.expect_download() as download:
         tab.page.get_by_role("link", name="下载我的个人信息（JSON）").click()
     data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
