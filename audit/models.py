@@ -49,6 +49,9 @@ class AuditEvent(models.Model):
         # reencrypt_personal_data after a new first key in FIELD_ENCRYPTION_KEYS: how many
         # stored values it rewrote under that key, never a value.
         REENCRYPT = "reencrypt", "重新加密个人信息"
+        # recompute_deadlines after the working-day calendar learnt a year: up to which year
+        # it knew, and how many due dates the run moved (experts.due_dates reads it back).
+        RECOMPUTE_DEADLINES = "deadlines", "重算截止日期"
         # housekeeping deleting SMS and 导出任务 rows past their keeping: how many, never what.
         PURGE = "purge", "按保留期删除记录"
         # Every step on a draw's record (draws.services), the draw as object, the step and the

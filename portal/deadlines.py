@@ -28,14 +28,17 @@ REGISTRATION_WORKING_DAYS = 2
 Start = datetime.datetime | datetime.date | None
 
 
-def _due(start: Start, working_days: int) -> datetime.date:
+def start_day(start: Start) -> datetime.date:
+    """The day a wait began, from which its working days are counted."""
     if start is None:
-        day = timezone.localdate()
-    elif isinstance(start, datetime.datetime):
-        day = timezone.localdate(start)
-    else:
-        day = start
-    return add_workdays(day, working_days)
+        return timezone.localdate()
+    if isinstance(start, datetime.datetime):
+        return timezone.localdate(start)
+    return start
+
+
+def _due(start: Start, working_days: int) -> datetime.date:
+    return add_workdays(start_day(start), working_days)
 
 
 def registration_due(submitted: Start = None) -> datetime.date:

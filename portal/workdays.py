@@ -119,8 +119,11 @@ def estimated_days_off(year: int) -> frozenset[datetime.date]:
     return frozenset(off)
 
 
-def is_workday(day: datetime.date) -> bool:
-    if day.year not in known_years():
+def is_workday(day: datetime.date, *, known_until: int | None = None) -> bool:
+    """Whether `day` is a working day on the installed calendar or, given `known_until`, on
+    the calendar as it was when it knew the years up to that one only (estimated_workday
+    beyond): what a date stored back then was counted on (experts.due_dates)."""
+    if day.year not in known_years() or (known_until is not None and day.year > known_until):
         return estimated_workday(day)
     try:
         return chinese_calendar.is_workday(day)
@@ -146,11 +149,19 @@ def add_workdays(start: datetime.date, count: int) -> datetime.date:
     return day
 
 
-def workdays_between(start: datetime.date, end: datetime.date) -> int:
+def workdays_between(
+    start: datetime.date, end: datetime.date, *, known_until: int | None = None
+) -> int:
     """The working days after `start` up to and including `end` (0 when `end` is not after it):
-    how long something has waited, on the same calendar as its deadline."""
+    how long something has waited, on the same calendar as its deadline. With `known_until`,
+    counted on the calendar that knew the years up to that one only (is_workday): how many
+    working days a due date set back then was given."""
     days = (end - start).days
-    return sum(1 for n in range(1, days + 1) if is_workday(start + datetime.timedelta(days=n)))
+    return sum(
+        1
+        for n in range(1, days + 1)
+        if is_workday(start + datetime.timedelta(days=n), known_until=known_until)
+    )
 
 
 def calendar_status(today: datetime.date) -> dict:

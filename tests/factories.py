@@ -1,10 +1,12 @@
 """Test data, built through the same models and services the portal uses."""
 
+import contextlib
 import datetime
 import io
 import itertools
 
 import pgtrigger
+import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -28,7 +30,7 @@ from experts.models import (
     ReasonCode,
 )
 from experts.services import CONSENT_VERSION, open_application
-from portal import deadlines
+from portal import deadlines, workdays
 
 PASSWORD = "Test#Pass2026"
 _serial = itertools.count(1)
@@ -307,3 +309,13 @@ def rewriting_history():
     SQLite has no triggers to ignore): for a test that arranges rows as an earlier day, or an
     older version of the portal and its migrations, wrote them."""
     return pgtrigger.ignore(*HISTORY_REWRITES)
+
+
+@contextlib.contextmanager
+def known_until(year: int):
+    """The installed working-day calendar as if it knew the years up to `year` only (the
+    fallback beyond, portal.workdays), inside the `with` block: what a due date set before the
+    calendar learnt the next year was counted on."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workdays, "known_years", lambda: range(2004, year + 1))
+        yield

@@ -2,17 +2,20 @@
 transitions (portal.deadlines), in Chinese working days."""
 
 import datetime
+from io import StringIO
 
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts import services as unit_services
 from accounts.models import Unit, UnitStatus
-from experts import services
+from audit.models import AuditEvent
+from experts import counts, due_dates, services
 from experts.models import ApplicationStatus, ExpertApplication, ReasonCode
-from portal import deadlines
+from portal import deadlines, workdays
 from tests import factories
+from tests.factories import known_until
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -104,16 +107,10 @@ def test_a_unit_is_due_two_working_days_after_it_registers_and_after_it_resubmit
 
 
 def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settings):
-    """docs/deployment.md, each December: due dates stored on the Monday-to-Friday fallback
-    (here: as if National Day 2026 were unknown) are moved once the calendar knows better."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from experts import counts
-
-    settings.UNIT_REVIEW_WORKING_DAYS = 5
-    settings.BUREAU_REVIEW_WORKING_DAYS = 10
+    """docs/deployment.md, each December: due dates in the next year set on the fallback (here:
+    in December 2025, when the calendar knew 2025 at most) move once the calendar knows 2026,
+    by exactly the holidays and make-up days learnt: each keeps the working days it was given,
+    whatever the settings say now."""
     unit = factories.make_unit()
     waiting = ExpertApplication.objects.get(
         user=factories.make_applicant(unit, S.PENDING_BUREAU, name="待审专家")
@@ -125,23 +122,39 @@ def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settin
         user=factories.make_applicant(unit, S.APPROVED, name="已通过专家")
     )
     registering = factories.make_unit(UnitStatus.PENDING, name="待审单位")
-    # Stored as Monday to Friday would have them: 10 days from Fri 25 Sep → Fri 9 Oct.
+    settings.UNIT_REVIEW_WORKING_DAYS = 1
+    settings.BUREAU_REVIEW_WORKING_DAYS = 45
+    with known_until(2025):
+        # The fallback for 2026: 元旦 Thu 1 Jan only, 春节 16–19 Feb (除夕 to 初三); not the
+        # announced 1–3 Jan with Sun 4 Jan worked, nor 15–23 Feb with Sat 14 and 28 Feb worked.
+        decision = deadlines.decision_due(D(2025, 12, 18))
+        recommendation = deadlines.recommendation_due(D(2025, 12, 31))
+        registration = deadlines.registration_due(D(2025, 12, 30))
+    assert (decision, recommendation, registration) == (
+        D(2026, 2, 26),
+        D(2026, 1, 2),
+        D(2026, 1, 2),
+    )
     ExpertApplication.objects.filter(pk=waiting.pk).update(
-        recommended_at=at(D(2026, 9, 25)), due_on=D(2026, 10, 9)
+        recommended_at=at(D(2025, 12, 18)), due_on=decision
     )
     ExpertApplication.objects.filter(pk=submitted.pk).update(
-        submitted_at=at(D(2026, 9, 25)), due_on=D(2026, 10, 2)
+        submitted_at=at(D(2025, 12, 31)), due_on=recommendation
     )
     Unit.objects.filter(pk=registering.pk).update(
-        submitted_at=at(D(2026, 9, 29)), due_on=D(2026, 10, 1)
+        submitted_at=at(D(2025, 12, 30)), due_on=registration
     )
     counts.recount()
+    # Changed since: they apply to items that start waiting from now on, not to these.
+    settings.UNIT_REVIEW_WORKING_DAYS = 5
+    settings.BUREAU_REVIEW_WORKING_DAYS = 10
 
     dry = StringIO()
     call_command("recompute_deadlines", "--dry-run", "--year", "2026", stdout=dry)
     assert "将变更截止日期：专家申请2条，单位注册1条" in dry.getvalue()
     waiting.refresh_from_db()
-    assert waiting.due_on == D(2026, 10, 9)  # a dry run writes nothing
+    assert waiting.due_on == D(2026, 2, 26)  # a dry run writes nothing
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.RECOMPUTE_DEADLINES).exists()
 
     out = StringIO()
     call_command("recompute_deadlines", "--year", "2026", stdout=out)
@@ -150,28 +163,111 @@ def test_recompute_deadlines_moves_the_due_dates_set_on_an_older_calendar(settin
     submitted.refresh_from_db()
     registering.refresh_from_db()
     decided.refresh_from_db()
-    assert waiting.due_on == D(2026, 10, 15)  # 28–30 Sep, 8–9 Oct, Sat 10 Oct, 12–15 Oct
-    assert submitted.due_on == D(2026, 10, 9)
-    assert registering.due_on == D(2026, 10, 8)  # 30 Sep, then 8 Oct after the holiday
+    # 45 days: Sun 4 Jan for Fri 2 Jan, then Sat 14 Feb worked and Fri 20, Mon 23 Feb off.
+    assert waiting.due_on == D(2026, 2, 27)
+    assert submitted.due_on == D(2026, 1, 4)  # 1 day: the Sunday worked, not 5 days
+    assert registering.due_on == D(2026, 1, 4)  # 2 days: 31 Dec, then Sunday 4 Jan
     assert decided.due_on is None
-    # The kept 已超期 counts follow: on 15 Oct only the recommendation is overdue now.
-    assert counts.overdue([S.PENDING_UNIT, S.PENDING_BUREAU], D(2026, 10, 15)) == {
-        S.PENDING_UNIT: 1
-    }
-    again = StringIO()
-    call_command("recompute_deadlines", "--year", "2026", stdout=again)
-    assert "已变更截止日期：专家申请0条，单位注册0条" in again.getvalue()
+    # The kept 已超期 counts follow: on 5 Jan only the recommendation is overdue now.
+    assert counts.overdue([S.PENDING_UNIT, S.PENDING_BUREAU], D(2026, 1, 5)) == {S.PENDING_UNIT: 1}
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RECOMPUTE_DEADLINES)
+    assert (event.username, event.role) == ("recompute_deadlines", "系统")
+    assert event.detail == (
+        f"工作日历已知至{workdays.last_known_year()}年；检查截止日期在2026年及以后的待审核事项"
+        "3条，变更截止日期：专家申请2条，单位注册1条，信息变更0条"
+    )
+
+
+def test_recompute_deadlines_run_again_moves_nothing(settings):
+    """Run twice, or after items started waiting on the upgraded calendar: the first run's
+    audit event says the calendar it put every due date on, so nothing is counted back on the
+    fallback again (on which 27 Feb would be 46 working days: 28 Feb)."""
+    settings.BUREAU_REVIEW_WORKING_DAYS = 45
+    unit = factories.make_unit()
+    moved, later = (
+        ExpertApplication.objects.get(user=factories.make_applicant(unit, S.PENDING_BUREAU))
+        for _ in range(2)
+    )
+    with known_until(2025):
+        ExpertApplication.objects.filter(pk=moved.pk).update(
+            recommended_at=at(D(2025, 12, 18)), due_on=deadlines.decision_due(D(2025, 12, 18))
+        )
+    call_command("recompute_deadlines", "--year", "2026", stdout=StringIO())
+    moved.refresh_from_db()
+    assert moved.due_on == D(2026, 2, 27)
+    # Set on the installed calendar, after the run.
+    ExpertApplication.objects.filter(pk=later.pk).update(
+        recommended_at=at(D(2025, 12, 18)), due_on=deadlines.decision_due(D(2025, 12, 18))
+    )
+    out = StringIO()
+    call_command("recompute_deadlines", "--year", "2026", stdout=out)
+    last = workdays.last_known_year()
+    assert f"{last}年及以前的截止日期已于" in out.getvalue()
+    assert f"检查截止日期在{last + 1}年及以后的待审核事项0条" in out.getvalue()
+    assert "已变更截止日期：专家申请0条" in out.getvalue()
+    moved.refresh_from_db()
+    later.refresh_from_db()
+    assert (moved.due_on, later.due_on) == (D(2026, 2, 27), D(2026, 2, 27))
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.RECOMPUTE_DEADLINES).count() == 2
+
+
+def test_recompute_deadlines_with_no_new_year_learnt_moves_nothing(settings):
+    """The operator's walk: with BUREAU_REVIEW_WORKING_DAYS=20 an application recommended on
+    Mon 7 Dec 2026 was due Tue 5 Jan 2027 (2027 on the fallback); the web then ran with the
+    default 10 and recompute_deadlines was run, the calendar unchanged. It moved the date to
+    21 December; it stays, as .env.example promises. So does one waiting since September,
+    counted on the calendar that knew 2026 then, across 国庆."""
+    unit = factories.make_unit()
+    walk, overdue = (
+        ExpertApplication.objects.get(user=factories.make_applicant(unit, S.PENDING_BUREAU))
+        for _ in range(2)
+    )
+    with known_until(2026):
+        settings.BUREAU_REVIEW_WORKING_DAYS = 20
+        due_on = deadlines.decision_due(D(2026, 12, 7))
+        assert due_on == D(2027, 1, 5)
+        ExpertApplication.objects.filter(pk=walk.pk).update(
+            recommended_at=at(D(2026, 12, 7)), due_on=due_on
+        )
+        settings.BUREAU_REVIEW_WORKING_DAYS = 10
+        ExpertApplication.objects.filter(pk=overdue.pk).update(
+            recommended_at=at(D(2026, 9, 25)), due_on=deadlines.decision_due(D(2026, 9, 25))
+        )
+        out = StringIO()
+        call_command("recompute_deadlines", stdout=out)
+    assert (
+        "检查截止日期在2026年及以后的待审核事项2条，已变更截止日期：专家申请0条" in out.getvalue()
+    )
+    walk.refresh_from_db()
+    overdue.refresh_from_db()
+    assert (walk.due_on, overdue.due_on) == (D(2027, 1, 5), D(2026, 10, 15))
+
+
+def test_recompute_deadlines_never_undoes_a_decision_taken_meanwhile(monkeypatch):
+    """An application approved between the command's read and its write keeps no due date."""
+    unit = factories.make_unit()
+    waiting = ExpertApplication.objects.get(user=factories.make_applicant(unit, S.PENDING_BUREAU))
+    with known_until(2025):
+        ExpertApplication.objects.filter(pk=waiting.pk).update(
+            recommended_at=at(D(2025, 12, 18)), due_on=deadlines.decision_due(D(2025, 12, 18))
+        )
+    counted = due_dates.add_workdays
+
+    def decided_while_counting(start, count):
+        ExpertApplication.objects.filter(pk=waiting.pk).update(status=S.APPROVED, due_on=None)
+        return counted(start, count)
+
+    monkeypatch.setattr(due_dates, "add_workdays", decided_while_counting)
+    result = due_dates.recompute(from_year=2026)
+    assert (result.checked, result.applications) == (1, 0)
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.due_on) == (S.APPROVED, None)
 
 
 def test_recompute_deadlines_leaves_due_dates_before_the_year_it_is_given(settings):
-    """A second read of the diff: run each December, it re-applied today's working-day settings
-    to every waiting item, though a change of them applies to items that start waiting
-    afterwards (.env.example). A due date before the year the calendar has just learnt was
-    counted on known days: it stays as it was set."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
+    """A due date before the year the calendar has just learnt is not read; one in it keeps the
+    working days it was given, though BUREAU_REVIEW_WORKING_DAYS changed since (a change
+    applies to items that start waiting afterwards, .env.example)."""
     settings.BUREAU_REVIEW_WORKING_DAYS = 15  # changed since the dates below were set
     unit = factories.make_unit()
     earlier = ExpertApplication.objects.get(user=factories.make_applicant(unit, S.PENDING_BUREAU))
@@ -180,12 +276,13 @@ def test_recompute_deadlines_leaves_due_dates_before_the_year_it_is_given(settin
         due_on=D(2025, 11, 17),  # 10 days, as set then
     )
     out = StringIO()
-    call_command("recompute_deadlines", "--year", "2026", stdout=out)
-    assert "检查截止日期在2026年及以后的待审核事项" in out.getvalue()
+    call_command("recompute_deadlines", "--dry-run", "--year", "2026", stdout=out)
+    assert "检查截止日期在2026年及以后的待审核事项0条" in out.getvalue()
+    call_command("recompute_deadlines", "--year", "2025", stdout=out)
+    assert (
+        "检查截止日期在2025年及以后的待审核事项1条，已变更截止日期：专家申请0条" in out.getvalue()
+    )
     earlier.refresh_from_db()
     assert earlier.due_on == D(2025, 11, 17)
-    call_command("recompute_deadlines", "--year", "2025", stdout=out)
-    earlier.refresh_from_db()
-    assert earlier.due_on == D(2025, 11, 24)  # 15 working days from 3 November 2025
     with pytest.raises(CommandError, match="年份1999无效"):
         call_command("recompute_deadlines", "--year", "1999")

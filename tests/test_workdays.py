@@ -140,3 +140,16 @@ def test_the_days_in_lieu_are_days_off_in_every_year_the_package_knows():
     in_lieu = [day for year in years for day in estimated_days_off(year) - statutory_holidays(year)]
     assert in_lieu
     assert [day for day in in_lieu if not chinese_calendar.is_holiday(day)] == []
+
+
+def test_counted_as_the_calendar_was_before_it_learnt_a_year():
+    """recompute_deadlines counts a due date set on the fallback back on the fallback: with
+    `known_until` the years after it are estimated, whatever the installed package knows."""
+    assert not is_workday(D(2026, 10, 6))  # 国庆 2026, as announced
+    assert is_workday(D(2026, 10, 6), known_until=2025)  # the fallback: 1–3 Oct and Mon 5 Oct
+    assert not is_workday(D(2026, 10, 5), known_until=2025)
+    assert not is_workday(D(2026, 10, 10), known_until=2025)  # a Saturday, worked as announced
+    assert is_workday(D(2025, 10, 6), known_until=2025) == is_workday(D(2025, 10, 6))
+    # From Fri 25 Sep 2026 to Thu 15 Oct: 10 working days as announced, 11 on the fallback.
+    assert workdays_between(D(2026, 9, 25), D(2026, 10, 15)) == 10
+    assert workdays_between(D(2026, 9, 25), D(2026, 10, 15), known_until=2025) == 11

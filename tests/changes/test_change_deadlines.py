@@ -222,27 +222,31 @@ def test_the_lists_queries_do_not_grow_with_rows(client, reviewer, unit, params)
 
 
 def test_recompute_moves_open_requests_due_dates(
-    client, reference_data, unit, reviewer, clock, working_days
+    client, reference_data, unit, reviewer, clock, working_days, settings
 ):
-    """Due dates stored on the Monday-to-Friday fallback (as if National Day 2026 were
-    unknown) move once the calendar knows better, from when each request entered its state."""
-    clock(D(2026, 9, 25))
-    waiting_unit = asked(client, admitted(unit, name="待确认"), title="研究员")
-    waiting_bureau = asked(client, admitted(unit, name="待审核"), title="研究员")
-    services.confirm_change(waiting_bureau, factories.unit_account(unit))
-    decided = asked(client, admitted(unit, name="已退回"), title="研究员")
-    services.return_change(decided, factories.unit_account(unit), "材料不符")
-    # Monday to Friday from Fri 25 Sep: 5 days → Fri 2 Oct, 10 days → Fri 9 Oct.
-    ChangeRequest.objects.filter(pk=waiting_unit.pk).update(due_on=D(2026, 10, 2))
-    ChangeRequest.objects.filter(pk=waiting_bureau.pk).update(due_on=D(2026, 10, 9))
+    """Due dates in 2026 set on the fallback (in December 2025, when the calendar knew 2025 at
+    most) move once it knows 2026, from when each request entered its state, keeping the
+    working days each was given."""
+    with factories.known_until(2025):
+        clock(D(2025, 12, 18))
+        waiting_bureau = asked(client, admitted(unit, name="待审核"), title="研究员")
+        services.confirm_change(waiting_bureau, factories.unit_account(unit))
+        decided = asked(client, admitted(unit, name="已退回"), title="研究员")
+        services.return_change(decided, factories.unit_account(unit), "材料不符")
+        clock(D(2025, 12, 31))
+        settings.UNIT_REVIEW_WORKING_DAYS = 1
+        waiting_unit = asked(client, admitted(unit, name="待确认"), title="研究员")
+    # The fallback: 元旦 Thu 1 Jan only, so Fri 2 Jan is the 1st and the 10th working day.
+    assert (due(waiting_unit), due(waiting_bureau)) == (D(2026, 1, 2), D(2026, 1, 2))
+    settings.UNIT_REVIEW_WORKING_DAYS = 5  # changed since: not for these requests
 
     assert due_dates.recompute(from_year=2026, dry_run=True).changes == 2
-    assert due(waiting_unit) == D(2026, 10, 2)  # a dry run writes nothing
+    assert due(waiting_unit) == D(2026, 1, 2)  # a dry run writes nothing
     out = StringIO()
     call_command("recompute_deadlines", "--year", "2026", stdout=out)
     assert "信息变更2条" in out.getvalue()
-    assert due(waiting_unit) == D(2026, 10, 9)
-    assert due(waiting_bureau) == D(2026, 10, 15)  # 28–30 Sep, 8–10 Oct (Sat worked), 12–15
+    # As announced: 1–3 Jan off, Sunday 4 Jan worked.
+    assert (due(waiting_unit), due(waiting_bureau)) == (D(2026, 1, 4), D(2026, 1, 4))
     assert due(decided) is None
     assert due_dates.recompute(from_year=2026).changes == 0
 
