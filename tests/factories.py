@@ -28,10 +28,17 @@ from experts.models import (
     ReasonCode,
 )
 from experts.services import CONSENT_VERSION, open_application
-from portal import deadlines
+from portal import deadlines, privacy
 
 PASSWORD = "Test#Pass2026"
 _serial = itertools.count(1)
+
+
+def agreed_to_notice() -> dict:
+    """The current 个人信息保护说明, agreed to now: what a registration records, and what every
+    account made here has, so that it reaches its pages without the notice asked again first
+    (tests of that step make the version stale themselves)."""
+    return {"privacy_notice_version": privacy.NOTICE_VERSION, "privacy_notice_at": timezone.now()}
 
 
 def credit_code(serial: int | None = None) -> str:
@@ -80,7 +87,7 @@ def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
     Unit.objects.filter(pk=unit.pk).update(status=status, due_on=due)
     unit.refresh_from_db()
     if with_account:
-        user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit)
+        user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit, **agreed_to_notice())
         user.set_password(PASSWORD)
         user.save()
     return unit
@@ -127,7 +134,11 @@ def ensure_reference_data() -> None:
 
 
 def make_reviewer(username=None) -> User:
-    user = User(username=username or f"reviewer{next(_serial)}", kind=User.Kind.BUREAU)
+    user = User(
+        username=username or f"reviewer{next(_serial)}",
+        kind=User.Kind.BUREAU,
+        **agreed_to_notice(),
+    )
     user.set_password(PASSWORD)
     user.save()
     user.groups.add(Group.objects.get(name=BUREAU_GROUP))
@@ -154,6 +165,7 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         mobile=f"+86138{n:08d}",
         email=f"person{n}@example.com",
         unit=unit,
+        **agreed_to_notice(),
     )
     user.set_password(PASSWORD)
     user.save()
