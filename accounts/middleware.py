@@ -77,8 +77,8 @@ def owes_second_factor(user) -> bool:
     return not user.is_verified() and requires_second_factor(user)
 
 
-# In order: a person who owes the second factor enters the code before reading the notice (the
-# notice page names the account it records the agreement for).
+# In order: a person who owes the second factor enters the code before reading the notice, so
+# that an agreement is recorded only for someone really signed in.
 OWED_STEPS = (
     OwedStep(owes_second_factor, "accounts:two_factor", frozenset({"accounts:logout"})),
     # Leaving, reading the notice itself, and securing the account stay open; so does what

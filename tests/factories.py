@@ -5,6 +5,7 @@ import io
 import itertools
 
 import pgtrigger
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -174,6 +175,7 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         for name_, value in complete_values().items():
             setattr(application, name_, value)
         application.consent_version, application.consent_at = CONSENT_VERSION, timezone.now()
+        application.consent_bureau = settings.BUREAU_NAME
         application.save()
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
         search.refresh(ExpertApplication.objects.filter(pk=application.pk))
