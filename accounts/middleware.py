@@ -1,10 +1,13 @@
-"""Session rules of MLPS level 3: absolute lifetime, accounts and units switched off, and the
-second factor for those who must (or chose to) use one.
+"""Session rules of MLPS level 3: absolute lifetime, accounts and units switched off, the
+second factor for those who must (or chose to) use one, and agreeing to a changed
+个人信息保护说明 (PIPL art. 17).
 
 Only the portal's policy lives here. Sessions, the user and the verified device are Django's
 and django-otp's own (SessionMiddleware, AuthenticationMiddleware, OTPMiddleware)."""
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.permissions import requires_second_factor
+from portal import privacy
 
 LOGGED_IN_AT = "portal_logged_in_at"
 REFRESHED_AT = "portal_refreshed_at"
@@ -59,13 +63,51 @@ class SessionPolicyMiddleware:
         return ""
 
 
-# Pages a person who still owes the second factor may open.
-SECOND_FACTOR_OPEN = {"accounts:two_factor", "accounts:logout"}
+@dataclass(frozen=True)
+class OwedStep:
+    """A page a signed-in person must go through before any other: `owed(user)` says whether
+    they still must, `page` names it, `open` the other pages they may reach meanwhile."""
+
+    owed: Callable
+    page: str
+    open: frozenset[str]
 
 
-class SecondFactorMiddleware:
+def owes_second_factor(user) -> bool:
+    return not user.is_verified() and requires_second_factor(user)
+
+
+# In order: a person who owes the second factor enters the code before reading the notice, so
+# that an agreement is recorded only for someone really signed in.
+OWED_STEPS = (
+    OwedStep(owes_second_factor, "accounts:two_factor", frozenset({"accounts:logout"})),
+    # Leaving, reading the notice itself, and securing the account stay open; so does what
+    # a monitor or a browser asks of the site on its own.
+    OwedStep(
+        privacy.owes_agreement,
+        "accounts:privacy_agree",
+        frozenset(
+            {
+                "accounts:logout",
+                "admin:logout",
+                "privacy",
+                "accounts:two_factor",
+                "accounts:password_change",
+                "accounts:password_change_done",
+                "healthz",
+                "favicon",
+            }
+        ),
+    ),
+)
+
+
+class OwedStepMiddleware:
     """Bureau reviewers and operators (and anyone who enrolled) reach no page but the
-    two-factor page until they have entered a code from their authenticator app."""
+    two-factor page until they have entered a code from their authenticator app; then anyone
+    whose agreed 个人信息保护说明 is not the current version reaches no page but the one that
+    shows it and asks them to agree (PIPL art. 17). Each step sends the person back to the page
+    they asked for (`next`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -75,14 +117,16 @@ class SecondFactorMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated:
             return None
-        if not requires_second_factor(user):
-            return None
-        if request.resolver_match.view_name in SECOND_FACTOR_OPEN:
-            return None
-        target = reverse("accounts:two_factor")
-        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        view_name = request.resolver_match.view_name
+        for step in OWED_STEPS:
+            if step.owed(user):
+                if view_name == step.page or view_name in step.open:
+                    return None
+                target = reverse(step.page)
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return None
 
 
 def duration_text(seconds: int) -> str:

@@ -16,7 +16,7 @@ from accounts.permissions import (
 )
 from audit.log import record
 from audit.models import AuditEvent
-from portal import deadlines
+from portal import deadlines, privacy
 from portal.workflow import WorkflowError, fire, reasons_said
 from sms.outbox import queue_sms, shorten
 
@@ -67,6 +67,28 @@ def agree_to_notice(user: User, version: str) -> None:
     when (nothing when `version` is empty: an account made by a command agreed to nothing)."""
     if version:
         user.privacy_notice_version, user.privacy_notice_at = version, timezone.now()
+
+
+def agree_to_current_notice(user: User) -> None:
+    """The signed-in `user` agrees to the current 个人信息保护说明, shown again because it changed
+    since they agreed (or because their account is older than the notice): stores the version
+    and the time, and writes the audit row (同意个人信息保护说明: the versions before and now)."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = locked.privacy_notice_version
+        if before == privacy.NOTICE_VERSION:
+            return  # agreed meanwhile (another tab): one agreement, one row
+        locked.privacy_notice_version = privacy.NOTICE_VERSION
+        locked.privacy_notice_at = timezone.now()
+        locked.save(update_fields=["privacy_notice_version", "privacy_notice_at"])
+        record(
+            AuditEvent.Action.PRIVACY_NOTICE,
+            actor=locked,
+            obj=locked,
+            detail=f"版本{privacy.NOTICE_VERSION}（此前同意的版本：{before or '无'}）",
+        )
+    user.privacy_notice_version = locked.privacy_notice_version
+    user.privacy_notice_at = locked.privacy_notice_at
 
 
 def register_unit(unit: Unit, *, username: str, password: str, privacy_notice: str = "") -> User:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("login/", login_gate(views.PortalLoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
+    path("privacy/agree/", views.privacy_agree, name="privacy_agree"),
     path(
         "password/change/",
         # Logged in first; then a locked account, pair or slowed address is refused before its

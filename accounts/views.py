@@ -21,7 +21,6 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -52,10 +51,10 @@ from accounts.permissions import (
 from accounts.selectors import QUEUE_COLUMNS, units_for
 from audit.log import record
 from audit.models import AuditEvent
-from portal import ratelimit, uploads
+from portal import privacy, ratelimit, uploads
 from portal.network import client_ip
 from portal.transitions import Action, decisions, empty_forms
-from portal.views import list_page, perform, posted, role_required, search_term
+from portal.views import list_page, perform, posted, role_required, safe_next, search_term
 from portal.workflow import WorkflowError
 
 
@@ -152,7 +151,7 @@ def sign_in_new_account(request, user) -> None:
     """Both registrations end signed in: a person who has just chosen a password expects to be
     in, and typing it again at once proves nothing more. ModelBackend is named because the form
     has just checked the new password itself (django.contrib.auth.login needs a backend when
-    several are configured). The second factor is not bypassed: SecondFactorMiddleware asks
+    several are configured). The second factor is not bypassed: OwedStepMiddleware asks
     requires_second_factor on every request, not at login, so anyone it holds meets the
     two-factor page first (a new account is neither a reviewer nor has a device, so in
     practice it lets them through)."""
@@ -358,6 +357,29 @@ bureau_unit_decide = decisions(
 )
 
 
+@login_required
+def privacy_agree(request):
+    """个人信息保护说明 again, for a signed-in person who has not agreed to its current version
+    (it changed, or their account is older than it): what changed, the notice, and
+    我已阅读并同意, which records the agreement and goes on to the page they asked for."""
+    next_url = safe_next(request)
+    user = request.user
+    if not privacy.owes_agreement(user):
+        return redirect(next_url or "home")
+    if request.method == "POST":
+        services.agree_to_current_notice(user)
+        messages.success(request, "已记录您同意本版《个人信息保护说明》。")
+        return redirect(next_url or "home")
+    context = {
+        "title": privacy.NOTICE_TITLE,
+        "f": privacy.facts(),
+        "agreed_version": user.privacy_notice_version,
+        "changes": privacy.changes_since(user.privacy_notice_version),
+        "next": next_url,
+    }
+    return render(request, "accounts/privacy_agree.html", context)
+
+
 def locked_out(request, credentials=None, *args, **kwargs):
     """django-axes: the failure just now was this username's fifth from this address."""
     username = str((credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD, ""))
@@ -387,9 +409,7 @@ def two_factor(request):
                 user=request.user, confirmed=False, name="身份验证器"
             )
     form = TwoFactorForm(*posted(request)[:1])
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = safe_next(request)
     # django-otp makes a device wait 1, 2, 4 … seconds after each wrong code; a code sent within
     # that wait is refused whether right or not. Said so, and not counted as another failure.
     allowed, throttled = device.verify_is_allowed()

@@ -63,6 +63,9 @@ class AuditEvent(models.Model):
         # 删除个人信息 (experts.erasure): an operator erasing a person's data on request; what
         # kinds were erased and how many, never a value.
         ERASE_PERSONAL_DATA = "erase_personal", "删除个人信息"
+        # A signed-in person agreeing to a new version of the 个人信息保护说明 (PIPL art. 17,
+        # accounts.services.agree_to_current_notice): which version, and the one before.
+        PRIVACY_NOTICE = "privacy_notice", "同意个人信息保护说明"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

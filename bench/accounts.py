@@ -12,6 +12,7 @@ import django
 django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from accounts.choices import UnitStatus, UserKind  # noqa: E402
@@ -19,15 +20,23 @@ from accounts.models import Unit, User  # noqa: E402
 from accounts.permissions import BUREAU_GROUP  # noqa: E402
 from bench.search_terms import drawn_names, mix  # noqa: E402
 from experts.models import ApplicationStatus, Discipline, ExpertApplication  # noqa: E402
+from portal import privacy  # noqa: E402
 
 PASSWORD = "Bench#2026pass"
 
 
 def person(username: str, **fields) -> User:
     user, _ = User.objects.update_or_create(username=username, defaults=fields)
-    user.set_password(PASSWORD)
-    user.save()
+    ready(user)
     return user
+
+
+def ready(user: User) -> None:
+    """The benchmark's password, and the current 个人信息保护说明 agreed to: the pages measured
+    open at once, not the notice asked again (accounts.middleware.OwedStepMiddleware)."""
+    user.set_password(PASSWORD)
+    user.privacy_notice_version, user.privacy_notice_at = privacy.NOTICE_VERSION, timezone.now()
+    user.save()
 
 
 def with_authenticator(user: User) -> str:
@@ -44,11 +53,9 @@ def main() -> dict:
     # The largest unit (seed_scale puts every 20th applicant in the first approved one).
     big_unit = Unit.objects.filter(status=UnitStatus.APPROVED).order_by("pk").first()
     unit_account = User.objects.filter(unit=big_unit, kind=UserKind.UNIT).first()
-    unit_account.set_password(PASSWORD)
-    unit_account.save()
+    ready(unit_account)
     applicant = User.objects.filter(unit=big_unit, kind=UserKind.APPLICANT).order_by("pk").first()
-    applicant.set_password(PASSWORD)
-    applicant.save()
+    ready(applicant)
     pending = ExpertApplication.objects.filter(status=ApplicationStatus.PENDING_BUREAU)
     return {
         "password": PASSWORD,

@@ -194,6 +194,7 @@ class ExpertApplicationAdmin(PersonSearchMixin, PersonalDataAdminMixin, ServiceT
         "personal_data_link",
         "consent_version",
         "consent_at",
+        "consent_bureau",
         "created_at",
         "updated_at",
         "submitted_at",

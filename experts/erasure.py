@@ -64,6 +64,7 @@ FIELDS_ERASED = {
     "integrity_pledge": False,
     "consent_version": "",
     "consent_at": None,
+    "consent_bureau": "",
     # 资格提示 are read from the birth date and the like (年龄超过65岁).
     "eligibility_flags": [],
     "has_eligibility_flags": False,

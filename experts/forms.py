@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -14,7 +15,7 @@ from accounts.forms import CommentForm
 from experts import attachments
 from experts.choices import BAN_CHOICES, REMOVAL_REASONS, join_disciplines
 from experts.models import ApplicationAttachment, Discipline, ExpertApplication, ReasonCode
-from experts.rules import CONSENT_TEXT, CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
+from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION, consent_text
 from experts.selectors import discipline_tree
 from portal import uploads
 from portal.caching import cache
@@ -186,12 +187,19 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         label="本人同意上述敏感个人信息处理（单独同意）", required=False
     )
 
-    # Each consent's full text, shown above its own checkbox in the same box (the checkbox
-    # says "上述": the text must come first), and named by the checkbox's aria-describedby.
-    consent_texts = {
-        "integrity_pledge": ("诚信承诺", INTEGRITY_PLEDGE),
-        "sensitive_consent": (f"敏感个人信息处理同意书（版本：{CONSENT_VERSION}）", CONSENT_TEXT),
-    }
+    @property
+    def consent_texts(self) -> dict[str, tuple[str, str]]:
+        """Each consent's full text, shown above its own checkbox in the same box (the checkbox
+        says "上述": the text must come first), and named by the checkbox's aria-describedby.
+        The sensitive-data consent names the bureau as BUREAU_NAME says now."""
+        return {
+            "integrity_pledge": ("诚信承诺", INTEGRITY_PLEDGE),
+            "sensitive_consent": (
+                f"敏感个人信息处理同意书（版本：{CONSENT_VERSION}）",
+                consent_text(CONSENT_VERSION),
+            ),
+        }
+
     fieldsets = SECTIONS
     wide_fields = {"disciplines", "research_direction", "resume", "achievements", "address"}
     use_required_attribute = False  # drafts may be half-filled; the server says what is missing
@@ -234,9 +242,15 @@ class ExpertApplicationForm(ApplicationFieldsMixin, PortalFormMixin, forms.Model
         if "sensitive_consent" in self.cleaned_data:
             agreed = self.cleaned_data["sensitive_consent"]
             if agreed and self.instance.consent_version != CONSENT_VERSION:
-                values.update(consent_version=CONSENT_VERSION, consent_at=timezone.now())
+                values.update(
+                    consent_version=CONSENT_VERSION,
+                    consent_at=timezone.now(),
+                    # The name the text above the box said (experts.rules.consent_text).
+                    consent_bureau=settings.BUREAU_NAME,
+                )
             elif not agreed:
-                values.update(consent_version="", consent_at=None)  # withdrawn before 提交
+                # Withdrawn before 提交.
+                values.update(consent_version="", consent_at=None, consent_bureau="")
         return values
 
 

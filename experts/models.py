@@ -294,6 +294,9 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     # PIPL art. 29: a separate consent to processing sensitive personal information.
     consent_version = models.CharField("敏感个人信息处理同意书版本", max_length=20, blank=True)
     consent_at = models.DateTimeField("同意时间", null=True, blank=True)
+    # Whom the agreed text named as 个人信息处理者: BUREAU_NAME at the time (experts.rules), so
+    # the consent reads as it was read even after the setting changes.
+    consent_bureau = models.CharField("同意书中的个人信息处理者", max_length=100, blank=True)
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -521,7 +524,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         custom={"label": "撤回同意"},
     )
     def withdraw_application(self) -> None:
-        self.consent_version, self.consent_at = "", None
+        self.consent_version, self.consent_at, self.consent_bureau = "", None, ""
         self.returned_at = None
         self.due_on = None
 

@@ -559,13 +559,13 @@ def withdraw_consent(application: ExpertApplication, actor) -> ExpertApplication
     已同意) and the exit starts, which the bureau confirms; staying needs the consent again."""
     with transaction.atomic():
         locked = _lock(application)
-        locked.consent_version, locked.consent_at = "", None
+        locked.consent_version, locked.consent_at, locked.consent_bureau = "", None, ""
         _fire(
             locked,
             "request_exit",
             actor,
             comment=CONSENT_WITHDRAWN,
-            update_fields=["consent_version", "consent_at"],
+            update_fields=["consent_version", "consent_at", "consent_bureau"],
         )
     return locked
 
@@ -584,7 +584,13 @@ def withdraw_application(application: ExpertApplication, actor) -> ExpertApplica
             "withdraw_application",
             actor,
             comment=CONSENT_WITHDRAWN,
-            update_fields=["consent_version", "consent_at", "returned_at", "due_on"],
+            update_fields=[
+                "consent_version",
+                "consent_at",
+                "consent_bureau",
+                "returned_at",
+                "due_on",
+            ],
         )
     return locked
 

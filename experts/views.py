@@ -156,6 +156,17 @@ def _latest_reason(history):
     return None
 
 
+def _consent_withdrawn(application, history):
+    """The 撤回同意 row when the person's last step was withdrawing the consent before
+    admission and they have not agreed again since: the page says so, not 修改并重新提交 as
+    after a 退回. None otherwise."""
+    if application.status != ApplicationStatus.DRAFT or application.consent_at is not None:
+        return None
+    if history and history[0].action == "withdraw_application":
+        return history[0]
+    return None
+
+
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -171,13 +182,17 @@ def applicant_home(request):
         if application.editable and (application.submitted_at or application.draft_saved_at)
         else []
     )
+    withdrawn = _consent_withdrawn(application, history)
     return render(
         request,
         "experts/applicant_home.html",
         {
             "application": application,
             "history": history,
-            "latest_reason": _latest_reason(history),
+            # A 退回 or 审核不通过 before the withdrawal no longer asks anything of the person:
+            # that review ended with it (ExpertApplication.withdraw_application).
+            "latest_reason": None if withdrawn else _latest_reason(history),
+            "consent_withdrawn": withdrawn,
             "missing": missing,
             # Only the draws this expert was chosen for: time, place and state, no project. Only
             # one decided at some time (decided_at stays) can have been drawn, but whatever the

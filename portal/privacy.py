@@ -1,9 +1,12 @@
 """个人信息保护说明 (PIPL arts. 13-17): the notice every page links to, its version, and the
 deployment's facts it names (the bureau, the SMS and mail providers, the retention settings).
 
-The notice's wording lives in jinja/privacy.html; a change of what it says about the processing
-gets a new NOTICE_VERSION, and the registrations record the version each person agreed to
-(accounts.User.privacy_notice_version)."""
+The notice's wording lives in jinja/includes/privacy_text.html; a change of what it says about the
+processing gets a new NOTICE_VERSION and an entry in CHANGES. The registrations record the version
+each person agreed to (accounts.User.privacy_notice_version); a signed-in person whose recorded
+version is not the current one (or who has none: an account older than the notice) is shown the
+notice again and must agree before any other page (accounts.middleware.OwedStepMiddleware), as
+PIPL art. 17 asks when the processing changes."""
 
 from django.conf import settings
 
@@ -12,6 +15,33 @@ from sms.backends import backend_class
 
 NOTICE_VERSION = "2026-12"
 NOTICE_TITLE = "个人信息保护说明"
+
+# What each version changed from the one before, newest first, as the people asked to agree
+# again read it (accounts.views.privacy_agree). A new NOTICE_VERSION adds its entry at the top,
+# in the notice's own words; the first version changed nothing.
+CHANGES: dict[str, tuple[str, ...]] = {
+    "2026-12": (),
+}
+
+
+def owes_agreement(user) -> bool:
+    """Whether the signed-in `user` has yet to agree to the current version of the notice."""
+    return user.privacy_notice_version != NOTICE_VERSION
+
+
+def changes_since(version: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The versions published after `version` that changed something, newest first, each with
+    what it changed. Nothing for an account that agreed to no version: it reads the whole
+    notice, and a list of changes to a text it never saw would tell it nothing."""
+    if not version:
+        return []
+    newer = []
+    for published, changed in CHANGES.items():
+        if published == version:
+            break
+        if changed:
+            newer.append((published, changed))
+    return newer
 
 
 def sms_provider() -> str:

@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "portal.errors.NotAllowedPageMiddleware",
     "audit.log.RequestContextMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
-    "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.OwedStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.

@@ -186,6 +186,17 @@ def _page_posted_from(request) -> str:
     return "/"
 
 
+def safe_next(request) -> str:
+    """The page a step was asked to return to (`next`, posted or in the query), when it is one
+    of this site's; else "" (an address elsewhere is never followed: an open redirect)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
+
+
 def posted(request) -> tuple:
     """A form's data: bound on every POST (even an empty one), unbound on GET."""
     if request.method == "POST":

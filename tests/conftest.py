@@ -80,16 +80,29 @@ def pytest_collection_modifyitems(config, items):
 def _second_factor_with_force_login(monkeypatch):
     """Tests that log in with force_login skip the password form, so they skip the second
     factor too: a reviewer or operator gets a confirmed authenticator and a verified session,
-    as after entering a code. The two-factor flow itself is tested through its pages."""
+    as after entering a code. The two-factor flow itself is tested through its pages. So too
+    the 个人信息保护说明: an account that has not agreed to its current version (one made with
+    create_user) agrees at force_login; tests of that step make it stale after logging in."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.permissions import requires_second_factor
+    from portal import privacy
+    from tests.factories import agreed_to_notice
 
     original = Client.force_login
 
     def force_login(self, user, backend=None):
+        # Asked of the row, not of the instance: a module's shared user keeps the version it
+        # was given in a test whose transaction has since rolled back.
+        agreed = agreed_to_notice()
+        type(user).objects.filter(pk=user.pk).exclude(
+            privacy_notice_version=privacy.NOTICE_VERSION
+        ).update(**agreed)
+        if privacy.owes_agreement(user):
+            for name, value in agreed.items():
+                setattr(user, name, value)
         original(self, user, backend)
         if requires_second_factor(user):
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

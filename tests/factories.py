@@ -7,6 +7,7 @@ import itertools
 
 import pgtrigger
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -30,10 +31,17 @@ from experts.models import (
     ReasonCode,
 )
 from experts.services import CONSENT_VERSION, open_application
-from portal import deadlines, workdays
+from portal import deadlines, privacy, workdays
 
 PASSWORD = "Test#Pass2026"
 _serial = itertools.count(1)
+
+
+def agreed_to_notice() -> dict:
+    """The current 个人信息保护说明, agreed to now: what a registration records, and what every
+    account made here has, so that it reaches its pages without the notice asked again first
+    (tests of that step make the version stale themselves)."""
+    return {"privacy_notice_version": privacy.NOTICE_VERSION, "privacy_notice_at": timezone.now()}
 
 
 def credit_code(serial: int | None = None) -> str:
@@ -82,7 +90,7 @@ def make_unit(status=UnitStatus.APPROVED, name=None, with_account=True) -> Unit:
     Unit.objects.filter(pk=unit.pk).update(status=status, due_on=due)
     unit.refresh_from_db()
     if with_account:
-        user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit)
+        user = User(username=f"unit{n}", kind=User.Kind.UNIT, unit=unit, **agreed_to_notice())
         user.set_password(PASSWORD)
         user.save()
     return unit
@@ -129,7 +137,11 @@ def ensure_reference_data() -> None:
 
 
 def make_reviewer(username=None) -> User:
-    user = User(username=username or f"reviewer{next(_serial)}", kind=User.Kind.BUREAU)
+    user = User(
+        username=username or f"reviewer{next(_serial)}",
+        kind=User.Kind.BUREAU,
+        **agreed_to_notice(),
+    )
     user.set_password(PASSWORD)
     user.save()
     user.groups.add(Group.objects.get(name=BUREAU_GROUP))
@@ -156,6 +168,7 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         mobile=f"+86138{n:08d}",
         email=f"person{n}@example.com",
         unit=unit,
+        **agreed_to_notice(),
     )
     user.set_password(PASSWORD)
     user.save()
@@ -164,6 +177,7 @@ def make_applicant(unit: Unit, status=ApplicationStatus.DRAFT, complete=True, na
         for name_, value in complete_values().items():
             setattr(application, name_, value)
         application.consent_version, application.consent_at = CONSENT_VERSION, timezone.now()
+        application.consent_bureau = settings.BUREAU_NAME
         application.save()
         application.disciplines.set(Discipline.objects.filter(code__in=["01", "08"]))
         search.refresh(ExpertApplication.objects.filter(pk=application.pk))

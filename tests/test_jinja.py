@@ -274,7 +274,7 @@ def test_the_password_reset_mail_is_plain_text(unit):
     assert "https://portal.example?a=1&b=<2>/password/reset/MQ/abc-123/" in body
     assert "&amp;" not in body and applicant.username in body
     subject = render_to_string("accounts/password_reset_subject.txt", {})
-    assert subject.strip() == "武汉市科技局专家入库系统：重设密码"
+    assert subject.strip() == f"{settings.PORTAL_NAME}：重设密码"
 
 
 def test_a_person_without_a_unit_does_not_break_the_bureaus_pages(client, reviewer, unit):

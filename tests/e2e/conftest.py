@@ -137,6 +137,10 @@ class Journey:
         self.page.wait_for_load_state()
         if "/two-factor/" in self.page.url:
             self.second_factor(username)
+        if "/privacy/agree/" in self.page.url:
+            # An account made outside the registrations (an operator's) agrees first.
+            self.page.get_by_role("button", name="我已阅读并同意").click()
+            self.page.wait_for_load_state()
 
     def second_factor(self, username: str) -> None:
         """Reviewers bind an authenticator at first login, then type its code each time."""

@@ -32,7 +32,15 @@ def test_withdrawing_under_review_then_the_reveal_refused_and_the_erasure_asked(
     applicant.snap("withdraw-confirmation")
     page.get_by_role("button", name="确认撤回同意").click()
     expect(page.get_by_test_id("expert-status")).to_contain_text("信息未填写")
+    # Said plainly, with what to do now: not 修改并重新提交 as after a 退回.
+    expect(page.get_by_test_id("consent-withdrawn")).to_contain_text(
+        "撤回敏感个人信息处理同意，专家入库申请随之撤回审核"
+    )
+    expect(page.get_by_role("link", name="再次申请入库")).to_be_visible()
+    expect(page.get_by_role("link", name="修改并重新提交")).to_have_count(0)
     applicant.snap("home-after-withdrawal")
+    page.set_viewport_size({"width": 390, "height": 844})
+    applicant.snap("home-after-withdrawal-390")
     assert ExpertApplication.objects.get(user=person).consent_at is None
 
     # The bureau: where 查看完整信息 would be, why it is not.

@@ -87,3 +87,40 @@ def test_the_unit_registration_links_the_notice_above_its_fields(journey):
     )
     tab.snap("register-unit")
     keep(tab, "register-unit")
+
+
+def test_a_person_whose_notice_changed_reads_it_agrees_and_goes_on(journey, monkeypatch):
+    """PIPL art. 17: a newer version is shown after login, with what changed, before anything
+    else; 我已阅读并同意 records it and opens the page asked for. On a desktop and a phone."""
+    monkeypatch.setattr(privacy, "NOTICE_VERSION", "2027-06")
+    monkeypatch.setattr(
+        privacy, "CHANGES", {"2027-06": ("短信改由某某云通信有限公司发送。",), **privacy.CHANGES}
+    )
+    unit = factories.make_unit(name="武汉示范大学")
+    for phone in (False, True):
+        person = factories.make_applicant(unit)
+        User.objects.filter(pk=person.pk).update(privacy_notice_version="2026-12")
+        tab = journey(phone=phone)
+        page = tab.page
+        tab.open("/login/?next=/expert/my-data/")
+        page.get_by_label("用户名").fill(person.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+
+        expect(page.get_by_role("heading", name="个人信息保护说明", level=1)).to_be_visible()
+        expect(page.get_by_text("您此前同意的是2026-12版，现行版本为2027-06版。")).to_be_visible()
+        expect(page.get_by_text("短信改由某某云通信有限公司发送。")).to_be_visible()
+        expect(page.get_by_role("heading", name="一、个人信息处理者和联系方式")).to_be_visible()
+        name = "renotice-390" if phone else "renotice-1280"
+        tab.snap(name)
+        keep(tab, name)
+        # Nothing else opens meanwhile: the start page leads back here.
+        tab.open("/expert/")
+        expect(page.get_by_role("button", name="我已阅读并同意")).to_be_visible()
+
+        page.get_by_role("button", name="我已阅读并同意").click()
+
+        expect(page.get_by_text("已记录您同意本版《个人信息保护说明》。")).to_be_visible()
+        assert page.url.endswith("/expert/")
+        person.refresh_from_db()
+        assert person.privacy_notice_version == "2027-06"

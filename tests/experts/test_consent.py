@@ -203,6 +203,47 @@ def test_withdrawing_under_review_asks_first_then_leaves_review(client, unit, re
     assert 'data-testid="reveal-refused"' in home_after.content.decode()
 
 
+@pytest.mark.parametrize("state", [S.PENDING_UNIT, S.REJECTED, "returned"])
+def test_after_withdrawing_the_home_page_says_so_not_resubmit(client, unit, reviewer, state):
+    """Not 修改并重新提交 as after a 退回, nor an earlier 退回's reason: the consent was
+    withdrawn, the review ended, and applying again means agreeing again and 提交."""
+    person = factories.make_applicant(unit, S.PENDING_UNIT if state == "returned" else state)
+    if state == "returned":
+        services.return_application(
+            person.application, factories.unit_account(unit), reason="补材料"
+        )
+    services.withdraw_application(person.application, person)
+    client.force_login(person)
+
+    page = client.get(reverse("experts:home")).content.decode()
+
+    withdrawn = page.split('data-testid="consent-withdrawn">', 1)[1].split("</div>", 1)[0]
+    assert "撤回敏感个人信息处理同意，专家入库申请随之撤回审核" in withdrawn
+    assert "单位和市科技局不再处理您的证件号码和银行账号" in withdrawn
+    assert "重新勾选同意敏感个人信息处理同意书" in withdrawn
+    assert ">再次申请入库</a>" in page
+    assert "修改并重新提交" not in page
+    assert "由单位重新审核推荐。</p>" not in page.split(withdrawn, 1)[1]
+    assert 'data-testid="latest-reason"' not in page
+    assert 'data-testid="missing-count"' not in page
+
+
+def test_agreeing_again_after_withdrawing_leaves_the_withdrawal_behind(client, unit):
+    person = factories.make_applicant(unit, S.PENDING_UNIT)
+    services.withdraw_application(person.application, person)
+    client.force_login(person)
+    client.post(
+        reverse("experts:form"),
+        factories.application_post_data(person, sensitive_consent="on"),
+    )
+    assert ExpertApplication.objects.get(pk=person.application.pk).consent_at is not None
+
+    page = client.get(reverse("experts:home")).content.decode()
+
+    assert 'data-testid="consent-withdrawn"' not in page
+    assert "修改并重新提交" in page
+
+
 def test_the_confirmation_page_refuses_an_admitted_expert(client, unit, reviewer):
     application = factories.admitted_expert(unit, reviewer)
     client.force_login(application.user)

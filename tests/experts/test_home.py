@@ -158,13 +158,13 @@ def test_each_consent_shows_its_full_text_above_its_own_checkbox(client, unit):
 
     pledge_text = page.index(f'id="integrity_pledge-text">{INTEGRITY_PLEDGE}</p>')
     pledge_box = page.index('name="integrity_pledge"')
-    consent_text = page.index(f'id="sensitive_consent-text">{rules.CONSENT_TEXT}</p>')
+    consent_text = page.index(f'id="sensitive_consent-text">{rules.consent_text()}</p>')
     consent_box = page.index('name="sensitive_consent"')
     assert pledge_text < pledge_box < consent_text < consent_box
     # The same box for both, and no longer the small grey help text under the checkbox.
     box = 'class="border rounded p-2 bg-body-tertiary mb-2"'
     assert page.count(box) == 2
-    assert page.count(rules.CONSENT_TEXT) == 1
+    assert page.count(rules.consent_text()) == 1
     assert 'aria-describedby="sensitive_consent-text"' in page
     assert 'aria-describedby="integrity_pledge-text"' in page
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from stdnum.cn import ric, uscc
@@ -15,6 +16,7 @@ from accounts import services
 from accounts.choices import IdType, UnitNature
 from accounts.models import Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
+from portal import privacy
 
 PASSWORD = "Demo#2026pass"
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
@@ -84,7 +86,9 @@ class Command(BaseCommand):
                 email="zhangming@example.com",
                 unit=approved,
             )
-            services.register_individual(applicant, password=PASSWORD)
+            services.register_individual(
+                applicant, password=PASSWORD, privacy_notice=privacy.NOTICE_VERSION
+            )
 
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {PASSWORD}）："))
         for username, role in [
@@ -103,7 +107,10 @@ class Command(BaseCommand):
 
 
 def demo_user(username: str, **fields) -> User:
-    user, created = User.objects.get_or_create(username=username, defaults=fields)
+    # Agreed to the current 个人信息保护说明, as the registered demo accounts below: the demo
+    # opens on each role's own start page.
+    agreed = {"privacy_notice_version": privacy.NOTICE_VERSION, "privacy_notice_at": timezone.now()}
+    user, created = User.objects.get_or_create(username=username, defaults={**fields, **agreed})
     if created:
         user.set_password(PASSWORD)
         user.save()
@@ -125,5 +132,7 @@ def demo_unit(username: str, name: str, code: str) -> Unit:
         email=f"{username}@example.com",
         licence=licence_png(),
     )
-    services.register_unit(unit, username=username, password=PASSWORD)
+    services.register_unit(
+        unit, username=username, password=PASSWORD, privacy_notice=privacy.NOTICE_VERSION
+    )
     return unit

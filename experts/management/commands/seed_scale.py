@@ -56,7 +56,7 @@ from experts.models import (
 )
 from experts.services import CONSENT_VERSION, STEP_STARTS
 from notice import periods as notice_periods
-from portal import deadlines
+from portal import deadlines, privacy
 from portal.dates import chinese_date
 from portal.workdays import add_workdays
 from portal.workflow import action_label, reasons_said
@@ -261,6 +261,9 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
                 unit=unit,
                 password=password,
                 email=unit.email,
+                # Registered, so agreed to the 个人信息保护说明 (accounts.services).
+                privacy_notice_version=privacy.NOTICE_VERSION,
+                privacy_notice_at=now,
             )
             for unit in made_units
         ],
@@ -398,6 +401,8 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
                 email=f"expert{n}@example.com",
                 unit=unit,
                 password=password,
+                privacy_notice_version=privacy.NOTICE_VERSION,
+                privacy_notice_at=now,
             )
         )
     users = User.objects.bulk_create(users, batch_size=BATCH)
@@ -446,6 +451,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             integrity_pledge=True,
             consent_version=CONSENT_VERSION if submitted else "",
             consent_at=submitted,
+            consent_bureau=settings.BUREAU_NAME if submitted else "",
             submitted_at=submitted,
             recommended_at=submitted + datetime.timedelta(days=3, seconds=rng.randrange(DAY))
             if status in (ApplicationStatus.PENDING_BUREAU, *DECIDED)
@@ -743,6 +749,7 @@ def _reshape(year: Year, application: ExpertApplication, status: str) -> Plan:
             )
             application.submitted_at = application.consent_at = first
             application.consent_version = CONSENT_VERSION
+            application.consent_bureau = settings.BUREAU_NAME
             application.returned_at = plan.returned.at
     elif year.every("submitted", RESUBMIT_EVERY):
         # Returned a few days after the first 提交, and submitted again a few days later.
