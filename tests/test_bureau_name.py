@@ -106,7 +106,7 @@ def test_the_consents_given_before_keep_the_name_they_read(unit):
     agreed = factories.make_applicant(unit, ApplicationStatus.PENDING_UNIT).application
     draft = factories.make_applicant(unit, complete=False).application
     ExpertApplication.objects.update(consent_bureau="")
-    migration = importlib.import_module("experts.migrations.0036_consent_bureau")
+    migration = importlib.import_module("experts.migrations.0037_consent_bureau")
 
     migration.record_the_name_agreed_to(apps, None)
 
