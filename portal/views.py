@@ -135,7 +135,9 @@ def sms_backlog() -> str:
     if not count:
         return "没有待发送的短信"
     minutes = int((timezone.now() - oldest).total_seconds() // 60)
-    return f"待发送{count}条，最早一条已等待{minutes}分钟"
+    line = f"待发送{count}条，最早一条已等待{minutes}分钟"
+    reason = outbox.waiting_reason()
+    return line + (f"；最近一次未发出：{reason}" if reason else "")
 
 
 def sms_failures() -> str:

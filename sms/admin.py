@@ -28,6 +28,7 @@ class SMSMessageAdmin(ReadOnlyAdmin):
         "provider_id",
         "about_label",
         "created_at",
+        "requeued_at",
     ]
     readonly_fields = fields
 
