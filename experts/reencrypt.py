@@ -8,9 +8,10 @@ values and its before/after (ChangeRequest). Rows are read in batches by primary
 batch locked and rewritten in its own transaction; a value already under the first key is left
 as it is, so a second run writes nothing and an interrupted run may simply be started again.
 `dry_run` counts the same and writes nothing. A run that writes records one audit event with
-the counts, never a value.
+the counts, never a value; a run that finds nothing to rewrite records none.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -112,7 +113,8 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
     """Every encrypted value under the first key.
 
     Side effects unless `dry_run`: rewrites, batch by batch, only the rows with a value under
-    another key, and records one audit event (重新加密个人信息) with the counts, never a value."""
+    another key, and, when it rewrote any, records one audit event (重新加密个人信息) with the
+    counts, never a value."""
     done = Rewritten(
         id_numbers=_column(User, "id_number", batch, dry_run),
         bank_accounts=_column(ExpertApplication, "bank_account", batch, dry_run),
@@ -124,7 +126,9 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
             dry_run,
         ),
     )
-    if not dry_run:
+    # A run that rewrote nothing (everything already under the first key) changed no personal
+    # data: nothing to account for, and a rerun leaves the trail as it was.
+    if not dry_run and any(dataclasses.astuple(done)):
         record(
             AuditEvent.Action.REENCRYPT,
             username=COMMAND,

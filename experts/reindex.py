@@ -142,9 +142,10 @@ def _certificate_batch(ids: list[int], dry_run: bool) -> int:
 def reindex_all(batch: int = BATCH, *, dry_run: bool = False) -> Reindexed:
     """Every stored hash under the current FIELD_HMAC_KEY (see the module's docstring).
 
-    Side effects unless `dry_run`: rewrites the hashes that differ, batch by batch, and records
-    one audit event (重算个人信息索引) with the counts. Raises DuplicateIdNumber, before the batch
-    holding the second account is written, if two accounts hold one ID number."""
+    Side effects unless `dry_run`: rewrites the hashes that differ, batch by batch, and, when it
+    rewrote any, records one audit event (重算个人信息索引) with the counts. Raises
+    DuplicateIdNumber, before the batch holding the second account is written, if two accounts
+    hold one ID number."""
     accounts = bans = certificates = 0
     matched: set[int] = set()
     for ids in pk_batches(User, batch):
@@ -168,7 +169,9 @@ def reindex_all(batch: int = BATCH, *, dry_run: bool = False) -> Reindexed:
         orphan_bans_in_force=barring.count(),
         orphans_until=None if for_good else latest,
     )
-    if not dry_run:
+    # A run that recomputed nothing changed no stored hash: no event, as for reencrypt_all
+    # (the orphans it found are in the command's own output).
+    if not dry_run and (done.accounts or done.bans or done.certificates):
         record(
             AuditEvent.Action.REINDEX,
             username=COMMAND,

@@ -57,6 +57,16 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def decrypts(token: str) -> bool:
+    """Whether any of FIELD_ENCRYPTION_KEYS decrypts `token` (a stored value read as text);
+    what /healthz?details asks of one stored number after a restore."""
+    try:
+        _fernet().decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def under_first_key(token: str) -> bool:
     """Whether `token` was encrypted with the first of FIELD_ENCRYPTION_KEYS."""
     try:

@@ -26,6 +26,9 @@ class SMSMessage(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     next_attempt_at = models.DateTimeField("下次尝试时间", auto_now_add=True)
     claimed_at = models.DateTimeField("开始发送时间", null=True, blank=True)
+    # When an operator last queued it again (立即重新发送): the day of retries
+    # (outbox.GIVE_UP_AFTER) counts from then, not from its creation.
+    requeued_at = models.DateTimeField("重新排队时间", null=True, blank=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
     # What the message is about (an application, a unit), so that its page can show whether
     # it went out. Generic, because sms is a leaf app that knows no other app's models.

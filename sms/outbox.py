@@ -21,7 +21,7 @@ from sms.worker import notify_worker
 logger = logging.getLogger(__name__)
 
 # A decision's SMS is worth sending for a day; after that an operator decides (admin can
-# queue a failed message again).
+# queue a failed message again, which gives it another day from then: requeued_at).
 GIVE_UP_AFTER = datetime.timedelta(hours=24)
 # A claim older than this belongs to a sender that died mid-send. Whether the provider got the
 # message is unknown, so it is marked failed for an operator rather than sent a second time,
@@ -164,7 +164,10 @@ def _record_failure(message: SMSMessage, exc: SMSError, now, backend) -> None:
         message.needs_check = True
     # Unsure and no way to ask the provider: an operator decides, rather than risk two SMS.
     cannot_settle = message.needs_check and not backend.can_find_sent
-    give_up = exc.permanent or cannot_settle or now - message.created_at > GIVE_UP_AFTER
+    # A day of retries from when it was queued, or queued again by an operator: a resend of
+    # a message older than a day gets its own day, not a single try.
+    queued_at = message.requeued_at or message.created_at
+    give_up = exc.permanent or cannot_settle or now - queued_at > GIVE_UP_AFTER
     message.status = SMSMessage.Status.FAILED if give_up else SMSMessage.Status.QUEUED
     # The provider's error may quote the number it refused ('+8613800000143' is not a mobile
     # number): admin's list and the log show it masked, as they show the number itself.
@@ -190,8 +193,9 @@ def requeue(message_ids) -> list[SMSMessage]:
             )
             .order_by("pk")
         )
+        now = timezone.now()
         SMSMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
-            status=SMSMessage.Status.QUEUED, next_attempt_at=timezone.now(), claimed_at=None
+            status=SMSMessage.Status.QUEUED, next_attempt_at=now, claimed_at=None, requeued_at=now
         )
         if messages:
             notify_worker()
@@ -251,6 +255,23 @@ def backlog() -> tuple[int, datetime.datetime | None]:
         status__in=[SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING]
     ).aggregate(count=models.Count("pk"), oldest=models.Min("created_at"))
     return waiting["count"], waiting["oldest"]
+
+
+def waiting_reason() -> str:
+    """Why the waiting message tried last did not go out (failure_reason), or "" when none has
+    failed yet: what /healthz?details adds to the backlog. A wrong Twilio account or token
+    keeps every message 排队中 (retried, so the queue goes out once it is fixed), and only
+    this says the configuration is wrong rather than the provider down."""
+    reason = (
+        SMSMessage.objects.filter(
+            status__in=[SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING], attempts__gt=0
+        )
+        .exclude(failure_reason="")
+        .order_by(F("claimed_at").desc(nulls_last=True), "-pk")
+        .values_list("failure_reason", flat=True)
+        .first()
+    )
+    return reason or ""
 
 
 # How far back /healthz?details counts failed messages: a day, as GIVE_UP_AFTER.

@@ -206,6 +206,22 @@ def test_operator_can_resend_a_failed_sms(client, operator):
     assert locmem.outbox == [("+8613812345678", "【测试】您好")]
 
 
+def test_the_sms_list_shows_the_start_of_a_long_error_and_the_whole_on_hover(client, operator):
+    """Ops walk, item 6: 最近错误 was cut off by the list's edge ("Twilio 400 2…")."""
+    error = (
+        "短信服务账号或密钥配置错误（Twilio 20003）：请核对 TWILIO_ACCOUNT_SID 和"
+        " TWILIO_AUTH_TOKEN，改正并重启短信进程后，排队中的短信将自动发出。"
+    )
+    SMSMessage.objects.create(to="+8613812345678", body="【测试】您好", last_error=error)
+    SMSMessage.objects.create(to="+8613812345679", body="【测试】再见", last_error="Twilio 500")
+
+    html = client.get(reverse("admin:sms_smsmessage_changelist")).content.decode()
+
+    shown = f'<span title="{error}">{error[:47]}…</span>'
+    assert f'<td class="field-error_excerpt">{shown}</td>' in html
+    assert '<td class="field-error_excerpt">Twilio 500</td>' in html
+
+
 def test_operator_cannot_move_an_applicant_under_review_or_to_an_unapproved_unit(
     client, operator, unit
 ):

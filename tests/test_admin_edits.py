@@ -109,6 +109,39 @@ def test_the_blacklist_shows_and_filters_which_bans_are_in_force(client, operato
     assert html.count('<td class="field-state">已结束</td>') == 1
 
 
+def test_a_ban_is_found_by_the_whole_id_number_under_the_current_or_an_old_key(
+    client, operator, reviewer, settings
+):
+    """Ops walk, item 4: 禁入名单 searched names only, while 用户 and 专家申请 find a whole ID
+    number; an operator asked "is this number banned?" had no way to tell."""
+    number = factories.resident_id(7)
+    Blacklist.objects.create(
+        id_number_index=User.id_index("resident", number),
+        name="张三",
+        reason="出库",
+        created_by=reviewer,
+    )
+    Blacklist.objects.create(
+        id_number_index=User.id_index("resident", factories.resident_id(8)),
+        name="李四",
+        reason="出库",
+        created_by=reviewer,
+    )
+    url = reverse("admin:accounts_blacklist_changelist")
+
+    def names(term: str) -> list[str]:
+        return [entry.name for entry in client.get(url, {"q": term}).context["cl"].result_list]
+
+    assert names(number.lower()) == ["张三"]
+    assert names(number[:10]) == []  # never by part
+    assert names("李四") == ["李四"]
+    assert "按姓名查找；输入完整的证件号码可精确查找。" in client.get(url).content.decode()
+    # Made before a rotation of FIELD_HMAC_KEY not yet finished: still found.
+    settings.FIELD_HMAC_OLD_KEYS = [settings.FIELD_HMAC_KEY]
+    settings.FIELD_HMAC_KEY = "another-hmac-key-for-this-test-0123456789"
+    assert names(number) == ["张三"]
+
+
 def reason_code_data(**overrides) -> dict:
     return {"code": "incomplete2", "label": "信息不完整", "order": 9, "active": "on", **overrides}
 

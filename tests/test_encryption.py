@@ -69,3 +69,41 @@ def test_a_database_dump_holds_no_plaintext_id_or_bank_number(reference_data, un
     assert applicants[0].real_name in dump  # the dump did include the rows
     leaked = [number for number in numbers if number in dump]
     assert leaked == []
+
+
+@pytest.mark.django_db
+def test_healthz_details_say_whether_the_stored_numbers_decrypt_with_the_keys(
+    client, unit, settings, django_assert_num_queries
+):
+    """Ops walk, item 5: a restore under other FIELD_ENCRYPTION_KEYS passed migrate --check,
+    check and /healthz?details ("ok"); only a page that read a number answered 500."""
+    from cryptography.fernet import Fernet
+
+    def details():
+        response = client.get("/healthz", {"details": "1"})
+        return response.status_code, response.content.decode().splitlines()
+
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert "encryption: 尚无加密存储的证件号码" in lines  # no row yet: nothing to test
+
+    applicant = factories.make_applicant(unit)
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert "encryption: 已存储的证件号码可用 FIELD_ENCRYPTION_KEYS 解密" in lines
+    from portal.views import encryption_status
+
+    with django_assert_num_queries(1):
+        encryption_status()
+
+    # The database restored where .env holds another key.
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    status, lines = details()
+    assert status == 503
+    assert lines[0] == "stored personal numbers cannot be decrypted with FIELD_ENCRYPTION_KEYS"
+    assert (
+        "encryption: 已存储的证件号码无法用 FIELD_ENCRYPTION_KEYS 解密：密钥与数据库不符"
+        "（恢复时用了别的密钥，或轮换后过早删去了旧密钥）"
+    ) in lines
+    assert applicant.id_number not in "\n".join(lines)
+    assert client.get("/healthz").status_code == 200  # the balancer's probe reads no table

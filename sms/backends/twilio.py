@@ -38,8 +38,16 @@ class TwilioBackend(BaseBackend):
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body
             )
         except (TwilioRestException, TwilioServiceException) as exc:
+            text = f"Twilio {exc.status} {exc.code}: {getattr(exc, 'msg', '') or exc.title}"
+            if is_configuration_error(exc.status, exc.code):
+                # Retried like an outage (the queue goes out once the settings are fixed), but
+                # named for what it is: a wrong account or token is no passing trouble.
+                text = (
+                    f"{failure_reason(exc.status, exc.code)}：请核对 TWILIO_ACCOUNT_SID 和"
+                    f" TWILIO_AUTH_TOKEN，改正并重启短信进程后，排队中的短信将自动发出。{text}"
+                )
             raise SMSError(
-                f"Twilio {exc.status} {exc.code}: {getattr(exc, 'msg', '') or exc.title}",
+                text,
                 permanent=is_permanent(exc.status, exc.code),
                 # A server error (a gateway's 502 or 504 above all) may come after Twilio took
                 # the message: the retry asks Twilio first (find_sent).
@@ -87,7 +95,15 @@ def failure_reason(status: int, code: int | None) -> str:
         return "手机号码无效或无法接收短信"
     if is_permanent(status, code):
         return "短信服务商拒绝发送"
+    if is_configuration_error(status, code):
+        return f"短信服务账号或密钥配置错误（Twilio {code or status}）"
     return "短信服务暂时不可用"
+
+
+def is_configuration_error(status: int, code: int | None) -> bool:
+    """Twilio refused the portal's credentials (401: 20003 Authenticate) or its account (403):
+    every send fails until an operator fixes the settings, after which the queue can go out."""
+    return status in (401, 403) and code not in PERMANENT_CODES
 
 
 def never_reached_twilio(exc: BaseException) -> bool:

@@ -36,13 +36,19 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 # Free text that may take several lines; everything else stays on one.
 LONG_TEXT_COLUMNS = {
-    "last_error",
+    "error_excerpt",  # 短信发送队列's 最近错误
+    "overdue",  # 超期提醒's 超期数量, a sentence of counts
     "user_agent",
     "object_repr",
     "detail",
     "detail_start",  # 审计记录's 说明, its first characters
     "path_info",
 }
+
+# Lists whose last column is still cut off by the list's box at 1,280 px (reachable only by
+# scrolling the list sideways): 审计记录's nine columns leave IP地址 some 80 px short. Known and
+# reported (ops walk, item 6); to be emptied when its columns are rethought.
+CUT_OFF_STILL = {"/admin/audit/auditevent/"}
 
 # For each cell of the changelist: its column, whether its text takes more than one line, and
 # whether it ends beyond the window's right edge.
@@ -65,6 +71,9 @@ MEASURE = """() => {
       text: cell.innerText.trim(),
       wraps: lines.size > 1,
       right: cell.getBoundingClientRect().right,
+      // The list scrolls inside its own box (.results): a cell past its edge is cut off there
+      // although it is inside the window (短信发送队列's 最近错误, ops walk item 6).
+      shown: cell.closest('.results').getBoundingClientRect().right,
     };
   });
 }"""
@@ -84,6 +93,15 @@ def long_name_data(reviewer):
     )
     message = SMSMessage.objects.create(
         to="+8613812345678", body="【武汉市科技局】您的专家入库申请已审核通过。"
+    )
+    # A failed one, with the provider's error as long as Twilio's are.
+    SMSMessage.objects.create(
+        to="+8613800000158",
+        body="【武汉市科技局】欧阳晓明您好，您的专家入库申请已审核通过，请登录系统查看入库证明。",
+        status=SMSMessage.Status.FAILED,
+        attempts=1,
+        failure_reason="手机号码无效或无法接收短信",
+        last_error="Twilio 400 21614: '+86138****0158' is not a mobile number",
     )
     today = timezone.localdate()
     Reminder.objects.create(
@@ -200,6 +218,8 @@ def test_every_changelist_fits_1280_without_wrapping_a_name(journey, reviewer):
                 problems.append(f"{url} {cell['column']}: {cell['text']!r} wraps")
             if cell["right"] > width:
                 problems.append(f"{url} {cell['column']}: {cell['text']!r} is off screen")
+            elif cell["right"] > cell["shown"] + 1 and url not in CUT_OFF_STILL:
+                problems.append(f"{url} {cell['column']}: {cell['text']!r} is cut off")
     assert problems == [], "\n".join(problems)
 
 

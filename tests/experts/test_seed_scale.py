@@ -332,6 +332,10 @@ def test_every_step_has_its_audit_row_and_every_decision_its_sms(year):
     assert failed.count() == messages.count() // Records.FAILED_EVERY
     assert not failed.filter(sent_at__isnull=False).exists()
     assert {message.state for message in failed} == {"发送失败（手机号码无效或无法接收短信）"}
+    # The provider's error quotes the number: masked, as the outbox masks a real one.
+    for message in failed:
+        assert message.to.removeprefix("+86") not in message.last_error
+        assert f"****{message.to[-4:]}" in message.last_error
     for row in ApplicationTransition.objects.filter(action__in=["approve", "reject"]):
         (message,) = messages.filter(object_id=row.application_id, created_at=row.created_at)
         assert message.sent_at is None or message.sent_at > message.created_at

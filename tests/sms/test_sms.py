@@ -336,6 +336,63 @@ def test_wrong_twilio_credentials_keep_sms_queued(
     assert [r.password for r in fake_twilio.requests] == ["not-the-token"]
 
 
+def test_wrong_twilio_credentials_are_named_as_such_and_the_queue_goes_out_once_fixed(
+    client, fake_twilio, settings, unit, reviewer, django_capture_on_commit_callbacks
+):
+    """Ops walk, item 1: a wrong token read 短信服务暂时不可用 everywhere, as an outage does."""
+    settings.TWILIO_AUTH_TOKEN = "not-the-token"
+    approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+
+    message = SMSMessage.objects.get()
+    assert message.status == SMSMessage.Status.QUEUED
+    assert message.failure_reason == "短信服务账号或密钥配置错误（Twilio 20003）"
+    assert message.last_error == (
+        "短信服务账号或密钥配置错误（Twilio 20003）：请核对 TWILIO_ACCOUNT_SID 和"
+        " TWILIO_AUTH_TOKEN，改正并重启短信进程后，排队中的短信将自动发出。"
+        "Twilio 401 20003: Unable to create record: Authenticate"
+    )
+    details = client.get("/healthz", {"details": "1"}).content.decode().splitlines()
+    assert details[0] == "ok"
+    assert (
+        "sms: 待发送1条，最早一条已等待0分钟；最近一次未发出：短信服务账号或密钥配置错误"
+        "（Twilio 20003）"
+    ) in details
+
+    settings.TWILIO_AUTH_TOKEN = fake_twilio.auth_token
+    make_due(message)
+    assert retry_due_messages() == "sent=1 not_sent=0 not_claimed=0 stale=0"
+    message.refresh_from_db()
+    assert (message.status, message.failure_reason) == (SMSMessage.Status.SENT, "")
+    assert "sms: 没有待发送的短信" in client.get("/healthz", {"details": "1"}).content.decode()
+
+
+def test_a_resend_of_a_message_older_than_a_day_gets_a_day_of_retries(
+    fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
+):
+    """Ops walk, item 2: the day of retries counted from the message's creation, so a resend
+    of a two-day-old message had a single try and failed again at the first outage."""
+    from sms.outbox import requeue
+
+    fake_twilio.set_mode("error500")
+    approve(pending_application(unit), reviewer, django_capture_on_commit_callbacks)
+    message = SMSMessage.objects.get()
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    SMSMessage.objects.filter(pk=message.pk).update(
+        created_at=two_days_ago, status=SMSMessage.Status.FAILED
+    )
+
+    requeue([message.pk])
+    assert send_due()["not_sent"] == 1
+
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.QUEUED  # retried, not given up
+    assert message.requeued_at > two_days_ago
+    # A day after the resend, it is given up again.
+    send_due(now=message.requeued_at + datetime.timedelta(hours=25))
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.FAILED
+
+
 def test_rolled_back_approval_leaves_no_sms_and_sends_nothing(
     fake_twilio, unit, reviewer, django_capture_on_commit_callbacks
 ):

@@ -58,6 +58,7 @@ from experts.services import CONSENT_VERSION, STEP_STARTS
 from notice import periods as notice_periods
 from portal import deadlines, privacy
 from portal.dates import chinese_date
+from portal.words import mask_numbers
 from portal.workdays import add_workdays
 from portal.workflow import action_label, reasons_said
 from sms.backends.twilio import failure_reason
@@ -1003,7 +1004,9 @@ class Records:
             message.status = SMSMessage.Status.FAILED
             message.provider_id = ""
             message.failure_reason = failure_reason(400, 21614)
-            message.last_error = f"Twilio 400 21614: '{to}' is not a mobile number"
+            # Masked as the outbox masks a real provider's error (sms.outbox._record_failure):
+            # admin's 最近错误 never shows a whole number.
+            message.last_error = mask_numbers(f"Twilio 400 21614: '{to}' is not a mobile number")
         self.messages.append(message)
 
 
