@@ -248,3 +248,25 @@ def test_only_superusers_and_holders_of_the_permission_export(client, trail):
     assert "导出Excel" in client.get(CHANGELIST).content.decode()
     assert sheet(client.get(EXPORT))
     assert Permission.objects.get(codename="export_auditevent").name == "可导出审计记录"
+
+
+def test_the_list_says_failed_in_the_action_column_only_when_the_action_does_not(client, operator):
+    """结果 is not a column of its own (it took the width that keeps IP地址 on screen): a
+    failure reads 状态变更（失败）; 登录失败 says it already; a success adds nothing."""
+    for action, result in [
+        (A.TRANSITION, AuditEvent.Result.FAILURE),
+        (A.LOGIN_FAILED, AuditEvent.Result.FAILURE),
+        (A.LOGIN, AuditEvent.Result.SUCCESS),
+    ]:
+        AuditEvent.objects.create(action=action, result=result, username="someone")
+
+    page = client.get(CHANGELIST, {"q": "someone"}).content.decode()
+    cells = [
+        cell.split(">", 1)[1].split("<", 1)[0]
+        for cell in client.get(CHANGELIST)
+        .content.decode()
+        .split('class="field-action_and_result')[1:]
+    ]
+
+    assert cells == ["登录成功", "登录失败", "状态变更（失败）"]
+    assert "column-result" not in page
