@@ -255,9 +255,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="操作", ordering="action")
     def action_and_result(self, event):
-        # 结果 in the same cell, said only when it is 失败 and 操作 does not say so already (the
-        # rare row an operator looks for, also a filter of its own): a column of 成功 took the width that kept IP地址 on
-        # screen at 1,280 px.
+        # 结果 in the same cell, said only when it is 失败 and 操作 does not say so already
+        # (the rare row an operator looks for, also a filter of its own): a column of 成功
+        # took the width that kept IP地址 on screen at 1,280 px.
         action = event.get_action_display()
         if event.result == AuditEvent.Result.FAILURE and "失败" not in action:
             return f"{action}（{event.get_result_display()}）"
