@@ -7,7 +7,8 @@ Its 证明材料 are kept as (kind, name, size, SHA-256): a file replaced by ano
 name shows as changed.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from experts.attachments import size_text
 from experts.choices import DISCIPLINE_SEPARATOR, join_disciplines
@@ -102,23 +103,62 @@ class Change:
     old: str
     new: str
     changed: bool
+    # The reviewer's comment on this field in the 退回 or 审核不通过 the resubmission answers
+    # ("": none asked), shown beside the row, which 只看变更 then keeps.
+    comment: str = ""
+    # False for a commented field no snapshot keeps (敏感个人信息处理同意, LEFT_OUT): its row
+    # says so rather than 未修改.
+    compared: bool = True
+    # 证明材料: each file of the previous submission, marked when this one no longer has it,
+    # and each of this one, marked when it is new: (line, marked).
+    old_files: tuple[tuple[str, bool], ...] = ()
+    new_files: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def noted(self) -> bool:
+        """What 只看变更 keeps: a changed row, or one a reviewer commented on."""
+        return self.changed or bool(self.comment)
+
+    @property
+    def removed(self) -> int:
+        return sum(marked for _, marked in self.old_files)
+
+    @property
+    def added(self) -> int:
+        return sum(marked for _, marked in self.new_files)
 
 
 ATTACHMENTS_LABEL = "证明材料"
+
+
+def _file_line(kind: str, name: str, size: int) -> str:
+    return f"{kind}：{name}（{size_text(size)}）"
 
 
 def attachments_text(snapshot: dict) -> str:
     """A snapshot's 证明材料 as the comparison shows them, one a line:
     职称证书：证书.pdf（1.2 MB）."""
     return "\n".join(
-        f"{kind}：{name}（{size_text(size)}）"
-        for kind, name, size, _ in snapshot.get("attachments", [])
+        _file_line(kind, name, size) for kind, name, size, _ in snapshot.get("attachments", [])
     )
+
+
+def _marked_files(files: list, others: list) -> tuple[tuple[str, bool], ...]:
+    """Each of `files` as a line, marked when `others` does not hold it: by content, kind and
+    name, counted (a file uploaded twice and kept once is one removed)."""
+    left = Counter(map(tuple, others))
+    marked = []
+    for file in map(tuple, files):
+        kind, name, size, _ = file
+        marked.append((_file_line(kind, name, size), left[file] == 0))
+        left[file] -= 1
+    return tuple(marked)
 
 
 def _attachments_change(previous: dict, current: dict) -> Change:
     """证明材料 compared by content (their hashes), kinds and names; a snapshot from before
-    they were kept had none (nobody could upload one)."""
+    they were kept had none (nobody could upload one). Each file says whether it was added
+    or removed since."""
     before, after = previous.get("attachments", []), current.get("attachments", [])
     return Change(
         ATTACHMENTS_LABEL,
@@ -126,6 +166,8 @@ def _attachments_change(previous: dict, current: dict) -> Change:
         attachments_text(previous),
         attachments_text(current),
         sorted(map(tuple, before)) != sorted(map(tuple, after)),
+        old_files=_marked_files(before, after),
+        new_files=_marked_files(after, before),
     )
 
 
@@ -142,18 +184,35 @@ def _values(snapshot: dict, revealed: frozenset) -> dict[str, tuple[str, str, bo
     return values
 
 
-def compare(previous: dict, current: dict, revealed: frozenset = frozenset()) -> list[Change]:
+def compare(
+    previous: dict,
+    current: dict,
+    revealed: frozenset = frozenset(),
+    comments: dict[str, str] | None = None,
+) -> list[Change]:
     """Every field of the current submission beside its value in the previous one. A masked
-    number shows masked on both sides: its row says it changed, not what it was."""
+    number shows masked on both sides: its row says it changed, not what it was.
+
+    `comments` (label → comment): what the 退回 or 审核不通过 the current submission answers
+    said of named fields (ApplicationTransition.comments_by_label), each beside its row; a
+    commented field no snapshot keeps gets a row of its own, not compared."""
+    comments = dict(comments or {})
     before = _values(previous, revealed)
     after = _values(current, revealed)
     changes = []
     for label, (section, shown, plain) in after.items():
         _, old_shown, old_plain = before.get(label, (section, "", ""))
-        changes.append(Change(section, label, old_shown, shown, old_plain != plain))
+        changes.append(
+            Change(section, label, old_shown, shown, old_plain != plain, comments.pop(label, ""))
+        )
     # A submission's 证明材料 (a 信息变更's before and after keep none: no row for them).
     if "attachments" in previous or "attachments" in current:
-        changes.append(_attachments_change(previous, current))
+        change = _attachments_change(previous, current)
+        changes.append(replace(change, comment=comments.pop(change.label, "")))
+    changes.extend(
+        Change("", label, "", "", False, comment, compared=False)
+        for label, comment in comments.items()
+    )
     return changes
 
 

@@ -167,6 +167,15 @@ def _consent_withdrawn(application, history):
     return None
 
 
+def _answered(history):
+    """The 退回 or 审核不通过 (or 撤销入库) the latest 提交 in `history` (newest first)
+    answers: the reason given before it, since the 提交 before that. None for a first 提交."""
+    for n, row in enumerate(history):
+        if row.action == "submit":
+            return _latest_reason(history[n + 1 :])
+    return None
+
+
 @role_required(is_applicant)
 def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
@@ -511,14 +520,23 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
             else None
         )
         comparable = submissions is not None and None not in submissions
+        history = list(history_of(application))
+        # What the 退回 or 审核不通过 the resubmission answers asked, read from the history
+        # the page shows anyway: no query of its own.
+        asked = _answered(history) if submissions is not None else None
         context = {
             "application": application,
-            "changes": snapshots.compare(*submissions, frozenset(revealed_labels))
+            "changes": snapshots.compare(
+                *submissions,
+                frozenset(revealed_labels),
+                asked.comments_by_label() if asked else None,
+            )
             if comparable
             else None,
             "changes_not_kept": submissions is not None and not comparable,
+            "asked": asked,
             "only_changes": request.GET.get("changes") == "only",
-            "history": history_of(application),
+            "history": history,
             "show_content": show_content,
             # 证明材料 with the content they prove, and only then: one query for all.
             "attachments": _attachments(application) if show_content else [],
