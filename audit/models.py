@@ -40,6 +40,8 @@ class AuditEvent(models.Model):
         # Every export of a list of experts (experts.exports); in full when 含敏感信息 was ticked.
         EXPORT = "export", "导出专家名单"
         EXPORT_SENSITIVE = "export_sensitive", "导出含敏感信息的专家名单"
+        # The mobile whole, the 证件号码 and the 银行账号 masked: a call list for a panel.
+        EXPORT_CONTACT = "export_contact", "导出含联系方式的专家名单"
         # 公示异议 recorded on an admission (notice.services): who recorded it and how it came,
         # never who objected or what they said (the expert reads the events about them).
         OBJECTION = "objection", "记录公示异议"

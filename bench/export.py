@@ -64,7 +64,10 @@ def main() -> None:
     before = peak_mb()
     with transaction.atomic():
         job = exports.request_pool_export(
-            reviewer, "", sensitive=args.sensitive, reason="性能测试" if args.sensitive else ""
+            reviewer,
+            "",
+            scope=exports.Scope.FULL if args.sensitive else exports.Scope.MASKED,
+            reason="性能测试" if args.sensitive else "",
         )
         claimed = exports.claim_next()
         assert claimed is not None and claimed.pk == job.pk

@@ -16,15 +16,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_bureau_reviewer
 from audit.log import record
-from audit.models import AuditEvent
 from draws import fairness, services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, quota_formset
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, log, panel, verify
 from experts.export_views import ExportForm
-from experts.exports import expert_list_response, record_exported, title_block
-from experts.models import Discipline, ExpertApplication
+from experts.exports import SCOPE_ACTIONS, expert_list_response, record_exported, title_block
+from experts.models import Discipline, ExpertApplication, ExportJob
 from portal.views import PAGE_SIZE, posted, role_required
 
 CONFIRMED = "confirmed"  # the confirmation page's button: draw now
@@ -383,8 +382,9 @@ def _quota_lines(quotas) -> list[tuple[str, str]]:
 @never_cache
 @role_required(is_bureau_reviewer)
 def draw_export(request, pk):
-    """导出Excel of a draw record: its experts, masked unless 含敏感信息 with a reason; each
-    export is recorded in the audit trail (as the pool's are)."""
+    """导出Excel of a draw record: its experts, masked unless 含联系方式 (the mobiles: a call
+    list for the panel) or 含敏感信息 with a reason; each export is recorded in the audit
+    trail (as the pool's are), and with numbers whole, who was in it."""
     draw = _draw(request, pk)
     form = ExportForm(*posted(request))
     quotas = panel(draw)
@@ -393,18 +393,19 @@ def draw_export(request, pk):
         context = {"draw": draw, "form": form, "count": len(rows)}
         status = 400 if form.is_bound else 200
         return render(request, "draws/draw_export.html", context, status=status)
-    sensitive, reason = form.cleaned_data["sensitive"], form.cleaned_data["reason"].strip()
+    scope, reason = form.cleaned_data["scope"], form.cleaned_data["reason"].strip()
+    whole = scope != ExportJob.Scope.MASKED
     criteria = Criteria.from_json(draw.criteria)
-    action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
-    detail = f"抽取记录：{draw.pk}；条数：{len(rows)}；含敏感信息：{'是' if sensitive else '否'}"
+    label = ExportJob.Scope(scope).label
+    detail = f"抽取记录：{draw.pk}；条数：{len(rows)}；含敏感信息：{label}"
     with transaction.atomic():
         event = record(
-            action,
+            SCOPE_ACTIONS[scope],
             request=request,
             obj=draw,
-            detail=detail + (f"；理由：{reason}" if sensitive else ""),
+            detail=detail + (f"；理由：{reason}" if whole else ""),
         )
-        if sensitive:  # who was in it, kept after the file (ExportedApplication)
+        if whole:  # who was in it, kept after the file (ExportedApplication)
             record_exported(event)(list(dict.fromkeys(pk for pk, _ in rows)))
     loaded = ExpertApplication.objects.select_related("user__unit").prefetch_related(
         Prefetch("disciplines", queryset=Discipline.objects.order_by("code"))
@@ -416,7 +417,7 @@ def draw_export(request, pk):
         filter_text=criteria.in_words(),
         filter_label="抽取条件",
         count=len(rows),
-        sensitive=sensitive,
+        scope=scope,
         reason=reason,
         extra=[
             ("项目名称", draw.project_name),
@@ -430,7 +431,7 @@ def draw_export(request, pk):
         f"专家抽取记录-{draw.pk}.xlsx",
         title_block=block,
         applications=[applications[pk] for pk, _ in rows],
-        sensitive=sensitive,
+        scope=scope,
         sheet_title="抽取结果",
         lead_columns=EXPORT_LEAD,
         lead=lambda application: lead[application.pk],

@@ -12,6 +12,7 @@ from accounts.validators import display_mobile, mask, mask_id_number
 from audit.models import AuditEvent
 from changes.fields import KEY
 from experts import eligibility, erasure, search, services
+from experts.exports import SCOPE_ACTIONS
 from experts.forms import ApplicationAdminForm
 from experts.models import (
     IN_REVIEW,
@@ -474,7 +475,7 @@ class ExportJobAdmin(ReadOnlyAdmin):
         "sensitive_text",
         "finished_at",
     ]
-    list_filter = ["status", "sensitive", "created_at"]
+    list_filter = ["status", "scope", "created_at"]
     search_fields = ["requested_by__username", "requested_by__real_name", "filter_text", "reason"]
     list_select_related = ["requested_by"]
     date_hierarchy = "created_at"
@@ -503,17 +504,17 @@ class ExportJobAdmin(ReadOnlyAdmin):
     def progress(self, job):
         return f"{job.rows_done} / {job.rows_total}（{job.percent}%）"
 
-    @admin.display(description="含敏感信息")
+    @admin.display(description="含敏感信息", ordering="scope")
     def sensitive_text(self, job):
-        return yes_no(job.sensitive)
+        return job.get_scope_display()
 
-    @admin.display(description="导出名单（含敏感信息）")
+    @admin.display(description="导出名单（含敏感信息或联系方式）")
     def exported_people(self, job):
-        if not job.sensitive:
+        if not job.holds_numbers:
             return "未含敏感信息（证件号码、银行账号、手机已脱敏），不记录名单。"
         event = (
             AuditEvent.objects.filter(
-                action=AuditEvent.Action.EXPORT_SENSITIVE,
+                action=SCOPE_ACTIONS[job.scope],
                 object_type=job._meta.label_lower,
                 object_id=str(job.pk),
             )
@@ -588,7 +589,9 @@ class ExportedApplicationAdmin(ReadOnlyAdmin):
     def export_kind(self, row):
         event = row.event
         kind = EXPORT_KINDS.get(event.object_type, event.object_type)
-        return f"{kind}{event.object_id}；{event.role} {event.username}"
+        # Which numbers went out: all three, or the mobile only (a call list).
+        what = event.get_action_display()
+        return f"{kind}{event.object_id}（{what}）；{event.role} {event.username}"
 
     @admin.display(description="审计记录")
     def event_link(self, row):

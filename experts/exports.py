@@ -7,11 +7,19 @@ event) and queues an ExportJob; the export worker (`manage.py run_exports`) writ
 (`run_job`), reporting its progress on the job's row, which the progress page reads. The file
 lives in the private storage, for its requester only, and is deleted EXPORT_KEEP_HOURS later.
 
-Personal numbers: the 证件号码, the 银行账号 and the 手机 are masked (as on the reviewers'
-pages) unless 含敏感信息 was ticked with a reason, and even then only for the people whose
-consent to processing them stands (experts.permissions.may_process_sensitive_numbers). Every
-export is audited, masked or not:
-导出专家名单, or 导出含敏感信息的专家名单 with the reason (docs/audit.md).
+Personal numbers (PIPL's minimum-necessary rule): the file holds whole only what the reviewer
+chose on the confirmation page (ExportJob.Scope), and gave a reason for:
+- 不含敏感信息: the 证件号码, the 银行账号 and the 手机 masked, the 出生日期 the year only. The
+  reviewers' pages show one expert's 手机 whole (they phone the people they review and draw:
+  experts.permissions.may_read_mobile); a file of many is a copy that leaves the portal, so it
+  masks the mobile too unless asked for.
+- 含联系方式: the 手机 whole (a call list for a panel), the rest as masked.
+- 含敏感信息: all three whole; the 证件号码 and the 银行账号 only for the people whose consent to
+  processing them stands (experts.permissions.may_process_sensitive_numbers), as no consent
+  covers the mobile.
+Every export is audited, masked or not: 导出专家名单, 导出含联系方式的专家名单 or
+导出含敏感信息的专家名单, the latter two with the reason and a record of whose numbers went out
+(ExportedApplication; docs/audit.md).
 
 Any list of experts with a title block (a draw record's, by its own module) writes through
 `write_expert_list` (a file, for the worker) or `expert_list_response` (a short list, in the
@@ -114,7 +122,24 @@ NOT_STORED = (
     "导出文件未能保存（服务器存储空间不足或不可写），请稍后重新导出；仍不成功请联系运维人员。"
 )
 
+Scope = ExportJob.Scope
+# Each scope's audit action (docs/audit.md): its 操作 says which numbers went out whole.
+SCOPE_ACTIONS = {
+    Scope.MASKED: AuditEvent.Action.EXPORT,
+    Scope.CONTACT: AuditEvent.Action.EXPORT_CONTACT,
+    Scope.FULL: AuditEvent.Action.EXPORT_SENSITIVE,
+}
 MASKED_NOTE = "否（证件号码、银行账号、手机已脱敏，出生日期只显示年份）"
+CONTACT_NOTE = "仅联系方式（手机号码完整；证件号码、银行账号已脱敏，出生日期只显示年份）"
+
+
+def scope_note(scope: str, reason: str = "") -> str:
+    """是否含敏感信息 as the file's title block and the job's page say it."""
+    if scope == Scope.FULL:
+        return f"是（理由：{reason}）"
+    if scope == Scope.CONTACT:
+        return f"{CONTACT_NOTE}（理由：{reason}）"
+    return MASKED_NOTE
 
 
 class ExportRefused(Exception):
@@ -200,7 +225,7 @@ def count_message(count: int) -> str:
 def expert_rows(
     applications: Iterable[ExpertApplication],
     *,
-    sensitive: bool,
+    scope: str,
     lead=None,
     on_batch: Callable[[list[int]], None] | None = None,
 ) -> Iterator[list]:
@@ -220,7 +245,7 @@ def expert_rows(
         )
     batch: list[int] = []
     for application in applications:
-        row = expert_row(application, sensitive=sensitive)
+        row = expert_row(application, scope=scope)
         # Recorded before the row is handed on: a row in the file is never missing from the
         # record (a failed job's are removed with its file, run_job).
         if on_batch is not None:
@@ -233,22 +258,25 @@ def expert_rows(
         on_batch(batch)
 
 
-def expert_row(application: ExpertApplication, *, sensitive: bool) -> list:
+def expert_row(application: ExpertApplication, *, scope: str) -> list:
     user = application.user
-    mobile = application.mobile or ""
     id_number = user.id_number or ""
     bank_account = application.bank_account or ""
     born = application.birth_date
-    # 含敏感信息 only while the person's consent stands: a withdrawn one's row is as masked as
-    # in an export without it, whichever list (专家库, a draw's record) it is written for.
-    if not (sensitive and may_process_sensitive_numbers(application)):
-        mobile, id_number = masked_mobile(mobile), masked_id_number(id_number)
+    # The mobile whole in a call list and in a full export, whatever the consent (which is
+    # to the 证件号码 and the 银行账号: experts.rules.CONSENT_TEXTS), as on the draw's page.
+    if scope == Scope.MASKED:
+        mobile = masked_mobile(application.mobile)
+    else:
+        mobile = display_mobile(application.mobile or "")
+    # 含敏感信息 only while the person's consent stands: a withdrawn one's numbers are as
+    # masked as in an export without it, whichever list (专家库, a draw's record) it is for.
+    if not (scope == Scope.FULL and may_process_sensitive_numbers(application)):
+        id_number = masked_id_number(id_number)
         bank_account = masked_bank_account(bank_account)
         # The year only: the whole date beside the masked number's last digits would give
         # most of the number back (the mask keeps the birth date out for that reason).
         born = f"{born.year}年" if born else None
-    else:
-        mobile = display_mobile(mobile)
     decided = timezone.localtime(application.decided_at).date() if application.decided_at else None
     return [
         user.real_name,
@@ -275,14 +303,15 @@ def title_block(
     user,
     filter_text: str,
     count: int,
-    sensitive: bool,
+    scope: str,
     reason: str = "",
     at=None,
     extra: Sequence[tuple[str, object]] = (),
     filter_label: str = "筛选条件",
 ) -> list[tuple[str, object]]:
     """The sheet's first rows: when, who, which filter (`filter_label`: a draw's are its
-    抽取条件), how many, whether in full. `extra` rows come first (a draw's 项目名称 …)."""
+    抽取条件), how many, which numbers whole (`scope`) and why. `extra` rows come first (a
+    draw's 项目名称 …)."""
     at = timezone.localtime(at or timezone.now())
     who = user.real_name or user.username
     if user.real_name:
@@ -293,7 +322,7 @@ def title_block(
         ("导出人", who),
         (filter_label, filter_text),
         ("条数", count),
-        ("是否含敏感信息", f"是（理由：{reason}）" if sensitive else MASKED_NOTE),
+        ("是否含敏感信息", scope_note(scope, reason)),
     ]
 
 
@@ -302,7 +331,7 @@ def write_expert_list(
     *,
     title_block: Sequence[tuple[str, object]],
     applications: Iterable[ExpertApplication],
-    sensitive: bool,
+    scope: str,
     sheet_title: str = "专家名单",
     on_progress: Callable[[int], None] | None = None,
     on_batch: Callable[[list[int]], None] | None = None,
@@ -316,7 +345,7 @@ def write_expert_list(
         title_block=title_block,
         columns=[header for header, _ in COLUMNS],
         widths=[width for _, width in COLUMNS],
-        rows=expert_rows(applications, sensitive=sensitive, on_batch=on_batch),
+        rows=expert_rows(applications, scope=scope, on_batch=on_batch),
         on_progress=on_progress,
     )
 
@@ -326,7 +355,7 @@ def expert_list_response(
     *,
     title_block: Sequence[tuple[str, object]],
     applications: Iterable[ExpertApplication],
-    sensitive: bool,
+    scope: str,
     sheet_title: str = "专家名单",
     lead_columns: Sequence[tuple[str, int]] = (),
     lead: Callable[[ExpertApplication], list] | None = None,
@@ -341,7 +370,7 @@ def expert_list_response(
         title_block=title_block,
         columns=[header for header, _ in columns],
         widths=[width for _, width in columns],
-        rows=expert_rows(applications, sensitive=sensitive, lead=lead),
+        rows=expert_rows(applications, scope=scope, lead=lead),
     )
 
 
@@ -349,9 +378,10 @@ def expert_list_response(
 
 
 def audit_detail(job: ExportJob) -> str:
-    """The audit event's 说明: filter, count and, in full, the reason (never a number)."""
-    detail = f"条数：{job.rows_total}；含敏感信息：{'是' if job.sensitive else '否'}"
-    if job.sensitive:
+    """The audit event's 说明: filter, count, which numbers whole and, with any, the reason
+    (never a number)."""
+    detail = f"条数：{job.rows_total}；含敏感信息：{job.get_scope_display()}"
+    if job.holds_numbers:
         detail += f"；理由：{job.reason}"
     # The filter goes last: a long one is cut to the column, not the count or the reason.
     return f"{detail}；筛选条件：{job.filter_text}"
@@ -365,13 +395,14 @@ def audited_reason(detail: str) -> str:
 
 
 def request_pool_export(
-    user, params: str, *, sensitive: bool, reason: str = "", request=None
+    user, params: str, *, scope: str, reason: str = "", request=None
 ) -> ExportJob:
-    """Queue an export of 专家库 through the filter `params` (pool_params) for `user`.
+    """Queue an export of 专家库 through the filter `params` (pool_params) for `user`, with
+    the numbers `scope` says whole (ExportJob.Scope).
 
     Side effects, in one transaction: the ExportJob row and its audit event (导出专家名单, or
-    导出含敏感信息的专家名单 with the reason). Raises ExportRefused, and saves nothing, when more
-    rows match than EXPORT_MAX_ROWS."""
+    导出含联系方式的专家名单 / 导出含敏感信息的专家名单 with the reason). Raises ExportRefused, and
+    saves nothing, when more rows match than EXPORT_MAX_ROWS."""
     filterset = pool_filter(user, params)
     count = pool_rows(filterset).order_by().count()
     refused = count_message(count)
@@ -383,20 +414,22 @@ def request_pool_export(
             kind=ExportJob.Kind.POOL,
             params=params,
             filter_text=filter_in_words(filterset)[:500],
-            sensitive=sensitive,
-            reason=reason.strip() if sensitive else "",
+            scope=scope,
+            reason=reason.strip() if scope != Scope.MASKED else "",
             rows_total=count,
         )
-        action = AuditEvent.Action.EXPORT_SENSITIVE if sensitive else AuditEvent.Action.EXPORT
-        record(action, request=request, actor=user, obj=job, detail=audit_detail(job))
+        record(
+            SCOPE_ACTIONS[job.scope], request=request, actor=user, obj=job, detail=audit_detail(job)
+        )
     return job
 
 
 def record_exported(event: AuditEvent) -> Callable[[list[int]], None]:
-    """What writes down, for an export 含敏感信息 named by its audit `event`, the applications
-    whose numbers went out whole: one INSERT per batch of ids (expert_rows' on_batch), so
-    100,000 rows cost 50 statements, not 100,000. Each batch is written as its rows are,
-    in the transaction of whoever writes them (the draw's response; the worker's batches)."""
+    """What writes down, for an export 含敏感信息 or 含联系方式 named by its audit `event`, the
+    applications whose numbers (all three, or the mobile) went out whole: one INSERT per batch
+    of ids (expert_rows' on_batch), so 100,000 rows cost 50 statements, not 100,000. Each batch is
+    written as its rows are, in the transaction of whoever writes them (the draw's response;
+    the worker's batches)."""
 
     def write(ids: list[int]) -> None:
         at = timezone.now()
@@ -408,12 +441,12 @@ def record_exported(event: AuditEvent) -> Callable[[list[int]], None]:
 
 
 def export_event(job: ExportJob) -> AuditEvent:
-    """The audit event of a job 含敏感信息, written when it was asked for (request_pool_export).
-    A job queued without one (by hand, in a shell) gets it now: no number goes out whole
-    without its event."""
+    """The audit event of a job with numbers whole (含敏感信息, 含联系方式), written when it was
+    asked for (request_pool_export). A job queued without one (by hand, in a shell) gets it
+    now: no number goes out whole without its event."""
     event = (
         AuditEvent.objects.filter(
-            action=AuditEvent.Action.EXPORT_SENSITIVE,
+            action=SCOPE_ACTIONS[job.scope],
             object_type=ExportJob._meta.label_lower,
             object_id=str(job.pk),
         )
@@ -422,7 +455,7 @@ def export_event(job: ExportJob) -> AuditEvent:
     )
     if event is None:
         event = record(
-            AuditEvent.Action.EXPORT_SENSITIVE,
+            SCOPE_ACTIONS[job.scope],
             actor=job.requested_by,
             obj=job,
             detail=audit_detail(job),
@@ -434,7 +467,7 @@ def forget_exported(job: ExportJob) -> None:
     """Remove the record of a failed job's rows: its file was deleted before anyone could
     download it, so no number went out. The one delete the table's retention trigger lets
     through (ExportedApplication: the rows of a job that failed and names no file)."""
-    if not job.sensitive:
+    if not job.holds_numbers:
         return
     rows = ExportedApplication.objects.filter(
         event__object_type=ExportJob._meta.label_lower, event__object_id=str(job.pk)
@@ -476,7 +509,7 @@ def run_job(job: ExportJob) -> None:
             user=job.requested_by,
             filter_text=job.filter_text,
             count=total,
-            sensitive=job.sensitive,
+            scope=job.scope,
             reason=job.reason,
             at=job.created_at,
         )
@@ -484,15 +517,15 @@ def run_job(job: ExportJob) -> None:
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=done, updated_at=timezone.now())
 
-        # 含敏感信息: who was in the file, batch by batch as the rows are written, kept after
-        # the file and the job are gone (ExportedApplication).
-        on_batch = record_exported(export_event(job)) if job.sensitive else None
+        # 含敏感信息, 含联系方式: who was in the file, batch by batch as the rows are written,
+        # kept after the file and the job are gone (ExportedApplication).
+        on_batch = record_exported(export_event(job)) if job.holds_numbers else None
         with tempfile.TemporaryFile(suffix=".xlsx") as scratch:
             written = write_expert_list(
                 scratch,
                 title_block=block,
                 applications=rows,
-                sensitive=job.sensitive,
+                scope=job.scope,
                 on_progress=progress,
                 on_batch=on_batch,
             )
@@ -624,5 +657,5 @@ def run_pending() -> dict[str, int]:
 
 def download_name(job: ExportJob) -> str:
     at = timezone.localtime(job.created_at)
-    full = "（含敏感信息）" if job.sensitive else ""
-    return f"专家名单{full}-{at:%Y%m%d-%H%M}.xlsx"
+    whole = {Scope.FULL: "（含敏感信息）", Scope.CONTACT: "（含联系方式）"}.get(job.scope, "")
+    return f"专家名单{whole}-{at:%Y%m%d-%H%M}.xlsx"

@@ -1014,6 +1014,16 @@ class ExportJob(models.Model):
     class Kind(models.TextChoices):
         POOL = "pool", "专家库"
 
+    class Scope(models.TextChoices):
+        """Which personal numbers the file holds whole (PIPL's minimum-necessary rule): none;
+        the mobile only, for a call list (a panel to phone); or the 证件号码 and the 银行账号 too
+        (fees, identity checks). Both of the latter need a reason and record who was in the
+        file (ExportedApplication)."""
+
+        MASKED = "masked", "否"
+        CONTACT = "contact", "仅联系方式（手机号码）"
+        FULL = "full", "是"
+
     class Status(models.TextChoices):
         QUEUED = "queued", "排队中"
         RUNNING = "running", "正在导出"
@@ -1034,7 +1044,9 @@ class ExportJob(models.Model):
     # worker rebuilds the same FilterSet from it. `filter_text` says it in words.
     params = models.TextField("筛选参数", blank=True)
     filter_text = models.CharField("筛选条件", max_length=500, blank=True)
-    sensitive = models.BooleanField("含敏感信息", default=False)
+    scope = models.CharField(
+        "含敏感信息", max_length=10, choices=Scope.choices, default=Scope.MASKED
+    )
     reason = models.CharField("理由", max_length=100, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField("条数", default=0)
@@ -1061,6 +1073,12 @@ class ExportJob(models.Model):
         return f"{self.get_kind_display()}导出 {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
+    def holds_numbers(self) -> bool:
+        """Whether any number goes out whole (the mobile, or all three): a reason was given,
+        and the file's people are recorded (ExportedApplication)."""
+        return self.scope != self.Scope.MASKED
+
+    @property
     def percent(self) -> int:
         if self.status == self.Status.DONE:
             return 100
@@ -1068,10 +1086,11 @@ class ExportJob(models.Model):
 
 
 class ExportedApplication(models.Model):
-    """One person whose personal numbers (证件号码, 银行账号, 手机) went out whole in an export
-    含敏感信息: a pool export (ExportJob, written by the worker as it writes the file) or a
-    draw record's export (written with the response). The export is named by its audit event
-    (导出含敏感信息的专家名单), which both kinds have and which outlives the file (deleted after
+    """One person whose personal numbers went out whole in an export: 含敏感信息 (证件号码,
+    银行账号, 手机) or 含联系方式 (the 手机 only). A pool export (ExportJob, written by the
+    worker as it writes the file) or a draw record's export (written with the response). The
+    export is named by its audit event (导出含敏感信息的专家名单 or 导出含联系方式的专家名单: its
+    action says which numbers), which both kinds have and which outlives the file (deleted after
     EXPORT_KEEP_HOURS) and the ExportJob row (purge_jobs): the event's object says which job or
     draw, its 说明 the reason. A masked export writes no row: no number left whole.
 

@@ -51,12 +51,20 @@ from sms.models import SMSMessage
 
 FORMAT_VERSION = 1
 
-# What each kind of export 含敏感信息 is called on the page, by its audit event's object.
+# What each kind of export with numbers whole is called on the page, and what went out, by its
+# audit event's action (which numbers) and object (专家库's job or a draw's record).
+_FULL, _CONTACT = AuditEvent.Action.EXPORT_SENSITIVE, AuditEvent.Action.EXPORT_CONTACT
 EXPORT_KINDS = {
-    "experts.exportjob": "导出含敏感信息的专家名单",
-    "draws.draw": "抽取记录导出（含敏感信息）",
+    (_FULL, "experts.exportjob"): "导出含敏感信息的专家名单",
+    (_FULL, "draws.draw"): "抽取记录导出（含敏感信息）",
+    (_CONTACT, "experts.exportjob"): "导出含联系方式的专家名单",
+    (_CONTACT, "draws.draw"): "抽取记录导出（含联系方式）",
 }
-EXPORTED_NOTE = "导出的名单含您完整的证件号码、银行账号和手机号码"
+EXPORTED_NOTES = {
+    _FULL: "导出的名单含您完整的证件号码、银行账号和手机号码",
+    # A call list: the person must not read that their ID number left.
+    _CONTACT: "导出的名单含您完整的手机号码（证件号码、银行账号已脱敏）",
+}
 # Who records a 公示异议: only a bureau reviewer may (notice.services.record_objection).
 OBJECTION_RECORDER = "科技局审核员"
 
@@ -398,9 +406,10 @@ def audit_events(user, application) -> list[dict]:
 
 
 def exports(application) -> list[tuple]:
-    """The exports 含敏感信息 whose file held the person's numbers whole (ExportedApplication),
-    each with the role of who exported and the reason given (from the event's 说明), in one
-    query. A masked export is not listed: no number of theirs went out whole."""
+    """The exports 含敏感信息 or 含联系方式 whose file held the person's numbers (all three, or
+    the mobile) whole (ExportedApplication), each saying which, with the role of who exported
+    and the reason given (from the event's 说明), in one query. A masked export is not listed:
+    no number of theirs went out whole."""
     if application is None:
         return []
     rows = ExportedApplication.objects.filter(application=application).select_related("event")
@@ -409,11 +418,14 @@ def exports(application) -> list[tuple]:
             row,
             {
                 "时间": _when(row.at),
-                "操作": EXPORT_KINDS.get(row.event.object_type, row.event.get_action_display()),
+                "操作": EXPORT_KINDS.get(
+                    (row.event.action, row.event.object_type), row.event.get_action_display()
+                ),
                 "操作人角色": row.event.role,
                 "结果": row.event.get_result_display(),
                 "IP地址": "",
-                "说明": f"{EXPORTED_NOTE}；理由：{audited_reason(row.event.detail)}",
+                "说明": f"{EXPORTED_NOTES.get(row.event.action, EXPORTED_NOTES[_FULL])}"
+                f"；理由：{audited_reason(row.event.detail)}",
             },
         )
         for row in rows

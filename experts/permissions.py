@@ -63,6 +63,23 @@ def unit_has_left(application) -> bool:
     return application.exited
 
 
+def may_read_mobile(application, user) -> bool:
+    """Whether a page about this one expert shows `user` their 手机 whole (else masked,
+    138****5678). No consent covers it (it is not a sensitive number: CONSENT_TEXTS) and it is
+    how people are reached: the bureau phones the experts it reviews and draws (the draw's page
+    lists each one's, deliberately whole), their own unit vouches for them until they leave
+    (已出库: application_sections hides it instead), and the person reads their own. A unit
+    asked to take someone in (a 变更申请's page) is none of these: masked, enough to tell two
+    people of one name apart. A list of many (用户账号管理) and a masked export mask it
+    whatever this says; a call list is an export 含联系方式, asked for with a reason
+    (experts.exports)."""
+    return (
+        application.user_id == user.pk
+        or is_bureau_reviewer(user)
+        or (is_unit_of(application, user) and not unit_has_left(application))
+    )
+
+
 def reveal_refusal(application, user) -> str:
     """Why `user`, who could otherwise ask, may not see the numbers in full ('' when nothing
     stops them): said on the detail page where 查看完整信息 would be."""

@@ -123,6 +123,7 @@ def environment(**options) -> Environment:
             "is_estimate": deadlines.is_estimate,
             "last_known_year": last_known_year,
             "application_sections": templating.application_sections,
+            "mobile_for": templating.mobile_for,
             "crispy": crispy,
             "crispy_field": crispy_field,
             "ApplicationStatus": ApplicationStatus,

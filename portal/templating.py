@@ -16,6 +16,7 @@ from accounts.choices import UnitStatus
 from accounts.validators import display_mobile, mask, mask_id_number
 from experts.choices import join_disciplines
 from experts.models import RETURNED_LABEL, ApplicationStatus
+from experts.permissions import may_read_mobile
 from portal.workdays import workdays_between
 
 # Bootstrap colours per state, the same on every page a state appears.
@@ -82,6 +83,14 @@ def mobile(value) -> str:
 def masked_mobile(value) -> str:
     """138****5678: lists show enough to tell people apart, not to call them."""
     return mask(display_mobile(value or ""), 3)
+
+
+def mobile_for(viewer, application) -> str:
+    """`{{ mobile_for(request.user, application) }}`: the expert's 手机 on a page about them,
+    whole or masked by the one rule (experts.permissions.may_read_mobile)."""
+    if may_read_mobile(application, viewer):
+        return mobile(application.mobile)
+    return masked_mobile(application.mobile)
 
 
 def masked_id_number(value) -> str:
@@ -194,6 +203,8 @@ def application_sections(viewer, application, revealed=frozenset()):
                 text = number(name, application.bank_account, masked_bank_account)
             elif contact_hidden and name in CONTACT_FIELDS:
                 text = CONTACT_HIDDEN
+            elif name == "mobile":
+                text = mobile_for(viewer, application)
             elif name == "birth_date":
                 # Revealed with the 证件号码, which holds it.
                 text = number(

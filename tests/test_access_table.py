@@ -220,7 +220,7 @@ def reviewers_export(world):
     """The reviewer's export of 专家库, written by the worker."""
     from experts import exports
 
-    job = exports.request_pool_export(world["users"]["reviewer"], "", sensitive=False)
+    job = exports.request_pool_export(world["users"]["reviewer"], "", scope="masked")
     exports.run_pending()
     return job
 

@@ -195,7 +195,7 @@ def admin_data(unit, reviewer):
         requested_by=reviewer,
         kind=ExportJob.Kind.POOL,
         rows_total=10,
-        sensitive=True,
+        scope="full",
         reason="核对",
     )
     event = record(AuditEvent.Action.EXPORT_SENSITIVE, actor=reviewer, obj=job, detail="理由：核对")

@@ -179,7 +179,7 @@ def test_a_failed_export_forgets_its_record_with_values_bound_on_the_server(
 ):
     make_pool(unit, 2)
     client.force_login(reviewer)
-    client.post(EXPORT_URL, {"sensitive": "on", "reason": "组织评审，核对劳务费账户"})
+    client.post(EXPORT_URL, {"scope": "full", "reason": "组织评审，核对劳务费账户"})
     full_disk(settings, tmp_path)
 
     with bound_on_the_server():

@@ -1102,11 +1102,11 @@ def test_the_export_names_a_fresh_rounds_member_and_who_was_told(reviewing, revi
 def test_a_draw_exports_in_full_only_with_a_reason(reviewing, reviewer, pool, field):
     draw = make(reviewer, field, 1)
     url = reverse("draws:export", args=[draw.pk])
-    refused = reviewing.post(url, {"sensitive": "on"})
+    refused = reviewing.post(url, {"scope": "full"})
     assert refused.status_code == 400
-    assert "勾选“含敏感信息”时，请填写理由" in refused.content.decode()
+    assert "选择“含敏感信息”时，请填写理由" in refused.content.decode()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT_SENSITIVE).exists()
-    rows = sheet_rows(reviewing.post(url, {"sensitive": "on", "reason": "核对劳务费账户"}))
+    rows = sheet_rows(reviewing.post(url, {"scope": "full", "reason": "核对劳务费账户"}))
     chosen = ExpertApplication.objects.get(pk=members_of(draw)[0])
     assert chosen.user.id_number in str(rows)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_SENSITIVE)
@@ -1121,9 +1121,7 @@ def test_a_full_export_masks_the_numbers_of_one_who_withdrew_the_consent(
     withdrawn, staying = (ExpertApplication.objects.get(pk=pk) for pk in members_of(draw)[:2])
     experts_services.withdraw_consent(withdrawn, withdrawn.user)
     rows = sheet_rows(
-        reviewing.post(
-            reverse("draws:export", args=[draw.pk]), {"sensitive": "on", "reason": "核对"}
-        )
+        reviewing.post(reverse("draws:export", args=[draw.pk]), {"scope": "full", "reason": "核对"})
     )
     text = str(rows)
     assert staying.user.id_number in text

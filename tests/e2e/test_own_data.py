@@ -58,9 +58,7 @@ def test_an_expert_reads_that_their_numbers_went_out_in_an_export(journey):
     for n in range(24):
         factories.make_applicant(unit, ApplicationStatus.APPROVED, name=f"专家{n:02d}")
     reviewer = factories.make_reviewer()
-    job = exports.request_pool_export(
-        reviewer, "", sensitive=True, reason="组织评审，核对劳务费账户"
-    )
+    job = exports.request_pool_export(reviewer, "", scope="full", reason="组织评审，核对劳务费账户")
     assert exports.run_pending() == {"exports": 1, "failed": 0}
 
     tab = journey()

@@ -113,12 +113,12 @@ def test_a_unit_reads_no_contact_details_of_a_person_who_left(client, unit, revi
 
 def test_an_export_row_masks_the_numbers_without_the_consent(unit, reviewer):
     application = with_bank(factories.admitted_expert(unit, reviewer))
-    assert application.user.id_number in exports.expert_row(application, sensitive=True)
+    assert application.user.id_number in exports.expert_row(application, scope="full")
 
     services.withdraw_consent(application, application.user)
     application = ExpertApplication.objects.select_related("user__unit").get(pk=application.pk)
 
-    row = exports.expert_row(application, sensitive=True)
+    row = exports.expert_row(application, scope="full")
     assert application.user.id_number not in row and BANK not in row
     assert masked_id_number(application.user.id_number) in row
 

@@ -29,7 +29,7 @@ EXPORT_URL = reverse("experts:pool_export")
 BANK = "6217000010001234567"
 TITLE_ROWS = ["导出时间", "导出人", "筛选条件", "条数", "是否含敏感信息"]
 HEADER = [header for header, _ in exports.COLUMNS]
-REASON_REQUIRED = "勾选“含敏感信息”时，请填写理由。"
+REASON_REQUIRED = "选择“含敏感信息”时，请填写理由。"
 
 
 def make_pool(unit, n: int, **fields) -> list:
@@ -154,7 +154,7 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
     (person,) = make_pool(unit, 1, title_level="associate")
     application = ExpertApplication.objects.get(user=person)
     job = export(
-        logged_in, "title_level=associate", sensitive="on", reason="组织评审，核对劳务费账户"
+        logged_in, "title_level=associate", scope="full", reason="组织评审，核对劳务费账户"
     )
     rows = sheet_rows(logged_in, job)
     title = {row[0]: row[1] for row in rows[:5]}
@@ -182,7 +182,7 @@ def test_with_the_tick_a_person_without_the_consent_is_still_masked(logged_in, u
     """PIPL walk S2: no consent, no numbers (experts.permissions), whatever the tick says."""
     staying, without = make_pool(unit, 2)
     ExpertApplication.objects.filter(user=without).update(consent_version="", consent_at=None)
-    rows = data_rows(sheet_rows(logged_in, export(logged_in, sensitive="on", reason="核对")))
+    rows = data_rows(sheet_rows(logged_in, export(logged_in, scope="full", reason="核对")))
     by_name = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows}
     assert by_name[staying.real_name]["证件号码"] == staying.id_number
     assert by_name[staying.real_name]["银行账号"] == BANK
@@ -192,15 +192,13 @@ def test_with_the_tick_a_person_without_the_consent_is_still_masked(logged_in, u
 
 def test_the_tick_without_a_reason_is_refused_and_nothing_is_saved_or_lost(logged_in, unit):
     make_pool(unit, 2)
-    response = logged_in.post(
-        f"{EXPORT_URL}?title_level=senior", {"sensitive": "on", "reason": " "}
-    )
+    response = logged_in.post(f"{EXPORT_URL}?title_level=senior", {"scope": "full", "reason": " "})
     assert response.status_code == 400
     assert response.context["form"].errors == {"reason": [REASON_REQUIRED]}
     page = response.content.decode()
     assert REASON_REQUIRED in page
-    (box,) = re.findall(r'<input[^>]*name="sensitive"[^>]*>', page)
-    assert " checked" in box  # the tick is kept for the reason to be added
+    (box,) = re.findall(r'<input[^>]*name="scope"[^>]*value="full"[^>]*>', page)
+    assert " checked" in box  # the choice is kept for the reason to be added
     assert response.context["filter_text"] == "专家状态：审核通过；职称级别：正高级"  # kept too
     assert ExportJob.objects.count() == 0
     assert AuditEvent.objects.filter(action__startswith="export").count() == 0
@@ -265,7 +263,7 @@ def client_of(user):
 
 def test_another_reviewer_cannot_see_or_download_someones_export(logged_in, unit):
     make_pool(unit, 1)
-    job = export(logged_in, sensitive="on", reason="核对身份")
+    job = export(logged_in, scope="full", reason="核对身份")
     stranger = client_of(factories.make_reviewer())
     assert stranger.get(reverse("experts:export_job", args=[job.pk])).status_code == 404
     assert stranger.get(reverse("experts:export_download", args=[job.pk])).status_code == 404
@@ -448,7 +446,7 @@ def test_the_file_is_readable_by_the_portals_user_and_group_only(logged_in, unit
     from django.core.files.storage import default_storage
 
     make_pool(unit, 1)
-    job = export(logged_in, sensitive="on", reason="组织评审")
+    job = export(logged_in, scope="full", reason="组织评审")
     path = Path(default_storage.path(job.file_name))
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o750

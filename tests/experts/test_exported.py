@@ -67,7 +67,7 @@ def own_audit(client, person) -> list[dict]:
 def test_the_reason_is_read_from_the_audit_row_whatever_the_filter_says():
     pool = exports.audit_detail(
         ExportJob(
-            rows_total=2, sensitive=True, reason="核对；账户", filter_text="搜索：；筛选条件：x"
+            rows_total=2, scope="full", reason="核对；账户", filter_text="搜索：；筛选条件：x"
         )
     )
     assert exports.audited_reason(pool) == "核对；账户"
@@ -83,7 +83,7 @@ def test_a_sensitive_pool_export_records_each_person_in_its_file_once(logged_in,
     make_pool(unit, 2, title_level="associate")  # in the pool, not in this filter
     factories.make_applicant(unit, ApplicationStatus.PENDING_BUREAU)  # not in the pool
 
-    job = export(logged_in, "title_level=senior", sensitive="on", reason=REASON)
+    job = export(logged_in, "title_level=senior", scope="full", reason=REASON)
 
     assert job.status == ExportJob.Status.DONE
     event = job_event(job)
@@ -101,7 +101,7 @@ def test_a_masked_pool_export_records_nobody(logged_in, unit):
 
 def test_the_record_outlives_the_file_and_the_purged_job(logged_in, unit, client):
     (person,) = make_pool(unit, 1)
-    job = export(logged_in, sensitive="on", reason=REASON)
+    job = export(logged_in, scope="full", reason=REASON)
     later = timezone.now() + timedelta(hours=25)
     assert exports.sweep(later)["expired"] == 1
     assert exports.purge_jobs(later) == 1
@@ -114,7 +114,7 @@ def test_the_record_outlives_the_file_and_the_purged_job(logged_in, unit, client
 
 def test_a_job_whose_file_could_not_be_stored_keeps_no_record(logged_in, unit, settings, tmp_path):
     make_pool(unit, 3)
-    logged_in.post(EXPORT_URL, {"sensitive": "on", "reason": REASON})
+    logged_in.post(EXPORT_URL, {"scope": "full", "reason": REASON})
     full_disk(settings, tmp_path)
 
     assert exports.run_pending() == {"exports": 1, "failed": 1}
@@ -126,7 +126,7 @@ def test_a_job_whose_file_could_not_be_stored_keeps_no_record(logged_in, unit, s
 def test_the_rows_are_written_one_insert_per_batch(logged_in, unit, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK_SIZE", 4)
     people = make_pool(unit, 10)
-    logged_in.post(EXPORT_URL, {"sensitive": "on", "reason": REASON})
+    logged_in.post(EXPORT_URL, {"scope": "full", "reason": REASON})
 
     with CaptureQueriesContext(connection) as queries:
         exports.run_pending()
@@ -143,7 +143,7 @@ def test_a_sensitive_export_costs_the_same_queries_for_few_and_many_rows(logged_
     def queries_for(n: int) -> int:
         ExportJob.objects.all().delete()
         make_pool(unit, n)
-        logged_in.post(EXPORT_URL, {"sensitive": "on", "reason": REASON})
+        logged_in.post(EXPORT_URL, {"scope": "full", "reason": REASON})
         with CaptureQueriesContext(connection) as queries:
             exports.run_pending()
         job = ExportJob.objects.latest("pk")
@@ -182,7 +182,7 @@ def draw_ids(draw) -> list[int]:
 
 def test_a_sensitive_draw_export_records_each_expert_in_it(logged_in, drawn):
     url = reverse("draws:export", args=[drawn.pk])
-    response = logged_in.post(url, {"sensitive": "on", "reason": "核对劳务费账户"})
+    response = logged_in.post(url, {"scope": "full", "reason": "核对劳务费账户"})
     assert response.status_code == 200
     b"".join(response)
 
@@ -202,7 +202,7 @@ def test_a_masked_draw_export_records_nobody(logged_in, drawn):
 def test_a_person_reads_a_draw_export_on_their_page_and_in_the_json(
     client, logged_in, reviewer, drawn
 ):
-    logged_in.post(reverse("draws:export", args=[drawn.pk]), {"sensitive": "on", "reason": "核对"})
+    logged_in.post(reverse("draws:export", args=[drawn.pk]), {"scope": "full", "reason": "核对"})
     chosen = ExpertApplication.objects.get(pk=draw_ids(drawn)[0]).user
 
     (line,) = [row for row in own_audit(client, chosen) if row["操作"].startswith("抽取记录导出")]
@@ -221,7 +221,7 @@ def test_the_person_sees_the_export_on_their_page_and_in_the_json_and_another_do
     exported, masked_only = make_pool(unit, 1, title_level="senior") + make_pool(
         unit, 1, title_level="associate"
     )
-    export(logged_in, "title_level=senior", sensitive="on", reason=REASON)
+    export(logged_in, "title_level=senior", scope="full", reason=REASON)
     export(logged_in)  # both in it, masked
     stranger = factories.make_applicant(unit, ApplicationStatus.DRAFT)
 
@@ -257,7 +257,7 @@ def test_the_jobs_admin_page_lists_its_first_people_and_links_to_all_of_them(
     people = make_pool(unit, 3)
     reviewer_client = client.__class__()
     reviewer_client.force_login(reviewer)
-    job = export(reviewer_client, sensitive="on", reason=REASON)
+    job = export(reviewer_client, scope="full", reason=REASON)
     event = job_event(job)
     # Many more rows than the page shows (the same three, again and again, as a 100,000-row
     # export would): the page shows the first ones and the count.
@@ -293,9 +293,9 @@ def test_an_operator_finds_the_sensitive_exports_that_held_an_application(
     target, other = make_pool(unit, 1, title_level="senior") + make_pool(
         unit, 1, title_level="associate"
     )
-    first = export(logged_in, "title_level=senior", sensitive="on", reason=REASON)
-    export(logged_in, "title_level=associate", sensitive="on", reason="另一次")
-    second = export(logged_in, sensitive="on", reason="第三次")
+    first = export(logged_in, "title_level=senior", scope="full", reason=REASON)
+    export(logged_in, "title_level=associate", scope="full", reason="另一次")
+    second = export(logged_in, scope="full", reason="第三次")
     pk = target.application.pk
 
     found = client.get(reverse("admin:experts_exportedapplication_changelist"), {"q": str(pk)})
@@ -316,7 +316,7 @@ def test_an_operator_finds_the_sensitive_exports_that_held_an_application(
 
 def test_admin_offers_no_change_or_delete_of_the_record(client, logged_in, unit, operator):
     make_pool(unit, 1)
-    export(logged_in, sensitive="on", reason=REASON)
+    export(logged_in, scope="full", reason=REASON)
     row = ExportedApplication.objects.get()
     url = reverse("admin:experts_exportedapplication_change", args=[row.pk])
     page = client.get(url)
@@ -334,7 +334,7 @@ def test_the_record_is_protected_in_the_database(logged_in, unit):
     """On PostgreSQL the triggers refuse an UPDATE, a DELETE within the retention and a
     TRUNCATE; SQLite (the demo) has no triggers, and the model still declares them."""
     make_pool(unit, 1)
-    export(logged_in, sensitive="on", reason=REASON)
+    export(logged_in, scope="full", reason=REASON)
     names = {t.name for model, t in pgtrigger.registered() if model is ExportedApplication}
     assert names == {"exported_no_update", "exported_keep_retention", "exported_no_truncate"}
     if connection.vendor != "postgresql":
@@ -355,7 +355,7 @@ def test_the_record_is_protected_in_the_database(logged_in, unit):
 def test_the_database_lets_only_a_failed_jobs_record_go_within_the_retention(logged_in, unit):
     """forget_exported's delete, and only it: the rows of a job that failed and names no file."""
     make_pool(unit, 1)
-    job = export(logged_in, sensitive="on", reason=REASON)
+    job = export(logged_in, scope="full", reason=REASON)
     rows = ExportedApplication.objects.all()
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)
     with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
