@@ -15,9 +15,10 @@ from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
-from experts import counts, services
+from experts import counts, eligibility, services
 from experts.models import ApplicationStatus, ExpertApplication, StatusCount
 from tests import factories
+from tests.pages import queries_for
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -194,3 +195,27 @@ def test_the_migration_marks_the_drafts_already_revised(unit, reviewer):
     assert kept_status_counts()[S.DRAFT] == (4, 1, 1)
     counts.recount()
     assert kept_status_counts()[S.DRAFT] == (4, 1, 1)
+
+
+def test_a_rule_change_recomputes_a_revised_drafts_flags(walk):
+    """专家审核 lists it with its 资格提示, as it lists the returned drafts: kept current."""
+    rows = ExpertApplication.objects.filter(pk=walk["pk"])
+    rows.update(title_level="intermediate")
+    eligibility.recompute()
+    assert "职称级别低于副高级" in rows.get().eligibility_flags
+
+
+def test_the_queue_asks_the_same_queries_with_one_revised_draft_or_three(walk, unit, reviewer):
+    url = reverse("experts:bureau_queue")
+    one = {
+        status: queries_for(walk["bureau"], url, {"status": status}) for status in ("all", S.DRAFT)
+    }
+    for n in range(2):
+        person = factories.make_applicant(unit, S.PENDING_BUREAU, name=f"修改{n}")
+        services.reject_application(person.application, reviewer, "缺少佐证材料。")
+        services.revise_application(ExpertApplication.objects.get(user=person), person)
+    assert names(walk["bureau"], status=S.DRAFT) == ["孔桂怡", "修改0", "修改1"]
+    three = {
+        status: queries_for(walk["bureau"], url, {"status": status}) for status in ("all", S.DRAFT)
+    }
+    assert three == one
