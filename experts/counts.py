@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from experts.models import (
     RETURNED,
+    REVISING,
     ApplicationStatus,
     DueCount,
     ExpertApplication,
@@ -34,15 +35,30 @@ def shift(
     to_due=None,
     from_returned: bool = False,
     to_returned: bool = False,
+    from_revising: bool = False,
+    to_revising: bool = False,
 ) -> None:
     """Move `n` applications of unit `unit_id` (None: of no unit) from one status to another
-    (None: created, or gone), from one due date to another (None: none), and from returned
-    (已退回（待修改）, returned_at) or not to returned or not."""
+    (None: created, or gone), from one due date to another (None: none), from returned
+    (已退回（待修改）, returned_at) or not to returned or not, and from revising after 审核不通过
+    (修改中（曾审核不通过）, revising_at) or not to revising or not."""
     changes: dict[str, dict[str, int]] = {}
     if from_status:
-        _count(changes, from_status, n=-n, returned=-n if from_returned else 0)
+        _count(
+            changes,
+            from_status,
+            n=-n,
+            returned=-n if from_returned else 0,
+            revising=-n if from_revising else 0,
+        )
     if to_status:
-        _count(changes, to_status, n=n, returned=n if to_returned else 0)
+        _count(
+            changes,
+            to_status,
+            n=n,
+            returned=n if to_returned else 0,
+            revising=n if to_revising else 0,
+        )
     unit_changes = {(unit_id, status): delta["n"] for status, delta in changes.items()}
     due_changes: dict[tuple, int] = {}
     if from_status and from_due:
@@ -55,7 +71,7 @@ def shift(
 
 def _count(changes: dict, status: str, **deltas: int) -> None:
     for name, delta in deltas.items():
-        changes.setdefault(status, {"n": 0, "returned": 0})[name] += delta
+        changes.setdefault(status, {"n": 0, "returned": 0, "revising": 0})[name] += delta
 
 
 def move(status: str, from_unit_id, to_unit_id, n: int = 1) -> None:
@@ -105,11 +121,12 @@ def current() -> dict[str, int]:
 def review_queue() -> dict[str, int]:
     """The counts of experts.selectors.review_queue for the bureau (every application but the
     drafts never submitted), per status, in the same one query as `current`: of the drafts,
-    only those returned (已退回（待修改）)."""
+    only those with the applicant to change (WITH_APPLICANT: returned, 已退回（待修改）, or
+    revised after 审核不通过, 修改中（曾审核不通过）)."""
     return {
-        status: returned if status == ApplicationStatus.DRAFT else n
-        for status, n, returned in StatusCount.objects.order_by().values_list(
-            "status", "n", "returned"
+        status: returned + revising if status == ApplicationStatus.DRAFT else n
+        for status, n, returned, revising in StatusCount.objects.order_by().values_list(
+            "status", "n", "returned", "revising"
         )
     }
 
@@ -145,22 +162,26 @@ def recount() -> dict[str, int]:
     list(UnitStatusCount.objects.select_for_update().order_by("unit_id", "status"))
     list(DueCount.objects.select_for_update().order_by("status", "due_on"))
     per_status = {
-        status: (n, returned)
-        for status, n, returned in ExpertApplication.objects.order_by()
+        status: (n, returned, revising)
+        for status, n, returned, revising in ExpertApplication.objects.order_by()
         .values_list("status")
-        .annotate(n=Count("*"), returned=Count("pk", filter=RETURNED))
+        .annotate(
+            n=Count("*"),
+            returned=Count("pk", filter=RETURNED),
+            revising=Count("pk", filter=REVISING),
+        )
     }
     StatusCount.objects.bulk_create(
         [
-            StatusCount(status=status, n=n, returned=returned)
+            StatusCount(status=status, n=n, returned=returned, revising=revising)
             for status in ApplicationStatus
-            for n, returned in [per_status.get(status, (0, 0))]
+            for n, returned, revising in [per_status.get(status, (0, 0, 0))]
         ],
         update_conflicts=True,
         unique_fields=["status"],
-        update_fields=["n", "returned"],
+        update_fields=["n", "returned", "revising"],
     )
-    counted = {status: n for status, (n, _) in per_status.items()}
+    counted = {status: n for status, (n, _, _) in per_status.items()}
     by_unit = (
         ExpertApplication.objects.filter(unit__isnull=False)
         .order_by()

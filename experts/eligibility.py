@@ -18,7 +18,7 @@ from django.utils import timezone
 from experts.choices import levels_at_least
 from experts.models import (
     IN_REVIEW,
-    RETURNED,
+    WITH_APPLICANT,
     EligibilityKind,
     EligibilityRule,
     ExpertApplication,
@@ -82,9 +82,10 @@ def apply(application: ExpertApplication, rules: list[EligibilityRule] | None = 
 
 
 def waiting() -> QuerySet[ExpertApplication]:
-    """Applications waiting for a decision (待单位推荐, 待科技局审核), and those returned for
-    changes, which the queues list (已退回（待修改）) with their flags: the ones recomputed."""
-    return ExpertApplication.objects.filter(Q(status__in=IN_REVIEW) | RETURNED)
+    """Applications waiting for a decision (待单位推荐, 待科技局审核), and those back with the
+    applicant for changes (returned, 已退回（待修改）, or revised after 审核不通过, 修改中（曾审核
+    不通过）), which the queues list with their flags: the ones recomputed."""
+    return ExpertApplication.objects.filter(Q(status__in=IN_REVIEW) | WITH_APPLICANT)
 
 
 def recompute(applications: QuerySet[ExpertApplication] | None = None) -> tuple[int, int]:

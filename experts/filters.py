@@ -19,6 +19,8 @@ from experts.models import (
     RETURNED,
     RETURNED_LABEL,
     UNIT_WAITING,
+    WITH_APPLICANT,
+    WITH_APPLICANT_LABEL,
     ApplicationStatus,
 )
 from experts.selectors import discipline_choices, in_discipline
@@ -96,11 +98,12 @@ class ApplicationFilter(ListFilterSet):
 
 
 class QueueFilter(ApplicationFilter):
-    """专家审核: every status; of the drafts (the applicants' business) only those a unit
-    returned (bureau_queue's scope), so that tab reads 已退回（待修改）."""
+    """专家审核: every status; of the drafts (the applicants' business) only those submitted
+    once and back with the applicant (bureau_queue's scope): returned by a unit, or revised
+    after 审核不通过. So that tab reads 待申请人修改."""
 
     STATUSES = [
-        (value, RETURNED_LABEL if value == ApplicationStatus.DRAFT else label)
+        (value, WITH_APPLICANT_LABEL if value == ApplicationStatus.DRAFT else label)
         for value, label in ApplicationStatus.choices
     ]
     WAITING = tuple(IN_REVIEW)  # the statuses with a due date (portal.deadlines)
@@ -112,9 +115,9 @@ class QueueFilter(ApplicationFilter):
     def filter_status(self, queryset, name, value):
         queryset = super().filter_status(queryset, name, value)
         if value == ApplicationStatus.DRAFT:
-            # Said outright, though the scope implies it: the few returned rows are then read
-            # from their own (partial) index, not picked out of every unsubmitted draft.
-            return queryset.filter(RETURNED)
+            # Said outright, though the scope implies it: the few rows are then read from
+            # their own (partial) indexes, not picked out of every unsubmitted draft.
+            return queryset.filter(WITH_APPLICANT)
         return queryset
 
 

@@ -55,8 +55,20 @@ RETURNED_LABEL = "已退回（待修改）"
 # 已退回（待修改）: returned by the unit and not submitted again. submit clears returned_at, so
 # only a draft has it; the status is said all the same, for the reader and the planner.
 RETURNED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=False)
-# A draft never submitted: the applicant's own business, outside every review queue.
-UNSUBMITTED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=True)
+# Shown beside 信息未填写 after 修改专家信息 (ExpertApplication.revising_at): the bureau said
+# 审核不通过 and the applicant is changing the form to submit again.
+REVISING_LABEL = "修改中（曾审核不通过）"
+# 修改中（曾审核不通过）: revised after 审核不通过 and not submitted again (submit clears
+# revising_at, as 撤回同意 does).
+REVISING = Q(status=ApplicationStatus.DRAFT, revising_at__isnull=False)
+# The drafts 专家审核 lists (its 待申请人修改 tab): submitted once, and back with the applicant
+# to change, returned by the unit or revised after the bureau's 审核不通过. A reviewer must still
+# find them (a rejected applicant calls to ask why).
+WITH_APPLICANT = RETURNED | REVISING
+WITH_APPLICANT_LABEL = "待申请人修改"
+# A draft never submitted (or whose consent was withdrawn): the applicant's own business,
+# outside every review queue.
+UNSUBMITTED = Q(status=ApplicationStatus.DRAFT, returned_at__isnull=True, revising_at__isnull=True)
 # Transitions whose comment is a reason the applicant must read and act on.
 # The steps whose reason the person is told on their home page (experts.views._latest_reason).
 ACTIONS_WITH_REASON = ("send_back", "reject", "revoke", "refuse_unfreeze", "remove")
@@ -309,6 +321,9 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     # Set by 退回, cleared by the next 提交: the status goes back to 信息未填写 (the manual's
     # word), and this says the form is complete but waits for the applicant's changes.
     returned_at = models.DateTimeField("退回时间", null=True, blank=True, editable=False)
+    # Set by 修改专家信息 after 审核不通过, cleared by the next 提交 (and by 撤回同意): the draft
+    # stays in 专家审核, marked 修改中（曾审核不通过）, where a reviewer can find it.
+    revising_at = models.DateTimeField("开始修改时间", null=True, blank=True, editable=False)
     # While 待单位推荐 or 待科技局审核: the day the unit's or the bureau's step is due
     # (portal.deadlines); empty in every other state.
     due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
@@ -343,11 +358,12 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
             # 专家审核: WHERE status = … ORDER BY recommended_at, id
             models.Index(fields=["status", "recommended_at", "id"]),
             # 专家审核 sorted by 截止日期, and each waiting tab's 已超期 count (due_on < today).
-            # returned_at rides along: 专家审核's scope leaves out unreturned drafts, and with it
-            # in the index the count reads no table row (docs/performance.md).
+            # returned_at and revising_at ride along: 专家审核's scope leaves out the drafts
+            # with neither (UNSUBMITTED), and with them in the index the count reads no table
+            # row (docs/performance.md).
             models.Index(
                 fields=["status", "due_on", "id"],
-                include=["returned_at"],
+                include=["returned_at", "revising_at"],
                 name="experts_status_due",
             ),
             # 用户账号管理: the same, within one unit
@@ -388,13 +404,20 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
                 condition=Q(returned_at__isnull=False),
                 name="experts_returned",
             ),
+            # 专家审核's 待申请人修改 tab reads the revised drafts from here and the returned
+            # ones from experts_returned: the few rows, not every unsubmitted draft.
+            models.Index(
+                fields=["recommended_at", "id"],
+                condition=Q(revising_at__isnull=False),
+                name="experts_revising",
+            ),
             # 专家审核 filtered by 资格提示 (有提示 / 无提示): the page in its order, and the
-            # tabs' counts per status from the index alone (returned_at: the queue's scope
-            # leaves out unreturned drafts). The flag leads, so that a count reads only the
-            # entries of its value, not the table (figures in docs/performance.md).
+            # tabs' counts per status from the index alone (returned_at, revising_at: the
+            # queue's scope tests them, UNSUBMITTED). The flag leads, so that a count reads only
+            # the entries of its value, not the table (figures in docs/performance.md).
             models.Index(
                 fields=["has_eligibility_flags", "status", "recommended_at", "id"],
-                include=["returned_at"],
+                include=["returned_at", "revising_at"],
                 name="experts_flags_status",
             ),
         ]
@@ -416,6 +439,12 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         """退回 by the unit and not yet submitted again (状态 信息未填写, 已退回（待修改）)."""
         return self.returned_at is not None
 
+    @property
+    def revising(self) -> bool:
+        """Revised after 审核不通过 and not yet submitted again (状态 信息未填写, marked
+        修改中（曾审核不通过）)."""
+        return self.revising_at is not None
+
     # Transitions change only the row; services.py locks, records history and queues SMS.
     @transition(
         field=status,
@@ -425,7 +454,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         custom={"label": "提交"},
     )
     def submit(self) -> None:
-        self.returned_at = None
+        self.returned_at = self.revising_at = None
         self.due_on = deadlines.recommendation_due(self.submitted_at)
 
     @transition(
@@ -499,7 +528,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         custom={"label": "修改专家信息"},
     )
     def revise(self) -> None:
-        pass
+        self.revising_at = timezone.now()
 
     # 撤回同意 before admission (PIPL art. 15): under review (待单位推荐, 待科技局审核), after
     # 审核不通过, or in a draft holding the consent (after 退回, or ticked and saved). Without
@@ -525,7 +554,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     )
     def withdraw_application(self) -> None:
         self.consent_version, self.consent_at, self.consent_bureau = "", None, ""
-        self.returned_at = None
+        self.returned_at = self.revising_at = None
         self.due_on = None
 
     # After admission (experts.lifecycle) ------------------------------------------------------
@@ -882,6 +911,9 @@ class StatusCount(models.Model):
     # Of those, the ones 退回 and not submitted since (returned_at): only drafts have it. 专家审核
     # shows them, not the drafts never submitted, in its 信息未填写 tab (selectors.review_queue).
     returned = models.IntegerField("其中已退回（待修改）", default=0)
+    # And the ones revised after 审核不通过 and not submitted since (revising_at): 专家审核's
+    # 待申请人修改 tab counts them with the returned ones.
+    revising = models.IntegerField("其中修改中（曾审核不通过）", default=0)
 
     class Meta:
         verbose_name = "专家状态计数"

@@ -102,6 +102,7 @@ TIMES = (
     "draft_saved_at",
     "submitted_at",
     "returned_at",
+    "revising_at",
     "recommended_at",
     "decided_at",
     "due_on",

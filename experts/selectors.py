@@ -57,7 +57,8 @@ def admitted_for(user) -> QuerySet[ExpertApplication]:
 
 def review_queue(user) -> QuerySet[ExpertApplication]:
     """专家审核's rows: the user's applications but the unsubmitted drafts, which are the
-    applicants' business; those a unit returned (已退回（待修改）) were submitted once."""
+    applicants' business; those a unit returned (已退回（待修改）) or revised after 审核不通过
+    (修改中（曾审核不通过）) were submitted once, and a reviewer must still find them."""
     return applications_for(user).exclude(UNSUBMITTED)
 
 

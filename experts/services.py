@@ -81,15 +81,15 @@ STEP_STARTS = {
 
 
 def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
-    """`fire`, with the kept counts (per status, per due date, returned or not) following in
-    the same transaction, for the end of a step its start, and experts.signals.left_pool for
-    a step out of 审核通过."""
+    """`fire`, with the kept counts (per status, per due date, returned or not, revising or
+    not) following in the same transaction, for the end of a step its start, and
+    experts.signals.left_pool for a step out of 审核通过."""
     if action in STEP_STARTS:
         kwargs["history_fields"] = {
             **(kwargs.get("history_fields") or {}),
             "step_started_at": getattr(locked, STEP_STARTS[action]),
         }
-    due_before, returned_before = locked.due_on, locked.returned
+    due_before, returned_before, revising_before = locked.due_on, locked.returned, locked.revising
     if returned_before:
         # The history names the state as the badge did: 已退回（待修改）, not 信息未填写.
         kwargs["history_fields"] = {**(kwargs.get("history_fields") or {}), "from_returned": True}
@@ -108,6 +108,8 @@ def _fire(locked: ExpertApplication, action: str, actor, **kwargs):
         to_due=locked.due_on,
         from_returned=returned_before,
         to_returned=locked.returned,
+        from_revising=revising_before,
+        to_revising=locked.revising,
     )
     return history
 
@@ -270,12 +272,12 @@ def submit_application(application: ExpertApplication, actor) -> ExpertApplicati
         locked.submitted_at = timezone.now()
         # 资格提示 as of the submission: help for the reviewers, never a reason to refuse it.
         flag_fields = eligibility.apply(locked)
-        # submit clears returned_at: the unit has the application again.
+        # submit clears returned_at and revising_at: the unit has the application again.
         _fire(
             locked,
             "submit",
             actor,
-            update_fields=["submitted_at", "returned_at", "due_on", *flag_fields],
+            update_fields=["submitted_at", "returned_at", "revising_at", "due_on", *flag_fields],
             history_fields={"snapshot": snapshots.take(locked)},
         )
     return locked
@@ -448,10 +450,11 @@ def reject_application(
 
 
 def revise_application(application: ExpertApplication, actor) -> ExpertApplication:
-    """After 审核不通过 the applicant reopens the form (→ 信息未填写) to correct and resubmit."""
+    """After 审核不通过 the applicant reopens the form (→ 信息未填写) to correct and resubmit.
+    It stays in 专家审核 (revising_at), marked 修改中（曾审核不通过）, until submitted again."""
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "revise", actor)
+        _fire(locked, "revise", actor, update_fields=["revising_at"])
     return locked
 
 
@@ -589,6 +592,7 @@ def withdraw_application(application: ExpertApplication, actor) -> ExpertApplica
                 "consent_at",
                 "consent_bureau",
                 "returned_at",
+                "revising_at",
                 "due_on",
             ],
         )

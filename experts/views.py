@@ -61,11 +61,12 @@ from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
 
 # What each list prints of a row (its template), and nothing more (experts.selectors).
-# returned_at and unfreezing: status_badge shows 已退回（待修改） in place of the status, or
-# 申请解冻 beside it; due_on: 截止日期.
+# returned_at, revising_at and unfreezing: status_badge shows 已退回（待修改） in place of the
+# status, or 修改中（曾审核不通过） or 申请解冻 beside it; due_on: 截止日期.
 PEOPLE_COLUMNS = (
     "status",
     "returned_at",
+    "revising_at",
     "unfreezing",
     "due_on",
     "real_name",
@@ -78,6 +79,7 @@ PEOPLE_COLUMNS = (
 QUEUE_COLUMNS = (
     "status",
     "returned_at",
+    "revising_at",
     "unfreezing",
     "due_on",
     "real_name",

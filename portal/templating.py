@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from accounts.choices import UnitStatus
 from accounts.validators import display_mobile, mask, mask_id_number
 from experts.choices import join_disciplines
-from experts.models import RETURNED_LABEL, ApplicationStatus
+from experts.models import RETURNED_LABEL, REVISING_LABEL, ApplicationStatus
 from experts.permissions import may_read_mobile
 from portal.workdays import workdays_between
 
@@ -54,6 +54,15 @@ RETURNED_BADGE = format_html(
 )
 
 
+# Beside 信息未填写 after 修改专家信息: the bureau said 审核不通过 and the applicant is changing
+# the form; 专家审核 still lists it, and a reviewer tells it from a draft never submitted.
+REVISING_BADGE = format_html(
+    '<span class="badge bg-danger-subtle text-danger-emphasis border border-danger-subtle'
+    ' status-badge">{}</span>',
+    REVISING_LABEL,
+)
+
+
 # Beside 待科技局审核 for a frozen expert's 申请解冻: no new application, a request to be unfrozen.
 UNFREEZING_BADGE = format_html(
     '<span class="badge bg-info-subtle text-info-emphasis border border-info-subtle'
@@ -66,11 +75,14 @@ def status_badge(obj) -> str:
     """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
     manual's words. Made once per state: a list shows one on every row. An application
     returned by its unit (returned_at, which a list must load) reads 已退回（待修改） alone,
-    on the applicant's, the unit's and the bureau's pages alike; a frozen expert's 申请解冻
-    (unfreezing, the same) gets 申请解冻 beside 待科技局审核."""
+    on the applicant's, the unit's and the bureau's pages alike; one revised after 审核不通过
+    (revising_at, the same) gets 修改中（曾审核不通过） beside 信息未填写; a frozen expert's
+    申请解冻 (unfreezing, the same) gets 申请解冻 beside 待科技局审核."""
     if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
         return RETURNED_BADGE
     shown = badge(getattr(obj, "model", type(obj)), obj.status)
+    if obj.status == ApplicationStatus.DRAFT and getattr(obj, "revising_at", None):
+        return format_html("{} {}", shown, REVISING_BADGE)
     if obj.status == ApplicationStatus.PENDING_BUREAU and getattr(obj, "unfreezing", False):
         return format_html("{} {}", shown, UNFREEZING_BADGE)
     return shown

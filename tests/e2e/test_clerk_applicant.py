@@ -63,10 +63,10 @@ def test_a_return_is_marked_for_the_applicant_the_unit_and_the_bureau(journey):
     person.page.get_by_role("link", name="修改并重新提交").click()
     expect(person.page.get_by_role("heading", name="专家信息管理-修改")).to_be_visible()
 
-    # The bureau: a tab of the returned ones, marked the same way.
+    # The bureau: a tab of the drafts back with their applicants, the returned marked the same way.
     bureau = journey()
     bureau.log_in(factories.make_reviewer().username, PASSWORD)
-    bureau.page.get_by_role("link", name=re.compile(rf"^\s*{re.escape(RETURNED)}")).click()
+    bureau.page.get_by_role("link", name=re.compile(r"^\s*待申请人修改")).click()
     expect(bureau.page.get_by_role("row", name="赵磊")).to_contain_text(RETURNED)
     expect(bureau.page.get_by_role("row", name="赵磊")).not_to_contain_text("信息未填写")
     expect(bureau.page.locator("tbody tr")).to_have_count(1)

@@ -81,10 +81,11 @@ def test_counts_follow_every_action_and_match_the_tabs(client, unit, reviewer):
 
     client.force_login(reviewer)
     tabs = {v: n for v, _, n in client.get(reverse("experts:bureau_queue")).context["tabs"]}
-    # Of the two drafts, the bureau's queue shows the one its unit returned (issue 19).
+    # The bureau's queue shows both drafts: the one its unit returned (issue 19), and the one
+    # revised after 审核不通过 (a reviewer must still find it).
     assert tabs == {
-        "all": 5,
-        S.DRAFT: 1,
+        "all": 6,
+        S.DRAFT: 2,
         S.PENDING_UNIT: 0,
         S.PENDING_BUREAU: 2,
         S.APPROVED: 2,
@@ -107,9 +108,10 @@ def kept_returned() -> dict[str, int]:
 
 
 def test_the_returned_drafts_are_kept_through_return_and_resubmission(client, unit, reviewer):
-    """专家审核's 信息未填写 tab counts the drafts returned (已退回（待修改）), kept beside the
+    """专家审核's 待申请人修改 tab counts the drafts returned (已退回（待修改）), kept beside the
     drafts' count: a 退回 adds one, a submission again takes it away, a draft never submitted
-    or one revised after 审核不通过 is not one."""
+    or one revised after 审核不通过 is not one (that one is kept apart, StatusCount.revising,
+    and the tab counts it too)."""
     account = factories.unit_account(unit)
     people = [factories.make_applicant(unit, S.DRAFT) for _ in range(3)]
     for person in people:
@@ -121,7 +123,7 @@ def test_the_returned_drafts_are_kept_through_return_and_resubmission(client, un
     services.revise_application(people[2].application, people[2])  # a draft, not returned
     factories.make_applicant(unit, S.DRAFT)  # never submitted
     assert kept_returned() == live_returned() == {S.DRAFT: 2}
-    assert counts.review_queue()[S.DRAFT] == 2 and counts.current()[S.DRAFT] == 4
+    assert counts.review_queue()[S.DRAFT] == 3 and counts.current()[S.DRAFT] == 4
 
     services.submit_application(people[0].application, people[0])
     assert kept_returned() == live_returned() == {S.DRAFT: 1}
@@ -130,7 +132,7 @@ def test_the_returned_drafts_are_kept_through_return_and_resubmission(client, un
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         tabs = {v: n for v, _, n in client.get(url).context["tabs"]}
-    assert tabs[S.DRAFT] == 1 and tabs[S.PENDING_UNIT] == 1 and tabs["all"] == 2
+    assert tabs[S.DRAFT] == 2 and tabs[S.PENDING_UNIT] == 1 and tabs["all"] == 3
     # The tabs are one query of the kept counts: no count of the applications' rows.
     sqls = [q["sql"] for q in captured.captured_queries]
     assert not [sql for sql in sqls if "COUNT(" in sql and "experts_expertapplication" in sql]

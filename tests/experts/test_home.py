@@ -123,7 +123,9 @@ def test_a_full_draft_revised_after_rejection_asks_for_the_changes(client, unit,
     services.revise_application(ExpertApplication.objects.get(user=applicant), applicant)
     client.force_login(applicant)
     page = client.get(reverse("experts:home")).content.decode()
-    assert expert_status(page) == "信息未填写"
+    # The state, and beside it that it is being changed after 审核不通过 (as the unit and the
+    # bureau see it, who still list it).
+    assert expert_status(page) == "信息未填写 修改中（曾审核不通过）"
     assert "必填信息已全部填写，请按审核不通过意见修改后重新提交。" in page
     assert "可以提交" not in page
 
@@ -219,7 +221,8 @@ def test_bureau_queue_shows_returned_applications_in_their_own_tab(client, unit,
     response = client.get(reverse("experts:bureau_queue"), {"status": ApplicationStatus.DRAFT})
     assert [row.real_name for row in response.context["rows"]] == ["赵磊"]
     tabs = {value: (label, n) for value, label, n in response.context["tabs"]}
-    assert tabs[ApplicationStatus.DRAFT] == (RETURNED, 1)
+    # The tab of the drafts back with their applicants (returned, or revised after 审核不通过).
+    assert tabs[ApplicationStatus.DRAFT] == ("待申请人修改", 1)
     assert tabs["all"] == ("全部", 2)
     page = response.content.decode()
     # The state by itself, as the applicant and the unit see it.

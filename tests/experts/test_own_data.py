@@ -431,6 +431,7 @@ def test_the_applications_times_are_listed(client, person):
         "草稿保存时间",
         "提交时间",
         "退回时间",
+        "开始修改时间",
         "单位推荐时间",
         "审核时间",
         "截止日期",
