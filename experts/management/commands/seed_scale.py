@@ -42,7 +42,7 @@ from audit.models import AuditEvent
 from changes import counts as change_counts
 from changes import fields as change_fields
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus, ChangeTransition
-from experts import counts, due_dates, eligibility, periods, search, snapshots
+from experts import counts, eligibility, periods, search, snapshots
 from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
 from experts.lifecycle import COMMAND as CONFIRMATIONS_COMMAND
 from experts.lifecycle import reminder_text
@@ -1403,8 +1403,16 @@ def _key_request(application, change: Change, records: Records) -> ChangeRequest
     )
 
 
+# A waiting request's due date from the step that began its wait, as changes.models' 提交,
+# 修改 and 确认 set it.
+CHANGE_DUE = {
+    ChangeStatus.PENDING_UNIT: deadlines.recommendation_due,
+    ChangeStatus.PENDING_BUREAU: deadlines.decision_due,
+}
+
+
 def _change_due(change: Change):
-    rule = due_dates.CHANGE_RULES.get(CHANGE_STATE[change.state])
+    rule = CHANGE_DUE.get(CHANGE_STATE[change.state])
     return rule(change.steps[-1][1]) if rule else None
 
 
