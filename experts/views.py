@@ -48,6 +48,7 @@ from experts.selectors import (
     own_application,
     review_queue,
     with_columns,
+    with_resubmitted,
 )
 from notice import periods as notice_periods
 from notice.forms import RevokeForm
@@ -133,6 +134,11 @@ def _field_filters(filterset) -> dict:
 
 def _shown(*columns):
     return lambda applications: with_columns(applications, *columns)
+
+
+def _queue_rows(*columns):
+    """A queue's rows (专家审核, 用户账号管理), each marked 重新提交 where it is one."""
+    return lambda applications: with_resubmitted(with_columns(applications, *columns))
 
 
 def _own_application(request):
@@ -410,7 +416,7 @@ def unit_people(request):
         default_status=ALL,
         counts=lambda: counts.for_unit(request.user.unit_id),
         order_by=PEOPLE_ORDER,
-        shown=_shown(*PEOPLE_COLUMNS),
+        shown=_queue_rows(*PEOPLE_COLUMNS),
     )
     context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
     context["field_filters"] = _field_filters(context["filter"])
@@ -634,7 +640,7 @@ def bureau_queue(request):
         counts=counts.review_queue,  # the returned drafts' tab counts them alone
         overdue_counts=lambda: counts.overdue(QueueFilter.WAITING),
         order_by=QUEUE_ORDER,
-        shown=_shown(*QUEUE_COLUMNS),
+        shown=_queue_rows(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     context["field_filters"] = _field_filters(context["filter"])
