@@ -106,6 +106,8 @@ QUEUE_TIMES = {
 # The lists' orders, which their batches' confirmation pages follow.
 PEOPLE_ORDER = ["-updated_at", "-pk"]
 QUEUE_ORDER = ["recommended_at", "pk"]
+# 专家库's 全部: every admitted expert (PoolFilter keeps to IN_POOL), as 统计分析 words it.
+POOL_ALL_LABEL = "审核通过、已冻结"
 POOL_COLUMNS = (
     *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
     "status",
@@ -711,6 +713,9 @@ def expert_pool(request):
         top_units=TOP_UNITS,
         chosen=chosen,
         frozen=ApplicationStatus.FROZEN,
+        # What the heading's count counts: 审核通过 alone by default, where 统计分析 counts
+        # 专家库 as 审核通过 and 已冻结 (found by a reviewer's walk: 213 人 beside 217).
+        counted_as=dict(PoolFilter.STATUSES).get(context["status"], POOL_ALL_LABEL),
     )
     return render(request, "experts/expert_pool.html", context)
 
