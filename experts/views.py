@@ -420,7 +420,12 @@ def unit_people(request):
         order_by=PEOPLE_ORDER,
         shown=_queue_rows(*PEOPLE_COLUMNS),
     )
-    context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
+    context["returned"] = context["filter"].returned_only()
+    # The time column: 更新时间, the list's order; 退回时间 where only returned drafts are
+    # listed, newest 退回 first (PeopleFilter.ordering).
+    context["time_label"], context["time_field"] = (
+        ("退回时间", "returned_at") if context["returned"] else ("更新时间", "updated_at")
+    )
     context["field_filters"] = _field_filters(context["filter"])
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     # 信息变更: requests waiting for this unit, and its experts asking to move away.

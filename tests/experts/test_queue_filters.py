@@ -226,3 +226,28 @@ def test_the_returned_tab_lists_the_newest_return_first(client, reviewer, unit):
 
     newest_first = [returned[1].pk, returned[2].pk, returned[0].pk]
     assert [row.pk for row in page.context["rows"]] == newest_first
+
+
+def test_the_units_returned_drafts_list_the_newest_return_first(client, unit):
+    """用户账号管理's 只看已退回（待修改） shows 退回时间 and lists by it, as 专家审核's tab; its
+    usual order, 更新时间, moves with every draft the applicant saves."""
+    returned = [factories.returned_with_comments(unit).application for _ in range(3)]
+    moments = [timezone.now() - datetime.timedelta(days=days) for days in (9, 2, 5)]
+    for application, moment, updated in zip(returned, moments, (2, 1, 3), strict=True):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            returned_at=moment, updated_at=timezone.now() - datetime.timedelta(days=updated)
+        )
+    client.force_login(factories.unit_account(unit))
+
+    page = client.get(PEOPLE, {"returned": "true"})
+
+    assert [row.pk for row in page.context["rows"]] == [
+        returned[1].pk,
+        returned[2].pk,
+        returned[0].pk,
+    ]
+    html = page.content.decode()
+    assert re.search(r"<th[^>]*>退回时间</th>", html)
+    assert minutes(moments[1]) in html
+    everyone = client.get(PEOPLE).content.decode()
+    assert re.search(r"<th[^>]*>更新时间</th>", everyone)
