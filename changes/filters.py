@@ -9,7 +9,17 @@ from django.db.models import Case, F, When
 from changes.models import OPEN, REVIEWED, ChangeStatus
 from experts import search
 from experts.models import ExpertApplication
-from portal.filters import ListFilterSet, overdue_filter, sort_filter, status_filter
+from portal.filters import (
+    BY_DUE_DATE,
+    ListFilterSet,
+    overdue_filter,
+    sort_filter,
+    status_filter,
+)
+
+# 待科技局审核 on 信息变更审核: by 单位确认时间, the moment the bureau's 截止日期 counts from (the
+# (status, confirmed_at, id) index), the longest waiting first.
+BY_CONFIRMATION = ("confirmed_at", "pk")
 
 
 class ChangeFilter(ListFilterSet):
@@ -32,6 +42,14 @@ class ChangeFilter(ListFilterSet):
     def filter_moving(self, queryset, name, value):
         return queryset.filter(new_unit__isnull=not value)
 
+    def ordering(self, default):
+        """按截止日期 when chosen; else 待科技局审核 by 单位确认时间, the tab's time column, and
+        every other tab in the list's own order (提交时间)."""
+        chosen = super().ordering(default)
+        if chosen is default and self.status_chosen() == ChangeStatus.PENDING_BUREAU:
+            return BY_CONFIRMATION
+        return chosen
+
 
 class UnitChangeFilter(ChangeFilter):
     """信息变更待确认 (a unit): the unit's own deadline only, as on 用户账号管理: a request
@@ -42,7 +60,7 @@ class UnitChangeFilter(ChangeFilter):
     def ordering(self, default):
         """按截止日期 by the unit's own deadlines, the requests waiting on the bureau among
         those of no deadline, as the list shows them. One unit's requests: a few rows."""
-        if super().ordering(default) is default:
-            return default
+        if self.sort_chosen() != BY_DUE_DATE:
+            return default  # the unit's list keeps 提交时间 on every tab
         own_due = Case(When(status__in=list(self.WAITING), then=F("due_on")))
         return (own_due.asc(nulls_last=True), "pk")

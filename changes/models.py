@@ -104,6 +104,9 @@ class ChangeRequest(FSMModelMixin, models.Model):
     changed_labels = models.CharField("变更字段", max_length=300, editable=False)
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # 确认 by the confirming unit: the bureau's 截止日期 counts from it, as an application's
+    # from its 单位推荐时间, and 信息变更审核's 待科技局审核 tab shows and lists by it.
+    confirmed_at = models.DateTimeField("单位确认时间", null=True, blank=True, editable=False)
     decided_at = models.DateTimeField("处理时间", null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -135,6 +138,9 @@ class ChangeRequest(FSMModelMixin, models.Model):
             # 信息变更审核 (the bureau): WHERE status = … ORDER BY created_at, id; the tabs'
             # counts per status from the index alone.
             models.Index(fields=["status", "created_at", "id"], name="changes_status_created"),
+            # 信息变更审核's 待科技局审核: WHERE status = … ORDER BY confirmed_at, id, the time
+            # the bureau's 截止日期 counts from.
+            models.Index(fields=["status", "confirmed_at", "id"], name="changes_status_confirmed"),
             # 全部: every status in the same order, not a sort of every row (docs/performance.md).
             models.Index(fields=["created_at", "id"], name="changes_created"),
             # 信息变更待确认 (a unit): the same within the confirming unit.
@@ -230,8 +236,9 @@ class ChangeRequest(FSMModelMixin, models.Model):
         custom={"label": "确认"},
     )
     def confirm(self) -> None:
-        # The bureau decides as it decides an application.
-        self.due_on = deadlines.decision_due()
+        # The bureau decides as it decides an application: from the 确认 (confirmed_at, which
+        # changes.services sets, as experts.services sets recommended_at).
+        self.due_on = deadlines.decision_due(self.confirmed_at)
 
     @transition(
         field=status,

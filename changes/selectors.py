@@ -45,7 +45,15 @@ def shows_person(change: ChangeRequest, user) -> bool:
 
 
 # What a review list prints of a row: columns of the page's own query, no instance per row.
-LIST_COLUMNS = ("status", "created_at", "changed_labels", "new_unit", "kind", "due_on")
+LIST_COLUMNS = (
+    "status",
+    "created_at",
+    "confirmed_at",  # 单位确认时间, on 信息变更审核's 待科技局审核 tab
+    "changed_labels",
+    "new_unit",
+    "kind",
+    "due_on",
+)
 
 
 def as_rows(requests: QuerySet) -> QuerySet[ChangeRequest]:

@@ -267,12 +267,13 @@ def confirm_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
     require_unit_profile(actor)
     with transaction.atomic():
         _, locked = _lock_request(change)
+        locked.confirmed_at = timezone.now()
         _fire(
             locked,
             "confirm",
             actor,
             comment=comment.strip(),
-            update_fields=["updated_at", "due_on"],
+            update_fields=["confirmed_at", "updated_at", "due_on"],
         )
     return locked
 

@@ -119,14 +119,22 @@ def withdraw(request, pk):
 LIST_ORDER = ("created_at", "pk")
 
 
-def _list(request, template, default_status, filters, unit_id=None):
+# The time column: 提交时间, but on the bureau's 待科技局审核 tab 单位确认时间, the moment its
+# 截止日期 counts from, as 专家审核 shows 单位推荐时间 (found by a reviewer's walk: the tab read
+# 提交时间 while its deadline counted from the unit's 确认). The tab is listed by it too.
+SUBMITTED = ("提交时间", "created_at")
+CONFIRMED = ("单位确认时间", "confirmed_at")
+
+
+def _list(request, template, default_status, filters, unit_id=None, times=None):
     """A review list of change requests: the bureau's (every unit's), or the requests unit
     `unit_id` confirms; the tabs read the kept counts of exactly that scope (changes.counts).
 
     Each waiting tab's 已超期 count is not kept: list_page counts it by one grouped query,
     due_on < today on the open statuses, along the (status, due_on) or (confirming_unit,
     status, due_on) index: fine at the volume of change requests, far below the applications'
-    (whose queue keeps its overdue counts too: experts.counts.DueCount)."""
+    (whose queue keeps its overdue counts too: experts.counts.DueCount). `times`: the time
+    column by tab (status → (label, field)), else 提交时间."""
     context = list_page(
         request,
         selectors.change_requests_for(request.user),
@@ -137,6 +145,7 @@ def _list(request, template, default_status, filters, unit_id=None):
         shown=selectors.as_rows,
     )
     context["moving"] = context["filter"].form.cleaned_data.get("moving") is True
+    context["time_label"], context["time_field"] = (times or {}).get(context["status"], SUBMITTED)
     return render(request, template, context)
 
 
@@ -154,8 +163,14 @@ def unit_list(request):
 
 @role_required(is_bureau_reviewer)
 def bureau_list(request):
-    """信息变更审核: every change request, those the units confirmed first."""
-    return _list(request, "changes/bureau_list.html", ChangeStatus.PENDING_BUREAU, ChangeFilter)
+    """信息变更审核: every change request; 待科技局审核 those the units confirmed first."""
+    return _list(
+        request,
+        "changes/bureau_list.html",
+        ChangeStatus.PENDING_BUREAU,
+        ChangeFilter,
+        times={ChangeStatus.PENDING_BUREAU: CONFIRMED},
+    )
 
 
 UNIT_DECISIONS = {

@@ -79,12 +79,18 @@ class DrawForm(PortalFormMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": "请选择列表中的职称级别要求。"},
     )
+    # Each pick counts from the moment it is drawn, whatever the expert answers (draws.rules):
+    # the record's fairness rests on rules that a later answer cannot change. The help says so,
+    # and what 0 means, where a reviewer sets them (found by a reviewer's walk).
     cooldown_days = forms.IntegerField(
         label="冷却期（天）",
         min_value=0,
         max_value=3650,
         initial=0,
-        help_text="近若干天内被抽中过的专家不再抽取；0 表示不限。",
+        help_text=(
+            "最近若干天内被抽中（含递补）的专家不再抽取。每次抽中都计入，之后不参加的也计入；"
+            "作废的抽取不计入。0 表示不设冷却期。"
+        ),
         error_messages={"min_value": "冷却期不能为负数。", "invalid": "冷却期请填写整数天数。"},
     )
     yearly_cap = forms.IntegerField(
@@ -92,7 +98,10 @@ class DrawForm(PortalFormMixin, forms.Form):
         min_value=0,
         max_value=100,
         initial=0,
-        help_text="本年度已被抽中达到该次数的专家不再抽取；0 表示不限。",
+        help_text=(
+            "本年度被抽中（含递补）达到该次数的专家不再抽取。每次抽中都计入，之后不参加的也计入；"
+            "作废的抽取不计入。0 表示不限次数。"
+        ),
         error_messages={"min_value": "次数不能为负数。", "invalid": "次数请填写整数。"},
     )
 

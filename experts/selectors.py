@@ -3,13 +3,14 @@
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from experts.models import (
     IN_POOL,
+    IN_REVIEW,
     UNSUBMITTED,
     ApplicationAttachment,
     ApplicationStatus,
@@ -108,6 +109,23 @@ def with_columns(applications: QuerySet, *columns: str) -> QuerySet[ExpertApplic
     own = [column for column in columns if column not in ACCOUNT_COLUMNS]
     joined = {column: ACCOUNT_COLUMNS[column] for column in columns if column in ACCOUNT_COLUMNS}
     return applications.select_related(None).only(*own).annotate(**joined)
+
+
+def with_resubmitted(applications: QuerySet) -> QuerySet[ExpertApplication]:
+    """Each row annotated `resubmitted`: waiting for its unit or the bureau on a 提交 that is
+    not its first (an earlier one was 退回 or 审核不通过, or it applied again), as the detail
+    page then shows 与上次提交相比 (experts.snapshots.last_two_submissions); never for a
+    申请解冻, on which no submission waits. One EXISTS in the list's own query, along the
+    history's application index: no query per row (tests/test_list_queries.py)."""
+    earlier = ApplicationTransition.objects.filter(
+        application=OuterRef("pk"), action="submit"
+    ).order_by()[1:2]  # a second 提交: its latest is not its first
+    return applications.annotate(
+        resubmitted=ExpressionWrapper(
+            Q(status__in=IN_REVIEW, unfreezing=False) & Exists(earlier),
+            output_field=BooleanField(),
+        )
+    )
 
 
 DISCIPLINES_KEY = "experts:disciplines"

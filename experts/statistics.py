@@ -115,6 +115,10 @@ class Chart:
     # Rows that may count one person more than once (专业领域: an expert in two fields is in
     # both), so their sum is no head count and the chart does not print one.
     overlapping: bool = False
+    # What the rows' sum is called beside the counts: 共 where the rows are every expert
+    # counted; for a chart of some of them only (专家最多的20个单位), what those are, so that
+    # the sum is not read as the pool's size (found by a reviewer's walk: 共 170 of 217).
+    total_label: str = "共"
 
     @property
     def peak(self) -> int:
@@ -219,6 +223,7 @@ def by_level_and_unit(user) -> list[Chart]:
             f"专家最多的{TOP_UNITS}个单位",
             "专家库（审核通过、已冻结）中的专家，按工作单位",
             [(units[pk][0], n) for pk, n in top],
+            total_label=f"以上{len(top)}个单位合计",
         ),
     ]
 

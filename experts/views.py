@@ -48,6 +48,7 @@ from experts.selectors import (
     own_application,
     review_queue,
     with_columns,
+    with_resubmitted,
 )
 from notice import periods as notice_periods
 from notice.forms import RevokeForm
@@ -107,6 +108,8 @@ QUEUE_TIMES = {
 # The lists' orders, which their batches' confirmation pages follow.
 PEOPLE_ORDER = ["-updated_at", "-pk"]
 QUEUE_ORDER = ["recommended_at", "pk"]
+# 专家库's 全部: every admitted expert (PoolFilter keeps to IN_POOL), as 统计分析 words it.
+POOL_ALL_LABEL = "审核通过、已冻结"
 POOL_COLUMNS = (
     *("real_name", "unit_name", "title", "title_level", "current_specialty", "decided_at"),
     "status",
@@ -135,6 +138,11 @@ def _field_filters(filterset) -> dict:
 
 def _shown(*columns):
     return lambda applications: with_columns(applications, *columns)
+
+
+def _queue_rows(*columns):
+    """A queue's rows (专家审核, 用户账号管理), each marked 重新提交 where it is one."""
+    return lambda applications: with_resubmitted(with_columns(applications, *columns))
 
 
 def _own_application(request):
@@ -421,9 +429,14 @@ def unit_people(request):
         default_status=ALL,
         counts=lambda: counts.for_unit(request.user.unit_id),
         order_by=PEOPLE_ORDER,
-        shown=_shown(*PEOPLE_COLUMNS),
+        shown=_queue_rows(*PEOPLE_COLUMNS),
     )
-    context["returned"] = context["filter"].form.cleaned_data.get("returned") is True
+    context["returned"] = context["filter"].returned_only()
+    # The time column: 更新时间, the list's order; 退回时间 where only returned drafts are
+    # listed, newest 退回 first (PeopleFilter.ordering).
+    context["time_label"], context["time_field"] = (
+        ("退回时间", "returned_at") if context["returned"] else ("更新时间", "updated_at")
+    )
     context["field_filters"] = _field_filters(context["filter"])
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     # 信息变更: requests waiting for this unit, and its experts asking to move away.
@@ -654,7 +667,7 @@ def bureau_queue(request):
         counts=counts.review_queue,  # the returned drafts' tab counts them alone
         overdue_counts=lambda: counts.overdue(QueueFilter.WAITING),
         order_by=QUEUE_ORDER,
-        shown=_shown(*QUEUE_COLUMNS),
+        shown=_queue_rows(*QUEUE_COLUMNS),
     )
     context["eligibility"] = context["filter"].form.cleaned_data.get("eligibility") or ""
     context["field_filters"] = _field_filters(context["filter"])
@@ -725,6 +738,9 @@ def expert_pool(request):
         top_units=TOP_UNITS,
         chosen=chosen,
         frozen=ApplicationStatus.FROZEN,
+        # What the heading's count counts: 审核通过 alone by default, where 统计分析 counts
+        # 专家库 as 审核通过 and 已冻结 (found by a reviewer's walk: 213 人 beside 217).
+        counted_as=dict(PoolFilter.STATUSES).get(context["status"], POOL_ALL_LABEL),
     )
     return render(request, "experts/expert_pool.html", context)
 

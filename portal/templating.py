@@ -71,13 +71,24 @@ UNFREEZING_BADGE = format_html(
 )
 
 
+# Beside 待单位推荐 or 待科技局审核 on the queues, for a 提交 that is not the first
+# (experts.selectors.with_resubmitted): its detail page shows 与上次提交相比.
+RESUBMITTED_BADGE = format_html(
+    '<span class="badge bg-secondary-subtle text-secondary-emphasis border'
+    ' border-secondary-subtle status-badge" title="{}">{}</span>',
+    "此前提交过，详情页可查看与上次提交相比的变化",
+    "重新提交",
+)
+
+
 def status_badge(obj) -> str:
     """`{{ status_badge(unit) }}`: the object's state as a coloured badge, labelled in the
     manual's words. Made once per state: a list shows one on every row. An application
     returned by its unit (returned_at, which a list must load) reads 已退回（待修改） alone,
     on the applicant's, the unit's and the bureau's pages alike; one revised after 审核不通过
     (revising_at, the same) gets 修改中（曾审核不通过） beside 信息未填写; a frozen expert's
-    申请解冻 (unfreezing, the same) gets 申请解冻 beside 待科技局审核."""
+    申请解冻 (unfreezing, the same) gets 申请解冻 beside 待科技局审核; a queue's row annotated
+    `resubmitted` (experts.selectors.with_resubmitted) gets 重新提交 beside its status."""
     if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
         return RETURNED_BADGE
     shown = badge(getattr(obj, "model", type(obj)), obj.status)
@@ -85,6 +96,8 @@ def status_badge(obj) -> str:
         return format_html("{} {}", shown, REVISING_BADGE)
     if obj.status == ApplicationStatus.PENDING_BUREAU and getattr(obj, "unfreezing", False):
         return format_html("{} {}", shown, UNFREEZING_BADGE)
+    if getattr(obj, "resubmitted", False):
+        return format_html("{} {}", shown, RESUBMITTED_BADGE)
     return shown
 
 

@@ -3,11 +3,21 @@
 (function () {
   "use strict";
 
-  // What a form plainly lacks, which its server refuses: a required field left empty, or none
-  // of the fields of data-needs-one-of (退回's and 审核不通过's reason codes and text) filled.
+  // A text the server reads as empty: Django strips a CharField's value, so a reason of
+  // spaces or blank lines is refused as missing (found by a walk: typed so, the dialog asked
+  // first and the server then said the reason was missing).
+  function blank(field) {
+    var text = field.tagName === "TEXTAREA" ||
+      (field.tagName === "INPUT" && /^(text|search|tel|email|url)$/.test(field.type));
+    return text && field.value.trim() === "";
+  }
+
+  // What a form plainly lacks, which its server refuses: a required field left empty (or
+  // blank), or none of the fields of data-needs-one-of (退回's and 审核不通过's reason codes and
+  // text) filled.
   function lacking(form) {
     var empty = Array.prototype.some.call(form.elements, function (field) {
-      return field.required && !field.disabled && field.validity.valueMissing;
+      return field.required && !field.disabled && (field.validity.valueMissing || blank(field));
     });
     var oneOf = form.getAttribute("data-needs-one-of");
     if (empty || !oneOf) return empty;
@@ -27,7 +37,7 @@
     var form = button.form;
     if (form && !button.formNoValidate) {
       if (!form.noValidate && !form.checkValidity()) return;
-      if (form.noValidate && lacking(form)) return;
+      if (lacking(form)) return;
     }
     if (!window.confirm(button.getAttribute("data-confirm"))) {
       event.preventDefault();

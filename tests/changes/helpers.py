@@ -5,9 +5,10 @@ import html
 
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from changes import counts, fields
-from changes.models import ChangeKind, ChangeRequest
+from changes.models import ChangeKind, ChangeRequest, ChangeStatus
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
 
@@ -65,6 +66,9 @@ def key_request(user, **kwargs) -> ChangeRequest:
     request.before = fields.snapshot({name: in_force[name] for name in values})
     request.after = fields.snapshot(values)
     request.changed_labels = "、".join(fields.labels(values))
+    if request.status in (ChangeStatus.PENDING_BUREAU, ChangeStatus.APPROVED):
+        # Confirmed by its unit on the way, as changes.services.confirm_change stamps it.
+        request.confirmed_at = kwargs.get("confirmed_at") or timezone.now()
     request.save()
     # As changes.services would have on the way.
     counts.shift(None, request.status, from_unit_id=None, to_unit_id=request.confirming_unit_id)

@@ -146,9 +146,9 @@ def test_the_confirmation_page_names_person_unit_and_fields_in_the_lists_order(
 ):
     staying = key_request(admitted(unit, name="留任"), status=S.PENDING_BUREAU)
     moving = key_request(admitted(unit, name="调动"), status=S.PENDING_BUREAU, new_unit=other_unit)
-    # The list's own order: the oldest request first.
+    # The tab's own order (待科技局审核): the one its unit confirmed first, first.
     ChangeRequest.objects.filter(pk=moving.pk).update(
-        created_at=timezone.now() - datetime.timedelta(days=2)
+        confirmed_at=timezone.now() - datetime.timedelta(days=2)
     )
 
     shown = bureau.get(

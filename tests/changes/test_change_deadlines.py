@@ -19,6 +19,7 @@ from django.utils import timezone
 from changes import services
 from changes.models import ChangeRequest, ChangeStatus, ChangeTransition
 from experts import due_dates
+from portal.templating import minutes
 from tests import factories
 from tests.changes.helpers import admitted, key_request, page, submit
 from tests.pages import queries_for
@@ -271,3 +272,70 @@ def test_the_migration_dates_open_requests_from_their_history(
     assert due(waiting_unit) == D(2026, 10, 9)
     assert due(waiting_bureau) == D(2026, 10, 22)
     assert due(bare) == D(2026, 10, 12)
+
+
+# --- 单位确认时间: the moment the bureau's 截止日期 counts from
+
+
+def test_the_bureau_sees_and_lists_by_when_the_unit_confirmed(
+    client, reference_data, unit, reviewer
+):
+    """Found by a reviewer's walk: 待科技局审核 showed 提交时间 while its 截止日期 counted from
+    the unit's 确认; the tab shows 单位确认时间 and lists the longest confirmed first."""
+    first_asked = key_request(admitted(unit, name="先提交后确认"), status=S.PENDING_UNIT)
+    then_asked = key_request(admitted(unit, name="后提交先确认"), status=S.PENDING_UNIT)
+    account = factories.unit_account(unit)
+    services.confirm_change(then_asked, account)
+    services.confirm_change(first_asked, account)
+    confirmed = {
+        change.pk: ChangeRequest.objects.get(pk=change.pk).confirmed_at
+        for change in (first_asked, then_asked)
+    }
+    assert confirmed[then_asked.pk] < confirmed[first_asked.pk]
+    client.force_login(reviewer)
+
+    response = client.get(reverse("changes:bureau_list"))
+
+    text = page(response)
+    assert re.search(r"<th[^>]*>单位确认时间</th>", text)
+    assert "提交时间</th>" not in text
+    assert minutes(confirmed[then_asked.pk]) in row_of(text, "后提交先确认")
+    assert names(response) == ["后提交先确认", "先提交后确认"]
+    # The other tabs keep 提交时间 and their order.
+    everyone = client.get(reverse("changes:bureau_list"), {"status": "all"})
+    assert "提交时间</th>" in page(everyone)
+    assert names(everyone) == ["先提交后确认", "后提交先确认"]
+    # A batch's confirmation page follows the tab's order.
+    chosen = {"action": "approve", "ids": [first_asked.pk, then_asked.pk]}
+    bulk = page(client.get(reverse("changes:bureau_bulk"), chosen, follow=True))
+    listed = bulk.split('data-testid="bulk-names"')[1].split("</ol>")[0]
+    assert listed.index("后提交先确认") < listed.index("先提交后确认")
+
+
+def test_confirming_sets_the_confirmation_time_the_due_date_counts_from(
+    client, reference_data, unit, clock, working_days
+):
+    clock(D(2026, 9, 25))
+    change = asked(client, admitted(unit, name="待审核"), title="研究员")
+    clock(D(2026, 10, 9))
+    services.confirm_change(change, factories.unit_account(unit))
+    change = ChangeRequest.objects.get(pk=change.pk)
+    assert change.confirmed_at == at(D(2026, 10, 9))
+    assert change.due_on == D(2026, 10, 22)
+
+
+def test_the_migration_fills_the_confirmation_time_from_the_history(
+    client, reference_data, unit, clock
+):
+    migration = importlib.import_module("changes.migrations.0011_confirmed_at")
+    clock(D(2026, 9, 25))
+    waiting_unit = asked(client, admitted(unit, name="待确认"), title="研究员")
+    waiting_bureau = asked(client, admitted(unit, name="待审核"), title="研究员")
+    clock(D(2026, 10, 9))
+    services.confirm_change(waiting_bureau, factories.unit_account(unit))
+    ChangeRequest.objects.update(confirmed_at=None)
+
+    migration.fill_confirmed_at(apps, SimpleNamespace(connection=connection))
+
+    kept = dict(ChangeRequest.objects.values_list("pk", "confirmed_at"))
+    assert kept == {waiting_unit.pk: None, waiting_bureau.pk: at(D(2026, 10, 9))}

@@ -384,6 +384,32 @@ def test_cool_down_and_yearly_cap(reviewer, unit, field):
     assert len(drawn_ids(make(reviewer, field, 1, criteria=Criteria(yearly_cap=2)))) == 1
 
 
+def test_the_form_says_what_0_means_and_that_every_pick_counts(reviewing):
+    """冷却期 and 每人每年最多 start at 0: the form says that is no limit, and that a pick counts
+    whatever the expert answers (a reviewer's walk: 23 eligible became 19, by declined picks)."""
+    page = reviewing.get(reverse("draws:new")).content.decode()
+
+    assert "每次抽中都计入，之后不参加的也计入；作废的抽取不计入。0 表示不设冷却期。" in page
+    assert "每次抽中都计入，之后不参加的也计入；作废的抽取不计入。0 表示不限次数。" in page
+
+
+def test_a_declined_pick_still_counts_for_the_cool_down_and_the_cap(
+    reviewing, reviewer, unit, field
+):
+    """As the form says: the rule reads the picks, not the answers."""
+    first, second = expert(unit), expert(unit)
+    earlier = make(reviewer, field, 1)
+    chosen = drawn_ids(earlier).pop()
+    url = reverse("draws:answer", args=[earlier.pk])
+    reviewing.post(url, {"application": chosen, "action": "decline", "reason": "出差"})
+    assert Event.objects.filter(draw=earlier, action=Event.Action.DECLINE).exists()
+
+    other = ({first.pk, second.pk} - {chosen}).pop()
+    assert drawn_ids(make(reviewer, field, 1, criteria=Criteria(cooldown_days=30))) == {other}
+    with pytest.raises(services.NotEnough):
+        make(reviewer, field, 1, criteria=Criteria(yearly_cap=1))
+
+
 # Steps on the record: answers, 补抽, SMS ------------------------------------------------------
 
 

@@ -4,8 +4,10 @@ not confirmed first: found by walking the portal from outside."""
 import pytest
 from playwright.sync_api import expect
 
+from changes.models import ChangeRequest, ChangeStatus
 from experts.models import ApplicationStatus, ExpertApplication
 from tests import factories
+from tests.changes.helpers import admitted, key_request
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -66,3 +68,28 @@ def test_a_return_without_a_reason_is_not_confirmed_first(journey):
     tab.page.get_by_role("button", name="退回").click()
     expect(tab.page.get_by_role("alert").first).to_contain_text("已退回钱多的专家信息")
     assert tab.dialogs == ["确认退回钱多的专家信息吗？将以短信通知申请人。"]
+
+
+def test_a_refusal_whose_reason_is_only_spaces_is_not_confirmed_first(journey):
+    """The server strips the reason, so spaces or blank lines are no reason: the page does not
+    ask to confirm a 审核不通过 the server then refuses (found by a reviewer's walk)."""
+    unit = factories.make_unit(name="武汉示范大学")
+    change = key_request(admitted(unit, name="孙丽"), status=ChangeStatus.PENDING_BUREAU)
+    reviewer = factories.make_reviewer()
+    tab = journey()
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    tab.open(f"/bureau/changes/{change.pk}/")
+
+    refusal = tab.page.locator("form", has=tab.page.get_by_role("button", name="审核不通过"))
+    refusal.get_by_label("理由").fill("  \n  ")
+    refusal.get_by_role("button", name="审核不通过").click()
+    expect(tab.page.get_by_text("请填写理由，申请人将看到此理由。").first).to_be_visible()
+    assert tab.dialogs == []
+    assert ChangeRequest.objects.get(pk=change.pk).status == ChangeStatus.PENDING_BUREAU
+
+    refusal = tab.page.locator("form", has=tab.page.get_by_role("button", name="审核不通过"))
+    refusal.get_by_label("理由").fill("职称证书与申报的职称不符。")
+    refusal.get_by_role("button", name="审核不通过").click()
+    expect(tab.page.get_by_role("alert").first).to_contain_text("孙丽的变更申请未通过")
+    assert tab.dialogs == ["确认孙丽的变更申请审核不通过吗？将以短信通知专家。"]
+    assert ChangeRequest.objects.get(pk=change.pk).status == ChangeStatus.REJECTED

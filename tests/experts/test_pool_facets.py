@@ -309,6 +309,24 @@ def test_the_pool_lists_the_approved_and_counts_the_frozen(client, reviewer, poo
     assert 'data-testid="frozen-note"' not in html
 
 
+@pytest.mark.parametrize(
+    ("params", "heading"),
+    [
+        ({}, "审核通过 4 人"),
+        ({"status": "frozen"}, "已冻结 1 人"),
+        ({"status": "all"}, "审核通过、已冻结 5 人"),
+    ],
+)
+def test_the_headings_count_names_the_statuses_it_counts(
+    client, reviewer, pool, frozen, params, heading
+):
+    """Found by a reviewer's walk: 专家库 said 213 人 (审核通过) where 统计分析 counted 217
+    (已冻结 too): the heading names what it counts."""
+    client.force_login(reviewer)
+    html = client.get(URL, params).content.decode()
+    assert f'<span class="badge text-bg-light" data-testid="pool-count">{heading}</span>' in html
+
+
 def test_the_frozen_are_listed_as_such_with_their_own_facet_counts(client, reviewer, pool, frozen):
     client.force_login(reviewer)
     page = client.get(URL, {"status": "frozen"})

@@ -2,10 +2,12 @@
 filters their FilterSets take, as 专家库 does, so that a batch of more than 500 can be narrowed;
 a filtered URL is a bookmark, and a value no filter takes is named as ignored."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.templating import minutes
@@ -207,3 +209,45 @@ def test_a_row_still_with_its_unit_shows_when_it_was_submitted(client, queue, st
     assert "截止日期" in html  # the tab still shows when the unit is due
     header = re.search(r'<th scope="col"[^>]*>提交时间</th>', html)
     assert bool(header) == (status == "pending_unit")
+
+
+def test_the_returned_tab_lists_the_newest_return_first(client, reviewer, unit):
+    """Found by a walk: 已退回（待修改） listed in the queue's order (单位推荐时间), its 退回时间
+    column reading 11-02, 11-19, 11-08."""
+    returned = [factories.returned_with_comments(unit).application for _ in range(3)]
+    moments = [timezone.now() - datetime.timedelta(days=days) for days in (9, 2, 5)]
+    for application, moment, recommended in zip(returned, moments, (2, 1, 3), strict=True):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            returned_at=moment, recommended_at=timezone.now() - datetime.timedelta(days=recommended)
+        )
+    client.force_login(reviewer)
+
+    page = client.get(QUEUE, {"status": S.DRAFT})
+
+    newest_first = [returned[1].pk, returned[2].pk, returned[0].pk]
+    assert [row.pk for row in page.context["rows"]] == newest_first
+
+
+def test_the_units_returned_drafts_list_the_newest_return_first(client, unit):
+    """用户账号管理's 只看已退回（待修改） shows 退回时间 and lists by it, as 专家审核's tab; its
+    usual order, 更新时间, moves with every draft the applicant saves."""
+    returned = [factories.returned_with_comments(unit).application for _ in range(3)]
+    moments = [timezone.now() - datetime.timedelta(days=days) for days in (9, 2, 5)]
+    for application, moment, updated in zip(returned, moments, (2, 1, 3), strict=True):
+        ExpertApplication.objects.filter(pk=application.pk).update(
+            returned_at=moment, updated_at=timezone.now() - datetime.timedelta(days=updated)
+        )
+    client.force_login(factories.unit_account(unit))
+
+    page = client.get(PEOPLE, {"returned": "true"})
+
+    assert [row.pk for row in page.context["rows"]] == [
+        returned[1].pk,
+        returned[2].pk,
+        returned[0].pk,
+    ]
+    html = page.content.decode()
+    assert re.search(r"<th[^>]*>退回时间</th>", html)
+    assert minutes(moments[1]) in html
+    everyone = client.get(PEOPLE).content.decode()
+    assert re.search(r"<th[^>]*>更新时间</th>", everyone)

@@ -284,6 +284,16 @@ def test_the_field_chart_prints_no_head_count(client, figures, reviewer):
     assert "共 4" in status  # three approved and one waiting
 
 
+def test_the_top_units_chart_sums_only_its_units_and_says_so(client, figures, reviewer):
+    """Found by a reviewer's walk: 专家最多的20个单位 read 共 170 beside a pool of 217, the sum
+    of its own rows: it names what it sums (the two units here)."""
+    client.force_login(reviewer)
+    text = client.get(reverse("experts:statistics")).content.decode()
+    units = text.split('id="chart-units"')[1].split("</figcaption>")[0]
+    assert "以上2个单位合计 3" in units
+    assert "共" not in units
+
+
 def test_the_workbook_holds_the_same_numbers(client, figures, reviewer):
     client.force_login(reviewer)
     response = client.get(

@@ -1393,6 +1393,8 @@ def _key_request(application, change: Change, records: Records) -> ChangeRequest
         after=change_fields.snapshot(change.after),
         changed_labels="、".join(change_fields.labels(change.after)),
         decided_at=decided[1] if decided else None,
+        # The unit's 确认, as changes.services sets it: the bureau's wait counts from it.
+        confirmed_at=next((moment for action, moment in change.steps if action == "confirm"), None),
         decided_by_id=decider,
         decided_role=records.actor(decider)[1] if decider else "",
         reason={"send_back": CHANGE_RETURNED, "reject": CHANGE_REFUSED}.get(
