@@ -19,6 +19,11 @@ FOLDER = "attachments/"
 NAME_LENGTH = 100
 
 
+# What the form, a submission's record and a comparison call the files together (a reviewer's
+# 批注 on them, experts.forms; their row in 与上次提交相比, experts.snapshots).
+ATTACHMENTS_LABEL = "证明材料"
+
+
 class AttachmentKind(models.TextChoices):
     TITLE = "title", "职称证书"
     DEGREE = "degree", "学历学位证书"

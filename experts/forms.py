@@ -17,7 +17,6 @@ from experts.choices import BAN_CHOICES, REMOVAL_REASONS, join_disciplines
 from experts.models import ApplicationAttachment, Discipline, ExpertApplication, ReasonCode
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION, consent_text
 from experts.selectors import discipline_tree
-from experts.snapshots import ATTACHMENTS_LABEL
 from portal import uploads
 from portal.caching import cache
 from portal.dates import anniversary
@@ -271,7 +270,7 @@ FIELD_LABELS = {"sensitive_consent": "敏感个人信息处理同意"}
 # 证明材料, uploaded beside the form (experts.views.attachment_upload) rather than one of its
 # fields, yet what a reason code (证明材料不清晰) is most often about: commented on by this
 # name, shown beside the 证明材料 card (includes/attachments.html) and compared with the
-# previous submission's files (experts.snapshots.ATTACHMENTS_LABEL).
+# previous submission's files (experts.attachments.ATTACHMENTS_LABEL).
 ATTACHMENTS_FIELD = "attachments"
 
 
@@ -284,7 +283,7 @@ def commentable_fields() -> list[tuple[str, list[tuple[str, str]]]]:
             (title, [(name, FIELD_LABELS.get(name, str(fields[name].label))) for name in names])
             for title, names in SECTIONS
         ),
-        (ATTACHMENTS_LABEL, [(ATTACHMENTS_FIELD, ATTACHMENTS_LABEL)]),
+        (attachments.ATTACHMENTS_LABEL, [(ATTACHMENTS_FIELD, attachments.ATTACHMENTS_LABEL)]),
     ]
 
 

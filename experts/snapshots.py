@@ -10,7 +10,7 @@ name shows as changed.
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from experts.attachments import size_text
+from experts.attachments import ATTACHMENTS_LABEL, size_text
 from experts.choices import DISCIPLINE_SEPARATOR, join_disciplines
 from portal.crypto import decrypt, encrypt
 from portal.templating import (
@@ -126,9 +126,6 @@ class Change:
     @property
     def added(self) -> int:
         return sum(marked for _, marked in self.new_files)
-
-
-ATTACHMENTS_LABEL = "证明材料"
 
 
 def _file_line(kind: str, name: str, size: int) -> str:

@@ -1,5 +1,6 @@
 """Every page, as every role, scanned for whole ID, bank and mobile numbers: the applicant's own
-pages show theirs; an application's detail page shows the mobile to its unit and the bureau; the
+pages show theirs; an application's (or a 变更申请's) detail page shows the mobile to its unit and
+the bureau; the
 ID and bank numbers are masked on every page anyone else GETs (查看完整信息, a POST with a
 reason, shows them: tests/experts/test_reveal.py)."""
 
@@ -20,9 +21,15 @@ pytestmark = pytest.mark.django_db
 
 BANK = "6217000010001234567"  # this applicant's own, unlike every other one's
 # Detail pages where a whole number may be shown by default: the mobile, to the applicant's unit
-# and the bureau, who call the applicant. The ID and bank numbers are masked there too (issue 19
-# point 11, PIPL's minimum-necessary rule).
-DETAIL_PAGES = {"experts:unit_detail", "experts:bureau_detail"}
+# and the bureau, who call the applicant (one rule, experts.permissions.may_read_mobile, on an
+# application's and a 变更申请's page alike). The ID and bank numbers are masked there too
+# (issue 19 point 11, PIPL's minimum-necessary rule).
+DETAIL_PAGES = {
+    "experts:unit_detail",
+    "experts:bureau_detail",
+    "changes:unit_detail",
+    "changes:bureau_detail",
+}
 
 
 def pages_for(world, role):

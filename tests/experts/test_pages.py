@@ -38,7 +38,7 @@ def test_bureau_queue_leaves_out_unsubmitted_drafts(client, reviewer, unit):
     # The drafts' tab holds only those a unit returned (issue 19): none here.
     assert [(value, label, n) for value, label, n in response.context["tabs"]] == [
         ("all", "全部", 1),
-        ("draft", "已退回（待修改）", 0),
+        ("draft", "待申请人修改", 0),
         ("pending_unit", "待单位推荐", 0),
         ("pending_bureau", "待科技局审核", 1),
         ("approved", "审核通过", 0),
