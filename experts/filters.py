@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import django_filters
 from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -120,11 +121,13 @@ class QueueFilter(ApplicationFilter):
             return queryset.filter(WITH_APPLICANT)
         return queryset
 
-    # 已退回（待修改）: the newest 退回 first, as its 退回时间 column reads (found by a walk: in
-    # the queue's order, 单位推荐时间, which a returned draft may have from an earlier round or
-    # not at all, the column read 11-02, 11-19, 11-08 …). Its rows come from the partial index
-    # of returned drafts (experts_returned), a few thousand at most at full scale, then sorted.
-    RETURNED_ORDER = ("-returned_at", "-pk")
+    # 待申请人修改: the newest first by the time its column reads, the 退回 (returned_at) or,
+    # for a draft revised after 审核不通过, that decision (decided_at) (found by a walk: in the
+    # queue's order, 单位推荐时间, which a returned draft may have from an earlier round or not
+    # at all, the column read 11-02, 11-19, 11-08 …). Its rows come from the partial indexes of
+    # returned and revised drafts (experts_returned, experts_revising), a few thousand at most
+    # at full scale, then sorted.
+    RETURNED_ORDER = (Coalesce("returned_at", "decided_at").desc(), "-pk")
 
     def ordering(self, default):
         if self.status_chosen() == ApplicationStatus.DRAFT:

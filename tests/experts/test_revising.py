@@ -214,8 +214,23 @@ def test_the_queue_asks_the_same_queries_with_one_revised_draft_or_three(walk, u
         person = factories.make_applicant(unit, S.PENDING_BUREAU, name=f"修改{n}")
         services.reject_application(person.application, reviewer, "缺少佐证材料。")
         services.revise_application(ExpertApplication.objects.get(user=person), person)
-    assert names(walk["bureau"], status=S.DRAFT) == ["孔桂怡", "修改0", "修改1"]
+    # The newest 审核不通过 first, as the tab's time column reads.
+    assert names(walk["bureau"], status=S.DRAFT) == ["修改1", "修改0", "孔桂怡"]
     three = {
         status: queries_for(walk["bureau"], url, {"status": status}) for status in ("all", S.DRAFT)
     }
     assert three == one
+
+
+def test_the_tab_lists_returned_and_revised_drafts_newest_first_by_the_time_it_shows(
+    walk, unit, reviewer
+):
+    """待申请人修改 reads 退回时间 for a returned draft and the 审核不通过 time for a revised
+    one: the rows run by that time, the two kinds interleaved."""
+    returned = factories.make_applicant(unit, S.PENDING_UNIT, name="退回的")
+    services.return_application(returned.application, factories.unit_account(unit), "请补充。")
+    later = factories.make_applicant(unit, S.PENDING_BUREAU, name="后不通过")
+    services.reject_application(later.application, reviewer, "缺少佐证材料。")
+    services.revise_application(ExpertApplication.objects.get(user=later), later)
+
+    assert names(walk["bureau"], status=S.DRAFT) == ["后不通过", "退回的", "孔桂怡"]
