@@ -22,6 +22,11 @@ def admitted(unit, name=None):
     return user
 
 
+# Which certificate a change of which fields carries (the rule of changes.fields.PROOF_REQUIRED,
+# said here on its own).
+PROOF_REQUIRED = {"title": ("title", "title_level"), "degree": ("education", "degree")}
+
+
 def proof_file(name="证书.pdf") -> SimpleUploadedFile:
     """A small, valid PDF as a browser uploads it."""
     writer = PdfWriter()
@@ -33,7 +38,7 @@ def proof_file(name="证书.pdf") -> SimpleUploadedFile:
 
 def post_data(user, **overrides) -> dict:
     """What 修改专家信息 posts when the expert changes nothing but `overrides`; a change of 职称
-    or 学历 carries its certificate (changes.fields.PROOF_REQUIRED) unless `overrides` name
+    or 学历 carries its certificate (PROOF_REQUIRED) unless `overrides` name
     that file box (proof_title="" for none)."""
     application = ExpertApplication.objects.select_related("user").get(user=user)
     in_force = fields.current(application)
@@ -41,7 +46,7 @@ def post_data(user, **overrides) -> dict:
     carried = set(open_request.attachments.values_list("kind", flat=True)) if open_request else ()
     asked = {**in_force, **(fields.decode(open_request.values) if open_request else {})}
     data = {}
-    for kind, names in fields.PROOF_REQUIRED.items():
+    for kind, names in PROOF_REQUIRED.items():
         box = f"proof_{kind}"
         if (
             box not in overrides
