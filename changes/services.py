@@ -154,7 +154,19 @@ def save_changes(
             )
             # 现从事专业 is searched (experts.search).
             search.refresh(ExpertApplication.objects.filter(pk=locked.pk))
-        _attach_proofs(locked, new_files, request, applied, details)
+        added = _attach_proofs(locked, new_files, request, applied, details)
+        if added and not request_change:
+            # Files added to the open request, its values as they were: what the unit confirms
+            # changed all the same, so it is a 修改 in its history, and the unit's wait restarts.
+            fire(
+                request,
+                "amend",
+                actor,
+                comment=f"补充证明材料：{'、'.join(added)}",
+                update_fields=["due_on", "updated_at"],
+                detail=f"{action_label(request, 'amend')}变更申请：补充证明材料",
+            )
+            request_change = "updated"
     with_move = fields.labels(name for name in key if name in fields.WITH_UNIT)
     return Saved(
         fields.labels(contact),
@@ -166,11 +178,12 @@ def save_changes(
     )
 
 
-def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> None:
+def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> list[str]:
     """Each new 证明材料 with the change it proves: a 学历学位证书 with a 学历 or 学位 applied
     now (changes.fields.PROOF_APPLIED_AT_ONCE); anything else with the open 变更申请, else with
     what applied now. The open request's stay its own until 审核通过 (approve_change); what
-    applied now joins the application's 证明材料 at once."""
+    applied now joins the application's 证明材料 at once. Returns the names of those added to
+    the open request."""
     at_once = [
         name for kind in fields.PROOF_APPLIED_AT_ONCE for name in fields.PROOF_REQUIRED[kind]
     ]
@@ -194,6 +207,7 @@ def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> 
         raise WorkflowError(f"每份变更申请最多上传{MAX_FILES}份证明材料。")
     for attachment in new_files:
         attachment.save()
+    return [f.original_name for f in new_files if request and f.change_request == request]
 
 
 def _key_request(locked, actor, in_force, key, open_request):

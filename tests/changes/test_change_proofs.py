@@ -72,6 +72,21 @@ def test_a_title_change_with_its_certificate_carries_it_to_the_request(
     assert said(again) == ["通讯地址已修改并生效。"]
 
 
+def test_a_file_added_to_the_open_request_is_a_change_in_its_history(client, expert):
+    title_change(client, expert)
+
+    response = submit(client, expert, title="研究员", proof_other=proof_file("获奖证书.pdf"))
+
+    request = ChangeRequest.objects.get(kind=ChangeKind.KEY)
+    assert said(response)[-2:] == [
+        "变更申请已更新（专业技术职称），等待所在单位确认后由市科技局审核；"
+        "审核通过前，专家库仍使用现行信息。",
+        "证明材料“获奖证书.pdf”已上传。",
+    ]
+    assert request.attachments.count() == 2
+    assert request.history.latest("pk").comment == "补充证明材料：获奖证书.pdf"
+
+
 def test_a_degree_change_needs_its_certificate_and_joins_at_once(client, expert):
     refused = submit(client, expert, degree="硕士", proof_degree="")
     assert refused.status_code == 400
