@@ -48,6 +48,13 @@ def test_the_expert_uploads_the_certificate_and_the_bureau_opens_it(journey):
     expect(page.get_by_role("link", name="职称证书.png")).to_be_visible()
     tab.snap("form-with-proof")
     phone_snap(tab, "form-with-proof")
+    # 我的个人信息 lists it, as the request's.
+    page.get_by_role("link", name="我的专家状态").first.click()
+    page.get_by_role("link", name="查看和下载我的个人信息").click()
+    files = page.get_by_role("region", name="证明材料", exact=True)
+    expect(files.get_by_role("row", name="职称证书.png")).to_contain_text("变更申请")
+    tab.snap("own-data")
+    phone_snap(tab, "own-data")
 
     services.confirm_change(ChangeRequest.objects.get(), factories.unit_account(unit))
     reviewer = factories.make_reviewer()
