@@ -20,6 +20,7 @@ import datetime
 
 from accounts.models import Unit
 from experts import snapshots
+from experts.attachments import AttachmentKind
 from experts.choices import join_disciplines
 from experts.forms import SECTIONS
 from experts.models import Discipline, ExpertApplication
@@ -56,6 +57,16 @@ SECRET = ("id_number", "bank_account")
 USER_LABELS = {"real_name": "姓名", "id_number": "证件号码", "unit": "工作单位"}
 # Their labels, which experts.snapshots.compare shows in full when named in `revealed`.
 SECRET_LABELS = frozenset({"证件号码", "银行账号"})
+
+# The 证明材料 a change must carry (AttachmentKind → the fields whose change it proves): the
+# unit and the bureau check a new 职称 or 学历 against its certificate, not the expert's word.
+# Any other change may carry 证明材料 too (其他证明材料), none required.
+PROOF_REQUIRED = {
+    AttachmentKind.TITLE: ("title", "title_level"),
+    AttachmentKind.DEGREE: ("education", "degree"),
+}
+# Those whose change applies at once (DETAILS): their 证明材料 go with that record.
+PROOF_APPLIED_AT_ONCE = (AttachmentKind.DEGREE,)
 
 # The change form's sections: the application form's, with the account's fields where the
 # read-only form shows them (portal.templating.application_sections).
@@ -163,3 +174,16 @@ def snapshot(values: dict) -> dict:
         secret = name in SECRET and bool(text)
         rows.append([SECTION_OF[name], label(name), encrypt(text) if secret else text, secret])
     return {"version": snapshots.VERSION, "rows": rows}
+
+
+def missing_proofs(changed_names, kinds) -> dict[str, str]:
+    """{kind: message} of each 证明材料 that the `changed_names` require and `kinds` (those
+    uploaded now, and those the open request carries) lack."""
+    missing = {}
+    for kind, proved in PROOF_REQUIRED.items():
+        touched = [name for name in proved if name in changed_names]
+        if touched and kind not in kinds:
+            missing[kind] = (
+                f"修改了{'、'.join(labels(touched))}，须上传{AttachmentKind(kind).label}作为证明材料。"
+            )
+    return missing

@@ -7,12 +7,40 @@ from accounts import validators
 from accounts.forms import ApprovedUnitChoiceField
 from accounts.models import Unit, User
 from changes import fields
-from experts.forms import ApplicationFieldsMixin, ExpertApplicationForm, discipline_groups
+from experts import attachments
+from experts.attachments import AttachmentKind
+from experts.forms import (
+    ApplicationFieldsMixin,
+    AttachmentForm,
+    ExpertApplicationForm,
+    discipline_groups,
+)
 from experts.models import Discipline, ExpertApplication
 from experts.rules import REQUIRED_FOR_SUBMISSION
+from portal import uploads
 from portal.forms import PkModelMultipleChoiceField, PortalFormMixin
 
 KEY_HINT = "需审核"
+# The 证明材料 section: one file box per kind (experts.attachments.AttachmentKind), named
+# proof_<kind>, checked as the application's 证明材料 are (validate_attachment).
+PROOF_PREFIX = "proof_"
+PROOF_FIELDS = [f"{PROOF_PREFIX}{kind}" for kind in AttachmentKind.values]
+PROOF_SECTION = "证明材料"
+
+
+def proof_field(kind: AttachmentKind) -> forms.FileField:
+    required = [fields.label(name) for name in fields.PROOF_REQUIRED.get(kind, ())]
+    when = f"修改{'、'.join(required)}的须上传；" if required else "选填；"
+    return forms.FileField(
+        label=kind.label,
+        required=False,
+        validators=[attachments.validate_attachment],
+        widget=forms.FileInput(attrs={"accept": uploads.ACCEPT}),
+        error_messages=AttachmentForm.Meta.error_messages["file"],
+        help_text=f"{when}支持{attachments.accepted_files()}。",
+    )
+
+
 # 所在部门 and 行政职务 (changes.fields.WITH_UNIT): reviewed only with a new 工作单位.
 WITH_UNIT_HINT = (
     "与工作单位一并修改的，随变更申请审核，新单位确认、科技局审核通过后生效；"
@@ -45,7 +73,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         help_text=ExpertApplicationForm.base_fields["disciplines"].help_text,
     )
 
-    fieldsets = fields.FORM_SECTIONS
+    fieldsets = [*fields.FORM_SECTIONS, (PROOF_SECTION, PROOF_FIELDS)]
     wide_fields = {"unit", "disciplines", "research_direction", "resume", "achievements", "address"}
 
     class Meta:
@@ -55,12 +83,28 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         field_classes = ExpertApplicationForm.Meta.field_classes
         help_texts = ExpertApplicationForm.Meta.help_texts
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(
+        self,
+        *args,
+        user: User,
+        in_force: dict | None = None,
+        proof_kinds: frozenset = frozenset(),
+        **kwargs,
+    ):
+        """`in_force`: the values in force (changes.fields.current of the instance, unless the
+        caller has them); `proof_kinds`: the kinds of 证明材料 the open 变更申请 carries already
+        (a 职称证书 uploaded with it counts)."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.in_force = fields.current(self.instance) if in_force is None else in_force
+        self.proof_kinds = proof_kinds
+        for kind in AttachmentKind:
+            self.fields[f"{PROOF_PREFIX}{kind}"] = proof_field(kind)
         # Grouped by field, as on the application form.
         self.fields["disciplines"].widget.choices = discipline_groups()
         for name, field in self.fields.items():
+            if name in PROOF_FIELDS:
+                continue
             field.required = name in REQUIRED_FOR_SUBMISSION or name in fields.USER_FIELDS
             if name in fields.KEY:
                 # The error summary names the field by its label alone, without the badge.
@@ -80,6 +124,31 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         if User.objects.filter(id_number_index__in=indexes).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError("该证件号码已被其他账号使用，请核对。")
         return number
+
+    def proofs(self) -> list[tuple[str, object]]:
+        """(kind, upload) of each file chosen, in AttachmentKind's order."""
+        chosen = ((kind, self.cleaned_data.get(f"{PROOF_PREFIX}{kind}")) for kind in AttachmentKind)
+        return [(kind.value, upload) for kind, upload in chosen if upload]
+
+    def clean(self):
+        cleaned = super().clean()
+        # A change of 职称 or 学历 carries its certificate (changes.fields.PROOF_REQUIRED): said
+        # beside that file box, with everything typed shown again.
+        proved = [name for names in fields.PROOF_REQUIRED.values() for name in names]
+        # Changed from the values in force, and not what the open request asks already: a
+        # request from before the rule is not refused a save of something else for lacking one.
+        asked = {**self.in_force, **self.initial}
+        changed = {
+            name: value
+            for name, value in fields.changed(self.in_force, cleaned, proved).items()
+            if name in fields.changed(asked, cleaned, proved)
+        }
+        kinds = {*self.proof_kinds, *(kind for kind, _ in self.proofs())}
+        for kind, message in fields.missing_proofs(changed, kinds).items():
+            name = f"{PROOF_PREFIX}{kind}"
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
 
 def initial_values(in_force: dict, asked: dict) -> dict:

@@ -19,9 +19,11 @@ from accounts.services import follow_contact, require_unit_profile, user_changed
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import periods, search
+from experts.attachments import MAX_FILES
 from experts.change_transitions import CONFIRMED_FIELDS
-from experts.models import ApplicationStatus, ExpertApplication
+from experts.models import ApplicationAttachment, ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
+from experts.services import prepare_attachment, stored_or_removed
 from portal.workflow import WorkflowError, action_label, fire, reasons_said
 from sms.outbox import queue_sms, shorten
 from sms.texts import greeted
@@ -39,10 +41,12 @@ class Saved:
     # Labels of the posts (所在部门, 行政职务) it asks with a new unit (changes.fields.WITH_UNIT),
     # when the save created or updated it: reviewed with the move, not applied at once.
     with_move: list[str] = field(default_factory=list)
+    # The 证明材料 stored with it, each as “file name”.
+    proofs: list[str] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
-        return not (self.contact or self.details or self.request_change)
+        return not (self.contact or self.details or self.request_change or self.proofs)
 
 
 def _lock_application(pk: int) -> ExpertApplication:
@@ -76,7 +80,12 @@ def form_version(application: ExpertApplication, open_request: ChangeRequest | N
 
 
 def save_changes(
-    application: ExpertApplication, actor, cleaned: dict, *, seen: str | None = None
+    application: ExpertApplication,
+    actor,
+    cleaned: dict,
+    *,
+    seen: str | None = None,
+    proofs: list[tuple[str, object]] = (),
 ) -> Saved:
     """The change form saved by an admitted expert (`cleaned`: the form's cleaned_data).
 
@@ -90,8 +99,15 @@ def save_changes(
 
     `seen` is the form_version the form was opened on (None: not checked). Every field counts as
     changed against the values in force, so a form left open in one tab would put back the old
-    values of what another tab saved since: such a save is refused with StaleForm."""
-    with transaction.atomic():
+    values of what another tab saved since: such a save is refused with StaleForm.
+
+    `proofs`: (kind, upload) of the 证明材料 chosen (checked by the form), stored with the
+    change they prove (_attach_proofs): the open 变更申请, else the record of what applied at
+    once, whose files join the application's 证明材料 then. That a change of 职称 or 学历 carries
+    its certificate is the form's to say (changes.forms.ChangeForm.clean), beside its file box.
+    A refusal leaves no file behind."""
+    new_files = [prepare_attachment(kind, upload) for kind, upload in proofs]
+    with stored_or_removed(new_files), transaction.atomic():
         locked = _lock_application(application.pk)
         if not is_owner(locked, actor):
             raise WorkflowError("您只能修改自己的专家信息。")
@@ -126,13 +142,31 @@ def save_changes(
                 form_version(locked, open_request),
             )
         request, request_change = _key_request(locked, actor, in_force, key, open_request)
+        applied = {}
         if contact:
-            _apply_at_once(locked, actor, in_force, contact, ChangeKind.CONTACT, "update_contact")
+            applied[ChangeKind.CONTACT] = _apply_at_once(
+                locked, actor, in_force, contact, ChangeKind.CONTACT, "update_contact"
+            )
             follow_contact(locked.user, contact)
         if details:
-            _apply_at_once(locked, actor, in_force, details, ChangeKind.DETAILS, "update_details")
+            applied[ChangeKind.DETAILS] = _apply_at_once(
+                locked, actor, in_force, details, ChangeKind.DETAILS, "update_details"
+            )
             # 现从事专业 is searched (experts.search).
             search.refresh(ExpertApplication.objects.filter(pk=locked.pk))
+        added = _attach_proofs(locked, new_files, request, applied, details)
+        if added and not request_change:
+            # Files added to the open request, its values as they were: what the unit confirms
+            # changed all the same, so it is a 修改 in its history, and the unit's wait restarts.
+            fire(
+                request,
+                "amend",
+                actor,
+                comment=f"补充证明材料：{'、'.join(added)}",
+                update_fields=["due_on", "updated_at"],
+                detail=f"{action_label(request, 'amend')}变更申请：补充证明材料",
+            )
+            request_change = "updated"
     with_move = fields.labels(name for name in key if name in fields.WITH_UNIT)
     return Saved(
         fields.labels(contact),
@@ -140,7 +174,40 @@ def save_changes(
         request,
         request_change,
         with_move if request_change else [],
+        [f"“{attachment.original_name}”" for attachment in new_files],
     )
+
+
+def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> list[str]:
+    """Each new 证明材料 with the change it proves: a 学历学位证书 with a 学历 or 学位 applied
+    now (changes.fields.PROOF_APPLIED_AT_ONCE); anything else with the open 变更申请, else with
+    what applied now. The open request's stay its own until 审核通过 (approve_change); what
+    applied now joins the application's 证明材料 at once. Returns the names of those added to
+    the open request."""
+    at_once = [
+        name for kind in fields.PROOF_APPLIED_AT_ONCE for name in fields.PROOF_REQUIRED[kind]
+    ]
+    for attachment in new_files:
+        owner = request
+        if attachment.kind in fields.PROOF_APPLIED_AT_ONCE and set(details) & set(at_once):
+            owner = applied[ChangeKind.DETAILS]
+        elif owner is None:
+            owner = applied.get(ChangeKind.DETAILS) or applied.get(ChangeKind.CONTACT)
+        if owner is None:
+            raise WorkflowError("您没有修改任何信息，证明材料未上传；请随所证明的修改一并保存。")
+        if owner.is_open and not owner.awaits_unit:
+            raise WorkflowError(
+                "您的变更申请已由单位确认，正在等待市科技局审核，不能再补充证明材料；"
+                "如需补充，请先在首页撤回该变更申请。"
+            )
+        attachment.change_request = owner
+        attachment.application = None if owner.is_open else locked
+    added = sum(request is not None and f.change_request_id == request.pk for f in new_files)
+    if added and request.attachments.count() + added > MAX_FILES:
+        raise WorkflowError(f"每份变更申请最多上传{MAX_FILES}份证明材料。")
+    for attachment in new_files:
+        attachment.save()
+    return [f.original_name for f in new_files if request and f.change_request == request]
 
 
 def _key_request(locked, actor, in_force, key, open_request):
@@ -211,7 +278,7 @@ def _describe(request: ChangeRequest, in_force: dict, new: dict) -> None:
     request.changed_labels = "、".join(fields.labels(new))
 
 
-def _apply_at_once(locked, actor, in_force, new: dict, kind: str, action: str) -> None:
+def _apply_at_once(locked, actor, in_force, new: dict, kind: str, action: str) -> ChangeRequest:
     for name, value in new.items():
         setattr(locked, name, value)
     names = "、".join(fields.labels(new))
@@ -233,6 +300,7 @@ def _apply_at_once(locked, actor, in_force, new: dict, kind: str, action: str) -
     )
     _describe(request, in_force, new)
     request.save()
+    return request
 
 
 def _lock_request(change: ChangeRequest) -> tuple[ExpertApplication, ChangeRequest]:
@@ -364,6 +432,9 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
         )
         values = fields.decode(locked.values)
         _apply(application, actor, values, locked.changed_labels)
+        # Its 证明材料 join the application's: the next submission, the expert's own data and
+        # 删除个人信息 see them with the rest.
+        ApplicationAttachment.objects.filter(change_request=locked).update(application=application)
         name = application.user.real_name
         _sms(application, "您提交的专家信息变更申请已审核通过，变更后的信息已生效。")
         if locked.moves_unit and locked.old_unit.contact_mobile:

@@ -7,6 +7,11 @@ app_name = "changes"
 urlpatterns = [
     path("expert/changes/edit/", views.edit, name="edit"),
     path("expert/changes/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path(
+        "changes/<int:pk>/files/<int:file_pk>/",
+        views.attachment_download,
+        name="attachment",
+    ),
     path("unit/changes/", views.unit_list, name="unit_list"),
     path("unit/changes/bulk/", views.unit_bulk, name="unit_bulk"),
     path("unit/changes/<int:pk>/", views.unit_detail, name="unit_detail"),

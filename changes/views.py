@@ -4,6 +4,7 @@ pages with their decisions (portal.transitions, as experts.views)."""
 import functools
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import CommentForm, ReasonForm
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
+from audit.log import record
+from audit.models import AuditEvent
 from changes import counts, fields, selectors, services
 from changes.filters import ChangeFilter, UnitChangeFilter
 from changes.forms import ChangeForm, initial_values
@@ -20,10 +23,16 @@ from experts.models import ApplicationStatus, ExpertApplication
 from experts.permissions import reveal_refusal
 from experts.reveal import RevealForm, labels_of
 from experts.selectors import own_application
+from portal import uploads
 from portal.bulk import bulk_decisions
 from portal.transitions import Action, decisions, empty_forms
 from portal.views import list_page, perform, posted, role_required
 from portal.workflow import WorkflowError
+
+
+def _proofs_of(change) -> list:
+    """A change request's 证明材料, oldest first (one query); none without a request."""
+    return list(change.attachments.order_by("uploaded_at", "pk")) if change else []
 
 
 def _form_page(request, form, pending, status=200, version=None):
@@ -38,6 +47,7 @@ def _form_page(request, form, pending, status=200, version=None):
         "saved_at": max(saves).timestamp(),
         "version": version or services.form_version(form.instance, pending),
         "stale": status == 409,
+        "proofs": _proofs_of(pending),
     }
     return render(request, "changes/change_form.html", context, status=status)
 
@@ -59,12 +69,22 @@ def edit(request):
     instance.user = request.user
     data, files = posted(request)
     form = ChangeForm(
-        data, files, instance=instance, initial=initial_values(in_force, asked), user=request.user
+        data,
+        files,
+        instance=instance,
+        initial=initial_values(in_force, asked),
+        user=request.user,
+        in_force=in_force,
+        proof_kinds=frozenset(pending.attachments.values_list("kind", flat=True))
+        if pending
+        else frozenset(),
     )
     if request.method != "POST":
         return _form_page(request, form, pending)
+    # A browser never shows a chosen file again: a refused page says to choose it again.
+    again = "已选择的证明材料文件需重新选择。" if files else ""
     if not form.is_valid():
-        messages.error(request, "表单有误，请按提示修改；尚未保存任何修改。")
+        messages.error(request, f"表单有误，请按提示修改；尚未保存任何修改。{again}")
         return _form_page(request, form, pending, status=400)
     try:
         saved = services.save_changes(
@@ -73,13 +93,14 @@ def edit(request):
             form.cleaned_data,
             # A form from before the version was carried sends none: not checked.
             seen=request.POST.get("version"),
+            proofs=form.proofs(),
         )
     except services.StaleForm as error:
         # Shown again as typed, now carrying the latest version: sent again, it wins.
         messages.error(request, str(error))
         return _form_page(request, form, pending, status=409, version=error.version)
     except WorkflowError as error:
-        messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。")
+        messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。{again}")
         return _form_page(request, form, pending, status=400)
     if saved.nothing:
         messages.info(request, "您没有修改任何信息。")
@@ -97,6 +118,8 @@ def edit(request):
             f"变更申请已{done}（{saved.request.changed_labels}），等待{who}确认后由市科技局审核；"
             f"{with_move}审核通过前，专家库仍使用现行信息。",
         )
+    if saved.proofs:
+        messages.success(request, f"证明材料{'、'.join(saved.proofs)}已上传。")
     return redirect("experts:home")
 
 
@@ -299,6 +322,7 @@ def _detail_page(template, actions, reveal_url):
             if _secret_labels(change)
             else "",
             "reveal_url": reverse(reveal_url, args=[change.pk]),
+            "proofs": _proofs_of(change),
         }
         return render(request, template, context, status=status)
 
@@ -358,3 +382,26 @@ unit_decide = decisions(
 bureau_decide = decisions(
     BUREAU_DECISIONS, selectors.change_requests_for, _bureau_detail, "changes:bureau_detail"
 )
+
+
+@login_required
+def attachment_download(request, pk, file_pk):
+    """One 证明材料 of a 信息变更, to whoever may see the request (change_requests_for): its
+    expert, the unit confirming it, the bureau; anyone else, another unit included, a 404.
+    Served as the application's are (portal.uploads.scan_response), and audited as they are
+    when someone else than the expert opens it."""
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    attachment = get_object_or_404(change.attachments.all(), pk=file_pk)
+    response = uploads.scan_response(
+        attachment.file,
+        filename=attachment.original_name,
+        missing="证明材料文件不存在，请联系科技局。",
+    )
+    if change.application.user_id != request.user.pk:
+        record(
+            AuditEvent.Action.ATTACHMENT_DOWNLOAD,
+            request=request,
+            obj=change.application,
+            detail=f"{attachment.get_kind_display()}（编号{attachment.pk}，变更申请编号{change.pk}）",
+        )
+    return response

@@ -20,7 +20,7 @@ docs/security.md says so.
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Authenticator, LoginLog
@@ -157,7 +157,10 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
         account.set_unusable_password()
         account.save(update_fields=[*ACCOUNT_FIELDS_ERASED, "is_active", "password"])
 
-        files = ApplicationAttachment.objects.filter(application=locked)
+        # The application's, and those of its 信息变更 never approved (退回, 撤回 …).
+        files = ApplicationAttachment.objects.filter(
+            Q(application=locked) | Q(change_request__application=locked)
+        )
         n_files = len(files)
         files.delete()  # each file leaves the storage on commit
 

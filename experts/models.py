@@ -866,13 +866,30 @@ class ApplicationAttachment(models.Model):
     """证明材料: one scan belonging to an application, kept in private storage
     (STORAGES["default"], PRIVATE_MEDIA_ROOT) and served only through a view that checks who
     asks (experts.views.attachment_download). Added and deleted by its applicant while the
-    form is editable (experts.services.add_attachment, delete_attachment)."""
+    form is editable (experts.services.add_attachment, delete_attachment).
 
+    A 信息变更's 证明材料 (changes.services.save_changes) carries its `change_request` too. While
+    that request waits or after it is 退回, 审核不通过 or 撤回, `application` is empty: the file
+    is the request's only (changes.views.attachment_download), never among the application's
+    证明材料. A change that takes effect (审核通过, or applied when saved) sets `application`:
+    the file joins the application's 证明材料, and keeps naming the request it came with."""
+
+    # Empty while the file is a pending or refused 信息变更's only (see above).
     application = models.ForeignKey(
         ExpertApplication,
         verbose_name="专家申请",
         on_delete=models.CASCADE,
         related_name="attachments",
+        null=True,
+        blank=True,
+    )
+    change_request = models.ForeignKey(
+        "changes.ChangeRequest",
+        verbose_name="变更申请",
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        null=True,
+        blank=True,
     )
     kind = models.CharField("材料类型", max_length=20, choices=AttachmentKind.choices)
     file = models.FileField(
@@ -889,6 +906,13 @@ class ApplicationAttachment(models.Model):
         verbose_name_plural = "证明材料"
         ordering = ["uploaded_at", "id"]
         indexes = [models.Index(fields=["application", "uploaded_at"])]
+        constraints = [
+            # A file belongs to an application, a change request, or both: never to nobody.
+            models.CheckConstraint(
+                condition=Q(application__isnull=False) | Q(change_request__isnull=False),
+                name="attachment_has_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.original_name}"

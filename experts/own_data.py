@@ -4,8 +4,9 @@
 the page (jinja/experts/own_data.html) shows and the JSON download writes as they are:
 - 账号: the account, with the full 证件号码 (it is the person's own);
 - 专家信息: the application as it stands, every field, numbers in full;
-- 证明材料: the files uploaded with it (kind, name, size, time, SHA-256), each openable on the
-  page; the files themselves stay in private storage, downloaded one by one;
+- 证明材料: the files uploaded with it, and with each 信息变更 (kind, name, size, time, SHA-256,
+  whose), each openable on the page; the files themselves stay in private storage, downloaded
+  one by one;
 - 提交版本: each submitted version (the snapshot kept with its 提交), numbers in full;
 - 审核记录: the history, with reason codes and field comments, and the role of who acted;
 - 信息变更: each 变更申请 after admission (changes app): the values before and after, numbers in
@@ -44,7 +45,7 @@ from experts import snapshots
 from experts.attachments import size_text
 from experts.eligibility import reference_day
 from experts.exports import audited_reason
-from experts.models import ExportedApplication
+from experts.models import ApplicationAttachment, ExportedApplication
 from notice.models import NoticeObjection
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
@@ -131,20 +132,31 @@ def current(application) -> list[dict]:
 
 
 def attachments(application) -> list[dict]:
-    """The 证明材料 as they stand (one query): the page links each to its download."""
+    """The 证明材料 as they stand (one query): the application's, then those a 信息变更 carries
+    that never joined them (waiting, 退回, 撤回 …). `所属` says which; the page links each to
+    its download (`变更申请编号`: through that request's)."""
     if application is None:
         return []
-    return [
-        {
-            "材料类型": attachment.get_kind_display(),
-            "文件名": attachment.original_name,
-            "大小": attachment.size_text,
-            "上传时间": _when(attachment.uploaded_at),
-            "SHA-256": attachment.sha256,
-            "编号": attachment.pk,
-        }
-        for attachment in application.attachments.order_by("uploaded_at", "pk")
-    ]
+    files = ApplicationAttachment.objects.filter(
+        Q(application=application) | Q(change_request__application=application)
+    ).order_by("uploaded_at", "pk")
+    rows = []
+    for attachment in files:
+        pending = attachment.application_id is None
+        whose = f"变更申请（编号{attachment.change_request_id}）" if pending else "专家信息"
+        rows.append(
+            {
+                "材料类型": attachment.get_kind_display(),
+                "文件名": attachment.original_name,
+                "大小": attachment.size_text,
+                "上传时间": _when(attachment.uploaded_at),
+                "SHA-256": attachment.sha256,
+                "编号": attachment.pk,
+                "所属": whose,
+                "变更申请编号": attachment.change_request_id if pending else None,
+            }
+        )
+    return rows
 
 
 def versions(history) -> list[dict]:

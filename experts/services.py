@@ -5,6 +5,7 @@ Each action locks the application row, fires its django-fsm transition through
 SMS in the same transaction, and commits. The SMS leaves only after the commit.
 """
 
+import contextlib
 import datetime
 import hashlib
 from collections.abc import Iterable
@@ -205,41 +206,54 @@ def check_attachments_changeable(application: ExpertApplication, actor) -> None:
         raise WorkflowError(f"专家状态为“{application.get_status_display()}”，{hint}")
 
 
-def add_attachment(
-    application: ExpertApplication, actor, kind: str, upload
-) -> ApplicationAttachment:
-    """上传证明材料: store one checked file (experts.attachments.validate_attachment, run by
-    the form) in private storage under a random name, with its kind, name, size and SHA-256,
-    while the form is editable and the application has fewer than MAX_FILES. Nothing of the
-    long form is touched. A refusal or a rollback leaves no file behind."""
+def prepare_attachment(kind: str, upload) -> ApplicationAttachment:
+    """An unsaved 证明材料 row for one checked upload (experts.attachments.validate_attachment,
+    run by the form): its kind, name, size and SHA-256. The caller says whose it is and saves
+    it inside stored_or_removed."""
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    attachment = ApplicationAttachment(
+    return ApplicationAttachment(
         kind=kind,
         file=upload,
         original_name=original_name(upload),
         size=upload.size,
         sha256=digest.hexdigest(),
     )
-    uploaded_name = attachment.file.name
+
+
+@contextlib.contextmanager
+def stored_or_removed(attachments: list[ApplicationAttachment]):
+    """Around the transaction that saves `attachments`: save() stores each file (under a new
+    random name) before its INSERT, and a rollback does not take a file back, so a refusal or
+    a failure removes the files already stored, as accounts.services.register_unit does."""
+    uploaded = [attachment.file.name for attachment in attachments]
     try:
-        with transaction.atomic():
-            locked = _lock(application)  # two uploads at once count one after the other
-            check_attachments_changeable(locked, actor)
-            if locked.attachments.count() >= MAX_FILES:
-                raise WorkflowError(
-                    f"每份申请最多上传{MAX_FILES}份证明材料，请先删除不需要的文件再上传。"
-                )
-            attachment.application = locked
-            attachment.save()
+        yield
     except Exception:
-        # save() stores the file (under a new random name) before its INSERT, and a rollback
-        # does not take a file back: remove it here, as accounts.services.register_unit does.
-        if attachment.file.name != uploaded_name:
-            attachment.file.delete(save=False)
+        for attachment, name in zip(attachments, uploaded, strict=True):
+            if attachment.file.name != name:
+                attachment.file.delete(save=False)
         raise
+
+
+def add_attachment(
+    application: ExpertApplication, actor, kind: str, upload
+) -> ApplicationAttachment:
+    """上传证明材料: store one checked file (prepare_attachment) in private storage under a
+    random name, while the form is editable and the application has fewer than MAX_FILES.
+    Nothing of the long form is touched. A refusal or a rollback leaves no file behind."""
+    attachment = prepare_attachment(kind, upload)
+    with stored_or_removed([attachment]), transaction.atomic():
+        locked = _lock(application)  # two uploads at once count one after the other
+        check_attachments_changeable(locked, actor)
+        if locked.attachments.count() >= MAX_FILES:
+            raise WorkflowError(
+                f"每份申请最多上传{MAX_FILES}份证明材料，请先删除不需要的文件再上传。"
+            )
+        attachment.application = locked
+        attachment.save()
     return attachment
 
 

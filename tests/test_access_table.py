@@ -185,6 +185,11 @@ TABLE = {
     "changes:bureau_approve": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_reject": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
     "changes:bureau_reveal": (lambda w: {"pk": change_request(w).pk}, everyone(NOT_ALLOWED)),
+    # A 信息变更's 证明材料: as its request (the expert, the confirming unit, the bureau).
+    "changes:attachment": (
+        lambda w: {"pk": change_request(w).pk, "file_pk": change_proof(w).pk},
+        only({"applicant", "own_unit"} | BUREAU, others=MISSING),
+    ),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -260,6 +265,23 @@ def change_request(world):
             "changed_labels": "专业技术职称",
         },
     )[0]
+
+
+def change_proof(world):
+    """A 证明材料 of the applicant's 变更申请, not (yet) the application's."""
+    from django.core.files.base import ContentFile
+
+    from experts.models import ApplicationAttachment
+
+    content = factories.png_bytes()
+    return ApplicationAttachment.objects.create(
+        change_request=change_request(world),
+        kind="title",
+        file=ContentFile(content, name="证书.png"),
+        original_name="证书.png",
+        size=len(content),
+        sha256="0" * 64,
+    )
 
 
 def draw_round(world):
@@ -378,9 +400,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 86 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 87 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 688
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 696
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

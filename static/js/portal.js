@@ -260,7 +260,8 @@
   function fields() {
     var values = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || skip.indexOf(el.name) >= 0 || el.type === "submit") return;
+      // A chosen file cannot be kept or set back by a page: the file boxes are left alone.
+      if (!el.name || skip.indexOf(el.name) >= 0 || el.type === "submit" || el.type === "file") return;
       if (el.type === "checkbox") {
         values[el.name] = values[el.name] || [];
         if (el.checked) values[el.name].push(el.value);
@@ -274,7 +275,7 @@
   function restore(values) {
     form.setAttribute("data-dirty", "");  // restored, not saved: 退出 asks first
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!(el.name in values)) return;
+      if (!(el.name in values) || el.type === "file") return;
       if (el.type === "checkbox") {
         el.checked = values[el.name].indexOf(el.value) >= 0;
       } else {

@@ -2,13 +2,16 @@
 
 import datetime
 import html
+import io
 
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from changes import counts, fields
-from changes.models import ChangeKind, ChangeRequest, ChangeStatus
+from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from tests import factories
 
@@ -20,11 +23,42 @@ def admitted(unit, name=None):
     return user
 
 
+# Which certificate a change of which fields carries (the rule of changes.fields.PROOF_REQUIRED,
+# said here on its own).
+PROOF_REQUIRED = {"title": ("title", "title_level"), "degree": ("education", "degree")}
+
+
+def proof_file(name="证书.pdf") -> SimpleUploadedFile:
+    """A small, valid PDF as a browser uploads it."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
 def post_data(user, **overrides) -> dict:
-    """What 修改专家信息 posts when the expert changes nothing but `overrides`."""
+    """What 修改专家信息 posts when the expert changes nothing but `overrides`; a change of 职称
+    or 学历 carries its certificate (PROOF_REQUIRED) unless `overrides` name
+    that file box (proof_title="" for none)."""
     application = ExpertApplication.objects.select_related("user").get(user=user)
+    in_force = fields.current(application)
+    open_request = application.change_requests.filter(status__in=OPEN).first()
+    carried = set(open_request.attachments.values_list("kind", flat=True)) if open_request else ()
+    asked = {**in_force, **(fields.decode(open_request.values) if open_request else {})}
     data = {}
-    for name, value in fields.current(application).items():
+    for kind, names in PROOF_REQUIRED.items():
+        box = f"proof_{kind}"
+        if (
+            box not in overrides
+            and kind not in carried
+            and any(
+                name in overrides and overrides[name] not in (in_force.get(name), asked.get(name))
+                for name in names
+            )
+        ):
+            data[box] = proof_file(f"{kind}.pdf")
+    for name, value in in_force.items():
         if name == "disciplines":
             data[name] = [str(pk) for pk in value]
         elif name == "mobile":
@@ -92,3 +126,13 @@ def submit(client, user, **overrides):
     """The expert's 修改专家信息 form, posted with their values and `overrides`."""
     client.force_login(user)
     return client.post(reverse("changes:edit"), post_data(user, **overrides))
+
+
+def change_form(user, **overrides):
+    """The 修改专家信息 form bound to what post_data posts, its files as the request's."""
+    from changes.forms import ChangeForm
+
+    posted = post_data(user, **overrides)
+    files = {name: value for name, value in posted.items() if isinstance(value, SimpleUploadedFile)}
+    data = {name: value for name, value in posted.items() if name not in files}
+    return ChangeForm(data, files, instance=application_of(user), user=user)

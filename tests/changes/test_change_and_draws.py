@@ -9,17 +9,14 @@ from changes import services
 from draws.rules import Criteria, eligible_ids
 from experts.models import Discipline
 from tests import factories
-from tests.changes.helpers import admitted, post_data
+from tests.changes.helpers import admitted, change_form
 
 pytestmark = pytest.mark.django_db
 
 
 def cleaned(user, **overrides) -> dict:
     """The change form's cleaned data, from what the page would post."""
-    from changes.forms import ChangeForm
-
-    data = post_data(user, **overrides)
-    form = ChangeForm(data, instance=user.application, user=user)
+    form = change_form(user, **overrides)
     assert form.is_valid(), form.errors
     return form.cleaned_data
 

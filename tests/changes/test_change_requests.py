@@ -201,7 +201,8 @@ def test_key_fields_become_a_pending_request_and_the_row_stays(client, expert, o
     assert response.status_code == 302
     assert said(response) == [
         "变更申请已提交（专业技术职称、工作单位、专业领域），等待新单位确认后由市科技局审核；"
-        "审核通过前，专家库仍使用现行信息。"
+        "审核通过前，专家库仍使用现行信息。",
+        "证明材料“title.pdf”已上传。",
     ]
     application = application_of(expert)
     assert application.title == "教授" and application.unit_id == expert.unit_id
@@ -335,6 +336,7 @@ def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(cl
     assert said(response) == [
         "您的变更申请已由单位确认，正在等待市科技局审核，审核完成前不能再修改关键信息。"
         "如需修改，请先在首页撤回该变更申请。本次填写的修改均未保存，请调整后重新保存。"
+        "已选择的证明材料文件需重新选择。"
     ]
     # What was typed is on the page again; nothing was applied.
     assert 'value="高级工程师"' in response.content.decode()

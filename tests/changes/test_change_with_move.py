@@ -150,6 +150,7 @@ def test_a_department_with_a_key_change_but_no_move_applies_at_once(client, expe
         "所在部门已修改并生效。",
         "变更申请已提交（专业技术职称），等待所在单位确认后由市科技局审核；"
         "审核通过前，专家库仍使用现行信息。",
+        "证明材料“title.pdf”已上传。",
     ]
     assert application_of(expert).department == "光电研究所"
     assert the_move().values == {"title": "研究员"}

@@ -94,6 +94,10 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(unit_field.locator("option").first).to_have_text("请选择所属单位")
     unit_field.select_option(label=NEW_UNIT)
     tab.page.get_by_label("专业技术职称").fill("研究员")
+    # A new 职称 carries its certificate.
+    tab.page.get_by_label("职称证书", exact=True).set_input_files(
+        {"name": "职称证书.png", "mimeType": "image/png", "buffer": factories.png_bytes()}
+    )
     tab.page.get_by_label("手机").fill("13900001111")  # a contact detail: applies at once
     tab.snap("expert-form")
     tab.page.get_by_role("button", name="保存修改").first.click()

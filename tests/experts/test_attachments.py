@@ -437,6 +437,8 @@ def test_my_personal_data_lists_the_files_and_each_submitted_set(client, applica
             "上传时间": data["证明材料"][0]["上传时间"],
             "SHA-256": stored.sha256,
             "编号": stored.pk,
+            "所属": "专家信息",
+            "变更申请编号": None,
         }
     ]
     submitted = data["提交版本"][0]["内容"]

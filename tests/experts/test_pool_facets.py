@@ -397,19 +397,14 @@ def test_edited_picks_show_at_once_in_the_counts_and_the_list(client, reviewer, 
 def test_an_applied_change_request_shows_at_once(client, reviewer, pool):
     """A 信息变更 applied (a new 职称级别 here) is a transition: the kept counts are not used."""
     from changes import services
-    from changes.forms import ChangeForm
-    from tests.changes.helpers import admitted, post_data
+    from tests.changes.helpers import admitted, change_form
 
     hongshan = pool["units"][0]
     newcomer = admitted(hongshan, name="己晋升")  # 正高级, as the factory makes them
     client.force_login(reviewer)
     associate = {"title_level": "associate"}
     assert names(client.get(URL, associate)) == {"乙电子"}
-    form = ChangeForm(
-        post_data(newcomer, title_level="associate", title="副研究员"),
-        instance=newcomer.application,
-        user=newcomer,
-    )
+    form = change_form(newcomer, title_level="associate", title="副研究员")
     assert form.is_valid(), form.errors
     change = services.save_changes(newcomer.application, newcomer, form.cleaned_data).request
     services.confirm_change(change, factories.unit_account(hongshan))

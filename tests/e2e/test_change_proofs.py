@@ -1,0 +1,71 @@
+"""证明材料 of a 信息变更 in the browser, by what people see: the expert asks for a new 职称,
+is told beside the file box that it needs a 职称证书 (what they typed still there), uploads
+one; the bureau opens the request and the file. axe checks each page, at 1280 and 390 px."""
+
+import pytest
+from playwright.sync_api import expect
+
+from changes import services
+from changes.models import ChangeRequest
+from tests import factories
+from tests.changes.helpers import admitted
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+def phone_snap(tab, name):
+    """The tab's page again at 390 px (a phone), then back at 1280."""
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.page.reload()
+    tab.snap(f"phone-{name}")
+    tab.page.set_viewport_size({"width": 1280, "height": 900})
+    tab.page.reload()
+
+
+def test_the_expert_uploads_the_certificate_and_the_bureau_opens_it(journey):
+    unit = factories.make_unit(name="武汉示范大学")
+    expert = admitted(unit, name="王建国")
+    scan = factories.png_bytes((400, 300))
+
+    tab = journey()
+    tab.log_in(expert.username, factories.PASSWORD)
+    page = tab.page
+    page.get_by_role("link", name="修改专家信息").click()
+    page.get_by_label("专业技术职称").fill("研究员")
+    page.get_by_role("button", name="保存修改").first.click()
+    # Refused beside the file box; what was typed is still there.
+    box = page.get_by_label("职称证书", exact=True)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(
+        page.get_by_text("修改了专业技术职称，须上传职称证书作为证明材料。").first
+    ).to_be_visible()
+    expect(page.get_by_label("专业技术职称")).to_have_value("研究员")
+    tab.snap("refused")
+    box.set_input_files({"name": "职称证书.png", "mimeType": "image/png", "buffer": scan})
+    page.get_by_role("button", name="保存修改").first.click()
+    expect(page.get_by_text("证明材料“职称证书.png”已上传。")).to_be_visible()
+    page.get_by_role("link", name="修改专家信息").click()
+    expect(page.get_by_role("link", name="职称证书.png")).to_be_visible()
+    tab.snap("form-with-proof")
+    phone_snap(tab, "form-with-proof")
+    # 我的个人信息 lists it, as the request's.
+    page.get_by_role("link", name="我的专家状态").first.click()
+    page.get_by_role("link", name="查看和下载我的个人信息").click()
+    files = page.get_by_role("region", name="证明材料", exact=True)
+    expect(files.get_by_role("row", name="职称证书.png")).to_contain_text("变更申请")
+    tab.snap("own-data")
+    phone_snap(tab, "own-data")
+
+    services.confirm_change(ChangeRequest.objects.get(), factories.unit_account(unit))
+    reviewer = factories.make_reviewer()
+    bureau = journey()
+    bureau.log_in(reviewer.username, factories.PASSWORD)
+    bureau.page.get_by_role("link", name="专家审核").first.click()
+    bureau.page.get_by_role("link", name="已入库专家信息变更审核").click()
+    bureau.page.get_by_role("row", name="王建国").get_by_role("link", name="审核").click()
+    expect(bureau.page.get_by_role("heading", name="证明材料（1份）")).to_be_visible()
+    link = bureau.page.get_by_role("link", name="职称证书.png")
+    answer = bureau.page.request.get(bureau.base_url + link.get_attribute("href"))
+    assert answer.ok and answer.body() == scan
+    bureau.snap("bureau-detail")
+    phone_snap(bureau, "bureau-detail")
