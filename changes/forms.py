@@ -130,6 +130,26 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         chosen = ((kind, self.cleaned_data.get(f"{PROOF_PREFIX}{kind}")) for kind in AttachmentKind)
         return [(kind.value, upload) for kind, upload in chosen if upload]
 
+    def still_proving(self, cleaned) -> set[str]:
+        """The kinds of 证明材料 the open request carries that still prove what is asked now:
+        a kind whose fields the request asks to change, none of them now asked otherwise. A
+        职称证书 chosen for 研究员 proves no 教授 asked later, and a 学历学位证书 sent with no
+        学历 change proves none made afterwards."""
+        asked_before = {
+            name: value
+            for names in fields.PROOF_REQUIRED.values()
+            for name in names
+            if (value := self.initial.get(name)) != self.in_force.get(name)
+        }
+        restated = fields.changed(asked_before, cleaned, list(asked_before))
+        return {
+            kind
+            for kind in self.proof_kinds
+            if (names := fields.PROOF_REQUIRED.get(kind, ()))
+            and any(name in asked_before for name in names)
+            and not any(name in restated for name in names)
+        }
+
     def clean(self):
         cleaned = super().clean()
         # A change of 职称 or 学历 carries its certificate (changes.fields.PROOF_REQUIRED): said
@@ -143,7 +163,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
             for name, value in fields.changed(self.in_force, cleaned, proved).items()
             if name in fields.changed(asked, cleaned, proved)
         }
-        kinds = {*self.proof_kinds, *(kind for kind, _ in self.proofs())}
+        kinds = {*self.still_proving(cleaned), *(kind for kind, _ in self.proofs())}
         for kind, message in fields.missing_proofs(changed, kinds).items():
             name = f"{PROOF_PREFIX}{kind}"
             if name not in self.errors:

@@ -5,6 +5,7 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -386,18 +387,24 @@ bureau_decide = decisions(
 
 @login_required
 def attachment_download(request, pk, file_pk):
-    """One 证明材料 of a 信息变更, to whoever may see the request (change_requests_for): its
-    expert, the unit confirming it, the bureau; anyone else, another unit included, a 404.
-    Served as the application's are (portal.uploads.scan_response), and audited as they are
-    when someone else than the expert opens it."""
+    """One 证明材料 of a 信息变更, to whoever may see the request (change_requests_for) and the
+    person as they are (selectors.shows_person): its expert, the bureau, the unit confirming it
+    while the request waits on it or the expert is its own; anyone else a 404, another unit
+    included, and a unit that returned the move or whose expert has since left (the request
+    stays on its list, the person's evidence does not). Served as the application's are
+    (portal.uploads.scan_response), and audited as they are when someone else than the
+    expert opens it."""
     change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    owner = change.application.user_id == request.user.pk
+    if not owner and not selectors.shows_person(change, request.user):
+        raise Http404
     attachment = get_object_or_404(change.attachments.all(), pk=file_pk)
     response = uploads.scan_response(
         attachment.file,
         filename=attachment.original_name,
         missing="证明材料文件不存在，请联系科技局。",
     )
-    if change.application.user_id != request.user.pk:
+    if not owner:
         record(
             AuditEvent.Action.ATTACHMENT_DOWNLOAD,
             request=request,

@@ -55,7 +55,7 @@ CONSENT_TEXTS = {
 }
 CONSENT_VERSION = "2026-12"
 # Whom every consent given before the texts took the name from BUREAU_NAME named (experts
-# migration 0036 records it on those applications).
+# migration 0037_consent_bureau records it on those applications).
 FIRST_BUREAU_NAME = "武汉市科学技术局"
 
 

@@ -93,7 +93,8 @@ QUEUE_COLUMNS = (
     "eligibility_flags",  # 资格提示 beside the name
 )
 # 专家审核's time column by tab: what the tab's rows are waiting on or were decided by. The
-# list keeps its one order (单位推荐时间, oldest first) on every tab.
+# list keeps its one order (单位推荐时间, oldest first) on every tab but 待申请人修改, which runs
+# newest first by the time it shows (experts.filters.QueueFilter.RETURNED_ORDER).
 QUEUE_TIMES = {
     # Waiting for its unit: the step's clock started at the 提交 (found by a walk: the column
     # read 单位推荐时间, "—" on every row).

@@ -49,9 +49,17 @@ def post_data(user, **overrides) -> dict:
     data = {}
     for kind, names in PROOF_REQUIRED.items():
         box = f"proof_{kind}"
+        # A file the open request carries proves only the values it asked (a 职称 asked again
+        # otherwise needs its own: ChangeForm.still_proving).
+        restated = any(
+            name in overrides
+            and asked.get(name) != in_force.get(name)
+            and overrides[name] != asked.get(name)
+            for name in names
+        )
         if (
             box not in overrides
-            and kind not in carried
+            and (kind not in carried or restated)
             and any(
                 name in overrides and overrides[name] not in (in_force.get(name), asked.get(name))
                 for name in names

@@ -51,6 +51,22 @@ def test_a_title_change_without_its_certificate_is_refused_and_the_typing_kept(c
     assert application_of(expert).title == "教授"
 
 
+def test_a_title_asked_again_otherwise_needs_its_own_certificate(client, expert):
+    """The 职称证书 sent for 研究员 proves no 副研究员 asked afterwards; a 职称级别 added to the
+    same 职称 is proved by it still."""
+    title_change(client, expert)
+
+    response = submit(client, expert, title="副研究员", proof_title="")
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["proof_title"] == [
+        "修改了专业技术职称，须上传职称证书作为证明材料。"
+    ]
+    assert ChangeRequest.objects.get().values["title"] == "研究员"
+    kept = submit(client, expert, title="研究员", title_level="associate", proof_title="")
+    assert kept.status_code == 302
+
+
 def test_a_title_change_with_its_certificate_carries_it_to_the_request(
     client, expert, private_storage
 ):
@@ -177,6 +193,34 @@ def test_the_confirming_unit_and_the_bureau_open_the_file_audited_another_unit_g
         (reviewer, f"职称证书（编号{proof.pk}，变更申请编号{request.pk}）"),
     ]
     assert {event.object_id for event in events} == {str(expert.application.pk)}
+
+
+def test_a_unit_whose_expert_has_left_keeps_the_request_not_the_evidence(
+    client, expert, unit, other_unit, reviewer
+):
+    """The request stays on the confirming unit's list (what it asked), but once the expert
+    is no longer its own, their 证明材料 are not: the card says why and the file is a 404."""
+    from accounts.models import User
+
+    title_change(client, expert)
+    request = ChangeRequest.objects.get(kind=ChangeKind.KEY)
+    proof = ApplicationAttachment.objects.get()
+    services.confirm_change(request, factories.unit_account(unit))
+    services.approve_change(ChangeRequest.objects.get(pk=request.pk), reviewer)
+    # The expert moves on (as an approved move to another unit leaves them).
+    ExpertApplication.objects.filter(pk=expert.application.pk).update(unit=other_unit)
+    User.objects.filter(pk=expert.pk).update(unit=other_unit)
+    url = reverse("changes:attachment", args=[request.pk, proof.pk])
+
+    client.force_login(factories.unit_account(unit))
+    detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
+
+    assert "该专家现已不属于本单位，不能查看其证明材料。" in detail and url not in detail
+    assert client.get(url).status_code == 404
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ATTACHMENT_DOWNLOAD).exists()
+    # The unit the expert belongs to now opens it, through the application's own download.
+    client.force_login(factories.unit_account(other_unit))
+    assert client.get(reverse("experts:attachment", args=[proof.pk])).status_code == 200
 
 
 def test_approval_moves_the_files_to_the_application(client, expert, unit, reviewer):
