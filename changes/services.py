@@ -205,6 +205,12 @@ def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> 
     added = sum(request is not None and f.change_request_id == request.pk for f in new_files)
     if added and request.attachments.count() + added > MAX_FILES:
         raise WorkflowError(f"每份变更申请最多上传{MAX_FILES}份证明材料。")
+    # What joins the application now counts against its own limit, as an upload on its form.
+    joining = sum(f.application_id is not None for f in new_files)
+    if joining and locked.attachments.count() + joining > MAX_FILES:
+        raise WorkflowError(
+            f"每份申请最多保存{MAX_FILES}份证明材料，请先在专家信息中删除不需要的文件再上传。"
+        )
     for attachment in new_files:
         attachment.save()
     return [f.original_name for f in new_files if request and f.change_request == request]

@@ -119,6 +119,28 @@ def test_a_degree_change_needs_its_certificate_and_joins_at_once(client, expert)
     assert proof.change_request == record and proof.application == application_of(expert)
 
 
+def test_a_file_joining_the_application_at_once_keeps_to_its_limit(client, expert):
+    from experts.attachments import MAX_FILES
+
+    application = application_of(expert)
+    for n in range(MAX_FILES):
+        ApplicationAttachment.objects.create(
+            application=application,
+            kind="other",
+            file=SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4 x"),
+            original_name=f"{n}.pdf",
+            size=10,
+            sha256="0" * 64,
+        )
+
+    response = submit(client, expert, degree="硕士")
+
+    assert f"每份申请最多保存{MAX_FILES}份证明材料" in " ".join(said(response))
+    assert not ChangeRequest.objects.exists()
+    assert application.attachments.count() == MAX_FILES
+    assert application_of(expert).degree != "硕士"
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
