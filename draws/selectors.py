@@ -19,6 +19,53 @@ def draws_for(user) -> QuerySet[Draw]:
 
 
 @dataclasses.dataclass
+class ListState:
+    """What 专家抽取's list says of one draw: the places asked for, and of the experts chosen
+    for them, how many confirmed, declined or have not answered yet."""
+
+    places: int = 0
+    confirmed: int = 0
+    declined: int = 0
+    pending: int = 0
+
+    @property
+    def open_places(self) -> int:
+        """Places no expert holds (one declined and none called up or drawn in their stead):
+        what 递补 or 补抽 still has to fill, as the draw's page counts them (QuotaPanel)."""
+        return max(self.places - self.confirmed - self.pending, 0)
+
+
+def list_states(draws) -> dict[int, ListState]:
+    """ListState of each of `draws` (a page of the list), in three queries whatever its size:
+    the places of their quotas, the experts chosen (抽中, a 备选 called up included), and the
+    answers, the last of each expert counting as on the draw's page (panel)."""
+    ids = [draw.pk for draw in draws]
+    states = {pk: ListState() for pk in ids}
+    for draw_id, count in Quota.objects.filter(draw__in=ids).values_list("draw", "count"):
+        states[draw_id].places += count
+    answers = {}
+    for draw_id, application_id, action in (
+        Event.objects.filter(draw__in=ids, action__in=[Event.Action.CONFIRM, Event.Action.DECLINE])
+        .order_by("created_at", "pk")
+        .values_list("draw", "application", "action")
+    ):
+        answers[draw_id, application_id] = action
+    members = Pick.objects.filter(draw__in=ids, role=Pick.Role.MEMBER).values_list(
+        "draw", "application"
+    )
+    for draw_id, application_id in members:
+        answer = answers.get((draw_id, application_id))
+        state = states[draw_id]
+        if answer == Event.Action.CONFIRM:
+            state.confirmed += 1
+        elif answer == Event.Action.DECLINE:
+            state.declined += 1
+        else:
+            state.pending += 1
+    return states
+
+
+@dataclasses.dataclass
 class Member:
     pick: Pick
     answer: Event | None = None

@@ -20,7 +20,7 @@ from draws import fairness, services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, quota_formset
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
-from draws.selectors import draws_for, log, panel, verify
+from draws.selectors import draws_for, list_states, log, panel, verify
 from experts.export_views import ExportForm
 from experts.exports import SCOPE_ACTIONS, expert_list_response, record_exported, title_block
 from experts.models import Discipline, ExpertApplication, ExportJob
@@ -34,7 +34,12 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 def draw_list(request):
     draws = draws_for(request.user).order_by("-created_at", "-pk")
     page = Paginator(draws, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "draws/draw_list.html", {"page": page, "rows": page.object_list})
+    rows = list(page.object_list)
+    return render(
+        request,
+        "draws/draw_list.html",
+        {"page": page, "rows": rows, "states": list_states(rows)},
+    )
 
 
 @role_required(is_bureau_reviewer)

@@ -1184,3 +1184,34 @@ def test_a_repeated_field_is_said_at_the_row_that_repeats_it(reviewing, pool, fi
     ) in summary_of(page)
     assert "is-invalid" in tag(page, "id_quota-2-discipline")
     assert "is-invalid" not in tag(page, "id_quota-0-discipline")
+
+
+def test_the_list_says_how_each_panel_stands_in_the_same_queries_for_one_draw_or_three(
+    reviewing, reviewer, pool, field
+):
+    """确认情况: of the places asked, how many confirmed, declined, are still to answer, and a
+    place left open by a 不参加 until 递补 fills it (as the draw's page counts them)."""
+    draw = make(reviewer, field, 3, reserves=1)
+    first, second, _third = members_of(draw)
+    services.answer(reviewer, draw, first, "confirm")
+    services.answer(reviewer, draw, second, "decline", "评审当天出差")
+    url = reverse("draws:list")
+    with CaptureQueriesContext(connection) as one:
+        listed = reviewing.get(url).content.decode()
+    assert "已确认 1/3" in listed and "待确认 1" in listed and "不参加 1" in listed
+    assert "空缺 1" in listed
+    # Each row has a cell under each heading.
+    table = listed.split("<table", 1)[1].split("</table>", 1)[0]
+    headings = len(re.findall(r"<th[\s>]", table))
+    rows = table.split("<tbody", 1)[1].split("<tr")[1:]
+    assert headings == 6 and all(len(re.findall(r"<td[\s>]", row)) == headings for row in rows)
+
+    services.call_reserve(reviewer, draw, draw.quota_set.get())
+    filled = reviewing.get(url).content.decode()
+    assert "已确认 1/3" in filled and "待确认 2" in filled and "空缺" not in filled
+
+    make(reviewer, field, 1)
+    make(reviewer, field, 2)
+    with CaptureQueriesContext(connection) as three:
+        reviewing.get(url)
+    assert len(three) == len(one)
