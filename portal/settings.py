@@ -309,8 +309,8 @@ if PASSWORD_RESET_RATE_LIMIT < 1:
     raise ImproperlyConfigured("PASSWORD_RESET_RATE_LIMIT must be 1 or more.")
 
 # Bureau reviewers and operators confirm a code from an authenticator app (TOTP) after their
-# password; django-otp refuses a code that was already used.
-OTP_TOTP_ISSUER = "武汉市科技局专家入库系统"
+# password; django-otp refuses a code that was already used. The issuer is the name the app
+# lists the account under: PORTAL_NAME (below) unless the environment names it.
 
 # Only the portal's own files; no inline script, no plugins, no framing.
 CONTENT_SECURITY_POLICY = {
@@ -377,8 +377,10 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 PRIVACY_SMS_PROVIDER = env.str("PRIVACY_SMS_PROVIDER", default="")
 PRIVACY_EMAIL_PROVIDER = env.str("PRIVACY_EMAIL_PROVIDER", default="")
 
-# Shown in the footer and in messages that ask a person to call the bureau.
-PORTAL_NAME = "武汉市科技局专家入库系统"
+# The portal's name: page titles, the footer, mail subjects and the signature 【…】 that opens
+# every SMS (a provider in China sends only a signature registered with it: set this to that).
+PORTAL_NAME = env.str("PORTAL_NAME", default="武汉市科技局专家入库系统")
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default=PORTAL_NAME)
 # The bureau that runs the portal: the 个人信息处理者 the privacy notice (/privacy/) names, and
 # the footer's name beside PORTAL_NAME.
 BUREAU_NAME = env.str("BUREAU_NAME", default="武汉市科学技术局")

@@ -645,3 +645,31 @@ def test_tls_and_ssl_together_stop_manage_py():
     assert result.returncode != 0
     assert "portal.E006" in result.stderr
     assert "EMAIL_USE_TLS 和 EMAIL_USE_SSL 不能同时为 true。" in result.stderr
+
+
+def portal_names(**env) -> str:
+    code = "from django.conf import settings; print(settings.PORTAL_NAME, settings.OTP_TOTP_ISSUER)"
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="sqlite:////tmp/portal-names.sqlite3",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_portal_name_and_the_authenticators_issuer_come_from_the_environment(monkeypatch):
+    """Another city's bureau names its portal (the SMS signature its provider registered)
+    without editing the code; the authenticator app lists the account under that name."""
+    monkeypatch.delenv("PORTAL_NAME", raising=False)
+    monkeypatch.delenv("OTP_TOTP_ISSUER", raising=False)
+    assert portal_names() == "武汉市科技局专家入库系统 武汉市科技局专家入库系统"
+    assert portal_names(PORTAL_NAME="某市专家库") == "某市专家库 某市专家库"
+    assert (
+        portal_names(PORTAL_NAME="某市专家库", OTP_TOTP_ISSUER="某市科技局")
+        == "某市专家库 某市科技局"
+    )
