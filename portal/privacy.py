@@ -13,13 +13,18 @@ from django.conf import settings
 from notice import periods as notice_periods
 from sms.backends import backend_class
 
-NOTICE_VERSION = "2026-12"
+NOTICE_VERSION = "2026-12-07"
 NOTICE_TITLE = "个人信息保护说明"
 
 # What each version changed from the one before, newest first, as the people asked to agree
 # again read it (accounts.views.privacy_agree). A new NOTICE_VERSION adds its entry at the top,
 # in the notice's own words; the first version changed nothing.
 CHANGES: dict[str, tuple[str, ...]] = {
+    "2026-12-07": (
+        "撤回敏感个人信息处理同意不必再联系科技局：审核中或审核不通过的申请，也可在“我的专家状态”"
+        "页面撤回同意，申请随之撤回。",
+        "科技局审核人员为通知评审事宜导出含完整手机号码的联系名单，须填写理由并记入安全审计。",
+    ),
     "2026-12": (),
 }
 

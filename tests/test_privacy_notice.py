@@ -207,3 +207,24 @@ def test_the_agreement_is_in_the_persons_own_data(client, unit):
     client.post(reverse("accounts:register_individual"), individual_data(unit))
     page = client.get(reverse("experts:own_data")).content.decode()
     assert f"《个人信息保护说明》（版本：{privacy.NOTICE_VERSION}）" in page
+
+
+def test_the_notice_says_where_consent_is_withdrawn_as_the_workflow_allows_it(client, db):
+    """The notice said to call the bureau to withdraw before admission; the applicant can do it
+    on 我的专家状态 from every state the transition 撤回同意 starts from."""
+    from experts.models import ApplicationStatus, ExpertApplication
+
+    sources = {
+        transition.source
+        for transition in ExpertApplication._meta.get_field("status").get_all_transitions(
+            ExpertApplication
+        )
+        if transition.name == "withdraw_application"
+    }
+    text = re.sub(r"<[^>]+>", "", client.get(NOTICE_URL).content.decode())
+
+    assert sources >= {ApplicationStatus.PENDING_UNIT, ApplicationStatus.PENDING_BUREAU}
+    assert ApplicationStatus.REJECTED in sources
+    assert "在其他阶段撤回同意，请联系科技局" not in text
+    assert "审核中（待单位推荐、待科技局审核）或审核不通过的申请随之撤回" in text
+    assert "为通知评审事宜导出含完整手机号码的联系名单" in text
