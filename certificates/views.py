@@ -13,7 +13,7 @@ from django.utils.http import content_disposition_header
 from accounts.permissions import is_applicant
 from certificates import ratelimit, services
 from certificates.forms import VerifyForm
-from certificates.rules import invalid_reason
+from certificates.rules import details_indexes, invalid_reason
 from certificates.selectors import find, masked_name
 from experts.selectors import own_application
 from portal.views import role_required
@@ -52,7 +52,7 @@ def verify(request):
     """GET ?code=…, from the form or the certificate's QR code. A wrong code reads the same
     whatever it was (no hint of a near miss), with the same status as a found one."""
     form = VerifyForm(request.GET if "code" in request.GET else None)
-    context = {"form": form, "searched": False, "certificate": None, "wait": 0}
+    context = {"form": form, "searched": False, "certificate": None, "wait": 0, "masked_name": ""}
     if form.is_bound:
         wait = ratelimit.seconds_to_wait(request)
         if wait:
@@ -66,10 +66,16 @@ def verify(request):
             context["searched"] = True
             if certificate is not None:
                 application = certificate.application
+                holder_indexes = details_indexes(application)
                 context["certificate"] = certificate
-                context["masked_name"] = masked_name(application.user.real_name)
-                context["unit"] = application.unit.name if application.unit else ""
-                context["invalid_reason"] = invalid_reason(certificate)
+                context["invalid_reason"] = invalid_reason(
+                    certificate, holder_indexes=holder_indexes
+                )
+                # The holder as the paper prints them, never as they are now: after a 信息变更
+                # the old paper's code would tell anyone holding it the new employer.
+                if certificate.details_index in holder_indexes:
+                    context["masked_name"] = masked_name(application.user.real_name)
+                    context["unit"] = application.unit.name if application.unit else ""
             else:
                 context["not_found"] = NOT_FOUND
     return render(request, "certificates/verify.html", context)
