@@ -2,8 +2,9 @@
 
 Only the expert downloads a certificate: the URL names no one, so each applicant reaches their
 own and nobody can ask for another's; units and reviewers have no certificate to download (403),
-and an applicant who is not 审核通过 has none either (404); while the admission is on 公示 it may
-still be reversed, so the certificate waits for the 公示期's end. 证书查验 needs no login."""
+and an applicant who is not 审核通过 has none either (told why on their home page); while the
+admission is on 公示 it may still be reversed, so the certificate waits for the 公示期's end.
+证书查验 needs no login."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -29,7 +30,13 @@ def download(request):
     try:
         certificate = services.certificate_for(application)
     except services.NotAdmitted:
-        raise Http404 from None
+        # A saved link or bookmark, after 冻结 or 退出 say: why, rather than 页面不存在.
+        messages.info(
+            request,
+            f"入库证明只能在专家状态为“审核通过”时下载；"
+            f"您当前的状态为“{application.get_status_display()}”。",
+        )
+        return redirect("experts:home")
     except services.OnNotice as notice:
         messages.info(
             request,

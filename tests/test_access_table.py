@@ -162,7 +162,7 @@ TABLE = {
     ),
     # 入库证明: each applicant downloads their own (the URL names nobody); these two are not
     # 审核通过, so they have none (404). Units and the bureau have no certificate (403).
-    "certificates:download": (None, only(APPLICANTS, status_if=MISSING)),
+    "certificates:download": (None, only(APPLICANTS, status_if=REDIRECT)),
     # 证书查验: public, no login; the bare form here (tests/certificates for lookups).
     "certificates:verify": (None, everyone(OK)),
     # 信息变更 (changes): the form is an admitted expert's (the others are sent home); a unit

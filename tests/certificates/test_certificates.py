@@ -6,8 +6,9 @@ import re
 
 import pytest
 import segno
+from django.contrib.messages import get_messages
 from django.db import IntegrityError
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -150,15 +151,22 @@ def test_a_second_download_is_the_same_certificate(client, admitted):
     assert Certificate.objects.count() == 1
 
 
-def test_an_applicant_not_admitted_gets_no_certificate(client, unit):
+def test_an_applicant_not_admitted_gets_no_certificate(unit):
     for status in [
         ApplicationStatus.DRAFT,
         ApplicationStatus.PENDING_UNIT,
         ApplicationStatus.PENDING_BUREAU,
         ApplicationStatus.REJECTED,
+        ApplicationStatus.FROZEN,
+        ApplicationStatus.EXIT_PENDING,
+        ApplicationStatus.EXITED,
     ]:
         user = factories.make_applicant(unit, status)
-        assert download(client, user).status_code == 404
+        response = download(Client(), user)
+        assert response.status_code == 302 and response.url == reverse("experts:home")
+        told = [str(message) for message in get_messages(response.wsgi_request)]
+        label = ApplicationStatus(status).label
+        assert told == [f"入库证明只能在专家状态为“审核通过”时下载；您当前的状态为“{label}”。"]
     assert Certificate.objects.count() == 0
 
 
