@@ -3,6 +3,7 @@
 import dataclasses
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness
@@ -250,6 +251,11 @@ CANCELLED = "已取消（抽取已作废）"
 # home page says they need not attend, while the bureau records 不参加 and calls 补抽.
 PENDING = "待确认"
 NOT_IN_POOL = "无需参加（已不在专家库）"
+# …said as the expert's own state has it: an exit not yet confirmed is not yet out of the pool.
+NOT_DRAWABLE = {
+    ApplicationStatus.FROZEN: "无需参加（专家资格已冻结）",
+    ApplicationStatus.EXIT_PENDING: "无需参加（您已申请退出专家库）",
+}
 
 
 def own_draws(application) -> list[tuple[Pick, str]]:
@@ -283,7 +289,17 @@ def own_draws_as_told(application) -> list[tuple[Pick, str]]:
     draws = own_draws(application)
     if application is None or application.status == ApplicationStatus.APPROVED:
         return draws
-    return [(pick, NOT_IN_POOL if state == PENDING else state) for pick, state in draws]
+    told = NOT_DRAWABLE.get(application.status, NOT_IN_POOL)
+    return [(pick, told if state == PENDING else state) for pick, state in draws]
+
+
+def reviews_ahead(draws: list[tuple[Pick, str]], now=None) -> list[Pick]:
+    """Of own_draws' rows, the reviews still to come that the expert is expected at (待确认 or
+    确认参加), soonest first: what 申请退出 warns about."""
+    now = now or timezone.now()
+    expected = (PENDING, Event.Action.CONFIRM.label)
+    ahead = [pick for pick, state in draws if state in expected and pick.draw.review_at > now]
+    return sorted(ahead, key=lambda pick: pick.draw.review_at)
 
 
 def own_draw_steps(application) -> dict[int, list[Event]]:

@@ -15,7 +15,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
-from draws.selectors import own_draws, own_draws_as_told
+from draws.selectors import own_draws, own_draws_as_told, reviews_ahead
 from experts import counts, periods, reveal, services, snapshots
 from experts.attachments import MAX_FILES
 from experts.choices import TitleLevel
@@ -218,7 +218,9 @@ def applicant_home(request):
             # one decided at some time (decided_at stays) can have been drawn, but whatever the
             # state now: an admission revoked after a draw (撤销入库), or an expert who left and
             # applies again, still sees the reviews they were texted about.
-            "draws": own_draws_as_told(application) if application.decided_at else [],
+            "draws": (draws := own_draws_as_told(application) if application.decided_at else []),
+            # 申请退出 names the reviews still ahead that the expert is expected at.
+            "reviews_ahead": reviews_ahead(draws),
             # An admitted expert's 信息变更: the open request and the latest changes.
             "my_changes": change_selectors.for_home(application),
             # 下载入库证明 waits for the end of a 公示期 still under way (certificates.services).

@@ -976,6 +976,29 @@ def test_an_expert_whose_admission_was_revoked_after_a_draw_still_sees_it(
     assert [draw["状态"] for draw in own["评审抽取"]] == ["无需参加（已不在专家库）"]
 
 
+def test_an_expert_asking_to_leave_is_warned_of_the_review_ahead_and_told_it_after(
+    client, reviewer, pool, field
+):
+    """申请退出 names the review still ahead (the bureau must arrange another expert in time);
+    once asked, the unanswered review reads 无需参加 for that reason, not 已不在专家库: the exit
+    is not yet confirmed (an outside walk of an expert's year)."""
+    draw = make(reviewer, field, 1)
+    chosen = ExpertApplication.objects.get(pk=members_of(draw)[0])
+    ExpertApplication.objects.filter(pk=chosen.pk).update(decided_at=timezone.now())
+    client.force_login(chosen.user)
+
+    page = client.get(reverse("experts:home")).content.decode()
+    when = timezone.localtime(draw.review_at).strftime("%Y-%m-%d %H:%M")
+    warning = f"您已被抽取参加{when}的评审，申请退出后请及时与市科技局联系，确定是否仍参加。"
+    assert page.count(warning) == 2  # 申请退出 and 撤回同意并申请退出
+
+    client.post(reverse("experts:applicant_act", args=["exit"]))
+    assert ExpertApplication.objects.get(pk=chosen.pk).status == ApplicationStatus.EXIT_PENDING
+    listed = client.get(reverse("experts:home")).content.decode()
+    listed = listed.split('data-testid="my-draws"', 1)[1].split("</section>", 1)[0]
+    assert "无需参加（您已申请退出专家库）" in listed and "已不在专家库" not in listed
+
+
 def test_a_voided_draw_is_no_review_to_arrange_for_an_exit(reviewing, reviewer, pool, field):
     draw = make(reviewer, field, 1)
     leaving = members_of(draw)[0]
