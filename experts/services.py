@@ -411,14 +411,18 @@ def approve_application(
     return locked
 
 
-def approval_text(decided_at) -> str:
-    """The approval's SMS. On 公示 the admission may still be reversed on an objection: the
-    expert reads until when, as on their home page."""
-    text = "您的专家入库申请已审核通过，已入选市科技局专家库"
-    period = notice_periods.running(decided_at)
+def approval_text(decided_at, today=None) -> str:
+    """The approval's SMS (as worded on `today`, default the day it is sent). On 公示 the
+    admission may still be reversed on an objection: the expert reads that they are 拟入选, as
+    the 公示 page says, until when, and when the certificate comes (certificates.services)."""
+    text = "您的专家入库申请已审核通过，"
+    period = notice_periods.running(decided_at, today)
     if period is None:
-        return text + "。"
-    return text + f"，现正公示至{chinese_date(period.ends)}。"
+        return text + "已入选市科技局专家库，可登录本系统下载入库证明。"
+    return text + (
+        f"拟入选市科技局专家库，现正公示至{chinese_date(period.ends)}；"
+        "公示期满无异议即正式入库，届时可登录本系统下载入库证明。"
+    )
 
 
 def reject_application(

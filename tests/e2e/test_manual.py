@@ -180,8 +180,8 @@ def test_unit_registration_to_bureau_approval(journey, tmp_path):
     person.snap("applicant-approved")
     ends = notice_periods.ends_on(timezone.localdate())
     assert list(SMSMessage.objects.filter(to="+8613812345678").values_list("body", flat=True)) == [
-        "【武汉市科技局专家入库系统】刘洋您好，您的专家入库申请已审核通过，已入选市科技局专家库，"
-        f"现正公示至{chinese_date(ends)}。"
+        "【武汉市科技局专家入库系统】刘洋您好，您的专家入库申请已审核通过，拟入选市科技局专家库，"
+        f"现正公示至{chinese_date(ends)}；公示期满无异议即正式入库，届时可登录本系统下载入库证明。"
     ]
 
 

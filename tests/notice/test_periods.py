@@ -55,8 +55,12 @@ def test_the_approval_sms_names_the_end_of_the_notice_when_there_is_one(settings
 
     now = timezone.now()  # an approval is texted when it is made
     ends = periods.ends_on(timezone.localdate(now))
+    # 拟入选 while on 公示, as the 公示 page says (an expert's-year walk read 已入选 in the SMS).
     assert approval_text(now) == (
-        f"您的专家入库申请已审核通过，已入选市科技局专家库，现正公示至{chinese_date(ends)}。"
+        f"您的专家入库申请已审核通过，拟入选市科技局专家库，现正公示至{chinese_date(ends)}；"
+        "公示期满无异议即正式入库，届时可登录本系统下载入库证明。"
     )
     settings.PUBLIC_NOTICE_ENABLED = False  # a bureau without 公示
-    assert approval_text(now) == "您的专家入库申请已审核通过，已入选市科技局专家库。"
+    assert approval_text(now) == (
+        "您的专家入库申请已审核通过，已入选市科技局专家库，可登录本系统下载入库证明。"
+    )

@@ -54,10 +54,8 @@ from experts.models import (
     FacetDiscipline,
     ReasonCode,
 )
-from experts.services import CONSENT_VERSION, STEP_STARTS
-from notice import periods as notice_periods
+from experts.services import CONSENT_VERSION, STEP_STARTS, approval_text
 from portal import deadlines, privacy
-from portal.dates import chinese_date
 from portal.words import mask_numbers
 from portal.workdays import add_workdays
 from portal.workflow import action_label, reasons_said
@@ -1239,11 +1237,7 @@ def _why(reasons, comment) -> str:
 def _approval_text(decided_at) -> str:
     """The approval's SMS as experts.services.approval_text worded it on the day of the
     decision, its 公示期 running then."""
-    text = "您的专家入库申请已审核通过，已入选市科技局专家库"
-    period = notice_periods.running(decided_at, timezone.localdate(decided_at))
-    if period is None:
-        return text + "。"
-    return text + f"，现正公示至{chinese_date(period.ends)}。"
+    return approval_text(decided_at, timezone.localdate(decided_at))
 
 
 def _change_requests(applications, plans, records: Records) -> int:
