@@ -228,3 +228,7 @@ def test_the_notice_says_where_consent_is_withdrawn_as_the_workflow_allows_it(cl
     assert "在其他阶段撤回同意，请联系科技局" not in text
     assert "审核中（待单位推荐、待科技局审核）或审核不通过的申请随之撤回" in text
     assert "为通知评审事宜导出含完整手机号码的联系名单" in text
+    # 修改专家信息 changes 手机 at once and the account follows (accounts.services.follow_contact):
+    # the notice no longer sends people to the bureau for it.
+    assert "账号信息（如证件号码、手机号码）需要更正的，请联系科技局" not in text
+    assert "账号的通知短信和找回密码邮件随之改用新的号码和邮箱" in text
