@@ -693,5 +693,16 @@ def reapply(application: ExpertApplication, actor) -> ExpertApplication:
         raise WorkflowError(f"您目前不能重新申请入库。如有疑问，请致电 {settings.HELP_LINE}。")
     with transaction.atomic():
         locked = _lock(application)
-        _fire(locked, "reapply", actor, update_fields=["returned_at"])
+        _fire(
+            locked,
+            "reapply",
+            actor,
+            update_fields=[
+                "returned_at",
+                "integrity_pledge",
+                "consent_version",
+                "consent_at",
+                "consent_bureau",
+            ],
+        )
     return locked
