@@ -11,6 +11,7 @@ from experts import lifecycle, periods, services
 from experts.management.commands.review_confirmations import Command
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.dates import anniversary, chinese_date
+from portal.templating import day
 from portal.workflow import WorkflowError
 from sms.models import SMSMessage
 from tests import factories
@@ -96,6 +97,10 @@ def test_the_confirmation_messages_follow_the_confirmation_period(
     page = confirmed.content.decode()
     assert "已确认您的专家信息，下次请在6个月内确认。" in page
     assert "请每6个月至少确认一次专家信息" in page
+    # Not due for months: said so, with the day (an expert's-year walk was offered the button
+    # on the day of admission with no hint it was not needed yet).
+    next_by = day(anniversary(timezone.localdate(), months=6))
+    assert f"现在无需确认；{next_by}前确认即可，届时本页和短信会提醒您。" in page
     assert "12个月" not in page
 
 
