@@ -1,16 +1,19 @@
 """The 抽取申请 form: the project, the rules, and one row per 专业领域."""
 
+import dataclasses
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.choices import DISTRICT_CHOICES, UnitNature
 from accounts.models import Unit, UnitStatus
 from draws.rules import Criteria
 from draws.services import NotEnough, QuotaAsk
 from experts.choices import TitleLevel
-from experts.models import Discipline
+from experts.filters import AGE_CHOICES, PoolFilter
+from experts.models import Discipline, ExpertApplication
 from experts.selectors import pool_for
 from portal.forms import PortalFormMixin
 
@@ -24,6 +27,28 @@ TITLE_CHOICES = [
     (TitleLevel.ASSOCIATE.value, "副高级及以上"),
     (TitleLevel.INTERMEDIATE.value, "中级及以上"),
 ]
+
+
+def pool_option(label: str, choices, help_text: str) -> forms.MultipleChoiceField:
+    """One of 专家库's filters (单位性质, 所在区, 年龄段) as a draw's rule: its options and
+    labels, one or more ticked, none for 不限. A value the list does not offer is refused."""
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+        error_messages={
+            "invalid_choice": f"请在列表中选择{label}。",
+            "invalid_list": f"请在列表中选择{label}。",
+        },
+    )
+
+
+def in_order(values, choices) -> list[str]:
+    """`values` in the order the form lists them (as the record and its pages say them)."""
+    chosen = set(values)
+    return [value for value, _ in choices if value in chosen]
 
 
 def names_in(text: str) -> list[str]:
@@ -79,6 +104,12 @@ class DrawForm(PortalFormMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": "请选择列表中的职称级别要求。"},
     )
+    # 专家库's own filters, as its list offers them (experts.filters.PoolFilter).
+    unit_natures = pool_option(
+        "单位性质", UnitNature.choices, "选多项时，属于其中任一项的单位的专家均可抽取。"
+    )
+    districts = pool_option("所在区", DISTRICT_CHOICES, "专家所在单位的所在区。")
+    age_bands = pool_option("年龄段", AGE_CHOICES, "按抽取当日的年龄计算。")
     # Each pick counts from the moment it is drawn, whatever the expert answers (draws.rules):
     # the record's fairness rests on rules that a later answer cannot change. The help says so,
     # and what 0 means, where a reviewer sets them (found by a reviewer's walk).
@@ -110,6 +141,15 @@ class DrawForm(PortalFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # "" is a choice of its own here (不限), not the mixin's 请选择 prompt.
         self.fields["min_title_level"].choices = TITLE_CHOICES
+
+    def clean_unit_natures(self):
+        return in_order(self.cleaned_data["unit_natures"], UnitNature.choices)
+
+    def clean_districts(self):
+        return in_order(self.cleaned_data["districts"], DISTRICT_CHOICES)
+
+    def clean_age_bands(self):
+        return in_order(self.cleaned_data["age_bands"], AGE_CHOICES)
 
     def clean_review_at(self):
         review_at = self.cleaned_data["review_at"]
@@ -162,7 +202,56 @@ class DrawForm(PortalFormMixin, forms.Form):
             cooldown_days=data["cooldown_days"],
             yearly_cap=data["yearly_cap"],
             min_title_level=data["min_title_level"],
+            unit_natures=tuple(data["unit_natures"]),
+            districts=tuple(data["districts"]),
+            age_bands=tuple(data["age_bands"]),
         )
+
+
+# 专家库's filters (experts.filters.PoolFilter) by the draw rule each is.
+POOL_RULES = {"nature": "unit_natures", "district": "districts", "age": "age_bands"}
+
+
+@dataclasses.dataclass
+class PoolStart:
+    """A new draw opened from 专家库 (按当前条件抽取): the form's and the first quota row's
+    initial values from the list's filters, what was filled in (said as the form says it),
+    and which of the list's filters a draw has no rule for."""
+
+    initial: dict
+    quota_initial: list[dict]
+    filled: list[str]
+    left: list[str]
+
+
+def from_pool(query) -> PoolStart:
+    """The 专家库 query string `query` as a new draw's initial values, read by the list's own
+    filters (PoolFilter: a value it cannot take is left out, as the list leaves it out). Its
+    专业领域 becomes the first row's; its 职称级别 the lowest 职称级别要求 where the form offers
+    that level (副高级 as 副高级及以上); 单位性质, 所在区 and 年龄段 are ticked. 单位 and the
+    search box have no draw rule (a unit is avoided, never asked for): said, not carried."""
+    pool = PoolFilter(query, queryset=ExpertApplication.objects.none())
+    pool.is_valid()
+    data = pool.form.cleaned_data
+    initial, quota_initial, filled, left = {}, [], [], []
+    if data.get("discipline"):
+        quota_initial.append({"discipline": int(data["discipline"])})
+        filled.append("专业领域（第1行）")
+    level, levels = data.get("title_level"), dict(TITLE_CHOICES)
+    if level and level in levels:
+        initial["min_title_level"] = level
+        filled.append(f"职称级别要求（{levels[level]}）")
+    elif level:
+        left.append(f"职称级别（{TitleLevel(level).label}）")
+    for name, field in POOL_RULES.items():
+        if data.get(name):
+            initial[field] = [data[name]]
+            filled.append(DrawForm.base_fields[field].label)
+    if data.get("unit"):
+        left.append("单位")
+    if data.get("q"):
+        left.append("关键词")
+    return PoolStart(initial, quota_initial, filled, left)
 
 
 def head_count(label: str, most: int, too_many: str) -> forms.IntegerField:
@@ -257,8 +346,13 @@ QuotaFormSet = forms.formset_factory(
 )
 
 
-def quota_formset(data=None) -> BaseQuotaFormSet:
-    return QuotaFormSet(data, prefix="quota", form_kwargs={"disciplines": discipline_choices()})
+def quota_formset(data=None, initial=None) -> BaseQuotaFormSet:
+    return QuotaFormSet(
+        data,
+        initial=initial,
+        prefix="quota",
+        form_kwargs={"disciplines": discipline_choices()},
+    )
 
 
 class AnswerForm(forms.Form):

@@ -9,7 +9,11 @@ The avoidance rules (回避) a draw states:
 - 回避专家: named experts, left out.
 - a cool-down: no expert drawn (抽中, or called up as 递补) in the last `cooldown_days` days;
 - a yearly cap: no expert drawn `yearly_cap` times or more this calendar year;
-- a lowest 职称级别.
+- a lowest 职称级别;
+- optionally, as 专家库 narrows its list (experts.filters, the same conditions): the unit's
+  单位性质 and 所在区, and the 年龄段, each one or more of the pool's options. Ages are of the
+  draw's own day, kept in the record (`ages_on`), so that a 补抽 months later judges them as
+  the draw did.
 Only approved experts are ever drawn (experts.selectors.pool_for): 已冻结, 退出待确认 and
 已出库 (blacklisted experts are 已出库) are not 审核通过, so they are left out.
 """
@@ -20,9 +24,19 @@ import datetime
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from accounts.choices import DISTRICT_CHOICES, UnitNature
 from draws.models import Pick, Void
 from experts.choices import TitleLevel, levels_at_least
+from experts.filters import AGE_CHOICES, ages_condition, district_condition, nature_condition
 from experts.selectors import in_discipline, pool_for
+from portal.dates import chinese_date
+
+
+def _labels(values, choices) -> str:
+    """`values` by their labels in `choices`, joined by 、 (a value no longer offered as it
+    was stored); 不限 for none."""
+    labels = dict(choices)
+    return "、".join(labels.get(value, value) for value in values) or "不限"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +50,11 @@ class Criteria:
     cooldown_days: int = 0  # 0: no cool-down
     yearly_cap: int = 0  # 0: no cap
     min_title_level: str = ""  # "": any
+    # Added later: a record made before has none of these keys, and so no such rule.
+    unit_natures: tuple[str, ...] = ()  # 单位性质 (UnitNature values); (): any
+    districts: tuple[str, ...] = ()  # 所在区; (): any
+    age_bands: tuple[str, ...] = ()  # 年龄段 (experts.filters.AGE_BANDS values); (): any
+    ages_on: str = ""  # the day ages are judged on (ISO), set by the draw when it is made
 
     def as_json(self) -> dict:
         return {
@@ -58,6 +77,32 @@ class Criteria:
         label = TitleLevel(self.min_title_level).label
         return label if len(levels_at_least(self.min_title_level)) == 1 else label + "及以上"
 
+    def nature_label(self) -> str:
+        """单位性质 as the pool names them: 企业、高等院校, or 不限."""
+        return _labels(self.unit_natures, UnitNature.choices)
+
+    def district_label(self) -> str:
+        """所在区: 东湖新技术开发区、洪山区, or 不限."""
+        return _labels(self.districts, DISTRICT_CHOICES)
+
+    def age_label(self) -> str:
+        """年龄段 as the pool names them, with the day ages are judged on once drawn:
+        35岁以下、35—44岁（按2026年12月7日计算）, or 不限."""
+        said = _labels(self.age_bands, AGE_CHOICES)
+        if self.age_bands and self.ages_on:
+            said += f"（按{chinese_date(self.ages_day())}计算）"
+        return said
+
+    def ages_day(self, now=None) -> datetime.date:
+        """The day ages are judged on: the draw's (ages_on), or, before it is made, today's."""
+        if self.ages_on:
+            return datetime.date.fromisoformat(self.ages_on)
+        return timezone.localdate(now)
+
+    def on_day(self, day: datetime.date) -> "Criteria":
+        """These rules as a draw made on `day` keeps them: the ages judged on that day."""
+        return dataclasses.replace(self, ages_on=day.isoformat()) if self.age_bands else self
+
     def in_words(self) -> str:
         """The rules as one line, for an export's title block."""
         return "；".join(
@@ -65,6 +110,9 @@ class Criteria:
                 f"回避单位：{'、'.join(self.avoid_unit_names) or '无'}",
                 f"回避专家：{'、'.join(self.avoid_expert_names) or '无'}",
                 f"职称级别要求：{self.title_label()}",
+                f"单位性质：{self.nature_label()}",
+                f"所在区：{self.district_label()}",
+                f"年龄段：{self.age_label()}",
                 f"冷却期：{f'{self.cooldown_days}天' if self.cooldown_days else '不限'}",
                 f"每人每年上限：{f'{self.yearly_cap}次' if self.yearly_cap else '不限'}",
             ]
@@ -78,6 +126,13 @@ def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None
     experts = in_discipline(pool_for(user), discipline_id)
     if criteria.min_title_level:
         experts = experts.filter(title_level__in=levels_at_least(criteria.min_title_level))
+    # 单位性质, 所在区 and 年龄段 through 专家库's own conditions (experts.filters).
+    if criteria.unit_natures:
+        experts = experts.filter(nature_condition(criteria.unit_natures))
+    if criteria.districts:
+        experts = experts.filter(district_condition(criteria.districts))
+    if criteria.age_bands:
+        experts = experts.filter(ages_condition(criteria.age_bands, criteria.ages_day(now)))
     if criteria.avoid_unit_ids:
         experts = experts.exclude(unit_id__in=criteria.avoid_unit_ids)
     if criteria.avoid_expert_ids:

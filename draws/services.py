@@ -88,7 +88,9 @@ def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
 def make_draw(user, *, project_name, review_at, review_place, criteria, asks, token=None) -> Draw:
     """Draw every quota in turn: an expert chosen for one is not drawn for the next. Raises
     NotEnough (and saves nothing) when a quota's eligible experts are fewer than it asks, and
-    AlreadyDrawn when a draw was made with the confirmation's `token` already."""
+    AlreadyDrawn when a draw was made with the confirmation's `token` already. A 年龄段 is
+    judged on the day of the draw, which its record keeps (Criteria.ages_on) for every 补抽."""
+    criteria = criteria.on_day(timezone.localdate())
     _lock_fields([ask.discipline.pk for ask in asks])
     if token is not None:
         done = Draw.objects.filter(token=token).first()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_bureau_reviewer
 from audit.log import record
 from draws import fairness, services
-from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, quota_formset
+from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, from_pool, quota_formset
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import draws_for, list_states, log, panel, verify
@@ -48,9 +48,11 @@ def draw_new(request):
     from that page's 确认抽取, the draw itself. A refused draw saves nothing and keeps what
     was typed."""
     data = request.POST if request.method == "POST" else None
-    form = DrawForm(data, user=request.user)
-    quotas = quota_formset(data)
-    context = {"form": form, "quotas": quotas}
+    # 按当前条件抽取 on 专家库: its filters (the list's query string) as the form's first values.
+    start = from_pool(request.GET) if data is None and request.GET else None
+    form = DrawForm(data, user=request.user, initial=start.initial if start else None)
+    quotas = quota_formset(data, initial=start.quota_initial if start else None)
+    context = {"form": form, "quotas": quotas, "start": start}
     editing = data is not None and "edit" in data  # 返回修改: the form again, as it was filled
     if data is None or editing or not (form.is_valid() and quotas.is_valid()):
         status = 400 if data is not None and not editing else 200

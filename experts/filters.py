@@ -168,6 +168,31 @@ def age_condition(band: AgeBand, today: datetime.date) -> Q:
     return condition
 
 
+AGE_CHOICES = [(band.value, band.label) for band in AGE_BANDS]
+
+
+def ages_condition(values, today: datetime.date) -> Q:
+    """Q for the applications in any of the 年龄段 `values` (AgeBand.value) on `today`: each
+    band's age_condition, or-ed. No value: no condition."""
+    condition = Q()
+    for band in AGE_BANDS:
+        if band.value in values:
+            condition |= age_condition(band, today)
+    return condition
+
+
+# 单位性质 and 所在区 are the unit's (ExpertApplication.unit): 专家库 filters by one value,
+# a draw (draws.rules) by one or more, through the same condition.
+def nature_condition(natures) -> Q:
+    """Q for the applications whose unit's 单位性质 is one of `natures` (UnitNature values)."""
+    return Q(unit__nature__in=list(natures))
+
+
+def district_condition(districts) -> Q:
+    """Q for the applications whose unit's 所在区 is one of `districts`."""
+    return Q(unit__district__in=list(districts))
+
+
 class PoolFilter(ApplicationFilter):
     """专家库: the admitted experts of the scope it is given (applications_for(user)): it keeps
     to IN_POOL whatever that scope holds. By 专家状态 (审核通过, the default, or 已冻结), 专业领域
@@ -192,20 +217,22 @@ class PoolFilter(ApplicationFilter):
     # Any unit, by its id; a pool row's unit is the applicant's (ExpertApplication.unit).
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="单位")
     nature = django_filters.ChoiceFilter(
-        choices=UnitNature.choices, field_name="unit__nature", label="单位性质"
+        choices=UnitNature.choices, method="filter_nature", label="单位性质"
     )
     district = django_filters.ChoiceFilter(
-        choices=DISTRICT_CHOICES, field_name="unit__district", label="所在区"
+        choices=DISTRICT_CHOICES, method="filter_district", label="所在区"
     )
-    age = django_filters.ChoiceFilter(
-        choices=[(band.value, band.label) for band in AGE_BANDS],
-        method="filter_age",
-        label="年龄段",
-    )
+    age = django_filters.ChoiceFilter(choices=AGE_CHOICES, method="filter_age", label="年龄段")
+
+    # Each through the condition a draw's rules use too (draws.rules.eligible).
+    def filter_nature(self, queryset, name, value):
+        return queryset.filter(nature_condition([value]))
+
+    def filter_district(self, queryset, name, value):
+        return queryset.filter(district_condition([value]))
 
     def filter_age(self, queryset, name, value):
-        band = next(band for band in AGE_BANDS if band.value == value)
-        return queryset.filter(age_condition(band, timezone.localdate()))
+        return queryset.filter(ages_condition([value], timezone.localdate()))
 
     def filter_status(self, queryset, name, value):
         # 全部: every admitted expert, 审核通过 and 已冻结 (IN_POOL), never another status.

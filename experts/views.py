@@ -744,8 +744,18 @@ def expert_pool(request):
         # What the heading's count counts: 审核通过 alone by default, where 统计分析 counts
         # 专家库 as 审核通过 and 已冻结 (found by a reviewer's walk: 213 人 beside 217).
         counted_as=dict(PoolFilter.STATUSES).get(context["status"], POOL_ALL_LABEL),
+        # 按当前条件抽取: a new draw from this list's filters (draws.forms.from_pool), for
+        # those who may draw, once a filter a draw can take is chosen. Frozen experts are
+        # never drawn: not offered from their tab. (Who may draw is asked last: a query.)
+        draw_from_pool=context["status"] != ApplicationStatus.FROZEN
+        and bool(chosen.keys() & DRAW_FILTERS)
+        and is_bureau_reviewer(request.user),
     )
     return render(request, "experts/expert_pool.html", context)
+
+
+# 专家库's filters a new draw takes as its own (draws.forms.from_pool).
+DRAW_FILTERS = {"discipline", "title_level", "nature", "district", "age"}
 
 
 def _names(applications):
