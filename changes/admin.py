@@ -1,11 +1,27 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from changes.models import ChangeRequest, ChangeTransition
+from experts.admin import AttachmentInline
 from portal.admin import HistoryInline, ReadOnlyAdmin
 
 
 class ChangeHistoryInline(HistoryInline):
     model = ChangeTransition
+
+
+class ChangeAttachmentInline(AttachmentInline):
+    """The request's 证明材料, read-only, as the application's page lists its own: kind, name,
+    size, time. Each opens through the request's download view, which audits an opening by
+    anyone but the expert (changes.views.attachment_download)."""
+
+    fk_name = "change_request"
+
+    @admin.display(description="文件名")
+    def file_link(self, attachment):
+        url = reverse("changes:attachment", args=[attachment.change_request_id, attachment.pk])
+        return format_html('<a href="{}">{}</a>', url, attachment.original_name)
 
 
 @admin.register(ChangeRequest)
@@ -45,7 +61,7 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
         "reason",
     ]
     readonly_fields = fields
-    inlines = [ChangeHistoryInline]
+    inlines = [ChangeHistoryInline, ChangeAttachmentInline]
 
     @admin.display(description="编号", ordering="pk")
     def number(self, change):

@@ -8,13 +8,13 @@ acted on, but sees the expert as they are now only while they are its own (shows
 expert sees their own.
 """
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from changes import counts, fields
 from changes.models import OPEN, REVIEWED, ChangeRequest, ChangeStatus
 from experts import snapshots
-from experts.models import ApplicationStatus
+from experts.models import ApplicationAttachment, ApplicationStatus
 from experts.selectors import applications_for
 
 
@@ -87,6 +87,8 @@ def moving_away(unit_id) -> list[ChangeRequest]:
 
 
 HISTORY_SHOWN = 10
+# A request's 证明材料 as its pages list them: oldest first.
+PROOF_ORDER = ApplicationAttachment.objects.order_by("uploaded_at", "pk")
 
 
 def open_request(application) -> ChangeRequest | None:
@@ -105,10 +107,10 @@ HAD_CHANGES = [
 
 
 def for_home(application) -> dict | None:
-    """The expert's home: their open request (what changed, its state) and their latest
-    changes, with `editable` True while 审核通过 (修改专家信息 open); for one admitted before,
-    their latest changes only, or None when there are none; None, with no query, for an
-    application never admitted."""
+    """The expert's home: their open request (what changed, its state, its 证明材料) and their
+    latest changes (each with its 证明材料), with `editable` True while 审核通过 (修改专家信息
+    open); for one admitted before, their latest changes only, or None when there are none;
+    None, with no query, for an application never admitted."""
     if application.status not in HAD_CHANGES:
         return None
     requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
@@ -116,8 +118,11 @@ def for_home(application) -> dict | None:
     )
     if application.status != ApplicationStatus.APPROVED:
         history = list(requests[:HISTORY_SHOWN])
+        _with_proofs(history)
         return {"editable": False, "pending": None, "history": history} if history else None
     pending = requests.filter(status__in=OPEN).first()
+    history = list(requests[:HISTORY_SHOWN])
+    _with_proofs([*history, *([pending] if pending else [])])
     return {
         "editable": True,
         "pending": pending,
@@ -125,5 +130,11 @@ def for_home(application) -> dict | None:
         "pending_diff": snapshots.compare(pending.before, pending.after, fields.SECRET_LABELS)
         if pending
         else None,
-        "history": list(requests[:HISTORY_SHOWN]),
+        "history": history,
     }
+
+
+def _with_proofs(requests: list[ChangeRequest]) -> None:
+    """Each request's 证明材料 (the open one's list, 变更记录's names), loaded into
+    `request.attachments.all()`: one query for them all, however many files."""
+    prefetch_related_objects(requests, Prefetch("attachments", queryset=PROOF_ORDER))

@@ -19,7 +19,7 @@ from accounts.services import follow_contact, require_unit_profile, user_changed
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import periods, search
-from experts.attachments import MAX_FILES
+from experts.attachments import MAX_FILES, AttachmentKind
 from experts.change_transitions import CONFIRMED_FIELDS
 from experts.models import ApplicationAttachment, ApplicationStatus, ExpertApplication
 from experts.permissions import is_owner
@@ -214,6 +214,64 @@ def _attach_proofs(locked, new_files, request, applied: dict, details: dict) -> 
     for attachment in new_files:
         attachment.save()
     return [f.original_name for f in new_files if request and f.change_request == request]
+
+
+def proof_removal_refusal(change: ChangeRequest, attachment: ApplicationAttachment, actor) -> str:
+    """Why `actor` may not remove `attachment` from `change` now, or "" when they may: only
+    the expert's own request, only while the unit has not confirmed it (待单位确认, when they
+    may still amend it), and never the last certificate a 职称 or 学历 asked in it needs
+    (changes.fields.PROOF_REQUIRED): the unit would confirm a change without its evidence."""
+    if not permissions.is_requester(change, actor):
+        return "您只能删除自己的变更申请中的证明材料。"
+    if change.status == ChangeStatus.PENDING_BUREAU:
+        return (
+            "您的变更申请已由单位确认，正在等待市科技局审核，不能再删除证明材料；"
+            "如需更换，请先在首页撤回该变更申请。"
+        )
+    if not change.awaits_unit:
+        return f"该变更申请为“{change.get_status_display()}”，已办结，不能再删除其证明材料。"
+    for kind, names in fields.PROOF_REQUIRED.items():
+        asked = [name for name in names if name in change.values]
+        if (
+            attachment.kind == kind
+            and asked
+            and not change.attachments.filter(kind=kind).exclude(pk=attachment.pk).exists()
+        ):
+            label = AttachmentKind(kind).label
+            return (
+                f"申请变更{'、'.join(fields.labels(asked))}须附{label}，这是该变更申请唯一的"
+                f"{label}，不能删除；请先在“修改专家信息”中上传新的{label}，再删除此文件。"
+            )
+    return ""
+
+
+def remove_proof(change: ChangeRequest, attachment_pk: int, actor) -> ApplicationAttachment:
+    """删除 one 证明材料 of the expert's own open 变更申请 (proof_removal_refusal says when not).
+    What the unit confirms changes, so it is a 修改 in the request's history (naming the file),
+    audited as one (its kind and number, never its name), and the unit's wait restarts, as when
+    a file is added (save_changes). The file leaves the storage once the deletion is committed
+    (experts.receivers.remove_attachment_file). Returns the deleted row."""
+    with transaction.atomic():
+        _, locked = _lock_request(change)
+        # Only the request's own files: one that joined the application is not the request's
+        # to remove (and never is while it is open).
+        attachment = locked.attachments.filter(pk=attachment_pk, application__isnull=True).first()
+        if attachment is None:
+            raise WorkflowError("该证明材料已删除。")
+        refusal = proof_removal_refusal(locked, attachment, actor)
+        if refusal:
+            raise WorkflowError(refusal)
+        attachment.delete()
+        fire(
+            locked,
+            "amend",
+            actor,
+            comment=f"删除证明材料：{attachment.original_name}",
+            update_fields=["due_on", "updated_at"],
+            detail=f"{action_label(locked, 'amend')}变更申请：删除证明材料"
+            f"（{attachment.get_kind_display()}，编号{attachment_pk}）",
+        )
+    return attachment
 
 
 def _key_request(locked, actor, in_force, key, open_request):

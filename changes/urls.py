@@ -12,6 +12,11 @@ urlpatterns = [
         views.attachment_download,
         name="attachment",
     ),
+    path(
+        "expert/changes/<int:pk>/files/<int:file_pk>/delete/",
+        views.attachment_delete,
+        name="attachment_delete",
+    ),
     path("unit/changes/", views.unit_list, name="unit_list"),
     path("unit/changes/bulk/", views.unit_bulk, name="unit_bulk"),
     path("unit/changes/<int:pk>/", views.unit_detail, name="unit_detail"),

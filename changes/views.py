@@ -139,6 +139,36 @@ def withdraw(request, pk):
     return redirect("experts:home")
 
 
+@never_cache
+@role_required(is_applicant)
+def attachment_delete(request, pk, file_pk):
+    """删除 a 证明材料 of the expert's own open 变更申请: a GET asks, naming the file (or says why
+    it cannot go: services.proof_removal_refusal); only the POST of that page's button
+    (`confirmed`) acts, through services.remove_proof. Another's request or file, or a file of
+    the application rather than of the request: a 404."""
+    change = get_object_or_404(selectors.change_requests_for(request.user), pk=pk)
+    attachment = get_object_or_404(change.attachments.filter(application__isnull=True), pk=file_pk)
+    if request.method == "POST":
+        if request.POST.get("confirmed") != "yes":
+            messages.error(request, "请在本页确认后再删除证明材料。")
+            return redirect("changes:attachment_delete", pk=change.pk, file_pk=attachment.pk)
+        perform(
+            request,
+            services.remove_proof,
+            change,
+            attachment.pk,
+            request.user,
+            success=f"证明材料“{attachment.original_name}”已删除，变更申请已更新，等待单位确认。",
+        )
+        return redirect(reverse("experts:home") + "#my-changes")
+    context = {
+        "change": change,
+        "attachment": attachment,
+        "refusal": services.proof_removal_refusal(change, attachment, request.user),
+    }
+    return render(request, "changes/attachment_delete.html", context)
+
+
 # The review lists' own order: the oldest request first.
 LIST_ORDER = ("created_at", "pk")
 

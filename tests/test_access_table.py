@@ -190,6 +190,12 @@ TABLE = {
         lambda w: {"pk": change_request(w).pk, "file_pk": change_proof(w).pk},
         only({"applicant", "own_unit"} | BUREAU, others=MISSING),
     ),
+    # 删除 a file of the request: its expert's page that asks first (here it says why not: the
+    # request's only 职称证书); another applicant 404, the other roles 403.
+    "changes:attachment_delete": (
+        lambda w: {"pk": change_request(w).pk, "file_pk": change_proof(w).pk},
+        {**only({"applicant", "other_applicant"}), "other_applicant": MISSING},
+    ),
 }
 # Django admin: operators only (staff with the second factor); everyone else meets the admin's
 # own login page. Every registered model's changelist and add page is tried.
@@ -400,9 +406,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 87 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 88 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 696
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 704
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
