@@ -95,7 +95,7 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     home = page(client.get(reverse("experts:home")))
     assert "修改联系方式" in home and "已生效" in home
     # The history says the state stayed, not 审核通过 → 审核通过.
-    assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
+    assert "仍为审核通过" in home and "（不变）" not in home and "审核通过 → 审核通过" not in home
 
 
 def version_on(response) -> str:
@@ -326,7 +326,7 @@ def test_the_history_begins_with_the_experts_submission_and_each_edit(client, ex
     detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
     history = detail[detail.index("审核记录") :]
     assert re.search(r"<td[^>]*>提交</td>.*?<td[^>]*>待单位确认</td>", history, re.S)
-    assert "待单位确认（不变）" in history  # the 修改
+    assert "仍为待单位确认" in history  # the 修改
 
 
 def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(client, expert):

@@ -188,7 +188,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert (form["工作单位"], form["专业技术职称"]) == (NEW_UNIT, "研究员")
     changes = [row for row in data["审核记录"] if row["操作"] == "信息变更"]
     assert [row["意见或理由"] for row in changes] == ["专业技术职称、工作单位"]
-    assert changes[0]["状态变化"] == "审核通过（不变）"
+    assert changes[0]["状态变化"] == "仍为审核通过"
     # The requests themselves: the reviewed one with each step, and the mobile, in force at once.
     request, mobile = data["信息变更"]
     assert (mobile["变更字段"], mobile["状态"]) == ("手机", "已生效")

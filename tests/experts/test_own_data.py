@@ -221,7 +221,7 @@ def test_a_step_that_keeps_the_state_reads_unchanged(client, unit):
     user = factories.make_applicant(unit, ApplicationStatus.APPROVED)
     confirm_information(user.application, user)
     [row] = download(client, user)["审核记录"]
-    assert row["状态变化"] == "审核通过（不变）"
+    assert row["状态变化"] == "仍为审核通过"
 
 
 # -- What the privacy officer's walk found missing (PIPL art. 45) ------------------------------
