@@ -201,7 +201,14 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
         f"单位账号（{NEW_UNIT}）确认",
         "科技局审核员审核通过",
     ]
-    assert any("变更申请已审核通过" in sms["内容"] for sms in data["短信"])
+    # What changed, and that the paper downloaded before the move is no longer valid.
+    assert any(
+        sms["内容"].endswith(
+            "您提交的专家信息变更申请（专业技术职称、工作单位）已审核通过，变更后的信息已生效。"
+            "您此前下载的入库证明已失效，请登录系统重新下载。"
+        )
+        for sms in data["短信"]
+    )
     assert "提交变更申请：专业技术职称、工作单位" in [event["说明"] for event in data["安全审计"]]
 
     # A stranger, never logged in, opens the address printed on the paper and types its code:
