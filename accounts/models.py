@@ -295,12 +295,13 @@ class TransitionRecord(models.Model):
 
     def status_change(self) -> str:
         """The 状态变化 every history shows (the pages' 审核记录, 我的个人信息): 待单位推荐 →
-        待科技局审核; a step that keeps the state, 审核通过（不变）; a row made in its state (a
-        变更申请's 提交), that state alone. Each side as get_*_status_display words it."""
+        待科技局审核; a step that keeps the state, 仍为审核通过 (修改联系方式, 年度确认: "审核通过
+        （不变）" read as approved with nothing changed); a row made in its state (a 变更申请's
+        提交), that state alone. Each side as get_*_status_display words it."""
         if not self.from_status:
             return self.get_to_status_display()
         if self.from_status == self.to_status:
-            return f"{self.get_to_status_display()}（不变）"
+            return f"仍为{self.get_to_status_display()}"
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
     @classmethod

@@ -51,6 +51,9 @@ DETAILS = tuple(
     for name in names
     if name not in KEY and name not in CONTACT and name not in NOT_CHANGED
 )
+# What a 入库证明 prints of its holder (certificates.rules.printed): a change of one makes the
+# certificates issued before 已失效, and the next download issues a new one.
+ON_CERTIFICATE = ("real_name", "unit", "disciplines")
 # Among DETAILS: reviewed with a change of 工作单位, applied at once otherwise.
 WITH_UNIT = ("admin_position", "department")
 SECRET = ("id_number", "bank_account")

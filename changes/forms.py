@@ -41,6 +41,11 @@ def proof_field(kind: AttachmentKind) -> forms.FileField:
     )
 
 
+# Beside a file box on a page refused after a file was chosen, or whose certificate is missing:
+# a browser never keeps a chosen file, and the next save failed again on it (a walk).
+RESELECT_NOTE = "请重新选择要上传的文件（出错后浏览器不会保留已选的文件）。"
+
+
 # 所在部门 and 行政职务 (changes.fields.WITH_UNIT): reviewed only with a new 工作单位.
 WITH_UNIT_HINT = (
     "与工作单位一并修改的，随变更申请审核，新单位确认、科技局审核通过后生效；"
@@ -89,13 +94,18 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         user: User,
         in_force: dict | None = None,
         proof_kinds: frozenset = frozenset(),
+        asked: dict | None = None,
         **kwargs,
     ):
         """`in_force`: the values in force (changes.fields.current of the instance, unless the
         caller has them); `proof_kinds`: the kinds of 证明材料 the open 变更申请 carries already
-        (a 职称证书 uploaded with it counts)."""
+        (a 职称证书 uploaded with it counts); `asked`: the values the open request asks, by
+        default the initial ones (which show them). A form prefilled from a returned request
+        (修改后重新提交) passes {}: none of it is asked yet, and a new 职称 needs its
+        certificate again."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.asked = self.initial if asked is None else asked
         self.in_force = fields.current(self.instance) if in_force is None else in_force
         self.proof_kinds = proof_kinds
         for kind in AttachmentKind:
@@ -157,7 +167,7 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
         proved = [name for names in fields.PROOF_REQUIRED.values() for name in names]
         # Changed from the values in force, and not what the open request asks already: a
         # request from before the rule is not refused a save of something else for lacking one.
-        asked = {**self.in_force, **self.initial}
+        asked = {**self.in_force, **self.asked}
         changed = {
             name: value
             for name, value in fields.changed(self.in_force, cleaned, proved).items()
@@ -169,6 +179,20 @@ class ChangeForm(ApplicationFieldsMixin, PortalFormMixin, forms.ModelForm):
             if name not in self.errors:
                 self.add_error(name, message)
         return cleaned
+
+
+def mark_reselect(form: ChangeForm, chosen) -> None:
+    """After a refused save, RESELECT_NOTE beside each file box whose file was chosen
+    (`chosen`: the names in request.FILES) or that has an error (a certificate missing)."""
+    for name in PROOF_FIELDS:
+        if name in chosen or name in form.errors:
+            # The bound field copied its help when the form was cleaned: it is what prints.
+            bound = form[name]
+            bound.help_text = format_html(
+                '<strong class="text-danger-emphasis" data-testid="reselect">{}</strong>{}',
+                RESELECT_NOTE,
+                bound.help_text,
+            )
 
 
 def initial_values(in_force: dict, asked: dict) -> dict:

@@ -40,6 +40,18 @@ REVIEWED = [
 ]
 
 
+# 未通过, as the expert and the reviewers read it: who decided. Only a request its unit confirmed
+# (confirmed_at, which changes.services stamps) reaches the bureau, so the row tells a unit's
+# 退回 from the bureau's 审核不通过 with no state of its own; the counts, the tabs and the
+# filters keep the one 未通过 (a walk: the SMS said 退回, the home page 未通过).
+SENT_BACK_LABEL = "已退回"
+REFUSED_LABEL = "审核不通过"
+
+
+def rejected_label(confirmed_at) -> str:
+    return REFUSED_LABEL if confirmed_at else SENT_BACK_LABEL
+
+
 class ChangeKind(models.TextChoices):
     KEY = "key", "关键信息变更"
     CONTACT = "contact", "修改联系方式"
@@ -177,7 +189,20 @@ class ChangeRequest(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}（{self.get_status_display()}）"
+        return f"{self.get_kind_display()}（{self.status_display}）"
+
+    @property
+    def status_display(self) -> str:
+        """The state in words, 未通过 as 已退回 (the unit) or 审核不通过 (the bureau): what the
+        badge (portal.templating.status_badge) and the expert's own data say."""
+        if self.status == ChangeStatus.REJECTED:
+            return rejected_label(self.confirmed_at)
+        return self.get_status_display()
+
+    @property
+    def sent_back(self) -> bool:
+        """退回 by the confirming unit (never confirmed), not refused by the bureau."""
+        return self.status == ChangeStatus.REJECTED and self.confirmed_at is None
 
     @property
     def is_open(self) -> bool:
@@ -301,6 +326,12 @@ class ChangeTransition(TransitionRecord):
         ChangeRequest, verbose_name="变更申请", on_delete=models.PROTECT, related_name="history"
     )
     subject_field = "change_request"
+
+    def get_to_status_display(self) -> str:
+        # The 状态变化 of a 退回 or 审核不通过 in the words of its request's badge.
+        if self.to_status == ChangeStatus.REJECTED:
+            return SENT_BACK_LABEL if self.action == "send_back" else REFUSED_LABEL
+        return super().get_to_status_display()
 
     class Meta(TransitionRecord.Meta):
         verbose_name = "变更审核记录"

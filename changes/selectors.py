@@ -12,7 +12,7 @@ from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 
 from accounts.permissions import is_applicant, is_approved_unit_account, is_bureau_reviewer
 from changes import counts, fields
-from changes.models import OPEN, REVIEWED, ChangeRequest, ChangeStatus
+from changes.models import OPEN, REVIEWED, ChangeKind, ChangeRequest, ChangeStatus
 from experts import snapshots
 from experts.models import ApplicationAttachment, ApplicationStatus
 from experts.selectors import applications_for
@@ -91,6 +91,17 @@ HISTORY_SHOWN = 10
 PROOF_ORDER = ApplicationAttachment.objects.order_by("uploaded_at", "pk")
 
 
+def latest_key_request(application, requests=None) -> ChangeRequest | None:
+    """The expert's latest 变更申请 (`requests`: theirs, newest first, if the caller has them):
+    the open one if any (one at a time, so the latest), else the last one decided. Returned
+    or refused (未通过), it is what 修改后重新提交 answers."""
+    if requests is None:
+        requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
+            "-created_at", "-pk"
+        )
+    return requests.filter(kind=ChangeKind.KEY).first()
+
+
 def open_request(application) -> ChangeRequest | None:
     """The expert's request still waiting for a unit or the bureau, if any: what 出库 or
     撤销入库 would withdraw with it (changes.receivers)."""
@@ -107,10 +118,11 @@ HAD_CHANGES = [
 
 
 def for_home(application) -> dict | None:
-    """The expert's home: their open request (what changed, its state, its 证明材料) and their
-    latest changes (each with its 证明材料), with `editable` True while 审核通过 (修改专家信息
-    open); for one admitted before, their latest changes only, or None when there are none;
-    None, with no query, for an application never admitted."""
+    """The expert's home: their open request (what changed, its state, its 证明材料), or the
+    latest one returned or refused (its reason, its 证明材料), and their latest changes (each
+    with its 证明材料), with `editable` True while 审核通过 (修改专家信息 open); for one admitted
+    before, their latest changes only, or None when there are none; None, with no query, for
+    an application never admitted."""
     if application.status not in HAD_CHANGES:
         return None
     requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
@@ -120,12 +132,18 @@ def for_home(application) -> dict | None:
         history = list(requests[:HISTORY_SHOWN])
         _with_proofs(history)
         return {"editable": False, "pending": None, "history": history} if history else None
-    pending = requests.filter(status__in=OPEN).first()
+    # The latest 变更申请 (open ones are always the latest: one at a time): open, it waits;
+    # 退回 or 审核不通过, its reason and 修改后重新提交 stay on the page until another is made.
+    latest = latest_key_request(application, requests)
+    pending = latest if latest is not None and latest.is_open else None
+    returned = latest if latest is not None and latest.status == ChangeStatus.REJECTED else None
     history = list(requests[:HISTORY_SHOWN])
-    _with_proofs([*history, *([pending] if pending else [])])
+    _with_proofs([*history, *(request for request in (pending, returned) if request)])
     return {
         "editable": True,
         "pending": pending,
+        "returned": returned,
+        "returned_proofs": list(returned.attachments.all()) if returned else [],
         # The expert's own numbers, in full on both sides (as on their own form).
         "pending_diff": snapshots.compare(pending.before, pending.after, fields.SECRET_LABELS)
         if pending

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.permissions import SYSTEM_ROLE, role_label
 from accounts.services import follow_contact, require_unit_profile, user_changed
+from certificates.models import Certificate
 from changes import counts, fields, permissions
 from changes.models import OPEN, ChangeKind, ChangeRequest, ChangeStatus
 from experts import periods, search
@@ -430,9 +431,28 @@ def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
         unit = locked.new_unit if locked.moves_unit else locked.old_unit
         _sms(
             application,
-            f"您提交的专家信息变更申请被{unit.name}退回，原因：{shorten(reason)}。现行信息不变。",
+            f"您提交的专家信息变更申请被{unit.name}退回，原因：{shorten(reason)}。现行信息不变。"
+            f"{RESUBMIT_HINT}",
         )
     return locked
+
+
+# After 退回 or 审核不通过 (a walk: the SMS said only 现行信息不变, and the expert did not know
+# the request could be made again): where to, in the words of the expert's pages.
+RESUBMIT_HINT = "如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+
+
+def approved_text(application: ExpertApplication, change: ChangeRequest, values: dict) -> str:
+    """The expert's SMS on 审核通过: which fields changed (as the lists' 变更内容), and when the
+    入库证明 prints one of them (certificates.rules.printed) and one was issued, that it is now
+    已失效 and the next download is a new one (certificates.services.certificate_for)."""
+    text = f"您提交的专家信息变更申请（{change.changed_labels}）已审核通过，变更后的信息已生效。"
+    if (
+        set(values) & set(fields.ON_CERTIFICATE)
+        and Certificate.objects.filter(application=application).exists()
+    ):
+        text += "您此前下载的入库证明已失效，请登录系统重新下载。"
+    return text
 
 
 def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
@@ -500,7 +520,7 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
         # 删除个人信息 see them with the rest.
         ApplicationAttachment.objects.filter(change_request=locked).update(application=application)
         name = application.user.real_name
-        _sms(application, "您提交的专家信息变更申请已审核通过，变更后的信息已生效。")
+        _sms(application, approved_text(application, locked, values))
         if locked.moves_unit and locked.old_unit.contact_mobile:
             # That the person left, not where to: the new employer is theirs to tell.
             queue_sms(
@@ -529,7 +549,8 @@ def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
         )
         _sms(
             application,
-            f"您提交的专家信息变更申请未通过，原因：{shorten(reason)}。现行信息不变。",
+            f"您提交的专家信息变更申请审核不通过，原因：{shorten(reason)}。现行信息不变。"
+            f"{RESUBMIT_HINT}",
         )
     return locked
 

@@ -17,7 +17,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from changes import counts, fields, selectors, services
 from changes.filters import ChangeFilter, UnitChangeFilter
-from changes.forms import ChangeForm, initial_values
+from changes.forms import ChangeForm, initial_values, mark_reselect
 from changes.models import ChangeStatus
 from experts import reveal, snapshots
 from experts.models import ApplicationStatus, ExpertApplication
@@ -36,10 +36,10 @@ def _proofs_of(change) -> list:
     return list(change.attachments.order_by("uploaded_at", "pk")) if change else []
 
 
-def _form_page(request, form, pending, status=200, version=None):
+def _form_page(request, form, pending, status=200, version=None, returned=None, offered=None):
     # What this browser kept of the form (static/js/portal.js) is offered back only when newer
-    # than the last save: of the application, or of the open request.
-    saves = [form.instance.updated_at, *([pending.updated_at] if pending else [])]
+    # than the last save: of the application, or of the open (or returned) request.
+    saves = [form.instance.updated_at, *(r.updated_at for r in (pending, returned) if r)]
     context = {
         "form": form,
         "pending": pending,
@@ -49,8 +49,35 @@ def _form_page(request, form, pending, status=200, version=None):
         "version": version or services.form_version(form.instance, pending),
         "stale": status == 409,
         "proofs": _proofs_of(pending),
+        "returned": returned,
+        "returned_proofs": _proofs_of(returned),
+        "offered": offered,
     }
     return render(request, "changes/change_form.html", context, status=status)
+
+
+RESUBMIT = "resubmit"
+
+
+def _returned(request, application, pending):
+    """(prefilled, offered): the expert's latest 变更申请 when the unit returned it or the bureau
+    refused it and no other is open. 修改后重新提交 (?resubmit=<pk>) prefills the form with what
+    it asked; 修改专家信息 alone offers that link beside its reason. A link to any other request
+    (an old one, or one since followed by a new one) opens the values in force, saying so."""
+    latest = selectors.latest_key_request(application) if pending is None else None
+    if latest is not None and latest.status != ChangeStatus.REJECTED:
+        latest = None
+    asked_for = request.GET.get(RESUBMIT)
+    if not asked_for:
+        return None, latest
+    if latest is not None and str(latest.pk) == asked_for:
+        return latest, None
+    messages.warning(
+        request,
+        "这份变更申请已不是您最近一份被退回或审核不通过的申请，不能据此重新提交；"
+        "下方显示现行信息（或您正在审核中的变更申请）。",
+    )
+    return None, latest
 
 
 @role_required(is_applicant)
@@ -63,8 +90,10 @@ def edit(request):
         messages.error(request, "只有已入库（审核通过）的专家可以申请信息变更。")
         return redirect("experts:home")
     pending = selectors.change_requests_for(request.user).filter(status__in=selectors.OPEN).first()
+    # 修改后重新提交: the form shows what the returned request asked, and saving makes a new one.
+    returned, offered = _returned(request, application, pending)
     in_force = fields.current(application)
-    asked = fields.decode(pending.values) if pending else {}
+    asked = fields.decode((pending or returned).values) if pending or returned else {}
     # A copy for the form, which writes the cleaned values into its instance (never saved).
     instance = ExpertApplication.objects.get(pk=application.pk)
     instance.user = request.user
@@ -79,14 +108,18 @@ def edit(request):
         proof_kinds=frozenset(pending.attachments.values_list("kind", flat=True))
         if pending
         else frozenset(),
+        # Shown, not yet asked: the returned request is closed, its values need a new one.
+        asked={} if returned else None,
     )
     if request.method != "POST":
-        return _form_page(request, form, pending)
-    # A browser never shows a chosen file again: a refused page says to choose it again.
+        return _form_page(request, form, pending, returned=returned, offered=offered)
+    # A browser never shows a chosen file again: a refused page says to choose it again, at
+    # the top and beside each file box concerned.
     again = "已选择的证明材料文件需重新选择。" if files else ""
     if not form.is_valid():
         messages.error(request, f"表单有误，请按提示修改；尚未保存任何修改。{again}")
-        return _form_page(request, form, pending, status=400)
+        mark_reselect(form, files or ())
+        return _form_page(request, form, pending, status=400, returned=returned)
     try:
         saved = services.save_changes(
             application,
@@ -99,10 +132,14 @@ def edit(request):
     except services.StaleForm as error:
         # Shown again as typed, now carrying the latest version: sent again, it wins.
         messages.error(request, str(error))
-        return _form_page(request, form, pending, status=409, version=error.version)
+        mark_reselect(form, files or ())
+        return _form_page(
+            request, form, pending, status=409, version=error.version, returned=returned
+        )
     except WorkflowError as error:
         messages.error(request, f"{error}本次填写的修改均未保存，请调整后重新保存。{again}")
-        return _form_page(request, form, pending, status=400)
+        mark_reselect(form, files or ())
+        return _form_page(request, form, pending, status=400, returned=returned)
     if saved.nothing:
         messages.info(request, "您没有修改任何信息。")
     if saved.contact or saved.details:
@@ -110,6 +147,8 @@ def edit(request):
     if saved.request_change:
         who = "新单位" if saved.request.moves_unit else "所在单位"
         done = "提交" if saved.request_change == "created" else "更新"
+        if returned is not None and saved.request_change == "created":
+            done = "重新提交"
         # Not marked 需审核 on the form, so the page says why they did not take effect.
         with_move = (
             f"{'、'.join(saved.with_move)}随工作单位变更一并审核。" if saved.with_move else ""

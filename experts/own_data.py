@@ -217,7 +217,7 @@ def changes(application) -> list[dict]:
         {
             "提交时间": _when(request.created_at),
             "变更字段": request.changed_labels,
-            "状态": request.get_status_display(),
+            "状态": request.status_display,
             "变更前": _change_values(request.before),
             "变更后": _change_values(request.after),
             "处理记录": [

@@ -38,10 +38,17 @@ BADGE_CLASSES = {
 @functools.cache
 def badge(model, status: str) -> str:
     labels = dict(model._meta.get_field("status").choices)
+    return labelled_badge(status, labels.get(status, status))
+
+
+@functools.cache
+def labelled_badge(status: str, label: str) -> str:
+    """A state's badge in its colour, worded as the object says it (a 变更申请's 未通过 as
+    已退回 or 审核不通过: changes.models.ChangeRequest.status_display)."""
     return format_html(
         '<span class="badge {} status-badge">{}</span>',
         BADGE_CLASSES.get(status, "text-bg-secondary"),
-        labels.get(status, status),
+        label,
     )
 
 
@@ -88,10 +95,15 @@ def status_badge(obj) -> str:
     on the applicant's, the unit's and the bureau's pages alike; one revised after 审核不通过
     (revising_at, the same) gets 修改中（曾审核不通过） beside 信息未填写; a frozen expert's
     申请解冻 (unfreezing, the same) gets 申请解冻 beside 待科技局审核; a queue's row annotated
-    `resubmitted` (experts.selectors.with_resubmitted) gets 重新提交 beside its status."""
+    `resubmitted` (experts.selectors.with_resubmitted) gets 重新提交 beside its status; an
+    object with its own `status_display` (a 变更申请: 已退回 or 审核不通过) reads that."""
     if getattr(obj, "returned_at", None) and obj.status == ApplicationStatus.DRAFT:
         return RETURNED_BADGE
-    shown = badge(getattr(obj, "model", type(obj)), obj.status)
+    worded = getattr(obj, "status_display", None)
+    if worded is not None:
+        shown = labelled_badge(obj.status, worded)
+    else:
+        shown = badge(getattr(obj, "model", type(obj)), obj.status)
     if obj.status == ApplicationStatus.DRAFT and getattr(obj, "revising_at", None):
         return format_html("{} {}", shown, REVISING_BADGE)
     if obj.status == ApplicationStatus.PENDING_BUREAU and getattr(obj, "unfreezing", False):

@@ -135,7 +135,9 @@ def test_a_change_requests_return_and_rejection_say_their_reason(unit, reviewer)
         reverse("changes:bureau_reject", args=[rejected.pk]), {"reason": "未提供职称证明。"}
     )
     assert (
-        decision_row(rejected).detail == "审核不通过：待科技局审核 → 未通过；理由：未提供职称证明。"
+        # The state in the words of the request's badge: the bureau's 未通过 is 审核不通过.
+        decision_row(rejected).detail
+        == "审核不通过：待科技局审核 → 审核不通过；理由：未提供职称证明。"
     )
 
 

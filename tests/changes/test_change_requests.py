@@ -95,7 +95,7 @@ def test_contact_details_apply_at_once_and_are_recorded(client, expert):
     home = page(client.get(reverse("experts:home")))
     assert "修改联系方式" in home and "已生效" in home
     # The history says the state stayed, not 审核通过 → 审核通过.
-    assert "审核通过（不变）" in home and "审核通过 → 审核通过" not in home
+    assert "仍为审核通过" in home and "（不变）" not in home and "审核通过 → 审核通过" not in home
 
 
 def version_on(response) -> str:
@@ -326,7 +326,7 @@ def test_the_history_begins_with_the_experts_submission_and_each_edit(client, ex
     detail = page(client.get(reverse("changes:unit_detail", args=[request.pk])))
     history = detail[detail.index("审核记录") :]
     assert re.search(r"<td[^>]*>提交</td>.*?<td[^>]*>待单位确认</td>", history, re.S)
-    assert "待单位确认（不变）" in history  # the 修改
+    assert "仍为待单位确认" in history  # the 修改
 
 
 def test_a_second_edit_is_refused_once_the_bureau_has_it_and_nothing_is_saved(client, expert):
@@ -691,13 +691,15 @@ def test_returning_needs_a_reason_and_the_expert_reads_it(client, expert, unit):
     )
     [sms] = SMSMessage.objects.all()
     assert sms.to == application_of(expert).mobile
-    assert (
-        f"变更申请被{unit.name}退回，原因：职称证书尚未下发，请取得后再申请。现行信息不变。"
-        in sms.body
+    assert sms.body.endswith(
+        f"您提交的专家信息变更申请被{unit.name}退回，原因：职称证书尚未下发，请取得后再申请。"
+        "现行信息不变。如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
     )
     client.force_login(expert)
     home = page(client.get(reverse("experts:home")))
-    assert "单位账号：职称证书尚未下发，请取得后再申请。" in home and "未通过" in home
+    # The row says what the SMS said: 已退回, not 未通过 (a walk).
+    assert "单位账号：职称证书尚未下发，请取得后再申请。" in home and "已退回" in home
+    assert ">未通过<" not in home and "没有待审核的变更申请" not in home
     assert application_of(expert).title == "教授"
 
 
@@ -750,7 +752,11 @@ def test_the_bureau_approves_and_the_values_apply(client, expert, unit, other_un
     assert counts.for_unit(other_unit.pk)[ApplicationStatus.APPROVED] == 1
     # One SMS to the expert (no number, no link), one to the old unit's contact.
     bodies = dict(SMSMessage.objects.values_list("to", "body"))
-    assert "变更申请已审核通过" in bodies[application.mobile]
+    # What changed, as the lists' 变更内容 says it; no 入库证明 was ever issued to go stale.
+    assert bodies[application.mobile].endswith(
+        "您提交的专家信息变更申请（姓名、专业技术职称、工作单位、专业领域）已审核通过，"
+        "变更后的信息已生效。"
+    )
     assert expert.id_number not in bodies[application.mobile]
     assert "http" not in bodies[application.mobile]
     told = bodies[unit.contact_mobile]
@@ -793,9 +799,12 @@ def test_the_bureau_rejects_with_a_reason_and_nothing_applies(client, expert, re
     request.refresh_from_db()
     assert (request.status, request.reason) == (S.REJECTED, "未提供职称证明。")
     assert application_of(expert).title == "教授"
-    assert "原因：未提供职称证明。" in SMSMessage.objects.get().body
+    assert SMSMessage.objects.get().body.endswith(
+        "您提交的专家信息变更申请审核不通过，原因：未提供职称证明。现行信息不变。"
+        "如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+    )
     text = page(client.get(reverse("changes:bureau_detail", args=[request.pk])))
-    assert "本变更未生效（未通过），专家信息保持不变" in text
+    assert "本变更未生效（审核不通过），专家信息保持不变" in text
     assert "变更前" in text and "申请变更为" in text and "现行信息" not in text
 
 
@@ -1051,7 +1060,7 @@ def test_the_old_unit_reads_the_move_on_its_home_and_the_expert_on_theirs(
     client.force_login(factories.unit_account(unit))
     assert "已从贵单位专家名单中移出" in page(client.get(reverse("accounts:unit_home")))
     client.force_login(expert)
-    assert "变更申请已审核通过" in page(client.get(reverse("experts:home")))
+    assert "变更申请（工作单位）已审核通过" in page(client.get(reverse("experts:home")))
 
 
 def test_the_migration_points_earlier_change_sms_at_their_readers(expert, other_unit):

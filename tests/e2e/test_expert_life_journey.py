@@ -188,7 +188,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     assert (form["工作单位"], form["专业技术职称"]) == (NEW_UNIT, "研究员")
     changes = [row for row in data["审核记录"] if row["操作"] == "信息变更"]
     assert [row["意见或理由"] for row in changes] == ["专业技术职称、工作单位"]
-    assert changes[0]["状态变化"] == "审核通过（不变）"
+    assert changes[0]["状态变化"] == "仍为审核通过"
     # The requests themselves: the reviewed one with each step, and the mobile, in force at once.
     request, mobile = data["信息变更"]
     assert (mobile["变更字段"], mobile["状态"]) == ("手机", "已生效")
@@ -201,7 +201,14 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
         f"单位账号（{NEW_UNIT}）确认",
         "科技局审核员审核通过",
     ]
-    assert any("变更申请已审核通过" in sms["内容"] for sms in data["短信"])
+    # What changed, and that the paper downloaded before the move is no longer valid.
+    assert any(
+        sms["内容"].endswith(
+            "您提交的专家信息变更申请（专业技术职称、工作单位）已审核通过，变更后的信息已生效。"
+            "您此前下载的入库证明已失效，请登录系统重新下载。"
+        )
+        for sms in data["短信"]
+    )
     assert "提交变更申请：专业技术职称、工作单位" in [event["说明"] for event in data["安全审计"]]
 
     # A stranger, never logged in, opens the address printed on the paper and types its code:

@@ -170,7 +170,7 @@ def test_the_download_holds_each_change_request_and_its_review(client, unit):
     application.refresh_from_db()
     data = download(client, expert)
     (change,) = data["信息变更"]
-    assert change["状态"] == "未通过"
+    assert change["状态"] == "已退回"  # by the unit, as its SMS said
     assert "工作单位：光谷先进制造研究院" in change["变更后"]
     assert "专业技术职称：研究员" in change["变更后"]
     assert f"工作单位：{unit.name}" in change["变更前"]
@@ -221,7 +221,7 @@ def test_a_step_that_keeps_the_state_reads_unchanged(client, unit):
     user = factories.make_applicant(unit, ApplicationStatus.APPROVED)
     confirm_information(user.application, user)
     [row] = download(client, user)["审核记录"]
-    assert row["状态变化"] == "审核通过（不变）"
+    assert row["状态变化"] == "仍为审核通过"
 
 
 # -- What the privacy officer's walk found missing (PIPL art. 45) ------------------------------
