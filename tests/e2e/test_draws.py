@@ -179,6 +179,16 @@ def test_a_reserve_drawn_elsewhere_since_is_skipped_and_said_so_on_wide_and_phon
     made = experts(unit, NAMES[:4])
     reviewer = factories.make_reviewer()
     field = Discipline.objects.get(code="01")
+    # The same project drawn before and voided: the later draw's page and row say so.
+    voided = services.make_draw(
+        reviewer,
+        project_name="冷却期内的递补",
+        review_at=timezone.now() + datetime.timedelta(days=4),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(field, 1, 0)],
+    )
+    services.void(reviewer, voided, "评审地点填错")
     draw = services.make_draw(
         reviewer,
         project_name="冷却期内的递补",
@@ -202,7 +212,12 @@ def test_a_reserve_drawn_elsewhere_since_is_skipped_and_said_so_on_wide_and_phon
 
     tab = journey()
     tab.log_in(reviewer.username, factories.PASSWORD)
+    tab.open("/bureau/draws/")
+    trail = f"同一项目此前作废的抽取：编号{voided.pk}（评审地点填错，"
+    expect(tab.page.get_by_test_id("void-trail")).to_contain_text(trail)
+    tab.snap("list-with-trail")
     tab.open(f"/bureau/draws/{draw.pk}/")
+    expect(tab.page.get_by_test_id("void-trail")).to_contain_text(trail)
     tab.page.get_by_role("button", name="递补备选专家").click()
     expect(tab.page.get_by_role("alert").filter(has_text="已递补备选专家")).to_contain_text(
         f"已递补备选专家{second.expert_name}。已跳过备选专家{first.expert_name}（冷却期内）。"
@@ -215,13 +230,13 @@ def test_a_reserve_drawn_elsewhere_since_is_skipped_and_said_so_on_wide_and_phon
     expect(tab.page.locator(f'a[href="tel:{second.application.mobile}"]:visible')).to_have_count(1)
     tab.snap("skipped-reserve")
 
-    phone = journey(phone=True)
-    phone.log_in(reviewer.username, factories.PASSWORD)
-    phone.open(f"/bureau/draws/{draw.pk}/")
-    expect(phone.page.get_by_role("region", name="操作记录")).to_contain_text("跳过备选")
-    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    # The same record on a phone's width (one login: a second would reuse the 6-digit code).
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.open(f"/bureau/draws/{draw.pk}/")
+    expect(tab.page.get_by_role("region", name="操作记录")).to_contain_text("跳过备选")
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
-    phone.snap("skipped-reserve-phone")
+    tab.snap("skipped-reserve-phone")
 
 
 def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):
