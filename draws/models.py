@@ -2,8 +2,8 @@
 
 The record is append-only, as the audit trail is: a draw (its criteria), its quotas, each
 selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
-(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed,
-deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
+(event: 确认参加, 不参加, 递补, 跳过备选, 短信通知) is a row that is inserted once and never
+changed, deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
 looks like now is read from the rows: draws.selectors.panel. Each step also writes its row in
 the audit trail (draws.services).
 """
