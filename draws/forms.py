@@ -286,7 +286,9 @@ class QuotaForm(forms.Form):
     def clean(self):
         data = super().clean()
         discipline, count = data.get("discipline"), data.get("count")
-        if discipline and not count and "count" not in self.errors:
+        if discipline and count == 0:
+            self.add_error("count", "抽取人数至少为1人。")
+        elif discipline and not count and "count" not in self.errors:
             self.add_error("count", "请填写抽取人数（至少1人）。")
         if count and not discipline and "discipline" not in self.errors:
             self.add_error("discipline", "请选择专业领域。")
@@ -393,6 +395,13 @@ class VerifyForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("seed") and cleaned.get("round") not in self.rounds:
+        chosen = cleaned.get("round")
+        if cleaned.get("seed") and chosen not in self.rounds:
             self.add_error("round", ROUND_INVALID)
+        elif chosen is not None and chosen not in self.rounds:
+            # A round alone (a link typed or kept): said, never ignored into a silent 一致.
+            listed = "、".join(str(pk) for pk in sorted(self.rounds))
+            self.add_error(
+                "round", f"该抽取没有轮次编号为{chosen}的一轮，本记录的轮次编号为：{listed}。"
+            )
         return cleaned

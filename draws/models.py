@@ -2,8 +2,8 @@
 
 The record is append-only, as the audit trail is: a draw (its criteria), its quotas, each
 selection (round) with its seed and eligible set, each drawn expert (pick) and each later step
-(event: 确认参加, 不参加, 递补, 短信通知) is a row that is inserted once and never changed,
-deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
+(event: 确认参加, 不参加, 递补, 跳过备选, 短信通知) is a row that is inserted once and never
+changed, deleted or emptied by a TRUNCATE, which PostgreSQL itself enforces (triggers). What a panel
 looks like now is read from the rows: draws.selectors.panel. Each step also writes its row in
 the audit trail (draws.services).
 """
@@ -184,13 +184,16 @@ class Pick(models.Model):
 
 class Event(models.Model):
     """A later step on one drawn expert: 确认参加, 不参加 (with the reason), 递补 (a 备选
-    called up), 短信通知. A fresh 补抽 is a Round, with its own reviewer and time."""
+    called up), 跳过备选 (a 备选 递补 passed over, with the rule that refused them),
+    短信通知. A fresh 补抽 is a Round, with its own reviewer and time."""
 
     class Action(models.TextChoices):
         CONFIRM = "confirm", "确认参加"
         DECLINE = "decline", "不参加"
         CALL = "call", "递补"
         NOTIFY = "notify", "短信通知"
+        # 递补 passed over this 备选: the draw's rules refuse them now (the reason in words).
+        SKIP = "skip", "跳过备选"
 
     draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
     application = models.ForeignKey(

@@ -14,6 +14,12 @@ The avoidance rules (回避) a draw states:
   单位性质 and 所在区, and the 年龄段, each one or more of the pool's options. Ages are of the
   draw's own day, kept in the record (`ages_on`), so that a 补抽 months later judges them as
   the draw did.
+Always, whatever the draw states:
+- one review a day: an expert already on another live panel (抽中 or called up as 递补, not
+  不参加, in a draw not 作废) whose 评审时间 falls on the same calendar day as this draw's is not
+  drawn (busy_on); it holds for a new draw, 补抽 and 递补 alike.
+A 复核 re-derives a round from its stored eligible ids and seed, never from these rules as they
+are today, so a draw made before a rule was added still verifies.
 Only approved experts are ever drawn (experts.selectors.pool_for): 已冻结, 退出待确认 and
 已出库 (blacklisted experts are 已出库) are not 审核通过, so they are left out.
 """
@@ -21,11 +27,11 @@ Only approved experts are ever drawn (experts.selectors.pool_for): 已冻结, �
 import dataclasses
 import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
-from draws.models import Pick, Void
+from draws.models import Event, Pick, Void
 from experts.choices import TitleLevel, levels_at_least
 from experts.filters import AGE_CHOICES, ages_condition, district_condition, nature_condition
 from experts.selectors import in_discipline, pool_for
@@ -119,9 +125,38 @@ class Criteria:
         )
 
 
-def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None) -> QuerySet:
+def busy_on(review_at, *, draw_id=None) -> QuerySet:
+    """The experts (application ids) on a live panel whose review falls on `review_at`'s
+    calendar day (local time): drawn or called up as members of a draw not 作废, and not
+    不参加 there. `draw_id`, the draw asking, is left out: its own panel is no clash."""
+    declined = Event.objects.filter(
+        draw=OuterRef("draw"), application=OuterRef("application"), action=Event.Action.DECLINE
+    )
+    members = (
+        Pick.objects.filter(
+            role=Pick.Role.MEMBER, draw__review_at__date=timezone.localdate(review_at)
+        )
+        .exclude(draw__in=Void.objects.values("draw"))
+        .exclude(Exists(declined))
+    )
+    if draw_id is not None:
+        members = members.exclude(draw_id=draw_id)
+    return members.values("application")
+
+
+def eligible(
+    user,
+    criteria: Criteria,
+    discipline_id: int,
+    *,
+    taken=(),
+    now=None,
+    review_at=None,
+    draw_id=None,
+) -> QuerySet:
     """The experts `user` may draw for `discipline_id` under `criteria`, but `taken` (those
-    this draw has chosen already)."""
+    this draw has chosen already) and, given the draw's `review_at`, those busy on its day
+    (busy_on; `draw_id`, the draw itself once saved)."""
     now = now or timezone.now()
     experts = in_discipline(pool_for(user), discipline_id)
     if criteria.min_title_level:
@@ -159,10 +194,61 @@ def eligible(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None
         experts = experts.exclude(pk__in=capped)
     if taken:
         experts = experts.exclude(pk__in=list(taken))
+    if review_at is not None:
+        experts = experts.exclude(pk__in=busy_on(review_at, draw_id=draw_id))
     return experts
 
 
-def eligible_ids(user, criteria: Criteria, discipline_id: int, *, taken=(), now=None) -> list[int]:
-    """eligible()'s ids, ascending: the set a round draws from and stores."""
-    experts = eligible(user, criteria, discipline_id, taken=taken, now=now)
+def eligible_ids(user, criteria: Criteria, discipline_id: int, **options) -> list[int]:
+    """eligible()'s ids, ascending: the set a round draws from and stores (`options` as
+    eligible() takes them)."""
+    experts = eligible(user, criteria, discipline_id, **options)
     return list(experts.order_by("pk").values_list("pk", flat=True))
+
+
+# Why a 备选 is passed over by 递补, by the rule that refuses them (services.call_reserve).
+NOT_IN_POOL = "已不在专家库"
+BUSY = "同一时间已在其他评审中"
+COOLING_DOWN = "冷却期内"
+CAPPED = "已达年度抽取上限"
+OTHER_RULES = "已不符合抽取条件"
+
+
+def refusals(
+    user,
+    criteria: Criteria,
+    discipline_id: int,
+    application_id: int,
+    *,
+    review_at,
+    draw_id,
+    now=None,
+) -> list[str]:
+    """Why the rules (eligible(), as of `now`) refuse `application_id` for a draw on
+    `review_at`, in words; [] when they do not. Each rule is tried on its own over the rules
+    the draw states otherwise (回避, 职称), so that two rules broken are both said."""
+    now = now or timezone.now()
+
+    def passes(rules: Criteria, **options) -> bool:
+        experts = eligible(user, rules, discipline_id, now=now, **options)
+        return experts.filter(pk=application_id).exists()
+
+    if passes(criteria, review_at=review_at, draw_id=draw_id):
+        return []
+    if not pool_for(user).filter(pk=application_id).exists():
+        return [NOT_IN_POOL]
+    base = dataclasses.replace(criteria, cooldown_days=0, yearly_cap=0)
+    if not passes(base):
+        return [OTHER_RULES]
+    said = []
+    if not passes(base, review_at=review_at, draw_id=draw_id):
+        said.append(BUSY)
+    if criteria.cooldown_days and not passes(
+        dataclasses.replace(base, cooldown_days=criteria.cooldown_days)
+    ):
+        said.append(COOLING_DOWN)
+    if criteria.yearly_cap and not passes(
+        dataclasses.replace(base, yearly_cap=criteria.yearly_cap)
+    ):
+        said.append(CAPPED)
+    return said or [OTHER_RULES]

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness
-from draws.models import Draw, Event, Pick, Quota, Round
+from draws.models import Draw, Event, Pick, Quota, Round, Void
 from experts.models import ApplicationStatus
 
 
@@ -17,6 +17,38 @@ def draws_for(user) -> QuerySet[Draw]:
     if is_bureau_reviewer(user):
         return Draw.objects.select_related("created_by", "void__actor")
     return Draw.objects.none()
+
+
+def voided_before(user, draws) -> dict[int, list[Void]]:
+    """For each of `draws` (a page of the list, or one draw), the 作废 of the draws of the same
+    项目名称 made before it, oldest first, in one query: voiding a draw and drawing again shows
+    as a trail on the later one (a result drawn until it suited would otherwise leave none)."""
+    draws = list(draws)
+    names = {draw.project_name for draw in draws}
+    voids = list(
+        Void.objects.filter(draw__in=draws_for(user), draw__project_name__in=names)
+        .select_related("draw", "actor")
+        .order_by("draw__created_at", "draw__pk")
+    )
+    return {
+        draw.pk: [
+            void
+            for void in voids
+            if void.draw.project_name == draw.project_name
+            and (void.draw.created_at, void.draw.pk) < (draw.created_at, draw.pk)
+        ]
+        for draw in draws
+    }
+
+
+def voided_of_project(user, project_name: str) -> list[Void]:
+    """The 作废 of the draws named `project_name`, oldest first: what the new-draw
+    confirmation warns of."""
+    return list(
+        Void.objects.filter(draw__in=draws_for(user), draw__project_name=project_name)
+        .select_related("draw", "actor")
+        .order_by("draw__created_at", "draw__pk")
+    )
 
 
 @dataclasses.dataclass

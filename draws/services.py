@@ -14,7 +14,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from draws import fairness
 from draws.models import Draw, Event, Pick, Quota, Round, Void
-from draws.rules import Criteria, eligible_ids
+from draws.rules import Criteria, eligible_ids, refusals
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.dates import chinese_date
 from sms.outbox import cut, queue_sms
@@ -78,10 +78,13 @@ def numbered(asks: list[QuotaAsk]) -> list[tuple[int, QuotaAsk]]:
     return [(ask.row or place, ask) for place, ask in enumerate(asks, 1)]
 
 
-def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk]) -> list[int]:
+def count_eligible(user, criteria: Criteria, asks: list[QuotaAsk], review_at=None) -> list[int]:
     """How many experts each quota could draw from, each counted on its own (the confirmation
-    page's figures; a draw also leaves out those an earlier quota chose)."""
-    return [len(eligible_ids(user, criteria, ask.discipline.pk)) for ask in asks]
+    page's figures; a draw also leaves out those an earlier quota chose). Given `review_at`,
+    without those on another panel that day, as the draw will."""
+    return [
+        len(eligible_ids(user, criteria, ask.discipline.pk, review_at=review_at)) for ask in asks
+    ]
 
 
 @transaction.atomic
@@ -170,7 +173,15 @@ def _lock_fields(discipline_ids) -> None:
 
 def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1) -> Round:
     """One round: `wanted` members (numbered from `first`) and `reserves` 备选."""
-    ids = eligible_ids(user, criteria, quota.discipline_id, taken=taken)
+    draw = quota.draw
+    ids = eligible_ids(
+        user,
+        criteria,
+        quota.discipline_id,
+        taken=taken,
+        review_at=draw.review_at,
+        draw_id=draw.pk,
+    )
     if len(ids) < wanted + reserves:
         raise NotEnough(quota.number, quota.discipline_name, len(ids), wanted + reserves)
     seed = fairness.new_seed()
@@ -240,7 +251,8 @@ def void(user, draw: Draw, reason: str) -> Voided:
     for pick in members:
         _text(
             pick.application,
-            f"此前通知您参加的评审（{review_text(draw)}）专家抽取已作废，您无需参加。"
+            f"此前通知您参加的评审（抽取编号{draw.pk}，{review_text(draw)}）专家抽取已作废，"
+            "您无需参加。"
             f"如有疑问请致电{settings.HELP_LINE}。",
         )
         result.told += 1
@@ -321,23 +333,63 @@ def _next_member_position(draw: Draw, quota: Quota) -> int:
     return (last or 0) + 1
 
 
+@dataclasses.dataclass
+class CalledUp:
+    """What 递补 did: the 备选 called up as a member (None when none passes the rules now),
+    and those passed over before them, each with why ("姓名（冷却期内）")."""
+
+    member: Pick | None
+    skipped: list[str]
+
+
 @transaction.atomic
-def call_reserve(user, draw: Draw, quota: Quota) -> Pick:
-    """递补: the quota's first 备选 not yet called up and still in the pool becomes a member."""
+def call_reserve(user, draw: Draw, quota: Quota) -> CalledUp:
+    """递补: the quota's first 备选, in the fixed reserve order, not yet called up and whom the
+    draw's rules (draws.rules.eligible, as of now) still allow becomes a member. Each 备选
+    passed over before them gets a 跳过备选 event with the rule that refused them, and its
+    audit row. Raises DrawError when there is no 备选 to try at all."""
     draw = _locked(draw)
+    _lock_fields([quota.discipline_id])
     if open_places(draw, quota) <= 0:
         raise DrawError("该专业领域没有空缺名额，无需补抽。")
     called = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).values("application_id")
-    reserve = (
+    reserves = (
         Pick.objects.filter(draw=draw, round__quota=quota, role=Pick.Role.RESERVE)
         .exclude(application_id__in=called)
-        .filter(application__status=ApplicationStatus.APPROVED)
         .select_related("application__user", "application__unit")
         .order_by("round__number", "position")
-        .first()
     )
-    if reserve is None:
-        raise DrawError("该专业领域的备选专家已用完，请重新抽取。")
+    if not reserves:
+        raise DrawError("该专业领域的备选专家已用完，请按原条件重新抽取。")
+    criteria = Criteria.from_json(draw.criteria)
+    result = CalledUp(None, [])
+    for reserve in reserves:
+        refused = refusals(
+            user,
+            criteria,
+            quota.discipline_id,
+            reserve.application_id,
+            review_at=draw.review_at,
+            draw_id=draw.pk,
+        )
+        if not refused:
+            result.member = _call(user, draw, quota, reserve)
+            break
+        why = "、".join(refused)
+        Event.objects.create(
+            draw=draw,
+            application_id=reserve.application_id,
+            action=Event.Action.SKIP,
+            reason=why,
+            actor=user,
+        )
+        _audit(user, draw, f"跳过备选：{_expert(reserve.application)}；理由：{why}")
+        result.skipped.append(f"{reserve.expert_name}（{why}）")
+    return result
+
+
+def _call(user, draw: Draw, quota: Quota, reserve: Pick) -> Pick:
+    """`reserve` called up: its 递补 event, its member row and its audit row."""
     Event.objects.create(
         draw=draw, application_id=reserve.application_id, action=Event.Action.CALL, actor=user
     )
@@ -428,7 +480,7 @@ def notify(user, draw: Draw) -> Notified:
             continue
         _text(
             application,
-            f"您被抽取为评审专家。评审时间地点：{review_text(draw)}。"
+            f"您被抽取为评审专家（抽取编号{draw.pk}）。评审时间地点：{review_text(draw)}。"
             "请保持电话畅通，工作人员将与您联系确认。",
         )
         Event.objects.create(

@@ -20,7 +20,15 @@ from draws import fairness, services
 from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, from_pool, quota_formset
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
-from draws.selectors import draws_for, list_states, log, panel, verify
+from draws.selectors import (
+    draws_for,
+    list_states,
+    log,
+    panel,
+    verify,
+    voided_before,
+    voided_of_project,
+)
 from experts.export_views import ExportForm
 from experts.exports import SCOPE_ACTIONS, expert_list_response, record_exported, title_block
 from experts.models import Discipline, ExpertApplication, ExportJob
@@ -38,7 +46,12 @@ def draw_list(request):
     return render(
         request,
         "draws/draw_list.html",
-        {"page": page, "rows": rows, "states": list_states(rows)},
+        {
+            "page": page,
+            "rows": rows,
+            "states": list_states(rows),
+            "voided_before": voided_before(request.user, rows),
+        },
     )
 
 
@@ -58,7 +71,9 @@ def draw_new(request):
         status = 400 if data is not None and not editing else 200
         return render(request, "draws/draw_new.html", context, status=status)
     criteria, asks = form.criteria(), quotas.asks()
-    counts = services.count_eligible(request.user, criteria, asks)
+    counts = services.count_eligible(
+        request.user, criteria, asks, review_at=form.cleaned_data["review_at"]
+    )
     short = [
         services.NotEnough(row, ask.discipline.name, have, ask.count + ask.reserves)
         for (row, ask), have in zip(services.numbered(asks), counts, strict=True)
@@ -92,7 +107,10 @@ def draw_new(request):
     for error in short:
         quotas.add_shortfall(error)
     context.update(
-        asks=list(zip(asks, counts, strict=True)), criteria=criteria, overlaps=_overlaps(asks)
+        asks=list(zip(asks, counts, strict=True)),
+        criteria=criteria,
+        overlaps=_overlaps(asks),
+        voided=voided_of_project(request.user, form.cleaned_data["project_name"]),
     )
     template = "draws/draw_new.html" if short else "draws/draw_confirm.html"
     return render(request, template, context, status=400 if short else 200)
@@ -138,6 +156,7 @@ def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=20
             "criteria": Criteria.from_json(draw.criteria),
             "quotas": quotas,
             "log": log(draw, quotas, events),
+            "voided_before": voided_before(request.user, [draw])[draw.pk],
             "void_form": void_form,
             "reason_needed": reason_needed,
             # Whom a 作废 would text that they need not come (draws.services.void).
@@ -204,12 +223,19 @@ def draw_fill(request, pk, quota):
             lambda: services.redraw(request.user, draw, quota),
             "已按原条件重新抽取（第{result.number}轮）。",
         )
-    return _step(
-        request,
-        draw,
-        lambda: services.call_reserve(request.user, draw, quota),
-        "已递补备选专家{result.application.user.real_name}。",
-    )
+    return _step(request, draw, lambda: services.call_reserve(request.user, draw, quota), _called)
+
+
+def _called(request, result: services.CalledUp) -> None:
+    """Who was called up, and who was passed over and why; none left: 按原条件重新抽取."""
+    skipped = f"已跳过备选专家{'、'.join(result.skipped)}。" if result.skipped else ""
+    if result.member is None:
+        messages.error(
+            request,
+            skipped + "该专业领域已没有符合抽取条件的备选专家，请按原条件重新抽取。",
+        )
+    else:
+        messages.success(request, f"已递补备选专家{result.member.expert_name}。" + skipped)
 
 
 @require_POST
@@ -330,10 +356,15 @@ EXPORT_LEAD = [
 ]
 
 
-def _export_rows(quotas) -> list[tuple[int, list]]:
+# A voided draw's places, in its export as on its page.
+CANCELLED = "已取消"
+
+
+def _export_rows(quotas, voided=False) -> list[tuple[int, list]]:
     """(application pk, lead cells) of every expert a draw chose, in the record's order: each
     row's members (a 备选 called up among them as 递补, one of a fresh round as 补抽), then
-    its 备选 not called up."""
+    its 备选 not called up. In a `voided` draw every place not declined reads 已取消, as the
+    draw's page says, and those texted before were texted that it is off (services.void)."""
     rows = []
     for q in quotas:
         name = q.quota.discipline_name
@@ -348,6 +379,9 @@ def _export_rows(quotas) -> list[tuple[int, list]]:
             status = member.status + (f"（{member.answer.reason}）" if member.declined else "")
             if member.notified:
                 status += "，已短信通知"
+            if voided and not member.declined:
+                was = f"原为{member.status}" + ("，已短信通知取消" if member.notified else "")
+                status = f"{CANCELLED}（{was}）"
             rows.append(
                 (
                     pick.application_id,
@@ -360,10 +394,33 @@ def _export_rows(quotas) -> list[tuple[int, list]]:
                 rows.append(
                     (
                         pick.application_id,
-                        [name, "备选", pick.position, "未递补", pick.expert_name, pick.unit_name],
+                        [
+                            name,
+                            "备选",
+                            pick.position,
+                            f"{CANCELLED}（未递补）" if voided else "未递补",
+                            pick.expert_name,
+                            pick.unit_name,
+                        ],
                     )
                 )
     return rows
+
+
+def _void_lines(draw) -> list[tuple[str, str]]:
+    """The export's first head row of a voided draw: that it was, when, by whom and why (a
+    sheet passed on alone must not read as a panel to call)."""
+    voided = draw.voided
+    if voided is None:
+        return []
+    who = voided.actor.real_name or voided.actor.username
+    return [
+        (
+            "抽取状态",
+            f"已作废：{timezone.localtime(voided.created_at):%Y-%m-%d %H:%M} 由{who}作废，"
+            f"理由：{voided.reason}。本名单不是评审专家名单，名单中的专家均无需参加。",
+        )
+    ]
 
 
 def _quota_lines(quotas) -> list[tuple[str, str]]:
@@ -395,7 +452,7 @@ def draw_export(request, pk):
     draw = _draw(request, pk)
     form = ExportForm(*posted(request))
     quotas = panel(draw)
-    rows = _export_rows(quotas)
+    rows = _export_rows(quotas, voided=draw.voided is not None)
     if not (form.is_bound and form.is_valid()):
         context = {"draw": draw, "form": form, "count": len(rows)}
         status = 400 if form.is_bound else 200
@@ -427,6 +484,7 @@ def draw_export(request, pk):
         scope=scope,
         reason=reason,
         extra=[
+            *_void_lines(draw),
             ("项目名称", draw.project_name),
             ("评审时间", f"{timezone.localtime(draw.review_at):%Y-%m-%d %H:%M}"),
             ("评审地点", draw.review_place),

@@ -251,10 +251,12 @@ def messages(user, application) -> list[dict]:
 
 def draws(application) -> list[dict]:
     """The draws the person was chosen for (as on their home page; never the project's name),
-    with what the record keeps of them as drawn and each later step on them (three queries)."""
+    with what the record keeps of them as drawn and each later step on them, the draw's 作废
+    among them (three queries). The 抽取编号 is the one their SMS gave."""
     steps = own_draw_steps(application)
     return [
         {
+            "抽取编号": str(pick.draw_id),
             "评审时间": _when(pick.draw.review_at),
             "评审地点": pick.draw.review_place,
             "状态": state,
@@ -265,10 +267,20 @@ def draws(application) -> list[dict]:
                 f"{_when(step.created_at)} {step.get_action_display()}"
                 f"{'：' + step.reason if step.reason else ''}"
                 for step in steps.get(pick.draw_id, [])
-            ],
+            ]
+            + _voided(pick.draw),
         }
         for pick, state in own_draws_as_told(application)
     ]
+
+
+def _voided(draw) -> list[str]:
+    """A voided draw's 作废, as one more step: when, and that they need not come (not the
+    bureau's reason, which may name the project)."""
+    voided = draw.voided
+    if voided is None:
+        return []
+    return [f"{_when(voided.created_at)} 抽取已作废，您无需参加"]
 
 
 def bans(user) -> list[dict]:

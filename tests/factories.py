@@ -333,3 +333,12 @@ def known_until(year: int):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(workdays, "known_years", lambda: range(2004, year + 1))
         yield
+
+
+_review_days = itertools.count(3)
+
+
+def review_day():
+    """A review time on a day of its own (3, 4, 5 … days from now): draws made with it never
+    share a day, so the one-review-a-day rule (draws.rules.busy_on) leaves their pools whole."""
+    return timezone.now() + datetime.timedelta(days=next(_review_days))

@@ -331,11 +331,11 @@ def test_a_second_quota_short_after_the_first_saves_nothing(reviewer, pool, fiel
 # The rules ------------------------------------------------------------------------------------
 
 
-def make(reviewer, discipline, count, reserves=0, criteria=None) -> Draw:
+def make(reviewer, discipline, count, reserves=0, criteria=None, review_at=None) -> Draw:
     return services.make_draw(
         reviewer,
         project_name="项目",
-        review_at=timezone.now() + datetime.timedelta(days=3),
+        review_at=review_at or factories.review_day(),
         review_place="会议室",
         criteria=criteria or Criteria(),
         asks=[services.QuotaAsk(discipline, count, reserves)],
@@ -1104,7 +1104,7 @@ def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool
     draw = make(reviewer, field, 2, reserves=2)
     declined = members_of(draw)[0]
     services.answer(reviewer, draw, declined, Event.Action.DECLINE, "出差")
-    called = services.call_reserve(reviewer, draw, draw.quota_set.get()).application_id
+    called = services.call_reserve(reviewer, draw, draw.quota_set.get()).member.application_id
     url = reverse("draws:export", args=[draw.pk])
     assert '共 <span data-testid="export-count">4</span> 人' in reviewing.get(url).content.decode()
 

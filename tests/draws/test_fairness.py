@@ -7,6 +7,7 @@
   query and service the portal uses.
 """
 
+import datetime
 import math
 import statistics
 from collections import Counter
@@ -160,7 +161,8 @@ class AvoidanceTests(TestCase):
             draw = services.make_draw(
                 self.reviewer,
                 project_name="本次",
-                review_at=timezone.now(),
+                # Another day than the past draw's: one review a day is not the rule tried here.
+                review_at=timezone.now() + datetime.timedelta(days=1),
                 review_place="x",
                 criteria=criteria,
                 asks=[services.QuotaAsk(self.field, rule["count"], 0)],

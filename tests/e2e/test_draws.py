@@ -110,7 +110,9 @@ def test_reviewer_draws_a_panel_with_avoidance_and_verifies_it(journey):
     tampered = factories.seed_that_changes(Round.objects.get())  # one field, one round
     seed.fill(tampered)
     tab.page.get_by_role("button", name="验算").click()
-    expect(tab.page.get_by_test_id("verdict")).to_have_text("不一致")
+    # A seed typed is a trial, said beside its badge: no screenshot of it reads as a failed 复核.
+    expect(tab.page.get_by_test_id("verdict")).to_have_text("试算结果：与记录不一致")
+    expect(tab.page.get_by_text("试算：使用您输入的种子，不是记录中的种子")).to_be_visible()
     expect(tab.page.get_by_text("不是记录中保存的种子")).to_be_visible()
     tab.snap("verify-tampered")
 
@@ -165,6 +167,76 @@ def test_the_record_reads_on_a_phone(journey):
     tab.snap("record-phone")
     tab.open("/bureau/draws/new/")
     tab.snap("new-phone")
+
+
+def test_a_reserve_drawn_elsewhere_since_is_skipped_and_said_so_on_wide_and_phone(journey):
+    """递补 checks the draw's rules now: the first 备选, drawn onto another panel since and so in
+    the 冷却期, is passed over (跳过备选 in the record, with why) and the next one called."""
+    from draws import services
+    from draws.rules import Criteria
+
+    unit = factories.make_unit(name="武汉示范大学")
+    made = experts(unit, NAMES[:4])
+    reviewer = factories.make_reviewer()
+    field = Discipline.objects.get(code="01")
+    # The same project drawn before and voided: the later draw's page and row say so.
+    voided = services.make_draw(
+        reviewer,
+        project_name="冷却期内的递补",
+        review_at=timezone.now() + datetime.timedelta(days=4),
+        review_place="会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(field, 1, 0)],
+    )
+    services.void(reviewer, voided, "评审地点填错")
+    draw = services.make_draw(
+        reviewer,
+        project_name="冷却期内的递补",
+        review_at=timezone.now() + datetime.timedelta(days=5),
+        review_place="会议室",
+        criteria=Criteria(cooldown_days=30),
+        asks=[services.QuotaAsk(field, 1, 2)],
+    )
+    [member] = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER)
+    services.answer(reviewer, draw, member.application_id, Event.Action.DECLINE, "出差")
+    first, second = Pick.objects.filter(draw=draw, role=Pick.Role.RESERVE).order_by("position")
+    others = tuple(e.application.pk for e in made if e.application.pk != first.application_id)
+    services.make_draw(
+        reviewer,
+        project_name="另一项评审",
+        review_at=timezone.now() + datetime.timedelta(days=9),
+        review_place="会议室",
+        criteria=Criteria(avoid_expert_ids=others),
+        asks=[services.QuotaAsk(field, 1, 0)],
+    )
+
+    tab = journey()
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    tab.open("/bureau/draws/")
+    trail = f"同一项目此前作废的抽取：编号{voided.pk}（评审地点填错，"
+    expect(tab.page.get_by_test_id("void-trail")).to_contain_text(trail)
+    tab.snap("list-with-trail")
+    tab.open(f"/bureau/draws/{draw.pk}/")
+    expect(tab.page.get_by_test_id("void-trail")).to_contain_text(trail)
+    tab.page.get_by_role("button", name="递补备选专家").click()
+    expect(tab.page.get_by_role("alert").filter(has_text="已递补备选专家")).to_contain_text(
+        f"已递补备选专家{second.expert_name}。已跳过备选专家{first.expert_name}（冷却期内）。"
+    )
+    log = tab.page.get_by_role("region", name="操作记录")
+    expect(log).to_contain_text(f"跳过备选：{first.expert_name}（冷却期内）")
+    expect(log).to_contain_text(f"递补：{second.expert_name}")
+    expect(tab.page.get_by_role("row", name=second.expert_name)).to_contain_text("待确认")
+    # The number the reviewer calls next is a tel: link.
+    expect(tab.page.locator(f'a[href="tel:{second.application.mobile}"]:visible')).to_have_count(1)
+    tab.snap("skipped-reserve")
+
+    # The same record on a phone's width (one login: a second would reuse the 6-digit code).
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.open(f"/bureau/draws/{draw.pk}/")
+    expect(tab.page.get_by_role("region", name="操作记录")).to_contain_text("跳过备选")
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, width
+    tab.snap("skipped-reserve-phone")
 
 
 def test_a_reviewer_picks_the_avoided_units_instead_of_typing_them(journey):

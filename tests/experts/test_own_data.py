@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.lockout import lock_account
 from audit.models import AuditEvent
 from draws import services as draws
+from draws.models import Draw
 from draws.rules import Criteria
 from experts.models import ApplicationStatus, Discipline, ReasonCode
 from experts.services import (
@@ -89,6 +90,7 @@ def test_the_download_holds_everything_about_the_person(client, person):
     assert any("审核通过" in message["内容"] for message in data["短信"])
     assert data["评审抽取"] == [
         {
+            "抽取编号": str(Draw.objects.get().pk),  # as the draw's SMS gives it
             "评审时间": data["评审抽取"][0]["评审时间"],
             "评审地点": "市科技局会议室",
             "状态": "待确认",
