@@ -97,7 +97,7 @@ def make(reviewer, discipline, count, criteria, reserves=0) -> Draw:
     return services.make_draw(
         reviewer,
         project_name="光谷企业项目评审",
-        review_at=timezone.now() + datetime.timedelta(days=3),
+        review_at=factories.review_day(),
         review_place="会议室",
         criteria=criteria,
         asks=[services.QuotaAsk(discipline, count, reserves)],
