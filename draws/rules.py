@@ -34,6 +34,7 @@ from accounts.choices import DISTRICT_CHOICES, UnitNature
 from draws.models import Event, Pick, Void
 from experts.choices import TitleLevel, levels_at_least
 from experts.filters import AGE_CHOICES, ages_condition, district_condition, nature_condition
+from experts.models import ApplicationStatus, ExpertApplication
 from experts.selectors import in_discipline, pool_for
 from portal.dates import chinese_date
 
@@ -208,7 +209,12 @@ def eligible_ids(user, criteria: Criteria, discipline_id: int, **options) -> lis
 
 # Why a 备选 is passed over by 递补, by the rule that refuses them (services.call_reserve).
 NOT_IN_POOL = "已不在专家库"
-BUSY = "同一时间已在其他评审中"
+# …said as the expert's state has it: frozen or leaving, they are still in the 专家库.
+NOT_DRAWABLE = {
+    ApplicationStatus.FROZEN: "专家资格已冻结",
+    ApplicationStatus.EXIT_PENDING: "已申请退出专家库",
+}
+BUSY = "评审当天已在其他评审专家组中"
 COOLING_DOWN = "冷却期内"
 CAPPED = "已达年度抽取上限"
 OTHER_RULES = "已不符合抽取条件"
@@ -236,7 +242,10 @@ def refusals(
     if passes(criteria, review_at=review_at, draw_id=draw_id):
         return []
     if not pool_for(user).filter(pk=application_id).exists():
-        return [NOT_IN_POOL]
+        status = ExpertApplication.objects.filter(pk=application_id).values_list(
+            "status", flat=True
+        )
+        return [NOT_DRAWABLE.get(status.first(), NOT_IN_POOL)]
     base = dataclasses.replace(criteria, cooldown_days=0, yearly_cap=0)
     if not passes(base):
         return [OTHER_RULES]

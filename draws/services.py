@@ -7,7 +7,7 @@ import dataclasses
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.log import record
@@ -94,7 +94,7 @@ def make_draw(user, *, project_name, review_at, review_place, criteria, asks, to
     AlreadyDrawn when a draw was made with the confirmation's `token` already. A 年龄段 is
     judged on the day of the draw, which its record keeps (Criteria.ages_on) for every 补抽."""
     criteria = criteria.on_day(timezone.localdate())
-    _lock_fields([ask.discipline.pk for ask in asks])
+    _lock_fields()
     if token is not None:
         done = Draw.objects.filter(token=token).first()
         if done is not None:
@@ -160,15 +160,15 @@ class AlreadyDrawn(Exception):
         self.draw = draw
 
 
-def _lock_fields(discipline_ids) -> None:
-    """Lock the 专业领域 rows drawn from (a lock, not an update), in id order, until the
-    transaction ends: two draws on the same fields at once run one after the other, so the
-    second sees the first's picks under its cool-down and yearly cap. A field and its
-    sub-fields share their field's row."""
-    rows = Discipline.objects.filter(pk__in=discipline_ids)
-    parents = rows.exclude(parent=None).values_list("parent_id", flat=True)
-    fields = Discipline.objects.filter(Q(pk__in=discipline_ids) | Q(pk__in=list(parents)))
-    list(fields.filter(parent=None).select_for_update().order_by("pk").values_list("pk"))
+def _lock_fields() -> None:
+    """Lock every top-level 专业领域 row (a lock, not an update), in id order, until the
+    transaction ends: draws, 补抽 and 递补 run one after the other, so each sees the picks made
+    before it under the cool-down, the yearly cap and the one review a day (rules.busy_on),
+    which read picks in every field (an expert may be in two). Draws are few; waiting for one
+    another costs nothing a reviewer notices."""
+    list(
+        Discipline.objects.filter(parent=None).select_for_update().order_by("pk").values_list("pk")
+    )
 
 
 def _draw_round(user, quota, number, wanted, reserves, criteria, taken, first=1) -> Round:
@@ -335,10 +335,10 @@ def _next_member_position(draw: Draw, quota: Quota) -> int:
 
 @dataclasses.dataclass
 class CalledUp:
-    """What 递补 did: the 备选 called up as a member (None when none passes the rules now),
-    and those passed over before them, each with why ("姓名（冷却期内）")."""
+    """What 递补 did: the 备选 called up as a member, and those passed over before them, each
+    with why ("姓名（冷却期内）")."""
 
-    member: Pick | None
+    member: Pick
     skipped: list[str]
 
 
@@ -349,7 +349,7 @@ def call_reserve(user, draw: Draw, quota: Quota) -> CalledUp:
     passed over before them gets a 跳过备选 event with the rule that refused them, and its
     audit row. Raises DrawError when there is no 备选 to try at all."""
     draw = _locked(draw)
-    _lock_fields([quota.discipline_id])
+    _lock_fields()
     if open_places(draw, quota) <= 0:
         raise DrawError("该专业领域没有空缺名额，无需补抽。")
     called = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).values("application_id")
@@ -362,7 +362,7 @@ def call_reserve(user, draw: Draw, quota: Quota) -> CalledUp:
     if not reserves:
         raise DrawError("该专业领域的备选专家已用完，请按原条件重新抽取。")
     criteria = Criteria.from_json(draw.criteria)
-    result = CalledUp(None, [])
+    passed_over = []
     for reserve in reserves:
         refused = refusals(
             user,
@@ -373,19 +373,24 @@ def call_reserve(user, draw: Draw, quota: Quota) -> CalledUp:
             draw_id=draw.pk,
         )
         if not refused:
-            result.member = _call(user, draw, quota, reserve)
             break
-        why = "、".join(refused)
+        passed_over.append((reserve, "、".join(refused)))
+    else:
+        # Nobody called: nothing is recorded (a second click would only repeat the same skips
+        # in the append-only record); the reviewer reads who and why, and 补抽 instead.
+        said = "、".join(f"{reserve.expert_name}（{why}）" for reserve, why in passed_over)
+        raise DrawError(f"该专业领域的备选专家{said}均不符合当前抽取条件，请按原条件重新抽取。")
+    for skipped, why in passed_over:
         Event.objects.create(
             draw=draw,
-            application_id=reserve.application_id,
+            application_id=skipped.application_id,
             action=Event.Action.SKIP,
             reason=why,
             actor=user,
         )
-        _audit(user, draw, f"跳过备选：{_expert(reserve.application)}；理由：{why}")
-        result.skipped.append(f"{reserve.expert_name}（{why}）")
-    return result
+        _audit(user, draw, f"跳过备选：{_expert(skipped.application)}；理由：{why}")
+    member = _call(user, draw, quota, reserve)
+    return CalledUp(member, [f"{skipped.expert_name}（{why}）" for skipped, why in passed_over])
 
 
 def _call(user, draw: Draw, quota: Quota, reserve: Pick) -> Pick:
@@ -414,7 +419,7 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     """补抽 by a fresh draw under the same rules: one expert for each open place, from the
     experts eligible now, never one this draw has chosen before (drawn or 备选)."""
     draw = _locked(draw)
-    _lock_fields([quota.discipline_id])
+    _lock_fields()
     places = open_places(draw, quota)
     if places <= 0:
         raise DrawError("该专业领域没有空缺名额，无需补抽。")

@@ -227,15 +227,10 @@ def draw_fill(request, pk, quota):
 
 
 def _called(request, result: services.CalledUp) -> None:
-    """Who was called up, and who was passed over and why; none left: 按原条件重新抽取."""
+    """Who was called up, and who was passed over and why (none passing is a DrawError that
+    names them and says 按原条件重新抽取)."""
     skipped = f"已跳过备选专家{'、'.join(result.skipped)}。" if result.skipped else ""
-    if result.member is None:
-        messages.error(
-            request,
-            skipped + "该专业领域已没有符合抽取条件的备选专家，请按原条件重新抽取。",
-        )
-    else:
-        messages.success(request, f"已递补备选专家{result.member.expert_name}。" + skipped)
+    messages.success(request, f"已递补备选专家{result.member.expert_name}。" + skipped)
 
 
 @require_POST

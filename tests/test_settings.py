@@ -192,20 +192,25 @@ def test_prepared_statements_are_a_documented_opt_in():
     )
 
 
-def review_days(**env) -> str:
-    code = "from django.conf import settings; "
-    code += "print(settings.UNIT_REVIEW_WORKING_DAYS, settings.BUREAU_REVIEW_WORKING_DAYS)"
+def printed_settings(*names: str, **env) -> str:
+    """The settings `names`, as a server started with the environment `env` reads them,
+    separated by spaces."""
+    values = ", ".join(f"settings.{name}" for name in names)
     result = run_manage(
         "shell",
         "--no-imports",
         "-c",
-        code,
+        f"from django.conf import settings; print({values})",
         SECRET_KEY="x" * 50,
-        DATABASE_URL="sqlite:////tmp/review-days.sqlite3",
+        DATABASE_URL="sqlite:////tmp/printed-settings.sqlite3",
         **env,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
+
+
+def review_days(**env) -> str:
+    return printed_settings("UNIT_REVIEW_WORKING_DAYS", "BUREAU_REVIEW_WORKING_DAYS", **env)
 
 
 def test_the_review_deadlines_come_from_the_environment(monkeypatch):
@@ -648,18 +653,7 @@ def test_tls_and_ssl_together_stop_manage_py():
 
 
 def portal_names(**env) -> str:
-    code = "from django.conf import settings; print(settings.PORTAL_NAME, settings.OTP_TOTP_ISSUER)"
-    result = run_manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        code,
-        SECRET_KEY="x" * 50,
-        DATABASE_URL="sqlite:////tmp/portal-names.sqlite3",
-        **env,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+    return printed_settings("PORTAL_NAME", "OTP_TOTP_ISSUER", **env)
 
 
 def test_the_portal_name_and_the_authenticators_issuer_come_from_the_environment(monkeypatch):

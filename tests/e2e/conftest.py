@@ -128,6 +128,14 @@ class Journey:
         ]
         assert serious == [], f"axe on {name}: {serious}"
 
+    def phone_snap(self, name: str) -> None:
+        """snap() of the page again at 390 px (a phone), then back at 1280."""
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        self.page.reload()
+        self.snap(f"phone-{name}")
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+        self.page.reload()
+
     def log_in(self, username: str, password: str) -> None:
         self.open("/")
         self.page.get_by_role("link", name="登录").first.click()

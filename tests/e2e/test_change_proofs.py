@@ -17,25 +17,22 @@ from tests.changes.helpers import admitted
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
-def phone_snap(tab, name):
-    """The tab's page again at 390 px (a phone), then back at 1280."""
-    tab.page.set_viewport_size({"width": 390, "height": 844})
-    tab.page.reload()
-    tab.snap(f"phone-{name}")
-    tab.page.set_viewport_size({"width": 1280, "height": 900})
-    tab.page.reload()
+def asking_for_a_new_title(journey):
+    """王建国 of 武汉示范大学, admitted, on 修改专家信息 with 专业技术职称 typed as 研究员: the
+    tab, and the unit (whose account confirms or returns the request)."""
+    unit = factories.make_unit(name="武汉示范大学")
+    expert = admitted(unit, name="王建国")
+    tab = journey()
+    tab.log_in(expert.username, factories.PASSWORD)
+    tab.page.get_by_role("link", name="修改专家信息").click()
+    tab.page.get_by_label("专业技术职称").fill("研究员")
+    return tab, unit
 
 
 def test_the_expert_uploads_the_certificate_and_the_bureau_opens_it(journey):
-    unit = factories.make_unit(name="武汉示范大学")
-    expert = admitted(unit, name="王建国")
-    scan = factories.png_bytes((400, 300))
-
-    tab = journey()
-    tab.log_in(expert.username, factories.PASSWORD)
+    tab, unit = asking_for_a_new_title(journey)
     page = tab.page
-    page.get_by_role("link", name="修改专家信息").click()
-    page.get_by_label("专业技术职称").fill("研究员")
+    scan = factories.png_bytes((400, 300))
     page.get_by_role("button", name="保存修改").first.click()
     # Refused beside the file box; what was typed is still there.
     box = page.get_by_label("职称证书", exact=True)
@@ -51,14 +48,14 @@ def test_the_expert_uploads_the_certificate_and_the_bureau_opens_it(journey):
     page.get_by_role("link", name="修改专家信息").click()
     expect(page.get_by_role("link", name="职称证书.png", exact=True)).to_be_visible()
     tab.snap("form-with-proof")
-    phone_snap(tab, "form-with-proof")
+    tab.phone_snap("form-with-proof")
     # 我的个人信息 lists it, as the request's.
     page.get_by_role("link", name="我的专家状态").first.click()
     page.get_by_role("link", name="查看和下载我的个人信息").click()
     files = page.get_by_role("region", name="证明材料", exact=True)
     expect(files.get_by_role("row", name="职称证书.png")).to_contain_text("变更申请")
     tab.snap("own-data")
-    phone_snap(tab, "own-data")
+    tab.phone_snap("own-data")
 
     services.confirm_change(ChangeRequest.objects.get(), factories.unit_account(unit))
     reviewer = factories.make_reviewer()
@@ -72,19 +69,13 @@ def test_the_expert_uploads_the_certificate_and_the_bureau_opens_it(journey):
     answer = bureau.page.request.get(bureau.base_url + link.get_attribute("href"))
     assert answer.ok and answer.body() == scan
     bureau.snap("bureau-detail")
-    phone_snap(bureau, "bureau-detail")
+    bureau.phone_snap("bureau-detail")
 
 
 def test_the_expert_removes_a_wrong_file_after_confirming_but_not_the_only_certificate(journey):
-    unit = factories.make_unit(name="武汉示范大学")
-    expert = admitted(unit, name="王建国")
-    scan = factories.png_bytes((400, 300))
-
-    tab = journey()
-    tab.log_in(expert.username, factories.PASSWORD)
+    tab, _ = asking_for_a_new_title(journey)
     page = tab.page
-    page.get_by_role("link", name="修改专家信息").click()
-    page.get_by_label("专业技术职称").fill("研究员")
+    scan = factories.png_bytes((400, 300))
     page.get_by_label("职称证书", exact=True).set_input_files(
         {"name": "职称证书.png", "mimeType": "image/png", "buffer": scan}
     )
@@ -100,14 +91,14 @@ def test_the_expert_removes_a_wrong_file_after_confirming_but_not_the_only_certi
     expect(files.get_by_role("heading", name="本次变更申请的证明材料（2份）")).to_be_visible()
     expect(files.get_by_role("link", name="别人的证书.png", exact=True)).to_be_visible()
     tab.snap("home-with-proofs")
-    phone_snap(tab, "home-with-proofs")
+    tab.phone_snap("home-with-proofs")
 
     # 删除 asks first, on a page of its own; 取消 would leave the file.
     files.get_by_role("link", name="删除别人的证书.png").click()
     expect(page.get_by_role("heading", name="删除证明材料")).to_be_visible()
     expect(page.get_by_test_id("proof-to-delete")).to_contain_text("别人的证书.png")
     tab.snap("delete-confirm")
-    phone_snap(tab, "delete-confirm")
+    tab.phone_snap("delete-confirm")
     page.get_by_role("button", name="确认删除").click()
     expect(
         page.get_by_text("证明材料“别人的证书.png”已删除，变更申请已更新，等待单位确认。")
@@ -124,7 +115,7 @@ def test_the_expert_removes_a_wrong_file_after_confirming_but_not_the_only_certi
     )
     expect(page.get_by_role("button", name="确认删除")).to_have_count(0)
     tab.snap("delete-refused")
-    phone_snap(tab, "delete-refused")
+    tab.phone_snap("delete-refused")
     assert list(
         ChangeRequest.objects.get().attachments.values_list("original_name", flat=True)
     ) == ["职称证书.png"]

@@ -10,32 +10,17 @@ from playwright.sync_api import expect
 from changes import services
 from changes.models import ChangeRequest, ChangeStatus
 from tests import factories
-from tests.changes.helpers import admitted
+from tests.e2e.test_change_proofs import asking_for_a_new_title
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 REASON = "职称证书扫描件不清晰，请重新上传。"
 
 
-def phone_snap(tab, name):
-    """The tab's page again at 390 px (a phone), then back at 1280."""
-    tab.page.set_viewport_size({"width": 390, "height": 844})
-    tab.page.reload()
-    tab.snap(f"phone-{name}")
-    tab.page.set_viewport_size({"width": 1280, "height": 900})
-    tab.page.reload()
-
-
 def test_an_expert_whose_change_was_sent_back_reads_why_and_resubmits(journey):
-    unit = factories.make_unit(name="武汉示范大学")
-    expert = admitted(unit, name="王建国")
-    scan = factories.png_bytes((400, 300))
-
-    tab = journey()
-    tab.log_in(expert.username, factories.PASSWORD)
+    tab, unit = asking_for_a_new_title(journey)
     page = tab.page
-    page.get_by_role("link", name="修改专家信息").click()
-    page.get_by_label("专业技术职称").fill("研究员")
+    scan = factories.png_bytes((400, 300))
     page.get_by_label("职称证书", exact=True).set_input_files(
         {"name": "模糊的证书.png", "mimeType": "image/png", "buffer": scan}
     )
@@ -56,14 +41,14 @@ def test_an_expert_whose_change_was_sent_back_reads_why_and_resubmits(journey):
     expect(history.get_by_role("row").nth(1)).to_contain_text("已退回")
     expect(page.get_by_text("没有待审核的变更申请")).to_have_count(0)
     tab.snap("home-returned")
-    phone_snap(tab, "home-returned")
+    tab.phone_snap("home-returned")
 
     returned.get_by_role("link", name="修改后重新提交").click()
     expect(page.get_by_role("heading", name="修改专家信息")).to_be_visible()
     expect(page.get_by_test_id("returned-change")).to_contain_text(f"退回理由：{REASON}")
     expect(page.get_by_label("专业技术职称")).to_have_value("研究员")  # as asked, not 教授
     tab.snap("form-prefilled")
-    phone_snap(tab, "form-prefilled")
+    tab.phone_snap("form-prefilled")
 
     # Saved as it was, without the certificate: refused beside the file box, which says why
     # the file must be chosen again.

@@ -29,15 +29,6 @@ OLD_UNIT = "武汉示范大学"
 NEW_UNIT = "光谷先进制造研究院"
 
 
-def phone_snap(tab, name):
-    """The tab's page again at 390 px (a phone), then back at 1280."""
-    tab.page.set_viewport_size({"width": 390, "height": 844})
-    tab.page.reload()
-    tab.snap(f"phone-{name}")
-    tab.page.set_viewport_size({"width": 1280, "height": 900})
-    tab.page.reload()
-
-
 def go_home(tab):
     """我的专家状态 in the main navigation (a form's breadcrumb has the same link)."""
     navigation = tab.page.get_by_role("navigation", name="主导航")
@@ -106,9 +97,9 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(pending).to_contain_text("专业技术职称、工作单位")
     expect(pending).to_contain_text("待单位确认")
     tab.snap("expert-home-pending")
-    phone_snap(tab, "expert-home-pending")
+    tab.phone_snap("expert-home-pending")
     tab.page.get_by_role("link", name="修改专家信息").click()
-    phone_snap(tab, "expert-form")
+    tab.phone_snap("expert-form")
 
     # The old unit is told its expert is moving away, with nothing to confirm.
     old_tab = journey()
@@ -118,7 +109,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
         f"本单位专家王建国申请将工作单位变更为“{NEW_UNIT}”"
     )
     old_tab.snap("old-unit-notice")
-    phone_snap(old_tab, "old-unit-notice")
+    old_tab.phone_snap("old-unit-notice")
 
     # The new unit confirms.
     new_tab = journey()
@@ -129,7 +120,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(new_tab.page.get_by_test_id("new-unit")).to_contain_text(NEW_UNIT)
     expect(new_tab.page.get_by_test_id("changed-row")).to_have_count(2)
     new_tab.snap("new-unit-detail")
-    phone_snap(new_tab, "new-unit-detail")
+    new_tab.phone_snap("new-unit-detail")
     new_tab.page.get_by_role("button", name="确认", exact=True).click()
     expect(new_tab.page.get_by_text("已确认王建国的变更申请，将由市科技局审核。")).to_be_visible()
 
@@ -140,7 +131,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     bureau.page.get_by_role("link", name="已入库专家信息变更审核").click()
     bureau.page.get_by_role("row", name="王建国").get_by_role("link", name="审核").click()
     bureau.snap("bureau-detail")
-    phone_snap(bureau, "bureau-detail")
+    bureau.phone_snap("bureau-detail")
     bureau.page.get_by_role("button", name="审核通过", exact=True).click()
     expect(bureau.page.get_by_text("王建国的变更申请已通过")).to_be_visible()
     assert any("新信息将立即生效" in question for question in bureau.dialogs)
@@ -150,7 +141,7 @@ def test_an_expert_changes_unit_and_title_then_downloads_and_a_stranger_verifies
     expect(tab.page.get_by_test_id("change-history")).to_contain_text("已通过")
     expect(tab.page.get_by_test_id("expert-status")).to_have_text("审核通过")
     tab.snap("expert-home-approved")
-    phone_snap(tab, "expert-home-approved")
+    tab.phone_snap("expert-home-approved")
     assert User.objects.get(pk=expert.pk).unit_id == new_unit.pk
     # The form, read-only while nothing is pending, holds the values now in force.
     tab.open("/expert/form/")
