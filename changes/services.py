@@ -230,7 +230,14 @@ def proof_removal_refusal(change: ChangeRequest, attachment: ApplicationAttachme
             "如需更换，请先在首页撤回该变更申请。"
         )
     if not change.awaits_unit:
-        return f"该变更申请为“{change.get_status_display()}”，已办结，不能再删除其证明材料。"
+        return f"该变更申请为“{change.status_display}”，已办结，不能再删除其证明材料。"
+    if change.application.status != ApplicationStatus.APPROVED:
+        # As save_changes: only an admitted expert's requests change (a frozen one's open
+        # request is not on their home page, its delete address still was).
+        return (
+            f"您的专家状态为“{change.application.get_status_display()}”，"
+            "不能修改变更申请的证明材料。"
+        )
     for kind, names in fields.PROOF_REQUIRED.items():
         asked = [name for name in names if name in change.values]
         if (
@@ -439,7 +446,7 @@ def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
 
 # After 退回 or 审核不通过 (a walk: the SMS said only 现行信息不变, and the expert did not know
 # the request could be made again): where to, in the words of the expert's pages.
-RESUBMIT_HINT = "如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+RESUBMIT_HINT = "如仍需变更，请登录系统，在“修改专家信息”中按理由修改后重新提交。"
 
 
 def approved_text(application: ExpertApplication, change: ChangeRequest, values: dict) -> str:

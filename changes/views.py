@@ -291,7 +291,7 @@ BUREAU_DECISIONS = {
         is_bureau_reviewer,
         ReasonForm,
         services.reject_change,
-        "{obj.application.user.real_name}的变更申请未通过，短信通知将在几秒内发出。",
+        "{obj.application.user.real_name}的变更申请审核不通过，短信通知将在几秒内发出。",
     ),
 }
 

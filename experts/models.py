@@ -670,11 +670,11 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         custom={"label": "重新申请"},
     )
     def reapply(self) -> None:
-        # A new application: its 诚信承诺 and consent are given again, to the texts of the day,
-        # not carried over ticked from the one that ended (an expert's-year walk found them so).
+        # A new application makes its own 诚信承诺 (an expert's-year walk found it ticked from
+        # the one that ended). The consent stays as given: never withdrawn, it still covers the
+        # fees of reviews done before the exit; the form asks again if its text has changed.
         self.returned_at = None
         self.integrity_pledge = False
-        self.consent_version, self.consent_at, self.consent_bureau = "", None, ""
 
     @property
     def request_noun(self) -> str:

@@ -697,12 +697,6 @@ def reapply(application: ExpertApplication, actor) -> ExpertApplication:
             locked,
             "reapply",
             actor,
-            update_fields=[
-                "returned_at",
-                "integrity_pledge",
-                "consent_version",
-                "consent_at",
-                "consent_bureau",
-            ],
+            update_fields=["returned_at", "integrity_pledge"],
         )
     return locked

@@ -382,7 +382,7 @@ def test_a_change_of_name_or_unit_makes_a_new_certificate_and_the_old_one_invali
     assert "证明所载的持证人信息已变更，请以持证人重新下载的证明为准。" in old_page
     # The old paper's code tells nobody the new employer (an outside walk found it did).
     assert other.name not in old_page and unit.name not in old_page
-    assert "证明所载的姓名或工作单位已变更，不再显示" in old_page
+    assert "证明所载的持证人信息已变更，不再显示" in old_page
     assert other.name in verify(client, new.code).content.decode()
     assert 'data-testid="certificate-state">有效<' in verify(client, new.code).content.decode()
     assert certificate_for(application) == new  # and a third download is the second paper

@@ -70,7 +70,7 @@ def test_two_reviewers_deciding_at_once_apply_once(reference_data, unit, other_u
         name = expert.real_name
         success = {
             "审核通过": f"{name}的变更申请已通过，新信息已生效，短信通知将在几秒内发出。",
-            "审核不通过": f"{name}的变更申请未通过，短信通知将在几秒内发出。",
+            "审核不通过": f"{name}的变更申请审核不通过，短信通知将在几秒内发出。",
         }
         current = change.get_status_display()
         tally.check(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from changes import services
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus
-from experts.models import ApplicationAttachment
+from experts.models import ApplicationAttachment, ApplicationStatus, ExpertApplication
 from tests import factories
 from tests.changes.helpers import admitted, application_of, page, proof_file, said, submit
 
@@ -219,8 +219,10 @@ def test_a_title_certificate_with_its_replacement_uploaded_is_deleted(client, ex
             "您的变更申请已由单位确认，正在等待市科技局审核，不能再删除证明材料；"
             "如需更换，请先在首页撤回该变更申请。",
         ),
-        ("return", "该变更申请为“未通过”，已办结，不能再删除其证明材料。"),
+        ("return", "该变更申请为“已退回”，已办结，不能再删除其证明材料。"),
         ("withdraw", "该变更申请为“已撤回”，已办结，不能再删除其证明材料。"),
+        # Frozen with a request still open: as 修改专家信息, no change (a second read).
+        ("freeze", "您的专家状态为“已冻结”，不能修改变更申请的证明材料。"),
     ],
 )
 def test_a_request_no_longer_the_experts_to_change_keeps_its_files(
@@ -231,6 +233,8 @@ def test_a_request_no_longer_the_experts_to_change_keeps_its_files(
         services.confirm_change(request, factories.unit_account(unit))
     elif step == "return":
         services.return_change(request, factories.unit_account(unit), "证书不清晰。")
+    elif step == "freeze":
+        ExpertApplication.objects.filter(user=expert).update(status=ApplicationStatus.FROZEN)
     else:
         services.withdraw_change(request, expert)
 

@@ -693,7 +693,7 @@ def test_returning_needs_a_reason_and_the_expert_reads_it(client, expert, unit):
     assert sms.to == application_of(expert).mobile
     assert sms.body.endswith(
         f"您提交的专家信息变更申请被{unit.name}退回，原因：职称证书尚未下发，请取得后再申请。"
-        "现行信息不变。如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+        "现行信息不变。如仍需变更，请登录系统，在“修改专家信息”中按理由修改后重新提交。"
     )
     client.force_login(expert)
     home = page(client.get(reverse("experts:home")))
@@ -795,13 +795,13 @@ def test_the_bureau_rejects_with_a_reason_and_nothing_applies(client, expert, re
     assert client.post(url, {"reason": ""}).status_code == 400
     assert SMSMessage.objects.count() == 0
     response = client.post(url, {"reason": "未提供职称证明。"})
-    assert said(response) == ["王建国的变更申请未通过，短信通知将在几秒内发出。"]
+    assert said(response) == ["王建国的变更申请审核不通过，短信通知将在几秒内发出。"]
     request.refresh_from_db()
     assert (request.status, request.reason) == (S.REJECTED, "未提供职称证明。")
     assert application_of(expert).title == "教授"
     assert SMSMessage.objects.get().body.endswith(
         "您提交的专家信息变更申请审核不通过，原因：未提供职称证明。现行信息不变。"
-        "如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+        "如仍需变更，请登录系统，在“修改专家信息”中按理由修改后重新提交。"
     )
     text = page(client.get(reverse("changes:bureau_detail", args=[request.pk])))
     assert "本变更未生效（审核不通过），专家信息保持不变" in text

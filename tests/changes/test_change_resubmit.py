@@ -259,7 +259,7 @@ def test_the_refusal_sms_says_where_to_resubmit(client, expert, unit, reviewer):
     assert body == (
         "【武汉市科技局专家入库系统】王建国您好，您提交的专家信息变更申请审核不通过，"
         "原因：研究员任职时间不足。现行信息不变。"
-        "如仍需变更，请登录系统，在“修改专家信息”中按原因修改后重新提交。"
+        "如仍需变更，请登录系统，在“修改专家信息”中按理由修改后重新提交。"
     )
     assert "http" not in body and expert.id_number not in body
 

@@ -90,6 +90,6 @@ def test_a_refusal_whose_reason_is_only_spaces_is_not_confirmed_first(journey):
     refusal = tab.page.locator("form", has=tab.page.get_by_role("button", name="审核不通过"))
     refusal.get_by_label("理由").fill("职称证书与申报的职称不符。")
     refusal.get_by_role("button", name="审核不通过").click()
-    expect(tab.page.get_by_role("alert").first).to_contain_text("孙丽的变更申请未通过")
+    expect(tab.page.get_by_role("alert").first).to_contain_text("孙丽的变更申请审核不通过")
     assert tab.dialogs == ["确认孙丽的变更申请审核不通过吗？将以短信通知专家。"]
     assert ChangeRequest.objects.get(pk=change.pk).status == ChangeStatus.REJECTED

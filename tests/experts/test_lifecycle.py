@@ -274,28 +274,26 @@ def test_after_reapplying_the_home_counts_the_consent_withdrawn_as_missing(clien
     assert "必填信息已全部填写" not in home
 
 
-def test_reapplying_asks_for_the_pledge_and_the_consent_again(client, unit, reviewer):
-    """A new application after an ordinary exit (consent kept): its boxes start unticked, so
-    the person gives them again to the texts of the day (an expert's-year walk found them
-    ticked from the application that ended)."""
+def test_reapplying_asks_for_the_pledge_again_and_keeps_the_consent(client, unit, reviewer):
+    """A new application after an ordinary exit: its 诚信承诺 starts unticked (an expert's-year
+    walk found it ticked from the application that ended); the consent, never withdrawn, stays
+    (it still covers paying for reviews done before the exit)."""
     application = admitted(unit, reviewer)
     services.request_exit(application, application.user)
     client.force_login(reviewer)
     client.post(reverse("experts:bureau_confirm_exit", args=[application.pk]), {"comment": ""})
-    assert ExpertApplication.objects.get(pk=application.pk).consent_at is not None
     client.force_login(application.user)
 
     client.post(reverse("experts:applicant_act", args=["reapply"]))
 
     application.refresh_from_db()
     assert application.status == S.DRAFT and application.integrity_pledge is False
-    assert (application.consent_version, application.consent_at) == ("", None)
+    assert application.consent_at is not None
     home = client.get(reverse("experts:home")).content.decode()
-    assert "还有 2 项必填信息未填写" in home
+    assert "还有 1 项必填信息未填写" in home and "诚信承诺" in home
     form = client.get(reverse("experts:form")).content.decode()
-    for name in ("integrity_pledge", "sensitive_consent"):
-        box = re.search(rf'<input[^>]*name="{name}"[^>]*>', form).group(0)
-        assert "checked" not in box
+    pledge = re.search(r'<input[^>]*name="integrity_pledge"[^>]*>', form).group(0)
+    assert "checked" not in pledge
 
 
 def test_removal_with_a_ban_bars_the_id_number_by_its_index(client, unit, reviewer):
