@@ -445,6 +445,13 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         修改中（曾审核不通过）)."""
         return self.revising_at is not None
 
+    @property
+    def applicants_own(self) -> bool:
+        """A draft outside every review (UNSUBMITTED, in Python): never submitted, its consent
+        withdrawn (撤回同意), or begun again after 退出 (重新申请). Its content is the
+        applicant's business alone, whatever was submitted before."""
+        return self.status == ApplicationStatus.DRAFT and not (self.returned or self.revising)
+
     # Transitions change only the row; services.py locks, records history and queues SMS.
     @transition(
         field=status,

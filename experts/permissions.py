@@ -26,9 +26,24 @@ def is_system(application, user) -> bool:
 
 
 def can_view_content(application, user) -> bool:
-    """The form's content is the applicant's own until first submitted; after that the unit and
-    the bureau (whoever can see the application at all) may read it, drafts after 退回 too."""
-    return application.user_id == user.pk or application.submitted_at is not None
+    """The form's content is the applicant's own while no review has it (never submitted,
+    consent withdrawn, or begun again after 退出: ExpertApplication.applicants_own, the rule
+    that keeps such drafts out of 专家审核); otherwise the unit and the bureau (whoever can see
+    the application at all) may read it, drafts after 退回 or 审核不通过 too."""
+    return application.user_id == user.pk or not application.applicants_own
+
+
+def hidden_content_note(application) -> str:
+    """Why the unit's and the bureau's detail pages show no content (can_view_content false),
+    in the page's words: not '尚未提交' for a person who submitted once (found by a code read:
+    a withdrawn consent's form stayed on the reviewers' pages)."""
+    if application.submitted_at is None:
+        return "申请人尚未提交专家信息，提交后可在此查看。"
+    if application.consent_at is None:
+        return (
+            "申请人已撤回同意，其专家信息不再向单位和科技局显示；申请人重新同意并提交后可在此查看。"
+        )
+    return "申请人正在重新填写专家信息，提交后可在此查看。"
 
 
 def is_reviewer_for(application, user) -> bool:

@@ -37,7 +37,7 @@ from experts.models import (
     ApplicationStatus,
     ExpertApplication,
 )
-from experts.permissions import can_view_content, reveal_refusal
+from experts.permissions import can_view_content, hidden_content_note, reveal_refusal
 from experts.reveal import RevealForm, labels_of, revealable
 from experts.selectors import (
     applications_for,
@@ -556,6 +556,7 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
             "only_changes": request.GET.get("changes") == "only",
             "history": history,
             "show_content": show_content,
+            "hidden_note": "" if show_content else hidden_content_note(application),
             # 证明材料 with the content they prove, and only then: one query for all.
             "attachments": _attachments(application) if show_content else [],
             "show_actor_names": show_actor_names,
@@ -804,7 +805,7 @@ unit_bulk = bulk_decisions(
 bureau_bulk = bulk_decisions(
     # The decisions on 待科技局审核 only: 确认退出 and 出库 are one expert at a time.
     actions={name: BUREAU_DECISIONS[name] for name in ("approve", "reject")},
-    scope=applications_for,
+    scope=review_queue,  # 专家审核's own scope, as the list it acts on
     filters=QueueFilter,
     status=ApplicationStatus.PENDING_BUREAU,
     names=_names,

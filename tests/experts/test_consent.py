@@ -198,9 +198,10 @@ def test_withdrawing_under_review_asks_first_then_leaves_review(client, unit, re
     client.force_login(reviewer)
     queue = client.get(reverse("experts:bureau_queue") + "?status=draft").content.decode()
     assert person.real_name not in queue
-    # And the numbers are no longer processed.
-    home_after = client.get(reverse("experts:bureau_detail", args=[application.pk]))
-    assert 'data-testid="reveal-refused"' in home_after.content.decode()
+    # Nor does its detail page show the form any more: the draft is the applicant's own again.
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+    assert "申请人已撤回同意" in detail and 'data-testid="content-hidden"' in detail
+    assert person.mobile not in detail and "查看完整信息" not in detail
 
 
 @pytest.mark.parametrize("state", [S.PENDING_UNIT, S.REJECTED, "returned"])
