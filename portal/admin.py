@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 
 from audit.log import record
 from audit.models import AuditEvent
-from portal.workflow import WorkflowError, save_fields, transition_of
+from portal.workflow import WorkflowError, declared_transitions, save_fields, transition_of
 
 
 class ServiceTransitionAdmin(admin.ModelAdmin):
@@ -186,8 +186,8 @@ def labelled_filter(field: str, title: str, choices):
 
 def transition_choices(model) -> list[tuple[str, str]]:
     """(name, label) of every transition of a model's status field."""
-    transitions = model._meta.get_field("status").get_all_transitions(model)
-    return sorted({(t.name, t.custom.get("label", t.name)) for t in transitions})
+    transitions = declared_transitions(model).values()
+    return sorted((t.name, t.custom.get("label", t.name)) for t in transitions)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

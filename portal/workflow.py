@@ -4,6 +4,7 @@ Both state machines (units in accounts, applications in experts) go through `fir
 services lock the row, call it, and queue any SMS in the same transaction.
 """
 
+import functools
 from collections.abc import Iterable
 
 from django.core.exceptions import FieldDoesNotExist
@@ -20,15 +21,27 @@ class WorkflowError(Exception):
     """An action that cannot happen now; the message tells the person why, in Chinese."""
 
 
+@functools.cache
+def declared_transitions(model: type[models.Model]) -> dict:
+    """Each transition of `model`'s `status` by its method's name, the first declared where a
+    method has several sources (all share label and permission). Through django-fsm's
+    documented model helper `get_all_status_transitions`, on an unsaved instance: the helper
+    wants one and reads only its class. Declarations never change, so one read a model."""
+    transitions = {}
+    for transition in model().get_all_status_transitions():
+        transitions.setdefault(transition.name, transition)
+    return transitions
+
+
 def transition_of(obj: models.Model | type[models.Model], action: str):
-    """The django-fsm Transition behind `obj.<action>` (the first; all share label and permission).
+    """The django-fsm Transition behind `obj.<action>`.
 
     `obj` may be a model class: the label of a recorded action needs no instance."""
     model = obj if isinstance(obj, type) else type(obj)
-    for transition in model._meta.get_field("status").get_all_transitions(model):
-        if transition.name == action:
-            return transition
-    raise ValueError(f"{model.__name__}.{action} is not a transition")
+    try:
+        return declared_transitions(model)[action]
+    except KeyError:
+        raise ValueError(f"{model.__name__}.{action} is not a transition") from None
 
 
 def action_label(obj: models.Model | type[models.Model], action: str) -> str:

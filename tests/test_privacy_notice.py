@@ -216,9 +216,7 @@ def test_the_notice_says_where_consent_is_withdrawn_as_the_workflow_allows_it(cl
 
     sources = {
         transition.source
-        for transition in ExpertApplication._meta.get_field("status").get_all_transitions(
-            ExpertApplication
-        )
+        for transition in ExpertApplication().get_all_status_transitions()
         if transition.name == "withdraw_application"
     }
     text = re.sub(r"<[^>]+>", "", client.get(NOTICE_URL).content.decode())
