@@ -27,8 +27,8 @@ from portal.dates import chinese_date
 from portal.workdays import last_known_year
 
 # Empty forms and fields as printed: key (_printed_key) → HTML (docs/performance.md). A key
-# holds the choices offered, so an operator's edit of them makes a new entry; the dict is
-# emptied when it grows past UNBOUND_LIMIT rather than kept forever.
+# holds each field's printed shape, choices included, so an operator's edit of them makes a new
+# entry; the dict is emptied when it grows past UNBOUND_LIMIT rather than kept forever.
 UNBOUND_FORMS: dict[tuple, str] = {}
 UNBOUND_LIMIT = 256
 
@@ -41,18 +41,31 @@ def _offered(choices) -> tuple:
     )
 
 
+def _shape(field) -> tuple:
+    """What of a field an instance's __init__ may set for one person and that the printed
+    HTML shows: its label, help, initial value, required and disabled flags, widget attributes
+    and choices. In the key, so that a per-person tweak of a form marked `printed_once` prints
+    afresh instead of showing another person's (found by a code read: the mark alone vouched
+    for it)."""
+    return (
+        str(field.label),
+        str(field.help_text),
+        repr(field.initial),
+        field.required,
+        field.disabled,
+        tuple(sorted((str(key), str(value)) for key, value in field.widget.attrs.items())),
+        _offered(field.choices) if hasattr(field, "choices") else None,
+    )
+
+
 def _printed_key(form, names) -> tuple | None:
     """The key the empty `form`'s fields `names` are remembered under once printed, or None
     when they must be printed afresh: the form is not marked `printed_once`, or holds data
     or initial values."""
     if not getattr(form, "printed_once", False) or form.is_bound or form.initial:
         return None
-    offered = tuple(
-        (name, _offered(form.fields[name].choices))
-        for name in names
-        if hasattr(form.fields[name], "choices")
-    )
-    return (type(form), form.prefix, form.auto_id, get_language(), tuple(names), offered)
+    shapes = tuple((name, _shape(form.fields[name])) for name in names)
+    return (type(form), form.prefix, form.auto_id, get_language(), shapes)
 
 
 def _printed_form_key(form) -> tuple | None:

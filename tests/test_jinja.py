@@ -338,3 +338,32 @@ def test_static_urls_are_djangos_remembered_until_the_settings_change(settings):
     assert jinja2.static("css/portal.css") == static("css/portal.css")
     settings.STATIC_URL = "/assets/"
     assert jinja2.static("css/portal.css") == "/assets/css/portal.css"
+
+
+def test_a_form_printed_once_is_printed_afresh_when_an_instance_changes_a_field():
+    """The mark says the form is the same for everyone; if a later change makes one field
+    differ per person (a label, a help text, an initial value, a widget attribute), the key
+    sees it and nobody is shown another person's form."""
+    from django import forms
+
+    class Note(forms.Form):
+        printed_once = True
+        note = forms.CharField(label="备注")
+
+        def __init__(self, *args, name="", **kwargs):
+            super().__init__(*args, **kwargs)
+            if name:
+                self.fields["note"].label = f"{name}的备注"
+                self.fields["note"].help_text = f"{name}的说明"
+                self.fields["note"].initial = f"{name}的初值"
+                self.fields["note"].widget.attrs["placeholder"] = f"{name}的提示"
+
+    plain = jinja2.crispy(Note())
+    assert jinja2.crispy(Note()) is plain  # still remembered when nothing differs
+    for name in ("张三", "李四"):
+        printed = jinja2.crispy(Note(name=name))
+        assert printed == as_crispy_form(Note(name=name))
+        for said in ("的备注", "的说明", "的初值", "的提示"):
+            assert f"{name}{said}" in printed
+        field = jinja2.crispy_field(Note(name=name)["note"])
+        assert f"{name}的备注" in field and field == as_crispy_field(Note(name=name)["note"])
