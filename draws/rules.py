@@ -145,6 +145,22 @@ def busy_on(review_at, *, draw_id=None) -> QuerySet:
     return members.values("application")
 
 
+def counted_picks() -> QuerySet[Pick]:
+    """The picks the cool-down and the yearly cap count: every member row (drawn, or a 备选
+    called up by 递补), whatever the expert answered, of a draw not 作废 (a void draw's
+    experts were never called to a review)."""
+    return Pick.objects.filter(role=Pick.Role.MEMBER).exclude(draw__in=Void.objects.values("draw"))
+
+
+def drawn_this_year(now=None) -> QuerySet[Pick]:
+    """counted_picks() made since 1 January of `now`'s calendar year (local time): what the
+    yearly cap counts, and what 专家详情's 本年度抽中次数 shows, so that the two never differ."""
+    year_start = timezone.localtime(now or timezone.now()).replace(
+        month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    return counted_picks().filter(created_at__gte=year_start)
+
+
 def eligible(
     user,
     criteria: Criteria,
@@ -173,20 +189,13 @@ def eligible(
         experts = experts.exclude(unit_id__in=criteria.avoid_unit_ids)
     if criteria.avoid_expert_ids:
         experts = experts.exclude(pk__in=criteria.avoid_expert_ids)
-    # A void draw (作废) counts for neither rule: its experts were never called to a review.
-    members = Pick.objects.filter(role=Pick.Role.MEMBER).exclude(
-        draw__in=Void.objects.values("draw")
-    )
     if criteria.cooldown_days:
         since = now - datetime.timedelta(days=criteria.cooldown_days)
-        recent = members.filter(created_at__gte=since).values("application")
+        recent = counted_picks().filter(created_at__gte=since).values("application")
         experts = experts.exclude(pk__in=recent)
     if criteria.yearly_cap:
-        year_start = timezone.localtime(now).replace(
-            month=1, day=1, hour=0, minute=0, second=0, microsecond=0
-        )
         capped = (
-            members.filter(created_at__gte=year_start)
+            drawn_this_year(now)
             .values("application")
             .annotate(n=Count("pk"))
             .filter(n__gte=criteria.yearly_cap)

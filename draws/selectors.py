@@ -1,12 +1,13 @@
 """Reading a draw's record: the panel as it stands, the 复核, and an expert's own draws."""
 
+import collections
 import dataclasses
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
-from draws import fairness
+from draws import fairness, rules
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from experts.models import ApplicationStatus
 
@@ -348,3 +349,50 @@ def own_draw_steps(application) -> dict[int, list[Event]]:
     ):
         steps.setdefault(event.draw_id, []).append(event)
     return steps
+
+
+@dataclasses.dataclass
+class YearDraws:
+    """专家详情's 本年度抽中次数: the expert's draws this calendar year as the yearly cap counts
+    them (draws.rules.drawn_this_year), newest first, and the last draw counted, this year or
+    before."""
+
+    this_year: list[Pick]
+    last: Pick | None
+
+    @property
+    def count(self) -> int:
+        return len(self.this_year)
+
+
+def year_draws(user, application, now=None) -> YearDraws | None:
+    """YearDraws of `application` for `user`, in one query (every draw the expert was counted
+    for, each marked whether the cap counts it this year: a few a year); None for anyone but a
+    bureau reviewer (units never see draws)."""
+    if not is_bureau_reviewer(user) or application.pk is None:
+        return None
+    this_year = rules.drawn_this_year(now).filter(pk=OuterRef("pk"))
+    picks = list(
+        rules.counted_picks()
+        .filter(application=application, draw__in=draws_for(user))
+        .annotate(this_year=Exists(this_year))
+        .select_related("draw")
+        .order_by("-created_at", "-pk")
+    )
+    return YearDraws([pick for pick in picks if pick.this_year], picks[0] if picks else None)
+
+
+def year_counts(user, applications, now=None) -> dict[int, int]:
+    """本年度抽中次数 of each of `applications` (a page of 专家库) drawn this year, by id, as
+    the yearly cap counts them (draws.rules.drawn_this_year): one query for the page, counted
+    here (a page's 25 experts' picks of one year are a few rows, and 专家库's grouped queries
+    stay its facets'); none for an empty page or for anyone but a bureau reviewer."""
+    ids = [application.pk for application in applications]
+    if not ids or not is_bureau_reviewer(user):
+        return {}
+    return collections.Counter(
+        rules.drawn_this_year(now)
+        .filter(application__in=ids, draw__in=draws_for(user))
+        .order_by()
+        .values_list("application", flat=True)
+    )

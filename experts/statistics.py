@@ -119,14 +119,31 @@ class Chart:
     # counted; for a chart of some of them only (专家最多的20个单位), what those are, so that
     # the sum is not read as the pool's size (found by a reviewer's walk: 共 170 of 217).
     total_label: str = "共"
+    # Said under the chart (and in the workbook's title block): what it leaves out.
+    note: str = ""
+
+    @property
+    def bars(self) -> list[tuple[str, int]]:
+        """Each row as its bar shows it, (label, n): the number is the row's last column, and
+        the columns before it make the label, the first with the others in brackets (张三（武汉
+        示范大学）: two experts of one name are told apart)."""
+        return [
+            (
+                f"{row[0]}（{'，'.join(str(part) for part in row[1:-1])}）"
+                if len(row) > 2
+                else row[0],
+                row[-1],
+            )
+            for row in self.rows
+        ]
 
     @property
     def peak(self) -> int:
-        return max((row[1] for row in self.rows), default=0) or 1
+        return max((row[-1] for row in self.rows), default=0) or 1
 
     @property
     def total(self) -> int:
-        return sum(row[1] for row in self.rows)
+        return sum(row[-1] for row in self.rows)
 
 
 @dataclasses.dataclass
@@ -236,7 +253,32 @@ def _months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     return months
 
 
-def _in_range(field: str, start, end) -> Q:
+@dataclasses.dataclass(frozen=True)
+class Periods:
+    """The columns of a chart by month: the calendar months a range touches, or its years when
+    they are more than MAX_MONTHS (a 17-year range would be 204 months)."""
+
+    months: list[datetime.date]
+    yearly: bool
+
+    @classmethod
+    def of(cls, start: datetime.date, end: datetime.date) -> "Periods":
+        months = _months(start, end)
+        return cls(months, len(months) > MAX_MONTHS)
+
+    def bucket(self, day: datetime.date) -> datetime.date:
+        """The first day of `day`'s column."""
+        return day.replace(month=1, day=1) if self.yearly else day.replace(day=1)
+
+    @property
+    def starts(self) -> list[datetime.date]:
+        return sorted({self.bucket(month) for month in self.months})
+
+    def label(self, start: datetime.date) -> str:
+        return f"{start:%Y}" if self.yearly else f"{start:%Y-%m}"
+
+
+def in_range(field: str, start, end) -> Q:
     """`field` within the local days `start` to `end`: as a range of moments, which an index
     on the column can answer (a __date lookup would convert every row first)."""
     first = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
@@ -270,7 +312,7 @@ def steps_taken(user, start, end) -> Steps:
     wanted = {*MONTHLY_ACTIONS, *(action for _, actions in STEPS for action in actions)}
     rows = (
         ApplicationTransition.objects.filter(
-            _in_range("created_at", start, end),
+            in_range("created_at", start, end),
             action__in=sorted(wanted),
             application__in=applications_for(user),
         )
@@ -288,25 +330,21 @@ def by_month(steps: Steps) -> Chart:
     dates do: a rejected applicant revises, an approved expert leaves; a resubmission is a
     提交 of its month). A range of more than MAX_MONTHS months counts per year instead, so
     that the chart stays readable (a 17-year range would be 204 months)."""
-    months = _months(steps.start, steps.end)
-    yearly = len(months) > MAX_MONTHS
-    bucket = (
-        (lambda day: day.replace(month=1, day=1)) if yearly else (lambda day: day.replace(day=1))
-    )
+    periods = Periods.of(steps.start, steps.end)
     taken: dict[tuple[datetime.date, str], int] = {}
     for action, _, day, n in steps.rows:
         if action in MONTHLY_ACTIONS:
-            key = (bucket(day), action)
+            key = (periods.bucket(day), action)
             taken[key] = taken.get(key, 0) + n
-    periods = sorted({bucket(month) for month in months})
     rows = [
         (
-            f"{period:%Y}" if yearly else f"{period:%Y-%m}",
+            periods.label(period),
             *(taken.get((period, action), 0) for action in MONTHLY_ACTIONS),
         )
-        for period in periods
+        for period in periods.starts
     ]
-    if yearly:
+    months = periods.months
+    if periods.yearly:
         return Chart(
             "months",
             "提交与审核（按年）",

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
+from draws import statistics as draw_statistics
 from experts import statistics
 from portal.caching import cache
 from portal.views import role_required
@@ -19,7 +20,11 @@ def _figures(user, start, end) -> dict:
     key = f"experts:statistics:{start:%Y%m%d}:{end:%Y%m%d}"
     figures = cache.get(key)
     if figures is None:
-        figures = {**statistics.collect(user, start, end), "at": timezone.now()}
+        figures = {
+            **statistics.collect(user, start, end),
+            **draw_statistics.collect(user, start, end),
+            "at": timezone.now(),
+        }
         cache.set(key, figures, CACHE_SECONDS)
     return figures
 
@@ -59,4 +64,16 @@ def _workbook(figures, start, end):
             "widths": [14, 8, 18, 18],
         }
     )
+    # 专家抽取: each figure its own sheet, the range it counts and what it leaves out above it.
+    drawn = [("统计期间（按抽取时间）", block[0][1]), block[1]]
+    for chart in [figures["draw_months"], *figures["draw_charts"], figures["draw_experts"]]:
+        sheets.append(
+            {
+                "sheet_title": chart.title,
+                "title_block": [("统计内容", chart.counts), ("说明", chart.note), *drawn],
+                "columns": chart.columns,
+                "rows": chart.rows,
+                "widths": [24, 24, 10] if len(chart.columns) == 3 else [24, 10],
+            }
+        )
     return workbook_response(f"统计分析-{start:%Y%m%d}-{end:%Y%m%d}.xlsx", sheets)

@@ -15,7 +15,7 @@ from audit.log import record
 from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
-from draws.selectors import own_draws, own_draws_as_told, reviews_ahead
+from draws.selectors import own_draws, own_draws_as_told, reviews_ahead, year_counts, year_draws
 from experts import counts, periods, reveal, services, snapshots
 from experts.attachments import MAX_FILES
 from experts.choices import TitleLevel
@@ -511,8 +511,8 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
     a form per decision (`posted` has
     those sent back with errors, by action). The 证件号码 and 银行账号 are masked; `revealed`
     names those 查看完整信息 (`reveal_url`) shows in full in this one response, checked and
-    audited by the reveal view; `reveal` is its form sent back with errors. `extra(application)`
-    adds to the context (the bureau's 公示与异议)."""
+    audited by the reveal view; `reveal` is its form sent back with errors. `extra(application,
+    viewer)` adds to the context (the bureau's 公示与异议)."""
 
     def render_detail(
         request, application, posted=None, status=200, *, reveal=None, revealed=frozenset()
@@ -570,7 +570,7 @@ def _detail_page(template, decisions, detail_url, reveal_url, extra=None):
             "detail_url": reverse(detail_url, args=[application.pk]),
         }
         if extra is not None:
-            context.update(extra(application))
+            context.update(extra(application, request.user))
         return render(request, template, context, status=status)
 
     return render_detail
@@ -587,7 +587,7 @@ def _reveal(request, pk, detail):
     )
 
 
-def _unit_extra(application) -> dict:
+def _unit_extra(application, _viewer) -> dict:
     """An admitted expert's 公示期 still under way, which the unit would otherwise learn of
     only from the public page (found by a unit's walk)."""
     approved = application.status == ApplicationStatus.APPROVED
@@ -603,12 +603,17 @@ _unit_detail = _detail_page(
 )
 
 
-def _bureau_extra(application) -> dict:
+def _bureau_extra(application, viewer) -> dict:
     """公示与异议 (notice), and for an admitted expert, whom 确认退出 or 出库 would take out of
     the pool, the reviews they are still down for (not declined, not yet held): each draw
     then needs a 不参加 and a 补抽; and for one in the pool, the 变更申请 that 出库 or 撤销入库
     would withdraw."""
     context = panel_context(application)
+    # 本年度抽中次数, as the yearly cap counts it, with the draws behind it: for an expert in
+    # the pool, and for anyone drawn before (since gone, or revoked).
+    drawn = year_draws(viewer, application)
+    shown = drawn is not None and (application.status in ADMITTED or drawn.last is not None)
+    context["year_draws"] = drawn if shown else None
     # An admission revoked (审核不通过 after 审核通过) may have been drawn too.
     if application.status in (*ADMITTED, ApplicationStatus.REJECTED):
         now = timezone.now()
@@ -742,6 +747,8 @@ def expert_pool(request):
         top_units=TOP_UNITS,
         chosen=chosen,
         frozen=ApplicationStatus.FROZEN,
+        # 本年度抽中: the page's rows in one grouped query, as 专家详情 counts them.
+        year_counts=year_counts(request.user, context["rows"]),
         # What the heading's count counts: 审核通过 alone by default, where 统计分析 counts
         # 专家库 as 审核通过 and 已冻结 (found by a reviewer's walk: 213 人 beside 217).
         counted_as=dict(PoolFilter.STATUSES).get(context["status"], POOL_ALL_LABEL),

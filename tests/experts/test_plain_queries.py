@@ -123,10 +123,11 @@ def test_the_disciplines_are_named_in_the_classifications_order(unit):
 # authenticator (django-otp's middleware for a reviewer, the second-factor check for a unit), the
 # application with its account and unit, the last two submissions' snapshots (what changed), the
 # history, the disciplines, its 证明材料 (one query for all: tests/experts/test_attachments.py);
-# on the bureau's page also its SMS messages and its 公示异议 (notice).
+# on the bureau's page also its SMS messages, its 公示异议 (notice) and the draws the expert was
+# counted for (本年度抽中次数, one query however many: tests/draws/test_draw_statistics.py).
 # No audit row: a page shows the 证件号码 and 银行账号 masked, so a view is no longer a view of
 # personal data (查看完整信息 is, and is audited: tests/experts/test_reveal.py).
-DETAIL_QUERIES = {"experts:bureau_detail": 11, "experts:unit_detail": 9}
+DETAIL_QUERIES = {"experts:bureau_detail": 12, "experts:unit_detail": 9}
 
 
 @pytest.mark.parametrize("url_name", DETAIL_QUERIES)
