@@ -33,7 +33,7 @@ from accounts.models import Unit, UnitStatus
 from accounts.permissions import SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent
-from changes.models import ChangeRequest, ChangeStatus, ChangeTransition
+from changes.models import OPEN, ChangeRequest, ChangeTransition
 from experts import counts
 from experts.models import ApplicationStatus, ExpertApplication
 from portal.deadlines import start_day
@@ -48,8 +48,8 @@ APPLICATION_STARTS = {
 }
 
 # A 变更申请's wait starts when it entered its state: 提交 or 修改 (the unit's), 确认 (the
-# bureau's), each written in its history (changes.models).
-CHANGE_STATES = [ChangeStatus.PENDING_UNIT, ChangeStatus.PENDING_BUREAU]
+# bureau's), each written in its history (changes.models); the open states are those two.
+CHANGE_STATES = OPEN
 
 
 def _known_prefix(year: int) -> str:

@@ -629,7 +629,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=[ApplicationStatus.APPROVED, ApplicationStatus.FROZEN],
+        source=IN_POOL,
         target=ApplicationStatus.EXIT_PENDING,
         permission=permissions.is_owner,
         custom={"label": "申请退出"},
