@@ -46,6 +46,11 @@ def fits_screen(page) -> None:
     assert wider == []
 
 
+def on_one_line(page, button) -> None:
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
+    assert button.bounding_box()["height"] < 2 * line
+
+
 def an_expert_with_long_names():
     """欧阳娜娜娜 of LONG_UNIT, admitted, in DEPARTMENT, whose application carries two files of
     long names."""
@@ -82,6 +87,13 @@ def test_an_experts_own_pages_fit_a_phone_with_long_file_names(journey):
         expect(page.get_by_role("link", name=name, exact=True)).to_have_count(1)
         expect(proofs.get_by_role("link", name=f"删除{name}")).to_be_visible()
     tab.snap("home")
+    # On a wide screen 删除 stays whole beside a long name (it was squeezed to 删 over 除).
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    for name in (LONG_CN, LONG_ASCII):
+        on_one_line(page, proofs.get_by_role("link", name=f"删除{name}"))
+    tab.snap("home-wide")
+    page.set_viewport_size({"width": 390, "height": 844})
 
     page.get_by_role("link", name="修改专家信息").click()
     expect(page.get_by_role("heading", name="变更申请已附证明材料（2份）")).to_be_visible()
