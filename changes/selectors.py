@@ -120,9 +120,10 @@ HAD_CHANGES = [
 def for_home(application) -> dict | None:
     """The expert's home: their open request (what changed, its state, its 证明材料), or the
     latest one returned or refused (its reason, its 证明材料), and their latest changes (each
-    with its 证明材料), with `editable` True while 审核通过 (修改专家信息 open); for one admitted
-    before, their latest changes only, or None when there are none; None, with no query, for
-    an application never admitted."""
+    with its 证明材料, but for the request shown above, which lists its own there:
+    includes/change_home.html), with `editable` True while 审核通过 (修改专家信息 open); for
+    one admitted before, their latest changes only, or None when there are none; None, with no
+    query, for an application never admitted."""
     if application.status not in HAD_CHANGES:
         return None
     requests = application.change_requests.select_related("old_unit", "new_unit").order_by(
@@ -153,6 +154,7 @@ def for_home(application) -> dict | None:
 
 
 def _with_proofs(requests: list[ChangeRequest]) -> None:
-    """Each request's 证明材料 (the open one's list, 变更记录's names), loaded into
+    """Each request's 证明材料 (the list of the open or returned one, 变更记录's names of the
+    others), loaded into
     `request.attachments.all()`: one query for them all, however many files."""
     prefetch_related_objects(requests, Prefetch("attachments", queryset=PROOF_ORDER))

@@ -57,6 +57,7 @@ class AttachmentInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    classes = ["attachment-inline"]  # static/css/admin.css: fits a phone's screen
 
     @admin.display(description="文件名")
     def file_link(self, attachment):

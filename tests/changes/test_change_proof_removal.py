@@ -105,6 +105,8 @@ def test_the_change_history_names_each_requests_files_with_a_link(client, expert
     services.return_change(request, factories.unit_account(unit), "证书不清晰。")
     submit(client, expert, degree="硕士")  # applied at once: its file joined the application
     degree = ApplicationAttachment.objects.get(kind="degree")
+    # A new request open: the returned one is no longer shown above, only in 变更记录.
+    submit(client, expert, title="副研究员")
 
     html = page(client.get(reverse("experts:home")))
 
@@ -114,6 +116,30 @@ def test_the_change_history_names_each_requests_files_with_a_link(client, expert
     # A closed request's files open for its expert, and are no longer theirs to delete.
     assert delete_url(request, wrong) not in html
     assert client.get(reverse("changes:attachment", args=[request.pk, wrong.pk])).status_code == 200
+
+
+def test_the_home_page_lists_the_open_requests_files_once_where_delete_is(client, expert):
+    request, _ = title_change_with_a_wrong_file(client, expert)
+
+    html = page(client.get(reverse("experts:home")))
+
+    # In the open request's box, with 删除; its row in 变更记录 does not list them again.
+    for attachment in request.attachments.all():
+        link = reverse("changes:attachment", args=[request.pk, attachment.pk])
+        assert html.count(f'href="{link}"') == 1
+    assert 'data-testid="change-proofs"' not in html
+
+
+def test_the_home_page_lists_a_returned_requests_files_once_with_its_reason(client, expert, unit):
+    request, wrong = title_change_with_a_wrong_file(client, expert)
+    services.return_change(request, factories.unit_account(unit), "证书不清晰。")
+
+    html = page(client.get(reverse("experts:home")))
+
+    assert "该申请所附证明材料：" in html
+    link = reverse("changes:attachment", args=[request.pk, wrong.pk])
+    assert html.count(f'href="{link}"') == 1
+    assert 'data-testid="change-proofs"' not in html
 
 
 # --- 删除, asked first ---------------------------------------------------------------------
