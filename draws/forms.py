@@ -1,5 +1,6 @@
 """The 抽取申请 form: the project, the rules, and one row per 专业领域."""
 
+import collections
 import dataclasses
 import re
 
@@ -19,7 +20,9 @@ from portal.forms import PortalFormMixin
 
 MAX_PER_QUOTA = 50
 MAX_RESERVES = 20
-QUOTA_ROWS = 4
+QUOTA_ROWS = 4  # rows the form opens with
+MAX_QUOTA_ROWS = 10  # rows 增加一行 may reach; more are refused
+TOO_MANY_ROWS = f"抽取名额最多填写{MAX_QUOTA_ROWS}行（每行一个专业领域），请合并或删减后再提交。"
 
 TITLE_CHOICES = [
     ("", "不限"),
@@ -55,6 +58,56 @@ def names_in(text: str) -> list[str]:
     """The names typed one per line (or separated by 、，,；;), without blanks or repeats."""
     names = (name.strip() for name in re.split(r"[\n\r、，,；;]+", text or ""))
     return list(dict.fromkeys(name for name in names if name))
+
+
+SEPARATORS = "、，,；;"
+OPENING, CLOSING = "（(", "）)"
+# 姓名（单位名称）, in full-width or ASCII brackets: the name ends at the first bracket, and the
+# unit's own name may hold brackets of its own (中铁（武汉）建设有限公司).
+NAME_AT_UNIT = re.compile(r"(?P<name>[^（()）]+?)\s*[（(]\s*(?P<unit>.*\S)\s*[）)]")
+
+
+@dataclasses.dataclass(frozen=True)
+class AvoidLine:
+    """One line of 回避专家: a name (every expert of that name), or a name at a unit."""
+
+    name: str
+    unit: str = ""
+
+    def __str__(self) -> str:
+        # As the record keeps it: full-width brackets, whichever were typed.
+        return f"{self.name}（{self.unit}）" if self.unit else self.name
+
+
+def avoid_lines(text: str) -> tuple[list[AvoidLine], list[str]]:
+    """The 回避专家 typed: one per line (or separated by 、，,；; outside brackets, since a unit's
+    name may hold a comma), as AvoidLines without blanks or repeats, and the lines that read
+    as neither a name nor 姓名（单位名称） (a bracket left open, nothing inside it)."""
+    parts, current, depth = [], [], 0
+    for char in (text or "").replace("\r", "\n"):
+        if char == "\n":  # a line ends whatever bracket it left open
+            depth = 0
+        elif char in OPENING:
+            depth += 1
+        elif char in CLOSING:
+            depth = max(depth - 1, 0)
+        if char == "\n" or (depth == 0 and char in SEPARATORS):
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    lines, unreadable = [], []
+    for part in (part.strip() for part in parts):
+        if not part:
+            continue
+        if not any(bracket in part for bracket in OPENING + CLOSING):
+            lines.append(AvoidLine(part))
+        elif found := NAME_AT_UNIT.fullmatch(part):
+            lines.append(AvoidLine(found["name"], found["unit"]))
+        else:
+            unreadable.append(part)
+    return list(dict.fromkeys(lines)), list(dict.fromkeys(unreadable))
 
 
 def discipline_choices() -> list:
@@ -96,7 +149,10 @@ class DrawForm(PortalFormMixin, forms.Form):
         label="回避专家",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="需要回避的专家姓名，每行一个。同名的专家均回避。",
+        help_text=(
+            "需要回避的专家，每行一个。只填姓名时，同名的专家均回避；"
+            "按“姓名（单位名称）”填写时，只回避该单位的这位专家。"
+        ),
     )
     min_title_level = forms.ChoiceField(
         label="职称级别要求",
@@ -176,21 +232,74 @@ class DrawForm(PortalFormMixin, forms.Form):
         return names
 
     def clean_avoid_experts(self):
-        names = names_in(self.cleaned_data["avoid_experts"])
+        lines, unreadable = avoid_lines(self.cleaned_data["avoid_experts"])
+        # Every approved expert of each name typed, with their unit: a name alone avoids all of
+        # them; 姓名（单位名称） only those of that unit.
+        names = {line.name for line in lines}
+        of_name: dict[str, list[tuple[int, str]]] = {}
         rows = pool_for(self.user).filter(user__real_name__in=names)
-        matched: dict[str, list[int]] = {}
-        for pk, name in rows.values_list("pk", "user__real_name"):
-            matched.setdefault(name, []).append(pk)
-        missing = [name for name in names if name not in matched]
+        for pk, name, unit in rows.order_by("unit__name", "pk").values_list(
+            "pk", "user__real_name", "unit__name"
+        ):
+            of_name.setdefault(name, []).append((pk, unit or ""))
+        matched = {
+            line: [(pk, unit) for pk, unit in of_name.get(line.name, []) if unit == line.unit]
+            if line.unit
+            else of_name.get(line.name, [])
+            for line in lines
+        }
+        errors = [
+            f"回避专家“{part}”无法识别，请每行填写一个姓名，或按“姓名（单位名称）”填写。"
+            for part in unreadable
+        ]
+        missing = [str(line) for line in lines if not line.unit and not matched[line]]
         if missing:
             listed = "、".join(f"“{name}”" for name in missing)
-            raise ValidationError(
+            errors.append(
                 f"回避专家{listed}不是“审核通过”的在库专家，请核对姓名"
                 "（已冻结、已出库的专家不会被抽取，无需回避）。"
             )
-        self.avoid_matches = {name: len(matched[name]) for name in names}
-        self.avoid_expert_ids = sorted(pk for pks in matched.values() for pk in pks)
-        return names
+        for line in lines:
+            if line.unit and not matched[line]:
+                # Where that name is, if anywhere: most often the unit's name was mistyped.
+                elsewhere = "、".join(
+                    dict.fromkeys(unit or "无单位" for _, unit in of_name.get(line.name, []))
+                )
+                errors.append(
+                    f"回避专家“{line}”：{line.unit}没有名为{line.name}的“审核通过”在库专家，"
+                    "请核对姓名和单位名称（单位名称须与已注册单位的名称完全一致）"
+                    + (
+                        f"；名为{line.name}的在库专家的工作单位：{elsewhere}。"
+                        if elsewhere
+                        else "。"
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+        # What the confirmation page says of each line: the units of the experts it avoids.
+        self.avoid_matches = {
+            str(line): [unit for _, unit in found] for line, found in matched.items()
+        }
+        self.avoid_expert_ids = sorted({pk for found in matched.values() for pk, _ in found})
+        return [str(line) for line in lines]
+
+    def avoid_note(self, line: str) -> str:
+        """What the confirmation page says after a 回避专家 line that avoids more than one
+        expert: how many, and their units (to narrow it to one by 姓名（单位名称）); '' else."""
+        units = self.avoid_matches.get(line, [])
+        if len(units) < 2:
+            return ""
+        counted = collections.Counter(unit or "无单位" for unit in units)
+        listed = "、".join(f"{unit}{n}人" if n > 1 else unit for unit, n in counted.items())
+        return f"同名{len(units)}人，均回避；工作单位：{listed}"
+
+    def avoid_example(self) -> str:
+        """姓名（单位名称） for the first 回避专家 line that avoids several experts, with the
+        first of their units: the confirmation page's example of narrowing it; '' for none."""
+        for line, units in self.avoid_matches.items():
+            if len(units) > 1 and "（" not in line:
+                return str(AvoidLine(line, units[0] or ""))
+        return ""
 
     def criteria(self) -> Criteria:
         data = self.cleaned_data
@@ -343,18 +452,40 @@ QuotaFormSet = forms.formset_factory(
     QuotaForm,
     formset=BaseQuotaFormSet,
     extra=QUOTA_ROWS,
-    max_num=QUOTA_ROWS,
-    absolute_max=QUOTA_ROWS,
+    max_num=MAX_QUOTA_ROWS,
+    absolute_max=MAX_QUOTA_ROWS,
+    validate_max=True,
 )
 
 
-def quota_formset(data=None, initial=None) -> BaseQuotaFormSet:
-    return QuotaFormSet(
+def quota_formset(data=None, initial=None, rows=QUOTA_ROWS) -> BaseQuotaFormSet:
+    """The quota rows: bound to `data` (as many rows as it says, up to MAX_QUOTA_ROWS; more is
+    refused in words), or `rows` rows of which the first take `initial`."""
+    formset = QuotaFormSet(
         data,
         initial=initial,
         prefix="quota",
         form_kwargs={"disciplines": discipline_choices()},
+        error_messages={"too_many_forms": TOO_MANY_ROWS},
     )
+    formset.extra = max(rows - len(initial or []), 0)
+    return formset
+
+
+def with_one_more_row(
+    form: DrawForm, quotas: BaseQuotaFormSet
+) -> tuple[DrawForm, BaseQuotaFormSet]:
+    """增加一行 (a submit button, so that it works without JavaScript): the form again with
+    everything typed in it, valid or not, as its first values, and one more empty row (up to
+    MAX_QUOTA_ROWS). Unbound, so that a form half filled is not marked with errors for it."""
+    typed = {name: form[name].data for name in form.fields}
+    rows = [{name: row[name].data for name in row.fields} for row in quotas.forms]
+    again = DrawForm(user=form.user, initial=typed)
+    quotas = quota_formset(initial=rows, rows=min(len(rows) + 1, MAX_QUOTA_ROWS))
+    if len(quotas.forms) > len(rows):
+        # The page opens at the new row's 专业领域, where the reviewer goes on typing.
+        quotas.forms[-1].fields["discipline"].widget.attrs["autofocus"] = True
+    return again, quotas
 
 
 class AnswerForm(forms.Form):

@@ -181,6 +181,41 @@ def panel(draw: Draw) -> list[QuotaPanel]:
     return list(by_quota.values())
 
 
+@dataclasses.dataclass
+class SheetRow:
+    """One line of a 签到表: the expert as drawn (Pick: name, unit, title) and the 专业领域
+    they were drawn for (the quota's, named as when drawn)."""
+
+    pick: Pick
+    discipline_name: str
+
+
+@dataclasses.dataclass
+class SignSheet:
+    """The panel as it stands, for a 签到表: the experts 确认参加 and, apart, those who have
+    not answered yet, each by quota and in the record's order; those 不参加 are left out (a
+    备选 called up or an expert of a 补抽 in their place is a member of their own)."""
+
+    confirmed: list[SheetRow]
+    pending: list[SheetRow]
+    declined: int
+
+
+def sign_sheet(quotas: list[QuotaPanel]) -> SignSheet:
+    """SignSheet of a draw's panel (panel(draw)): no query of its own."""
+    sheet = SignSheet([], [], 0)
+    for quota_panel in quotas:
+        for member in quota_panel.members:
+            row = SheetRow(member.pick, quota_panel.quota.discipline_name)
+            if member.declined:
+                sheet.declined += 1
+            elif member.answer is not None:
+                sheet.confirmed.append(row)
+            else:
+                sheet.pending.append(row)
+    return sheet
+
+
 def names_as_drawn(quotas: list[QuotaPanel]) -> dict[int, str]:
     """Each expert the draw chose (application pk) by their name as drawn (Pick.expert_name)."""
     names = {}

@@ -19,4 +19,5 @@ urlpatterns = [
         name="eligible",
     ),
     path("bureau/draws/<int:pk>/export/", views.draw_export, name="export"),
+    path("bureau/draws/<int:pk>/sheet/", views.draw_sheet, name="sheet"),
 ]

@@ -16,8 +16,18 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_bureau_reviewer
 from audit.log import record
+from audit.models import AuditEvent
 from draws import fairness, services
-from draws.forms import AnswerForm, DrawForm, VerifyForm, VoidForm, from_pool, quota_formset
+from draws.forms import (
+    MAX_QUOTA_ROWS,
+    AnswerForm,
+    DrawForm,
+    VerifyForm,
+    VoidForm,
+    from_pool,
+    quota_formset,
+    with_one_more_row,
+)
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import (
@@ -25,6 +35,7 @@ from draws.selectors import (
     list_states,
     log,
     panel,
+    sign_sheet,
     verify,
     voided_before,
     voided_of_project,
@@ -35,6 +46,7 @@ from experts.models import Discipline, ExpertApplication, ExportJob
 from portal.views import PAGE_SIZE, posted, role_required
 
 CONFIRMED = "confirmed"  # the confirmation page's button: draw now
+ADD_ROW = "add_row"  # the form's 增加一行: the form again with one more quota row
 TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
@@ -65,7 +77,10 @@ def draw_new(request):
     start = from_pool(request.GET) if data is None and request.GET else None
     form = DrawForm(data, user=request.user, initial=start.initial if start else None)
     quotas = quota_formset(data, initial=start.quota_initial if start else None)
-    context = {"form": form, "quotas": quotas, "start": start}
+    context = {"form": form, "quotas": quotas, "start": start, "max_rows": MAX_QUOTA_ROWS}
+    if data is not None and ADD_ROW in data:
+        context["form"], context["quotas"] = with_one_more_row(form, quotas)
+        return render(request, "draws/draw_new.html", context)
     editing = data is not None and "edit" in data  # 返回修改: the form again, as it was filled
     if data is None or editing or not (form.is_valid() and quotas.is_valid()):
         status = 400 if data is not None and not editing else 200
@@ -163,6 +178,30 @@ def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=20
             "told": sum(m.notified and not m.declined for q in quotas for m in q.members),
         },
         status=status,
+    )
+
+
+@never_cache
+@role_required(is_bureau_reviewer)
+def draw_sheet(request, pk):
+    """签到表: the panel as it stands on a print-friendly page (项目, 评审时间和地点, 抽取编号;
+    序号, 姓名, 工作单位, 职称, 专业领域 and an empty 签名 column). No 证件号码 and no 手机: the
+    sheet goes round the review room, and a list of many masks the mobiles (may_read_mobile).
+    A printed list of experts leaves the portal as an export's file does, so each showing is
+    recorded in the audit trail as the draw's export is (导出专家名单, the draw as object)."""
+    draw = _draw(request, pk)
+    sheet = sign_sheet(panel(draw))
+    listed = len(sheet.confirmed) + len(sheet.pending)
+    record(
+        AuditEvent.Action.EXPORT,
+        request=request,
+        obj=draw,
+        detail=f"打印签到表：抽取记录：{draw.pk}；人数：{listed}；不含证件号码和联系方式",
+    )
+    return render(
+        request,
+        "draws/draw_sheet.html",
+        {"draw": draw, "sheet": sheet, "printed_at": timezone.now()},
     )
 
 

@@ -141,6 +141,7 @@ TABLE = {
     "draws:detail": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:verify": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:sheet": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:eligible": (
         lambda w: {"pk": w["draw"].pk, "round_pk": draw_round(w).pk},
         only(BUREAU),
@@ -406,9 +407,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 88 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 89 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 704
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 712
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -239,6 +239,37 @@
     });
     avoid.querySelector("[data-add]").addEventListener("click", add);
   }
+
+  // 新建抽取's 增加一行 adds the empty row in place (without it, the button sends the form and
+  // the server shows it again with one more row): the formset's next number, its count raised.
+  var addRow = document.querySelector("[data-add-row]");
+  if (addRow) {
+    var rowsBox = document.querySelector("[data-quota-rows]");
+    var emptyRow = document.querySelector("template[data-quota-empty]");
+    var total = document.querySelector("input[name$='-TOTAL_FORMS']");
+    var most = parseInt(addRow.getAttribute("data-max-rows"), 10);
+    var rowsSaid = document.querySelector("[data-rows-said]");
+    addRow.addEventListener("click", function (event) {
+      var count = parseInt(total.value, 10);
+      if (!(count < most)) return;  // the server says what is wrong
+      event.preventDefault();
+      rowsBox.insertAdjacentHTML("beforeend",
+        emptyRow.innerHTML.replace(/__prefix__/g, String(count)).replace(/__row__/g, String(count + 1)));
+      total.value = String(count + 1);
+      rowsBox.lastElementChild.querySelector("select").focus();
+      if (count + 1 >= most) {
+        addRow.hidden = true;
+        rowsSaid.textContent = "已达上限：最多" + most + "行。";
+      }
+    });
+  }
+
+  // 打印 (签到表): the browser's print dialog. Without JavaScript the button stays hidden and
+  // the page says to print it from the browser's menu.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();
 
 // The expert form keeps a copy of what is typed in this browser, so a session that timed

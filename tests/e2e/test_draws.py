@@ -300,3 +300,121 @@ def test_enter_in_the_unit_finder_adds_the_unit_and_does_not_submit_the_draw(jou
     assert page.evaluate("window.notReloaded") is True
     assert page.url.endswith("/bureau/draws/new/")
     assert not Draw.objects.exists()
+
+
+def test_the_sign_sheet_prints_the_panel_alone(journey):
+    """打印签到表 on the record: the panel as it stands (确认参加, then 待确认 apart), 打印
+    opening the browser's print dialog, and on paper no site header, footer or buttons."""
+    from draws import services
+    from draws.rules import Criteria
+
+    unit = factories.make_unit(name="武汉示范大学")
+    experts(unit, NAMES[:4])
+    reviewer = factories.make_reviewer()
+    draw = services.make_draw(
+        reviewer,
+        project_name="签到表的评审",
+        review_at=timezone.now() + datetime.timedelta(days=6),
+        review_place="市科技局三楼会议室",
+        criteria=Criteria(),
+        asks=[services.QuotaAsk(Discipline.objects.get(code="01"), 3, 1)],
+    )
+    first, second, third = Pick.objects.filter(draw=draw, role=Pick.Role.MEMBER).order_by(
+        "position"
+    )
+    services.answer(reviewer, draw, first.application_id, Event.Action.CONFIRM)
+    services.answer(reviewer, draw, second.application_id, Event.Action.CONFIRM)
+
+    tab = journey()
+    tab.log_in(reviewer.username, factories.PASSWORD)
+    tab.open(f"/bureau/draws/{draw.pk}/")
+    tab.page.get_by_role("link", name="打印签到表").click()
+    page = tab.page
+    expect(page.get_by_role("heading", name="评审专家签到表")).to_be_visible()
+    confirmed = page.get_by_role("table", name="确认参加的专家", exact=True)
+    expect(confirmed.get_by_role("columnheader")).to_have_text(
+        ["序号", "姓名", "工作单位", "职称", "专业领域", "签名"]
+    )
+    expect(confirmed.get_by_role("row")).to_have_count(3)  # the heads and two experts
+    expect(confirmed).to_contain_text(first.expert_name)
+    expect(page.get_by_role("table", name="尚未确认参加的专家（待确认）")).to_contain_text(
+        third.expert_name
+    )
+    page.evaluate("window.print = function () { window.printed = true; }")
+    page.get_by_role("button", name="打印").click()
+    assert page.evaluate("window.printed") is True
+    tab.snap("sheet")
+
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="打印")).to_be_hidden()
+    expect(page.locator(".portal-header")).to_be_hidden()
+    expect(page.locator(".portal-footer")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="breadcrumb")).to_be_hidden()
+    expect(confirmed).to_be_visible()
+    tab.snap("sheet-print")
+    page.emulate_media(media="screen")
+
+    services.void(reviewer, draw, "项目名称填错")
+    page.reload()
+    expect(page.get_by_test_id("sheet-void")).to_contain_text("已作废")
+    expect(page.get_by_role("heading", name="【已作废】评审专家签到表")).to_be_visible()
+    tab.snap("sheet-voided")
+
+
+def test_add_row_adds_a_quota_row_in_place_up_to_ten(journey):
+    """增加一行 with JavaScript: a fifth row in place (no page loaded, the typing kept), its
+    专业领域 focused; at ten rows the button goes and the page says the limit."""
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/draws/new/")
+    page = tab.page
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("项目名称").fill("五个领域的评审")
+    rows = page.get_by_test_id("quota-row")
+    expect(rows).to_have_count(4)
+    page.get_by_role("button", name="增加一行").click()
+    expect(rows).to_have_count(5)
+    expect(rows.nth(4).get_by_label("专业领域")).to_be_focused()
+    expect(page.get_by_role("group", name="第5行")).to_be_visible()
+    rows.nth(4).get_by_label("专业领域").select_option(label="电子信息（含全部子领域）")
+    rows.nth(4).get_by_label("抽取人数").fill("2")
+    expect(page.get_by_label("项目名称")).to_have_value("五个领域的评审")
+    assert page.evaluate("window.notReloaded") is True
+    tab.snap("five-rows")
+    for _ in range(5):
+        page.get_by_role("button", name="增加一行").click()
+    expect(rows).to_have_count(10)
+    expect(page.get_by_role("button", name="增加一行")).to_be_hidden()
+    expect(page.get_by_text("已达上限：最多10行。")).to_be_visible()
+    assert page.locator("input[name=quota-TOTAL_FORMS]").input_value() == "10"
+
+
+def test_a_name_of_several_experts_is_said_with_their_units_before_the_draw(journey):
+    """回避专家 张伟, two of that name: the confirmation says both are avoided and where they
+    work, and how to name one only; 张伟（单位） then avoids that one."""
+    experts(factories.make_unit(name="武汉示范大学"), ["张伟", "王敏", "李强"])
+    experts(factories.make_unit(name="江城理工学院"), ["张伟", "刘洋"])
+    tab = journey()
+    tab.log_in(factories.make_reviewer().username, factories.PASSWORD)
+    tab.open("/bureau/draws/new/")
+    page = tab.page
+    page.get_by_label("项目名称").fill("同名回避的评审")
+    review_at = timezone.localtime() + datetime.timedelta(days=12)
+    page.get_by_label("评审时间").fill(review_at.strftime("%Y-%m-%dT09:30"))
+    page.get_by_label("评审地点").fill("会议室")
+    row = page.get_by_test_id("quota-row").nth(0)
+    row.get_by_label("专业领域").select_option(label="电子信息（含全部子领域）")
+    row.get_by_label("抽取人数").fill("1")
+    page.get_by_label("回避专家").fill("张伟")
+    page.get_by_role("button", name="下一步：核对抽取条件").click()
+    expect(page.get_by_test_id("avoid-same-name")).to_have_text(
+        "（同名2人，均回避；工作单位：武汉示范大学、江城理工学院）"
+    )
+    expect(page.get_by_test_id("avoid-narrow")).to_contain_text("例如“张伟（武汉示范大学）”")
+    expect(page.get_by_test_id("confirm-quotas")).to_contain_text("3 人")
+    tab.snap("confirm-same-name")
+    page.get_by_role("button", name="返回修改").click()
+    page.get_by_label("回避专家").fill("张伟（江城理工学院）")
+    page.get_by_role("button", name="下一步：核对抽取条件").click()
+    expect(page.get_by_test_id("confirm-quotas")).to_contain_text("4 人")
+    expect(page.get_by_test_id("avoid-same-name")).to_have_count(0)
