@@ -20,6 +20,7 @@ from experts.models import (
     RETURNED,
     RETURNED_LABEL,
     UNIT_WAITING,
+    UNSUBMITTED,
     WITH_APPLICANT,
     WITH_APPLICANT_LABEL,
     ApplicationStatus,
@@ -270,8 +271,13 @@ class PeopleFilter(ListFilterSet):
     # The unit's own deadline only: a row 待科技局审核 waits on the bureau, whose due date is
     # not the unit's to meet, and would read as the unit's 已超期.
     WAITING = UNIT_WAITING
+    # A draft no review holds is its applicant's own (experts.permissions.can_view_content):
+    # the unit finds it by the person's name and account, never by what the form says.
+    CONTENT_FILTERS = ("discipline", "title_level", "eligibility")
     status = status_filter(STATUSES)
-    q = contains_filter("user__real_name", "user__username", "title")
+    q = contains_filter(
+        "user__real_name", "user__username", "title", only_where={"title": ~UNSUBMITTED}
+    )
     # 已退回（待修改）: returned by the unit and not submitted again (all of them 信息未填写).
     discipline = discipline_filter()
     title_level = title_level_filter()
@@ -282,6 +288,15 @@ class PeopleFilter(ListFilterSet):
 
     def filter_returned(self, queryset, name, value):
         return queryset.filter(RETURNED) if value else queryset.exclude(RETURNED)
+
+    def narrowed(self, leave_out=()) -> QuerySet:
+        """Filtered by what forms say (专业领域, 职称级别, 资格提示): only forms a review
+        holds."""
+        queryset = super().narrowed(leave_out)
+        chosen = self.form.cleaned_data
+        if any(chosen.get(name) and name not in leave_out for name in self.CONTENT_FILTERS):
+            queryset = queryset.exclude(UNSUBMITTED)
+        return queryset
 
     def returned_only(self) -> bool:
         self.is_valid()

@@ -33,6 +33,7 @@ from experts.models import (
     ADMITTED,
     ANSWERING_ACTIONS,
     EDITABLE,
+    IN_POOL,
     IN_REVIEW,
     ApplicationStatus,
     ExpertApplication,
@@ -609,6 +610,8 @@ def _bureau_extra(application, viewer) -> dict:
     then needs a 不参加 and a 补抽; and for one in the pool, the 变更申请 that 出库 or 撤销入库
     would withdraw."""
     context = panel_context(application)
+    # An admitted expert is found in 专家库, anyone else in 专家审核: the way back names it.
+    context["in_pool"] = application.status in IN_POOL
     # 本年度抽中次数, as the yearly cap counts it, with the draws behind it: for an expert in
     # the pool, and for anyone drawn before (since gone, or revoked).
     drawn = year_draws(viewer, application)

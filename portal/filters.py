@@ -35,24 +35,28 @@ def status_filter(statuses) -> django_filters.ChoiceFilter:
     )
 
 
-def contains_any(queryset: QuerySet, term: str, fields) -> QuerySet:
+def contains_any(queryset: QuerySet, term: str, fields, only_where=None) -> QuerySet:
     """Rows with each word of `term` in one of `fields`; a scan, for lists of one unit or of
     the units. The columns keep what people typed (full-width brackets in a unit's name), so
     each word is looked for as typed and as the pool's search box reads it (portal.words:
-    full-width letters to ASCII)."""
+    full-width letters to ASCII). `only_where` maps a field to the condition a row must meet
+    for a word in that field to count (a field the viewer may not read on every row)."""
+    only_where = only_where or {}
     for word in dict.fromkeys(term.split()):
         condition = Q()
         for form in dict.fromkeys([word, normalise(word)]):
             for field in fields:
-                condition |= Q(**{f"{field}__icontains": form})
+                condition |= Q(**{f"{field}__icontains": form}) & only_where.get(field, Q())
         queryset = queryset.filter(condition)
     return queryset
 
 
-def contains_filter(*fields: str) -> django_filters.CharFilter:
-    """A search box over a short list: rows with the term in any of `fields`."""
+def contains_filter(*fields: str, only_where=None) -> django_filters.CharFilter:
+    """A search box over a short list: rows with the term in any of `fields` (see
+    contains_any for `only_where`)."""
     return django_filters.CharFilter(
-        method=lambda queryset, name, value: contains_any(queryset, value, fields), label="搜索"
+        method=lambda queryset, name, value: contains_any(queryset, value, fields, only_where),
+        label="搜索",
     )
 
 

@@ -43,11 +43,14 @@ def _offered(choices) -> tuple:
 
 def _shape(field) -> tuple:
     """What of a field an instance's __init__ may set for one person and that the printed
-    HTML shows: its label, help, initial value, required and disabled flags, widget attributes
-    and choices. In the key, so that a per-person tweak of a form marked `printed_once` prints
-    afresh instead of showing another person's (found by a code read: the mark alone vouched
-    for it)."""
+    HTML shows: its class and widget's (a field swapped or hidden), label, help, initial
+    value, required and disabled flags, widget attributes and choices. In the key, so that a
+    per-person tweak of a form marked `printed_once` prints afresh instead of showing another
+    person's (found by a code read: the mark alone vouched for it)."""
     return (
+        type(field),
+        type(field.widget),
+        field.widget.is_hidden,
         str(field.label),
         str(field.help_text),
         repr(field.initial),
@@ -64,6 +67,8 @@ def _printed_key(form, names) -> tuple | None:
     or initial values."""
     if not getattr(form, "printed_once", False) or form.is_bound or form.initial:
         return None
+    if any(callable(form.fields[name].initial) for name in names):
+        return None  # a value of the moment (a date, a person's), never one kept
     shapes = tuple((name, _shape(form.fields[name])) for name in names)
     return (type(form), form.prefix, form.auto_id, get_language(), shapes)
 

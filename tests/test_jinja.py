@@ -367,3 +367,25 @@ def test_a_form_printed_once_is_printed_afresh_when_an_instance_changes_a_field(
             assert f"{name}{said}" in printed
         field = jinja2.crispy_field(Note(name=name)["note"])
         assert f"{name}的备注" in field and field == as_crispy_field(Note(name=name)["note"])
+
+
+def test_a_form_printed_once_is_printed_afresh_when_a_widget_is_swapped_or_initial_is_callable():
+    from django import forms
+
+    moment = ["早"]
+
+    class Note(forms.Form):
+        printed_once = True
+        note = forms.CharField(label="备注")
+        when = forms.CharField(label="时间", initial=lambda: moment[0])
+
+        def __init__(self, *args, hidden=False, **kwargs):
+            super().__init__(*args, **kwargs)
+            if hidden:
+                self.fields["note"].widget = forms.HiddenInput()
+
+    shown = jinja2.crispy(Note())
+    assert 'type="hidden"' not in shown
+    assert 'type="hidden"' in jinja2.crispy(Note(hidden=True))
+    moment[0] = "晚"
+    assert 'value="晚"' in jinja2.crispy(Note())
