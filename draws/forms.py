@@ -6,6 +6,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
@@ -65,6 +66,32 @@ OPENING, CLOSING = "（(", "）)"
 # 姓名（单位名称）, in full-width or ASCII brackets: the name ends at the first bracket, and the
 # unit's own name may hold brackets of its own (中铁（武汉）建设有限公司).
 NAME_AT_UNIT = re.compile(r"(?P<name>[^（()）]+?)\s*[（(]\s*(?P<unit>.*\S)\s*[）)]")
+
+
+# A unit's name as compared (never as stored): its brackets full-width, whichever were typed,
+# without the spaces around them. 中铁(武汉)建设有限公司 and 中铁 （武汉） 建设有限公司 are the
+# registered 中铁（武汉）建设有限公司 to a reviewer, and must be to the form too.
+_BRACKET_OPENING = re.compile(r"\s*[（(]\s*")
+_BRACKET_CLOSING = re.compile(r"\s*[）)]\s*")
+
+
+def unit_key(name: str) -> str:
+    """`name` as 回避单位 and 回避专家's 姓名（单位名称） compare it with a registered unit's."""
+    return _BRACKET_CLOSING.sub("）", _BRACKET_OPENING.sub("（", name.strip()))
+
+
+def unit_pattern(name: str) -> str:
+    """A regular expression (for the ORM's __regex, on PostgreSQL as on SQLite) that finds
+    the names of the same unit_key as `name`: each bracket either width, spaces around it."""
+    parts = []
+    for char in unit_key(name):
+        if char == "（":
+            parts.append(r"\s*[（(]\s*")
+        elif char == "）":
+            parts.append(r"\s*[）)]\s*")
+        else:
+            parts.append(re.escape(char))
+    return r"^\s*" + "".join(parts) + r"\s*$"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,21 +241,31 @@ class DrawForm(PortalFormMixin, forms.Form):
         return review_at
 
     def clean_avoid_units(self):
-        names = names_in(self.cleaned_data["avoid_units"])
         # A name is not unique (the credit code is): every approved unit of that name is avoided.
+        # Compared by unit_key, so the brackets typed do not matter (a name typed twice, once
+        # in each, counts once); the record keeps each name as first typed.
+        typed: dict[str, str] = {}
+        for name in names_in(self.cleaned_data["avoid_units"]):
+            typed.setdefault(unit_key(name), name)
+        names = list(typed.values())
         found: dict[str, list[int]] = {}
-        units = Unit.objects.filter(name__in=names, status=UnitStatus.APPROVED)
+        units = Unit.objects.none()
+        if names:
+            alike = Q()
+            for name in names:
+                alike |= Q(name__regex=unit_pattern(name))
+            units = Unit.objects.filter(alike, status=UnitStatus.APPROVED)
         for pk, name in units.values_list("pk", "name"):
-            found.setdefault(name, []).append(pk)
-        missing = [name for name in names if name not in found]
+            found.setdefault(unit_key(name), []).append(pk)
+        missing = [name for name in names if unit_key(name) not in found]
         if missing:
             listed = "、".join(f"“{name}”" for name in missing)
             raise ValidationError(
                 f"回避单位{listed}不存在或未通过审核，请填写已通过审核单位的完整名称"
                 "（未通过审核的单位没有入库专家，无需回避）。"
             )
-        self.avoid_unit_matches = {name: len(found[name]) for name in names}
-        self.avoid_unit_ids = sorted(pk for pks in found.values() for pk in pks)
+        self.avoid_unit_matches = {name: len(found[unit_key(name)]) for name in names}
+        self.avoid_unit_ids = sorted({pk for name in names for pk in found[unit_key(name)]})
         return names
 
     def clean_avoid_experts(self):
@@ -243,7 +280,11 @@ class DrawForm(PortalFormMixin, forms.Form):
         ):
             of_name.setdefault(name, []).append((pk, unit or ""))
         matched = {
-            line: [(pk, unit) for pk, unit in of_name.get(line.name, []) if unit == line.unit]
+            line: [
+                (pk, unit)
+                for pk, unit in of_name.get(line.name, [])
+                if unit_key(unit) == unit_key(line.unit)
+            ]
             if line.unit
             else of_name.get(line.name, [])
             for line in lines

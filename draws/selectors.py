@@ -194,21 +194,27 @@ class SheetRow:
 class SignSheet:
     """The panel as it stands, for a 签到表: the experts 确认参加 and, apart, those who have
     not answered yet, each by quota and in the record's order; those 不参加 are left out (a
-    备选 called up or an expert of a 补抽 in their place is a member of their own)."""
+    备选 called up or an expert of a 补抽 in their place is a member of their own), and so are
+    those no longer 审核通过 (frozen, leaving or 出库 since the draw), counted in `gone`: the
+    reviewer records their 不参加 and fills the place as for any other."""
 
     confirmed: list[SheetRow]
     pending: list[SheetRow]
     declined: int
+    gone: int = 0
 
 
 def sign_sheet(quotas: list[QuotaPanel]) -> SignSheet:
-    """SignSheet of a draw's panel (panel(draw)): no query of its own."""
+    """SignSheet of a draw's panel (panel(draw)): no query of its own (panel loads each
+    pick's application, and with it the expert's status today)."""
     sheet = SignSheet([], [], 0)
     for quota_panel in quotas:
         for member in quota_panel.members:
             row = SheetRow(member.pick, quota_panel.quota.discipline_name)
             if member.declined:
                 sheet.declined += 1
+            elif member.pick.application.status != ApplicationStatus.APPROVED:
+                sheet.gone += 1
             elif member.answer is not None:
                 sheet.confirmed.append(row)
             else:

@@ -16,6 +16,7 @@ What each figure counts, of those draws:
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from draws import rules
 from draws.models import Draw, Event, Pick
 from draws.selectors import PENDING, draws_for
 from experts.statistics import Chart, Periods, in_range
@@ -32,8 +33,9 @@ def draws_in_range(user, start, end) -> QuerySet[Draw]:
 
 
 def _members(draws) -> QuerySet[Pick]:
-    """The experts `draws` drew: their member rows (a 备选 called up has one too)."""
-    return Pick.objects.filter(draw__in=draws, role=Pick.Role.MEMBER).order_by()
+    """The experts `draws` drew: the picks draws.rules counts (member rows, a 备选 called up
+    has one too, of a draw not 作废), one rule for the cool-down, the cap and these figures."""
+    return rules.counted_picks().filter(draw__in=draws).order_by()
 
 
 def by_month(draws, start, end) -> Chart:
@@ -94,7 +96,7 @@ def answers(draws) -> Chart:
         [
             (Event.Action.CONFIRM.label, counted[Event.Action.CONFIRM]),
             (Event.Action.DECLINE.label, counted[Event.Action.DECLINE]),
-            (f"{PENDING}（未答复）", counted[PENDING]),
+            (PENDING, counted[PENDING]),
         ],
         columns=("答复", "人次"),
         note=VOID_NOTE,

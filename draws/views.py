@@ -188,8 +188,16 @@ def draw_sheet(request, pk):
     序号, 姓名, 工作单位, 职称, 专业领域 and an empty 签名 column). No 证件号码 and no 手机: the
     sheet goes round the review room, and a list of many masks the mobiles (may_read_mobile).
     A printed list of experts leaves the portal as an export's file does, so each showing is
-    recorded in the audit trail as the draw's export is (导出专家名单, the draw as object)."""
+    recorded in the audit trail as the draw's export is (导出专家名单, the draw as object).
+    A 作废 draw called nobody: its sheet lists no one (a table with a 签名 column would read as
+    a panel to call, whatever box stands above it), so nothing leaves and nothing is recorded."""
     draw = _draw(request, pk)
+    if draw.voided:
+        return render(
+            request,
+            "draws/draw_sheet.html",
+            {"draw": draw, "sheet": None, "printed_at": timezone.now()},
+        )
     sheet = sign_sheet(panel(draw))
     listed = len(sheet.confirmed) + len(sheet.pending)
     record(

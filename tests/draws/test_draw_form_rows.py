@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from draws.forms import MAX_QUOTA_ROWS
+from draws.forms import MAX_QUOTA_ROWS, DrawForm
 from draws.models import Draw, Pick, Quota
 from draws.rules import Criteria
 from draws.selectors import verify
@@ -280,3 +280,60 @@ def test_the_help_says_what_a_name_and_a_name_at_a_unit_avoid(reviewing):
         "需要回避的专家，每行一个。只填姓名时，同名的专家均回避；"
         "按“姓名（单位名称）”填写时，只回避该单位的这位专家。"
     ) in text
+
+
+# A unit's name whichever brackets were typed ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed"),
+    [
+        ("中铁（武汉）建设有限公司", "中铁(武汉)建设有限公司"),
+        ("中铁（武汉）建设有限公司", "中铁 ( 武汉 ) 建设有限公司"),
+        ("华测(北京)检测有限公司", "华测（北京）检测有限公司"),
+        ("华测(北京)检测有限公司", "华测（北京)检测有限公司"),
+    ],
+)
+def test_a_name_at_a_unit_matches_the_unit_whichever_brackets(reviewer, registered, typed):
+    """姓名（单位名称）: the unit's name compared with its brackets either width, spaces
+    around them aside, both ways; the record keeps the line as typed."""
+    at_unit = expert(factories.make_unit(name=registered), name="张伟")
+    expert(factories.make_unit(name="北湖大学"), name="张伟")
+    field = Discipline.objects.get(code="01")
+    form = DrawForm(
+        form_data(**quota(0, field, 1), avoid_experts=f"张伟（{typed}）"), user=reviewer
+    )
+    assert form.is_valid(), form.errors
+    criteria = form.criteria()
+    assert criteria.avoid_expert_ids == (at_unit.pk,)
+    assert criteria.avoid_expert_names == (f"张伟（{typed}）",)
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed"),
+    [
+        ("中铁（武汉）建设有限公司", "中铁(武汉)建设有限公司"),
+        ("中铁（武汉）建设有限公司", "中铁 （武汉） 建设有限公司"),
+        ("华测(北京)检测有限公司", "华测（北京）检测有限公司"),
+    ],
+)
+def test_an_avoided_unit_matches_whichever_brackets(reviewer, registered, typed):
+    unit = factories.make_unit(name=registered)
+    factories.make_unit(name="中铁武汉建设有限公司")  # the same words without brackets: another
+    field = Discipline.objects.get(code="01")
+    form = DrawForm(form_data(**quota(0, field, 1), avoid_units=typed), user=reviewer)
+    assert form.is_valid(), form.errors
+    criteria = form.criteria()
+    assert criteria.avoid_unit_ids == (unit.pk,)
+    assert criteria.avoid_unit_names == (typed,)  # as typed
+    assert form.avoid_unit_matches == {typed: 1}
+
+
+def test_one_unit_typed_twice_in_two_brackets_counts_once(reviewer):
+    unit = factories.make_unit(name="中铁（武汉）建设有限公司")
+    field = Discipline.objects.get(code="01")
+    typed = "中铁(武汉)建设有限公司\n中铁（武汉）建设有限公司"
+    form = DrawForm(form_data(**quota(0, field, 1), avoid_units=typed), user=reviewer)
+    assert form.is_valid(), form.errors
+    assert form.criteria().avoid_unit_ids == (unit.pk,)
+    assert form.criteria().avoid_unit_names == ("中铁(武汉)建设有限公司",)

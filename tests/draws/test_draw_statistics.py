@@ -111,7 +111,7 @@ def test_the_figures_on_a_known_record(record, reviewer):
     # Two draws this month (C is void, D last year): A's five experts (three drawn, one
     # called up, one drawn again) and B's two.
     assert charts["draw_months"].rows == [(f"{timezone.localdate():%Y-%m}", 2, 7)]
-    assert charts["draw_answers"].rows == [("确认参加", 1), ("不参加", 3), ("待确认（未答复）", 3)]
+    assert charts["draw_answers"].rows == [("确认参加", 1), ("不参加", 3), ("待确认", 3)]
     # The same text counted together, the most given first; neither C's nor D's.
     assert charts["draw_reasons"].rows == [("出差", 2), ("身体原因", 1)]
     assert charts["draw_replacements"].rows == [("递补", 1), ("补抽", 1)]
@@ -352,3 +352,19 @@ def test_the_pool_lists_each_experts_yearly_number_in_one_query(client, reviewer
     for application in pool:
         assert counts[application.user.real_name] == f"{yearly[application.pk]} 次"
     assert counts[chosen.user.real_name] == f"{yearly[chosen.pk]} 次" != "0 次"
+
+
+def test_the_expert_figures_count_the_picks_the_rules_count(reviewer, pool, field):
+    """One rule for which picks count (draws.rules.counted_picks: members of a draw not 作废),
+    for the cool-down, the yearly cap and these figures: given every draw, a void one among
+    them, the figures still leave its experts out."""
+    kept = make(reviewer, field, 2)
+    voided = make(reviewer, field, 3)
+    services.void(reviewer, voided, "抽错了")
+    every = Draw.objects.all()
+    assert sum(n for _, n in draw_statistics.answers(every).rows) == 2
+    assert sum(n for _, _, n in draw_statistics.most_drawn(every).rows) == 2
+    assert rules.counted_picks().filter(draw__in=every).count() == 2
+    assert set(rules.counted_picks().filter(draw__in=every).values_list("draw", flat=True)) == {
+        kept.pk
+    }

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -142,15 +143,83 @@ def test_the_sheet_is_listed_by_quota_with_each_rows_field(reviewing, reviewer, 
     assert "尚无专家确认参加。" in page.content.decode()
 
 
-def test_a_voided_draws_sheet_says_so_first(reviewing, reviewer, unit, field):
-    expert(unit)
-    draw = make(reviewer, (field, 1, 0))
+def test_a_voided_draws_sheet_lists_nobody_and_says_why(reviewing, reviewer, unit, field):
+    """A 作废 draw called nobody: no table of names and no 签名 column, on screen or on paper;
+    the 已作废 box (when, who, why), that the sheet is not to be used, and the way back."""
+    for _ in range(3):
+        expert(unit)
+    draw = make(reviewer, (field, 3, 0))
+    first, *_ = members(draw)
+    services.answer(reviewer, draw, first.application_id, Event.Action.CONFIRM)
     services.void(reviewer, draw, "项目名称填错")
-    text = reviewing.get(reverse("draws:sheet", args=[draw.pk])).content.decode()
+    draw.refresh_from_db()
+    page = reviewing.get(reverse("draws:sheet", args=[draw.pk]))
+    text = page.content.decode()
+
+    assert page.status_code == 200
     void_box = text.index('data-testid="sheet-void"')
-    assert void_box < text.index("评审专家签到表")
-    assert "【已作废】评审专家签到表" in text
-    assert "理由：项目名称填错。本表不是评审专家名单，不能用于签到，表中的专家均无需参加。" in text
+    assert void_box < text.index("【已作废】评审专家签到表")
+    said = re.sub(r"<[^>]+>", "", text[void_box:].split("</div>")[0])
+    actor = reviewer.real_name or reviewer.username
+    assert f"本次抽取已于 {minutes(draw.void.created_at)} 由{actor}作废" in said
+    assert "理由：项目名称填错。" in said
+    assert "作废的抽取不请任何专家参加评审：本次抽取没有签到表，请勿据此签到。" in said
+    assert "<table" not in text and "签名" not in text
+    for pick in members(draw):
+        assert pick.expert_name not in text
+    assert 'data-testid="sheet-note"' not in text
+    assert "data-print" not in text  # nothing to print
+    assert f'href="{reverse("draws:detail", args=[draw.pk])}">返回抽取记录</a>' in text
+    # Nothing of the panel left the portal: no 导出 recorded.
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_a_member_no_longer_approved_is_left_off_and_counted(reviewing, reviewer, unit, field):
+    """Frozen, leaving or 出库 since the draw: not under 确认参加 nor 待确认, and the note says
+    how many and what to do."""
+    for _ in range(5):
+        expert(unit)
+    draw = make(reviewer, (field, 5, 0))
+    first, second, third, fourth, fifth = members(draw)
+    services.answer(reviewer, draw, first.application_id, Event.Action.CONFIRM)
+    services.answer(reviewer, draw, second.application_id, Event.Action.CONFIRM)
+    services.answer(reviewer, draw, fifth.application_id, Event.Action.DECLINE, "出差")
+    for pick, status in (
+        (second, ApplicationStatus.FROZEN),
+        (third, ApplicationStatus.EXITED),
+        (fifth, ApplicationStatus.EXIT_PENDING),  # declined already: counted as 不参加
+    ):
+        ExpertApplication.objects.filter(pk=pick.application_id).update(status=status)
+
+    page = reviewing.get(reverse("draws:sheet", args=[draw.pk]))
+    text = page.content.decode()
+
+    assert [row[1] for row in table(page, "sheet-confirmed")] == [first.expert_name]
+    assert [row[1] for row in table(page, "sheet-pending")] == [fourth.expert_name]
+    for gone in (second, third, fifth):
+        assert gone.expert_name not in text
+    assert (
+        "确认参加的专家 1 人；另有 1 人尚未确认参加，列于第二张表；不参加的 1 人未列入；"
+        "另有 2 人已不在专家库或资格已冻结，未列入，请按需记录不参加并补抽。"
+    ) in text
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert "人数：2；" in event.detail
+
+
+def test_the_sheets_tables_scroll_as_a_named_region_and_print_whole(reviewing, reviewer, unit):
+    """A table wider than a phone scrolls sideways: a keyboard reaches it and a screen reader
+    names it, as the portal's other such tables; on paper the scroller clips nothing."""
+    expert(unit)
+    draw = make(reviewer, (Discipline.objects.get(code="01"), 1, 0))
+    text = reviewing.get(reverse("draws:sheet", args=[draw.pk])).content.decode()
+    assert (
+        '<div class="table-responsive" tabindex="0" role="region" '
+        'aria-label="尚未确认参加的专家（待确认）">'
+    ) in text
+    css = (settings.BASE_DIR / "static" / "css" / "portal.css").read_text()
+    printing = css[css.index("签到表 (draws' sign-in sheet") :]
+    printing = printing[printing.index("@media print") :].split("\n}\n")[0]
+    assert ".sign-sheet .table-responsive { overflow: visible; }" in printing
 
 
 def test_each_showing_of_the_sheet_is_audited_as_the_export_is(reviewing, reviewer, unit, field):

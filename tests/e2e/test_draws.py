@@ -351,14 +351,46 @@ def test_the_sign_sheet_prints_the_panel_alone(journey):
     expect(page.locator(".portal-footer")).to_be_hidden()
     expect(page.get_by_role("navigation", name="breadcrumb")).to_be_hidden()
     expect(confirmed).to_be_visible()
+    # The sideways scroller (a focusable region on screen) clips nothing on paper.
+    scroller = page.get_by_role("region", name="确认参加的专家", exact=True)
+    assert scroller.evaluate("element => getComputedStyle(element).overflowX") == "visible"
     tab.snap("sheet-print")
     page.emulate_media(media="screen")
+    assert scroller.evaluate("element => getComputedStyle(element).overflowX") == "auto"
+    assert scroller.get_attribute("tabindex") == "0"
+
+    # Frozen since the draw: off the sheet, and the note says what to do.
+    ExpertApplication.objects.filter(pk=third.application_id).update(
+        status=ApplicationStatus.FROZEN
+    )
+    page.reload()
+    expect(page.get_by_role("table", name="尚未确认参加的专家（待确认）")).to_have_count(0)
+    expect(page.get_by_test_id("sheet-note")).to_contain_text(
+        "另有 1 人已不在专家库或资格已冻结，未列入，请按需记录不参加并补抽"
+    )
+    tab.snap("sheet-frozen")
+    page.emulate_media(media="print")
+    tab.snap("sheet-frozen-print")
+    page.emulate_media(media="screen")
+    tab.phone_snap("sheet-frozen")
 
     services.void(reviewer, draw, "项目名称填错")
     page.reload()
     expect(page.get_by_test_id("sheet-void")).to_contain_text("已作废")
+    expect(page.get_by_test_id("sheet-void")).to_contain_text("理由：项目名称填错。")
+    expect(page.get_by_test_id("sheet-void")).to_contain_text("本次抽取没有签到表，请勿据此签到")
     expect(page.get_by_role("heading", name="【已作废】评审专家签到表")).to_be_visible()
+    expect(page.get_by_role("table")).to_have_count(0)
+    expect(page.get_by_text(first.expert_name)).to_have_count(0)
     tab.snap("sheet-voided")
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("sheet-void")).to_be_visible()
+    expect(page.get_by_role("link", name="返回抽取记录")).to_be_hidden()
+    tab.snap("sheet-voided-print")
+    page.emulate_media(media="screen")
+    tab.phone_snap("sheet-voided")
+    page.get_by_role("link", name="返回抽取记录").click()
+    expect(page).to_have_url(tab.base_url + f"/bureau/draws/{draw.pk}/")
 
 
 def test_add_row_adds_a_quota_row_in_place_up_to_ten(journey):
