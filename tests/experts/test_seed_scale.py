@@ -475,7 +475,9 @@ def test_the_seeded_draws_are_in_proportion_with_answers_fills_and_voids(drawn):
     while start < now:
         expected += seeding.draws_a_period(sum(1 for at in admitted if at < start))
         start += seeding.DRAW_PERIOD
-    assert 0.8 * int(expected) <= Draw.objects.count() <= int(expected)
+    # (A project whose draw was 作废 is drawn again.)
+    made = Draw.objects.count() - Void.objects.count()
+    assert 0.8 * int(expected) <= made <= int(expected)
     assert Draw.objects.filter(created_at__gte=now - datetime.timedelta(days=365)).count() >= 20
     for quota in Quota.objects.all():
         assert 3 <= quota.count <= 7 and quota.reserves <= 2
@@ -518,7 +520,7 @@ def test_every_seeded_step_has_its_audit_row_and_every_notice_its_sms(drawn):
         + Round.objects.filter(number__gt=1).count()
         + Void.objects.count()
     )
-    assert audits.count() == steps
+    assert audits.count() == steps > Draw.objects.count() > 0
     dated = set(audits.values_list("object_id", "at"))
     for event in Event.objects.all():
         assert (str(event.draw_id), event.created_at) in dated

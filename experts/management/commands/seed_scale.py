@@ -1473,7 +1473,8 @@ DRAW_COOLDOWNS = [(0, 3), (90, 3), (180, 2), (365, 1)]
 DRAW_CAPS = [(0, 2), (3, 2), (5, 1)]
 DRAW_TITLES = [("", 5), (TitleLevel.ASSOCIATE, 4), (TitleLevel.SENIOR, 1)]
 AVOID_EXPERT_EVERY = 5
-# - one draw in VOID_EVERY is 作废 within the hour, before anyone was texted;
+# - one draw in VOID_EVERY is 作废 within the hour, before anyone was texted, and the project
+#   drawn again;
 VOID_EVERY = 40
 # - each member is texted (短信通知) within two hours and answers within ANSWER_DAYS: one in
 #   DECLINE_EVERY 不参加, with a reason of DECLINE_REASONS; those whose answer would come after
@@ -1670,6 +1671,7 @@ class DrawHistory:
         self.draws: list[SeededDraw] = []
         self.queue: list = []  # (moment, order, step, arguments)
         self._order = itertools.count()
+        self.batches: dict[tuple[int, str], int] = {}
 
     def every(self, name: str, n: int) -> bool:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -1691,7 +1693,16 @@ class DrawHistory:
             end = min(start + DRAW_PERIOD, now - datetime.timedelta(hours=1))
             for _ in range(int(owed)):
                 span = max(int((end - start).total_seconds()), 1)
-                self.later(start + datetime.timedelta(seconds=rng.randrange(span)), self._draw)
+                moment = start + datetime.timedelta(seconds=rng.randrange(span))
+                # In office hours, 9:00 to 17:00 (not later than the seed's moment allows).
+                day = timezone.localdate(moment)
+                opens = datetime.datetime.combine(day, datetime.time(9))
+                moment = min(
+                    timezone.make_aware(opens)
+                    + datetime.timedelta(seconds=rng.randrange(8 * 3600)),
+                    end,
+                )
+                self.later(moment, self._draw, None)
             owed -= int(owed)
             start += DRAW_PERIOD
         while self.queue:
@@ -1735,9 +1746,15 @@ class DrawHistory:
             self.book.add(draw, pk, moment)
         return drawn
 
-    def _draw(self, moment) -> None:
+    def _draw(self, project: str | None, moment) -> None:
+        """A draw at `moment`: of a new project (numbered 第N批 within its year, so that no
+        two projects share a name), or of `project` again after its draw was 作废."""
         rng, year = self.rng, self.year
         local = timezone.localtime(moment)
+        if project is None:
+            kind = rng.choice(PROJECTS)
+            self.batches[(local.year, kind)] = self.batches.get((local.year, kind), 0) + 1
+            project = f"{local.year}年{kind}（第{self.batches[(local.year, kind)]}批）"
         review_day = local.date() + datetime.timedelta(days=rng.randint(5, 30))
         review_at = timezone.make_aware(
             datetime.datetime.combine(review_day, datetime.time(rng.choice([9, 14]), 30))
@@ -1759,7 +1776,7 @@ class DrawHistory:
         draw = SeededDraw(
             at=moment,
             review_at=review_at,
-            project_name=f"{local.year}年{rng.choice(PROJECTS)}",
+            project_name=project,
             review_place=rng.choice(PLACES_OF_REVIEW),
             criteria=criteria,
         )
@@ -1793,6 +1810,9 @@ class DrawHistory:
         reason = self.rng.choice(VOID_REASONS)
         draw.voided = (moment, reason)
         draw.audits.append((moment, f"作废：理由：{reason}；短信通知取消0人", "void"))
+        # Drawn again, under the rules as they should have been.
+        again = moment + datetime.timedelta(minutes=self.rng.randint(10, 60))
+        self.later(again, self._draw, draw.project_name)
 
     def _event(self, draw, moment, action, pk, reason="", quota=None) -> None:
         draw.events.append((moment, action, pk, reason, quota))
