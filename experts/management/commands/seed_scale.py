@@ -1482,7 +1482,7 @@ VOID_EVERY = 40
 #   the rules allow, those they refuse passed over with why) or, one time in REDRAW_EVERY or
 #   when the 备选 are used up, by 补抽 (a fresh round under the draw's rules).
 DECLINE_EVERY = 7
-ANSWER_DAYS = 6
+ANSWER_DAYS = 10
 REDRAW_EVERY = 3
 PROJECTS = [
     "市科技计划项目立项评审",
@@ -1694,21 +1694,23 @@ class DrawHistory:
             for _ in range(int(owed)):
                 span = max(int((end - start).total_seconds()), 1)
                 moment = start + datetime.timedelta(seconds=rng.randrange(span))
-                # In office hours, 9:00 to 17:00 (not later than the seed's moment allows).
-                day = timezone.localdate(moment)
-                opens = datetime.datetime.combine(day, datetime.time(9))
-                moment = min(
-                    timezone.make_aware(opens)
-                    + datetime.timedelta(seconds=rng.randrange(8 * 3600)),
-                    end,
-                )
-                self.later(moment, self._draw, None)
+                self.later(self._in_office_hours(moment, end), self._draw, None)
             owed -= int(owed)
             start += DRAW_PERIOD
+        # And one in the last days, whose answers are not all in yet (待确认).
+        latest = now - datetime.timedelta(seconds=rng.randrange(3600, 3 * DAY))
+        latest = self._in_office_hours(latest, now - datetime.timedelta(hours=1))
+        self.later(latest, self._draw, None)
         while self.queue:
             moment, _, step, arguments = heapq.heappop(self.queue)
             step(*arguments, moment)
         return self.draws
+
+    def _in_office_hours(self, moment, end):
+        """`moment`'s day at a time from 9:00 to 17:00, but not after `end`."""
+        opens = datetime.datetime.combine(timezone.localdate(moment), datetime.time(9))
+        at = timezone.make_aware(opens) + datetime.timedelta(seconds=self.rng.randrange(8 * 3600))
+        return min(at, end)
 
     def _eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
         """draws.rules.eligible at `moment`: the field's approved experts under the rules."""
