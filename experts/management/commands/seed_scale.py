@@ -12,6 +12,7 @@ the one printed at the end.
 """
 
 import bisect
+import collections
 import copy
 import dataclasses
 import datetime
@@ -1576,23 +1577,28 @@ class DrawBook:
     sees the record as it stood at its own moment."""
 
     def __init__(self):
-        self.members: dict[int, list] = {}  # expert pk → [(moment, draw)]
+        # Every member row as (draw, expert pk), in the order of their moments (`moments`):
+        # the steps are played in that order (DrawHistory.play), so each is appended last.
+        self.timeline: list[tuple[SeededDraw, int]] = []
+        self.moments: list[datetime.datetime] = []
         self.by_day: dict[datetime.date, list] = {}  # review day → [(moment, draw, expert pk)]
 
     def add(self, draw: SeededDraw, pk: int, moment) -> None:
-        self.members.setdefault(pk, []).append((moment, draw))
+        self.timeline.append((draw, pk))
+        self.moments.append(moment)
         self.by_day.setdefault(timezone.localdate(draw.review_at), []).append((moment, draw, pk))
 
     @staticmethod
     def live(draw: SeededDraw, moment) -> bool:
         return draw.voided is None or draw.voided[0] > moment
 
-    def counted(self, pk: int, since, moment) -> int:
-        """Member rows of `pk` made from `since` to `moment` in draws not void then."""
-        return sum(
-            1
-            for at, draw in self.members.get(pk, ())
-            if since <= at <= moment and self.live(draw, moment)
+    def drawn_since(self, since, moment) -> collections.Counter:
+        """How many member rows each expert has from `since` to `moment`, in draws not void
+        then (counted_picks): what the cool-down and the yearly cap read."""
+        first = bisect.bisect_left(self.moments, since)
+        last = bisect.bisect_right(self.moments, moment)
+        return collections.Counter(
+            pk for draw, pk in self.timeline[first:last] if self.live(draw, moment)
         )
 
     def busy(self, day, moment, draw: SeededDraw) -> set[int]:
@@ -1611,13 +1617,11 @@ class DrawBook:
         criteria, said = draw.criteria, []
         if expert.pk in self.busy(timezone.localdate(draw.review_at), moment, draw):
             said.append(rules.BUSY)
-        if criteria.cooldown_days and self.counted(
-            expert.pk, moment - datetime.timedelta(days=criteria.cooldown_days), moment
-        ):
+        since = moment - datetime.timedelta(days=criteria.cooldown_days)
+        if criteria.cooldown_days and self.drawn_since(since, moment)[expert.pk]:
             said.append(rules.COOLING_DOWN)
-        if criteria.yearly_cap and self.counted(expert.pk, _year_start(moment), moment) >= (
-            criteria.yearly_cap
-        ):
+        drawn = self.drawn_since(_year_start(moment), moment)[expert.pk]
+        if criteria.yearly_cap and drawn >= criteria.yearly_cap:
             said.append(rules.CAPPED)
         return said
 
@@ -1715,25 +1719,25 @@ class DrawHistory:
     def _eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
         """draws.rules.eligible at `moment`: the field's approved experts under the rules."""
         criteria = draw.criteria
-        levels = levels_at_least(criteria.min_title_level) if criteria.min_title_level else None
-        busy = self.book.busy(timezone.localdate(draw.review_at), moment, draw)
-        since = moment - datetime.timedelta(days=criteria.cooldown_days)
-        year_start = _year_start(moment)
+        lowest = criteria.min_title_level
+        levels = set(levels_at_least(lowest)) if lowest else None
+        left_out = self.book.busy(timezone.localdate(draw.review_at), moment, draw)
+        left_out |= set(taken) | set(criteria.avoid_expert_ids)
+        if criteria.cooldown_days:
+            since = moment - datetime.timedelta(days=criteria.cooldown_days)
+            left_out |= self.book.drawn_since(since, moment).keys()
+        if criteria.yearly_cap:
+            drawn = self.book.drawn_since(_year_start(moment), moment)
+            left_out |= {pk for pk, n in drawn.items() if n >= criteria.yearly_cap}
+        avoid_units = set(criteria.avoid_unit_ids)
         ids = []
         for expert in self.in_field[field]:
             if expert.decided_at >= moment:
                 break  # admitted later: the rest too
             if (
                 (levels is None or expert.title_level in levels)
-                and expert.unit_id not in criteria.avoid_unit_ids
-                and expert.pk not in criteria.avoid_expert_ids
-                and expert.pk not in taken
-                and expert.pk not in busy
-                and not (criteria.cooldown_days and self.book.counted(expert.pk, since, moment))
-                and not (
-                    criteria.yearly_cap
-                    and self.book.counted(expert.pk, year_start, moment) >= criteria.yearly_cap
-                )
+                and expert.unit_id not in avoid_units
+                and expert.pk not in left_out
             ):
                 ids.append(expert.pk)
         return sorted(ids)
