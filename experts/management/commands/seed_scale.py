@@ -1672,6 +1672,12 @@ class DrawHistory:
             self.in_field[field].append(self.experts[application_id])
         for experts in self.in_field.values():
             experts.sort(key=lambda expert: (expert.decided_at, expert.pk))
+        self.field_admitted = {
+            field: [expert.decided_at for expert in experts]
+            for field, experts in self.in_field.items()
+        }
+        self.ordered = list(self.experts.values())
+        self.admitted = [expert.decided_at for expert in self.ordered]
         self.draws: list[SeededDraw] = []
         self.queue: list = []  # (moment, order, step, arguments)
         self._order = itertools.count()
@@ -1688,7 +1694,7 @@ class DrawHistory:
 
     def play(self) -> list[SeededDraw]:
         now, rng = self.year.now, self.rng
-        admitted = sorted(expert.decided_at for expert in self.experts.values())
+        admitted = self.admitted
         if not admitted:
             return []
         start, owed = admitted[0], 0.0
@@ -1730,17 +1736,15 @@ class DrawHistory:
             drawn = self.book.drawn_since(_year_start(moment), moment)
             left_out |= {pk for pk, n in drawn.items() if n >= criteria.yearly_cap}
         avoid_units = set(criteria.avoid_unit_ids)
-        ids = []
-        for expert in self.in_field[field]:
-            if expert.decided_at >= moment:
-                break  # admitted later: the rest too
-            if (
-                (levels is None or expert.title_level in levels)
-                and expert.unit_id not in avoid_units
-                and expert.pk not in left_out
-            ):
-                ids.append(expert.pk)
-        return sorted(ids)
+        experts = self.in_field[field]
+        admitted = experts[: bisect.bisect_left(self.field_admitted[field], moment)]
+        return sorted(
+            expert.pk
+            for expert in admitted
+            if (levels is None or expert.title_level in levels)
+            and expert.unit_id not in avoid_units
+            and expert.pk not in left_out
+        )
 
     def _round(self, draw, quota, number, moment, ids, wanted, reserves, first=1):
         """One round: a seed of the draw's generator, the picks fairness.select makes."""
@@ -1768,8 +1772,9 @@ class DrawHistory:
         avoid_units = rng.sample(year.approved, min(len(year.approved), rng.randint(1, 2)))
         avoid_experts = []
         if self.every("avoid expert", AVOID_EXPERT_EVERY):
-            known = [e for e in self.experts.values() if e.decided_at < moment]
-            avoid_experts = [rng.choice(known)] if known else []
+            # One admitted by then (self.experts runs in the order of admission).
+            known = bisect.bisect_left(self.admitted, moment)
+            avoid_experts = [self.ordered[rng.randrange(known)]] if known else []
         criteria = rules.Criteria(
             avoid_unit_ids=tuple(unit.pk for unit in avoid_units),
             avoid_unit_names=tuple(unit.name for unit in avoid_units),
