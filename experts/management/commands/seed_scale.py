@@ -6,9 +6,11 @@ units with valid 统一社会信用代码; applicants with Chinese names, valid 
 forms returned (退回) with reason codes and field comments and submitted again, each 提交 with
 its snapshot (experts.snapshots), drafts still returned, 年度确认 at every stage, 信息变更
 requests in every state, an audit row for every step and an SMS for every decision (one in
-60 failed). The waiting items are dated so that a minority is past its due date on the day the
-command runs. One unit has 5,000 people, as a large university would. Everyone's password is
-the one printed at the end.
+60 failed), and 专家抽取 over those years (DrawHistory): draws with their answers, 递补, 补抽,
+作废, SMS and audit rows, each round drawn by draws.fairness from the eligible set the rules left
+at its moment, so that every one passes 复核. The waiting items are dated so that a minority is
+past its due date on the day the command runs. One unit has 5,000 people, as a large university
+would. Everyone's password is the one printed at the end.
 """
 
 import bisect
