@@ -1,12 +1,17 @@
 """The scale seeder makes data the portal itself would accept, shaped as a bureau's year."""
 
+import collections
+import datetime
 import hashlib
 import io
+import itertools
 import json
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +20,10 @@ from accounts.validators import clean_credit_code, clean_resident_id
 from audit.models import AuditEvent
 from changes import fields as change_fields
 from changes.models import ChangeCount, ChangeRequest, ChangeStatus, ChangeTransition
+from draws import statistics as draw_statistics
+from draws.models import Draw, Event, Pick, Quota, Round, Void
+from draws.rules import Criteria
+from draws.selectors import verify
 from experts import counts, lifecycle, snapshots
 from experts.models import (
     ApplicationStatus,
@@ -396,3 +405,187 @@ def test_every_applications_history_runs_in_date_order(settings):
         last[row["application_id"]] = row
     assert out_of_order == []
     assert ExpertApplication.objects.filter(status="frozen").exists()
+
+
+@pytest.fixture
+def drawn():
+    """A seed whose years hold enough 专家抽取 to have every kind of step: 8 units, 400
+    applicants."""
+    from experts.management.commands.seed_scale import seed_scale
+
+    return seed_scale(units=8, experts=400)
+
+
+def test_every_seeded_draw_verifies_and_keeps_the_rules(drawn):
+    draws = list(Draw.objects.all())
+    assert drawn["专家抽取"] == len(draws) > 0
+    for draw in draws:
+        checks = verify(draw)
+        assert checks and all(check.ok for check in checks), draw.pk
+    # 复核 as the command does it, on the latest draw with a 补抽.
+    latest = Round.objects.filter(number__gt=1).order_by("-created_at").first().quota.draw
+    out = io.StringIO()
+    call_command("verify_draw", latest.pk, stdout=out)
+    assert "一致" in out.getvalue() and "不一致" not in out.getvalue()
+
+    approved = dict(
+        ExpertApplication.objects.filter(status="approved").values_list("pk", "decided_at")
+    )
+    units = dict(ExpertApplication.objects.values_list("pk", "unit_id"))
+    for drawn_round in Round.objects.select_related("quota__draw"):
+        criteria = Criteria.from_json(drawn_round.quota.draw.criteria)
+        eligible = drawn_round.eligible_ids
+        # Only experts approved (and still so) when the round was drawn, avoidance kept.
+        assert all(approved[pk] < drawn_round.created_at for pk in eligible)
+        assert not {units[pk] for pk in eligible} & set(criteria.avoid_unit_ids)
+        assert not set(eligible) & set(criteria.avoid_expert_ids)
+    for pick in Pick.objects.select_related("round"):
+        assert approved[pick.application_id] < pick.created_at
+        assert pick.application_id in pick.round.eligible_ids
+
+    # One review a day: no expert on two live panels reviewing the same day (not 不参加).
+    declined = set(Event.objects.filter(action="decline").values_list("draw_id", "application_id"))
+    live = Pick.objects.filter(role="member", draw__void__isnull=True).select_related("draw")
+    days = collections.Counter(
+        (pick.application_id, timezone.localdate(pick.draw.review_at))
+        for pick in live
+        if (pick.draw_id, pick.application_id) not in declined
+    )
+    assert max(days.values()) == 1
+    # The cool-down: no member drawn within the days their draw's rules stated since the last.
+    members = collections.defaultdict(list)
+    for pick in live:
+        members[pick.application_id].append(pick)
+    for picks in members.values():
+        picks.sort(key=lambda pick: pick.created_at)
+        for earlier, later in itertools.pairwise(picks):
+            cooldown = later.draw.criteria["cooldown_days"]
+            if cooldown and later.draw_id != earlier.draw_id:
+                assert later.created_at - earlier.created_at >= datetime.timedelta(days=cooldown)
+
+
+def test_the_seeded_draws_are_in_proportion_with_answers_fills_and_voids(drawn):
+    from experts.management.commands import seed_scale as seeding
+
+    # As many draws as the pool called for each 30 days (fewer where no field had enough).
+    admitted = sorted(
+        ExpertApplication.objects.filter(status="approved").values_list("decided_at", flat=True)
+    )
+    expected, start, now = 0.0, admitted[0], timezone.now()
+    while start < now:
+        expected += seeding.draws_a_period(sum(1 for at in admitted if at < start))
+        start += seeding.DRAW_PERIOD
+    # (A project whose draw was 作废 is drawn again; one more in the last days.)
+    made = Draw.objects.count() - Void.objects.count() - 1
+    assert 0.8 * int(expected) <= made <= int(expected)
+    assert Draw.objects.filter(created_at__gte=now - datetime.timedelta(days=365)).count() >= 20
+    for quota in Quota.objects.all():
+        assert 3 <= quota.count <= 7 and quota.reserves <= 2
+    assert {quota.draw_id for quota in Quota.objects.all()} == set(
+        Draw.objects.values_list("pk", flat=True)
+    )
+    assert (
+        1
+        <= max(Quota.objects.values("draw").annotate(n=Count("pk")).values_list("n", flat=True))
+        <= 3
+    )
+
+    actions = collections.Counter(Event.objects.values_list("action", flat=True))
+    # Most confirm; some decline, with the reasons people give; the latest not yet answered.
+    assert actions["confirm"] > 4 * actions["decline"] > 0
+    assert set(Event.objects.filter(action="decline").values_list("reason", flat=True)) <= set(
+        seeding.DECLINE_REASONS
+    )
+    assert actions["notify"] > actions["confirm"] + actions["decline"]
+    assert actions["call"] > 0 and Round.objects.filter(number__gt=1).exists()
+    assert Void.objects.exists()
+    assert Draw.objects.filter(review_at__gt=now).exists()
+    # 统计分析's figures count them.
+    figures = draw_statistics.collect(
+        User.objects.get(username__startswith="scale_reviewer_"),
+        timezone.localdate() - datetime.timedelta(days=365),
+        timezone.localdate(),
+    )
+    assert sum(row[1] for row in figures["draw_months"].rows) > 0
+    answers = dict(figures["draw_charts"][0].rows)
+    assert answers["确认参加"] > 0 and answers["不参加"] > 0
+    assert figures["draw_experts"].rows
+
+
+def test_every_seeded_step_has_its_audit_row_and_every_notice_its_sms(drawn):
+    audits = AuditEvent.objects.filter(action=AuditEvent.Action.DRAW, object_type="draws.draw")
+    steps = (
+        Draw.objects.count()
+        + Event.objects.count()
+        + Round.objects.filter(number__gt=1).count()
+        + Void.objects.count()
+    )
+    assert audits.count() == steps > Draw.objects.count() > 0
+    dated = set(audits.values_list("object_id", "at"))
+    for event in Event.objects.all():
+        assert (str(event.draw_id), event.created_at) in dated
+    for draw in Draw.objects.all():
+        first = audits.get(object_id=str(draw.pk), at=draw.created_at)
+        assert first.detail.startswith("抽取：") and first.role == "科技局审核员"
+        assert first.object_repr == str(draw)
+    for notice in Event.objects.filter(action="notify").select_related("draw"):
+        (message,) = SMSMessage.objects.filter(
+            object_id=notice.application_id,
+            created_at=notice.created_at,
+            body__contains=f"抽取编号{notice.draw_id}",
+        )
+        assert "您被抽取为评审专家" in message.body
+    # Every step on a draw comes after the draw, and no void draw was told anything.
+    assert not Event.objects.filter(created_at__lt=F("draw__created_at")).exists()
+    assert not Event.objects.filter(draw__void__isnull=False).exists()
+
+
+SEQUENCED_APPS = ["accounts", "experts", "changes", "audit", "sms", "draws"]
+
+
+def test_the_seeded_draws_are_the_same_for_the_same_seed():
+    from experts.management.commands.seed_scale import seed_scale
+
+    def record():
+        name = dict(ExpertApplication.objects.values_list("pk", "user__username"))
+        return [
+            (
+                draw.project_name,
+                timezone.localdate(draw.review_at).isoformat(),
+                [
+                    (r.quota.discipline_name, r.seed, [name[pk] for pk in r.picked_ids])
+                    for r in Round.objects.filter(quota__draw=draw).order_by(
+                        "quota__number", "number"
+                    )
+                ],
+                [
+                    (event.action, name[event.application_id], event.reason)
+                    for event in Event.objects.filter(draw=draw).order_by("created_at", "pk")
+                ],
+            )
+            for draw in Draw.objects.order_by("created_at")
+        ]
+
+    def reset_sequences():
+        """Keys as in a fresh database: the draws rank experts by their keys (draws.fairness),
+        and the sequences moved on with earlier tests and the rolled-back seed (the SQL of the
+        sqlsequencereset command, which sets each to the table's largest key)."""
+        out = io.StringIO()
+        call_command("sqlsequencereset", *SEQUENCED_APPS, stdout=out, no_color=True)
+        with connection.cursor() as cursor:
+            for statement in out.getvalue().splitlines():
+                if statement.startswith("SELECT setval"):
+                    cursor.execute(statement)
+
+    class Again(Exception):
+        pass
+
+    reset_sequences()
+    with pytest.raises(Again), transaction.atomic():
+        seed_scale(units=5, experts=300, seed=7)
+        first = record()
+        raise Again
+    assert not Draw.objects.exists()
+    reset_sequences()
+    seed_scale(units=5, experts=300, seed=7)
+    assert record() == first and first

@@ -6,15 +6,21 @@ units with valid 统一社会信用代码; applicants with Chinese names, valid 
 forms returned (退回) with reason codes and field comments and submitted again, each 提交 with
 its snapshot (experts.snapshots), drafts still returned, 年度确认 at every stage, 信息变更
 requests in every state, an audit row for every step and an SMS for every decision (one in
-60 failed). The waiting items are dated so that a minority is past its due date on the day the
-command runs. One unit has 5,000 people, as a large university would. Everyone's password is
-the one printed at the end.
+60 failed), and 专家抽取 over those years (DrawHistory): draws with their answers, 递补, 补抽,
+作废, SMS and audit rows, each round drawn by draws.fairness from the eligible set the rules left
+at its moment, so that every one passes 复核. The waiting items are dated so that a minority is
+past its due date on the day the command runs. One unit has 5,000 people, as a large university
+would. Everyone's password is the one printed at the end.
 """
 
+import bisect
+import collections
 import copy
 import dataclasses
 import datetime
+import heapq
 import io
+import itertools
 import random
 import time
 
@@ -42,8 +48,17 @@ from audit.models import AuditEvent
 from changes import counts as change_counts
 from changes import fields as change_fields
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus, ChangeTransition
+from draws import fairness, rules
+from draws.models import Draw, Event, Pick, Quota, Round, Void
+from draws.services import review_text
 from experts import counts, eligibility, periods, search, snapshots
-from experts.choices import EDUCATION_CHOICES, ETHNICITY_CHOICES, POLITICAL_CHOICES, TitleLevel
+from experts.choices import (
+    EDUCATION_CHOICES,
+    ETHNICITY_CHOICES,
+    POLITICAL_CHOICES,
+    TitleLevel,
+    levels_at_least,
+)
 from experts.lifecycle import COMMAND as CONFIRMATIONS_COMMAND
 from experts.lifecycle import reminder_text
 from experts.models import (
@@ -334,6 +349,9 @@ def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
         made["申请人"] += len(made_batch)
         for name, n in _history(made_batch, plans, year).items():
             made[name] += n
+    # The draws of those years, once every expert is in: each draws from all admitted then.
+    for name, n in _seed_draws(year, seed).items():
+        made[name] = made.get(name, 0) + n
     counts.recount()
     change_counts.recount()  # 信息变更's waiting counts, as after any bulk load
     eligibility.recompute()  # 资格提示 of the waiting applications, as submission would set them
@@ -1440,3 +1458,642 @@ def _change_sms(records: Records, request, application, name, action, moment) ->
             request.old_unit_id,
             moment,
         )
+
+
+# 专家抽取's history over the same years (draws.services), from a generator of its own, so that
+# everything seeded before it stays the same:
+# - about one draw a year per DRAW_EXPERTS_A_YEAR approved experts (a few hundred a year at
+#   100,000 applicants), and in a small pool at least DRAWS_A_MONTH_LEAST a month once it holds
+#   DRAW_POOL_LEAST experts a draw (the demo's months are not empty);
+DRAW_EXPERTS_A_YEAR = 150
+DRAWS_A_MONTH_LEAST = 3
+DRAW_POOL_LEAST = 60
+DRAW_PERIOD = datetime.timedelta(days=30)
+# - each for 1 to 3 专业领域 of 3 to 7 experts and 1 or 2 备选, under the rules reviewers state:
+#   the applicant units to avoid, now and then a named expert, a cool-down, a yearly cap and a
+#   lowest 职称级别 (draws.rules.Criteria);
+DRAW_COOLDOWNS = [(0, 3), (90, 3), (180, 2), (365, 1)]
+DRAW_CAPS = [(0, 2), (3, 2), (5, 1)]
+DRAW_TITLES = [("", 5), (TitleLevel.ASSOCIATE, 4), (TitleLevel.SENIOR, 1)]
+AVOID_EXPERT_EVERY = 5
+# - one draw in VOID_EVERY is 作废 within the hour, before anyone was texted, and the project
+#   drawn again;
+VOID_EVERY = 40
+# - each member is texted (短信通知) within two hours and answers within ANSWER_DAYS: one in
+#   DECLINE_EVERY 不参加, with a reason of DECLINE_REASONS; those whose answer would come after
+#   the seed's moment have none yet (待确认). A declined place is filled by 递补 (the next 备选
+#   the rules allow, those they refuse passed over with why) or, one time in REDRAW_EVERY or
+#   when the 备选 are used up, by 补抽 (a fresh round under the draw's rules).
+DECLINE_EVERY = 7
+ANSWER_DAYS = 10
+REDRAW_EVERY = 3
+PROJECTS = [
+    "市科技计划项目立项评审",
+    "科技成果转化项目验收",
+    "高新技术企业认定评审",
+    "科技型中小企业技术创新项目评审",
+    "重点研发计划项目中期检查",
+    "科学技术奖初评",
+    "新型研发机构绩效评价",
+]
+PLACES_OF_REVIEW = [
+    "市科技局三楼第一会议室",
+    "市科技局五楼评审室",
+    "市民之家B区第二会议室",
+    "光谷科技会展中心二楼会议室",
+]
+VOID_REASONS = ["项目名称填写错误，重新抽取", "评审时间变更，重新抽取", "回避单位漏填，重新抽取"]
+DECLINE_REASONS = [
+    "评审当天出差",
+    "身体原因",
+    "与申报单位存在合作关系，主动回避",
+    "已有教学安排",
+    "评审当天另有会议",
+]
+DRAW_NO_UPDATE = [
+    "draws.Draw:draw_no_update",
+    "draws.Round:draw_round_no_update",
+    "draws.Pick:draw_pick_no_update",
+    "draws.Event:draw_event_no_update",
+    "draws.Void:draw_void_no_update",
+]
+
+
+def draws_a_period(pool: int) -> float:
+    """How many draws a DRAW_PERIOD of a pool of `pool` approved experts sees."""
+    at_least = min(DRAWS_A_MONTH_LEAST, pool / DRAW_POOL_LEAST)
+    return max(pool / DRAW_EXPERTS_A_YEAR * DRAW_PERIOD.days / 365, at_least)
+
+
+@dataclasses.dataclass
+class DrawnExpert:
+    """An approved expert as a draw sees them (one row of pool_for, with its 专业领域)."""
+
+    pk: int
+    decided_at: datetime.datetime
+    unit_id: int
+    title_level: str
+    name: str
+    unit_name: str
+    title: str
+    mobile: str
+
+
+@dataclasses.dataclass
+class SeededDraw:
+    """One draw as it is played out in memory, then written (_write_draws)."""
+
+    at: datetime.datetime
+    review_at: datetime.datetime
+    project_name: str
+    review_place: str
+    criteria: object  # draws.rules.Criteria
+    quotas: list = dataclasses.field(default_factory=list)  # [[field pk, name, count, reserves]]
+    rounds: list = dataclasses.field(default_factory=list)  # SeededRound
+    # (moment, action, expert pk, reason, quota index) of each Event, in the order taken.
+    events: list = dataclasses.field(default_factory=list)
+    # (moment, audit detail, source) of each audit row: source is "draw", "round", "void" or
+    # "event" (one for one with `events`, in their order).
+    audits: list = dataclasses.field(default_factory=list)
+    called: list = dataclasses.field(default_factory=list)  # (moment, round, position, pk)
+    voided: tuple | None = None  # (moment, reason)
+    notified: set = dataclasses.field(default_factory=set)
+    declined: dict = dataclasses.field(default_factory=dict)  # expert pk → moment
+
+
+@dataclasses.dataclass
+class SeededRound:
+    quota: int  # index in SeededDraw.quotas
+    number: int
+    at: datetime.datetime
+    seed: str
+    eligible: list
+    wanted: int
+    picked: list
+    first: int = 1  # the 顺序 of its first member in the quota
+
+
+class DrawBook:
+    """What the rules read of the draws made so far (draws.rules), in memory: each member row
+    with its moment, the declines and the voids with theirs, so that every draw, 递补 and 补抽
+    sees the record as it stood at its own moment."""
+
+    def __init__(self):
+        # Every member row as (draw, expert pk), in the order of their moments (`moments`):
+        # the steps are played in that order (DrawHistory.play), so each is appended last.
+        self.timeline: list[tuple[SeededDraw, int]] = []
+        self.moments: list[datetime.datetime] = []
+        self.by_day: dict[datetime.date, list] = {}  # review day → [(moment, draw, expert pk)]
+
+    def add(self, draw: SeededDraw, pk: int, moment) -> None:
+        self.timeline.append((draw, pk))
+        self.moments.append(moment)
+        self.by_day.setdefault(timezone.localdate(draw.review_at), []).append((moment, draw, pk))
+
+    @staticmethod
+    def live(draw: SeededDraw, moment) -> bool:
+        return draw.voided is None or draw.voided[0] > moment
+
+    def drawn_since(self, since, moment) -> collections.Counter:
+        """How many member rows each expert has from `since` to `moment`, in draws not void
+        then (counted_picks): what the cool-down and the yearly cap read."""
+        first = bisect.bisect_left(self.moments, since)
+        last = bisect.bisect_right(self.moments, moment)
+        return collections.Counter(
+            pk for draw, pk in self.timeline[first:last] if self.live(draw, moment)
+        )
+
+    def busy(self, day, moment, draw: SeededDraw) -> set[int]:
+        """busy_on: members of other live draws reviewing on `day`, not declined there."""
+        return {
+            pk
+            for at, other, pk in self.by_day.get(day, ())
+            if other is not draw
+            and at <= moment
+            and self.live(other, moment)
+            and not (pk in other.declined and other.declined[pk] <= moment)
+        }
+
+    def refusals(self, draw: SeededDraw, expert: DrawnExpert, moment) -> list[str]:
+        """Why the draw's rules refuse `expert` at `moment` (draws.rules.refusals' words)."""
+        criteria, said = draw.criteria, []
+        if expert.pk in self.busy(timezone.localdate(draw.review_at), moment, draw):
+            said.append(rules.BUSY)
+        since = moment - datetime.timedelta(days=criteria.cooldown_days)
+        if criteria.cooldown_days and self.drawn_since(since, moment)[expert.pk]:
+            said.append(rules.COOLING_DOWN)
+        drawn = self.drawn_since(_year_start(moment), moment)[expert.pk]
+        if criteria.yearly_cap and drawn >= criteria.yearly_cap:
+            said.append(rules.CAPPED)
+        return said
+
+
+def _year_start(moment) -> datetime.datetime:
+    return timezone.localtime(moment).replace(
+        month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+class DrawHistory:
+    """The draws of the seeded years, played out in the order of their moments."""
+
+    def __init__(self, year: Year, seed: int):
+        self.year = year
+        self.rng = random.Random(f"{seed}:draws")
+        self.book = DrawBook()
+        self.counters: dict[str, int] = {}
+        self.fields = list(
+            Discipline.objects.filter(parent=None).order_by("code").values_list("pk", "name")
+        )
+        self.experts: dict[int, DrawnExpert] = {
+            pk: DrawnExpert(pk, decided, unit, level, name, unit_name or "", title, mobile)
+            for pk, decided, unit, level, name, unit_name, title, mobile in (
+                ExpertApplication.objects.filter(
+                    status=ApplicationStatus.APPROVED, decided_at__isnull=False
+                )
+                .order_by("decided_at", "pk")
+                .values_list(
+                    "pk",
+                    "decided_at",
+                    "unit_id",
+                    "title_level",
+                    "user__real_name",
+                    "unit__name",
+                    "title",
+                    "mobile",
+                )
+                .iterator()
+            )
+        }
+        field_pks = {pk for pk, _ in self.fields}
+        # A field's experts, as in_discipline finds them (FacetDiscipline), by admission.
+        self.in_field: dict[int, list[DrawnExpert]] = {pk: [] for pk in field_pks}
+        for application_id, field in FacetDiscipline.objects.filter(
+            discipline_id__in=field_pks, application_id__in=list(self.experts)
+        ).values_list("application_id", "discipline_id"):
+            self.in_field[field].append(self.experts[application_id])
+        for experts in self.in_field.values():
+            experts.sort(key=lambda expert: (expert.decided_at, expert.pk))
+        self.field_admitted = {
+            field: [expert.decided_at for expert in experts]
+            for field, experts in self.in_field.items()
+        }
+        self.ordered = list(self.experts.values())
+        self.admitted = [expert.decided_at for expert in self.ordered]
+        self.draws: list[SeededDraw] = []
+        self.queue: list = []  # (moment, order, step, arguments)
+        self._order = itertools.count()
+        self.batches: dict[tuple[int, str], int] = {}
+
+    def every(self, name: str, n: int) -> bool:
+        self.counters[name] = self.counters.get(name, 0) + 1
+        return self.counters[name] % n == 0
+
+    def later(self, moment, step, *arguments) -> None:
+        if moment < self.year.now:  # what would come after the seed's moment has not happened
+            # In the order of the moments; two at one moment in the order they were planned.
+            heapq.heappush(self.queue, (moment, next(self._order), step, arguments))
+
+    def play(self) -> list[SeededDraw]:
+        now, rng = self.year.now, self.rng
+        admitted = self.admitted
+        if not admitted:
+            return []
+        start, owed = admitted[0], 0.0
+        while start < now:
+            owed += draws_a_period(bisect.bisect_left(admitted, start))
+            end = min(start + DRAW_PERIOD, now - datetime.timedelta(hours=1))
+            for _ in range(int(owed)):
+                span = max(int((end - start).total_seconds()), 1)
+                moment = start + datetime.timedelta(seconds=rng.randrange(span))
+                self.later(self._in_office_hours(moment, end), self._draw, None)
+            owed -= int(owed)
+            start += DRAW_PERIOD
+        # And one in the last days, whose answers are not all in yet (待确认).
+        latest = now - datetime.timedelta(seconds=rng.randrange(3600, 3 * DAY))
+        latest = self._in_office_hours(latest, now - datetime.timedelta(hours=1))
+        self.later(latest, self._draw, None)
+        while self.queue:
+            moment, _, step, arguments = heapq.heappop(self.queue)
+            step(*arguments, moment)
+        return self.draws
+
+    def _in_office_hours(self, moment, end):
+        """`moment`'s day at a time from 9:00 to 17:00, but not after `end`."""
+        opens = datetime.datetime.combine(timezone.localdate(moment), datetime.time(9))
+        at = timezone.make_aware(opens) + datetime.timedelta(seconds=self.rng.randrange(8 * 3600))
+        return min(at, end)
+
+    def _eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
+        """draws.rules.eligible at `moment`: the field's approved experts under the rules."""
+        criteria = draw.criteria
+        lowest = criteria.min_title_level
+        levels = set(levels_at_least(lowest)) if lowest else None
+        left_out = self.book.busy(timezone.localdate(draw.review_at), moment, draw)
+        left_out |= set(taken) | set(criteria.avoid_expert_ids)
+        if criteria.cooldown_days:
+            since = moment - datetime.timedelta(days=criteria.cooldown_days)
+            left_out |= self.book.drawn_since(since, moment).keys()
+        if criteria.yearly_cap:
+            drawn = self.book.drawn_since(_year_start(moment), moment)
+            left_out |= {pk for pk, n in drawn.items() if n >= criteria.yearly_cap}
+        avoid_units = set(criteria.avoid_unit_ids)
+        experts = self.in_field[field]
+        admitted = experts[: bisect.bisect_left(self.field_admitted[field], moment)]
+        return sorted(
+            expert.pk
+            for expert in admitted
+            if (levels is None or expert.title_level in levels)
+            and expert.unit_id not in avoid_units
+            and expert.pk not in left_out
+        )
+
+    def _round(self, draw, quota, number, moment, ids, wanted, reserves, first=1):
+        """One round: a seed of the draw's generator, the picks fairness.select makes."""
+        seed = f"{self.rng.getrandbits(256):064x}"
+        picked = fairness.select(seed, ids, wanted + reserves)
+        drawn = SeededRound(quota, number, moment, seed, ids, wanted, picked, first)
+        draw.rounds.append(drawn)
+        for pk in picked[:wanted]:
+            self.book.add(draw, pk, moment)
+        return drawn
+
+    def _draw(self, project: str | None, moment) -> None:
+        """A draw at `moment`: of a new project (numbered 第N批 within its year, so that no
+        two projects share a name), or of `project` again after its draw was 作废."""
+        rng, year = self.rng, self.year
+        local = timezone.localtime(moment)
+        if project is None:
+            kind = rng.choice(PROJECTS)
+            self.batches[(local.year, kind)] = self.batches.get((local.year, kind), 0) + 1
+            project = f"{local.year}年{kind}（第{self.batches[(local.year, kind)]}批）"
+        review_day = local.date() + datetime.timedelta(days=rng.randint(5, 30))
+        review_at = timezone.make_aware(
+            datetime.datetime.combine(review_day, datetime.time(rng.choice([9, 14]), 30))
+        )
+        avoid_units = rng.sample(year.approved, min(len(year.approved), rng.randint(1, 2)))
+        avoid_experts = []
+        if self.every("avoid expert", AVOID_EXPERT_EVERY):
+            # One admitted by then (self.experts runs in the order of admission).
+            known = bisect.bisect_left(self.admitted, moment)
+            avoid_experts = [self.ordered[rng.randrange(known)]] if known else []
+        criteria = rules.Criteria(
+            avoid_unit_ids=tuple(unit.pk for unit in avoid_units),
+            avoid_unit_names=tuple(unit.name for unit in avoid_units),
+            avoid_expert_ids=tuple(expert.pk for expert in avoid_experts),
+            avoid_expert_names=tuple(expert.name for expert in avoid_experts),
+            cooldown_days=_weighted(rng, DRAW_COOLDOWNS),
+            yearly_cap=_weighted(rng, DRAW_CAPS),
+            min_title_level=_weighted(rng, DRAW_TITLES),
+        )
+        draw = SeededDraw(
+            at=moment,
+            review_at=review_at,
+            project_name=project,
+            review_place=rng.choice(PLACES_OF_REVIEW),
+            criteria=criteria,
+        )
+        taken: set[int] = set()
+        asked = rng.sample(self.fields, min(len(self.fields), rng.randint(1, 3)))
+        said = []
+        for field, name in sorted(asked):
+            count, reserves = rng.randint(3, 7), rng.randint(1, 2)
+            ids = self._eligible(draw, field, moment, taken)
+            # As a reviewer does when told 符合条件的专家只有N人: fewer, or the field left out.
+            reserves = max(0, min(reserves, len(ids) - count))
+            count = min(count, len(ids) - reserves)
+            if count < 3:
+                continue
+            draw.quotas.append([field, name, count, reserves])
+            drawn = self._round(draw, len(draw.quotas) - 1, 1, moment, ids, count, reserves)
+            taken.update(drawn.picked)
+            said.append(f"{name}抽中{count}人、备选{reserves}人（符合条件{len(ids)}人）")
+        if not draw.quotas:
+            return  # nothing drawable: the reviewer made no draw
+        self.draws.append(draw)
+        draw.audits.append((moment, "抽取：" + "；".join(said), "draw"))
+        if self.every("void", VOID_EVERY):
+            self.later(moment + datetime.timedelta(minutes=rng.randint(20, 60)), self._void, draw)
+        else:
+            self.later(
+                moment + datetime.timedelta(minutes=rng.randint(10, 120)), self._notify, draw
+            )
+
+    def _void(self, draw: SeededDraw, moment) -> None:
+        reason = self.rng.choice(VOID_REASONS)
+        draw.voided = (moment, reason)
+        draw.audits.append((moment, f"作废：理由：{reason}；短信通知取消0人", "void"))
+        # Drawn again, under the rules as they should have been.
+        again = moment + datetime.timedelta(minutes=self.rng.randint(10, 60))
+        self.later(again, self._draw, draw.project_name)
+
+    def _event(self, draw, moment, action, pk, reason="", quota=None) -> None:
+        draw.events.append((moment, action, pk, reason, quota))
+        expert = self.experts[pk]
+        said = f"{Event.Action(action).label}：{expert.name}（专家编号 {pk}）"
+        if action in (Event.Action.CONFIRM, Event.Action.DECLINE, Event.Action.SKIP) and reason:
+            said += f"；理由：{reason}"
+        if action == Event.Action.CALL:
+            said = f"递补：{expert.name}（专家编号 {pk}），{draw.quotas[quota][1]}第{reason}位"
+        draw.audits.append((moment, said, "event"))
+
+    def _members(self, draw: SeededDraw):
+        """(quota, expert pk) of each member, drawn or called up, in the order they came."""
+        for drawn in draw.rounds:
+            for pk in drawn.picked[: drawn.wanted]:
+                yield drawn.quota, pk
+        for _, drawn, _, pk in draw.called:
+            yield drawn.quota, pk
+
+    def _notify(self, draw: SeededDraw, moment) -> None:
+        """短信通知 of each member not told yet, and, in the days after, their answer."""
+        rng = self.rng
+        for quota, pk in list(self._members(draw)):
+            if pk in draw.notified or pk in draw.declined:
+                continue
+            draw.notified.add(pk)
+            self._event(draw, moment, Event.Action.NOTIFY, pk)
+            # Within ANSWER_DAYS, and before the review: the latest draws' are not all in yet.
+            before = min(ANSWER_DAYS * DAY, int((draw.review_at - moment).total_seconds()) - DAY)
+            answered = moment + datetime.timedelta(
+                seconds=rng.randrange(2 * 3600, max(before, 3 * 3600))
+            )
+            self.later(answered, self._answer, draw, quota, pk)
+
+    def _answer(self, draw: SeededDraw, quota: int, pk: int, moment) -> None:
+        if not self.every("decline", DECLINE_EVERY):
+            self._event(draw, moment, Event.Action.CONFIRM, pk)
+            return
+        self._event(draw, moment, Event.Action.DECLINE, pk, self.rng.choice(DECLINE_REASONS))
+        draw.declined[pk] = moment
+        filled = moment + datetime.timedelta(seconds=self.rng.randrange(3600, DAY))
+        if filled < draw.review_at:
+            self.later(filled, self._fill, draw, quota)
+
+    def _fill(self, draw: SeededDraw, quota: int, moment) -> None:
+        """递补, or 补抽 one time in REDRAW_EVERY or when no 备选 is left to call."""
+        members = {pk for q, pk in self._members(draw) if q == quota}
+        if draw.quotas[quota][2] - len(members - set(draw.declined)) <= 0:
+            return
+        called = {pk for _, _, _, pk in draw.called}
+        reserves = [
+            (drawn, pk)
+            for drawn in draw.rounds
+            if drawn.quota == quota
+            for pk in drawn.picked[drawn.wanted :]
+            if pk not in called
+        ]
+        if reserves and not self.every("redraw", REDRAW_EVERY):
+            passed_over = []
+            for drawn, pk in reserves:
+                refused = self.book.refusals(draw, self.experts[pk], moment)
+                if not refused:
+                    for skipped, why in passed_over:
+                        self._event(draw, moment, Event.Action.SKIP, skipped, why)
+                    position = self._next_position(draw, quota)
+                    draw.called.append((moment, drawn, position, pk))
+                    self._event(draw, moment, Event.Action.CALL, pk, str(position), quota)
+                    self.book.add(draw, pk, moment)
+                    self._told_soon(draw, moment)
+                    return
+                passed_over.append((pk, "、".join(refused)))
+        self._redraw(draw, quota, moment)
+
+    def _next_position(self, draw: SeededDraw, quota: int) -> int:
+        """The next member's 顺序 in the quota: members are numbered 1, 2… in the order they
+        came (services._next_member_position)."""
+        return 1 + sum(1 for q, _ in self._members(draw) if q == quota)
+
+    def _redraw(self, draw: SeededDraw, quota: int, moment) -> None:
+        members = [pk for q, pk in self._members(draw) if q == quota]
+        places = draw.quotas[quota][2] - len(set(members) - set(draw.declined))
+        taken = {pk for drawn in draw.rounds for pk in drawn.picked}
+        ids = self._eligible(draw, draw.quotas[quota][0], moment, taken)
+        if len(ids) < places:
+            return  # 不足以补足: the reviewer leaves the place open
+        number = 1 + max(drawn.number for drawn in draw.rounds if drawn.quota == quota)
+        first = len(members) + 1
+        drawn = self._round(draw, quota, number, moment, ids, places, 0, first)
+        names = "、".join(f"{self.experts[pk].name}（专家编号 {pk}）" for pk in drawn.picked)
+        draw.audits.append(
+            (
+                moment,
+                f"补抽：{draw.quotas[quota][1]}第{number}轮（符合条件{len(ids)}人），抽中{names}",
+                "round",
+            )
+        )
+        self._told_soon(draw, moment)
+
+    def _told_soon(self, draw: SeededDraw, moment) -> None:
+        self.later(moment + datetime.timedelta(minutes=self.rng.randint(5, 60)), self._notify, draw)
+
+
+def _weighted(rng, choices):
+    return rng.choices(*zip(*choices, strict=True))[0]
+
+
+def _seed_draws(year: Year, seed: int) -> dict[str, int]:
+    """The draws of the seeded years (DrawHistory), written as draws.services writes each
+    step: the record's rows, an audit row (抽取记录) per step and an SMS per 短信通知, each
+    dated when its step was taken."""
+    played = DrawHistory(year, seed).play()
+    if not played:
+        return {"专家抽取": 0}
+    reviewer = year.reviewer
+    records = Records(year, {reviewer.pk: (reviewer.username, "科技局审核员")})
+    experts = ExpertApplication.objects.select_related("user", "unit").in_bulk(
+        {pk for draw in played for drawn in draw.rounds for pk in drawn.picked}
+    )
+    draws = Draw.objects.bulk_create(
+        [
+            Draw(
+                project_name=draw.project_name,
+                review_at=draw.review_at,
+                review_place=draw.review_place,
+                criteria=draw.criteria.as_json(),
+                created_by=reviewer,
+            )
+            for draw in played
+        ],
+        batch_size=BATCH,
+    )
+    for row, draw in zip(draws, played, strict=True):
+        row.created_at = draw.at  # its name in the audit rows (str) carries the day
+    quotas = Quota.objects.bulk_create(
+        [
+            Quota(
+                draw=row,
+                number=number,
+                discipline_id=field,
+                discipline_name=name,
+                count=count,
+                reserves=reserves,
+            )
+            for row, draw in zip(draws, played, strict=True)
+            for number, (field, name, count, reserves) in enumerate(draw.quotas, 1)
+        ],
+        batch_size=BATCH,
+    )
+    quota_of = iter(quotas)
+    quota_rows = [[next(quota_of) for _ in draw.quotas] for draw in played]
+    rounds, round_of = [], {}
+    for index, draw in enumerate(played):
+        for drawn in draw.rounds:
+            rounds.append(
+                Round(
+                    quota=quota_rows[index][drawn.quota],
+                    number=drawn.number,
+                    seed=drawn.seed,
+                    eligible_ids=drawn.eligible,
+                    eligible_hash=fairness.eligible_hash(drawn.eligible),
+                    eligible_count=len(drawn.eligible),
+                    wanted=drawn.wanted,
+                    picked_ids=drawn.picked,
+                    created_by=reviewer,
+                )
+            )
+            round_of[id(drawn)] = rounds[-1]
+    Round.objects.bulk_create(rounds, batch_size=BATCH)
+    picks, called = [], []
+    for row, draw in zip(draws, played, strict=True):
+        for drawn in draw.rounds:
+            for place, pk in enumerate(drawn.picked, 1):
+                member = place <= drawn.wanted
+                picks.append(
+                    Pick.as_drawn(
+                        experts[pk],
+                        draw=row,
+                        round=round_of[id(drawn)],
+                        role=Pick.Role.MEMBER if member else Pick.Role.RESERVE,
+                        position=drawn.first - 1 + place if member else place - drawn.wanted,
+                    )
+                )
+        for _, drawn, position, pk in draw.called:
+            called.append(
+                Pick.as_drawn(
+                    experts[pk],
+                    draw=row,
+                    round=round_of[id(drawn)],
+                    role=Pick.Role.MEMBER,
+                    position=position,
+                )
+            )
+    picks = Pick.objects.bulk_create(picks + called, batch_size=BATCH)
+    events, event_audits = [], []
+    audits, audit_moments, voids, messages_before = [], [], [], len(records.messages)
+    for row, draw in zip(draws, played, strict=True):
+        name = str(row)
+        for moment, action, pk, reason, _ in draw.events:
+            kept = reason if action in (Event.Action.DECLINE, Event.Action.SKIP) else ""
+            events.append(
+                Event(
+                    draw=row,
+                    application_id=pk,
+                    action=action,
+                    reason=kept,
+                    actor=reviewer,
+                )
+            )
+            if action == Event.Action.NOTIFY:
+                expert = experts[pk]
+                records.sms(
+                    expert.mobile,
+                    expert.user.real_name,
+                    f"您被抽取为评审专家（抽取编号{row.pk}）。评审时间地点：{review_text(row)}。"
+                    "请保持电话畅通，工作人员将与您联系确认。",
+                    records.application_type,
+                    pk,
+                    moment,
+                )
+        for moment, detail, source in draw.audits:
+            audit = records.event(
+                "draws.draw", row.pk, name, reviewer.pk, detail, action=AuditEvent.Action.DRAW
+            )
+            if source == "event":
+                event_audits.append(audit)
+            else:
+                audits.append(audit)
+                audit_moments.append(moment)
+        if draw.voided is not None:
+            voids.append(Void(draw=row, reason=draw.voided[1], actor=reviewer))
+    # auto_now_add dates each row now as it is inserted: each is given its moment after.
+    events = Event.objects.bulk_create(events, batch_size=BATCH)
+    voids = Void.objects.bulk_create(voids, batch_size=BATCH)
+    moments = [moment for draw in played for moment, *_ in draw.events]
+    for row, moment in zip(events, moments, strict=True):
+        row.created_at = moment
+    for row, draw in zip(voids, [draw for draw in played if draw.voided], strict=True):
+        row.created_at = draw.voided[0]
+    for row, drawn in zip(rounds, [d for draw in played for d in draw.rounds], strict=True):
+        row.created_at = drawn.at
+    moments = [moment for draw in played for moment, *_ in draw.called]
+    for row, moment in zip(picks[len(picks) - len(called) :], moments, strict=True):
+        row.created_at = moment
+    # The record refuses updates (portal.triggers.append_only): dating the rows just inserted is
+    # the one update let through, in this transaction, as for the history and audit rows.
+    with pgtrigger.ignore(*DRAW_NO_UPDATE):
+        Draw.objects.bulk_update(draws, ["created_at"], batch_size=1000)
+        Round.objects.bulk_update(rounds, ["created_at"], batch_size=1000)
+        # A pick is made with its round, but a 备选 called up (递补), made when called.
+        made_with = Round.objects.filter(pk=OuterRef("round_id")).values("created_at")
+        _span(Pick, picks).update(created_at=Subquery(made_with[:1]))
+        Pick.objects.bulk_update(picks[len(picks) - len(called) :], ["created_at"], batch_size=1000)
+        Event.objects.bulk_update(events, ["created_at"], batch_size=1000)
+        Void.objects.bulk_update(voids, ["created_at"], batch_size=1000)
+    event_audits = AuditEvent.objects.bulk_create(event_audits, batch_size=BATCH)
+    audits = AuditEvent.objects.bulk_create(audits, batch_size=BATCH)
+    with pgtrigger.ignore("audit.AuditEvent:audit_no_update"):
+        _align(event_audits, events, "created_at", "at")
+        for audit, moment in zip(audits, audit_moments, strict=True):
+            audit.at = moment
+        AuditEvent.objects.bulk_update(audits, ["at"], batch_size=1000)
+    messages = SMSMessage.objects.bulk_create(records.messages[messages_before:], batch_size=BATCH)
+    if messages:
+        sent = F("sent_at") - Records.SENT_AFTER
+        _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
+        _span(SMSMessage, messages).filter(status=SMSMessage.Status.FAILED).update(sent_at=None)
+    return {
+        "专家抽取": len(draws),
+        "审计记录": len(event_audits) + len(audits),
+        "短信": len(messages),
+    }
