@@ -132,7 +132,8 @@ def for_home(application) -> dict | None:
     if application.status != ApplicationStatus.APPROVED:
         history = list(requests[:HISTORY_SHOWN])
         _with_proofs(history)
-        return {"editable": False, "pending": None, "history": history} if history else None
+        left = {"editable": False, "pending": None, "returned": None, "returned_proofs": []}
+        return {**left, "history": history} if history else None
     # The latest 变更申请 (open ones are always the latest: one at a time): open, it waits;
     # 退回 or 审核不通过, its reason and 修改后重新提交 stay on the page until another is made.
     latest = latest_key_request(application, requests)
