@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.validators import display_mobile
 from experts import services
 from experts.models import UNSUBMITTED, ApplicationAttachment, ApplicationStatus, ExpertApplication
 from portal.templating import masked_mobile
@@ -61,13 +62,17 @@ def test_a_withdrawn_consent_takes_the_form_off_the_reviewers_pages(client, unit
     with_file(application)
     for page, _ in pages(client, application, unit, reviewer).values():
         assert FORM in page and "独特职称甲" in page and "年龄超过65岁" in page
+        shown = (display_mobile(application.mobile), masked_mobile(application.mobile))
+        assert any(mobile in page for mobile in shown)
 
     services.withdraw_application(application, person)
 
     for page, download in pages(client, application, unit, reviewer).values():
         assert FORM not in page and "证书.png" not in page
         assert "独特职称甲" not in page and "年龄超过65岁" not in page
-        assert application.mobile[-4:] not in page  # neither whole nor masked
+        # Neither whole nor masked (a bare four digits could be anywhere: a token, an id).
+        assert display_mobile(application.mobile) not in page
+        assert masked_mobile(application.mobile) not in page
         assert 'data-testid="content-hidden"' in page and "申请人已撤回同意" in page
         assert "尚未提交" not in page
         assert download == 404
