@@ -1,7 +1,7 @@
 """The sensitive-data consent in a real browser (PIPL walk S2, S7, S3): an applicant under
-review withdraws it on a confirmation page and the application leaves review; the bureau's
-and the unit's pages say why 查看完整信息 is not offered; an operator's 删除个人信息 asks first,
-naming the person."""
+review withdraws it on a confirmation page and the application leaves review, its form no
+longer on the bureau's page (which says why); the unit's page says why 查看完整信息 is not
+offered for an expert who left; an operator's 删除个人信息 asks first, naming the person."""
 
 import pytest
 from playwright.sync_api import expect
@@ -43,12 +43,14 @@ def test_withdrawing_under_review_then_the_reveal_refused_and_the_erasure_asked(
     applicant.snap("home-after-withdrawal-390")
     assert ExpertApplication.objects.get(user=person).consent_at is None
 
-    # The bureau: where 查看完整信息 would be, why it is not.
+    # The bureau: the draft is the applicant's own again; the page says why it shows no form.
     bureau = journey()
     bureau.log_in(reviewer.username, PASSWORD)
     bureau.open(f"/bureau/experts/{person.application.pk}/")
-    expect(bureau.page.get_by_test_id("reveal-refused")).to_contain_text("撤回")
-    bureau.snap("bureau-reveal-refused")
+    expect(bureau.page.get_by_test_id("content-hidden")).to_contain_text("申请人已撤回同意")
+    expect(bureau.page.get_by_role("heading", name="基本信息")).to_have_count(0)
+    expect(bureau.page.get_by_test_id("reveal-refused")).to_have_count(0)
+    bureau.snap("bureau-content-hidden")
 
     # The unit, once an expert of its own has left: no numbers, no contact details.
     expert = factories.admitted_expert(unit, reviewer)
