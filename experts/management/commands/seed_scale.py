@@ -1682,7 +1682,7 @@ class DrawHistory:
         self.admitted = [expert.decided_at for expert in self.ordered]
         self.draws: list[SeededDraw] = []
         self.queue: list = []  # (moment, order, step, arguments)
-        self._order = itertools.count()
+        self.order = itertools.count()
         self.batches: dict[tuple[int, str], int] = {}
 
     def every(self, name: str, n: int) -> bool:
@@ -1692,7 +1692,7 @@ class DrawHistory:
     def later(self, moment, step, *arguments) -> None:
         if moment < self.year.now:  # what would come after the seed's moment has not happened
             # In the order of the moments; two at one moment in the order they were planned.
-            heapq.heappush(self.queue, (moment, next(self._order), step, arguments))
+            heapq.heappush(self.queue, (moment, next(self.order), step, arguments))
 
     def play(self) -> list[SeededDraw]:
         now, rng = self.year.now, self.rng
@@ -1706,25 +1706,25 @@ class DrawHistory:
             for _ in range(int(owed)):
                 span = max(int((end - start).total_seconds()), 1)
                 moment = start + datetime.timedelta(seconds=rng.randrange(span))
-                self.later(self._in_office_hours(moment, end), self._draw, None)
+                self.later(self.in_office_hours(moment, end), self.draw, None)
             owed -= int(owed)
             start += DRAW_PERIOD
         # And one in the last days, whose answers are not all in yet (待确认).
         latest = now - datetime.timedelta(seconds=rng.randrange(3600, 3 * DAY))
-        latest = self._in_office_hours(latest, now - datetime.timedelta(hours=1))
-        self.later(latest, self._draw, None)
+        latest = self.in_office_hours(latest, now - datetime.timedelta(hours=1))
+        self.later(latest, self.draw, None)
         while self.queue:
             moment, _, step, arguments = heapq.heappop(self.queue)
             step(*arguments, moment)
         return self.draws
 
-    def _in_office_hours(self, moment, end):
+    def in_office_hours(self, moment, end):
         """`moment`'s day at a time from 9:00 to 17:00, but not after `end`."""
         opens = datetime.datetime.combine(timezone.localdate(moment), datetime.time(9))
         at = timezone.make_aware(opens) + datetime.timedelta(seconds=self.rng.randrange(8 * 3600))
         return min(at, end)
 
-    def _eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
+    def eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
         """draws.rules.eligible at `moment`: the field's approved experts under the rules."""
         criteria = draw.criteria
         lowest = criteria.min_title_level
@@ -1748,7 +1748,7 @@ class DrawHistory:
             and expert.pk not in left_out
         )
 
-    def _round(self, draw, quota, number, moment, ids, wanted, reserves, first=1):
+    def round(self, draw, quota, number, moment, ids, wanted, reserves, first=1):
         """One round: a seed of the draw's generator, the picks fairness.select makes."""
         seed = f"{self.rng.getrandbits(256):064x}"
         picked = fairness.select(seed, ids, wanted + reserves)
@@ -1758,7 +1758,7 @@ class DrawHistory:
             self.book.add(draw, pk, moment)
         return drawn
 
-    def _draw(self, project: str | None, moment) -> None:
+    def draw(self, project: str | None, moment) -> None:
         """A draw at `moment`: of a new project (numbered 第N批 within its year, so that no
         two projects share a name), or of `project` again after its draw was 作废."""
         rng, year = self.rng, self.year
@@ -1798,14 +1798,14 @@ class DrawHistory:
         said = []
         for field, name in sorted(asked):
             count, reserves = rng.randint(3, 7), rng.randint(1, 2)
-            ids = self._eligible(draw, field, moment, taken)
+            ids = self.eligible(draw, field, moment, taken)
             # As a reviewer does when told 符合条件的专家只有N人: fewer, or the field left out.
             reserves = max(0, min(reserves, len(ids) - count))
             count = min(count, len(ids) - reserves)
             if count < 3:
                 continue
             draw.quotas.append([field, name, count, reserves])
-            drawn = self._round(draw, len(draw.quotas) - 1, 1, moment, ids, count, reserves)
+            drawn = self.round(draw, len(draw.quotas) - 1, 1, moment, ids, count, reserves)
             taken.update(drawn.picked)
             said.append(f"{name}抽中{count}人、备选{reserves}人（符合条件{len(ids)}人）")
         if not draw.quotas:
@@ -1813,21 +1813,19 @@ class DrawHistory:
         self.draws.append(draw)
         draw.audits.append((moment, "抽取：" + "；".join(said), "draw"))
         if self.every("void", VOID_EVERY):
-            self.later(moment + datetime.timedelta(minutes=rng.randint(20, 60)), self._void, draw)
+            self.later(moment + datetime.timedelta(minutes=rng.randint(20, 60)), self.void, draw)
         else:
-            self.later(
-                moment + datetime.timedelta(minutes=rng.randint(10, 120)), self._notify, draw
-            )
+            self.later(moment + datetime.timedelta(minutes=rng.randint(10, 120)), self.notify, draw)
 
-    def _void(self, draw: SeededDraw, moment) -> None:
+    def void(self, draw: SeededDraw, moment) -> None:
         reason = self.rng.choice(VOID_REASONS)
         draw.voided = (moment, reason)
         draw.audits.append((moment, f"作废：理由：{reason}；短信通知取消0人", "void"))
         # Drawn again, under the rules as they should have been.
         again = moment + datetime.timedelta(minutes=self.rng.randint(10, 60))
-        self.later(again, self._draw, draw.project_name)
+        self.later(again, self.draw, draw.project_name)
 
-    def _event(self, draw, moment, action, pk, reason="", quota=None) -> None:
+    def event(self, draw, moment, action, pk, reason="", quota=None) -> None:
         draw.events.append((moment, action, pk, reason, quota))
         expert = self.experts[pk]
         said = f"{Event.Action(action).label}：{expert.name}（专家编号 {pk}）"
@@ -1837,7 +1835,7 @@ class DrawHistory:
             said = f"递补：{expert.name}（专家编号 {pk}），{draw.quotas[quota][1]}第{reason}位"
         draw.audits.append((moment, said, "event"))
 
-    def _members(self, draw: SeededDraw):
+    def members(self, draw: SeededDraw):
         """(quota, expert pk) of each member, drawn or called up, in the order they came."""
         for drawn in draw.rounds:
             for pk in drawn.picked[: drawn.wanted]:
@@ -1845,34 +1843,34 @@ class DrawHistory:
         for _, drawn, _, pk in draw.called:
             yield drawn.quota, pk
 
-    def _notify(self, draw: SeededDraw, moment) -> None:
+    def notify(self, draw: SeededDraw, moment) -> None:
         """短信通知 of each member not told yet, and, in the days after, their answer."""
         rng = self.rng
-        for quota, pk in list(self._members(draw)):
+        for quota, pk in list(self.members(draw)):
             if pk in draw.notified or pk in draw.declined:
                 continue
             draw.notified.add(pk)
-            self._event(draw, moment, Event.Action.NOTIFY, pk)
+            self.event(draw, moment, Event.Action.NOTIFY, pk)
             # Within ANSWER_DAYS, and before the review: the latest draws' are not all in yet.
             before = min(ANSWER_DAYS * DAY, int((draw.review_at - moment).total_seconds()) - DAY)
             answered = moment + datetime.timedelta(
                 seconds=rng.randrange(2 * 3600, max(before, 3 * 3600))
             )
-            self.later(answered, self._answer, draw, quota, pk)
+            self.later(answered, self.answer, draw, quota, pk)
 
-    def _answer(self, draw: SeededDraw, quota: int, pk: int, moment) -> None:
+    def answer(self, draw: SeededDraw, quota: int, pk: int, moment) -> None:
         if not self.every("decline", DECLINE_EVERY):
-            self._event(draw, moment, Event.Action.CONFIRM, pk)
+            self.event(draw, moment, Event.Action.CONFIRM, pk)
             return
-        self._event(draw, moment, Event.Action.DECLINE, pk, self.rng.choice(DECLINE_REASONS))
+        self.event(draw, moment, Event.Action.DECLINE, pk, self.rng.choice(DECLINE_REASONS))
         draw.declined[pk] = moment
         filled = moment + datetime.timedelta(seconds=self.rng.randrange(3600, DAY))
         if filled < draw.review_at:
-            self.later(filled, self._fill, draw, quota)
+            self.later(filled, self.fill, draw, quota)
 
-    def _fill(self, draw: SeededDraw, quota: int, moment) -> None:
+    def fill(self, draw: SeededDraw, quota: int, moment) -> None:
         """递补, or 补抽 one time in REDRAW_EVERY or when no 备选 is left to call."""
-        members = {pk for q, pk in self._members(draw) if q == quota}
+        members = {pk for q, pk in self.members(draw) if q == quota}
         if draw.quotas[quota][2] - len(members - set(draw.declined)) <= 0:
             return
         called = {pk for _, _, _, pk in draw.called}
@@ -1889,31 +1887,31 @@ class DrawHistory:
                 refused = self.book.refusals(draw, self.experts[pk], moment)
                 if not refused:
                     for skipped, why in passed_over:
-                        self._event(draw, moment, Event.Action.SKIP, skipped, why)
-                    position = self._next_position(draw, quota)
+                        self.event(draw, moment, Event.Action.SKIP, skipped, why)
+                    position = self.next_position(draw, quota)
                     draw.called.append((moment, drawn, position, pk))
-                    self._event(draw, moment, Event.Action.CALL, pk, str(position), quota)
+                    self.event(draw, moment, Event.Action.CALL, pk, str(position), quota)
                     self.book.add(draw, pk, moment)
-                    self._told_soon(draw, moment)
+                    self.told_soon(draw, moment)
                     return
                 passed_over.append((pk, "、".join(refused)))
-        self._redraw(draw, quota, moment)
+        self.redraw(draw, quota, moment)
 
-    def _next_position(self, draw: SeededDraw, quota: int) -> int:
+    def next_position(self, draw: SeededDraw, quota: int) -> int:
         """The next member's 顺序 in the quota: members are numbered 1, 2… in the order they
         came (services._next_member_position)."""
-        return 1 + sum(1 for q, _ in self._members(draw) if q == quota)
+        return 1 + sum(1 for q, _ in self.members(draw) if q == quota)
 
-    def _redraw(self, draw: SeededDraw, quota: int, moment) -> None:
-        members = [pk for q, pk in self._members(draw) if q == quota]
+    def redraw(self, draw: SeededDraw, quota: int, moment) -> None:
+        members = [pk for q, pk in self.members(draw) if q == quota]
         places = draw.quotas[quota][2] - len(set(members) - set(draw.declined))
         taken = {pk for drawn in draw.rounds for pk in drawn.picked}
-        ids = self._eligible(draw, draw.quotas[quota][0], moment, taken)
+        ids = self.eligible(draw, draw.quotas[quota][0], moment, taken)
         if len(ids) < places:
             return  # 不足以补足: the reviewer leaves the place open
         number = 1 + max(drawn.number for drawn in draw.rounds if drawn.quota == quota)
         first = len(members) + 1
-        drawn = self._round(draw, quota, number, moment, ids, places, 0, first)
+        drawn = self.round(draw, quota, number, moment, ids, places, 0, first)
         names = "、".join(f"{self.experts[pk].name}（专家编号 {pk}）" for pk in drawn.picked)
         draw.audits.append(
             (
@@ -1922,10 +1920,10 @@ class DrawHistory:
                 "round",
             )
         )
-        self._told_soon(draw, moment)
+        self.told_soon(draw, moment)
 
-    def _told_soon(self, draw: SeededDraw, moment) -> None:
-        self.later(moment + datetime.timedelta(minutes=self.rng.randint(5, 60)), self._notify, draw)
+    def told_soon(self, draw: SeededDraw, moment) -> None:
+        self.later(moment + datetime.timedelta(minutes=self.rng.randint(5, 60)), self.notify, draw)
 
 
 def _weighted(rng, choices):
