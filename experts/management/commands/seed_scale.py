@@ -236,10 +236,15 @@ def analyse():
 
 
 @transaction.atomic
-def seed_scale(*, units: int, experts: int, seed: int = 2026) -> dict[str, int]:
-    """Insert `units` units and `experts` applicants in bulk; returns what was made."""
+def seed_scale(
+    *, units: int, experts: int, seed: int = 2026, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """Insert `units` units and `experts` applicants in bulk; returns what was made. The same
+    `seed` and `now` make the same rows: the draws' moments fall on office hours of the
+    calendar while every other date is counted back from `now`, so a run a few seconds later
+    can admit an expert on the other side of a draw."""
     rng = random.Random(seed)
-    now = timezone.now()
+    now = now or timezone.now()
     password = make_password(PASSWORD)  # hashed once: hashing 100,000 times would take hours
     start = (Unit.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     licence = _licence_file()
