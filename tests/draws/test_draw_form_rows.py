@@ -9,25 +9,11 @@ from draws.forms import MAX_QUOTA_ROWS, DrawForm
 from draws.models import Draw, Pick, Quota
 from draws.rules import Criteria
 from draws.selectors import verify
-from experts.choices import TitleLevel
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import Discipline
 from tests import factories
-from tests.draws.test_draws import FUTURE, form_data, quota
+from tests.draws.test_draws import FUTURE, expert, form_data, quota
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reviewing(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-def expert(unit, code="01", name=None) -> ExpertApplication:
-    application = factories.make_applicant(unit, ApplicationStatus.APPROVED, name=name).application
-    application.disciplines.set(Discipline.objects.filter(code=code))
-    ExpertApplication.objects.filter(pk=application.pk).update(title_level=TitleLevel.SENIOR)
-    return application
 
 
 def rows_shown(page) -> int:

@@ -97,12 +97,6 @@ def pool(unit, other_unit):
     return experts
 
 
-@pytest.fixture
-def reviewing(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
 # The draw itself -------------------------------------------------------------------------------
 
 

@@ -84,12 +84,6 @@ def pool(unit, other_unit):
     return [expert(unit) for _ in range(4)] + [expert(other_unit) for _ in range(2)]
 
 
-@pytest.fixture
-def reviewing(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
 def fill(client, draw):
     return client.post(reverse("draws:fill", args=[draw.pk, 1]), {"how": "reserve"}, follow=True)
 

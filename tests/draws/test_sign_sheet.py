@@ -12,10 +12,10 @@ from audit.models import AuditEvent
 from draws import services
 from draws.models import Event, Pick
 from draws.rules import Criteria
-from experts.choices import TitleLevel
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.templating import minutes, mobile
 from tests import factories
+from tests.draws.test_draws import expert
 
 pytestmark = pytest.mark.django_db
 
@@ -23,19 +23,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def field(db):
     return Discipline.objects.get(code="01")
-
-
-@pytest.fixture
-def reviewing(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-def expert(unit, code="01", name=None) -> ExpertApplication:
-    application = factories.make_applicant(unit, ApplicationStatus.APPROVED, name=name).application
-    application.disciplines.set(Discipline.objects.filter(code=code))
-    ExpertApplication.objects.filter(pk=application.pk).update(title_level=TitleLevel.SENIOR)
-    return application
 
 
 def make(reviewer, *asks, project_name="智能制造专项评审") -> "services.Draw":
