@@ -1046,6 +1046,13 @@ def _span(model, rows):
     return model.objects.filter(pk__gte=rows[0].pk, pk__lte=rows[-1].pk)
 
 
+def _date_messages(messages) -> None:
+    """Queued a moment before they were sent; a failed one never was."""
+    sent = F("sent_at") - Records.SENT_AFTER
+    _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
+    _span(SMSMessage, messages).filter(status=SMSMessage.Status.FAILED).update(sent_at=None)
+
+
 def _date_history(made, records: Records) -> None:
     """Date the bulk-created history rows `made` as their steps were taken: from the
     application's column of each step, then the few no column holds, one by one. Later steps
@@ -1121,9 +1128,7 @@ def _history(applications, plans, year: Year) -> dict[str, int]:
             ).values("confirm_reminded_at")
             _span(AuditEvent, reminders).update(at=Subquery(reminded[:1]))
     if messages:
-        sent = F("sent_at") - Records.SENT_AFTER
-        _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
-        _span(SMSMessage, messages).filter(status=SMSMessage.Status.FAILED).update(sent_at=None)
+        _date_messages(messages)
     return {
         "审核记录": len(made),
         "退回后再次提交": resubmitted,
@@ -2092,9 +2097,7 @@ def _seed_draws(year: Year, seed: int) -> dict[str, int]:
         AuditEvent.objects.bulk_update(audits, ["at"], batch_size=1000)
     messages = SMSMessage.objects.bulk_create(records.messages[messages_before:], batch_size=BATCH)
     if messages:
-        sent = F("sent_at") - Records.SENT_AFTER
-        _span(SMSMessage, messages).update(created_at=sent, next_attempt_at=sent)
-        _span(SMSMessage, messages).filter(status=SMSMessage.Status.FAILED).update(sent_at=None)
+        _date_messages(messages)
     return {
         "专家抽取": len(draws),
         "审计记录": len(event_audits) + len(audits),
