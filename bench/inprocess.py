@@ -35,16 +35,14 @@ def reviewer_client(reviewer):
     """A test client signed in as `reviewer`, past the second factor, with the current
     个人信息保护说明 agreed to (else every page measured is the notice asked again)."""
     from django.test import Client
-    from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.services import agree_to_current_notice
     from portal import privacy
 
-    if reviewer.privacy_notice_version != privacy.NOTICE_VERSION:
-        reviewer.privacy_notice_version = privacy.NOTICE_VERSION
-        reviewer.privacy_notice_at = timezone.now()
-        reviewer.save(update_fields=["privacy_notice_version", "privacy_notice_at"])
+    if privacy.owes_agreement(reviewer):  # as the notice's page does: stored and audited
+        agree_to_current_notice(reviewer)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(reviewer)
     device = TOTPDevice.objects.filter(user=reviewer, confirmed=True).first()

@@ -134,7 +134,11 @@ def avoid_lines(text: str) -> tuple[list[AvoidLine], list[str]]:
             lines.append(AvoidLine(found["name"], found["unit"]))
         else:
             unreadable.append(part)
-    return list(dict.fromkeys(lines)), list(dict.fromkeys(unreadable))
+    # A line typed twice counts once, its unit compared as unit_key does (the first kept).
+    kept: dict[tuple[str, str], AvoidLine] = {}
+    for line in lines:
+        kept.setdefault((line.name, unit_key(line.unit)), line)
+    return list(kept.values()), list(dict.fromkeys(unreadable))
 
 
 def discipline_choices() -> list:
@@ -170,7 +174,10 @@ class DrawForm(PortalFormMixin, forms.Form):
         label="回避单位",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="申报本项目的单位，每行一个，须与已注册单位的名称完全一致。这些单位的专家不会被抽取。",
+        help_text=(
+            "申报本项目的单位，每行一个，须与已注册单位的名称一致（括号全角、半角均可）。"
+            "这些单位的专家不会被抽取。"
+        ),
     )
     avoid_experts = forms.CharField(
         label="回避专家",
@@ -308,7 +315,7 @@ class DrawForm(PortalFormMixin, forms.Form):
                 )
                 errors.append(
                     f"回避专家“{line}”：{line.unit}没有名为{line.name}的“审核通过”在库专家，"
-                    "请核对姓名和单位名称（单位名称须与已注册单位的名称完全一致）"
+                    "请核对姓名和单位名称（须与已注册单位的名称一致，括号全角、半角均可）"
                     + (
                         f"；名为{line.name}的在库专家的工作单位：{elsewhere}。"
                         if elsewhere

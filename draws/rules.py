@@ -216,6 +216,13 @@ def eligible_ids(user, criteria: Criteria, discipline_id: int, **options) -> lis
     return list(experts.order_by("pk").values_list("pk", flat=True))
 
 
+def drawable(application) -> bool:
+    """Whether `application` may serve on a panel now: 审核通过, as pool_for draws from.
+    Frozen, leaving or gone since a draw, an expert is not called up, confirmed, texted or
+    printed on a 签到表 before the review."""
+    return application.status == ApplicationStatus.APPROVED
+
+
 # Why a 备选 is passed over by 递补, by the rule that refuses them (services.call_reserve).
 NOT_IN_POOL = "已不在专家库"
 # …said as the expert's state has it: frozen or leaving, they are still in the 专家库.

@@ -122,7 +122,7 @@ class Reserve:
     @property
     def available(self) -> bool:
         """Not called up yet, and still 审核通过: what 递补 takes (services.call_reserve)."""
-        return not self.called and self.pick.application.status == ApplicationStatus.APPROVED
+        return not self.called and rules.drawable(self.pick.application)
 
 
 @dataclasses.dataclass
@@ -194,9 +194,10 @@ class SheetRow:
 class SignSheet:
     """The panel as it stands, for a 签到表: the experts 确认参加 and, apart, those who have
     not answered yet, each by quota and in the record's order; those 不参加 are left out (a
-    备选 called up or an expert of a 补抽 in their place is a member of their own), and so are
-    those no longer 审核通过 (frozen, leaving or 出库 since the draw), counted in `gone`: the
-    reviewer records their 不参加 and fills the place as for any other."""
+    备选 called up or an expert of a 补抽 in their place is a member of their own). Before the
+    review, so are those no longer 审核通过 (frozen, leaving or 出库 since the draw), counted
+    in `gone`: the reviewer records their 不参加 and fills the place as for any other. Once
+    the review has begun the sheet is the panel that sat, whatever became of them since."""
 
     confirmed: list[SheetRow]
     pending: list[SheetRow]
@@ -204,16 +205,17 @@ class SignSheet:
     gone: int = 0
 
 
-def sign_sheet(quotas: list[QuotaPanel]) -> SignSheet:
-    """SignSheet of a draw's panel (panel(draw)): no query of its own (panel loads each
-    pick's application, and with it the expert's status today)."""
+def sign_sheet(draw: Draw, quotas: list[QuotaPanel], now=None) -> SignSheet:
+    """SignSheet of `draw`'s panel (panel(draw)) as of `now`: no query of its own (panel
+    loads each pick's application, and with it the expert's status today)."""
+    ahead = draw.review_at > (now or timezone.now())
     sheet = SignSheet([], [], 0)
     for quota_panel in quotas:
         for member in quota_panel.members:
             row = SheetRow(member.pick, quota_panel.quota.discipline_name)
             if member.declined:
                 sheet.declined += 1
-            elif member.pick.application.status != ApplicationStatus.APPROVED:
+            elif ahead and not rules.drawable(member.pick.application):
                 sheet.gone += 1
             elif member.answer is not None:
                 sheet.confirmed.append(row)
@@ -361,7 +363,7 @@ def own_draws_as_told(application) -> list[tuple[Pick, str]]:
     unanswered is one they need not attend once they are no longer in the pool (frozen,
     leaving, left, admission revoked). The bureau's pages read own_draws as it is."""
     draws = own_draws(application)
-    if application is None or application.status == ApplicationStatus.APPROVED:
+    if application is None or rules.drawable(application):
         return draws
     told = NOT_DRAWABLE.get(application.status, NOT_IN_POOL)
     return [(pick, told if state == PENDING else state) for pick, state in draws]

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from audit.log import record
 from audit.models import AuditEvent
-from draws import fairness
+from draws import fairness, rules
 from draws.models import Draw, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids, refusals
-from experts.models import ApplicationStatus, Discipline, ExpertApplication
+from experts.models import Discipline, ExpertApplication
 from portal.dates import chinese_date
 from sms.outbox import cut, queue_sms
 from sms.texts import greeted
@@ -294,7 +294,7 @@ def answer(user, draw: Draw, application_id: int, action: str, reason: str = "")
     draw = _locked(draw)
     pick = _member(draw, application_id)
     application = pick.application
-    if action == Event.Action.CONFIRM and application.status != ApplicationStatus.APPROVED:
+    if action == Event.Action.CONFIRM and not rules.drawable(application):
         # Frozen, leaving or gone since the draw: not drawn now, so not on a panel either.
         raise DrawError(
             f"{application.user.real_name}当前为“{application.get_status_display()}”状态，"
@@ -480,7 +480,7 @@ def notify(user, draw: Draw) -> Notified:
         if application.pk in done:
             continue
         name = application.user.real_name
-        if application.status != ApplicationStatus.APPROVED:
+        if not rules.drawable(application):
             result.left_out.append(f"{name}（{application.get_status_display()}）")
             continue
         _text(

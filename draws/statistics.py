@@ -39,23 +39,16 @@ def _members(draws) -> QuerySet[Pick]:
 
 
 def by_month(draws, start, end) -> Chart:
-    """The draws and their experts per month (per year past Periods' limit), from one query
-    grouped by the day each draw was made."""
+    """The draws and their experts per month (per year past Periods' limit), from two queries
+    grouped by the day each draw was made: the draws, and their experts as _members counts."""
     periods = Periods.of(start, end)
-    grouped = (
-        draws.order_by()
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day")
-        .annotate(
-            draws=Count("pk", distinct=True),
-            experts=Count("pick", filter=Q(pick__role=Pick.Role.MEMBER)),
-        )
-    )
+    made = draws.order_by().annotate(day=TruncDate("created_at")).values_list("day")
+    drawn = _members(draws).annotate(day=TruncDate("draw__created_at")).values_list("day")
     counted: dict = {}
-    for day, n_draws, n_experts in grouped:
-        period = periods.bucket(day)
-        was = counted.get(period, (0, 0))
-        counted[period] = (was[0] + n_draws, was[1] + n_experts)
+    for column, grouped in enumerate((made, drawn)):
+        for day, n in grouped.annotate(n=Count("*")):
+            totals = counted.setdefault(periods.bucket(day), [0, 0])
+            totals[column] += n
     rows = [(periods.label(p), *counted.get(p, (0, 0))) for p in periods.starts]
     unit = "年" if periods.yearly else "月"
     return Chart(

@@ -198,7 +198,7 @@ def draw_sheet(request, pk):
             "draws/draw_sheet.html",
             {"draw": draw, "sheet": None, "printed_at": timezone.now()},
         )
-    sheet = sign_sheet(panel(draw))
+    sheet = sign_sheet(draw, panel(draw))
     listed = len(sheet.confirmed) + len(sheet.pending)
     record(
         AuditEvent.Action.EXPORT,

@@ -237,7 +237,7 @@ def test_a_name_at_a_unit_with_no_such_expert_is_refused_naming_it(reviewing, na
     summary = text.split('id="form-errors"')[1].split("</div>")[0]
     assert (
         "回避专家“张伟（南湖大学）”：南湖大学没有名为张伟的“审核通过”在库专家，"
-        "请核对姓名和单位名称（单位名称须与已注册单位的名称完全一致）；"
+        "请核对姓名和单位名称（须与已注册单位的名称一致，括号全角、半角均可）；"
         "名为张伟的在库专家的工作单位：中铁（武汉）建设有限公司、北湖大学。"
     ) in summary
     assert (
@@ -323,3 +323,15 @@ def test_one_unit_typed_twice_in_two_brackets_counts_once(reviewer):
     assert form.is_valid(), form.errors
     assert form.criteria().avoid_unit_ids == (unit.pk,)
     assert form.criteria().avoid_unit_names == ("中铁(武汉)建设有限公司",)
+
+
+def test_one_expert_typed_twice_in_two_brackets_counts_once(reviewer):
+    """The record and the confirmation name each 回避专家 once, as first typed."""
+    at_unit = expert(factories.make_unit(name="中铁（武汉）建设有限公司"), name="张伟")
+    field = Discipline.objects.get(code="01")
+    typed = "张伟（中铁(武汉)建设有限公司）\n张伟(中铁（武汉）建设有限公司)"
+    form = DrawForm(form_data(**quota(0, field, 1), avoid_experts=typed), user=reviewer)
+    assert form.is_valid(), form.errors
+    criteria = form.criteria()
+    assert criteria.avoid_expert_ids == (at_unit.pk,)
+    assert criteria.avoid_expert_names == ("张伟（中铁(武汉)建设有限公司）",)

@@ -1,16 +1,19 @@
 """签到表: a draw's panel as it stands on a print-friendly page, the bureau's alone, audited."""
 
+import datetime
 import re
 
+import pgtrigger
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from draws import services
-from draws.models import Event, Pick
+from draws.models import Draw, Event, Pick
 from draws.rules import Criteria
 from experts.models import ApplicationStatus, Discipline, ExpertApplication
 from portal.templating import minutes, mobile
@@ -145,12 +148,12 @@ def test_a_voided_draws_sheet_lists_nobody_and_says_why(reviewing, reviewer, uni
 
     assert page.status_code == 200
     void_box = text.index('data-testid="sheet-void"')
-    assert void_box < text.index("【已作废】评审专家签到表")
+    assert void_box < text.index("评审专家签到表（已作废）")
     said = re.sub(r"<[^>]+>", "", text[void_box:].split("</div>")[0])
     actor = reviewer.real_name or reviewer.username
     assert f"本次抽取已于 {minutes(draw.void.created_at)} 由{actor}作废" in said
     assert "理由：项目名称填错。" in said
-    assert "作废的抽取不请任何专家参加评审：本次抽取没有签到表，请勿据此签到。" in said
+    assert "本次抽取已作废，未请任何专家参加评审，没有签到表，请勿据此签到。" in said
     assert "<table" not in text and "签名" not in text
     for pick in members(draw):
         assert pick.expert_name not in text
@@ -187,10 +190,35 @@ def test_a_member_no_longer_approved_is_left_off_and_counted(reviewing, reviewer
         assert gone.expert_name not in text
     assert (
         "确认参加的专家 1 人；另有 1 人尚未确认参加，列于第二张表；不参加的 1 人未列入；"
-        "另有 2 人已不在专家库或资格已冻结，未列入，请按需记录不参加并补抽。"
+        "2 人已冻结或已不在专家库，未列入，请记录其不参加并递补或补抽。"
     ) in text
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert "人数：2；" in event.detail
+
+
+def test_after_the_review_the_sheet_is_the_panel_that_sat(reviewing, reviewer, unit, field):
+    """Frozen since a review held weeks ago: still on its sheet (the record of who sat), and
+    no note asks to fill a place at a review that is over."""
+    for _ in range(2):
+        expert(unit)
+    draw = make(reviewer, (field, 2, 0))
+    first, second = members(draw)
+    for pick in (first, second):
+        services.answer(reviewer, draw, pick.application_id, Event.Action.CONFIRM)
+    with pgtrigger.ignore("draws.Draw:draw_no_update"):  # the record is append-only
+        Draw.objects.filter(pk=draw.pk).update(
+            review_at=timezone.now() - datetime.timedelta(days=20)
+        )
+    ExpertApplication.objects.filter(pk=second.application_id).update(
+        status=ApplicationStatus.FROZEN
+    )
+
+    page = reviewing.get(reverse("draws:sheet", args=[draw.pk]))
+
+    confirmed = [row[1] for row in table(page, "sheet-confirmed")]
+    assert confirmed == [first.expert_name, second.expert_name]
+    assert "补抽" not in page.content.decode()
+    assert "人数：2；" in AuditEvent.objects.get(action=AuditEvent.Action.EXPORT).detail
 
 
 def test_the_sheets_tables_scroll_as_a_named_region_and_print_whole(reviewing, reviewer, unit):

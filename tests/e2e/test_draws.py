@@ -366,7 +366,7 @@ def test_the_sign_sheet_prints_the_panel_alone(journey):
     page.reload()
     expect(page.get_by_role("table", name="尚未确认参加的专家（待确认）")).to_have_count(0)
     expect(page.get_by_test_id("sheet-note")).to_contain_text(
-        "另有 1 人已不在专家库或资格已冻结，未列入，请按需记录不参加并补抽"
+        "1 人已冻结或已不在专家库，未列入，请记录其不参加并递补或补抽"
     )
     tab.snap("sheet-frozen")
     page.emulate_media(media="print")
@@ -378,8 +378,8 @@ def test_the_sign_sheet_prints_the_panel_alone(journey):
     page.reload()
     expect(page.get_by_test_id("sheet-void")).to_contain_text("已作废")
     expect(page.get_by_test_id("sheet-void")).to_contain_text("理由：项目名称填错。")
-    expect(page.get_by_test_id("sheet-void")).to_contain_text("本次抽取没有签到表，请勿据此签到")
-    expect(page.get_by_role("heading", name="【已作废】评审专家签到表")).to_be_visible()
+    expect(page.get_by_test_id("sheet-void")).to_contain_text("没有签到表，请勿据此签到")
+    expect(page.get_by_role("heading", name="评审专家签到表（已作废）")).to_be_visible()
     expect(page.get_by_role("table")).to_have_count(0)
     expect(page.get_by_text(first.expert_name)).to_have_count(0)
     tab.snap("sheet-voided")

@@ -32,6 +32,7 @@ from experts.models import (
     ReasonCode,
 )
 from portal import deadlines
+from portal.workdays import is_workday
 from sms.models import SMSMessage
 
 pytestmark = pytest.mark.django_db
@@ -422,6 +423,10 @@ def test_every_seeded_draw_verifies_and_keeps_the_rules(drawn):
     for draw in draws:
         checks = verify(draw)
         assert checks and all(check.ok for check in checks), draw.pk
+        # Made in office hours of a working day, whatever the hour the seed ran at (a draw
+        # made again after a 作废 up to two hours after it).
+        made = timezone.localtime(draw.created_at)
+        assert is_workday(made.date()) and 9 <= made.hour < 19, made
     # 复核 as the command does it, on the latest draw with a 补抽.
     latest = Round.objects.filter(number__gt=1).order_by("-created_at").first().quota.draw
     out = io.StringIO()

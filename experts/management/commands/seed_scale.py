@@ -72,7 +72,7 @@ from experts.models import (
 from experts.services import CONSENT_VERSION, STEP_STARTS, approval_text
 from portal import deadlines, privacy
 from portal.words import mask_numbers
-from portal.workdays import add_workdays
+from portal.workdays import add_workdays, is_workday
 from portal.workflow import action_label, reasons_said
 from sms.backends.twilio import failure_reason
 from sms.models import SMSMessage
@@ -1479,6 +1479,8 @@ DRAW_EXPERTS_A_YEAR = 150
 DRAWS_A_MONTH_LEAST = 3
 DRAW_POOL_LEAST = 60
 DRAW_PERIOD = datetime.timedelta(days=30)
+# - on working days (portal.workdays), from OPENS for eight hours;
+OPENS = datetime.time(9)
 # - each for 1 to 3 专业领域 of 3 to 7 experts and 1 or 2 备选, under the rules reviewers state:
 #   the applicant units to avoid, now and then a named expert, a cool-down, a yearly cap and a
 #   lowest 职称级别 (draws.rules.Criteria);
@@ -1729,10 +1731,15 @@ class DrawHistory:
         return self.draws
 
     def in_office_hours(self, moment, end):
-        """`moment`'s day at a time from 9:00 to 17:00, but not after `end`."""
-        opens = datetime.datetime.combine(timezone.localdate(moment), datetime.time(9))
-        at = timezone.make_aware(opens) + datetime.timedelta(seconds=self.rng.randrange(8 * 3600))
-        return min(at, end)
+        """A time from 9:00 to 17:00 of `moment`'s day or, where that is no working day or
+        the time would come after `end`, of the last working day before it that is not."""
+        day = timezone.localdate(moment)
+        after_opening = datetime.timedelta(seconds=self.rng.randrange(8 * 3600))
+        while True:
+            at = timezone.make_aware(datetime.datetime.combine(day, OPENS)) + after_opening
+            if at <= end and is_workday(day):
+                return at
+            day -= datetime.timedelta(days=1)
 
     def eligible(self, draw: SeededDraw, field: int, moment, taken) -> list[int]:
         """draws.rules.eligible at `moment`: the field's approved experts under the rules."""
