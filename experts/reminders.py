@@ -502,12 +502,18 @@ def summary(outcome: Outcome) -> str:
     return f"{day}：" + "，".join(parts) + "。"
 
 
-def seconds_until(at: datetime.time, now: datetime.datetime) -> float:
-    """Seconds from `now` (aware) to the next `at` on the portal's local clock: today's if it
-    is still ahead, else tomorrow's (send_reminders --daily-at)."""
+def next_run(at: datetime.time, now: datetime.datetime) -> datetime.datetime:
+    """The next `at` after `now` (aware) on the portal's clock, TIME_ZONE (Beijing time),
+    whatever the server's own clock is set to: today's if it is still ahead, else tomorrow's
+    (send_reminders --daily-at)."""
     local = timezone.localtime(now)
     target = timezone.make_aware(datetime.datetime.combine(local.date(), at))
     if target <= local:
         tomorrow = local.date() + datetime.timedelta(days=1)
         target = timezone.make_aware(datetime.datetime.combine(tomorrow, at))
-    return (target - local).total_seconds()
+    return target
+
+
+def seconds_until(at: datetime.time, now: datetime.datetime) -> float:
+    """Seconds from `now` (aware) to next_run(at, now)."""
+    return (next_run(at, now) - timezone.localtime(now)).total_seconds()

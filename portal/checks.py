@@ -5,9 +5,12 @@ that stores an ID number, or a ban that silently stops matching. With DEBUG off,
 SECRET_KEY and PORTAL_URL, and a mail server told to use both TLS and SSL, stop it too.
 
 And deploy checks (`check --deploy`, which docs/deployment.md runs with `--fail-level
-WARNING`) of PORTAL_URL, the address printed on every 入库证明, and of ALLOWED_HOSTS."""
+WARNING`) of PORTAL_URL, the address printed on every 入库证明, of ALLOWED_HOSTS, and of the
+SMS and mail settings .env.example shows as examples."""
 
 import ipaddress
+import re
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -208,6 +211,80 @@ def check_mail_security(app_configs, **kwargs):
             )
         ]
     return []
+
+
+TWILIO_BACKEND = "sms.backends.twilio.TwilioBackend"
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# .env.example's Twilio lines: an account SID of x's, a token "your-…", and Twilio's magic test
+# number +15005550006, which only its test credentials accept.
+TWILIO_EXAMPLES = {
+    "TWILIO_ACCOUNT_SID": lambda value: re.fullmatch(r"AC[xX]*", value) is not None,
+    "TWILIO_AUTH_TOKEN": lambda value: value.lower().startswith("your-"),
+    "TWILIO_FROM_NUMBER": lambda value: value == "+15005550006",
+}
+
+
+def _has_example_label(hostname: str) -> bool:
+    return "example" in hostname.lower().split(".")
+
+
+@register(deploy=True)
+def check_delivery_examples(app_configs, **kwargs):
+    """.env.example's SMS and mail lines, left as they are. Nothing stops: the decisions are
+    made and their SMS queued, and every send fails later (Twilio 20003, 排队中 for a day),
+    as every mail does (the reviewers' digest, 找回密码) or goes out from a domain that is not
+    the bureau's and lands in spam. `check --deploy --fail-level WARNING`, which the
+    documented install runs, says so before the portal opens."""
+    if settings.DEBUG:
+        return []
+    warnings = []
+    if settings.SMS_BACKEND == TWILIO_BACKEND:
+        left = [
+            name
+            for name, is_example in TWILIO_EXAMPLES.items()
+            if not getattr(settings, name).strip() or is_example(getattr(settings, name).strip())
+        ]
+        if left:
+            warnings.append(
+                Warning(
+                    f"SMS_BACKEND 为 Twilio，但 {'、'.join(left)} 未设置或仍是 .env.example "
+                    "中的示例值：短信都将发送失败。",
+                    hint=(
+                        "在 .env 中填入短信服务商提供的账号 SID、密钥和发送号码；"
+                        "选用境内短信服务商的，改设 SMS_BACKEND（见 docs/deployment.md）。"
+                    ),
+                    id="portal.W004",
+                )
+            )
+    if settings.EMAIL_BACKEND == SMTP_BACKEND:
+        left = []
+        if _has_example_label(settings.EMAIL_HOST):
+            left.append(f"EMAIL_HOST（{settings.EMAIL_HOST}）")
+        if settings.EMAIL_HOST_PASSWORD.strip().lower().startswith("your-"):
+            left.append("EMAIL_HOST_PASSWORD")
+        if left:
+            warnings.append(
+                Warning(
+                    f"{'、'.join(left)} 仍是 .env.example 中的示例值：审核员的超期提醒摘要"
+                    "和找回密码邮件都将发送失败。",
+                    hint="在 .env 中填入本单位邮件服务器的地址、端口、账号和密码。",
+                    id="portal.W005",
+                )
+            )
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    if _has_example_label(sender.rpartition("@")[2]):
+        warnings.append(
+            Warning(
+                f"DEFAULT_FROM_EMAIL 仍是示例地址（{settings.DEFAULT_FROM_EMAIL}）："
+                "邮件将以不属于本单位的域名发出，可能被拒收或归入垃圾邮件。",
+                hint=(
+                    "在 .env 中将 DEFAULT_FROM_EMAIL 设为本单位邮件服务器允许发信的地址，"
+                    "例如 专家入库系统 <noreply@本单位域名>。"
+                ),
+                id="portal.W006",
+            )
+        )
+    return warnings
 
 
 def _is_this_machine(hostname: str) -> bool:

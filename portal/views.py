@@ -29,7 +29,7 @@ from accounts.permissions import (
 from audit.log import record
 from audit.models import AuditEvent
 from portal import caching, privacy
-from portal.crypto import decrypts
+from portal.crypto import decrypt, decrypts
 from portal.filters import ALL
 from portal.triggers import trigger_state
 from portal.workdays import calendar_status
@@ -64,9 +64,10 @@ def healthz(request):
     """For a load balancer or monitor: 200 when this node and its database answer, else 503.
     `?details` adds what an operator should know (the working-day calendar's last year, the
     SMS waiting to be sent and the age of the oldest, the SMS that failed in the last day, the
-    append-only tables' triggers, the cache, whether a stored number decrypts), and answers 503
-    while a trigger is missing or disabled, the cache does not answer or the stored numbers
-    cannot be decrypted with FIELD_ENCRYPTION_KEYS."""
+    append-only tables' triggers, the cache, whether a stored number decrypts and whether its
+    stored hash is FIELD_HMAC_KEY's), and answers 503 while a trigger is missing or disabled,
+    the cache does not answer, the stored numbers cannot be decrypted with
+    FIELD_ENCRYPTION_KEYS or their hashes were made under another FIELD_HMAC_KEY."""
     try:
         with connection.cursor() as cursor:
             # A round trip that reads no table: no model query asks only "do you answer?".
@@ -94,11 +95,15 @@ def healthz(request):
     keys_fit, keys_message = encryption_status()
     if not keys_fit:
         faults.append("stored personal numbers cannot be decrypted with FIELD_ENCRYPTION_KEYS")
+    index_fits, index_message = blind_index_status()
+    if not index_fits:
+        faults.append("stored blind indexes do not match FIELD_HMAC_KEY")
     body = "\n".join(faults or ["ok"]) + "\n"
     body += f"calendar: {calendar_status(timezone.localdate())['message']}\n"
     body += f"sms: {sms_backlog()}\n"
     body += f"sms-failed-24h: {sms_failures()}\n"
     body += f"encryption: {keys_message}\n"
+    body += f"blind-index: {index_message}\n"
     body += f"triggers: {triggers.message}\n"
     body += f"cache: {cache_status(answers=cache_answers)}\n"
     return HttpResponse(
@@ -126,6 +131,42 @@ def encryption_status() -> tuple[bool, str]:
     return False, (
         "已存储的证件号码无法用 FIELD_ENCRYPTION_KEYS 解密：密钥与数据库不符"
         "（恢复时用了别的密钥，或轮换后过早删去了旧密钥）"
+    )
+
+
+def blind_index_status() -> tuple[bool, str]:
+    """Whether the oldest account's stored hash of its ID number (the blind index that bans,
+    certificates and the one-account-per-ID-number rule compare) is the one FIELD_HMAC_KEY, or
+    a key of FIELD_HMAC_OLD_KEYS while a rotation is under way, makes of its number. A restore
+    under another FIELD_HMAC_KEY passes everything else, while no ban matches, every 入库证明
+    reads 已失效 and an ID number registers twice. One read of one row; neither the number
+    nor its hash is shown."""
+    row = (
+        User.objects.exclude(id_number="")
+        .exclude(id_number_index="")
+        .order_by("pk")
+        .annotate(token=Cast("id_number", output_field=models.TextField()))
+        .values_list("id_type", "token", "id_number_index")
+        .first()
+    )
+    if row is None:
+        return True, "尚无证件号码索引"
+    id_type, token, stored = row
+    if not decrypts(token):
+        # The encryption line says why; without the number there is nothing to hash.
+        return True, "未核对（证件号码无法解密，见 encryption 一行）"
+    indexes = User.id_indexes(id_type, decrypt(token))
+    if stored == indexes[0]:
+        return True, "已存储的证件号码索引与 FIELD_HMAC_KEY 相符"
+    if stored in indexes[1:]:
+        return True, (
+            "已存储的证件号码索引与 FIELD_HMAC_OLD_KEYS 中的旧密钥相符"
+            "（密钥轮换未完成：运行 reindex_personal_data）"
+        )
+    return False, (
+        "已存储的证件号码索引与 FIELD_HMAC_KEY 不符：密钥与数据库不符"
+        "（恢复时用了别的 FIELD_HMAC_KEY，或轮换时未把原密钥放入 FIELD_HMAC_OLD_KEYS）；"
+        "禁入名单、证书查验和证件号码唯一检查都将失效"
     )
 
 

@@ -63,3 +63,15 @@ def test_send_reminders_daily_at_says_it_runs_the_other_daily_jobs():
     daily_at = re.sub(r"\s+", "", option_helps(parser.format_help())["--daily-at"])
 
     assert "年度确认（review_confirmations）和日常清理（housekeeping）" in daily_at
+
+
+def test_send_reminders_daily_at_says_its_hour_is_beijing_time():
+    """The hour is read on TIME_ZONE's clock (Asia/Shanghai), not the server's own (ops walk:
+    the help said 本地时间, which on a UTC server is eight hours off)."""
+    parser = load_command_class("experts", "send_reminders").create_parser("manage.py", "x")
+
+    daily_at = re.sub(r"\s+", "", option_helps(parser.format_help())["--daily-at"])
+
+    assert "每天在该北京时间" in daily_at
+    assert "TIME_ZONE" in daily_at
+    assert "本地时间" not in daily_at

@@ -87,6 +87,28 @@ def test_env_example_leaves_the_images_folders_alone_or_names_them():
     assert f"mkdir -p {defaults['PRIVATE_MEDIA_ROOT']}" in DOCKERFILE
 
 
+def test_env_examples_folder_examples_are_where_the_host_install_puts_them():
+    """Ops walk: .env.example suggested /srv/portal/private and /srv/portal/static while the
+    host install makes var and staticfiles and the backup reads /srv/portal/var/private; an
+    operator who set them got an empty folder the backup never read."""
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    workdir = re.search(r"^WORKDIR (\S+)$", DOCKERFILE, re.MULTILINE).group(1)
+    host_defaults = {
+        name: path.replace(workdir, "/srv/portal", 1) for name, path in image_defaults().items()
+    }
+    examples = dict(
+        re.findall(
+            rf"^# ({'|'.join(FOLDER_SETTINGS)})=(.*)$",
+            (ROOT / ".env.example").read_text(),
+            re.MULTILINE,
+        )
+    )
+
+    assert examples == host_defaults
+    assert "install -d -o portal -g portal -m 750 var staticfiles" in deployment
+    assert "-C /srv/portal/var/private" in deployment
+
+
 def test_every_service_comes_back_after_a_reboot():
     assert set(services()) == {"db", "cache", "web", "sms-worker", "export-worker", "reminders"}
     for name, block in services().items():

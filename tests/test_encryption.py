@@ -107,3 +107,49 @@ def test_healthz_details_say_whether_the_stored_numbers_decrypt_with_the_keys(
     ) in lines
     assert applicant.id_number not in "\n".join(lines)
     assert client.get("/healthz").status_code == 200  # the balancer's probe reads no table
+
+
+@pytest.mark.django_db
+def test_healthz_details_say_whether_the_stored_hashes_are_field_hmac_keys(
+    client, unit, settings, django_assert_num_queries
+):
+    """Ops walk: a restore under another FIELD_HMAC_KEY passed /healthz?details ("ok") while
+    no ban matched, every 入库证明 read 已失效 and an ID number could register twice."""
+    from portal.views import blind_index_status
+
+    def details():
+        response = client.get("/healthz", {"details": "1"})
+        return response.status_code, response.content.decode().splitlines()
+
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert "blind-index: 尚无证件号码索引" in lines
+
+    applicant = factories.make_applicant(unit)
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert "blind-index: 已存储的证件号码索引与 FIELD_HMAC_KEY 相符" in lines
+    with django_assert_num_queries(1):
+        blind_index_status()
+
+    # A rotation under way: the former key in FIELD_HMAC_OLD_KEYS still matches.
+    former = settings.FIELD_HMAC_KEY
+    settings.FIELD_HMAC_KEY, settings.FIELD_HMAC_OLD_KEYS = "a-new-key-" + "n" * 40, [former]
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert (
+        "blind-index: 已存储的证件号码索引与 FIELD_HMAC_OLD_KEYS 中的旧密钥相符"
+        "（密钥轮换未完成：运行 reindex_personal_data）"
+    ) in lines
+
+    # The database restored where .env holds another FIELD_HMAC_KEY.
+    settings.FIELD_HMAC_OLD_KEYS = []
+    status, lines = details()
+    assert status == 503
+    assert lines[0] == "stored blind indexes do not match FIELD_HMAC_KEY"
+    assert any(
+        line.startswith("blind-index: 已存储的证件号码索引与 FIELD_HMAC_KEY 不符") for line in lines
+    )
+    stored = User.objects.values_list("id_number_index", flat=True).get(pk=applicant.pk)
+    assert applicant.id_number not in "\n".join(lines) and stored not in "\n".join(lines)
+    assert client.get("/healthz").status_code == 200  # the balancer's probe reads no table

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -628,15 +629,42 @@ def test_the_daily_loop_runs_the_annual_confirmations_when_the_digest_fails(
     assert Reminder.objects.get(kind=Reminder.Kind.BUREAU_DIGEST).status == Reminder.Status.FAILED
     assert ExpertApplication.objects.get(pk=lapsed.pk).status == S.FROZEN
     lines = out.getvalue().splitlines()
-    assert lines[-2:] == [
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert lines[-3:] == [
         "冻结 1 人，发送年度确认提醒 0 人。",
         "已清理过期会话，删除7天前的批量处理记录0条，删除180天前的登录日志0条。",
+        f"下次运行：{tomorrow:%Y-%m-%d} 00:00（北京时间）",
     ]
     # The housekeeping ran too (G9).
     assert not Session.objects.filter(pk=expired.pk).exists()
     errors = err.getvalue().splitlines()
     assert "摘要邮件发送失败（" in errors[0]
     assert errors[1].startswith("年度确认照常运行。摘要邮件可在今天内再次运行 send_reminders 重发")
+
+
+class Waits(send_reminders_command.Command):
+    """Records the first wait instead of sleeping."""
+
+    def wait(self, seconds):
+        self.waited = seconds
+        raise Stop
+
+
+def test_the_daily_loop_says_when_it_will_run_next_before_it_waits():
+    """Ops walk: `send_reminders --daily-at 08:30` started after midnight waited without a word
+    until the morning, and its help said 本地时间 while it counts in TIME_ZONE (Beijing) whatever
+    the server's clock is set to."""
+    out = io.StringIO()
+    command = Waits(stdout=out, stderr=io.StringIO())
+
+    with pytest.raises(Stop):
+        # Not due yet on any day (but in its last second): it waits, and says until when.
+        command.handle(date=None, force=False, daily_at="23:59:59")
+
+    today = timezone.localdate()
+    assert out.getvalue().splitlines() == [f"下次运行：{today:%Y-%m-%d} 23:59（北京时间）"]
+    upcoming = timezone.make_aware(datetime.datetime.combine(today, datetime.time(23, 59, 59)))
+    assert abs(upcoming.timestamp() - time.time() - command.waited) < 5
 
 
 def digest_rows() -> list[tuple[str, str, str]]:

@@ -667,3 +667,124 @@ def test_the_portal_name_and_the_authenticators_issuer_come_from_the_environment
         portal_names(PORTAL_NAME="某市专家库", OTP_TOTP_ISSUER="某市科技局")
         == "某市专家库 某市科技局"
     )
+
+
+def env_example_lines(*names: str) -> dict[str, str]:
+    """.env.example's value of each setting named, whether its line is commented out or not."""
+    return dict(re.findall(rf"^(?:# )?({'|'.join(names)})=(.*)$", ENV_EXAMPLE, re.MULTILINE))
+
+
+def test_env_example_sends_no_sms_until_a_provider_is_chosen():
+    """Ops walk: .env.example named the Twilio backend with placeholder credentials; copied
+    as it was, every SMS failed (20003) and `check --deploy` said nothing."""
+    active = dict(re.findall(r"^(SMS_BACKEND)=(.*)$", ENV_EXAMPLE, re.MULTILINE))
+    assert active == {"SMS_BACKEND": "sms.backends.console.ConsoleBackend"}
+    assert not re.search(r"^TWILIO_(ACCOUNT_SID|AUTH_TOKEN|FROM_NUMBER)=", ENV_EXAMPLE, re.M)
+
+
+def test_the_deploy_check_warns_of_env_examples_sms_and_mail_examples():
+    """Ops walk: the Twilio lines uncommented and the mail lines as .env.example has them
+    passed `check --deploy --fail-level WARNING`; every SMS and mail would then fail."""
+    example = env_example_lines(
+        "SMS_BACKEND",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_NUMBER",
+        "EMAIL_BACKEND",
+        "DEFAULT_FROM_EMAIL",
+        "EMAIL_HOST",
+        "EMAIL_HOST_PASSWORD",
+    )
+    # The commented Twilio option, as an operator who uncomments it gets it.
+    example["SMS_BACKEND"] = "sms.backends.twilio.TwilioBackend"
+
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        PORTAL_URL=f"https://{HOST}",
+        **{
+            **PRODUCTION,
+            **example,
+        },
+    )
+
+    assert result.returncode != 0
+    assert (
+        "portal.W004) SMS_BACKEND 为 Twilio，但 TWILIO_ACCOUNT_SID、TWILIO_AUTH_TOKEN、"
+        "TWILIO_FROM_NUMBER 未设置或仍是 .env.example 中的示例值"
+    ) in result.stderr
+    assert (
+        "portal.W005) EMAIL_HOST（smtp.example.gov.cn）、EMAIL_HOST_PASSWORD 仍是 .env.example"
+    ) in result.stderr
+    assert "portal.W006) DEFAULT_FROM_EMAIL 仍是示例地址" in result.stderr
+    plain = run_manage("check", PORTAL_URL=f"https://{HOST}", **{**PRODUCTION, **example})
+    assert plain.returncode == 0, plain.stderr  # a deploy warning: migrate still runs
+
+
+REAL_DELIVERY = {
+    "SMS_BACKEND": "sms.backends.twilio.TwilioBackend",
+    "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+    "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+    "TWILIO_FROM_NUMBER": "+8613800000000",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.whkjj.gov.cn",
+    "EMAIL_HOST_PASSWORD": "a-real-password",
+    "DEFAULT_FROM_EMAIL": "专家入库系统 <noreply@whkjj.gov.cn>",
+}
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        ({}, []),
+        ({"TWILIO_AUTH_TOKEN": ""}, ["portal.W004"]),
+        ({"TWILIO_ACCOUNT_SID": "ACxxxxxxxx"}, ["portal.W004"]),
+        ({"TWILIO_FROM_NUMBER": "+15005550006"}, ["portal.W004"]),
+        # Another backend does not read the Twilio settings.
+        ({"SMS_BACKEND": "sms.backends.console.ConsoleBackend", "TWILIO_AUTH_TOKEN": ""}, []),
+        ({"EMAIL_HOST": "smtp.example.gov.cn"}, ["portal.W005"]),
+        ({"EMAIL_HOST_PASSWORD": "your-mail-password"}, ["portal.W005"]),
+        # The console mail backend connects to no server.
+        (
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+                "EMAIL_HOST": "smtp.example.gov.cn",
+            },
+            [],
+        ),
+        ({"DEFAULT_FROM_EMAIL": "noreply@expert.example.gov.cn"}, ["portal.W006"]),
+        ({"DEFAULT_FROM_EMAIL": "noreply@examples.whkjj.gov.cn"}, []),
+    ],
+    ids=[
+        "real",
+        "no-token",
+        "example-sid",
+        "test-number",
+        "console-sms",
+        "example-host",
+        "example-password",
+        "console-mail",
+        "example-sender",
+        "example-inside-a-label",
+    ],
+)
+def test_the_delivery_check_names_each_example_left(settings, changed, expected):
+    from portal.checks import check_delivery_examples
+
+    settings.DEBUG = False
+    for name, value in {**REAL_DELIVERY, **changed}.items():
+        setattr(settings, name, value)
+
+    assert [warning.id for warning in check_delivery_examples(None)] == expected
+
+
+def test_the_delivery_check_is_quiet_under_debug(settings):
+    from portal.checks import check_delivery_examples
+
+    settings.DEBUG = True
+    settings.SMS_BACKEND = "sms.backends.twilio.TwilioBackend"
+    settings.TWILIO_AUTH_TOKEN = ""
+    settings.DEFAULT_FROM_EMAIL = "noreply@expert.example.gov.cn"
+    assert check_delivery_examples(None) == []

@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
 from experts.management.arguments import command_day
-from experts.reminders import seconds_until, send_reminders, summary
+from experts.reminders import next_run, send_reminders, summary
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class Command(BaseCommand):
             "--daily-at",
             metavar="HH:MM",
             help=(
-                "一直运行，每天在该本地时间（例如08:30）做一次当天的例行任务：发送超期提醒，"
+                "一直运行，每天在该北京时间（例如08:30；按设置 TIME_ZONE，即 Asia/Shanghai，"
+                "与服务器时钟所设的时区无关）做一次当天的例行任务：发送超期提醒，"
                 "然后运行年度确认（review_confirmations）和日常清理（housekeeping），"
                 "提醒摘要发送失败时也照常运行；启动时若已过该时间，立即补做当天的任务"
                 "（当天已发送的不会重复）。"
@@ -108,4 +109,9 @@ class Command(BaseCommand):
                     self.wait(RETRY_SECONDS)
                     continue
             due = True
-            self.wait(seconds_until(at, timezone.localtime()))
+            now = timezone.localtime()
+            upcoming = next_run(at, now)
+            # Said once before each wait, so that a service just started, and silent until
+            # its hour, shows in its log that it is waiting and for when.
+            self.stdout.write(f"下次运行：{upcoming:%Y-%m-%d %H:%M}（北京时间）")
+            self.wait((upcoming - now).total_seconds())
