@@ -215,6 +215,9 @@ def check_mail_security(app_configs, **kwargs):
 
 TWILIO_BACKEND = "sms.backends.twilio.TwilioBackend"
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# The defaults (settings.py): they print, and send nothing.
+CONSOLE_SMS_BACKEND = "sms.backends.console.ConsoleBackend"
+CONSOLE_MAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # .env.example's Twilio lines: an account SID of x's, a token "your-…", and Twilio's magic test
 # number +15005550006, which only its test credentials accept.
 TWILIO_EXAMPLES = {
@@ -230,11 +233,13 @@ def _has_example_label(hostname: str) -> bool:
 
 @register(deploy=True)
 def check_delivery_examples(app_configs, **kwargs):
-    """.env.example's SMS and mail lines, left as they are. Nothing stops: the decisions are
-    made and their SMS queued, and every send fails later (Twilio 20003, 排队中 for a day),
-    as every mail does (the reviewers' digest, 找回密码) or goes out from a domain that is not
-    the bureau's and lands in spam. `check --deploy --fail-level WARNING`, which the
-    documented install runs, says so before the portal opens."""
+    """.env.example's SMS and mail lines, left as they are, or the defaults that print and
+    send nothing (the console backends, which a restore drill keeps on purpose). Nothing
+    stops: the decisions are made and their SMS queued, and every send fails later (Twilio
+    20003, 排队中 for a day) or never leaves, as every mail does (the reviewers' digest,
+    找回密码) or goes out from a domain that is not the bureau's and lands in spam.
+    `check --deploy --fail-level WARNING`, which the documented install runs, says so before
+    the portal opens."""
     if settings.DEBUG:
         return []
     warnings = []
@@ -271,6 +276,27 @@ def check_delivery_examples(app_configs, **kwargs):
                     id="portal.W005",
                 )
             )
+    if settings.SMS_BACKEND == CONSOLE_SMS_BACKEND:
+        warnings.append(
+            Warning(
+                "SMS_BACKEND 为控制台（ConsoleBackend）：短信只写入 portal-sms 的日志，不会发出，"
+                "申请人、专家和单位都收不到审核结果等通知。",
+                hint=(
+                    "选定短信服务商后，在 .env 中设置 SMS_BACKEND 及其账号"
+                    "（见 docs/deployment.md）。"
+                ),
+                id="portal.W007",
+            )
+        )
+    if settings.EMAIL_BACKEND == CONSOLE_MAIL_BACKEND:
+        warnings.append(
+            Warning(
+                "EMAIL_BACKEND 为控制台：邮件只写入日志，不会发出，审核员收不到超期提醒摘要，"
+                "找回密码的邮件也不会送达。",
+                hint="在 .env 中设置 EMAIL_BACKEND 为 SMTP，并填入本单位邮件服务器的地址和账号。",
+                id="portal.W008",
+            )
+        )
     sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     if _has_example_label(sender.rpartition("@")[2]):
         warnings.append(

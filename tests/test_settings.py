@@ -52,6 +52,7 @@ def test_production_settings_pass_the_deploy_check():
         "WARNING",
         PORTAL_URL=f"https://{HOST}",
         **PRODUCTION,
+        **REAL_DELIVERY,
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
@@ -742,17 +743,20 @@ REAL_DELIVERY = {
         ({"TWILIO_AUTH_TOKEN": ""}, ["portal.W004"]),
         ({"TWILIO_ACCOUNT_SID": "ACxxxxxxxx"}, ["portal.W004"]),
         ({"TWILIO_FROM_NUMBER": "+15005550006"}, ["portal.W004"]),
-        # Another backend does not read the Twilio settings.
-        ({"SMS_BACKEND": "sms.backends.console.ConsoleBackend", "TWILIO_AUTH_TOKEN": ""}, []),
+        # Another backend does not read the Twilio settings; the console one sends nothing.
+        (
+            {"SMS_BACKEND": "sms.backends.console.ConsoleBackend", "TWILIO_AUTH_TOKEN": ""},
+            ["portal.W007"],
+        ),
         ({"EMAIL_HOST": "smtp.example.gov.cn"}, ["portal.W005"]),
         ({"EMAIL_HOST_PASSWORD": "your-mail-password"}, ["portal.W005"]),
-        # The console mail backend connects to no server.
+        # The console mail backend connects to no server, and sends nothing.
         (
             {
                 "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
                 "EMAIL_HOST": "smtp.example.gov.cn",
             },
-            [],
+            ["portal.W008"],
         ),
         ({"DEFAULT_FROM_EMAIL": "noreply@expert.example.gov.cn"}, ["portal.W006"]),
         ({"DEFAULT_FROM_EMAIL": "noreply@examples.whkjj.gov.cn"}, []),
