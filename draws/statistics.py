@@ -1,6 +1,7 @@
 """统计分析's 专家抽取 figures: the draws made in the chosen range (by 抽取时间), never a 作废 one,
 from the role's scope (draws.selectors.draws_for: the bureau's, nobody else's), one grouped
-query per figure whatever the number of draws.
+query per figure (two for 抽取（按月）: its draws, and its experts as the yearly cap counts
+them) whatever the number of draws.
 
 What each figure counts, of those draws:
 - 抽取（按月）: the draws and the experts they drew (抽中, a 备选 called up by 递补 and one

@@ -135,39 +135,41 @@ def encryption_status() -> tuple[bool, str]:
 
 
 def blind_index_status() -> tuple[bool, str]:
-    """Whether the oldest account's stored hash of its ID number (the blind index that bans,
-    certificates and the one-account-per-ID-number rule compare) is the one FIELD_HMAC_KEY, or
-    a key of FIELD_HMAC_OLD_KEYS while a rotation is under way, makes of its number. A restore
-    under another FIELD_HMAC_KEY passes everything else, while no ban matches, every 入库证明
-    reads 已失效 and an ID number registers twice. One read of one row; neither the number
-    nor its hash is shown."""
-    row = (
+    """Whether the stored hashes of ID numbers (the blind index that bans, certificates and the
+    one-account-per-ID-number rule compare) are the ones FIELD_HMAC_KEY, or a key of
+    FIELD_HMAC_OLD_KEYS while a rotation is under way, makes of their numbers. A restore under
+    another FIELD_HMAC_KEY passes everything else, while no ban matches, every 入库证明 reads
+    已失效 and an ID number registers twice. The oldest and the newest account are read
+    (reindex_personal_data goes in key order: a rotation stopped halfway has the oldest on
+    the new key and the newest on the old); neither a number nor its hash is shown."""
+    accounts = (
         User.objects.exclude(id_number="")
         .exclude(id_number_index="")
-        .order_by("pk")
         .annotate(token=Cast("id_number", output_field=models.TextField()))
         .values_list("id_type", "token", "id_number_index")
-        .first()
     )
-    if row is None:
+    rows = [row for row in (accounts.order_by("pk").first(), accounts.order_by("-pk").first())]
+    if rows[0] is None:
         return True, "尚无证件号码索引"
-    id_type, token, stored = row
-    if not decrypts(token):
-        # The encryption line says why; without the number there is nothing to hash.
-        return True, "未核对（证件号码无法解密，见 encryption 一行）"
-    indexes = User.id_indexes(id_type, decrypt(token))
-    if stored == indexes[0]:
-        return True, "已存储的证件号码索引与 FIELD_HMAC_KEY 相符"
-    if stored in indexes[1:]:
+    keys = set()
+    for id_type, token, stored in rows:
+        if not decrypts(token):
+            # The encryption line says why; without the number there is nothing to hash.
+            return True, "未核对（证件号码无法解密，见 encryption 一行）"
+        indexes = User.id_indexes(id_type, decrypt(token))
+        keys.add("current" if stored == indexes[0] else "old" if stored in indexes[1:] else "")
+    if "" in keys:
+        return False, (
+            "已存储的证件号码索引与 FIELD_HMAC_KEY 不符：密钥与数据库不符"
+            "（恢复时用了别的 FIELD_HMAC_KEY，或轮换时未把原密钥放入 FIELD_HMAC_OLD_KEYS）；"
+            "禁入名单、证书查验和证件号码唯一检查都将失效"
+        )
+    if "old" in keys:
         return True, (
             "已存储的证件号码索引与 FIELD_HMAC_OLD_KEYS 中的旧密钥相符"
             "（密钥轮换未完成：运行 reindex_personal_data）"
         )
-    return False, (
-        "已存储的证件号码索引与 FIELD_HMAC_KEY 不符：密钥与数据库不符"
-        "（恢复时用了别的 FIELD_HMAC_KEY，或轮换时未把原密钥放入 FIELD_HMAC_OLD_KEYS）；"
-        "禁入名单、证书查验和证件号码唯一检查都将失效"
-    )
+    return True, "已存储的证件号码索引与 FIELD_HMAC_KEY 相符"
 
 
 def cache_status(answers: bool) -> str:

@@ -3,6 +3,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 
+def masked_number(to: str) -> str:
+    """138****5678 of a mobile number, with or without +86."""
+    number = to.removeprefix("+86")
+    if len(number) <= 7:
+        return "*" * len(number)
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
 class SMSMessage(models.Model):
     """The SMS outbox: written in the decision's transaction, sent after it commits."""
 
@@ -72,7 +80,4 @@ class SMSMessage(models.Model):
     @property
     def masked_to(self) -> str:
         """138****5678: enough for an operator to recognise the number, not to use it."""
-        number = self.to.removeprefix("+86")
-        if len(number) <= 7:
-            return "*" * len(number)
-        return number[:3] + "*" * (len(number) - 7) + number[-4:]
+        return masked_number(self.to)

@@ -129,7 +129,7 @@ def test_healthz_details_say_whether_the_stored_hashes_are_field_hmac_keys(
     status, lines = details()
     assert (status, lines[0]) == (200, "ok")
     assert "blind-index: 已存储的证件号码索引与 FIELD_HMAC_KEY 相符" in lines
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the oldest account and the newest
         blind_index_status()
 
     # A rotation under way: the former key in FIELD_HMAC_OLD_KEYS still matches.
@@ -141,6 +141,22 @@ def test_healthz_details_say_whether_the_stored_hashes_are_field_hmac_keys(
         "blind-index: 已存储的证件号码索引与 FIELD_HMAC_OLD_KEYS 中的旧密钥相符"
         "（密钥轮换未完成：运行 reindex_personal_data）"
     ) in lines
+
+    # A rotation stopped halfway (reindex_personal_data goes in key order): the oldest on
+    # the new key, the newest still on the old one, and still 未完成.
+    newest = factories.make_applicant(unit)
+    User.objects.filter(pk=applicant.pk).update(
+        id_number_index=User.id_indexes(applicant.id_type, applicant.id_number)[0]
+    )
+    User.objects.filter(pk=newest.pk).update(
+        id_number_index=User.id_indexes(newest.id_type, newest.id_number)[1]
+    )
+    status, lines = details()
+    assert (status, lines[0]) == (200, "ok")
+    assert any("FIELD_HMAC_OLD_KEYS 中的旧密钥相符" in line for line in lines)
+    User.objects.filter(pk=applicant.pk).update(
+        id_number_index=User.id_indexes(applicant.id_type, applicant.id_number)[1]
+    )
 
     # The database restored where .env holds another FIELD_HMAC_KEY.
     settings.FIELD_HMAC_OLD_KEYS = []

@@ -569,3 +569,17 @@ class NoLookupBackend(BaseBackend):
 
         locmem.outbox.append((to, body))
         return "sent-without-lookup"
+
+
+@pytest.mark.parametrize(("debug", "shown"), [(True, "+8613812345678"), (False, "138****5678")])
+def test_the_console_backend_masks_the_number_outside_development(settings, capsys, debug, shown):
+    """With DEBUG off (a deployment before its provider is chosen, a restore drill) the
+    console's output is a service's log that leaves the host: the number as admin shows it."""
+    from sms.backends.console import ConsoleBackend
+
+    settings.DEBUG = debug
+    ConsoleBackend().send("+8613812345678", "您的申请已审核通过。")
+    printed = capsys.readouterr().out
+    assert f"[SMS to {shown}] 您的申请已审核通过。" in printed
+    if not debug:
+        assert "13812345678" not in printed

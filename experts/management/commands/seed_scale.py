@@ -170,13 +170,13 @@ def bank_card(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def started_work(born: datetime.date, rng) -> datetime.date | None:
-    """A seeded 参加工作时间: 22 to 27 years after birth (never after today), left empty one
-    time in ten."""
+def started_work(born: datetime.date, rng, today: datetime.date) -> datetime.date | None:
+    """A seeded 参加工作时间: 22 to 27 years after birth (never after `today`, the seed's),
+    left empty one time in ten."""
     if rng.random() < 0.1:
         return None
     started = born + datetime.timedelta(days=365 * 22 + rng.randrange(365 * 5))
-    return min(started, timezone.localdate())
+    return min(started, today)
 
 
 class Command(BaseCommand):
@@ -452,7 +452,7 @@ def _applicants(rng, first, size, approved, big_unit, password, now, classificat
             gender="male" if int(user.id_number[16]) % 2 else "female",
             birth_date=ric.get_birth_date(user.id_number),
             # 参加工作时间 is optional: nine in ten fill it in, at 22 to 27.
-            work_started_on=started_work(ric.get_birth_date(user.id_number), rng),
+            work_started_on=started_work(ric.get_birth_date(user.id_number), rng, year.today),
             ethnicity=rng.choice(ETHNICITY_CHOICES[:5])[0],
             political_status=rng.choice(POLITICAL_CHOICES)[0],
             education=rng.choice(EDUCATION_CHOICES[:3])[0],
