@@ -148,7 +148,7 @@ def blind_index_status() -> tuple[bool, str]:
         .annotate(token=Cast("id_number", output_field=models.TextField()))
         .values_list("id_type", "token", "id_number_index")
     )
-    rows = [row for row in (accounts.order_by("pk").first(), accounts.order_by("-pk").first())]
+    rows = [accounts.order_by("pk").first(), accounts.order_by("-pk").first()]
     if rows[0] is None:
         return True, "尚无证件号码索引"
     keys = set()
