@@ -124,6 +124,18 @@ def test_a_sent_id_is_refused_and_nothing_changes():
 
 def test_an_unknown_id_is_refused_and_nothing_changes():
     queued = sms(SMSMessage.Status.QUEUED, 0)
+    unknown = queued.pk + 100
+
+    with pytest.raises(CommandError) as refused:
+        restored_outbox("--mark-sent", str(queued.pk), str(unknown))
+
+    assert str(refused.value) == f"没有编号为#{unknown}的短信。所有短信均未更改。"
+    assert state(queued) == (SMSMessage.Status.QUEUED, False, "")
+    assert events() == []
+
+
+def test_unknown_and_settled_ids_are_named_together():
+    queued = sms(SMSMessage.Status.QUEUED, 0)
     failed = sms(SMSMessage.Status.FAILED, 1)
     unknown = failed.pk + 100
 
@@ -135,6 +147,7 @@ def test_an_unknown_id_is_refused_and_nothing_changes():
         "不能标记为已发送。所有短信均未更改。"
     )
     assert state(queued) == (SMSMessage.Status.QUEUED, False, "")
+    assert state(failed) == (SMSMessage.Status.FAILED, False, "")
     assert events() == []
 
 
