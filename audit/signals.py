@@ -1,5 +1,5 @@
-"""Logins, failures, lockouts and admin changes, caught where Django and django-axes announce
-them."""
+"""Logins, failures, lockouts, admin changes and SMS an operator marked as sent after a restore,
+caught where Django, django-axes and the sms app announce them."""
 
 from axes.signals import user_locked_out
 from django.contrib.admin.models import LogEntry
@@ -7,10 +7,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from accounts.permissions import requires_second_factor
-from audit.log import record
+from accounts.permissions import SYSTEM_ROLE, requires_second_factor
+from audit.log import event, record, record_all
 from audit.models import AuditEvent
 from portal.words import mask_numbers
+from sms.signals import marked_sent
 
 Action, Result = AuditEvent.Action, AuditEvent.Result
 PASSWORD_ONLY = "密码正确，待两步验证"
@@ -69,3 +70,22 @@ def _admin_change(sender, instance, created, **kwargs):
             detail=f"{instance.get_action_flag_display()} {instance.content_type} "
             f"#{instance.object_id} {instance.object_repr}：{instance.get_change_message()}",
         )
+
+
+@receiver(marked_sent)
+def _sms_marked_sent(sender, messages, was, command, **kwargs):
+    # An operator's change to the outbox outside admin (restored_outbox after a database
+    # restore), recorded as admin's own changes are: one row per message, the message as
+    # object (its name masks the number), under the command's name as the other commands do.
+    record_all(
+        [
+            event(
+                Action.ADMIN_CHANGE,
+                obj=message,
+                username=command,
+                role=SYSTEM_ROLE,
+                detail=f"{message.last_error}：{was[message.pk]} → {message.get_status_display()}",
+            )
+            for message in messages
+        ]
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from portal.words import half_width, mask_numbers
 from sms.backends import SMSError, get_backend
 from sms.models import SMSMessage
+from sms.signals import marked_sent
 from sms.worker import notify_worker
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,60 @@ def requeue(message_ids) -> list[SMSMessage]:
         )
         if messages:
             notify_worker()
+    return messages
+
+
+# What a message marked by restored_outbox keeps in 最近错误 (last_error), where admin shows it:
+# it was not sent from this database, an operator found it in the provider's log.
+SENT_BEFORE_RESTORE = "数据库恢复后标记：恢复前已发送"
+WAITING = [SMSMessage.Status.QUEUED, SMSMessage.Status.SENDING]
+
+
+def waiting() -> models.QuerySet:
+    """The messages still to be sent (排队中, 发送中), oldest first: after a restore, those
+    the worker would send again once it starts."""
+    return SMSMessage.objects.filter(status__in=WAITING).order_by("created_at", "pk")
+
+
+class NotMarkable(Exception):
+    """Some of the messages asked for cannot be marked sent: none was changed."""
+
+    def __init__(self, unknown: list[int], not_waiting: list[SMSMessage]):
+        self.unknown = unknown
+        self.not_waiting = not_waiting
+        super().__init__(unknown, not_waiting)
+
+
+def mark_sent_before_restore(message_ids, *, command: str) -> list[SMSMessage]:
+    """Mark waiting messages (排队中, 发送中) as 已发送 without sending them: after a database
+    restore, those an operator found in the provider's log, so that the worker does not send
+    them a second time.
+
+    All or nothing, in one transaction with the rows locked (a worker's claim waits, then
+    finds them sent): raises NotMarkable, changing nothing, if any id is unknown or its message
+    is no longer waiting. Side effects: the rows' status, sent_at and 最近错误
+    (SENT_BEFORE_RESTORE), and the marked_sent signal (audit records one event per message)
+    in the same transaction. Returns the messages marked, by id."""
+    ids = sorted(set(message_ids))
+    with transaction.atomic():
+        messages = list(SMSMessage.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        found = {message.pk for message in messages}
+        not_waiting = [message for message in messages if message.status not in WAITING]
+        unknown = [pk for pk in ids if pk not in found]
+        if unknown or not_waiting:
+            raise NotMarkable(unknown, not_waiting)
+        was = {message.pk: message.get_status_display() for message in messages}
+        now = timezone.now()
+        for message in messages:
+            message.status = SMSMessage.Status.SENT
+            message.sent_at = now
+            message.last_error = SENT_BEFORE_RESTORE
+            message.failure_reason = ""
+            message.needs_check = False
+        SMSMessage.objects.bulk_update(
+            messages, ["status", "sent_at", "last_error", "failure_reason", "needs_check"]
+        )
+        marked_sent.send(sender=SMSMessage, messages=messages, was=was, command=command)
     return messages
 
 
