@@ -6,7 +6,8 @@ SECRET_KEY and PORTAL_URL, and a mail server told to use both TLS and SSL, stop 
 
 And deploy checks (`check --deploy`, which docs/deployment.md runs with `--fail-level
 WARNING`) of PORTAL_URL, the address printed on every 入库证明, of ALLOWED_HOSTS, and of the
-SMS and mail settings .env.example shows as examples."""
+SMS and mail settings .env.example shows as examples, of the database (PostgreSQL, whose triggers
+keep the audit trail and the histories append-only) and of mail sent in clear text."""
 
 import ipaddress
 import re
@@ -311,6 +312,45 @@ def check_delivery_examples(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(deploy=True)
+def check_database_engine(app_configs, **kwargs):
+    """SQLite serves the README's demo. In production the audit trail, the histories and the
+    draws' records would have no triggers (portal.triggers): any statement could rewrite or
+    delete them, and the row locks a decision takes would not hold."""
+    if settings.DEBUG:
+        return []
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine == "django.db.backends.postgresql":
+        return []
+    return [
+        Warning(
+            f"数据库不是 PostgreSQL（{engine}）：审计记录、审核历史和抽取记录没有保护触发器，"
+            "可被改写或删除，并发审核也不能加锁。SQLite 只用于演示和开发。",
+            hint="在 .env 中将 DATABASE_URL 设为 PostgreSQL（见 docs/deployment.md）。",
+            id="portal.W009",
+        )
+    ]
+
+
+@register(deploy=True)
+def check_mail_in_clear(app_configs, **kwargs):
+    """找回密码's mail carries a link that sets the account's password, and the login to the
+    mail server its password: over SMTP without TLS or SSL to another machine, both cross the
+    network in clear text. A relay on this machine (localhost) is the operator's business."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != SMTP_BACKEND:
+        return []
+    if settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL or _is_this_machine(settings.EMAIL_HOST):
+        return []
+    return [
+        Warning(
+            f"邮件服务器（{settings.EMAIL_HOST}）未启用 TLS 或 SSL：找回密码邮件中的重设链接"
+            "和邮件账号的密码将以明文在网络上传输。",
+            hint="端口 587 设 EMAIL_USE_TLS=true，端口 465 设 EMAIL_USE_SSL=true。",
+            id="portal.W010",
+        )
+    ]
 
 
 def _is_this_machine(hostname: str) -> bool:

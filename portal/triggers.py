@@ -14,6 +14,7 @@ says it, for `/healthz?details` and the admin index. One catalogue query per tri
 import dataclasses
 
 import pgtrigger
+from django.conf import settings
 from django.db import connections
 
 
@@ -107,11 +108,17 @@ class TriggerState:
 
     @property
     def ok(self) -> bool:
-        return not self.faults
+        # Without triggers (SQLite) only a development machine is well: in production nothing
+        # keeps the audit trail append-only (portal.W009 says so before it opens).
+        return not self.faults and (self.applies or settings.DEBUG)
 
     @property
     def message(self) -> str:
         if not self.applies:
+            if not settings.DEBUG:
+                return (
+                    "当前数据库不是 PostgreSQL，没有保护触发器，审计记录可被改写，不能用于生产环境"
+                )
             return "当前数据库不是 PostgreSQL，没有保护触发器（仅开发环境）"
         if self.ok:
             return f"{self.total}个保护触发器均已安装并启用"

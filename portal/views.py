@@ -88,7 +88,9 @@ def healthz(request):
     triggers = trigger_state()
     cache_answers = caching.reachable()  # one read of one key
     faults = []
-    if not triggers.ok:
+    if not triggers.applies and not triggers.ok:
+        faults.append("database is not PostgreSQL: no protection triggers")
+    elif not triggers.ok:
         faults.append("protection triggers not all installed and enabled")
     if not cache_answers:
         faults.append("cache unavailable")

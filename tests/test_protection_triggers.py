@@ -111,3 +111,19 @@ def test_the_operators_guide_names_as_many_triggers_as_the_models_declare():
     [shown] = re.findall(r"`triggers: (\d+)个保护触发器均已安装并启用`", guide)
     [stated] = re.findall(r"(\d+) in all\.", guide)
     assert int(shown) == int(stated) == len(pgtrigger.registered()) == 33
+
+
+def test_no_triggers_is_a_fault_outside_development(settings):
+    """等保 walk: /healthz?details answered 200 "ok" on a production SQLite database, while
+    nothing kept the audit trail append-only."""
+    from portal.triggers import TriggerState
+
+    without = TriggerState(applies=False, total=0, faults=[])
+    settings.DEBUG = True
+    assert without.ok
+    assert without.message == "当前数据库不是 PostgreSQL，没有保护触发器（仅开发环境）"
+
+    settings.DEBUG = False
+    assert not without.ok
+    assert "不能用于生产环境" in without.message
+    assert TriggerState(applies=True, total=3, faults=[]).ok

@@ -40,7 +40,8 @@ PRODUCTION = {
     "SECRET_KEY": "a-production-secret-" + "x" * 40,
     "ALLOWED_HOSTS": HOST,
     "BEHIND_TLS_PROXY": "true",
-    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    # Never connected to: `check` and `shell -c` read settings only.
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal_deploy_check",
 }
 
 
@@ -526,7 +527,12 @@ def test_env_examples_secret_key_and_portal_url_stop_manage_py_with_debug_off():
         "SECRET_KEY": "change-me-to-a-long-random-string",
         "PORTAL_URL": "https://expert.example.gov.cn",
     }
-    production = {**PRODUCTION, "ALLOWED_HOSTS": "expert.example.gov.cn"}
+    production = {
+        **PRODUCTION,
+        "ALLOWED_HOSTS": "expert.example.gov.cn",
+        # migrate connects before its checks; the demo's engine needs no server.
+        "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    }
 
     result = run_manage("check", **{**production, **example})
 
@@ -732,6 +738,7 @@ REAL_DELIVERY = {
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "EMAIL_HOST": "smtp.whkjj.gov.cn",
     "EMAIL_HOST_PASSWORD": "a-real-password",
+    "EMAIL_USE_TLS": "true",
     "DEFAULT_FROM_EMAIL": "专家入库系统 <noreply@whkjj.gov.cn>",
 }
 
@@ -792,3 +799,49 @@ def test_the_delivery_check_is_quiet_under_debug(settings):
     settings.TWILIO_AUTH_TOKEN = ""
     settings.DEFAULT_FROM_EMAIL = "noreply@expert.example.gov.cn"
     assert check_delivery_examples(None) == []
+
+
+def test_the_deploy_check_refuses_sqlite_in_production():
+    """等保 walk: a production `.env` left on the demo's SQLite passed `check --deploy`, and the
+    audit trail had no trigger to keep it append-only."""
+    on_sqlite = {**PRODUCTION, "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3"}
+    deploy = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        PORTAL_URL=f"https://{HOST}",
+        **on_sqlite,
+        **REAL_DELIVERY,
+    )
+
+    assert deploy.returncode != 0
+    assert "portal.W009) 数据库不是 PostgreSQL（django.db.backends.sqlite3）" in deploy.stderr
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        ({}, []),
+        ({"EMAIL_USE_TLS": False}, ["portal.W010"]),
+        ({"EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True}, []),
+        ({"EMAIL_USE_TLS": False, "EMAIL_HOST": "localhost"}, []),
+        ({"EMAIL_USE_TLS": False, "EMAIL_HOST": "127.0.0.1"}, []),
+        (
+            {
+                "EMAIL_USE_TLS": False,
+                "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            },
+            [],
+        ),
+    ],
+    ids=["tls", "clear", "ssl", "localhost", "loopback", "console"],
+)
+def test_the_deploy_check_warns_of_mail_in_clear_text(settings, changed, expected):
+    from portal.checks import check_mail_in_clear
+
+    settings.DEBUG = False
+    for name, value in {**REAL_DELIVERY, "EMAIL_USE_TLS": True, **changed}.items():
+        setattr(settings, name, value)
+
+    assert [warning.id for warning in check_mail_in_clear(None)] == expected
