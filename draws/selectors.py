@@ -205,10 +205,10 @@ class SignSheet:
     gone: int = 0
 
 
-def sign_sheet(draw: Draw, quotas: list[QuotaPanel], now=None) -> SignSheet:
-    """SignSheet of `draw`'s panel (panel(draw)) as of `now`: no query of its own (panel
-    loads each pick's application, and with it the expert's status today)."""
-    ahead = draw.review_at > (now or timezone.now())
+def sign_sheet(draw: Draw, quotas: list[QuotaPanel]) -> SignSheet:
+    """SignSheet of `draw`'s panel (panel(draw)) as of now: no query of its own (panel loads
+    each pick's application, and with it the expert's status today)."""
+    ahead = draw.review_at > timezone.now()
     sheet = SignSheet([], [], 0)
     for quota_panel in quotas:
         for member in quota_panel.members:

@@ -512,8 +512,3 @@ def next_run(at: datetime.time, now: datetime.datetime) -> datetime.datetime:
         tomorrow = local.date() + datetime.timedelta(days=1)
         target = timezone.make_aware(datetime.datetime.combine(tomorrow, at))
     return target
-
-
-def seconds_until(at: datetime.time, now: datetime.datetime) -> float:
-    """Seconds from `now` (aware) to next_run(at, now)."""
-    return (next_run(at, now) - timezone.localtime(now)).total_seconds()
