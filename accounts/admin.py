@@ -227,6 +227,8 @@ class UserAdmin(
         "kind",
         "unit",
     )
+    # A user's own permissions, by what was added and removed (the list runs long).
+    change_message_sets = ("user_permissions",)
     add_form = UserCreationForm
     # Django's, without 基于密码的认证 (PasswordOnlyMixin).
     add_fieldsets = [
@@ -395,6 +397,7 @@ class GroupAdmin(
 ):
     privilege_fields = ("permissions",)
     change_message_fields = ("name",)  # the audit trail says from what to what
+    change_message_sets = ("permissions",)  # and which permissions were added and removed
 
     def has_delete_permission(self, request, obj=None):
         # 科技局审核员 is the role itself (accounts.permissions.BUREAU_GROUP): deleting it would
