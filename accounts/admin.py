@@ -185,12 +185,29 @@ class PasswordChangeForm(PasswordOnlyMixin, RulesUnderPasswordMixin, AdminPasswo
     pass
 
 
+class PrivilegesBySuperusersOnlyMixin:
+    """Only a superuser gives or takes away what grants powers in admin (`privilege_fields`):
+    a staff account that may change users or groups would otherwise tick 超级用户状态 on its
+    own page, or add permissions to a group it belongs to (等保 2.0 访问控制). To anyone else
+    they are read-only, and ModelAdmin leaves read-only fields out of the form, so a forged
+    POST carrying them changes nothing."""
+
+    privilege_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return readonly
+        return [*readonly, *(name for name in self.privilege_fields if name not in readonly)]
+
+
 # AbstractUser's name fields, which the portal does not use (its 姓名 is User.real_name).
 UNUSED_NAMES = {"first_name", "last_name"}
 
 
 @admin.register(User)
 class UserAdmin(
+    PrivilegesBySuperusersOnlyMixin,
     OldAndNewChangeMessageMixin,
     PersonSearchMixin,
     ChinesePermissionsMixin,
@@ -198,6 +215,7 @@ class UserAdmin(
     BaseUserAdmin,
 ):
     form = UserChangeForm
+    privilege_fields = ("is_staff", "is_superuser", "groups", "user_permissions")
     # What makes the role (accounts.permissions.role_label), whether the account may log in,
     # and whose account it is: the audit trail says from what to what.
     change_message_fields = (
@@ -209,6 +227,8 @@ class UserAdmin(
         "kind",
         "unit",
     )
+    # A user's own permissions, by what was added and removed (the list runs long).
+    change_message_sets = ("user_permissions",)
     add_form = UserCreationForm
     # Django's, without 基于密码的认证 (PasswordOnlyMixin).
     add_fieldsets = [
@@ -272,6 +292,13 @@ class UserAdmin(
         if not refusal:
             return self.personal_data_fields, ""
         return {"手机号码": self.personal_data_fields["手机号码"]}, refusal
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account only by a superuser: whoever may change its password, or its
+        # username and e-mail (where 找回密码 sends the link), holds its powers too.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)  # in the change form's transaction
@@ -362,8 +389,15 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(OldAndNewChangeMessageMixin, ChinesePermissionsMixin, BaseGroupAdmin):
+class GroupAdmin(
+    PrivilegesBySuperusersOnlyMixin,
+    OldAndNewChangeMessageMixin,
+    ChinesePermissionsMixin,
+    BaseGroupAdmin,
+):
+    privilege_fields = ("permissions",)
     change_message_fields = ("name",)  # the audit trail says from what to what
+    change_message_sets = ("permissions",)  # and which permissions were added and removed
 
     def has_delete_permission(self, request, obj=None):
         # 科技局审核员 is the role itself (accounts.permissions.BUREAU_GROUP): deleting it would

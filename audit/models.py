@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from portal.triggers import no_truncate, no_update
 
-# MLPS asks for at least six months (docs/audit.md).
-RETENTION = datetime.timedelta(days=180)
+# 网络安全法 §21 and MLPS ask for at least six months (docs/audit.md). Six calendar months are
+# up to 184 days (March to August); 180 fell short in some spans, 186 never does.
+RETENTION = datetime.timedelta(days=186)
 
 
 class AuditEvent(models.Model):

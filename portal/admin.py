@@ -298,15 +298,26 @@ class OldAndNewChangeMessageMixin:
     value: a renamed 专业领域, the groups a user gained or lost, an account or a reason code
     switched off. Other fields keep Django's wording.
 
+    Many-to-many fields whose lists run long (a user's or a group's permissions) are listed in
+    `change_message_sets` instead and told by what was added and what was removed:
+    `权限：增加“安全审计 | 审计记录 | 可查看审计记录”，取消“…”`, on the add page too.
+
     List only fields whose values may be written out: never a personal number (证件号码,
     银行账号, 手机), which the admin shows masked (tests/test_admin_change_messages.py checks)."""
 
     change_message_fields: tuple[str, ...] = ()
+    change_message_sets: tuple[str, ...] = ()
 
     def construct_change_message(self, request, form, formsets, add=False):
         message = super().construct_change_message(request, form, formsets, add)
+        if add:
+            return self.added_with(form, message)
         changed = form.changed_data
-        told = [] if add else [name for name in changed if name in self.change_message_fields]
+        told = [
+            name
+            for name in changed
+            if name in self.change_message_fields or name in self.change_message_sets
+        ]
         if not told or not (isinstance(message, list) and message and "changed" in message[0]):
             return message
         # Django's first entry lists the changed fields' labels in the order of changed_data;
@@ -316,6 +327,9 @@ class OldAndNewChangeMessageMixin:
         rest = ([{"changed": {"fields": others}}] if others else []) + message[1:]
         said = []
         for name in told:
+            if name in self.change_message_sets:
+                said.append(self.added_and_removed(form, name))
+                continue
             before = self.change_message_value(form, name, initial=True)
             after = self.change_message_value(form, name)
             said.append(f"{form.fields[name].label or name}由“{before}”改为“{after}”")
@@ -323,6 +337,36 @@ class OldAndNewChangeMessageMixin:
         if rest:
             text = f"{text[:-1]}；{LogEntry(change_message=json.dumps(rest)).get_change_message()}"
         return text
+
+    def added_with(self, form, message):
+        """The add page's message, naming what the new object was given in
+        `change_message_sets` (a new group's permissions)."""
+        said = [
+            self.added_and_removed(form, name)
+            for name in self.change_message_sets
+            if name in form.fields and form.cleaned_data.get(name)
+        ]
+        if not said:
+            return message
+        added = LogEntry(change_message=json.dumps(message)).get_change_message()
+        return f"{added.removesuffix('。')}；{'；'.join(said)}。"
+
+    def added_and_removed(self, form, name: str) -> str:
+        """A many-to-many field's change as what was added and what removed, each by the name
+        its box gives it: `用户权限：增加“A”、“B”，取消“C”`."""
+        field = form.fields[name]
+        # Before: the objects (model_to_dict lists them); after: a queryset.
+        before = {obj.pk: obj for obj in form.initial.get(name) or []}
+        after = {obj.pk: obj for obj in form.cleaned_data.get(name) or []}
+        parts = []
+        for verb, objects, keys in [
+            ("增加", after, after.keys() - before.keys()),
+            ("取消", before, before.keys() - after.keys()),
+        ]:
+            names = sorted(field.label_from_instance(objects[key]) for key in keys)
+            if names:
+                parts.append(verb + "、".join(f"“{each}”" for each in names))
+        return f"{field.label or name}：{'，'.join(parts) or '未变'}"
 
     def change_message_value(self, form, name: str, initial: bool = False) -> str:
         """A field's value before the save (`initial`) or after, as the page names it."""

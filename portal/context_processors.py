@@ -10,6 +10,7 @@ from accounts.permissions import (
     requires_second_factor,
     role_label,
 )
+from audit.separation import mixed_duties
 from portal.triggers import trigger_state
 from portal.workdays import calendar_status
 
@@ -52,6 +53,11 @@ def portal(request):
 def operators(request):
     """Admin pages (the Django-template engine): what operators should know on the index, such
     as the last year the working-day calendar knows, and whether the append-only tables'
-    triggers are all installed and enabled. That one is passed uncalled: the template calls it
-    where it is read (the index only), so that no other admin page pays its queries."""
-    return {"calendar": calendar_status(timezone.localdate()), "protection": trigger_state}
+    triggers are all installed and enabled, and which accounts hold more than one of 三员分立's
+    duties (audit.separation). Those two are passed uncalled: the template calls them where
+    they are read (the index only), so that no other admin page pays their queries."""
+    return {
+        "calendar": calendar_status(timezone.localdate()),
+        "protection": trigger_state,
+        "mixed_duties": mixed_duties,
+    }

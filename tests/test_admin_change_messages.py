@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.sites import site
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from accounts.models import User
@@ -139,3 +139,51 @@ def test_no_admin_writes_a_personal_number_into_a_change_message(client, operato
     detail = AuditEvent.objects.latest("pk").detail
     for number in [person.id_number, person.mobile, person.mobile.removeprefix("+86")]:
         assert number not in message and number not in detail
+
+
+def permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def test_a_groups_permissions_say_which_were_added_and_removed(client, operator):
+    """Found in the 等保 2.0 review: granting a permission was recorded as 已修改权限 only."""
+    group = Group.objects.create(name="测试组")
+    view_user = permission("accounts", "view_user")
+    group.permissions.add(view_user)
+    view_audit = permission("audit", "view_auditevent")
+    export_audit = permission("audit", "export_auditevent")
+
+    message = save(
+        client, "auth_group", group, permissions=[str(view_audit.pk), str(export_audit.pk)]
+    )
+
+    assert message == (
+        "权限：增加“安全审计 | 审计记录 | 可导出审计记录”、“安全审计 | 审计记录 | 可查看审计记录”，"
+        "取消“账号与单位 | 用户 | 可查看用户”。"
+    )
+
+
+def test_a_new_groups_permissions_are_named(client, operator):
+    view_audit = permission("audit", "view_auditevent")
+
+    client.post(reverse("admin:auth_group_add"), {"name": "审计", "permissions": [view_audit.pk]})
+
+    entry = LogEntry.objects.latest("pk")
+    assert (
+        entry.get_change_message() == "已添加；权限：增加“安全审计 | 审计记录 | 可查看审计记录”。"
+    )
+    assert AuditEvent.objects.latest("pk").detail.endswith(f"：{entry.get_change_message()}")
+
+
+def test_a_users_permissions_say_which_were_added_and_removed(client, operator, unit):
+    person = factories.make_applicant(unit, ApplicationStatus.DRAFT)
+    view_user = permission("accounts", "view_user")
+
+    message = save(
+        client, "accounts_user", person, user_permissions=[str(view_user.pk)], is_staff="on"
+    )
+
+    assert message == "工作人员状态由“否”改为“是”；用户权限：增加“账号与单位 | 用户 | 可查看用户”。"
+    assert save(client, "accounts_user", person, user_permissions=[]) == (
+        "用户权限：取消“账号与单位 | 用户 | 可查看用户”。"
+    )

@@ -327,18 +327,39 @@ def test_the_database_refuses_to_truncate_the_audit_table_flush_included():
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-@pytest.mark.postgres
-def test_rows_past_the_retention_period_may_be_purged():
+def insert_event(age: datetime.timedelta) -> int:
+    """A login row written `age` ago, straight into the table (the model stamps `at` now)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditevent (at, username, role, action, object_type, object_id,"
             " object_repr, result, detail) VALUES (%s, 'old', '', 'login', '', '', '',"
             " 'success', '') RETURNING id",
-            [timezone.now() - datetime.timedelta(days=181)],
+            [timezone.now() - age],
         )
-        (old_id,) = cursor.fetchone()
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_rows_past_the_retention_period_may_be_purged():
+    old_id = insert_event(datetime.timedelta(days=187))
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [old_id])
     assert not AuditEvent.objects.filter(pk=old_id).exists()
+
+
+@pytest.mark.postgres
+def test_a_row_is_kept_six_calendar_months_in_every_span():
+    """网络安全法 §21: network logs kept no less than six months. 1 March to 1 September is 184
+    days; a retention of 180 days let the database delete a row that was not yet six months
+    old in such a span."""
+    young = insert_event(datetime.timedelta(days=184))
+    with (
+        pytest.raises(DatabaseError, match="Cannot delete"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [young])
+    assert AuditEvent.objects.filter(pk=young).exists()
 
 
 def test_a_record_is_named_in_the_sites_time_as_its_list_shows_it():

@@ -352,6 +352,25 @@ def test_the_record_is_protected_in_the_database(logged_in, unit):
 
 
 @pytest.mark.postgres
+def test_the_record_is_kept_six_calendar_months_as_the_trail(logged_in, unit):
+    """1 March to 1 September is 184 days: a row that old may be younger than six months (网络
+    安全法 §21), which the retention of 180 days let go. One past the retention may go."""
+    make_pool(unit, 1)
+    export(logged_in, scope="full", reason=REASON)
+    row = ExportedApplication.objects.get()
+    young, old = (
+        ExportedApplication.objects.create(
+            event=row.event, application=row.application, at=timezone.now() - age
+        )
+        for age in (timedelta(days=184), timedelta(days=187))
+    )
+
+    with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
+        ExportedApplication.objects.filter(pk=young.pk).delete()
+    assert ExportedApplication.objects.filter(pk=old.pk).delete()[0] == 1
+
+
+@pytest.mark.postgres
 def test_the_database_lets_only_a_failed_jobs_record_go_within_the_retention(logged_in, unit):
     """forget_exported's delete, and only it: the rows of a job that failed and names no file."""
     make_pool(unit, 1)
