@@ -103,6 +103,18 @@ class PortalPasswordChangeView(PasswordChangeView):
             )
         return super().form_invalid(form)
 
+    def form_valid(self, form):
+        # The new password and its audit row commit together: no change the trail misses.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record(
+                AuditEvent.Action.PASSWORD_CHANGED,
+                request=self.request,
+                obj=self.request.user,
+                detail="本人修改密码",
+            )
+        return response
+
 
 class PortalPasswordResetView(PasswordResetView):
     """找回密码. When the mail server does not take the mail, the form again with why and whom to
@@ -125,10 +137,40 @@ class PortalPasswordResetView(PasswordResetView):
             response["Retry-After"] = str(wait)
             return response
         try:
-            return super().form_valid(form)
+            response = super().form_valid(form)
         except MailNotSent:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                result=AuditEvent.Result.FAILURE,
+                detail="邮件服务暂时不可用，未发送（所填电子邮箱不记录）",
+            )
             form.add_error(None, MAIL_NOT_SENT)
             return self.render_to_response(self.get_context_data(form=form), status=503)
+        self.record_request(form)
+        return response
+
+    def record_request(self, form) -> None:
+        """The trail's rows for a request that reached the mail server: one per account the
+        address belongs to (the account named, never the address), or one saying there was
+        none. The page reads the same either way; only the trail tells them apart, and it
+        keeps no address of a stranger (someone's typo, or a list tried one by one)."""
+        if not form.outcomes:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                result=AuditEvent.Result.FAILURE,
+                detail="所填电子邮箱没有对应的有效账号，未发送（所填电子邮箱不记录）",
+            )
+        for user, sent, said in form.outcomes:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                obj=user,
+                username=user.get_username(),
+                result=AuditEvent.Result.SUCCESS if sent else AuditEvent.Result.FAILURE,
+                detail=said,
+            )
 
 
 class PortalPasswordResetConfirmView(PasswordResetConfirmView):
@@ -137,7 +179,15 @@ class PortalPasswordResetConfirmView(PasswordResetConfirmView):
     form_class = PortalSetPasswordForm
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record(
+                AuditEvent.Action.PASSWORD_RESET,
+                request=self.request,
+                actor=form.user,
+                obj=form.user,
+                detail="通过找回密码邮件中的链接重设密码",
+            )
         lockout.unlock(form.user.get_username(), why="本人找回密码", request=self.request)
         return response
 
