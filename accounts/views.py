@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout, services
+from accounts import lockout, passwords, services
 from accounts.filters import UnitFilter
 from accounts.forms import (
     MAIL_NOT_SENT,
@@ -91,7 +91,9 @@ class PortalPasswordChangeView(PasswordChangeView):
         # Where an applicant or a unit finds the voluntary second factor.
         user = self.request.user
         offer = not second_factor_by_role(user) and not user.has_confirmed_device
-        return super().get_context_data(**kwargs, offer_two_factor=offer)
+        return super().get_context_data(
+            **kwargs, offer_two_factor=offer, owed_reason=passwords.password_change_reason(user)
+        )
 
     def form_invalid(self, form):
         if form.has_error("old_password", "password_incorrect"):
@@ -104,15 +106,23 @@ class PortalPasswordChangeView(PasswordChangeView):
         return super().form_invalid(form)
 
     def form_valid(self, form):
+        user = self.request.user
+        # Why, read before the new password resets the age and the operator's flag.
+        if user.password_must_change:
+            why = "运维人员设置的密码，按要求修改"
+        elif passwords.password_expired(user):
+            why = f"密码已使用超过{settings.PASSWORD_MAX_AGE_DAYS}天，按要求修改"
+        else:
+            why = "本人修改密码"
         # The new password and its audit row commit together: no change the trail misses.
         with transaction.atomic():
             response = super().form_valid(form)
-            record(
-                AuditEvent.Action.PASSWORD_CHANGED,
-                request=self.request,
-                obj=self.request.user,
-                detail="本人修改密码",
-            )
+            record(AuditEvent.Action.PASSWORD_CHANGED, request=self.request, obj=user, detail=why)
+        # Sent here as an owed step (OwedStepMiddleware): on to the page they asked for.
+        next_url = safe_next(self.request)
+        if next_url:
+            messages.success(self.request, "密码已修改，下次登录请使用新密码。")
+            return redirect(next_url)
         return response
 
 
