@@ -269,7 +269,7 @@ class UserAdmin(
                     "privacy_notice_version",
                     "privacy_notice_at",
                     "password_changed_at",
-                    "password_must_change",
+                    "must_change_password",
                 ]
             },
         ),
@@ -290,7 +290,7 @@ class UserAdmin(
         "privacy_notice_at",
         # Set by the password forms alone (User.set_password, SetForSomeoneElseMixin).
         "password_changed_at",
-        "password_must_change",
+        "must_change_password",
     ]
     personal_data_fields = {
         "证件号码": lambda user: user.id_number,
@@ -313,6 +313,10 @@ class UserAdmin(
     @admin.display(description="有效", ordering="is_active")
     def active(self, user):
         return yes_no(user.is_active)
+
+    @admin.display(description="下次登录须修改密码")
+    def must_change_password(self, user):
+        return yes_no(user.password_must_change)
 
     @admin.display(description="证件号码")
     def masked_id(self, user):
