@@ -165,3 +165,17 @@ def test_a_refused_registration_writes_no_row(client, unit):
     Client().post(reverse("accounts:register_individual"), individual_data(unit, password2="x"))
 
     assert not AuditEvent.objects.filter(action=Action.REGISTERED).exists()
+
+
+def test_admins_own_password_change_is_the_portals_audited_one(client):
+    operator = User.objects.create_superuser("operator", "op@example.com", factories.PASSWORD)
+    client.force_login(operator)
+
+    response = client.get("/admin/password_change/")
+
+    assert response.url == reverse("accounts:password_change")
+    client.post(
+        response.url,
+        {"old_password": factories.PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
+    assert AuditEvent.objects.get(action=Action.PASSWORD_CHANGED).actor == operator
