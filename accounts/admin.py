@@ -31,7 +31,7 @@ from accounts.models import (
     UnitTransition,
     User,
 )
-from accounts.passwords import NotTheCurrentPasswordValidator
+from accounts.passwords import NotTheCurrentPasswordValidator, RecentPasswordsValidator
 from accounts.permissions import BUREAU_GROUP
 from accounts.validators import clean_mobile, display_mobile, mask, mask_id_number
 from portal.admin import (
@@ -153,7 +153,8 @@ def password_rules_html(new_account: bool) -> str:
     that a new one differs from it (NotTheCurrentPasswordValidator) would only puzzle there."""
     validators = password_validation.get_default_password_validators()
     if new_account:
-        validators = [v for v in validators if not isinstance(v, NotTheCurrentPasswordValidator)]
+        past = (NotTheCurrentPasswordValidator, RecentPasswordsValidator)
+        validators = [v for v in validators if not isinstance(v, past)]
     return password_validation.password_validators_help_text_html(validators)
 
 
@@ -171,18 +172,45 @@ class PasswordOnlyMixin:
         self.fields["password2"].help_text = "再次输入密码，两次须一致。"
 
 
+class SetForSomeoneElseMixin:
+    """A password an operator types in admin is known to the operator: its owner changes it
+    at their next sign-in (OwedStepMiddleware), as MLPS asks that only they know it."""
+
+    def set_password_and_save(self, user, *args, commit=True, **kwargs):
+        # Django's password forms set and save the password here; set_password() cleared the
+        # flag, so it is set after it and saved with it.
+        user = super().set_password_and_save(user, *args, commit=False, **kwargs)
+        user.password_must_change = True
+        if commit:
+            user.save()
+        return user
+
+
 class UserCreationForm(
-    OneUsernameInAnyCaseMixin, PasswordOnlyMixin, RulesUnderPasswordMixin, AdminUserCreationForm
+    OneUsernameInAnyCaseMixin,
+    SetForSomeoneElseMixin,
+    PasswordOnlyMixin,
+    RulesUnderPasswordMixin,
+    AdminUserCreationForm,
 ):
     usable_password = None  # PasswordOnlyMixin
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = password_rules_html(new_account=True)
+        self.fields[
+            "password2"
+        ].help_text = "再次输入密码，两次须一致。该账号下次登录时须先修改此密码。"
 
 
-class PasswordChangeForm(PasswordOnlyMixin, RulesUnderPasswordMixin, AdminPasswordChangeForm):
-    pass
+class PasswordChangeForm(
+    SetForSomeoneElseMixin, PasswordOnlyMixin, RulesUnderPasswordMixin, AdminPasswordChangeForm
+):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "password2"
+        ].help_text = "再次输入密码，两次须一致。该账号下次登录时须先修改此密码。"
 
 
 class PrivilegesBySuperusersOnlyMixin:
@@ -260,6 +288,8 @@ class UserAdmin(
                     "unit",
                     "privacy_notice_version",
                     "privacy_notice_at",
+                    "password_changed_at",
+                    "must_change_password",
                 ]
             },
         ),
@@ -278,6 +308,9 @@ class UserAdmin(
         # What the person agreed to at registration: a record, not a setting.
         "privacy_notice_version",
         "privacy_notice_at",
+        # Set by the password forms alone (User.set_password, SetForSomeoneElseMixin).
+        "password_changed_at",
+        "must_change_password",
     ]
     personal_data_fields = {
         "证件号码": lambda user: user.id_number,
@@ -307,6 +340,10 @@ class UserAdmin(
     @admin.display(description="有效", ordering="is_active")
     def active(self, user):
         return yes_no(user.is_active)
+
+    @admin.display(description="下次登录须修改密码")
+    def must_change_password(self, user):
+        return yes_no(user.password_must_change)
 
     @admin.display(description="证件号码")
     def masked_id(self, user):

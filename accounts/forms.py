@@ -515,6 +515,9 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "电子邮箱"
         self.connection = None
+        # (account, whether a mail went out, what happened) for each account of the address
+        # typed, for the view's audit rows: the page itself says the same for all of them.
+        self.outcomes: list[tuple[User, bool, str]] = []
 
     def save(self, **kwargs) -> None:
         """Django's, over one connection to the mail server, opened before the accounts are
@@ -551,6 +554,13 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
         # A cache that does not answer lets the mail go (fails open): a way back into one's
         # account matters more than one mailbox's flood guard while the cache is down.
         if not cache.add(key, 1, RESET_MAIL_SECONDS, if_unreachable=True):
+            self.outcomes.append(
+                (
+                    context["user"],
+                    False,
+                    f"{RESET_MAIL_SECONDS // 60}分钟内已发送过链接，本次未再发送",
+                )
+            )
             return
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
@@ -568,9 +578,12 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
             # saying it would tell anyone typing an address whether it has an account. Logged;
             # the page reads as for any address and says whom to ask when no mail comes.
             logger.warning("找回密码 mail to account %s: address refused", context["user"].pk)
+            self.outcomes.append((context["user"], False, "邮件服务器拒收该账号的电子邮箱，未发送"))
         except OSError:
             cache.delete(key)
             raise
+        else:
+            self.outcomes.append((context["user"], True, "重设密码的链接已发往该账号的电子邮箱"))
 
 
 class TwoFactorForm(PortalFormMixin, forms.Form):

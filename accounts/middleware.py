@@ -1,6 +1,6 @@
 """Session rules of MLPS level 3: absolute lifetime, accounts and units switched off, the
-second factor for those who must (or chose to) use one, and agreeing to a changed
-个人信息保护说明 (PIPL art. 17).
+second factor for those who must (or chose to) use one, a password changed when too old or
+set by an operator, and agreeing to a changed 个人信息保护说明 (PIPL art. 17).
 
 Only the portal's policy lives here. Sessions, the user and the verified device are Django's
 and django-otp's own (SessionMiddleware, AuthenticationMiddleware, OTPMiddleware)."""
@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from accounts.passwords import owes_password_change
 from accounts.permissions import requires_second_factor
 from portal import privacy
 
@@ -77,10 +78,25 @@ def owes_second_factor(user) -> bool:
     return not user.is_verified() and requires_second_factor(user)
 
 
-# In order: a person who owes the second factor enters the code before reading the notice, so
-# that an agreement is recorded only for someone really signed in.
+# In order: a person who owes the second factor enters the code before anything else, so that
+# a password change or an agreement is made only by someone really signed in; a password too
+# old (or set by an operator) is changed before the notice is read.
 OWED_STEPS = (
     OwedStep(owes_second_factor, "accounts:two_factor", frozenset({"accounts:logout"})),
+    # MLPS 定期更换 (accounts.passwords.password_change_reason): nothing but 修改密码 and leaving.
+    OwedStep(
+        owes_password_change,
+        "accounts:password_change",
+        frozenset(
+            {
+                "accounts:logout",
+                "admin:logout",
+                "accounts:password_change_done",
+                "healthz",
+                "favicon",
+            }
+        ),
+    ),
     # Leaving, reading the notice itself, and securing the account stay open; so does what
     # a monitor or a browser asks of the site on its own.
     OwedStep(
@@ -105,9 +121,10 @@ OWED_STEPS = (
 class OwedStepMiddleware:
     """Bureau reviewers and operators (and anyone who enrolled) reach no page but the
     two-factor page until they have entered a code from their authenticator app; then anyone
-    whose agreed 个人信息保护说明 is not the current version reaches no page but the one that
-    shows it and asks them to agree (PIPL art. 17). Each step sends the person back to the page
-    they asked for (`next`)."""
+    whose password is past PASSWORD_MAX_AGE_DAYS, or was set by an operator, reaches no page
+    but 修改密码; then anyone whose agreed 个人信息保护说明 is not the current version reaches
+    no page but the one that shows it and asks them to agree (PIPL art. 17). Each step sends
+    the person back to the page they asked for (`next`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -192,6 +192,12 @@ class User(AbstractUser):
     privacy_notice_at = models.DateTimeField(
         "同意个人信息保护说明时间", null=True, blank=True, editable=False
     )
+    # When the password was last set, however (修改密码, 找回密码, registration, admin,
+    # createsuperuser): PASSWORD_MAX_AGE_DAYS counts from it (accounts.passwords).
+    password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now, editable=False)
+    # Set by an operator in admin for someone else (a new account, a forgotten password): only
+    # its owner should know it, so they change it at their next sign-in (OwedStepMiddleware).
+    password_must_change = models.BooleanField("下次登录须修改密码", default=False, editable=False)
 
     class Meta:
         verbose_name = "用户"
@@ -245,6 +251,13 @@ class User(AbstractUser):
         """id_indexes of this account's own ID number (decrypted, so a row not yet re-keyed
         after a rotation of FIELD_HMAC_KEY still finds its 禁入 entries)."""
         return self.id_indexes(self.id_type, self.id_number)
+
+    def set_password(self, raw_password):
+        """Django's, and the password's age starts again; one the person sets themselves owes
+        no change (admin's forms set password_must_change after this)."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+        self.password_must_change = False
 
     def save(self, *args, **kwargs):
         self.id_number_index = self.id_index(self.id_type, self.id_number)
@@ -335,6 +348,27 @@ class TransitionRecord(models.Model):
 
     def get_to_status_display(self) -> str:
         return self.status_label(self.to_status)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of an account's last passwords, for the rule that a new one is none of them
+    (accounts.passwords.RecentPasswordsValidator keeps and prunes them). Hashes as the account's
+    own, never a password."""
+
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField("密码哈希", max_length=128)
+    set_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-set_at", "-id"]
+        indexes = [models.Index(fields=["user", "-set_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {_local_time(self.set_at)}"
 
 
 class UnitTransition(TransitionRecord):

@@ -1,11 +1,17 @@
 """Password rules of MLPS level 3 (等保2.0 身份鉴别) beyond Django's own validators, and Django's
 own where their zh-hans messages read badly, through their documented get_error_message()."""
 
+import datetime
 import re
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import PasswordHistory
+from accounts.permissions import is_unit_account, second_factor_by_role
 
 CLASSES = [
     (re.compile(r"[a-z]"), "小写字母"),
@@ -84,3 +90,72 @@ class NotTheCurrentPasswordValidator:
 
     def get_help_text(self):
         return "新密码不能与当前密码相同。"
+
+
+class RecentPasswordsValidator:
+    """A new password is none of the account's last `keep` (MLPS 定期更换: a change back to the
+    old one is no change). Their hashes are kept by password_changed(), which Django calls
+    whenever a password is saved, however it was set."""
+
+    def __init__(self, keep: int = 5):
+        self.keep = keep
+
+    def recent(self, user) -> list[str]:
+        return list(
+            PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[
+                : self.keep
+            ]
+        )
+
+    def validate(self, password, user=None):
+        if user is None or user.pk is None:
+            return  # a new account has no past passwords
+        current = getattr(user, "password", "")
+        if current and check_password(password, current):
+            return  # NotTheCurrentPasswordValidator says so, in its own words
+        if any(check_password(password, hashed) for hashed in self.recent(user)):
+            raise ValidationError(
+                "新密码不能与最近%(n)d次使用过的密码相同。",
+                code="password_reused",
+                params={"n": self.keep},
+            )
+
+    def password_changed(self, password, user=None):
+        if user is None or user.pk is None:
+            return
+        PasswordHistory.objects.create(user=user, password=user.password)
+        kept = PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[: self.keep]
+        PasswordHistory.objects.filter(user=user).exclude(pk__in=list(kept)).delete()
+
+    def get_help_text(self):
+        return f"新密码不能与最近{self.keep}次使用过的密码相同。"
+
+
+def password_expires(user) -> bool:
+    """Whether PASSWORD_MAX_AGE_DAYS applies to `user`: those who must use a second factor
+    (reviewers, operators and other staff) and unit accounts. Applicants are exempt: they sign
+    in a few times a year, and a forced change at each visit would send them to 找回密码."""
+    return settings.PASSWORD_MAX_AGE_DAYS > 0 and (
+        second_factor_by_role(user) or is_unit_account(user)
+    )
+
+
+def password_expired(user) -> bool:
+    if not password_expires(user):
+        return False
+    age = timezone.now() - user.password_changed_at
+    return age > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
+def password_change_reason(user) -> str:
+    """Why `user` must change their password before anything else, as the page says it
+    ('' when they need not)."""
+    if user.password_must_change:
+        return "您的密码由运维人员设置，请修改为只有您自己知道的新密码后继续使用。"
+    if password_expired(user):
+        return f"您的密码已使用超过{settings.PASSWORD_MAX_AGE_DAYS}天，请修改密码后继续使用。"
+    return ""
+
+
+def owes_password_change(user) -> bool:
+    return bool(password_change_reason(user))

@@ -105,6 +105,7 @@ def register_unit(unit: Unit, *, username: str, password: str, privacy_notice: s
             user.set_password(password)
             agree_to_notice(user, privacy_notice)
             user.save()
+            record(AuditEvent.Action.REGISTERED, actor=user, obj=unit, detail="新用户注册：单位")
     except Exception:
         # The scan was stored (store_scan, under a new random name) before the INSERT, and a
         # rollback does not take a file back: a username or credit code someone registered
@@ -131,6 +132,12 @@ def register_individual(user: User, *, password: str, privacy_notice: str = "") 
         user.set_password(password)
         agree_to_notice(user, privacy_notice)
         user.save()
+        record(
+            AuditEvent.Action.REGISTERED,
+            actor=user,
+            obj=user,
+            detail=f"新用户注册：个人（所属单位：{unit.name}）",
+        )
         signals.applicant_registered.send(sender=User, user=user)
     return user
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout, services
+from accounts import lockout, passwords, services
 from accounts.filters import UnitFilter
 from accounts.forms import (
     MAIL_NOT_SENT,
@@ -91,7 +91,9 @@ class PortalPasswordChangeView(PasswordChangeView):
         # Where an applicant or a unit finds the voluntary second factor.
         user = self.request.user
         offer = not second_factor_by_role(user) and not user.has_confirmed_device
-        return super().get_context_data(**kwargs, offer_two_factor=offer)
+        return super().get_context_data(
+            **kwargs, offer_two_factor=offer, owed_reason=passwords.password_change_reason(user)
+        )
 
     def form_invalid(self, form):
         if form.has_error("old_password", "password_incorrect"):
@@ -102,6 +104,26 @@ class PortalPasswordChangeView(PasswordChangeView):
                 detail="修改密码时旧密码不正确",
             )
         return super().form_invalid(form)
+
+    def form_valid(self, form):
+        user = self.request.user
+        # Why, read before the new password resets the age and the operator's flag.
+        if user.password_must_change:
+            why = "运维人员设置的密码，按要求修改"
+        elif passwords.password_expired(user):
+            why = f"密码已使用超过{settings.PASSWORD_MAX_AGE_DAYS}天，按要求修改"
+        else:
+            why = "本人修改密码"
+        # The new password and its audit row commit together: no change the trail misses.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record(AuditEvent.Action.PASSWORD_CHANGED, request=self.request, obj=user, detail=why)
+        # Sent here as an owed step (OwedStepMiddleware): on to the page they asked for.
+        next_url = safe_next(self.request)
+        if next_url:
+            messages.success(self.request, "密码已修改，下次登录请使用新密码。")
+            return redirect(next_url)
+        return response
 
 
 class PortalPasswordResetView(PasswordResetView):
@@ -125,10 +147,40 @@ class PortalPasswordResetView(PasswordResetView):
             response["Retry-After"] = str(wait)
             return response
         try:
-            return super().form_valid(form)
+            response = super().form_valid(form)
         except MailNotSent:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                result=AuditEvent.Result.FAILURE,
+                detail="邮件服务暂时不可用，未发送（所填电子邮箱不记录）",
+            )
             form.add_error(None, MAIL_NOT_SENT)
             return self.render_to_response(self.get_context_data(form=form), status=503)
+        self.record_request(form)
+        return response
+
+    def record_request(self, form) -> None:
+        """The trail's rows for a request that reached the mail server: one per account the
+        address belongs to (the account named, never the address), or one saying there was
+        none. The page reads the same either way; only the trail tells them apart, and it
+        keeps no address of a stranger (someone's typo, or a list tried one by one)."""
+        if not form.outcomes:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                result=AuditEvent.Result.FAILURE,
+                detail="所填电子邮箱没有对应的有效账号，未发送（所填电子邮箱不记录）",
+            )
+        for user, sent, said in form.outcomes:
+            record(
+                AuditEvent.Action.PASSWORD_RESET_REQUEST,
+                request=self.request,
+                obj=user,
+                username=user.get_username(),
+                result=AuditEvent.Result.SUCCESS if sent else AuditEvent.Result.FAILURE,
+                detail=said,
+            )
 
 
 class PortalPasswordResetConfirmView(PasswordResetConfirmView):
@@ -137,7 +189,15 @@ class PortalPasswordResetConfirmView(PasswordResetConfirmView):
     form_class = PortalSetPasswordForm
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            record(
+                AuditEvent.Action.PASSWORD_RESET,
+                request=self.request,
+                actor=form.user,
+                obj=form.user,
+                detail="通过找回密码邮件中的链接重设密码",
+            )
         lockout.unlock(form.user.get_username(), why="本人找回密码", request=self.request)
         return response
 

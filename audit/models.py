@@ -69,6 +69,18 @@ class AuditEvent(models.Model):
         # A signed-in person agreeing to a new version of the 个人信息保护说明 (PIPL art. 17,
         # accounts.services.agree_to_current_notice): which version, and the one before.
         PRIVACY_NOTICE = "privacy_notice", "同意个人信息保护说明"
+        # 新用户注册：单位 / 个人 (accounts.services): the new account as actor, 说明 which of
+        # the two; the registration itself is the row, not only the account's date_joined.
+        REGISTERED = "registered", "新用户注册"
+        # 修改密码 by the signed-in person (accounts.views.PortalPasswordChangeView): never the
+        # password, only why it was changed (their own choice, expired, set by an operator).
+        PASSWORD_CHANGED = "password_changed", "修改密码"
+        # 找回密码's request (accounts.views.PortalPasswordResetView): the account a link was
+        # meant for, or for an address with no account only that there was none (the address
+        # typed is not kept: it may be anyone's).
+        PASSWORD_RESET_REQUEST = "reset_request", "申请找回密码"
+        # 找回密码's last step: the owner set a new password through the link in the mail.
+        PASSWORD_RESET = "password_reset", "找回密码重设密码"
 
     class Result(models.TextChoices):
         SUCCESS = "success", "成功"

@@ -156,6 +156,8 @@ def erase_personal_data(application: ExpertApplication, actor, request=None) -> 
         account.is_active = False
         account.set_unusable_password()
         account.save(update_fields=[*ACCOUNT_FIELDS_ERASED, "is_active", "password"])
+        # The hashes of its past passwords go with the password (accounts.passwords).
+        account.password_history.all().delete()
 
         # The application's, and those of its 信息变更 never approved (退回, 撤回 …).
         files = ApplicationAttachment.objects.filter(

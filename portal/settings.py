@@ -184,7 +184,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.passwords.CharacterClassesValidator"},
     {"NAME": "accounts.passwords.UsernameValidator"},
     {"NAME": "accounts.passwords.NotTheCurrentPasswordValidator"},
+    # Keeps the hashes of the last 5 passwords (its password_changed hook) and refuses them.
+    {"NAME": "accounts.passwords.RecentPasswordsValidator", "OPTIONS": {"keep": 5}},
 ]
+# 身份鉴别's 定期更换: the days a password of a bureau reviewer, an operator or a unit account
+# lasts; past it, 修改密码 is the only page they reach (accounts.passwords.owes_password_change).
+# Applicants are exempt (docs/security.md). 0 turns the rule off.
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+if PASSWORD_MAX_AGE_DAYS < 0:
+    raise ImproperlyConfigured("PASSWORD_MAX_AGE_DAYS must be 0 (off) or more days.")
 
 # Logging in: 5 failures for one username from one address lock that pair for 30 minutes.
 # The account's and the address's ceilings are in accounts.lockout; docs/security.md.

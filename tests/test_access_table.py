@@ -57,6 +57,8 @@ TABLE = {
     "privacy": (None, everyone(OK)),
     # The admin's login page (under the login rules, accounts.lockout): a form for everyone.
     "admin_login": (None, {**everyone(OK), "operator": REDIRECT}),
+    # Admin's own 修改密码 is the portal's page (which sends a visitor to log in).
+    "admin_password_change": (None, everyone(REDIRECT)),
     "favicon": (None, everyone(REDIRECT)),
     "accounts:login": (None, {**everyone(REDIRECT), "anonymous": OK}),
     "accounts:logout": (None, everyone(NOT_ALLOWED)),
@@ -407,9 +409,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 89 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 90 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 712
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 720
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.timezone import now
 
-from accounts.models import Authenticator, LoginLog
+from accounts.models import Authenticator, LoginLog, PasswordHistory
 from audit.models import AuditEvent
 from experts import counts, exports, services
 from experts.models import (
@@ -328,6 +328,9 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
         "",
     )
     assert not account.is_active and not account.has_usable_password()
+    # The hashes of the passwords before it went with it; another person's stay.
+    assert not PasswordHistory.objects.filter(user=account).exists()
+    assert PasswordHistory.objects.filter(user=reviewer).exists()
     # The stored ciphertext is gone too, not only its decryption.
     assert User.objects.filter(pk=account.pk, id_number="").exists()
     assert not ApplicationAttachment.objects.filter(application=erased).exists()
