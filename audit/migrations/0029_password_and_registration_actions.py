@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0026_export_scope'),
+        ('audit', '0028_three_administrators'),
     ]
 
     operations = [
