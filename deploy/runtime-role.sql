@@ -7,6 +7,9 @@
 -- which may add tables:
 --   sudo -u postgres psql -d portal -v runtime=portal_app -f deploy/runtime-role.sql
 \set ON_ERROR_STOP on
+-- One transaction: the grants below give UPDATE and DELETE on every table before the revokes
+-- take them back from the append-only ones; no other session sees that in between.
+BEGIN;
 
 GRANT CONNECT ON DATABASE :"DBNAME" TO :"runtime";
 GRANT USAGE ON SCHEMA public TO :"runtime";
@@ -22,3 +25,10 @@ FROM :"runtime";
 -- Who was in an export 含敏感信息: never changed; a failed export's rows are deleted by the
 -- worker (experts.exports.forget_exported), so DELETE stays, within the trigger's rule.
 REVOKE UPDATE, TRUNCATE ON experts_exportedapplication FROM :"runtime";
+-- Every later step on a draw (确认参加, 递补, 补抽, 短信通知, 作废) locks its row first
+-- (draws.services: SELECT … FOR UPDATE), which PostgreSQL allows only to a role that may
+-- update one of the row's columns. The key is that column: the trigger still refuses every
+-- UPDATE, and a changed key would break every record that names the draw.
+GRANT UPDATE (id) ON draws_draw TO :"runtime";
+
+COMMIT;

@@ -322,7 +322,8 @@ def check_database_engine(app_configs, **kwargs):
     if settings.DEBUG:
         return []
     engine = settings.DATABASES["default"]["ENGINE"]
-    if engine == "django.db.backends.postgresql":
+    # postgres://, postgresql:// and pgsql:// URLs give Django's backend; postgis:// GeoDjango's.
+    if engine in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):
         return []
     return [
         Warning(

@@ -87,6 +87,27 @@ def test_the_services_role_decides_and_cannot_rewrite_the_trail(runtime_role):
         assert "permission denied" in refused(sql), sql
 
 
+def test_the_services_role_takes_every_step_of_a_draw(runtime_role, unit, other_unit):
+    """Second read: each step after the draw locks its row (SELECT … FOR UPDATE), which needs an
+    UPDATE privilege: with none on draws_draw, 确认参加, 短信通知 and 作废 were all refused."""
+    from draws import services as draws
+    from draws.models import Event, Void
+    from tests.draws.test_draws import expert, make, members_of
+
+    field = expert(unit).disciplines.get()
+    expert(other_unit)
+    reviewer = make_reviewer()
+
+    as_role(runtime_role)
+    draw = make(reviewer, field, 1, reserves=1)
+    draws.answer(reviewer, draw, members_of(draw)[0], Event.Action.CONFIRM)
+    draws.notify(reviewer, draw)
+    draws.void(reviewer, draw, "录入错误")
+
+    assert Void.objects.filter(draw=draw).exists()
+    assert "permission denied" not in refused("UPDATE draws_draw SET id = id")  # the trigger's
+
+
 def test_without_the_script_the_same_role_could_not_work(runtime_role):
     """The test's own control: a role granted nothing is refused at the first read, so the
     decision above ran on the script's grants."""
