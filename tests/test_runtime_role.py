@@ -108,6 +108,24 @@ def test_the_services_role_takes_every_step_of_a_draw(runtime_role, unit, other_
     assert "permission denied" not in refused("UPDATE draws_draw SET id = id")  # the trigger's
 
 
+def test_the_services_role_erases_personal_data(
+    runtime_role, reference_data, unit, private_storage
+):
+    """删除个人信息 empties the submitted snapshots in the history (an UPDATE the history's
+    trigger lets through) and writes its audit row: both allowed to the services' role."""
+    from experts.erasure import erase_personal_data
+    from tests.experts.test_consent import exited_with_everything
+
+    reviewer = make_reviewer()
+    application = exited_with_everything(unit, reviewer, private_storage)
+
+    as_role(runtime_role)
+    erased = erase_personal_data(application, reviewer)
+
+    assert "提交记录中的专家信息1条" in erased
+    assert ExpertApplication.objects.get(pk=application.pk).erased_at is not None
+
+
 def test_without_the_script_the_same_role_could_not_work(runtime_role):
     """The test's own control: a role granted nothing is refused at the first read, so the
     decision above ran on the script's grants."""
