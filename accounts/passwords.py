@@ -147,6 +147,26 @@ def password_expired(user) -> bool:
     return age > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
 
 
+# How long before a password expires its owner is told at each sign-in.
+EXPIRY_NOTICE_DAYS = 14
+
+
+def expiry_notice(user) -> str:
+    """Said at sign-in while the password expires within EXPIRY_NOTICE_DAYS: the day, so that
+    the change is made at a moment of the person's choosing, not when 修改密码 stops them in
+    the middle of a review ('' otherwise, and once it has expired: the owed step says so)."""
+    if not password_expires(user) or password_expired(user):
+        return ""
+    expires = user.password_changed_at + datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    left = expires - timezone.now()
+    if left > datetime.timedelta(days=EXPIRY_NOTICE_DAYS):
+        return ""
+    return (
+        f"您的密码将于{timezone.localtime(expires):%Y-%m-%d %H:%M}到期（还有{left.days}天），"
+        "到期后须先修改密码才能继续使用。请及时点击“修改密码”修改。"
+    )
+
+
 def password_change_reason(user) -> str:
     """Why `user` must change their password before anything else, as the page says it
     ('' when they need not)."""

@@ -63,6 +63,13 @@ class PortalLoginView(LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        notice = passwords.expiry_notice(form.get_user())
+        if notice:
+            messages.warning(self.request, notice)
+        return response
+
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, "unit_inactive"):
             # The right password, refused because the unit is switched off: no failure to count

@@ -192,3 +192,30 @@ def test_a_negative_max_age_is_refused():
 
     assert result.returncode != 0
     assert "PASSWORD_MAX_AGE_DAYS must be 0 (off) or more days" in result.stderr
+
+
+def sign_in(user: User):
+    return Client().post(
+        reverse("accounts:login"),
+        {"username": user.username, "password": factories.PASSWORD},
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize(("days", "told"), [(60, False), (75, False), (77, True), (89, True)])
+def test_a_unit_is_told_at_sign_in_when_its_password_expires_within_14_days(unit, days, told):
+    account = age(factories.unit_account(unit), days)
+
+    page = sign_in(account).content.decode()
+
+    assert ("您的密码将于" in page) is told
+    if told:
+        assert f"（还有{90 - days - 1}天）" in page
+        assert "请及时点击“修改密码”修改" in page
+    assert EXPIRED not in page  # not yet the owed step
+
+
+def test_an_applicant_is_never_told_of_an_expiry(unit):
+    applicant = age(factories.make_applicant(unit), 85)
+
+    assert "您的密码将于" not in sign_in(applicant).content.decode()
