@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from accounts.dormant import dormant_staff
 from accounts.permissions import (
     is_applicant,
     is_approved_unit_account,
@@ -54,10 +55,12 @@ def operators(request):
     """Admin pages (the Django-template engine): what operators should know on the index, such
     as the last year the working-day calendar knows, and whether the append-only tables'
     triggers are all installed and enabled, and which accounts hold more than one of 三员分立's
-    duties (audit.separation). Those two are passed uncalled: the template calls them where
+    duties (audit.separation), and which staff accounts nobody has used for 90 days
+    (accounts.dormant). Those three are passed uncalled: the template calls them where
     they are read (the index only), so that no other admin page pays their queries."""
     return {
         "calendar": calendar_status(timezone.localdate()),
         "protection": trigger_state,
         "mixed_duties": mixed_duties,
+        "dormant_staff": dormant_staff,
     }
