@@ -514,6 +514,13 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
 # django-axes' records, through proxies that name them in Chinese (AXES_ENABLE_ADMIN is off, so
 # axes registers nothing itself); the columns and filters are axes' own, their labels Chinese
 # through locale/zh_Hans. An operator unlocks a username by 登录失败计数's action (audited).
+class MayUnlock:
+    """The lists' 解除登录锁定 action, offered to whoever holds 可解除登录锁定 only."""
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accounts.unlock_account")
+
+
 class LoginRecordsAreReadOnly:
     """Login records are what happened: read, never edited or deleted by hand (a lock ends by
     the audited action 解除所选用户名的登录锁定, which also forgets the account's failures)."""
@@ -525,7 +532,7 @@ class LoginRecordsAreReadOnly:
         return False
 
 
-class LoginAttemptAdmin(LoginRecordsAreReadOnly, AccessAttemptAdmin):
+class LoginAttemptAdmin(MayUnlock, LoginRecordsAreReadOnly, AccessAttemptAdmin):
     """axes' own, with the columns and the action it leaves unnamed or in English named."""
 
     @admin.display(description="状态")
@@ -540,7 +547,7 @@ class LoginAttemptAdmin(LoginRecordsAreReadOnly, AccessAttemptAdmin):
     # with 500 outside a login request); axes itself drops expired counts at each login.
     actions = ["unlock"]
 
-    @admin.action(description="解除所选用户名的登录锁定")
+    @admin.action(description="解除所选用户名的登录锁定", permissions=["unlock"])
     def unlock(self, request, queryset):
         """A pair locked at one address (5 failures) ends here as under 账号锁定: every lock of
         the username and its failures, audited as 解除登录锁定 (deleting the entry would read
@@ -571,7 +578,7 @@ admin.site.register(LoginLog, LoginLogAdmin)
 
 
 @admin.register(AccountLock)
-class AccountLockAdmin(ReadOnlyAdmin):
+class AccountLockAdmin(MayUnlock, ReadOnlyAdmin):
     """账号锁定: usernames locked everywhere after failures from many addresses
     (accounts.lockout). A pair locked at one address is in 登录失败计数 (django-axes), whose
     action 解除所选用户名的登录锁定 ends it the same way."""
@@ -584,7 +591,7 @@ class AccountLockAdmin(ReadOnlyAdmin):
     def is_active(self, lock):
         return yes_no(lock.active)
 
-    @admin.action(description="解除所选账号的登录锁定")
+    @admin.action(description="解除所选账号的登录锁定", permissions=["unlock"])
     def unlock(self, request, queryset):
         unlocked = [
             lock.username

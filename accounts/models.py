@@ -419,6 +419,9 @@ class AccountLock(models.Model):
         verbose_name = "账号锁定"
         verbose_name_plural = "账号锁定（多地登录失败）"
         ordering = ["-locked_at"]
+        # 解除登录锁定 (here and in 登录失败计数) is the security administrator's, not whoever
+        # may read the lock lists (an auditor, say): 三员分立, docs/security.md.
+        permissions = [("unlock_account", "可解除登录锁定")]
 
     def __str__(self) -> str:
         return f"{self.username}（锁定至{timezone.localtime(self.until):%Y-%m-%d %H:%M}）"

@@ -25,9 +25,7 @@ DUTIES: dict[str, tuple[str, ...]] = {
         "auth.delete_group",
     ),
     "安全管理": (
-        # Viewing a lock list offers its 解除登录锁定 action.
-        "accounts.view_accountlock",
-        "accounts.view_loginattempt",
+        "accounts.unlock_account",
         "accounts.delete_authenticator",
         "accounts.change_blacklist",
     ),

@@ -2,11 +2,15 @@
 audit 0028 ships, what each may open in admin, and the admin index naming an account that
 holds more than one duty (audit.separation)."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccountLock, LoginAttempt, User
+from audit.models import AuditEvent
 from audit.separation import AUDIT_ADMINS, SECURITY_ADMINS, SYSTEM_ADMINS, mixed_duties
 from tests import factories
 
@@ -102,3 +106,41 @@ def test_only_those_who_read_the_trail_see_the_notice(client):
     page = client.get(reverse("admin:index")).content.decode()
 
     assert NOTICE not in page
+
+
+@pytest.mark.parametrize("page", ["accountlock", "loginattempt"])
+def test_only_whoever_may_unlock_is_offered_the_unlock(client, page):
+    """等保 walk: anyone who could read a lock list could end the locks; 解除登录锁定 is now
+    可解除登录锁定, which the security administrators hold and a reader of the lists does not."""
+    from django.contrib.auth.models import Permission
+
+    lock_lists = Permission.objects.filter(codename__in=["view_accountlock", "view_loginattempt"])
+    reader = member(client, "reader")
+    reader.user_permissions.add(*lock_lists)
+    url = reverse(f"admin:accounts_{page}_changelist")
+
+    lock = AccountLock.objects.create(
+        username="locked",
+        locked_at=timezone.now(),
+        until=timezone.now() + datetime.timedelta(hours=1),
+    )
+    # A row in each list: admin offers no action on an empty one.
+    LoginAttempt.objects.create(
+        username="locked",
+        ip_address="198.51.100.7",
+        user_agent="",
+        http_accept="",
+        path_info="/login/",
+        failures_since_start=5,
+    )
+
+    assert client.get(url).status_code == 200
+    assert 'value="unlock"' not in client.get(url).content.decode()
+    if page == "accountlock":  # a forged post of the action changes nothing
+        client.post(url, {"action": "unlock", "_selected_action": [lock.pk]})
+        lock.refresh_from_db()
+        assert lock.active
+        assert not AuditEvent.objects.filter(action=AuditEvent.Action.UNLOCKED).exists()
+
+    member(client, "security", SECURITY_ADMINS)
+    assert 'value="unlock"' in client.get(url).content.decode()
