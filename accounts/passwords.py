@@ -140,11 +140,13 @@ def password_expires(user) -> bool:
     )
 
 
+def expires_at(user) -> datetime.datetime:
+    """When `user`'s password expires, if PASSWORD_MAX_AGE_DAYS applies to them."""
+    return user.password_changed_at + datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
 def password_expired(user) -> bool:
-    if not password_expires(user):
-        return False
-    age = timezone.now() - user.password_changed_at
-    return age > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    return password_expires(user) and timezone.now() > expires_at(user)
 
 
 # How long before a password expires its owner is told at each sign-in.
@@ -157,7 +159,7 @@ def expiry_notice(user) -> str:
     the middle of a review ('' otherwise, and once it has expired: the owed step says so)."""
     if not password_expires(user) or password_expired(user):
         return ""
-    expires = user.password_changed_at + datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    expires = expires_at(user)
     left = expires - timezone.now()
     if left > datetime.timedelta(days=EXPIRY_NOTICE_DAYS):
         return ""
