@@ -451,10 +451,11 @@ class GroupAdmin(
         return readonly
 
 
-# django-otp's own admin names the device, its fields and sections in English only; operators
-# see the portal's proxy instead. Each person binds their authenticator when they first log in;
-# an operator resets a lost one by deleting it (they bind a new one at their next login). The
-# secret key is never shown.
+# django-otp's TOTP app stays installed only for migration accounts 0017, which moved its
+# devices' keys (kept in clear) to accounts.Authenticator, encrypted; its table is empty, and
+# its admin (English only, the key shown) is not offered. Each person binds their
+# authenticator when they first log in; an operator resets a lost one by deleting it (they
+# bind a new one at their next login). The secret key is never shown.
 admin.site.unregister(TOTPDevice)
 
 

@@ -23,7 +23,6 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, passwords, services
 from accounts.filters import UnitFilter
@@ -41,7 +40,7 @@ from accounts.forms import (
     UnitReasonForm,
     UnitRegistrationForm,
 )
-from accounts.models import Unit, UnitStatus
+from accounts.models import Authenticator, Unit, UnitStatus
 from accounts.permissions import (
     is_approved_unit_account,
     is_bureau_reviewer,
@@ -462,7 +461,7 @@ def locked_out(request, credentials=None, *args, **kwargs):
 @lockout.login_gate(ends_session=True)
 def two_factor(request):
     """两步验证: enrol an authenticator app (QR code) or enter its current code."""
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=request.user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
         # The same QR code on every visit until a code confirms it: made once, under the
@@ -471,8 +470,8 @@ def two_factor(request):
         with transaction.atomic():
             accounts = get_user_model().objects.select_for_update().filter(pk=request.user.pk)
             list(accounts.values_list("pk", flat=True))
-            unconfirmed = TOTPDevice.objects.filter(user=request.user, confirmed=False)
-            device = unconfirmed.order_by("pk").first() or TOTPDevice.objects.create(
+            unconfirmed = Authenticator.objects.filter(user=request.user, confirmed=False)
+            device = unconfirmed.order_by("pk").first() or Authenticator.objects.create(
                 user=request.user, confirmed=False, name="身份验证器"
             )
     form = TwoFactorForm(*posted(request)[:1])

@@ -13,10 +13,9 @@ django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from accounts.choices import UnitStatus, UserKind  # noqa: E402
-from accounts.models import Unit, User  # noqa: E402
+from accounts.models import Authenticator, Unit, User  # noqa: E402
 from accounts.permissions import BUREAU_GROUP  # noqa: E402
 from bench.search_terms import drawn_names, mix  # noqa: E402
 from experts.models import ApplicationStatus, Discipline, ExpertApplication  # noqa: E402
@@ -40,9 +39,9 @@ def ready(user: User) -> None:
 
 
 def with_authenticator(user: User) -> str:
-    TOTPDevice.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
     key = secrets.token_hex(20)
-    TOTPDevice.objects.create(user=user, name="bench", key=key, confirmed=True)
+    Authenticator.objects.create(user=user, name="bench", key=key, confirmed=True)
     return key
 
 

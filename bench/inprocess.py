@@ -36,8 +36,8 @@ def reviewer_client(reviewer):
     个人信息保护说明 agreed to (else every page measured is the notice asked again)."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.models import Authenticator
     from accounts.services import agree_to_current_notice
     from portal import privacy
 
@@ -45,8 +45,8 @@ def reviewer_client(reviewer):
         agree_to_current_notice(reviewer)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(reviewer)
-    device = TOTPDevice.objects.filter(user=reviewer, confirmed=True).first()
-    device = device or TOTPDevice.objects.create(user=reviewer, name="bench", confirmed=True)
+    device = Authenticator.objects.filter(user=reviewer, confirmed=True).first()
+    device = device or Authenticator.objects.create(user=reviewer, name="bench", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -2,9 +2,10 @@
 (python manage.py reencrypt_personal_data), so that an old key can be dropped after a rotation
 (docs/security.md, Keys and their rotation).
 
-Encrypted values live in two columns (accounts.User.id_number, ExpertApplication.bank_account)
-and inside JSON copies: each 提交's snapshot (ApplicationTransition.snapshot) and each 变更申请's
-values and its before/after (ChangeRequest). Rows are read in batches by primary key, each
+Encrypted values live in three columns (accounts.User.id_number, ExpertApplication.bank_account
+and the authenticators' secret keys, accounts.Authenticator.key) and inside JSON copies: each
+提交's snapshot (ApplicationTransition.snapshot) and each 变更申请's values and its before/after
+(ChangeRequest). Rows are read in batches by primary key, each
 batch locked and rewritten in its own transaction; a value already under the first key is left
 as it is, so a second run writes nothing and an interrupted run may simply be started again.
 `dry_run` counts the same and writes nothing. A run that writes records one audit event with
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from accounts.models import User
+from accounts.models import Authenticator, User
 from accounts.permissions import SYSTEM_ROLE
 from audit.log import record
 from audit.models import AuditEvent
@@ -105,8 +106,17 @@ class Rewritten:
 
     id_numbers: int
     bank_accounts: int
+    authenticator_keys: int
     snapshots: int
     change_requests: int
+
+    def counts(self) -> str:
+        """The counts as the command prints them and the audit event records them."""
+        return (
+            f"证件号码{self.id_numbers}条，银行账号{self.bank_accounts}条，"
+            f"身份验证器密钥{self.authenticator_keys}条，"
+            f"提交记录{self.snapshots}条，变更申请{self.change_requests}条"
+        )
 
 
 def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
@@ -118,6 +128,7 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
     done = Rewritten(
         id_numbers=_column(User, "id_number", batch, dry_run),
         bank_accounts=_column(ExpertApplication, "bank_account", batch, dry_run),
+        authenticator_keys=_column(Authenticator, "key", batch, dry_run),
         snapshots=_json(ApplicationTransition, {"snapshot": _snapshot}, batch, dry_run),
         change_requests=_json(
             ChangeRequest,
@@ -133,9 +144,6 @@ def reencrypt_all(batch: int = BATCH, *, dry_run: bool = False) -> Rewritten:
             AuditEvent.Action.REENCRYPT,
             username=COMMAND,
             role=SYSTEM_ROLE,
-            detail=(
-                f"证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
-                f"提交记录{done.snapshots}条，变更申请{done.change_requests}条"
-            ),
+            detail=done.counts(),
         )
     return done

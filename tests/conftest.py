@@ -85,8 +85,8 @@ def _second_factor_with_force_login(monkeypatch):
     create_user) agrees at force_login; tests of that step make it stale after logging in."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.models import Authenticator
     from accounts.permissions import requires_second_factor
     from portal import privacy
     from tests.factories import agreed_to_notice
@@ -105,8 +105,8 @@ def _second_factor_with_force_login(monkeypatch):
                 setattr(user, name, value)
         original(self, user, backend)
         if requires_second_factor(user):
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            device = device or TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+            device = Authenticator.objects.filter(user=user, confirmed=True).first()
+            device = device or Authenticator.objects.create(user=user, name="测试", confirmed=True)
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()

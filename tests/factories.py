@@ -243,14 +243,12 @@ def application_post_data(user: User, action="save", **overrides) -> dict:
 
 
 def totp_code(device, offset_steps: int = 0) -> str:
-    """The code an authenticator app shows now for a django-otp TOTP device."""
+    """The code an authenticator app shows now (or `offset_steps` steps away) for a person's
+    authenticator (accounts.Authenticator)."""
     import time
 
-    from django_otp.oath import TOTP
-
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + offset_steps * device.step
-    return f"{totp.token():0{device.digits}d}"
+    totp = device.totp(time.time() + offset_steps * device.STEP)
+    return f"{totp.token():0{device.DIGITS}d}"
 
 
 def seed_that_changes(drawn) -> str:

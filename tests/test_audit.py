@@ -13,9 +13,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import LoginFailure, Unit
+from accounts.models import Authenticator, LoginFailure, Unit
 from audit.log import record, shipped_fields
 from audit.models import AuditEvent
 from experts import services
@@ -56,7 +55,7 @@ def test_logins_failures_and_lockouts_are_recorded_without_the_password(unit):
 
 
 def test_a_password_awaiting_the_second_factor_is_no_login_until_the_code(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = Client(REMOTE_ADDR="198.51.100.30")
     client.post(
         reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
@@ -81,7 +80,7 @@ def test_a_password_awaiting_the_second_factor_is_no_login_until_the_code(review
 
 
 def test_a_wrong_second_factor_code_is_recorded_as_such(reviewer):
-    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = Client()
     client.post(
         reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
@@ -104,7 +103,7 @@ def test_enrolling_an_authenticator_at_login_is_recorded_as_the_login(reviewer):
         reverse("accounts:login"), {"username": reviewer.username, "password": factories.PASSWORD}
     )
     client.get(reverse("accounts:two_factor"))
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = Authenticator.objects.get(user=reviewer, confirmed=False)
 
     client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
 
@@ -119,7 +118,7 @@ def test_an_applicant_binding_one_of_their_own_is_no_second_login(unit):
         reverse("accounts:login"), {"username": applicant.username, "password": factories.PASSWORD}
     )
     client.get(reverse("accounts:two_factor"))
-    device = TOTPDevice.objects.get(user=applicant, confirmed=False)
+    device = Authenticator.objects.get(user=applicant, confirmed=False)
 
     client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
 

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
 from django.db import connection
 
-from accounts.models import User
+from accounts.models import Authenticator, User
 from audit.models import AuditEvent
 from changes import fields
 from changes.models import ChangeKind, ChangeRequest
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.django_db
 
 NEW_KEY = Fernet.generate_key().decode()
 NEW_BANK = "6217000010009876543"
+# What `submitted` leaves to rewrite, and a second run's counts.
+WRITTEN = "证件号码2条，银行账号2条，身份验证器密钥1条，提交记录1条，变更申请1条"
+NOTHING = "证件号码0条，银行账号0条，身份验证器密钥0条，提交记录0条，变更申请0条"
 
 
 def stored_tokens() -> list[str]:
@@ -34,6 +37,8 @@ def stored_tokens() -> list[str]:
         cursor.execute(
             "SELECT bank_account FROM experts_expertapplication WHERE bank_account <> ''"
         )
+        tokens += [token for (token,) in cursor.fetchall()]
+        cursor.execute("SELECT key FROM accounts_authenticator")
         tokens += [token for (token,) in cursor.fetchall()]
     for snapshot in ApplicationTransition.objects.exclude(snapshot=None).values_list(
         "snapshot", flat=True
@@ -62,9 +67,11 @@ def reencrypt(**options) -> str:
 
 @pytest.fixture
 def submitted(unit) -> User:
-    """Under the key the tests start with: an applicant who has submitted (a snapshot) and an
-    expert with a 变更申请 of the bank account; returns the applicant."""
+    """Under the key the tests start with: an applicant who has submitted (a snapshot) and
+    bound an authenticator, and an expert with a 变更申请 of the bank account; returns the
+    applicant."""
     applicant = factories.make_applicant(unit)
+    Authenticator.objects.create(user=applicant, name="手机", confirmed=True)
     services.submit_application(applicant.application, applicant)
     expert = factories.make_applicant(unit, ApplicationStatus.APPROVED)
     application = ExpertApplication.objects.select_related("user").get(user=expert)
@@ -95,22 +102,26 @@ def audited() -> list[tuple[str, str, str]]:
 
 def test_every_copy_is_rewritten_under_the_new_key_and_the_old_key_can_go(submitted, settings):
     tokens = stored_tokens()
-    # Two accounts' ID numbers and bank accounts, the 提交's two numbers, the request's three.
-    assert len(tokens) == 9
+    # Two accounts' ID numbers and bank accounts, an authenticator's key, the 提交's two
+    # numbers, the request's three.
+    assert len(tokens) == 10
     assert not any(under(NEW_KEY, token) for token in tokens)
     people = {user.pk: user.id_number for user in User.objects.exclude(id_number="")}
     banks = dict(ExpertApplication.objects.values_list("pk", "bank_account"))
+    code = factories.totp_code(Authenticator.objects.get())
 
     rotate(settings)
     output = reencrypt(batch=1)
 
-    assert output == "已重新加密：证件号码2条，银行账号2条，提交记录1条，变更申请1条。"
+    assert output == f"已重新加密：{WRITTEN}。"
     assert all(under(NEW_KEY, token) for token in stored_tokens())
-    assert reencrypt() == "已重新加密：证件号码0条，银行账号0条，提交记录0条，变更申请0条。"
+    assert reencrypt() == f"已重新加密：{NOTHING}。"
     # The old key dropped: everything still reads as before.
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     assert {user.pk: user.id_number for user in User.objects.exclude(id_number="")} == people
     assert dict(ExpertApplication.objects.values_list("pk", "bank_account")) == banks
+    # The authenticator app, which holds the key as it was bound, still signs in.
+    assert Authenticator.objects.get().verify_token(code)
     snapshot = ApplicationTransition.objects.exclude(snapshot=None).get().snapshot
     shown = {
         change.label: change.new
@@ -134,9 +145,7 @@ def test_a_dry_run_counts_and_changes_nothing(submitted, settings):
 
     output = reencrypt(dry_run=True)
 
-    assert output == (
-        "试运行：将重新加密证件号码2条，银行账号2条，提交记录1条，变更申请1条；未做任何更改。"
-    )
+    assert output == (f"试运行：将重新加密{WRITTEN}；未做任何更改。")
     assert sorted(stored_tokens()) == tokens
     assert audited() == []
 
@@ -150,9 +159,9 @@ def test_a_run_that_writes_is_audited_with_its_counts_a_run_that_writes_nothing_
 
     reencrypt()
     first = audited()
-    assert reencrypt() == "已重新加密：证件号码0条，银行账号0条，提交记录0条，变更申请0条。"
+    assert reencrypt() == f"已重新加密：{NOTHING}。"
 
     assert first == [
-        ("reencrypt_personal_data", "系统", "证件号码2条，银行账号2条，提交记录1条，变更申请1条"),
+        ("reencrypt_personal_data", "系统", WRITTEN),
     ]
     assert audited() == first

@@ -6,9 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Authenticator, Unit, UnitStatus, User
 from experts.models import ApplicationStatus
 from notice import periods as notice_periods
 from portal.dates import chinese_date
@@ -44,7 +43,7 @@ def log_in(username: str) -> Client:
         # Reviewers bind an authenticator at their first login and enter its code.
         page = client.get(reverse("accounts:two_factor"))
         assert "绑定身份验证器" in text(page) or "请先绑定身份验证器" in text(page)
-        device = TOTPDevice.objects.get(user__username=username)
+        device = Authenticator.objects.get(user__username=username)
         done = client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
         assert done.status_code == 302, text(done)
     return client

@@ -11,10 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import LOGGED_IN_AT, REFRESHED_AT
-from accounts.models import Unit
+from accounts.models import Authenticator, Unit
 from experts.models import ApplicationStatus
 from tests import factories
 
@@ -205,7 +204,7 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
     # The code's field is where the cursor starts; no header link leads anywhere but here.
     assert re.search(r'<input[^>]* name="code"[^>]* autofocus', html)
     assert reverse("accounts:password_change") not in html
-    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    device = Authenticator.objects.get(user=reviewer, confirmed=False)
     response = client.post(
         reverse("accounts:two_factor"),
         {"code": factories.totp_code(device), "next": reverse("experts:pool")},
@@ -221,8 +220,8 @@ def test_reviewer_enrols_with_a_qr_code_and_a_code_then_reaches_the_queue(review
 def test_two_tabs_opened_at_once_leave_one_qr_code_to_scan(reviewer):
     """Two first visits at the same moment may each create an unconfirmed authenticator: the
     page keeps showing the oldest, whose code then signs in."""
-    first = TOTPDevice.objects.create(user=reviewer, name="身份验证器", confirmed=False)
-    TOTPDevice.objects.create(user=reviewer, name="身份验证器", confirmed=False)
+    first = Authenticator.objects.create(user=reviewer, name="身份验证器", confirmed=False)
+    Authenticator.objects.create(user=reviewer, name="身份验证器", confirmed=False)
     client = log_in_with_password(reviewer)
 
     page = client.get(reverse("accounts:two_factor"))
@@ -261,15 +260,15 @@ def test_a_first_visit_waits_for_another_making_the_authenticator():
         thread.start()
         thread.join(1)
         assert thread.is_alive()  # waiting for the lock
-        made = TOTPDevice.objects.create(user=reviewer, confirmed=False, name="身份验证器")
+        made = Authenticator.objects.create(user=reviewer, confirmed=False, name="身份验证器")
     thread.join(10)
 
-    assert TOTPDevice.objects.filter(user=reviewer).count() == 1
+    assert Authenticator.objects.filter(user=reviewer).count() == 1
     assert shown["secret"] == b32encode(made.bin_key).decode()
 
 
 def test_a_replayed_code_is_refused(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     code = factories.totp_code(device)
     first = log_in_with_password(reviewer)
     assert first.post(reverse("accounts:two_factor"), {"code": code}).status_code == 302
@@ -282,7 +281,7 @@ def test_a_replayed_code_is_refused(reviewer):
 
 
 def test_an_open_redirect_through_next_is_refused(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = log_in_with_password(reviewer)
     response = client.post(
         reverse("accounts:two_factor"),
@@ -309,7 +308,7 @@ def test_applicant_may_enrol_voluntarily_and_is_then_held_to_it(unit):
     page = client.get(reverse("accounts:two_factor")).content.decode()
     assert "两步验证为可选项" in page and "暂不绑定，返回首页" in page
     assert "科技局审核员和运维人员登录时须" not in page
-    device = TOTPDevice.objects.get(user=applicant)
+    device = Authenticator.objects.get(user=applicant)
     client.post(reverse("accounts:two_factor"), {"code": factories.totp_code(device)})
     bound = client.get(reverse("accounts:password_change")).content.decode()
     assert "两步验证，可选" not in bound
@@ -470,9 +469,9 @@ def test_a_right_code_sent_in_the_wait_after_a_wrong_one_is_told_to_wait(reviewe
 
     from audit.models import AuditEvent
 
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = log_in_with_password(reviewer)
-    TOTPDevice.objects.filter(pk=device.pk).update(
+    Authenticator.objects.filter(pk=device.pk).update(
         # A wait of minutes: longer than any slow test machine takes to send the code.
         throttling_failure_count=10,
         throttling_failure_timestamp=timezone.now(),
@@ -493,7 +492,7 @@ def test_the_second_factor_page_checks_the_signed_in_persons_locks_whatever_is_p
 
     from accounts import lockout
 
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = log_in_with_password(reviewer)
     lockout.lock_account(reviewer.username, timezone.now())
 

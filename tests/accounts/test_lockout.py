@@ -11,10 +11,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db.models import F
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.lockout import ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, address_delay
-from accounts.models import AccountLock, LoginFailure
+from accounts.models import AccountLock, Authenticator, LoginFailure
 from audit.models import AuditEvent
 from experts.models import ApplicationStatus
 from sms.models import SMSMessage
@@ -206,7 +205,7 @@ def test_the_admin_login_follows_the_same_rules(live_server):
 
 def test_five_wrong_codes_lock_the_pair_and_end_the_session(live_server):
     reviewer = factories.make_reviewer()
-    device = TOTPDevice.objects.create(user=reviewer, name="测试", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="测试", confirmed=True)
     x = Visitor(live_server, "198.51.100.40")
     assert signed_in(x.log_in(reviewer.username, factories.PASSWORD))  # then the code
     wrong = f"{(int(factories.totp_code(device)) + 1) % 1_000_000:06d}"
@@ -214,7 +213,7 @@ def test_five_wrong_codes_lock_the_pair_and_end_the_session(live_server):
         assert x.post_form("/two-factor/", {"code": wrong}).status_code == 200
         # As if the person waited out django-otp's 1, 2, 4 … seconds: a code sent within that
         # wait is not checked, and so not counted (test_authentication).
-        TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
+        Authenticator.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
 
     locked = x.post_form("/two-factor/", {"code": wrong})
 

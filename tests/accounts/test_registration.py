@@ -5,11 +5,10 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.middleware import LOGGED_IN_AT
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Authenticator, Unit, UnitStatus, User
 from portal.workflow import WorkflowError
 from tests import factories
 from tests.accounts.test_signals import new_applicant
@@ -88,7 +87,7 @@ def test_signing_in_at_registration_does_not_pass_the_second_factor(client, unit
     assert client.get(reverse("experts:home")).status_code == 200
     # Once the account owes a second factor (here: it enrolled an authenticator), the session
     # opened by the registration reaches no page before a code is entered.
-    TOTPDevice.objects.create(user=person, name="手机", confirmed=True)
+    Authenticator.objects.create(user=person, name="手机", confirmed=True)
     response = client.get(reverse("experts:home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:two_factor"))

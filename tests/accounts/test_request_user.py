@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import Authenticator, User
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +45,7 @@ def test_the_user_comes_with_their_unit_in_one_query(unit):
 
 
 def test_the_flags_are_read_once_per_user(reviewer):
-    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     user = ModelBackend().get_user(reviewer.pk)
     assert user.unit is None
     with CaptureQueriesContext(connection) as queries:
@@ -56,7 +55,7 @@ def test_the_flags_are_read_once_per_user(reviewer):
 
 
 def test_an_unconfirmed_authenticator_is_no_second_factor(reviewer):
-    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=False)
+    Authenticator.objects.create(user=reviewer, name="手机", confirmed=False)
     assert ModelBackend().get_user(reviewer.pk).has_confirmed_device is False
 
 
@@ -65,17 +64,17 @@ def device_queries(client) -> list[str]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 200
-    return [q["sql"] for q in queries.captured_queries if "otp_totp_totpdevice" in q["sql"]]
+    return [q["sql"] for q in queries.captured_queries if "accounts_authenticator" in q["sql"]]
 
 
 def test_the_sessions_authenticator_is_read_once_a_page(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     assert len(device_queries(reviewer_client(reviewer, device))) == 1
 
 
 def test_a_second_authenticator_in_the_session_is_read_and_verifies(reviewer):
-    TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
-    second = TOTPDevice.objects.create(user=reviewer, name="平板", confirmed=True)
+    Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+    second = Authenticator.objects.create(user=reviewer, name="平板", confirmed=True)
     client = reviewer_client(reviewer, second)
     assert len(device_queries(client)) == 1
     assert client.session[DEVICE_ID_SESSION_KEY] == second.persistent_id
@@ -124,14 +123,14 @@ def reviewer_client(reviewer, device):
 
 
 def test_the_sessions_authenticator_verifies_its_owner(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = reviewer_client(reviewer, device)
     assert client.get(reverse("experts:bureau_queue")).status_code == 200
 
 
 def test_another_persons_authenticator_in_the_session_verifies_nobody(reviewer):
     other = factories.make_reviewer()
-    device = TOTPDevice.objects.create(user=other, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=other, name="手机", confirmed=True)
     client = reviewer_client(reviewer, device)
     response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 302
@@ -140,19 +139,19 @@ def test_another_persons_authenticator_in_the_session_verifies_nobody(reviewer):
 
 
 def test_an_authenticator_unconfirmed_since_verifies_nobody(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = reviewer_client(reviewer, device)
-    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    Authenticator.objects.filter(pk=device.pk).update(confirmed=False)
     response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 302
     assert DEVICE_ID_SESSION_KEY not in client.session
 
 
 @pytest.mark.parametrize(
-    "persistent_id", ["otp_totp.totpdevice/999999", "otp_totp.totpdevice/x", "nonsense"]
+    "persistent_id", ["accounts.authenticator/999999", "accounts.authenticator/x", "nonsense"]
 )
 def test_a_forged_authenticator_id_verifies_nobody(reviewer, persistent_id):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = reviewer_client(reviewer, device)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = persistent_id
@@ -163,10 +162,10 @@ def test_a_forged_authenticator_id_verifies_nobody(reviewer, persistent_id):
 
 
 def test_an_overlong_authenticator_id_verifies_nobody(reviewer):
-    device = TOTPDevice.objects.create(user=reviewer, name="手机", confirmed=True)
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     client = reviewer_client(reviewer, device)
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = "otp_totp.totpdevice/" + "9" * 25
+    session[DEVICE_ID_SESSION_KEY] = "accounts.authenticator/" + "9" * 25
     session.save()
     response = client.get(reverse("experts:bureau_queue"))
     assert response.status_code == 302

@@ -152,11 +152,10 @@ class Journey:
 
     def second_factor(self, username: str) -> None:
         """Reviewers bind an authenticator at first login, then type its code each time."""
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
+        from accounts.models import Authenticator
         from tests.factories import totp_code
 
-        device = TOTPDevice.objects.filter(user__username=username).latest("pk")
+        device = Authenticator.objects.filter(user__username=username).latest("pk")
         enrolling = not device.confirmed
         if enrolling:
             self.snap("two-factor-enrol")

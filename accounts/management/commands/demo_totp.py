@@ -4,8 +4,8 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Authenticator
 
 
 class Command(BaseCommand):
@@ -14,10 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("只能在开发环境（DEBUG=true）中使用。")
-        devices = TOTPDevice.objects.filter(name="演示", confirmed=True).select_related("user")
+        devices = Authenticator.objects.filter(name="演示", confirmed=True).select_related("user")
         for device in devices:
-            totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-            totp.time = time.time()
-            left = device.step - int(time.time() - device.t0) % device.step
-            code = f"{totp.token():06d}"
+            now = time.time()
+            left = device.STEP - int(now) % device.STEP
+            code = f"{device.totp(now).token():0{device.DIGITS}d}"
             self.stdout.write(f"{device.user.username:<8} {code}（{left}秒内有效，只能用一次）")

@@ -8,13 +8,12 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from stdnum.cn import ric, uscc
 
 from accounts import services
 from accounts.choices import IdType, UnitNature
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Authenticator, Unit, UnitStatus, User
 from accounts.permissions import BUREAU_GROUP
 from portal import privacy
 
@@ -64,7 +63,7 @@ class Command(BaseCommand):
         reviewer.groups.add(Group.objects.get(name=BUREAU_GROUP))
         for user in (admin, reviewer):
             # A known authenticator key, so the demo needs no phone: see demo_totp.
-            TOTPDevice.objects.get_or_create(
+            Authenticator.objects.get_or_create(
                 user=user, confirmed=True, defaults={"name": "演示", "key": DEMO_TOTP_KEY}
             )
 

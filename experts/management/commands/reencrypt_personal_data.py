@@ -9,8 +9,8 @@ from experts import reencrypt
 
 class Command(BaseCommand):
     help = (
-        "用 FIELD_ENCRYPTION_KEYS 的第一个密钥重新加密全部证件号码和银行账号（含提交记录和"
-        "变更申请中的副本），之后旧密钥才可以不再使用。分批进行，可重复运行；已用第一个密钥"
+        "用 FIELD_ENCRYPTION_KEYS 的第一个密钥重新加密全部证件号码、银行账号和身份验证器密钥"
+        "（含提交记录和变更申请中的副本），之后旧密钥才可以不再使用。分批进行，可重复运行；已用第一个密钥"
         "加密的不再改写。先让所有进程（网站、短信、导出、每日任务）以新的密钥列表重启。"
     )
 
@@ -29,10 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--batch 应为正整数。")
         dry_run = options["dry_run"]
         done = reencrypt.reencrypt_all(options["batch"], dry_run=dry_run)
-        counts = (
-            f"证件号码{done.id_numbers}条，银行账号{done.bank_accounts}条，"
-            f"提交记录{done.snapshots}条，变更申请{done.change_requests}条"
-        )
+        counts = done.counts()
         if dry_run:
             self.stdout.write(f"试运行：将重新加密{counts}；未做任何更改。")
         else:
