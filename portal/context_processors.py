@@ -15,6 +15,18 @@ from audit.separation import mixed_duties
 from portal.triggers import trigger_state
 from portal.workdays import calendar_status
 
+# Internet Explorer, and the IE engine that 360, QQ and Sogou browsers use in 兼容模式 (many
+# government PCs default to it), announce themselves so. The pages need a current engine
+# (Bootstrap 5, ES2017): base.html asks those browsers for theirs (<meta name="renderer">), and
+# says how to switch when a page still arrives in the old one.
+LEGACY_ENGINES = ("Trident/", "MSIE ")
+
+
+def legacy_browser(request) -> bool:
+    """Whether the page is being read by Internet Explorer's engine."""
+    agent = request.headers.get("User-Agent", "")
+    return any(engine in agent for engine in LEGACY_ENGINES)
+
 
 def portal(request):
     """Who is logged in and in which role: the header and the navigation need it on every page.
@@ -37,6 +49,7 @@ def portal(request):
             "is_approved_unit": False,
             "is_applicant": False,
             "second_factor_pending": True,
+            "legacy_browser": legacy_browser(request),
         }
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
@@ -48,6 +61,7 @@ def portal(request):
         "is_approved_unit": is_approved_unit_account(user),
         "is_applicant": is_applicant(user),
         "second_factor_pending": False,
+        "legacy_browser": legacy_browser(request),
     }
 
 
