@@ -229,11 +229,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.real_name or self.username
 
-    # Asked on most pages of a request (navigation, permissions, the second-factor rule); kept
-    # on the instance, which lives for one request.
+    # Asked on most pages of a request (navigation, permissions, the second-factor rule, the
+    # role an audit row records); read in one query and kept on the instance, which lives for
+    # one request.
     @cached_property
+    def group_names(self) -> frozenset[str]:
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    @property
     def in_bureau_group(self) -> bool:
-        return self.groups.filter(name=permissions.BUREAU_GROUP).exists()
+        return permissions.BUREAU_GROUP in self.group_names
 
     @cached_property
     def has_confirmed_device(self) -> bool:

@@ -6,8 +6,12 @@ This module imports no models at load time: accounts.models uses it in its trans
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.choices import UnitStatus, UserKind
+from audit.separation import AUDIT_ADMINS, SECURITY_ADMINS, SYSTEM_ADMINS
 
 BUREAU_GROUP = "科技局审核员"
+
+# The 三员分立 groups, in the order a role holding several of them names them.
+ADMINISTRATOR_GROUPS = (SYSTEM_ADMINS, SECURITY_ADMINS, AUDIT_ADMINS)
 
 
 def _active(user) -> bool:
@@ -61,8 +65,19 @@ def lacks_unit_profile(user) -> bool:
 SYSTEM_ROLE = "系统"
 
 
+def administrator_groups(user) -> list[str]:
+    """The 三员分立 groups a staff account acts in, in ADMINISTRATOR_GROUPS' order (several
+    only for an account the admin index names for holding more than one duty). None without
+    工作人员状态: admin, where their permissions apply, does not open to such an account."""
+    if not _active(user) or not user.is_staff:
+        return []
+    return [name for name in ADMINISTRATOR_GROUPS if name in user.group_names]
+
+
 def role_label(user) -> str:
-    """The role a person acts in, as recorded in history rows and shown in the header."""
+    """The role a person acts in, as recorded in history rows and audit rows and shown in the
+    header. A 三员分立 administrator is named by their group, so that an auditor reads who acted
+    in which duty; the groups are read with in_bureau_group's, in the same query."""
     if isinstance(user, AnonymousUser) or not _active(user):
         return "访客"
     if is_bureau_reviewer(user):
@@ -71,6 +86,8 @@ def role_label(user) -> str:
         return "单位账号"
     if is_applicant(user):
         return "申请人"
+    if administrators := administrator_groups(user):
+        return "/".join(administrators)
     return "用户"
 
 

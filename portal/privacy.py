@@ -1,5 +1,6 @@
 """个人信息保护说明 (PIPL arts. 13-17): the notice every page links to, its version, and the
-deployment's facts it names (the bureau, the SMS and mail providers, the retention settings).
+deployment's facts it names (the bureau, the SMS and mail providers, the retention settings,
+and the audit trail's retention, which the database enforces: audit.models.RETENTION).
 
 The notice's wording lives in jinja/includes/privacy_text.html; a change of what it says about the
 processing gets a new NOTICE_VERSION and an entry in CHANGES. The registrations record the version
@@ -10,16 +11,23 @@ PIPL art. 17 asks when the processing changes."""
 
 from django.conf import settings
 
+from audit.models import RETENTION as AUDIT_RETENTION
 from notice import periods as notice_periods
 from sms.backends import backend_class
 
-NOTICE_VERSION = "2026-12-07"
+NOTICE_VERSION = "2026-12-08"
 NOTICE_TITLE = "个人信息保护说明"
 
 # What each version changed from the one before, newest first, as the people asked to agree
 # again read it (accounts.views.privacy_agree). A new NOTICE_VERSION adds its entry at the top,
 # in the notice's own words; the first version changed nothing.
 CHANGES: dict[str, tuple[str, ...]] = {
+    # The trail has been kept 186 days since audit 0027 (six calendar months run up to 184):
+    # the storage period is one of what PIPL art. 17 says must be told again when it changes.
+    "2026-12-08": (
+        "安全审计记录的保存期限由“至少180天”改为“至少186天（不少于六个月）”，"
+        "依据《网络安全法》第二十一条和网络安全等级保护要求。",
+    ),
     "2026-12-07": (
         "撤回敏感个人信息处理同意不必再联系科技局：审核中或审核不通过的申请，也可在“我的专家状态”"
         "页面撤回同意，申请随之撤回。",
@@ -74,6 +82,7 @@ def facts() -> dict:
         "email_provider": email_provider(),
         "notice_enabled": notice_periods.enabled(),
         "notice_days": settings.PUBLIC_NOTICE_DAYS,
+        "audit_keep_days": AUDIT_RETENTION.days,
         "login_log_days": settings.LOGIN_LOG_KEEP_DAYS,
         "sms_keep": keep_days_text(settings.SMS_KEEP_DAYS),
         "export_keep_hours": settings.EXPORT_KEEP_HOURS,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Unit, User
+from audit.models import RETENTION
 from experts.rules import consent_text
 from portal import privacy
 from tests import factories
@@ -70,6 +71,23 @@ def test_a_visitor_reads_the_notice_in_the_deployments_names(client, settings):
     # The footer names the same bureau, on this page and the others.
     assert "某市科学技术局" in footer(response)
     assert "某市科学技术局" in footer(client.get(reverse("accounts:login")))
+
+
+def retention_said(page: str, kind: str) -> str:
+    """What the notice's table 六、保存多久 says of `kind`."""
+    return re.search(rf'<th scope="row">{kind}</th><td>([^<]*)</td>', page).group(1)
+
+
+def test_the_notice_states_the_audit_retention_the_database_keeps(client):
+    """网络安全法 §21 asks for network logs kept no less than six months, and the trail's trigger
+    refuses to delete a row younger than RETENTION (186 days): the notice said 至少180天 after
+    the retention grew, a period shorter than the one kept and than six calendar months."""
+    said = retention_said(client.get(NOTICE_URL).content.decode(), "安全审计记录")
+
+    assert [int(days) for days in re.findall(r"(\d+)天", said)] == [RETENTION.days]
+    assert said == (
+        f"至少{RETENTION.days}天（不少于六个月），依据《网络安全法》第二十一条和网络安全等级保护要求"
+    )
 
 
 def test_twilio_is_named_abroad_when_the_bureau_names_no_provider(client, settings):

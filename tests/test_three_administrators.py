@@ -1,15 +1,17 @@
 """三员分立 (等保 2.0): the system, security and audit administrators' groups that migration
-audit 0028 ships, what each may open in admin, and the admin index naming an account that
-holds more than one duty (audit.separation)."""
+audit 0028 ships, what each may open in admin, the admin index naming an account that holds
+more than one duty (audit.separation), and the role the trail records for each."""
 
 import datetime
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountLock, LoginAttempt, User
+from accounts.permissions import BUREAU_GROUP, role_label
 from audit.models import AuditEvent
 from audit.separation import AUDIT_ADMINS, SECURITY_ADMINS, SYSTEM_ADMINS, mixed_duties
 from tests import factories
@@ -144,3 +146,62 @@ def test_only_whoever_may_unlock_is_offered_the_unlock(client, page):
 
     member(client, "security", SECURITY_ADMINS)
     assert 'value="unlock"' in client.get(url).content.decode()
+
+
+# The role an audit row records. Each administrator's was 用户, as for any account without a
+# role, which told an auditor nothing of the duty it acted in.
+
+
+@pytest.mark.parametrize("group", list(PAGES))
+def test_each_administrator_is_recorded_in_the_trail_as_their_group(client, group):
+    administrator = member(client, "staff", group)
+
+    client.post(reverse("accounts:logout"))
+
+    logout = AuditEvent.objects.get(action=AuditEvent.Action.LOGOUT)
+    assert (logout.actor, logout.role) == (administrator, group)
+
+
+def test_the_audit_administrators_export_of_the_trail_is_recorded_as_theirs(client):
+    auditor = member(client, "auditor", AUDIT_ADMINS)
+
+    assert client.get(reverse("admin:audit_auditevent_export")).status_code == 200
+
+    export = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT_AUDIT)
+    assert (export.actor, export.role) == (auditor, "审计管理员")
+
+
+def test_an_account_holding_two_duties_is_recorded_in_both(client):
+    both = member(client, "both", AUDIT_ADMINS, SYSTEM_ADMINS)
+    assert role_label(both) == "系统管理员/审计管理员"
+
+
+def test_the_groups_make_no_role_without_staff_status_nor_beside_a_larger_one(client):
+    """Admin, where the groups' permissions apply, does not open without 工作人员状态; a
+    reviewer and a superuser keep their own role."""
+    outside = member(client, "outside", SECURITY_ADMINS)
+    outside.is_staff = False
+    outside.save()
+    reviewer = member(client, "reviewer", BUREAU_GROUP, AUDIT_ADMINS)
+    root = User.objects.create_superuser("root", "root@example.com", factories.PASSWORD)
+    root.groups.add(Group.objects.get(name=AUDIT_ADMINS))
+
+    assert [
+        role_label(User.objects.get(pk=account.pk)) for account in (outside, reviewer, root)
+    ] == [
+        "用户",
+        "科技局审核员",
+        "运维人员",
+    ]
+
+
+def test_the_role_is_read_with_the_reviewers_group_in_one_query(django_assert_num_queries):
+    """role_label runs on every audited request: the 三员 groups cost no query more than
+    asking whether the account is a reviewer did."""
+    staff = User.objects.create_user("security", password=factories.PASSWORD, is_staff=True)
+    staff.groups.add(Group.objects.get(name=SECURITY_ADMINS))
+    user = ModelBackend().get_user(staff.pk)
+
+    with django_assert_num_queries(1):
+        assert role_label(user) == "安全管理员"
+        assert role_label(user) == "安全管理员"
