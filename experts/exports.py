@@ -66,8 +66,13 @@ COLUMNS = [
     ("专家状态", 10),
     ("性别", 6),
     ("出生日期", 12),
+    ("最高学历", 12),
+    ("最高学位", 10),
     ("工作单位", 28),
+    ("单位性质", 14),
+    ("所在区", 10),
     ("所在部门", 16),
+    ("行政职务", 14),
     ("专业技术职称", 14),
     ("职称级别", 10),
     ("现从事专业", 16),
@@ -79,12 +84,16 @@ COLUMNS = [
     ("银行账号", 24),
     ("入库时间", 12),
 ]
-# What a row reads, and nothing more: the 证件号码 is the account's, 工作单位 the unit's name.
+# What a row reads, and nothing more: the 证件号码 is the account's; 工作单位, 单位性质 and 所在区
+# the unit's. A field read by the row but left out here would be loaded by a query per row.
 ROW_FIELDS = (
     "status",
     "gender",
     "birth_date",
+    "education",
+    "degree",
     "department",
+    "admin_position",
     "title",
     "title_level",
     "current_specialty",
@@ -98,6 +107,8 @@ ROW_FIELDS = (
     "user__real_name",
     "user__id_number",
     "user__unit__name",
+    "user__unit__nature",
+    "user__unit__district",
 )
 # Rows read per round trip; each chunk's 专业领域 come in one more query (Django prefetches per
 # chunk of an iterator).
@@ -278,13 +289,19 @@ def expert_row(application: ExpertApplication, *, scope: str) -> list:
         # most of the number back (the mask keeps the birth date out for that reason).
         born = f"{born.year}年" if born else None
     decided = timezone.localtime(application.decided_at).date() if application.decided_at else None
+    unit = user.unit
     return [
         user.real_name,
         application.get_status_display(),
         application.get_gender_display(),
         born,
-        user.unit.name if user.unit else "",
+        application.get_education_display(),
+        application.get_degree_display(),
+        unit.name if unit else "",
+        unit.get_nature_display() if unit else "",
+        unit.get_district_display() if unit else "",
         application.department,
+        application.admin_position,
         application.title,
         application.get_title_level_display(),
         application.current_specialty,

@@ -1120,6 +1120,11 @@ def test_a_draw_exports_its_experts_masked_and_audited(reviewing, reviewer, pool
     assert body[0][3] == "不参加（出差）" and body[3][3] == "未递补"
     names = {ExpertApplication.objects.get(pk=pk).user.real_name for pk in drawn_ids(draw)}
     assert {row[4] for row in body} == names
+    # The pool's columns follow the lead ones (experts.exports.COLUMNS), labels not codes.
+    named = [dict(zip(rows[header], row, strict=True)) for row in body]
+    assert {(line["最高学历"], line["单位性质"], line["所在区"]) for line in named} == {
+        ("博士研究生", "高等院校", "洪山区")
+    }
     called_user = ExpertApplication.objects.get(pk=called).user
     assert called_user.id_number not in str(rows)  # masked
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.choices import UnitNature
+from accounts.models import Unit
 from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from experts import exports
@@ -111,7 +113,8 @@ def test_a_filtered_export_has_exactly_the_filtered_rows_and_says_the_filter(log
     assert title["筛选条件"] == "专家状态：审核通过；职称级别：副高级"
     assert title["条数"] == 3
     assert sorted(row[0] for row in data_rows(rows)) == sorted(p.real_name for p in wanted)
-    assert {row[7] for row in data_rows(rows)} == {"副高级"}
+    level = HEADER.index("职称级别")
+    assert {row[level] for row in data_rows(rows)} == {"副高级"}
 
 
 def test_a_search_and_a_field_export_what_the_page_lists(logged_in, unit):
@@ -176,6 +179,58 @@ def test_with_the_tick_and_a_reason_the_numbers_are_whole_and_the_choice_is_audi
         "条数：1；含敏感信息：是；理由：组织评审，核对劳务费账户；"
         "筛选条件：专家状态：审核通过；职称级别：副高级"
     )
+
+
+def test_the_sheet_has_education_unit_and_position_columns_in_words_and_blank_when_empty(
+    logged_in, unit
+):
+    """上级 reporting asks for 最高学历, 最高学位, 单位性质, 所在区 and 行政职务: the choices as
+    their labels (单位性质's code is English), and an empty cell where nothing was filled."""
+    Unit.objects.filter(pk=unit.pk).update(nature=UnitNature.MEDICAL, district="江汉区")
+    (filled,) = make_pool(unit, 1, education="硕士研究生", degree="硕士", admin_position="副院长")
+    (blank,) = make_pool(unit, 1, education="", degree="", admin_position="")
+
+    rows = sheet_rows(logged_in, export(logged_in))
+
+    assert rows[6] == [
+        "姓名",
+        "专家状态",
+        "性别",
+        "出生日期",
+        "最高学历",
+        "最高学位",
+        "工作单位",
+        "单位性质",
+        "所在区",
+        "所在部门",
+        "行政职务",
+        "专业技术职称",
+        "职称级别",
+        "现从事专业",
+        "专业领域",
+        "手机",
+        "电子邮箱",
+        "证件号码",
+        "开户银行",
+        "银行账号",
+        "入库时间",
+    ]
+    added = ["最高学历", "最高学位", "单位性质", "所在区", "行政职务"]
+    by_name = {row[0]: dict(zip(rows[6], row, strict=True)) for row in data_rows(rows)}
+    assert [by_name[filled.real_name][column] for column in added] == [
+        "硕士研究生",
+        "硕士",
+        "医疗卫生机构",
+        "江汉区",
+        "副院长",
+    ]
+    assert [by_name[blank.real_name][column] for column in added] == [
+        None,
+        None,
+        "医疗卫生机构",
+        "江汉区",
+        None,
+    ]
 
 
 def test_with_the_tick_a_person_without_the_consent_is_still_masked(logged_in, unit):
