@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -484,9 +485,16 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):
 
     def verify_token(self, token) -> bool:
         """Whether `token` is the code of the current step (or one either side), never one
-        used before; saves the step and the drift when it is, counts a failure when not."""
+        used before; keeps the step and the drift when it is, counts a failure when not.
+
+        Both are written by one conditional UPDATE of this row, not by save(): a code is taken
+        only if its step is still unused in the database, so two posts of one code at once
+        (two tabs, a replay) sign in once; and a device an operator deleted meanwhile (a reset)
+        is not written back by a late wrong code."""
         if not self.verify_is_allowed()[0]:
             return False
+        devices = type(self).objects.filter(pk=self.pk)
+        now = timezone.now()
         try:
             token = int(token)
         except (TypeError, ValueError):
@@ -495,13 +503,28 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):
             totp = self.totp()
             verified = totp.verify(token, self.TOLERANCE, self.last_t + 1)
         if verified:
-            self.last_t, self.drift = totp.t(), totp.drift
-            self.throttle_reset(commit=False)
-            self.set_last_used_timestamp(commit=False)
-            self.save()
-        else:
-            self.throttle_increment(commit=True)
-        return verified
+            step = totp.t()
+            # django-otp's setting for its TOTP devices: follow the phone's clock (default).
+            drift = totp.drift if getattr(settings, "OTP_TOTP_SYNC", True) else self.drift
+            accepted = {
+                "last_t": step,
+                "drift": drift,
+                "throttling_failure_count": 0,
+                "throttling_failure_timestamp": None,
+                "last_used_at": now,
+            }
+            verified = devices.filter(last_t__lt=step).update(**accepted) == 1
+            if verified:
+                for name, value in accepted.items():
+                    setattr(self, name, value)
+                return True
+        devices.update(
+            throttling_failure_count=F("throttling_failure_count") + 1,
+            throttling_failure_timestamp=now,
+        )
+        self.throttling_failure_count += 1
+        self.throttling_failure_timestamp = now
+        return False
 
     def get_throttle_factor(self) -> int:
         # django-otp's setting for its own TOTP devices, read the same way (1 unless set).
@@ -511,15 +534,16 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):
     def config_url(self) -> str:
         """The otpauth:// address the QR code carries (Key Uri Format): the issuer is
         OTP_TOTP_ISSUER, the account the username."""
-        issuer = settings.OTP_TOTP_ISSUER.replace(":", "")
-        label = f"{issuer}:{self.user.get_username()}"
+        label = self.user.get_username()
         params = {
             "secret": b32encode(self.bin_key),
             "algorithm": "SHA1",
             "digits": self.DIGITS,
             "period": self.STEP,
-            "issuer": issuer,
         }
+        # An issuer's colon would end it early in the label; an empty one names nobody.
+        if issuer := settings.OTP_TOTP_ISSUER.replace(":", ""):
+            label, params["issuer"] = f"{issuer}:{label}", issuer
         # quote (RFC 3986), not urlencode's quote_plus: authenticator apps read %20, not +.
         return f"otpauth://totp/{quote(label)}?{urlencode(params, quote_via=quote)}"
 

@@ -2,8 +2,12 @@
 verbose_name the admin shows as the section title (and in permission names).
 
 Their models' and fields' labels come from locale/zh_Hans (django-axes marks them for
-translation); django-otp's TOTP device is shown through accounts' proxy model instead, since
-its labels are not translatable."""
+translation).
+
+django-otp's TOTP app holds no device any more: accounts.Authenticator, with its key
+encrypted, replaced its TOTPDevice, and migration accounts 0017 moved every device and emptied
+the table. The app stays installed because that migration reads it; once every installation
+has run 0017, a release may squash accounts' migrations past it and drop the app."""
 
 from axes.apps import AppConfig as AxesAppConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TotpAppConfig

@@ -4,13 +4,16 @@ import accounts.models
 import django.db.models.deletion
 import portal.crypto
 from django.conf import settings
+from django.core.management.color import no_style
 from django.db import migrations, models
 
 
 # Both ways copy every device with what it needs to go on checking codes where it was: its key,
 # the last step used, the drift, its failures and its times (auto_now_add would set created_at
-# to now, so the times are written after the row). The forward way encrypts the key (the
-# field does) and empties TOTPDevice, so that no clear key is left in the database.
+# to now, so the times are written after the row), under its own number, which the audit
+# trail and admin's history name; the id sequence then starts after them. The forward way
+# encrypts the key (the field does) and empties TOTPDevice, so that no clear key is left in
+# the table (docs/deployment.md says what of the old one may linger in backups).
 KEPT = [
     "name",
     "confirmed",
@@ -22,20 +25,32 @@ KEPT = [
 TIMES = ["created_at", "last_used_at"]
 
 
-def copy(source, target):
+def copy(source, target, schema_editor):
     for device in source.objects.order_by("pk"):
         values = {name: getattr(device, name) for name in KEPT}
-        copied = target.objects.create(user_id=device.user_id, key=device.key, **values)
-        target.objects.filter(pk=copied.pk).update(**{name: getattr(device, name) for name in TIMES})
+        target.objects.create(pk=device.pk, user_id=device.user_id, key=device.key, **values)
+        target.objects.filter(pk=device.pk).update(**{name: getattr(device, name) for name in TIMES})
     source.objects.all().delete()
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [target]):
+            cursor.execute(statement)
 
 
 def encrypt_keys(apps, schema_editor):
-    copy(apps.get_model("otp_totp", "TOTPDevice"), apps.get_model("accounts", "Authenticator"))
+    copy(
+        apps.get_model("otp_totp", "TOTPDevice"),
+        apps.get_model("accounts", "Authenticator"),
+        schema_editor,
+    )
 
 
 def decrypt_keys(apps, schema_editor):
-    copy(apps.get_model("accounts", "Authenticator"), apps.get_model("otp_totp", "TOTPDevice"))
+    copy(
+        apps.get_model("accounts", "Authenticator"),
+        apps.get_model("otp_totp", "TOTPDevice"),
+        schema_editor,
+    )
 
 
 class Migration(migrations.Migration):

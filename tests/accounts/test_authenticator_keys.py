@@ -9,6 +9,7 @@ from base64 import b32encode
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -72,11 +73,45 @@ def test_the_qr_code_carries_the_key_the_issuer_and_the_username(reviewer, setti
     assert "+" not in url.query  # %20, which every authenticator app reads
 
 
+RFC_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's SHA1 seed, "1234567890" × 2
+
+
+def test_the_codes_are_rfc_6238s(reviewer):
+    """The test vectors of RFC 6238 (appendix B, SHA1; the last six digits), independent of
+    django-otp's arithmetic and of the model's own."""
+    device = Authenticator(user=reviewer, key=RFC_KEY)
+
+    assert [device.totp(at).token() for at in (59, 1111111109, 1234567890, 20000000000)] == [
+        287082,
+        81804,
+        5924,
+        353130,
+    ]
+
+
+@pytest.mark.parametrize("issuer", ["武汉市科技局专家入库系统", "科技局 专家库", "a:b:c", "100%"])
+def test_the_qr_code_is_the_one_django_otps_device_made(reviewer, settings, issuer):
+    """Authenticator apps bound before the move read the same address."""
+    settings.OTP_TOTP_ISSUER = issuer
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+
+    assert device.config_url == TOTPDevice(user=reviewer, key=device.key).config_url
+
+
+def test_an_empty_issuer_names_only_the_account(reviewer, settings):
+    settings.OTP_TOTP_ISSUER = ""
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+
+    assert device.config_url.startswith(f"otpauth://totp/{reviewer.username}?secret=")
+    assert "issuer" not in device.config_url
+
+
 def test_a_code_is_checked_once_and_a_wrong_one_throttles(reviewer):
     device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
     code = factories.totp_code(device)
 
     assert not device.verify_token("12345x")
+    assert Authenticator.objects.get(pk=device.pk).throttling_failure_count == 1
     device.throttle_reset()
     assert device.verify_token(code)
     device.refresh_from_db()
@@ -86,6 +121,36 @@ def test_a_code_is_checked_once_and_a_wrong_one_throttles(reviewer):
     device.refresh_from_db()
     assert device.throttling_failure_count == 1
     assert device.verify_is_allowed()[0] is False
+
+
+def test_a_code_from_a_clock_a_step_ahead_is_taken_and_the_drift_kept(reviewer):
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+
+    assert device.verify_token(code_at(device.key, time.time() + 30))
+
+    assert Authenticator.objects.get(pk=device.pk).drift == 1
+
+
+def test_two_posts_of_one_code_at_once_sign_in_once(reviewer):
+    """Both requests read the device before either wrote it (two tabs, a replayed post)."""
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+    first, second = Authenticator.objects.get(pk=device.pk), Authenticator.objects.get(pk=device.pk)
+    code = factories.totp_code(device)
+
+    assert first.verify_token(code)
+    assert not second.verify_token(code)
+    assert Authenticator.objects.get(pk=device.pk).throttling_failure_count == 1
+
+
+def test_a_reset_device_is_not_written_back_by_a_late_code(reviewer):
+    """An operator deletes a lost authenticator (admin) while its owner's request holds it."""
+    device = Authenticator.objects.create(user=reviewer, name="手机", confirmed=True)
+    held = Authenticator.objects.get(pk=device.pk)
+    Authenticator.objects.filter(pk=device.pk).delete()
+
+    assert not held.verify_token("000000")
+    assert not held.verify_token(factories.totp_code(held))
+    assert not Authenticator.objects.exists()
 
 
 def test_signing_in_with_the_second_factor_reads_the_encrypted_key(reviewer):
@@ -104,17 +169,19 @@ def test_signing_in_with_the_second_factor_reads_the_encrypted_key(reviewer):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_encrypts_each_key_and_leaves_no_clear_one(reviewer):
+def test_the_migration_encrypts_each_key_and_leaves_no_clear_one():
     """accounts 0017: each TOTPDevice's key moves here encrypted, with what the device needs to
     go on (the last step used, the drift, its failures and times), and TOTPDevice is emptied;
     migrating back puts them back."""
-    key = "3132333435363738393031323334353637383930"
+    # A transactional test starts from an empty database: a plain account, no groups.
+    reviewer = get_user_model().objects.create_user("keyholder", password=factories.PASSWORD)
+    key = RFC_KEY
     made = timezone.now() - datetime.timedelta(days=400)
     now = time.time()
     last_t = int(now) // 30
     try:
         call_command("migrate", "accounts", "0016", verbosity=0)
-        TOTPDevice.objects.create(
+        old = TOTPDevice.objects.create(
             user=reviewer,
             name="手机",
             confirmed=True,
@@ -130,7 +197,9 @@ def test_the_migration_encrypts_each_key_and_leaves_no_clear_one(reviewer):
 
         assert not TOTPDevice.objects.exists()
         device = Authenticator.objects.get(user=reviewer)
-        assert (device.key, device.name, device.confirmed) == (key, "手机", True)
+        # Its own number, which the trail names; a new device is numbered after it.
+        assert (device.pk, device.key, device.name, device.confirmed) == (old.pk, key, "手机", True)
+        assert Authenticator.objects.create(user=reviewer, name="平板").pk > old.pk
         assert (device.drift, device.last_t, device.throttling_failure_count) == (1, last_t, 2)
         assert (device.created_at, device.last_used_at) == (made, made)
         assert key not in stored_key(device) and decrypt(stored_key(device)) == key
@@ -141,8 +210,10 @@ def test_the_migration_encrypts_each_key_and_leaves_no_clear_one(reviewer):
         device.throttle_reset()
         assert device.verify_token(code_at(key, now + 60))
 
+        Authenticator.objects.filter(name="平板").delete()
         call_command("migrate", "accounts", "0016", verbosity=0)
         back = TOTPDevice.objects.get(user=reviewer)
+        assert back.pk == old.pk
         assert (back.key, back.name, back.last_t) == (key, "手机", last_t + 2)
     finally:
         call_command("migrate", verbosity=0)
