@@ -224,6 +224,106 @@ def sign_sheet(draw: Draw, quotas: list[QuotaPanel]) -> SignSheet:
     return sheet
 
 
+# A place of a 作废 draw, in its printed record as in its export and on its page.
+CANCELLED_PLACE = "已取消"
+
+
+@dataclasses.dataclass
+class RecordLine:
+    """One expert a round chose, on the printed 专家抽取记录表: the name, unit and title as
+    drawn (a 备选 called up: as at the call, as the panel shows them), how they stand, and
+    every later step on them (递补, 跳过备选, 短信通知, 确认参加, 不参加), oldest first."""
+
+    pick: Pick
+    role: str  # 抽中, 补抽 (drawn in a later round) or 备选
+    position: int  # 第N位 among the quota's members, or the Nth 备选
+    called_as: int | None  # a 备选 called up (递补): their place among the members
+    state: str  # 确认参加, 不参加, 待确认, 未递补, 已取消（原为…）
+    reason: str  # 不参加's reason, or why 递补 passed over a 备选
+    notified: bool
+    steps: list[Event]
+
+
+@dataclasses.dataclass
+class RecordRound:
+    round: Round
+    lines: list[RecordLine]
+
+
+@dataclasses.dataclass
+class RecordQuota:
+    quota: Quota
+    rounds: list[RecordRound]
+
+
+def record_rounds(draw: Draw, quotas: list[QuotaPanel], events) -> list[RecordQuota]:
+    """Each quota of `draw` (panel(draw)) with its rounds in order, each round's experts (its
+    members, then its 备选 in the drawn order) with where they stand and their steps (`events`,
+    the draw's, oldest first): the printed record's body, with no query of its own. In a 作废
+    draw every place not declined reads 已取消, as its export says."""
+    steps: dict[int, list[Event]] = {}
+    for event in events:
+        steps.setdefault(event.application_id, []).append(event)
+    voided = draw.voided is not None
+    record = []
+    for quota_panel in quotas:
+        members = {member.pick.application_id: member for member in quota_panel.members}
+        reserves = {reserve.pick.application_id for reserve in quota_panel.reserves}
+        rounds = {drawn.pk: RecordRound(drawn, []) for drawn in quota_panel.rounds}
+        for member in quota_panel.members:
+            if member.pick.application_id in reserves:
+                continue  # a 备选 called up: on its 备选 line
+            drawn = rounds[member.pick.round_id]
+            line = RecordLine(
+                member.pick,
+                "补抽" if drawn.round.number > 1 else "抽中",
+                member.pick.position,
+                None,
+                *_answered(member, voided),
+                steps.get(member.pick.application_id, []),
+            )
+            drawn.lines.append(line)
+        for reserve in quota_panel.reserves:
+            own = steps.get(reserve.pick.application_id, [])
+            member = members.get(reserve.pick.application_id)
+            if member is not None:
+                line = RecordLine(
+                    member.pick,
+                    "备选",
+                    reserve.pick.position,
+                    member.pick.position,
+                    *_answered(member, voided),
+                    own,
+                )
+            else:
+                skipped = "；".join(e.reason for e in own if e.action == Event.Action.SKIP)
+                line = RecordLine(
+                    reserve.pick,
+                    "备选",
+                    reserve.pick.position,
+                    None,
+                    f"{CANCELLED_PLACE}（未递补）" if voided else "未递补",
+                    f"递补时跳过：{skipped}" if skipped else "",
+                    False,
+                    own,
+                )
+            rounds[reserve.pick.round_id].lines.append(line)
+        record.append(RecordQuota(quota_panel.quota, list(rounds.values())))
+    return record
+
+
+def _answered(member: Member, voided: bool) -> tuple[str, str, bool]:
+    """A member's state, 不参加's reason, and whether to say 已短信通知. In a 作废 draw a place
+    not declined is 已取消, said as the export says it: what it was, and that those texted of
+    the review were texted it is off (services.void)."""
+    if member.declined:
+        return member.status, member.answer.reason, member.notified
+    if voided:
+        told = "，已短信通知取消" if member.notified else ""
+        return f"{CANCELLED_PLACE}（原为{member.status}{told}）", "", False
+    return member.status, "", member.notified
+
+
 def names_as_drawn(quotas: list[QuotaPanel]) -> dict[int, str]:
     """Each expert the draw chose (application pk) by their name as drawn (Pick.expert_name)."""
     names = {}

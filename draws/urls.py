@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("bureau/draws/<int:pk>/export/", views.draw_export, name="export"),
     path("bureau/draws/<int:pk>/sheet/", views.draw_sheet, name="sheet"),
+    path("bureau/draws/<int:pk>/record/", views.draw_record, name="record"),
 ]

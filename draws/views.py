@@ -35,6 +35,7 @@ from draws.selectors import (
     list_states,
     log,
     panel,
+    record_rounds,
     sign_sheet,
     verify,
     voided_before,
@@ -210,6 +211,41 @@ def draw_sheet(request, pk):
         request,
         "draws/draw_sheet.html",
         {"draw": draw, "sheet": sheet, "printed_at": timezone.now()},
+    )
+
+
+@never_cache
+@role_required(is_bureau_reviewer)
+def draw_record(request, pk):
+    """打印抽取记录: the whole record on a print-friendly page, for the archive (归档) and the
+    supervisor (纪检监察) to sign on paper: the project, who drew and when, the rules as
+    recorded, each 专业领域's quota with each round's eligible count, seed and digest (what a
+    复核 needs), every expert each round chose (name, unit and title as drawn) and how they
+    answered, the steps, and lines to sign. No 证件号码 and no 手机. Unlike the 签到表, a 作废
+    draw's record is printed too (the archive keeps it), under its 已作废 box. Each showing is
+    recorded in the audit trail as the 签到表's is (导出专家名单, the draw as object)."""
+    draw = _draw(request, pk)
+    quotas = panel(draw)
+    events = list(draw.event_set.select_related("application__user", "actor"))
+    rounds = record_rounds(draw, quotas, events)
+    listed = len({line.pick.application_id for q in rounds for r in q.rounds for line in r.lines})
+    record(
+        AuditEvent.Action.EXPORT,
+        request=request,
+        obj=draw,
+        detail=f"打印抽取记录：抽取记录：{draw.pk}；人数：{listed}；不含证件号码和联系方式",
+    )
+    return render(
+        request,
+        "draws/draw_record.html",
+        {
+            "draw": draw,
+            "criteria": Criteria.from_json(draw.criteria),
+            "quotas": rounds,
+            "log": log(draw, quotas, events),
+            "voided_before": voided_before(request.user, [draw])[draw.pk],
+            "printed_at": timezone.now(),
+        },
     )
 
 

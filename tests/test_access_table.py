@@ -144,6 +144,7 @@ TABLE = {
     "draws:verify": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:sheet": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "draws:record": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:eligible": (
         lambda w: {"pk": w["draw"].pk, "round_pk": draw_round(w).pk},
         only(BUREAU),
@@ -409,9 +410,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 90 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 91 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 720
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 728
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
