@@ -224,7 +224,7 @@ def sign_sheet(draw: Draw, quotas: list[QuotaPanel]) -> SignSheet:
     return sheet
 
 
-# A place of a 作废 draw, in its printed record as in its export and on its page.
+# A place of a 作废 draw, in its printed record as in its export (draws.views) and on its page.
 CANCELLED_PLACE = "已取消"
 
 

@@ -31,6 +31,7 @@ from draws.forms import (
 from draws.models import Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import (
+    CANCELLED_PLACE,
     draws_for,
     list_states,
     log,
@@ -434,10 +435,6 @@ EXPORT_LEAD = [
 ]
 
 
-# A voided draw's places, in its export as on its page.
-CANCELLED = "已取消"
-
-
 def _export_rows(quotas, voided=False) -> list[tuple[int, list]]:
     """(application pk, lead cells) of every expert a draw chose, in the record's order: each
     row's members (a 备选 called up among them as 递补, one of a fresh round as 补抽), then
@@ -459,7 +456,7 @@ def _export_rows(quotas, voided=False) -> list[tuple[int, list]]:
                 status += "，已短信通知"
             if voided and not member.declined:
                 was = f"原为{member.status}" + ("，已短信通知取消" if member.notified else "")
-                status = f"{CANCELLED}（{was}）"
+                status = f"{CANCELLED_PLACE}（{was}）"
             rows.append(
                 (
                     pick.application_id,
@@ -476,7 +473,7 @@ def _export_rows(quotas, voided=False) -> list[tuple[int, list]]:
                             name,
                             "备选",
                             pick.position,
-                            f"{CANCELLED}（未递补）" if voided else "未递补",
+                            f"{CANCELLED_PLACE}（未递补）" if voided else "未递补",
                             pick.expert_name,
                             pick.unit_name,
                         ],
