@@ -384,7 +384,14 @@ def _check_row(number, cells, units, disciplines, today, problems) -> Expert | N
         try:
             id_number = clean_id_number(id_type, text["证件号码"])
         except ValidationError as error:
-            say("证件号码", f"{error.messages[0]}（{mask_id_number(text['证件号码'])}）")
+            hint = (
+                # Excel keeps 15 significant digits of a number: an 18-digit ID number typed
+                # into a number cell has lost its last digits.
+                "；该单元格是数字格式，Excel 会丢失18位号码的末几位，请将此列设为文本后重新填写"
+                if isinstance(cells["证件号码"], int | float)
+                else ""
+            )
+            say("证件号码", f"{error.messages[0]}（{mask_id_number(text['证件号码'])}）{hint}")
         else:
             id_indexes = User.id_indexes(id_type, id_number)
 

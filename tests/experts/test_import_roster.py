@@ -10,11 +10,13 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from accounts.models import Unit, UnitStatus, User
+from accounts.models import Blacklist, Unit, UnitStatus, User
 from audit.models import AuditEvent
 from experts import counts, roster
 from experts.models import (
@@ -264,6 +266,21 @@ def test_an_id_number_already_registered_is_refused(tmp_path, unit, operator):
     assert ExpertApplication.objects.count() == 1  # the registered person's own
 
 
+def test_an_id_number_under_a_ban_is_refused(tmp_path, unit, operator):
+    row = expert_row(unit)
+    Blacklist.objects.create(
+        id_number_index=User.id_index("resident", row["证件号码"]),
+        reason="提供虚假信息",
+        name="李四",
+        created_by=operator,
+    )
+
+    out, _ = refused(roster_file(tmp_path, [row]), operator, "--commit")
+
+    assert "第2行 证件号码：该证件号码（" in out and "在禁入名单中" in out
+    assert imported() == 0
+
+
 def test_a_missing_required_column_is_named(tmp_path, unit, operator):
     row = expert_row(unit)
     headers = [header for header in row if header != "手机"]
@@ -305,6 +322,27 @@ def test_dates_written_as_text_import(tmp_path, unit, operator):
 
     decided = ExpertApplication.objects.get().decided_at
     assert timezone.localdate(decided) == datetime.date(2020, 1, 31)
+
+
+def test_an_id_number_kept_by_excel_as_a_number_says_why_it_is_wrong(tmp_path, unit, operator):
+    # What Excel keeps of an 18-digit number in a number cell: a double, its last digits lost.
+    path = roster_file(tmp_path, [expert_row(unit, 证件号码=float(420106198001010015))])
+
+    out, _ = refused(path, operator)
+
+    assert "第2行 证件号码：" in out and "请将此列设为文本" in out
+
+
+def test_the_check_reads_the_portal_in_the_same_queries_whatever_the_rows(unit, operator):
+    def queries(n: int) -> int:
+        rows = [expert_row(unit) for _ in range(n)]
+        data = [(number, tuple(row.values())) for number, row in enumerate(rows, start=2)]
+        with CaptureQueriesContext(connection) as captured:
+            checked = roster.check(list(rows[0]), data)
+        assert checked.problems == [] and len(checked.experts) == n
+        return len(captured.captured_queries)
+
+    assert queries(2) == queries(40)
 
 
 # Who may import
