@@ -345,6 +345,26 @@ def test_the_check_reads_the_portal_in_the_same_queries_whatever_the_rows(unit, 
     assert queries(2) == queries(40)
 
 
+def test_the_imported_expert_opens_on_every_page_that_shows_an_application(
+    client, tmp_path, unit, operator, reviewer
+):
+    run(roster_file(tmp_path, [expert_row(unit, 姓名="孙八")]), operator, "--commit")
+    application = ExpertApplication.objects.get()
+    pages = [
+        (reviewer, reverse("experts:bureau_detail", args=[application.pk])),
+        (factories.unit_account(unit), reverse("experts:unit_detail", args=[application.pk])),
+        (factories.unit_account(unit), reverse("experts:unit_people")),
+        (operator, reverse("admin:experts_expertapplication_change", args=[application.pk])),
+        (application.user, reverse("experts:own_data")),
+    ]
+    User.objects.filter(pk=application.user_id).update(**factories.agreed_to_notice())
+    for user, url in pages:
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "孙八" in response.content.decode(), url
+
+
 # Who may import
 
 

@@ -91,7 +91,8 @@ class Command(BaseCommand):
         if without_email:
             self.stdout.write(
                 f"其中{without_email}人未填电子邮箱，不能自行“找回密码”，"
-                "导入后须由所在单位或运维人员协助设置密码。"
+                "导入后须由所在单位联系本人，由运维人员在后台补填其电子邮箱（本人再找回密码）"
+                "或设置初始密码（首次登录须修改）。"
             )
         if not commit:
             self.stdout.write("这是试运行，未写入任何数据。确认无误后加 --commit 正式导入。")
@@ -107,7 +108,8 @@ class Command(BaseCommand):
         )
         if made["without_email"]:
             self.stdout.write(
-                f"{made['without_email']}人未填电子邮箱，须由所在单位或运维人员协助设置密码。"
+                f"{made['without_email']}人未填电子邮箱，须由所在单位联系本人，由运维人员在后台"
+                "补填其电子邮箱（本人再找回密码）或设置初始密码（首次登录须修改）。"
             )
         self.stdout.write(
             "这些专家尚未在本系统签署敏感个人信息处理同意书：在本人登录并同意之前，"
