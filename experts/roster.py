@@ -147,6 +147,14 @@ class Expert:
     values: dict = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    row: int
+    id_type: str
+    id_number: str
+    id_indexes: list[str]
+
+
 @dataclasses.dataclass
 class Checked:
     experts: list[Expert]
@@ -272,7 +280,8 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
     every problem found. Writes nothing."""
     today = today or timezone.localdate()
     problems = []
-    names = [_text(value) for value in header]
+    # The full-width ／ of 研究方向／擅长领域 as some systems write it.
+    names = [_text(value).replace("／", "/") for value in header]
     positions: dict[str, int] = {}
     for index, name in enumerate(names):
         if not name:
@@ -292,33 +301,40 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
     if not data:
         return Checked([], [_problem(2, "全部", "表中没有数据行")], 0)
 
-    units = {unit.credit_code: unit for unit in Unit.objects.all()}
+    units = {
+        unit.credit_code: unit
+        for unit in Unit.objects.only("pk", "credit_code", "name", "status", "is_active")
+    }
     disciplines = DisciplineIndex()
-    candidates = []
+    candidates, identities = [], []
     for number, values in data:
         cells = {
             name: values[index] if index < len(values) else None
             for name, index in positions.items()
         }
-        candidates.append(_check_row(number, cells, units, disciplines, today, problems))
+        expert, identity = _check_row(number, cells, units, disciplines, today, problems)
+        candidates.append(expert)
+        if identity is not None:
+            identities.append(identity)
 
     # Within the file, and against the portal: each ID number once (registration's rule), and
-    # none under a 禁入 in force. One query each for all rows.
+    # none under a 禁入 in force; every valid ID number, whatever else its row lacks. One query
+    # each for all rows.
     first_row: dict[tuple[str, str], int] = {}
-    for expert in filter(None, candidates):
-        key = (expert.id_type, expert.id_number)
+    for identity in identities:
+        key = (identity.id_type, identity.id_number)
         if key in first_row:
             problems.append(
                 _problem(
-                    expert.row,
+                    identity.row,
                     "证件号码",
-                    f"与第{first_row[key]}行的证件号码相同（{mask_id_number(expert.id_number)}），"
+                    f"与第{first_row[key]}行的证件号码相同（{mask_id_number(identity.id_number)}），"
                     "每人只能导入一次",
                 )
             )
         else:
-            first_row[key] = expert.row
-    indexes = sorted({index for expert in candidates if expert for index in expert.id_indexes})
+            first_row[key] = identity.row
+    indexes = sorted({index for identity in identities for index in identity.id_indexes})
     registered = set(
         User.objects.filter(id_number_index__in=indexes).values_list("id_number_index", flat=True)
     )
@@ -327,16 +343,16 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
         .filter(Blacklist.in_force_on(today))
         .values_list("id_number_index", flat=True)
     )
-    for expert in filter(None, candidates):
-        masked = mask_id_number(expert.id_number)
-        if barred.intersection(expert.id_indexes):
+    for identity in identities:
+        masked = mask_id_number(identity.id_number)
+        if barred.intersection(identity.id_indexes):
             problems.append(
-                _problem(expert.row, "证件号码", f"该证件号码（{masked}）在禁入名单中，不能导入")
+                _problem(identity.row, "证件号码", f"该证件号码（{masked}）在禁入名单中，不能导入")
             )
-        elif registered.intersection(expert.id_indexes):
+        elif registered.intersection(identity.id_indexes):
             problems.append(
                 _problem(
-                    expert.row,
+                    identity.row,
                     "证件号码",
                     f"该证件号码（{masked}）已在本系统注册过账号，不能再导入；"
                     "此人可登录本系统直接申请，或请运维人员核对",
@@ -351,8 +367,11 @@ def _row_of(problem: str) -> int:
     return int(re.match(r"第(\d+)行", problem).group(1))
 
 
-def _check_row(number, cells, units, disciplines, today, problems) -> Expert | None:
-    """One row cleaned, or None with its problems added to `problems`."""
+def _check_row(
+    number, cells, units, disciplines, today, problems
+) -> tuple[Expert | None, Identity | None]:
+    """One row cleaned, or None with its problems added to `problems`; and its ID number when
+    that is valid (checked against the other rows and the portal by the caller)."""
     found = []
 
     def say(column: str, message: str) -> None:
@@ -489,9 +508,10 @@ def _check_row(number, cells, units, disciplines, today, problems) -> Expert | N
         values[field_name] = value
 
     problems.extend(found)
+    identity = Identity(number, id_type, id_number, id_indexes) if id_indexes else None
     if found:
-        return None
-    return Expert(
+        return None, identity
+    expert = Expert(
         row=number,
         real_name=real_name,
         id_type=id_type,
@@ -504,6 +524,7 @@ def _check_row(number, cells, units, disciplines, today, problems) -> Expert | N
         email=email,
         values=values,
     )
+    return expert, identity
 
 
 def history_comment(admitted_at: datetime.datetime) -> str:

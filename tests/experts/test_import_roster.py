@@ -254,6 +254,18 @@ def test_an_id_number_twice_in_the_file_is_refused_masked(tmp_path, unit, operat
     assert imported() == 0
 
 
+def test_a_twice_given_id_number_is_named_even_when_its_first_row_has_other_problems(
+    tmp_path, unit, operator
+):
+    first = expert_row(unit, 手机="123")
+    path = roster_file(tmp_path, [first, expert_row(unit, 证件号码=first["证件号码"])])
+
+    out, _ = refused(path, operator)
+
+    assert "第2行 手机：" in out
+    assert "第3行 证件号码：与第2行的证件号码相同" in out
+
+
 def test_an_id_number_already_registered_is_refused(tmp_path, unit, operator):
     number = registered_id(unit)
     path = roster_file(tmp_path, [expert_row(unit, 证件号码=number)])
