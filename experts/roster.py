@@ -49,6 +49,7 @@ from experts.models import (
     FacetDiscipline,
 )
 from notice import periods as notice_periods
+from portal.dates import chinese_date
 
 BATCH = 1000
 ACTION = "import_admitted"  # ExpertApplication.import_admitted, never fired
@@ -530,7 +531,7 @@ def _check_row(
 def history_comment(admitted_at: datetime.datetime) -> str:
     day = timezone.localdate(admitted_at)
     return (
-        f"历史数据导入：已于{day:%Y年%-m月%-d日}在原专家库管理系统中入库，"
+        f"历史数据导入：已于{chinese_date(day)}在原专家库管理系统中入库，"
         "由运维人员导入本系统；未经本系统的单位推荐、科技局审核和公示，未发送短信。"
     )
 
