@@ -1,6 +1,7 @@
 import logging
 import re
 import smtplib
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -504,6 +505,11 @@ class MailNotSent(Exception):
     """The mail server did not take 找回密码's mail (or did not answer): nothing was sent."""
 
 
+def _folded(text: str) -> str:
+    # As Django's own comparison of reset addresses: NFKC, then casefold.
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
     """找回密码: Django's form, with the portal's wording for an over-long address and its word
     for the field (Django's is 电子邮件), a short wait for the mail server, and a failure that
@@ -518,6 +524,20 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
         # (account, whether a mail went out, what happened) for each account of the address
         # typed, for the view's audit rows: the page itself says the same for all of them.
         self.outcomes: list[tuple[User, bool, str]] = []
+
+    def get_users(self, email):
+        """Django's accounts (active, of this address, with a usable password), and also the
+        active ones that never had a password and never signed in: the experts imported from
+        the bureau's previous system (import_roster) claim their account this way. Django leaves
+        out unusable passwords for sites where they mean "signs in elsewhere"; here the only
+        other unusable one is an erased account's, which is inactive (experts.erasure)."""
+        found = User.objects.filter(email__iexact=email, is_active=True)
+        return (
+            user
+            for user in found
+            if _folded(user.email) == _folded(email)
+            and (user.has_usable_password() or user.last_login is None)
+        )
 
     def save(self, **kwargs) -> None:
         """Django's, over one connection to the mail server, opened before the accounts are

@@ -193,8 +193,11 @@ def applicant_home(request):
     """The applicant's start page: 专家状态, the one next step (申请成为专家, 继续填写,
     修改并重新提交, 修改专家信息), the reason being answered, and the decision history."""
     application = _own_application(request)
-    # Every transition starts with 提交, which sets submitted_at: before it, no history to read.
-    history = list(history_of(application)) if application.submitted_at else []
+    # Every transition starts with 提交, which sets submitted_at: before it, no history to read;
+    # but an expert imported from the previous system (历史数据导入) was decided without one.
+    history = (
+        list(history_of(application)) if application.submitted_at or application.decided_at else []
+    )
     # A draft (first, after 退回, or opened again by 重新申请) says how much 提交 still asks
     # for, in the words of the refusal 提交 itself would give: whenever the page says it
     # (applicant_home.html, the same condition).

@@ -298,6 +298,21 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         self.due_on = None
         self.confirmed_at, self.confirm_reminded_at = timezone.now(), None
 
+    # 历史数据导入 (experts.roster): an expert admitted in the bureau's previous system, created
+    # in 审核通过 by an operator's import_roster. Declared so that its history row is named like
+    # every other step; never fired (no one may, and its condition never holds): the import
+    # writes the rows in bulk and records this action on each history row.
+    @transition(
+        field=status,
+        source=ApplicationStatus.DRAFT,
+        target=ApplicationStatus.APPROVED,
+        permission=lambda application, user: False,
+        conditions=[lambda application: False],
+        custom={"label": "历史数据导入"},
+    )
+    def import_admitted(self) -> None:
+        pass
+
     @transition(
         field=status,
         source=ApplicationStatus.PENDING_BUREAU,
