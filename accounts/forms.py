@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import validators
-from accounts.choices import IdType, UnitStatus
+from accounts.choices import IdType, UnitStatus, UserKind
 from accounts.licence import accepted_files
 from accounts.models import Blacklist, Unit, User
 from portal import privacy, uploads
@@ -527,16 +527,24 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
 
     def get_users(self, email):
         """Django's accounts (active, of this address, with a usable password), and also the
-        active ones that never had a password and never signed in: the experts imported from
+        applicants' that never had a password and never signed in: the experts imported from
         the bureau's previous system (import_roster) claim their account this way. Django leaves
-        out unusable passwords for sites where they mean "signs in elsewhere"; here the only
-        other unusable one is an erased account's, which is inactive (experts.erasure)."""
+        out unusable passwords for sites where they mean "signs in elsewhere"; an erased
+        account's is inactive (experts.erasure), and a staff or unit account an operator made
+        without a password (admin's 基于密码的验证: 禁用) stays so."""
         found = User.objects.filter(email__iexact=email, is_active=True)
         return (
             user
             for user in found
             if _folded(user.email) == _folded(email)
-            and (user.has_usable_password() or user.last_login is None)
+            and (
+                user.has_usable_password()
+                or (
+                    user.kind == UserKind.APPLICANT
+                    and not user.is_staff
+                    and user.last_login is None
+                )
+            )
         )
 
     def save(self, **kwargs) -> None:

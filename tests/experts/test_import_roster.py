@@ -497,3 +497,21 @@ def test_a_signed_in_account_with_no_password_gets_no_reset_link(client, unit):
     client.post(reverse("accounts:password_reset"), {"email": user.email})
 
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("kind", ["staff", "unit"])
+def test_a_staff_or_unit_account_made_without_a_password_gets_no_reset_link(client, unit, kind):
+    """Only an applicant's account is claimed so: a staff account an operator made with
+    password sign-in switched off (admin), or a unit's, stays so."""
+    if kind == "staff":
+        user = User.objects.create_user("clerk", email="clerk@example.com", is_staff=True)
+    else:
+        user = User.objects.get(unit=unit, kind=User.Kind.UNIT)
+        user.set_unusable_password()
+        user.last_login = None
+        user.save()
+    assert not user.has_usable_password() and user.last_login is None
+
+    client.post(reverse("accounts:password_reset"), {"email": user.email})
+
+    assert mail.outbox == []
