@@ -69,6 +69,11 @@ class AuditEvent(models.Model):
         # A signed-in person agreeing to a new version of the 个人信息保护说明 (PIPL art. 17,
         # accounts.services.agree_to_current_notice): which version, and the one before.
         PRIVACY_NOTICE = "privacy_notice", "同意个人信息保护说明"
+        # An admitted expert who never gave this portal the sensitive-data consent (one imported
+        # from the bureau's previous system) giving it (experts.services.give_consent).
+        SENSITIVE_CONSENT = "sensitive_consent", "同意敏感个人信息处理"
+        # import_roster's run (experts.roster): how many experts came in, never who.
+        ROSTER_IMPORT = "roster_import", "历史数据导入"
         # 新用户注册：单位 / 个人 (accounts.services): the new account as actor, 说明 which of
         # the two; the registration itself is the row, not only the account's date_joined.
         REGISTERED = "registered", "新用户注册"

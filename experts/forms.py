@@ -500,3 +500,13 @@ class AttachmentForm(PortalFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = f"支持{attachments.accepted_files()}。"
+
+
+class GiveConsentForm(forms.Form):
+    """同意敏感个人信息处理 on its own page (experts.views.give_consent): the box the form's
+    own consent is, in the same words."""
+
+    agreed = forms.BooleanField(
+        label="我已阅读并同意上述敏感个人信息处理",
+        error_messages={"required": "请勾选“我已阅读并同意”后再提交。"},
+    )

@@ -617,7 +617,7 @@ def import_rows(experts: list[Expert], operator) -> dict[str, int]:
     without_email = sum(1 for expert in experts if not expert.email)
     units = len({expert.unit.pk for expert in experts})
     record(
-        AuditEvent.Action.TRANSITION,
+        AuditEvent.Action.ROSTER_IMPORT,
         actor=operator,
         detail=(
             f"历史数据导入（import_roster）：从原系统导入审核通过的专家{len(experts)}名，"

@@ -617,6 +617,24 @@ def withdraw_application(application: ExpertApplication, actor) -> ExpertApplica
     return locked
 
 
+def give_consent(application: ExpertApplication, actor) -> ExpertApplication:
+    """同意敏感个人信息处理, by an admitted expert who never gave it here: one imported from the
+    bureau's previous system (import_roster), whose numbers the portal does not process until
+    then (experts.permissions.may_process_sensitive_numbers). The consent of the current
+    version naming the current BUREAU_NAME, as the form records it (the view records it in
+    the trail, with the request's address)."""
+    with transaction.atomic():
+        locked = _lock(application)
+        if not is_owner(locked, actor):
+            raise WorkflowError("只能由专家本人同意。")
+        if not locked.may_give_consent:
+            raise WorkflowError("您已同意敏感个人信息处理，或当前专家状态不需要在此同意。")
+        locked.consent_version, locked.consent_at = CONSENT_VERSION, timezone.now()
+        locked.consent_bureau = settings.BUREAU_NAME
+        locked.save(update_fields=["consent_version", "consent_at", "consent_bureau"])
+    return locked
+
+
 def withdraw_exit(application: ExpertApplication, actor) -> ExpertApplication:
     with transaction.atomic():
         locked = _lock(application)

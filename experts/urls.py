@@ -19,6 +19,7 @@ urlpatterns = [
     path("files/<int:pk>/", views.attachment_download, name="attachment"),
     path("expert/act/<slug:action>/", views.applicant_act, name="applicant_act"),
     path("expert/withdraw-consent/", views.withdraw_consent, name="withdraw_consent"),
+    path("expert/consent/", views.give_consent, name="give_consent"),
     path("expert/my-data/", own_data_views.own_data, name="own_data"),
     path("expert/my-data/download/", own_data_views.own_data_download, name="own_data_download"),
     path("unit/people/", views.unit_people, name="unit_people"),

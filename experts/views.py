@@ -26,6 +26,7 @@ from experts.forms import (
     AttachmentForm,
     CommentForm,
     ExpertApplicationForm,
+    GiveConsentForm,
     RemovalForm,
 )
 from experts.models import (
@@ -40,6 +41,7 @@ from experts.models import (
 )
 from experts.permissions import can_view_content, hidden_content_note, reveal_refusal
 from experts.reveal import RevealForm, labels_of, revealable
+from experts.rules import CONSENT_VERSION, consent_text
 from experts.selectors import (
     applications_for,
     attachments_for,
@@ -860,6 +862,38 @@ def applicant_act(request, action):
     done = done.format(months=periods.CONFIRM_EVERY_MONTHS)
     perform(request, service, application, request.user, success=done)
     return redirect("experts:home")
+
+
+@role_required(is_applicant)
+def give_consent(request):
+    """同意敏感个人信息处理, for an admitted expert who never gave it here (one imported from the
+    previous system: experts.roster): the consent's text, as the form shows it, and a box to
+    tick; only the POST with the box ticked acts (experts.services.give_consent), and it is
+    recorded in the audit trail."""
+    application = _own_application(request)
+    if not application.may_give_consent:
+        messages.info(request, "您无需在此同意敏感个人信息处理。")
+        return redirect("experts:home")
+    form = GiveConsentForm(*posted(request)[:1])
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.give_consent(application, request.user)
+        except WorkflowError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            record(
+                AuditEvent.Action.SENSITIVE_CONSENT,
+                request=request,
+                obj=application,
+                detail=f"同意书版本：{CONSENT_VERSION}",
+            )
+            messages.success(request, "已同意敏感个人信息处理。")
+        return redirect("experts:home")
+    return render(
+        request,
+        "experts/give_consent.html",
+        {"form": form, "consent": consent_text(CONSENT_VERSION)},
+    )
 
 
 # What 撤回同意 does before admission, said on its confirmation page, by the state it leaves.

@@ -97,6 +97,9 @@ TABLE = {
     "experts:applicant_act": (lambda w: {"action": "confirm"}, everyone(NOT_ALLOWED)),
     # A GET asks first, on a page of its own (the applicants here hold a consent).
     "experts:withdraw_consent": (None, only(APPLICANTS)),
+    # Only an admitted expert who never consented here (an imported one) is asked; the
+    # applicants here are not, and are sent back to their start page.
+    "experts:give_consent": (None, only(APPLICANTS, status_if=REDIRECT)),
     "experts:own_data": (None, only(APPLICANTS)),
     "experts:own_data_download": (None, only(APPLICANTS)),
     # 证明材料: uploaded and deleted by POST only; a file opens for its applicant, their unit
@@ -410,9 +413,9 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 91 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 92 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 728
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 736
     assert len(admin_urls()) == 32
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 

@@ -546,6 +546,13 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         """Whether the last confirmation is older than the period that freezes (24 months)."""
         return self.confirmed_at is not None and self.confirmed_at < freeze_before(today)
 
+    @property
+    def may_give_consent(self) -> bool:
+        """An admitted expert in the pool who never gave this portal the sensitive-data consent:
+        one imported from the previous system (import_roster). One who withdrew it left the
+        pool with it (撤回同意并申请退出) and applies again instead."""
+        return self.status in IN_POOL and self.consent_at is None
+
     def exit_final_reason(self, today=None) -> str:
         """Why this expert's exit, pending or asked for now, could not be withdrawn ('' when it
         could): the conditions of withdraw_exit, in the words of its refusal and of the home

@@ -139,7 +139,7 @@ def test_clean_import_creates_admitted_experts_with_history_and_no_sms(tmp_path,
     assert ApplicationTransition.objects.count() == 2
 
     event = AuditEvent.objects.get(actor=operator)
-    assert event.action == AuditEvent.Action.TRANSITION
+    assert event.action == AuditEvent.Action.ROSTER_IMPORT
     assert "导入审核通过的专家2名" in event.detail
     assert "其中1名未填电子邮箱" in event.detail
     assert with_email["证件号码"] not in event.detail
