@@ -1,3 +1,4 @@
+import hmac
 import logging
 import re
 import smtplib
@@ -27,6 +28,7 @@ from accounts.models import Blacklist, Unit, User
 from portal import privacy, uploads
 from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
+from portal.ratelimit import over_limit
 from portal.words import mask_numbers
 
 LICENCE_ACCEPT = uploads.ACCEPT
@@ -488,8 +490,50 @@ class PortalPasswordChangeForm(NewPasswordMixin, PortalFormMixin, PasswordChange
     }
 
 
+def unclaimed(user) -> bool:
+    """An expert's account import_roster made and nobody has claimed yet: an applicant's, never
+    with a password, never signed in (and no staff or superuser account, which an operator may
+    have made with password sign-in switched off). 找回密码 is how its person claims it."""
+    return (
+        user.kind == UserKind.APPLICANT
+        and not (user.is_staff or user.is_superuser)
+        and user.last_login is None
+        and not user.has_usable_password()
+    )
+
+
+# Tries of the 证件号码 a claim may make in a minute (per account): a link lasts an hour, and
+# a mailbox is asked for a new one every two minutes at most.
+CLAIM_TRIES_PER_MINUTE = 5
+
+
 class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
-    """找回密码's last step, the new password: the link in the e-mail proved who it is."""
+    """找回密码's last step, the new password: the link in the e-mail proved who it is. An account
+    not yet claimed (unclaimed) also gives its 证件号码: the address came from the bureau's
+    previous system and may be stale or shared (a unit's office), and a mailbox alone should
+    not hand over a person's record."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        if unclaimed(user):
+            self.fields["id_number"] = forms.CharField(
+                label="证件号码",
+                max_length=30,
+                help_text="首次设置密码，请填写您本人的证件号码，以核对身份。",
+                error_messages={"required": "请填写证件号码。"},
+            )
+            self.order_fields(["id_number", "new_password1", "new_password2"])
+
+    def clean_id_number(self):
+        typed = self.cleaned_data["id_number"].strip().upper()
+        if over_limit("claim", str(self.user.pk), CLAIM_TRIES_PER_MINUTE):
+            raise forms.ValidationError("证件号码核对次数过多，请1分钟后再试。")
+        if not hmac.compare_digest(typed.encode(), self.user.id_number.upper().encode()):
+            raise forms.ValidationError(
+                "证件号码与市科技局导入的信息不符。如有疑问，请联系所在单位或致电市科技局"
+                f" {settings.HELP_LINE}。"
+            )
+        return typed
 
 
 RESET_MAIL_SECONDS = 120
@@ -537,14 +581,7 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
             user
             for user in found
             if _folded(user.email) == _folded(email)
-            and (
-                user.has_usable_password()
-                or (
-                    user.kind == UserKind.APPLICANT
-                    and not user.is_staff
-                    and user.last_login is None
-                )
-            )
+            and (user.has_usable_password() or unclaimed(user))
         )
 
     def save(self, **kwargs) -> None:

@@ -21,6 +21,7 @@ from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models.functions import Lower
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -359,9 +360,54 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
                     "此人可登录本系统直接申请，或请运维人员核对",
                 )
             )
+    problems += _shared_addresses([expert for expert in candidates if expert and expert.email])
     problems.sort(key=_row_of)
     experts = [expert for expert in candidates if expert]
     return Checked(experts if not problems else [], problems, len(data))
+
+
+def _shared_addresses(experts: list[Expert]) -> list[str]:
+    """An imported account is claimed by 找回密码 at its 电子邮箱 (accounts.forms): an address
+    twice in the file, or already an account's or a unit's (a unit's office, say), would let
+    whoever reads that mailbox reach someone else's record. Such rows are refused; the address
+    may be left empty instead. Compared as 找回密码 compares them (without case); one query."""
+    problems = []
+    first_row: dict[str, int] = {}
+    for expert in experts:
+        address = expert.email.casefold()
+        if address in first_row:
+            problems.append(
+                _problem(
+                    expert.row,
+                    "电子邮箱",
+                    f"与第{first_row[address]}行的电子邮箱相同，每人须用本人的电子邮箱（也可留空）",
+                )
+            )
+        else:
+            first_row[address] = expert.row
+    addresses = list(first_row)
+    taken = {
+        address.casefold()
+        for address in [
+            *User.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=addresses)
+            .values_list("email", flat=True),
+            *Unit.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=addresses)
+            .values_list("email", flat=True),
+        ]
+    }
+    for expert in experts:
+        if expert.email.casefold() in taken:
+            problems.append(
+                _problem(
+                    expert.row,
+                    "电子邮箱",
+                    f"“{expert.email}”已是本系统中其他账号或单位的电子邮箱，每人须用本人的"
+                    "电子邮箱（也可留空，由运维人员在后台补填）",
+                )
+            )
+    return problems
 
 
 def _row_of(problem: str) -> int:
@@ -537,9 +583,11 @@ def history_comment(admitted_at: datetime.datetime) -> str:
 
 
 def _next_usernames(n: int) -> list[str]:
-    """n new usernames zj000001, zj000002 …, after the highest taken (one query)."""
+    """n new usernames zj000001, zj000002 …, after the highest taken in any case (one query):
+    usernames are unique without case (accounts: an account's ZJ000001 and zj000001 would be
+    two ways to type one name)."""
     taken = User.objects.filter(
-        username__regex=rf"^{USERNAME_PREFIX}[0-9]{{{USERNAME_DIGITS},}}$"
+        username__iregex=rf"^{USERNAME_PREFIX}[0-9]{{{USERNAME_DIGITS},}}$"
     ).values_list("username", flat=True)
     start = max((int(name[len(USERNAME_PREFIX) :]) for name in taken), default=0) + 1
     return [f"{USERNAME_PREFIX}{k:0{USERNAME_DIGITS}d}" for k in range(start, start + n)]

@@ -74,6 +74,7 @@ def test_an_imported_expert_claims_the_account_and_gives_the_consent(
     link = re.search(r"https?://\S+/password/reset/\S+", message.body).group(0)
     tab.open(urlsplit(link).path)
     tab.snap("set-password")
+    exactly(page, "证件号码").fill(person.id_number)
     exactly(page, "新密码").fill(PASSWORD)
     page.get_by_label("新密码确认").fill(PASSWORD)
     page.get_by_role("button", name="保存新密码").click()

@@ -459,10 +459,15 @@ def test_an_imported_expert_sets_a_password_by_email_and_signs_in(client, tmp_pa
     assert user.username in body
     link = next(line for line in body.splitlines() if "/password/reset/" in line)
     page = client.get(link.split("testserver", 1)[1], follow=True)
-    client.post(
-        page.redirect_chain[-1][0],
-        {"new_password1": "Claim#Secret2026", "new_password2": "Claim#Secret2026"},
-    )
+    form = page.redirect_chain[-1][0]
+    new = {"new_password1": "Claim#Secret2026", "new_password2": "Claim#Secret2026"}
+    # The mailbox alone does not claim it: the person's 证件号码 too (the address may be
+    # stale, or a unit's office's).
+    assert 'name="id_number"' in page.content.decode()
+    wrong = client.post(form, {**new, "id_number": factories.resident_id(40_999)})
+    assert "证件号码与市科技局导入的信息不符" in wrong.content.decode()
+    assert not User.objects.get(pk=user.pk).has_usable_password()
+    client.post(form, {**new, "id_number": row["证件号码"].lower()})
     signed_in = client.post(
         reverse("accounts:login"), {"username": user.username, "password": "Claim#Secret2026"}
     )
@@ -515,3 +520,57 @@ def test_a_staff_or_unit_account_made_without_a_password_gets_no_reset_link(clie
     client.post(reverse("accounts:password_reset"), {"email": user.email})
 
     assert mail.outbox == []
+
+
+def test_a_claim_may_try_the_id_number_a_few_times_a_minute(client, tmp_path, unit, operator):
+    row = expert_row(unit, 电子邮箱="tries@example.com")
+    run(roster_file(tmp_path, [row]), operator, "--commit")
+    client.post(reverse("accounts:password_reset"), {"email": "tries@example.com"})
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password/reset/" in line)
+    form = client.get(link.split("testserver", 1)[1], follow=True).redirect_chain[-1][0]
+    new = {"new_password1": "Claim#Secret2026", "new_password2": "Claim#Secret2026"}
+    for serial in range(5):
+        client.post(form, {**new, "id_number": factories.resident_id(41_000 + serial)})
+
+    refused = client.post(form, {**new, "id_number": row["证件号码"]})
+
+    assert "证件号码核对次数过多，请1分钟后再试。" in refused.content.decode()
+    assert not User.objects.get(email="tries@example.com").has_usable_password()
+
+
+def test_an_account_with_a_password_resets_it_without_an_id_number(client, unit):
+    """Everyone else's 找回密码 is Django's: the link in the mail is enough."""
+    person = factories.make_applicant(unit)
+    client.post(reverse("accounts:password_reset"), {"email": person.email})
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password/reset/" in line)
+    page = client.get(link.split("testserver", 1)[1], follow=True)
+
+    assert 'name="id_number"' not in page.content.decode()
+
+
+def test_an_address_twice_in_the_file_or_already_in_the_portal_is_refused(tmp_path, unit, operator):
+    """An imported account is claimed at its address: one shared with another row, an account
+    or a unit would let that mailbox's reader reach someone else's record."""
+    existing = factories.make_applicant(unit)
+    rows = [
+        expert_row(unit, 电子邮箱="same@example.com"),
+        expert_row(unit, 电子邮箱="Same@Example.com"),
+        expert_row(unit, 电子邮箱=existing.email.upper()),
+        expert_row(unit, 电子邮箱=unit.email),
+    ]
+
+    out, _ = refused(roster_file(tmp_path, rows), operator)
+
+    assert "第3行 电子邮箱：与第2行的电子邮箱相同" in out
+    assert f"第4行 电子邮箱：“{existing.email.upper()}”已是本系统中其他账号或单位的电子邮箱" in out
+    assert f"第5行 电子邮箱：“{unit.email}”已是本系统中其他账号或单位的电子邮箱" in out
+    assert "第2行" not in out.replace("与第2行", "")
+
+
+def test_a_username_taken_in_another_case_is_not_given_again(tmp_path, unit, operator):
+    User.objects.create_user("ZJ000001", password=factories.PASSWORD)
+
+    run(roster_file(tmp_path, [expert_row(unit)]), operator, "--commit")
+
+    assert User.objects.filter(username__iexact="zj000001").count() == 1
+    assert User.objects.filter(username="zj000002").exists()
