@@ -94,6 +94,8 @@ def render(certificate: Certificate) -> bytes:
     html = _template().render(
         **printed(application),
         admitted_on=timezone.localdate(certificate.admitted_at),
+        # Admitted in the bureau's previous system (import_roster): not 单位推荐 and 审核 here.
+        imported=application.imported_at is not None,
         valid_until=certificate.valid_until,
         issued_on=timezone.localdate(certificate.issued_at),
         code=certificate.display_code,

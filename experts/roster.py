@@ -626,6 +626,7 @@ def import_rows(experts: list[Expert], operator) -> dict[str, int]:
                 mobile=user.mobile,
                 email=user.email,
                 decided_at=expert.admitted_at,
+                imported_at=now,
                 # 年度确认 counts from the import: the first reminder 11 months on, not at once
                 # for everyone admitted long ago.
                 confirmed_at=now,

@@ -99,7 +99,8 @@ def public_row(application: ExpertApplication, today) -> dict:
 def notice_panel(application: ExpertApplication, today) -> dict:
     """The bureau detail page's 公示与异议: the 公示期 of an approved application, whether it
     still runs, and the objections recorded on it (any state: a revoked one keeps them)."""
-    approved = application.status == ApplicationStatus.APPROVED
+    # An expert imported from the previous system was never on 公示 here: no period to show.
+    approved = application.status == ApplicationStatus.APPROVED and not application.imported_at
     period = periods.period_of(application.decided_at, today) if approved else None
     return {
         "enabled": periods.enabled(),

@@ -143,6 +143,10 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
     # list filters and prints them with no work per row. Help for reviewers, never a block.
     eligibility_flags = models.JSONField("资格提示", default=list, blank=True, editable=False)
     has_eligibility_flags = models.BooleanField("有资格提示", default=False, editable=False)
+    # 历史数据导入 (experts.roster): when an operator brought this expert in from the bureau's
+    # previous system, admitted there (decided_at is that admission). Pages and papers that
+    # would say how they were admitted here (单位推荐, 审核, 公示) say so instead.
+    imported_at = models.DateTimeField("从原系统导入时间", null=True, blank=True, editable=False)
     # 删除个人信息 (experts.erasure): when an operator erased the person's data; set once.
     erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True, editable=False)
     # 姓名, 工作单位, 职称, 专业 and 专业领域 in one column for the search box (experts.search).

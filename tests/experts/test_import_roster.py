@@ -378,6 +378,29 @@ def test_the_imported_expert_opens_on_every_page_that_shows_an_application(
         assert "孙八" in response.content.decode(), url
 
 
+def test_no_page_or_paper_says_the_imported_expert_was_recommended_or_on_notice_here(
+    client, tmp_path, unit, operator, reviewer
+):
+    """They were admitted in the previous system: the bureau's detail page shows no 公示期 of
+    theirs, and the 入库证明 says they came over, not 经所在单位推荐、…审核."""
+    from pypdf import PdfReader
+
+    run(roster_file(tmp_path, [expert_row(unit, 姓名="孙八")]), operator, "--commit")
+    application = ExpertApplication.objects.get()
+    assert application.imported_at is not None
+    client.force_login(reviewer)
+
+    detail = client.get(reverse("experts:bureau_detail", args=[application.pk])).content.decode()
+
+    assert 'data-testid="notice-period"' not in detail and "公示与异议" not in detail
+    User.objects.filter(pk=application.user_id).update(**factories.agreed_to_notice())
+    client.force_login(application.user)
+    pdf = client.get(reverse("certificates:download"))
+    text = "".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert "入选武汉市科学技术局专家库（由原专家库管理系统转入本系统）" in text
+    assert "经所在单位推荐" not in text
+
+
 # Who may import
 
 
