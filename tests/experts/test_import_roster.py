@@ -480,6 +480,8 @@ def test_an_imported_expert_sets_a_password_by_email_and_signs_in(client, tmp_pa
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert user.username in body
+    assert "从原专家库系统转入本系统，账号尚未设置密码" in body and "填写本人证件号码" in body
+    assert "您的账号不会改变" in body and "密码不会改变" not in body
     link = next(line for line in body.splitlines() if "/password/reset/" in line)
     page = client.get(link.split("testserver", 1)[1], follow=True)
     form = page.redirect_chain[-1][0]
