@@ -30,6 +30,7 @@ from experts.models import (
     ExpertApplication,
     ReasonCode,
 )
+from experts.models.application import CONSENT_WITHDRAWN
 from experts.permissions import is_owner
 from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
@@ -570,9 +571,6 @@ def request_exit(application: ExpertApplication, actor, reason: str = "") -> Exp
         locked = _lock(application)
         _fire(locked, "request_exit", actor, comment=reason.strip())
     return locked
-
-
-CONSENT_WITHDRAWN = "撤回敏感个人信息处理同意"
 
 
 def withdraw_consent(application: ExpertApplication, actor) -> ExpertApplication:

@@ -7,6 +7,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import TransitionRecord
@@ -34,6 +35,10 @@ from experts.periods import freeze_before, full_months_since, remind_before
 from portal import deadlines
 from portal.crypto import EncryptedCharField
 from portal.triggers import append_only
+
+# The history comment of 撤回同意并申请退出 (experts.services.withdraw_consent), by which a
+# consent withdrawn is told from one never given here (consent_withdrawn).
+CONSENT_WITHDRAWN = "撤回敏感个人信息处理同意"
 
 
 class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
@@ -557,6 +562,18 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         pool with it (撤回同意并申请退出) and applies again instead."""
         return self.status in IN_POOL and self.consent_at is None
 
+    @cached_property
+    def consent_withdrawn(self) -> bool:
+        """Whether the consent is missing because its person withdrew it (撤回同意), not because
+        they never gave it here: an expert import_roster brought in has none until they give
+        it, and may ask to leave and change their mind like anyone. One query, and only for
+        an imported expert without a consent; everyone else agreed on the form to 提交."""
+        if self.consent_at is not None:
+            return False
+        if self.imported_at is None:
+            return True
+        return self.history.filter(action="request_exit", comment=CONSENT_WITHDRAWN).exists()
+
     def exit_final_reason(self, today=None) -> str:
         """Why this expert's exit, pending or asked for now, could not be withdrawn ('' when it
         could): the conditions of withdraw_exit, in the words of its refusal and of the home
@@ -567,7 +584,7 @@ class ExpertApplication(ChangeTransitionsMixin, FSMModelMixin, models.Model):
         if self.confirmation_lapsed(today):
             months = periods.FREEZE_AFTER_MONTHS
             return f"您的专家信息已满{months}个月未确认，不能撤回退出申请。{again}"
-        if self.consent_at is None:
+        if self.consent_withdrawn:
             return (
                 "您已撤回敏感个人信息处理同意，专家库不能再处理您的证件号码和银行账号，"
                 f"因此不能撤回退出申请。{again}"

@@ -113,3 +113,41 @@ def test_a_reviewer_may_not_consent_for_the_expert(client, unit, reviewer):
     client.post(reverse("experts:give_consent"), {"agreed": "on"})
 
     assert ExpertApplication.objects.get(user=person).consent_at is None
+
+
+def imported(unit):
+    """An expert import_roster brought in: admitted, imported_at set, no consent given here."""
+    from django.utils import timezone
+
+    person = without_consent(unit)
+    ExpertApplication.objects.filter(user=person).update(imported_at=timezone.now())
+    return person
+
+
+def test_an_imported_expert_who_asks_to_leave_before_consenting_may_change_their_mind(client, unit):
+    """They never withdrew a consent: the page does not say they did, and the exit may be
+    withdrawn as anyone's may."""
+    person = imported(unit)
+    client.force_login(person)
+    client.post(reverse("experts:applicant_act", args=["exit"]))
+
+    home = client.get(reverse("experts:home")).content.decode()
+    assert ExpertApplication.objects.get(user=person).status == ApplicationStatus.EXIT_PENDING
+    assert "您已申请退出专家库" in home and "您已撤回敏感个人信息处理同意" not in home
+
+    client.post(reverse("experts:applicant_act", args=["withdraw_exit"]))
+
+    assert ExpertApplication.objects.get(user=person).status == ApplicationStatus.APPROVED
+
+
+def test_an_imported_expert_who_consented_and_withdrew_it_leaves_for_good(client, unit):
+    person = imported(unit)
+    client.force_login(person)
+    client.post(reverse("experts:give_consent"), {"agreed": "on"})
+    client.post(reverse("experts:applicant_act", args=["withdraw_consent"]))
+
+    home = client.get(reverse("experts:home")).content.decode()
+    assert "您已撤回敏感个人信息处理同意并申请退出专家库" in home
+    client.post(reverse("experts:applicant_act", args=["withdraw_exit"]))
+
+    assert ExpertApplication.objects.get(user=person).status == ApplicationStatus.EXIT_PENDING
