@@ -252,11 +252,14 @@ class DisciplineIndex:
     """专业领域 by code, by name, or by 名称（所属领域）, from one query."""
 
     def __init__(self):
-        rows = list(Discipline.objects.values_list("pk", "code", "name", "parent__name"))
-        self.by_code = {code: pk for pk, code, _, _ in rows}
+        rows = list(
+            Discipline.objects.values_list("pk", "code", "name", "parent__name", "parent_id")
+        )
+        self.by_code = {code: pk for pk, code, _, _, _ in rows}
+        self.parent = {pk: parent for pk, _, _, _, parent in rows}
         self.by_name: dict[str, list[int]] = {}
         self.by_name_and_field = {}
-        for pk, _, name, field in rows:
+        for pk, _, name, field, _ in rows:
             self.by_name.setdefault(name, []).append(pk)
             if field:
                 self.by_name_and_field[(name, field)] = pk
@@ -497,6 +500,9 @@ def _check_row(
             say("专业领域", why)
         elif pk not in picked:
             picked.append(pk)
+    # A whole field holds its sub-fields (the expert form lets only one of the two be ticked):
+    # a row naming both keeps the field, as the person is in all of it.
+    picked = [pk for pk in picked if disciplines.parent[pk] not in picked]
 
     admitted_at = None
     if text.get("入库时间"):

@@ -599,3 +599,17 @@ def test_a_username_taken_in_another_case_is_not_given_again(tmp_path, unit, ope
 
     assert User.objects.filter(username__iexact="zj000001").count() == 1
     assert User.objects.filter(username="zj000002").exists()
+
+
+def test_a_field_named_with_its_own_sub_field_keeps_the_field(tmp_path, unit, operator):
+    """The form lets a person tick a whole field or some of its sub-fields, not both: the old
+    system's row naming both comes in as the whole field."""
+    from experts.models import Discipline
+
+    software = Discipline.objects.get(name="软件")
+    row = expert_row(unit, 专业领域=f"软件；{software.parent.name}；0803")
+
+    run(roster_file(tmp_path, [row]), operator, "--commit")
+
+    kept = set(ExpertApplication.objects.get().disciplines.values_list("code", flat=True))
+    assert kept == {software.parent.code, "0803"}
