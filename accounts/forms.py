@@ -515,7 +515,7 @@ class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
-        if unclaimed(user):
+        if user is not None and unclaimed(user):  # None: a link no longer valid
             self.fields["id_number"] = forms.CharField(
                 label="证件号码",
                 max_length=30,
