@@ -201,17 +201,22 @@ def draw_sheet(request, pk):
             {"draw": draw, "sheet": None, "printed_at": timezone.now()},
         )
     sheet = sign_sheet(draw, panel(draw))
-    listed = len(sheet.confirmed) + len(sheet.pending)
-    record(
-        AuditEvent.Action.EXPORT,
-        request=request,
-        obj=draw,
-        detail=f"打印签到表：抽取记录：{draw.pk}；人数：{listed}；不含证件号码和联系方式",
-    )
+    _printed(request, draw, "签到表", len(sheet.confirmed) + len(sheet.pending))
     return render(
         request,
         "draws/draw_sheet.html",
         {"draw": draw, "sheet": sheet, "printed_at": timezone.now()},
+    )
+
+
+def _printed(request, draw, paper: str, listed: int) -> None:
+    """A printed list of experts leaves the portal as an export's file does: the 签到表 and the
+    抽取记录 are each recorded as the draw's export is (导出专家名单, the draw as object)."""
+    record(
+        AuditEvent.Action.EXPORT,
+        request=request,
+        obj=draw,
+        detail=f"打印{paper}：抽取记录：{draw.pk}；人数：{listed}；不含证件号码和联系方式",
     )
 
 
@@ -230,12 +235,7 @@ def draw_record(request, pk):
     events = list(draw.event_set.select_related("application__user", "actor"))
     rounds = record_rounds(draw, quotas, events)
     listed = len({line.pick.application_id for q in rounds for r in q.rounds for line in r.lines})
-    record(
-        AuditEvent.Action.EXPORT,
-        request=request,
-        obj=draw,
-        detail=f"打印抽取记录：抽取记录：{draw.pk}；人数：{listed}；不含证件号码和联系方式",
-    )
+    _printed(request, draw, "抽取记录", listed)
     return render(
         request,
         "draws/draw_record.html",

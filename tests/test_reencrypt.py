@@ -9,6 +9,8 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from accounts.models import Authenticator, User
 from audit.models import AuditEvent
@@ -38,8 +40,10 @@ def stored_tokens() -> list[str]:
             "SELECT bank_account FROM experts_expertapplication WHERE bank_account <> ''"
         )
         tokens += [token for (token,) in cursor.fetchall()]
-        cursor.execute("SELECT key FROM accounts_authenticator")
-        tokens += [token for (token,) in cursor.fetchall()]
+    # The authenticators' keys as stored: cast to text, not decrypted by the field.
+    tokens += Authenticator.objects.annotate(
+        token=Cast("key", output_field=TextField())
+    ).values_list("token", flat=True)
     for snapshot in ApplicationTransition.objects.exclude(snapshot=None).values_list(
         "snapshot", flat=True
     ):

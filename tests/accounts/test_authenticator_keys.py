@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,10 +26,14 @@ pytestmark = pytest.mark.django_db
 
 
 def stored_key(device) -> str:
-    """The key column as the database holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT key FROM accounts_authenticator WHERE id = %s", [device.pk])
-        return cursor.fetchone()[0]
+    """The key column as the database holds it: cast to text, it is not read through the field
+    (which would decrypt it), as experts.reencrypt reads the stored tokens."""
+    return (
+        Authenticator.objects.filter(pk=device.pk)
+        .annotate(token=Cast("key", output_field=TextField()))
+        .values_list("token", flat=True)
+        .get()
+    )
 
 
 def code_at(key: str, at: float) -> str:
