@@ -17,21 +17,14 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Iterable
-from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models.functions import Lower
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from stdnum.cn import ric, uscc
 
 from accounts.choices import IdType, UnitStatus, UserKind
 from accounts.models import Blacklist, Unit, User
-from accounts.permissions import role_label
 from accounts.validators import (
     clean_id_number,
     clean_mobile,
@@ -50,6 +43,7 @@ from experts.models import (
     FacetDiscipline,
 )
 from notice import periods as notice_periods
+from portal import sheets
 from portal.dates import chinese_date
 
 BATCH = 1000
@@ -60,7 +54,6 @@ USERNAME_DIGITS = 6
 DISCIPLINE_SPLIT = re.compile(r"[；;]")
 # 软件（电子信息）: a sub-field as the portal's pages and exports write it, its field after it.
 WITH_FIELD = re.compile(r"^(?P<name>.+?)[（(](?P<field>[^（()）]+)[）)]$")
-DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,8 +121,9 @@ EXAMPLE_ROW = {
 }
 
 
-class RosterError(Exception):
-    """A file that cannot be read as a roster at all (not an .xlsx, no sheet)."""
+# A file that cannot be read as a roster at all (not an .xlsx, no sheet).
+RosterError = sheets.SheetError
+read_sheet = sheets.read_sheet
 
 
 @dataclasses.dataclass
@@ -166,86 +160,7 @@ class Checked:
 
 def write_template(target) -> None:
     """The empty roster: the header row and one example row, which the import refuses."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "专家名单"
-    sheet.append(HEADERS)
-    sheet.append([EXAMPLE_ROW[header] for header in HEADERS])
-    for cell in sheet[2]:
-        if isinstance(cell.value, datetime.date):
-            cell.number_format = "yyyy-mm-dd"
-    for index, header in enumerate(HEADERS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(header) * 2 + 4)
-    workbook.save(target)
-
-
-def read_sheet(path) -> tuple[list, list[tuple[int, tuple]]]:
-    """The header row and the data rows (Excel row number, values) of the first sheet."""
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
-        # What openpyxl raises for a missing file, an .xls, a .csv or a damaged workbook.
-        raise RosterError(
-            f"无法读取文件：{error}。请使用 .xlsx 格式（Excel 2007 及以后）。"
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = list(next(rows, None) or [])
-        data = [
-            (number, values)
-            for number, values in enumerate(rows, start=2)
-            if any(_text(value) for value in values)
-        ]
-    finally:
-        workbook.close()
-    return header, data
-
-
-def _text(value) -> str:
-    """A cell as text, its spaces single. A number typed in a cell (a mobile) may be read as
-    13812345678.0: written as the digits typed."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(str(value).split())
-
-
-def _problem(row: int, column: str, message: str) -> str:
-    return f"第{row}行 {column}：{message}"
-
-
-def _allowed(choices) -> str:
-    return "、".join(label for _, label in choices)
-
-
-def _choice(value: str, choices) -> str | None:
-    for code, label in choices:
-        if value in (code, label):
-            return code
-    return None
-
-
-def parse_date(value) -> datetime.date | None:
-    """A cell's date: an Excel date, an Excel serial number, or 2020-01-31, 2020/1/31,
-    2020.1.31, 2020年1月31日 as text. None when it is none of them."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return from_excel(value).date()
-        except (ValueError, OverflowError, AttributeError):
-            return None
-    match = DATE_TEXT.match(_text(value))
-    if match is None:
-        return None
-    try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
+    sheets.write_template(target, "专家名单", HEADERS, EXAMPLE_ROW)
 
 
 class DisciplineIndex:
@@ -284,27 +199,11 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
     and against the portal's data (units, registered ID numbers, 禁入): the rows cleaned, and
     every problem found. Writes nothing."""
     today = today or timezone.localdate()
-    problems = []
-    # The full-width ／ of 研究方向／擅长领域 as some systems write it.
-    names = [_text(value).replace("／", "/") for value in header]
-    positions: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if not name:
-            continue
-        if name not in HEADERS:
-            allowed = "、".join(HEADERS)
-            problems.append(_problem(1, "表头", f"“{name}”不是可导入的列，可用的列：{allowed}"))
-        elif name in positions:
-            problems.append(_problem(1, "表头", f"“{name}”出现了两次"))
-        else:
-            positions[name] = index
-    for name in REQUIRED:
-        if name not in positions:
-            problems.append(_problem(1, "表头", f"缺少必填列“{name}”"))
+    positions, problems = sheets.columns(header, HEADERS, REQUIRED)
     if problems:
         return Checked([], problems, len(data))
     if not data:
-        return Checked([], [_problem(2, "全部", "表中没有数据行")], 0)
+        return Checked([], [sheets.problem(2, "全部", "表中没有数据行")], 0)
 
     units = {
         unit.credit_code: unit
@@ -313,11 +212,9 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
     disciplines = DisciplineIndex()
     candidates, identities = [], []
     for number, values in data:
-        cells = {
-            name: values[index] if index < len(values) else None
-            for name, index in positions.items()
-        }
-        expert, identity = _check_row(number, cells, units, disciplines, today, problems)
+        expert, identity = _check_row(
+            number, sheets.cells(values, positions), units, disciplines, today, problems
+        )
         candidates.append(expert)
         if identity is not None:
             identities.append(identity)
@@ -330,7 +227,7 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
         key = (identity.id_type, identity.id_number)
         if key in first_row:
             problems.append(
-                _problem(
+                sheets.problem(
                     identity.row,
                     "证件号码",
                     f"与第{first_row[key]}行的证件号码相同（{mask_id_number(identity.id_number)}），"
@@ -352,11 +249,13 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
         masked = mask_id_number(identity.id_number)
         if barred.intersection(identity.id_indexes):
             problems.append(
-                _problem(identity.row, "证件号码", f"该证件号码（{masked}）在禁入名单中，不能导入")
+                sheets.problem(
+                    identity.row, "证件号码", f"该证件号码（{masked}）在禁入名单中，不能导入"
+                )
             )
         elif registered.intersection(identity.id_indexes):
             problems.append(
-                _problem(
+                sheets.problem(
                     identity.row,
                     "证件号码",
                     f"该证件号码（{masked}）已在本系统注册过账号，不能再导入；"
@@ -364,7 +263,7 @@ def check(header: list, data: list[tuple[int, tuple]], today=None) -> Checked:
                 )
             )
     problems += _shared_addresses([expert for expert in candidates if expert and expert.email])
-    problems.sort(key=_row_of)
+    problems.sort(key=sheets.row_of)
     experts = [expert for expert in candidates if expert]
     return Checked(experts if not problems else [], problems, len(data))
 
@@ -373,37 +272,19 @@ def _shared_addresses(experts: list[Expert]) -> list[str]:
     """An imported account is claimed by 找回密码 at its 电子邮箱 (accounts.forms): an address
     twice in the file, or already an account's or a unit's (a unit's office, say), would let
     whoever reads that mailbox reach someone else's record. Such rows are refused; the address
-    may be left empty instead. Compared as 找回密码 compares them (without case); one query."""
-    problems = []
-    first_row: dict[str, int] = {}
-    for expert in experts:
-        address = expert.email.casefold()
-        if address in first_row:
-            problems.append(
-                _problem(
-                    expert.row,
-                    "电子邮箱",
-                    f"与第{first_row[address]}行的电子邮箱相同，每人须用本人的电子邮箱（也可留空）",
-                )
-            )
-        else:
-            first_row[address] = expert.row
-    addresses = list(first_row)
-    taken = {
-        address.casefold()
-        for address in [
-            *User.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=addresses)
-            .values_list("email", flat=True),
-            *Unit.objects.annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=addresses)
-            .values_list("email", flat=True),
-        ]
-    }
+    may be left empty instead."""
+    first_row, again = sheets.repeated([(expert.row, expert.email) for expert in experts])
+    problems = [
+        sheets.problem(
+            row, "电子邮箱", f"与第{first}行的电子邮箱相同，每人须用本人的电子邮箱（也可留空）"
+        )
+        for row, first in again
+    ]
+    taken = sheets.addresses_taken(list(first_row))
     for expert in experts:
         if expert.email.casefold() in taken:
             problems.append(
-                _problem(
+                sheets.problem(
                     expert.row,
                     "电子邮箱",
                     f"“{expert.email}”已是本系统中其他账号或单位的电子邮箱，每人须用本人的"
@@ -411,10 +292,6 @@ def _shared_addresses(experts: list[Expert]) -> list[str]:
                 )
             )
     return problems
-
-
-def _row_of(problem: str) -> int:
-    return int(re.match(r"第(\d+)行", problem).group(1))
 
 
 def _check_row(
@@ -425,9 +302,9 @@ def _check_row(
     found = []
 
     def say(column: str, message: str) -> None:
-        found.append(_problem(number, column, message))
+        found.append(sheets.problem(number, column, message))
 
-    text = {name: _text(value) for name, value in cells.items()}
+    text = {name: sheets.text(value) for name, value in cells.items()}
     for name in REQUIRED:
         if not text.get(name):
             say(name, "必填，不能为空")
@@ -441,9 +318,9 @@ def _check_row(
         value = text.get(column, "")
         if not value:
             continue
-        code = _choice(value, choices)
+        code = sheets.choice(value, choices)
         if code is None:
-            say(column, f"“{value}”不是可选的值，可选：{_allowed(choices)}")
+            say(column, f"“{value}”不是可选的值，可选：{sheets.allowed(choices)}")
         coded[column] = code
 
     id_type, id_number, id_indexes = coded.get("证件类型"), "", []
@@ -472,7 +349,8 @@ def _check_row(
             say(
                 "工作单位统一社会信用代码",
                 f"本系统中没有统一社会信用代码为{code}的单位。请先由该单位在本系统注册"
-                "（新用户注册：单位）并经科技局审核通过，或由运维人员在后台添加该单位",
+                "（新用户注册：单位）并经科技局审核通过，或由运维人员先导入原系统的单位"
+                "（python manage.py import_units）",
             )
         elif unit.status != UnitStatus.APPROVED:
             say(
@@ -506,7 +384,7 @@ def _check_row(
 
     admitted_at = None
     if text.get("入库时间"):
-        day = parse_date(cells["入库时间"])
+        day = sheets.parse_date(cells["入库时间"])
         if day is None:
             say("入库时间", f"“{text['入库时间']}”不是日期，请写成2020-01-31或2020/1/31")
         elif day > today:
@@ -527,7 +405,7 @@ def _check_row(
     values = {}
     birth = None
     if text.get("出生日期"):
-        birth = parse_date(cells["出生日期"])
+        birth = sheets.parse_date(cells["出生日期"])
         if birth is None:
             say("出生日期", f"“{text['出生日期']}”不是日期，请写成1980-01-31或1980/1/31")
     gender = coded.get("性别")
@@ -651,21 +529,15 @@ def import_rows(experts: list[Expert], operator) -> dict[str, int]:
         ],
         batch_size=BATCH,
     )
-    role = role_label(operator)
-    ApplicationTransition.objects.bulk_create(
+    sheets.write_history(
+        ApplicationTransition,
+        operator,
+        ACTION,
+        ApplicationStatus.APPROVED,
         [
-            ApplicationTransition(
-                application=application,
-                actor=operator,
-                actor_role=role,
-                action=ACTION,
-                from_status="",
-                to_status=ApplicationStatus.APPROVED,
-                comment=history_comment(expert.admitted_at),
-            )
+            (application, history_comment(expert.admitted_at))
             for expert, application in zip(experts, applications, strict=True)
         ],
-        batch_size=BATCH,
     )
     ids = [application.pk for application in applications]
     refresh_after_bulk_load(ids)

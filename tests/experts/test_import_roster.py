@@ -9,12 +9,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from accounts.models import Blacklist, Unit, UnitStatus, User
 from audit.models import AuditEvent
@@ -25,9 +24,11 @@ from experts.models import (
     ExpertApplication,
     FacetDiscipline,
 )
+from portal import sheets
 from sms.backends import locmem
 from sms.models import SMSMessage
 from tests import factories
+from tests import sheets as sheets_for_tests
 
 pytestmark = pytest.mark.django_db
 
@@ -67,30 +68,15 @@ def expert_row(unit: Unit, **overrides) -> dict:
 
 
 def roster_file(tmp_path, rows: list[dict], headers=None) -> str:
-    """An .xlsx as an export of the previous system: a header row, then the rows."""
-    headers = headers or list(dict.fromkeys(key for row in rows for key in row))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([row.get(header) for header in headers])
-    path = tmp_path / "roster.xlsx"
-    workbook.save(path)
-    return str(path)
+    return sheets_for_tests.xlsx(tmp_path / "roster.xlsx", rows, headers)
 
 
 def run(path, operator, *args) -> str:
-    out = io.StringIO()
-    call_command("import_roster", path, "--operator", operator.username, *args, stdout=out)
-    return out.getvalue()
+    return sheets_for_tests.run("import_roster", path, operator, *args)
 
 
 def refused(path, operator, *args) -> tuple[str, str]:
-    """(the report, the error) of a run that must end non-zero."""
-    out = io.StringIO()
-    with pytest.raises(CommandError) as error:
-        call_command("import_roster", path, "--operator", operator.username, *args, stdout=out)
-    return out.getvalue(), str(error.value)
+    return sheets_for_tests.refused("import_roster", path, operator, *args)
 
 
 def imported() -> int:
@@ -325,7 +311,7 @@ def test_an_admission_still_on_notice_here_is_refused(tmp_path, unit, operator):
     ],
 )
 def test_dates_are_read_from_excel_dates_and_text(cell, day):
-    assert roster.parse_date(cell) == day
+    assert sheets.parse_date(cell) == day
 
 
 def test_dates_written_as_text_import(tmp_path, unit, operator):
