@@ -385,6 +385,7 @@ class UnitAdmin(OldAndNewChangeMessageMixin, PersonalDataAdminMixin, ServiceTran
         "submitted_at",
         "decided_at",
         "profile_updated_at",
+        "imported_at",
     ]
     personal_data_fields = {"联系人手机": lambda unit: display_mobile(unit.contact_mobile)}
 

@@ -20,6 +20,7 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
+from stdnum.cn import uscc
 
 from accounts import validators
 from accounts.choices import IdType, UnitStatus, UserKind
@@ -29,7 +30,7 @@ from portal import privacy, uploads
 from portal.caching import cache
 from portal.forms import MobileField, OfficePhoneField, PkModelChoiceField, PortalFormMixin
 from portal.ratelimit import over_limit
-from portal.words import mask_numbers
+from portal.words import half_width, mask_numbers
 
 LICENCE_ACCEPT = uploads.ACCEPT
 PASSWORD_MISMATCH = "两次输入的密码不一致。"
@@ -249,6 +250,13 @@ class UnitAdminForm(UnitDetailsForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         unit = self.instance
+        if unit.imported_at and not unit.licence and "licence" in self.fields:
+            # Brought in from the previous system (import_units), which checked it: none to
+            # upload for its other details to be corrected here.
+            self.fields["licence"].required = False
+            self.fields[
+                "licence"
+            ].help_text = f"由原专家库管理系统转入，无扫描件，可不上传（支持{accepted_files()}）。"
         if unit.pk and unit.is_active and "is_active" in self.fields:
             # Unticking 启用 signs out and shuts out all the unit's people at once: the save
             # asks first, saying how many (static/js/admin-confirm.js).
@@ -491,14 +499,18 @@ class PortalPasswordChangeForm(NewPasswordMixin, PortalFormMixin, PasswordChange
 
 
 def unclaimed(user) -> bool:
-    """An expert's account import_roster made and nobody has claimed yet: an applicant's, never
-    with a password, never signed in (and no staff or superuser account, which an operator may
-    have made with password sign-in switched off). 找回密码 is how its person claims it."""
+    """An account import_roster or import_units made and nobody has claimed yet: never with a
+    password, never signed in, an applicant's or an imported unit's (and no staff or superuser
+    account, nor a unit account an operator made with password sign-in switched off).
+    找回密码 is how its person, or its unit, claims it."""
+    if user.is_staff or user.is_superuser or user.last_login is not None:
+        return False
+    if user.has_usable_password():
+        return False
+    if user.kind == UserKind.APPLICANT:
+        return True
     return (
-        user.kind == UserKind.APPLICANT
-        and not (user.is_staff or user.is_superuser)
-        and user.last_login is None
-        and not user.has_usable_password()
+        user.kind == UserKind.UNIT and user.unit is not None and user.unit.imported_at is not None
     )
 
 
@@ -516,22 +528,39 @@ class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
         if user is not None and unclaimed(user):  # None: a link no longer valid
-            self.fields["id_number"] = forms.CharField(
-                label="证件号码",
-                max_length=30,
-                help_text="首次设置密码，请填写您本人的证件号码，以核对身份。",
-                error_messages={"required": "请填写证件号码。"},
-            )
+            if user.kind == UserKind.UNIT:
+                field = forms.CharField(
+                    label="统一社会信用代码",
+                    max_length=30,
+                    help_text="首次设置密码，请填写本单位的统一社会信用代码，以核对身份。",
+                    error_messages={"required": "请填写统一社会信用代码。"},
+                )
+            else:
+                field = forms.CharField(
+                    label="证件号码",
+                    max_length=30,
+                    help_text="首次设置密码，请填写您本人的证件号码，以核对身份。",
+                    error_messages={"required": "请填写证件号码。"},
+                )
+            self.fields["id_number"] = field
             self.order_fields(["id_number", "new_password1", "new_password2"])
 
     def clean_id_number(self):
         typed = self.cleaned_data["id_number"].strip().upper()
         if over_limit("claim", str(self.user.pk), CLAIM_TRIES_PER_MINUTE):
-            raise forms.ValidationError("证件号码核对次数过多，请1分钟后再试。")
-        if not hmac.compare_digest(typed.encode(), self.user.id_number.upper().encode()):
             raise forms.ValidationError(
-                "证件号码与市科技局导入的信息不符。如有疑问，请联系所在单位或致电市科技局"
-                f" {settings.HELP_LINE}。"
+                f"{self.fields['id_number'].label}核对次数过多，请1分钟后再试。"
+            )
+        if self.user.kind == UserKind.UNIT:
+            expected, ask = self.user.unit.credit_code, ""
+            # As 单位注册 reads a code: full-width characters, spaces and dashes allowed.
+            typed = uscc.compact(half_width(typed)).upper()
+        else:
+            expected, ask = self.user.id_number, "联系所在单位或"
+        if not hmac.compare_digest(typed.encode(), expected.upper().encode()):
+            raise forms.ValidationError(
+                f"{self.fields['id_number'].label}与市科技局导入的信息不符。如有疑问，"
+                f"请{ask}致电市科技局 {settings.HELP_LINE}。"
             )
         return typed
 

@@ -84,6 +84,9 @@ class Unit(FSMModelMixin, models.Model):
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     # While 待审核: the day the bureau's decision is due (portal.deadlines); else empty.
     due_on = models.DateField("截止日期", null=True, blank=True, editable=False)
+    # Brought in, already approved, from the bureau's previous system (import_units): no
+    # licence scan, and its account is claimed by 找回密码 (accounts.forms.unclaimed).
+    imported_at = models.DateTimeField("历史数据导入时间", null=True, blank=True, editable=False)
 
     objects = UnitQuerySet.as_manager()
 
@@ -115,6 +118,18 @@ class Unit(FSMModelMixin, models.Model):
     )
     def approve(self) -> None:
         self.due_on = None
+
+    # The label of the history row import_units writes (accounts.unit_roster): the unit was
+    # approved by the previous system, never by this transition, which never fires.
+    @transition(
+        field=status,
+        source=UnitStatus.PENDING,
+        target=UnitStatus.APPROVED,
+        conditions=[lambda unit: False],
+        custom={"label": "历史数据导入"},
+    )
+    def import_approved(self) -> None:
+        pass
 
     @transition(
         field=status,

@@ -17,7 +17,7 @@ from django.contrib.auth.views import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -355,6 +355,9 @@ def unit_profile(request):
 def licence_download(request, pk):
     """The licence scan, only to the unit itself and bureau reviewers; never a public URL."""
     unit = get_object_or_404(units_for(request.user), pk=pk)
+    if not unit.licence:
+        # A unit imported from the previous system (import_units) has none.
+        raise Http404("该单位由原专家库管理系统转入，没有扫描件。")
     suffix = PurePath(unit.licence.name).suffix.lower()
     response = uploads.scan_response(
         unit.licence,
