@@ -509,9 +509,10 @@ def unclaimed(user) -> bool:
         return False
     if user.kind == UserKind.APPLICANT:
         return True
-    return (
-        user.kind == UserKind.UNIT and user.unit is not None and user.unit.imported_at is not None
-    )
+    unit = user.unit if user.kind == UserKind.UNIT else None
+    # A 停用 unit's account is claimed by nobody: the bureau may have switched it off because
+    # its imported address is wrong.
+    return unit is not None and unit.imported_at is not None and unit.is_active
 
 
 # Tries of the 证件号码 a claim may make in a minute (per account): a link lasts an hour, and
@@ -521,48 +522,80 @@ CLAIM_TRIES_PER_MINUTE = 5
 
 class PortalSetPasswordForm(NewPasswordMixin, PortalFormMixin, SetPasswordForm):
     """找回密码's last step, the new password: the link in the e-mail proved who it is. An account
-    not yet claimed (unclaimed) also gives its 证件号码: the address came from the bureau's
+    not yet claimed (unclaimed) also proves who claims it: the address came from the bureau's
     previous system and may be stale or shared (a unit's office), and a mailbox alone should
-    not hand over a person's record."""
+    not hand over a person's record. A person gives their 证件号码; a unit its 统一社会信用代码
+    (which anyone may look up, so not alone) and its 联系人手机 as imported."""
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
-        if user is not None and unclaimed(user):  # None: a link no longer valid
-            if user.kind == UserKind.UNIT:
-                field = forms.CharField(
-                    label="统一社会信用代码",
-                    max_length=30,
-                    help_text="首次设置密码，请填写本单位的统一社会信用代码，以核对身份。",
-                    error_messages={"required": "请填写统一社会信用代码。"},
-                )
-            else:
-                field = forms.CharField(
-                    label="证件号码",
-                    max_length=30,
-                    help_text="首次设置密码，请填写您本人的证件号码，以核对身份。",
-                    error_messages={"required": "请填写证件号码。"},
-                )
-            self.fields["id_number"] = field
+        self.claim = user is not None and unclaimed(user)  # None: a link no longer valid
+        if not self.claim:
+            return
+        if user.kind == UserKind.UNIT:
+            self.fields["credit_code"] = forms.CharField(
+                label="统一社会信用代码",
+                max_length=30,
+                help_text="首次设置密码，请填写本单位的统一社会信用代码和单位联系人的手机号码，以核对身份。",
+                error_messages={"required": "请填写统一社会信用代码。"},
+            )
+            self.fields["contact_mobile"] = forms.CharField(
+                label="联系人手机",
+                max_length=20,
+                help_text="市科技局从原系统导入的本单位联系人手机号码。",
+                error_messages={"required": "请填写联系人手机。"},
+            )
+            self.order_fields(["credit_code", "contact_mobile", "new_password1", "new_password2"])
+        else:
+            self.fields["id_number"] = forms.CharField(
+                label="证件号码",
+                max_length=30,
+                help_text="首次设置密码，请填写您本人的证件号码，以核对身份。",
+                error_messages={"required": "请填写证件号码。"},
+            )
             self.order_fields(["id_number", "new_password1", "new_password2"])
 
-    def clean_id_number(self):
-        typed = self.cleaned_data["id_number"].strip().upper()
+    def clean(self):
+        cleaned = super().clean()
+        if not self.claim or self.errors:
+            return cleaned
+        # Counted per account whatever was typed: 5 tries a minute of a link that lasts an hour.
         if over_limit("claim", str(self.user.pk), CLAIM_TRIES_PER_MINUTE):
-            raise forms.ValidationError(
-                f"{self.fields['id_number'].label}核对次数过多，请1分钟后再试。"
-            )
+            raise forms.ValidationError("身份核对次数过多，请1分钟后再试。")
         if self.user.kind == UserKind.UNIT:
-            expected, ask = self.user.unit.credit_code, ""
-            # As 单位注册 reads a code: full-width characters, spaces and dashes allowed.
-            typed = uscc.compact(half_width(typed)).upper()
+            unit = self.user.unit
+            # As 单位注册 reads them: full-width characters, spaces and dashes allowed.
+            typed = [
+                uscc.compact(half_width(cleaned["credit_code"])).upper(),
+                _mobile_or_blank(cleaned["contact_mobile"]),
+            ]
+            expected = [unit.credit_code, unit.contact_mobile]
+            said = "统一社会信用代码或联系人手机"
+            ask = ""
         else:
-            expected, ask = self.user.id_number, "联系所在单位或"
-        if not hmac.compare_digest(typed.encode(), expected.upper().encode()):
+            typed = [cleaned["id_number"].strip().upper()]
+            expected = [self.user.id_number.upper()]
+            said, ask = "证件号码", "联系所在单位或"
+        # Every value compared, whichever fails first: the time taken says nothing.
+        matches = [
+            hmac.compare_digest(one.encode(), other.encode())
+            for one, other in zip(typed, expected, strict=True)
+        ]
+        if not all(matches):
             raise forms.ValidationError(
-                f"{self.fields['id_number'].label}与市科技局导入的信息不符。如有疑问，"
-                f"请{ask}致电市科技局 {settings.HELP_LINE}。"
+                f"{said}与市科技局导入的信息不符。如有疑问，请{ask}致电市科技局"
+                f" {settings.HELP_LINE}。"
             )
-        return typed
+        return cleaned
+
+
+def _mobile_or_blank(typed: str) -> str:
+    """A mobile number as stored (+86…), or "" when it is none: a claim compares, never says
+    which value was wrong."""
+    try:
+        return validators.clean_mobile(typed)
+    except forms.ValidationError:
+        return ""
 
 
 RESET_MAIL_SECONDS = 120
@@ -599,12 +632,12 @@ class PortalPasswordResetForm(PortalFormMixin, PasswordResetForm):
         self.outcomes: list[tuple[User, bool, str]] = []
 
     def get_users(self, email):
-        """Django's accounts (active, of this address, with a usable password), and also the
-        applicants' that never had a password and never signed in: the experts imported from
-        the bureau's previous system (import_roster) claim their account this way. Django leaves
-        out unusable passwords for sites where they mean "signs in elsewhere"; an erased
-        account's is inactive (experts.erasure), and a staff or unit account an operator made
-        without a password (admin's 基于密码的验证: 禁用) stays so."""
+        """Django's accounts (active, of this address, with a usable password), and also those
+        never claimed (unclaimed): the experts and units imported from the bureau's previous
+        system (import_roster, import_units) claim their account this way. Django leaves out
+        unusable passwords for sites where they mean "signs in elsewhere"; an erased account's
+        is inactive (experts.erasure), and a staff or unit account an operator made without a
+        password (admin's 基于密码的验证: 禁用) stays so."""
         found = User.objects.filter(email__iexact=email, is_active=True)
         return (
             user

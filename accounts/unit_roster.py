@@ -49,7 +49,7 @@ COLUMNS = [
     Column("联系人", "contact_name", True),
     Column("联系人手机", "contact_mobile", True),
     Column("电子邮箱", "email", True),
-    Column("审核通过时间", "decided_at"),
+    Column("审核通过时间", "decided_at", True),
     Column("法定代表人", "legal_representative"),
     Column("单位电话", "office_phone"),
     Column("邮政编码", "postcode"),
@@ -140,6 +140,9 @@ def _check_row(number: int, cells: dict, now, problems: list[str]) -> ImportedUn
     values = {}
     for column in TEXTS:
         value = text.get(column, "")
+        if column == "单位简介" and cells.get(column) is not None:
+            # Its paragraphs kept (the pages show its lines), only the ends trimmed.
+            value = str(cells[column]).strip()
         limit = Unit._meta.get_field(FIELD[column]).max_length
         if len(value) > limit:
             say(column, f"不能超过{limit}个字，现有{len(value)}个字")
@@ -173,7 +176,7 @@ def _check_row(number: int, cells: dict, now, problems: list[str]) -> ImportedUn
     if values["credit_code"] == EXAMPLE_CODE:
         say("统一社会信用代码", "这是模板中的示例行，请删除后再导入")
 
-    decided_at = now
+    decided_at = None
     if text.get("审核通过时间"):
         day = sheets.parse_date(cells["审核通过时间"])
         if day is None:
@@ -326,6 +329,11 @@ def import_rows(units: list[ImportedUnit], operator) -> dict[str, int]:
         account.set_unusable_password()
         accounts.append(account)
     User.objects.bulk_create(accounts, batch_size=BATCH)
+    # 提交审核时间 as the lists show it (单位注册审核's tabs, admin): the previous system's
+    # approval, not the day of the import (auto_now_add set it on insert).
+    for unit in made:
+        unit.submitted_at = unit.decided_at
+    Unit.objects.bulk_update(made, ["submitted_at"], batch_size=BATCH)
     sheets.write_history(
         UnitTransition,
         operator,

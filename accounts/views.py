@@ -194,6 +194,19 @@ class PortalPasswordResetConfirmView(PasswordResetConfirmView):
 
     form_class = PortalSetPasswordForm
 
+    def get_user(self, uidb64):
+        """Django's, but no password is set through a link for an account switched off since
+        the mail went out, or of a 停用 unit: its page says the link is no longer valid. Such
+        an account cannot sign in, and whoever set its password would hold it when it is
+        switched on again (an imported unit's account above all: the bureau may have switched
+        the unit off because its imported address was wrong)."""
+        user = super().get_user(uidb64)
+        if user is None or not user.is_active:
+            return None
+        if user.unit_id is not None and not user.unit.is_active:
+            return None
+        return user
+
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)

@@ -199,11 +199,13 @@ class ImportCommand(BaseCommand):
     """从原系统导入's commands (import_units, import_roster): check the sheet and write nothing
     unless --commit, where it is checked again and written in one transaction, all or
     nothing; --template writes the empty sheet. A subclass says what it imports: `noun`,
-    `permission` (besides a superuser's), `write_template`, `check_sheet` (a result with `problems`
-    and `rows`), `import_rows`, and what it says when the check passes and when it is done."""
+    `permission` (besides a superuser's), `unique_values`, `write_template`, `check_sheet`
+    (a result with `problems` and `rows`), `import_rows`, and what it says when the check
+    passes and when it is done."""
 
     noun = ""
     permission = ""
+    unique_values = "用户名"  # what another may take between the check and the insert
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", help="要导入的 .xlsx 文件（第一行为中文表头）")
@@ -246,8 +248,8 @@ class ImportCommand(BaseCommand):
         except IntegrityError:
             # A number registered, or a username taken, between the check and the insert.
             raise CommandError(
-                "导入时有证件号码、统一社会信用代码或用户名刚被他人占用，已全部撤销，"
-                "未导入任何数据。请重新运行本命令。"
+                f"导入时有{self.unique_values}刚被他人占用，已全部撤销，未导入任何数据。"
+                "请重新运行本命令。"
             ) from None
         self.done(made, time.monotonic() - started)
 

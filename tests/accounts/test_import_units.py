@@ -72,7 +72,7 @@ def test_clean_import_makes_approved_units_with_a_claimable_account_and_no_sms(t
     full = unit_row(
         法定代表人="吴九", 单位电话="027-88887777", 邮政编码="430074", 单位网址="www.example.org"
     )
-    bare = unit_row(审核通过时间=None, 单位性质="enterprise")
+    bare = unit_row(单位性质="enterprise", 单位简介="第一段。\n第二段。")
     path = units_file(tmp_path, [full, bare])
 
     out = run(path, operator, "--commit")
@@ -90,6 +90,9 @@ def test_clean_import_makes_approved_units_with_a_claimable_account_and_no_sms(t
     assert unit.profile_complete  # 法定代表人 and 单位电话 given: no 信息更改 owed first
     assert not unit.licence
     assert timezone.localdate(unit.decided_at) == APPROVED
+    # The lists' 提交审核时间: the previous system's approval, not the import's day.
+    assert unit.submitted_at == unit.decided_at
+    assert made[bare["单位名称"]].introduction == "第一段。\n第二段。"
     assert unit.due_on is None
     account = User.objects.get(unit=unit, kind=User.Kind.UNIT)
     assert account.username == unit.credit_code
@@ -171,6 +174,7 @@ def test_the_commands_run_as_manage_py_runs_them_with_the_system_checks(
         ({"审核通过时间": datetime.date(2099, 1, 1)}, "第2行 审核通过时间：2099-01-01晚于今天"),
         ({"单位名称": "院" * 101}, "第2行 单位名称：不能超过100个字，现有101个字"),
         ({"联系人": None}, "第2行 联系人：必填，不能为空"),
+        ({"审核通过时间": None}, "第2行 审核通过时间：必填，不能为空"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_imported(tmp_path, operator, overrides, said):
@@ -299,7 +303,7 @@ def claim_link(client, address: str) -> tuple[str, str]:
     return body, page
 
 
-def test_an_imported_unit_sets_its_password_with_its_credit_code_and_signs_in(
+def test_an_imported_unit_sets_its_password_with_its_code_and_contact_mobile_and_signs_in(
     client, tmp_path, operator
 ):
     row = unit_row(电子邮箱="kjc@example.com", 法定代表人="吴九", 单位电话="027-88887777")
@@ -311,15 +315,28 @@ def test_an_imported_unit_sets_its_password_with_its_credit_code_and_signs_in(
     assert account.username in body
     assert "贵单位的信息已由" in body and "填写本单位统一社会信用代码" in body
     content = page.content.decode()
-    assert "统一社会信用代码" in content and 'name="id_number"' in content
+    assert 'name="credit_code"' in content and 'name="contact_mobile"' in content
     form = page.redirect_chain[-1][0]
     new = {"new_password1": "Unit#Claim2026x", "new_password2": "Unit#Claim2026x"}
-    wrong = client.post(form, {**new, "id_number": factories.credit_code(99_999)})
-    assert "统一社会信用代码与市科技局导入的信息不符" in wrong.content.decode()
-    assert not User.objects.get(pk=account.pk).has_usable_password()
-    # Typed as people type it: lower case, spaces.
-    code = row["统一社会信用代码"]
-    client.post(form, {**new, "id_number": f"{code[:6].lower()} {code[6:]}"})
+    code, mobile = row["统一社会信用代码"], row["联系人手机"]
+    # The code is public (国家企业信用信息公示系统): alone it claims nothing.
+    for typed in (
+        {"credit_code": code, "contact_mobile": "13800000000"},
+        {"credit_code": factories.credit_code(99_999), "contact_mobile": mobile},
+        {"credit_code": code, "contact_mobile": "not a number"},
+    ):
+        wrong = client.post(form, {**new, **typed})
+        assert "统一社会信用代码或联系人手机与市科技局导入的信息不符" in wrong.content.decode()
+        assert not User.objects.get(pk=account.pk).has_usable_password()
+    # Typed as people type them: lower case, spaces, a full-width digit.
+    client.post(
+        form,
+        {
+            **new,
+            "credit_code": f"{code[:6].lower()} {code[6:]}",
+            "contact_mobile": f"{mobile[:3]} {mobile[3:-1]}{chr(ord(mobile[-1]) + 0xFEE0)}",
+        },
+    )
     signed_in = client.post(
         reverse("accounts:login"), {"username": account.username, "password": "Unit#Claim2026x"}
     )
@@ -332,12 +349,55 @@ def test_a_unit_account_not_imported_and_without_a_password_gets_no_reset_link(c
     """An operator's unit account with password sign-in switched off stays so: only an
     imported unit's is claimed by mail."""
     account = factories.unit_account(unit)
+    account.email = "office@registered.example.com"
     account.set_unusable_password()
     account.save()
 
     client.post(reverse("accounts:password_reset"), {"email": account.email})
 
     assert mail.outbox == []
+    # The same account, its unit imported: it is claimed so (the test above proves the post).
+    Unit.objects.filter(pk=unit.pk).update(imported_at=timezone.now())
+    client.post(reverse("accounts:password_reset"), {"email": account.email})
+    assert len(mail.outbox) == 1
+
+
+def test_a_switched_off_unit_is_not_claimed_nor_its_link_used(client, tmp_path, operator):
+    run(units_file(tmp_path, [unit_row(电子邮箱="old@example.com")]), operator, "--commit")
+    unit = Unit.objects.get()
+    _, page = claim_link(client, "old@example.com")
+    form = page.redirect_chain[-1][0]
+    mail.outbox.clear()
+
+    # The bureau switches the unit off (its imported address is wrong, say): the link sent
+    # before no longer sets a password, and no new one is sent.
+    Unit.objects.filter(pk=unit.pk).update(is_active=False)
+    used = client.post(
+        form,
+        {
+            "credit_code": unit.credit_code,
+            "contact_mobile": unit.contact_mobile,
+            "new_password1": "Unit#Claim2026x",
+            "new_password2": "Unit#Claim2026x",
+        },
+    )
+    client.post(reverse("accounts:password_reset"), {"email": "old@example.com"})
+
+    assert "credit_code" not in used.content.decode()
+    assert not User.objects.get(kind=User.Kind.UNIT).has_usable_password()
+    assert mail.outbox == []
+
+
+def test_a_link_of_an_account_switched_off_since_sets_no_password(client, unit):
+    person = factories.make_applicant(unit)
+    client.post(reverse("accounts:password_reset"), {"email": person.email})
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password/reset/" in line)
+    form = client.get(link.split("testserver", 1)[1], follow=True).redirect_chain[-1][0]
+    User.objects.filter(pk=person.pk).update(is_active=False)
+
+    client.post(form, {"new_password1": "New#Secret2026x", "new_password2": "New#Secret2026x"})
+
+    assert User.objects.get(pk=person.pk).check_password(factories.PASSWORD)
 
 
 def test_the_bureau_sees_the_unit_came_from_the_old_system_without_a_scan(

@@ -545,7 +545,7 @@ def test_a_claim_may_try_the_id_number_a_few_times_a_minute(client, tmp_path, un
 
     refused = client.post(form, {**new, "id_number": row["证件号码"]})
 
-    assert "证件号码核对次数过多，请1分钟后再试。" in refused.content.decode()
+    assert "身份核对次数过多，请1分钟后再试。" in refused.content.decode()
     assert not User.objects.get(email="tries@example.com").has_usable_password()
 
 

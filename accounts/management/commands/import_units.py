@@ -15,6 +15,7 @@ class Command(ImportCommand):
         "设置密码。--template 生成带表头和示例行的空白模板。"
     )
     noun = "单位"
+    unique_values = "统一社会信用代码或用户名"
     permission = "accounts.add_unit"
     required = unit_roster.REQUIRED
 

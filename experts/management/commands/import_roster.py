@@ -14,6 +14,7 @@ class Command(ImportCommand):
         "--template 生成带表头和示例行的空白模板。"
     )
     noun = "专家申请"
+    unique_values = "证件号码或用户名"
     permission = "experts.add_expertapplication"
     required = roster.REQUIRED
 
