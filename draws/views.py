@@ -6,7 +6,6 @@ import secrets
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,8 +42,8 @@ from draws.selectors import (
     voided_of_project,
 )
 from experts.export_views import ExportForm
-from experts.exports import SCOPE_ACTIONS, expert_list_response, record_exported, title_block
-from experts.models import Discipline, ExpertApplication, ExportJob
+from experts.exports import expert_list_response, record_short_export, title_block
+from experts.models import Discipline, ExpertApplication
 from portal.views import PAGE_SIZE, posted, role_required
 
 CONFIRMED = "confirmed"  # the confirmation page's button: draw now
@@ -533,19 +532,15 @@ def draw_export(request, pk):
         status = 400 if form.is_bound else 200
         return render(request, "draws/draw_export.html", context, status=status)
     scope, reason = form.cleaned_data["scope"], form.cleaned_data["reason"].strip()
-    whole = scope != ExportJob.Scope.MASKED
     criteria = Criteria.from_json(draw.criteria)
-    label = ExportJob.Scope(scope).label
-    detail = f"抽取记录：{draw.pk}；条数：{len(rows)}；含敏感信息：{label}"
-    with transaction.atomic():
-        event = record(
-            SCOPE_ACTIONS[scope],
-            request=request,
-            obj=draw,
-            detail=detail + (f"；理由：{reason}" if whole else ""),
-        )
-        if whole:  # who was in it, kept after the file (ExportedApplication)
-            record_exported(event)(list(dict.fromkeys(pk for pk, _ in rows)))
+    record_short_export(
+        request,
+        draw,
+        what=f"抽取记录：{draw.pk}",
+        scope=scope,
+        reason=reason,
+        ids=[pk for pk, _ in rows],
+    )
     loaded = ExpertApplication.objects.select_related("user__unit").prefetch_related(
         Prefetch("disciplines", queryset=Discipline.objects.order_by("code"))
     )

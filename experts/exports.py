@@ -269,22 +269,32 @@ def expert_rows(
         on_batch(batch)
 
 
-def expert_row(application: ExpertApplication, *, scope: str) -> list:
-    user = application.user
-    id_number = user.id_number or ""
-    bank_account = application.bank_account or ""
-    born = application.birth_date
+def numbers(application: ExpertApplication, *, scope: str) -> tuple[str, str, str, bool]:
+    """The 手机, 证件号码 and 银行账号 an export of `scope` holds, whole or masked, and whether
+    the latter two are whole: for every file that lists experts (专家库, a draw's record, a
+    劳务费发放表)."""
     # The mobile whole in a call list and in a full export, whatever the consent (which is
     # to the 证件号码 and the 银行账号: experts.rules.CONSENT_TEXTS), as on the draw's page.
     if scope == Scope.MASKED:
         mobile = masked_mobile(application.mobile)
     else:
         mobile = display_mobile(application.mobile or "")
+    id_number = application.user.id_number or ""
+    bank_account = application.bank_account or ""
     # 含敏感信息 only while the person's consent stands: a withdrawn one's numbers are as
-    # masked as in an export without it, whichever list (专家库, a draw's record) it is for.
-    if not (scope == Scope.FULL and may_process_sensitive_numbers(application)):
+    # masked as in an export without it, whichever list it is for.
+    whole = scope == Scope.FULL and may_process_sensitive_numbers(application)
+    if not whole:
         id_number = masked_id_number(id_number)
         bank_account = masked_bank_account(bank_account)
+    return mobile, id_number, bank_account, whole
+
+
+def expert_row(application: ExpertApplication, *, scope: str) -> list:
+    user = application.user
+    born = application.birth_date
+    mobile, id_number, bank_account, whole = numbers(application, scope=scope)
+    if not whole:
         # The year only: the whole date beside the masked number's last digits would give
         # most of the number back (the mask keeps the birth date out for that reason).
         born = f"{born.year}年" if born else None
@@ -455,6 +465,24 @@ def record_exported(event: AuditEvent) -> Callable[[list[int]], None]:
         )
 
     return write
+
+
+@transaction.atomic
+def record_short_export(request, obj, *, what: str, scope: str, reason: str, ids: list[int]):
+    """The audit row of a short list downloaded at once (a draw's record, its 劳务费发放表):
+    `what` and the count, which numbers went out whole and why, and with any whole, who was in
+    it (ExportedApplication), as the pool's export job records its own."""
+    whole = scope != Scope.MASKED
+    detail = f"{what}；条数：{len(ids)}；含敏感信息：{Scope(scope).label}"
+    event = record(
+        SCOPE_ACTIONS[scope],
+        request=request,
+        obj=obj,
+        detail=detail + (f"；理由：{reason}" if whole else ""),
+    )
+    if whole:  # who was in it, kept after the file
+        record_exported(event)(list(dict.fromkeys(ids)))
+    return event
 
 
 def export_event(job: ExportJob) -> AuditEvent:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "experts",
     "changes",
     "draws",
+    "fees",
     "notice",
     "certificates",
     "audit",
@@ -414,6 +415,12 @@ CERTIFICATE_FONT_DIR = env.path("CERTIFICATE_FONT_DIR", default=BASE_DIR / "var"
 # recommendation. A change applies to items that start waiting afterwards.
 UNIT_REVIEW_WORKING_DAYS = env.int("UNIT_REVIEW_WORKING_DAYS", default=5)
 BUREAU_REVIEW_WORKING_DAYS = env.int("BUREAU_REVIEW_WORKING_DAYS", default=10)
+
+# 专家劳务费 (fees): what a row starts from per day of review, in yuan, for experts with a
+# 高级专业技术职称 (正高级, 副高级) and for the others. The reviewer may type another amount.
+# Defaults: the lower bounds of 财科教〔2017〕128号 for 会议 (1500-2400 and 900-1500 a day).
+FEE_PER_DAY_SENIOR = env.int("FEE_PER_DAY_SENIOR", default=1500)
+FEE_PER_DAY_OTHER = env.int("FEE_PER_DAY_OTHER", default=900)
 
 # 导出Excel (experts.exports): an export of more rows than EXPORT_MAX_ROWS is refused (narrow the
 # filter); the worker deletes each file EXPORT_KEEP_HOURS after it was written.

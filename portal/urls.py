@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("experts.urls")),
     path("", include("changes.urls")),
     path("", include("draws.urls")),
+    path("", include("fees.urls")),
     path("", include("notice.urls")),
     path("", include("certificates.urls")),
     # The operators' login under the same rules as everyone's (accounts.lockout).

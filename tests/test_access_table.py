@@ -148,6 +148,9 @@ TABLE = {
     "draws:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:sheet": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:record": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    # 专家劳务费: the bureau's alone, as the draw it belongs to.
+    "fees:sheet": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
+    "fees:export": (lambda w: {"pk": w["draw"].pk}, only(BUREAU)),
     "draws:eligible": (
         lambda w: {"pk": w["draw"].pk, "round_pk": draw_round(w).pk},
         only(BUREAU),
@@ -227,6 +230,7 @@ ADMIN_READ_ONLY_MODELS = {
     "pick",
     "event",
     "void",
+    "fee",
     "blacklist",
     "noticeobjection",
     "changerequest",
@@ -413,10 +417,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 92 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 94 named URLs × 8 roles, besides 33 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 736
-    assert len(admin_urls()) == 32
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 752
+    assert len(admin_urls()) == 33
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

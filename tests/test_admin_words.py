@@ -24,6 +24,7 @@ from draws import services as draws
 from draws.rules import Criteria
 from experts.models import ApplicationStatus, Discipline, ExportedApplication, ExportJob
 from experts.services import approve_application
+from fees.models import Fee
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
@@ -156,6 +157,15 @@ def admin_data(unit, reviewer):
         asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
     )
     draws.answer(reviewer, draw, applicant.application.pk, "confirm")
+    Fee.objects.create(
+        draw=draw,
+        application=applicant.application,
+        days=1,
+        amount=1500,
+        tax=140,
+        net=1360,
+        updated_by=reviewer,
+    )
     draws.void(reviewer, draw, "项目名称填错")  # after every step: a void draw takes none
     Blacklist.objects.create(
         id_number_index="0" * 64,
