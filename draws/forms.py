@@ -230,13 +230,14 @@ class DrawForm(PortalFormMixin, forms.Form):
     # 专家评价 (draws.models.Evaluation) put to use: blank or 0 for none, so that a form posted
     # without it (an old tab, a script) draws as before.
     poor_grade_years = forms.IntegerField(
-        label="排除近N年有“不称职”或“无故缺席”评价的专家（N，年）",
+        label="专家评价回避（年）",
         min_value=0,
         max_value=10,
         initial=0,
         required=False,
         help_text=(
-            "评审时间在近N年内、最近一次评价（含更正）为“不称职”或“无故缺席”的专家不再抽取；"
+            "排除近N年有“不称职”或“无故缺席”评价的专家：评审时间在近N年内、"
+            "该次评审最近一次评价（含更正）为“不称职”或“无故缺席”的专家不再抽取；"
             "作废的抽取不计入。0 表示不排除。"
         ),
         error_messages={

@@ -385,7 +385,14 @@ def test_the_experts_page_shows_their_evaluation_record(client, reviewer, unit, 
     page = client.get(url).content.decode()
     card = page.split('data-testid="evaluation-record"')[1].split("</section>")[0]
     assert "评价记录：共 1 次评审" in card
-    assert "称职 1 次" in card and "无故缺席 0 次" in card
+    counts = card.split('data-testid="evaluation-counts">')[1].split("</p>")[0]
+    assert [part.split(">")[1] for part in counts.split("</span>")[:-1]] == [
+        "优秀 0 次",
+        "称职 1 次",
+        "基本称职 0 次",
+        "不称职 0 次",
+        "无故缺席 0 次",
+    ]
     assert (
         "（已更正）" in card
         and Draw.objects.get(
