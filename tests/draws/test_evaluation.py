@@ -323,6 +323,29 @@ def test_the_rule_leaves_out_a_poor_grade_within_n_years_only(reviewer, field, g
     ) == ["近期专家评价为不称职或无故缺席"]
 
 
+def test_the_rule_is_one_query_per_quota(reviewer, field, graded):
+    """As the cool-down: the rule is a subquery of the eligible set's own query."""
+    for criteria in (Criteria(), Criteria(poor_grade_years=3, cooldown_days=30, yearly_cap=2)):
+        with CaptureQueriesContext(connection) as queries:
+            eligible_ids(reviewer, criteria, field.pk)
+        assert len(queries) == 1
+
+
+def test_a_reserve_graded_poorly_since_the_draw_is_passed_over(reviewer, unit, field):
+    member, reserve = expert(unit), expert(unit)
+    draw = make(reviewer, field, 1, reserves=1, criteria=Criteria(poor_grade_years=3))
+    [drawn] = members_of(draw)
+    called = reserve.pk if drawn == member.pk else member.pk
+    # Between the draw and its review the 备选 sits another review and is graded 不称职.
+    elsewhere = sat(reviewer, field, [ExpertApplication.objects.get(pk=called)], days_ago=2)
+    services.evaluate(reviewer, elsewhere, called, G.INCOMPETENT, "未履行评审职责")
+    services.answer(reviewer, draw, drawn, Event.Action.DECLINE, "出差")
+    with pytest.raises(services.DrawError) as refusal:
+        services.call_reserve(reviewer, draw, draw.quota_set.get())
+    name = Pick.objects.get(draw=draw, application_id=called).expert_name
+    assert f"{name}（近期专家评价为不称职或无故缺席）" in str(refusal.value)
+
+
 def test_the_draw_and_its_redraw_apply_the_rule(reviewer, field, graded):
     criteria = Criteria(poor_grade_years=3)
     draw = make(reviewer, field, 3, criteria=criteria)
