@@ -156,6 +156,7 @@ def admin_data(unit, reviewer):
         asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
     )
     draws.answer(reviewer, draw, applicant.application.pk, "confirm")
+    draws.evaluate(reviewer, draw, applicant.application.pk, "basic", "发言较少")
     draws.void(reviewer, draw, "项目名称填错")  # after every step: a void draw takes none
     Blacklist.objects.create(
         id_number_index="0" * 64,
