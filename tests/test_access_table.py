@@ -153,6 +153,7 @@ TABLE = {
         only(BUREAU),
     ),
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
+    "draws:evaluate": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:void": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
@@ -227,6 +228,7 @@ ADMIN_READ_ONLY_MODELS = {
     "pick",
     "event",
     "void",
+    "evaluation",
     "blacklist",
     "noticeobjection",
     "changerequest",
@@ -413,10 +415,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 92 named URLs × 8 roles, besides 32 admin pages × 8 roles in test_admin_access, and the
+    # 93 named URLs × 8 roles, besides 33 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 736
-    assert len(admin_urls()) == 32
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 744
+    assert len(admin_urls()) == 33
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 
