@@ -575,11 +575,11 @@ class Evaluated:
 
 
 def evaluations_of(draw: Draw) -> dict[int, Evaluated]:
-    """Each evaluated expert of `draw` (application pk) with their evaluations, in one query."""
+    """Each evaluated expert of `draw` (application pk) with their evaluations, oldest first,
+    in one query. Inserted one at a time under the draw's lock (services.evaluate), the rows'
+    ids are their order, as the rule's latest_evaluations reads it."""
     rows: dict[int, list[Evaluation]] = {}
-    for evaluation in (
-        Evaluation.objects.filter(draw=draw).select_related("actor").order_by("created_at", "pk")
-    ):
+    for evaluation in Evaluation.objects.filter(draw=draw).select_related("actor").order_by("pk"):
         rows.setdefault(evaluation.application_id, []).append(evaluation)
     return {pk: Evaluated(found[-1], found[:-1]) for pk, found in rows.items()}
 
