@@ -1,6 +1,6 @@
 """Operators read a draw's record whole in admin: the draw with its criteria, rounds (seeds,
-eligible counts), picks and events on one page; each row's list by draw and by name. Nobody
-edits a row (the tables refuse it too)."""
+eligible counts), picks, events and 专家评价 on one page; each row's list by draw and by name.
+Nobody edits a row (the tables refuse it too)."""
 
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from draws.models import Draw, Event, Pick, Round, Void
+from draws.models import Draw, Evaluation, Event, Pick, Round, Void
 from draws.rules import Criteria
 from portal.admin import ReadOnlyAdmin
 
@@ -79,6 +79,29 @@ class EventInline(RecordInline):
         return event_expert(event)
 
 
+def with_evaluated_names(evaluations):
+    """Evaluations with `name_as_drawn`, as with_names_as_drawn gives events."""
+    pick = Pick.objects.filter(draw=OuterRef("draw"), application=OuterRef("application"))
+    return evaluations.annotate(
+        name_as_drawn=Subquery(pick.order_by("pk").values("expert_name")[:1])
+    )
+
+
+class EvaluationInline(RecordInline):
+    model = Evaluation
+    fields = ["created_at", "expert", "grade", "comment", "actor"]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("application__user", "actor")
+        return with_evaluated_names(rows)
+
+    @admin.display(description="专家（抽取时姓名）")
+    def expert(self, evaluation) -> str:
+        return event_expert(evaluation)
+
+
 @admin.register(Draw)
 class DrawAdmin(ReadOnlyAdmin):
     """Operators read the records; nobody edits one (the table refuses it too). The change page
@@ -100,7 +123,7 @@ class DrawAdmin(ReadOnlyAdmin):
         "rows",
     ]
     readonly_fields = fields
-    inlines = [PickInline, EventInline]
+    inlines = [PickInline, EventInline, EvaluationInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by", "void__actor")
@@ -150,9 +173,10 @@ class DrawAdmin(ReadOnlyAdmin):
     def rows(self, draw):
         query = f"?{DrawFilter.parameter_name}={draw.pk}"
         return format_html(
-            '<a href="{}">抽中专家</a> · <a href="{}">抽取记录事件</a>',
+            '<a href="{}">抽中专家</a> · <a href="{}">抽取记录事件</a> · <a href="{}">专家评价</a>',
             reverse("admin:draws_pick_changelist") + query,
             reverse("admin:draws_event_changelist") + query,
+            reverse("admin:draws_evaluation_changelist") + query,
         )
 
 
@@ -207,6 +231,23 @@ class EventAdmin(DrawRowAdmin):
 
     def get_queryset(self, request):
         return with_names_as_drawn(super().get_queryset(request))
+
+    @admin.display(description="专家（抽取时姓名）")
+    def expert(self, row) -> str:
+        return event_expert(row)
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(DrawRowAdmin):
+    """专家评价 after each review: the latest of a draw's expert stands, the earlier kept."""
+
+    list_display = ["draw_number", "expert", "grade", "comment", "actor", "created_at"]
+    list_select_related = ["application__user", "actor"]
+    list_filter = ["grade", DrawFilter]
+    search_fields = ["application__user__real_name", "comment"]
+
+    def get_queryset(self, request):
+        return with_evaluated_names(super().get_queryset(request))
 
     @admin.display(description="专家（抽取时姓名）")
     def expert(self, row) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
 from accounts.models import Unit, UnitStatus
+from draws.models import Evaluation
 from draws.rules import Criteria
 from draws.services import NotEnough, QuotaAsk
 from experts.choices import TitleLevel
@@ -226,6 +227,26 @@ class DrawForm(PortalFormMixin, forms.Form):
         error_messages={"min_value": "次数不能为负数。", "invalid": "次数请填写整数。"},
     )
 
+    # 专家评价 (draws.models.Evaluation) put to use: blank or 0 for none, so that a form posted
+    # without it (an old tab, a script) draws as before.
+    poor_grade_years = forms.IntegerField(
+        label="专家评价回避（年）",
+        min_value=0,
+        max_value=10,
+        initial=0,
+        required=False,
+        help_text=(
+            "排除近N年有“不称职”或“无故缺席”评价的专家：评审时间在近N年内、"
+            "该次评审最近一次评价（含更正）为“不称职”或“无故缺席”的专家不再抽取；"
+            "作废的抽取不计入。0 表示不排除。"
+        ),
+        error_messages={
+            "min_value": "年数不能为负数。",
+            "max_value": "年数最多为10年。",
+            "invalid": "年数请填写整数。",
+        },
+    )
+
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
@@ -240,6 +261,9 @@ class DrawForm(PortalFormMixin, forms.Form):
 
     def clean_age_bands(self):
         return in_order(self.cleaned_data["age_bands"], AGE_CHOICES)
+
+    def clean_poor_grade_years(self):
+        return self.cleaned_data["poor_grade_years"] or 0
 
     def clean_review_at(self):
         review_at = self.cleaned_data["review_at"]
@@ -362,6 +386,7 @@ class DrawForm(PortalFormMixin, forms.Form):
             unit_natures=tuple(data["unit_natures"]),
             districts=tuple(data["districts"]),
             age_bands=tuple(data["age_bands"]),
+            poor_grade_years=data["poor_grade_years"],
         )
 
 
@@ -542,6 +567,27 @@ class AnswerForm(forms.Form):
     application = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=[("confirm", "确认参加"), ("decline", "不参加")])
     reason = forms.CharField(label="不参加理由", max_length=200, required=False)
+
+
+class EvaluationForm(forms.Form):
+    """专家评价 of one member: the grade, and the comment a grade below 称职 needs (the service
+    says so, naming the expert)."""
+
+    application = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    grade = forms.ChoiceField(
+        label="评价",
+        choices=Evaluation.Grade.choices,
+        error_messages={
+            "required": "请选择评价等级。",
+            "invalid_choice": "请选择列表中的评价等级。",
+        },
+    )
+    comment = forms.CharField(
+        label="评价说明",
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "评价说明最多200字。"},
+    )
 
 
 class VoidForm(forms.Form):

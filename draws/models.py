@@ -237,3 +237,52 @@ class Void(models.Model):
 
     def __str__(self) -> str:
         return f"作废：{self.reason}"
+
+
+class Evaluation(models.Model):
+    """专家评价: how an expert who confirmed (确认参加) did at the review, recorded by the
+    bureau after its 评审时间. A later row for the same draw and expert is a correction: it
+    supersedes the earlier one, and both are kept (the record shows the latest, and that it was
+    corrected). The pool reads the latest grade of each review: a draw may leave out experts
+    graded 不称职 or 无故缺席 in the last N years (draws.rules)."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", "优秀"
+        COMPETENT = "competent", "称职"
+        BASIC = "basic", "基本称职"
+        INCOMPETENT = "incompetent", "不称职"
+        # Confirmed, and did not come without a word.
+        ABSENT = "absent", "无故缺席"
+
+    # A grade below 称职 says why, in the comment.
+    NEEDS_COMMENT = (Grade.BASIC, Grade.INCOMPETENT, Grade.ABSENT)
+    # The grades a draw's 评价回避 rule leaves out (Criteria.poor_grade_years).
+    POOR = (Grade.INCOMPETENT, Grade.ABSENT)
+
+    draw = models.ForeignKey(Draw, verbose_name="抽取记录", on_delete=models.PROTECT)
+    application = models.ForeignKey(
+        ExpertApplication,
+        verbose_name="专家",
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+    )
+    grade = models.CharField("评价", max_length=12, choices=Grade.choices)
+    comment = models.CharField("评价说明", max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="评价人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("评价时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "专家评价"
+        verbose_name_plural = "专家评价"
+        ordering = ["draw", "created_at", "pk"]
+        indexes = [
+            # The latest grade per expert and review: an expert's rows, by draw, newest last
+            # (the rule's and the expert page's "no later row for this draw" lookups).
+            models.Index(fields=["application", "draw", "id"], name="draws_evaluation_latest"),
+        ]
+        triggers = append_only("draw_evaluation")
+
+    def __str__(self) -> str:
+        return self.get_grade_display()

@@ -10,6 +10,9 @@ The avoidance rules (回避) a draw states:
 - a cool-down: no expert drawn (抽中, or called up as 递补) in the last `cooldown_days` days;
 - a yearly cap: no expert drawn `yearly_cap` times or more this calendar year;
 - a lowest 职称级别;
+- optionally, a record of poor reviews: no expert whose latest 专家评价 of a review held in the
+  last `poor_grade_years` years is 不称职 or 无故缺席 (a corrected grade counts as corrected;
+  a 作废 draw's evaluations do not count);
 - optionally, as 专家库 narrows its list (experts.filters, the same conditions): the unit's
   单位性质 and 所在区, and the 年龄段, each one or more of the pool's options. Ages are of the
   draw's own day, kept in the record (`ages_on`), so that a 补抽 months later judges them as
@@ -31,7 +34,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.choices import DISTRICT_CHOICES, UnitNature
-from draws.models import Event, Pick, Void
+from draws.models import Evaluation, Event, Pick, Void
 from experts.choices import TitleLevel, levels_at_least
 from experts.filters import AGE_CHOICES, ages_condition, district_condition, nature_condition
 from experts.models import ApplicationStatus, ExpertApplication
@@ -62,6 +65,8 @@ class Criteria:
     districts: tuple[str, ...] = ()  # 所在区; (): any
     age_bands: tuple[str, ...] = ()  # 年龄段 (experts.filters.AGE_BANDS values); (): any
     ages_on: str = ""  # the day ages are judged on (ISO), set by the draw when it is made
+    # 排除近N年有“不称职”或“无故缺席”评价的专家: N years; 0: no such rule.
+    poor_grade_years: int = 0
 
     def as_json(self) -> dict:
         return {
@@ -100,6 +105,12 @@ class Criteria:
             said += f"（按{chinese_date(self.ages_day())}计算）"
         return said
 
+    def poor_grade_label(self) -> str:
+        """The 评价 rule in words: 排除近3年有“不称职”或“无故缺席”评价的专家, or 不限."""
+        if not self.poor_grade_years:
+            return "不限"
+        return f"排除近{self.poor_grade_years}年有“不称职”或“无故缺席”评价的专家"
+
     def ages_day(self, now=None) -> datetime.date:
         """The day ages are judged on: the draw's (ages_on), or, before it is made, today's."""
         if self.ages_on:
@@ -120,6 +131,7 @@ class Criteria:
                 f"单位性质：{self.nature_label()}",
                 f"所在区：{self.district_label()}",
                 f"年龄段：{self.age_label()}",
+                f"专家评价：{self.poor_grade_label()}",
                 f"冷却期：{f'{self.cooldown_days}天' if self.cooldown_days else '不限'}",
                 f"每人每年上限：{f'{self.yearly_cap}次' if self.yearly_cap else '不限'}",
             ]
@@ -159,6 +171,35 @@ def drawn_this_year(now=None) -> QuerySet[Pick]:
         month=1, day=1, hour=0, minute=0, second=0, microsecond=0
     )
     return counted_picks().filter(created_at__gte=year_start)
+
+
+def years_before(now, years: int) -> datetime.datetime:
+    """`now`, `years` calendar years earlier (29 February falls back to the 28th)."""
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)
+
+
+def latest_evaluations() -> QuerySet[Evaluation]:
+    """Each expert's latest 专家评价 of each review (no later row for the same draw and expert:
+    a correction supersedes what it corrects), of draws not 作废."""
+    later = Evaluation.objects.filter(
+        draw=OuterRef("draw"), application=OuterRef("application"), pk__gt=OuterRef("pk")
+    )
+    return Evaluation.objects.exclude(Exists(later)).exclude(draw__in=Void.objects.values("draw"))
+
+
+def poorly_graded(years: int, now=None) -> QuerySet:
+    """The experts (application ids) whose latest grade of a review held in the last `years`
+    years (by its 评审时间, up to `now`) is 不称职 or 无故缺席: what Criteria.poor_grade_years
+    leaves out."""
+    now = now or timezone.now()
+    return (
+        latest_evaluations()
+        .filter(grade__in=Evaluation.POOR, draw__review_at__gte=years_before(now, years))
+        .values("application")
+    )
 
 
 def eligible(
@@ -202,6 +243,8 @@ def eligible(
             .values("application")
         )
         experts = experts.exclude(pk__in=capped)
+    if criteria.poor_grade_years:
+        experts = experts.exclude(pk__in=poorly_graded(criteria.poor_grade_years, now))
     if taken:
         experts = experts.exclude(pk__in=list(taken))
     if review_at is not None:
@@ -233,6 +276,7 @@ NOT_DRAWABLE = {
 BUSY = "评审当天已在其他评审专家组中"
 COOLING_DOWN = "冷却期内"
 CAPPED = "已达年度抽取上限"
+POORLY_GRADED = "近期专家评价为不称职或无故缺席"
 OTHER_RULES = "已不符合抽取条件"
 
 
@@ -262,7 +306,7 @@ def refusals(
             "status", flat=True
         )
         return [NOT_DRAWABLE.get(status.first(), NOT_IN_POOL)]
-    base = dataclasses.replace(criteria, cooldown_days=0, yearly_cap=0)
+    base = dataclasses.replace(criteria, cooldown_days=0, yearly_cap=0, poor_grade_years=0)
     if not passes(base):
         return [OTHER_RULES]
     said = []
@@ -276,4 +320,8 @@ def refusals(
         dataclasses.replace(base, yearly_cap=criteria.yearly_cap)
     ):
         said.append(CAPPED)
+    if criteria.poor_grade_years and not passes(
+        dataclasses.replace(base, poor_grade_years=criteria.poor_grade_years)
+    ):
+        said.append(POORLY_GRADED)
     return said or [OTHER_RULES]

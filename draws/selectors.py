@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_bureau_reviewer
 from draws import fairness, rules
-from draws.models import Draw, Event, Pick, Quota, Round, Void
+from draws.models import Draw, Evaluation, Event, Pick, Quota, Round, Void
 from experts.models import ApplicationStatus
 
 
@@ -61,6 +61,8 @@ class ListState:
     confirmed: int = 0
     declined: int = 0
     pending: int = 0
+    # Once the review is over: the experts who confirmed and have no 专家评价 yet (待评价).
+    to_evaluate: int = 0
 
     @property
     def open_places(self) -> int:
@@ -69,10 +71,14 @@ class ListState:
         return max(self.places - self.confirmed - self.pending, 0)
 
 
-def list_states(draws) -> dict[int, ListState]:
+def list_states(draws, now=None) -> dict[int, ListState]:
     """ListState of each of `draws` (a page of the list), in three queries whatever its size:
-    the places of their quotas, the experts chosen (抽中, a 备选 called up included), and the
-    answers, the last of each expert counting as on the draw's page (panel)."""
+    the places of their quotas, the experts chosen (抽中, a 备选 called up included, each with
+    whether they have a 专家评价), and the answers, the last of each expert counting as on the
+    draw's page (panel). 待评价 is counted for draws not 作废 whose 评审时间 is past."""
+    now = now or timezone.now()
+    draws = list(draws)
+    over = {draw.pk for draw in draws if draw.review_at <= now and not draw.voided}
     ids = [draw.pk for draw in draws]
     states = {pk: ListState() for pk in ids}
     for draw_id, count in Quota.objects.filter(draw__in=ids).values_list("draw", "count"):
@@ -84,14 +90,21 @@ def list_states(draws) -> dict[int, ListState]:
         .values_list("draw", "application", "action")
     ):
         answers[draw_id, application_id] = action
-    members = Pick.objects.filter(draw__in=ids, role=Pick.Role.MEMBER).values_list(
-        "draw", "application"
+    evaluated = Evaluation.objects.filter(
+        draw=OuterRef("draw"), application=OuterRef("application")
     )
-    for draw_id, application_id in members:
+    members = (
+        Pick.objects.filter(draw__in=ids, role=Pick.Role.MEMBER)
+        .annotate(evaluated=Exists(evaluated))
+        .values_list("draw", "application", "evaluated")
+    )
+    for draw_id, application_id, has_evaluation in members:
         answer = answers.get((draw_id, application_id))
         state = states[draw_id]
         if answer == Event.Action.CONFIRM:
             state.confirmed += 1
+            if draw_id in over and not has_evaluation:
+                state.to_evaluate += 1
         elif answer == Event.Action.DECLINE:
             state.declined += 1
         else:
@@ -336,10 +349,10 @@ def names_as_drawn(quotas: list[QuotaPanel]) -> dict[int, str]:
     return names
 
 
-def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
+def log(draw: Draw, quotas: list[QuotaPanel], events, evaluated=None) -> list[tuple]:
     """What happened to the draw, in order: (time, who, what). Experts by their names as
     drawn; an event about someone the draw never chose (a row added by hand) by today's,
-    marked so."""
+    marked so. `evaluated` (evaluations_of), when given: each 专家评价 too."""
     names = names_as_drawn(quotas)
     lines = [(draw.created_at, draw.created_by, "抽取")]
     voided = draw.voided
@@ -357,6 +370,13 @@ def log(draw: Draw, quotas: list[QuotaPanel], events) -> list[tuple]:
         lines.append(
             (event.created_at, event.actor, what + (f"（{event.reason}）" if event.reason else ""))
         )
+    for application_id, found in (evaluated or {}).items():
+        name = names.get(application_id, f"专家编号 {application_id}")
+        for n, evaluation in enumerate([*found.earlier, found.latest]):
+            what = f"{'更正评价' if n else '专家评价'}：{name}，{evaluation.get_grade_display()}"
+            if evaluation.comment:
+                what += f"（{evaluation.comment}）"
+            lines.append((evaluation.created_at, evaluation.actor, what))
     return sorted(lines, key=lambda line: line[0])
 
 
@@ -539,3 +559,92 @@ def year_counts(user, applications, now=None) -> dict[int, int]:
         .order_by()
         .values_list("application", flat=True)
     )
+
+
+@dataclasses.dataclass
+class Evaluated:
+    """An expert's 专家评价 of one review: the latest (what stands) and those it corrected,
+    oldest first."""
+
+    latest: Evaluation
+    earlier: list[Evaluation]
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.earlier)
+
+
+def evaluations_of(draw: Draw) -> dict[int, Evaluated]:
+    """Each evaluated expert of `draw` (application pk) with their evaluations, oldest first,
+    in one query. Inserted one at a time under the draw's lock (services.evaluate), the rows'
+    ids are their order, as the rule's latest_evaluations reads it."""
+    rows: dict[int, list[Evaluation]] = {}
+    for evaluation in Evaluation.objects.filter(draw=draw).select_related("actor").order_by("pk"):
+        rows.setdefault(evaluation.application_id, []).append(evaluation)
+    return {pk: Evaluated(found[-1], found[:-1]) for pk, found in rows.items()}
+
+
+@dataclasses.dataclass
+class EvaluationRow:
+    """One line of a draw's 专家评价: a member who confirmed (or was evaluated before their
+    answer changed), the 专业领域 they were drawn for, and their evaluations, if any."""
+
+    pick: Pick
+    discipline_name: str
+    evaluated: Evaluated | None
+    confirmed: bool  # may be evaluated now (services.evaluate)
+
+
+def evaluation_rows(
+    quotas: list[QuotaPanel], evaluated: dict[int, Evaluated]
+) -> list[EvaluationRow]:
+    """The draw's members to evaluate (确认参加) and any evaluated already, by quota and in the
+    record's order: no query of its own (panel and evaluations_of load them)."""
+    rows = []
+    for quota_panel in quotas:
+        for member in quota_panel.members:
+            confirmed = member.answer is not None and member.answer.action == Event.Action.CONFIRM
+            found = evaluated.get(member.pick.application_id)
+            if confirmed or found is not None:
+                rows.append(
+                    EvaluationRow(member.pick, quota_panel.quota.discipline_name, found, confirmed)
+                )
+    return rows
+
+
+def review_over(draw: Draw, now=None) -> bool:
+    """Whether `draw`'s 评审时间 has come: from then on its members may be evaluated."""
+    return draw.review_at <= (now or timezone.now())
+
+
+@dataclasses.dataclass
+class EvaluationRecord:
+    """专家详情's 评价记录: how many reviews of each grade (the latest grade of each review,
+    of draws not 作废) and the last few, newest first."""
+
+    counts: list[tuple[str, int]]  # (grade label, count), every grade in order
+    recent: list[Evaluation]  # each with `corrected` (a correction of an earlier grade)
+    total: int
+
+
+RECENT_EVALUATIONS = 5
+
+
+def expert_evaluations(user, application) -> EvaluationRecord | None:
+    """EvaluationRecord of `application` for `user`, in one query (an expert has a few reviews
+    a year); None for anyone but a bureau reviewer."""
+    if not is_bureau_reviewer(user) or application.pk is None:
+        return None
+    earlier = Evaluation.objects.filter(
+        draw=OuterRef("draw"), application=OuterRef("application"), pk__lt=OuterRef("pk")
+    )
+    found = list(
+        rules.latest_evaluations()
+        .filter(application=application, draw__in=draws_for(user))
+        .annotate(corrected=Exists(earlier))
+        .select_related("draw", "actor")
+        .order_by("-draw__review_at", "-pk")
+    )
+    tally = collections.Counter(evaluation.grade for evaluation in found)
+    counts = [(label, tally[value]) for value, label in Evaluation.Grade.choices]
+    return EvaluationRecord(counts, found[:RECENT_EVALUATIONS], len(found))

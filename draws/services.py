@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.log import record
 from audit.models import AuditEvent
 from draws import fairness, rules
-from draws.models import Draw, Event, Pick, Quota, Round, Void
+from draws.models import Draw, Evaluation, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids, refusals
 from experts.models import Discipline, ExpertApplication
 from portal.dates import chinese_date
@@ -495,3 +495,55 @@ def notify(user, draw: Draw) -> Notified:
         _audit(user, draw, f"短信通知：{_expert(application)}")
         result.sent += 1
     return result
+
+
+# A grade below 称职 says why: said at the top of the page with the expert's name, and under
+# that expert's comment field without it.
+COMMENT_NEEDED = "评价{name}为“{grade}”时，请填写评价说明。"
+
+
+class CommentNeeded(DrawError):
+    """专家评价 of `application_id` at a grade that needs a comment, without one."""
+
+    def __init__(self, application_id: int, name: str, grade: str):
+        label = Evaluation.Grade(grade).label
+        super().__init__(COMMENT_NEEDED.format(name=name, grade=label))
+        self.application_id = application_id
+        self.grade = grade
+        self.in_field = COMMENT_NEEDED.format(name="", grade=label)
+
+
+@transaction.atomic
+def evaluate(user, draw: Draw, application_id: int, grade: str, comment: str = "") -> Evaluation:
+    """专家评价 of an expert who confirmed (确认参加) and whose review is over: appends an
+    Evaluation (a later one for the same expert supersedes it; both are kept) and its audit
+    row. Raises DrawError, saving nothing, for a 作废 draw, a review not yet held, an expert
+    who is not a member whose last answer is 确认参加, a grade not offered, and CommentNeeded for
+    基本称职, 不称职 or 无故缺席 without a comment."""
+    draw = _locked(draw)
+    if draw.review_at > timezone.now():
+        raise DrawError("评审时间尚未到，评审结束后才能评价专家。")
+    pick = _member(draw, application_id)
+    application = pick.application
+    name = application.user.real_name
+    last = _last_answer(draw, application_id)
+    if last is None or last.action != Event.Action.CONFIRM:
+        raise DrawError(f"{name}未确认参加本次评审，不能评价。")
+    if grade not in Evaluation.Grade.values:
+        raise DrawError("请选择评价等级。")
+    comment = comment.strip()
+    if len(comment) > 200:
+        raise DrawError("评价说明最多200字。")
+    if grade in Evaluation.NEEDS_COMMENT and not comment:
+        raise CommentNeeded(application_id, name, grade)
+    earlier = (
+        Evaluation.objects.filter(draw=draw, application_id=application_id).order_by("-pk").first()
+    )
+    evaluation = Evaluation.objects.create(
+        draw=draw, application_id=application_id, grade=grade, comment=comment, actor=user
+    )
+    said = f"专家评价：{_expert(application)}，{evaluation.get_grade_display()}"
+    if earlier is not None:
+        said += f"（更正，原为{earlier.get_grade_display()}）"
+    _audit(user, draw, said + (f"；说明：{comment}" if comment else ""))
+    return evaluation

@@ -9,6 +9,7 @@ urlpatterns = [
     path("bureau/draws/new/", views.draw_new, name="new"),
     path("bureau/draws/<int:pk>/", views.draw_detail, name="detail"),
     path("bureau/draws/<int:pk>/answer/", views.draw_answer, name="answer"),
+    path("bureau/draws/<int:pk>/evaluate/", views.draw_evaluate, name="evaluate"),
     path("bureau/draws/<int:pk>/quota/<int:quota>/fill/", views.draw_fill, name="fill"),
     path("bureau/draws/<int:pk>/notify/", views.draw_notify, name="notify"),
     path("bureau/draws/<int:pk>/void/", views.draw_void, name="void"),

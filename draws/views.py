@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -21,21 +22,25 @@ from draws.forms import (
     MAX_QUOTA_ROWS,
     AnswerForm,
     DrawForm,
+    EvaluationForm,
     VerifyForm,
     VoidForm,
     from_pool,
     quota_formset,
     with_one_more_row,
 )
-from draws.models import Pick, Quota, Round
+from draws.models import Evaluation, Pick, Quota, Round
 from draws.rules import Criteria
 from draws.selectors import (
     CANCELLED_PLACE,
     draws_for,
+    evaluation_rows,
+    evaluations_of,
     list_states,
     log,
     panel,
     record_rounds,
+    review_over,
     sign_sheet,
     verify,
     voided_before,
@@ -158,12 +163,24 @@ def draw_detail(request, pk):
     return _detail_page(request, _draw(request, pk))
 
 
-def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=200):
+def _detail_page(
+    request,
+    draw,
+    *,
+    void_form=None,
+    reason_needed=None,
+    evaluation_refused=None,
+    status=200,
+):
     """The record's page; `void_form`, a refused 作废, comes back open with its error;
     `reason_needed` (services.ReasonNeeded), a 不参加 without its reason, marks that expert's
-    reason field."""
+    reason field; `evaluation_refused` (services.CommentNeeded), a 专家评价 without the comment
+    its grade needs, marks that expert's comment field and keeps the grade chosen. Once the
+    评审时间 has passed, the 专家评价 of the members who confirmed (one query more)."""
     quotas = panel(draw)
     events = draw.event_set.select_related("application__user", "actor")
+    over = review_over(draw)
+    evaluated = evaluations_of(draw) if over else {}
     return render(
         request,
         "draws/draw_detail.html",
@@ -171,10 +188,14 @@ def _detail_page(request, draw, *, void_form=None, reason_needed=None, status=20
             "draw": draw,
             "criteria": Criteria.from_json(draw.criteria),
             "quotas": quotas,
-            "log": log(draw, quotas, events),
+            "log": log(draw, quotas, events, evaluated),
             "voided_before": voided_before(request.user, [draw])[draw.pk],
             "void_form": void_form,
             "reason_needed": reason_needed,
+            "review_over": over,
+            "evaluations": evaluation_rows(quotas, evaluated) if over else [],
+            "evaluation_refused": evaluation_refused,
+            "grades": Evaluation.Grade.choices,
             # Whom a 作废 would text that they need not come (draws.services.void).
             "told": sum(m.notified and not m.declined for q in quotas for m in q.members),
         },
@@ -226,14 +247,17 @@ def draw_record(request, pk):
     supervisor (纪检监察) to sign on paper: the project, who drew and when, the rules as
     recorded, each 专业领域's quota with each round's eligible count, seed and digest (what a
     复核 needs), every expert each round chose (name, unit and title as drawn) and how they
-    answered, the steps, and lines to sign. No 证件号码 and no 手机. Unlike the 签到表, a 作废
-    draw's record is printed too (the archive keeps it), under its 已作废 box. Each showing is
+    answered, once the review is over each member's 专家评价, the steps, and lines to sign. No
+    证件号码 and no 手机. Unlike the 签到表, a 作废 draw's record is printed too (the archive
+    keeps it), under its 已作废 box. Each showing is
     recorded in the audit trail as the 签到表's is (导出专家名单, the draw as object)."""
     draw = _draw(request, pk)
     quotas = panel(draw)
     events = list(draw.event_set.select_related("application__user", "actor"))
     rounds = record_rounds(draw, quotas, events)
     listed = len({line.pick.application_id for q in rounds for r in q.rounds for line in r.lines})
+    over = review_over(draw)
+    evaluated = evaluations_of(draw) if over else {}
     _printed(request, draw, "抽取记录", listed)
     return render(
         request,
@@ -242,8 +266,10 @@ def draw_record(request, pk):
             "draw": draw,
             "criteria": Criteria.from_json(draw.criteria),
             "quotas": rounds,
-            "log": log(draw, quotas, events),
+            "log": log(draw, quotas, events, evaluated),
             "voided_before": voided_before(request.user, [draw])[draw.pk],
+            "review_over": over,
+            "evaluations": evaluation_rows(quotas, evaluated) if over else [],
             "printed_at": timezone.now(),
         },
     )
@@ -287,6 +313,38 @@ def draw_answer(request, pk):
     else:
         messages.success(request, f"已记录：{event}。")
     return redirect("draws:detail", draw.pk)
+
+
+@require_POST
+@role_required(is_bureau_reviewer)
+def draw_evaluate(request, pk):
+    """保存评价: the 专家评价 of one member who confirmed, once the review is over. A correction
+    is a new evaluation; the page shows the latest and that it was corrected."""
+    draw = _draw(request, pk)
+    form = EvaluationForm(request.POST)
+    if not form.is_valid():
+        field = "grade" if "grade" in form.errors else next(iter(form.errors))
+        message = (
+            form.errors[field][0] if field != "application" else "请求无效，请刷新页面后重试。"
+        )
+        messages.error(request, message)
+        return redirect(f"{reverse('draws:detail', args=[draw.pk])}#evaluations")
+    data = form.cleaned_data
+    try:
+        evaluation = services.evaluate(
+            request.user, draw, data["application"], data["grade"], data["comment"]
+        )
+    except services.CommentNeeded as missing:
+        # The page itself, as for a 不参加 without its reason: the error under that expert's
+        # comment field, the grade chosen kept (a redirect would lose it).
+        messages.error(request, str(missing))
+        return _detail_page(request, draw, evaluation_refused=missing, status=400)
+    except services.DrawError as error:
+        messages.error(request, str(error))
+    else:
+        name = evaluation.application.user.real_name
+        messages.success(request, f"已保存对{name}的评价：{evaluation.get_grade_display()}。")
+    return redirect(f"{reverse('draws:detail', args=[draw.pk])}#evaluations")
 
 
 @require_POST

@@ -15,6 +15,9 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
   a number is typed, never proven, and may be someone else's);
 - 评审抽取: the draws the person was chosen for (time, place, state; as on their home page),
   with their name, unit and title as the record keeps them and each step (不参加's reason too);
+- 专家评价: each evaluation of how they did at a review they sat (the grade, its comment, when,
+  by the bureau's role), a later one for the same review marked as correcting the earlier;
+  never the project's name;
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 资格提示: the flags the eligibility rules raised on the application (experts.eligibility),
   in the words reviewers read beside the name, and the day they were judged on;
@@ -40,6 +43,7 @@ from accounts.validators import display_mobile
 from audit.models import AuditEvent
 from certificates.rules import details_indexes, invalid_reason
 from changes.models import ChangeRequest, ChangeTransition
+from draws.models import Evaluation
 from draws.selectors import own_draw_steps, own_draws_as_told
 from experts import snapshots
 from experts.attachments import size_text
@@ -283,6 +287,42 @@ def _voided(draw) -> list[str]:
     return [f"{_when(voided.created_at)} 抽取已作废，您无需参加"]
 
 
+# Who evaluates an expert after a review: only a bureau reviewer may (draws.services.evaluate).
+EVALUATOR = "科技局审核员"
+
+
+def evaluations(application) -> list[dict]:
+    """Every 专家评价 of the person, by review (抽取编号, as their SMS gave it) and oldest first,
+    in one query: a later one of the same review corrects the earlier, both kept and both
+    theirs. Never the project's name; the evaluator by role only."""
+    if application is None or application.pk is None:
+        return []
+    rows = (
+        Evaluation.objects.filter(application=application)
+        .select_related("draw")
+        .order_by("draw__review_at", "draw_id", "created_at", "pk")
+    )
+    found = []
+    for evaluation in rows:
+        if found and found[-1][0] == evaluation.draw_id:
+            found[-1][1]["状态"] = "已更正（以后一次评价为准）"
+        found.append(
+            (
+                evaluation.draw_id,
+                {
+                    "抽取编号": str(evaluation.draw_id),
+                    "评审时间": _when(evaluation.draw.review_at),
+                    "评价": evaluation.get_grade_display(),
+                    "评价说明": evaluation.comment,
+                    "评价人": EVALUATOR,
+                    "评价时间": _when(evaluation.created_at),
+                    "状态": "有效",
+                },
+            )
+        )
+    return [row for _, row in found]
+
+
 def bans(user) -> list[dict]:
     indexes = user.id_number_indexes
     entries = Blacklist.objects.filter(id_number_index__in=indexes).order_by("-created_at")
@@ -481,6 +521,7 @@ def collect(user, application) -> dict:
         "入库证明": certificates(application),
         "短信": messages(user, application),
         "评审抽取": draws(application),
+        "专家评价": evaluations(application),
         "禁入记录": bans(user),
         "身份验证器": authenticators(user),
         "登录日志": logins(user),

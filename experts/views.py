@@ -15,7 +15,14 @@ from audit.log import record
 from audit.models import AuditEvent
 from changes import selectors as change_selectors
 from draws.models import Event
-from draws.selectors import own_draws, own_draws_as_told, reviews_ahead, year_counts, year_draws
+from draws.selectors import (
+    expert_evaluations,
+    own_draws,
+    own_draws_as_told,
+    reviews_ahead,
+    year_counts,
+    year_draws,
+)
 from experts import counts, periods, reveal, services, snapshots
 from experts.attachments import MAX_FILES
 from experts.choices import TitleLevel
@@ -622,6 +629,8 @@ def _bureau_extra(application, viewer) -> dict:
     drawn = year_draws(viewer, application)
     shown = drawn is not None and (application.status in ADMITTED or drawn.last is not None)
     context["year_draws"] = drawn if shown else None
+    # 评价记录: how the expert did at the reviews they sat (专家评价), for anyone drawn before.
+    context["evaluation_record"] = expert_evaluations(viewer, application) if shown else None
     # An admission revoked (审核不通过 after 审核通过) may have been drawn too.
     if application.status in (*ADMITTED, ApplicationStatus.REJECTED):
         now = timezone.now()

@@ -156,6 +156,7 @@ TABLE = {
         only(BUREAU),
     ),
     "draws:answer": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
+    "draws:evaluate": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:notify": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:void": (lambda w: {"pk": w["draw"].pk}, everyone(NOT_ALLOWED)),
     "draws:fill": (lambda w: {"pk": w["draw"].pk, "quota": 1}, everyone(NOT_ALLOWED)),
@@ -230,6 +231,7 @@ ADMIN_READ_ONLY_MODELS = {
     "pick",
     "event",
     "void",
+    "evaluation",
     "fee",
     "blacklist",
     "noticeobjection",
@@ -417,10 +419,10 @@ def test_every_url_the_project_defines_is_in_the_table():
 
 
 def test_cells_tried():
-    # 94 named URLs × 8 roles, besides 33 admin pages × 8 roles in test_admin_access, and the
+    # 95 named URLs × 8 roles, besides 34 admin pages × 8 roles in test_admin_access, and the
     # 2 查看完整信息 URLs × 8 roles posted in test_reveal_access.
-    assert len(CELLS) == len(TABLE) * len(ROLES) == 752
-    assert len(admin_urls()) == 33
+    assert len(CELLS) == len(TABLE) * len(ROLES) == 760
+    assert len(admin_urls()) == 34
     assert len(REVEAL_CELLS) == len(REVEAL_TABLE) * len(ROLES) == 16
 
 

@@ -157,6 +157,7 @@ def admin_data(unit, reviewer):
         asks=[draws.QuotaAsk(Discipline.objects.get(code="01"), 1, 0)],
     )
     draws.answer(reviewer, draw, applicant.application.pk, "confirm")
+    draws.evaluate(reviewer, draw, applicant.application.pk, "basic", "发言较少")
     Fee.objects.create(
         draw=draw,
         application=applicant.application,

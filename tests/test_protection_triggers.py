@@ -110,7 +110,7 @@ def test_the_operators_guide_names_as_many_triggers_as_the_models_declare():
     guide = DEPLOYMENT_DOC.read_text(encoding="utf-8")
     [shown] = re.findall(r"`triggers: (\d+)个保护触发器均已安装并启用`", guide)
     [stated] = re.findall(r"(\d+) in all\.", guide)
-    assert int(shown) == int(stated) == len(pgtrigger.registered()) == 33
+    assert int(shown) == int(stated) == len(pgtrigger.registered()) == 36
 
 
 def test_no_triggers_is_a_fault_outside_development(settings):
