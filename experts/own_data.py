@@ -18,6 +18,8 @@ the page (jinja/experts/own_data.html) shows and the JSON download writes as the
 - 专家评价: each evaluation of how they did at a review they sat (the grade, its comment, when,
   by the bureau's role), a later one for the same review marked as correcting the earlier;
   never the project's name;
+- 劳务费: what they were paid for each review they sat (days, 应发, the 个人所得税 withheld,
+  实发), as the bureau recorded it (fees);
 - 禁入记录: any 禁入 kept against their ID number (by its keyed hash), with its end and reason;
 - 资格提示: the flags the eligibility rules raised on the application (experts.eligibility),
   in the words reviewers read beside the name, and the day they were judged on;
@@ -50,6 +52,7 @@ from experts.attachments import size_text
 from experts.eligibility import reference_day
 from experts.exports import audited_reason
 from experts.models import ApplicationAttachment, ExportedApplication
+from fees.models import Fee
 from notice.models import NoticeObjection
 from portal.templating import application_sections, minutes
 from sms.models import SMSMessage
@@ -323,6 +326,27 @@ def evaluations(application) -> list[dict]:
     return [row for _, row in found]
 
 
+def fees(application) -> list[dict]:
+    """Each 专家劳务费 recorded for the person (fees.Fee), by review, in one query: by 抽取编号,
+    never the project's name, as the other parts of their draws."""
+    if application is None or application.pk is None:
+        return []
+    rows = Fee.objects.filter(application=application).select_related("draw")
+    return [
+        {
+            "抽取编号": str(fee.draw_id),
+            "评审时间": _when(fee.draw.review_at),
+            "评审天数": str(fee.days),
+            "应发金额（元）": str(fee.amount),
+            "代扣个人所得税（元）": str(fee.tax),
+            "实发金额（元）": str(fee.net),
+            "备注": fee.note,
+            "登记时间": _when(fee.updated_at),
+        }
+        for fee in rows.order_by("draw__review_at", "pk")
+    ]
+
+
 def bans(user) -> list[dict]:
     indexes = user.id_number_indexes
     entries = Blacklist.objects.filter(id_number_index__in=indexes).order_by("-created_at")
@@ -522,6 +546,7 @@ def collect(user, application) -> dict:
         "短信": messages(user, application),
         "评审抽取": draws(application),
         "专家评价": evaluations(application),
+        "劳务费": fees(application),
         "禁入记录": bans(user),
         "身份验证器": authenticators(user),
         "登录日志": logins(user),

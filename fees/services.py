@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from audit.log import record
 from audit.models import AuditEvent
-from draws.models import Draw, Event
-from draws.selectors import Member, panel
+from draws.models import Draw, Evaluation, Event
+from draws.selectors import Member, evaluations_of, panel
 from experts.choices import TitleLevel
 from fees.models import Fee
 from fees.tax import CENT, labour_tax
@@ -65,14 +65,22 @@ def closed(draw: Draw, now=None) -> str:
 
 
 def attendees(draw: Draw) -> list[Attendee]:
-    """The members whose answer is 确认参加, in the record's order, each with the fee recorded
-    for them: five queries, whatever their number (draws.selectors.panel, and the fees)."""
+    """The members whose answer is 确认参加 and whose 专家评价 is not 无故缺席 (they did not
+    come), in the record's order, each with the fee recorded for them: six queries, whatever
+    their number (draws.selectors.panel, the evaluations and the fees)."""
     fees = {fee.application_id: fee for fee in Fee.objects.filter(draw=draw)}
+    absent = {
+        pk
+        for pk, evaluated in evaluations_of(draw).items()
+        if evaluated.latest.grade == Evaluation.Grade.ABSENT
+    }
     return [
         Attendee(member, fees.get(member.pick.application_id))
         for quota in panel(draw)
         for member in quota.members
-        if member.answer is not None and member.answer.action == Event.Action.CONFIRM
+        if member.answer is not None
+        and member.answer.action == Event.Action.CONFIRM
+        and member.pick.application_id not in absent
     ]
 
 

@@ -537,3 +537,32 @@ def test_a_draws_steps_are_listed_with_the_reason_for_not_attending(client, pers
     assert "出差在外" in text
     assert "保密的项目名称" not in text and reviewer.username not in text
     assert "外人的理由" not in text
+
+
+def test_the_fees_recorded_for_the_person_are_theirs(client, person, reviewer):
+    """劳务费: each fee recorded for them (days, 应发, the tax, 实发), by 抽取编号, never the
+    project; another expert's fee in the same draw is not theirs."""
+    from decimal import Decimal
+
+    from draws.models import Draw
+    from fees.models import Fee
+
+    draw = Draw.objects.get()
+    other = factories.make_applicant(person.unit, ApplicationStatus.APPROVED)
+    common = {"draw": draw, "days": Decimal(1), "updated_by": reviewer}
+    Fee.objects.create(
+        application=person.application, amount=1500, tax=140, net=1360, note="会议评审", **common
+    )
+    Fee.objects.create(application=other.application, amount=999, tax=39.8, net=959.2, **common)
+
+    [row] = download(client, person)["劳务费"]
+
+    assert row["抽取编号"] == str(draw.pk)
+    assert (row["应发金额（元）"], row["代扣个人所得税（元）"], row["实发金额（元）"]) == (
+        "1500.00",
+        "140.00",
+        "1360.00",
+    )
+    text = json.dumps(row, ensure_ascii=False) + page_of(client)
+    assert "会议评审" in text and "959.20" not in text
+    assert "保密的项目名称" not in text

@@ -303,3 +303,22 @@ def test_the_draw_page_links_to_the_fees(reviewing, reviewer, unit, field):
     page = reviewing.get(reverse("draws:detail", args=[draw.pk])).content.decode()
 
     assert reverse("fees:sheet", args=[draw.pk]) in page and "专家劳务费" in page
+
+
+def test_an_expert_graded_absent_is_not_paid(reviewing, reviewer, unit, field):
+    """无故缺席 (confirmed, did not come): off the list, and a fee for them saves nothing."""
+    draw, (came, absent) = reviewed(reviewer, unit, field, TitleLevel.SENIOR, TitleLevel.SENIOR)
+    draws.evaluate(reviewer, draw, absent.pk, "absent", "未到会且未请假")
+
+    page = reviewing.get(reverse("fees:sheet", args=[draw.pk])).content.decode()
+    reviewing.post(
+        reverse("fees:sheet", args=[draw.pk]),
+        form_data([(came.pk, "1", "1500"), (absent.pk, "1", "1500")]),
+    )
+
+    assert came.user.real_name in page and absent.user.real_name not in page
+    assert not Fee.objects.exists()
+    # Corrected to 称职 (they came after all): paid as the others.
+    draws.evaluate(reviewer, draw, absent.pk, "competent")
+    services.save(reviewer, draw, [services.Entry(absent.pk, Decimal(1), Decimal(1500))])
+    assert Fee.objects.get().application == absent
