@@ -439,3 +439,33 @@ def test_an_operator_corrects_an_imported_unit_in_admin_without_a_scan(
 
     assert response.status_code == 302, response.context["errors"]
     assert Unit.objects.get().address == "武汉市洪山区新地址3号"
+
+
+def test_operators_follow_the_claims_in_admin(admin_client, client, tmp_path, operator, unit):
+    """用户's 历史数据导入 filter: imported accounts still waiting for their claim, or claimed;
+    单位's: the units brought from the previous system."""
+    run(
+        units_file(tmp_path, [unit_row(电子邮箱="a@example.com"), unit_row()]), operator, "--commit"
+    )
+    claimed = User.objects.get(email="a@example.com")
+    claimed.set_password("Unit#Claim2026x")
+    claimed.save()
+    registered = factories.unit_account(unit)
+    users = reverse("admin:accounts_user_changelist")
+    units = reverse("admin:accounts_unit_changelist")
+
+    def listed(url, value) -> set[str]:
+        page = admin_client.get(url, {"imported": value})
+        return {str(row) for row in page.context["cl"].result_list}
+
+    waiting = User.objects.get(
+        kind=User.Kind.UNIT,
+        unit__imported_at__isnull=False,
+        last_login=None,
+        email__startswith="office",
+    )
+    assert listed(users, "waiting") == {str(waiting)}
+    assert listed(users, "claimed") == {str(claimed)}
+    assert str(registered) not in listed(users, "waiting") | listed(users, "claimed")
+    assert listed(units, "1") == {str(waiting.unit), str(claimed.unit)}
+    assert listed(units, "0") == {str(unit)}
