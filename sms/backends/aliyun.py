@@ -174,7 +174,7 @@ class AliyunBackend(BaseBackend):
         )
 
     def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
-        number, code, _ = self._addressed(to, template)
+        number, code, _ = self.addressed(to, template)
         request = dysms.SendSmsRequest(
             phone_numbers=number,
             sign_name=settings.ALIYUN_SMS_SIGN_NAME,
@@ -202,13 +202,13 @@ class AliyunBackend(BaseBackend):
     ) -> str | None:
         """The message as Aliyun lists it (QuerySendDetails by number and day since `since`):
         the same template code and the same text, signature included, sent since then."""
-        number, code, chosen = self._addressed(to, template)
+        number, code, chosen = self.addressed(to, template)
         content = f"【{settings.ALIYUN_SMS_SIGN_NAME}】{chosen.content(fitted(params or {}))}"
         today = timezone.localdate()
         day = max(timezone.localtime(since).date(), today - datetime.timedelta(days=QUERY_DAYS - 1))
         earliest = timezone.localtime(since).strftime("%Y-%m-%d %H:%M:%S")
         while day <= today:
-            for detail in self._sent_on(number, day):
+            for detail in self.sent_on(number, day):
                 if (
                     detail.template_code == code
                     and detail.content == content
@@ -218,7 +218,7 @@ class AliyunBackend(BaseBackend):
             day += datetime.timedelta(days=1)
         return None
 
-    def _sent_on(self, number: str, day: datetime.date) -> list:
+    def sent_on(self, number: str, day: datetime.date) -> list:
         details, page = [], 1
         while True:
             request = dysms.QuerySendDetailsRequest(
@@ -247,7 +247,7 @@ class AliyunBackend(BaseBackend):
                 return details
             page += 1
 
-    def _addressed(self, to: str, key: str) -> tuple[str, str, templates.Template]:
+    def addressed(self, to: str, key: str) -> tuple[str, str, templates.Template]:
         """The number, the template code and the template of a message, or SMSError."""
         number = mainland_number(to)
         if number is None:
