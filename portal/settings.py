@@ -410,7 +410,7 @@ ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.
 ALIYUN_SMS_PROTOCOL = env.str("ALIYUN_SMS_PROTOCOL", default="https").lower()
 if ALIYUN_SMS_PROTOCOL not in ("https", "http"):
     raise ImproperlyConfigured("ALIYUN_SMS_PROTOCOL must be https or http.")
-# How many characters one template variable may carry (sms.backends.aliyun.VARIABLE_LIMIT).
+# How many characters one template variable may carry: Aliyun's limit (sms.backends.aliyun).
 ALIYUN_SMS_VARIABLE_LIMIT = env.int("ALIYUN_SMS_VARIABLE_LIMIT", default=35)
 
 # 入库证明 (certificates/): the issuer printed on it, its term of validity (from the admission),

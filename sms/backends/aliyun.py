@@ -86,22 +86,22 @@ CONFIGURATION_CODES = {
 # Aliyun's own trouble: it may have taken the message before failing.
 UNSURE_CODES = {"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavailable"}
 
-# How long one variable's value may be: Aliyun's 通知短信 variable rules (短信服务,
-# 通知短信模板规范, 变量规范) cap a variable of the "其他" kind (a name, an address, a reason) at 35
-# characters; the others (a date, a number) are shorter than that here. A longer value makes
-# Aliyun refuse the send (isv.PARAM_LENGTH_LIMIT), so it is cut, with …, before sending
-# (`fitted`): the person gets the gist and reads the whole reason on the portal, where it is.
-# Refusing it when queued would instead roll back the decision that queues the SMS.
-VARIABLE_LIMIT = 35
+# How long one variable's value may be (settings.ALIYUN_SMS_VARIABLE_LIMIT, default 35):
+# Aliyun's 通知短信 variable rules (短信服务, 通知短信模板规范, 变量规范) cap a variable of the
+# kind "其他" (a name, an address, a reason) at 35 characters; the others here (a date, a number)
+# are shorter. A longer value makes Aliyun refuse the whole send (isv.PARAM_LENGTH_LIMIT), so it
+# is cut, with …, before sending (`fitted`): the person gets the gist and reads the whole reason
+# on the portal, where it is. Refusing it when queued would instead roll back the decision that
+# queues the SMS, and a reviewer's reason is no bug to stop a decision for.
 
 # QuerySendDetails answers for one day at a time, of the last 30, 50 a page at most.
 QUERY_DAYS = 30
 PAGE_SIZE = 50
 
 
-def fitted(params: dict[str, str], limit: int | None = None) -> dict[str, str]:
-    """The parameters cut to Aliyun's variable limit (VARIABLE_LIMIT, or the setting)."""
-    limit = limit or settings.ALIYUN_SMS_VARIABLE_LIMIT
+def fitted(params: dict[str, str]) -> dict[str, str]:
+    """The parameters cut to Aliyun's variable limit (settings.ALIYUN_SMS_VARIABLE_LIMIT)."""
+    limit = settings.ALIYUN_SMS_VARIABLE_LIMIT
     return {
         name: value if len(value) <= limit else value[: limit - 1] + "…"
         for name, value in params.items()
