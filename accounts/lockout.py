@@ -37,6 +37,7 @@ from accounts.models import AccountLock, LoginFailure
 from audit.log import record
 from audit.models import AuditEvent
 from portal.network import client_ip
+from sms import templates
 from sms.outbox import queue_sms
 
 ACCOUNT_FAILURE_LIMIT = 20
@@ -214,9 +215,12 @@ def lock_account(username: str, now: datetime.datetime) -> AccountLock:
             until = timezone.localtime(lock.until)
             queue_sms(
                 mobile,
-                f"【{settings.PORTAL_NAME}】您的账号{owner.get_username()}因多次登录失败已被锁定至"
-                f"{until:%H:%M}。如非本人操作，请通过“找回密码”重设密码以解除锁定，"
-                f"或致电{settings.HELP_LINE}。",
+                templates.ACCOUNT_LOCKED,
+                {
+                    "username": owner.get_username(),
+                    "until": f"{until:%H:%M}",
+                    "help_line": settings.HELP_LINE,
+                },
                 # Whose it is (我的个人信息 lists a person's SMS by what they are about).
                 about=owner,
             )

@@ -18,7 +18,9 @@ from audit.log import record
 from audit.models import AuditEvent
 from portal import deadlines, privacy
 from portal.workflow import WorkflowError, fire, reasons_said
+from sms import templates
 from sms.outbox import queue_sms, shorten
+from sms.templates import Template
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +144,8 @@ def register_individual(user: User, *, password: str, privacy_notice: str = "") 
     return user
 
 
-def _decision_sms(unit: Unit, text: str) -> None:
-    queue_sms(unit.contact_mobile, f"【{settings.PORTAL_NAME}】{text}", about=unit)
+def _decision_sms(unit: Unit, template: Template, **params: str) -> None:
+    queue_sms(unit.contact_mobile, template, {"unit": unit.name, **params}, about=unit)
 
 
 def approve_unit(unit: Unit, actor: User) -> Unit:
@@ -152,10 +154,7 @@ def approve_unit(unit: Unit, actor: User) -> Unit:
         locked = Unit.objects.select_for_update().get(pk=unit.pk)
         locked.decided_at = timezone.now()
         fire(locked, "approve", actor, update_fields=["decided_at", "due_on"])
-        _decision_sms(
-            locked,
-            f"贵单位“{locked.name}”的注册申请已通过审核，请登录系统点击“信息更改”完善单位信息。",
-        )
+        _decision_sms(locked, templates.UNIT_APPROVED)
     return locked
 
 
@@ -175,11 +174,7 @@ def reject_unit(unit: Unit, actor: User, reason: str) -> Unit:
             update_fields=["decided_at", "due_on"],
             why=reasons_said(text=reason),
         )
-        _decision_sms(
-            locked,
-            f"贵单位“{locked.name}”的注册申请未通过审核，原因：{shorten(reason)}。"
-            "请登录系统修改后重新提交。",
-        )
+        _decision_sms(locked, templates.UNIT_REJECTED, reason=shorten(reason))
     return locked
 
 

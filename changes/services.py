@@ -9,7 +9,6 @@ in the same transaction, and commits. Raises portal.workflow.WorkflowError with 
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,8 +25,9 @@ from experts.models import ApplicationAttachment, ApplicationStatus, ExpertAppli
 from experts.permissions import is_owner
 from experts.services import prepare_attachment, stored_or_removed
 from portal.workflow import WorkflowError, action_label, fire, reasons_said
+from sms import templates
 from sms.outbox import queue_sms, shorten
-from sms.texts import greeted
+from sms.templates import Template
 
 
 @dataclass
@@ -436,30 +436,22 @@ def return_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
             why=reasons_said(text=reason),
         )
         unit = locked.new_unit if locked.moves_unit else locked.old_unit
-        _sms(
-            application,
-            f"您提交的专家信息变更申请被{unit.name}退回，原因：{shorten(reason)}。现行信息不变。"
-            f"{RESUBMIT_HINT}",
-        )
+        _sms(application, templates.CHANGE_RETURNED, unit=unit.name, reason=shorten(reason))
     return locked
 
 
-# After 退回 or 审核不通过 (a walk: the SMS said only 现行信息不变, and the expert did not know
-# the request could be made again): where to, in the words of the expert's pages.
-RESUBMIT_HINT = "如仍需变更，请登录系统，在“修改专家信息”中按理由修改后重新提交。"
-
-
-def approved_text(application: ExpertApplication, change: ChangeRequest, values: dict) -> str:
-    """The expert's SMS on 审核通过: which fields changed (as the lists' 变更内容), and when the
-    入库证明 prints one of them (certificates.rules.printed) and one was issued, that it is now
-    已失效 and the next download is a new one (certificates.services.certificate_for)."""
-    text = f"您提交的专家信息变更申请（{change.changed_labels}）已审核通过，变更后的信息已生效。"
+def approved_template(
+    application: ExpertApplication, change: ChangeRequest, values: dict
+) -> Template:
+    """The expert's SMS on 审核通过 names which fields changed (as the lists' 变更内容), and when
+    the 入库证明 prints one of them (certificates.rules.printed) and one was issued, says that it
+    is now 已失效 and the next download is a new one (certificates.services.certificate_for)."""
     if (
         set(values) & set(fields.ON_CERTIFICATE)
         and Certificate.objects.filter(application=application).exists()
     ):
-        text += "您此前下载的入库证明已失效，请登录系统重新下载。"
-    return text
+        return templates.CHANGE_APPROVED_CERTIFICATE
+    return templates.CHANGE_APPROVED
 
 
 def withdraw_change(change: ChangeRequest, actor) -> ChangeRequest:
@@ -504,10 +496,7 @@ def close_on_leaving(application: ExpertApplication, actor, action: str) -> Chan
     if action == "freeze":
         # The daily command froze them: nobody warned them, as the pages warn a reviewer
         # (出库, 撤销入库) or the expert (申请退出), and after 解冻 they would wait for it still.
-        _sms(
-            application,
-            "因专家信息被冻结，您未办结的信息变更申请已撤回；解冻后如仍需变更，请重新提交。",
-        )
+        _sms(application, templates.CHANGE_WITHDRAWN_FROZEN)
     return locked
 
 
@@ -527,13 +516,17 @@ def approve_change(change: ChangeRequest, actor, comment: str = "") -> ChangeReq
         # 删除个人信息 see them with the rest.
         ApplicationAttachment.objects.filter(change_request=locked).update(application=application)
         name = application.user.real_name
-        _sms(application, approved_text(application, locked, values))
+        _sms(
+            application,
+            approved_template(application, locked, values),
+            fields=locked.changed_labels,
+        )
         if locked.moves_unit and locked.old_unit.contact_mobile:
             # That the person left, not where to: the new employer is theirs to tell.
             queue_sms(
                 locked.old_unit.contact_mobile,
-                f"【{settings.PORTAL_NAME}】{locked.old_unit.name}：贵单位专家{name}已变更工作单位，"
-                "已从贵单位专家名单中移出。",
+                templates.UNIT_EXPERT_MOVED,
+                {"unit": locked.old_unit.name, "name": name},
                 about=locked.old_unit,  # the unit's home lists its SMS
             )
     return locked
@@ -554,11 +547,7 @@ def reject_change(change: ChangeRequest, actor, reason: str) -> ChangeRequest:
             update_fields=_decided(locked, actor, reason),
             why=reasons_said(text=reason),
         )
-        _sms(
-            application,
-            f"您提交的专家信息变更申请审核不通过，原因：{shorten(reason)}。现行信息不变。"
-            f"{RESUBMIT_HINT}",
-        )
+        _sms(application, templates.CHANGE_REJECTED, reason=shorten(reason))
     return locked
 
 
@@ -597,6 +586,7 @@ def _apply(application: ExpertApplication, actor, values: dict, summary: str) ->
     search.refresh(ExpertApplication.objects.filter(pk=application.pk))
 
 
-def _sms(application: ExpertApplication, text: str) -> None:
+def _sms(application: ExpertApplication, template: Template, **params: str) -> None:
     # No URL and no ID number: the name and the decision only.
-    queue_sms(application.mobile, greeted(application.user.real_name, text), about=application)
+    params = {"name": application.user.real_name, **params}
+    queue_sms(application.mobile, template, params, about=application)

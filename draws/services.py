@@ -17,8 +17,9 @@ from draws.models import Draw, Evaluation, Event, Pick, Quota, Round, Void
 from draws.rules import Criteria, eligible_ids, refusals
 from experts.models import Discipline, ExpertApplication
 from portal.dates import chinese_date
+from sms import templates
 from sms.outbox import cut, queue_sms
-from sms.texts import greeted
+from sms.templates import Template
 
 
 class DrawError(Exception):
@@ -251,19 +252,20 @@ def void(user, draw: Draw, reason: str) -> Voided:
     for pick in members:
         _text(
             pick.application,
-            f"此前通知您参加的评审（抽取编号{draw.pk}，{review_text(draw)}）专家抽取已作废，"
-            "您无需参加。"
-            f"如有疑问请致电{settings.HELP_LINE}。",
+            templates.DRAW_VOIDED,
+            **review_params(draw),
+            help_line=settings.HELP_LINE,
         )
         result.told += 1
     _audit(user, draw, f"作废：理由：{voided.reason}；短信通知取消{result.told}人")
     return result
 
 
-def _text(application, body: str) -> None:
-    """One SMS to a drawn expert through the outbox: the portal's name, theirs, then `body`
-    (the time and place of a review, never the project)."""
-    queue_sms(application.mobile, greeted(application.user.real_name, body), about=application)
+def _text(application, template: Template, **params: str) -> None:
+    """One SMS to a drawn expert through the outbox: `template` (sms.templates) with the
+    expert's name and `params` (the time and place of a review, never the project)."""
+    params = {"name": application.user.real_name, **params}
+    queue_sms(application.mobile, template, params, about=application)
 
 
 def _member(draw: Draw, application_id: int) -> Pick:
@@ -446,9 +448,14 @@ def redraw(user, draw: Draw, quota: Quota) -> Round:
     return drawn
 
 
-def review_text(draw: Draw) -> str:
+def review_params(draw: Draw) -> dict[str, str]:
+    """The draw's number and its review's time and place, as its SMS name them."""
     when = timezone.localtime(draw.review_at)
-    return f"{chinese_date(when)} {when:%H:%M}，{cut(draw.review_place, 40)}"
+    return {
+        "draw": str(draw.pk),
+        "review_time": f"{chinese_date(when)} {when:%H:%M}",
+        "review_place": cut(draw.review_place, 40),
+    }
 
 
 @dataclasses.dataclass
@@ -483,11 +490,7 @@ def notify(user, draw: Draw) -> Notified:
         if not rules.drawable(application):
             result.left_out.append(f"{name}（{application.get_status_display()}）")
             continue
-        _text(
-            application,
-            f"您被抽取为评审专家（抽取编号{draw.pk}）。评审时间地点：{review_text(draw)}。"
-            "请保持电话畅通，工作人员将与您联系确认。",
-        )
+        _text(application, templates.DRAW_NOTICE, **review_params(draw))
         Event.objects.create(
             draw=draw, application=application, action=Event.Action.NOTIFY, actor=user
         )

@@ -26,27 +26,31 @@ from experts.periods import (
 )
 from experts.services import freeze_application
 from portal.dates import chinese_date
+from sms import templates
 from sms.outbox import queue_sms
-from sms.texts import greeted
+from sms.templates import Template
 
 COMMAND = "review_confirmations"
 
 
-def reminder_text(application, today=None) -> str:
-    """The reminder's words on `today` (the run's day: --date), with the periods of
-    experts.periods and the days they end on: confirm before the confirmation's due date, or,
-    one already past it (the first run after a pause, or data loaded old), before the day of
-    the freeze."""
+def reminder_sms(application, today=None) -> tuple[Template, dict[str, str]]:
+    """The reminder's template and parameters on `today` (the run's day: --date), with the
+    periods of experts.periods and the days they end on: confirm before the confirmation's due
+    date, or, one already past it (the first run after a pause, or data loaded old), before the
+    day of the freeze."""
     confirmed = application.confirmed_at
-    months = full_months_since(confirmed, today)
     by = confirm_by(confirmed, today)
     frozen = frozen_on(confirmed)
+    params = {
+        "name": application.user.real_name,
+        "months": str(full_months_since(confirmed, today)),
+        "confirm_by": chinese_date(by),
+        "freeze_months": str(periods.FREEZE_AFTER_MONTHS),
+    }
     # The day of the freeze is said once: in the request when that is the day asked for.
-    when = "" if by == frozen else f"（{chinese_date(frozen)}）"
-    return (
-        f"距您上次确认专家信息已满{months}个月，请于{chinese_date(by)}前登录系统确认或更新信息；"
-        f"满{periods.FREEZE_AFTER_MONTHS}个月{when}未确认将被冻结。"
-    )
+    if by == frozen:
+        return templates.CONFIRM_REMINDER_LAST, params
+    return templates.CONFIRM_REMINDER, {**params, "frozen_on": chinese_date(frozen)}
 
 
 def due_for_reminder(today=None):
@@ -75,12 +79,7 @@ def remind(application_id: int, now, today=None) -> bool:
         if not claimed:
             return False
         application = ExpertApplication.objects.select_related("user").get(pk=application_id)
-        name = application.user.real_name
-        queue_sms(
-            application.mobile,
-            greeted(name, reminder_text(application, today)),
-            about=application,
-        )
+        queue_sms(application.mobile, *reminder_sms(application, today), about=application)
         record(
             AuditEvent.Action.REMINDED,
             obj=application,

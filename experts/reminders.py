@@ -40,7 +40,9 @@ from experts.models import ApplicationStatus, ExpertApplication
 from portal.dates import chinese_date
 from portal.filters import overdue_rows
 from portal.workdays import is_workday
+from sms import templates
 from sms.outbox import queue_sms
+from sms.templates import Template
 
 logger = logging.getLogger(__name__)
 
@@ -75,20 +77,19 @@ class Outcome:
         return bool(self.digest_failures) or self.digest_unaddressed
 
 
-def unit_sms_text(count: int, confirmations: int = 0) -> str:
-    """`count` overdue 待单位推荐 applications and `confirmations` overdue 信息变更 to confirm,
-    each said only when there are some."""
-    overdue = []
-    if count:
-        overdue.append(f"{count}份专家申请已超过推荐期限")
-    if confirmations:
-        overdue.append(f"{confirmations}份信息变更申请已超过确认期限")
+def unit_sms(count: int, confirmations: int = 0) -> tuple[Template, dict[str, str]]:
+    """The template and parameters of `count` overdue 待单位推荐 applications and
+    `confirmations` overdue 信息变更 to confirm, each said only when there are some."""
     # No link and no personal number: an SMS is read on any phone, by anyone holding it.
     # 用户账号管理 shows the 信息变更待确认 too.
-    return (
-        f"【{settings.PORTAL_NAME}】贵单位有{'、'.join(overdue)}，"
-        "请登录系统在“用户账号管理”中及时处理。"
-    )
+    if count and confirmations:
+        return templates.UNIT_OVERDUE_BOTH, {
+            "count": str(count),
+            "confirmations": str(confirmations),
+        }
+    if confirmations:
+        return templates.UNIT_OVERDUE_CONFIRMATIONS, {"confirmations": str(confirmations)}
+    return templates.UNIT_OVERDUE_RECOMMENDATIONS, {"count": str(count)}
 
 
 def overdue_counts_by_unit(
@@ -142,7 +143,7 @@ def remind_unit(
         if not created:
             return None
         reminder.sms_message = queue_sms(
-            unit.contact_mobile, unit_sms_text(count, confirmations), about=unit
+            unit.contact_mobile, *unit_sms(count, confirmations), about=unit
         )
         reminder.save(update_fields=["sms_message"])
         record(

@@ -36,8 +36,9 @@ from experts.rules import CONSENT_VERSION, REQUIRED_FOR_SUBMISSION
 from notice import periods as notice_periods
 from portal.dates import chinese_date, period_end
 from portal.workflow import WorkflowError, fire, reasons_said
+from sms import templates
 from sms.outbox import queue_sms, shorten
-from sms.texts import greeted
+from sms.templates import Template
 
 
 def missing_for_submission(application: ExpertApplication) -> list[str]:
@@ -374,9 +375,7 @@ def return_application(
             locked, "send_back", actor, update_fields=["returned_at", "due_on"], **given
         )
         _decision_sms(
-            locked,
-            f"您的专家入库申请已被所在单位退回，原因：{shorten(history.reasons_text())}。"
-            "请登录系统修改后重新提交。",
+            locked, templates.APPLICATION_RETURNED, reason=shorten(history.reasons_text())
         )
     return locked
 
@@ -398,7 +397,7 @@ def approve_application(
                 comment=comment.strip(),
                 update_fields=["due_on", "unfreezing", "confirmed_at", "confirm_reminded_at"],
             )
-            _decision_sms(locked, "您的解冻申请已审核通过，冻结已解除，您将继续参加专家抽取。")
+            _decision_sms(locked, templates.UNFREEZE_APPROVED)
             return locked
         locked.decided_at = timezone.now()
         _fire(
@@ -408,22 +407,20 @@ def approve_application(
             comment=comment.strip(),
             update_fields=["decided_at", "due_on", "confirmed_at", "confirm_reminded_at"],
         )
-        _decision_sms(locked, approval_text(locked.decided_at))
+        template, params = approval_sms(locked.decided_at)
+        _decision_sms(locked, template, **params)
     return locked
 
 
-def approval_text(decided_at, today=None) -> str:
-    """The approval's SMS (as worded on `today`, default the day it is sent). On 公示 the
-    admission may still be reversed on an objection: the expert reads that they are 拟入选, as
-    the 公示 page says, until when, and when the certificate comes (certificates.services)."""
-    text = "您的专家入库申请已审核通过，"
+def approval_sms(decided_at, today=None) -> tuple[Template, dict[str, str]]:
+    """The approval's SMS template and its parameters but the name (as worded on `today`,
+    default the day it is sent). On 公示 the admission may still be reversed on an objection:
+    the expert reads that they are 拟入选, as the 公示 page says, until when, and when the
+    certificate comes (certificates.services)."""
     period = notice_periods.running(decided_at, today)
     if period is None:
-        return text + "已入选市科技局专家库，可登录本系统下载入库证明。"
-    return text + (
-        f"拟入选市科技局专家库，现正公示至{chinese_date(period.ends)}；"
-        "公示期满无异议即正式入库，届时可登录本系统下载入库证明。"
-    )
+        return templates.APPLICATION_APPROVED, {}
+    return templates.APPLICATION_APPROVED_ON_NOTICE, {"notice_ends": chinese_date(period.ends)}
 
 
 def reject_application(
@@ -453,18 +450,16 @@ def reject_application(
             why = history.reasons_text()
             _decision_sms(
                 locked,
-                f"您的解冻申请审核不通过，原因：{shorten(why)}。您的专家信息仍为冻结状态，"
-                f"如有疑问请致电{settings.HELP_LINE}。",
+                templates.UNFREEZE_REFUSED,
+                reason=shorten(why),
+                help_line=settings.HELP_LINE,
             )
             return locked
         locked.decided_at = timezone.now()
         history = _fire(locked, "reject", actor, update_fields=["decided_at", "due_on"], **given)
         # The labels first: cut to one SMS, the reason's text goes before they do.
         why = history.reasons_text()
-        _decision_sms(
-            locked,
-            f"您的专家入库申请审核不通过，原因：{shorten(why)}。可登录系统修改后重新提交。",
-        )
+        _decision_sms(locked, templates.APPLICATION_REJECTED, reason=shorten(why))
     return locked
 
 
@@ -483,9 +478,10 @@ def _refuse_own(application: ExpertApplication, actor) -> None:
         raise WorkflowError("审核员不能审核自己的专家申请，请由其他审核员处理。")
 
 
-def _decision_sms(application: ExpertApplication, text: str) -> None:
+def _decision_sms(application: ExpertApplication, template: Template, **params: str) -> None:
     # SMS texts carry no URL and no ID number: only the name and the decision.
-    queue_sms(application.mobile, greeted(application.user.real_name, text), about=application)
+    params = {"name": application.user.real_name, **params}
+    queue_sms(application.mobile, template, params, about=application)
 
 
 def revoke_admission(
@@ -506,9 +502,7 @@ def revoke_admission(
         history = _fire(locked, "revoke", actor, update_fields=["decided_at"], **given)
         why = history.reasons_text()
         _decision_sms(
-            locked,
-            f"经公示期异议核实，您的专家入库已撤销，原因：{shorten(why)}。"
-            f"如有疑问请致电{settings.HELP_LINE}。",
+            locked, templates.ADMISSION_REVOKED, reason=shorten(why), help_line=settings.HELP_LINE
         )
     return locked
 
@@ -544,11 +538,7 @@ def freeze_application(application: ExpertApplication) -> ExpertApplication | No
         if locked.status != ApplicationStatus.APPROVED or not locked.confirmation_lapsed():
             return None
         _fire(locked, "freeze", None)
-        _decision_sms(
-            locked,
-            f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
-            "冻结期间不参加专家抽取。请登录系统申请解冻。",
-        )
+        _decision_sms(locked, templates.FROZEN, months=str(periods.FREEZE_AFTER_MONTHS))
     return locked
 
 
@@ -649,7 +639,7 @@ def confirm_exit(application: ExpertApplication, actor, comment: str = "") -> Ex
         locked = _lock(application)
         _refuse_own(locked, actor)
         _fire(locked, "confirm_exit", actor, comment=comment.strip())
-        _decision_sms(locked, "您的退出专家库申请已确认，您已退出市科技局专家库。")
+        _decision_sms(locked, templates.EXIT_CONFIRMED)
     return locked
 
 
@@ -675,7 +665,7 @@ def remove_application(
             why=reasons_said([labels[code]], text=reason, text_as="说明"),
         )
         why = history.reasons_text()
-        text = f"您已被移出市科技局专家库，原因：{shorten(why)}。"
+        template, params = templates.REMOVED, {"reason": shorten(why)}
         if ban_years:
             until = ban_until(ban_years)
             ban = Blacklist.objects.create(
@@ -685,12 +675,12 @@ def remove_application(
                 name=locked.user.real_name,
                 created_by=actor,
             )
-            text += (
-                "今后不得再申请入库。"
-                if ban.open_from is None
-                else f"{chinese_date(ban.open_from)}起方可重新申请。"
-            )
-        _decision_sms(locked, text)
+            if ban.open_from is None:
+                template = templates.REMOVED_BANNED
+            else:
+                template = templates.REMOVED_BANNED_UNTIL
+                params["open_from"] = chinese_date(ban.open_from)
+        _decision_sms(locked, template, **params)
     return locked
 
 

@@ -398,6 +398,22 @@ BUREAU_NAME = env.str("BUREAU_NAME", default="武汉市科学技术局")
 PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
 HELP_LINE = env.str("HELP_LINE", default="027-85870766")
 
+# 阿里云短信 (SMS_BACKEND=sms.backends.aliyun.AliyunBackend; docs/deployment.md): an AccessKey of
+# a RAM user allowed dysms:SendSms and dysms:QuerySendDetails, the signature (签名) approved in
+# Aliyun's console, and the code Aliyun gave each template `manage.py sms_templates` lists:
+# ALIYUN_SMS_TEMPLATES=application_approved=SMS_123,application_rejected=SMS_124,…
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default=PORTAL_NAME)
+ALIYUN_SMS_TEMPLATES = env.dict("ALIYUN_SMS_TEMPLATES", default={})
+# Aliyun's own host unless tests point it at a fake server on 127.0.0.1 (protocol http).
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+ALIYUN_SMS_PROTOCOL = env.str("ALIYUN_SMS_PROTOCOL", default="https").lower()
+if ALIYUN_SMS_PROTOCOL not in ("https", "http"):
+    raise ImproperlyConfigured("ALIYUN_SMS_PROTOCOL must be https or http.")
+# How many characters one template variable may carry: Aliyun's limit (sms.backends.aliyun).
+ALIYUN_SMS_VARIABLE_LIMIT = env.int("ALIYUN_SMS_VARIABLE_LIMIT", default=35)
+
 # 入库证明 (certificates/): the issuer printed on it, its term of validity (from the admission),
 # and the 证书查验 page's limit of lookups per address (CERTIFICATE_VERIFY_LIMIT in
 # CERTIFICATE_VERIFY_WINDOW seconds, counted in the default cache). CERTIFICATE_FONT_DIR holds

@@ -6,6 +6,7 @@ from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
 from sms.backends import BaseBackend
+from sms.templates import TEMPLATES
 
 # Where the backends lived before they became the sms app.
 OLD_PREFIX = "experts.sms."
@@ -29,3 +30,53 @@ def check_sms_backend(app_configs, **kwargs):
             )
         ]
     return []
+
+
+ALIYUN_BACKEND = "sms.backends.aliyun.AliyunBackend"
+
+
+@register()
+def check_aliyun_settings(app_configs, **kwargs):
+    """With 阿里云短信, every template the portal sends needs the code Aliyun approved it
+    under, and the AccessKey must be there: otherwise each such SMS would fail in the outbox."""
+    if settings.SMS_BACKEND != ALIYUN_BACKEND:
+        return []
+    errors = []
+    missing = [
+        name
+        for name in ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET")
+        if not getattr(settings, name)
+    ]
+    if missing:
+        errors.append(
+            Error(
+                f"使用阿里云短信时必须设置 {'、'.join(missing)}。",
+                hint="在环境中加上："
+                + "；".join(f"{name}=…" for name in missing)
+                + "（RAM 用户的 AccessKey，需 dysms:SendSms 和 dysms:QuerySendDetails 权限）。",
+                id="sms.E003",
+            )
+        )
+    codes = settings.ALIYUN_SMS_TEMPLATES
+    without = [key for key in TEMPLATES if not codes.get(key)]
+    if without:
+        # The whole line, with the codes already set: it replaces the one in the environment.
+        line = ",".join(f"{key}={codes.get(key) or 'SMS_…'}" for key in TEMPLATES)
+        errors.append(
+            Error(
+                f"以下短信模板没有阿里云模板CODE：{'、'.join(without)}。",
+                hint="在阿里云短信控制台申请这些模板（`python manage.py sms_templates` "
+                f"打印模板内容），审核通过后把模板CODE填入环境：ALIYUN_SMS_TEMPLATES={line}",
+                id="sms.E004",
+            )
+        )
+    unknown = sorted(set(codes) - set(TEMPLATES))
+    if unknown:
+        errors.append(
+            Error(
+                f"ALIYUN_SMS_TEMPLATES 中有本系统没有的短信模板：{'、'.join(unknown)}。",
+                hint="模板名称见 `python manage.py sms_templates`；请改正拼写或删去。",
+                id="sms.E005",
+            )
+        )
+    return errors

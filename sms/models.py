@@ -22,6 +22,12 @@ class SMSMessage(models.Model):
 
     to = models.CharField("手机号码", max_length=20)
     body = models.TextField("内容", max_length=500)
+    # The template (sms.templates) and its parameters the body was rendered from: what a
+    # domestic provider sends (a template code, the parameters). Empty on rows queued before
+    # messages were templates. Defaults in the database too: a node still on the release before
+    # (a rolling upgrade) inserts rows without them.
+    template = models.CharField("短信模板", max_length=50, blank=True, default="", db_default="")
+    params = models.JSONField("模板参数", default=dict, db_default={}, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     last_error = models.TextField("最近错误", blank=True)

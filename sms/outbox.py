@@ -17,6 +17,7 @@ from portal.words import half_width, mask_numbers
 from sms.backends import SMSError, get_backend
 from sms.models import SMSMessage
 from sms.signals import marked_sent
+from sms.templates import Template
 from sms.worker import notify_worker
 
 logger = logging.getLogger(__name__)
@@ -62,15 +63,29 @@ def _deleted(messages: models.QuerySet) -> int:
     return messages.delete()[1].get(SMSMessage._meta.label, 0)
 
 
-def queue_sms(to: str, body: str, *, about: models.Model | None = None) -> SMSMessage:
+def queue_sms(
+    to: str, template: Template, params: dict, *, about: models.Model | None = None
+) -> SMSMessage:
     """Write an outbox row in the caller's transaction for the worker to send once it commits.
+
+    The message is `template` (sms.templates) with `params`: the row keeps both, for a provider
+    that sends approved templates only, and the body rendered from them (【PORTAL_NAME】 and the
+    text), for one that sends text (Twilio), admin and the person's pages. Params that are not
+    exactly the template's placeholders raise ValueError: a bug, caught before anything is sent.
 
     Must be called inside transaction.atomic(): if the decision rolls back, so does the row,
     and nothing is sent. The request never talks to the SMS provider: the worker
     (send_queued_sms --loop) does, woken by the notification (sms.worker) on PostgreSQL.
     `about` is the object the message concerns; its page shows the message's state.
     """
-    message = SMSMessage.objects.create(to=to, body=body, about=about)
+    params = template.checked(params)
+    message = SMSMessage.objects.create(
+        to=to,
+        body=template.render(params),
+        template=template.key,
+        params=params,
+        about=about,
+    )
     notify_worker()
     return message
 
@@ -125,9 +140,13 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
         if message.needs_check and backend.can_find_sent:
             # The window starts a minute early: provider clocks and ours may differ a little.
             since = message.created_at - datetime.timedelta(minutes=1)
-            provider_id = backend.find_sent(message.to, message.body, since)
+            provider_id = backend.find_sent(
+                message.to, message.body, since, template=message.template, params=message.params
+            )
         if provider_id is None:
-            provider_id = backend.send(message.to, message.body)
+            provider_id = backend.send(
+                message.to, message.body, template=message.template, params=message.params
+            )
     except Exception as exc:
         if not isinstance(exc, SMSError):
             # A bug or an answer nobody foresaw: whether it went out is unknown, so an operator

@@ -1,10 +1,14 @@
 """SMS backends, chosen by settings.SMS_BACKEND like Django's EMAIL_BACKEND.
 
-A backend's `send(to, body)` returns the provider's message id or raises SMSError, whose
-`permanent` flag says whether retrying could ever help (an invalid number: it cannot), and
-whose `unsure` flag says the provider may have taken the message although no answer came.
-A backend that can list what it sent (`find_sent`) lets the outbox settle such a message
-before trying again, so an SMS is neither lost nor sent twice.
+A backend's `send(to, body, template=…, params=…)` returns the provider's message id or raises
+SMSError, whose `permanent` flag says whether retrying could ever help (an invalid number: it
+cannot), and whose `unsure` flag says the provider may have taken the message although no
+answer came. A backend that can list what it sent (`find_sent`) lets the outbox settle such a
+message before trying again, so an SMS is neither lost nor sent twice.
+
+`body` is the whole text (【PORTAL_NAME】 and the words), for a provider that sends text;
+`template` (a key of sms.templates, "" on rows older than templates) and `params` are the same
+message for a provider that sends only templates approved beforehand (阿里云短信).
 """
 
 from functools import cache
@@ -39,10 +43,12 @@ class BaseBackend:
     # notice (/privacy/; portal.privacy); settings.PRIVACY_SMS_PROVIDER, when set, says it instead.
     privacy_provider = "本系统配置的短信服务"
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
         raise NotImplementedError
 
-    def find_sent(self, to: str, body: str, since) -> str | None:
+    def find_sent(
+        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+    ) -> str | None:
         """The provider's id of this message if it was taken since `since`, else None."""
         raise NotImplementedError
 

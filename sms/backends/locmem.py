@@ -12,9 +12,11 @@ class LocmemBackend(BaseBackend):
 
     can_find_sent = True
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
         outbox.append((to, body))
         return f"locmem-{next(_ids)}"
 
-    def find_sent(self, to: str, body: str, since) -> str | None:
+    def find_sent(
+        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+    ) -> str | None:
         return "locmem-found" if (to, body) in outbox else None

@@ -32,7 +32,7 @@ class TwilioBackend(BaseBackend):
         if settings.TWILIO_API_BASE_URL:
             self.client.api.base_url = settings.TWILIO_API_BASE_URL
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
         try:
             message = self.client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body
@@ -79,7 +79,9 @@ class TwilioBackend(BaseBackend):
 
     can_find_sent = True
 
-    def find_sent(self, to: str, body: str, since) -> str | None:
+    def find_sent(
+        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+    ) -> str | None:
         try:
             sent = self.client.messages.list(to=to, date_sent_after=since, limit=50)
         except (TwilioRestException, TwilioServiceException, TwilioException, OSError) as exc:

@@ -27,6 +27,7 @@ from experts.models import (
     UnitStatusCount,
 )
 from portal.templating import masked_id_number
+from sms import templates
 from sms.models import SMSMessage
 from sms.outbox import queue_sms, send_due
 from tests import factories
@@ -294,7 +295,12 @@ def test_erasing_asks_first_naming_the_person_then_erases_every_listed_field(
     client, operator, unit, reviewer, private_storage, django_capture_on_commit_callbacks
 ):
     application = exited_with_everything(unit, reviewer, private_storage)
-    queue_sms(application.user.mobile, "您的账号已被锁定。", about=application.user)
+    queue_sms(
+        application.user.mobile,
+        templates.ACCOUNT_LOCKED,
+        {"username": application.user.username, "until": "15:30", "help_line": "027-85870766"},
+        about=application.user,
+    )
     send_due()  # the decisions' SMS went out (one still queued would go out first)
     signed_in = {"ip_address": "10.1.2.3", "user_agent": "Mozilla/5.0", "attempt_time": now()}
     LoginLog.objects.create(username=application.user.username, **signed_in)
@@ -388,7 +394,12 @@ def test_an_sms_still_queued_at_erasure_goes_out_then_housekeeping_deletes_it(
     number outlives that day, whatever SMS_KEEP_DAYS says."""
     application = exited_with_everything(unit, reviewer, private_storage)
     # And one about the account (账号锁定 queues one so).
-    queue_sms(application.user.mobile, "您的账号已被锁定。", about=application.user)
+    queue_sms(
+        application.user.mobile,
+        templates.ACCOUNT_LOCKED,
+        {"username": application.user.username, "until": "15:30", "help_line": "027-85870766"},
+        about=application.user,
+    )
     about = SMSMessage.objects.filter(
         Q(content_type__model="expertapplication", object_id=application.pk)
         | Q(content_type__model="user", object_id=application.user_id)

@@ -13,6 +13,7 @@ from accounts.validators import display_mobile
 from experts import services
 from experts.models import UNSUBMITTED, ApplicationAttachment, ApplicationStatus, ExpertApplication
 from portal.templating import masked_mobile
+from sms import templates
 from sms.outbox import queue_sms
 from tests import factories
 
@@ -67,7 +68,12 @@ def test_a_withdrawn_consent_takes_the_form_off_the_reviewers_pages(client, unit
     )
     application.refresh_from_db()
     with_file(application)
-    queue_sms(application.mobile, "您的申请已提交。", about=application)
+    queue_sms(
+        application.mobile,
+        templates.EXIT_CONFIRMED,
+        {"name": application.user.real_name},
+        about=application,
+    )
     for page, _ in pages(client, application, unit, reviewer).values():
         assert FORM in page and "独特职称甲" in page and "年龄超过65岁" in page
         shown = (display_mobile(application.mobile), masked_mobile(application.mobile))

@@ -51,7 +51,11 @@ def test_period_of_a_decision_says_whether_it_runs(settings):
 def test_the_approval_sms_names_the_end_of_the_notice_when_there_is_one(settings):
     from django.utils import timezone
 
-    from experts.services import approval_text
+    from experts.services import approval_sms
+
+    def approval_text(decided_at) -> str:
+        template, params = approval_sms(decided_at)
+        return template.content({"name": "王芳", **params}).removeprefix("王芳您好，")
 
     now = timezone.now()  # an approval is texted when it is made
     ends = periods.ends_on(timezone.localdate(now))

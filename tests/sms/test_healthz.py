@@ -6,6 +6,7 @@ import datetime
 
 from django.utils import timezone
 
+from sms import templates
 from sms.models import SMSMessage
 from sms.outbox import queue_sms, send_due
 from tests.fake_twilio import fake_twilio
@@ -22,7 +23,7 @@ def details(client) -> list[str]:
 def test_healthz_details_count_the_sms_twilio_refused_in_the_last_day(client, fake_twilio, db):
     fake_twilio.set_mode("invalid_number")  # 400 on every send
     for i in range(3):
-        queue_sms(f"+861380000000{i}", "【测试】您好")
+        queue_sms(f"+861380000000{i}", templates.EXIT_CONFIRMED, {"name": "测试您好"})
     old = SMSMessage.objects.create(to="+8613800000009", body="旧", status="failed")
     SMSMessage.objects.filter(pk=old.pk).update(
         claimed_at=timezone.now() - datetime.timedelta(hours=25)
@@ -42,8 +43,8 @@ def test_healthz_details_count_the_sms_twilio_refused_in_the_last_day(client, fa
 
 def test_healthz_details_say_how_many_failed_sms_may_have_gone_out(client, fake_twilio, db):
     fake_twilio.set_mode("not_json")
-    queue_sms("+8613800000001", "【测试】您好")
-    queue_sms("+8613800000002", "【测试】再见")
+    queue_sms("+8613800000001", templates.EXIT_CONFIRMED, {"name": "测试您好"})
+    queue_sms("+8613800000002", templates.EXIT_CONFIRMED, {"name": "测试再见"})
 
     send_due()
 

@@ -527,7 +527,7 @@ def test_send_due_at_a_later_moment_sends_what_is_due_by_then(
 class UnsureBackend(BaseBackend):
     """A provider that never answers and cannot be asked what it sent."""
 
-    def send(self, to, body):
+    def send(self, to, body, **message):
         raise SMSError("no answer", unsure=True)
 
 
@@ -564,7 +564,7 @@ def test_an_operators_resend_of_a_flagged_message_sends_it_where_the_provider_ca
 class NoLookupBackend(BaseBackend):
     """Sends (into locmem's outbox), and cannot be asked what it sent, like the console's."""
 
-    def send(self, to, body):
+    def send(self, to, body, **message):
         from sms.backends import locmem
 
         locmem.outbox.append((to, body))

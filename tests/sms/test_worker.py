@@ -10,6 +10,7 @@ from django.db import connections, transaction
 from django.urls import reverse
 
 from experts.models import ApplicationStatus
+from sms import templates
 from sms.backends import locmem
 from sms.models import SMSMessage
 from sms.outbox import queue_sms, send_due
@@ -83,7 +84,7 @@ def test_listening_worker_wakes_when_a_message_is_committed_not_before():
     try:
         assert ready.wait(5)
         with transaction.atomic():
-            queue_sms("+8613812345678", "【测试】您好")
+            queue_sms("+8613812345678", templates.EXIT_CONFIRMED, {"name": "测试您好"})
             time.sleep(0.3)  # a worker woken by the uncommitted row would return meanwhile
             assert "after" not in woke
         thread.join(5)
@@ -97,4 +98,4 @@ def test_listening_worker_wakes_when_a_message_is_committed_not_before():
 
 def queue_sms_committed() -> None:
     with transaction.atomic():
-        queue_sms("+8613812345678", "【测试】唤醒")
+        queue_sms("+8613812345678", templates.EXIT_CONFIRMED, {"name": "测试唤醒"})

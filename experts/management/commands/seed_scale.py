@@ -50,7 +50,7 @@ from changes import fields as change_fields
 from changes.models import ChangeKind, ChangeRequest, ChangeStatus, ChangeTransition
 from draws import fairness, rules
 from draws.models import Draw, Event, Pick, Quota, Round, Void
-from draws.services import review_text
+from draws.services import review_params
 from experts import counts, eligibility, periods, search, snapshots
 from experts.choices import (
     EDUCATION_CHOICES,
@@ -60,7 +60,7 @@ from experts.choices import (
     levels_at_least,
 )
 from experts.lifecycle import COMMAND as CONFIRMATIONS_COMMAND
-from experts.lifecycle import reminder_text
+from experts.lifecycle import reminder_sms
 from experts.models import (
     ApplicationStatus,
     ApplicationTransition,
@@ -69,15 +69,15 @@ from experts.models import (
     FacetDiscipline,
     ReasonCode,
 )
-from experts.services import CONSENT_VERSION, STEP_STARTS, approval_text
+from experts.services import CONSENT_VERSION, STEP_STARTS, approval_sms
 from portal import deadlines, privacy
 from portal.words import mask_numbers
 from portal.workdays import add_workdays, is_workday
 from portal.workflow import action_label, reasons_said
+from sms import templates as sms_templates
 from sms.backends.twilio import failure_reason
 from sms.models import SMSMessage
 from sms.outbox import shorten
-from sms.texts import greeted
 
 PASSWORD = "Scale#2026pass"
 BATCH = 5000
@@ -1000,20 +1000,24 @@ class Records:
             detail=fitted(detail),
         )
 
-    def about(self, application, text, moment) -> None:
+    def about(self, application, template, params, moment) -> None:
         """An SMS to the applicant about their application, as experts.services sends it."""
-        name = application.user.real_name
-        self.sms(application.mobile, name, text, self.application_type, application.pk, moment)
+        params = {"name": application.user.real_name, **params}
+        self.sms(
+            application.mobile, template, params, self.application_type, application.pk, moment
+        )
 
-    def sms(self, to, name, text, about_type, about_id, moment) -> None:
+    def sms(self, to, template, params, about_type, about_id, moment) -> None:
         """A sent SMS of `moment` (None: now), sent SENT_AFTER later: its sent_at dates it.
         One in FAILED_EVERY the provider refused, as Twilio refuses a number that takes no
         SMS, so that the outbox's 发送失败 and its 重新发送 have rows to show; it is dated
         the same way, and its sent_at cleared after (_history)."""
-        body = greeted(name, text) if name else text
+        params = template.checked(params)
         message = SMSMessage(
             to=to,
-            body=body,
+            body=template.render(params),
+            template=template.key,
+            params=params,
             status=SMSMessage.Status.SENT,
             attempts=1,
             sent_at=(moment or self.year.now) + self.SENT_AFTER,
@@ -1171,9 +1175,7 @@ def _steps(application, plan: Plan, records: Records) -> bool:
         )
         why = _why(returned.reasons, returned.comment)
         records.about(
-            application,
-            f"您的专家入库申请已被所在单位退回，原因：{shorten(why)}。请登录系统修改后重新提交。",
-            returned.at,
+            application, sms_templates.APPLICATION_RETURNED, {"reason": shorten(why)}, returned.at
         )
     for action, source, target in PATHS[application.status]:
         actor_id = {
@@ -1197,23 +1199,19 @@ def _steps(application, plan: Plan, records: Records) -> bool:
             fields["reasons"] = [{"code": code.code, "label": code.label}] if code else []
         records.step(application, action, source, target, actor_id, **fields)
         if action == "approve":
-            records.about(application, _approval_text(application.decided_at), moment)
+            records.about(application, *_approval_sms(application.decided_at), moment)
         elif action == "reject":
             why = shorten(_why(fields["reasons"], REJECT_NOTE))
-            records.about(
-                application,
-                f"您的专家入库申请审核不通过，原因：{why}。可登录系统修改后重新提交。",
-                moment,
-            )
+            records.about(application, sms_templates.APPLICATION_REJECTED, {"reason": why}, moment)
         elif action == "freeze":
             records.about(
                 application,
-                f"您的专家信息已满{periods.FREEZE_AFTER_MONTHS}个月未确认，已被冻结，"
-                "冻结期间不参加专家抽取。请登录系统申请解冻。",
+                sms_templates.FROZEN,
+                {"months": str(periods.FREEZE_AFTER_MONTHS)},
                 moment,
             )
         elif action == "confirm_exit":
-            records.about(application, "您的退出专家库申请已确认，您已退出市科技局专家库。", moment)
+            records.about(application, sms_templates.EXIT_CONFIRMED, {}, moment)
     if plan.confirmed_again:
         records.step(application, "confirm_info", "approved", "approved", application.user_id)
     if plan.contact_changed:
@@ -1241,7 +1239,10 @@ def _steps(application, plan: Plan, records: Records) -> bool:
     if application.confirm_reminded_at is not None:
         reminded = application.confirm_reminded_at
         on = timezone.localdate(reminded)
-        records.about(application, reminder_text(application, on), reminded)
+        template, params = reminder_sms(application, on)
+        records.sms(
+            application.mobile, template, params, records.application_type, application.pk, reminded
+        )
         records.reminder_events.append(
             records.event(
                 "experts.expertapplication",
@@ -1262,10 +1263,10 @@ def _why(reasons, comment) -> str:
     return "；".join(part for part in (labels, comment) if part)
 
 
-def _approval_text(decided_at) -> str:
-    """The approval's SMS as experts.services.approval_text worded it on the day of the
+def _approval_sms(decided_at) -> tuple:
+    """The approval's SMS as experts.services.approval_sms worded it on the day of the
     decision, its 公示期 running then."""
-    return approval_text(decided_at, timezone.localdate(decided_at))
+    return approval_sms(decided_at, timezone.localdate(decided_at))
 
 
 def _change_requests(applications, plans, records: Records) -> int:
@@ -1440,30 +1441,34 @@ def _change_due(change: Change):
 
 
 def _change_sms(records: Records, request, application, name, action, moment) -> None:
-    """The SMS of a 信息变更's step, as changes.services sends them."""
+    """The SMS of a 信息变更's step, as changes.services sends them (the 入库证明 left aside)."""
     year = records.year
     unit = year.unit_names[request.confirming_unit_id]
-    text = {
-        "approve": "您提交的专家信息变更申请已审核通过，变更后的信息已生效。",
-        "send_back": f"您提交的专家信息变更申请被{unit}退回，"
-        f"原因：{shorten(CHANGE_RETURNED)}。现行信息不变。",
-        "reject": f"您提交的专家信息变更申请未通过，原因：{shorten(CHANGE_REFUSED)}。"
-        "现行信息不变。",
-    }.get(action)
-    if text:
+    template, params = {
+        "approve": (sms_templates.CHANGE_APPROVED, {"fields": request.changed_labels}),
+        "send_back": (
+            sms_templates.CHANGE_RETURNED,
+            {"unit": unit, "reason": shorten(CHANGE_RETURNED)},
+        ),
+        "reject": (sms_templates.CHANGE_REJECTED, {"reason": shorten(CHANGE_REFUSED)}),
+    }.get(action, (None, None))
+    if template:
         # About the application, as changes.services sends it: the person's home lists it.
         records.sms(
-            application.mobile, name, text, records.application_type, application.pk, moment
+            application.mobile,
+            template,
+            {"name": name, **params},
+            records.application_type,
+            application.pk,
+            moment,
         )
     old_mobile = year.unit_mobiles.get(request.old_unit_id)
     if action == "approve" and request.new_unit_id and old_mobile:
         # The old unit's contact hears of the move.
-        old = year.unit_names[request.old_unit_id]
         records.sms(
             old_mobile,
-            "",
-            f"【{settings.PORTAL_NAME}】{old}：贵单位专家{name}已变更工作单位，"
-            "已从贵单位专家名单中移出。",
+            sms_templates.UNIT_EXPERT_MOVED,
+            {"unit": year.unit_names[request.old_unit_id], "name": name},
             records.unit_type,
             request.old_unit_id,
             moment,
@@ -2053,9 +2058,8 @@ def _seed_draws(year: Year, seed: int) -> dict[str, int]:
                 expert = experts[pk]
                 records.sms(
                     expert.mobile,
-                    expert.user.real_name,
-                    f"您被抽取为评审专家（抽取编号{row.pk}）。评审时间地点：{review_text(row)}。"
-                    "请保持电话畅通，工作人员将与您联系确认。",
+                    sms_templates.DRAW_NOTICE,
+                    {"name": expert.user.real_name, **review_params(row)},
                     records.application_type,
                     pk,
                     moment,
