@@ -141,11 +141,20 @@ def _send_claimed(message_id: int, now: datetime.datetime) -> str:
             # The window starts a minute early: provider clocks and ours may differ a little.
             since = message.created_at - datetime.timedelta(minutes=1)
             provider_id = backend.find_sent(
-                message.to, message.body, since, template=message.template, params=message.params
+                message.to,
+                message.body,
+                since,
+                template=message.template,
+                params=message.params,
+                reference=str(message.pk),
             )
         if provider_id is None:
             provider_id = backend.send(
-                message.to, message.body, template=message.template, params=message.params
+                message.to,
+                message.body,
+                template=message.template,
+                params=message.params,
+                reference=str(message.pk),
             )
     except Exception as exc:
         if not isinstance(exc, SMSError):

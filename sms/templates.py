@@ -44,7 +44,8 @@ class Template:
     def checked(self, params: dict) -> dict[str, str]:
         """`params` as strings, refused (ValueError) unless they are exactly the template's
         placeholders: a missing or unknown one is a bug that would send a wrong text."""
-        given = {str(name): str(value) for name, value in params.items()}
+        # None (a field never filled) reads as nothing, never as the word None.
+        given = {str(name): "" if value is None else str(value) for name, value in params.items()}
         if set(given) != set(self.variables):
             raise ValueError(
                 f"SMS template {self.key!r} takes {sorted(self.variables)}, got {sorted(given)}"

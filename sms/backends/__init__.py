@@ -43,11 +43,26 @@ class BaseBackend:
     # notice (/privacy/; portal.privacy); settings.PRIVACY_SMS_PROVIDER, when set, says it instead.
     privacy_provider = "本系统配置的短信服务"
 
-    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
+    ) -> str:
         raise NotImplementedError
 
     def find_sent(
-        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+        self,
+        to: str,
+        body: str,
+        since,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
     ) -> str | None:
         """The provider's id of this message if it was taken since `since`, else None."""
         raise NotImplementedError

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from sms import templates
 from sms.backends import BaseBackend, SMSError
+from sms.outbox import LINK
 
 # Aliyun's answer codes (help.aliyun.com, 短信服务 API错误码), by what the outbox does with them.
 # The number itself: sending again cannot succeed.
@@ -100,12 +101,17 @@ PAGE_SIZE = 50
 
 
 def fitted(params: dict[str, str]) -> dict[str, str]:
-    """The parameters cut to Aliyun's variable limit (settings.ALIYUN_SMS_VARIABLE_LIMIT)."""
+    """The parameters as Aliyun takes a variable's value (its 变量规范): no link (a reason or a
+    place someone typed may hold one: isv.PARAM_NOT_SUPPORT_URL), no 【】 (a second signature
+    to Aliyun's checks) and never empty (a name left blank), and cut to the variable limit
+    (settings.ALIYUN_SMS_VARIABLE_LIMIT). Each would otherwise fail the send for good."""
     limit = settings.ALIYUN_SMS_VARIABLE_LIMIT
-    return {
-        name: value if len(value) <= limit else value[: limit - 1] + "…"
-        for name, value in params.items()
-    }
+    made = {}
+    for name, value in params.items():
+        value = LINK.sub("（详见系统）", str(value)).replace("【", "〔").replace("】", "〕")
+        value = value.strip() or "—"
+        made[name] = value if len(value) <= limit else value[: limit - 1] + "…"
+    return made
 
 
 def mainland_number(to: str) -> str | None:
@@ -173,13 +179,23 @@ class AliyunBackend(BaseBackend):
             autoretry=False, connect_timeout=timeout_ms, read_timeout=timeout_ms
         )
 
-    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
+    ) -> str:
         number, code, _ = self.addressed(to, template)
         request = dysms.SendSmsRequest(
             phone_numbers=number,
             sign_name=settings.ALIYUN_SMS_SIGN_NAME,
             template_code=code,
             template_param=json.dumps(fitted(params or {}), ensure_ascii=False),
+            # The outbox row's number, kept by Aliyun with the message: find_sent asks by it.
+            out_id=reference or None,
         )
         try:
             answer = self.client.send_sms_with_options(request, self.runtime).body
@@ -198,10 +214,19 @@ class AliyunBackend(BaseBackend):
         return answer.biz_id
 
     def find_sent(
-        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+        self,
+        to: str,
+        body: str,
+        since,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
     ) -> str | None:
         """The message as Aliyun lists it (QuerySendDetails by number and day since `since`):
-        the same template code and the same text, signature included, sent since then."""
+        by the outbox row's number it was sent with (OutId), which no other message has; else,
+        for one sent without (before the portal gave it), the same template code and the same
+        text, signature included, sent since then."""
         number, code, chosen = self.addressed(to, template)
         content = f"【{settings.ALIYUN_SMS_SIGN_NAME}】{chosen.content(fitted(params or {}))}"
         today = timezone.localdate()
@@ -209,6 +234,10 @@ class AliyunBackend(BaseBackend):
         earliest = timezone.localtime(since).strftime("%Y-%m-%d %H:%M:%S")
         while day <= today:
             for detail in self.sent_on(number, day):
+                if reference and detail.out_id:
+                    if detail.out_id == reference:
+                        return f"阿里云发送记录 {detail.send_date}"
+                    continue
                 if (
                     detail.template_code == code
                     and detail.content == content

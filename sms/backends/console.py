@@ -17,7 +17,15 @@ class ConsoleBackend(BaseBackend):
 
     privacy_provider = "不经短信服务商：短信只写入本系统服务器的日志（开发和演示环境）"
 
-    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
+    ) -> str:
         message_id = f"console-{next(_ids)}"
         shown = to if settings.DEBUG else masked_number(to)
         sys.stdout.write(f"[SMS to {shown}] {body}\n")

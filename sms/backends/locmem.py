@@ -12,11 +12,26 @@ class LocmemBackend(BaseBackend):
 
     can_find_sent = True
 
-    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
+    ) -> str:
         outbox.append((to, body))
         return f"locmem-{next(_ids)}"
 
     def find_sent(
-        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+        self,
+        to: str,
+        body: str,
+        since,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
     ) -> str | None:
         return "locmem-found" if (to, body) in outbox else None

@@ -32,7 +32,15 @@ class TwilioBackend(BaseBackend):
         if settings.TWILIO_API_BASE_URL:
             self.client.api.base_url = settings.TWILIO_API_BASE_URL
 
-    def send(self, to: str, body: str, *, template: str = "", params: dict | None = None) -> str:
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
+    ) -> str:
         try:
             message = self.client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body
@@ -80,7 +88,14 @@ class TwilioBackend(BaseBackend):
     can_find_sent = True
 
     def find_sent(
-        self, to: str, body: str, since, *, template: str = "", params: dict | None = None
+        self,
+        to: str,
+        body: str,
+        since,
+        *,
+        template: str = "",
+        params: dict | None = None,
+        reference: str = "",
     ) -> str | None:
         try:
             sent = self.client.messages.list(to=to, date_sent_after=since, limit=50)

@@ -228,6 +228,60 @@ def test_a_send_aliyun_took_without_answering_is_found_there_not_sent_again(
     assert query.params["SendDate"] == timezone.localdate().strftime("%Y%m%d")
 
 
+def test_a_lost_answer_is_settled_by_the_messages_own_number_whatever_changed_since(
+    fake_aliyun, settings, unit, reviewer, django_capture_on_commit_callbacks
+):
+    """Each send carries the outbox row's number (OutId); the look-up finds the message by it,
+    even when the signature was changed before the retry (the text no longer matches), and
+    never takes another message of the same text for it."""
+    settings.SMS_TIMEOUT_SECONDS = 0.5
+    fake_aliyun.set_mode("hang")
+    _, message = decided(unit, reviewer, django_capture_on_commit_callbacks)
+    assert fake_aliyun.sends[0].params["OutId"] == str(message.pk)
+    # The same words to the same number, sent earlier under another number of ours.
+    twin = dict(fake_aliyun.accepted[0], OutId=str(message.pk + 1000))
+    fake_aliyun.accepted.insert(0, twin)
+
+    settings.ALIYUN_SMS_SIGN_NAME = "武汉市科技局"  # renamed before the retry
+    fake_aliyun.set_mode("ok")
+    make_due(message)
+    send_due()
+
+    message.refresh_from_db()
+    assert (message.status, message.needs_check) == (SMSMessage.Status.SENT, False)
+    assert len(fake_aliyun.sends) == 1  # found by its number, not sent again
+
+    # Without its own entry, the twin of the same text is not taken for it: sent once more.
+    fake_aliyun.accepted[:] = [twin]
+    SMSMessage.objects.filter(pk=message.pk).update(
+        status=SMSMessage.Status.QUEUED, needs_check=True
+    )
+    make_due(message)
+    send_due()
+    assert len(fake_aliyun.sends) == 2
+
+
+def test_a_typed_value_aliyun_would_refuse_is_made_fit_to_send(
+    fake_aliyun, settings, unit, reviewer, django_capture_on_commit_callbacks
+):
+    """A link, 【】 or an empty value in a variable fail the send at Aliyun for good."""
+    message = queue_sms(
+        MOBILE,
+        templates.APPLICATION_REJECTED,
+        {"name": "", "reason": "【重要】见 https://example.com/x"},
+    )
+    make_due(message)
+    send_due()
+
+    (request,) = fake_aliyun.sends
+    sent = sent_params(request)
+    assert sent["name"] == "—"
+    assert "http" not in sent["reason"] and "【" not in sent["reason"]
+    assert sent["reason"].startswith("〔重要〕见 （详见系统）")
+    message.refresh_from_db()
+    assert message.status == SMSMessage.Status.SENT
+
+
 def test_a_send_dropped_before_aliyun_took_it_is_asked_about_then_sent_once(
     fake_aliyun, unit, reviewer, django_capture_on_commit_callbacks
 ):
