@@ -83,6 +83,9 @@ CONFIGURATION_CODES = {
     "isv.OUT_OF_SERVICE": "阿里云账户余额（业务停机，请充值）",
     # Aliyun sends domestic SMS only from addresses in 中国内地.
     "isv.DENY_IP_RANGE": "本服务器的出口 IP（须位于中国内地）",
+    # The request's time, signed with it: a server clock off by more than 15 minutes.
+    "InvalidTimeStamp.Expired": "本服务器的时钟（与北京时间相差过大，请校准 NTP）",
+    "SignatureNonceUsed": "本服务器的时钟（与北京时间相差过大，请校准 NTP）",
 }
 # Aliyun's own trouble: it may have taken the message before failing.
 UNSURE_CODES = {"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavailable"}

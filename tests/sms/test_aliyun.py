@@ -169,6 +169,7 @@ def test_aliyuns_flow_control_keeps_the_message_queued_and_the_retry_sends_it(
         ("InvalidAccessKeyId.NotFound", "ALIYUN_SMS_ACCESS_KEY_ID"),
         ("SignatureDoesNotMatch", "ALIYUN_SMS_ACCESS_KEY_SECRET"),
         ("isv.AMOUNT_NOT_ENOUGH", "阿里云账户余额"),
+        ("InvalidTimeStamp.Expired", "本服务器的时钟"),
     ],
 )
 def test_a_configuration_error_is_named_for_the_operator_and_the_queue_goes_out_once_fixed(
