@@ -44,4 +44,16 @@ class FeeForm(PortalFormMixin, forms.Form):
     note = forms.CharField(label="备注", max_length=100, required=False)
 
 
-FeeFormSet = forms.formset_factory(FeeForm, extra=0, max_num=500, validate_max=True)
+class BaseFeeFormSet(forms.BaseFormSet):
+    def clean(self):
+        """One row per expert: a page posted twice over (or forged) names someone twice."""
+        if any(self.errors):
+            return
+        ids = [form.cleaned_data.get("application") for form in self.forms]
+        if len(set(ids)) != len(ids):
+            raise forms.ValidationError("同一位专家填写了两行，请刷新页面后重新填写。")
+
+
+FeeFormSet = forms.formset_factory(
+    FeeForm, formset=BaseFeeFormSet, extra=0, max_num=500, validate_max=True
+)

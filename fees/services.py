@@ -14,7 +14,7 @@ from draws.models import Draw, Evaluation, Event
 from draws.selectors import Member, evaluations_of, panel
 from experts.choices import TitleLevel
 from fees.models import Fee
-from fees.tax import CENT, labour_tax
+from fees.tax import CENT, gross_for, labour_tax
 
 TENTH = Decimal("0.1")
 
@@ -36,6 +36,11 @@ class Attendee:
     def per_day(self) -> Decimal:
         return per_day(self.application.title_level)
 
+    @property
+    def standard_amount(self) -> Decimal:
+        """One day's 应发 (before tax) that nets the standard: what the form starts from."""
+        return gross_for(self.per_day)
+
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
@@ -48,8 +53,9 @@ class Entry:
 
 
 def per_day(title_level: str) -> Decimal:
-    """The standard a row starts from, per day of review: 高级专业技术职称 (正高级, 副高级) or not
-    (FEE_PER_DAY_SENIOR, FEE_PER_DAY_OTHER; 财科教〔2017〕128号's lower bounds by default)."""
+    """The standard a row starts from, after tax, per day of review: 高级专业技术职称 (正高级,
+    副高级) or not (FEE_PER_DAY_SENIOR, FEE_PER_DAY_OTHER; 财科教〔2017〕128号's lower bounds, set
+    税后, by default). The form's 应发金额 is the amount before tax that nets it (gross_for)."""
     senior = title_level in (TitleLevel.SENIOR, TitleLevel.ASSOCIATE)
     return Decimal(settings.FEE_PER_DAY_SENIOR if senior else settings.FEE_PER_DAY_OTHER)
 
@@ -84,6 +90,18 @@ def attendees(draw: Draw) -> list[Attendee]:
     ]
 
 
+def left_off(draw: Draw, present: list[Attendee]) -> list[Fee]:
+    """Fees recorded for experts no longer on the list (a 不参加 or a 无故缺席 recorded since):
+    kept, but neither on the page's rows nor in the 发放表, so the page names them. One query."""
+    on_list = [attendee.application.pk for attendee in present]
+    return list(
+        Fee.objects.filter(draw=draw)
+        .exclude(application_id__in=on_list)
+        .select_related("application__user")
+        .order_by("pk")
+    )
+
+
 def _said(fee: Fee) -> str:
     return f"{fee.days}天，应发{fee.amount}元，代扣个人所得税{fee.tax}元，实发{fee.net}元"
 
@@ -98,6 +116,8 @@ def save(user, draw: Draw, entries: list[Entry]) -> int:
     reason = closed(draw)
     if reason:
         raise FeeError(reason)
+    if len({entry.application_id for entry in entries}) != len(entries):
+        raise FeeError("同一位专家填写了两行，请刷新页面后重新填写。")
     present = {attendee.application.pk: attendee for attendee in attendees(draw)}
     strangers = [entry for entry in entries if entry.application_id not in present]
     if strangers:

@@ -36,3 +36,35 @@ def labour_tax(amount: Decimal) -> Decimal:
         if bound is None or income <= bound:
             return (income * rate - deduction).quantize(CENT, rounding=ROUND_HALF_UP)
     raise AssertionError("unreachable")  # the last band has no bound
+
+
+def net_of(amount: Decimal) -> Decimal:
+    return Decimal(amount) - labour_tax(amount)
+
+
+def gross_for(net: Decimal) -> Decimal:
+    """The payment before tax whose 实发 (after the tax withheld) is `net`, to the fen: the
+    standards are set after tax (财科教〔2017〕128号: 元/人天（税后）), while the sheet records
+    what is paid before it. The smallest amount whose net reaches `net`: rounding to the fen
+    may leave no amount whose net is exactly it."""
+    net = Decimal(net)
+    if net <= 800:
+        return net.quantize(CENT)
+    # The net grows with the amount, band by band (see labour_tax): invert the band's line.
+    for low, high, rate, deduction in [
+        # net = amount − (amount − 800) × 20 %, up to an amount of 4,000
+        (Decimal("800"), Decimal("4000"), Decimal("0.2"), Decimal("-160")),
+        # net = amount − (amount × 80 %) × rate + deduction, beyond
+        (Decimal("4000"), Decimal("25000"), Decimal("0.16"), Decimal("0")),
+        (Decimal("25000"), Decimal("62500"), Decimal("0.24"), Decimal("2000")),
+        (Decimal("62500"), None, Decimal("0.32"), Decimal("7000")),
+    ]:
+        if high is None or net <= net_of(high):
+            amount = ((net - deduction) / (1 - rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+            amount = max(amount, low)
+            break
+    while net_of(amount) < net:
+        amount += CENT
+    while amount > CENT and net_of(amount - CENT) >= net:
+        amount -= CENT
+    return amount

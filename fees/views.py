@@ -16,6 +16,7 @@ from experts.export_views import ExportForm
 from experts.exports import numbers, record_short_export, title_block
 from fees import services
 from fees.forms import FeeFormSet
+from fees.tax import gross_for
 from portal.views import posted, role_required
 from portal.xlsx import xlsx_response
 
@@ -36,7 +37,7 @@ def _initial(attendee: services.Attendee) -> dict:
     return {
         "application": attendee.application.pk,
         "days": Decimal("1"),
-        "amount": attendee.per_day,
+        "amount": attendee.standard_amount,
     }
 
 
@@ -50,7 +51,10 @@ def fee_sheet(request, pk):
     reason = services.closed(draw)
     formset = FeeFormSet(initial=[_initial(attendee) for attendee in attendees], prefix="fee")
     status = 200
-    if request.method == "POST" and not reason:
+    if request.method == "POST" and reason:
+        messages.error(request, f"劳务费未保存：{reason}")
+        status = 409
+    elif request.method == "POST":
         formset = FeeFormSet(request.POST, prefix="fee")
         if formset.is_valid():
             entries = [
@@ -87,9 +91,12 @@ def fee_sheet(request, pk):
             "per_day": {
                 "senior": services.per_day(TitleLevel.SENIOR),
                 "other": services.per_day(TitleLevel.OTHER),
+                "senior_gross": gross_for(services.per_day(TitleLevel.SENIOR)),
+                "other_gross": gross_for(services.per_day(TitleLevel.OTHER)),
             },
             "totals": _totals(attendees),
             "recorded": sum(attendee.fee is not None for attendee in attendees),
+            "left_off": services.left_off(draw, attendees),
         },
         status=status,
     )

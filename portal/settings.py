@@ -432,9 +432,10 @@ CERTIFICATE_FONT_DIR = env.path("CERTIFICATE_FONT_DIR", default=BASE_DIR / "var"
 UNIT_REVIEW_WORKING_DAYS = env.int("UNIT_REVIEW_WORKING_DAYS", default=5)
 BUREAU_REVIEW_WORKING_DAYS = env.int("BUREAU_REVIEW_WORKING_DAYS", default=10)
 
-# 专家劳务费 (fees): what a row starts from per day of review, in yuan, for experts with a
-# 高级专业技术职称 (正高级, 副高级) and for the others. The reviewer may type another amount.
-# Defaults: the lower bounds of 财科教〔2017〕128号 for 会议 (1500-2400 and 900-1500 a day).
+# 专家劳务费 (fees): what a row starts from per day of review, in yuan after tax (税后, as the
+# standards are set), for experts with a 高级专业技术职称 (正高级, 副高级) and for the others; the
+# form pre-fills the amount before tax that nets it. The reviewer may type another amount.
+# Defaults: the lower bounds of 财科教〔2017〕128号 for 会议 (1500-2400 and 900-1500 元/人天，税后).
 FEE_PER_DAY_SENIOR = env.int("FEE_PER_DAY_SENIOR", default=1500)
 FEE_PER_DAY_OTHER = env.int("FEE_PER_DAY_OTHER", default=900)
 

@@ -72,7 +72,8 @@ def test_reviewer_evaluates_the_panel_and_records_its_fees(journey):
     fees = tab.page.get_by_test_id("fees")
     # Who did not come is not paid.
     expect(fees).not_to_contain_text(absent)
-    expect(tab.page.get_by_label(f"{first}的应发金额（税前，元）")).to_have_value("1500")
+    # 1500 a day after tax (the default standard): 1675.00 before it.
+    expect(tab.page.get_by_label(f"{first}的应发金额（税前，元）")).to_have_value("1675.00")
     tab.page.get_by_label(f"{first}的评审天数").fill("2")
     tab.page.get_by_label(f"{first}的应发金额（税前，元）").fill("-1")
     tab.page.get_by_role("button", name="保存劳务费").click()
@@ -84,8 +85,8 @@ def test_reviewer_evaluates_the_panel_and_records_its_fees(journey):
     tab.snap("fee-refused")
     tab.page.get_by_label(f"{first}的应发金额（税前，元）").fill("3000")
     tab.page.get_by_role("button", name="保存劳务费").click()
-    expect(tab.page.get_by_test_id("fee-totals")).to_contain_text("4500.00")
-    expect(tab.page.get_by_test_id("fee-totals")).to_contain_text("580.00")  # 440 + 140
+    expect(tab.page.get_by_test_id("fee-totals")).to_contain_text("4675.00")
+    expect(tab.page.get_by_test_id("fee-totals")).to_contain_text("615.00")  # 440 + 175
     tab.snap("fees-saved")
     tab.phone_snap("fees-saved")
 
@@ -100,4 +101,4 @@ def test_reviewer_evaluates_the_panel_and_records_its_fees(journey):
     rows = [[cell.value for cell in row] for row in book.active.iter_rows()]
     names = [row[1] for row in rows if isinstance(row[0], int)]
     assert names == [first, second]
-    assert rows[-1][0] == "合计" and rows[-1][10] == 4500
+    assert rows[-1][0] == "合计" and rows[-1][10] == 4675

@@ -21,7 +21,7 @@ from experts.choices import TitleLevel
 from experts.models import Discipline, ExpertApplication
 from fees import services
 from fees.models import Fee
-from fees.tax import labour_tax
+from fees.tax import gross_for, labour_tax, net_of
 from tests import factories
 from tests.draws.test_draws import expert
 
@@ -46,6 +46,26 @@ pytestmark = pytest.mark.django_db
 )
 def test_the_tax_is_the_withholding_on_labour_income(amount, tax):
     assert labour_tax(Decimal(amount)) == Decimal(tax)
+
+
+@pytest.mark.parametrize(
+    "net, gross",
+    [
+        ("500", "500.00"),
+        ("800", "800.00"),
+        ("900", "925.00"),  # (925 − 800) × 20 % = 25
+        ("1500", "1675.00"),
+        ("3360", "4000.00"),  # the top of the 800-yuan band
+        ("3360.01", "4000.01"),
+        ("5000", "5952.38"),
+        ("21000", "25000.00"),
+        ("49500", "62500.00"),
+        ("60000", "77941.17"),
+    ],
+)
+def test_the_amount_before_tax_nets_the_standard_to_the_fen(net, gross):
+    assert gross_for(Decimal(net)) == Decimal(gross)
+    assert net_of(Decimal(gross)) == Decimal(net)
 
 
 @pytest.fixture
@@ -112,7 +132,8 @@ def test_the_page_lists_those_who_confirmed_with_the_standard_of_their_title(
     assert page.status_code == 200
     assert senior.user.real_name in html and other.user.real_name in html
     assert declined.user.real_name not in html
-    assert 'value="1600"' in html and 'value="1000"' in html
+    # The standards are after tax: the 应发 that nets them, for one day.
+    assert 'value="1800.00"' in html and 'value="1050.00"' in html
     assert "高级职称每天1600元，其他每天1000元" in html
 
 
@@ -318,7 +339,50 @@ def test_an_expert_graded_absent_is_not_paid(reviewing, reviewer, unit, field):
 
     assert came.user.real_name in page and absent.user.real_name not in page
     assert not Fee.objects.exists()
+    # A fee recorded before a 不参加 stays, named on the page, off the list and the sheet.
+    services.save(reviewer, draw, [services.Entry(came.pk, Decimal(1), Decimal(1500))])
+    draws.answer(reviewer, draw, came.pk, Event.Action.DECLINE, "临时出差")
+    page = reviewing.get(reverse("fees:sheet", args=[draw.pk])).content.decode()
+    assert "未列入下表和劳务费发放表：" + came.user.real_name + "（应发1500.00元" in page
+    Fee.objects.all().delete()
     # Corrected to 称职 (they came after all): paid as the others.
     draws.evaluate(reviewer, draw, absent.pk, "competent")
     services.save(reviewer, draw, [services.Entry(absent.pk, Decimal(1), Decimal(1500))])
     assert Fee.objects.get().application == absent
+
+
+def test_one_expert_twice_in_a_post_or_a_post_without_its_form_saves_nothing(
+    reviewing, reviewer, unit, field
+):
+    draw, (one, _) = reviewed(reviewer, unit, field, TitleLevel.SENIOR, TitleLevel.SENIOR)
+    url = reverse("fees:sheet", args=[draw.pk])
+
+    twice = reviewing.post(url, form_data([(one.pk, "1", "1500"), (one.pk, "2", "2000")]))
+    assert twice.status_code == 400
+    assert "同一位专家填写了两行" in twice.content.decode()
+    with pytest.raises(services.FeeError, match="同一位专家填写了两行"):
+        services.save(
+            reviewer,
+            draw,
+            [
+                services.Entry(one.pk, Decimal(1), Decimal(1)),
+                services.Entry(one.pk, Decimal(1), Decimal(2)),
+            ],
+        )
+
+    bare = reviewing.post(url, {"fee-0-application": str(one.pk), "fee-0-days": "1"})
+    assert bare.status_code == 400
+    assert "ManagementForm" in bare.content.decode() or "管理表单" in bare.content.decode()
+    assert not Fee.objects.exists()
+
+
+def test_a_post_on_a_closed_draw_says_why(reviewing, reviewer, unit, field):
+    early, (one,) = reviewed(reviewer, unit, field, TitleLevel.SENIOR, days_ago=-3)
+
+    response = reviewing.post(
+        reverse("fees:sheet", args=[early.pk]), form_data([(one.pk, "1", "1500")])
+    )
+
+    assert response.status_code == 409
+    assert "劳务费未保存：评审时间" in response.content.decode()
+    assert not Fee.objects.exists()
