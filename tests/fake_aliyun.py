@@ -19,13 +19,14 @@ and a request with another AccessKey id is refused as Aliyun refuses it.
 import json
 import re
 import secrets
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
+
+from tests.fake_server import FakeService
 
 ACCESS_KEY_ID = "LTAI5tFakeKeyId0001"
 ACCESS_KEY_SECRET = "fake-secret-5c1d"
@@ -55,7 +56,9 @@ class RecordedRequest:
     access_key_id: str | None
 
 
-class FakeAliyun:
+class FakeAliyun(FakeService):
+    name = "fake-aliyun"
+
     def __init__(self, access_key_id: str = ACCESS_KEY_ID):
         self.access_key_id = access_key_id
         self.mode = "ok"
@@ -65,20 +68,11 @@ class FakeAliyun:
         # The approved texts by template code, in Aliyun's ${var} syntax (set by the fixture
         # from the portal's templates and codes): QuerySendDetails' Content as Aliyun renders it.
         self.texts: dict[str, str] = {}
-        self.release = threading.Event()
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        self.server.daemon_threads = False
-        self.thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="fake-aliyun",
-            daemon=True,
-        )
+        super().__init__()
 
     @property
     def endpoint(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.address
         return f"{host}:{port}"
 
     def set_mode(self, mode: str) -> None:
@@ -96,15 +90,6 @@ class FakeAliyun:
     @property
     def queries(self) -> list[RecordedRequest]:
         return [request for request in self.requests if request.action == "QuerySendDetails"]
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
     def take(self, params: dict[str, str]) -> str:
         """Record the message as sent, as QuerySendDetails will list it; returns its BizId."""

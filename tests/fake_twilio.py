@@ -26,10 +26,12 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
+
+from tests.fake_server import FakeService
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-7f3c"
@@ -55,7 +57,9 @@ def unused_port() -> int:
         return sock.getsockname()[1]
 
 
-class FakeTwilio:
+class FakeTwilio(FakeService):
+    name = "fake-twilio"
+
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN):
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -64,23 +68,11 @@ class FakeTwilio:
         self.issued_sids: list[str] = []  # sids of the messages answered with 201, in order
         self.accepted: list[dict] = []  # every message Twilio would have sent, listed by GET
         self.received = threading.Event()  # set when any request has been recorded
-        self.release = threading.Event()  # lets "hang" and "hold" requests finish
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        # Non-daemon handler threads are tracked, so server_close() waits for them: no handler
-        # outlives its test.
-        self.server.daemon_threads = False
-        # A short poll interval: shutdown() waits for the serving loop's next poll.
-        self.thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="fake-twilio",
-            daemon=True,
-        )
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.address
         return f"http://{host}:{port}"
 
     @property
@@ -91,16 +83,6 @@ class FakeTwilio:
         if mode not in MODES:
             raise ValueError(f"unknown fake Twilio mode {mode!r}; one of {MODES}")
         self.mode = mode
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        # Free handlers stuck in "hang"/"hold" first: server_close() joins the handler threads.
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
     @property
     def posts(self) -> list[RecordedRequest]:
