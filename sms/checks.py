@@ -80,3 +80,24 @@ def check_aliyun_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+@register(deploy=True)
+def check_aliyun_protocol(app_configs, **kwargs):
+    """Plain HTTP to Aliyun (ALIYUN_SMS_PROTOCOL=http, meant for a fake on this machine) would
+    send every mobile number and text unencrypted: refused in production but to this host."""
+    if settings.SMS_BACKEND != ALIYUN_BACKEND or settings.ALIYUN_SMS_PROTOCOL != "http":
+        return []
+    endpoint = settings.ALIYUN_SMS_ENDPOINT
+    if endpoint.startswith(LOCAL_HOSTS):
+        return []
+    return [
+        Error(
+            f"ALIYUN_SMS_PROTOCOL=http：手机号码和短信内容将以明文发往 {endpoint}。",
+            hint="生产环境请删去 ALIYUN_SMS_PROTOCOL（默认 https）。",
+            id="sms.E006",
+        )
+    ]

@@ -9,6 +9,7 @@ sms.checks stops the portal while a template has no code or the AccessKey is mis
 
 import datetime
 import json
+from zoneinfo import ZoneInfo
 
 from alibabacloud_dysmsapi20170525 import models as dysms
 from alibabacloud_dysmsapi20170525.client import Client
@@ -97,6 +98,8 @@ UNSURE_CODES = {"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavailable"}
 # is cut, with …, before sending (`fitted`): the person gets the gist and reads the whole reason
 # on the portal, where it is. Refusing it when queued would instead roll back the decision that
 # queues the SMS, and a reviewer's reason is no bug to stop a decision for.
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 # QuerySendDetails answers for one day at a time, of the last 30, 50 a page at most.
 QUERY_DAYS = 30
@@ -232,9 +235,11 @@ class AliyunBackend(BaseBackend):
         text, signature included, sent since then."""
         number, code, chosen = self.addressed(to, template)
         content = f"【{settings.ALIYUN_SMS_SIGN_NAME}】{chosen.content(fitted(params or {}))}"
-        today = timezone.localdate()
-        day = max(timezone.localtime(since).date(), today - datetime.timedelta(days=QUERY_DAYS - 1))
-        earliest = timezone.localtime(since).strftime("%Y-%m-%d %H:%M:%S")
+        # Aliyun lists and dates its messages in Beijing time, whatever the portal's own zone.
+        today = timezone.localdate(timezone=BEIJING)
+        start = timezone.localtime(since, timezone=BEIJING)
+        day = max(start.date(), today - datetime.timedelta(days=QUERY_DAYS - 1))
+        earliest = start.strftime("%Y-%m-%d %H:%M:%S")
         while day <= today:
             for detail in self.sent_on(number, day):
                 if reference and detail.out_id:

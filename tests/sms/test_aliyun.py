@@ -420,3 +420,21 @@ def test_sms_templates_prints_every_template_to_apply_for_and_the_line_to_fill_i
     assert last == "ALIYUN_SMS_TEMPLATES=" + ",".join(
         f"{key}={'SMS_471' if key == 'exit_confirmed' else 'SMS_…'}" for key in templates.TEMPLATES
     )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "refused"),
+    [("dysmsapi.aliyuncs.com", True), ("127.0.0.1:8765", False), ("localhost:80", False)],
+)
+def test_plain_http_to_aliyun_is_refused_by_the_deploy_checks_but_to_this_host(
+    settings, endpoint, refused
+):
+    settings.SMS_BACKEND = "sms.backends.aliyun.AliyunBackend"
+    settings.ALIYUN_SMS_PROTOCOL = "http"
+    settings.ALIYUN_SMS_ENDPOINT = endpoint
+
+    ids = [message.id for message in run_checks(include_deployment_checks=True)]
+
+    assert ("sms.E006" in ids) is refused
+    settings.ALIYUN_SMS_PROTOCOL = "https"
+    assert "sms.E006" not in [m.id for m in run_checks(include_deployment_checks=True)]
