@@ -6,6 +6,7 @@ Screenshots land in tests/e2e/artifacts/<test>/, one per changelist."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
@@ -27,6 +28,7 @@ from experts.models import (
     ReasonCode,
 )
 from experts.services import approve_application, recommend_application, return_application
+from fees import services as fees
 from notice.models import NoticeObjection
 from sms.models import SMSMessage
 from tests import factories
@@ -161,6 +163,19 @@ def long_name_data(reviewer):
     first = draw.pick_set.filter(role="member").first()
     draws.answer(reviewer, draw, first.application_id, "decline", "评审当天出差")
     draws.void(reviewer, draw, "评审项目名称填写有误，按更正后的项目重新抽取")  # 抽取记录作废
+    # A review held yesterday: its 专家评价 and 专家劳务费.
+    held = draws.make_draw(
+        reviewer,
+        project_name="2026年度武汉市科技成果转化项目验收评审",
+        review_at=now - datetime.timedelta(days=1),
+        review_place="武汉市科学技术局三楼第一会议室",
+        criteria=Criteria(),
+        asks=[draws.QuotaAsk(field, 1, 0)],
+    )
+    member = held.pick_set.get(role="member").application_id
+    draws.answer(reviewer, held, member, "confirm")
+    draws.evaluate(reviewer, held, member, "basic", "对项目技术路线的意见较为笼统")
+    fees.save(reviewer, held, [fees.Entry(member, Decimal(1), Decimal("1675.00"), "会议评审")])
     NoticeObjection.objects.create(
         application=first.application,
         objector="王先生（武汉某科技有限公司）",
